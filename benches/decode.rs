@@ -1,0 +1,2 @@
+//! Decode benchmark (filled in by the odoo-client core work).
+fn main() {}
