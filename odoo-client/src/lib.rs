@@ -1,5 +1,119 @@
 //! # odoo-client
 //!
-//! A typed, async Odoo client over the three protocols Odoo speaks.
+//! A typed, async client for Odoo over the three protocols it speaks:
+//!
+//! | protocol | endpoint | Odoo | authentication |
+//! |---|---|---|---|
+//! | [`Protocol::Json2`] | `POST /json/2/<model>/<method>` | 19+ | bearer API key |
+//! | [`Protocol::JsonRpc`] | `POST /jsonrpc` | 8–19 | password or API key |
+//! | [`Protocol::XmlRpc`] | `POST /xmlrpc/2/{common,object}` | 8–19 | password or API key |
+//!
+//! [`Protocol::Auto`] (the default) asks the server its version once and uses
+//! JSON-2 on Odoo 19+ with an API key, JSON-RPC otherwise.
+//!
+//! ## Quick start
+//!
+//! ```no_run
+//! use odoo_client::{Client, Credentials, Domain, Model};
+//! use odoo_client::value::{Many2One, falsy};
+//!
+//! #[derive(Debug, serde::Deserialize)]
+//! struct Partner {
+//!     id: i64,
+//!     name: String,
+//!     #[serde(with = "falsy")]
+//!     email: Option<String>,
+//!     #[serde(with = "falsy")]
+//!     country_id: Option<Many2One>,
+//! }
+//!
+//! impl Model for Partner {
+//!     const NAME: &'static str = "res.partner";
+//!     const FIELDS: &'static [&'static str] = &["name", "email", "country_id"];
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder("https://odoo.example.com")
+//!     .database("prod")
+//!     .credentials(Credentials::api_key("admin", std::env::var("ODOO_API_KEY")?))
+//!     .build()?;
+//!
+//! let companies: Vec<Partner> = client
+//!     .typed::<Partner>()
+//!     .search_read(Domain::field("is_company").eq(true) & Domain::field("name").ilike("acme"))
+//!     .order("id")
+//!     .limit(20)
+//!     .send()
+//!     .await?;
+//! println!("{companies:#?}");
+//! # Ok(()) }
+//! ```
+//!
+//! ## What the crate does for you
+//!
+//! - **Sessions**: lazy login on the first call (exactly one, even when many
+//!   tasks start at once), uid and server version cached.
+//! - **Values** ([`value`]): `false` for empty fields as `Option`, many2one
+//!   pairs, x2many commands, UTC datetimes, monetary amounts as
+//!   `rust_decimal::Decimal` (never `f64`), base64 binaries.
+//! - **Domains** ([`domain`]): a builder that serialises exactly as Odoo
+//!   expects and rejects malformed domains before any request.
+//! - **Errors** ([`Error`]): one enum with a stable [`ErrorKind`]; Odoo's
+//!   exception name, message and arguments kept; tracebacks reachable but
+//!   never in `Display`; decode errors name the failing path.
+//! - **Secrets**: passwords and API keys live in `secrecy` types and never
+//!   appear in `Debug`, `Display`, errors or logs.
+//! - **Tracing**: one `odoo.call` span per call with protocol, model, method,
+//!   duration and outcome (never argument values).
+//!
+//! ## Protocol notes
+//!
+//! - Over XML-RPC, a method that returns `None` makes Odoo answer with fault
+//!   1 "cannot marshal None"; the method did run, so the client returns
+//!   `null` (decode into `()` or `Option<T>`).
+//! - Over XML-RPC, faults with code 2 cover `UserError`, `ValidationError`
+//!   and `MissingError` without naming them; the client recognises missing
+//!   records by their message, and reports the others as
+//!   [`ErrorKind::UserError`]. JSON-RPC and JSON-2 name the exception.
+//! - JSON-2 takes named arguments only: [`CallBuilder::named_arg`] works on
+//!   every protocol, [`CallBuilder::arg`] only on the legacy ones.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod bulk;
+mod client;
+pub mod codec;
+mod context;
+pub mod domain;
+mod error;
+mod model;
+mod protocol;
+mod retry;
+mod stream;
+mod transport;
+pub mod value;
+mod xmlrpc;
+#[cfg(test)]
+mod xmlrpc_wire_tests;
+
+pub use bulk::{
+    CreateBatch, DEFAULT_BATCH_SIZE, ExternalId, UpsertByExternalId, UpsertByKey, Upserted,
+    WriteBatch,
+};
+pub use client::{
+    CallBuilder, Client, ClientBuilder, Credentials, DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_TIMEOUT, Protocol, ServerVersion,
+};
+pub use context::Context;
+pub use domain::Domain;
+pub use error::{
+    Error, ErrorKind, FaultCode, ProtocolError, ProtocolErrorKind, Result, ServerError,
+    TransportKind,
+};
+pub use model::{
+    Create, CreateMany, FieldInfo, FieldsGet, Group, Model, ModelClient, NameSearch, Read,
+    ReadGroup, Search, SearchCount, SearchRead, TypedModel, Unlink, Write,
+};
+pub use retry::RetryPolicy;
+pub use secrecy::SecretString;
+pub use stream::{ChangeCursor, ChangePage, Changes, DEFAULT_PAGE_SIZE, Keyset};

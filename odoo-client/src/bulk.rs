@@ -1,0 +1,825 @@
+//! Bulk writes: batched create and write with a bound on requests in flight
+//! and an outcome per record, and upsert by external id or natural key.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::domain::Domain;
+use crate::error::{Error, ErrorKind, Result};
+use crate::protocol::Call;
+use crate::value::Record;
+
+/// The default number of records per batched call.
+pub const DEFAULT_BATCH_SIZE: usize = 200;
+
+type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+/// Shared knobs of the batched operations.
+#[derive(Clone)]
+struct BatchOptions {
+    batch_size: usize,
+    in_flight: usize,
+    allow_retry: bool,
+    progress: Option<Progress>,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            batch_size: DEFAULT_BATCH_SIZE,
+            in_flight: 1,
+            allow_retry: false,
+            progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for BatchOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchOptions")
+            .field("batch_size", &self.batch_size)
+            .field("in_flight", &self.in_flight)
+            .field("allow_retry", &self.allow_retry)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! batch_setters {
+    () => {
+        /// Records per call (default [`DEFAULT_BATCH_SIZE`]; at least 1).
+        pub fn batch_size(mut self, size: usize) -> Self {
+            self.options.batch_size = size.max(1);
+            self
+        }
+
+        /// Calls in flight at once (default 1; at least 1). The client's own
+        /// cap on concurrent requests still applies.
+        pub fn in_flight(mut self, calls: usize) -> Self {
+            self.options.in_flight = calls.max(1);
+            self
+        }
+
+        /// Called after each finished call with (records done, total).
+        pub fn on_progress(
+            mut self,
+            progress: impl Fn(usize, usize) + Send + Sync + 'static,
+        ) -> Self {
+            self.options.progress = Some(Arc::new(progress));
+            self
+        }
+    };
+}
+
+/// Whether a failed call says something about its records (so that halving
+/// the batch finds the bad ones), rather than about the connection (where
+/// the outcome is unknown and nothing may be resent).
+fn blames_records(err: &Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::Validation
+            | ErrorKind::UserError
+            | ErrorKind::InvalidRequest
+            | ErrorKind::MissingRecord
+            | ErrorKind::AccessDenied
+    )
+}
+
+/// Batched `create`. Created by
+/// [`ModelClient::create_batch`](crate::ModelClient::create_batch).
+///
+/// Records are sent `batch_size` at a time, with up to `in_flight` calls at
+/// once. Odoo creates all records of a call or none, so when a call fails
+/// because of a record (a validation error, say) the batch is halved until
+/// the bad records are isolated: every other record is still created, and
+/// each bad one gets its own error. When a call fails for a reason that says
+/// nothing about its records (a dropped connection), its records get that
+/// error and are not resent: the server may have committed them.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// let rows = (0..1000).map(|i| serde_json::json!({"name": format!("Lead {i}")}));
+/// let outcomes = client
+///     .model("crm.lead")
+///     .create_batch(rows)
+///     .batch_size(200)
+///     .in_flight(4)
+///     .on_progress(|done, total| eprintln!("{done}/{total}"))
+///     .send()
+///     .await;
+/// let created = outcomes.iter().filter(|o| o.is_ok()).count();
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct CreateBatch {
+    client: Client,
+    model: String,
+    values: Vec<Result<Value>>,
+    options: BatchOptions,
+}
+
+impl CreateBatch {
+    pub(crate) fn new(client: Client, model: String, values: Vec<Result<Value>>) -> Self {
+        CreateBatch {
+            client,
+            model,
+            values,
+            options: BatchOptions::default(),
+        }
+    }
+
+    batch_setters!();
+
+    /// Retry calls that fail for a transient reason. Off by default: a
+    /// create whose reply was lost may have been committed, and a retry
+    /// would duplicate it. Use it only when duplicates are harmless or
+    /// prevented server-side.
+    pub fn allow_retry(mut self) -> Self {
+        self.options.allow_retry = true;
+        self
+    }
+
+    /// Sends the batches; one outcome per record, in input order: the new
+    /// id, or the error that concerns that record.
+    pub async fn send(self) -> Vec<Result<i64>> {
+        let total = self.values.len();
+        let mut outcomes: Vec<Option<Result<i64>>> = (0..total).map(|_| None).collect();
+        let mut pending = Vec::new();
+        for (index, value) in self.values.into_iter().enumerate() {
+            match value {
+                Ok(v) => pending.push((index, v)),
+                Err(e) => outcomes[index] = Some(Err(e)),
+            }
+        }
+        let client = &self.client;
+        let model = &self.model;
+        let options = &self.options;
+        let chunks: Vec<Vec<(usize, Value)>> = chunked(pending, options.batch_size);
+        let mut done = total - chunks.iter().map(Vec::len).sum::<usize>();
+        let mut results = futures::stream::iter(chunks)
+            .map(|chunk| create_isolating(client, model, chunk, options.allow_retry))
+            .buffer_unordered(options.in_flight);
+        while let Some(chunk_outcomes) = results.next().await {
+            done += chunk_outcomes.len();
+            for (index, outcome) in chunk_outcomes {
+                outcomes[index] = Some(outcome);
+            }
+            if let Some(progress) = &options.progress {
+                progress(done, total);
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(Error::config("record was not sent"))))
+            .collect()
+    }
+}
+
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut chunks = Vec::with_capacity(items.len().div_ceil(size.max(1)));
+    let mut current = Vec::with_capacity(size);
+    for item in items {
+        current.push(item);
+        if current.len() == size {
+            chunks.push(std::mem::replace(&mut current, Vec::with_capacity(size)));
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+/// Creates a chunk; on an error that blames records, halves it until the
+/// bad records are alone.
+async fn create_isolating(
+    client: &Client,
+    model: &str,
+    chunk: Vec<(usize, Value)>,
+    allow_retry: bool,
+) -> Vec<(usize, Result<i64>)> {
+    let mut out = Vec::with_capacity(chunk.len());
+    let mut stack = vec![chunk];
+    while let Some(part) = stack.pop() {
+        let values: Vec<Value> = part.iter().map(|(_, v)| v.clone()).collect();
+        let mut call = Call::new(model.to_owned(), "create".to_owned())
+            .named("vals_list", Value::Array(values));
+        call.retry_safe = allow_retry;
+        match client.execute::<Vec<i64>>(call).await {
+            Ok(ids) if ids.len() == part.len() => {
+                out.extend(part.iter().map(|(i, _)| *i).zip(ids.into_iter().map(Ok)));
+            }
+            Ok(ids) => {
+                let err = Error::Decode {
+                    model: model.to_owned(),
+                    method: "create".to_owned(),
+                    path: ".".to_owned(),
+                    message: format!("{} ids for {} records", ids.len(), part.len()),
+                };
+                out.extend(part.iter().map(|(i, _)| (*i, Err(clone_error(&err)))));
+            }
+            Err(err) if part.len() > 1 && blames_records(&err) => {
+                let mut part = part;
+                let right = part.split_off(part.len() / 2);
+                stack.push(right);
+                stack.push(part);
+            }
+            Err(err) => {
+                let mut part = part.into_iter();
+                if let Some((first, _)) = part.next() {
+                    out.extend(part.map(|(i, _)| (i, Err(clone_error(&err)))));
+                    out.push((first, Err(err)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Errors are not `Clone` (their sources are not); a failed call that
+/// covers several records gives each a copy of what can be copied.
+fn clone_error(err: &Error) -> Error {
+    match err {
+        Error::Server(e) => Error::Server(e.clone()),
+        Error::Authentication { message } => Error::Authentication {
+            message: message.clone(),
+        },
+        Error::Protocol(p) => Error::Protocol(p.clone()),
+        Error::RateLimited { retry_after } => Error::RateLimited {
+            retry_after: *retry_after,
+        },
+        Error::Decode {
+            model,
+            method,
+            path,
+            message,
+        } => Error::Decode {
+            model: model.clone(),
+            method: method.clone(),
+            path: path.clone(),
+            message: message.clone(),
+        },
+        Error::InvalidDomain(d) => Error::InvalidDomain(d.clone()),
+        Error::Configuration(m) => Error::Configuration(m.clone()),
+        Error::AmbiguousMatch { model, field, ids } => Error::AmbiguousMatch {
+            model: model.clone(),
+            field: field.clone(),
+            ids: ids.clone(),
+        },
+        Error::Transport {
+            kind,
+            endpoint,
+            source,
+        } => Error::Transport {
+            kind: *kind,
+            endpoint: endpoint.clone(),
+            source: source.to_string().into(),
+        },
+    }
+}
+
+/// Batched `write` of different values to different records. Created by
+/// [`ModelClient::write_batch`](crate::ModelClient::write_batch).
+///
+/// Records that get identical values share one call (`write(ids, vals)`),
+/// so setting the same stage on 500 tasks is one request. Calls that fail
+/// because of a record are halved until the bad record is alone.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// use serde_json::json;
+/// let updates = vec![(7, json!({"stage_id": 3})), (8, json!({"stage_id": 3})), (9, json!({"stage_id": 4}))];
+/// let outcomes = client.model("project.task").write_batch(updates).send().await; // two calls
+/// assert!(outcomes.iter().all(Result::is_ok));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct WriteBatch {
+    client: Client,
+    model: String,
+    updates: Vec<(i64, Result<Value>)>,
+    options: BatchOptions,
+}
+
+impl WriteBatch {
+    pub(crate) fn new(client: Client, model: String, updates: Vec<(i64, Result<Value>)>) -> Self {
+        WriteBatch {
+            client,
+            model,
+            updates,
+            options: BatchOptions::default(),
+        }
+    }
+
+    batch_setters!();
+
+    /// Retry calls that fail for a transient reason (writing the same values
+    /// twice leaves the same record).
+    pub fn allow_retry(mut self) -> Self {
+        self.options.allow_retry = true;
+        self
+    }
+
+    /// Sends the writes; one outcome per update, in input order.
+    pub async fn send(self) -> Vec<Result<()>> {
+        let total = self.updates.len();
+        let mut outcomes: Vec<Option<Result<()>>> = (0..total).map(|_| None).collect();
+        // Group identical values (by their canonical JSON text).
+        let mut groups: BTreeMap<String, (Value, Vec<(usize, i64)>)> = BTreeMap::new();
+        for (index, (id, values)) in self.updates.into_iter().enumerate() {
+            match values {
+                Ok(v) => {
+                    let key = v.to_string();
+                    groups
+                        .entry(key)
+                        .or_insert_with(|| (v, Vec::new()))
+                        .1
+                        .push((index, id));
+                }
+                Err(e) => outcomes[index] = Some(Err(e)),
+            }
+        }
+        let mut jobs = Vec::new();
+        for (_, (values, members)) in groups {
+            for chunk in chunked(members, self.options.batch_size) {
+                jobs.push((values.clone(), chunk));
+            }
+        }
+        let client = &self.client;
+        let model = &self.model;
+        let allow_retry = self.options.allow_retry;
+        let mut done = total - jobs.iter().map(|(_, c)| c.len()).sum::<usize>();
+        let mut results = futures::stream::iter(jobs)
+            .map(|(values, chunk)| write_isolating(client, model, values, chunk, allow_retry))
+            .buffer_unordered(self.options.in_flight);
+        while let Some(chunk_outcomes) = results.next().await {
+            done += chunk_outcomes.len();
+            for (index, outcome) in chunk_outcomes {
+                outcomes[index] = Some(outcome);
+            }
+            if let Some(progress) = &self.options.progress {
+                progress(done, total);
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(Error::config("record was not sent"))))
+            .collect()
+    }
+}
+
+async fn write_isolating(
+    client: &Client,
+    model: &str,
+    values: Value,
+    chunk: Vec<(usize, i64)>,
+    allow_retry: bool,
+) -> Vec<(usize, Result<()>)> {
+    let mut out = Vec::with_capacity(chunk.len());
+    let mut stack = vec![chunk];
+    while let Some(part) = stack.pop() {
+        let ids: Vec<i64> = part.iter().map(|(_, id)| *id).collect();
+        let mut call = Call::new(model.to_owned(), "write".to_owned())
+            .with_ids(ids)
+            .named("vals", values.clone());
+        call.retry_safe = allow_retry;
+        match client.execute::<Value>(call).await {
+            Ok(_) => out.extend(part.iter().map(|(i, _)| (*i, Ok(())))),
+            Err(err) if part.len() > 1 && blames_records(&err) => {
+                let mut part = part;
+                let right = part.split_off(part.len() / 2);
+                stack.push(right);
+                stack.push(part);
+            }
+            Err(err) => {
+                let mut part = part.into_iter();
+                if let Some((first, _)) = part.next() {
+                    out.extend(part.map(|(i, _)| (i, Err(clone_error(&err)))));
+                    out.push((first, Err(err)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What an upsert did to a record.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::Upserted;
+///
+/// let u = Upserted::Created(42);
+/// assert_eq!(u.id(), 42);
+/// assert!(u.is_created());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Upserted {
+    /// No record had the key: created, with this id.
+    Created(i64),
+    /// The record with the key was written.
+    Updated(i64),
+    /// The record with the key already had these values: nothing written.
+    Unchanged(i64),
+}
+
+impl Upserted {
+    /// The record id.
+    pub fn id(&self) -> i64 {
+        match self {
+            Upserted::Created(id) | Upserted::Updated(id) | Upserted::Unchanged(id) => *id,
+        }
+    }
+    /// `true` when the record was created.
+    pub fn is_created(&self) -> bool {
+        matches!(self, Upserted::Created(_))
+    }
+}
+
+/// An external id `module.name`, as stored in `ir.model.data`.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::ExternalId;
+///
+/// let x: ExternalId = "sync_crm.account_0017".parse()?;
+/// assert_eq!((x.module(), x.name()), ("sync_crm", "account_0017"));
+/// assert!("no_dot".parse::<ExternalId>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExternalId {
+    module: String,
+    name: String,
+}
+
+impl ExternalId {
+    /// An external id from its module and name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] when the module is empty or contains a dot,
+    /// or the name is empty.
+    pub fn new(module: impl Into<String>, name: impl Into<String>) -> Result<Self> {
+        let (module, name) = (module.into(), name.into());
+        if module.is_empty() || module.contains('.') || name.is_empty() {
+            return Err(Error::config(format!(
+                "invalid external id `{module}.{name}`: expected `module.name`"
+            )));
+        }
+        Ok(ExternalId { module, name })
+    }
+    /// The module part.
+    pub fn module(&self) -> &str {
+        &self.module
+    }
+    /// The name part.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::str::FromStr for ExternalId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let (module, name) = s.split_once('.').ok_or_else(|| {
+            Error::config(format!("invalid external id `{s}`: expected `module.name`"))
+        })?;
+        ExternalId::new(module, name)
+    }
+}
+
+impl fmt::Display for ExternalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.module, self.name)
+    }
+}
+
+/// Upsert by external id: for each `(module.name, values)`, write the record
+/// the external id points to, or create it and register the external id in
+/// `ir.model.data`. Running the same upsert twice leaves one record per
+/// external id. Records whose stored values already equal the new ones are
+/// not written. Created by
+/// [`ModelClient::upsert_by_external_id`](crate::ModelClient::upsert_by_external_id).
+///
+/// Writes made this way are idempotent, so they are retried on transient
+/// failures.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// use odoo_client::ExternalId;
+/// use serde_json::json;
+/// let rows = vec![
+///     ("sync_crm.acct_1".parse::<ExternalId>()?, json!({"name": "Northwind", "is_company": true})),
+///     ("sync_crm.acct_2".parse::<ExternalId>()?, json!({"name": "Contoso", "is_company": true})),
+/// ];
+/// let outcomes = client.model("res.partner").upsert_by_external_id(rows).send().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct UpsertByExternalId {
+    client: Client,
+    model: String,
+    rows: Vec<(ExternalId, Result<Value>)>,
+}
+
+impl UpsertByExternalId {
+    pub(crate) fn new(
+        client: Client,
+        model: String,
+        rows: Vec<(ExternalId, Result<Value>)>,
+    ) -> Self {
+        UpsertByExternalId {
+            client,
+            model,
+            rows,
+        }
+    }
+
+    /// Sends the upserts. The outer error is for the external-id lookup
+    /// (nothing was written); the inner ones are per record, in input order.
+    ///
+    /// # Errors
+    ///
+    /// The lookup of existing external ids failed.
+    pub async fn send(self) -> Result<Vec<Result<Upserted>>> {
+        let client = &self.client;
+        // 1. Which external ids exist already (one search per module).
+        let mut by_module: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (x, _) in &self.rows {
+            by_module.entry(x.module()).or_default().push(x.name());
+        }
+        let mut existing: HashMap<ExternalId, (i64, i64)> = HashMap::new();
+        for (module, names) in by_module {
+            let domain = Domain::field("module").eq(module)
+                & Domain::field("model").eq(self.model.as_str())
+                & Domain::field("name").is_in(names.iter().copied());
+            let rows: Vec<Record> = client
+                .model("ir.model.data")
+                .search_read(domain)
+                .fields(["name", "res_id"])
+                .send()
+                .await?;
+            for row in rows {
+                let (Some(name), Some(res_id), Some(data_id)) = (
+                    row.get("name").and_then(Value::as_str),
+                    row.get("res_id").and_then(Value::as_i64),
+                    row.get("id").and_then(Value::as_i64),
+                ) else {
+                    continue;
+                };
+                existing.insert(ExternalId::new(module, name)?, (res_id, data_id));
+            }
+        }
+        // 2. Current values of the existing records, to skip unchanged ones.
+        let mut fields: Vec<String> = Vec::new();
+        for (_, values) in &self.rows {
+            if let Ok(Value::Object(map)) = values {
+                for key in map.keys() {
+                    if !fields.contains(key) {
+                        fields.push(key.clone());
+                    }
+                }
+            }
+        }
+        let ids: Vec<i64> = existing.values().map(|(res_id, _)| *res_id).collect();
+        let current: HashMap<i64, Record> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            client
+                .model(self.model.clone())
+                .read(ids)
+                .fields(fields)
+                .send()
+                .await?
+                .into_iter()
+                .filter_map(|row| row.get("id").and_then(Value::as_i64).map(|id| (id, row)))
+                .collect()
+        };
+        // 3. Write what changed, create what is missing (or whose record
+        //    was deleted), register the new external ids.
+        let mut outcomes: Vec<Option<Result<Upserted>>> =
+            (0..self.rows.len()).map(|_| None).collect();
+        let mut to_create: Vec<(usize, ExternalId, Value, Option<i64>)> = Vec::new();
+        let mut to_write: Vec<(usize, i64, Value)> = Vec::new();
+        for (index, (xid, values)) in self.rows.into_iter().enumerate() {
+            let values = match values {
+                Ok(v) => v,
+                Err(e) => {
+                    outcomes[index] = Some(Err(e));
+                    continue;
+                }
+            };
+            match existing.get(&xid) {
+                Some((res_id, _)) if current.contains_key(res_id) => {
+                    let stored = &current[res_id];
+                    if same_values(stored, &values) {
+                        outcomes[index] = Some(Ok(Upserted::Unchanged(*res_id)));
+                    } else {
+                        to_write.push((index, *res_id, values));
+                    }
+                }
+                // The external id points to a record deleted meanwhile.
+                Some((_, data_id)) => to_create.push((index, xid, values, Some(*data_id))),
+                None => to_create.push((index, xid, values, None)),
+            }
+        }
+        let writes = WriteBatch::new(
+            client.clone(),
+            self.model.clone(),
+            to_write
+                .iter()
+                .map(|(_, id, v)| (*id, Ok(v.clone())))
+                .collect(),
+        )
+        .allow_retry()
+        .send()
+        .await;
+        for ((index, id, _), outcome) in to_write.iter().zip(writes) {
+            outcomes[*index] = Some(outcome.map(|()| Upserted::Updated(*id)));
+        }
+        let created = CreateBatch::new(
+            client.clone(),
+            self.model.clone(),
+            to_create.iter().map(|(_, _, v, _)| Ok(v.clone())).collect(),
+        )
+        .send()
+        .await;
+        let mut registrations = Vec::new();
+        let mut repoints = Vec::new();
+        for ((index, xid, _, stale), outcome) in to_create.into_iter().zip(created) {
+            match outcome {
+                Ok(id) => {
+                    match stale {
+                        Some(data_id) => {
+                            repoints.push((data_id, json_obj([("res_id", Value::from(id))])))
+                        }
+                        None => registrations.push(json_obj([
+                            ("module", Value::from(xid.module())),
+                            ("name", Value::from(xid.name())),
+                            ("model", Value::from(self.model.as_str())),
+                            ("res_id", Value::from(id)),
+                            ("noupdate", Value::Bool(true)),
+                        ])),
+                    }
+                    outcomes[index] = Some(Ok(Upserted::Created(id)));
+                }
+                Err(e) => outcomes[index] = Some(Err(e)),
+            }
+        }
+        if !registrations.is_empty() {
+            client
+                .model("ir.model.data")
+                .create_many(registrations)
+                .allow_retry()
+                .send()
+                .await?;
+        }
+        for (data_id, values) in repoints {
+            client
+                .model("ir.model.data")
+                .write([data_id], &values)
+                .allow_retry()
+                .send()
+                .await?;
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(Error::config("record was not sent"))))
+            .collect())
+    }
+}
+
+fn json_obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+/// `true` when every value to write equals what is stored (a many2one
+/// stored as `[id, name]` equals the id; x2many commands always count as a
+/// change).
+fn same_values(stored: &Record, new: &Value) -> bool {
+    let Value::Object(new) = new else {
+        return false;
+    };
+    new.iter()
+        .all(|(key, value)| match (stored.get(key), value) {
+            (Some(Value::Array(pair)), Value::Number(id)) if pair.len() == 2 => {
+                pair.first().and_then(Value::as_i64) == id.as_i64()
+            }
+            (Some(Value::Bool(false)), Value::Null) => true,
+            (Some(Value::Number(a)), Value::Number(b)) => a.as_f64() == b.as_f64(),
+            (Some(stored), value) => stored == value,
+            (None, _) => false,
+        })
+}
+
+/// Upsert by a natural key (a field whose value identifies the record, such
+/// as `ref` or `vat`): write the one record that has the key, or create one.
+/// Two records with the key are reported as ambiguous, never guessed.
+/// Created by [`ModelClient::upsert_by_key`](crate::ModelClient::upsert_by_key).
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// use serde_json::json;
+/// let outcome = client
+///     .model("res.partner")
+///     .upsert_by_key("ref", &json!({"ref": "NW-001", "name": "Northwind"}))
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct UpsertByKey {
+    client: Client,
+    model: String,
+    key: String,
+    values: Result<Value>,
+}
+
+impl UpsertByKey {
+    pub(crate) fn new(client: Client, model: String, key: String, values: Result<Value>) -> Self {
+        UpsertByKey {
+            client,
+            model,
+            key,
+            values,
+        }
+    }
+
+    /// Sends the upsert.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] when the values lack the key field;
+    /// [`Error::AmbiguousMatch`] naming the ids when several records have
+    /// the key; any error of the calls.
+    pub async fn send(self) -> Result<Upserted> {
+        let values = self.values?;
+        let key_value = values
+            .get(&self.key)
+            .filter(|v| !v.is_null() && **v != Value::Bool(false))
+            .cloned()
+            .ok_or_else(|| {
+                Error::config(format!("the values have no `{}` to match on", self.key))
+            })?;
+        let model = self.client.model(self.model.clone());
+        let domain = Domain::leaf(&self.key, crate::domain::Operator::Eq, key_value.clone())?;
+        let fields: Vec<String> = values
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let matches = model
+            .search_read(domain)
+            .fields(fields)
+            .limit(2)
+            .send()
+            .await?;
+        match matches.as_slice() {
+            [] => model.create(&values).send().await.map(Upserted::Created),
+            [one] => {
+                let id = one.get("id").and_then(Value::as_i64).unwrap_or_default();
+                if same_values(one, &values) {
+                    return Ok(Upserted::Unchanged(id));
+                }
+                model.write([id], &values).allow_retry().send().await?;
+                Ok(Upserted::Updated(id))
+            }
+            several => Err(Error::AmbiguousMatch {
+                model: self.model.clone(),
+                field: self.key.clone(),
+                ids: several
+                    .iter()
+                    .filter_map(|r| r.get("id").and_then(Value::as_i64))
+                    .collect(),
+            }),
+        }
+    }
+}
+
+/// Turns serialisable values into JSON objects, keeping errors per record.
+pub(crate) fn objects<V: Serialize>(values: impl IntoIterator<Item = V>) -> Vec<Result<Value>> {
+    values
+        .into_iter()
+        .map(|v| crate::model::to_object(&v))
+        .collect()
+}

@@ -1,0 +1,874 @@
+//! The client handle, its builder, credentials and the session.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use backon::Retryable;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::model::{Model, ModelClient, TypedModel};
+use crate::protocol::{self, Call, Service};
+use crate::retry::RetryPolicy;
+use crate::transport::Transport;
+
+/// Which of Odoo's RPC protocols the client speaks.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::Protocol;
+///
+/// assert_eq!(Protocol::default(), Protocol::Auto);
+/// assert_eq!("json2".parse::<Protocol>()?, Protocol::Json2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// The JSON-2 API of Odoo 19+: `POST /json/2/<model>/<method>` with a
+    /// bearer API key and named arguments. Needs an API key.
+    Json2,
+    /// JSON-RPC at `/jsonrpc` (`common` and `object` services). Odoo 8 to 19
+    /// (deprecated in 19, scheduled for removal in 20).
+    JsonRpc,
+    /// XML-RPC at `/xmlrpc/2/common` and `/xmlrpc/2/object`. Odoo 8 to 19
+    /// (deprecated in 19, scheduled for removal in 20).
+    XmlRpc,
+    /// Ask the server its version once, then use JSON-2 on Odoo 19+ when the
+    /// credential is an API key, and JSON-RPC otherwise.
+    #[default]
+    Auto,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Json2 => "json2",
+            Protocol::JsonRpc => "jsonrpc",
+            Protocol::XmlRpc => "xmlrpc",
+            Protocol::Auto => "auto",
+        })
+    }
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "json2" => Ok(Protocol::Json2),
+            "jsonrpc" => Ok(Protocol::JsonRpc),
+            "xmlrpc" => Ok(Protocol::XmlRpc),
+            "auto" | "" => Ok(Protocol::Auto),
+            _ => Err(Error::config(format!(
+                "unknown protocol `{s}` (expected json2, jsonrpc, xmlrpc or auto)"
+            ))),
+        }
+    }
+}
+
+/// The secret a user authenticates with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum SecretKind {
+    Password,
+    ApiKey,
+}
+
+/// A login and its secret: a password or an API key.
+///
+/// The secret is held in a [`SecretString`]: `Debug` shows the login and the
+/// kind of secret, never the secret itself.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::Credentials;
+///
+/// let creds = Credentials::api_key("admin", "0123456789abcdef");
+/// assert_eq!(creds.login(), "admin");
+/// assert!(!format!("{creds:?}").contains("0123456789abcdef"));
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    login: String,
+    secret: SecretString,
+    kind: SecretKind,
+}
+
+impl Credentials {
+    /// A login with its password. Works with JSON-RPC and XML-RPC, not with
+    /// JSON-2.
+    pub fn password(login: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        Credentials {
+            login: login.into(),
+            secret: password.into(),
+            kind: SecretKind::Password,
+        }
+    }
+
+    /// A login with an API key (Odoo 14+; Preferences → Account Security).
+    /// Works with every protocol; JSON-2 needs one.
+    pub fn api_key(login: impl Into<String>, key: impl Into<SecretString>) -> Self {
+        Credentials {
+            login: login.into(),
+            secret: key.into(),
+            kind: SecretKind::ApiKey,
+        }
+    }
+
+    /// The login (user name), which is not secret.
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+
+    /// `true` for an API key, `false` for a password.
+    pub fn is_api_key(&self) -> bool {
+        self.kind == SecretKind::ApiKey
+    }
+
+    pub(crate) fn secret(&self) -> &str {
+        self.secret.expose_secret()
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("login", &self.login)
+            .field(
+                match self.kind {
+                    SecretKind::Password => "password",
+                    SecretKind::ApiKey => "api_key",
+                },
+                &"[REDACTED]",
+            )
+            .finish()
+    }
+}
+
+/// The version a server reports.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::ServerVersion;
+///
+/// let v = ServerVersion::parse("17.0+e")?;
+/// assert_eq!((v.major(), v.minor()), (17, 0));
+/// assert!(!v.has_json2());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerVersion {
+    version: String,
+    major: u32,
+    minor: u32,
+}
+
+impl ServerVersion {
+    /// Parses a version string such as `19.0`, `17.0+e` or `saas~18.2`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Protocol`]-free: a string without a leading number gives a
+    /// configuration error naming it.
+    pub fn parse(version: &str) -> Result<Self> {
+        let trimmed = version.trim_start_matches("saas~");
+        let mut parts = trimmed.split(|c: char| !c.is_ascii_digit());
+        let major = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| Error::config(format!("cannot read the server version `{version}`")))?;
+        let minor = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        Ok(ServerVersion {
+            version: version.to_owned(),
+            major,
+            minor,
+        })
+    }
+
+    /// The version string as the server sent it (`"19.0"`).
+    pub fn as_str(&self) -> &str {
+        &self.version
+    }
+    /// The major version (`19`).
+    pub fn major(&self) -> u32 {
+        self.major
+    }
+    /// The minor version (`0`; `2` for `saas~18.2`).
+    pub fn minor(&self) -> u32 {
+        self.minor
+    }
+    /// `true` when the server offers the JSON-2 API (Odoo 19+).
+    pub fn has_json2(&self) -> bool {
+        self.major >= 19
+    }
+}
+
+impl fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.version)
+    }
+}
+
+/// Builds a [`Client`]. Created by [`Client::builder`].
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use odoo_client::{Client, Context, Credentials, Protocol};
+///
+/// let client = Client::builder("https://odoo.example.com")
+///     .database("prod")
+///     .credentials(Credentials::api_key("admin", "0123456789abcdef"))
+///     .protocol(Protocol::Json2)
+///     .timeout(Duration::from_secs(60))
+///     .context(Context::new().lang("fr_BE").tz("Europe/Brussels"))
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub struct ClientBuilder {
+    url: String,
+    database: Option<String>,
+    credentials: Option<Credentials>,
+    protocol: Protocol,
+    timeout: Duration,
+    context: Context,
+    http: Option<reqwest::Client>,
+    retry: RetryPolicy,
+    max_concurrent: usize,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("credentials", &self.credentials)
+            .field("protocol", &self.protocol)
+            .field("timeout", &self.timeout)
+            .field("context", &self.context)
+            .field("http", &self.http.as_ref().map(|_| "user-supplied"))
+            .field("retry", &self.retry)
+            .field("max_concurrent_requests", &self.max_concurrent)
+            .finish()
+    }
+}
+
+/// The default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default cap on requests in flight per client.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 8;
+
+impl ClientBuilder {
+    /// The database to use. Required for JSON-RPC and XML-RPC; optional for
+    /// JSON-2 on a server that hosts a single database.
+    ///
+    /// Default: none.
+    pub fn database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// The login and its password or API key. Required.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The protocol to speak.
+    ///
+    /// Default: [`Protocol::Auto`].
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// The timeout of each request, from sending to the end of the body.
+    ///
+    /// Default: 30 s ([`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The context sent with every call (language, time zone, allowed
+    /// companies, ...). A call's own context is merged over it.
+    ///
+    /// Default: empty (the user's own preferences apply).
+    pub fn context(mut self, context: Context) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Use this `reqwest::Client` (for proxies, custom TLS roots, connection
+    /// pool settings). The per-request timeout still applies.
+    ///
+    /// Default: a client built by this crate with rustls.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// How failed calls that are safe to repeat are retried.
+    ///
+    /// Default: [`RetryPolicy::new`] (3 retries, exponential backoff with
+    /// jitter, honouring `Retry-After`).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The most requests this client (and its clones) has in flight at
+    /// once; further calls wait for a free slot. Protects a small Odoo from
+    /// a burst of parallel work.
+    ///
+    /// Default: 8 ([`DEFAULT_MAX_CONCURRENT_REQUESTS`]). Values below 1
+    /// count as 1.
+    pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+        self.max_concurrent = max.max(1);
+        self
+    }
+
+    /// Builds the client. No request is made: the client logs in lazily on
+    /// its first call.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] when the URL does not parse, credentials are
+    /// missing, JSON-2 is asked for with a password, or JSON-RPC/XML-RPC is
+    /// asked for without a database.
+    pub fn build(self) -> Result<Client> {
+        let mut base =
+            Url::parse(&self.url).map_err(|e| Error::config(format!("invalid base url: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "base url must be http or https, not `{}`",
+                base.scheme()
+            )));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(Error::config(
+                "base url must not carry credentials; use Credentials",
+            ));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::config("credentials are required"))?;
+        match self.protocol {
+            Protocol::Json2 if !credentials.is_api_key() => {
+                return Err(Error::config(
+                    "the JSON-2 API authenticates with an API key, not a password",
+                ));
+            }
+            Protocol::JsonRpc | Protocol::XmlRpc if self.database.is_none() => {
+                return Err(Error::config(format!(
+                    "{} needs a database name",
+                    self.protocol
+                )));
+            }
+            _ => {}
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(concat!("odoo-client/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::config(format!("cannot build the http client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: Transport::new(http, base, self.timeout, self.max_concurrent),
+                retry: self.retry,
+                database: self.database,
+                credentials,
+                protocol: self.protocol,
+                context: self.context,
+                resolved: OnceCell::new(),
+                version: OnceCell::new(),
+                uid: OnceCell::new(),
+                next_id: AtomicU64::new(1),
+            }),
+        })
+    }
+}
+
+/// A connection to one Odoo database as one user.
+///
+/// Cheap to clone (an `Arc` inside), `Send + Sync`: share one client between
+/// tasks. It logs in lazily on the first call that needs it, exactly once
+/// even when many tasks call at the same time, and caches the uid and the
+/// server version.
+///
+/// # Example
+///
+/// ```no_run
+/// use odoo_client::{Client, Credentials, Domain};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::builder("https://odoo.example.com")
+///     .database("prod")
+///     .credentials(Credentials::api_key("admin", std::env::var("ODOO_API_KEY")?))
+///     .build()?;
+///
+/// let companies = client
+///     .model("res.partner")
+///     .search_read(Domain::field("is_company").eq(true))
+///     .fields(["name", "email"])
+///     .limit(10)
+///     .send()
+///     .await?;
+/// for row in companies {
+///     println!("{}", row["name"]);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    retry: RetryPolicy,
+    database: Option<String>,
+    credentials: Credentials,
+    protocol: Protocol,
+    context: Context,
+    resolved: OnceCell<Protocol>,
+    version: OnceCell<ServerVersion>,
+    uid: OnceCell<i64>,
+    next_id: AtomicU64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.inner.transport.base().as_str())
+            .field("database", &self.inner.database)
+            .field("credentials", &self.inner.credentials)
+            .field("protocol", &self.inner.protocol)
+            .field("resolved_protocol", &self.inner.resolved.get())
+            .field("uid", &self.inner.uid.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts building a client for the server at `url` (e.g.
+    /// `https://odoo.example.com`, or with a path prefix when Odoo is served
+    /// under one).
+    pub fn builder(url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            url: url.into(),
+            database: None,
+            credentials: None,
+            protocol: Protocol::Auto,
+            timeout: DEFAULT_TIMEOUT,
+            context: Context::new(),
+            http: None,
+            retry: RetryPolicy::new(),
+            max_concurrent: DEFAULT_MAX_CONCURRENT_REQUESTS,
+        }
+    }
+
+    /// Untyped access to any model by name; rows are [`crate::value::Record`]s.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+    /// let n = client.model("res.partner").search_count(odoo_client::Domain::all()).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn model(&self, name: impl Into<String>) -> ModelClient {
+        ModelClient::new(self.clone(), name.into())
+    }
+
+    /// Typed access to the model `M` maps.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use odoo_client::{Domain, Model};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Partner { id: i64, name: String }
+    /// impl Model for Partner {
+    ///     const NAME: &'static str = "res.partner";
+    ///     const FIELDS: &'static [&'static str] = &["name"];
+    /// }
+    ///
+    /// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+    /// let partners: Vec<Partner> = client.typed::<Partner>().search_read(Domain::all()).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn typed<M: Model>(&self) -> TypedModel<M> {
+        TypedModel::new(self.clone())
+    }
+
+    /// Calls any public method of a model, with positional and keyword
+    /// arguments and a context.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+    /// // res.partner.action_archive returns None: decode into ().
+    /// client.call("res.partner", "action_archive").ids([42]).send::<()>().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn call(&self, model: impl Into<String>, method: impl Into<String>) -> CallBuilder {
+        CallBuilder {
+            client: self.clone(),
+            call: Call::new(model.into(), method.into()),
+        }
+    }
+
+    /// The server version, asked once and cached. Needs no login.
+    ///
+    /// # Errors
+    ///
+    /// Transport and protocol errors of the version request.
+    pub async fn server_version(&self) -> Result<ServerVersion> {
+        self.inner
+            .version
+            .get_or_try_init(|| self.fetch_version())
+            .await
+            .cloned()
+    }
+
+    /// The protocol in use: the configured one, or for [`Protocol::Auto`] the
+    /// one chosen after asking the server its version.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Client::server_version`], for `Auto`.
+    pub async fn protocol(&self) -> Result<Protocol> {
+        if self.inner.protocol != Protocol::Auto {
+            return Ok(self.inner.protocol);
+        }
+        self.inner
+            .resolved
+            .get_or_try_init(|| async {
+                let version = self.server_version().await?;
+                let chosen = if version.has_json2() && self.inner.credentials.is_api_key() {
+                    Protocol::Json2
+                } else {
+                    Protocol::JsonRpc
+                };
+                if chosen == Protocol::JsonRpc && self.inner.database.is_none() {
+                    return Err(Error::config(format!(
+                        "Odoo {version} with {} needs JSON-RPC, which needs a database name",
+                        if self.inner.credentials.is_api_key() {
+                            "an API key"
+                        } else {
+                            "a password"
+                        }
+                    )));
+                }
+                tracing::debug!(protocol = %chosen, server_version = %version, "protocol chosen");
+                Ok(chosen)
+            })
+            .await
+            .copied()
+    }
+
+    /// The uid of the user, logging in first if needed (exactly one login
+    /// even when many tasks ask at once).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Authentication`] when the server refuses the credentials;
+    /// transport and protocol errors.
+    pub async fn uid(&self) -> Result<i64> {
+        let protocol = self.protocol().await?;
+        self.inner
+            .uid
+            .get_or_try_init(|| self.login(protocol))
+            .await
+            .copied()
+    }
+
+    /// The default context of this client.
+    pub fn context(&self) -> &Context {
+        &self.inner.context
+    }
+
+    /// The database name, when one was configured.
+    pub fn database(&self) -> Option<&str> {
+        self.inner.database.as_deref()
+    }
+
+    async fn fetch_version(&self) -> Result<ServerVersion> {
+        let version: Value = match self.inner.protocol {
+            Protocol::XmlRpc => {
+                protocol::xmlrpc_service(self, Service::Common, "version", Vec::new()).await?
+            }
+            Protocol::JsonRpc => {
+                protocol::jsonrpc_service(self, Service::Common, "version", Vec::new()).await?
+            }
+            Protocol::Json2 | Protocol::Auto => {
+                match self.inner.transport.get_json("web/version").await {
+                    Ok(v) => v,
+                    // Before Odoo 17 there is no /web/version: ask JSON-RPC.
+                    Err(e) if e.http_status() == Some(404) => {
+                        protocol::jsonrpc_service(self, Service::Common, "version", Vec::new())
+                            .await?
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let text = version
+            .get("server_version")
+            .or_else(|| version.get("version"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::protocol(
+                    crate::error::ProtocolErrorKind::Unexpected,
+                    "version",
+                    None,
+                    "the version reply has no version string",
+                    version.to_string().as_bytes(),
+                )
+            })?;
+        ServerVersion::parse(text)
+    }
+
+    async fn login(&self, protocol: Protocol) -> Result<i64> {
+        let creds = &self.inner.credentials;
+        let uid: Value = match protocol {
+            Protocol::Json2 => {
+                // JSON-2 is stateless: ask the server who the key belongs to.
+                // Boxed: `execute` may itself log in, so the future is recursive.
+                let ctx: Map<String, Value> =
+                    Box::pin(self.call("res.users", "context_get").allow_retry().send()).await?;
+                ctx.get("uid").cloned().unwrap_or(Value::Bool(false))
+            }
+            Protocol::JsonRpc | Protocol::XmlRpc => {
+                let args = vec![
+                    Value::String(self.database_required()?.to_owned()),
+                    Value::String(creds.login().to_owned()),
+                    Value::String(creds.secret().to_owned()),
+                    Value::Object(Map::new()),
+                ];
+                if protocol == Protocol::XmlRpc {
+                    protocol::xmlrpc_service(self, Service::Common, "authenticate", args).await?
+                } else {
+                    protocol::jsonrpc_service(self, Service::Common, "authenticate", args).await?
+                }
+            }
+            Protocol::Auto => return Err(Error::config("protocol not resolved")),
+        };
+        match uid.as_i64() {
+            Some(uid) => {
+                tracing::debug!(uid, "logged in");
+                Ok(uid)
+            }
+            None => Err(Error::Authentication {
+                message: format!(
+                    "the server refused the login `{}` on database `{}`",
+                    creds.login(),
+                    self.inner.database.as_deref().unwrap_or("(default)")
+                ),
+            }),
+        }
+    }
+
+    pub(crate) fn database_required(&self) -> Result<&str> {
+        self.inner
+            .database
+            .as_deref()
+            .ok_or_else(|| Error::config("this protocol needs a database name"))
+    }
+
+    pub(crate) fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    pub(crate) fn next_request_id(&self) -> u64 {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Sends a model call and decodes its result, retrying transient
+    /// failures when the call is safe to repeat.
+    pub(crate) async fn execute<T: DeserializeOwned>(&self, mut call: Call) -> Result<T> {
+        call.merge_default_context(&self.inner.context);
+        let policy = &self.inner.retry;
+        if !call.retry_safe || !policy.is_enabled() {
+            let protocol = self.protocol().await?;
+            return protocol::execute(self, protocol, call).await;
+        }
+        let attempt = || async {
+            let protocol = self.protocol().await?;
+            protocol::execute(self, protocol, call.clone()).await
+        };
+        attempt
+            .retry(policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(Error::is_retryable)
+            .adjust(|err: &Error, delay| {
+                // Never sooner than the server asked.
+                delay.map(|d| err.retry_after().map_or(d, |wait| wait.max(d)))
+            })
+            .notify(|err: &Error, delay| {
+                tracing::warn!(
+                    model = %call.model,
+                    method = %call.method,
+                    error.kind = %err.kind(),
+                    delay_ms = delay.as_millis() as u64,
+                    "transient failure, retrying"
+                );
+            })
+            .await
+    }
+}
+
+/// A call of any public model method. Created by [`Client::call`].
+///
+/// Arguments: on JSON-RPC and XML-RPC, `ids` then the positional arguments
+/// go into `args` and keyword arguments into `kwargs`; on JSON-2 every
+/// argument is sent by name, so positional arguments must be given with
+/// [`CallBuilder::named_arg`] to work on every protocol.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// use serde_json::json;
+/// let defaults: serde_json::Value = client
+///     .call("crm.lead", "default_get")
+///     .named_arg("fields_list", json!(["type", "stage_id"]))
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct CallBuilder {
+    client: Client,
+    call: Call,
+}
+
+impl CallBuilder {
+    /// The record ids the method runs on (its `self`).
+    pub fn ids(mut self, ids: impl IntoIterator<Item = i64>) -> Self {
+        self.call.ids = Some(ids.into_iter().collect());
+        self
+    }
+
+    /// A positional argument without a name. Not usable with JSON-2 (which
+    /// takes named arguments only): prefer [`CallBuilder::named_arg`].
+    pub fn arg(mut self, value: impl Into<Value>) -> Self {
+        self.call.args.push((None, value.into()));
+        self
+    }
+
+    /// A positional argument with its parameter name: positional on
+    /// JSON-RPC and XML-RPC, named on JSON-2.
+    pub fn named_arg(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.call.args.push((Some(name.into()), value.into()));
+        self
+    }
+
+    /// A keyword argument.
+    pub fn kwarg(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.call.kwargs.insert(name.into(), value.into());
+        self
+    }
+
+    /// Context for this call, merged over the client's default context.
+    pub fn context(mut self, context: Context) -> Self {
+        self.call.context = Some(context);
+        self
+    }
+
+    /// Allow retries of this call after a transient failure: only for
+    /// methods that read, or whose repetition is harmless.
+    pub fn allow_retry(mut self) -> Self {
+        self.call.retry_safe = true;
+        self
+    }
+
+    /// Sends the call and decodes the result into `T` (`()` or
+    /// `Option<T>` for methods that return `None`, `serde_json::Value` for
+    /// anything).
+    ///
+    /// # Errors
+    ///
+    /// Every [`Error`] variant can occur; see [`Error::kind`].
+    pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
+        self.client.execute(self.call).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_send_sync_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Client>();
+    }
+
+    #[test]
+    fn version_parsing() {
+        for (s, major, minor) in [("19.0", 19, 0), ("17.0+e", 17, 0), ("saas~18.2", 18, 2)] {
+            let v = ServerVersion::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!((v.major(), v.minor()), (major, minor));
+        }
+        assert!(ServerVersion::parse("master").is_err());
+    }
+
+    #[test]
+    fn builder_rejects_what_cannot_work() {
+        let pw = || Credentials::password("admin", "pw");
+        let e = Client::builder("http://x")
+            .credentials(pw())
+            .protocol(Protocol::Json2)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Configuration);
+        assert!(e.to_string().contains("API key"), "{e}");
+        let e = Client::builder("http://x")
+            .credentials(pw())
+            .protocol(Protocol::JsonRpc)
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("database"), "{e}");
+        let e = Client::builder("not a url")
+            .credentials(pw())
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Configuration);
+        let e = Client::builder("http://x").build().unwrap_err();
+        assert!(e.to_string().contains("credentials"), "{e}");
+        let e = Client::builder("http://u:p@x")
+            .credentials(pw())
+            .build()
+            .unwrap_err();
+        assert!(!e.to_string().contains(":p@"), "{e}");
+    }
+}

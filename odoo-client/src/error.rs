@@ -1,0 +1,723 @@
+//! The error type of the client.
+//!
+//! Every fallible operation returns [`Error`]. Match on [`Error::kind`] for a
+//! stable classification, or use the predicates ([`Error::is_retryable`],
+//! [`Error::is_timeout`], ...). What the server said is kept: the Python
+//! exception name, its message and arguments ([`ServerError`]); the server's
+//! traceback is reachable through [`ServerError::debug`] but never part of
+//! `Display`.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::domain::DomainError;
+
+/// A boxed error used as the `source()` of transport errors, so that no
+/// third-party error type is part of this crate's API.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The error returned by every fallible operation of this crate.
+///
+/// The enum is `#[non_exhaustive]`: new variants may be added in minor
+/// releases. [`Error::kind`] gives a stable classification to match on.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::{Error, ErrorKind};
+///
+/// fn explain(err: &Error) -> &'static str {
+///     match err.kind() {
+///         ErrorKind::MissingRecord => "the record was deleted meanwhile",
+///         ErrorKind::AccessDenied => "ask an administrator for rights",
+///         _ if err.is_retryable() => "try again later",
+///         _ => "fix the request",
+///     }
+/// }
+/// # let _ = explain;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Odoo raised an exception (JSON-RPC `error`, JSON-2 error body or an
+    /// XML-RPC fault).
+    #[error("{0}")]
+    Server(Box<ServerError>),
+
+    /// The credentials were refused: a login that returned `false`, a wrong
+    /// password or an invalid API key.
+    #[error("authentication failed: {message}")]
+    Authentication {
+        /// What the server (or the client) said.
+        message: String,
+    },
+
+    /// The server answered something that is not a valid reply of the
+    /// protocol: an HTML page from a proxy, a truncated or empty body, an
+    /// unexpected status.
+    #[error("{0}")]
+    Protocol(Box<ProtocolError>),
+
+    /// The request did not reach the server or its answer did not arrive:
+    /// connection refused, reset, or the per-request timeout elapsed.
+    #[error("transport error ({kind}) calling {endpoint}")]
+    Transport {
+        /// Connect, timeout or other.
+        kind: TransportKind,
+        /// The endpoint path that was called (no credentials, no host).
+        endpoint: String,
+        /// The underlying cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The server (or a proxy in front of it) answered HTTP 429.
+    #[error("rate limited{}", fmt_retry_after(*.retry_after))]
+    RateLimited {
+        /// How long the server asked to wait (`Retry-After`), when it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// The reply was well-formed but did not decode into the requested type.
+    #[error("{model}/{method}: cannot decode the result at `{path}`: {message}")]
+    Decode {
+        /// The Odoo model that was called.
+        model: String,
+        /// The method that was called.
+        method: String,
+        /// Path of the value that failed (e.g. `[17].date_invoice`).
+        path: String,
+        /// What was wrong with it.
+        message: String,
+    },
+
+    /// An upsert by natural key found several records with the key; nothing
+    /// was written.
+    #[error("{model}: {} records have the same `{field}` (ids {ids:?}); refusing to guess", ids.len())]
+    AmbiguousMatch {
+        /// The model searched.
+        model: String,
+        /// The key field.
+        field: String,
+        /// The records that have the key.
+        ids: Vec<i64>,
+    },
+
+    /// A domain was malformed; nothing was sent.
+    #[error("invalid domain: {0}")]
+    InvalidDomain(#[from] DomainError),
+
+    /// The client was configured in a way that cannot work (a password with
+    /// JSON-2, a missing database, an unparsable URL, ...); nothing was sent.
+    #[error("configuration error: {0}")]
+    Configuration(String),
+}
+
+fn fmt_retry_after(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(d) => format!(", retry after {} s", d.as_secs_f64()),
+        None => String::new(),
+    }
+}
+
+/// A stable classification of [`Error`].
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::ErrorKind;
+///
+/// assert_eq!(ErrorKind::MissingRecord.to_string(), "missing record");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The credentials were refused (`AccessDenied`, invalid API key,
+    /// `login` returned `false`, an expired session).
+    Authentication,
+    /// The user may not do this (`odoo.exceptions.AccessError`).
+    AccessDenied,
+    /// A constraint refused the values (`odoo.exceptions.ValidationError`).
+    Validation,
+    /// A business rule refused the operation (`odoo.exceptions.UserError`).
+    UserError,
+    /// A record does not exist or was deleted (`odoo.exceptions.MissingError`).
+    MissingRecord,
+    /// The model, method or route does not exist.
+    NotFound,
+    /// Odoo refused the arguments: an unknown field, an invalid domain
+    /// operator, a missing or unexpected argument (`ValueError`,
+    /// `TypeError`, HTTP 400/422).
+    InvalidRequest,
+    /// Any other server-side exception.
+    Server,
+    /// The reply was not a valid reply of the protocol.
+    Protocol,
+    /// The reply did not decode into the requested type.
+    Decode,
+    /// Connect failure, reset, or timeout.
+    Transport,
+    /// HTTP 429.
+    RateLimited,
+    /// Several records matched a key that should be unique.
+    AmbiguousMatch,
+    /// A domain was malformed (caught before any request).
+    InvalidDomain,
+    /// The client configuration cannot work (caught before any request).
+    Configuration,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::AccessDenied => "access denied",
+            ErrorKind::Validation => "validation",
+            ErrorKind::UserError => "user error",
+            ErrorKind::MissingRecord => "missing record",
+            ErrorKind::NotFound => "not found",
+            ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Server => "server error",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Transport => "transport",
+            ErrorKind::RateLimited => "rate limited",
+            ErrorKind::AmbiguousMatch => "ambiguous match",
+            ErrorKind::InvalidDomain => "invalid domain",
+            ErrorKind::Configuration => "configuration",
+        })
+    }
+}
+
+/// Which part of the transport failed.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::TransportKind;
+///
+/// assert_eq!(TransportKind::Timeout.to_string(), "timeout");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection could not be established.
+    Connect,
+    /// The per-request timeout elapsed.
+    Timeout,
+    /// The connection broke while sending or receiving.
+    Other,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Other => "connection",
+        })
+    }
+}
+
+/// An exception raised by Odoo, as the server described it.
+///
+/// `Display` shows the exception name and message, never the traceback.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::{Error, ErrorKind};
+///
+/// # fn handle(err: Error) {
+/// if let Error::Server(server) = &err {
+///     eprintln!("{} said: {}", server.name(), server.message());
+///     if let Some(tb) = server.debug() {
+///         tracing_free_log(tb);
+///     }
+/// }
+/// # }
+/// # fn tracing_free_log(_: &str) {}
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct ServerError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) name: String,
+    pub(crate) message: String,
+    pub(crate) arguments: Vec<Value>,
+    pub(crate) debug: Option<String>,
+    pub(crate) http_status: Option<u16>,
+    pub(crate) code: Option<FaultCode>,
+    pub(crate) model: Option<String>,
+    pub(crate) method: Option<String>,
+}
+
+/// The numeric or textual code an error came with: the JSON-RPC `error.code`
+/// (0 for exceptions, 100 for an expired session) or the XML-RPC `faultCode`
+/// (1 other, 2 user error, 3 access denied, 4 access error; a string on the
+/// legacy `/xmlrpc/` endpoints).
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::FaultCode;
+///
+/// assert_eq!(FaultCode::Int(2).to_string(), "2");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultCode {
+    /// A numeric code.
+    Int(i64),
+    /// A string code (legacy XML-RPC endpoints).
+    String(String),
+}
+
+impl fmt::Display for FaultCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FaultCode::Int(i) => write!(f, "{i}"),
+            FaultCode::String(s) => f.write_str(s),
+        }
+    }
+}
+
+impl ServerError {
+    /// The stable classification of this exception.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// The Python exception class, e.g. `odoo.exceptions.AccessError`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The exception message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// The exception arguments as the server sent them.
+    pub fn arguments(&self) -> &[Value] {
+        &self.arguments
+    }
+    /// The server traceback, when the server sent one. Never part of
+    /// `Display`.
+    pub fn debug(&self) -> Option<&str> {
+        self.debug.as_deref()
+    }
+    /// The HTTP status of the reply (JSON-2 maps exceptions to statuses;
+    /// JSON-RPC and XML-RPC always answer 200).
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+    }
+    /// The JSON-RPC error code or XML-RPC fault code.
+    pub fn code(&self) -> Option<&FaultCode> {
+        self.code.as_ref()
+    }
+    /// The model that was called, when the error came from a model call.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+    /// The method that was called, when the error came from a model call.
+    pub fn method(&self) -> Option<&str> {
+        self.method.as_deref()
+    }
+
+    pub(crate) fn new(name: impl Into<String>, message: impl Into<String>) -> Self {
+        let name = name.into();
+        let message = message.into();
+        let kind = classify(&name, &message);
+        ServerError {
+            kind,
+            name,
+            message,
+            arguments: Vec::new(),
+            debug: None,
+            http_status: None,
+            code: None,
+            model: None,
+            method: None,
+        }
+    }
+}
+
+// Debug leaves the traceback out (it can be long); `debug()` has it.
+impl fmt::Debug for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerError")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("message", &self.message)
+            .field("arguments", &self.arguments)
+            .field("http_status", &self.http_status)
+            .field("code", &self.code)
+            .field("model", &self.model)
+            .field("method", &self.method)
+            .field(
+                "debug",
+                &self.debug.as_ref().map(|d| format!("<{} bytes>", d.len())),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(model), Some(method)) = (&self.model, &self.method) {
+            write!(f, "{model}/{method}: ")?;
+        }
+        write!(
+            f,
+            "{} ({}): {}",
+            self.kind,
+            self.name,
+            self.message.trim_end()
+        )
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+/// Maps an Odoo exception class name (and, where the class alone is
+/// ambiguous, its message) to an [`ErrorKind`].
+pub(crate) fn classify(name: &str, message: &str) -> ErrorKind {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    match short {
+        "AccessDenied" | "Unauthorized" | "SessionExpiredException" => ErrorKind::Authentication,
+        "AccessError" | "Forbidden" => ErrorKind::AccessDenied,
+        "MissingError" => ErrorKind::MissingRecord,
+        "ValidationError" | "IntegrityError" => ErrorKind::Validation,
+        "UserError" | "RedirectWarning" | "CacheMiss" if is_unknown_model(message) => {
+            ErrorKind::NotFound
+        }
+        "UserError" | "RedirectWarning" => ErrorKind::UserError,
+        "NotFound" => ErrorKind::NotFound,
+        "AttributeError" if message.contains("does not exist") => ErrorKind::NotFound,
+        "Exception" if message.starts_with("Method not found") => ErrorKind::NotFound,
+        "ValueError" | "TypeError" | "KeyError" | "BadRequest" | "UnprocessableEntity" => {
+            ErrorKind::InvalidRequest
+        }
+        "TooManyRequests" => ErrorKind::RateLimited,
+        _ => ErrorKind::Server,
+    }
+}
+
+fn is_unknown_model(message: &str) -> bool {
+    message.starts_with("Object ") && message.trim_end().ends_with("doesn't exist")
+}
+
+/// What was wrong with a reply that is not valid for the protocol.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::{Error, ProtocolErrorKind};
+///
+/// # fn handle(err: Error) {
+/// if let Error::Protocol(p) = &err {
+///     if p.kind() == ProtocolErrorKind::Html {
+///         eprintln!("a proxy answered with an HTML page (HTTP {:?})", p.status());
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError {
+    pub(crate) kind: ProtocolErrorKind,
+    pub(crate) status: Option<u16>,
+    pub(crate) endpoint: String,
+    pub(crate) detail: String,
+    pub(crate) snippet: String,
+}
+
+/// The kind of a [`ProtocolError`].
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::ProtocolErrorKind;
+///
+/// assert_ne!(ProtocolErrorKind::Html, ProtocolErrorKind::Truncated);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProtocolErrorKind {
+    /// An HTML (or other text) page where JSON or XML was expected, typically
+    /// from a proxy (502, 503, 504) or a misrouted request.
+    Html,
+    /// The body ended in the middle of a value.
+    Truncated,
+    /// The body was empty.
+    Empty,
+    /// The body was well-formed but not shaped like a reply of the protocol.
+    Unexpected,
+}
+
+impl ProtocolError {
+    /// The kind of protocol violation.
+    pub fn kind(&self) -> ProtocolErrorKind {
+        self.kind
+    }
+    /// The HTTP status of the reply.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+    /// The endpoint path that was called.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    /// A short, sanitised excerpt of the body (at most 200 characters).
+    pub fn snippet(&self) -> &str {
+        &self.snippet
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ProtocolErrorKind::Html => "an html or text page instead of an rpc reply",
+            ProtocolErrorKind::Truncated => "a truncated body",
+            ProtocolErrorKind::Empty => "an empty body",
+            ProtocolErrorKind::Unexpected => "an unexpected reply",
+        };
+        write!(f, "protocol error: {} answered {what}", self.endpoint)?;
+        if let Some(status) = self.status {
+            write!(f, " (http {status})")?;
+        }
+        if !self.detail.is_empty() {
+            write!(f, ": {}", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+impl Error {
+    /// The stable classification of this error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_client::{Error, ErrorKind};
+    ///
+    /// let err = Error::RateLimited { retry_after: None };
+    /// assert_eq!(err.kind(), ErrorKind::RateLimited);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Server(e) => e.kind,
+            Error::Authentication { .. } => ErrorKind::Authentication,
+            Error::Protocol(_) => ErrorKind::Protocol,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::RateLimited { .. } => ErrorKind::RateLimited,
+            Error::Decode { .. } => ErrorKind::Decode,
+            Error::AmbiguousMatch { .. } => ErrorKind::AmbiguousMatch,
+            Error::InvalidDomain(_) => ErrorKind::InvalidDomain,
+            Error::Configuration(_) => ErrorKind::Configuration,
+        }
+    }
+
+    /// The server's exception, when Odoo raised one.
+    pub fn server_error(&self) -> Option<&ServerError> {
+        match self {
+            Error::Server(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the reply, when there was one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Server(e) => e.http_status,
+            Error::Protocol(p) => p.status,
+            Error::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// `true` when the per-request timeout elapsed.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        )
+    }
+
+    /// `true` when the connection could not be established.
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        )
+    }
+
+    /// `true` when the credentials were refused.
+    pub fn is_auth(&self) -> bool {
+        self.kind() == ErrorKind::Authentication
+    }
+
+    /// How long the server asked to wait before the next request.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// `true` when the same request may succeed later without change: a
+    /// transport failure, a rate limit, a 502/503/504 from a proxy, or a
+    /// database serialisation conflict. Whether it is *safe* to repeat
+    /// depends on the call (a plain `create` is not idempotent).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::RateLimited { .. } => true,
+            Error::Protocol(p) => {
+                matches!(p.status, Some(502..=504))
+                    || matches!(
+                        p.kind,
+                        ProtocolErrorKind::Truncated | ProtocolErrorKind::Empty
+                    )
+            }
+            Error::Server(e) => {
+                matches!(e.http_status, Some(502..=504))
+                    || e.name.ends_with("SerializationFailure")
+                    || e.name.ends_with("TransactionRollbackError")
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Configuration(message.into())
+    }
+
+    pub(crate) fn server(err: ServerError) -> Self {
+        Error::Server(Box::new(err))
+    }
+
+    pub(crate) fn protocol(
+        kind: ProtocolErrorKind,
+        endpoint: &str,
+        status: Option<u16>,
+        detail: impl Into<String>,
+        body: &[u8],
+    ) -> Self {
+        Error::Protocol(Box::new(ProtocolError {
+            kind,
+            status,
+            endpoint: endpoint.to_owned(),
+            detail: detail.into(),
+            snippet: snippet(body),
+        }))
+    }
+
+    /// Adds the model and method to a server error that lacks them.
+    pub(crate) fn with_call(mut self, model: &str, method: &str) -> Self {
+        if let Error::Server(e) = &mut self
+            && e.model.is_none()
+        {
+            e.model = Some(model.to_owned());
+            e.method = Some(method.to_owned());
+        }
+        self
+    }
+}
+
+/// A short excerpt of a body for error reports: the first 200 characters with
+/// control characters replaced.
+fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_every_exception_name_seen_in_the_fixtures() {
+        let cases = [
+            ("odoo.exceptions.AccessError", "x", ErrorKind::AccessDenied),
+            (
+                "odoo.exceptions.AccessDenied",
+                "Access Denied",
+                ErrorKind::Authentication,
+            ),
+            (
+                "odoo.exceptions.MissingError",
+                "x",
+                ErrorKind::MissingRecord,
+            ),
+            (
+                "odoo.exceptions.ValidationError",
+                "x",
+                ErrorKind::Validation,
+            ),
+            ("odoo.exceptions.UserError", "x", ErrorKind::UserError),
+            (
+                "odoo.exceptions.UserError",
+                "Object no.such.model doesn't exist",
+                ErrorKind::NotFound,
+            ),
+            ("werkzeug.exceptions.NotFound", "x", ErrorKind::NotFound),
+            (
+                "werkzeug.exceptions.Unauthorized",
+                "x",
+                ErrorKind::Authentication,
+            ),
+            (
+                "werkzeug.exceptions.UnprocessableEntity",
+                "x",
+                ErrorKind::InvalidRequest,
+            ),
+            (
+                "werkzeug.exceptions.BadRequest",
+                "x",
+                ErrorKind::InvalidRequest,
+            ),
+            ("builtins.ValueError", "x", ErrorKind::InvalidRequest),
+            ("builtins.TypeError", "x", ErrorKind::InvalidRequest),
+            ("builtins.KeyError", "x", ErrorKind::InvalidRequest),
+            (
+                "builtins.AttributeError",
+                "The method 'res.partner.x' does not exist",
+                ErrorKind::NotFound,
+            ),
+            (
+                "builtins.Exception",
+                "Method not found: x",
+                ErrorKind::NotFound,
+            ),
+            (
+                "odoo.http.SessionExpiredException",
+                "x",
+                ErrorKind::Authentication,
+            ),
+            ("psycopg2.OperationalError", "x", ErrorKind::Server),
+        ];
+        for (name, message, kind) in cases {
+            assert_eq!(classify(name, message), kind, "{name}: {message}");
+        }
+    }
+
+    #[test]
+    fn display_never_contains_the_traceback() {
+        let mut e = ServerError::new("odoo.exceptions.UserError", "No way");
+        e.debug = Some("Traceback (most recent call last): secret-ish frames".into());
+        let shown = Error::server(e).to_string();
+        assert!(shown.contains("No way"));
+        assert!(!shown.contains("Traceback"));
+    }
+}

@@ -1,0 +1,120 @@
+//! When the client repeats a failed call.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+
+/// How the client retries calls that failed for a transient reason.
+///
+/// Only calls that are safe to repeat are retried: reads (`search`,
+/// `search_read`, `read`, `search_count`, `fields_get`, `name_search`,
+/// grouped reads, version and login), and writes the caller marked with
+/// `allow_retry()` (for instance writes made idempotent by external ids).
+/// A plain `create` is never retried unless the caller opts in: if the
+/// connection drops after the server committed it, a retry would create a
+/// duplicate.
+///
+/// Transient errors are those for which [`Error::is_retryable`] is true:
+/// transport failures, HTTP 429, a 502/503/504 page from a proxy, truncated
+/// or empty bodies, database serialisation conflicts. The delay grows
+/// exponentially with jitter, and is never shorter than the server's
+/// `Retry-After`.
+///
+/// [`Error::is_retryable`]: crate::Error::is_retryable
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use odoo_client::{Client, Credentials, RetryPolicy};
+///
+/// let client = Client::builder("https://odoo.example.com")
+///     .database("prod")
+///     .credentials(Credentials::api_key("admin", "key"))
+///     .retry_policy(RetryPolicy::new().max_retries(5).min_delay(Duration::from_millis(500)))
+///     .build()?;
+/// let no_retries = RetryPolicy::disabled();
+/// # let _ = (client, no_retries);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: usize,
+    min_delay: Duration,
+    max_delay: Duration,
+    jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::new()
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy: up to 3 retries, from 200 ms doubling up to 10 s,
+    /// with jitter.
+    pub fn new() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            jitter: true,
+        }
+    }
+
+    /// No retries at all.
+    pub fn disabled() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::new()
+        }
+    }
+
+    /// At most this many retries after the first attempt (default 3).
+    #[must_use]
+    pub fn max_retries(mut self, retries: usize) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first delay (default 200 ms); each next one doubles.
+    #[must_use]
+    pub fn min_delay(mut self, delay: Duration) -> Self {
+        self.min_delay = delay;
+        self
+    }
+
+    /// The longest delay between two attempts (default 10 s), unless the
+    /// server's `Retry-After` asks for longer.
+    #[must_use]
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Delays without random jitter (jitter spreads the retries of many
+    /// clients; on by default).
+    #[must_use]
+    pub fn without_jitter(mut self) -> Self {
+        self.jitter = false;
+        self
+    }
+
+    /// `true` when the policy allows at least one retry.
+    pub fn is_enabled(&self) -> bool {
+        self.max_retries > 0
+    }
+
+    pub(crate) fn backoff(&self) -> impl BackoffBuilder + use<> {
+        let builder = ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(self.max_retries);
+        if self.jitter {
+            builder.with_jitter()
+        } else {
+            builder
+        }
+    }
+}
