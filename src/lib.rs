@@ -24,3 +24,8 @@
 pub use canonical_model;
 pub use connectors;
 pub use odoo_client;
+
+/// The README's code blocks, compiled as doctests so they never drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
