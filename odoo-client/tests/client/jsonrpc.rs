@@ -671,3 +671,79 @@ async fn every_recorded_error_maps_to_its_kind() {
         }
     }
 }
+
+#[tokio::test]
+async fn invoices_decode_selections_into_user_enums_and_amounts_exactly() {
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum MoveType {
+        OutInvoice,
+        OutRefund,
+        InInvoice,
+    }
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum PaymentState {
+        NotPaid,
+        InPayment,
+        Paid,
+        Partial,
+        Reversed,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    struct Invoice {
+        name: String,
+        move_type: MoveType,
+        state: String,
+        payment_state: PaymentState,
+        #[serde(with = "falsy")]
+        invoice_date: Option<NaiveDate>,
+        #[serde(with = "odoo_client::value::monetary")]
+        amount_total: Decimal,
+        #[serde(with = "odoo_client::value::monetary")]
+        amount_tax: Decimal,
+        #[serde(with = "falsy")]
+        currency_id: Option<Many2One>,
+    }
+    let (_server, client, f) = jsonrpc_server("search_read_account_move").await;
+    let kwargs = &f.request["params"]["args"][6];
+    let invoices = client
+        .model("account.move")
+        .search_read(Domain::field("move_type").is_in(["out_invoice", "out_refund", "in_invoice"]))
+        .fields(serde_json::from_value::<Vec<String>>(kwargs["fields"].clone()).unwrap())
+        .order("id")
+        .limit(30)
+        .into_typed::<Invoice>()
+        .send()
+        .await
+        .unwrap();
+    let raw = f.response["result"].as_array().unwrap();
+    assert_eq!(invoices.len(), raw.len());
+    assert_eq!(invoices[0].move_type, MoveType::OutInvoice);
+    assert_eq!(invoices[0].payment_state, PaymentState::NotPaid);
+    assert_eq!(invoices[0].state, "posted");
+    assert_eq!(invoices[1].name, raw[1]["name"].as_str().unwrap());
+    // 46250.0 on the wire is exactly 46250; 4500.0 exactly 4500.
+    assert_eq!(
+        invoices[1].amount_total,
+        raw[1]["amount_total"]
+            .to_string()
+            .parse::<Decimal>()
+            .unwrap()
+    );
+    assert_eq!(
+        invoices[1].amount_tax,
+        raw[1]["amount_tax"].to_string().parse::<Decimal>().unwrap()
+    );
+    assert_eq!(
+        invoices[1].invoice_date.map(|d| d.to_string()).as_deref(),
+        raw[1]["invoice_date"].as_str()
+    );
+    assert_eq!(
+        invoices[1]
+            .currency_id
+            .as_ref()
+            .and_then(|c| c.name.as_deref()),
+        Some("USD")
+    );
+}
