@@ -95,7 +95,9 @@ impl ModelClient {
     pub fn search(&self, domain: impl Into<Domain>) -> Search {
         Search {
             client: self.client.clone(),
-            call: self.call("search").named("domain", domain.into().to_json()),
+            call: self
+                .read_call("search")
+                .named("domain", domain.into().to_json()),
         }
     }
 
@@ -120,7 +122,7 @@ impl ModelClient {
         SearchCount {
             client: self.client.clone(),
             call: self
-                .call("search_count")
+                .read_call("search_count")
                 .named("domain", domain.into().to_json()),
         }
     }

@@ -168,6 +168,7 @@ async fn connection_refused_is_a_connect_error() {
             .database("demo")
             .credentials(Credentials::api_key("admin", API_KEY))
             .protocol(protocol)
+            .retry_policy(odoo_client::RetryPolicy::disabled())
             .build()
             .unwrap();
         let err = count(&client).await.unwrap_err();
@@ -193,6 +194,7 @@ async fn a_slow_server_hits_the_per_request_timeout() {
         .database("demo")
         .credentials(Credentials::api_key("admin", API_KEY))
         .protocol(Protocol::Json2)
+        .retry_policy(odoo_client::RetryPolicy::disabled())
         .timeout(Duration::from_millis(100))
         .build()
         .unwrap();

@@ -391,6 +391,7 @@ async fn client_default_context_is_merged_under_the_call_context() {
         .database("demo")
         .credentials(odoo_client::Credentials::password("admin", PASSWORD))
         .protocol(odoo_client::Protocol::JsonRpc)
+        .retry_policy(odoo_client::RetryPolicy::disabled())
         .context(
             Context::new()
                 .lang("en_US")
@@ -560,6 +561,7 @@ async fn api_key_works_as_the_password() {
         .database("demo")
         .credentials(odoo_client::Credentials::api_key("admin", key))
         .protocol(odoo_client::Protocol::JsonRpc)
+        .retry_policy(odoo_client::RetryPolicy::disabled())
         .build()
         .unwrap();
     assert_eq!(client.uid().await.unwrap(), 2);

@@ -6,5 +6,6 @@
 mod failures;
 mod json2;
 mod jsonrpc;
+mod scale;
 mod secrets;
 mod support;

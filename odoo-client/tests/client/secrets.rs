@@ -88,6 +88,7 @@ async fn no_secret_in_debug_display_errors_or_traces() {
         .database("demo")
         .credentials(pw.clone())
         .protocol(Protocol::XmlRpc)
+        .retry_policy(odoo_client::RetryPolicy::disabled())
         .build()
         .unwrap();
     let err = client
@@ -115,6 +116,7 @@ async fn no_secret_in_debug_display_errors_or_traces() {
             .database("demo")
             .credentials(key.clone())
             .protocol(Protocol::Json2)
+            .retry_policy(odoo_client::RetryPolicy::disabled())
             .build()
             .unwrap();
         match client
@@ -136,6 +138,7 @@ async fn no_secret_in_debug_display_errors_or_traces() {
     let err = Client::builder("http://127.0.0.1:9")
         .credentials(pw)
         .protocol(Protocol::Json2)
+        .retry_policy(odoo_client::RetryPolicy::disabled())
         .build()
         .unwrap_err();
     shown.push(("config error", format!("{err} {err:?}")));

@@ -125,6 +125,7 @@ pub fn jsonrpc_client(server: &MockServer) -> Client {
         .database("demo")
         .credentials(Credentials::password("admin", PASSWORD))
         .protocol(Protocol::JsonRpc)
+        .retry_policy(odoo_client::RetryPolicy::disabled())
         .build()
         .expect("client")
 }
@@ -135,6 +136,7 @@ pub fn json2_client(server: &MockServer) -> Client {
         .database("demo")
         .credentials(Credentials::api_key("admin", API_KEY))
         .protocol(Protocol::Json2)
+        .retry_policy(odoo_client::RetryPolicy::disabled())
         .build()
         .expect("client")
 }
