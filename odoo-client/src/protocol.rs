@@ -394,9 +394,7 @@ pub(crate) fn decode_json2_body<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 /// Decodes an XML-RPC 200 body (for [`crate::codec`]).
 pub(crate) fn decode_xmlrpc_body<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     let reply = ok_reply(body, "text/xml");
-    let value = decode_xmlrpc_reply("xmlrpc/2/object", &reply)?;
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| decode_error("", "", &e.path().to_string(), e.inner()))
+    decode_xmlrpc_typed("xmlrpc/2/object", &reply, "", "")
 }
 
 fn ok_reply(body: &[u8], content_type: &str) -> Reply {
@@ -477,9 +475,35 @@ async fn xmlrpc_object<T: DeserializeOwned>(client: &Client, call: &Call) -> Res
         XmlRpcValue::from_json(&Value::Object(call.keywords())),
     ];
     let path = format!("xmlrpc/2/{}", Service::Object.name());
-    let value = post_xmlrpc(client, &path, "execute_kw", &params).await?;
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| decode_error(&call.model, &call.method, &e.path().to_string(), e.inner()))
+    let reply = send_xmlrpc(client, &path, "execute_kw", &params).await?;
+    decode_xmlrpc_typed(&path, &reply, &call.model, &call.method)
+}
+
+/// Decodes an XML-RPC reply straight into `T` (no intermediate tree).
+fn decode_xmlrpc_typed<T: DeserializeOwned>(
+    path: &str,
+    reply: &Reply,
+    model: &str,
+    method: &str,
+) -> Result<T> {
+    if reply.status != 200 {
+        return Err(unexpected_status(path, reply));
+    }
+    match xmlrpc::decode_response_typed::<T>(&reply.body) {
+        Ok(MethodResponse::Success(value)) => Ok(value),
+        Ok(MethodResponse::Fault { code, string }) => {
+            let value = fault_to_result(code, string)?;
+            serde_path_to_error::deserialize(value)
+                .map_err(|e| decode_error(model, method, &e.path().to_string(), e.inner()))
+        }
+        Err(xmlrpc::TypedError::Xml(e)) => Err(xml_body_error(path, reply, &e)),
+        Err(xmlrpc::TypedError::Decode { path, message }) => Err(Error::Decode {
+            model: model.to_owned(),
+            method: method.to_owned(),
+            path,
+            message,
+        }),
+    }
 }
 
 /// Calls a method of the `common` service over XML-RPC.
@@ -508,24 +532,22 @@ async fn post_xmlrpc(
     method: &str,
     params: &[XmlRpcValue],
 ) -> Result<Value> {
-    let body = xmlrpc::encode_call(method, params)
-        .map_err(|e| Error::config(format!("cannot encode the arguments: {e}")))?;
-    let reply = client
-        .transport()
-        .post(path, "text/xml", HeaderMap::new(), body)
-        .await?;
-    decode_xmlrpc_reply(path, &reply)
+    let reply = send_xmlrpc(client, path, method, params).await?;
+    decode_xmlrpc_typed(path, &reply, "common", method)
 }
 
-fn decode_xmlrpc_reply(path: &str, reply: &Reply) -> Result<Value> {
-    if reply.status != 200 {
-        return Err(unexpected_status(path, reply));
-    }
-    match xmlrpc::decode_response_json(&reply.body) {
-        Ok(MethodResponse::Success(value)) => Ok(value),
-        Ok(MethodResponse::Fault { code, string }) => fault_to_result(code, string),
-        Err(e) => Err(xml_body_error(path, reply, &e)),
-    }
+async fn send_xmlrpc(
+    client: &Client,
+    path: &str,
+    method: &str,
+    params: &[XmlRpcValue],
+) -> Result<Reply> {
+    let body = xmlrpc::encode_call(method, params)
+        .map_err(|e| Error::config(format!("cannot encode the arguments: {e}")))?;
+    client
+        .transport()
+        .post(path, "text/xml", HeaderMap::new(), body)
+        .await
 }
 
 fn xml_body_error(path: &str, reply: &Reply, err: &xmlrpc::XmlRpcError) -> Error {

@@ -410,7 +410,9 @@ pub(crate) fn decode_response(body: &[u8]) -> Result<MethodResponse<XmlRpcValue>
     decode_response_as(body)
 }
 
-/// Decodes a `methodResponse` straight into JSON (the client's path).
+/// Decodes a `methodResponse` into JSON through the tree builder (the
+/// reference the typed path is tested against).
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn decode_response_json(body: &[u8]) -> Result<MethodResponse<Value>> {
     decode_response_as(body)
 }
@@ -487,6 +489,7 @@ impl FaultParts for Value {
 
 struct Parser<'a> {
     reader: Reader<&'a [u8]>,
+    pending: Option<Event<'a>>,
 }
 
 fn describe(event: &Event<'_>) -> String {
@@ -509,7 +512,10 @@ impl<'a> Parser<'a> {
         let config = reader.config_mut();
         config.check_end_names = true;
         config.expand_empty_elements = false;
-        Ok(Parser { reader })
+        Ok(Parser {
+            reader,
+            pending: None,
+        })
     }
 
     fn position(&self) -> u64 {
@@ -517,6 +523,9 @@ impl<'a> Parser<'a> {
     }
 
     fn raw(&mut self) -> Result<Event<'a>> {
+        if let Some(event) = self.pending.take() {
+            return Ok(event);
+        }
         match self.reader.read_event() {
             Ok(e) => Ok(e),
             Err(e) => {
@@ -804,6 +813,439 @@ fn predefined(name: &str) -> Option<char> {
     })
 }
 
+// ------------------------------------------------------- straight into serde
+
+/// Why a typed decode failed: the XML, or the value's shape.
+#[derive(Debug)]
+pub(crate) enum DeError {
+    Xml(XmlRpcError),
+    Custom(String),
+}
+
+impl std::fmt::Display for DeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeError::Xml(e) => e.fmt(f),
+            DeError::Custom(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl serde::de::Error for DeError {
+    fn custom<M: std::fmt::Display>(msg: M) -> Self {
+        DeError::Custom(msg.to_string())
+    }
+}
+
+impl From<XmlRpcError> for DeError {
+    fn from(e: XmlRpcError) -> Self {
+        DeError::Xml(e)
+    }
+}
+
+/// A typed decode failure: the XML, or a value at `path` that does not fit.
+#[derive(Debug)]
+pub(crate) enum TypedError {
+    Xml(XmlRpcError),
+    Decode { path: String, message: String },
+}
+
+impl From<XmlRpcError> for TypedError {
+    fn from(e: XmlRpcError) -> Self {
+        TypedError::Xml(e)
+    }
+}
+
+/// Decodes a `methodResponse` straight into `T`, with no intermediate
+/// tree: the events drive `T`'s `Deserialize` (the client's path). Faults
+/// are decoded as usual.
+pub(crate) fn decode_response_typed<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> std::result::Result<MethodResponse<T>, TypedError> {
+    let mut p = Parser::new(body)?;
+    p.expect_start("methodResponse")?;
+    let response = match p.significant()? {
+        Event::Start(s) if s.name().as_ref() == "params" => {
+            p.expect_start("param")?;
+            p.expect_start("value")?;
+            let v: T = serde_path_to_error::deserialize(ValueDe { p: &mut p }).map_err(|e| {
+                let path = e.path().to_string();
+                match e.into_inner() {
+                    DeError::Xml(x) => TypedError::Xml(x),
+                    DeError::Custom(message) => TypedError::Decode { path, message },
+                }
+            })?;
+            p.expect_end("param")?;
+            p.expect_end("params")?;
+            MethodResponse::Success(v)
+        }
+        Event::Start(s) if s.name().as_ref() == "fault" => {
+            p.expect_start("value")?;
+            let v = p.value::<XmlRpcValue>()?;
+            p.expect_end("fault")?;
+            let (code, string) = v.fault_parts().ok_or(XmlRpcError::Unexpected {
+                position: p.position(),
+                expected: "a fault struct with faultCode and faultString",
+                found: "another value".to_owned(),
+            })?;
+            MethodResponse::Fault { code, string }
+        }
+        other => return Err(p.unexpected("<params> or <fault>", &other).into()),
+    };
+    p.expect_end("methodResponse")?;
+    p.expect_eof()?;
+    Ok(response)
+}
+
+/// What follows a `<value>` start tag.
+enum Opened<'a> {
+    /// Untyped text (its `</value>` consumed).
+    Text(Cow<'a, str>),
+    /// `<type>` opened.
+    Typed(String),
+    /// `<type/>`.
+    Empty(String),
+}
+
+impl<'a> Parser<'a> {
+    fn open_value(&mut self) -> Result<Opened<'a>> {
+        let mut leading: Option<Cow<'a, str>> = None;
+        loop {
+            match self.raw()? {
+                Event::Text(t) => {
+                    let piece = self.text_of(t)?;
+                    leading = Some(match leading {
+                        None => piece,
+                        Some(prev) => Cow::Owned(prev.into_owned() + &piece),
+                    });
+                }
+                Event::End(e) if e.name().as_ref() == "value" => {
+                    return Ok(Opened::Text(leading.unwrap_or(Cow::Borrowed(""))));
+                }
+                Event::Start(s) => {
+                    if leading.as_ref().is_some_and(|l| !l.trim().is_empty()) {
+                        return Err(
+                            self.unexpected("a typed value or text, not both", &Event::Start(s))
+                        );
+                    }
+                    return Ok(Opened::Typed(s.name().as_ref().to_owned()));
+                }
+                Event::Empty(s) => return Ok(Opened::Empty(s.name().as_ref().to_owned())),
+                Event::Comment(_) => {}
+                Event::Eof => {
+                    return Err(XmlRpcError::UnexpectedEof {
+                        position: self.position(),
+                    });
+                }
+                other => return Err(self.unexpected("a value", &other)),
+            }
+        }
+    }
+}
+
+/// Deserializes one XML-RPC value, positioned just after its `<value>`.
+struct ValueDe<'p, 'a> {
+    p: &'p mut Parser<'a>,
+}
+
+fn visit_cow<'de, V: serde::de::Visitor<'de>>(
+    visitor: V,
+    text: Cow<'de, str>,
+) -> std::result::Result<V::Value, DeError> {
+    match text {
+        Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+        Cow::Owned(s) => visitor.visit_string(s),
+    }
+}
+
+impl<'a> ValueDe<'_, 'a> {
+    /// Reads a scalar's text, up to its end tag.
+    fn scalar(&mut self, name: &str) -> Result<Cow<'a, str>> {
+        let tag = match name {
+            "int" => "int",
+            "i4" => "i4",
+            "i8" => "i8",
+            "boolean" => "boolean",
+            "string" => "string",
+            "double" => "double",
+            "dateTime.iso8601" => "dateTime.iso8601",
+            "base64" => "base64",
+            _ => "value",
+        };
+        self.p.text_until(tag)
+    }
+
+    fn typed_any<V: serde::de::Visitor<'a>>(
+        &mut self,
+        name: &str,
+        visitor: V,
+    ) -> std::result::Result<V::Value, DeError> {
+        match name {
+            "int" | "i4" | "i8" => {
+                let text = self.scalar(name)?;
+                let i: i64 = text.trim().parse().map_err(|_| XmlRpcError::InvalidValue {
+                    kind: "int",
+                    text: shorten(&text),
+                })?;
+                visitor.visit_i64(i)
+            }
+            "boolean" => match self.scalar(name)?.trim() {
+                "1" => visitor.visit_bool(true),
+                "0" => visitor.visit_bool(false),
+                other => Err(XmlRpcError::InvalidValue {
+                    kind: "boolean",
+                    text: shorten(other),
+                }
+                .into()),
+            },
+            "string" => visit_cow(visitor, self.scalar(name)?),
+            "double" => {
+                let text = self.scalar(name)?;
+                let f: f64 = text.trim().parse().map_err(|_| XmlRpcError::InvalidValue {
+                    kind: "double",
+                    text: shorten(&text),
+                })?;
+                visitor.visit_f64(f)
+            }
+            "dateTime.iso8601" | "base64" => {
+                // Through the tree decoder's conversions (rare on Odoo).
+                let text = self.scalar(name)?;
+                let v = if name == "base64" {
+                    Value::base64(&text)?
+                } else {
+                    let t = text.trim();
+                    let dt = ["%Y%m%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%dT%H%M%S"]
+                        .iter()
+                        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+                        .ok_or_else(|| XmlRpcError::InvalidValue {
+                            kind: "dateTime.iso8601",
+                            text: shorten(t),
+                        })?;
+                    <Value as Build>::datetime(dt)
+                };
+                match v {
+                    Value::String(s) => visitor.visit_string(s),
+                    _ => visitor.visit_unit(),
+                }
+            }
+            "nil" => {
+                self.p.expect_end("nil")?;
+                visitor.visit_unit()
+            }
+            "array" => {
+                let empty = match self.p.significant()? {
+                    Event::Start(s) if s.name().as_ref() == "data" => false,
+                    Event::Empty(s) if s.name().as_ref() == "data" => true,
+                    other => return Err(self.p.unexpected("<data>", &other).into()),
+                };
+                let mut seq = SeqDe {
+                    p: &mut *self.p,
+                    done: empty,
+                };
+                let v = visitor.visit_seq(&mut seq)?;
+                while !seq.done {
+                    if serde::de::SeqAccess::next_element::<serde::de::IgnoredAny>(&mut seq)?
+                        .is_none()
+                    {
+                        break;
+                    }
+                }
+                self.p.expect_end("array")?;
+                Ok(v)
+            }
+            "struct" => {
+                let mut map = MapDe {
+                    p: &mut *self.p,
+                    done: false,
+                };
+                let v = visitor.visit_map(&mut map)?;
+                while !map.done {
+                    if serde::de::MapAccess::next_key::<serde::de::IgnoredAny>(&mut map)?.is_none()
+                    {
+                        break;
+                    }
+                    serde::de::MapAccess::next_value::<serde::de::IgnoredAny>(&mut map)?;
+                }
+                Ok(v)
+            }
+            other => Err(XmlRpcError::Unexpected {
+                position: self.p.position(),
+                expected: "an xml-rpc type",
+                found: format!("<{other}>"),
+            }
+            .into()),
+        }
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for ValueDe<'_, 'de> {
+    type Error = DeError;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        mut self,
+        visitor: V,
+    ) -> std::result::Result<V::Value, DeError> {
+        match self.p.open_value()? {
+            Opened::Text(text) => visit_cow(visitor, text),
+            Opened::Empty(name) => {
+                let v = match name.as_str() {
+                    "nil" => visitor.visit_unit::<DeError>()?,
+                    "string" => visitor.visit_borrowed_str::<DeError>("")?,
+                    "array" => visitor.visit_seq(SeqDe {
+                        p: &mut *self.p,
+                        done: true,
+                    })?,
+                    "struct" => visitor.visit_map(MapDe {
+                        p: &mut *self.p,
+                        done: true,
+                    })?,
+                    other => {
+                        return Err(XmlRpcError::Unexpected {
+                            position: self.p.position(),
+                            expected: "a value",
+                            found: format!("<{other}/>"),
+                        }
+                        .into());
+                    }
+                };
+                self.p.expect_end("value")?;
+                Ok(v)
+            }
+            Opened::Typed(name) => {
+                let v = self.typed_any(&name, visitor)?;
+                self.p.expect_end("value")?;
+                Ok(v)
+            }
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> std::result::Result<V::Value, DeError> {
+        let event = self.p.significant()?;
+        match &event {
+            Event::Empty(s) if s.name().as_ref() == "nil" => {
+                self.p.expect_end("value")?;
+                visitor.visit_none()
+            }
+            Event::Start(s) if s.name().as_ref() == "nil" => {
+                self.p.expect_end("nil")?;
+                self.p.expect_end("value")?;
+                visitor.visit_none()
+            }
+            _ => {
+                self.p.pending = Some(event);
+                visitor.visit_some(self)
+            }
+        }
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> std::result::Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> std::result::Result<V::Value, DeError> {
+        // Selections arrive as strings: unit variants.
+        let text = match self.p.open_value()? {
+            Opened::Text(text) => text,
+            Opened::Typed(name) if name == "string" => {
+                let text = self.p.text_until("string")?;
+                self.p.expect_end("value")?;
+                text
+            }
+            _ => return Err(DeError::Custom("expected a string for an enum".to_owned())),
+        };
+        visitor.visit_enum(serde::de::value::CowStrDeserializer::<DeError>::new(text))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
+struct SeqDe<'p, 'a> {
+    p: &'p mut Parser<'a>,
+    done: bool,
+}
+
+impl<'de> serde::de::SeqAccess<'de> for SeqDe<'_, 'de> {
+    type Error = DeError;
+
+    fn next_element_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> std::result::Result<Option<S::Value>, DeError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.p.significant()? {
+            Event::Start(s) if s.name().as_ref() == "value" => {
+                seed.deserialize(ValueDe { p: &mut *self.p }).map(Some)
+            }
+            Event::End(e) if e.name().as_ref() == "data" => {
+                self.done = true;
+                Ok(None)
+            }
+            other => Err(self.p.unexpected("<value> or </data>", &other).into()),
+        }
+    }
+}
+
+struct MapDe<'p, 'a> {
+    p: &'p mut Parser<'a>,
+    done: bool,
+}
+
+impl<'de> serde::de::MapAccess<'de> for MapDe<'_, 'de> {
+    type Error = DeError;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> std::result::Result<Option<K::Value>, DeError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.p.significant()? {
+            Event::Start(s) if s.name().as_ref() == "member" => {
+                self.p.expect_start("name")?;
+                let key = self.p.text_until("name")?;
+                seed.deserialize(serde::de::value::CowStrDeserializer::<DeError>::new(key))
+                    .map(Some)
+            }
+            Event::End(e) if e.name().as_ref() == "struct" => {
+                self.done = true;
+                Ok(None)
+            }
+            other => Err(self.p.unexpected("<member> or </struct>", &other).into()),
+        }
+    }
+
+    fn next_value_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> std::result::Result<S::Value, DeError> {
+        self.p.expect_start("value")?;
+        let v = seed.deserialize(ValueDe { p: &mut *self.p })?;
+        self.p.expect_end("member")?;
+        Ok(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1006,7 +1448,94 @@ mod tests {
         })
     }
 
+    #[test]
+    fn typed_decoding_reads_rows_and_names_the_failing_path() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Row {
+            id: i64,
+            name: String,
+            #[serde(with = "crate::value::falsy")]
+            parent_id: Option<crate::value::Many2One>,
+            country_id: crate::value::Many2One,
+            #[serde(with = "crate::value::monetary")]
+            credit_limit: rust_decimal::Decimal,
+            #[serde(with = "crate::value::falsy")]
+            tz: Option<String>,
+        }
+        let (_, r) = exchange("execute_kw_search_read");
+        let MethodResponse::Success(rows) =
+            decode_response_typed::<Vec<Row>>(r.as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((rows[0].id, rows[0].name.as_str()), (1, "YourCompany"));
+        assert_eq!(rows[0].country_id.id, 233);
+        assert!(rows[0].parent_id.is_none() && rows[0].tz.is_none());
+        assert_eq!(rows[0].credit_limit, rust_decimal::Decimal::ZERO);
+
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Strict {
+            tz: String,
+        }
+        match decode_response_typed::<Vec<Strict>>(r.as_bytes()) {
+            Err(TypedError::Decode { path, message }) => {
+                assert_eq!(path, "[0].tz");
+                assert!(message.contains("expected a string"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            decode_response_typed::<Vec<Row>>(&r.as_bytes()[..r.len() - 40]),
+            Err(TypedError::Xml(e)) if e.is_eof()
+        ));
+    }
+
+    #[test]
+    fn typed_decoding_handles_nil_options_and_selection_enums() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum State {
+            Draft,
+            Posted,
+        }
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Row {
+            state: State,
+            note: Option<String>,
+            limit: Option<i64>,
+        }
+        let body = encode_response(&MethodResponse::Success(XmlRpcValue::Struct(vec![
+            ("state".into(), XmlRpcValue::String("posted".into())),
+            ("note".into(), XmlRpcValue::Nil),
+            ("limit".into(), XmlRpcValue::Int(5)),
+            (
+                "ignored".into(),
+                XmlRpcValue::Array(vec![XmlRpcValue::Nil, XmlRpcValue::Struct(vec![])]),
+            ),
+        ])))
+        .unwrap();
+        let MethodResponse::Success(row) = decode_response_typed::<Row>(&body).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            row,
+            Row {
+                state: State::Posted,
+                note: None,
+                limit: Some(5)
+            }
+        );
+    }
+
     proptest! {
+        #[test]
+        fn typed_decoding_agrees_with_the_tree(v in arb_value()) {
+            let body = encode_response(&MethodResponse::Success(v)).unwrap();
+            let typed = decode_response_typed::<Value>(&body).unwrap();
+            prop_assert_eq!(typed, decode_response_json(&body).unwrap());
+        }
+
         #[test]
         fn calls_round_trip(method in "[a-z_.]{1,20}", params in proptest::collection::vec(arb_value(), 0..5)) {
             let body = encode_call(&method, &params).unwrap();
