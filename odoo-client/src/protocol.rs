@@ -184,7 +184,7 @@ pub(crate) async fn execute<T: DeserializeOwned>(
     span.record("duration_ms", elapsed.as_secs_f64() * 1000.0);
     match &result {
         Ok(_) => {
-            span.record("outcome", "ok");
+            span.record("outcome", tracing::field::display("ok"));
             span.in_scope(|| tracing::debug!("odoo call succeeded"));
         }
         Err(e) => {

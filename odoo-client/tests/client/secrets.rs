@@ -154,7 +154,8 @@ async fn no_secret_in_debug_display_errors_or_traces() {
     assert!(traces.contains("model=res.partner"), "{traces}");
     assert!(traces.contains("method=search_count"), "{traces}");
     assert!(traces.contains("protocol=json2"), "{traces}");
-    assert!(traces.contains("outcome"), "{traces}");
+    assert!(traces.contains("outcome=ok"), "{traces}");
+    assert!(traces.contains("duration_ms="), "{traces}");
 }
 
 /// XML-RPC: login accepted, then every call refused with fault 3.
