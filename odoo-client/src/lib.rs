@@ -73,7 +73,9 @@
 //!   `null` (decode into `()` or `Option<T>`).
 //! - Over XML-RPC, faults with code 2 cover `UserError`, `ValidationError`
 //!   and `MissingError` without naming them; the client recognises missing
-//!   records by their message, and reports the others as
+//!   records and constraint violations ("The operation cannot be
+//!   completed: ...": required fields, SQL constraints) by their message,
+//!   and reports the others (Python constraints included) as
 //!   [`ErrorKind::UserError`]. JSON-RPC and JSON-2 name the exception.
 //! - JSON-2 takes named arguments only: [`CallBuilder::named_arg`] works on
 //!   every protocol, [`CallBuilder::arg`] only on the legacy ones.
@@ -90,6 +92,8 @@ mod model;
 mod protocol;
 mod retry;
 mod stream;
+#[cfg(feature = "test-server")]
+pub mod test_server;
 mod transport;
 pub mod value;
 mod xmlrpc;

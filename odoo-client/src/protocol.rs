@@ -585,8 +585,13 @@ fn fault_to_result(code: xmlrpc::FaultCode, string: String) -> Result<Value> {
         xmlrpc::FaultCode::Int(code) => {
             let (name, message, debug) = match code {
                 2 => {
+                    // Fault 2 covers the UserError family without naming
+                    // the class; recognise what the message gives away.
                     let name = if string.starts_with("Record does not exist") {
                         "odoo.exceptions.MissingError"
+                    } else if string.starts_with("The operation cannot be completed") {
+                        // Required fields and SQL constraints.
+                        "odoo.exceptions.ValidationError"
                     } else {
                         "odoo.exceptions.UserError"
                     };

@@ -1,0 +1,1104 @@
+//! The in-memory ORM behind the test server: models with typed fields,
+//! records, the public model methods and domain evaluation.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::domain::{Domain, DomainTree, Operator};
+use crate::value::Command;
+
+/// The type of a field, as `fields_get` reports it.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::test_server::FieldKind;
+///
+/// assert_eq!(FieldKind::Many2one.as_str(), "many2one");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// `char`
+    Char,
+    /// `text`
+    Text,
+    /// `integer`
+    Integer,
+    /// `float`
+    Float,
+    /// `monetary`
+    Monetary,
+    /// `boolean`
+    Boolean,
+    /// `date` (`YYYY-MM-DD`)
+    Date,
+    /// `datetime` (`YYYY-MM-DD HH:MM:SS`, UTC)
+    Datetime,
+    /// `selection`
+    Selection,
+    /// `many2one`
+    Many2one,
+    /// `one2many` (computed from the inverse many2one)
+    One2many,
+    /// `many2many`
+    Many2many,
+    /// `binary` (base64 text)
+    Binary,
+}
+
+impl FieldKind {
+    /// The type name Odoo uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Char => "char",
+            FieldKind::Text => "text",
+            FieldKind::Integer => "integer",
+            FieldKind::Float => "float",
+            FieldKind::Monetary => "monetary",
+            FieldKind::Boolean => "boolean",
+            FieldKind::Date => "date",
+            FieldKind::Datetime => "datetime",
+            FieldKind::Selection => "selection",
+            FieldKind::Many2one => "many2one",
+            FieldKind::One2many => "one2many",
+            FieldKind::Many2many => "many2many",
+            FieldKind::Binary => "binary",
+        }
+    }
+
+    fn relational(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Many2one | FieldKind::One2many | FieldKind::Many2many
+        )
+    }
+}
+
+/// One field of a model.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::test_server::{Field, FieldKind};
+///
+/// let f = Field::new("partner_id", FieldKind::Many2one).relation("res.partner").required();
+/// assert_eq!(f.name(), "partner_id");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    name: String,
+    kind: FieldKind,
+    string: String,
+    required: bool,
+    relation: Option<String>,
+    inverse: Option<String>,
+    selection: Vec<(String, String)>,
+}
+
+impl Field {
+    /// A field of this name and type.
+    pub fn new(name: impl Into<String>, kind: FieldKind) -> Self {
+        let name = name.into();
+        let string = name
+            .trim_end_matches("_id")
+            .trim_end_matches("_ids")
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        Field {
+            name,
+            kind,
+            string,
+            required: false,
+            relation: None,
+            inverse: None,
+            selection: Vec::new(),
+        }
+    }
+    /// The related model of a relational field.
+    #[must_use]
+    pub fn relation(mut self, model: impl Into<String>) -> Self {
+        self.relation = Some(model.into());
+        self
+    }
+    /// The many2one on the related model that a one2many reads.
+    #[must_use]
+    pub fn inverse(mut self, field: impl Into<String>) -> Self {
+        self.inverse = Some(field.into());
+        self
+    }
+    /// The field must be set on create.
+    #[must_use]
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    /// The allowed values of a selection, as (value, label).
+    #[must_use]
+    pub fn selection<I, K, L>(mut self, options: I) -> Self
+    where
+        I: IntoIterator<Item = (K, L)>,
+        K: Into<String>,
+        L: Into<String>,
+    {
+        self.selection = options
+            .into_iter()
+            .map(|(k, l)| (k.into(), l.into()))
+            .collect();
+        self
+    }
+    /// The label shown by `fields_get`.
+    #[must_use]
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.string = label.into();
+        self
+    }
+    /// The field name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A model: its name, its fields, and which users may use it.
+///
+/// Every model gets `id`, `display_name`, `create_date` and `write_date`.
+///
+/// # Example
+///
+/// ```
+/// use odoo_client::test_server::{Field, FieldKind, ModelDef};
+///
+/// let m = ModelDef::new("x_timesheet_tool.entry")
+///     .field(Field::new("name", FieldKind::Char).required())
+///     .field(Field::new("hours", FieldKind::Float));
+/// assert_eq!(m.name(), "x_timesheet_tool.entry");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelDef {
+    name: String,
+    fields: BTreeMap<String, Field>,
+    rec_name: String,
+    admin_only: bool,
+}
+
+impl ModelDef {
+    /// A model with only the automatic fields.
+    pub fn new(name: impl Into<String>) -> Self {
+        let mut m = ModelDef {
+            name: name.into(),
+            fields: BTreeMap::new(),
+            rec_name: "name".to_owned(),
+            admin_only: false,
+        };
+        for f in [
+            Field::new("id", FieldKind::Integer).label("ID"),
+            Field::new("display_name", FieldKind::Char).label("Display Name"),
+            Field::new("create_date", FieldKind::Datetime).label("Created on"),
+            Field::new("write_date", FieldKind::Datetime).label("Last Updated on"),
+        ] {
+            m.fields.insert(f.name.clone(), f);
+        }
+        m
+    }
+    /// Adds a field.
+    #[must_use]
+    pub fn field(mut self, field: Field) -> Self {
+        self.fields.insert(field.name.clone(), field);
+        self
+    }
+    /// The field that names records (default `name`).
+    #[must_use]
+    pub fn rec_name(mut self, field: impl Into<String>) -> Self {
+        self.rec_name = field.into();
+        self
+    }
+    /// Only administrators may read or write it (others get an
+    /// `AccessError`).
+    #[must_use]
+    pub fn admin_only(mut self) -> Self {
+        self.admin_only = true;
+        self
+    }
+    /// The model name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// An exception the in-memory server raises, rendered per protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Raise {
+    pub(crate) name: String,
+    pub(crate) message: String,
+}
+
+impl Raise {
+    pub(crate) fn new(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Raise {
+            name: name.into(),
+            message: message.into(),
+        }
+    }
+    fn missing(model: &str, ids: &[i64], uid: i64) -> Self {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        Raise::new(
+            "odoo.exceptions.MissingError",
+            format!(
+                "Record does not exist or has been deleted.\n(Record: {model}({},), User: {uid})",
+                ids.join(", ")
+            ),
+        )
+    }
+    fn value_error(message: impl Into<String>) -> Self {
+        Raise::new("builtins.ValueError", message)
+    }
+}
+
+type R<T> = std::result::Result<T, Raise>;
+
+/// Every model and record.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    pub(crate) models: BTreeMap<String, ModelDef>,
+    pub(crate) tables: BTreeMap<String, BTreeMap<i64, Map<String, Value>>>,
+    next_id: BTreeMap<String, i64>,
+    clock: u64,
+}
+
+/// Who is calling, for access checks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caller {
+    pub(crate) uid: i64,
+    pub(crate) admin: bool,
+}
+
+impl Store {
+    pub(crate) fn register(&mut self, model: ModelDef) {
+        self.tables.entry(model.name.clone()).or_default();
+        self.models.insert(model.name.clone(), model);
+    }
+
+    fn now(&mut self) -> String {
+        // A deterministic clock: one second per write, from a fixed start,
+        // so that (write_date, id) cursors are testable.
+        self.clock += 1;
+        let base = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+        (base + chrono::Duration::seconds(self.clock as i64))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+
+    fn model(&self, name: &str) -> R<&ModelDef> {
+        self.models.get(name).ok_or_else(|| {
+            Raise::new(
+                "odoo.exceptions.UserError",
+                format!("Object {name} doesn't exist"),
+            )
+        })
+    }
+
+    /// Creates records directly (seeding, tests); bypasses access checks.
+    pub(crate) fn insert(&mut self, model: &str, vals: &Map<String, Value>) -> R<i64> {
+        self.create_one(
+            model,
+            vals,
+            Caller {
+                uid: 1,
+                admin: true,
+            },
+        )
+    }
+
+    pub(crate) fn call(
+        &mut self,
+        caller: Caller,
+        model: &str,
+        method: &str,
+        ids: Option<Vec<i64>>,
+        args: &BTreeMap<String, Value>,
+        context: &Map<String, Value>,
+    ) -> R<Value> {
+        let def = self.model(model)?.clone();
+        if def.admin_only && !caller.admin {
+            return Err(Raise::new(
+                "odoo.exceptions.AccessError",
+                format!(
+                    "You are not allowed to access '{model}' ({model}) records.\n\nThis operation is allowed for the following groups:\n\t- Role / Administrator\n\nContact your administrator to request access if necessary."
+                ),
+            ));
+        }
+        if method.starts_with('_') {
+            return Err(Raise::new(
+                "odoo.exceptions.AccessError",
+                format!("Private methods (such as '{model}.{method}') cannot be called remotely."),
+            ));
+        }
+        let active_test = context.get("active_test") != Some(&Value::Bool(false));
+        let arg = |name: &str| args.get(name).cloned().unwrap_or(Value::Null);
+        match method {
+            "search" | "search_read" | "search_count" => {
+                let domain = parse_domain(&arg("domain"))?;
+                let mut found = self.search(&def, &domain, active_test)?;
+                if method == "search_count" {
+                    return Ok(json!(found.len()));
+                }
+                self.order(&def, &mut found, arg("order").as_str())?;
+                let offset = arg("offset").as_u64().unwrap_or(0) as usize;
+                let limit = arg("limit").as_u64().map(|l| l as usize);
+                let found: Vec<i64> = found
+                    .into_iter()
+                    .skip(offset)
+                    .take(limit.unwrap_or(usize::MAX))
+                    .collect();
+                if method == "search" {
+                    return Ok(json!(found));
+                }
+                self.read(&def, &found, &arg("fields"))
+            }
+            "read" => {
+                let ids = ids.unwrap_or_default();
+                let existing: Vec<i64> = ids
+                    .into_iter()
+                    .filter(|id| self.tables[&def.name].contains_key(id))
+                    .collect();
+                self.read(&def, &existing, &arg("fields"))
+            }
+            "create" => {
+                let vals = match arg("vals_list") {
+                    Value::Array(list) => list,
+                    obj @ Value::Object(_) => vec![obj],
+                    _ => {
+                        return Err(Raise::new(
+                            "werkzeug.exceptions.UnprocessableEntity",
+                            "missing a required argument: 'vals_list'",
+                        ));
+                    }
+                };
+                let single = !matches!(args.get("vals_list"), Some(Value::Array(_)));
+                let mut created = Vec::new();
+                // All or nothing, like one Odoo transaction.
+                let snapshot = (self.tables.clone(), self.next_id.clone(), self.clock);
+                for v in &vals {
+                    let Some(map) = v.as_object() else {
+                        return Err(Raise::value_error("create takes dictionaries of values"));
+                    };
+                    match self.create_one(&def.name, map, caller) {
+                        Ok(id) => created.push(id),
+                        Err(e) => {
+                            (self.tables, self.next_id, self.clock) = snapshot;
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(if single {
+                    json!(created.first())
+                } else {
+                    json!(created)
+                })
+            }
+            "write" => {
+                let ids = ids.unwrap_or_default();
+                let Some(vals) = args.get("vals").and_then(Value::as_object) else {
+                    return Err(Raise::new(
+                        "werkzeug.exceptions.UnprocessableEntity",
+                        "missing a required argument: 'vals'",
+                    ));
+                };
+                self.check_exist(&def, &ids, caller)?;
+                let snapshot = (self.tables.clone(), self.clock);
+                for id in &ids {
+                    if let Err(e) = self.write_one(&def, *id, vals, false) {
+                        (self.tables, self.clock) = snapshot;
+                        return Err(e);
+                    }
+                }
+                Ok(Value::Bool(true))
+            }
+            "unlink" => {
+                let ids = ids.unwrap_or_default();
+                self.check_exist(&def, &ids, caller)?;
+                for id in &ids {
+                    self.tables.entry(def.name.clone()).or_default().remove(id);
+                }
+                // External ids of deleted records go with them.
+                if let Some(data) = self.tables.get_mut("ir.model.data") {
+                    data.retain(|_, row| {
+                        !(row.get("model") == Some(&json!(def.name))
+                            && row
+                                .get("res_id")
+                                .and_then(Value::as_i64)
+                                .is_some_and(|r| ids.contains(&r)))
+                    });
+                }
+                Ok(Value::Bool(true))
+            }
+            "fields_get" => Ok(self.fields_get(&def, &arg("attributes"))),
+            "name_search" => {
+                let name = arg("name").as_str().unwrap_or("").to_lowercase();
+                let domain = parse_domain(&arg("domain"))?;
+                let limit = arg("limit").as_u64().unwrap_or(100) as usize;
+                let found = self.search(&def, &domain, active_test)?;
+                let out: Vec<Value> = found
+                    .into_iter()
+                    .filter_map(|id| {
+                        let label = self.display_name(&def.name, id);
+                        label
+                            .to_lowercase()
+                            .contains(&name)
+                            .then(|| json!([id, label]))
+                    })
+                    .take(limit)
+                    .collect();
+                Ok(Value::Array(out))
+            }
+            "action_archive" | "action_unarchive" => {
+                let ids = ids.unwrap_or_default();
+                self.check_exist(&def, &ids, caller)?;
+                let vals = json!({"active": method == "action_unarchive"});
+                for id in &ids {
+                    self.write_one(&def, *id, vals.as_object().unwrap_or(&Map::new()), false)?;
+                }
+                Ok(Value::Null)
+            }
+            "context_get" if def.name == "res.users" => Ok(json!({
+                "lang": "en_US", "tz": "Europe/Brussels", "uid": caller.uid
+            })),
+            _ => Err(Raise::new(
+                "builtins.AttributeError",
+                format!("The method '{model}.{method}' does not exist"),
+            )),
+        }
+    }
+
+    fn check_exist(&self, def: &ModelDef, ids: &[i64], caller: Caller) -> R<()> {
+        let table = &self.tables[&def.name];
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !table.contains_key(id))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Raise::missing(&def.name, &missing, caller.uid))
+        }
+    }
+
+    fn create_one(&mut self, model: &str, vals: &Map<String, Value>, caller: Caller) -> R<i64> {
+        let def = self.model(model)?.clone();
+        for f in def.fields.values().filter(|f| f.required) {
+            let given = vals.get(&f.name);
+            if given.is_none_or(|v| matches!(v, Value::Null | Value::Bool(false)) || v == "") {
+                return Err(Raise::new(
+                    "odoo.exceptions.ValidationError",
+                    format!(
+                        "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: {} ({})",
+                        f.string, f.name, def.name, def.name
+                    ),
+                ));
+            }
+        }
+        let next = self.next_id.entry(def.name.clone()).or_insert(0);
+        *next += 1;
+        let id = *next;
+        let now = self.now();
+        let mut row = Map::new();
+        row.insert("id".into(), json!(id));
+        row.insert("create_date".into(), json!(now));
+        if def.fields.contains_key("active") {
+            row.insert("active".into(), Value::Bool(true));
+        }
+        self.tables
+            .entry(def.name.clone())
+            .or_default()
+            .insert(id, row);
+        if let Err(e) = self.write_one(&def, id, vals, true) {
+            self.tables.entry(def.name.clone()).or_default().remove(&id);
+            return Err(e);
+        }
+        let _ = caller;
+        Ok(id)
+    }
+
+    fn write_one(
+        &mut self,
+        def: &ModelDef,
+        id: i64,
+        vals: &Map<String, Value>,
+        creating: bool,
+    ) -> R<()> {
+        let mut children: Vec<(String, String, Map<String, Value>)> = Vec::new();
+        let mut updates: Vec<(String, Value)> = Vec::new();
+        for (key, value) in vals {
+            if matches!(
+                key.as_str(),
+                "id" | "create_date" | "write_date" | "display_name"
+            ) {
+                continue;
+            }
+            let field = def.fields.get(key).ok_or_else(|| {
+                Raise::value_error(format!("Invalid field '{key}' on model '{}'", def.name))
+            })?;
+            let stored = match field.kind {
+                FieldKind::Many2one => match value {
+                    Value::Null | Value::Bool(false) => Value::Bool(false),
+                    Value::Number(n) if n.is_i64() => {
+                        let target = field.relation.as_deref().unwrap_or_default();
+                        let rid = n.as_i64().unwrap_or_default();
+                        if !self
+                            .tables
+                            .get(target)
+                            .is_some_and(|t| t.contains_key(&rid))
+                        {
+                            return Err(Raise::missing(target, &[rid], 1));
+                        }
+                        json!(rid)
+                    }
+                    other => {
+                        return Err(Raise::value_error(format!(
+                            "Wrong value for {}.{key}: {other}",
+                            def.name
+                        )));
+                    }
+                },
+                FieldKind::Many2many | FieldKind::One2many => {
+                    let current: Vec<i64> = if creating {
+                        Vec::new()
+                    } else {
+                        self.x2many_ids(def, field, id)
+                    };
+                    let commands = parse_commands(value)?;
+                    let mut ids = current;
+                    for c in commands {
+                        match c {
+                            Command::Create(vals) => {
+                                if field.kind == FieldKind::One2many {
+                                    children.push((
+                                        field.relation.clone().unwrap_or_default(),
+                                        field.inverse.clone().unwrap_or_default(),
+                                        vals,
+                                    ));
+                                } else {
+                                    let target = field.relation.clone().unwrap_or_default();
+                                    let new = self.insert(&target, &vals)?;
+                                    ids.push(new);
+                                }
+                            }
+                            Command::Set(set) => ids = set,
+                            Command::Link(l) => {
+                                if !ids.contains(&l) {
+                                    ids.push(l)
+                                }
+                            }
+                            Command::Unlink(u) | Command::Delete(u) => ids.retain(|&i| i != u),
+                            Command::Clear => ids.clear(),
+                            Command::Update(uid, vals) => {
+                                let target = field.relation.clone().unwrap_or_default();
+                                let tdef = self.model(&target)?.clone();
+                                self.write_one(&tdef, uid, &vals, false)?;
+                            }
+                        }
+                    }
+                    if field.kind == FieldKind::One2many {
+                        continue; // stored on the children's inverse field
+                    }
+                    json!(ids)
+                }
+                FieldKind::Integer => match value {
+                    Value::Number(n) if n.is_i64() => value.clone(),
+                    Value::Bool(false) | Value::Null => json!(0),
+                    other => {
+                        return Err(Raise::value_error(format!(
+                            "invalid integer for {key}: {other}"
+                        )));
+                    }
+                },
+                FieldKind::Float | FieldKind::Monetary => match value {
+                    Value::Number(_) => value.clone(),
+                    Value::Bool(false) | Value::Null => json!(0.0),
+                    other => {
+                        return Err(Raise::value_error(format!(
+                            "invalid number for {key}: {other}"
+                        )));
+                    }
+                },
+                FieldKind::Boolean => Value::Bool(value.as_bool().unwrap_or(false)),
+                FieldKind::Selection => match value {
+                    Value::String(s)
+                        if field.selection.is_empty()
+                            || field.selection.iter().any(|(k, _)| k == s) =>
+                    {
+                        value.clone()
+                    }
+                    Value::Bool(false) | Value::Null => Value::Bool(false),
+                    other => {
+                        return Err(Raise::value_error(format!(
+                            "Wrong value for {}.{key}: {other}",
+                            def.name
+                        )));
+                    }
+                },
+                _ => match value {
+                    Value::Null => Value::Bool(false),
+                    other => other.clone(),
+                },
+            };
+            updates.push((key.clone(), stored));
+        }
+        let now = self.now();
+        let table = self.tables.entry(def.name.clone()).or_default();
+        let row = table
+            .get_mut(&id)
+            .ok_or_else(|| Raise::missing(&def.name, &[id], 1))?;
+        for (k, v) in updates {
+            row.insert(k, v);
+        }
+        row.insert("write_date".into(), json!(now));
+        for (target, inverse, mut vals) in children {
+            vals.insert(inverse, json!(id));
+            self.insert(&target, &vals)?;
+        }
+        Ok(())
+    }
+
+    fn x2many_ids(&self, def: &ModelDef, field: &Field, id: i64) -> Vec<i64> {
+        match field.kind {
+            FieldKind::One2many => {
+                let (Some(target), Some(inverse)) = (&field.relation, &field.inverse) else {
+                    return Vec::new();
+                };
+                self.tables
+                    .get(target)
+                    .map(|t| {
+                        t.iter()
+                            .filter(|(_, r)| r.get(inverse).and_then(Value::as_i64) == Some(id))
+                            .map(|(k, _)| *k)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            _ => self.tables[&def.name]
+                .get(&id)
+                .and_then(|r| r.get(&field.name))
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn display_name(&self, model: &str, id: i64) -> String {
+        let Some(def) = self.models.get(model) else {
+            return String::new();
+        };
+        self.tables
+            .get(model)
+            .and_then(|t| t.get(&id))
+            .and_then(|r| r.get(&def.rec_name))
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("{model},{id}"), str::to_owned)
+    }
+
+    /// The value of a field as `read` returns it.
+    fn output(&self, def: &ModelDef, id: i64, field: &Field) -> Value {
+        let row = &self.tables[&def.name][&id];
+        match field.kind {
+            FieldKind::Many2one => match row.get(&field.name).and_then(Value::as_i64) {
+                Some(rid) => json!([
+                    rid,
+                    self.display_name(field.relation.as_deref().unwrap_or_default(), rid)
+                ]),
+                None => Value::Bool(false),
+            },
+            FieldKind::One2many | FieldKind::Many2many => json!(self.x2many_ids(def, field, id)),
+            _ if field.name == "display_name" => json!(self.display_name(&def.name, id)),
+            FieldKind::Integer => row.get(&field.name).cloned().unwrap_or(json!(0)),
+            FieldKind::Float | FieldKind::Monetary => {
+                row.get(&field.name).cloned().unwrap_or(json!(0.0))
+            }
+            FieldKind::Boolean => row.get(&field.name).cloned().unwrap_or(Value::Bool(false)),
+            _ => match row.get(&field.name) {
+                None | Some(Value::Null) => Value::Bool(false),
+                Some(Value::String(s)) if s.is_empty() => Value::Bool(false),
+                Some(v) => v.clone(),
+            },
+        }
+    }
+
+    fn read(&self, def: &ModelDef, ids: &[i64], fields: &Value) -> R<Value> {
+        let names: Vec<String> = match fields {
+            Value::Array(list) if !list.is_empty() => list
+                .iter()
+                .map(|f| f.as_str().unwrap_or_default().to_owned())
+                .collect(),
+            _ => def.fields.keys().cloned().collect(),
+        };
+        let mut chosen = Vec::with_capacity(names.len());
+        for n in &names {
+            let f = def.fields.get(n).ok_or_else(|| {
+                Raise::value_error(format!("Invalid field '{n}' on '{}'", def.name))
+            })?;
+            chosen.push(f);
+        }
+        let rows: Vec<Value> = ids
+            .iter()
+            .map(|&id| {
+                let mut out = Map::new();
+                out.insert("id".into(), json!(id));
+                for f in &chosen {
+                    out.insert(f.name.clone(), self.output(def, id, f));
+                }
+                Value::Object(out)
+            })
+            .collect();
+        Ok(Value::Array(rows))
+    }
+
+    fn fields_get(&self, def: &ModelDef, attributes: &Value) -> Value {
+        let wanted: Option<Vec<&str>> = attributes
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .map(|a| a.iter().filter_map(Value::as_str).collect());
+        let mut out = Map::new();
+        for f in def.fields.values() {
+            let mut attrs = Map::new();
+            attrs.insert("type".into(), json!(f.kind.as_str()));
+            attrs.insert("string".into(), json!(f.string));
+            attrs.insert("required".into(), json!(f.required));
+            attrs.insert(
+                "readonly".into(),
+                json!(matches!(
+                    f.name.as_str(),
+                    "id" | "display_name" | "create_date" | "write_date"
+                )),
+            );
+            attrs.insert("store".into(), json!(f.name != "display_name"));
+            if let Some(r) = &f.relation {
+                attrs.insert("relation".into(), json!(r));
+            }
+            if f.kind == FieldKind::Selection {
+                attrs.insert("selection".into(), json!(f.selection));
+            }
+            if let Some(w) = &wanted {
+                attrs.retain(|k, _| w.contains(&k.as_str()));
+            }
+            out.insert(f.name.clone(), Value::Object(attrs));
+        }
+        Value::Object(out)
+    }
+
+    fn order(&self, def: &ModelDef, ids: &mut [i64], order: Option<&str>) -> R<()> {
+        let spec = order.unwrap_or("id");
+        let mut keys: Vec<(String, bool)> = Vec::new();
+        for part in spec.split(',') {
+            let mut words = part.split_whitespace();
+            let Some(field) = words.next() else { continue };
+            if !def.fields.contains_key(field) {
+                return Err(Raise::value_error(format!(
+                    "Invalid field '{field}' on '{}'",
+                    def.name
+                )));
+            }
+            let desc = words.next().is_some_and(|w| w.eq_ignore_ascii_case("desc"));
+            keys.push((field.to_owned(), desc));
+        }
+        let table = &self.tables[&def.name];
+        ids.sort_by(|a, b| {
+            for (field, desc) in &keys {
+                let va = table[a].get(field).cloned().unwrap_or(json!(a));
+                let vb = table[b].get(field).cloned().unwrap_or(json!(b));
+                let va = if field == "id" { json!(a) } else { va };
+                let vb = if field == "id" { json!(b) } else { vb };
+                let o = compare(&va, &vb).unwrap_or(std::cmp::Ordering::Equal);
+                let o = if *desc { o.reverse() } else { o };
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            a.cmp(b)
+        });
+        Ok(())
+    }
+
+    pub(crate) fn search(&self, def: &ModelDef, domain: &Domain, active_test: bool) -> R<Vec<i64>> {
+        let mentions_active = domain.fields().contains(&"active");
+        let tree = domain.to_tree();
+        let mut out = Vec::new();
+        for (&id, row) in &self.tables[&def.name] {
+            if active_test
+                && !mentions_active
+                && def.fields.contains_key("active")
+                && row.get("active") == Some(&Value::Bool(false))
+            {
+                continue;
+            }
+            if self.eval(def, id, &tree)? {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    fn eval(&self, def: &ModelDef, id: i64, tree: &DomainTree) -> R<bool> {
+        Ok(match tree {
+            DomainTree::True => true,
+            DomainTree::False => false,
+            DomainTree::Not(t) => !self.eval(def, id, t)?,
+            DomainTree::And(parts) => {
+                for p in parts {
+                    if !self.eval(def, id, p)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            DomainTree::Or(parts) => {
+                for p in parts {
+                    if self.eval(def, id, p)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            DomainTree::Leaf(c) => self.eval_leaf(def, id, &c.field, c.operator, &c.value)?,
+        })
+    }
+
+    fn eval_leaf(
+        &self,
+        def: &ModelDef,
+        id: i64,
+        path: &str,
+        op: Operator,
+        value: &Value,
+    ) -> R<bool> {
+        let (head, rest) = match path.split_once('.') {
+            Some((h, r)) => (h, Some(r)),
+            None => (path, None),
+        };
+        let field = def.fields.get(head).ok_or_else(|| {
+            Raise::value_error(format!(
+                "Invalid field {}.{head} in condition ('{path}', '{op}', {value})",
+                def.name
+            ))
+        })?;
+        // Paths and `any` go through the relation.
+        if rest.is_some() || matches!(op, Operator::Any | Operator::NotAny) {
+            if !field.kind.relational() {
+                return Err(Raise::value_error(format!(
+                    "{path}: not a relational field"
+                )));
+            }
+            let target = field.relation.clone().unwrap_or_default();
+            let tdef = self.model(&target)?.clone();
+            let related: Vec<i64> = match field.kind {
+                FieldKind::Many2one => self.tables[&def.name][&id]
+                    .get(head)
+                    .and_then(Value::as_i64)
+                    .into_iter()
+                    .collect(),
+                _ => self.x2many_ids(def, field, id),
+            };
+            let matches_related = |store: &Store, rid: i64| -> R<bool> {
+                match rest {
+                    Some(r) => store.eval_leaf(&tdef, rid, r, op, value),
+                    None => {
+                        let sub = parse_domain(value)?;
+                        store.eval(&tdef, rid, &sub.to_tree())
+                    }
+                }
+            };
+            let mut any = false;
+            for rid in related {
+                if matches_related(self, rid)? {
+                    any = true;
+                    break;
+                }
+            }
+            return Ok(if op == Operator::NotAny { !any } else { any });
+        }
+        if matches!(op, Operator::ChildOf | Operator::ParentOf) {
+            let roots: Vec<i64> = match value {
+                Value::Array(v) => v.iter().filter_map(Value::as_i64).collect(),
+                v => v.as_i64().into_iter().collect(),
+            };
+            let own: Vec<i64> = if field.kind == FieldKind::Many2one {
+                self.tables[&def.name][&id]
+                    .get(head)
+                    .and_then(Value::as_i64)
+                    .into_iter()
+                    .collect()
+            } else if head == "id" {
+                vec![id]
+            } else {
+                self.x2many_ids(def, field, id)
+            };
+            let target = if head == "id" {
+                def.name.clone()
+            } else {
+                field.relation.clone().unwrap_or_default()
+            };
+            return Ok(own.iter().any(|&x| {
+                roots.iter().any(|&root| {
+                    if op == Operator::ChildOf {
+                        self.is_descendant(&target, x, root)
+                    } else {
+                        self.is_descendant(&target, root, x)
+                    }
+                })
+            }));
+        }
+        let current = match field.kind {
+            FieldKind::Many2one => self.tables[&def.name][&id]
+                .get(head)
+                .cloned()
+                .unwrap_or(Value::Bool(false)),
+            FieldKind::Many2many | FieldKind::One2many => json!(self.x2many_ids(def, field, id)),
+            _ if head == "id" => json!(id),
+            _ => self.output(def, id, field),
+        };
+        // x2many: true when any related id satisfies the condition.
+        if let Value::Array(items) = &current {
+            if matches!(op, Operator::Eq | Operator::In) && items.is_empty() {
+                return Ok(
+                    value == &Value::Bool(false) || value.as_array().is_some_and(|a| a.is_empty())
+                );
+            }
+            return Ok(items.iter().any(|item| compare_op(item, op, value)));
+        }
+        Ok(compare_op(&current, op, value))
+    }
+
+    fn is_descendant(&self, model: &str, node: i64, ancestor: i64) -> bool {
+        let mut seen = 0;
+        let mut cur = Some(node);
+        while let Some(n) = cur {
+            if n == ancestor {
+                return true;
+            }
+            seen += 1;
+            if seen > 1000 {
+                return false;
+            }
+            cur = self
+                .tables
+                .get(model)
+                .and_then(|t| t.get(&n))
+                .and_then(|r| r.get("parent_id"))
+                .and_then(Value::as_i64);
+        }
+        false
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Bool(false), _) => Some(std::cmp::Ordering::Less),
+        (_, Value::Bool(false)) => Some(std::cmp::Ordering::Greater),
+        _ => None,
+    }
+}
+
+/// SQL LIKE with `%` and `_`.
+fn like(text: &str, pattern: &str, insensitive: bool) -> bool {
+    let (t, p): (Vec<char>, Vec<char>) = if insensitive {
+        (
+            text.to_lowercase().chars().collect(),
+            pattern.to_lowercase().chars().collect(),
+        )
+    } else {
+        (text.chars().collect(), pattern.chars().collect())
+    };
+    fn go(t: &[char], p: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('%', rest)) => (0..=t.len()).any(|i| go(&t[i..], rest)),
+            Some(('_', rest)) => !t.is_empty() && go(&t[1..], rest),
+            Some((c, rest)) => t.first() == Some(c) && go(&t[1..], rest),
+        }
+    }
+    go(&t, &p)
+}
+
+fn compare_op(current: &Value, op: Operator, value: &Value) -> bool {
+    use std::cmp::Ordering::*;
+    let text = || match current {
+        Value::String(s) => s.clone(),
+        Value::Bool(false) | Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let wanted = || value.as_str().unwrap_or_default().to_owned();
+    let unset = |v: &Value| matches!(v, Value::Null | Value::Bool(false));
+    match op {
+        Operator::Eq => current == value || (unset(current) && unset(value)),
+        Operator::Ne => !(current == value || (unset(current) && unset(value))),
+        Operator::EqIfSet => unset(value) || current == value,
+        Operator::Lt => compare(current, value) == Some(Less),
+        Operator::Le => matches!(compare(current, value), Some(Less | Equal)),
+        Operator::Gt => compare(current, value) == Some(Greater),
+        Operator::Ge => matches!(compare(current, value), Some(Greater | Equal)),
+        Operator::Like => like(&text(), &format!("%{}%", wanted()), false),
+        Operator::Ilike => like(&text(), &format!("%{}%", wanted()), true),
+        Operator::NotLike => !like(&text(), &format!("%{}%", wanted()), false),
+        Operator::NotIlike => !like(&text(), &format!("%{}%", wanted()), true),
+        Operator::EqLike => like(&text(), &wanted(), false),
+        Operator::EqIlike => like(&text(), &wanted(), true),
+        Operator::In => value
+            .as_array()
+            .is_some_and(|l| l.contains(current) || (unset(current) && l.iter().any(unset))),
+        Operator::NotIn => !value.as_array().is_some_and(|l| l.contains(current)),
+        _ => false,
+    }
+}
+
+fn parse_domain(value: &Value) -> R<Domain> {
+    match value {
+        Value::Null => Ok(Domain::all()),
+        v => Domain::from_json(v).map_err(|e| Raise::value_error(format!("Invalid domain: {e}"))),
+    }
+}
+
+fn parse_commands(value: &Value) -> R<Vec<Command>> {
+    let Value::Array(items) = value else {
+        return match value {
+            Value::Bool(false) | Value::Null => Ok(vec![Command::Clear]),
+            other => Err(Raise::value_error(format!("invalid x2many value {other}"))),
+        };
+    };
+    // A plain list of ids means "set".
+    if items.iter().all(Value::is_i64) {
+        return Ok(vec![Command::Set(
+            items.iter().filter_map(Value::as_i64).collect(),
+        )]);
+    }
+    items
+        .iter()
+        .map(|c| {
+            serde_json::from_value::<Command>(c.clone())
+                .map_err(|e| Raise::value_error(format!("invalid x2many command {c}: {e}")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns() {
+        assert!(like("Deco Addict", "%addict%", true));
+        assert!(!like("Deco Addict", "%addict%", false));
+        assert!(like("a@example.com", "%@example.com", false));
+        assert!(like("abc", "a_c", false));
+        assert!(!like("abcd", "a_c", false));
+    }
+}

@@ -1,0 +1,477 @@
+//! The in-memory test server, driven by the client over all three
+//! protocols: the same calls give the same answers and the same error kinds.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use odoo_client::test_server::{
+    DATABASE, DEMO_API_KEY, DEMO_LOGIN, DEMO_PASSWORD, Fault, TestServer,
+};
+use odoo_client::value::Command;
+use odoo_client::{
+    Client, Credentials, Domain, ErrorKind, ExternalId, Protocol, RetryPolicy, Upserted,
+};
+use serde_json::{Value, json};
+
+const PROTOCOLS: [Protocol; 3] = [Protocol::Json2, Protocol::JsonRpc, Protocol::XmlRpc];
+
+fn fast(server: &TestServer, protocol: Protocol) -> Client {
+    let credentials = match protocol {
+        Protocol::Json2 => Credentials::api_key("admin", odoo_client::test_server::ADMIN_API_KEY),
+        _ => Credentials::password("admin", odoo_client::test_server::ADMIN_PASSWORD),
+    };
+    Client::builder(server.url())
+        .database(DATABASE)
+        .credentials(credentials)
+        .protocol(protocol)
+        .retry_policy(
+            RetryPolicy::new()
+                .min_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn crud_and_search_work_the_same_on_every_protocol() {
+    let server = TestServer::start().await.unwrap();
+    let mut answers = Vec::new();
+    for protocol in PROTOCOLS {
+        let client = server.client(protocol).unwrap();
+        let partners = client.model("res.partner");
+        let companies = partners
+            .search_read(Domain::field("is_company").eq(true))
+            .fields(["name", "country_id", "category_id", "email"])
+            .order("name")
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<&str> = companies
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Acme Corporation",
+                "Gemini Furniture",
+                "Northwind Consulting"
+            ],
+            "{protocol}"
+        );
+        assert_eq!(companies[0]["country_id"][1], "United States");
+
+        let id = partners
+            .create(&json!({"name": format!("Via {protocol}"), "category_id": [Command::set([1])], "parent_id": companies[0]["id"]}))
+            .send()
+            .await
+            .unwrap();
+        partners
+            .write([id], &json!({"email": "x@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        let row = &partners
+            .read([id])
+            .fields(["email", "parent_id", "category_id"])
+            .send()
+            .await
+            .unwrap()[0];
+        assert_eq!(row["email"], "x@example.com");
+        assert_eq!(row["parent_id"][1], "Acme Corporation");
+        assert_eq!(row["category_id"], json!([1]));
+        partners.unlink([id]).send().await.unwrap();
+        assert!(partners.read([id]).send().await.unwrap().is_empty());
+
+        let n = partners.search_count(Domain::all()).send().await.unwrap();
+        let fields = partners
+            .fields_get()
+            .attributes(["type", "relation"])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fields["parent_id"].relation.as_deref(), Some("res.partner"));
+        let found = partners
+            .name_search("gemini")
+            .limit(5)
+            .send()
+            .await
+            .unwrap();
+        answers.push((n, found));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+}
+
+#[tokio::test]
+async fn domains_are_evaluated_with_every_kind_of_operator() {
+    let server = TestServer::start().await.unwrap();
+    let client = server.client(Protocol::Json2).unwrap();
+    let partners = client.model("res.partner");
+    let names = |rows: Vec<odoo_client::value::Record>| -> Vec<String> {
+        let mut v: Vec<String> = rows
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let acme = partners
+        .search(Domain::field("name").eq("Acme Corporation"))
+        .send()
+        .await
+        .unwrap()[0];
+    let cases = [
+        // As in Odoo: records whose parent is Acme or below it...
+        (
+            Domain::field("parent_id").child_of([acme]),
+            vec!["Ada Lind", "Jon Park"],
+        ),
+        // ...and Acme with its descendants.
+        (
+            Domain::field("id").child_of([acme]),
+            vec!["Acme Corporation", "Ada Lind", "Jon Park"],
+        ),
+        (
+            Domain::field("category_id").any(Domain::field("name").ilike("vip")),
+            vec!["Acme Corporation"],
+        ),
+        (
+            Domain::field("parent_id.name").eq_ilike("gemini%"),
+            vec!["Eva Maes"],
+        ),
+        (
+            Domain::field("email").eq_like("%@acme.example") & !Domain::field("name").like("Jon"),
+            vec!["Acme Corporation", "Ada Lind"],
+        ),
+        (
+            Domain::field("customer_rank").ge(1) & Domain::field("ref").is_in(["GEM", "X"]),
+            vec!["Gemini Furniture"],
+        ),
+        (Domain::field("phone").is_set(), vec!["Ada Lind"]),
+    ];
+    for (domain, expected) in cases {
+        let shown = domain.to_string();
+        let rows = partners
+            .search_read(domain)
+            .fields(["name"])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(names(rows), expected, "{shown}");
+    }
+    // Archived records only with active_test=false.
+    let all = partners.search_count(Domain::all()).send().await.unwrap();
+    let with_archived = partners
+        .search_count(Domain::all())
+        .context(odoo_client::Context::new().active_test(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_archived, all + 1);
+}
+
+#[tokio::test]
+async fn errors_have_the_same_kind_on_every_protocol() {
+    let server = TestServer::start().await.unwrap();
+    for protocol in PROTOCOLS {
+        let client = fast(&server, protocol);
+        let p = client.model("res.partner");
+        let kind = |r: odoo_client::Result<()>| r.unwrap_err().kind();
+        assert_eq!(
+            kind(p.write([999_999], &json!({"name": "x"})).send().await),
+            ErrorKind::MissingRecord,
+            "{protocol}"
+        );
+        assert_eq!(
+            kind(p.create(&json!({"email": "a@b"})).send().await.map(drop)),
+            ErrorKind::Validation,
+            "{protocol}"
+        );
+        assert_eq!(
+            kind(
+                p.search_read(Domain::all())
+                    .fields(["no_such_field"])
+                    .send()
+                    .await
+                    .map(drop)
+            ),
+            ErrorKind::InvalidRequest,
+            "{protocol}"
+        );
+        assert_eq!(
+            kind(
+                client
+                    .model("no.such.model")
+                    .search(Domain::all())
+                    .send()
+                    .await
+                    .map(drop)
+            ),
+            ErrorKind::NotFound,
+            "{protocol}"
+        );
+        assert_eq!(
+            kind(
+                client
+                    .call("res.partner", "no_such_method")
+                    .send::<Value>()
+                    .await
+                    .map(drop)
+            ),
+            ErrorKind::NotFound,
+            "{protocol}"
+        );
+        assert_eq!(
+            kind(
+                client
+                    .call("res.partner", "_private")
+                    .send::<Value>()
+                    .await
+                    .map(drop)
+            ),
+            ErrorKind::AccessDenied,
+            "{protocol}"
+        );
+        // A method returning None works everywhere (XML-RPC's marshalling
+        // fault included).
+        let id = p
+            .search(Domain::field("name").eq("Jon Park"))
+            .send()
+            .await
+            .unwrap()[0];
+        client
+            .call("res.partner", "action_archive")
+            .ids([id])
+            .send::<()>()
+            .await
+            .unwrap();
+        client
+            .call("res.partner", "action_unarchive")
+            .ids([id])
+            .send::<()>()
+            .await
+            .unwrap();
+
+        // The demo user may not read system parameters.
+        let demo = Client::builder(server.url())
+            .database(DATABASE)
+            .credentials(match protocol {
+                Protocol::Json2 => Credentials::api_key(DEMO_LOGIN, DEMO_API_KEY),
+                _ => Credentials::password(DEMO_LOGIN, DEMO_PASSWORD),
+            })
+            .protocol(protocol)
+            .build()
+            .unwrap();
+        let err = demo
+            .model("ir.config_parameter")
+            .search_read(Domain::all())
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied, "{protocol}: {err}");
+
+        // Wrong credentials.
+        let wrong = Client::builder(server.url())
+            .database(DATABASE)
+            .credentials(match protocol {
+                Protocol::Json2 => Credentials::api_key("admin", "not-a-key"),
+                _ => Credentials::password("admin", "wrong"),
+            })
+            .protocol(protocol)
+            .build()
+            .unwrap();
+        let err = wrong
+            .model("res.partner")
+            .search_count(Domain::all())
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Authentication, "{protocol}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn injected_faults_are_retried_or_not_as_the_call_allows() {
+    let server = TestServer::start().await.unwrap();
+    for protocol in PROTOCOLS {
+        let client = fast(&server, protocol);
+        client.uid().await.unwrap();
+        // Reads: 502 twice, then served.
+        server.inject(Fault::BadGateway, 2);
+        assert!(
+            client
+                .model("res.partner")
+                .search_count(Domain::all())
+                .send()
+                .await
+                .unwrap()
+                > 0,
+            "{protocol}"
+        );
+        // An Odoo exception is not retried.
+        server.inject(
+            Fault::Exception {
+                name: "odoo.exceptions.UserError".into(),
+                message: "Nope".into(),
+            },
+            1,
+        );
+        let err = client
+            .model("res.partner")
+            .search_count(Domain::all())
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UserError, "{protocol}");
+        assert!(err.to_string().contains("Nope"));
+        // A create whose reply is lost is not retried: exactly one record.
+        let before = server.records("crm.lead").unwrap().len();
+        server.inject(Fault::DropAfterHandling, 1);
+        let err = client
+            .model("crm.lead")
+            .create(&json!({"name": "lost reply"}))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transport, "{protocol}: {err}");
+        assert_eq!(
+            server.records("crm.lead").unwrap().len(),
+            before + 1,
+            "{protocol}"
+        );
+        let lost: Vec<_> = server
+            .records("crm.lead")
+            .unwrap()
+            .into_iter()
+            .filter(|r| r["name"] == "lost reply")
+            .collect();
+        for r in lost {
+            server.remove("crm.lead", r["id"].as_i64().unwrap());
+        }
+    }
+    let json2: Vec<_> = server
+        .calls()
+        .into_iter()
+        .filter(|c| c.protocol == "json2")
+        .collect();
+    assert!(
+        json2
+            .iter()
+            .any(|c| c.model == "crm.lead" && c.method == "create")
+    );
+}
+
+#[tokio::test]
+async fn a_keyset_stream_survives_changes_between_pages() {
+    let server = TestServer::start().await.unwrap();
+    for i in 0..40 {
+        server
+            .insert("crm.lead", json!({"name": format!("Lead {i:02}")}))
+            .unwrap();
+    }
+    let client = server.client(Protocol::JsonRpc).unwrap();
+    let all: Vec<i64> = client
+        .model("crm.lead")
+        .search(Domain::all())
+        .send()
+        .await
+        .unwrap();
+    let mut pages = client
+        .model("crm.lead")
+        .keyset(Domain::all())
+        .fields(["name"])
+        .page_size(10)
+        .pages();
+    let first = pages.try_next().await.unwrap().unwrap();
+    // Between pages: delete a record already read and one not yet read,
+    // and create one.
+    server.remove("crm.lead", first[0]["id"].as_i64().unwrap());
+    let not_yet = all[25];
+    server.remove("crm.lead", not_yet);
+    let late = server.insert("crm.lead", json!({"name": "late"})).unwrap();
+    let mut seen: Vec<i64> = first.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    while let Some(page) = pages.try_next().await.unwrap() {
+        seen.extend(page.iter().map(|r| r["id"].as_i64().unwrap()));
+    }
+    let mut expected: Vec<i64> = all.iter().copied().filter(|&i| i != not_yet).collect();
+    expected.push(late);
+    expected.sort_unstable();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn upsert_by_external_id_is_idempotent_on_every_protocol() {
+    let server = TestServer::start().await.unwrap();
+    for protocol in PROTOCOLS {
+        let client = server.client(protocol).unwrap();
+        let rows = || {
+            vec![
+                (
+                    format!("sync_{protocol}.a").parse::<ExternalId>().unwrap(),
+                    json!({"name": format!("A {protocol}"), "ref": "A"}),
+                ),
+                (
+                    format!("sync_{protocol}.b").parse::<ExternalId>().unwrap(),
+                    json!({"name": format!("B {protocol}"), "ref": "B"}),
+                ),
+            ]
+        };
+        let first = client
+            .model("res.partner")
+            .upsert_by_external_id(rows())
+            .send()
+            .await
+            .unwrap();
+        let second = client
+            .model("res.partner")
+            .upsert_by_external_id(rows())
+            .send()
+            .await
+            .unwrap();
+        for (a, b) in first.iter().zip(&second) {
+            let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+            assert!(a.is_created(), "{protocol}");
+            assert_eq!(*b, Upserted::Unchanged(a.id()), "{protocol}");
+        }
+    }
+    let xmlids = server.records("ir.model.data").unwrap();
+    assert_eq!(xmlids.len(), 6);
+}
+
+#[tokio::test]
+async fn the_concurrency_cap_holds_at_the_test_server() {
+    let server = TestServer::start().await.unwrap();
+    let client = Client::builder(server.url())
+        .database(DATABASE)
+        .credentials(Credentials::api_key(
+            "admin",
+            odoo_client::test_server::ADMIN_API_KEY,
+        ))
+        .protocol(Protocol::Json2)
+        .max_concurrent_requests(2)
+        .build()
+        .unwrap();
+    server.inject(Fault::Delay(Duration::from_millis(20)), 12);
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                c.model("res.partner")
+                    .search_count(Domain::all())
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert!(
+        server.peak_concurrency() <= 2,
+        "{}",
+        server.peak_concurrency()
+    );
+    assert_eq!(server.peak_concurrency(), 2);
+}
