@@ -475,3 +475,51 @@ async fn the_concurrency_cap_holds_at_the_test_server() {
     );
     assert_eq!(server.peak_concurrency(), 2);
 }
+
+#[tokio::test]
+async fn grouped_reads_total_the_same_on_every_protocol() {
+    let server = TestServer::start().await.unwrap();
+    for protocol in PROTOCOLS {
+        let client = server.client(protocol).unwrap();
+        let groups = client
+            .model("account.analytic.line")
+            .read_group(Domain::field("project_id").is_set())
+            .group_by(["employee_id"])
+            .aggregate(["unit_amount:sum"])
+            .send()
+            .await
+            .unwrap();
+        let mut totals: Vec<(String, f64, u64)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    g.keys["employee_id"][1].as_str().unwrap().to_owned(),
+                    g.aggregates["unit_amount:sum"].as_f64().unwrap(),
+                    g.count,
+                )
+            })
+            .collect();
+        totals.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            totals,
+            vec![
+                ("Marc Demo".to_owned(), 7.5, 2),
+                ("Nina Patel".to_owned(), 15.25, 2)
+            ],
+            "{protocol}"
+        );
+        // The group's domain selects exactly its records.
+        let marc = groups
+            .iter()
+            .find(|g| g.keys["employee_id"][1] == "Marc Demo")
+            .unwrap();
+        let domain = Domain::from_json(&marc.domain).unwrap();
+        let n = client
+            .model("account.analytic.line")
+            .search_count(domain)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "{protocol}");
+    }
+}

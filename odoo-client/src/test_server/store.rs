@@ -346,12 +346,22 @@ impl Store {
         match method {
             "search" | "search_read" | "search_count" => {
                 let domain = parse_domain(&arg("domain"))?;
-                let mut found = self.search(&def, &domain, active_test)?;
+                let order = arg("order");
+                let by_id = matches!(
+                    order.as_str().map(str::trim),
+                    None | Some("id") | Some("id asc")
+                );
+                let offset = arg("offset").as_u64().unwrap_or(0) as usize;
+                // Like an index: in id order, stop once the page is full.
+                let stop = match (by_id, method, arg("limit").as_u64()) {
+                    (true, "search" | "search_read", Some(l)) => Some(offset + l as usize),
+                    _ => None,
+                };
+                let mut found = self.search_until(&def, &domain, active_test, stop)?;
                 if method == "search_count" {
                     return Ok(json!(found.len()));
                 }
-                self.order(&def, &mut found, arg("order").as_str())?;
-                let offset = arg("offset").as_u64().unwrap_or(0) as usize;
+                self.order(&def, &mut found, order.as_str())?;
                 let limit = arg("limit").as_u64().map(|l| l as usize);
                 let found: Vec<i64> = found
                     .into_iter()
@@ -459,6 +469,25 @@ impl Store {
                     .collect();
                 Ok(Value::Array(out))
             }
+            "formatted_read_group" | "read_group" => {
+                let domain = parse_domain(&arg("domain"))?;
+                let found = self.search(&def, &domain, active_test)?;
+                let groupby: Vec<String> =
+                    serde_json::from_value(arg("groupby")).unwrap_or_default();
+                let specs: Vec<String> = if method == "read_group" {
+                    serde_json::from_value(arg("fields")).unwrap_or_default()
+                } else {
+                    serde_json::from_value(arg("aggregates")).unwrap_or_default()
+                };
+                self.read_group(
+                    &def,
+                    &domain,
+                    &found,
+                    &groupby,
+                    &specs,
+                    method == "read_group",
+                )
+            }
             "action_archive" | "action_unarchive" => {
                 let ids = ids.unwrap_or_default();
                 self.check_exist(&def, &ids, caller)?;
@@ -476,6 +505,89 @@ impl Store {
                 format!("The method '{model}.{method}' does not exist"),
             )),
         }
+    }
+
+    /// `formatted_read_group` (Odoo 19) or `read_group` (lazy=False) rows.
+    fn read_group(
+        &self,
+        def: &ModelDef,
+        domain: &Domain,
+        ids: &[i64],
+        groupby: &[String],
+        specs: &[String],
+        legacy: bool,
+    ) -> R<Value> {
+        let mut groups: Vec<(Vec<Value>, Vec<i64>)> = Vec::new();
+        for &id in ids {
+            let mut key = Vec::with_capacity(groupby.len());
+            for spec in groupby {
+                let (field, granularity) = spec.split_once(':').unwrap_or((spec.as_str(), ""));
+                let f = def.fields.get(field).ok_or_else(|| {
+                    Raise::value_error(format!("Invalid field '{field}' on '{}'", def.name))
+                })?;
+                let v = self.output(def, id, f);
+                key.push(match (granularity, v.as_str()) {
+                    ("month", Some(d)) if d.len() >= 7 => json!(format!("{}-01", &d[..7])),
+                    ("year", Some(d)) if d.len() >= 4 => json!(format!("{}-01-01", &d[..4])),
+                    ("day", Some(d)) if d.len() >= 10 => json!(d[..10].to_owned()),
+                    _ => v,
+                });
+            }
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(id),
+                None => groups.push((key, vec![id])),
+            }
+        }
+        let mut out = Vec::new();
+        for (key, members) in groups {
+            let mut row = Map::new();
+            let mut extra = Domain::all();
+            for (spec, value) in groupby.iter().zip(&key) {
+                let field = spec.split(':').next().unwrap_or(spec);
+                row.insert(spec.clone(), value.clone());
+                let v = match value {
+                    Value::Array(pair) => pair.first().cloned().unwrap_or(Value::Bool(false)),
+                    v => v.clone(),
+                };
+                extra = extra.and(Domain::leaf(field, Operator::Eq, v).unwrap_or_default());
+            }
+            for spec in specs.iter().filter(|s| *s != "__count") {
+                let (field, agg) = spec.split_once(':').unwrap_or((spec.as_str(), "sum"));
+                let f = def.fields.get(field).ok_or_else(|| {
+                    Raise::value_error(format!("Invalid field '{field}' on '{}'", def.name))
+                })?;
+                let values: Vec<f64> = members
+                    .iter()
+                    .filter_map(|&id| self.output(def, id, f).as_f64())
+                    .collect();
+                let v = match agg {
+                    "sum" => json!(values.iter().sum::<f64>()),
+                    "avg" if !values.is_empty() => {
+                        json!(values.iter().sum::<f64>() / values.len() as f64)
+                    }
+                    "min" => json!(values.iter().copied().fold(f64::INFINITY, f64::min)),
+                    "max" => json!(values.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+                    "count" => json!(values.len()),
+                    _ => Value::Bool(false),
+                };
+                row.insert(
+                    if legacy {
+                        field.to_owned()
+                    } else {
+                        spec.clone()
+                    },
+                    v,
+                );
+            }
+            row.insert("__count".into(), json!(members.len()));
+            if legacy {
+                row.insert("__domain".into(), domain.clone().and(extra).to_json());
+            } else {
+                row.insert("__extra_domain".into(), extra.to_json());
+            }
+            out.push(Value::Object(row));
+        }
+        Ok(Value::Array(out))
     }
 
     fn check_exist(&self, def: &ModelDef, ids: &[i64], caller: Caller) -> R<()> {
@@ -827,10 +939,39 @@ impl Store {
     }
 
     pub(crate) fn search(&self, def: &ModelDef, domain: &Domain, active_test: bool) -> R<Vec<i64>> {
+        self.search_until(def, domain, active_test, None)
+    }
+
+    /// Matching ids in id order, stopping after `stop` matches; a top-level
+    /// `id > n` condition starts the scan after `n`, as an index would.
+    fn search_until(
+        &self,
+        def: &ModelDef,
+        domain: &Domain,
+        active_test: bool,
+        stop: Option<usize>,
+    ) -> R<Vec<i64>> {
         let mentions_active = domain.fields().contains(&"active");
         let tree = domain.to_tree();
+        let leaves = match &tree {
+            DomainTree::And(parts) => parts.iter().collect(),
+            t => vec![t],
+        };
+        let after = leaves
+            .iter()
+            .filter_map(|t| match t {
+                DomainTree::Leaf(c) if c.field == "id" && c.operator == Operator::Gt => {
+                    c.value.as_i64()
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or(i64::MIN);
         let mut out = Vec::new();
-        for (&id, row) in &self.tables[&def.name] {
+        for (&id, row) in self.tables[&def.name].range(after.saturating_add(1)..) {
+            if stop.is_some_and(|s| out.len() >= s) {
+                break;
+            }
             if active_test
                 && !mentions_active
                 && def.fields.contains_key("active")
