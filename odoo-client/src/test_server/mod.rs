@@ -546,6 +546,18 @@ fn json2_error(raise: &Raise) -> Response {
         "builtins.AttributeError" => {
             Raise::new("werkzeug.exceptions.NotFound", raise.message.clone())
         }
+        // JSON-2 checks arguments before calling the method.
+        "builtins.TypeError" if raise.message.contains("unexpected keyword argument") => {
+            Raise::new(
+                "werkzeug.exceptions.UnprocessableEntity",
+                raise
+                    .message
+                    .split("() ")
+                    .nth(1)
+                    .unwrap_or(&raise.message)
+                    .to_owned(),
+            )
+        }
         "odoo.exceptions.UserError" if raise.message.starts_with("Object ") => Raise::new(
             "werkzeug.exceptions.NotFound",
             raise

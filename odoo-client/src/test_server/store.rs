@@ -341,6 +341,14 @@ impl Store {
                 format!("Private methods (such as '{model}.{method}') cannot be called remotely."),
             ));
         }
+        if let Some(allowed) = parameters(method)
+            && let Some(unexpected) = args.keys().find(|k| !allowed.contains(&k.as_str()))
+        {
+            return Err(Raise::new(
+                "builtins.TypeError",
+                format!("BaseModel.{method}() got an unexpected keyword argument '{unexpected}'"),
+            ));
+        }
         let active_test = context.get("active_test") != Some(&Value::Bool(false));
         let arg = |name: &str| args.get(name).cloned().unwrap_or(Value::Null);
         match method {
@@ -1136,6 +1144,34 @@ impl Store {
         }
         false
     }
+}
+
+/// The parameter names of the methods the server implements.
+fn parameters(method: &str) -> Option<&'static [&'static str]> {
+    Some(match method {
+        "search" => &["domain", "offset", "limit", "order"],
+        "search_read" => &["domain", "fields", "offset", "limit", "order", "load"],
+        "search_count" => &["domain", "limit"],
+        "read" => &["fields", "load"],
+        "create" => &["vals_list"],
+        "write" => &["vals"],
+        "unlink" | "action_archive" | "action_unarchive" | "context_get" => &[],
+        "fields_get" => &["allfields", "attributes"],
+        "name_search" => &["name", "domain", "args", "operator", "limit"],
+        "formatted_read_group" => &[
+            "domain",
+            "groupby",
+            "aggregates",
+            "having",
+            "offset",
+            "limit",
+            "order",
+        ],
+        "read_group" => &[
+            "domain", "fields", "groupby", "offset", "limit", "orderby", "lazy",
+        ],
+        _ => return None,
+    })
 }
 
 fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
