@@ -523,3 +523,78 @@ async fn grouped_reads_total_the_same_on_every_protocol() {
         assert_eq!(n, 2, "{protocol}");
     }
 }
+
+/// Timing on tokio's paused clock: no test sleeps for real.
+#[tokio::test(start_paused = true)]
+async fn retries_wait_as_long_as_asked_on_a_paused_clock() {
+    let server = TestServer::start().await.unwrap();
+    let client = Client::builder(server.url())
+        .database(DATABASE)
+        .credentials(Credentials::api_key(
+            "admin",
+            odoo_client::test_server::ADMIN_API_KEY,
+        ))
+        .protocol(Protocol::Json2)
+        .timeout(Duration::from_secs(3600))
+        .retry_policy(
+            RetryPolicy::new()
+                .max_retries(3)
+                .min_delay(Duration::from_secs(1))
+                .without_jitter(),
+        )
+        .build()
+        .unwrap();
+
+    // 5xx, 5xx, then served: two backoff delays (1 s, then 2 s).
+    server.inject(Fault::BadGateway, 2);
+    let started = tokio::time::Instant::now();
+    assert!(
+        client
+            .model("res.partner")
+            .search_count(Domain::all())
+            .send()
+            .await
+            .unwrap()
+            > 0
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(3) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+
+    // 429 with Retry-After: 90 s, longer than any backoff delay.
+    server.inject(Fault::RateLimited { retry_after: 90 }, 1);
+    let started = tokio::time::Instant::now();
+    client
+        .model("res.partner")
+        .search(Domain::all())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(90),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // More failures than retries: the last error comes back after the
+    // first attempt and three retries.
+    let searches = || {
+        server
+            .calls()
+            .iter()
+            .filter(|c| c.method == "search")
+            .count()
+    };
+    let before = searches();
+    server.inject(Fault::Status(503), 10);
+    let err = client
+        .model("res.partner")
+        .search(Domain::all())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(503));
+    assert_eq!(searches() - before, 4);
+}
