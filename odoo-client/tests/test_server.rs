@@ -598,3 +598,34 @@ async fn retries_wait_as_long_as_asked_on_a_paused_clock() {
     assert_eq!(err.http_status(), Some(503));
     assert_eq!(searches() - before, 4);
 }
+
+#[tokio::test]
+async fn a_failing_batch_creates_nothing_and_a_failing_write_changes_nothing() {
+    let server = TestServer::start().await.unwrap();
+    let client = server.client(Protocol::JsonRpc).unwrap();
+    let before = server.records("res.partner").unwrap();
+    let err = client
+        .model("res.partner")
+        .create_many([
+            json!({"name": "ok", "child_ids": [[0, 0, {"name": "child"}]]}),
+            json!({"email": "no name"}),
+        ])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation);
+    assert_eq!(server.records("res.partner").unwrap(), before);
+    let ids: Vec<i64> = before
+        .iter()
+        .filter(|r| r["is_company"] == true)
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let err = client
+        .model("res.partner")
+        .write(ids.clone(), &json!({"email": "x@y", "country_id": 999}))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MissingRecord);
+    assert_eq!(server.records("res.partner").unwrap(), before);
+}

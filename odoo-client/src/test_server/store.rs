@@ -271,6 +271,8 @@ pub(crate) struct Store {
     pub(crate) tables: BTreeMap<String, BTreeMap<i64, Map<String, Value>>>,
     next_id: BTreeMap<String, i64>,
     clock: u64,
+    /// Records created by the current call, to undo them if it fails.
+    created: Vec<(String, i64)>,
 }
 
 /// Who is calling, for access checks.
@@ -403,15 +405,16 @@ impl Store {
                 let single = !matches!(args.get("vals_list"), Some(Value::Array(_)));
                 let mut created = Vec::new();
                 // All or nothing, like one Odoo transaction.
-                let snapshot = (self.tables.clone(), self.next_id.clone(), self.clock);
+                self.created.clear();
                 for v in &vals {
-                    let Some(map) = v.as_object() else {
-                        return Err(Raise::value_error("create takes dictionaries of values"));
+                    let result = match v.as_object() {
+                        Some(map) => self.create_one(&def.name, map, caller),
+                        None => Err(Raise::value_error("create takes dictionaries of values")),
                     };
-                    match self.create_one(&def.name, map, caller) {
+                    match result {
                         Ok(id) => created.push(id),
                         Err(e) => {
-                            (self.tables, self.next_id, self.clock) = snapshot;
+                            self.undo_created();
                             return Err(e);
                         }
                     }
@@ -431,10 +434,20 @@ impl Store {
                     ));
                 };
                 self.check_exist(&def, &ids, caller)?;
-                let snapshot = (self.tables.clone(), self.clock);
+                // All or nothing: keep the rows this write touches.
+                self.created.clear();
+                let table = &self.tables[&def.name];
+                let before: Vec<(i64, Map<String, Value>)> = ids
+                    .iter()
+                    .filter_map(|id| table.get(id).map(|r| (*id, r.clone())))
+                    .collect();
                 for id in &ids {
                     if let Err(e) = self.write_one(&def, *id, vals, false) {
-                        (self.tables, self.clock) = snapshot;
+                        self.undo_created();
+                        let table = self.tables.entry(def.name.clone()).or_default();
+                        for (id, row) in before {
+                            table.insert(id, row);
+                        }
                         return Err(e);
                     }
                 }
@@ -612,6 +625,14 @@ impl Store {
         }
     }
 
+    fn undo_created(&mut self) {
+        for (model, id) in std::mem::take(&mut self.created) {
+            if let Some(t) = self.tables.get_mut(&model) {
+                t.remove(&id);
+            }
+        }
+    }
+
     fn create_one(&mut self, model: &str, vals: &Map<String, Value>, caller: Caller) -> R<i64> {
         let def = self.model(model)?.clone();
         for f in def.fields.values().filter(|f| f.required) {
@@ -640,6 +661,7 @@ impl Store {
             .entry(def.name.clone())
             .or_default()
             .insert(id, row);
+        self.created.push((def.name.clone(), id));
         if let Err(e) = self.write_one(&def, id, vals, true) {
             self.tables.entry(def.name.clone()).or_default().remove(&id);
             return Err(e);
