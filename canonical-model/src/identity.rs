@@ -1,0 +1,514 @@
+//! Identity: canonical ids, systems, cross-references, the identity map and match proposals.
+
+use crate::field::{Entity, FieldValue};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// The canonical id of a record: a time-ordered UUID v7.
+///
+/// # Example
+/// ```
+/// use canonical_model::CanonicalId;
+/// let a = CanonicalId::new();
+/// let b = CanonicalId::new();
+/// assert_ne!(a, b);
+/// let parsed: CanonicalId = a.to_string().parse()?;
+/// assert_eq!(parsed, a);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CanonicalId(uuid::Uuid);
+
+impl CanonicalId {
+    /// A fresh time-ordered id.
+    ///
+    /// # Example
+    /// ```
+    /// let id = canonical_model::CanonicalId::new();
+    /// assert_eq!(id.to_string().len(), 36);
+    /// ```
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CanonicalId(uuid::Uuid::now_v7())
+    }
+
+    /// An id from its 128-bit value (for tests and stored data).
+    ///
+    /// # Example
+    /// ```
+    /// let id = canonical_model::CanonicalId::from_u128(7);
+    /// assert_eq!(id, canonical_model::CanonicalId::from_u128(7));
+    /// ```
+    pub fn from_u128(v: u128) -> Self {
+        CanonicalId(uuid::Uuid::from_u128(v))
+    }
+}
+
+impl fmt::Display for CanonicalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::str::FromStr for CanonicalId {
+    type Err = IdentityError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s)
+            .map(CanonicalId)
+            .map_err(|_| IdentityError::InvalidId(s.to_owned()))
+    }
+}
+
+/// A system that holds records: open-ended, e.g. `odoo`, `salesforce`,
+/// `hubspot`, `bamboohr`, `gusto` or the user's own.
+///
+/// # Example
+/// ```
+/// use canonical_model::SystemId;
+/// assert_eq!(SystemId::odoo(), SystemId::new("odoo"));
+/// assert_eq!(SystemId::new("my-erp").as_str(), "my-erp");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SystemId(String);
+
+impl SystemId {
+    /// A system by name.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::SystemId::new("gusto").to_string(), "gusto");
+    /// ```
+    pub fn new(name: impl Into<String>) -> Self {
+        SystemId(name.into())
+    }
+    /// The name.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::SystemId::hubspot().as_str(), "hubspot");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// `odoo`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::SystemId::odoo().as_str(), "odoo");
+    /// ```
+    pub fn odoo() -> Self {
+        SystemId::new("odoo")
+    }
+    /// `salesforce`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::SystemId::salesforce().as_str(), "salesforce");
+    /// ```
+    pub fn salesforce() -> Self {
+        SystemId::new("salesforce")
+    }
+    /// `hubspot`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::SystemId::hubspot().as_str(), "hubspot");
+    /// ```
+    pub fn hubspot() -> Self {
+        SystemId::new("hubspot")
+    }
+    /// `bamboohr`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::SystemId::bamboohr().as_str(), "bamboohr");
+    /// ```
+    pub fn bamboohr() -> Self {
+        SystemId::new("bamboohr")
+    }
+    /// `gusto`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::SystemId::gusto().as_str(), "gusto");
+    /// ```
+    pub fn gusto() -> Self {
+        SystemId::new("gusto")
+    }
+}
+
+impl fmt::Display for SystemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A record's id in one remote system (Odoo's `42`, a Salesforce `001...`).
+///
+/// # Example
+/// ```
+/// let r = canonical_model::RemoteId::new("42");
+/// assert_eq!(r.as_str(), "42");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RemoteId(String);
+
+impl RemoteId {
+    /// A remote id.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::RemoteId::new("a1").to_string(), "a1");
+    /// ```
+    pub fn new(id: impl Into<String>) -> Self {
+        RemoteId(id.into())
+    }
+    /// The id text.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::RemoteId::new("7").as_str(), "7");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RemoteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Cross-references of one record: `system -> remote id`.
+///
+/// # Example
+/// ```
+/// use canonical_model::{CrossRefs, RemoteId, SystemId};
+/// let mut x = CrossRefs::default();
+/// x.insert(SystemId::odoo(), RemoteId::new("42"));
+/// assert_eq!(x.get(&SystemId::odoo()), Some(&RemoteId::new("42")));
+/// ```
+pub type CrossRefs = BTreeMap<SystemId, RemoteId>;
+
+/// Errors from identity handling.
+///
+/// # Example
+/// ```
+/// # use canonical_model::{CanonicalId, IdentityError};
+/// assert!(matches!("nope".parse::<CanonicalId>(), Err(IdentityError::InvalidId(_))));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// Text that is not a UUID.
+    #[error("invalid canonical id `{0}`")]
+    InvalidId(String),
+    /// The remote id is already linked to another canonical record.
+    #[error("{system} record {remote} is already linked to {existing}")]
+    AlreadyLinked {
+        /// The system.
+        system: SystemId,
+        /// Its remote id.
+        remote: RemoteId,
+        /// The canonical record it is linked to.
+        existing: CanonicalId,
+    },
+    /// The canonical record already has another id in that system.
+    #[error("{canonical} already has {system} id {existing}")]
+    SystemTaken {
+        /// The canonical record.
+        canonical: CanonicalId,
+        /// The system.
+        system: SystemId,
+        /// The id it has there.
+        existing: RemoteId,
+    },
+}
+
+/// Resolves remote ids to canonical records and links new systems' records.
+///
+/// # Example
+/// ```
+/// use canonical_model::{CanonicalId, IdentityMap, RemoteId, SystemId};
+/// let mut map = IdentityMap::default();
+/// let id = CanonicalId::new();
+/// map.link(id, SystemId::salesforce(), RemoteId::new("001A"))?;
+/// map.link(id, SystemId::odoo(), RemoteId::new("42"))?;
+/// assert_eq!(map.resolve(&SystemId::odoo(), &RemoteId::new("42")), Some(id));
+/// assert_eq!(map.cross_refs(id).map(|x| x.len()), Some(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct IdentityMap {
+    by_remote: HashMap<(SystemId, RemoteId), CanonicalId>,
+    refs: HashMap<CanonicalId, CrossRefs>,
+}
+
+impl IdentityMap {
+    /// The canonical record a remote id belongs to.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{IdentityMap, RemoteId, SystemId};
+    /// assert_eq!(IdentityMap::default().resolve(&SystemId::odoo(), &RemoteId::new("1")), None);
+    /// ```
+    pub fn resolve(&self, system: &SystemId, remote: &RemoteId) -> Option<CanonicalId> {
+        self.by_remote
+            .get(&(system.clone(), remote.clone()))
+            .copied()
+    }
+
+    /// The cross-references of a canonical record.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{CanonicalId, IdentityMap};
+    /// assert!(IdentityMap::default().cross_refs(CanonicalId::new()).is_none());
+    /// ```
+    pub fn cross_refs(&self, id: CanonicalId) -> Option<&CrossRefs> {
+        self.refs.get(&id)
+    }
+
+    /// Links a remote record to a canonical one. Linking the same pair twice is a no-op.
+    ///
+    /// # Errors
+    /// [`IdentityError::AlreadyLinked`] if the remote id belongs to another
+    /// record, [`IdentityError::SystemTaken`] if the record already has a
+    /// different id in that system.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{CanonicalId, IdentityMap, RemoteId, SystemId};
+    /// let mut map = IdentityMap::default();
+    /// map.link(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"))?;
+    /// assert!(map.link(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn link(
+        &mut self,
+        id: CanonicalId,
+        system: SystemId,
+        remote: RemoteId,
+    ) -> Result<(), IdentityError> {
+        if let Some(existing) = self.resolve(&system, &remote) {
+            if existing == id {
+                return Ok(());
+            }
+            return Err(IdentityError::AlreadyLinked {
+                system,
+                remote,
+                existing,
+            });
+        }
+        if let Some(existing) = self.refs.get(&id).and_then(|x| x.get(&system)) {
+            return Err(IdentityError::SystemTaken {
+                canonical: id,
+                system,
+                existing: existing.clone(),
+            });
+        }
+        self.refs
+            .entry(id)
+            .or_default()
+            .insert(system.clone(), remote.clone());
+        self.by_remote.insert((system, remote), id);
+        Ok(())
+    }
+}
+
+/// How a match key's values are normalised before comparison.
+///
+/// # Example
+/// ```
+/// use canonical_model::Normalize;
+/// assert_eq!(Normalize::Email.apply(" Ann@Example.COM "), "ann@example.com");
+/// assert_eq!(Normalize::WebDomain.apply("https://www.Example.com/about"), "example.com");
+/// assert_eq!(Normalize::Identifier.apply("BE 0123.456.789"), "BE0123456789");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Normalize {
+    /// Compare as written.
+    Exact,
+    /// Trim and lower-case.
+    Email,
+    /// Strip scheme, `www.`, path; lower-case.
+    WebDomain,
+    /// Keep only letters and digits, upper-cased (tax ids, employee numbers).
+    Identifier,
+}
+
+impl Normalize {
+    /// Normalises a value.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::Normalize::Exact.apply("A"), "A");
+    /// ```
+    pub fn apply(&self, v: &str) -> String {
+        match self {
+            Normalize::Exact => v.to_owned(),
+            Normalize::Email => v.trim().to_lowercase(),
+            Normalize::WebDomain => {
+                let v = v.trim().to_lowercase();
+                let v = v.split("://").last().unwrap_or_default();
+                let v = v.split('/').next().unwrap_or_default();
+                v.strip_prefix("www.").unwrap_or(v).to_owned()
+            }
+            Normalize::Identifier => v
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(|c| c.to_ascii_uppercase())
+                .collect(),
+        }
+    }
+}
+
+/// A configurable match key: a field and how to normalise it.
+///
+/// # Example
+/// ```
+/// use canonical_model::{MatchKey, Normalize};
+/// let k = MatchKey::new("email", Normalize::Email);
+/// assert_eq!(k.field(), "email");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchKey {
+    field: String,
+    normalize: Normalize,
+}
+
+impl MatchKey {
+    /// A key on `field`.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{MatchKey, Normalize};
+    /// let _ = MatchKey::new("tax_id", Normalize::Identifier);
+    /// ```
+    pub fn new(field: impl Into<String>, normalize: Normalize) -> Self {
+        MatchKey {
+            field: field.into(),
+            normalize,
+        }
+    }
+    /// The field name.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{MatchKey, Normalize};
+    /// assert_eq!(MatchKey::new("website", Normalize::WebDomain).field(), "website");
+    /// ```
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The normalised key value of a record, if the field is set and non-empty.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{MatchKey, Normalize, Contact};
+    /// let mut c = Contact::default();
+    /// c.email = Some("A@B.com".into());
+    /// assert_eq!(MatchKey::new("email", Normalize::Email).value_of(&c).as_deref(), Some("a@b.com"));
+    /// ```
+    pub fn value_of<E: Entity>(&self, record: &E) -> Option<String> {
+        let v = record.get(&self.field)?;
+        let text = match v {
+            FieldValue::Null => return None,
+            FieldValue::Text(t) => t,
+            other => other.to_string(),
+        };
+        let n = self.normalize.apply(&text);
+        (!n.is_empty()).then_some(n)
+    }
+}
+
+/// One proposed match and why.
+///
+/// # Example
+/// ```
+/// # use canonical_model::{CanonicalId, MatchProposal};
+/// let p = MatchProposal { candidate: CanonicalId::new(), reasons: vec!["email = a@b.com".into()] };
+/// assert_eq!(p.reasons.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchProposal {
+    /// The existing canonical record.
+    pub candidate: CanonicalId,
+    /// Which keys matched, e.g. `email = ann@example.com`.
+    pub reasons: Vec<String>,
+}
+
+/// The result of [`propose_match`]: nothing, one proposal, or an ambiguity
+/// that a person must settle (never merged automatically).
+///
+/// # Example
+/// ```
+/// # use canonical_model::MatchOutcome;
+/// assert!(matches!(MatchOutcome::NoMatch, MatchOutcome::NoMatch));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum MatchOutcome {
+    /// No existing record shares a key.
+    NoMatch,
+    /// Exactly one record shares one or more keys.
+    Unique(MatchProposal),
+    /// Several records share keys; each is listed with its reasons.
+    Ambiguous(Vec<MatchProposal>),
+}
+
+/// Proposes which existing record an incoming one is, by the given keys.
+///
+/// # Example
+/// ```
+/// use canonical_model::{propose_match, CanonicalId, Client, MatchKey, MatchOutcome, Normalize};
+/// let mut known = Client::default();
+/// known.website = Some("https://acme.example".into());
+/// let id = CanonicalId::new();
+/// let mut incoming = Client::default();
+/// incoming.website = Some("www.ACME.example/contact".into());
+/// let keys = [MatchKey::new("website", Normalize::WebDomain)];
+/// match propose_match(&incoming, [(id, &known)], &keys) {
+///     MatchOutcome::Unique(p) => assert_eq!(p.candidate, id),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+pub fn propose_match<'a, E: Entity + 'a>(
+    incoming: &E,
+    existing: impl IntoIterator<Item = (CanonicalId, &'a E)>,
+    keys: &[MatchKey],
+) -> MatchOutcome {
+    let wanted: Vec<(&MatchKey, String)> = keys
+        .iter()
+        .filter_map(|k| k.value_of(incoming).map(|v| (k, v)))
+        .collect();
+    let mut found = Vec::new();
+    for (id, rec) in existing {
+        let reasons: Vec<String> = wanted
+            .iter()
+            .filter(|(k, v)| k.value_of(rec).as_ref() == Some(v))
+            .map(|(k, v)| format!("{} = {}", k.field, v))
+            .collect();
+        if !reasons.is_empty() {
+            found.push(MatchProposal {
+                candidate: id,
+                reasons,
+            });
+        }
+    }
+    match found.len() {
+        0 => MatchOutcome::NoMatch,
+        1 => found
+            .pop()
+            .map_or(MatchOutcome::NoMatch, MatchOutcome::Unique),
+        _ => MatchOutcome::Ambiguous(found),
+    }
+}

@@ -1,0 +1,313 @@
+//! Merging incoming changes under an ownership policy, with provenance.
+
+use crate::field::{Entity, FieldError, FieldValue};
+use crate::identity::{CanonicalId, CrossRefs, SystemId};
+use crate::policy::{Policy, Strategy};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A change sent by a system: an id, when it happened there, and new field values.
+///
+/// # Example
+/// ```
+/// use canonical_model::{Change, FieldValue};
+/// let c = Change::new("sf-evt-1", chrono::Utc::now()).with("industry", FieldValue::Text("Retail".into()));
+/// assert_eq!(c.fields.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The sender's id for this change (event id, revision).
+    pub id: String,
+    /// When the change happened in the source system.
+    pub at: DateTime<Utc>,
+    /// New values by field name.
+    pub fields: BTreeMap<String, FieldValue>,
+}
+
+impl Change {
+    /// An empty change.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(canonical_model::Change::new("1", chrono::Utc::now()).fields.is_empty());
+    /// ```
+    pub fn new(id: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Change {
+            id: id.into(),
+            at,
+            fields: BTreeMap::new(),
+        }
+    }
+    /// Adds a field value.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{Change, FieldValue};
+    /// let c = Change::new("1", chrono::Utc::now()).with("billable", FieldValue::Bool(true));
+    /// assert_eq!(c.fields["billable"], FieldValue::Bool(true));
+    /// ```
+    pub fn with(mut self, field: impl Into<String>, value: FieldValue) -> Self {
+        self.fields.insert(field.into(), value);
+        self
+    }
+}
+
+/// One applied change of one field: the provenance trail's entry.
+///
+/// # Example
+/// ```
+/// # use canonical_model::{FieldValue, Provenance, SystemId};
+/// let p = Provenance { field: "industry".into(), system: SystemId::salesforce(), at: chrono::Utc::now(),
+///     change_id: "e1".into(), old: FieldValue::Null, new: FieldValue::Text("Retail".into()) };
+/// assert_eq!(p.system.as_str(), "salesforce");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Field.
+    pub field: String,
+    /// System that sent it.
+    pub system: SystemId,
+    /// Change time in the source.
+    pub at: DateTime<Utc>,
+    /// The change's id.
+    pub change_id: String,
+    /// Value before.
+    pub old: FieldValue,
+    /// Value after.
+    pub new: FieldValue,
+}
+
+/// A canonical record: id, cross-references, data and its provenance trail.
+///
+/// # Example
+/// ```
+/// use canonical_model::{Client, Record};
+/// let r = Record::new(Client::default());
+/// assert!(r.trail().is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound = "E: crate::Entity")]
+pub struct Record<E> {
+    /// Canonical id.
+    pub id: CanonicalId,
+    /// `system -> remote id`.
+    pub xrefs: CrossRefs,
+    /// The entity.
+    pub data: E,
+    trail: Vec<Provenance>,
+}
+
+impl<E: Entity> Record<E> {
+    /// A record with a fresh id.
+    ///
+    /// # Example
+    /// ```
+    /// let r = canonical_model::Record::new(canonical_model::Employee::default());
+    /// assert!(r.xrefs.is_empty());
+    /// ```
+    pub fn new(data: E) -> Self {
+        Record::with_id(CanonicalId::new(), data)
+    }
+    /// A record with a given id.
+    ///
+    /// # Example
+    /// ```
+    /// # use canonical_model::{CanonicalId, Client, Record};
+    /// let id = CanonicalId::from_u128(1);
+    /// assert_eq!(Record::with_id(id, Client::default()).id, id);
+    /// ```
+    pub fn with_id(id: CanonicalId, data: E) -> Self {
+        Record {
+            id,
+            xrefs: CrossRefs::new(),
+            data,
+            trail: Vec::new(),
+        }
+    }
+    /// The whole provenance trail, oldest first.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(canonical_model::Record::new(canonical_model::Client::default()).trail().is_empty());
+    /// ```
+    pub fn trail(&self) -> &[Provenance] {
+        &self.trail
+    }
+    /// The trail of one field, oldest first.
+    ///
+    /// # Example
+    /// ```
+    /// let r = canonical_model::Record::new(canonical_model::Client::default());
+    /// assert_eq!(r.history("industry").count(), 0);
+    /// ```
+    pub fn history<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Provenance> + 'a {
+        self.trail.iter().filter(move |p| p.field == field)
+    }
+}
+
+/// A change refused because the sender does not own the field.
+///
+/// # Example
+/// ```
+/// # use canonical_model::{FieldValue, Refused, SystemId};
+/// let r = Refused { field: "tax_id".into(), owner: Some(SystemId::odoo()), attempted: FieldValue::Null, reason: "not the owner".into() };
+/// assert_eq!(r.field, "tax_id");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// Field.
+    pub field: String,
+    /// Its owner.
+    pub owner: Option<SystemId>,
+    /// The value the sender tried to write.
+    pub attempted: FieldValue,
+    /// Why: `not the owner` or `older than the current value`.
+    pub reason: String,
+}
+
+/// A conflict held for review.
+///
+/// # Example
+/// ```
+/// # use canonical_model::{FieldValue, Held, SystemId};
+/// let h = Held { field: "legal_name".into(), owner: Some(SystemId::odoo()), source: SystemId::hubspot(),
+///     change_id: "h1".into(), current: FieldValue::Null, attempted: FieldValue::Null };
+/// assert_eq!(h.source.as_str(), "hubspot");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    /// Field.
+    pub field: String,
+    /// Its owner.
+    pub owner: Option<SystemId>,
+    /// Sender.
+    pub source: SystemId,
+    /// The change's id.
+    pub change_id: String,
+    /// Current value.
+    pub current: FieldValue,
+    /// Proposed value.
+    pub attempted: FieldValue,
+}
+
+/// What [`merge`] did.
+///
+/// # Example
+/// ```
+/// let o = canonical_model::MergeOutcome::default();
+/// assert!(o.applied.is_empty() && o.refused.is_empty() && o.held.is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MergeOutcome {
+    /// Applied changes (also appended to the record's trail).
+    pub applied: Vec<Provenance>,
+    /// Refused changes.
+    pub refused: Vec<Refused>,
+    /// Conflicts held for review.
+    pub held: Vec<Held>,
+    /// Fields whose value already equalled the incoming one.
+    pub unchanged: Vec<String>,
+}
+
+/// Merges a change from `source` into `record` under `policy`.
+///
+/// Per field: the owner's change, or a change to an unowned field, applies;
+/// a non-owner's change is refused (owner wins), applied only if newer than
+/// the field's last applied change (latest wins), or held (hold for review).
+/// A value equal to the current one changes nothing, so replaying a change is
+/// harmless. The record is untouched if any field is unknown or mistyped.
+///
+/// # Errors
+/// [`FieldError`] for an unknown field or a value of the wrong kind.
+///
+/// # Example
+/// ```
+/// use canonical_model::{merge, Change, Client, FieldValue, Policy, Record, SystemId};
+/// let policy = Policy::from_toml("[client.fields]\nindustry = \"salesforce\"\nlegal_name = \"odoo\"\n")?;
+/// let mut rec = Record::new(Client::default());
+/// let change = Change::new("e1", chrono::Utc::now())
+///     .with("industry", FieldValue::Text("Retail".into()))
+///     .with("legal_name", FieldValue::Text("ACME".into()));
+/// let out = merge(&mut rec, &change, &SystemId::salesforce(), &policy)?;
+/// assert_eq!(out.applied.len(), 1);
+/// assert_eq!(out.refused[0].field, "legal_name");
+/// assert_eq!(rec.data.industry.as_deref(), Some("Retail"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn merge<E: Entity>(
+    record: &mut Record<E>,
+    change: &Change,
+    source: &SystemId,
+    policy: &Policy,
+) -> Result<MergeOutcome, FieldError> {
+    // Check every field first so a bad change leaves the record untouched.
+    let mut probe = record.data.clone();
+    for (field, value) in &change.fields {
+        probe.set(field, value.clone())?;
+    }
+    let mut out = MergeOutcome::default();
+    for (field, value) in &change.fields {
+        let current = record.data.get(field).unwrap_or(FieldValue::Null);
+        if &current == value {
+            out.unchanged.push(field.clone());
+            continue;
+        }
+        let rule = policy.rule(E::NAME, field);
+        let owns = rule.owner.as_ref().is_none_or(|o| o == source);
+        let apply = if owns {
+            true
+        } else {
+            match rule.strategy {
+                Strategy::OwnerWins => {
+                    out.refused.push(Refused {
+                        field: field.clone(),
+                        owner: rule.owner.clone(),
+                        attempted: value.clone(),
+                        reason: "not the owner".into(),
+                    });
+                    false
+                }
+                Strategy::LatestWins => {
+                    let last = record.history(field).map(|p| p.at).max();
+                    if last.is_none_or(|t| change.at > t) {
+                        true
+                    } else {
+                        out.refused.push(Refused {
+                            field: field.clone(),
+                            owner: rule.owner.clone(),
+                            attempted: value.clone(),
+                            reason: "older than the current value".into(),
+                        });
+                        false
+                    }
+                }
+                Strategy::HoldForReview => {
+                    out.held.push(Held {
+                        field: field.clone(),
+                        owner: rule.owner.clone(),
+                        source: source.clone(),
+                        change_id: change.id.clone(),
+                        current: current.clone(),
+                        attempted: value.clone(),
+                    });
+                    false
+                }
+            }
+        };
+        if apply {
+            record.data.set(field, value.clone())?;
+            let p = Provenance {
+                field: field.clone(),
+                system: source.clone(),
+                at: change.at,
+                change_id: change.id.clone(),
+                old: current,
+                new: value.clone(),
+            };
+            record.trail.push(p.clone());
+            out.applied.push(p);
+        }
+    }
+    Ok(out)
+}
