@@ -264,9 +264,9 @@ macro_rules! code_enum {
             }
         }
         impl ::std::str::FromStr for $t {
-            type Err = $crate::field::UnknownCode;
+            type Err = $crate::UnknownCode;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s { $($code => Ok($t::$v),)* _ => Err($crate::field::UnknownCode(s.to_owned())) }
+                match s { $($code => Ok($t::$v),)* _ => Err($crate::UnknownCode(s.to_owned())) }
             }
         }
         impl $crate::FieldType for $t {

@@ -53,7 +53,7 @@ pub struct FieldRule {
     pub strategy: Strategy,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 struct EntityPolicy {
     default_owner: Option<SystemId>,
     strategy: Strategy,
@@ -92,7 +92,7 @@ struct EntityPolicy {
 /// assert_eq!(p.rule("client", "tax_id").owner, Some(SystemId::odoo()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Policy {
     entities: BTreeMap<String, EntityPolicy>,
 }
