@@ -402,7 +402,7 @@ impl ClientBuilder {
                 context: self.context,
                 resolved: OnceCell::new(),
                 version: OnceCell::new(),
-                uid: OnceCell::new(),
+                uid: tokio::sync::Mutex::new(None),
                 next_id: AtomicU64::new(1),
             }),
         })
@@ -453,7 +453,9 @@ struct Inner {
     context: Context,
     resolved: OnceCell<Protocol>,
     version: OnceCell<ServerVersion>,
-    uid: OnceCell<i64>,
+    /// The logged-in uid. A mutex rather than a once-cell: concurrent first
+    /// calls wait for the one login, and an expired session can forget it.
+    uid: tokio::sync::Mutex<Option<i64>>,
     next_id: AtomicU64,
 }
 
@@ -465,7 +467,7 @@ impl fmt::Debug for Client {
             .field("credentials", &self.inner.credentials)
             .field("protocol", &self.inner.protocol)
             .field("resolved_protocol", &self.inner.resolved.get())
-            .field("uid", &self.inner.uid.get())
+            .field("uid", &self.inner.uid.try_lock().ok().and_then(|u| *u))
             .finish_non_exhaustive()
     }
 }
@@ -599,11 +601,18 @@ impl Client {
     /// transport and protocol errors.
     pub async fn uid(&self) -> Result<i64> {
         let protocol = self.protocol().await?;
-        self.inner
-            .uid
-            .get_or_try_init(|| self.login(protocol))
-            .await
-            .copied()
+        let mut cached = self.inner.uid.lock().await;
+        if let Some(uid) = *cached {
+            return Ok(uid);
+        }
+        let uid = self.login(protocol).await?;
+        *cached = Some(uid);
+        Ok(uid)
+    }
+
+    /// Forgets the uid so that the next call logs in again.
+    async fn forget_login(&self) {
+        *self.inner.uid.lock().await = None;
     }
 
     /// The default context of this client.
@@ -715,10 +724,29 @@ impl Client {
     /// failures when the call is safe to repeat.
     pub(crate) async fn execute<T: DeserializeOwned>(&self, mut call: Call) -> Result<T> {
         call.merge_default_context(&self.inner.context);
+        // JSON-2 is stateless (and its login runs through this very
+        // function, holding the uid lock), so only the session protocols
+        // look at the cached login.
+        let session = self.protocol().await? != Protocol::Json2;
+        let logged_in = session && self.inner.uid.lock().await.is_some();
+        match self.execute_with_retries(&call).await {
+            // A session that expired (or credentials the server stopped
+            // accepting for a cached login): log in once more and repeat
+            // the call once. A second refusal is final.
+            Err(e) if logged_in && e.is_auth() => {
+                tracing::info!(model = %call.model, method = %call.method, "session refused, logging in again");
+                self.forget_login().await;
+                self.execute_with_retries(&call).await
+            }
+            other => other,
+        }
+    }
+
+    async fn execute_with_retries<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
         let policy = &self.inner.retry;
         if !call.retry_safe || !policy.is_enabled() {
             let protocol = self.protocol().await?;
-            return protocol::execute(self, protocol, call).await;
+            return protocol::execute(self, protocol, call.clone()).await;
         }
         let attempt = || async {
             let protocol = self.protocol().await?;

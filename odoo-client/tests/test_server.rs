@@ -629,3 +629,54 @@ async fn a_failing_batch_creates_nothing_and_a_failing_write_changes_nothing() {
     assert_eq!(err.kind(), ErrorKind::MissingRecord);
     assert_eq!(server.records("res.partner").unwrap(), before);
 }
+
+#[tokio::test]
+async fn an_expired_session_is_renewed_once_transparently() {
+    let server = TestServer::start().await.unwrap();
+    for protocol in [Protocol::JsonRpc, Protocol::XmlRpc] {
+        let client = server.client(protocol).unwrap();
+        client.uid().await.unwrap();
+        let logins = || {
+            server
+                .calls()
+                .iter()
+                .filter(|c| c.method == "authenticate")
+                .count()
+        };
+        let before = logins();
+        server.inject(
+            Fault::Exception {
+                name: "odoo.http.SessionExpiredException".into(),
+                message: "Session expired".into(),
+            },
+            1,
+        );
+        assert!(
+            client
+                .model("res.partner")
+                .search_count(Domain::all())
+                .send()
+                .await
+                .unwrap()
+                > 0,
+            "{protocol}"
+        );
+        assert_eq!(logins(), before + 1, "{protocol}: exactly one new login");
+        // Refused again after the new login: the error comes back, no loop.
+        server.inject(
+            Fault::Exception {
+                name: "odoo.exceptions.AccessDenied".into(),
+                message: "Access Denied".into(),
+            },
+            2,
+        );
+        let err = client
+            .model("res.partner")
+            .search_count(Domain::all())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_auth(), "{protocol}: {err}");
+        assert_eq!(logins(), before + 2, "{protocol}");
+    }
+}
