@@ -1,12 +1,105 @@
 //! # connectors
 //!
-//! Pluggable connector traits, the sync building blocks between them
-//! (checkpoints, rate limits, a dead-letter queue, a pipeline) and real
-//! connectors for Odoo, Salesforce, HubSpot, an HRIS and a payroll system,
-//! each behind its own cargo feature.
+//! What a sync between Odoo and the firm's other systems is built from:
 //!
-//! Dependencies point one way: `connectors` uses `canonical-model` and
-//! `odoo-client`; neither of those knows this crate. It is being built (see
-//! the project's issue tracker); it exposes no public items yet.
+//! - **Traits.** A [`Connector`] names its system and declares its
+//!   [`Capabilities`]; a [`Source`] yields [`SourceChange`]s since a
+//!   [`Cursor`], page by page; a [`Sink`] applies a batch of
+//!   [`SinkRecord`]s and returns one [`Outcome`] per record, idempotently.
+//!   Both are typed over a canonical entity (`Source<Client>`,
+//!   `Sink<TimesheetEntry>`) and dyn-compatible, so your own connector (your
+//!   timesheet tool, your data warehouse) plugs into everything below; the
+//!   [`testkit`] checks it behaves.
+//! - **State.** [`CheckpointStore`], [`XrefStore`], [`RecordStore`] and
+//!   [`DeadLetterQueue`], each a trait, with [`MemoryStore`] and the
+//!   crash-safe [`FileStore`] implementing all four.
+//! - **Flow control.** [`RateLimiter`]: a token bucket per connector, shared
+//!   by all tasks, that pauses every caller when a system sends
+//!   `Retry-After`.
+//! - **The [`Pipeline`]**: source → mapping → identity → ownership merge →
+//!   validation → sink, in batches with bounded concurrency. A bad record
+//!   goes to the dead-letter queue and never stops the rest; the checkpoint
+//!   moves only past what is recorded, so a killed run resumes without loss
+//!   or duplicates. Dry runs plan without writing; every run returns a
+//!   [`RunSummary`].
+//!
+//! ## Example
+//!
+//! ```
+//! use async_trait::async_trait;
+//! use canonical_model::{Client, RemoteId, SystemId};
+//! use connectors::*;
+//! use std::sync::Arc;
+//!
+//! /// A source with two clients, read in one page.
+//! struct Spreadsheet;
+//! impl Connector for Spreadsheet {
+//!     fn system(&self) -> SystemId { SystemId::new("sheet") }
+//!     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
+//! }
+//! #[async_trait]
+//! impl Source<Client> for Spreadsheet {
+//!     async fn read(&self, _since: Option<&Cursor>, _limit: usize) -> connectors::Result<Page<Client>> {
+//!         let at = chrono::Utc::now();
+//!         let client = |name: &str| Client { legal_name: name.into(), ..Default::default() };
+//!         Ok(Page {
+//!             changes: vec![
+//!                 SourceChange::upsert("row-1", at, client("Northwind")),
+//!                 SourceChange::upsert("row-2", at, client("")), // invalid: no name
+//!             ],
+//!             next: Cursor::new("end"),
+//!             has_more: false,
+//!         })
+//!     }
+//! }
+//!
+//! /// A sink that accepts clients with a name.
+//! struct Ledger;
+//! impl Connector for Ledger {
+//!     fn system(&self) -> SystemId { SystemId::new("ledger") }
+//!     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
+//! }
+//! #[async_trait]
+//! impl Sink<Client> for Ledger {
+//!     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+//!         Ok(batch.into_iter().map(|r| match &r.operation {
+//!             Operation::Upsert(c) if c.legal_name.is_empty() =>
+//!                 Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "a client needs a name")),
+//!             _ => Outcome::Created(RemoteId::new(format!("L-{}", r.origin_id))),
+//!         }).collect())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> connectors::Result<()> {
+//! let state = Arc::new(MemoryStore::new());
+//! let pipeline = Pipeline::<Client>::builder("sheet→ledger", Arc::new(Spreadsheet), Arc::new(Ledger), state.clone())
+//!     .build()?;
+//! let summary = pipeline.run().await?;
+//! assert_eq!((summary.created, summary.dead_lettered), (1, 1));
+//! assert_eq!(state.letters("client").await?[0].remote_id.as_str(), "row-2");
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod connector;
+mod error;
+mod pipeline;
+mod rate_limit;
+mod store;
+
+pub use connector::{
+    Capabilities, Connector, Cursor, Operation, Outcome, Page, Reference, Sink, SinkRecord, Source,
+    SourceChange,
+};
+pub use error::{ConnectorError, ErrorKind, ErrorRecord, Result};
+pub use pipeline::{
+    DeletePolicy, HeldChange, Pipeline, PipelineBuilder, PlannedAction, PlannedChange,
+    RefusedChange, RunSummary,
+};
+pub use rate_limit::{Quota, RateLimiter};
+pub use store::{
+    CheckpointStore, DeadLetter, DeadLetterQueue, FileStore, Link, MemoryStore, RecordStore,
+    SyncState, XrefStore,
+};

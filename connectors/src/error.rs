@@ -1,0 +1,299 @@
+//! The one error type of every connector and building block.
+
+use canonical_model::SystemId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong, coarsely: enough to decide what to do next.
+///
+/// # Example
+///
+/// ```
+/// use connectors::ErrorKind;
+///
+/// assert!(ErrorKind::Transport.is_retryable());
+/// assert!(!ErrorKind::Invalid.is_retryable());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The network, a timeout, a proxy's error page: the request may not
+    /// have reached the system.
+    Transport,
+    /// The system asked us to slow down (HTTP 429, a request limit).
+    RateLimited,
+    /// The system is unavailable or failed internally (HTTP 5xx).
+    Unavailable,
+    /// Credentials refused or expired beyond renewal.
+    Unauthorized,
+    /// The caller may not do this.
+    Forbidden,
+    /// The record is invalid for the system (a required field, a bad value).
+    Invalid,
+    /// The record does not exist (any more).
+    NotFound,
+    /// A concurrent change won; refetch and merge.
+    Conflict,
+    /// Several records match where one was expected.
+    Ambiguous,
+    /// A reference to a record the target system does not know yet.
+    UnresolvedReference,
+    /// Mapping a record between models failed.
+    Mapping,
+    /// The record failed business validation.
+    Validation,
+    /// A checkpoint, cross-reference or dead-letter store failed.
+    Store,
+    /// The connector or pipeline is misconfigured.
+    Configuration,
+    /// The system answered something we do not understand.
+    Protocol,
+}
+
+impl ErrorKind {
+    /// Whether trying again later can succeed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(connectors::ErrorKind::RateLimited.is_retryable());
+    /// ```
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Transport
+                | ErrorKind::RateLimited
+                | ErrorKind::Unavailable
+                | ErrorKind::Conflict
+                | ErrorKind::UnresolvedReference
+        )
+    }
+
+    /// A stable snake-case code, for logs and dead letters.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::ErrorKind::NotFound.code(), "not_found");
+    /// ```
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Transport => "transport",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Ambiguous => "ambiguous",
+            ErrorKind::UnresolvedReference => "unresolved_reference",
+            ErrorKind::Mapping => "mapping",
+            ErrorKind::Validation => "validation",
+            ErrorKind::Store => "store",
+            ErrorKind::Configuration => "configuration",
+            ErrorKind::Protocol => "protocol",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An error from a connector, a store or the pipeline.
+///
+/// Carries its [`ErrorKind`], the system it came from, a message fit for a
+/// log (never a secret), and for rate limits how long to wait.
+///
+/// # Example
+///
+/// ```
+/// use connectors::{ConnectorError, ErrorKind};
+/// use std::time::Duration;
+///
+/// let e = ConnectorError::rate_limited("hubspot: ten-second window spent", Some(Duration::from_secs(3)));
+/// assert_eq!(e.kind(), ErrorKind::RateLimited);
+/// assert!(e.is_retryable());
+/// assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub struct ConnectorError {
+    kind: ErrorKind,
+    system: Option<SystemId>,
+    message: String,
+    retry_after: Option<Duration>,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for ConnectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.system {
+            Some(system) => write!(f, "{system}: {} ({})", self.message, self.kind),
+            None => write!(f, "{} ({})", self.message, self.kind),
+        }
+    }
+}
+
+impl ConnectorError {
+    /// An error of `kind` with a message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::{ConnectorError, ErrorKind};
+    /// let e = ConnectorError::new(ErrorKind::Invalid, "email is not an address");
+    /// assert_eq!(e.to_string(), "email is not an address (invalid)");
+    /// ```
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ConnectorError {
+            kind,
+            system: None,
+            message: message.into(),
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// A rate-limit error, with the wait the system asked for.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let e = connectors::ConnectorError::rate_limited("slow down", None);
+    /// assert!(e.retry_after().is_none());
+    /// ```
+    pub fn rate_limited(message: impl Into<String>, retry_after: Option<Duration>) -> Self {
+        let mut e = ConnectorError::new(ErrorKind::RateLimited, message);
+        e.retry_after = retry_after;
+        e
+    }
+
+    /// Names the system the error came from.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::{ConnectorError, ErrorKind};
+    /// use canonical_model::SystemId;
+    /// let e = ConnectorError::new(ErrorKind::NotFound, "no deal 7").with_system(SystemId::hubspot());
+    /// assert_eq!(e.to_string(), "hubspot: no deal 7 (not_found)");
+    /// ```
+    pub fn with_system(mut self, system: SystemId) -> Self {
+        self.system = Some(system);
+        self
+    }
+
+    /// Keeps the underlying error as the source.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::{ConnectorError, ErrorKind};
+    /// let io = std::io::Error::other("disk full");
+    /// let e = ConnectorError::new(ErrorKind::Store, "saving the checkpoint").with_source(io);
+    /// assert!(std::error::Error::source(&e).is_some());
+    /// ```
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::{ConnectorError, ErrorKind};
+    /// assert_eq!(ConnectorError::new(ErrorKind::Conflict, "stale version").kind(), ErrorKind::Conflict);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The system the error came from, if known.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(connectors::ConnectorError::new(connectors::ErrorKind::Store, "x").system().is_none());
+    /// ```
+    pub fn system(&self) -> Option<&SystemId> {
+        self.system.as_ref()
+    }
+
+    /// The message, without the system and kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::ConnectorError::new(connectors::ErrorKind::Store, "x").message(), "x");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// How long the system asked us to wait, for rate limits.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(connectors::ConnectorError::new(connectors::ErrorKind::Invalid, "x").retry_after().is_none());
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// Whether trying again later can succeed (see [`ErrorKind::is_retryable`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(!connectors::ConnectorError::new(connectors::ErrorKind::Validation, "x").is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
+    pub(crate) fn store(message: impl Into<String>) -> Self {
+        ConnectorError::new(ErrorKind::Store, message)
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
+
+/// A serialisable summary of an error, as kept in the dead-letter queue and
+/// in a sink's outcome.
+///
+/// # Example
+///
+/// ```
+/// use connectors::{ConnectorError, ErrorKind, ErrorRecord};
+/// let r = ErrorRecord::from(&ConnectorError::new(ErrorKind::Invalid, "name is required"));
+/// assert_eq!((r.kind, r.retryable), (ErrorKind::Invalid, false));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// The kind.
+    pub kind: ErrorKind,
+    /// Whether retrying can help.
+    pub retryable: bool,
+    /// The full message.
+    pub message: String,
+}
+
+impl From<&ConnectorError> for ErrorRecord {
+    fn from(e: &ConnectorError) -> Self {
+        ErrorRecord {
+            kind: e.kind,
+            retryable: e.is_retryable(),
+            message: e.to_string(),
+        }
+    }
+}

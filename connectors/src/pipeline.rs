@@ -1,0 +1,1114 @@
+//! The pipeline: source → mapping → identity → ownership merge → validation
+//! → sink, in batches, where a bad record goes to the dead-letter queue and
+//! never stops the rest, and the checkpoint moves only past what is done.
+
+use crate::connector::{
+    Cursor, Operation, Outcome, Sink, SinkRecord, Source, SourceChange, check_outcomes,
+};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::rate_limit::RateLimiter;
+use crate::store::{DeadLetter, Link, SyncState};
+use backon::{BackoffBuilder, ExponentialBuilder};
+use canonical_model::{
+    CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, SystemId,
+    Validator, merge,
+};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// What the pipeline does with a record the source reports deleted.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(connectors::DeletePolicy::default(), connectors::DeletePolicy::Propagate);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeletePolicy {
+    /// Ask the sink to delete it (the Odoo connector archives).
+    #[default]
+    Propagate,
+    /// Do not touch the sink; list it in [`RunSummary::deletes_reported`].
+    Report,
+    /// Do nothing.
+    Ignore,
+}
+
+/// A field change the ownership policy refused, with the record it was for.
+///
+/// # Example
+///
+/// ```
+/// use canonical_model::{FieldValue, Refused, RemoteId, SystemId};
+/// let r = connectors::RefusedChange { remote_id: RemoteId::new("7"), refused: Refused {
+///     field: "tax_id".into(), owner: Some(SystemId::odoo()), attempted: FieldValue::Null, reason: "not the owner".into() } };
+/// assert_eq!(r.refused.field, "tax_id");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedChange {
+    /// The source record.
+    pub remote_id: RemoteId,
+    /// What was refused and why.
+    pub refused: Refused,
+}
+
+/// A conflict held for review, with the record it was for.
+///
+/// # Example
+///
+/// ```
+/// use canonical_model::{FieldValue, Held, RemoteId, SystemId};
+/// let h = connectors::HeldChange { remote_id: RemoteId::new("7"), held: Held { field: "legal_name".into(),
+///     owner: Some(SystemId::odoo()), source: SystemId::hubspot(), change_id: "c".into(), current: FieldValue::Null, attempted: FieldValue::Null } };
+/// assert_eq!(h.held.source.as_str(), "hubspot");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldChange {
+    /// The source record.
+    pub remote_id: RemoteId,
+    /// The conflict.
+    pub held: Held,
+}
+
+/// What a dry run would do with one record.
+///
+/// # Example
+///
+/// ```
+/// let a = connectors::PlannedAction::Update { fields: vec!["industry".into()] };
+/// assert!(matches!(a, connectors::PlannedAction::Update { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PlannedAction {
+    /// Write every field of a record new to the sink.
+    Create,
+    /// Write these fields.
+    Update {
+        /// The fields.
+        fields: Vec<String>,
+    },
+    /// Delete (archive) it in the sink.
+    Delete,
+    /// Nothing to write.
+    Unchanged,
+    /// It would go to the dead-letter queue.
+    Reject {
+        /// Why.
+        error: String,
+    },
+}
+
+/// One record of a dry run's plan.
+///
+/// # Example
+///
+/// ```
+/// use connectors::{PlannedAction, PlannedChange};
+/// let p = PlannedChange { remote_id: canonical_model::RemoteId::new("1"), action: PlannedAction::Create };
+/// assert_eq!(p.action, PlannedAction::Create);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedChange {
+    /// The source record.
+    pub remote_id: RemoteId,
+    /// What would happen.
+    pub action: PlannedAction,
+}
+
+/// What a run did.
+///
+/// # Example
+///
+/// ```
+/// let s = connectors::RunSummary::default();
+/// assert_eq!(s.read, 0);
+/// assert!(s.is_no_op());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunSummary {
+    /// Changes read from the source (or the dead-letter queue, on replay).
+    pub read: usize,
+    /// Records created in the sink.
+    pub created: usize,
+    /// Records updated in the sink.
+    pub updated: usize,
+    /// Records that needed nothing.
+    pub unchanged: usize,
+    /// Records deleted (archived) in the sink.
+    pub deleted: usize,
+    /// Deletes reported instead of applied ([`DeletePolicy::Report`]).
+    pub deletes_reported: Vec<RemoteId>,
+    /// Field changes refused by the ownership policy.
+    pub refused: Vec<RefusedChange>,
+    /// Conflicts held for review.
+    pub held: Vec<HeldChange>,
+    /// Records put in (or kept in) the dead-letter queue.
+    pub dead_lettered: usize,
+    /// Of those, records parked after too many attempts.
+    pub parked: usize,
+    /// Dead letters applied and removed (on replay, or when a record that
+    /// failed before succeeds).
+    pub recovered: usize,
+    /// The plan, in a dry run (empty otherwise).
+    pub planned: Vec<PlannedChange>,
+}
+
+impl RunSummary {
+    /// Whether the run wrote nothing and failed nothing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut s = connectors::RunSummary::default();
+    /// s.unchanged = 10;
+    /// assert!(s.is_no_op());
+    /// ```
+    pub fn is_no_op(&self) -> bool {
+        self.created == 0 && self.updated == 0 && self.deleted == 0 && self.dead_lettered == 0
+    }
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "read {}, created {}, updated {}, unchanged {}, deleted {}, refused fields {}, held {}, dead-lettered {}",
+            self.read,
+            self.created,
+            self.updated,
+            self.unchanged,
+            self.deleted,
+            self.refused.len(),
+            self.held.len(),
+            self.dead_lettered
+        )
+    }
+}
+
+type Mapper<E> = Arc<dyn Fn(&mut SourceChange<E>) -> Result<()> + Send + Sync>;
+
+/// Builds a [`Pipeline`].
+///
+/// # Example
+///
+/// See [`Pipeline`].
+#[must_use]
+pub struct PipelineBuilder<E: Entity> {
+    pipeline: Pipeline<E>,
+}
+
+impl<E: Entity> fmt::Debug for PipelineBuilder<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pipeline.fmt(f)
+    }
+}
+
+impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
+    /// The ownership policy (default: no owners, every change applies).
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.pipeline.policy = Arc::new(policy);
+        self
+    }
+    /// Validation rules; a record that fails them is dead-lettered.
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn validator(mut self, validator: Validator<E>) -> Self {
+        self.pipeline.validator = Arc::new(validator);
+        self
+    }
+    /// A mapping step run on every change before anything else (fill a
+    /// default, normalise a code); an error dead-letters the record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use canonical_model::Client;
+    /// # fn f(b: connectors::PipelineBuilder<Client>) -> connectors::PipelineBuilder<Client> {
+    /// b.map(|change| {
+    ///     if let connectors::Operation::Upsert(c) = &mut change.operation {
+    ///         c.legal_name = c.legal_name.trim().to_owned();
+    ///     }
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn map(
+        mut self,
+        f: impl Fn(&mut SourceChange<E>) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.pipeline.mapper = Some(Arc::new(f));
+        self
+    }
+    /// Changes read per page and records per sink call (default 100).
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.pipeline.batch_size = n.max(1);
+        self
+    }
+    /// Sink calls in flight at once (default 4).
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.pipeline.concurrency = n.max(1);
+        self
+    }
+    /// Attempts per call and per record within a run before a record is
+    /// dead-lettered (default 4), with exponential backoff from `first_delay`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn f(b: connectors::PipelineBuilder<canonical_model::Client>) -> connectors::PipelineBuilder<canonical_model::Client> {
+    /// b.attempts(6, std::time::Duration::from_millis(50))
+    /// # }
+    /// ```
+    pub fn attempts(mut self, attempts: u32, first_delay: Duration) -> Self {
+        self.pipeline.attempts = attempts.max(1);
+        self.pipeline.first_delay = first_delay;
+        self
+    }
+    /// Dead letters are parked after this many failed attempts (default 5).
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn park_after(mut self, attempts: u32) -> Self {
+        self.pipeline.park_after = attempts.max(1);
+        self
+    }
+    /// What to do with deletes (default [`DeletePolicy::Propagate`]).
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn on_delete(mut self, policy: DeletePolicy) -> Self {
+        self.pipeline.deletes = policy;
+        self
+    }
+    /// Plan only: read and merge, write nothing (not even the stores).
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn dry_run(mut self, yes: bool) -> Self {
+        self.pipeline.dry_run = yes;
+        self
+    }
+    /// Rate limiters for the source and the sink (default: from each
+    /// connector's declared [`Capabilities::rate_limit`](crate::Capabilities)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn f(b: connectors::PipelineBuilder<canonical_model::Client>) -> connectors::PipelineBuilder<canonical_model::Client> {
+    /// use connectors::{Quota, RateLimiter};
+    /// b.sink_limiter(RateLimiter::new(Quota::per_second(10)))
+    /// # }
+    /// ```
+    pub fn sink_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.pipeline.sink_limiter = Some(limiter);
+        self
+    }
+    /// The source's rate limiter; see [`sink_limiter`](Self::sink_limiter).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn f(b: connectors::PipelineBuilder<canonical_model::Client>) -> connectors::PipelineBuilder<canonical_model::Client> {
+    /// use connectors::{Quota, RateLimiter};
+    /// b.source_limiter(RateLimiter::new(Quota::per_minute(600)))
+    /// # }
+    /// ```
+    pub fn source_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.pipeline.source_limiter = Some(limiter);
+        self
+    }
+    /// The pipeline.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Configuration`] when the source does not read `E` or
+    /// the sink does not write it (per their capabilities).
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn build(mut self) -> Result<Pipeline<E>> {
+        let p = &mut self.pipeline;
+        let (source, sink) = (p.source.capabilities(), p.sink.capabilities());
+        if !source.can_read(E::NAME) {
+            return Err(ConnectorError::new(
+                ErrorKind::Configuration,
+                format!("{} does not read {}", p.source.system(), E::NAME),
+            ));
+        }
+        if !sink.can_write(E::NAME) {
+            return Err(ConnectorError::new(
+                ErrorKind::Configuration,
+                format!("{} does not write {}", p.sink.system(), E::NAME),
+            ));
+        }
+        if p.source_limiter.is_none() {
+            p.source_limiter = source.rate_limit.map(RateLimiter::new);
+        }
+        if p.sink_limiter.is_none() {
+            p.sink_limiter = sink.rate_limit.map(RateLimiter::new);
+        }
+        Ok(self.pipeline)
+    }
+}
+
+/// A sync of one entity from a source to a sink.
+///
+/// Each run reads pages from the stored checkpoint; for each change it maps
+/// the record, resolves its identity (and its references) through the
+/// cross-reference store, merges it into the canonical record under the
+/// ownership policy, validates it, and hands what the policy let through to
+/// the sink in batches, several in flight. A record that fails mapping,
+/// validation, or the sink (after retries for what retrying can fix) goes
+/// to the dead-letter queue; the rest carry on. The page's outcomes, the
+/// cross-references and the canonical records are stored before the
+/// checkpoint moves past them, so a run killed at any point loses nothing
+/// and, with an idempotent sink, duplicates nothing when run again.
+///
+/// # Example
+///
+/// ```
+/// use canonical_model::{Client, Policy};
+/// use connectors::{MemoryStore, Pipeline};
+/// use std::sync::Arc;
+/// # use async_trait::async_trait;
+/// # use canonical_model::SystemId;
+/// # use connectors::*;
+/// # struct Csv;
+/// # impl Connector for Csv { fn system(&self) -> SystemId { SystemId::new("csv") }
+/// #   fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) } }
+/// # #[async_trait] impl Source<Client> for Csv {
+/// #   async fn read(&self, _: Option<&Cursor>, _: usize) -> connectors::Result<Page<Client>> {
+/// #     Ok(Page { changes: vec![SourceChange::upsert("1", chrono::Utc::now(), Client { legal_name: "Acme".into(), ..Default::default() })], next: Cursor::new("1"), has_more: false }) } }
+/// # struct Erp;
+/// # impl Connector for Erp { fn system(&self) -> SystemId { SystemId::odoo() }
+/// #   fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) } }
+/// # #[async_trait] impl Sink<Client> for Erp {
+/// #   async fn apply(&self, b: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+/// #     Ok(b.iter().map(|r| Outcome::Created(canonical_model::RemoteId::new(r.origin_id.as_str()))).collect()) } }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> connectors::Result<()> {
+/// let state = Arc::new(MemoryStore::new());
+/// let pipeline = Pipeline::<Client>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
+///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n").map_err(|e| connectors::ConnectorError::new(connectors::ErrorKind::Configuration, e.to_string()))?)
+///     .batch_size(200)
+///     .concurrency(4)
+///     .park_after(5)
+///     .on_delete(connectors::DeletePolicy::Propagate)
+///     .build()?;
+/// let first = pipeline.run().await?;
+/// assert_eq!(first.created, 1);
+/// let again = pipeline.run().await?; // the source replays the same page
+/// assert_eq!((again.created, again.unchanged), (0, 1));
+/// # Ok(()) }
+/// ```
+pub struct Pipeline<E: Entity> {
+    name: String,
+    source: Arc<dyn Source<E>>,
+    sink: Arc<dyn Sink<E>>,
+    state: Arc<dyn SyncState>,
+    policy: Arc<Policy>,
+    validator: Arc<Validator<E>>,
+    mapper: Option<Mapper<E>>,
+    batch_size: usize,
+    concurrency: usize,
+    attempts: u32,
+    first_delay: Duration,
+    park_after: u32,
+    deletes: DeletePolicy,
+    dry_run: bool,
+    source_limiter: Option<RateLimiter>,
+    sink_limiter: Option<RateLimiter>,
+}
+
+impl<E: Entity> fmt::Debug for Pipeline<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("name", &self.name)
+            .field("entity", &E::NAME)
+            .field("source", &self.source.system())
+            .field("sink", &self.sink.system())
+            .field("batch_size", &self.batch_size)
+            .field("concurrency", &self.concurrency)
+            .field("dry_run", &self.dry_run)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the preparation of one change decided.
+enum Prepared<E> {
+    Send {
+        record: SinkRecord<E>,
+        /// The canonical record to store once the sink applied it.
+        canonical: Option<Record<E>>,
+        letter: LetterKey,
+    },
+    Done {
+        remote_id: RemoteId,
+    },
+    Reject {
+        error: ConnectorError,
+        letter: LetterKey,
+    },
+}
+
+/// Enough to file a dead letter.
+struct LetterKey {
+    remote_id: RemoteId,
+    payload: serde_json::Value,
+}
+
+impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
+    /// Starts a pipeline named `name` (the checkpoint key) from `source` to
+    /// `sink`, keeping its state in `state`.
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn builder(
+        name: impl Into<String>,
+        source: Arc<dyn Source<E>>,
+        sink: Arc<dyn Sink<E>>,
+        state: Arc<dyn SyncState>,
+    ) -> PipelineBuilder<E> {
+        PipelineBuilder {
+            pipeline: Pipeline {
+                name: name.into(),
+                source,
+                sink,
+                state,
+                policy: Arc::new(Policy::default()),
+                validator: Arc::new(Validator::new()),
+                mapper: None,
+                batch_size: 100,
+                concurrency: 4,
+                attempts: 4,
+                first_delay: Duration::from_millis(200),
+                park_after: 5,
+                deletes: DeletePolicy::Propagate,
+                dry_run: false,
+                source_limiter: None,
+                sink_limiter: None,
+            },
+        }
+    }
+
+    /// The pipeline's name, also its checkpoint key.
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs from the stored checkpoint to the end of the source.
+    ///
+    /// # Errors
+    ///
+    /// The source failed beyond its retries, or a store failed. Records
+    /// already applied stay applied and recorded; the checkpoint stays at
+    /// the last page fully recorded, so the next run resumes there.
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline`].
+    pub async fn run(&self) -> Result<RunSummary> {
+        let span = tracing::info_span!("sync", pipeline = %self.name, entity = E::NAME, dry_run = self.dry_run);
+        self.run_pages().instrument(span).await
+    }
+
+    async fn run_pages(&self) -> Result<RunSummary> {
+        let mut summary = RunSummary::default();
+        let mut cursor = self.state.checkpoint(&self.name).await?;
+        loop {
+            let page = self.read_page(cursor.as_ref()).await?;
+            summary.read += page.changes.len();
+            tracing::debug!(pipeline = %self.name, changes = page.changes.len(), "page read");
+            self.process(page.changes, &mut summary).await?;
+            if !self.dry_run {
+                self.state.save_checkpoint(&self.name, &page.next).await?;
+            }
+            cursor = Some(page.next);
+            if !page.has_more {
+                break;
+            }
+        }
+        tracing::info!(pipeline = %self.name, %summary, "sync finished");
+        Ok(summary)
+    }
+
+    /// Re-submits the dead letters of this pipeline's entity and source that
+    /// are not parked: those that succeed are removed, those that fail
+    /// count one more attempt and are parked after
+    /// [`park_after`](PipelineBuilder::park_after) attempts.
+    ///
+    /// # Errors
+    ///
+    /// A store failed.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn f(p: connectors::Pipeline<canonical_model::Client>) -> connectors::Result<()> {
+    /// let summary = p.replay().await?;
+    /// println!("{} recovered, {} still failing", summary.recovered, summary.dead_lettered);
+    /// # Ok(()) }
+    /// ```
+    pub async fn replay(&self) -> Result<RunSummary> {
+        let system = self.source.system();
+        let mut summary = RunSummary::default();
+        let mut changes = Vec::new();
+        for letter in self.state.letters(E::NAME).await? {
+            if letter.parked || letter.system != system {
+                continue;
+            }
+            match serde_json::from_value::<SourceChange<E>>(letter.payload.clone()) {
+                Ok(change) => changes.push(change),
+                Err(e) => {
+                    let error = ConnectorError::new(
+                        ErrorKind::Mapping,
+                        format!("the stored change no longer decodes: {e}"),
+                    );
+                    let mut parked = letter.clone();
+                    parked.error = (&error).into();
+                    parked.parked = true;
+                    self.state.put(parked).await?;
+                    summary.parked += 1;
+                }
+            }
+        }
+        summary.read = changes.len();
+        for chunk in changes.chunks(self.batch_size) {
+            self.process(chunk.to_vec(), &mut summary).await?;
+        }
+        tracing::info!(pipeline = %self.name, %summary, "dead letters replayed");
+        Ok(summary)
+    }
+
+    async fn read_page(&self, cursor: Option<&Cursor>) -> Result<crate::Page<E>> {
+        let mut delays = self.backoff();
+        loop {
+            if let Some(l) = &self.source_limiter {
+                l.acquire().await;
+            }
+            match self.source.read(cursor, self.batch_size).await {
+                Ok(page) => return Ok(page),
+                Err(e) if e.is_retryable() => {
+                    let Some(delay) = delays.next() else {
+                        return Err(e);
+                    };
+                    tracing::warn!(pipeline = %self.name, error = %e, "source read failed, retrying");
+                    self.wait(&e, delay, self.source_limiter.as_ref()).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn backoff(&self) -> impl Iterator<Item = Duration> + use<E> {
+        ExponentialBuilder::default()
+            .with_min_delay(self.first_delay)
+            .with_max_delay(self.first_delay * 32)
+            .with_max_times(self.attempts.saturating_sub(1) as usize)
+            .with_jitter()
+            .build()
+    }
+
+    /// Waits before a retry: at least the system's `Retry-After`, which
+    /// also pauses every other caller of that limiter.
+    async fn wait(&self, e: &ConnectorError, delay: Duration, limiter: Option<&RateLimiter>) {
+        match (e.retry_after(), limiter) {
+            (Some(after), Some(l)) => {
+                l.pause_for(after);
+                tokio::time::sleep(delay).await;
+            }
+            (Some(after), None) => tokio::time::sleep(after.max(delay)).await,
+            (None, _) => tokio::time::sleep(delay).await,
+        }
+    }
+
+    /// Prepares, applies and records one batch of changes.
+    async fn process(&self, changes: Vec<SourceChange<E>>, summary: &mut RunSummary) -> Result<()> {
+        // The same record twice in a page: its last change stands.
+        let mut latest: HashMap<RemoteId, usize> = HashMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            latest.insert(c.remote_id.clone(), i);
+        }
+        let mut identities: Vec<Link> = Vec::new();
+        let mut prepared = Vec::with_capacity(changes.len());
+        for (i, change) in changes.into_iter().enumerate() {
+            if latest.get(&change.remote_id) == Some(&i) {
+                prepared.push(self.prepare(change, &mut identities, summary).await?);
+            } else {
+                summary.unchanged += 1;
+            }
+        }
+        if self.dry_run {
+            summary.planned.extend(prepared.into_iter().map(plan));
+            return Ok(());
+        }
+        // New identities first: a rerun must find the same canonical ids.
+        if !identities.is_empty() {
+            self.state.link(&identities).await?;
+        }
+        let mut to_send = Vec::new();
+        let mut rejected = Vec::new();
+        for p in prepared {
+            match p {
+                Prepared::Send {
+                    record,
+                    canonical,
+                    letter,
+                } => to_send.push((record, canonical, letter)),
+                Prepared::Done { .. } => summary.unchanged += 1,
+                Prepared::Reject { error, letter } => rejected.push((letter, error)),
+            }
+        }
+        let chunks: Vec<Vec<_>> = chunked(to_send, self.batch_size);
+        let results: Vec<_> = futures::stream::iter(chunks.into_iter().map(|chunk| async move {
+            let records: Vec<SinkRecord<E>> = chunk.iter().map(|(r, _, _)| r.clone()).collect();
+            let outcomes = self.apply(records).await;
+            (chunk, outcomes)
+        }))
+        .buffer_unordered(self.concurrency)
+        .collect()
+        .await;
+        let sink_system = self.sink.system();
+        let mut links = Vec::new();
+        let mut records = Vec::new();
+        let mut recovered = Vec::new();
+        for (chunk, outcomes) in results {
+            for ((record, canonical, letter), outcome) in chunk.into_iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Failed(error) => rejected.push((letter, error)),
+                    ok => {
+                        match &ok {
+                            Outcome::Created(_) => summary.created += 1,
+                            Outcome::Updated(_) => summary.updated += 1,
+                            Outcome::Unchanged(_) => summary.unchanged += 1,
+                            Outcome::Deleted(_) => summary.deleted += 1,
+                            Outcome::Failed(_) => {}
+                        }
+                        if let Some(remote) = ok.remote_id() {
+                            links.push(Link::new(
+                                E::NAME,
+                                record.id,
+                                sink_system.clone(),
+                                remote.clone(),
+                            ));
+                        }
+                        if let Some(c) = canonical {
+                            let json = serde_json::to_value(&c).map_err(|e| {
+                                ConnectorError::store(format!("encoding a canonical record: {e}"))
+                            })?;
+                            records.push((c.id, json));
+                        }
+                        recovered.push(DeadLetter::key_of(
+                            E::NAME,
+                            &record.origin,
+                            &letter.remote_id,
+                        ));
+                    }
+                }
+            }
+        }
+        self.record_links(links, &mut rejected).await?;
+        if !records.is_empty() {
+            self.state.save_records(E::NAME, records).await?;
+        }
+        for key in recovered {
+            if self.state.letter(&key).await?.is_some() {
+                self.state.remove(&key).await?;
+                summary.recovered += 1;
+            }
+        }
+        for (letter, error) in rejected {
+            self.dead_letter(letter, &error, summary).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores the sink's ids; a link that conflicts with an existing one
+    /// (two source records written to one sink record) is dead-lettered.
+    async fn record_links(
+        &self,
+        links: Vec<Link>,
+        rejected: &mut Vec<(LetterKey, ConnectorError)>,
+    ) -> Result<()> {
+        if links.is_empty() || self.state.link(&links).await.is_ok() {
+            return Ok(());
+        }
+        for link in links {
+            if let Err(e) = self.state.link(std::slice::from_ref(&link)).await {
+                if e.kind() != ErrorKind::Store {
+                    return Err(e);
+                }
+                let remote_id = self
+                    .state
+                    .cross_refs(link.id)
+                    .await?
+                    .get(&self.source.system())
+                    .cloned()
+                    .unwrap_or_else(|| link.remote_id.clone());
+                rejected.push((
+                    LetterKey {
+                        remote_id,
+                        payload: serde_json::Value::Null,
+                    },
+                    ConnectorError::new(ErrorKind::Ambiguous, e.message().to_owned()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        letter: LetterKey,
+        error: &ConnectorError,
+        summary: &mut RunSummary,
+    ) -> Result<()> {
+        let system = self.source.system();
+        let mut l = DeadLetter::new(E::NAME, system, letter.remote_id, letter.payload, error);
+        if let Some(previous) = self.state.letter(&l.key).await? {
+            l.attempts = previous.attempts.saturating_add(1);
+            l.first_seen = previous.first_seen;
+            if l.payload.is_null() {
+                l.payload = previous.payload;
+            }
+        }
+        l.parked = l.attempts >= self.park_after;
+        tracing::warn!(pipeline = %self.name, key = %l.key, kind = %error.kind(), attempts = l.attempts, parked = l.parked, "dead-lettered");
+        summary.dead_lettered += 1;
+        if l.parked {
+            summary.parked += 1;
+        }
+        self.state.put(l).await
+    }
+
+    /// Canonical id of a source record, allocating (and remembering to
+    /// link) a new one the first time it is seen.
+    async fn identity(
+        &self,
+        entity: &str,
+        system: &SystemId,
+        remote: &RemoteId,
+        new: &mut Vec<Link>,
+    ) -> Result<CanonicalId> {
+        if let Some(id) = self.state.resolve(entity, system, remote).await? {
+            return Ok(id);
+        }
+        if let Some(l) = new
+            .iter()
+            .find(|l| l.entity == entity && &l.remote_id == remote && &l.system == system)
+        {
+            return Ok(l.id);
+        }
+        let id = CanonicalId::new();
+        new.push(Link::new(entity, id, system.clone(), remote.clone()));
+        Ok(id)
+    }
+
+    async fn prepare(
+        &self,
+        mut change: SourceChange<E>,
+        new: &mut Vec<Link>,
+        summary: &mut RunSummary,
+    ) -> Result<Prepared<E>> {
+        let system = self.source.system();
+        let sink_system = self.sink.system();
+        let letter = LetterKey {
+            remote_id: change.remote_id.clone(),
+            payload: serde_json::to_value(&change).unwrap_or(serde_json::Value::Null),
+        };
+        let reject = |error: ConnectorError, letter| Ok(Prepared::Reject { error, letter });
+        if let Some(map) = &self.mapper
+            && let Err(e) = map(&mut change)
+        {
+            return reject(e, letter);
+        }
+        let id = self
+            .identity(E::NAME, &system, &change.remote_id, new)
+            .await?;
+        let target = self.state.cross_refs(id).await?.get(&sink_system).cloned();
+        let current: Option<Record<E>> = match self.state.record(E::NAME, id).await? {
+            Some(json) => Some(serde_json::from_value(json).map_err(|e| {
+                ConnectorError::store(format!("the stored {} {id} does not decode: {e}", E::NAME))
+            })?),
+            None => None,
+        };
+        let mut data = match change.operation {
+            Operation::Delete => {
+                if target.is_none() && current.is_none() {
+                    return Ok(Prepared::Done {
+                        remote_id: change.remote_id,
+                    });
+                }
+                match self.deletes {
+                    DeletePolicy::Ignore => {
+                        return Ok(Prepared::Done {
+                            remote_id: change.remote_id,
+                        });
+                    }
+                    DeletePolicy::Report => {
+                        summary.deletes_reported.push(change.remote_id.clone());
+                        return Ok(Prepared::Done {
+                            remote_id: change.remote_id,
+                        });
+                    }
+                    DeletePolicy::Propagate => {}
+                }
+                let mut record = SinkRecord::new(id, system, change.remote_id, Operation::Delete);
+                record.target_id = target;
+                return Ok(Prepared::Send {
+                    record,
+                    canonical: None,
+                    letter,
+                });
+            }
+            Operation::Upsert(data) => data,
+        };
+        for (field, reference) in &change.refs {
+            let rid = self
+                .identity(&reference.entity, &system, &reference.remote_id, new)
+                .await?;
+            if let Err(e) = data.set(field, FieldValue::Id(rid)) {
+                return reject(
+                    ConnectorError::new(ErrorKind::Mapping, e.to_string()),
+                    letter,
+                );
+            }
+        }
+        let mut incoming = Change::new(
+            format!("{system}:{}@{}", change.remote_id, change.at.to_rfc3339()),
+            change.at,
+        );
+        let fields: Vec<String> = match &change.fields {
+            Some(f) => f.clone(),
+            None => E::FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+        };
+        for field in fields {
+            match data.get(&field) {
+                Some(value) => incoming = incoming.with(field, value),
+                None => {
+                    return reject(
+                        ConnectorError::new(
+                            ErrorKind::Mapping,
+                            format!("{} has no field `{field}`", E::NAME),
+                        ),
+                        letter,
+                    );
+                }
+            }
+        }
+        // A record new to us has no owner to protect yet: the source seeds
+        // it. Later changes go through the policy.
+        let open = Policy::default();
+        let (mut record, policy) = match current {
+            Some(r) => (r, &*self.policy),
+            None => (Record::with_id(id, E::default()), &open),
+        };
+        let merged = match merge(&mut record, &incoming, &system, policy) {
+            Ok(m) => m,
+            Err(e) => {
+                return reject(
+                    ConnectorError::new(ErrorKind::Mapping, e.to_string()),
+                    letter,
+                );
+            }
+        };
+        summary
+            .refused
+            .extend(merged.refused.into_iter().map(|refused| RefusedChange {
+                remote_id: change.remote_id.clone(),
+                refused,
+            }));
+        summary
+            .held
+            .extend(merged.held.into_iter().map(|held| HeldChange {
+                remote_id: change.remote_id.clone(),
+                held,
+            }));
+        let failures = self.validator.validate(&record.data);
+        if !failures.is_empty() {
+            let detail: Vec<String> = failures
+                .iter()
+                .map(|f| format!("{} ({})", f.code, f.field))
+                .collect();
+            return reject(
+                ConnectorError::new(
+                    ErrorKind::Validation,
+                    format!("{} is not ready: {}", E::NAME, detail.join(", ")),
+                ),
+                letter,
+            );
+        }
+        if merged.applied.is_empty() && target.is_some() {
+            return Ok(Prepared::Done {
+                remote_id: change.remote_id,
+            });
+        }
+        let mut sink_record = SinkRecord::new(
+            id,
+            system,
+            change.remote_id,
+            Operation::Upsert(record.data.clone()),
+        );
+        if target.is_some() {
+            let mut fields: Vec<String> = merged.applied.into_iter().map(|p| p.field).collect();
+            fields.dedup();
+            sink_record.fields = Some(fields);
+        }
+        sink_record.target_id = target;
+        for field in E::FIELDS {
+            if let Some(FieldValue::Id(other)) = record.data.get(field)
+                && let Some(remote) = self.state.cross_refs(other).await?.get(&sink_system)
+            {
+                sink_record.links.insert(other, remote.clone());
+            }
+        }
+        Ok(Prepared::Send {
+            record: sink_record,
+            canonical: Some(record),
+            letter,
+        })
+    }
+
+    /// Sends records to the sink with retries; one outcome per record.
+    async fn apply(&self, records: Vec<SinkRecord<E>>) -> Vec<Outcome> {
+        let system = self.sink.system();
+        let mut results: Vec<Option<Outcome>> = records.iter().map(|_| None).collect();
+        let mut pending: Vec<usize> = (0..records.len()).collect();
+        let mut delays = self.backoff();
+        loop {
+            if let Some(l) = &self.sink_limiter {
+                l.acquire().await;
+            }
+            let batch: Vec<SinkRecord<E>> = pending.iter().map(|&i| records[i].clone()).collect();
+            let sent = batch.len();
+            let answer = self
+                .sink
+                .apply(batch)
+                .await
+                .and_then(|o| check_outcomes(&system, sent, &o).map(|()| o));
+            let delay = delays.next();
+            let mut retry_after: Option<ConnectorError> = None;
+            match answer {
+                Err(e) => {
+                    if delay.is_none() || !e.is_retryable() {
+                        for &i in &pending {
+                            results[i] = Some(Outcome::Failed(copy_error(&e)));
+                        }
+                        pending.clear();
+                    } else {
+                        tracing::warn!(pipeline = %self.name, error = %e, "sink call failed, retrying");
+                        retry_after = Some(e);
+                    }
+                }
+                Ok(outcomes) => {
+                    let mut still = Vec::new();
+                    for (&i, outcome) in pending.iter().zip(outcomes) {
+                        match outcome {
+                            Outcome::Failed(e) if e.is_retryable() && delay.is_some() => {
+                                // Keep a rate limit's error: its wait matters.
+                                if e.retry_after().is_some() || retry_after.is_none() {
+                                    retry_after = Some(e);
+                                }
+                                still.push(i);
+                            }
+                            other => results[i] = Some(other),
+                        }
+                    }
+                    pending = still;
+                }
+            }
+            match (pending.is_empty(), delay, retry_after) {
+                (true, _, _) => break,
+                (false, Some(delay), Some(e)) => {
+                    self.wait(&e, delay, self.sink_limiter.as_ref()).await
+                }
+                (false, Some(delay), None) => tokio::time::sleep(delay).await,
+                (false, None, _) => break,
+            }
+        }
+        results
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| {
+                    Outcome::Failed(ConnectorError::new(ErrorKind::Protocol, "no outcome"))
+                })
+            })
+            .collect()
+    }
+}
+
+fn copy_error(e: &ConnectorError) -> ConnectorError {
+    let mut copy = ConnectorError::new(e.kind(), e.message().to_owned());
+    if let Some(s) = e.system() {
+        copy = copy.with_system(s.clone());
+    }
+    copy
+}
+
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut it = items.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(size).collect());
+    }
+    out
+}
+
+fn plan<E>(p: Prepared<E>) -> PlannedChange {
+    match p {
+        Prepared::Send { record, .. } => PlannedChange {
+            action: match (&record.operation, &record.fields) {
+                (Operation::Delete, _) => PlannedAction::Delete,
+                (Operation::Upsert(_), None) => PlannedAction::Create,
+                (Operation::Upsert(_), Some(fields)) => PlannedAction::Update {
+                    fields: fields.clone(),
+                },
+            },
+            remote_id: record.origin_id,
+        },
+        Prepared::Done { remote_id } => PlannedChange {
+            remote_id,
+            action: PlannedAction::Unchanged,
+        },
+        Prepared::Reject { error, letter } => PlannedChange {
+            remote_id: letter.remote_id,
+            action: PlannedAction::Reject {
+                error: error.to_string(),
+            },
+        },
+    }
+}
