@@ -19,6 +19,27 @@ use std::fmt;
 pub struct Currency([u8; 3]);
 
 impl Currency {
+    /// US dollar.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::Currency::USD.as_str(), "USD");
+    /// ```
+    pub const USD: Currency = Currency(*b"USD");
+    /// Euro.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::Currency::EUR.to_string(), "EUR");
+    /// ```
+    pub const EUR: Currency = Currency(*b"EUR");
+    /// Pound sterling.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(canonical_model::Currency::GBP.as_str(), "GBP");
+    /// ```
+    pub const GBP: Currency = Currency(*b"GBP");
     /// The code as a string slice.
     ///
     /// # Example

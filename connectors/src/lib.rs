@@ -85,6 +85,8 @@
 
 mod connector;
 mod error;
+#[cfg(feature = "odoo")]
+pub mod odoo;
 mod pipeline;
 mod rate_limit;
 mod store;

@@ -21,8 +21,12 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(f("name", K::Char).required())
             .field(f("code", K::Char)),
         ModelDef::new("res.partner.category").field(f("name", K::Char).required()),
+        ModelDef::new("res.partner.industry").field(f("name", K::Char).required()),
+        ModelDef::new("account.payment.term").field(f("name", K::Char).required()),
         ModelDef::new("res.partner")
             .field(f("name", K::Char).required())
+            .field(m2o("industry_id", "res.partner.industry"))
+            .field(m2o("property_payment_term_id", "account.payment.term"))
             .field(f("is_company", K::Boolean))
             .field(f("active", K::Boolean))
             .field(m2o("parent_id", "res.partner"))
@@ -112,6 +116,7 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(m2o("user_id", "res.users"))
             .field(f("work_email", K::Char))
             .field(f("hourly_cost", K::Monetary))
+            .field(f("barcode", K::Char))
             .field(f("employee_type", K::Selection).selection([
                 ("employee", "Employee"),
                 ("contractor", "Contractor"),
@@ -135,6 +140,7 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
                 ("sale", "Sales Order"),
                 ("cancel", "Cancelled"),
             ]))
+            .field(f("client_order_ref", K::Char))
             .field(f("amount_total", K::Monetary))
             .field(m2o("currency_id", "res.currency"))
             .field(
@@ -142,6 +148,33 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
                     .relation("sale.order.line")
                     .inverse("order_id"),
             ),
+        ModelDef::new("hr.expense")
+            .field(f("name", K::Char).required())
+            .field(m2o("employee_id", "hr.employee"))
+            .field(f("date", K::Date))
+            .field(f("total_amount", K::Monetary))
+            .field(m2o("currency_id", "res.currency")),
+        ModelDef::new("account.move")
+            .field(f("name", K::Char))
+            .field(f("move_type", K::Selection).selection([
+                ("entry", "Journal Entry"),
+                ("out_invoice", "Customer Invoice"),
+                ("out_refund", "Customer Credit Note"),
+                ("in_invoice", "Vendor Bill"),
+            ]))
+            .field(m2o("partner_id", "res.partner"))
+            .field(f("invoice_date", K::Date))
+            .field(f("invoice_date_due", K::Date))
+            .field(f("amount_total", K::Monetary))
+            .field(m2o("currency_id", "res.currency")),
+        ModelDef::new("account.payment")
+            .field(f("amount", K::Monetary))
+            .field(f("date", K::Date))
+            .field(
+                f("payment_type", K::Selection)
+                    .selection([("inbound", "Receive"), ("outbound", "Send")]),
+            )
+            .field(m2o("currency_id", "res.currency")),
         ModelDef::new("sale.order.line")
             .field(f("name", K::Text).required())
             .field(m2o("order_id", "sale.order").required())

@@ -1,0 +1,766 @@
+//! Declarative maps between canonical entities and Odoo models.
+
+use crate::connector::Reference;
+use crate::error::{ConnectorError, ErrorKind, Result};
+use canonical_model::{CanonicalId, Currency, Entity, FieldValue, Money, RemoteId};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use odoo_client::Domain;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// How a canonical field's value travels to and from an Odoo field.
+///
+/// # Example
+///
+/// ```
+/// use connectors::odoo::FieldKind;
+/// let k = FieldKind::Reference { entity: "client".into() };
+/// assert!(matches!(k, FieldKind::Reference { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// char, text, or a selection whose values are the canonical codes.
+    Text,
+    /// boolean.
+    Bool,
+    /// float or integer, as an exact decimal (hours, quantities).
+    Decimal,
+    /// A monetary amount; the currency is read from the many2one
+    /// `currency_field` when given (its display name is the ISO code, as in
+    /// Odoo's `res.currency`), else the connector's company currency. On
+    /// write only the amount is sent.
+    Money {
+        /// The record's currency field, e.g. `currency_id`.
+        currency_field: Option<String>,
+    },
+    /// date (`YYYY-MM-DD`).
+    Date,
+    /// datetime (`YYYY-MM-DD HH:MM:SS`, UTC).
+    DateTime,
+    /// An Odoo date for a canonical instant (midnight UTC).
+    DateAsDateTime,
+    /// A many2one to another synced entity: canonical id ⇄ Odoo id through
+    /// the cross-references.
+    Reference {
+        /// The referenced entity's name.
+        entity: String,
+    },
+    /// A many2one to a lookup table, matched by a key field (a country by
+    /// `code`, a department by `name`). With `create`, a missing key is
+    /// created (`{key: value}`), else it is an error.
+    Lookup {
+        /// The related model.
+        model: String,
+        /// Its key field.
+        key: String,
+        /// Create what is missing.
+        create: bool,
+    },
+    /// A selection whose values differ from the canonical codes:
+    /// `(canonical code, Odoo value)` pairs.
+    Selection(Vec<(String, String)>),
+}
+
+/// One canonical field ⇄ one Odoo field.
+///
+/// # Example
+///
+/// ```
+/// use connectors::odoo::{FieldKind, FieldMap};
+/// let f = FieldMap::new("tax_id", "vat", FieldKind::Text);
+/// assert_eq!(f.odoo, "vat");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMap {
+    /// The canonical field (dotted for nested ones: `address.city`).
+    pub canonical: String,
+    /// The Odoo field (custom `x_` fields welcome).
+    pub odoo: String,
+    /// How values convert.
+    pub kind: FieldKind,
+    /// Read, never written (computed fields such as `amount_total`).
+    pub read_only: bool,
+}
+
+impl FieldMap {
+    /// A read-write field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::{FieldKind, FieldMap};
+    /// assert!(!FieldMap::new("name", "name", FieldKind::Text).read_only);
+    /// ```
+    pub fn new(canonical: impl Into<String>, odoo: impl Into<String>, kind: FieldKind) -> Self {
+        FieldMap {
+            canonical: canonical.into(),
+            odoo: odoo.into(),
+            kind,
+            read_only: false,
+        }
+    }
+    /// A field that is read but never written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::{FieldKind, FieldMap};
+    /// assert!(FieldMap::read_only("total", "amount_total", FieldKind::Money { currency_field: None }).read_only);
+    /// ```
+    pub fn read_only(
+        canonical: impl Into<String>,
+        odoo: impl Into<String>,
+        kind: FieldKind,
+    ) -> Self {
+        FieldMap {
+            read_only: true,
+            ..FieldMap::new(canonical, odoo, kind)
+        }
+    }
+}
+
+/// How one canonical entity maps to one Odoo model: the model, the domain
+/// that selects its records (companies vs people in `res.partner`), values
+/// written on create, and the field maps.
+///
+/// Start from a built-in map and adjust it:
+///
+/// ```
+/// use connectors::odoo::{FieldKind, ModelMap};
+///
+/// let clients = ModelMap::client()
+///     .field("industry", "x_sector", FieldKind::Text)    // a custom field instead of industry_id
+///     .without("billing_terms");                         // not synced
+/// assert_eq!(clients.odoo_field("industry"), Some("x_sector"));
+/// assert_eq!(clients.odoo_field("billing_terms"), None);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ModelMap {
+    /// The canonical entity's name.
+    pub entity: String,
+    /// The Odoo model.
+    pub model: String,
+    /// Which of the model's records are this entity.
+    pub domain: Domain,
+    /// Values written when a record is created (e.g. `is_company`).
+    pub defaults: Map<String, Value>,
+    /// Field maps.
+    pub fields: Vec<FieldMap>,
+    /// The boolean field that archives (`active`), or none: then a delete
+    /// unlinks.
+    pub archive_field: Option<String>,
+    /// Written by Odoo, never by a sync (payments).
+    pub read_only: bool,
+}
+
+impl ModelMap {
+    /// An empty map of `entity` to `model`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// let m = ModelMap::new("vendor", "res.partner").field("name", "name", FieldKind::Text);
+    /// assert_eq!(m.fields.len(), 1);
+    /// ```
+    pub fn new(entity: impl Into<String>, model: impl Into<String>) -> Self {
+        ModelMap {
+            entity: entity.into(),
+            model: model.into(),
+            domain: Domain::all(),
+            defaults: Map::new(),
+            fields: Vec::new(),
+            archive_field: Some("active".into()),
+            read_only: false,
+        }
+    }
+    /// Maps (or re-maps) a canonical field.
+    ///
+    /// # Example
+    ///
+    /// See [`ModelMap`].
+    pub fn field(mut self, canonical: &str, odoo: &str, kind: FieldKind) -> Self {
+        self.fields.retain(|f| f.canonical != canonical);
+        self.fields.push(FieldMap::new(canonical, odoo, kind));
+        self
+    }
+    /// Maps a canonical field that is read but never written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// let m = ModelMap::invoice().read_field("number", "name", FieldKind::Text);
+    /// assert!(m.fields.iter().any(|f| f.canonical == "number" && f.read_only));
+    /// ```
+    pub fn read_field(mut self, canonical: &str, odoo: &str, kind: FieldKind) -> Self {
+        self.fields.retain(|f| f.canonical != canonical);
+        self.fields.push(FieldMap::read_only(canonical, odoo, kind));
+        self
+    }
+    /// Stops syncing a canonical field.
+    ///
+    /// # Example
+    ///
+    /// See [`ModelMap`].
+    pub fn without(mut self, canonical: &str) -> Self {
+        self.fields.retain(|f| f.canonical != canonical);
+        self
+    }
+    /// Restricts the records (combined with `&`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::ModelMap;
+    /// use odoo_client::Domain;
+    /// let m = ModelMap::engagement().domain(Domain::field("company_id").eq(1));
+    /// # let _ = m;
+    /// ```
+    pub fn domain(mut self, domain: Domain) -> Self {
+        self.domain = self.domain.and(domain);
+        self
+    }
+    /// A value written on create.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let m = connectors::odoo::ModelMap::contact().default_value("lang", "nl_BE");
+    /// assert_eq!(m.defaults["lang"], "nl_BE");
+    /// ```
+    pub fn default_value(mut self, field: &str, value: impl Into<Value>) -> Self {
+        self.defaults.insert(field.to_owned(), value.into());
+        self
+    }
+    /// The Odoo field a canonical field maps to.
+    ///
+    /// # Example
+    ///
+    /// See [`ModelMap`].
+    pub fn odoo_field(&self, canonical: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.canonical == canonical)
+            .map(|f| f.odoo.as_str())
+    }
+
+    /// Client organisations: companies in `res.partner`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::client().model, "res.partner");
+    /// ```
+    pub fn client() -> Self {
+        use FieldKind::*;
+        ModelMap::new("client", "res.partner")
+            .domain(Domain::field("is_company").eq(true))
+            .default_value("is_company", true)
+            .field("legal_name", "name", Text)
+            .field("website", "website", Text)
+            .field("tax_id", "vat", Text)
+            .field(
+                "industry",
+                "industry_id",
+                lookup("res.partner.industry", "name", false),
+            )
+            .field(
+                "billing_terms",
+                "property_payment_term_id",
+                lookup("account.payment.term", "name", false),
+            )
+            .field("address.street", "street", Text)
+            .field("address.city", "city", Text)
+            .field("address.postal_code", "zip", Text)
+            .field(
+                "address.country",
+                "country_id",
+                lookup("res.country", "code", false),
+            )
+    }
+    /// People at clients: individuals in `res.partner`, `parent_id` their company.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::contact().odoo_field("client"), Some("parent_id"));
+    /// ```
+    pub fn contact() -> Self {
+        use FieldKind::*;
+        ModelMap::new("contact", "res.partner")
+            .domain(Domain::field("is_company").eq(false))
+            .default_value("is_company", false)
+            .field("name", "name", Text)
+            .field("email", "email", Text)
+            .field("phone", "phone", Text)
+            .field("client", "parent_id", reference("client"))
+    }
+    /// Opportunities: `crm.lead` of type opportunity. The stage is not mapped
+    /// by default (stages are per database); map it with a
+    /// [`FieldKind::Lookup`] on `crm.stage` if yours match the codes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::opportunity().model, "crm.lead");
+    /// ```
+    pub fn opportunity() -> Self {
+        use FieldKind::*;
+        ModelMap::new("opportunity", "crm.lead")
+            .domain(Domain::field("type").eq("opportunity"))
+            .default_value("type", "opportunity")
+            .field("name", "name", Text)
+            .field("client", "partner_id", reference("client"))
+            .field(
+                "amount",
+                "expected_revenue",
+                money(Some("company_currency")),
+            )
+            .field("close_date", "date_deadline", Date)
+    }
+    /// Engagements: `project.project`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::engagement().odoo_field("billable"), Some("allow_billable"));
+    /// ```
+    pub fn engagement() -> Self {
+        use FieldKind::*;
+        ModelMap::new("engagement", "project.project")
+            .field("name", "name", Text)
+            .field("client", "partner_id", reference("client"))
+            .field("start", "date_start", Date)
+            .field("end", "date", Date)
+            .field("billable", "allow_billable", Bool)
+    }
+    /// Contracts / statements of work: `sale.order` (the header; the
+    /// billing model is not an Odoo field).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::contract().model, "sale.order");
+    /// ```
+    pub fn contract() -> Self {
+        use FieldKind::*;
+        let mut m = ModelMap::new("contract", "sale.order")
+            .field("reference", "client_order_ref", Text)
+            .field("client", "partner_id", reference("client"));
+        m.archive_field = None;
+        m
+    }
+    /// Timesheet entries: `account.analytic.line` on a project. Community has
+    /// no approval field: `approval` is not mapped; see the crate docs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::timesheet_entry().odoo_field("hours"), Some("unit_amount"));
+    /// ```
+    pub fn timesheet_entry() -> Self {
+        use FieldKind::*;
+        let mut m = ModelMap::new("timesheet_entry", "account.analytic.line")
+            .domain(Domain::field("project_id").ne(false))
+            .field("date", "date", Date)
+            .field("hours", "unit_amount", Decimal)
+            .field("employee", "employee_id", reference("employee"))
+            .field("engagement", "project_id", reference("engagement"))
+            .field("task", "name", Text);
+        m.archive_field = None;
+        m
+    }
+    /// Employees: `hr.employee`; departments and job titles are found (or
+    /// created) by name, `employee_number` is the badge id (`barcode`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::employee().odoo_field("manager"), Some("parent_id"));
+    /// ```
+    pub fn employee() -> Self {
+        use FieldKind::*;
+        ModelMap::new("employee", "hr.employee")
+            .field("employee_number", "barcode", Text)
+            .field("name", "name", Text)
+            .field("work_email", "work_email", Text)
+            .field(
+                "department",
+                "department_id",
+                lookup("hr.department", "name", true),
+            )
+            .field("job_title", "job_title", Text)
+            .field("manager", "parent_id", reference("employee"))
+            .field("cost_rate", "hourly_cost", money(None))
+    }
+    /// Expenses: `hr.expense`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::expense().model, "hr.expense");
+    /// ```
+    pub fn expense() -> Self {
+        use FieldKind::*;
+        let mut m = ModelMap::new("expense", "hr.expense")
+            .field("employee", "employee_id", reference("employee"))
+            .field("date", "date", Date)
+            .field("amount", "total_amount", money(Some("currency_id")))
+            .field("description", "name", Text);
+        m.archive_field = None;
+        m
+    }
+    /// Customer invoices: `account.move` with `move_type` `out_invoice`. The
+    /// number and total are computed by Odoo: read, never written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::invoice().defaults["move_type"], "out_invoice");
+    /// ```
+    pub fn invoice() -> Self {
+        use FieldKind::*;
+        let mut m = ModelMap::new("invoice", "account.move")
+            .domain(Domain::field("move_type").eq("out_invoice"))
+            .default_value("move_type", "out_invoice")
+            .read_field("number", "name", Text)
+            .field("client", "partner_id", reference("client"))
+            .field("date", "invoice_date", Date)
+            .field("due", "invoice_date_due", Date)
+            .read_field("total", "amount_total", money(Some("currency_id")));
+        m.archive_field = None;
+        m
+    }
+    /// Payments received: `account.payment`, read only.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(connectors::odoo::ModelMap::payment().read_only);
+    /// ```
+    pub fn payment() -> Self {
+        use FieldKind::*;
+        let mut m = ModelMap::new("payment", "account.payment")
+            .domain(Domain::field("payment_type").eq("inbound"))
+            .read_field("amount", "amount", money(Some("currency_id")))
+            .read_field("received_at", "date", DateAsDateTime);
+        m.archive_field = None;
+        m.read_only = true;
+        m
+    }
+
+    /// Every built-in map.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::odoo::ModelMap::defaults().len(), 10);
+    /// ```
+    pub fn defaults() -> Vec<ModelMap> {
+        vec![
+            ModelMap::client(),
+            ModelMap::contact(),
+            ModelMap::opportunity(),
+            ModelMap::engagement(),
+            ModelMap::contract(),
+            ModelMap::timesheet_entry(),
+            ModelMap::employee(),
+            ModelMap::expense(),
+            ModelMap::invoice(),
+            ModelMap::payment(),
+        ]
+    }
+
+    /// The Odoo fields to read.
+    pub(crate) fn read_fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.fields.iter().map(|f| f.odoo.clone()).collect();
+        for f in &self.fields {
+            if let FieldKind::Money {
+                currency_field: Some(c),
+            } = &f.kind
+            {
+                out.push(c.clone());
+            }
+        }
+        if let Some(a) = &self.archive_field {
+            out.push(a.clone());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn reference(entity: &str) -> FieldKind {
+    FieldKind::Reference {
+        entity: entity.into(),
+    }
+}
+
+fn lookup(model: &str, key: &str, create: bool) -> FieldKind {
+    FieldKind::Lookup {
+        model: model.into(),
+        key: key.into(),
+        create,
+    }
+}
+
+fn money(currency_field: Option<&str>) -> FieldKind {
+    FieldKind::Money {
+        currency_field: currency_field.map(Into::into),
+    }
+}
+
+/// A lookup the writer must resolve to an id before sending.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct LookupKey {
+    pub(crate) model: String,
+    pub(crate) key: String,
+    pub(crate) value: String,
+    pub(crate) create: bool,
+}
+
+/// A value for Odoo, or a lookup to resolve first.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OdooValue {
+    Plain(Value),
+    Lookup(LookupKey),
+}
+
+/// The values to write for `record`: only `fields` (canonical names, all
+/// when `None`), never read-only ones.
+pub(crate) fn to_odoo<E: Entity>(
+    map: &ModelMap,
+    record: &E,
+    fields: Option<&[String]>,
+    links: &BTreeMap<CanonicalId, RemoteId>,
+) -> Result<BTreeMap<String, OdooValue>> {
+    let mut out = BTreeMap::new();
+    for f in &map.fields {
+        if f.read_only || fields.is_some_and(|only| !only.contains(&f.canonical)) {
+            continue;
+        }
+        let value = record.get(&f.canonical).ok_or_else(|| {
+            ConnectorError::new(
+                ErrorKind::Configuration,
+                format!("{} has no field `{}`", E::NAME, f.canonical),
+            )
+        })?;
+        out.insert(f.odoo.clone(), encode(f, value, links)?);
+    }
+    Ok(out)
+}
+
+fn encode(
+    f: &FieldMap,
+    value: FieldValue,
+    links: &BTreeMap<CanonicalId, RemoteId>,
+) -> Result<OdooValue> {
+    let plain = |v: Value| Ok(OdooValue::Plain(v));
+    let mismatch = |value: &FieldValue| {
+        Err(ConnectorError::new(
+            ErrorKind::Mapping,
+            format!(
+                "{} → {}: cannot write a {} value as {:?}",
+                f.canonical,
+                f.odoo,
+                value.kind(),
+                f.kind
+            ),
+        ))
+    };
+    if value.is_null() {
+        return plain(Value::Bool(false));
+    }
+    match (&f.kind, value) {
+        (FieldKind::Text, FieldValue::Text(s)) => plain(Value::String(s)),
+        (FieldKind::Bool, FieldValue::Bool(b)) => plain(Value::Bool(b)),
+        (FieldKind::Decimal, FieldValue::Decimal(d)) => plain(number(d, f)?),
+        (FieldKind::Money { .. }, FieldValue::Money(m)) => plain(number(m.amount(), f)?),
+        (FieldKind::Date, FieldValue::Date(d)) => {
+            plain(Value::String(d.format("%Y-%m-%d").to_string()))
+        }
+        (FieldKind::DateTime, FieldValue::DateTime(t)) => {
+            plain(Value::String(t.format("%Y-%m-%d %H:%M:%S").to_string()))
+        }
+        (FieldKind::DateAsDateTime, FieldValue::DateTime(t)) => {
+            plain(Value::String(t.format("%Y-%m-%d").to_string()))
+        }
+        (FieldKind::Reference { entity }, FieldValue::Id(id)) => {
+            let remote = links.get(&id).ok_or_else(|| {
+                ConnectorError::new(
+                    ErrorKind::UnresolvedReference,
+                    format!(
+                        "{} → {}: {entity} {id} is not in Odoo yet",
+                        f.canonical, f.odoo
+                    ),
+                )
+            })?;
+            let id: i64 = remote.as_str().parse().map_err(|_| {
+                ConnectorError::new(ErrorKind::Mapping, format!("`{remote}` is not an Odoo id"))
+            })?;
+            plain(Value::from(id))
+        }
+        (FieldKind::Lookup { model, key, create }, FieldValue::Text(s)) => {
+            Ok(OdooValue::Lookup(LookupKey {
+                model: model.clone(),
+                key: key.clone(),
+                value: s,
+                create: *create,
+            }))
+        }
+        (FieldKind::Selection(pairs), FieldValue::Text(s)) => {
+            match pairs.iter().find(|(c, _)| *c == s) {
+                Some((_, odoo)) => plain(Value::String(odoo.clone())),
+                None => Err(ConnectorError::new(
+                    ErrorKind::Mapping,
+                    format!("{} → {}: no Odoo value for `{s}`", f.canonical, f.odoo),
+                )),
+            }
+        }
+        (_, value) => mismatch(&value),
+    }
+}
+
+fn number(d: Decimal, f: &FieldMap) -> Result<Value> {
+    // Odoo's wire format for float and monetary fields is a JSON number.
+    d.to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+        .ok_or_else(|| {
+            ConnectorError::new(
+                ErrorKind::Mapping,
+                format!("{}: {d} is out of range", f.canonical),
+            )
+        })
+}
+
+/// A record read from Odoo, in canonical form.
+#[derive(Debug)]
+pub(crate) struct Decoded<E> {
+    pub(crate) record: E,
+    pub(crate) refs: BTreeMap<String, Reference>,
+    pub(crate) archived: bool,
+}
+
+/// Turns an Odoo row into the canonical entity. `lookups` holds the key of
+/// each looked-up record: `(model, id) → key value`.
+pub(crate) fn from_odoo<E: Entity + Default>(
+    map: &ModelMap,
+    row: &Map<String, Value>,
+    company_currency: Currency,
+    lookups: &BTreeMap<(String, i64), String>,
+) -> Result<Decoded<E>> {
+    let mut record = E::default();
+    let mut refs = BTreeMap::new();
+    for f in &map.fields {
+        let raw = row.get(&f.odoo).unwrap_or(&Value::Bool(false));
+        let bad = || {
+            ConnectorError::new(
+                ErrorKind::Protocol,
+                format!("{}.{}: unexpected value {raw}", map.model, f.odoo),
+            )
+        };
+        let value = if matches!(raw, Value::Bool(false) | Value::Null) && f.kind != FieldKind::Bool
+        {
+            FieldValue::Null
+        } else {
+            match &f.kind {
+                FieldKind::Text => FieldValue::Text(raw.as_str().ok_or_else(bad)?.to_owned()),
+                FieldKind::Bool => FieldValue::Bool(raw.as_bool().ok_or_else(bad)?),
+                FieldKind::Decimal => FieldValue::Decimal(decimal(raw).ok_or_else(bad)?),
+                FieldKind::Money { currency_field } => {
+                    let currency = currency_field
+                        .as_ref()
+                        .and_then(|c| row.get(c))
+                        .and_then(|c| c.get(1))
+                        .and_then(Value::as_str)
+                        .and_then(|code| code.parse::<Currency>().ok())
+                        .unwrap_or(company_currency);
+                    FieldValue::Money(Money::new(decimal(raw).ok_or_else(bad)?, currency))
+                }
+                FieldKind::Date => FieldValue::Date(date(raw).ok_or_else(bad)?),
+                FieldKind::DateTime => {
+                    let t = NaiveDateTime::parse_from_str(
+                        raw.as_str().ok_or_else(bad)?,
+                        "%Y-%m-%d %H:%M:%S",
+                    )
+                    .map_err(|_| bad())?;
+                    FieldValue::DateTime(Utc.from_utc_datetime(&t))
+                }
+                FieldKind::DateAsDateTime => {
+                    let d = date(raw).ok_or_else(bad)?;
+                    FieldValue::DateTime(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
+                }
+                FieldKind::Reference { entity } => {
+                    let id = many2one_id(raw).ok_or_else(bad)?;
+                    refs.insert(
+                        f.canonical.clone(),
+                        Reference::new(entity.clone(), id.to_string()),
+                    );
+                    continue;
+                }
+                FieldKind::Lookup { model, .. } => {
+                    let id = many2one_id(raw).ok_or_else(bad)?;
+                    match lookups.get(&(model.clone(), id)) {
+                        Some(key) => FieldValue::Text(key.clone()),
+                        None => FieldValue::Null,
+                    }
+                }
+                FieldKind::Selection(pairs) => {
+                    let s = raw.as_str().ok_or_else(bad)?;
+                    match pairs.iter().find(|(_, o)| o == s) {
+                        Some((c, _)) => FieldValue::Text(c.clone()),
+                        None => return Err(bad()),
+                    }
+                }
+            }
+        };
+        record.set(&f.canonical, value).map_err(|e| {
+            ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", map.model))
+        })?;
+    }
+    let archived = map
+        .archive_field
+        .as_ref()
+        .and_then(|a| row.get(a))
+        .is_some_and(|v| v == &Value::Bool(false));
+    Ok(Decoded {
+        record,
+        refs,
+        archived,
+    })
+}
+
+pub(crate) fn many2one_id(v: &Value) -> Option<i64> {
+    match v {
+        Value::Array(pair) => pair.first().and_then(Value::as_i64),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+fn decimal(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Some(Decimal::from(i)),
+            // Odoo floats are shortest round-trip decimals; read them as such.
+            None => n
+                .to_string()
+                .parse()
+                .ok()
+                .or_else(|| n.as_f64().and_then(Decimal::from_f64)),
+        },
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn date(v: &Value) -> Option<NaiveDate> {
+    let s = v.as_str()?;
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}

@@ -1,0 +1,546 @@
+//! The pipeline with the Odoo connector against the in-memory Odoo.
+
+use async_trait::async_trait;
+use canonical_model::{
+    Address, Client, Condition, Contact, Entity, Policy, RequiredWhen, SystemId, Validator,
+};
+use connectors::odoo::OdooConnector;
+use connectors::{
+    Capabilities, Connector, Cursor, DeadLetterQueue, DeletePolicy, FileStore, MemoryStore,
+    Outcome, Page, Pipeline, Reference, Sink, SinkRecord, Source, SourceChange, SyncState,
+};
+use odoo_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, Fault, TestServer};
+use odoo_client::{Credentials, Domain, Protocol, RetryPolicy};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A replayable source over a vector: the cursor is the index.
+struct VecSource<E> {
+    system: SystemId,
+    changes: Mutex<Vec<SourceChange<E>>>,
+}
+
+impl<E> VecSource<E> {
+    fn new(system: &str, changes: Vec<SourceChange<E>>) -> Arc<Self> {
+        Arc::new(VecSource {
+            system: SystemId::new(system),
+            changes: Mutex::new(changes),
+        })
+    }
+}
+
+impl<E: Entity + Send> Connector for VecSource<E> {
+    fn system(&self) -> SystemId {
+        self.system.clone()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().reads([E::NAME]).incremental(true)
+    }
+}
+
+#[async_trait]
+impl<E: Entity + Send + Sync> Source<E> for VecSource<E> {
+    async fn read(&self, since: Option<&Cursor>, limit: usize) -> connectors::Result<Page<E>> {
+        let start: usize = since.and_then(|c| c.as_str().parse().ok()).unwrap_or(0);
+        let all = self.changes.lock().unwrap();
+        let end = (start + limit).min(all.len());
+        Ok(Page {
+            changes: all[start..end].to_vec(),
+            next: Cursor::new(end.to_string()),
+            has_more: end < all.len(),
+        })
+    }
+}
+
+fn client_record(i: usize) -> Client {
+    Client {
+        legal_name: format!("Client {i:04}"),
+        website: Some(format!("https://client{i}.example")),
+        address: Address {
+            city: Some("Ghent".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+fn odoo(server: &TestServer) -> OdooConnector {
+    let client = odoo_client::Client::builder(server.url())
+        .database(DATABASE)
+        .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+        .protocol(Protocol::Json2)
+        .timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::new().max_retries(2))
+        .build()
+        .unwrap();
+    OdooConnector::new(client)
+}
+
+fn named_clients() -> Validator<Client> {
+    Validator::new().with(RequiredWhen {
+        code: "client.name".into(),
+        when: Condition::Always,
+        required: vec!["legal_name".into()],
+        equal: vec![],
+    })
+}
+
+fn companies(server: &TestServer) -> Vec<serde_json::Map<String, Value>> {
+    server
+        .records("res.partner")
+        .unwrap()
+        .into_iter()
+        .filter(|r| r["is_company"] == Value::Bool(true))
+        .collect()
+}
+
+fn sync_xids(server: &TestServer, module: &str) -> usize {
+    server
+        .records("ir.model.data")
+        .unwrap()
+        .into_iter()
+        .filter(|r| r["module"] == module)
+        .count()
+}
+
+/// 2,000 records, one call in five failing (5xx, 429 with Retry-After, an
+/// HTML 502, a dropped connection after Odoo handled the call, a timeout):
+/// every valid record lands exactly once, the dead-letter queue holds
+/// exactly the invalid ones, and a second pass changes nothing.
+#[tokio::test(start_paused = true)]
+async fn two_thousand_records_land_exactly_once_through_faults() {
+    let server = TestServer::builder().start().await.unwrap();
+    let at = chrono::Utc::now();
+    let mut changes = Vec::new();
+    let mut invalid = BTreeSet::new();
+    for i in 0..2000 {
+        let mut c = client_record(i);
+        if i % 41 == 7 {
+            c.legal_name = String::new(); // fails validation
+            invalid.insert(format!("crm-{i}"));
+        } else if i % 53 == 11 {
+            c.address.country = Some("ZZ".into()); // Odoo has no such country
+            invalid.insert(format!("crm-{i}"));
+        }
+        changes.push(SourceChange::upsert(format!("crm-{i}"), at, c));
+    }
+    let source = VecSource::new("crm", changes);
+    let state = Arc::new(MemoryStore::new());
+    let faults = [
+        Fault::Status(503),
+        Fault::RateLimited { retry_after: 1 },
+        Fault::BadGateway,
+        Fault::DropAfterHandling,
+        Fault::Delay(Duration::from_secs(2)),
+    ];
+    let injected = 120;
+    for i in 0..injected {
+        if i % 5 == 0 {
+            server.inject(faults[(i / 5) % faults.len()].clone(), 1);
+        } else {
+            server.inject(Fault::Delay(Duration::ZERO), 1);
+        }
+    }
+    let pipeline = Pipeline::<Client>::builder(
+        "crm→odoo/client",
+        source.clone(),
+        Arc::new(odoo(&server)),
+        state.clone(),
+    )
+    .validator(named_clients())
+    .batch_size(100)
+    .concurrency(4)
+    .attempts(8, Duration::from_millis(100))
+    .build()
+    .unwrap();
+    let summary = pipeline.run().await.unwrap();
+    let served = server.calls().len();
+    assert!(
+        served >= injected,
+        "every injected fault was served ({served} calls, {summary})"
+    );
+
+    let valid = 2000 - invalid.len();
+    assert_eq!(summary.read, 2000);
+    assert_eq!(
+        summary.created + summary.updated + summary.unchanged,
+        valid,
+        "{summary}"
+    );
+    assert_eq!(summary.dead_lettered, invalid.len(), "{summary}");
+    let letters: BTreeSet<String> = state
+        .letters("client")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.remote_id.as_str().to_owned())
+        .collect();
+    assert_eq!(letters, invalid);
+
+    let names: Vec<String> = companies(&server)
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .filter(|n| n.starts_with("Client "))
+        .collect();
+    let distinct: BTreeSet<&String> = names.iter().collect();
+    assert_eq!(
+        names.len(),
+        valid,
+        "one Odoo record per valid source record"
+    );
+    assert_eq!(distinct.len(), valid, "no duplicates");
+    assert_eq!(sync_xids(&server, "sync_crm"), valid);
+
+    // Read everything again (a fresh checkpoint): nothing to write.
+    let again = Pipeline::<Client>::builder(
+        "crm→odoo/client (again)",
+        source,
+        Arc::new(odoo(&server)),
+        state.clone(),
+    )
+    .validator(named_clients())
+    .batch_size(100)
+    .build()
+    .unwrap();
+    let second = again.run().await.unwrap();
+    assert_eq!((second.created, second.updated), (0, 0), "{second}");
+    assert_eq!(second.unchanged, valid);
+    assert_eq!(
+        companies(&server)
+            .iter()
+            .filter(|r| r["name"].as_str().unwrap().starts_with("Client "))
+            .count(),
+        valid
+    );
+}
+
+/// A sink that reports when its `k`-th batch starts, then carries on.
+struct Tripwire<S> {
+    inner: S,
+    calls: AtomicUsize,
+    at: usize,
+    fired: tokio::sync::Notify,
+}
+
+impl<S: Connector> Connector for Tripwire<S> {
+    fn system(&self) -> SystemId {
+        self.inner.system()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+}
+
+#[async_trait]
+impl<E: Entity + Send + Sync + 'static, S: Sink<E>> Sink<E> for Tripwire<S> {
+    async fn apply(&self, batch: Vec<SinkRecord<E>>) -> connectors::Result<Vec<Outcome>> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.at {
+            self.fired.notify_one();
+        }
+        self.inner.apply(batch).await
+    }
+}
+
+/// Dropping the pipeline in the middle of a sink call, then starting
+/// again from the file-backed state: no record lost, none duplicated.
+#[tokio::test]
+async fn a_run_killed_mid_batch_resumes_without_loss_or_duplicates() {
+    let server = TestServer::builder().start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let at = chrono::Utc::now();
+    let changes: Vec<_> = (0..1000)
+        .map(|i| SourceChange::upsert(format!("r{i}"), at, client_record(i)))
+        .collect();
+    let source = VecSource::new("sheet", changes);
+    // Slow Odoo down so the kill lands while batches are in flight.
+    server.inject(Fault::Delay(Duration::from_millis(20)), 200);
+
+    let build = |state: Arc<dyn SyncState>, sink: Arc<dyn Sink<Client>>| {
+        Pipeline::<Client>::builder("sheet→odoo", source.clone(), sink, state)
+            .batch_size(50)
+            .concurrency(3)
+            .build()
+            .unwrap()
+    };
+    let tripwire = Arc::new(Tripwire {
+        inner: odoo(&server),
+        calls: AtomicUsize::new(0),
+        at: 7,
+        fired: tokio::sync::Notify::new(),
+    });
+    {
+        let state = Arc::new(FileStore::open(dir.path()).await.unwrap());
+        let pipeline = build(state, tripwire.clone());
+        tokio::select! {
+            r = pipeline.run() => panic!("the run should have been killed, it finished: {r:?}"),
+            () = tripwire.fired.notified() => {}
+        }
+        // The run future is dropped here: requests in flight are abandoned.
+    }
+    let partial = companies(&server).len();
+    assert!(partial < 1000, "killed before the end ({partial} written)");
+
+    let state = Arc::new(FileStore::open(dir.path()).await.unwrap());
+    let summary = build(state, Arc::new(odoo(&server))).run().await.unwrap();
+    assert_eq!(summary.dead_lettered, 0, "{summary}");
+    let names: Vec<String> = companies(&server)
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect();
+    let distinct: BTreeSet<&String> = names.iter().collect();
+    assert_eq!(names.len(), 1000);
+    assert_eq!(distinct.len(), 1000);
+    assert_eq!(sync_xids(&server, "sync_sheet"), 1000);
+}
+
+/// The CRM may not change the legal name Odoo owns: the change is refused,
+/// reported, and never written; the fields it does own go through.
+#[tokio::test]
+async fn a_field_owned_by_odoo_is_never_overwritten_by_the_crm() {
+    let server = TestServer::builder().start().await.unwrap();
+    let policy = Policy::from_toml(
+        r#"
+        [client.fields]
+        legal_name = "odoo"
+        website = "crm"
+        "#,
+    )
+    .unwrap();
+    let t0 = chrono::Utc::now();
+    let source = VecSource::new(
+        "crm",
+        vec![SourceChange::upsert("acme", t0, client_record(1))],
+    );
+    let state = Arc::new(MemoryStore::new());
+    let pipeline = Pipeline::<Client>::builder(
+        "crm→odoo",
+        source.clone(),
+        Arc::new(odoo(&server)),
+        state.clone(),
+    )
+    .policy(policy)
+    .build()
+    .unwrap();
+    assert_eq!(pipeline.run().await.unwrap().created, 1);
+
+    let mut renamed = client_record(1);
+    renamed.legal_name = "ACME (renamed in the CRM)".into();
+    renamed.website = Some("https://acme.example".into());
+    source.changes.lock().unwrap().push(SourceChange::upsert(
+        "acme",
+        t0 + chrono::Duration::minutes(5),
+        renamed,
+    ));
+    let summary = pipeline.run().await.unwrap();
+    assert_eq!(summary.updated, 1, "{summary}");
+    assert_eq!(summary.refused.len(), 1);
+    assert_eq!(summary.refused[0].refused.field, "legal_name");
+    assert_eq!(summary.refused[0].refused.owner, Some(SystemId::odoo()));
+
+    let partner = companies(&server).into_iter().next().unwrap();
+    assert_eq!(partner["name"], "Client 0001", "Odoo's name kept");
+    assert_eq!(
+        partner["website"], "https://acme.example",
+        "the CRM's field written"
+    );
+    let calls = server.calls();
+    let writes = calls
+        .iter()
+        .filter(|c| c.model == "res.partner" && c.method == "write")
+        .count();
+    assert_eq!(writes, 1, "one write, for the website only");
+}
+
+/// A record deleted in the source is archived in Odoo, or only reported.
+#[tokio::test]
+async fn deletes_archive_in_odoo_or_are_reported() {
+    for policy in [DeletePolicy::Propagate, DeletePolicy::Report] {
+        let server = TestServer::builder().start().await.unwrap();
+        let t0 = chrono::Utc::now();
+        let source = VecSource::new(
+            "crm",
+            vec![SourceChange::upsert("gone", t0, client_record(9))],
+        );
+        let pipeline = Pipeline::<Client>::builder(
+            "crm→odoo",
+            source.clone(),
+            Arc::new(odoo(&server)),
+            Arc::new(MemoryStore::new()),
+        )
+        .on_delete(policy)
+        .build()
+        .unwrap();
+        pipeline.run().await.unwrap();
+        source
+            .changes
+            .lock()
+            .unwrap()
+            .push(SourceChange::delete("gone", t0));
+        let summary = pipeline.run().await.unwrap();
+        let partner = companies(&server).into_iter().next().unwrap();
+        match policy {
+            DeletePolicy::Propagate => {
+                assert_eq!(summary.deleted, 1);
+                assert_eq!(partner["active"], false, "archived");
+            }
+            _ => {
+                assert_eq!(summary.deleted, 0);
+                assert_eq!(summary.deletes_reported.len(), 1);
+                assert_eq!(partner["active"], true, "untouched");
+            }
+        }
+    }
+}
+
+/// Contacts refer to clients by the source's ids; the pipeline resolves
+/// them to the Odoo companies it created, and a contact whose company is
+/// not in Odoo yet waits in the dead-letter queue until a replay.
+#[tokio::test]
+async fn references_resolve_to_odoo_ids_and_wait_for_their_target() {
+    let server = TestServer::builder().start().await.unwrap();
+    let state = Arc::new(MemoryStore::new());
+    let t0 = chrono::Utc::now();
+    let contact = |name: &str, company: &str| {
+        SourceChange::upsert(
+            name,
+            t0,
+            Contact {
+                name: name.into(),
+                ..Default::default()
+            },
+        )
+        .with_ref("client", Reference::new("client", company))
+    };
+    let contacts = VecSource::new("crm", vec![contact("ann", "acme"), contact("bo", "globex")]);
+    let clients = VecSource::new(
+        "crm",
+        vec![SourceChange::upsert("acme", t0, client_record(1))],
+    );
+    let odoo = Arc::new(odoo(&server));
+    Pipeline::<Client>::builder(
+        "crm→odoo/client",
+        clients.clone(),
+        odoo.clone(),
+        state.clone(),
+    )
+    .build()
+    .unwrap()
+    .run()
+    .await
+    .unwrap();
+    let contacts_pipeline =
+        Pipeline::<Contact>::builder("crm→odoo/contact", contacts, odoo.clone(), state.clone())
+            .attempts(1, Duration::from_millis(1))
+            .build()
+            .unwrap();
+    let first = contacts_pipeline.run().await.unwrap();
+    assert_eq!((first.created, first.dead_lettered), (1, 1), "{first}");
+    let letter = &state.letters("contact").await.unwrap()[0];
+    assert_eq!(letter.remote_id.as_str(), "bo");
+    assert_eq!(
+        letter.error.kind,
+        connectors::ErrorKind::UnresolvedReference
+    );
+
+    clients
+        .changes
+        .lock()
+        .unwrap()
+        .push(SourceChange::upsert("globex", t0, client_record(2)));
+    Pipeline::<Client>::builder("crm→odoo/client", clients, odoo, state.clone())
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let replay = contacts_pipeline.replay().await.unwrap();
+    assert_eq!((replay.created, replay.recovered), (1, 1), "{replay}");
+    assert!(state.letters("contact").await.unwrap().is_empty());
+
+    let partners = server.records("res.partner").unwrap();
+    let id_of = |name: &str| {
+        partners.iter().find(|r| r["name"] == name).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let parent_of = |name: &str| {
+        partners.iter().find(|r| r["name"] == name).unwrap()["parent_id"][0]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(parent_of("ann"), id_of("Client 0001"));
+    assert_eq!(parent_of("bo"), id_of("Client 0002"));
+}
+
+/// Odoo as a source: changed records in (write_date, id) order, archived
+/// and vanished records as deletes.
+#[tokio::test]
+async fn odoo_reads_changes_archives_and_vanished_records() {
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = odoo(&server);
+    let partners = odoo.client().model("res.partner");
+    let a = partners
+        .create(&serde_json::json!({"name": "Alpha", "is_company": true, "vat": "BE01"}))
+        .send()
+        .await
+        .unwrap();
+    let b = partners
+        .create(&serde_json::json!({"name": "Beta", "is_company": true}))
+        .send()
+        .await
+        .unwrap();
+    partners
+        .create(&serde_json::json!({"name": "A person", "is_company": false}))
+        .send()
+        .await
+        .unwrap();
+
+    let read_all = |cursor: Option<Cursor>| {
+        let odoo = odoo.clone();
+        async move {
+            let mut cursor = cursor;
+            let mut out = Vec::new();
+            loop {
+                let page: Page<Client> = Source::<Client>::read(&odoo, cursor.as_ref(), 1)
+                    .await
+                    .unwrap();
+                out.extend(page.changes);
+                cursor = Some(page.next);
+                if !page.has_more {
+                    return (out, cursor);
+                }
+            }
+        }
+    };
+    let (first, cursor) = read_all(None).await;
+    let names: Vec<&str> = first
+        .iter()
+        .map(|c| match &c.operation {
+            connectors::Operation::Upsert(c) => c.legal_name.as_str(),
+            connectors::Operation::Delete => "(deleted)",
+        })
+        .collect();
+    assert_eq!(names, ["Alpha", "Beta"], "companies only, oldest first");
+    assert!(
+        matches!(&first[0].operation, connectors::Operation::Upsert(c) if c.tax_id.as_deref() == Some("BE01"))
+    );
+
+    partners
+        .write([a], &serde_json::json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    server.remove("res.partner", b);
+    let (second, _) = read_all(cursor).await;
+    let deleted: BTreeSet<String> = second
+        .iter()
+        .filter(|c| c.operation.is_delete())
+        .map(|c| c.remote_id.as_str().to_owned())
+        .collect();
+    assert_eq!(deleted, BTreeSet::from([a.to_string(), b.to_string()]));
+    assert!(second.iter().all(|c| c.operation.is_delete()));
+    let _ = Domain::all();
+}
