@@ -90,6 +90,7 @@ pub mod odoo;
 mod pipeline;
 mod rate_limit;
 mod store;
+pub mod testkit;
 
 pub use connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Reference, Sink, SinkRecord, Source,

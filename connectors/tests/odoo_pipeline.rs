@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The pipeline with the Odoo connector against the in-memory Odoo.
 
 use async_trait::async_trait;
@@ -543,4 +544,52 @@ async fn odoo_reads_changes_archives_and_vanished_records() {
     assert_eq!(deleted, BTreeSet::from([a.to_string(), b.to_string()]));
     assert!(second.iter().all(|c| c.operation.is_delete()));
     let _ = Domain::all();
+}
+
+/// The Odoo connector keeps the connector contracts (connectors::testkit).
+#[tokio::test]
+async fn the_odoo_connector_passes_the_testkit() {
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = odoo(&server);
+    let samples = vec![client_record(1), client_record(2), client_record(3)];
+    connectors::testkit::check_sink::<Client>(&odoo, samples)
+        .await
+        .assert_ok();
+    connectors::testkit::check_source::<Client>(&odoo)
+        .await
+        .assert_ok();
+    assert_eq!(companies(&server).len(), 3, "the replay created nothing");
+}
+
+/// The testkit catches a sink that is not idempotent.
+#[tokio::test]
+async fn the_testkit_catches_a_sink_that_creates_on_every_replay() {
+    struct Careless(AtomicUsize);
+    impl Connector for Careless {
+        fn system(&self) -> SystemId {
+            SystemId::new("careless")
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new().writes(["client"])
+        }
+    }
+    #[async_trait]
+    impl Sink<Client> for Careless {
+        async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+            Ok(batch
+                .iter()
+                .map(|_| {
+                    let n = self.0.fetch_add(1, Ordering::SeqCst);
+                    Outcome::Created(canonical_model::RemoteId::new(n.to_string()))
+                })
+                .collect())
+        }
+    }
+    let report = connectors::testkit::check_sink::<Client>(
+        &Careless(AtomicUsize::new(0)),
+        vec![client_record(1)],
+    )
+    .await;
+    assert!(!report.is_ok());
+    assert!(report.to_string().contains("created it again"), "{report}");
 }
