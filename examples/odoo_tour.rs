@@ -21,11 +21,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::TryStreamExt;
-use odoo_client::test_server::TestServer;
-use odoo_client::{Client, Credentials, Domain, ExternalId, Protocol};
+use odoo_client::{Domain, ExternalId};
 use serde_json::json;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+mod common;
+use common::{BoxError, connect};
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -179,33 +179,4 @@ async fn main() -> Result<(), BoxError> {
         upserted.len()
     );
     Ok(())
-}
-
-/// A client for `ODOO_URL`, or for an embedded test server.
-async fn connect() -> Result<(Client, Option<TestServer>), BoxError> {
-    let Ok(url) = std::env::var("ODOO_URL") else {
-        let server = TestServer::start().await?;
-        println!(
-            "server      no ODOO_URL: started the embedded Odoo at {}",
-            server.url()
-        );
-        return Ok((server.client(Protocol::Auto)?, Some(server)));
-    };
-    let login = std::env::var("ODOO_LOGIN").unwrap_or_else(|_| "admin".to_owned());
-    let credentials = match (
-        std::env::var("ODOO_API_KEY"),
-        std::env::var("ODOO_PASSWORD"),
-    ) {
-        (Ok(key), _) => Credentials::api_key(login, key),
-        (_, Ok(password)) => Credentials::password(login, password),
-        _ => return Err("set ODOO_API_KEY or ODOO_PASSWORD with ODOO_URL".into()),
-    };
-    let protocol: Protocol = std::env::var("ODOO_PROTOCOL").unwrap_or_default().parse()?;
-    let mut builder = Client::builder(url)
-        .credentials(credentials)
-        .protocol(protocol);
-    if let Ok(db) = std::env::var("ODOO_DB") {
-        builder = builder.database(db);
-    }
-    Ok((builder.build()?, None))
 }
