@@ -22,6 +22,10 @@
 //!   moves only past what is recorded, so a killed run resumes without loss
 //!   or duplicates. Dry runs plan without writing; every run returns a
 //!   [`RunSummary`].
+//! - **Connectors**, each behind a feature: `odoo` (the `odoo` module:
+//!   canonical entities ⇄ Odoo models, incremental reads, idempotent writes
+//!   by external id). Salesforce, HubSpot, BambooHR and Gusto are to come.
+//! - **[`testkit`]**: conformance checks any source or sink can run.
 //!
 //! ## Example
 //!
