@@ -655,16 +655,36 @@ impl UpsertByExternalId {
         for ((index, id, _), outcome) in to_write.iter().zip(writes) {
             outcomes[*index] = Some(outcome.map(|()| Upserted::Updated(*id)));
         }
+        // Creates go through `load`: Odoo creates each record and its
+        // external id in one transaction, so a call whose reply was lost
+        // can be repeated without duplicating anything. Rows `load` cannot
+        // express (x2many commands, nested values) take the two-step path.
+        let types = if to_create.is_empty() {
+            HashMap::new()
+        } else {
+            field_types(client, &self.model).await?
+        };
+        let mut legacy = Vec::new();
+        let mut loadable = Vec::new();
+        for (index, xid, values, stale) in to_create {
+            match load_cells(&values, &types) {
+                Some(cells) => loadable.push((index, xid, cells)),
+                None => legacy.push((index, xid, values, stale)),
+            }
+        }
+        for (index, outcome) in load_rows(client, &self.model, loadable).await? {
+            outcomes[index] = Some(outcome);
+        }
         let created = CreateBatch::new(
             client.clone(),
             self.model.clone(),
-            to_create.iter().map(|(_, _, v, _)| Ok(v.clone())).collect(),
+            legacy.iter().map(|(_, _, v, _)| Ok(v.clone())).collect(),
         )
         .send()
         .await;
         let mut registrations = Vec::new();
         let mut repoints = Vec::new();
-        for ((index, xid, _, stale), outcome) in to_create.into_iter().zip(created) {
+        for ((index, xid, _, stale), outcome) in legacy.into_iter().zip(created) {
             match outcome {
                 Ok(id) => {
                     match stale {
@@ -704,6 +724,154 @@ impl UpsertByExternalId {
             .into_iter()
             .map(|o| o.unwrap_or_else(|| Err(Error::config("record was not sent"))))
             .collect())
+    }
+}
+
+/// The type of each field of `model` (`fields_get`).
+async fn field_types(client: &Client, model: &str) -> Result<HashMap<String, String>> {
+    let fields = client
+        .model(model)
+        .fields_get()
+        .attributes(["type"])
+        .send()
+        .await?;
+    Ok(fields
+        .into_iter()
+        .map(|(name, info)| (name, info.field_type))
+        .collect())
+}
+
+/// The `load` columns and cells of one row, or `None` when a value has no
+/// import form (x2many commands, nested objects, unknown fields).
+fn load_cells(values: &Value, types: &HashMap<String, String>) -> Option<BTreeMap<String, String>> {
+    let Value::Object(map) = values else {
+        return None;
+    };
+    let mut cells = BTreeMap::new();
+    for (field, value) in map {
+        let kind = types.get(field)?.as_str();
+        let (column, cell) = match (kind, value) {
+            (_, Value::Null | Value::Bool(false)) if kind != "boolean" => {
+                (field.clone(), String::new())
+            }
+            ("many2one", Value::Number(n)) => (format!("{field}/.id"), n.as_i64()?.to_string()),
+            ("one2many" | "many2many" | "many2one_reference", _) => return None,
+            ("boolean", Value::Bool(b)) => (field.clone(), if *b { "1" } else { "0" }.to_owned()),
+            ("boolean", Value::Null) => (field.clone(), "0".to_owned()),
+            (_, Value::String(s)) => (field.clone(), s.clone()),
+            (_, Value::Number(n)) => (field.clone(), n.to_string()),
+            _ => return None,
+        };
+        cells.insert(column, cell);
+    }
+    Some(cells)
+}
+
+/// Creates rows with their external ids through `load`, retried (it is
+/// idempotent). When Odoo rejects the call (any row invalid, nothing
+/// written), each row is loaded alone so the valid ones land and each
+/// invalid one gets its own error.
+async fn load_rows(
+    client: &Client,
+    model: &str,
+    rows: Vec<(usize, ExternalId, BTreeMap<String, String>)>,
+) -> Result<Vec<(usize, Result<Upserted>)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    match load_call(client, model, &rows).await? {
+        Ok(ids) if ids.len() == rows.len() => {
+            for ((index, _, _), id) in rows.iter().zip(ids) {
+                out.push((*index, Ok(Upserted::Created(id))));
+            }
+        }
+        Ok(_) | Err(_) if rows.len() > 1 => {
+            for row in rows {
+                let index = row.0;
+                let one = std::slice::from_ref(&row);
+                out.push((
+                    index,
+                    match load_call(client, model, one).await? {
+                        Ok(ids) => ids
+                            .first()
+                            .map(|id| Upserted::Created(*id))
+                            .ok_or_else(|| Error::config("load returned no id")),
+                        Err(e) => Err(e),
+                    },
+                ));
+            }
+        }
+        Ok(_) => out.push((rows[0].0, Err(Error::config("load returned no id")))),
+        Err(e) => out.push((rows[0].0, Err(e))),
+    }
+    Ok(out)
+}
+
+/// One `load` call: the ids, or the rows' error messages as a validation
+/// error. The outer error is the call itself failing.
+async fn load_call(
+    client: &Client,
+    model: &str,
+    rows: &[(usize, ExternalId, BTreeMap<String, String>)],
+) -> Result<Result<Vec<i64>>> {
+    let mut columns: Vec<&str> = vec!["id"];
+    for (_, _, cells) in rows {
+        for c in cells.keys() {
+            if !columns.contains(&c.as_str()) {
+                columns.push(c);
+            }
+        }
+    }
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|(_, xid, cells)| {
+            Value::Array(
+                columns
+                    .iter()
+                    .map(|c| match *c {
+                        "id" => Value::from(xid.to_string()),
+                        c => Value::from(cells.get(c).cloned().unwrap_or_default()),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    // Idempotent (external ids), so safe to repeat.
+    let call = Call::new(model.to_owned(), "load".to_owned())
+        .read_only()
+        .named("fields", Value::from(columns))
+        .named("data", Value::Array(data));
+    let reply: Value = client.execute(call).await?;
+    match reply.get("ids") {
+        Some(Value::Array(ids)) => Ok(Ok(ids.iter().filter_map(Value::as_i64).collect())),
+        _ => {
+            let messages: Vec<&str> = reply
+                .get("messages")
+                .and_then(Value::as_array)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|m| m.get("message").and_then(Value::as_str))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let message = if messages.is_empty() {
+                "load refused the rows".to_owned()
+            } else {
+                messages.join("; ")
+            };
+            Ok(Err(Error::server(crate::error::ServerError {
+                kind: ErrorKind::Validation,
+                name: "odoo.exceptions.ValidationError".to_owned(),
+                message,
+                arguments: Vec::new(),
+                debug: None,
+                http_status: None,
+                code: None,
+                model: Some(model.to_owned()),
+                method: Some("load".to_owned()),
+            })))
+        }
     }
 }
 

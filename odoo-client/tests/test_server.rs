@@ -680,3 +680,71 @@ async fn an_expired_session_is_renewed_once_transparently() {
         assert_eq!(logins(), before + 2, "{protocol}");
     }
 }
+
+/// Creates go through `load`: a reply lost after Odoo created the records
+/// is retried without duplicating them, and a bad row does not stop the
+/// good ones.
+#[tokio::test]
+async fn upsert_creates_survive_a_lost_reply_and_isolate_bad_rows() {
+    let server = TestServer::builder().start().await.unwrap();
+    let client = server.client(Protocol::JsonRpc).unwrap();
+    client.uid().await.unwrap();
+    let rows = || {
+        vec![
+            (
+                "sync_x.a".parse::<ExternalId>().unwrap(),
+                json!({"name": "Alpha", "is_company": true}),
+            ),
+            (
+                "sync_x.b".parse::<ExternalId>().unwrap(),
+                json!({"name": "Beta", "is_company": true}),
+            ),
+            (
+                "sync_x.c".parse::<ExternalId>().unwrap(),
+                json!({"name": false, "is_company": true}), // name is required
+            ),
+        ]
+    };
+    // The external-id lookup and fields_get pass; the load is handled, then
+    // its connection drops.
+    let before = server.calls().len();
+    let partners = client.model("res.partner");
+    let mut faults = 0;
+    let outcomes = loop {
+        // Queue the drop for the load call (third call of the upsert).
+        server.inject(
+            odoo_client::test_server::Fault::Delay(std::time::Duration::ZERO),
+            2,
+        );
+        server.inject(odoo_client::test_server::Fault::DropAfterHandling, 1);
+        faults += 1;
+        match partners.upsert_by_external_id(rows()).send().await {
+            Ok(o) => break o,
+            Err(e) => assert!(faults < 3, "{e}"),
+        }
+    };
+    assert!(server.calls().len() > before + 3, "the load was sent again");
+    assert!(
+        outcomes[0].as_ref().is_ok_and(|o| o.is_created()),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes[1].as_ref().is_ok_and(|o| o.is_created()),
+        "{outcomes:?}"
+    );
+    assert!(outcomes[2].is_err(), "{outcomes:?}");
+    let names: Vec<String> = server
+        .records("res.partner")
+        .unwrap()
+        .into_iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(names.iter().filter(|n| *n == "Alpha").count(), 1);
+    assert_eq!(names.iter().filter(|n| *n == "Beta").count(), 1);
+    let xids = server.records("ir.model.data").unwrap();
+    assert_eq!(xids.iter().filter(|r| r["module"] == "sync_x").count(), 2);
+    // Again: nothing new.
+    let again = partners.upsert_by_external_id(rows()).send().await.unwrap();
+    assert!(matches!(again[0], Ok(Upserted::Unchanged(_))), "{again:?}");
+    assert_eq!(server.records("ir.model.data").unwrap().len(), xids.len());
+}

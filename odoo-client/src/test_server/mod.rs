@@ -673,6 +673,7 @@ fn positional_names(method: &str, has_ids: bool) -> &'static [&'static str] {
         "search_read" => &["domain", "fields", "offset", "limit", "order"],
         "read" if has_ids => &["fields"],
         "create" => &["vals_list"],
+        "load" => &["fields", "data"],
         "write" if has_ids => &["vals"],
         "fields_get" => &["allfields", "attributes"],
         "name_search" => &["name", "domain", "operator", "limit"],

@@ -358,6 +358,43 @@ impl Respond for FakeOdoo {
                         .collect::<Vec<_>>()
                 )
             }
+            "fields_get" => json!({
+                "name": {"type": "char", "string": "Name"},
+                "ref": {"type": "char", "string": "Reference"},
+                "email": {"type": "char", "string": "Email"},
+                "parent_id": {"type": "many2one", "string": "Company"},
+            }),
+            "load" => {
+                // Odoo's import: the `id` column is an external id; the
+                // record and its registration are created together.
+                let fields: Vec<String> = serde_json::from_value(body["fields"].clone()).unwrap();
+                let rows: Vec<Vec<String>> = serde_json::from_value(body["data"].clone()).unwrap();
+                let mut ids = Vec::new();
+                for row in rows {
+                    let mut vals = Map::new();
+                    let mut xid = String::new();
+                    for (f, cell) in fields.iter().zip(row) {
+                        match f.as_str() {
+                            "id" => xid = cell,
+                            f if f.ends_with("/.id") => {
+                                vals.insert(
+                                    f.trim_end_matches("/.id").into(),
+                                    json!(cell.parse::<i64>().unwrap()),
+                                );
+                            }
+                            f => {
+                                vals.insert(f.into(), json!(cell));
+                            }
+                        }
+                    }
+                    let (module, name) = xid.split_once('.').unwrap();
+                    let id = state.insert(&model, vals);
+                    let reg = json!({"module": module, "name": name, "model": model, "res_id": id});
+                    state.insert("ir.model.data", reg.as_object().unwrap().clone());
+                    ids.push(id);
+                }
+                json!({"ids": ids, "messages": []})
+            }
             "create" => {
                 let vals_list = body["vals_list"].as_array().unwrap().clone();
                 if vals_list.iter().any(|v| v["name"] == "") {
