@@ -15,7 +15,7 @@ use canonical_model::{
 };
 use connectors::{
     Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Outcome, Page, Pipeline,
-    RecordStore, Sink, SinkRecord, Source, SourceChange,
+    RecordStore, Sink, SinkRecord, Source, SourceChange, StoredRecord,
 };
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -152,12 +152,10 @@ fn bench_file_store(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let batch: Vec<(CanonicalId, serde_json::Value)> = (0..100)
+    let batch: Vec<(CanonicalId, StoredRecord)> = (0..100)
         .map(|i| {
-            (
-                CanonicalId::new(),
-                serde_json::to_value(client(i)).unwrap_or_default(),
-            )
+            let record = StoredRecord::encode(&client(i)).unwrap_or_else(|e| panic!("{e}"));
+            (CanonicalId::new(), record)
         })
         .collect();
     let mut g = c.benchmark_group("file_store");

@@ -108,5 +108,5 @@ pub use pipeline::{
 pub use rate_limit::{Quota, RateLimiter};
 pub use store::{
     CheckpointStore, DeadLetter, DeadLetterQueue, FileStore, Link, MemoryStore, RecordStore,
-    SyncState, XrefStore,
+    StoredRecord, SyncState, XrefStore,
 };

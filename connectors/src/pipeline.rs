@@ -7,7 +7,7 @@ use crate::connector::{
 };
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::RateLimiter;
-use crate::store::{DeadLetter, Link, SyncState};
+use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use canonical_model::{
     CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, SystemId,
@@ -727,10 +727,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                             ));
                         }
                         if let Some(c) = canonical {
-                            let json = serde_json::to_value(&c).map_err(|e| {
-                                ConnectorError::store(format!("encoding a canonical record: {e}"))
-                            })?;
-                            records.push((c.id, json));
+                            records.push((c.id, StoredRecord::encode(&c)?));
                         }
                         recovered.push(DeadLetter::key_of(
                             E::NAME,
@@ -861,9 +858,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             .await?;
         let target = self.state.cross_refs(id).await?.get(&sink_system).cloned();
         let current: Option<Record<E>> = match self.state.record(E::NAME, id).await? {
-            Some(json) => Some(serde_json::from_value(json).map_err(|e| {
-                ConnectorError::store(format!("the stored {} {id} does not decode: {e}", E::NAME))
-            })?),
+            Some(stored) => Some(stored.decode()?),
             None => None,
         };
         let mut data = match change.operation {

@@ -115,6 +115,8 @@ impl Link {
 /// store.link(&[Link::new("client", acme, SystemId::hubspot(), RemoteId::new("981"))]).await?;
 /// assert_eq!(store.resolve("client", &SystemId::hubspot(), &RemoteId::new("981")).await?, Some(acme));
 /// assert_eq!(store.cross_refs(acme).await?.len(), 1);
+/// let many = store.resolve_many("client", &SystemId::hubspot(), &[RemoteId::new("981"), RemoteId::new("1")]).await?;
+/// assert_eq!(many, vec![Some(acme), None]);
 /// # Ok(()) }
 /// ```
 #[async_trait]
@@ -137,6 +139,38 @@ pub trait XrefStore: Send + Sync {
     ///
     /// The store could not be read.
     async fn cross_refs(&self, id: CanonicalId) -> Result<CrossRefs>;
+    /// [`resolve`](Self::resolve) for several remote ids of one entity and
+    /// system, in the order asked. The pipeline asks once per page; the
+    /// default asks one by one.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    async fn resolve_many(
+        &self,
+        entity: &str,
+        system: &SystemId,
+        remotes: &[RemoteId],
+    ) -> Result<Vec<Option<CanonicalId>>> {
+        let mut out = Vec::with_capacity(remotes.len());
+        for remote in remotes {
+            out.push(self.resolve(entity, system, remote).await?);
+        }
+        Ok(out)
+    }
+    /// [`cross_refs`](Self::cross_refs) for several canonical ids, in the
+    /// order asked.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    async fn cross_refs_many(&self, ids: &[CanonicalId]) -> Result<Vec<CrossRefs>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.cross_refs(*id).await?);
+        }
+        Ok(out)
+    }
     /// Records links, all or none. Linking what is already linked is a
     /// no-op; a system's record linked to two canonical ids, or a
     /// canonical record given a second id in one system, is an error.
@@ -147,20 +181,130 @@ pub trait XrefStore: Send + Sync {
     async fn link(&self, links: &[Link]) -> Result<()>;
 }
 
-/// The canonical records, with their provenance trail, as JSON (a
-/// [`canonical_model::Record`] serialised).
+/// A canonical record (a [`canonical_model::Record`] with its provenance
+/// trail) as stored: its JSON text, checked to be JSON.
+///
+/// Stores keep the text as it is rather than a parsed tree, so saving and
+/// loading cost one encode and one decode of the record, nothing more.
+///
+/// # Example
+///
+/// ```
+/// use canonical_model::{Client, Record};
+/// use connectors::StoredRecord;
+/// let record = Record::new(Client { legal_name: "Acme".into(), ..Default::default() });
+/// let stored = StoredRecord::encode(&record)?;
+/// let back: Record<Client> = stored.decode()?;
+/// assert_eq!(back.data.legal_name, "Acme");
+/// assert!(StoredRecord::from_json("{not json".to_owned()).is_err());
+/// # Ok::<(), connectors::ConnectorError>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StoredRecord(Box<serde_json::value::RawValue>);
+
+impl StoredRecord {
+    /// Encodes a value.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Store`](crate::ErrorKind::Store) when the value cannot
+    /// be encoded (a map with non-string keys).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = connectors::StoredRecord::encode(&serde_json::json!({"a": 1}))?;
+    /// assert_eq!(s.as_str(), r#"{"a":1}"#);
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self> {
+        serde_json::value::to_raw_value(value)
+            .map(StoredRecord)
+            .map_err(|e| {
+                crate::ConnectorError::store(format!("encoding a record: {e}")).with_source(e)
+            })
+    }
+
+    /// Takes JSON text (as read back from a database), checking it parses.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Store`](crate::ErrorKind::Store) when it is not JSON.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = connectors::StoredRecord::from_json(r#"{"legal_name":"Acme"}"#.to_owned())?;
+    /// assert!(s.as_str().contains("Acme"));
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    pub fn from_json(text: String) -> Result<Self> {
+        serde_json::value::RawValue::from_string(text)
+            .map(StoredRecord)
+            .map_err(|e| {
+                crate::ConnectorError::store(format!("a stored record is not JSON: {e}"))
+                    .with_source(e)
+            })
+    }
+
+    /// Decodes it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Store`](crate::ErrorKind::Store) when it does not decode
+    /// as a `T` (a record stored by an older, incompatible version).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = connectors::StoredRecord::encode(&[1, 2])?;
+    /// assert_eq!(s.decode::<Vec<u8>>()?, vec![1, 2]);
+    /// assert!(s.decode::<String>().is_err());
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_str(self.0.get()).map_err(|e| {
+            crate::ConnectorError::store(format!("a stored record does not decode: {e}"))
+                .with_source(e)
+        })
+    }
+
+    /// The JSON text.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = connectors::StoredRecord::encode("x")?;
+    /// assert_eq!(s.as_str(), "\"x\"");
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for StoredRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// The canonical records, with their provenance trail, as
+/// [`StoredRecord`]s, by entity and canonical id.
 ///
 /// # Example
 ///
 /// ```
 /// use canonical_model::CanonicalId;
-/// use connectors::{MemoryStore, RecordStore};
+/// use connectors::{MemoryStore, RecordStore, StoredRecord};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> connectors::Result<()> {
 /// let store = MemoryStore::new();
 /// let id = CanonicalId::new();
-/// store.save_records("client", vec![(id, serde_json::json!({"legal_name": "Acme"}))]).await?;
+/// store.save_records("client", vec![(id, StoredRecord::encode(&serde_json::json!({"legal_name": "Acme"}))?)]).await?;
 /// assert!(store.record("client", id).await?.is_some());
+/// assert_eq!(store.records("client", &[id, CanonicalId::new()]).await?.iter().filter(|r| r.is_some()).count(), 1);
 /// # Ok(()) }
 /// ```
 #[async_trait]
@@ -170,7 +314,24 @@ pub trait RecordStore: Send + Sync {
     /// # Errors
     ///
     /// The store could not be read.
-    async fn record(&self, entity: &str, id: CanonicalId) -> Result<Option<serde_json::Value>>;
+    async fn record(&self, entity: &str, id: CanonicalId) -> Result<Option<StoredRecord>>;
+    /// Several records at once, in the order asked (`None` where absent).
+    /// The pipeline asks once per page; the default asks one by one.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    async fn records(
+        &self,
+        entity: &str,
+        ids: &[CanonicalId],
+    ) -> Result<Vec<Option<StoredRecord>>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.record(entity, *id).await?);
+        }
+        Ok(out)
+    }
     /// Stores records (replacing), all or none.
     ///
     /// # Errors
@@ -179,7 +340,7 @@ pub trait RecordStore: Send + Sync {
     async fn save_records(
         &self,
         entity: &str,
-        records: Vec<(CanonicalId, serde_json::Value)>,
+        records: Vec<(CanonicalId, StoredRecord)>,
     ) -> Result<()>;
 }
 
@@ -282,6 +443,7 @@ impl DeadLetter {
 /// assert_eq!(dlq.letters("contact").await?.len(), 1);
 /// dlq.remove("contact/hubspot/5").await?;
 /// assert!(dlq.letters("contact").await?.is_empty());
+/// assert_eq!(dlq.remove_many(&["contact/hubspot/5".to_owned()]).await?, 0);
 /// # Ok(()) }
 /// ```
 #[async_trait]
@@ -310,6 +472,21 @@ pub trait DeadLetterQueue: Send + Sync {
     ///
     /// The store could not be written.
     async fn remove(&self, key: &str) -> Result<()>;
+    /// Removes the letters with these keys and says how many there were.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be written.
+    async fn remove_many(&self, keys: &[String]) -> Result<usize> {
+        let mut removed = 0;
+        for key in keys {
+            if self.letter(key).await?.is_some() {
+                self.remove(key).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
 }
 
 /// Everything a pipeline keeps: one value implementing all four stores.

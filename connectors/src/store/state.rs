@@ -1,7 +1,7 @@
 //! The state both built-in stores keep in memory, split in parts so the file
 //! store rewrites only the part a call changed.
 
-use super::{DeadLetter, Link};
+use super::{DeadLetter, Link, StoredRecord};
 use crate::connector::Cursor;
 use crate::error::{ConnectorError, ErrorKind, Result};
 use canonical_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
@@ -37,7 +37,9 @@ impl Part {
 /// Cross-references, indexed both ways. Serialised as the list of links.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Xrefs {
-    by_remote: HashMap<(String, SystemId, RemoteId), CanonicalId>,
+    /// entity → system → remote id → canonical id; nested so a lookup
+    /// borrows its key instead of building one.
+    by_remote: HashMap<String, HashMap<SystemId, HashMap<RemoteId, CanonicalId>>>,
     /// Canonical ids are unique across entities (UUID v7).
     by_id: HashMap<CanonicalId, (String, CrossRefs)>,
 }
@@ -64,8 +66,23 @@ impl Xrefs {
         remote: &RemoteId,
     ) -> Option<CanonicalId> {
         self.by_remote
-            .get(&(entity.to_owned(), system.clone(), remote.clone()))
+            .get(entity)?
+            .get(system)?
+            .get(remote)
             .copied()
+    }
+
+    pub(crate) fn resolve_many(
+        &self,
+        entity: &str,
+        system: &SystemId,
+        remotes: &[RemoteId],
+    ) -> Vec<Option<CanonicalId>> {
+        let ids = self.by_remote.get(entity).and_then(|s| s.get(system));
+        remotes
+            .iter()
+            .map(|r| ids.and_then(|ids| ids.get(r)).copied())
+            .collect()
     }
 
     pub(crate) fn cross_refs(&self, id: CanonicalId) -> CrossRefs {
@@ -77,14 +94,15 @@ impl Xrefs {
 
     /// Checks every link first, then stores them: all or none.
     pub(crate) fn link(&mut self, links: &[Link]) -> Result<()> {
-        let mut pending: HashMap<(String, SystemId, RemoteId), CanonicalId> = HashMap::new();
-        let mut pending_ids: HashMap<(String, CanonicalId, SystemId), RemoteId> = HashMap::new();
+        let mut pending: HashMap<(&str, &SystemId, &RemoteId), CanonicalId> = HashMap::new();
+        let mut pending_ids: HashMap<(CanonicalId, &SystemId), &RemoteId> = HashMap::new();
         for l in links {
-            let remote_key = (l.entity.clone(), l.system.clone(), l.remote_id.clone());
+            let remote_key = (l.entity.as_str(), &l.system, &l.remote_id);
             let owner = pending
                 .get(&remote_key)
-                .or_else(|| self.by_remote.get(&remote_key));
-            if let Some(owner) = owner.filter(|o| **o != l.id) {
+                .copied()
+                .or_else(|| self.resolve(&l.entity, &l.system, &l.remote_id));
+            if let Some(owner) = owner.filter(|o| *o != l.id) {
                 return Err(ConnectorError::new(
                     ErrorKind::Store,
                     format!(
@@ -93,19 +111,18 @@ impl Xrefs {
                     ),
                 ));
             }
-            let id_key = (l.entity.clone(), l.id, l.system.clone());
-            if let Some((entity, _)) = self.by_id.get(&l.id).filter(|(e, _)| *e != l.entity) {
+            let stored = self.by_id.get(&l.id);
+            if let Some((entity, _)) = stored.filter(|(e, _)| *e != l.entity) {
                 return Err(ConnectorError::new(
                     ErrorKind::Store,
                     format!("{} is a {entity}, not a {}", l.id, l.entity),
                 ));
             }
-            let existing = pending_ids.get(&id_key).cloned().or_else(|| {
-                self.by_id
-                    .get(&l.id)
-                    .and_then(|(_, refs)| refs.get(&l.system).cloned())
-            });
-            if let Some(existing) = existing.filter(|r| *r != l.remote_id) {
+            let existing = pending_ids
+                .get(&(l.id, &l.system))
+                .copied()
+                .or_else(|| stored.and_then(|(_, refs)| refs.get(&l.system)));
+            if let Some(existing) = existing.filter(|r| **r != l.remote_id) {
                 return Err(ConnectorError::new(
                     ErrorKind::Store,
                     format!(
@@ -115,13 +132,18 @@ impl Xrefs {
                 ));
             }
             pending.insert(remote_key, l.id);
-            pending_ids.insert(id_key, l.remote_id.clone());
+            pending_ids.insert((l.id, &l.system), &l.remote_id);
         }
         for l in links {
-            self.by_remote.insert(
-                (l.entity.clone(), l.system.clone(), l.remote_id.clone()),
-                l.id,
-            );
+            if self.resolve(&l.entity, &l.system, &l.remote_id).is_some() {
+                continue;
+            }
+            self.by_remote
+                .entry(l.entity.clone())
+                .or_default()
+                .entry(l.system.clone())
+                .or_default()
+                .insert(l.remote_id.clone(), l.id);
             self.by_id
                 .entry(l.id)
                 .or_insert_with(|| (l.entity.clone(), CrossRefs::new()))
@@ -151,7 +173,7 @@ impl<'de> Deserialize<'de> for Xrefs {
 pub(crate) struct State {
     pub(crate) checkpoints: BTreeMap<String, Cursor>,
     pub(crate) xrefs: Xrefs,
-    pub(crate) records: BTreeMap<String, BTreeMap<CanonicalId, serde_json::Value>>,
+    pub(crate) records: BTreeMap<String, BTreeMap<CanonicalId, StoredRecord>>,
     pub(crate) dead_letters: BTreeMap<String, DeadLetter>,
 }
 
@@ -226,6 +248,22 @@ macro_rules! impl_stores {
             ) -> $crate::Result<canonical_model::CrossRefs> {
                 self.read(|s| s.xrefs.cross_refs(id)).await
             }
+            async fn resolve_many(
+                &self,
+                entity: &str,
+                system: &canonical_model::SystemId,
+                remotes: &[canonical_model::RemoteId],
+            ) -> $crate::Result<Vec<Option<canonical_model::CanonicalId>>> {
+                self.read(|s| s.xrefs.resolve_many(entity, system, remotes))
+                    .await
+            }
+            async fn cross_refs_many(
+                &self,
+                ids: &[canonical_model::CanonicalId],
+            ) -> $crate::Result<Vec<canonical_model::CrossRefs>> {
+                self.read(|s| ids.iter().map(|id| s.xrefs.cross_refs(*id)).collect())
+                    .await
+            }
             async fn link(&self, links: &[$crate::store::Link]) -> $crate::Result<()> {
                 self.update($crate::store::state::Part::Xrefs, |s| s.xrefs.link(links))
                     .await
@@ -238,14 +276,27 @@ macro_rules! impl_stores {
                 &self,
                 entity: &str,
                 id: canonical_model::CanonicalId,
-            ) -> $crate::Result<Option<serde_json::Value>> {
+            ) -> $crate::Result<Option<$crate::StoredRecord>> {
                 self.read(|s| s.records.get(entity).and_then(|r| r.get(&id)).cloned())
                     .await
+            }
+            async fn records(
+                &self,
+                entity: &str,
+                ids: &[canonical_model::CanonicalId],
+            ) -> $crate::Result<Vec<Option<$crate::StoredRecord>>> {
+                self.read(|s| {
+                    let stored = s.records.get(entity);
+                    ids.iter()
+                        .map(|id| stored.and_then(|r| r.get(id)).cloned())
+                        .collect()
+                })
+                .await
             }
             async fn save_records(
                 &self,
                 entity: &str,
-                records: Vec<(canonical_model::CanonicalId, serde_json::Value)>,
+                records: Vec<(canonical_model::CanonicalId, $crate::StoredRecord)>,
             ) -> $crate::Result<()> {
                 self.update($crate::store::state::Part::Records, |s| {
                     s.records
@@ -280,6 +331,21 @@ macro_rules! impl_stores {
                 self.update($crate::store::state::Part::DeadLetters, |s| {
                     s.dead_letters.remove(key);
                     Ok(())
+                })
+                .await
+            }
+            async fn remove_many(&self, keys: &[String]) -> $crate::Result<usize> {
+                if self
+                    .read(|s| keys.iter().all(|k| !s.dead_letters.contains_key(k)))
+                    .await?
+                {
+                    return Ok(0);
+                }
+                self.update($crate::store::state::Part::DeadLetters, |s| {
+                    Ok(keys
+                        .iter()
+                        .filter(|k| s.dead_letters.remove(k.as_str()).is_some())
+                        .count())
                 })
                 .await
             }
