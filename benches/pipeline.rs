@@ -139,7 +139,9 @@ fn bench_pipeline(c: &mut Criterion) {
                     .batch_size(500)
                     .build()
                     .unwrap_or_else(|e| panic!("{e}"));
-                black_box(rt.block_on(p.run()).unwrap_or_else(|e| panic!("{e}")))
+                let summary = rt.block_on(p.run()).unwrap_or_else(|e| panic!("{e}"));
+                // Returned, so the stores are dropped outside the timing.
+                (black_box(summary), p)
             },
             BatchSize::PerIteration,
         )

@@ -10,8 +10,8 @@ use crate::rate_limit::RateLimiter;
 use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use canonical_model::{
-    CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, SystemId,
-    Validator, merge,
+    CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, Validator,
+    merge,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -469,21 +469,41 @@ enum Prepared<E> {
         record: SinkRecord<E>,
         /// The canonical record to store once the sink applied it.
         canonical: Option<Record<E>>,
-        letter: LetterKey,
+        letter: Letter<E>,
     },
     Done {
         remote_id: RemoteId,
     },
     Reject {
         error: ConnectorError,
-        letter: LetterKey,
+        letter: Letter<E>,
     },
 }
 
-/// Enough to file a dead letter.
-struct LetterKey {
+/// Enough to file a dead letter: the change is only encoded if it fails.
+struct Letter<E> {
     remote_id: RemoteId,
-    payload: serde_json::Value,
+    /// The change as read; `None` keeps the payload already filed.
+    change: Option<SourceChange<E>>,
+}
+
+/// What one page needs from the stores, asked once per page.
+struct Lookups<E> {
+    /// Canonical ids of the page's records and of what they reference, by
+    /// entity and the source's id.
+    ids: HashMap<String, HashMap<RemoteId, CanonicalId>>,
+    /// Ids allocated in this page, to be linked before anything is sent.
+    new: Vec<Link>,
+    /// The sink's id of each canonical record that has one.
+    targets: HashMap<CanonicalId, RemoteId>,
+    /// The stored canonical records.
+    records: HashMap<CanonicalId, Record<E>>,
+}
+
+impl<E> Lookups<E> {
+    fn id(&self, entity: &str, remote: &RemoteId) -> Option<CanonicalId> {
+        self.ids.get(entity).and_then(|m| m.get(remote)).copied()
+    }
 }
 
 impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
@@ -659,26 +679,38 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// Prepares, applies and records one batch of changes.
     async fn process(&self, changes: Vec<SourceChange<E>>, summary: &mut RunSummary) -> Result<()> {
         // The same record twice in a page: its last change stands.
-        let mut latest: HashMap<RemoteId, usize> = HashMap::new();
+        let mut last: HashMap<&RemoteId, usize> = HashMap::with_capacity(changes.len());
         for (i, c) in changes.iter().enumerate() {
-            latest.insert(c.remote_id.clone(), i);
+            last.insert(&c.remote_id, i);
         }
-        let mut identities: Vec<Link> = Vec::new();
+        let keep: Vec<bool> = (0..changes.len())
+            .map(|i| last.get(&changes[i].remote_id) == Some(&i))
+            .collect();
+        drop(last);
         let mut prepared = Vec::with_capacity(changes.len());
-        for (i, change) in changes.into_iter().enumerate() {
-            if latest.get(&change.remote_id) == Some(&i) {
-                prepared.push(self.prepare(change, &mut identities, summary).await?);
-            } else {
+        let mut mapped = Vec::with_capacity(changes.len());
+        for (change, keep) in changes.into_iter().zip(keep) {
+            if !keep {
                 summary.unchanged += 1;
+                continue;
+            }
+            match self.map_change(change) {
+                Ok(m) => mapped.push(m),
+                Err(rejected) => prepared.push(rejected),
             }
         }
+        let mut lookups = self.look_up(&mapped).await?;
+        for (change, original) in mapped {
+            prepared.push(self.prepare(change, original, &mut lookups, summary));
+        }
+        self.link_references(&mut prepared).await?;
         if self.dry_run {
             summary.planned.extend(prepared.into_iter().map(plan));
             return Ok(());
         }
         // New identities first: a rerun must find the same canonical ids.
-        if !identities.is_empty() {
-            self.state.link(&identities).await?;
+        if !lookups.new.is_empty() {
+            self.state.link(&lookups.new).await?;
         }
         let mut to_send = Vec::new();
         let mut rejected = Vec::new();
@@ -695,19 +727,24 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
         let chunks: Vec<Vec<_>> = chunked(to_send, self.batch_size);
         let results: Vec<_> = futures::stream::iter(chunks.into_iter().map(|chunk| async move {
-            let records: Vec<SinkRecord<E>> = chunk.iter().map(|(r, _, _)| r.clone()).collect();
+            let (records, rest): (Vec<SinkRecord<E>>, Vec<_>) = chunk
+                .into_iter()
+                .map(|(record, canonical, letter)| (record, (canonical, letter)))
+                .unzip();
+            let ids: Vec<CanonicalId> = records.iter().map(|r| r.id).collect();
             let outcomes = self.apply(records).await;
-            (chunk, outcomes)
+            (ids, rest, outcomes)
         }))
         .buffer_unordered(self.concurrency)
         .collect()
         .await;
+        let system = self.source.system();
         let sink_system = self.sink.system();
         let mut links = Vec::new();
         let mut records = Vec::new();
         let mut recovered = Vec::new();
-        for (chunk, outcomes) in results {
-            for ((record, canonical, letter), outcome) in chunk.into_iter().zip(outcomes) {
+        for (ids, rest, outcomes) in results {
+            for ((id, (canonical, letter)), outcome) in ids.into_iter().zip(rest).zip(outcomes) {
                 match outcome {
                     Outcome::Failed(error) => rejected.push((letter, error)),
                     ok => {
@@ -719,21 +756,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                             Outcome::Failed(_) => {}
                         }
                         if let Some(remote) = ok.remote_id() {
-                            links.push(Link::new(
-                                E::NAME,
-                                record.id,
-                                sink_system.clone(),
-                                remote.clone(),
-                            ));
+                            links.push(Link::new(E::NAME, id, sink_system.clone(), remote.clone()));
                         }
                         if let Some(c) = canonical {
                             records.push((c.id, StoredRecord::encode(&c)?));
                         }
-                        recovered.push(DeadLetter::key_of(
-                            E::NAME,
-                            &record.origin,
-                            &letter.remote_id,
-                        ));
+                        recovered.push(DeadLetter::key_of(E::NAME, &system, &letter.remote_id));
                     }
                 }
             }
@@ -742,14 +770,162 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         if !records.is_empty() {
             self.state.save_records(E::NAME, records).await?;
         }
-        for key in recovered {
-            if self.state.letter(&key).await?.is_some() {
-                self.state.remove(&key).await?;
-                summary.recovered += 1;
-            }
-        }
+        summary.recovered += self.state.remove_many(&recovered).await?;
         for (letter, error) in rejected {
             self.dead_letter(letter, &error, summary).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the mapping step, keeping the change as read for the
+    /// dead-letter queue.
+    #[allow(clippy::type_complexity)]
+    fn map_change(
+        &self,
+        mut change: SourceChange<E>,
+    ) -> std::result::Result<(SourceChange<E>, Option<SourceChange<E>>), Prepared<E>> {
+        let Some(map) = &self.mapper else {
+            return Ok((change, None));
+        };
+        let original = change.clone();
+        match map(&mut change) {
+            Ok(()) => Ok((change, Some(original))),
+            Err(error) => Err(Prepared::Reject {
+                error,
+                letter: Letter {
+                    remote_id: original.remote_id.clone(),
+                    change: Some(original),
+                },
+            }),
+        }
+    }
+
+    /// Asks the stores, once per page, for everything preparing its changes
+    /// needs, and allocates canonical ids for records seen the first time.
+    async fn look_up(
+        &self,
+        page: &[(SourceChange<E>, Option<SourceChange<E>>)],
+    ) -> Result<Lookups<E>> {
+        let system = self.source.system();
+        let sink_system = self.sink.system();
+        let mut wanted: HashMap<&str, Vec<RemoteId>> = HashMap::new();
+        for (change, _) in page {
+            wanted
+                .entry(E::NAME)
+                .or_default()
+                .push(change.remote_id.clone());
+            for reference in change.refs.values() {
+                wanted
+                    .entry(reference.entity.as_str())
+                    .or_default()
+                    .push(reference.remote_id.clone());
+            }
+        }
+        let mut lookups = Lookups {
+            ids: HashMap::new(),
+            new: Vec::new(),
+            targets: HashMap::new(),
+            records: HashMap::new(),
+        };
+        let mut known = Vec::new();
+        for (entity, mut remotes) in wanted {
+            remotes.sort_unstable();
+            remotes.dedup();
+            let found = self.state.resolve_many(entity, &system, &remotes).await?;
+            let ids = lookups.ids.entry(entity.to_owned()).or_default();
+            for (remote, id) in remotes.into_iter().zip(found) {
+                let id = match id {
+                    Some(id) => {
+                        known.push(id);
+                        id
+                    }
+                    None => {
+                        let id = CanonicalId::new();
+                        lookups
+                            .new
+                            .push(Link::new(entity, id, system.clone(), remote.clone()));
+                        id
+                    }
+                };
+                ids.insert(remote, id);
+            }
+        }
+        if known.is_empty() {
+            return Ok(lookups);
+        }
+        for (id, refs) in known.iter().zip(self.state.cross_refs_many(&known).await?) {
+            if let Some(remote) = refs.get(&sink_system) {
+                lookups.targets.insert(*id, remote.clone());
+            }
+        }
+        // Only this entity's records are read; references need no record.
+        let own: Vec<CanonicalId> = page
+            .iter()
+            .filter_map(|(c, _)| lookups.id(E::NAME, &c.remote_id))
+            .filter(|id| known.contains(id))
+            .collect();
+        for (id, stored) in own.iter().zip(self.state.records(E::NAME, &own).await?) {
+            if let Some(stored) = stored {
+                let record: Record<E> = stored.decode().map_err(|e| {
+                    ConnectorError::store(format!(
+                        "the stored {} {id} does not decode: {}",
+                        E::NAME,
+                        e.message()
+                    ))
+                })?;
+                lookups.records.insert(*id, record);
+            }
+        }
+        Ok(lookups)
+    }
+
+    /// Fills in the sink's ids of the records that records to send refer
+    /// to, asking the store once.
+    async fn link_references(&self, prepared: &mut [Prepared<E>]) -> Result<()> {
+        let mut wanted: Vec<CanonicalId> = Vec::new();
+        for p in prepared.iter() {
+            if let Prepared::Send {
+                record:
+                    SinkRecord {
+                        operation: Operation::Upsert(data),
+                        ..
+                    },
+                ..
+            } = p
+            {
+                wanted.extend(E::FIELDS.iter().filter_map(|f| match data.get(f) {
+                    Some(FieldValue::Id(other)) => Some(other),
+                    _ => None,
+                }));
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let sink_system = self.sink.system();
+        let refs = self.state.cross_refs_many(&wanted).await?;
+        let remote: HashMap<CanonicalId, RemoteId> = wanted
+            .into_iter()
+            .zip(refs)
+            .filter_map(|(id, refs)| refs.get(&sink_system).map(|r| (id, r.clone())))
+            .collect();
+        for p in prepared.iter_mut() {
+            if let Prepared::Send { record, .. } = p
+                && let Operation::Upsert(data) = &record.operation
+            {
+                let found: Vec<(CanonicalId, RemoteId)> = E::FIELDS
+                    .iter()
+                    .filter_map(|f| match data.get(f) {
+                        Some(FieldValue::Id(other)) => {
+                            remote.get(&other).map(|r| (other, r.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                record.links.extend(found);
+            }
         }
         Ok(())
     }
@@ -759,7 +935,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     async fn record_links(
         &self,
         links: Vec<Link>,
-        rejected: &mut Vec<(LetterKey, ConnectorError)>,
+        rejected: &mut Vec<(Letter<E>, ConnectorError)>,
     ) -> Result<()> {
         if links.is_empty() || self.state.link(&links).await.is_ok() {
             return Ok(());
@@ -777,9 +953,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     .cloned()
                     .unwrap_or_else(|| link.remote_id.clone());
                 rejected.push((
-                    LetterKey {
+                    Letter {
                         remote_id,
-                        payload: serde_json::Value::Null,
+                        change: None,
                     },
                     ConnectorError::new(ErrorKind::Ambiguous, e.message().to_owned()),
                 ));
@@ -790,12 +966,17 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 
     async fn dead_letter(
         &self,
-        letter: LetterKey,
+        letter: Letter<E>,
         error: &ConnectorError,
         summary: &mut RunSummary,
     ) -> Result<()> {
         let system = self.source.system();
-        let mut l = DeadLetter::new(E::NAME, system, letter.remote_id, letter.payload, error);
+        let payload = match &letter.change {
+            Some(change) => serde_json::to_value(change)
+                .map_err(|e| ConnectorError::store(format!("encoding a dead letter: {e}")))?,
+            None => serde_json::Value::Null,
+        };
+        let mut l = DeadLetter::new(E::NAME, system, letter.remote_id, payload, error);
         if let Some(previous) = self.state.letter(&l.key).await? {
             l.attempts = previous.attempts.saturating_add(1);
             l.first_seen = previous.first_seen;
@@ -812,135 +993,124 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         self.state.put(l).await
     }
 
-    /// Canonical id of a source record, allocating (and remembering to
-    /// link) a new one the first time it is seen.
-    async fn identity(
-        &self,
-        entity: &str,
-        system: &SystemId,
-        remote: &RemoteId,
-        new: &mut Vec<Link>,
-    ) -> Result<CanonicalId> {
-        if let Some(id) = self.state.resolve(entity, system, remote).await? {
-            return Ok(id);
-        }
-        if let Some(l) = new
-            .iter()
-            .find(|l| l.entity == entity && &l.remote_id == remote && &l.system == system)
-        {
-            return Ok(l.id);
-        }
-        let id = CanonicalId::new();
-        new.push(Link::new(entity, id, system.clone(), remote.clone()));
-        Ok(id)
-    }
-
-    async fn prepare(
+    /// Decides what to do with one mapped change, from what the page's
+    /// lookups found. `original` is the change as read, when the mapping
+    /// step changed it.
+    fn prepare(
         &self,
         mut change: SourceChange<E>,
-        new: &mut Vec<Link>,
+        original: Option<SourceChange<E>>,
+        lookups: &mut Lookups<E>,
         summary: &mut RunSummary,
-    ) -> Result<Prepared<E>> {
+    ) -> Prepared<E> {
         let system = self.source.system();
-        let sink_system = self.sink.system();
-        let letter = LetterKey {
-            remote_id: change.remote_id.clone(),
-            payload: serde_json::to_value(&change).unwrap_or(serde_json::Value::Null),
+        let Some(id) = lookups.id(E::NAME, &change.remote_id) else {
+            // Unreachable: look_up gave every record of the page an id.
+            return Prepared::Reject {
+                error: ConnectorError::new(ErrorKind::Protocol, "no identity was allocated"),
+                letter: Letter {
+                    remote_id: change.remote_id.clone(),
+                    change: Some(original.unwrap_or(change)),
+                },
+            };
         };
-        let reject = |error: ConnectorError, letter| Ok(Prepared::Reject { error, letter });
-        if let Some(map) = &self.mapper
-            && let Err(e) = map(&mut change)
-        {
-            return reject(e, letter);
+        let target = lookups.targets.get(&id).cloned();
+        let current = lookups.records.remove(&id);
+        macro_rules! reject {
+            ($error:expr) => {
+                return Prepared::Reject {
+                    error: $error,
+                    letter: Letter {
+                        remote_id: change.remote_id.clone(),
+                        change: Some(original.unwrap_or(change)),
+                    },
+                }
+            };
         }
-        let id = self
-            .identity(E::NAME, &system, &change.remote_id, new)
-            .await?;
-        let target = self.state.cross_refs(id).await?.get(&sink_system).cloned();
-        let current: Option<Record<E>> = match self.state.record(E::NAME, id).await? {
-            Some(stored) => Some(stored.decode()?),
-            None => None,
-        };
-        let mut data = match change.operation {
+        let data = match &mut change.operation {
             Operation::Delete => {
                 if target.is_none() && current.is_none() {
-                    return Ok(Prepared::Done {
+                    return Prepared::Done {
                         remote_id: change.remote_id,
-                    });
+                    };
                 }
                 match self.deletes {
                     DeletePolicy::Ignore => {
-                        return Ok(Prepared::Done {
+                        return Prepared::Done {
                             remote_id: change.remote_id,
-                        });
+                        };
                     }
                     DeletePolicy::Report => {
                         summary.deletes_reported.push(change.remote_id.clone());
-                        return Ok(Prepared::Done {
+                        return Prepared::Done {
                             remote_id: change.remote_id,
-                        });
+                        };
                     }
                     DeletePolicy::Propagate => {}
                 }
-                let mut record = SinkRecord::new(id, system, change.remote_id, Operation::Delete);
+                let remote_id = change.remote_id.clone();
+                let mut record = SinkRecord::new(id, system, remote_id.clone(), Operation::Delete);
                 record.target_id = target;
-                return Ok(Prepared::Send {
+                return Prepared::Send {
                     record,
                     canonical: None,
-                    letter,
-                });
+                    letter: Letter {
+                        remote_id,
+                        change: Some(original.unwrap_or(change)),
+                    },
+                };
             }
             Operation::Upsert(data) => data,
         };
         for (field, reference) in &change.refs {
-            let rid = self
-                .identity(&reference.entity, &system, &reference.remote_id, new)
-                .await?;
+            let Some(rid) = lookups.id(&reference.entity, &reference.remote_id) else {
+                reject!(ConnectorError::new(
+                    ErrorKind::Protocol,
+                    "no identity was allocated for a reference"
+                ));
+            };
             if let Err(e) = data.set(field, FieldValue::Id(rid)) {
-                return reject(
-                    ConnectorError::new(ErrorKind::Mapping, e.to_string()),
-                    letter,
-                );
+                reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string()));
             }
         }
         let mut incoming = Change::new(
             format!("{system}:{}@{}", change.remote_id, change.at.to_rfc3339()),
             change.at,
         );
-        let fields: Vec<String> = match &change.fields {
-            Some(f) => f.clone(),
-            None => E::FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+        let all: Vec<&str>;
+        let fields: &[&str] = match &change.fields {
+            Some(f) => {
+                all = f.iter().map(String::as_str).collect();
+                &all
+            }
+            None => E::FIELDS,
         };
         for field in fields {
-            match data.get(&field) {
-                Some(value) => incoming = incoming.with(field, value),
-                None => {
-                    return reject(
-                        ConnectorError::new(
-                            ErrorKind::Mapping,
-                            format!("{} has no field `{field}`", E::NAME),
-                        ),
-                        letter,
-                    );
-                }
+            match data.get(field) {
+                Some(value) => incoming = incoming.with(*field, value),
+                None => reject!(ConnectorError::new(
+                    ErrorKind::Mapping,
+                    format!("{} has no field `{field}`", E::NAME),
+                )),
             }
         }
         // A record new to us has no owner to protect yet: the source seeds
         // it. Later changes go through the policy.
         let open = Policy::default();
+        let new = current.is_none();
         let (mut record, policy) = match current {
             Some(r) => (r, &*self.policy),
             None => (Record::with_id(id, E::default()), &open),
         };
         let merged = match merge(&mut record, &incoming, &system, policy) {
             Ok(m) => m,
-            Err(e) => {
-                return reject(
-                    ConnectorError::new(ErrorKind::Mapping, e.to_string()),
-                    letter,
-                );
-            }
+            Err(e) => reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string())),
         };
+        if new && change.fields.is_none() {
+            // Seeded whole: also the parts that have no field name
+            // (invoice lines, a contract's billing model).
+            record.data = data.clone();
+        }
         summary
             .refused
             .extend(merged.refused.into_iter().map(|refused| RefusedChange {
@@ -959,23 +1129,23 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 .iter()
                 .map(|f| format!("{} ({})", f.code, f.field))
                 .collect();
-            return reject(
-                ConnectorError::new(
-                    ErrorKind::Validation,
-                    format!("{} is not ready: {}", E::NAME, detail.join(", ")),
-                ),
-                letter,
-            );
+            reject!(ConnectorError::new(
+                ErrorKind::Validation,
+                format!("{} is not ready: {}", E::NAME, detail.join(", ")),
+            ));
         }
+        let remote_id = change.remote_id.clone();
+        let letter = Letter {
+            remote_id: remote_id.clone(),
+            change: Some(original.unwrap_or(change)),
+        };
         if merged.applied.is_empty() && target.is_some() {
-            return Ok(Prepared::Done {
-                remote_id: change.remote_id,
-            });
+            return Prepared::Done { remote_id };
         }
         let mut sink_record = SinkRecord::new(
             id,
             system,
-            change.remote_id,
+            remote_id,
             Operation::Upsert(record.data.clone()),
         );
         if target.is_some() {
@@ -984,18 +1154,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             sink_record.fields = Some(fields);
         }
         sink_record.target_id = target;
-        for field in E::FIELDS {
-            if let Some(FieldValue::Id(other)) = record.data.get(field)
-                && let Some(remote) = self.state.cross_refs(other).await?.get(&sink_system)
-            {
-                sink_record.links.insert(other, remote.clone());
-            }
-        }
-        Ok(Prepared::Send {
+        Prepared::Send {
             record: sink_record,
             canonical: Some(record),
             letter,
-        })
+        }
     }
 
     /// Sends records to the sink with retries; one outcome per record.

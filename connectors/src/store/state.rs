@@ -94,8 +94,10 @@ impl Xrefs {
 
     /// Checks every link first, then stores them: all or none.
     pub(crate) fn link(&mut self, links: &[Link]) -> Result<()> {
-        let mut pending: HashMap<(&str, &SystemId, &RemoteId), CanonicalId> = HashMap::new();
-        let mut pending_ids: HashMap<(CanonicalId, &SystemId), &RemoteId> = HashMap::new();
+        let mut pending: HashMap<(&str, &SystemId, &RemoteId), CanonicalId> =
+            HashMap::with_capacity(links.len());
+        let mut pending_ids: HashMap<(CanonicalId, &SystemId), &RemoteId> =
+            HashMap::with_capacity(links.len());
         for l in links {
             let remote_key = (l.entity.as_str(), &l.system, &l.remote_id);
             let owner = pending
@@ -135,15 +137,22 @@ impl Xrefs {
             pending_ids.insert((l.id, &l.system), &l.remote_id);
         }
         for l in links {
-            if self.resolve(&l.entity, &l.system, &l.remote_id).is_some() {
+            if !self.by_remote.contains_key(l.entity.as_str()) {
+                self.by_remote.insert(l.entity.clone(), HashMap::new());
+            }
+            let Some(systems) = self.by_remote.get_mut(l.entity.as_str()) else {
+                continue;
+            };
+            if !systems.contains_key(&l.system) {
+                systems.insert(l.system.clone(), HashMap::new());
+            }
+            let Some(ids) = systems.get_mut(&l.system) else {
+                continue;
+            };
+            if ids.contains_key(&l.remote_id) {
                 continue;
             }
-            self.by_remote
-                .entry(l.entity.clone())
-                .or_default()
-                .entry(l.system.clone())
-                .or_default()
-                .insert(l.remote_id.clone(), l.id);
+            ids.insert(l.remote_id.clone(), l.id);
             self.by_id
                 .entry(l.id)
                 .or_insert_with(|| (l.entity.clone(), CrossRefs::new()))
