@@ -237,9 +237,36 @@ pub struct Contract {
     pub billing: Option<BillingModel>,
     /// Signed on.
     pub signed_on: Option<NaiveDate>,
+    /// What was sold: the services and their prices (one owner for all of
+    /// them; see [`FieldValue::Rows`](crate::FieldValue::Rows)).
+    #[serde(default)]
+    pub lines: Vec<ContractLine>,
 }
 entity!(Contract, "contract", {
-    "reference" => reference, "client" => client, "signed_on" => signed_on,
+    "reference" => reference, "client" => client, "signed_on" => signed_on, "lines" => lines,
+});
+
+/// One line of a contract: a service sold, its quantity and unit price.
+///
+/// # Example
+/// ```
+/// let l = canonical_model::ContractLine { description: "Senior consultant, days".into(), ..Default::default() };
+/// assert!(l.unit_price.is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContractLine {
+    /// Line id in the system it came from (empty for a new line).
+    #[serde(default)]
+    pub id: String,
+    /// What is sold.
+    pub description: String,
+    /// Quantity (days, hours, units).
+    pub quantity: Decimal,
+    /// Price per unit.
+    pub unit_price: Option<Money>,
+}
+entity!(ContractLine, "contract_line", {
+    "id" => id, "description" => description, "quantity" => quantity, "unit_price" => unit_price,
 });
 
 /// A milestone of an engagement.
@@ -463,7 +490,7 @@ pub struct Invoice {
 }
 entity!(Invoice, "invoice", {
     "number" => number, "client" => client, "engagement" => engagement, "date" => date,
-    "due" => due, "total" => total,
+    "due" => due, "total" => total, "lines" => lines,
 });
 
 /// A payment received against an invoice.

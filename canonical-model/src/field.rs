@@ -6,6 +6,7 @@ use crate::money::Money;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A field's value, typed, as seen by the generic machinery (merge, diff,
@@ -38,6 +39,9 @@ pub enum FieldValue {
     DateTime(DateTime<Utc>),
     /// A reference to another canonical record.
     Id(CanonicalId),
+    /// Rows of a child entity (an invoice's lines), each its fields by
+    /// name. Compared, owned and written as a whole.
+    Rows(Vec<BTreeMap<String, FieldValue>>),
 }
 
 impl FieldValue {
@@ -67,6 +71,7 @@ impl FieldValue {
             FieldValue::Date(_) => "date",
             FieldValue::DateTime(_) => "datetime",
             FieldValue::Id(_) => "id",
+            FieldValue::Rows(_) => "rows",
         }
     }
 }
@@ -82,6 +87,21 @@ impl fmt::Display for FieldValue {
             FieldValue::Date(d) => write!(f, "{d}"),
             FieldValue::DateTime(d) => write!(f, "{}", d.to_rfc3339()),
             FieldValue::Id(i) => write!(f, "{i}"),
+            FieldValue::Rows(rows) => {
+                f.write_str("[")?;
+                for (i, row) in rows.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    for (j, (k, v)) in row.iter().enumerate() {
+                        if j > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{k}={v}")?;
+                    }
+                }
+                f.write_str("]")
+            }
         }
     }
 }
@@ -144,6 +164,51 @@ scalar!(Money, Money, "money");
 scalar!(NaiveDate, Date, "date");
 scalar!(DateTime<Utc>, DateTime, "datetime");
 scalar!(CanonicalId, Id, "id");
+
+/// A list of child records (an invoice's lines) is one field: its value is
+/// [`FieldValue::Rows`], each row the child's named fields. `Null` reads as
+/// no rows.
+///
+/// # Example
+/// ```
+/// use canonical_model::{FieldType, FieldValue, InvoiceLine};
+/// let lines = vec![InvoiceLine { id: "L1".into(), description: "Audit".into(), ..Default::default() }];
+/// let v = lines.to_value();
+/// assert!(matches!(&v, FieldValue::Rows(rows) if rows[0]["description"] == FieldValue::Text("Audit".into())));
+/// assert_eq!(Vec::<InvoiceLine>::from_value(v), Ok(lines));
+/// assert_eq!(Vec::<InvoiceLine>::from_value(FieldValue::Null), Ok(vec![]));
+/// ```
+impl<T: Entity + Default> FieldType for Vec<T> {
+    fn to_value(&self) -> FieldValue {
+        FieldValue::Rows(
+            self.iter()
+                .map(|row| {
+                    T::FIELDS
+                        .iter()
+                        .filter_map(|f| row.get(f).map(|v| ((*f).to_owned(), v)))
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+    fn from_value(v: FieldValue) -> Result<Self, &'static str> {
+        match v {
+            FieldValue::Null => Ok(Vec::new()),
+            FieldValue::Rows(rows) => rows
+                .into_iter()
+                .map(|row| {
+                    let mut t = T::default();
+                    for (field, value) in row {
+                        t.set(&field, value)
+                            .map_err(|_| "rows of the child's fields")?;
+                    }
+                    Ok(t)
+                })
+                .collect(),
+            _ => Err("rows"),
+        }
+    }
+}
 
 /// Errors from setting a field by name.
 ///

@@ -118,6 +118,11 @@ impl<E: Entity> Rule<E> for RequiredWhen {
                     field: f.clone(),
                     message: format!("{f} is required"),
                 }),
+                Some(FieldValue::Rows(rows)) if rows.is_empty() => out.push(Failure {
+                    code: self.code.clone(),
+                    field: f.clone(),
+                    message: format!("{f} needs at least one row"),
+                }),
                 Some(_) => {}
             }
         }

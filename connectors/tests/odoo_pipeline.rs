@@ -9,6 +9,7 @@ use connectors::odoo::OdooConnector;
 use connectors::{
     Capabilities, Connector, Cursor, DeadLetterQueue, DeletePolicy, FileStore, MemoryStore,
     Outcome, Page, Pipeline, Reference, Sink, SinkRecord, Source, SourceChange, SyncState,
+    XrefStore,
 };
 use odoo_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, Fault, TestServer};
 use odoo_client::{Credentials, Domain, Protocol, RetryPolicy};
@@ -592,4 +593,201 @@ async fn the_testkit_catches_a_sink_that_creates_on_every_replay() {
     .await;
     assert!(!report.is_ok());
     assert!(report.to_string().contains("created it again"), "{report}");
+}
+
+fn lines_of(server: &TestServer, model: &str, parent: &str, id: i64) -> Vec<(String, f64, f64)> {
+    let (qty, price) = match model {
+        "sale.order.line" => ("product_uom_qty", "price_unit"),
+        _ => ("quantity", "price_unit"),
+    };
+    let mut out: Vec<(String, f64, f64)> = server
+        .records(model)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r[parent] == id || r[parent][0] == id)
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r[qty].as_f64().unwrap(),
+                r[price].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Invoice and contract lines travel with their header, are replaced as a
+/// whole when they change (never duplicated), and read back from Odoo.
+#[tokio::test]
+async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
+    use canonical_model::{Contract, ContractLine, Currency, Invoice, InvoiceLine, Money};
+    use rust_decimal::Decimal;
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = Arc::new(odoo(&server));
+    let state = Arc::new(MemoryStore::new());
+    let at = chrono::Utc::now();
+    let clients = VecSource::new(
+        "crm",
+        vec![SourceChange::upsert("c1", at, client_record(1))],
+    );
+    Pipeline::<Client>::builder("crm→odoo/client", clients, odoo.clone(), state.clone())
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let usd = |n: i64| Some(Money::new(Decimal::from(n), Currency::USD));
+    let line = |id: &str, text: &str, qty: i64, price: i64| InvoiceLine {
+        id: id.into(),
+        description: text.into(),
+        quantity: Decimal::from(qty),
+        unit_price: usd(price),
+    };
+    let mut invoice = Invoice {
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1),
+        lines: vec![
+            line("L1", "Discovery workshop", 2, 1200),
+            line("L2", "Senior consultant, days", 5, 950),
+        ],
+        ..Default::default()
+    };
+    let change = |inv: &Invoice, at| {
+        SourceChange::upsert("inv-1", at, inv.clone())
+            .with_ref("client", Reference::new("client", "c1"))
+    };
+    let invoices = VecSource::new("crm", vec![change(&invoice, at)]);
+    let p = Pipeline::<Invoice>::builder(
+        "crm→odoo/invoice",
+        invoices.clone(),
+        odoo.clone(),
+        state.clone(),
+    )
+    .build()
+    .unwrap();
+    let first = p.run().await.unwrap();
+    assert_eq!((first.created, first.dead_lettered), (1, 0), "{first:?}");
+    let move_id: i64 = state
+        .cross_refs(
+            state
+                .resolve(
+                    "invoice",
+                    &SystemId::new("crm"),
+                    &canonical_model::RemoteId::new("inv-1"),
+                )
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+        .await
+        .unwrap()[&SystemId::odoo()]
+        .as_str()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        lines_of(&server, "account.move.line", "move_id", move_id),
+        vec![
+            ("Discovery workshop".into(), 2.0, 1200.0),
+            ("Senior consultant, days".into(), 5.0, 950.0)
+        ]
+    );
+
+    // The same invoice again: nothing is written, the lines stay as they are.
+    invoices.changes.lock().unwrap().push(change(&invoice, at));
+    let same = p.run().await.unwrap();
+    assert_eq!((same.unchanged, same.updated), (1, 0), "{same:?}");
+    assert_eq!(
+        lines_of(&server, "account.move.line", "move_id", move_id).len(),
+        2
+    );
+
+    // Lines change: one dropped, one changed, one added; Odoo has exactly
+    // the new set.
+    invoice.lines = vec![
+        line("L2", "Senior consultant, days", 6, 950),
+        line("L3", "Travel", 1, 300),
+    ];
+    let later = at + chrono::Duration::minutes(5);
+    invoices
+        .changes
+        .lock()
+        .unwrap()
+        .push(change(&invoice, later));
+    let changed = p.run().await.unwrap();
+    assert_eq!(changed.updated, 1, "{changed:?}");
+    assert_eq!(
+        lines_of(&server, "account.move.line", "move_id", move_id),
+        vec![
+            ("Senior consultant, days".into(), 6.0, 950.0),
+            ("Travel".into(), 1.0, 300.0)
+        ]
+    );
+
+    // Read back from Odoo: the lines, keyed by their Odoo ids.
+    let page = Source::<Invoice>::read(&*odoo, None, 50).await.unwrap();
+    let ours = page
+        .changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == move_id.to_string())
+        .unwrap();
+    let connectors::Operation::Upsert(read) = &ours.operation else {
+        panic!("not an upsert")
+    };
+    let mut read_lines: Vec<_> = read
+        .lines
+        .iter()
+        .map(|l| (l.description.clone(), l.quantity, l.unit_price))
+        .collect();
+    read_lines.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        read_lines,
+        vec![
+            ("Senior consultant, days".into(), Decimal::from(6), usd(950)),
+            ("Travel".into(), Decimal::from(1), usd(300))
+        ]
+    );
+    assert!(read.lines.iter().all(|l| l.id.parse::<i64>().is_ok()));
+
+    // A contract: a sale order with its lines and signing date.
+    let contract = Contract {
+        reference: "SOW-2026-004".into(),
+        signed_on: chrono::NaiveDate::from_ymd_opt(2026, 10, 15),
+        lines: vec![ContractLine {
+            id: "S1".into(),
+            description: "Implementation, fixed fee".into(),
+            quantity: Decimal::ONE,
+            unit_price: usd(18_000),
+        }],
+        ..Default::default()
+    };
+    let contracts = VecSource::new(
+        "crm",
+        vec![
+            SourceChange::upsert("sow-4", at, contract)
+                .with_ref("client", Reference::new("client", "c1")),
+        ],
+    );
+    let run = Pipeline::<Contract>::builder("crm→odoo/contract", contracts, odoo, state.clone())
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(run.created, 1, "{run:?}");
+    let order = server
+        .records("sale.order")
+        .unwrap()
+        .into_iter()
+        .find(|r| r["client_order_ref"] == "SOW-2026-004")
+        .unwrap();
+    assert_eq!(order["signed_on"], "2026-10-15 00:00:00");
+    assert_eq!(
+        lines_of(
+            &server,
+            "sale.order.line",
+            "order_id",
+            order["id"].as_i64().unwrap()
+        ),
+        vec![("Implementation, fixed fee".into(), 1.0, 18000.0)]
+    );
 }

@@ -42,6 +42,10 @@ pub enum FieldKind {
     DateTime,
     /// An Odoo date for a canonical instant (midnight UTC).
     DateAsDateTime,
+    /// An Odoo datetime for a canonical date (written as midnight UTC,
+    /// read as its UTC date): `sale.order.signed_on` for a contract's
+    /// signing date.
+    DateAsDateTimeField,
     /// A many2one to another synced entity: canonical id ⇄ Odoo id through
     /// the cross-references.
     Reference {
@@ -62,6 +66,22 @@ pub enum FieldKind {
     /// A selection whose values differ from the canonical codes:
     /// `(canonical code, Odoo value)` pairs.
     Selection(Vec<(String, String)>),
+    /// A one2many of child rows (an invoice's or an order's lines) for a
+    /// canonical list field ([`FieldValue::Rows`]). Each child field maps
+    /// like a top-level one (plain kinds and references; no lookups); the
+    /// child's canonical `id` is the Odoo line id on read. Read with one
+    /// extra `read` per page; written as a whole: the old lines are removed
+    /// and the new ones created in the same write (commands 5 and 0), so
+    /// the lines have one owner, like any field.
+    Lines {
+        /// The child model, e.g. `account.move.line`.
+        model: String,
+        /// The child field maps.
+        fields: Vec<FieldMap>,
+        /// Values written on every new line (a service product, an
+        /// account).
+        defaults: Map<String, Value>,
+    },
 }
 
 /// One canonical field ⇄ one Odoo field.
@@ -350,7 +370,20 @@ impl ModelMap {
         use FieldKind::*;
         let mut m = ModelMap::new("contract", "sale.order")
             .field("reference", "client_order_ref", Text)
-            .field("client", "partner_id", reference("client"));
+            .field("client", "partner_id", reference("client"))
+            .field("signed_on", "signed_on", DateAsDateTimeField)
+            .field(
+                "lines",
+                "order_line",
+                lines(
+                    "sale.order.line",
+                    vec![
+                        FieldMap::new("description", "name", Text),
+                        FieldMap::new("quantity", "product_uom_qty", Decimal),
+                        FieldMap::new("unit_price", "price_unit", money(None)),
+                    ],
+                ),
+            );
         m.archive_field = None;
         m
     }
@@ -431,7 +464,19 @@ impl ModelMap {
             .field("client", "partner_id", reference("client"))
             .field("date", "invoice_date", Date)
             .field("due", "invoice_date_due", Date)
-            .read_field("total", "amount_total", money(Some("currency_id")));
+            .read_field("total", "amount_total", money(Some("currency_id")))
+            .field(
+                "lines",
+                "invoice_line_ids",
+                lines(
+                    "account.move.line",
+                    vec![
+                        FieldMap::new("description", "name", Text),
+                        FieldMap::new("quantity", "quantity", Decimal),
+                        FieldMap::new("unit_price", "price_unit", money(None)),
+                    ],
+                ),
+            );
         m.archive_field = None;
         m
     }
@@ -506,6 +551,14 @@ fn lookup(model: &str, key: &str, create: bool) -> FieldKind {
         model: model.into(),
         key: key.into(),
         create,
+    }
+}
+
+fn lines(model: &str, fields: Vec<FieldMap>) -> FieldKind {
+    FieldKind::Lines {
+        model: model.into(),
+        fields,
+        defaults: Map::new(),
     }
 }
 
@@ -622,6 +675,43 @@ fn encode(
                 )),
             }
         }
+        (FieldKind::DateAsDateTimeField, FieldValue::Date(d)) => {
+            plain(Value::String(d.format("%Y-%m-%d 00:00:00").to_string()))
+        }
+        (
+            FieldKind::Lines {
+                fields, defaults, ..
+            },
+            FieldValue::Rows(rows),
+        ) => {
+            // Clear, then create: the lines are replaced as a whole.
+            let mut commands = vec![serde_json::json!([5, 0, 0])];
+            for row in rows {
+                let mut values = defaults.clone();
+                for child in fields.iter().filter(|c| !c.read_only) {
+                    let value = row
+                        .get(&child.canonical)
+                        .cloned()
+                        .unwrap_or(FieldValue::Null);
+                    match encode(child, value, links)? {
+                        OdooValue::Plain(v) => {
+                            values.insert(child.odoo.clone(), v);
+                        }
+                        OdooValue::Lookup(_) => {
+                            return Err(ConnectorError::new(
+                                ErrorKind::Configuration,
+                                format!(
+                                    "{} → {}: lookups are not supported in lines",
+                                    f.canonical, child.odoo
+                                ),
+                            ));
+                        }
+                    }
+                }
+                commands.push(serde_json::json!([0, 0, values]));
+            }
+            plain(Value::Array(commands))
+        }
         (_, value) => mismatch(&value),
     }
 }
@@ -654,72 +744,52 @@ pub(crate) fn from_odoo<E: Entity + Default>(
     row: &Map<String, Value>,
     company_currency: Currency,
     lookups: &BTreeMap<(String, i64), String>,
+    children: &BTreeMap<(String, i64), Map<String, Value>>,
 ) -> Result<Decoded<E>> {
     let mut record = E::default();
     let mut refs = BTreeMap::new();
     for f in &map.fields {
-        let raw = row.get(&f.odoo).unwrap_or(&Value::Bool(false));
-        let bad = || {
-            ConnectorError::new(
-                ErrorKind::Protocol,
-                format!("{}.{}: unexpected value {raw}", map.model, f.odoo),
-            )
-        };
-        let value = if matches!(raw, Value::Bool(false) | Value::Null) && f.kind != FieldKind::Bool
-        {
-            FieldValue::Null
-        } else {
-            match &f.kind {
-                FieldKind::Text => FieldValue::Text(raw.as_str().ok_or_else(bad)?.to_owned()),
-                FieldKind::Bool => FieldValue::Bool(raw.as_bool().ok_or_else(bad)?),
-                FieldKind::Decimal => FieldValue::Decimal(decimal(raw).ok_or_else(bad)?),
-                FieldKind::Money { currency_field } => {
-                    let currency = currency_field
-                        .as_ref()
-                        .and_then(|c| row.get(c))
-                        .and_then(|c| c.get(1))
-                        .and_then(Value::as_str)
-                        .and_then(|code| code.parse::<Currency>().ok())
-                        .unwrap_or(company_currency);
-                    FieldValue::Money(Money::new(decimal(raw).ok_or_else(bad)?, currency))
-                }
-                FieldKind::Date => FieldValue::Date(date(raw).ok_or_else(bad)?),
-                FieldKind::DateTime => {
-                    let t = NaiveDateTime::parse_from_str(
-                        raw.as_str().ok_or_else(bad)?,
-                        "%Y-%m-%d %H:%M:%S",
-                    )
-                    .map_err(|_| bad())?;
-                    FieldValue::DateTime(Utc.from_utc_datetime(&t))
-                }
-                FieldKind::DateAsDateTime => {
-                    let d = date(raw).ok_or_else(bad)?;
-                    FieldValue::DateTime(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
-                }
-                FieldKind::Reference { entity } => {
-                    let id = many2one_id(raw).ok_or_else(bad)?;
-                    refs.insert(
-                        f.canonical.clone(),
-                        Reference::new(entity.clone(), id.to_string()),
+        if let FieldKind::Lines { model, fields, .. } = &f.kind {
+            let ids = row.get(&f.odoo).and_then(Value::as_array);
+            let mut rows = Vec::new();
+            for id in ids.into_iter().flatten().filter_map(Value::as_i64) {
+                let Some(child) = children.get(&(model.clone(), id)) else {
+                    continue; // deleted between the two reads
+                };
+                let mut out = BTreeMap::new();
+                out.insert("id".to_owned(), FieldValue::Text(id.to_string()));
+                for c in fields {
+                    let raw = child.get(&c.odoo).unwrap_or(&Value::Bool(false));
+                    out.insert(
+                        c.canonical.clone(),
+                        decode(model, c, raw, child, company_currency, lookups)?,
                     );
-                    continue;
                 }
-                FieldKind::Lookup { model, .. } => {
-                    let id = many2one_id(raw).ok_or_else(bad)?;
-                    match lookups.get(&(model.clone(), id)) {
-                        Some(key) => FieldValue::Text(key.clone()),
-                        None => FieldValue::Null,
-                    }
-                }
-                FieldKind::Selection(pairs) => {
-                    let s = raw.as_str().ok_or_else(bad)?;
-                    match pairs.iter().find(|(_, o)| o == s) {
-                        Some((c, _)) => FieldValue::Text(c.clone()),
-                        None => return Err(bad()),
-                    }
-                }
+                rows.push(out);
             }
-        };
+            record
+                .set(&f.canonical, FieldValue::Rows(rows))
+                .map_err(|e| {
+                    ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", map.model))
+                })?;
+            continue;
+        }
+        let raw = row.get(&f.odoo).unwrap_or(&Value::Bool(false));
+        if let FieldKind::Reference { entity } = &f.kind {
+            if let Some(id) = many2one_id(raw) {
+                refs.insert(
+                    f.canonical.clone(),
+                    Reference::new(entity.clone(), id.to_string()),
+                );
+            } else if !matches!(raw, Value::Bool(false) | Value::Null) {
+                return Err(ConnectorError::new(
+                    ErrorKind::Protocol,
+                    format!("{}.{}: unexpected value {raw}", map.model, f.odoo),
+                ));
+            }
+            continue;
+        }
+        let value = decode(&map.model, f, raw, row, company_currency, lookups)?;
         record.set(&f.canonical, value).map_err(|e| {
             ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", map.model))
         })?;
@@ -733,6 +803,74 @@ pub(crate) fn from_odoo<E: Entity + Default>(
         record,
         refs,
         archived,
+    })
+}
+
+/// One Odoo value in canonical form (references and lines are handled by
+/// the caller).
+fn decode(
+    model: &str,
+    f: &FieldMap,
+    raw: &Value,
+    row: &Map<String, Value>,
+    company_currency: Currency,
+    lookups: &BTreeMap<(String, i64), String>,
+) -> Result<FieldValue> {
+    let bad = || {
+        ConnectorError::new(
+            ErrorKind::Protocol,
+            format!("{model}.{}: unexpected value {raw}", f.odoo),
+        )
+    };
+    if matches!(raw, Value::Bool(false) | Value::Null) && f.kind != FieldKind::Bool {
+        return Ok(FieldValue::Null);
+    }
+    Ok(match &f.kind {
+        FieldKind::Text => FieldValue::Text(raw.as_str().ok_or_else(bad)?.to_owned()),
+        FieldKind::Bool => FieldValue::Bool(raw.as_bool().ok_or_else(bad)?),
+        FieldKind::Decimal => FieldValue::Decimal(decimal(raw).ok_or_else(bad)?),
+        FieldKind::Money { currency_field } => {
+            let currency = currency_field
+                .as_ref()
+                .and_then(|c| row.get(c))
+                .and_then(|c| c.get(1))
+                .and_then(Value::as_str)
+                .and_then(|code| code.parse::<Currency>().ok())
+                .unwrap_or(company_currency);
+            FieldValue::Money(Money::new(decimal(raw).ok_or_else(bad)?, currency))
+        }
+        FieldKind::Date => FieldValue::Date(date(raw).ok_or_else(bad)?),
+        FieldKind::DateTime => {
+            let t =
+                NaiveDateTime::parse_from_str(raw.as_str().ok_or_else(bad)?, "%Y-%m-%d %H:%M:%S")
+                    .map_err(|_| bad())?;
+            FieldValue::DateTime(Utc.from_utc_datetime(&t))
+        }
+        FieldKind::DateAsDateTime => {
+            let d = date(raw).ok_or_else(bad)?;
+            FieldValue::DateTime(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
+        }
+        FieldKind::DateAsDateTimeField => FieldValue::Date(date(raw).ok_or_else(bad)?),
+        FieldKind::Lookup { model, .. } => {
+            let id = many2one_id(raw).ok_or_else(bad)?;
+            match lookups.get(&(model.clone(), id)) {
+                Some(key) => FieldValue::Text(key.clone()),
+                None => FieldValue::Null,
+            }
+        }
+        FieldKind::Selection(pairs) => {
+            let s = raw.as_str().ok_or_else(bad)?;
+            match pairs.iter().find(|(_, o)| o == s) {
+                Some((c, _)) => FieldValue::Text(c.clone()),
+                None => return Err(bad()),
+            }
+        }
+        FieldKind::Reference { .. } | FieldKind::Lines { .. } => {
+            return Err(ConnectorError::new(
+                ErrorKind::Configuration,
+                format!("{model}.{}: not supported inside lines", f.odoo),
+            ));
+        }
     })
 }
 

@@ -235,6 +235,47 @@ impl OdooConnector {
         Ok(out)
     }
 
+    /// The lines of the records in `rows`, one read per lines field.
+    async fn child_rows(
+        &self,
+        map: &ModelMap,
+        rows: &[Map<String, Value>],
+    ) -> Result<BTreeMap<(String, i64), Map<String, Value>>> {
+        let mut out = BTreeMap::new();
+        for f in &map.fields {
+            let FieldKind::Lines { model, fields, .. } = &f.kind else {
+                continue;
+            };
+            let ids: BTreeSet<i64> = rows
+                .iter()
+                .filter_map(|r| r.get(&f.odoo).and_then(Value::as_array))
+                .flatten()
+                .filter_map(Value::as_i64)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let mut read: Vec<String> = fields.iter().map(|c| c.odoo.clone()).collect();
+            read.sort();
+            read.dedup();
+            // A line deleted since the first read is simply not returned.
+            let found = self
+                .client
+                .model(model.as_str())
+                .search_read(Domain::field("id").is_in(ids.into_iter().collect::<Vec<_>>()))
+                .fields(read)
+                .send()
+                .await
+                .map_err(convert)?;
+            for row in found {
+                if let Some(id) = row.get("id").and_then(Value::as_i64) {
+                    out.insert((model.clone(), id), row);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The id of a looked-up record, creating it when allowed.
     async fn resolve_lookup(&self, l: &LookupKey) -> Result<i64> {
         let cache_key = (l.model.clone(), l.key.clone(), l.value.clone());
@@ -439,6 +480,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
             });
         };
         let lookups = self.lookup_keys(map, &page.records).await?;
+        let children = self.child_rows(map, &page.records).await?;
         let mut changes = Vec::with_capacity(page.records.len());
         let mut seen: BTreeSet<i64> = ranges_iter(&cursor.known).collect();
         let fields: Vec<String> = map.fields.iter().map(|f| f.canonical.clone()).collect();
@@ -451,7 +493,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
                 .and_then(Value::as_str)
                 .and_then(|s| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok())
                 .map_or_else(Utc::now, |t| Utc.from_utc_datetime(&t));
-            let decoded = from_odoo::<E>(map, row, self.currency, &lookups)?;
+            let decoded = from_odoo::<E>(map, row, self.currency, &lookups, &children)?;
             if decoded.archived {
                 seen.remove(&id);
                 changes.push(SourceChange::delete(id.to_string(), at));

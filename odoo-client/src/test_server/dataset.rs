@@ -131,7 +131,9 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(m2o("project_id", "project.project"))
             .field(m2o("task_id", "project.task")),
         ModelDef::new("sale.order")
-            .field(f("name", K::Char).required())
+            // Required in Odoo, but a create may leave it out: Odoo numbers
+            // the order from a sequence.
+            .field(f("name", K::Char))
             .field(m2o("partner_id", "res.partner").required())
             .field(f("date_order", K::Datetime))
             .field(f("state", K::Selection).selection([
@@ -141,6 +143,7 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
                 ("cancel", "Cancelled"),
             ]))
             .field(f("client_order_ref", K::Char))
+            .field(f("signed_on", K::Datetime))
             .field(f("amount_total", K::Monetary))
             .field(m2o("currency_id", "res.currency"))
             .field(
@@ -166,7 +169,12 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(f("invoice_date", K::Date))
             .field(f("invoice_date_due", K::Date))
             .field(f("amount_total", K::Monetary))
-            .field(m2o("currency_id", "res.currency")),
+            .field(m2o("currency_id", "res.currency"))
+            .field(
+                Field::new("invoice_line_ids", K::One2many)
+                    .relation("account.move.line")
+                    .inverse("move_id"),
+            ),
         ModelDef::new("account.payment")
             .field(f("amount", K::Monetary))
             .field(f("date", K::Date))
@@ -175,6 +183,11 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
                     .selection([("inbound", "Receive"), ("outbound", "Send")]),
             )
             .field(m2o("currency_id", "res.currency")),
+        ModelDef::new("account.move.line")
+            .field(f("name", K::Text))
+            .field(m2o("move_id", "account.move").required())
+            .field(f("quantity", K::Float))
+            .field(f("price_unit", K::Float)),
         ModelDef::new("sale.order.line")
             .field(f("name", K::Text).required())
             .field(m2o("order_id", "sale.order").required())

@@ -835,6 +835,7 @@ impl Store {
         creating: bool,
     ) -> R<()> {
         let mut children: Vec<(String, String, Map<String, Value>)> = Vec::new();
+        let mut removed: Vec<(String, i64)> = Vec::new();
         let mut updates: Vec<(String, Value)> = Vec::new();
         for (key, value) in vals {
             if matches!(
@@ -875,6 +876,7 @@ impl Store {
                         self.x2many_ids(def, field, id)
                     };
                     let commands = parse_commands(value)?;
+                    let before = current.clone();
                     let mut ids = current;
                     for c in commands {
                         match c {
@@ -907,7 +909,17 @@ impl Store {
                         }
                     }
                     if field.kind == FieldKind::One2many {
-                        continue; // stored on the children's inverse field
+                        // Stored on the children's inverse field; a child
+                        // taken out of the list is deleted (the inverse is
+                        // required, as for order and invoice lines).
+                        let target = field.relation.clone().unwrap_or_default();
+                        removed.extend(
+                            before
+                                .into_iter()
+                                .filter(|i| !ids.contains(i))
+                                .map(|i| (target.clone(), i)),
+                        );
+                        continue;
                     }
                     json!(ids)
                 }
@@ -961,6 +973,11 @@ impl Store {
             row.insert(k, v);
         }
         row.insert("write_date".into(), json!(now));
+        for (target, child) in removed {
+            if let Some(t) = self.tables.get_mut(&target) {
+                t.remove(&child);
+            }
+        }
         for (target, inverse, mut vals) in children {
             vals.insert(inverse, json!(id));
             self.insert(&target, &vals)?;
