@@ -6,7 +6,7 @@ use crate::connector::{
     Cursor, Operation, Outcome, Sink, SinkRecord, Source, SourceChange, check_outcomes,
 };
 use crate::error::{ConnectorError, ErrorKind, Result};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use canonical_model::{
@@ -316,7 +316,10 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
         self
     }
     /// Rate limiters for the source and the sink (default: from each
-    /// connector's declared [`Capabilities::rate_limit`](crate::Capabilities)).
+    /// connector's declared [`Capabilities::rate_limit`](crate::Capabilities),
+    /// unlimited if none). A `Retry-After` from the system pauses every
+    /// task using the limiter; give pipelines that share a connector clones
+    /// of one limiter so they share its budget and its pauses.
     ///
     /// # Example
     ///
@@ -369,11 +372,17 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
                 format!("{} does not write {}", p.sink.system(), E::NAME),
             ));
         }
+        // A connector without a declared limit still gets a limiter: a
+        // Retry-After from it must hold back every task of this pipeline.
         if p.source_limiter.is_none() {
-            p.source_limiter = source.rate_limit.map(RateLimiter::new);
+            p.source_limiter = Some(RateLimiter::new(
+                source.rate_limit.unwrap_or_else(Quota::unlimited),
+            ));
         }
         if p.sink_limiter.is_none() {
-            p.sink_limiter = sink.rate_limit.map(RateLimiter::new);
+            p.sink_limiter = Some(RateLimiter::new(
+                sink.rate_limit.unwrap_or_else(Quota::unlimited),
+            ));
         }
         Ok(self.pipeline)
     }

@@ -44,6 +44,23 @@ impl Quota {
             burst: requests,
         }
     }
+    /// No limit: a limiter with this quota only passes on pauses
+    /// ([`RateLimiter::pause_for`]). The pipeline uses it for a connector
+    /// that declares no rate limit, so a `Retry-After` still holds back
+    /// every task that calls it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(connectors::Quota::unlimited().interval().is_zero());
+    /// ```
+    pub fn unlimited() -> Self {
+        Quota {
+            requests: u32::MAX,
+            per: Duration::ZERO,
+            burst: u32::MAX,
+        }
+    }
     /// `n` requests per second.
     ///
     /// # Example
