@@ -256,6 +256,28 @@ impl ModelMap {
         self.defaults.insert(field.to_owned(), value.into());
         self
     }
+    /// A value written on every new line of the lines field `canonical`
+    /// (a service product on sale order lines, an income account on
+    /// invoice lines). Does nothing if `canonical` is not a lines field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// let m = ModelMap::contract().line_default("lines", "product_id", 7);
+    /// let lines = m.fields.iter().find(|f| f.canonical == "lines").unwrap();
+    /// assert!(matches!(&lines.kind, FieldKind::Lines { defaults, .. } if defaults["product_id"] == 7));
+    /// ```
+    pub fn line_default(mut self, canonical: &str, odoo: &str, value: impl Into<Value>) -> Self {
+        if let Some(FieldMap {
+            kind: FieldKind::Lines { defaults, .. },
+            ..
+        }) = self.fields.iter_mut().find(|f| f.canonical == canonical)
+        {
+            defaults.insert(odoo.to_owned(), value.into());
+        }
+        self
+    }
     /// The Odoo field a canonical field maps to.
     ///
     /// # Example

@@ -7,11 +7,11 @@
 //! | contact | `res.partner` | `is_company = False` | name, email, phone, client→`parent_id` |
 //! | opportunity | `crm.lead` | `type = opportunity` | name, client→`partner_id`, amount→`expected_revenue`, close_date→`date_deadline` |
 //! | engagement | `project.project` | all | name, client→`partner_id`, start→`date_start`, end→`date`, billable→`allow_billable` |
-//! | contract | `sale.order` | all | reference→`client_order_ref`, client→`partner_id` (lines and `signed_on` are not mapped by default) |
+//! | contract | `sale.order` | all | reference→`client_order_ref`, client→`partner_id`, signed_on→`signed_on` (midnight UTC), lines→`order_line` (`sale.order.line`: description→`name`, quantity→`product_uom_qty`, unit_price→`price_unit`) |
 //! | timesheet_entry | `account.analytic.line` | `project_id != False` | date, hours→`unit_amount`, employee→`employee_id`, engagement→`project_id`, task→`name` |
 //! | employee | `hr.employee` | all | employee_number→`barcode`, name, work_email, department→`department_id` (by name, created if missing), job_title, manager→`parent_id`, cost_rate→`hourly_cost` |
 //! | expense | `hr.expense` | all | employee→`employee_id`, date, amount→`total_amount`, description→`name` |
-//! | invoice | `account.move` | `move_type = out_invoice` | number←`name` (read), client→`partner_id`, date→`invoice_date`, due→`invoice_date_due`, total←`amount_total` (read) |
+//! | invoice | `account.move` | `move_type = out_invoice` | number←`name` (read), client→`partner_id`, date→`invoice_date`, due→`invoice_date_due`, total←`amount_total` (read), lines→`invoice_line_ids` (`account.move.line`: description→`name`, quantity, unit_price→`price_unit`) |
 //! | payment | `account.payment` (read only) | `payment_type = inbound` | amount, received_at←`date` |
 //!
 //! Every map is a [`ModelMap`] value: replace a field, add your own `x_`
@@ -24,6 +24,17 @@
 //! your database's field with a [`FieldKind::Selection`] (Enterprise:
 //! `validated` is a boolean, so map it with [`FieldKind::Bool`] on a field
 //! of your own entity), or decide approval by a validation rule.
+//!
+//! **Lines.** An invoice's or a contract's lines are one field
+//! ([`FieldKind::Lines`]): read with one extra read per page (each line's
+//! canonical `id` is its Odoo id), written as a whole (the old lines are
+//! removed and the new ones created in the same write), so a replay never
+//! duplicates a line and the lines have one owner in the policy. Odoo
+//! requires a product on a sale order line: give the contract map's lines
+//! a service product for a real database:
+//! `ModelMap::contract().line_default("lines", "product_id", 7)`. Lines can only be changed
+//! while the document is a draft; Odoo refuses the write otherwise and the
+//! record goes to the dead-letter queue with Odoo's message.
 //!
 //! **Reading.** Incremental by a `(write_date, id)` cursor, archived
 //! records included (they come out as deletes). When the change feed is
