@@ -241,12 +241,15 @@ pub fn merge<E: Entity>(
     source: &SystemId,
     policy: &Policy,
 ) -> Result<MergeOutcome, FieldError> {
-    // Check every field first so a bad change leaves the record untouched.
+    // Set every field on a copy first, so a bad change leaves the record
+    // untouched; when every field applies (a new record, the owner's
+    // change) the copy becomes the data.
     let mut probe = record.data.clone();
     for (field, value) in &change.fields {
         probe.set(field, value.clone())?;
     }
     let mut out = MergeOutcome::default();
+    let mut all_applied = true;
     for (field, value) in &change.fields {
         let current = record.data.get(field).unwrap_or(FieldValue::Null);
         if &current == value {
@@ -296,18 +299,25 @@ pub fn merge<E: Entity>(
             }
         };
         if apply {
-            record.data.set(field, value.clone())?;
-            let p = Provenance {
+            out.applied.push(Provenance {
                 field: field.clone(),
                 system: source.clone(),
                 at: change.at,
                 change_id: change.id.clone(),
                 old: current,
                 new: value.clone(),
-            };
-            record.trail.push(p.clone());
-            out.applied.push(p);
+            });
+        } else {
+            all_applied = false;
         }
     }
+    if all_applied {
+        record.data = probe;
+    } else {
+        for p in &out.applied {
+            record.data.set(&p.field, p.new.clone())?;
+        }
+    }
+    record.trail.extend(out.applied.iter().cloned());
     Ok(out)
 }

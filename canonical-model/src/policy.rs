@@ -420,9 +420,13 @@ impl Policy {
         };
         let specific = e.fields.get(field).or_else(|| {
             // Longest matching group wins: "a.b.*" before "a.*".
+            let mut group = String::with_capacity(field.len() + 2);
             let mut prefix = field;
             while let Some((head, _)) = prefix.rsplit_once('.') {
-                if let Some(r) = e.fields.get(&format!("{head}.*")) {
+                group.clear();
+                group.push_str(head);
+                group.push_str(".*");
+                if let Some(r) = e.fields.get(&group) {
                     return Some(r);
                 }
                 prefix = head;
