@@ -474,10 +474,11 @@ impl<E: Entity> fmt::Debug for Pipeline<E> {
 
 /// What the preparation of one change decided.
 enum Prepared<E> {
+    // Boxed: a page holds hundreds of these, moved several times.
     Send {
-        record: SinkRecord<E>,
+        record: Box<SinkRecord<E>>,
         /// The canonical record to store once the sink applied it.
-        canonical: Option<Record<E>>,
+        canonical: Option<Box<Record<E>>>,
         letter: Letter<E>,
     },
     Done {
@@ -493,7 +494,7 @@ enum Prepared<E> {
 struct Letter<E> {
     remote_id: RemoteId,
     /// The change as read; `None` keeps the payload already filed.
-    change: Option<SourceChange<E>>,
+    change: Option<Box<SourceChange<E>>>,
 }
 
 /// What one page needs from the stores, asked once per page.
@@ -738,7 +739,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let results: Vec<_> = futures::stream::iter(chunks.into_iter().map(|chunk| async move {
             let (records, rest): (Vec<SinkRecord<E>>, Vec<_>) = chunk
                 .into_iter()
-                .map(|(record, canonical, letter)| (record, (canonical, letter)))
+                .map(|(record, canonical, letter)| (*record, (canonical, letter)))
                 .unzip();
             let ids: Vec<CanonicalId> = records.iter().map(|r| r.id).collect();
             let outcomes = self.apply(records).await;
@@ -803,7 +804,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 error,
                 letter: Letter {
                     remote_id: original.remote_id.clone(),
-                    change: Some(original),
+                    change: Some(Box::new(original)),
                 },
             }),
         }
@@ -893,14 +894,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     async fn link_references(&self, prepared: &mut [Prepared<E>]) -> Result<()> {
         let mut wanted: Vec<CanonicalId> = Vec::new();
         for p in prepared.iter() {
-            if let Prepared::Send {
-                record:
-                    SinkRecord {
-                        operation: Operation::Upsert(data),
-                        ..
-                    },
-                ..
-            } = p
+            if let Prepared::Send { record, .. } = p
+                && let Operation::Upsert(data) = &record.operation
             {
                 wanted.extend(E::FIELDS.iter().filter_map(|f| match data.get(f) {
                     Some(FieldValue::Id(other)) => Some(other),
@@ -1019,7 +1014,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 error: ConnectorError::new(ErrorKind::Protocol, "no identity was allocated"),
                 letter: Letter {
                     remote_id: change.remote_id.clone(),
-                    change: Some(original.unwrap_or(change)),
+                    change: Some(Box::new(original.unwrap_or(change))),
                 },
             };
         };
@@ -1031,7 +1026,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     error: $error,
                     letter: Letter {
                         remote_id: change.remote_id.clone(),
-                        change: Some(original.unwrap_or(change)),
+                        change: Some(Box::new(original.unwrap_or(change))),
                     },
                 }
             };
@@ -1061,11 +1056,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 let mut record = SinkRecord::new(id, system, remote_id.clone(), Operation::Delete);
                 record.target_id = target;
                 return Prepared::Send {
-                    record,
+                    record: Box::new(record),
                     canonical: None,
                     letter: Letter {
                         remote_id,
-                        change: Some(original.unwrap_or(change)),
+                        change: Some(Box::new(original.unwrap_or(change))),
                     },
                 };
             }
@@ -1094,15 +1089,6 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
             None => E::FIELDS,
         };
-        for field in fields {
-            match data.get(field) {
-                Some(value) => incoming = incoming.with(*field, value),
-                None => reject!(ConnectorError::new(
-                    ErrorKind::Mapping,
-                    format!("{} has no field `{field}`", E::NAME),
-                )),
-            }
-        }
         // A record new to us has no owner to protect yet: the source seeds
         // it. Later changes go through the policy.
         let open = Policy::default();
@@ -1111,13 +1097,25 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             Some(r) => (r, &*self.policy),
             None => (Record::with_id(id, E::default()), &open),
         };
+        // Only what differs goes to the merge: equal values change nothing
+        // there, and skipping them spares a key and a copy per field.
+        for field in fields {
+            match data.get(field) {
+                Some(value) if record.data.get(field).as_ref() == Some(&value) => {}
+                Some(value) => incoming = incoming.with(*field, value),
+                None => reject!(ConnectorError::new(
+                    ErrorKind::Mapping,
+                    format!("{} has no field `{field}`", E::NAME),
+                )),
+            }
+        }
         let merged = match merge(&mut record, &incoming, &system, policy) {
             Ok(m) => m,
             Err(e) => reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string())),
         };
-        if new && change.fields.is_none() {
-            // Seeded whole: also the parts that have no field name
-            // (invoice lines, a contract's billing model).
+        if new && change.fields.is_none() && record.data != *data {
+            // Seeded whole: also the parts that have no field name (a
+            // contract's billing model).
             record.data = data.clone();
         }
         summary
@@ -1146,7 +1144,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let remote_id = change.remote_id.clone();
         let letter = Letter {
             remote_id: remote_id.clone(),
-            change: Some(original.unwrap_or(change)),
+            change: Some(Box::new(original.unwrap_or(change))),
         };
         if merged.applied.is_empty() && target.is_some() {
             return Prepared::Done { remote_id };
@@ -1164,8 +1162,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
         sink_record.target_id = target;
         Prepared::Send {
-            record: sink_record,
-            canonical: Some(record),
+            record: Box::new(sink_record),
+            canonical: Some(Box::new(record)),
             letter,
         }
     }
