@@ -12,7 +12,8 @@
 //!   [`testkit`] checks it behaves.
 //! - **State.** [`CheckpointStore`], [`XrefStore`], [`RecordStore`] and
 //!   [`DeadLetterQueue`], each a trait, with [`MemoryStore`] and the
-//!   crash-safe [`FileStore`] implementing all four.
+//!   crash-safe [`FileStore`] implementing all four, and with the `sqlite`
+//!   feature `SqliteStore` (one SQLite file, for production).
 //! - **Flow control.** [`RateLimiter`]: a token bucket per connector, shared
 //!   by all tasks, that pauses every caller when a system sends
 //!   `Retry-After`.
@@ -106,6 +107,8 @@ pub use pipeline::{
     RefusedChange, RunSummary,
 };
 pub use rate_limit::{Quota, RateLimiter};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use store::{
     CheckpointStore, DeadLetter, DeadLetterQueue, FileStore, Link, MemoryStore, RecordStore,
     StoredRecord, SyncState, XrefStore,

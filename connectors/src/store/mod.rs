@@ -6,14 +6,19 @@
 //! implementations hold all four: [`MemoryStore`] (tests, one-shot runs) and
 //! [`FileStore`] (a directory of JSON files, each replaced atomically: temp
 //! file, fsync, rename, so a kill mid-write leaves the old or the new file,
-//! never half of one).
+//! never half of one). With the `sqlite` feature, `SqliteStore` holds all
+//! four in one SQLite database file (WAL, one transaction per write).
 
 mod file;
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod state;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 use crate::connector::Cursor;
 use crate::error::{ErrorRecord, Result};

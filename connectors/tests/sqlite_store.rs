@@ -1,0 +1,882 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `SqliteStore` against the built-in stores: the same scenario gives the
+//! same answers; state survives a reopen; damaged, foreign and newer files
+//! are refused; concurrent use loses nothing.
+
+use canonical_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
+use chrono::{DateTime, TimeZone, Utc};
+use connectors::{
+    CheckpointStore, ConnectorError, Cursor, DeadLetter, DeadLetterQueue, ErrorKind, FileStore,
+    Link, MemoryStore, RecordStore, SqliteStore, StoredRecord, SyncState, XrefStore,
+};
+use std::fmt::Debug;
+use std::path::Path;
+
+fn id(n: u128) -> CanonicalId {
+    CanonicalId::from_u128(n)
+}
+
+fn remote(r: &str) -> RemoteId {
+    RemoteId::new(r)
+}
+
+fn link(entity: &str, n: u128, system: &str, r: &str) -> Link {
+    Link::new(entity, id(n), SystemId::new(system), remote(r))
+}
+
+fn json(text: &str) -> StoredRecord {
+    StoredRecord::from_json(text.to_owned()).unwrap()
+}
+
+fn at(secs: i64, nanos: u32) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + secs, nanos).unwrap()
+}
+
+fn letter(entity: &str, r: &str, first_seen: DateTime<Utc>, attempts: u32) -> DeadLetter {
+    let error = ConnectorError::new(ErrorKind::Invalid, format!("{entity} {r} is invalid"));
+    let mut l = DeadLetter::new(
+        entity,
+        SystemId::hubspot(),
+        remote(r),
+        serde_json::json!({ "remote_id": r, "name": format!("record {r}") }),
+        &error,
+    );
+    l.first_seen = first_seen;
+    l.last_seen = first_seen;
+    l.attempts = attempts;
+    l
+}
+
+/// One answer, as text: the value, or the error's kind and message.
+fn show<T: Debug>(r: &connectors::Result<T>) -> String {
+    match r {
+        Ok(v) => format!("ok {v:?}"),
+        Err(e) => format!("err {} {}", e.kind(), e.message()),
+    }
+}
+
+fn refs(pairs: &[(&str, &str)]) -> CrossRefs {
+    pairs
+        .iter()
+        .map(|(s, r)| (SystemId::new(*s), remote(r)))
+        .collect()
+}
+
+fn assert_store_error<T: Debug>(r: &connectors::Result<T>) {
+    match r {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::Store, "{e}"),
+        Ok(v) => panic!("expected a store error, got {v:?}"),
+    }
+}
+
+/// Runs every trait method, including the error cases, asserting what any
+/// correct store must answer, and returns the transcript of answers.
+async fn scenario(store: &dyn SyncState) -> Vec<String> {
+    let mut t = Vec::new();
+    let hubspot = SystemId::hubspot();
+
+    // Checkpoints.
+    let r = store.checkpoint("a").await;
+    assert_eq!(r.as_ref().unwrap(), &None);
+    t.push(show(&r));
+    store.save_checkpoint("a", &Cursor::new("1")).await.unwrap();
+    store.save_checkpoint("a", &Cursor::new("2")).await.unwrap();
+    store.save_checkpoint("b", &Cursor::new("x")).await.unwrap();
+    for key in ["a", "b", "c"] {
+        let r = store.checkpoint(key).await;
+        t.push(show(&r));
+    }
+    assert_eq!(store.checkpoint("a").await.unwrap(), Some(Cursor::new("2")));
+
+    // Links: fresh, then identical again (a no-op).
+    let first = [
+        link("client", 1, "hubspot", "r1"),
+        link("client", 1, "odoo", "o1"),
+        link("client", 2, "hubspot", "r2"),
+    ];
+    let r = store.link(&first).await;
+    r.as_ref().unwrap();
+    t.push(show(&r));
+    let r = store.link(&first[..1]).await;
+    r.as_ref().unwrap();
+    t.push(show(&r));
+    let r = store.link(&[]).await;
+    r.as_ref().unwrap();
+    t.push(show(&r));
+
+    // The same remote id in another entity is another record.
+    let r = store.link(&[link("contact", 8, "hubspot", "r1")]).await;
+    r.as_ref().unwrap();
+    t.push(show(&r));
+    // The same link twice in one call is fine.
+    let r = store
+        .link(&[
+            link("client", 7, "gusto", "g7"),
+            link("client", 7, "gusto", "g7"),
+        ])
+        .await;
+    r.as_ref().unwrap();
+    t.push(show(&r));
+
+    // Conflicts with what is stored; nothing of the call is stored.
+    let conflicts: Vec<Vec<Link>> = vec![
+        // r1 is client 1's, not 3's; the good link before it is dropped.
+        vec![
+            link("client", 4, "salesforce", "s4"),
+            link("client", 3, "hubspot", "r1"),
+        ],
+        // client 1 already has r1 in hubspot.
+        vec![link("client", 1, "hubspot", "r9")],
+        // 1 is a client, not a contact.
+        vec![link("contact", 1, "salesforce", "c1")],
+        // Conflicts inside one call: one remote id, two canonical ids...
+        vec![
+            link("client", 5, "hubspot", "r5"),
+            link("client", 6, "hubspot", "r5"),
+        ],
+        // ...and one canonical id, two ids in one system.
+        vec![
+            link("client", 5, "hubspot", "r5"),
+            link("client", 5, "hubspot", "r6"),
+        ],
+    ];
+    for links in &conflicts {
+        let r = store.link(links).await;
+        assert_store_error(&r);
+        t.push(show(&r));
+    }
+    for (entity, system, r) in [
+        ("client", "salesforce", "s4"),
+        ("client", "hubspot", "r9"),
+        ("contact", "salesforce", "c1"),
+        ("client", "hubspot", "r5"),
+        ("client", "hubspot", "r6"),
+    ] {
+        let r = store
+            .resolve(entity, &SystemId::new(system), &remote(r))
+            .await;
+        assert_eq!(r.as_ref().unwrap(), &None, "{entity} {system} stored");
+        t.push(show(&r));
+    }
+    for n in [3, 4, 5, 6] {
+        let r = store.cross_refs(id(n)).await;
+        assert!(r.as_ref().unwrap().is_empty());
+        t.push(show(&r));
+    }
+
+    // Lookups.
+    let r = store.resolve("client", &hubspot, &remote("r1")).await;
+    assert_eq!(r.as_ref().unwrap(), &Some(id(1)));
+    t.push(show(&r));
+    let r = store.resolve("contact", &hubspot, &remote("r1")).await;
+    assert_eq!(r.as_ref().unwrap(), &Some(id(8)));
+    t.push(show(&r));
+    let r = store
+        .resolve("client", &SystemId::odoo(), &remote("r1"))
+        .await;
+    assert_eq!(r.as_ref().unwrap(), &None);
+    t.push(show(&r));
+    let r = store.cross_refs(id(1)).await;
+    assert_eq!(
+        r.as_ref().unwrap(),
+        &refs(&[("hubspot", "r1"), ("odoo", "o1")])
+    );
+    t.push(show(&r));
+    let r = store.cross_refs(id(7)).await;
+    assert_eq!(r.as_ref().unwrap(), &refs(&[("gusto", "g7")]));
+    t.push(show(&r));
+    let asked = [remote("r2"), remote("missing"), remote("r1"), remote("r2")];
+    let r = store.resolve_many("client", &hubspot, &asked).await;
+    assert_eq!(
+        r.as_ref().unwrap(),
+        &vec![Some(id(2)), None, Some(id(1)), Some(id(2))]
+    );
+    t.push(show(&r));
+    let r = store.resolve_many("nothing", &hubspot, &asked).await;
+    assert_eq!(r.as_ref().unwrap(), &vec![None; 4]);
+    t.push(show(&r));
+    let r = store.resolve_many("client", &hubspot, &[]).await;
+    assert!(r.as_ref().unwrap().is_empty());
+    t.push(show(&r));
+    let r = store.cross_refs_many(&[id(2), id(99), id(1), id(2)]).await;
+    assert_eq!(
+        r.as_ref().unwrap(),
+        &vec![
+            refs(&[("hubspot", "r2")]),
+            CrossRefs::new(),
+            refs(&[("hubspot", "r1"), ("odoo", "o1")]),
+            refs(&[("hubspot", "r2")]),
+        ]
+    );
+    t.push(show(&r));
+    let r = store.cross_refs_many(&[]).await;
+    assert!(r.as_ref().unwrap().is_empty());
+    t.push(show(&r));
+
+    // Records: the last of one id in a call wins; saving replaces.
+    let r = store.record("client", id(1)).await;
+    assert_eq!(r.as_ref().unwrap(), &None);
+    t.push(show(&r));
+    store
+        .save_records(
+            "client",
+            vec![
+                (id(1), json(r#"{"n":1}"#)),
+                (id(2), json(r#"{"n":2}"#)),
+                (id(1), json(r#"{"n":3}"#)),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .save_records("client", vec![(id(2), json(r#"{"n": 4, "s": "é"}"#))])
+        .await
+        .unwrap();
+    store.save_records("client", Vec::new()).await.unwrap();
+    let r = store.record("client", id(1)).await;
+    assert_eq!(r.as_ref().unwrap(), &Some(json(r#"{"n":3}"#)));
+    t.push(show(&r));
+    let r = store
+        .records("client", &[id(2), id(99), id(1), id(2)])
+        .await;
+    assert_eq!(
+        r.as_ref().unwrap(),
+        &vec![
+            Some(json(r#"{"n": 4, "s": "é"}"#)),
+            None,
+            Some(json(r#"{"n":3}"#)),
+            Some(json(r#"{"n": 4, "s": "é"}"#)),
+        ]
+    );
+    t.push(show(&r));
+    let r = store.records("contact", &[id(1)]).await;
+    assert_eq!(r.as_ref().unwrap(), &vec![None]);
+    t.push(show(&r));
+    let r = store.records("client", &[]).await;
+    assert!(r.as_ref().unwrap().is_empty());
+    t.push(show(&r));
+
+    // Dead letters: oldest first by first_seen, ties by key.
+    let r = store.letters("client").await;
+    assert!(r.as_ref().unwrap().is_empty());
+    t.push(show(&r));
+    let a = letter("client", "1", at(2, 0), 1);
+    let b = letter("client", "2", at(1, 500), 1);
+    let c = letter("contact", "3", at(0, 0), 1);
+    let d = letter("client", "0", at(1, 500), 1);
+    let e = letter("client", "4", at(1, 499), 1);
+    for l in [&a, &b, &c, &d, &e] {
+        store.put(l.clone()).await.unwrap();
+    }
+    let r = store.letters("client").await;
+    assert_eq!(
+        r.as_ref().unwrap(),
+        &vec![e.clone(), d.clone(), b.clone(), a.clone()]
+    );
+    t.push(show(&r));
+    let r = store.letter(&a.key).await;
+    assert_eq!(r.as_ref().unwrap(), &Some(a.clone()));
+    t.push(show(&r));
+    let r = store.letter("client/hubspot/none").await;
+    assert_eq!(r.as_ref().unwrap(), &None);
+    t.push(show(&r));
+    // Replacing by key moves it.
+    let a2 = letter("client", "1", at(-1, 7), 2);
+    store.put(a2.clone()).await.unwrap();
+    let r = store.letters("client").await;
+    assert_eq!(
+        r.as_ref().unwrap(),
+        &vec![a2.clone(), e.clone(), d.clone(), b.clone()]
+    );
+    t.push(show(&r));
+    let r = store.remove("client/hubspot/none").await;
+    r.as_ref().unwrap();
+    t.push(show(&r));
+    let r = store.remove(&b.key).await;
+    r.as_ref().unwrap();
+    t.push(show(&r));
+    let r = store.letter(&b.key).await;
+    assert_eq!(r.as_ref().unwrap(), &None);
+    t.push(show(&r));
+    let keys = [
+        a.key.clone(),
+        "nope".to_owned(),
+        a.key.clone(),
+        d.key.clone(),
+    ];
+    let r = store.remove_many(&keys).await;
+    assert_eq!(r.as_ref().unwrap(), &2);
+    t.push(show(&r));
+    let r = store.remove_many(&keys).await;
+    assert_eq!(r.as_ref().unwrap(), &0);
+    t.push(show(&r));
+    let r = store.remove_many(&[]).await;
+    assert_eq!(r.as_ref().unwrap(), &0);
+    t.push(show(&r));
+    let r = store.letters("client").await;
+    assert_eq!(r.as_ref().unwrap(), &vec![e.clone()]);
+    t.push(show(&r));
+    let r = store.letters("contact").await;
+    assert_eq!(r.as_ref().unwrap(), &vec![c.clone()]);
+    t.push(show(&r));
+    t
+}
+
+/// Everything the scenario leaves behind, read back.
+async fn dump(store: &dyn SyncState) -> String {
+    let mut out = Vec::new();
+    for key in ["a", "b", "c"] {
+        out.push(show(&store.checkpoint(key).await));
+    }
+    for (entity, r) in [("client", "r1"), ("client", "r2"), ("contact", "r1")] {
+        out.push(show(
+            &store
+                .resolve(entity, &SystemId::hubspot(), &remote(r))
+                .await,
+        ));
+    }
+    let ids: Vec<CanonicalId> = (0..10).map(id).collect();
+    out.push(show(&store.cross_refs_many(&ids).await));
+    out.push(show(&store.records("client", &ids).await));
+    out.push(show(&store.letters("client").await));
+    out.push(show(&store.letters("contact").await));
+    out.join("\n")
+}
+
+#[tokio::test]
+async fn every_method_answers_as_the_memory_store_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryStore::new();
+    let expected = scenario(&memory).await;
+
+    let in_memory = SqliteStore::open_in_memory().unwrap();
+    assert_eq!(scenario(&in_memory).await, expected);
+
+    let on_disk = SqliteStore::open(dir.path().join("state.db"))
+        .await
+        .unwrap();
+    assert_eq!(scenario(&on_disk).await, expected);
+
+    let files = FileStore::open(dir.path().join("files")).await.unwrap();
+    assert_eq!(scenario(&files).await, expected);
+
+    let left = dump(&memory).await;
+    assert_eq!(dump(&in_memory).await, left);
+    assert_eq!(dump(&on_disk).await, left);
+}
+
+#[tokio::test]
+async fn state_survives_close_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let memory = MemoryStore::new();
+    scenario(&memory).await;
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    scenario(&store).await;
+    let before = dump(&store).await;
+    assert_eq!(before, dump(&memory).await);
+    let clone = store.clone();
+    drop(store);
+    drop(clone);
+
+    let again = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(again.path(), Some(path.as_path()));
+    assert_eq!(dump(&again).await, before);
+    // The reopened store enforces the stored links.
+    assert_store_error(&again.link(&[link("client", 3, "hubspot", "r1")]).await);
+    again
+        .link(&[link("client", 1, "hubspot", "r1")])
+        .await
+        .unwrap();
+    drop(again);
+
+    // The file is a WAL-mode SQLite database at schema version 1.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+}
+
+#[tokio::test]
+async fn clones_share_one_database() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let clone = store.clone();
+    store.link(&[link("client", 1, "odoo", "7")]).await.unwrap();
+    assert_eq!(
+        clone
+            .resolve("client", &SystemId::odoo(), &remote("7"))
+            .await
+            .unwrap(),
+        Some(id(1))
+    );
+    assert_eq!(SqliteStore::open_in_memory().unwrap().path(), None);
+    // Two in-memory stores are separate.
+    let other = SqliteStore::open_in_memory().unwrap();
+    assert_eq!(
+        other
+            .resolve("client", &SystemId::odoo(), &remote("7"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// Stricter than the built-in stores, as `XrefStore::link` promises: a
+/// canonical id given two entities within one call is refused.
+#[tokio::test]
+async fn an_id_under_two_entities_in_one_call_is_refused() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let r = store
+        .link(&[
+            link("client", 1, "hubspot", "h1"),
+            link("contact", 1, "odoo", "o1"),
+        ])
+        .await;
+    assert_store_error(&r);
+    assert_eq!(
+        r.unwrap_err().message(),
+        format!("{} is a client, not a contact", id(1))
+    );
+    assert!(store.cross_refs(id(1)).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .resolve("client", &SystemId::hubspot(), &remote("h1"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+fn execute(path: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_write_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    // Another connection makes SQLite refuse one particular row.
+    execute(
+        &path,
+        &format!(
+            "CREATE TRIGGER refuse_record BEFORE INSERT ON records WHEN NEW.id = '{}'
+               BEGIN SELECT RAISE(ABORT, 'refused'); END;
+             CREATE TRIGGER refuse_link BEFORE INSERT ON xrefs WHEN NEW.remote_id = 'bad'
+               BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            id(2)
+        ),
+    );
+
+    let r = store
+        .save_records(
+            "client",
+            vec![
+                (id(1), json("{}")),
+                (id(2), json("{}")),
+                (id(3), json("{}")),
+            ],
+        )
+        .await;
+    assert_store_error(&r);
+    assert_eq!(
+        store
+            .records("client", &[id(1), id(2), id(3)])
+            .await
+            .unwrap(),
+        vec![None, None, None]
+    );
+
+    let r = store
+        .link(&[
+            link("client", 1, "odoo", "good"),
+            link("client", 2, "odoo", "bad"),
+        ])
+        .await;
+    assert_store_error(&r);
+    assert!(store.cross_refs(id(1)).await.unwrap().is_empty());
+
+    // The store still works after a failed transaction.
+    store
+        .save_records("client", vec![(id(1), json("{}"))])
+        .await
+        .unwrap();
+    store
+        .link(&[link("client", 1, "odoo", "good")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.record("client", id(1)).await.unwrap(),
+        Some(json("{}"))
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_no_database_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.db");
+    std::fs::write(&text, "these are notes, not a database\n".repeat(200)).unwrap();
+    let r = SqliteStore::open(&text).await;
+    assert_store_error(&r);
+    assert!(r.unwrap_err().message().contains("notes.db"));
+    // Refused, not overwritten.
+    assert!(
+        std::fs::read_to_string(&text)
+            .unwrap()
+            .starts_with("these are notes")
+    );
+
+    // A store whose header was overwritten.
+    let damaged = dir.path().join("damaged.db");
+    let store = SqliteStore::open(&damaged).await.unwrap();
+    store.save_checkpoint("k", &Cursor::new("1")).await.unwrap();
+    drop(store);
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
+    bytes[..16].copy_from_slice(b"garbage garbage!");
+    std::fs::write(&damaged, &bytes).unwrap();
+    assert_store_error(&SqliteStore::open(&damaged).await);
+
+    // A directory, and a file in a missing directory.
+    assert_store_error(&SqliteStore::open(dir.path()).await);
+    assert_store_error(&SqliteStore::open(dir.path().join("missing/state.db")).await);
+}
+
+#[tokio::test]
+async fn damaged_pages_give_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let records: Vec<_> = (0..200)
+        .map(|n| {
+            (
+                id(n),
+                json(&format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(300))),
+            )
+        })
+        .collect();
+    store.save_records("client", records).await.unwrap();
+    drop(store);
+    // Everything past the first page (the schema) becomes noise.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 8192);
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
+        *b = (i % 251) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    match SqliteStore::open(&path).await {
+        Err(e) => assert_eq!(e.kind(), ErrorKind::Store),
+        Ok(store) => {
+            let ids: Vec<_> = (0..200).map(id).collect();
+            let r = store.records("client", &ids).await;
+            assert_store_error(&r);
+            // The store keeps answering, with errors.
+            assert_store_error(&store.record("client", id(5)).await);
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_programs_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    execute(
+        &path,
+        "CREATE TABLE invoices (n INTEGER); INSERT INTO invoices VALUES (1);",
+    );
+    let r = SqliteStore::open(&path).await;
+    assert_store_error(&r);
+    assert!(r.unwrap_err().message().contains("not a sync-state store"));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 1, "nothing was created in it");
+}
+
+#[tokio::test]
+async fn a_newer_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.save_checkpoint("k", &Cursor::new("1")).await.unwrap();
+    drop(store);
+
+    execute(&path, "PRAGMA user_version = 2;");
+    let r = SqliteStore::open(&path).await;
+    assert_store_error(&r);
+    let message = r.unwrap_err().message().to_owned();
+    assert!(message.contains("newer"), "{message}");
+    assert!(message.contains("schema version 2"), "{message}");
+
+    execute(&path, "PRAGMA user_version = -1;");
+    assert_store_error(&SqliteStore::open(&path).await);
+
+    // Back at version 1 it opens, data intact.
+    execute(&path, "PRAGMA user_version = 1;");
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.checkpoint("k").await.unwrap(), Some(Cursor::new("1")));
+}
+
+#[tokio::test]
+async fn errors_never_quote_record_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let l = letter("client", "9", at(0, 0), 1);
+    store.put(l.clone()).await.unwrap();
+    store
+        .save_records(
+            "client",
+            vec![(id(1), json(r#"{"secret":"SECRET-RECORD"}"#))],
+        )
+        .await
+        .unwrap();
+    execute(
+        &path,
+        &format!(
+            "UPDATE dead_letters SET letter = json_set(letter, '$.attempts', 'SECRET-LETTER');
+             UPDATE records SET json = '{{\"secret\": \"SECRET-RECORD\"' WHERE id = '{}';",
+            id(1)
+        ),
+    );
+
+    fn chain(e: &ConnectorError) -> String {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(&format!(" / {s}"));
+            source = s.source();
+        }
+        text
+    }
+    for r in [
+        store.letters("client").await.map(|_| ()),
+        store.letter(&l.key).await.map(|_| ()),
+    ] {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Store);
+        let text = chain(&e);
+        assert!(text.contains(&l.key), "{text}");
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+    for r in [
+        store.record("client", id(1)).await.map(|_| ()),
+        store.records("client", &[id(1)]).await.map(|_| ()),
+    ] {
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Store);
+        assert!(!chain(&e).contains("SECRET"), "{}", chain(&e));
+    }
+}
+
+#[tokio::test]
+async fn batches_beyond_sqlites_parameter_limit_work() {
+    // More ids than SQLite allows parameters in one statement (32766): the
+    // batch methods pass them as one JSON array.
+    let store = SqliteStore::open_in_memory().unwrap();
+    let n: u128 = 40_000;
+    let links: Vec<Link> = (0..n)
+        .map(|i| link("client", i, "odoo", &i.to_string()))
+        .collect();
+    store.link(&links).await.unwrap();
+    store
+        .save_records(
+            "client",
+            (0..n)
+                .step_by(2)
+                .map(|i| (id(i), json(&i.to_string())))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let remotes: Vec<RemoteId> = (0..n + 5).map(|i| remote(&i.to_string())).collect();
+    let found = store
+        .resolve_many("client", &SystemId::odoo(), &remotes)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), remotes.len());
+    assert!(
+        found[..n as usize]
+            .iter()
+            .enumerate()
+            .all(|(i, f)| *f == Some(id(i as u128)))
+    );
+    assert!(found[n as usize..].iter().all(Option::is_none));
+    let ids: Vec<CanonicalId> = (0..n).map(id).collect();
+    let xrefs = store.cross_refs_many(&ids).await.unwrap();
+    assert!(
+        xrefs
+            .iter()
+            .enumerate()
+            .all(|(i, x)| x == &refs(&[("odoo", &i.to_string())]))
+    );
+    let records = store.records("client", &ids).await.unwrap();
+    assert!(
+        records
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.is_some() == (i % 2 == 0))
+    );
+    for i in 0..100 {
+        store
+            .put(letter("client", &i.to_string(), at(0, 0), 1))
+            .await
+            .unwrap();
+    }
+    let mut keys: Vec<String> = (0..n)
+        .map(|i| DeadLetter::key_of("client", &SystemId::hubspot(), &remote(&i.to_string())))
+        .collect();
+    keys.push(keys[0].clone());
+    assert_eq!(store.remove_many(&keys).await.unwrap(), 100);
+    assert!(store.letters("client").await.unwrap().is_empty());
+}
+
+/// The writes of task `t`, item `i`.
+async fn write_one(store: &SqliteStore, t: u128, i: u128) -> connectors::Result<()> {
+    let n = t * 1000 + i;
+    store
+        .link(&[
+            link("client", n, "hubspot", &format!("h{n}")),
+            link("client", n, "odoo", &format!("o{n}")),
+        ])
+        .await?;
+    store
+        .save_records("client", vec![(id(n), json(&format!(r#"{{"n":{n}}}"#)))])
+        .await?;
+    store
+        .put(letter("client", &format!("h{n}"), at(n as i64, 0), 1))
+        .await?;
+    store
+        .save_checkpoint(&format!("task-{t}"), &Cursor::new(i.to_string()))
+        .await
+}
+
+async fn check_all_written(store: &SqliteStore, tasks: u128, each: u128) {
+    let all: Vec<u128> = (0..tasks)
+        .flat_map(|t| (0..each).map(move |i| t * 1000 + i))
+        .collect();
+    let remotes: Vec<RemoteId> = all.iter().map(|n| remote(&format!("h{n}"))).collect();
+    let found = store
+        .resolve_many("client", &SystemId::hubspot(), &remotes)
+        .await
+        .unwrap();
+    assert_eq!(found, all.iter().map(|n| Some(id(*n))).collect::<Vec<_>>());
+    let ids: Vec<CanonicalId> = all.iter().map(|n| id(*n)).collect();
+    for (n, x) in all.iter().zip(store.cross_refs_many(&ids).await.unwrap()) {
+        assert_eq!(
+            x,
+            refs(&[("hubspot", &format!("h{n}")), ("odoo", &format!("o{n}"))])
+        );
+    }
+    for (n, r) in all.iter().zip(store.records("client", &ids).await.unwrap()) {
+        assert_eq!(r, Some(json(&format!(r#"{{"n":{n}}}"#))));
+    }
+    let letters = store.letters("client").await.unwrap();
+    assert_eq!(letters.len(), all.len());
+    assert!(
+        letters
+            .windows(2)
+            .all(|w| w[0].first_seen <= w[1].first_seen)
+    );
+    for t in 0..tasks {
+        assert_eq!(
+            store.checkpoint(&format!("task-{t}")).await.unwrap(),
+            Some(Cursor::new((each - 1).to_string()))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_tasks_at_once_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("state.db"))
+        .await
+        .unwrap();
+    let (tasks, each) = (8, 25);
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..each {
+                    write_one(&store, t, i).await?;
+                }
+                Ok::<_, ConnectorError>(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    check_all_written(&store, tasks, each).await;
+
+    // Eight tasks claim one remote id at once: exactly one wins.
+    let handles: Vec<_> = (0..8u128)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let r = store
+                    .link(&[link("client", 90_000 + t, "salesforce", "shared")])
+                    .await;
+                (t, r)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for h in handles {
+        let (t, r) = h.await.unwrap();
+        match r {
+            Ok(()) => winners.push(t),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::Store),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert_eq!(
+        store
+            .resolve("client", &SystemId::salesforce(), &remote("shared"))
+            .await
+            .unwrap(),
+        Some(id(90_000 + winners[0]))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_handles_on_one_file_wait_for_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    // Two connections, as two processes would have.
+    let first = SqliteStore::open(&path).await.unwrap();
+    let second = SqliteStore::open(&path).await.unwrap();
+    let (tasks, each) = (8, 15);
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let store = if t % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            tokio::spawn(async move {
+                for i in 0..each {
+                    write_one(&store, t, i).await?;
+                }
+                Ok::<_, ConnectorError>(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    check_all_written(&first, tasks, each).await;
+    check_all_written(&second, tasks, each).await;
+    drop((first, second));
+    let again = SqliteStore::open(&path).await.unwrap();
+    check_all_written(&again, tasks, each).await;
+}
