@@ -268,6 +268,25 @@ pub trait Entity: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned 
     /// # Errors
     /// [`FieldError`] if there is no such field or the value has the wrong kind.
     fn set(&mut self, field: &str, value: FieldValue) -> Result<(), FieldError>;
+    /// The fields whose values differ from `other`'s, in [`FIELDS`](Self::FIELDS)
+    /// order. The [`entity!`](crate::entity) macro compares the struct
+    /// fields directly, without building values.
+    ///
+    /// # Example
+    /// ```
+    /// use canonical_model::{Client, Entity};
+    /// let a = Client { legal_name: "Acme".into(), ..Default::default() };
+    /// let mut b = a.clone();
+    /// b.website = Some("https://acme.example".into());
+    /// assert_eq!(a.changed_fields(&b), vec!["website"]);
+    /// ```
+    fn changed_fields(&self, other: &Self) -> Vec<&'static str> {
+        Self::FIELDS
+            .iter()
+            .filter(|f| self.get(f) != other.get(f))
+            .copied()
+            .collect()
+    }
 }
 
 /// Implements [`Entity`] for a struct: its name and a list of
@@ -307,6 +326,11 @@ macro_rules! entity {
                     })*
                     _ => ::core::result::Result::Err($crate::FieldError::UnknownField { entity: $name, field: field.to_owned() }),
                 }
+            }
+            fn changed_fields(&self, other: &Self) -> ::std::vec::Vec<&'static str> {
+                let mut out = ::std::vec::Vec::new();
+                $(if self.$($path).+ != other.$($path).+ { out.push($field); })*
+                out
             }
         }
     };

@@ -1081,14 +1081,6 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             format!("{system}:{}@{}", change.remote_id, change.at.to_rfc3339()),
             change.at,
         );
-        let all: Vec<&str>;
-        let fields: &[&str] = match &change.fields {
-            Some(f) => {
-                all = f.iter().map(String::as_str).collect();
-                &all
-            }
-            None => E::FIELDS,
-        };
         // A record new to us has no owner to protect yet: the source seeds
         // it. Later changes go through the policy.
         let open = Policy::default();
@@ -1098,15 +1090,27 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             None => (Record::with_id(id, E::default()), &open),
         };
         // Only what differs goes to the merge: equal values change nothing
-        // there, and skipping them spares a key and a copy per field.
-        for field in fields {
-            match data.get(field) {
-                Some(value) if record.data.get(field).as_ref() == Some(&value) => {}
-                Some(value) => incoming = incoming.with(*field, value),
-                None => reject!(ConnectorError::new(
-                    ErrorKind::Mapping,
-                    format!("{} has no field `{field}`", E::NAME),
-                )),
+        // there, and comparing the structs spares building their values.
+        let differing: Vec<&str> = match &change.fields {
+            None => data.changed_fields(&record.data),
+            Some(known) => {
+                let mut out = Vec::with_capacity(known.len());
+                for field in known {
+                    match (data.get(field), record.data.get(field)) {
+                        (Some(a), Some(b)) if a == b => {}
+                        (Some(_), _) => out.push(field.as_str()),
+                        (None, _) => reject!(ConnectorError::new(
+                            ErrorKind::Mapping,
+                            format!("{} has no field `{field}`", E::NAME),
+                        )),
+                    }
+                }
+                out
+            }
+        };
+        for field in differing {
+            if let Some(value) = data.get(field) {
+                incoming = incoming.with(field, value);
             }
         }
         let merged = match merge(&mut record, &incoming, &system, policy) {

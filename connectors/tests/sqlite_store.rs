@@ -431,26 +431,30 @@ async fn clones_share_one_database() {
 /// canonical id given two entities within one call is refused.
 #[tokio::test]
 async fn an_id_under_two_entities_in_one_call_is_refused() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let r = store
-        .link(&[
-            link("client", 1, "hubspot", "h1"),
-            link("contact", 1, "odoo", "o1"),
-        ])
-        .await;
-    assert_store_error(&r);
-    assert_eq!(
-        r.unwrap_err().message(),
-        format!("{} is a client, not a contact", id(1))
-    );
-    assert!(store.cross_refs(id(1)).await.unwrap().is_empty());
-    assert_eq!(
-        store
-            .resolve("client", &SystemId::hubspot(), &remote("h1"))
-            .await
-            .unwrap(),
-        None
-    );
+    let sqlite = SqliteStore::open_in_memory().unwrap();
+    let memory = MemoryStore::new();
+    let stores: [&dyn XrefStore; 2] = [&sqlite, &memory];
+    for store in stores {
+        let r = store
+            .link(&[
+                link("client", 1, "hubspot", "h1"),
+                link("contact", 1, "odoo", "o1"),
+            ])
+            .await;
+        assert_store_error(&r);
+        assert_eq!(
+            r.unwrap_err().message(),
+            format!("{} is a client, not a contact", id(1))
+        );
+        assert!(store.cross_refs(id(1)).await.unwrap().is_empty());
+        assert_eq!(
+            store
+                .resolve("client", &SystemId::hubspot(), &remote("h1"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
 }
 
 fn execute(path: &Path, sql: &str) {

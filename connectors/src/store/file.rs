@@ -14,6 +14,13 @@ use tokio::sync::Mutex;
 /// leaves either the old or the new file. A change whose write fails is
 /// undone in memory, so memory never runs ahead of the disk.
 ///
+/// **Cost.** A write replaces the whole file of its part: saving a page of
+/// canonical records rewrites every record stored so far. That suits a
+/// sync of a few thousand records (a consultancy's clients, contacts and
+/// engagements); for tens of thousands, or history that keeps growing,
+/// use the SQLite store (feature `sqlite`), which writes only what
+/// changed. `benches/pipeline.rs` measures both.
+///
 /// Meant for one process at a time; use a database-backed store to share
 /// state between processes.
 ///

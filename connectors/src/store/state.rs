@@ -98,6 +98,7 @@ impl Xrefs {
             HashMap::with_capacity(links.len());
         let mut pending_ids: HashMap<(CanonicalId, &SystemId), &RemoteId> =
             HashMap::with_capacity(links.len());
+        let mut pending_entities: HashMap<CanonicalId, &str> = HashMap::with_capacity(links.len());
         for l in links {
             let remote_key = (l.entity.as_str(), &l.system, &l.remote_id);
             let owner = pending
@@ -114,12 +115,17 @@ impl Xrefs {
                 ));
             }
             let stored = self.by_id.get(&l.id);
-            if let Some((entity, _)) = stored.filter(|(e, _)| *e != l.entity) {
+            let entity = pending_entities
+                .get(&l.id)
+                .copied()
+                .or_else(|| stored.map(|(e, _)| e.as_str()));
+            if let Some(entity) = entity.filter(|e| *e != l.entity) {
                 return Err(ConnectorError::new(
                     ErrorKind::Store,
                     format!("{} is a {entity}, not a {}", l.id, l.entity),
                 ));
             }
+            pending_entities.insert(l.id, l.entity.as_str());
             let existing = pending_ids
                 .get(&(l.id, &l.system))
                 .copied()
