@@ -5,7 +5,9 @@ use crate::identity::{CanonicalId, CrossRefs, SystemId};
 use crate::policy::{Policy, Strategy};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A change sent by a system: an id, when it happened there, and new field values.
 ///
@@ -17,12 +19,14 @@ use std::collections::BTreeMap;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
-    /// The sender's id for this change (event id, revision).
-    pub id: String,
+    /// The sender's id for this change (event id, revision); shared by
+    /// every provenance entry the change leaves.
+    pub id: Arc<str>,
     /// When the change happened in the source system.
     pub at: DateTime<Utc>,
-    /// New values by field name.
-    pub fields: BTreeMap<String, FieldValue>,
+    /// New values by field name (names are usually an entity's
+    /// [`FIELDS`](crate::Entity::FIELDS), borrowed, not copied).
+    pub fields: BTreeMap<Cow<'static, str>, FieldValue>,
 }
 
 impl Change {
@@ -34,7 +38,7 @@ impl Change {
     /// ```
     pub fn new(id: impl Into<String>, at: DateTime<Utc>) -> Self {
         Change {
-            id: id.into(),
+            id: Arc::from(id.into()),
             at,
             fields: BTreeMap::new(),
         }
@@ -47,7 +51,7 @@ impl Change {
     /// let c = Change::new("1", chrono::Utc::now()).with("billable", FieldValue::Bool(true));
     /// assert_eq!(c.fields["billable"], FieldValue::Bool(true));
     /// ```
-    pub fn with(mut self, field: impl Into<String>, value: FieldValue) -> Self {
+    pub fn with(mut self, field: impl Into<Cow<'static, str>>, value: FieldValue) -> Self {
         self.fields.insert(field.into(), value);
         self
     }
@@ -65,13 +69,13 @@ impl Change {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
     /// Field.
-    pub field: String,
+    pub field: Cow<'static, str>,
     /// System that sent it.
     pub system: SystemId,
     /// Change time in the source.
     pub at: DateTime<Utc>,
     /// The change's id.
-    pub change_id: String,
+    pub change_id: Arc<str>,
     /// Value before.
     pub old: FieldValue,
     /// Value after.
@@ -123,6 +127,47 @@ impl<E: Entity> Record<E> {
             xrefs: CrossRefs::new(),
             data,
             trail: Vec::new(),
+        }
+    }
+    /// A record first seen in `source`: `data` as it came, with a trail
+    /// entry for every field that differs from `base` (usually
+    /// `E::default()`). What a [`merge`] into `base` with no owners would
+    /// give, without building a [`Change`].
+    ///
+    /// # Example
+    /// ```
+    /// use canonical_model::{CanonicalId, Client, Record, SystemId};
+    /// let data = Client { legal_name: "Acme".into(), ..Default::default() };
+    /// let r = Record::seed(CanonicalId::new(), data, &Client::default(), &SystemId::hubspot(), "hs-1".into(), chrono::Utc::now());
+    /// assert_eq!(r.data.legal_name, "Acme");
+    /// assert_eq!(r.trail().len(), 1);
+    /// assert_eq!(r.history("legal_name").count(), 1);
+    /// ```
+    pub fn seed(
+        id: CanonicalId,
+        data: E,
+        base: &E,
+        source: &SystemId,
+        change_id: Arc<str>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let trail = data
+            .changed_fields(base)
+            .into_iter()
+            .map(|field| Provenance {
+                field: Cow::Borrowed(field),
+                system: source.clone(),
+                at,
+                change_id: change_id.clone(),
+                old: base.get(field).unwrap_or(FieldValue::Null),
+                new: data.get(field).unwrap_or(FieldValue::Null),
+            })
+            .collect();
+        Record {
+            id,
+            xrefs: CrossRefs::new(),
+            data,
+            trail,
         }
     }
     /// The whole provenance trail, oldest first.
@@ -207,7 +252,7 @@ pub struct MergeOutcome {
     /// Conflicts held for review.
     pub held: Vec<Held>,
     /// Fields whose value already equalled the incoming one.
-    pub unchanged: Vec<String>,
+    pub unchanged: Vec<Cow<'static, str>>,
 }
 
 /// Merges a change from `source` into `record` under `policy`.
@@ -248,7 +293,10 @@ pub fn merge<E: Entity>(
     for (field, value) in &change.fields {
         probe.set(field, value.clone())?;
     }
-    let mut out = MergeOutcome::default();
+    let mut out = MergeOutcome {
+        applied: Vec::with_capacity(change.fields.len()),
+        ..MergeOutcome::default()
+    };
     let mut all_applied = true;
     for (field, value) in &change.fields {
         let current = record.data.get(field).unwrap_or(FieldValue::Null);
@@ -264,7 +312,7 @@ pub fn merge<E: Entity>(
             match rule.strategy {
                 Strategy::OwnerWins => {
                     out.refused.push(Refused {
-                        field: field.clone(),
+                        field: field.to_string(),
                         owner: rule.owner.clone(),
                         attempted: value.clone(),
                         reason: "not the owner".into(),
@@ -277,7 +325,7 @@ pub fn merge<E: Entity>(
                         true
                     } else {
                         out.refused.push(Refused {
-                            field: field.clone(),
+                            field: field.to_string(),
                             owner: rule.owner.clone(),
                             attempted: value.clone(),
                             reason: "older than the current value".into(),
@@ -287,10 +335,10 @@ pub fn merge<E: Entity>(
                 }
                 Strategy::HoldForReview => {
                     out.held.push(Held {
-                        field: field.clone(),
+                        field: field.to_string(),
                         owner: rule.owner.clone(),
                         source: source.clone(),
-                        change_id: change.id.clone(),
+                        change_id: change.id.to_string(),
                         current: current.clone(),
                         attempted: value.clone(),
                     });

@@ -159,7 +159,7 @@ fn merge_applies_refuses_and_holds_with_provenance() {
     assert!(rec.data.address.city.is_none());
     let h: Vec<_> = rec.history("industry").collect();
     assert_eq!(h.len(), 1);
-    assert_eq!(h[0].change_id, "sf-1");
+    assert_eq!(&*h[0].change_id, "sf-1");
     assert_eq!(h[0].old, FieldValue::Null);
     // The trail serialises and reads back.
     let json = serde_json::to_string(&rec).unwrap();

@@ -10,8 +10,8 @@ use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use canonical_model::{
-    CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, Validator,
-    merge,
+    CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, SystemId,
+    Validator, merge,
 };
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -443,6 +443,9 @@ pub struct Pipeline<E: Entity> {
     name: String,
     source: Arc<dyn Source<E>>,
     sink: Arc<dyn Sink<E>>,
+    /// The two systems' ids, asked once.
+    source_system: SystemId,
+    sink_system: SystemId,
     state: Arc<dyn SyncState>,
     policy: Arc<Policy>,
     validator: Arc<Validator<E>>,
@@ -463,8 +466,8 @@ impl<E: Entity> fmt::Debug for Pipeline<E> {
         f.debug_struct("Pipeline")
             .field("name", &self.name)
             .field("entity", &E::NAME)
-            .field("source", &self.source.system())
-            .field("sink", &self.sink.system())
+            .field("source", &self.source_system)
+            .field("sink", &self.sink_system)
             .field("batch_size", &self.batch_size)
             .field("concurrency", &self.concurrency)
             .field("dry_run", &self.dry_run)
@@ -532,6 +535,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         PipelineBuilder {
             pipeline: Pipeline {
                 name: name.into(),
+                source_system: source.system(),
+                sink_system: sink.system(),
                 source,
                 sink,
                 state,
@@ -614,7 +619,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// # Ok(()) }
     /// ```
     pub async fn replay(&self) -> Result<RunSummary> {
-        let system = self.source.system();
+        let system = self.source_system.clone();
         let mut summary = RunSummary::default();
         let mut changes = Vec::new();
         for letter in self.state.letters(E::NAME).await? {
@@ -748,8 +753,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         .buffer_unordered(self.concurrency)
         .collect()
         .await;
-        let system = self.source.system();
-        let sink_system = self.sink.system();
+        let system = self.source_system.clone();
+        let sink_system = self.sink_system.clone();
         let mut links = Vec::new();
         let mut records = Vec::new();
         let mut recovered = Vec::new();
@@ -816,9 +821,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         &self,
         page: &[(SourceChange<E>, Option<SourceChange<E>>)],
     ) -> Result<Lookups<E>> {
-        let system = self.source.system();
-        let sink_system = self.sink.system();
+        let system = self.source_system.clone();
+        let sink_system = self.sink_system.clone();
         let mut wanted: HashMap<&str, Vec<RemoteId>> = HashMap::new();
+        wanted.insert(E::NAME, Vec::with_capacity(page.len()));
         for (change, _) in page {
             wanted
                 .entry(E::NAME)
@@ -842,7 +848,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             remotes.sort_unstable();
             remotes.dedup();
             let found = self.state.resolve_many(entity, &system, &remotes).await?;
-            let ids = lookups.ids.entry(entity.to_owned()).or_default();
+            let ids = lookups
+                .ids
+                .entry(entity.to_owned())
+                .or_insert_with(|| HashMap::with_capacity(remotes.len()));
             for (remote, id) in remotes.into_iter().zip(found) {
                 let id = match id {
                     Some(id) => {
@@ -908,7 +917,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
         wanted.sort_unstable();
         wanted.dedup();
-        let sink_system = self.sink.system();
+        let sink_system = self.sink_system.clone();
         let refs = self.state.cross_refs_many(&wanted).await?;
         let remote: HashMap<CanonicalId, RemoteId> = wanted
             .into_iter()
@@ -953,7 +962,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     .state
                     .cross_refs(link.id)
                     .await?
-                    .get(&self.source.system())
+                    .get(&self.source_system.clone())
                     .cloned()
                     .unwrap_or_else(|| link.remote_id.clone());
                 rejected.push((
@@ -974,7 +983,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         error: &ConnectorError,
         summary: &mut RunSummary,
     ) -> Result<()> {
-        let system = self.source.system();
+        let system = self.source_system.clone();
         let payload = match &letter.change {
             Some(change) => serde_json::to_value(change)
                 .map_err(|e| ConnectorError::store(format!("encoding a dead letter: {e}")))?,
@@ -1007,7 +1016,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         lookups: &mut Lookups<E>,
         summary: &mut RunSummary,
     ) -> Prepared<E> {
-        let system = self.source.system();
+        let system = self.source_system.clone();
         let Some(id) = lookups.id(E::NAME, &change.remote_id) else {
             // Unreachable: look_up gave every record of the page an id.
             return Prepared::Reject {
@@ -1077,63 +1086,81 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string()));
             }
         }
-        let mut incoming = Change::new(
-            format!("{system}:{}@{}", change.remote_id, change.at.to_rfc3339()),
-            change.at,
-        );
-        // A record new to us has no owner to protect yet: the source seeds
-        // it. Later changes go through the policy.
-        let open = Policy::default();
-        let new = current.is_none();
-        let (mut record, policy) = match current {
-            Some(r) => (r, &*self.policy),
-            None => (Record::with_id(id, E::default()), &open),
-        };
-        // Only what differs goes to the merge: equal values change nothing
-        // there, and comparing the structs spares building their values.
-        let differing: Vec<&str> = match &change.fields {
-            None => data.changed_fields(&record.data),
+        let change_id = format!("{system}:{}@{}", change.remote_id, change.at.to_rfc3339());
+        // Only what differs goes further: equal values change nothing, and
+        // comparing the structs spares building their values.
+        let fresh = E::default();
+        let base = current.as_ref().map_or(&fresh, |r| &r.data);
+        let differing: Vec<&'static str> = match &change.fields {
+            None => data.changed_fields(base),
             Some(known) => {
                 let mut out = Vec::with_capacity(known.len());
                 for field in known {
-                    match (data.get(field), record.data.get(field)) {
-                        (Some(a), Some(b)) if a == b => {}
-                        (Some(_), _) => out.push(field.as_str()),
-                        (None, _) => reject!(ConnectorError::new(
+                    // The entity's own name for the field, which lives forever.
+                    let Some(name) = E::FIELDS.iter().find(|f| *f == field) else {
+                        reject!(ConnectorError::new(
                             ErrorKind::Mapping,
                             format!("{} has no field `{field}`", E::NAME),
-                        )),
+                        ));
+                    };
+                    if data.get(name) != base.get(name) {
+                        out.push(*name);
                     }
                 }
                 out
             }
         };
-        for field in differing {
-            if let Some(value) = data.get(field) {
-                incoming = incoming.with(field, value);
+        let (record, applied): (Record<E>, Vec<&'static str>) = match current {
+            // A record new to us has no owner to protect yet: the source
+            // seeds it whole, also the parts that have no field name (a
+            // contract's billing model). Later changes go through the policy.
+            None if change.fields.is_none() => {
+                let record = Record::seed(
+                    id,
+                    data.clone(),
+                    &fresh,
+                    &system,
+                    change_id.into(),
+                    change.at,
+                );
+                (record, differing)
             }
-        }
-        let merged = match merge(&mut record, &incoming, &system, policy) {
-            Ok(m) => m,
-            Err(e) => reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string())),
+            current => {
+                let open = Policy::default();
+                let (mut record, policy) = match current {
+                    Some(r) => (r, &*self.policy),
+                    None => (Record::with_id(id, E::default()), &open),
+                };
+                let mut incoming = Change::new(change_id, change.at);
+                for field in differing {
+                    if let Some(value) = data.get(field) {
+                        incoming = incoming.with(field, value);
+                    }
+                }
+                let merged = match merge(&mut record, &incoming, &system, policy) {
+                    Ok(m) => m,
+                    Err(e) => reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string())),
+                };
+                let applied = merged
+                    .applied
+                    .iter()
+                    .filter_map(|p| E::FIELDS.iter().find(|f| **f == p.field).copied())
+                    .collect();
+                summary
+                    .refused
+                    .extend(merged.refused.into_iter().map(|refused| RefusedChange {
+                        remote_id: change.remote_id.clone(),
+                        refused,
+                    }));
+                summary
+                    .held
+                    .extend(merged.held.into_iter().map(|held| HeldChange {
+                        remote_id: change.remote_id.clone(),
+                        held,
+                    }));
+                (record, applied)
+            }
         };
-        if new && change.fields.is_none() && record.data != *data {
-            // Seeded whole: also the parts that have no field name (a
-            // contract's billing model).
-            record.data = data.clone();
-        }
-        summary
-            .refused
-            .extend(merged.refused.into_iter().map(|refused| RefusedChange {
-                remote_id: change.remote_id.clone(),
-                refused,
-            }));
-        summary
-            .held
-            .extend(merged.held.into_iter().map(|held| HeldChange {
-                remote_id: change.remote_id.clone(),
-                held,
-            }));
         let failures = self.validator.validate(&record.data);
         if !failures.is_empty() {
             let detail: Vec<String> = failures
@@ -1150,7 +1177,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             remote_id: remote_id.clone(),
             change: Some(Box::new(original.unwrap_or(change))),
         };
-        if merged.applied.is_empty() && target.is_some() {
+        if applied.is_empty() && target.is_some() {
             return Prepared::Done { remote_id };
         }
         let mut sink_record = SinkRecord::new(
@@ -1160,7 +1187,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             Operation::Upsert(record.data.clone()),
         );
         if target.is_some() {
-            let mut fields: Vec<String> = merged.applied.into_iter().map(|p| p.field).collect();
+            let mut fields: Vec<String> = applied.iter().map(|f| (*f).to_owned()).collect();
             fields.dedup();
             sink_record.fields = Some(fields);
         }
@@ -1174,7 +1201,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 
     /// Sends records to the sink with retries; one outcome per record.
     async fn apply(&self, records: Vec<SinkRecord<E>>) -> Vec<Outcome> {
-        let system = self.sink.system();
+        let system = self.sink_system.clone();
         let mut results: Vec<Option<Outcome>> = records.iter().map(|_| None).collect();
         let mut pending: Vec<usize> = (0..records.len()).collect();
         let mut delays = self.backoff();
