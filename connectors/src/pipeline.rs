@@ -235,6 +235,12 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// A mapping step run on every change before anything else (fill a
     /// default, normalise a code); an error dead-letters the record.
     ///
+    /// A record that fails later (validation, the sink) is dead-lettered
+    /// as mapped and replayed without mapping it again; one whose mapping
+    /// failed is dead-lettered as the step left it and mapped again on
+    /// replay, so a step should be idempotent (trimming, defaulting and
+    /// code tables are).
+    ///
     /// # Example
     ///
     /// ```
@@ -496,8 +502,13 @@ enum Prepared<E> {
 /// Enough to file a dead letter: the change is only encoded if it fails.
 struct Letter<E> {
     remote_id: RemoteId,
-    /// The change as read; `None` keeps the payload already filed.
+    /// The change; `None` keeps the payload already filed.
     change: Option<Box<SourceChange<E>>>,
+    /// Whether `change` has been through the mapping step.
+    mapped: bool,
+    /// The change's record was moved into the canonical record (a new
+    /// record seeded from it); put it back before filing the letter.
+    data_in_record: bool,
 }
 
 /// What one page needs from the stores, asked once per page.
@@ -588,7 +599,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             let page = self.read_page(cursor.as_ref()).await?;
             summary.read += page.changes.len();
             tracing::debug!(pipeline = %self.name, changes = page.changes.len(), "page read");
-            self.process(page.changes, &mut summary).await?;
+            let changes = page.changes.into_iter().map(|c| (c, false)).collect();
+            self.process(changes, &mut summary).await?;
             if !self.dry_run {
                 self.state.save_checkpoint(&self.name, &page.next).await?;
             }
@@ -627,7 +639,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 continue;
             }
             match serde_json::from_value::<SourceChange<E>>(letter.payload.clone()) {
-                Ok(change) => changes.push(change),
+                Ok(change) => changes.push((change, letter.mapped)),
                 Err(e) => {
                     let error = ConnectorError::new(
                         ErrorKind::Mapping,
@@ -692,31 +704,37 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 
     /// Prepares, applies and records one batch of changes.
-    async fn process(&self, changes: Vec<SourceChange<E>>, summary: &mut RunSummary) -> Result<()> {
+    /// `changes` pairs each change with whether it has been through the
+    /// mapping step already (a dead letter that failed after it).
+    async fn process(
+        &self,
+        changes: Vec<(SourceChange<E>, bool)>,
+        summary: &mut RunSummary,
+    ) -> Result<()> {
         // The same record twice in a page: its last change stands.
         let mut last: HashMap<&RemoteId, usize> = HashMap::with_capacity(changes.len());
-        for (i, c) in changes.iter().enumerate() {
+        for (i, (c, _)) in changes.iter().enumerate() {
             last.insert(&c.remote_id, i);
         }
         let keep: Vec<bool> = (0..changes.len())
-            .map(|i| last.get(&changes[i].remote_id) == Some(&i))
+            .map(|i| last.get(&changes[i].0.remote_id) == Some(&i))
             .collect();
         drop(last);
         let mut prepared = Vec::with_capacity(changes.len());
         let mut mapped = Vec::with_capacity(changes.len());
-        for (change, keep) in changes.into_iter().zip(keep) {
+        for ((change, was_mapped), keep) in changes.into_iter().zip(keep) {
             if !keep {
                 summary.unchanged += 1;
                 continue;
             }
-            match self.map_change(change) {
+            match self.map_change(change, was_mapped) {
                 Ok(m) => mapped.push(m),
                 Err(rejected) => prepared.push(rejected),
             }
         }
         let mut lookups = self.look_up(&mapped).await?;
-        for (change, original) in mapped {
-            prepared.push(self.prepare(change, original, &mut lookups, summary));
+        for change in mapped {
+            prepared.push(self.prepare(change, &mut lookups, summary));
         }
         self.link_references(&mut prepared).await?;
         if self.dry_run {
@@ -761,7 +779,15 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         for (ids, rest, outcomes) in results {
             for ((id, (canonical, letter)), outcome) in ids.into_iter().zip(rest).zip(outcomes) {
                 match outcome {
-                    Outcome::Failed(error) => rejected.push((letter, error)),
+                    Outcome::Failed(error) => {
+                        let mut letter = letter;
+                        if letter.data_in_record
+                            && let (Some(record), Some(change)) = (canonical, &mut letter.change)
+                        {
+                            change.operation = Operation::Upsert(record.data);
+                        }
+                        rejected.push((letter, error))
+                    }
                     ok => {
                         match &ok {
                             Outcome::Created(_) => summary.created += 1,
@@ -792,24 +818,26 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         Ok(())
     }
 
-    /// Runs the mapping step, keeping the change as read for the
-    /// dead-letter queue.
-    #[allow(clippy::type_complexity)]
+    /// Runs the mapping step (unless the change has been through it). A
+    /// change that fails it is dead-lettered as the step left it, to be
+    /// mapped again on replay: mapping steps must be idempotent.
     fn map_change(
         &self,
         mut change: SourceChange<E>,
-    ) -> std::result::Result<(SourceChange<E>, Option<SourceChange<E>>), Prepared<E>> {
-        let Some(map) = &self.mapper else {
-            return Ok((change, None));
+        mapped: bool,
+    ) -> std::result::Result<SourceChange<E>, Prepared<E>> {
+        let Some(map) = self.mapper.as_ref().filter(|_| !mapped) else {
+            return Ok(change);
         };
-        let original = change.clone();
         match map(&mut change) {
-            Ok(()) => Ok((change, Some(original))),
+            Ok(()) => Ok(change),
             Err(error) => Err(Prepared::Reject {
                 error,
                 letter: Letter {
-                    remote_id: original.remote_id.clone(),
-                    change: Some(Box::new(original)),
+                    remote_id: change.remote_id.clone(),
+                    change: Some(Box::new(change)),
+                    mapped: false,
+                    data_in_record: false,
                 },
             }),
         }
@@ -817,15 +845,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 
     /// Asks the stores, once per page, for everything preparing its changes
     /// needs, and allocates canonical ids for records seen the first time.
-    async fn look_up(
-        &self,
-        page: &[(SourceChange<E>, Option<SourceChange<E>>)],
-    ) -> Result<Lookups<E>> {
+    async fn look_up(&self, page: &[SourceChange<E>]) -> Result<Lookups<E>> {
         let system = self.source_system.clone();
         let sink_system = self.sink_system.clone();
         let mut wanted: HashMap<&str, Vec<RemoteId>> = HashMap::new();
         wanted.insert(E::NAME, Vec::with_capacity(page.len()));
-        for (change, _) in page {
+        for change in page {
             wanted
                 .entry(E::NAME)
                 .or_default()
@@ -880,7 +905,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         // Only this entity's records are read; references need no record.
         let own: Vec<CanonicalId> = page
             .iter()
-            .filter_map(|(c, _)| lookups.id(E::NAME, &c.remote_id))
+            .filter_map(|c| lookups.id(E::NAME, &c.remote_id))
             .filter(|id| known.contains(id))
             .collect();
         for (id, stored) in own.iter().zip(self.state.records(E::NAME, &own).await?) {
@@ -969,6 +994,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     Letter {
                         remote_id,
                         change: None,
+                        mapped: false,
+                        data_in_record: false,
                     },
                     ConnectorError::new(ErrorKind::Ambiguous, e.message().to_owned()),
                 ));
@@ -990,11 +1017,13 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             None => serde_json::Value::Null,
         };
         let mut l = DeadLetter::new(E::NAME, system, letter.remote_id, payload, error);
+        l.mapped = letter.mapped;
         if let Some(previous) = self.state.letter(&l.key).await? {
             l.attempts = previous.attempts.saturating_add(1);
             l.first_seen = previous.first_seen;
             if l.payload.is_null() {
                 l.payload = previous.payload;
+                l.mapped = previous.mapped;
             }
         }
         l.parked = l.attempts >= self.park_after;
@@ -1007,12 +1036,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 
     /// Decides what to do with one mapped change, from what the page's
-    /// lookups found. `original` is the change as read, when the mapping
+    /// lookups found.
     /// step changed it.
     fn prepare(
         &self,
         mut change: SourceChange<E>,
-        original: Option<SourceChange<E>>,
         lookups: &mut Lookups<E>,
         summary: &mut RunSummary,
     ) -> Prepared<E> {
@@ -1023,7 +1051,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 error: ConnectorError::new(ErrorKind::Protocol, "no identity was allocated"),
                 letter: Letter {
                     remote_id: change.remote_id.clone(),
-                    change: Some(Box::new(original.unwrap_or(change))),
+                    change: Some(Box::new(change)),
+                    mapped: true,
+                    data_in_record: false,
                 },
             };
         };
@@ -1035,7 +1065,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     error: $error,
                     letter: Letter {
                         remote_id: change.remote_id.clone(),
-                        change: Some(Box::new(original.unwrap_or(change))),
+                        change: Some(Box::new(change)),
+                        mapped: true,
+                        data_in_record: false,
                     },
                 }
             };
@@ -1069,7 +1101,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     canonical: None,
                     letter: Letter {
                         remote_id,
-                        change: Some(Box::new(original.unwrap_or(change))),
+                        change: Some(Box::new(change)),
+                        mapped: true,
+                        data_in_record: false,
                     },
                 };
             }
@@ -1110,14 +1144,17 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 out
             }
         };
+        let mut taken = false;
         let (record, applied): (Record<E>, Vec<&'static str>) = match current {
             // A record new to us has no owner to protect yet: the source
             // seeds it whole, also the parts that have no field name (a
             // contract's billing model). Later changes go through the policy.
             None if change.fields.is_none() => {
+                // Moved, not copied: a letter gets it back if need be.
+                taken = true;
                 let record = Record::seed(
                     id,
-                    data.clone(),
+                    std::mem::take(data),
                     &fresh,
                     &system,
                     change_id.into(),
@@ -1163,6 +1200,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         };
         let failures = self.validator.validate(&record.data);
         if !failures.is_empty() {
+            if taken {
+                *data = record.data.clone();
+            }
             let detail: Vec<String> = failures
                 .iter()
                 .map(|f| format!("{} ({})", f.code, f.field))
@@ -1175,7 +1215,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let remote_id = change.remote_id.clone();
         let letter = Letter {
             remote_id: remote_id.clone(),
-            change: Some(Box::new(original.unwrap_or(change))),
+            change: Some(Box::new(change)),
+            mapped: true,
+            data_in_record: taken,
         };
         if applied.is_empty() && target.is_some() {
             return Prepared::Done { remote_id };

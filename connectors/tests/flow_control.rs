@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use canonical_model::{Client, RemoteId, SystemId};
 use connectors::{
-    Capabilities, Connector, ConnectorError, Cursor, MemoryStore, Outcome, Page, Pipeline, Sink,
-    SinkRecord, Source, SourceChange,
+    Capabilities, Connector, ConnectorError, Cursor, DeadLetterQueue, ErrorKind, MemoryStore,
+    Outcome, Page, Pipeline, Sink, SinkRecord, Source, SourceChange,
 };
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -126,5 +126,124 @@ async fn a_retry_after_holds_back_every_task_of_the_pipeline() {
     assert!(
         later.iter().all(|(t, _)| *t >= Duration::from_secs(31)),
         "{calls:?}"
+    );
+}
+
+/// Refuses each record the first time it sees it, then accepts it;
+/// remembers the names it accepted.
+struct SecondTime {
+    seen: Mutex<std::collections::HashSet<String>>,
+    accepted: Mutex<Vec<String>>,
+}
+impl Connector for SecondTime {
+    fn system(&self) -> SystemId {
+        SystemId::new("ledger")
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().writes(["client"])
+    }
+}
+#[async_trait]
+impl Sink<Client> for SecondTime {
+    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+        let mut seen = self.seen.lock().unwrap();
+        let mut accepted = self.accepted.lock().unwrap();
+        Ok(batch
+            .into_iter()
+            .map(|r| {
+                let connectors::Operation::Upsert(c) = &r.operation else {
+                    return Outcome::Deleted(RemoteId::new("x"));
+                };
+                if seen.insert(r.origin_id.to_string()) {
+                    Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "not today"))
+                } else {
+                    accepted.push(c.legal_name.clone());
+                    Outcome::Created(RemoteId::new(format!("L-{}", r.origin_id)))
+                }
+            })
+            .collect())
+    }
+}
+
+/// A record that failed after the mapping step is replayed as mapped, not
+/// mapped twice; one that failed in the mapping step is mapped again.
+#[tokio::test]
+async fn replay_maps_only_what_was_not_mapped() {
+    let at = chrono::Utc::now();
+    let named = |name: &str| Client {
+        legal_name: name.into(),
+        ..Default::default()
+    };
+    let changes = vec![
+        SourceChange::upsert("a", at, named("Acme")),
+        SourceChange::upsert("b", at, named("")),
+        SourceChange::upsert("c", at, named("Bad")),
+    ];
+    let sink = Arc::new(SecondTime {
+        seen: Mutex::new(Default::default()),
+        accepted: Mutex::new(Vec::new()),
+    });
+    let state = Arc::new(MemoryStore::new());
+    let allow_empty = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let allow = allow_empty.clone();
+    let pipeline = Pipeline::<Client>::builder(
+        "sheet→ledger",
+        Arc::new(Rows(changes)),
+        sink.clone(),
+        state.clone(),
+    )
+    // Not idempotent on purpose: a second pass would show.
+    .map(move |c| {
+        if let connectors::Operation::Upsert(client) = &mut c.operation {
+            if client.legal_name.is_empty() && !allow.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(ConnectorError::new(ErrorKind::Mapping, "no name"));
+            }
+            client.legal_name = format!("{} Ltd", client.legal_name);
+        }
+        Ok(())
+    })
+    // "Bad Ltd" needs a website it does not have.
+    .validator(
+        canonical_model::Validator::new().with(canonical_model::RequiredWhen {
+            code: "client.web".into(),
+            when: canonical_model::Condition::Equals {
+                field: "legal_name".into(),
+                value: canonical_model::FieldValue::Text("Bad Ltd".into()),
+            },
+            required: vec!["website".into()],
+            equal: vec![],
+        }),
+    )
+    .build()
+    .unwrap();
+    let first = pipeline.run().await.unwrap();
+    assert_eq!(first.dead_lettered, 3, "{first:?}");
+    let letters = state.letters("client").await.unwrap();
+    let by_id = |id: &str| letters.iter().find(|l| l.remote_id.as_str() == id).unwrap();
+    assert!(by_id("a").mapped, "failed in the sink, after mapping");
+    assert_eq!(by_id("a").payload["record"]["legal_name"], "Acme Ltd");
+    assert!(!by_id("b").mapped, "failed in the mapping step");
+    assert!(by_id("c").mapped, "failed validation, after mapping");
+    assert_eq!(by_id("c").payload["record"]["legal_name"], "Bad Ltd");
+    assert_eq!(by_id("c").error.kind, ErrorKind::Validation);
+
+    allow_empty.store(true, std::sync::atomic::Ordering::SeqCst);
+    let replay = pipeline.replay().await.unwrap();
+    // b reaches the sink for the first time now, and is refused once more.
+    assert_eq!(
+        (replay.recovered, replay.dead_lettered),
+        (1, 2), // c still fails validation
+        "{replay:?}"
+    );
+    let again = pipeline.replay().await.unwrap();
+    assert_eq!(again.recovered, 1, "{again:?}");
+    let mut accepted = sink.accepted.lock().unwrap().clone();
+    accepted.sort();
+    assert_eq!(accepted, vec![" Ltd".to_owned(), "Acme Ltd".to_owned()]);
+    let left = state.letters("client").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        left[0].payload["record"]["legal_name"], "Bad Ltd",
+        "not mapped twice"
     );
 }

@@ -371,8 +371,13 @@ pub struct DeadLetter {
     pub system: SystemId,
     /// Its id there.
     pub remote_id: RemoteId,
-    /// The change as read (a serialised [`SourceChange`](crate::SourceChange)).
+    /// The change (a serialised [`SourceChange`](crate::SourceChange)):
+    /// as read, or as the pipeline's mapping step left it when `mapped`.
     pub payload: serde_json::Value,
+    /// The payload has been through the mapping step (it failed after
+    /// that), so replay does not map it again.
+    #[serde(default)]
+    pub mapped: bool,
     /// The last error.
     pub error: ErrorRecord,
     /// Failed attempts so far.
@@ -411,6 +416,7 @@ impl DeadLetter {
             system,
             remote_id,
             payload,
+            mapped: false,
             error: error.into(),
             attempts: 1,
             first_seen: now,
