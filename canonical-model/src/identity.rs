@@ -189,8 +189,24 @@ impl Serialize for SystemId {
 
 impl<'de> Deserialize<'de> for SystemId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(SystemId::new)
+        shared_str(d).map(SystemId)
     }
+}
+
+/// Reads a string straight into shared text: one allocation, where going
+/// through a `String` (as serde's own `Arc<str>` does) takes two.
+pub(crate) fn shared_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = Arc<str>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Arc<str>, E> {
+            Ok(Arc::from(v))
+        }
+    }
+    d.deserialize_str(Text)
 }
 
 impl fmt::Display for SystemId {

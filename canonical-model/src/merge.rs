@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub struct Change {
     /// The sender's id for this change (event id, revision); shared by
     /// every provenance entry the change leaves.
+    #[serde(deserialize_with = "crate::identity::shared_str")]
     pub id: Arc<str>,
     /// When the change happened in the source system.
     pub at: DateTime<Utc>,
@@ -75,6 +76,7 @@ pub struct Provenance {
     /// Change time in the source.
     pub at: DateTime<Utc>,
     /// The change's id.
+    #[serde(deserialize_with = "crate::identity::shared_str")]
     pub change_id: Arc<str>,
     /// Value before.
     pub old: FieldValue,
