@@ -1120,7 +1120,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string()));
             }
         }
-        let change_id = format!("{system}:{}@{}", change.remote_id, change.at.to_rfc3339());
+        let change_id = change_id(&system, &change.remote_id, change.at);
         // Only what differs goes further: equal values change nothing, and
         // comparing the structs spares building their values.
         let fresh = E::default();
@@ -1309,6 +1309,34 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 }
 
+/// `system:remote@time`, the time as RFC 3339 in UTC (what
+/// `DateTime::to_rfc3339` gives), written in one go: this runs for every
+/// record, and `to_rfc3339` builds a string of its own first.
+fn change_id(system: &SystemId, remote: &RemoteId, at: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    let mut id = String::with_capacity(system.as_str().len() + remote.as_str().len() + 40);
+    let nanos = at.nanosecond() % 1_000_000_000;
+    let _ = write!(
+        id,
+        "{system}:{remote}@{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    );
+    let _ = match nanos {
+        0 => Ok(()),
+        n if n % 1_000_000 == 0 => write!(id, ".{:03}", n / 1_000_000),
+        n if n % 1_000 == 0 => write!(id, ".{:06}", n / 1_000),
+        n => write!(id, ".{n:09}"),
+    };
+    id.push_str("+00:00");
+    id
+}
+
 fn copy_error(e: &ConnectorError) -> ConnectorError {
     let mut copy = ConnectorError::new(e.kind(), e.message().to_owned());
     if let Some(s) = e.system() {
@@ -1348,5 +1376,27 @@ fn plan<E>(p: Prepared<E>) -> PlannedChange {
                 error: error.to_string(),
             },
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::change_id;
+    use canonical_model::{RemoteId, SystemId};
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn change_ids_carry_the_time_as_to_rfc3339_writes_it() {
+        let (s, r) = (SystemId::hubspot(), RemoteId::new("981"));
+        for nanos in [0, 5_000_000, 123_456_000, 123_456_789, 1] {
+            let at = Utc
+                .timestamp_opt(1_795_000_000, nanos)
+                .single()
+                .unwrap_or_default();
+            assert_eq!(
+                change_id(&s, &r, at),
+                format!("hubspot:981@{}", at.to_rfc3339())
+            );
+        }
     }
 }
