@@ -599,8 +599,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             let page = self.read_page(cursor.as_ref()).await?;
             summary.read += page.changes.len();
             tracing::debug!(pipeline = %self.name, changes = page.changes.len(), "page read");
-            let changes = page.changes.into_iter().map(|c| (c, false)).collect();
-            self.process(changes, &mut summary).await?;
+            self.process(page.changes, false, &mut summary).await?;
             if !self.dry_run {
                 self.state.save_checkpoint(&self.name, &page.next).await?;
             }
@@ -639,7 +638,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 continue;
             }
             match serde_json::from_value::<SourceChange<E>>(letter.payload.clone()) {
-                Ok(change) => changes.push((change, letter.mapped)),
+                Ok(change) => changes.push((letter.mapped, change)),
                 Err(e) => {
                     let error = ConnectorError::new(
                         ErrorKind::Mapping,
@@ -654,8 +653,14 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
         }
         summary.read = changes.len();
-        for chunk in changes.chunks(self.batch_size) {
-            self.process(chunk.to_vec(), &mut summary).await?;
+        // Those not yet mapped, then those that were.
+        let (done, todo): (Vec<_>, Vec<_>) = changes.into_iter().partition(|(m, _)| *m);
+        for (mapped, group) in [(false, todo), (true, done)] {
+            let mut group = group.into_iter().map(|(_, c)| c).peekable();
+            while group.peek().is_some() {
+                let chunk: Vec<SourceChange<E>> = group.by_ref().take(self.batch_size).collect();
+                self.process(chunk, mapped, &mut summary).await?;
+            }
         }
         tracing::info!(pipeline = %self.name, %summary, "dead letters replayed");
         Ok(summary)
@@ -704,30 +709,31 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 
     /// Prepares, applies and records one batch of changes.
-    /// `changes` pairs each change with whether it has been through the
-    /// mapping step already (a dead letter that failed after it).
+    /// `already_mapped`: the changes have been through the mapping step
+    /// (dead letters that failed after it).
     async fn process(
         &self,
-        changes: Vec<(SourceChange<E>, bool)>,
+        changes: Vec<SourceChange<E>>,
+        already_mapped: bool,
         summary: &mut RunSummary,
     ) -> Result<()> {
         // The same record twice in a page: its last change stands.
         let mut last: HashMap<&RemoteId, usize> = HashMap::with_capacity(changes.len());
-        for (i, (c, _)) in changes.iter().enumerate() {
+        for (i, c) in changes.iter().enumerate() {
             last.insert(&c.remote_id, i);
         }
         let keep: Vec<bool> = (0..changes.len())
-            .map(|i| last.get(&changes[i].0.remote_id) == Some(&i))
+            .map(|i| last.get(&changes[i].remote_id) == Some(&i))
             .collect();
         drop(last);
         let mut prepared = Vec::with_capacity(changes.len());
         let mut mapped = Vec::with_capacity(changes.len());
-        for ((change, was_mapped), keep) in changes.into_iter().zip(keep) {
+        for (change, keep) in changes.into_iter().zip(keep) {
             if !keep {
                 summary.unchanged += 1;
                 continue;
             }
-            match self.map_change(change, was_mapped) {
+            match self.map_change(change, already_mapped) {
                 Ok(m) => mapped.push(m),
                 Err(rejected) => prepared.push(rejected),
             }
