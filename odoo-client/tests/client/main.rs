@@ -7,5 +7,4 @@ mod failures;
 mod json2;
 mod jsonrpc;
 mod scale;
-mod secrets;
 mod support;
