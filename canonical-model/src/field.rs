@@ -125,6 +125,11 @@ pub trait FieldType: Sized {
     /// # Errors
     /// The expected kind, if the value has another kind.
     fn from_value(v: FieldValue) -> Result<Self, &'static str>;
+    /// The canonical id it refers to, for reference fields; `None` for
+    /// every other type (the default).
+    fn as_id(&self) -> Option<CanonicalId> {
+        None
+    }
 }
 
 macro_rules! scalar {
@@ -157,13 +162,51 @@ macro_rules! scalar {
         }
     };
 }
+/// [`scalar!`] for the id type, which also answers [`FieldType::as_id`].
+macro_rules! scalar_with_id {
+    ($t:ty, $variant:ident, $kind:literal) => {
+        impl FieldType for $t {
+            fn to_value(&self) -> FieldValue {
+                FieldValue::$variant(*self)
+            }
+            fn from_value(v: FieldValue) -> Result<Self, &'static str> {
+                match v {
+                    FieldValue::$variant(x) => Ok(x),
+                    _ => Err($kind),
+                }
+            }
+            fn as_id(&self) -> Option<CanonicalId> {
+                Some(*self)
+            }
+        }
+        impl FieldType for Option<$t> {
+            fn to_value(&self) -> FieldValue {
+                match self {
+                    Some(x) => FieldValue::$variant(*x),
+                    None => FieldValue::Null,
+                }
+            }
+            fn from_value(v: FieldValue) -> Result<Self, &'static str> {
+                match v {
+                    FieldValue::$variant(x) => Ok(Some(x)),
+                    FieldValue::Null => Ok(None),
+                    _ => Err($kind),
+                }
+            }
+            fn as_id(&self) -> Option<CanonicalId> {
+                *self
+            }
+        }
+    };
+}
+
 scalar!(bool, Bool, "bool");
 scalar!(String, Text, "text");
 scalar!(Decimal, Decimal, "decimal");
 scalar!(Money, Money, "money");
 scalar!(NaiveDate, Date, "date");
 scalar!(DateTime<Utc>, DateTime, "datetime");
-scalar!(CanonicalId, Id, "id");
+scalar_with_id!(CanonicalId, Id, "id");
 
 /// A list of child records (an invoice's lines) is one field: its value is
 /// [`FieldValue::Rows`], each row the child's named fields. `Null` reads as
@@ -287,6 +330,26 @@ pub trait Entity: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned 
             .copied()
             .collect()
     }
+    /// The records this one refers to: each reference field that is set,
+    /// with the canonical id in it. The [`entity!`](crate::entity) macro
+    /// reads the fields directly, without building values.
+    ///
+    /// # Example
+    /// ```
+    /// use canonical_model::{CanonicalId, Contact, Entity};
+    /// let acme = CanonicalId::new();
+    /// let c = Contact { name: "Ann".into(), client: Some(acme), ..Default::default() };
+    /// assert_eq!(c.references(), vec![("client", acme)]);
+    /// ```
+    fn references(&self) -> Vec<(&'static str, CanonicalId)> {
+        Self::FIELDS
+            .iter()
+            .filter_map(|f| match self.get(f) {
+                Some(FieldValue::Id(id)) => Some((*f, id)),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Implements [`Entity`] for a struct: its name and a list of
@@ -330,6 +393,13 @@ macro_rules! entity {
             fn changed_fields(&self, other: &Self) -> ::std::vec::Vec<&'static str> {
                 let mut out = ::std::vec::Vec::new();
                 $(if self.$($path).+ != other.$($path).+ { out.push($field); })*
+                out
+            }
+            fn references(&self) -> ::std::vec::Vec<(&'static str, $crate::CanonicalId)> {
+                let mut out = ::std::vec::Vec::new();
+                $(if let ::core::option::Option::Some(id) = $crate::FieldType::as_id(&self.$($path).+) {
+                    out.push(($field, id));
+                })*
                 out
             }
         }

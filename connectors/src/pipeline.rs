@@ -493,6 +493,8 @@ enum Prepared<E> {
     Done {
         remote_id: RemoteId,
     },
+    /// A dry run's plan for a record that would be sent.
+    Planned(PlannedChange),
     Reject {
         error: ConnectorError,
         letter: Letter<E>,
@@ -762,6 +764,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 } => to_send.push((record, canonical, letter)),
                 Prepared::Done { .. } => summary.unchanged += 1,
                 Prepared::Reject { error, letter } => rejected.push((letter, error)),
+                // Only made in a dry run, which returned above.
+                Prepared::Planned(_) => {}
             }
         }
         let chunks: Vec<Vec<_>> = chunked(to_send, self.batch_size);
@@ -937,10 +941,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             if let Prepared::Send { record, .. } = p
                 && let Operation::Upsert(data) = &record.operation
             {
-                wanted.extend(E::FIELDS.iter().filter_map(|f| match data.get(f) {
-                    Some(FieldValue::Id(other)) => Some(other),
-                    _ => None,
-                }));
+                wanted.extend(data.references().into_iter().map(|(_, id)| id));
             }
         }
         if wanted.is_empty() {
@@ -959,14 +960,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             if let Prepared::Send { record, .. } = p
                 && let Operation::Upsert(data) = &record.operation
             {
-                let found: Vec<(CanonicalId, RemoteId)> = E::FIELDS
-                    .iter()
-                    .filter_map(|f| match data.get(f) {
-                        Some(FieldValue::Id(other)) => {
-                            remote.get(&other).map(|r| (other, r.clone()))
-                        }
-                        _ => None,
-                    })
+                let found: Vec<(CanonicalId, RemoteId)> = data
+                    .references()
+                    .into_iter()
+                    .filter_map(|(_, id)| remote.get(&id).map(|r| (id, r.clone())))
                     .collect();
                 record.links.extend(found);
             }
@@ -1131,7 +1128,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         // comparing the structs spares building their values.
         let fresh = E::default();
         let base = current.as_ref().map_or(&fresh, |r| &r.data);
+        // A record new to us has no owner to protect yet: the source seeds
+        // it whole, also the parts that have no field name (a contract's
+        // billing model). Later changes go through the policy.
+        let seeding = current.is_none() && change.fields.is_none();
         let differing: Vec<&'static str> = match &change.fields {
+            None if seeding => Vec::new(), // the seed finds them itself
             None => data.changed_fields(base),
             Some(known) => {
                 let mut out = Vec::with_capacity(known.len());
@@ -1152,10 +1154,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         };
         let mut taken = false;
         let (record, applied): (Record<E>, Vec<&'static str>) = match current {
-            // A record new to us has no owner to protect yet: the source
-            // seeds it whole, also the parts that have no field name (a
-            // contract's billing model). Later changes go through the policy.
-            None if change.fields.is_none() => {
+            None if seeding => {
                 // Moved, not copied: a letter gets it back if need be.
                 taken = true;
                 let record = Record::seed(
@@ -1166,7 +1165,17 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     change_id.into(),
                     change.at,
                 );
-                (record, differing)
+                // The fields written, needed only to update a record the
+                // sink already has (the stored canonical one was lost).
+                let applied = match target {
+                    Some(_) => record
+                        .trail()
+                        .iter()
+                        .filter_map(|p| E::FIELDS.iter().find(|f| **f == p.field).copied())
+                        .collect(),
+                    None => differing,
+                };
+                (record, applied)
             }
             current => {
                 let open = Policy::default();
@@ -1218,6 +1227,26 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 format!("{} is not ready: {}", E::NAME, detail.join(", ")),
             ));
         }
+        if applied.is_empty() && target.is_some() {
+            return Prepared::Done {
+                remote_id: change.remote_id,
+            };
+        }
+        let fields = target.is_some().then(|| {
+            let mut fields: Vec<String> = applied.iter().map(|f| (*f).to_owned()).collect();
+            fields.dedup();
+            fields
+        });
+        if self.dry_run {
+            // A plan needs no payload for the sink.
+            return Prepared::Planned(PlannedChange {
+                remote_id: change.remote_id,
+                action: match fields {
+                    None => PlannedAction::Create,
+                    Some(fields) => PlannedAction::Update { fields },
+                },
+            });
+        }
         let remote_id = change.remote_id.clone();
         let letter = Letter {
             remote_id: remote_id.clone(),
@@ -1225,20 +1254,13 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             mapped: true,
             data_in_record: taken,
         };
-        if applied.is_empty() && target.is_some() {
-            return Prepared::Done { remote_id };
-        }
         let mut sink_record = SinkRecord::new(
             id,
             system,
             remote_id,
             Operation::Upsert(record.data.clone()),
         );
-        if target.is_some() {
-            let mut fields: Vec<String> = applied.iter().map(|f| (*f).to_owned()).collect();
-            fields.dedup();
-            sink_record.fields = Some(fields);
-        }
+        sink_record.fields = fields;
         sink_record.target_id = target;
         Prepared::Send {
             record: Box::new(sink_record),
@@ -1316,29 +1338,51 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 }
 
 /// `system:remote@time`, the time as RFC 3339 in UTC (what
-/// `DateTime::to_rfc3339` gives), written in one go: this runs for every
-/// record, and `to_rfc3339` builds a string of its own first.
+/// `DateTime::to_rfc3339` gives). Runs for every record, so the digits are
+/// written by hand rather than through `format!`.
 fn change_id(system: &SystemId, remote: &RemoteId, at: chrono::DateTime<chrono::Utc>) -> String {
     use chrono::{Datelike, Timelike};
-    use std::fmt::Write;
+    fn digits(out: &mut String, n: u32, width: u32) {
+        let mut div = 10u32.pow(width - 1);
+        while div > 0 {
+            out.push(char::from(b'0' + ((n / div) % 10) as u8));
+            div /= 10;
+        }
+    }
     let mut id = String::with_capacity(system.as_str().len() + remote.as_str().len() + 40);
-    let nanos = at.nanosecond() % 1_000_000_000;
-    let _ = write!(
-        id,
-        "{system}:{remote}@{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    );
-    let _ = match nanos {
-        0 => Ok(()),
-        n if n % 1_000_000 == 0 => write!(id, ".{:03}", n / 1_000_000),
-        n if n % 1_000 == 0 => write!(id, ".{:06}", n / 1_000),
-        n => write!(id, ".{n:09}"),
-    };
+    id.push_str(system.as_str());
+    id.push(':');
+    id.push_str(remote.as_str());
+    id.push('@');
+    let year = at.year();
+    if (0..=9999).contains(&year) {
+        digits(&mut id, year as u32, 4);
+    } else {
+        id.push_str(&year.to_string());
+    }
+    for (sep, n) in [('-', at.month()), ('-', at.day()), ('T', at.hour())] {
+        id.push(sep);
+        digits(&mut id, n, 2);
+    }
+    for n in [at.minute(), at.second()] {
+        id.push(':');
+        digits(&mut id, n, 2);
+    }
+    match at.nanosecond() % 1_000_000_000 {
+        0 => {}
+        n if n % 1_000_000 == 0 => {
+            id.push('.');
+            digits(&mut id, n / 1_000_000, 3);
+        }
+        n if n % 1_000 == 0 => {
+            id.push('.');
+            digits(&mut id, n / 1_000, 6);
+        }
+        n => {
+            id.push('.');
+            digits(&mut id, n, 9);
+        }
+    }
     id.push_str("+00:00");
     id
 }
@@ -1376,6 +1420,7 @@ fn plan<E>(p: Prepared<E>) -> PlannedChange {
             remote_id,
             action: PlannedAction::Unchanged,
         },
+        Prepared::Planned(planned) => planned,
         Prepared::Reject { error, letter } => PlannedChange {
             remote_id: letter.remote_id,
             action: PlannedAction::Reject {
@@ -1394,11 +1439,17 @@ mod tests {
     #[test]
     fn change_ids_carry_the_time_as_to_rfc3339_writes_it() {
         let (s, r) = (SystemId::hubspot(), RemoteId::new("981"));
-        for nanos in [0, 5_000_000, 123_456_000, 123_456_789, 1] {
-            let at = Utc
-                .timestamp_opt(1_795_000_000, nanos)
-                .single()
-                .unwrap_or_default();
+        for (secs, nanos) in [
+            (1_795_000_000, 0),
+            (1_795_000_000, 5_000_000),
+            (1_795_000_000, 123_456_000),
+            (1_795_000_000, 123_456_789),
+            (1_795_000_000, 1),
+            (0, 0),
+            (-62_000_000_000, 7),           // year 5
+            (253_402_300_799, 999_999_999), // 9999-12-31T23:59:59
+        ] {
+            let at = Utc.timestamp_opt(secs, nanos).single().unwrap_or_default();
             assert_eq!(
                 change_id(&s, &r, at),
                 format!("hubspot:981@{}", at.to_rfc3339())

@@ -247,3 +247,129 @@ async fn replay_maps_only_what_was_not_mapped() {
         "not mapped twice"
     );
 }
+
+/// Accepts everything and counts its calls.
+#[derive(Default)]
+struct Recorder {
+    calls: Mutex<usize>,
+}
+impl Connector for Recorder {
+    fn system(&self) -> SystemId {
+        SystemId::new("ledger")
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().writes(["client"])
+    }
+}
+#[async_trait]
+impl Sink<Client> for Recorder {
+    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+        *self.calls.lock().unwrap() += 1;
+        Ok(batch
+            .into_iter()
+            .map(|r| {
+                let id = RemoteId::new(format!("L-{}", r.origin_id));
+                match (&r.operation, &r.target_id) {
+                    (connectors::Operation::Delete, _) => Outcome::Deleted(id),
+                    (_, Some(_)) => Outcome::Updated(id),
+                    (_, None) => Outcome::Created(id),
+                }
+            })
+            .collect())
+    }
+}
+
+/// A dry run says what a run would do with each record (create, update
+/// which fields, leave, delete, reject) and touches neither the sink nor
+/// the stores.
+#[tokio::test]
+async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
+    use connectors::{PlannedAction, XrefStore};
+    let at = chrono::Utc::now();
+    let client = |name: &str, web: Option<&str>| Client {
+        legal_name: name.into(),
+        website: web.map(Into::into),
+        ..Default::default()
+    };
+    let sink = Arc::new(Recorder::default());
+    let state = Arc::new(MemoryStore::new());
+    let named = || {
+        canonical_model::Validator::new().with(canonical_model::RequiredWhen {
+            code: "client.name".into(),
+            when: canonical_model::Condition::Always,
+            required: vec!["legal_name".into()],
+            equal: vec![],
+        })
+    };
+    let before = vec![
+        SourceChange::upsert("a", at, client("Acme", None)),
+        SourceChange::upsert("b", at, client("Globex", None)),
+        SourceChange::upsert("d", at, client("Initech", None)),
+    ];
+    Pipeline::<Client>::builder(
+        "sheet→ledger",
+        Arc::new(Rows(before)),
+        sink.clone(),
+        state.clone(),
+    )
+    .build()
+    .unwrap()
+    .run()
+    .await
+    .unwrap();
+    let calls_before = *sink.calls.lock().unwrap();
+
+    let later = at + chrono::Duration::minutes(1);
+    let now = vec![
+        SourceChange::upsert("a", later, client("Acme", Some("https://acme.example"))),
+        SourceChange::upsert("b", later, client("Globex", None)),
+        SourceChange::upsert("c", later, client("Umbrella", None)),
+        SourceChange::upsert("e", later, client("", None)),
+        SourceChange::delete("d", later),
+    ];
+    let plan = Pipeline::<Client>::builder(
+        "sheet→ledger",
+        Arc::new(Rows(now)),
+        sink.clone(),
+        state.clone(),
+    )
+    .validator(named())
+    .dry_run(true)
+    .build()
+    .unwrap()
+    .run()
+    .await
+    .unwrap();
+    let action = |id: &str| {
+        plan.planned
+            .iter()
+            .find(|p| p.remote_id.as_str() == id)
+            .map(|p| p.action.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        action("a"),
+        PlannedAction::Update {
+            fields: vec!["website".into()]
+        }
+    );
+    assert_eq!(action("b"), PlannedAction::Unchanged);
+    assert_eq!(action("c"), PlannedAction::Create);
+    assert_eq!(action("d"), PlannedAction::Delete);
+    assert!(
+        matches!(action("e"), PlannedAction::Reject { error } if error.contains("client.name"))
+    );
+    assert_eq!(plan.planned.len(), 5);
+    // Nothing was written anywhere.
+    assert_eq!(*sink.calls.lock().unwrap(), calls_before);
+    let sheet = SystemId::new("sheet");
+    assert_eq!(
+        state
+            .resolve("client", &sheet, &RemoteId::new("c"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(state.letters("client").await.unwrap().is_empty());
+    assert_eq!((plan.created, plan.updated, plan.dead_lettered), (0, 0, 0));
+}
