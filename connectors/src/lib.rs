@@ -25,7 +25,9 @@
 //!   [`RunSummary`].
 //! - **Connectors**, each behind a feature: `odoo` (the `odoo` module:
 //!   canonical entities ⇄ Odoo models, incremental reads, idempotent writes
-//!   by external id). Salesforce, HubSpot, BambooHR and Gusto are to come.
+//!   by external id) and `hubspot` (the `hubspot` module: companies read
+//!   incrementally past the search API's 10,000-result wall; writes and
+//!   the other objects to come). Salesforce, BambooHR and Gusto are to come.
 //! - **[`testkit`]**: conformance checks any source or sink can run.
 //!
 //! ## Example
@@ -90,6 +92,8 @@
 
 mod connector;
 mod error;
+#[cfg(feature = "hubspot")]
+pub mod hubspot;
 #[cfg(feature = "odoo")]
 pub mod odoo;
 mod pipeline;

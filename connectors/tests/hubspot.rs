@@ -1,0 +1,309 @@
+#![allow(clippy::unwrap_used)]
+//! The HubSpot connector against wiremock servers shaped like HubSpot's
+//! CRM v3 API (`../shared/specs/hubspot/companies.v3.json`).
+
+use canonical_model::Client;
+use connectors::hubspot::HubSpotConnector;
+use connectors::{Cursor, ErrorKind, Operation, Source};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const TOKEN: &str = "pat-na1-11111111-sentinel-token";
+
+/// HubSpot's company search over a data set: `hs_lastmodifieddate GTE`,
+/// ascending, `after` as an offset, and the 10,000-result wall.
+struct Companies {
+    /// (id, modified ms, name); the order within one millisecond is
+    /// HubSpot's business, so it is shuffled here.
+    rows: Mutex<Vec<(String, i64, String)>>,
+    calls: Mutex<Vec<Value>>,
+}
+
+impl Companies {
+    fn new(rows: Vec<(String, i64, String)>) -> Self {
+        Companies {
+            rows: Mutex::new(rows),
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl Respond for Companies {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        self.calls.lock().unwrap().push(body.clone());
+        let filter = &body["filterGroups"][0]["filters"][0];
+        assert_eq!(filter["propertyName"], "hs_lastmodifieddate");
+        assert_eq!(filter["operator"], "GTE");
+        let since: i64 = filter["value"].as_str().unwrap().parse().unwrap();
+        let limit = body["limit"].as_u64().unwrap() as usize;
+        let after: usize = body["after"].as_str().map_or(0, |a| a.parse().unwrap());
+        if after + limit > 10_000 {
+            return ResponseTemplate::new(400).set_body_json(json!({
+                "status": "error",
+                "message": "There was a problem with the request.",
+                "correlationId": "8a0d4c1e-0000-4000-8000-000000000001",
+                "category": "VALIDATION_ERROR"
+            }));
+        }
+        let mut rows: Vec<(String, i64, String)> = self
+            .rows
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.1 >= since)
+            .cloned()
+            .collect();
+        // Ascending by time; within a millisecond, descending ids.
+        rows.sort_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+        let page: Vec<Value> = rows
+            .iter()
+            .skip(after)
+            .take(limit)
+            .map(|(id, ms, name)| {
+                json!({
+                    "id": id,
+                    "properties": {
+                        "name": name,
+                        "hs_object_id": id,
+                        "hs_lastmodifieddate": chrono::DateTime::from_timestamp_millis(*ms).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    },
+                    "createdAt": "2026-01-05T09:00:00.000Z",
+                    "updatedAt": "2026-01-05T09:00:00.000Z",
+                    "archived": false
+                })
+            })
+            .collect();
+        let mut answer = json!({"total": rows.len(), "results": page});
+        if after + limit < rows.len() {
+            let next = (after + limit).to_string();
+            answer["paging"] = json!({"next": {"after": next, "link": format!("?after={next}")}});
+        }
+        ResponseTemplate::new(200).set_body_json(answer)
+    }
+}
+
+fn connector(server: &MockServer) -> HubSpotConnector {
+    HubSpotConnector::new(TOKEN)
+        .unwrap()
+        .base_url(&server.uri())
+}
+
+/// Reads everything there is now, page by page, from `cursor`.
+async fn read_all(
+    hs: &HubSpotConnector,
+    mut cursor: Option<Cursor>,
+) -> (Vec<(String, Client)>, Option<Cursor>) {
+    let mut out = Vec::new();
+    loop {
+        let page = Source::<Client>::read(hs, cursor.as_ref(), 100)
+            .await
+            .unwrap();
+        for c in page.changes {
+            let Operation::Upsert(client) = c.operation else {
+                panic!("search never reports deletes")
+            };
+            out.push((c.remote_id.to_string(), client));
+        }
+        cursor = Some(page.next);
+        if !page.has_more {
+            return (out, cursor);
+        }
+    }
+}
+
+/// 12,000 companies, three per millisecond and a burst of 250 in one:
+/// every one is read exactly once though HubSpot's search stops at
+/// 10,000 results, and a later change is read on its own.
+#[tokio::test]
+async fn reads_past_the_ten_thousand_wall_exactly_once() {
+    let server = MockServer::start().await;
+    let base = 1_795_000_000_000i64;
+    let mut rows: Vec<(String, i64, String)> = (0..11_750)
+        .map(|i| {
+            (
+                format!("{}", 10_000 + i),
+                base + (i / 3) as i64,
+                format!("Company {i}"),
+            )
+        })
+        .collect();
+    let burst = base + 5_000;
+    rows.extend((0..250).map(|i| (format!("{}", 90_000 + i), burst, format!("Burst {i}"))));
+    let companies = std::sync::Arc::new(Companies::new(rows));
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/companies/search"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ArcResponder(companies.clone()))
+        .mount(&server)
+        .await;
+    let hs = connector(&server);
+    let (read, cursor) = read_all(&hs, None).await;
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for (id, _) in &read {
+        *count.entry(id.as_str()).or_default() += 1;
+    }
+    assert_eq!(count.len(), 12_000);
+    assert!(count.values().all(|n| *n == 1), "a company read twice");
+    let (_, acme) = read.iter().find(|(id, _)| id == "10007").unwrap();
+    assert_eq!(acme.legal_name, "Company 7");
+    // Nothing asked beyond the wall (the fake would have answered 400).
+    let calls = companies.calls.lock().unwrap().clone();
+    assert!(
+        calls.len() < 140,
+        "{} searches for 12,000 companies",
+        calls.len()
+    );
+    // The burst was paged through within its millisecond, the rest by
+    // starting new searches.
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["after"] == "100" || c["after"] == "200")
+    );
+    assert!(calls.iter().all(|c| {
+        c["after"]
+            .as_str()
+            .is_none_or(|a| a.parse::<usize>().unwrap() < 10_000)
+    }));
+
+    // A change after the end comes alone; the rest is not read again.
+    companies
+        .rows
+        .lock()
+        .unwrap()
+        .push(("20001".into(), base + 9_000, "Late Ltd".into()));
+    let (later, _) = read_all(&hs, cursor).await;
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].1.legal_name, "Late Ltd");
+}
+
+struct ArcResponder(std::sync::Arc<Companies>);
+impl Respond for ArcResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.0.respond(req)
+    }
+}
+
+#[tokio::test]
+async fn a_429_is_rate_limited_with_its_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "10")
+                .set_body_json(json!({
+                    "status": "error",
+                    "message": "You have reached your ten_secondly_rolling limit.",
+                    "errorType": "RATE_LIMIT",
+                    "correlationId": "c4f1d2a0-0000-4000-8000-000000000429",
+                    "policyName": "TEN_SECONDLY_ROLLING"
+                })),
+        )
+        .mount(&server)
+        .await;
+    let err = Source::<Client>::read(&connector(&server), None, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(10)));
+    assert!(
+        err.to_string()
+            .contains("c4f1d2a0-0000-4000-8000-000000000429"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn errors_are_typed_keep_the_correlation_id_and_never_the_token() {
+    let cases = [
+        (
+            401,
+            json!({"status": "error", "message": "Authentication credentials not found.",
+                   "correlationId": "11111111-0000-4000-8000-000000000401", "category": "INVALID_AUTHENTICATION"}),
+            ErrorKind::Unauthorized,
+        ),
+        (
+            403,
+            json!({"status": "error", "message": "This app hasn't been granted all required scopes.",
+                   "correlationId": "11111111-0000-4000-8000-000000000403", "category": "MISSING_SCOPES"}),
+            ErrorKind::Forbidden,
+        ),
+        (
+            400,
+            json!({"status": "error", "message": "Invalid input JSON on line 1",
+                   "correlationId": "11111111-0000-4000-8000-000000000400", "category": "VALIDATION_ERROR"}),
+            ErrorKind::Invalid,
+        ),
+        (
+            502,
+            Value::String("<html><body><h1>502 Bad Gateway</h1></body></html>".into()),
+            ErrorKind::Unavailable,
+        ),
+    ];
+    for (status, body, kind) in cases {
+        let server = MockServer::start().await;
+        let template = match &body {
+            Value::String(html) => {
+                ResponseTemplate::new(status).set_body_raw(html.clone(), "text/html")
+            }
+            json => ResponseTemplate::new(status).set_body_json(json),
+        };
+        Mock::given(method("POST"))
+            .respond_with(template)
+            .mount(&server)
+            .await;
+        let hs = connector(&server);
+        let err = Source::<Client>::read(&hs, None, 100).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{status}: {err}");
+        if let Some(id) = body.get("correlationId").and_then(Value::as_str) {
+            assert!(err.to_string().contains(id), "{err}");
+        }
+        for shown in [err.to_string(), format!("{err:?}"), format!("{hs:?}")] {
+            assert!(!shown.contains(TOKEN), "{shown}");
+            assert!(!shown.contains("sentinel"), "{shown}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_protocol_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("{\"results\": [", "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let err = Source::<Client>::read(&connector(&server), None, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+}
+
+#[tokio::test]
+async fn the_hubspot_source_passes_the_testkit() {
+    let server = MockServer::start().await;
+    let base = 1_795_000_000_000i64;
+    let rows = (0..250)
+        .map(|i| {
+            (
+                format!("{}", 500 + i),
+                base + (i / 7) as i64,
+                format!("Company {i}"),
+            )
+        })
+        .collect();
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/companies/search"))
+        .respond_with(ArcResponder(std::sync::Arc::new(Companies::new(rows))))
+        .mount(&server)
+        .await;
+    connectors::testkit::check_source::<Client>(&connector(&server))
+        .await
+        .assert_ok();
+}
