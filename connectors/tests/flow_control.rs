@@ -373,3 +373,92 @@ async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
     assert!(state.letters("client").await.unwrap().is_empty());
     assert_eq!((plan.created, plan.updated, plan.dead_lettered), (0, 0, 0));
 }
+
+/// Refuses one record every time; counts what it was sent.
+#[derive(Default)]
+struct Refuses {
+    sent: Mutex<Vec<String>>,
+}
+impl Connector for Refuses {
+    fn system(&self) -> SystemId {
+        SystemId::new("ledger")
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().writes(["client"])
+    }
+}
+#[async_trait]
+impl Sink<Client> for Refuses {
+    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+        let mut sent = self.sent.lock().unwrap();
+        Ok(batch
+            .into_iter()
+            .map(|r| {
+                sent.push(r.origin_id.to_string());
+                if r.origin_id.as_str() == "bad" {
+                    Outcome::Failed(ConnectorError::new(
+                        ErrorKind::Invalid,
+                        "VAT number refused",
+                    ))
+                } else {
+                    Outcome::Created(RemoteId::new(format!("L-{}", r.origin_id)))
+                }
+            })
+            .collect())
+    }
+}
+
+/// A record that keeps failing counts its attempts across runs and
+/// replays, is parked after `park_after` of them, and is not sent again.
+#[tokio::test]
+async fn a_record_that_keeps_failing_is_parked_and_left_alone() {
+    let at = chrono::Utc::now();
+    let named = |name: &str| Client {
+        legal_name: name.into(),
+        ..Default::default()
+    };
+    let sink = Arc::new(Refuses::default());
+    let state = Arc::new(MemoryStore::new());
+    let pipeline = Pipeline::<Client>::builder(
+        "sheet→ledger",
+        Arc::new(Rows(vec![
+            SourceChange::upsert("good", at, named("Acme")),
+            SourceChange::upsert("bad", at, named("Globex")),
+        ])),
+        sink.clone(),
+        state.clone(),
+    )
+    .park_after(3)
+    .build()
+    .unwrap();
+    let first = pipeline.run().await.unwrap();
+    assert_eq!(
+        (first.created, first.dead_lettered, first.parked),
+        (1, 1, 0)
+    );
+    let second = pipeline.replay().await.unwrap();
+    assert_eq!(
+        (second.read, second.dead_lettered, second.parked),
+        (1, 1, 0)
+    );
+    let third = pipeline.replay().await.unwrap();
+    assert_eq!((third.read, third.dead_lettered, third.parked), (1, 1, 1));
+    let letter = state.letter("client/sheet/bad").await.unwrap().unwrap();
+    assert!(letter.parked);
+    assert_eq!(letter.attempts, 3);
+    assert!(letter.first_seen <= letter.last_seen);
+    assert_eq!(letter.error.kind, ErrorKind::Invalid);
+    // Parked: a replay leaves it for a person.
+    let sent_before = sink.sent.lock().unwrap().len();
+    let fourth = pipeline.replay().await.unwrap();
+    assert_eq!((fourth.read, fourth.dead_lettered), (0, 0));
+    assert_eq!(sink.sent.lock().unwrap().len(), sent_before);
+    let bad_sends = sink
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| *s == "bad")
+        .count();
+    assert_eq!(bad_sends, 3);
+}
