@@ -26,8 +26,8 @@
 //! - **Connectors**, each behind a feature: `odoo` (the `odoo` module:
 //!   canonical entities ⇄ Odoo models, incremental reads, idempotent writes
 //!   by external id) and `hubspot` (the `hubspot` module: companies read
-//!   incrementally past the search API's 10,000-result wall; writes and
-//!   the other objects to come). Salesforce, BambooHR and Gusto are to come.
+//!   incrementally past the search API's 10,000-result wall and written
+//!   idempotently in batches; the other objects to come). Salesforce, BambooHR and Gusto are to come.
 //! - **[`testkit`]**: conformance checks any source or sink can run.
 //!
 //! ## Example

@@ -307,3 +307,203 @@ async fn the_hubspot_source_passes_the_testkit() {
         .await
         .assert_ok();
 }
+
+/// HubSpot's company batch writes over a store: upsert by a unique
+/// property, update by id, archive. A company without a name is refused
+/// the way HubSpot refuses a bad value: a 207 naming the input.
+#[derive(Default)]
+struct Writes {
+    rows: Mutex<std::collections::BTreeMap<String, serde_json::Map<String, Value>>>,
+    calls: Mutex<Vec<(String, usize)>>,
+}
+
+impl Respond for Writes {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let inputs = body["inputs"].as_array().unwrap().clone();
+        let path = req.url.path().to_owned();
+        self.calls
+            .lock()
+            .unwrap()
+            .push((path.clone(), inputs.len()));
+        let mut rows = self.rows.lock().unwrap();
+        if path.ends_with("/batch/archive") {
+            for i in &inputs {
+                rows.remove(i["id"].as_str().unwrap());
+            }
+            return ResponseTemplate::new(204);
+        }
+        let (mut results, mut errors) = (Vec::new(), Vec::new());
+        for input in inputs {
+            let props = input["properties"].as_object().cloned().unwrap_or_default();
+            let key = input["id"].as_str().unwrap().to_owned();
+            if props.get("name").and_then(Value::as_str) == Some("") {
+                errors.push(json!({"status": "error", "category": "VALIDATION_ERROR",
+                    "message": "Property values were not valid: name is required",
+                    "context": {"ids": [key]}}));
+                continue;
+            }
+            if path.ends_with("/batch/upsert") {
+                let prop = input["idProperty"].as_str().unwrap();
+                let found = rows
+                    .iter()
+                    .find(|(_, r)| r.get(prop).and_then(Value::as_str) == Some(key.as_str()))
+                    .map(|(id, _)| id.clone());
+                let (id, new) = match found {
+                    Some(id) => (id, false),
+                    None => ((7_000 + rows.len()).to_string(), true),
+                };
+                let row = rows.entry(id.clone()).or_default();
+                row.extend(props);
+                results.push(json!({"id": id, "new": new, "properties": row.clone(),
+                    "createdAt": "2026-11-30T10:00:00.000Z", "updatedAt": "2026-11-30T10:00:00.000Z", "archived": false}));
+            } else {
+                match rows.get_mut(&key) {
+                    Some(row) => {
+                        row.extend(props);
+                        results.push(json!({"id": key, "properties": row.clone(),
+                            "createdAt": "2026-11-30T10:00:00.000Z", "updatedAt": "2026-11-30T10:00:00.000Z", "archived": false}));
+                    }
+                    None => errors.push(json!({"status": "error", "category": "OBJECT_NOT_FOUND",
+                        "message": "resource not found", "context": {"ids": [key]}})),
+                }
+            }
+        }
+        let status = if errors.is_empty() { 200 } else { 207 };
+        ResponseTemplate::new(status).set_body_json(json!({
+            "status": "COMPLETE", "results": results, "errors": errors, "numErrors": errors.len(),
+            "startedAt": "2026-11-30T10:00:00.000Z", "completedAt": "2026-11-30T10:00:01.000Z"
+        }))
+    }
+}
+
+struct ArcWrites(std::sync::Arc<Writes>);
+impl Respond for ArcWrites {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.0.respond(req)
+    }
+}
+
+async fn write_server() -> (MockServer, std::sync::Arc<Writes>) {
+    let server = MockServer::start().await;
+    let writes = std::sync::Arc::new(Writes::default());
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::path_regex(
+            r"^/crm/v3/objects/companies/batch/(upsert|update|archive)$",
+        ))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ArcWrites(writes.clone()))
+        .mount(&server)
+        .await;
+    (server, writes)
+}
+
+fn records(n: usize) -> Vec<connectors::SinkRecord<Client>> {
+    (0..n)
+        .map(|i| {
+            connectors::SinkRecord::new(
+                canonical_model::CanonicalId::new(),
+                canonical_model::SystemId::odoo(),
+                canonical_model::RemoteId::new(i.to_string()),
+                Operation::Upsert(Client {
+                    legal_name: if i == 3 {
+                        String::new()
+                    } else {
+                        format!("Client {i}")
+                    },
+                    website: Some(format!("https://c{i}.example")),
+                    ..Default::default()
+                }),
+            )
+        })
+        .collect()
+}
+
+/// New companies are upserted by their origin key in batches of 100, a
+/// replay updates the same companies, a known one is updated by id with
+/// only the fields let through, a delete archives, and a company HubSpot
+/// refuses fails alone.
+#[tokio::test]
+async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
+    use connectors::{Outcome, Sink};
+    let (server, writes) = write_server().await;
+    let hs = connector(&server);
+    let batch = records(150);
+    let first = Sink::<Client>::apply(&hs, batch.clone()).await.unwrap();
+    assert_eq!(first.len(), 150);
+    assert!(
+        matches!(&first[3], Outcome::Failed(e) if e.kind() == ErrorKind::Invalid && e.to_string().contains("name is required")),
+        "{:?}",
+        first[3]
+    );
+    let created: Vec<_> = first
+        .iter()
+        .filter(|o| matches!(o, Outcome::Created(_)))
+        .collect();
+    assert_eq!(created.len(), 149);
+    assert_eq!(
+        writes.calls.lock().unwrap().clone(),
+        vec![
+            ("/crm/v3/objects/companies/batch/upsert".to_owned(), 100),
+            ("/crm/v3/objects/companies/batch/upsert".to_owned(), 50)
+        ]
+    );
+    assert_eq!(
+        writes.rows.lock().unwrap()[first[0].remote_id().unwrap().as_str()]["integration_sync_id"],
+        "odoo:0"
+    );
+
+    // Replayed: the same companies, updated, none created.
+    let again = Sink::<Client>::apply(&hs, batch.clone()).await.unwrap();
+    for (a, b) in first.iter().zip(&again) {
+        if let Some(id) = a.remote_id() {
+            assert!(matches!(b, Outcome::Updated(x) if x == id), "{b:?}");
+        }
+    }
+    assert_eq!(writes.rows.lock().unwrap().len(), 149);
+
+    // Known to HubSpot: only the website goes, by id.
+    let id = first[0].remote_id().unwrap().clone();
+    let mut change = batch[0].clone().with_target(id.clone()).only(["website"]);
+    if let Operation::Upsert(c) = &mut change.operation {
+        c.website = Some("https://new.example".into());
+        c.legal_name = "Not sent".into();
+    }
+    let updated = Sink::<Client>::apply(&hs, vec![change]).await.unwrap();
+    assert!(
+        matches!(&updated[..], [Outcome::Updated(x)] if *x == id),
+        "{updated:?}"
+    );
+    let row = writes.rows.lock().unwrap()[id.as_str()].clone();
+    assert_eq!(row["website"], "https://new.example");
+    assert_eq!(row["name"], "Client 0");
+
+    // Deleted at the source: archived in HubSpot.
+    let mut delete = batch[0].clone().with_target(id.clone());
+    delete.operation = Operation::Delete;
+    let deleted = Sink::<Client>::apply(&hs, vec![delete]).await.unwrap();
+    assert!(
+        matches!(&deleted[..], [Outcome::Deleted(x)] if *x == id),
+        "{deleted:?}"
+    );
+    assert!(!writes.rows.lock().unwrap().contains_key(id.as_str()));
+}
+
+#[tokio::test]
+async fn the_hubspot_sink_passes_the_testkit() {
+    let (server, _) = write_server().await;
+    let samples = vec![
+        Client {
+            legal_name: "Acme".into(),
+            ..Default::default()
+        },
+        Client {
+            legal_name: "Globex".into(),
+            website: Some("https://globex.example".into()),
+            ..Default::default()
+        },
+    ];
+    connectors::testkit::check_sink::<Client>(&connector(&server), samples)
+        .await
+        .assert_ok();
+}

@@ -1,9 +1,18 @@
 //! The HubSpot connector (feature `hubspot`): CRM v3 objects over a
 //! private-app token or an OAuth access token.
 //!
-//! **Status.** Companies ⇄ [`Client`] are read
-//! incrementally; writing, contacts, deals, line items, associations and
-//! webhooks are to come (see the crate's issue list).
+//! **Status.** Companies ⇄ [`Client`] are read incrementally and
+//! written; contacts, deals, line items, associations and webhooks are to
+//! come.
+//!
+//! **Writing.** In batches of 100. A record HubSpot already has (the
+//! pipeline knows its id) is updated by id (`batch/update`); a new one is
+//! upserted by its origin key in a unique property of yours
+//! ([`HubSpotConnector::sync_property`]) through `batch/upsert`, so a
+//! replayed batch never creates a company twice. Only the fields the
+//! policy let through are sent; an empty value clears the property. A
+//! partly failed batch (HTTP 207) fails only the records it names. A
+//! delete archives (`batch/archive`).
 //!
 //! **Reading.** Incremental through the CRM search API by
 //! `hs_lastmodifieddate`, oldest first. The search API refuses to page
@@ -19,11 +28,14 @@
 //! `Retry-After` wait, which the pipeline's limiter applies to every task.
 //! The token is a [`SecretString`]: it is in no `Debug`, error or log.
 
-use crate::connector::{Capabilities, Connector, Cursor, Page, Source, SourceChange};
+use crate::connector::{
+    Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
+    SourceChange,
+};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::Quota;
 use async_trait::async_trait;
-use canonical_model::{Client, Entity, FieldValue, SystemId};
+use canonical_model::{Client, Entity, FieldValue, RemoteId, SystemId};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -108,6 +120,7 @@ pub struct HubSpotConnector {
     base: Arc<str>,
     token: Arc<SecretString>,
     companies: Arc<Vec<PropertyMap>>,
+    sync_property: Arc<str>,
 }
 
 impl fmt::Debug for HubSpotConnector {
@@ -150,6 +163,7 @@ impl HubSpotConnector {
             base: Arc::from(API),
             token: Arc::new(SecretString::from(token.into())),
             companies: Arc::new(company_properties()),
+            sync_property: Arc::from("integration_sync_id"),
         })
     }
 
@@ -186,6 +200,25 @@ impl HubSpotConnector {
         self
     }
 
+    /// The unique-value property that holds a record's origin key
+    /// (`system:id`), through which a record new to HubSpot is upserted, so
+    /// that a replayed batch updates instead of creating twice. Create it
+    /// in HubSpot (single-line text, "require unique values") on each
+    /// object you write; default `integration_sync_id`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?.sync_property("odoo_key");
+    /// # let _ = hs;
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    #[must_use]
+    pub fn sync_property(mut self, name: &str) -> Self {
+        self.sync_property = Arc::from(name);
+        self
+    }
+
     /// POSTs JSON and decodes the JSON answer, or HubSpot's error.
     async fn post(&self, path: &str, body: &Value) -> Result<Value> {
         let bytes = serde_json::to_vec(body)
@@ -215,6 +248,9 @@ impl HubSpotConnector {
             ConnectorError::new(ErrorKind::Transport, format!("POST {path}: reading: {e}"))
                 .with_system(SystemId::hubspot())
         })?;
+        if status.is_success() && bytes.is_empty() {
+            return Ok(Value::Null); // 204 No Content
+        }
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| {
                 ConnectorError::new(
@@ -356,6 +392,7 @@ impl Connector for HubSpotConnector {
         // 190) requests per 10 seconds; search is limited to 5 per second.
         Capabilities::new()
             .reads(["client"])
+            .writes(["client"])
             .incremental(true)
             .rate_limit(Quota::per_second(4).burst(4))
     }
@@ -440,5 +477,217 @@ impl Source<Client> for HubSpotConnector {
             next: Cursor::new(encoded),
             has_more: more,
         })
+    }
+}
+
+/// A batch answer: the objects written, and the errors of a 207.
+#[derive(Debug, Deserialize)]
+struct BatchAnswer {
+    #[serde(default)]
+    results: Vec<Written>,
+    #[serde(default)]
+    errors: Vec<BatchError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Written {
+    id: String,
+    /// Upsert only: whether it was created.
+    #[serde(default)]
+    new: Option<bool>,
+    #[serde(default)]
+    properties: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BatchError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    category: String,
+    /// Which inputs it concerns, by id (`{"ids": [...]}`), when HubSpot says.
+    #[serde(default)]
+    context: Map<String, Value>,
+}
+
+impl BatchError {
+    fn ids(&self) -> Vec<String> {
+        self.context
+            .values()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn to_error(&self) -> ConnectorError {
+        let kind = match self.category.as_str() {
+            "OBJECT_NOT_FOUND" => ErrorKind::NotFound,
+            "CONFLICT" | "OBJECT_ALREADY_EXISTS" => ErrorKind::Conflict,
+            "RATE_LIMITS" => ErrorKind::RateLimited,
+            _ => ErrorKind::Invalid,
+        };
+        ConnectorError::new(kind, format!("{}: {}", self.category, self.message))
+            .with_system(SystemId::hubspot())
+    }
+}
+
+impl HubSpotConnector {
+    /// The properties to send for `record`: the mapped fields it carries
+    /// (all of them for a new record), as HubSpot's strings.
+    fn company_properties(&self, record: &SinkRecord<Client>, data: &Client) -> Map<String, Value> {
+        let mut out = Map::new();
+        for m in self
+            .companies
+            .iter()
+            .filter(|m| record.writes(&m.canonical))
+        {
+            let text = match data.get(&m.canonical) {
+                Some(FieldValue::Null) | None => String::new(),
+                Some(v) => v.to_string(),
+            };
+            out.insert(m.hubspot.clone(), Value::String(text));
+        }
+        out
+    }
+
+    /// Sends one kind of batch and gives each input's outcome, matching
+    /// answers to inputs by `key` (the id, or the sync property).
+    async fn write_batch(
+        &self,
+        path: &str,
+        inputs: Vec<(usize, String, Value)>,
+        key_of: impl Fn(&Written) -> Option<String>,
+        updating: bool,
+        out: &mut [Option<Outcome>],
+    ) -> Result<()> {
+        for chunk in inputs.chunks(100) {
+            let body =
+                json!({"inputs": chunk.iter().map(|(_, _, v)| v.clone()).collect::<Vec<_>>()});
+            let answer: BatchAnswer = serde_json::from_value(self.post(path, &body).await?)
+                .map_err(|e| {
+                    ConnectorError::new(ErrorKind::Protocol, format!("POST {path}: {e}"))
+                        .with_system(SystemId::hubspot())
+                })?;
+            let written: std::collections::HashMap<String, &Written> = answer
+                .results
+                .iter()
+                .filter_map(|w| key_of(w).map(|k| (k, w)))
+                .collect();
+            for (i, key, _) in chunk {
+                out[*i] = Some(match written.get(key) {
+                    Some(w) => {
+                        let id = RemoteId::new(w.id.clone());
+                        match (updating, w.new) {
+                            (false, Some(true)) => Outcome::Created(id),
+                            _ => Outcome::Updated(id),
+                        }
+                    }
+                    None => {
+                        let error = answer
+                            .errors
+                            .iter()
+                            .find(|e| e.ids().iter().any(|id| id == key))
+                            .or(answer.errors.first())
+                            .map(BatchError::to_error)
+                            .unwrap_or_else(|| {
+                                ConnectorError::new(
+                                    ErrorKind::Protocol,
+                                    format!("POST {path}: no result for {key}"),
+                                )
+                                .with_system(SystemId::hubspot())
+                            });
+                        Outcome::Failed(error)
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Sink<Client> for HubSpotConnector {
+    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> Result<Vec<Outcome>> {
+        let mut out: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
+        let mut updates = Vec::new();
+        let mut upserts = Vec::new();
+        let mut archives = Vec::new();
+        for (i, record) in batch.iter().enumerate() {
+            match (&record.operation, &record.target_id) {
+                (Operation::Delete, Some(id)) => {
+                    archives.push((i, id.to_string(), json!({"id": id.as_str()})));
+                }
+                // Never written to HubSpot: nothing to archive.
+                (Operation::Delete, None) => {
+                    out[i] = Some(Outcome::Unchanged(record.origin_id.clone()))
+                }
+                (Operation::Upsert(data), Some(id)) => {
+                    let properties = self.company_properties(record, data);
+                    if properties.is_empty() {
+                        out[i] = Some(Outcome::Unchanged(id.clone()));
+                    } else {
+                        updates.push((
+                            i,
+                            id.to_string(),
+                            json!({"id": id.as_str(), "properties": properties}),
+                        ));
+                    }
+                }
+                (Operation::Upsert(data), None) => {
+                    let key = format!("{}:{}", record.origin, record.origin_id);
+                    let mut properties = self.company_properties(record, data);
+                    properties.insert(self.sync_property.to_string(), Value::String(key.clone()));
+                    upserts.push((
+                        i,
+                        key.clone(),
+                        json!({"idProperty": &*self.sync_property, "id": key, "properties": properties}),
+                    ));
+                }
+            }
+        }
+        let by_id = |w: &Written| Some(w.id.clone());
+        let sync = self.sync_property.clone();
+        let by_key = move |w: &Written| {
+            w.properties
+                .get(&*sync)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        self.write_batch(
+            "/crm/v3/objects/companies/batch/update",
+            updates,
+            by_id,
+            true,
+            &mut out,
+        )
+        .await?;
+        self.write_batch(
+            "/crm/v3/objects/companies/batch/upsert",
+            upserts,
+            by_key,
+            false,
+            &mut out,
+        )
+        .await?;
+        for chunk in archives.chunks(100) {
+            let body =
+                json!({"inputs": chunk.iter().map(|(_, _, v)| v.clone()).collect::<Vec<_>>()});
+            // 204 No Content: the archive answers no body.
+            self.post("/crm/v3/objects/companies/batch/archive", &body)
+                .await?;
+            for (i, id, _) in chunk {
+                out[*i] = Some(Outcome::Deleted(RemoteId::new(id.clone())));
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| {
+                    Outcome::Failed(ConnectorError::new(ErrorKind::Protocol, "record not sent"))
+                })
+            })
+            .collect())
     }
 }
