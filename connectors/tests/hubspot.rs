@@ -507,3 +507,110 @@ async fn the_hubspot_sink_passes_the_testkit() {
         .await
         .assert_ok();
 }
+
+mod webhooks {
+    use chrono::TimeZone;
+    use connectors::ErrorKind;
+    use connectors::hubspot::{Deduplicator, WebhookEvent, WebhookVerifier};
+
+    // Signatures computed independently (Python's hmac and base64) from
+    // HubSpot's v3 recipe: base64(HMAC-SHA256(secret, method + uri + body + timestamp)).
+    const SECRET: &str = "a1b2c3d4-e5f6-client-secret";
+    const BODY: &[u8] = br#"[{"eventId":101,"subscriptionId":12345,"portalId":62515,"appId":54321,"occurredAt":1795000000000,"subscriptionType":"company.propertyChange","attemptNumber":0,"objectId":981,"propertyName":"website","propertyValue":"https://acme.example","changeSource":"CRM"},{"eventId":102,"subscriptionId":12346,"portalId":62515,"appId":54321,"occurredAt":1795000000500,"subscriptionType":"company.deletion","attemptNumber":0,"objectId":982,"changeSource":"CRM"}]"#;
+    const TS: &str = "1795000060000";
+    const URI: &str = "https://hooks.example.com/hubspot/webhook?portal=62515";
+    const SIG: &str = "sANc3ExtgFyiyocatcrH9RuusNkqEqXGjt4+GKXeRsE=";
+
+    fn at(ms: i64) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc.timestamp_millis_opt(ms).unwrap()
+    }
+
+    #[test]
+    fn a_genuine_request_passes_and_any_change_fails() {
+        let v = WebhookVerifier::new(SECRET);
+        let now = at(1_795_000_090_000); // 30 s after it was sent
+        v.verify("POST", URI, BODY, TS, SIG, now).unwrap();
+        let mut tampered = BODY.to_vec();
+        tampered[20] ^= 1;
+        let bad = [
+            v.verify("POST", URI, &tampered, TS, SIG, now),
+            v.verify("GET", URI, BODY, TS, SIG, now),
+            v.verify(
+                "POST",
+                "https://hooks.example.com/other",
+                BODY,
+                TS,
+                SIG,
+                now,
+            ),
+            v.verify("POST", URI, BODY, "1795000060001", SIG, now),
+            WebhookVerifier::new("another-secret").verify("POST", URI, BODY, TS, SIG, now),
+            v.verify("POST", URI, BODY, TS, "not base64!", now),
+            v.verify("POST", URI, BODY, "", SIG, now),
+        ];
+        for r in bad {
+            assert_eq!(r.unwrap_err().kind(), ErrorKind::Unauthorized);
+        }
+    }
+
+    #[test]
+    fn requests_older_than_five_minutes_are_refused() {
+        let v = WebhookVerifier::new(SECRET);
+        let sent = 1_795_000_060_000;
+        assert!(
+            v.verify("POST", URI, BODY, TS, SIG, at(sent + 299_000))
+                .is_ok()
+        );
+        let late = v
+            .verify("POST", URI, BODY, TS, SIG, at(sent + 301_000))
+            .unwrap_err();
+        assert!(late.to_string().contains("five minutes"), "{late}");
+        assert!(
+            v.verify("POST", URI, BODY, TS, SIG, at(sent - 301_000))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_uri_is_signed_with_reserved_characters_decoded() {
+        // Signed over `?next=/a:b@c`; delivered with them percent-encoded.
+        let v = WebhookVerifier::new(SECRET);
+        let sig = "BhALkc5eJKbgB0JWULzSrOSSpENz8lwlRmM0RhPdjSQ=";
+        let encoded = "https://hooks.example.com/hubspot/webhook?next=%2Fa%3Ab%40c";
+        v.verify("POST", encoded, BODY, TS, sig, at(1_795_000_090_000))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_batch_is_read_and_redelivered_events_are_handled_once() {
+        let events = WebhookEvent::parse_batch(BODY).unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].subscription_type, "company.propertyChange");
+        assert_eq!(events[0].property_name.as_deref(), Some("website"));
+        assert_eq!(events[1].object_id, 982);
+        let mut seen = Deduplicator::new(2);
+        assert_eq!(seen.fresh(events.clone()).len(), 2);
+        assert!(seen.fresh(events.clone()).is_empty(), "a retry is not news");
+        // Bounded: old ids are forgotten first.
+        let more = br#"[{"eventId":1,"subscriptionType":"x","objectId":1,"occurredAt":0}]"#;
+        assert_eq!(
+            seen.fresh(WebhookEvent::parse_batch(more).unwrap()).len(),
+            1
+        );
+        assert!(
+            seen.fresh(vec![events[1].clone()]).is_empty(),
+            "102 is remembered"
+        );
+        assert_eq!(
+            seen.fresh(vec![events[0].clone()]).len(),
+            1,
+            "101 was forgotten"
+        );
+        assert_eq!(
+            WebhookEvent::parse_batch(b"<html>502</html>")
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Protocol
+        );
+    }
+}

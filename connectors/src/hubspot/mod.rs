@@ -2,8 +2,10 @@
 //! private-app token or an OAuth access token.
 //!
 //! **Status.** Companies ⇄ [`Client`] are read incrementally and
-//! written; contacts, deals, line items, associations and webhooks are to
-//! come.
+//! written; webhook requests are verified ([`WebhookVerifier`]) and their
+//! event batches read and deduplicated ([`WebhookEvent`],
+//! [`Deduplicator`]). Contacts, deals, line items, associations, and
+//! turning webhook events into changes are to come.
 //!
 //! **Writing.** In batches of 100. A record HubSpot already has (the
 //! pipeline knows its id) is updated by id (`batch/update`); a new one is
@@ -27,6 +29,10 @@
 //! kept in the message for HubSpot's support. A 429 carries the
 //! `Retry-After` wait, which the pipeline's limiter applies to every task.
 //! The token is a [`SecretString`]: it is in no `Debug`, error or log.
+
+mod webhook;
+
+pub use webhook::{Deduplicator, WebhookEvent, WebhookVerifier};
 
 use crate::connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
