@@ -614,3 +614,64 @@ mod webhooks {
         );
     }
 }
+
+/// Webhook events become changes: property changes of one company in one
+/// change naming only those fields (latest value wins), a deletion a
+/// delete, a creation the whole company read back; other objects skipped.
+#[tokio::test]
+async fn webhook_events_become_company_changes() {
+    use connectors::hubspot::WebhookEvent;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/crm/v3/objects/companies/batch/read"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "COMPLETE",
+            "results": [{"id": "983", "properties": {"name": "Initech", "website": "https://initech.example",
+                "hs_lastmodifieddate": "2026-11-30T10:00:00.000Z"},
+                "createdAt": "2026-11-30T10:00:00.000Z", "updatedAt": "2026-11-30T10:00:00.000Z", "archived": false}],
+            "startedAt": "2026-11-30T10:00:00.000Z", "completedAt": "2026-11-30T10:00:00.100Z"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let body = br#"[
+      {"eventId":1,"subscriptionType":"company.propertyChange","objectId":981,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"Acme BV"},
+      {"eventId":2,"subscriptionType":"company.propertyChange","objectId":981,"occurredAt":1795000000900,"propertyName":"name","propertyValue":"Acme Belgium BV"},
+      {"eventId":3,"subscriptionType":"company.propertyChange","objectId":981,"occurredAt":1795000000500,"propertyName":"website","propertyValue":"https://acme.example"},
+      {"eventId":4,"subscriptionType":"company.propertyChange","objectId":981,"occurredAt":1795000000600,"propertyName":"hs_analytics_source","propertyValue":"DIRECT"},
+      {"eventId":5,"subscriptionType":"company.deletion","objectId":982,"occurredAt":1795000000700},
+      {"eventId":6,"subscriptionType":"company.creation","objectId":983,"occurredAt":1795000000800},
+      {"eventId":7,"subscriptionType":"deal.propertyChange","objectId":555,"occurredAt":1795000000800,"propertyName":"dealstage","propertyValue":"closedwon"}
+    ]"#;
+    let events = WebhookEvent::parse_batch(body).unwrap();
+    let changes = connector(&server).company_changes(&events).await.unwrap();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    let acme = changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == "981")
+        .unwrap();
+    let Operation::Upsert(c) = &acme.operation else {
+        panic!("not an upsert")
+    };
+    assert_eq!(c.legal_name, "Acme Belgium BV");
+    assert_eq!(c.website.as_deref(), Some("https://acme.example"));
+    assert_eq!(
+        acme.fields.as_deref(),
+        Some(&["legal_name".to_owned(), "website".to_owned()][..])
+    );
+    assert_eq!(acme.at.timestamp_millis(), 1_795_000_000_900);
+    let gone = changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == "982")
+        .unwrap();
+    assert!(gone.operation.is_delete());
+    let new = changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == "983")
+        .unwrap();
+    let Operation::Upsert(c) = &new.operation else {
+        panic!("not an upsert")
+    };
+    assert_eq!(c.legal_name, "Initech");
+    assert!(new.fields.is_none(), "a created company comes whole");
+}

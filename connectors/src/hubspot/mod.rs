@@ -4,8 +4,9 @@
 //! **Status.** Companies ⇄ [`Client`] are read incrementally and
 //! written; webhook requests are verified ([`WebhookVerifier`]) and their
 //! event batches read and deduplicated ([`WebhookEvent`],
-//! [`Deduplicator`]). Contacts, deals, line items, associations, and
-//! turning webhook events into changes are to come.
+//! [`Deduplicator`]) and turned into changes
+//! ([`HubSpotConnector::company_changes`]). Contacts, deals, line items
+//! and associations are to come.
 //!
 //! **Writing.** In batches of 100. A record HubSpot already has (the
 //! pipeline knows its id) is updated by id (`batch/update`); a new one is
@@ -695,5 +696,131 @@ impl Sink<Client> for HubSpotConnector {
                 })
             })
             .collect())
+    }
+}
+
+impl HubSpotConnector {
+    /// Turns a webhook batch into changes of companies, for a pipeline fed
+    /// by webhooks instead of (or besides) polling.
+    ///
+    /// Property changes of one company are combined into one change that
+    /// names only the fields they touch (the latest value of each wins), so
+    /// nothing else of the record is cleared; a deletion is a delete; a
+    /// created, restored or merged company is read whole (`batch/read`).
+    /// Events of other objects and of unmapped properties are skipped.
+    ///
+    /// # Errors
+    ///
+    /// Reading the created companies failed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(hs: connectors::hubspot::HubSpotConnector, body: &[u8]) -> connectors::Result<()> {
+    /// use connectors::hubspot::{Deduplicator, WebhookEvent};
+    /// let mut seen = Deduplicator::new(100_000);
+    /// let events = seen.fresh(WebhookEvent::parse_batch(body)?);
+    /// let changes = hs.company_changes(&events).await?;
+    /// # let _ = changes; Ok(()) }
+    /// ```
+    pub async fn company_changes(
+        &self,
+        events: &[WebhookEvent],
+    ) -> Result<Vec<SourceChange<Client>>> {
+        use std::collections::BTreeMap;
+        // object id → property → (when, value)
+        let mut touched: BTreeMap<u64, BTreeMap<String, (i64, Option<String>)>> = BTreeMap::new();
+        let mut deleted: BTreeMap<u64, i64> = BTreeMap::new();
+        let mut fetch: Vec<u64> = Vec::new();
+        for e in events {
+            match e.subscription_type.as_str() {
+                "company.propertyChange" => {
+                    let Some(name) = &e.property_name else {
+                        continue;
+                    };
+                    let slot = touched.entry(e.object_id).or_default();
+                    let newer = slot.get(name).is_none_or(|(t, _)| *t <= e.occurred_at);
+                    if newer {
+                        slot.insert(name.clone(), (e.occurred_at, e.property_value.clone()));
+                    }
+                }
+                "company.deletion" => {
+                    deleted.insert(e.object_id, e.occurred_at);
+                }
+                "company.creation" | "company.restore" | "company.merge" => fetch.push(e.object_id),
+                _ => {}
+            }
+        }
+        let mut changes = Vec::new();
+        for (id, props) in touched {
+            if deleted.contains_key(&id) || fetch.contains(&id) {
+                continue; // the delete, or the whole record, says more
+            }
+            let mut client = Client::default();
+            let mut fields = Vec::new();
+            let mut at = 0;
+            for (property, (when, value)) in props {
+                let Some(m) = self.companies.iter().find(|m| m.hubspot == property) else {
+                    continue;
+                };
+                let value = match value.filter(|v| !v.is_empty()) {
+                    Some(v) => FieldValue::Text(v),
+                    None if matches!(client.get(&m.canonical), Some(FieldValue::Text(_))) => {
+                        FieldValue::Text(String::new())
+                    }
+                    None => FieldValue::Null,
+                };
+                client.set(&m.canonical, value).map_err(|e| {
+                    ConnectorError::new(ErrorKind::Configuration, format!("companies: {e}"))
+                })?;
+                fields.push(m.canonical.clone());
+                at = at.max(when);
+            }
+            if !fields.is_empty() {
+                let when = DateTime::<Utc>::from_timestamp_millis(at).unwrap_or_default();
+                changes
+                    .push(SourceChange::upsert(id.to_string(), when, client).with_fields(fields));
+            }
+        }
+        for (id, when) in deleted {
+            let when = DateTime::<Utc>::from_timestamp_millis(when).unwrap_or_default();
+            changes.push(SourceChange::delete(id.to_string(), when));
+        }
+        fetch.sort_unstable();
+        fetch.dedup();
+        fetch.retain(|id| {
+            !changes
+                .iter()
+                .any(|c| c.remote_id.as_str() == id.to_string())
+        });
+        for chunk in fetch.chunks(100) {
+            let body = json!({
+                "properties": self.properties(),
+                "inputs": chunk.iter().map(|id| json!({"id": id.to_string()})).collect::<Vec<_>>(),
+            });
+            let answer = self
+                .post("/crm/v3/objects/companies/batch/read", &body)
+                .await?;
+            let found: Vec<Found> = serde_json::from_value(
+                answer
+                    .get("results")
+                    .cloned()
+                    .unwrap_or(Value::Array(Vec::new())),
+            )
+            .map_err(|e| {
+                ConnectorError::new(ErrorKind::Protocol, format!("batch read: {e}"))
+                    .with_system(SystemId::hubspot())
+            })?;
+            for f in &found {
+                let at =
+                    DateTime::<Utc>::from_timestamp_millis(modified_ms(f)?).unwrap_or_default();
+                changes.push(SourceChange::upsert(
+                    f.id.clone(),
+                    at,
+                    self.decode_company(f)?,
+                ));
+            }
+        }
+        Ok(changes)
     }
 }
