@@ -222,30 +222,26 @@ fn bench_file_store(c: &mut Criterion) {
     let file = rt
         .block_on(FileStore::open(dir.path()))
         .unwrap_or_else(|e| panic!("{e}"));
-    g.bench_function("save_100_records_file", |b| {
-        b.iter(|| {
-            // New ids each time, so every call really writes.
-            let fresh: Vec<_> = batch
-                .iter()
-                .map(|(_, v)| (CanonicalId::new(), v.clone()))
-                .collect();
-            rt.block_on(file.save_records("client", fresh))
-                .unwrap_or_else(|e| panic!("{e}"))
-        })
-    });
     let sqlite = rt
         .block_on(SqliteStore::open(dir.path().join("state.db")))
         .unwrap_or_else(|e| panic!("{e}"));
-    g.bench_function("save_100_records_sqlite", |b| {
-        b.iter(|| {
-            let fresh: Vec<_> = batch
-                .iter()
-                .map(|(_, v)| (CanonicalId::new(), v.clone()))
-                .collect();
-            rt.block_on(sqlite.save_records("client", fresh))
-                .unwrap_or_else(|e| panic!("{e}"))
-        })
-    });
+    let stores: [(&str, &dyn RecordStore); 2] = [
+        ("save_100_records_file", &file),
+        ("save_100_records_sqlite", &sqlite),
+    ];
+    for (name, store) in stores {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                // New ids each time, so every call really writes.
+                let fresh: Vec<_> = batch
+                    .iter()
+                    .map(|(_, v)| (CanonicalId::new(), v.clone()))
+                    .collect();
+                rt.block_on(store.save_records("client", fresh))
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
+        });
+    }
     g.finish();
 }
 

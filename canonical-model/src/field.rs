@@ -134,6 +134,11 @@ pub trait FieldType: Sized {
 
 macro_rules! scalar {
     ($t:ty, $variant:ident, $kind:literal) => {
+        scalar!($t, $variant, $kind, {}, {});
+    };
+    // The braces hold extra methods for the type and for its Option (the
+    // id type answers `as_id`).
+    ($t:ty, $variant:ident, $kind:literal, { $($own:tt)* }, { $($opt:tt)* }) => {
         impl FieldType for $t {
             fn to_value(&self) -> FieldValue {
                 FieldValue::$variant(self.clone())
@@ -144,6 +149,7 @@ macro_rules! scalar {
                     _ => Err($kind),
                 }
             }
+            $($own)*
         }
         impl FieldType for Option<$t> {
             fn to_value(&self) -> FieldValue {
@@ -159,43 +165,7 @@ macro_rules! scalar {
                     _ => Err($kind),
                 }
             }
-        }
-    };
-}
-/// [`scalar!`] for the id type, which also answers [`FieldType::as_id`].
-macro_rules! scalar_with_id {
-    ($t:ty, $variant:ident, $kind:literal) => {
-        impl FieldType for $t {
-            fn to_value(&self) -> FieldValue {
-                FieldValue::$variant(*self)
-            }
-            fn from_value(v: FieldValue) -> Result<Self, &'static str> {
-                match v {
-                    FieldValue::$variant(x) => Ok(x),
-                    _ => Err($kind),
-                }
-            }
-            fn as_id(&self) -> Option<CanonicalId> {
-                Some(*self)
-            }
-        }
-        impl FieldType for Option<$t> {
-            fn to_value(&self) -> FieldValue {
-                match self {
-                    Some(x) => FieldValue::$variant(*x),
-                    None => FieldValue::Null,
-                }
-            }
-            fn from_value(v: FieldValue) -> Result<Self, &'static str> {
-                match v {
-                    FieldValue::$variant(x) => Ok(Some(x)),
-                    FieldValue::Null => Ok(None),
-                    _ => Err($kind),
-                }
-            }
-            fn as_id(&self) -> Option<CanonicalId> {
-                *self
-            }
+            $($opt)*
         }
     };
 }
@@ -206,7 +176,21 @@ scalar!(Decimal, Decimal, "decimal");
 scalar!(Money, Money, "money");
 scalar!(NaiveDate, Date, "date");
 scalar!(DateTime<Utc>, DateTime, "datetime");
-scalar_with_id!(CanonicalId, Id, "id");
+scalar!(
+    CanonicalId,
+    Id,
+    "id",
+    {
+        fn as_id(&self) -> Option<CanonicalId> {
+            Some(*self)
+        }
+    },
+    {
+        fn as_id(&self) -> Option<CanonicalId> {
+            *self
+        }
+    }
+);
 
 /// A list of child records (an invoice's lines) is one field: its value is
 /// [`FieldValue::Rows`], each row the child's named fields. `Null` reads as

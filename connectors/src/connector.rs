@@ -619,6 +619,21 @@ pub trait Sink<E: Entity>: Connector {
     async fn apply(&self, batch: Vec<SinkRecord<E>>) -> Result<Vec<Outcome>>;
 }
 
+/// One outcome per slot; a slot nothing filled fails with `missing`.
+pub(crate) fn fill_outcomes(slots: Vec<Option<Outcome>>, missing: &str) -> Vec<Outcome> {
+    slots
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                Outcome::Failed(crate::ConnectorError::new(
+                    crate::ErrorKind::Protocol,
+                    missing.to_owned(),
+                ))
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn check_outcomes(system: &SystemId, sent: usize, got: &[Outcome]) -> Result<()> {
     if sent == got.len() {
         Ok(())

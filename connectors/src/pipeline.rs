@@ -4,6 +4,7 @@
 
 use crate::connector::{
     Cursor, Operation, Outcome, Sink, SinkRecord, Source, SourceChange, check_outcomes,
+    fill_outcomes,
 };
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
@@ -936,36 +937,40 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// Fills in the sink's ids of the records that records to send refer
     /// to, asking the store once.
     async fn link_references(&self, prepared: &mut [Prepared<E>]) -> Result<()> {
-        let mut wanted: Vec<CanonicalId> = Vec::new();
-        for p in prepared.iter() {
+        // Each record to send with the canonical ids it refers to.
+        let mut referring: Vec<(usize, Vec<CanonicalId>)> = Vec::new();
+        for (i, p) in prepared.iter().enumerate() {
             if let Prepared::Send { record, .. } = p
                 && let Operation::Upsert(data) = &record.operation
             {
-                wanted.extend(data.references().into_iter().map(|(_, id)| id));
+                let ids: Vec<CanonicalId> =
+                    data.references().into_iter().map(|(_, id)| id).collect();
+                if !ids.is_empty() {
+                    referring.push((i, ids));
+                }
             }
         }
-        if wanted.is_empty() {
+        if referring.is_empty() {
             return Ok(());
         }
+        let mut wanted: Vec<CanonicalId> = referring
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let sink_system = self.sink_system.clone();
         let refs = self.state.cross_refs_many(&wanted).await?;
         let remote: HashMap<CanonicalId, RemoteId> = wanted
             .into_iter()
             .zip(refs)
-            .filter_map(|(id, refs)| refs.get(&sink_system).map(|r| (id, r.clone())))
+            .filter_map(|(id, refs)| refs.get(&self.sink_system).map(|r| (id, r.clone())))
             .collect();
-        for p in prepared.iter_mut() {
-            if let Prepared::Send { record, .. } = p
-                && let Operation::Upsert(data) = &record.operation
-            {
-                let found: Vec<(CanonicalId, RemoteId)> = data
-                    .references()
-                    .into_iter()
-                    .filter_map(|(_, id)| remote.get(&id).map(|r| (id, r.clone())))
-                    .collect();
-                record.links.extend(found);
+        for (i, ids) in referring {
+            if let Prepared::Send { record, .. } = &mut prepared[i] {
+                record.links.extend(
+                    ids.into_iter()
+                        .filter_map(|id| remote.get(&id).map(|r| (id, r.clone()))),
+                );
             }
         }
         Ok(())
@@ -1326,14 +1331,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 (false, None, _) => break,
             }
         }
-        results
-            .into_iter()
-            .map(|o| {
-                o.unwrap_or_else(|| {
-                    Outcome::Failed(ConnectorError::new(ErrorKind::Protocol, "no outcome"))
-                })
-            })
-            .collect()
+        fill_outcomes(results, "no outcome")
     }
 }
 

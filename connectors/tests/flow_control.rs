@@ -12,6 +12,20 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The test sinks are all a ledger that writes clients.
+macro_rules! ledger {
+    ($t:ty) => {
+        impl Connector for $t {
+            fn system(&self) -> SystemId {
+                SystemId::new("ledger")
+            }
+            fn capabilities(&self) -> Capabilities {
+                Capabilities::new().writes(["client"])
+            }
+        }
+    };
+}
+
 struct Rows(Vec<SourceChange<Client>>);
 impl Connector for Rows {
     fn system(&self) -> SystemId {
@@ -39,14 +53,7 @@ struct Throttled {
     calls: Mutex<Vec<(Duration, usize)>>,
     written: Mutex<Vec<String>>,
 }
-impl Connector for Throttled {
-    fn system(&self) -> SystemId {
-        SystemId::new("ledger")
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().writes(["client"])
-    }
-}
+ledger!(Throttled);
 #[async_trait]
 impl Sink<Client> for Throttled {
     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
@@ -135,14 +142,7 @@ struct SecondTime {
     seen: Mutex<std::collections::HashSet<String>>,
     accepted: Mutex<Vec<String>>,
 }
-impl Connector for SecondTime {
-    fn system(&self) -> SystemId {
-        SystemId::new("ledger")
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().writes(["client"])
-    }
-}
+ledger!(SecondTime);
 #[async_trait]
 impl Sink<Client> for SecondTime {
     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
@@ -253,14 +253,7 @@ async fn replay_maps_only_what_was_not_mapped() {
 struct Recorder {
     calls: Mutex<usize>,
 }
-impl Connector for Recorder {
-    fn system(&self) -> SystemId {
-        SystemId::new("ledger")
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().writes(["client"])
-    }
-}
+ledger!(Recorder);
 #[async_trait]
 impl Sink<Client> for Recorder {
     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
@@ -379,14 +372,7 @@ async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
 struct Refuses {
     sent: Mutex<Vec<String>>,
 }
-impl Connector for Refuses {
-    fn system(&self) -> SystemId {
-        SystemId::new("ledger")
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().writes(["client"])
-    }
-}
+ledger!(Refuses);
 #[async_trait]
 impl Sink<Client> for Refuses {
     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {

@@ -799,16 +799,12 @@ async fn check_all_written(store: &SqliteStore, tasks: u128, each: u128) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn eight_tasks_at_once_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("state.db"))
-        .await
-        .unwrap();
-    let (tasks, each) = (8, 25);
+/// `tasks` tasks at once, task `t` on `stores[t % len]`, each writing
+/// `each` records through `write_one`.
+async fn write_concurrently(stores: &[SqliteStore], tasks: u128, each: u128) {
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
-            let store = store.clone();
+            let store = stores[(t as usize) % stores.len()].clone();
             tokio::spawn(async move {
                 for i in 0..each {
                     write_one(&store, t, i).await?;
@@ -820,6 +816,16 @@ async fn eight_tasks_at_once_lose_nothing() {
     for h in handles {
         h.await.unwrap().unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_tasks_at_once_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("state.db"))
+        .await
+        .unwrap();
+    let (tasks, each) = (8, 25);
+    write_concurrently(std::slice::from_ref(&store), tasks, each).await;
     check_all_written(&store, tasks, each).await;
 
     // Eight tasks claim one remote id at once: exactly one wins.
@@ -860,24 +866,7 @@ async fn two_handles_on_one_file_wait_for_each_other() {
     let first = SqliteStore::open(&path).await.unwrap();
     let second = SqliteStore::open(&path).await.unwrap();
     let (tasks, each) = (8, 15);
-    let handles: Vec<_> = (0..tasks)
-        .map(|t| {
-            let store = if t % 2 == 0 {
-                first.clone()
-            } else {
-                second.clone()
-            };
-            tokio::spawn(async move {
-                for i in 0..each {
-                    write_one(&store, t, i).await?;
-                }
-                Ok::<_, ConnectorError>(())
-            })
-        })
-        .collect();
-    for h in handles {
-        h.await.unwrap().unwrap();
-    }
+    write_concurrently(&[first.clone(), second.clone()], tasks, each).await;
     check_all_written(&first, tasks, each).await;
     check_all_written(&second, tasks, each).await;
     drop((first, second));

@@ -37,7 +37,7 @@ pub use webhook::{Deduplicator, WebhookEvent, WebhookVerifier};
 
 use crate::connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
-    SourceChange,
+    SourceChange, fill_outcomes,
 };
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::Quota;
@@ -346,21 +346,43 @@ impl HubSpotConnector {
     fn decode_company(&self, found: &Found) -> Result<Client> {
         let mut client = Client::default();
         for m in self.companies.iter() {
-            let value = match found.properties.get(&m.hubspot) {
-                Some(Value::String(s)) if !s.is_empty() => FieldValue::Text(s.clone()),
-                _ => FieldValue::Null,
-            };
-            // legal_name is text, not optional: an empty one stays empty.
-            let value = match (&value, client.get(&m.canonical)) {
-                (FieldValue::Null, Some(FieldValue::Text(_))) => FieldValue::Text(String::new()),
-                _ => value,
-            };
-            client.set(&m.canonical, value).map_err(|e| {
-                ConnectorError::new(ErrorKind::Configuration, format!("companies: {e}"))
-            })?;
+            let text = found.properties.get(&m.hubspot).and_then(Value::as_str);
+            set_text(&mut client, &m.canonical, text)?;
         }
         Ok(client)
     }
+}
+
+/// Sets a field from a HubSpot property value (always text on the wire):
+/// empty or absent is no value, except for a field that is plain text
+/// (`legal_name`), which stays empty text.
+fn set_text(client: &mut Client, field: &str, text: Option<&str>) -> Result<()> {
+    let value = match text.filter(|t| !t.is_empty()) {
+        Some(t) => FieldValue::Text(t.to_owned()),
+        None if matches!(client.get(field), Some(FieldValue::Text(_))) => {
+            FieldValue::Text(String::new())
+        }
+        None => FieldValue::Null,
+    };
+    client
+        .set(field, value)
+        .map_err(|e| ConnectorError::new(ErrorKind::Configuration, format!("companies: {e}")))
+}
+
+/// The objects of a search or batch read answer.
+fn results(answer: &Value, what: &str) -> Result<Vec<Found>> {
+    let Some(results) = answer.get("results") else {
+        return Ok(Vec::new());
+    };
+    Vec::<Found>::deserialize(results).map_err(|e| {
+        ConnectorError::new(ErrorKind::Protocol, format!("{what}: {e}"))
+            .with_system(SystemId::hubspot())
+    })
+}
+
+/// A batch request's body: `{"inputs": [...]}`.
+fn batch_body<'a>(values: impl Iterator<Item = &'a Value>) -> Value {
+    json!({ "inputs": values.collect::<Vec<_>>() })
 }
 
 fn modified_ms(found: &Found) -> Result<i64> {
@@ -432,16 +454,7 @@ impl Source<Client> for HubSpotConnector {
             body["after"] = Value::String(after.clone());
         }
         let answer = self.post("/crm/v3/objects/companies/search", &body).await?;
-        let found: Vec<Found> = serde_json::from_value(
-            answer
-                .get("results")
-                .cloned()
-                .unwrap_or(Value::Array(Vec::new())),
-        )
-        .map_err(|e| {
-            ConnectorError::new(ErrorKind::Protocol, format!("search results: {e}"))
-                .with_system(SystemId::hubspot())
-        })?;
+        let found = results(&answer, "search results")?;
         let next_after = answer
             .pointer("/paging/next/after")
             .and_then(Value::as_str)
@@ -570,8 +583,7 @@ impl HubSpotConnector {
         out: &mut [Option<Outcome>],
     ) -> Result<()> {
         for chunk in inputs.chunks(100) {
-            let body =
-                json!({"inputs": chunk.iter().map(|(_, _, v)| v.clone()).collect::<Vec<_>>()});
+            let body = batch_body(chunk.iter().map(|(_, _, v)| v));
             let answer: BatchAnswer = serde_json::from_value(self.post(path, &body).await?)
                 .map_err(|e| {
                     ConnectorError::new(ErrorKind::Protocol, format!("POST {path}: {e}"))
@@ -679,8 +691,7 @@ impl Sink<Client> for HubSpotConnector {
         )
         .await?;
         for chunk in archives.chunks(100) {
-            let body =
-                json!({"inputs": chunk.iter().map(|(_, _, v)| v.clone()).collect::<Vec<_>>()});
+            let body = batch_body(chunk.iter().map(|(_, _, v)| v));
             // 204 No Content: the archive answers no body.
             self.post("/crm/v3/objects/companies/batch/archive", &body)
                 .await?;
@@ -688,14 +699,7 @@ impl Sink<Client> for HubSpotConnector {
                 out[*i] = Some(Outcome::Deleted(RemoteId::new(id.clone())));
             }
         }
-        Ok(out
-            .into_iter()
-            .map(|o| {
-                o.unwrap_or_else(|| {
-                    Outcome::Failed(ConnectorError::new(ErrorKind::Protocol, "record not sent"))
-                })
-            })
-            .collect())
+        Ok(fill_outcomes(out, "record not sent"))
     }
 }
 
@@ -727,11 +731,11 @@ impl HubSpotConnector {
         &self,
         events: &[WebhookEvent],
     ) -> Result<Vec<SourceChange<Client>>> {
-        use std::collections::BTreeMap;
+        use std::collections::{BTreeMap, BTreeSet};
         // object id → property → (when, value)
         let mut touched: BTreeMap<u64, BTreeMap<String, (i64, Option<String>)>> = BTreeMap::new();
         let mut deleted: BTreeMap<u64, i64> = BTreeMap::new();
-        let mut fetch: Vec<u64> = Vec::new();
+        let mut fetch: BTreeSet<u64> = BTreeSet::new();
         for e in events {
             match e.subscription_type.as_str() {
                 "company.propertyChange" => {
@@ -747,7 +751,9 @@ impl HubSpotConnector {
                 "company.deletion" => {
                     deleted.insert(e.object_id, e.occurred_at);
                 }
-                "company.creation" | "company.restore" | "company.merge" => fetch.push(e.object_id),
+                "company.creation" | "company.restore" | "company.merge" => {
+                    fetch.insert(e.object_id);
+                }
                 _ => {}
             }
         }
@@ -763,16 +769,7 @@ impl HubSpotConnector {
                 let Some(m) = self.companies.iter().find(|m| m.hubspot == property) else {
                     continue;
                 };
-                let value = match value.filter(|v| !v.is_empty()) {
-                    Some(v) => FieldValue::Text(v),
-                    None if matches!(client.get(&m.canonical), Some(FieldValue::Text(_))) => {
-                        FieldValue::Text(String::new())
-                    }
-                    None => FieldValue::Null,
-                };
-                client.set(&m.canonical, value).map_err(|e| {
-                    ConnectorError::new(ErrorKind::Configuration, format!("companies: {e}"))
-                })?;
+                set_text(&mut client, &m.canonical, value.as_deref())?;
                 fields.push(m.canonical.clone());
                 at = at.max(when);
             }
@@ -782,17 +779,15 @@ impl HubSpotConnector {
                     .push(SourceChange::upsert(id.to_string(), when, client).with_fields(fields));
             }
         }
-        for (id, when) in deleted {
+        for (&id, &when) in &deleted {
             let when = DateTime::<Utc>::from_timestamp_millis(when).unwrap_or_default();
             changes.push(SourceChange::delete(id.to_string(), when));
         }
-        fetch.sort_unstable();
-        fetch.dedup();
-        fetch.retain(|id| {
-            !changes
-                .iter()
-                .any(|c| c.remote_id.as_str() == id.to_string())
-        });
+        // A company created and deleted in one batch is only deleted.
+        let fetch: Vec<u64> = fetch
+            .difference(&deleted.keys().copied().collect())
+            .copied()
+            .collect();
         for chunk in fetch.chunks(100) {
             let body = json!({
                 "properties": self.properties(),
@@ -801,16 +796,7 @@ impl HubSpotConnector {
             let answer = self
                 .post("/crm/v3/objects/companies/batch/read", &body)
                 .await?;
-            let found: Vec<Found> = serde_json::from_value(
-                answer
-                    .get("results")
-                    .cloned()
-                    .unwrap_or(Value::Array(Vec::new())),
-            )
-            .map_err(|e| {
-                ConnectorError::new(ErrorKind::Protocol, format!("batch read: {e}"))
-                    .with_system(SystemId::hubspot())
-            })?;
+            let found = results(&answer, "batch read")?;
             for f in &found {
                 let at =
                     DateTime::<Utc>::from_timestamp_millis(modified_ms(f)?).unwrap_or_default();

@@ -56,7 +56,7 @@ pub use mapping::{FieldKind, FieldMap, ModelMap};
 
 use crate::connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
-    SourceChange,
+    SourceChange, fill_outcomes,
 };
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
@@ -630,14 +630,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
             }
             self.delete_all(map, &ids, &mut out).await;
         }
-        Ok(out
-            .into_iter()
-            .map(|o| {
-                o.unwrap_or_else(|| {
-                    Outcome::Failed(ConnectorError::new(ErrorKind::Protocol, "record not sent"))
-                })
-            })
-            .collect())
+        Ok(fill_outcomes(out, "record not sent"))
     }
 }
 
