@@ -791,3 +791,223 @@ async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
         vec![("Implementation, fixed fee".into(), 1.0, 18000.0)]
     );
 }
+
+/// The other built-in maps, each through the pipeline into Odoo and
+/// back: opportunity, engagement, employee (department found or created
+/// by name, manager, job title), timesheet entry and expense (references
+/// to employees and engagements), and payments, which are read only.
+#[tokio::test]
+async fn every_built_in_map_writes_and_reads_back() {
+    use canonical_model::{
+        Currency, Employee, Engagement, Expense, Money, Opportunity, Payment, TimesheetEntry,
+    };
+    use rust_decimal::Decimal;
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = Arc::new(odoo(&server));
+    let state = Arc::new(MemoryStore::new());
+    let at = chrono::Utc::now();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d);
+    async fn sync<E: Entity + Default + Send + Sync + 'static>(
+        odoo: &Arc<OdooConnector>,
+        state: &Arc<MemoryStore>,
+        changes: Vec<SourceChange<E>>,
+    ) {
+        let run = Pipeline::<E>::builder(
+            format!("src→odoo/{}", E::NAME),
+            VecSource::new("src", changes),
+            odoo.clone(),
+            state.clone(),
+        )
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+        assert_eq!(
+            (run.created, run.dead_lettered),
+            (run.read, 0),
+            "{}: {run:?}",
+            E::NAME
+        );
+    }
+    sync(
+        &odoo,
+        &state,
+        vec![SourceChange::upsert("c1", at, client_record(1))],
+    )
+    .await;
+    fn to_client<E>(c: SourceChange<E>) -> SourceChange<E> {
+        c.with_ref("client", Reference::new("client", "c1"))
+    }
+    fn by_employee<E>(c: SourceChange<E>) -> SourceChange<E> {
+        c.with_ref("employee", Reference::new("employee", "e2"))
+    }
+    sync(
+        &odoo,
+        &state,
+        vec![to_client(SourceChange::upsert(
+            "o1",
+            at,
+            Opportunity {
+                name: "ERP roll-out".into(),
+                amount: Some(Money::new(Decimal::from(48_000), Currency::USD)),
+                close_date: day(20),
+                ..Default::default()
+            },
+        ))],
+    )
+    .await;
+    sync(
+        &odoo,
+        &state,
+        vec![to_client(SourceChange::upsert(
+            "p1",
+            at,
+            Engagement {
+                name: "ERP roll-out, phase 1".into(),
+                start: day(2),
+                end: day(27),
+                ..Default::default()
+            },
+        ))],
+    )
+    .await;
+    let person = |n: &str, name: &str| Employee {
+        employee_number: n.into(),
+        name: name.into(),
+        department: Some("Delivery".into()),
+        job_title: Some("Consultant".into()),
+        ..Default::default()
+    };
+    // The report refers to her manager in the same batch: it waits in the
+    // dead-letter queue until the manager is in Odoo, and replay sends it.
+    let employees = Pipeline::<Employee>::builder(
+        "src→odoo/employee",
+        VecSource::new(
+            "src",
+            vec![
+                SourceChange::upsert("e1", at, person("E1", "Ana Diaz")),
+                SourceChange::upsert("e2", at, person("E2", "Bo Lind"))
+                    .with_ref("manager", Reference::new("employee", "e1")),
+            ],
+        ),
+        odoo.clone(),
+        state.clone(),
+    )
+    .build()
+    .unwrap();
+    let first = employees.run().await.unwrap();
+    assert_eq!((first.created, first.dead_lettered), (1, 1), "{first:?}");
+    let replay = employees.replay().await.unwrap();
+    assert_eq!((replay.created, replay.recovered), (1, 1), "{replay:?}");
+    sync(
+        &odoo,
+        &state,
+        vec![
+            by_employee(SourceChange::upsert(
+                "t1",
+                at,
+                TimesheetEntry {
+                    date: day(3),
+                    hours: Decimal::new(75, 1),
+                    task: Some("Workshop".into()),
+                    ..Default::default()
+                },
+            ))
+            .with_ref("engagement", Reference::new("engagement", "p1")),
+        ],
+    )
+    .await;
+    sync(
+        &odoo,
+        &state,
+        vec![by_employee(SourceChange::upsert(
+            "x1",
+            at,
+            Expense {
+                date: day(4),
+                amount: Some(Money::new(Decimal::new(4250, 2), Currency::USD)),
+                description: Some("Train to client".into()),
+                ..Default::default()
+            },
+        ))],
+    )
+    .await;
+
+    let one = |model: &str, field: &str, value: &str| {
+        server
+            .records(model)
+            .unwrap()
+            .into_iter()
+            .find(|r| r[field] == value)
+            .unwrap_or_else(|| panic!("no {model} with {field} = {value}"))
+    };
+    let partner = one("res.partner", "name", "Client 0001")["id"].clone();
+    let lead = one("crm.lead", "name", "ERP roll-out");
+    assert_eq!(
+        (lead["type"].clone(), lead["partner_id"][0].clone()),
+        ("opportunity".into(), partner.clone())
+    );
+    assert_eq!(lead["expected_revenue"], 48_000.0);
+    let project = one("project.project", "name", "ERP roll-out, phase 1");
+    assert_eq!(project["partner_id"][0], partner);
+    assert_eq!(project["date_start"], "2026-11-02");
+    let ana = one("hr.employee", "barcode", "E1");
+    let bo = one("hr.employee", "barcode", "E2");
+    assert_eq!(bo["parent_id"][0], ana["id"]);
+    assert_eq!(bo["job_title"], "Consultant");
+    let delivery = one("hr.department", "name", "Delivery");
+    assert_eq!(
+        (
+            ana["department_id"][0].clone(),
+            bo["department_id"][0].clone()
+        ),
+        (delivery["id"].clone(), delivery["id"].clone())
+    );
+    let line = one("account.analytic.line", "name", "Workshop");
+    assert_eq!(
+        (
+            line["employee_id"][0].clone(),
+            line["project_id"][0].clone()
+        ),
+        (bo["id"].clone(), project["id"].clone())
+    );
+    assert_eq!(line["unit_amount"], 7.5);
+    let expense = one("hr.expense", "name", "Train to client");
+    assert_eq!(expense["employee_id"][0], bo["id"]);
+    assert_eq!(expense["total_amount"], 42.5);
+
+    // Read back as a source: the employee comes with her department.
+    let page = Source::<Employee>::read(&*odoo, None, 100).await.unwrap();
+    let read = page
+        .changes
+        .iter()
+        .find(|c| c.remote_id.as_str().parse::<i64>().ok() == bo["id"].as_i64())
+        .unwrap();
+    let connectors::Operation::Upsert(e) = &read.operation else {
+        panic!("not an upsert")
+    };
+    assert_eq!(
+        (e.name.as_str(), e.department.as_deref()),
+        ("Bo Lind", Some("Delivery"))
+    );
+    assert_eq!(
+        read.refs["manager"].remote_id.as_str(),
+        ana["id"].to_string()
+    );
+
+    // Payments are Odoo's to write: the sink refuses, the source reads.
+    let refused = Sink::<Payment>::apply(
+        &*odoo,
+        vec![SinkRecord::new(
+            canonical_model::CanonicalId::new(),
+            SystemId::new("src"),
+            canonical_model::RemoteId::new("pay-1"),
+            connectors::Operation::Upsert(Payment::default()),
+        )],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.kind(), connectors::ErrorKind::Configuration);
+    Source::<Payment>::read(&*odoo, None, 100).await.unwrap();
+}
