@@ -128,9 +128,19 @@ pub struct Opportunity {
     pub stage: OpportunityStage,
     /// Expected close date.
     pub close_date: Option<NaiveDate>,
+    /// What is being sold (a CRM's line items), written as a whole like a
+    /// contract's lines.
+    #[serde(default)]
+    pub lines: Vec<ContractLine>,
+    /// The delivery project's reference in the ERP (the Odoo project's id),
+    /// so sales can see where a won deal is delivered; usually owned by the
+    /// ERP and written back to the CRM.
+    #[serde(default)]
+    pub project_ref: Option<String>,
 }
 entity!(Opportunity, "opportunity", {
     "name" => name, "client" => client, "amount" => amount, "stage" => stage, "close_date" => close_date,
+    "lines" => lines, "project_ref" => project_ref,
 });
 
 /// An engagement (project) delivered to a client.

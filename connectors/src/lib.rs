@@ -92,12 +92,16 @@
 
 mod connector;
 mod error;
+#[cfg(feature = "fakes")]
+pub mod fakes;
 #[cfg(feature = "hubspot")]
 pub mod hubspot;
 #[cfg(feature = "odoo")]
 pub mod odoo;
 mod pipeline;
 mod rate_limit;
+#[cfg(feature = "salesforce")]
+pub mod salesforce;
 mod store;
 pub mod testkit;
 
