@@ -91,6 +91,7 @@ fn connector(server: &MockServer) -> HubSpotConnector {
     HubSpotConnector::new(TOKEN)
         .unwrap()
         .base_url(&server.uri())
+        .limiter(connectors::RateLimiter::new(connectors::Quota::unlimited()))
 }
 
 /// Reads everything there is now, page by page, from `cursor`.
@@ -673,5 +674,9 @@ async fn webhook_events_become_company_changes() {
         panic!("not an upsert")
     };
     assert_eq!(c.legal_name, "Initech");
-    assert!(new.fields.is_none(), "a created company comes whole");
+    // A created company comes whole: every mapped field, and none that
+    // HubSpot does not hold (so it never clears the ERP's tax id).
+    let fields = new.fields.as_deref().unwrap();
+    assert!(fields.iter().any(|f| f == "legal_name") && fields.iter().any(|f| f == "address.city"));
+    assert!(!fields.iter().any(|f| f == "tax_id" || f == "billing_terms"));
 }

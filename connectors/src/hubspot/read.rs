@@ -1,0 +1,487 @@
+//! Reading: incremental search, associations, line items, archived
+//! records, and webhook events as changes.
+
+use super::maps::{LINE_PROPERTIES, ObjectMap, decode, decode_line, parse_instant, set_field};
+use super::{HubSpotConnector, WebhookEvent};
+use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use async_trait::async_trait;
+use canonical_model::{Client, ContractLine, Entity, FieldType, SystemId};
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Where an incremental read stands: the last modification time handed
+/// out and the ids of that millisecond already handed out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+struct SearchCursor {
+    /// Milliseconds since the epoch.
+    since: i64,
+    /// Ids modified at `since` already read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    seen: Vec<String>,
+    /// Paging inside one millisecond with more records than a page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
+    /// With `poll_archived`: the latest archive time already handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    archived: Option<i64>,
+}
+
+/// One object of a search, list or batch read answer.
+#[derive(Debug, Deserialize)]
+pub(super) struct Found {
+    pub(super) id: String,
+    #[serde(default)]
+    pub(super) properties: Map<String, Value>,
+    #[serde(default, rename = "archivedAt")]
+    archived_at: Option<String>,
+}
+
+/// The objects of an answer's `results`.
+pub(super) fn results(answer: &Value, what: &str) -> Result<Vec<Found>> {
+    let Some(results) = answer.get("results") else {
+        return Ok(Vec::new());
+    };
+    Vec::<Found>::deserialize(results).map_err(|e| {
+        ConnectorError::new(ErrorKind::Protocol, format!("{what}: {e}"))
+            .with_system(SystemId::hubspot())
+    })
+}
+
+fn modified_ms(found: &Found) -> Result<i64> {
+    let raw = found
+        .properties
+        .get("hs_lastmodifieddate")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    parse_instant(raw)
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(|| {
+            ConnectorError::new(
+                ErrorKind::Protocol,
+                format!(
+                    "record {} has no readable hs_lastmodifieddate: `{raw}`",
+                    found.id
+                ),
+            )
+            .with_system(SystemId::hubspot())
+        })
+}
+
+fn at_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// An id HubSpot may send as a number or a string.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl HubSpotConnector {
+    /// The associations of `ids` (of `from`) to `to`: for each id that has
+    /// any, the associated ids with their type ids, lowest id first.
+    pub(super) async fn associated(
+        &self,
+        from: &str,
+        to: &str,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Vec<(String, Vec<u64>)>>> {
+        let mut out: HashMap<String, Vec<(String, Vec<u64>)>> = HashMap::new();
+        let path = format!("/crm/v4/associations/{from}/{to}/batch/read");
+        for chunk in ids.chunks(100) {
+            let body =
+                json!({"inputs": chunk.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()});
+            // A 207 names the ids without associations: not an error here.
+            let answer = self.post(&path, &body).await?;
+            let rows = answer.get("results").and_then(Value::as_array);
+            for row in rows.into_iter().flatten() {
+                let Some(from_id) = row.pointer("/from/id").and_then(id_text) else {
+                    continue;
+                };
+                let targets = row.get("to").and_then(Value::as_array);
+                let slot = out.entry(from_id).or_default();
+                for t in targets.into_iter().flatten() {
+                    let Some(to_id) = t.get("toObjectId").and_then(id_text) else {
+                        continue;
+                    };
+                    let types = t
+                        .get("associationTypes")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|ty| ty.get("typeId").and_then(Value::as_u64))
+                        .collect();
+                    slot.push((to_id, types));
+                }
+                slot.sort_by(|a, b| numeric_order(&a.0, &b.0));
+                slot.dedup_by(|a, b| a.0 == b.0);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads records of `object` by id, in batches of 100.
+    pub(super) async fn batch_read(
+        &self,
+        object: &str,
+        properties: &[&str],
+        ids: &[String],
+    ) -> Result<Vec<Found>> {
+        let path = format!("/crm/v3/objects/{object}/batch/read");
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let body = json!({
+                "properties": properties,
+                "inputs": chunk.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
+            });
+            found.extend(results(&self.post(&path, &body).await?, "batch read")?);
+        }
+        Ok(found)
+    }
+
+    /// Turns found records into changes: their properties, references
+    /// (associations) and line items, each read in batch for the lot.
+    pub(super) async fn decode_found<E: Entity + Default>(
+        &self,
+        map: &ObjectMap,
+        found: &[Found],
+    ) -> Result<Vec<SourceChange<E>>> {
+        let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+        let mut references = Vec::with_capacity(map.associations.len());
+        for a in &map.associations {
+            let links = self.associated(&map.object, &a.object, &ids).await?;
+            references.push((a, links));
+        }
+        let mut lines: HashMap<String, Vec<ContractLine>> = HashMap::new();
+        if let Some(l) = &map.line_items {
+            let items = self.associated(&map.object, &l.object, &ids).await?;
+            let all: Vec<String> = items.values().flatten().map(|(id, _)| id.clone()).collect();
+            let read = self.batch_read(&l.object, &LINE_PROPERTIES, &all).await?;
+            let by_id: HashMap<&str, &Found> = read.iter().map(|f| (f.id.as_str(), f)).collect();
+            for (parent, children) in &items {
+                let rows = children
+                    .iter()
+                    .filter_map(|(id, _)| by_id.get(id.as_str()))
+                    .map(|f| decode_line(&f.id, &f.properties, self.currency))
+                    .collect();
+                lines.insert(parent.clone(), rows);
+            }
+        }
+        let mut changes = Vec::with_capacity(found.len());
+        for f in found {
+            let mut record = E::default();
+            let mut fields = Vec::with_capacity(map.properties.len() + 2);
+            for m in &map.properties {
+                match decode(m, &f.properties, self.currency) {
+                    Ok(value) => {
+                        set_field(&mut record, &m.canonical, value)?;
+                        fields.push(m.canonical.clone());
+                    }
+                    Err(why) => tracing::warn!(
+                        object = %map.object, id = %f.id, field = %m.canonical,
+                        "HubSpot value left out: {why}"
+                    ),
+                }
+            }
+            if let Some(l) = &map.line_items {
+                let rows = lines.remove(&f.id).unwrap_or_default();
+                set_field(&mut record, &l.canonical, rows.to_value())?;
+                fields.push(l.canonical.clone());
+            }
+            let at = at_ms(modified_ms(f)?);
+            let mut change = SourceChange::upsert(f.id.clone(), at, record);
+            for (a, links) in &references {
+                let target = links.get(&f.id).and_then(|targets| {
+                    let primary = a.primary_type_id.map(u64::from);
+                    targets
+                        .iter()
+                        .find(|(_, types)| primary.is_some_and(|p| types.contains(&p)))
+                        .or(targets.first())
+                });
+                if let Some((to, _)) = target {
+                    change = change.with_ref(a.canonical.clone(), Reference::new(&a.entity, to));
+                }
+                fields.push(a.canonical.clone());
+            }
+            changes.push(change.with_fields(fields));
+        }
+        Ok(changes)
+    }
+
+    /// Archived records of `object`, listed whole (the list API with
+    /// `archived=true`, paged with `after`), as deletes of those archived
+    /// after `mark`; and the new mark. Without a mark, the first look only
+    /// sets it.
+    async fn archived_since<E>(
+        &self,
+        object: &str,
+        mark: Option<i64>,
+    ) -> Result<(Vec<SourceChange<E>>, i64)> {
+        let mut after: Option<String> = None;
+        let mut deletes = Vec::new();
+        let mut latest = mark.unwrap_or(0);
+        loop {
+            let mut path =
+                format!("/crm/v3/objects/{object}?archived=true&limit=100&properties=hs_object_id");
+            if let Some(a) = &after {
+                path.push_str("&after=");
+                path.push_str(a);
+            }
+            let answer = self.request(Method::GET, &path, None).await?;
+            for f in results(&answer, "archived list")? {
+                let Some(when) = f.archived_at.as_deref().and_then(parse_instant) else {
+                    continue;
+                };
+                let ms = when.timestamp_millis();
+                if mark.is_some_and(|m| ms > m) {
+                    deletes.push(SourceChange::delete(f.id.clone(), when));
+                }
+                latest = latest.max(ms);
+            }
+            after = answer
+                .pointer("/paging/next/after")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if after.is_none() {
+                break;
+            }
+        }
+        Ok((deletes, latest))
+    }
+
+    /// Turns a webhook batch into changes of entity `E`, for a pipeline fed
+    /// by webhooks instead of (or besides) polling.
+    ///
+    /// Property changes of one record are combined into one change that
+    /// names only the fields they touch (the latest value of each wins), so
+    /// nothing else of the record is cleared; a deletion is a delete; a
+    /// created, restored or merged record, a changed association, and a
+    /// change to a field made of two properties (a full name, an amount and
+    /// its currency) read the record whole (`batch/read`). Events of other
+    /// objects and of unmapped properties are skipped.
+    ///
+    /// # Errors
+    ///
+    /// `E` has no object map, or reading records failed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(hs: connectors::hubspot::HubSpotConnector, body: &[u8]) -> connectors::Result<()> {
+    /// use connectors::hubspot::{Deduplicator, WebhookEvent};
+    /// let mut seen = Deduplicator::new(100_000);
+    /// let events = seen.fresh(WebhookEvent::parse_batch(body)?);
+    /// let deals = hs.changes::<canonical_model::Opportunity>(&events).await?;
+    /// # let _ = deals; Ok(()) }
+    /// ```
+    pub async fn changes<E: Entity + Default>(
+        &self,
+        events: &[WebhookEvent],
+    ) -> Result<Vec<SourceChange<E>>> {
+        let map = self.map(E::NAME)?;
+        let kind = |e: &WebhookEvent| {
+            e.subscription_type
+                .strip_prefix(map.event_name.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .map(str::to_owned)
+        };
+        // object id → property → (when, value)
+        let mut touched: BTreeMap<u64, BTreeMap<String, (i64, Option<String>)>> = BTreeMap::new();
+        let mut deleted: BTreeMap<u64, i64> = BTreeMap::new();
+        let mut fetch: BTreeSet<u64> = BTreeSet::new();
+        for e in events {
+            match kind(e).as_deref() {
+                Some("propertyChange") => {
+                    let Some(name) = &e.property_name else {
+                        continue;
+                    };
+                    let Some(m) = map.by_property(name) else {
+                        continue;
+                    };
+                    if m.sources().count() > 1 {
+                        fetch.insert(e.object_id);
+                        continue;
+                    }
+                    let slot = touched.entry(e.object_id).or_default();
+                    let newer = slot.get(name).is_none_or(|(t, _)| *t <= e.occurred_at);
+                    if newer {
+                        slot.insert(name.clone(), (e.occurred_at, e.property_value.clone()));
+                    }
+                }
+                Some("deletion") => {
+                    deleted.insert(e.object_id, e.occurred_at);
+                }
+                Some("creation" | "restore" | "merge" | "associationChange") => {
+                    fetch.insert(e.object_id);
+                }
+                _ => {}
+            }
+        }
+        let mut changes = Vec::new();
+        for (id, props) in touched {
+            if deleted.contains_key(&id) || fetch.contains(&id) {
+                continue; // the delete, or the whole record, says more
+            }
+            let mut record = E::default();
+            let mut fields = Vec::new();
+            let mut at = 0;
+            for (property, (when, value)) in props {
+                let Some(m) = map.by_property(&property) else {
+                    continue;
+                };
+                let mut one = Map::new();
+                if let Some(v) = value {
+                    one.insert(property.clone(), Value::String(v));
+                }
+                match decode(m, &one, self.currency) {
+                    Ok(v) => {
+                        set_field(&mut record, &m.canonical, v)?;
+                        fields.push(m.canonical.clone());
+                        at = at.max(when);
+                    }
+                    Err(why) => tracing::warn!(id, "HubSpot webhook value left out: {why}"),
+                }
+            }
+            if !fields.is_empty() {
+                changes.push(
+                    SourceChange::upsert(id.to_string(), at_ms(at), record).with_fields(fields),
+                );
+            }
+        }
+        for (&id, &when) in &deleted {
+            changes.push(SourceChange::delete(id.to_string(), at_ms(when)));
+        }
+        // A record created and deleted in one batch is only deleted.
+        let fetch: Vec<String> = fetch
+            .difference(&deleted.keys().copied().collect())
+            .map(u64::to_string)
+            .collect();
+        if !fetch.is_empty() {
+            let properties = map.read_properties();
+            let properties: Vec<&str> = properties.iter().map(String::as_str).collect();
+            let found = self.batch_read(&map.object, &properties, &fetch).await?;
+            changes.extend(self.decode_found::<E>(map, &found).await?);
+        }
+        Ok(changes)
+    }
+
+    /// [`changes`](Self::changes) of companies.
+    ///
+    /// # Errors
+    ///
+    /// Reading the created companies failed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(hs: connectors::hubspot::HubSpotConnector, events: Vec<connectors::hubspot::WebhookEvent>) -> connectors::Result<()> {
+    /// let changes = hs.company_changes(&events).await?;
+    /// # let _ = changes; Ok(()) }
+    /// ```
+    pub async fn company_changes(
+        &self,
+        events: &[WebhookEvent],
+    ) -> Result<Vec<SourceChange<Client>>> {
+        self.changes::<Client>(events).await
+    }
+}
+
+/// Orders ids numerically when both are numbers (HubSpot's are).
+fn numeric_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+#[async_trait]
+impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector {
+    async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<E>> {
+        let map = self.map(E::NAME)?;
+        let cursor: SearchCursor = match since {
+            Some(c) => serde_json::from_str(c.as_str()).map_err(|e| {
+                ConnectorError::new(
+                    ErrorKind::Configuration,
+                    format!("not a HubSpot cursor: {e}"),
+                )
+            })?,
+            None => SearchCursor::default(),
+        };
+        let limit = limit.clamp(1, 100);
+        let mut filters = vec![json!({
+            "propertyName": "hs_lastmodifieddate",
+            "operator": "GTE",
+            "value": cursor.since.to_string(),
+        })];
+        if !self.settle.is_zero() {
+            let settled = Utc::now() - self.settle;
+            filters.push(json!({
+                "propertyName": "hs_lastmodifieddate",
+                "operator": "LT",
+                "value": settled.timestamp_millis().to_string(),
+            }));
+        }
+        let mut body = json!({
+            "filterGroups": [{"filters": filters}],
+            "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+            "properties": map.read_properties(),
+            "limit": limit,
+        });
+        if let Some(after) = &cursor.after {
+            body["after"] = Value::String(after.clone());
+        }
+        let path = format!("/crm/v3/objects/{}/search", map.object);
+        let answer = self.post(&path, &body).await?;
+        let found = results(&answer, "search results")?;
+        let next_after = answer
+            .pointer("/paging/next/after")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let mut fresh = Vec::with_capacity(found.len());
+        let mut next = cursor.clone();
+        next.after = None;
+        for f in found {
+            let ms = modified_ms(&f)?;
+            if ms == cursor.since && cursor.seen.contains(&f.id) {
+                continue; // handed out by an earlier read
+            }
+            if ms > next.since {
+                next.since = ms;
+                next.seen.clear();
+            }
+            if ms == next.since {
+                next.seen.push(f.id.clone());
+            }
+            fresh.push(f);
+        }
+        let mut changes = self.decode_found::<E>(map, &fresh).await?;
+        // HubSpot says whether more results follow. A page that ended in
+        // the millisecond it started from (a burst of changes in one
+        // millisecond) goes on with `after` in the same search; otherwise
+        // the next read starts a new search from the last millisecond
+        // read, so no search pages far.
+        let more = next_after.is_some();
+        if next.since == cursor.since {
+            next.after = next_after;
+        }
+        if !more && self.poll_archived {
+            let (deletes, mark) = self.archived_since(&map.object, cursor.archived).await?;
+            changes.extend(deletes);
+            next.archived = Some(mark);
+        }
+        let encoded = serde_json::to_string(&next)
+            .map_err(|e| ConnectorError::new(ErrorKind::Protocol, format!("cursor: {e}")))?;
+        Ok(Page {
+            changes,
+            next: Cursor::new(encoded),
+            has_more: more,
+        })
+    }
+}
