@@ -1,0 +1,1375 @@
+//! A stateful in-memory fake of HubSpot's CRM API (feature `fakes`).
+//!
+//! [`FakeHubSpot`] listens on `127.0.0.1` on a free port and answers the
+//! endpoints the `hubspot` connector uses, with HubSpot's request and
+//! response shapes (`../shared/specs/hubspot/`):
+//!
+//! - CRM v3 objects, for any object type (`companies`, `contacts`,
+//!   `deals`, `line_items`, custom ones; `company`, `0-2` and the other
+//!   names HubSpot accepts mean the same object):
+//!   `GET /crm/v3/objects/{object}` (paged by id with `after`, `limit` up
+//!   to 100, `properties`, `archived`), `GET /crm/v3/objects/{object}/{id}`,
+//!   `POST .../search`, and `POST .../batch/{read,create,update,upsert,archive}`.
+//! - Associations v4: `POST /crm/v4/associations/{from}/{to}/batch/read`,
+//!   `.../batch/associate/default` and `.../batch/archive`.
+//!
+//! Every request needs `Authorization: Bearer <token>` ([`FakeHubSpot::TOKEN`]
+//! unless the builder says otherwise).
+//!
+//! # Records
+//!
+//! Ids are numeric strings, unique across all objects and increasing
+//! (from 10001). Property values are text, as HubSpot's are; a write of
+//! `""` or `null` clears a property, and a cleared property is absent. The
+//! fake maintains `hs_object_id`, `createdate` and `hs_lastmodifieddate`
+//! (and `lastmodifieddate` on contacts) as ISO 8601 UTC instants with
+//! milliseconds (`2026-11-30T10:00:00.123Z`); writes to them are ignored.
+//! A write that changes no value leaves the record, and its modification
+//! time, as it was. Answers show the object's default properties, or the
+//! ones asked for (unset ones as `null`), plus the three maintained ones;
+//! batch writes answer the properties they were sent.
+//!
+//! # The clock
+//!
+//! Times come from a fake clock, not the wall: it starts at
+//! [`FakeHubSpotBuilder::clock`] (default `2026-01-01T00:00:00.000Z`) and
+//! each record written (created, changed or archived, through the API or
+//! [`FakeHubSpot::insert`]) takes the clock's time, which then moves on by
+//! the tick (default 1 ms). So records written one after the other have
+//! distinct, increasing modification times, and tests are deterministic.
+//! To script a burst of records in the same millisecond, set the tick to
+//! zero ([`FakeHubSpot::set_tick`]), write them, and move the clock on
+//! with [`FakeHubSpot::advance`] or [`FakeHubSpot::set_clock`].
+//!
+//! # Search
+//!
+//! `filterGroups` are OR-ed, the filters of a group AND-ed, with the
+//! operators `EQ`, `NEQ`, `GT`, `GTE`, `LT`, `LTE`, `BETWEEN`, `IN`,
+//! `NOT_IN`, `HAS_PROPERTY`, `NOT_HAS_PROPERTY`, `CONTAINS_TOKEN` and
+//! `NOT_CONTAINS_TOKEN` (at most 5 groups of 6 filters, 18 in all). Date
+//! properties (`createdate`, `hs_lastmodifieddate`, names ending in `date`)
+//! compare as instants whether a value is epoch milliseconds or ISO 8601;
+//! numbers compare as numbers; other text without case, as HubSpot does.
+//! One sort (`{propertyName, direction}`), ties broken by id; without one,
+//! by id. `limit` is 1 to 200 (default 10), `after` an offset; a request
+//! whose `after` plus `limit` goes past 10,000 is refused with a 400
+//! `VALIDATION_ERROR`, as HubSpot refuses it. `query` matches any property
+//! value containing it. Archived records are not searched.
+//!
+//! # Writes and their failures
+//!
+//! Batches take at most 100 inputs (more: 400). `batch/update` and
+//! `batch/read` find records by id or by a unique `idProperty`;
+//! `batch/upsert` needs an `idProperty` declared unique
+//! ([`FakeHubSpot::unique_property`]; contacts' `email` is unique from
+//! the start), else 400, and answers `new: true|false`. A batch with
+//! inputs it cannot apply answers 207 with HubSpot's `errors` (each
+//! `{status, category, message, context, errors, links}`) and applies the
+//! others: unknown ids (`OBJECT_NOT_FOUND`, `context.ids`), a rule of
+//! [`FakeHubSpot::required`] or [`FakeHubSpot::reject_when`] broken
+//! (`VALIDATION_ERROR`, `context.ids` the ids, or for an upsert the
+//! `idProperty` values), a unique value already taken (`CONFLICT`). A
+//! refused `batch/create` input is named by `context.inputIndex` (and its
+//! `objectWriteTraceId`). `batch/archive` answers 204 for any ids; an
+//! archived record leaves lists (unless `archived=true`), search, reads
+//! and its associations.
+//!
+//! # Associations
+//!
+//! Stored both ways with HubSpot's default type ids: contact→company 279
+//! (primary 1) and back 280 (2), deal→company 341 (primary 5) and back 342
+//! (6), deal→contact 3 and back 4, deal→line item 19 and back 20, and the
+//! ticket ones; pairs without a defined type get ids from 1000 on.
+//! `associate/default` stores the unlabeled type both ways; a
+//! `batch/create` input's `associations` store the types given (a primary
+//! one moves off any other record), plus the unlabeled one. `batch/read`
+//! answers `{from, to: [{toObjectId, associationTypes: [{category,
+//! typeId, label}]}]}` (label `"Primary"` or `null`), and a 207 naming the
+//! inputs that have none, as HubSpot does.
+//!
+//! # Rate limits and faults
+//!
+//! Every answer carries `X-HubSpot-RateLimit-Max`, `-Remaining` and
+//! `-Interval-Milliseconds`: each authenticated request spends one of a
+//! budget per rolling window (default 190 per 10 s, HubSpot's for private
+//! apps; [`FakeHubSpotBuilder::rate_limit`]); once it is spent the fake
+//! answers 429 `RATE_LIMITS` (policy `TEN_SECONDLY_ROLLING`), with
+//! `Retry-After` only if [`FakeHubSpotBuilder::retry_after`] says so. The
+//! window runs on tokio's clock, so `tokio::time::pause` and `advance`
+//! drive it. [`FakeHubSpot::fail_next`] queues a [`Fault`] for the next
+//! request: an error page, a 429, a delay, or an answer lost or cut after
+//! the request took effect (to test idempotent replays).
+//!
+//! Every request is logged ([`FakeHubSpot::calls`]). Bad input (a body
+//! that is not JSON or not the expected shape) answers HubSpot's 400
+//! body; the fake never panics on a request.
+//!
+//! # Example
+//!
+//! ```
+//! use connectors::fakes::hubspot::FakeHubSpot;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let hubspot = FakeHubSpot::start().await?;
+//! let acme = hubspot.insert("companies", [("name", "Acme"), ("domain", "acme.example")]);
+//! let jane = hubspot.insert("contacts", [("email", "jane@acme.example")]);
+//! hubspot.associate("contacts", &jane, "companies", &acme);
+//! // Point your HubSpot client at hubspot.url() with hubspot.token(), then:
+//! assert_eq!(hubspot.associations("companies", &acme, "contacts"), vec![jane]);
+//! assert_eq!(hubspot.record("companies", &acme).unwrap().property("name"), Some("Acme"));
+//! # Ok(()) }
+//! ```
+
+mod store;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+
+use store::{Answer, Fail, Store, object_name};
+
+/// A fault to inject into the next request ([`FakeHubSpot::fail_next`]).
+///
+/// # Example
+///
+/// ```
+/// use connectors::fakes::hubspot::Fault;
+/// use std::time::Duration;
+///
+/// let faults = [
+///     Fault::Status(503),
+///     Fault::RateLimited { retry_after: Some(Duration::from_secs(1)) },
+///     Fault::LostAnswer,
+/// ];
+/// # let _ = faults;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer this HTTP status with a short HTML page (a proxy's), without
+    /// handling the request.
+    Status(u16),
+    /// Answer HubSpot's 429 (`RATE_LIMITS`, remaining 0), with a
+    /// `Retry-After` of whole seconds if given, without handling the
+    /// request.
+    RateLimited {
+        /// The wait to send in `Retry-After` (rounded up to seconds).
+        retry_after: Option<Duration>,
+    },
+    /// Wait this long (on tokio's clock), then handle the request.
+    Delay(Duration),
+    /// Handle the request (it takes effect), then send only the first half
+    /// of the answer's body, with a matching `Content-Length`: the client
+    /// reads a complete reply that is not valid JSON.
+    Truncated,
+    /// Handle the request (it takes effect), then answer a gateway's 502
+    /// page instead: the answer is lost, as when a proxy times out.
+    LostAnswer,
+    /// Handle the request (it takes effect), then break the connection
+    /// before any of the body is sent.
+    Disconnect,
+}
+
+/// One request the fake received.
+///
+/// # Example
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+/// for call in hubspot.calls() {
+///     println!("{} {} -> {}", call.method, call.path, call.status);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FakeCall {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The path, without the query (`/crm/v3/objects/companies/search`).
+    pub path: String,
+    /// The HTTP status answered (200 for a [`Fault::Disconnect`]).
+    pub status: u16,
+}
+
+/// A stored record, as [`FakeHubSpot::record`] shows it.
+///
+/// # Example
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+/// let id = hubspot.insert("deals", [("dealname", "Rollout")]);
+/// let deal = hubspot.record("deals", &id).unwrap();
+/// assert_eq!(deal.property("dealname"), Some("Rollout"));
+/// assert_eq!(deal.property("hs_object_id"), Some(id.as_str()));
+/// assert!(!deal.archived);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FakeRecord {
+    /// The record's id.
+    pub id: String,
+    /// The object type (`companies`, ...).
+    pub object: String,
+    /// The properties that are set, with the maintained ones.
+    pub properties: BTreeMap<String, String>,
+    /// When it was created, on the fake clock.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed, on the fake clock.
+    pub updated_at: DateTime<Utc>,
+    /// Whether it is archived.
+    pub archived: bool,
+}
+
+impl FakeRecord {
+    /// A property's value, if set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let id = hubspot.insert("companies", [("name", "Acme")]);
+    /// let acme = hubspot.record("companies", &id).unwrap();
+    /// assert_eq!(acme.property("name"), Some("Acme"));
+    /// assert_eq!(acme.property("domain"), None);
+    /// # Ok(()) }
+    /// ```
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.properties.get(name).map(String::as_str)
+    }
+}
+
+/// The request budget per rolling window, on tokio's clock.
+#[derive(Debug)]
+struct Limiter {
+    max: u32,
+    interval: Duration,
+    hits: VecDeque<tokio::time::Instant>,
+    retry_after: Option<Duration>,
+}
+
+impl Limiter {
+    fn prune(&mut self) {
+        let now = tokio::time::Instant::now();
+        while let Some(first) = self.hits.front() {
+            if now.duration_since(*first) >= self.interval {
+                self.hits.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn remaining(&mut self) -> u32 {
+        self.prune();
+        let used = u32::try_from(self.hits.len()).unwrap_or(u32::MAX);
+        self.max.saturating_sub(used)
+    }
+
+    /// Spends one request; false when the budget is spent.
+    fn take(&mut self) -> bool {
+        if self.remaining() == 0 {
+            return false;
+        }
+        self.hits.push_back(tokio::time::Instant::now());
+        true
+    }
+}
+
+struct Shared {
+    token: String,
+    base: String,
+    store: Mutex<Store>,
+    faults: Mutex<VecDeque<Fault>>,
+    calls: Mutex<Vec<FakeCall>>,
+    limiter: Mutex<Limiter>,
+    correlation: AtomicU64,
+}
+
+/// Locks a mutex; a panic elsewhere while it was held leaves the data as
+/// it was, which is still the best there is.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    fn correlation_id(&self) -> String {
+        let n = self.correlation.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "f4ce0b5e-{:04x}-4000-8000-{:012x}",
+            (n >> 48) & 0xffff,
+            n & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// Builds a [`FakeHubSpot`] with another token, clock or rate limit.
+///
+/// # Example
+///
+/// ```
+/// use connectors::fakes::hubspot::FakeHubSpot;
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let hubspot = FakeHubSpot::builder()
+///     .token("pat-na1-my-test-token")
+///     .rate_limit(5, Duration::from_secs(10))
+///     .retry_after(Some(Duration::from_secs(2)))
+///     .start()
+///     .await?;
+/// assert_eq!(hubspot.token(), "pat-na1-my-test-token");
+/// # Ok(()) }
+/// ```
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct FakeHubSpotBuilder {
+    token: String,
+    clock: DateTime<Utc>,
+    tick: Duration,
+    first_id: u64,
+    max: u32,
+    interval: Duration,
+    retry_after: Option<Duration>,
+}
+
+impl FakeHubSpotBuilder {
+    /// The bearer token requests must carry. Default: [`FakeHubSpot::TOKEN`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().token("pat-na1-other");
+    /// # let _ = b;
+    /// ```
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// Where the fake clock starts (truncated to milliseconds). Default:
+    /// `2026-01-01T00:00:00.000Z`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let start = "2026-11-30T10:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().clock(start);
+    /// # let _ = b;
+    /// ```
+    pub fn clock(mut self, start: DateTime<Utc>) -> Self {
+        self.clock = start;
+        self
+    }
+
+    /// How far the fake clock moves after each record written. Default:
+    /// 1 ms; zero stamps every write with the same instant.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().tick(Duration::from_secs(1));
+    /// # let _ = b;
+    /// ```
+    pub fn tick(mut self, tick: Duration) -> Self {
+        self.tick = tick;
+        self
+    }
+
+    /// The first record id. Default: 10001.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().first_id(5_000_000);
+    /// # let _ = b;
+    /// ```
+    pub fn first_id(mut self, id: u64) -> Self {
+        self.first_id = id;
+        self
+    }
+
+    /// The request budget: `max` requests per rolling `interval`. Default:
+    /// 190 per 10 s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().rate_limit(100, Duration::from_secs(10));
+    /// # let _ = b;
+    /// ```
+    pub fn rate_limit(mut self, max: u32, interval: Duration) -> Self {
+        self.max = max;
+        self.interval = interval;
+        self
+    }
+
+    /// The `Retry-After` sent with a 429 when the budget is spent (whole
+    /// seconds, rounded up). Default: none, as HubSpot's rolling-window
+    /// 429s usually come.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().retry_after(Some(Duration::from_secs(10)));
+    /// # let _ = b;
+    /// ```
+    pub fn retry_after(mut self, wait: Option<Duration>) -> Self {
+        self.retry_after = wait;
+        self
+    }
+
+    /// Starts listening on `127.0.0.1` on a free port.
+    ///
+    /// # Errors
+    ///
+    /// No port could be bound on loopback.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::builder().start().await?;
+    /// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(self) -> std::io::Result<FakeHubSpot> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let tick = TimeDelta::from_std(self.tick).unwrap_or(TimeDelta::milliseconds(1));
+        let shared = Arc::new(Shared {
+            token: self.token,
+            base: format!("http://{addr}"),
+            store: Mutex::new(Store::new(truncate_ms(self.clock), tick, self.first_id)),
+            faults: Mutex::new(VecDeque::new()),
+            calls: Mutex::new(Vec::new()),
+            limiter: Mutex::new(Limiter {
+                max: self.max,
+                interval: self.interval,
+                hits: VecDeque::new(),
+                retry_after: self.retry_after,
+            }),
+            correlation: AtomicU64::new(1),
+        });
+        let app = Router::new().fallback(serve).with_state(shared.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(FakeHubSpot {
+            addr,
+            shared,
+            stop: Some(stop),
+            task,
+        })
+    }
+}
+
+fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+/// An in-memory HubSpot CRM on loopback. See the [module
+/// documentation](self).
+///
+/// Dropping it stops the server.
+///
+/// # Example
+///
+/// ```
+/// use connectors::fakes::hubspot::FakeHubSpot;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let hubspot = FakeHubSpot::start().await?;
+/// hubspot.unique_property("companies", "integration_sync_id");
+/// hubspot.required("companies", "name");
+/// let base_url = hubspot.url(); // give it to the client under test
+/// # let _ = base_url;
+/// # Ok(()) }
+/// ```
+pub struct FakeHubSpot {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for FakeHubSpot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeHubSpot")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeHubSpot {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.abort();
+    }
+}
+
+fn owned_properties<I, K, V>(properties: I) -> BTreeMap<String, String>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    properties
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
+
+impl FakeHubSpot {
+    /// The token a fake from [`FakeHubSpot::start`] accepts.
+    pub const TOKEN: &'static str = "pat-na1-00000000-0000-4000-8000-fake0hubspot";
+
+    /// A fake with the defaults: [`FakeHubSpot::TOKEN`], the clock at
+    /// `2026-01-01T00:00:00.000Z` ticking 1 ms per write, 190 requests per
+    /// 10 s.
+    ///
+    /// # Errors
+    ///
+    /// See [`FakeHubSpotBuilder::start`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// assert_eq!(hubspot.token(), connectors::fakes::hubspot::FakeHubSpot::TOKEN);
+    /// # Ok(()) }
+    /// ```
+    pub async fn start() -> std::io::Result<FakeHubSpot> {
+        FakeHubSpot::builder().start().await
+    }
+
+    /// A builder with the defaults of [`FakeHubSpot::start`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder();
+    /// # let _ = b;
+    /// ```
+    pub fn builder() -> FakeHubSpotBuilder {
+        FakeHubSpotBuilder {
+            token: FakeHubSpot::TOKEN.to_owned(),
+            clock: DateTime::from_timestamp_millis(1_767_225_600_000).unwrap_or_default(),
+            tick: Duration::from_millis(1),
+            first_id: 10_001,
+            max: 190,
+            interval: Duration::from_secs(10),
+            retry_after: None,
+        }
+    }
+
+    /// The base URL (`http://127.0.0.1:<port>`), in place of
+    /// `https://api.hubapi.com`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bearer token the fake accepts.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let header = format!("Bearer {}", hubspot.token());
+    /// # let _ = header;
+    /// # Ok(()) }
+    /// ```
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    // ------------------------------------------------------------ seeding
+
+    /// Creates a record directly (no request, no rule checked), stamped by
+    /// the fake clock. Returns its id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let id = hubspot.insert("companies", [("name", "Acme")]);
+    /// assert_eq!(id, "10001");
+    /// # Ok(()) }
+    /// ```
+    pub fn insert<I, K, V>(&self, object: &str, properties: I) -> String
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.shared
+            .store()
+            .insert(object, owned_properties(properties))
+            .to_string()
+    }
+
+    /// Changes a record directly (no request, no rule checked); `""`
+    /// clears a property. False when there is no such record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let id = hubspot.insert("companies", [("name", "Acme")]);
+    /// assert!(hubspot.update("companies", &id, [("name", "Acme Ltd")]));
+    /// assert_eq!(hubspot.record("companies", &id).unwrap().property("name"), Some("Acme Ltd"));
+    /// # Ok(()) }
+    /// ```
+    pub fn update<I, K, V>(&self, object: &str, id: &str, properties: I) -> bool
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let Ok(id) = id.parse::<u64>() else {
+            return false;
+        };
+        self.shared
+            .store()
+            .update(object, id, owned_properties(properties))
+    }
+
+    /// Archives a record directly, dropping its associations. False when
+    /// there is no such live record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let id = hubspot.insert("companies", [("name", "Acme")]);
+    /// assert!(hubspot.archive("companies", &id));
+    /// assert!(hubspot.record("companies", &id).unwrap().archived);
+    /// # Ok(()) }
+    /// ```
+    pub fn archive(&self, object: &str, id: &str) -> bool {
+        id.parse::<u64>()
+            .is_ok_and(|id| self.shared.store().archive(object, id))
+    }
+
+    /// Associates two records with the default (unlabeled) type, both
+    /// ways. False when either is not a live record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let deal = hubspot.insert("deals", [("dealname", "Rollout")]);
+    /// let item = hubspot.insert("line_items", [("name", "Workshop")]);
+    /// assert!(hubspot.associate("deals", &deal, "line_items", &item));
+    /// assert_eq!(hubspot.associations("line_items", &item, "deals"), vec![deal]);
+    /// # Ok(()) }
+    /// ```
+    pub fn associate(&self, from: &str, id: &str, to: &str, to_id: &str) -> bool {
+        let (Ok(a), Ok(b)) = (id.parse::<u64>(), to_id.parse::<u64>()) else {
+            return false;
+        };
+        let (from, to) = (object_name(from), object_name(to));
+        let mut store = self.shared.store();
+        let live =
+            |s: &Store, o: &str, i: u64| s.get(o, i).is_some_and(|r| r.archived_at.is_none());
+        if !live(&store, &from, a) || !live(&store, &to, b) {
+            return false;
+        }
+        let t = store.default_type(&from, &to);
+        store.link(&from, a, &to, b, t);
+        true
+    }
+
+    /// The ids of the records of `to` associated with a record, in id
+    /// order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let acme = hubspot.insert("companies", [("name", "Acme")]);
+    /// assert!(hubspot.associations("companies", &acme, "deals").is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn associations(&self, from: &str, id: &str, to: &str) -> Vec<String> {
+        let Ok(id) = id.parse::<u64>() else {
+            return Vec::new();
+        };
+        self.shared
+            .store()
+            .linked(from, id, to)
+            .into_iter()
+            .map(|(id, _)| id.to_string())
+            .collect()
+    }
+
+    /// The association type ids between two records (from `from` to
+    /// `to`), e.g. `[1, 279]` for a contact's primary company.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let acme = hubspot.insert("companies", [("name", "Acme")]);
+    /// let jane = hubspot.insert("contacts", [("email", "jane@acme.example")]);
+    /// hubspot.associate("contacts", &jane, "companies", &acme);
+    /// assert_eq!(hubspot.association_types("contacts", &jane, "companies", &acme), vec![279]);
+    /// assert_eq!(hubspot.association_types("companies", &acme, "contacts", &jane), vec![280]);
+    /// # Ok(()) }
+    /// ```
+    pub fn association_types(&self, from: &str, id: &str, to: &str, to_id: &str) -> Vec<u32> {
+        let (Ok(a), Ok(b)) = (id.parse::<u64>(), to_id.parse::<u64>()) else {
+            return Vec::new();
+        };
+        self.shared
+            .store()
+            .linked(from, a, to)
+            .into_iter()
+            .find(|(id, _)| *id == b)
+            .map(|(_, types)| types)
+            .unwrap_or_default()
+    }
+
+    // --------------------------------------------------------- inspection
+
+    /// A record (archived ones too), or `None`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// assert!(hubspot.record("companies", "1").is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn record(&self, object: &str, id: &str) -> Option<FakeRecord> {
+        let id = id.parse::<u64>().ok()?;
+        let object = object_name(object);
+        self.shared
+            .store()
+            .get(&object, id)
+            .map(|r| fake_record(&object, r))
+    }
+
+    /// All records of an object (archived ones too), by id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.insert("contacts", [("email", "a@example.com")]);
+    /// hubspot.insert("contacts", [("email", "b@example.com")]);
+    /// assert_eq!(hubspot.records("contacts").len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn records(&self, object: &str) -> Vec<FakeRecord> {
+        let object = object_name(object);
+        self.shared
+            .store()
+            .all(&object)
+            .iter()
+            .map(|r| fake_record(&object, r))
+            .collect()
+    }
+
+    /// Every request received so far, oldest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.insert("companies", [("name", "Acme")]); // seeding is no call
+    /// assert!(hubspot.calls().is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn calls(&self) -> Vec<FakeCall> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// How many requests were made to `path` (without the query).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// assert_eq!(hubspot.call_count("/crm/v3/objects/companies/search"), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn call_count(&self, path: &str) -> usize {
+        lock(&self.shared.calls)
+            .iter()
+            .filter(|c| c.path == path)
+            .count()
+    }
+
+    // -------------------------------------------------------------- rules
+
+    /// Declares a property of an object as holding unique values: usable
+    /// as `idProperty` in batch upsert, update and read, and refused
+    /// (`CONFLICT`) when a write would give a second live record the same
+    /// value. Contacts' `email` is unique from the start.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.unique_property("companies", "integration_sync_id");
+    /// # Ok(()) }
+    /// ```
+    pub fn unique_property(&self, object: &str, property: &str) {
+        self.shared.store().add_unique(object, property);
+    }
+
+    /// Makes a property required: a create without it, or a write that
+    /// clears it, fails that input with a `VALIDATION_ERROR`
+    /// (`REQUIRED_FIELD`; "`name` is required"), the others being applied.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.required("companies", "name");
+    /// # Ok(()) }
+    /// ```
+    pub fn required(&self, object: &str, property: &str) {
+        self.shared.store().add_required(object, property);
+    }
+
+    /// Refuses writes that set `property` to `value`: that input fails
+    /// with a `VALIDATION_ERROR` (`INVALID_OPTION`), the others being
+    /// applied.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.reject_when("deals", "dealstage", "no-such-stage");
+    /// # Ok(()) }
+    /// ```
+    pub fn reject_when(&self, object: &str, property: &str, value: &str) {
+        self.shared.store().add_reject(object, property, value);
+    }
+
+    // -------------------------------------------------------------- clock
+
+    /// The fake clock: the time the next write will take.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let before = hubspot.now();
+    /// hubspot.insert("companies", [("name", "Acme")]);
+    /// assert_eq!(hubspot.now() - before, chrono::TimeDelta::milliseconds(1));
+    /// # Ok(()) }
+    /// ```
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.store().now()
+    }
+
+    /// Sets the fake clock (truncated to milliseconds); it may go back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let t = "2026-11-30T10:00:00.123Z".parse()?;
+    /// hubspot.set_clock(t);
+    /// let id = hubspot.insert("companies", [("name", "Acme")]);
+    /// assert_eq!(
+    ///     hubspot.record("companies", &id).unwrap().property("hs_lastmodifieddate"),
+    ///     Some("2026-11-30T10:00:00.123Z")
+    /// );
+    /// # Ok(()) }
+    /// ```
+    pub fn set_clock(&self, at: DateTime<Utc>) {
+        self.shared.store().clock = truncate_ms(at);
+    }
+
+    /// Moves the fake clock on.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.advance(std::time::Duration::from_secs(60));
+    /// # Ok(()) }
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        let mut store = self.shared.store();
+        let by = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
+        store.clock = store.clock.checked_add_signed(by).unwrap_or(store.clock);
+    }
+
+    /// How far the clock moves after each record written; zero makes a
+    /// burst of writes in the same millisecond.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.set_tick(Duration::ZERO);
+    /// let a = hubspot.insert("companies", [("name", "A")]);
+    /// let b = hubspot.insert("companies", [("name", "B")]);
+    /// let modified = |id: &str| hubspot.record("companies", id).unwrap().updated_at;
+    /// assert_eq!(modified(&a), modified(&b));
+    /// hubspot.set_tick(Duration::from_millis(1));
+    /// hubspot.advance(Duration::from_millis(1));
+    /// # Ok(()) }
+    /// ```
+    pub fn set_tick(&self, tick: Duration) {
+        self.shared.store().tick = TimeDelta::from_std(tick).unwrap_or(TimeDelta::milliseconds(1));
+    }
+
+    // ------------------------------------------------------------- faults
+
+    /// Makes the next request fail with `fault` (after any faults already
+    /// queued; each is used once).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::fakes::hubspot::{FakeHubSpot, Fault};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = FakeHubSpot::start().await?;
+    /// hubspot.fail_next(Fault::Status(503));
+    /// hubspot.fail_next(Fault::LostAnswer); // the request after that
+    /// # Ok(()) }
+    /// ```
+    pub fn fail_next(&self, fault: Fault) {
+        lock(&self.shared.faults).push_back(fault);
+    }
+}
+
+fn fake_record(object: &str, r: &store::Record) -> FakeRecord {
+    let mut properties = r.properties.clone();
+    properties.insert("hs_object_id".into(), r.id.to_string());
+    FakeRecord {
+        id: r.id.to_string(),
+        object: object.to_owned(),
+        properties,
+        created_at: r.created,
+        updated_at: r.updated,
+        archived: r.archived_at.is_some(),
+    }
+}
+
+// ------------------------------------------------------------------ server
+
+fn json_response(status: u16, body: &Value) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "application/json;charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn html(status: u16) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let title = format!(
+        "{} {}",
+        code.as_u16(),
+        code.canonical_reason().unwrap_or("Error")
+    );
+    let body = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+    );
+    (code, [(header::CONTENT_TYPE, "text/html")], body).into_response()
+}
+
+/// HubSpot's error body.
+fn error(shared: &Shared, fail: &Fail) -> Response {
+    json_response(
+        fail.status,
+        &json!({
+            "status": "error",
+            "message": fail.message,
+            "correlationId": shared.correlation_id(),
+            "category": fail.category,
+        }),
+    )
+}
+
+fn rate_limited(shared: &Shared, retry_after: Option<Duration>) -> Response {
+    let mut r = json_response(
+        429,
+        &json!({
+            "status": "error",
+            "message": "You have reached your ten_secondly_rolling limit.",
+            "errorType": "RATE_LIMIT",
+            "correlationId": shared.correlation_id(),
+            "policyName": "TEN_SECONDLY_ROLLING",
+            "category": "RATE_LIMITS",
+        }),
+    );
+    if let Some(wait) = retry_after {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    r
+}
+
+fn rate_headers(r: &mut Response, max: u32, remaining: u32, interval: Duration) {
+    let h = r.headers_mut();
+    for (name, value) in [
+        ("x-hubspot-ratelimit-max", max.to_string()),
+        ("x-hubspot-ratelimit-remaining", remaining.to_string()),
+        (
+            "x-hubspot-ratelimit-interval-milliseconds",
+            interval.as_millis().to_string(),
+        ),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+}
+
+/// Every request comes here: faults, then auth, the budget, the endpoint.
+async fn serve(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fault = lock(&shared.faults).pop_front();
+    let (response, status) = match fault {
+        Some(Fault::Status(code)) => {
+            let r = html(code);
+            let s = r.status().as_u16();
+            (r, s)
+        }
+        Some(Fault::RateLimited { retry_after }) => {
+            let mut r = rate_limited(&shared, retry_after);
+            let (max, interval) = {
+                let l = lock(&shared.limiter);
+                (l.max, l.interval)
+            };
+            rate_headers(&mut r, max, 0, interval);
+            (r, 429)
+        }
+        Some(Fault::Delay(wait)) => {
+            tokio::time::sleep(wait).await;
+            let r = handle(&shared, &method, &uri, &headers, &body);
+            let s = r.status().as_u16();
+            (r, s)
+        }
+        Some(Fault::LostAnswer) => {
+            let _ = handle(&shared, &method, &uri, &headers, &body);
+            (html(502), 502)
+        }
+        Some(Fault::Truncated) => {
+            let r = handle(&shared, &method, &uri, &headers, &body);
+            let s = r.status().as_u16();
+            (truncate(r).await, s)
+        }
+        Some(Fault::Disconnect) => {
+            let _ = handle(&shared, &method, &uri, &headers, &body);
+            (disconnect(), 200)
+        }
+        None => {
+            let r = handle(&shared, &method, &uri, &headers, &body);
+            let s = r.status().as_u16();
+            (r, s)
+        }
+    };
+    lock(&shared.calls).push(FakeCall {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        status,
+    });
+    response
+}
+
+/// The same answer with half its body.
+async fn truncate(r: Response) -> Response {
+    let (mut parts, body) = r.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(half))
+}
+
+/// A reply whose body breaks off: the client sees the connection drop.
+fn disconnect() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other(
+            "connection dropped by fault injection",
+        ))
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=utf-8"),
+    );
+    r
+}
+
+/// Auth, the budget and the endpoint; the answer carries the rate-limit
+/// headers.
+fn handle(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let mut limiter = lock(&shared.limiter);
+    let (max, interval) = (limiter.max, limiter.interval);
+    let refused = match given {
+        None => Some(Fail {
+            status: 401,
+            category: "INVALID_AUTHENTICATION",
+            message: "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview".into(),
+        }),
+        Some(t) if t != shared.token => Some(Fail {
+            status: 401,
+            category: "INVALID_AUTHENTICATION",
+            message: "The access token provided is not valid: check the private app's token or refresh the OAuth token".into(),
+        }),
+        Some(_) => None,
+    };
+    if let Some(fail) = refused {
+        let remaining = limiter.remaining();
+        drop(limiter);
+        let mut r = error(shared, &fail);
+        rate_headers(&mut r, max, remaining, interval);
+        return r;
+    }
+    if !limiter.take() {
+        let wait = limiter.retry_after;
+        drop(limiter);
+        let mut r = rate_limited(shared, wait);
+        rate_headers(&mut r, max, 0, interval);
+        return r;
+    }
+    let remaining = limiter.remaining();
+    drop(limiter);
+    let mut r = match route(shared, method, uri, body) {
+        Ok((204, _)) => StatusCode::NO_CONTENT.into_response(),
+        Ok((status, value)) => json_response(status, &value),
+        Err(fail) => error(shared, &fail),
+    };
+    rate_headers(&mut r, max, remaining, interval);
+    r
+}
+
+/// The query parameters, repeated ones in order.
+fn query(uri: &Uri) -> Result<Vec<(String, String)>, Fail> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| Fail::invalid(format!("Invalid query string: {e}")))
+}
+
+fn query_bool(q: &[(String, String)], name: &str) -> Result<bool, Fail> {
+    match q.iter().rev().find(|(k, _)| k == name) {
+        None => Ok(false),
+        Some((_, v)) => v
+            .parse::<bool>()
+            .map_err(|_| Fail::invalid(format!("{name} must be true or false, not `{v}`"))),
+    }
+}
+
+/// `properties=a,b` or `properties=a&properties=b`.
+fn query_properties(q: &[(String, String)]) -> Option<Vec<String>> {
+    let names: Vec<String> = q
+        .iter()
+        .filter(|(k, _)| k == "properties")
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+fn parse_body(body: &[u8]) -> Result<Value, Fail> {
+    serde_json::from_slice(body).map_err(|e| {
+        Fail::invalid(format!(
+            "Invalid input JSON on line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+fn route(shared: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Answer {
+    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    let q = query(uri)?;
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["crm", "v3", "objects", object]) => {
+            let object = object_name(object);
+            let limit = match q.iter().rev().find(|(k, _)| k == "limit") {
+                None => 10,
+                Some((_, v)) => v
+                    .parse::<usize>()
+                    .map_err(|_| Fail::invalid(format!("limit must be a number, not `{v}`")))?
+                    .clamp(1, 100),
+            };
+            let after = match q.iter().rev().find(|(k, _)| k == "after") {
+                None => None,
+                Some((_, v)) => Some(v.parse::<u64>().map_err(|_| {
+                    Fail::invalid(format!("after `{v}` is not a paging token of this list"))
+                })?),
+            };
+            let properties = query_properties(&q);
+            let archived = query_bool(&q, "archived")?;
+            shared.store().list(
+                &object,
+                limit,
+                after,
+                properties.as_deref(),
+                archived,
+                &shared.base,
+            )
+        }
+        ("GET", ["crm", "v3", "objects", object, id]) => {
+            let properties = query_properties(&q);
+            let id_property = q
+                .iter()
+                .find(|(k, _)| k == "idProperty")
+                .map(|(_, v)| v.as_str());
+            shared.store().read_one(
+                &object_name(object),
+                id,
+                id_property,
+                properties.as_deref(),
+                query_bool(&q, "archived")?,
+            )
+        }
+        ("POST", ["crm", "v3", "objects", object, "search"]) => {
+            let body = parse_body(body)?;
+            shared.store().search(&object_name(object), &body)
+        }
+        ("POST", ["crm", "v3", "objects", object, "batch", op]) => {
+            let object = object_name(object);
+            let body = parse_body(body)?;
+            let mut store = shared.store();
+            match *op {
+                "read" => store.batch_read(&object, &body, query_bool(&q, "archived")?),
+                "create" => store.batch_create(&object, &body),
+                "update" => store.batch_update(&object, &body),
+                "upsert" => store.batch_upsert(&object, &body),
+                "archive" => store.batch_archive(&object, &body),
+                _ => Err(no_route(method, uri)),
+            }
+        }
+        ("POST", ["crm", "v4", "associations", from, to, "batch", rest @ ..]) => {
+            let (from, to) = (object_name(from), object_name(to));
+            let body = parse_body(body)?;
+            let mut store = shared.store();
+            match rest {
+                ["read"] => store.associations_read(&from, &to, &body),
+                ["associate", "default"] => store.associations_default(&from, &to, &body),
+                ["archive"] => store.associations_archive(&from, &to, &body),
+                _ => Err(no_route(method, uri)),
+            }
+        }
+        _ => Err(no_route(method, uri)),
+    }
+}
+
+fn no_route(method: &Method, uri: &Uri) -> Fail {
+    Fail::not_found(format!(
+        "The fake HubSpot does not serve {method} {}",
+        uri.path()
+    ))
+}
