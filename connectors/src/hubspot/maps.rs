@@ -435,6 +435,7 @@ pub(crate) fn decode(
                 .join(" ");
             FieldValue::Text(name)
         }
+        (PropertyKind::Codes { otherwise, .. }, None) => FieldValue::Text(otherwise.clone()),
         (_, None) => FieldValue::Null,
         (PropertyKind::Text, Some(t)) => FieldValue::Text(t.to_owned()),
         (PropertyKind::Number, Some(t)) => {

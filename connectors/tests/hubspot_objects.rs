@@ -1,0 +1,526 @@
+#![allow(clippy::unwrap_used)]
+//! The HubSpot connector's contacts, deals, line items and associations,
+//! its rate-limit handling and archived polling, against the stateful fake
+//! HubSpot (`connectors::fakes::hubspot`).
+
+use canonical_model::{
+    CanonicalId, Client, Contact, ContractLine, Currency, Money, Opportunity, OpportunityStage,
+    RemoteId, SystemId,
+};
+use connectors::fakes::hubspot::FakeHubSpot;
+use connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+use connectors::{
+    Cursor, ErrorKind, Operation, Outcome, Quota, RateLimiter, Sink, SinkRecord, Source,
+    SourceChange,
+};
+use rust_decimal::Decimal;
+use std::time::Duration;
+
+fn connector(fake: &FakeHubSpot) -> HubSpotConnector {
+    HubSpotConnector::new(fake.token())
+        .unwrap()
+        .base_url(&fake.url())
+        .settle(Duration::ZERO)
+        .limiter(RateLimiter::new(Quota::unlimited()))
+}
+
+/// Every change a source has now, page by page.
+async fn read_all<E: canonical_model::Entity + Send + Sync + 'static>(
+    hs: &HubSpotConnector,
+    mut cursor: Option<Cursor>,
+) -> (Vec<SourceChange<E>>, Option<Cursor>)
+where
+    HubSpotConnector: Source<E>,
+{
+    let mut out = Vec::new();
+    loop {
+        let page = Source::<E>::read(hs, cursor.as_ref(), 50).await.unwrap();
+        out.extend(page.changes);
+        cursor = Some(page.next);
+        if !page.has_more {
+            return (out, cursor);
+        }
+    }
+}
+
+fn upsert<E>(c: &SourceChange<E>) -> &E {
+    match &c.operation {
+        Operation::Upsert(e) => e,
+        Operation::Delete => panic!("{} is a delete", c.remote_id),
+    }
+}
+
+fn euros(n: i64) -> Money {
+    Money::new(Decimal::from(n), Currency::EUR)
+}
+
+/// Contacts come with their name from two properties and their primary
+/// company as the client reference, for every contact of every page.
+#[tokio::test]
+async fn contacts_carry_their_primary_company() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    let acme = fake.insert("companies", [("name", "Acme")]);
+    let other = fake.insert("companies", [("name", "Other")]);
+    let http = reqwest::Client::new();
+    let mut primary_other = Vec::new();
+    for n in 0..120 {
+        let props = serde_json::json!({
+            "firstname": format!("Ann{n}"),
+            "lastname": "Van Damme",
+            "email": format!("ann{n}@acme.example"),
+        });
+        let id = if n % 10 == 0 {
+            // Created with Other as its primary company (type 1), and then
+            // also associated with Acme, whose id is lower: the primary
+            // one is the reference, not the first by id.
+            let answer: serde_json::Value = http
+                .post(format!("{}/crm/v3/objects/contacts/batch/create", fake.url()))
+                .bearer_auth(fake.token())
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&serde_json::json!({"inputs": [{"properties": props, "associations": [
+                    {"to": {"id": other}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]}
+                ]}]})).unwrap())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .map(|b| serde_json::from_slice(&b).unwrap())
+                .unwrap();
+            let id = answer["results"][0]["id"].as_str().unwrap().to_owned();
+            primary_other.push(id.clone());
+            id
+        } else {
+            let props: Vec<(String, String)> = props
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            fake.insert("contacts", props)
+        };
+        fake.associate("contacts", &id, "companies", &acme);
+    }
+    let loner = fake.insert("contacts", [("firstname", "Solo")]);
+    let hs = connector(&fake);
+    let (changes, _) = read_all::<Contact>(&hs, None).await;
+    assert_eq!(changes.len(), 121);
+    for c in &changes {
+        let contact = upsert(c);
+        let fields = c.fields.as_deref().unwrap();
+        assert!(fields.contains(&"client".to_owned()), "{fields:?}");
+        if c.remote_id.as_str() == loner {
+            assert_eq!(contact.name, "Solo");
+            assert!(!c.refs.contains_key("client"), "no company, no reference");
+            continue;
+        }
+        assert!(contact.name.starts_with("Ann") && contact.name.ends_with(" Van Damme"));
+        let client = &c.refs["client"];
+        assert_eq!(client.entity, "client");
+        let expected = if primary_other.contains(&c.remote_id.to_string()) {
+            &other
+        } else {
+            &acme
+        };
+        assert_eq!(&client.remote_id.as_str(), expected, "{}", c.remote_id);
+    }
+    // Each association batch read covers a page, not a contact.
+    let association_reads = fake.call_count("/crm/v4/associations/contacts/companies/batch/read");
+    assert!(
+        association_reads <= 3,
+        "{association_reads} association reads for 3 pages"
+    );
+}
+
+/// Deals: money with its currency, coded stages, dates, the company and
+/// the line items, read in batch.
+#[tokio::test]
+async fn deals_carry_amount_stage_company_and_line_items() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    let acme = fake.insert("companies", [("name", "Acme")]);
+    let won = fake.insert(
+        "deals",
+        [
+            ("dealname", "Roll-out"),
+            ("amount", "48000.50"),
+            ("deal_currency_code", "EUR"),
+            ("dealstage", "closedwon"),
+            ("closedate", "2026-11-20T00:00:00.000Z"),
+        ],
+    );
+    fake.associate("deals", &won, "companies", &acme);
+    for (name, qty, price) in [
+        ("Consulting days", "40", "1000"),
+        ("Migration", "1", "8000"),
+    ] {
+        let line = fake.insert(
+            "line_items",
+            [
+                ("name", name),
+                ("quantity", qty),
+                ("price", price),
+                ("hs_line_item_currency_code", "EUR"),
+            ],
+        );
+        fake.associate("deals", &won, "line_items", &line);
+    }
+    let open = fake.insert(
+        "deals",
+        [
+            ("dealname", "Audit"),
+            ("dealstage", "presentationscheduled"),
+            ("amount", "12000"),
+        ],
+    );
+    let broken = fake.insert("deals", [("dealname", "Typo"), ("amount", "twelve")]);
+    let hs = connector(&fake).currency(Currency::GBP);
+    let (changes, _) = read_all::<Opportunity>(&hs, None).await;
+    assert_eq!(changes.len(), 3);
+    let by_id = |id: &str| changes.iter().find(|c| c.remote_id.as_str() == id).unwrap();
+
+    let deal = upsert(by_id(&won));
+    assert_eq!(deal.stage, OpportunityStage::Won);
+    assert_eq!(
+        deal.amount,
+        Some(Money::new("48000.50".parse().unwrap(), Currency::EUR))
+    );
+    assert_eq!(
+        deal.close_date,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+    );
+    assert_eq!(by_id(&won).refs["client"].remote_id.as_str(), acme);
+    let lines: Vec<(&str, Decimal, Option<Money>)> = deal
+        .lines
+        .iter()
+        .map(|l| (l.description.as_str(), l.quantity, l.unit_price))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("Consulting days", Decimal::from(40), Some(euros(1000))),
+            ("Migration", Decimal::ONE, Some(euros(8000))),
+        ]
+    );
+
+    // Any other stage is open; no currency code means the account's.
+    let audit = upsert(by_id(&open));
+    assert_eq!(audit.stage, OpportunityStage::Open);
+    assert_eq!(
+        audit.amount,
+        Some(Money::new(Decimal::from(12000), Currency::GBP))
+    );
+    assert!(audit.lines.is_empty());
+
+    // An amount HubSpot holds as text that is no number is left out of
+    // the change (so it clears nothing); the rest of the deal still syncs.
+    let typo = by_id(&broken);
+    assert_eq!(upsert(typo).name, "Typo");
+    assert!(
+        !typo
+            .fields
+            .as_deref()
+            .unwrap()
+            .contains(&"amount".to_owned())
+    );
+}
+
+fn record<E>(origin_id: &str, data: E) -> SinkRecord<E> {
+    SinkRecord::new(
+        CanonicalId::new(),
+        SystemId::odoo(),
+        RemoteId::new(origin_id),
+        Operation::Upsert(data),
+    )
+}
+
+/// A contact's client is written as the association, and a changed client
+/// moves it: the old association is removed, not left beside the new one.
+#[tokio::test]
+async fn a_contacts_client_is_written_as_its_association() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    fake.unique_property("contacts", "integration_sync_id");
+    let acme = fake.insert("companies", [("name", "Acme")]);
+    let globex = fake.insert("companies", [("name", "Globex")]);
+    let hs = connector(&fake);
+    let acme_id = CanonicalId::new();
+    let globex_id = CanonicalId::new();
+    let ann = Contact {
+        name: "Ann Van Damme".into(),
+        email: Some("ann@acme.example".into()),
+        client: Some(acme_id),
+        ..Default::default()
+    };
+    let out = Sink::<Contact>::apply(
+        &hs,
+        vec![record("7", ann.clone()).with_link(acme_id, RemoteId::new(&acme))],
+    )
+    .await
+    .unwrap();
+    let Outcome::Created(id) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let stored = fake.record("contacts", id.as_str()).unwrap();
+    assert_eq!(stored.property("firstname"), Some("Ann"));
+    assert_eq!(stored.property("lastname"), Some("Van Damme"));
+    assert_eq!(stored.property("integration_sync_id"), Some("odoo:7"));
+    assert_eq!(
+        fake.associations("contacts", id.as_str(), "companies"),
+        vec![acme.clone()]
+    );
+
+    // Moved to Globex: only the client is written.
+    let moved = Contact {
+        client: Some(globex_id),
+        ..ann.clone()
+    };
+    let out = Sink::<Contact>::apply(
+        &hs,
+        vec![
+            record("7", moved)
+                .with_target(id.clone())
+                .only(["client"])
+                .with_link(globex_id, RemoteId::new(&globex)),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(matches!(&out[0], Outcome::Updated(_)), "{out:?}");
+    assert_eq!(
+        fake.associations("contacts", id.as_str(), "companies"),
+        vec![globex]
+    );
+    assert_eq!(
+        fake.associations("companies", &acme, "contacts"),
+        Vec::<String>::new()
+    );
+
+    // A client not in HubSpot yet fails the record, and writes nothing.
+    let before = fake.records("contacts").len();
+    let out = Sink::<Contact>::apply(
+        &hs,
+        vec![record(
+            "8",
+            Contact {
+                name: "Bo".into(),
+                client: Some(CanonicalId::new()),
+                ..Default::default()
+            },
+        )],
+    )
+    .await
+    .unwrap();
+    let Outcome::Failed(e) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(e.kind(), ErrorKind::UnresolvedReference);
+    assert_eq!(fake.records("contacts").len(), before);
+}
+
+/// A deal's lines become line items associated with it; writing the lines
+/// again replaces them, so a replay never leaves two sets.
+#[tokio::test]
+async fn deal_lines_are_written_as_a_whole() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    fake.unique_property("deals", "integration_sync_id");
+    let hs = connector(&fake);
+    let line = |d: &str, q: i64, p: i64| ContractLine {
+        id: String::new(),
+        description: d.into(),
+        quantity: Decimal::from(q),
+        unit_price: Some(euros(p)),
+    };
+    let deal = Opportunity {
+        name: "Roll-out".into(),
+        stage: OpportunityStage::Won,
+        amount: Some(euros(48_000)),
+        close_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1),
+        lines: vec![
+            line("Consulting days", 40, 1000),
+            line("Migration", 1, 8000),
+        ],
+        ..Default::default()
+    };
+    let mut first = None;
+    for _ in 0..2 {
+        // The same batch twice, as a replay after a lost answer would.
+        let out = Sink::<Opportunity>::apply(&hs, vec![record("q-1", deal.clone())])
+            .await
+            .unwrap();
+        let id = out[0].remote_id().unwrap().clone();
+        assert!(first.get_or_insert(id.clone()) == &id, "one deal");
+    }
+    let id = first.unwrap();
+    let stored = fake.record("deals", id.as_str()).unwrap();
+    assert_eq!(stored.property("dealstage"), Some("closedwon"));
+    assert_eq!(stored.property("amount"), Some("48000"));
+    assert_eq!(stored.property("deal_currency_code"), Some("EUR"));
+    assert_eq!(
+        stored.property("closedate"),
+        Some("2026-12-01T00:00:00.000Z")
+    );
+    let items = fake.associations("deals", id.as_str(), "line_items");
+    assert_eq!(items.len(), 2, "one set of line items after a replay");
+    let live: Vec<_> = fake
+        .records("line_items")
+        .into_iter()
+        .filter(|l| !l.archived)
+        .collect();
+    assert_eq!(live.len(), 2);
+
+    // And they read back as the deal's lines.
+    let (changes, _) = read_all::<Opportunity>(&hs, None).await;
+    let back = upsert(&changes[0]);
+    let described: Vec<_> = back.lines.iter().map(|l| l.description.as_str()).collect();
+    assert_eq!(described, ["Consulting days", "Migration"]);
+}
+
+/// When HubSpot says the ten-second budget is spent, the connector waits
+/// the window out instead of being refused; a 429 it gets anyway is a
+/// rate-limited error carrying the wait.
+#[tokio::test]
+async fn the_ten_second_window_pauses_requests_before_hubspot_refuses() {
+    let fake = FakeHubSpot::builder()
+        .rate_limit(4, Duration::from_millis(400))
+        .start()
+        .await
+        .unwrap();
+    fake.insert("companies", [("name", "Acme")]);
+    let hs = connector(&fake);
+    for _ in 0..12 {
+        Source::<Client>::read(&hs, None, 10).await.unwrap();
+    }
+    let refused = fake.calls().iter().filter(|c| c.status == 429).count();
+    assert_eq!(
+        refused, 0,
+        "the remaining-0 header paused the limiter in time"
+    );
+
+    // A 429 (another app spent the budget) carries the window as its wait.
+    let fake = FakeHubSpot::builder()
+        .rate_limit(1, Duration::from_secs(30))
+        .retry_after(None)
+        .start()
+        .await
+        .unwrap();
+    let other = connector(&fake);
+    let _ = Source::<Client>::read(&other, None, 10).await; // spends it
+    let fresh = connector(&fake); // its own limiter, not paused
+    let e = Source::<Client>::read(&fresh, None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
+}
+
+/// With poll_archived, a read that has caught up hands out the records
+/// archived since the last look as deletes (and only those).
+#[tokio::test]
+async fn archived_records_become_deletes_when_polled() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    let old = fake.insert("companies", [("name", "Archived long ago")]);
+    fake.archive("companies", &old);
+    let keep = fake.insert("companies", [("name", "Acme")]);
+    let gone = fake.insert("companies", [("name", "Globex")]);
+    let hs = connector(&fake).poll_archived(true);
+    let (first, cursor) = read_all::<Client>(&hs, None).await;
+    assert_eq!(
+        first.len(),
+        2,
+        "the first look only sets the mark: {first:?}"
+    );
+    assert!(first.iter().all(|c| !c.operation.is_delete()));
+
+    fake.archive("companies", &gone);
+    let (second, cursor) = read_all::<Client>(&hs, cursor).await;
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert!(second[0].operation.is_delete());
+    assert_eq!(second[0].remote_id.as_str(), gone);
+
+    let (third, _) = read_all::<Client>(&hs, cursor).await;
+    assert!(third.is_empty(), "a delete is handed out once: {third:?}");
+    assert!(fake.record("companies", &keep).is_some_and(|r| !r.archived));
+}
+
+/// A deal's webhook events: a stage change is a partial change; an amount
+/// change (amount and currency are one field) and an association change
+/// read the deal whole.
+#[tokio::test]
+async fn deal_webhooks_become_opportunity_changes() {
+    use connectors::hubspot::WebhookEvent;
+    let fake = FakeHubSpot::start().await.unwrap();
+    let acme = fake.insert("companies", [("name", "Acme")]);
+    let a = fake.insert("deals", [("dealname", "A"), ("dealstage", "closedwon")]);
+    let b = fake.insert(
+        "deals",
+        [
+            ("dealname", "B"),
+            ("amount", "10"),
+            ("deal_currency_code", "EUR"),
+        ],
+    );
+    fake.associate("deals", &b, "companies", &acme);
+    let body = format!(
+        r#"[
+      {{"eventId":1,"subscriptionType":"deal.propertyChange","objectId":{a},"occurredAt":1795000000000,"propertyName":"dealstage","propertyValue":"closedlost"}},
+      {{"eventId":2,"subscriptionType":"deal.propertyChange","objectId":{b},"occurredAt":1795000000100,"propertyName":"amount","propertyValue":"10"}},
+      {{"eventId":3,"subscriptionType":"company.propertyChange","objectId":{acme},"occurredAt":1795000000200,"propertyName":"name","propertyValue":"Acme NV"}}
+    ]"#
+    );
+    let events = WebhookEvent::parse_batch(body.as_bytes()).unwrap();
+    let changes = connector(&fake)
+        .changes::<Opportunity>(&events)
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let stage = changes.iter().find(|c| c.remote_id.as_str() == a).unwrap();
+    assert_eq!(upsert(stage).stage, OpportunityStage::Lost);
+    assert_eq!(stage.fields.as_deref(), Some(&["stage".to_owned()][..]));
+    let whole = changes.iter().find(|c| c.remote_id.as_str() == b).unwrap();
+    assert_eq!(upsert(whole).amount, Some(euros(10)));
+    assert_eq!(whole.refs["client"].remote_id.as_str(), acme);
+}
+
+/// The generic source and sink pass the conformance kit for contacts and
+/// deals too (companies are checked in `hubspot.rs`).
+#[tokio::test]
+async fn contacts_and_deals_pass_the_testkit() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    for object in ["contacts", "deals"] {
+        fake.unique_property(object, "integration_sync_id");
+    }
+    fake.insert("contacts", [("firstname", "Ann"), ("lastname", "Peeters")]);
+    fake.insert("deals", [("dealname", "Roll-out")]);
+    let hs = connector(&fake);
+    connectors::testkit::check_source::<Contact>(&hs)
+        .await
+        .assert_ok();
+    connectors::testkit::check_source::<Opportunity>(&hs)
+        .await
+        .assert_ok();
+    let ann = Contact {
+        name: "Ann Peeters".into(),
+        ..Default::default()
+    };
+    connectors::testkit::check_sink::<Contact>(&hs, vec![ann])
+        .await
+        .assert_ok();
+    let deal = Opportunity {
+        name: "Roll-out".into(),
+        ..Default::default()
+    };
+    connectors::testkit::check_sink::<Opportunity>(&hs, vec![deal])
+        .await
+        .assert_ok();
+    // A property the map adds (the ERP project reference) is read and
+    // written like the built-in ones.
+    let mut deals = ObjectMap::deals();
+    deals
+        .properties
+        .push(PropertyMap::new("project_ref", "odoo_project_id"));
+    let hs = connector(&fake).object_map(deals);
+    let id = fake.insert(
+        "deals",
+        [("dealname", "With project"), ("odoo_project_id", "42")],
+    );
+    let (changes, _) = read_all::<Opportunity>(&hs, None).await;
+    let with = changes.iter().find(|c| c.remote_id.as_str() == id).unwrap();
+    assert_eq!(upsert(with).project_ref.as_deref(), Some("42"));
+}
