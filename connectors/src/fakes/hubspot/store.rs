@@ -108,6 +108,51 @@ fn compare(property: &str, a: &str, b: &str) -> Ordering {
     a.to_lowercase().cmp(&b.to_lowercase())
 }
 
+/// A property value ready to sort by: unset first, then instants (date
+/// properties), numbers, text without case.
+#[derive(Debug)]
+enum SortKey {
+    Unset,
+    Instant(i64),
+    Number(f64),
+    Text(String),
+}
+
+impl SortKey {
+    fn of(property: &str, value: Option<String>) -> Self {
+        let Some(v) = value else {
+            return SortKey::Unset;
+        };
+        if is_date_property(property)
+            && let Some(ms) = instant_ms(&v)
+        {
+            return SortKey::Instant(ms);
+        }
+        match v.trim().parse::<f64>() {
+            Ok(n) => SortKey::Number(n),
+            Err(_) => SortKey::Text(v.to_lowercase()),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            SortKey::Unset => 0,
+            SortKey::Instant(_) => 1,
+            SortKey::Number(_) => 2,
+            SortKey::Text(_) => 3,
+        }
+    }
+
+    fn cmp_with(&self, other: &SortKey) -> Ordering {
+        match (self, other) {
+            (SortKey::Instant(a), SortKey::Instant(b)) => a.cmp(b),
+            (SortKey::Number(a), SortKey::Number(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
 /// A stored record.
 #[derive(Debug, Clone)]
 pub(super) struct Record {
@@ -903,16 +948,17 @@ impl Store {
             })
             .unwrap_or_default();
         if let Some((name, descending)) = &sort {
-            found.sort_by(|a, b| {
-                let order = match (a.value(name), b.value(name)) {
-                    (Some(x), Some(y)) => compare(name, &x, &y),
-                    (None, Some(_)) => Ordering::Less,
-                    (Some(_), None) => Ordering::Greater,
-                    (None, None) => Ordering::Equal,
-                };
+            // Each value is read once, not at every comparison.
+            let mut keyed: Vec<(SortKey, &Record)> = found
+                .into_iter()
+                .map(|r| (SortKey::of(name, r.value(name)), r))
+                .collect();
+            keyed.sort_by(|(ka, a), (kb, b)| {
+                let order = ka.cmp_with(kb);
                 let order = if *descending { order.reverse() } else { order };
                 order.then(a.id.cmp(&b.id))
             });
+            found = keyed.into_iter().map(|(_, r)| r).collect();
         }
         let shown = match &request.properties {
             Some(p) if !p.is_empty() => Shown::Listed(p),
