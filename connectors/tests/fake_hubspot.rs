@@ -9,6 +9,12 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The fake can be shared across tasks.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<FakeHubSpot>();
+};
+
 /// One HTTP answer.
 #[derive(Debug)]
 struct Reply {
@@ -962,6 +968,27 @@ async fn the_rate_limit_budget_is_reported_and_enforced() {
         r.header("x-hubspot-ratelimit-interval-milliseconds"),
         Some("10000")
     );
+}
+
+/// The window runs on tokio's clock: under `tokio::time::pause` a test
+/// moves it on without waiting ten seconds.
+#[tokio::test(start_paused = true)]
+async fn the_rate_limit_window_follows_tokio_time() {
+    let hs = FakeHubSpot::builder()
+        .rate_limit(2, Duration::from_secs(10))
+        .start()
+        .await
+        .unwrap();
+    let api = Api(&hs);
+    assert_eq!(api.get("/crm/v3/objects/companies").await.status, 200);
+    tokio::time::advance(Duration::from_secs(6)).await;
+    assert_eq!(api.get("/crm/v3/objects/companies").await.status, 200);
+    assert_eq!(api.get("/crm/v3/objects/companies").await.status, 429);
+    // The first request leaves the window, the second is still in it.
+    tokio::time::advance(Duration::from_secs(4)).await;
+    let r = api.get("/crm/v3/objects/companies").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-hubspot-ratelimit-remaining"), Some("0"));
 }
 
 /// A missing or wrong token is HubSpot's 401, spends no budget and is
