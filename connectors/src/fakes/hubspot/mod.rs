@@ -47,11 +47,11 @@
 //! operators `EQ`, `NEQ`, `GT`, `GTE`, `LT`, `LTE`, `BETWEEN`, `IN`,
 //! `NOT_IN`, `HAS_PROPERTY`, `NOT_HAS_PROPERTY`, `CONTAINS_TOKEN` and
 //! `NOT_CONTAINS_TOKEN` (at most 5 groups of 6 filters, 18 in all). Date
-//! properties (`createdate`, `hs_lastmodifieddate`, names ending in `date`)
-//! compare as instants whether a value is epoch milliseconds or ISO 8601;
-//! numbers compare as numbers; other text without case, as HubSpot does.
-//! One sort (`{propertyName, direction}`), ties broken by id; without one,
-//! by id. `limit` is 1 to 200 (default 10), `after` an offset; a request
+//! properties (`createdate`, `hs_lastmodifieddate`, names ending in `date`
+//! or `_at`) compare as instants whether a value is epoch milliseconds or
+//! ISO 8601; numbers compare as numbers; other text without case, as
+//! HubSpot does. One sort (`{propertyName, direction}`), unset values
+//! first when ascending, ties broken by id; without one, by id. `limit` is 1 to 200 (default 10), `after` an offset; a request
 //! whose `after` plus `limit` goes past 10,000 is refused with a 400
 //! `VALIDATION_ERROR`, as HubSpot refuses it. `query` matches any property
 //! value containing it. Archived records are not searched.
@@ -103,6 +103,14 @@
 //! Every request is logged ([`FakeHubSpot::calls`]). Bad input (a body
 //! that is not JSON or not the expected shape) answers HubSpot's 400
 //! body; the fake never panics on a request.
+//!
+//! # Not modelled
+//!
+//! Search's own limit of a few requests per second (search spends the
+//! general budget here), daily limits, `propertiesWithHistory`,
+//! `associations` on reads, association labels and the v4 label
+//! endpoints, the single-record `POST`/`PATCH`/`DELETE` endpoints, merges,
+//! property definitions (any property name is accepted) and webhooks.
 //!
 //! # Example
 //!

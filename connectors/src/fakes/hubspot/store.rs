@@ -108,6 +108,51 @@ fn compare(property: &str, a: &str, b: &str) -> Ordering {
     a.to_lowercase().cmp(&b.to_lowercase())
 }
 
+/// A property value ready to sort by: unset first, then instants (date
+/// properties), numbers, text without case.
+#[derive(Debug)]
+enum SortKey {
+    Unset,
+    Instant(i64),
+    Number(f64),
+    Text(String),
+}
+
+impl SortKey {
+    fn of(property: &str, value: Option<String>) -> Self {
+        let Some(v) = value else {
+            return SortKey::Unset;
+        };
+        if is_date_property(property)
+            && let Some(ms) = instant_ms(&v)
+        {
+            return SortKey::Instant(ms);
+        }
+        match v.trim().parse::<f64>() {
+            Ok(n) => SortKey::Number(n),
+            Err(_) => SortKey::Text(v.to_lowercase()),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            SortKey::Unset => 0,
+            SortKey::Instant(_) => 1,
+            SortKey::Number(_) => 2,
+            SortKey::Text(_) => 3,
+        }
+    }
+
+    fn cmp_with(&self, other: &SortKey) -> Ordering {
+        match (self, other) {
+            (SortKey::Instant(a), SortKey::Instant(b)) => a.cmp(b),
+            (SortKey::Number(a), SortKey::Number(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
 /// A stored record.
 #[derive(Debug, Clone)]
 pub(super) struct Record {
@@ -119,6 +164,15 @@ pub(super) struct Record {
 }
 
 impl Record {
+    /// The maintained times, without parsing their text.
+    fn instant(&self, property: &str) -> Option<i64> {
+        match property {
+            "hs_lastmodifieddate" | "lastmodifieddate" => Some(self.updated.timestamp_millis()),
+            "createdate" => Some(self.created.timestamp_millis()),
+            _ => None,
+        }
+    }
+
     fn value(&self, property: &str) -> Option<String> {
         match property {
             "hs_object_id" | "id" => Some(self.id.to_string()),
@@ -903,16 +957,23 @@ impl Store {
             })
             .unwrap_or_default();
         if let Some((name, descending)) = &sort {
-            found.sort_by(|a, b| {
-                let order = match (a.value(name), b.value(name)) {
-                    (Some(x), Some(y)) => compare(name, &x, &y),
-                    (None, Some(_)) => Ordering::Less,
-                    (Some(_), None) => Ordering::Greater,
-                    (None, None) => Ordering::Equal,
-                };
+            // Each value is read once, not at every comparison.
+            let mut keyed: Vec<(SortKey, &Record)> = found
+                .into_iter()
+                .map(|r| {
+                    let key = match r.instant(name) {
+                        Some(ms) => SortKey::Instant(ms),
+                        None => SortKey::of(name, r.value(name)),
+                    };
+                    (key, r)
+                })
+                .collect();
+            keyed.sort_by(|(ka, a), (kb, b)| {
+                let order = ka.cmp_with(kb);
                 let order = if *descending { order.reverse() } else { order };
                 order.then(a.id.cmp(&b.id))
             });
+            found = keyed.into_iter().map(|(_, r)| r).collect();
         }
         let shown = match &request.properties {
             Some(p) if !p.is_empty() => Shown::Listed(p),
@@ -1500,6 +1561,9 @@ struct Filter {
     high_value: Option<String>,
     #[serde(default, deserialize_with = "de_texts")]
     values: Vec<String>,
+    /// `value` and `high_value` as instants, read once per search.
+    #[serde(skip)]
+    instants: std::cell::OnceCell<(Option<i64>, Option<i64>)>,
 }
 
 impl Filter {
@@ -1534,7 +1598,18 @@ impl Filter {
     fn matches(&self, r: &Record) -> bool {
         let name = self.property_name.as_str();
         let actual = r.value(name);
-        let cmp = |with: &Option<String>| -> Option<Ordering> {
+        // The maintained times compare without reading text.
+        let own = r.instant(name);
+        let instants = self.instants.get_or_init(|| {
+            (
+                self.value.as_deref().and_then(instant_ms),
+                self.high_value.as_deref().and_then(instant_ms),
+            )
+        });
+        let cmp = |with: &Option<String>, given: Option<i64>| -> Option<Ordering> {
+            if let (Some(a), Some(b)) = (own, given) {
+                return Some(a.cmp(&b));
+            }
             Some(compare(name, actual.as_deref()?, with.as_deref()?))
         };
         let token = |with: &Option<String>| -> bool {
@@ -1552,18 +1627,26 @@ impl Filter {
             })
         };
         match self.operator.as_str() {
-            "EQ" => cmp(&self.value) == Some(Ordering::Equal),
-            "NEQ" => cmp(&self.value) != Some(Ordering::Equal),
-            "GT" => cmp(&self.value) == Some(Ordering::Greater),
-            "GTE" => matches!(cmp(&self.value), Some(Ordering::Greater | Ordering::Equal)),
-            "LT" => cmp(&self.value) == Some(Ordering::Less),
-            "LTE" => matches!(cmp(&self.value), Some(Ordering::Less | Ordering::Equal)),
+            "EQ" => cmp(&self.value, instants.0) == Some(Ordering::Equal),
+            "NEQ" => cmp(&self.value, instants.0) != Some(Ordering::Equal),
+            "GT" => cmp(&self.value, instants.0) == Some(Ordering::Greater),
+            "GTE" => matches!(
+                cmp(&self.value, instants.0),
+                Some(Ordering::Greater | Ordering::Equal)
+            ),
+            "LT" => cmp(&self.value, instants.0) == Some(Ordering::Less),
+            "LTE" => matches!(
+                cmp(&self.value, instants.0),
+                Some(Ordering::Less | Ordering::Equal)
+            ),
             "BETWEEN" => {
-                matches!(cmp(&self.value), Some(Ordering::Greater | Ordering::Equal))
-                    && matches!(
-                        cmp(&self.high_value),
-                        Some(Ordering::Less | Ordering::Equal)
-                    )
+                matches!(
+                    cmp(&self.value, instants.0),
+                    Some(Ordering::Greater | Ordering::Equal)
+                ) && matches!(
+                    cmp(&self.high_value, instants.1),
+                    Some(Ordering::Less | Ordering::Equal)
+                )
             }
             "IN" => one_of(),
             "NOT_IN" => !one_of(),
