@@ -125,11 +125,7 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
 /// What a body that is not Salesforce's error JSON looks like, for a
 /// message (never the body itself: it may echo a request).
 pub(crate) fn describe_body(body: &[u8]) -> &'static str {
-    let head = body
-        .iter()
-        .copied()
-        .skip_while(u8::is_ascii_whitespace)
-        .next();
+    let head = body.iter().copied().find(|b| !b.is_ascii_whitespace());
     match head {
         None => "an empty body",
         Some(b'<') => "an HTML page, not Salesforce's JSON (a proxy or maintenance page?)",

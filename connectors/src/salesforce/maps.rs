@@ -270,14 +270,17 @@ impl sealed::Mapped for Contact {
         f
     }
     fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
-        let mut contact = Contact::default();
-        contact.name = match record.text("Contact", id, "Name")? {
+        let name = match record.text("Contact", id, "Name")? {
             Some(n) => n,
             None => {
                 let first = record.text("Contact", id, "FirstName")?.unwrap_or_default();
                 let last = record.text("Contact", id, "LastName")?.unwrap_or_default();
                 format!("{first} {last}").trim().to_owned()
             }
+        };
+        let mut contact = Contact {
+            name,
+            ..Default::default()
         };
         text_fields(&mut contact, record, "Contact", id, &settings.contacts)?;
         let mut refs = Vec::new();
