@@ -750,7 +750,7 @@ fn api_error(status: u16, code: &str, message: &str, usage: (u64, u64)) -> Respo
     )
 }
 
-fn percent_decode(text: &str) -> String {
+fn percent_decode(text: &str, plus_is_space: bool) -> String {
     let hex = |b: u8| char::from(b).to_digit(16);
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -761,7 +761,7 @@ fn percent_decode(text: &str) -> String {
             bytes.get(i + 1).copied().and_then(hex),
             bytes.get(i + 2).copied().and_then(hex),
         ) {
-            (b'+', _, _) => out.push(b' '),
+            (b'+', _, _) if plus_is_space => out.push(b' '),
             (b'%', Some(hi), Some(lo)) => {
                 out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
                 i += 2;
@@ -778,7 +778,7 @@ fn form(text: &str) -> HashMap<String, String> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
+            (percent_decode(k, true), percent_decode(v, true))
         })
         .collect()
 }
@@ -861,7 +861,7 @@ async fn handle(
             usage,
         );
     };
-    let mut segments: Vec<String> = rest.split('/').map(percent_decode).collect();
+    let mut segments: Vec<String> = rest.split('/').map(|s| percent_decode(s, false)).collect();
     if segments.last().is_some_and(String::is_empty) {
         segments.pop();
     }
