@@ -1,1 +1,777 @@
-//! Placeholder; being written.
+#![allow(clippy::unwrap_used)]
+//! The Salesforce connector against the stateful fake
+//! (`connectors::fakes::salesforce`), and against wiremock where a raw
+//! answer is easier to shape.
+
+use async_trait::async_trait;
+use canonical_model::{
+    CanonicalId, Client, Contact, Currency, Money, Opportunity, OpportunityStage, RemoteId,
+    SystemId,
+};
+use chrono::{TimeDelta, Utc};
+use connectors::fakes::salesforce::{FakeSalesforce, Fault};
+use connectors::salesforce::{Credentials, KnownIds, SalesforceConnector};
+use connectors::testkit::{check_sink, check_source};
+use connectors::{Cursor, ErrorKind, Operation, Outcome, Sink, SinkRecord, Source, SourceChange};
+use rust_decimal::Decimal;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const CLIENT_ID: &str = "3MVG9-test-consumer-key";
+const SECRET: &str = "sentinel-client-secret-4242";
+const USER: &str = "integration@example.com";
+const PRIVATE_KEY: &str = include_str!("data/salesforce/test_only_private_key.pem");
+const PUBLIC_KEY: &str = include_str!("data/salesforce/test_only_public_key.pem");
+const OTHER_KEY: &str = include_str!("data/salesforce/test_only_other_private_key.pem");
+
+async fn fake() -> FakeSalesforce {
+    let sf = FakeSalesforce::start().await.unwrap();
+    sf.allow_client(CLIENT_ID, SECRET);
+    sf
+}
+
+fn connector(fake: &FakeSalesforce) -> SalesforceConnector {
+    SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .build()
+        .unwrap()
+}
+
+fn account(name: &str) -> serde_json::Value {
+    json!({"Name": name, "Industry": "Consulting", "BillingCity": "Ghent"})
+}
+
+/// Reads everything from `cursor` in pages of `limit`.
+async fn read_all<E: connectors::salesforce::SObject>(
+    sf: &SalesforceConnector,
+    mut cursor: Option<Cursor>,
+    limit: usize,
+) -> (Vec<SourceChange<E>>, Cursor) {
+    let mut out = Vec::new();
+    loop {
+        let page = Source::<E>::read(sf, cursor.as_ref(), limit).await.unwrap();
+        out.extend(page.changes);
+        cursor = Some(page.next);
+        if !page.has_more {
+            return (out, cursor.unwrap());
+        }
+    }
+}
+
+fn upsert<E>(origin_id: &str, record: E) -> SinkRecord<E> {
+    SinkRecord::new(
+        CanonicalId::new(),
+        SystemId::odoo(),
+        RemoteId::new(origin_id),
+        Operation::Upsert(record),
+    )
+}
+
+fn client(name: &str) -> Client {
+    Client {
+        legal_name: name.into(),
+        website: Some(format!("https://{}.example", name.to_lowercase())),
+        ..Default::default()
+    }
+}
+
+// ------------------------------------------------------------------ reads
+
+#[tokio::test]
+async fn pages_through_next_records_url_reading_each_account_once() {
+    let fake = fake().await;
+    fake.set_page_size(200);
+    for i in 0..2_500 {
+        fake.insert("Account", account(&format!("Company {i:04}")));
+    }
+    let sf = connector(&fake);
+    let (changes, _) = read_all::<Client>(&sf, None, 1_000).await;
+    let mut seen = HashSet::new();
+    for c in &changes {
+        assert!(!c.operation.is_delete());
+        assert!(
+            seen.insert(c.remote_id.as_str().to_owned()),
+            "{} twice",
+            c.remote_id
+        );
+    }
+    assert_eq!(seen.len(), 2_500);
+    let Operation::Upsert(first) = &changes[0].operation else {
+        panic!()
+    };
+    assert_eq!(first.legal_name, "Company 0000");
+    assert_eq!(first.address.city.as_deref(), Some("Ghent"));
+    // Reads of 1,000, 1,000 and 500 at 200 a page: 4 + 4 + 2 pages
+    // followed by nextRecordsUrl.
+    let more = fake
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/query/01g"))
+        .count();
+    assert_eq!(more, 10);
+}
+
+#[tokio::test]
+async fn incremental_reads_keep_ties_on_system_modstamp() {
+    let fake = fake().await;
+    use chrono::DurationRound;
+    let t0 = Utc::now()
+        .duration_trunc(TimeDelta::milliseconds(1))
+        .unwrap()
+        - TimeDelta::minutes(5);
+    fake.set_clock(Some(t0));
+    let ids: Vec<String> = (0..5)
+        .map(|i| fake.insert("Account", account(&format!("Tied {i}"))))
+        .collect();
+    let sf = connector(&fake);
+    // Five records share one stamp; pages of two split them.
+    let (changes, cursor) = read_all::<Client>(&sf, None, 2).await;
+    let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
+    assert_eq!(read, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    // Nothing changed: nothing new.
+    let page = Source::<Client>::read(&sf, Some(&cursor), 10)
+        .await
+        .unwrap();
+    assert!(page.changes.is_empty(), "{:?}", page.changes);
+    // A new record in the same millisecond, and a later change.
+    let late = fake.insert("Account", account("Late in the same stamp"));
+    fake.set_clock(Some(t0 + TimeDelta::seconds(1)));
+    fake.update("Account", &ids[1], json!({"Industry": "Energy"}));
+    let (changes, _) = read_all::<Client>(&sf, Some(cursor), 10).await;
+    let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
+    assert_eq!(read, vec![late.as_str(), ids[1].as_str()]);
+    let Operation::Upsert(changed) = &changes[1].operation else {
+        panic!()
+    };
+    assert_eq!(changed.industry.as_deref(), Some("Energy"));
+    assert_eq!(changes[1].at, t0 + TimeDelta::seconds(1));
+}
+
+#[tokio::test]
+async fn get_deleted_reports_a_delete_once() {
+    let fake = fake().await;
+    let ids: Vec<String> = (0..3)
+        .map(|i| fake.insert("Account", account(&format!("A{i}"))))
+        .collect();
+    let sf = connector(&fake);
+    let (_, cursor) = read_all::<Client>(&sf, None, 100).await;
+    assert!(fake.delete("Account", &ids[1]));
+    let (changes, cursor) = read_all::<Client>(&sf, Some(cursor), 100).await;
+    assert_eq!(changes.len(), 1);
+    assert!(changes[0].operation.is_delete());
+    assert_eq!(changes[0].remote_id.as_str(), ids[1]);
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.contains("/sobjects/Account/deleted"))
+    );
+    // The window's last minute is read again; the delete is not repeated.
+    let (again, _) = read_all::<Client>(&sf, Some(cursor), 100).await;
+    assert!(again.is_empty(), "{again:?}");
+}
+
+/// The sync's known ids, as a cross-reference store would give them.
+struct Known(Mutex<Vec<String>>);
+
+#[async_trait]
+impl KnownIds for Known {
+    async fn known_ids(&self, entity: &str) -> connectors::Result<Vec<String>> {
+        assert_eq!(entity, "client");
+        Ok(self.0.lock().unwrap().clone())
+    }
+}
+
+#[tokio::test]
+async fn past_the_get_deleted_window_a_full_compare_finds_deletes() {
+    let fake = fake().await;
+    let ids: Vec<String> = (0..4)
+        .map(|i| fake.insert("Account", account(&format!("A{i}"))))
+        .collect();
+    let known = Arc::new(Known(Mutex::new(ids.clone())));
+    // A window of nothing: every cursor is older than it.
+    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .deleted_window(Duration::ZERO)
+        .known_ids(known.clone())
+        .build()
+        .unwrap();
+    let (first, cursor) = read_all::<Client>(&sf, None, 100).await;
+    assert_eq!(first.len(), 4);
+    fake.delete("Account", &ids[0]);
+    fake.delete("Account", &ids[2]);
+    // Pages of one: the compare's deletes are handed out from the cursor.
+    let (changes, _) = read_all::<Client>(&sf, Some(cursor), 1).await;
+    let deleted: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.operation.is_delete())
+        .map(|c| c.remote_id.as_str())
+        .collect();
+    assert_eq!(deleted, vec![ids[0].as_str(), ids[2].as_str()]);
+    assert!(!fake.requests().iter().any(|r| r.contains("/deleted")));
+
+    // Without known ids the connector says so instead of losing deletes.
+    let blind = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .deleted_window(Duration::ZERO)
+        .build()
+        .unwrap();
+    // The first read looks for deletes too, and cannot.
+    let e = Source::<Client>::read(&blind, None, 100).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Configuration);
+    assert!(e.to_string().contains("known_ids"));
+}
+
+#[tokio::test]
+async fn contacts_and_opportunities_carry_references_lines_and_exact_money() {
+    let fake = fake().await;
+    let acme = fake.insert("Account", account("Acme"));
+    let ann = fake.insert(
+        "Contact",
+        json!({"FirstName": "Ann", "LastName": "Lee", "Email": "ann@acme.example", "AccountId": acme}),
+    );
+    let deal = fake.insert(
+        "Opportunity",
+        json!({"Name": "Acme rollout", "StageName": "Closed Won", "Amount": 12345678901234.57,
+               "CloseDate": "2026-12-15", "AccountId": acme}),
+    );
+    fake.insert(
+        "OpportunityLineItem",
+        json!({"OpportunityId": deal, "Name": "Consulting day", "Description": "Senior consultant",
+               "Quantity": 12.5, "UnitPrice": 1150.10}),
+    );
+    let lost = fake.insert(
+        "Opportunity",
+        json!({"Name": "Lost one", "StageName": "Closed Lost", "CloseDate": "2026-01-02"}),
+    );
+    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .org_currency(Currency::EUR)
+        .build()
+        .unwrap();
+
+    let (contacts, _) = read_all::<Contact>(&sf, None, 100).await;
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].remote_id.as_str(), ann);
+    assert_eq!(contacts[0].refs["client"].remote_id.as_str(), acme);
+    let Operation::Upsert(c) = &contacts[0].operation else {
+        panic!()
+    };
+    assert_eq!(
+        (c.name.as_str(), c.email.as_deref()),
+        ("Ann Lee", Some("ann@acme.example"))
+    );
+
+    let (deals, _) = read_all::<Opportunity>(&sf, None, 100).await;
+    let by_id: HashMap<&str, &SourceChange<Opportunity>> =
+        deals.iter().map(|d| (d.remote_id.as_str(), d)).collect();
+    let Operation::Upsert(won) = &by_id[deal.as_str()].operation else {
+        panic!()
+    };
+    assert_eq!(won.stage, OpportunityStage::Won);
+    assert_eq!(
+        won.amount,
+        Some(Money::new(
+            Decimal::from_str("12345678901234.57").unwrap(),
+            Currency::EUR
+        ))
+    );
+    assert_eq!(
+        won.close_date,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 15)
+    );
+    assert_eq!(won.lines.len(), 1);
+    assert_eq!(won.lines[0].description, "Senior consultant");
+    assert_eq!(won.lines[0].quantity, Decimal::from_str("12.5").unwrap());
+    assert_eq!(
+        won.lines[0].unit_price,
+        Some(Money::new(
+            Decimal::from_str("1150.1").unwrap(),
+            Currency::EUR
+        ))
+    );
+    assert_eq!(by_id[deal.as_str()].refs["client"].remote_id.as_str(), acme);
+    let Operation::Upsert(l) = &by_id[lost.as_str()].operation else {
+        panic!()
+    };
+    assert_eq!(l.stage, OpportunityStage::Lost);
+    assert!(by_id[lost.as_str()].refs.is_empty());
+}
+
+// ------------------------------------------------------------------ auth
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_and_the_call_retried_once() {
+    let fake = fake().await;
+    fake.insert("Account", account("Acme"));
+    let sf = connector(&fake);
+    read_all::<Client>(&sf, None, 100).await;
+    assert_eq!(fake.token_requests(), 1);
+    fake.expire_tokens();
+    let calls = fake.calls();
+    // Eight tasks hit the 401 at once: one token request between them.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let sf = sf.clone();
+            tokio::spawn(async move { Source::<Client>::read(&sf, None, 100).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap().changes.len(), 1);
+    }
+    assert_eq!(fake.token_requests(), 2);
+    // Each read is a query and a getDeleted; at most the first call of
+    // each task was refused and sent again.
+    let sent = fake.calls() - calls;
+    assert!((16..=24).contains(&sent), "{sent} calls");
+
+    // A session that stays invalid is retried once, not forever.
+    let before = fake.token_requests();
+    fake.allow_client(CLIENT_ID, "rotated-secret");
+    fake.expire_tokens();
+    let e = Source::<Client>::read(&sf, None, 100).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    assert_eq!(fake.token_requests(), before + 1);
+    assert!(!e.to_string().contains(SECRET));
+}
+
+#[tokio::test]
+async fn jwt_bearer_flow_end_to_end() {
+    let fake = fake().await;
+    fake.allow_jwt(CLIENT_ID, USER, PUBLIC_KEY);
+    fake.insert("Account", account("Acme"));
+    let sf = SalesforceConnector::builder(
+        Credentials::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap(),
+    )
+    .login_url(fake.url())
+    .build()
+    .unwrap();
+    let (changes, _) = read_all::<Client>(&sf, None, 100).await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(fake.token_requests(), 1);
+
+    // A key the org does not trust is refused.
+    let forged =
+        SalesforceConnector::builder(Credentials::jwt_bearer(CLIENT_ID, USER, OTHER_KEY).unwrap())
+            .login_url(fake.url())
+            .build()
+            .unwrap();
+    let e = Source::<Client>::read(&forged, None, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    assert!(e.to_string().contains("invalid_grant"), "{e}");
+    // So is another user.
+    let other = SalesforceConnector::builder(
+        Credentials::jwt_bearer(CLIENT_ID, "mallory@example.com", PRIVATE_KEY).unwrap(),
+    )
+    .login_url(fake.url())
+    .build()
+    .unwrap();
+    let e = Source::<Client>::read(&other, None, 100).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+}
+
+#[tokio::test]
+async fn client_credentials_flow_and_a_wrong_secret() {
+    let fake = fake().await;
+    fake.insert("Account", account("Acme"));
+    let (changes, _) = read_all::<Client>(&connector(&fake), None, 100).await;
+    assert_eq!(changes.len(), 1);
+    let wrong = SalesforceConnector::builder(Credentials::client_credentials(
+        CLIENT_ID,
+        "wrong-secret-777",
+    ))
+    .login_url(fake.url())
+    .build()
+    .unwrap();
+    let e = Source::<Client>::read(&wrong, None, 100).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    assert!(e.to_string().contains("invalid_client"));
+    assert!(!e.to_string().contains("wrong-secret-777"));
+}
+
+#[tokio::test]
+async fn secrets_never_reach_debug_or_errors() {
+    let creds = Credentials::client_credentials(CLIENT_ID, SECRET);
+    assert!(!format!("{creds:?}").contains(SECRET));
+    let sf = SalesforceConnector::builder(creds).build().unwrap();
+    assert!(!format!("{sf:?}").contains(SECRET));
+    let jwt = Credentials::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap();
+    let key_body = PRIVATE_KEY.lines().nth(1).unwrap();
+    assert!(!format!("{jwt:?}").contains(key_body));
+    let sf = SalesforceConnector::builder(jwt).build().unwrap();
+    assert!(!format!("{sf:?}").contains(key_body));
+    // A bad key is refused without quoting it.
+    let e = Credentials::jwt_bearer(
+        CLIENT_ID,
+        USER,
+        "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ib2R5\n-----END PRIVATE KEY-----",
+    )
+    .unwrap_err();
+    assert!(!e.to_string().contains("c2VjcmV0LWtleS1ib2R5"));
+    // The access token is in no error either.
+    let fake = fake().await;
+    let sf = connector(&fake);
+    read_all::<Client>(&sf, None, 10).await;
+    fake.fail_next(Fault::HtmlPage(503), 1);
+    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("00DFAKE"));
+}
+
+// ------------------------------------------------------------------ limits and faults
+
+#[tokio::test]
+async fn too_many_requests_and_request_limit_exceeded_are_rate_limits() {
+    let fake = fake().await;
+    let sf = connector(&fake);
+    fake.fail_next(
+        Fault::TooManyRequests {
+            retry_after_secs: 7,
+        },
+        1,
+    );
+    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+    fake.fail_next(Fault::RequestLimitExceeded, 1);
+    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert!(e.to_string().contains("REQUEST_LIMIT_EXCEEDED"), "{e}");
+    // And the org's own limit, spent.
+    fake.set_api_usage(15_000, 15_000);
+    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .usage_threshold(100)
+        .build()
+        .unwrap();
+    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+}
+
+#[tokio::test]
+async fn api_usage_is_read_and_the_threshold_keeps_the_last_calls() {
+    let fake = fake().await;
+    fake.insert("Account", account("Acme"));
+    fake.set_api_usage(13_000, 15_000);
+    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .usage_threshold(90)
+        .usage_pause(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    assert_eq!(sf.api_usage(), None);
+    let page = Source::<Client>::read(&sf, None, 10).await.unwrap();
+    assert_eq!(sf.api_usage(), Some((13_002, 15_000)));
+    // The org gets busy elsewhere: this read's two calls reach 90 %.
+    fake.set_api_usage(13_498, 15_000);
+    Source::<Client>::read(&sf, Some(&page.next), 10)
+        .await
+        .unwrap();
+    let calls = fake.calls();
+    let e = Source::<Client>::read(&sf, Some(&page.next), 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
+    assert_eq!(fake.calls(), calls, "a refused call must not reach the org");
+}
+
+#[tokio::test]
+async fn html_pages_and_truncated_bodies_are_typed_errors() {
+    let fake = fake().await;
+    fake.insert("Account", account("Acme"));
+    let sf = connector(&fake);
+    fake.fail_next(Fault::HtmlPage(502), 1);
+    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert!(e.to_string().contains("HTML"), "{e}");
+    assert!(e.is_retryable());
+    fake.fail_next(Fault::TruncatedBody, 1);
+    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    // A write hit by a 503 before anything was applied fails as a whole.
+    fake.fail_next(Fault::HtmlPage(503), 1);
+    let e = Sink::<Client>::apply(&sf, vec![upsert("1", client("Acme"))])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    // And then all is well again.
+    assert_eq!(read_all::<Client>(&sf, None, 10).await.0.len(), 1);
+}
+
+#[tokio::test]
+async fn a_next_records_url_to_another_host_is_refused() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "00Dxx!token", "instance_url": server.uri(),
+            "id": "https://login.salesforce.com/id/00Dxx/005xx", "token_type": "Bearer",
+            "issued_at": "1795000000000", "signature": "c2ln"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v62.0/query"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Sforce-Limit-Info", "api-usage=18/15000")
+                .set_body_json(json!({
+                    "totalSize": 3000, "done": false,
+                    "nextRecordsUrl": "https://attacker.example/services/data/v62.0/query/01g-2000",
+                    "records": []
+                })),
+        )
+        .mount(&server)
+        .await;
+    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+        .login_url(server.uri())
+        .build()
+        .unwrap();
+    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert_eq!(sf.api_usage(), Some((18, 15_000)));
+}
+
+// ------------------------------------------------------------------ writes
+
+#[tokio::test]
+async fn one_refused_record_fails_alone() {
+    let fake = fake().await;
+    fake.reject(
+        "Account",
+        "Industry",
+        "Tobacco",
+        "We do not sell to this industry",
+    );
+    let sf = connector(&fake);
+    let mut tobacco = client("Smoke");
+    tobacco.industry = Some("Tobacco".into());
+    let outcomes = Sink::<Client>::apply(
+        &sf,
+        vec![
+            upsert("1", client("Acme")),
+            upsert("2", client("")), // no name
+            upsert("3", tobacco),
+            upsert("4", client("Globex")),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(matches!(outcomes[0], Outcome::Created(_)));
+    let Outcome::Failed(e) = &outcomes[1] else {
+        panic!("{:?}", outcomes[1])
+    };
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.to_string().contains("REQUIRED_FIELD_MISSING"));
+    let Outcome::Failed(e) = &outcomes[2] else {
+        panic!("{:?}", outcomes[2])
+    };
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.to_string().contains("FIELD_CUSTOM_VALIDATION_EXCEPTION"));
+    assert!(matches!(outcomes[3], Outcome::Created(_)));
+    assert_eq!(fake.records("Account").len(), 2);
+    let id = outcomes[0].remote_id().unwrap();
+    let acme = fake.record("Account", id.as_str()).unwrap();
+    assert_eq!(acme["Name"], "Acme");
+    assert_eq!(acme["Integration_Sync_Id__c"], "odoo:1");
+}
+
+#[tokio::test]
+async fn a_replayed_upsert_creates_nothing_and_updates_write_only_allowed_fields() {
+    let fake = fake().await;
+    let sf = connector(&fake);
+    // 450 records: three collection calls (the fake refuses more than 200).
+    let batch: Vec<SinkRecord<Client>> = (0..450)
+        .map(|i| upsert(&i.to_string(), client(&format!("C{i}"))))
+        .collect();
+    let first = Sink::<Client>::apply(&sf, batch.clone()).await.unwrap();
+    assert!(first.iter().all(|o| matches!(o, Outcome::Created(_))));
+    let upserts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.ends_with("/composite/sobjects/Account/Integration_Sync_Id__c"))
+        .count();
+    assert_eq!(upserts, 3);
+    let again = Sink::<Client>::apply(&sf, batch).await.unwrap();
+    for (a, b) in first.iter().zip(&again) {
+        assert!(matches!(b, Outcome::Updated(_)), "{b:?}");
+        assert_eq!(a.remote_id(), b.remote_id());
+    }
+    assert_eq!(fake.records("Account").len(), 450);
+
+    // An update by id writes only the fields the policy let through.
+    let id = first[0].remote_id().unwrap().clone();
+    let mut changed = client("Renamed");
+    changed.industry = Some("Energy".into());
+    let record = upsert("0", changed)
+        .with_target(id.clone())
+        .only(["industry"]);
+    let out = Sink::<Client>::apply(&sf, vec![record]).await.unwrap();
+    assert!(matches!(&out[0], Outcome::Updated(r) if *r == id));
+    let stored = fake.record("Account", id.as_str()).unwrap();
+    assert_eq!(
+        (stored["Name"].as_str(), stored["Industry"].as_str()),
+        (Some("C0"), Some("Energy"))
+    );
+}
+
+#[tokio::test]
+async fn an_ambiguous_external_id_is_an_error_not_a_guess() {
+    let fake = fake().await;
+    let a = fake.insert(
+        "Account",
+        json!({"Name": "Twin A", "Integration_Sync_Id__c": "odoo:7"}),
+    );
+    let b = fake.insert(
+        "Account",
+        json!({"Name": "Twin B", "Integration_Sync_Id__c": "odoo:7"}),
+    );
+    let sf = connector(&fake);
+    let record = upsert("7", client("Acme"));
+    let e = sf.upsert_one(&record).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Ambiguous);
+    let out = Sink::<Client>::apply(&sf, vec![record]).await.unwrap();
+    let Outcome::Failed(e) = &out[0] else {
+        panic!("{:?}", out[0])
+    };
+    assert_eq!(e.kind(), ErrorKind::Ambiguous);
+    // Neither twin was touched, nothing was created.
+    assert_eq!(fake.record("Account", &a).unwrap()["Name"], "Twin A");
+    assert_eq!(fake.record("Account", &b).unwrap()["Name"], "Twin B");
+    assert_eq!(fake.records("Account").len(), 2);
+
+    // The single upsert creates, then updates.
+    let one = upsert("8", client("Solo"));
+    let created = sf.upsert_one(&one).await.unwrap();
+    assert!(matches!(created, Outcome::Created(_)));
+    let updated = sf.upsert_one(&one).await.unwrap();
+    assert!(matches!(&updated, Outcome::Updated(id) if Some(id) == created.remote_id()));
+}
+
+#[tokio::test]
+async fn contacts_and_opportunities_are_written_with_their_account() {
+    let fake = fake().await;
+    let acme_sf = fake.insert("Account", account("Acme"));
+    let acme = CanonicalId::new();
+    let sf = connector(&fake);
+    let ann = Contact {
+        name: "Ann Marie Lee".into(),
+        email: Some("ann@acme.example".into()),
+        client: Some(acme),
+        ..Default::default()
+    };
+    let out = Sink::<Contact>::apply(
+        &sf,
+        vec![
+            upsert("c1", ann.clone()).with_link(acme, RemoteId::new(acme_sf.clone())),
+            upsert("c2", ann), // the account is not in Salesforce yet
+        ],
+    )
+    .await
+    .unwrap();
+    let stored = fake
+        .record("Contact", out[0].remote_id().unwrap().as_str())
+        .unwrap();
+    assert_eq!(stored["FirstName"], "Ann Marie");
+    assert_eq!(stored["LastName"], "Lee");
+    assert_eq!(stored["AccountId"], acme_sf.as_str());
+    let Outcome::Failed(e) = &out[1] else {
+        panic!()
+    };
+    assert_eq!(e.kind(), ErrorKind::UnresolvedReference);
+
+    let deal = Opportunity {
+        name: "Acme rollout".into(),
+        client: Some(acme),
+        amount: Some(Money::new(
+            Decimal::from_str("25000.50").unwrap(),
+            Currency::USD,
+        )),
+        stage: OpportunityStage::Won,
+        close_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1),
+        ..Default::default()
+    };
+    let out = Sink::<Opportunity>::apply(
+        &sf,
+        vec![upsert("o1", deal).with_link(acme, RemoteId::new(acme_sf.clone()))],
+    )
+    .await
+    .unwrap();
+    let id = out[0].remote_id().unwrap();
+    let stored = fake.record("Opportunity", id.as_str()).unwrap();
+    assert_eq!(stored["StageName"], "Closed Won");
+    assert_eq!(stored["IsWon"], true);
+    assert_eq!(stored["CloseDate"], "2026-12-01");
+    assert_eq!(stored["AccountId"], acme_sf.as_str());
+    assert_eq!(stored["Amount"].to_string(), "25000.5");
+
+    // An amount in another currency than the org's is refused, not converted.
+    let euro = Opportunity {
+        name: "Euro deal".into(),
+        amount: Some(Money::new(Decimal::ONE, Currency::EUR)),
+        ..Default::default()
+    };
+    let out = Sink::<Opportunity>::apply(&sf, vec![upsert("o2", euro)])
+        .await
+        .unwrap();
+    let Outcome::Failed(e) = &out[0] else {
+        panic!()
+    };
+    assert_eq!(e.kind(), ErrorKind::Mapping);
+}
+
+#[tokio::test]
+async fn deletes_go_in_collections_and_are_idempotent() {
+    let fake = fake().await;
+    let ids: Vec<String> = (0..3)
+        .map(|i| fake.insert("Account", account(&format!("D{i}"))))
+        .collect();
+    let sf = connector(&fake);
+    let delete = |id: &str| {
+        SinkRecord::<Client>::new(
+            CanonicalId::new(),
+            SystemId::odoo(),
+            RemoteId::new("x"),
+            Operation::Delete,
+        )
+        .with_target(RemoteId::new(id))
+    };
+    let out = Sink::<Client>::apply(&sf, vec![delete(&ids[0]), delete(&ids[1])])
+        .await
+        .unwrap();
+    assert!(out.iter().all(|o| matches!(o, Outcome::Deleted(_))));
+    assert_eq!(fake.records("Account").len(), 1);
+    // Deleting again: already deleted counts as deleted.
+    let out = Sink::<Client>::apply(&sf, vec![delete(&ids[0])])
+        .await
+        .unwrap();
+    assert!(matches!(out[0], Outcome::Deleted(_)), "{:?}", out[0]);
+}
+
+// ------------------------------------------------------------------ conformance
+
+#[tokio::test]
+async fn conformance_for_accounts() {
+    let fake = fake().await;
+    fake.set_page_size(3);
+    for i in 0..7 {
+        fake.insert("Account", account(&format!("K{i}")));
+    }
+    let sf = connector(&fake);
+    check_source::<Client>(&sf).await.assert_ok();
+    check_sink::<Client>(&sf, vec![client("Acme"), client("Globex")])
+        .await
+        .assert_ok();
+}
+
+#[test]
+fn the_connector_is_send_and_sync() {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<SalesforceConnector>();
+}

@@ -1,3 +1,1724 @@
-//! A stateful fake of the Salesforce endpoints the `salesforce` connector uses.
+//! A stateful fake of the Salesforce endpoints the `salesforce` connector
+//! uses, served on `127.0.0.1` by [`FakeSalesforce`].
 //!
-//! **Status.** Being written; nothing public yet.
+//! - **OAuth** (`/services/oauth2/token`): the client-credentials flow for
+//!   the clients you [`allow_client`](FakeSalesforce::allow_client), and
+//!   the JWT bearer flow for those you
+//!   [`allow_jwt`](FakeSalesforce::allow_jwt): the assertion's claims
+//!   (`iss`, `sub`, `aud`, `exp`) are checked, and with the `salesforce`
+//!   feature its RS256 signature too, against the public key you give.
+//!   Tokens last until [`expire_tokens`](FakeSalesforce::expire_tokens);
+//!   then the API answers 401 `INVALID_SESSION_ID`. The token answer's
+//!   `instance_url` is the fake's own URL.
+//! - **Query** (`/services/data/vXX.X/query?q=`): the SOQL subset the
+//!   connector sends: `SELECT` fields and child sub-queries
+//!   (`OpportunityLineItems`, `Contacts`, `Opportunities`) `FROM` an
+//!   sObject, `WHERE` comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=` against
+//!   strings, date-times, numbers, `null`) joined by `AND` / `OR` with
+//!   parentheses, `ORDER BY` fields, `LIMIT`; answers are paged by
+//!   `nextRecordsUrl` at [`set_page_size`](FakeSalesforce::set_page_size)
+//!   (default 2,000).
+//! - **Replication**: `sobjects/{type}/updated/` (30 days back) and
+//!   `sobjects/{type}/deleted/` (15 days back; `start` is read to the
+//!   minute, `latestDateCovered` is the last whole minute), older starts
+//!   refused with `INVALID_REPLICATION_DATE`.
+//! - **Writes**: sObject Collections create (`POST`), update (`PATCH`),
+//!   upsert by external id (`PATCH composite/sobjects/{type}/{field}`,
+//!   with `created`) and delete (`DELETE ?ids=`), 200 records at most;
+//!   the single-record upsert `PATCH sobjects/{type}/{field}/{value}`
+//!   (201 created, 200 updated, 300 when several records hold the value).
+//!   Required fields (`Account.Name`, `Contact.LastName`,
+//!   `Opportunity.Name/StageName/CloseDate`) and your validation rules
+//!   ([`reject`](FakeSalesforce::reject)) fail single records.
+//! - Records get 18-character ids with their type's key prefix (`001`
+//!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem)
+//!   and a `SystemModstamp` in UTC with milliseconds
+//!   (`2026-11-30T10:00:00.000+0000`) from the fake's clock, which you can
+//!   pin ([`set_clock`](FakeSalesforce::set_clock)). Contact `Name` and
+//!   Opportunity `IsWon`/`IsClosed` are derived as Salesforce does.
+//! - Every answer carries `Sforce-Limit-Info: api-usage=N/L`; past the
+//!   limit the API answers 403 `REQUEST_LIMIT_EXCEEDED`.
+//! - **Faults** ([`fail_next`](FakeSalesforce::fail_next)): an HTML page
+//!   with a status, 429 with `Retry-After`, `REQUEST_LIMIT_EXCEEDED`, a
+//!   JSON body cut short.
+//!
+//! Field values are kept as the raw JSON sent, so amounts stay exact.
+//!
+//! # Example
+//!
+//! ```
+//! use connectors::fakes::salesforce::FakeSalesforce;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let sf = FakeSalesforce::start().await?;
+//! sf.allow_client("consumer-key", "consumer-secret");
+//! let id = sf.insert("Account", serde_json::json!({"Name": "Acme NV"}));
+//! assert!(id.starts_with("001") && id.len() == 18);
+//! assert_eq!(sf.record("Account", &id).unwrap()["Name"], "Acme NV");
+//! # Ok(()) }
+//! ```
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A record: each field's raw JSON.
+type Rec = BTreeMap<String, Box<RawValue>>;
+
+/// A fault to answer instead of the next API calls.
+///
+/// # Example
+///
+/// ```
+/// use connectors::fakes::salesforce::Fault;
+/// let f = Fault::TooManyRequests { retry_after_secs: 7 };
+/// assert_ne!(f, Fault::TruncatedBody);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// An HTML error page with this status, as a proxy or a maintenance
+    /// window sends (502, 503).
+    HtmlPage(u16),
+    /// 429 with `Retry-After`.
+    TooManyRequests {
+        /// The `Retry-After` seconds.
+        retry_after_secs: u64,
+    },
+    /// 403 `REQUEST_LIMIT_EXCEEDED`: the org's daily calls are spent.
+    RequestLimitExceeded,
+    /// 200 with a JSON body cut short.
+    TruncatedBody,
+}
+
+#[derive(Default)]
+struct Org {
+    clients: HashMap<String, String>,
+    jwt: HashMap<String, (String, String)>,
+    tokens: HashSet<String>,
+    token_requests: usize,
+    calls: usize,
+    requests: Vec<String>,
+    objects: BTreeMap<String, BTreeMap<String, Rec>>,
+    deleted: Vec<(String, String, DateTime<Utc>)>,
+    next_id: u64,
+    page_size: usize,
+    cursors: HashMap<String, (Vec<Box<RawValue>>, usize)>,
+    api_used: u64,
+    api_limit: u64,
+    faults: VecDeque<Fault>,
+    clock: Option<DateTime<Utc>>,
+    rules: Vec<(String, String, String, String)>,
+}
+
+struct Shared {
+    org: Mutex<Org>,
+    url: String,
+}
+
+impl Shared {
+    fn org(&self) -> MutexGuard<'_, Org> {
+        // A panicking handler cannot leave the data half-written in a way
+        // that matters to a fake: keep serving.
+        self.org.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An in-memory Salesforce org on loopback. See the [module docs](self).
+/// Dropping it stops the server.
+///
+/// # Example
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let sf = connectors::fakes::salesforce::FakeSalesforce::start().await?;
+/// assert!(sf.url().starts_with("http://127.0.0.1:"));
+/// # Ok(()) }
+/// ```
+pub struct FakeSalesforce {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for FakeSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeSalesforce")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeSalesforce {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.abort();
+    }
+}
+
+fn key_prefix(sobject: &str) -> &'static str {
+    match sobject {
+        "Account" => "001",
+        "Contact" => "003",
+        "Opportunity" => "006",
+        "OpportunityLineItem" => "00k",
+        _ => "a00",
+    }
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn raw(v: &Value) -> Box<RawValue> {
+    RawValue::from_string(v.to_string()).unwrap_or_default()
+}
+
+fn raw_str(s: &str) -> Box<RawValue> {
+    raw(&Value::String(s.to_owned()))
+}
+
+/// A field as text (strings unquoted, other JSON as written), `None` for
+/// null or absent.
+fn text(rec: &Rec, field: &str) -> Option<String> {
+    let r = rec.get(field)?.get();
+    if r == "null" {
+        return None;
+    }
+    Some(serde_json::from_str::<String>(r).unwrap_or_else(|_| r.to_owned()))
+}
+
+fn minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
+}
+
+impl Org {
+    fn now(&self) -> DateTime<Utc> {
+        let t = self.clock.unwrap_or_else(Utc::now);
+        t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
+    }
+
+    fn new_id(&mut self, sobject: &str) -> String {
+        self.next_id += 1;
+        format!("{}{:015}", key_prefix(sobject), self.next_id)
+    }
+
+    /// Salesforce's derived fields.
+    fn derive(sobject: &str, rec: &mut Rec) {
+        match sobject {
+            "Contact" => {
+                let first = text(rec, "FirstName").unwrap_or_default();
+                let last = text(rec, "LastName").unwrap_or_default();
+                let name = format!("{first} {last}").trim().to_owned();
+                rec.insert("Name".into(), raw_str(&name));
+            }
+            "Opportunity" => {
+                let stage = text(rec, "StageName").unwrap_or_default();
+                let won = stage == "Closed Won";
+                let closed = won || stage == "Closed Lost";
+                rec.insert("IsWon".into(), raw(&Value::Bool(won)));
+                rec.insert("IsClosed".into(), raw(&Value::Bool(closed)));
+            }
+            _ => {}
+        }
+    }
+
+    /// A record's failure, if the org would refuse it.
+    fn validate(&self, sobject: &str, rec: &Rec) -> Option<Value> {
+        let required: &[&str] = match sobject {
+            "Account" => &["Name"],
+            "Contact" => &["LastName"],
+            "Opportunity" => &["Name", "StageName", "CloseDate"],
+            _ => &[],
+        };
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|f| text(rec, f).is_none_or(|t| t.trim().is_empty()))
+            .collect();
+        if !missing.is_empty() {
+            return Some(json!({
+                "statusCode": "REQUIRED_FIELD_MISSING",
+                "message": format!("Required fields are missing: [{}]", missing.join(", ")),
+                "fields": missing,
+            }));
+        }
+        for (t, field, value, message) in &self.rules {
+            if t == sobject && text(rec, field).as_deref() == Some(value.as_str()) {
+                return Some(json!({
+                    "statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                    "message": message,
+                    "fields": [field],
+                }));
+            }
+        }
+        None
+    }
+
+    /// Creates a record (after validation): its id, or the error.
+    fn create(&mut self, sobject: &str, fields: Rec) -> Result<String, Value> {
+        let mut rec = fields;
+        rec.remove("attributes");
+        rec.remove("Id");
+        rec.remove("id");
+        Self::derive(sobject, &mut rec);
+        if let Some(e) = self.validate(sobject, &rec) {
+            return Err(e);
+        }
+        let id = self.new_id(sobject);
+        let now = stamp(self.now());
+        rec.insert("Id".into(), raw_str(&id));
+        rec.insert("CreatedDate".into(), raw_str(&now));
+        rec.insert("LastModifiedDate".into(), raw_str(&now));
+        rec.insert("SystemModstamp".into(), raw_str(&now));
+        self.objects
+            .entry(sobject.to_owned())
+            .or_default()
+            .insert(id.clone(), rec);
+        Ok(id)
+    }
+
+    /// Updates a record's fields: the error, if any.
+    fn update(&mut self, sobject: &str, id: &str, fields: Rec) -> Result<(), Value> {
+        let now = stamp(self.now());
+        let Some(current) = self.objects.get(sobject).and_then(|o| o.get(id)) else {
+            return Err(self.missing(id));
+        };
+        let mut rec = current.clone();
+        for (k, v) in fields {
+            if !matches!(k.as_str(), "attributes" | "Id" | "id") {
+                rec.insert(k, v);
+            }
+        }
+        Self::derive(sobject, &mut rec);
+        if let Some(e) = self.validate(sobject, &rec) {
+            return Err(e);
+        }
+        rec.insert("LastModifiedDate".into(), raw_str(&now));
+        rec.insert("SystemModstamp".into(), raw_str(&now));
+        if let Some(slot) = self.objects.get_mut(sobject).and_then(|o| o.get_mut(id)) {
+            *slot = rec;
+        }
+        Ok(())
+    }
+
+    fn missing(&self, id: &str) -> Value {
+        if self.deleted.iter().any(|(_, d, _)| d == id) {
+            json!({"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []})
+        } else {
+            json!({"statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": format!("invalid cross reference id: {id}"), "fields": []})
+        }
+    }
+
+    fn type_of(&self, id: &str) -> Option<String> {
+        self.objects
+            .iter()
+            .find(|(_, recs)| recs.contains_key(id))
+            .map(|(t, _)| t.clone())
+    }
+
+    fn delete(&mut self, id: &str) -> Result<(), Value> {
+        let Some(sobject) = self.type_of(id) else {
+            return Err(self.missing(id));
+        };
+        if let Some(recs) = self.objects.get_mut(&sobject) {
+            recs.remove(id);
+        }
+        let now = self.now();
+        self.deleted.push((sobject, id.to_owned(), now));
+        Ok(())
+    }
+
+    /// Records of `sobject` whose `field` holds `value` (case-insensitive,
+    /// as external ids are by default).
+    fn holding(&self, sobject: &str, field: &str, value: &str) -> Vec<String> {
+        self.objects
+            .get(sobject)
+            .map(|recs| {
+                recs.iter()
+                    .filter(|(_, r)| text(r, field).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl FakeSalesforce {
+    /// Starts an empty org on `127.0.0.1` (a free port), page size 2,000,
+    /// API limit 15,000 a day.
+    ///
+    /// # Errors
+    ///
+    /// The port cannot be bound.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let sf = connectors::fakes::salesforce::FakeSalesforce::start().await?;
+    /// assert_eq!(sf.calls(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn start() -> std::io::Result<FakeSalesforce> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            org: Mutex::new(Org {
+                page_size: 2000,
+                api_limit: 15_000,
+                ..Org::default()
+            }),
+            url: format!("http://{addr}"),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(FakeSalesforce {
+            addr,
+            shared,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The base URL: the login URL and the instance URL.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// let login = sf.url();
+    /// # let _ = login; }
+    /// ```
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Accepts the client-credentials flow for this consumer key and
+    /// secret.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// sf.allow_client("consumer-key", "consumer-secret");
+    /// # }
+    /// ```
+    pub fn allow_client(&self, client_id: &str, client_secret: &str) {
+        self.shared
+            .org()
+            .clients
+            .insert(client_id.to_owned(), client_secret.to_owned());
+    }
+
+    /// Accepts JWT bearer assertions issued by `client_id` for `username`,
+    /// signed by the key whose public half is `public_key_pem` (checked
+    /// with the `salesforce` feature; without it only the claims are).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// let pem = include_str!("../../tests/data/salesforce/test_only_public_key.pem");
+    /// sf.allow_jwt("consumer-key", "integration@example.com", pem);
+    /// # }
+    /// ```
+    pub fn allow_jwt(&self, client_id: &str, username: &str, public_key_pem: &str) {
+        self.shared.org().jwt.insert(
+            client_id.to_owned(),
+            (username.to_owned(), public_key_pem.to_owned()),
+        );
+    }
+
+    /// Query answers are paged at `n` records (at least 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// sf.set_page_size(200);
+    /// # }
+    /// ```
+    pub fn set_page_size(&self, n: usize) {
+        self.shared.org().page_size = n.max(1);
+    }
+
+    /// Sets the org's API usage, as `Sforce-Limit-Info` reports it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// sf.set_api_usage(14_000, 15_000);
+    /// assert_eq!(sf.api_usage(), (14_000, 15_000));
+    /// # }
+    /// ```
+    pub fn set_api_usage(&self, used: u64, limit: u64) {
+        let mut org = self.shared.org();
+        org.api_used = used;
+        org.api_limit = limit;
+    }
+
+    /// The org's API usage: `(used, limit)`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// let (used, _limit) = sf.api_usage();
+    /// # let _ = used; }
+    /// ```
+    pub fn api_usage(&self) -> (u64, u64) {
+        let org = self.shared.org();
+        (org.api_used, org.api_limit)
+    }
+
+    /// Invalidates every token: the next API call answers 401
+    /// `INVALID_SESSION_ID`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// sf.expire_tokens();
+    /// # }
+    /// ```
+    pub fn expire_tokens(&self) {
+        self.shared.org().tokens.clear();
+    }
+
+    /// How many token requests came (granted or not).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// assert_eq!(sf.token_requests(), 0);
+    /// # }
+    /// ```
+    pub fn token_requests(&self) -> usize {
+        self.shared.org().token_requests
+    }
+
+    /// How many API calls came (token requests aside), faults included.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// let before = sf.calls();
+    /// # let _ = before; }
+    /// ```
+    pub fn calls(&self) -> usize {
+        self.shared.org().calls
+    }
+
+    /// Each API call so far as `METHOD /path` (without the query).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// assert!(!sf.requests().iter().any(|r| r.contains("/deleted")));
+    /// # }
+    /// ```
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.org().requests.clone()
+    }
+
+    /// Answers the next `times` API calls with `fault`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// use connectors::fakes::salesforce::Fault;
+    /// sf.fail_next(Fault::HtmlPage(503), 2);
+    /// # }
+    /// ```
+    pub fn fail_next(&self, fault: Fault, times: usize) {
+        let mut org = self.shared.org();
+        for _ in 0..times {
+            org.faults.push_back(fault.clone());
+        }
+    }
+
+    /// Pins the clock that stamps records (`None`: the system clock).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// sf.set_clock(Some(chrono::Utc::now()));
+    /// # }
+    /// ```
+    pub fn set_clock(&self, at: Option<DateTime<Utc>>) {
+        self.shared.org().clock = at;
+    }
+
+    /// A validation rule: a `sobject` record whose `field` is `value` fails
+    /// with `FIELD_CUSTOM_VALIDATION_EXCEPTION` and `message`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// sf.reject("Account", "Industry", "Tobacco", "We do not sell to this industry");
+    /// # }
+    /// ```
+    pub fn reject(&self, sobject: &str, field: &str, value: &str, message: &str) {
+        self.shared.org().rules.push((
+            sobject.to_owned(),
+            field.to_owned(),
+            value.to_owned(),
+            message.to_owned(),
+        ));
+    }
+
+    /// Seeds a record (no validation), stamped now: its id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// let id = sf.insert("Contact", serde_json::json!({"FirstName": "Ann", "LastName": "Lee"}));
+    /// assert_eq!(sf.record("Contact", &id).unwrap()["Name"], "Ann Lee");
+    /// # }
+    /// ```
+    pub fn insert(&self, sobject: &str, fields: Value) -> String {
+        let mut org = self.shared.org();
+        let mut rec: Rec = match fields {
+            Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), raw(v))).collect(),
+            _ => Rec::new(),
+        };
+        Org::derive(sobject, &mut rec);
+        let id = org.new_id(sobject);
+        let now = stamp(org.now());
+        rec.insert("Id".into(), raw_str(&id));
+        rec.insert("CreatedDate".into(), raw_str(&now));
+        rec.insert("LastModifiedDate".into(), raw_str(&now));
+        rec.insert("SystemModstamp".into(), raw_str(&now));
+        org.objects
+            .entry(sobject.to_owned())
+            .or_default()
+            .insert(id.clone(), rec);
+        id
+    }
+
+    /// Changes a record's fields as a user would (stamped now, no
+    /// validation): whether it exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// let id = sf.insert("Account", serde_json::json!({"Name": "Acme"}));
+    /// assert!(sf.update("Account", &id, serde_json::json!({"Industry": "Energy"})));
+    /// # }
+    /// ```
+    pub fn update(&self, sobject: &str, id: &str, fields: Value) -> bool {
+        let mut org = self.shared.org();
+        let now = stamp(org.now());
+        let Some(rec) = org.objects.get_mut(sobject).and_then(|o| o.get_mut(id)) else {
+            return false;
+        };
+        if let Value::Object(map) = fields {
+            for (k, v) in map {
+                rec.insert(k, raw(&v));
+            }
+        }
+        Org::derive(sobject, rec);
+        rec.insert("LastModifiedDate".into(), raw_str(&now));
+        rec.insert("SystemModstamp".into(), raw_str(&now));
+        true
+    }
+
+    /// A record's fields, `None` if there is no such record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// assert!(sf.record("Account", "001000000000000999").is_none());
+    /// # }
+    /// ```
+    pub fn record(&self, sobject: &str, id: &str) -> Option<Value> {
+        let org = self.shared.org();
+        let rec = org.objects.get(sobject)?.get(id)?;
+        serde_json::to_value(rec).ok()
+    }
+
+    /// Every record of `sobject`, by id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// assert!(sf.records("Opportunity").is_empty());
+    /// # }
+    /// ```
+    pub fn records(&self, sobject: &str) -> Vec<Value> {
+        let org = self.shared.org();
+        org.objects
+            .get(sobject)
+            .map(|recs| {
+                recs.values()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Deletes a record as a user would (it shows in getDeleted): whether
+    /// it existed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// let id = sf.insert("Account", serde_json::json!({"Name": "Gone"}));
+    /// assert!(sf.delete("Account", &id));
+    /// # }
+    /// ```
+    pub fn delete(&self, sobject: &str, id: &str) -> bool {
+        let mut org = self.shared.org();
+        let exists = org.objects.get(sobject).is_some_and(|o| o.contains_key(id));
+        exists && org.delete(id).is_ok()
+    }
+}
+
+// ---------------------------------------------------------------- serving
+
+fn respond(status: u16, body: String, content_type: &str, usage: (u64, u64)) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [
+            ("content-type", content_type.to_owned()),
+            (
+                "sforce-limit-info",
+                format!("api-usage={}/{}", usage.0, usage.1),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn json_answer(status: u16, body: &Value, usage: (u64, u64)) -> Response {
+    respond(
+        status,
+        body.to_string(),
+        "application/json;charset=UTF-8",
+        usage,
+    )
+}
+
+fn api_error(status: u16, code: &str, message: &str, usage: (u64, u64)) -> Response {
+    json_answer(
+        status,
+        &json!([{"message": message, "errorCode": code, "fields": []}]),
+        usage,
+    )
+}
+
+fn percent_decode(text: &str, plus_is_space: bool) -> String {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'+', _, _) if plus_is_space => out.push(b' '),
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 2;
+            }
+            (b, _, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn form(text: &str) -> HashMap<String, String> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k, true), percent_decode(v, true))
+        })
+        .collect()
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let query = form(uri.query().unwrap_or(""));
+    if path == "/services/oauth2/token" && method == Method::POST {
+        return token(&shared, &body);
+    }
+    let mut org = shared.org();
+    org.calls += 1;
+    org.requests.push(format!("{method} {path}"));
+    let usage = (org.api_used, org.api_limit);
+    if let Some(fault) = org.faults.pop_front() {
+        return match fault {
+            Fault::HtmlPage(status) => respond(
+                status,
+                format!(
+                    "<html><head><title>{status}</title></head><body><h1>Service unavailable</h1></body></html>"
+                ),
+                "text/html",
+                usage,
+            ),
+            Fault::TooManyRequests { retry_after_secs } => {
+                let mut r = api_error(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests", usage);
+                if let Ok(v) = retry_after_secs.to_string().parse() {
+                    r.headers_mut().insert("retry-after", v);
+                }
+                r
+            }
+            Fault::RequestLimitExceeded => api_error(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+                usage,
+            ),
+            Fault::TruncatedBody => respond(
+                200,
+                r#"{"totalSize":3,"done":true,"records":[{"attributes":{"type":"Acc"#.into(),
+                "application/json;charset=UTF-8",
+                usage,
+            ),
+        };
+    }
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| org.tokens.contains(t));
+    if !authorized {
+        return api_error(
+            401,
+            "INVALID_SESSION_ID",
+            "Session expired or invalid",
+            usage,
+        );
+    }
+    org.api_used += 1;
+    let usage = (org.api_used, org.api_limit);
+    if org.api_used > org.api_limit {
+        return api_error(
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "TotalRequests Limit exceeded.",
+            usage,
+        );
+    }
+    let Some(rest) = path.strip_prefix("/services/data/") else {
+        return api_error(
+            404,
+            "NOT_FOUND",
+            "The requested resource does not exist",
+            usage,
+        );
+    };
+    let mut segments: Vec<String> = rest.split('/').map(|s| percent_decode(s, false)).collect();
+    if segments.last().is_some_and(String::is_empty) {
+        segments.pop();
+    }
+    let version = segments.first().cloned().unwrap_or_default();
+    let segs: Vec<&str> = segments.iter().skip(1).map(String::as_str).collect();
+    let (status, answer) = match (method.clone(), segs.as_slice()) {
+        (Method::GET, ["query"]) => match query.get("q") {
+            Some(q) => run_query(&mut org, &version, q),
+            None => (400, errors("MALFORMED_QUERY", "no q")),
+        },
+        (Method::GET, ["query", locator]) => query_more(&mut org, &version, locator),
+        (Method::GET, ["sobjects", t, "updated"]) => updated(&org, t, &query),
+        (Method::GET, ["sobjects", t, "deleted"]) => deleted(&org, t, &query),
+        (Method::PATCH, ["sobjects", t, field, value]) => {
+            upsert_one(&mut org, &version, t, field, value, &body)
+        }
+        (Method::POST, ["composite", "sobjects"]) => {
+            collection(&mut org, None, &body, Write::Create)
+        }
+        (Method::PATCH, ["composite", "sobjects"]) => {
+            collection(&mut org, None, &body, Write::Update)
+        }
+        (Method::PATCH, ["composite", "sobjects", t, field]) => {
+            collection(&mut org, Some((t, field)), &body, Write::Upsert)
+        }
+        (Method::DELETE, ["composite", "sobjects"]) => delete_many(&mut org, &query),
+        _ => (
+            404,
+            errors("NOT_FOUND", "The requested resource does not exist"),
+        ),
+    };
+    json_answer(status, &answer, usage)
+}
+
+fn errors(code: &str, message: &str) -> Value {
+    json!([{"message": message, "errorCode": code, "fields": []}])
+}
+
+// ---------------------------------------------------------------- OAuth
+
+fn token(shared: &Shared, body: &[u8]) -> Response {
+    let params = form(&String::from_utf8_lossy(body));
+    let mut org = shared.org();
+    org.token_requests += 1;
+    let usage = (org.api_used, org.api_limit);
+    let refuse = |error: &str, description: &str| {
+        json_answer(
+            400,
+            &json!({"error": error, "error_description": description}),
+            usage,
+        )
+    };
+    let grant = params.get("grant_type").map(String::as_str);
+    let granted = match grant {
+        Some("client_credentials") => {
+            let id = params.get("client_id").cloned().unwrap_or_default();
+            let secret = params.get("client_secret").cloned().unwrap_or_default();
+            if org.clients.get(&id) == Some(&secret) {
+                Ok(())
+            } else {
+                return refuse("invalid_client", "invalid client credentials");
+            }
+        }
+        Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
+            let assertion = params.get("assertion").cloned().unwrap_or_default();
+            check_assertion(&org, &assertion, &shared.url)
+        }
+        _ => return refuse("unsupported_grant_type", "grant type not supported"),
+    };
+    if let Err(why) = granted {
+        return refuse("invalid_grant", &why);
+    }
+    let n = org.token_requests;
+    let access = format!(
+        "00DFAKE0000000001!AQ{n:06}.{:x}",
+        Utc::now().timestamp_micros()
+    );
+    org.tokens.insert(access.clone());
+    json_answer(
+        200,
+        &json!({
+            "access_token": access,
+            "instance_url": shared.url,
+            "id": format!("{}/id/00D000000000001AAA/005000000000001AAA", shared.url),
+            "token_type": "Bearer",
+            "issued_at": Utc::now().timestamp_millis().to_string(),
+            "signature": "ZmFrZS1zaWduYXR1cmU=",
+        }),
+        usage,
+    )
+}
+
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn check_assertion(org: &Org, assertion: &str, url: &str) -> Result<(), String> {
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [header, claims, _signature] = parts.as_slice() else {
+        return Err("invalid assertion".into());
+    };
+    let decode =
+        |part: &str| -> Option<Value> { serde_json::from_slice(&base64url_decode(part)?).ok() };
+    let header = decode(header).ok_or("invalid assertion")?;
+    let claims = decode(claims).ok_or("invalid assertion")?;
+    if header["alg"] != "RS256" {
+        return Err("invalid assertion: alg must be RS256".into());
+    }
+    let iss = claims["iss"].as_str().unwrap_or_default();
+    let Some((username, public_pem)) = org.jwt.get(iss) else {
+        return Err("invalid_app_access: unknown issuer".into());
+    };
+    if claims["sub"].as_str() != Some(username.as_str()) {
+        return Err("user hasn't approved this consumer".into());
+    }
+    let aud = claims["aud"].as_str().unwrap_or_default();
+    if ![
+        url,
+        "https://login.salesforce.com",
+        "https://test.salesforce.com",
+    ]
+    .contains(&aud)
+    {
+        return Err("audience is invalid".into());
+    }
+    let exp = claims["exp"].as_i64().unwrap_or(0);
+    if exp <= Utc::now().timestamp() {
+        return Err("expired assertion".into());
+    }
+    verify_signature(assertion, public_pem)
+}
+
+#[cfg(feature = "salesforce")]
+fn verify_signature(assertion: &str, public_pem: &str) -> Result<(), String> {
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(public_pem.as_bytes())
+        .map_err(|_| "the configured public key is not an RSA key".to_owned())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(assertion, &key, &validation)
+        .map(|_| ())
+        .map_err(|_| "invalid assertion: bad signature".to_owned())
+}
+
+#[cfg(not(feature = "salesforce"))]
+fn verify_signature(_assertion: &str, _public_pem: &str) -> Result<(), String> {
+    // Without the `salesforce` feature there is no RSA verifier in the
+    // build: the claims were checked, the signature is not.
+    Ok(())
+}
+
+// ---------------------------------------------------------------- SOQL
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Open,
+    Close,
+    Comma,
+    Op(String),
+    Str(String),
+    Word(String),
+}
+
+fn tokenize(q: &str) -> Result<Vec<Tok>, String> {
+    let chars: Vec<char> = q.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' => {
+                out.push(Tok::Open);
+                i += 1;
+            }
+            ')' => {
+                out.push(Tok::Close);
+                i += 1;
+            }
+            ',' => {
+                out.push(Tok::Comma);
+                i += 1;
+            }
+            '=' | '<' | '>' | '!' => {
+                let mut op = c.to_string();
+                if chars.get(i + 1) == Some(&'=') || (c == '<' && chars.get(i + 1) == Some(&'>')) {
+                    op.push(chars[i + 1]);
+                    i += 1;
+                }
+                out.push(Tok::Op(op));
+                i += 1;
+            }
+            '\'' => {
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err("unterminated string".into()),
+                        Some('\\') => {
+                            let esc = chars.get(i + 1).copied().ok_or("bad escape")?;
+                            s.push(match esc {
+                                'n' => '\n',
+                                'r' => '\r',
+                                't' => '\t',
+                                other => other,
+                            });
+                            i += 2;
+                        }
+                        Some('\'') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(ch) => {
+                            s.push(*ch);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Tok::Str(s));
+            }
+            _ => {
+                let start = i;
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric()
+                        || matches!(chars[i], '_' | '.' | ':' | '-' | '+'))
+                {
+                    i += 1;
+                }
+                if start == i {
+                    return Err(format!("unexpected `{c}`"));
+                }
+                out.push(Tok::Word(chars[start..i].iter().collect()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug)]
+enum Select {
+    Field(String),
+    Sub(Query),
+}
+
+#[derive(Debug)]
+struct Query {
+    select: Vec<Select>,
+    from: String,
+    filter: Option<Cond>,
+    order: Vec<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Debug)]
+enum Cond {
+    Or(Vec<Cond>),
+    And(Vec<Cond>),
+    Cmp(String, String, Tok),
+}
+
+struct Parser {
+    toks: Vec<Tok>,
+    at: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at)
+    }
+    fn next(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.at).cloned();
+        self.at += 1;
+        t
+    }
+    fn keyword(&mut self, kw: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw)) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn word(&mut self) -> Result<String, String> {
+        match self.next() {
+            Some(Tok::Word(w)) => Ok(w),
+            other => Err(format!("expected a name, found {other:?}")),
+        }
+    }
+
+    fn query(&mut self) -> Result<Query, String> {
+        if !self.keyword("SELECT") {
+            return Err("expected SELECT".into());
+        }
+        let mut select = Vec::new();
+        loop {
+            if self.peek() == Some(&Tok::Open) {
+                self.at += 1;
+                let sub = self.query()?;
+                if self.next() != Some(Tok::Close) {
+                    return Err("expected `)` after a sub-query".into());
+                }
+                select.push(Select::Sub(sub));
+            } else {
+                select.push(Select::Field(self.word()?));
+            }
+            if self.peek() == Some(&Tok::Comma) {
+                self.at += 1;
+            } else {
+                break;
+            }
+        }
+        if !self.keyword("FROM") {
+            return Err("expected FROM".into());
+        }
+        let from = self.word()?;
+        let filter = if self.keyword("WHERE") {
+            Some(self.or()?)
+        } else {
+            None
+        };
+        let mut order = Vec::new();
+        if self.keyword("ORDER") {
+            if !self.keyword("BY") {
+                return Err("expected BY".into());
+            }
+            loop {
+                order.push(self.word()?);
+                self.keyword("ASC");
+                if self.peek() == Some(&Tok::Comma) {
+                    self.at += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        let limit = if self.keyword("LIMIT") {
+            Some(
+                self.word()?
+                    .parse()
+                    .map_err(|_| "LIMIT takes a number".to_owned())?,
+            )
+        } else {
+            None
+        };
+        Ok(Query {
+            select,
+            from,
+            filter,
+            order,
+            limit,
+        })
+    }
+
+    fn or(&mut self) -> Result<Cond, String> {
+        let mut terms = vec![self.and()?];
+        while self.keyword("OR") {
+            terms.push(self.and()?);
+        }
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Cond::Or(terms)
+        })
+    }
+
+    fn and(&mut self) -> Result<Cond, String> {
+        let mut terms = vec![self.atom()?];
+        while self.keyword("AND") {
+            terms.push(self.atom()?);
+        }
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Cond::And(terms)
+        })
+    }
+
+    fn atom(&mut self) -> Result<Cond, String> {
+        if self.peek() == Some(&Tok::Open) {
+            self.at += 1;
+            let c = self.or()?;
+            if self.next() != Some(Tok::Close) {
+                return Err("expected `)`".into());
+            }
+            return Ok(c);
+        }
+        let field = self.word()?;
+        let op = match self.next() {
+            Some(Tok::Op(op)) => op,
+            other => return Err(format!("expected an operator, found {other:?}")),
+        };
+        let value = self.next().ok_or("expected a value")?;
+        Ok(Cond::Cmp(field, op, value))
+    }
+}
+
+fn compare(rec: &Rec, field: &str, op: &str, lit: &Tok) -> bool {
+    let value = text(rec, field);
+    let ordering = match (lit, &value) {
+        (Tok::Word(w), v) if w.eq_ignore_ascii_case("null") => {
+            return match op {
+                "=" => v.is_none(),
+                "!=" | "<>" => v.is_some(),
+                _ => false,
+            };
+        }
+        (_, None) => return op == "!=" || op == "<>",
+        (Tok::Str(s), Some(v)) => v.as_str().cmp(s.as_str()),
+        (Tok::Word(w), Some(v)) => match (parse_time(w), parse_time(v)) {
+            (Some(lit), Some(v)) => v.cmp(&lit),
+            _ => match (w.parse::<f64>(), v.parse::<f64>()) {
+                (Ok(lit), Ok(v)) => v.partial_cmp(&lit).unwrap_or(std::cmp::Ordering::Equal),
+                _ => v.to_ascii_lowercase().cmp(&w.to_ascii_lowercase()),
+            },
+        },
+        _ => return false,
+    };
+    use std::cmp::Ordering::*;
+    match op {
+        "=" => ordering == Equal,
+        "!=" | "<>" => ordering != Equal,
+        "<" => ordering == Less,
+        "<=" => ordering != Greater,
+        ">" => ordering == Greater,
+        ">=" => ordering != Less,
+        _ => false,
+    }
+}
+
+fn matches(rec: &Rec, cond: &Cond) -> bool {
+    match cond {
+        Cond::Or(terms) => terms.iter().any(|c| matches(rec, c)),
+        Cond::And(terms) => terms.iter().all(|c| matches(rec, c)),
+        Cond::Cmp(field, op, lit) => compare(rec, field, op, lit),
+    }
+}
+
+/// A child relationship: the child sObject and its field pointing up.
+fn relationship(parent: &str, name: &str) -> Option<(&'static str, &'static str)> {
+    match (parent, name) {
+        ("Opportunity", "OpportunityLineItems") => Some(("OpportunityLineItem", "OpportunityId")),
+        ("Account", "Contacts") => Some(("Contact", "AccountId")),
+        ("Account", "Opportunities") => Some(("Opportunity", "AccountId")),
+        _ => None,
+    }
+}
+
+/// The records a query selects, projected, in order.
+fn select(
+    org: &Org,
+    version: &str,
+    q: &Query,
+    parent: Option<(&str, &str)>,
+) -> Result<Vec<Box<RawValue>>, String> {
+    let sobject = q.from.as_str();
+    let empty = BTreeMap::new();
+    let mut rows: Vec<&Rec> = org
+        .objects
+        .get(sobject)
+        .unwrap_or(&empty)
+        .values()
+        .filter(|r| parent.is_none_or(|(field, id)| text(r, field).as_deref() == Some(id)))
+        .filter(|r| q.filter.as_ref().is_none_or(|c| matches(r, c)))
+        .collect();
+    rows.sort_by(|a, b| {
+        q.order
+            .iter()
+            .map(|f| text(a, f).cmp(&text(b, f)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    if let Some(n) = q.limit {
+        rows.truncate(n);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id = text(r, "Id").unwrap_or_default();
+        let mut row: Rec = BTreeMap::new();
+        row.insert(
+            "attributes".into(),
+            raw(&json!({"type": sobject, "url": format!("/services/data/{version}/sobjects/{sobject}/{id}")})),
+        );
+        for s in &q.select {
+            match s {
+                Select::Field(f) => {
+                    row.insert(f.clone(), r.get(f).cloned().unwrap_or_default());
+                }
+                Select::Sub(sub) => {
+                    let (child, up) = relationship(sobject, &sub.from)
+                        .ok_or_else(|| format!("no relationship {} on {sobject}", sub.from))?;
+                    let child_q = Query {
+                        select: sub
+                            .select
+                            .iter()
+                            .map(|s| match s {
+                                Select::Field(f) => Select::Field(f.clone()),
+                                Select::Sub(_) => Select::Field("Id".into()),
+                            })
+                            .collect(),
+                        from: child.to_owned(),
+                        filter: None,
+                        order: sub.order.clone(),
+                        limit: sub.limit,
+                    };
+                    let children = select(org, version, &child_q, Some((up, &id)))?;
+                    let value = if children.is_empty() {
+                        RawValue::from_string("null".into()).unwrap_or_default()
+                    } else {
+                        raw(
+                            &json!({"totalSize": children.len(), "done": true, "records": children}),
+                        )
+                    };
+                    row.insert(sub.from.clone(), value);
+                }
+            }
+        }
+        out.push(raw(&serde_json::to_value(&row).unwrap_or(Value::Null)));
+    }
+    Ok(out)
+}
+
+fn page(org: &mut Org, version: &str, mut rows: Vec<Box<RawValue>>, total: usize) -> Value {
+    let rest = if rows.len() > org.page_size {
+        rows.split_off(org.page_size)
+    } else {
+        Vec::new()
+    };
+    let mut answer = json!({"totalSize": total, "done": rest.is_empty(), "records": rows});
+    if !rest.is_empty() {
+        org.next_id += 1;
+        let locator = format!("01gFAKE{:011}-{}", org.next_id, total - rest.len());
+        answer["nextRecordsUrl"] =
+            Value::String(format!("/services/data/{version}/query/{locator}"));
+        org.cursors.insert(locator, (rest, total));
+    }
+    answer
+}
+
+fn run_query(org: &mut Org, version: &str, q: &str) -> (u16, Value) {
+    let parsed = tokenize(q).and_then(|toks| {
+        let mut p = Parser { toks, at: 0 };
+        let query = p.query()?;
+        if p.at < p.toks.len() {
+            return Err(format!("unexpected {:?}", p.toks[p.at]));
+        }
+        Ok(query)
+    });
+    let query = match parsed {
+        Ok(q) => q,
+        Err(e) => return (400, errors("MALFORMED_QUERY", &e)),
+    };
+    match select(org, version, &query, None) {
+        Ok(rows) => {
+            let total = rows.len();
+            (200, page(org, version, rows, total))
+        }
+        Err(e) => (400, errors("INVALID_TYPE", &e)),
+    }
+}
+
+fn query_more(org: &mut Org, version: &str, locator: &str) -> (u16, Value) {
+    match org.cursors.remove(locator) {
+        Some((rows, total)) => (200, page(org, version, rows, total)),
+        None => (
+            400,
+            errors("INVALID_QUERY_LOCATOR", "invalid query locator"),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- replication
+
+fn window(
+    org: &Org,
+    query: &HashMap<String, String>,
+    days: i64,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), (u16, Value)> {
+    let get = |k: &str| query.get(k).and_then(|v| parse_time(v));
+    let (Some(start), Some(end)) = (get("start"), get("end")) else {
+        return Err((
+            400,
+            errors(
+                "INVALID_REPLICATION_DATE",
+                "start and end are required date-times",
+            ),
+        ));
+    };
+    if end <= start {
+        return Err((
+            400,
+            errors("INVALID_REPLICATION_DATE", "end must be after start"),
+        ));
+    }
+    if start < org.now() - TimeDelta::days(days) {
+        return Err((
+            400,
+            errors(
+                "INVALID_REPLICATION_DATE",
+                &format!("startDate must be within the last {days} days"),
+            ),
+        ));
+    }
+    Ok((minute(start), end))
+}
+
+fn updated(org: &Org, sobject: &str, query: &HashMap<String, String>) -> (u16, Value) {
+    let (start, end) = match window(org, query, 30) {
+        Ok(w) => w,
+        Err(e) => return e,
+    };
+    let ids: Vec<String> = org
+        .objects
+        .get(sobject)
+        .map(|recs| {
+            recs.values()
+                .filter(|r| {
+                    text(r, "SystemModstamp")
+                        .and_then(|s| parse_time(&s))
+                        .is_some_and(|t| t >= start && t < end)
+                })
+                .filter_map(|r| text(r, "Id"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let covered = minute(end.min(org.now()));
+    (
+        200,
+        json!({"ids": ids, "latestDateCovered": stamp(covered)}),
+    )
+}
+
+fn deleted(org: &Org, sobject: &str, query: &HashMap<String, String>) -> (u16, Value) {
+    let (start, end) = match window(org, query, 15) {
+        Ok(w) => w,
+        Err(e) => return e,
+    };
+    let records: Vec<Value> = org
+        .deleted
+        .iter()
+        .filter(|(t, _, at)| t == sobject && *at >= start && *at < end)
+        .map(|(_, id, at)| json!({"id": id, "deletedDate": stamp(*at)}))
+        .collect();
+    let now = org.now();
+    (
+        200,
+        json!({
+            "deletedRecords": records,
+            "earliestDateAvailable": stamp(minute(now - TimeDelta::days(15))),
+            "latestDateCovered": stamp(minute(end.min(now))),
+        }),
+    )
+}
+
+// ---------------------------------------------------------------- writes
+
+#[derive(Clone, Copy)]
+enum Write {
+    Create,
+    Update,
+    Upsert,
+}
+
+#[derive(serde::Deserialize)]
+struct Body {
+    #[serde(rename = "allOrNone", default)]
+    all_or_none: bool,
+    #[serde(default)]
+    records: Vec<Rec>,
+}
+
+fn result(id: Option<&str>, outcome: Result<Option<bool>, Value>) -> Value {
+    match outcome {
+        Ok(created) => {
+            let mut v = json!({"id": id, "success": true, "errors": []});
+            if let Some(c) = created {
+                v["created"] = Value::Bool(c);
+            }
+            v
+        }
+        Err(e) => json!({"id": id, "success": false, "errors": [e]}),
+    }
+}
+
+fn collection(
+    org: &mut Org,
+    target: Option<(&str, &str)>,
+    body: &[u8],
+    write: Write,
+) -> (u16, Value) {
+    let body: Body = match serde_json::from_slice(body) {
+        Ok(b) => b,
+        Err(e) => return (400, errors("JSON_PARSER_ERROR", &e.to_string())),
+    };
+    if body.records.len() > 200 {
+        return (
+            400,
+            errors(
+                "EXCEEDED_ID_LIMIT",
+                "record limit reached. cannot submit more than 200 records into this call",
+            ),
+        );
+    }
+    if body.all_or_none {
+        return (
+            400,
+            errors("INVALID_FIELD", "this fake only answers allOrNone: false"),
+        );
+    }
+    let mut out = Vec::with_capacity(body.records.len());
+    for rec in body.records {
+        let sobject = rec
+            .get("attributes")
+            .and_then(|a| serde_json::from_str::<Value>(a.get()).ok())
+            .and_then(|a| a["type"].as_str().map(str::to_owned));
+        let Some(sobject) = sobject else {
+            out.push(result(None, Err(json!({"statusCode": "INVALID_TYPE", "message": "attributes.type is required", "fields": []}))));
+            continue;
+        };
+        match write {
+            Write::Create => {
+                let r = org.create(&sobject, rec);
+                out.push(match r {
+                    Ok(id) => result(Some(&id), Ok(None)),
+                    Err(e) => result(None, Err(e)),
+                });
+            }
+            Write::Update => {
+                let id = text(&rec, "id")
+                    .or_else(|| text(&rec, "Id"))
+                    .unwrap_or_default();
+                let r = org.update(&sobject, &id, rec);
+                out.push(result(Some(&id), r.map(|()| None)));
+            }
+            Write::Upsert => {
+                let Some((t, field)) = target else {
+                    continue;
+                };
+                if sobject != t {
+                    out.push(result(None, Err(json!({"statusCode": "INVALID_TYPE", "message": "records must be of the type in the URI", "fields": []}))));
+                    continue;
+                }
+                let value = text(&rec, field).unwrap_or_default();
+                let holders = org.holding(t, field, &value);
+                out.push(match holders.as_slice() {
+                    _ if value.is_empty() => result(None, Err(json!({"statusCode": "REQUIRED_FIELD_MISSING", "message": format!("{field} is required for an upsert"), "fields": [field]}))),
+                    [] => match org.create(t, rec) {
+                        Ok(id) => result(Some(&id), Ok(Some(true))),
+                        Err(e) => result(None, Err(e)),
+                    },
+                    [one] => {
+                        let one = one.clone();
+                        let r = org.update(t, &one, rec);
+                        result(Some(&one), r.map(|()| Some(false)))
+                    }
+                    _ => result(None, Err(json!({"statusCode": "DUPLICATE_EXTERNAL_ID", "message": format!("Duplicate external id specified: {value}"), "fields": [field]}))),
+                });
+            }
+        }
+    }
+    (200, Value::Array(out))
+}
+
+fn upsert_one(
+    org: &mut Org,
+    version: &str,
+    sobject: &str,
+    field: &str,
+    value: &str,
+    body: &[u8],
+) -> (u16, Value) {
+    let mut rec: Rec = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return (400, errors("JSON_PARSER_ERROR", &e.to_string())),
+    };
+    let holders = org.holding(sobject, field, value);
+    let single = |e: Value| {
+        let code = e["statusCode"]
+            .as_str()
+            .unwrap_or("UNKNOWN_EXCEPTION")
+            .to_owned();
+        json!([{"message": e["message"], "errorCode": code, "fields": e["fields"]}])
+    };
+    match holders.as_slice() {
+        [] => {
+            rec.insert(field.to_owned(), raw_str(value));
+            match org.create(sobject, rec) {
+                Ok(id) => (
+                    201,
+                    json!({"id": id, "success": true, "errors": [], "created": true}),
+                ),
+                Err(e) => (400, single(e)),
+            }
+        }
+        [one] => {
+            let one = one.clone();
+            match org.update(sobject, &one, rec) {
+                Ok(()) => (
+                    200,
+                    json!({"id": one, "success": true, "errors": [], "created": false}),
+                ),
+                Err(e) => (400, single(e)),
+            }
+        }
+        many => (
+            300,
+            Value::Array(
+                many.iter()
+                    .map(|id| {
+                        Value::String(format!("/services/data/{version}/sobjects/{sobject}/{id}"))
+                    })
+                    .collect(),
+            ),
+        ),
+    }
+}
+
+fn delete_many(org: &mut Org, query: &HashMap<String, String>) -> (u16, Value) {
+    let ids: Vec<String> = query
+        .get("ids")
+        .map(|s| {
+            s.split(',')
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if ids.len() > 200 {
+        return (
+            400,
+            errors(
+                "EXCEEDED_ID_LIMIT",
+                "cannot delete more than 200 records in one call",
+            ),
+        );
+    }
+    let out = ids
+        .iter()
+        .map(|id| result(Some(id), org.delete(id).map(|()| None)))
+        .collect();
+    (200, Value::Array(out))
+}

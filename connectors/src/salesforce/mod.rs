@@ -1,3 +1,763 @@
-//! The Salesforce connector (feature `salesforce`): REST API over OAuth 2.0.
+//! The Salesforce connector (feature `salesforce`): the REST API over
+//! OAuth 2.0.
 //!
-//! **Status.** Being written; nothing public yet.
+//! **Status.** Accounts ⇄ [`Client`], Contacts ⇄ [`Contact`] and
+//! Opportunities ⇄ [`Opportunity`] are read incrementally with deletes and
+//! written idempotently in sObject Collections. Opportunity line items are
+//! read, not written (see caveats).
+//!
+//! **Signing in.** [`Credentials::client_credentials`] (an app's consumer
+//! key and secret) or [`Credentials::jwt_bearer`] (an RS256 assertion
+//! signed with the app's certificate key). One access token is cached and
+//! shared by every task; when Salesforce answers 401 (`INVALID_SESSION_ID`)
+//! the token is fetched again once (concurrent callers share that one
+//! request) and the call is retried once. The instance URL comes from the
+//! token answer; the login URL ([`SalesforceBuilder::login_url`]) and the
+//! API version ([`SalesforceBuilder::api_version`]) are configurable.
+//! Secrets live in `secrecy` types: no `Debug`, `Display`, error or log
+//! shows them.
+//!
+//! **Reading.** A SOQL `query` ordered by `SystemModstamp, Id` and resumed
+//! after the last `(SystemModstamp, Id)` handed out, so records that share
+//! a stamp are neither lost nor repeated; an answer is paged through by its
+//! `nextRecordsUrl`. Once the changes are caught up, deleted records come
+//! from `sobjects/{type}/deleted/` (getDeleted) from where the last window
+//! ended (its `latestDateCovered`); the ids of the window's last minute
+//! travel in the cursor, since Salesforce ignores the seconds of `start`.
+//! getDeleted only reaches back about 15 days
+//! ([`SalesforceBuilder::deleted_window`]); when the cursor is older (or
+//! Salesforce refuses the window with `INVALID_REPLICATION_DATE`), the
+//! connector falls back to a **full compare**: it lists every id of the
+//! sObject and reports as deleted each id that your [`KnownIds`] (the ids
+//! the sync has seen, typically from your cross-reference store) names and
+//! Salesforce no longer has. The deletes found are handed out page by page
+//! from the cursor. Without a [`KnownIds`] the read fails with
+//! [`ErrorKind::Configuration`] rather than silently losing deletes.
+//!
+//! **Writing.** In sObject Collections of 200 with `allOrNone: false`: a
+//! record Salesforce already has (the pipeline knows its id) is updated by
+//! id with only the fields the policy let through; a new one is upserted by
+//! an external id field ([`SalesforceBuilder::sync_field`], default
+//! `Integration_Sync_Id__c`, holding `origin:origin_id`), so a replayed
+//! batch never creates twice. Each record gets its own outcome: `created`
+//! → [`Outcome::Created`], else [`Outcome::Updated`]; a refused record
+//! fails alone with its typed error. An external id that matches several
+//! records (HTTP 300 for [`SalesforceConnector::upsert_one`],
+//! `DUPLICATE_EXTERNAL_ID` in a collection) is [`ErrorKind::Ambiguous`],
+//! never a guess. A delete is a collections delete; one already deleted
+//! (`ENTITY_IS_DELETED`) counts as deleted. Contact and Opportunity
+//! `AccountId` come from [`SinkRecord::links`].
+//!
+//! **Errors and limits.** `[{message, errorCode, fields}]` becomes a
+//! [`ConnectorError`] by its code (`INVALID_SESSION_ID` → unauthorized,
+//! `REQUEST_LIMIT_EXCEEDED` and 429 → rate limited with `Retry-After`,
+//! `ENTITY_IS_DELETED`/`NOT_FOUND` → not found, `DUPLICATE_VALUE` →
+//! conflict, validation codes → invalid); a 5xx or a proxy's HTML page is
+//! unavailable, a cut-off JSON body a protocol error; nothing panics. The
+//! `Sforce-Limit-Info` header (`api-usage=18/15000`) is read from every
+//! answer ([`SalesforceConnector::api_usage`]). When the org's daily usage
+//! reaches [`SalesforceBuilder::usage_threshold`] (default 90 %), the
+//! connector **refuses** calls with a rate-limited error carrying a
+//! retry-after of [`SalesforceBuilder::usage_pause`] (default 15 minutes)
+//! instead of spending the org's last calls, which its users and other
+//! integrations need too; after the pause one call goes through to read the
+//! usage again.
+//!
+//! # Maps
+//!
+//! | canonical | Salesforce | notes |
+//! |---|---|---|
+//! | `client.legal_name` | `Account.Name` | |
+//! | `client.industry` / `website` | `Industry` / `Website` | |
+//! | `client.address.street` / `city` / `postal_code` / `country` | `BillingStreet` / `BillingCity` / `BillingPostalCode` / `BillingCountry` | |
+//! | `client.tax_id`, `billing_terms`, `account_manager` | — | not mapped by default; add custom fields with [`SalesforceBuilder::account_map`] |
+//! | `contact.name` | `Contact.Name` (read), `FirstName` + `LastName` (written, split at the last space) | |
+//! | `contact.email` / `phone` | `Email` / `Phone` | [`SalesforceBuilder::contact_map`] |
+//! | `contact.client` | `AccountId` | a reference |
+//! | `opportunity.name` | `Opportunity.Name` | |
+//! | `opportunity.stage` | read from `IsWon` / `IsClosed`; written as `StageName` | won → `Closed Won`, lost → `Closed Lost`, open → `Prospecting` ([`SalesforceBuilder::stage_names`]) |
+//! | `opportunity.amount` | `Amount` + `CurrencyIsoCode` | the org currency unless [`SalesforceBuilder::multi_currency`] |
+//! | `opportunity.close_date` | `CloseDate` | |
+//! | `opportunity.client` | `AccountId` | a reference |
+//! | `opportunity.lines` | `OpportunityLineItems`: `Id`, `Description` (else `Name`), `Quantity`, `UnitPrice` | read only |
+//! | `opportunity.project_ref` | a custom field | only with [`SalesforceBuilder::project_field`] |
+//!
+//! # Caveats
+//!
+//! - Opportunity line items are not written: writing them needs a
+//!   `PricebookEntryId` per line (products and price books), which the
+//!   canonical line does not carry. `lines` is skipped on writes.
+//! - Writing an open stage sets the configured open `StageName`, whatever
+//!   open stage the opportunity was in: let Salesforce own `stage` in your
+//!   policy unless that is what you want.
+//! - The cursor resumes after `(SystemModstamp, Id)`. A record changed in
+//!   the same second as the last one read, with a smaller id, after that
+//!   read, would be missed until it changes again (Salesforce stamps carry
+//!   seconds); this is the usual price of keyset paging on stamps.
+//! - The first read starts the delete window a minute before it runs, so
+//!   a record deleted in that minute can be reported deleted without ever
+//!   having been read; the pipeline ignores deletes of unknown records.
+//! - Subqueries of more than a page of line items are paged through by
+//!   their own `nextRecordsUrl`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use canonical_model::Client;
+//! use connectors::Source;
+//! use connectors::salesforce::{Credentials, SalesforceConnector};
+//!
+//! # async fn run() -> connectors::Result<()> {
+//! let sf = SalesforceConnector::builder(Credentials::client_credentials("consumer-key", "consumer-secret"))
+//!     .login_url("https://mydomain.my.salesforce.com")
+//!     .build()?;
+//! let page = Source::<Client>::read(&sf, None, 200).await?;
+//! println!("{} accounts; API usage {:?}", page.changes.len(), sf.api_usage());
+//! # Ok(()) }
+//! ```
+//!
+//! [`Client`]: canonical_model::Client
+//! [`Contact`]: canonical_model::Contact
+//! [`Opportunity`]: canonical_model::Opportunity
+//! [`Outcome::Created`]: crate::Outcome::Created
+//! [`Outcome::Updated`]: crate::Outcome::Updated
+//! [`SinkRecord::links`]: crate::SinkRecord::links
+//! [`ConnectorError`]: crate::ConnectorError
+//! [`ErrorKind::Configuration`]: crate::ErrorKind::Configuration
+//! [`ErrorKind::Ambiguous`]: crate::ErrorKind::Ambiguous
+
+mod auth;
+mod http;
+mod maps;
+mod read;
+mod soql;
+mod write;
+
+pub use auth::Credentials;
+pub use maps::{FieldMap, SObject, account_fields, contact_fields};
+pub use read::KnownIds;
+
+use crate::connector::{Capabilities, Connector};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use auth::Auth;
+use canonical_model::{Currency, SystemId};
+use maps::Settings;
+use secrecy::ExposeSecret;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Production login.
+const LOGIN: &str = "https://login.salesforce.com";
+
+/// The Salesforce connector: cheap to clone, clones share the token and
+/// the usage budget.
+///
+/// # Example
+///
+/// ```
+/// use connectors::salesforce::{Credentials, SalesforceConnector};
+/// let sf = SalesforceConnector::builder(Credentials::client_credentials("key", "top-secret")).build()?;
+/// assert!(!format!("{sf:?}").contains("top-secret"));
+/// # Ok::<(), connectors::ConnectorError>(())
+/// ```
+#[derive(Clone)]
+pub struct SalesforceConnector {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    auth: Auth,
+    version: String,
+    settings: Settings,
+    sync_field: String,
+    threshold_percent: u8,
+    pause: Duration,
+    budget: Mutex<Budget>,
+    deleted_window: Duration,
+    known_ids: Option<Arc<dyn KnownIds>>,
+}
+
+#[derive(Debug, Default)]
+struct Budget {
+    usage: Option<(u64, u64)>,
+    refused_until: Option<Instant>,
+}
+
+impl fmt::Debug for SalesforceConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SalesforceConnector")
+            .field("auth", &self.inner.auth)
+            .field("version", &self.inner.version)
+            .field("sync_field", &self.inner.sync_field)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`SalesforceConnector`]; each setter says its default.
+///
+/// # Example
+///
+/// ```
+/// use connectors::salesforce::{Credentials, SalesforceConnector};
+/// let sf = SalesforceConnector::builder(Credentials::client_credentials("key", "secret"))
+///     .login_url("https://test.salesforce.com")
+///     .api_version("v61.0")
+///     .sync_field("Odoo_Key__c")
+///     .build()?;
+/// # let _ = sf;
+/// # Ok::<(), connectors::ConnectorError>(())
+/// ```
+#[must_use]
+pub struct SalesforceBuilder {
+    credentials: Credentials,
+    login_url: String,
+    version: String,
+    settings: Settings,
+    sync_field: String,
+    threshold_percent: u8,
+    pause: Duration,
+    timeout: Duration,
+    deleted_window: Duration,
+    known_ids: Option<Arc<dyn KnownIds>>,
+}
+
+impl fmt::Debug for SalesforceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SalesforceBuilder")
+            .field("credentials", &self.credentials)
+            .field("login_url", &self.login_url)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SalesforceConnector {
+    /// A builder signing in with `credentials`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::salesforce::{Credentials, SalesforceConnector};
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("key", "secret"));
+    /// # let _ = b;
+    /// ```
+    pub fn builder(credentials: Credentials) -> SalesforceBuilder {
+        SalesforceBuilder {
+            credentials,
+            login_url: LOGIN.to_owned(),
+            version: "v62.0".to_owned(),
+            settings: Settings {
+                accounts: account_fields(),
+                contacts: contact_fields(),
+                currency: Currency::USD,
+                multi_currency: false,
+                stage_open: "Prospecting".into(),
+                stage_won: "Closed Won".into(),
+                stage_lost: "Closed Lost".into(),
+                project_field: None,
+            },
+            sync_field: "Integration_Sync_Id__c".into(),
+            threshold_percent: 90,
+            pause: Duration::from_secs(15 * 60),
+            timeout: Duration::from_secs(120),
+            deleted_window: Duration::from_secs(15 * 24 * 3600),
+            known_ids: None,
+        }
+    }
+
+    /// The org's API usage as Salesforce last reported it in
+    /// `Sforce-Limit-Info`: `(used, daily limit)`; `None` before the first
+    /// call.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::salesforce::{Credentials, SalesforceConnector};
+    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).build()?;
+    /// assert_eq!(sf.api_usage(), None);
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    pub fn api_usage(&self) -> Option<(u64, u64)> {
+        self.inner.budget.lock().ok().and_then(|b| b.usage)
+    }
+
+    fn data_path(&self, rest: &str) -> String {
+        format!("/services/data/{}{rest}", self.inner.version)
+    }
+
+    /// Refuses a call when the org's usage is at the threshold.
+    fn check_budget(&self) -> Result<()> {
+        let Ok(mut budget) = self.inner.budget.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        match budget.refused_until {
+            Some(until) if until > now => {
+                return Err(self.over_budget(budget.usage, until - now));
+            }
+            Some(_) => {
+                // The pause is over: let one call through to learn the
+                // usage again.
+                budget.refused_until = None;
+                return Ok(());
+            }
+            None => {}
+        }
+        if let Some((used, limit)) = budget.usage
+            && limit > 0
+            && u128::from(used) * 100
+                >= u128::from(limit) * u128::from(self.inner.threshold_percent)
+        {
+            budget.refused_until = Some(now + self.inner.pause);
+            return Err(self.over_budget(budget.usage, self.inner.pause));
+        }
+        Ok(())
+    }
+
+    fn over_budget(&self, usage: Option<(u64, u64)>, wait: Duration) -> ConnectorError {
+        let (used, limit) = usage.unwrap_or_default();
+        ConnectorError::rate_limited(
+            format!(
+                "the org has used {used} of its {limit} daily API calls, past the {} % kept for others",
+                self.inner.threshold_percent
+            ),
+            Some(wait),
+        )
+        .with_system(SystemId::salesforce())
+    }
+
+    fn note_usage(&self, headers: &reqwest::header::HeaderMap) {
+        let usage = headers
+            .get("sforce-limit-info")
+            .and_then(|v| v.to_str().ok())
+            .and_then(http::parse_limit_info);
+        if let Some(usage) = usage
+            && let Ok(mut budget) = self.inner.budget.lock()
+        {
+            budget.usage = Some(usage);
+        }
+    }
+
+    /// Sends one API call (a path under the instance URL, with its query),
+    /// refreshing the token once on a 401. Returns the status (2xx or 300)
+    /// and the body; every other status is a typed error.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(u16, Vec<u8>)> {
+        self.check_budget()?;
+        let label = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let mut token = self.inner.auth.token().await?;
+        let mut refreshed = false;
+        loop {
+            let mut request = self
+                .inner
+                .http
+                .request(method.clone(), format!("{}{path}", token.instance_url))
+                .bearer_auth(token.access.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(b) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| http::transport(&label, e))?;
+            let status = response.status().as_u16();
+            self.note_usage(response.headers());
+            let retry_after = http::retry_after(response.headers());
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| http::transport(&label, e))?;
+            if status == 401 && !refreshed {
+                tracing::debug!(call = %label, "salesforce: session expired, signing in again");
+                refreshed = true;
+                token = self.inner.auth.refresh(token.generation).await?;
+                continue;
+            }
+            if (200..300).contains(&status) || status == 300 {
+                return Ok((status, bytes.to_vec()));
+            }
+            let e = http::api_error(status, &bytes, retry_after);
+            return Err(
+                ConnectorError::new(e.kind(), format!("{label}: {}", e.message()))
+                    .with_retry(e.retry_after())
+                    .with_system(SystemId::salesforce()),
+            );
+        }
+    }
+
+    /// [`call`](Self::call), then the JSON answer decoded.
+    async fn call_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T> {
+        let label = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let (_, bytes) = self.call(method, path, body).await?;
+        decode_json(&label, &bytes)
+    }
+}
+
+/// Decodes a 2xx answer, naming what is wrong with it.
+fn decode_json<T: serde::de::DeserializeOwned>(label: &str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ConnectorError::new(
+            ErrorKind::Protocol,
+            format!(
+                "{label}: {} ({e})",
+                http::describe_body(bytes).replace(
+                    "cut short or not Salesforce's",
+                    "that is not the answer expected"
+                )
+            ),
+        )
+        .with_system(SystemId::salesforce())
+    })
+}
+
+/// Keeps a rate limit's wait when a message is rewritten.
+trait WithRetry {
+    fn with_retry(self, wait: Option<Duration>) -> Self;
+}
+
+impl WithRetry for ConnectorError {
+    fn with_retry(self, wait: Option<Duration>) -> Self {
+        if self.kind() == ErrorKind::RateLimited {
+            ConnectorError::rate_limited(self.message().to_owned(), wait)
+        } else {
+            self
+        }
+    }
+}
+
+impl SalesforceBuilder {
+    /// Where to sign in. Default: `https://login.salesforce.com`; a sandbox
+    /// uses `https://test.salesforce.com`, and a My Domain login URL works
+    /// too (or a fake's URL in tests).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .login_url("https://test.salesforce.com");
+    /// # let _ = b;
+    /// ```
+    pub fn login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = url.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The REST API version, `vNN.N`. Default: `v62.0`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).api_version("v60.0");
+    /// # let _ = b;
+    /// ```
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// The external id field (unique, on every sObject written) that holds
+    /// a record's origin key `system:id`, through which a record new to
+    /// Salesforce is upserted. Default: `Integration_Sync_Id__c`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).sync_field("Odoo_Key__c");
+    /// # let _ = b;
+    /// ```
+    pub fn sync_field(mut self, field: impl Into<String>) -> Self {
+        self.sync_field = field.into();
+        self
+    }
+
+    /// Replaces the Account ⇄ client map. Default: [`account_fields`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let mut map = account_fields();
+    /// map.push(FieldMap::new("tax_id", "VAT_Number__c"));
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).account_map(map);
+    /// # let _ = b;
+    /// ```
+    pub fn account_map(mut self, map: Vec<FieldMap>) -> Self {
+        self.settings.accounts = map;
+        self
+    }
+
+    /// Replaces the Contact text-field map. Default: [`contact_fields`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .contact_map(vec![FieldMap::new("email", "Email")]);
+    /// # let _ = b;
+    /// ```
+    pub fn contact_map(mut self, map: Vec<FieldMap>) -> Self {
+        self.settings.contacts = map;
+        self
+    }
+
+    /// The org's currency, for amounts of an org without multi-currency.
+    /// Default: USD.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .org_currency(canonical_model::Currency::EUR);
+    /// # let _ = b;
+    /// ```
+    pub fn org_currency(mut self, currency: Currency) -> Self {
+        self.settings.currency = currency;
+        self
+    }
+
+    /// The org has multi-currency on: amounts carry `CurrencyIsoCode`.
+    /// Default: off.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).multi_currency();
+    /// # let _ = b;
+    /// ```
+    pub fn multi_currency(mut self) -> Self {
+        self.settings.multi_currency = true;
+        self
+    }
+
+    /// The `StageName`s written for an open, a won and a lost opportunity.
+    /// Default: `Prospecting`, `Closed Won`, `Closed Lost`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .stage_names("Qualification", "Closed Won", "Closed Lost");
+    /// # let _ = b;
+    /// ```
+    pub fn stage_names(
+        mut self,
+        open: impl Into<String>,
+        won: impl Into<String>,
+        lost: impl Into<String>,
+    ) -> Self {
+        self.settings.stage_open = open.into();
+        self.settings.stage_won = won.into();
+        self.settings.stage_lost = lost.into();
+        self
+    }
+
+    /// The Opportunity field holding `project_ref` (the ERP project).
+    /// Default: none (not mapped).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .project_field("Odoo_Project__c");
+    /// # let _ = b;
+    /// ```
+    pub fn project_field(mut self, field: impl Into<String>) -> Self {
+        self.settings.project_field = Some(field.into());
+        self
+    }
+
+    /// The share of the org's daily API calls (in percent, 1–100) past
+    /// which the connector refuses calls. Default: 90.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).usage_threshold(75);
+    /// # let _ = b;
+    /// ```
+    pub fn usage_threshold(mut self, percent: u8) -> Self {
+        self.threshold_percent = percent.clamp(1, 100);
+        self
+    }
+
+    /// How long calls are refused once the threshold is reached, before
+    /// one call reads the usage again. Default: 15 minutes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .usage_pause(std::time::Duration::from_secs(3600));
+    /// # let _ = b;
+    /// ```
+    pub fn usage_pause(mut self, pause: Duration) -> Self {
+        self.pause = pause;
+        self
+    }
+
+    /// The timeout of each HTTP request. Default: 120 s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .timeout(std::time::Duration::from_secs(30));
+    /// # let _ = b;
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How far back getDeleted reaches in this org. Past it, deletes are
+    /// found by a full compare of ids (see the module docs). Default: 15
+    /// days; less if your admins purge the recycle bin sooner.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .deleted_window(std::time::Duration::from_secs(7 * 24 * 3600));
+    /// # let _ = b;
+    /// ```
+    pub fn deleted_window(mut self, window: Duration) -> Self {
+        self.deleted_window = window;
+        self
+    }
+
+    /// The ids the sync knows, for the full compare that finds deletes
+    /// older than the getDeleted window. Default: none (such a read fails).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::salesforce::*;
+    /// use std::sync::Arc;
+    ///
+    /// struct Nothing;
+    /// #[async_trait::async_trait]
+    /// impl KnownIds for Nothing {
+    ///     async fn known_ids(&self, _entity: &str) -> connectors::Result<Vec<String>> { Ok(vec![]) }
+    /// }
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).known_ids(Arc::new(Nothing));
+    /// # let _ = b;
+    /// ```
+    pub fn known_ids(mut self, known: Arc<dyn KnownIds>) -> Self {
+        self.known_ids = Some(known);
+        self
+    }
+
+    /// The connector.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Configuration`] for an API version that is not
+    /// `vNN.N`, a field name that is not an API name, or an HTTP client
+    /// that cannot be built.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let err = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .sync_field("Bad Field")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), connectors::ErrorKind::Configuration);
+    /// ```
+    pub fn build(self) -> Result<SalesforceConnector> {
+        let config = |m: String| {
+            ConnectorError::new(ErrorKind::Configuration, m).with_system(SystemId::salesforce())
+        };
+        let version_ok = self
+            .version
+            .strip_prefix('v')
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.chars().all(|c| c.is_ascii_digit())
+                    && b.chars().all(|c| c.is_ascii_digit())
+            });
+        if !version_ok {
+            return Err(config(format!(
+                "API version `{}` is not like `v62.0`",
+                self.version
+            )));
+        }
+        let names = self
+            .settings
+            .accounts
+            .iter()
+            .chain(&self.settings.contacts)
+            .map(|m| m.salesforce.as_str())
+            .chain(self.settings.project_field.as_deref())
+            .chain([self.sync_field.as_str()]);
+        for name in names {
+            if !soql::is_api_name(name) {
+                return Err(config(format!("`{name}` is not a Salesforce field name")));
+            }
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("connectors/", env!("CARGO_PKG_VERSION")))
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(SalesforceConnector {
+            inner: Arc::new(Inner {
+                auth: Auth::new(self.credentials, Arc::from(self.login_url), http.clone()),
+                http,
+                version: self.version,
+                settings: self.settings,
+                sync_field: self.sync_field,
+                threshold_percent: self.threshold_percent,
+                pause: self.pause,
+                budget: Mutex::new(Budget::default()),
+                deleted_window: self.deleted_window,
+                known_ids: self.known_ids,
+            }),
+        })
+    }
+}
+
+impl Connector for SalesforceConnector {
+    fn system(&self) -> SystemId {
+        SystemId::salesforce()
+    }
+    fn capabilities(&self) -> Capabilities {
+        // Salesforce limits calls per day (see the usage threshold), not
+        // per second: no quota here.
+        Capabilities::new()
+            .reads(["client", "contact", "opportunity"])
+            .writes(["client", "contact", "opportunity"])
+            .incremental(true)
+            .detects_deletes(true)
+    }
+}

@@ -1,0 +1,331 @@
+//! OAuth 2.0 for Salesforce: the client-credentials flow and the JWT bearer
+//! flow, with one cached access token shared by every task.
+
+use super::http::{form_encode, oauth_error, transport};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use canonical_model::SystemId;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How the connector signs in: an External Client App (or Connected App)
+/// with the client-credentials flow, or the JWT bearer flow with the app's
+/// certificate key. Secrets are kept in [`SecretString`]s and shown by no
+/// `Debug`, `Display` or error.
+///
+/// # Example
+///
+/// ```
+/// use connectors::salesforce::Credentials;
+/// let c = Credentials::client_credentials("3MVG9consumer-key", "consumer-secret-value");
+/// assert!(!format!("{c:?}").contains("consumer-secret-value"));
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    flow: Flow,
+}
+
+#[derive(Clone)]
+enum Flow {
+    ClientCredentials {
+        client_id: String,
+        client_secret: Arc<SecretString>,
+    },
+    JwtBearer {
+        client_id: String,
+        username: String,
+        private_key_pem: Arc<SecretString>,
+        audience: Option<String>,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.flow {
+            Flow::ClientCredentials { client_id, .. } => f
+                .debug_struct("Credentials")
+                .field("flow", &"client_credentials")
+                .field("client_id", client_id)
+                .field("client_secret", &"[redacted]")
+                .finish(),
+            Flow::JwtBearer { client_id, .. } => f
+                .debug_struct("Credentials")
+                .field("flow", &"jwt_bearer")
+                .field("client_id", client_id)
+                .field("private_key", &"[redacted]")
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl Credentials {
+    /// The OAuth 2.0 client-credentials flow: the app's consumer key and
+    /// secret; Salesforce runs the calls as the app's configured run-as
+    /// user.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = connectors::salesforce::Credentials::client_credentials("key", "secret");
+    /// # let _ = c;
+    /// ```
+    pub fn client_credentials(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        Credentials {
+            flow: Flow::ClientCredentials {
+                client_id: client_id.into(),
+                client_secret: Arc::new(SecretString::from(client_secret.into())),
+            },
+        }
+    }
+
+    /// The OAuth 2.0 JWT bearer flow: an assertion signed RS256 with the
+    /// private key (PEM, PKCS#1 or PKCS#8) whose certificate is uploaded to
+    /// the app, issued by `client_id` (the consumer key) for `username`.
+    /// The audience is the login URL unless set with
+    /// [`audience`](Self::audience).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Configuration`] when the key is not an RSA private key
+    /// in PEM (the message never quotes the key).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::salesforce::Credentials;
+    /// let err = Credentials::jwt_bearer("key", "integration@example.com", "not a key").unwrap_err();
+    /// assert_eq!(err.kind(), connectors::ErrorKind::Configuration);
+    /// ```
+    pub fn jwt_bearer(
+        client_id: impl Into<String>,
+        username: impl Into<String>,
+        private_key_pem: impl Into<String>,
+    ) -> Result<Self> {
+        let pem = SecretString::from(private_key_pem.into());
+        jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()).map_err(|_| {
+            ConnectorError::new(
+                ErrorKind::Configuration,
+                "the JWT bearer key is not an RSA private key in PEM",
+            )
+            .with_system(SystemId::salesforce())
+        })?;
+        Ok(Credentials {
+            flow: Flow::JwtBearer {
+                client_id: client_id.into(),
+                username: username.into(),
+                private_key_pem: Arc::new(pem),
+                audience: None,
+            },
+        })
+    }
+
+    /// The JWT's `aud` claim (JWT bearer flow only; ignored otherwise).
+    /// Default: the login URL, e.g. `https://login.salesforce.com` or
+    /// `https://test.salesforce.com` for a sandbox.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let pem = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
+    /// let c = connectors::salesforce::Credentials::jwt_bearer("key", "u@example.com", pem)?
+    ///     .audience("https://test.salesforce.com");
+    /// # let _ = c;
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        if let Flow::JwtBearer { audience: a, .. } = &mut self.flow {
+            *a = Some(audience.into());
+        }
+        self
+    }
+}
+
+/// An access token and where to use it.
+#[derive(Clone)]
+pub(crate) struct Token {
+    pub(crate) access: Arc<SecretString>,
+    pub(crate) instance_url: Arc<str>,
+    /// Which fetch this is, so a refresh after a 401 is done once however
+    /// many tasks saw the 401.
+    pub(crate) generation: u64,
+}
+
+/// The token endpoint's answer.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    instance_url: String,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: i64,
+}
+
+/// Fetches tokens, caches one and refreshes it single-flight.
+pub(crate) struct Auth {
+    credentials: Credentials,
+    login_url: Arc<str>,
+    http: reqwest::Client,
+    /// Held across the token request: concurrent callers wait for the one
+    /// request in flight and share its token.
+    current: tokio::sync::Mutex<Option<Token>>,
+    generation: AtomicU64,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("credentials", &self.credentials)
+            .field("login_url", &self.login_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    pub(crate) fn new(
+        credentials: Credentials,
+        login_url: Arc<str>,
+        http: reqwest::Client,
+    ) -> Self {
+        Auth {
+            credentials,
+            login_url,
+            http,
+            current: tokio::sync::Mutex::new(None),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The cached token, fetching one if there is none.
+    pub(crate) async fn token(&self) -> Result<Token> {
+        let mut current = self.current.lock().await;
+        if let Some(t) = &*current {
+            return Ok(t.clone());
+        }
+        let t = self.fetch().await?;
+        *current = Some(t.clone());
+        Ok(t)
+    }
+
+    /// A new token in place of `stale`, unless another task already
+    /// replaced it.
+    pub(crate) async fn refresh(&self, stale: u64) -> Result<Token> {
+        let mut current = self.current.lock().await;
+        if let Some(t) = &*current
+            && t.generation != stale
+        {
+            return Ok(t.clone());
+        }
+        *current = None;
+        let t = self.fetch().await?;
+        *current = Some(t.clone());
+        Ok(t)
+    }
+
+    async fn fetch(&self) -> Result<Token> {
+        let assertion;
+        let form: Vec<(&str, &str)> = match &self.credentials.flow {
+            Flow::ClientCredentials {
+                client_id,
+                client_secret,
+            } => vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", client_secret.expose_secret()),
+            ],
+            Flow::JwtBearer {
+                client_id,
+                username,
+                private_key_pem,
+                audience,
+            } => {
+                let key = jsonwebtoken::EncodingKey::from_rsa_pem(
+                    private_key_pem.expose_secret().as_bytes(),
+                )
+                .map_err(|_| {
+                    ConnectorError::new(ErrorKind::Configuration, "the JWT bearer key is unusable")
+                        .with_system(SystemId::salesforce())
+                })?;
+                let claims = Claims {
+                    iss: client_id,
+                    sub: username,
+                    aud: audience.as_deref().unwrap_or(&self.login_url),
+                    // Salesforce accepts an expiry up to three minutes ahead.
+                    exp: chrono::Utc::now().timestamp() + 170,
+                };
+                let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+                assertion = jsonwebtoken::encode(&header, &claims, &key).map_err(|e| {
+                    ConnectorError::new(
+                        ErrorKind::Configuration,
+                        format!("cannot sign the JWT assertion: {}", e.kind_name()),
+                    )
+                    .with_system(SystemId::salesforce())
+                })?;
+                vec![
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("assertion", assertion.as_str()),
+                ]
+            }
+        };
+        let response = self
+            .http
+            .post(format!("{}/services/oauth2/token", self.login_url))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(form_encode(&form))
+            .send()
+            .await
+            .map_err(|e| transport("POST /services/oauth2/token", e))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport("POST /services/oauth2/token", e))?;
+        if !(200..300).contains(&status) {
+            return Err(oauth_error(status, &bytes));
+        }
+        let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|e| {
+            ConnectorError::new(
+                ErrorKind::Protocol,
+                format!("the token endpoint answered something else than a token: {e}"),
+            )
+            .with_system(SystemId::salesforce())
+        })?;
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        tracing::debug!(generation, "salesforce: new access token");
+        Ok(Token {
+            access: Arc::new(SecretString::from(answer.access_token)),
+            instance_url: Arc::from(answer.instance_url.trim_end_matches('/')),
+            generation,
+        })
+    }
+}
+
+/// A short name for a JWT error, without its details.
+trait KindName {
+    fn kind_name(&self) -> &'static str;
+}
+
+impl KindName for jsonwebtoken::errors::Error {
+    fn kind_name(&self) -> &'static str {
+        use jsonwebtoken::errors::ErrorKind as K;
+        match self.kind() {
+            K::InvalidRsaKey(_) | K::InvalidKeyFormat => "invalid RSA key",
+            K::RsaFailedSigning | K::Signing(_) => "signing failed",
+            _ => "encoding failed",
+        }
+    }
+}

@@ -1,0 +1,464 @@
+//! Canonical entities ⇄ sObjects.
+
+// The sealed trait's methods take crate-private types on purpose: users
+// name `SObject`, never call these.
+#![allow(private_interfaces)]
+
+use super::soql::Record;
+use crate::connector::{Reference, SinkRecord};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use canonical_model::{
+    CanonicalId, Client, Contact, ContractLine, Currency, Entity, FieldValue, Money, Opportunity,
+    OpportunityStage, RemoteId, SystemId,
+};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+
+/// A canonical text field ⇄ a Salesforce field.
+///
+/// # Example
+///
+/// ```
+/// let m = connectors::salesforce::FieldMap::new("legal_name", "Name");
+/// assert_eq!(m.salesforce, "Name");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMap {
+    /// The canonical field (dotted for nested ones).
+    pub canonical: String,
+    /// The Salesforce field's API name (custom ones welcome).
+    pub salesforce: String,
+}
+
+impl FieldMap {
+    /// A map of one field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let m = connectors::salesforce::FieldMap::new("tax_id", "VAT_Number__c");
+    /// assert_eq!(m.canonical, "tax_id");
+    /// ```
+    pub fn new(canonical: impl Into<String>, salesforce: impl Into<String>) -> Self {
+        FieldMap {
+            canonical: canonical.into(),
+            salesforce: salesforce.into(),
+        }
+    }
+}
+
+/// The built-in map of Account fields to [`Client`] fields (all text).
+///
+/// # Example
+///
+/// ```
+/// let m = connectors::salesforce::account_fields();
+/// assert!(m.iter().any(|f| f.canonical == "address.city" && f.salesforce == "BillingCity"));
+/// ```
+pub fn account_fields() -> Vec<FieldMap> {
+    [
+        ("legal_name", "Name"),
+        ("industry", "Industry"),
+        ("website", "Website"),
+        ("address.street", "BillingStreet"),
+        ("address.city", "BillingCity"),
+        ("address.postal_code", "BillingPostalCode"),
+        ("address.country", "BillingCountry"),
+    ]
+    .into_iter()
+    .map(|(c, s)| FieldMap::new(c, s))
+    .collect()
+}
+
+/// The built-in map of Contact text fields to [`Contact`] fields, besides
+/// the name (`Name` read; `FirstName` / `LastName` written) and `AccountId`.
+///
+/// # Example
+///
+/// ```
+/// let m = connectors::salesforce::contact_fields();
+/// assert!(m.iter().any(|f| f.salesforce == "Email"));
+/// ```
+pub fn contact_fields() -> Vec<FieldMap> {
+    [("email", "Email"), ("phone", "Phone")]
+        .into_iter()
+        .map(|(c, s)| FieldMap::new(c, s))
+        .collect()
+}
+
+/// The connector's mapping settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) accounts: Vec<FieldMap>,
+    pub(crate) contacts: Vec<FieldMap>,
+    pub(crate) currency: Currency,
+    pub(crate) multi_currency: bool,
+    pub(crate) stage_open: String,
+    pub(crate) stage_won: String,
+    pub(crate) stage_lost: String,
+    pub(crate) project_field: Option<String>,
+}
+
+/// Fields to send, each as raw JSON.
+pub(crate) type Fields = BTreeMap<String, Box<RawValue>>;
+
+pub(crate) fn raw_text(text: Option<&str>) -> Box<RawValue> {
+    let json = match text {
+        Some(t) => serde_json::to_string(t).unwrap_or_else(|_| "null".to_owned()),
+        None => "null".to_owned(),
+    };
+    RawValue::from_string(json).unwrap_or_default()
+}
+
+/// JSON `null`: clears a field.
+pub(crate) fn null() -> Box<RawValue> {
+    Box::<RawValue>::default()
+}
+
+fn raw_decimal(d: rust_decimal::Decimal) -> Result<Box<RawValue>> {
+    RawValue::from_string(d.normalize().to_string()).map_err(|e| {
+        ConnectorError::new(ErrorKind::Mapping, format!("amount {d}: {e}"))
+            .with_system(SystemId::salesforce())
+    })
+}
+
+fn mapping(message: String) -> ConnectorError {
+    ConnectorError::new(ErrorKind::Mapping, message).with_system(SystemId::salesforce())
+}
+
+fn set(entity: &mut impl Entity, field: &str, value: FieldValue) -> Result<()> {
+    entity.set(field, value).map_err(|e| {
+        ConnectorError::new(ErrorKind::Configuration, format!("field map: {e}"))
+            .with_system(SystemId::salesforce())
+    })
+}
+
+/// What a decoded record says besides its fields.
+pub(crate) struct Decoded<E> {
+    pub(crate) record: E,
+    pub(crate) refs: Vec<(&'static str, Reference)>,
+    pub(crate) fields: Vec<String>,
+}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// How an entity maps to its sObject. Sealed: implemented here for
+    /// the entities the connector knows.
+    #[allow(unreachable_pub)]
+    pub trait Mapped: Entity + Send + Sync + 'static {
+        /// The sObject's API name.
+        const SOBJECT: &'static str;
+        /// Child relationships selected by sub-query.
+        const CHILDREN: &'static [&'static str] = &[];
+        /// The fields (and sub-queries) to select, besides `Id` and
+        /// `SystemModstamp`.
+        fn select(settings: &Settings) -> Vec<String>;
+        /// A record of the query answer as the entity.
+        fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>>;
+        /// The fields to send for `sink` (only those it writes).
+        fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields>;
+    }
+}
+
+/// An entity the Salesforce connector reads and writes: [`Client`]
+/// (Account), [`Contact`] (Contact) and [`Opportunity`] (Opportunity).
+///
+/// # Example
+///
+/// ```
+/// use connectors::salesforce::SObject;
+/// assert_eq!(<canonical_model::Client as SObject>::API_NAME, "Account");
+/// ```
+pub trait SObject: sealed::Mapped {
+    /// The sObject's API name.
+    const API_NAME: &'static str = <Self as sealed::Mapped>::SOBJECT;
+}
+impl SObject for Client {}
+impl SObject for Contact {}
+impl SObject for Opportunity {}
+
+fn text_fields<E: Entity>(
+    entity: &mut E,
+    record: &Record,
+    sobject: &str,
+    id: &str,
+    map: &[FieldMap],
+) -> Result<()> {
+    for m in map {
+        let value = record.text(sobject, id, &m.salesforce)?;
+        let value = match value {
+            Some(t) => FieldValue::Text(t),
+            None if matches!(entity.get(&m.canonical), Some(FieldValue::Text(_))) => {
+                FieldValue::Text(String::new())
+            }
+            None => FieldValue::Null,
+        };
+        set(entity, &m.canonical, value)?;
+    }
+    Ok(())
+}
+
+fn encode_text<E: Entity>(data: &E, sink: &SinkRecord<E>, map: &[FieldMap], out: &mut Fields) {
+    for m in map.iter().filter(|m| sink.writes(&m.canonical)) {
+        let text = match data.get(&m.canonical) {
+            Some(FieldValue::Null) | None => None,
+            Some(FieldValue::Text(t)) => Some(t),
+            Some(v) => Some(v.to_string()),
+        };
+        out.insert(m.salesforce.clone(), raw_text(text.as_deref()));
+    }
+}
+
+/// The sink's Account id of the client `client` refers to.
+fn account_id<E>(
+    sink: &SinkRecord<E>,
+    client: Option<CanonicalId>,
+    out: &mut Fields,
+) -> Result<()> {
+    let Some(client) = client else {
+        out.insert("AccountId".into(), null());
+        return Ok(());
+    };
+    let remote: &RemoteId = sink.links.get(&client).ok_or_else(|| {
+        ConnectorError::new(
+            ErrorKind::UnresolvedReference,
+            format!("client {client} is not in Salesforce yet"),
+        )
+        .with_system(SystemId::salesforce())
+    })?;
+    out.insert("AccountId".into(), raw_text(Some(remote.as_str())));
+    Ok(())
+}
+
+impl sealed::Mapped for Client {
+    const SOBJECT: &'static str = "Account";
+    fn select(settings: &Settings) -> Vec<String> {
+        settings
+            .accounts
+            .iter()
+            .map(|m| m.salesforce.clone())
+            .collect()
+    }
+    fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
+        let mut client = Client::default();
+        text_fields(&mut client, record, "Account", id, &settings.accounts)?;
+        Ok(Decoded {
+            record: client,
+            refs: Vec::new(),
+            fields: settings
+                .accounts
+                .iter()
+                .map(|m| m.canonical.clone())
+                .collect(),
+        })
+    }
+    fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields> {
+        let mut out = Fields::new();
+        encode_text(data, sink, &settings.accounts, &mut out);
+        Ok(out)
+    }
+}
+
+impl sealed::Mapped for Contact {
+    const SOBJECT: &'static str = "Contact";
+    fn select(settings: &Settings) -> Vec<String> {
+        let mut f: Vec<String> = ["Name", "FirstName", "LastName", "AccountId"]
+            .map(String::from)
+            .to_vec();
+        f.extend(settings.contacts.iter().map(|m| m.salesforce.clone()));
+        f
+    }
+    fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
+        let name = match record.text("Contact", id, "Name")? {
+            Some(n) => n,
+            None => {
+                let first = record.text("Contact", id, "FirstName")?.unwrap_or_default();
+                let last = record.text("Contact", id, "LastName")?.unwrap_or_default();
+                format!("{first} {last}").trim().to_owned()
+            }
+        };
+        let mut contact = Contact {
+            name,
+            ..Default::default()
+        };
+        text_fields(&mut contact, record, "Contact", id, &settings.contacts)?;
+        let mut refs = Vec::new();
+        if let Some(account) = record.text("Contact", id, "AccountId")? {
+            refs.push(("client", Reference::new("client", account)));
+        }
+        let mut fields = vec!["name".to_owned(), "client".to_owned()];
+        fields.extend(settings.contacts.iter().map(|m| m.canonical.clone()));
+        Ok(Decoded {
+            record: contact,
+            refs,
+            fields,
+        })
+    }
+    fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields> {
+        let mut out = Fields::new();
+        if sink.writes("name") {
+            // Salesforce composes `Name`; it is written as its parts.
+            let name = data.name.trim();
+            let (first, last) = match name.rsplit_once(' ') {
+                Some((first, last)) => (Some(first.trim()), last),
+                None => (None, name),
+            };
+            out.insert("FirstName".into(), raw_text(first));
+            out.insert("LastName".into(), raw_text(Some(last)));
+        }
+        encode_text(data, sink, &settings.contacts, &mut out);
+        if sink.writes("client") {
+            account_id(sink, data.client, &mut out)?;
+        }
+        Ok(out)
+    }
+}
+
+/// The line items' relationship and fields.
+const LINES: &str = "OpportunityLineItems";
+
+impl sealed::Mapped for Opportunity {
+    const SOBJECT: &'static str = "Opportunity";
+    const CHILDREN: &'static [&'static str] = &[LINES];
+    fn select(settings: &Settings) -> Vec<String> {
+        let mut f: Vec<String> = [
+            "Name",
+            "StageName",
+            "IsWon",
+            "IsClosed",
+            "Amount",
+            "CloseDate",
+            "AccountId",
+        ]
+        .map(String::from)
+        .to_vec();
+        if settings.multi_currency {
+            f.push("CurrencyIsoCode".into());
+        }
+        if let Some(p) = &settings.project_field {
+            f.push(p.clone());
+        }
+        f.push(format!(
+            "(SELECT Id, Name, Description, Quantity, UnitPrice FROM {LINES} ORDER BY Id)"
+        ));
+        f
+    }
+    fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
+        const O: &str = "Opportunity";
+        let currency = match record.text(O, id, "CurrencyIsoCode")? {
+            Some(code) if settings.multi_currency => code.parse::<Currency>().map_err(|_| {
+                mapping(format!(
+                    "Opportunity {id}: `{code}` is not an ISO 4217 currency"
+                ))
+            })?,
+            _ => settings.currency,
+        };
+        let won = record.flag(O, id, "IsWon")?.unwrap_or(false);
+        let closed = record.flag(O, id, "IsClosed")?.unwrap_or(false);
+        let stage = match (closed, won) {
+            (_, true) => OpportunityStage::Won,
+            (true, false) => OpportunityStage::Lost,
+            (false, false) => OpportunityStage::Open,
+        };
+        let mut lines = Vec::new();
+        if let Some(children) = record.children(O, id, LINES)? {
+            for line in &children.records {
+                let line_id = line.id("OpportunityLineItem")?;
+                const L: &str = "OpportunityLineItem";
+                let description = match line.text(L, &line_id, "Description")? {
+                    Some(d) if !d.is_empty() => d,
+                    _ => line.text(L, &line_id, "Name")?.unwrap_or_default(),
+                };
+                lines.push(ContractLine {
+                    quantity: line.decimal(L, &line_id, "Quantity")?.unwrap_or_default(),
+                    unit_price: line
+                        .decimal(L, &line_id, "UnitPrice")?
+                        .map(|p| Money::new(p, currency)),
+                    id: line_id,
+                    description,
+                });
+            }
+        }
+        let project_ref = match &settings.project_field {
+            Some(f) => record.text(O, id, f)?,
+            None => None,
+        };
+        let opportunity = Opportunity {
+            name: record.text(O, id, "Name")?.unwrap_or_default(),
+            client: None,
+            amount: record
+                .decimal(O, id, "Amount")?
+                .map(|a| Money::new(a, currency)),
+            stage,
+            close_date: record.date(O, id, "CloseDate")?,
+            lines,
+            project_ref,
+        };
+        let mut refs = Vec::new();
+        if let Some(account) = record.text(O, id, "AccountId")? {
+            refs.push(("client", Reference::new("client", account)));
+        }
+        let mut fields: Vec<String> = ["name", "client", "amount", "stage", "close_date", "lines"]
+            .map(String::from)
+            .to_vec();
+        if settings.project_field.is_some() {
+            fields.push("project_ref".into());
+        }
+        Ok(Decoded {
+            record: opportunity,
+            refs,
+            fields,
+        })
+    }
+    fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields> {
+        let mut out = Fields::new();
+        if sink.writes("name") {
+            out.insert("Name".into(), raw_text(Some(&data.name)));
+        }
+        if sink.writes("stage") {
+            let stage = match data.stage {
+                OpportunityStage::Won => &settings.stage_won,
+                OpportunityStage::Lost => &settings.stage_lost,
+                _ => &settings.stage_open,
+            };
+            out.insert("StageName".into(), raw_text(Some(stage)));
+        }
+        if sink.writes("amount") {
+            match &data.amount {
+                None => {
+                    out.insert("Amount".into(), null());
+                }
+                Some(m) => {
+                    if settings.multi_currency {
+                        out.insert(
+                            "CurrencyIsoCode".into(),
+                            raw_text(Some(m.currency().as_str())),
+                        );
+                    } else if m.currency() != settings.currency {
+                        return Err(mapping(format!(
+                            "the amount is in {} but the org's currency is {}",
+                            m.currency(),
+                            settings.currency
+                        )));
+                    }
+                    out.insert("Amount".into(), raw_decimal(m.amount())?);
+                }
+            }
+        }
+        if sink.writes("close_date") {
+            let date = data.close_date.map(|d| d.format("%Y-%m-%d").to_string());
+            out.insert("CloseDate".into(), raw_text(date.as_deref()));
+        }
+        if sink.writes("client") {
+            account_id(sink, data.client, &mut out)?;
+        }
+        if let Some(field) = &settings.project_field
+            && sink.writes("project_ref")
+        {
+            out.insert(field.clone(), raw_text(data.project_ref.as_deref()));
+        }
+        // Line items are read, not written: see the module docs.
+        Ok(out)
+    }
+}

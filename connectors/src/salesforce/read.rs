@@ -1,0 +1,459 @@
+//! Incremental reads: SOQL by `(SystemModstamp, Id)`, getDeleted, and the
+//! full compare past getDeleted's window.
+
+use super::SalesforceConnector;
+use super::http::percent_encode;
+use super::maps::SObject;
+use super::soql::{self, QueryAnswer, Record};
+use crate::connector::{Cursor, Page, Source, SourceChange};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use async_trait::async_trait;
+use canonical_model::SystemId;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+/// The ids of one entity that the sync has seen in Salesforce and not yet
+/// seen deleted: what a full compare checks against Salesforce's ids when
+/// the cursor is older than getDeleted's window. Implement it over your
+/// cross-reference store.
+///
+/// # Example
+///
+/// ```
+/// use connectors::salesforce::KnownIds;
+///
+/// struct Fixed(Vec<String>);
+/// #[async_trait::async_trait]
+/// impl KnownIds for Fixed {
+///     async fn known_ids(&self, entity: &str) -> connectors::Result<Vec<String>> {
+///         Ok(if entity == "client" { self.0.clone() } else { vec![] })
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait KnownIds: Send + Sync {
+    /// The Salesforce ids known for `entity` (`client`, `contact`,
+    /// `opportunity`).
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    async fn known_ids(&self, entity: &str) -> Result<Vec<String>>;
+}
+
+#[async_trait]
+impl<T: KnownIds + ?Sized> KnownIds for Arc<T> {
+    async fn known_ids(&self, entity: &str) -> Result<Vec<String>> {
+        (**self).known_ids(entity).await
+    }
+}
+
+/// Where a read stands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ReadCursor {
+    /// The last `(SystemModstamp, Id)` handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stamp: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    /// Where the next getDeleted window starts.
+    deletes_from: DateTime<Utc>,
+    /// Ids reported deleted in the minute `deletes_from` is in: Salesforce
+    /// ignores the seconds of `start`, so they come again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    deleted_seen: Vec<String>,
+    /// Deletes found by a full compare, still to hand out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<String>,
+    /// When that compare ran: getDeleted resumes from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    compared_at: Option<DateTime<Utc>>,
+}
+
+/// getDeleted's answer.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeletedAnswer {
+    #[serde(default)]
+    deleted_records: Vec<DeletedRecord>,
+    #[serde(default)]
+    latest_date_covered: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeletedRecord {
+    id: String,
+    deleted_date: String,
+}
+
+/// getUpdated's answer.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdatedAnswer {
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    latest_date_covered: Option<String>,
+}
+
+fn protocol(message: String) -> ConnectorError {
+    ConnectorError::new(ErrorKind::Protocol, message).with_system(SystemId::salesforce())
+}
+
+fn minute_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
+}
+
+/// The margin before the first read from which deletes are looked for,
+/// for a client clock a little ahead of Salesforce's.
+const CLOCK_MARGIN: TimeDelta = TimeDelta::minutes(1);
+
+impl SalesforceConnector {
+    /// Runs a SOQL query and pages through its `nextRecordsUrl`s until it
+    /// is done or `cap` records are in.
+    pub(super) async fn query_records(&self, soql: &str, cap: usize) -> Result<Vec<Record>> {
+        let path = self.data_path(&format!("/query?q={}", percent_encode(soql)));
+        let mut answer: QueryAnswer = self.call_json(reqwest::Method::GET, &path, None).await?;
+        let mut records = std::mem::take(&mut answer.records);
+        let mut seen = HashSet::new();
+        while !answer.done && records.len() < cap {
+            let next = self.next_path(answer.next_records_url.take(), &mut seen)?;
+            answer = self.call_json(reqwest::Method::GET, &next, None).await?;
+            records.append(&mut answer.records);
+        }
+        Ok(records)
+    }
+
+    /// A `nextRecordsUrl`, checked: a path of this API (the token never
+    /// goes to another host) that was not followed before (no endless
+    /// loop).
+    fn next_path(&self, next: Option<String>, seen: &mut HashSet<String>) -> Result<String> {
+        let next = next.ok_or_else(|| {
+            protocol("a query answer is not done but has no nextRecordsUrl".into())
+        })?;
+        if !next.starts_with("/services/data/") || next.contains("..") {
+            return Err(protocol(format!(
+                "nextRecordsUrl `{next}` is not a path of the REST API"
+            )));
+        }
+        if !seen.insert(next.clone()) {
+            return Err(protocol(format!(
+                "nextRecordsUrl `{next}` came twice: the query makes no progress"
+            )));
+        }
+        Ok(next)
+    }
+
+    /// Pages through a child relationship's records when the sub-query
+    /// answer is not done.
+    async fn complete_children(
+        &self,
+        record: &mut Record,
+        sobject: &str,
+        id: &str,
+        relationship: &str,
+    ) -> Result<()> {
+        let Some(mut answer) = record.children(sobject, id, relationship)? else {
+            return Ok(());
+        };
+        if answer.done {
+            return Ok(());
+        }
+        let mut rows = std::mem::take(&mut answer.records);
+        let mut seen = HashSet::new();
+        while !answer.done {
+            let next = self.next_path(answer.next_records_url.take(), &mut seen)?;
+            answer = self.call_json(reqwest::Method::GET, &next, None).await?;
+            rows.append(&mut answer.records);
+        }
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            #[serde(rename = "totalSize")]
+            total_size: usize,
+            done: bool,
+            records: Vec<&'a std::collections::BTreeMap<String, Box<RawValue>>>,
+        }
+        let whole = Whole {
+            total_size: rows.len(),
+            done: true,
+            records: rows.iter().map(|r| &r.0).collect(),
+        };
+        let raw = serde_json::to_string(&whole)
+            .ok()
+            .and_then(|s| RawValue::from_string(s).ok())
+            .ok_or_else(|| protocol(format!("{sobject} {id}: cannot keep its {relationship}")))?;
+        record.set_raw(relationship, raw);
+        Ok(())
+    }
+
+    fn changes_soql<E: SObject>(&self, cursor: &ReadCursor, limit: usize) -> Result<String> {
+        let mut fields = vec!["Id".to_owned(), "SystemModstamp".to_owned()];
+        fields.extend(E::select(&self.inner.settings));
+        let mut soql = format!("SELECT {} FROM {}", fields.join(", "), E::SOBJECT);
+        if let (Some(stamp), Some(id)) = (cursor.stamp, &cursor.id) {
+            if !soql::is_record_id(id) {
+                return Err(ConnectorError::new(
+                    ErrorKind::Configuration,
+                    format!("not a Salesforce cursor: `{id}` is not a record id"),
+                )
+                .with_system(SystemId::salesforce()));
+            }
+            let t = soql::datetime_literal(stamp);
+            soql.push_str(&format!(
+                " WHERE SystemModstamp > {t} OR (SystemModstamp = {t} AND Id > {})",
+                soql::quote(id)
+            ));
+        }
+        soql.push_str(&format!(" ORDER BY SystemModstamp, Id LIMIT {limit}"));
+        Ok(soql)
+    }
+
+    async fn read_changes<E: SObject>(
+        &self,
+        since: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Page<E>> {
+        let limit = limit.clamp(1, 2000);
+        let mut cursor = match since {
+            Some(c) => serde_json::from_str::<ReadCursor>(c.as_str()).map_err(|e| {
+                ConnectorError::new(
+                    ErrorKind::Configuration,
+                    format!("not a Salesforce cursor: {e}"),
+                )
+                .with_system(SystemId::salesforce())
+            })?,
+            None => ReadCursor {
+                stamp: None,
+                id: None,
+                deletes_from: Utc::now() - CLOCK_MARGIN,
+                deleted_seen: Vec::new(),
+                pending: Vec::new(),
+                compared_at: None,
+            },
+        };
+        let soql = self.changes_soql::<E>(&cursor, limit)?;
+        let records = self.query_records(&soql, limit).await?;
+        let mut changes = Vec::with_capacity(records.len());
+        for mut record in records {
+            let id = record.id(E::SOBJECT)?;
+            for relationship in E::CHILDREN {
+                self.complete_children(&mut record, E::SOBJECT, &id, relationship)
+                    .await?;
+            }
+            let stamp = record
+                .datetime(E::SOBJECT, &id, "SystemModstamp")?
+                .ok_or_else(|| protocol(format!("{} {id} has no SystemModstamp", E::SOBJECT)))?;
+            let decoded = E::decode(&record, &id, &self.inner.settings)?;
+            let mut change =
+                SourceChange::upsert(id.clone(), stamp, decoded.record).with_fields(decoded.fields);
+            for (field, reference) in decoded.refs {
+                change = change.with_ref(field, reference);
+            }
+            changes.push(change);
+            cursor.stamp = Some(stamp);
+            cursor.id = Some(id);
+        }
+        let mut has_more = changes.len() >= limit;
+        if !has_more {
+            let room = limit - changes.len();
+            let (deletes, more) = self.read_deletes::<E>(&mut cursor, room).await?;
+            changes.extend(deletes);
+            has_more = more;
+        }
+        let next = serde_json::to_string(&cursor)
+            .map_err(|e| protocol(format!("cannot encode the cursor: {e}")))?;
+        Ok(Page {
+            changes,
+            next: Cursor::new(next),
+            has_more,
+        })
+    }
+
+    /// Up to `room` deletes after the cursor, and whether more are waiting.
+    async fn read_deletes<E: SObject>(
+        &self,
+        cursor: &mut ReadCursor,
+        room: usize,
+    ) -> Result<(Vec<SourceChange<E>>, bool)> {
+        let now = Utc::now();
+        if cursor.pending.is_empty() {
+            let window = TimeDelta::from_std(self.inner.deleted_window).unwrap_or(TimeDelta::MAX);
+            let in_window = now.signed_duration_since(cursor.deletes_from) < window;
+            if in_window {
+                match self.get_deleted(E::SOBJECT, cursor.deletes_from, now).await {
+                    Ok(answer) => return Ok(take_window(cursor, answer, room, now)),
+                    // Salesforce's own clock says the window is gone.
+                    Err(e) if e.message().contains("INVALID_REPLICATION_DATE") => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.full_compare::<E>(cursor, now).await?;
+        }
+        let at = cursor.compared_at.unwrap_or(now);
+        let take = cursor.pending.len().min(room);
+        let out: Vec<SourceChange<E>> = cursor
+            .pending
+            .drain(..take)
+            .map(|id| SourceChange::delete(id, at))
+            .collect();
+        if cursor.pending.is_empty() {
+            cursor.deletes_from = at;
+            cursor.deleted_seen.clear();
+            cursor.compared_at = None;
+        }
+        Ok((out, !cursor.pending.is_empty()))
+    }
+
+    async fn get_deleted(
+        &self,
+        sobject: &str,
+        start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<DeletedAnswer> {
+        // Salesforce ignores seconds: end at the next whole minute so the
+        // window reaches now.
+        let end = minute_floor(now) + TimeDelta::minutes(1);
+        let path = self.data_path(&format!(
+            "/sobjects/{sobject}/deleted/?start={}&end={}",
+            percent_encode(&soql::datetime_param(start)),
+            percent_encode(&soql::datetime_param(end)),
+        ));
+        self.call_json(reqwest::Method::GET, &path, None).await
+    }
+
+    /// Every id of `sobject` in Salesforce vs. the ids known: the known
+    /// ones missing are deleted.
+    async fn full_compare<E: SObject>(
+        &self,
+        cursor: &mut ReadCursor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let known = self.inner.known_ids.as_ref().ok_or_else(|| {
+            ConnectorError::new(
+                ErrorKind::Configuration,
+                format!(
+                    "deletes of {} older than getDeleted's window can only be found by a full compare, which needs `known_ids`",
+                    E::SOBJECT
+                ),
+            )
+            .with_system(SystemId::salesforce())
+        })?;
+        tracing::info!(
+            sobject = E::SOBJECT,
+            "salesforce: getDeleted window passed, comparing all ids"
+        );
+        let started = now - CLOCK_MARGIN;
+        let known: BTreeSet<String> = known.known_ids(E::NAME).await?.into_iter().collect();
+        let soql = format!("SELECT Id FROM {} ORDER BY Id", E::SOBJECT);
+        let present: HashSet<String> = self
+            .query_records(&soql, usize::MAX)
+            .await?
+            .iter()
+            .map(|r| r.id(E::SOBJECT))
+            .collect::<Result<_>>()?;
+        cursor.pending = known
+            .into_iter()
+            .filter(|id| !present.contains(id))
+            .collect();
+        cursor.compared_at = Some(started);
+        Ok(())
+    }
+
+    /// The ids of `E` records changed between `start` and `end`
+    /// (getUpdated, which reaches back 30 days), and the time Salesforce
+    /// covered.
+    ///
+    /// # Errors
+    ///
+    /// The call failed; [`ErrorKind::Invalid`] when `start` is too far
+    /// back.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn f(sf: connectors::salesforce::SalesforceConnector) -> connectors::Result<()> {
+    /// let end = chrono::Utc::now();
+    /// let (ids, covered) = sf.updated_ids::<canonical_model::Client>(end - chrono::TimeDelta::days(1), end).await?;
+    /// # let _ = (ids, covered); Ok(()) }
+    /// ```
+    pub async fn updated_ids<E: SObject>(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<(Vec<String>, Option<DateTime<Utc>>)> {
+        let path = self.data_path(&format!(
+            "/sobjects/{}/updated/?start={}&end={}",
+            E::SOBJECT,
+            percent_encode(&soql::datetime_param(start)),
+            percent_encode(&soql::datetime_param(end)),
+        ));
+        let answer: UpdatedAnswer = self.call_json(reqwest::Method::GET, &path, None).await?;
+        let covered = answer
+            .latest_date_covered
+            .as_deref()
+            .and_then(soql::parse_datetime);
+        Ok((answer.ids, covered))
+    }
+}
+
+/// Hands out up to `room` deletes of a getDeleted window not handed out
+/// before; moves the window on once all are out.
+fn take_window<E>(
+    cursor: &mut ReadCursor,
+    answer: DeletedAnswer,
+    room: usize,
+    now: DateTime<Utc>,
+) -> (Vec<SourceChange<E>>, bool) {
+    let mut all: Vec<(DateTime<Utc>, String)> = answer
+        .deleted_records
+        .into_iter()
+        .map(|d| {
+            let at = soql::parse_datetime(&d.deleted_date).unwrap_or(now);
+            (at, d.id)
+        })
+        .collect();
+    all.sort();
+    all.dedup_by(|a, b| a.1 == b.1);
+    let fresh: Vec<&(DateTime<Utc>, String)> = all
+        .iter()
+        .filter(|(_, id)| !cursor.deleted_seen.contains(id))
+        .collect();
+    let more = fresh.len() > room;
+    let out: Vec<SourceChange<E>> = fresh
+        .iter()
+        .take(room)
+        .map(|(at, id)| SourceChange::delete(id.clone(), *at))
+        .collect();
+    if more {
+        cursor
+            .deleted_seen
+            .extend(out.iter().map(|c| c.remote_id.as_str().to_owned()));
+    } else {
+        let covered = answer
+            .latest_date_covered
+            .as_deref()
+            .and_then(soql::parse_datetime)
+            .unwrap_or(now)
+            .min(now)
+            .max(cursor.deletes_from);
+        let floor = minute_floor(covered);
+        cursor.deleted_seen = all
+            .iter()
+            .filter(|(at, _)| *at >= floor)
+            .map(|(_, id)| id.clone())
+            .collect();
+        cursor.deletes_from = covered;
+    }
+    (out, more)
+}
+
+#[async_trait]
+impl<E: SObject> Source<E> for SalesforceConnector {
+    async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<E>> {
+        self.read_changes::<E>(since, limit).await
+    }
+}
