@@ -410,7 +410,7 @@ async fn main() -> Result<(), BoxError> {
         Arc::new(FileStore::open(".quote-to-cash-state").await?)
     };
     if salesforce {
-        return salesforce::run(odoo, state).await;
+        return salesforce::run(odoo, &client, state).await;
     }
     let (hs, fake) = match std::env::var("HUBSPOT_TOKEN") {
         Ok(token) => (hubspot(&token)?, None),
@@ -452,15 +452,120 @@ async fn main() -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The same flow from Salesforce.
+/// The same flow from Salesforce: Accounts, Contacts, Opportunities with
+/// their line items; the project id goes to the custom field
+/// `Odoo_Project_Id__c` of the opportunity.
+///
+/// Real Salesforce: `SALESFORCE_LOGIN_URL` (your My Domain URL),
+/// `SALESFORCE_CLIENT_ID` and `SALESFORCE_CLIENT_SECRET` (a connected app
+/// with the client-credentials flow), optional `SALESFORCE_CURRENCY` (the
+/// org's, default USD). Create `Odoo_Project_Id__c` on Opportunity and the
+/// external id field `Integration_Sync_Id__c` on Account, Contact and
+/// Opportunity first.
 mod salesforce {
     use super::*;
+    use connectors::fakes::salesforce::FakeSalesforce;
+    use connectors::salesforce::{Credentials, SalesforceConnector};
+    use serde_json::json;
+
+    const FAKE_ID: &str = "3MVG9-example-consumer-key";
+    const FAKE_SECRET: &str = "example-consumer-secret";
+
+    async fn fake() -> Result<FakeSalesforce, BoxError> {
+        let sf = FakeSalesforce::start().await?;
+        sf.allow_client(FAKE_ID, FAKE_SECRET);
+        let northwind = sf.insert(
+            "Account",
+            json!({"Name": "Northwind Traders", "Website": "https://northwind.example",
+                   "BillingCity": "Ghent", "BillingCountry": "BE"}),
+        );
+        let contoso = sf.insert("Account", json!({"Name": "Contoso"}));
+        for (first, last, email, account) in [
+            ("Ann", "Peeters", "ann@northwind.example", &northwind),
+            ("Bram", "De Smet", "bram@northwind.example", &northwind),
+            ("Chloé", "Martin", "chloe@contoso.example", &contoso),
+        ] {
+            sf.insert(
+                "Contact",
+                json!({"FirstName": first, "LastName": last, "Email": email, "AccountId": account}),
+            );
+        }
+        let won = sf.insert(
+            "Opportunity",
+            json!({"Name": "Northwind ERP roll-out", "StageName": "Closed Won", "Amount": 48000,
+                   "CloseDate": "2026-11-20", "AccountId": northwind}),
+        );
+        for (name, quantity, price) in [
+            ("Senior consultant (days)", 40, 1000),
+            ("Data migration (fixed)", 1, 8000),
+        ] {
+            sf.insert(
+                "OpportunityLineItem",
+                json!({"OpportunityId": won, "Name": name, "Quantity": quantity, "UnitPrice": price}),
+            );
+        }
+        sf.insert(
+            "Opportunity",
+            json!({"Name": "Contoso audit", "StageName": "Qualification", "Amount": 12000,
+                   "CloseDate": "2027-01-15", "AccountId": contoso}),
+        );
+        Ok(sf)
+    }
 
     pub(super) async fn run(
         odoo: Arc<OdooConnector>,
+        odoo_client: &odoo_client::Client,
         state: Arc<dyn SyncState>,
     ) -> Result<(), BoxError> {
-        let _ = (odoo, state);
-        Err("Salesforce: to come".into())
+        let env = |k: &str| std::env::var(k).ok();
+        let (builder, fake) = match (
+            env("SALESFORCE_LOGIN_URL"),
+            env("SALESFORCE_CLIENT_ID"),
+            env("SALESFORCE_CLIENT_SECRET"),
+        ) {
+            (Some(url), Some(id), Some(secret)) => {
+                let currency = env("SALESFORCE_CURRENCY").unwrap_or_else(|| "USD".into());
+                let b = SalesforceConnector::builder(Credentials::client_credentials(id, secret))
+                    .login_url(url)
+                    .org_currency(currency.parse()?);
+                (b, None)
+            }
+            _ => {
+                let fake = fake().await?;
+                println!(
+                    "crm         no SALESFORCE_*: started a fake Salesforce at {}",
+                    fake.url()
+                );
+                let b = SalesforceConnector::builder(Credentials::client_credentials(
+                    FAKE_ID,
+                    FAKE_SECRET,
+                ))
+                .login_url(fake.url())
+                .org_currency(canonical_model::Currency::EUR);
+                (b, Some(fake))
+            }
+        };
+        let crm = Arc::new(builder.project_field("Odoo_Project_Id__c").build()?);
+        let policy = Policy::from_toml(&POLICY.replace("{crm}", SystemId::salesforce().as_str()))?;
+        let first = quote_to_cash(crm.clone(), odoo.clone(), state.clone(), &policy).await?;
+        print_runs("first run: the won opportunity goes to Odoo", &first);
+        show_order(odoo_client, "Northwind ERP roll-out").await?;
+        let again = quote_to_cash(crm, odoo, state, &policy).await?;
+        print_runs("second run: nothing to do", &again);
+        if let Some(fake) = fake {
+            let project = fake
+                .records("Opportunity")
+                .into_iter()
+                .find(|o| o["StageName"] == "Closed Won")
+                .and_then(|o| o["Odoo_Project_Id__c"].as_str().map(str::to_owned));
+            println!("crm         the won opportunity now names Odoo project {project:?}");
+            if project.is_none() {
+                return Err("the project id was not written back to the opportunity".into());
+            }
+        }
+        if again.iter().any(|(_, r)| !r.is_no_op()) {
+            return Err("the second run changed something".into());
+        }
+        Ok(())
     }
 }
