@@ -23,11 +23,21 @@
 //!   moves only past what is recorded, so a killed run resumes without loss
 //!   or duplicates. Dry runs plan without writing; every run returns a
 //!   [`RunSummary`].
-//! - **Connectors**, each behind a feature: `odoo` (the `odoo` module:
-//!   canonical entities ⇄ Odoo models, incremental reads, idempotent writes
-//!   by external id) and `hubspot` (the `hubspot` module: companies read
-//!   incrementally past the search API's 10,000-result wall and written
-//!   idempotently in batches; the other objects to come). Salesforce, BambooHR and Gusto are to come.
+//! - **Connectors**, each behind a feature:
+//!   - `odoo` (the `odoo` module): canonical entities ⇄ Odoo models,
+//!     incremental reads, idempotent writes by external id;
+//!   - `hubspot` (the `hubspot` module): companies, contacts, deals and
+//!     their line items and associations, read incrementally past the
+//!     search API's 10,000-result wall and written idempotently in
+//!     batches; webhooks verified and turned into changes;
+//!   - `salesforce` (the `salesforce` module): Accounts, Contacts and
+//!     Opportunities over OAuth 2.0 (client credentials or JWT), SOQL
+//!     reads with deletes, sObject Collections writes.
+//!
+//!   BambooHR and Gusto are to come.
+//! - **Fakes** (feature `fakes`): stateful in-memory HubSpot and
+//!   Salesforce APIs on loopback (`fakes::hubspot`, `fakes::salesforce`),
+//!   so examples and your own tests run offline.
 //! - **[`testkit`]**: conformance checks any source or sink can run.
 //!
 //! ## Example
