@@ -342,11 +342,26 @@ pub struct Employee {
     pub cost_rate: Option<Money>,
     /// Bill rate per hour.
     pub bill_rate: Option<Money>,
+    /// First day of employment.
+    #[serde(default)]
+    pub hire_date: Option<NaiveDate>,
+    /// Last day of employment, once terminated.
+    #[serde(default)]
+    pub termination_date: Option<NaiveDate>,
+    /// Work phone (usually kept by the ERP, with the work email).
+    #[serde(default)]
+    pub work_phone: Option<String>,
+    /// Working schedule by name, e.g. `Standard 40 hours/week` (the
+    /// ERP's calendar).
+    #[serde(default)]
+    pub work_calendar: Option<String>,
 }
 entity!(Employee, "employee", {
     "employee_number" => employee_number, "name" => name, "work_email" => work_email,
     "department" => department, "job_title" => job_title, "manager" => manager,
     "status" => status, "cost_rate" => cost_rate, "bill_rate" => bill_rate,
+    "hire_date" => hire_date, "termination_date" => termination_date,
+    "work_phone" => work_phone, "work_calendar" => work_calendar,
 });
 impl fmt::Debug for Employee {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

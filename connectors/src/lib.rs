@@ -100,10 +100,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "bamboohr")]
+pub mod bamboohr;
 mod connector;
 mod error;
 #[cfg(feature = "fakes")]
 pub mod fakes;
+#[cfg(feature = "gusto")]
+pub mod gusto;
 #[cfg(feature = "hubspot")]
 pub mod hubspot;
 #[cfg(feature = "odoo")]

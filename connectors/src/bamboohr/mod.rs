@@ -1,0 +1,3 @@
+//! The BambooHR connector (feature `bamboohr`).
+//!
+//! **Status.** Being written; nothing public yet.

@@ -1,0 +1,3 @@
+//! A stateful fake of the Gusto endpoints the `gusto` connector uses.
+//!
+//! **Status.** Being written; nothing public yet.

@@ -1,0 +1,3 @@
+//! The Gusto connector (feature `gusto`).
+//!
+//! **Status.** Being written; nothing public yet.
