@@ -1011,3 +1011,112 @@ async fn every_built_in_map_writes_and_reads_back() {
     assert_eq!(refused.kind(), connectors::ErrorKind::Configuration);
     Source::<Payment>::read(&*odoo, None, 100).await.unwrap();
 }
+
+/// An employee's dates, phone and working schedule reach `hr.employee`, a
+/// termination archives the employee with its departure date, and a
+/// timesheet line's approval is read from the boolean the database has
+/// (here a custom `x_approved`, as Community needs).
+#[tokio::test]
+async fn employees_terminate_and_timesheet_approval_is_read_from_a_flag() {
+    use canonical_model::{
+        ApprovalState, CanonicalId, Employee, EmploymentStatus, RemoteId, TimesheetEntry,
+    };
+    use connectors::Operation;
+    use connectors::odoo::{FieldKind, ModelMap};
+    use odoo_client::test_server::{Field, FieldKind as Kind};
+    let server = TestServer::builder()
+        .with_demo_data()
+        .field(
+            "account.analytic.line",
+            Field::new("x_approved", Kind::Boolean),
+        )
+        .start()
+        .await
+        .unwrap();
+    let odoo = odoo(&server).with_map(ModelMap::timesheet_entry().field(
+        "approval",
+        "x_approved",
+        FieldKind::approval_flag(),
+    ));
+    let date = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d);
+    let mut eva = Employee {
+        employee_number: "E42".into(),
+        name: "Eva Maes".into(),
+        hire_date: date(2),
+        work_phone: Some("+32 9 000 00 00".into()),
+        work_calendar: Some("Standard 40 hours/week".into()),
+        ..Default::default()
+    };
+    let record = |e: &Employee| {
+        SinkRecord::new(
+            CanonicalId::new(),
+            SystemId::new("bamboohr"),
+            RemoteId::new("42"),
+            Operation::Upsert(e.clone()),
+        )
+    };
+    let out = Sink::<Employee>::apply(&odoo, vec![record(&eva)])
+        .await
+        .unwrap();
+    let Outcome::Created(id) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let stored = |server: &TestServer| {
+        server
+            .records("hr.employee")
+            .unwrap()
+            .into_iter()
+            .find(|r| r["barcode"] == "E42")
+            .unwrap()
+    };
+    let row = stored(&server);
+    assert_eq!(row["contract_date_start"], "2026-03-02");
+    assert_eq!(row["work_phone"], "+32 9 000 00 00");
+    assert_eq!(row["resource_calendar_id"][1], "Standard 40 hours/week");
+    assert_eq!(row["active"], true);
+
+    eva.status = EmploymentStatus::Terminated;
+    eva.termination_date = date(31);
+    let out = Sink::<Employee>::apply(
+        &odoo,
+        vec![
+            record(&eva)
+                .with_target(id.clone())
+                .only(["status", "termination_date"]),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(matches!(&out[0], Outcome::Updated(_)), "{out:?}");
+    let row = stored(&server);
+    assert_eq!(
+        (row["active"].clone(), row["departure_date"].clone()),
+        (Value::Bool(false), "2026-03-31".into())
+    );
+
+    // Approve one demo timesheet line; the others read as submitted.
+    let lines = server.records("account.analytic.line").unwrap();
+    let approved = lines[0]["id"].as_i64().unwrap();
+    let admin = server.client(Protocol::Json2).unwrap();
+    admin
+        .model("account.analytic.line")
+        .write([approved], &serde_json::json!({"x_approved": true}))
+        .send()
+        .await
+        .unwrap();
+    let page = Source::<TimesheetEntry>::read(&odoo, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(page.changes.len(), lines.len());
+    for c in &page.changes {
+        let Operation::Upsert(t) = &c.operation else {
+            panic!("{c:?}")
+        };
+        let expected = if c.remote_id.as_str() == approved.to_string() {
+            ApprovalState::Approved
+        } else {
+            ApprovalState::Submitted
+        };
+        assert_eq!(t.approval, expected, "line {}", c.remote_id);
+    }
+}

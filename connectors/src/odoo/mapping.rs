@@ -66,6 +66,19 @@ pub enum FieldKind {
     /// A selection whose values differ from the canonical codes:
     /// `(canonical code, Odoo value)` pairs.
     Selection(Vec<(String, String)>),
+    /// A boolean for a coded field: written `true` when the code is one of
+    /// `true_for`, read back as `read_true` or `read_false`. An employee's
+    /// status is `active` (terminated ⇄ archived); a timesheet line's
+    /// approval can be a boolean such as Enterprise's `validated` or a
+    /// custom `x_approved` (see [`FieldKind::approval_flag`]).
+    Flag {
+        /// The codes written as `true`.
+        true_for: Vec<String>,
+        /// The code `true` reads as.
+        read_true: String,
+        /// The code `false` reads as.
+        read_false: String,
+    },
     /// A one2many of child rows (an invoice's or an order's lines) for a
     /// canonical list field ([`FieldValue::Rows`]). Each child field maps
     /// like a top-level one (plain kinds and references; no lookups); the
@@ -82,6 +95,47 @@ pub enum FieldKind {
         /// account).
         defaults: Map<String, Value>,
     },
+}
+
+impl FieldKind {
+    /// An approval state from a boolean field: approved ⇄ `true`, anything
+    /// else ⇄ `false` (read back as submitted). Odoo Community has no
+    /// approval on timesheet lines: add a boolean (`x_approved`, with
+    /// Studio or a module) or use Enterprise's `validated`, and map it:
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// let timesheets = ModelMap::timesheet_entry().field("approval", "x_approved", FieldKind::approval_flag());
+    /// assert_eq!(timesheets.odoo_field("approval"), Some("x_approved"));
+    /// ```
+    pub fn approval_flag() -> Self {
+        FieldKind::Flag {
+            true_for: vec!["approved".into()],
+            read_true: "approved".into(),
+            read_false: "submitted".into(),
+        }
+    }
+
+    /// An employment status as `active`: a terminated employee is
+    /// archived, any other status is active (and reads back as active).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// let m = ModelMap::employee();
+    /// assert_eq!(m.odoo_field("status"), Some("active"));
+    /// # let _ = FieldKind::active_unless_terminated();
+    /// ```
+    pub fn active_unless_terminated() -> Self {
+        FieldKind::Flag {
+            true_for: vec!["active".into(), "on-leave".into()],
+            read_true: "active".into(),
+            read_false: "terminated".into(),
+        }
+    }
 }
 
 /// One canonical field ⇄ one Odoo field.
@@ -429,8 +483,12 @@ impl ModelMap {
         m.archive_field = None;
         m
     }
-    /// Employees: `hr.employee`; departments and job titles are found (or
-    /// created) by name, `employee_number` is the badge id (`barcode`).
+    /// Employees: `hr.employee`; departments are found (or created) by
+    /// name, `employee_number` is the badge id (`barcode`), a terminated
+    /// employee is archived (`active`) with the termination date as
+    /// `departure_date`, the hire date is `contract_date_start` (Odoo 19;
+    /// older versions keep it on `hr.contract`: drop the field there), and
+    /// the working schedule is found by name (`resource.calendar`).
     ///
     /// # Example
     ///
@@ -451,6 +509,15 @@ impl ModelMap {
             .field("job_title", "job_title", Text)
             .field("manager", "parent_id", reference("employee"))
             .field("cost_rate", "hourly_cost", money(None))
+            .field("status", "active", FieldKind::active_unless_terminated())
+            .field("hire_date", "contract_date_start", Date)
+            .field("termination_date", "departure_date", Date)
+            .field("work_phone", "work_phone", Text)
+            .field(
+                "work_calendar",
+                "resource_calendar_id",
+                lookup("resource.calendar", "name", false),
+            )
     }
     /// Expenses: `hr.expense`.
     ///
@@ -654,6 +721,9 @@ fn encode(
     match (&f.kind, value) {
         (FieldKind::Text, FieldValue::Text(s)) => plain(Value::String(s)),
         (FieldKind::Bool, FieldValue::Bool(b)) => plain(Value::Bool(b)),
+        (FieldKind::Flag { true_for, .. }, FieldValue::Text(code)) => {
+            plain(Value::Bool(true_for.contains(&code)))
+        }
         (FieldKind::Decimal, FieldValue::Decimal(d)) => plain(number(d, f)?),
         (FieldKind::Money { .. }, FieldValue::Money(m)) => plain(number(m.amount(), f)?),
         (FieldKind::Date, FieldValue::Date(d)) => {
@@ -844,12 +914,21 @@ fn decode(
             format!("{model}.{}: unexpected value {raw}", f.odoo),
         )
     };
-    if matches!(raw, Value::Bool(false) | Value::Null) && f.kind != FieldKind::Bool {
+    let boolean = matches!(f.kind, FieldKind::Bool | FieldKind::Flag { .. });
+    if matches!(raw, Value::Bool(false) | Value::Null) && !boolean {
         return Ok(FieldValue::Null);
     }
     Ok(match &f.kind {
         FieldKind::Text => FieldValue::Text(raw.as_str().ok_or_else(bad)?.to_owned()),
         FieldKind::Bool => FieldValue::Bool(raw.as_bool().ok_or_else(bad)?),
+        FieldKind::Flag {
+            read_true,
+            read_false,
+            ..
+        } => {
+            let yes = raw.as_bool().unwrap_or(false);
+            FieldValue::Text(if yes { read_true } else { read_false }.clone())
+        }
         FieldKind::Decimal => FieldValue::Decimal(decimal(raw).ok_or_else(bad)?),
         FieldKind::Money { currency_field } => {
             let currency = currency_field

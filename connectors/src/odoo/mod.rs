@@ -9,7 +9,7 @@
 //! | engagement | `project.project` | all | name, client→`partner_id`, start→`date_start`, end→`date`, billable→`allow_billable` |
 //! | contract | `sale.order` | all | reference→`client_order_ref`, client→`partner_id`, signed_on→`signed_on` (midnight UTC), lines→`order_line` (`sale.order.line`: description→`name`, quantity→`product_uom_qty`, unit_price→`price_unit`) |
 //! | timesheet_entry | `account.analytic.line` | `project_id != False` | date, hours→`unit_amount`, employee→`employee_id`, engagement→`project_id`, task→`name` |
-//! | employee | `hr.employee` | all | employee_number→`barcode`, name, work_email, department→`department_id` (by name, created if missing), job_title, manager→`parent_id`, cost_rate→`hourly_cost` |
+//! | employee | `hr.employee` | all | employee_number→`barcode`, name, work_email, department→`department_id` (by name, created if missing), job_title, manager→`parent_id`, cost_rate→`hourly_cost`, status→`active` (terminated ⇄ archived), hire_date→`contract_date_start`, termination_date→`departure_date`, work_phone, work_calendar→`resource_calendar_id` (by name) |
 //! | expense | `hr.expense` | all | employee→`employee_id`, date, amount→`total_amount`, description→`name` |
 //! | invoice | `account.move` | `move_type = out_invoice` | number←`name` (read), client→`partner_id`, date→`invoice_date`, due→`invoice_date_due`, total←`amount_total` (read), lines→`invoice_line_ids` (`account.move.line`: description→`name`, quantity, unit_price→`price_unit`) |
 //! | payment | `account.payment` (read only) | `payment_type = inbound` | amount, received_at←`date` |
@@ -19,11 +19,13 @@
 //! [`OdooConnector::with_map`].
 //!
 //! **Approval of timesheets.** Odoo Community has no approval field on
-//! `account.analytic.line` (Enterprise's `timesheet_grid` adds
-//! `validated`). The built-in map leaves `approval` unmapped; map it to
-//! your database's field with a [`FieldKind::Selection`] (Enterprise:
-//! `validated` is a boolean, so map it with [`FieldKind::Bool`] on a field
-//! of your own entity), or decide approval by a validation rule.
+//! `account.analytic.line` (Enterprise's `timesheet_grid` adds the boolean
+//! `validated`). The built-in map leaves `approval` unmapped (every line
+//! reads as draft); map it to your database's boolean with
+//! [`FieldKind::approval_flag`] (`validated` on Enterprise, or a custom
+//! `x_approved` added with Studio or a module on Community), or decide
+//! approval by a rule of your own on the lines read (a locked period, a
+//! manager's sign-off elsewhere).
 //!
 //! **Lines.** An invoice's or a contract's lines are one field
 //! ([`FieldKind::Lines`]): read with one extra read per page (each line's

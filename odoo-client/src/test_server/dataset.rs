@@ -106,9 +106,14 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(f("name", K::Char).required())
             .field(m2o("parent_id", "hr.department")),
         ModelDef::new("hr.job").field(f("name", K::Char).required()),
+        ModelDef::new("resource.calendar").field(f("name", K::Char).required()),
         ModelDef::new("hr.employee")
             .field(f("name", K::Char).required())
             .field(f("active", K::Boolean))
+            .field(f("work_phone", K::Char))
+            .field(m2o("resource_calendar_id", "resource.calendar"))
+            .field(f("contract_date_start", K::Date))
+            .field(f("departure_date", K::Date))
             .field(m2o("department_id", "hr.department"))
             .field(m2o("job_id", "hr.job"))
             .field(f("job_title", K::Char))
@@ -299,6 +304,11 @@ pub(super) fn seed(store: &mut Store) -> Result<(), Raise> {
         store,
         "project.task",
         json!({"name": "Onboarding", "project_id": audit}),
+    )?;
+    add(
+        store,
+        "resource.calendar",
+        json!({"name": "Standard 40 hours/week"}),
     )?;
     let consulting = add(store, "hr.department", json!({"name": "Consulting"}))?;
     let senior = add(store, "hr.job", json!({"name": "Senior Consultant"}))?;

@@ -180,6 +180,7 @@ impl Shared {
 pub struct TestServerBuilder {
     demo_data: bool,
     models: Vec<ModelDef>,
+    fields: Vec<(String, Field)>,
 }
 
 impl fmt::Debug for TestServerBuilder {
@@ -198,6 +199,23 @@ impl TestServerBuilder {
     /// Registers a model (replacing a standard one of the same name).
     pub fn model(mut self, model: ModelDef) -> Self {
         self.models.push(model);
+        self
+    }
+
+    /// Adds a field to a model, standard or registered: a custom `x_`
+    /// field as Odoo Studio or a module would add it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_client::test_server::{Field, FieldKind, TestServer};
+    /// let builder = TestServer::builder()
+    ///     .with_demo_data()
+    ///     .field("account.analytic.line", Field::new("x_approved", FieldKind::Boolean));
+    /// # let _ = builder;
+    /// ```
+    pub fn field(mut self, model: impl Into<String>, field: Field) -> Self {
+        self.fields.push((model.into(), field));
         self
     }
 
@@ -221,6 +239,11 @@ impl TestServerBuilder {
         }
         for m in self.models {
             store.register(m);
+        }
+        for (model, field) in self.fields {
+            store
+                .add_field(&model, field)
+                .map_err(|e| Error::config(e.message))?;
         }
         if self.demo_data {
             dataset::seed(&mut store)
@@ -304,6 +327,7 @@ impl TestServer {
         TestServerBuilder {
             demo_data: false,
             models: Vec::new(),
+            fields: Vec::new(),
         }
     }
 

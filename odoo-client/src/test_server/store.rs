@@ -288,6 +288,15 @@ impl Store {
         self.models.insert(model.name.clone(), model);
     }
 
+    /// Adds a field to a registered model.
+    pub(crate) fn add_field(&mut self, model: &str, field: Field) -> R<()> {
+        let def = self.models.get_mut(model).ok_or_else(|| {
+            Raise::value_error(format!("cannot add a field to `{model}`: no such model"))
+        })?;
+        def.fields.insert(field.name.clone(), field);
+        Ok(())
+    }
+
     fn now(&mut self) -> String {
         // A deterministic clock: one second per write, from a fixed start,
         // so that (write_date, id) cursors are testable.
