@@ -745,7 +745,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         for change in mapped {
             prepared.push(self.prepare(change, &mut lookups, summary));
         }
-        self.link_references(&mut prepared).await?;
+        self.link_references(prepared.iter_mut().filter_map(|p| match p {
+            Prepared::Send { record, .. } => Some(&mut **record),
+            _ => None,
+        }))
+        .await?;
         if self.dry_run {
             summary.planned.extend(prepared.into_iter().map(plan));
             return Ok(());
@@ -769,56 +773,76 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 Prepared::Planned(_) => {}
             }
         }
-        let chunks: Vec<Vec<_>> = chunked(to_send, self.batch_size);
-        let results: Vec<_> = futures::stream::iter(chunks.into_iter().map(|chunk| async move {
-            let (records, rest): (Vec<SinkRecord<E>>, Vec<_>) = chunk
-                .into_iter()
-                .map(|(record, canonical, letter)| (*record, (canonical, letter)))
-                .unzip();
-            let ids: Vec<CanonicalId> = records.iter().map(|r| r.id).collect();
-            let outcomes = self.apply(records).await;
-            (ids, rest, outcomes)
-        }))
-        .buffer_unordered(self.concurrency)
-        .collect()
-        .await;
         let system = self.source_system.clone();
         let sink_system = self.sink_system.clone();
-        let mut links = Vec::new();
         let mut records = Vec::new();
         let mut recovered = Vec::new();
-        for (ids, rest, outcomes) in results {
-            for ((id, (canonical, letter)), outcome) in ids.into_iter().zip(rest).zip(outcomes) {
-                match outcome {
-                    Outcome::Failed(error) => {
-                        let mut letter = letter;
-                        if letter.data_in_record
-                            && let (Some(record), Some(change)) = (canonical, &mut letter.change)
-                        {
-                            change.operation = Operation::Upsert(record.data);
+        // Records that refer to records of this page not yet in the sink
+        // (an employee and their manager, new together) go in a later
+        // wave, once the sink has given the referred ones their ids.
+        let mut waiting = to_send;
+        while !waiting.is_empty() {
+            let (wave, later) = next_wave(waiting);
+            waiting = later;
+            let chunks: Vec<Vec<_>> = chunked(wave, self.batch_size);
+            let results: Vec<_> =
+                futures::stream::iter(chunks.into_iter().map(|chunk| async move {
+                    let (records, rest): (Vec<SinkRecord<E>>, Vec<_>) = chunk
+                        .into_iter()
+                        .map(|(record, canonical, letter)| (*record, (canonical, letter)))
+                        .unzip();
+                    let ids: Vec<CanonicalId> = records.iter().map(|r| r.id).collect();
+                    let outcomes = self.apply(records).await;
+                    (ids, rest, outcomes)
+                }))
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            let mut links = Vec::new();
+            for (ids, rest, outcomes) in results {
+                for ((id, (canonical, letter)), outcome) in ids.into_iter().zip(rest).zip(outcomes)
+                {
+                    match outcome {
+                        Outcome::Failed(error) => {
+                            let mut letter = letter;
+                            if letter.data_in_record
+                                && let (Some(record), Some(change)) =
+                                    (canonical, &mut letter.change)
+                            {
+                                change.operation = Operation::Upsert(record.data);
+                            }
+                            rejected.push((letter, error))
                         }
-                        rejected.push((letter, error))
-                    }
-                    ok => {
-                        match &ok {
-                            Outcome::Created(_) => summary.created += 1,
-                            Outcome::Updated(_) => summary.updated += 1,
-                            Outcome::Unchanged(_) => summary.unchanged += 1,
-                            Outcome::Deleted(_) => summary.deleted += 1,
-                            Outcome::Failed(_) => {}
+                        ok => {
+                            match &ok {
+                                Outcome::Created(_) => summary.created += 1,
+                                Outcome::Updated(_) => summary.updated += 1,
+                                Outcome::Unchanged(_) => summary.unchanged += 1,
+                                Outcome::Deleted(_) => summary.deleted += 1,
+                                Outcome::Failed(_) => {}
+                            }
+                            if let Some(remote) = ok.remote_id() {
+                                links.push(Link::new(
+                                    E::NAME,
+                                    id,
+                                    sink_system.clone(),
+                                    remote.clone(),
+                                ));
+                            }
+                            if let Some(c) = canonical {
+                                records.push((c.id, StoredRecord::encode(&c)?));
+                            }
+                            recovered.push(DeadLetter::key_of(E::NAME, &system, &letter.remote_id));
                         }
-                        if let Some(remote) = ok.remote_id() {
-                            links.push(Link::new(E::NAME, id, sink_system.clone(), remote.clone()));
-                        }
-                        if let Some(c) = canonical {
-                            records.push((c.id, StoredRecord::encode(&c)?));
-                        }
-                        recovered.push(DeadLetter::key_of(E::NAME, &system, &letter.remote_id));
                     }
                 }
             }
+            self.record_links(links, &mut rejected).await?;
+            if !waiting.is_empty() {
+                self.link_references(waiting.iter_mut().map(|(r, _, _)| &mut **r))
+                    .await?;
+            }
         }
-        self.record_links(links, &mut rejected).await?;
         if !records.is_empty() {
             self.state.save_records(E::NAME, records).await?;
         }
@@ -936,17 +960,25 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 
     /// Fills in the sink's ids of the records that records to send refer
     /// to, asking the store once.
-    async fn link_references(&self, prepared: &mut [Prepared<E>]) -> Result<()> {
+    async fn link_references<'a>(
+        &self,
+        records: impl Iterator<Item = &'a mut SinkRecord<E>>,
+    ) -> Result<()>
+    where
+        E: 'a,
+    {
         // Each record to send with the canonical ids it refers to.
-        let mut referring: Vec<(usize, Vec<CanonicalId>)> = Vec::new();
-        for (i, p) in prepared.iter().enumerate() {
-            if let Prepared::Send { record, .. } = p
-                && let Operation::Upsert(data) = &record.operation
-            {
-                let ids: Vec<CanonicalId> =
-                    data.references().into_iter().map(|(_, id)| id).collect();
+        let mut referring: Vec<(&mut SinkRecord<E>, Vec<CanonicalId>)> = Vec::new();
+        for record in records {
+            if let Operation::Upsert(data) = &record.operation {
+                let ids: Vec<CanonicalId> = data
+                    .references()
+                    .into_iter()
+                    .map(|(_, id)| id)
+                    .filter(|id| !record.links.contains_key(id))
+                    .collect();
                 if !ids.is_empty() {
-                    referring.push((i, ids));
+                    referring.push((record, ids));
                 }
             }
         }
@@ -965,13 +997,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             .zip(refs)
             .filter_map(|(id, refs)| refs.get(&self.sink_system).map(|r| (id, r.clone())))
             .collect();
-        for (i, ids) in referring {
-            if let Prepared::Send { record, .. } = &mut prepared[i] {
-                record.links.extend(
-                    ids.into_iter()
-                        .filter_map(|id| remote.get(&id).map(|r| (id, r.clone()))),
-                );
-            }
+        for (record, ids) in referring {
+            record.links.extend(
+                ids.into_iter()
+                    .filter_map(|id| remote.get(&id).map(|r| (id, r.clone()))),
+            );
         }
         Ok(())
     }
@@ -1391,6 +1421,31 @@ fn copy_error(e: &ConnectorError) -> ConnectorError {
         copy = copy.with_system(s.clone());
     }
     copy
+}
+
+/// Records to send, each with what is kept beside it.
+type Lot<E, T, U> = Vec<(Box<SinkRecord<E>>, T, U)>;
+
+/// Splits records to send into those that can go now and those that
+/// refer to a record of the same lot the sink has no id for yet (it is
+/// new, and in the lot). When none can go (a cycle), all go, and the
+/// sink reports the unresolved references.
+fn next_wave<E: Entity, T, U>(records: Lot<E, T, U>) -> (Lot<E, T, U>, Lot<E, T, U>) {
+    let in_lot: std::collections::HashSet<CanonicalId> =
+        records.iter().map(|(r, _, _)| r.id).collect();
+    let waits = |r: &SinkRecord<E>| match &r.operation {
+        Operation::Upsert(data) => data
+            .references()
+            .into_iter()
+            .any(|(_, id)| id != r.id && in_lot.contains(&id) && !r.links.contains_key(&id)),
+        Operation::Delete => false,
+    };
+    let (later, now): (Vec<_>, Vec<_>) = records.into_iter().partition(|(r, _, _)| waits(r));
+    if now.is_empty() {
+        (later, Vec::new())
+    } else {
+        (now, later)
+    }
 }
 
 fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
