@@ -1165,6 +1165,58 @@ fn a_line_price_book_entry_must_be_an_id() {
     assert_eq!(e.kind(), ErrorKind::Configuration);
 }
 
+// ------------------------------------------------------------------ getUpdated
+
+#[tokio::test]
+async fn updated_ids_returns_exactly_the_ids_changed_in_the_window() {
+    use chrono::DurationRound;
+    let fake = fake().await;
+    let t0 = Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap() - TimeDelta::hours(2);
+    fake.set_clock(Some(t0));
+    let before = fake.insert("Account", account("Before the window"));
+    let touched = fake.insert("Account", account("Created before, changed in"));
+    fake.set_clock(Some(t0 + TimeDelta::minutes(10)));
+    let inside = fake.insert("Account", account("Created in the window"));
+    assert!(fake.update("Account", &touched, json!({"Industry": "Energy"})));
+    // Another type changed in the window is not an Account.
+    fake.insert("Contact", json!({"LastName": "Lee"}));
+    fake.set_clock(Some(t0 + TimeDelta::minutes(20)));
+    let after = fake.insert("Account", account("After the window"));
+    let sf = connector(&fake);
+
+    let start = t0 + TimeDelta::minutes(5);
+    let end = t0 + TimeDelta::minutes(15);
+    let (ids, covered) = sf.updated_ids::<Client>(start, end).await.unwrap();
+    let ids: HashSet<String> = ids.into_iter().collect();
+    assert_eq!(ids, HashSet::from([inside.clone(), touched.clone()]));
+    assert!(!ids.contains(&before) && !ids.contains(&after));
+    assert_eq!(covered, Some(end));
+    // The query went to getUpdated with the window.
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.ends_with("/sobjects/Account/updated/")
+                || r.ends_with("/sobjects/Account/updated"))
+    );
+
+    // A window reaching the present: covered up to the last whole minute.
+    let (ids, covered) = sf
+        .updated_ids::<Client>(t0 + TimeDelta::minutes(15), t0 + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![after]);
+    assert_eq!(covered, Some(t0 + TimeDelta::minutes(20)));
+
+    // getUpdated reaches back 30 days: an older start is refused, typed.
+    let now = t0 + TimeDelta::minutes(20);
+    let e = sf
+        .updated_ids::<Client>(now - TimeDelta::days(31), now)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.to_string().contains("INVALID_REPLICATION_DATE"), "{e}");
+}
+
 // ------------------------------------------------------------------ conformance
 
 #[tokio::test]
