@@ -14,8 +14,8 @@
 //!   connector sends: `SELECT` fields and child sub-queries
 //!   (`OpportunityLineItems`, `Contacts`, `Opportunities`) `FROM` an
 //!   sObject, `WHERE` comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=` against
-//!   strings, date-times, numbers, `null`) joined by `AND` / `OR` with
-//!   parentheses, `ORDER BY` fields, `LIMIT`; answers are paged by
+//!   strings, date-times, numbers, `null`) and `field IN (value, …)`,
+//!   joined by `AND` / `OR` with parentheses, `ORDER BY` fields, `LIMIT`; answers are paged by
 //!   `nextRecordsUrl` at [`set_page_size`](FakeSalesforce::set_page_size)
 //!   (default 2,000).
 //! - **Replication**: `sobjects/{type}/updated/` (30 days back) and
@@ -28,8 +28,13 @@
 //!   the single-record upsert `PATCH sobjects/{type}/{field}/{value}`
 //!   (201 created, 200 updated, 300 when several records hold the value).
 //!   Required fields (`Account.Name`, `Contact.LastName`,
-//!   `Opportunity.Name/StageName/CloseDate`) and your validation rules
-//!   ([`reject`](FakeSalesforce::reject)) fail single records.
+//!   `Opportunity.Name/StageName/CloseDate`,
+//!   `OpportunityLineItem.OpportunityId/PricebookEntryId/Quantity`, with
+//!   `REQUIRED_FIELD_MISSING`), a line item without `UnitPrice` or
+//!   `TotalPrice` or whose opportunity does not exist, and your validation
+//!   rules ([`reject`](FakeSalesforce::reject)) fail single records.
+//!   Deleting an opportunity deletes its line items, as Salesforce does.
+//!   Price books are not modelled: any `PricebookEntryId` is accepted.
 //! - Records get 18-character ids with their type's key prefix (`001`
 //!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem)
 //!   and a `SystemModstamp` in UTC with milliseconds
@@ -249,6 +254,7 @@ impl Org {
             "Account" => &["Name"],
             "Contact" => &["LastName"],
             "Opportunity" => &["Name", "StageName", "CloseDate"],
+            "OpportunityLineItem" => &["OpportunityId", "PricebookEntryId", "Quantity"],
             _ => &[],
         };
         let missing: Vec<&str> = required
@@ -262,6 +268,27 @@ impl Org {
                 "message": format!("Required fields are missing: [{}]", missing.join(", ")),
                 "fields": missing,
             }));
+        }
+        if sobject == "OpportunityLineItem" {
+            if text(rec, "UnitPrice").is_none() && text(rec, "TotalPrice").is_none() {
+                return Some(json!({
+                    "statusCode": "FIELD_INTEGRITY_EXCEPTION",
+                    "message": "field integrity exception: unknown (must specify either UnitPrice or TotalPrice)",
+                    "fields": [],
+                }));
+            }
+            let parent = text(rec, "OpportunityId").unwrap_or_default();
+            if !self
+                .objects
+                .get("Opportunity")
+                .is_some_and(|o| o.contains_key(&parent))
+            {
+                return Some(json!({
+                    "statusCode": "INVALID_CROSS_REFERENCE_KEY",
+                    "message": format!("invalid cross reference id: {parent}"),
+                    "fields": ["OpportunityId"],
+                }));
+            }
         }
         for (t, field, value, message) in &self.rules {
             if t == sobject && text(rec, field).as_deref() == Some(value.as_str()) {
@@ -345,6 +372,18 @@ impl Org {
             recs.remove(id);
         }
         let now = self.now();
+        if sobject == "Opportunity" {
+            // Its line items go with it.
+            let lines = self.holding("OpportunityLineItem", "OpportunityId", id);
+            if let Some(recs) = self.objects.get_mut("OpportunityLineItem") {
+                for line in &lines {
+                    recs.remove(line);
+                }
+            }
+            for line in lines {
+                self.deleted.push(("OpportunityLineItem".into(), line, now));
+            }
+        }
         self.deleted.push((sobject, id.to_owned(), now));
         Ok(())
     }
@@ -1139,6 +1178,7 @@ enum Cond {
     Or(Vec<Cond>),
     And(Vec<Cond>),
     Cmp(String, String, Tok),
+    In(String, Vec<Tok>),
 }
 
 struct Parser {
@@ -1268,6 +1308,24 @@ impl Parser {
             return Ok(c);
         }
         let field = self.word()?;
+        if self.keyword("IN") {
+            if self.next() != Some(Tok::Open) {
+                return Err("expected `(` after IN".into());
+            }
+            let mut values = Vec::new();
+            loop {
+                match self.next() {
+                    Some(v @ (Tok::Str(_) | Tok::Word(_))) => values.push(v),
+                    other => return Err(format!("expected a value in IN, found {other:?}")),
+                }
+                match self.next() {
+                    Some(Tok::Comma) => {}
+                    Some(Tok::Close) => break,
+                    other => return Err(format!("expected `,` or `)` in IN, found {other:?}")),
+                }
+            }
+            return Ok(Cond::In(field, values));
+        }
         let op = match self.next() {
             Some(Tok::Op(op)) => op,
             other => return Err(format!("expected an operator, found {other:?}")),
@@ -1315,6 +1373,7 @@ fn matches(rec: &Rec, cond: &Cond) -> bool {
         Cond::Or(terms) => terms.iter().any(|c| matches(rec, c)),
         Cond::And(terms) => terms.iter().all(|c| matches(rec, c)),
         Cond::Cmp(field, op, lit) => compare(rec, field, op, lit),
+        Cond::In(field, values) => values.iter().any(|lit| compare(rec, field, "=", lit)),
     }
 }
 

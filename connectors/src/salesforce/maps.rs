@@ -97,6 +97,9 @@ pub(crate) struct Settings {
     pub(crate) stage_won: String,
     pub(crate) stage_lost: String,
     pub(crate) project_field: Option<String>,
+    /// The `PricebookEntryId` of every written line item; `None`: lines
+    /// are not written.
+    pub(crate) line_entry: Option<String>,
 }
 
 /// Fields to send, each as raw JSON.
@@ -158,6 +161,16 @@ pub(crate) mod sealed {
         fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>>;
         /// The fields to send for `sink` (only those it writes).
         fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields>;
+        /// The child line items that replace the record's own after it is
+        /// written (each without its parent's id), or `None` when no lines
+        /// are written for `sink`.
+        fn lines(
+            _data: &Self,
+            _sink: &SinkRecord<Self>,
+            _settings: &Settings,
+        ) -> Result<Option<Vec<Fields>>> {
+            Ok(None)
+        }
     }
 }
 
@@ -318,6 +331,57 @@ impl sealed::Mapped for Contact {
 /// The line items' relationship and fields.
 const LINES: &str = "OpportunityLineItems";
 
+/// The line item sObject.
+pub(crate) const LINE_SOBJECT: &str = "OpportunityLineItem";
+
+/// The field of a line item that names its opportunity.
+pub(crate) const LINE_PARENT: &str = "OpportunityId";
+
+/// One canonical line as an `OpportunityLineItem` (without
+/// `OpportunityId`): the configured price book entry, `Quantity`,
+/// `UnitPrice` (exact, in the opportunity's currency) and `Description`.
+fn encode_line(
+    line: &ContractLine,
+    entry: &str,
+    currency: Option<Currency>,
+    settings: &Settings,
+) -> Result<Fields> {
+    let what = |m: &str| mapping(format!("line `{}` ({}): {m}", line.id, line.description));
+    let Some(price) = &line.unit_price else {
+        return Err(what(
+            "no unit price: Salesforce needs one for an OpportunityLineItem",
+        ));
+    };
+    match currency {
+        Some(c) if price.currency() != c => {
+            return Err(what(&format!(
+                "the unit price is in {} but the opportunity is in {c}",
+                price.currency()
+            )));
+        }
+        _ => {}
+    }
+    if !settings.multi_currency && price.currency() != settings.currency {
+        return Err(what(&format!(
+            "the unit price is in {} but the org's currency is {}",
+            price.currency(),
+            settings.currency
+        )));
+    }
+    let mut out = Fields::new();
+    out.insert(
+        "attributes".into(),
+        RawValue::from_string(format!(r#"{{"type":"{LINE_SOBJECT}"}}"#))
+            .map_err(|e| what(&e.to_string()))?,
+    );
+    out.insert("PricebookEntryId".into(), raw_text(Some(entry)));
+    out.insert("Quantity".into(), raw_decimal(line.quantity)?);
+    out.insert("UnitPrice".into(), raw_decimal(price.amount())?);
+    let description = Some(line.description.as_str()).filter(|d| !d.is_empty());
+    out.insert("Description".into(), raw_text(description));
+    Ok(out)
+}
+
 impl sealed::Mapped for Opportunity {
     const SOBJECT: &'static str = "Opportunity";
     const CHILDREN: &'static [&'static str] = &[LINES];
@@ -458,7 +522,36 @@ impl sealed::Mapped for Opportunity {
         {
             out.insert(field.clone(), raw_text(data.project_ref.as_deref()));
         }
-        // Line items are read, not written: see the module docs.
+        // Line items go in their own calls once the opportunity has an id:
+        // see `lines` and the module docs.
         Ok(out)
+    }
+    fn lines(
+        data: &Self,
+        sink: &SinkRecord<Self>,
+        settings: &Settings,
+    ) -> Result<Option<Vec<Fields>>> {
+        let Some(entry) = &settings.line_entry else {
+            // Without a price book entry, lines are not written.
+            return Ok(None);
+        };
+        if !sink.writes("lines") {
+            return Ok(None);
+        }
+        // Every line is in the opportunity's currency: its amount's, else
+        // the first priced line's (multi-currency), else the org's.
+        let currency = match (&data.amount, settings.multi_currency) {
+            (Some(m), _) => Some(m.currency()),
+            (None, true) => data
+                .lines
+                .iter()
+                .find_map(|l| l.unit_price.as_ref().map(Money::currency)),
+            (None, false) => Some(settings.currency),
+        };
+        data.lines
+            .iter()
+            .map(|line| encode_line(line, entry, currency, settings))
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 }

@@ -4,7 +4,8 @@
 //! **Status.** Accounts ⇄ [`Client`], Contacts ⇄ [`Contact`] and
 //! Opportunities ⇄ [`Opportunity`] are read incrementally with deletes and
 //! written idempotently in sObject Collections. Opportunity line items are
-//! read, not written (see caveats).
+//! read, and written (replaced as a whole) once you name the price book
+//! entry they use ([`SalesforceBuilder::line_pricebook_entry`]).
 //!
 //! **Signing in.** [`Credentials::client_credentials`] (an app's consumer
 //! key and secret) or [`Credentials::jwt_bearer`] (an RS256 assertion
@@ -48,6 +49,20 @@
 //! (`ENTITY_IS_DELETED`) counts as deleted. Contact and Opportunity
 //! `AccountId` come from [`SinkRecord::links`].
 //!
+//! **Line items.** With [`SalesforceBuilder::line_pricebook_entry`], an
+//! opportunity whose `lines` the policy lets through gets its lines
+//! replaced as a whole after it is written (the lines need its id): one
+//! SOQL `SELECT Id, OpportunityId FROM OpportunityLineItem WHERE
+//! OpportunityId IN (…)` per 200 opportunities (paged) finds the current
+//! line items, a collections delete removes them, a collections create
+//! adds the new ones (200 a call), so a replay never leaves two sets. A
+//! line the org refuses, or a call of this step that fails, fails its
+//! opportunity with the typed error (the opportunity's own fields are
+//! written; the pipeline retries it, which replaces the lines again); an
+//! opportunity whose old lines could not all be deleted gets no new ones.
+//! A line without a unit price, or priced in another currency than the
+//! opportunity, fails its record before anything is sent.
+//!
 //! **Errors and limits.** `[{message, errorCode, fields}]` becomes a
 //! [`ConnectorError`] by its code (`INVALID_SESSION_ID` → unauthorized,
 //! `REQUEST_LIMIT_EXCEEDED` and 429 → rate limited with `Retry-After`,
@@ -79,14 +94,26 @@
 //! | `opportunity.amount` | `Amount` + `CurrencyIsoCode` | the org currency unless [`SalesforceBuilder::multi_currency`] |
 //! | `opportunity.close_date` | `CloseDate` | |
 //! | `opportunity.client` | `AccountId` | a reference |
-//! | `opportunity.lines` | `OpportunityLineItems`: `Id`, `Description` (else `Name`), `Quantity`, `UnitPrice` | read only |
+//! | `opportunity.lines` | `OpportunityLineItems`: `Id`, `Description` (else `Name`), `Quantity`, `UnitPrice` | read; written (replaced as a whole, `PricebookEntryId` the configured entry) only with [`SalesforceBuilder::line_pricebook_entry`] |
 //! | `opportunity.project_ref` | a custom field | only with [`SalesforceBuilder::project_field`] |
 //!
 //! # Caveats
 //!
-//! - Opportunity line items are not written: writing them needs a
-//!   `PricebookEntryId` per line (products and price books), which the
-//!   canonical line does not carry. `lines` is skipped on writes.
+//! - Opportunity line items are written only with
+//!   [`SalesforceBuilder::line_pricebook_entry`]: Salesforce needs a
+//!   `PricebookEntryId` per line, which the canonical line does not carry,
+//!   so every line is written on that one entry (a generic product);
+//!   without it `lines` is skipped on writes. Lines read back keep their
+//!   `Description`; the product is not mapped. The line ids change at
+//!   each write (lines are replaced, not updated).
+//! - An opportunity with line items has an `Amount` that Salesforce
+//!   computes from them (the sum of the lines' totals) and ignores when
+//!   written. Writing an empty set of lines on an opportunity that had
+//!   some removes them after the opportunity is written, and Salesforce
+//!   lowers `Amount` as they go: write it again (or let Salesforce own
+//!   `amount`) if it matters.
+//! - `Description` of a line item holds 255 characters; a longer line
+//!   description fails the opportunity (`STRING_TOO_LONG`), it is not cut.
 //! - Writing an open stage sets the configured open `StageName`, whatever
 //!   open stage the opportunity was in: let Salesforce own `stage` in your
 //!   policy unless that is what you want.
@@ -258,6 +285,7 @@ impl SalesforceConnector {
                 stage_won: "Closed Won".into(),
                 stage_lost: "Closed Lost".into(),
                 project_field: None,
+                line_entry: None,
             },
             sync_field: "Integration_Sync_Id__c".into(),
             threshold_percent: 90,
@@ -589,6 +617,37 @@ impl SalesforceBuilder {
         self
     }
 
+    /// Writes opportunity line items: each canonical line becomes an
+    /// `OpportunityLineItem` of the price book entry `entry_id`
+    /// (`PricebookEntryId`, `01u…`), with its `Quantity`, `UnitPrice`
+    /// (exact, in the opportunity's currency) and `Description`. Take the
+    /// entry of a generic service product (say "Services") in the org's
+    /// standard price book, active, in the org's currency.
+    ///
+    /// The opportunity must use that entry's price book (`Pricebook2Id`):
+    /// Salesforce sets it on an opportunity that has none when its first
+    /// line is created, and refuses the lines of an opportunity already
+    /// on another price book (the record fails with that error). In a
+    /// multi-currency org the entry's currency must be the opportunity's.
+    ///
+    /// When the policy lets `lines` through, a written opportunity's lines
+    /// are **replaced as a whole**: its current line items are deleted and
+    /// the lines created again, so a replayed batch never leaves two sets.
+    /// Default: none: `lines` is not written (only read).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use connectors::salesforce::*;
+    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    ///     .line_pricebook_entry("01u5g00000AbCdEAAV");
+    /// # let _ = b;
+    /// ```
+    pub fn line_pricebook_entry(mut self, entry_id: impl Into<String>) -> Self {
+        self.settings.line_entry = Some(entry_id.into());
+        self
+    }
+
     /// The share of the org's daily API calls (in percent, 1–100) past
     /// which the connector refuses calls. Default: 90.
     ///
@@ -679,8 +738,9 @@ impl SalesforceBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::Configuration`] for an API version that is not
-    /// `vNN.N`, a field name that is not an API name, or an HTTP client
-    /// that cannot be built.
+    /// `vNN.N`, a field name that is not an API name, a line price book
+    /// entry that is not a record id, or an HTTP client that cannot be
+    /// built.
     ///
     /// # Example
     ///
@@ -724,6 +784,13 @@ impl SalesforceBuilder {
             if !soql::is_api_name(name) {
                 return Err(config(format!("`{name}` is not a Salesforce field name")));
             }
+        }
+        if let Some(entry) = &self.settings.line_entry
+            && !soql::is_record_id(entry)
+        {
+            return Err(config(format!(
+                "`{entry}` is not a Salesforce id (of a price book entry)"
+            )));
         }
         let http = reqwest::Client::builder()
             .user_agent(concat!("connectors/", env!("CARGO_PKG_VERSION")))

@@ -1,10 +1,11 @@
 //! Writes: sObject Collections of 200, `allOrNone: false`; update by id,
-//! upsert by the sync field, delete; and the single-record upsert.
+//! upsert by the sync field, delete; the line items of opportunities
+//! replaced as a whole; and the single-record upsert.
 
 use super::SalesforceConnector;
 use super::WithRetry;
 use super::http::{ApiError, percent_encode};
-use super::maps::{Fields, SObject, raw_text};
+use super::maps::{Fields, LINE_PARENT, LINE_SOBJECT, SObject, raw_text};
 use super::soql;
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ErrorKind, Result};
@@ -81,6 +82,34 @@ fn raw_json(json: String) -> Box<RawValue> {
 enum Job {
     Update,
     Upsert,
+}
+
+/// The line items to put on one written record.
+struct LineJob {
+    /// The record's index in the batch.
+    index: usize,
+    /// The parent's Salesforce id.
+    parent: String,
+    /// The new lines, without the parent's id.
+    lines: Vec<Fields>,
+    /// Why the line step failed for this record, once it has.
+    failed: Option<ConnectorError>,
+}
+
+impl LineJob {
+    /// Keeps the first failure of this record's lines.
+    fn fail(&mut self, e: &ConnectorError) {
+        if self.failed.is_none() {
+            self.failed = Some(
+                ConnectorError::new(
+                    e.kind(),
+                    format!("line items of {}: {}", self.parent, e.message()),
+                )
+                .with_retry(e.retry_after())
+                .with_system(SystemId::salesforce()),
+            );
+        }
+    }
 }
 
 impl SalesforceConnector {
@@ -161,6 +190,15 @@ impl SalesforceConnector {
         Ok(())
     }
 
+    /// One collections delete of at most 200 ids.
+    async fn delete_call(&self, ids: &[&str]) -> Result<Vec<SaveResult>> {
+        let path = self.data_path(&format!(
+            "/composite/sobjects?ids={}&allOrNone=false",
+            percent_encode(&ids.join(","))
+        ));
+        self.call_json(reqwest::Method::DELETE, &path, None).await
+    }
+
     async fn delete_chunks(
         &self,
         items: Vec<(usize, String)>,
@@ -169,19 +207,14 @@ impl SalesforceConnector {
     ) -> Result<()> {
         for chunk in items.chunks(CHUNK) {
             let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
-            let path = self.data_path(&format!(
-                "/composite/sobjects?ids={}&allOrNone=false",
-                percent_encode(&ids.join(","))
-            ));
-            let results: Vec<SaveResult> =
-                match self.call_json(reqwest::Method::DELETE, &path, None).await {
-                    Ok(r) => r,
-                    Err(e) if !*sent => return Err(e),
-                    Err(e) => {
-                        fail_rest(out, &e);
-                        return Ok(());
-                    }
-                };
+            let results: Vec<SaveResult> = match self.delete_call(&ids).await {
+                Ok(r) => r,
+                Err(e) if !*sent => return Err(e),
+                Err(e) => {
+                    fail_rest(out, &e);
+                    return Ok(());
+                }
+            };
             *sent = true;
             for ((i, id), result) in chunk.iter().zip(results.iter()) {
                 out[*i] = Some(if result.success || result.is_already_deleted() {
@@ -192,6 +225,114 @@ impl SalesforceConnector {
             }
         }
         Ok(())
+    }
+
+    /// Replaces the line items of written opportunities as a whole: their
+    /// current `OpportunityLineItem`s are listed (one SOQL query per 200
+    /// parents, paged) and deleted, then the new ones are created, in
+    /// collections of 200. A replay therefore never leaves two sets. A
+    /// failure marks only the records it concerns; a record whose old
+    /// lines could not all be deleted gets no new ones.
+    async fn replace_lines(&self, jobs: &mut [LineJob]) {
+        // The current lines, each with the job it belongs to.
+        let mut old: Vec<(usize, String)> = Vec::new();
+        for start in (0..jobs.len()).step_by(CHUNK) {
+            let chunk = start..(start + CHUNK).min(jobs.len());
+            let parents: Vec<String> = jobs[chunk.clone()]
+                .iter()
+                .map(|j| soql::quote(&j.parent))
+                .collect();
+            let query = format!(
+                "SELECT Id, {LINE_PARENT} FROM {LINE_SOBJECT} WHERE {LINE_PARENT} IN ({}) ORDER BY Id",
+                parents.join(", ")
+            );
+            let found = self
+                .query_records(&query, usize::MAX)
+                .await
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|r| {
+                            let id = r.id(LINE_SOBJECT)?;
+                            let parent =
+                                r.text(LINE_SOBJECT, &id, LINE_PARENT)?.unwrap_or_default();
+                            Ok((id, parent))
+                        })
+                        .collect::<Result<Vec<_>>>()
+                });
+            match found {
+                Ok(rows) => {
+                    for (id, parent) in rows {
+                        // Ids come back in 18 characters for 15 sent.
+                        let job = chunk.clone().find(|&k| {
+                            let p = jobs[k].parent.as_str();
+                            parent == p || (p.len() == 15 && parent.get(..15) == Some(p))
+                        });
+                        match job {
+                            Some(k) => old.push((k, id)),
+                            None => {
+                                let e = protocol(format!(
+                                    "line item {id} belongs to {parent}, which was not asked for"
+                                ));
+                                chunk.clone().for_each(|k| jobs[k].fail(&e));
+                            }
+                        }
+                    }
+                }
+                Err(e) => chunk.clone().for_each(|k| jobs[k].fail(&e)),
+            }
+        }
+        // Lines of a job that already failed stay: the record is retried.
+        old.retain(|(k, _)| jobs[*k].failed.is_none());
+        for chunk in old.chunks(CHUNK) {
+            let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
+            match self.delete_call(&ids).await {
+                Ok(results) => {
+                    for (n, (k, id)) in chunk.iter().enumerate() {
+                        match results.get(n) {
+                            Some(r) if r.success || r.is_already_deleted() => {}
+                            Some(r) => jobs[*k].fail(&r.error()),
+                            None => jobs[*k].fail(&protocol(format!(
+                                "no result for the delete of line item {id}"
+                            ))),
+                        }
+                    }
+                }
+                Err(e) => chunk.iter().for_each(|(k, _)| jobs[*k].fail(&e)),
+            }
+        }
+        // The new lines of the jobs still standing.
+        let mut new: Vec<(usize, Fields)> = Vec::new();
+        for (k, job) in jobs.iter_mut().enumerate() {
+            if job.failed.is_some() {
+                continue;
+            }
+            let parent = raw_text(Some(&job.parent));
+            for mut line in std::mem::take(&mut job.lines) {
+                line.insert(LINE_PARENT.into(), parent.clone());
+                new.push((k, line));
+            }
+        }
+        let path = self.data_path("/composite/sobjects");
+        for chunk in new.chunks(CHUNK) {
+            let records: Vec<&Fields> = chunk.iter().map(|(_, f)| f).collect();
+            match self
+                .collection(reqwest::Method::POST, &path, &records)
+                .await
+            {
+                Ok(results) => {
+                    for (n, (k, _)) in chunk.iter().enumerate() {
+                        match results.get(n) {
+                            Some(r) if r.success => {}
+                            Some(r) => jobs[*k].fail(&r.error()),
+                            None => jobs[*k].fail(&protocol(
+                                "no result for the creation of a line item".into(),
+                            )),
+                        }
+                    }
+                }
+                Err(e) => chunk.iter().for_each(|(k, _)| jobs[*k].fail(&e)),
+            }
+        }
     }
 
     /// Upserts one record by its origin key in the sync field, with the
@@ -298,6 +439,8 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
         let mut updates = Vec::new();
         let mut upserts = Vec::new();
         let mut deletes = Vec::new();
+        // The line items to replace once their record is written.
+        let mut lines: Vec<Option<Vec<Fields>>> = batch.iter().map(|_| None).collect();
         let attributes = raw_json(format!(r#"{{"type":"{}"}}"#, E::SOBJECT));
         for (i, record) in batch.iter().enumerate() {
             match (&record.operation, &record.target_id) {
@@ -307,14 +450,24 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
                     out[i] = Some(Outcome::Unchanged(record.origin_id.clone()));
                 }
                 (Operation::Upsert(data), target) => {
-                    let mut fields = match E::encode(data, record, &self.inner.settings) {
+                    let settings = &self.inner.settings;
+                    let encoded = E::encode(data, record, settings)
+                        .and_then(|f| Ok((f, E::lines(data, record, settings)?)));
+                    let (mut fields, new_lines) = match encoded {
                         Ok(f) => f,
                         Err(e) => {
                             out[i] = Some(Outcome::Failed(e));
                             continue;
                         }
                     };
+                    let has_lines = new_lines.is_some();
+                    lines[i] = new_lines;
                     match target {
+                        // Nothing but its lines to write: the lines are the
+                        // update.
+                        Some(id) if fields.is_empty() && has_lines => {
+                            out[i] = Some(Outcome::Updated(id.clone()));
+                        }
                         Some(id) if fields.is_empty() => {
                             out[i] = Some(Outcome::Unchanged(id.clone()));
                         }
@@ -341,6 +494,44 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
         self.write_chunks::<E>(&Job::Upsert, upserts, &mut out, &mut sent)
             .await?;
         self.delete_chunks(deletes, &mut out, &mut sent).await?;
+        // Line items, for the records written: they need their parent's id.
+        let mut jobs: Vec<LineJob> = Vec::new();
+        for (index, new_lines) in lines.into_iter().enumerate() {
+            let Some(new_lines) = new_lines else { continue };
+            let parent = match &out[index] {
+                Some(Outcome::Created(id) | Outcome::Updated(id)) => id.as_str().to_owned(),
+                _ => continue,
+            };
+            if jobs.iter().any(|j| j.parent == parent) {
+                // Two records of one batch on one parent would leave two
+                // sets of lines.
+                out[index] = Some(Outcome::Failed(
+                    ConnectorError::new(
+                        ErrorKind::Conflict,
+                        format!(
+                            "{} {parent} is written twice in one batch: its line items were written once",
+                            E::SOBJECT
+                        ),
+                    )
+                    .with_system(SystemId::salesforce()),
+                ));
+                continue;
+            }
+            jobs.push(LineJob {
+                index,
+                parent,
+                lines: new_lines,
+                failed: None,
+            });
+        }
+        if !jobs.is_empty() {
+            self.replace_lines(&mut jobs).await;
+            for job in jobs {
+                if let Some(e) = job.failed {
+                    out[job.index] = Some(Outcome::Failed(e));
+                }
+            }
+        }
         Ok(fill_outcomes(
             out,
             "Salesforce returned no result for the record",
