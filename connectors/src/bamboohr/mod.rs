@@ -8,7 +8,7 @@
 //! user, `x` as the password. The key is a [`SecretString`]: it is in no
 //! `Debug`, error or log.
 //!
-//! **Employees** ([`Source`]`<`[`Employee`](canonical_model::Employee)`>`).
+//! **Employees** ([`Source`](crate::Source)`<`[`Employee`](canonical_model::Employee)`>`).
 //! The first read takes every employee (active and inactive) through one
 //! custom report (`POST /v1/reports/custom?format=JSON`) with the mapped
 //! fields, paged by employee id on our side; before it, one call to
@@ -58,7 +58,7 @@
 //! convert leaves `cost_rate` out of the change: it is neither an error nor
 //! a clearing.
 //!
-//! **Time off** ([`Source`]`<`[`TimeOff`](canonical_model::TimeOff)`>`).
+//! **Time off** ([`Source`](crate::Source)`<`[`TimeOff`](canonical_model::TimeOff)`>`).
 //! `GET /v1/time_off/requests?start=&end=`: `employeeId` → the `employee`
 //! reference, the type's name → `kind`, `start`/`end`, the amount in hours
 //! (days × [`hours_per_day`](BambooHrConnector::hours_per_day), default 8),
