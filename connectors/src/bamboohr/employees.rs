@@ -1,0 +1,502 @@
+//! Employees: the first full read through a custom report, then the
+//! changed-since feed; cost rates from the compensation table.
+
+use super::BambooHrConnector;
+use super::fields::{Decoded, amount, date, decode, text};
+use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use async_trait::async_trait;
+use canonical_model::{Employee, Entity, FieldValue, Money, SystemId};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
+use reqwest::Method;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+
+/// Where an employee read stands.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct EmployeeCursor {
+    /// The latest `lastChanged` handed out (during the full read: the
+    /// instant the full read stands for).
+    since: DateTime<Utc>,
+    /// Ids changed at `since` already handed out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    seen: Vec<String>,
+    /// During the first full read: the last employee id handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<u64>,
+}
+
+/// One entry of `GET /employees/changed`.
+#[derive(Debug, Clone)]
+struct Changed {
+    id: String,
+    action: String,
+    at: DateTime<Utc>,
+}
+
+fn protocol(message: impl Into<String>) -> ConnectorError {
+    ConnectorError::new(ErrorKind::Protocol, message).with_system(SystemId::bamboohr())
+}
+
+/// BambooHR's timestamps: ISO 8601 with an offset, or `YYYY-MM-DD
+/// HH:MM:SS` in UTC.
+pub(super) fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// An id sent as a string or a number.
+fn id_text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Ids order as numbers (BambooHR's are), others after them as text.
+fn id_key(id: &str) -> (u64, String) {
+    (id.parse().unwrap_or(u64::MAX), id.to_owned())
+}
+
+/// A compensation row's order: its start date, then its row id.
+type RowKey = (NaiveDate, (u64, String));
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl BambooHrConnector {
+    /// Every entry of the changed feed since `since`, oldest first.
+    async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<Changed>> {
+        let path = format!("/employees/changed?since={}", iso(since));
+        let answer = self.request(Method::GET, &path, None).await?;
+        let employees = match answer.get("employees") {
+            Some(Value::Object(m)) => m.clone(),
+            // PHP's empty map is `[]`.
+            Some(Value::Array(a)) if a.is_empty() => Map::new(),
+            Some(Value::Null) | None => Map::new(),
+            Some(_) => return Err(protocol("employees/changed: `employees` is not a map")),
+        };
+        let mut out = Vec::with_capacity(employees.len());
+        for (key, entry) in &employees {
+            let id = id_text(entry.get("id")).unwrap_or_else(|| key.clone());
+            let action = entry
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("Updated")
+                .to_owned();
+            let raw = entry
+                .get("lastChanged")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let at = parse_instant(raw).ok_or_else(|| {
+                protocol(format!(
+                    "employees/changed: employee {id} has no readable lastChanged: `{raw}`"
+                ))
+            })?;
+            out.push(Changed { id, action, at });
+        }
+        out.sort_by_key(|c| (c.at, id_key(&c.id)));
+        Ok(out)
+    }
+
+    /// The custom report of the mapped fields, for every employee or for
+    /// `ids`, ordered by id.
+    async fn report(&self, ids: Option<&[String]>) -> Result<Vec<Map<String, Value>>> {
+        let mut names: BTreeSet<&str> = self.fields.iter().flat_map(|f| f.sources()).collect();
+        names.insert("lastChanged");
+        let mut body = json!({
+            "title": "connectors sync",
+            "fields": names.into_iter().collect::<Vec<_>>(),
+        });
+        if let Some(ids) = ids {
+            let numbers: Vec<Value> = ids
+                .iter()
+                .map(|id| {
+                    id.parse::<u64>()
+                        .map_or_else(|_| Value::String(id.clone()), Value::from)
+                })
+                .collect();
+            body["filters"] = json!({ "employeeIds": numbers });
+        }
+        let answer = self
+            .request(
+                Method::POST,
+                "/reports/custom?format=JSON&onlyCurrent=true",
+                Some(&body),
+            )
+            .await?;
+        let rows = answer
+            .get("employees")
+            .and_then(Value::as_array)
+            .ok_or_else(|| protocol("reports/custom: the answer has no `employees` list"))?;
+        let mut out: Vec<Map<String, Value>> = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let row = row.as_object().ok_or_else(|| {
+                protocol(format!("reports/custom: employee {i} is not an object"))
+            })?;
+            if id_text(row.get("id")).is_none() {
+                return Err(protocol(format!("reports/custom: employee {i} has no id")));
+            }
+            out.push(row.clone());
+        }
+        out.sort_by_key(|r| id_key(&id_text(r.get("id")).unwrap_or_default()));
+        Ok(out)
+    }
+
+    /// The hourly cost from the compensation table's current row; `None`
+    /// when there is none or it cannot be converted.
+    async fn cost_rate(&self, id: &str, today: NaiveDate) -> Result<Option<Money>> {
+        let path = format!("/employees/{id}/tables/compensation");
+        let answer = self.request(Method::GET, &path, None).await?;
+        let rows = match &answer {
+            Value::Array(rows) => rows.as_slice(),
+            Value::Null => &[],
+            _ => {
+                return Err(protocol(format!(
+                    "compensation of employee {id}: not a list of rows"
+                )));
+            }
+        };
+        // The current row: the latest start not after today (ties: the
+        // highest row id).
+        let mut current: Option<(RowKey, &Map<String, Value>)> = None;
+        for row in rows.iter().filter_map(Value::as_object) {
+            let start = match text(row, "startDate") {
+                Some(s) => match date(&s) {
+                    Ok(d) => d.unwrap_or(NaiveDate::MIN),
+                    Err(why) => {
+                        tracing::warn!(employee = %id, "compensation row left out: {why}");
+                        continue;
+                    }
+                },
+                None => NaiveDate::MIN,
+            };
+            if start > today {
+                continue; // future-dated
+            }
+            let key = (start, id_key(&id_text(row.get("id")).unwrap_or_default()));
+            if current.as_ref().is_none_or(|(k, _)| *k < key) {
+                current = Some((key, row));
+            }
+        }
+        let Some((_, row)) = current else {
+            return Ok(None);
+        };
+        let rate = match row.get("rate") {
+            Some(Value::Object(r)) => {
+                let value = id_text(r.get("value"));
+                let currency = r.get("currency").and_then(Value::as_str).unwrap_or("");
+                value.map(|v| format!("{v} {currency}"))
+            }
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let Some(rate) = rate else {
+            return Ok(None);
+        };
+        let rate = match amount(&rate, self.currency) {
+            Ok(m) => m,
+            Err(why) => {
+                tracing::warn!(employee = %id, "compensation rate left out: {why}");
+                return Ok(None);
+            }
+        };
+        let per = row.get("paidPer").and_then(Value::as_str).unwrap_or("");
+        let hourly = self.hourly(rate.amount(), per);
+        if hourly.is_none() {
+            tracing::warn!(employee = %id, paid_per = %per, "compensation period not convertible to an hourly cost");
+        }
+        Ok(hourly.map(|a| Money::new(a, rate.currency())))
+    }
+
+    /// An amount paid per `per` as an hourly amount.
+    pub(super) fn hourly(&self, value: Decimal, per: &str) -> Option<Decimal> {
+        let year = self.hours_per_year;
+        let hourly = match per.trim().to_ascii_lowercase().as_str() {
+            "hour" => Some(value),
+            "day" => value.checked_div(self.hours_per_day),
+            "week" => value.checked_mul(Decimal::from(52))?.checked_div(year),
+            "month" => value.checked_mul(Decimal::from(12))?.checked_div(year),
+            "quarter" => value.checked_mul(Decimal::from(4))?.checked_div(year),
+            "year" => value.checked_div(year),
+            _ => None,
+        }?;
+        Some(
+            hourly
+                .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+                .normalize(),
+        )
+    }
+
+    /// A report row as a change; compensation read unless `skip_pay`
+    /// (set once the key was refused the table).
+    async fn decode_row(
+        &self,
+        row: &Map<String, Value>,
+        at: DateTime<Utc>,
+        today: NaiveDate,
+        skip_pay: &mut bool,
+    ) -> Result<SourceChange<Employee>> {
+        let id = id_text(row.get("id")).unwrap_or_default();
+        let mut record = Employee::default();
+        let mut fields = Vec::with_capacity(self.fields.len() + 1);
+        let mut manager = None;
+        for m in self.fields.iter() {
+            match decode(m, row, self.currency, today) {
+                Ok(Decoded::Value(value)) => {
+                    let value = match value {
+                        FieldValue::Null
+                            if matches!(record.get(&m.canonical), Some(FieldValue::Text(_))) =>
+                        {
+                            FieldValue::Text(String::new())
+                        }
+                        v => v,
+                    };
+                    match record.set(&m.canonical, value) {
+                        Ok(()) => fields.push(m.canonical.clone()),
+                        Err(e) => {
+                            return Err(ConnectorError::new(
+                                ErrorKind::Configuration,
+                                format!("field map `{}`: {e}", m.canonical),
+                            )
+                            .with_system(SystemId::bamboohr()));
+                        }
+                    }
+                }
+                Ok(Decoded::Employee(target)) => {
+                    manager = target.map(|t| (m.canonical.clone(), t));
+                    fields.push(m.canonical.clone());
+                }
+                Err(why) => tracing::warn!(
+                    employee = %id, field = %m.canonical,
+                    "BambooHR value left out: {why}"
+                ),
+            }
+        }
+        let mapped_cost = self.fields.iter().any(|f| f.canonical == "cost_rate");
+        if self.compensation && !mapped_cost && !*skip_pay {
+            match self.cost_rate(&id, today).await {
+                Ok(Some(rate)) => {
+                    record.cost_rate = Some(rate);
+                    fields.push("cost_rate".to_owned());
+                }
+                Ok(None) => {}
+                Err(e) if e.kind() == ErrorKind::Forbidden => {
+                    tracing::warn!(employee = %id, "the API key may not read compensation: cost rates left out");
+                    *skip_pay = true;
+                }
+                // Gone since the report: its delete comes through the feed.
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut change = SourceChange::upsert(id, at, record);
+        if let Some((field, target)) = manager {
+            change = change.with_ref(field, Reference::new(Employee::NAME, target));
+        }
+        Ok(change.with_fields(fields))
+    }
+
+    /// The first read: the instant it stands for and the ids changed then.
+    async fn start_full(&self) -> Result<EmployeeCursor> {
+        let all = self.changed_since(DateTime::UNIX_EPOCH).await?;
+        let since = all.last().map_or(DateTime::UNIX_EPOCH, |c| c.at);
+        let seen = all
+            .iter()
+            .filter(|c| c.at == since)
+            .map(|c| c.id.clone())
+            .collect();
+        Ok(EmployeeCursor {
+            since,
+            seen,
+            after: Some(0),
+        })
+    }
+
+    async fn read_full(&self, cursor: EmployeeCursor, limit: usize) -> Result<Page<Employee>> {
+        let after = cursor.after.unwrap_or(0);
+        let rows = self.report(None).await?;
+        let rest: Vec<&Map<String, Value>> = rows
+            .iter()
+            .filter(|r| {
+                id_text(r.get("id"))
+                    .and_then(|id| id.parse::<u64>().ok())
+                    .is_some_and(|id| id > after)
+            })
+            .collect();
+        let today = Utc::now().date_naive();
+        let mut skip_pay = false;
+        let mut changes = Vec::with_capacity(limit.min(rest.len()));
+        let mut last = after;
+        for row in rest.iter().take(limit) {
+            let at = row
+                .get("lastChanged")
+                .and_then(Value::as_str)
+                .and_then(parse_instant)
+                .unwrap_or(cursor.since);
+            changes.push(self.decode_row(row, at, today, &mut skip_pay).await?);
+            last = id_text(row.get("id"))
+                .and_then(|id| id.parse().ok())
+                .unwrap_or(last);
+        }
+        let has_more = rest.len() > limit;
+        let next = EmployeeCursor {
+            after: has_more.then_some(last),
+            ..cursor
+        };
+        Ok(Page {
+            changes,
+            next: encode(&next)?,
+            has_more,
+        })
+    }
+
+    async fn read_changes(&self, cursor: EmployeeCursor, limit: usize) -> Result<Page<Employee>> {
+        // Ask from a second earlier, whether BambooHR's `since` is
+        // inclusive or not; what was handed out is filtered here.
+        let from = cursor.since - TimeDelta::seconds(1);
+        let cutoff = (!self.settle.is_zero())
+            .then(|| Utc::now() - TimeDelta::from_std(self.settle).unwrap_or(TimeDelta::MAX));
+        let fresh: Vec<Changed> = self
+            .changed_since(from.max(DateTime::UNIX_EPOCH))
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.at > cursor.since || (c.at == cursor.since && !cursor.seen.contains(&c.id))
+            })
+            .filter(|c| cutoff.is_none_or(|cut| c.at <= cut))
+            .collect();
+        let taken: Vec<&Changed> = fresh.iter().take(limit).collect();
+        let has_more = fresh.len() > taken.len();
+        let upserted: Vec<String> = taken
+            .iter()
+            .filter(|c| !c.action.eq_ignore_ascii_case("deleted"))
+            .map(|c| c.id.clone())
+            .collect();
+        let rows = if upserted.is_empty() {
+            Vec::new()
+        } else {
+            self.report(Some(&upserted)).await?
+        };
+        let today = Utc::now().date_naive();
+        let mut skip_pay = false;
+        let mut changes = Vec::with_capacity(taken.len());
+        for c in &taken {
+            if c.action.eq_ignore_ascii_case("deleted") {
+                changes.push(SourceChange::delete(c.id.clone(), c.at));
+                continue;
+            }
+            match rows
+                .iter()
+                .find(|r| id_text(r.get("id")).as_deref() == Some(c.id.as_str()))
+            {
+                Some(row) => changes.push(self.decode_row(row, c.at, today, &mut skip_pay).await?),
+                None => tracing::warn!(
+                    employee = %c.id,
+                    "changed employee not in the report (deleted since, or not visible to the key): skipped"
+                ),
+            }
+        }
+        let next = match taken.last() {
+            None => cursor,
+            Some(last) => {
+                let mut seen: Vec<String> = if last.at == cursor.since {
+                    cursor.seen
+                } else {
+                    Vec::new()
+                };
+                seen.extend(
+                    taken
+                        .iter()
+                        .filter(|c| c.at == last.at)
+                        .map(|c| c.id.clone()),
+                );
+                EmployeeCursor {
+                    since: last.at,
+                    seen,
+                    after: None,
+                }
+            }
+        };
+        Ok(Page {
+            changes,
+            next: encode(&next)?,
+            has_more,
+        })
+    }
+}
+
+fn encode(cursor: &EmployeeCursor) -> Result<Cursor> {
+    serde_json::to_string(cursor)
+        .map(Cursor::new)
+        .map_err(|e| protocol(format!("cannot encode the cursor: {e}")))
+}
+
+#[async_trait]
+impl Source<Employee> for BambooHrConnector {
+    async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<Employee>> {
+        let limit = limit.max(1);
+        let cursor = match since {
+            None => self.start_full().await?,
+            Some(c) => serde_json::from_str::<EmployeeCursor>(c.as_str()).map_err(|e| {
+                ConnectorError::new(
+                    ErrorKind::Configuration,
+                    format!("`{}` is not a BambooHR employee cursor: {e}", c.as_str()),
+                )
+                .with_system(SystemId::bamboohr())
+            })?,
+        };
+        if cursor.after.is_some() {
+            self.read_full(cursor, limit).await
+        } else {
+            self.read_changes(cursor, limit).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hourly_from_periods() {
+        let Ok(c) = BambooHrConnector::new("acme", "k") else {
+            panic!("connector");
+        };
+        assert_eq!(
+            c.hourly(Decimal::from(104_000), "Year"),
+            Some(Decimal::from(50))
+        );
+        assert_eq!(
+            c.hourly(Decimal::new(8550, 2), "Hour"),
+            Some(Decimal::new(855, 1))
+        );
+        assert_eq!(c.hourly(Decimal::from(400), "Day"), Some(Decimal::from(50)));
+        assert_eq!(
+            c.hourly(Decimal::from(100_000), "Year"),
+            Some(Decimal::new(480_769, 4))
+        );
+        assert_eq!(c.hourly(Decimal::from(1), "Piece"), None);
+    }
+
+    #[test]
+    fn instants() {
+        let t = parse_instant("2026-01-02T03:04:05+00:00");
+        assert_eq!(t.map(iso).as_deref(), Some("2026-01-02T03:04:05Z"));
+        assert!(parse_instant("2026-01-02 03:04:05").is_some());
+        assert!(parse_instant("yesterday").is_none());
+    }
+}
