@@ -206,7 +206,10 @@ mod tests {
     #[test]
     fn categories_and_statuses_become_kinds() {
         let body = br#"{"errors":[{"error_key":"base","category":"invalid_resource_version","message":"out-of-date version"}]}"#;
-        assert_eq!(api_error("PUT x", 409, body, None).kind(), ErrorKind::Conflict);
+        assert_eq!(
+            api_error("PUT x", 409, body, None).kind(),
+            ErrorKind::Conflict
+        );
         let body = br#"{"errors":[{"error_key":"employee_compensations","category":"nested_errors","errors":[{"error_key":"hours","category":"invalid_attribute_value","message":"bad"}]}]}"#;
         let e = api_error("PUT x", 422, body, None);
         assert_eq!(e.kind(), ErrorKind::Invalid);
@@ -225,7 +228,10 @@ mod tests {
 
     #[test]
     fn oauth_errors_are_unauthorized() {
-        let e = oauth_error(400, br#"{"error":"invalid_grant","error_description":"revoked"}"#);
+        let e = oauth_error(
+            400,
+            br#"{"error":"invalid_grant","error_description":"revoked"}"#,
+        );
         assert_eq!(e.kind(), ErrorKind::Unauthorized);
         assert!(e.message().contains("invalid_grant"));
     }

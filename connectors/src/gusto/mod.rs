@@ -50,15 +50,19 @@
 //! statement's `run` (the payroll uuid) and `employee` (the employee
 //! uuid). The records of one batch that share a payroll are written in one
 //! `PUT …/payrolls/{id}` (at most 100 employees a request, Gusto's limit)
-//! after one `GET` of the payroll for its compensations and their
-//! `version`s; employees whose hours already match are
+//! after a `GET` of the payroll (is it processed?) and a
+//! `PUT …/payrolls/{id}/prepare` for those employees, which answers their
+//! compensations with the `version`s an update must carry (Gusto's
+//! documented way; a plain `GET` lists compensations only once a payroll
+//! is calculated). Employees whose hours already match are
 //! [`Outcome::Unchanged`] and not sent. A processed payroll refuses the
-//! write before any `PUT` ([`ErrorKind::Invalid`]).
+//! write before any update or prepare ([`ErrorKind::Invalid`]).
 //!
 //! **Conflicts (409).** Gusto versions each employee compensation and
 //! answers 409 (`invalid_resource_version`) when a `PUT` carries a stale
 //! version: someone edited the payroll in between. The connector then
-//! refetches the payroll and **re-merges**, once, per employee: a
+//! refetches the payroll (`GET` and `prepare` again) and **re-merges**,
+//! once, per employee: a
 //! canonical record is seeded with Gusto's fresh `hours` (source `gusto`,
 //! at the refetch), and a change carrying our `hours` (source: the
 //! record's origin system, at the retry) is merged into it with

@@ -304,7 +304,11 @@ fn employee_change(e: WireEmployee, at: chrono::DateTime<Utc>) -> Result<SourceC
     let terminations = e.terminations.unwrap_or_default();
     let mut ends = Vec::new();
     for t in &terminations {
-        if let Some(d) = date(&what, "terminations.effective_date", t.effective_date.as_deref())? {
+        if let Some(d) = date(
+            &what,
+            "terminations.effective_date",
+            t.effective_date.as_deref(),
+        )? {
             ends.push((t.active == Some(true), d));
         }
     }
@@ -349,7 +353,11 @@ fn employee_change(e: WireEmployee, at: chrono::DateTime<Utc>) -> Result<SourceC
         },
         cost_rate,
         bill_rate: None,
-        hire_date: date(&what, "jobs.hire_date", primary.and_then(|j| j.hire_date.as_deref()))?,
+        hire_date: date(
+            &what,
+            "jobs.hire_date",
+            primary.and_then(|j| j.hire_date.as_deref()),
+        )?,
         termination_date: if terminated { termination_date } else { None },
         work_phone: None,
         work_calendar: None,
@@ -394,7 +402,10 @@ impl GustoConnector {
 
     fn first_window(&self) -> WindowCursor {
         WindowCursor {
-            from: self.inner.history_start.unwrap_or_else(|| self.lookback_start()),
+            from: self
+                .inner
+                .history_start
+                .unwrap_or_else(|| self.lookback_start()),
             offset: 0,
             statement: 0,
             after: None,
@@ -432,9 +443,7 @@ impl GustoConnector {
             (restart, false)
         } else {
             let next = WindowCursor {
-                from: end
-                    .checked_sub_days(Days::new(OVERLAP_DAYS))
-                    .unwrap_or(end),
+                from: end.checked_sub_days(Days::new(OVERLAP_DAYS)).unwrap_or(end),
                 offset: 0,
                 statement: 0,
                 after: Some(end),
@@ -662,8 +671,7 @@ impl Source<TimeOff> for GustoConnector {
             "/time_off_requests?start_date={}",
             self.lookback_start()
         ));
-        let (_, requests): (_, Vec<WireTimeOff>) =
-            self.call_json(Method::GET, &path, None).await?;
+        let (_, requests): (_, Vec<WireTimeOff>) = self.call_json(Method::GET, &path, None).await?;
         let mut rows = Vec::with_capacity(requests.len());
         for r in requests {
             let what = format!("time off request {}", r.uuid);
@@ -704,9 +712,8 @@ impl Source<TimeOff> for GustoConnector {
             .skip(c.offset)
             .take(limit.max(1))
             .map(|(_, uuid, employee, record)| {
-                let change = SourceChange::upsert(uuid, at, record).with_fields([
-                    "employee", "kind", "start", "end", "hours", "approval",
-                ]);
+                let change = SourceChange::upsert(uuid, at, record)
+                    .with_fields(["employee", "kind", "start", "end", "hours", "approval"]);
                 match employee {
                     Some(e) => change.with_ref("employee", Reference::new("employee", e)),
                     None => change,

@@ -3,7 +3,7 @@
 
 use super::GustoConnector;
 use super::http;
-use super::read::{REGULAR_HOURS, WireEmployeeCompensation};
+use super::read::{REGULAR_HOURS, WireEmployeeCompensation, WirePayroll};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
@@ -67,25 +67,52 @@ fn hours_text(h: Decimal) -> String {
 }
 
 impl GustoConnector {
-    /// The payroll with every employee compensation (paged by 100).
-    async fn fetch_for_write(&self, payroll: &str) -> Result<Fetched> {
+    /// Whether the payroll is processed (one `GET`, one compensation
+    /// asked for), then, if not, the compensations of `employees` with
+    /// their versions (`PUT …/prepare`, paged by 100).
+    async fn fetch_for_write(&self, payroll: &str, employees: &[&str]) -> Result<Fetched> {
+        let path = self.company_path(&format!(
+            "/payrolls/{}?page=1&per=1",
+            http::percent_encode(payroll)
+        ));
+        let (_, head): (_, WirePayroll) = self.call_json(Method::GET, &path, None).await?;
+        if head.processed == Some(true) {
+            return Ok(Fetched {
+                processed: true,
+                by_employee: HashMap::new(),
+            });
+        }
         let mut by_employee = HashMap::new();
-        let mut from = 0;
-        let processed = loop {
-            let (p, more) = self.payroll_page(payroll, from).await?;
-            let processed = p.processed == Some(true);
-            let comps = p.employee_compensations.unwrap_or_default();
-            let got = comps.len();
-            for c in comps {
-                by_employee.insert(c.employee_uuid.clone(), c);
+        for chunk in employees.chunks(MAX_PUT) {
+            let body = serde_json::to_vec(&json!({ "employee_uuids": chunk })).map_err(|e| {
+                http::error(
+                    ErrorKind::Protocol,
+                    format!("encoding employees: {e}"),
+                    None,
+                )
+            })?;
+            let mut page = 1;
+            loop {
+                let path = self.company_path(&format!(
+                    "/payrolls/{}/prepare?page={page}&per={MAX_PUT}",
+                    http::percent_encode(payroll)
+                ));
+                let (_, p): (_, WirePayroll) = self
+                    .call_json(Method::PUT, &path, Some(body.clone()))
+                    .await?;
+                let comps = p.employee_compensations.unwrap_or_default();
+                let got = comps.len();
+                for c in comps {
+                    by_employee.insert(c.employee_uuid.clone(), c);
+                }
+                if got < MAX_PUT {
+                    break;
+                }
+                page += 1;
             }
-            from += got;
-            if !more || got == 0 {
-                break processed;
-            }
-        };
+        }
         Ok(Fetched {
-            processed,
+            processed: false,
             by_employee,
         })
     }
@@ -160,8 +187,14 @@ impl GustoConnector {
     }
 
     /// Writes the hours of one payroll's records into `slots`.
-    async fn write_payroll(&self, payroll: &str, wanted: Vec<Wanted>, slots: &mut [Option<Outcome>]) {
-        let fetched = match self.fetch_for_write(payroll).await {
+    async fn write_payroll(
+        &self,
+        payroll: &str,
+        wanted: Vec<Wanted>,
+        slots: &mut [Option<Outcome>],
+    ) {
+        let employees: Vec<&str> = wanted.iter().map(|w| w.employee.as_str()).collect();
+        let fetched = match self.fetch_for_write(payroll, &employees).await {
             Ok(f) => f,
             Err(e) => {
                 for w in &wanted {
@@ -233,7 +266,8 @@ impl GustoConnector {
         chunk: &[&Wanted],
         slots: &mut [Option<Outcome>],
     ) {
-        let fresh = match self.fetch_for_write(payroll).await {
+        let employees: Vec<&str> = chunk.iter().map(|w| w.employee.as_str()).collect();
+        let fresh = match self.fetch_for_write(payroll, &employees).await {
             Ok(f) => f,
             Err(e) => {
                 for w in chunk {
@@ -246,7 +280,9 @@ impl GustoConnector {
             for w in chunk {
                 slots[w.slot] = Some(fail(
                     ErrorKind::Invalid,
-                    format!("payroll {payroll} was processed meanwhile: its hours can no longer change"),
+                    format!(
+                        "payroll {payroll} was processed meanwhile: its hours can no longer change"
+                    ),
                 ));
             }
             return;
@@ -257,7 +293,10 @@ impl GustoConnector {
             let Some(comp) = fresh.by_employee.get(&w.employee) else {
                 slots[w.slot] = Some(fail(
                     ErrorKind::NotFound,
-                    format!("employee {} was removed from payroll {payroll} meanwhile", w.employee),
+                    format!(
+                        "employee {} was removed from payroll {payroll} meanwhile",
+                        w.employee
+                    ),
                 ));
                 continue;
             };
