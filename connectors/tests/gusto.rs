@@ -949,3 +949,28 @@ async fn secrets_never_reach_debug_or_errors() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_pair_refreshed_elsewhere_is_adopted_from_the_store() {
+    let fake = fake().await;
+    fake.add_employee(json!({"first_name": "Ann", "last_name": "Lee"}));
+    let pair = fake.grant();
+    let shared = Arc::new(MemoryTokenStore::new(Tokens::new(
+        pair.access_token,
+        pair.refresh_token,
+        Utc::now() + chrono::TimeDelta::hours(2),
+    )));
+    // Two workers, one store: both load the pair.
+    let first = connector(&fake, shared.clone());
+    let second = connector(&fake, shared.clone());
+    Source::<Employee>::read(&first, None, 10).await.unwrap();
+    Source::<Employee>::read(&second, None, 10).await.unwrap();
+    // The first refreshes (revoking the old refresh token) and saves.
+    fake.expire_access_tokens();
+    Source::<Employee>::read(&first, None, 10).await.unwrap();
+    // The second's refresh is refused; it adopts the stored pair.
+    Source::<Employee>::read(&second, None, 10).await.unwrap();
+    assert_eq!(fake.refreshes(), 1);
+    assert_eq!(fake.invalid_grants(), 1);
+    assert_eq!(shared.saves(), 1);
+}

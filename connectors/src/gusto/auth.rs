@@ -434,7 +434,30 @@ impl Auth {
             cached.saved = true;
         }
         if cached.tokens.is_expired(Utc::now()) {
-            let fresh = self.refresh(&cached.tokens).await?;
+            let fresh = match self.refresh(&cached.tokens).await {
+                Ok(fresh) => fresh,
+                Err(e) if e.kind() == ErrorKind::Unauthorized => {
+                    // Perhaps another process refreshed and stored a new
+                    // pair (which revoked ours): adopt it if it is newer.
+                    match self.store.load().await {
+                        Ok(Some(stored))
+                            if stored.expose_refresh_token()
+                                != cached.tokens.expose_refresh_token()
+                                && !stored.is_expired(Utc::now()) =>
+                        {
+                            tracing::debug!("gusto: refresh refused; using the stored pair");
+                            cached.tokens = stored;
+                            cached.generation = self.next_generation();
+                            return Ok(Access {
+                                token: cached.tokens.access.clone(),
+                                generation: cached.generation,
+                            });
+                        }
+                        _ => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
             cached.tokens = fresh;
             cached.generation = self.next_generation();
             cached.saved = false;

@@ -33,7 +33,7 @@
 //! by pay period in windows of at most a year (Gusto's limit), from
 //! [`GustoBuilder::history_start`] up to three months ahead; once the
 //! last window is read the cursor goes back to
-//! [`GustoBuilder::lookback`] days ago (default 90), because recent
+//! [`GustoBuilder::lookback_days`] days ago (default 90), because recent
 //! payrolls still change (an unprocessed payroll gets processed) while
 //! Gusto offers no `updated_since`. Pay statements are the employee
 //! compensations of the **processed** payrolls of the same windows, each
@@ -127,9 +127,12 @@
 //!   employee with several hourly jobs needs a per-job map, not provided.
 //! - Amounts are USD (Gusto pays in USD only); they come as strings or
 //!   numbers and are read as exact decimals.
-//! - One connector (and its clones) per company and process: two
-//!   processes refreshing the same pair would revoke each other's refresh
-//!   token. Share the store only with a lock you own.
+//! - Use one connector (and its clones) per company and process. Workers
+//!   in several processes may share one store: when Gusto refuses a
+//!   refresh (another worker refreshed first, revoking our refresh
+//!   token), the connector reloads the store and adopts the newer pair.
+//!   Two workers refreshing at the same instant can still race; if you run
+//!   several, serialise refreshes with a lock in your store.
 //!
 //! # Example
 //!
