@@ -1,3 +1,1390 @@
-//! A stateful fake of the Gusto endpoints the `gusto` connector uses.
+//! A stateful fake of the Gusto endpoints the `gusto` connector uses,
+//! served on `127.0.0.1` by [`FakeGusto`] (one company).
 //!
-//! **Status.** Being written; nothing public yet.
+//! - **OAuth** (`POST /oauth/token`, JSON or form body): the refresh-token
+//!   grant for the clients you [`allow_client`](FakeGusto::allow_client).
+//!   [`grant`](FakeGusto::grant) issues a first pair as an authorisation
+//!   would. Access tokens expire after
+//!   [`set_token_lifetime`](FakeGusto::set_token_lifetime) (default two
+//!   hours) or at once with
+//!   [`expire_access_tokens`](FakeGusto::expire_access_tokens); then the
+//!   API answers 401. Refresh tokens are **single use**: a refresh
+//!   revokes the one presented, and presenting it again is refused with
+//!   `invalid_grant` (counted by
+//!   [`invalid_grants`](FakeGusto::invalid_grants)). Every refresh
+//!   token presented is kept
+//!   ([`refresh_tokens_presented`](FakeGusto::refresh_tokens_presented)).
+//! - **API** (`/v1/companies/{company}/…`): `employees` (paged by
+//!   `page`/`per`, with `X-Total-Count`), `pay_schedules`, `payrolls`
+//!   (filtered by `processing_statuses`, `payroll_types`, `start_date` ≤
+//!   pay period start and pay period end ≤ `end_date`; paged),
+//!   `payrolls/{id}` (`GET`, employee compensations paged by `page`/`per`;
+//!   `PUT` to update an unprocessed payroll's hourly compensations),
+//!   `payrolls/{id}/prepare` (`PUT`, the compensations with their
+//!   versions), `time_off_requests` (by `start_date`/`end_date`).
+//! - **Versions.** Each employee compensation has a `version` that changes
+//!   on every update. A `PUT` carrying a stale version is refused whole
+//!   with 409 `invalid_resource_version`; to script one,
+//!   [`bump_versions`](FakeGusto::bump_versions) edits a payroll as someone
+//!   else would, and [`edit_before_next_put`](FakeGusto::edit_before_next_put)
+//!   does so right before the next `PUT` to it arrives. A processed
+//!   payroll refuses updates with 422 `invalid_operation`.
+//! - **Limits.** Each access token may make
+//!   [`set_rate_limit`](FakeGusto::set_rate_limit) calls a minute
+//!   (default 200); past it the API answers 429 with `Retry-After`.
+//! - **Faults** ([`fail_next`](FakeGusto::fail_next)), a **call log**
+//!   ([`calls`](FakeGusto::calls)) and seeding and inspection helpers.
+//!
+//! Amounts and hours are kept as the strings sent, so they stay exact.
+//!
+//! # Example
+//!
+//! ```
+//! use connectors::fakes::gusto::FakeGusto;
+//! use serde_json::json;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let gusto = FakeGusto::start().await?;
+//! let ann = gusto.add_employee(json!({"first_name": "Ann", "last_name": "Lee"}));
+//! let run = gusto.add_payroll(json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "check_date": "2025-06-20"}));
+//! gusto.add_compensation(&run, json!({"employee_uuid": ann, "hourly_compensations": [{"name": "Regular Hours", "hours": "0.000"}]}));
+//! assert_eq!(gusto.regular_hours(&run, &ann).as_deref(), Some("0.000"));
+//! # Ok(()) }
+//! ```
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The API version the fake answers as.
+const VERSION: &str = "2025-06-15";
+
+/// A fault to answer instead of the next API calls (the token endpoint
+/// is never faulted).
+///
+/// # Example
+///
+/// ```
+/// use connectors::fakes::gusto::Fault;
+/// let f = Fault::TooManyRequests { retry_after_secs: 7 };
+/// assert_ne!(f, Fault::TruncatedBody);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// An HTML error page with this status, as a proxy or a maintenance
+    /// window sends (502, 503).
+    HtmlPage(u16),
+    /// 429 with `Retry-After`.
+    TooManyRequests {
+        /// The `Retry-After` seconds.
+        retry_after_secs: u64,
+    },
+    /// 200 with a JSON body cut short.
+    TruncatedBody,
+    /// Gusto's error JSON (`{"errors": [{error_key, category, message}]}`)
+    /// with this status.
+    Error {
+        /// The HTTP status.
+        status: u16,
+        /// The error `category`, e.g. `invalid_attribute_value`.
+        category: String,
+        /// The error `message`.
+        message: String,
+    },
+}
+
+/// One API call as the fake saw it.
+///
+/// # Example
+///
+/// ```
+/// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+/// for call in g.calls() {
+///     assert_eq!(call.api_version.as_deref(), Some("2025-06-15"));
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Call {
+    /// `GET`, `PUT`…
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query, `""` if none.
+    pub query: String,
+    /// The `X-Gusto-API-Version` header, if sent.
+    pub api_version: Option<String>,
+    /// The bearer token, if sent (this is a fake: tests may look).
+    pub access_token: Option<String>,
+    /// The status answered.
+    pub status: u16,
+}
+
+/// A token pair the fake issued.
+///
+/// # Example
+///
+/// ```
+/// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+/// let pair = g.grant();
+/// assert_ne!(pair.access_token, pair.refresh_token);
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IssuedTokens {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token (single use).
+    pub refresh_token: String,
+    /// When the access token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct Company {
+    uuid: String,
+    clients: HashMap<String, String>,
+    access: HashMap<String, DateTime<Utc>>,
+    refresh: HashSet<String>,
+    token_lifetime: i64,
+    token_delay: Duration,
+    refreshes: usize,
+    presented: Vec<String>,
+    invalid_grants: usize,
+    calls: Vec<Call>,
+    faults: VecDeque<Fault>,
+    rate_limit: u32,
+    windows: HashMap<String, (Instant, u32)>,
+    employees: Vec<Value>,
+    pay_schedules: Vec<Value>,
+    payrolls: Vec<Value>,
+    time_off: Vec<Value>,
+    next: u64,
+    edits: HashMap<String, VecDeque<Vec<(String, String)>>>,
+}
+
+struct Shared {
+    company: Mutex<Company>,
+}
+
+impl Shared {
+    fn company(&self) -> MutexGuard<'_, Company> {
+        self.company.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An in-memory Gusto company on loopback. See the [module docs](self).
+/// Dropping it stops the server.
+///
+/// # Example
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let g = connectors::fakes::gusto::FakeGusto::start().await?;
+/// assert!(g.url().starts_with("http://127.0.0.1:"));
+/// # Ok(()) }
+/// ```
+pub struct FakeGusto {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for FakeGusto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeGusto")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeGusto {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.abort();
+    }
+}
+
+impl Company {
+    fn new_id(&mut self, kind: &str) -> String {
+        self.next += 1;
+        let n = self.next;
+        let tag = match kind {
+            "employee" => 0xe,
+            "payroll" => 0xa,
+            "schedule" => 0x5,
+            "time_off" => 0x7,
+            _ => 0xf,
+        };
+        format!("{tag:08x}-0000-4000-8000-{n:012x}")
+    }
+
+    fn new_version(&mut self) -> String {
+        self.next += 1;
+        format!("{:032x}", self.next.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    fn issue(&mut self) -> IssuedTokens {
+        self.next += 1;
+        let n = self.next;
+        let stamp = Utc::now().timestamp_micros();
+        let access = format!("fake-access-{n}-{stamp:x}");
+        let refresh = format!("fake-refresh-{n}-{stamp:x}");
+        let expires_at = Utc::now() + TimeDelta::seconds(self.token_lifetime);
+        self.access.insert(access.clone(), expires_at);
+        self.refresh.insert(refresh.clone());
+        IssuedTokens {
+            access_token: access,
+            refresh_token: refresh,
+            expires_at,
+        }
+    }
+
+    fn payroll_mut(&mut self, uuid: &str) -> Option<&mut Value> {
+        self.payrolls.iter_mut().find(|p| p["uuid"] == uuid)
+    }
+
+    fn bump(&mut self, payroll: &str, employee: Option<&str>) -> bool {
+        let n = self
+            .payroll_mut(payroll)
+            .and_then(|p| p["employee_compensations"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        let versions: Vec<String> = (0..n).map(|_| self.new_version()).collect();
+        let Some(comps) = self
+            .payroll_mut(payroll)
+            .and_then(|p| p["employee_compensations"].as_array_mut())
+        else {
+            return false;
+        };
+        for (c, v) in comps.iter_mut().zip(versions) {
+            if employee.is_none_or(|e| c["employee_uuid"] == e) {
+                c["version"] = json!(v);
+            }
+        }
+        true
+    }
+
+    /// Sets an employee's `Regular Hours` and bumps the versions.
+    fn set_hours(&mut self, payroll: &str, employee: &str, hours: &str) -> bool {
+        let Some(comps) = self
+            .payroll_mut(payroll)
+            .and_then(|p| p["employee_compensations"].as_array_mut())
+        else {
+            return false;
+        };
+        let Some(comp) = comps.iter_mut().find(|c| c["employee_uuid"] == employee) else {
+            return false;
+        };
+        let Some(hourly) = comp["hourly_compensations"].as_array_mut() else {
+            return false;
+        };
+        let Some(regular) = hourly.iter_mut().find(|h| h["name"] == "Regular Hours") else {
+            return false;
+        };
+        regular["hours"] = json!(hours);
+        self.bump(payroll, Some(employee))
+    }
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn period(v: &Value, key: &str) -> Option<NaiveDate> {
+    v.get("pay_period")
+        .and_then(|p| p.get(key))
+        .and_then(Value::as_str)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+impl FakeGusto {
+    /// Starts an empty company on `127.0.0.1` (a free port): tokens last
+    /// two hours, 200 calls a minute per token.
+    ///
+    /// # Errors
+    ///
+    /// The port cannot be bound.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let g = connectors::fakes::gusto::FakeGusto::start().await?;
+    /// assert!(g.calls().is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start() -> std::io::Result<FakeGusto> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            company: Mutex::new(Company {
+                uuid: "c0000000-0000-4000-8000-00000000c0de".into(),
+                token_lifetime: 7200,
+                rate_limit: 200,
+                ..Company::default()
+            }),
+        });
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(FakeGusto {
+            addr,
+            shared,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The base URL (API and token endpoint).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let base = g.url();
+    /// # let _ = base; }
+    /// ```
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The company's uuid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(!g.company_uuid().is_empty());
+    /// # }
+    /// ```
+    pub fn company_uuid(&self) -> String {
+        self.shared.company().uuid.clone()
+    }
+
+    /// Accepts refreshes from this app.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// g.allow_client("client-id", "client-secret");
+    /// # }
+    /// ```
+    pub fn allow_client(&self, client_id: &str, client_secret: &str) {
+        self.shared
+            .company()
+            .clients
+            .insert(client_id.to_owned(), client_secret.to_owned());
+    }
+
+    /// Issues a token pair, as an authorisation would.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let pair = g.grant();
+    /// assert!(pair.expires_at > chrono::Utc::now());
+    /// # }
+    /// ```
+    pub fn grant(&self) -> IssuedTokens {
+        self.shared.company().issue()
+    }
+
+    /// How long new access tokens last. Default: 7,200 s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// g.set_token_lifetime(std::time::Duration::from_secs(60));
+    /// # }
+    /// ```
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.company().token_lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(7200);
+    }
+
+    /// Makes the token endpoint take this long to answer, so concurrent
+    /// refreshes would overlap. Default: none.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// g.set_token_delay(std::time::Duration::from_millis(50));
+    /// # }
+    /// ```
+    pub fn set_token_delay(&self, delay: Duration) {
+        self.shared.company().token_delay = delay;
+    }
+
+    /// Expires every access token issued so far: the API answers 401 to
+    /// them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// g.expire_access_tokens();
+    /// # }
+    /// ```
+    pub fn expire_access_tokens(&self) {
+        let past = Utc::now() - TimeDelta::seconds(1);
+        for expiry in self.shared.company().access.values_mut() {
+            *expiry = past;
+        }
+    }
+
+    /// How many refreshes succeeded.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert_eq!(g.refreshes(), 0);
+    /// # }
+    /// ```
+    pub fn refreshes(&self) -> usize {
+        self.shared.company().refreshes
+    }
+
+    /// How many refreshes were refused with `invalid_grant` (a reused or
+    /// unknown refresh token).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert_eq!(g.invalid_grants(), 0);
+    /// # }
+    /// ```
+    pub fn invalid_grants(&self) -> usize {
+        self.shared.company().invalid_grants
+    }
+
+    /// Every refresh token presented to the token endpoint, in order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(g.refresh_tokens_presented().is_empty());
+    /// # }
+    /// ```
+    pub fn refresh_tokens_presented(&self) -> Vec<String> {
+        self.shared.company().presented.clone()
+    }
+
+    /// Calls allowed per access token per minute. Default: 200.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// g.set_rate_limit(2);
+    /// # }
+    /// ```
+    pub fn set_rate_limit(&self, per_minute: u32) {
+        self.shared.company().rate_limit = per_minute;
+    }
+
+    /// Answers the next `times` API calls with `fault`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// use connectors::fakes::gusto::Fault;
+    /// g.fail_next(Fault::HtmlPage(503), 1);
+    /// # }
+    /// ```
+    pub fn fail_next(&self, fault: Fault, times: usize) {
+        let mut c = self.shared.company();
+        for _ in 0..times {
+            c.faults.push_back(fault.clone());
+        }
+    }
+
+    /// Every API call so far (token requests aside), faults included.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let puts = g.calls().iter().filter(|c| c.method == "PUT").count();
+    /// # let _ = puts; }
+    /// ```
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.company().calls.clone()
+    }
+
+    /// Adds an employee (`first_name`, `last_name`, `jobs`…; `uuid`,
+    /// `version`, `company_uuid`, `terminated`, `jobs` and `terminations`
+    /// filled in when absent): its uuid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let id = g.add_employee(serde_json::json!({"first_name": "Bo", "last_name": "Lind"}));
+    /// assert_eq!(g.employee(&id).unwrap()["first_name"], "Bo");
+    /// # }
+    /// ```
+    pub fn add_employee(&self, fields: Value) -> String {
+        let mut c = self.shared.company();
+        let uuid = c.new_id("employee");
+        let version = c.new_version();
+        let mut e = fields.as_object().cloned().unwrap_or_default();
+        e.entry("uuid").or_insert_with(|| json!(uuid));
+        let uuid = text(&Value::Object(e.clone()), "uuid");
+        e.insert("version".into(), json!(version));
+        e.insert("company_uuid".into(), json!(c.uuid));
+        e.entry("terminated").or_insert(json!(false));
+        e.entry("jobs").or_insert(json!([]));
+        e.entry("terminations").or_insert(json!([]));
+        e.entry("employee_code")
+            .or_insert_with(|| json!(format!("{:06x}", c.next)));
+        c.employees.push(Value::Object(e));
+        uuid
+    }
+
+    /// An employee, `None` if unknown.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(g.employee("nobody").is_none());
+    /// # }
+    /// ```
+    pub fn employee(&self, uuid: &str) -> Option<Value> {
+        self.shared
+            .company()
+            .employees
+            .iter()
+            .find(|e| e["uuid"] == uuid)
+            .cloned()
+    }
+
+    /// Adds a pay schedule (`frequency`, `name`…): its uuid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let id = g.add_pay_schedule(serde_json::json!({"frequency": "Every other week", "name": "Staff"}));
+    /// # let _ = id; }
+    /// ```
+    pub fn add_pay_schedule(&self, fields: Value) -> String {
+        let mut c = self.shared.company();
+        let uuid = c.new_id("schedule");
+        let version = c.new_version();
+        let mut s = fields.as_object().cloned().unwrap_or_default();
+        s.insert("uuid".into(), json!(uuid));
+        s.insert("version".into(), json!(version));
+        c.pay_schedules.push(Value::Object(s));
+        uuid
+    }
+
+    /// Adds a payroll (`pay_period: {start_date, end_date}`,
+    /// `check_date`, `processed` (default `false`), `off_cycle`): its
+    /// uuid. Add its employees with
+    /// [`add_compensation`](Self::add_compensation).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let id = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "check_date": "2025-06-20"}));
+    /// assert_eq!(g.payroll(&id).unwrap()["processed"], false);
+    /// # }
+    /// ```
+    pub fn add_payroll(&self, fields: Value) -> String {
+        let mut c = self.shared.company();
+        let uuid = c.new_id("payroll");
+        let mut p = fields.as_object().cloned().unwrap_or_default();
+        p.insert("uuid".into(), json!(uuid));
+        p.insert("payroll_uuid".into(), json!(uuid));
+        p.insert("company_uuid".into(), json!(c.uuid));
+        p.entry("processed").or_insert(json!(false));
+        p.entry("off_cycle").or_insert(json!(false));
+        p.entry("external").or_insert(json!(false));
+        p.entry("processed_date").or_insert(Value::Null);
+        p.insert("employee_compensations".into(), json!([]));
+        c.payrolls.push(Value::Object(p));
+        uuid
+    }
+
+    /// Adds an employee compensation to a payroll (`employee_uuid`,
+    /// `gross_pay`, `net_pay`, `hourly_compensations: [{name, hours,
+    /// job_uuid}]`…; `version` and empty lists filled in): whether the
+    /// payroll exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// assert!(g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1", "gross_pay": "1000.00"})));
+    /// # }
+    /// ```
+    pub fn add_compensation(&self, payroll: &str, fields: Value) -> bool {
+        let mut c = self.shared.company();
+        let version = c.new_version();
+        let mut comp = fields.as_object().cloned().unwrap_or_default();
+        comp.insert("version".into(), json!(version));
+        comp.entry("excluded").or_insert(json!(false));
+        comp.entry("payment_method")
+            .or_insert(json!("Direct Deposit"));
+        for list in [
+            "fixed_compensations",
+            "hourly_compensations",
+            "paid_time_off",
+            "benefits",
+            "deductions",
+            "reimbursements",
+        ] {
+            comp.entry(list).or_insert(json!([]));
+        }
+        let Some(list) = c
+            .payroll_mut(payroll)
+            .and_then(|p| p["employee_compensations"].as_array_mut())
+        else {
+            return false;
+        };
+        list.push(Value::Object(comp));
+        true
+    }
+
+    /// A payroll with its employee compensations, `None` if unknown.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(g.payroll("none").is_none());
+    /// # }
+    /// ```
+    pub fn payroll(&self, uuid: &str) -> Option<Value> {
+        self.shared
+            .company()
+            .payrolls
+            .iter()
+            .find(|p| p["uuid"] == uuid)
+            .cloned()
+    }
+
+    /// An employee's `Regular Hours` on a payroll, as stored.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(g.regular_hours("payroll", "employee").is_none());
+    /// # }
+    /// ```
+    pub fn regular_hours(&self, payroll: &str, employee: &str) -> Option<String> {
+        let p = self.payroll(payroll)?;
+        let comp = p["employee_compensations"]
+            .as_array()?
+            .iter()
+            .find(|c| c["employee_uuid"] == employee)?
+            .clone();
+        comp["hourly_compensations"]
+            .as_array()?
+            .iter()
+            .find(|h| h["name"] == "Regular Hours")
+            .map(|h| text(h, "hours"))
+    }
+
+    /// An employee compensation's current `version`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(g.compensation_version("payroll", "employee").is_none());
+    /// # }
+    /// ```
+    pub fn compensation_version(&self, payroll: &str, employee: &str) -> Option<String> {
+        let p = self.payroll(payroll)?;
+        p["employee_compensations"]
+            .as_array()?
+            .iter()
+            .find(|c| c["employee_uuid"] == employee)
+            .map(|c| text(c, "version"))
+    }
+
+    /// Marks a payroll processed (it then refuses updates): whether it
+    /// exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(!g.process_payroll("none"));
+    /// # }
+    /// ```
+    pub fn process_payroll(&self, uuid: &str) -> bool {
+        let mut c = self.shared.company();
+        let today = Utc::now().date_naive().to_string();
+        let Some(p) = c.payroll_mut(uuid) else {
+            return false;
+        };
+        p["processed"] = json!(true);
+        p["processed_date"] = json!(today);
+        true
+    }
+
+    /// Changes every compensation version of a payroll, as an edit by
+    /// someone else would: a `PUT` with the old versions gets 409.
+    /// Whether the payroll exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(!g.bump_versions("none"));
+    /// # }
+    /// ```
+    pub fn bump_versions(&self, payroll: &str) -> bool {
+        self.shared.company().bump(payroll, None)
+    }
+
+    /// Sets an employee's `Regular Hours` as someone editing in Gusto
+    /// would (the version changes): whether it was found.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// assert!(!g.set_regular_hours("payroll", "employee", "8.000"));
+    /// # }
+    /// ```
+    pub fn set_regular_hours(&self, payroll: &str, employee: &str, hours: &str) -> bool {
+        self.shared.company().set_hours(payroll, employee, hours)
+    }
+
+    /// Scripts a concurrent edit: right before the next `PUT` to
+    /// `payroll` is checked, the `Regular Hours` in `edits` (employee
+    /// uuid, hours) are set and every compensation version of the payroll
+    /// changes, so that `PUT` gets 409. Call it again to script the `PUT`
+    /// after that one too.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// g.edit_before_next_put("payroll", &[("employee", "12.000")]);
+    /// g.edit_before_next_put("payroll", &[]); // a version bump only
+    /// # }
+    /// ```
+    pub fn edit_before_next_put(&self, payroll: &str, edits: &[(&str, &str)]) {
+        self.shared
+            .company()
+            .edits
+            .entry(payroll.to_owned())
+            .or_default()
+            .push_back(
+                edits
+                    .iter()
+                    .map(|(e, h)| ((*e).to_owned(), (*h).to_owned()))
+                    .collect(),
+            );
+    }
+
+    /// Adds a time-off request (`status`, `policy_type`, `days: {date:
+    /// hours}`, `employee: {uuid, full_name}`…): its uuid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// let id = g.add_time_off(serde_json::json!({"status": "approved", "policy_type": "vacation",
+    ///     "days": {"2025-07-01": "8.000"}, "employee": {"uuid": "e1", "full_name": "Ann Lee"}}));
+    /// # let _ = id; }
+    /// ```
+    pub fn add_time_off(&self, fields: Value) -> String {
+        let mut c = self.shared.company();
+        let uuid = c.new_id("time_off");
+        let mut t = fields.as_object().cloned().unwrap_or_default();
+        t.insert("uuid".into(), json!(uuid));
+        c.time_off.push(Value::Object(t));
+        uuid
+    }
+}
+
+// ---------------------------------------------------------------- serving
+
+fn respond(status: u16, body: String, content_type: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [("content-type", content_type.to_owned())], body).into_response()
+}
+
+fn json_answer(status: u16, body: &Value) -> Response {
+    respond(status, body.to_string(), "application/json; charset=utf-8")
+}
+
+fn errors(status: u16, key: &str, category: &str, message: &str) -> Response {
+    json_answer(
+        status,
+        &json!({"errors": [{"error_key": key, "category": category, "message": message}]}),
+    )
+}
+
+fn percent_decode(text: &str) -> String {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'+', _, _) => out.push(b' '),
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 2;
+            }
+            (b, _, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn form(text: &str) -> HashMap<String, String> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// A page of `items` by `page`/`per` (all of them without `page`), with
+/// Gusto's paging headers.
+fn paged(
+    items: Vec<Value>,
+    query: &HashMap<String, String>,
+) -> (Vec<Value>, Vec<(String, String)>) {
+    let total = items.len();
+    let Some(page) = query.get("page").and_then(|p| p.parse::<usize>().ok()) else {
+        return (items, vec![("x-total-count".into(), total.to_string())]);
+    };
+    let per = query
+        .get("per")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(25)
+        .clamp(1, 100);
+    let page = page.max(1);
+    let slice: Vec<Value> = items.into_iter().skip((page - 1) * per).take(per).collect();
+    let headers = vec![
+        ("x-page".into(), page.to_string()),
+        ("x-per-page".into(), per.to_string()),
+        ("x-total-count".into(), total.to_string()),
+        ("x-total-pages".into(), total.div_ceil(per).to_string()),
+    ];
+    (slice, headers)
+}
+
+fn with_headers(mut response: Response, headers: Vec<(String, String)>) -> Response {
+    for (k, v) in headers {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            axum::http::HeaderValue::from_str(&v),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    if path == "/oauth/token" && method == Method::POST {
+        let delay = shared.company().token_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        return token(&shared, &headers, &body);
+    }
+    let query_text = uri.query().unwrap_or("").to_owned();
+    let query = form(&query_text);
+    let api_version = headers
+        .get("x-gusto-api-version")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::to_owned);
+    let mut company = shared.company();
+    let response = api(
+        &mut company,
+        &method,
+        &path,
+        &query,
+        bearer.as_deref(),
+        &body,
+    );
+    company.calls.push(Call {
+        method: method.to_string(),
+        path,
+        query: query_text,
+        api_version,
+        access_token: bearer,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+fn api(
+    c: &mut Company,
+    method: &Method,
+    path: &str,
+    query: &HashMap<String, String>,
+    bearer: Option<&str>,
+    body: &[u8],
+) -> Response {
+    if let Some(fault) = c.faults.pop_front() {
+        return match fault {
+            Fault::HtmlPage(status) => respond(
+                status,
+                format!("<html><head><title>{status}</title></head><body><h1>We'll be right back</h1></body></html>"),
+                "text/html",
+            ),
+            Fault::TooManyRequests { retry_after_secs } => with_headers(
+                errors(429, "base", "rate_limit_exceeded", "Too many requests"),
+                vec![("retry-after".into(), retry_after_secs.to_string())],
+            ),
+            Fault::TruncatedBody => respond(
+                200,
+                r#"[{"uuid":"e0000000-0000-4000-8000-000000000001","first_name":"Ann","jobs":[{"ti"#.into(),
+                "application/json",
+            ),
+            Fault::Error {
+                status,
+                category,
+                message,
+            } => errors(status, "base", &category, &message),
+        };
+    }
+    let now = Utc::now();
+    let Some(token) = bearer.filter(|t| c.access.get(*t).is_some_and(|exp| *exp > now)) else {
+        return json_answer(
+            401,
+            &json!({"errors": [{"error_key": "base", "category": "invalid_token", "message": "The access token is invalid or has expired"}]}),
+        );
+    };
+    // The per-token budget, in a window that opens with its first call.
+    let limit = c.rate_limit;
+    let window = c
+        .windows
+        .entry(token.to_owned())
+        .or_insert((Instant::now(), 0));
+    if window.0.elapsed() >= Duration::from_secs(60) {
+        *window = (Instant::now(), 0);
+    }
+    window.1 += 1;
+    if window.1 > limit {
+        let left = Duration::from_secs(60).saturating_sub(window.0.elapsed());
+        let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        return with_headers(
+            errors(
+                429,
+                "base",
+                "rate_limit_exceeded",
+                "You have exceeded the rate limit of requests per minute",
+            ),
+            vec![("retry-after".into(), secs.max(1).to_string())],
+        );
+    }
+    let segments: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(percent_decode)
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let not_found = || {
+        errors(
+            404,
+            "request",
+            "not_found",
+            "The requested resource was not found.",
+        )
+    };
+    let rest = match segs.as_slice() {
+        ["v1", "companies", company, rest @ ..] if *company == c.uuid => rest.to_vec(),
+        _ => return not_found(),
+    };
+    match (method.clone(), rest.as_slice()) {
+        (Method::GET, ["employees"]) => {
+            let (items, h) = paged(c.employees.clone(), query);
+            with_headers(json_answer(200, &Value::Array(items)), h)
+        }
+        (Method::GET, ["pay_schedules"]) => {
+            let (items, h) = paged(c.pay_schedules.clone(), query);
+            with_headers(json_answer(200, &Value::Array(items)), h)
+        }
+        (Method::GET, ["payrolls"]) => list_payrolls(c, query),
+        (Method::GET, ["payrolls", id]) => match c.payrolls.iter().find(|p| p["uuid"] == *id) {
+            Some(p) => show_payroll(p.clone(), query, None),
+            None => not_found(),
+        },
+        (Method::PUT, ["payrolls", id, "prepare"]) => prepare(c, id, query, body),
+        (Method::PUT, ["payrolls", id]) => update(c, id, body),
+        (Method::GET, ["time_off_requests"]) => {
+            let start = query.get("start_date").cloned();
+            let end = query.get("end_date").cloned();
+            let items: Vec<Value> = c
+                .time_off
+                .iter()
+                .filter(|t| {
+                    let days: Vec<&String> = t["days"]
+                        .as_object()
+                        .map(|d| d.keys().collect())
+                        .unwrap_or_default();
+                    let first = days.iter().min().map(|d| d.as_str()).unwrap_or("");
+                    let last = days.iter().max().map(|d| d.as_str()).unwrap_or("");
+                    start.as_deref().is_none_or(|s| first >= s)
+                        && end.as_deref().is_none_or(|e| last <= e)
+                })
+                .cloned()
+                .collect();
+            json_answer(200, &Value::Array(items))
+        }
+        _ => not_found(),
+    }
+}
+
+fn list_payrolls(c: &Company, query: &HashMap<String, String>) -> Response {
+    let list = |key: &str, default: &str| -> Vec<String> {
+        query
+            .get(key)
+            .map_or(default, String::as_str)
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    };
+    let statuses = list("processing_statuses", "processed");
+    let types = list("payroll_types", "regular");
+    let date = |key: &str| {
+        query
+            .get(key)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    let start = date("start_date");
+    let end = date("end_date").unwrap_or_else(|| Utc::now().date_naive());
+    if let Some(s) = start
+        && (end - s).num_days() > 366
+    {
+        return errors(
+            422,
+            "end_date",
+            "invalid_attribute_value",
+            "start_date and end_date can't be more than 1 year apart",
+        );
+    }
+    let mut items: Vec<Value> = c
+        .payrolls
+        .iter()
+        .filter(|p| {
+            let processed = p["processed"] == true;
+            let status_ok = statuses
+                .iter()
+                .any(|s| (s == "processed" && processed) || (s == "unprocessed" && !processed));
+            let off_cycle = p["off_cycle"] == true;
+            let type_ok = types
+                .iter()
+                .any(|t| (t == "regular" && !off_cycle) || (t == "off_cycle" && off_cycle));
+            let from_ok = start.is_none_or(|s| period(p, "start_date").is_some_and(|d| d >= s));
+            let to_ok = period(p, "end_date").is_some_and(|d| d <= end);
+            status_ok && type_ok && from_ok && to_ok
+        })
+        .map(|p| {
+            let mut p = p.clone();
+            if let Some(o) = p.as_object_mut() {
+                o.remove("employee_compensations");
+            }
+            p
+        })
+        .collect();
+    items.sort_by_key(|p| period(p, "start_date"));
+    let (items, h) = paged(items, query);
+    with_headers(json_answer(200, &Value::Array(items)), h)
+}
+
+/// A payroll with a page of its compensations (only `only`'s employees,
+/// when given).
+fn show_payroll(
+    mut p: Value,
+    query: &HashMap<String, String>,
+    only: Option<&[String]>,
+) -> Response {
+    let comps: Vec<Value> = p["employee_compensations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| only.is_none_or(|o| o.iter().any(|e| c["employee_uuid"] == e.as_str())))
+        .collect();
+    let (comps, h) = paged(comps, query);
+    p["employee_compensations"] = Value::Array(comps);
+    with_headers(json_answer(200, &p), h)
+}
+
+fn prepare(c: &mut Company, id: &str, query: &HashMap<String, String>, body: &[u8]) -> Response {
+    let Some(p) = c.payrolls.iter().find(|p| p["uuid"] == id).cloned() else {
+        return errors(
+            404,
+            "payroll",
+            "not_found",
+            "The requested resource was not found.",
+        );
+    };
+    if p["processed"] == true {
+        return errors(
+            422,
+            "base",
+            "invalid_operation",
+            "The payroll has been processed and cannot be prepared for update",
+        );
+    }
+    let only: Option<Vec<String>> = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| b.get("employee_uuids").cloned())
+        .and_then(|v| serde_json::from_value(v).ok());
+    show_payroll(p, query, only.as_deref())
+}
+
+fn update(c: &mut Company, id: &str, body: &[u8]) -> Response {
+    if c.payrolls.iter().all(|p| p["uuid"] != id) {
+        return errors(
+            404,
+            "payroll",
+            "not_found",
+            "The requested resource was not found.",
+        );
+    }
+    // A scripted concurrent edit lands first.
+    if let Some(edit) = c.edits.get_mut(id).and_then(VecDeque::pop_front) {
+        for (employee, hours) in &edit {
+            c.set_hours(id, employee, hours);
+        }
+        c.bump(id, None);
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return errors(
+            400,
+            "base",
+            "invalid_attribute_value",
+            "The body is not JSON",
+        );
+    };
+    let Some(wanted) = request["employee_compensations"].as_array().cloned() else {
+        return errors(
+            422,
+            "employee_compensations",
+            "invalid_attribute_value",
+            "employee_compensations is required",
+        );
+    };
+    if wanted.len() > 100 {
+        return errors(
+            422,
+            "employee_compensations",
+            "invalid_attribute_value",
+            "A maximum of 100 employee_compensations can be updated at a time",
+        );
+    }
+    let Some(p) = c.payrolls.iter().find(|p| p["uuid"] == id).cloned() else {
+        return errors(
+            404,
+            "payroll",
+            "not_found",
+            "The requested resource was not found.",
+        );
+    };
+    if p["processed"] == true {
+        return errors(
+            422,
+            "base",
+            "invalid_operation",
+            "The payroll has been processed and can no longer be updated",
+        );
+    }
+    let current = p["employee_compensations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    // Check everything before changing anything.
+    for w in &wanted {
+        let employee = text(w, "employee_uuid");
+        let Some(comp) = current
+            .iter()
+            .find(|c| c["employee_uuid"] == employee.as_str())
+        else {
+            return json_answer(
+                422,
+                &json!({"errors": [{"error_key": "employee_compensations", "category": "nested_errors",
+                    "metadata": {"employee_uuid": employee},
+                    "errors": [{"error_key": "employee_uuid", "category": "not_found", "message": "Employee is not on this payroll"}]}]}),
+            );
+        };
+        if w["version"] != comp["version"] {
+            return errors(
+                409,
+                "base",
+                "invalid_resource_version",
+                "You are attempting to update a resource using an out-of-date version.",
+            );
+        }
+    }
+    let mut changed = Vec::new();
+    for w in &wanted {
+        let employee = text(w, "employee_uuid");
+        let version = c.new_version();
+        let Some(comps) = c
+            .payroll_mut(id)
+            .and_then(|p| p["employee_compensations"].as_array_mut())
+        else {
+            break;
+        };
+        let Some(comp) = comps
+            .iter_mut()
+            .find(|c| c["employee_uuid"] == employee.as_str())
+        else {
+            continue;
+        };
+        for h in w["hourly_compensations"].as_array().into_iter().flatten() {
+            let name = text(h, "name");
+            let job = h.get("job_uuid").and_then(Value::as_str);
+            let Some(list) = comp["hourly_compensations"].as_array_mut() else {
+                continue;
+            };
+            let slot = list.iter_mut().find(|x| {
+                x["name"] == name.as_str()
+                    && job.is_none_or(|j| {
+                        x.get("job_uuid")
+                            .and_then(Value::as_str)
+                            .is_none_or(|xj| xj == j)
+                    })
+            });
+            match slot {
+                Some(x) => x["hours"] = h["hours"].clone(),
+                None => list.push(h.clone()),
+            }
+        }
+        comp["version"] = json!(version);
+        changed.push(comp.clone());
+    }
+    let mut answer = p;
+    if let Some(o) = answer.as_object_mut() {
+        o.insert("employee_compensations".into(), Value::Array(changed));
+    }
+    json_answer(200, &answer)
+}
+
+fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let params: Map<String, Value> = if is_json {
+        serde_json::from_slice(body).unwrap_or_default()
+    } else {
+        form(&String::from_utf8_lossy(body))
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect()
+    };
+    let get = |k: &str| {
+        params
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut c = shared.company();
+    let refuse = |status: u16, error: &str, description: &str| {
+        json_answer(
+            status,
+            &json!({"error": error, "error_description": description}),
+        )
+    };
+    if c.clients.get(&get("client_id")) != Some(&get("client_secret")) {
+        return refuse(401, "invalid_client", "Client authentication failed");
+    }
+    if get("grant_type") != "refresh_token" {
+        return refuse(
+            400,
+            "unsupported_grant_type",
+            "The grant type is not supported",
+        );
+    }
+    let presented = get("refresh_token");
+    c.presented.push(presented.clone());
+    if !c.refresh.remove(&presented) {
+        c.invalid_grants += 1;
+        return refuse(
+            400,
+            "invalid_grant",
+            "The provided authorization grant is invalid, expired, revoked, or was issued to another client",
+        );
+    }
+    c.refreshes += 1;
+    let issued = c.issue();
+    json_answer(
+        200,
+        &json!({
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": c.token_lifetime,
+            "refresh_token": issued.refresh_token,
+            "scope": "employees:read payrolls:read payrolls:write time_off_requests:read",
+            "created_at": Utc::now().timestamp(),
+            "company_uuid": c.uuid,
+            "api_version": VERSION,
+        }),
+    )
+}

@@ -1,0 +1,533 @@
+//! OAuth 2.0 for Gusto: one company's access and refresh tokens, kept in
+//! a user-supplied [`TokenStore`], refreshed single-flight.
+//!
+//! Gusto's refresh tokens are single use: each refresh answers a new pair
+//! and revokes the old refresh token. So a refresh is done by one task at
+//! a time (the others wait for it and share its answer), and the new pair
+//! is saved to the store, and the save awaited, before the new access
+//! token is used: a process that dies right after a refresh has the new
+//! refresh token on disk, not only the revoked one.
+
+use super::http::{describe_body, oauth_error, transport};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use async_trait::async_trait;
+use canonical_model::SystemId;
+use chrono::{DateTime, TimeDelta, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// How long before its expiry an access token is refreshed.
+const EXPIRY_MARGIN: TimeDelta = TimeDelta::seconds(60);
+
+/// The app's OAuth client id and secret (from Gusto's developer portal).
+/// The secret is kept in a `secrecy` type and shown by no `Debug`,
+/// `Display`, error or log.
+///
+/// # Example
+///
+/// ```
+/// use connectors::gusto::AppCredentials;
+/// let app = AppCredentials::new("client-id", "client-secret-value");
+/// assert!(!format!("{app:?}").contains("client-secret-value"));
+/// assert_eq!(app.client_id(), "client-id");
+/// ```
+#[derive(Clone)]
+pub struct AppCredentials {
+    client_id: String,
+    client_secret: Arc<SecretString>,
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+impl AppCredentials {
+    /// The app's client id and client secret.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let app = connectors::gusto::AppCredentials::new("id", "secret");
+    /// # let _ = app;
+    /// ```
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        AppCredentials {
+            client_id: client_id.into(),
+            client_secret: Arc::new(SecretString::from(client_secret.into())),
+        }
+    }
+
+    /// The client id (not a secret).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::gusto::AppCredentials::new("id", "s").client_id(), "id");
+    /// ```
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+}
+
+/// One company's OAuth token pair and when the access token expires.
+/// `Debug` shows the expiry only.
+///
+/// # Example
+///
+/// ```
+/// use connectors::gusto::Tokens;
+/// let t = Tokens::new("access-123", "refresh-456", chrono::Utc::now() + chrono::TimeDelta::hours(2));
+/// assert_eq!(t.expose_refresh_token(), "refresh-456");
+/// assert!(!format!("{t:?}").contains("access-123"));
+/// ```
+#[derive(Clone)]
+pub struct Tokens {
+    access: Arc<SecretString>,
+    refresh: Arc<SecretString>,
+    expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl PartialEq for Tokens {
+    fn eq(&self, other: &Self) -> bool {
+        self.access.expose_secret() == other.access.expose_secret()
+            && self.refresh.expose_secret() == other.refresh.expose_secret()
+            && self.expires_at == other.expires_at
+    }
+}
+
+impl Eq for Tokens {}
+
+impl Tokens {
+    /// A token pair, the access token valid until `expires_at`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let t = connectors::gusto::Tokens::new("a", "r", chrono::DateTime::UNIX_EPOCH);
+    /// assert!(t.is_expired(chrono::Utc::now()));
+    /// ```
+    pub fn new(
+        access_token: impl Into<String>,
+        refresh_token: impl Into<String>,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
+        Tokens {
+            access: Arc::new(SecretString::from(access_token.into())),
+            refresh: Arc::new(SecretString::from(refresh_token.into())),
+            expires_at,
+        }
+    }
+
+    /// The access token, for your store to persist (encrypted, ideally).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let t = connectors::gusto::Tokens::new("a", "r", chrono::Utc::now());
+    /// assert_eq!(t.expose_access_token(), "a");
+    /// ```
+    pub fn expose_access_token(&self) -> &str {
+        self.access.expose_secret()
+    }
+
+    /// The refresh token, for your store to persist. It is single use:
+    /// once refreshed, only the new one works.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let t = connectors::gusto::Tokens::new("a", "r", chrono::Utc::now());
+    /// assert_eq!(t.expose_refresh_token(), "r");
+    /// ```
+    pub fn expose_refresh_token(&self) -> &str {
+        self.refresh.expose_secret()
+    }
+
+    /// When the access token expires (UTC).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let at = chrono::Utc::now();
+    /// assert_eq!(connectors::gusto::Tokens::new("a", "r", at).expires_at(), at);
+    /// ```
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+
+    /// Whether the access token is expired at `now`, or will be within a
+    /// minute (the connector refreshes it then rather than risk a 401).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeDelta, Utc};
+    /// let t = connectors::gusto::Tokens::new("a", "r", Utc::now() + TimeDelta::hours(2));
+    /// assert!(!t.is_expired(Utc::now()));
+    /// ```
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at - EXPIRY_MARGIN <= now
+    }
+}
+
+/// Where a company's tokens live between runs: your database, a secrets
+/// manager. Because Gusto's refresh tokens are single use, the connector
+/// calls [`save`](TokenStore::save) with every new pair, and awaits it,
+/// before it uses the new access token; a failed save fails the call.
+///
+/// # Example
+///
+/// ```
+/// use async_trait::async_trait;
+/// use connectors::gusto::{TokenStore, Tokens};
+/// use std::sync::Mutex;
+///
+/// /// Keeps the pair in a file-like slot (a real store would encrypt it).
+/// struct Slot(Mutex<Option<Tokens>>);
+/// #[async_trait]
+/// impl TokenStore for Slot {
+///     async fn load(&self) -> connectors::Result<Option<Tokens>> {
+///         Ok(self.0.lock().unwrap().clone())
+///     }
+///     async fn save(&self, tokens: &Tokens) -> connectors::Result<()> {
+///         *self.0.lock().unwrap() = Some(tokens.clone());
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// The stored pair, `None` if there is none yet.
+    ///
+    /// # Errors
+    ///
+    /// The store cannot be read ([`ErrorKind::Store`](crate::ErrorKind::Store)).
+    async fn load(&self) -> Result<Option<Tokens>>;
+
+    /// Stores a new pair, replacing the old one.
+    ///
+    /// # Errors
+    ///
+    /// The pair could not be stored durably: the connector then does not
+    /// use it (see the module docs).
+    async fn save(&self, tokens: &Tokens) -> Result<()>;
+}
+
+/// A [`TokenStore`] in memory: for tests, and for a process that gets its
+/// first pair from elsewhere and does not need to survive a restart.
+///
+/// # Example
+///
+/// ```
+/// use connectors::gusto::{MemoryTokenStore, Tokens};
+/// let store = MemoryTokenStore::new(Tokens::new("a", "r", chrono::Utc::now()));
+/// assert_eq!(store.current().map(|t| t.expose_refresh_token().to_owned()).as_deref(), Some("r"));
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryTokenStore {
+    tokens: Mutex<Option<Tokens>>,
+    saves: Mutex<usize>,
+}
+
+impl MemoryTokenStore {
+    /// A store holding `tokens`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let s = connectors::gusto::MemoryTokenStore::new(connectors::gusto::Tokens::new("a", "r", chrono::Utc::now()));
+    /// assert_eq!(s.saves(), 0);
+    /// ```
+    pub fn new(tokens: Tokens) -> Self {
+        MemoryTokenStore {
+            tokens: Mutex::new(Some(tokens)),
+            saves: Mutex::new(0),
+        }
+    }
+
+    /// The pair it holds now.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(connectors::gusto::MemoryTokenStore::default().current().is_none());
+    /// ```
+    pub fn current(&self) -> Option<Tokens> {
+        self.tokens.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// How many pairs were saved.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(connectors::gusto::MemoryTokenStore::default().saves(), 0);
+    /// ```
+    pub fn saves(&self) -> usize {
+        self.saves.lock().map(|s| *s).unwrap_or(0)
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    async fn load(&self) -> Result<Option<Tokens>> {
+        Ok(self.current())
+    }
+    async fn save(&self, tokens: &Tokens) -> Result<()> {
+        let mut slot = self
+            .tokens
+            .lock()
+            .map_err(|_| ConnectorError::store("the token store's lock is poisoned"))?;
+        *slot = Some(tokens.clone());
+        if let Ok(mut n) = self.saves.lock() {
+            *n += 1;
+        }
+        Ok(())
+    }
+}
+
+/// An access token to use, and which pair it came from.
+#[derive(Clone)]
+pub(crate) struct Access {
+    pub(crate) token: Arc<SecretString>,
+    /// Which pair this is, so a refresh after a 401 is done once however
+    /// many tasks saw the 401.
+    pub(crate) generation: u64,
+}
+
+struct Cached {
+    tokens: Tokens,
+    generation: u64,
+    /// Whether the store holds this pair. A pair the store refused is kept
+    /// (its refresh token is the only valid one) but not used until a
+    /// save succeeds.
+    saved: bool,
+}
+
+/// The token endpoint's answer.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    refresh_token: String,
+    #[serde(default)]
+    expires_in: Option<i64>,
+}
+
+/// The company's tokens, cached and refreshed single-flight.
+pub(crate) struct Auth {
+    app: AppCredentials,
+    base_url: Arc<str>,
+    api_version: Arc<str>,
+    http: reqwest::Client,
+    store: Arc<dyn TokenStore>,
+    /// Held across a refresh and the save that follows: concurrent callers
+    /// wait for the one refresh in flight and share its answer.
+    current: tokio::sync::Mutex<Option<Cached>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("app", &self.app)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn gusto_error(kind: ErrorKind, message: impl Into<String>) -> ConnectorError {
+    ConnectorError::new(kind, message).with_system(SystemId::gusto())
+}
+
+impl Auth {
+    pub(crate) fn new(
+        app: AppCredentials,
+        base_url: Arc<str>,
+        api_version: Arc<str>,
+        http: reqwest::Client,
+        store: Arc<dyn TokenStore>,
+    ) -> Self {
+        Auth {
+            app,
+            base_url,
+            api_version,
+            http,
+            store,
+            current: tokio::sync::Mutex::new(None),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn next_generation(&self) -> u64 {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    /// An access token to use: the cached one, loaded from the store on
+    /// first use, refreshed when it is expired.
+    pub(crate) async fn access(&self) -> Result<Access> {
+        let mut current = self.current.lock().await;
+        if current.is_none() {
+            let Some(tokens) = self.store.load().await? else {
+                return Err(gusto_error(
+                    ErrorKind::Unauthorized,
+                    "the token store holds no tokens for this company: authorise the app first",
+                ));
+            };
+            *current = Some(Cached {
+                tokens,
+                generation: self.next_generation(),
+                saved: true,
+            });
+        }
+        self.usable(&mut current).await
+    }
+
+    /// A new access token in place of `stale` (after a 401), unless
+    /// another task already replaced it.
+    pub(crate) async fn refresh_after(&self, stale: u64) -> Result<Access> {
+        let mut current = self.current.lock().await;
+        if let Some(c) = current.as_mut()
+            && c.generation == stale
+            && c.saved
+        {
+            // Force the refresh: Gusto refused this access token.
+            c.tokens.expires_at = DateTime::<Utc>::UNIX_EPOCH;
+        }
+        if current.is_none() {
+            drop(current);
+            return self.access().await;
+        }
+        self.usable(&mut current).await
+    }
+
+    /// The cached pair made usable: saved, and fresh.
+    async fn usable(
+        &self,
+        current: &mut tokio::sync::MutexGuard<'_, Option<Cached>>,
+    ) -> Result<Access> {
+        let Some(cached) = current.as_mut() else {
+            return Err(gusto_error(ErrorKind::Unauthorized, "no tokens"));
+        };
+        if !cached.saved {
+            // The last refresh's pair was not stored: store it now, or
+            // fail again without using it.
+            self.save(&cached.tokens).await?;
+            cached.saved = true;
+        }
+        if cached.tokens.is_expired(Utc::now()) {
+            let fresh = match self.refresh(&cached.tokens).await {
+                Ok(fresh) => fresh,
+                Err(e) if e.kind() == ErrorKind::Unauthorized => {
+                    // Perhaps another process refreshed and stored a new
+                    // pair (which revoked ours): adopt it if it is newer.
+                    match self.store.load().await {
+                        Ok(Some(stored))
+                            if stored.expose_refresh_token()
+                                != cached.tokens.expose_refresh_token()
+                                && !stored.is_expired(Utc::now()) =>
+                        {
+                            tracing::debug!("gusto: refresh refused; using the stored pair");
+                            cached.tokens = stored;
+                            cached.generation = self.next_generation();
+                            return Ok(Access {
+                                token: cached.tokens.access.clone(),
+                                generation: cached.generation,
+                            });
+                        }
+                        _ => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            cached.tokens = fresh;
+            cached.generation = self.next_generation();
+            cached.saved = false;
+            self.save(&cached.tokens).await?;
+            cached.saved = true;
+        }
+        Ok(Access {
+            token: cached.tokens.access.clone(),
+            generation: cached.generation,
+        })
+    }
+
+    async fn save(&self, tokens: &Tokens) -> Result<()> {
+        self.store.save(tokens).await.map_err(|e| {
+            gusto_error(
+                ErrorKind::Store,
+                format!(
+                    "the refreshed tokens could not be saved, so they are not used yet \
+                     (the old refresh token is revoked; the save is tried again on the next call): {}",
+                    e.message()
+                ),
+            )
+            .with_source(e)
+        })
+    }
+
+    /// Exchanges the refresh token for a new pair.
+    async fn refresh(&self, old: &Tokens) -> Result<Tokens> {
+        const WHAT: &str = "POST /oauth/token";
+        let body = serde_json::json!({
+            "client_id": self.app.client_id,
+            "client_secret": self.app.client_secret.expose_secret(),
+            "grant_type": "refresh_token",
+            "refresh_token": old.refresh.expose_secret(),
+        });
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|e| gusto_error(ErrorKind::Protocol, format!("{WHAT}: {e}")))?;
+        tracing::debug!("gusto: refreshing the access token");
+        let response = self
+            .http
+            .post(format!("{}/oauth/token", self.base_url))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("X-Gusto-API-Version", &*self.api_version)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| transport(WHAT, e))?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| transport(WHAT, e))?;
+        if !(200..300).contains(&status) {
+            return Err(oauth_error(status, &bytes));
+        }
+        let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|_| {
+            gusto_error(
+                ErrorKind::Protocol,
+                format!(
+                    "{WHAT}: the token endpoint answered {}, not a token pair",
+                    describe_body(&bytes)
+                ),
+            )
+        })?;
+        // Our clock, not the answer's `created_at`: a skewed server clock
+        // must not make a fresh token look expired.
+        let issued = Utc::now();
+        let lifetime = TimeDelta::seconds(answer.expires_in.unwrap_or(7200).max(0));
+        Ok(Tokens::new(
+            answer.access_token,
+            answer.refresh_token,
+            issued + lifetime,
+        ))
+    }
+}

@@ -1,0 +1,238 @@
+//! Gusto's error shapes as typed errors, and small HTTP helpers.
+
+use crate::error::{ConnectorError, ErrorKind};
+use canonical_model::SystemId;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// One entry of Gusto's `errors` array; `nested_errors` carry their own.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ApiError {
+    #[serde(default)]
+    pub(crate) error_key: String,
+    #[serde(default)]
+    pub(crate) category: String,
+    #[serde(default)]
+    pub(crate) message: Option<String>,
+    #[serde(default)]
+    pub(crate) errors: Vec<ApiError>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    errors: Vec<ApiError>,
+}
+
+impl ApiError {
+    /// The leaves of a nested error, flattened.
+    fn leaves(&self) -> Vec<&ApiError> {
+        if self.errors.is_empty() {
+            vec![self]
+        } else {
+            self.errors.iter().flat_map(ApiError::leaves).collect()
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.message {
+            Some(m) if !m.is_empty() => format!("{} {}: {m}", self.category, self.error_key),
+            _ => format!("{} {}", self.category, self.error_key),
+        }
+    }
+}
+
+pub(crate) fn error(
+    kind: ErrorKind,
+    message: impl Into<String>,
+    retry_after: Option<Duration>,
+) -> ConnectorError {
+    let e = if kind == ErrorKind::RateLimited {
+        ConnectorError::rate_limited(message, retry_after)
+    } else {
+        ConnectorError::new(kind, message)
+    };
+    e.with_system(SystemId::gusto())
+}
+
+/// The kind of a Gusto error category we know.
+fn kind_of_category(category: &str) -> Option<ErrorKind> {
+    Some(match category {
+        "invalid_resource_version" => ErrorKind::Conflict,
+        "not_found" => ErrorKind::NotFound,
+        "invalid_attribute_value" | "invalid_operation" | "payroll_blocker" | "incorrect_state" => {
+            ErrorKind::Invalid
+        }
+        "rate_limit_exceeded" => ErrorKind::RateLimited,
+        _ => return None,
+    })
+}
+
+pub(crate) fn kind_of_status(status: u16) -> ErrorKind {
+    match status {
+        400 | 405 | 415 | 422 => ErrorKind::Invalid,
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        409 | 412 => ErrorKind::Conflict,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Unavailable,
+        _ => ErrorKind::Protocol,
+    }
+}
+
+/// An HTTP error answer of the API (or a proxy's page) as a typed error:
+/// the kind by the status (401, 403, 404, 409, 422, 429, 5xx), refined by
+/// Gusto's error category where the status says less.
+pub(crate) fn api_error(
+    label: &str,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> ConnectorError {
+    let by_status = kind_of_status(status);
+    if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
+        let leaves: Vec<&ApiError> = parsed.errors.iter().flat_map(ApiError::leaves).collect();
+        if let Some(first) = leaves.first() {
+            let kind = match by_status {
+                // A status that says little: trust the category.
+                ErrorKind::Invalid | ErrorKind::Protocol => {
+                    kind_of_category(&first.category).unwrap_or(by_status)
+                }
+                k => k,
+            };
+            let mut message = format!("{label}: HTTP {status}: {}", first.describe());
+            if leaves.len() > 1 {
+                let rest: Vec<String> = leaves.iter().skip(1).map(|e| e.describe()).collect();
+                message.push_str(&format!("; {}", rest.join("; ")));
+            }
+            return error(kind, message, retry_after);
+        }
+    }
+    error(
+        by_status,
+        format!("{label}: HTTP {status} with {}", describe_body(body)),
+        retry_after,
+    )
+}
+
+/// What a body that is not Gusto's JSON looks like, for a message (never
+/// the body itself: it may echo a request).
+pub(crate) fn describe_body(body: &[u8]) -> &'static str {
+    let head = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    match head {
+        None => "an empty body",
+        Some(b'<') => "an HTML page, not Gusto's JSON (a proxy or maintenance page?)",
+        Some(b'{' | b'[') => "JSON that is cut short or not the shape expected",
+        Some(_) => "a body that is not JSON",
+    }
+}
+
+/// The token endpoint's error (`{error, error_description}`) as a typed
+/// error; never quotes the request.
+pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
+    #[derive(Deserialize)]
+    struct OAuthError {
+        error: String,
+        #[serde(default)]
+        error_description: String,
+    }
+    let kind = match status {
+        500..=599 => ErrorKind::Unavailable,
+        429 => ErrorKind::RateLimited,
+        400..=403 => ErrorKind::Unauthorized,
+        s => kind_of_status(s),
+    };
+    match serde_json::from_slice::<OAuthError>(body) {
+        Ok(e) => error(
+            kind,
+            format!(
+                "the token refresh was refused: {}: {}",
+                e.error, e.error_description
+            ),
+            None,
+        ),
+        Err(_) => error(
+            kind,
+            format!("token refresh: HTTP {status} with {}", describe_body(body)),
+            None,
+        ),
+    }
+}
+
+/// A transport error, without the URL (it may carry a query).
+pub(crate) fn transport(what: &str, e: reqwest::Error) -> ConnectorError {
+    error(
+        ErrorKind::Transport,
+        format!("{what}: {}", e.without_url()),
+        None,
+    )
+}
+
+/// `Retry-After` in seconds.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// A header as a number (`X-Total-Count`).
+pub(crate) fn header_number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<usize> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Percent-encodes one URL component (RFC 3986 unreserved kept).
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn categories_and_statuses_become_kinds() {
+        let body = br#"{"errors":[{"error_key":"base","category":"invalid_resource_version","message":"out-of-date version"}]}"#;
+        assert_eq!(
+            api_error("PUT x", 409, body, None).kind(),
+            ErrorKind::Conflict
+        );
+        let body = br#"{"errors":[{"error_key":"employee_compensations","category":"nested_errors","errors":[{"error_key":"hours","category":"invalid_attribute_value","message":"bad"}]}]}"#;
+        let e = api_error("PUT x", 422, body, None);
+        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert!(e.message().contains("hours"), "{e}");
+        assert_eq!(
+            api_error("GET x", 502, b"<html>Bad gateway</html>", None).kind(),
+            ErrorKind::Unavailable
+        );
+        assert_eq!(
+            api_error("GET x", 200, b"{\"err", None).kind(),
+            ErrorKind::Protocol
+        );
+        let e = api_error("GET x", 429, b"", Some(Duration::from_secs(4)));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
+    }
+
+    #[test]
+    fn oauth_errors_are_unauthorized() {
+        let e = oauth_error(
+            400,
+            br#"{"error":"invalid_grant","error_description":"revoked"}"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::Unauthorized);
+        assert!(e.message().contains("invalid_grant"));
+    }
+}
