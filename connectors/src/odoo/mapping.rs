@@ -673,8 +673,9 @@ pub(crate) enum OdooValue {
     Lookup(LookupKey),
 }
 
-/// The values to write for `record`: only `fields` (canonical names, all
-/// when `None`), never read-only ones.
+/// The values to write for `record`: only `fields` (canonical names; all
+/// that have a value when `None`, a record new to Odoo), never read-only
+/// ones.
 pub(crate) fn to_odoo<E: Entity>(
     map: &ModelMap,
     record: &E,
@@ -692,6 +693,11 @@ pub(crate) fn to_odoo<E: Entity>(
                 format!("{} has no field `{}`", E::NAME, f.canonical),
             )
         })?;
+        // A record new to Odoo leaves out what it has no value for, so
+        // Odoo's defaults (a working schedule, a company) apply.
+        if fields.is_none() && value.is_null() {
+            continue;
+        }
         out.insert(f.odoo.clone(), encode(f, value, links)?);
     }
     Ok(out)
@@ -881,7 +887,14 @@ pub(crate) fn from_odoo<E: Entity + Default>(
             }
             continue;
         }
-        let value = decode(&map.model, f, raw, row, company_currency, lookups)?;
+        let value = match decode(&map.model, f, raw, row, company_currency, lookups)? {
+            // Odoo's `false` for an empty char field that is plain text in
+            // the canonical model (a name, a badge number): empty text.
+            FieldValue::Null if matches!(record.get(&f.canonical), Some(FieldValue::Text(_))) => {
+                FieldValue::Text(String::new())
+            }
+            v => v,
+        };
         record.set(&f.canonical, value).map_err(|e| {
             ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", map.model))
         })?;

@@ -1,0 +1,541 @@
+//! Timesheets → payroll and billing: approved hours in Odoo are summed per
+//! employee per pay period and written as hours into Gusto's unprocessed
+//! payroll, and billable hours per engagement become draft customer
+//! invoices in Odoo at the contract's rates. Lines not approved are
+//! reported, not paid or billed. Running it again changes nothing.
+//!
+//! ```sh
+//! cargo run --example timesheets_to_payroll
+//! ```
+//!
+//! **What "approved" means.** Odoo Community has no approval on timesheet
+//! lines (`account.analytic.line`); Enterprise's `timesheet_grid` adds the
+//! boolean `validated`. The example reads approval from a boolean field
+//! mapped with [`FieldKind::approval_flag`]: `x_approved` by default (a
+//! custom field, added with Studio or a small module on Community), or
+//! the field named by `ODOO_APPROVAL_FIELD` (`validated` on Enterprise).
+//! Offline, the embedded Odoo is started with `x_approved` and a manager
+//! approves three of the four demo lines.
+//!
+//! Offline by default: the embedded Odoo and a fake Gusto on loopback.
+//! With `ODOO_URL` (see `examples/common`) and `GUSTO_COMPANY_UUID`,
+//! `GUSTO_CLIENT_ID`, `GUSTO_CLIENT_SECRET`, `GUSTO_ACCESS_TOKEN`,
+//! `GUSTO_REFRESH_TOKEN` (add `GUSTO_DEMO=1` for Gusto's demo
+//! environment) it runs against the real systems. Those tokens live only
+//! in memory here: a real deployment gives the connector a `TokenStore`
+//! that persists the single-use refresh token.
+//!
+//! The steps:
+//! 1. Read Odoo's timesheet lines, employees and projects, and Gusto's
+//!    employees and payrolls.
+//! 2. Pair Odoo and Gusto employees by work email (each pair gets one
+//!    canonical id), and each payroll its canonical id.
+//! 3. Sum approved hours per employee per payroll period: a pipeline from
+//!    Odoo's timesheets into Gusto (`Sink<PayStatement>`), which writes
+//!    them as Regular Hours with Gusto's version check.
+//! 4. Price billable approved hours per engagement and period at the
+//!    contract's time-and-materials rates (by role): a pipeline into
+//!    Odoo's `account.move` (draft customer invoices, one per engagement
+//!    and period, with a line per person).
+#![allow(clippy::print_stdout, missing_docs)]
+
+mod common;
+
+use async_trait::async_trait;
+use canonical_model::{
+    ApprovalState, BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice,
+    InvoiceLine, Money, PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
+};
+use chrono::NaiveDate;
+use common::BoxError;
+use connectors::fakes::gusto::FakeGusto;
+use connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+use connectors::odoo::{FieldKind, ModelMap, OdooConnector};
+use connectors::{
+    Capabilities, Connector, Cursor, Link, MemoryStore, Operation, Page, Pipeline, RunSummary,
+    Source, SourceChange, SyncState,
+};
+use odoo_client::test_server::{Field, FieldKind as Kind, TestServer};
+use rust_decimal::Decimal;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Timesheets own the hours; Gusto owns what it computes.
+const POLICY: &str = r#"
+[pay_statement]
+default_owner = "gusto"
+[pay_statement.fields]
+hours = "odoo"
+run = "odoo"
+employee = "odoo"
+
+[invoice]
+default_owner = "odoo"
+"#;
+
+/// The contracts, by project name: time and materials at a rate per role
+/// (the employee's job title). A real firm keeps these on its contracts
+/// (`canonical_model::Contract::billing`).
+fn contracts() -> BTreeMap<&'static str, BillingModel> {
+    let usd = |n: i64| Money::new(Decimal::from(n), Currency::USD);
+    let rates = [("Engagement Lead", usd(150)), ("Data Engineer", usd(120))]
+        .into_iter()
+        .map(|(role, rate)| (role.to_owned(), rate))
+        .collect();
+    BTreeMap::from([(
+        "Acme data platform",
+        BillingModel::TimeAndMaterials { rates },
+    )])
+}
+
+/// Every change a source has now.
+async fn read_all<E: Entity>(source: &dyn Source<E>) -> Result<Vec<SourceChange<E>>, BoxError> {
+    let mut cursor: Option<Cursor> = None;
+    let mut out = Vec::new();
+    loop {
+        let page = source.read(cursor.as_ref(), 100).await?;
+        out.extend(page.changes);
+        cursor = Some(page.next);
+        if !page.has_more {
+            return Ok(out);
+        }
+    }
+}
+
+fn upserts<E>(changes: Vec<SourceChange<E>>) -> Vec<(RemoteId, E, SourceChange<E>)>
+where
+    E: Clone,
+{
+    changes
+        .into_iter()
+        .filter_map(|c| match &c.operation {
+            Operation::Upsert(e) => Some((c.remote_id.clone(), e.clone(), c)),
+            Operation::Delete => None,
+        })
+        .collect()
+}
+
+/// A source that hands out a fixed list of records computed by this run.
+/// Their ids are derived from what they sum (payroll and employee,
+/// engagement and period), so a rerun finds the same records unchanged.
+struct Computed<E> {
+    system: SystemId,
+    changes: Vec<SourceChange<E>>,
+}
+
+impl<E: Entity + Send + Sync> Connector for Computed<E> {
+    fn system(&self) -> SystemId {
+        self.system.clone()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().reads([E::NAME])
+    }
+}
+
+#[async_trait]
+impl<E: Entity + Send + Sync> Source<E> for Computed<E> {
+    async fn read(&self, _since: Option<&Cursor>, _limit: usize) -> connectors::Result<Page<E>> {
+        Ok(Page {
+            changes: self.changes.clone(),
+            next: Cursor::new("computed"),
+            has_more: false,
+        })
+    }
+}
+
+/// The canonical id of `remote` in `system`, linking a new one if none.
+async fn identity(
+    state: &Arc<dyn SyncState>,
+    entity: &str,
+    pairs: &[(&SystemId, &RemoteId)],
+) -> Result<CanonicalId, BoxError> {
+    for (system, remote) in pairs {
+        if let Some(id) = state.resolve(entity, system, remote).await? {
+            let links: Vec<Link> = pairs
+                .iter()
+                .map(|(s, r)| Link::new(entity, id, (*s).clone(), (*r).clone()))
+                .collect();
+            state.link(&links).await?;
+            return Ok(id);
+        }
+    }
+    let id = CanonicalId::new();
+    let links: Vec<Link> = pairs
+        .iter()
+        .map(|(s, r)| Link::new(entity, id, (*s).clone(), (*r).clone()))
+        .collect();
+    state.link(&links).await?;
+    Ok(id)
+}
+
+struct Systems {
+    odoo: Arc<OdooConnector>,
+    gusto: Arc<GustoConnector>,
+    state: Arc<dyn SyncState>,
+    policy: Policy,
+}
+
+/// One pass: pairs identities, then syncs hours and invoices.
+async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxError> {
+    let (odoo_sys, gusto_sys) = (SystemId::odoo(), s.gusto.system());
+
+    // 1. Read.
+    let lines = upserts(read_all::<TimesheetEntry>(&*s.odoo).await?);
+    let odoo_people = upserts(read_all::<Employee>(&*s.odoo).await?);
+    let projects = upserts(read_all::<Engagement>(&*s.odoo).await?);
+    let gusto_people = upserts(read_all::<Employee>(&*s.gusto).await?);
+    let runs = upserts(read_all::<PayrollRun>(&*s.gusto).await?);
+
+    // 2. Identities: employees by work email, payrolls by their uuid.
+    let mut people: HashMap<RemoteId, (CanonicalId, Employee)> = HashMap::new();
+    for (odoo_id, person, _) in &odoo_people {
+        let email = person.work_email.as_deref().map(str::to_lowercase);
+        let twin = gusto_people.iter().find(|(_, g, _)| {
+            email.is_some() && g.work_email.as_deref().map(str::to_lowercase) == email
+        });
+        let mut pairs = vec![(&odoo_sys, odoo_id)];
+        if let Some((uuid, _, _)) = twin {
+            pairs.push((&gusto_sys, uuid));
+        }
+        let id = identity(&s.state, "employee", &pairs).await?;
+        people.insert(odoo_id.clone(), (id, person.clone()));
+    }
+    let mut periods = Vec::new();
+    for (uuid, run, _) in &runs {
+        if let (Some(start), Some(end)) = (run.period_start, run.period_end) {
+            let id = identity(&s.state, "payroll_run", &[(&gusto_sys, uuid)]).await?;
+            periods.push((uuid.clone(), id, start, end));
+        }
+    }
+    let period_of = |d: NaiveDate| periods.iter().find(|(_, _, a, b)| *a <= d && d <= *b);
+
+    // 3. Approved hours per employee per payroll.
+    let mut unapproved = Vec::new();
+    let mut hours: BTreeMap<(RemoteId, RemoteId), Decimal> = BTreeMap::new();
+    let mut billable: BTreeMap<(RemoteId, RemoteId, RemoteId), Decimal> = BTreeMap::new();
+    for (line_id, line, change) in &lines {
+        let employee = change.refs.get("employee").map(|r| r.remote_id.clone());
+        let project = change.refs.get("engagement").map(|r| r.remote_id.clone());
+        let (Some(employee), Some(date)) = (employee, line.date) else {
+            continue;
+        };
+        if line.approval != ApprovalState::Approved {
+            let who = people.get(&employee).map_or("?", |(_, p)| p.name.as_str());
+            unapproved.push(format!("line {line_id}: {who}, {date}, {} h", line.hours));
+            continue;
+        }
+        let Some((payroll, ..)) = period_of(date) else {
+            unapproved.push(format!("line {line_id}: {date} is in no payroll period"));
+            continue;
+        };
+        *hours
+            .entry((payroll.clone(), employee.clone()))
+            .or_default() += line.hours;
+        if let Some(project) = project {
+            *billable
+                .entry((project, payroll.clone(), employee))
+                .or_default() += line.hours;
+        }
+    }
+    let mut statements = Vec::new();
+    for ((payroll, employee), total) in &hours {
+        let (Some((_, run, ..)), Some((person, _))) = (
+            periods.iter().find(|(p, ..)| p == payroll),
+            people.get(employee),
+        ) else {
+            continue;
+        };
+        let statement = PayStatement {
+            run: Some(*run),
+            employee: Some(*person),
+            hours: Some(*total),
+            ..Default::default()
+        };
+        let at = chrono::Utc::now();
+        statements.push(
+            SourceChange::upsert(format!("hours:{payroll}:{employee}"), at, statement)
+                .with_fields(["run", "employee", "hours"]),
+        );
+    }
+    let payroll = Pipeline::<PayStatement>::builder(
+        "odoo→gusto/hours",
+        Arc::new(Computed {
+            system: odoo_sys.clone(),
+            changes: statements,
+        }),
+        s.gusto.clone(),
+        s.state.clone(),
+    )
+    .policy(s.policy.clone())
+    .build()?
+    .run()
+    .await?;
+
+    // 4. Billable hours per engagement and period, at the contract's rates.
+    let contracts = contracts();
+    let mut invoices: BTreeMap<(RemoteId, RemoteId), Invoice> = BTreeMap::new();
+    for ((project, payroll, employee), total) in billable {
+        let Some((_, engagement, change)) = projects.iter().find(|(id, ..)| *id == project) else {
+            continue;
+        };
+        let Some(BillingModel::TimeAndMaterials { rates }) =
+            contracts.get(engagement.name.as_str())
+        else {
+            continue; // not billed by the hour
+        };
+        if !engagement.billable {
+            continue;
+        }
+        let Some((_, person)) = people.get(&employee) else {
+            continue;
+        };
+        let role = person.job_title.clone().unwrap_or_default();
+        let Some(rate) = rates.get(&role) else {
+            unapproved.push(format!(
+                "{}: no rate for {role} on {}",
+                person.name, engagement.name
+            ));
+            continue;
+        };
+        let Some((_, _, start, end)) = periods.iter().find(|(p, ..)| *p == payroll) else {
+            continue;
+        };
+        // The client is Odoo's partner of the project: its canonical id.
+        let client = match change.refs.get("client") {
+            Some(r) => Some(identity(&s.state, "client", &[(&odoo_sys, &r.remote_id)]).await?),
+            None => None,
+        };
+        let slot = invoices
+            .entry((project.clone(), payroll.clone()))
+            .or_insert_with(|| Invoice {
+                client,
+                date: Some(*end),
+                ..Default::default()
+            });
+        slot.lines.push(InvoiceLine {
+            id: String::new(),
+            description: format!(
+                "{}, {role}: {} ({start} to {end})",
+                person.name, engagement.name
+            ),
+            quantity: total,
+            unit_price: Some(*rate),
+        });
+    }
+    let at = chrono::Utc::now();
+    let changes = invoices
+        .into_iter()
+        .map(|((project, payroll), invoice)| {
+            SourceChange::upsert(format!("billing:{project}:{payroll}"), at, invoice)
+                .with_fields(["client", "date", "lines"])
+        })
+        .collect();
+    let billing = Pipeline::<Invoice>::builder(
+        "timesheets→odoo/invoices",
+        Arc::new(Computed {
+            system: SystemId::new("timesheets"),
+            changes,
+        }),
+        s.odoo.clone(),
+        s.state.clone(),
+    )
+    .policy(s.policy.clone())
+    .build()?
+    .run()
+    .await?;
+    Ok((payroll, billing, unapproved))
+}
+
+/// The embedded Odoo with the custom approval field, three of the four
+/// demo timesheet lines approved.
+async fn embedded_odoo() -> Result<(odoo_client::Client, TestServer), BoxError> {
+    let server = TestServer::builder()
+        .with_demo_data()
+        .field(
+            "account.analytic.line",
+            Field::new("x_approved", Kind::Boolean),
+        )
+        .start()
+        .await?;
+    println!(
+        "server      no ODOO_URL: started the embedded Odoo at {}",
+        server.url()
+    );
+    let client = server.client(odoo_client::Protocol::Auto)?;
+    let lines = server.records("account.analytic.line")?;
+    let approved: Vec<i64> = lines
+        .iter()
+        .take(3)
+        .filter_map(|l| l["id"].as_i64())
+        .collect();
+    client
+        .model("account.analytic.line")
+        .write(approved, &json!({"x_approved": true}))
+        .send()
+        .await?;
+    Ok((client, server))
+}
+
+/// A fake Gusto with Odoo's two demo people and an open payroll for the
+/// first half of November 2026.
+async fn fake_gusto() -> Result<(FakeGusto, GustoConnector, String, Vec<String>), BoxError> {
+    let fake = FakeGusto::start().await?;
+    fake.allow_client("example-client", "example-secret");
+    let mut uuids = Vec::new();
+    for (first, last, email, title) in [
+        ("Marc", "Demo", "marc@northwind.example", "Engagement Lead"),
+        ("Nina", "Patel", "nina@northwind.example", "Data Engineer"),
+    ] {
+        uuids.push(fake.add_employee(json!({
+            "first_name": first, "last_name": last, "work_email": email,
+            "jobs": [{"uuid": format!("job-{first}"), "primary": true, "title": title, "payment_unit": "Hour"}],
+        })));
+    }
+    let open = fake.add_payroll(json!({
+        "pay_period": {"start_date": "2026-11-01", "end_date": "2026-11-15"},
+        "check_date": "2026-11-20",
+    }));
+    for uuid in &uuids {
+        fake.add_compensation(
+            &open,
+            json!({"employee_uuid": uuid, "hourly_compensations": [
+                {"name": "Regular Hours", "hours": "0.000", "job_uuid": "job"}]}),
+        );
+    }
+    let pair = fake.grant();
+    let store = Arc::new(MemoryTokenStore::new(Tokens::new(
+        pair.access_token,
+        pair.refresh_token,
+        pair.expires_at,
+    )));
+    let gusto = GustoConnector::builder(
+        fake.company_uuid(),
+        AppCredentials::new("example-client", "example-secret"),
+        store,
+    )
+    .base_url(fake.url());
+    let gusto = gusto
+        .history_start("2026-10-01".parse()?)
+        .policy(Policy::from_toml(POLICY)?)
+        .build()?;
+    Ok((fake, gusto, open, uuids))
+}
+
+fn real_gusto() -> Option<Result<GustoConnector, BoxError>> {
+    let var = |k: &str| std::env::var(k).ok();
+    let (Some(company), Some(id), Some(secret), Some(access), Some(refresh)) = (
+        var("GUSTO_COMPANY_UUID"),
+        var("GUSTO_CLIENT_ID"),
+        var("GUSTO_CLIENT_SECRET"),
+        var("GUSTO_ACCESS_TOKEN"),
+        var("GUSTO_REFRESH_TOKEN"),
+    ) else {
+        return None;
+    };
+    let build = || -> Result<GustoConnector, BoxError> {
+        // Treated as expired: the first call refreshes and stores the pair.
+        let tokens = Tokens::new(access, refresh, chrono::Utc::now());
+        let mut b = GustoConnector::builder(
+            company,
+            AppCredentials::new(id, secret),
+            Arc::new(MemoryTokenStore::new(tokens)),
+        )
+        .policy(Policy::from_toml(POLICY)?);
+        if var("GUSTO_DEMO").is_some() {
+            b = b.demo();
+        }
+        Ok(b.build()?)
+    };
+    Some(build())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let (client, _server) = match std::env::var("ODOO_URL") {
+        Ok(_) => (common::connect().await?.0, None),
+        Err(_) => {
+            let (c, s) = embedded_odoo().await?;
+            (c, Some(s))
+        }
+    };
+    let approval = std::env::var("ODOO_APPROVAL_FIELD").unwrap_or_else(|_| "x_approved".into());
+    let odoo = Arc::new(OdooConnector::new(client.clone()).with_map(
+        ModelMap::timesheet_entry().field(
+            "approval",
+            approval.as_str(),
+            FieldKind::approval_flag(),
+        ),
+    ));
+    let (gusto, fake) = match real_gusto() {
+        Some(g) => (g?, None),
+        None => {
+            let (fake, gusto, open, people) = fake_gusto().await?;
+            println!(
+                "payroll     no GUSTO_*: started a fake Gusto at {}",
+                fake.url()
+            );
+            (gusto, Some((fake, open, people)))
+        }
+    };
+    let systems = Systems {
+        odoo,
+        gusto: Arc::new(gusto),
+        state: Arc::new(MemoryStore::new()),
+        policy: Policy::from_toml(POLICY)?,
+    };
+
+    let (payroll, billing, unapproved) = run(&systems).await?;
+    println!("first run\n  hours        {payroll}\n  invoices     {billing}");
+    for u in &unapproved {
+        println!("  not paid or billed: {u}");
+    }
+    let (payroll_again, billing_again, _) = run(&systems).await?;
+    println!("second run\n  hours        {payroll_again}\n  invoices     {billing_again}");
+
+    let invoices = client
+        .model("account.move")
+        .search_read(odoo_client::Domain::field("move_type").eq("out_invoice"))
+        .fields(["partner_id", "invoice_date"])
+        .send()
+        .await?;
+    for inv in &invoices {
+        println!(
+            "odoo        invoice {} (draft) for {} dated {}",
+            inv["id"], inv["partner_id"][1], inv["invoice_date"]
+        );
+        let lines = client
+            .model("account.move.line")
+            .search_read(odoo_client::Domain::field("move_id").eq(inv["id"].as_i64().unwrap_or(0)))
+            .fields(["name", "quantity", "price_unit"])
+            .send()
+            .await?;
+        for l in &lines {
+            println!(
+                "              {} h × {} : {}",
+                l["quantity"], l["price_unit"], l["name"]
+            );
+        }
+    }
+    if let Some((fake, open, people)) = fake {
+        for uuid in &people {
+            let name = fake.employee(uuid).map(|e| e["first_name"].to_string());
+            let hours = fake.regular_hours(&open, uuid);
+            println!(
+                "gusto       {} regular hours in the open payroll: {}",
+                name.unwrap_or_default(),
+                hours.unwrap_or_default()
+            );
+        }
+        if payroll.updated == 0 || billing.created == 0 || unapproved.is_empty() {
+            return Err("the example did not do what it says".into());
+        }
+    }
+    if !payroll_again.is_no_op() || !billing_again.is_no_op() {
+        return Err("the second run changed something".into());
+    }
+    if payroll.dead_lettered + billing.dead_lettered > 0 {
+        return Err("some records failed".into());
+    }
+    Ok(())
+}
