@@ -34,10 +34,16 @@
 //!     Opportunities over OAuth 2.0 (client credentials or JWT), SOQL
 //!     reads with deletes, sObject Collections writes.
 //!
-//!   BambooHR and Gusto are to come.
-//! - **Fakes** (feature `fakes`): stateful in-memory HubSpot and
-//!   Salesforce APIs on loopback (`fakes::hubspot`, `fakes::salesforce`),
-//!   so examples and your own tests run offline.
+//!   - `bamboohr` (the `bamboohr` module): employees (changed-since, with
+//!     terminations, deletes and cost rates) and time off;
+//!   - `gusto` (the `gusto` module): employees, payrolls, pay statements
+//!     and time off read; hours written into unprocessed payrolls with
+//!     Gusto's version check; single-use refresh tokens refreshed
+//!     single-flight through your token store.
+//! - **Fakes** (feature `fakes`): stateful in-memory HubSpot, Salesforce,
+//!   BambooHR and Gusto APIs on loopback (`fakes::hubspot`,
+//!   `fakes::salesforce`, `fakes::bamboohr`, `fakes::gusto`), so examples
+//!   and your own tests run offline.
 //! - **[`testkit`]**: conformance checks any source or sink can run.
 //!
 //! ## Example
