@@ -974,3 +974,24 @@ async fn a_pair_refreshed_elsewhere_is_adopted_from_the_store() {
     assert_eq!(fake.invalid_grants(), 1);
     assert_eq!(shared.saves(), 1);
 }
+
+#[tokio::test]
+async fn pay_schedules_are_read_across_pages() {
+    let (fake, _store, gusto) = setup().await;
+    let first = fake.add_pay_schedule(json!({
+        "frequency": "Every other week", "name": "Staff",
+        "anchor_pay_date": "2026-11-20", "anchor_end_of_pay_period": "2026-11-15",
+    }));
+    for n in 0..100 {
+        fake.add_pay_schedule(json!({"frequency": "Monthly", "name": format!("Team {n}")}));
+    }
+    let schedules = gusto.pay_schedules().await.unwrap();
+    assert_eq!(schedules.len(), 101, "two pages of 100");
+    let staff = schedules.iter().find(|s| s.uuid == first).unwrap();
+    assert_eq!(staff.frequency, "Every other week");
+    assert_eq!(
+        staff.anchor_end_of_pay_period,
+        NaiveDate::from_ymd_opt(2026, 11, 15)
+    );
+    assert_eq!(staff.name.as_deref(), Some("Staff"));
+}

@@ -71,7 +71,6 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -586,8 +585,7 @@ impl FakeBambooHrBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> std::io::Result<FakeBambooHr> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let (listener, addr) = crate::fakes::bind().await?;
         let clock = DateTime::from_timestamp(self.clock.timestamp(), 0).unwrap_or(self.clock);
         let shared = Arc::new(Shared {
             company: self.company,
@@ -611,19 +609,9 @@ impl FakeBambooHrBuilder {
             }),
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(FakeBambooHr {
-            addr,
+            served: crate::fakes::Served::new(listener, addr, app),
             shared,
-            stop: Some(stop),
-            task,
         })
     }
 }
@@ -643,10 +631,8 @@ impl FakeBambooHrBuilder {
 /// # Ok(()) }
 /// ```
 pub struct FakeBambooHr {
-    addr: SocketAddr,
+    served: crate::fakes::Served,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl fmt::Debug for FakeBambooHr {
@@ -655,15 +641,6 @@ impl fmt::Debug for FakeBambooHr {
             .field("url", &self.url())
             .field("company", &self.shared.company)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for FakeBambooHr {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.abort();
     }
 }
 
@@ -738,7 +715,7 @@ impl FakeBambooHr {
     /// # Ok(()) }
     /// ```
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// The company subdomain.

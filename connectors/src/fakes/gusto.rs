@@ -61,7 +61,6 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -198,10 +197,8 @@ impl Shared {
 /// # Ok(()) }
 /// ```
 pub struct FakeGusto {
-    addr: SocketAddr,
+    served: crate::fakes::Served,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl fmt::Debug for FakeGusto {
@@ -209,15 +206,6 @@ impl fmt::Debug for FakeGusto {
         f.debug_struct("FakeGusto")
             .field("url", &self.url())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for FakeGusto {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.abort();
     }
 }
 
@@ -334,8 +322,7 @@ impl FakeGusto {
     /// # Ok(()) }
     /// ```
     pub async fn start() -> std::io::Result<FakeGusto> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let (listener, addr) = crate::fakes::bind().await?;
         let shared = Arc::new(Shared {
             company: Mutex::new(Company {
                 uuid: "c0000000-0000-4000-8000-00000000c0de".into(),
@@ -345,19 +332,9 @@ impl FakeGusto {
             }),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(FakeGusto {
-            addr,
+            served: crate::fakes::Served::new(listener, addr, app),
             shared,
-            stop: Some(stop),
-            task,
         })
     }
 
@@ -371,7 +348,7 @@ impl FakeGusto {
     /// # let _ = base; }
     /// ```
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// The company's uuid.

@@ -73,7 +73,6 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A record: each field's raw JSON.
@@ -151,10 +150,8 @@ impl Shared {
 /// # Ok(()) }
 /// ```
 pub struct FakeSalesforce {
-    addr: SocketAddr,
+    served: crate::fakes::Served,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl fmt::Debug for FakeSalesforce {
@@ -162,15 +159,6 @@ impl fmt::Debug for FakeSalesforce {
         f.debug_struct("FakeSalesforce")
             .field("url", &self.url())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for FakeSalesforce {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.abort();
     }
 }
 
@@ -421,8 +409,7 @@ impl FakeSalesforce {
     /// # Ok(()) }
     /// ```
     pub async fn start() -> std::io::Result<FakeSalesforce> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let (listener, addr) = crate::fakes::bind().await?;
         let shared = Arc::new(Shared {
             org: Mutex::new(Org {
                 page_size: 2000,
@@ -432,19 +419,9 @@ impl FakeSalesforce {
             url: format!("http://{addr}"),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(FakeSalesforce {
-            addr,
+            served: crate::fakes::Served::new(listener, addr, app),
             shared,
-            stop: Some(stop),
-            task,
         })
     }
 
@@ -458,7 +435,7 @@ impl FakeSalesforce {
     /// # let _ = login; }
     /// ```
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// Accepts the client-credentials flow for this consumer key and

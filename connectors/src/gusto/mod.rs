@@ -3,9 +3,10 @@
 //!
 //! **Status.** Employees ⇄ [`Employee`], payrolls ⇄ [`PayrollRun`], a
 //! payroll's employee compensations ⇄ [`PayStatement`] and time-off
-//! requests ⇄ [`TimeOff`] are read; hours are written into unprocessed
-//! payrolls ([`Sink<PayStatement>`](crate::Sink)). Nothing else is
-//! written.
+//! requests ⇄ [`TimeOff`] are read, and the company's pay schedules
+//! ([`GustoConnector::pay_schedules`], no canonical entity holds them);
+//! hours are written into unprocessed payrolls
+//! ([`Sink<PayStatement>`](crate::Sink)). Nothing else is written.
 //!
 //! **Signing in.** Gusto authorises an app per company with OAuth 2.0:
 //! an access token that lasts two hours and a refresh token that is
@@ -171,9 +172,11 @@
 mod auth;
 mod http;
 mod read;
+mod schedules;
 mod write;
 
 pub use auth::{AppCredentials, MemoryTokenStore, TokenStore, Tokens};
+pub use schedules::PaySchedule;
 
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ErrorKind, Result};

@@ -133,7 +133,6 @@ mod store;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -470,8 +469,7 @@ impl FakeHubSpotBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> std::io::Result<FakeHubSpot> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
+        let (listener, addr) = crate::fakes::bind().await?;
         let tick = TimeDelta::from_std(self.tick).unwrap_or(TimeDelta::milliseconds(1));
         let shared = Arc::new(Shared {
             token: self.token,
@@ -488,19 +486,9 @@ impl FakeHubSpotBuilder {
             correlation: AtomicU64::new(1),
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(FakeHubSpot {
-            addr,
+            served: crate::fakes::Served::new(listener, addr, app),
             shared,
-            stop: Some(stop),
-            task,
         })
     }
 }
@@ -529,10 +517,8 @@ fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// # Ok(()) }
 /// ```
 pub struct FakeHubSpot {
-    addr: SocketAddr,
+    served: crate::fakes::Served,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl fmt::Debug for FakeHubSpot {
@@ -540,15 +526,6 @@ impl fmt::Debug for FakeHubSpot {
         f.debug_struct("FakeHubSpot")
             .field("url", &self.url())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for FakeHubSpot {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.task.abort();
     }
 }
 
@@ -622,7 +599,7 @@ impl FakeHubSpot {
     /// # Ok(()) }
     /// ```
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// The bearer token the fake accepts.
