@@ -124,6 +124,13 @@ mod rate_limit;
 pub mod salesforce;
 mod store;
 pub mod testkit;
+#[cfg(any(
+    feature = "hubspot",
+    feature = "salesforce",
+    feature = "bamboohr",
+    feature = "gusto"
+))]
+mod web;
 
 pub use connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Reference, Sink, SinkRecord, Source,

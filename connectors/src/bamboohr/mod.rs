@@ -499,10 +499,7 @@ impl BambooHrConnector {
             .map_err(|e| fail(ErrorKind::Transport, e.without_url().to_string()))?;
         let status = response.status().as_u16();
         let headers = response.headers();
-        let retry_after = headers
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        let retry_after = crate::web::retry_after(headers);
         let server_message = headers
             .get("x-bamboohr-error-message")
             .and_then(|v| v.to_str().ok())
@@ -560,17 +557,6 @@ impl BambooHrConnector {
     }
 }
 
-/// `Retry-After`: whole seconds, or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
-}
-
 impl Connector for BambooHrConnector {
     fn system(&self) -> SystemId {
         SystemId::bamboohr()
@@ -581,20 +567,5 @@ impl Connector for BambooHrConnector {
             .incremental(true)
             .detects_deletes(true)
             .rate_limit(self.limiter.quota())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
     }
 }

@@ -117,14 +117,8 @@ pub(crate) fn api_error(
 
 /// What a body that is not Gusto's JSON looks like, for a message (never
 /// the body itself: it may echo a request).
-pub(crate) fn describe_body(body: &[u8]) -> &'static str {
-    let head = body.iter().copied().find(|b| !b.is_ascii_whitespace());
-    match head {
-        None => "an empty body",
-        Some(b'<') => "an HTML page, not Gusto's JSON (a proxy or maintenance page?)",
-        Some(b'{' | b'[') => "JSON that is cut short or not the shape expected",
-        Some(_) => "a body that is not JSON",
-    }
+pub(crate) fn describe_body(body: &[u8]) -> String {
+    crate::web::describe_body(body, "Gusto")
 }
 
 /// The token endpoint's error (`{error, error_description}`) as a typed
@@ -161,21 +155,10 @@ pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
 
 /// A transport error, without the URL (it may carry a query).
 pub(crate) fn transport(what: &str, e: reqwest::Error) -> ConnectorError {
-    error(
-        ErrorKind::Transport,
-        format!("{what}: {}", e.without_url()),
-        None,
-    )
+    crate::web::transport(SystemId::gusto(), what, e)
 }
 
-/// `Retry-After` in seconds.
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
+pub(crate) use crate::web::{percent_encode, retry_after};
 
 /// A header as a number (`X-Total-Count`).
 pub(crate) fn header_number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<usize> {
@@ -183,19 +166,6 @@ pub(crate) fn header_number(headers: &reqwest::header::HeaderMap, name: &str) ->
         .get(name)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
-}
-
-/// Percent-encodes one URL component (RFC 3986 unreserved kept).
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

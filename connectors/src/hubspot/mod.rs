@@ -378,7 +378,7 @@ impl HubSpotConnector {
         let window = number("x-hubspot-ratelimit-interval-milliseconds")
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_secs(10));
-        let retry_after = number("retry-after").map(Duration::from_secs);
+        let retry_after = crate::web::retry_after(headers);
         if status.as_u16() == 429 {
             self.limiter.pause_for(retry_after.unwrap_or(window));
         } else if number("x-hubspot-ratelimit-remaining") == Some(0) {
@@ -427,7 +427,10 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
             e.category, e.message, e.correlation_id
         ),
         Some(e) => format!("HTTP {status} {}: {}", e.category, e.message),
-        None => format!("HTTP {status} with a body that is not HubSpot's error"),
+        None => format!(
+            "HTTP {status} with {}",
+            crate::web::describe_body(body, "HubSpot")
+        ),
     };
     let category = parsed.as_ref().map_or("", |e| e.category.as_str());
     let kind = match (status, category) {

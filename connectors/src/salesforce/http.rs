@@ -122,16 +122,10 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
     )
 }
 
-/// What a body that is not Salesforce's error JSON looks like, for a
-/// message (never the body itself: it may echo a request).
-pub(crate) fn describe_body(body: &[u8]) -> &'static str {
-    let head = body.iter().copied().find(|b| !b.is_ascii_whitespace());
-    match head {
-        None => "an empty body",
-        Some(b'<') => "an HTML page, not Salesforce's JSON (a proxy or maintenance page?)",
-        Some(b'{' | b'[') => "JSON that is cut short or not Salesforce's",
-        Some(_) => "a body that is not JSON",
-    }
+/// What a body that is not Salesforce's JSON looks like, for a message
+/// (never the body itself: it may echo a request).
+pub(crate) fn describe_body(body: &[u8]) -> String {
+    crate::web::describe_body(body, "Salesforce")
 }
 
 /// The token endpoint's error (`{error, error_description}`) as a typed
@@ -175,9 +169,7 @@ pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
 
 /// A transport error, without the URL (it may carry a query).
 pub(crate) fn transport(what: &str, e: reqwest::Error) -> ConnectorError {
-    let kind = ErrorKind::Transport;
-    ConnectorError::new(kind, format!("{what}: {}", e.without_url()))
-        .with_system(SystemId::salesforce())
+    crate::web::transport(SystemId::salesforce(), what, e)
 }
 
 /// `Sforce-Limit-Info: api-usage=18/15000` → `(18, 15000)`.
@@ -189,27 +181,7 @@ pub(crate) fn parse_limit_info(value: &str) -> Option<(u64, u64)> {
     })
 }
 
-/// `Retry-After` in seconds.
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-/// Percent-encodes one URL component (RFC 3986 unreserved kept).
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub(crate) use crate::web::{percent_encode, retry_after};
 
 /// `application/x-www-form-urlencoded` (also a query string).
 pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {

@@ -441,13 +441,7 @@ fn decode_json<T: serde::de::DeserializeOwned>(label: &str, bytes: &[u8]) -> Res
     serde_json::from_slice(bytes).map_err(|e| {
         ConnectorError::new(
             ErrorKind::Protocol,
-            format!(
-                "{label}: {} ({e})",
-                http::describe_body(bytes).replace(
-                    "cut short or not Salesforce's",
-                    "that is not the answer expected"
-                )
-            ),
+            format!("{label}: {} ({e})", http::describe_body(bytes)),
         )
         .with_system(SystemId::salesforce())
     })
