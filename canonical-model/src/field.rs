@@ -116,6 +116,7 @@ impl fmt::Display for FieldValue {
 /// use canonical_model::{FieldType, FieldValue};
 /// assert_eq!(Some("x".to_string()).to_value(), FieldValue::Text("x".into()));
 /// assert_eq!(<Option<String>>::from_value(FieldValue::Null), Ok(None));
+/// assert_eq!(String::from_value(FieldValue::Null), Ok(String::new()));
 /// ```
 pub trait FieldType: Sized {
     /// The value.
@@ -133,12 +134,13 @@ pub trait FieldType: Sized {
 }
 
 macro_rules! scalar {
-    ($t:ty, $variant:ident, $kind:literal) => {
-        scalar!($t, $variant, $kind, {}, {});
+    ($t:ty, $variant:ident, $kind:literal $(, null => $null:expr)?) => {
+        scalar!($t, $variant, $kind, {}, {} $(, null => $null)?);
     };
     // The braces hold extra methods for the type and for its Option (the
-    // id type answers `as_id`).
-    ($t:ty, $variant:ident, $kind:literal, { $($own:tt)* }, { $($opt:tt)* }) => {
+    // id type answers `as_id`); `null =>` is what a plain (not `Option`)
+    // field takes for `Null`, when it has such a value.
+    ($t:ty, $variant:ident, $kind:literal, { $($own:tt)* }, { $($opt:tt)* } $(, null => $null:expr)?) => {
         impl FieldType for $t {
             fn to_value(&self) -> FieldValue {
                 FieldValue::$variant(self.clone())
@@ -146,6 +148,7 @@ macro_rules! scalar {
             fn from_value(v: FieldValue) -> Result<Self, &'static str> {
                 match v {
                     FieldValue::$variant(x) => Ok(x),
+                    $(FieldValue::Null => Ok($null),)?
                     _ => Err($kind),
                 }
             }
@@ -171,7 +174,9 @@ macro_rules! scalar {
 }
 
 scalar!(bool, Bool, "bool");
-scalar!(String, Text, "text");
+// No value for a plain text field (a name) is empty text, as no value for
+// a list is no rows: what every system's empty char field means.
+scalar!(String, Text, "text", null => String::new());
 scalar!(Decimal, Decimal, "decimal");
 scalar!(Money, Money, "money");
 scalar!(NaiveDate, Date, "date");

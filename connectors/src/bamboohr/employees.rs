@@ -6,7 +6,7 @@ use super::fields::{Decoded, amount, date, decode, text};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::{Employee, Entity, FieldValue, Money, SystemId};
+use canonical_model::{Employee, Entity, Money, SystemId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
 use reqwest::Method;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -256,26 +256,16 @@ impl BambooHrConnector {
         let mut manager = None;
         for m in self.fields.iter() {
             match decode(m, row, self.currency, today) {
-                Ok(Decoded::Value(value)) => {
-                    let value = match value {
-                        FieldValue::Null
-                            if matches!(record.get(&m.canonical), Some(FieldValue::Text(_))) =>
-                        {
-                            FieldValue::Text(String::new())
-                        }
-                        v => v,
-                    };
-                    match record.set(&m.canonical, value) {
-                        Ok(()) => fields.push(m.canonical.clone()),
-                        Err(e) => {
-                            return Err(ConnectorError::new(
-                                ErrorKind::Configuration,
-                                format!("field map `{}`: {e}", m.canonical),
-                            )
-                            .with_system(SystemId::bamboohr()));
-                        }
+                Ok(Decoded::Value(value)) => match record.set(&m.canonical, value) {
+                    Ok(()) => fields.push(m.canonical.clone()),
+                    Err(e) => {
+                        return Err(ConnectorError::new(
+                            ErrorKind::Configuration,
+                            format!("field map `{}`: {e}", m.canonical),
+                        )
+                        .with_system(SystemId::bamboohr()));
                     }
-                }
+                },
                 Ok(Decoded::Employee(target)) => {
                     manager = target.map(|t| (m.canonical.clone(), t));
                     fields.push(m.canonical.clone());

@@ -526,15 +526,8 @@ pub(crate) fn encode(
     Ok(())
 }
 
-/// Sets a decoded value on a record. Plain text fields (a name) take empty
-/// text for no value.
+/// Sets a decoded value on a record.
 pub(crate) fn set_field<E: Entity>(record: &mut E, field: &str, value: FieldValue) -> Result<()> {
-    let value = match value {
-        FieldValue::Null if matches!(record.get(field), Some(FieldValue::Text(_))) => {
-            FieldValue::Text(String::new())
-        }
-        v => v,
-    };
     record
         .set(field, value)
         .map_err(|e| ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", E::NAME)))

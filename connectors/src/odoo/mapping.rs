@@ -887,14 +887,7 @@ pub(crate) fn from_odoo<E: Entity + Default>(
             }
             continue;
         }
-        let value = match decode(&map.model, f, raw, row, company_currency, lookups)? {
-            // Odoo's `false` for an empty char field that is plain text in
-            // the canonical model (a name, a badge number): empty text.
-            FieldValue::Null if matches!(record.get(&f.canonical), Some(FieldValue::Text(_))) => {
-                FieldValue::Text(String::new())
-            }
-            v => v,
-        };
+        let value = decode(&map.model, f, raw, row, company_currency, lookups)?;
         record.set(&f.canonical, value).map_err(|e| {
             ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", map.model))
         })?;

@@ -200,13 +200,7 @@ fn text_fields<E: Entity>(
 ) -> Result<()> {
     for m in map {
         let value = record.text(sobject, id, &m.salesforce)?;
-        let value = match value {
-            Some(t) => FieldValue::Text(t),
-            None if matches!(entity.get(&m.canonical), Some(FieldValue::Text(_))) => {
-                FieldValue::Text(String::new())
-            }
-            None => FieldValue::Null,
-        };
+        let value = value.map_or(FieldValue::Null, FieldValue::Text);
         set(entity, &m.canonical, value)?;
     }
     Ok(())
