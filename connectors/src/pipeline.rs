@@ -745,11 +745,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         for change in mapped {
             prepared.push(self.prepare(change, &mut lookups, summary));
         }
-        self.link_references(prepared.iter_mut().filter_map(|p| match p {
-            Prepared::Send { record, .. } => Some(&mut **record),
-            _ => None,
-        }))
-        .await?;
+        let mut unresolved = self
+            .link_references(prepared.iter_mut().filter_map(|p| match p {
+                Prepared::Send { record, .. } => Some(&mut **record),
+                _ => None,
+            }))
+            .await?;
         if self.dry_run {
             summary.planned.extend(prepared.into_iter().map(plan));
             return Ok(());
@@ -782,7 +783,13 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         // wave, once the sink has given the referred ones their ids.
         let mut waiting = to_send;
         while !waiting.is_empty() {
-            let (wave, later) = next_wave(waiting);
+            // Only a reference still without a sink id can wait for a
+            // record of this page; usually there is none, and all go.
+            let (wave, later) = if unresolved {
+                next_wave(waiting)
+            } else {
+                (waiting, Vec::new())
+            };
             waiting = later;
             let chunks: Vec<Vec<_>> = chunked(wave, self.batch_size);
             let results: Vec<_> =
@@ -839,7 +846,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
             self.record_links(links, &mut rejected).await?;
             if !waiting.is_empty() {
-                self.link_references(waiting.iter_mut().map(|(r, _, _)| &mut **r))
+                unresolved = self
+                    .link_references(waiting.iter_mut().map(|(r, _, _)| &mut **r))
                     .await?;
             }
         }
@@ -959,11 +967,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 
     /// Fills in the sink's ids of the records that records to send refer
-    /// to, asking the store once.
+    /// to, asking the store once. True when some reference is still
+    /// without a sink id (its record is new, or not written yet).
     async fn link_references<'a>(
         &self,
         records: impl Iterator<Item = &'a mut SinkRecord<E>>,
-    ) -> Result<()>
+    ) -> Result<bool>
     where
         E: 'a,
     {
@@ -983,7 +992,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
         }
         if referring.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let mut wanted: Vec<CanonicalId> = referring
             .iter()
@@ -997,13 +1006,18 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             .zip(refs)
             .filter_map(|(id, refs)| refs.get(&self.sink_system).map(|r| (id, r.clone())))
             .collect();
+        let mut unresolved = false;
         for (record, ids) in referring {
-            record.links.extend(
-                ids.into_iter()
-                    .filter_map(|id| remote.get(&id).map(|r| (id, r.clone()))),
-            );
+            for id in ids {
+                match remote.get(&id) {
+                    Some(r) => {
+                        record.links.insert(id, r.clone());
+                    }
+                    None => unresolved = true,
+                }
+            }
         }
-        Ok(())
+        Ok(unresolved)
     }
 
     /// Stores the sink's ids; a link that conflicts with an existing one
