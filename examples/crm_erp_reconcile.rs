@@ -25,35 +25,31 @@ use common::{BoxError, connect};
 use connectors::fakes::hubspot::FakeHubSpot;
 use connectors::hubspot::HubSpotConnector;
 use connectors::odoo::OdooConnector;
-use connectors::{Cursor, Operation, Quota, RateLimiter, Source};
+use connectors::{Operation, Quota, RateLimiter, Source};
 use std::path::PathBuf;
 
 /// The fields HubSpot's company map and Odoo's client map both hold.
 const COMPARED: [&str; 4] = ["legal_name", "website", "address.city", "address.country"];
 
-/// Reads every record a source has now, keyed by the match key.
+/// Every record a source has now, keyed by the match key.
 async fn read_all(
     source: &dyn Source<Client>,
     key: &MatchKey,
 ) -> Result<Vec<(String, Client)>, BoxError> {
-    let mut cursor: Option<Cursor> = None;
-    let mut out = Vec::new();
-    loop {
-        let page = source.read(cursor.as_ref(), 100).await?;
-        for change in page.changes {
-            if let Operation::Upsert(client) = change.operation {
+    let (changes, _) = connectors::read_to_end(source, None, 100).await?;
+    Ok(changes
+        .into_iter()
+        .filter_map(|change| match change.operation {
+            Operation::Upsert(client) => {
                 // Unnamed records cannot be paired; they are listed by id.
                 let k = key
                     .value_of(&client)
                     .unwrap_or_else(|| format!("(no name) {}", change.remote_id));
-                out.push((k, client));
+                Some((k, client))
             }
-        }
-        cursor = Some(page.next);
-        if !page.has_more {
-            return Ok(out);
-        }
-    }
+            Operation::Delete => None,
+        })
+        .collect())
 }
 
 /// A fake HubSpot with companies that pair, differ and miss on each side

@@ -89,31 +89,19 @@ fn contracts() -> BTreeMap<&'static str, BillingModel> {
     )])
 }
 
-/// Every change a source has now.
-async fn read_all<E: Entity>(source: &dyn Source<E>) -> Result<Vec<SourceChange<E>>, BoxError> {
-    let mut cursor: Option<Cursor> = None;
-    let mut out = Vec::new();
-    loop {
-        let page = source.read(cursor.as_ref(), 100).await?;
-        out.extend(page.changes);
-        cursor = Some(page.next);
-        if !page.has_more {
-            return Ok(out);
-        }
-    }
-}
-
-fn upserts<E>(changes: Vec<SourceChange<E>>) -> Vec<(RemoteId, E, SourceChange<E>)>
-where
-    E: Clone,
-{
-    changes
+/// Every record a source has now, with its id and its change (for the
+/// references).
+async fn upserts<E: Entity>(
+    source: &dyn Source<E>,
+) -> Result<Vec<(RemoteId, E, SourceChange<E>)>, BoxError> {
+    let (changes, _) = connectors::read_to_end(source, None, 100).await?;
+    Ok(changes
         .into_iter()
         .filter_map(|c| match &c.operation {
             Operation::Upsert(e) => Some((c.remote_id.clone(), e.clone(), c)),
             Operation::Delete => None,
         })
-        .collect()
+        .collect())
 }
 
 /// A source that hands out a fixed list of records computed by this run.
@@ -144,23 +132,21 @@ impl<E: Entity + Send + Sync> Source<E> for Computed<E> {
     }
 }
 
-/// The canonical id of `remote` in `system`, linking a new one if none.
+/// The canonical id these records share: the one any of them already has,
+/// else a new one; linked to all of them.
 async fn identity(
     state: &Arc<dyn SyncState>,
     entity: &str,
     pairs: &[(&SystemId, &RemoteId)],
 ) -> Result<CanonicalId, BoxError> {
+    let mut known = None;
     for (system, remote) in pairs {
-        if let Some(id) = state.resolve(entity, system, remote).await? {
-            let links: Vec<Link> = pairs
-                .iter()
-                .map(|(s, r)| Link::new(entity, id, (*s).clone(), (*r).clone()))
-                .collect();
-            state.link(&links).await?;
-            return Ok(id);
+        known = state.resolve(entity, system, remote).await?;
+        if known.is_some() {
+            break;
         }
     }
-    let id = CanonicalId::new();
+    let id = known.unwrap_or_else(CanonicalId::new);
     let links: Vec<Link> = pairs
         .iter()
         .map(|(s, r)| Link::new(entity, id, (*s).clone(), (*r).clone()))
@@ -181,11 +167,11 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
     let (odoo_sys, gusto_sys) = (SystemId::odoo(), s.gusto.system());
 
     // 1. Read.
-    let lines = upserts(read_all::<TimesheetEntry>(&*s.odoo).await?);
-    let odoo_people = upserts(read_all::<Employee>(&*s.odoo).await?);
-    let projects = upserts(read_all::<Engagement>(&*s.odoo).await?);
-    let gusto_people = upserts(read_all::<Employee>(&*s.gusto).await?);
-    let runs = upserts(read_all::<PayrollRun>(&*s.gusto).await?);
+    let lines = upserts::<TimesheetEntry>(&*s.odoo).await?;
+    let odoo_people = upserts::<Employee>(&*s.odoo).await?;
+    let projects = upserts::<Engagement>(&*s.odoo).await?;
+    let gusto_people = upserts::<Employee>(&*s.gusto).await?;
+    let runs = upserts::<PayrollRun>(&*s.gusto).await?;
 
     // 2. Identities: employees by work email, payrolls by their uuid.
     let mut people: HashMap<RemoteId, (CanonicalId, Employee)> = HashMap::new();

@@ -619,6 +619,40 @@ pub trait Sink<E: Entity>: Connector {
     async fn apply(&self, batch: Vec<SinkRecord<E>>) -> Result<Vec<Outcome>>;
 }
 
+/// Every change `source` has now after `since`, read page by page (pages
+/// of `limit`), and the cursor after the last one: a full read for a
+/// reconciliation or an audit, or what a test checks. It stops at the
+/// first page that says nothing more follows.
+///
+/// # Errors
+///
+/// The first read that fails.
+///
+/// # Example
+///
+/// ```
+/// # async fn f(source: &dyn connectors::Source<canonical_model::Client>) -> connectors::Result<()> {
+/// let (changes, cursor) = connectors::read_to_end(source, None, 100).await?;
+/// println!("{} clients; resume from {}", changes.len(), cursor.as_str());
+/// # Ok(()) }
+/// ```
+pub async fn read_to_end<E: Entity>(
+    source: &dyn Source<E>,
+    since: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<SourceChange<E>>, Cursor)> {
+    let mut cursor = since;
+    let mut out = Vec::new();
+    loop {
+        let page = source.read(cursor.as_ref(), limit).await?;
+        out.extend(page.changes);
+        if !page.has_more {
+            return Ok((out, page.next));
+        }
+        cursor = Some(page.next);
+    }
+}
+
 /// One outcome per slot; a slot nothing filled fails with `missing`.
 pub(crate) fn fill_outcomes(slots: Vec<Option<Outcome>>, missing: &str) -> Vec<Outcome> {
     slots

@@ -134,7 +134,7 @@ mod web;
 
 pub use connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Reference, Sink, SinkRecord, Source,
-    SourceChange,
+    SourceChange, read_to_end,
 };
 pub use error::{ConnectorError, ErrorKind, ErrorRecord, Result};
 pub use pipeline::{

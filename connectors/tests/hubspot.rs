@@ -97,24 +97,21 @@ fn connector(server: &MockServer) -> HubSpotConnector {
 /// Reads everything there is now, page by page, from `cursor`.
 async fn read_all(
     hs: &HubSpotConnector,
-    mut cursor: Option<Cursor>,
+    cursor: Option<Cursor>,
 ) -> (Vec<(String, Client)>, Option<Cursor>) {
-    let mut out = Vec::new();
-    loop {
-        let page = Source::<Client>::read(hs, cursor.as_ref(), 100)
-            .await
-            .unwrap();
-        for c in page.changes {
+    let (changes, next) = connectors::read_to_end::<Client>(hs, cursor, 100)
+        .await
+        .unwrap();
+    let out = changes
+        .into_iter()
+        .map(|c| {
             let Operation::Upsert(client) = c.operation else {
                 panic!("search never reports deletes")
             };
-            out.push((c.remote_id.to_string(), client));
-        }
-        cursor = Some(page.next);
-        if !page.has_more {
-            return (out, cursor);
-        }
-    }
+            (c.remote_id.to_string(), client)
+        })
+        .collect();
+    (out, Some(next))
 }
 
 /// 12,000 companies, three per millisecond and a burst of 250 in one:

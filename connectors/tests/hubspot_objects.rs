@@ -27,20 +27,13 @@ fn connector(fake: &FakeHubSpot) -> HubSpotConnector {
 /// Every change a source has now, page by page.
 async fn read_all<E: canonical_model::Entity + Send + Sync + 'static>(
     hs: &HubSpotConnector,
-    mut cursor: Option<Cursor>,
+    cursor: Option<Cursor>,
 ) -> (Vec<SourceChange<E>>, Option<Cursor>)
 where
     HubSpotConnector: Source<E>,
 {
-    let mut out = Vec::new();
-    loop {
-        let page = Source::<E>::read(hs, cursor.as_ref(), 50).await.unwrap();
-        out.extend(page.changes);
-        cursor = Some(page.next);
-        if !page.has_more {
-            return (out, cursor);
-        }
-    }
+    let (changes, next) = connectors::read_to_end::<E>(hs, cursor, 50).await.unwrap();
+    (changes, Some(next))
 }
 
 fn upsert<E>(c: &SourceChange<E>) -> &E {

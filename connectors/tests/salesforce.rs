@@ -47,18 +47,12 @@ fn account(name: &str) -> serde_json::Value {
 /// Reads everything from `cursor` in pages of `limit`.
 async fn read_all<E: connectors::salesforce::SObject>(
     sf: &SalesforceConnector,
-    mut cursor: Option<Cursor>,
+    cursor: Option<Cursor>,
     limit: usize,
 ) -> (Vec<SourceChange<E>>, Cursor) {
-    let mut out = Vec::new();
-    loop {
-        let page = Source::<E>::read(sf, cursor.as_ref(), limit).await.unwrap();
-        out.extend(page.changes);
-        cursor = Some(page.next);
-        if !page.has_more {
-            return (out, cursor.unwrap());
-        }
-    }
+    connectors::read_to_end::<E>(sf, cursor, limit)
+        .await
+        .unwrap()
 }
 
 fn upsert<E>(origin_id: &str, record: E) -> SinkRecord<E> {
