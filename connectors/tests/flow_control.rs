@@ -2,7 +2,7 @@
 //! Flow control in the pipeline: a `Retry-After` holds back every task.
 
 use async_trait::async_trait;
-use canonical_model::{Client, RemoteId, SystemId};
+use canonical_model::{Client, Entity, RemoteId, SystemId};
 use connectors::{
     Capabilities, Connector, ConnectorError, Cursor, DeadLetterQueue, ErrorKind, MemoryStore,
     Outcome, Page, Pipeline, Sink, SinkRecord, Source, SourceChange,
@@ -26,18 +26,19 @@ macro_rules! ledger {
     };
 }
 
-struct Rows(Vec<SourceChange<Client>>);
-impl Connector for Rows {
+/// A sheet with these rows, all read in one page.
+struct Rows<E>(Vec<SourceChange<E>>);
+impl<E: Entity + Send + Sync> Connector for Rows<E> {
     fn system(&self) -> SystemId {
         SystemId::new("sheet")
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads(["client"])
+        Capabilities::new().reads([E::NAME])
     }
 }
 #[async_trait]
-impl Source<Client> for Rows {
-    async fn read(&self, _: Option<&Cursor>, _: usize) -> connectors::Result<Page<Client>> {
+impl<E: Entity + Send + Sync> Source<E> for Rows<E> {
+    async fn read(&self, _: Option<&Cursor>, _: usize) -> connectors::Result<Page<E>> {
         Ok(Page {
             changes: self.0.clone(),
             next: Cursor::new("end"),
@@ -449,32 +450,7 @@ async fn a_record_that_keeps_failing_is_parked_and_left_alone() {
     assert_eq!(bad_sends, 3);
 }
 
-/// A source of employees (a chain of managers, and a pair that manage each
-/// other), and an HR sink that, like Odoo, needs a manager's own id.
-struct Staff(Vec<SourceChange<canonical_model::Employee>>);
-impl Connector for Staff {
-    fn system(&self) -> SystemId {
-        SystemId::new("hris")
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads(["employee"])
-    }
-}
-#[async_trait]
-impl Source<canonical_model::Employee> for Staff {
-    async fn read(
-        &self,
-        _: Option<&Cursor>,
-        _: usize,
-    ) -> connectors::Result<Page<canonical_model::Employee>> {
-        Ok(Page {
-            changes: self.0.clone(),
-            next: Cursor::new("end"),
-            has_more: false,
-        })
-    }
-}
-
+/// An HR sink that, like Odoo, needs a manager's own id.
 #[derive(Default)]
 struct Payroll {
     /// (employee number, manager's id in this system), in writing order.
@@ -548,7 +524,7 @@ async fn references_within_a_page_are_written_in_order() {
     let state = Arc::new(MemoryStore::new());
     let run = Pipeline::<Employee>::builder(
         "hris→payroll",
-        Arc::new(Staff(changes)),
+        Arc::new(Rows(changes)),
         sink.clone(),
         state.clone(),
     )
