@@ -72,7 +72,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::fakes::{RollingWindow, lock, owned};
 use std::time::Duration;
 
 use axum::Router;
@@ -400,33 +402,18 @@ impl Store {
     }
 }
 
+/// The request budget (none: unlimited) and the `Retry-After` of a spent
+/// one.
 #[derive(Debug)]
 struct Budget {
-    max: Option<u32>,
-    window: Duration,
+    window: Option<RollingWindow>,
     retry_after: Duration,
-    hits: VecDeque<tokio::time::Instant>,
 }
 
 impl Budget {
     /// Spends one request; false when the window's budget is spent.
     fn take(&mut self) -> bool {
-        let Some(max) = self.max else {
-            return true;
-        };
-        let now = tokio::time::Instant::now();
-        while self
-            .hits
-            .front()
-            .is_some_and(|first| now.duration_since(*first) >= self.window)
-        {
-            self.hits.pop_front();
-        }
-        if self.hits.len() >= max as usize {
-            return false;
-        }
-        self.hits.push_back(now);
-        true
+        self.window.as_mut().is_none_or(RollingWindow::take)
     }
 }
 
@@ -437,10 +424,6 @@ struct Shared {
     faults: Mutex<VecDeque<Fault>>,
     calls: Mutex<Vec<FakeCall>>,
     budget: Mutex<Budget>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Builds a [`FakeBambooHr`] with another company, key, clock or budget.
@@ -602,10 +585,8 @@ impl FakeBambooHrBuilder {
             faults: Mutex::new(VecDeque::new()),
             calls: Mutex::new(Vec::new()),
             budget: Mutex::new(Budget {
-                max: self.max,
-                window: self.window,
+                window: self.max.map(|max| RollingWindow::new(max, self.window)),
                 retry_after: self.retry_after,
-                hits: VecDeque::new(),
             }),
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
@@ -642,18 +623,6 @@ impl fmt::Debug for FakeBambooHr {
             .field("company", &self.shared.company)
             .finish_non_exhaustive()
     }
-}
-
-fn owned<I, K, V>(fields: I) -> Vec<(String, String)>
-where
-    I: IntoIterator<Item = (K, V)>,
-    K: Into<String>,
-    V: Into<String>,
-{
-    fields
-        .into_iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect()
 }
 
 impl FakeBambooHr {
@@ -777,7 +746,7 @@ impl FakeBambooHr {
         let mut store = self.store();
         let id = store.next_id;
         store.next_id += 1;
-        let mut map: BTreeMap<String, String> = owned(fields).into_iter().collect();
+        let mut map: BTreeMap<String, String> = owned(fields);
         map.entry("status".into())
             .or_insert_with(|| "Active".into());
         let at = store.stamp();
@@ -814,7 +783,7 @@ impl FakeBambooHr {
         K: Into<String>,
         V: Into<String>,
     {
-        let fields = owned(fields);
+        let fields: Vec<(String, String)> = owned(fields);
         self.store().change(id, |e| {
             for (k, v) in fields {
                 if v.is_empty() {

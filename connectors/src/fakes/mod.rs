@@ -12,7 +12,83 @@ pub mod gusto;
 pub mod hubspot;
 pub mod salesforce;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// A fake's state, even if a handler panicked while holding it (a fake
+/// keeps serving what it has).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Owned `(name, value)` pairs from what the seeding helpers take.
+pub(crate) fn owned<I, K, V, C>(pairs: I) -> C
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+    C: FromIterator<(String, String)>,
+{
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
+
+/// A request budget over a rolling window, on tokio's clock (so it works
+/// under `tokio::time::pause`).
+#[derive(Debug)]
+pub(crate) struct RollingWindow {
+    max: u32,
+    interval: Duration,
+    hits: VecDeque<tokio::time::Instant>,
+}
+
+impl RollingWindow {
+    /// `max` requests per rolling `interval`.
+    pub(crate) fn new(max: u32, interval: Duration) -> Self {
+        RollingWindow {
+            max,
+            interval,
+            hits: VecDeque::new(),
+        }
+    }
+
+    /// The budget per window.
+    pub(crate) fn max(&self) -> u32 {
+        self.max
+    }
+
+    /// The window's length.
+    pub(crate) fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// What is left of the budget now.
+    pub(crate) fn remaining(&mut self) -> u32 {
+        let now = tokio::time::Instant::now();
+        while self
+            .hits
+            .front()
+            .is_some_and(|first| now.duration_since(*first) >= self.interval)
+        {
+            self.hits.pop_front();
+        }
+        let used = u32::try_from(self.hits.len()).unwrap_or(u32::MAX);
+        self.max.saturating_sub(used)
+    }
+
+    /// Spends one request; false when the budget is spent.
+    pub(crate) fn take(&mut self) -> bool {
+        if self.remaining() == 0 {
+            return false;
+        }
+        self.hits.push_back(tokio::time::Instant::now());
+        true
+    }
+}
 
 /// A listener on a free loopback port, and its address.
 pub(crate) async fn bind() -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {

@@ -133,7 +133,7 @@ impl Shared {
     fn org(&self) -> MutexGuard<'_, Org> {
         // A panicking handler cannot leave the data half-written in a way
         // that matters to a fake: keep serving.
-        self.org.lock().unwrap_or_else(|p| p.into_inner())
+        crate::fakes::lock(&self.org)
     }
 }
 

@@ -134,7 +134,9 @@ mod store;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::fakes::{RollingWindow, lock, owned};
 use std::time::Duration;
 
 use axum::Router;
@@ -265,41 +267,12 @@ impl FakeRecord {
     }
 }
 
-/// The request budget per rolling window, on tokio's clock.
+/// The request budget per rolling window, and the `Retry-After` of a
+/// spent one.
 #[derive(Debug)]
 struct Limiter {
-    max: u32,
-    interval: Duration,
-    hits: VecDeque<tokio::time::Instant>,
+    window: RollingWindow,
     retry_after: Option<Duration>,
-}
-
-impl Limiter {
-    fn prune(&mut self) {
-        let now = tokio::time::Instant::now();
-        while let Some(first) = self.hits.front() {
-            if now.duration_since(*first) >= self.interval {
-                self.hits.pop_front();
-            } else {
-                break;
-            }
-        }
-    }
-
-    fn remaining(&mut self) -> u32 {
-        self.prune();
-        let used = u32::try_from(self.hits.len()).unwrap_or(u32::MAX);
-        self.max.saturating_sub(used)
-    }
-
-    /// Spends one request; false when the budget is spent.
-    fn take(&mut self) -> bool {
-        if self.remaining() == 0 {
-            return false;
-        }
-        self.hits.push_back(tokio::time::Instant::now());
-        true
-    }
 }
 
 struct Shared {
@@ -310,12 +283,6 @@ struct Shared {
     calls: Mutex<Vec<FakeCall>>,
     limiter: Mutex<Limiter>,
     correlation: AtomicU64,
-}
-
-/// Locks a mutex; a panic elsewhere while it was held leaves the data as
-/// it was, which is still the best there is.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Shared {
@@ -478,9 +445,7 @@ impl FakeHubSpotBuilder {
             faults: Mutex::new(VecDeque::new()),
             calls: Mutex::new(Vec::new()),
             limiter: Mutex::new(Limiter {
-                max: self.max,
-                interval: self.interval,
-                hits: VecDeque::new(),
+                window: RollingWindow::new(self.max, self.interval),
                 retry_after: self.retry_after,
             }),
             correlation: AtomicU64::new(1),
@@ -527,18 +492,6 @@ impl fmt::Debug for FakeHubSpot {
             .field("url", &self.url())
             .finish_non_exhaustive()
     }
-}
-
-fn owned_properties<I, K, V>(properties: I) -> BTreeMap<String, String>
-where
-    I: IntoIterator<Item = (K, V)>,
-    K: Into<String>,
-    V: Into<String>,
-{
-    properties
-        .into_iter()
-        .map(|(k, v)| (k.into(), v.into()))
-        .collect()
 }
 
 impl FakeHubSpot {
@@ -641,7 +594,7 @@ impl FakeHubSpot {
     {
         self.shared
             .store()
-            .insert(object, owned_properties(properties))
+            .insert(object, owned(properties))
             .to_string()
     }
 
@@ -668,9 +621,7 @@ impl FakeHubSpot {
         let Ok(id) = id.parse::<u64>() else {
             return false;
         };
-        self.shared
-            .store()
-            .update(object, id, owned_properties(properties))
+        self.shared.store().update(object, id, owned(properties))
     }
 
     /// Archives a record directly, dropping its associations. False when
@@ -1117,7 +1068,7 @@ async fn serve(
             let mut r = rate_limited(&shared, retry_after);
             let (max, interval) = {
                 let l = lock(&shared.limiter);
-                (l.max, l.interval)
+                (l.window.max(), l.window.interval())
             };
             rate_headers(&mut r, max, 0, interval);
             (r, 429)
@@ -1198,7 +1149,7 @@ fn handle(
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
     let mut limiter = lock(&shared.limiter);
-    let (max, interval) = (limiter.max, limiter.interval);
+    let (max, interval) = (limiter.window.max(), limiter.window.interval());
     let refused = match given {
         None => Some(Fail {
             status: 401,
@@ -1213,20 +1164,20 @@ fn handle(
         Some(_) => None,
     };
     if let Some(fail) = refused {
-        let remaining = limiter.remaining();
+        let remaining = limiter.window.remaining();
         drop(limiter);
         let mut r = error(shared, &fail);
         rate_headers(&mut r, max, remaining, interval);
         return r;
     }
-    if !limiter.take() {
+    if !limiter.window.take() {
         let wait = limiter.retry_after;
         drop(limiter);
         let mut r = rate_limited(shared, wait);
         rate_headers(&mut r, max, 0, interval);
         return r;
     }
-    let remaining = limiter.remaining();
+    let remaining = limiter.window.remaining();
     drop(limiter);
     let mut r = match route(shared, method, uri, body) {
         Ok((204, _)) => StatusCode::NO_CONTENT.into_response(),
