@@ -654,11 +654,13 @@ async fn a_stale_version_is_refetched_remerged_and_retried_once() {
     assert_eq!(prepares, 2, "the versions were fetched again");
 }
 
-#[tokio::test]
-async fn the_remerge_keeps_gustos_hours_when_gusto_owns_them() {
+/// Ann's hours (38.5) are written while someone sets them to 30 in Gusto,
+/// under a policy that gives `pay_statement.hours` to `owner`.
+async fn conflict_on_ann_hours(owner: &str) -> (Arc<FakeGusto>, String, Vec<Outcome>) {
     let fake = fake().await;
     let store = Arc::new(MemoryTokenStore::new(tokens_of(&fake)));
-    let policy = Policy::from_toml("[pay_statement.fields]\nhours = \"gusto\"\n").unwrap();
+    let policy =
+        Policy::from_toml(&format!("[pay_statement.fields]\nhours = \"{owner}\"\n")).unwrap();
     let gusto = GustoConnector::builder(
         fake.company_uuid(),
         AppCredentials::new(CLIENT_ID, CLIENT_SECRET),
@@ -675,6 +677,12 @@ async fn the_remerge_keeps_gustos_hours_when_gusto_owns_them() {
         .apply(vec![hours_record(&ids, ids.ann, &open, "emp-ann", "38.5")])
         .await
         .unwrap();
+    (fake, open, outcomes)
+}
+
+#[tokio::test]
+async fn the_remerge_keeps_gustos_hours_when_gusto_owns_them() {
+    let (fake, open, outcomes) = conflict_on_ann_hours("gusto").await;
     match &outcomes[0] {
         Outcome::Failed(e) => {
             assert_eq!(e.kind(), ErrorKind::Conflict);
@@ -691,25 +699,7 @@ async fn the_remerge_keeps_gustos_hours_when_gusto_owns_them() {
 
 #[tokio::test]
 async fn the_remerge_writes_our_hours_when_our_side_owns_them() {
-    let fake = fake().await;
-    let store = Arc::new(MemoryTokenStore::new(tokens_of(&fake)));
-    let policy = Policy::from_toml("[pay_statement.fields]\nhours = \"odoo\"\n").unwrap();
-    let gusto = GustoConnector::builder(
-        fake.company_uuid(),
-        AppCredentials::new(CLIENT_ID, CLIENT_SECRET),
-        store,
-    )
-    .base_url(fake.url())
-    .policy(policy)
-    .build()
-    .unwrap();
-    let (_processed, open) = seed_payrolls(&fake, "emp-ann", "emp-bo");
-    let ids = ids();
-    fake.edit_before_next_put(&open, &[("emp-ann", "30.000")]);
-    let outcomes = gusto
-        .apply(vec![hours_record(&ids, ids.ann, &open, "emp-ann", "38.5")])
-        .await
-        .unwrap();
+    let (fake, open, outcomes) = conflict_on_ann_hours("odoo").await;
     assert!(matches!(outcomes[0], Outcome::Updated(_)), "{outcomes:?}");
     assert_eq!(
         fake.regular_hours(&open, "emp-ann").as_deref(),
