@@ -120,15 +120,8 @@ async fn sync(
 }
 
 fn report(title: &str, run: &RunSummary) {
-    println!("{title}\n  employees    {run}");
-    for r in &run.refused {
-        println!(
-            "               refused {}.{}: owned by {}",
-            r.remote_id,
-            r.refused.field,
-            r.refused.owner.as_ref().map_or("nobody", |o| o.as_str())
-        );
-    }
+    println!("{title}");
+    common::print_run("employees", run);
 }
 
 /// Prints Odoo's employees, archived ones included.

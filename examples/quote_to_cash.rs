@@ -278,16 +278,7 @@ async fn quote_to_cash<C: Crm>(
 fn print_runs(title: &str, runs: &[(&str, RunSummary)]) {
     println!("{title}");
     for (what, run) in runs {
-        println!("  {what:<12} {run}");
-        for r in &run.refused {
-            println!(
-                "  {:<12}   refused {}.{}: owned by {}",
-                "",
-                r.remote_id,
-                r.refused.field,
-                r.refused.owner.as_ref().map_or("nobody", |o| o.as_str())
-            );
-        }
+        common::print_run(what, run);
     }
 }
 

@@ -160,20 +160,7 @@ async fn sync_all(
 fn print_runs(title: &str, runs: &[RunSummary; 3]) {
     println!("{title}");
     for (entity, run) in ["clients", "contacts", "engagements"].iter().zip(runs) {
-        println!("  {entity:<12} {run}");
-        for r in &run.refused {
-            let owner = r.refused.owner.as_ref().map_or("nobody", |o| o.as_str());
-            println!(
-                "  {:<12}   refused {}.{} = \"{}\": owned by {owner}",
-                "", r.remote_id, r.refused.field, r.refused.attempted
-            );
-        }
-        for h in &run.held {
-            println!(
-                "  {:<12}   held for review {}.{}",
-                "", h.remote_id, h.held.field
-            );
-        }
+        common::print_run(entity, run);
     }
 }
 

@@ -472,12 +472,16 @@ async fn main() -> Result<(), BoxError> {
     };
 
     let (payroll, billing, unapproved) = run(&systems).await?;
-    println!("first run\n  hours        {payroll}\n  invoices     {billing}");
+    println!("first run");
+    common::print_run("hours", &payroll);
+    common::print_run("invoices", &billing);
     for u in &unapproved {
         println!("  not paid or billed: {u}");
     }
     let (payroll_again, billing_again, _) = run(&systems).await?;
-    println!("second run\n  hours        {payroll_again}\n  invoices     {billing_again}");
+    println!("second run");
+    common::print_run("hours", &payroll_again);
+    common::print_run("invoices", &billing_again);
 
     let invoices = client
         .model("account.move")

@@ -36,3 +36,23 @@ pub(crate) async fn connect() -> Result<(Client, Option<TestServer>), BoxError> 
     }
     Ok((builder.build()?, None))
 }
+
+/// Prints one pipeline run under `label`, with each field the policy
+/// refused or held for review (by name: the values may be personal data).
+#[allow(dead_code)] // not every example runs a pipeline
+pub(crate) fn print_run(label: &str, run: &connectors::RunSummary) {
+    println!("  {label:<12} {run}");
+    for r in &run.refused {
+        let owner = r.refused.owner.as_ref().map_or("nobody", |o| o.as_str());
+        println!(
+            "  {:<12}   refused {}.{}: owned by {owner}",
+            "", r.remote_id, r.refused.field
+        );
+    }
+    for h in &run.held {
+        println!(
+            "  {:<12}   held for review {}.{}",
+            "", h.remote_id, h.held.field
+        );
+    }
+}
