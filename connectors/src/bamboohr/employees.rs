@@ -57,11 +57,7 @@ pub(super) fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
 
 /// An id sent as a string or a number.
 fn id_text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+    crate::web::id_text(v?)
 }
 
 /// Ids order as numbers (BambooHR's are), others after them as text.

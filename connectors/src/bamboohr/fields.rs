@@ -3,7 +3,6 @@
 
 use canonical_model::{Currency, EmploymentStatus, FieldValue, Money};
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::str::FromStr;
 
@@ -177,9 +176,7 @@ pub(crate) fn amount(raw: &str, default: Currency) -> Result<Money, String> {
         } else {
             let cleaned: String = part.chars().filter(|c| *c != ',' && *c != '$').collect();
             value = Some(
-                Decimal::from_str(&cleaned)
-                    .or_else(|_| Decimal::from_scientific(&cleaned))
-                    .map_err(|_| format!("`{raw}` is not an amount"))?,
+                crate::web::decimal(&cleaned).ok_or_else(|| format!("`{raw}` is not an amount"))?,
             );
         }
     }
@@ -256,6 +253,7 @@ pub(crate) fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
     use serde_json::json;
 
     fn row(v: Value) -> Map<String, Value> {

@@ -12,7 +12,6 @@ use reqwest::Method;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::str::FromStr;
 
 /// Where a time-off pass stands: its window and the last request id
 /// handed out; no window means "start the next pass from today".
@@ -31,14 +30,11 @@ fn protocol(message: impl Into<String>) -> ConnectorError {
 /// A number sent as a JSON number or as text, read as a decimal (from its
 /// printed form, never through floating-point arithmetic).
 fn decimal(v: Option<&Value>) -> Option<Decimal> {
-    let raw = match v? {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => return None,
-    };
-    Decimal::from_str(&raw)
-        .or_else(|_| Decimal::from_scientific(&raw))
-        .ok()
+    match v? {
+        Value::Number(n) => crate::web::decimal(&n.to_string()),
+        Value::String(s) => crate::web::decimal(s),
+        _ => None,
+    }
 }
 
 /// BambooHR's request status as an approval state.

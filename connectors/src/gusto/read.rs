@@ -15,7 +15,6 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 /// The most Gusto answers per page.
 const MAX_PER: usize = 100;
@@ -46,10 +45,9 @@ impl<'de> Deserialize<'de> for Amount {
             text.to_owned()
         };
         let inner = inner.trim();
-        Decimal::from_str(inner)
-            .or_else(|_| Decimal::from_scientific(inner))
+        crate::web::decimal(inner)
             .map(Amount)
-            .map_err(|_| D::Error::custom(format!("`{inner}` is not a decimal amount")))
+            .ok_or_else(|| D::Error::custom(format!("`{inner}` is not a decimal amount")))
     }
 }
 

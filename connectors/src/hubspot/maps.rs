@@ -2,6 +2,7 @@
 //! how its text converts, and which associations are references.
 
 use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::web::decimal;
 use canonical_model::{ContractLine, Currency, Entity, FieldType, FieldValue, Money};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -409,12 +410,6 @@ pub(crate) fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
-}
-
-fn decimal(raw: &str) -> Option<Decimal> {
-    Decimal::from_str(raw)
-        .ok()
-        .or_else(|| Decimal::from_scientific(raw).ok())
 }
 
 /// Reads one field's value from a record's properties. `Err` names what

@@ -5,6 +5,7 @@ use super::maps::{LINE_PROPERTIES, ObjectMap, decode, decode_line, parse_instant
 use super::{HubSpotConnector, WebhookEvent};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::web::id_text;
 use async_trait::async_trait;
 use canonical_model::{Client, ContractLine, Entity, FieldType, SystemId};
 use chrono::{DateTime, Utc};
@@ -73,15 +74,6 @@ fn modified_ms(found: &Found) -> Result<i64> {
 
 fn at_ms(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// An id HubSpot may send as a number or a string.
-fn id_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 impl HubSpotConnector {

@@ -8,7 +8,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 /// A page of a SOQL query answer.
 #[derive(Debug, Deserialize)]
@@ -76,10 +75,9 @@ impl Record {
             return Ok(None);
         };
         let text = raw.trim_matches('"');
-        Decimal::from_str(text)
-            .or_else(|_| Decimal::from_scientific(text))
+        crate::web::decimal(text)
             .map(Some)
-            .map_err(|_| self.fail(sobject, id, field, "a number"))
+            .ok_or_else(|| self.fail(sobject, id, field, "a number"))
     }
 
     /// A date field (`YYYY-MM-DD`).
