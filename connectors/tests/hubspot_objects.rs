@@ -408,8 +408,12 @@ async fn the_ten_second_window_pauses_requests_before_hubspot_refuses() {
 #[tokio::test]
 async fn archived_records_become_deletes_when_polled() {
     let fake = FakeHubSpot::start().await.unwrap();
-    let old = fake.insert("companies", [("name", "Archived long ago")]);
-    fake.archive("companies", &old);
+    // More archived records than a page of the list, so every look pages
+    // through them with `after`.
+    for n in 0..150 {
+        let old = fake.insert("companies", [("name", format!("Archived long ago {n}"))]);
+        fake.archive("companies", &old);
+    }
     let keep = fake.insert("companies", [("name", "Acme")]);
     let gone = fake.insert("companies", [("name", "Globex")]);
     let hs = connector(&fake).poll_archived(true);
@@ -422,7 +426,15 @@ async fn archived_records_become_deletes_when_polled() {
     assert!(first.iter().all(|c| !c.operation.is_delete()));
 
     fake.archive("companies", &gone);
+    let lists = |fake: &FakeHubSpot| {
+        fake.calls()
+            .iter()
+            .filter(|c| c.method == "GET" && c.path == "/crm/v3/objects/companies")
+            .count()
+    };
+    let before = lists(&fake);
     let (second, cursor) = read_all::<Client>(&hs, cursor).await;
+    assert_eq!(lists(&fake) - before, 2, "151 archived records: two pages");
     assert_eq!(second.len(), 1, "{second:?}");
     assert!(second[0].operation.is_delete());
     assert_eq!(second[0].remote_id.as_str(), gone);
