@@ -248,6 +248,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     retry: RetryPolicy,
     max_concurrent: usize,
+    max_body: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -262,6 +263,7 @@ impl fmt::Debug for ClientBuilder {
             .field("http", &self.http.as_ref().map(|_| "user-supplied"))
             .field("retry", &self.retry)
             .field("max_concurrent_requests", &self.max_concurrent)
+            .field("max_body_size", &self.max_body)
             .finish()
     }
 }
@@ -271,6 +273,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default cap on requests in flight per client.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 8;
+
+/// The default limit on the size of one reply body: 256 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 256 * 1024 * 1024;
 
 impl ClientBuilder {
     /// The database to use. Required for JSON-RPC and XML-RPC; optional for
@@ -342,6 +347,33 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest reply body the client accepts, in bytes. A reply that
+    /// declares a larger `Content-Length` is refused before it is read; one
+    /// without a length stops being read when it passes the limit. Either
+    /// way the call fails with a protocol error of kind
+    /// [`ProtocolErrorKind::TooLarge`](crate::ProtocolErrorKind::TooLarge),
+    /// so a broken or hostile server cannot make the client hold gigabytes.
+    /// Page large reads (`search_read` with a `limit`, the keyset streams)
+    /// rather than raise it.
+    ///
+    /// Default: 256 MiB ([`DEFAULT_MAX_BODY_SIZE`]). Values below 1 KiB
+    /// count as 1 KiB.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let client = odoo_client::Client::builder("https://odoo.example.com")
+    ///     .credentials(odoo_client::Credentials::api_key("admin", "key"))
+    ///     .max_body_size(64 * 1024 * 1024)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), odoo_client::Error>(())
+    /// ```
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body = bytes.max(1024);
+        self
+    }
+
     /// Builds the client. No request is made: the client logs in lazily on
     /// its first call.
     ///
@@ -394,7 +426,13 @@ impl ClientBuilder {
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: Transport::new(http, base, self.timeout, self.max_concurrent),
+                transport: Transport::new(
+                    http,
+                    base,
+                    self.timeout,
+                    self.max_concurrent,
+                    self.max_body,
+                ),
                 retry: self.retry,
                 database: self.database,
                 credentials,
@@ -487,6 +525,7 @@ impl Client {
             http: None,
             retry: RetryPolicy::new(),
             max_concurrent: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            max_body: DEFAULT_MAX_BODY_SIZE,
         }
     }
 
@@ -755,7 +794,15 @@ impl Client {
         attempt
             .retry(policy.backoff())
             .sleep(tokio::time::sleep)
-            .when(Error::is_retryable)
+            .when(|err: &Error| {
+                // A server asking for a longer wait than the policy allows
+                // is not waited for: the caller gets the rate-limit error
+                // with the time the server asked.
+                err.is_retryable()
+                    && err
+                        .retry_after()
+                        .is_none_or(|wait| wait <= policy.retry_after_ceiling())
+            })
             .adjust(|err: &Error, delay| {
                 // Never sooner than the server asked.
                 delay.map(|d| err.retry_after().map_or(d, |wait| wait.max(d)))

@@ -450,6 +450,14 @@ pub enum ProtocolErrorKind {
     Empty,
     /// The body was well-formed but not shaped like a reply of the protocol.
     Unexpected,
+    /// Arrays, objects or structs nested deeper than the decoder allows
+    /// (128 levels, as `serde_json`): a hostile or broken body, refused
+    /// before it can exhaust the stack.
+    TooDeep,
+    /// The body was larger than the client's limit
+    /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size));
+    /// it was not read to the end.
+    TooLarge,
 }
 
 impl ProtocolError {
@@ -478,6 +486,8 @@ impl fmt::Display for ProtocolError {
             ProtocolErrorKind::Truncated => "a truncated body",
             ProtocolErrorKind::Empty => "an empty body",
             ProtocolErrorKind::Unexpected => "an unexpected reply",
+            ProtocolErrorKind::TooDeep => "a reply nested too deeply",
+            ProtocolErrorKind::TooLarge => "a reply larger than the limit",
         };
         write!(f, "protocol error: {} answered {what}", self.endpoint)?;
         if let Some(status) = self.status {
@@ -617,6 +627,52 @@ impl Error {
         }))
     }
 
+    /// Removes `secret` from every text the server supplied: a proxy or a
+    /// debug handler that echoes the request would otherwise put the
+    /// password or API key into `Display` and `Debug`. The secret is also
+    /// looked for as it travels escaped in JSON and in XML.
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
+        let forms = secret_forms(secret);
+        if forms.is_empty() {
+            return self;
+        }
+        let clean = |text: &mut String| {
+            for form in &forms {
+                if text.contains(form.as_str()) {
+                    *text = replace_tokens(text, form);
+                }
+            }
+        };
+        match &mut self {
+            Error::Server(e) => {
+                clean(&mut e.message);
+                clean(&mut e.name);
+                if let Some(debug) = &mut e.debug {
+                    clean(debug);
+                }
+                if let Some(FaultCode::String(code)) = &mut e.code {
+                    clean(code);
+                }
+                for argument in &mut e.arguments {
+                    redact_value(argument, &clean);
+                }
+            }
+            Error::Protocol(p) => {
+                clean(&mut p.detail);
+                clean(&mut p.snippet);
+                // The snippet is cut at 200 characters: the cut may fall
+                // inside the secret.
+                cut_partial_tail(&mut p.snippet, &forms);
+            }
+            Error::Decode { message, path, .. } => {
+                clean(message);
+                clean(path);
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// Adds the model and method to a server error that lacks them.
     pub(crate) fn with_call(mut self, model: &str, method: &str) -> Self {
         if let Error::Server(e) = &mut self
@@ -626,6 +682,114 @@ impl Error {
             e.method = Some(method.to_owned());
         }
         self
+    }
+}
+
+/// What stands in for a secret removed from a server's text.
+const REDACTED: &str = "[redacted]";
+
+/// The secret as it may appear in an echoed body: raw, JSON-escaped and
+/// XML-escaped. Secrets of fewer than four characters are not looked for
+/// (they would match ordinary text).
+fn secret_forms(secret: &str) -> Vec<String> {
+    if secret.chars().count() < 4 {
+        return Vec::new();
+    }
+    let mut forms = vec![secret.to_owned()];
+    if let Ok(json) = serde_json::to_string(secret) {
+        let inner = json[1..json.len() - 1].to_owned();
+        if !forms.contains(&inner) {
+            forms.push(inner);
+        }
+    }
+    // XML as this crate writes it (`&`, `<`, `>`), and fully escaped.
+    let partial = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let full = partial.replace('"', "&quot;").replace('\'', "&apos;");
+    for xml in [partial, full] {
+        if !forms.contains(&xml) {
+            forms.push(xml);
+        }
+    }
+    // Longest first, so a longer escaped form is not half-replaced by a
+    // shorter one.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms
+}
+
+/// `true` when `c` could continue a word: a secret found with such a
+/// character beside it is part of another word (the password `admin` in
+/// "administrator"), not the secret.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// `true` when `c` is what an echoed request puts around a value: a quote,
+/// a tag's bracket, an escape, a form field's `=` or `&`, a `:`.
+fn is_delimiter(c: char) -> bool {
+    matches!(c, '"' | '\'' | '`' | '<' | '>' | '\\' | '=' | '&' | ':')
+}
+
+/// Secrets shorter than this are only recognised between delimiters, so a
+/// weak password such as `admin` is redacted where a request was echoed
+/// (`"admin"`, `<string>admin</string>`) but not from "the admin user".
+const SHORT_SECRET: usize = 12;
+
+/// `text` with every standalone occurrence of `secret` replaced.
+fn replace_tokens(text: &str, secret: &str) -> String {
+    let short = secret.chars().count() < SHORT_SECRET;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut before: Option<char> = None;
+    while let Some(at) = rest.find(secret) {
+        let after = rest[at + secret.len()..].chars().next();
+        let prev = rest[..at].chars().next_back().or(before);
+        let standalone = if short {
+            prev.is_none_or(is_delimiter) && after.is_none_or(is_delimiter)
+        } else {
+            !prev.is_some_and(is_word) && !after.is_some_and(is_word)
+        };
+        let end = at + secret.len();
+        if standalone {
+            out.push_str(&rest[..at]);
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(&rest[..end]);
+        }
+        before = rest[..end].chars().next_back();
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Redacts the start of a secret that a truncated text ends with.
+fn cut_partial_tail(text: &mut String, forms: &[String]) {
+    for form in forms {
+        let chars: Vec<(usize, char)> = form.char_indices().collect();
+        // Prefixes of at least four characters, longest first.
+        for n in (4..chars.len()).rev() {
+            let prefix = &form[..chars[n].0];
+            if let Some(head) = text.strip_suffix(prefix)
+                && !head.chars().next_back().is_some_and(is_word)
+            {
+                let keep = head.len();
+                text.truncate(keep);
+                text.push_str(REDACTED);
+                return;
+            }
+        }
+    }
+}
+
+fn redact_value(value: &mut Value, clean: &impl Fn(&mut String)) {
+    match value {
+        Value::String(s) => clean(s),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, clean)),
+        Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, clean)),
+        _ => {}
     }
 }
 
@@ -710,6 +874,37 @@ mod tests {
         for (name, message, kind) in cases {
             assert_eq!(classify(name, message), kind, "{name}: {message}");
         }
+    }
+
+    #[test]
+    fn redaction_finds_echoed_secrets_and_spares_ordinary_words() {
+        let server = |message: &str| {
+            Error::server(ServerError::new("builtins.ValueError", message))
+                .redact("admin")
+                .to_string()
+        };
+        assert!(server("the admin user").contains("the admin user"));
+        assert!(server("ask your administrator").contains("administrator"));
+        assert!(!server(r#"{"password": "admin"}"#).contains("\"admin\""));
+        assert!(!server("<string>admin</string>").contains(">admin<"));
+        assert!(!server("password=admin&db=x").contains("=admin&"));
+        let long = "key-0123456789abcdef";
+        let shown = Error::server(ServerError::new(
+            "x",
+            format!("bad key {long}, again {long}."),
+        ))
+        .redact(long)
+        .to_string();
+        assert_eq!(shown.matches("[redacted]").count(), 2, "{shown}");
+        let mut p = ProtocolError {
+            kind: ProtocolErrorKind::Html,
+            status: Some(502),
+            endpoint: "/jsonrpc".into(),
+            detail: String::new(),
+            snippet: format!("upstream: \"{}", &long[..10]),
+        };
+        cut_partial_tail(&mut p.snippet, &secret_forms(long));
+        assert!(!p.snippet.contains("key-012345"), "{}", p.snippet);
     }
 
     #[test]

@@ -105,8 +105,8 @@ pub use bulk::{
     WriteBatch,
 };
 pub use client::{
-    CallBuilder, Client, ClientBuilder, Credentials, DEFAULT_MAX_CONCURRENT_REQUESTS,
-    DEFAULT_TIMEOUT, Protocol, ServerVersion,
+    CallBuilder, Client, ClientBuilder, Credentials, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_TIMEOUT, Protocol, ServerVersion,
 };
 pub use context::Context;
 pub use domain::Domain;

@@ -179,7 +179,10 @@ pub(crate) async fn execute<T: DeserializeOwned>(
     }
     .instrument(span.clone())
     .await
-    .map_err(|e| e.with_call(&call.model, &call.method));
+    .map_err(|e| {
+        e.with_call(&call.model, &call.method)
+            .redact(client.credentials().secret())
+    });
     let elapsed = started.elapsed();
     span.record("duration_ms", elapsed.as_secs_f64() * 1000.0);
     match &result {
@@ -355,6 +358,7 @@ pub(crate) async fn jsonrpc_service(
     }
     .instrument(span)
     .await
+    .map_err(|e| e.redact(client.credentials().secret()))
 }
 
 async fn post_jsonrpc<A: serde::Serialize>(
@@ -524,6 +528,7 @@ pub(crate) async fn xmlrpc_service(
     post_xmlrpc(client, &path, method, &params)
         .instrument(span)
         .await
+        .map_err(|e| e.redact(client.credentials().secret()))
 }
 
 async fn post_xmlrpc(
@@ -564,6 +569,8 @@ fn xml_body_error(path: &str, reply: &Reply, err: &xmlrpc::XmlRpcError) -> Error
     }
     let kind = if reply.body.iter().all(u8::is_ascii_whitespace) {
         ProtocolErrorKind::Empty
+    } else if matches!(err, xmlrpc::XmlRpcError::TooDeep { .. }) {
+        ProtocolErrorKind::TooDeep
     } else if err.is_eof() {
         ProtocolErrorKind::Truncated
     } else {

@@ -20,6 +20,16 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 /// exponentially with jitter, and is never shorter than the server's
 /// `Retry-After`.
 ///
+/// A server may ask for any wait: a `Retry-After: 86400` would hold the call
+/// for a day. The client waits at most
+/// [`max_retry_after`](RetryPolicy::max_retry_after) (by default the policy's
+/// [`max_delay`](RetryPolicy::max_delay)); a longer request is not waited
+/// for, and the call fails at once with [`Error::RateLimited`] carrying the
+/// time the server asked for, so the caller can decide (park the job,
+/// alert an operator).
+///
+/// [`Error::RateLimited`]: crate::Error::RateLimited
+///
 /// [`Error::is_retryable`]: crate::Error::is_retryable
 ///
 /// # Example
@@ -42,6 +52,7 @@ pub struct RetryPolicy {
     max_retries: usize,
     min_delay: Duration,
     max_delay: Duration,
+    max_retry_after: Option<Duration>,
     jitter: bool,
 }
 
@@ -59,6 +70,7 @@ impl RetryPolicy {
             max_retries: 3,
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
+            max_retry_after: None,
             jitter: true,
         }
     }
@@ -91,6 +103,42 @@ impl RetryPolicy {
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
+    }
+
+    /// The longest server-requested wait (`Retry-After`) the client honours
+    /// by waiting (default: the same as [`max_delay`](RetryPolicy::max_delay)).
+    /// When a server asks for longer, the call is not retried: it fails
+    /// with [`Error::RateLimited`](crate::Error::RateLimited), whose
+    /// [`retry_after`](crate::Error::retry_after) is what the server asked.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use odoo_client::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::new().max_retry_after(Duration::from_secs(120));
+    /// assert_eq!(policy.retry_after_ceiling(), Duration::from_secs(120));
+    /// assert_eq!(RetryPolicy::new().retry_after_ceiling(), Duration::from_secs(10));
+    /// ```
+    #[must_use]
+    pub fn max_retry_after(mut self, ceiling: Duration) -> Self {
+        self.max_retry_after = Some(ceiling);
+        self
+    }
+
+    /// The longest `Retry-After` the client waits for (see
+    /// [`max_retry_after`](RetryPolicy::max_retry_after)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = odoo_client::RetryPolicy::new().max_delay(Duration::from_secs(30));
+    /// assert_eq!(policy.retry_after_ceiling(), Duration::from_secs(30));
+    /// ```
+    pub fn retry_after_ceiling(&self) -> Duration {
+        self.max_retry_after.unwrap_or(self.max_delay)
     }
 
     /// Delays without random jitter (jitter spreads the retries of many

@@ -30,6 +30,7 @@ pub(crate) struct Transport {
     base: Url,
     timeout: Duration,
     slots: Semaphore,
+    max_body: usize,
 }
 
 impl Transport {
@@ -38,12 +39,14 @@ impl Transport {
         base: Url,
         timeout: Duration,
         max_concurrent: usize,
+        max_body: usize,
     ) -> Self {
         Transport {
             http,
             base,
             timeout,
             slots: Semaphore::new(max_concurrent.max(1)),
+            max_body,
         }
     }
 
@@ -107,17 +110,54 @@ impl Transport {
         if status == 429 {
             return Err(Error::RateLimited { retry_after });
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(path, e))?
-            .to_vec();
+        let body = read_capped(response, self.max_body, path, status).await?;
         Ok(Reply {
             status,
             content_type,
             body,
         })
     }
+}
+
+/// Reads a body of at most `limit` bytes into one buffer: a declared
+/// `Content-Length` over the limit is refused before reading, and a body
+/// without one stops being read as soon as it passes the limit. The buffer
+/// is sized from `Content-Length` (when it is within the limit), so a
+/// large reply is neither reallocated while it grows nor copied after.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    path: &str,
+    status: u16,
+) -> Result<Vec<u8>> {
+    let too_large = |seen: u64| {
+        Error::protocol(
+            ProtocolErrorKind::TooLarge,
+            &format!("/{path}"),
+            Some(status),
+            format!("the body is larger than the limit of {limit} bytes (at least {seen} bytes)"),
+            &[],
+        )
+    };
+    let declared = response.content_length();
+    if let Some(length) = declared
+        && length > limit as u64
+    {
+        return Err(too_large(length));
+    }
+    let capacity = declared.map_or(0, |n| n as usize).min(limit);
+    let mut body = Vec::with_capacity(capacity);
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(path, e))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large((body.len() + chunk.len()) as u64));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Parses `Retry-After`: delay-seconds or an HTTP date.
@@ -161,15 +201,15 @@ pub(crate) fn body_error(path: &str, reply: &Reply, err: &dyn std::fmt::Display)
         }
         Some(_) => {
             let text = err.to_string();
-            let truncated = text.contains("EOF") || text.contains("unexpected end");
-            (
-                if truncated {
-                    ProtocolErrorKind::Truncated
-                } else {
-                    ProtocolErrorKind::Unexpected
-                },
-                text,
-            )
+            let kind = if text.contains("EOF") || text.contains("unexpected end") {
+                ProtocolErrorKind::Truncated
+            } else if text.starts_with("recursion limit exceeded") {
+                // serde_json's own depth limit (128 levels).
+                ProtocolErrorKind::TooDeep
+            } else {
+                ProtocolErrorKind::Unexpected
+            };
+            (kind, text)
         }
     };
     Error::protocol(kind, &endpoint, status, detail, &reply.body)

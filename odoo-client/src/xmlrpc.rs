@@ -67,6 +67,8 @@ pub(crate) enum XmlRpcError {
     InvalidValue { kind: &'static str, text: String },
     #[error("cannot encode {0}")]
     Unencodable(String),
+    #[error("values nest deeper than {limit} levels (at byte {position})")]
+    TooDeep { limit: usize, position: u64 },
 }
 
 impl XmlRpcError {
@@ -77,6 +79,11 @@ impl XmlRpcError {
 }
 
 type Result<T> = std::result::Result<T, XmlRpcError>;
+
+/// How deep arrays and structs may nest in a document we decode (the
+/// limit `serde_json` keeps too). Each level costs stack in the recursive
+/// decoders; without a bound, a small hostile body aborts the process.
+pub(crate) const MAX_DEPTH: usize = 128;
 
 // ------------------------------------------------------------------ encoding
 
@@ -490,6 +497,8 @@ impl FaultParts for Value {
 struct Parser<'a> {
     reader: Reader<&'a [u8]>,
     pending: Option<Event<'a>>,
+    /// Arrays and structs open around the current position.
+    depth: usize,
 }
 
 fn describe(event: &Event<'_>) -> String {
@@ -515,11 +524,30 @@ impl<'a> Parser<'a> {
         Ok(Parser {
             reader,
             pending: None,
+            depth: 0,
         })
     }
 
     fn position(&self) -> u64 {
         self.reader.buffer_position()
+    }
+
+    /// Enters an array or a struct, refusing to go deeper than
+    /// [`MAX_DEPTH`].
+    fn descend(&mut self) -> Result<()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(XmlRpcError::TooDeep {
+                limit: MAX_DEPTH,
+                position: self.position(),
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Leaves an array or a struct.
+    fn ascend(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     fn raw(&mut self) -> Result<Event<'a>> {
@@ -748,6 +776,7 @@ impl<'a> Parser<'a> {
                 T::nil()
             }
             "array" => {
+                self.descend()?;
                 let mut items = Vec::new();
                 match self.significant()? {
                     Event::Start(s) if s.name().as_ref() == "data" => loop {
@@ -763,9 +792,11 @@ impl<'a> Parser<'a> {
                     other => return Err(self.unexpected("<data>", &other)),
                 }
                 self.expect_end("array")?;
+                self.ascend();
                 T::array(items)
             }
             "struct" => {
+                self.descend()?;
                 let mut members = Vec::new();
                 loop {
                     match self.significant()? {
@@ -781,6 +812,7 @@ impl<'a> Parser<'a> {
                         other => return Err(self.unexpected("<member> or </struct>", &other)),
                     }
                 }
+                self.ascend();
                 T::structure(members)
             }
             other => {
@@ -1035,6 +1067,7 @@ impl<'a> ValueDe<'_, 'a> {
                 visitor.visit_unit()
             }
             "array" => {
+                self.p.descend()?;
                 let empty = match self.p.significant()? {
                     Event::Start(s) if s.name().as_ref() == "data" => false,
                     Event::Empty(s) if s.name().as_ref() == "data" => true,
@@ -1053,9 +1086,11 @@ impl<'a> ValueDe<'_, 'a> {
                     }
                 }
                 self.p.expect_end("array")?;
+                self.p.ascend();
                 Ok(v)
             }
             "struct" => {
+                self.p.descend()?;
                 let mut map = MapDe {
                     p: &mut *self.p,
                     done: false,
@@ -1068,6 +1103,7 @@ impl<'a> ValueDe<'_, 'a> {
                     }
                     serde::de::MapAccess::next_value::<serde::de::IgnoredAny>(&mut map)?;
                 }
+                self.p.ascend();
                 Ok(v)
             }
             other => Err(XmlRpcError::Unexpected {
