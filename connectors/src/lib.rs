@@ -141,7 +141,7 @@ pub use pipeline::{
     DeletePolicy, HeldChange, Pipeline, PipelineBuilder, PlannedAction, PlannedChange,
     RefusedChange, RunSummary,
 };
-pub use rate_limit::{Quota, RateLimiter};
+pub use rate_limit::{DEFAULT_MAX_PAUSE, PauseTooLong, Quota, RateLimiter};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{

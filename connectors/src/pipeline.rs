@@ -682,7 +682,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                         return Err(e);
                     };
                     tracing::warn!(pipeline = %self.name, error = %e, "source read failed, retrying");
-                    self.wait(&e, delay, self.source_limiter.as_ref()).await;
+                    if !self.wait(&e, delay, self.source_limiter.as_ref()).await {
+                        return Err(e);
+                    }
                 }
                 Err(e) => return Err(e),
             }
@@ -699,16 +701,29 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 
     /// Waits before a retry: at least the system's `Retry-After`, which
-    /// also pauses every other caller of that limiter.
-    async fn wait(&self, e: &ConnectorError, delay: Duration, limiter: Option<&RateLimiter>) {
+    /// also pauses every other caller of that limiter. `false` (nothing
+    /// waited) when the system asked for longer than the limiter's ceiling
+    /// ([`RateLimiter::max_pause`]): the caller gives up on this attempt
+    /// and keeps the error, which carries the requested wait.
+    async fn wait(
+        &self,
+        e: &ConnectorError,
+        delay: Duration,
+        limiter: Option<&RateLimiter>,
+    ) -> bool {
         match (e.retry_after(), limiter) {
             (Some(after), Some(l)) => {
-                l.pause_for(after);
+                if let Err(refused) = l.pause_for(after) {
+                    tracing::warn!(pipeline = %self.name, %refused, "not retrying");
+                    return false;
+                }
                 tokio::time::sleep(delay).await;
             }
+            (Some(after), None) if after > crate::rate_limit::DEFAULT_MAX_PAUSE => return false,
             (Some(after), None) => tokio::time::sleep(after.max(delay)).await,
             (None, _) => tokio::time::sleep(delay).await,
         }
+        true
     }
 
     /// Prepares, applies and records one batch of changes.
@@ -1369,7 +1384,15 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             match (pending.is_empty(), delay, retry_after) {
                 (true, _, _) => break,
                 (false, Some(delay), Some(e)) => {
-                    self.wait(&e, delay, self.sink_limiter.as_ref()).await
+                    if !self.wait(&e, delay, self.sink_limiter.as_ref()).await {
+                        // Asked to wait past the ceiling: these records
+                        // fail now with the rate limit (dead letters,
+                        // replayed later) instead of holding the run.
+                        for &i in &pending {
+                            results[i] = Some(Outcome::Failed(copy_error(&e)));
+                        }
+                        break;
+                    }
                 }
                 (false, Some(delay), None) => tokio::time::sleep(delay).await,
                 (false, None, _) => break,

@@ -105,6 +105,70 @@ impl Quota {
     }
 }
 
+/// The longest pause a [`RateLimiter`] takes when a system asks for one,
+/// unless set otherwise with [`RateLimiter::with_max_pause`]: 5 minutes.
+pub const DEFAULT_MAX_PAUSE: Duration = Duration::from_secs(300);
+
+/// A system asked for a pause longer than the limiter's ceiling; the
+/// limiter did not take it (see [`RateLimiter::pause_for`]).
+///
+/// Converts into a rate-limited [`ConnectorError`](crate::ConnectorError)
+/// that carries the requested wait.
+///
+/// # Example
+///
+/// ```
+/// use connectors::{Quota, RateLimiter};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let limiter = RateLimiter::new(Quota::per_second(10));
+/// let refused = limiter.pause_for(Duration::from_secs(86_400)).unwrap_err();
+/// assert_eq!(refused.requested(), Duration::from_secs(86_400));
+/// let error = connectors::ConnectorError::from(refused);
+/// assert_eq!(error.retry_after(), Some(Duration::from_secs(86_400)));
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the system asked to wait {} s, longer than the limiter's ceiling of {} s", requested.as_secs(), ceiling.as_secs())]
+pub struct PauseTooLong {
+    requested: Duration,
+    ceiling: Duration,
+}
+
+impl PauseTooLong {
+    /// The wait the system asked for.
+    ///
+    /// # Example
+    ///
+    /// See [`PauseTooLong`].
+    pub fn requested(&self) -> Duration {
+        self.requested
+    }
+    /// The longest pause the limiter takes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(1));
+    /// let e = l.pause_for(std::time::Duration::from_secs(3_600)).unwrap_err();
+    /// assert_eq!(e.ceiling(), connectors::DEFAULT_MAX_PAUSE);
+    /// # }
+    /// ```
+    pub fn ceiling(&self) -> Duration {
+        self.ceiling
+    }
+}
+
+impl From<PauseTooLong> for crate::ConnectorError {
+    fn from(e: PauseTooLong) -> Self {
+        crate::ConnectorError::rate_limited(e.to_string(), Some(e.requested))
+    }
+}
+
 #[derive(Debug)]
 struct State {
     /// The theoretical arrival time of the next request (GCRA).
@@ -138,6 +202,7 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     quota: Quota,
+    max_pause: Duration,
     state: Arc<Mutex<State>>,
 }
 
@@ -156,6 +221,7 @@ impl RateLimiter {
     pub fn new(quota: Quota) -> Self {
         RateLimiter {
             quota,
+            max_pause: DEFAULT_MAX_PAUSE,
             state: Arc::new(Mutex::new(State {
                 tat: Instant::now(),
                 paused_until: None,
@@ -176,6 +242,46 @@ impl RateLimiter {
     /// ```
     pub fn quota(&self) -> Quota {
         self.quota
+    }
+
+    /// The longest pause this limiter takes when a system asks for one
+    /// (default [`DEFAULT_MAX_PAUSE`], 5 minutes). A longer `Retry-After`
+    /// (a daily quota spent, a broken or hostile server asking for years)
+    /// is refused by [`pause_for`](RateLimiter::pause_for) rather than
+    /// block every caller.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(5))
+    ///     .with_max_pause(Duration::from_secs(30));
+    /// assert_eq!(l.max_pause(), Duration::from_secs(30));
+    /// assert!(l.pause_for(Duration::from_secs(31)).is_err());
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_max_pause(mut self, ceiling: Duration) -> Self {
+        self.max_pause = ceiling;
+        self
+    }
+
+    /// The longest pause this limiter takes; see
+    /// [`with_max_pause`](RateLimiter::with_max_pause).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(5));
+    /// assert_eq!(l.max_pause(), connectors::DEFAULT_MAX_PAUSE);
+    /// # }
+    /// ```
+    pub fn max_pause(&self) -> std::time::Duration {
+        self.max_pause
     }
 
     /// Waits until a request may go.
@@ -200,26 +306,45 @@ impl RateLimiter {
         }
     }
 
-    /// Makes every caller wait `wait` from now (longer pauses win).
+    /// Makes every caller wait `wait` from now (longer pauses win), for
+    /// when a system answered 429 with `Retry-After`.
+    ///
+    /// # Errors
+    ///
+    /// [`PauseTooLong`] when `wait` is longer than
+    /// [`max_pause`](RateLimiter::max_pause): the limiter does not pause
+    /// (later calls go ahead and meet the system's refusal themselves, as
+    /// a typed error), and the caller should fail the call with the error,
+    /// which carries the requested wait.
     ///
     /// # Example
     ///
     /// ```
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() {
+    /// # async fn main() -> Result<(), connectors::PauseTooLong> {
     /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(100));
     /// let start = tokio::time::Instant::now();
-    /// l.pause_for(Duration::from_secs(7));
+    /// l.pause_for(Duration::from_secs(7))?;
     /// l.acquire().await;
     /// assert!(start.elapsed() >= Duration::from_secs(7));
-    /// # }
+    /// # Ok(()) }
     /// ```
-    pub fn pause_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
+    pub fn pause_for(&self, wait: Duration) -> Result<(), PauseTooLong> {
+        let now = Instant::now();
+        let until = match now.checked_add(wait) {
+            Some(until) if wait <= self.max_pause => until,
+            _ => {
+                return Err(PauseTooLong {
+                    requested: wait,
+                    ceiling: self.max_pause,
+                });
+            }
+        };
         if let Ok(mut s) = self.state.lock() {
             s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
         }
+        Ok(())
     }
 
     fn paused_until(&self) -> Option<Instant> {
@@ -234,10 +359,12 @@ impl RateLimiter {
         };
         let start = s.paused_until.map_or(now, |p| p.max(now));
         let interval = self.quota.interval();
-        let tolerance = interval * (self.quota.burst - 1);
+        let tolerance = interval
+            .checked_mul(self.quota.burst - 1)
+            .unwrap_or(Duration::MAX);
         let tat = s.tat.max(start);
         let allowed = tat.checked_sub(tolerance).unwrap_or(start).max(start);
-        s.tat = tat + interval;
+        s.tat = tat.checked_add(interval).unwrap_or(tat);
         allowed
     }
 }

@@ -46,6 +46,74 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .and_then(parse_retry_after)
 }
 
+/// The largest answer body a vendor connector reads: 64 MiB. Vendors page
+/// their answers (HubSpot 100 records, Salesforce 2,000, BambooHR's whole
+/// report of a few thousand employees is a few MiB); anything bigger is a
+/// broken or hostile server, refused before it can exhaust memory.
+pub(crate) const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Reads an answer's body, at most [`MAX_BODY`] bytes: a declared
+/// `Content-Length` over the limit is refused before reading, a streamed
+/// body stops being read when it passes it.
+#[cfg_attr(
+    not(any(
+        feature = "hubspot",
+        feature = "salesforce",
+        feature = "bamboohr",
+        feature = "gusto"
+    )),
+    allow(dead_code)
+)]
+pub(crate) async fn read_body(
+    response: reqwest::Response,
+    system: SystemId,
+    what: &str,
+) -> Result<Vec<u8>, ConnectorError> {
+    read_body_capped(response, system, what, MAX_BODY).await
+}
+
+pub(crate) async fn read_body_capped(
+    mut response: reqwest::Response,
+    system: SystemId,
+    what: &str,
+    limit: usize,
+) -> Result<Vec<u8>, ConnectorError> {
+    let too_large = |seen: u64| {
+        ConnectorError::new(
+            ErrorKind::Protocol,
+            format!(
+                "{what}: the answer is larger than the limit of {limit} bytes (at least {seen})"
+            ),
+        )
+        .with_system(system.clone())
+    };
+    let declared = response.content_length();
+    if let Some(length) = declared
+        && length > limit as u64
+    {
+        return Err(too_large(length));
+    }
+    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(limit));
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large((body.len() + chunk.len()) as u64));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(ConnectorError::new(
+                    ErrorKind::Transport,
+                    format!("{what}: reading the answer: {}", e.without_url()),
+                )
+                .with_system(system));
+            }
+        }
+    }
+}
+
 /// Percent-encodes one URL component (RFC 3986 unreserved kept).
 #[cfg_attr(not(any(feature = "salesforce", feature = "gusto")), allow(dead_code))]
 pub(crate) fn percent_encode(text: &str) -> String {
@@ -87,6 +155,70 @@ pub(crate) fn transport(system: SystemId, what: &str, e: reqwest::Error) -> Conn
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Bodies over the limit are refused, declared or streamed; a body
+    /// within it is read whole.
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::path("/big"))
+            .respond_with(
+                wiremock::ResponseTemplate::new(200)
+                    .set_body_raw(vec![b' '; 4096], "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let http = reqwest::Client::new();
+        let get = |url: String| {
+            let http = http.clone();
+            async move { http.get(url).send().await.unwrap() }
+        };
+        let e = read_body_capped(
+            get(format!("{}/big", server.uri())).await,
+            SystemId::hubspot(),
+            "GET /big",
+            1024,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(e.message().contains("1024"), "{e}");
+        let ok = read_body_capped(
+            get(format!("{}/big", server.uri())).await,
+            SystemId::hubspot(),
+            "GET /big",
+            8192,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.len(), 4096);
+
+        // No Content-Length: chunks until the limit passes.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/stream", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await;
+            for _ in 0..1000 {
+                if socket.write_all(b"400\r\n").await.is_err()
+                    || socket.write_all(&[b' '; 1024]).await.is_err()
+                    || socket.write_all(b"\r\n").await.is_err()
+                {
+                    return;
+                }
+            }
+            let _ = socket.write_all(b"0\r\n\r\n").await;
+        });
+        let e = read_body_capped(get(url).await, SystemId::gusto(), "GET /stream", 10 * 1024)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

@@ -446,6 +446,35 @@ async fn a_429_with_retry_after_is_rate_limited_and_pauses_the_limiter() {
     assert!(waited.is_err(), "the limiter was not paused");
 }
 
+/// A `Retry-After` of `u64::MAX` seconds (a broken or hostile proxy)
+/// used to overflow the limiter's clock and panic; one of 31 years held
+/// every later call. Both now fail the call with the requested wait and
+/// leave the limiter free.
+#[tokio::test]
+async fn an_absurd_retry_after_neither_panics_nor_blocks_later_calls() {
+    for secs in [u64::MAX, 1_000_000_000] {
+        let fake = FakeBambooHr::start().await.unwrap();
+        seed(&fake, 2);
+        let bamboo = connector(&fake);
+        fake.fail_next(Fault::RateLimited {
+            retry_after: Duration::from_secs(secs),
+        });
+        let e = Source::<Employee>::read(&bamboo, None, 10)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(secs)));
+        let free =
+            tokio::time::timeout(Duration::from_millis(500), bamboo.rate_limiter().acquire()).await;
+        assert!(
+            free.is_ok(),
+            "{secs} s: the limiter holds every caller back"
+        );
+        // The next read goes through.
+        assert!(Source::<Employee>::read(&bamboo, None, 10).await.is_ok());
+    }
+}
+
 #[tokio::test]
 async fn a_throttling_503_and_a_spent_budget_are_rate_limited() {
     let fake = FakeBambooHr::builder()

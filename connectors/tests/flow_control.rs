@@ -137,6 +137,61 @@ async fn a_retry_after_holds_back_every_task_of_the_pipeline() {
     );
 }
 
+/// Answers every call with a rate limit asking to wait `self.0` seconds.
+struct Closed(u64);
+ledger!(Closed);
+#[async_trait]
+impl Sink<Client> for Closed {
+    async fn apply(&self, _: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+        Err(ConnectorError::rate_limited(
+            "daily limit reached",
+            Some(Duration::from_secs(self.0)),
+        ))
+    }
+}
+
+/// A sink asking for a wait past the limiter's ceiling (a daily quota, or
+/// `u64::MAX` seconds, which overflowed the clock and panicked): the run
+/// neither panics nor waits, and the records go to the dead-letter queue
+/// with the rate limit and the wait it asked for.
+#[tokio::test(start_paused = true)]
+async fn a_wait_past_the_ceiling_dead_letters_instead_of_blocking_the_run() {
+    for secs in [u64::MAX, 1_000_000_000, 86_400] {
+        let at = chrono::Utc::now();
+        let changes = (0..5)
+            .map(|i| {
+                let c = Client {
+                    legal_name: format!("Client {i}"),
+                    ..Default::default()
+                };
+                SourceChange::upsert(format!("r{i}"), at, c)
+            })
+            .collect();
+        let state = Arc::new(MemoryStore::new());
+        let started = Instant::now();
+        let summary = Pipeline::<Client>::builder(
+            "sheet→closed ledger",
+            Arc::new(Rows(changes)),
+            Arc::new(Closed(secs)),
+            state.clone(),
+        )
+        .attempts(5, Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+        assert_eq!(summary.dead_lettered, 5, "{secs}: {summary:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "{secs}: the run waited {:?}",
+            started.elapsed()
+        );
+        let letters = state.letters("client").await.unwrap();
+        assert_eq!(letters.len(), 5);
+    }
+}
+
 /// Refuses each record the first time it sees it, then accepts it;
 /// remembers the names it accepted.
 struct SecondTime {

@@ -677,3 +677,36 @@ async fn webhook_events_become_company_changes() {
     assert!(fields.iter().any(|f| f == "legal_name") && fields.iter().any(|f| f == "address.city"));
     assert!(!fields.iter().any(|f| f == "tax_id" || f == "billing_terms"));
 }
+
+/// A `Retry-After` no one should wait for (a day, 31 years, `u64::MAX`
+/// seconds): the call fails at once with the requested wait, nothing
+/// panics, and the limiter is not paused, so later calls are not held.
+#[tokio::test]
+async fn an_absurd_retry_after_fails_the_call_without_pausing_or_panicking() {
+    for (header, secs) in [
+        ("86400", 86_400u64),
+        ("1000000000", 1_000_000_000),
+        ("18446744073709551615", u64::MAX),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", header))
+            .mount(&server)
+            .await;
+        let hs = HubSpotConnector::new(TOKEN)
+            .unwrap()
+            .base_url(&server.uri());
+        let err = Source::<Client>::read(&hs, None, 100).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::RateLimited, "{header}: {err}");
+        assert_eq!(
+            err.retry_after(),
+            Some(Duration::from_secs(secs)),
+            "{header}"
+        );
+        let free = tokio::time::timeout(Duration::from_secs(2), hs.rate_limiter().acquire()).await;
+        assert!(
+            free.is_ok(),
+            "{header}: the limiter holds every caller back"
+        );
+    }
+}

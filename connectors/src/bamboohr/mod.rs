@@ -510,12 +510,7 @@ impl BambooHrConnector {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|t| t.to_ascii_lowercase().contains("text/html"));
-        let bytes = response.bytes().await.map_err(|e| {
-            fail(
-                ErrorKind::Transport,
-                format!("reading: {}", e.without_url()),
-            )
-        })?;
+        let bytes = crate::web::read_body(response, SystemId::bamboohr(), &what).await?;
         if (200..300).contains(&status) {
             if html || bytes.trim_ascii_start().starts_with(b"<") {
                 return Err(fail(
@@ -539,7 +534,9 @@ impl BambooHrConnector {
         let rate_limited = status == 429 || (status == 503 && retry_after.is_some());
         if rate_limited {
             let wait = retry_after.unwrap_or(Duration::from_secs(60));
-            self.limiter.pause_for(wait);
+            if let Err(refused) = self.limiter.pause_for(wait) {
+                tracing::warn!(%refused, "bamboohr: pause not taken");
+            }
             return Err(
                 ConnectorError::rate_limited(message, Some(wait)).with_system(SystemId::bamboohr())
             );

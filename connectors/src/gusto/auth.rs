@@ -507,7 +507,7 @@ impl Auth {
             .await
             .map_err(|e| transport(WHAT, e))?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|e| transport(WHAT, e))?;
+        let bytes = crate::web::read_body(response, SystemId::gusto(), WHAT).await?;
         if !(200..300).contains(&status) {
             return Err(oauth_error(status, &bytes));
         }

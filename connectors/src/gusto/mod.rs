@@ -373,10 +373,7 @@ impl GustoConnector {
                 .map_err(|e| http::transport(&label, e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| http::transport(&label, e))?;
+            let bytes = crate::web::read_body(response, SystemId::gusto(), &label).await?;
             if status == 401 && !refreshed {
                 tracing::debug!(call = %label, "gusto: access token refused, refreshing");
                 refreshed = true;
@@ -384,15 +381,19 @@ impl GustoConnector {
                 continue;
             }
             if (200..300).contains(&status) {
-                return Ok((headers, bytes.to_vec()));
+                return Ok((headers, bytes));
             }
             let wait = http::retry_after(&headers);
             if status == 429 {
                 // Gusto counts per token per rolling minute: hold back
                 // every task of this connector, not just this one.
-                self.inner
+                if let Err(refused) = self
+                    .inner
                     .limiter
-                    .pause_for(wait.unwrap_or(Duration::from_secs(60)));
+                    .pause_for(wait.unwrap_or(Duration::from_secs(60)))
+                {
+                    tracing::warn!(%refused, "gusto: pause not taken");
+                }
             }
             return Err(http::api_error(&label, status, &bytes, wait));
         }

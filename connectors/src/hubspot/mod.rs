@@ -379,17 +379,23 @@ impl HubSpotConnector {
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_secs(10));
         let retry_after = crate::web::retry_after(headers);
-        if status.as_u16() == 429 {
-            self.limiter.pause_for(retry_after.unwrap_or(window));
+        let pause = if status.as_u16() == 429 {
+            Some(retry_after.unwrap_or(window))
         } else if number("x-hubspot-ratelimit-remaining") == Some(0) {
             // The window's budget is spent: wait it out rather than be
             // refused.
-            self.limiter.pause_for(window);
+            Some(window)
+        } else {
+            None
+        };
+        if let Some(Err(refused)) = pause.map(|wait| self.limiter.pause_for(wait)) {
+            // Longer than the limiter's ceiling: not waited for; a 429
+            // fails below with the requested wait.
+            tracing::warn!(%refused, "hubspot: pause not taken");
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| fail(ErrorKind::Transport, format!("reading: {e}")))?;
+        let bytes =
+            crate::web::read_body(response, SystemId::hubspot(), &format!("{method} {path}"))
+                .await?;
         if status.is_success() && bytes.is_empty() {
             return Ok(Value::Null); // 204 No Content
         }

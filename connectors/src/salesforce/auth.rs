@@ -290,10 +290,12 @@ impl Auth {
             .await
             .map_err(|e| transport("POST /services/oauth2/token", e))?;
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport("POST /services/oauth2/token", e))?;
+        let bytes = crate::web::read_body(
+            response,
+            SystemId::salesforce(),
+            "POST /services/oauth2/token",
+        )
+        .await?;
         if !(200..300).contains(&status) {
             return Err(oauth_error(status, &bytes));
         }

@@ -401,10 +401,7 @@ impl SalesforceConnector {
             let status = response.status().as_u16();
             self.note_usage(response.headers());
             let retry_after = http::retry_after(response.headers());
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| http::transport(&label, e))?;
+            let bytes = crate::web::read_body(response, SystemId::salesforce(), &label).await?;
             if status == 401 && !refreshed {
                 tracing::debug!(call = %label, "salesforce: session expired, signing in again");
                 refreshed = true;
@@ -412,7 +409,7 @@ impl SalesforceConnector {
                 continue;
             }
             if (200..300).contains(&status) || status == 300 {
-                return Ok((status, bytes.to_vec()));
+                return Ok((status, bytes));
             }
             let e = http::api_error(status, &bytes, retry_after);
             return Err(
