@@ -1334,9 +1334,25 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 
     /// Sends records to the sink with retries; one outcome per record.
+    ///
+    /// A record new to the sink whose earlier attempt failed without an
+    /// answer (a lost reply, a timeout, a 5xx) may have been created by
+    /// that attempt: when a retry then finds it there (unchanged, or
+    /// updated), it was created by this run, and counts as created.
     async fn apply(&self, records: Vec<SinkRecord<E>>) -> Vec<Outcome> {
         let system = self.sink_system.clone();
         let mut results: Vec<Option<Outcome>> = records.iter().map(|_| None).collect();
+        let mut unsure = vec![false; records.len()];
+        let settle = |i: usize, outcome: Outcome, unsure: &[bool]| match outcome {
+            Outcome::Unchanged(id) | Outcome::Updated(id)
+                if unsure[i]
+                    && records[i].target_id.is_none()
+                    && matches!(records[i].operation, Operation::Upsert(_)) =>
+            {
+                Outcome::Created(id)
+            }
+            other => other,
+        };
         let mut pending: Vec<usize> = (0..records.len()).collect();
         let mut delays = self.backoff();
         loop {
@@ -1361,6 +1377,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                         pending.clear();
                     } else {
                         tracing::warn!(pipeline = %self.name, error = %e, "sink call failed, retrying");
+                        if outcome_unknown(&e) {
+                            for &i in &pending {
+                                unsure[i] = true;
+                            }
+                        }
                         retry_after = Some(e);
                     }
                 }
@@ -1369,13 +1390,14 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     for (&i, outcome) in pending.iter().zip(outcomes) {
                         match outcome {
                             Outcome::Failed(e) if e.is_retryable() && delay.is_some() => {
+                                unsure[i] |= outcome_unknown(&e);
                                 // Keep a rate limit's error: its wait matters.
                                 if e.retry_after().is_some() || retry_after.is_none() {
                                     retry_after = Some(e);
                                 }
                                 still.push(i);
                             }
-                            other => results[i] = Some(other),
+                            other => results[i] = Some(settle(i, other, &unsure)),
                         }
                     }
                     pending = still;
@@ -1400,6 +1422,15 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
         fill_outcomes(results, "no outcome")
     }
+}
+
+/// `true` when a failed call may still have taken effect: the request may
+/// have reached the system and only its answer went missing.
+fn outcome_unknown(e: &ConnectorError) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Transport | ErrorKind::Unavailable | ErrorKind::Protocol
+    )
 }
 
 /// `system:remote@time`, the time as RFC 3339 in UTC (what

@@ -109,9 +109,11 @@ fn sync_xids(server: &TestServer, module: &str) -> usize {
 }
 
 /// 2,000 records, one call in five failing (5xx, 429 with Retry-After, an
-/// HTML 502, a dropped connection after Odoo handled the call, a timeout):
-/// every valid record lands exactly once, the dead-letter queue holds
-/// exactly the invalid ones, and a second pass changes nothing.
+/// HTML 502, a dropped connection after Odoo handled the call, a timeout),
+/// and on top three write calls in ten losing their reply after Odoo
+/// committed them: every valid record lands exactly once and is counted
+/// as created, the dead-letter queue holds exactly the invalid ones, and a
+/// second pass changes nothing.
 #[tokio::test(start_paused = true)]
 async fn two_thousand_records_land_exactly_once_through_faults() {
     let server = TestServer::builder().start().await.unwrap();
@@ -138,6 +140,7 @@ async fn two_thousand_records_land_exactly_once_through_faults() {
         Fault::DropAfterHandling,
         Fault::Delay(Duration::from_secs(2)),
     ];
+    lose_replies(&server, 3_000);
     let injected = 120;
     for i in 0..injected {
         if i % 5 == 0 {
@@ -168,8 +171,8 @@ async fn two_thousand_records_land_exactly_once_through_faults() {
     let valid = 2000 - invalid.len();
     assert_eq!(summary.read, 2000);
     assert_eq!(
-        summary.created + summary.updated + summary.unchanged,
-        valid,
+        (summary.created, summary.updated, summary.unchanged),
+        (valid, 0, 0),
         "{summary}"
     );
     assert_eq!(summary.dead_lettered, invalid.len(), "{summary}");
@@ -1117,5 +1120,310 @@ async fn employees_terminate_and_timesheet_approval_is_read_from_a_flag() {
             ApprovalState::Submitted
         };
         assert_eq!(t.approval, expected, "line {}", c.remote_id);
+    }
+}
+
+/// Queues, for each write method Odoo sees (`load`, `write`, `create`), a
+/// pattern in which three calls in ten are handled and then lose their
+/// reply.
+fn lose_replies(server: &TestServer, calls: usize) {
+    for method in ["load", "write", "create"] {
+        for i in 0..calls {
+            let fault = if i % 10 < 3 {
+                Fault::DropAfterHandling
+            } else {
+                Fault::Delay(Duration::ZERO)
+            };
+            server.inject_on(method, fault, 1);
+        }
+    }
+}
+
+/// Runs one pipeline of `changes` into Odoo twice: the first run creates
+/// every record exactly once, though three write calls in ten lose their
+/// reply (and counts each as created, not unchanged); the second changes
+/// nothing.
+async fn exactly_once<E: Entity + Default + Send + Sync + 'static>(
+    odoo: &Arc<OdooConnector>,
+    state: &Arc<MemoryStore>,
+    changes: Vec<SourceChange<E>>,
+) {
+    let n = changes.len();
+    let source = VecSource::new("src", changes);
+    let build = |name: String| {
+        Pipeline::<E>::builder(name, source.clone(), odoo.clone(), state.clone())
+            .batch_size(10)
+            .attempts(12, Duration::from_millis(50))
+            .build()
+            .unwrap()
+    };
+    let first = build(format!("src→odoo/{}", E::NAME)).run().await.unwrap();
+    assert_eq!(
+        (
+            first.read,
+            first.created,
+            first.updated,
+            first.unchanged,
+            first.dead_lettered
+        ),
+        (n, n, 0, 0, 0),
+        "{}: {first}",
+        E::NAME
+    );
+    // A fresh checkpoint: everything read again, nothing to write.
+    let second = build(format!("src→odoo/{} (again)", E::NAME))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.created, second.updated, second.unchanged),
+        (0, 0, n),
+        "{}: {second}",
+        E::NAME
+    );
+}
+
+/// Every model the Odoo connector writes, with three write calls in ten
+/// losing their reply after Odoo committed them: each source record is one
+/// Odoo record with one external id, orders and invoices have exactly
+/// their lines, the summaries count what was created, and a rerun writes
+/// nothing.
+#[tokio::test(start_paused = true)]
+async fn every_model_is_written_exactly_once_when_replies_are_lost() {
+    use canonical_model::{
+        Contact, Contract, ContractLine, Currency, Employee, Engagement, Expense, Invoice,
+        InvoiceLine, Money, Opportunity, TimesheetEntry,
+    };
+    use rust_decimal::Decimal;
+    const N: usize = 30;
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = Arc::new(odoo(&server));
+    let state = Arc::new(MemoryStore::new());
+    lose_replies(&server, 2_000);
+    let at = chrono::Utc::now();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 3);
+    let usd = |n: i64| Some(Money::new(Decimal::from(n), Currency::USD));
+    fn each(prefix: &'static str) -> impl Iterator<Item = (usize, String)> {
+        (0..N).map(move |i| (i, format!("{prefix}{i}")))
+    }
+
+    exactly_once(
+        &odoo,
+        &state,
+        each("c")
+            .map(|(i, id)| SourceChange::upsert(id, at, client_record(i)))
+            .collect(),
+    )
+    .await;
+    let of_client = |i: usize| Reference::new("client", format!("c{i}"));
+    exactly_once(
+        &odoo,
+        &state,
+        each("k")
+            .map(|(i, id)| {
+                let c = Contact {
+                    name: format!("Contact {i}"),
+                    email: Some(format!("k{i}@example.com")),
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, c).with_ref("client", of_client(i))
+            })
+            .collect(),
+    )
+    .await;
+    exactly_once(
+        &odoo,
+        &state,
+        each("o")
+            .map(|(i, id)| {
+                let o = Opportunity {
+                    name: format!("Deal {i}"),
+                    amount: usd(1_000 + i as i64),
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, o).with_ref("client", of_client(i))
+            })
+            .collect(),
+    )
+    .await;
+    exactly_once(
+        &odoo,
+        &state,
+        each("p")
+            .map(|(i, id)| {
+                let p = Engagement {
+                    name: format!("Project {i}"),
+                    start: day,
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, p).with_ref("client", of_client(i))
+            })
+            .collect(),
+    )
+    .await;
+    let line = |n: usize, what: &str| ContractLine {
+        id: format!("L{n}"),
+        description: what.into(),
+        quantity: Decimal::from(n as i64 + 1),
+        unit_price: usd(100),
+    };
+    exactly_once(
+        &odoo,
+        &state,
+        each("so")
+            .map(|(i, id)| {
+                let c = Contract {
+                    reference: format!("PO-{i}"),
+                    signed_on: day,
+                    lines: vec![line(0, "Discovery"), line(1, "Build")],
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, c).with_ref("client", of_client(i))
+            })
+            .collect(),
+    )
+    .await;
+    exactly_once(
+        &odoo,
+        &state,
+        each("e")
+            .map(|(i, id)| {
+                let e = Employee {
+                    employee_number: format!("E{i}"),
+                    name: format!("Person {i}"),
+                    // Created by name the first time it is seen.
+                    department: Some(format!("Team {}", i % 3)),
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, e)
+            })
+            .collect(),
+    )
+    .await;
+    let of_employee = |i: usize| Reference::new("employee", format!("e{i}"));
+    exactly_once(
+        &odoo,
+        &state,
+        each("t")
+            .map(|(i, id)| {
+                let t = TimesheetEntry {
+                    date: day,
+                    hours: Decimal::new(15 + i as i64, 1),
+                    task: Some(format!("Task {i}")),
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, t)
+                    .with_ref("employee", of_employee(i))
+                    .with_ref("engagement", Reference::new("engagement", format!("p{i}")))
+            })
+            .collect(),
+    )
+    .await;
+    exactly_once(
+        &odoo,
+        &state,
+        each("x")
+            .map(|(i, id)| {
+                let x = Expense {
+                    date: day,
+                    amount: usd(20 + i as i64),
+                    description: Some(format!("Expense {i}")),
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, x).with_ref("employee", of_employee(i))
+            })
+            .collect(),
+    )
+    .await;
+    exactly_once(
+        &odoo,
+        &state,
+        each("inv")
+            .map(|(i, id)| {
+                let l = |n: usize, what: &str| InvoiceLine {
+                    id: format!("IL{n}"),
+                    description: what.into(),
+                    quantity: Decimal::from(n as i64 + 1),
+                    unit_price: usd(250),
+                };
+                let inv = Invoice {
+                    date: day,
+                    lines: vec![l(0, "Workshop"), l(1, "Days")],
+                    ..Default::default()
+                };
+                SourceChange::upsert(id, at, inv).with_ref("client", of_client(i))
+            })
+            .collect(),
+    )
+    .await;
+
+    let records = |model: &str| server.records(model).unwrap();
+    let companies = records("res.partner")
+        .into_iter()
+        .filter(|r| r["is_company"] == true)
+        .count();
+    let people = records("res.partner").len() - companies;
+    for (what, count) in [
+        ("companies", companies),
+        ("contacts", people),
+        ("leads", records("crm.lead").len()),
+        ("projects", records("project.project").len()),
+        ("orders", records("sale.order").len()),
+        ("employees", records("hr.employee").len()),
+        ("timesheet lines", records("account.analytic.line").len()),
+        ("expenses", records("hr.expense").len()),
+        ("invoices", records("account.move").len()),
+    ] {
+        assert_eq!(count, N, "{what}: one Odoo record per source record");
+    }
+    assert_eq!(records("hr.department").len(), 3, "one department per name");
+    assert_eq!(
+        records("sale.order.line").len(),
+        2 * N,
+        "two lines per order"
+    );
+    assert_eq!(
+        records("account.move.line").len(),
+        2 * N,
+        "two lines per invoice"
+    );
+    // One external id per record, each pointing at a record of its model.
+    let xids = records("ir.model.data");
+    for (entity, model) in [
+        ("client", "res.partner"),
+        ("contact", "res.partner"),
+        ("opportunity", "crm.lead"),
+        ("engagement", "project.project"),
+        ("contract", "sale.order"),
+        ("employee", "hr.employee"),
+        ("timesheet_entry", "account.analytic.line"),
+        ("expense", "hr.expense"),
+        ("invoice", "account.move"),
+    ] {
+        let ours: Vec<_> = xids
+            .iter()
+            .filter(|x| {
+                x["module"] == "sync_src"
+                    && x["name"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{entity}_"))
+            })
+            .collect();
+        assert_eq!(ours.len(), N, "{entity}: one external id per record");
+        let targets: BTreeSet<i64> = ours.iter().map(|x| x["res_id"].as_i64().unwrap()).collect();
+        assert_eq!(targets.len(), N, "{entity}: distinct records");
+        assert!(ours.iter().all(|x| x["model"] == model), "{entity}");
+    }
+    // Replies were lost on every write kind: the first calls of each
+    // method followed the pattern, three in ten dropped.
+    let calls = server.calls();
+    for method in ["load", "write", "create"] {
+        let made = calls.iter().filter(|c| c.method == method).count();
+        let dropped = (0..made.min(2_000)).filter(|i| i % 10 < 3).count();
+        assert!(
+            dropped >= 3,
+            "{method}: {made} calls, {dropped} replies lost"
+        );
     }
 }

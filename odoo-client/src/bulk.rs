@@ -516,8 +516,19 @@ impl fmt::Display for ExternalId {
 /// not written. Created by
 /// [`ModelClient::upsert_by_external_id`](crate::ModelClient::upsert_by_external_id).
 ///
-/// Writes made this way are idempotent, so they are retried on transient
-/// failures.
+/// **Exactly once under lost replies.** New records are created with Odoo's
+/// `load`, which creates each record, its one2many lines (given as
+/// `[0, 0, {..}]` commands, after an optional `[5]`) and its external id in
+/// one transaction: if the reply is lost, the record exists *with* its
+/// external id, and the next upsert finds it and writes instead of
+/// creating. Records without lines are retried here on transient failures
+/// (a second `load` updates what the first created); a `load` with lines
+/// is not (on an existing record `load` appends lines), and fails with the
+/// transport error: send the upsert again, and it writes the lines as a
+/// whole. Values `load` cannot express (x2many commands other than lines
+/// and links, nested lines, an empty line) are created with `create`, then
+/// registered: that path is not exactly-once when the reply to the
+/// `create` is lost, and is logged at debug level.
 ///
 /// # Example
 ///
@@ -655,21 +666,31 @@ impl UpsertByExternalId {
         for ((index, id, _), outcome) in to_write.iter().zip(writes) {
             outcomes[*index] = Some(outcome.map(|()| Upserted::Updated(*id)));
         }
-        // Creates go through `load`: Odoo creates each record and its
-        // external id in one transaction, so a call whose reply was lost
-        // can be repeated without duplicating anything. Rows `load` cannot
-        // express (x2many commands, nested values) take the two-step path.
-        let types = if to_create.is_empty() {
-            HashMap::new()
+        // Creates go through `load`: Odoo creates each record, its lines
+        // and its external id in one transaction, so a lost reply never
+        // leaves a record without its external id (which a rerun would
+        // create again). Rows `load` cannot express (x2many commands other
+        // than creating lines or setting links, nested lines, lines
+        // without a value) take the two-step path, create then register,
+        // which is not exactly-once when the reply to the create is lost.
+        let schema = if to_create.is_empty() {
+            Schema::default()
         } else {
-            field_types(client, &self.model).await?
+            Schema::fetch(client, &self.model, to_create.iter().map(|c| &c.2)).await?
         };
         let mut legacy = Vec::new();
         let mut loadable = Vec::new();
         for (index, xid, values, stale) in to_create {
-            match load_cells(&values, &types) {
-                Some(cells) => loadable.push((index, xid, cells)),
-                None => legacy.push((index, xid, values, stale)),
+            match load_rows_of(&values, &self.model, &schema) {
+                Some(rows) => loadable.push((index, xid, rows)),
+                None => {
+                    tracing::debug!(
+                        model = %self.model,
+                        external_id = %xid,
+                        "values load cannot express: create, then register the external id"
+                    );
+                    legacy.push((index, xid, values, stale))
+                }
             }
         }
         for (index, outcome) in load_rows(client, &self.model, loadable).await? {
@@ -727,54 +748,195 @@ impl UpsertByExternalId {
     }
 }
 
-/// The type of each field of `model` (`fields_get`).
-async fn field_types(client: &Client, model: &str) -> Result<HashMap<String, String>> {
-    let fields = client
-        .model(model)
-        .fields_get()
-        .attributes(["type"])
-        .send()
-        .await?;
-    Ok(fields
-        .into_iter()
-        .map(|(name, info)| (name, info.field_type))
-        .collect())
+/// The types of the fields `load` needs: the model's, and those of the
+/// models its one2many lines are in.
+#[derive(Debug, Default)]
+struct Schema {
+    /// model → field → (type, related model).
+    models: HashMap<String, HashMap<String, (String, Option<String>)>>,
 }
 
-/// The `load` columns and cells of one row, or `None` when a value has no
-/// import form (x2many commands, nested objects, unknown fields).
-fn load_cells(values: &Value, types: &HashMap<String, String>) -> Option<BTreeMap<String, String>> {
+impl Schema {
+    /// `fields_get` of `model`, and of each one2many's model that `rows`
+    /// give lines for.
+    async fn fetch(
+        client: &Client,
+        model: &str,
+        rows: impl Iterator<Item = &Value>,
+    ) -> Result<Self> {
+        let mut schema = Schema::default();
+        schema.add(client, model).await?;
+        let mut children = Vec::new();
+        for row in rows {
+            let Value::Object(map) = row else { continue };
+            for (field, value) in map {
+                if let Some((kind, Some(relation))) = schema.field(model, field)
+                    && kind == "one2many"
+                    && value.as_array().is_some_and(|a| !a.is_empty())
+                    && !children.contains(relation)
+                {
+                    children.push(relation.clone());
+                }
+            }
+        }
+        for child in children {
+            schema.add(client, &child).await?;
+        }
+        Ok(schema)
+    }
+
+    async fn add(&mut self, client: &Client, model: &str) -> Result<()> {
+        let fields = client
+            .model(model)
+            .fields_get()
+            .attributes(["type", "relation"])
+            .send()
+            .await?;
+        self.models.insert(
+            model.to_owned(),
+            fields
+                .into_iter()
+                .map(|(name, info)| (name, (info.field_type, info.relation)))
+                .collect(),
+        );
+        Ok(())
+    }
+
+    fn field(&self, model: &str, field: &str) -> Option<&(String, Option<String>)> {
+        self.models.get(model)?.get(field)
+    }
+}
+
+/// One record as `load` rows: its own cells, then one row per line of its
+/// one2many fields (`order_line/name`, ...), which Odoo reads as the
+/// record's lines because they carry nothing else. `None` when a value has
+/// no import form.
+fn load_rows_of(
+    values: &Value,
+    model: &str,
+    schema: &Schema,
+) -> Option<Vec<BTreeMap<String, String>>> {
+    let Value::Object(map) = values else {
+        return None;
+    };
+    let mut main = BTreeMap::new();
+    let mut lines = Vec::new();
+    for (field, value) in map {
+        let (kind, relation) = schema.field(model, field)?;
+        if kind == "one2many" {
+            let child = relation.as_deref()?;
+            for line in line_values(value)? {
+                let cells = load_cells(line, child, schema)?;
+                // A line without a value would read as a new record.
+                if cells.values().all(String::is_empty) {
+                    return None;
+                }
+                lines.push(
+                    cells
+                        .into_iter()
+                        .map(|(c, v)| (format!("{field}/{c}"), v))
+                        .collect(),
+                );
+            }
+            continue;
+        }
+        let (column, cell) = load_cell(field, kind, value)?;
+        main.insert(column, cell);
+    }
+    let mut rows = vec![main];
+    rows.extend(lines);
+    Some(rows)
+}
+
+/// The values of the lines a one2many value creates: `[0, 0, {..}]`
+/// commands, after any `[5]` (nothing to clear on a new record). `None`
+/// for any other command.
+fn line_values(value: &Value) -> Option<Vec<&Value>> {
+    match value {
+        Value::Null | Value::Bool(false) => Some(Vec::new()),
+        Value::Array(commands) => commands
+            .iter()
+            .filter(|c| c.get(0).and_then(Value::as_i64) != Some(5))
+            .map(|c| match c.as_array().map(Vec::as_slice) {
+                Some([code, _, values]) if code.as_i64() == Some(0) && values.is_object() => {
+                    Some(values)
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The `load` columns and cells of a record without lines, or `None` when
+/// a value has no import form.
+fn load_cells(values: &Value, model: &str, schema: &Schema) -> Option<BTreeMap<String, String>> {
     let Value::Object(map) = values else {
         return None;
     };
     let mut cells = BTreeMap::new();
     for (field, value) in map {
-        let kind = types.get(field)?.as_str();
-        let (column, cell) = match (kind, value) {
-            (_, Value::Null | Value::Bool(false)) if kind != "boolean" => {
-                (field.clone(), String::new())
-            }
-            ("many2one", Value::Number(n)) => (format!("{field}/.id"), n.as_i64()?.to_string()),
-            ("one2many" | "many2many" | "many2one_reference", _) => return None,
-            ("boolean", Value::Bool(b)) => (field.clone(), if *b { "1" } else { "0" }.to_owned()),
-            ("boolean", Value::Null) => (field.clone(), "0".to_owned()),
-            (_, Value::String(s)) => (field.clone(), s.clone()),
-            (_, Value::Number(n)) => (field.clone(), n.to_string()),
-            _ => return None,
-        };
+        let (kind, _) = schema.field(model, field)?;
+        let (column, cell) = load_cell(field, kind, value)?;
         cells.insert(column, cell);
     }
     Some(cells)
 }
 
-/// Creates rows with their external ids through `load`, retried (it is
-/// idempotent). When Odoo rejects the call (any row invalid, nothing
-/// written), each row is loaded alone so the valid ones land and each
-/// invalid one gets its own error.
+/// One field's column and cell.
+fn load_cell(field: &str, kind: &str, value: &Value) -> Option<(String, String)> {
+    Some(match (kind, value) {
+        ("one2many" | "many2one_reference", _) => return None,
+        ("boolean", Value::Bool(b)) => (field.to_owned(), if *b { "1" } else { "0" }.to_owned()),
+        ("boolean", Value::Null) => (field.to_owned(), "0".to_owned()),
+        (_, Value::Null | Value::Bool(false)) => (field.to_owned(), String::new()),
+        ("many2one", Value::Number(n)) => (format!("{field}/.id"), n.as_i64()?.to_string()),
+        ("many2many", value) => (format!("{field}/.id"), many2many_ids(value)?),
+        (_, Value::String(s)) => (field.to_owned(), s.clone()),
+        (_, Value::Number(n)) => (field.to_owned(), n.to_string()),
+        _ => return None,
+    })
+}
+
+/// The ids a many2many value on a new record links, comma-separated: a
+/// plain id list, `[6, 0, ids]` or `[4, id]` commands.
+fn many2many_ids(value: &Value) -> Option<String> {
+    let Value::Array(items) = value else {
+        return None;
+    };
+    let mut ids = Vec::new();
+    for item in items {
+        match item {
+            Value::Number(n) => ids.push(n.as_i64()?),
+            Value::Array(c) => match c.as_slice() {
+                [code, _, Value::Array(set)] if code.as_i64() == Some(6) => {
+                    ids.clear();
+                    for id in set {
+                        ids.push(id.as_i64()?);
+                    }
+                }
+                [code, id, ..] if code.as_i64() == Some(4) => ids.push(id.as_i64()?),
+                [code, ..] if code.as_i64() == Some(5) => ids.clear(),
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some(ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+}
+
+/// A record for `load`: input index, external id, rows (its own, then its
+/// lines).
+type LoadRecord = (usize, ExternalId, Vec<BTreeMap<String, String>>);
+
+/// Creates records with their external ids through `load`. When Odoo
+/// rejects the call (any record invalid, nothing written), each record is
+/// loaded alone so the valid ones land and each invalid one gets its own
+/// error.
 async fn load_rows(
     client: &Client,
     model: &str,
-    rows: Vec<(usize, ExternalId, BTreeMap<String, String>)>,
+    rows: Vec<LoadRecord>,
 ) -> Result<Vec<(usize, Result<Upserted>)>> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -810,38 +972,46 @@ async fn load_rows(
 
 /// One `load` call: the ids, or the rows' error messages as a validation
 /// error. The outer error is the call itself failing.
-async fn load_call(
-    client: &Client,
-    model: &str,
-    rows: &[(usize, ExternalId, BTreeMap<String, String>)],
-) -> Result<Result<Vec<i64>>> {
+///
+/// Datetimes are sent in UTC, so the call says `tz: UTC` (`load` reads
+/// datetimes in the context's time zone, else the user's). Records
+/// without lines are safe to send again after a lost reply: the external
+/// ids make the second call an update. Lines are not: on a record that
+/// exists, `load` appends them again. So a call with lines is not retried
+/// here; the caller's next upsert finds the external id and writes the
+/// lines as a whole instead.
+async fn load_call(client: &Client, model: &str, rows: &[LoadRecord]) -> Result<Result<Vec<i64>>> {
     let mut columns: Vec<&str> = vec!["id"];
-    for (_, _, cells) in rows {
-        for c in cells.keys() {
-            if !columns.contains(&c.as_str()) {
-                columns.push(c);
+    for (_, _, record) in rows {
+        for cells in record {
+            for c in cells.keys() {
+                if !columns.contains(&c.as_str()) {
+                    columns.push(c);
+                }
             }
         }
     }
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|(_, xid, cells)| {
-            Value::Array(
+    let mut data = Vec::new();
+    let mut has_lines = false;
+    for (_, xid, record) in rows {
+        for (n, cells) in record.iter().enumerate() {
+            has_lines |= n > 0;
+            data.push(Value::Array(
                 columns
                     .iter()
                     .map(|c| match *c {
-                        "id" => Value::from(xid.to_string()),
+                        "id" if n == 0 => Value::from(xid.to_string()),
                         c => Value::from(cells.get(c).cloned().unwrap_or_default()),
                     })
                     .collect(),
-            )
-        })
-        .collect();
-    // Idempotent (external ids), so safe to repeat.
-    let call = Call::new(model.to_owned(), "load".to_owned())
-        .read_only()
+            ));
+        }
+    }
+    let mut call = Call::new(model.to_owned(), "load".to_owned())
         .named("fields", Value::from(columns))
         .named("data", Value::Array(data));
+    call.retry_safe = !has_lines;
+    call.context = Some(crate::context::Context::new().tz("UTC"));
     let reply: Value = client.execute(call).await?;
     match reply.get("ids") {
         Some(Value::Array(ids)) => Ok(Ok(ids.iter().filter_map(Value::as_i64).collect())),

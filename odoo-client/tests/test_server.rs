@@ -540,6 +540,7 @@ async fn retries_wait_as_long_as_asked_on_a_paused_clock() {
             RetryPolicy::new()
                 .max_retries(3)
                 .min_delay(Duration::from_secs(1))
+                .max_retry_after(Duration::from_secs(120))
                 .without_jitter(),
         )
         .build()
@@ -574,6 +575,27 @@ async fn retries_wait_as_long_as_asked_on_a_paused_clock() {
         .unwrap();
     assert!(
         started.elapsed() >= Duration::from_secs(90),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Past the policy's ceiling (120 s): not waited for at all.
+    server.inject(
+        Fault::RateLimited {
+            retry_after: 86_400,
+        },
+        1,
+    );
+    let started = tokio::time::Instant::now();
+    let err = client
+        .model("res.partner")
+        .search(Domain::all())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(86_400)));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
         "{:?}",
         started.elapsed()
     );
@@ -747,4 +769,125 @@ async fn upsert_creates_survive_a_lost_reply_and_isolate_bad_rows() {
     let again = partners.upsert_by_external_id(rows()).send().await.unwrap();
     assert!(matches!(again[0], Ok(Upserted::Unchanged(_))), "{again:?}");
     assert_eq!(server.records("ir.model.data").unwrap().len(), xids.len());
+}
+
+/// A record with lines is created with its lines and its external id in
+/// one `load`: when the reply is lost, the next upsert finds the external
+/// id and writes the lines as a whole, so there is one order, one external
+/// id and one set of lines, on every protocol.
+#[tokio::test]
+async fn an_order_with_lines_whose_reply_was_lost_exists_once_with_its_lines() {
+    for protocol in PROTOCOLS {
+        let server = TestServer::start().await.unwrap();
+        let client = fast(&server, protocol);
+        let partner = client
+            .model("res.partner")
+            .search(Domain::field("is_company").eq(true))
+            .limit(1)
+            .send()
+            .await
+            .unwrap()[0];
+        let order = || {
+            vec![(
+                "sync_crm.contract_42".parse::<ExternalId>().unwrap(),
+                json!({
+                    "partner_id": partner,
+                    "client_order_ref": "PO-42",
+                    "signed_on": "2026-07-01 09:30:00",
+                    "order_line": [[5, 0, 0],
+                        [0, 0, {"name": "Discovery", "product_uom_qty": 2.0, "price_unit": 900.0}],
+                        [0, 0, {"name": "Build", "product_uom_qty": 10.0, "price_unit": 1100.0}]],
+                }),
+            )]
+        };
+        let orders = client.model("sale.order");
+        server.inject_on("load", Fault::DropAfterHandling, 1);
+        let lost = orders.upsert_by_external_id(order()).send().await;
+        assert!(lost.is_err(), "{protocol}: the reply was lost: {lost:?}");
+        let again = orders.upsert_by_external_id(order()).send().await.unwrap();
+        let id = again[0].as_ref().unwrap().id();
+
+        let ours: Vec<_> = server
+            .records("sale.order")
+            .unwrap()
+            .into_iter()
+            .filter(|r| r["client_order_ref"] == "PO-42")
+            .collect();
+        assert_eq!(ours.len(), 1, "{protocol}: one order");
+        assert_eq!(ours[0]["id"], id);
+        // Loaded in UTC: the time is the one sent, not shifted by the
+        // user's time zone (Europe/Brussels).
+        assert_eq!(ours[0]["signed_on"], "2026-07-01 09:30:00", "{protocol}");
+        let lines: Vec<_> = server
+            .records("sale.order.line")
+            .unwrap()
+            .into_iter()
+            .filter(|l| l["order_id"][0] == id)
+            .collect();
+        let mut names: Vec<&str> = lines.iter().map(|l| l["name"].as_str().unwrap()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["Build", "Discovery"],
+            "{protocol}: one set of lines"
+        );
+        let xids: Vec<_> = server
+            .records("ir.model.data")
+            .unwrap()
+            .into_iter()
+            .filter(|x| x["module"] == "sync_crm")
+            .collect();
+        assert_eq!(xids.len(), 1, "{protocol}: one external id");
+        assert_eq!(xids[0]["res_id"], id);
+    }
+}
+
+/// `load` reads datetimes in the user's time zone unless the context says
+/// otherwise, as Odoo does: the server is as strict as Odoo here.
+#[tokio::test]
+async fn load_reads_datetimes_in_the_context_time_zone() {
+    let server = TestServer::start().await.unwrap();
+    let client = fast(&server, Protocol::Json2);
+    let partner = server
+        .records("res.partner")
+        .unwrap()
+        .into_iter()
+        .find(|r| r["is_company"] == true)
+        .unwrap()["id"]
+        .clone();
+    let load = |tz: Option<&str>| {
+        let mut call = client
+            .call("sale.order", "load")
+            .named_arg("fields", json!(["id", "partner_id/.id", "signed_on"]))
+            .named_arg(
+                "data",
+                json!([[
+                    format!("t.{}", tz.unwrap_or("user")),
+                    partner,
+                    "2026-01-15 12:00:00"
+                ]]),
+            );
+        if let Some(tz) = tz {
+            call = call.context(odoo_client::Context::new().tz(tz));
+        }
+        call.send::<Value>()
+    };
+    let user = load(None).await.unwrap();
+    let utc = load(Some("UTC")).await.unwrap();
+    let read = |id: &Value| {
+        let id = id["ids"][0].as_i64().unwrap();
+        server
+            .records("sale.order")
+            .unwrap()
+            .into_iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["signed_on"]
+            .clone()
+    };
+    assert_eq!(
+        read(&user),
+        "2026-01-15 11:00:00",
+        "Brussels is UTC+1 in January"
+    );
+    assert_eq!(read(&utc), "2026-01-15 12:00:00");
 }

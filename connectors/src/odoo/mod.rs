@@ -51,6 +51,25 @@
 //! [`SinkRecord::fields`](crate::SinkRecord) are written. A delete archives
 //! (`active = False`) where the model can be archived, and unlinks
 //! otherwise.
+//!
+//! **Exactly once when a reply is lost.** Every write of the built-in maps
+//! can be repeated after a dropped connection without a duplicate:
+//!
+//! - a new record, lines included (orders, invoices), is created with its
+//!   external id in one `load` transaction, so a repeat finds it and
+//!   writes instead (see
+//!   [`UpsertByExternalId`](odoo_client::UpsertByExternalId));
+//! - an update writes the same values again, and lines are replaced as a
+//!   whole (commands 5 then 0), so a repeat leaves one set;
+//! - a delete archives or unlinks by id, which a repeat leaves as it is;
+//! - a record created by a lookup (a department by name) is searched for
+//!   by its key before it is created, so a repeat finds it. Two workers
+//!   creating the same new name at the same moment can still make two.
+//!
+//! A map of your own whose values `load` cannot express (x2many commands
+//! other than lines and links) falls back to create-then-register, which
+//! is not exactly-once under a lost reply. The pipeline counts a record
+//! whose create reply was lost, found on the retry, as created.
 
 mod mapping;
 

@@ -150,6 +150,8 @@ const USERS: [User; 2] = [
 struct Shared {
     store: Mutex<Store>,
     faults: Mutex<VecDeque<Fault>>,
+    /// Faults for calls of one method, before the general queue.
+    targeted: Mutex<BTreeMap<String, VecDeque<Fault>>>,
     calls: Mutex<Vec<CallRecord>>,
     in_flight: AtomicUsize,
     peak: AtomicUsize,
@@ -252,6 +254,7 @@ impl TestServerBuilder {
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             faults: Mutex::new(VecDeque::new()),
+            targeted: Mutex::new(BTreeMap::new()),
             calls: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
@@ -378,6 +381,39 @@ impl TestServer {
         }
     }
 
+    /// Makes the next `times` calls of `method` (on any model and over any
+    /// protocol; `"load"`, `"write"`, `"create"`, `"authenticate"`, ...)
+    /// fail with `fault`, before any fault queued with
+    /// [`inject`](TestServer::inject). Other calls are not affected.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_client::test_server::{Fault, TestServer};
+    /// use odoo_client::{Domain, Protocol};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?;
+    /// let client = server.client(Protocol::Json2)?;
+    /// server.inject_on("create", Fault::DropAfterHandling, 1);
+    /// // Reads are untouched...
+    /// client.model("res.partner").search_count(Domain::all()).send().await?;
+    /// // ...the create is handled, and its reply lost.
+    /// let lost = client.model("res.partner").create(&serde_json::json!({"name": "Lost"})).send().await;
+    /// assert!(lost.is_err());
+    /// assert!(server.records("res.partner")?.iter().any(|r| r["name"] == "Lost"));
+    /// # Ok(()) }
+    /// ```
+    pub fn inject_on(&self, method: &str, fault: Fault, times: usize) {
+        if let Ok(mut targeted) = self.shared.targeted.lock() {
+            let q = targeted.entry(method.to_owned()).or_default();
+            for _ in 0..times {
+                q.push_back(fault.clone());
+            }
+        }
+    }
+
     /// The stored records of a model as `read` returns them, by id.
     ///
     /// # Errors
@@ -475,7 +511,12 @@ async fn before(
             method: method.to_owned(),
         });
     }
-    let fault = shared.faults.lock().ok().and_then(|mut q| q.pop_front());
+    let targeted = shared
+        .targeted
+        .lock()
+        .ok()
+        .and_then(|mut t| t.get_mut(method).and_then(VecDeque::pop_front));
+    let fault = targeted.or_else(|| shared.faults.lock().ok().and_then(|mut q| q.pop_front()));
     match fault {
         None => Before::Proceed,
         Some(Fault::Delay(d)) => {

@@ -8,6 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::domain::{Domain, DomainTree, Operator};
 use crate::value::Command;
 
+mod import;
+
 /// The type of a field, as `fields_get` reports it.
 ///
 /// # Example
@@ -524,33 +526,7 @@ impl Store {
                 })?;
                 let rows: Vec<Vec<Value>> = serde_json::from_value(arg("data"))
                     .map_err(|_| Raise::new("builtins.TypeError", "load() takes a list of rows"))?;
-                // One transaction: any error rolls every row back.
-                let saved_model = self.tables.get(&def.name).cloned().unwrap_or_default();
-                let saved_data = self
-                    .tables
-                    .get("ir.model.data")
-                    .cloned()
-                    .unwrap_or_default();
-                let mut ids = Vec::new();
-                let mut messages = Vec::new();
-                for (index, row) in rows.iter().enumerate() {
-                    match self.load_row(&def, &fields, row, caller) {
-                        Ok(id) => ids.push(id),
-                        Err(e) => messages.push(json!({
-                            "type": "error",
-                            "message": e.message,
-                            "record": index,
-                            "rows": {"from": index, "to": index},
-                        })),
-                    }
-                }
-                if messages.is_empty() {
-                    Ok(json!({"ids": ids, "messages": []}))
-                } else {
-                    self.tables.insert(def.name.clone(), saved_model);
-                    self.tables.insert("ir.model.data".to_owned(), saved_data);
-                    Ok(json!({"ids": false, "messages": messages}))
-                }
+                self.load(&def, &fields, &rows, caller, context)
             }
             "action_archive" | "action_unarchive" => {
                 let ids = ids.unwrap_or_default();
@@ -724,116 +700,6 @@ impl Store {
         }
         let _ = caller;
         Ok(id)
-    }
-
-    /// One row of `load`: import-format strings converted by field type; the
-    /// `id` column is an external id, created with the record when new.
-    fn load_row(
-        &mut self,
-        def: &ModelDef,
-        columns: &[String],
-        row: &[Value],
-        caller: Caller,
-    ) -> R<i64> {
-        let mut xid: Option<(String, String)> = None;
-        let mut vals = Map::new();
-        for (column, cell) in columns.iter().zip(row) {
-            let text = match cell {
-                Value::String(s) => s.clone(),
-                Value::Null | Value::Bool(false) => String::new(),
-                other => other.to_string(),
-            };
-            if column == "id" {
-                if !text.is_empty() {
-                    let (module, name) = text
-                        .split_once('.')
-                        .unwrap_or(("__import__", text.as_str()));
-                    xid = Some((module.to_owned(), name.to_owned()));
-                }
-                continue;
-            }
-            if let Some(field) = column.strip_suffix("/.id") {
-                let value = if text.is_empty() {
-                    Value::Bool(false)
-                } else {
-                    json!(text.parse::<i64>().map_err(|_| Raise::value_error(format!(
-                        "invalid database id '{text}' for the field '{field}'"
-                    )))?)
-                };
-                vals.insert(field.to_owned(), value);
-                continue;
-            }
-            let field = def.fields.get(column.as_str()).ok_or_else(|| {
-                Raise::value_error(format!("Invalid field '{column}' on model '{}'", def.name))
-            })?;
-            let bad = || {
-                Raise::value_error(format!(
-                    "'{text}' does not seem to be a valid value for field '{column}'"
-                ))
-            };
-            let value = if text.is_empty() {
-                Value::Bool(false)
-            } else {
-                match field.kind {
-                    FieldKind::Integer | FieldKind::Many2one => {
-                        json!(text.parse::<i64>().map_err(|_| bad())?)
-                    }
-                    FieldKind::Float | FieldKind::Monetary => {
-                        json!(text.parse::<f64>().map_err(|_| bad())?)
-                    }
-                    FieldKind::Boolean => match text.as_str() {
-                        "1" | "true" | "True" | "yes" => Value::Bool(true),
-                        "0" | "false" | "False" | "no" => Value::Bool(false),
-                        _ => return Err(bad()),
-                    },
-                    _ => Value::String(text.clone()),
-                }
-            };
-            vals.insert(column.clone(), value);
-        }
-        let existing = xid.as_ref().and_then(|(module, name)| {
-            self.tables.get("ir.model.data").and_then(|t| {
-                t.iter()
-                    .find(|(_, r)| {
-                        r.get("module") == Some(&json!(module))
-                            && r.get("name") == Some(&json!(name))
-                    })
-                    .map(|(data_id, r)| {
-                        (
-                            *data_id,
-                            r.get("res_id").and_then(Value::as_i64).unwrap_or(0),
-                        )
-                    })
-            })
-        });
-        match existing {
-            Some((_, res_id))
-                if self
-                    .tables
-                    .get(&def.name)
-                    .is_some_and(|t| t.contains_key(&res_id)) =>
-            {
-                self.write_one(def, res_id, &vals, false)?;
-                Ok(res_id)
-            }
-            stale => {
-                let id = self.create_one(&def.name, &vals, caller)?;
-                if let Some((module, name)) = xid {
-                    let data = self.tables.entry("ir.model.data".to_owned()).or_default();
-                    match stale.and_then(|(data_id, _)| data.get_mut(&data_id)) {
-                        Some(row) => {
-                            row.insert("res_id".into(), json!(id));
-                        }
-                        None => {
-                            let reg = json!({"module": module, "name": name, "model": def.name, "res_id": id, "noupdate": false});
-                            let map = reg.as_object().cloned().unwrap_or_default();
-                            self.insert("ir.model.data", &map)?;
-                        }
-                    }
-                }
-                Ok(id)
-            }
-        }
     }
 
     fn write_one(
