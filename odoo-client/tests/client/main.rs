@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod failures;
+mod fuzz;
 mod hostile;
 mod json2;
 mod jsonrpc;
