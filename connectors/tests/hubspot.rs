@@ -579,6 +579,121 @@ mod webhooks {
             .unwrap();
     }
 
+    /// URIs with a `%` that is not followed by two ASCII characters: a
+    /// lone `%`, one hex digit, non-hex, and a multibyte character right
+    /// after it. Each is a signature mismatch, never a panic.
+    const HOSTILE_URIS: &[&str] = &[
+        "https://h.example/p%\u{e9}1",
+        "https://h.example/p%\u{e9}",
+        "https://h.example/p%1\u{e9}",
+        "https://h.example/p%\u{1f600}",
+        "https://h.example/p%\u{20ac}3A",
+        "%",
+        "%a",
+        "%zz",
+        "%%%",
+        "%\u{e9}",
+        "\u{e9}%",
+        "https://h.example/p%",
+        "https://h.example/p%3",
+        "https://h.example/p?x=%2",
+        "",
+    ];
+
+    #[test]
+    fn a_uri_with_a_broken_escape_is_a_mismatch_not_a_panic() {
+        let v = WebhookVerifier::new(SECRET);
+        let now = at(1_795_000_090_000);
+        for uri in HOSTILE_URIS {
+            let err = v.verify("POST", uri, BODY, TS, SIG, now).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Unauthorized, "{uri}");
+            assert!(err.message().contains("does not match"), "{uri}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_uri_with_non_ascii_is_signed_as_is_around_the_decoded_escapes() {
+        // Computed independently (Python's hmac) over
+        // `https://h.example/p%é1?next=/a&q=%`: `%é1` and the trailing `%`
+        // are kept, `%2f` (either case) is decoded.
+        let v = WebhookVerifier::new(SECRET);
+        let sig = "bGVaQPIfdrxJK4nNYW1ihqbLXYlUKfnW1LwpDv4H1BY=";
+        let delivered = "https://h.example/p%\u{e9}1?next=%2fa&q=%";
+        v.verify("POST", delivered, BODY, TS, sig, at(1_795_000_090_000))
+            .unwrap();
+    }
+
+    /// A tiny xorshift64, so the run is the same every time without a
+    /// dependency.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % n as u64).unwrap()
+        }
+    }
+
+    #[test]
+    fn mutated_uris_never_panic() {
+        const PIECES: &[&str] = &[
+            "%",
+            "%2",
+            "%2F",
+            "%2f",
+            "%3A",
+            "%3a",
+            "%zz",
+            "%\u{e9}",
+            "\u{e9}",
+            "\u{20ac}",
+            "\u{1f600}",
+            "a",
+            "/",
+            "?",
+            "=",
+            "&",
+            "3",
+            "F",
+        ];
+        let v = WebhookVerifier::new(SECRET);
+        let now = at(1_795_000_090_000);
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for round in 0..5_000 {
+            let mut uri: String = URI.to_owned();
+            for _ in 0..=rng.below(6) {
+                let piece = PIECES[rng.below(PIECES.len())];
+                // Insert at a char boundary (the URI is a &str).
+                let boundaries: Vec<usize> = uri
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain([uri.len()])
+                    .collect();
+                let at_byte = boundaries[rng.below(boundaries.len())];
+                if rng.below(4) == 0 && at_byte < uri.len() {
+                    // Or replace the char there.
+                    let end = uri[at_byte..]
+                        .chars()
+                        .next()
+                        .map_or(at_byte, |c| at_byte + c.len_utf8());
+                    uri.replace_range(at_byte..end, piece);
+                } else {
+                    uri.insert_str(at_byte, piece);
+                }
+            }
+            let result = v.verify("POST", &uri, BODY, TS, SIG, now);
+            if let Err(e) = result {
+                assert_eq!(e.kind(), ErrorKind::Unauthorized, "round {round}: {uri}");
+            }
+        }
+    }
+
     #[test]
     fn a_batch_is_read_and_redelivered_events_are_handled_once() {
         let events = WebhookEvent::parse_batch(BODY).unwrap();

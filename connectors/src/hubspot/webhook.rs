@@ -100,7 +100,7 @@ impl WebhookVerifier {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose_secret().as_bytes())
             .map_err(|_| refuse("the client secret cannot key an HMAC"))?;
         mac.update(method.as_bytes());
-        mac.update(decode_uri(uri).as_bytes());
+        mac.update(&decode_uri(uri));
         mac.update(body);
         mac.update(timestamp.trim().as_bytes());
         mac.verify_slice(&expected)
@@ -108,39 +108,40 @@ impl WebhookVerifier {
     }
 }
 
-/// HubSpot signs the URI with these characters decoded.
-fn decode_uri(uri: &str) -> String {
-    const TABLE: [(&str, &str); 12] = [
-        ("%3A", ":"),
-        ("%2F", "/"),
-        ("%3F", "?"),
-        ("%40", "@"),
-        ("%21", "!"),
-        ("%24", "$"),
-        ("%27", "'"),
-        ("%28", "("),
-        ("%29", ")"),
-        ("%2A", "*"),
-        ("%2C", ","),
-        ("%3B", ";"),
+/// The URI as HubSpot signs it: these escapes (in either case) decoded,
+/// everything else, broken escapes and non-ASCII included, byte for
+/// byte. Works on bytes, so no input can split a UTF-8 character.
+fn decode_uri(uri: &str) -> Vec<u8> {
+    const TABLE: [(&[u8; 2], u8); 12] = [
+        (b"3A", b':'),
+        (b"2F", b'/'),
+        (b"3F", b'?'),
+        (b"40", b'@'),
+        (b"21", b'!'),
+        (b"24", b'$'),
+        (b"27", b'\''),
+        (b"28", b'('),
+        (b"29", b')'),
+        (b"2A", b'*'),
+        (b"2C", b','),
+        (b"3B", b';'),
     ];
-    let mut out = String::with_capacity(uri.len());
-    let mut rest = uri;
-    'scan: while !rest.is_empty() {
-        if rest.starts_with('%') && rest.len() >= 3 {
-            for (code, ch) in TABLE {
-                if rest[..3].eq_ignore_ascii_case(code) {
-                    out.push_str(ch);
-                    rest = &rest[3..];
-                    continue 'scan;
-                }
-            }
+    let bytes = uri.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let Some(hex) = bytes.get(i + 1..i + 3)
+            && let Some((_, decoded)) = TABLE
+                .iter()
+                .find(|(code, _)| hex.eq_ignore_ascii_case(&code[..]))
+        {
+            out.push(*decoded);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
         }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            out.push(c);
-        }
-        rest = chars.as_str();
     }
     out
 }
