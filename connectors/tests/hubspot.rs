@@ -507,9 +507,14 @@ async fn the_hubspot_sink_passes_the_testkit() {
 }
 
 mod webhooks {
+    use async_trait::async_trait;
     use chrono::TimeZone;
     use connectors::ErrorKind;
-    use connectors::hubspot::{Deduplicator, WebhookEvent, WebhookVerifier};
+    use connectors::hubspot::{
+        DedupStore, Deduplicator, EventKey, WebhookEvent, WebhookReceiver, WebhookVerifier,
+    };
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
 
     // Signatures computed independently (Python's hmac and base64) from
     // HubSpot's v3 recipe: base64(HMAC-SHA256(secret, method + uri + body + timestamp)).
@@ -566,6 +571,23 @@ mod webhooks {
         assert!(
             v.verify("POST", URI, BODY, TS, SIG, at(sent - 301_000))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn the_five_minutes_hold_either_way() {
+        // A sender clock ahead of ours by up to five minutes is tolerated.
+        let v = WebhookVerifier::new(SECRET);
+        let sent = 1_795_000_060_000;
+        assert!(
+            v.verify("POST", URI, BODY, TS, SIG, at(sent - 299_000))
+                .is_ok()
+        );
+        assert!(
+            v.verify("POST", URI, BODY, TS, SIG, at(sent - 301_000))
+                .unwrap_err()
+                .to_string()
+                .contains("five minutes")
         );
     }
 
@@ -692,6 +714,137 @@ mod webhooks {
                 assert_eq!(e.kind(), ErrorKind::Unauthorized, "round {round}: {uri}");
             }
         }
+    }
+
+    /// HubSpot's `eventId` is not unique on its own (events about other
+    /// records or properties can share it), so only the whole key says
+    /// two events are the same.
+    const SAME_EVENT_ID: &[u8] = br#"[
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":1,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"A"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":2,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"B"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":1,"occurredAt":1795000000000,"propertyName":"website","propertyValue":"https://a.example"},
+        {"eventId":500,"subscriptionType":"contact.propertyChange","objectId":1,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"A"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":1,"occurredAt":1795000000001,"propertyName":"name","propertyValue":"A2"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":2,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"B"}
+    ]"#;
+
+    #[test]
+    fn events_sharing_an_event_id_are_all_kept() {
+        let events = WebhookEvent::parse_batch(SAME_EVENT_ID).unwrap();
+        let mut seen = Deduplicator::new(100);
+        let fresh = seen.fresh(events.clone());
+        assert_eq!(
+            fresh,
+            events[..5],
+            "only the last, a true duplicate, is dropped"
+        );
+        assert!(seen.fresh(events).is_empty());
+    }
+
+    /// A persistent store stand-in: the set outlives the receivers, as a
+    /// database table outlives a process.
+    #[derive(Clone, Default)]
+    struct SharedSet {
+        keys: Arc<Mutex<HashSet<EventKey>>>,
+        failing_after: Option<usize>,
+    }
+
+    #[async_trait]
+    impl DedupStore for SharedSet {
+        async fn insert(&self, key: &EventKey) -> connectors::Result<bool> {
+            let mut keys = self.keys.lock().unwrap();
+            if self.failing_after.is_some_and(|n| keys.len() >= n) {
+                return Err(connectors::ConnectorError::new(
+                    ErrorKind::Store,
+                    "dedup table unreachable",
+                ));
+            }
+            Ok(keys.insert(key.clone()))
+        }
+        async fn remove(&self, key: &EventKey) -> connectors::Result<()> {
+            self.keys.lock().unwrap().remove(key);
+            Ok(())
+        }
+    }
+
+    const NOW: i64 = 1_795_000_090_000;
+
+    #[tokio::test]
+    async fn a_persistent_store_sees_a_replay_after_a_restart() {
+        let table = SharedSet::default();
+        let receiver =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let first = receiver
+            .receive("POST", URI, BODY, TS, SIG, at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 2);
+        assert_eq!(table.keys.lock().unwrap().len(), 2);
+        drop(receiver);
+
+        // "Restart": a new receiver on the same table. The captured
+        // request, replayed within the five minutes, still verifies...
+        let restarted =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let replayed = restarted
+            .receive("POST", URI, BODY, TS, SIG, at(NOW + 60_000))
+            .await
+            .unwrap();
+        assert!(replayed.is_empty(), "both events are duplicates");
+
+        // ...whereas the default in-memory store forgot it with the
+        // process: this is the limit a persistent store lifts.
+        let in_memory = WebhookReceiver::new(WebhookVerifier::new(SECRET));
+        assert_eq!(
+            in_memory
+                .receive("POST", URI, BODY, TS, SIG, at(NOW + 60_000))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        // A forged request is refused before the store is asked.
+        let forged = restarted
+            .receive("POST", URI, b"[]", TS, SIG, at(NOW))
+            .await
+            .unwrap_err();
+        assert_eq!(forged.kind(), ErrorKind::Unauthorized);
+    }
+
+    #[tokio::test]
+    async fn a_store_keeps_events_that_share_an_event_id() {
+        let table = SharedSet::default();
+        let receiver =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let events = WebhookEvent::parse_batch(SAME_EVENT_ID).unwrap();
+        let fresh = receiver.fresh(events.clone()).await.unwrap();
+        assert_eq!(fresh, events[..5]);
+        assert_eq!(fresh[0].event_id, fresh[1].event_id);
+        assert_ne!(fresh[0].object_id, fresh[1].object_id);
+        assert!(receiver.fresh(events).await.unwrap().is_empty());
+        assert_eq!(table.keys.lock().unwrap().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn forgotten_events_and_failed_batches_are_handled_on_redelivery() {
+        let events = WebhookEvent::parse_batch(SAME_EVENT_ID).unwrap();
+        // The store fails on the third new key: the batch fails whole and
+        // nothing of it stays remembered.
+        let table = SharedSet {
+            failing_after: Some(2),
+            ..SharedSet::default()
+        };
+        let receiver =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let err = receiver.fresh(events.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Store);
+        assert!(table.keys.lock().unwrap().is_empty());
+
+        // Handling failed: forget, and the redelivery is news again.
+        let receiver = WebhookReceiver::new(WebhookVerifier::new(SECRET));
+        let fresh = receiver.fresh(events.clone()).await.unwrap();
+        receiver.forget(&fresh[..2]).await.unwrap();
+        assert_eq!(receiver.fresh(events).await.unwrap(), fresh[..2]);
     }
 
     #[test]
