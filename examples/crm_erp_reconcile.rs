@@ -105,6 +105,7 @@ fn print_table(r: &Reconciliation, a: &str, b: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    common::init_tracing();
     let args: Vec<String> = std::env::args().collect();
     let out: PathBuf = args
         .iter()

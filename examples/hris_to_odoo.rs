@@ -162,6 +162,7 @@ async fn show(odoo: &odoo_client::Client) -> Result<(), BoxError> {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    common::init_tracing();
     let (client, server) = connect().await?;
     let odoo = Arc::new(OdooConnector::new(client.clone()));
     let policy = Policy::from_toml(POLICY)?;

@@ -29,6 +29,7 @@ use common::{BoxError, connect};
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    common::init_tracing();
     // Keep the embedded server alive for the whole tour.
     let (client, _server) = connect().await?;
 

@@ -6,6 +6,8 @@
 //! Run with `cargo run --example ownership`.
 #![allow(clippy::print_stdout)]
 
+mod common;
+
 use canonical_model::{
     Change, Client, Employee, FieldValue, MergeOutcome, Policy, Record, SystemId, merge,
 };
@@ -41,6 +43,7 @@ fn report(who: &SystemId, out: &MergeOutcome) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    common::init_tracing();
     let policy = Policy::from_toml(include_str!("ownership_policy.toml"))?;
     let t = |h| {
         Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0)

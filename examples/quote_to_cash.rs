@@ -392,6 +392,7 @@ fn hubspot(token: &str) -> Result<HubSpotConnector, BoxError> {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    common::init_tracing();
     let salesforce = std::env::args().any(|a| a == "--salesforce");
     let (client, server) = connect().await?;
     let odoo = Arc::new(OdooConnector::new(client.clone()));

@@ -166,6 +166,7 @@ fn print_runs(title: &str, runs: &[RunSummary; 3]) {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    common::init_tracing();
     let (client, server) = connect().await?;
     let firm: Firm = serde_json::from_str(include_str!("data/firm.json"))?;
     let policy = Policy::from_toml(include_str!("data/sync_policy.toml"))?;

@@ -438,6 +438,7 @@ fn real_gusto() -> Option<Result<GustoConnector, BoxError>> {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    common::init_tracing();
     let (client, _server) = match std::env::var("ODOO_URL") {
         Ok(_) => (common::connect().await?.0, None),
         Err(_) => {

@@ -46,6 +46,9 @@ pub enum ErrorKind {
     Validation,
     /// A checkpoint, cross-reference or dead-letter store failed.
     Store,
+    /// A store is in use by another instance (another process, or another
+    /// handle opened in this one) and cannot be opened until it is closed.
+    Locked,
     /// The connector or pipeline is misconfigured.
     Configuration,
     /// The system answered something we do not understand.
@@ -93,6 +96,7 @@ impl ErrorKind {
             ErrorKind::Mapping => "mapping",
             ErrorKind::Validation => "validation",
             ErrorKind::Store => "store",
+            ErrorKind::Locked => "locked",
             ErrorKind::Configuration => "configuration",
             ErrorKind::Protocol => "protocol",
         }

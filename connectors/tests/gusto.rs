@@ -985,3 +985,39 @@ async fn pay_schedules_are_read_across_pages() {
     );
     assert_eq!(staff.name.as_deref(), Some("Staff"));
 }
+
+#[tokio::test]
+async fn a_huge_token_lifetime_is_clamped_not_a_panic() {
+    for lifetime in [i64::MAX, 10_000_000_000_000] {
+        let fake = fake().await;
+        fake.add_employee(json!({"first_name": "Ann", "last_name": "Lee"}));
+        let pair = fake.grant();
+        // The token endpoint now answers `expires_in` = `lifetime`.
+        fake.set_token_lifetime(Duration::from_secs(lifetime.unsigned_abs()));
+        let store = Arc::new(MemoryTokenStore::new(Tokens::new(
+            pair.access_token,
+            pair.refresh_token,
+            Utc::now(),
+        )));
+        let gusto = connector(&fake, store.clone());
+        let page = Source::<Employee>::read(&gusto, None, 10).await.unwrap();
+        assert_eq!(page.changes.len(), 1, "expires_in {lifetime}");
+        assert_eq!(fake.refreshes(), 1);
+        // Trusted for a day at most, and still in the future.
+        let saved = store.current().unwrap();
+        let now = Utc::now();
+        assert!(saved.expires_at() > now, "expires_in {lifetime}");
+        assert!(
+            saved.expires_at() <= now + chrono::TimeDelta::days(1),
+            "expires_in {lifetime}: {:?}",
+            saved.expires_at()
+        );
+        // And it keeps working: a 401 refreshes again, with the same
+        // huge answer.
+        fake.expire_access_tokens();
+        let page = Source::<Employee>::read(&gusto, None, 10).await.unwrap();
+        assert_eq!(page.changes.len(), 1);
+        assert_eq!(fake.refreshes(), 2);
+        assert_eq!(store.saves(), 2);
+    }
+}

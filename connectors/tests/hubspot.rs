@@ -507,9 +507,14 @@ async fn the_hubspot_sink_passes_the_testkit() {
 }
 
 mod webhooks {
+    use async_trait::async_trait;
     use chrono::TimeZone;
     use connectors::ErrorKind;
-    use connectors::hubspot::{Deduplicator, WebhookEvent, WebhookVerifier};
+    use connectors::hubspot::{
+        DedupStore, Deduplicator, EventKey, WebhookEvent, WebhookReceiver, WebhookVerifier,
+    };
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
 
     // Signatures computed independently (Python's hmac and base64) from
     // HubSpot's v3 recipe: base64(HMAC-SHA256(secret, method + uri + body + timestamp)).
@@ -570,6 +575,23 @@ mod webhooks {
     }
 
     #[test]
+    fn the_five_minutes_hold_either_way() {
+        // A sender clock ahead of ours by up to five minutes is tolerated.
+        let v = WebhookVerifier::new(SECRET);
+        let sent = 1_795_000_060_000;
+        assert!(
+            v.verify("POST", URI, BODY, TS, SIG, at(sent - 299_000))
+                .is_ok()
+        );
+        assert!(
+            v.verify("POST", URI, BODY, TS, SIG, at(sent - 301_000))
+                .unwrap_err()
+                .to_string()
+                .contains("five minutes")
+        );
+    }
+
+    #[test]
     fn the_uri_is_signed_with_reserved_characters_decoded() {
         // Signed over `?next=/a:b@c`; delivered with them percent-encoded.
         let v = WebhookVerifier::new(SECRET);
@@ -577,6 +599,252 @@ mod webhooks {
         let encoded = "https://hooks.example.com/hubspot/webhook?next=%2Fa%3Ab%40c";
         v.verify("POST", encoded, BODY, TS, sig, at(1_795_000_090_000))
             .unwrap();
+    }
+
+    /// URIs with a `%` that is not followed by two ASCII characters: a
+    /// lone `%`, one hex digit, non-hex, and a multibyte character right
+    /// after it. Each is a signature mismatch, never a panic.
+    const HOSTILE_URIS: &[&str] = &[
+        "https://h.example/p%\u{e9}1",
+        "https://h.example/p%\u{e9}",
+        "https://h.example/p%1\u{e9}",
+        "https://h.example/p%\u{1f600}",
+        "https://h.example/p%\u{20ac}3A",
+        "%",
+        "%a",
+        "%zz",
+        "%%%",
+        "%\u{e9}",
+        "\u{e9}%",
+        "https://h.example/p%",
+        "https://h.example/p%3",
+        "https://h.example/p?x=%2",
+        "",
+    ];
+
+    #[test]
+    fn a_uri_with_a_broken_escape_is_a_mismatch_not_a_panic() {
+        let v = WebhookVerifier::new(SECRET);
+        let now = at(1_795_000_090_000);
+        for uri in HOSTILE_URIS {
+            let err = v.verify("POST", uri, BODY, TS, SIG, now).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Unauthorized, "{uri}");
+            assert!(err.message().contains("does not match"), "{uri}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_uri_with_non_ascii_is_signed_as_is_around_the_decoded_escapes() {
+        // Computed independently (Python's hmac) over
+        // `https://h.example/p%é1?next=/a&q=%`: `%é1` and the trailing `%`
+        // are kept, `%2f` (either case) is decoded.
+        let v = WebhookVerifier::new(SECRET);
+        let sig = "bGVaQPIfdrxJK4nNYW1ihqbLXYlUKfnW1LwpDv4H1BY=";
+        let delivered = "https://h.example/p%\u{e9}1?next=%2fa&q=%";
+        v.verify("POST", delivered, BODY, TS, sig, at(1_795_000_090_000))
+            .unwrap();
+    }
+
+    /// A tiny xorshift64, so the run is the same every time without a
+    /// dependency.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % n as u64).unwrap()
+        }
+    }
+
+    #[test]
+    fn mutated_uris_never_panic() {
+        const PIECES: &[&str] = &[
+            "%",
+            "%2",
+            "%2F",
+            "%2f",
+            "%3A",
+            "%3a",
+            "%zz",
+            "%\u{e9}",
+            "\u{e9}",
+            "\u{20ac}",
+            "\u{1f600}",
+            "a",
+            "/",
+            "?",
+            "=",
+            "&",
+            "3",
+            "F",
+        ];
+        let v = WebhookVerifier::new(SECRET);
+        let now = at(1_795_000_090_000);
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for round in 0..5_000 {
+            let mut uri: String = URI.to_owned();
+            for _ in 0..=rng.below(6) {
+                let piece = PIECES[rng.below(PIECES.len())];
+                // Insert at a char boundary (the URI is a &str).
+                let boundaries: Vec<usize> = uri
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain([uri.len()])
+                    .collect();
+                let at_byte = boundaries[rng.below(boundaries.len())];
+                if rng.below(4) == 0 && at_byte < uri.len() {
+                    // Or replace the char there.
+                    let end = uri[at_byte..]
+                        .chars()
+                        .next()
+                        .map_or(at_byte, |c| at_byte + c.len_utf8());
+                    uri.replace_range(at_byte..end, piece);
+                } else {
+                    uri.insert_str(at_byte, piece);
+                }
+            }
+            let result = v.verify("POST", &uri, BODY, TS, SIG, now);
+            if let Err(e) = result {
+                assert_eq!(e.kind(), ErrorKind::Unauthorized, "round {round}: {uri}");
+            }
+        }
+    }
+
+    /// HubSpot's `eventId` is not unique on its own (events about other
+    /// records or properties can share it), so only the whole key says
+    /// two events are the same.
+    const SAME_EVENT_ID: &[u8] = br#"[
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":1,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"A"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":2,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"B"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":1,"occurredAt":1795000000000,"propertyName":"website","propertyValue":"https://a.example"},
+        {"eventId":500,"subscriptionType":"contact.propertyChange","objectId":1,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"A"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":1,"occurredAt":1795000000001,"propertyName":"name","propertyValue":"A2"},
+        {"eventId":500,"subscriptionType":"company.propertyChange","objectId":2,"occurredAt":1795000000000,"propertyName":"name","propertyValue":"B"}
+    ]"#;
+
+    #[test]
+    fn events_sharing_an_event_id_are_all_kept() {
+        let events = WebhookEvent::parse_batch(SAME_EVENT_ID).unwrap();
+        let mut seen = Deduplicator::new(100);
+        let fresh = seen.fresh(events.clone());
+        assert_eq!(
+            fresh,
+            events[..5],
+            "only the last, a true duplicate, is dropped"
+        );
+        assert!(seen.fresh(events).is_empty());
+    }
+
+    /// A persistent store stand-in: the set outlives the receivers, as a
+    /// database table outlives a process.
+    #[derive(Clone, Default)]
+    struct SharedSet {
+        keys: Arc<Mutex<HashSet<EventKey>>>,
+        failing_after: Option<usize>,
+    }
+
+    #[async_trait]
+    impl DedupStore for SharedSet {
+        async fn insert(&self, key: &EventKey) -> connectors::Result<bool> {
+            let mut keys = self.keys.lock().unwrap();
+            if self.failing_after.is_some_and(|n| keys.len() >= n) {
+                return Err(connectors::ConnectorError::new(
+                    ErrorKind::Store,
+                    "dedup table unreachable",
+                ));
+            }
+            Ok(keys.insert(key.clone()))
+        }
+        async fn remove(&self, key: &EventKey) -> connectors::Result<()> {
+            self.keys.lock().unwrap().remove(key);
+            Ok(())
+        }
+    }
+
+    const NOW: i64 = 1_795_000_090_000;
+
+    #[tokio::test]
+    async fn a_persistent_store_sees_a_replay_after_a_restart() {
+        let table = SharedSet::default();
+        let receiver =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let first = receiver
+            .receive("POST", URI, BODY, TS, SIG, at(NOW))
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 2);
+        assert_eq!(table.keys.lock().unwrap().len(), 2);
+        drop(receiver);
+
+        // "Restart": a new receiver on the same table. The captured
+        // request, replayed within the five minutes, still verifies...
+        let restarted =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let replayed = restarted
+            .receive("POST", URI, BODY, TS, SIG, at(NOW + 60_000))
+            .await
+            .unwrap();
+        assert!(replayed.is_empty(), "both events are duplicates");
+
+        // ...whereas the default in-memory store forgot it with the
+        // process: this is the limit a persistent store lifts.
+        let in_memory = WebhookReceiver::new(WebhookVerifier::new(SECRET));
+        assert_eq!(
+            in_memory
+                .receive("POST", URI, BODY, TS, SIG, at(NOW + 60_000))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        // A forged request is refused before the store is asked.
+        let forged = restarted
+            .receive("POST", URI, b"[]", TS, SIG, at(NOW))
+            .await
+            .unwrap_err();
+        assert_eq!(forged.kind(), ErrorKind::Unauthorized);
+    }
+
+    #[tokio::test]
+    async fn a_store_keeps_events_that_share_an_event_id() {
+        let table = SharedSet::default();
+        let receiver =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let events = WebhookEvent::parse_batch(SAME_EVENT_ID).unwrap();
+        let fresh = receiver.fresh(events.clone()).await.unwrap();
+        assert_eq!(fresh, events[..5]);
+        assert_eq!(fresh[0].event_id, fresh[1].event_id);
+        assert_ne!(fresh[0].object_id, fresh[1].object_id);
+        assert!(receiver.fresh(events).await.unwrap().is_empty());
+        assert_eq!(table.keys.lock().unwrap().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn forgotten_events_and_failed_batches_are_handled_on_redelivery() {
+        let events = WebhookEvent::parse_batch(SAME_EVENT_ID).unwrap();
+        // The store fails on the third new key: the batch fails whole and
+        // nothing of it stays remembered.
+        let table = SharedSet {
+            failing_after: Some(2),
+            ..SharedSet::default()
+        };
+        let receiver =
+            WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
+        let err = receiver.fresh(events.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Store);
+        assert!(table.keys.lock().unwrap().is_empty());
+
+        // Handling failed: forget, and the redelivery is news again.
+        let receiver = WebhookReceiver::new(WebhookVerifier::new(SECRET));
+        let fresh = receiver.fresh(events.clone()).await.unwrap();
+        receiver.forget(&fresh[..2]).await.unwrap();
+        assert_eq!(receiver.fresh(events).await.unwrap(), fresh[..2]);
     }
 
     #[test]

@@ -1,14 +1,38 @@
-//! What the examples share: connecting to a real Odoo from the environment,
-//! or starting the embedded one.
+//! What the examples share: logs on request, connecting to a real Odoo
+//! from the environment, or starting the embedded one.
 
 use odoo_client::test_server::TestServer;
 use odoo_client::{Client, Credentials, Protocol};
+use tracing_subscriber::EnvFilter;
 
+#[allow(dead_code)] // not every example connects to Odoo
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Shows the SDK's spans and events on stderr when `RUST_LOG` is set
+/// (`RUST_LOG=debug`, `RUST_LOG=connectors=debug,odoo_client=trace`);
+/// without it nothing is installed, so the output stays as it was. Called
+/// first thing in every example's `main`.
+pub(crate) fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_none_or(|v| v.is_empty()) {
+        return;
+    }
+    let filter = match EnvFilter::try_from_default_env() {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("RUST_LOG ignored, it is not a filter: {e}");
+            return;
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
 
 /// A client for `ODOO_URL` (with `ODOO_DB`, `ODOO_LOGIN`, `ODOO_API_KEY`
 /// or `ODOO_PASSWORD`, and optional `ODOO_PROTOCOL`), or for an embedded
 /// test server when `ODOO_URL` is not set.
+#[allow(dead_code)] // not every example connects to Odoo
 pub(crate) async fn connect() -> Result<(Client, Option<TestServer>), BoxError> {
     let Ok(url) = std::env::var("ODOO_URL") else {
         let server = TestServer::start().await?;

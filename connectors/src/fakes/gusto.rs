@@ -234,7 +234,12 @@ impl Company {
         let stamp = Utc::now().timestamp_micros();
         let access = format!("fake-access-{n}-{stamp:x}");
         let refresh = format!("fake-refresh-{n}-{stamp:x}");
-        let expires_at = Utc::now() + TimeDelta::seconds(self.token_lifetime);
+        // A lifetime past chrono's range (a test may set one to see how
+        // the connector copes with it) expires at the end of time.
+        let now = Utc::now();
+        let expires_at = TimeDelta::try_seconds(self.token_lifetime)
+            .and_then(|lifetime| now.checked_add_signed(lifetime))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         self.access.insert(access.clone(), expires_at);
         self.refresh.insert(refresh.clone());
         IssuedTokens {
@@ -394,7 +399,9 @@ impl FakeGusto {
         self.shared.company().issue()
     }
 
-    /// How long new access tokens last. Default: 7,200 s.
+    /// How long new access tokens last, as the token endpoint's
+    /// `expires_in` says. Default: 7,200 s. A lifetime past `i64::MAX`
+    /// seconds is answered as `i64::MAX`.
     ///
     /// # Example
     ///
@@ -404,7 +411,8 @@ impl FakeGusto {
     /// # }
     /// ```
     pub fn set_token_lifetime(&self, lifetime: Duration) {
-        self.shared.company().token_lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(7200);
+        self.shared.company().token_lifetime =
+            i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
     }
 
     /// Makes the token endpoint take this long to answer, so concurrent

@@ -21,6 +21,14 @@ use std::sync::{Arc, Mutex};
 /// How long before its expiry an access token is refreshed.
 const EXPIRY_MARGIN: TimeDelta = TimeDelta::seconds(60);
 
+/// An access token's lifetime when the token endpoint does not say
+/// (Gusto's are two hours).
+const DEFAULT_LIFETIME_SECS: i64 = 7200;
+
+/// The longest an access token is trusted, whatever `expires_in` says: a
+/// token is refreshed at least daily.
+const MAX_LIFETIME: TimeDelta = TimeDelta::days(1);
+
 /// The app's OAuth client id and secret (from Gusto's developer portal).
 /// The secret is kept in a `secrecy` type and shown by no `Debug`,
 /// `Display`, error or log.
@@ -183,7 +191,11 @@ impl Tokens {
     /// assert!(!t.is_expired(Utc::now()));
     /// ```
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at - EXPIRY_MARGIN <= now
+        // Checked: an `expires_at` at chrono's lower bound (a store may
+        // hold anything) is expired, not an overflow.
+        self.expires_at
+            .checked_sub_signed(EXPIRY_MARGIN)
+            .is_none_or(|refresh_at| refresh_at <= now)
     }
 }
 
@@ -523,11 +535,60 @@ impl Auth {
         // Our clock, not the answer's `created_at`: a skewed server clock
         // must not make a fresh token look expired.
         let issued = Utc::now();
-        let lifetime = TimeDelta::seconds(answer.expires_in.unwrap_or(7200).max(0));
         Ok(Tokens::new(
             answer.access_token,
             answer.refresh_token,
-            issued + lifetime,
+            expiry(issued, answer.expires_in),
         ))
+    }
+}
+
+/// When a token issued at `issued` with the token endpoint's `expires_in`
+/// expires. A missing `expires_in` is Gusto's documented two hours; a
+/// negative one is already expired; one longer than [`MAX_LIFETIME`] is
+/// trusted for that long only, so a wild answer (`i64::MAX` seconds) can
+/// neither overflow the date arithmetic nor keep a token cached forever.
+fn expiry(issued: DateTime<Utc>, expires_in: Option<i64>) -> DateTime<Utc> {
+    let seconds = expires_in
+        .unwrap_or(DEFAULT_LIFETIME_SECS)
+        .clamp(0, MAX_LIFETIME.num_seconds());
+    TimeDelta::try_seconds(seconds)
+        .and_then(|lifetime| issued.checked_add_signed(lifetime))
+        .unwrap_or(issued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_expires_in_gives_an_expiry_within_a_day() {
+        let now = Utc::now();
+        for (expires_in, want) in [
+            (None, TimeDelta::hours(2)),
+            (Some(60), TimeDelta::minutes(1)),
+            (Some(0), TimeDelta::zero()),
+            (Some(-5), TimeDelta::zero()),
+            (Some(i64::MIN), TimeDelta::zero()),
+            (Some(86_400), TimeDelta::days(1)),
+            (Some(10_000_000_000_000), TimeDelta::days(1)),
+            (Some(i64::MAX), TimeDelta::days(1)),
+        ] {
+            assert_eq!(expiry(now, expires_in), now + want, "{expires_in:?}");
+        }
+        // Near the end of chrono's range: no overflow, the token is
+        // simply treated as expired.
+        assert_eq!(
+            expiry(DateTime::<Utc>::MAX_UTC, Some(3600)),
+            DateTime::<Utc>::MAX_UTC
+        );
+    }
+
+    #[test]
+    fn is_expired_does_not_overflow_at_the_ends_of_time() {
+        let min = Tokens::new("a", "r", DateTime::<Utc>::MIN_UTC);
+        assert!(min.is_expired(Utc::now()));
+        let max = Tokens::new("a", "r", DateTime::<Utc>::MAX_UTC);
+        assert!(!max.is_expired(Utc::now()));
     }
 }

@@ -14,7 +14,10 @@
 //! refresh token). The pair lives in your [`TokenStore`] (database,
 //! secrets manager; [`MemoryTokenStore`] for tests). The connector loads
 //! it on first use and refreshes it when it is expired (a minute early) or
-//! when Gusto answers 401 (once per call). A refresh is single-flight:
+//! when Gusto answers 401 (once per call). The token endpoint's
+//! `expires_in` is trusted up to one day (a longer or absurd one, even
+//! `i64::MAX` seconds, is read as a day; a negative one as already
+//! expired). A refresh is single-flight:
 //! however many tasks find the token expired, one refresh request is sent
 //! and the others wait for its answer. The new pair is handed to
 //! [`TokenStore::save`], and the save awaited, **before** the new access

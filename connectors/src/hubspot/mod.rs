@@ -37,6 +37,14 @@
 //! has caught up then lists archived records (the list API, paged with
 //! `after`) and hands out those archived since the last look as deletes.
 //!
+//! **Webhooks.** A [`WebhookReceiver`] checks a request's v3 signature
+//! ([`WebhookVerifier`]: the timestamp must be within five minutes of
+//! now, either way), reads the batch and hands out the events not handled
+//! before, keyed by [`EventKey`] (HubSpot's `eventId` alone is not
+//! unique). The default [`Deduplicator`] is in memory, bounded, per
+//! process and forgotten on restart; plug a persistent [`DedupStore`] for
+//! more. [`HubSpotConnector::changes`] turns the events into changes.
+//!
 //! **Writing.** In batches of 100. A record HubSpot already has (the
 //! pipeline knows its id) is updated by id (`batch/update`); a new one is
 //! upserted by its origin key in a unique property of yours
@@ -60,15 +68,17 @@
 //! kind; the correlation id is kept in the message for HubSpot's support.
 //! The token is a [`SecretString`]: it is in no `Debug`, error or log.
 
+mod dedup;
 mod maps;
 mod read;
 mod webhook;
 mod write;
 
+pub use dedup::{DedupStore, Deduplicator, EventKey};
 pub use maps::{
     AssociationMap, LineItemsMap, ObjectMap, PropertyKind, PropertyMap, company_properties,
 };
-pub use webhook::{Deduplicator, WebhookEvent, WebhookVerifier};
+pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, WebhookVerifier};
 
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ErrorKind, Result};

@@ -1,6 +1,7 @@
-//! Webhooks from HubSpot: the v3 request signature, and event batches
-//! read and deduplicated.
+//! Webhooks from HubSpot: the v3 request signature, event batches read,
+//! and a receiver that does both and drops events already handled.
 
+use super::dedup::{DedupStore, Deduplicator, EventKey};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use base64::Engine as _;
 use canonical_model::SystemId;
@@ -9,16 +10,17 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
-use std::collections::{HashSet, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Checks the `X-HubSpot-Signature-v3` of a webhook request: an
 /// HMAC-SHA256, keyed by the app's client secret, of the method, the URI,
 /// the body and the `X-HubSpot-Request-Timestamp`, base64-encoded.
-/// Requests older than five minutes are refused, so a captured request
-/// cannot be replayed later. The comparison takes the same time whatever
-/// the signature.
+/// A timestamp more than five minutes from `now`, either way, is refused,
+/// so a captured request cannot be replayed later than that; within the
+/// window it can (see [`WebhookReceiver`]).
+/// The comparison takes the same time whatever the signature.
 ///
 /// # Example
 ///
@@ -67,7 +69,8 @@ impl WebhookVerifier {
     /// # Errors
     ///
     /// [`ErrorKind::Unauthorized`] when the timestamp is missing, more
-    /// than five minutes off, or the signature does not match.
+    /// than five minutes before or after `now`, or the signature does not
+    /// match (a malformed `uri` is a mismatch, never a panic).
     ///
     /// # Example
     ///
@@ -92,7 +95,9 @@ impl WebhookVerifier {
         let age = now.timestamp_millis().saturating_sub(sent);
         let limit = i64::try_from(self.max_age.as_millis()).unwrap_or(i64::MAX);
         if age > limit || age < -limit {
-            return Err(refuse("the request is more than five minutes old"));
+            return Err(refuse(
+                "the request timestamp is more than five minutes from now",
+            ));
         }
         let expected = base64::engine::general_purpose::STANDARD
             .decode(signature.trim())
@@ -100,7 +105,7 @@ impl WebhookVerifier {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose_secret().as_bytes())
             .map_err(|_| refuse("the client secret cannot key an HMAC"))?;
         mac.update(method.as_bytes());
-        mac.update(decode_uri(uri).as_bytes());
+        mac.update(&decode_uri(uri));
         mac.update(body);
         mac.update(timestamp.trim().as_bytes());
         mac.verify_slice(&expected)
@@ -108,39 +113,40 @@ impl WebhookVerifier {
     }
 }
 
-/// HubSpot signs the URI with these characters decoded.
-fn decode_uri(uri: &str) -> String {
-    const TABLE: [(&str, &str); 12] = [
-        ("%3A", ":"),
-        ("%2F", "/"),
-        ("%3F", "?"),
-        ("%40", "@"),
-        ("%21", "!"),
-        ("%24", "$"),
-        ("%27", "'"),
-        ("%28", "("),
-        ("%29", ")"),
-        ("%2A", "*"),
-        ("%2C", ","),
-        ("%3B", ";"),
+/// The URI as HubSpot signs it: these escapes (in either case) decoded,
+/// everything else, broken escapes and non-ASCII included, byte for
+/// byte. Works on bytes, so no input can split a UTF-8 character.
+fn decode_uri(uri: &str) -> Vec<u8> {
+    const TABLE: [(&[u8; 2], u8); 12] = [
+        (b"3A", b':'),
+        (b"2F", b'/'),
+        (b"3F", b'?'),
+        (b"40", b'@'),
+        (b"21", b'!'),
+        (b"24", b'$'),
+        (b"27", b'\''),
+        (b"28", b'('),
+        (b"29", b')'),
+        (b"2A", b'*'),
+        (b"2C", b','),
+        (b"3B", b';'),
     ];
-    let mut out = String::with_capacity(uri.len());
-    let mut rest = uri;
-    'scan: while !rest.is_empty() {
-        if rest.starts_with('%') && rest.len() >= 3 {
-            for (code, ch) in TABLE {
-                if rest[..3].eq_ignore_ascii_case(code) {
-                    out.push_str(ch);
-                    rest = &rest[3..];
-                    continue 'scan;
-                }
-            }
+    let bytes = uri.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let Some(hex) = bytes.get(i + 1..i + 3)
+            && let Some((_, decoded)) = TABLE
+                .iter()
+                .find(|(code, _)| hex.eq_ignore_ascii_case(&code[..]))
+        {
+            out.push(*decoded);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
         }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            out.push(c);
-        }
-        rest = chars.as_str();
     }
     out
 }
@@ -200,62 +206,194 @@ impl WebhookEvent {
             .with_system(SystemId::hubspot())
         })
     }
+
+    /// The key that tells this event from every other ([`EventKey`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let e = &connectors::hubspot::WebhookEvent::parse_batch(
+    ///     br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?[0];
+    /// assert_eq!(e.key().event_id, 1);
+    /// # Ok::<(), connectors::ConnectorError>(())
+    /// ```
+    pub fn key(&self) -> EventKey {
+        EventKey::of(self)
+    }
 }
 
-/// Remembers the last `capacity` event ids, so an event HubSpot delivers
-/// again (it retries until it gets a 2xx) is handled once.
+/// How many event keys a [`WebhookReceiver`] remembers when it uses the
+/// in-memory [`Deduplicator`].
+pub const DEFAULT_DEDUP_CAPACITY: usize = 100_000;
+
+/// Receives webhook requests: checks the signature ([`WebhookVerifier`]),
+/// reads the batch, and hands out only the events not handled before,
+/// remembered in a [`DedupStore`]. Default: an in-memory
+/// [`Deduplicator`] of [`DEFAULT_DEDUP_CAPACITY`] keys; give it a
+/// persistent store with [`dedup_store`](Self::dedup_store).
+///
+/// **Replays.** Two checks stop a request from being handled twice, and
+/// each has limits:
+///
+/// - The signature covers `X-HubSpot-Request-Timestamp`, and
+///   [`WebhookVerifier`] refuses a timestamp more than **five minutes**
+///   from `now`, **either way** (late, or ahead of our clock). A request
+///   captured and replayed within that window verifies again; so does
+///   every retry of HubSpot's own, which is a new request with a new
+///   timestamp and signature.
+/// - So events are also deduplicated by their [`EventKey`]. The default
+///   store, the in-memory [`Deduplicator`], remembers a bounded number of
+///   keys (the oldest forgotten first), **forgets them all on restart**
+///   and is **per process**: behind a load balancer each replica has its
+///   own. Any [`DedupStore`] can take its place (a table with a unique
+///   index on the key, shared by every replica).
+///
+/// An event is remembered when it is handed out. If handling it fails,
+/// [`forget`](Self::forget) it and answer HubSpot with a 5xx, so the
+/// redelivery is handled again.
 ///
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::{Deduplicator, WebhookEvent};
-/// let body = br#"[{"eventId":7,"subscriptionType":"company.deletion","objectId":1,"occurredAt":0},
-///                  {"eventId":7,"subscriptionType":"company.deletion","objectId":1,"occurredAt":0}]"#;
-/// let mut seen = Deduplicator::new(10_000);
-/// assert_eq!(seen.fresh(WebhookEvent::parse_batch(body)?).len(), 1);
-/// # Ok::<(), connectors::ConnectorError>(())
+/// use connectors::hubspot::{WebhookReceiver, WebhookVerifier};
+/// # async fn f(method: &str, uri: &str, body: &[u8], ts: &str, sig: &str) -> connectors::Result<()> {
+/// let receiver = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
+/// let events = receiver.receive(method, uri, body, ts, sig, chrono::Utc::now()).await?;
+/// // ... handle `events`; on failure:
+/// receiver.forget(&events).await?;
+/// # Ok(()) }
 /// ```
-#[derive(Debug)]
-pub struct Deduplicator {
-    ids: HashSet<u64>,
-    order: VecDeque<u64>,
-    capacity: usize,
+pub struct WebhookReceiver {
+    verifier: WebhookVerifier,
+    seen: Arc<dyn DedupStore>,
 }
 
-impl Deduplicator {
-    /// Remembering up to `capacity` ids (the oldest are forgotten first).
+impl fmt::Debug for WebhookReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookReceiver")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookReceiver {
+    /// A receiver checking signatures with `verifier`, remembering events
+    /// in memory.
     ///
     /// # Example
     ///
     /// ```
-    /// let _d = connectors::hubspot::Deduplicator::new(100_000);
+    /// use connectors::hubspot::{WebhookReceiver, WebhookVerifier};
+    /// let _r = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
     /// ```
-    pub fn new(capacity: usize) -> Self {
-        Deduplicator {
-            ids: HashSet::new(),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
+    pub fn new(verifier: WebhookVerifier) -> Self {
+        WebhookReceiver {
+            verifier,
+            seen: Arc::new(Deduplicator::new(DEFAULT_DEDUP_CAPACITY)),
         }
     }
 
-    /// The events not seen before, in their order.
+    /// Remembers events in `store` instead of in memory. Default: an
+    /// in-memory [`Deduplicator`] of [`DEFAULT_DEDUP_CAPACITY`] keys.
     ///
     /// # Example
     ///
-    /// See [`Deduplicator`].
-    pub fn fresh(&mut self, events: Vec<WebhookEvent>) -> Vec<WebhookEvent> {
+    /// ```
+    /// use connectors::hubspot::{Deduplicator, WebhookReceiver, WebhookVerifier};
+    /// use std::sync::Arc;
+    /// let _r = WebhookReceiver::new(WebhookVerifier::new("client-secret"))
+    ///     .dedup_store(Arc::new(Deduplicator::new(1_000_000)));
+    /// ```
+    #[must_use]
+    pub fn dedup_store(mut self, store: Arc<dyn DedupStore>) -> Self {
+        self.seen = store;
+        self
+    }
+
+    /// Checks a request ([`WebhookVerifier::verify`], same arguments),
+    /// reads its batch, and answers the events not handled before, in
+    /// their order.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unauthorized`] when the request does not verify,
+    /// [`ErrorKind::Protocol`] when the body is not a batch, and the
+    /// store's error when it fails (no event of the batch is remembered
+    /// then).
+    ///
+    /// # Example
+    ///
+    /// See [`WebhookReceiver`].
+    pub async fn receive(
+        &self,
+        method: &str,
+        uri: &str,
+        body: &[u8],
+        timestamp: &str,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<WebhookEvent>> {
+        self.verifier
+            .verify(method, uri, body, timestamp, signature, now)?;
+        self.fresh(WebhookEvent::parse_batch(body)?).await
+    }
+
+    /// The events not handled before, in their order; they are
+    /// remembered. For events you verified and read yourself.
+    ///
+    /// # Errors
+    ///
+    /// The store failed; the events of this call it had remembered are
+    /// forgotten again, as far as the store lets.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use connectors::hubspot::{WebhookEvent, WebhookReceiver, WebhookVerifier};
+    /// # async fn f() -> connectors::Result<()> {
+    /// let r = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
+    /// let batch = WebhookEvent::parse_batch(
+    ///     br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?;
+    /// assert_eq!(r.fresh(batch.clone()).await?.len(), 1);
+    /// assert!(r.fresh(batch).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn fresh(&self, events: Vec<WebhookEvent>) -> Result<Vec<WebhookEvent>> {
         let mut out = Vec::with_capacity(events.len());
-        for e in events {
-            if self.ids.insert(e.event_id) {
-                self.order.push_back(e.event_id);
-                if self.order.len() > self.capacity
-                    && let Some(old) = self.order.pop_front()
-                {
-                    self.ids.remove(&old);
+        for event in events {
+            match self.seen.insert(&event.key()).await {
+                Ok(true) => out.push(event),
+                Ok(false) => {}
+                Err(e) => {
+                    // Undo this call's marks, so the redelivery of the
+                    // batch is handled whole.
+                    if let Err(undo) = self.forget(&out).await {
+                        tracing::warn!(
+                            error = %undo,
+                            "hubspot webhooks: events remembered before a store failure could not be forgotten"
+                        );
+                    }
+                    return Err(e);
                 }
-                out.push(e);
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// Forgets `events`, so they are handled again when HubSpot
+    /// redelivers them (after their handling failed).
+    ///
+    /// # Errors
+    ///
+    /// The store failed.
+    ///
+    /// # Example
+    ///
+    /// See [`WebhookReceiver`].
+    pub async fn forget(&self, events: &[WebhookEvent]) -> Result<()> {
+        for event in events {
+            self.seen.remove(&event.key()).await?;
+        }
+        Ok(())
     }
 }

@@ -1,9 +1,14 @@
 use super::state::{Part, State, impl_stores};
-use crate::error::{ConnectorError, Result};
-use std::io::Write;
+use crate::error::{ConnectorError, ErrorKind, Result};
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Mutex;
+
+/// The lock file in a store's directory.
+const LOCK_FILE: &str = "LOCK";
 
 /// Every store in a directory of JSON files (`checkpoints.json`,
 /// `xrefs.json`, `records.json`, `dead_letters.json`).
@@ -21,8 +26,18 @@ use tokio::sync::Mutex;
 /// use the SQLite store (feature `sqlite`), which writes only what
 /// changed. `benches/pipeline.rs` measures both.
 ///
-/// Meant for one process at a time; use a database-backed store to share
-/// state between processes.
+/// **One instance per directory.** Opening takes an exclusive OS lock
+/// (`flock` on Unix, `LockFileEx` on Windows) on a `LOCK` file in the
+/// directory, which holds the opener's process id for people to read.
+/// A second [`open`](FileStore::open) of the directory, from another
+/// process or from this one, fails with [`ErrorKind::Locked`] while the
+/// first store (or any clone of it) is alive, instead of the two
+/// overwriting each other's changes. Share one store by cloning it. The
+/// lock is released when the last clone is dropped, and by the OS when
+/// the process dies, so a crash leaves no lock behind (the `LOCK` file
+/// stays; it does not block). Advisory locks may not hold across a
+/// network file system; keep the directory on a local disk. To share
+/// state between processes, use a database-backed store.
 ///
 /// # Example
 ///
@@ -42,6 +57,21 @@ use tokio::sync::Mutex;
 pub struct FileStore {
     dir: Arc<PathBuf>,
     state: Arc<Mutex<State>>,
+    /// Held for as long as any clone lives.
+    _lock: Arc<DirLock>,
+}
+
+/// The exclusive lock on a store's directory, released on drop.
+#[derive(Debug)]
+struct DirLock {
+    file: File,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock too; unlocking first says so.
+        let _ = self.file.unlock();
+    }
 }
 
 impl FileStore {
@@ -49,8 +79,10 @@ impl FileStore {
     ///
     /// # Errors
     ///
-    /// The directory cannot be created or a file cannot be read or parsed
-    /// (a damaged file is reported, never silently replaced).
+    /// [`ErrorKind::Locked`] when another `FileStore` has the directory
+    /// open (see [`FileStore`]); [`ErrorKind::Store`] when the directory
+    /// cannot be created or locked, or a file cannot be read or parsed (a
+    /// damaged file is reported, never silently replaced).
     ///
     /// # Example
     ///
@@ -68,8 +100,9 @@ impl FileStore {
             .await
             .map_err(|e| ConnectorError::store(format!("loading the file store: {e}")))??;
         Ok(FileStore {
-            dir: Arc::new(loaded.0),
-            state: Arc::new(Mutex::new(loaded.1)),
+            dir: Arc::new(loaded.dir),
+            state: Arc::new(Mutex::new(loaded.state)),
+            _lock: Arc::new(loaded.lock),
         })
     }
 
@@ -124,8 +157,18 @@ fn encode_error(e: serde_json::Error) -> ConnectorError {
     ConnectorError::store(format!("encoding the store: {e}")).with_source(e)
 }
 
-fn load(dir: PathBuf) -> Result<(PathBuf, State)> {
+struct Loaded {
+    dir: PathBuf,
+    state: State,
+    lock: DirLock,
+}
+
+fn load(dir: PathBuf) -> Result<Loaded> {
     std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, "creating", e))?;
+    // Locked before anything is read, so what is read is not being
+    // rewritten by another instance.
+    let lock = lock(&dir)?;
+    remove_stale_temp_files(&dir);
     let mut state = State::default();
     for part in Part::ALL {
         let path = dir.join(part.file_name());
@@ -137,17 +180,101 @@ fn load(dir: PathBuf) -> Result<(PathBuf, State)> {
             Err(e) => return Err(io_error(&path, "reading", e)),
         }
     }
-    Ok((dir, state))
+    Ok(Loaded { dir, state, lock })
+}
+
+/// Takes the directory's exclusive lock, without waiting.
+fn lock(dir: &Path) -> Result<DirLock> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_error(&path, "opening the lock file", e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let holder = lock_holder(&mut file)
+                .map(|pid| format!(" (process {pid})"))
+                .unwrap_or_default();
+            return Err(ConnectorError::new(
+                ErrorKind::Locked,
+                format!(
+                    "the file store in {} is in use by another FileStore{holder}: \
+                     open it once and share clones of it",
+                    dir.display()
+                ),
+            ));
+        }
+        Err(TryLockError::Error(e)) => return Err(io_error(&path, "locking", e)),
+    }
+    // For people and tools to read; the lock, not this text, is what
+    // excludes other instances.
+    let pid = format!("{}\n", std::process::id());
+    let written = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(pid.as_bytes()))
+        .and_then(|()| file.flush());
+    if let Err(e) = written {
+        tracing::debug!(error = %e, path = %path.display(), "file store: could not record the pid in the lock file");
+    }
+    Ok(DirLock { file })
+}
+
+/// The process id a lock file names, if it can be read.
+fn lock_holder(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+/// Removes temporary files that a process killed in the middle of a
+/// write left behind. Only called with the lock held, so none of them is
+/// being written.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = Part::ALL.iter().any(|part| {
+            name.strip_prefix(part.file_name())
+                .is_some_and(|rest| rest.starts_with('.') && rest.ends_with(".tmp"))
+        });
+        if ours && let Err(e) = std::fs::remove_file(entry.path()) {
+            tracing::debug!(error = %e, file = %name, "file store: could not remove a stale temp file");
+        }
+    }
+}
+
+/// A temporary file name next to `path` that no other write uses: the
+/// process id and a per-process counter.
+fn temp_path(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
+    path.with_file_name(name)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    let mut file = std::fs::File::create(&tmp).map_err(|e| io_error(&tmp, "creating", e))?;
-    file.write_all(bytes)
-        .map_err(|e| io_error(&tmp, "writing", e))?;
-    file.sync_all().map_err(|e| io_error(&tmp, "syncing", e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| io_error(path, "replacing", e))?;
+    let tmp = temp_path(path);
+    let written = (|| {
+        let mut file = File::create_new(&tmp).map_err(|e| io_error(&tmp, "creating", e))?;
+        file.write_all(bytes)
+            .map_err(|e| io_error(&tmp, "writing", e))?;
+        file.sync_all().map_err(|e| io_error(&tmp, "syncing", e))?;
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(|e| io_error(path, "replacing", e))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
     // Make the rename itself durable (directories cannot be opened for
     // syncing on every platform; a failure there is not an error).
     if let Some(parent) = path.parent()

@@ -6,7 +6,8 @@
 //! implementations hold all four: [`MemoryStore`] (tests, one-shot runs) and
 //! [`FileStore`] (a directory of JSON files, each replaced atomically: temp
 //! file, fsync, rename, so a kill mid-write leaves the old or the new file,
-//! never half of one). With the `sqlite` feature, `SqliteStore` holds all
+//! never half of one; one instance per directory, held by an OS lock).
+//! With the `sqlite` feature, `SqliteStore` holds all
 //! four in one SQLite database file (WAL, one transaction per write).
 
 mod file;
