@@ -65,6 +65,17 @@
 //!   appear in `Debug`, `Display`, errors or logs.
 //! - **Tracing**: one `odoo.call` span per call with protocol, model, method,
 //!   duration and outcome (never argument values).
+//! - **Limits on what a server sends**: a reply body of at most 256 MiB
+//!   ([`ClientBuilder::max_body_size`]), values nested at most 128 levels
+//!   (JSON and XML-RPC alike), and a `Retry-After` waited for only up to
+//!   [`RetryPolicy::max_retry_after`]; past each limit the call fails with a
+//!   typed error, so a broken proxy or a hostile server can neither crash
+//!   nor stall the process. A server that echoes the request never gets the
+//!   credential into an error: it is scrubbed from every text the server
+//!   supplied.
+//! - **Exactly-once upserts**: [`UpsertByExternalId`] creates a record, its
+//!   lines and its external id in one transaction, so a reply lost after
+//!   Odoo committed never leads to a second record.
 //!
 //! ## Protocol notes
 //!
