@@ -37,21 +37,6 @@ async fn json2_answering(reply: ResponseTemplate) -> (MockServer, Client) {
     (server, client)
 }
 
-async fn count(client: &Client) -> odoo_client::Result<u64> {
-    client
-        .model("res.partner")
-        .search_count(Domain::all())
-        .send()
-        .await
-}
-
-fn protocol_kind(err: &odoo_client::Error) -> ProtocolErrorKind {
-    match err {
-        odoo_client::Error::Protocol(p) => p.kind(),
-        other => panic!("expected a protocol error, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn an_html_502_from_a_proxy_is_a_retryable_protocol_error() {
     for (name, (_s, client)) in [

@@ -14,11 +14,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::*;
 
-fn protocol_kind(err: &odoo_client::Error) -> ProtocolErrorKind {
-    match err {
-        odoo_client::Error::Protocol(p) => p.kind(),
-        other => panic!("expected a protocol error, got {other:?}"),
-    }
+/// A JSON-2 client builder for `url` with the test key.
+fn json2(url: impl Into<String>) -> odoo_client::ClientBuilder {
+    Client::builder(url)
+        .database("demo")
+        .credentials(Credentials::api_key("admin", API_KEY))
+        .protocol(Protocol::Json2)
 }
 
 /// An XML-RPC client whose login succeeds and whose `execute_kw` answers
@@ -152,12 +153,7 @@ async fn xmlrpc_values_nested_thousands_deep_are_refused_not_a_stack_overflow() 
         nested_arrays(4_000, false)
     );
     let (_s, client) = xmlrpc_answering(fault.into_bytes()).await;
-    let err = client
-        .model("res.partner")
-        .search_count(Domain::all())
-        .send()
-        .await
-        .unwrap_err();
+    let err = count(&client).await.unwrap_err();
     assert_too_deep(&err, "a fault");
 
     // 100 levels are fine: the limit does not refuse real data.
@@ -198,10 +194,7 @@ async fn a_declared_body_over_the_limit_is_refused_before_it_is_read() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"))
         .mount(&server)
         .await;
-    let client = Client::builder(server.uri())
-        .database("demo")
-        .credentials(Credentials::api_key("admin", API_KEY))
-        .protocol(Protocol::Json2)
+    let client = json2(server.uri())
         .retry_policy(odoo_client::RetryPolicy::disabled())
         .max_body_size(1024 * 1024)
         .build()
@@ -217,10 +210,7 @@ async fn a_declared_body_over_the_limit_is_refused_before_it_is_read() {
     assert!(!err.is_retryable());
 
     // Under the limit it decodes.
-    let roomy = Client::builder(server.uri())
-        .database("demo")
-        .credentials(Credentials::api_key("admin", API_KEY))
-        .protocol(Protocol::Json2)
+    let roomy = json2(server.uri())
         .max_body_size(2 * 1024 * 1024)
         .build()
         .unwrap();
@@ -274,20 +264,12 @@ async fn chunked_server(chunks: usize) -> (String, std::sync::Arc<std::sync::ato
 async fn a_streamed_body_over_the_limit_stops_being_read() {
     // 4,096 chunks of 64 KiB would be 256 MiB; the limit is 1 MiB.
     let (url, written) = chunked_server(4_096).await;
-    let client = Client::builder(url)
-        .database("demo")
-        .credentials(Credentials::api_key("admin", API_KEY))
-        .protocol(Protocol::Json2)
+    let client = json2(url)
         .retry_policy(odoo_client::RetryPolicy::disabled())
         .max_body_size(1024 * 1024)
         .build()
         .unwrap();
-    let err = client
-        .model("res.partner")
-        .search_count(Domain::all())
-        .send()
-        .await
-        .unwrap_err();
+    let err = count(&client).await.unwrap_err();
     assert_eq!(protocol_kind(&err), ProtocolErrorKind::TooLarge, "{err}");
     // The client hung up long before the end.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -296,18 +278,8 @@ async fn a_streamed_body_over_the_limit_stops_being_read() {
 
     // A streamed body within the limit is read whole.
     let (url, _) = chunked_server(2).await;
-    let client = Client::builder(url)
-        .database("demo")
-        .credentials(Credentials::api_key("admin", API_KEY))
-        .protocol(Protocol::Json2)
-        .build()
-        .unwrap();
-    let n = client
-        .model("res.partner")
-        .search_count(Domain::all())
-        .send()
-        .await
-        .unwrap();
+    let client = json2(url).build().unwrap();
+    let n = count(&client).await.unwrap();
     assert_eq!(n, 1);
 }
 
@@ -324,19 +296,9 @@ async fn a_retry_after_past_the_ceiling_fails_at_once_with_the_requested_wait() 
             .expect(1)
             .mount(&server)
             .await;
-        let client = Client::builder(server.uri())
-            .database("demo")
-            .credentials(Credentials::api_key("admin", API_KEY))
-            .protocol(Protocol::Json2)
-            .build()
-            .unwrap();
+        let client = json2(server.uri()).build().unwrap();
         let started = std::time::Instant::now();
-        let err = client
-            .model("res.partner")
-            .search_count(Domain::all())
-            .send()
-            .await
-            .unwrap_err();
+        let err = count(&client).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::RateLimited, "{header}: {err}");
         assert_eq!(
             err.retry_after(),
@@ -361,20 +323,12 @@ async fn a_retry_after_past_the_ceiling_fails_at_once_with_the_requested_wait() 
         .respond_with(ResponseTemplate::new(200).set_body_json(Value::from(4)))
         .mount(&server)
         .await;
-    let client = Client::builder(server.uri())
-        .database("demo")
-        .credentials(Credentials::api_key("admin", API_KEY))
-        .protocol(Protocol::Json2)
+    let client = json2(server.uri())
         .retry_policy(odoo_client::RetryPolicy::new().max_retry_after(Duration::from_secs(2)))
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let n = client
-        .model("res.partner")
-        .search_count(Domain::all())
-        .send()
-        .await
-        .unwrap();
+    let n = count(&client).await.unwrap();
     assert_eq!(n, 4);
     assert!(started.elapsed() >= Duration::from_secs(1));
 }
@@ -466,12 +420,7 @@ async fn a_server_that_echoes_the_request_never_puts_the_secret_in_an_error() {
             .retry_policy(odoo_client::RetryPolicy::disabled())
             .build()
             .unwrap();
-        let err = client
-            .model("res.partner")
-            .search_count(Domain::all())
-            .send()
-            .await
-            .unwrap_err();
+        let err = count(&client).await.unwrap_err();
         let shown = format!(
             "{err} / {err:?} / {:?}",
             err.server_error().map(|s| s.debug())

@@ -212,3 +212,20 @@ pub async fn json2_server(name: &str) -> (MockServer, Client, Fixture) {
     let client = json2_client(&server);
     (server, client, f)
 }
+
+/// Counts partners: the call most failure tests make.
+pub async fn count(client: &Client) -> odoo_client::Result<u64> {
+    client
+        .model("res.partner")
+        .search_count(odoo_client::Domain::all())
+        .send()
+        .await
+}
+
+/// The kind of a protocol error (any other error fails the test).
+pub fn protocol_kind(err: &odoo_client::Error) -> odoo_client::ProtocolErrorKind {
+    match err {
+        odoo_client::Error::Protocol(p) => p.kind(),
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+}
