@@ -13,10 +13,10 @@
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use futures::TryStreamExt;
-use odoo_client::test_server::TestServer;
-use odoo_client::{Client, Domain, Protocol};
-use serde_json::{Value, json};
+use odoo_integration::futures::TryStreamExt;
+use odoo_integration::odoo::test_server::TestServer;
+use odoo_integration::odoo::{Client, Domain, Protocol};
+use odoo_integration::serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
 const IMPORT: usize = 10_000;

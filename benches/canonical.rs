@@ -4,9 +4,11 @@
 //! The reconciliation group runs at 10k and 100k records a side so the
 //! report shows whether it is linear in N.
 
-use canonical_model::{Change, Client, FieldValue, Policy, Record, SystemId, merge, reconcile};
-use chrono::{TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use odoo_integration::chrono::{TimeZone, Utc};
+use odoo_integration::model::{
+    Change, Client, FieldValue, Policy, Record, SystemId, merge, reconcile,
+};
 use std::hint::black_box;
 
 fn clients(n: usize, variant: usize) -> Vec<(String, Client)> {

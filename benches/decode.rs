@@ -1,9 +1,9 @@
 //! Decoding a 10,000-row `search_read` reply shaped like the `res.partner`
 //! rows recorded from Odoo 19:
 //!
-//! - (a) the JSON-RPC body into `serde_json::Value` (the baseline);
+//! - (a) the JSON-RPC body into `odoo_integration::serde_json::Value` (the baseline);
 //! - (b) the same body into a typed user struct through the client's decode
-//!   path (`odoo_client::codec::decode_jsonrpc`);
+//!   path (`odoo_integration::odoo::codec::decode_jsonrpc`);
 //! - (c) the XML-RPC form of the same rows into the same struct.
 //!
 //! Targets: (b) ≤ 1.3 × (a), (c) ≤ 2 × (b).
@@ -12,12 +12,12 @@
 
 use std::hint::black_box;
 
-use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use odoo_client::codec;
-use odoo_client::value::{Many2One, datetime, falsy, monetary};
-use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use odoo_integration::chrono::{DateTime, Utc};
+use odoo_integration::odoo::codec;
+use odoo_integration::odoo::value::{Many2One, datetime, falsy, monetary};
+use odoo_integration::rust_decimal::Decimal;
+use odoo_integration::serde_json::{Value, json};
 
 const ROWS: usize = 10_000;
 
@@ -99,8 +99,10 @@ fn row(i: usize) -> Value {
 fn bench(c: &mut Criterion) {
     let rows: Vec<Value> = (0..ROWS).map(row).collect();
     let result = Value::Array(rows);
-    let json_body =
-        serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": 42, "result": &result})).unwrap();
+    let json_body = odoo_integration::serde_json::to_vec(
+        &json!({"jsonrpc": "2.0", "id": 42, "result": &result}),
+    )
+    .unwrap();
     let xml_body = codec::xmlrpc_response(&result).unwrap();
 
     // The three paths must agree before they are timed.
@@ -115,7 +117,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("a_jsonrpc_to_value_baseline", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(&json_body)).unwrap())
+        b.iter(|| odoo_integration::serde_json::from_slice::<Value>(black_box(&json_body)).unwrap())
     });
     group.bench_function("b_jsonrpc_to_typed_struct", |b| {
         b.iter(|| codec::decode_jsonrpc::<Vec<Partner>>(black_box(&json_body)).unwrap())

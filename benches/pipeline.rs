@@ -13,13 +13,15 @@
 //!   file each time, so it slows as the file grows) and to the SQLite
 //!   store (one transaction, fsync'd), against the in-memory store.
 
-use async_trait::async_trait;
-use canonical_model::{CanonicalId, Client, Condition, Policy, RequiredWhen, SystemId, Validator};
-use connectors::{
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use odoo_integration::async_trait;
+use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Outcome, Page, Pipeline,
     RecordStore, Sink, SinkRecord, Source, SourceChange, SqliteStore, StoredRecord,
 };
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use odoo_integration::model::{
+    CanonicalId, Client, Condition, Policy, RequiredWhen, SystemId, Validator,
+};
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -47,7 +49,11 @@ impl Connector for Fixed {
 }
 #[async_trait]
 impl Source<Client> for Fixed {
-    async fn read(&self, _: Option<&Cursor>, _: usize) -> connectors::Result<Page<Client>> {
+    async fn read(
+        &self,
+        _: Option<&Cursor>,
+        _: usize,
+    ) -> odoo_integration::connectors::Result<Page<Client>> {
         let mut pages = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let changes = pages.pop().unwrap_or_default();
         Ok(Page {
@@ -69,7 +75,10 @@ impl Connector for NoOp {
 }
 #[async_trait]
 impl Sink<Client> for NoOp {
-    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+    async fn apply(
+        &self,
+        batch: Vec<SinkRecord<Client>>,
+    ) -> odoo_integration::connectors::Result<Vec<Outcome>> {
         Ok(batch
             .into_iter()
             .map(|r| Outcome::Created(r.origin_id))
@@ -88,7 +97,7 @@ fn client(i: usize) -> Client {
 }
 
 fn changes() -> Vec<SourceChange<Client>> {
-    let at = chrono::Utc::now();
+    let at = odoo_integration::chrono::Utc::now();
     (0..N)
         .map(|i| SourceChange::upsert(format!("b{i}"), at, client(i)))
         .collect()

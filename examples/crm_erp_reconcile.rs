@@ -20,12 +20,12 @@
 
 mod common;
 
-use canonical_model::{Client, MatchKey, Normalize, Reconciliation, reconcile};
 use common::{BoxError, connect};
-use connectors::fakes::hubspot::FakeHubSpot;
-use connectors::hubspot::HubSpotConnector;
-use connectors::odoo::OdooConnector;
-use connectors::{Operation, Quota, RateLimiter, Source};
+use odoo_integration::connectors::fakes::hubspot::FakeHubSpot;
+use odoo_integration::connectors::hubspot::HubSpotConnector;
+use odoo_integration::connectors::odoo::OdooConnector;
+use odoo_integration::connectors::{Operation, Quota, RateLimiter, Source};
+use odoo_integration::model::{Client, MatchKey, Normalize, Reconciliation, reconcile};
 use std::path::PathBuf;
 
 /// The fields HubSpot's company map and Odoo's client map both hold.
@@ -36,7 +36,7 @@ async fn read_all(
     source: &dyn Source<Client>,
     key: &MatchKey,
 ) -> Result<Vec<(String, Client)>, BoxError> {
-    let (changes, _) = connectors::read_to_end(source, None, 100).await?;
+    let (changes, _) = odoo_integration::connectors::read_to_end(source, None, 100).await?;
     Ok(changes
         .into_iter()
         .filter_map(|change| match change.operation {
@@ -146,7 +146,10 @@ async fn main() -> Result<(), BoxError> {
     let csv = out.join("companies.csv");
     let json = out.join("companies.json");
     std::fs::write(&csv, report.to_csv())?;
-    std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(
+        &json,
+        odoo_integration::serde_json::to_string_pretty(&report)?,
+    )?;
     println!("\nwrote       {} and {}", csv.display(), json.display());
     println!(
         "summary     {} matched, {} only in HubSpot, {} only in Odoo, {} fields differ",

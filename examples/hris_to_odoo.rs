@@ -25,12 +25,12 @@
 
 mod common;
 
-use canonical_model::{Employee, Policy};
 use common::{BoxError, connect};
-use connectors::bamboohr::BambooHrConnector;
-use connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
-use connectors::odoo::OdooConnector;
-use connectors::{FileStore, Pipeline, RunSummary, SyncState};
+use odoo_integration::connectors::bamboohr::BambooHrConnector;
+use odoo_integration::connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
+use odoo_integration::connectors::odoo::OdooConnector;
+use odoo_integration::connectors::{FileStore, Pipeline, RunSummary, SyncState};
+use odoo_integration::model::{Employee, Policy};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,8 +125,8 @@ fn report(title: &str, run: &RunSummary) {
 }
 
 /// Prints Odoo's employees, archived ones included.
-async fn show(odoo: &odoo_client::Client) -> Result<(), BoxError> {
-    use odoo_client::{Context, Domain};
+async fn show(odoo: &odoo_integration::odoo::Client) -> Result<(), BoxError> {
+    use odoo_integration::odoo::{Context, Domain};
     let rows = odoo
         .model("hr.employee")
         .search_read(Domain::field("barcode").is_set())
@@ -143,8 +143,9 @@ async fn show(odoo: &odoo_client::Client) -> Result<(), BoxError> {
         .send()
         .await?;
     for r in rows {
-        let name =
-            |v: &serde_json::Value| v.get(1).and_then(|n| n.as_str()).unwrap_or("-").to_owned();
+        let name = |v: &odoo_integration::serde_json::Value| {
+            v.get(1).and_then(|n| n.as_str()).unwrap_or("-").to_owned()
+        };
         let left = match r["departure_date"].as_str() {
             Some(d) if r["active"] == false => format!("  (left {d}, archived)"),
             _ => String::new(),

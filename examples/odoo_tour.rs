@@ -20,9 +20,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use futures::TryStreamExt;
-use odoo_client::{Domain, ExternalId};
-use serde_json::json;
+use odoo_integration::futures::TryStreamExt;
+use odoo_integration::odoo::{Domain, ExternalId};
+use odoo_integration::serde_json::json;
 
 mod common;
 use common::{BoxError, connect};

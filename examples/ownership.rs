@@ -8,10 +8,10 @@
 
 mod common;
 
-use canonical_model::{
+use odoo_integration::chrono::{TimeZone, Utc};
+use odoo_integration::model::{
     Change, Client, Employee, FieldValue, MergeOutcome, Policy, Record, SystemId, merge,
 };
-use chrono::{TimeZone, Utc};
 
 fn report(who: &SystemId, out: &MergeOutcome) {
     println!("change from {who}:");
@@ -122,6 +122,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     );
-    println!("{}", serde_json::to_string_pretty(client.trail())?);
+    println!(
+        "{}",
+        odoo_integration::serde_json::to_string_pretty(client.trail())?
+    );
     Ok(())
 }

@@ -30,17 +30,17 @@
 
 mod common;
 
-use async_trait::async_trait;
-use canonical_model::{
-    Client, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy, SystemId,
-};
 use common::{BoxError, connect};
-use connectors::fakes::hubspot::FakeHubSpot;
-use connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
-use connectors::odoo::OdooConnector;
-use connectors::{
+use odoo_integration::async_trait;
+use odoo_integration::connectors::fakes::hubspot::FakeHubSpot;
+use odoo_integration::connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+use odoo_integration::connectors::odoo::OdooConnector;
+use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Page, Pipeline, Quota,
     RateLimiter, RunSummary, Sink, Source, SourceChange, SyncState,
+};
+use odoo_integration::model::{
+    Client, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy, SystemId,
 };
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -103,7 +103,11 @@ impl<E: Entity> Connector for WonDeals<E> {
 
 #[async_trait]
 impl<E: Entity + Send + Sync + 'static> Source<E> for WonDeals<E> {
-    async fn read(&self, since: Option<&Cursor>, limit: usize) -> connectors::Result<Page<E>> {
+    async fn read(
+        &self,
+        since: Option<&Cursor>,
+        limit: usize,
+    ) -> odoo_integration::connectors::Result<Page<E>> {
         let page = self.crm.read(since, limit).await?;
         let changes = page
             .changes
@@ -176,7 +180,7 @@ impl Source<Opportunity> for ProjectRefs {
         &self,
         since: Option<&Cursor>,
         limit: usize,
-    ) -> connectors::Result<Page<Opportunity>> {
+    ) -> odoo_integration::connectors::Result<Page<Opportunity>> {
         let page = Source::<Engagement>::read(&*self.odoo, since, limit).await?;
         let odoo = SystemId::odoo();
         let mut changes = Vec::new();
@@ -283,8 +287,8 @@ fn print_runs(title: &str, runs: &[(&str, RunSummary)]) {
 }
 
 /// Prints the sale order made from a deal, with its lines.
-async fn show_order(odoo: &odoo_client::Client, deal: &str) -> Result<(), BoxError> {
-    use odoo_client::Domain;
+async fn show_order(odoo: &odoo_integration::odoo::Client, deal: &str) -> Result<(), BoxError> {
+    use odoo_integration::odoo::Domain;
     let orders = odoo
         .model("sale.order")
         .search_read(Domain::field("client_order_ref").eq(deal))
@@ -456,9 +460,9 @@ async fn main() -> Result<(), BoxError> {
 /// Opportunity first.
 mod salesforce {
     use super::*;
-    use connectors::fakes::salesforce::FakeSalesforce;
-    use connectors::salesforce::{Credentials, SalesforceConnector};
-    use serde_json::json;
+    use odoo_integration::connectors::fakes::salesforce::FakeSalesforce;
+    use odoo_integration::connectors::salesforce::{Credentials, SalesforceConnector};
+    use odoo_integration::serde_json::json;
 
     const FAKE_ID: &str = "3MVG9-example-consumer-key";
     const FAKE_SECRET: &str = "example-consumer-secret";
@@ -506,7 +510,7 @@ mod salesforce {
 
     pub(super) async fn run(
         odoo: Arc<OdooConnector>,
-        odoo_client: &odoo_client::Client,
+        odoo_client: &odoo_integration::odoo::Client,
         state: Arc<dyn SyncState>,
     ) -> Result<(), BoxError> {
         let env = |k: &str| std::env::var(k).ok();
@@ -533,7 +537,7 @@ mod salesforce {
                     FAKE_SECRET,
                 ))
                 .login_url(fake.url())
-                .org_currency(canonical_model::Currency::EUR);
+                .org_currency(odoo_integration::model::Currency::EUR);
                 (b, Some(fake))
             }
         };

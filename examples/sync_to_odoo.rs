@@ -18,15 +18,15 @@
 
 mod common;
 
-use async_trait::async_trait;
-use canonical_model::{
-    Client, Condition, Contact, Engagement, Entity, Policy, RequiredWhen, SystemId, Validator,
-};
 use common::{BoxError, connect};
-use connectors::odoo::OdooConnector;
-use connectors::{
+use odoo_integration::async_trait;
+use odoo_integration::connectors::odoo::OdooConnector;
+use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, FileStore, Page, Pipeline, Reference, RunSummary, Source,
     SourceChange, SyncState,
+};
+use odoo_integration::model::{
+    Client, Condition, Contact, Engagement, Entity, Policy, RequiredWhen, SystemId, Validator,
 };
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
@@ -56,7 +56,7 @@ struct Sheet<E> {
 
 impl<E> Sheet<E> {
     fn new(rows: Vec<Row<E>>) -> Arc<Self> {
-        let at = chrono::Utc::now();
+        let at = odoo_integration::chrono::Utc::now();
         let rows = rows
             .into_iter()
             .map(|r| {
@@ -84,12 +84,16 @@ impl<E: Entity + Send> Connector for Sheet<E> {
 
 #[async_trait]
 impl<E: Entity + Send + Sync> Source<E> for Sheet<E> {
-    async fn read(&self, since: Option<&Cursor>, limit: usize) -> connectors::Result<Page<E>> {
+    async fn read(
+        &self,
+        since: Option<&Cursor>,
+        limit: usize,
+    ) -> odoo_integration::connectors::Result<Page<E>> {
         // A full read each run: the file has no change dates.
         let _ = since;
         let rows = self.rows.lock().map_err(|_| {
-            connectors::ConnectorError::new(
-                connectors::ErrorKind::Store,
+            odoo_integration::connectors::ConnectorError::new(
+                odoo_integration::connectors::ErrorKind::Store,
                 "the sheet's lock is poisoned",
             )
         })?;
@@ -168,7 +172,7 @@ fn print_runs(title: &str, runs: &[RunSummary; 3]) {
 async fn main() -> Result<(), BoxError> {
     common::init_tracing();
     let (client, server) = connect().await?;
-    let firm: Firm = serde_json::from_str(include_str!("data/firm.json"))?;
+    let firm: Firm = odoo_integration::serde_json::from_str(include_str!("data/firm.json"))?;
     let policy = Policy::from_toml(include_str!("data/sync_policy.toml"))?;
     // Embedded Odoo: fresh state in a temporary directory. Real Odoo: keep it.
     let temp = tempfile::tempdir()?;
@@ -206,8 +210,8 @@ async fn main() -> Result<(), BoxError> {
         .map_err(|_| "poisoned")?
         .first_mut()
     {
-        change.at = chrono::Utc::now();
-        if let connectors::Operation::Upsert(c) = &mut change.operation {
+        change.at = odoo_integration::chrono::Utc::now();
+        if let odoo_integration::connectors::Operation::Upsert(c) = &mut change.operation {
             c.website = Some("https://northwind-traders.example".into());
             c.legal_name = "Northwind (new name from the sheet)".into();
         }
@@ -215,9 +219,14 @@ async fn main() -> Result<(), BoxError> {
     let third = sync_all(&odoo, &state, &policy, &sheets).await?;
     print_runs("third run (the sheet edited a client)", &third);
 
-    let partners: Vec<serde_json::Map<String, serde_json::Value>> = client
+    let partners: Vec<
+        odoo_integration::serde_json::Map<String, odoo_integration::serde_json::Value>,
+    > = client
         .model("res.partner")
-        .search_read(odoo_client::Domain::field("website").eq("https://northwind-traders.example"))
+        .search_read(
+            odoo_integration::odoo::Domain::field("website")
+                .eq("https://northwind-traders.example"),
+        )
         .fields(["name", "website"])
         .send()
         .await?;

@@ -41,23 +41,25 @@
 
 mod common;
 
-use async_trait::async_trait;
-use canonical_model::{
-    ApprovalState, BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice,
-    InvoiceLine, Money, PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
-};
-use chrono::NaiveDate;
 use common::BoxError;
-use connectors::fakes::gusto::FakeGusto;
-use connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
-use connectors::odoo::{FieldKind, ModelMap, OdooConnector};
-use connectors::{
+use odoo_integration::async_trait;
+use odoo_integration::chrono::NaiveDate;
+use odoo_integration::connectors::fakes::gusto::FakeGusto;
+use odoo_integration::connectors::gusto::{
+    AppCredentials, GustoConnector, MemoryTokenStore, Tokens,
+};
+use odoo_integration::connectors::odoo::{FieldKind, ModelMap, OdooConnector};
+use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, Link, MemoryStore, Operation, Page, Pipeline, RunSummary,
     Source, SourceChange, SyncState,
 };
-use odoo_client::test_server::{Field, FieldKind as Kind, TestServer};
-use rust_decimal::Decimal;
-use serde_json::json;
+use odoo_integration::model::{
+    ApprovalState, BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice,
+    InvoiceLine, Money, PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
+};
+use odoo_integration::odoo::test_server::{Field, FieldKind as Kind, TestServer};
+use odoo_integration::rust_decimal::Decimal;
+use odoo_integration::serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -76,7 +78,7 @@ default_owner = "odoo"
 
 /// The contracts, by project name: time and materials at a rate per role
 /// (the employee's job title). A real firm keeps these on its contracts
-/// (`canonical_model::Contract::billing`).
+/// (`odoo_integration::model::Contract::billing`).
 fn contracts() -> BTreeMap<&'static str, BillingModel> {
     let usd = |n: i64| Money::new(Decimal::from(n), Currency::USD);
     let rates = [("Engagement Lead", usd(150)), ("Data Engineer", usd(120))]
@@ -94,7 +96,7 @@ fn contracts() -> BTreeMap<&'static str, BillingModel> {
 async fn upserts<E: Entity>(
     source: &dyn Source<E>,
 ) -> Result<Vec<(RemoteId, E, SourceChange<E>)>, BoxError> {
-    let (changes, _) = connectors::read_to_end(source, None, 100).await?;
+    let (changes, _) = odoo_integration::connectors::read_to_end(source, None, 100).await?;
     Ok(changes
         .into_iter()
         .filter_map(|c| match &c.operation {
@@ -123,7 +125,11 @@ impl<E: Entity + Send + Sync> Connector for Computed<E> {
 
 #[async_trait]
 impl<E: Entity + Send + Sync> Source<E> for Computed<E> {
-    async fn read(&self, _since: Option<&Cursor>, _limit: usize) -> connectors::Result<Page<E>> {
+    async fn read(
+        &self,
+        _since: Option<&Cursor>,
+        _limit: usize,
+    ) -> odoo_integration::connectors::Result<Page<E>> {
         Ok(Page {
             changes: self.changes.clone(),
             next: Cursor::new("computed"),
@@ -238,7 +244,7 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
             hours: Some(*total),
             ..Default::default()
         };
-        let at = chrono::Utc::now();
+        let at = odoo_integration::chrono::Utc::now();
         statements.push(
             SourceChange::upsert(format!("hours:{payroll}:{employee}"), at, statement)
                 .with_fields(["run", "employee", "hours"]),
@@ -309,7 +315,7 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
             unit_price: Some(*rate),
         });
     }
-    let at = chrono::Utc::now();
+    let at = odoo_integration::chrono::Utc::now();
     let changes = invoices
         .into_iter()
         .map(|((project, payroll), invoice)| {
@@ -335,7 +341,7 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
 
 /// The embedded Odoo with the custom approval field, three of the four
 /// demo timesheet lines approved.
-async fn embedded_odoo() -> Result<(odoo_client::Client, TestServer), BoxError> {
+async fn embedded_odoo() -> Result<(odoo_integration::odoo::Client, TestServer), BoxError> {
     let server = TestServer::builder()
         .with_demo_data()
         .field(
@@ -348,7 +354,7 @@ async fn embedded_odoo() -> Result<(odoo_client::Client, TestServer), BoxError> 
         "server      no ODOO_URL: started the embedded Odoo at {}",
         server.url()
     );
-    let client = server.client(odoo_client::Protocol::Auto)?;
+    let client = server.client(odoo_integration::odoo::Protocol::Auto)?;
     let lines = server.records("account.analytic.line")?;
     let approved: Vec<i64> = lines
         .iter()
@@ -421,7 +427,7 @@ fn real_gusto() -> Option<Result<GustoConnector, BoxError>> {
     };
     let build = || -> Result<GustoConnector, BoxError> {
         // Treated as expired: the first call refreshes and stores the pair.
-        let tokens = Tokens::new(access, refresh, chrono::Utc::now());
+        let tokens = Tokens::new(access, refresh, odoo_integration::chrono::Utc::now());
         let mut b = GustoConnector::builder(
             company,
             AppCredentials::new(id, secret),
@@ -486,7 +492,7 @@ async fn main() -> Result<(), BoxError> {
 
     let invoices = client
         .model("account.move")
-        .search_read(odoo_client::Domain::field("move_type").eq("out_invoice"))
+        .search_read(odoo_integration::odoo::Domain::field("move_type").eq("out_invoice"))
         .fields(["partner_id", "invoice_date"])
         .send()
         .await?;
@@ -497,7 +503,10 @@ async fn main() -> Result<(), BoxError> {
         );
         let lines = client
             .model("account.move.line")
-            .search_read(odoo_client::Domain::field("move_id").eq(inv["id"].as_i64().unwrap_or(0)))
+            .search_read(
+                odoo_integration::odoo::Domain::field("move_id")
+                    .eq(inv["id"].as_i64().unwrap_or(0)),
+            )
             .fields(["name", "quantity", "price_unit"])
             .send()
             .await?;

@@ -1,16 +1,16 @@
 //! # odoo-integration
 //!
 //! The facade of the Odoo integration SDK: one dependency that brings the
-//! three crates of the workspace.
+//! whole family, each crate under a short name.
 //!
-//! | crate | what it is |
-//! |---|---|
-//! | [`odoo_client`] | a typed, async Odoo RPC client (JSON-2, JSON-RPC, XML-RPC) |
-//! | [`canonical_model`] | the firm's domain model, cross-system identities and field ownership rules |
-//! | [`connectors`] | connector traits, sync building blocks and vendor connectors |
+//! | module | crate | what it is |
+//! |---|---|---|
+//! | [`odoo`] | `odoo-integration-client` | a typed, async Odoo RPC client (JSON-2, JSON-RPC, XML-RPC) |
+//! | [`model`] | `odoo-integration-model` | the firm's domain model, cross-system identities and field ownership rules |
+//! | [`connectors`] | `odoo-integration-connectors` | connector traits, sync building blocks and vendor connectors |
 //!
 //! ```no_run
-//! use odoo_integration::odoo_client::{Client, Credentials};
+//! use odoo_integration::odoo::{Client, Credentials};
 //!
 //! let client = Client::builder("https://odoo.example.com")
 //!     .database("prod")
@@ -18,12 +18,22 @@
 //!     .build()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use canonical_model;
-pub use connectors;
-pub use odoo_client;
+pub use odoo_integration_client as odoo;
+pub use odoo_integration_connectors as connectors;
+pub use odoo_integration_model as model;
+
+// What the API makes you name: the attribute for implementing the
+// connector traits, dates, decimal amounts, JSON values and streams. Use
+// these rather than adding the crates yourself, so the versions match.
+pub use async_trait::async_trait;
+pub use chrono;
+pub use futures;
+pub use rust_decimal;
+pub use serde_json;
 
 /// The README's code blocks, compiled as doctests so they never drift.
 #[cfg(doctest)]

@@ -4,17 +4,15 @@
 //! back from Odoo reconciles with what was sent.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use async_trait::async_trait;
-use odoo_integration::canonical_model::{Client, RemoteId, SystemId, reconcile};
+use odoo_integration::async_trait;
 use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, Operation, Page, Pipeline, Source, SourceChange, SqliteStore,
     XrefStore,
 };
-use odoo_integration::odoo_client::test_server::{
-    ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, TestServer,
-};
-use odoo_integration::odoo_client::{Client as Odoo, Credentials};
+use odoo_integration::model::{Client, RemoteId, SystemId, reconcile};
+use odoo_integration::odoo::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, TestServer};
+use odoo_integration::odoo::{Client as Odoo, Credentials};
 use std::sync::Arc;
 
 /// Every client, every run (a source without change tracking).
@@ -34,7 +32,8 @@ impl Source<Client> for Crm {
         _: Option<&Cursor>,
         _: usize,
     ) -> odoo_integration::connectors::Result<Page<Client>> {
-        let at = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+        let at = odoo_integration::chrono::DateTime::from_timestamp(1_795_000_000, 0)
+            .unwrap_or_default();
         Ok(Page {
             changes: self
                 .0

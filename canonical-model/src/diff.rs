@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{FieldChange, FieldValue};
+/// # use odoo_integration_model::{FieldChange, FieldValue};
 /// let c = FieldChange { field: "industry".into(), old: FieldValue::Null, new: FieldValue::Text("IT".into()) };
 /// assert_eq!(c.field, "industry");
 /// ```
@@ -27,7 +27,7 @@ pub struct FieldChange {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{diff, apply, Client};
+/// use odoo_integration_model::{diff, apply, Client};
 /// let a = Client { legal_name: "Acme".into(), ..Default::default() };
 /// let b = Client { legal_name: "Acme NV".into(), ..a.clone() };
 /// let d = diff(&a, &b);
@@ -56,7 +56,7 @@ pub fn diff<E: Entity>(old: &E, new: &E) -> Vec<FieldChange> {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{apply, diff, Employee};
+/// # use odoo_integration_model::{apply, diff, Employee};
 /// let a = Employee::default();
 /// let b = Employee { job_title: Some("Consultant".into()), ..a.clone() };
 /// assert_eq!(apply(&diff(&a, &b), &a)?, b);
@@ -74,7 +74,7 @@ pub fn apply<E: Entity>(changes: &[FieldChange], record: &E) -> Result<E, FieldE
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Invoice, InvoiceDiff, InvoiceLine};
+/// use odoo_integration_model::{Invoice, InvoiceDiff, InvoiceLine};
 /// let a = Invoice { lines: vec![InvoiceLine { id: "1".into(), ..Default::default() }], ..Default::default() };
 /// let mut b = a.clone();
 /// b.lines[0].description = "Consulting".into();
@@ -104,8 +104,8 @@ impl InvoiceDiff {
     ///
     /// # Example
     /// ```
-    /// let i = canonical_model::Invoice::default();
-    /// assert!(canonical_model::InvoiceDiff::between(&i, &i).is_empty());
+    /// let i = odoo_integration_model::Invoice::default();
+    /// assert!(odoo_integration_model::InvoiceDiff::between(&i, &i).is_empty());
     /// ```
     pub fn between(old: &Invoice, new: &Invoice) -> Self {
         let old_lines: HashMap<&str, &InvoiceLine> =
@@ -141,7 +141,7 @@ impl InvoiceDiff {
     ///
     /// # Example
     /// ```
-    /// assert!(canonical_model::InvoiceDiff::default().is_empty());
+    /// assert!(odoo_integration_model::InvoiceDiff::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.header.is_empty()
@@ -158,8 +158,8 @@ impl InvoiceDiff {
     ///
     /// # Example
     /// ```
-    /// let i = canonical_model::Invoice::default();
-    /// assert_eq!(canonical_model::InvoiceDiff::between(&i, &i).apply(&i)?, i);
+    /// let i = odoo_integration_model::Invoice::default();
+    /// assert_eq!(odoo_integration_model::InvoiceDiff::between(&i, &i).apply(&i)?, i);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn apply(&self, old: &Invoice) -> Result<Invoice, FieldError> {
@@ -198,7 +198,7 @@ impl InvoiceDiff {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{FieldValue, Mismatch};
+/// # use odoo_integration_model::{FieldValue, Mismatch};
 /// let m = Mismatch { key: "k".into(), field: "legal_name".into(), a: FieldValue::Null, b: FieldValue::Null };
 /// assert_eq!(m.key, "k");
 /// ```
@@ -219,7 +219,7 @@ pub struct Mismatch {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{reconcile, Client};
+/// use odoo_integration_model::{reconcile, Client};
 /// let a = vec![("1".to_string(), Client { legal_name: "Acme".into(), ..Default::default() })];
 /// let b = vec![("1".to_string(), Client { legal_name: "ACME".into(), ..Default::default() }),
 ///              ("2".to_string(), Client::default())];
@@ -247,7 +247,7 @@ impl Reconciliation {
     ///
     /// # Example
     /// ```
-    /// let r = canonical_model::Reconciliation { only_in_a: vec!["x,1".into()], ..Default::default() };
+    /// let r = odoo_integration_model::Reconciliation { only_in_a: vec!["x,1".into()], ..Default::default() };
     /// assert_eq!(r.to_csv(), "status,key,field,a,b\nonly_in_a,\"x,1\",,,\n");
     /// ```
     pub fn to_csv(&self) -> String {
@@ -285,7 +285,7 @@ impl Reconciliation {
     ///
     /// # Example
     /// ```
-    /// let r = canonical_model::Reconciliation { only_in_a: vec!["1".into()], ..Default::default() };
+    /// let r = odoo_integration_model::Reconciliation { only_in_a: vec!["1".into()], ..Default::default() };
     /// assert_eq!(r.mirror().only_in_b, vec!["1".to_string()]);
     /// ```
     pub fn mirror(&self) -> Self {
@@ -317,7 +317,7 @@ impl Reconciliation {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{reconcile, Client};
+/// use odoo_integration_model::{reconcile, Client};
 /// let a = vec![("k".to_string(), Client::default())];
 /// let r = reconcile(&a, &a, &["legal_name"]);
 /// assert_eq!(r.matched, vec!["k".to_string()]);

@@ -18,7 +18,7 @@ use std::fmt;
 ///
 /// # Example
 /// ```
-/// let a = canonical_model::Address { city: Some("Ghent".into()), ..Default::default() };
+/// let a = odoo_integration_model::Address { city: Some("Ghent".into()), ..Default::default() };
 /// assert!(a.street.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub struct Address {
 ///
 /// # Example
 /// ```
-/// let c = canonical_model::Client { legal_name: "Acme NV".into(), ..Default::default() };
+/// let c = odoo_integration_model::Client { legal_name: "Acme NV".into(), ..Default::default() };
 /// assert_eq!(c.legal_name, "Acme NV");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ entity!(Client, "client", {
 ///
 /// # Example
 /// ```
-/// let c = canonical_model::Contact { name: "Ann".into(), ..Default::default() };
+/// let c = odoo_integration_model::Contact { name: "Ann".into(), ..Default::default() };
 /// assert!(!format!("{c:?}").contains("Ann"));
 /// ```
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -104,7 +104,7 @@ code_enum!(
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::OpportunityStage::Won.as_str(), "won");
+    /// assert_eq!(odoo_integration_model::OpportunityStage::Won.as_str(), "won");
     /// ```
     OpportunityStage { #[default] /** Open. */ Open = "open", /** Won. */ Won = "won", /** Lost. */ Lost = "lost" }
 );
@@ -113,8 +113,8 @@ code_enum!(
 ///
 /// # Example
 /// ```
-/// let o = canonical_model::Opportunity::default();
-/// assert_eq!(o.stage, canonical_model::OpportunityStage::Open);
+/// let o = odoo_integration_model::Opportunity::default();
+/// assert_eq!(o.stage, odoo_integration_model::OpportunityStage::Open);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Opportunity {
@@ -147,7 +147,7 @@ entity!(Opportunity, "opportunity", {
 ///
 /// # Example
 /// ```
-/// let e = canonical_model::Engagement { billable: true, ..Default::default() };
+/// let e = odoo_integration_model::Engagement { billable: true, ..Default::default() };
 /// assert!(e.client.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -178,8 +178,8 @@ entity!(Engagement, "engagement", {
 ///
 /// # Example
 /// ```
-/// use canonical_model::BillingModel;
-/// let m = BillingModel::Retainer { amount: "1000 EUR".parse::<canonical_model::Money>().ok(), period_months: 1 };
+/// use odoo_integration_model::BillingModel;
+/// let m = BillingModel::Retainer { amount: "1000 EUR".parse::<odoo_integration_model::Money>().ok(), period_months: 1 };
 /// assert_eq!(m.code(), "retainer");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,7 +217,7 @@ impl BillingModel {
     ///
     /// # Example
     /// ```
-    /// let m = canonical_model::BillingModel::Milestones { milestones: vec![] };
+    /// let m = odoo_integration_model::BillingModel::Milestones { milestones: vec![] };
     /// assert_eq!(m.code(), "milestones");
     /// ```
     pub fn code(&self) -> &'static str {
@@ -234,7 +234,7 @@ impl BillingModel {
 ///
 /// # Example
 /// ```
-/// let c = canonical_model::Contract::default();
+/// let c = odoo_integration_model::Contract::default();
 /// assert!(c.billing.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -260,7 +260,7 @@ entity!(Contract, "contract", {
 ///
 /// # Example
 /// ```
-/// let l = canonical_model::ContractLine { description: "Senior consultant, days".into(), ..Default::default() };
+/// let l = odoo_integration_model::ContractLine { description: "Senior consultant, days".into(), ..Default::default() };
 /// assert!(l.unit_price.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -283,7 +283,7 @@ entity!(ContractLine, "contract_line", {
 ///
 /// # Example
 /// ```
-/// let m = canonical_model::Milestone::default();
+/// let m = odoo_integration_model::Milestone::default();
 /// assert!(!m.reached);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -308,7 +308,7 @@ code_enum!(
     ///
     /// # Example
     /// ```
-    /// assert_eq!("terminated".parse::<canonical_model::EmploymentStatus>()?.as_str(), "terminated");
+    /// assert_eq!("terminated".parse::<odoo_integration_model::EmploymentStatus>()?.as_str(), "terminated");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     EmploymentStatus { #[default] /** Active. */ Active = "active", /** On leave. */ OnLeave = "on-leave", /** Terminated. */ Terminated = "terminated" }
@@ -318,7 +318,7 @@ code_enum!(
 ///
 /// # Example
 /// ```
-/// let e = canonical_model::Employee { name: "Bo Lind".into(), employee_number: "E7".into(), ..Default::default() };
+/// let e = odoo_integration_model::Employee { name: "Bo Lind".into(), employee_number: "E7".into(), ..Default::default() };
 /// let dbg = format!("{e:?}");
 /// assert!(dbg.contains("E7") && !dbg.contains("Lind"));
 /// ```
@@ -376,7 +376,7 @@ impl fmt::Debug for Employee {
 ///
 /// # Example
 /// ```
-/// let a = canonical_model::Assignment::default();
+/// let a = odoo_integration_model::Assignment::default();
 /// assert!(a.employee.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -404,7 +404,7 @@ code_enum!(
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::ApprovalState::default().as_str(), "draft");
+    /// assert_eq!(odoo_integration_model::ApprovalState::default().as_str(), "draft");
     /// ```
     ApprovalState { #[default] /** Draft. */ Draft = "draft", /** Submitted. */ Submitted = "submitted", /** Approved. */ Approved = "approved", /** Rejected. */ Rejected = "rejected" }
 );
@@ -413,7 +413,7 @@ code_enum!(
 ///
 /// # Example
 /// ```
-/// let t = canonical_model::TimesheetEntry { hours: rust_decimal::Decimal::new(75, 1), ..Default::default() };
+/// let t = odoo_integration_model::TimesheetEntry { hours: rust_decimal::Decimal::new(75, 1), ..Default::default() };
 /// assert_eq!(t.hours.to_string(), "7.5");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -442,7 +442,7 @@ entity!(TimesheetEntry, "timesheet_entry", {
 ///
 /// # Example
 /// ```
-/// let e = canonical_model::Expense::default();
+/// let e = odoo_integration_model::Expense::default();
 /// assert!(e.amount.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -471,7 +471,7 @@ entity!(Expense, "expense", {
 ///
 /// # Example
 /// ```
-/// let l = canonical_model::InvoiceLine { id: "L1".into(), ..Default::default() };
+/// let l = odoo_integration_model::InvoiceLine { id: "L1".into(), ..Default::default() };
 /// assert_eq!(l.id, "L1");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -493,7 +493,7 @@ entity!(InvoiceLine, "invoice_line", {
 ///
 /// # Example
 /// ```
-/// let i = canonical_model::Invoice::default();
+/// let i = odoo_integration_model::Invoice::default();
 /// assert!(i.lines.is_empty());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -522,7 +522,7 @@ entity!(Invoice, "invoice", {
 ///
 /// # Example
 /// ```
-/// assert!(canonical_model::Payment::default().invoice.is_none());
+/// assert!(odoo_integration_model::Payment::default().invoice.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Payment {
@@ -541,7 +541,7 @@ entity!(Payment, "payment", {
 ///
 /// # Example
 /// ```
-/// assert!(canonical_model::PayrollRun::default().pay_date.is_none());
+/// assert!(odoo_integration_model::PayrollRun::default().pay_date.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PayrollRun {
@@ -560,7 +560,7 @@ entity!(PayrollRun, "payroll_run", {
 ///
 /// # Example
 /// ```
-/// let p = canonical_model::PayStatement { gross: "5000 EUR".parse().ok(), ..Default::default() };
+/// let p = odoo_integration_model::PayStatement { gross: "5000 EUR".parse().ok(), ..Default::default() };
 /// assert!(!format!("{p:?}").contains("5000"));
 /// ```
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -592,7 +592,7 @@ impl fmt::Debug for PayStatement {
 ///
 /// # Example
 /// ```
-/// assert!(canonical_model::TimeOff::default().kind.is_none());
+/// assert!(odoo_integration_model::TimeOff::default().kind.is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TimeOff {
@@ -617,8 +617,8 @@ entity!(TimeOff, "time_off", {
 ///
 /// # Example
 /// ```
-/// assert!(canonical_model::schema("client").is_some_and(|f| f.contains(&"tax_id")));
-/// assert!(canonical_model::schema("spaceship").is_none());
+/// assert!(odoo_integration_model::schema("client").is_some_and(|f| f.contains(&"tax_id")));
+/// assert!(odoo_integration_model::schema("spaceship").is_none());
 /// ```
 pub fn schema(entity: &str) -> Option<&'static [&'static str]> {
     use crate::Entity;

@@ -14,7 +14,7 @@ use std::fmt;
 ///
 /// # Example
 /// ```
-/// use canonical_model::FieldValue;
+/// use odoo_integration_model::FieldValue;
 /// let v = FieldValue::Text("Acme".into());
 /// assert_eq!(v.to_string(), "Acme");
 /// assert!(FieldValue::Null.is_null());
@@ -49,7 +49,7 @@ impl FieldValue {
     ///
     /// # Example
     /// ```
-    /// assert!(!canonical_model::FieldValue::Bool(false).is_null());
+    /// assert!(!odoo_integration_model::FieldValue::Bool(false).is_null());
     /// ```
     pub fn is_null(&self) -> bool {
         matches!(self, FieldValue::Null)
@@ -59,7 +59,7 @@ impl FieldValue {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::FieldValue::Null.kind(), "null");
+    /// assert_eq!(odoo_integration_model::FieldValue::Null.kind(), "null");
     /// ```
     pub fn kind(&self) -> &'static str {
         match self {
@@ -113,7 +113,7 @@ impl fmt::Display for FieldValue {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{FieldType, FieldValue};
+/// use odoo_integration_model::{FieldType, FieldValue};
 /// assert_eq!(Some("x".to_string()).to_value(), FieldValue::Text("x".into()));
 /// assert_eq!(<Option<String>>::from_value(FieldValue::Null), Ok(None));
 /// assert_eq!(String::from_value(FieldValue::Null), Ok(String::new()));
@@ -203,7 +203,7 @@ scalar!(
 ///
 /// # Example
 /// ```
-/// use canonical_model::{FieldType, FieldValue, InvoiceLine};
+/// use odoo_integration_model::{FieldType, FieldValue, InvoiceLine};
 /// let lines = vec![InvoiceLine { id: "L1".into(), description: "Audit".into(), ..Default::default() }];
 /// let v = lines.to_value();
 /// assert!(matches!(&v, FieldValue::Rows(rows) if rows[0]["description"] == FieldValue::Text("Audit".into())));
@@ -246,7 +246,7 @@ impl<T: Entity + Default> FieldType for Vec<T> {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Client, Entity, FieldError, FieldValue};
+/// use odoo_integration_model::{Client, Entity, FieldError, FieldValue};
 /// let mut c = Client::default();
 /// assert!(matches!(c.set("nope", FieldValue::Null), Err(FieldError::UnknownField { .. })));
 /// assert!(matches!(c.set("legal_name", FieldValue::Bool(true)), Err(FieldError::WrongType { .. })));
@@ -281,7 +281,7 @@ pub enum FieldError {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Client, Entity, FieldValue};
+/// use odoo_integration_model::{Client, Entity, FieldValue};
 /// let mut c = Client::default();
 /// c.set("address.city", FieldValue::Text("Ghent".into()))?;
 /// assert_eq!(c.address.city.as_deref(), Some("Ghent"));
@@ -306,7 +306,7 @@ pub trait Entity: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned 
     ///
     /// # Example
     /// ```
-    /// use canonical_model::{Client, Entity};
+    /// use odoo_integration_model::{Client, Entity};
     /// let a = Client { legal_name: "Acme".into(), ..Default::default() };
     /// let mut b = a.clone();
     /// b.website = Some("https://acme.example".into());
@@ -325,7 +325,7 @@ pub trait Entity: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned 
     ///
     /// # Example
     /// ```
-    /// use canonical_model::{CanonicalId, Contact, Entity};
+    /// use odoo_integration_model::{CanonicalId, Contact, Entity};
     /// let acme = CanonicalId::new();
     /// let c = Contact { name: "Ann".into(), client: Some(acme), ..Default::default() };
     /// assert_eq!(c.references(), vec![("client", acme)]);
@@ -346,7 +346,7 @@ pub trait Entity: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned 
 ///
 /// # Example
 /// ```
-/// use canonical_model::{entity, Entity, FieldValue};
+/// use odoo_integration_model::{entity, Entity, FieldValue};
 /// #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 /// struct Vendor { name: String, rating: Option<rust_decimal::Decimal> }
 /// entity!(Vendor, "vendor", { "name" => name, "rating" => rating });
@@ -434,7 +434,7 @@ pub(crate) use code_enum;
 ///
 /// # Example
 /// ```
-/// use canonical_model::ApprovalState;
+/// use odoo_integration_model::ApprovalState;
 /// assert!("maybe".parse::<ApprovalState>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 ///
 /// # Example
 /// ```
-/// use canonical_model::CanonicalId;
+/// use odoo_integration_model::CanonicalId;
 /// let a = CanonicalId::new();
 /// let b = CanonicalId::new();
 /// assert_ne!(a, b);
@@ -27,7 +27,7 @@ impl CanonicalId {
     ///
     /// # Example
     /// ```
-    /// let id = canonical_model::CanonicalId::new();
+    /// let id = odoo_integration_model::CanonicalId::new();
     /// assert_eq!(id.to_string().len(), 36);
     /// ```
     #[allow(clippy::new_without_default)]
@@ -39,8 +39,8 @@ impl CanonicalId {
     ///
     /// # Example
     /// ```
-    /// let id = canonical_model::CanonicalId::from_u128(7);
-    /// assert_eq!(id, canonical_model::CanonicalId::from_u128(7));
+    /// let id = odoo_integration_model::CanonicalId::from_u128(7);
+    /// assert_eq!(id, odoo_integration_model::CanonicalId::from_u128(7));
     /// ```
     pub fn from_u128(v: u128) -> Self {
         CanonicalId(uuid::Uuid::from_u128(v))
@@ -106,7 +106,7 @@ impl std::str::FromStr for CanonicalId {
 ///
 /// # Example
 /// ```
-/// use canonical_model::SystemId;
+/// use odoo_integration_model::SystemId;
 /// assert_eq!(SystemId::odoo(), SystemId::new("odoo"));
 /// assert_eq!(SystemId::new("my-erp").as_str(), "my-erp");
 /// ```
@@ -118,7 +118,7 @@ impl SystemId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::SystemId::new("gusto").to_string(), "gusto");
+    /// assert_eq!(odoo_integration_model::SystemId::new("gusto").to_string(), "gusto");
     /// ```
     pub fn new(name: impl Into<String>) -> Self {
         SystemId(Arc::from(name.into()))
@@ -127,7 +127,7 @@ impl SystemId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::SystemId::hubspot().as_str(), "hubspot");
+    /// assert_eq!(odoo_integration_model::SystemId::hubspot().as_str(), "hubspot");
     /// ```
     pub fn as_str(&self) -> &str {
         &self.0
@@ -136,7 +136,7 @@ impl SystemId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::SystemId::odoo().as_str(), "odoo");
+    /// assert_eq!(odoo_integration_model::SystemId::odoo().as_str(), "odoo");
     /// ```
     pub fn odoo() -> Self {
         SystemId::new("odoo")
@@ -145,7 +145,7 @@ impl SystemId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::SystemId::salesforce().as_str(), "salesforce");
+    /// assert_eq!(odoo_integration_model::SystemId::salesforce().as_str(), "salesforce");
     /// ```
     pub fn salesforce() -> Self {
         SystemId::new("salesforce")
@@ -154,7 +154,7 @@ impl SystemId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::SystemId::hubspot().as_str(), "hubspot");
+    /// assert_eq!(odoo_integration_model::SystemId::hubspot().as_str(), "hubspot");
     /// ```
     pub fn hubspot() -> Self {
         SystemId::new("hubspot")
@@ -163,7 +163,7 @@ impl SystemId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::SystemId::bamboohr().as_str(), "bamboohr");
+    /// assert_eq!(odoo_integration_model::SystemId::bamboohr().as_str(), "bamboohr");
     /// ```
     pub fn bamboohr() -> Self {
         SystemId::new("bamboohr")
@@ -172,7 +172,7 @@ impl SystemId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::SystemId::gusto().as_str(), "gusto");
+    /// assert_eq!(odoo_integration_model::SystemId::gusto().as_str(), "gusto");
     /// ```
     pub fn gusto() -> Self {
         SystemId::new("gusto")
@@ -219,7 +219,7 @@ impl fmt::Display for SystemId {
 ///
 /// # Example
 /// ```
-/// let r = canonical_model::RemoteId::new("42");
+/// let r = odoo_integration_model::RemoteId::new("42");
 /// assert_eq!(r.as_str(), "42");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -231,7 +231,7 @@ impl RemoteId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::RemoteId::new("a1").to_string(), "a1");
+    /// assert_eq!(odoo_integration_model::RemoteId::new("a1").to_string(), "a1");
     /// ```
     pub fn new(id: impl Into<String>) -> Self {
         RemoteId(id.into())
@@ -240,7 +240,7 @@ impl RemoteId {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::RemoteId::new("7").as_str(), "7");
+    /// assert_eq!(odoo_integration_model::RemoteId::new("7").as_str(), "7");
     /// ```
     pub fn as_str(&self) -> &str {
         &self.0
@@ -257,7 +257,7 @@ impl fmt::Display for RemoteId {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{CrossRefs, RemoteId, SystemId};
+/// use odoo_integration_model::{CrossRefs, RemoteId, SystemId};
 /// let mut x = CrossRefs::default();
 /// x.insert(SystemId::odoo(), RemoteId::new("42"));
 /// assert_eq!(x.get(&SystemId::odoo()), Some(&RemoteId::new("42")));
@@ -268,7 +268,7 @@ pub type CrossRefs = BTreeMap<SystemId, RemoteId>;
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{CanonicalId, IdentityError};
+/// # use odoo_integration_model::{CanonicalId, IdentityError};
 /// assert!(matches!("nope".parse::<CanonicalId>(), Err(IdentityError::InvalidId(_))));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -303,7 +303,7 @@ pub enum IdentityError {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{CanonicalId, IdentityMap, RemoteId, SystemId};
+/// use odoo_integration_model::{CanonicalId, IdentityMap, RemoteId, SystemId};
 /// let mut map = IdentityMap::default();
 /// let id = CanonicalId::new();
 /// map.link(id, SystemId::salesforce(), RemoteId::new("001A"))?;
@@ -323,7 +323,7 @@ impl IdentityMap {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{IdentityMap, RemoteId, SystemId};
+    /// # use odoo_integration_model::{IdentityMap, RemoteId, SystemId};
     /// assert_eq!(IdentityMap::default().resolve(&SystemId::odoo(), &RemoteId::new("1")), None);
     /// ```
     pub fn resolve(&self, system: &SystemId, remote: &RemoteId) -> Option<CanonicalId> {
@@ -336,7 +336,7 @@ impl IdentityMap {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{CanonicalId, IdentityMap};
+    /// # use odoo_integration_model::{CanonicalId, IdentityMap};
     /// assert!(IdentityMap::default().cross_refs(CanonicalId::new()).is_none());
     /// ```
     pub fn cross_refs(&self, id: CanonicalId) -> Option<&CrossRefs> {
@@ -352,7 +352,7 @@ impl IdentityMap {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{CanonicalId, IdentityMap, RemoteId, SystemId};
+    /// # use odoo_integration_model::{CanonicalId, IdentityMap, RemoteId, SystemId};
     /// let mut map = IdentityMap::default();
     /// map.link(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"))?;
     /// assert!(map.link(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1")).is_err());
@@ -394,7 +394,7 @@ impl IdentityMap {
 ///
 /// # Example
 /// ```
-/// use canonical_model::Normalize;
+/// use odoo_integration_model::Normalize;
 /// assert_eq!(Normalize::Email.apply(" Ann@Example.COM "), "ann@example.com");
 /// assert_eq!(Normalize::WebDomain.apply("https://www.Example.com/about"), "example.com");
 /// assert_eq!(Normalize::Identifier.apply("BE 0123.456.789"), "BE0123456789");
@@ -418,7 +418,7 @@ impl Normalize {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::Normalize::Exact.apply("A"), "A");
+    /// assert_eq!(odoo_integration_model::Normalize::Exact.apply("A"), "A");
     /// ```
     pub fn apply(&self, v: &str) -> String {
         match self {
@@ -443,7 +443,7 @@ impl Normalize {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{MatchKey, Normalize};
+/// use odoo_integration_model::{MatchKey, Normalize};
 /// let k = MatchKey::new("email", Normalize::Email);
 /// assert_eq!(k.field(), "email");
 /// ```
@@ -458,7 +458,7 @@ impl MatchKey {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{MatchKey, Normalize};
+    /// # use odoo_integration_model::{MatchKey, Normalize};
     /// let _ = MatchKey::new("tax_id", Normalize::Identifier);
     /// ```
     pub fn new(field: impl Into<String>, normalize: Normalize) -> Self {
@@ -471,7 +471,7 @@ impl MatchKey {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{MatchKey, Normalize};
+    /// # use odoo_integration_model::{MatchKey, Normalize};
     /// assert_eq!(MatchKey::new("website", Normalize::WebDomain).field(), "website");
     /// ```
     pub fn field(&self) -> &str {
@@ -482,7 +482,7 @@ impl MatchKey {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{MatchKey, Normalize, Contact};
+    /// # use odoo_integration_model::{MatchKey, Normalize, Contact};
     /// let mut c = Contact::default();
     /// c.email = Some("A@B.com".into());
     /// assert_eq!(MatchKey::new("email", Normalize::Email).value_of(&c).as_deref(), Some("a@b.com"));
@@ -503,7 +503,7 @@ impl MatchKey {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{CanonicalId, MatchProposal};
+/// # use odoo_integration_model::{CanonicalId, MatchProposal};
 /// let p = MatchProposal { candidate: CanonicalId::new(), reasons: vec!["email = a@b.com".into()] };
 /// assert_eq!(p.reasons.len(), 1);
 /// ```
@@ -520,7 +520,7 @@ pub struct MatchProposal {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::MatchOutcome;
+/// # use odoo_integration_model::MatchOutcome;
 /// assert!(matches!(MatchOutcome::NoMatch, MatchOutcome::NoMatch));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -538,7 +538,7 @@ pub enum MatchOutcome {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{propose_match, CanonicalId, Client, MatchKey, MatchOutcome, Normalize};
+/// use odoo_integration_model::{propose_match, CanonicalId, Client, MatchKey, MatchOutcome, Normalize};
 /// let mut known = Client::default();
 /// known.website = Some("https://acme.example".into());
 /// let id = CanonicalId::new();

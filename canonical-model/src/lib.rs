@@ -1,4 +1,4 @@
-//! # canonical-model
+//! # odoo-integration-model
 //!
 //! The firm's domain model, independent of any transport: clients, contacts,
 //! opportunities, engagements, contracts and milestones, employees and
@@ -9,12 +9,12 @@
 //! conflicts resolve.
 //!
 //! This crate knows no transport: it depends on neither `reqwest` nor
-//! `odoo-client`.
+//! `odoo-integration-client`.
 //!
 //! ## Quick start
 //!
 //! ```
-//! use canonical_model::{merge, Change, Client, FieldValue, Policy, Record, SystemId};
+//! use odoo_integration_model::{merge, Change, Client, FieldValue, Policy, Record, SystemId};
 //!
 //! let policy = Policy::from_toml(r#"
 //!     [client]
@@ -62,6 +62,7 @@
 //!   invoice lines keyed by line id. [`reconcile`] joins two sets by a key
 //!   (a cross-reference or normalised match key) and reports matched,
 //!   only-in-A, only-in-B and mismatched fields, as JSON (serde) or CSV.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -85,3 +86,8 @@ pub use merge::{Change, Held, MergeOutcome, Provenance, Record, Refused, merge};
 pub use money::{Currency, Money, MoneyError};
 pub use policy::{FieldRule, Location, Policy, PolicyError, Strategy};
 pub use validate::{Condition, Failure, RequiredWhen, Rule, Validator};
+
+/// The README's code blocks, compiled as doctests so they never drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

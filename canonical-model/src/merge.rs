@@ -13,7 +13,7 @@ use std::sync::Arc;
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Change, FieldValue};
+/// use odoo_integration_model::{Change, FieldValue};
 /// let c = Change::new("sf-evt-1", chrono::Utc::now()).with("industry", FieldValue::Text("Retail".into()));
 /// assert_eq!(c.fields.len(), 1);
 /// ```
@@ -35,7 +35,7 @@ impl Change {
     ///
     /// # Example
     /// ```
-    /// assert!(canonical_model::Change::new("1", chrono::Utc::now()).fields.is_empty());
+    /// assert!(odoo_integration_model::Change::new("1", chrono::Utc::now()).fields.is_empty());
     /// ```
     pub fn new(id: impl Into<String>, at: DateTime<Utc>) -> Self {
         Change {
@@ -48,7 +48,7 @@ impl Change {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{Change, FieldValue};
+    /// # use odoo_integration_model::{Change, FieldValue};
     /// let c = Change::new("1", chrono::Utc::now()).with("billable", FieldValue::Bool(true));
     /// assert_eq!(c.fields["billable"], FieldValue::Bool(true));
     /// ```
@@ -62,7 +62,7 @@ impl Change {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{FieldValue, Provenance, SystemId};
+/// # use odoo_integration_model::{FieldValue, Provenance, SystemId};
 /// let p = Provenance { field: "industry".into(), system: SystemId::salesforce(), at: chrono::Utc::now(),
 ///     change_id: "e1".into(), old: FieldValue::Null, new: FieldValue::Text("Retail".into()) };
 /// assert_eq!(p.system.as_str(), "salesforce");
@@ -88,7 +88,7 @@ pub struct Provenance {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Client, Record};
+/// use odoo_integration_model::{Client, Record};
 /// let r = Record::new(Client::default());
 /// assert!(r.trail().is_empty());
 /// ```
@@ -109,7 +109,7 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// let r = canonical_model::Record::new(canonical_model::Employee::default());
+    /// let r = odoo_integration_model::Record::new(odoo_integration_model::Employee::default());
     /// assert!(r.xrefs.is_empty());
     /// ```
     pub fn new(data: E) -> Self {
@@ -119,7 +119,7 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::{CanonicalId, Client, Record};
+    /// # use odoo_integration_model::{CanonicalId, Client, Record};
     /// let id = CanonicalId::from_u128(1);
     /// assert_eq!(Record::with_id(id, Client::default()).id, id);
     /// ```
@@ -138,7 +138,7 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// use canonical_model::{CanonicalId, Client, Record, SystemId};
+    /// use odoo_integration_model::{CanonicalId, Client, Record, SystemId};
     /// let data = Client { legal_name: "Acme".into(), ..Default::default() };
     /// let r = Record::seed(CanonicalId::new(), data, &Client::default(), &SystemId::hubspot(), "hs-1".into(), chrono::Utc::now());
     /// assert_eq!(r.data.legal_name, "Acme");
@@ -176,7 +176,7 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// assert!(canonical_model::Record::new(canonical_model::Client::default()).trail().is_empty());
+    /// assert!(odoo_integration_model::Record::new(odoo_integration_model::Client::default()).trail().is_empty());
     /// ```
     pub fn trail(&self) -> &[Provenance] {
         &self.trail
@@ -185,7 +185,7 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// let r = canonical_model::Record::new(canonical_model::Client::default());
+    /// let r = odoo_integration_model::Record::new(odoo_integration_model::Client::default());
     /// assert_eq!(r.history("industry").count(), 0);
     /// ```
     pub fn history<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Provenance> + 'a {
@@ -197,7 +197,7 @@ impl<E: Entity> Record<E> {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{FieldValue, Refused, SystemId};
+/// # use odoo_integration_model::{FieldValue, Refused, SystemId};
 /// let r = Refused { field: "tax_id".into(), owner: Some(SystemId::odoo()), attempted: FieldValue::Null, reason: "not the owner".into() };
 /// assert_eq!(r.field, "tax_id");
 /// ```
@@ -217,7 +217,7 @@ pub struct Refused {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{FieldValue, Held, SystemId};
+/// # use odoo_integration_model::{FieldValue, Held, SystemId};
 /// let h = Held { field: "legal_name".into(), owner: Some(SystemId::odoo()), source: SystemId::hubspot(),
 ///     change_id: "h1".into(), current: FieldValue::Null, attempted: FieldValue::Null };
 /// assert_eq!(h.source.as_str(), "hubspot");
@@ -242,7 +242,7 @@ pub struct Held {
 ///
 /// # Example
 /// ```
-/// let o = canonical_model::MergeOutcome::default();
+/// let o = odoo_integration_model::MergeOutcome::default();
 /// assert!(o.applied.is_empty() && o.refused.is_empty() && o.held.is_empty());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -270,7 +270,7 @@ pub struct MergeOutcome {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{merge, Change, Client, FieldValue, Policy, Record, SystemId};
+/// use odoo_integration_model::{merge, Change, Client, FieldValue, Policy, Record, SystemId};
 /// let policy = Policy::from_toml("[client.fields]\nindustry = \"salesforce\"\nlegal_name = \"odoo\"\n")?;
 /// let mut rec = Record::new(Client::default());
 /// let change = Change::new("e1", chrono::Utc::now())

@@ -8,7 +8,7 @@ use std::fmt;
 ///
 /// # Example
 /// ```
-/// use canonical_model::Currency;
+/// use odoo_integration_model::Currency;
 /// let eur: Currency = "EUR".parse()?;
 /// assert_eq!(eur.as_str(), "EUR");
 /// assert!("eur".parse::<Currency>().is_err());
@@ -23,28 +23,28 @@ impl Currency {
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::Currency::USD.as_str(), "USD");
+    /// assert_eq!(odoo_integration_model::Currency::USD.as_str(), "USD");
     /// ```
     pub const USD: Currency = Currency(*b"USD");
     /// Euro.
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::Currency::EUR.to_string(), "EUR");
+    /// assert_eq!(odoo_integration_model::Currency::EUR.to_string(), "EUR");
     /// ```
     pub const EUR: Currency = Currency(*b"EUR");
     /// Pound sterling.
     ///
     /// # Example
     /// ```
-    /// assert_eq!(canonical_model::Currency::GBP.as_str(), "GBP");
+    /// assert_eq!(odoo_integration_model::Currency::GBP.as_str(), "GBP");
     /// ```
     pub const GBP: Currency = Currency(*b"GBP");
     /// The code as a string slice.
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::Currency;
+    /// # use odoo_integration_model::Currency;
     /// assert_eq!("USD".parse::<Currency>()?.as_str(), "USD");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -95,7 +95,7 @@ impl From<Currency> for String {
 ///
 /// # Example
 /// ```
-/// use canonical_model::Money;
+/// use odoo_integration_model::Money;
 /// use rust_decimal::Decimal;
 /// let a = Money::new(Decimal::new(1050, 2), "EUR".parse()?);
 /// let b = Money::new(Decimal::new(250, 2), "EUR".parse()?);
@@ -115,7 +115,7 @@ impl Money {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::Money;
+    /// # use odoo_integration_model::Money;
     /// let m = Money::new(rust_decimal::Decimal::TEN, "GBP".parse()?);
     /// assert_eq!(m.to_string(), "10 GBP");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -128,7 +128,7 @@ impl Money {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::Money;
+    /// # use odoo_integration_model::Money;
     /// assert_eq!(Money::new(rust_decimal::Decimal::ONE, "EUR".parse()?).amount(), rust_decimal::Decimal::ONE);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -140,7 +140,7 @@ impl Money {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::Money;
+    /// # use odoo_integration_model::Money;
     /// assert_eq!(Money::new(rust_decimal::Decimal::ONE, "EUR".parse()?).currency().as_str(), "EUR");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -156,7 +156,7 @@ impl Money {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::Money;
+    /// # use odoo_integration_model::Money;
     /// let a = Money::new(rust_decimal::Decimal::ONE, "EUR".parse()?);
     /// assert_eq!(a.checked_add(&a)?.amount(), rust_decimal::Decimal::TWO);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -201,7 +201,7 @@ impl fmt::Display for Money {
 ///
 /// # Example
 /// ```
-/// # use canonical_model::{Currency, MoneyError};
+/// # use odoo_integration_model::{Currency, MoneyError};
 /// assert!(matches!("EURO".parse::<Currency>(), Err(MoneyError::InvalidCurrency(_))));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

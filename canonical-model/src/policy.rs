@@ -9,7 +9,7 @@ use std::fmt;
 ///
 /// # Example
 /// ```
-/// use canonical_model::Strategy;
+/// use odoo_integration_model::Strategy;
 /// assert_eq!("hold-for-review".parse::<Strategy>()?, Strategy::HoldForReview);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -41,7 +41,7 @@ impl std::str::FromStr for Strategy {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{FieldRule, Strategy, SystemId};
+/// use odoo_integration_model::{FieldRule, Strategy, SystemId};
 /// let r = FieldRule { owner: Some(SystemId::odoo()), strategy: Strategy::OwnerWins };
 /// assert_eq!(r.owner, Some(SystemId::odoo()));
 /// ```
@@ -79,7 +79,7 @@ struct EntityPolicy {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Policy, Strategy, SystemId};
+/// use odoo_integration_model::{Policy, Strategy, SystemId};
 /// let p = Policy::from_toml(r#"
 /// [client]
 /// default_owner = "odoo"
@@ -101,7 +101,7 @@ pub struct Policy {
 ///
 /// # Example
 /// ```
-/// use canonical_model::Location;
+/// use odoo_integration_model::Location;
 /// assert_eq!(Location::Toml { line: 3, column: 1 }.to_string(), "line 3, column 1");
 /// assert_eq!(Location::Json { path: "$.client".into() }.to_string(), "$.client");
 /// ```
@@ -138,7 +138,7 @@ impl fmt::Display for Location {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Policy, PolicyError};
+/// use odoo_integration_model::{Policy, PolicyError};
 /// let err = Policy::from_toml("[spaceship]\ndefault_owner = \"odoo\"\n").unwrap_err();
 /// assert!(matches!(err, PolicyError::UnknownEntity { .. }));
 /// assert_eq!(err.to_string(), "line 1, column 2: unknown entity `spaceship`");
@@ -294,7 +294,7 @@ impl Policy {
     ///
     /// # Example
     /// ```
-    /// let err = canonical_model::Policy::from_toml("[client.fields]\nindustri = \"salesforce\"\n").unwrap_err();
+    /// let err = odoo_integration_model::Policy::from_toml("[client.fields]\nindustri = \"salesforce\"\n").unwrap_err();
     /// assert_eq!(err.to_string(), "line 2, column 1: unknown field `industri` of client");
     /// ```
     pub fn from_toml(src: &str) -> Result<Policy, PolicyError> {
@@ -315,7 +315,7 @@ impl Policy {
     ///
     /// # Example
     /// ```
-    /// let err = canonical_model::Policy::from_json(r#"{"client": {"strategy": "owner-loses"}}"#).unwrap_err();
+    /// let err = odoo_integration_model::Policy::from_json(r#"{"client": {"strategy": "owner-loses"}}"#).unwrap_err();
     /// assert!(err.to_string().starts_with("$.client.strategy: unknown strategy"));
     /// ```
     pub fn from_json(src: &str) -> Result<Policy, PolicyError> {
@@ -408,7 +408,7 @@ impl Policy {
     ///
     /// # Example
     /// ```
-    /// let p = canonical_model::Policy::default();
+    /// let p = odoo_integration_model::Policy::default();
     /// assert_eq!(p.rule("client", "industry").owner, None);
     /// ```
     pub fn rule(&self, entity: &str, field: &str) -> FieldRule {

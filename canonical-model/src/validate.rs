@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// # Example
 /// ```
-/// let f = canonical_model::Failure { code: "engagement.billable.missing".into(), field: "client".into(), message: "client is required".into() };
+/// let f = odoo_integration_model::Failure { code: "engagement.billable.missing".into(), field: "client".into(), message: "client is required".into() };
 /// assert_eq!(f.field, "client");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct Failure {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Employee, Failure, Rule, Validator};
+/// use odoo_integration_model::{Employee, Failure, Rule, Validator};
 /// struct HasTitle;
 /// impl Rule<Employee> for HasTitle {
 ///     fn check(&self, e: &Employee, out: &mut Vec<Failure>) {
@@ -45,7 +45,7 @@ pub trait Rule<E>: Send + Sync {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Condition, FieldValue};
+/// use odoo_integration_model::{Condition, FieldValue};
 /// let c = Condition::Equals { field: "billable".into(), value: FieldValue::Bool(true) };
 /// assert!(matches!(c, Condition::Equals { .. }));
 /// ```
@@ -69,7 +69,7 @@ pub enum Condition {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Condition, FieldValue, RequiredWhen, Rule, TimesheetEntry, Validator};
+/// use odoo_integration_model::{Condition, FieldValue, RequiredWhen, Rule, TimesheetEntry, Validator};
 /// let to_payroll = RequiredWhen {
 ///     code: "timesheet.payroll.unapproved".into(),
 ///     when: Condition::Always,
@@ -142,7 +142,7 @@ impl<E: Entity> Rule<E> for RequiredWhen {
 ///
 /// # Example
 /// ```
-/// use canonical_model::{Engagement, Validator};
+/// use odoo_integration_model::{Engagement, Validator};
 /// let v = Validator::<Engagement>::billable_engagement();
 /// let e = Engagement { billable: true, ..Default::default() };
 /// let codes: Vec<_> = v.validate(&e).into_iter().map(|f| f.field).collect();
@@ -171,7 +171,7 @@ impl<E> Validator<E> {
     ///
     /// # Example
     /// ```
-    /// let v = canonical_model::Validator::<canonical_model::Client>::new();
+    /// let v = odoo_integration_model::Validator::<odoo_integration_model::Client>::new();
     /// assert!(v.validate(&Default::default()).is_empty());
     /// ```
     pub fn new() -> Self {
@@ -181,7 +181,7 @@ impl<E> Validator<E> {
     ///
     /// # Example
     /// ```
-    /// # use canonical_model::*;
+    /// # use odoo_integration_model::*;
     /// let v = Validator::<Client>::new().with(RequiredWhen { code: "c".into(), when: Condition::Always, required: vec!["tax_id".into()], equal: vec![] });
     /// assert_eq!(v.validate(&Client::default()).len(), 1);
     /// ```
@@ -193,7 +193,7 @@ impl<E> Validator<E> {
     ///
     /// # Example
     /// ```
-    /// let v = canonical_model::Validator::<canonical_model::Employee>::costing();
+    /// let v = odoo_integration_model::Validator::<odoo_integration_model::Employee>::costing();
     /// assert_eq!(v.validate(&Default::default())[0].code, "employee.costing.no_cost_rate");
     /// ```
     pub fn validate(&self, record: &E) -> Vec<Failure> {
@@ -211,7 +211,7 @@ impl Validator<crate::Engagement> {
     ///
     /// # Example
     /// ```
-    /// let v = canonical_model::Validator::<canonical_model::Engagement>::billable_engagement();
+    /// let v = odoo_integration_model::Validator::<odoo_integration_model::Engagement>::billable_engagement();
     /// assert!(v.validate(&Default::default()).is_empty()); // not billable
     /// ```
     pub fn billable_engagement() -> Self {
@@ -235,7 +235,7 @@ impl Validator<crate::TimesheetEntry> {
     ///
     /// # Example
     /// ```
-    /// let v = canonical_model::Validator::<canonical_model::TimesheetEntry>::payroll_ready();
+    /// let v = odoo_integration_model::Validator::<odoo_integration_model::TimesheetEntry>::payroll_ready();
     /// assert_eq!(v.validate(&Default::default()).len(), 4);
     /// ```
     pub fn payroll_ready() -> Self {
@@ -263,7 +263,7 @@ impl Validator<crate::Employee> {
     ///
     /// # Example
     /// ```
-    /// let v = canonical_model::Validator::<canonical_model::Employee>::costing();
+    /// let v = odoo_integration_model::Validator::<odoo_integration_model::Employee>::costing();
     /// assert_eq!(v.validate(&Default::default()).len(), 1);
     /// ```
     pub fn costing() -> Self {

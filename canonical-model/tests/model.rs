@@ -1,8 +1,8 @@
 //! Properties and behaviour of the canonical model.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use canonical_model::*;
 use chrono::{TimeZone, Utc};
+use odoo_integration_model::*;
 use proptest::prelude::{Just, Strategy as Gen, prop_assert, prop_assert_eq, prop_oneof, proptest};
 use rust_decimal::Decimal;
 
@@ -99,7 +99,7 @@ proptest! {
         let out = merge(&mut rec, &c, &src, &p).unwrap();
         for field in c.fields.keys() {
             let rule = p.rule("client", field);
-            if rule.strategy == canonical_model::Strategy::OwnerWins && rule.owner.as_ref() != Some(&src) {
+            if rule.strategy == odoo_integration_model::Strategy::OwnerWins && rule.owner.as_ref() != Some(&src) {
                 prop_assert_eq!(rec.data.get(field), start.get(field));
                 prop_assert!(out.applied.iter().all(|a| &a.field != field));
             }

@@ -4,8 +4,8 @@
 use crate::error::{ConnectorError, Result};
 use crate::rate_limit::Quota;
 use async_trait::async_trait;
-use canonical_model::{CanonicalId, Entity, RemoteId, SystemId};
 use chrono::{DateTime, Utc};
+use odoo_integration_model::{CanonicalId, Entity, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 /// # Example
 ///
 /// ```
-/// use connectors::{Capabilities, Quota};
+/// use odoo_integration_connectors::{Capabilities, Quota};
 ///
 /// let caps = Capabilities::new()
 ///     .reads(["client", "contact"])
@@ -46,7 +46,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::Capabilities::new().reads.is_empty());
+    /// assert!(odoo_integration_connectors::Capabilities::new().reads.is_empty());
     /// ```
     pub fn new() -> Self {
         Capabilities::default()
@@ -56,7 +56,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::Capabilities::new().reads(["employee"]).can_read("employee"));
+    /// assert!(odoo_integration_connectors::Capabilities::new().reads(["employee"]).can_read("employee"));
     /// ```
     pub fn reads<I: IntoIterator<Item = S>, S: Into<String>>(mut self, entities: I) -> Self {
         self.reads.extend(entities.into_iter().map(Into::into));
@@ -67,7 +67,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::Capabilities::new().writes(["invoice"]).can_write("invoice"));
+    /// assert!(odoo_integration_connectors::Capabilities::new().writes(["invoice"]).can_write("invoice"));
     /// ```
     pub fn writes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, entities: I) -> Self {
         self.writes.extend(entities.into_iter().map(Into::into));
@@ -78,7 +78,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::Capabilities::new().incremental(true).incremental);
+    /// assert!(odoo_integration_connectors::Capabilities::new().incremental(true).incremental);
     /// ```
     pub fn incremental(mut self, yes: bool) -> Self {
         self.incremental = yes;
@@ -89,7 +89,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::Capabilities::new().detects_deletes(true).detects_deletes);
+    /// assert!(odoo_integration_connectors::Capabilities::new().detects_deletes(true).detects_deletes);
     /// ```
     pub fn detects_deletes(mut self, yes: bool) -> Self {
         self.detects_deletes = yes;
@@ -100,7 +100,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// use connectors::{Capabilities, Quota};
+    /// use odoo_integration_connectors::{Capabilities, Quota};
     /// assert!(Capabilities::new().rate_limit(Quota::per_second(5)).rate_limit.is_some());
     /// ```
     pub fn rate_limit(mut self, quota: Quota) -> Self {
@@ -112,7 +112,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// assert!(!connectors::Capabilities::new().can_read("client"));
+    /// assert!(!odoo_integration_connectors::Capabilities::new().can_read("client"));
     /// ```
     pub fn can_read(&self, entity: &str) -> bool {
         self.reads.iter().any(|e| e == entity)
@@ -122,7 +122,7 @@ impl Capabilities {
     /// # Example
     ///
     /// ```
-    /// assert!(!connectors::Capabilities::new().can_write("client"));
+    /// assert!(!odoo_integration_connectors::Capabilities::new().can_write("client"));
     /// ```
     pub fn can_write(&self, entity: &str) -> bool {
         self.writes.iter().any(|e| e == entity)
@@ -134,8 +134,8 @@ impl Capabilities {
 /// # Example
 ///
 /// ```
-/// use connectors::{Capabilities, Connector};
-/// use canonical_model::SystemId;
+/// use odoo_integration_connectors::{Capabilities, Connector};
+/// use odoo_integration_model::SystemId;
 ///
 /// struct Timesheets;
 /// impl Connector for Timesheets {
@@ -158,7 +158,7 @@ pub trait Connector: Send + Sync {
 /// # Example
 ///
 /// ```
-/// let c = connectors::Cursor::new(r#"{"write_date":"2026-11-24 10:00:00","id":7}"#);
+/// let c = odoo_integration_connectors::Cursor::new(r#"{"write_date":"2026-11-24 10:00:00","id":7}"#);
 /// assert!(c.as_str().contains("write_date"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -171,7 +171,7 @@ impl Cursor {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::Cursor::new("42").as_str(), "42");
+    /// assert_eq!(odoo_integration_connectors::Cursor::new("42").as_str(), "42");
     /// ```
     pub fn new(value: impl Into<String>) -> Self {
         Cursor(value.into())
@@ -181,7 +181,7 @@ impl Cursor {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::Cursor::new("p2").as_str(), "p2");
+    /// assert_eq!(odoo_integration_connectors::Cursor::new("p2").as_str(), "p2");
     /// ```
     pub fn as_str(&self) -> &str {
         &self.0
@@ -194,7 +194,7 @@ impl Cursor {
 /// # Example
 ///
 /// ```
-/// let r = connectors::Reference::new("client", "0015g00000XyZ");
+/// let r = odoo_integration_connectors::Reference::new("client", "0015g00000XyZ");
 /// assert_eq!(r.entity, "client");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -211,7 +211,7 @@ impl Reference {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::Reference::new("employee", "12").remote_id.as_str(), "12");
+    /// assert_eq!(odoo_integration_connectors::Reference::new("employee", "12").remote_id.as_str(), "12");
     /// ```
     pub fn new(entity: impl Into<String>, remote_id: impl Into<String>) -> Self {
         Reference {
@@ -226,8 +226,8 @@ impl Reference {
 /// # Example
 ///
 /// ```
-/// use connectors::Operation;
-/// let op: Operation<canonical_model::Client> = Operation::Delete;
+/// use odoo_integration_connectors::Operation;
+/// let op: Operation<odoo_integration_model::Client> = Operation::Delete;
 /// assert!(op.is_delete());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,7 +245,7 @@ impl<E> Operation<E> {
     /// # Example
     ///
     /// ```
-    /// let op = connectors::Operation::Upsert(canonical_model::Client::default());
+    /// let op = odoo_integration_connectors::Operation::Upsert(odoo_integration_model::Client::default());
     /// assert!(!op.is_delete());
     /// ```
     pub fn is_delete(&self) -> bool {
@@ -258,8 +258,8 @@ impl<E> Operation<E> {
 /// # Example
 ///
 /// ```
-/// use connectors::{Operation, Reference, SourceChange};
-/// use canonical_model::Contact;
+/// use odoo_integration_connectors::{Operation, Reference, SourceChange};
+/// use odoo_integration_model::Contact;
 ///
 /// let change = SourceChange::upsert("003A1", chrono::Utc::now(), Contact { name: "Ann".into(), ..Default::default() })
 ///     .with_ref("client", Reference::new("client", "001B7"));
@@ -292,7 +292,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = connectors::SourceChange::upsert("1", chrono::Utc::now(), canonical_model::Client::default());
+    /// let c = odoo_integration_connectors::SourceChange::upsert("1", chrono::Utc::now(), odoo_integration_model::Client::default());
     /// assert!(!c.operation.is_delete());
     /// ```
     pub fn upsert(remote_id: impl Into<String>, at: DateTime<Utc>, record: E) -> Self {
@@ -309,7 +309,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = connectors::SourceChange::<canonical_model::Client>::delete("1", chrono::Utc::now());
+    /// let c = odoo_integration_connectors::SourceChange::<odoo_integration_model::Client>::delete("1", chrono::Utc::now());
     /// assert!(c.operation.is_delete());
     /// ```
     pub fn delete(remote_id: impl Into<String>, at: DateTime<Utc>) -> Self {
@@ -326,8 +326,8 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// use connectors::{Reference, SourceChange};
-    /// let c = SourceChange::upsert("9", chrono::Utc::now(), canonical_model::Engagement::default())
+    /// use odoo_integration_connectors::{Reference, SourceChange};
+    /// let c = SourceChange::upsert("9", chrono::Utc::now(), odoo_integration_model::Engagement::default())
     ///     .with_ref("client", Reference::new("client", "4"));
     /// assert_eq!(c.refs.len(), 1);
     /// ```
@@ -340,7 +340,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = connectors::SourceChange::upsert("9", chrono::Utc::now(), canonical_model::Client::default())
+    /// let c = odoo_integration_connectors::SourceChange::upsert("9", chrono::Utc::now(), odoo_integration_model::Client::default())
     ///     .with_fields(["legal_name", "website"]);
     /// assert_eq!(c.fields.as_ref().map(Vec::len), Some(2));
     /// ```
@@ -355,8 +355,8 @@ impl<E> SourceChange<E> {
 /// # Example
 ///
 /// ```
-/// use connectors::{Cursor, Page};
-/// let p: Page<canonical_model::Client> = Page { changes: vec![], next: Cursor::new("0"), has_more: false };
+/// use odoo_integration_connectors::{Cursor, Page};
+/// let p: Page<odoo_integration_model::Client> = Page { changes: vec![], next: Cursor::new("0"), has_more: false };
 /// assert!(p.changes.is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -380,8 +380,8 @@ pub struct Page<E> {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use canonical_model::{Client, SystemId};
-/// use connectors::{Capabilities, Connector, Cursor, Page, Source, SourceChange};
+/// use odoo_integration_model::{Client, SystemId};
+/// use odoo_integration_connectors::{Capabilities, Connector, Cursor, Page, Source, SourceChange};
 ///
 /// struct Fixed(Vec<SourceChange<Client>>);
 /// impl Connector for Fixed {
@@ -390,7 +390,7 @@ pub struct Page<E> {
 /// }
 /// #[async_trait]
 /// impl Source<Client> for Fixed {
-///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> connectors::Result<Page<Client>> {
+///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<Client>> {
 ///         let start: usize = since.map_or(Ok(0), |c| c.as_str().parse()).unwrap_or(0);
 ///         let end = (start + limit).min(self.0.len());
 ///         Ok(Page { changes: self.0[start..end].to_vec(), next: Cursor::new(end.to_string()), has_more: end < self.0.len() })
@@ -414,8 +414,8 @@ pub trait Source<E: Entity>: Connector {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-/// use connectors::{Operation, SinkRecord};
+/// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+/// use odoo_integration_connectors::{Operation, SinkRecord};
 ///
 /// let r = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(Client::default()));
 /// assert!(r.fields.is_none()); // a new record: write every field
@@ -448,8 +448,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// let r = connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    /// let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
     /// assert!(r.links.is_empty());
     /// ```
     pub fn new(
@@ -473,8 +473,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
     /// let r = r.only(["industry"]);
     /// assert!(r.writes("industry") && !r.writes("legal_name"));
     /// ```
@@ -487,8 +487,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
     /// assert!(r.with_target(RemoteId::new("44")).target_id.is_some());
     /// ```
     pub fn with_target(mut self, id: RemoteId) -> Self {
@@ -500,8 +500,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
     /// let acme = CanonicalId::new();
     /// assert_eq!(r.with_link(acme, RemoteId::new("7")).links.len(), 1);
     /// ```
@@ -514,8 +514,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
     /// assert!(r.writes("anything"));
     /// ```
     pub fn writes(&self, field: &str) -> bool {
@@ -530,8 +530,8 @@ impl<E> SinkRecord<E> {
 /// # Example
 ///
 /// ```
-/// use canonical_model::RemoteId;
-/// use connectors::Outcome;
+/// use odoo_integration_model::RemoteId;
+/// use odoo_integration_connectors::Outcome;
 /// let o = Outcome::Created(RemoteId::new("42"));
 /// assert_eq!(o.remote_id().map(|r| r.as_str()), Some("42"));
 /// assert!(o.is_success());
@@ -557,7 +557,7 @@ impl Outcome {
     /// # Example
     ///
     /// ```
-    /// use connectors::{ConnectorError, ErrorKind, Outcome};
+    /// use odoo_integration_connectors::{ConnectorError, ErrorKind, Outcome};
     /// assert!(Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "x")).remote_id().is_none());
     /// ```
     pub fn remote_id(&self) -> Option<&RemoteId> {
@@ -574,7 +574,7 @@ impl Outcome {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::Outcome::Unchanged(canonical_model::RemoteId::new("1")).is_success());
+    /// assert!(odoo_integration_connectors::Outcome::Unchanged(odoo_integration_model::RemoteId::new("1")).is_success());
     /// ```
     pub fn is_success(&self) -> bool {
         !matches!(self, Outcome::Failed(_))
@@ -593,8 +593,8 @@ impl Outcome {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use canonical_model::{Client, RemoteId, SystemId};
-/// use connectors::{Capabilities, Connector, Outcome, Sink, SinkRecord};
+/// use odoo_integration_model::{Client, RemoteId, SystemId};
+/// use odoo_integration_connectors::{Capabilities, Connector, Outcome, Sink, SinkRecord};
 ///
 /// struct Discard;
 /// impl Connector for Discard {
@@ -603,7 +603,7 @@ impl Outcome {
 /// }
 /// #[async_trait]
 /// impl Sink<Client> for Discard {
-///     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+///     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 ///         Ok(batch.iter().map(|r| Outcome::Unchanged(r.origin_id.clone())).collect())
 ///     }
 /// }
@@ -631,8 +631,8 @@ pub trait Sink<E: Entity>: Connector {
 /// # Example
 ///
 /// ```
-/// # async fn f(source: &dyn connectors::Source<canonical_model::Client>) -> connectors::Result<()> {
-/// let (changes, cursor) = connectors::read_to_end(source, None, 100).await?;
+/// # async fn f(source: &dyn odoo_integration_connectors::Source<odoo_integration_model::Client>) -> odoo_integration_connectors::Result<()> {
+/// let (changes, cursor) = odoo_integration_connectors::read_to_end(source, None, 100).await?;
 /// println!("{} clients; resume from {}", changes.len(), cursor.as_str());
 /// # Ok(()) }
 /// ```

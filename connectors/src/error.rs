@@ -1,6 +1,6 @@
 //! The one error type of every connector and building block.
 
-use canonical_model::SystemId;
+use odoo_integration_model::SystemId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use std::time::Duration;
 /// # Example
 ///
 /// ```
-/// use connectors::ErrorKind;
+/// use odoo_integration_connectors::ErrorKind;
 ///
 /// assert!(ErrorKind::Transport.is_retryable());
 /// assert!(!ErrorKind::Invalid.is_retryable());
@@ -61,7 +61,7 @@ impl ErrorKind {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::ErrorKind::RateLimited.is_retryable());
+    /// assert!(odoo_integration_connectors::ErrorKind::RateLimited.is_retryable());
     /// ```
     pub fn is_retryable(self) -> bool {
         matches!(
@@ -79,7 +79,7 @@ impl ErrorKind {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::ErrorKind::NotFound.code(), "not_found");
+    /// assert_eq!(odoo_integration_connectors::ErrorKind::NotFound.code(), "not_found");
     /// ```
     pub fn code(self) -> &'static str {
         match self {
@@ -117,7 +117,7 @@ impl fmt::Display for ErrorKind {
 /// # Example
 ///
 /// ```
-/// use connectors::{ConnectorError, ErrorKind};
+/// use odoo_integration_connectors::{ConnectorError, ErrorKind};
 /// use std::time::Duration;
 ///
 /// let e = ConnectorError::rate_limited("hubspot: ten-second window spent", Some(Duration::from_secs(3)));
@@ -150,7 +150,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use connectors::{ConnectorError, ErrorKind};
+    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
     /// let e = ConnectorError::new(ErrorKind::Invalid, "email is not an address");
     /// assert_eq!(e.to_string(), "email is not an address (invalid)");
     /// ```
@@ -169,7 +169,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// let e = connectors::ConnectorError::rate_limited("slow down", None);
+    /// let e = odoo_integration_connectors::ConnectorError::rate_limited("slow down", None);
     /// assert!(e.retry_after().is_none());
     /// ```
     pub fn rate_limited(message: impl Into<String>, retry_after: Option<Duration>) -> Self {
@@ -183,8 +183,8 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use connectors::{ConnectorError, ErrorKind};
-    /// use canonical_model::SystemId;
+    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
+    /// use odoo_integration_model::SystemId;
     /// let e = ConnectorError::new(ErrorKind::NotFound, "no deal 7").with_system(SystemId::hubspot());
     /// assert_eq!(e.to_string(), "hubspot: no deal 7 (not_found)");
     /// ```
@@ -198,7 +198,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use connectors::{ConnectorError, ErrorKind};
+    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
     /// let io = std::io::Error::other("disk full");
     /// let e = ConnectorError::new(ErrorKind::Store, "saving the checkpoint").with_source(io);
     /// assert!(std::error::Error::source(&e).is_some());
@@ -213,7 +213,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use connectors::{ConnectorError, ErrorKind};
+    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
     /// assert_eq!(ConnectorError::new(ErrorKind::Conflict, "stale version").kind(), ErrorKind::Conflict);
     /// ```
     pub fn kind(&self) -> ErrorKind {
@@ -225,7 +225,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::ConnectorError::new(connectors::ErrorKind::Store, "x").system().is_none());
+    /// assert!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Store, "x").system().is_none());
     /// ```
     pub fn system(&self) -> Option<&SystemId> {
         self.system.as_ref()
@@ -236,7 +236,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::ConnectorError::new(connectors::ErrorKind::Store, "x").message(), "x");
+    /// assert_eq!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Store, "x").message(), "x");
     /// ```
     pub fn message(&self) -> &str {
         &self.message
@@ -247,7 +247,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::ConnectorError::new(connectors::ErrorKind::Invalid, "x").retry_after().is_none());
+    /// assert!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Invalid, "x").retry_after().is_none());
     /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
@@ -258,7 +258,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert!(!connectors::ConnectorError::new(connectors::ErrorKind::Validation, "x").is_retryable());
+    /// assert!(!odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Validation, "x").is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         self.kind.is_retryable()
@@ -278,7 +278,7 @@ pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
 /// # Example
 ///
 /// ```
-/// use connectors::{ConnectorError, ErrorKind, ErrorRecord};
+/// use odoo_integration_connectors::{ConnectorError, ErrorKind, ErrorRecord};
 /// let r = ErrorRecord::from(&ConnectorError::new(ErrorKind::Invalid, "name is required"));
 /// assert_eq!((r.kind, r.retryable), (ErrorKind::Invalid, false));
 /// ```

@@ -1,4 +1,4 @@
-//! # connectors
+//! # odoo-integration-connectors
 //!
 //! What a sync between Odoo and the firm's other systems is built from:
 //!
@@ -50,8 +50,8 @@
 //!
 //! ```
 //! use async_trait::async_trait;
-//! use canonical_model::{Client, RemoteId, SystemId};
-//! use connectors::*;
+//! use odoo_integration_model::{Client, RemoteId, SystemId};
+//! use odoo_integration_connectors::*;
 //! use std::sync::Arc;
 //!
 //! /// A source with two clients, read in one page.
@@ -62,7 +62,7 @@
 //! }
 //! #[async_trait]
 //! impl Source<Client> for Spreadsheet {
-//!     async fn read(&self, _since: Option<&Cursor>, _limit: usize) -> connectors::Result<Page<Client>> {
+//!     async fn read(&self, _since: Option<&Cursor>, _limit: usize) -> odoo_integration_connectors::Result<Page<Client>> {
 //!         let at = chrono::Utc::now();
 //!         let client = |name: &str| Client { legal_name: name.into(), ..Default::default() };
 //!         Ok(Page {
@@ -84,7 +84,7 @@
 //! }
 //! #[async_trait]
 //! impl Sink<Client> for Ledger {
-//!     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+//!     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 //!         Ok(batch.into_iter().map(|r| match &r.operation {
 //!             Operation::Upsert(c) if c.legal_name.is_empty() =>
 //!                 Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "a client needs a name")),
@@ -94,7 +94,7 @@
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> connectors::Result<()> {
+//! # async fn main() -> odoo_integration_connectors::Result<()> {
 //! let state = Arc::new(MemoryStore::new());
 //! let pipeline = Pipeline::<Client>::builder("sheet→ledger", Arc::new(Spreadsheet), Arc::new(Ledger), state.clone())
 //!     .build()?;
@@ -103,6 +103,7 @@
 //! assert_eq!(state.letters("client").await?[0].remote_id.as_str(), "row-2");
 //! # Ok(()) }
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -148,3 +149,8 @@ pub use store::{
     CheckpointStore, DeadLetter, DeadLetterQueue, FileStore, Link, MemoryStore, RecordStore,
     StoredRecord, SyncState, XrefStore,
 };
+
+/// The README's code blocks, compiled as doctests so they never drift.
+#[cfg(all(doctest, feature = "odoo", feature = "hubspot"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -10,11 +10,11 @@ use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
-use canonical_model::{
+use futures::StreamExt;
+use odoo_integration_model::{
     CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, SystemId,
     Validator, merge,
 };
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -27,7 +27,7 @@ use tracing::Instrument;
 /// # Example
 ///
 /// ```
-/// assert_eq!(connectors::DeletePolicy::default(), connectors::DeletePolicy::Propagate);
+/// assert_eq!(odoo_integration_connectors::DeletePolicy::default(), odoo_integration_connectors::DeletePolicy::Propagate);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,8 +47,8 @@ pub enum DeletePolicy {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{FieldValue, Refused, RemoteId, SystemId};
-/// let r = connectors::RefusedChange { remote_id: RemoteId::new("7"), refused: Refused {
+/// use odoo_integration_model::{FieldValue, Refused, RemoteId, SystemId};
+/// let r = odoo_integration_connectors::RefusedChange { remote_id: RemoteId::new("7"), refused: Refused {
 ///     field: "tax_id".into(), owner: Some(SystemId::odoo()), attempted: FieldValue::Null, reason: "not the owner".into() } };
 /// assert_eq!(r.refused.field, "tax_id");
 /// ```
@@ -65,8 +65,8 @@ pub struct RefusedChange {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{FieldValue, Held, RemoteId, SystemId};
-/// let h = connectors::HeldChange { remote_id: RemoteId::new("7"), held: Held { field: "legal_name".into(),
+/// use odoo_integration_model::{FieldValue, Held, RemoteId, SystemId};
+/// let h = odoo_integration_connectors::HeldChange { remote_id: RemoteId::new("7"), held: Held { field: "legal_name".into(),
 ///     owner: Some(SystemId::odoo()), source: SystemId::hubspot(), change_id: "c".into(), current: FieldValue::Null, attempted: FieldValue::Null } };
 /// assert_eq!(h.held.source.as_str(), "hubspot");
 /// ```
@@ -83,8 +83,8 @@ pub struct HeldChange {
 /// # Example
 ///
 /// ```
-/// let a = connectors::PlannedAction::Update { fields: vec!["industry".into()] };
-/// assert!(matches!(a, connectors::PlannedAction::Update { .. }));
+/// let a = odoo_integration_connectors::PlannedAction::Update { fields: vec!["industry".into()] };
+/// assert!(matches!(a, odoo_integration_connectors::PlannedAction::Update { .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -113,8 +113,8 @@ pub enum PlannedAction {
 /// # Example
 ///
 /// ```
-/// use connectors::{PlannedAction, PlannedChange};
-/// let p = PlannedChange { remote_id: canonical_model::RemoteId::new("1"), action: PlannedAction::Create };
+/// use odoo_integration_connectors::{PlannedAction, PlannedChange};
+/// let p = PlannedChange { remote_id: odoo_integration_model::RemoteId::new("1"), action: PlannedAction::Create };
 /// assert_eq!(p.action, PlannedAction::Create);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +130,7 @@ pub struct PlannedChange {
 /// # Example
 ///
 /// ```
-/// let s = connectors::RunSummary::default();
+/// let s = odoo_integration_connectors::RunSummary::default();
 /// assert_eq!(s.read, 0);
 /// assert!(s.is_no_op());
 /// ```
@@ -170,7 +170,7 @@ impl RunSummary {
     /// # Example
     ///
     /// ```
-    /// let mut s = connectors::RunSummary::default();
+    /// let mut s = odoo_integration_connectors::RunSummary::default();
     /// s.unchanged = 10;
     /// assert!(s.is_no_op());
     /// ```
@@ -245,10 +245,10 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::Client;
-    /// # fn f(b: connectors::PipelineBuilder<Client>) -> connectors::PipelineBuilder<Client> {
+    /// # use odoo_integration_model::Client;
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<Client>) -> odoo_integration_connectors::PipelineBuilder<Client> {
     /// b.map(|change| {
-    ///     if let connectors::Operation::Upsert(c) = &mut change.operation {
+    ///     if let odoo_integration_connectors::Operation::Upsert(c) = &mut change.operation {
     ///         c.legal_name = c.legal_name.trim().to_owned();
     ///     }
     ///     Ok(())
@@ -286,7 +286,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: connectors::PipelineBuilder<canonical_model::Client>) -> connectors::PipelineBuilder<canonical_model::Client> {
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client> {
     /// b.attempts(6, std::time::Duration::from_millis(50))
     /// # }
     /// ```
@@ -331,8 +331,8 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: connectors::PipelineBuilder<canonical_model::Client>) -> connectors::PipelineBuilder<canonical_model::Client> {
-    /// use connectors::{Quota, RateLimiter};
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client> {
+    /// use odoo_integration_connectors::{Quota, RateLimiter};
     /// b.sink_limiter(RateLimiter::new(Quota::per_second(10)))
     /// # }
     /// ```
@@ -345,8 +345,8 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: connectors::PipelineBuilder<canonical_model::Client>) -> connectors::PipelineBuilder<canonical_model::Client> {
-    /// use connectors::{Quota, RateLimiter};
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client> {
+    /// use odoo_integration_connectors::{Quota, RateLimiter};
     /// b.source_limiter(RateLimiter::new(Quota::per_minute(600)))
     /// # }
     /// ```
@@ -411,34 +411,34 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{Client, Policy};
-/// use connectors::{MemoryStore, Pipeline};
+/// use odoo_integration_model::{Client, Policy};
+/// use odoo_integration_connectors::{MemoryStore, Pipeline};
 /// use std::sync::Arc;
 /// # use async_trait::async_trait;
-/// # use canonical_model::SystemId;
-/// # use connectors::*;
+/// # use odoo_integration_model::SystemId;
+/// # use odoo_integration_connectors::*;
 /// # struct Csv;
 /// # impl Connector for Csv { fn system(&self) -> SystemId { SystemId::new("csv") }
 /// #   fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) } }
 /// # #[async_trait] impl Source<Client> for Csv {
-/// #   async fn read(&self, _: Option<&Cursor>, _: usize) -> connectors::Result<Page<Client>> {
+/// #   async fn read(&self, _: Option<&Cursor>, _: usize) -> odoo_integration_connectors::Result<Page<Client>> {
 /// #     Ok(Page { changes: vec![SourceChange::upsert("1", chrono::Utc::now(), Client { legal_name: "Acme".into(), ..Default::default() })], next: Cursor::new("1"), has_more: false }) } }
 /// # struct Erp;
 /// # impl Connector for Erp { fn system(&self) -> SystemId { SystemId::odoo() }
 /// #   fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) } }
 /// # #[async_trait] impl Sink<Client> for Erp {
-/// #   async fn apply(&self, b: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
-/// #     Ok(b.iter().map(|r| Outcome::Created(canonical_model::RemoteId::new(r.origin_id.as_str()))).collect()) } }
+/// #   async fn apply(&self, b: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
+/// #     Ok(b.iter().map(|r| Outcome::Created(odoo_integration_model::RemoteId::new(r.origin_id.as_str()))).collect()) } }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> connectors::Result<()> {
+/// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let state = Arc::new(MemoryStore::new());
 /// let pipeline = Pipeline::<Client>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
-///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n").map_err(|e| connectors::ConnectorError::new(connectors::ErrorKind::Configuration, e.to_string()))?)
+///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n").map_err(|e| odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Configuration, e.to_string()))?)
 ///     .batch_size(200)
 ///     .concurrency(4)
 ///     .park_after(5)
-///     .on_delete(connectors::DeletePolicy::Propagate)
+///     .on_delete(odoo_integration_connectors::DeletePolicy::Propagate)
 ///     .build()?;
 /// let first = pipeline.run().await?;
 /// assert_eq!(first.created, 1);
@@ -627,7 +627,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn f(p: connectors::Pipeline<canonical_model::Client>) -> connectors::Result<()> {
+    /// # async fn f(p: odoo_integration_connectors::Pipeline<odoo_integration_model::Client>) -> odoo_integration_connectors::Result<()> {
     /// let summary = p.replay().await?;
     /// println!("{} recovered, {} still failing", summary.recovered, summary.dead_lettered);
     /// # Ok(()) }
@@ -1554,8 +1554,8 @@ fn plan<E>(p: Prepared<E>) -> PlannedChange {
 #[cfg(test)]
 mod tests {
     use super::change_id;
-    use canonical_model::{RemoteId, SystemId};
     use chrono::{TimeZone, Utc};
+    use odoo_integration_model::{RemoteId, SystemId};
 
     #[test]
     fn change_ids_carry_the_time_as_to_rfc3339_writes_it() {

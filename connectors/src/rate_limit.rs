@@ -14,7 +14,7 @@ use tokio::time::Instant;
 /// # Example
 ///
 /// ```
-/// use connectors::Quota;
+/// use odoo_integration_connectors::Quota;
 /// use std::time::Duration;
 ///
 /// let q = Quota::per_second(10).burst(20);
@@ -33,7 +33,7 @@ impl Quota {
     /// # Example
     ///
     /// ```
-    /// let q = connectors::Quota::new(100, std::time::Duration::from_secs(10));
+    /// let q = odoo_integration_connectors::Quota::new(100, std::time::Duration::from_secs(10));
     /// assert_eq!(q.interval(), std::time::Duration::from_millis(100));
     /// ```
     pub fn new(requests: u32, per: Duration) -> Self {
@@ -52,7 +52,7 @@ impl Quota {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::Quota::unlimited().interval().is_zero());
+    /// assert!(odoo_integration_connectors::Quota::unlimited().interval().is_zero());
     /// ```
     pub fn unlimited() -> Self {
         Quota {
@@ -66,7 +66,7 @@ impl Quota {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::Quota::per_second(4).interval().as_millis(), 250);
+    /// assert_eq!(odoo_integration_connectors::Quota::per_second(4).interval().as_millis(), 250);
     /// ```
     pub fn per_second(n: u32) -> Self {
         Quota::new(n, Duration::from_secs(1))
@@ -76,7 +76,7 @@ impl Quota {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::Quota::per_minute(60).interval().as_secs(), 1);
+    /// assert_eq!(odoo_integration_connectors::Quota::per_minute(60).interval().as_secs(), 1);
     /// ```
     pub fn per_minute(n: u32) -> Self {
         Quota::new(n, Duration::from_secs(60))
@@ -86,7 +86,7 @@ impl Quota {
     /// # Example
     ///
     /// ```
-    /// let q = connectors::Quota::per_second(10).burst(1);
+    /// let q = odoo_integration_connectors::Quota::per_second(10).burst(1);
     /// # let _ = q;
     /// ```
     pub fn burst(mut self, burst: u32) -> Self {
@@ -98,7 +98,7 @@ impl Quota {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::Quota::per_second(1).interval().as_secs(), 1);
+    /// assert_eq!(odoo_integration_connectors::Quota::per_second(1).interval().as_secs(), 1);
     /// ```
     pub fn interval(&self) -> Duration {
         self.per / self.requests
@@ -118,7 +118,7 @@ pub const DEFAULT_MAX_PAUSE: Duration = Duration::from_secs(300);
 /// # Example
 ///
 /// ```
-/// use connectors::{Quota, RateLimiter};
+/// use odoo_integration_connectors::{Quota, RateLimiter};
 /// use std::time::Duration;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -126,7 +126,7 @@ pub const DEFAULT_MAX_PAUSE: Duration = Duration::from_secs(300);
 /// let limiter = RateLimiter::new(Quota::per_second(10));
 /// let refused = limiter.pause_for(Duration::from_secs(86_400)).unwrap_err();
 /// assert_eq!(refused.requested(), Duration::from_secs(86_400));
-/// let error = connectors::ConnectorError::from(refused);
+/// let error = odoo_integration_connectors::ConnectorError::from(refused);
 /// assert_eq!(error.retry_after(), Some(Duration::from_secs(86_400)));
 /// # }
 /// ```
@@ -153,9 +153,9 @@ impl PauseTooLong {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(1));
+    /// let l = odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_second(1));
     /// let e = l.pause_for(std::time::Duration::from_secs(3_600)).unwrap_err();
-    /// assert_eq!(e.ceiling(), connectors::DEFAULT_MAX_PAUSE);
+    /// assert_eq!(e.ceiling(), odoo_integration_connectors::DEFAULT_MAX_PAUSE);
     /// # }
     /// ```
     pub fn ceiling(&self) -> Duration {
@@ -186,7 +186,7 @@ struct State {
 /// # Example
 ///
 /// ```
-/// use connectors::{Quota, RateLimiter};
+/// use odoo_integration_connectors::{Quota, RateLimiter};
 /// use std::time::Duration;
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -214,7 +214,7 @@ impl RateLimiter {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(5));
+    /// let l = odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_second(5));
     /// assert_eq!(l.quota().interval().as_millis(), 200);
     /// # }
     /// ```
@@ -236,8 +236,8 @@ impl RateLimiter {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let q = connectors::Quota::per_minute(30);
-    /// assert_eq!(connectors::RateLimiter::new(q).quota(), q);
+    /// let q = odoo_integration_connectors::Quota::per_minute(30);
+    /// assert_eq!(odoo_integration_connectors::RateLimiter::new(q).quota(), q);
     /// # }
     /// ```
     pub fn quota(&self) -> Quota {
@@ -256,7 +256,7 @@ impl RateLimiter {
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(5))
+    /// let l = odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_second(5))
     ///     .with_max_pause(Duration::from_secs(30));
     /// assert_eq!(l.max_pause(), Duration::from_secs(30));
     /// assert!(l.pause_for(Duration::from_secs(31)).is_err());
@@ -276,8 +276,8 @@ impl RateLimiter {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(5));
-    /// assert_eq!(l.max_pause(), connectors::DEFAULT_MAX_PAUSE);
+    /// let l = odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_second(5));
+    /// assert_eq!(l.max_pause(), odoo_integration_connectors::DEFAULT_MAX_PAUSE);
     /// # }
     /// ```
     pub fn max_pause(&self) -> std::time::Duration {
@@ -291,7 +291,7 @@ impl RateLimiter {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// connectors::RateLimiter::new(connectors::Quota::per_second(100)).acquire().await;
+    /// odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_second(100)).acquire().await;
     /// # }
     /// ```
     pub async fn acquire(&self) {
@@ -322,8 +322,8 @@ impl RateLimiter {
     /// ```
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
-    /// # async fn main() -> Result<(), connectors::PauseTooLong> {
-    /// let l = connectors::RateLimiter::new(connectors::Quota::per_second(100));
+    /// # async fn main() -> Result<(), odoo_integration_connectors::PauseTooLong> {
+    /// let l = odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_second(100));
     /// let start = tokio::time::Instant::now();
     /// l.pause_for(Duration::from_secs(7))?;
     /// l.acquire().await;

@@ -17,9 +17,9 @@
 //!
 //! ```
 //! use async_trait::async_trait;
-//! use canonical_model::{Client, RemoteId, SystemId};
-//! use connectors::testkit::check_sink;
-//! use connectors::*;
+//! use odoo_integration_model::{Client, RemoteId, SystemId};
+//! use odoo_integration_connectors::testkit::check_sink;
+//! use odoo_integration_connectors::*;
 //! use std::collections::HashMap;
 //! use std::sync::Mutex;
 //!
@@ -32,7 +32,7 @@
 //! }
 //! #[async_trait]
 //! impl Sink<Client> for Ledger {
-//!     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+//!     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 //!         let mut rows = self.0.lock().unwrap();
 //!         Ok(batch.into_iter().map(|r| {
 //!             let id = RemoteId::new(r.origin_id.as_str());
@@ -57,7 +57,7 @@
 //! ```
 
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, Source};
-use canonical_model::{CanonicalId, Entity, RemoteId, SystemId};
+use odoo_integration_model::{CanonicalId, Entity, RemoteId, SystemId};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -66,7 +66,7 @@ use std::fmt;
 /// # Example
 ///
 /// ```
-/// let r = connectors::testkit::Report::default();
+/// let r = odoo_integration_connectors::testkit::Report::default();
 /// assert!(r.is_ok());
 /// r.assert_ok();
 /// ```
@@ -82,7 +82,7 @@ impl Report {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::testkit::Report::default().is_ok());
+    /// assert!(odoo_integration_connectors::testkit::Report::default().is_ok());
     /// ```
     pub fn is_ok(&self) -> bool {
         self.violations.is_empty()
@@ -97,7 +97,7 @@ impl Report {
     /// # Example
     ///
     /// ```should_panic
-    /// let r = connectors::testkit::Report { violations: vec!["a sink lost a record".into()] };
+    /// let r = odoo_integration_connectors::testkit::Report { violations: vec!["a sink lost a record".into()] };
     /// r.assert_ok();
     /// ```
     #[track_caller]
@@ -129,8 +129,8 @@ impl fmt::Display for Report {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use canonical_model::{Client, SystemId};
-/// use connectors::*;
+/// use odoo_integration_model::{Client, SystemId};
+/// use odoo_integration_connectors::*;
 ///
 /// struct Two;
 /// impl Connector for Two {
@@ -139,7 +139,7 @@ impl fmt::Display for Report {
 /// }
 /// #[async_trait]
 /// impl Source<Client> for Two {
-///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> connectors::Result<Page<Client>> {
+///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<Client>> {
 ///         let start: usize = since.map_or(0, |c| c.as_str().parse().unwrap_or(0));
 ///         let end = (start + limit).min(2);
 ///         let at = chrono::DateTime::UNIX_EPOCH;
@@ -152,7 +152,7 @@ impl fmt::Display for Report {
 /// }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// connectors::testkit::check_source::<Client>(&Two).await.assert_ok();
+/// odoo_integration_connectors::testkit::check_source::<Client>(&Two).await.assert_ok();
 /// # }
 /// ```
 pub async fn check_source<E: Entity>(source: &dyn Source<E>) -> Report {

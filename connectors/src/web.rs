@@ -2,7 +2,7 @@
 //! components, and describing a body that is not the JSON expected.
 
 use crate::error::{ConnectorError, ErrorKind};
-use canonical_model::SystemId;
+use odoo_integration_model::SystemId;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;

@@ -2,11 +2,15 @@
 //! The BambooHR connector against the stateful fake: full and incremental
 //! employee reads, cost rates, time off, rate limits and errors.
 
-use canonical_model::{ApprovalState, Currency, Employee, EmploymentStatus, Money, TimeOff};
 use chrono::{Days, NaiveDate, Utc};
-use connectors::bamboohr::{BambooHrConnector, FieldKind, FieldMap};
-use connectors::fakes::bamboohr::{Compensation, FakeBambooHr, FakeTimeOff, Fault};
-use connectors::{Cursor, ErrorKind, Operation, Quota, RateLimiter, Source, SourceChange};
+use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldKind, FieldMap};
+use odoo_integration_connectors::fakes::bamboohr::{
+    Compensation, FakeBambooHr, FakeTimeOff, Fault,
+};
+use odoo_integration_connectors::{
+    Cursor, ErrorKind, Operation, Quota, RateLimiter, Source, SourceChange,
+};
+use odoo_integration_model::{ApprovalState, Currency, Employee, EmploymentStatus, Money, TimeOff};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -21,7 +25,7 @@ fn connector(fake: &FakeBambooHr) -> BambooHrConnector {
 
 /// Reads until the feed says there is no more; returns the changes and
 /// the last cursor.
-async fn drain<E: canonical_model::Entity>(
+async fn drain<E: odoo_integration_model::Entity>(
     source: &dyn Source<E>,
     mut cursor: Option<Cursor>,
     limit: usize,
@@ -607,7 +611,7 @@ async fn the_employee_source_passes_the_conformance_suite() {
     );
     fake.delete_employee(&ids[5]);
     let bamboo = connector(&fake);
-    connectors::testkit::check_source::<Employee>(&bamboo)
+    odoo_integration_connectors::testkit::check_source::<Employee>(&bamboo)
         .await
         .assert_ok();
 }

@@ -4,7 +4,7 @@
 //! alone). With the `hubspot` feature too, the HubSpot connector runs
 //! against it.
 
-use connectors::fakes::hubspot::{FakeHubSpot, Fault};
+use odoo_integration_connectors::fakes::hubspot::{FakeHubSpot, Fault};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1145,9 +1145,9 @@ async fn faults_break_answers_but_not_the_store() {
 #[cfg(feature = "hubspot")]
 mod connector {
     use super::*;
-    use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-    use connectors::hubspot::HubSpotConnector;
-    use connectors::{Cursor, Operation, Outcome, Sink, SinkRecord, Source};
+    use odoo_integration_connectors::hubspot::HubSpotConnector;
+    use odoo_integration_connectors::{Cursor, Operation, Outcome, Sink, SinkRecord, Source};
+    use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
     use std::collections::HashMap;
 
     fn connector(hs: &FakeHubSpot) -> HubSpotConnector {

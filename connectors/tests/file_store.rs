@@ -2,7 +2,7 @@
 //! The file store's lock: one `FileStore` per directory at a time, so two
 //! instances never overwrite each other's changes.
 
-use connectors::{CheckpointStore, Cursor, ErrorKind, FileStore};
+use odoo_integration_connectors::{CheckpointStore, Cursor, ErrorKind, FileStore};
 
 #[tokio::test]
 async fn a_second_open_is_refused_while_the_first_is_alive() {

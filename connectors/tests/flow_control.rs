@@ -2,11 +2,11 @@
 //! Flow control in the pipeline: a `Retry-After` holds back every task.
 
 use async_trait::async_trait;
-use canonical_model::{Client, Entity, RemoteId, SystemId};
-use connectors::{
+use odoo_integration_connectors::{
     Capabilities, Connector, ConnectorError, Cursor, DeadLetterQueue, ErrorKind, MemoryStore,
     Outcome, Page, Pipeline, Sink, SinkRecord, Source, SourceChange,
 };
+use odoo_integration_model::{Client, Entity, RemoteId, SystemId};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -38,7 +38,11 @@ impl<E: Entity + Send + Sync> Connector for Rows<E> {
 }
 #[async_trait]
 impl<E: Entity + Send + Sync> Source<E> for Rows<E> {
-    async fn read(&self, _: Option<&Cursor>, _: usize) -> connectors::Result<Page<E>> {
+    async fn read(
+        &self,
+        _: Option<&Cursor>,
+        _: usize,
+    ) -> odoo_integration_connectors::Result<Page<E>> {
         Ok(Page {
             changes: self.0.clone(),
             next: Cursor::new("end"),
@@ -57,7 +61,10 @@ struct Throttled {
 ledger!(Throttled);
 #[async_trait]
 impl Sink<Client> for Throttled {
-    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+    async fn apply(
+        &self,
+        batch: Vec<SinkRecord<Client>>,
+    ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         let first = {
             let mut calls = self.calls.lock().unwrap();
             calls.push((self.start.elapsed(), batch.len()));
@@ -142,7 +149,10 @@ struct Closed(u64);
 ledger!(Closed);
 #[async_trait]
 impl Sink<Client> for Closed {
-    async fn apply(&self, _: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+    async fn apply(
+        &self,
+        _: Vec<SinkRecord<Client>>,
+    ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         Err(ConnectorError::rate_limited(
             "daily limit reached",
             Some(Duration::from_secs(self.0)),
@@ -201,13 +211,16 @@ struct SecondTime {
 ledger!(SecondTime);
 #[async_trait]
 impl Sink<Client> for SecondTime {
-    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+    async fn apply(
+        &self,
+        batch: Vec<SinkRecord<Client>>,
+    ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         let mut seen = self.seen.lock().unwrap();
         let mut accepted = self.accepted.lock().unwrap();
         Ok(batch
             .into_iter()
             .map(|r| {
-                let connectors::Operation::Upsert(c) = &r.operation else {
+                let odoo_integration_connectors::Operation::Upsert(c) = &r.operation else {
                     return Outcome::Deleted(RemoteId::new("x"));
                 };
                 if seen.insert(r.origin_id.to_string()) {
@@ -250,7 +263,7 @@ async fn replay_maps_only_what_was_not_mapped() {
     )
     // Not idempotent on purpose: a second pass would show.
     .map(move |c| {
-        if let connectors::Operation::Upsert(client) = &mut c.operation {
+        if let odoo_integration_connectors::Operation::Upsert(client) = &mut c.operation {
             if client.legal_name.is_empty() && !allow.load(std::sync::atomic::Ordering::SeqCst) {
                 return Err(ConnectorError::new(ErrorKind::Mapping, "no name"));
             }
@@ -259,17 +272,17 @@ async fn replay_maps_only_what_was_not_mapped() {
         Ok(())
     })
     // "Bad Ltd" needs a website it does not have.
-    .validator(
-        canonical_model::Validator::new().with(canonical_model::RequiredWhen {
+    .validator(odoo_integration_model::Validator::new().with(
+        odoo_integration_model::RequiredWhen {
             code: "client.web".into(),
-            when: canonical_model::Condition::Equals {
+            when: odoo_integration_model::Condition::Equals {
                 field: "legal_name".into(),
-                value: canonical_model::FieldValue::Text("Bad Ltd".into()),
+                value: odoo_integration_model::FieldValue::Text("Bad Ltd".into()),
             },
             required: vec!["website".into()],
             equal: vec![],
-        }),
-    )
+        },
+    ))
     .build()
     .unwrap();
     let first = pipeline.run().await.unwrap();
@@ -312,14 +325,17 @@ struct Recorder {
 ledger!(Recorder);
 #[async_trait]
 impl Sink<Client> for Recorder {
-    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+    async fn apply(
+        &self,
+        batch: Vec<SinkRecord<Client>>,
+    ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         *self.calls.lock().unwrap() += 1;
         Ok(batch
             .into_iter()
             .map(|r| {
                 let id = RemoteId::new(format!("L-{}", r.origin_id));
                 match (&r.operation, &r.target_id) {
-                    (connectors::Operation::Delete, _) => Outcome::Deleted(id),
+                    (odoo_integration_connectors::Operation::Delete, _) => Outcome::Deleted(id),
                     (_, Some(_)) => Outcome::Updated(id),
                     (_, None) => Outcome::Created(id),
                 }
@@ -333,7 +349,7 @@ impl Sink<Client> for Recorder {
 /// the stores.
 #[tokio::test]
 async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
-    use connectors::{PlannedAction, XrefStore};
+    use odoo_integration_connectors::{PlannedAction, XrefStore};
     let at = chrono::Utc::now();
     let client = |name: &str, web: Option<&str>| Client {
         legal_name: name.into(),
@@ -343,9 +359,9 @@ async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
     let sink = Arc::new(Recorder::default());
     let state = Arc::new(MemoryStore::new());
     let named = || {
-        canonical_model::Validator::new().with(canonical_model::RequiredWhen {
+        odoo_integration_model::Validator::new().with(odoo_integration_model::RequiredWhen {
             code: "client.name".into(),
-            when: canonical_model::Condition::Always,
+            when: odoo_integration_model::Condition::Always,
             required: vec!["legal_name".into()],
             equal: vec![],
         })
@@ -431,7 +447,10 @@ struct Refuses {
 ledger!(Refuses);
 #[async_trait]
 impl Sink<Client> for Refuses {
-    async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+    async fn apply(
+        &self,
+        batch: Vec<SinkRecord<Client>>,
+    ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         let mut sent = self.sent.lock().unwrap();
         Ok(batch
             .into_iter()
@@ -520,16 +539,16 @@ impl Connector for Payroll {
     }
 }
 #[async_trait]
-impl Sink<canonical_model::Employee> for Payroll {
+impl Sink<odoo_integration_model::Employee> for Payroll {
     async fn apply(
         &self,
-        batch: Vec<SinkRecord<canonical_model::Employee>>,
-    ) -> connectors::Result<Vec<Outcome>> {
+        batch: Vec<SinkRecord<odoo_integration_model::Employee>>,
+    ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         let mut written = self.written.lock().unwrap();
         Ok(batch
             .into_iter()
             .map(|r| {
-                let connectors::Operation::Upsert(e) = &r.operation else {
+                let odoo_integration_connectors::Operation::Upsert(e) = &r.operation else {
                     return Outcome::Unchanged(r.origin_id.clone());
                 };
                 let manager = match e.manager {
@@ -556,8 +575,8 @@ impl Sink<canonical_model::Employee> for Payroll {
 /// one run; a cycle cannot be ordered and waits in the dead-letter queue.
 #[tokio::test]
 async fn references_within_a_page_are_written_in_order() {
-    use canonical_model::Employee;
-    use connectors::Reference;
+    use odoo_integration_connectors::Reference;
+    use odoo_integration_model::Employee;
     let at = chrono::Utc::now();
     let person = |n: &str| Employee {
         employee_number: n.into(),

@@ -4,16 +4,18 @@
 //! and typed errors.
 
 use async_trait::async_trait;
-use canonical_model::{
-    ApprovalState, CanonicalId, Employee, EmploymentStatus, PayStatement, PayrollRun, Policy,
-    RemoteId, SystemId, TimeOff,
-};
 use chrono::{Days, NaiveDate, Utc};
-use connectors::fakes::gusto::{FakeGusto, Fault};
-use connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, TokenStore, Tokens};
-use connectors::{
+use odoo_integration_connectors::fakes::gusto::{FakeGusto, Fault};
+use odoo_integration_connectors::gusto::{
+    AppCredentials, GustoConnector, MemoryTokenStore, TokenStore, Tokens,
+};
+use odoo_integration_connectors::{
     ConnectorError, Cursor, ErrorKind, Operation, Outcome, Page, Sink, SinkRecord, Source,
     SourceChange,
+};
+use odoo_integration_model::{
+    ApprovalState, CanonicalId, Employee, EmploymentStatus, PayStatement, PayrollRun, Policy,
+    RemoteId, SystemId, TimeOff,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -84,7 +86,7 @@ fn upsert<E>(c: &SourceChange<E>) -> &E {
     }
 }
 
-async fn read_all<E: canonical_model::Entity>(
+async fn read_all<E: odoo_integration_model::Entity>(
     source: &dyn Source<E>,
     limit: usize,
 ) -> Vec<SourceChange<E>> {
@@ -193,7 +195,7 @@ async fn employees_are_paged_and_mapped() {
 async fn employees_pass_the_source_conformance_checks() {
     let (fake, _store, gusto) = setup().await;
     seed_employees(&fake);
-    connectors::testkit::check_source::<Employee>(&gusto)
+    odoo_integration_connectors::testkit::check_source::<Employee>(&gusto)
         .await
         .assert_ok();
 }
@@ -316,10 +318,10 @@ struct WatchingStore {
 
 #[async_trait]
 impl TokenStore for WatchingStore {
-    async fn load(&self) -> connectors::Result<Option<Tokens>> {
+    async fn load(&self) -> odoo_integration_connectors::Result<Option<Tokens>> {
         self.inner.load().await
     }
-    async fn save(&self, tokens: &Tokens) -> connectors::Result<()> {
+    async fn save(&self, tokens: &Tokens) -> odoo_integration_connectors::Result<()> {
         let used = self
             .fake
             .calls()
@@ -425,10 +427,10 @@ struct FlakyStore {
 
 #[async_trait]
 impl TokenStore for FlakyStore {
-    async fn load(&self) -> connectors::Result<Option<Tokens>> {
+    async fn load(&self) -> odoo_integration_connectors::Result<Option<Tokens>> {
         self.inner.load().await
     }
-    async fn save(&self, tokens: &Tokens) -> connectors::Result<()> {
+    async fn save(&self, tokens: &Tokens) -> odoo_integration_connectors::Result<()> {
         if self.failing.load(Ordering::SeqCst) {
             return Err(ConnectorError::new(ErrorKind::Store, "vault unreachable"));
         }
@@ -811,8 +813,8 @@ async fn a_429_is_rate_limited_and_pauses_the_connector() {
     let wait = err.retry_after().unwrap();
     assert!(wait > Duration::ZERO && wait <= Duration::from_secs(60));
     assert_eq!(
-        connectors::Connector::capabilities(&gusto).rate_limit,
-        Some(connectors::Quota::per_minute(200))
+        odoo_integration_connectors::Connector::capabilities(&gusto).rate_limit,
+        Some(odoo_integration_connectors::Quota::per_minute(200))
     );
 }
 

@@ -2,9 +2,9 @@
 //! The HubSpot connector against wiremock servers shaped like HubSpot's
 //! CRM v3 API (`../shared/specs/hubspot/companies.v3.json`).
 
-use canonical_model::Client;
-use connectors::hubspot::HubSpotConnector;
-use connectors::{Cursor, ErrorKind, Operation, Source};
+use odoo_integration_connectors::hubspot::HubSpotConnector;
+use odoo_integration_connectors::{Cursor, ErrorKind, Operation, Source};
+use odoo_integration_model::Client;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -91,7 +91,9 @@ fn connector(server: &MockServer) -> HubSpotConnector {
     HubSpotConnector::new(TOKEN)
         .unwrap()
         .base_url(&server.uri())
-        .limiter(connectors::RateLimiter::new(connectors::Quota::unlimited()))
+        .limiter(odoo_integration_connectors::RateLimiter::new(
+            odoo_integration_connectors::Quota::unlimited(),
+        ))
 }
 
 /// Reads everything there is now, page by page, from `cursor`.
@@ -99,7 +101,7 @@ async fn read_all(
     hs: &HubSpotConnector,
     cursor: Option<Cursor>,
 ) -> (Vec<(String, Client)>, Option<Cursor>) {
-    let (changes, next) = connectors::read_to_end::<Client>(hs, cursor, 100)
+    let (changes, next) = odoo_integration_connectors::read_to_end::<Client>(hs, cursor, 100)
         .await
         .unwrap();
     let out = changes
@@ -301,7 +303,7 @@ async fn the_hubspot_source_passes_the_testkit() {
         .respond_with(ArcResponder(std::sync::Arc::new(Companies::new(rows))))
         .mount(&server)
         .await;
-    connectors::testkit::check_source::<Client>(&connector(&server))
+    odoo_integration_connectors::testkit::check_source::<Client>(&connector(&server))
         .await
         .assert_ok();
 }
@@ -396,13 +398,13 @@ async fn write_server() -> (MockServer, std::sync::Arc<Writes>) {
     (server, writes)
 }
 
-fn records(n: usize) -> Vec<connectors::SinkRecord<Client>> {
+fn records(n: usize) -> Vec<odoo_integration_connectors::SinkRecord<Client>> {
     (0..n)
         .map(|i| {
-            connectors::SinkRecord::new(
-                canonical_model::CanonicalId::new(),
-                canonical_model::SystemId::odoo(),
-                canonical_model::RemoteId::new(i.to_string()),
+            odoo_integration_connectors::SinkRecord::new(
+                odoo_integration_model::CanonicalId::new(),
+                odoo_integration_model::SystemId::odoo(),
+                odoo_integration_model::RemoteId::new(i.to_string()),
                 Operation::Upsert(Client {
                     legal_name: if i == 3 {
                         String::new()
@@ -423,7 +425,7 @@ fn records(n: usize) -> Vec<connectors::SinkRecord<Client>> {
 /// refuses fails alone.
 #[tokio::test]
 async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
-    use connectors::{Outcome, Sink};
+    use odoo_integration_connectors::{Outcome, Sink};
     let (server, writes) = write_server().await;
     let hs = connector(&server);
     let batch = records(150);
@@ -501,7 +503,7 @@ async fn the_hubspot_sink_passes_the_testkit() {
             ..Default::default()
         },
     ];
-    connectors::testkit::check_sink::<Client>(&connector(&server), samples)
+    odoo_integration_connectors::testkit::check_sink::<Client>(&connector(&server), samples)
         .await
         .assert_ok();
 }
@@ -509,8 +511,8 @@ async fn the_hubspot_sink_passes_the_testkit() {
 mod webhooks {
     use async_trait::async_trait;
     use chrono::TimeZone;
-    use connectors::ErrorKind;
-    use connectors::hubspot::{
+    use odoo_integration_connectors::ErrorKind;
+    use odoo_integration_connectors::hubspot::{
         DedupStore, Deduplicator, EventKey, WebhookEvent, WebhookReceiver, WebhookVerifier,
     };
     use std::collections::HashSet;
@@ -751,17 +753,17 @@ mod webhooks {
 
     #[async_trait]
     impl DedupStore for SharedSet {
-        async fn insert(&self, key: &EventKey) -> connectors::Result<bool> {
+        async fn insert(&self, key: &EventKey) -> odoo_integration_connectors::Result<bool> {
             let mut keys = self.keys.lock().unwrap();
             if self.failing_after.is_some_and(|n| keys.len() >= n) {
-                return Err(connectors::ConnectorError::new(
+                return Err(odoo_integration_connectors::ConnectorError::new(
                     ErrorKind::Store,
                     "dedup table unreachable",
                 ));
             }
             Ok(keys.insert(key.clone()))
         }
-        async fn remove(&self, key: &EventKey) -> connectors::Result<()> {
+        async fn remove(&self, key: &EventKey) -> odoo_integration_connectors::Result<()> {
             self.keys.lock().unwrap().remove(key);
             Ok(())
         }
@@ -886,7 +888,7 @@ mod webhooks {
 /// delete, a creation the whole company read back; other objects skipped.
 #[tokio::test]
 async fn webhook_events_become_company_changes() {
-    use connectors::hubspot::WebhookEvent;
+    use odoo_integration_connectors::hubspot::WebhookEvent;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/crm/v3/objects/companies/batch/read"))

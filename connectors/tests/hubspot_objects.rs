@@ -1,17 +1,17 @@
 #![allow(clippy::unwrap_used)]
 //! The HubSpot connector's contacts, deals, line items and associations,
 //! its rate-limit handling and archived polling, against the stateful fake
-//! HubSpot (`connectors::fakes::hubspot`).
+//! HubSpot (`odoo_integration_connectors::fakes::hubspot`).
 
-use canonical_model::{
-    CanonicalId, Client, Contact, ContractLine, Currency, Money, Opportunity, OpportunityStage,
-    RemoteId, SystemId,
-};
-use connectors::fakes::hubspot::FakeHubSpot;
-use connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
-use connectors::{
+use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+use odoo_integration_connectors::{
     Cursor, ErrorKind, Operation, Outcome, Quota, RateLimiter, Sink, SinkRecord, Source,
     SourceChange,
+};
+use odoo_integration_model::{
+    CanonicalId, Client, Contact, ContractLine, Currency, Money, Opportunity, OpportunityStage,
+    RemoteId, SystemId,
 };
 use rust_decimal::Decimal;
 use std::time::Duration;
@@ -25,14 +25,16 @@ fn connector(fake: &FakeHubSpot) -> HubSpotConnector {
 }
 
 /// Every change a source has now, page by page.
-async fn read_all<E: canonical_model::Entity + Send + Sync + 'static>(
+async fn read_all<E: odoo_integration_model::Entity + Send + Sync + 'static>(
     hs: &HubSpotConnector,
     cursor: Option<Cursor>,
 ) -> (Vec<SourceChange<E>>, Option<Cursor>)
 where
     HubSpotConnector: Source<E>,
 {
-    let (changes, next) = connectors::read_to_end::<E>(hs, cursor, 50).await.unwrap();
+    let (changes, next) = odoo_integration_connectors::read_to_end::<E>(hs, cursor, 50)
+        .await
+        .unwrap();
     (changes, Some(next))
 }
 
@@ -449,7 +451,7 @@ async fn archived_records_become_deletes_when_polled() {
 /// read the deal whole.
 #[tokio::test]
 async fn deal_webhooks_become_opportunity_changes() {
-    use connectors::hubspot::WebhookEvent;
+    use odoo_integration_connectors::hubspot::WebhookEvent;
     let fake = FakeHubSpot::start().await.unwrap();
     let acme = fake.insert("companies", [("name", "Acme")]);
     let a = fake.insert("deals", [("dealname", "A"), ("dealstage", "closedwon")]);
@@ -494,24 +496,24 @@ async fn contacts_and_deals_pass_the_testkit() {
     fake.insert("contacts", [("firstname", "Ann"), ("lastname", "Peeters")]);
     fake.insert("deals", [("dealname", "Roll-out")]);
     let hs = connector(&fake);
-    connectors::testkit::check_source::<Contact>(&hs)
+    odoo_integration_connectors::testkit::check_source::<Contact>(&hs)
         .await
         .assert_ok();
-    connectors::testkit::check_source::<Opportunity>(&hs)
+    odoo_integration_connectors::testkit::check_source::<Opportunity>(&hs)
         .await
         .assert_ok();
     let ann = Contact {
         name: "Ann Peeters".into(),
         ..Default::default()
     };
-    connectors::testkit::check_sink::<Contact>(&hs, vec![ann])
+    odoo_integration_connectors::testkit::check_sink::<Contact>(&hs, vec![ann])
         .await
         .assert_ok();
     let deal = Opportunity {
         name: "Roll-out".into(),
         ..Default::default()
     };
-    connectors::testkit::check_sink::<Opportunity>(&hs, vec![deal])
+    odoo_integration_connectors::testkit::check_sink::<Opportunity>(&hs, vec![deal])
         .await
         .assert_ok();
     // A property the map adds (the ERP project reference) is read and

@@ -2,17 +2,19 @@
 //! The pipeline with the Odoo connector against the in-memory Odoo.
 
 use async_trait::async_trait;
-use canonical_model::{
-    Address, Client, Condition, Contact, Entity, Policy, RequiredWhen, SystemId, Validator,
+use odoo_integration_client::test_server::{
+    ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, Fault, TestServer,
 };
-use connectors::odoo::OdooConnector;
-use connectors::{
+use odoo_integration_client::{Credentials, Domain, Protocol, RetryPolicy};
+use odoo_integration_connectors::odoo::OdooConnector;
+use odoo_integration_connectors::{
     Capabilities, Connector, Cursor, DeadLetterQueue, DeletePolicy, FileStore, MemoryStore,
     Outcome, Page, Pipeline, Reference, Sink, SinkRecord, Source, SourceChange, SyncState,
     XrefStore,
 };
-use odoo_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, Fault, TestServer};
-use odoo_client::{Credentials, Domain, Protocol, RetryPolicy};
+use odoo_integration_model::{
+    Address, Client, Condition, Contact, Entity, Policy, RequiredWhen, SystemId, Validator,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,7 +47,11 @@ impl<E: Entity + Send> Connector for VecSource<E> {
 
 #[async_trait]
 impl<E: Entity + Send + Sync> Source<E> for VecSource<E> {
-    async fn read(&self, since: Option<&Cursor>, limit: usize) -> connectors::Result<Page<E>> {
+    async fn read(
+        &self,
+        since: Option<&Cursor>,
+        limit: usize,
+    ) -> odoo_integration_connectors::Result<Page<E>> {
         let start: usize = since.and_then(|c| c.as_str().parse().ok()).unwrap_or(0);
         let all = self.changes.lock().unwrap();
         let end = (start + limit).min(all.len());
@@ -70,7 +76,7 @@ fn client_record(i: usize) -> Client {
 }
 
 fn odoo(server: &TestServer) -> OdooConnector {
-    let client = odoo_client::Client::builder(server.url())
+    let client = odoo_integration_client::Client::builder(server.url())
         .database(DATABASE)
         .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
         .protocol(Protocol::Json2)
@@ -241,7 +247,10 @@ impl<S: Connector> Connector for Tripwire<S> {
 
 #[async_trait]
 impl<E: Entity + Send + Sync + 'static, S: Sink<E>> Sink<E> for Tripwire<S> {
-    async fn apply(&self, batch: Vec<SinkRecord<E>>) -> connectors::Result<Vec<Outcome>> {
+    async fn apply(
+        &self,
+        batch: Vec<SinkRecord<E>>,
+    ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         if self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.at {
             self.fired.notify_one();
         }
@@ -447,7 +456,7 @@ async fn references_resolve_to_odoo_ids_and_wait_for_their_target() {
     assert_eq!(letter.remote_id.as_str(), "bo");
     assert_eq!(
         letter.error.kind,
-        connectors::ErrorKind::UnresolvedReference
+        odoo_integration_connectors::ErrorKind::UnresolvedReference
     );
 
     clients
@@ -524,13 +533,13 @@ async fn odoo_reads_changes_archives_and_vanished_records() {
     let names: Vec<&str> = first
         .iter()
         .map(|c| match &c.operation {
-            connectors::Operation::Upsert(c) => c.legal_name.as_str(),
-            connectors::Operation::Delete => "(deleted)",
+            odoo_integration_connectors::Operation::Upsert(c) => c.legal_name.as_str(),
+            odoo_integration_connectors::Operation::Delete => "(deleted)",
         })
         .collect();
     assert_eq!(names, ["Alpha", "Beta"], "companies only, oldest first");
     assert!(
-        matches!(&first[0].operation, connectors::Operation::Upsert(c) if c.tax_id.as_deref() == Some("BE01"))
+        matches!(&first[0].operation, odoo_integration_connectors::Operation::Upsert(c) if c.tax_id.as_deref() == Some("BE01"))
     );
 
     partners
@@ -550,16 +559,16 @@ async fn odoo_reads_changes_archives_and_vanished_records() {
     let _ = Domain::all();
 }
 
-/// The Odoo connector keeps the connector contracts (connectors::testkit).
+/// The Odoo connector keeps the connector contracts (odoo_integration_connectors::testkit).
 #[tokio::test]
 async fn the_odoo_connector_passes_the_testkit() {
     let server = TestServer::builder().start().await.unwrap();
     let odoo = odoo(&server);
     let samples = vec![client_record(1), client_record(2), client_record(3)];
-    connectors::testkit::check_sink::<Client>(&odoo, samples)
+    odoo_integration_connectors::testkit::check_sink::<Client>(&odoo, samples)
         .await
         .assert_ok();
-    connectors::testkit::check_source::<Client>(&odoo)
+    odoo_integration_connectors::testkit::check_source::<Client>(&odoo)
         .await
         .assert_ok();
     assert_eq!(companies(&server).len(), 3, "the replay created nothing");
@@ -579,17 +588,20 @@ async fn the_testkit_catches_a_sink_that_creates_on_every_replay() {
     }
     #[async_trait]
     impl Sink<Client> for Careless {
-        async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> connectors::Result<Vec<Outcome>> {
+        async fn apply(
+            &self,
+            batch: Vec<SinkRecord<Client>>,
+        ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
             Ok(batch
                 .iter()
                 .map(|_| {
                     let n = self.0.fetch_add(1, Ordering::SeqCst);
-                    Outcome::Created(canonical_model::RemoteId::new(n.to_string()))
+                    Outcome::Created(odoo_integration_model::RemoteId::new(n.to_string()))
                 })
                 .collect())
         }
     }
-    let report = connectors::testkit::check_sink::<Client>(
+    let report = odoo_integration_connectors::testkit::check_sink::<Client>(
         &Careless(AtomicUsize::new(0)),
         vec![client_record(1)],
     )
@@ -624,7 +636,7 @@ fn lines_of(server: &TestServer, model: &str, parent: &str, id: i64) -> Vec<(Str
 /// whole when they change (never duplicated), and read back from Odoo.
 #[tokio::test]
 async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
-    use canonical_model::{Contract, ContractLine, Currency, Invoice, InvoiceLine, Money};
+    use odoo_integration_model::{Contract, ContractLine, Currency, Invoice, InvoiceLine, Money};
     use rust_decimal::Decimal;
     let server = TestServer::builder().start().await.unwrap();
     let odoo = Arc::new(odoo(&server));
@@ -676,7 +688,7 @@ async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
                 .resolve(
                     "invoice",
                     &SystemId::new("crm"),
-                    &canonical_model::RemoteId::new("inv-1"),
+                    &odoo_integration_model::RemoteId::new("inv-1"),
                 )
                 .await
                 .unwrap()
@@ -733,7 +745,7 @@ async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
         .iter()
         .find(|c| c.remote_id.as_str() == move_id.to_string())
         .unwrap();
-    let connectors::Operation::Upsert(read) = &ours.operation else {
+    let odoo_integration_connectors::Operation::Upsert(read) = &ours.operation else {
         panic!("not an upsert")
     };
     let mut read_lines: Vec<_> = read
@@ -801,7 +813,7 @@ async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
 /// to employees and engagements), and payments, which are read only.
 #[tokio::test]
 async fn every_built_in_map_writes_and_reads_back() {
-    use canonical_model::{
+    use odoo_integration_model::{
         Currency, Employee, Engagement, Expense, Money, Opportunity, Payment, TimesheetEntry,
     };
     use rust_decimal::Decimal;
@@ -986,7 +998,7 @@ async fn every_built_in_map_writes_and_reads_back() {
         .iter()
         .find(|c| c.remote_id.as_str().parse::<i64>().ok() == bo["id"].as_i64())
         .unwrap();
-    let connectors::Operation::Upsert(e) = &read.operation else {
+    let odoo_integration_connectors::Operation::Upsert(e) = &read.operation else {
         panic!("not an upsert")
     };
     assert_eq!(
@@ -1002,15 +1014,18 @@ async fn every_built_in_map_writes_and_reads_back() {
     let refused = Sink::<Payment>::apply(
         &*odoo,
         vec![SinkRecord::new(
-            canonical_model::CanonicalId::new(),
+            odoo_integration_model::CanonicalId::new(),
             SystemId::new("src"),
-            canonical_model::RemoteId::new("pay-1"),
-            connectors::Operation::Upsert(Payment::default()),
+            odoo_integration_model::RemoteId::new("pay-1"),
+            odoo_integration_connectors::Operation::Upsert(Payment::default()),
         )],
     )
     .await
     .unwrap_err();
-    assert_eq!(refused.kind(), connectors::ErrorKind::Configuration);
+    assert_eq!(
+        refused.kind(),
+        odoo_integration_connectors::ErrorKind::Configuration
+    );
     Source::<Payment>::read(&*odoo, None, 100).await.unwrap();
 }
 
@@ -1020,12 +1035,12 @@ async fn every_built_in_map_writes_and_reads_back() {
 /// (here a custom `x_approved`, as Community needs).
 #[tokio::test]
 async fn employees_terminate_and_timesheet_approval_is_read_from_a_flag() {
-    use canonical_model::{
+    use odoo_integration_client::test_server::{Field, FieldKind as Kind};
+    use odoo_integration_connectors::Operation;
+    use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
+    use odoo_integration_model::{
         ApprovalState, CanonicalId, Employee, EmploymentStatus, RemoteId, TimesheetEntry,
     };
-    use connectors::Operation;
-    use connectors::odoo::{FieldKind, ModelMap};
-    use odoo_client::test_server::{Field, FieldKind as Kind};
     let server = TestServer::builder()
         .with_demo_data()
         .field(
@@ -1190,7 +1205,7 @@ async fn exactly_once<E: Entity + Default + Send + Sync + 'static>(
 /// nothing.
 #[tokio::test(start_paused = true)]
 async fn every_model_is_written_exactly_once_when_replies_are_lost() {
-    use canonical_model::{
+    use odoo_integration_model::{
         Contact, Contract, ContractLine, Currency, Employee, Engagement, Expense, Invoice,
         InvoiceLine, Money, Opportunity, TimesheetEntry,
     };

@@ -1,18 +1,20 @@
 #![allow(clippy::unwrap_used)]
 //! The Salesforce connector against the stateful fake
-//! (`connectors::fakes::salesforce`), and against wiremock where a raw
+//! (`odoo_integration_connectors::fakes::salesforce`), and against wiremock where a raw
 //! answer is easier to shape.
 
 use async_trait::async_trait;
-use canonical_model::{
+use chrono::{TimeDelta, Utc};
+use odoo_integration_connectors::fakes::salesforce::{FakeSalesforce, Fault};
+use odoo_integration_connectors::salesforce::{Credentials, KnownIds, SalesforceConnector};
+use odoo_integration_connectors::testkit::{check_sink, check_source};
+use odoo_integration_connectors::{
+    Cursor, ErrorKind, Operation, Outcome, Sink, SinkRecord, Source, SourceChange,
+};
+use odoo_integration_model::{
     CanonicalId, Client, Contact, ContractLine, Currency, Money, Opportunity, OpportunityStage,
     RemoteId, SystemId,
 };
-use chrono::{TimeDelta, Utc};
-use connectors::fakes::salesforce::{FakeSalesforce, Fault};
-use connectors::salesforce::{Credentials, KnownIds, SalesforceConnector};
-use connectors::testkit::{check_sink, check_source};
-use connectors::{Cursor, ErrorKind, Operation, Outcome, Sink, SinkRecord, Source, SourceChange};
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -45,12 +47,12 @@ fn account(name: &str) -> serde_json::Value {
 }
 
 /// Reads everything from `cursor` in pages of `limit`.
-async fn read_all<E: connectors::salesforce::SObject>(
+async fn read_all<E: odoo_integration_connectors::salesforce::SObject>(
     sf: &SalesforceConnector,
     cursor: Option<Cursor>,
     limit: usize,
 ) -> (Vec<SourceChange<E>>, Cursor) {
-    connectors::read_to_end::<E>(sf, cursor, limit)
+    odoo_integration_connectors::read_to_end::<E>(sf, cursor, limit)
         .await
         .unwrap()
 }
@@ -172,7 +174,7 @@ struct Known(Mutex<Vec<String>>);
 
 #[async_trait]
 impl KnownIds for Known {
-    async fn known_ids(&self, entity: &str) -> connectors::Result<Vec<String>> {
+    async fn known_ids(&self, entity: &str) -> odoo_integration_connectors::Result<Vec<String>> {
         assert_eq!(entity, "client");
         Ok(self.0.lock().unwrap().clone())
     }

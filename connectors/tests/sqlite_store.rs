@@ -3,12 +3,12 @@
 //! same answers; state survives a reopen; damaged, foreign and newer files
 //! are refused; concurrent use loses nothing.
 
-use canonical_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use chrono::{DateTime, TimeZone, Utc};
-use connectors::{
+use odoo_integration_connectors::{
     CheckpointStore, ConnectorError, Cursor, DeadLetter, DeadLetterQueue, ErrorKind, FileStore,
     Link, MemoryStore, RecordStore, SqliteStore, StoredRecord, SyncState, XrefStore,
 };
+use odoo_integration_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use std::fmt::Debug;
 use std::path::Path;
 
@@ -48,7 +48,7 @@ fn letter(entity: &str, r: &str, first_seen: DateTime<Utc>, attempts: u32) -> De
 }
 
 /// One answer, as text: the value, or the error's kind and message.
-fn show<T: Debug>(r: &connectors::Result<T>) -> String {
+fn show<T: Debug>(r: &odoo_integration_connectors::Result<T>) -> String {
     match r {
         Ok(v) => format!("ok {v:?}"),
         Err(e) => format!("err {} {}", e.kind(), e.message()),
@@ -62,7 +62,7 @@ fn refs(pairs: &[(&str, &str)]) -> CrossRefs {
         .collect()
 }
 
-fn assert_store_error<T: Debug>(r: &connectors::Result<T>) {
+fn assert_store_error<T: Debug>(r: &odoo_integration_connectors::Result<T>) {
     match r {
         Err(e) => assert_eq!(e.kind(), ErrorKind::Store, "{e}"),
         Ok(v) => panic!("expected a store error, got {v:?}"),
@@ -745,7 +745,11 @@ async fn batches_beyond_sqlites_parameter_limit_work() {
 }
 
 /// The writes of task `t`, item `i`.
-async fn write_one(store: &SqliteStore, t: u128, i: u128) -> connectors::Result<()> {
+async fn write_one(
+    store: &SqliteStore,
+    t: u128,
+    i: u128,
+) -> odoo_integration_connectors::Result<()> {
     let n = t * 1000 + i;
     store
         .link(&[

@@ -1,15 +1,15 @@
 //! What the examples share: logs on request, connecting to a real Odoo
 //! from the environment, or starting the embedded one.
 
-use odoo_client::test_server::TestServer;
-use odoo_client::{Client, Credentials, Protocol};
+use odoo_integration::odoo::test_server::TestServer;
+use odoo_integration::odoo::{Client, Credentials, Protocol};
 use tracing_subscriber::EnvFilter;
 
 #[allow(dead_code)] // not every example connects to Odoo
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Shows the SDK's spans and events on stderr when `RUST_LOG` is set
-/// (`RUST_LOG=debug`, `RUST_LOG=connectors=debug,odoo_client=trace`);
+/// (`RUST_LOG=debug`, `RUST_LOG=odoo_integration_connectors=debug,odoo_integration_client=trace`);
 /// without it nothing is installed, so the output stays as it was. Called
 /// first thing in every example's `main`.
 pub(crate) fn init_tracing() {
@@ -64,7 +64,7 @@ pub(crate) async fn connect() -> Result<(Client, Option<TestServer>), BoxError> 
 /// Prints one pipeline run under `label`, with each field the policy
 /// refused or held for review (by name: the values may be personal data).
 #[allow(dead_code)] // not every example runs a pipeline
-pub(crate) fn print_run(label: &str, run: &connectors::RunSummary) {
+pub(crate) fn print_run(label: &str, run: &odoo_integration::connectors::RunSummary) {
     println!("  {label:<12} {run}");
     for r in &run.refused {
         let owner = r.refused.owner.as_ref().map_or("nobody", |o| o.as_str());

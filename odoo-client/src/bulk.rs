@@ -104,7 +104,7 @@ fn blames_records(err: &Error) -> bool {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// let rows = (0..1000).map(|i| serde_json::json!({"name": format!("Lead {i}")}));
 /// let outcomes = client
 ///     .model("crm.lead")
@@ -296,7 +296,7 @@ fn clone_error(err: &Error) -> Error {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// use serde_json::json;
 /// let updates = vec![(7, json!({"stage_id": 3})), (8, json!({"stage_id": 3})), (9, json!({"stage_id": 4}))];
 /// let outcomes = client.model("project.task").write_batch(updates).send().await; // two calls
@@ -419,7 +419,7 @@ async fn write_isolating(
 /// # Example
 ///
 /// ```
-/// use odoo_client::Upserted;
+/// use odoo_integration_client::Upserted;
 ///
 /// let u = Upserted::Created(42);
 /// assert_eq!(u.id(), 42);
@@ -454,7 +454,7 @@ impl Upserted {
 /// # Example
 ///
 /// ```
-/// use odoo_client::ExternalId;
+/// use odoo_integration_client::ExternalId;
 ///
 /// let x: ExternalId = "sync_crm.account_0017".parse()?;
 /// assert_eq!((x.module(), x.name()), ("sync_crm", "account_0017"));
@@ -533,8 +533,8 @@ impl fmt::Display for ExternalId {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-/// use odoo_client::ExternalId;
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// use odoo_integration_client::ExternalId;
 /// use serde_json::json;
 /// let rows = vec![
 ///     ("sync_crm.acct_1".parse::<ExternalId>()?, json!({"name": "Northwind", "is_company": true})),
@@ -1076,7 +1076,7 @@ fn same_values(stored: &Record, new: &Value) -> bool {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// use serde_json::json;
 /// let outcome = client
 ///     .model("res.partner")

@@ -24,7 +24,7 @@ use crate::transport::Transport;
 /// # Example
 ///
 /// ```
-/// use odoo_client::Protocol;
+/// use odoo_integration_client::Protocol;
 ///
 /// assert_eq!(Protocol::default(), Protocol::Auto);
 /// assert_eq!("json2".parse::<Protocol>()?, Protocol::Json2);
@@ -90,7 +90,7 @@ pub(crate) enum SecretKind {
 /// # Example
 ///
 /// ```
-/// use odoo_client::Credentials;
+/// use odoo_integration_client::Credentials;
 ///
 /// let creds = Credentials::api_key("admin", "0123456789abcdef");
 /// assert_eq!(creds.login(), "admin");
@@ -159,7 +159,7 @@ impl fmt::Debug for Credentials {
 /// # Example
 ///
 /// ```
-/// use odoo_client::ServerVersion;
+/// use odoo_integration_client::ServerVersion;
 ///
 /// let v = ServerVersion::parse("17.0+e")?;
 /// assert_eq!((v.major(), v.minor()), (17, 0));
@@ -225,7 +225,7 @@ impl fmt::Display for ServerVersion {
 ///
 /// ```
 /// use std::time::Duration;
-/// use odoo_client::{Client, Context, Credentials, Protocol};
+/// use odoo_integration_client::{Client, Context, Credentials, Protocol};
 ///
 /// let client = Client::builder("https://odoo.example.com")
 ///     .database("prod")
@@ -362,12 +362,12 @@ impl ClientBuilder {
     /// # Example
     ///
     /// ```
-    /// let client = odoo_client::Client::builder("https://odoo.example.com")
-    ///     .credentials(odoo_client::Credentials::api_key("admin", "key"))
+    /// let client = odoo_integration_client::Client::builder("https://odoo.example.com")
+    ///     .credentials(odoo_integration_client::Credentials::api_key("admin", "key"))
     ///     .max_body_size(64 * 1024 * 1024)
     ///     .build()?;
     /// # let _ = client;
-    /// # Ok::<(), odoo_client::Error>(())
+    /// # Ok::<(), odoo_integration_client::Error>(())
     /// ```
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body = bytes.max(1024);
@@ -420,7 +420,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
-                .user_agent(concat!("odoo-client/", env!("CARGO_PKG_VERSION")))
+                .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .map_err(|e| Error::config(format!("cannot build the http client: {e}")))?,
         };
@@ -457,7 +457,7 @@ impl ClientBuilder {
 /// # Example
 ///
 /// ```no_run
-/// use odoo_client::{Client, Credentials, Domain};
+/// use odoo_integration_client::{Client, Credentials, Domain};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = Client::builder("https://odoo.example.com")
@@ -534,8 +534,8 @@ impl Client {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-    /// let n = client.model("res.partner").search_count(odoo_client::Domain::all()).send().await?;
+    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+    /// let n = client.model("res.partner").search_count(odoo_integration_client::Domain::all()).send().await?;
     /// # Ok(()) }
     /// ```
     pub fn model(&self, name: impl Into<String>) -> ModelClient {
@@ -547,7 +547,7 @@ impl Client {
     /// # Example
     ///
     /// ```no_run
-    /// use odoo_client::{Domain, Model};
+    /// use odoo_integration_client::{Domain, Model};
     ///
     /// #[derive(serde::Deserialize)]
     /// struct Partner { id: i64, name: String }
@@ -556,7 +556,7 @@ impl Client {
     ///     const FIELDS: &'static [&'static str] = &["name"];
     /// }
     ///
-    /// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
     /// let partners: Vec<Partner> = client.typed::<Partner>().search_read(Domain::all()).send().await?;
     /// # Ok(()) }
     /// ```
@@ -570,7 +570,7 @@ impl Client {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
     /// // res.partner.action_archive returns None: decode into ().
     /// client.call("res.partner", "action_archive").ids([42]).send::<()>().await?;
     /// # Ok(()) }
@@ -830,7 +830,7 @@ impl Client {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// use serde_json::json;
 /// let defaults: serde_json::Value = client
 ///     .call("crm.lead", "default_get")

@@ -25,7 +25,7 @@ use crate::xmlrpc::{self, MethodResponse, XmlRpcValue};
 /// # Example
 ///
 /// ```
-/// let ids: Vec<i64> = odoo_client::codec::decode_jsonrpc(
+/// let ids: Vec<i64> = odoo_integration_client::codec::decode_jsonrpc(
 ///     br#"{"jsonrpc": "2.0", "id": 7, "result": [3, 1, 2]}"#,
 /// )?;
 /// assert_eq!(ids, [3, 1, 2]);
@@ -45,7 +45,7 @@ pub fn decode_jsonrpc<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 /// # Example
 ///
 /// ```
-/// let n: u64 = odoo_client::codec::decode_json2(b"42")?;
+/// let n: u64 = odoo_integration_client::codec::decode_json2(b"42")?;
 /// assert_eq!(n, 42);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -66,7 +66,7 @@ pub fn decode_json2<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 /// ```
 /// let body = b"<?xml version='1.0'?><methodResponse><params><param>\
 ///     <value><int>7</int></value></param></params></methodResponse>";
-/// let n: i64 = odoo_client::codec::decode_xmlrpc(body)?;
+/// let n: i64 = odoo_integration_client::codec::decode_xmlrpc(body)?;
 /// assert_eq!(n, 7);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -86,8 +86,8 @@ pub fn decode_xmlrpc<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 /// # Example
 ///
 /// ```
-/// let body = odoo_client::codec::xmlrpc_response(&serde_json::json!([1, "two"]))?;
-/// let back: serde_json::Value = odoo_client::codec::decode_xmlrpc(&body)?;
+/// let body = odoo_integration_client::codec::xmlrpc_response(&serde_json::json!([1, "two"]))?;
+/// let back: serde_json::Value = odoo_integration_client::codec::decode_xmlrpc(&body)?;
 /// assert_eq!(back, serde_json::json!([1, "two"]));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

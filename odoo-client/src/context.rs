@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 /// # Example
 ///
 /// ```
-/// use odoo_client::Context;
+/// use odoo_integration_client::Context;
 ///
 /// let ctx = Context::new()
 ///     .lang("nl_BE")

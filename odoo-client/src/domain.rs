@@ -19,7 +19,7 @@
 //! # Example
 //!
 //! ```
-//! use odoo_client::Domain;
+//! use odoo_integration_client::Domain;
 //!
 //! let d = (Domain::field("is_company").eq(true) | Domain::field("parent_id").is_not_set())
 //!     & Domain::field("name").ilike("acme");
@@ -43,7 +43,7 @@ use serde_json::Value;
 /// # Example
 ///
 /// ```
-/// use odoo_client::domain::Operator;
+/// use odoo_integration_client::domain::Operator;
 ///
 /// assert_eq!("not ilike".parse::<Operator>()?, Operator::NotIlike);
 /// assert_eq!(Operator::ChildOf.as_str(), "child_of");
@@ -183,7 +183,7 @@ impl FromStr for Operator {
 /// # Example
 ///
 /// ```
-/// use odoo_client::Domain;
+/// use odoo_integration_client::Domain;
 ///
 /// let err = Domain::from_json(&serde_json::json!([["name", "=~", "x"]])).unwrap_err();
 /// assert_eq!(err.to_string(), "element 0: unknown operator `=~`");
@@ -264,8 +264,8 @@ fn prefix(at: &str) -> String {
 /// # Example
 ///
 /// ```
-/// use odoo_client::Domain;
-/// use odoo_client::domain::Operator;
+/// use odoo_integration_client::Domain;
+/// use odoo_integration_client::domain::Operator;
 ///
 /// let d = Domain::field("email").eq_ilike("%@example.com");
 /// let c = d.conditions().next().unwrap();
@@ -306,8 +306,8 @@ enum Element {
 /// # Example
 ///
 /// ```
-/// use odoo_client::Domain;
-/// use odoo_client::domain::DomainTree;
+/// use odoo_integration_client::Domain;
+/// use odoo_integration_client::domain::DomainTree;
 ///
 /// let d = Domain::field("a").eq(1) | !Domain::field("b").eq(2);
 /// match d.to_tree() {
@@ -336,7 +336,7 @@ pub enum DomainTree {
 /// # Example
 ///
 /// ```
-/// use odoo_client::Domain;
+/// use odoo_integration_client::Domain;
 ///
 /// let open_deals = Domain::field("type").eq("opportunity")
 ///     & Domain::field("stage_id.is_won").eq(false)
@@ -355,7 +355,7 @@ pub struct Domain {
 ///
 /// ```
 /// use chrono::NaiveDate;
-/// use odoo_client::domain::Scalar;
+/// use odoo_integration_client::domain::Scalar;
 ///
 /// let d = Scalar::from(NaiveDate::from_ymd_opt(2026, 1, 31).unwrap());
 /// assert_eq!(d.as_json(), &serde_json::json!("2026-01-31"));
@@ -410,7 +410,7 @@ impl From<chrono::DateTime<chrono::Utc>> for Scalar {
 /// # Example
 ///
 /// ```
-/// use odoo_client::Domain;
+/// use odoo_integration_client::Domain;
 ///
 /// let d = Domain::field("category_id").any(Domain::field("name").ilike("Desk"));
 /// assert_eq!(d.to_json(), serde_json::json!([["category_id", "any", [["name", "ilike", "Desk"]]]]));

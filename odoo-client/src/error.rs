@@ -26,7 +26,7 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// # Example
 ///
 /// ```
-/// use odoo_client::{Error, ErrorKind};
+/// use odoo_integration_client::{Error, ErrorKind};
 ///
 /// fn explain(err: &Error) -> &'static str {
 ///     match err.kind() {
@@ -127,7 +127,7 @@ fn fmt_retry_after(retry_after: Option<Duration>) -> String {
 /// # Example
 ///
 /// ```
-/// use odoo_client::ErrorKind;
+/// use odoo_integration_client::ErrorKind;
 ///
 /// assert_eq!(ErrorKind::MissingRecord.to_string(), "missing record");
 /// ```
@@ -196,7 +196,7 @@ impl fmt::Display for ErrorKind {
 /// # Example
 ///
 /// ```
-/// use odoo_client::TransportKind;
+/// use odoo_integration_client::TransportKind;
 ///
 /// assert_eq!(TransportKind::Timeout.to_string(), "timeout");
 /// ```
@@ -228,7 +228,7 @@ impl fmt::Display for TransportKind {
 /// # Example
 ///
 /// ```
-/// use odoo_client::{Error, ErrorKind};
+/// use odoo_integration_client::{Error, ErrorKind};
 ///
 /// # fn handle(err: Error) {
 /// if let Error::Server(server) = &err {
@@ -261,7 +261,7 @@ pub struct ServerError {
 /// # Example
 ///
 /// ```
-/// use odoo_client::FaultCode;
+/// use odoo_integration_client::FaultCode;
 ///
 /// assert_eq!(FaultCode::Int(2).to_string(), "2");
 /// ```
@@ -410,7 +410,7 @@ fn is_unknown_model(message: &str) -> bool {
 /// # Example
 ///
 /// ```
-/// use odoo_client::{Error, ProtocolErrorKind};
+/// use odoo_integration_client::{Error, ProtocolErrorKind};
 ///
 /// # fn handle(err: Error) {
 /// if let Error::Protocol(p) = &err {
@@ -434,7 +434,7 @@ pub struct ProtocolError {
 /// # Example
 ///
 /// ```
-/// use odoo_client::ProtocolErrorKind;
+/// use odoo_integration_client::ProtocolErrorKind;
 ///
 /// assert_ne!(ProtocolErrorKind::Html, ProtocolErrorKind::Truncated);
 /// ```
@@ -508,7 +508,7 @@ impl Error {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::{Error, ErrorKind};
+    /// use odoo_integration_client::{Error, ErrorKind};
     ///
     /// let err = Error::RateLimited { retry_after: None };
     /// assert_eq!(err.kind(), ErrorKind::RateLimited);

@@ -1,4 +1,4 @@
-//! # odoo-client
+//! # odoo-integration-client
 //!
 //! A typed, async client for Odoo over the three protocols it speaks:
 //!
@@ -14,8 +14,8 @@
 //! ## Quick start
 //!
 //! ```no_run
-//! use odoo_client::{Client, Credentials, Domain, Model};
-//! use odoo_client::value::{Many2One, falsy};
+//! use odoo_integration_client::{Client, Credentials, Domain, Model};
+//! use odoo_integration_client::value::{Many2One, falsy};
 //!
 //! #[derive(Debug, serde::Deserialize)]
 //! struct Partner {
@@ -90,6 +90,7 @@
 //!   [`ErrorKind::UserError`]. JSON-RPC and JSON-2 name the exception.
 //! - JSON-2 takes named arguments only: [`CallBuilder::named_arg`] works on
 //!   every protocol, [`CallBuilder::arg`] only on the legacy ones.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -132,3 +133,8 @@ pub use model::{
 pub use retry::RetryPolicy;
 pub use secrecy::SecretString;
 pub use stream::{ChangeCursor, ChangePage, Changes, DEFAULT_PAGE_SIZE, Keyset};
+
+/// The README's code blocks, compiled as doctests so they never drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -26,8 +26,8 @@ use crate::value::Record;
 /// # Example
 ///
 /// ```
-/// use odoo_client::Model;
-/// use odoo_client::value::{Many2One, falsy};
+/// use odoo_integration_client::Model;
+/// use odoo_integration_client::value::{Many2One, falsy};
 ///
 /// #[derive(Debug, serde::Deserialize)]
 /// struct Partner {
@@ -56,9 +56,9 @@ pub trait Model: DeserializeOwned + Send + 'static {
 /// # Example
 ///
 /// ```no_run
-/// use odoo_client::Domain;
+/// use odoo_integration_client::Domain;
 ///
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// let partners = client.model("res.partner");
 /// let id = partners.create(&serde_json::json!({"name": "Acme"})).send().await?;
 /// partners.write([id], &serde_json::json!({"email": "info@acme.example"})).send().await?;
@@ -277,7 +277,7 @@ impl ModelClient {
 /// # Example
 ///
 /// ```no_run
-/// use odoo_client::{Domain, Model};
+/// use odoo_integration_client::{Domain, Model};
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Lead { id: i64, name: String }
@@ -286,7 +286,7 @@ impl ModelClient {
 ///     const FIELDS: &'static [&'static str] = &["name"];
 /// }
 ///
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// let leads = client.typed::<Lead>();
 /// let open: Vec<Lead> = leads.search_read(Domain::field("active").eq(true)).limit(20).send().await?;
 /// # Ok(()) }
@@ -441,8 +441,8 @@ macro_rules! context_setter {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-/// use odoo_client::Domain;
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// use odoo_integration_client::Domain;
 /// let ids = client.model("res.partner").search(Domain::field("is_company").eq(true))
 ///     .order("name").limit(5).send().await?;
 /// # Ok(()) }
@@ -489,8 +489,8 @@ impl Search {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-/// use odoo_client::Domain;
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// use odoo_integration_client::Domain;
 /// let rows = client.model("res.partner")
 ///     .search_read(Domain::field("customer_rank").gt(0))
 ///     .fields(["name", "email"])
@@ -589,7 +589,7 @@ impl<R: DeserializeOwned> SearchRead<R> {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// let rows = client.model("res.partner").read([1, 3]).fields(["name"]).send().await?;
 /// # Ok(()) }
 /// ```
@@ -665,8 +665,8 @@ impl<R: DeserializeOwned> Read<R> {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-/// let n = client.model("res.partner").search_count(odoo_client::Domain::all()).send().await?;
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// let n = client.model("res.partner").search_count(odoo_integration_client::Domain::all()).send().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -694,8 +694,8 @@ impl SearchCount {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-/// use odoo_client::value::Command;
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// use odoo_integration_client::value::Command;
 /// let id = client.model("res.partner").create(&serde_json::json!({
 ///     "name": "Acme",
 ///     "category_id": [Command::set([1, 2])],
@@ -761,7 +761,7 @@ impl Create {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// let ids = client.model("res.partner")
 ///     .create_many([serde_json::json!({"name": "A"}), serde_json::json!({"name": "B"})])
 ///     .send().await?;
@@ -803,7 +803,7 @@ impl CreateMany {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// client.model("res.partner").write([7], &serde_json::json!({"phone": "+32 2 555 01 01"})).send().await?;
 /// # Ok(()) }
 /// ```
@@ -844,7 +844,7 @@ impl Write {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// client.model("res.partner").unlink([7, 8]).send().await?;
 /// # Ok(()) }
 /// ```
@@ -882,7 +882,7 @@ impl Unlink {
 /// # Example
 ///
 /// ```
-/// let info: odoo_client::FieldInfo = serde_json::from_value(serde_json::json!({
+/// let info: odoo_integration_client::FieldInfo = serde_json::from_value(serde_json::json!({
 ///     "type": "many2one", "string": "Country", "relation": "res.country",
 ///     "required": false, "readonly": false
 /// }))?;
@@ -920,7 +920,7 @@ pub struct FieldInfo {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// let fields = client.model("res.partner").fields_get()
 ///     .attributes(["string", "type", "required", "relation"]).send().await?;
 /// println!("country is a {}", fields["country_id"].field_type);
@@ -961,7 +961,7 @@ impl FieldsGet {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// for (id, name) in client.model("res.partner").name_search("Gemini").limit(5).send().await? {
 ///     println!("{id}: {name}");
 /// }
@@ -1032,8 +1032,8 @@ impl NameSearch {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-/// use odoo_client::Domain;
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// use odoo_integration_client::Domain;
 /// let groups = client.model("crm.lead").read_group(Domain::all())
 ///     .group_by(["stage_id"]).aggregate(["expected_revenue:sum"]).send().await?;
 /// for g in groups {
@@ -1061,8 +1061,8 @@ pub struct Group {
 /// # Example
 ///
 /// ```no_run
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
-/// use odoo_client::Domain;
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// use odoo_integration_client::Domain;
 /// let by_month = client.model("account.analytic.line")
 ///     .read_group(Domain::field("project_id").is_set())
 ///     .group_by(["date:month"])

@@ -36,7 +36,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 ///
 /// ```
 /// use std::time::Duration;
-/// use odoo_client::{Client, Credentials, RetryPolicy};
+/// use odoo_integration_client::{Client, Credentials, RetryPolicy};
 ///
 /// let client = Client::builder("https://odoo.example.com")
 ///     .database("prod")
@@ -115,7 +115,7 @@ impl RetryPolicy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use odoo_client::RetryPolicy;
+    /// use odoo_integration_client::RetryPolicy;
     ///
     /// let policy = RetryPolicy::new().max_retry_after(Duration::from_secs(120));
     /// assert_eq!(policy.retry_after_ceiling(), Duration::from_secs(120));
@@ -134,7 +134,7 @@ impl RetryPolicy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let policy = odoo_client::RetryPolicy::new().max_delay(Duration::from_secs(30));
+    /// let policy = odoo_integration_client::RetryPolicy::new().max_delay(Duration::from_secs(30));
     /// assert_eq!(policy.retry_after_ceiling(), Duration::from_secs(30));
     /// ```
     pub fn retry_after_ceiling(&self) -> Duration {

@@ -34,9 +34,9 @@ pub const DEFAULT_PAGE_SIZE: u64 = 500;
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
-/// use odoo_client::Domain;
+/// use odoo_integration_client::Domain;
 ///
-/// # async fn run(client: odoo_client::Client) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
 /// let mut partners = client
 ///     .model("res.partner")
 ///     .keyset(Domain::field("customer_rank").gt(0))
@@ -174,7 +174,7 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
 /// # Example
 ///
 /// ```
-/// use odoo_client::ChangeCursor;
+/// use odoo_integration_client::ChangeCursor;
 ///
 /// let cursor = ChangeCursor::new("2026-11-24 00:00:00", 0);
 /// let saved = serde_json::to_string(&cursor)?;
@@ -234,9 +234,9 @@ pub struct ChangePage<R> {
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
-/// use odoo_client::{ChangeCursor, Domain};
+/// use odoo_integration_client::{ChangeCursor, Domain};
 ///
-/// # async fn run(client: odoo_client::Client, saved: ChangeCursor) -> Result<(), odoo_client::Error> {
+/// # async fn run(client: odoo_integration_client::Client, saved: ChangeCursor) -> Result<(), odoo_integration_client::Error> {
 /// let mut pages = client.model("res.partner").changes_since(saved, Domain::all()).fields(["name"]).pages();
 /// while let Some(page) = pages.try_next().await? {
 ///     // apply page.records, then store page.cursor

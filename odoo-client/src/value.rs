@@ -25,7 +25,7 @@
 //! variants, wrapped in `Option` with [`falsy`] when they can be unset:
 //!
 //! ```
-//! use odoo_client::value::falsy;
+//! use odoo_integration_client::value::falsy;
 //!
 //! #[derive(Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 //! enum OrderState {
@@ -57,7 +57,7 @@
 //!
 //! ```
 //! use chrono::{DateTime, NaiveDate, Utc};
-//! use odoo_client::value::{Many2One, datetime, falsy, monetary};
+//! use odoo_integration_client::value::{Many2One, datetime, falsy, monetary};
 //! use rust_decimal::Decimal;
 //!
 //! #[derive(Debug, serde::Deserialize)]
@@ -101,7 +101,7 @@ use serde_json::{Map, Value};
 /// # Example
 ///
 /// ```
-/// use odoo_client::value::Record;
+/// use odoo_integration_client::value::Record;
 ///
 /// let row: Record = serde_json::from_str(r#"{"id": 7, "email": false}"#)?;
 /// assert_eq!(row["id"], 7);
@@ -123,7 +123,7 @@ pub type Record = Map<String, Value>;
 /// # Example
 ///
 /// ```
-/// use odoo_client::value::falsy;
+/// use odoo_integration_client::value::falsy;
 ///
 /// #[derive(serde::Deserialize, serde::Serialize)]
 /// struct Contact {
@@ -238,7 +238,7 @@ pub mod falsy {
 /// # Example
 ///
 /// ```
-/// use odoo_client::value::Many2One;
+/// use odoo_integration_client::value::Many2One;
 ///
 /// let country: Many2One = serde_json::from_str(r#"[233, "United States"]"#)?;
 /// assert_eq!((country.id, country.name.as_deref()), (233, Some("United States")));
@@ -260,7 +260,7 @@ impl Many2One {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Many2One;
+    /// use odoo_integration_client::value::Many2One;
     ///
     /// let m = Many2One::new(233, "United States");
     /// assert_eq!(m.to_string(), "United States (233)");
@@ -277,7 +277,7 @@ impl Many2One {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Many2One;
+    /// use odoo_integration_client::value::Many2One;
     ///
     /// assert_eq!(Many2One::from(9).id(), 9);
     /// ```
@@ -290,7 +290,7 @@ impl Many2One {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Many2One;
+    /// use odoo_integration_client::value::Many2One;
     ///
     /// assert_eq!(Many2One::new(9, "Acme").name(), Some("Acme"));
     /// assert_eq!(Many2One::from(9).name(), None);
@@ -363,7 +363,7 @@ impl<'de> Deserialize<'de> for Many2One {
 /// # Example
 ///
 /// ```
-/// use odoo_client::value::Command;
+/// use odoo_integration_client::value::Command;
 /// use serde_json::json;
 ///
 /// let vals = json!({
@@ -406,7 +406,7 @@ impl Command {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Command;
+    /// use odoo_integration_client::value::Command;
     ///
     /// let c = Command::create(serde_json::json!({"name": "Jane"}));
     /// assert_eq!(serde_json::to_value(&c)?, serde_json::json!([0, 0, {"name": "Jane"}]));
@@ -420,7 +420,7 @@ impl Command {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Command;
+    /// use odoo_integration_client::value::Command;
     ///
     /// let c = Command::update(3, serde_json::json!({"name": "Jane"}));
     /// assert_eq!(serde_json::to_value(&c)?, serde_json::json!([1, 3, {"name": "Jane"}]));
@@ -434,7 +434,7 @@ impl Command {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Command;
+    /// use odoo_integration_client::value::Command;
     ///
     /// assert_eq!(serde_json::to_value(Command::delete(4))?, serde_json::json!([2, 4, 0]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -447,7 +447,7 @@ impl Command {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Command;
+    /// use odoo_integration_client::value::Command;
     ///
     /// assert_eq!(serde_json::to_value(Command::unlink(4))?, serde_json::json!([3, 4, 0]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -460,7 +460,7 @@ impl Command {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Command;
+    /// use odoo_integration_client::value::Command;
     ///
     /// assert_eq!(serde_json::to_value(Command::link(4))?, serde_json::json!([4, 4, 0]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -473,7 +473,7 @@ impl Command {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Command;
+    /// use odoo_integration_client::value::Command;
     ///
     /// assert_eq!(serde_json::to_value(Command::clear())?, serde_json::json!([5, 0, 0]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -486,7 +486,7 @@ impl Command {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::Command;
+    /// use odoo_integration_client::value::Command;
     ///
     /// assert_eq!(serde_json::to_value(Command::set([1, 2]))?, serde_json::json!([6, 0, [1, 2]]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -602,9 +602,9 @@ const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 ///
 /// #[derive(serde::Deserialize, serde::Serialize)]
 /// struct Row {
-///     #[serde(with = "odoo_client::value::datetime")]
+///     #[serde(with = "odoo_integration_client::value::datetime")]
 ///     write_date: DateTime<Utc>,
-///     #[serde(with = "odoo_client::value::datetime::option")]
+///     #[serde(with = "odoo_integration_client::value::datetime::option")]
 ///     date_deadline: Option<DateTime<Utc>>,
 /// }
 /// let row: Row = serde_json::from_str(r#"{"write_date": "2026-11-23 08:04:06", "date_deadline": false}"#)?;
@@ -625,7 +625,7 @@ pub mod datetime {
     /// use chrono::{TimeZone, Utc};
     ///
     /// let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap();
-    /// assert_eq!(odoo_client::value::datetime::format(&at), "2026-11-23 08:04:06");
+    /// assert_eq!(odoo_integration_client::value::datetime::format(&at), "2026-11-23 08:04:06");
     /// ```
     pub fn format(instant: &DateTime<Utc>) -> String {
         instant.format(DATETIME).to_string()
@@ -641,7 +641,7 @@ pub mod datetime {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::value::datetime;
+    /// use odoo_integration_client::value::datetime;
     ///
     /// let at = datetime::parse("2026-11-23 08:04:06.250")?;
     /// assert_eq!(at.timestamp_subsec_millis(), 250);
@@ -727,9 +727,9 @@ pub mod datetime {
 ///
 /// #[derive(serde::Deserialize, serde::Serialize)]
 /// struct Invoice {
-///     #[serde(with = "odoo_client::value::monetary")]
+///     #[serde(with = "odoo_integration_client::value::monetary")]
 ///     amount_total: Decimal,
-///     #[serde(with = "odoo_client::value::monetary::option")]
+///     #[serde(with = "odoo_integration_client::value::monetary::option")]
 ///     amount_residual: Option<Decimal>,
 /// }
 /// let inv: Invoice = serde_json::from_str(r#"{"amount_total": 1234.56, "amount_residual": false}"#)?;
@@ -861,7 +861,7 @@ pub mod monetary {
 /// ```
 /// #[derive(serde::Deserialize, serde::Serialize)]
 /// struct Doc {
-///     #[serde(with = "odoo_client::value::binary::option")]
+///     #[serde(with = "odoo_integration_client::value::binary::option")]
 ///     datas: Option<Vec<u8>>,
 /// }
 /// let d: Doc = serde_json::from_str(r#"{"datas": "aGVsbG8="}"#)?;
@@ -940,7 +940,7 @@ pub mod binary {
 /// # Example
 ///
 /// ```
-/// let id: i64 = odoo_client::value::from_value(serde_json::json!(7))?;
+/// let id: i64 = odoo_integration_client::value::from_value(serde_json::json!(7))?;
 /// assert_eq!(id, 7);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

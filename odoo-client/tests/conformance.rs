@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use odoo_client::test_server::{ADMIN_API_KEY, DATABASE, DEMO_API_KEY, TestServer};
+use odoo_integration_client::test_server::{ADMIN_API_KEY, DATABASE, DEMO_API_KEY, TestServer};
 use serde_json::Value;
 
 fn fixture(kind: &str, name: &str) -> Value {

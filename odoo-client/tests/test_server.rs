@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use odoo_client::test_server::{
+use odoo_integration_client::test_server::{
     DATABASE, DEMO_API_KEY, DEMO_LOGIN, DEMO_PASSWORD, Fault, TestServer,
 };
-use odoo_client::value::Command;
-use odoo_client::{
+use odoo_integration_client::value::Command;
+use odoo_integration_client::{
     Client, Credentials, Domain, ErrorKind, ExternalId, Protocol, RetryPolicy, Upserted,
 };
 use serde_json::{Value, json};
@@ -18,8 +18,13 @@ const PROTOCOLS: [Protocol; 3] = [Protocol::Json2, Protocol::JsonRpc, Protocol::
 
 fn fast(server: &TestServer, protocol: Protocol) -> Client {
     let credentials = match protocol {
-        Protocol::Json2 => Credentials::api_key("admin", odoo_client::test_server::ADMIN_API_KEY),
-        _ => Credentials::password("admin", odoo_client::test_server::ADMIN_PASSWORD),
+        Protocol::Json2 => {
+            Credentials::api_key("admin", odoo_integration_client::test_server::ADMIN_API_KEY)
+        }
+        _ => Credentials::password(
+            "admin",
+            odoo_integration_client::test_server::ADMIN_PASSWORD,
+        ),
     };
     Client::builder(server.url())
         .database(DATABASE)
@@ -109,7 +114,7 @@ async fn domains_are_evaluated_with_every_kind_of_operator() {
     let server = TestServer::start().await.unwrap();
     let client = server.client(Protocol::Json2).unwrap();
     let partners = client.model("res.partner");
-    let names = |rows: Vec<odoo_client::value::Record>| -> Vec<String> {
+    let names = |rows: Vec<odoo_integration_client::value::Record>| -> Vec<String> {
         let mut v: Vec<String> = rows
             .iter()
             .map(|r| r["name"].as_str().unwrap().to_owned())
@@ -165,7 +170,7 @@ async fn domains_are_evaluated_with_every_kind_of_operator() {
     let all = partners.search_count(Domain::all()).send().await.unwrap();
     let with_archived = partners
         .search_count(Domain::all())
-        .context(odoo_client::Context::new().active_test(false))
+        .context(odoo_integration_client::Context::new().active_test(false))
         .send()
         .await
         .unwrap();
@@ -178,7 +183,7 @@ async fn errors_have_the_same_kind_on_every_protocol() {
     for protocol in PROTOCOLS {
         let client = fast(&server, protocol);
         let p = client.model("res.partner");
-        let kind = |r: odoo_client::Result<()>| r.unwrap_err().kind();
+        let kind = |r: odoo_integration_client::Result<()>| r.unwrap_err().kind();
         assert_eq!(
             kind(p.write([999_999], &json!({"name": "x"})).send().await),
             ErrorKind::MissingRecord,
@@ -447,7 +452,7 @@ async fn the_concurrency_cap_holds_at_the_test_server() {
         .database(DATABASE)
         .credentials(Credentials::api_key(
             "admin",
-            odoo_client::test_server::ADMIN_API_KEY,
+            odoo_integration_client::test_server::ADMIN_API_KEY,
         ))
         .protocol(Protocol::Json2)
         .max_concurrent_requests(2)
@@ -532,7 +537,7 @@ async fn retries_wait_as_long_as_asked_on_a_paused_clock() {
         .database(DATABASE)
         .credentials(Credentials::api_key(
             "admin",
-            odoo_client::test_server::ADMIN_API_KEY,
+            odoo_integration_client::test_server::ADMIN_API_KEY,
         ))
         .protocol(Protocol::Json2)
         .timeout(Duration::from_secs(3600))
@@ -735,10 +740,13 @@ async fn upsert_creates_survive_a_lost_reply_and_isolate_bad_rows() {
     let outcomes = loop {
         // Queue the drop for the load call (third call of the upsert).
         server.inject(
-            odoo_client::test_server::Fault::Delay(std::time::Duration::ZERO),
+            odoo_integration_client::test_server::Fault::Delay(std::time::Duration::ZERO),
             2,
         );
-        server.inject(odoo_client::test_server::Fault::DropAfterHandling, 1);
+        server.inject(
+            odoo_integration_client::test_server::Fault::DropAfterHandling,
+            1,
+        );
         faults += 1;
         match partners.upsert_by_external_id(rows()).send().await {
             Ok(o) => break o,
@@ -868,7 +876,7 @@ async fn load_reads_datetimes_in_the_context_time_zone() {
                 ]]),
             );
         if let Some(tz) = tz {
-            call = call.context(odoo_client::Context::new().tz(tz));
+            call = call.context(odoo_integration_client::Context::new().tz(tz));
         }
         call.send::<Value>()
     };

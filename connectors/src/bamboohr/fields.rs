@@ -1,8 +1,8 @@
 //! The employee field map: canonical fields ⇄ BambooHR field names, and
 //! how each value converts.
 
-use canonical_model::{Currency, EmploymentStatus, FieldValue, Money};
 use chrono::NaiveDate;
+use odoo_integration_model::{Currency, EmploymentStatus, FieldValue, Money};
 use serde_json::{Map, Value};
 use std::str::FromStr;
 
@@ -11,7 +11,7 @@ use std::str::FromStr;
 /// # Example
 ///
 /// ```
-/// use connectors::bamboohr::{FieldKind, FieldMap};
+/// use odoo_integration_connectors::bamboohr::{FieldKind, FieldMap};
 /// let m = FieldMap::new("hire_date", "hireDate", FieldKind::Date);
 /// assert_eq!(m.kind, FieldKind::Date);
 /// ```
@@ -48,7 +48,7 @@ pub enum FieldKind {
 /// # Example
 ///
 /// ```
-/// use connectors::bamboohr::{FieldKind, FieldMap};
+/// use odoo_integration_connectors::bamboohr::{FieldKind, FieldMap};
 /// let m = FieldMap::new("cost_rate", "customCostRate", FieldKind::Money);
 /// assert_eq!(m.bamboohr, "customCostRate");
 /// ```
@@ -68,7 +68,7 @@ impl FieldMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::bamboohr::{FieldKind, FieldMap};
+    /// use odoo_integration_connectors::bamboohr::{FieldKind, FieldMap};
     /// let m = FieldMap::new("manager", "supervisorEId", FieldKind::Employee);
     /// assert_eq!(m.canonical, "manager");
     /// ```
@@ -85,7 +85,7 @@ impl FieldMap {
     /// # Example
     ///
     /// ```
-    /// let m = connectors::bamboohr::FieldMap::text("work_phone", "workPhone");
+    /// let m = odoo_integration_connectors::bamboohr::FieldMap::text("work_phone", "workPhone");
     /// assert_eq!(m.bamboohr, "workPhone");
     /// ```
     pub fn text(canonical: impl Into<String>, bamboohr: impl Into<String>) -> Self {
@@ -110,7 +110,7 @@ impl FieldMap {
 /// # Example
 ///
 /// ```
-/// let fields = connectors::bamboohr::default_fields();
+/// let fields = odoo_integration_connectors::bamboohr::default_fields();
 /// assert!(fields.iter().any(|f| f.bamboohr == "supervisorEId"));
 /// assert!(!fields.iter().any(|f| f.canonical == "work_phone"));
 /// ```

@@ -8,7 +8,7 @@
 //! user, `x` as the password. The key is a [`SecretString`]: it is in no
 //! `Debug`, error or log.
 //!
-//! **Employees** ([`Source`](crate::Source)`<`[`Employee`](canonical_model::Employee)`>`).
+//! **Employees** ([`Source`](crate::Source)`<`[`Employee`](odoo_integration_model::Employee)`>`).
 //! The first read takes every employee (active and inactive) through one
 //! custom report (`POST /v1/reports/custom?format=JSON`) with the mapped
 //! fields, paged by employee id on our side; before it, one call to
@@ -58,7 +58,7 @@
 //! convert leaves `cost_rate` out of the change: it is neither an error nor
 //! a clearing.
 //!
-//! **Time off** ([`Source`](crate::Source)`<`[`TimeOff`](canonical_model::TimeOff)`>`).
+//! **Time off** ([`Source`](crate::Source)`<`[`TimeOff`](odoo_integration_model::TimeOff)`>`).
 //! `GET /v1/time_off/requests?start=&end=`: `employeeId` → the `employee`
 //! reference, the type's name → `kind`, `start`/`end`, the amount in hours
 //! (days × [`hours_per_day`](BambooHrConnector::hours_per_day), default 8),
@@ -92,13 +92,13 @@
 //! # Example
 //!
 //! ```
-//! use connectors::bamboohr::{BambooHrConnector, FieldMap};
+//! use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldMap};
 //!
 //! let bamboo = BambooHrConnector::new("acme", "secret-api-key")?
 //!     .field(FieldMap::text("work_phone", "workPhone"))
 //!     .hours_per_year(rust_decimal::Decimal::from(1_950));
 //! assert!(!format!("{bamboo:?}").contains("secret-api-key"));
-//! # Ok::<(), connectors::ConnectorError>(())
+//! # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 //! ```
 
 mod employees;
@@ -110,7 +110,7 @@ pub use fields::{FieldKind, FieldMap, default_fields};
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
-use canonical_model::{Currency, SystemId};
+use odoo_integration_model::{Currency, SystemId};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
@@ -135,11 +135,11 @@ fn default_quota() -> Quota {
 /// # Example
 ///
 /// ```
-/// use connectors::Connector;
-/// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "secret-api-key")?;
+/// use odoo_integration_connectors::Connector;
+/// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "secret-api-key")?;
 /// assert!(bamboo.capabilities().can_read("employee"));
 /// assert!(!format!("{bamboo:?}").contains("secret-api-key"));
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Clone)]
 pub struct BambooHrConnector {
@@ -192,10 +192,10 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "key")?;
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "key")?;
     /// # let _ = bamboo;
-    /// assert!(connectors::bamboohr::BambooHrConnector::new("acme/../x", "key").is_err());
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// assert!(odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme/../x", "key").is_err());
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn new(company: impl Into<String>, api_key: impl Into<String>) -> Result<Self> {
         let company = company.into();
@@ -211,7 +211,7 @@ impl BambooHrConnector {
             .with_system(SystemId::bamboohr()));
         }
         let http = reqwest::Client::builder()
-            .user_agent(concat!("connectors/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| {
@@ -247,9 +247,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.base_url("http://127.0.0.1:9");
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.base_url("http://127.0.0.1:9");
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
@@ -262,12 +262,12 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::bamboohr::{default_fields, BambooHrConnector, FieldMap};
+    /// use odoo_integration_connectors::bamboohr::{default_fields, BambooHrConnector, FieldMap};
     /// let mut fields = default_fields();
     /// fields.retain(|f| f.canonical != "department");
     /// let bamboo = BambooHrConnector::new("acme", "k")?.fields(fields);
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn fields(mut self, fields: Vec<FieldMap>) -> Self {
@@ -280,11 +280,11 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::bamboohr::{BambooHrConnector, FieldKind, FieldMap};
+    /// use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldKind, FieldMap};
     /// let bamboo = BambooHrConnector::new("acme", "k")?
     ///     .field(FieldMap::new("bill_rate", "customBillRate", FieldKind::Money));
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn field(mut self, map: FieldMap) -> Self {
@@ -299,9 +299,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.currency(canonical_model::Currency::EUR);
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.currency(odoo_integration_model::Currency::EUR);
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn currency(mut self, currency: Currency) -> Self {
@@ -317,9 +317,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.compensation(false);
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.compensation(false);
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn compensation(mut self, read: bool) -> Self {
@@ -333,9 +333,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.hours_per_year(rust_decimal::Decimal::from(1_720));
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.hours_per_year(rust_decimal::Decimal::from(1_720));
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn hours_per_year(mut self, hours: Decimal) -> Self {
@@ -351,9 +351,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.hours_per_day(rust_decimal::Decimal::new(75, 1));
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.hours_per_day(rust_decimal::Decimal::new(75, 1));
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn hours_per_day(mut self, hours: Decimal) -> Self {
@@ -369,11 +369,11 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::{Quota, RateLimiter};
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?
+    /// use odoo_integration_connectors::{Quota, RateLimiter};
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?
     ///     .limiter(RateLimiter::new(Quota::per_second(2)));
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn limiter(mut self, limiter: RateLimiter) -> Self {
@@ -387,10 +387,10 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?;
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?;
     /// let limiter = bamboo.rate_limiter();
     /// # let _ = limiter;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn rate_limiter(&self) -> RateLimiter {
         self.limiter.clone()
@@ -404,9 +404,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.settle(std::time::Duration::ZERO);
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.settle(std::time::Duration::ZERO);
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn settle(mut self, lag: Duration) -> Self {
@@ -420,9 +420,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_window(60, 180);
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_window(60, 180);
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn time_off_window(mut self, days_back: u32, days_ahead: u32) -> Self {
@@ -436,9 +436,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_history(730);
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_history(730);
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn time_off_history(mut self, days_back: u32) -> Self {
@@ -452,9 +452,9 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_statuses(["approved"]);
+    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_statuses(["approved"]);
     /// # let _ = bamboo;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn time_off_statuses<I: IntoIterator<Item = S>, S: Into<String>>(

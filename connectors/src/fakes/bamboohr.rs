@@ -57,7 +57,7 @@
 //! # Example
 //!
 //! ```
-//! use connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
+//! use odoo_integration_connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -91,7 +91,7 @@ use serde_json::{Map, Value, json};
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::bamboohr::Fault;
+/// use odoo_integration_connectors::fakes::bamboohr::Fault;
 /// use std::time::Duration;
 /// let faults = [
 ///     Fault::Status(503),
@@ -136,7 +136,7 @@ pub enum Fault {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
 /// for call in bamboo.calls() {
 ///     println!("{} {}?{} -> {}", call.method, call.path, call.query, call.status);
 /// }
@@ -160,7 +160,7 @@ pub struct FakeCall {
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::bamboohr::Compensation;
+/// use odoo_integration_connectors::fakes::bamboohr::Compensation;
 /// let row = Compensation::new("2025-01-01".parse().unwrap(), "85.50", "USD", "Hour");
 /// assert_eq!(row.paid_per, "Hour");
 /// ```
@@ -182,7 +182,7 @@ impl Compensation {
     /// # Example
     ///
     /// ```
-    /// let row = connectors::fakes::bamboohr::Compensation::new("2025-01-01".parse().unwrap(), "104000", "USD", "Year");
+    /// let row = odoo_integration_connectors::fakes::bamboohr::Compensation::new("2025-01-01".parse().unwrap(), "104000", "USD", "Year");
     /// assert_eq!(row.value, "104000");
     /// ```
     pub fn new(
@@ -205,7 +205,7 @@ impl Compensation {
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::bamboohr::FakeTimeOff;
+/// use odoo_integration_connectors::fakes::bamboohr::FakeTimeOff;
 /// let r = FakeTimeOff::new("12", "Vacation", "2026-03-02".parse().unwrap(), "2026-03-03".parse().unwrap())
 ///     .days("2")
 ///     .status("approved");
@@ -235,7 +235,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// let r = connectors::fakes::bamboohr::FakeTimeOff::new("12", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("12", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.status, "requested");
     /// ```
     pub fn new(
@@ -260,7 +260,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// # let r = connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// # let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.days("0.5").amount, "0.5");
     /// ```
     #[must_use]
@@ -275,7 +275,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// # let r = connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// # let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.hours("4").unit, "hours");
     /// ```
     #[must_use]
@@ -290,7 +290,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// # let r = connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// # let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.status("denied").status, "denied");
     /// ```
     #[must_use]
@@ -307,7 +307,7 @@ impl FakeTimeOff {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
 /// let id = bamboo.insert_employee([("firstName", "Ann")]);
 /// let ann = bamboo.employee(&id).unwrap();
 /// assert_eq!((ann.action.as_str(), ann.deleted), ("Inserted", false));
@@ -336,7 +336,7 @@ impl FakeEmployee {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
     /// assert_eq!(bamboo.employee(&id).unwrap().field("status"), Some("Active"));
     /// # Ok(()) }
@@ -434,7 +434,7 @@ struct Shared {
 /// use std::time::Duration;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::builder()
+/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder()
 ///     .company("globex")
 ///     .api_key("test-key")
 ///     .rate_limit(100, Duration::from_secs(60))
@@ -462,7 +462,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder().company("globex");
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().company("globex");
     /// # let _ = b;
     /// ```
     pub fn company(mut self, company: impl Into<String>) -> Self {
@@ -475,7 +475,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder().api_key("k");
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().api_key("k");
     /// # let _ = b;
     /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
@@ -489,7 +489,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder().clock("2026-05-01T09:00:00Z".parse().unwrap());
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().clock("2026-05-01T09:00:00Z".parse().unwrap());
     /// # let _ = b;
     /// ```
     pub fn clock(mut self, start: DateTime<Utc>) -> Self {
@@ -502,7 +502,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder().tick(std::time::Duration::ZERO);
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().tick(std::time::Duration::ZERO);
     /// # let _ = b;
     /// ```
     pub fn tick(mut self, tick: Duration) -> Self {
@@ -516,7 +516,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder().rate_limit(10, std::time::Duration::from_secs(1));
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().rate_limit(10, std::time::Duration::from_secs(1));
     /// # let _ = b;
     /// ```
     pub fn rate_limit(mut self, max: u32, window: Duration) -> Self {
@@ -530,7 +530,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder().retry_after(std::time::Duration::from_secs(5));
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().retry_after(std::time::Duration::from_secs(5));
     /// # let _ = b;
     /// ```
     pub fn retry_after(mut self, wait: Duration) -> Self {
@@ -544,7 +544,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder().forbid_compensation(true);
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().forbid_compensation(true);
     /// # let _ = b;
     /// ```
     pub fn forbid_compensation(mut self, forbid: bool) -> Self {
@@ -563,7 +563,7 @@ impl FakeBambooHrBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::builder().start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().start().await?;
     /// assert!(bamboo.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
@@ -606,7 +606,7 @@ impl FakeBambooHrBuilder {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
 /// let id = bamboo.insert_employee([("firstName", "Ann"), ("lastName", "Lee")]);
 /// assert_eq!(id, "1");
 /// # Ok(()) }
@@ -642,7 +642,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert_eq!(bamboo.company(), "acme");
     /// # Ok(()) }
     /// ```
@@ -655,7 +655,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::bamboohr::FakeBambooHr::builder();
+    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder();
     /// # let _ = b;
     /// ```
     pub fn builder() -> FakeBambooHrBuilder {
@@ -679,7 +679,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert!(bamboo.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
@@ -694,7 +694,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert_eq!(bamboo.company(), "acme");
     /// # Ok(()) }
     /// ```
@@ -709,8 +709,8 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
-    /// assert_eq!(bamboo.api_key(), connectors::fakes::bamboohr::FakeBambooHr::API_KEY);
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// assert_eq!(bamboo.api_key(), odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::API_KEY);
     /// # Ok(()) }
     /// ```
     pub fn api_key(&self) -> &str {
@@ -731,7 +731,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// let boss = bamboo.insert_employee([("firstName", "Bo")]);
     /// let ann = bamboo.insert_employee([("firstName", "Ann"), ("supervisorEId", boss.as_str())]);
     /// assert_eq!(ann, "2");
@@ -771,7 +771,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("jobTitle", "Analyst")]);
     /// assert!(bamboo.update_employee(&id, [("jobTitle", "Consultant")]));
     /// assert_eq!(bamboo.employee(&id).unwrap().action, "Updated");
@@ -803,7 +803,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
     /// assert!(bamboo.terminate(&id, "2026-02-27".parse()?));
     /// assert_eq!(bamboo.employee(&id).unwrap().field("status"), Some("Inactive"));
@@ -824,7 +824,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
     /// assert!(bamboo.delete_employee(&id));
     /// assert!(bamboo.employee(&id).unwrap().deleted);
@@ -849,7 +849,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
+    /// use odoo_integration_connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;
@@ -869,7 +869,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.forbid_compensation(true);
     /// # Ok(()) }
     /// ```
@@ -883,7 +883,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
+    /// use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;
@@ -914,7 +914,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
+    /// use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;
@@ -946,7 +946,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert!(bamboo.employee("7").is_none());
     /// # Ok(()) }
     /// ```
@@ -968,7 +968,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.insert_employee([("firstName", "Ann")]); // seeding is no call
     /// assert!(bamboo.calls().is_empty());
     /// # Ok(()) }
@@ -985,7 +985,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert_eq!(bamboo.call_count("/employees/changed"), 0);
     /// # Ok(()) }
     /// ```
@@ -1005,7 +1005,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// let before = bamboo.now();
     /// bamboo.insert_employee([("firstName", "Ann")]);
     /// assert_eq!(bamboo.now() - before, chrono::TimeDelta::seconds(1));
@@ -1022,7 +1022,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.set_clock("2026-06-01T08:00:00Z".parse()?);
     /// assert_eq!(bamboo.now().to_rfc3339(), "2026-06-01T08:00:00+00:00");
     /// # Ok(()) }
@@ -1038,7 +1038,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.advance(std::time::Duration::from_secs(3600));
     /// # Ok(()) }
     /// ```
@@ -1056,7 +1056,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.set_tick(std::time::Duration::ZERO);
     /// let a = bamboo.insert_employee([("firstName", "A")]);
     /// let b = bamboo.insert_employee([("firstName", "B")]);
@@ -1075,7 +1075,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use connectors::fakes::bamboohr::{FakeBambooHr, Fault};
+    /// use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, Fault};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;

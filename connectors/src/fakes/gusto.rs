@@ -40,7 +40,7 @@
 //! # Example
 //!
 //! ```
-//! use connectors::fakes::gusto::FakeGusto;
+//! use odoo_integration_connectors::fakes::gusto::FakeGusto;
 //! use serde_json::json;
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
@@ -73,7 +73,7 @@ const VERSION: &str = "2025-06-15";
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::gusto::Fault;
+/// use odoo_integration_connectors::fakes::gusto::Fault;
 /// let f = Fault::TooManyRequests { retry_after_secs: 7 };
 /// assert_ne!(f, Fault::TruncatedBody);
 /// ```
@@ -107,7 +107,7 @@ pub enum Fault {
 /// # Example
 ///
 /// ```
-/// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+/// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
 /// for call in g.calls() {
 ///     assert_eq!(call.api_version.as_deref(), Some("2025-06-15"));
 /// }
@@ -135,7 +135,7 @@ pub struct Call {
 /// # Example
 ///
 /// ```
-/// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+/// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
 /// let pair = g.grant();
 /// assert_ne!(pair.access_token, pair.refresh_token);
 /// # }
@@ -192,7 +192,7 @@ impl Shared {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let g = connectors::fakes::gusto::FakeGusto::start().await?;
+/// let g = odoo_integration_connectors::fakes::gusto::FakeGusto::start().await?;
 /// assert!(g.url().starts_with("http://127.0.0.1:"));
 /// # Ok(()) }
 /// ```
@@ -322,7 +322,7 @@ impl FakeGusto {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let g = connectors::fakes::gusto::FakeGusto::start().await?;
+    /// let g = odoo_integration_connectors::fakes::gusto::FakeGusto::start().await?;
     /// assert!(g.calls().is_empty());
     /// # Ok(()) }
     /// ```
@@ -348,7 +348,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let base = g.url();
     /// # let _ = base; }
     /// ```
@@ -361,7 +361,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(!g.company_uuid().is_empty());
     /// # }
     /// ```
@@ -374,7 +374,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// g.allow_client("client-id", "client-secret");
     /// # }
     /// ```
@@ -390,7 +390,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let pair = g.grant();
     /// assert!(pair.expires_at > chrono::Utc::now());
     /// # }
@@ -406,7 +406,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// g.set_token_lifetime(std::time::Duration::from_secs(60));
     /// # }
     /// ```
@@ -421,7 +421,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// g.set_token_delay(std::time::Duration::from_millis(50));
     /// # }
     /// ```
@@ -435,7 +435,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// g.expire_access_tokens();
     /// # }
     /// ```
@@ -451,7 +451,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert_eq!(g.refreshes(), 0);
     /// # }
     /// ```
@@ -465,7 +465,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert_eq!(g.invalid_grants(), 0);
     /// # }
     /// ```
@@ -478,7 +478,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(g.refresh_tokens_presented().is_empty());
     /// # }
     /// ```
@@ -491,7 +491,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// g.set_rate_limit(2);
     /// # }
     /// ```
@@ -504,8 +504,8 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
-    /// use connectors::fakes::gusto::Fault;
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// use odoo_integration_connectors::fakes::gusto::Fault;
     /// g.fail_next(Fault::HtmlPage(503), 1);
     /// # }
     /// ```
@@ -521,7 +521,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let puts = g.calls().iter().filter(|c| c.method == "PUT").count();
     /// # let _ = puts; }
     /// ```
@@ -536,7 +536,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let id = g.add_employee(serde_json::json!({"first_name": "Bo", "last_name": "Lind"}));
     /// assert_eq!(g.employee(&id).unwrap()["first_name"], "Bo");
     /// # }
@@ -564,7 +564,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(g.employee("nobody").is_none());
     /// # }
     /// ```
@@ -582,7 +582,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let id = g.add_pay_schedule(serde_json::json!({"frequency": "Every other week", "name": "Staff"}));
     /// # let _ = id; }
     /// ```
@@ -605,7 +605,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let id = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "check_date": "2025-06-20"}));
     /// assert_eq!(g.payroll(&id).unwrap()["processed"], false);
     /// # }
@@ -634,7 +634,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
     /// assert!(g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1", "gross_pay": "1000.00"})));
     /// # }
@@ -672,7 +672,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(g.payroll("none").is_none());
     /// # }
     /// ```
@@ -690,7 +690,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(g.regular_hours("payroll", "employee").is_none());
     /// # }
     /// ```
@@ -713,7 +713,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(g.compensation_version("payroll", "employee").is_none());
     /// # }
     /// ```
@@ -732,7 +732,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(!g.process_payroll("none"));
     /// # }
     /// ```
@@ -754,7 +754,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(!g.bump_versions("none"));
     /// # }
     /// ```
@@ -768,7 +768,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// assert!(!g.set_regular_hours("payroll", "employee", "8.000"));
     /// # }
     /// ```
@@ -785,7 +785,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// g.edit_before_next_put("payroll", &[("employee", "12.000")]);
     /// g.edit_before_next_put("payroll", &[]); // a version bump only
     /// # }
@@ -810,7 +810,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: connectors::fakes::gusto::FakeGusto) {
+    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
     /// let id = g.add_time_off(serde_json::json!({"status": "approved", "policy_type": "vacation",
     ///     "days": {"2025-07-01": "8.000"}, "employee": {"uuid": "e1", "full_name": "Ann Lee"}}));
     /// # let _ = id; }

@@ -52,7 +52,7 @@
 //! # Example
 //!
 //! ```
-//! use connectors::fakes::salesforce::FakeSalesforce;
+//! use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
 //! let sf = FakeSalesforce::start().await?;
@@ -83,7 +83,7 @@ type Rec = BTreeMap<String, Box<RawValue>>;
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::salesforce::Fault;
+/// use odoo_integration_connectors::fakes::salesforce::Fault;
 /// let f = Fault::TooManyRequests { retry_after_secs: 7 };
 /// assert_ne!(f, Fault::TruncatedBody);
 /// ```
@@ -145,7 +145,7 @@ impl Shared {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let sf = connectors::fakes::salesforce::FakeSalesforce::start().await?;
+/// let sf = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
 /// assert!(sf.url().starts_with("http://127.0.0.1:"));
 /// # Ok(()) }
 /// ```
@@ -404,7 +404,7 @@ impl FakeSalesforce {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let sf = connectors::fakes::salesforce::FakeSalesforce::start().await?;
+    /// let sf = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
     /// assert_eq!(sf.calls(), 0);
     /// # Ok(()) }
     /// ```
@@ -430,7 +430,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// let login = sf.url();
     /// # let _ = login; }
     /// ```
@@ -444,7 +444,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// sf.allow_client("consumer-key", "consumer-secret");
     /// # }
     /// ```
@@ -462,7 +462,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// let pem = include_str!("../../tests/data/salesforce/test_only_public_key.pem");
     /// sf.allow_jwt("consumer-key", "integration@example.com", pem);
     /// # }
@@ -479,7 +479,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// sf.set_page_size(200);
     /// # }
     /// ```
@@ -492,7 +492,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// sf.set_api_usage(14_000, 15_000);
     /// assert_eq!(sf.api_usage(), (14_000, 15_000));
     /// # }
@@ -508,7 +508,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// let (used, _limit) = sf.api_usage();
     /// # let _ = used; }
     /// ```
@@ -523,7 +523,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// sf.expire_tokens();
     /// # }
     /// ```
@@ -536,7 +536,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// assert_eq!(sf.token_requests(), 0);
     /// # }
     /// ```
@@ -549,7 +549,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// let before = sf.calls();
     /// # let _ = before; }
     /// ```
@@ -562,7 +562,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// assert!(!sf.requests().iter().any(|r| r.contains("/deleted")));
     /// # }
     /// ```
@@ -575,8 +575,8 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
-    /// use connectors::fakes::salesforce::Fault;
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// use odoo_integration_connectors::fakes::salesforce::Fault;
     /// sf.fail_next(Fault::HtmlPage(503), 2);
     /// # }
     /// ```
@@ -592,7 +592,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// sf.set_clock(Some(chrono::Utc::now()));
     /// # }
     /// ```
@@ -606,7 +606,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// sf.reject("Account", "Industry", "Tobacco", "We do not sell to this industry");
     /// # }
     /// ```
@@ -624,7 +624,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// let id = sf.insert("Contact", serde_json::json!({"FirstName": "Ann", "LastName": "Lee"}));
     /// assert_eq!(sf.record("Contact", &id).unwrap()["Name"], "Ann Lee");
     /// # }
@@ -655,7 +655,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// let id = sf.insert("Account", serde_json::json!({"Name": "Acme"}));
     /// assert!(sf.update("Account", &id, serde_json::json!({"Industry": "Energy"})));
     /// # }
@@ -682,7 +682,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// assert!(sf.record("Account", "001000000000000999").is_none());
     /// # }
     /// ```
@@ -697,7 +697,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// assert!(sf.records("Opportunity").is_empty());
     /// # }
     /// ```
@@ -719,7 +719,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: connectors::fakes::salesforce::FakeSalesforce) {
+    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
     /// let id = sf.insert("Account", serde_json::json!({"Name": "Gone"}));
     /// assert!(sf.delete("Account", &id));
     /// # }

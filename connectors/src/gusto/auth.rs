@@ -11,8 +11,8 @@
 use super::http::{describe_body, oauth_error, transport};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::SystemId;
 use chrono::{DateTime, TimeDelta, Utc};
+use odoo_integration_model::SystemId;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::fmt;
@@ -36,7 +36,7 @@ const MAX_LIFETIME: TimeDelta = TimeDelta::days(1);
 /// # Example
 ///
 /// ```
-/// use connectors::gusto::AppCredentials;
+/// use odoo_integration_connectors::gusto::AppCredentials;
 /// let app = AppCredentials::new("client-id", "client-secret-value");
 /// assert!(!format!("{app:?}").contains("client-secret-value"));
 /// assert_eq!(app.client_id(), "client-id");
@@ -62,7 +62,7 @@ impl AppCredentials {
     /// # Example
     ///
     /// ```
-    /// let app = connectors::gusto::AppCredentials::new("id", "secret");
+    /// let app = odoo_integration_connectors::gusto::AppCredentials::new("id", "secret");
     /// # let _ = app;
     /// ```
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
@@ -77,7 +77,7 @@ impl AppCredentials {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::gusto::AppCredentials::new("id", "s").client_id(), "id");
+    /// assert_eq!(odoo_integration_connectors::gusto::AppCredentials::new("id", "s").client_id(), "id");
     /// ```
     pub fn client_id(&self) -> &str {
         &self.client_id
@@ -90,7 +90,7 @@ impl AppCredentials {
 /// # Example
 ///
 /// ```
-/// use connectors::gusto::Tokens;
+/// use odoo_integration_connectors::gusto::Tokens;
 /// let t = Tokens::new("access-123", "refresh-456", chrono::Utc::now() + chrono::TimeDelta::hours(2));
 /// assert_eq!(t.expose_refresh_token(), "refresh-456");
 /// assert!(!format!("{t:?}").contains("access-123"));
@@ -128,7 +128,7 @@ impl Tokens {
     /// # Example
     ///
     /// ```
-    /// let t = connectors::gusto::Tokens::new("a", "r", chrono::DateTime::UNIX_EPOCH);
+    /// let t = odoo_integration_connectors::gusto::Tokens::new("a", "r", chrono::DateTime::UNIX_EPOCH);
     /// assert!(t.is_expired(chrono::Utc::now()));
     /// ```
     pub fn new(
@@ -148,7 +148,7 @@ impl Tokens {
     /// # Example
     ///
     /// ```
-    /// let t = connectors::gusto::Tokens::new("a", "r", chrono::Utc::now());
+    /// let t = odoo_integration_connectors::gusto::Tokens::new("a", "r", chrono::Utc::now());
     /// assert_eq!(t.expose_access_token(), "a");
     /// ```
     pub fn expose_access_token(&self) -> &str {
@@ -161,7 +161,7 @@ impl Tokens {
     /// # Example
     ///
     /// ```
-    /// let t = connectors::gusto::Tokens::new("a", "r", chrono::Utc::now());
+    /// let t = odoo_integration_connectors::gusto::Tokens::new("a", "r", chrono::Utc::now());
     /// assert_eq!(t.expose_refresh_token(), "r");
     /// ```
     pub fn expose_refresh_token(&self) -> &str {
@@ -174,7 +174,7 @@ impl Tokens {
     ///
     /// ```
     /// let at = chrono::Utc::now();
-    /// assert_eq!(connectors::gusto::Tokens::new("a", "r", at).expires_at(), at);
+    /// assert_eq!(odoo_integration_connectors::gusto::Tokens::new("a", "r", at).expires_at(), at);
     /// ```
     pub fn expires_at(&self) -> DateTime<Utc> {
         self.expires_at
@@ -187,7 +187,7 @@ impl Tokens {
     ///
     /// ```
     /// use chrono::{TimeDelta, Utc};
-    /// let t = connectors::gusto::Tokens::new("a", "r", Utc::now() + TimeDelta::hours(2));
+    /// let t = odoo_integration_connectors::gusto::Tokens::new("a", "r", Utc::now() + TimeDelta::hours(2));
     /// assert!(!t.is_expired(Utc::now()));
     /// ```
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
@@ -208,17 +208,17 @@ impl Tokens {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use connectors::gusto::{TokenStore, Tokens};
+/// use odoo_integration_connectors::gusto::{TokenStore, Tokens};
 /// use std::sync::Mutex;
 ///
 /// /// Keeps the pair in a file-like slot (a real store would encrypt it).
 /// struct Slot(Mutex<Option<Tokens>>);
 /// #[async_trait]
 /// impl TokenStore for Slot {
-///     async fn load(&self) -> connectors::Result<Option<Tokens>> {
+///     async fn load(&self) -> odoo_integration_connectors::Result<Option<Tokens>> {
 ///         Ok(self.0.lock().unwrap().clone())
 ///     }
-///     async fn save(&self, tokens: &Tokens) -> connectors::Result<()> {
+///     async fn save(&self, tokens: &Tokens) -> odoo_integration_connectors::Result<()> {
 ///         *self.0.lock().unwrap() = Some(tokens.clone());
 ///         Ok(())
 ///     }
@@ -248,7 +248,7 @@ pub trait TokenStore: Send + Sync {
 /// # Example
 ///
 /// ```
-/// use connectors::gusto::{MemoryTokenStore, Tokens};
+/// use odoo_integration_connectors::gusto::{MemoryTokenStore, Tokens};
 /// let store = MemoryTokenStore::new(Tokens::new("a", "r", chrono::Utc::now()));
 /// assert_eq!(store.current().map(|t| t.expose_refresh_token().to_owned()).as_deref(), Some("r"));
 /// ```
@@ -264,7 +264,7 @@ impl MemoryTokenStore {
     /// # Example
     ///
     /// ```
-    /// let s = connectors::gusto::MemoryTokenStore::new(connectors::gusto::Tokens::new("a", "r", chrono::Utc::now()));
+    /// let s = odoo_integration_connectors::gusto::MemoryTokenStore::new(odoo_integration_connectors::gusto::Tokens::new("a", "r", chrono::Utc::now()));
     /// assert_eq!(s.saves(), 0);
     /// ```
     pub fn new(tokens: Tokens) -> Self {
@@ -279,7 +279,7 @@ impl MemoryTokenStore {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::gusto::MemoryTokenStore::default().current().is_none());
+    /// assert!(odoo_integration_connectors::gusto::MemoryTokenStore::default().current().is_none());
     /// ```
     pub fn current(&self) -> Option<Tokens> {
         self.tokens.lock().ok().and_then(|t| t.clone())
@@ -290,7 +290,7 @@ impl MemoryTokenStore {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::gusto::MemoryTokenStore::default().saves(), 0);
+    /// assert_eq!(odoo_integration_connectors::gusto::MemoryTokenStore::default().saves(), 0);
     /// ```
     pub fn saves(&self) -> usize {
         self.saves.lock().map(|s| *s).unwrap_or(0)

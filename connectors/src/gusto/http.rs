@@ -1,7 +1,7 @@
 //! Gusto's error shapes as typed errors, and small HTTP helpers.
 
 use crate::error::{ConnectorError, ErrorKind};
-use canonical_model::SystemId;
+use odoo_integration_model::SystemId;
 use serde::Deserialize;
 use std::time::Duration;
 

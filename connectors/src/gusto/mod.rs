@@ -70,7 +70,7 @@
 //! canonical record is seeded with Gusto's fresh `hours` (source `gusto`,
 //! at the refetch), and a change carrying our `hours` (source: the
 //! record's origin system, at the retry) is merged into it with
-//! [`canonical_model::merge`] under the connector's policy
+//! [`odoo_integration_model::merge`] under the connector's policy
 //! ([`GustoBuilder::policy`]; without one, our side owns `hours`). If the
 //! merge applies our hours (our side owns `pay_statement.hours`, nobody
 //! owns it, or latest-wins), they are sent again with the fresh version;
@@ -141,12 +141,12 @@
 //! # Example
 //!
 //! ```no_run
-//! use canonical_model::Employee;
-//! use connectors::Source;
-//! use connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+//! use odoo_integration_model::Employee;
+//! use odoo_integration_connectors::Source;
+//! use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
 //! use std::sync::Arc;
 //!
-//! # async fn run() -> connectors::Result<()> {
+//! # async fn run() -> odoo_integration_connectors::Result<()> {
 //! let tokens = Tokens::new("access", "refresh", chrono::Utc::now());
 //! let gusto = GustoConnector::builder(
 //!     "company-uuid",
@@ -160,10 +160,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`Employee`]: canonical_model::Employee
-//! [`PayrollRun`]: canonical_model::PayrollRun
-//! [`PayStatement`]: canonical_model::PayStatement
-//! [`TimeOff`]: canonical_model::TimeOff
+//! [`Employee`]: odoo_integration_model::Employee
+//! [`PayrollRun`]: odoo_integration_model::PayrollRun
+//! [`PayStatement`]: odoo_integration_model::PayStatement
+//! [`TimeOff`]: odoo_integration_model::TimeOff
 //! [`Outcome::Unchanged`]: crate::Outcome::Unchanged
 //! [`SinkRecord::links`]: crate::SinkRecord::links
 //! [`ErrorKind::Store`]: crate::ErrorKind::Store
@@ -185,8 +185,8 @@ use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use auth::Auth;
-use canonical_model::{Policy, SystemId};
 use chrono::NaiveDate;
+use odoo_integration_model::{Policy, SystemId};
 use secrecy::ExposeSecret;
 use std::fmt;
 use std::sync::Arc;
@@ -205,13 +205,13 @@ pub const API_VERSION: &str = "2025-06-15";
 /// # Example
 ///
 /// ```
-/// use connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+/// use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
 /// use std::sync::Arc;
 ///
 /// let store = Arc::new(MemoryTokenStore::new(Tokens::new("acc", "ref", chrono::Utc::now())));
 /// let gusto = GustoConnector::builder("c0ffee", AppCredentials::new("id", "top-secret"), store).build()?;
 /// assert!(!format!("{gusto:?}").contains("top-secret"));
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Clone)]
 pub struct GustoConnector {
@@ -245,14 +245,14 @@ impl fmt::Debug for GustoConnector {
 /// # Example
 ///
 /// ```
-/// use connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore};
+/// use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore};
 /// use std::sync::Arc;
 /// let gusto = GustoConnector::builder("c0ffee", AppCredentials::new("id", "secret"), Arc::new(MemoryTokenStore::default()))
 ///     .demo()
 ///     .lookback_days(30)
 ///     .build()?;
 /// # let _ = gusto;
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[must_use]
 pub struct GustoBuilder {
@@ -284,7 +284,7 @@ impl GustoConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore};
+    /// use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore};
     /// let b = GustoConnector::builder("c0ffee", AppCredentials::new("id", "s"), std::sync::Arc::new(MemoryTokenStore::default()));
     /// # let _ = b;
     /// ```
@@ -311,10 +311,10 @@ impl GustoConnector {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// let g = GustoConnector::builder("c0ffee", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default())).build()?;
     /// assert_eq!(g.company(), "c0ffee");
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn company(&self) -> &str {
         &self.inner.company
@@ -326,11 +326,11 @@ impl GustoConnector {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> connectors::Result<()> {
+    /// # async fn main() -> odoo_integration_connectors::Result<()> {
     /// let g = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default())).build()?;
-    /// assert_eq!(g.rate_limiter().quota(), connectors::Quota::per_minute(200));
+    /// assert_eq!(g.rate_limiter().quota(), odoo_integration_connectors::Quota::per_minute(200));
     /// # Ok(()) }
     /// ```
     pub fn rate_limiter(&self) -> &RateLimiter {
@@ -437,7 +437,7 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .base_url("http://127.0.0.1:8080");
     /// # let _ = b;
@@ -452,7 +452,7 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default())).demo();
     /// # let _ = b;
     /// ```
@@ -466,8 +466,8 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
-    /// let policy = canonical_model::Policy::from_toml("[pay_statement.fields]\nhours = \"odoo\"\n")?;
+    /// # use odoo_integration_connectors::gusto::*;
+    /// let policy = odoo_integration_model::Policy::from_toml("[pay_statement.fields]\nhours = \"odoo\"\n")?;
     /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .policy(policy);
     /// # let _ = b;
@@ -485,10 +485,10 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let shared = connectors::RateLimiter::new(connectors::Quota::per_minute(200));
+    /// let shared = odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_minute(200));
     /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .rate_limiter(shared.clone());
     /// # let _ = b; }
@@ -504,7 +504,7 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .lookback_days(45);
     /// # let _ = b;
@@ -521,7 +521,7 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .history_start(chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
     /// # let _ = b;
@@ -536,7 +536,7 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .timeout(std::time::Duration::from_secs(20));
     /// # let _ = b;
@@ -557,11 +557,11 @@ impl GustoBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::gusto::*;
+    /// # use odoo_integration_connectors::gusto::*;
     /// let err = GustoConnector::builder("", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .build()
     ///     .unwrap_err();
-    /// assert_eq!(err.kind(), connectors::ErrorKind::Configuration);
+    /// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Configuration);
     /// ```
     pub fn build(self) -> Result<GustoConnector> {
         let config = |m: String| {
@@ -580,7 +580,7 @@ impl GustoBuilder {
             )));
         }
         let http = reqwest::Client::builder()
-            .user_agent(concat!("connectors/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
             .timeout(self.timeout)
             .build()
             .map_err(|e| config(format!("cannot build the HTTP client: {e}")))?;

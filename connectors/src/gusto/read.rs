@@ -5,10 +5,10 @@ use super::http;
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::{
+use chrono::{Days, NaiveDate, Utc};
+use odoo_integration_model::{
     ApprovalState, Currency, Employee, EmploymentStatus, Money, PayStatement, PayrollRun, TimeOff,
 };
-use chrono::{Days, NaiveDate, Utc};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde::de::Error as _;

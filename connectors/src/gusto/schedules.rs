@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// # Example
 ///
 /// ```
-/// let s: connectors::gusto::PaySchedule = serde_json::from_value(serde_json::json!({
+/// let s: odoo_integration_connectors::gusto::PaySchedule = serde_json::from_value(serde_json::json!({
 ///     "uuid": "f0c4", "frequency": "Every other week",
 ///     "anchor_pay_date": "2026-11-20", "anchor_end_of_pay_period": "2026-11-15",
 /// }))?;
@@ -51,7 +51,7 @@ impl GustoConnector {
     /// # Example
     ///
     /// ```
-    /// # async fn f(gusto: connectors::gusto::GustoConnector) -> connectors::Result<()> {
+    /// # async fn f(gusto: odoo_integration_connectors::gusto::GustoConnector) -> odoo_integration_connectors::Result<()> {
     /// for s in gusto.pay_schedules().await? {
     ///     println!("{}: paid {}", s.uuid, s.frequency);
     /// }

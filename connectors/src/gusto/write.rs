@@ -7,10 +7,10 @@ use super::read::{REGULAR_HOURS, WireEmployeeCompensation, WirePayroll};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::{
+use chrono::{TimeDelta, Utc};
+use odoo_integration_model::{
     CanonicalId, Change, FieldValue, PayStatement, Policy, Record, RemoteId, SystemId, merge,
 };
-use chrono::{TimeDelta, Utc};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::json;

@@ -20,13 +20,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::{EventKey, WebhookEvent};
+/// use odoo_integration_connectors::hubspot::{EventKey, WebhookEvent};
 /// let events = WebhookEvent::parse_batch(br#"[
 ///   {"eventId":7,"subscriptionType":"company.deletion","objectId":1,"occurredAt":0},
 ///   {"eventId":7,"subscriptionType":"company.deletion","objectId":2,"occurredAt":0}]"#)?;
 /// assert_ne!(events[0].key(), events[1].key());
 /// assert_eq!(EventKey::of(&events[0]).object_id, 1);
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -50,12 +50,12 @@ impl EventKey {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{EventKey, WebhookEvent};
+    /// use odoo_integration_connectors::hubspot::{EventKey, WebhookEvent};
     /// let e = &WebhookEvent::parse_batch(br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?[0];
     /// let key = EventKey::of(e);
     /// assert_eq!((key.event_id, key.object_id, key.occurred_at), (1, 9, 5));
     /// assert!(key.property_name.is_none());
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn of(event: &WebhookEvent) -> Self {
         EventKey {
@@ -82,7 +82,7 @@ impl EventKey {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use connectors::hubspot::{DedupStore, EventKey};
+/// use odoo_integration_connectors::hubspot::{DedupStore, EventKey};
 /// use std::collections::HashSet;
 /// use std::sync::Mutex;
 ///
@@ -92,10 +92,10 @@ impl EventKey {
 ///
 /// #[async_trait]
 /// impl DedupStore for Table {
-///     async fn insert(&self, key: &EventKey) -> connectors::Result<bool> {
+///     async fn insert(&self, key: &EventKey) -> odoo_integration_connectors::Result<bool> {
 ///         Ok(self.0.lock().unwrap().insert(key.clone()))
 ///     }
-///     async fn remove(&self, key: &EventKey) -> connectors::Result<()> {
+///     async fn remove(&self, key: &EventKey) -> odoo_integration_connectors::Result<()> {
 ///         self.0.lock().unwrap().remove(key);
 ///         Ok(())
 ///     }
@@ -139,12 +139,12 @@ pub trait DedupStore: Send + Sync {
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::{Deduplicator, WebhookEvent};
+/// use odoo_integration_connectors::hubspot::{Deduplicator, WebhookEvent};
 /// let body = br#"[{"eventId":7,"subscriptionType":"company.deletion","objectId":1,"occurredAt":0},
 ///                  {"eventId":7,"subscriptionType":"company.deletion","objectId":1,"occurredAt":0}]"#;
 /// let mut seen = Deduplicator::new(10_000);
 /// assert_eq!(seen.fresh(WebhookEvent::parse_batch(body)?).len(), 1);
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Debug)]
 pub struct Deduplicator {
@@ -188,7 +188,7 @@ impl Deduplicator {
     /// # Example
     ///
     /// ```
-    /// let _d = connectors::hubspot::Deduplicator::new(100_000);
+    /// let _d = odoo_integration_connectors::hubspot::Deduplicator::new(100_000);
     /// ```
     pub fn new(capacity: usize) -> Self {
         Deduplicator {

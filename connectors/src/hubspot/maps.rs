@@ -3,8 +3,8 @@
 
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::web::decimal;
-use canonical_model::{ContractLine, Currency, Entity, FieldType, FieldValue, Money};
 use chrono::{DateTime, NaiveDate, Utc};
+use odoo_integration_model::{ContractLine, Currency, Entity, FieldType, FieldValue, Money};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::str::FromStr;
@@ -15,7 +15,7 @@ use std::str::FromStr;
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::{PropertyKind, PropertyMap};
+/// use odoo_integration_connectors::hubspot::{PropertyKind, PropertyMap};
 /// let p = PropertyMap::new("amount", "amount")
 ///     .kind(PropertyKind::Money { currency_property: "deal_currency_code".into() });
 /// assert!(matches!(p.kind, PropertyKind::Money { .. }));
@@ -64,7 +64,7 @@ pub enum PropertyKind {
 /// # Example
 ///
 /// ```
-/// let p = connectors::hubspot::PropertyMap::new("legal_name", "name");
+/// let p = odoo_integration_connectors::hubspot::PropertyMap::new("legal_name", "name");
 /// assert_eq!(p.hubspot, "name");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl PropertyMap {
     /// # Example
     ///
     /// ```
-    /// let p = connectors::hubspot::PropertyMap::new("address.city", "city");
+    /// let p = odoo_integration_connectors::hubspot::PropertyMap::new("address.city", "city");
     /// assert_eq!(p.canonical, "address.city");
     /// ```
     pub fn new(canonical: impl Into<String>, hubspot: impl Into<String>) -> Self {
@@ -99,7 +99,7 @@ impl PropertyMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{PropertyKind, PropertyMap};
+    /// use odoo_integration_connectors::hubspot::{PropertyKind, PropertyMap};
     /// let p = PropertyMap::new("close_date", "closedate").kind(PropertyKind::Date);
     /// assert_eq!(p.kind, PropertyKind::Date);
     /// ```
@@ -125,7 +125,7 @@ impl PropertyMap {
 /// # Example
 ///
 /// ```
-/// let a = connectors::hubspot::AssociationMap::new("client", "companies", "client").primary(1);
+/// let a = odoo_integration_connectors::hubspot::AssociationMap::new("client", "companies", "client").primary(1);
 /// assert_eq!(a.primary_type_id, Some(1));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +149,7 @@ impl AssociationMap {
     /// # Example
     ///
     /// ```
-    /// let a = connectors::hubspot::AssociationMap::new("client", "companies", "client");
+    /// let a = odoo_integration_connectors::hubspot::AssociationMap::new("client", "companies", "client");
     /// assert!(a.primary_type_id.is_none());
     /// ```
     pub fn new(
@@ -170,7 +170,7 @@ impl AssociationMap {
     /// # Example
     ///
     /// ```
-    /// let a = connectors::hubspot::AssociationMap::new("client", "companies", "client").primary(5);
+    /// let a = odoo_integration_connectors::hubspot::AssociationMap::new("client", "companies", "client").primary(5);
     /// assert_eq!(a.primary_type_id, Some(5));
     /// ```
     #[must_use]
@@ -187,7 +187,7 @@ impl AssociationMap {
 /// # Example
 ///
 /// ```
-/// let l = connectors::hubspot::LineItemsMap::new("lines");
+/// let l = odoo_integration_connectors::hubspot::LineItemsMap::new("lines");
 /// assert_eq!((l.object.as_str(), l.to_parent_type_id), ("line_items", 20));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,7 +207,7 @@ impl LineItemsMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::hubspot::LineItemsMap::new("lines").canonical, "lines");
+    /// assert_eq!(odoo_integration_connectors::hubspot::LineItemsMap::new("lines").canonical, "lines");
     /// ```
     pub fn new(canonical: impl Into<String>) -> Self {
         LineItemsMap {
@@ -223,7 +223,7 @@ impl LineItemsMap {
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::{ObjectMap, PropertyMap};
+/// use odoo_integration_connectors::hubspot::{ObjectMap, PropertyMap};
 /// let mut deals = ObjectMap::deals();
 /// deals.properties.push(PropertyMap::new("project_ref", "erp_project")); // your custom property
 /// assert_eq!(deals.object, "deals");
@@ -250,7 +250,7 @@ impl ObjectMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{ObjectMap, PropertyMap};
+    /// use odoo_integration_connectors::hubspot::{ObjectMap, PropertyMap};
     /// let mut projects = ObjectMap::new("engagement", "p_projects", "p_projects");
     /// projects.properties.push(PropertyMap::new("name", "project_name"));
     /// assert_eq!(projects.entity, "engagement");
@@ -275,7 +275,7 @@ impl ObjectMap {
     /// # Example
     ///
     /// ```
-    /// let m = connectors::hubspot::ObjectMap::companies();
+    /// let m = odoo_integration_connectors::hubspot::ObjectMap::companies();
     /// assert!(m.properties.iter().any(|p| p.canonical == "legal_name" && p.hubspot == "name"));
     /// ```
     pub fn companies() -> Self {
@@ -290,7 +290,7 @@ impl ObjectMap {
     /// # Example
     ///
     /// ```
-    /// let m = connectors::hubspot::ObjectMap::contacts();
+    /// let m = odoo_integration_connectors::hubspot::ObjectMap::contacts();
     /// assert_eq!(m.associations[0].object, "companies");
     /// ```
     pub fn contacts() -> Self {
@@ -317,7 +317,7 @@ impl ObjectMap {
     /// # Example
     ///
     /// ```
-    /// let m = connectors::hubspot::ObjectMap::deals();
+    /// let m = odoo_integration_connectors::hubspot::ObjectMap::deals();
     /// assert!(m.line_items.is_some());
     /// ```
     pub fn deals() -> Self {
@@ -370,7 +370,7 @@ impl ObjectMap {
 /// # Example
 ///
 /// ```
-/// let m = connectors::hubspot::company_properties();
+/// let m = odoo_integration_connectors::hubspot::company_properties();
 /// assert!(m.iter().any(|p| p.canonical == "legal_name" && p.hubspot == "name"));
 /// ```
 pub fn company_properties() -> Vec<PropertyMap> {

@@ -83,7 +83,7 @@ pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, Webhook
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
-use canonical_model::{Currency, SystemId};
+use odoo_integration_model::{Currency, SystemId};
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -100,10 +100,10 @@ const API: &str = "https://api.hubapi.com";
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::HubSpotConnector;
+/// use odoo_integration_connectors::hubspot::HubSpotConnector;
 /// let hs = HubSpotConnector::new("pat-na1-secret-token")?;
 /// assert!(!format!("{hs:?}").contains("secret-token"));
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Clone)]
 pub struct HubSpotConnector {
@@ -142,13 +142,13 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = connectors::hubspot::HubSpotConnector::new("pat-na1-…")?;
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("pat-na1-…")?;
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn new(token: impl Into<String>) -> Result<Self> {
         let http = reqwest::Client::builder()
-            .user_agent(concat!("connectors/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
             .timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| {
@@ -181,9 +181,9 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?.base_url("http://127.0.0.1:9");
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.base_url("http://127.0.0.1:9");
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
@@ -196,12 +196,12 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{company_properties, HubSpotConnector, PropertyMap};
+    /// use odoo_integration_connectors::hubspot::{company_properties, HubSpotConnector, PropertyMap};
     /// let mut map = company_properties();
     /// map.push(PropertyMap::new("tax_id", "vat_number")); // a custom property
     /// let hs = HubSpotConnector::new("t")?.company_map(map);
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn company_map(self, properties: Vec<PropertyMap>) -> Self {
@@ -215,12 +215,12 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+    /// use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
     /// let mut deals = ObjectMap::deals();
     /// deals.properties.push(PropertyMap::new("project_ref", "odoo_project_id"));
     /// let hs = HubSpotConnector::new("t")?.object_map(deals);
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn object_map(mut self, map: ObjectMap) -> Self {
@@ -239,9 +239,9 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?.sync_property("odoo_key");
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.sync_property("odoo_key");
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn sync_property(mut self, name: &str) -> Self {
@@ -255,9 +255,9 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?.currency(canonical_model::Currency::EUR);
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.currency(odoo_integration_model::Currency::EUR);
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn currency(mut self, currency: Currency) -> Self {
@@ -272,11 +272,11 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::{Quota, RateLimiter};
+    /// use odoo_integration_connectors::{Quota, RateLimiter};
     /// let shared = RateLimiter::new(Quota::per_second(9).burst(10));
-    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?.limiter(shared.clone());
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.limiter(shared.clone());
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn limiter(mut self, limiter: RateLimiter) -> Self {
@@ -291,10 +291,10 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?;
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?;
     /// let limiter = hs.rate_limiter();
     /// # let _ = limiter;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn rate_limiter(&self) -> RateLimiter {
         self.limiter.clone()
@@ -307,9 +307,9 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?.settle(std::time::Duration::from_secs(10));
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.settle(std::time::Duration::from_secs(10));
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn settle(mut self, lag: Duration) -> Self {
@@ -323,9 +323,9 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = connectors::hubspot::HubSpotConnector::new("t")?.poll_archived(true);
+    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.poll_archived(true);
     /// # let _ = hs;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn poll_archived(mut self, yes: bool) -> Self {

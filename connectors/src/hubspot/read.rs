@@ -7,8 +7,8 @@ use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::web::id_text;
 use async_trait::async_trait;
-use canonical_model::{Client, ContractLine, Entity, FieldType, SystemId};
 use chrono::{DateTime, Utc};
+use odoo_integration_model::{Client, ContractLine, Entity, FieldType, SystemId};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -266,11 +266,11 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// # async fn f(hs: connectors::hubspot::HubSpotConnector, body: &[u8]) -> connectors::Result<()> {
-    /// use connectors::hubspot::{Deduplicator, WebhookEvent};
+    /// # async fn f(hs: odoo_integration_connectors::hubspot::HubSpotConnector, body: &[u8]) -> odoo_integration_connectors::Result<()> {
+    /// use odoo_integration_connectors::hubspot::{Deduplicator, WebhookEvent};
     /// let mut seen = Deduplicator::new(100_000);
     /// let events = seen.fresh(WebhookEvent::parse_batch(body)?);
-    /// let deals = hs.changes::<canonical_model::Opportunity>(&events).await?;
+    /// let deals = hs.changes::<odoo_integration_model::Opportunity>(&events).await?;
     /// # let _ = deals; Ok(()) }
     /// ```
     pub async fn changes<E: Entity + Default>(
@@ -373,7 +373,7 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// # async fn f(hs: connectors::hubspot::HubSpotConnector, events: Vec<connectors::hubspot::WebhookEvent>) -> connectors::Result<()> {
+    /// # async fn f(hs: odoo_integration_connectors::hubspot::HubSpotConnector, events: Vec<odoo_integration_connectors::hubspot::WebhookEvent>) -> odoo_integration_connectors::Result<()> {
     /// let changes = hs.company_changes(&events).await?;
     /// # let _ = changes; Ok(()) }
     /// ```

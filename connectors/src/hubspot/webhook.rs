@@ -4,9 +4,9 @@
 use super::dedup::{DedupStore, Deduplicator, EventKey};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use base64::Engine as _;
-use canonical_model::SystemId;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use odoo_integration_model::SystemId;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -25,12 +25,12 @@ use std::time::Duration;
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::WebhookVerifier;
+/// use odoo_integration_connectors::hubspot::WebhookVerifier;
 /// let v = WebhookVerifier::new("client-secret");
 /// let now = chrono::Utc::now();
 /// let ts = now.timestamp_millis().to_string();
 /// let err = v.verify("POST", "https://hooks.example.com/hubspot", b"[]", &ts, "bm9wZQ==", now).unwrap_err();
-/// assert_eq!(err.kind(), connectors::ErrorKind::Unauthorized);
+/// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Unauthorized);
 /// assert!(!format!("{v:?}").contains("client-secret"));
 /// ```
 pub struct WebhookVerifier {
@@ -53,7 +53,7 @@ impl WebhookVerifier {
     /// # Example
     ///
     /// ```
-    /// let _v = connectors::hubspot::WebhookVerifier::new("client-secret");
+    /// let _v = odoo_integration_connectors::hubspot::WebhookVerifier::new("client-secret");
     /// ```
     pub fn new(client_secret: impl Into<String>) -> Self {
         WebhookVerifier {
@@ -156,10 +156,10 @@ fn decode_uri(uri: &str) -> Vec<u8> {
 /// # Example
 ///
 /// ```
-/// let events = connectors::hubspot::WebhookEvent::parse_batch(
+/// let events = odoo_integration_connectors::hubspot::WebhookEvent::parse_batch(
 ///     br#"[{"eventId":1,"subscriptionType":"company.deletion","objectId":981,"occurredAt":1795000000000}]"#)?;
 /// assert_eq!(events[0].object_id, 981);
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -195,7 +195,7 @@ impl WebhookEvent {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::hubspot::WebhookEvent::parse_batch(b"{not json").is_err());
+    /// assert!(odoo_integration_connectors::hubspot::WebhookEvent::parse_batch(b"{not json").is_err());
     /// ```
     pub fn parse_batch(body: &[u8]) -> Result<Vec<WebhookEvent>> {
         serde_json::from_slice(body).map_err(|e| {
@@ -212,10 +212,10 @@ impl WebhookEvent {
     /// # Example
     ///
     /// ```
-    /// let e = &connectors::hubspot::WebhookEvent::parse_batch(
+    /// let e = &odoo_integration_connectors::hubspot::WebhookEvent::parse_batch(
     ///     br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?[0];
     /// assert_eq!(e.key().event_id, 1);
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn key(&self) -> EventKey {
         EventKey::of(self)
@@ -255,8 +255,8 @@ pub const DEFAULT_DEDUP_CAPACITY: usize = 100_000;
 /// # Example
 ///
 /// ```
-/// use connectors::hubspot::{WebhookReceiver, WebhookVerifier};
-/// # async fn f(method: &str, uri: &str, body: &[u8], ts: &str, sig: &str) -> connectors::Result<()> {
+/// use odoo_integration_connectors::hubspot::{WebhookReceiver, WebhookVerifier};
+/// # async fn f(method: &str, uri: &str, body: &[u8], ts: &str, sig: &str) -> odoo_integration_connectors::Result<()> {
 /// let receiver = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
 /// let events = receiver.receive(method, uri, body, ts, sig, chrono::Utc::now()).await?;
 /// // ... handle `events`; on failure:
@@ -283,7 +283,7 @@ impl WebhookReceiver {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{WebhookReceiver, WebhookVerifier};
+    /// use odoo_integration_connectors::hubspot::{WebhookReceiver, WebhookVerifier};
     /// let _r = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
     /// ```
     pub fn new(verifier: WebhookVerifier) -> Self {
@@ -299,7 +299,7 @@ impl WebhookReceiver {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{Deduplicator, WebhookReceiver, WebhookVerifier};
+    /// use odoo_integration_connectors::hubspot::{Deduplicator, WebhookReceiver, WebhookVerifier};
     /// use std::sync::Arc;
     /// let _r = WebhookReceiver::new(WebhookVerifier::new("client-secret"))
     ///     .dedup_store(Arc::new(Deduplicator::new(1_000_000)));
@@ -349,8 +349,8 @@ impl WebhookReceiver {
     /// # Example
     ///
     /// ```
-    /// use connectors::hubspot::{WebhookEvent, WebhookReceiver, WebhookVerifier};
-    /// # async fn f() -> connectors::Result<()> {
+    /// use odoo_integration_connectors::hubspot::{WebhookEvent, WebhookReceiver, WebhookVerifier};
+    /// # async fn f() -> odoo_integration_connectors::Result<()> {
     /// let r = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
     /// let batch = WebhookEvent::parse_batch(
     ///     br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?;

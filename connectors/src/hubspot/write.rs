@@ -5,7 +5,7 @@ use super::maps::{AssociationMap, ObjectMap, encode, encode_line, lines_of};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::{ContractLine, Entity, FieldValue, RemoteId, SystemId};
+use odoo_integration_model::{ContractLine, Entity, FieldValue, RemoteId, SystemId};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;

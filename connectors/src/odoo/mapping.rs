@@ -2,9 +2,9 @@
 
 use crate::connector::Reference;
 use crate::error::{ConnectorError, ErrorKind, Result};
-use canonical_model::{CanonicalId, Currency, Entity, FieldValue, Money, RemoteId};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-use odoo_client::Domain;
+use odoo_integration_client::Domain;
+use odoo_integration_model::{CanonicalId, Currency, Entity, FieldValue, Money, RemoteId};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde_json::{Map, Value};
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 /// # Example
 ///
 /// ```
-/// use connectors::odoo::FieldKind;
+/// use odoo_integration_connectors::odoo::FieldKind;
 /// let k = FieldKind::Reference { entity: "client".into() };
 /// assert!(matches!(k, FieldKind::Reference { .. }));
 /// ```
@@ -106,7 +106,7 @@ impl FieldKind {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
     /// let timesheets = ModelMap::timesheet_entry().field("approval", "x_approved", FieldKind::approval_flag());
     /// assert_eq!(timesheets.odoo_field("approval"), Some("x_approved"));
     /// ```
@@ -124,7 +124,7 @@ impl FieldKind {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
     /// let m = ModelMap::employee();
     /// assert_eq!(m.odoo_field("status"), Some("active"));
     /// # let _ = FieldKind::active_unless_terminated();
@@ -143,7 +143,7 @@ impl FieldKind {
 /// # Example
 ///
 /// ```
-/// use connectors::odoo::{FieldKind, FieldMap};
+/// use odoo_integration_connectors::odoo::{FieldKind, FieldMap};
 /// let f = FieldMap::new("tax_id", "vat", FieldKind::Text);
 /// assert_eq!(f.odoo, "vat");
 /// ```
@@ -165,7 +165,7 @@ impl FieldMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::{FieldKind, FieldMap};
+    /// use odoo_integration_connectors::odoo::{FieldKind, FieldMap};
     /// assert!(!FieldMap::new("name", "name", FieldKind::Text).read_only);
     /// ```
     pub fn new(canonical: impl Into<String>, odoo: impl Into<String>, kind: FieldKind) -> Self {
@@ -181,7 +181,7 @@ impl FieldMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::{FieldKind, FieldMap};
+    /// use odoo_integration_connectors::odoo::{FieldKind, FieldMap};
     /// assert!(FieldMap::read_only("total", "amount_total", FieldKind::Money { currency_field: None }).read_only);
     /// ```
     pub fn read_only(
@@ -203,7 +203,7 @@ impl FieldMap {
 /// Start from a built-in map and adjust it:
 ///
 /// ```
-/// use connectors::odoo::{FieldKind, ModelMap};
+/// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
 ///
 /// let clients = ModelMap::client()
 ///     .field("industry", "x_sector", FieldKind::Text)    // a custom field instead of industry_id
@@ -236,7 +236,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
     /// let m = ModelMap::new("vendor", "res.partner").field("name", "name", FieldKind::Text);
     /// assert_eq!(m.fields.len(), 1);
     /// ```
@@ -266,7 +266,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
     /// let m = ModelMap::invoice().read_field("number", "name", FieldKind::Text);
     /// assert!(m.fields.iter().any(|f| f.canonical == "number" && f.read_only));
     /// ```
@@ -289,8 +289,8 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::ModelMap;
-    /// use odoo_client::Domain;
+    /// use odoo_integration_connectors::odoo::ModelMap;
+    /// use odoo_integration_client::Domain;
     /// let m = ModelMap::engagement().domain(Domain::field("company_id").eq(1));
     /// # let _ = m;
     /// ```
@@ -303,7 +303,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// let m = connectors::odoo::ModelMap::contact().default_value("lang", "nl_BE");
+    /// let m = odoo_integration_connectors::odoo::ModelMap::contact().default_value("lang", "nl_BE");
     /// assert_eq!(m.defaults["lang"], "nl_BE");
     /// ```
     pub fn default_value(mut self, field: &str, value: impl Into<Value>) -> Self {
@@ -317,7 +317,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use connectors::odoo::{FieldKind, ModelMap};
+    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
     /// let m = ModelMap::contract().line_default("lines", "product_id", 7);
     /// let lines = m.fields.iter().find(|f| f.canonical == "lines").unwrap();
     /// assert!(matches!(&lines.kind, FieldKind::Lines { defaults, .. } if defaults["product_id"] == 7));
@@ -349,7 +349,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::client().model, "res.partner");
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::client().model, "res.partner");
     /// ```
     pub fn client() -> Self {
         use FieldKind::*;
@@ -383,7 +383,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::contact().odoo_field("client"), Some("parent_id"));
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::contact().odoo_field("client"), Some("parent_id"));
     /// ```
     pub fn contact() -> Self {
         use FieldKind::*;
@@ -402,7 +402,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::opportunity().model, "crm.lead");
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::opportunity().model, "crm.lead");
     /// ```
     pub fn opportunity() -> Self {
         use FieldKind::*;
@@ -423,7 +423,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::engagement().odoo_field("billable"), Some("allow_billable"));
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::engagement().odoo_field("billable"), Some("allow_billable"));
     /// ```
     pub fn engagement() -> Self {
         use FieldKind::*;
@@ -440,7 +440,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::contract().model, "sale.order");
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::contract().model, "sale.order");
     /// ```
     pub fn contract() -> Self {
         use FieldKind::*;
@@ -469,7 +469,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::timesheet_entry().odoo_field("hours"), Some("unit_amount"));
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::timesheet_entry().odoo_field("hours"), Some("unit_amount"));
     /// ```
     pub fn timesheet_entry() -> Self {
         use FieldKind::*;
@@ -493,7 +493,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::employee().odoo_field("manager"), Some("parent_id"));
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::employee().odoo_field("manager"), Some("parent_id"));
     /// ```
     pub fn employee() -> Self {
         use FieldKind::*;
@@ -524,7 +524,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::expense().model, "hr.expense");
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::expense().model, "hr.expense");
     /// ```
     pub fn expense() -> Self {
         use FieldKind::*;
@@ -542,7 +542,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::invoice().defaults["move_type"], "out_invoice");
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::invoice().defaults["move_type"], "out_invoice");
     /// ```
     pub fn invoice() -> Self {
         use FieldKind::*;
@@ -574,7 +574,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert!(connectors::odoo::ModelMap::payment().read_only);
+    /// assert!(odoo_integration_connectors::odoo::ModelMap::payment().read_only);
     /// ```
     pub fn payment() -> Self {
         use FieldKind::*;
@@ -592,7 +592,7 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(connectors::odoo::ModelMap::defaults().len(), 10);
+    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::defaults().len(), 10);
     /// ```
     pub fn defaults() -> Vec<ModelMap> {
         vec![

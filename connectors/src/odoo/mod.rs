@@ -1,5 +1,5 @@
 //! The Odoo connector (feature `odoo`): canonical entities ⇄ Odoo 16–19
-//! models over [`odoo_client`].
+//! models over [`odoo_integration_client`].
 //!
 //! | entity | Odoo model | records | main fields |
 //! |---|---|---|---|
@@ -58,7 +58,7 @@
 //! - a new record, lines included (orders, invoices), is created with its
 //!   external id in one `load` transaction, so a repeat finds it and
 //!   writes instead (see
-//!   [`UpsertByExternalId`](odoo_client::UpsertByExternalId));
+//!   [`UpsertByExternalId`](odoo_integration_client::UpsertByExternalId));
 //! - an update writes the same values again, and lines are replaced as a
 //!   whole (commands 5 then 0), so a repeat leaves one set;
 //! - a delete archives or unlinks by id, which a repeat leaves as it is;
@@ -81,11 +81,11 @@ use crate::connector::{
 };
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::{Currency, Entity, RemoteId, SystemId};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use futures::TryStreamExt;
 use mapping::{LookupKey, OdooValue, from_odoo, many2one_id, to_odoo};
-use odoo_client::{ChangeCursor, Client, Context, Domain, ExternalId, Upserted};
+use odoo_integration_client::{ChangeCursor, Client, Context, Domain, ExternalId, Upserted};
+use odoo_integration_model::{Currency, Entity, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -96,8 +96,8 @@ use std::sync::{Arc, Mutex};
 /// # Example
 ///
 /// ```no_run
-/// use connectors::odoo::{ModelMap, OdooConnector, FieldKind};
-/// # fn f(client: odoo_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use odoo_integration_connectors::odoo::{ModelMap, OdooConnector, FieldKind};
+/// # fn f(client: odoo_integration_client::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// let odoo = OdooConnector::new(client)
 ///     .company_currency("EUR".parse()?)
 ///     .with_map(ModelMap::client().field("industry", "x_sector", FieldKind::Text));
@@ -131,8 +131,8 @@ impl OdooConnector {
     /// # Example
     ///
     /// ```no_run
-    /// # fn f(client: odoo_client::Client) {
-    /// let odoo = connectors::odoo::OdooConnector::new(client);
+    /// # fn f(client: odoo_integration_client::Client) {
+    /// let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
     /// # }
     /// ```
     pub fn new(client: Client) -> Self {
@@ -175,7 +175,7 @@ impl OdooConnector {
     /// # Example
     ///
     /// ```no_run
-    /// # fn f(odoo: connectors::odoo::OdooConnector) {
+    /// # fn f(odoo: odoo_integration_connectors::odoo::OdooConnector) {
     /// assert_eq!(odoo.map("client").map(|m| m.model.as_str()), Some("res.partner"));
     /// # }
     /// ```
@@ -188,7 +188,7 @@ impl OdooConnector {
     /// # Example
     ///
     /// ```no_run
-    /// # fn f(odoo: connectors::odoo::OdooConnector) {
+    /// # fn f(odoo: odoo_integration_connectors::odoo::OdooConnector) {
     /// let partners = odoo.client().model("res.partner");
     /// # }
     /// ```
@@ -201,8 +201,8 @@ impl OdooConnector {
     /// # Example
     ///
     /// ```
-    /// use canonical_model::{RemoteId, SystemId};
-    /// let x = connectors::odoo::OdooConnector::external_id("client", &SystemId::hubspot(), &RemoteId::new("98-1"))?;
+    /// use odoo_integration_model::{RemoteId, SystemId};
+    /// let x = odoo_integration_connectors::odoo::OdooConnector::external_id("client", &SystemId::hubspot(), &RemoteId::new("98-1"))?;
     /// assert_eq!(x.to_string(), "sync_hubspot.client_98_1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -409,14 +409,14 @@ fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// An odoo-client error as a connector error. Any 5xx is worth retrying at
+/// An odoo-integration-client error as a connector error. Any 5xx is worth retrying at
 /// the pipeline's level: its writes are idempotent.
-pub(crate) fn convert(e: odoo_client::Error) -> ConnectorError {
+pub(crate) fn convert(e: odoo_integration_client::Error) -> ConnectorError {
     convert_ref(&e).with_source(e)
 }
 
-fn convert_ref(e: &odoo_client::Error) -> ConnectorError {
-    use odoo_client::ErrorKind as K;
+fn convert_ref(e: &odoo_integration_client::Error) -> ConnectorError {
+    use odoo_integration_client::ErrorKind as K;
     let kind = if let Some(after) = e.retry_after().or(if e.kind() == K::RateLimited {
         Some(std::time::Duration::ZERO)
     } else {

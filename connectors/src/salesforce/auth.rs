@@ -3,7 +3,7 @@
 
 use super::http::{form_encode, oauth_error, transport};
 use crate::error::{ConnectorError, ErrorKind, Result};
-use canonical_model::SystemId;
+use odoo_integration_model::SystemId;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// # Example
 ///
 /// ```
-/// use connectors::salesforce::Credentials;
+/// use odoo_integration_connectors::salesforce::Credentials;
 /// let c = Credentials::client_credentials("3MVG9consumer-key", "consumer-secret-value");
 /// assert!(!format!("{c:?}").contains("consumer-secret-value"));
 /// ```
@@ -68,7 +68,7 @@ impl Credentials {
     /// # Example
     ///
     /// ```
-    /// let c = connectors::salesforce::Credentials::client_credentials("key", "secret");
+    /// let c = odoo_integration_connectors::salesforce::Credentials::client_credentials("key", "secret");
     /// # let _ = c;
     /// ```
     pub fn client_credentials(
@@ -97,9 +97,9 @@ impl Credentials {
     /// # Example
     ///
     /// ```
-    /// use connectors::salesforce::Credentials;
+    /// use odoo_integration_connectors::salesforce::Credentials;
     /// let err = Credentials::jwt_bearer("key", "integration@example.com", "not a key").unwrap_err();
-    /// assert_eq!(err.kind(), connectors::ErrorKind::Configuration);
+    /// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Configuration);
     /// ```
     pub fn jwt_bearer(
         client_id: impl Into<String>,
@@ -132,10 +132,10 @@ impl Credentials {
     ///
     /// ```
     /// # let pem = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
-    /// let c = connectors::salesforce::Credentials::jwt_bearer("key", "u@example.com", pem)?
+    /// let c = odoo_integration_connectors::salesforce::Credentials::jwt_bearer("key", "u@example.com", pem)?
     ///     .audience("https://test.salesforce.com");
     /// # let _ = c;
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     #[must_use]
     pub fn audience(mut self, audience: impl Into<String>) -> Self {

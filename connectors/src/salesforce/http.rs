@@ -2,7 +2,7 @@
 //! header, and small encoders.
 
 use crate::error::{ConnectorError, ErrorKind};
-use canonical_model::SystemId;
+use odoo_integration_model::SystemId;
 use serde::Deserialize;
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 use super::soql::Record;
 use crate::connector::{Reference, SinkRecord};
 use crate::error::{ConnectorError, ErrorKind, Result};
-use canonical_model::{
+use odoo_integration_model::{
     CanonicalId, Client, Contact, ContractLine, Currency, Entity, FieldValue, Money, Opportunity,
     OpportunityStage, RemoteId, SystemId,
 };
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// # Example
 ///
 /// ```
-/// let m = connectors::salesforce::FieldMap::new("legal_name", "Name");
+/// let m = odoo_integration_connectors::salesforce::FieldMap::new("legal_name", "Name");
 /// assert_eq!(m.salesforce, "Name");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl FieldMap {
     /// # Example
     ///
     /// ```
-    /// let m = connectors::salesforce::FieldMap::new("tax_id", "VAT_Number__c");
+    /// let m = odoo_integration_connectors::salesforce::FieldMap::new("tax_id", "VAT_Number__c");
     /// assert_eq!(m.canonical, "tax_id");
     /// ```
     pub fn new(canonical: impl Into<String>, salesforce: impl Into<String>) -> Self {
@@ -52,7 +52,7 @@ impl FieldMap {
 /// # Example
 ///
 /// ```
-/// let m = connectors::salesforce::account_fields();
+/// let m = odoo_integration_connectors::salesforce::account_fields();
 /// assert!(m.iter().any(|f| f.canonical == "address.city" && f.salesforce == "BillingCity"));
 /// ```
 pub fn account_fields() -> Vec<FieldMap> {
@@ -76,7 +76,7 @@ pub fn account_fields() -> Vec<FieldMap> {
 /// # Example
 ///
 /// ```
-/// let m = connectors::salesforce::contact_fields();
+/// let m = odoo_integration_connectors::salesforce::contact_fields();
 /// assert!(m.iter().any(|f| f.salesforce == "Email"));
 /// ```
 pub fn contact_fields() -> Vec<FieldMap> {
@@ -180,8 +180,8 @@ pub(crate) mod sealed {
 /// # Example
 ///
 /// ```
-/// use connectors::salesforce::SObject;
-/// assert_eq!(<canonical_model::Client as SObject>::API_NAME, "Account");
+/// use odoo_integration_connectors::salesforce::SObject;
+/// assert_eq!(<odoo_integration_model::Client as SObject>::API_NAME, "Account");
 /// ```
 pub trait SObject: sealed::Mapped {
     /// The sObject's API name.

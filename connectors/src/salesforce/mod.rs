@@ -130,11 +130,11 @@
 //! # Example
 //!
 //! ```no_run
-//! use canonical_model::Client;
-//! use connectors::Source;
-//! use connectors::salesforce::{Credentials, SalesforceConnector};
+//! use odoo_integration_model::Client;
+//! use odoo_integration_connectors::Source;
+//! use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
 //!
-//! # async fn run() -> connectors::Result<()> {
+//! # async fn run() -> odoo_integration_connectors::Result<()> {
 //! let sf = SalesforceConnector::builder(Credentials::client_credentials("consumer-key", "consumer-secret"))
 //!     .login_url("https://mydomain.my.salesforce.com")
 //!     .build()?;
@@ -143,9 +143,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`Client`]: canonical_model::Client
-//! [`Contact`]: canonical_model::Contact
-//! [`Opportunity`]: canonical_model::Opportunity
+//! [`Client`]: odoo_integration_model::Client
+//! [`Contact`]: odoo_integration_model::Contact
+//! [`Opportunity`]: odoo_integration_model::Opportunity
 //! [`Outcome::Created`]: crate::Outcome::Created
 //! [`Outcome::Updated`]: crate::Outcome::Updated
 //! [`SinkRecord::links`]: crate::SinkRecord::links
@@ -167,8 +167,8 @@ pub use read::KnownIds;
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use auth::Auth;
-use canonical_model::{Currency, SystemId};
 use maps::Settings;
+use odoo_integration_model::{Currency, SystemId};
 use secrecy::ExposeSecret;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -184,10 +184,10 @@ const LOGIN: &str = "https://login.salesforce.com";
 /// # Example
 ///
 /// ```
-/// use connectors::salesforce::{Credentials, SalesforceConnector};
+/// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
 /// let sf = SalesforceConnector::builder(Credentials::client_credentials("key", "top-secret")).build()?;
 /// assert!(!format!("{sf:?}").contains("top-secret"));
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Clone)]
 pub struct SalesforceConnector {
@@ -228,14 +228,14 @@ impl fmt::Debug for SalesforceConnector {
 /// # Example
 ///
 /// ```
-/// use connectors::salesforce::{Credentials, SalesforceConnector};
+/// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
 /// let sf = SalesforceConnector::builder(Credentials::client_credentials("key", "secret"))
 ///     .login_url("https://test.salesforce.com")
 ///     .api_version("v61.0")
 ///     .sync_field("Odoo_Key__c")
 ///     .build()?;
 /// # let _ = sf;
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[must_use]
 pub struct SalesforceBuilder {
@@ -267,7 +267,7 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::salesforce::{Credentials, SalesforceConnector};
+    /// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("key", "secret"));
     /// # let _ = b;
     /// ```
@@ -303,10 +303,10 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```
-    /// use connectors::salesforce::{Credentials, SalesforceConnector};
+    /// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
     /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).build()?;
     /// assert_eq!(sf.api_usage(), None);
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn api_usage(&self) -> Option<(u64, u64)> {
         self.inner.budget.lock().ok().and_then(|b| b.usage)
@@ -467,7 +467,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .login_url("https://test.salesforce.com");
     /// # let _ = b;
@@ -482,7 +482,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).api_version("v60.0");
     /// # let _ = b;
     /// ```
@@ -498,7 +498,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).sync_field("Odoo_Key__c");
     /// # let _ = b;
     /// ```
@@ -512,7 +512,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let mut map = account_fields();
     /// map.push(FieldMap::new("tax_id", "VAT_Number__c"));
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).account_map(map);
@@ -528,7 +528,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .contact_map(vec![FieldMap::new("email", "Email")]);
     /// # let _ = b;
@@ -544,9 +544,9 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
-    ///     .org_currency(canonical_model::Currency::EUR);
+    ///     .org_currency(odoo_integration_model::Currency::EUR);
     /// # let _ = b;
     /// ```
     pub fn org_currency(mut self, currency: Currency) -> Self {
@@ -560,7 +560,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).multi_currency();
     /// # let _ = b;
     /// ```
@@ -575,7 +575,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .stage_names("Qualification", "Closed Won", "Closed Lost");
     /// # let _ = b;
@@ -598,7 +598,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .project_field("Odoo_Project__c");
     /// # let _ = b;
@@ -629,7 +629,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .line_pricebook_entry("01u5g00000AbCdEAAV");
     /// # let _ = b;
@@ -645,7 +645,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).usage_threshold(75);
     /// # let _ = b;
     /// ```
@@ -660,7 +660,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .usage_pause(std::time::Duration::from_secs(3600));
     /// # let _ = b;
@@ -675,7 +675,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .timeout(std::time::Duration::from_secs(30));
     /// # let _ = b;
@@ -692,7 +692,7 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .deleted_window(std::time::Duration::from_secs(7 * 24 * 3600));
     /// # let _ = b;
@@ -708,13 +708,13 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// use connectors::salesforce::*;
+    /// use odoo_integration_connectors::salesforce::*;
     /// use std::sync::Arc;
     ///
     /// struct Nothing;
     /// #[async_trait::async_trait]
     /// impl KnownIds for Nothing {
-    ///     async fn known_ids(&self, _entity: &str) -> connectors::Result<Vec<String>> { Ok(vec![]) }
+    ///     async fn known_ids(&self, _entity: &str) -> odoo_integration_connectors::Result<Vec<String>> { Ok(vec![]) }
     /// }
     /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).known_ids(Arc::new(Nothing));
     /// # let _ = b;
@@ -736,12 +736,12 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// # use connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
     /// let err = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
     ///     .sync_field("Bad Field")
     ///     .build()
     ///     .unwrap_err();
-    /// assert_eq!(err.kind(), connectors::ErrorKind::Configuration);
+    /// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Configuration);
     /// ```
     pub fn build(self) -> Result<SalesforceConnector> {
         let config = |m: String| {
@@ -784,7 +784,7 @@ impl SalesforceBuilder {
             )));
         }
         let http = reqwest::Client::builder()
-            .user_agent(concat!("connectors/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
             .timeout(self.timeout)
             .build()
             .map_err(|e| config(format!("cannot build the HTTP client: {e}")))?;

@@ -8,8 +8,8 @@ use super::soql::{self, QueryAnswer, Record};
 use crate::connector::{Cursor, Page, Source, SourceChange};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::SystemId;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use odoo_integration_model::SystemId;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::{BTreeSet, HashSet};
@@ -23,12 +23,12 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use connectors::salesforce::KnownIds;
+/// use odoo_integration_connectors::salesforce::KnownIds;
 ///
 /// struct Fixed(Vec<String>);
 /// #[async_trait::async_trait]
 /// impl KnownIds for Fixed {
-///     async fn known_ids(&self, entity: &str) -> connectors::Result<Vec<String>> {
+///     async fn known_ids(&self, entity: &str) -> odoo_integration_connectors::Result<Vec<String>> {
 ///         Ok(if entity == "client" { self.0.clone() } else { vec![] })
 ///     }
 /// }
@@ -375,9 +375,9 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn f(sf: connectors::salesforce::SalesforceConnector) -> connectors::Result<()> {
+    /// # async fn f(sf: odoo_integration_connectors::salesforce::SalesforceConnector) -> odoo_integration_connectors::Result<()> {
     /// let end = chrono::Utc::now();
-    /// let (ids, covered) = sf.updated_ids::<canonical_model::Client>(end - chrono::TimeDelta::days(1), end).await?;
+    /// let (ids, covered) = sf.updated_ids::<odoo_integration_model::Client>(end - chrono::TimeDelta::days(1), end).await?;
     /// # let _ = (ids, covered); Ok(()) }
     /// ```
     pub async fn updated_ids<E: SObject>(

@@ -2,8 +2,8 @@
 //! field by field without going through `f64`.
 
 use crate::error::{ConnectorError, ErrorKind, Result};
-use canonical_model::SystemId;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use odoo_integration_model::SystemId;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;

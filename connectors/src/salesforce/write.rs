@@ -10,7 +10,7 @@ use super::soql;
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::{RemoteId, SystemId};
+use odoo_integration_model::{RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -349,9 +349,9 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```no_run
-    /// use canonical_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// use connectors::{Operation, SinkRecord};
-    /// # async fn f(sf: connectors::salesforce::SalesforceConnector) -> connectors::Result<()> {
+    /// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    /// use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # async fn f(sf: odoo_integration_connectors::salesforce::SalesforceConnector) -> odoo_integration_connectors::Result<()> {
     /// let acme = Client { legal_name: "Acme NV".into(), ..Default::default() };
     /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("42"), Operation::Upsert(acme));
     /// let outcome = sf.upsert_one(&record).await?;

@@ -42,7 +42,7 @@ const LOCK_FILE: &str = "LOCK";
 /// # Example
 ///
 /// ```
-/// use connectors::{CheckpointStore, Cursor, FileStore};
+/// use odoo_integration_connectors::{CheckpointStore, Cursor, FileStore};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
@@ -91,7 +91,7 @@ impl FileStore {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
     /// std::fs::write(dir.path().join("xrefs.json"), b"{not json")?;
-    /// assert!(connectors::FileStore::open(dir.path()).await.is_err());
+    /// assert!(odoo_integration_connectors::FileStore::open(dir.path()).await.is_err());
     /// # Ok(()) }
     /// ```
     pub async fn open(dir: impl AsRef<Path>) -> Result<Self> {
@@ -114,7 +114,7 @@ impl FileStore {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
-    /// let store = connectors::FileStore::open(dir.path()).await?;
+    /// let store = odoo_integration_connectors::FileStore::open(dir.path()).await?;
     /// assert_eq!(store.dir(), dir.path());
     /// # Ok(()) }
     /// ```

@@ -9,9 +9,9 @@ use tokio::sync::Mutex;
 /// # Example
 ///
 /// ```
-/// use connectors::{CheckpointStore, Cursor, MemoryStore};
+/// use odoo_integration_connectors::{CheckpointStore, Cursor, MemoryStore};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> connectors::Result<()> {
+/// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let a = MemoryStore::new();
 /// let b = a.clone();
 /// a.save_checkpoint("k", &Cursor::new("1")).await?;
@@ -29,7 +29,7 @@ impl MemoryStore {
     /// # Example
     ///
     /// ```
-    /// let _store = connectors::MemoryStore::new();
+    /// let _store = odoo_integration_connectors::MemoryStore::new();
     /// ```
     pub fn new() -> Self {
         MemoryStore::default()

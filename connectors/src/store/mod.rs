@@ -24,8 +24,8 @@ pub use sqlite::SqliteStore;
 use crate::connector::Cursor;
 use crate::error::{ErrorRecord, Result};
 use async_trait::async_trait;
-use canonical_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use chrono::{DateTime, Utc};
+use odoo_integration_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 
 /// Stores the cursor of each sync (by a name the caller picks).
@@ -33,9 +33,9 @@ use serde::{Deserialize, Serialize};
 /// # Example
 ///
 /// ```
-/// use connectors::{CheckpointStore, Cursor, MemoryStore};
+/// use odoo_integration_connectors::{CheckpointStore, Cursor, MemoryStore};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> connectors::Result<()> {
+/// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let store = MemoryStore::new();
 /// store.save_checkpoint("hubspot→odoo/client", &Cursor::new("p7")).await?;
 /// assert_eq!(store.checkpoint("hubspot→odoo/client").await?, Some(Cursor::new("p7")));
@@ -63,8 +63,8 @@ pub trait CheckpointStore: Send + Sync {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{CanonicalId, RemoteId, SystemId};
-/// let l = connectors::Link::new("client", CanonicalId::new(), SystemId::odoo(), RemoteId::new("7"));
+/// use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+/// let l = odoo_integration_connectors::Link::new("client", CanonicalId::new(), SystemId::odoo(), RemoteId::new("7"));
 /// assert_eq!(l.system.as_str(), "odoo");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,8 +85,8 @@ impl Link {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{CanonicalId, RemoteId, SystemId};
-    /// let l = connectors::Link::new("contact", CanonicalId::new(), SystemId::hubspot(), RemoteId::new("51"));
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// let l = odoo_integration_connectors::Link::new("contact", CanonicalId::new(), SystemId::hubspot(), RemoteId::new("51"));
     /// assert_eq!(l.remote_id.as_str(), "51");
     /// ```
     pub fn new(
@@ -112,10 +112,10 @@ impl Link {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{CanonicalId, RemoteId, SystemId};
-/// use connectors::{Link, MemoryStore, XrefStore};
+/// use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+/// use odoo_integration_connectors::{Link, MemoryStore, XrefStore};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> connectors::Result<()> {
+/// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let store = MemoryStore::new();
 /// let acme = CanonicalId::new();
 /// store.link(&[Link::new("client", acme, SystemId::hubspot(), RemoteId::new("981"))]).await?;
@@ -187,7 +187,7 @@ pub trait XrefStore: Send + Sync {
     async fn link(&self, links: &[Link]) -> Result<()>;
 }
 
-/// A canonical record (a [`canonical_model::Record`] with its provenance
+/// A canonical record (a [`odoo_integration_model::Record`] with its provenance
 /// trail) as stored: its JSON text, checked to be JSON.
 ///
 /// Stores keep the text as it is rather than a parsed tree, so saving and
@@ -196,14 +196,14 @@ pub trait XrefStore: Send + Sync {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{Client, Record};
-/// use connectors::StoredRecord;
+/// use odoo_integration_model::{Client, Record};
+/// use odoo_integration_connectors::StoredRecord;
 /// let record = Record::new(Client { legal_name: "Acme".into(), ..Default::default() });
 /// let stored = StoredRecord::encode(&record)?;
 /// let back: Record<Client> = stored.decode()?;
 /// assert_eq!(back.data.legal_name, "Acme");
 /// assert!(StoredRecord::from_json("{not json".to_owned()).is_err());
-/// # Ok::<(), connectors::ConnectorError>(())
+/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -220,9 +220,9 @@ impl StoredRecord {
     /// # Example
     ///
     /// ```
-    /// let s = connectors::StoredRecord::encode(&serde_json::json!({"a": 1}))?;
+    /// let s = odoo_integration_connectors::StoredRecord::encode(&serde_json::json!({"a": 1}))?;
     /// assert_eq!(s.as_str(), r#"{"a":1}"#);
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self> {
         serde_json::value::to_raw_value(value)
@@ -241,9 +241,9 @@ impl StoredRecord {
     /// # Example
     ///
     /// ```
-    /// let s = connectors::StoredRecord::from_json(r#"{"legal_name":"Acme"}"#.to_owned())?;
+    /// let s = odoo_integration_connectors::StoredRecord::from_json(r#"{"legal_name":"Acme"}"#.to_owned())?;
     /// assert!(s.as_str().contains("Acme"));
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn from_json(text: String) -> Result<Self> {
         serde_json::value::RawValue::from_string(text)
@@ -264,10 +264,10 @@ impl StoredRecord {
     /// # Example
     ///
     /// ```
-    /// let s = connectors::StoredRecord::encode(&[1, 2])?;
+    /// let s = odoo_integration_connectors::StoredRecord::encode(&[1, 2])?;
     /// assert_eq!(s.decode::<Vec<u8>>()?, vec![1, 2]);
     /// assert!(s.decode::<String>().is_err());
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_str(self.0.get()).map_err(|e| {
@@ -281,9 +281,9 @@ impl StoredRecord {
     /// # Example
     ///
     /// ```
-    /// let s = connectors::StoredRecord::encode("x")?;
+    /// let s = odoo_integration_connectors::StoredRecord::encode("x")?;
     /// assert_eq!(s.as_str(), "\"x\"");
-    /// # Ok::<(), connectors::ConnectorError>(())
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn as_str(&self) -> &str {
         self.0.get()
@@ -302,10 +302,10 @@ impl PartialEq for StoredRecord {
 /// # Example
 ///
 /// ```
-/// use canonical_model::CanonicalId;
-/// use connectors::{MemoryStore, RecordStore, StoredRecord};
+/// use odoo_integration_model::CanonicalId;
+/// use odoo_integration_connectors::{MemoryStore, RecordStore, StoredRecord};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> connectors::Result<()> {
+/// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let store = MemoryStore::new();
 /// let id = CanonicalId::new();
 /// store.save_records("client", vec![(id, StoredRecord::encode(&serde_json::json!({"legal_name": "Acme"}))?)]).await?;
@@ -355,8 +355,8 @@ pub trait RecordStore: Send + Sync {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{RemoteId, SystemId};
-/// use connectors::{ConnectorError, DeadLetter, ErrorKind};
+/// use odoo_integration_model::{RemoteId, SystemId};
+/// use odoo_integration_connectors::{ConnectorError, DeadLetter, ErrorKind};
 /// let l = DeadLetter::new("client", SystemId::hubspot(), RemoteId::new("9"), serde_json::json!({}),
 ///     &ConnectorError::new(ErrorKind::Invalid, "name is required"));
 /// assert_eq!(l.key, "client/hubspot/9");
@@ -397,8 +397,8 @@ impl DeadLetter {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{RemoteId, SystemId};
-    /// # use connectors::{ConnectorError, DeadLetter, ErrorKind};
+    /// # use odoo_integration_model::{RemoteId, SystemId};
+    /// # use odoo_integration_connectors::{ConnectorError, DeadLetter, ErrorKind};
     /// let l = DeadLetter::new("contact", SystemId::new("csv"), RemoteId::new("a1"), serde_json::Value::Null,
     ///     &ConnectorError::new(ErrorKind::Validation, "email missing"));
     /// assert!(!l.parked);
@@ -431,8 +431,8 @@ impl DeadLetter {
     /// # Example
     ///
     /// ```
-    /// # use canonical_model::{RemoteId, SystemId};
-    /// assert_eq!(connectors::DeadLetter::key_of("client", &SystemId::odoo(), &RemoteId::new("3")), "client/odoo/3");
+    /// # use odoo_integration_model::{RemoteId, SystemId};
+    /// assert_eq!(odoo_integration_connectors::DeadLetter::key_of("client", &SystemId::odoo(), &RemoteId::new("3")), "client/odoo/3");
     /// ```
     pub fn key_of(entity: &str, system: &SystemId, remote_id: &RemoteId) -> String {
         format!("{entity}/{system}/{remote_id}")
@@ -445,10 +445,10 @@ impl DeadLetter {
 /// # Example
 ///
 /// ```
-/// use canonical_model::{RemoteId, SystemId};
-/// use connectors::{ConnectorError, DeadLetter, DeadLetterQueue, ErrorKind, MemoryStore};
+/// use odoo_integration_model::{RemoteId, SystemId};
+/// use odoo_integration_connectors::{ConnectorError, DeadLetter, DeadLetterQueue, ErrorKind, MemoryStore};
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> connectors::Result<()> {
+/// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let dlq = MemoryStore::new();
 /// let err = ConnectorError::new(ErrorKind::Invalid, "bad email");
 /// dlq.put(DeadLetter::new("contact", SystemId::hubspot(), RemoteId::new("5"), serde_json::Value::Null, &err)).await?;
@@ -509,8 +509,8 @@ pub trait DeadLetterQueue: Send + Sync {
 /// # Example
 ///
 /// ```
-/// fn takes(_: std::sync::Arc<dyn connectors::SyncState>) {}
-/// takes(std::sync::Arc::new(connectors::MemoryStore::new()));
+/// fn takes(_: std::sync::Arc<dyn odoo_integration_connectors::SyncState>) {}
+/// takes(std::sync::Arc::new(odoo_integration_connectors::MemoryStore::new()));
 /// ```
 pub trait SyncState: CheckpointStore + XrefStore + RecordStore + DeadLetterQueue {}
 impl<T: CheckpointStore + XrefStore + RecordStore + DeadLetterQueue> SyncState for T {}

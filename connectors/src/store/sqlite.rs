@@ -17,7 +17,7 @@ use super::{DeadLetter, Link, StoredRecord};
 use crate::connector::Cursor;
 use crate::error::{ConnectorError, ErrorKind, Result};
 use async_trait::async_trait;
-use canonical_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
+use odoo_integration_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashMap;
 use std::fmt;
@@ -97,8 +97,8 @@ CREATE INDEX dead_letters_by_entity
 /// # Example
 ///
 /// ```
-/// use canonical_model::{CanonicalId, RemoteId, SystemId};
-/// use connectors::{CheckpointStore, Cursor, Link, SqliteStore, XrefStore};
+/// use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+/// use odoo_integration_connectors::{CheckpointStore, Cursor, Link, SqliteStore, XrefStore};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
@@ -144,12 +144,12 @@ impl SqliteStore {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
-    /// let store = connectors::SqliteStore::open(dir.path().join("sync.db")).await?;
+    /// let store = odoo_integration_connectors::SqliteStore::open(dir.path().join("sync.db")).await?;
     /// assert!(dir.path().join("sync.db").exists());
     ///
     /// std::fs::write(dir.path().join("notes.txt"), "not a database, just text")?;
-    /// let opened = connectors::SqliteStore::open(dir.path().join("notes.txt")).await;
-    /// assert!(matches!(opened, Err(e) if e.kind() == connectors::ErrorKind::Store));
+    /// let opened = odoo_integration_connectors::SqliteStore::open(dir.path().join("notes.txt")).await;
+    /// assert!(matches!(opened, Err(e) if e.kind() == odoo_integration_connectors::ErrorKind::Store));
     /// # Ok(()) }
     /// ```
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -183,9 +183,9 @@ impl SqliteStore {
     /// # Example
     ///
     /// ```
-    /// use connectors::{CheckpointStore, Cursor, SqliteStore};
+    /// use odoo_integration_connectors::{CheckpointStore, Cursor, SqliteStore};
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> connectors::Result<()> {
+    /// # async fn main() -> odoo_integration_connectors::Result<()> {
     /// let store = SqliteStore::open_in_memory()?;
     /// let clone = store.clone();
     /// store.save_checkpoint("k", &Cursor::new("1")).await?;
@@ -211,9 +211,9 @@ impl SqliteStore {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
     /// let path = dir.path().join("sync.db");
-    /// let store = connectors::SqliteStore::open(&path).await?;
+    /// let store = odoo_integration_connectors::SqliteStore::open(&path).await?;
     /// assert_eq!(store.path(), Some(path.as_path()));
-    /// assert_eq!(connectors::SqliteStore::open_in_memory()?.path(), None);
+    /// assert_eq!(odoo_integration_connectors::SqliteStore::open_in_memory()?.path(), None);
     /// # Ok(()) }
     /// ```
     pub fn path(&self) -> Option<&Path> {
@@ -310,9 +310,10 @@ fn db_error(doing: impl fmt::Display, e: rusqlite::Error) -> ConnectorError {
 }
 
 fn parse_id(text: &str) -> Result<CanonicalId> {
-    text.parse().map_err(|e: canonical_model::IdentityError| {
-        ConnectorError::store(format!("the SQLite store holds {e}")).with_source(e)
-    })
+    text.parse()
+        .map_err(|e: odoo_integration_model::IdentityError| {
+            ConnectorError::store(format!("the SQLite store holds {e}")).with_source(e)
+        })
 }
 
 /// A JSON array of strings, for `json_each`: one query however many ids.

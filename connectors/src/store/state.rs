@@ -4,7 +4,7 @@
 use super::{DeadLetter, Link, StoredRecord};
 use crate::connector::Cursor;
 use crate::error::{ConnectorError, ErrorKind, Result};
-use canonical_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
+use odoo_integration_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -252,30 +252,30 @@ macro_rules! impl_stores {
             async fn resolve(
                 &self,
                 entity: &str,
-                system: &canonical_model::SystemId,
-                remote: &canonical_model::RemoteId,
-            ) -> $crate::Result<Option<canonical_model::CanonicalId>> {
+                system: &odoo_integration_model::SystemId,
+                remote: &odoo_integration_model::RemoteId,
+            ) -> $crate::Result<Option<odoo_integration_model::CanonicalId>> {
                 self.read(|s| s.xrefs.resolve(entity, system, remote)).await
             }
             async fn cross_refs(
                 &self,
-                id: canonical_model::CanonicalId,
-            ) -> $crate::Result<canonical_model::CrossRefs> {
+                id: odoo_integration_model::CanonicalId,
+            ) -> $crate::Result<odoo_integration_model::CrossRefs> {
                 self.read(|s| s.xrefs.cross_refs(id)).await
             }
             async fn resolve_many(
                 &self,
                 entity: &str,
-                system: &canonical_model::SystemId,
-                remotes: &[canonical_model::RemoteId],
-            ) -> $crate::Result<Vec<Option<canonical_model::CanonicalId>>> {
+                system: &odoo_integration_model::SystemId,
+                remotes: &[odoo_integration_model::RemoteId],
+            ) -> $crate::Result<Vec<Option<odoo_integration_model::CanonicalId>>> {
                 self.read(|s| s.xrefs.resolve_many(entity, system, remotes))
                     .await
             }
             async fn cross_refs_many(
                 &self,
-                ids: &[canonical_model::CanonicalId],
-            ) -> $crate::Result<Vec<canonical_model::CrossRefs>> {
+                ids: &[odoo_integration_model::CanonicalId],
+            ) -> $crate::Result<Vec<odoo_integration_model::CrossRefs>> {
                 self.read(|s| ids.iter().map(|id| s.xrefs.cross_refs(*id)).collect())
                     .await
             }
@@ -290,7 +290,7 @@ macro_rules! impl_stores {
             async fn record(
                 &self,
                 entity: &str,
-                id: canonical_model::CanonicalId,
+                id: odoo_integration_model::CanonicalId,
             ) -> $crate::Result<Option<$crate::StoredRecord>> {
                 self.read(|s| s.records.get(entity).and_then(|r| r.get(&id)).cloned())
                     .await
@@ -298,7 +298,7 @@ macro_rules! impl_stores {
             async fn records(
                 &self,
                 entity: &str,
-                ids: &[canonical_model::CanonicalId],
+                ids: &[odoo_integration_model::CanonicalId],
             ) -> $crate::Result<Vec<Option<$crate::StoredRecord>>> {
                 self.read(|s| {
                     let stored = s.records.get(entity);
@@ -311,7 +311,7 @@ macro_rules! impl_stores {
             async fn save_records(
                 &self,
                 entity: &str,
-                records: Vec<(canonical_model::CanonicalId, $crate::StoredRecord)>,
+                records: Vec<(odoo_integration_model::CanonicalId, $crate::StoredRecord)>,
             ) -> $crate::Result<()> {
                 self.update($crate::store::state::Part::Records, |s| {
                     s.records

@@ -17,8 +17,8 @@
 //! # Example
 //!
 //! ```
-//! use odoo_client::test_server::TestServer;
-//! use odoo_client::{Domain, Protocol};
+//! use odoo_integration_client::test_server::TestServer;
+//! use odoo_integration_client::{Domain, Protocol};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -79,7 +79,7 @@ pub const DEMO_API_KEY: &str = "test-server-demo-api-key";
 /// # Example
 ///
 /// ```
-/// use odoo_client::test_server::Fault;
+/// use odoo_integration_client::test_server::Fault;
 ///
 /// let f = Fault::RateLimited { retry_after: 2 };
 /// # let _ = f;
@@ -168,7 +168,7 @@ impl Shared {
 /// # Example
 ///
 /// ```
-/// use odoo_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+/// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -210,7 +210,7 @@ impl TestServerBuilder {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::test_server::{Field, FieldKind, TestServer};
+    /// use odoo_integration_client::test_server::{Field, FieldKind, TestServer};
     /// let builder = TestServer::builder()
     ///     .with_demo_data()
     ///     .field("account.analytic.line", Field::new("x_approved", FieldKind::Boolean));
@@ -389,8 +389,8 @@ impl TestServer {
     /// # Example
     ///
     /// ```
-    /// use odoo_client::test_server::{Fault, TestServer};
-    /// use odoo_client::{Domain, Protocol};
+    /// use odoo_integration_client::test_server::{Fault, TestServer};
+    /// use odoo_integration_client::{Domain, Protocol};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

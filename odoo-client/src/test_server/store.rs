@@ -15,7 +15,7 @@ mod import;
 /// # Example
 ///
 /// ```
-/// use odoo_client::test_server::FieldKind;
+/// use odoo_integration_client::test_server::FieldKind;
 ///
 /// assert_eq!(FieldKind::Many2one.as_str(), "many2one");
 /// ```
@@ -83,7 +83,7 @@ impl FieldKind {
 /// # Example
 ///
 /// ```
-/// use odoo_client::test_server::{Field, FieldKind};
+/// use odoo_integration_client::test_server::{Field, FieldKind};
 ///
 /// let f = Field::new("partner_id", FieldKind::Many2one).relation("res.partner").required();
 /// assert_eq!(f.name(), "partner_id");
@@ -176,7 +176,7 @@ impl Field {
 /// # Example
 ///
 /// ```
-/// use odoo_client::test_server::{Field, FieldKind, ModelDef};
+/// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef};
 ///
 /// let m = ModelDef::new("x_timesheet_tool.entry")
 ///     .field(Field::new("name", FieldKind::Char).required())

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use odoo_client::{Client, Credentials, Domain, ErrorKind, Protocol, ProtocolErrorKind};
+use odoo_integration_client::{
+    Client, Credentials, Domain, ErrorKind, Protocol, ProtocolErrorKind,
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -153,7 +155,7 @@ async fn connection_refused_is_a_connect_error() {
             .database("demo")
             .credentials(Credentials::api_key("admin", API_KEY))
             .protocol(protocol)
-            .retry_policy(odoo_client::RetryPolicy::disabled())
+            .retry_policy(odoo_integration_client::RetryPolicy::disabled())
             .build()
             .unwrap();
         let err = count(&client).await.unwrap_err();
@@ -179,7 +181,7 @@ async fn a_slow_server_hits_the_per_request_timeout() {
         .database("demo")
         .credentials(Credentials::api_key("admin", API_KEY))
         .protocol(Protocol::Json2)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .timeout(Duration::from_millis(100))
         .build()
         .unwrap();
@@ -221,7 +223,7 @@ async fn a_malformed_domain_is_rejected_before_any_request() {
     let server = MockServer::start().await;
     catch_all(&server).await;
     let err = Domain::from_json(&json!([["name", "=", ["a", "b"]]])).unwrap_err();
-    let err: odoo_client::Error = err.into();
+    let err: odoo_integration_client::Error = err.into();
     assert_eq!(err.kind(), ErrorKind::InvalidDomain);
     let _client = json2_client(&server);
     // Nothing was sent: the catch-all expects zero requests.

@@ -10,9 +10,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use odoo_client::codec::{decode_json2, decode_jsonrpc, decode_xmlrpc};
-use odoo_client::value::{Many2One, Record, falsy, monetary};
-use odoo_client::{Error, ErrorKind};
+use odoo_integration_client::codec::{decode_json2, decode_jsonrpc, decode_xmlrpc};
+use odoo_integration_client::value::{Many2One, Record, falsy, monetary};
+use odoo_integration_client::{Error, ErrorKind};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -48,7 +48,7 @@ struct Row {
     partner_id: Option<Many2One>,
     #[serde(default, with = "monetary::option")]
     amount_total: Option<Decimal>,
-    #[serde(default, with = "odoo_client::value::datetime::option")]
+    #[serde(default, with = "odoo_integration_client::value::datetime::option")]
     write_date: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     tag_ids: Vec<i64>,

@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use odoo_client::{Client, Credentials, Domain, ErrorKind, Protocol, ProtocolErrorKind};
+use odoo_integration_client::{
+    Client, Credentials, Domain, ErrorKind, Protocol, ProtocolErrorKind,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{method, path};
@@ -15,7 +17,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::*;
 
 /// A JSON-2 client builder for `url` with the test key.
-fn json2(url: impl Into<String>) -> odoo_client::ClientBuilder {
+fn json2(url: impl Into<String>) -> odoo_integration_client::ClientBuilder {
     Client::builder(url)
         .database("demo")
         .credentials(Credentials::api_key("admin", API_KEY))
@@ -43,7 +45,7 @@ async fn xmlrpc_answering(body: Vec<u8>) -> (MockServer, Client) {
         .database("demo")
         .credentials(Credentials::password("admin", PASSWORD))
         .protocol(Protocol::XmlRpc)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .build()
         .unwrap();
     (server, client)
@@ -79,7 +81,7 @@ fn xml_row(value: &str) -> Vec<u8> {
     ))
 }
 
-fn assert_too_deep(err: &odoo_client::Error, what: &str) {
+fn assert_too_deep(err: &odoo_integration_client::Error, what: &str) {
     assert_eq!(err.kind(), ErrorKind::Protocol, "{what}: {err}");
     assert_eq!(
         protocol_kind(err),
@@ -120,7 +122,7 @@ async fn xmlrpc_values_nested_thousands_deep_are_refused_not_a_stack_overflow() 
     struct OnlyId {
         id: i64,
     }
-    impl odoo_client::Model for OnlyId {
+    impl odoo_integration_client::Model for OnlyId {
         const NAME: &'static str = "res.partner";
         const FIELDS: &'static [&'static str] = &["id"];
     }
@@ -195,7 +197,7 @@ async fn a_declared_body_over_the_limit_is_refused_before_it_is_read() {
         .mount(&server)
         .await;
     let client = json2(server.uri())
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .max_body_size(1024 * 1024)
         .build()
         .unwrap();
@@ -265,7 +267,7 @@ async fn a_streamed_body_over_the_limit_stops_being_read() {
     // 4,096 chunks of 64 KiB would be 256 MiB; the limit is 1 MiB.
     let (url, written) = chunked_server(4_096).await;
     let client = json2(url)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .max_body_size(1024 * 1024)
         .build()
         .unwrap();
@@ -324,7 +326,9 @@ async fn a_retry_after_past_the_ceiling_fails_at_once_with_the_requested_wait() 
         .mount(&server)
         .await;
     let client = json2(server.uri())
-        .retry_policy(odoo_client::RetryPolicy::new().max_retry_after(Duration::from_secs(2)))
+        .retry_policy(
+            odoo_integration_client::RetryPolicy::new().max_retry_after(Duration::from_secs(2)),
+        )
         .build()
         .unwrap();
     let started = std::time::Instant::now();
@@ -417,7 +421,7 @@ async fn a_server_that_echoes_the_request_never_puts_the_secret_in_an_error() {
             .database("demo")
             .credentials(credentials)
             .protocol(protocol)
-            .retry_policy(odoo_client::RetryPolicy::disabled())
+            .retry_policy(odoo_integration_client::RetryPolicy::disabled())
             .build()
             .unwrap();
         let err = count(&client).await.unwrap_err();

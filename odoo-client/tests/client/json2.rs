@@ -1,7 +1,7 @@
 //! JSON-2 (`/json/2/<model>/<method>`, Odoo 19+): bearer key, database
 //! header, named arguments, HTTP status codes.
 
-use odoo_client::{Context, Domain, ErrorKind};
+use odoo_integration_client::{Context, Domain, ErrorKind};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer};
@@ -77,7 +77,7 @@ async fn create_sends_vals_list_and_returns_the_id() {
         .create(&json!({
             "name": "JSON-2 Fixture Partner",
             "email": "json2@fixture.example",
-            "category_id": [odoo_client::value::Command::set([1])],
+            "category_id": [odoo_integration_client::value::Command::set([1])],
         }))
         .send()
         .await
@@ -220,9 +220,11 @@ async fn auto_picks_json2_on_19_with_an_api_key() {
         .mount(&server)
         .await;
     catch_all(&server).await;
-    let client = odoo_client::Client::builder(server.uri())
+    let client = odoo_integration_client::Client::builder(server.uri())
         .database("demo")
-        .credentials(odoo_client::Credentials::api_key("admin", API_KEY))
+        .credentials(odoo_integration_client::Credentials::api_key(
+            "admin", API_KEY,
+        ))
         .build()
         .unwrap();
     for _ in 0..2 {
@@ -238,7 +240,7 @@ async fn auto_picks_json2_on_19_with_an_api_key() {
     }
     assert_eq!(
         client.protocol().await.unwrap(),
-        odoo_client::Protocol::Json2
+        odoo_integration_client::Protocol::Json2
     );
 }
 
@@ -262,14 +264,16 @@ async fn auto_falls_back_to_jsonrpc_before_19_or_with_a_password() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = odoo_client::Client::builder(server.uri())
+    let client = odoo_integration_client::Client::builder(server.uri())
         .database("demo")
-        .credentials(odoo_client::Credentials::api_key("admin", API_KEY))
+        .credentials(odoo_integration_client::Credentials::api_key(
+            "admin", API_KEY,
+        ))
         .build()
         .unwrap();
     assert_eq!(
         client.protocol().await.unwrap(),
-        odoo_client::Protocol::JsonRpc
+        odoo_integration_client::Protocol::JsonRpc
     );
     assert_eq!(client.server_version().await.unwrap().major(), 16);
 
@@ -284,14 +288,16 @@ async fn auto_falls_back_to_jsonrpc_before_19_or_with_a_password() {
         )
         .mount(&server)
         .await;
-    let client = odoo_client::Client::builder(server.uri())
+    let client = odoo_integration_client::Client::builder(server.uri())
         .database("demo")
-        .credentials(odoo_client::Credentials::password("admin", PASSWORD))
+        .credentials(odoo_integration_client::Credentials::password(
+            "admin", PASSWORD,
+        ))
         .build()
         .unwrap();
     assert_eq!(
         client.protocol().await.unwrap(),
-        odoo_client::Protocol::JsonRpc
+        odoo_integration_client::Protocol::JsonRpc
     );
 }
 

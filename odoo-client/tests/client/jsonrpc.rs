@@ -3,8 +3,8 @@
 //! mapped to its kind.
 
 use chrono::NaiveDate;
-use odoo_client::value::{Command, Many2One, falsy};
-use odoo_client::{Context, Domain, ErrorKind, Model};
+use odoo_integration_client::value::{Command, Many2One, falsy};
+use odoo_integration_client::{Context, Domain, ErrorKind, Model};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -387,11 +387,13 @@ async fn client_default_context_is_merged_under_the_call_context() {
         .mount(&server)
         .await;
     catch_all(&server).await;
-    let client = odoo_client::Client::builder(server.uri())
+    let client = odoo_integration_client::Client::builder(server.uri())
         .database("demo")
-        .credentials(odoo_client::Credentials::password("admin", PASSWORD))
-        .protocol(odoo_client::Protocol::JsonRpc)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .credentials(odoo_integration_client::Credentials::password(
+            "admin", PASSWORD,
+        ))
+        .protocol(odoo_integration_client::Protocol::JsonRpc)
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .context(
             Context::new()
                 .lang("en_US")
@@ -448,9 +450,9 @@ async fn timesheet_lines_decode_hours_and_amounts_as_decimals() {
     #[derive(Debug, serde::Deserialize)]
     struct TimesheetLine {
         date: NaiveDate,
-        #[serde(with = "odoo_client::value::monetary")]
+        #[serde(with = "odoo_integration_client::value::monetary")]
         unit_amount: Decimal,
-        #[serde(with = "odoo_client::value::monetary")]
+        #[serde(with = "odoo_integration_client::value::monetary")]
         amount: Decimal,
         #[serde(with = "falsy")]
         employee_id: Option<Many2One>,
@@ -557,11 +559,11 @@ async fn api_key_works_as_the_password() {
         .await;
     catch_all(&server).await;
     let key = f.params()["args"][2].as_str().unwrap().to_owned();
-    let client = odoo_client::Client::builder(server.uri())
+    let client = odoo_integration_client::Client::builder(server.uri())
         .database("demo")
-        .credentials(odoo_client::Credentials::api_key("admin", key))
-        .protocol(odoo_client::Protocol::JsonRpc)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .credentials(odoo_integration_client::Credentials::api_key("admin", key))
+        .protocol(odoo_integration_client::Protocol::JsonRpc)
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .build()
         .unwrap();
     assert_eq!(client.uid().await.unwrap(), 2);
@@ -700,9 +702,9 @@ async fn invoices_decode_selections_into_user_enums_and_amounts_exactly() {
         payment_state: PaymentState,
         #[serde(with = "falsy")]
         invoice_date: Option<NaiveDate>,
-        #[serde(with = "odoo_client::value::monetary")]
+        #[serde(with = "odoo_integration_client::value::monetary")]
         amount_total: Decimal,
-        #[serde(with = "odoo_client::value::monetary")]
+        #[serde(with = "odoo_integration_client::value::monetary")]
         amount_tax: Decimal,
         #[serde(with = "falsy")]
         currency_id: Option<Many2One>,

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use odoo_client::domain::DomainTree;
-use odoo_client::{
+use odoo_integration_client::domain::DomainTree;
+use odoo_integration_client::{
     ChangeCursor, Client, Credentials, Domain, ErrorKind, ExternalId, Protocol, RetryPolicy,
     Upserted,
 };
@@ -645,7 +645,7 @@ async fn upsert_by_external_id_twice_leaves_one_record_each() {
         .send()
         .await
         .unwrap();
-    let ids = |v: &[odoo_client::Result<Upserted>]| {
+    let ids = |v: &[odoo_integration_client::Result<Upserted>]| {
         v.iter()
             .map(|o| o.as_ref().unwrap().id())
             .collect::<Vec<_>>()

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use odoo_client::{Client, Credentials, Domain, Protocol};
+use odoo_integration_client::{Client, Credentials, Domain, Protocol};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -88,7 +88,7 @@ async fn no_secret_in_debug_display_errors_or_traces() {
         .database("demo")
         .credentials(pw.clone())
         .protocol(Protocol::XmlRpc)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .build()
         .unwrap();
     let err = client
@@ -116,7 +116,7 @@ async fn no_secret_in_debug_display_errors_or_traces() {
             .database("demo")
             .credentials(key.clone())
             .protocol(Protocol::Json2)
-            .retry_policy(odoo_client::RetryPolicy::disabled())
+            .retry_policy(odoo_integration_client::RetryPolicy::disabled())
             .build()
             .unwrap();
         match client
@@ -138,7 +138,7 @@ async fn no_secret_in_debug_display_errors_or_traces() {
     let err = Client::builder("http://127.0.0.1:9")
         .credentials(pw)
         .protocol(Protocol::Json2)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .build()
         .unwrap_err();
     shown.push(("config error", format!("{err} {err:?}")));

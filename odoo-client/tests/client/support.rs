@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use odoo_client::{Client, Credentials, Protocol};
+use odoo_integration_client::{Client, Credentials, Protocol};
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
@@ -125,7 +125,7 @@ pub fn jsonrpc_client(server: &MockServer) -> Client {
         .database("demo")
         .credentials(Credentials::password("admin", PASSWORD))
         .protocol(Protocol::JsonRpc)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .build()
         .expect("client")
 }
@@ -136,7 +136,7 @@ pub fn json2_client(server: &MockServer) -> Client {
         .database("demo")
         .credentials(Credentials::api_key("admin", API_KEY))
         .protocol(Protocol::Json2)
-        .retry_policy(odoo_client::RetryPolicy::disabled())
+        .retry_policy(odoo_integration_client::RetryPolicy::disabled())
         .build()
         .expect("client")
 }
@@ -214,18 +214,20 @@ pub async fn json2_server(name: &str) -> (MockServer, Client, Fixture) {
 }
 
 /// Counts partners: the call most failure tests make.
-pub async fn count(client: &Client) -> odoo_client::Result<u64> {
+pub async fn count(client: &Client) -> odoo_integration_client::Result<u64> {
     client
         .model("res.partner")
-        .search_count(odoo_client::Domain::all())
+        .search_count(odoo_integration_client::Domain::all())
         .send()
         .await
 }
 
 /// The kind of a protocol error (any other error fails the test).
-pub fn protocol_kind(err: &odoo_client::Error) -> odoo_client::ProtocolErrorKind {
+pub fn protocol_kind(
+    err: &odoo_integration_client::Error,
+) -> odoo_integration_client::ProtocolErrorKind {
     match err {
-        odoo_client::Error::Protocol(p) => p.kind(),
+        odoo_integration_client::Error::Protocol(p) => p.kind(),
         other => panic!("expected a protocol error, got {other:?}"),
     }
 }

@@ -115,7 +115,7 @@
 //! # Example
 //!
 //! ```
-//! use connectors::fakes::hubspot::FakeHubSpot;
+//! use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -154,7 +154,7 @@ use store::{Answer, Fail, Store, object_name};
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::hubspot::Fault;
+/// use odoo_integration_connectors::fakes::hubspot::Fault;
 /// use std::time::Duration;
 ///
 /// let faults = [
@@ -198,7 +198,7 @@ pub enum Fault {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+/// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
 /// for call in hubspot.calls() {
 ///     println!("{} {} -> {}", call.method, call.path, call.status);
 /// }
@@ -222,7 +222,7 @@ pub struct FakeCall {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+/// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
 /// let id = hubspot.insert("deals", [("dealname", "Rollout")]);
 /// let deal = hubspot.record("deals", &id).unwrap();
 /// assert_eq!(deal.property("dealname"), Some("Rollout"));
@@ -255,7 +255,7 @@ impl FakeRecord {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// let acme = hubspot.record("companies", &id).unwrap();
     /// assert_eq!(acme.property("name"), Some("Acme"));
@@ -305,7 +305,7 @@ impl Shared {
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::hubspot::FakeHubSpot;
+/// use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
 /// use std::time::Duration;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -337,7 +337,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().token("pat-na1-other");
+    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().token("pat-na1-other");
     /// # let _ = b;
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
@@ -352,7 +352,7 @@ impl FakeHubSpotBuilder {
     ///
     /// ```
     /// let start = "2026-11-30T10:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
-    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().clock(start);
+    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().clock(start);
     /// # let _ = b;
     /// ```
     pub fn clock(mut self, start: DateTime<Utc>) -> Self {
@@ -367,7 +367,7 @@ impl FakeHubSpotBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().tick(Duration::from_secs(1));
+    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().tick(Duration::from_secs(1));
     /// # let _ = b;
     /// ```
     pub fn tick(mut self, tick: Duration) -> Self {
@@ -380,7 +380,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().first_id(5_000_000);
+    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().first_id(5_000_000);
     /// # let _ = b;
     /// ```
     pub fn first_id(mut self, id: u64) -> Self {
@@ -395,7 +395,7 @@ impl FakeHubSpotBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().rate_limit(100, Duration::from_secs(10));
+    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().rate_limit(100, Duration::from_secs(10));
     /// # let _ = b;
     /// ```
     pub fn rate_limit(mut self, max: u32, interval: Duration) -> Self {
@@ -412,7 +412,7 @@ impl FakeHubSpotBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder().retry_after(Some(Duration::from_secs(10)));
+    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().retry_after(Some(Duration::from_secs(10)));
     /// # let _ = b;
     /// ```
     pub fn retry_after(mut self, wait: Option<Duration>) -> Self {
@@ -431,7 +431,7 @@ impl FakeHubSpotBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::builder().start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().start().await?;
     /// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
@@ -470,7 +470,7 @@ fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// # Example
 ///
 /// ```
-/// use connectors::fakes::hubspot::FakeHubSpot;
+/// use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -511,8 +511,8 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
-    /// assert_eq!(hubspot.token(), connectors::fakes::hubspot::FakeHubSpot::TOKEN);
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// assert_eq!(hubspot.token(), odoo_integration_connectors::fakes::hubspot::FakeHubSpot::TOKEN);
     /// # Ok(()) }
     /// ```
     pub async fn start() -> std::io::Result<FakeHubSpot> {
@@ -524,7 +524,7 @@ impl FakeHubSpot {
     /// # Example
     ///
     /// ```
-    /// let b = connectors::fakes::hubspot::FakeHubSpot::builder();
+    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder();
     /// # let _ = b;
     /// ```
     pub fn builder() -> FakeHubSpotBuilder {
@@ -547,7 +547,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
@@ -562,7 +562,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let header = format!("Bearer {}", hubspot.token());
     /// # let _ = header;
     /// # Ok(()) }
@@ -581,7 +581,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// assert_eq!(id, "10001");
     /// # Ok(()) }
@@ -606,7 +606,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// assert!(hubspot.update("companies", &id, [("name", "Acme Ltd")]));
     /// assert_eq!(hubspot.record("companies", &id).unwrap().property("name"), Some("Acme Ltd"));
@@ -632,7 +632,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// assert!(hubspot.archive("companies", &id));
     /// assert!(hubspot.record("companies", &id).unwrap().archived);
@@ -651,7 +651,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let deal = hubspot.insert("deals", [("dealname", "Rollout")]);
     /// let item = hubspot.insert("line_items", [("name", "Workshop")]);
     /// assert!(hubspot.associate("deals", &deal, "line_items", &item));
@@ -682,7 +682,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let acme = hubspot.insert("companies", [("name", "Acme")]);
     /// assert!(hubspot.associations("companies", &acme, "deals").is_empty());
     /// # Ok(()) }
@@ -707,7 +707,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let acme = hubspot.insert("companies", [("name", "Acme")]);
     /// let jane = hubspot.insert("contacts", [("email", "jane@acme.example")]);
     /// hubspot.associate("contacts", &jane, "companies", &acme);
@@ -737,7 +737,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// assert!(hubspot.record("companies", "1").is_none());
     /// # Ok(()) }
     /// ```
@@ -757,7 +757,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.insert("contacts", [("email", "a@example.com")]);
     /// hubspot.insert("contacts", [("email", "b@example.com")]);
     /// assert_eq!(hubspot.records("contacts").len(), 2);
@@ -780,7 +780,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.insert("companies", [("name", "Acme")]); // seeding is no call
     /// assert!(hubspot.calls().is_empty());
     /// # Ok(()) }
@@ -796,7 +796,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// assert_eq!(hubspot.call_count("/crm/v3/objects/companies/search"), 0);
     /// # Ok(()) }
     /// ```
@@ -819,7 +819,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.unique_property("companies", "integration_sync_id");
     /// # Ok(()) }
     /// ```
@@ -836,7 +836,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.required("companies", "name");
     /// # Ok(()) }
     /// ```
@@ -853,7 +853,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.reject_when("deals", "dealstage", "no-such-stage");
     /// # Ok(()) }
     /// ```
@@ -870,7 +870,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let before = hubspot.now();
     /// hubspot.insert("companies", [("name", "Acme")]);
     /// assert_eq!(hubspot.now() - before, chrono::TimeDelta::milliseconds(1));
@@ -887,7 +887,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// let t = "2026-11-30T10:00:00.123Z".parse()?;
     /// hubspot.set_clock(t);
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
@@ -908,7 +908,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.advance(std::time::Duration::from_secs(60));
     /// # Ok(()) }
     /// ```
@@ -927,7 +927,7 @@ impl FakeHubSpot {
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.set_tick(Duration::ZERO);
     /// let a = hubspot.insert("companies", [("name", "A")]);
     /// let b = hubspot.insert("companies", [("name", "B")]);
@@ -949,7 +949,7 @@ impl FakeHubSpot {
     /// # Example
     ///
     /// ```
-    /// use connectors::fakes::hubspot::{FakeHubSpot, Fault};
+    /// use odoo_integration_connectors::fakes::hubspot::{FakeHubSpot, Fault};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let hubspot = FakeHubSpot::start().await?;
