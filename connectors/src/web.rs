@@ -46,6 +46,58 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .and_then(parse_retry_after)
 }
 
+/// The rustls crypto provider: the application's, or the one this crate's
+/// `ring` (default) or `aws-lc-rs` feature chooses, installed as the
+/// process default when the application installed none.
+pub(crate) fn crypto_provider()
+-> Result<std::sync::Arc<rustls::crypto::CryptoProvider>, ConnectorError> {
+    use rustls::crypto::CryptoProvider;
+    if let Some(installed) = CryptoProvider::get_default() {
+        return Ok(std::sync::Arc::clone(installed));
+    }
+    #[cfg(feature = "aws-lc-rs")]
+    let ours = Some(rustls::crypto::aws_lc_rs::default_provider());
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    let ours = Some(rustls::crypto::ring::default_provider());
+    #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+    let ours: Option<CryptoProvider> = None;
+    let ours = ours.ok_or_else(|| {
+        ConnectorError::new(
+            ErrorKind::Configuration,
+            "no TLS crypto provider: enable the `ring` or `aws-lc-rs` feature, or install one with \
+             rustls::crypto::CryptoProvider::install_default",
+        )
+    })?;
+    // Another thread may install one first: then that one is the default.
+    let _ = ours.install_default();
+    CryptoProvider::get_default().cloned().ok_or_else(|| {
+        ConnectorError::new(
+            ErrorKind::Configuration,
+            "the TLS crypto provider could not be installed",
+        )
+    })
+}
+
+/// The HTTP client of a vendor connector: rustls with the crate's crypto
+/// provider, our user agent, and a whole-request timeout.
+pub(crate) fn http_client(
+    timeout: Duration,
+    system: SystemId,
+) -> Result<reqwest::Client, ConnectorError> {
+    crypto_provider().map_err(|e| e.with_system(system.clone()))?;
+    reqwest::Client::builder()
+        .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .build()
+        .map_err(|e| {
+            ConnectorError::new(
+                ErrorKind::Configuration,
+                format!("cannot build the HTTP client: {}", e.without_url()),
+            )
+            .with_system(system)
+        })
+}
+
 /// The largest answer body a vendor connector reads: 64 MiB. Vendors page
 /// their answers (HubSpot 100 records, Salesforce 2,000, BambooHR's whole
 /// report of a few thousand employees is a few MiB); anything bigger is a
@@ -169,7 +221,7 @@ mod tests {
             )
             .mount(&server)
             .await;
-        let http = reqwest::Client::new();
+        let http = http_client(Duration::from_secs(10), SystemId::hubspot()).unwrap();
         let get = |url: String| {
             let http = http.clone();
             async move { http.get(url).send().await.unwrap() }

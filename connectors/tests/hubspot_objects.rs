@@ -56,6 +56,7 @@ async fn contacts_carry_their_primary_company() {
     let fake = FakeHubSpot::start().await.unwrap();
     let acme = fake.insert("companies", [("name", "Acme")]);
     let other = fake.insert("companies", [("name", "Other")]);
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
     let http = reqwest::Client::new();
     let mut primary_other = Vec::new();
     for n in 0..120 {

@@ -1103,6 +1103,7 @@ async fn the_fake_refuses_a_line_item_without_a_price_book_entry() {
         "Opportunity",
         json!({"Name": "Raw", "StageName": "Prospecting", "CloseDate": "2026-01-01"}),
     );
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
     let http = reqwest::Client::new();
     let token = http
         .post(format!("{}/services/oauth2/token", fake.url()))

@@ -319,7 +319,10 @@ impl ClientBuilder {
     }
 
     /// Use this `reqwest::Client` (for proxies, custom TLS roots, connection
-    /// pool settings). The per-request timeout still applies.
+    /// pool settings). The per-request timeout still applies. Call
+    /// [`tls::ensure_crypto_provider`](crate::tls::ensure_crypto_provider)
+    /// before building it, unless your application installs a rustls
+    /// crypto provider itself.
     ///
     /// Default: a client built by this crate with rustls.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
@@ -419,10 +422,13 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| Error::config(format!("cannot build the http client: {e}")))?,
+            None => {
+                crate::tls::ensure_crypto_provider()?;
+                reqwest::Client::builder()
+                    .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| Error::config(format!("cannot build the http client: {e}")))?
+            }
         };
         Ok(Client {
             inner: Arc::new(Inner {

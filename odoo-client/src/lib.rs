@@ -106,6 +106,7 @@ mod retry;
 mod stream;
 #[cfg(feature = "test-server")]
 pub mod test_server;
+pub mod tls;
 mod transport;
 pub mod value;
 mod xmlrpc;

@@ -61,6 +61,7 @@ fn same_shape(ours: &Value, recorded: &Value, what: &str) {
 #[tokio::test]
 async fn jsonrpc_replies_have_the_recorded_shape() {
     let server = TestServer::start().await.unwrap();
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
     let http = reqwest::Client::new();
     for name in [
         "common_version",
@@ -120,6 +121,7 @@ async fn jsonrpc_replies_have_the_recorded_shape() {
 #[tokio::test]
 async fn json2_replies_have_the_recorded_shape() {
     let server = TestServer::start().await.unwrap();
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
     let http = reqwest::Client::new();
     for name in [
         "search",
@@ -190,6 +192,7 @@ async fn json2_replies_have_the_recorded_shape() {
 #[tokio::test]
 async fn xmlrpc_replies_have_the_recorded_shape() {
     let server = TestServer::start().await.unwrap();
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
     let http = reqwest::Client::new();
     for name in [
         "common_version",

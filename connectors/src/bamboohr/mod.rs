@@ -210,17 +210,7 @@ impl BambooHrConnector {
             )
             .with_system(SystemId::bamboohr()));
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| {
-                ConnectorError::new(
-                    ErrorKind::Configuration,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-                .with_system(SystemId::bamboohr())
-            })?;
+        let http = crate::web::http_client(Duration::from_secs(60), SystemId::bamboohr())?;
         Ok(BambooHrConnector {
             http,
             base: Arc::from(API),

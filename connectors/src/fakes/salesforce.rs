@@ -1032,13 +1032,7 @@ fn check_assertion(org: &Org, assertion: &str, url: &str) -> Result<(), String> 
 
 #[cfg(feature = "salesforce")]
 fn verify_signature(assertion: &str, public_pem: &str) -> Result<(), String> {
-    let key = jsonwebtoken::DecodingKey::from_rsa_pem(public_pem.as_bytes())
-        .map_err(|_| "the configured public key is not an RSA key".to_owned())?;
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.validate_aud = false;
-    jsonwebtoken::decode::<Value>(assertion, &key, &validation)
-        .map(|_| ())
-        .map_err(|_| "invalid assertion: bad signature".to_owned())
+    crate::salesforce::jwt::verify(assertion, public_pem).map_err(str::to_owned)
 }
 
 #[cfg(not(feature = "salesforce"))]

@@ -579,11 +579,7 @@ impl GustoBuilder {
                 self.base_url
             )));
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
-            .timeout(self.timeout)
-            .build()
-            .map_err(|e| config(format!("cannot build the HTTP client: {e}")))?;
+        let http = crate::web::http_client(self.timeout, SystemId::gusto())?;
         let base_url: Arc<str> = Arc::from(self.base_url);
         let api_version: Arc<str> = Arc::from(API_VERSION);
         Ok(GustoConnector {

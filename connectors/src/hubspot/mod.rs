@@ -147,16 +147,7 @@ impl HubSpotConnector {
     /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn new(token: impl Into<String>) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| {
-                ConnectorError::new(
-                    ErrorKind::Configuration,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
+        let http = crate::web::http_client(Duration::from_secs(60), SystemId::hubspot())?;
         Ok(HubSpotConnector {
             http,
             base: Arc::from(API),

@@ -107,10 +107,10 @@ impl Credentials {
         private_key_pem: impl Into<String>,
     ) -> Result<Self> {
         let pem = SecretString::from(private_key_pem.into());
-        jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()).map_err(|_| {
+        super::jwt::check_private_key(pem.expose_secret()).map_err(|why| {
             ConnectorError::new(
                 ErrorKind::Configuration,
-                "the JWT bearer key is not an RSA private key in PEM",
+                format!("the JWT bearer key is not an RSA private key in PEM ({why})"),
             )
             .with_system(SystemId::salesforce())
         })?;
@@ -249,13 +249,6 @@ impl Auth {
                 private_key_pem,
                 audience,
             } => {
-                let key = jsonwebtoken::EncodingKey::from_rsa_pem(
-                    private_key_pem.expose_secret().as_bytes(),
-                )
-                .map_err(|_| {
-                    ConnectorError::new(ErrorKind::Configuration, "the JWT bearer key is unusable")
-                        .with_system(SystemId::salesforce())
-                })?;
                 let claims = Claims {
                     iss: client_id,
                     sub: username,
@@ -263,14 +256,14 @@ impl Auth {
                     // Salesforce accepts an expiry up to three minutes ahead.
                     exp: chrono::Utc::now().timestamp() + 170,
                 };
-                let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-                assertion = jsonwebtoken::encode(&header, &claims, &key).map_err(|e| {
-                    ConnectorError::new(
-                        ErrorKind::Configuration,
-                        format!("cannot sign the JWT assertion: {}", e.kind_name()),
-                    )
-                    .with_system(SystemId::salesforce())
-                })?;
+                assertion =
+                    super::jwt::sign(private_key_pem.expose_secret(), &claims).map_err(|why| {
+                        ConnectorError::new(
+                            ErrorKind::Configuration,
+                            format!("cannot sign the JWT assertion: {why}"),
+                        )
+                        .with_system(SystemId::salesforce())
+                    })?;
                 vec![
                     ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                     ("assertion", assertion.as_str()),
@@ -313,21 +306,5 @@ impl Auth {
             instance_url: Arc::from(answer.instance_url.trim_end_matches('/')),
             generation,
         })
-    }
-}
-
-/// A short name for a JWT error, without its details.
-trait KindName {
-    fn kind_name(&self) -> &'static str;
-}
-
-impl KindName for jsonwebtoken::errors::Error {
-    fn kind_name(&self) -> &'static str {
-        use jsonwebtoken::errors::ErrorKind as K;
-        match self.kind() {
-            K::InvalidRsaKey(_) | K::InvalidKeyFormat => "invalid RSA key",
-            K::RsaFailedSigning | K::Signing(_) => "signing failed",
-            _ => "encoding failed",
-        }
     }
 }

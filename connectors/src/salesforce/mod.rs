@@ -155,6 +155,7 @@
 
 mod auth;
 mod http;
+pub(crate) mod jwt;
 mod maps;
 mod read;
 mod soql;
@@ -783,11 +784,7 @@ impl SalesforceBuilder {
                 "`{entry}` is not a Salesforce id (of a price book entry)"
             )));
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("odoo-integration/", env!("CARGO_PKG_VERSION")))
-            .timeout(self.timeout)
-            .build()
-            .map_err(|e| config(format!("cannot build the HTTP client: {e}")))?;
+        let http = crate::web::http_client(self.timeout, SystemId::salesforce())?;
         Ok(SalesforceConnector {
             inner: Arc::new(Inner {
                 auth: Auth::new(self.credentials, Arc::from(self.login_url), http.clone()),
