@@ -5,10 +5,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rustls::SignatureScheme;
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::PrivateKeyDer;
 #[cfg(feature = "fakes")]
 use rustls::pki_types::SubjectPublicKeyInfoDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Serialize;
 
 /// Why a key or a token was refused; never quotes the key.
