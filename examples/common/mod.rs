@@ -2,7 +2,7 @@
 //! from the environment, or starting the embedded one.
 
 use odoo_integration::odoo::test_server::TestServer;
-use odoo_integration::odoo::{Client, Credentials, Protocol};
+use odoo_integration::odoo::{Client, Protocol};
 use tracing_subscriber::EnvFilter;
 
 #[allow(dead_code)] // not every example connects to Odoo
@@ -34,31 +34,15 @@ pub(crate) fn init_tracing() {
 /// test server when `ODOO_URL` is not set.
 #[allow(dead_code)] // not every example connects to Odoo
 pub(crate) async fn connect() -> Result<(Client, Option<TestServer>), BoxError> {
-    let Ok(url) = std::env::var("ODOO_URL") else {
+    if std::env::var_os("ODOO_URL").is_none() {
         let server = TestServer::start().await?;
         println!(
             "server      no ODOO_URL: started the embedded Odoo at {}",
             server.url()
         );
         return Ok((server.client(Protocol::Auto)?, Some(server)));
-    };
-    let login = std::env::var("ODOO_LOGIN").unwrap_or_else(|_| "admin".to_owned());
-    let credentials = match (
-        std::env::var("ODOO_API_KEY"),
-        std::env::var("ODOO_PASSWORD"),
-    ) {
-        (Ok(key), _) => Credentials::api_key(login, key),
-        (_, Ok(password)) => Credentials::password(login, password),
-        _ => return Err("set ODOO_API_KEY or ODOO_PASSWORD with ODOO_URL".into()),
-    };
-    let protocol: Protocol = std::env::var("ODOO_PROTOCOL").unwrap_or_default().parse()?;
-    let mut builder = Client::builder(url)
-        .credentials(credentials)
-        .protocol(protocol);
-    if let Ok(db) = std::env::var("ODOO_DB") {
-        builder = builder.database(db);
     }
-    Ok((builder.build()?, None))
+    Ok((Client::from_env()?, None))
 }
 
 /// Prints one pipeline run under `label`, with each field the policy

@@ -278,6 +278,66 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 8;
 pub const DEFAULT_MAX_BODY_SIZE: usize = 256 * 1024 * 1024;
 
 impl ClientBuilder {
+    /// A builder configured from the environment (see
+    /// [`Client::from_env`] for the variables), to adjust before
+    /// [`build`](ClientBuilder::build).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] naming the variable that is missing, empty
+    /// or invalid.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let client = odoo_integration_client::ClientBuilder::from_env()?
+    ///     .timeout(Duration::from_secs(120))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), odoo_integration_client::Error>(())
+    /// ```
+    pub fn from_env() -> Result<ClientBuilder> {
+        ClientBuilder::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](ClientBuilder::from_env) over any lookup of variables.
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder> {
+        let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let required = |name: &str| {
+            get(name)
+                .ok_or_else(|| Error::config(format!("the environment variable {name} is not set")))
+        };
+        let url = required("ODOO_URL")?;
+        let login = required("ODOO_LOGIN")?;
+        let credentials = match (get("ODOO_API_KEY"), get("ODOO_PASSWORD")) {
+            (Some(key), _) => Credentials::api_key(login, key),
+            (None, Some(password)) => Credentials::password(login, password),
+            (None, None) => {
+                return Err(Error::config(
+                    "neither ODOO_API_KEY nor ODOO_PASSWORD is set in the environment",
+                ));
+            }
+        };
+        let protocol = match get("ODOO_PROTOCOL") {
+            Some(p) => p
+                .parse::<Protocol>()
+                .map_err(|e| Error::config(format!("ODOO_PROTOCOL: {e}")))?,
+            None => Protocol::Auto,
+        };
+        let mut builder = Client::builder(url)
+            .credentials(credentials)
+            .protocol(protocol);
+        if let Some(db) = get("ODOO_DB") {
+            builder = builder.database(db);
+        } else if matches!(protocol, Protocol::JsonRpc | Protocol::XmlRpc) {
+            return Err(Error::config(format!(
+                "the environment variable ODOO_DB is not set ({protocol} needs a database)"
+            )));
+        }
+        Ok(builder)
+    }
+
     /// The database to use. Required for JSON-RPC and XML-RPC; optional for
     /// JSON-2 on a server that hosts a single database.
     ///
@@ -517,6 +577,37 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    /// A client configured from the environment, as the examples (and most
+    /// scripts and services) are:
+    ///
+    /// | variable | meaning | |
+    /// |---|---|---|
+    /// | `ODOO_URL` | the server, e.g. `https://odoo.example.com` | required |
+    /// | `ODOO_LOGIN` | the user's login | required |
+    /// | `ODOO_API_KEY` or `ODOO_PASSWORD` | the secret (the key wins when both are set) | one required |
+    /// | `ODOO_DB` | the database | required for JSON-RPC and XML-RPC |
+    /// | `ODOO_PROTOCOL` | `json2`, `jsonrpc`, `xmlrpc` or `auto` | default `auto` |
+    ///
+    /// Use [`ClientBuilder::from_env`] to change other settings before
+    /// building.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] naming the variable that is missing, empty
+    /// or invalid, or any error of [`ClientBuilder::build`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// // ODOO_URL=https://odoo.example.com ODOO_DB=prod ODOO_LOGIN=admin ODOO_API_KEY=...
+    /// let client = odoo_integration_client::Client::from_env()?;
+    /// # let _ = client;
+    /// # Ok::<(), odoo_integration_client::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Client> {
+        ClientBuilder::from_env()?.build()
+    }
+
     /// Starts building a client for the server at `url` (e.g.
     /// `https://odoo.example.com`, or with a path prefix when Odoo is served
     /// under one).
@@ -907,6 +998,59 @@ impl CallBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_env_names_what_is_missing_and_reads_the_rest() {
+        let env = |pairs: &[(&str, &str)]| {
+            let map: std::collections::HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            ClientBuilder::from_vars(move |name| map.get(name).cloned())
+        };
+        let message = |r: Result<ClientBuilder>| match r {
+            Err(e) => e.to_string(),
+            Ok(b) => panic!("expected an error, got {b:?}"),
+        };
+        assert!(message(env(&[])).contains("ODOO_URL"));
+        assert!(message(env(&[("ODOO_URL", "https://o.example")])).contains("ODOO_LOGIN"));
+        let no_secret = env(&[("ODOO_URL", "https://o.example"), ("ODOO_LOGIN", "admin")]);
+        assert!(message(no_secret).contains("ODOO_API_KEY nor ODOO_PASSWORD"));
+        let base = [
+            ("ODOO_URL", "https://o.example"),
+            ("ODOO_LOGIN", "admin"),
+            ("ODOO_PASSWORD", "pw-sentinel-123"),
+        ];
+        let mut xml = base.to_vec();
+        xml.push(("ODOO_PROTOCOL", "xmlrpc"));
+        assert!(message(env(&xml)).contains("ODOO_DB"));
+        let mut bad = base.to_vec();
+        bad.push(("ODOO_PROTOCOL", "soap"));
+        assert!(message(env(&bad)).contains("ODOO_PROTOCOL"));
+        let mut full = base.to_vec();
+        full.extend([
+            ("ODOO_DB", "prod"),
+            ("ODOO_PROTOCOL", "jsonrpc"),
+            ("ODOO_API_KEY", ""),
+        ]);
+        let builder = env(&full).unwrap();
+        assert_eq!(builder.database.as_deref(), Some("prod"));
+        assert_eq!(builder.protocol, Protocol::JsonRpc);
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("pw-sentinel-123"), "{shown}");
+        let client = builder.build().unwrap();
+        assert_eq!(client.database(), Some("prod"));
+        // An empty variable counts as missing; the key wins over a password.
+        let mut keyed = base.to_vec();
+        keyed.push(("ODOO_API_KEY", "key-sentinel-456"));
+        let keyed = env(&keyed).unwrap();
+        assert!(
+            keyed
+                .credentials
+                .as_ref()
+                .is_some_and(Credentials::is_api_key)
+        );
+    }
 
     #[test]
     fn client_is_send_sync_clone() {
