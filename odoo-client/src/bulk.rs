@@ -549,6 +549,7 @@ pub struct UpsertByExternalId {
     client: Client,
     model: String,
     rows: Vec<(ExternalId, Result<Value>)>,
+    options: BatchOptions,
 }
 
 impl UpsertByExternalId {
@@ -561,191 +562,238 @@ impl UpsertByExternalId {
             client,
             model,
             rows,
+            options: BatchOptions::default(),
         }
     }
 
-    /// Sends the upserts. The outer error is for the external-id lookup
-    /// (nothing was written); the inner ones are per record, in input order.
+    batch_setters!();
+
+    /// Sends the upserts, `batch_size` records per round of calls (an
+    /// external-id lookup, a read of the current values, the writes and one
+    /// `load`), with up to `in_flight` rounds at once. The inner results
+    /// are per record, in input order.
     ///
     /// # Errors
     ///
-    /// The lookup of existing external ids failed.
+    /// A call that concerns no single record failed (the external-id
+    /// lookup, `fields_get`, a `load` whose reply was lost). Records of
+    /// other rounds may have been written: the upsert is idempotent, so
+    /// send it again.
     pub async fn send(self) -> Result<Vec<Result<Upserted>>> {
+        let total = self.rows.len();
         let client = &self.client;
-        // 1. Which external ids exist already (one search per module).
-        let mut by_module: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (x, _) in &self.rows {
-            by_module.entry(x.module()).or_default().push(x.name());
-        }
-        let mut existing: HashMap<ExternalId, (i64, i64)> = HashMap::new();
-        for (module, names) in by_module {
-            let domain = Domain::field("module").eq(module)
-                & Domain::field("model").eq(self.model.as_str())
-                & Domain::field("name").is_in(names.iter().copied());
-            let rows: Vec<Record> = client
-                .model("ir.model.data")
-                .search_read(domain)
-                .fields(["name", "res_id"])
-                .send()
-                .await?;
-            for row in rows {
-                let (Some(name), Some(res_id), Some(data_id)) = (
-                    row.get("name").and_then(Value::as_str),
-                    row.get("res_id").and_then(Value::as_i64),
-                    row.get("id").and_then(Value::as_i64),
-                ) else {
-                    continue;
-                };
-                existing.insert(ExternalId::new(module, name)?, (res_id, data_id));
+        let model = self.model.as_str();
+        let mut outcomes: Vec<Option<Result<Upserted>>> = (0..total).map(|_| None).collect();
+        let chunks = chunked(
+            self.rows.into_iter().enumerate().collect(),
+            self.options.batch_size,
+        );
+        let mut rounds = futures::stream::iter(chunks)
+            .map(
+                |chunk: Vec<(usize, (ExternalId, Result<Value>))>| async move {
+                    let (indexes, rows): (Vec<usize>, Vec<_>) = chunk.into_iter().unzip();
+                    upsert_chunk(client, model, rows)
+                        .await
+                        .map(|results| indexes.into_iter().zip(results).collect::<Vec<_>>())
+                },
+            )
+            .buffer_unordered(self.options.in_flight);
+        let mut done = 0;
+        while let Some(round) = rounds.next().await {
+            let round = round?;
+            done += round.len();
+            for (index, outcome) in round {
+                outcomes[index] = Some(outcome);
             }
-        }
-        // 2. Current values of the existing records, to skip unchanged ones.
-        let mut fields: Vec<String> = Vec::new();
-        for (_, values) in &self.rows {
-            if let Ok(Value::Object(map)) = values {
-                for key in map.keys() {
-                    if !fields.contains(key) {
-                        fields.push(key.clone());
-                    }
-                }
+            if let Some(progress) = &self.options.progress {
+                progress(done, total);
             }
-        }
-        let ids: Vec<i64> = existing.values().map(|(res_id, _)| *res_id).collect();
-        let current: HashMap<i64, Record> = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            client
-                .model(self.model.clone())
-                .read(ids)
-                .fields(fields)
-                .send()
-                .await?
-                .into_iter()
-                .filter_map(|row| row.get("id").and_then(Value::as_i64).map(|id| (id, row)))
-                .collect()
-        };
-        // 3. Write what changed, create what is missing (or whose record
-        //    was deleted), register the new external ids.
-        let mut outcomes: Vec<Option<Result<Upserted>>> =
-            (0..self.rows.len()).map(|_| None).collect();
-        let mut to_create: Vec<(usize, ExternalId, Value, Option<i64>)> = Vec::new();
-        let mut to_write: Vec<(usize, i64, Value)> = Vec::new();
-        for (index, (xid, values)) in self.rows.into_iter().enumerate() {
-            let values = match values {
-                Ok(v) => v,
-                Err(e) => {
-                    outcomes[index] = Some(Err(e));
-                    continue;
-                }
-            };
-            match existing.get(&xid) {
-                Some((res_id, _)) if current.contains_key(res_id) => {
-                    let stored = &current[res_id];
-                    if same_values(stored, &values) {
-                        outcomes[index] = Some(Ok(Upserted::Unchanged(*res_id)));
-                    } else {
-                        to_write.push((index, *res_id, values));
-                    }
-                }
-                // The external id points to a record deleted meanwhile.
-                Some((_, data_id)) => to_create.push((index, xid, values, Some(*data_id))),
-                None => to_create.push((index, xid, values, None)),
-            }
-        }
-        let writes = WriteBatch::new(
-            client.clone(),
-            self.model.clone(),
-            to_write
-                .iter()
-                .map(|(_, id, v)| (*id, Ok(v.clone())))
-                .collect(),
-        )
-        .allow_retry()
-        .send()
-        .await;
-        for ((index, id, _), outcome) in to_write.iter().zip(writes) {
-            outcomes[*index] = Some(outcome.map(|()| Upserted::Updated(*id)));
-        }
-        // Creates go through `load`: Odoo creates each record, its lines
-        // and its external id in one transaction, so a lost reply never
-        // leaves a record without its external id (which a rerun would
-        // create again). Rows `load` cannot express (x2many commands other
-        // than creating lines or setting links, nested lines, lines
-        // without a value) take the two-step path, create then register,
-        // which is not exactly-once when the reply to the create is lost.
-        let schema = if to_create.is_empty() {
-            Schema::default()
-        } else {
-            Schema::fetch(client, &self.model, to_create.iter().map(|c| &c.2)).await?
-        };
-        let mut legacy = Vec::new();
-        let mut loadable = Vec::new();
-        for (index, xid, values, stale) in to_create {
-            match load_rows_of(&values, &self.model, &schema) {
-                Some(rows) => loadable.push((index, xid, rows)),
-                None => {
-                    tracing::debug!(
-                        model = %self.model,
-                        external_id = %xid,
-                        "values load cannot express: create, then register the external id"
-                    );
-                    legacy.push((index, xid, values, stale))
-                }
-            }
-        }
-        for (index, outcome) in load_rows(client, &self.model, loadable).await? {
-            outcomes[index] = Some(outcome);
-        }
-        let created = CreateBatch::new(
-            client.clone(),
-            self.model.clone(),
-            legacy.iter().map(|(_, _, v, _)| Ok(v.clone())).collect(),
-        )
-        .send()
-        .await;
-        let mut registrations = Vec::new();
-        let mut repoints = Vec::new();
-        for ((index, xid, _, stale), outcome) in legacy.into_iter().zip(created) {
-            match outcome {
-                Ok(id) => {
-                    match stale {
-                        Some(data_id) => {
-                            repoints.push((data_id, json_obj([("res_id", Value::from(id))])))
-                        }
-                        None => registrations.push(json_obj([
-                            ("module", Value::from(xid.module())),
-                            ("name", Value::from(xid.name())),
-                            ("model", Value::from(self.model.as_str())),
-                            ("res_id", Value::from(id)),
-                            ("noupdate", Value::Bool(true)),
-                        ])),
-                    }
-                    outcomes[index] = Some(Ok(Upserted::Created(id)));
-                }
-                Err(e) => outcomes[index] = Some(Err(e)),
-            }
-        }
-        if !registrations.is_empty() {
-            client
-                .model("ir.model.data")
-                .create_many(registrations)
-                .allow_retry()
-                .send()
-                .await?;
-        }
-        for (data_id, values) in repoints {
-            client
-                .model("ir.model.data")
-                .write([data_id], &values)
-                .allow_retry()
-                .send()
-                .await?;
         }
         Ok(outcomes
             .into_iter()
             .map(|o| o.unwrap_or_else(|| Err(Error::config("record was not sent"))))
             .collect())
     }
+}
+
+/// One round of an upsert by external id.
+async fn upsert_chunk(
+    client: &Client,
+    model: &str,
+    rows: Vec<(ExternalId, Result<Value>)>,
+) -> Result<Vec<Result<Upserted>>> {
+    // 1. Which external ids exist already (one search per module).
+    let mut by_module: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (x, _) in &rows {
+        by_module.entry(x.module()).or_default().push(x.name());
+    }
+    let mut existing: HashMap<ExternalId, (i64, i64)> = HashMap::new();
+    for (module, names) in by_module {
+        let domain = Domain::field("module").eq(module)
+            & Domain::field("model").eq(model)
+            & Domain::field("name").is_in(names.iter().copied());
+        let rows: Vec<Record> = client
+            .model("ir.model.data")
+            .search_read(domain)
+            .fields(["name", "res_id"])
+            .send()
+            .await?;
+        for row in rows {
+            let (Some(name), Some(res_id), Some(data_id)) = (
+                row.get("name").and_then(Value::as_str),
+                row.get("res_id").and_then(Value::as_i64),
+                row.get("id").and_then(Value::as_i64),
+            ) else {
+                continue;
+            };
+            existing.insert(ExternalId::new(module, name)?, (res_id, data_id));
+        }
+    }
+    // 2. Current values of the existing records, to skip unchanged ones.
+    let mut fields: Vec<String> = Vec::new();
+    for (_, values) in &rows {
+        if let Ok(Value::Object(map)) = values {
+            for key in map.keys() {
+                if !fields.contains(key) {
+                    fields.push(key.clone());
+                }
+            }
+        }
+    }
+    let ids: Vec<i64> = existing.values().map(|(res_id, _)| *res_id).collect();
+    let current: HashMap<i64, Record> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        client
+            .model(model.to_owned())
+            .read(ids)
+            .fields(fields)
+            .send()
+            .await?
+            .into_iter()
+            .filter_map(|row| row.get("id").and_then(Value::as_i64).map(|id| (id, row)))
+            .collect()
+    };
+    // 3. Write what changed, create what is missing (or whose record
+    //    was deleted), register the new external ids.
+    let mut outcomes: Vec<Option<Result<Upserted>>> = (0..rows.len()).map(|_| None).collect();
+    let mut to_create: Vec<(usize, ExternalId, Value, Option<i64>)> = Vec::new();
+    let mut to_write: Vec<(usize, i64, Value)> = Vec::new();
+    for (index, (xid, values)) in rows.into_iter().enumerate() {
+        let values = match values {
+            Ok(v) => v,
+            Err(e) => {
+                outcomes[index] = Some(Err(e));
+                continue;
+            }
+        };
+        match existing.get(&xid) {
+            Some((res_id, _)) if current.contains_key(res_id) => {
+                let stored = &current[res_id];
+                if same_values(stored, &values) {
+                    outcomes[index] = Some(Ok(Upserted::Unchanged(*res_id)));
+                } else {
+                    to_write.push((index, *res_id, values));
+                }
+            }
+            // The external id points to a record deleted meanwhile.
+            Some((_, data_id)) => to_create.push((index, xid, values, Some(*data_id))),
+            None => to_create.push((index, xid, values, None)),
+        }
+    }
+    let writes = WriteBatch::new(
+        client.clone(),
+        model.to_owned(),
+        to_write
+            .iter()
+            .map(|(_, id, v)| (*id, Ok(v.clone())))
+            .collect(),
+    )
+    .allow_retry()
+    .send()
+    .await;
+    for ((index, id, _), outcome) in to_write.iter().zip(writes) {
+        outcomes[*index] = Some(outcome.map(|()| Upserted::Updated(*id)));
+    }
+    // Creates go through `load`: Odoo creates each record, its lines
+    // and its external id in one transaction, so a lost reply never
+    // leaves a record without its external id (which a rerun would
+    // create again). Rows `load` cannot express (x2many commands other
+    // than creating lines or setting links, nested lines, lines
+    // without a value) take the two-step path, create then register,
+    // which is not exactly-once when the reply to the create is lost.
+    let schema = if to_create.is_empty() {
+        Schema::default()
+    } else {
+        Schema::fetch(client, model, to_create.iter().map(|c| &c.2)).await?
+    };
+    let mut legacy = Vec::new();
+    let mut loadable = Vec::new();
+    for (index, xid, values, stale) in to_create {
+        match load_rows_of(&values, model, &schema) {
+            Some(rows) => loadable.push((index, xid, rows)),
+            None => {
+                tracing::debug!(
+                    model = %model,
+                    external_id = %xid,
+                    "values load cannot express: create, then register the external id"
+                );
+                legacy.push((index, xid, values, stale))
+            }
+        }
+    }
+    for (index, outcome) in load_rows(client, model, loadable).await? {
+        outcomes[index] = Some(outcome);
+    }
+    let created = CreateBatch::new(
+        client.clone(),
+        model.to_owned(),
+        legacy.iter().map(|(_, _, v, _)| Ok(v.clone())).collect(),
+    )
+    .send()
+    .await;
+    let mut registrations = Vec::new();
+    let mut repoints = Vec::new();
+    for ((index, xid, _, stale), outcome) in legacy.into_iter().zip(created) {
+        match outcome {
+            Ok(id) => {
+                match stale {
+                    Some(data_id) => {
+                        repoints.push((data_id, json_obj([("res_id", Value::from(id))])))
+                    }
+                    None => registrations.push(json_obj([
+                        ("module", Value::from(xid.module())),
+                        ("name", Value::from(xid.name())),
+                        ("model", Value::from(model)),
+                        ("res_id", Value::from(id)),
+                        ("noupdate", Value::Bool(true)),
+                    ])),
+                }
+                outcomes[index] = Some(Ok(Upserted::Created(id)));
+            }
+            Err(e) => outcomes[index] = Some(Err(e)),
+        }
+    }
+    if !registrations.is_empty() {
+        client
+            .model("ir.model.data")
+            .create_many(registrations)
+            .allow_retry()
+            .send()
+            .await?;
+    }
+    for (data_id, values) in repoints {
+        client
+            .model("ir.model.data")
+            .write([data_id], &values)
+            .allow_retry()
+            .send()
+            .await?;
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(Error::config("record was not sent"))))
+        .collect())
 }
 
 /// The types of the fields `load` needs: the model's, and those of the

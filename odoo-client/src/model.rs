@@ -396,6 +396,94 @@ impl<M: Model> TypedModel<M> {
     pub fn unlink(&self, ids: impl IntoIterator<Item = i64>) -> Unlink {
         self.inner.unlink(ids)
     }
+
+    /// Creates many records in batches, with an outcome per record (see
+    /// [`CreateBatch`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::Model;
+    /// # #[derive(serde::Deserialize)] struct Partner { id: i64 }
+    /// # impl Model for Partner { const NAME: &'static str = "res.partner"; const FIELDS: &'static [&'static str] = &[]; }
+    /// # async fn run(client: odoo_integration_client::Client) {
+    /// let names = ["Alpha", "Beta"].map(|n| serde_json::json!({"name": n}));
+    /// let ids = client.typed::<Partner>().create_batch(names).batch_size(100).send().await;
+    /// # let _ = ids; }
+    /// ```
+    pub fn create_batch<V: Serialize>(&self, values: impl IntoIterator<Item = V>) -> CreateBatch {
+        self.inner.create_batch(values)
+    }
+
+    /// Writes different values to different records in batches (see
+    /// [`WriteBatch`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::Model;
+    /// # #[derive(serde::Deserialize)] struct Task { id: i64 }
+    /// # impl Model for Task { const NAME: &'static str = "project.task"; const FIELDS: &'static [&'static str] = &[]; }
+    /// # async fn run(client: odoo_integration_client::Client) {
+    /// let done = client
+    ///     .typed::<Task>()
+    ///     .write_batch([(7, serde_json::json!({"stage_id": 3}))])
+    ///     .send()
+    ///     .await;
+    /// # let _ = done; }
+    /// ```
+    pub fn write_batch<V: Serialize>(
+        &self,
+        updates: impl IntoIterator<Item = (i64, V)>,
+    ) -> WriteBatch {
+        self.inner.write_batch(updates)
+    }
+
+    /// Creates or updates records by external id, exactly once even when a
+    /// reply is lost (see [`UpsertByExternalId`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{ExternalId, Model};
+    /// # #[derive(serde::Deserialize)] struct Partner { id: i64 }
+    /// # impl Model for Partner { const NAME: &'static str = "res.partner"; const FIELDS: &'static [&'static str] = &[]; }
+    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+    /// let rows = vec![("sync_crm.acct_1".parse::<ExternalId>()?, serde_json::json!({"name": "Northwind"}))];
+    /// let outcomes = client.typed::<Partner>().upsert_by_external_id(rows).in_flight(2).send().await?;
+    /// # let _ = outcomes; Ok(()) }
+    /// ```
+    pub fn upsert_by_external_id<V: Serialize>(
+        &self,
+        rows: impl IntoIterator<Item = (ExternalId, V)>,
+    ) -> UpsertByExternalId {
+        self.inner.upsert_by_external_id(rows)
+    }
+
+    /// Creates or updates the one record whose `key` field has the value in
+    /// `values` (see [`UpsertByKey`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::Model;
+    /// # #[derive(serde::Deserialize)] struct Partner { id: i64 }
+    /// # impl Model for Partner { const NAME: &'static str = "res.partner"; const FIELDS: &'static [&'static str] = &[]; }
+    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+    /// let outcome = client
+    ///     .typed::<Partner>()
+    ///     .upsert_by_key("ref", &serde_json::json!({"ref": "NW-001", "name": "Northwind"}))
+    ///     .send()
+    ///     .await?;
+    /// # let _ = outcome; Ok(()) }
+    /// ```
+    pub fn upsert_by_key<V: Serialize + ?Sized>(
+        &self,
+        key: impl Into<String>,
+        values: &V,
+    ) -> UpsertByKey {
+        self.inner.upsert_by_key(key, values)
+    }
 }
 
 fn fields_of<M: Model>() -> Vec<String> {

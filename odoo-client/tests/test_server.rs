@@ -899,3 +899,86 @@ async fn load_reads_datetimes_in_the_context_time_zone() {
     );
     assert_eq!(read(&utc), "2026-01-15 12:00:00");
 }
+
+/// The typed handle has the bulk operations too, and an upsert by external
+/// id goes in rounds of `batch_size`, `in_flight` at a time, reporting
+/// progress after each.
+#[tokio::test]
+async fn typed_bulk_operations_and_upsert_rounds() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Partner {
+        id: i64,
+        name: String,
+    }
+    impl odoo_integration_client::Model for Partner {
+        const NAME: &'static str = "res.partner";
+        const FIELDS: &'static [&'static str] = &["name"];
+    }
+    let server = TestServer::builder().start().await.unwrap();
+    let client = fast(&server, Protocol::Json2);
+    let partners = client.typed::<Partner>();
+
+    let created = partners
+        .create_batch((0..5).map(|i| json!({"name": format!("Batch {i}")})))
+        .batch_size(2)
+        .send()
+        .await;
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    let ids: Vec<i64> = created.into_iter().map(Result::unwrap).collect();
+    let written = partners
+        .write_batch(ids.iter().map(|&id| (id, json!({"ref": "B"}))))
+        .send()
+        .await;
+    assert!(written.iter().all(Result::is_ok));
+    let keyed = partners
+        .upsert_by_key("ref", &json!({"ref": "KEY-1", "name": "Keyed"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(keyed.is_created());
+
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let loads_before = server.calls().iter().filter(|c| c.method == "load").count();
+    let rows: Vec<(ExternalId, Value)> = (0..25)
+        .map(|i| {
+            (
+                format!("sync_x.p{i}").parse().unwrap(),
+                json!({"name": format!("Upserted {i}")}),
+            )
+        })
+        .collect();
+    let outcomes = partners
+        .upsert_by_external_id(rows.clone())
+        .batch_size(10)
+        .in_flight(2)
+        .on_progress(move |done, total| seen.lock().unwrap().push((done, total)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 25);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.as_ref().is_ok_and(|u| u.is_created()))
+    );
+    let loads = server.calls().iter().filter(|c| c.method == "load").count() - loads_before;
+    assert_eq!(loads, 3, "three rounds of at most ten");
+    let mut reported = progress.lock().unwrap().clone();
+    reported.sort();
+    assert_eq!(reported.last(), Some(&(25, 25)));
+    assert_eq!(reported.len(), 3);
+    // Again: every record is there, unchanged, in input order.
+    let again = partners
+        .upsert_by_external_id(rows)
+        .batch_size(7)
+        .send()
+        .await
+        .unwrap();
+    for (o, first) in again.iter().zip(&outcomes) {
+        let o = o.as_ref().unwrap();
+        assert!(matches!(o, Upserted::Unchanged(_)), "{o:?}");
+        assert_eq!(o.id(), first.as_ref().unwrap().id());
+    }
+}
