@@ -47,6 +47,11 @@
 //!   are refused (owner wins), applied only when newer than the field's last
 //!   applied change by the source's change time (latest wins), or held
 //!   (hold for review). Equal values change nothing, so replays are harmless.
+//!   A record new to the sync is seeded whole by the system that brings it,
+//!   owned fields included, unless the policy says `seed = "owner-only"`
+//!   ([`Seed`]) for a field, a group or the entity.
+//! - **Every mistake at once.** A policy file with several mistakes gives a
+//!   [`PolicyError`] listing each [`PolicyMistake`] in file order.
 //! - **Errors point at the file.** TOML policy errors carry line and column
 //!   (from toml spans); JSON ones a JSON path such as
 //!   `$.client.fields.industri` (syntax errors: line and column).
@@ -84,7 +89,7 @@ pub use identity::{
 };
 pub use merge::{Change, Held, MergeOutcome, Provenance, Record, Refused, merge};
 pub use money::{Currency, Money, MoneyError};
-pub use policy::{FieldRule, Location, Policy, PolicyError, Strategy};
+pub use policy::{FieldRule, Location, Policy, PolicyError, PolicyMistake, Seed, Strategy};
 pub use validate::{Condition, Failure, RequiredWhen, Rule, Validator};
 
 /// The README's code blocks, compiled as doctests so they never drift.

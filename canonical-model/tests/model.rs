@@ -256,14 +256,104 @@ fn policy_mistakes_point_at_the_place() {
     let syntax = Policy::from_toml("[client\n").unwrap_err();
     assert!(
         matches!(
-            syntax,
-            PolicyError::Syntax {
+            syntax.mistakes(),
+            [PolicyMistake::Syntax {
                 at: Location::Toml { line: 1, .. },
                 ..
-            }
+            }]
         ),
         "{syntax:?}"
     );
+}
+
+#[test]
+fn every_policy_mistake_is_listed_in_file_order() {
+    // TOML reads tables sorted by name; the mistakes still come by line.
+    let toml = "\
+[employee]
+strategy = \"first-wins\"
+[client.fields]
+website = { owner = \"\", seed = \"sometimes\" }
+industri = \"odoo\"
+[aardvark]
+";
+    let err = Policy::from_toml(toml).unwrap_err();
+    let at: Vec<String> = err.mistakes().iter().map(|m| m.at().to_string()).collect();
+    assert_eq!(
+        at,
+        [
+            "line 2, column 12",
+            "line 4, column 21",
+            "line 4, column 32",
+            "line 5, column 1",
+            "line 6, column 2"
+        ],
+        "{err}"
+    );
+    assert!(matches!(
+        err.mistakes()[2],
+        PolicyMistake::UnknownSeed { ref seed, .. } if seed == "sometimes"
+    ));
+    assert_eq!(err.to_string().lines().count(), 5);
+
+    // JSON keeps the order it was written in, not the alphabet's.
+    let json = r#"{"employee": {"fields": {"zzz": "odoo"}, "strategy": "x"},
+                   "client": {"seed": "all", "fields": {"industry": "odoo", "industry": "hubspot"}}}"#;
+    let err = Policy::from_json(json).unwrap_err();
+    let at: Vec<String> = err.mistakes().iter().map(|m| m.at().to_string()).collect();
+    assert_eq!(
+        at,
+        [
+            "$.employee.fields.zzz",
+            "$.employee.strategy",
+            "$.client.seed",
+            "$.client.fields.industry"
+        ],
+        "{err}"
+    );
+    assert!(matches!(err.mistakes()[3], PolicyMistake::Duplicate { .. }));
+}
+
+#[test]
+fn seeding_is_any_unless_the_policy_says_owner_only() {
+    let p = Policy::from_toml(
+        r#"
+[client]
+default_owner = "odoo"
+[client.fields]
+"address.*" = { owner = "hubspot", seed = "owner-only" }
+"address.city" = { strategy = "latest-wins" }
+website = { seed = "owner-only" }
+[contact]
+seed = "owner-only"
+[contact.fields]
+phone = { owner = "hubspot", seed = "any" }
+"#,
+    )
+    .unwrap();
+    let hubspot = SystemId::hubspot();
+    // Default: anyone seeds, owned or not.
+    assert_eq!(p.rule("client", "industry").seed, Seed::Any);
+    assert!(p.rule("client", "industry").seeds_from(&hubspot));
+    // A field's own setting, and one inherited from its group with the
+    // group's owner when the field names only a strategy.
+    assert!(!p.rule("client", "website").seeds_from(&hubspot));
+    let city = p.rule("client", "address.city");
+    assert_eq!(
+        (city.owner, city.strategy, city.seed),
+        (Some(hubspot.clone()), Strategy::LatestWins, Seed::OwnerOnly)
+    );
+    assert!(p.rule("client", "address.city").seeds_from(&hubspot));
+    assert!(
+        !p.rule("client", "address.city")
+            .seeds_from(&SystemId::odoo())
+    );
+    // The entity's setting, and a field that overrides it. An unowned
+    // field is seeded by anyone even under owner-only.
+    assert!(p.rule("contact", "email").seeds_from(&hubspot));
+    assert_eq!(p.rule("contact", "phone").seed, Seed::Any);
+    assert!(p.restricts_seeding("client") && p.restricts_seeding("contact"));
+    assert!(!p.restricts_seeding("employee"));
 }
 
 #[test]

@@ -292,6 +292,33 @@ pub struct ErrorRecord {
     pub message: String,
 }
 
+/// A policy file that could not be loaded is a configuration error; the
+/// message lists every mistake, one per line, and the [`PolicyError`] stays
+/// reachable as the source.
+///
+/// [`PolicyError`]: odoo_integration_model::PolicyError
+///
+/// # Example
+/// ```
+/// use odoo_integration_connectors::{ConnectorError, ErrorKind};
+/// use odoo_integration_model::{Policy, PolicyError};
+///
+/// fn load(src: &str) -> Result<Policy, ConnectorError> {
+///     Ok(Policy::from_toml(src)?)
+/// }
+/// let err = load("[client]\nstrategy = \"first-wins\"\n[clients]\n").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Configuration);
+/// assert_eq!(err.message().lines().count(), 3);
+/// let policy = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<PolicyError>());
+/// assert_eq!(policy.map(|p| p.mistakes().len()), Some(2));
+/// ```
+impl From<odoo_integration_model::PolicyError> for ConnectorError {
+    fn from(e: odoo_integration_model::PolicyError) -> Self {
+        let message = format!("the ownership policy has mistakes:\n{e}");
+        ConnectorError::new(ErrorKind::Configuration, message).with_source(e)
+    }
+}
+
 impl From<&ConnectorError> for ErrorRecord {
     fn from(e: &ConnectorError) -> Self {
         ErrorRecord {

@@ -408,6 +408,19 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// checkpoint moves past them, so a run killed at any point loses nothing
 /// and, with an idempotent sink, duplicates nothing when run again.
 ///
+/// ## New records and the policy
+///
+/// The ownership policy guards records the sync already knows: a change
+/// from a system that does not own a field is refused, applied when newer,
+/// or held, as the field's strategy says. A record *new* to the sync has no
+/// owner's value to protect, so by default its source seeds every field it
+/// has, including fields another system owns (a CRM's first sync of a
+/// contact writes its email into Odoo even when Odoo owns `email`). A field,
+/// group or entity set to `seed = "owner-only"` in the policy (see
+/// [`Seed`](odoo_integration_model::Seed)) is left empty instead, and the
+/// value left out is reported in [`RunSummary::refused`] with the reason
+/// `seeded by its owner only`.
+///
 /// # Example
 ///
 /// ```
@@ -434,7 +447,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let state = Arc::new(MemoryStore::new());
 /// let pipeline = Pipeline::<Client>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
-///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n").map_err(|e| odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Configuration, e.to_string()))?)
+///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n")?)
 ///     .batch_size(200)
 ///     .concurrency(4)
 ///     .park_after(5)
@@ -1216,6 +1229,30 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 out
             }
         };
+        if current.is_none() && self.policy.restricts_seeding(E::NAME) {
+            // Fields the policy lets only their owner seed stay empty.
+            for field in E::FIELDS {
+                let rule = self.policy.rule(E::NAME, field);
+                let (Some(value), empty) = (data.get(field), fresh.get(field)) else {
+                    continue;
+                };
+                if rule.seeds_from(&system) || Some(&value) == empty.as_ref() {
+                    continue;
+                }
+                if let Err(e) = data.set(field, empty.unwrap_or(FieldValue::Null)) {
+                    reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string()));
+                }
+                summary.refused.push(RefusedChange {
+                    remote_id: change.remote_id.clone(),
+                    refused: Refused {
+                        field: (*field).to_owned(),
+                        owner: rule.owner,
+                        attempted: value,
+                        reason: "seeded by its owner only".into(),
+                    },
+                });
+            }
+        }
         let mut taken = false;
         let (record, applied): (Record<E>, Vec<&'static str>) = match current {
             None if seeding => {

@@ -368,6 +368,52 @@ async fn a_field_owned_by_odoo_is_never_overwritten_by_the_crm() {
     assert_eq!(writes, 1, "one write, for the website only");
 }
 
+/// A new record is seeded whole by default, fields owned by Odoo included;
+/// under `seed = "owner-only"` those fields stay empty and are reported as
+/// refused, and a later change from the CRM still cannot set them.
+#[tokio::test]
+async fn owner_only_seeding_leaves_the_owners_fields_empty_on_a_new_record() {
+    for (seed, want_website) in [("any", true), ("owner-only", false)] {
+        let server = TestServer::builder().start().await.unwrap();
+        let policy = Policy::from_toml(&format!(
+            "[client.fields]\nwebsite = {{ owner = \"odoo\", seed = \"{seed}\" }}\n"
+        ))
+        .unwrap();
+        let t0 = chrono::Utc::now();
+        let source = VecSource::new(
+            "crm",
+            vec![SourceChange::upsert("acme", t0, client_record(1))],
+        );
+        let pipeline = Pipeline::<Client>::builder(
+            "crm→odoo",
+            source.clone(),
+            Arc::new(odoo(&server)),
+            Arc::new(MemoryStore::new()),
+        )
+        .policy(policy)
+        .build()
+        .unwrap();
+        let summary = pipeline.run().await.unwrap();
+        assert_eq!(summary.created, 1, "{seed}: {summary}");
+        let partner = companies(&server).into_iter().next().unwrap();
+        assert_eq!(
+            partner["name"], "Client 0001",
+            "{seed}: unowned name seeded"
+        );
+        if want_website {
+            assert_eq!(partner["website"], "https://client1.example");
+            assert!(summary.refused.is_empty(), "{summary}");
+        } else {
+            assert_eq!(partner["website"], false, "Odoo's field left empty");
+            assert_eq!(summary.refused.len(), 1, "{summary}");
+            let refused = &summary.refused[0].refused;
+            assert_eq!(refused.field, "website");
+            assert_eq!(refused.owner, Some(SystemId::odoo()));
+            assert_eq!(refused.reason, "seeded by its owner only");
+        }
+    }
+}
+
 /// A record deleted in the source is archived in Odoo, or only reported.
 #[tokio::test]
 async fn deletes_archive_in_odoo_or_are_reported() {
