@@ -37,7 +37,7 @@ use odoo_integration::connectors::hubspot::{HubSpotConnector, ObjectMap, Propert
 use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Page, Pipeline, Quota,
-    RateLimiter, RunSummary, Sink, Source, SourceChange, SyncState,
+    RateLimiter, RunSummary, Sink, Source, SourceChange, SyncState, testkit,
 };
 use odoo_integration::model::{
     Client, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy, SystemId,
@@ -253,18 +253,29 @@ async fn quote_to_cash<C: Crm>(
         convert: engagement,
         _entity: PhantomData,
     });
+    // The sources written here are checked against what the pipeline
+    // relies on (pages within their limit, replayable cursors) first.
+    testkit::check_source::<Engagement>(&*projects)
+        .await
+        .assert_ok();
     step!("projects", Engagement, projects, odoo.clone());
     let orders = Arc::new(WonDeals {
         crm: deals,
         convert: contract,
         _entity: PhantomData,
     });
+    testkit::check_source::<Contract>(&*orders)
+        .await
+        .assert_ok();
     step!("sale orders", Contract, orders, odoo.clone());
     let refs = Arc::new(ProjectRefs {
         odoo: odoo.clone(),
         state: state.clone(),
         crm: name.clone(),
     });
+    testkit::check_source::<Opportunity>(&*refs)
+        .await
+        .assert_ok();
     let back = Pipeline::<Opportunity>::builder(
         format!("odoo→{name}/project_ref"),
         refs,

@@ -1,4 +1,4 @@
-//! Sync a firm's clients, contacts and engagements from a JSON file into
+//! Sync a firm's clients, contacts and engagements from its CSV sheets into
 //! Odoo through the pipeline, under an ownership policy.
 //!
 //! ```sh
@@ -10,8 +10,8 @@
 //! `ODOO_PASSWORD`) it syncs into that Odoo and keeps its state in
 //! `./.sync-state/`, so running it again is a no-op there too.
 //!
-//! It runs the sync twice (the second run changes nothing), then edits the
-//! file's copy of a client the way a colleague might and runs again: the
+//! It runs the sync twice (the second run changes nothing), then edits a
+//! client in the clients sheet the way a colleague might and runs again: the
 //! web site (owned by the sheet) goes through, the legal name (owned by
 //! Odoo) is refused and reported.
 #![allow(clippy::print_stdout, missing_docs)]
@@ -19,96 +19,50 @@
 mod common;
 
 use common::{BoxError, connect};
-use odoo_integration::async_trait;
 use odoo_integration::connectors::odoo::OdooConnector;
-use odoo_integration::connectors::{
-    Capabilities, Connector, Cursor, FileStore, Page, Pipeline, Reference, RunSummary, Source,
-    SourceChange, SyncState,
-};
+use odoo_integration::connectors::sources::FileSource;
+use odoo_integration::connectors::{FileStore, Pipeline, RunSummary, SyncState, testkit};
 use odoo_integration::model::{
-    Client, Condition, Contact, Engagement, Entity, Policy, RequiredWhen, SystemId, Validator,
+    Client, Condition, Contact, Engagement, Policy, RequiredWhen, Validator,
 };
-use serde::Deserialize;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
-#[derive(Deserialize)]
-#[serde(bound = "E: Entity")]
-struct Row<E> {
-    id: String,
-    /// The id of the client this row belongs to, if any.
-    #[serde(default)]
-    client: Option<String>,
-    record: E,
-}
-
-#[derive(Deserialize)]
-struct Firm {
-    clients: Vec<Row<Client>>,
-    contacts: Vec<Row<Contact>>,
-    engagements: Vec<Row<Engagement>>,
-}
-
-/// The file as a source: every row is a change, the cursor is the row
-/// index (a real source would read "changed since").
-struct Sheet<E> {
-    rows: Mutex<Vec<SourceChange<E>>>,
-}
-
-impl<E> Sheet<E> {
-    fn new(rows: Vec<Row<E>>) -> Arc<Self> {
-        let at = odoo_integration::chrono::Utc::now();
-        let rows = rows
-            .into_iter()
-            .map(|r| {
-                let mut change = SourceChange::upsert(r.id, at, r.record);
-                if let Some(client) = r.client {
-                    change = change.with_ref("client", Reference::new("client", client));
-                }
-                change
-            })
-            .collect();
-        Arc::new(Sheet {
-            rows: Mutex::new(rows),
-        })
-    }
-}
-
-impl<E: Entity + Send> Connector for Sheet<E> {
-    fn system(&self) -> SystemId {
-        SystemId::new("sheet")
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads([E::NAME])
-    }
-}
-
-#[async_trait]
-impl<E: Entity + Send + Sync> Source<E> for Sheet<E> {
-    async fn read(
-        &self,
-        since: Option<&Cursor>,
-        limit: usize,
-    ) -> odoo_integration::connectors::Result<Page<E>> {
-        // A full read each run: the file has no change dates.
-        let _ = since;
-        let rows = self.rows.lock().map_err(|_| {
-            odoo_integration::connectors::ConnectorError::new(
-                odoo_integration::connectors::ErrorKind::Store,
-                "the sheet's lock is poisoned",
-            )
-        })?;
-        Ok(Page {
-            changes: rows.iter().take(limit.max(rows.len())).cloned().collect(),
-            next: Cursor::new(rows.len().to_string()),
-            has_more: false,
-        })
-    }
-}
-
+/// The firm's sheets, as CSV files: `FileSource` reads them in pages with
+/// a byte cursor and, as snapshots, again from the top when a file changes.
 struct Sheets {
-    clients: Arc<Sheet<Client>>,
-    contacts: Arc<Sheet<Contact>>,
-    engagements: Arc<Sheet<Engagement>>,
+    clients: Arc<FileSource<Client>>,
+    contacts: Arc<FileSource<Contact>>,
+    engagements: Arc<FileSource<Engagement>>,
+}
+
+impl Sheets {
+    /// The sheets in `dir`; contacts and engagements name their client by
+    /// its id in the clients sheet.
+    fn open(dir: &Path) -> Self {
+        Sheets {
+            clients: Arc::new(FileSource::csv("sheet", dir.join("clients.csv"))),
+            contacts: Arc::new(
+                FileSource::csv("sheet", dir.join("contacts.csv")).reference("client", "client"),
+            ),
+            engagements: Arc::new(
+                FileSource::csv("sheet", dir.join("engagements.csv")).reference("client", "client"),
+            ),
+        }
+    }
+
+    /// What the pipeline relies on of a source, checked before it runs.
+    async fn check(&self) {
+        testkit::check_source::<Client>(&*self.clients)
+            .await
+            .assert_ok();
+        testkit::check_source::<Contact>(&*self.contacts)
+            .await
+            .assert_ok();
+        testkit::check_source::<Engagement>(&*self.engagements)
+            .await
+            .assert_ok();
+    }
 }
 
 fn required(code: &str, fields: &[&str]) -> RequiredWhen {
@@ -172,7 +126,14 @@ fn print_runs(title: &str, runs: &[RunSummary; 3]) {
 async fn main() -> Result<(), BoxError> {
     common::init_tracing();
     let (client, server) = connect().await?;
-    let firm: Firm = odoo_integration::serde_json::from_str(include_str!("data/firm.json"))?;
+    // The sheets are copied to a scratch folder, where a colleague edits one.
+    let sheets_dir = tempfile::tempdir()?;
+    for sheet in ["clients.csv", "contacts.csv", "engagements.csv"] {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/data")
+            .join(sheet);
+        std::fs::copy(from, sheets_dir.path().join(sheet))?;
+    }
     let policy = Policy::from_toml(include_str!("data/sync_policy.toml"))?;
     // Embedded Odoo: fresh state in a temporary directory. Real Odoo: keep it.
     let temp = tempfile::tempdir()?;
@@ -183,11 +144,8 @@ async fn main() -> Result<(), BoxError> {
     };
     let state: Arc<dyn SyncState> = Arc::new(FileStore::open(&dir).await?);
     let odoo = Arc::new(OdooConnector::new(client.clone()));
-    let sheets = Sheets {
-        clients: Sheet::new(firm.clients),
-        contacts: Sheet::new(firm.contacts),
-        engagements: Sheet::new(firm.engagements),
-    };
+    let sheets = Sheets::open(sheets_dir.path());
+    sheets.check().await;
 
     let first = sync_all(&odoo, &state, &policy, &sheets).await?;
     print_runs("first run", &first);
@@ -203,19 +161,12 @@ async fn main() -> Result<(), BoxError> {
     );
 
     // A colleague edits the sheet: a new web site and a new legal name.
-    if let Some(change) = sheets
-        .clients
-        .rows
-        .lock()
-        .map_err(|_| "poisoned")?
-        .first_mut()
-    {
-        change.at = odoo_integration::chrono::Utc::now();
-        if let odoo_integration::connectors::Operation::Upsert(c) = &mut change.operation {
-            c.website = Some("https://northwind-traders.example".into());
-            c.legal_name = "Northwind (new name from the sheet)".into();
-        }
-    }
+    let clients_csv = sheets_dir.path().join("clients.csv");
+    let edited = std::fs::read_to_string(&clients_csv)?.replace(
+        "Northwind Traders BV,https://northwind.example",
+        "Northwind (new name from the sheet),https://northwind-traders.example",
+    );
+    std::fs::write(&clients_csv, edited)?;
     let third = sync_all(&odoo, &state, &policy, &sheets).await?;
     print_runs("third run (the sheet edited a client)", &third);
 

@@ -42,16 +42,16 @@
 mod common;
 
 use common::BoxError;
-use odoo_integration::async_trait;
 use odoo_integration::chrono::NaiveDate;
 use odoo_integration::connectors::fakes::gusto::FakeGusto;
 use odoo_integration::connectors::gusto::{
     AppCredentials, GustoConnector, MemoryTokenStore, Tokens,
 };
 use odoo_integration::connectors::odoo::{FieldKind, ModelMap, OdooConnector};
+use odoo_integration::connectors::sources::VecSource;
 use odoo_integration::connectors::{
-    Capabilities, Connector, Cursor, Link, MemoryStore, Operation, Page, Pipeline, RunSummary,
-    Source, SourceChange, SyncState,
+    Connector, Link, MemoryStore, Operation, Pipeline, RunSummary, Source, SourceChange, SyncState,
+    testkit,
 };
 use odoo_integration::model::{
     ApprovalState, BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice,
@@ -106,36 +106,15 @@ async fn upserts<E: Entity>(
         .collect())
 }
 
-/// A source that hands out a fixed list of records computed by this run.
-/// Their ids are derived from what they sum (payroll and employee,
-/// engagement and period), so a rerun finds the same records unchanged.
-struct Computed<E> {
+/// Records computed by this run, as a snapshot source (read whole each
+/// run; unchanged ones change nothing), checked by the testkit first.
+async fn computed<E: Entity + Send + Sync + 'static>(
     system: SystemId,
     changes: Vec<SourceChange<E>>,
-}
-
-impl<E: Entity + Send + Sync> Connector for Computed<E> {
-    fn system(&self) -> SystemId {
-        self.system.clone()
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads([E::NAME])
-    }
-}
-
-#[async_trait]
-impl<E: Entity + Send + Sync> Source<E> for Computed<E> {
-    async fn read(
-        &self,
-        _since: Option<&Cursor>,
-        _limit: usize,
-    ) -> odoo_integration::connectors::Result<Page<E>> {
-        Ok(Page {
-            changes: self.changes.clone(),
-            next: Cursor::new("computed"),
-            has_more: false,
-        })
-    }
+) -> Arc<VecSource<E>> {
+    let source = VecSource::new(system, changes);
+    testkit::check_source::<E>(&source).await.assert_ok();
+    Arc::new(source)
 }
 
 /// The canonical id these records share: the one any of them already has,
@@ -252,10 +231,9 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
     }
     let payroll = Pipeline::<PayStatement>::builder(
         "odoo→gusto/hours",
-        Arc::new(Computed {
-            system: odoo_sys.clone(),
-            changes: statements,
-        }),
+        // Computed by this run: their ids come from what they sum (payroll
+        // and employee), so a rerun finds the same records unchanged.
+        computed(odoo_sys.clone(), statements).await,
         s.gusto.clone(),
         s.state.clone(),
     )
@@ -325,10 +303,7 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
         .collect();
     let billing = Pipeline::<Invoice>::builder(
         "timesheets→odoo/invoices",
-        Arc::new(Computed {
-            system: SystemId::new("timesheets"),
-            changes,
-        }),
+        computed(SystemId::new("timesheets"), changes).await,
         s.odoo.clone(),
         s.state.clone(),
     )

@@ -113,6 +113,32 @@ impl std::str::FromStr for CanonicalId {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SystemId(Arc<str>);
 
+/// A system by name, as [`SystemId::new`].
+///
+/// # Example
+/// ```
+/// use odoo_integration_model::SystemId;
+/// assert_eq!(SystemId::from("sheet"), SystemId::new("sheet"));
+/// ```
+impl From<&str> for SystemId {
+    fn from(name: &str) -> Self {
+        SystemId::new(name)
+    }
+}
+
+/// A system by name, as [`SystemId::new`].
+///
+/// # Example
+/// ```
+/// use odoo_integration_model::SystemId;
+/// assert_eq!(SystemId::from(String::from("sheet")).as_str(), "sheet");
+/// ```
+impl From<String> for SystemId {
+    fn from(name: String) -> Self {
+        SystemId::new(name)
+    }
+}
+
 impl SystemId {
     /// A system by name.
     ///

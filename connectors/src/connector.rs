@@ -251,6 +251,24 @@ impl<E> Operation<E> {
     pub fn is_delete(&self) -> bool {
         matches!(self, Operation::Delete)
     }
+
+    /// The record of an upsert; `None` for a delete.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_connectors::Operation;
+    /// use odoo_integration_model::Client;
+    /// let op = Operation::Upsert(Client { legal_name: "Acme".into(), ..Default::default() });
+    /// assert_eq!(op.record().map(|c| c.legal_name.as_str()), Some("Acme"));
+    /// assert!(Operation::<Client>::Delete.record().is_none());
+    /// ```
+    pub fn record(&self) -> Option<&E> {
+        match self {
+            Operation::Upsert(record) => Some(record),
+            Operation::Delete => None,
+        }
+    }
 }
 
 /// One change read from a source.

@@ -10,6 +10,10 @@
 //!   `Sink<TimesheetEntry>`) and dyn-compatible, so your own connector (your
 //!   timesheet tool, your data warehouse) plugs into everything below; the
 //!   [`testkit`] checks it behaves.
+//! - **Ready-made sources** ([`sources`]) for your own data: changes in
+//!   memory (`VecSource`), and files of records, JSON Lines or CSV (feature
+//!   `csv`) (`FileSource`), each with a real cursor, as a snapshot read
+//!   again when it changes or as a log that only grows.
 //! - **State.** [`CheckpointStore`], [`XrefStore`], [`RecordStore`] and
 //!   [`DeadLetterQueue`], each a trait, with [`MemoryStore`] and the
 //!   crash-safe [`FileStore`] implementing all four, and with the `sqlite`
@@ -123,6 +127,7 @@ mod pipeline;
 mod rate_limit;
 #[cfg(feature = "salesforce")]
 pub mod salesforce;
+pub mod sources;
 mod store;
 pub mod testkit;
 #[cfg(any(

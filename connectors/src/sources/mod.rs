@@ -1,0 +1,31 @@
+//! Ready-made [`Source`](crate::Source)s for your own data: a log of
+//! changes in memory ([`VecSource`]) and files of records, JSON Lines or
+//! CSV ([`FileSource`]).
+//!
+//! Each has a real cursor and honours the `limit` a pipeline asks for, so a
+//! run resumes where the last stopped and the
+//! [`testkit`](crate::testkit::check_source) passes on it.
+//!
+//! # Example
+//!
+//! ```
+//! use odoo_integration_connectors::sources::VecSource;
+//! use odoo_integration_connectors::{testkit, SourceChange};
+//! use odoo_integration_model::Client;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let at = chrono::Utc::now();
+//! let source = VecSource::from_records("sheet", at, [
+//!     ("acme", Client { legal_name: "Acme NV".into(), ..Default::default() }),
+//!     ("globex", Client { legal_name: "Globex".into(), ..Default::default() }),
+//! ]);
+//! testkit::check_source::<Client>(&source).await.assert_ok();
+//! # }
+//! ```
+
+mod file;
+mod vec;
+
+pub use file::{FileSource, MAX_LINE, ReadMode};
+pub use vec::VecSource;
