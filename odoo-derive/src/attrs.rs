@@ -119,8 +119,8 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> Container {
                         meta.path.span(),
                         format!(
                             "`#[derive(Model)]` cannot be used with `#[serde({} = \"...\")]`: serde \
-                             reads the fields of the other type; derive `Model` there, or \
-                             implement it by hand",
+                             reads the other type's fields; implement `Model` by hand, \
+                             listing them",
                             path_text(&meta.path)
                         ),
                     );
