@@ -21,11 +21,26 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use odoo_integration::futures::TryStreamExt;
-use odoo_integration::odoo::{Domain, ExternalId};
+use odoo_integration::odoo::value::{Many2One, falsy};
+use odoo_integration::odoo::{Domain, ExternalId, Model};
 use odoo_integration::serde_json::json;
 
 mod common;
 use common::{BoxError, connect};
+
+/// A company as the tour reads it. `#[derive(Model)]` writes the model's
+/// name and the fields to read (`name`, `email`, `country_id`: `id` always
+/// comes back) from the struct, so none can be forgotten.
+#[derive(Debug, serde::Deserialize, Model)]
+#[odoo(model = "res.partner")]
+struct Company {
+    id: i64,
+    name: String,
+    #[serde(with = "falsy")]
+    email: Option<String>,
+    #[serde(rename = "country_id", with = "falsy")]
+    country: Option<Many2One>,
+}
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -59,19 +74,28 @@ async fn main() -> Result<(), BoxError> {
         relational.join(", ")
     );
 
-    // 3. A domain search.
-    let companies = partners
+    // 3. A domain search, decoded into a struct.
+    let companies = client
+        .typed::<Company>()
         .search_read(Domain::field("is_company").eq(true) & Domain::field("email").is_set())
-        .fields(["name", "country_id"])
         .order("name")
         .limit(5)
         .send()
         .await?;
-    let names: Vec<&str> = companies
-        .iter()
-        .filter_map(|r| r["name"].as_str())
-        .collect();
-    println!("search      companies with an email: {}", names.join(", "));
+    println!(
+        "search      companies with an email (read: {}):",
+        Company::FIELDS.join(", ")
+    );
+    for c in &companies {
+        let country = c.country.as_ref().and_then(|c| c.name.as_deref());
+        println!(
+            "              #{} {} <{}> {}",
+            c.id,
+            c.name,
+            c.email.as_deref().unwrap_or_default(),
+            country.unwrap_or("-")
+        );
+    }
 
     // 4. Every partner, one page at a time, by id (never by offset).
     let mut stream = partners

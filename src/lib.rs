@@ -18,6 +18,23 @@
 //!     .build()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! With the `derive` feature (on by default), `odoo::Model` is a
+//! [derive macro](derive@odoo::Model) too. It needs no attribute to find
+//! the trait through this crate: it sees `odoo-integration` in your
+//! `Cargo.toml`, under whatever name.
+//!
+//! ```
+//! use odoo_integration::odoo::Model;
+//!
+//! #[derive(serde::Deserialize, Model)]
+//! #[odoo(model = "res.partner")]
+//! struct Partner {
+//!     id: i64,
+//!     name: String,
+//! }
+//! assert_eq!(Partner::FIELDS, ["name"]);
+//! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -131,9 +131,20 @@ pub use model::{
     Create, CreateMany, FieldInfo, FieldsGet, Group, Model, ModelClient, NameSearch, Read,
     ReadGroup, Search, SearchCount, SearchRead, TypedModel, Unlink, Write,
 };
+/// `#[derive(Model)]`: the trait's `NAME` and `FIELDS` written from a
+/// struct's fields (feature `derive`, on by default). The derive macro has
+/// the trait's name, so `use odoo_integration_client::Model;` brings both.
+#[cfg(feature = "derive")]
+pub use odoo_integration_derive::Model;
 pub use retry::RetryPolicy;
 pub use secrecy::SecretString;
 pub use stream::{ChangeCursor, ChangePage, Changes, DEFAULT_PAGE_SIZE, Keyset};
+
+/// What the code `#[derive(Model)]` writes names; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde::de::DeserializeOwned;
+}
 
 /// The README's code blocks, compiled as doctests so they never drift.
 #[cfg(doctest)]

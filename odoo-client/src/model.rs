@@ -20,7 +20,31 @@ use crate::value::Record;
 
 /// A Rust type that maps an Odoo model: its name and the fields to read.
 ///
-/// Implement it for your own `Deserialize` struct in two lines; then
+#[cfg_attr(
+    feature = "derive",
+    doc = r#"Derive it (feature `derive`, on by default), and `FIELDS` is the
+struct's fields under the names serde reads, so none can be forgotten;
+see [`derive@crate::Model`] for the rules:
+
+```
+use odoo_integration_client::Model;
+
+#[derive(serde::Deserialize, Model)]
+#[odoo(model = "res.partner")]
+struct Partner {
+    id: i64,
+    name: String,
+    #[serde(rename = "country_id")]
+    country: serde_json::Value,
+}
+assert_eq!(Partner::FIELDS, ["name", "country_id"]);
+```
+"#
+)]
+///
+/// You can also implement it by hand for your own `Deserialize` struct in
+/// two lines, keeping `FIELDS` in step with the struct (a field left out
+/// is not sent, and an `Option` reads it as `None`); either way
 /// [`Client::typed`] reads rows straight into it.
 ///
 /// # Example
