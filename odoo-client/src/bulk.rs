@@ -245,7 +245,11 @@ impl CreateBatch {
     /// # let client = server.client(Protocol::Json2)?;
     /// let rows = [serde_json::json!({"name": "Gold"}), serde_json::json!({"name": "Silver"})];
     /// let ids = client.model("res.partner.category").create_batch(rows).send().await;
-    /// let names: Vec<_> = server.records("res.partner.category")?.into_iter().map(|r| r["name"].clone()).collect();
+    /// let names: Vec<_> = server
+    ///     .records("res.partner.category")?
+    ///     .into_iter()
+    ///     .map(|r| r["name"].clone())
+    ///     .collect();
     /// assert!(ids.iter().all(Result::is_ok));
     /// assert_eq!(names[names.len() - 2..], ["Gold", "Silver"]);
     /// # Ok(()) }
@@ -454,7 +458,12 @@ impl WriteBatch {
     /// use odoo_integration_client::test_server::Fault;
     ///
     /// server.inject(Fault::Status(503), 1);
-    /// let outcomes = client.model("res.partner").write_batch([(4, serde_json::json!({"city": "Ghent"}))]).allow_retry().send().await;
+    /// let outcomes = client
+    ///     .model("res.partner")
+    ///     .write_batch([(4, serde_json::json!({"city": "Ghent"}))])
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await;
     /// assert!(outcomes[0].is_ok()); // the 503 was retried
     /// # Ok(()) }
     /// ```
@@ -1409,9 +1418,19 @@ impl UpsertByKey {
     /// use odoo_integration_client::{ErrorKind, Upserted};
     ///
     /// let partners = client.model("res.partner");
-    /// let outcome = partners.upsert_by_key("ref", &serde_json::json!({"ref": "GEM", "name": "Gemini Furniture"})).send().await?;
+    /// let outcome = partners
+    ///     .upsert_by_key(
+    ///         "ref",
+    ///         &serde_json::json!({"ref": "GEM", "name": "Gemini Furniture"}),
+    ///     )
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(outcome, Upserted::Unchanged(3));
-    /// let err = partners.upsert_by_key("ref", &serde_json::json!({"name": "No key"})).send().await.unwrap_err();
+    /// let err = partners
+    ///     .upsert_by_key("ref", &serde_json::json!({"name": "No key"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::Configuration);
     /// # Ok(()) }
     /// ```

@@ -515,7 +515,12 @@ impl ClientBuilder {
     ///     .timeout(Duration::from_millis(100))
     ///     .build()?;
     /// server.inject(Fault::Delay(Duration::from_secs(2)), 1); // a slow reply
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "Slow"})).send().await.unwrap_err();
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "Slow"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert!(err.is_timeout());
     /// # Ok(()) }
     /// ```
@@ -642,7 +647,9 @@ impl ClientBuilder {
     ///     .build()?;
     /// server.inject(Fault::Delay(Duration::from_millis(20)), 6);
     /// let partners = client.model("res.partner");
-    /// let counts = futures::future::join_all((0..6).map(|_| partners.search_count(Domain::all()).send())).await;
+    /// let counts =
+    ///     futures::future::join_all((0..6).map(|_| partners.search_count(Domain::all()).send()))
+    ///         .await;
     /// assert!(counts.iter().all(Result::is_ok));
     /// assert!(server.peak_concurrency() <= 2);
     /// # Ok(()) }
@@ -914,7 +921,11 @@ impl Client {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let n = client.model("res.partner").search_count(odoo_integration_client::Domain::all()).send().await?;
+    /// let n = client
+    ///     .model("res.partner")
+    ///     .search_count(odoo_integration_client::Domain::all())
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(n, 6);
     /// # Ok(()) }
     /// ```
@@ -1425,7 +1436,11 @@ impl CallBuilder {
     /// use odoo_integration_client::Context;
     ///
     /// let count = |ctx: Context| {
-    ///     client.call("res.partner", "search_count").named_arg("domain", serde_json::json!([])).context(ctx).send::<u64>()
+    ///     client
+    ///         .call("res.partner", "search_count")
+    ///         .named_arg("domain", serde_json::json!([]))
+    ///         .context(ctx)
+    ///         .send::<u64>()
     /// };
     /// assert!(count(Context::new().active_test(false)).await? > count(Context::new()).await?);
     /// # Ok(()) }

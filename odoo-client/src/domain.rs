@@ -867,7 +867,9 @@ impl Domain {
     /// ```
     /// use odoo_integration_client::Domain;
     ///
-    /// let d = Domain::field("partner_id.name").ilike("acme") & Domain::field("partner_id").is_set() & Domain::field("state").eq("sale");
+    /// let d = Domain::field("partner_id.name").ilike("acme")
+    ///     & Domain::field("partner_id").is_set()
+    ///     & Domain::field("state").eq("sale");
     /// assert_eq!(d.fields(), ["partner_id", "state"]);
     /// ```
     pub fn fields(&self) -> Vec<&str> {

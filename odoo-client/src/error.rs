@@ -381,13 +381,35 @@ impl ServerError {
     /// use odoo_integration_client::test_server::Fault;
     ///
     /// // JSON-2 answers an exception with an HTTP status...
-    /// server.inject(Fault::Exception { name: "odoo.exceptions.UserError".into(), message: "Closed".into() }, 1);
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// server.inject(
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Closed".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert!(err.server_error().unwrap().http_status().is_some_and(|s| s >= 400));
     /// // ...JSON-RPC always answers 200, and reports none.
     /// let client = server.client(Protocol::JsonRpc)?;
-    /// server.inject(Fault::Exception { name: "odoo.exceptions.UserError".into(), message: "Closed".into() }, 1);
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// server.inject(
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Closed".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert_eq!(err.server_error().unwrap().http_status(), None);
     /// # Ok(()) }
     /// ```
@@ -422,8 +444,20 @@ impl ServerError {
     /// # let client = server.client(Protocol::Json2)?;
     /// use odoo_integration_client::test_server::Fault;
     ///
-    /// server.inject_on("write", Fault::Exception { name: "odoo.exceptions.UserError".into(), message: "Locked".into() }, 1);
-    /// let err = client.model("res.partner").write([1], &serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// server.inject_on(
+    ///     "write",
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Locked".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .write([1], &serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert_eq!(err.server_error().and_then(|e| e.model()), Some("res.partner"));
     /// # Ok(()) }
     /// ```
@@ -442,8 +476,20 @@ impl ServerError {
     /// # let client = server.client(Protocol::Json2)?;
     /// use odoo_integration_client::test_server::Fault;
     ///
-    /// server.inject_on("write", Fault::Exception { name: "odoo.exceptions.UserError".into(), message: "Locked".into() }, 1);
-    /// let err = client.model("res.partner").write([1], &serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// server.inject_on(
+    ///     "write",
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Locked".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .write([1], &serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert_eq!(err.server_error().and_then(|e| e.method()), Some("write"));
     /// # Ok(()) }
     /// ```
@@ -542,7 +588,8 @@ fn is_unknown_model(message: &str) -> bool {
 /// use odoo_integration_client::{Error, ProtocolErrorKind, codec};
 ///
 /// // What a proxy sends when Odoo is down, where JSON was expected.
-/// let err = codec::decode_json2::<serde_json::Value>(b"<html><h1>502 Bad Gateway</h1></html>").unwrap_err();
+/// let err = codec::decode_json2::<serde_json::Value>(b"<html><h1>502 Bad Gateway</h1></html>")
+///     .unwrap_err();
 /// let Error::Protocol(p) = &err else { panic!("{err}") };
 /// assert_eq!(p.kind(), ProtocolErrorKind::Html);
 /// assert!(p.snippet().contains("Bad Gateway"));
@@ -601,7 +648,12 @@ impl ProtocolError {
     /// use odoo_integration_client::{Error, test_server::Fault};
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// let Error::Protocol(p) = &err else { panic!("{err}") };
     /// assert_eq!(p.kind(), odoo_integration_client::ProtocolErrorKind::Html);
     /// # Ok(()) }
@@ -622,7 +674,12 @@ impl ProtocolError {
     /// use odoo_integration_client::{Error, test_server::Fault};
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// let Error::Protocol(p) = &err else { panic!("{err}") };
     /// assert_eq!(p.status(), Some(502));
     /// # Ok(()) }
@@ -643,7 +700,12 @@ impl ProtocolError {
     /// use odoo_integration_client::{Error, test_server::Fault};
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// let Error::Protocol(p) = &err else { panic!("{err}") };
     /// assert_eq!(p.endpoint(), "/json/2/res.partner/create");
     /// # Ok(()) }
@@ -664,7 +726,12 @@ impl ProtocolError {
     /// use odoo_integration_client::{Error, test_server::Fault};
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// let Error::Protocol(p) = &err else { panic!("{err}") };
     /// assert!(p.snippet().contains("502 Bad Gateway"));
     /// # Ok(()) }
@@ -777,7 +844,12 @@ impl Error {
     ///     .timeout(Duration::from_millis(100))
     ///     .build()?;
     /// server.inject(Fault::Delay(Duration::from_secs(2)), 1);
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "Slow"})).send().await.unwrap_err();
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "Slow"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert!(err.is_timeout());
     /// # Ok(()) }
     /// ```
@@ -859,7 +931,12 @@ impl Error {
     /// use odoo_integration_client::test_server::Fault;
     ///
     /// server.inject(Fault::RateLimited { retry_after: 120 }, 1);
-    /// let err = client.model("res.partner").create(&serde_json::json!({"name": "X"})).send().await.unwrap_err();
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
     /// assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
     /// # Ok(()) }
     /// ```

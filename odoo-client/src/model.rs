@@ -182,7 +182,11 @@ impl ModelClient {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let n = client.model("res.partner").search_count(Domain::field("is_company").eq(true)).send().await?;
+    /// let n = client
+    ///     .model("res.partner")
+    ///     .search_count(Domain::field("is_company").eq(true))
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(n, 3);
     /// # Ok(()) }
     /// ```
@@ -379,7 +383,10 @@ impl ModelClient {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let updates = [(1, serde_json::json!({"allocated_hours": 30.0})), (3, serde_json::json!({"allocated_hours": 8.0}))];
+    /// let updates = [
+    ///     (1, serde_json::json!({"allocated_hours": 30.0})),
+    ///     (3, serde_json::json!({"allocated_hours": 8.0})),
+    /// ];
     /// let outcomes = client.model("project.task").write_batch(updates).send().await;
     /// assert!(outcomes.iter().all(Result::is_ok));
     /// # Ok(()) }
@@ -434,8 +441,17 @@ impl ModelClient {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
     /// let partners = client.model("res.partner");
-    /// let created = partners.upsert_by_key("ref", &serde_json::json!({"ref": "CTS", "name": "Contoso"})).send().await?;
-    /// let updated = partners.upsert_by_key("ref", &serde_json::json!({"ref": "CTS", "name": "Contoso Ltd"})).send().await?;
+    /// let created = partners
+    ///     .upsert_by_key("ref", &serde_json::json!({"ref": "CTS", "name": "Contoso"}))
+    ///     .send()
+    ///     .await?;
+    /// let updated = partners
+    ///     .upsert_by_key(
+    ///         "ref",
+    ///         &serde_json::json!({"ref": "CTS", "name": "Contoso Ltd"}),
+    ///     )
+    ///     .send()
+    ///     .await?;
     /// assert!(created.is_created());
     /// assert_eq!(updated.id(), created.id());
     /// # Ok(()) }
@@ -465,7 +481,13 @@ impl ModelClient {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let rows: Vec<_> = client.model("res.partner").keyset(Domain::all()).page_size(2).into_stream().try_collect().await?;
+    /// let rows: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .page_size(2)
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(rows.len(), 6);
     /// # Ok(()) }
     /// ```
@@ -488,7 +510,12 @@ impl ModelClient {
     /// use odoo_integration_client::ChangeCursor;
     ///
     /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
-    /// let pages: Vec<_> = client.model("crm.lead").changes_since(since, Domain::all()).pages().try_collect().await?;
+    /// let pages: Vec<_> = client
+    ///     .model("crm.lead")
+    ///     .changes_since(since, Domain::all())
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 2);
     /// # Ok(()) }
     /// ```
@@ -561,7 +588,11 @@ impl ModelClient {
 /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
 /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// let leads = client.typed::<Lead>();
-/// let deals: Vec<Lead> = leads.search_read(Domain::field("type").eq("opportunity")).limit(20).send().await?;
+/// let deals: Vec<Lead> = leads
+///     .search_read(Domain::field("type").eq("opportunity"))
+///     .limit(20)
+///     .send()
+///     .await?;
 /// assert!(deals.iter().any(|lead| lead.name == "Acme: data platform"));
 /// # Ok(()) }
 /// ```
@@ -635,7 +666,12 @@ impl<M: Model> TypedModel<M> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let companies: Vec<Partner> = client.typed::<Partner>().search_read(Domain::field("is_company").eq(true)).order("name").send().await?;
+    /// let companies: Vec<Partner> = client
+    ///     .typed::<Partner>()
+    ///     .search_read(Domain::field("is_company").eq(true))
+    ///     .order("name")
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(companies[0].name, "Acme Corporation");
     /// # Ok(()) }
     /// ```
@@ -695,7 +731,12 @@ impl<M: Model> TypedModel<M> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let all: Vec<Partner> = client.typed::<Partner>().keyset(Domain::all()).into_stream().try_collect().await?;
+    /// let all: Vec<Partner> = client
+    ///     .typed::<Partner>()
+    ///     .keyset(Domain::all())
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(all.len(), 6);
     /// # Ok(()) }
     /// ```
@@ -729,7 +770,10 @@ impl<M: Model> TypedModel<M> {
     /// use odoo_integration_client::ChangeCursor;
     ///
     /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
-    /// let mut pages = client.typed::<Partner>().changes_since(since, Domain::field("ref").eq("ACME")).pages();
+    /// let mut pages = client
+    ///     .typed::<Partner>()
+    ///     .changes_since(since, Domain::field("ref").eq("ACME"))
+    ///     .pages();
     /// let page = pages.try_next().await?.expect("one page");
     /// assert_eq!(page.records[0].name, "Acme Corporation");
     /// assert_eq!(page.cursor.id, 2);
@@ -785,7 +829,14 @@ impl<M: Model> TypedModel<M> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// assert_eq!(client.typed::<Partner>().search_count(Domain::field("parent_id").eq(2)).send().await?, 2);
+    /// assert_eq!(
+    ///     client
+    ///         .typed::<Partner>()
+    ///         .search_count(Domain::field("parent_id").eq(2))
+    ///         .send()
+    ///         .await?,
+    ///     2
+    /// );
     /// # Ok(()) }
     /// ```
     pub fn search_count(&self, domain: impl Into<Domain>) -> SearchCount {
@@ -937,7 +988,10 @@ impl<M: Model> TypedModel<M> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
     /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
-    /// let rows = vec![("sync_crm.acct_1".parse::<ExternalId>()?, serde_json::json!({"name": "Northwind"}))];
+    /// let rows = vec![(
+    ///     "sync_crm.acct_1".parse::<ExternalId>()?,
+    ///     serde_json::json!({"name": "Northwind"}),
+    /// )];
     /// let outcomes = client.typed::<Partner>().upsert_by_external_id(rows).in_flight(2).send().await?;
     /// assert!(outcomes[0].as_ref().is_ok_and(|u| u.is_created()));
     /// # Ok(()) }
@@ -1133,7 +1187,11 @@ impl Search {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let ids: Vec<i64> = client.model("res.partner").search(Domain::field("parent_id").eq(3)).send().await?;
+    /// let ids: Vec<i64> = client
+    ///     .model("res.partner")
+    ///     .search(Domain::field("parent_id").eq(3))
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(ids, [6]);
     /// # Ok(()) }
     /// ```
@@ -1206,7 +1264,12 @@ impl<R: DeserializeOwned> SearchRead<R> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let rows = client.model("res.partner").search_read(Domain::field("ref").eq("GEM")).fields(["name"]).send().await?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::field("ref").eq("GEM"))
+    ///     .fields(["name"])
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(rows[0]["name"], "Gemini Furniture");
     /// assert!(!rows[0].contains_key("email"));
     /// # Ok(()) }
@@ -1229,7 +1292,13 @@ impl<R: DeserializeOwned> SearchRead<R> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let rows = client.model("res.partner").search_read(Domain::all()).order("id").offset(5).send().await?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::all())
+    ///     .order("id")
+    ///     .offset(5)
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(rows.len(), 1);
     /// assert_eq!(rows[0]["id"], 6);
     /// # Ok(()) }
@@ -1266,7 +1335,12 @@ impl<R: DeserializeOwned> SearchRead<R> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let rows = client.model("res.partner").search_read(Domain::field("is_company").eq(true)).order("name").send().await?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::field("is_company").eq(true))
+    ///     .order("name")
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(rows[0]["name"], "Acme Corporation");
     /// # Ok(()) }
     /// ```
@@ -1330,7 +1404,12 @@ impl<R: DeserializeOwned> SearchRead<R> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let rows = client.model("res.partner").search_read(Domain::field("country_id.code").eq("BE")).fields(["name"]).send().await?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::field("country_id.code").eq("BE"))
+    ///     .fields(["name"])
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(rows.len(), 2); // Northwind and Gemini
     /// # Ok(()) }
     /// ```
@@ -1435,7 +1514,13 @@ impl<R: DeserializeOwned> Read<R> {
     /// #[derive(serde::Deserialize)]
     /// struct Contact { name: String, #[serde(with = "falsy")] parent_id: Option<Many2One> }
     ///
-    /// let rows: Vec<Contact> = client.model("res.partner").read([4]).fields(["name", "parent_id"]).into_typed().send().await?;
+    /// let rows: Vec<Contact> = client
+    ///     .model("res.partner")
+    ///     .read([4])
+    ///     .fields(["name", "parent_id"])
+    ///     .into_typed()
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(rows[0].name, "Ada Lind");
     /// assert_eq!(rows[0].parent_id.as_ref().map(Many2One::id), Some(2));
     /// # Ok(()) }
@@ -1486,7 +1571,11 @@ impl<R: DeserializeOwned> Read<R> {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let server = TestServer::start().await?;
 /// # let client = server.client(Protocol::Json2)?;
-/// let n = client.model("res.partner").search_count(odoo_integration_client::Domain::all()).send().await?;
+/// let n = client
+///     .model("res.partner")
+///     .search_count(odoo_integration_client::Domain::all())
+///     .send()
+///     .await?;
 /// assert_eq!(n, 6); // archived records are not counted
 /// # Ok(()) }
 /// ```
@@ -1518,7 +1607,11 @@ impl SearchCount {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let n: u64 = client.model("crm.lead").search_count(Domain::field("probability").ge(50)).send().await?;
+    /// let n: u64 = client
+    ///     .model("crm.lead")
+    ///     .search_count(Domain::field("probability").ge(50))
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(n, 1);
     /// # Ok(()) }
     /// ```
@@ -1578,7 +1671,12 @@ impl Create {
     ///
     /// server.inject(Fault::Status(503), 1);
     /// // The external id makes a second create fail rather than duplicate: safe to retry.
-    /// let id = client.model("res.partner").create(&serde_json::json!({"name": "Contoso"})).allow_retry().send().await?;
+    /// let id = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "Contoso"}))
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await?;
     /// assert!(id > 0);
     /// # Ok(()) }
     /// ```
@@ -1610,7 +1708,11 @@ impl Create {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let id: i64 = client.model("crm.stage").create(&serde_json::json!({"name": "Qualified"})).send().await?;
+    /// let id: i64 = client
+    ///     .model("crm.stage")
+    ///     .create(&serde_json::json!({"name": "Qualified"}))
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(client.model("crm.stage").read([id]).send().await?[0]["name"], "Qualified");
     /// # Ok(()) }
     /// ```
@@ -1671,7 +1773,12 @@ impl CreateMany {
     /// use odoo_integration_client::test_server::Fault;
     ///
     /// server.inject(Fault::Status(503), 1);
-    /// let ids = client.model("crm.stage").create_many([serde_json::json!({"name": "Lost"})]).allow_retry().send().await?;
+    /// let ids = client
+    ///     .model("crm.stage")
+    ///     .create_many([serde_json::json!({"name": "Lost"})])
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(ids.len(), 1);
     /// # Ok(()) }
     /// ```
@@ -1778,7 +1885,12 @@ impl Write {
     ///
     /// server.inject(Fault::Status(503), 1);
     /// // Writing the same values twice leaves the same record: safe to retry.
-    /// client.model("res.partner").write([4], &serde_json::json!({"city": "Ghent"})).allow_retry().send().await?;
+    /// client
+    ///     .model("res.partner")
+    ///     .write([4], &serde_json::json!({"city": "Ghent"}))
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(server.records("res.partner")?[3]["city"], "Ghent");
     /// # Ok(()) }
     /// ```
@@ -1803,7 +1915,15 @@ impl Write {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
     /// client.model("crm.lead").write([2], &serde_json::json!({"probability": 40.0})).send().await?;
-    /// assert_eq!(client.model("crm.lead").read([2]).fields(["probability"]).send().await?[0]["probability"], 40.0);
+    /// assert_eq!(
+    ///     client
+    ///         .model("crm.lead")
+    ///         .read([2])
+    ///         .fields(["probability"])
+    ///         .send()
+    ///         .await?[0]["probability"],
+    ///     40.0
+    /// );
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<()> {
@@ -1966,7 +2086,12 @@ impl FieldsGet {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let fields = client.model("res.partner").fields_get().attributes(["type", "relation"]).send().await?;
+    /// let fields = client
+    ///     .model("res.partner")
+    ///     .fields_get()
+    ///     .attributes(["type", "relation"])
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(fields["parent_id"].relation.as_deref(), Some("res.partner"));
     /// # Ok(()) }
     /// ```
@@ -2065,7 +2190,12 @@ impl NameSearch {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let exact = client.model("res.partner").name_search("acme corporation").operator("=ilike").send().await?;
+    /// let exact = client
+    ///     .model("res.partner")
+    ///     .name_search("acme corporation")
+    ///     .operator("=ilike")
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(exact, [(2, "Acme Corporation".to_owned())]);
     /// # Ok(()) }
     /// ```
@@ -2105,7 +2235,11 @@ impl NameSearch {
     ///
     /// let partners = client.model("res.partner");
     /// assert!(partners.name_search("Old Client").send().await?.is_empty()); // archived
-    /// let found = partners.name_search("Old Client").context(Context::new().active_test(false)).send().await?;
+    /// let found = partners
+    ///     .name_search("Old Client")
+    ///     .context(Context::new().active_test(false))
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(found.len(), 1);
     /// # Ok(()) }
     /// ```
@@ -2232,7 +2366,12 @@ impl ReadGroup {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let groups = client.model("hr.employee").read_group(Domain::all()).group_by(["employee_type"]).send().await?;
+    /// let groups = client
+    ///     .model("hr.employee")
+    ///     .read_group(Domain::all())
+    ///     .group_by(["employee_type"])
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(groups.len(), 2); // an employee and a contractor
     /// # Ok(()) }
     /// ```
@@ -2254,7 +2393,12 @@ impl ReadGroup {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let totals = client.model("account.analytic.line").read_group(Domain::all()).aggregate(["unit_amount:sum"]).send().await?;
+    /// let totals = client
+    ///     .model("account.analytic.line")
+    ///     .read_group(Domain::all())
+    ///     .aggregate(["unit_amount:sum"])
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(totals[0].aggregates["unit_amount:sum"], 22.75);
     /// # Ok(()) }
     /// ```
@@ -2276,7 +2420,11 @@ impl ReadGroup {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let query = client.model("crm.lead").read_group(Domain::all()).group_by(["stage_id"]).order("stage_id desc");
+    /// let query = client
+    ///     .model("crm.lead")
+    ///     .read_group(Domain::all())
+    ///     .group_by(["stage_id"])
+    ///     .order("stage_id desc");
     /// assert!(format!("{query:?}").contains("stage_id desc"));
     /// let groups = query.send().await?;
     /// assert_eq!(groups.len(), 2);
@@ -2337,7 +2485,10 @@ impl ReadGroup {
     /// use odoo_integration_client::Context;
     ///
     /// let partners = client.model("res.partner");
-    /// let all = partners.read_group(Domain::all()).group_by(["is_company"]).context(Context::new().active_test(false));
+    /// let all = partners
+    ///     .read_group(Domain::all())
+    ///     .group_by(["is_company"])
+    ///     .context(Context::new().active_test(false));
     /// let count: u64 = all.send().await?.iter().map(|g| g.count).sum();
     /// assert_eq!(count, 7); // the archived partner included
     /// # Ok(()) }
@@ -2363,7 +2514,12 @@ impl ReadGroup {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let groups = client.model("project.task").read_group(Domain::all()).group_by(["project_id"]).send().await?;
+    /// let groups = client
+    ///     .model("project.task")
+    ///     .read_group(Domain::all())
+    ///     .group_by(["project_id"])
+    ///     .send()
+    ///     .await?;
     /// let counts: Vec<u64> = groups.iter().map(|g| g.count).collect();
     /// assert_eq!(counts.iter().sum::<u64>(), 3);
     /// # Ok(()) }

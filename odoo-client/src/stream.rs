@@ -108,7 +108,13 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let rows: Vec<_> = client.model("res.partner").keyset(Domain::field("ref").eq("ACME")).fields(["ref"]).into_stream().try_collect().await?;
+    /// let rows: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::field("ref").eq("ACME"))
+    ///     .fields(["ref"])
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(rows[0]["ref"], "ACME");
     /// assert!(!rows[0].contains_key("name"));
     /// # Ok(()) }
@@ -134,7 +140,13 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let pages: Vec<_> = client.model("res.partner").keyset(Domain::all()).page_size(4).pages().try_collect().await?;
+    /// let pages: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .page_size(4)
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [4, 2]);
     /// # Ok(()) }
     /// ```
@@ -156,7 +168,13 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// use futures::TryStreamExt;
     ///
     /// // Resume a stream that stopped after record 4.
-    /// let rest: Vec<_> = client.model("res.partner").keyset(Domain::all()).after_id(4).into_stream().try_collect().await?;
+    /// let rest: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .after_id(4)
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(rest.iter().map(|r| r["id"].as_i64()).collect::<Vec<_>>(), [Some(5), Some(6)]);
     /// # Ok(()) }
     /// ```
@@ -179,7 +197,13 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// use odoo_integration_client::Context;
     ///
     /// let archived = Context::new().active_test(false);
-    /// let all: Vec<_> = client.model("res.partner").keyset(Domain::all()).context(archived).into_stream().try_collect().await?;
+    /// let all: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .context(archived)
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(all.len(), 7);
     /// # Ok(()) }
     /// ```
@@ -257,7 +281,10 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let mut contacts = client.model("res.partner").keyset(Domain::field("parent_id").eq(2)).into_stream();
+    /// let mut contacts = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::field("parent_id").eq(2))
+    ///     .into_stream();
     /// let mut names = Vec::new();
     /// while let Some(row) = contacts.try_next().await? {
     ///     names.push(row["name"].clone());
@@ -365,7 +392,11 @@ pub struct ChangePage<R> {
 /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
 /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// # let saved = odoo_integration_client::ChangeCursor::new("2000-01-01 00:00:00", 0);
-/// let mut pages = client.model("res.partner").changes_since(saved, Domain::all()).fields(["name"]).pages();
+/// let mut pages = client
+///     .model("res.partner")
+///     .changes_since(saved, Domain::all())
+///     .fields(["name"])
+///     .pages();
 /// let mut seen = 0;
 /// while let Some(page) = pages.try_next().await? {
 ///     seen += page.records.len(); // apply page.records, then store page.cursor
@@ -422,7 +453,11 @@ impl<R: DeserializeOwned + Send + 'static> Changes<R> {
     /// use odoo_integration_client::ChangeCursor;
     ///
     /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
-    /// let mut pages = client.model("crm.stage").changes_since(since, Domain::all()).fields(["name"]).pages();
+    /// let mut pages = client
+    ///     .model("crm.stage")
+    ///     .changes_since(since, Domain::all())
+    ///     .fields(["name"])
+    ///     .pages();
     /// let page = pages.try_next().await?.expect("a page");
     /// assert_eq!(page.records[0]["name"], "New");
     /// assert!(page.records[0].contains_key("write_date")); // always read
@@ -451,7 +486,13 @@ impl<R: DeserializeOwned + Send + 'static> Changes<R> {
     /// use odoo_integration_client::ChangeCursor;
     ///
     /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
-    /// let pages: Vec<_> = client.model("res.partner").changes_since(since, Domain::all()).page_size(3).pages().try_collect().await?;
+    /// let pages: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .changes_since(since, Domain::all())
+    ///     .page_size(3)
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
     /// assert_eq!(pages.iter().map(|p| p.records.len()).collect::<Vec<_>>(), [3, 3, 1]);
     /// # Ok(()) }
     /// ```
@@ -494,10 +535,20 @@ impl<R: DeserializeOwned + Send + 'static> Changes<R> {
     /// use odoo_integration_client::ChangeCursor;
     ///
     /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
-    /// let last = client.model("crm.lead").changes_since(since, Domain::all()).pages().try_fold(None, |_, p| async move { Ok(Some(p.cursor)) }).await?;
+    /// let last = client
+    ///     .model("crm.lead")
+    ///     .changes_since(since, Domain::all())
+    ///     .pages()
+    ///     .try_fold(None, |_, p| async move { Ok(Some(p.cursor)) })
+    ///     .await?;
     /// let cursor = last.expect("two leads changed");
     /// // Nothing written since: an empty read from the saved cursor.
-    /// let again: Vec<_> = client.model("crm.lead").changes_since(cursor, Domain::all()).pages().try_collect().await?;
+    /// let again: Vec<_> = client
+    ///     .model("crm.lead")
+    ///     .changes_since(cursor, Domain::all())
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
     /// assert!(again.is_empty());
     /// # Ok(()) }
     /// ```

@@ -628,9 +628,13 @@ const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 ///     #[serde(with = "odoo_integration_client::value::datetime::option")]
 ///     date_deadline: Option<DateTime<Utc>>,
 /// }
-/// let row: Row = serde_json::from_str(r#"{"write_date": "2026-11-23 08:04:06", "date_deadline": false}"#)?;
+/// let row: Row =
+///     serde_json::from_str(r#"{"write_date": "2026-11-23 08:04:06", "date_deadline": false}"#)?;
 /// assert_eq!(row.write_date, Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap());
-/// assert_eq!(serde_json::to_string(&row)?, r#"{"write_date":"2026-11-23 08:04:06","date_deadline":false}"#);
+/// assert_eq!(
+///     serde_json::to_string(&row)?,
+///     r#"{"write_date":"2026-11-23 08:04:06","date_deadline":false}"#
+/// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod datetime {
@@ -691,7 +695,10 @@ pub mod datetime {
     /// use odoo_integration_client::value::datetime;
     /// use chrono::{TimeZone, Utc};
     /// let mut out = Vec::new();
-    /// datetime::serialize(&Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap(), &mut serde_json::Serializer::new(&mut out))?;
+    /// datetime::serialize(
+    ///     &Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap(),
+    ///     &mut serde_json::Serializer::new(&mut out),
+    /// )?;
     /// assert_eq!(String::from_utf8(out)?, r#""2026-11-23 08:04:06""#);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -711,7 +718,9 @@ pub mod datetime {
     /// ```
     /// use odoo_integration_client::value::datetime;
     /// use chrono::{TimeZone, Utc};
-    /// let value: chrono::DateTime<Utc> = datetime::deserialize(&mut serde_json::Deserializer::from_str(r#""2026-11-23 08:04:06""#))?;
+    /// let value: chrono::DateTime<Utc> = datetime::deserialize(
+    ///     &mut serde_json::Deserializer::from_str(r#""2026-11-23 08:04:06""#),
+    /// )?;
     /// assert_eq!(value, Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -761,7 +770,8 @@ pub mod datetime {
         /// ```
         /// use odoo_integration_client::value::datetime;
         ///
-        /// let value: Option<chrono::DateTime<chrono::Utc>> = datetime::option::deserialize(&mut serde_json::Deserializer::from_str("false"))?;
+        /// let value: Option<chrono::DateTime<chrono::Utc>> =
+        ///     datetime::option::deserialize(&mut serde_json::Deserializer::from_str("false"))?;
         /// assert_eq!(value, None);
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
@@ -897,7 +907,10 @@ pub mod monetary {
         /// use odoo_integration_client::value::monetary;
         /// use rust_decimal::Decimal;
         /// let mut out = Vec::new();
-        /// monetary::option::serialize(&Some(Decimal::new(-1025, 2)), &mut serde_json::Serializer::new(&mut out))?;
+        /// monetary::option::serialize(
+        ///     &Some(Decimal::new(-1025, 2)),
+        ///     &mut serde_json::Serializer::new(&mut out),
+        /// )?;
         /// assert_eq!(String::from_utf8(out)?, "-10.25");
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
@@ -919,7 +932,8 @@ pub mod monetary {
         /// ```
         /// use odoo_integration_client::value::monetary;
         ///
-        /// let value: Option<rust_decimal::Decimal> = monetary::option::deserialize(&mut serde_json::Deserializer::from_str("false"))?;
+        /// let value: Option<rust_decimal::Decimal> =
+        ///     monetary::option::deserialize(&mut serde_json::Deserializer::from_str("false"))?;
         /// assert_eq!(value, None);
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
@@ -1066,7 +1080,8 @@ pub mod binary {
         /// ```
         /// use odoo_integration_client::value::binary;
         ///
-        /// let value: Option<Vec<u8>> = binary::option::deserialize(&mut serde_json::Deserializer::from_str(r#""aGk=""#))?;
+        /// let value: Option<Vec<u8>> =
+        ///     binary::option::deserialize(&mut serde_json::Deserializer::from_str(r#""aGk=""#))?;
         /// assert_eq!(value, Some(b"hi".to_vec()));
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```

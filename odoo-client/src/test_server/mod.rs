@@ -389,7 +389,14 @@ impl TestServer {
     ///
     /// let server = TestServer::start().await?;
     /// let client = server.client(Protocol::JsonRpc)?;
-    /// assert_eq!(client.model("res.partner").search_count(Domain::field("is_company").eq(true)).send().await?, 3);
+    /// assert_eq!(
+    ///     client
+    ///         .model("res.partner")
+    ///         .search_count(Domain::field("is_company").eq(true))
+    ///         .send()
+    ///         .await?,
+    ///     3
+    /// );
     /// # Ok(()) }
     /// ```
     pub async fn start() -> Result<TestServer> {
@@ -431,7 +438,9 @@ impl TestServer {
     /// use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, TestServer};
     ///
     /// let server = TestServer::start().await?;
-    /// let client = Client::builder(server.url()).credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY)).build()?;
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .build()?;
     /// assert_eq!(client.server_version().await?.as_str(), "19.0");
     /// # Ok(()) }
     /// ```
@@ -485,7 +494,12 @@ impl TestServer {
     /// let server = TestServer::start().await?;
     /// server.client(Protocol::XmlRpc)?.model("crm.lead").search_count(Domain::all()).send().await?;
     /// let calls = server.calls();
-    /// assert_eq!(calls.last().map(|c| (c.protocol, c.model.as_str(), c.method.as_str())), Some(("xmlrpc", "crm.lead", "search_count")));
+    /// assert_eq!(
+    ///     calls
+    ///         .last()
+    ///         .map(|c| (c.protocol, c.model.as_str(), c.method.as_str())),
+    ///     Some(("xmlrpc", "crm.lead", "search_count"))
+    /// );
     /// assert_eq!(calls.first().map(|c| c.method.as_str()), Some("authenticate"));
     /// # Ok(()) }
     /// ```
@@ -512,7 +526,10 @@ impl TestServer {
     /// let client = server.client(Protocol::Json2)?;
     /// server.inject(Fault::Delay(Duration::from_millis(50)), 2);
     /// let partners = client.model("res.partner");
-    /// let (a, b) = tokio::join!(partners.search_count(Domain::all()).send(), partners.search_count(Domain::all()).send());
+    /// let (a, b) = tokio::join!(
+    ///     partners.search_count(Domain::all()).send(),
+    ///     partners.search_count(Domain::all()).send()
+    /// );
     /// assert_eq!(a? + b?, 12);
     /// assert_eq!(server.peak_concurrency(), 2);
     /// # Ok(()) }
@@ -535,7 +552,10 @@ impl TestServer {
     ///
     /// let server = TestServer::start().await?;
     /// let client = server.client(Protocol::Json2)?;
-    /// let fault = Fault::Exception { name: "odoo.exceptions.AccessError".into(), message: "Not for you".into() };
+    /// let fault = Fault::Exception {
+    ///     name: "odoo.exceptions.AccessError".into(),
+    ///     message: "Not for you".into(),
+    /// };
     /// server.inject(fault, 1);
     /// let err = client.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::AccessDenied);
@@ -650,7 +670,13 @@ impl TestServer {
     ///
     /// let server = TestServer::builder().start().await?;
     /// let id = server.insert("res.partner", serde_json::json!({"name": "Seeded"}))?;
-    /// let rows = server.client(Protocol::Json2)?.model("res.partner").read([id]).fields(["name"]).send().await?;
+    /// let rows = server
+    ///     .client(Protocol::Json2)?
+    ///     .model("res.partner")
+    ///     .read([id])
+    ///     .fields(["name"])
+    ///     .send()
+    ///     .await?;
     /// assert_eq!(rows[0]["name"], "Seeded");
     /// assert!(server.insert("res.partner", serde_json::json!({"no_such_field": 1})).is_err());
     /// # Ok(()) }

@@ -193,7 +193,10 @@ impl Field {
     ///     .field(Field::new("sheet_id", FieldKind::Many2one).relation("x_tool.sheet"));
     /// let server = TestServer::builder().model(sheet).model(line).start().await?;
     /// let sheet_id = server.insert("x_tool.sheet", serde_json::json!({"name": "Week 48"}))?;
-    /// let line_id = server.insert("x_tool.line", serde_json::json!({"name": "Mon", "sheet_id": sheet_id}))?;
+    /// let line_id = server.insert(
+    ///     "x_tool.line",
+    ///     serde_json::json!({"name": "Mon", "sheet_id": sheet_id}),
+    /// )?;
     /// assert_eq!(server.records("x_tool.sheet")?[0]["line_ids"], serde_json::json!([line_id]));
     /// # Ok(()) }
     /// ```
@@ -235,7 +238,8 @@ impl Field {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
     ///
-    /// let state = Field::new("state", FieldKind::Selection).selection([("draft", "Draft"), ("done", "Done")]);
+    /// let state =
+    ///     Field::new("state", FieldKind::Selection).selection([("draft", "Draft"), ("done", "Done")]);
     /// let server = TestServer::builder().model(ModelDef::new("x_tool.entry").field(state)).start().await?;
     /// let entries = server.client(Protocol::Json2)?.model("x_tool.entry");
     /// assert!(entries.create(&serde_json::json!({"state": "done"})).send().await.is_ok());
@@ -356,7 +360,9 @@ impl ModelDef {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
     ///
-    /// let entry = ModelDef::new("x_tool.entry").field(Field::new("name", FieldKind::Char)).field(Field::new("x_done", FieldKind::Boolean));
+    /// let entry = ModelDef::new("x_tool.entry")
+    ///     .field(Field::new("name", FieldKind::Char))
+    ///     .field(Field::new("x_done", FieldKind::Boolean));
     /// let server = TestServer::builder().model(entry).start().await?;
     /// let id = server.insert("x_tool.entry", serde_json::json!({"name": "Mon", "x_done": true}))?;
     /// assert_eq!(server.records("x_tool.entry")?[0]["id"], id);
@@ -400,7 +406,9 @@ impl ModelDef {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_client::{Client, Credentials, ErrorKind};
-    /// use odoo_integration_client::test_server::{DEMO_API_KEY, DEMO_LOGIN, Field, FieldKind, ModelDef, TestServer};
+    /// use odoo_integration_client::test_server::{
+    ///     DEMO_API_KEY, DEMO_LOGIN, Field, FieldKind, ModelDef, TestServer,
+    /// };
     ///
     /// let secret = ModelDef::new("x_tool.secret").field(Field::new("name", FieldKind::Char)).admin_only();
     /// let server = TestServer::builder().model(secret).start().await?;
@@ -410,7 +418,15 @@ impl ModelDef {
     ///     .build()?;
     /// let err = demo.model("x_tool.secret").search_count(Domain::all()).send().await.unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::AccessDenied);
-    /// assert_eq!(server.client(Protocol::Json2)?.model("x_tool.secret").search_count(Domain::all()).send().await?, 0);
+    /// assert_eq!(
+    ///     server
+    ///         .client(Protocol::Json2)?
+    ///         .model("x_tool.secret")
+    ///         .search_count(Domain::all())
+    ///         .send()
+    ///         .await?,
+    ///     0
+    /// );
     /// # Ok(()) }
     /// ```
     #[must_use]
