@@ -51,7 +51,7 @@ impl fmt::Debug for BatchOptions {
 }
 
 /// The setters shared by the batched operations, each with an example for
-/// the builder it is on: `$setup` (hidden lines) prepares five records,
+/// the builder it is on: `$setup` prepares five records,
 /// `$op` makes the builder from them, `$q` ends the `send().await` (`?`
 /// where it returns a `Result`), `$method` is the method each call sends.
 macro_rules! batch_setters {
@@ -67,7 +67,8 @@ macro_rules! batch_setters {
         /// # let server = TestServer::start().await?;
         /// # let client = server.client(Protocol::Json2)?;
         #[doc = $setup]
-        #[doc = concat!("let outcomes = ", $op, ".batch_size(2).send().await", $q, ";")]
+        #[doc = concat!("let batch = ", $op, ";")]
+        #[doc = concat!("let outcomes = batch.batch_size(2).send().await", $q, ";")]
         /// assert!(outcomes.iter().all(|o| o.is_ok()));
         #[doc = concat!("let calls = server.calls().iter().filter(|c| c.method == \"", $method, "\").count();")]
         /// assert_eq!(calls, 3); // 2 + 2 + 1 records
@@ -89,11 +90,12 @@ macro_rules! batch_setters {
         /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
         /// # let server = TestServer::start().await?;
         /// # let client = server.client(Protocol::Json2)?;
-        #[doc = $setup]
-        /// use odoo_integration_client::test_server::Fault;
-        ///
+        /// # use odoo_integration_client::test_server::Fault;
+        /// // Slow replies, so that calls overlap.
         /// server.inject(Fault::Delay(std::time::Duration::from_millis(50)), 4);
-        #[doc = concat!("let outcomes = ", $op, ".batch_size(1).in_flight(2).send().await", $q, ";")]
+        #[doc = $setup]
+        #[doc = concat!("let batch = ", $op, ";")]
+        #[doc = concat!("let outcomes = batch.batch_size(1).in_flight(2).send().await", $q, ";")]
         /// assert!(outcomes.iter().all(|o| o.is_ok()));
         /// assert_eq!(server.peak_concurrency(), 2);
         /// # Ok(()) }
@@ -113,13 +115,14 @@ macro_rules! batch_setters {
         /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
         /// # let server = TestServer::start().await?;
         /// # let client = server.client(Protocol::Json2)?;
-        #[doc = $setup]
         /// use std::sync::{Arc, Mutex};
         ///
         /// let seen = Arc::new(Mutex::new(Vec::new()));
         /// let log = seen.clone();
         /// let progress = move |done: usize, total: usize| log.lock().unwrap().push((done, total));
-        #[doc = concat!("let outcomes = ", $op, ".batch_size(2).on_progress(progress).send().await", $q, ";")]
+        #[doc = $setup]
+        #[doc = concat!("let batch = ", $op, ";")]
+        #[doc = concat!("let outcomes = batch.batch_size(2).on_progress(progress).send().await", $q, ";")]
         /// assert!(outcomes.iter().all(|o| o.is_ok()));
         /// assert_eq!(*seen.lock().unwrap(), [(2, 5), (4, 5), (5, 5)]);
         /// # Ok(()) }
@@ -200,7 +203,7 @@ impl CreateBatch {
     }
 
     batch_setters!(
-        setup: "# let rows = (1..=5).map(|i| serde_json::json!({\"name\": format!(\"P{i}\")}));",
+        setup: "let rows = (1..=5).map(|i| serde_json::json!({\"name\": format!(\"P{i}\")}));",
         op: "client.model(\"res.partner\").create_batch(rows)",
         q: "",
         method: "create"
@@ -438,7 +441,7 @@ impl WriteBatch {
     }
 
     batch_setters!(
-        setup: "# let updates = (1..=5).map(|id| (id, serde_json::json!({\"city\": \"Ghent\"})));",
+        setup: "let updates = (1..=5).map(|id| (id, serde_json::json!({\"city\": \"Ghent\"})));",
         op: "client.model(\"res.partner\").write_batch(updates)",
         q: "",
         method: "write"
@@ -783,7 +786,10 @@ impl UpsertByExternalId {
     }
 
     batch_setters!(
-        setup: "# let rows = (1..=5).map(|i| Ok((format!(\"sync.p{i}\").parse::<ExternalId>()?, serde_json::json!({\"name\": format!(\"P{i}\")})))).collect::<Result<Vec<_>, odoo_integration_client::Error>>()?;",
+        setup: "let rows = (1..=5).map(|i| {\n\
+                \x20   let id = ExternalId::new(\"sync\", format!(\"p{i}\")).expect(\"a valid external id\");\n\
+                \x20   (id, serde_json::json!({\"name\": format!(\"P{i}\")}))\n\
+                });",
         op: "client.model(\"res.partner\").upsert_by_external_id(rows)",
         q: "?",
         method: "load"
