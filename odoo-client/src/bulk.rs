@@ -92,7 +92,7 @@ macro_rules! batch_setters {
         /// # let client = server.client(Protocol::Json2)?;
         /// # use odoo_integration_client::test_server::Fault;
         /// // Slow replies, so that calls overlap.
-        /// server.inject(Fault::Delay(std::time::Duration::from_millis(50)), 4);
+        /// server.inject(Fault::Delay(std::time::Duration::from_millis(200)), 4);
         #[doc = $setup]
         #[doc = concat!("let batch = ", $op, ";")]
         #[doc = concat!("let outcomes = batch.batch_size(1).in_flight(2).send().await", $q, ";")]

@@ -524,7 +524,7 @@ impl TestServer {
     ///
     /// let server = TestServer::start().await?;
     /// let client = server.client(Protocol::Json2)?;
-    /// server.inject(Fault::Delay(Duration::from_millis(50)), 2);
+    /// server.inject(Fault::Delay(Duration::from_millis(200)), 2);
     /// let partners = client.model("res.partner");
     /// let (a, b) = tokio::join!(
     ///     partners.search_count(Domain::all()).send(),
