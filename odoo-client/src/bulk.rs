@@ -50,9 +50,30 @@ impl fmt::Debug for BatchOptions {
     }
 }
 
+/// The setters shared by the batched operations, each with an example for
+/// the builder it is on: `$setup` prepares five records,
+/// `$op` makes the builder from them, `$q` ends the `send().await` (`?`
+/// where it returns a `Result`), `$method` is the method each call sends.
 macro_rules! batch_setters {
-    () => {
+    (setup: $setup:literal, op: $op:literal, q: $q:literal, method: $method:literal) => {
         /// Records per call (default [`DEFAULT_BATCH_SIZE`]; at least 1).
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use odoo_integration_client::{ExternalId, Protocol, test_server::TestServer};
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+        /// # let server = TestServer::start().await?;
+        /// # let client = server.client(Protocol::Json2)?;
+        #[doc = $setup]
+        #[doc = concat!("let batch = ", $op, ";")]
+        #[doc = concat!("let outcomes = batch.batch_size(2).send().await", $q, ";")]
+        /// assert!(outcomes.iter().all(|o| o.is_ok()));
+        #[doc = concat!("let calls = server.calls().iter().filter(|c| c.method == \"", $method, "\").count();")]
+        /// assert_eq!(calls, 3); // 2 + 2 + 1 records
+        /// # Ok(()) }
+        /// ```
         pub fn batch_size(mut self, size: usize) -> Self {
             self.options.batch_size = size.max(1);
             self
@@ -60,12 +81,52 @@ macro_rules! batch_setters {
 
         /// Calls in flight at once (default 1; at least 1). The client's own
         /// cap on concurrent requests still applies.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use odoo_integration_client::{ExternalId, Protocol, test_server::TestServer};
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+        /// # let server = TestServer::start().await?;
+        /// # let client = server.client(Protocol::Json2)?;
+        /// # use odoo_integration_client::test_server::Fault;
+        /// // Slow replies, so that calls overlap.
+        /// server.inject(Fault::Delay(std::time::Duration::from_millis(200)), 4);
+        #[doc = $setup]
+        #[doc = concat!("let batch = ", $op, ";")]
+        #[doc = concat!("let outcomes = batch.batch_size(1).in_flight(2).send().await", $q, ";")]
+        /// assert!(outcomes.iter().all(|o| o.is_ok()));
+        /// assert_eq!(server.peak_concurrency(), 2);
+        /// # Ok(()) }
+        /// ```
         pub fn in_flight(mut self, calls: usize) -> Self {
             self.options.in_flight = calls.max(1);
             self
         }
 
         /// Called after each finished call with (records done, total).
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use odoo_integration_client::{ExternalId, Protocol, test_server::TestServer};
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+        /// # let server = TestServer::start().await?;
+        /// # let client = server.client(Protocol::Json2)?;
+        /// use std::sync::{Arc, Mutex};
+        ///
+        /// let seen = Arc::new(Mutex::new(Vec::new()));
+        /// let log = seen.clone();
+        /// let progress = move |done: usize, total: usize| log.lock().unwrap().push((done, total));
+        #[doc = $setup]
+        #[doc = concat!("let batch = ", $op, ";")]
+        #[doc = concat!("let outcomes = batch.batch_size(2).on_progress(progress).send().await", $q, ";")]
+        /// assert!(outcomes.iter().all(|o| o.is_ok()));
+        /// assert_eq!(*seen.lock().unwrap(), [(2, 5), (4, 5), (5, 5)]);
+        /// # Ok(()) }
+        /// ```
         pub fn on_progress(
             mut self,
             progress: impl Fn(usize, usize) + Send + Sync + 'static,
@@ -103,8 +164,12 @@ fn blames_records(err: &Error) -> bool {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// let rows = (0..1000).map(|i| serde_json::json!({"name": format!("Lead {i}")}));
 /// let outcomes = client
 ///     .model("crm.lead")
@@ -115,6 +180,7 @@ fn blames_records(err: &Error) -> bool {
 ///     .send()
 ///     .await;
 /// let created = outcomes.iter().filter(|o| o.is_ok()).count();
+/// assert_eq!(created, 1000);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -136,12 +202,34 @@ impl CreateBatch {
         }
     }
 
-    batch_setters!();
+    batch_setters!(
+        setup: "let rows = (1..=5).map(|i| serde_json::json!({\"name\": format!(\"P{i}\")}));",
+        op: "client.model(\"res.partner\").create_batch(rows)",
+        q: "",
+        method: "create"
+    );
 
     /// Retry calls that fail for a transient reason. Off by default: a
     /// create whose reply was lost may have been committed, and a retry
     /// would duplicate it. Use it only when duplicates are harmless or
     /// prevented server-side.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject(Fault::Status(503), 1);
+    /// let tags = ["Gold", "Silver"].map(|name| serde_json::json!({"name": name}));
+    /// let outcomes = client.model("res.partner.category").create_batch(tags).allow_retry().send().await;
+    /// assert!(outcomes.iter().all(Result::is_ok)); // the 503 was retried
+    /// # Ok(()) }
+    /// ```
     pub fn allow_retry(mut self) -> Self {
         self.options.allow_retry = true;
         self
@@ -149,6 +237,26 @@ impl CreateBatch {
 
     /// Sends the batches; one outcome per record, in input order: the new
     /// id, or the error that concerns that record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = [serde_json::json!({"name": "Gold"}), serde_json::json!({"name": "Silver"})];
+    /// let ids = client.model("res.partner.category").create_batch(rows).send().await;
+    /// let names: Vec<_> = server
+    ///     .records("res.partner.category")?
+    ///     .into_iter()
+    ///     .map(|r| r["name"].clone())
+    ///     .collect();
+    /// assert!(ids.iter().all(Result::is_ok));
+    /// assert_eq!(names[names.len() - 2..], ["Gold", "Silver"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Vec<Result<i64>> {
         let total = self.values.len();
         let mut outcomes: Vec<Option<Result<i64>>> = (0..total).map(|_| None).collect();
@@ -295,12 +403,22 @@ fn clone_error(err: &Error) -> Error {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// use serde_json::json;
-/// let updates = vec![(7, json!({"stage_id": 3})), (8, json!({"stage_id": 3})), (9, json!({"stage_id": 4}))];
-/// let outcomes = client.model("project.task").write_batch(updates).send().await; // two calls
+/// let updates = vec![
+///     (1, json!({"allocated_hours": 40.0})),
+///     (2, json!({"allocated_hours": 40.0})),
+///     (3, json!({"allocated_hours": 16.0})),
+/// ];
+/// let outcomes = client.model("project.task").write_batch(updates).send().await;
 /// assert!(outcomes.iter().all(Result::is_ok));
+/// let writes = server.calls().iter().filter(|c| c.method == "write").count();
+/// assert_eq!(writes, 2); // tasks 1 and 2 share a call
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -322,16 +440,60 @@ impl WriteBatch {
         }
     }
 
-    batch_setters!();
+    batch_setters!(
+        setup: "let updates = (1..=5).map(|id| (id, serde_json::json!({\"city\": \"Ghent\"})));",
+        op: "client.model(\"res.partner\").write_batch(updates)",
+        q: "",
+        method: "write"
+    );
 
     /// Retry calls that fail for a transient reason (writing the same values
     /// twice leaves the same record).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject(Fault::Status(503), 1);
+    /// let outcomes = client
+    ///     .model("res.partner")
+    ///     .write_batch([(4, serde_json::json!({"city": "Ghent"}))])
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await;
+    /// assert!(outcomes[0].is_ok()); // the 503 was retried
+    /// # Ok(()) }
+    /// ```
     pub fn allow_retry(mut self) -> Self {
         self.options.allow_retry = true;
         self
     }
 
     /// Sends the writes; one outcome per update, in input order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let outcomes = client
+    ///     .model("res.partner")
+    ///     .write_batch([(4, serde_json::json!({"city": "Ghent"})), (999, serde_json::json!({"city": "Ghent"}))])
+    ///     .send()
+    ///     .await;
+    /// assert!(outcomes[0].is_ok());
+    /// assert!(outcomes[1].is_err()); // no record 999: only that update fails
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Vec<Result<()>> {
         let total = self.updates.len();
         let mut outcomes: Vec<Option<Result<()>>> = (0..total).map(|_| None).collect();
@@ -438,12 +600,30 @@ pub enum Upserted {
 
 impl Upserted {
     /// The record id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Upserted;
+    ///
+    /// assert_eq!(Upserted::Updated(7).id(), 7);
+    /// assert_eq!(Upserted::Unchanged(9).id(), 9);
+    /// ```
     pub fn id(&self) -> i64 {
         match self {
             Upserted::Created(id) | Upserted::Updated(id) | Upserted::Unchanged(id) => *id,
         }
     }
     /// `true` when the record was created.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Upserted;
+    ///
+    /// assert!(Upserted::Created(7).is_created());
+    /// assert!(!Upserted::Updated(7).is_created());
+    /// ```
     pub fn is_created(&self) -> bool {
         matches!(self, Upserted::Created(_))
     }
@@ -474,6 +654,18 @@ impl ExternalId {
     ///
     /// [`Error::Configuration`] when the module is empty or contains a dot,
     /// or the name is empty.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ExternalId;
+    ///
+    /// let x = ExternalId::new("sync_crm", "account_42")?;
+    /// assert_eq!(x.to_string(), "sync_crm.account_42");
+    /// assert!(ExternalId::new("bad.module", "x").is_err());
+    /// assert!(ExternalId::new("sync_crm", "").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(module: impl Into<String>, name: impl Into<String>) -> Result<Self> {
         let (module, name) = (module.into(), name.into());
         if module.is_empty() || module.contains('.') || name.is_empty() {
@@ -484,10 +676,29 @@ impl ExternalId {
         Ok(ExternalId { module, name })
     }
     /// The module part.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ExternalId;
+    ///
+    /// assert_eq!("base.main_company".parse::<ExternalId>()?.module(), "base");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn module(&self) -> &str {
         &self.module
     }
     /// The name part.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ExternalId;
+    ///
+    /// // The name may hold dots; the module may not.
+    /// assert_eq!("sync.acct.7".parse::<ExternalId>()?.name(), "acct.7");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -532,15 +743,23 @@ impl fmt::Display for ExternalId {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
-/// use odoo_integration_client::ExternalId;
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
+/// use odoo_integration_client::{ExternalId, Upserted};
 /// use serde_json::json;
 /// let rows = vec![
 ///     ("sync_crm.acct_1".parse::<ExternalId>()?, json!({"name": "Northwind", "is_company": true})),
 ///     ("sync_crm.acct_2".parse::<ExternalId>()?, json!({"name": "Contoso", "is_company": true})),
 /// ];
-/// let outcomes = client.model("res.partner").upsert_by_external_id(rows).send().await?;
+/// let outcomes = client.model("res.partner").upsert_by_external_id(rows.clone()).send().await?;
+/// assert!(outcomes.iter().all(|o| o.as_ref().is_ok_and(|u| u.is_created())));
+/// // Again: the same records, found by their external ids, already up to date.
+/// let again = client.model("res.partner").upsert_by_external_id(rows).send().await?;
+/// assert!(again.iter().all(|o| matches!(o, Ok(Upserted::Unchanged(_)))));
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -566,7 +785,15 @@ impl UpsertByExternalId {
         }
     }
 
-    batch_setters!();
+    batch_setters!(
+        setup: "let rows = (1..=5).map(|i| {\n\
+                \x20   let id = ExternalId::new(\"sync\", format!(\"p{i}\")).expect(\"a valid external id\");\n\
+                \x20   (id, serde_json::json!({\"name\": format!(\"P{i}\")}))\n\
+                });",
+        op: "client.model(\"res.partner\").upsert_by_external_id(rows)",
+        q: "?",
+        method: "load"
+    );
 
     /// Sends the upserts, `batch_size` records per round of calls (an
     /// external-id lookup, a read of the current values, the writes and one
@@ -579,6 +806,26 @@ impl UpsertByExternalId {
     /// lookup, `fields_get`, a `load` whose reply was lost). Records of
     /// other rounds may have been written: the upsert is idempotent, so
     /// send it again.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::ExternalId;
+    ///
+    /// let acme = ExternalId::new("crm_sync", "acme")?;
+    /// let rows = vec![(acme.clone(), serde_json::json!({"name": "Acme", "is_company": true}))];
+    /// let created = client.model("res.partner").upsert_by_external_id(rows).send().await?;
+    /// let renamed = vec![(acme, serde_json::json!({"name": "Acme Inc", "is_company": true}))];
+    /// let updated = client.model("res.partner").upsert_by_external_id(renamed).send().await?;
+    /// assert!(created[0].as_ref().is_ok_and(|u| u.is_created()));
+    /// assert!(updated[0].as_ref().is_ok_and(|u| !u.is_created()));
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Vec<Result<Upserted>>> {
         let total = self.rows.len();
         let client = &self.client;
@@ -1123,14 +1370,20 @@ fn same_values(stored: &Record, new: &Value) -> bool {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
+/// use odoo_integration_client::Upserted;
 /// use serde_json::json;
 /// let outcome = client
 ///     .model("res.partner")
-///     .upsert_by_key("ref", &json!({"ref": "NW-001", "name": "Northwind"}))
+///     .upsert_by_key("ref", &json!({"ref": "ACME", "name": "Acme Corp."}))
 ///     .send()
 ///     .await?;
+/// assert!(matches!(outcome, Upserted::Updated(_))); // one partner had the ref
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -1159,6 +1412,34 @@ impl UpsertByKey {
     /// [`Error::Configuration`] when the values lack the key field;
     /// [`Error::AmbiguousMatch`] naming the ids when several records have
     /// the key; any error of the calls.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::{ErrorKind, Upserted};
+    ///
+    /// let partners = client.model("res.partner");
+    /// let outcome = partners
+    ///     .upsert_by_key(
+    ///         "ref",
+    ///         &serde_json::json!({"ref": "GEM", "name": "Gemini Furniture"}),
+    ///     )
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(outcome, Upserted::Unchanged(3));
+    /// let err = partners
+    ///     .upsert_by_key("ref", &serde_json::json!({"name": "No key"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Configuration);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Upserted> {
         let values = self.values?;
         let key_value = values

@@ -106,6 +106,16 @@ pub struct Credentials {
 impl Credentials {
     /// A login with its password. Works with JSON-RPC and XML-RPC, not with
     /// JSON-2.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Credentials;
+    ///
+    /// let creds = Credentials::password("admin", "s3cret");
+    /// assert!(!creds.is_api_key());
+    /// assert!(!format!("{creds:?}").contains("s3cret"));
+    /// ```
     pub fn password(login: impl Into<String>, password: impl Into<SecretString>) -> Self {
         Credentials {
             login: login.into(),
@@ -116,6 +126,16 @@ impl Credentials {
 
     /// A login with an API key (Odoo 14+; Preferences → Account Security).
     /// Works with every protocol; JSON-2 needs one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Credentials;
+    ///
+    /// let creds = Credentials::api_key("admin", "0123456789abcdef");
+    /// assert!(creds.is_api_key());
+    /// assert!(!format!("{creds:?}").contains("0123456789abcdef"));
+    /// ```
     pub fn api_key(login: impl Into<String>, key: impl Into<SecretString>) -> Self {
         Credentials {
             login: login.into(),
@@ -125,11 +145,28 @@ impl Credentials {
     }
 
     /// The login (user name), which is not secret.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Credentials;
+    ///
+    /// assert_eq!(Credentials::password("ops@example.com", "pw").login(), "ops@example.com");
+    /// ```
     pub fn login(&self) -> &str {
         &self.login
     }
 
     /// `true` for an API key, `false` for a password.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Credentials;
+    ///
+    /// assert!(Credentials::api_key("admin", "key").is_api_key());
+    /// assert!(!Credentials::password("admin", "pw").is_api_key());
+    /// ```
     pub fn is_api_key(&self) -> bool {
         self.kind == SecretKind::ApiKey
     }
@@ -180,6 +217,17 @@ impl ServerVersion {
     ///
     /// [`Error::Protocol`]-free: a string without a leading number gives a
     /// configuration error naming it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ServerVersion;
+    ///
+    /// let v = ServerVersion::parse("saas~18.2")?;
+    /// assert_eq!((v.major(), v.minor()), (18, 2));
+    /// assert!(ServerVersion::parse("unknown").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn parse(version: &str) -> Result<Self> {
         let trimmed = version.trim_start_matches("saas~");
         let mut parts = trimmed.split(|c: char| !c.is_ascii_digit());
@@ -196,18 +244,56 @@ impl ServerVersion {
     }
 
     /// The version string as the server sent it (`"19.0"`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ServerVersion;
+    ///
+    /// assert_eq!(ServerVersion::parse("17.0+e")?.as_str(), "17.0+e");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.version
     }
     /// The major version (`19`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ServerVersion;
+    ///
+    /// assert_eq!(ServerVersion::parse("16.0")?.major(), 16);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn major(&self) -> u32 {
         self.major
     }
     /// The minor version (`0`; `2` for `saas~18.2`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ServerVersion;
+    ///
+    /// assert_eq!(ServerVersion::parse("saas~17.4")?.minor(), 4);
+    /// assert_eq!(ServerVersion::parse("19.0")?.minor(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn minor(&self) -> u32 {
         self.minor
     }
     /// `true` when the server offers the JSON-2 API (Odoo 19+).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ServerVersion;
+    ///
+    /// assert!(ServerVersion::parse("19.0")?.has_json2());
+    /// assert!(!ServerVersion::parse("18.0")?.has_json2());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn has_json2(&self) -> bool {
         self.major >= 19
     }
@@ -234,7 +320,7 @@ impl fmt::Display for ServerVersion {
 ///     .timeout(Duration::from_secs(60))
 ///     .context(Context::new().lang("fr_BE").tz("Europe/Brussels"))
 ///     .build()?;
-/// # let _ = client;
+/// assert_eq!(client.context().get("tz"), Some(&serde_json::json!("Europe/Brussels")));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[must_use]
@@ -294,7 +380,7 @@ impl ClientBuilder {
     /// let client = odoo_integration_client::ClientBuilder::from_env()?
     ///     .timeout(Duration::from_secs(120))
     ///     .build()?;
-    /// # let _ = client;
+    /// println!("connected to {:?}", client.database());
     /// # Ok::<(), odoo_integration_client::Error>(())
     /// ```
     pub fn from_env() -> Result<ClientBuilder> {
@@ -342,12 +428,40 @@ impl ClientBuilder {
     /// JSON-2 on a server that hosts a single database.
     ///
     /// Default: none.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials};
+    ///
+    /// let client = Client::builder("https://odoo.example.com")
+    ///     .database("prod")
+    ///     .credentials(Credentials::password("admin", "pw"))
+    ///     .build()?;
+    /// assert_eq!(client.database(), Some("prod"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn database(mut self, database: impl Into<String>) -> Self {
         self.database = Some(database.into());
         self
     }
 
     /// The login and its password or API key. Required.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials, ErrorKind};
+    ///
+    /// let builder = Client::builder("https://odoo.example.com");
+    /// let err = builder.build().unwrap_err(); // credentials are required
+    /// assert_eq!(err.kind(), ErrorKind::Configuration);
+    /// let client = Client::builder("https://odoo.example.com")
+    ///     .credentials(Credentials::api_key("admin", "key"))
+    ///     .build()?;
+    /// assert_eq!(client.database(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
@@ -356,6 +470,26 @@ impl ClientBuilder {
     /// The protocol to speak.
     ///
     /// Default: [`Protocol::Auto`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials, Protocol};
+    ///
+    /// // JSON-2 authenticates with an API key only.
+    /// let with_password = Client::builder("https://odoo.example.com")
+    ///     .credentials(Credentials::password("admin", "pw"))
+    ///     .protocol(Protocol::Json2)
+    ///     .build();
+    /// assert!(with_password.is_err());
+    /// // XML-RPC needs a database.
+    /// let client = Client::builder("https://odoo.example.com")
+    ///     .database("prod")
+    ///     .credentials(Credentials::password("admin", "pw"))
+    ///     .protocol(Protocol::XmlRpc)
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
         self
@@ -364,6 +498,32 @@ impl ClientBuilder {
     /// The timeout of each request, from sending to the end of the body.
     ///
     /// Default: 30 s ([`DEFAULT_TIMEOUT`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use std::time::Duration;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .timeout(Duration::from_millis(100))
+    ///     .build()?;
+    /// server.inject(Fault::Delay(Duration::from_secs(2)), 1); // a slow reply
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "Slow"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(err.is_timeout());
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -373,6 +533,28 @@ impl ClientBuilder {
     /// companies, ...). A call's own context is merged over it.
     ///
     /// Default: empty (the user's own preferences apply).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use odoo_integration_client::Context;
+    ///
+    /// let with_archived = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .context(Context::new().active_test(false))
+    ///     .build()?;
+    /// let plain = server.client(Protocol::Json2)?;
+    /// let all = with_archived.model("res.partner").search_count(Domain::all()).send().await?;
+    /// let active = plain.model("res.partner").search_count(Domain::all()).send().await?;
+    /// assert!(all > active);
+    /// # Ok(()) }
+    /// ```
     pub fn context(mut self, context: Context) -> Self {
         self.context = context;
         self
@@ -385,6 +567,27 @@ impl ClientBuilder {
     /// crypto provider itself.
     ///
     /// Default: a client built by this crate with rustls.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use std::time::Duration;
+    ///
+    /// odoo_integration_client::tls::ensure_crypto_provider()?;
+    /// let http = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(30)).build()?;
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .http_client(http)
+    ///     .build()?;
+    /// assert!(client.model("res.partner").search_count(Domain::all()).send().await? > 0);
+    /// # Ok(()) }
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -394,6 +597,27 @@ impl ClientBuilder {
     ///
     /// Default: [`RetryPolicy::new`] (3 retries, exponential backoff with
     /// jitter, honouring `Retry-After`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use std::time::Duration;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .retry_policy(RetryPolicy::new().min_delay(Duration::from_millis(10)))
+    ///     .build()?;
+    /// server.inject(Fault::Status(503), 2); // two failures, then the read succeeds
+    /// assert!(client.model("res.partner").search_count(Domain::all()).send().await? > 0);
+    /// # Ok(()) }
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -405,6 +629,31 @@ impl ClientBuilder {
     ///
     /// Default: 8 ([`DEFAULT_MAX_CONCURRENT_REQUESTS`]). Values below 1
     /// count as 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use std::time::Duration;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .max_concurrent_requests(2)
+    ///     .build()?;
+    /// server.inject(Fault::Delay(Duration::from_millis(20)), 6);
+    /// let partners = client.model("res.partner");
+    /// let counts =
+    ///     futures::future::join_all((0..6).map(|_| partners.search_count(Domain::all()).send()))
+    ///         .await;
+    /// assert!(counts.iter().all(Result::is_ok));
+    /// assert!(server.peak_concurrency() <= 2);
+    /// # Ok(()) }
+    /// ```
     pub fn max_concurrent_requests(mut self, max: usize) -> Self {
         self.max_concurrent = max.max(1);
         self
@@ -425,12 +674,20 @@ impl ClientBuilder {
     /// # Example
     ///
     /// ```
-    /// let client = odoo_integration_client::Client::builder("https://odoo.example.com")
-    ///     .credentials(odoo_integration_client::Credentials::api_key("admin", "key"))
-    ///     .max_body_size(64 * 1024 * 1024)
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Error, Protocol, ProtocolErrorKind};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// server.insert("res.partner", serde_json::json!({"name": "Big", "comment": "x".repeat(4096)}))?;
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .max_body_size(2048)
     ///     .build()?;
-    /// # let _ = client;
-    /// # Ok::<(), odoo_integration_client::Error>(())
+    /// let err = client.model("res.partner").search_read(Domain::all()).send().await.unwrap_err();
+    /// assert!(matches!(&err, Error::Protocol(p) if p.kind() == ProtocolErrorKind::TooLarge));
+    /// # Ok(()) }
     /// ```
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body = bytes.max(1024);
@@ -445,6 +702,18 @@ impl ClientBuilder {
     /// [`Error::Configuration`] when the URL does not parse, credentials are
     /// missing, JSON-2 is asked for with a password, or JSON-RPC/XML-RPC is
     /// asked for without a database.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials, ErrorKind};
+    ///
+    /// let creds = Credentials::api_key("admin", "key");
+    /// let client = Client::builder("https://odoo.example.com/odoo").credentials(creds.clone()).build();
+    /// assert!(client.is_ok()); // no request made yet
+    /// let err = Client::builder("ftp://odoo.example.com").credentials(creds).build().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Configuration);
+    /// ```
     pub fn build(self) -> Result<Client> {
         let mut base =
             Url::parse(&self.url).map_err(|e| Error::config(format!("invalid base url: {e}")))?;
@@ -522,25 +791,28 @@ impl ClientBuilder {
 ///
 /// # Example
 ///
-/// ```no_run
+/// ```
 /// use odoo_integration_client::{Client, Credentials, Domain};
+/// # use odoo_integration_client::test_server::{ADMIN_API_KEY, TestServer};
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = Client::builder("https://odoo.example.com")
-///     .database("prod")
-///     .credentials(Credentials::api_key("admin", std::env::var("ODOO_API_KEY")?))
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let url = server.url();
+/// # let api_key = ADMIN_API_KEY;
+/// let client = Client::builder(url) // e.g. "https://odoo.example.com"
+///     .credentials(Credentials::api_key("admin", api_key))
 ///     .build()?;
 ///
 /// let companies = client
 ///     .model("res.partner")
 ///     .search_read(Domain::field("is_company").eq(true))
 ///     .fields(["name", "email"])
+///     .order("name")
 ///     .limit(10)
 ///     .send()
 ///     .await?;
-/// for row in companies {
-///     println!("{}", row["name"]);
-/// }
+/// assert_eq!(companies[0]["name"], "Acme Corporation");
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -601,7 +873,7 @@ impl Client {
     /// ```no_run
     /// // ODOO_URL=https://odoo.example.com ODOO_DB=prod ODOO_LOGIN=admin ODOO_API_KEY=...
     /// let client = odoo_integration_client::Client::from_env()?;
-    /// # let _ = client;
+    /// println!("database: {:?}", client.database());
     /// # Ok::<(), odoo_integration_client::Error>(())
     /// ```
     pub fn from_env() -> Result<Client> {
@@ -611,6 +883,19 @@ impl Client {
     /// Starts building a client for the server at `url` (e.g.
     /// `https://odoo.example.com`, or with a path prefix when Odoo is served
     /// under one).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials};
+    ///
+    /// let client = Client::builder("https://odoo.example.com")
+    ///     .database("prod")
+    ///     .credentials(Credentials::password("admin", "pw"))
+    ///     .build()?;
+    /// assert_eq!(client.database(), Some("prod"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             url: url.into(),
@@ -630,9 +915,18 @@ impl Client {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
-    /// let n = client.model("res.partner").search_count(odoo_integration_client::Domain::all()).send().await?;
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let n = client
+    ///     .model("res.partner")
+    ///     .search_count(odoo_integration_client::Domain::all())
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(n, 6);
     /// # Ok(()) }
     /// ```
     pub fn model(&self, name: impl Into<String>) -> ModelClient {
@@ -643,7 +937,7 @@ impl Client {
     ///
     /// # Example
     ///
-    /// ```no_run
+    /// ```
     /// use odoo_integration_client::{Domain, Model};
     ///
     /// #[derive(serde::Deserialize)]
@@ -653,8 +947,12 @@ impl Client {
     ///     const FIELDS: &'static [&'static str] = &["name"];
     /// }
     ///
-    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+    /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
     /// let partners: Vec<Partner> = client.typed::<Partner>().search_read(Domain::all()).send().await?;
+    /// assert!(partners.iter().any(|p| p.name == "Acme Corporation"));
     /// # Ok(()) }
     /// ```
     pub fn typed<M: Model>(&self) -> TypedModel<M> {
@@ -666,10 +964,16 @@ impl Client {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
     /// // res.partner.action_archive returns None: decode into ().
-    /// client.call("res.partner", "action_archive").ids([42]).send::<()>().await?;
+    /// let id = server.insert("res.partner", serde_json::json!({"name": "Old Supplier"}))?;
+    /// client.call("res.partner", "action_archive").ids([id]).send::<()>().await?;
+    /// assert_eq!(client.model("res.partner").search_count(Domain::field("id").eq(id)).send().await?, 0);
     /// # Ok(()) }
     /// ```
     pub fn call(&self, model: impl Into<String>, method: impl Into<String>) -> CallBuilder {
@@ -684,6 +988,20 @@ impl Client {
     /// # Errors
     ///
     /// Transport and protocol errors of the version request.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let version = client.server_version().await?;
+    /// assert_eq!(version.major(), 19);
+    /// assert!(version.has_json2());
+    /// # Ok(()) }
+    /// ```
     pub async fn server_version(&self) -> Result<ServerVersion> {
         self.inner
             .version
@@ -698,6 +1016,20 @@ impl Client {
     /// # Errors
     ///
     /// Those of [`Client::server_version`], for `Auto`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// // `Auto` with an API key picks JSON-2 on Odoo 19.
+    /// let client = server.client(Protocol::Auto)?;
+    /// assert_eq!(client.protocol().await?, Protocol::Json2);
+    /// # Ok(()) }
+    /// ```
     pub async fn protocol(&self) -> Result<Protocol> {
         if self.inner.protocol != Protocol::Auto {
             return Ok(self.inner.protocol);
@@ -735,6 +1067,19 @@ impl Client {
     ///
     /// [`Error::Authentication`] when the server refuses the credentials;
     /// transport and protocol errors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let client = server.client(Protocol::JsonRpc)?;
+    /// assert_eq!(client.uid().await?, 2); // the administrator
+    /// # Ok(()) }
+    /// ```
     pub async fn uid(&self) -> Result<i64> {
         let protocol = self.protocol().await?;
         let mut cached = self.inner.uid.lock().await;
@@ -752,11 +1097,36 @@ impl Client {
     }
 
     /// The default context of this client.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Context, Credentials};
+    ///
+    /// let client = Client::builder("https://odoo.example.com")
+    ///     .credentials(Credentials::api_key("admin", "key"))
+    ///     .context(Context::new().lang("fr_FR"))
+    ///     .build()?;
+    /// assert_eq!(client.context().get("lang"), Some(&serde_json::json!("fr_FR")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn context(&self) -> &Context {
         &self.inner.context
     }
 
     /// The database name, when one was configured.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials};
+    ///
+    /// let client = Client::builder("https://odoo.example.com")
+    ///     .credentials(Credentials::api_key("admin", "key"))
+    ///     .build()?;
+    /// assert_eq!(client.database(), None); // JSON-2 on a single-database server
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn database(&self) -> Option<&str> {
         self.inner.database.as_deref()
     }
@@ -926,14 +1296,20 @@ impl Client {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// use serde_json::json;
-/// let defaults: serde_json::Value = client
-///     .call("crm.lead", "default_get")
-///     .named_arg("fields_list", json!(["type", "stage_id"]))
+/// let found: Vec<(i64, String)> = client
+///     .call("res.partner", "name_search")
+///     .named_arg("name", "Acme")
+///     .kwarg("limit", 5)
 ///     .send()
 ///     .await?;
+/// assert_eq!(found[0].1, "Acme Corporation");
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -945,6 +1321,20 @@ pub struct CallBuilder {
 
 impl CallBuilder {
     /// The record ids the method runs on (its `self`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let id = server.insert("res.partner", serde_json::json!({"name": "Old Supplier"}))?;
+    /// client.call("res.partner", "action_archive").ids([id]).send::<()>().await?;
+    /// assert_eq!(server.records("res.partner")?.iter().find(|r| r["id"] == id).unwrap()["active"], false);
+    /// # Ok(()) }
+    /// ```
     pub fn ids(mut self, ids: impl IntoIterator<Item = i64>) -> Self {
         self.call.ids = Some(ids.into_iter().collect());
         self
@@ -952,6 +1342,26 @@ impl CallBuilder {
 
     /// A positional argument without a name. Not usable with JSON-2 (which
     /// takes named arguments only): prefer [`CallBuilder::named_arg`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use serde_json::json;
+    ///
+    /// let client = server.client(Protocol::JsonRpc)?;
+    /// let n: u64 = client
+    ///     .call("res.partner", "search_count")
+    ///     .arg(json!([["is_company", "=", true]]))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(n, 3);
+    /// # Ok(()) }
+    /// ```
     pub fn arg(mut self, value: impl Into<Value>) -> Self {
         self.call.args.push((None, value.into()));
         self
@@ -959,18 +1369,82 @@ impl CallBuilder {
 
     /// A positional argument with its parameter name: positional on
     /// JSON-RPC and XML-RPC, named on JSON-2.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use serde_json::json;
+    ///
+    /// // The same call on every protocol.
+    /// for protocol in [Protocol::Json2, Protocol::JsonRpc, Protocol::XmlRpc] {
+    ///     let n: u64 = server
+    ///         .client(protocol)?
+    ///         .call("res.partner", "search_count")
+    ///         .named_arg("domain", json!([["is_company", "=", true]]))
+    ///         .send()
+    ///         .await?;
+    ///     assert_eq!(n, 3);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn named_arg(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.call.args.push((Some(name.into()), value.into()));
         self
     }
 
     /// A keyword argument.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use serde_json::json;
+    ///
+    /// let rows: Vec<serde_json::Value> = client
+    ///     .call("res.partner", "search_read")
+    ///     .named_arg("domain", json!([["ref", "=", "ACME"]]))
+    ///     .kwarg("fields", json!(["name"]))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(rows[0]["name"], "Acme Corporation");
+    /// # Ok(()) }
+    /// ```
     pub fn kwarg(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.call.kwargs.insert(name.into(), value.into());
         self
     }
 
     /// Context for this call, merged over the client's default context.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::Context;
+    ///
+    /// let count = |ctx: Context| {
+    ///     client
+    ///         .call("res.partner", "search_count")
+    ///         .named_arg("domain", serde_json::json!([]))
+    ///         .context(ctx)
+    ///         .send::<u64>()
+    /// };
+    /// assert!(count(Context::new().active_test(false)).await? > count(Context::new()).await?);
+    /// # Ok(()) }
+    /// ```
     pub fn context(mut self, context: Context) -> Self {
         self.call.context = Some(context);
         self
@@ -978,6 +1452,24 @@ impl CallBuilder {
 
     /// Allow retries of this call after a transient failure: only for
     /// methods that read, or whose repetition is harmless.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// let id = server.insert("res.partner", serde_json::json!({"name": "Old Supplier"}))?;
+    /// server.inject(Fault::Status(503), 1);
+    /// // Archiving twice is harmless: let the client retry it.
+    /// client.call("res.partner", "action_archive").ids([id]).allow_retry().send::<()>().await?;
+    /// assert_eq!(server.records("res.partner")?.iter().find(|r| r["id"] == id).unwrap()["active"], false);
+    /// # Ok(()) }
+    /// ```
     pub fn allow_retry(mut self) -> Self {
         self.call.retry_safe = true;
         self
@@ -990,6 +1482,20 @@ impl CallBuilder {
     /// # Errors
     ///
     /// Every [`Error`] variant can occur; see [`Error::kind`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let ctx: serde_json::Map<String, serde_json::Value> =
+    ///     client.call("res.users", "context_get").send().await?;
+    /// assert_eq!(ctx["uid"], 2);
+    /// # Ok(()) }
+    /// ```
     pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
         self.client.execute(self.call).await
     }

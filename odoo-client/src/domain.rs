@@ -127,6 +127,15 @@ impl Operator {
     };
 
     /// The operator as Odoo writes it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::domain::Operator;
+    ///
+    /// assert_eq!(Operator::NotIn.as_str(), "not in");
+    /// assert_eq!(Operator::EqIfSet.as_str(), "=?");
+    /// ```
     pub fn as_str(self) -> &'static str {
         OPERATORS
             .iter()
@@ -283,6 +292,17 @@ pub struct Condition {
 
 impl Condition {
     /// The sub-domain of an `any`/`not any` condition.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("child_ids").any(Domain::field("email").ilike("@acme"));
+    /// let condition = d.conditions().next().unwrap();
+    /// assert_eq!(condition.subdomain(), Some(Domain::field("email").ilike("@acme")));
+    /// ```
     pub fn subdomain(&self) -> Option<Domain> {
         match self.operator {
             Operator::Any | Operator::NotAny => Domain::from_json(&self.value).ok(),
@@ -365,6 +385,15 @@ pub struct Scalar(Value);
 
 impl Scalar {
     /// The JSON the value is sent as.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::domain::Scalar;
+    ///
+    /// assert_eq!(Scalar::from(true).as_json(), &serde_json::json!(true));
+    /// assert_eq!(Scalar::from("acme").as_json(), &serde_json::json!("acme"));
+    /// ```
     pub fn as_json(&self) -> &Value {
         &self.0
     }
@@ -441,34 +470,161 @@ impl Field {
 
     scalar_ops! {
         /// `field = value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("state").eq("sale");
+        /// assert_eq!(d.to_json(), serde_json::json!([["state", "=", "sale"]]));
+        /// ```
         eq => Eq,
         /// `field != value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("state").ne("cancel");
+        /// assert_eq!(d.to_json(), serde_json::json!([["state", "!=", "cancel"]]));
+        /// ```
         ne => Ne,
         /// `field < value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("probability").lt(50);
+        /// assert_eq!(d.to_json(), serde_json::json!([["probability", "<", 50]]));
+        /// ```
         lt => Lt,
         /// `field <= value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("amount_total").le(1000);
+        /// assert_eq!(d.to_json(), serde_json::json!([["amount_total", "<=", 1000]]));
+        /// ```
         le => Le,
         /// `field > value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("customer_rank").gt(0);
+        /// assert_eq!(d.to_json(), serde_json::json!([["customer_rank", ">", 0]]));
+        /// ```
         gt => Gt,
         /// `field >= value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("date").ge("2026-01-01");
+        /// assert_eq!(d.to_json(), serde_json::json!([["date", ">=", "2026-01-01"]]));
+        /// ```
         ge => Ge,
         /// `field =? value`: equal, or anything when `value` is unset.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("company_id").eq_if_set(3);
+        /// assert_eq!(d.to_json(), serde_json::json!([["company_id", "=?", 3]]));
+        /// ```
         eq_if_set => EqIfSet,
         /// `field like value` (`%value%`, case-sensitive)
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("name").like("Acme");
+        /// assert_eq!(d.to_json(), serde_json::json!([["name", "like", "Acme"]]));
+        /// ```
         like => Like,
         /// `field ilike value` (`%value%`, case-insensitive)
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("email").ilike("@acme.example");
+        /// assert_eq!(d.to_json(), serde_json::json!([["email", "ilike", "@acme.example"]]));
+        /// ```
         ilike => Ilike,
         /// `field not like value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("name").not_like("Test");
+        /// assert_eq!(d.to_json(), serde_json::json!([["name", "not like", "Test"]]));
+        /// ```
         not_like => NotLike,
         /// `field not ilike value`
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("email").not_ilike("noreply");
+        /// assert_eq!(d.to_json(), serde_json::json!([["email", "not ilike", "noreply"]]));
+        /// ```
         not_ilike => NotIlike,
         /// `field =like pattern` (`%` and `_` as given)
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("ref").eq_like("INV/2026/%");
+        /// assert_eq!(d.to_json(), serde_json::json!([["ref", "=like", "INV/2026/%"]]));
+        /// ```
         eq_like => EqLike,
         /// `field =ilike pattern` (case-insensitive)
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::Domain;
+        ///
+        /// let d = Domain::field("email").eq_ilike("%@acme.example");
+        /// assert_eq!(d.to_json(), serde_json::json!([["email", "=ilike", "%@acme.example"]]));
+        /// ```
         eq_ilike => EqIlike,
     }
 
     /// `field in [values]`
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("state").is_in(["draft", "sent"]);
+    /// assert_eq!(d.to_json(), json!([["state", "in", ["draft", "sent"]]]));
+    /// ```
     pub fn is_in<I, V>(self, values: I) -> Domain
     where
         I: IntoIterator<Item = V>,
@@ -479,6 +635,16 @@ impl Field {
     }
 
     /// `field not in [values]`
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("id").not_in([1, 2]);
+    /// assert_eq!(d.to_json(), json!([["id", "not in", [1, 2]]]));
+    /// ```
     pub fn not_in<I, V>(self, values: I) -> Domain
     where
         I: IntoIterator<Item = V>,
@@ -489,33 +655,95 @@ impl Field {
     }
 
     /// `field child_of [ids]`: these records and their descendants.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("parent_id").child_of([2]);
+    /// assert_eq!(d.to_json(), json!([["parent_id", "child_of", [2]]]));
+    /// ```
     pub fn child_of(self, ids: impl IntoIterator<Item = i64>) -> Domain {
         let ids = ids.into_iter().map(Value::from).collect();
         self.leaf(Operator::ChildOf, Value::Array(ids))
     }
 
     /// `field parent_of [ids]`: these records and their ancestors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("id").parent_of([4]);
+    /// assert_eq!(d.to_json(), json!([["id", "parent_of", [4]]]));
+    /// ```
     pub fn parent_of(self, ids: impl IntoIterator<Item = i64>) -> Domain {
         let ids = ids.into_iter().map(Value::from).collect();
         self.leaf(Operator::ParentOf, Value::Array(ids))
     }
 
     /// `field any subdomain`: some related record matches.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let with_vip = Domain::field("category_id").any(Domain::field("name").eq("VIP"));
+    /// let ids = client.model("res.partner").search(with_vip).send().await?;
+    /// assert_eq!(ids, [2]); // Acme
+    /// # Ok(()) }
+    /// ```
     pub fn any(self, subdomain: Domain) -> Domain {
         self.leaf(Operator::Any, subdomain.to_json())
     }
 
     /// `field not any subdomain`: no related record matches.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("child_ids").not_any(Domain::field("email").is_set());
+    /// assert_eq!(d.to_json(), json!([["child_ids", "not any", [["email", "!=", false]]]]));
+    /// ```
     pub fn not_any(self, subdomain: Domain) -> Domain {
         self.leaf(Operator::NotAny, subdomain.to_json())
     }
 
     /// `field != false`: the field is set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// assert_eq!(Domain::field("email").is_set().to_json(), json!([["email", "!=", false]]));
+    /// ```
     pub fn is_set(self) -> Domain {
         self.leaf(Operator::Ne, Value::Bool(false))
     }
 
     /// `field = false`: the field is empty.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// assert_eq!(Domain::field("email").is_not_set().to_json(), json!([["email", "=", false]]));
+    /// ```
     pub fn is_not_set(self) -> Domain {
         self.leaf(Operator::Eq, Value::Bool(false))
     }
@@ -523,11 +751,33 @@ impl Field {
 
 impl Domain {
     /// The empty domain: matches every record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    ///
+    /// assert!(Domain::all().is_empty());
+    /// assert_eq!(Domain::all().to_json(), serde_json::json!([]));
+    /// ```
     pub fn all() -> Self {
         Domain::default()
     }
 
     /// A domain that matches no record (`[[0, "=", 1]]`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// assert_eq!(Domain::none().to_json(), serde_json::json!([[0, "=", 1]]));
+    /// assert_eq!(client.model("res.partner").search_count(Domain::none()).send().await?, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn none() -> Self {
         Domain {
             elements: vec![Element::False],
@@ -535,6 +785,17 @@ impl Domain {
     }
 
     /// Starts a condition on `field` (a name or a dotted path).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("partner_id.country_id.code").eq("BE");
+    /// assert_eq!(d.fields(), ["partner_id"]);
+    /// assert_eq!(d.to_json(), json!([["partner_id.country_id.code", "=", "BE"]]));
+    /// ```
     pub fn field(field: impl Into<String>) -> Field {
         Field(field.into())
     }
@@ -545,6 +806,19 @@ impl Domain {
     ///
     /// [`DomainError`] when the field is empty or the value does not suit
     /// the operator.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use odoo_integration_client::domain::Operator;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::leaf("tag_ids", Operator::In, json!([1, 2]))?;
+    /// assert_eq!(d.to_json(), json!([["tag_ids", "in", [1, 2]]]));
+    /// assert!(Domain::leaf("tag_ids", Operator::In, json!("not a list")).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn leaf(field: &str, operator: Operator, value: Value) -> Result<Self, DomainError> {
         let at = "condition".to_owned();
         if field.is_empty() {
@@ -555,11 +829,30 @@ impl Domain {
     }
 
     /// `true` for the empty domain.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    ///
+    /// assert!(Domain::all().is_empty());
+    /// assert!(!Domain::field("active").eq(true).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
     }
 
     /// The conditions, in order (sub-domains of `any` not included).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    ///
+    /// let d = Domain::field("a").eq(1) | Domain::field("b").gt(2);
+    /// let fields: Vec<&str> = d.conditions().map(|c| c.field.as_str()).collect();
+    /// assert_eq!(fields, ["a", "b"]);
+    /// ```
     pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
         self.elements.iter().filter_map(|e| match e {
             Element::Leaf(c) => Some(c),
@@ -568,6 +861,17 @@ impl Domain {
     }
 
     /// The fields the conditions use (first segment of paths), deduplicated.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    ///
+    /// let d = Domain::field("partner_id.name").ilike("acme")
+    ///     & Domain::field("partner_id").is_set()
+    ///     & Domain::field("state").eq("sale");
+    /// assert_eq!(d.fields(), ["partner_id", "state"]);
+    /// ```
     pub fn fields(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for c in self.conditions() {
@@ -580,6 +884,17 @@ impl Domain {
     }
 
     /// Both must match.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("a").eq(1).and(Domain::field("b").eq(2));
+    /// assert_eq!(d.to_json(), json!(["&", ["a", "=", 1], ["b", "=", 2]]));
+    /// assert_eq!(d, Domain::field("a").eq(1) & Domain::field("b").eq(2));
+    /// ```
     pub fn and(self, other: Domain) -> Domain {
         if self.is_empty() {
             return other;
@@ -594,6 +909,16 @@ impl Domain {
     }
 
     /// At least one must match.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("a").eq(1).or(Domain::field("b").eq(2));
+    /// assert_eq!(d.to_json(), json!(["|", ["a", "=", 1], ["b", "=", 2]]));
+    /// ```
     pub fn or(self, other: Domain) -> Domain {
         if self.is_empty() || other.is_empty() {
             // The empty domain matches everything.
@@ -606,6 +931,17 @@ impl Domain {
     }
 
     /// Must not match.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("a").eq(1).negate();
+    /// assert_eq!(d.to_json(), json!(["!", ["a", "=", 1]]));
+    /// assert_eq!(d, !Domain::field("a").eq(1));
+    /// ```
     pub fn negate(self) -> Domain {
         if self.is_empty() {
             return Domain::none();
@@ -616,11 +952,33 @@ impl Domain {
     }
 
     /// All of them (the empty domain for none).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::and_all(["a", "b", "c"].map(|f| Domain::field(f).is_set()));
+    /// assert_eq!(d.conditions().count(), 3);
+    /// assert!(Domain::and_all([]).is_empty());
+    /// ```
     pub fn and_all(domains: impl IntoIterator<Item = Domain>) -> Domain {
         domains.into_iter().fold(Domain::all(), Domain::and)
     }
 
     /// Any of them (a domain matching nothing for none).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::or_all([1, 2].map(|id| Domain::field("id").eq(id)));
+    /// assert_eq!(d.to_json(), json!(["|", ["id", "=", 1], ["id", "=", 2]]));
+    /// assert_eq!(Domain::or_all([]), Domain::none());
+    /// ```
     pub fn or_all(domains: impl IntoIterator<Item = Domain>) -> Domain {
         let mut iter = domains.into_iter();
         match iter.next() {
@@ -641,6 +999,16 @@ impl Domain {
     }
 
     /// The domain as Odoo's JSON list.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::field("date").ge(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+    /// assert_eq!(d.to_json(), json!([["date", ">=", "2026-01-01"]]));
+    /// ```
     pub fn to_json(&self) -> Value {
         Value::Array(self.elements.iter().map(element_json).collect())
     }
@@ -650,11 +1018,35 @@ impl Domain {
     /// # Errors
     ///
     /// [`DomainError`] naming the element that is wrong.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use serde_json::json;
+    ///
+    /// let d = Domain::from_json(&json!(["|", ["a", "=", 1], ["b", "=", 2]]))?;
+    /// assert_eq!(d, Domain::field("a").eq(1) | Domain::field("b").eq(2));
+    /// assert!(Domain::from_json(&json!(["|", ["a", "=", 1]])).is_err()); // `|` lacks an operand
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_json(value: &Value) -> Result<Self, DomainError> {
         parse(value, "")
     }
 
     /// The domain as a tree.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Domain;
+    /// use odoo_integration_client::domain::DomainTree;
+    ///
+    /// let d = Domain::field("a").eq(1) & Domain::field("b").eq(2);
+    /// let DomainTree::And(parts) = d.to_tree() else { panic!("not an AND") };
+    /// assert_eq!(parts.len(), 2);
+    /// assert!(matches!(Domain::all().to_tree(), DomainTree::True));
+    /// ```
     pub fn to_tree(&self) -> DomainTree {
         let mut pos = 0;
         let mut parts = Vec::new();

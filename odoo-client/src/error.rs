@@ -36,7 +36,9 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///         _ => "fix the request",
 ///     }
 /// }
-/// # let _ = explain;
+///
+/// assert_eq!(explain(&Error::RateLimited { retry_after: None }), "try again later");
+/// assert_eq!(explain(&Error::Configuration("no database".into())), "fix the request");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -228,17 +230,18 @@ impl fmt::Display for TransportKind {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_client::{Error, ErrorKind};
+/// use odoo_integration_client::{Error, ErrorKind, codec};
 ///
-/// # fn handle(err: Error) {
-/// if let Error::Server(server) = &err {
-///     eprintln!("{} said: {}", server.name(), server.message());
-///     if let Some(tb) = server.debug() {
-///         tracing_free_log(tb);
-///     }
-/// }
-/// # }
-/// # fn tracing_free_log(_: &str) {}
+/// // A JSON-RPC error reply, as Odoo sends it for a deleted record.
+/// let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+///     "data": {"name": "odoo.exceptions.MissingError", "message": "Record does not exist or has been deleted.",
+///              "debug": "Traceback (most recent call last): ..."}}}"#;
+/// let err = codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+/// let Error::Server(server) = &err else { panic!("{err}") };
+/// assert_eq!(server.kind(), ErrorKind::MissingRecord);
+/// assert_eq!(server.name(), "odoo.exceptions.MissingError");
+/// assert!(server.debug().is_some());
+/// assert!(!err.to_string().contains("Traceback"));
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct ServerError {
@@ -284,40 +287,212 @@ impl fmt::Display for FaultCode {
 
 impl ServerError {
     /// The stable classification of this exception.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    /// #   "data": {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to modify 'Contact'.",
+    /// #   "arguments": ["You are not allowed to modify 'Contact'.", 42], "debug": "Traceback (most recent call last): ..."}}}"#;
+    /// # let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// let server = err.server_error().unwrap();
+    /// use odoo_integration_client::ErrorKind;
+    /// assert_eq!(server.kind(), ErrorKind::AccessDenied);
+    /// assert_eq!(err.kind(), server.kind());
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
     /// The Python exception class, e.g. `odoo.exceptions.AccessError`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    /// #   "data": {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to modify 'Contact'.",
+    /// #   "arguments": ["You are not allowed to modify 'Contact'.", 42], "debug": "Traceback (most recent call last): ..."}}}"#;
+    /// # let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// let server = err.server_error().unwrap();
+    /// assert_eq!(server.name(), "odoo.exceptions.AccessError");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
     /// The exception message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    /// #   "data": {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to modify 'Contact'.",
+    /// #   "arguments": ["You are not allowed to modify 'Contact'.", 42], "debug": "Traceback (most recent call last): ..."}}}"#;
+    /// # let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// let server = err.server_error().unwrap();
+    /// assert_eq!(server.message(), "You are not allowed to modify 'Contact'.");
+    /// assert!(err.to_string().contains(server.message()));
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
     /// The exception arguments as the server sent them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    /// #   "data": {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to modify 'Contact'.",
+    /// #   "arguments": ["You are not allowed to modify 'Contact'.", 42], "debug": "Traceback (most recent call last): ..."}}}"#;
+    /// # let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// let server = err.server_error().unwrap();
+    /// assert_eq!(server.arguments().len(), 2);
+    /// assert_eq!(server.arguments()[1], 42);
+    /// ```
     pub fn arguments(&self) -> &[Value] {
         &self.arguments
     }
     /// The server traceback, when the server sent one. Never part of
     /// `Display`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    /// #   "data": {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to modify 'Contact'.",
+    /// #   "arguments": ["You are not allowed to modify 'Contact'.", 42], "debug": "Traceback (most recent call last): ..."}}}"#;
+    /// # let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// let server = err.server_error().unwrap();
+    /// assert!(server.debug().is_some_and(|tb| tb.starts_with("Traceback")));
+    /// assert!(!err.to_string().contains("Traceback")); // never displayed
+    /// ```
     pub fn debug(&self) -> Option<&str> {
         self.debug.as_deref()
     }
     /// The HTTP status of the reply (JSON-2 maps exceptions to statuses;
     /// JSON-RPC and XML-RPC always answer 200).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// // JSON-2 answers an exception with an HTTP status...
+    /// server.inject(
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Closed".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(err.server_error().unwrap().http_status().is_some_and(|s| s >= 400));
+    /// // ...JSON-RPC always answers 200, and reports none.
+    /// let client = server.client(Protocol::JsonRpc)?;
+    /// server.inject(
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Closed".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.server_error().unwrap().http_status(), None);
+    /// # Ok(()) }
+    /// ```
     pub fn http_status(&self) -> Option<u16> {
         self.http_status
     }
     /// The JSON-RPC error code or XML-RPC fault code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    /// #   "data": {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to modify 'Contact'.",
+    /// #   "arguments": ["You are not allowed to modify 'Contact'.", 42], "debug": "Traceback (most recent call last): ..."}}}"#;
+    /// # let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// let server = err.server_error().unwrap();
+    /// use odoo_integration_client::FaultCode;
+    /// assert_eq!(server.code(), Some(&FaultCode::Int(200)));
+    /// ```
     pub fn code(&self) -> Option<&FaultCode> {
         self.code.as_ref()
     }
     /// The model that was called, when the error came from a model call.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject_on(
+    ///     "write",
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Locked".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .write([1], &serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.server_error().and_then(|e| e.model()), Some("res.partner"));
+    /// # Ok(()) }
+    /// ```
     pub fn model(&self) -> Option<&str> {
         self.model.as_deref()
     }
     /// The method that was called, when the error came from a model call.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject_on(
+    ///     "write",
+    ///     Fault::Exception {
+    ///         name: "odoo.exceptions.UserError".into(),
+    ///         message: "Locked".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .write([1], &serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.server_error().and_then(|e| e.method()), Some("write"));
+    /// # Ok(()) }
+    /// ```
     pub fn method(&self) -> Option<&str> {
         self.method.as_deref()
     }
@@ -410,15 +585,14 @@ fn is_unknown_model(message: &str) -> bool {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_client::{Error, ProtocolErrorKind};
+/// use odoo_integration_client::{Error, ProtocolErrorKind, codec};
 ///
-/// # fn handle(err: Error) {
-/// if let Error::Protocol(p) = &err {
-///     if p.kind() == ProtocolErrorKind::Html {
-///         eprintln!("a proxy answered with an HTML page (HTTP {:?})", p.status());
-///     }
-/// }
-/// # }
+/// // What a proxy sends when Odoo is down, where JSON was expected.
+/// let err = codec::decode_json2::<serde_json::Value>(b"<html><h1>502 Bad Gateway</h1></html>")
+///     .unwrap_err();
+/// let Error::Protocol(p) = &err else { panic!("{err}") };
+/// assert_eq!(p.kind(), ProtocolErrorKind::Html);
+/// assert!(p.snippet().contains("Bad Gateway"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtocolError {
@@ -462,18 +636,106 @@ pub enum ProtocolErrorKind {
 
 impl ProtocolError {
     /// The kind of protocol violation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::{Error, test_server::Fault};
+    ///
+    /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// assert_eq!(p.kind(), odoo_integration_client::ProtocolErrorKind::Html);
+    /// # Ok(()) }
+    /// ```
     pub fn kind(&self) -> ProtocolErrorKind {
         self.kind
     }
     /// The HTTP status of the reply.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::{Error, test_server::Fault};
+    ///
+    /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// assert_eq!(p.status(), Some(502));
+    /// # Ok(()) }
+    /// ```
     pub fn status(&self) -> Option<u16> {
         self.status
     }
     /// The endpoint path that was called.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::{Error, test_server::Fault};
+    ///
+    /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// assert_eq!(p.endpoint(), "/json/2/res.partner/create");
+    /// # Ok(()) }
+    /// ```
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
     /// A short, sanitised excerpt of the body (at most 200 characters).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::{Error, test_server::Fault};
+    ///
+    /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// assert!(p.snippet().contains("502 Bad Gateway"));
+    /// # Ok(()) }
+    /// ```
     pub fn snippet(&self) -> &str {
         &self.snippet
     }
@@ -528,6 +790,16 @@ impl Error {
     }
 
     /// The server's exception, when Odoo raised one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    ///     "data": {"name": "odoo.exceptions.ValidationError", "message": "The VAT number is invalid."}}}"#;
+    /// let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// assert_eq!(err.server_error().map(|e| e.message()), Some("The VAT number is invalid."));
+    /// assert!(odoo_integration_client::Error::Configuration("bad url".into()).server_error().is_none());
+    /// ```
     pub fn server_error(&self) -> Option<&ServerError> {
         match self {
             Error::Server(e) => Some(e),
@@ -536,6 +808,15 @@ impl Error {
     }
 
     /// The HTTP status of the reply, when there was one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Error;
+    ///
+    /// assert_eq!(Error::RateLimited { retry_after: None }.http_status(), Some(429));
+    /// assert_eq!(Error::Configuration("no credentials".into()).http_status(), None);
+    /// ```
     pub fn http_status(&self) -> Option<u16> {
         match self {
             Error::Server(e) => e.http_status,
@@ -546,6 +827,32 @@ impl Error {
     }
 
     /// `true` when the per-request timeout elapsed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use std::time::Duration;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .timeout(Duration::from_millis(100))
+    ///     .build()?;
+    /// server.inject(Fault::Delay(Duration::from_secs(2)), 1);
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "Slow"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(err.is_timeout());
+    /// # Ok(()) }
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(
             self,
@@ -557,6 +864,24 @@ impl Error {
     }
 
     /// `true` when the connection could not be established.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::{Client, Credentials, Domain, RetryPolicy};
+    ///
+    /// // A port on which nothing listens.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let client = Client::builder(format!("http://127.0.0.1:{port}"))
+    ///     .credentials(Credentials::api_key("admin", "key"))
+    ///     .retry_policy(RetryPolicy::disabled())
+    ///     .build()?;
+    /// let err = client.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
+    /// assert!(err.is_connect());
+    /// # Ok(()) }
+    /// ```
     pub fn is_connect(&self) -> bool {
         matches!(
             self,
@@ -568,11 +893,53 @@ impl Error {
     }
 
     /// `true` when the credentials were refused.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use odoo_integration_client::test_server::DATABASE;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .database(DATABASE)
+    ///     .credentials(Credentials::password(ADMIN_LOGIN, "not the password"))
+    ///     .protocol(Protocol::JsonRpc)
+    ///     .build()?;
+    /// let err = client.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
+    /// assert!(err.is_auth());
+    /// # Ok(()) }
+    /// ```
     pub fn is_auth(&self) -> bool {
         self.kind() == ErrorKind::Authentication
     }
 
     /// How long the server asked to wait before the next request.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use std::time::Duration;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject(Fault::RateLimited { retry_after: 120 }, 1);
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+    /// # Ok(()) }
+    /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after } => *retry_after,
@@ -584,6 +951,15 @@ impl Error {
     /// transport failure, a rate limit, a 502/503/504 from a proxy, or a
     /// database serialisation conflict. Whether it is *safe* to repeat
     /// depends on the call (a plain `create` is not idempotent).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::Error;
+    ///
+    /// assert!(Error::RateLimited { retry_after: None }.is_retryable());
+    /// assert!(!Error::Configuration("credentials are required".into()).is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::RateLimited { .. } => true,

@@ -32,7 +32,8 @@
 //!     const FIELDS: &'static [&'static str] = &["name", "email", "country_id"];
 //! }
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::builder("https://odoo.example.com")
 //!     .database("prod")
 //!     .credentials(Credentials::api_key("admin", std::env::var("ODOO_API_KEY")?))

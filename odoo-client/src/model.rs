@@ -79,10 +79,13 @@ pub trait Model: DeserializeOwned + Send + 'static {
 ///
 /// # Example
 ///
-/// ```no_run
+/// ```
 /// use odoo_integration_client::Domain;
 ///
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+/// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// let partners = client.model("res.partner");
 /// let id = partners.create(&serde_json::json!({"name": "Acme"})).send().await?;
 /// partners.write([id], &serde_json::json!({"email": "info@acme.example"})).send().await?;
@@ -103,6 +106,18 @@ impl ModelClient {
     }
 
     /// The model name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// assert_eq!(client.model("res.partner").name(), "res.partner");
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -116,6 +131,19 @@ impl ModelClient {
     }
 
     /// Ids of the records matching `domain`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let ids = client.model("res.partner").search(Domain::field("ref").eq("ACME")).send().await?;
+    /// assert_eq!(ids, [2]);
+    /// # Ok(()) }
+    /// ```
     pub fn search(&self, domain: impl Into<Domain>) -> Search {
         Search {
             client: self.client.clone(),
@@ -126,6 +154,19 @@ impl ModelClient {
     }
 
     /// Rows of the records matching `domain`, as [`Record`]s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client.model("res.partner").search_read(Domain::field("ref").eq("ACME")).send().await?;
+    /// assert_eq!(rows[0]["name"], "Acme Corporation");
+    /// # Ok(()) }
+    /// ```
     pub fn search_read(&self, domain: impl Into<Domain>) -> SearchRead<Record> {
         SearchRead::new(
             self.client.clone(),
@@ -137,11 +178,42 @@ impl ModelClient {
 
     /// Rows of the records with these ids, as [`Record`]s. Ids that no
     /// longer exist are left out (that is what Odoo does).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client.model("res.partner").read([2, 999]).send().await?;
+    /// assert_eq!(rows.len(), 1); // 999 does not exist
+    /// assert_eq!(rows[0]["email"], "info@acme.example");
+    /// # Ok(()) }
+    /// ```
     pub fn read(&self, ids: impl IntoIterator<Item = i64>) -> Read<Record> {
         Read::new(self.client.clone(), self.read_call("read"), ids, None)
     }
 
     /// The number of records matching `domain`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let n = client
+    ///     .model("res.partner")
+    ///     .search_count(Domain::field("is_company").eq(true))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(n, 3);
+    /// # Ok(()) }
+    /// ```
     pub fn search_count(&self, domain: impl Into<Domain>) -> SearchCount {
         SearchCount {
             client: self.client.clone(),
@@ -152,6 +224,19 @@ impl ModelClient {
     }
 
     /// Creates one record; returns its id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let id = client.model("res.partner").create(&serde_json::json!({"name": "Contoso"})).send().await?;
+    /// assert_eq!(server.records("res.partner")?.last().map(|r| r["id"].clone()), Some(id.into()));
+    /// # Ok(()) }
+    /// ```
     pub fn create<V: Serialize + ?Sized>(&self, values: &V) -> Create {
         let values = to_object(values).map(|v| vec![v]);
         Create {
@@ -162,6 +247,24 @@ impl ModelClient {
     }
 
     /// Creates several records in one call; returns their ids in order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let ids = client
+    ///     .model("res.partner.category")
+    ///     .create_many(["Gold", "Silver"].map(|name| serde_json::json!({"name": name})))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(ids.len(), 2);
+    /// assert!(ids[0] < ids[1]);
+    /// # Ok(()) }
+    /// ```
     pub fn create_many<V: Serialize>(&self, values: impl IntoIterator<Item = V>) -> CreateMany {
         let values = values.into_iter().map(|v| to_object(&v)).collect();
         CreateMany {
@@ -174,6 +277,21 @@ impl ModelClient {
     }
 
     /// Writes the same values to every record in `ids`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let partners = client.model("res.partner");
+    /// partners.write([4, 5], &serde_json::json!({"city": "Denver"})).send().await?;
+    /// let rows = partners.read([4, 5]).fields(["city"]).send().await?;
+    /// assert!(rows.iter().all(|r| r["city"] == "Denver"));
+    /// # Ok(()) }
+    /// ```
     pub fn write<V: Serialize + ?Sized>(
         &self,
         ids: impl IntoIterator<Item = i64>,
@@ -187,6 +305,21 @@ impl ModelClient {
     }
 
     /// Deletes the records in `ids`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let partners = client.model("res.partner");
+    /// let id = partners.create(&serde_json::json!({"name": "Temp"})).send().await?;
+    /// partners.unlink([id]).send().await?;
+    /// assert_eq!(partners.search_count(Domain::field("id").eq(id)).send().await?, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn unlink(&self, ids: impl IntoIterator<Item = i64>) -> Unlink {
         Unlink {
             client: self.client.clone(),
@@ -195,6 +328,20 @@ impl ModelClient {
     }
 
     /// The model's fields and their attributes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let fields = client.model("res.partner").fields_get().send().await?;
+    /// assert_eq!(fields["name"].field_type, "char");
+    /// assert!(fields["name"].required);
+    /// # Ok(()) }
+    /// ```
     pub fn fields_get(&self) -> FieldsGet {
         FieldsGet {
             client: self.client.clone(),
@@ -203,6 +350,19 @@ impl ModelClient {
     }
 
     /// Records whose display name matches `name`, as `(id, display name)`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let found = client.model("res.partner").name_search("acme").send().await?;
+    /// assert_eq!(found, [(2, "Acme Corporation".to_owned())]);
+    /// # Ok(()) }
+    /// ```
     pub fn name_search(&self, name: impl Into<String>) -> NameSearch {
         NameSearch {
             client: self.client.clone(),
@@ -217,12 +377,44 @@ impl ModelClient {
 
     /// Creates many records in batches, with an outcome per record (see
     /// [`CreateBatch`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = [serde_json::json!({"name": "Lead A"}), serde_json::json!({"type": "lead"})];
+    /// let outcomes = client.model("crm.lead").create_batch(rows).send().await;
+    /// assert!(outcomes[0].is_ok());
+    /// assert!(outcomes[1].is_err()); // `name` is required: only this record fails
+    /// # Ok(()) }
+    /// ```
     pub fn create_batch<V: Serialize>(&self, values: impl IntoIterator<Item = V>) -> CreateBatch {
         CreateBatch::new(self.client.clone(), self.name.clone(), objects(values))
     }
 
     /// Writes different values to different records in batches; records
     /// with identical values share a call (see [`WriteBatch`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let updates = [
+    ///     (1, serde_json::json!({"allocated_hours": 30.0})),
+    ///     (3, serde_json::json!({"allocated_hours": 8.0})),
+    /// ];
+    /// let outcomes = client.model("project.task").write_batch(updates).send().await;
+    /// assert!(outcomes.iter().all(Result::is_ok));
+    /// # Ok(()) }
+    /// ```
     pub fn write_batch<V: Serialize>(
         &self,
         updates: impl IntoIterator<Item = (i64, V)>,
@@ -236,6 +428,23 @@ impl ModelClient {
 
     /// Creates or updates records by external id (`module.name` in
     /// `ir.model.data`); see [`UpsertByExternalId`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::ExternalId;
+    ///
+    /// let rows = [(ExternalId::new("sync_crm", "acct_1")?, serde_json::json!({"name": "Contoso"}))];
+    /// let first = client.model("res.partner").upsert_by_external_id(rows.clone()).send().await?;
+    /// let second = client.model("res.partner").upsert_by_external_id(rows).send().await?;
+    /// assert_eq!(first[0].as_ref().map(|u| u.id()).ok(), second[0].as_ref().map(|u| u.id()).ok());
+    /// # Ok(()) }
+    /// ```
     pub fn upsert_by_external_id<V: Serialize>(
         &self,
         rows: impl IntoIterator<Item = (ExternalId, V)>,
@@ -246,6 +455,31 @@ impl ModelClient {
 
     /// Creates or updates the one record whose `key` field has the value in
     /// `values`; see [`UpsertByKey`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let partners = client.model("res.partner");
+    /// let created = partners
+    ///     .upsert_by_key("ref", &serde_json::json!({"ref": "CTS", "name": "Contoso"}))
+    ///     .send()
+    ///     .await?;
+    /// let updated = partners
+    ///     .upsert_by_key(
+    ///         "ref",
+    ///         &serde_json::json!({"ref": "CTS", "name": "Contoso Ltd"}),
+    ///     )
+    ///     .send()
+    ///     .await?;
+    /// assert!(created.is_created());
+    /// assert_eq!(updated.id(), created.id());
+    /// # Ok(()) }
+    /// ```
     pub fn upsert_by_key<V: Serialize + ?Sized>(
         &self,
         key: impl Into<String>,
@@ -260,12 +494,55 @@ impl ModelClient {
     }
 
     /// Every record matching `domain`, paged by id (see [`Keyset`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    ///
+    /// let rows: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .page_size(2)
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(rows.len(), 6);
+    /// # Ok(()) }
+    /// ```
     pub fn keyset(&self, domain: impl Into<Domain>) -> Keyset<Record> {
         Keyset::new(self.client.clone(), self.name.clone(), domain.into(), None)
     }
 
     /// The records matching `domain` written since `cursor`, archived ones
     /// included, oldest first (see [`Changes`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    /// use odoo_integration_client::ChangeCursor;
+    ///
+    /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
+    /// let pages: Vec<_> = client
+    ///     .model("crm.lead")
+    ///     .changes_since(since, Domain::all())
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn changes_since(
         &self,
         cursor: ChangeCursor,
@@ -281,6 +558,26 @@ impl ModelClient {
 
     /// Grouped totals of the records matching `domain`: one call on every
     /// Odoo version (`formatted_read_group` on 19+, `read_group` before).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let by_task = client
+    ///     .model("account.analytic.line")
+    ///     .read_group(Domain::all())
+    ///     .group_by(["task_id"])
+    ///     .aggregate(["unit_amount:sum"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(by_task.len(), 2);
+    /// assert_eq!(by_task.iter().map(|g| g.count).sum::<u64>(), 4);
+    /// # Ok(()) }
+    /// ```
     pub fn read_group(&self, domain: impl Into<Domain>) -> ReadGroup {
         ReadGroup {
             client: self.client.clone(),
@@ -300,7 +597,7 @@ impl ModelClient {
 ///
 /// # Example
 ///
-/// ```no_run
+/// ```
 /// use odoo_integration_client::{Domain, Model};
 ///
 /// #[derive(serde::Deserialize)]
@@ -310,9 +607,17 @@ impl ModelClient {
 ///     const FIELDS: &'static [&'static str] = &["name"];
 /// }
 ///
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+/// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// let leads = client.typed::<Lead>();
-/// let open: Vec<Lead> = leads.search_read(Domain::field("active").eq(true)).limit(20).send().await?;
+/// let deals: Vec<Lead> = leads
+///     .search_read(Domain::field("type").eq("opportunity"))
+///     .limit(20)
+///     .send()
+///     .await?;
+/// assert!(deals.iter().any(|lead| lead.name == "Acme: data platform"));
 /// # Ok(()) }
 /// ```
 pub struct TypedModel<M> {
@@ -346,11 +651,54 @@ impl<M: Model> TypedModel<M> {
     }
 
     /// The untyped handle of the same model, for every other operation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let partners = client.typed::<Partner>();
+    /// assert_eq!(partners.untyped().name(), "res.partner");
+    /// # Ok(()) }
+    /// ```
     pub fn untyped(&self) -> &ModelClient {
         &self.inner
     }
 
     /// Rows matching `domain`, decoded into `M` (fields: `M::FIELDS`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let companies: Vec<Partner> = client
+    ///     .typed::<Partner>()
+    ///     .search_read(Domain::field("is_company").eq(true))
+    ///     .order("name")
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(companies[0].name, "Acme Corporation");
+    /// # Ok(()) }
+    /// ```
     pub fn search_read(&self, domain: impl Into<Domain>) -> SearchRead<M> {
         SearchRead::new(
             self.inner.client.clone(),
@@ -361,6 +709,25 @@ impl<M: Model> TypedModel<M> {
     }
 
     /// Rows with these ids, decoded into `M` (fields: `M::FIELDS`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows: Vec<Partner> = client.typed::<Partner>().read([3]).send().await?;
+    /// assert_eq!(rows[0].name, "Gemini Furniture");
+    /// # Ok(()) }
+    /// ```
     pub fn read(&self, ids: impl IntoIterator<Item = i64>) -> Read<M> {
         Read::new(
             self.inner.client.clone(),
@@ -371,6 +738,32 @@ impl<M: Model> TypedModel<M> {
     }
 
     /// Every record matching `domain`, decoded into `M`, paged by id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    ///
+    /// let all: Vec<Partner> = client
+    ///     .typed::<Partner>()
+    ///     .keyset(Domain::all())
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(all.len(), 6);
+    /// # Ok(()) }
+    /// ```
     pub fn keyset(&self, domain: impl Into<Domain>) -> Keyset<M> {
         Keyset::new(
             self.inner.client.clone(),
@@ -382,6 +775,34 @@ impl<M: Model> TypedModel<M> {
 
     /// The records matching `domain` written since `cursor`, decoded into
     /// `M`, oldest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    /// use odoo_integration_client::ChangeCursor;
+    ///
+    /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
+    /// let mut pages = client
+    ///     .typed::<Partner>()
+    ///     .changes_since(since, Domain::field("ref").eq("ACME"))
+    ///     .pages();
+    /// let page = pages.try_next().await?.expect("one page");
+    /// assert_eq!(page.records[0].name, "Acme Corporation");
+    /// assert_eq!(page.cursor.id, 2);
+    /// # Ok(()) }
+    /// ```
     pub fn changes_since(&self, cursor: ChangeCursor, domain: impl Into<Domain>) -> Changes<M> {
         Changes::new(
             self.inner.client.clone(),
@@ -393,21 +814,105 @@ impl<M: Model> TypedModel<M> {
     }
 
     /// Ids of the records matching `domain`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let ids = client.typed::<Partner>().search(Domain::field("parent_id").eq(2)).send().await?;
+    /// assert_eq!(ids, [4, 5]);
+    /// # Ok(()) }
+    /// ```
     pub fn search(&self, domain: impl Into<Domain>) -> Search {
         self.inner.search(domain)
     }
 
     /// The number of records matching `domain`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// assert_eq!(
+    ///     client
+    ///         .typed::<Partner>()
+    ///         .search_count(Domain::field("parent_id").eq(2))
+    ///         .send()
+    ///         .await?,
+    ///     2
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub fn search_count(&self, domain: impl Into<Domain>) -> SearchCount {
         self.inner.search_count(domain)
     }
 
     /// Creates one record from any serialisable value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let partners = client.typed::<Partner>();
+    /// let id = partners.create(&serde_json::json!({"name": "Contoso"})).send().await?;
+    /// assert_eq!(partners.read([id]).send().await?[0].name, "Contoso");
+    /// # Ok(()) }
+    /// ```
     pub fn create<V: Serialize + ?Sized>(&self, values: &V) -> Create {
         self.inner.create(values)
     }
 
     /// Writes values to the records in `ids`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let partners = client.typed::<Partner>();
+    /// partners.write([3], &serde_json::json!({"name": "Gemini Furniture NV"})).send().await?;
+    /// assert_eq!(partners.read([3]).send().await?[0].name, "Gemini Furniture NV");
+    /// # Ok(()) }
+    /// ```
     pub fn write<V: Serialize + ?Sized>(
         &self,
         ids: impl IntoIterator<Item = i64>,
@@ -417,6 +922,27 @@ impl<M: Model> TypedModel<M> {
     }
 
     /// Deletes the records in `ids`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Model, Protocol, test_server::TestServer};
+    /// # #[derive(Debug, serde::Deserialize)]
+    /// # struct Partner { id: i64, name: String }
+    /// # impl Model for Partner {
+    /// #     const NAME: &'static str = "res.partner";
+    /// #     const FIELDS: &'static [&'static str] = &["name"];
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let partners = client.typed::<Partner>();
+    /// let id = partners.create(&serde_json::json!({"name": "Temp"})).send().await?;
+    /// partners.unlink([id]).send().await?;
+    /// assert!(partners.read([id]).send().await?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn unlink(&self, ids: impl IntoIterator<Item = i64>) -> Unlink {
         self.inner.unlink(ids)
     }
@@ -430,10 +956,15 @@ impl<M: Model> TypedModel<M> {
     /// # use odoo_integration_client::Model;
     /// # #[derive(serde::Deserialize)] struct Partner { id: i64 }
     /// # impl Model for Partner { const NAME: &'static str = "res.partner"; const FIELDS: &'static [&'static str] = &[]; }
-    /// # async fn run(client: odoo_integration_client::Client) {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+    /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
     /// let names = ["Alpha", "Beta"].map(|n| serde_json::json!({"name": n}));
     /// let ids = client.typed::<Partner>().create_batch(names).batch_size(100).send().await;
-    /// # let _ = ids; }
+    /// assert!(ids.iter().all(Result::is_ok));
+    /// assert_eq!(ids.len(), 2);
+    /// # Ok(()) }
     /// ```
     pub fn create_batch<V: Serialize>(&self, values: impl IntoIterator<Item = V>) -> CreateBatch {
         self.inner.create_batch(values)
@@ -448,13 +979,18 @@ impl<M: Model> TypedModel<M> {
     /// # use odoo_integration_client::Model;
     /// # #[derive(serde::Deserialize)] struct Task { id: i64 }
     /// # impl Model for Task { const NAME: &'static str = "project.task"; const FIELDS: &'static [&'static str] = &[]; }
-    /// # async fn run(client: odoo_integration_client::Client) {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+    /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
     /// let done = client
     ///     .typed::<Task>()
-    ///     .write_batch([(7, serde_json::json!({"stage_id": 3}))])
+    ///     .write_batch([(1, serde_json::json!({"allocated_hours": 30.0})), (2, serde_json::json!({"allocated_hours": 30.0}))])
     ///     .send()
     ///     .await;
-    /// # let _ = done; }
+    /// assert!(done.iter().all(Result::is_ok));
+    /// assert_eq!(server.records("project.task")?[1]["allocated_hours"], 30.0);
+    /// # Ok(()) }
     /// ```
     pub fn write_batch<V: Serialize>(
         &self,
@@ -472,10 +1008,17 @@ impl<M: Model> TypedModel<M> {
     /// # use odoo_integration_client::{ExternalId, Model};
     /// # #[derive(serde::Deserialize)] struct Partner { id: i64 }
     /// # impl Model for Partner { const NAME: &'static str = "res.partner"; const FIELDS: &'static [&'static str] = &[]; }
-    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
-    /// let rows = vec![("sync_crm.acct_1".parse::<ExternalId>()?, serde_json::json!({"name": "Northwind"}))];
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+    /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// let rows = vec![(
+    ///     "sync_crm.acct_1".parse::<ExternalId>()?,
+    ///     serde_json::json!({"name": "Northwind"}),
+    /// )];
     /// let outcomes = client.typed::<Partner>().upsert_by_external_id(rows).in_flight(2).send().await?;
-    /// # let _ = outcomes; Ok(()) }
+    /// assert!(outcomes[0].as_ref().is_ok_and(|u| u.is_created()));
+    /// # Ok(()) }
     /// ```
     pub fn upsert_by_external_id<V: Serialize>(
         &self,
@@ -493,13 +1036,17 @@ impl<M: Model> TypedModel<M> {
     /// # use odoo_integration_client::Model;
     /// # #[derive(serde::Deserialize)] struct Partner { id: i64 }
     /// # impl Model for Partner { const NAME: &'static str = "res.partner"; const FIELDS: &'static [&'static str] = &[]; }
-    /// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+    /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
     /// let outcome = client
     ///     .typed::<Partner>()
     ///     .upsert_by_key("ref", &serde_json::json!({"ref": "NW-001", "name": "Northwind"}))
     ///     .send()
     ///     .await?;
-    /// # let _ = outcome; Ok(()) }
+    /// assert!(outcome.is_created()); // no partner had the ref yet
+    /// # Ok(()) }
     /// ```
     pub fn upsert_by_key<V: Serialize + ?Sized>(
         &self,
@@ -538,9 +1085,24 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
+/// `context` for a builder, with the builder's own example: the body of a
+/// doctest that runs against the test server, with `client`, `server`,
+/// `Context` and `Domain` in scope.
 macro_rules! context_setter {
-    () => {
+    ($example:literal) => {
         /// Context for this call, merged over the client's default context.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use odoo_integration_client::{Context, Domain, Protocol, test_server::TestServer};
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+        /// # let server = TestServer::start().await?;
+        /// # let client = server.client(Protocol::Json2)?;
+        #[doc = $example]
+        /// # Ok(()) }
+        /// ```
         pub fn context(mut self, context: Context) -> Self {
             self.call.context = Some(context);
             self
@@ -552,11 +1114,16 @@ macro_rules! context_setter {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// use odoo_integration_client::Domain;
 /// let ids = client.model("res.partner").search(Domain::field("is_company").eq(true))
 ///     .order("name").limit(5).send().await?;
+/// assert_eq!(ids.len(), 3);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -568,21 +1135,66 @@ pub struct Search {
 
 impl Search {
     /// Skip this many records. Prefer keyset paging for large sets.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let companies = Domain::field("is_company").eq(true);
+    /// let ids = client.model("res.partner").search(companies).order("id").offset(1).send().await?;
+    /// assert_eq!(ids, [2, 3]);
+    /// # Ok(()) }
+    /// ```
     pub fn offset(mut self, offset: u64) -> Self {
         self.call = self.call.kwarg("offset", offset.into());
         self
     }
     /// Return at most this many ids.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let ids = client.model("res.partner").search(Domain::all()).limit(2).send().await?;
+    /// assert_eq!(ids.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn limit(mut self, limit: u64) -> Self {
         self.call = self.call.kwarg("limit", limit.into());
         self
     }
     /// Sort order, e.g. `"name asc, id desc"`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let companies = Domain::field("is_company").eq(true);
+    /// let ids = client.model("res.partner").search(companies).order("name desc").send().await?;
+    /// assert_eq!(ids, [1, 3, 2]); // Northwind, Gemini, Acme
+    /// # Ok(()) }
+    /// ```
     pub fn order(mut self, order: impl Into<String>) -> Self {
         self.call = self.call.kwarg("order", order.into().into());
         self
     }
-    context_setter!();
+    context_setter!(
+        "let archived = Context::new().active_test(false);\n\
+         let ids = client.model(\"res.partner\").search(Domain::all()).context(archived).send().await?;\n\
+         assert_eq!(ids.len(), 7);"
+    );
 
     /// Sends the call.
     ///
@@ -590,6 +1202,23 @@ impl Search {
     ///
     /// See [`Error`]; an invalid field in the domain is
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let ids: Vec<i64> = client
+    ///     .model("res.partner")
+    ///     .search(Domain::field("parent_id").eq(3))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(ids, [6]);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Vec<i64>> {
         self.client.execute(self.call).await
     }
@@ -600,8 +1229,12 @@ impl Search {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// use odoo_integration_client::Domain;
 /// let rows = client.model("res.partner")
 ///     .search_read(Domain::field("customer_rank").gt(0))
@@ -610,6 +1243,8 @@ impl Search {
 ///     .limit(50)
 ///     .send()
 ///     .await?;
+/// assert_eq!(rows.len(), 2);
+/// assert_eq!(rows[0]["name"], "Acme Corporation");
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -644,6 +1279,25 @@ impl<R: DeserializeOwned> SearchRead<R> {
 
     /// The fields to read (default: all for untyped rows, `M::FIELDS` for
     /// typed ones). `id` always comes back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::field("ref").eq("GEM"))
+    ///     .fields(["name"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(rows[0]["name"], "Gemini Furniture");
+    /// assert!(!rows[0].contains_key("email"));
+    /// # Ok(()) }
+    /// ```
     pub fn fields<I, S>(mut self, fields: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -653,23 +1307,102 @@ impl<R: DeserializeOwned> SearchRead<R> {
         self
     }
     /// Skip this many records. Prefer keyset paging for large sets.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::all())
+    ///     .order("id")
+    ///     .offset(5)
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(rows.len(), 1);
+    /// assert_eq!(rows[0]["id"], 6);
+    /// # Ok(()) }
+    /// ```
     pub fn offset(mut self, offset: u64) -> Self {
         self.call = self.call.kwarg("offset", offset.into());
         self
     }
     /// Return at most this many rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client.model("res.partner").search_read(Domain::all()).limit(3).send().await?;
+    /// assert_eq!(rows.len(), 3);
+    /// # Ok(()) }
+    /// ```
     pub fn limit(mut self, limit: u64) -> Self {
         self.call = self.call.kwarg("limit", limit.into());
         self
     }
     /// Sort order, e.g. `"write_date asc, id asc"`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::field("is_company").eq(true))
+    ///     .order("name")
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(rows[0]["name"], "Acme Corporation");
+    /// # Ok(()) }
+    /// ```
     pub fn order(mut self, order: impl Into<String>) -> Self {
         self.call = self.call.kwarg("order", order.into().into());
         self
     }
-    context_setter!();
+    context_setter!(
+        "let archived = Context::new().active_test(false);\n\
+         let companies = Domain::field(\"is_company\").eq(true);\n\
+         let rows = client.model(\"res.partner\").search_read(companies).context(archived).send().await?;\n\
+         assert_eq!(rows.len(), 4);"
+    );
 
     /// Decode rows into another type.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// #[derive(serde::Deserialize)]
+    /// struct Contact { name: String, email: String }
+    ///
+    /// let contacts: Vec<Contact> = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::field("parent_id").eq(2))
+    ///     .fields(["name", "email"])
+    ///     .into_typed()
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(contacts[0].email, "ada@acme.example");
+    /// assert_eq!(contacts[1].name, "Jon Park");
+    /// # Ok(()) }
+    /// ```
     pub fn into_typed<T: DeserializeOwned>(self) -> SearchRead<T> {
         SearchRead {
             client: self.client,
@@ -686,6 +1419,24 @@ impl<R: DeserializeOwned> SearchRead<R> {
     ///
     /// See [`Error`]; a row that does not fit `R` is [`Error::Decode`] with
     /// the path of the value (`[17].date_invoice`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::field("country_id.code").eq("BE"))
+    ///     .fields(["name"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(rows.len(), 2); // Northwind and Gemini
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Vec<R>> {
         let mut call = self.call.named("domain", self.domain.to_json());
         if let Some(fields) = self.fields {
@@ -700,9 +1451,15 @@ impl<R: DeserializeOwned> SearchRead<R> {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// let rows = client.model("res.partner").read([1, 3]).fields(["name"]).send().await?;
+/// assert_eq!(rows[0]["name"], "Northwind Consulting");
+/// assert_eq!(rows[1]["name"], "Gemini Furniture");
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -738,6 +1495,20 @@ impl<R: DeserializeOwned> Read<R> {
     }
 
     /// The fields to read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client.model("res.partner").read([2]).fields(["email"]).send().await?;
+    /// assert_eq!(rows[0]["email"], "info@acme.example");
+    /// assert!(!rows[0].contains_key("phone"));
+    /// # Ok(()) }
+    /// ```
     pub fn fields<I, S>(mut self, fields: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -746,9 +1517,38 @@ impl<R: DeserializeOwned> Read<R> {
         self.fields = Some(fields.into_iter().map(Into::into).collect());
         self
     }
-    context_setter!();
+    context_setter!(
+        "let english = Context::new().lang(\"en_US\");\n\
+         let rows = client.model(\"res.partner\").read([7]).context(english).send().await?;\n\
+         assert_eq!(rows[0][\"name\"], \"Old Client (archived)\");"
+    );
 
     /// Decode rows into another type.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::value::{Many2One, falsy};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Contact { name: String, #[serde(with = "falsy")] parent_id: Option<Many2One> }
+    ///
+    /// let rows: Vec<Contact> = client
+    ///     .model("res.partner")
+    ///     .read([4])
+    ///     .fields(["name", "parent_id"])
+    ///     .into_typed()
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(rows[0].name, "Ada Lind");
+    /// assert_eq!(rows[0].parent_id.as_ref().map(Many2One::id), Some(2));
+    /// # Ok(()) }
+    /// ```
     pub fn into_typed<T: DeserializeOwned>(self) -> Read<T> {
         Read {
             client: self.client,
@@ -763,6 +1563,19 @@ impl<R: DeserializeOwned> Read<R> {
     /// # Errors
     ///
     /// See [`Error`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let rows = client.model("res.partner").read([1, 2]).fields(["name"]).send().await?;
+    /// assert_eq!(rows[1]["name"], "Acme Corporation");
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Vec<R>> {
         let mut call = self.call;
         if let Some(fields) = self.fields {
@@ -776,9 +1589,18 @@ impl<R: DeserializeOwned> Read<R> {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
-/// let n = client.model("res.partner").search_count(odoo_integration_client::Domain::all()).send().await?;
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
+/// let n = client
+///     .model("res.partner")
+///     .search_count(odoo_integration_client::Domain::all())
+///     .send()
+///     .await?;
+/// assert_eq!(n, 6); // archived records are not counted
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -789,13 +1611,34 @@ pub struct SearchCount {
 }
 
 impl SearchCount {
-    context_setter!();
+    context_setter!(
+        "let archived = Context::new().active_test(false);\n\
+         let n = client.model(\"res.partner\").search_count(Domain::all()).context(archived).send().await?;\n\
+         assert_eq!(n, 7);"
+    );
 
     /// Sends the call.
     ///
     /// # Errors
     ///
     /// See [`Error`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let n: u64 = client
+    ///     .model("crm.lead")
+    ///     .search_count(Domain::field("probability").ge(50))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(n, 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<u64> {
         self.client.execute(self.call).await
     }
@@ -805,13 +1648,19 @@ impl SearchCount {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// use odoo_integration_client::value::Command;
 /// let id = client.model("res.partner").create(&serde_json::json!({
 ///     "name": "Acme",
 ///     "category_id": [Command::set([1, 2])],
 /// })).send().await?;
+/// let row = &client.model("res.partner").read([id]).fields(["category_id"]).send().await?[0];
+/// assert_eq!(row["category_id"], serde_json::json!([1, 2]));
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -823,11 +1672,38 @@ pub struct Create {
 }
 
 impl Create {
-    context_setter!();
+    context_setter!(
+        "let quiet = Context::new().set(\"tracking_disable\", true);\n\
+         let values = serde_json::json!({\"name\": \"Quiet\"});\n\
+         let id = client.model(\"res.partner\").create(&values).context(quiet).send().await?;\n\
+         assert_eq!(server.records(\"res.partner\")?.last().map(|r| r[\"id\"] == id), Some(true));"
+    );
 
     /// Allow retries of this call after a transient failure. Only for calls
     /// whose repetition is harmless: by default writes are never retried,
     /// because a dropped connection may hide a commit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject(Fault::Status(503), 1);
+    /// // The external id makes a second create fail rather than duplicate: safe to retry.
+    /// let id = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "Contoso"}))
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await?;
+    /// assert!(id > 0);
+    /// # Ok(()) }
+    /// ```
     pub fn allow_retry(mut self) -> Self {
         self.call.retry_safe = true;
         self
@@ -847,6 +1723,23 @@ impl Create {
     ///
     /// See [`Error`]; a missing required field is
     /// [`ErrorKind::Validation`](crate::ErrorKind::Validation).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let id: i64 = client
+    ///     .model("crm.stage")
+    ///     .create(&serde_json::json!({"name": "Qualified"}))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(client.model("crm.stage").read([id]).send().await?[0]["name"], "Qualified");
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<i64> {
         if self.client.protocol().await? == Protocol::Json2 {
             let (model, method) = (self.call.model.clone(), self.call.method.clone());
@@ -872,8 +1765,12 @@ impl Create {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// let ids = client.model("res.partner")
 ///     .create_many([serde_json::json!({"name": "A"}), serde_json::json!({"name": "B"})])
 ///     .send().await?;
@@ -888,12 +1785,53 @@ pub struct CreateMany {
 
 impl CreateMany {
     /// Allow retries after a transient failure (see [`Create::allow_retry`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject(Fault::Status(503), 1);
+    /// let ids = client
+    ///     .model("crm.stage")
+    ///     .create_many([serde_json::json!({"name": "Lost"})])
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(ids.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn allow_retry(mut self) -> Self {
         self.inner = self.inner.allow_retry();
         self
     }
 
     /// Context for this call, merged over the client's default context.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::Context;
+    ///
+    /// let ids = client
+    ///     .model("res.partner")
+    ///     .create_many([serde_json::json!({"name": "Muted"})])
+    ///     .context(Context::new().set("tracking_disable", true))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(ids.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn context(mut self, context: Context) -> Self {
         self.inner = self.inner.context(context);
         self
@@ -905,6 +1843,20 @@ impl CreateMany {
     ///
     /// See [`Error`]. One invalid record fails the whole call (nothing is
     /// created).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let values = (1..=3).map(|i| serde_json::json!({"name": format!("Tag {i}")}));
+    /// let ids = client.model("res.partner.category").create_many(values).send().await?;
+    /// assert_eq!(ids.len(), 3);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Vec<i64>> {
         self.inner.send_all().await
     }
@@ -914,9 +1866,15 @@ impl CreateMany {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
-/// client.model("res.partner").write([7], &serde_json::json!({"phone": "+32 2 555 01 01"})).send().await?;
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
+/// let partners = client.model("res.partner");
+/// partners.write([4], &serde_json::json!({"phone": "+32 2 555 01 01"})).send().await?;
+/// assert_eq!(partners.read([4]).fields(["phone"]).send().await?[0]["phone"], "+32 2 555 01 01");
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -928,11 +1886,38 @@ pub struct Write {
 }
 
 impl Write {
-    context_setter!();
+    context_setter!(
+        "let quiet = Context::new().set(\"tracking_disable\", true);\n\
+         let values = serde_json::json!({\"zip\": \"10001\"});\n\
+         client.model(\"res.partner\").write([5], &values).context(quiet).send().await?;\n\
+         assert_eq!(server.records(\"res.partner\")?[4][\"zip\"], \"10001\");"
+    );
 
     /// Allow retries of this call after a transient failure. Only for calls
     /// whose repetition is harmless: by default writes are never retried,
     /// because a dropped connection may hide a commit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject(Fault::Status(503), 1);
+    /// // Writing the same values twice leaves the same record: safe to retry.
+    /// client
+    ///     .model("res.partner")
+    ///     .write([4], &serde_json::json!({"city": "Ghent"}))
+    ///     .allow_retry()
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(server.records("res.partner")?[3]["city"], "Ghent");
+    /// # Ok(()) }
+    /// ```
     pub fn allow_retry(mut self) -> Self {
         self.call.retry_safe = true;
         self
@@ -944,6 +1929,27 @@ impl Write {
     ///
     /// See [`Error`]; a deleted record is
     /// [`ErrorKind::MissingRecord`](crate::ErrorKind::MissingRecord).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// client.model("crm.lead").write([2], &serde_json::json!({"probability": 40.0})).send().await?;
+    /// assert_eq!(
+    ///     client
+    ///         .model("crm.lead")
+    ///         .read([2])
+    ///         .fields(["probability"])
+    ///         .send()
+    ///         .await?[0]["probability"],
+    ///     40.0
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<()> {
         let call = self.call.named("vals", self.values?);
         let _: Value = self.client.execute(call).await?;
@@ -955,9 +1961,16 @@ impl Write {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
-/// client.model("res.partner").unlink([7, 8]).send().await?;
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
+/// let partners = client.model("res.partner");
+/// let id = partners.create(&serde_json::json!({"name": "Temp"})).send().await?;
+/// partners.unlink([id]).send().await?;
+/// assert!(partners.read([id]).send().await?.is_empty());
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -968,11 +1981,33 @@ pub struct Unlink {
 }
 
 impl Unlink {
-    context_setter!();
+    context_setter!(
+        "let id = server.insert(\"crm.stage\", serde_json::json!({\"name\": \"Obsolete\"}))?;\n\
+         let english = Context::new().lang(\"en_US\");\n\
+         client.model(\"crm.stage\").unlink([id]).context(english).send().await?;\n\
+         assert!(server.records(\"crm.stage\")?.iter().all(|r| r[\"id\"] != id));"
+    );
 
     /// Allow retries of this call after a transient failure. Only for calls
     /// whose repetition is harmless: by default writes are never retried,
     /// because a dropped connection may hide a commit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// let id = server.insert("res.partner.category", serde_json::json!({"name": "Obsolete"}))?;
+    /// server.inject(Fault::Status(503), 1);
+    /// client.model("res.partner.category").unlink([id]).allow_retry().send().await?;
+    /// assert!(server.records("res.partner.category")?.iter().all(|r| r["id"] != id));
+    /// # Ok(()) }
+    /// ```
     pub fn allow_retry(mut self) -> Self {
         self.call.retry_safe = true;
         self
@@ -983,6 +2018,20 @@ impl Unlink {
     /// # Errors
     ///
     /// See [`Error`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let id = server.insert("crm.stage", serde_json::json!({"name": "Obsolete"}))?;
+    /// client.model("crm.stage").unlink([id]).send().await?;
+    /// assert_eq!(client.model("crm.stage").search_count(Domain::all()).send().await?, 2);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<()> {
         let _: Value = self.client.execute(self.call).await?;
         Ok(())
@@ -1031,11 +2080,16 @@ pub struct FieldInfo {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// let fields = client.model("res.partner").fields_get()
 ///     .attributes(["string", "type", "required", "relation"]).send().await?;
-/// println!("country is a {}", fields["country_id"].field_type);
+/// assert_eq!(fields["country_id"].field_type, "many2one");
+/// assert_eq!(fields["country_id"].relation.as_deref(), Some("res.country"));
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -1047,6 +2101,24 @@ pub struct FieldsGet {
 
 impl FieldsGet {
     /// Ask only for these attributes (default: all).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let fields = client
+    ///     .model("res.partner")
+    ///     .fields_get()
+    ///     .attributes(["type", "relation"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(fields["parent_id"].relation.as_deref(), Some("res.partner"));
+    /// # Ok(()) }
+    /// ```
     pub fn attributes<I, S>(mut self, attributes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -1056,13 +2128,30 @@ impl FieldsGet {
         self.call = self.call.kwarg("attributes", attrs.into());
         self
     }
-    context_setter!();
+    context_setter!(
+        "let english = Context::new().lang(\"en_US\");\n\
+         let fields = client.model(\"res.partner\").fields_get().context(english).send().await?;\n\
+         assert_eq!(fields[\"name\"].string, \"Name\");"
+    );
 
     /// Sends the call; fields by name.
     ///
     /// # Errors
     ///
     /// See [`Error`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let fields = client.model("crm.lead").fields_get().send().await?;
+    /// assert_eq!(fields["expected_revenue"].field_type, "monetary");
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<std::collections::BTreeMap<String, FieldInfo>> {
         self.client.execute(self.call).await
     }
@@ -1072,11 +2161,15 @@ impl FieldsGet {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
-/// for (id, name) in client.model("res.partner").name_search("Gemini").limit(5).send().await? {
-///     println!("{id}: {name}");
-/// }
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
+/// let found = client.model("res.partner").name_search("Gemini").limit(5).send().await?;
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].1, "Gemini Furniture");
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -1093,21 +2186,87 @@ pub struct NameSearch {
 
 impl NameSearch {
     /// Restrict to records matching this domain.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let contacts = Domain::field("parent_id").is_set();
+    /// let found = client.model("res.partner").name_search("o").domain(contacts).send().await?;
+    /// assert_eq!(found, [(5, "Jon Park".to_owned())]);
+    /// # Ok(()) }
+    /// ```
     pub fn domain(mut self, domain: impl Into<Domain>) -> Self {
         self.domain = domain.into();
         self
     }
     /// The comparison operator (default `ilike`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let exact = client
+    ///     .model("res.partner")
+    ///     .name_search("acme corporation")
+    ///     .operator("=ilike")
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(exact, [(2, "Acme Corporation".to_owned())]);
+    /// # Ok(()) }
+    /// ```
     pub fn operator(mut self, operator: impl Into<String>) -> Self {
         self.operator = operator.into();
         self
     }
     /// At most this many results (default 100).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let found = client.model("res.partner").name_search("").limit(2).send().await?;
+    /// assert_eq!(found.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn limit(mut self, limit: u64) -> Self {
         self.limit = limit;
         self
     }
     /// Context for this call, merged over the client's default context.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::Context;
+    ///
+    /// let partners = client.model("res.partner");
+    /// assert!(partners.name_search("Old Client").send().await?.is_empty()); // archived
+    /// let found = partners
+    ///     .name_search("Old Client")
+    ///     .context(Context::new().active_test(false))
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(found.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn context(mut self, context: Context) -> Self {
         self.context = Some(context);
         self
@@ -1118,6 +2277,19 @@ impl NameSearch {
     /// # Errors
     ///
     /// See [`Error`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let found: Vec<(i64, String)> = client.model("hr.employee").name_search("nina").send().await?;
+    /// assert_eq!(found[0].1, "Nina Patel");
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Vec<(i64, String)>> {
         // The domain parameter is named `args` before Odoo 17 and `domain`
         // after: send it positionally (after `name`) on the legacy
@@ -1143,14 +2315,17 @@ impl NameSearch {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// use odoo_integration_client::Domain;
 /// let groups = client.model("crm.lead").read_group(Domain::all())
 ///     .group_by(["stage_id"]).aggregate(["expected_revenue:sum"]).send().await?;
-/// for g in groups {
-///     println!("{}: {} leads, {}", g.keys["stage_id"], g.count, g.aggregates["expected_revenue:sum"]);
-/// }
+/// assert_eq!(groups.len(), 2); // "New" and "Won"
+/// assert_eq!(groups.iter().map(|g| g.count).sum::<u64>(), 2);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -1172,14 +2347,21 @@ pub struct Group {
 ///
 /// # Example
 ///
-/// ```no_run
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// ```
+/// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = TestServer::start().await?;
+/// # let client = server.client(Protocol::Json2)?;
 /// use odoo_integration_client::Domain;
 /// let by_month = client.model("account.analytic.line")
 ///     .read_group(Domain::field("project_id").is_set())
 ///     .group_by(["date:month"])
 ///     .aggregate(["unit_amount:sum"])
 ///     .send().await?;
+/// assert_eq!(by_month.len(), 1); // November 2026
+/// assert_eq!(by_month[0].count, 4);
+/// assert_eq!(by_month[0].aggregates["unit_amount:sum"], 22.75);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -1199,6 +2381,24 @@ pub struct ReadGroup {
 impl ReadGroup {
     /// Group-by specs: a field, or a date field with a granularity
     /// (`date:month`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let groups = client
+    ///     .model("hr.employee")
+    ///     .read_group(Domain::all())
+    ///     .group_by(["employee_type"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(groups.len(), 2); // an employee and a contractor
+    /// # Ok(()) }
+    /// ```
     pub fn group_by<I, S>(mut self, specs: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -1208,6 +2408,24 @@ impl ReadGroup {
         self
     }
     /// Aggregate specs `field:function` (`amount:sum`, `id:count_distinct`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let totals = client
+    ///     .model("account.analytic.line")
+    ///     .read_group(Domain::all())
+    ///     .aggregate(["unit_amount:sum"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(totals[0].aggregates["unit_amount:sum"], 22.75);
+    /// # Ok(()) }
+    /// ```
     pub fn aggregate<I, S>(mut self, specs: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -1217,21 +2435,88 @@ impl ReadGroup {
         self
     }
     /// Order of the groups.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let query = client
+    ///     .model("crm.lead")
+    ///     .read_group(Domain::all())
+    ///     .group_by(["stage_id"])
+    ///     .order("stage_id desc");
+    /// assert!(format!("{query:?}").contains("stage_id desc"));
+    /// let groups = query.send().await?;
+    /// assert_eq!(groups.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn order(mut self, order: impl Into<String>) -> Self {
         self.order = Some(order.into());
         self
     }
     /// At most this many groups.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let query = client.model("crm.lead").read_group(Domain::all()).group_by(["stage_id"]).limit(1);
+    /// assert!(format!("{query:?}").contains("limit: Some(1)"));
+    /// assert!(query.send().await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn limit(mut self, limit: u64) -> Self {
         self.limit = Some(limit);
         self
     }
     /// Skip this many groups.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let query = client.model("crm.lead").read_group(Domain::all()).group_by(["stage_id"]).offset(1);
+    /// assert!(format!("{query:?}").contains("offset: Some(1)"));
+    /// assert!(query.send().await.is_ok());
+    /// # Ok(()) }
+    /// ```
     pub fn offset(mut self, offset: u64) -> Self {
         self.offset = Some(offset);
         self
     }
     /// Context for this call, merged over the client's default context.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::Context;
+    ///
+    /// let partners = client.model("res.partner");
+    /// let all = partners
+    ///     .read_group(Domain::all())
+    ///     .group_by(["is_company"])
+    ///     .context(Context::new().active_test(false));
+    /// let count: u64 = all.send().await?.iter().map(|g| g.count).sum();
+    /// assert_eq!(count, 7); // the archived partner included
+    /// # Ok(()) }
+    /// ```
     pub fn context(mut self, context: Context) -> Self {
         self.context = Some(context);
         self
@@ -1244,6 +2529,25 @@ impl ReadGroup {
     ///
     /// See [`Error`]; an aggregate spec without `:function` is a
     /// configuration error on Odoo before 19.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// let groups = client
+    ///     .model("project.task")
+    ///     .read_group(Domain::all())
+    ///     .group_by(["project_id"])
+    ///     .send()
+    ///     .await?;
+    /// let counts: Vec<u64> = groups.iter().map(|g| g.count).collect();
+    /// assert_eq!(counts.iter().sum::<u64>(), 3);
+    /// # Ok(()) }
+    /// ```
     pub async fn send(self) -> Result<Vec<Group>> {
         let modern = match self.client.protocol().await? {
             Protocol::Json2 => true,

@@ -43,8 +43,8 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 ///     .credentials(Credentials::api_key("admin", "key"))
 ///     .retry_policy(RetryPolicy::new().max_retries(5).min_delay(Duration::from_millis(500)))
 ///     .build()?;
-/// let no_retries = RetryPolicy::disabled();
-/// # let _ = (client, no_retries);
+/// assert_eq!(client.database(), Some("prod"));
+/// assert!(!RetryPolicy::disabled().is_enabled());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +65,18 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The default policy: up to 3 retries, from 200 ms doubling up to 10 s,
     /// with jitter.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::new();
+    /// assert!(policy.is_enabled());
+    /// assert_eq!(policy, RetryPolicy::default());
+    /// assert_eq!(policy.retry_after_ceiling(), Duration::from_secs(10));
+    /// ```
     pub fn new() -> Self {
         RetryPolicy {
             max_retries: 3,
@@ -76,6 +88,27 @@ impl RetryPolicy {
     }
 
     /// No retries at all.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .retry_policy(RetryPolicy::disabled())
+    ///     .build()?;
+    /// server.inject(Fault::Status(503), 1);
+    /// let err = client.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
+    /// assert_eq!(err.http_status(), Some(503)); // not retried, though it could have been
+    /// # Ok(()) }
+    /// ```
     pub fn disabled() -> Self {
         RetryPolicy {
             max_retries: 0,
@@ -84,6 +117,30 @@ impl RetryPolicy {
     }
 
     /// At most this many retries after the first attempt (default 3).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use std::time::Duration;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .retry_policy(RetryPolicy::new().max_retries(2).min_delay(Duration::from_millis(10)))
+    ///     .build()?;
+    /// let partners = client.model("res.partner");
+    /// server.inject(Fault::Status(503), 2);
+    /// assert!(partners.search_count(Domain::all()).send().await.is_ok()); // third attempt
+    /// server.inject(Fault::Status(503), 3);
+    /// assert!(partners.search_count(Domain::all()).send().await.is_err()); // no fourth
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn max_retries(mut self, retries: usize) -> Self {
         self.max_retries = retries;
@@ -91,6 +148,29 @@ impl RetryPolicy {
     }
 
     /// The first delay (default 200 ms); each next one doubles.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol};
+    /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use std::time::{Duration, Instant};
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .retry_policy(RetryPolicy::new().min_delay(Duration::from_millis(50)))
+    ///     .build()?;
+    /// server.inject(Fault::Status(503), 1);
+    /// let started = Instant::now();
+    /// client.model("res.partner").search_count(Domain::all()).send().await?;
+    /// assert!(started.elapsed() >= Duration::from_millis(50));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn min_delay(mut self, delay: Duration) -> Self {
         self.min_delay = delay;
@@ -99,6 +179,17 @@ impl RetryPolicy {
 
     /// The longest delay between two attempts (default 10 s), unless the
     /// server's `Retry-After` asks for longer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::new().max_delay(Duration::from_secs(2));
+    /// // Unless told otherwise, a `Retry-After` is honoured up to the same bound.
+    /// assert_eq!(policy.retry_after_ceiling(), Duration::from_secs(2));
+    /// ```
     #[must_use]
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
@@ -143,6 +234,16 @@ impl RetryPolicy {
 
     /// Delays without random jitter (jitter spreads the retries of many
     /// clients; on by default).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let exact = RetryPolicy::new().without_jitter();
+    /// assert_ne!(exact, RetryPolicy::new());
+    /// assert!(exact.is_enabled());
+    /// ```
     #[must_use]
     pub fn without_jitter(mut self) -> Self {
         self.jitter = false;
@@ -150,6 +251,16 @@ impl RetryPolicy {
     }
 
     /// `true` when the policy allows at least one retry.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// assert!(RetryPolicy::new().is_enabled());
+    /// assert!(!RetryPolicy::disabled().is_enabled());
+    /// assert!(!RetryPolicy::new().max_retries(0).is_enabled());
+    /// ```
     pub fn is_enabled(&self) -> bool {
         self.max_retries > 0
     }

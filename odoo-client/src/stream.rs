@@ -32,20 +32,25 @@ pub const DEFAULT_PAGE_SIZE: u64 = 500;
 ///
 /// # Example
 ///
-/// ```no_run
+/// ```
 /// use futures::TryStreamExt;
 /// use odoo_integration_client::Domain;
 ///
-/// # async fn run(client: odoo_integration_client::Client) -> Result<(), odoo_integration_client::Error> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+/// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// let mut partners = client
 ///     .model("res.partner")
 ///     .keyset(Domain::field("customer_rank").gt(0))
 ///     .fields(["name", "email"])
 ///     .page_size(1000)
 ///     .into_stream();
+/// let mut names = Vec::new();
 /// while let Some(row) = partners.try_next().await? {
-///     println!("{}", row["name"]);
+///     names.push(row["name"].as_str().unwrap_or_default().to_owned());
 /// }
+/// assert_eq!(names, ["Acme Corporation", "Gemini Furniture"]);
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -92,6 +97,28 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     }
 
     /// The fields to read (`id` is always read).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    ///
+    /// let rows: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::field("ref").eq("ACME"))
+    ///     .fields(["ref"])
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(rows[0]["ref"], "ACME");
+    /// assert!(!rows[0].contains_key("name"));
+    /// # Ok(()) }
+    /// ```
     pub fn fields<I, S>(mut self, fields: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -102,18 +129,84 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     }
 
     /// Records per page (default [`DEFAULT_PAGE_SIZE`]; at least 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    ///
+    /// let pages: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .page_size(4)
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [4, 2]);
+    /// # Ok(()) }
+    /// ```
     pub fn page_size(mut self, size: u64) -> Self {
         self.page_size = size.max(1);
         self
     }
 
     /// Start after this id (to resume a stream that stopped).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    ///
+    /// // Resume a stream that stopped after record 4.
+    /// let rest: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .after_id(4)
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(rest.iter().map(|r| r["id"].as_i64()).collect::<Vec<_>>(), [Some(5), Some(6)]);
+    /// # Ok(()) }
+    /// ```
     pub fn after_id(mut self, id: i64) -> Self {
         self.after = id;
         self
     }
 
     /// Context for every page, merged over the client's default context.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    /// use odoo_integration_client::Context;
+    ///
+    /// let archived = Context::new().active_test(false);
+    /// let all: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::all())
+    ///     .context(archived)
+    ///     .into_stream()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(all.len(), 7);
+    /// # Ok(()) }
+    /// ```
     pub fn context(mut self, context: Context) -> Self {
         self.context = Some(context);
         self
@@ -137,6 +230,23 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     }
 
     /// The pages, each a `Vec` of at most `page_size` records.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut pages = client.model("res.partner").keyset(Domain::all()).page_size(5).pages();
+    /// assert_eq!(pages.try_next().await?.map(|p| p.len()), Some(5));
+    /// assert_eq!(pages.try_next().await?.map(|p| p.len()), Some(1));
+    /// assert!(pages.try_next().await?.is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn pages(self) -> impl Stream<Item = Result<Vec<R>>> + Send + Unpin + 'static {
         let after = self.after;
         Box::pin(futures::stream::try_unfold(
@@ -160,6 +270,28 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     }
 
     /// The records one by one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut contacts = client
+    ///     .model("res.partner")
+    ///     .keyset(Domain::field("parent_id").eq(2))
+    ///     .into_stream();
+    /// let mut names = Vec::new();
+    /// while let Some(row) = contacts.try_next().await? {
+    ///     names.push(row["name"].clone());
+    /// }
+    /// assert_eq!(names, ["Ada Lind", "Jon Park"]);
+    /// # Ok(()) }
+    /// ```
     pub fn into_stream(self) -> impl Stream<Item = Result<R>> + Send + Unpin + 'static {
         use futures::TryStreamExt;
         self.pages()
@@ -192,6 +324,15 @@ pub struct ChangeCursor {
 
 impl ChangeCursor {
     /// A cursor at `write_date` (Odoo format, UTC) and `id`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::ChangeCursor;
+    ///
+    /// let cursor = ChangeCursor::new("2026-11-24 08:30:00", 42);
+    /// assert_eq!((cursor.write_date.as_str(), cursor.id), ("2026-11-24 08:30:00", 42));
+    /// ```
     pub fn new(write_date: impl Into<String>, id: i64) -> Self {
         ChangeCursor {
             write_date: write_date.into(),
@@ -201,6 +342,16 @@ impl ChangeCursor {
 
     /// A cursor at a point in time: every record written after it is
     /// read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::TimeZone;
+    /// use odoo_integration_client::ChangeCursor;
+    ///
+    /// let cursor = ChangeCursor::at(chrono::Utc.with_ymd_and_hms(2026, 11, 24, 8, 30, 0).unwrap());
+    /// assert_eq!(cursor, ChangeCursor::new("2026-11-24 08:30:00", 0));
+    /// ```
     pub fn at(instant: chrono::DateTime<chrono::Utc>) -> Self {
         ChangeCursor::new(instant.format("%Y-%m-%d %H:%M:%S").to_string(), 0)
     }
@@ -232,15 +383,25 @@ pub struct ChangePage<R> {
 ///
 /// # Example
 ///
-/// ```no_run
+/// ```
 /// use futures::TryStreamExt;
 /// use odoo_integration_client::{ChangeCursor, Domain};
 ///
-/// # async fn run(client: odoo_integration_client::Client, saved: ChangeCursor) -> Result<(), odoo_integration_client::Error> {
-/// let mut pages = client.model("res.partner").changes_since(saved, Domain::all()).fields(["name"]).pages();
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let server = odoo_integration_client::test_server::TestServer::start().await?;
+/// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
+/// # let saved = odoo_integration_client::ChangeCursor::new("2000-01-01 00:00:00", 0);
+/// let mut pages = client
+///     .model("res.partner")
+///     .changes_since(saved, Domain::all())
+///     .fields(["name"])
+///     .pages();
+/// let mut seen = 0;
 /// while let Some(page) = pages.try_next().await? {
-///     // apply page.records, then store page.cursor
+///     seen += page.records.len(); // apply page.records, then store page.cursor
 /// }
+/// assert_eq!(seen, 7); // every partner, the archived one included
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -279,6 +440,29 @@ impl<R: DeserializeOwned + Send + 'static> Changes<R> {
     }
 
     /// The fields to read (`id` and `write_date` are always read).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    /// use odoo_integration_client::ChangeCursor;
+    ///
+    /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
+    /// let mut pages = client
+    ///     .model("crm.stage")
+    ///     .changes_since(since, Domain::all())
+    ///     .fields(["name"])
+    ///     .pages();
+    /// let page = pages.try_next().await?.expect("a page");
+    /// assert_eq!(page.records[0]["name"], "New");
+    /// assert!(page.records[0].contains_key("write_date")); // always read
+    /// # Ok(()) }
+    /// ```
     pub fn fields<I, S>(mut self, fields: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -289,6 +473,29 @@ impl<R: DeserializeOwned + Send + 'static> Changes<R> {
     }
 
     /// Records per page (default [`DEFAULT_PAGE_SIZE`]; at least 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    /// use odoo_integration_client::ChangeCursor;
+    ///
+    /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
+    /// let pages: Vec<_> = client
+    ///     .model("res.partner")
+    ///     .changes_since(since, Domain::all())
+    ///     .page_size(3)
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(pages.iter().map(|p| p.records.len()).collect::<Vec<_>>(), [3, 3, 1]);
+    /// # Ok(()) }
+    /// ```
     pub fn page_size(mut self, size: u64) -> Self {
         self.page_size = size.max(1);
         self
@@ -315,6 +522,36 @@ impl<R: DeserializeOwned + Send + 'static> Changes<R> {
     }
 
     /// The pages, each with the cursor to store once it is applied.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use futures::TryStreamExt;
+    /// use odoo_integration_client::ChangeCursor;
+    ///
+    /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
+    /// let last = client
+    ///     .model("crm.lead")
+    ///     .changes_since(since, Domain::all())
+    ///     .pages()
+    ///     .try_fold(None, |_, p| async move { Ok(Some(p.cursor)) })
+    ///     .await?;
+    /// let cursor = last.expect("two leads changed");
+    /// // Nothing written since: an empty read from the saved cursor.
+    /// let again: Vec<_> = client
+    ///     .model("crm.lead")
+    ///     .changes_since(cursor, Domain::all())
+    ///     .pages()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert!(again.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn pages(self) -> impl Stream<Item = Result<ChangePage<R>>> + Send + Unpin + 'static {
         let start = self.cursor.clone();
         Box::pin(futures::stream::try_unfold(

@@ -143,6 +143,17 @@ pub mod falsy {
     /// # Errors
     ///
     /// Those of `T`'s serialisation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::falsy;
+    ///
+    /// let mut out = Vec::new();
+    /// falsy::serialize(&None::<String>, &mut serde_json::Serializer::new(&mut out))?;
+    /// assert_eq!(String::from_utf8(out)?, "false");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn serialize<T: Serialize, S: Serializer>(
         value: &Option<T>,
         serializer: S,
@@ -158,6 +169,16 @@ pub mod falsy {
     /// # Errors
     ///
     /// `true`, or a value `T` does not accept.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::falsy;
+    ///
+    /// let value: Option<String> = falsy::deserialize(&mut serde_json::Deserializer::from_str("false"))?;
+    /// assert_eq!(value, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<T>, D::Error> {
@@ -607,9 +628,13 @@ const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
 ///     #[serde(with = "odoo_integration_client::value::datetime::option")]
 ///     date_deadline: Option<DateTime<Utc>>,
 /// }
-/// let row: Row = serde_json::from_str(r#"{"write_date": "2026-11-23 08:04:06", "date_deadline": false}"#)?;
+/// let row: Row =
+///     serde_json::from_str(r#"{"write_date": "2026-11-23 08:04:06", "date_deadline": false}"#)?;
 /// assert_eq!(row.write_date, Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap());
-/// assert_eq!(serde_json::to_string(&row)?, r#"{"write_date":"2026-11-23 08:04:06","date_deadline":false}"#);
+/// assert_eq!(
+///     serde_json::to_string(&row)?,
+///     r#"{"write_date":"2026-11-23 08:04:06","date_deadline":false}"#
+/// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod datetime {
@@ -663,6 +688,20 @@ pub mod datetime {
     /// # Errors
     ///
     /// Those of the serializer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::datetime;
+    /// use chrono::{TimeZone, Utc};
+    /// let mut out = Vec::new();
+    /// datetime::serialize(
+    ///     &Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap(),
+    ///     &mut serde_json::Serializer::new(&mut out),
+    /// )?;
+    /// assert_eq!(String::from_utf8(out)?, r#""2026-11-23 08:04:06""#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn serialize<S: Serializer>(value: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format(value))
     }
@@ -673,6 +712,18 @@ pub mod datetime {
     ///
     /// Anything but a datetime string (use [`option`] for fields that can be
     /// `false`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::datetime;
+    /// use chrono::{TimeZone, Utc};
+    /// let value: chrono::DateTime<Utc> = datetime::deserialize(
+    ///     &mut serde_json::Deserializer::from_str(r#""2026-11-23 08:04:06""#),
+    /// )?;
+    /// assert_eq!(value, Utc.with_ymd_and_hms(2026, 11, 23, 8, 4, 6).unwrap());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         parse(&text).map_err(de::Error::custom)
@@ -687,6 +738,17 @@ pub mod datetime {
         /// # Errors
         ///
         /// Those of the serializer.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::value::datetime;
+        ///
+        /// let mut out = Vec::new();
+        /// datetime::option::serialize(&None, &mut serde_json::Serializer::new(&mut out))?;
+        /// assert_eq!(String::from_utf8(out)?, "false");
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn serialize<S: Serializer>(
             value: &Option<DateTime<Utc>>,
             s: S,
@@ -702,6 +764,17 @@ pub mod datetime {
         /// # Errors
         ///
         /// A value that is neither `false` nor a datetime string.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::value::datetime;
+        ///
+        /// let value: Option<chrono::DateTime<chrono::Utc>> =
+        ///     datetime::option::deserialize(&mut serde_json::Deserializer::from_str("false"))?;
+        /// assert_eq!(value, None);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Option<DateTime<Utc>>, D::Error> {
@@ -750,6 +823,17 @@ pub mod monetary {
     /// # Errors
     ///
     /// A decimal outside what a JSON number can carry.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::monetary;
+    /// use rust_decimal::Decimal;
+    /// let mut out = Vec::new();
+    /// monetary::serialize(&Decimal::new(123456, 2), &mut serde_json::Serializer::new(&mut out))?;
+    /// assert_eq!(String::from_utf8(out)?, "1234.56");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn serialize<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
         // The f64 nearest to a decimal with at most 15 significant digits
         // prints back as that decimal (shortest round-trip formatting).
@@ -764,6 +848,16 @@ pub mod monetary {
     /// # Errors
     ///
     /// A value that is not a number.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::monetary;
+    /// use rust_decimal::Decimal;
+    /// let value: Decimal = monetary::deserialize(&mut serde_json::Deserializer::from_str("1234.56"))?;
+    /// assert_eq!(value, Decimal::new(123456, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         d.deserialize_any(DecimalVisitor)
     }
@@ -806,6 +900,20 @@ pub mod monetary {
         /// # Errors
         ///
         /// A decimal outside what a JSON number can carry.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::value::monetary;
+        /// use rust_decimal::Decimal;
+        /// let mut out = Vec::new();
+        /// monetary::option::serialize(
+        ///     &Some(Decimal::new(-1025, 2)),
+        ///     &mut serde_json::Serializer::new(&mut out),
+        /// )?;
+        /// assert_eq!(String::from_utf8(out)?, "-10.25");
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
             match value {
                 Some(v) => super::serialize(v, s),
@@ -818,6 +926,17 @@ pub mod monetary {
         /// # Errors
         ///
         /// A value that is neither `false` nor a number.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::value::monetary;
+        ///
+        /// let value: Option<rust_decimal::Decimal> =
+        ///     monetary::option::deserialize(&mut serde_json::Deserializer::from_str("false"))?;
+        /// assert_eq!(value, None);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
             struct V;
             impl Visitor<'_> for V {
@@ -881,6 +1000,17 @@ pub mod binary {
     /// # Errors
     ///
     /// Those of the serializer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::binary;
+    ///
+    /// let mut out = Vec::new();
+    /// binary::serialize(b"%PDF", &mut serde_json::Serializer::new(&mut out))?;
+    /// assert_eq!(String::from_utf8(out)?, r#""JVBERg==""#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn serialize<S: Serializer>(value: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&STANDARD.encode(value))
     }
@@ -890,6 +1020,16 @@ pub mod binary {
     /// # Errors
     ///
     /// Text that is not base64.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::value::binary;
+    ///
+    /// let value: Vec<u8> = binary::deserialize(&mut serde_json::Deserializer::from_str(r#""JVBERg==""#))?;
+    /// assert_eq!(value, b"%PDF");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         decode(&text).map_err(de::Error::custom)
@@ -911,6 +1051,17 @@ pub mod binary {
         /// # Errors
         ///
         /// Those of the serializer.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::value::binary;
+        ///
+        /// let mut out = Vec::new();
+        /// binary::option::serialize(&None, &mut serde_json::Serializer::new(&mut out))?;
+        /// assert_eq!(String::from_utf8(out)?, "false");
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn serialize<S: Serializer>(value: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
             match value {
                 Some(v) => super::serialize(v, s),
@@ -923,6 +1074,17 @@ pub mod binary {
         /// # Errors
         ///
         /// A value that is neither `false` nor base64 text.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// use odoo_integration_client::value::binary;
+        ///
+        /// let value: Option<Vec<u8>> =
+        ///     binary::option::deserialize(&mut serde_json::Deserializer::from_str(r#""aGk=""#))?;
+        /// assert_eq!(value, Some(b"hi".to_vec()));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
             let text: Option<String> = falsy::deserialize(d)?;
             text.map(|t| decode(&t).map_err(de::Error::custom))

@@ -82,7 +82,7 @@ pub const DEMO_API_KEY: &str = "test-server-demo-api-key";
 /// use odoo_integration_client::test_server::Fault;
 ///
 /// let f = Fault::RateLimited { retry_after: 2 };
-/// # let _ = f;
+/// assert_ne!(f, Fault::BadGateway);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -176,6 +176,8 @@ impl Shared {
 ///     .model(ModelDef::new("x_tool.entry").field(Field::new("name", FieldKind::Char).required()))
 ///     .start()
 ///     .await?;
+/// let id = server.insert("x_tool.entry", serde_json::json!({"name": "Mon"}))?;
+/// assert_eq!(server.records("x_tool.entry")?[0]["id"], id);
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -199,6 +201,24 @@ impl fmt::Debug for TestServerBuilder {
 
 impl TestServerBuilder {
     /// Registers a model (replacing a standard one of the same name).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let server = TestServer::builder()
+    ///     .model(ModelDef::new("x_tool.entry").field(Field::new("name", FieldKind::Char)))
+    ///     .start()
+    ///     .await?;
+    /// let client = server.client(Protocol::Json2)?;
+    /// client.model("x_tool.entry").create(&serde_json::json!({"name": "Mon"})).send().await?;
+    /// assert_eq!(client.model("x_tool.entry").search_count(Domain::all()).send().await?, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn model(mut self, model: ModelDef) -> Self {
         self.models.push(model);
         self
@@ -210,11 +230,20 @@ impl TestServerBuilder {
     /// # Example
     ///
     /// ```
+    /// use odoo_integration_client::Protocol;
     /// use odoo_integration_client::test_server::{Field, FieldKind, TestServer};
-    /// let builder = TestServer::builder()
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::builder()
     ///     .with_demo_data()
-    ///     .field("account.analytic.line", Field::new("x_approved", FieldKind::Boolean));
-    /// # let _ = builder;
+    ///     .field("account.analytic.line", Field::new("x_approved", FieldKind::Boolean))
+    ///     .start()
+    ///     .await?;
+    /// let lines = server.client(Protocol::Json2)?.model("account.analytic.line");
+    /// lines.write([1], &serde_json::json!({"x_approved": true})).send().await?;
+    /// assert_eq!(lines.read([1]).fields(["x_approved"]).send().await?[0]["x_approved"], true);
+    /// # Ok(()) }
     /// ```
     pub fn field(mut self, model: impl Into<String>, field: Field) -> Self {
         self.fields.push((model.into(), field));
@@ -223,6 +252,21 @@ impl TestServerBuilder {
 
     /// Seeds the professional-services dataset (default: off for the
     /// builder, on for [`TestServer::start`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let empty = TestServer::builder().start().await?;
+    /// let demo = TestServer::builder().with_demo_data().start().await?;
+    /// assert!(empty.records("res.partner")?.is_empty());
+    /// assert!(!demo.records("res.partner")?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn with_demo_data(mut self) -> Self {
         self.demo_data = true;
         self
@@ -234,6 +278,19 @@ impl TestServerBuilder {
     ///
     /// [`Error::Configuration`] when no port can be bound or the seed data
     /// is invalid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::builder().start().await?;
+    /// assert!(server.url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
     pub async fn start(self) -> Result<TestServer> {
         let mut store = Store::default();
         for m in dataset::standard_models() {
@@ -321,11 +378,46 @@ impl TestServer {
     /// # Errors
     ///
     /// See [`TestServerBuilder::start`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::start().await?;
+    /// let client = server.client(Protocol::JsonRpc)?;
+    /// assert_eq!(
+    ///     client
+    ///         .model("res.partner")
+    ///         .search_count(Domain::field("is_company").eq(true))
+    ///         .send()
+    ///         .await?,
+    ///     3
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub async fn start() -> Result<TestServer> {
         TestServer::builder().with_demo_data().start().await
     }
 
     /// A builder: standard models, no data unless asked.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::builder().start().await?; // standard models, no data
+    /// let client = server.client(Protocol::Json2)?;
+    /// assert_eq!(client.model("res.partner").search_count(Domain::all()).send().await?, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> TestServerBuilder {
         TestServerBuilder {
             demo_data: false,
@@ -335,6 +427,23 @@ impl TestServer {
     }
 
     /// The base URL (`http://127.0.0.1:<port>`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::{Client, Credentials};
+    /// use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, TestServer};
+    ///
+    /// let server = TestServer::start().await?;
+    /// let client = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY))
+    ///     .build()?;
+    /// assert_eq!(client.server_version().await?.as_str(), "19.0");
+    /// # Ok(()) }
+    /// ```
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -345,6 +454,21 @@ impl TestServer {
     /// # Errors
     ///
     /// Never in practice (the URL and credentials are valid).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::start().await?;
+    /// for protocol in [Protocol::Json2, Protocol::JsonRpc, Protocol::XmlRpc, Protocol::Auto] {
+    ///     assert_eq!(server.client(protocol)?.uid().await?, 2);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn client(&self, protocol: Protocol) -> Result<Client> {
         let credentials = match protocol {
             Protocol::Json2 | Protocol::Auto => Credentials::api_key(ADMIN_LOGIN, ADMIN_API_KEY),
@@ -358,6 +482,27 @@ impl TestServer {
     }
 
     /// Every call received so far, oldest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::start().await?;
+    /// server.client(Protocol::XmlRpc)?.model("crm.lead").search_count(Domain::all()).send().await?;
+    /// let calls = server.calls();
+    /// assert_eq!(
+    ///     calls
+    ///         .last()
+    ///         .map(|c| (c.protocol, c.model.as_str(), c.method.as_str())),
+    ///     Some(("xmlrpc", "crm.lead", "search_count"))
+    /// );
+    /// assert_eq!(calls.first().map(|c| c.method.as_str()), Some("authenticate"));
+    /// # Ok(()) }
+    /// ```
     pub fn calls(&self) -> Vec<CallRecord> {
         self.shared
             .calls
@@ -367,12 +512,56 @@ impl TestServer {
     }
 
     /// The most requests the server handled at the same time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use odoo_integration_client::test_server::{Fault, TestServer};
+    ///
+    /// let server = TestServer::start().await?;
+    /// let client = server.client(Protocol::Json2)?;
+    /// server.inject(Fault::Delay(Duration::from_millis(200)), 2);
+    /// let partners = client.model("res.partner");
+    /// let (a, b) = tokio::join!(
+    ///     partners.search_count(Domain::all()).send(),
+    ///     partners.search_count(Domain::all()).send()
+    /// );
+    /// assert_eq!(a? + b?, 12);
+    /// assert_eq!(server.peak_concurrency(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn peak_concurrency(&self) -> usize {
         self.shared.peak.load(Ordering::SeqCst)
     }
 
     /// Makes the next `times` calls fail with `fault` (after any faults
     /// already queued).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::ErrorKind;
+    /// use odoo_integration_client::test_server::{Fault, TestServer};
+    ///
+    /// let server = TestServer::start().await?;
+    /// let client = server.client(Protocol::Json2)?;
+    /// let fault = Fault::Exception {
+    ///     name: "odoo.exceptions.AccessError".into(),
+    ///     message: "Not for you".into(),
+    /// };
+    /// server.inject(fault, 1);
+    /// let err = client.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::AccessDenied);
+    /// assert!(client.model("res.partner").search_count(Domain::all()).send().await.is_ok()); // once only
+    /// # Ok(()) }
+    /// ```
     pub fn inject(&self, fault: Fault, times: usize) {
         if let Ok(mut q) = self.shared.faults.lock() {
             for _ in 0..times {
@@ -419,6 +608,21 @@ impl TestServer {
     /// # Errors
     ///
     /// The model does not exist.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::start().await?;
+    /// let stages = server.records("crm.stage")?;
+    /// assert_eq!(stages.iter().map(|r| r["name"].clone()).collect::<Vec<_>>(), ["New", "Won"]);
+    /// assert!(server.records("no.such.model").is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn records(&self, model: &str) -> Result<Vec<Map<String, Value>>> {
         let store = &mut *self.shared.store();
         let ids: Vec<i64> = store
@@ -455,6 +659,28 @@ impl TestServer {
     /// # Errors
     ///
     /// The values are invalid for the model.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::builder().start().await?;
+    /// let id = server.insert("res.partner", serde_json::json!({"name": "Seeded"}))?;
+    /// let rows = server
+    ///     .client(Protocol::Json2)?
+    ///     .model("res.partner")
+    ///     .read([id])
+    ///     .fields(["name"])
+    ///     .send()
+    ///     .await?;
+    /// assert_eq!(rows[0]["name"], "Seeded");
+    /// assert!(server.insert("res.partner", serde_json::json!({"no_such_field": 1})).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn insert(&self, model: &str, values: Value) -> Result<i64> {
         let map = values.as_object().cloned().unwrap_or_default();
         self.shared
@@ -464,6 +690,22 @@ impl TestServer {
     }
 
     /// Deletes a record directly (no call logged).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let server = TestServer::builder().start().await?;
+    /// let id = server.insert("res.partner", serde_json::json!({"name": "Gone soon"}))?;
+    /// server.remove("res.partner", id);
+    /// let rows = server.client(Protocol::Json2)?.model("res.partner").read([id]).send().await?;
+    /// assert!(rows.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn remove(&self, model: &str, id: i64) {
         if let Some(t) = self.shared.store().tables.get_mut(model) {
             t.remove(&id);

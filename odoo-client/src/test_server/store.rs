@@ -52,6 +52,15 @@ pub enum FieldKind {
 
 impl FieldKind {
     /// The type name Odoo uses.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::test_server::FieldKind;
+    ///
+    /// assert_eq!(FieldKind::Monetary.as_str(), "monetary");
+    /// assert_eq!(FieldKind::Many2many.as_str(), "many2many");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             FieldKind::Char => "char",
@@ -101,6 +110,24 @@ pub struct Field {
 
 impl Field {
     /// A field of this name and type.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let server = TestServer::builder()
+    ///     .model(ModelDef::new("x_tool.entry").field(Field::new("x_hours", FieldKind::Float)))
+    ///     .start()
+    ///     .await?;
+    /// let fields = server.client(Protocol::Json2)?.model("x_tool.entry").fields_get().send().await?;
+    /// assert_eq!(fields["x_hours"].field_type, "float");
+    /// assert_eq!(fields["x_hours"].string, "X Hours"); // a label from the name
+    /// # Ok(()) }
+    /// ```
     pub fn new(name: impl Into<String>, kind: FieldKind) -> Self {
         let name = name.into();
         let string = name
@@ -126,24 +153,99 @@ impl Field {
         }
     }
     /// The related model of a relational field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let entry = ModelDef::new("x_tool.entry")
+    ///     .field(Field::new("name", FieldKind::Char))
+    ///     .field(Field::new("partner_id", FieldKind::Many2one).relation("res.partner"));
+    /// let server = TestServer::builder().model(entry).start().await?;
+    /// let fields = server.client(Protocol::Json2)?.model("x_tool.entry").fields_get().send().await?;
+    /// assert_eq!(fields["partner_id"].relation.as_deref(), Some("res.partner"));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn relation(mut self, model: impl Into<String>) -> Self {
         self.relation = Some(model.into());
         self
     }
     /// The many2one on the related model that a one2many reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let sheet = ModelDef::new("x_tool.sheet")
+    ///     .field(Field::new("name", FieldKind::Char))
+    ///     .field(Field::new("line_ids", FieldKind::One2many).relation("x_tool.line").inverse("sheet_id"));
+    /// let line = ModelDef::new("x_tool.line")
+    ///     .field(Field::new("name", FieldKind::Char))
+    ///     .field(Field::new("sheet_id", FieldKind::Many2one).relation("x_tool.sheet"));
+    /// let server = TestServer::builder().model(sheet).model(line).start().await?;
+    /// let sheet_id = server.insert("x_tool.sheet", serde_json::json!({"name": "Week 48"}))?;
+    /// let line_id = server.insert(
+    ///     "x_tool.line",
+    ///     serde_json::json!({"name": "Mon", "sheet_id": sheet_id}),
+    /// )?;
+    /// assert_eq!(server.records("x_tool.sheet")?[0]["line_ids"], serde_json::json!([line_id]));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn inverse(mut self, field: impl Into<String>) -> Self {
         self.inverse = Some(field.into());
         self
     }
     /// The field must be set on create.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::ErrorKind;
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let entry = ModelDef::new("x_tool.entry").field(Field::new("name", FieldKind::Char).required());
+    /// let server = TestServer::builder().model(entry).start().await?;
+    /// let client = server.client(Protocol::Json2)?;
+    /// let err = client.model("x_tool.entry").create(&serde_json::json!({})).send().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Validation);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn required(mut self) -> Self {
         self.required = true;
         self
     }
     /// The allowed values of a selection, as (value, label).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let state =
+    ///     Field::new("state", FieldKind::Selection).selection([("draft", "Draft"), ("done", "Done")]);
+    /// let server = TestServer::builder().model(ModelDef::new("x_tool.entry").field(state)).start().await?;
+    /// let entries = server.client(Protocol::Json2)?.model("x_tool.entry");
+    /// assert!(entries.create(&serde_json::json!({"state": "done"})).send().await.is_ok());
+    /// assert!(entries.create(&serde_json::json!({"state": "lost"})).send().await.is_err());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn selection<I, K, L>(mut self, options: I) -> Self
     where
@@ -158,12 +260,35 @@ impl Field {
         self
     }
     /// The label shown by `fields_get`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let hours = Field::new("x_hours", FieldKind::Float).label("Hours Spent");
+    /// let server = TestServer::builder().model(ModelDef::new("x_tool.entry").field(hours)).start().await?;
+    /// let fields = server.client(Protocol::Json2)?.model("x_tool.entry").fields_get().send().await?;
+    /// assert_eq!(fields["x_hours"].string, "Hours Spent");
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.string = label.into();
         self
     }
     /// The field name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::test_server::{Field, FieldKind};
+    ///
+    /// assert_eq!(Field::new("x_hours", FieldKind::Float).name(), "x_hours");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -193,6 +318,21 @@ pub struct ModelDef {
 
 impl ModelDef {
     /// A model with only the automatic fields.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{ModelDef, TestServer};
+    ///
+    /// let server = TestServer::builder().model(ModelDef::new("x_tool.empty")).start().await?;
+    /// let fields = server.client(Protocol::Json2)?.model("x_tool.empty").fields_get().send().await?;
+    /// assert!(fields.contains_key("write_date")); // the automatic fields only
+    /// assert!(!fields.contains_key("name"));
+    /// # Ok(()) }
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         let mut m = ModelDef {
             name: name.into(),
@@ -211,12 +351,46 @@ impl ModelDef {
         m
     }
     /// Adds a field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let entry = ModelDef::new("x_tool.entry")
+    ///     .field(Field::new("name", FieldKind::Char))
+    ///     .field(Field::new("x_done", FieldKind::Boolean));
+    /// let server = TestServer::builder().model(entry).start().await?;
+    /// let id = server.insert("x_tool.entry", serde_json::json!({"name": "Mon", "x_done": true}))?;
+    /// assert_eq!(server.records("x_tool.entry")?[0]["id"], id);
+    /// assert_eq!(server.records("x_tool.entry")?[0]["x_done"], true);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn field(mut self, field: Field) -> Self {
         self.fields.insert(field.name.clone(), field);
         self
     }
     /// The field that names records (default `name`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{Field, FieldKind, ModelDef, TestServer};
+    ///
+    /// let code = ModelDef::new("x_tool.code").field(Field::new("code", FieldKind::Char)).rec_name("code");
+    /// let server = TestServer::builder().model(code).start().await?;
+    /// let id = server.insert("x_tool.code", serde_json::json!({"code": "HR-01"}))?;
+    /// let found = server.client(Protocol::Json2)?.model("x_tool.code").name_search("hr").send().await?;
+    /// assert_eq!(found, [(id, "HR-01".to_owned())]);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn rec_name(mut self, field: impl Into<String>) -> Self {
         self.rec_name = field.into();
@@ -224,12 +398,51 @@ impl ModelDef {
     }
     /// Only administrators may read or write it (others get an
     /// `AccessError`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::{Client, Credentials, ErrorKind};
+    /// use odoo_integration_client::test_server::{
+    ///     DEMO_API_KEY, DEMO_LOGIN, Field, FieldKind, ModelDef, TestServer,
+    /// };
+    ///
+    /// let secret = ModelDef::new("x_tool.secret").field(Field::new("name", FieldKind::Char)).admin_only();
+    /// let server = TestServer::builder().model(secret).start().await?;
+    /// let demo = Client::builder(server.url())
+    ///     .credentials(Credentials::api_key(DEMO_LOGIN, DEMO_API_KEY))
+    ///     .protocol(Protocol::Json2)
+    ///     .build()?;
+    /// let err = demo.model("x_tool.secret").search_count(Domain::all()).send().await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::AccessDenied);
+    /// assert_eq!(
+    ///     server
+    ///         .client(Protocol::Json2)?
+    ///         .model("x_tool.secret")
+    ///         .search_count(Domain::all())
+    ///         .send()
+    ///         .await?,
+    ///     0
+    /// );
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn admin_only(mut self) -> Self {
         self.admin_only = true;
         self
     }
     /// The model name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::test_server::ModelDef;
+    ///
+    /// assert_eq!(ModelDef::new("x_tool.entry").name(), "x_tool.entry");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
