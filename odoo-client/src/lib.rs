@@ -17,7 +17,10 @@
 //! use odoo_integration_client::{Client, Credentials, Domain, Model};
 //! use odoo_integration_client::value::{Many2One, falsy};
 //!
-//! #[derive(Debug, serde::Deserialize)]
+//! // The derive writes the model's name and the fields to read
+//! // (`name`, `email`, `country_id`) from the struct.
+//! #[derive(Debug, serde::Deserialize, Model)]
+//! #[odoo(model = "res.partner")]
 //! struct Partner {
 //!     id: i64,
 //!     name: String,
@@ -25,11 +28,6 @@
 //!     email: Option<String>,
 //!     #[serde(with = "falsy")]
 //!     country_id: Option<Many2One>,
-//! }
-//!
-//! impl Model for Partner {
-//!     const NAME: &'static str = "res.partner";
-//!     const FIELDS: &'static [&'static str] = &["name", "email", "country_id"];
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
