@@ -7,11 +7,11 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use odoo_integration::chrono::{TimeZone, Utc};
 use odoo_integration::model::{
-    Change, Client, FieldValue, Policy, Record, SystemId, merge, reconcile,
+    CanonicalRecord, Change, ClientCompany, FieldValue, Policy, SystemId, merge, reconcile,
 };
 use std::hint::black_box;
 
-fn clients(n: usize, variant: usize) -> Vec<(String, Client)> {
+fn clients(n: usize, variant: usize) -> Vec<(String, ClientCompany)> {
     (0..n)
         .map(|i| {
             // Side B: a few percent renamed, 1% missing, 1% extra.
@@ -25,7 +25,7 @@ fn clients(n: usize, variant: usize) -> Vec<(String, Client)> {
             } else {
                 format!("Client {i}")
             };
-            let c = Client {
+            let c = ClientCompany {
                 legal_name: name,
                 industry: Some(["IT", "Retail", "Health"][i % 3].into()),
                 website: Some(format!("client{i}.example")),
@@ -65,7 +65,7 @@ fn bench_merge(c: &mut Criterion) {
         .with("industry", FieldValue::Text("Retail".into()))
         .with("legal_name", FieldValue::Text("ACME".into()))
         .with("address.city", FieldValue::Text("Ghent".into()));
-    let base = Record::new(Client {
+    let base = CanonicalRecord::new(ClientCompany {
         legal_name: "Acme".into(),
         ..Default::default()
     });

@@ -20,7 +20,7 @@ use odoo_integration::connectors::{
     RecordStore, Sink, SinkRecord, Source, SourceChange, SqliteStore, StoredRecord,
 };
 use odoo_integration::model::{
-    CanonicalId, Client, Condition, Policy, RequiredWhen, SystemId, Validator,
+    CanonicalId, ClientCompany, Condition, Policy, RequiredWhen, SystemId, Validator,
 };
 use std::hint::black_box;
 use std::sync::Arc;
@@ -30,10 +30,10 @@ const N: usize = 10_000;
 /// A source that hands out pages prepared beforehand (outside the
 /// timing), so the bench measures the pipeline, not the copying of its
 /// input.
-struct Fixed(std::sync::Mutex<Vec<Vec<SourceChange<Client>>>>);
+struct Fixed(std::sync::Mutex<Vec<Vec<SourceChange<ClientCompany>>>>);
 
 impl Fixed {
-    fn new(changes: &[SourceChange<Client>], page: usize) -> Arc<Self> {
+    fn new(changes: &[SourceChange<ClientCompany>], page: usize) -> Arc<Self> {
         let mut pages: Vec<_> = changes.chunks(page).map(<[_]>::to_vec).collect();
         pages.reverse();
         Arc::new(Fixed(std::sync::Mutex::new(pages)))
@@ -48,12 +48,12 @@ impl Connector for Fixed {
     }
 }
 #[async_trait]
-impl Source<Client> for Fixed {
+impl Source<ClientCompany> for Fixed {
     async fn read(
         &self,
         _: Option<&Cursor>,
         _: usize,
-    ) -> odoo_integration::connectors::Result<Page<Client>> {
+    ) -> odoo_integration::connectors::Result<Page<ClientCompany>> {
         let mut pages = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let changes = pages.pop().unwrap_or_default();
         Ok(Page {
@@ -74,10 +74,10 @@ impl Connector for NoOp {
     }
 }
 #[async_trait]
-impl Sink<Client> for NoOp {
+impl Sink<ClientCompany> for NoOp {
     async fn apply(
         &self,
-        batch: Vec<SinkRecord<Client>>,
+        batch: Vec<SinkRecord<ClientCompany>>,
     ) -> odoo_integration::connectors::Result<Vec<Outcome>> {
         Ok(batch
             .into_iter()
@@ -86,8 +86,8 @@ impl Sink<Client> for NoOp {
     }
 }
 
-fn client(i: usize) -> Client {
-    Client {
+fn client(i: usize) -> ClientCompany {
+    ClientCompany {
         legal_name: format!("Client {i}"),
         website: Some(format!("https://client{i}.example")),
         tax_id: Some(format!("BE{i:010}")),
@@ -96,7 +96,7 @@ fn client(i: usize) -> Client {
     }
 }
 
-fn changes() -> Vec<SourceChange<Client>> {
+fn changes() -> Vec<SourceChange<ClientCompany>> {
     let at = odoo_integration::chrono::Utc::now();
     (0..N)
         .map(|i| SourceChange::upsert(format!("b{i}"), at, client(i)))
@@ -141,7 +141,7 @@ fn bench_pipeline(c: &mut Criterion) {
         )
     });
     let build = |name: &str, state: Arc<MemoryStore>, dry_run: bool| {
-        Pipeline::<Client>::builder(name, Fixed::new(&source, 500), Arc::new(NoOp), state)
+        Pipeline::<ClientCompany>::builder(name, Fixed::new(&source, 500), Arc::new(NoOp), state)
             .policy(policy.clone())
             .validator(Validator::new().with(RequiredWhen {
                 code: "client.name".into(),

@@ -25,7 +25,7 @@ use odoo_integration::connectors::fakes::hubspot::FakeHubSpot;
 use odoo_integration::connectors::hubspot::HubSpotConnector;
 use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::{Operation, Quota, RateLimiter, Source};
-use odoo_integration::model::{Client, MatchKey, Normalize, Reconciliation, reconcile};
+use odoo_integration::model::{ClientCompany, MatchKey, Normalize, Reconciliation, reconcile};
 use std::path::PathBuf;
 
 /// The fields HubSpot's company map and Odoo's client map both hold.
@@ -33,9 +33,9 @@ const COMPARED: [&str; 4] = ["legal_name", "website", "address.city", "address.c
 
 /// Every record a source has now, keyed by the match key.
 async fn read_all(
-    source: &dyn Source<Client>,
+    source: &dyn Source<ClientCompany>,
     key: &MatchKey,
-) -> Result<Vec<(String, Client)>, BoxError> {
+) -> Result<Vec<(String, ClientCompany)>, BoxError> {
     let (changes, _) = odoo_integration::connectors::read_to_end(source, None, 100).await?;
     Ok(changes
         .into_iter()

@@ -10,7 +10,8 @@ mod common;
 
 use odoo_integration::chrono::{TimeZone, Utc};
 use odoo_integration::model::{
-    Change, Client, Employee, FieldValue, MergeOutcome, Policy, Record, SystemId, merge,
+    CanonicalRecord, Change, ClientCompany, Employee, FieldValue, MergeOutcome, Policy, SystemId,
+    merge,
 };
 
 fn report(who: &SystemId, out: &MergeOutcome) {
@@ -52,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let text = |s: &str| FieldValue::Text(s.into());
 
-    let mut client = Record::new(Client {
+    let mut client = CanonicalRecord::new(ClientCompany {
         legal_name: "Acme NV".into(),
         ..Default::default()
     });
@@ -77,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with("address.city", text("Ghent"));
     report(&odoo, &merge(&mut client, &from_erp, &odoo, &policy)?);
 
-    let mut employee = Record::new(Employee {
+    let mut employee = CanonicalRecord::new(Employee {
         employee_number: "E-104".into(),
         ..Default::default()
     });

@@ -40,7 +40,8 @@ use odoo_integration::connectors::{
     RateLimiter, RunSummary, Sink, Source, SourceChange, SyncState, testkit,
 };
 use odoo_integration::model::{
-    Client, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy, SystemId,
+    ClientCompany, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy,
+    SystemId,
 };
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -74,11 +75,11 @@ default_owner = "{crm}"
 
 /// What the example needs of a CRM connector.
 trait Crm:
-    Source<Client> + Source<Contact> + Source<Opportunity> + Sink<Opportunity> + 'static
+    Source<ClientCompany> + Source<Contact> + Source<Opportunity> + Sink<Opportunity> + 'static
 {
 }
 impl<T> Crm for T where
-    T: Source<Client> + Source<Contact> + Source<Opportunity> + Sink<Opportunity> + 'static
+    T: Source<ClientCompany> + Source<Contact> + Source<Opportunity> + Sink<Opportunity> + 'static
 {
 }
 
@@ -244,7 +245,7 @@ async fn quote_to_cash<C: Crm>(
             runs.push(($label, run));
         };
     }
-    step!("clients", Client, crm.clone(), odoo.clone());
+    step!("clients", ClientCompany, crm.clone(), odoo.clone());
     step!("contacts", Contact, crm.clone(), odoo.clone());
     step!("deals", Opportunity, crm.clone(), odoo.clone());
     let deals: Arc<dyn Source<Opportunity>> = crm.clone();
@@ -472,7 +473,7 @@ async fn main() -> Result<(), BoxError> {
 mod salesforce {
     use super::*;
     use odoo_integration::connectors::fakes::salesforce::FakeSalesforce;
-    use odoo_integration::connectors::salesforce::{Credentials, SalesforceConnector};
+    use odoo_integration::connectors::salesforce::{ConnectedApp, SalesforceConnector};
     use odoo_integration::serde_json::json;
 
     const FAKE_ID: &str = "3MVG9-example-consumer-key";
@@ -532,7 +533,7 @@ mod salesforce {
         ) {
             (Some(url), Some(id), Some(secret)) => {
                 let currency = env("SALESFORCE_CURRENCY").unwrap_or_else(|| "USD".into());
-                let b = SalesforceConnector::builder(Credentials::client_credentials(id, secret))
+                let b = SalesforceConnector::builder(ConnectedApp::client_credentials(id, secret))
                     .login_url(url)
                     .org_currency(currency.parse()?);
                 (b, None)
@@ -543,7 +544,7 @@ mod salesforce {
                     "crm         no SALESFORCE_*: started a fake Salesforce at {}",
                     fake.url()
                 );
-                let b = SalesforceConnector::builder(Credentials::client_credentials(
+                let b = SalesforceConnector::builder(ConnectedApp::client_credentials(
                     FAKE_ID,
                     FAKE_SECRET,
                 ))

@@ -23,7 +23,7 @@ use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::sources::FileSource;
 use odoo_integration::connectors::{FileStore, Pipeline, RunSummary, SyncState, testkit};
 use odoo_integration::model::{
-    Client, Condition, Contact, Engagement, Policy, RequiredWhen, Validator,
+    ClientCompany, Condition, Contact, Engagement, Policy, RequiredWhen, Validator,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -31,7 +31,7 @@ use std::sync::Arc;
 /// The firm's sheets, as CSV files: `FileSource` reads them in pages with
 /// a byte cursor and, as snapshots, again from the top when a file changes.
 struct Sheets {
-    clients: Arc<FileSource<Client>>,
+    clients: Arc<FileSource<ClientCompany>>,
     contacts: Arc<FileSource<Contact>>,
     engagements: Arc<FileSource<Engagement>>,
 }
@@ -53,7 +53,7 @@ impl Sheets {
 
     /// What the pipeline relies on of a source, checked before it runs.
     async fn check(&self) {
-        testkit::check_source::<Client>(&*self.clients)
+        testkit::check_source::<ClientCompany>(&*self.clients)
             .await
             .assert_ok();
         testkit::check_source::<Contact>(&*self.contacts)
@@ -80,7 +80,7 @@ async fn sync_all(
     policy: &Policy,
     sheets: &Sheets,
 ) -> Result<[RunSummary; 3], BoxError> {
-    let clients = Pipeline::<Client>::builder(
+    let clients = Pipeline::<ClientCompany>::builder(
         "sheet→odoo/client",
         sheets.clients.clone(),
         odoo.clone(),

@@ -11,7 +11,7 @@
 //! **What "approved" means.** Odoo Community has no approval on timesheet
 //! lines (`account.analytic.line`); Enterprise's `timesheet_grid` adds the
 //! boolean `validated`. The example reads approval from a boolean field
-//! mapped with [`FieldKind::approval_flag`]: `x_approved` by default (a
+//! mapped with [`Conversion::approval_flag`]: `x_approved` by default (a
 //! custom field, added with Studio or a small module on Community), or
 //! the field named by `ODOO_APPROVAL_FIELD` (`validated` on Enterprise).
 //! Offline, the embedded Odoo is started with `x_approved` and a manager
@@ -47,7 +47,7 @@ use odoo_integration::connectors::fakes::gusto::FakeGusto;
 use odoo_integration::connectors::gusto::{
     AppCredentials, GustoConnector, MemoryTokenStore, Tokens,
 };
-use odoo_integration::connectors::odoo::{FieldKind, ModelMap, OdooConnector};
+use odoo_integration::connectors::odoo::{Conversion, ModelMap, OdooConnector};
 use odoo_integration::connectors::sources::VecSource;
 use odoo_integration::connectors::{
     Connector, Link, MemoryStore, Operation, Pipeline, RunSummary, Source, SourceChange, SyncState,
@@ -57,7 +57,7 @@ use odoo_integration::model::{
     ApprovalState, BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice,
     InvoiceLine, Money, PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
 };
-use odoo_integration::odoo::test_server::{Field, FieldKind as Kind, TestServer};
+use odoo_integration::odoo::test_server::{Field, FieldKind, TestServer};
 use odoo_integration::rust_decimal::Decimal;
 use odoo_integration::serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -321,7 +321,7 @@ async fn embedded_odoo() -> Result<(odoo_integration::odoo::Client, TestServer),
         .with_demo_data()
         .field(
             "account.analytic.line",
-            Field::new("x_approved", Kind::Boolean),
+            Field::new("x_approved", FieldKind::Boolean),
         )
         .start()
         .await?;
@@ -432,7 +432,7 @@ async fn main() -> Result<(), BoxError> {
         ModelMap::timesheet_entry().field(
             "approval",
             approval.as_str(),
-            FieldKind::approval_flag(),
+            Conversion::approval_flag(),
         ),
     ));
     let (gusto, fake) = match real_gusto() {

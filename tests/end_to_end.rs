@@ -10,13 +10,13 @@ use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, Operation, Page, Pipeline, Source, SourceChange, SqliteStore,
     XrefStore,
 };
-use odoo_integration::model::{Client, RemoteId, SystemId, reconcile};
+use odoo_integration::model::{ClientCompany, RemoteId, SystemId, reconcile};
 use odoo_integration::odoo::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, TestServer};
 use odoo_integration::odoo::{Client as Odoo, Credentials};
 use std::sync::Arc;
 
 /// Every client, every run (a source without change tracking).
-struct Crm(Vec<(String, Client)>);
+struct Crm(Vec<(String, ClientCompany)>);
 impl Connector for Crm {
     fn system(&self) -> SystemId {
         SystemId::new("crm")
@@ -26,12 +26,12 @@ impl Connector for Crm {
     }
 }
 #[async_trait]
-impl Source<Client> for Crm {
+impl Source<ClientCompany> for Crm {
     async fn read(
         &self,
         _: Option<&Cursor>,
         _: usize,
-    ) -> odoo_integration::connectors::Result<Page<Client>> {
+    ) -> odoo_integration::connectors::Result<Page<ClientCompany>> {
         let at = odoo_integration::chrono::DateTime::from_timestamp(1_795_000_000, 0)
             .unwrap_or_default();
         Ok(Page {
@@ -46,10 +46,10 @@ impl Source<Client> for Crm {
     }
 }
 
-fn clients() -> Vec<(String, Client)> {
+fn clients() -> Vec<(String, ClientCompany)> {
     (0..120)
         .map(|i| {
-            let c = Client {
+            let c = ClientCompany {
                 legal_name: format!("Client {i:03} BV"),
                 website: Some(format!("https://client{i}.example")),
                 tax_id: Some(format!("BE0{i:09}")),
@@ -77,7 +77,7 @@ async fn crm_to_odoo_with_sqlite_state_resumes_and_reconciles() {
         let odoo = odoo.clone();
         let source = Arc::new(Crm(sent.clone()));
         async move {
-            Pipeline::<Client>::builder("crm→odoo/client", source, odoo, Arc::new(state))
+            Pipeline::<ClientCompany>::builder("crm→odoo/client", source, odoo, Arc::new(state))
                 .batch_size(50)
                 .build()
                 .unwrap()
@@ -97,7 +97,7 @@ async fn crm_to_odoo_with_sqlite_state_resumes_and_reconciles() {
     let mut back = Vec::new();
     let mut cursor = None;
     loop {
-        let page = Source::<Client>::read(&*odoo, cursor.as_ref(), 100)
+        let page = Source::<ClientCompany>::read(&*odoo, cursor.as_ref(), 100)
             .await
             .unwrap();
         for change in page.changes {
@@ -112,7 +112,7 @@ async fn crm_to_odoo_with_sqlite_state_resumes_and_reconciles() {
     }
     // Keyed by the CRM's ids, through the cross-references of the sync.
     let state = SqliteStore::open(&path).await.unwrap();
-    let mut ours: Vec<(String, Client)> = Vec::new();
+    let mut ours: Vec<(String, ClientCompany)> = Vec::new();
     for (odoo_id, c) in back {
         let remote = RemoteId::new(odoo_id);
         let Some(id) = state

@@ -27,9 +27,9 @@ pub struct FieldChange {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{diff, apply, Client};
-/// let a = Client { legal_name: "Acme".into(), ..Default::default() };
-/// let b = Client { legal_name: "Acme NV".into(), ..a.clone() };
+/// use odoo_integration_model::{diff, apply, ClientCompany};
+/// let a = ClientCompany { legal_name: "Acme".into(), ..Default::default() };
+/// let b = ClientCompany { legal_name: "Acme NV".into(), ..a.clone() };
 /// let d = diff(&a, &b);
 /// assert_eq!(d.len(), 1);
 /// assert_eq!(apply(&d, &a)?, b);
@@ -219,10 +219,10 @@ pub struct Mismatch {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{reconcile, Client};
-/// let a = vec![("1".to_string(), Client { legal_name: "Acme".into(), ..Default::default() })];
-/// let b = vec![("1".to_string(), Client { legal_name: "ACME".into(), ..Default::default() }),
-///              ("2".to_string(), Client::default())];
+/// use odoo_integration_model::{reconcile, ClientCompany};
+/// let a = vec![("1".to_string(), ClientCompany { legal_name: "Acme".into(), ..Default::default() })];
+/// let b = vec![("1".to_string(), ClientCompany { legal_name: "ACME".into(), ..Default::default() }),
+///              ("2".to_string(), ClientCompany::default())];
 /// let r = reconcile(&a, &b, &[]);
 /// assert_eq!(r.only_in_b, vec!["2".to_string()]);
 /// assert_eq!(r.mismatched[0].field, "legal_name");
@@ -317,8 +317,8 @@ impl Reconciliation {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{reconcile, Client};
-/// let a = vec![("k".to_string(), Client::default())];
+/// use odoo_integration_model::{reconcile, ClientCompany};
+/// let a = vec![("k".to_string(), ClientCompany::default())];
 /// let r = reconcile(&a, &a, &["legal_name"]);
 /// assert_eq!(r.matched, vec!["k".to_string()]);
 /// ```

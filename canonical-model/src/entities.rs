@@ -33,15 +33,17 @@ pub struct Address {
     pub country: Option<String>,
 }
 
-/// A client organisation.
+/// A client organisation: the entity `client` in policy files, stores and
+/// references (the type is named so that it never clashes with the Odoo
+/// `Client` when both are imported).
 ///
 /// # Example
 /// ```
-/// let c = odoo_integration_model::Client { legal_name: "Acme NV".into(), ..Default::default() };
+/// let c = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
 /// assert_eq!(c.legal_name, "Acme NV");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Client {
+pub struct ClientCompany {
     /// Registered legal name.
     pub legal_name: String,
     /// Industry.
@@ -57,7 +59,7 @@ pub struct Client {
     /// Account manager's employee record.
     pub account_manager: Option<CanonicalId>,
 }
-entity!(Client, "client", {
+entity!(ClientCompany, "client", {
     "legal_name" => legal_name,
     "industry" => industry,
     "website" => website,
@@ -120,7 +122,7 @@ code_enum!(
 pub struct Opportunity {
     /// Name.
     pub name: String,
-    /// Client.
+    /// The client, a [`ClientCompany`].
     pub client: Option<CanonicalId>,
     /// Deal amount.
     pub amount: Option<Money>,
@@ -154,7 +156,7 @@ entity!(Opportunity, "opportunity", {
 pub struct Engagement {
     /// Name.
     pub name: String,
-    /// Client.
+    /// The client, a [`ClientCompany`].
     pub client: Option<CanonicalId>,
     /// Governing contract / statement of work.
     pub contract: Option<CanonicalId>,
@@ -241,7 +243,7 @@ impl BillingModel {
 pub struct Contract {
     /// Reference, e.g. `SOW-2026-004`.
     pub reference: String,
-    /// Client.
+    /// The client, a [`ClientCompany`].
     pub client: Option<CanonicalId>,
     /// Billing model (not addressable by field name; replaced as a whole).
     pub billing: Option<BillingModel>,
@@ -500,7 +502,7 @@ entity!(InvoiceLine, "invoice_line", {
 pub struct Invoice {
     /// Invoice number.
     pub number: Option<String>,
-    /// Client.
+    /// The client, a [`ClientCompany`].
     pub client: Option<CanonicalId>,
     /// Engagement.
     pub engagement: Option<CanonicalId>,
@@ -628,7 +630,7 @@ pub fn schema(entity: &str) -> Option<&'static [&'static str]> {
         };
     }
     lookup!(
-        Client,
+        ClientCompany,
         Contact,
         Opportunity,
         Engagement,

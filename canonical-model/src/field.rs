@@ -246,8 +246,8 @@ impl<T: Entity + Default> FieldType for Vec<T> {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{Client, Entity, FieldError, FieldValue};
-/// let mut c = Client::default();
+/// use odoo_integration_model::{ClientCompany, Entity, FieldError, FieldValue};
+/// let mut c = ClientCompany::default();
 /// assert!(matches!(c.set("nope", FieldValue::Null), Err(FieldError::UnknownField { .. })));
 /// assert!(matches!(c.set("legal_name", FieldValue::Bool(true)), Err(FieldError::WrongType { .. })));
 /// ```
@@ -281,11 +281,11 @@ pub enum FieldError {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{Client, Entity, FieldValue};
-/// let mut c = Client::default();
+/// use odoo_integration_model::{ClientCompany, Entity, FieldValue};
+/// let mut c = ClientCompany::default();
 /// c.set("address.city", FieldValue::Text("Ghent".into()))?;
 /// assert_eq!(c.address.city.as_deref(), Some("Ghent"));
-/// assert!(Client::FIELDS.contains(&"legal_name"));
+/// assert!(ClientCompany::FIELDS.contains(&"legal_name"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait Entity: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned {
@@ -306,8 +306,8 @@ pub trait Entity: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned 
     ///
     /// # Example
     /// ```
-    /// use odoo_integration_model::{Client, Entity};
-    /// let a = Client { legal_name: "Acme".into(), ..Default::default() };
+    /// use odoo_integration_model::{ClientCompany, Entity};
+    /// let a = ClientCompany { legal_name: "Acme".into(), ..Default::default() };
     /// let mut b = a.clone();
     /// b.website = Some("https://acme.example".into());
     /// assert_eq!(a.changed_fields(&b), vec!["website"]);

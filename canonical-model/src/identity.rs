@@ -564,11 +564,11 @@ pub enum MatchOutcome {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{propose_match, CanonicalId, Client, MatchKey, MatchOutcome, Normalize};
-/// let mut known = Client::default();
+/// use odoo_integration_model::{propose_match, CanonicalId, ClientCompany, MatchKey, MatchOutcome, Normalize};
+/// let mut known = ClientCompany::default();
 /// known.website = Some("https://acme.example".into());
 /// let id = CanonicalId::new();
-/// let mut incoming = Client::default();
+/// let mut incoming = ClientCompany::default();
 /// incoming.website = Some("www.ACME.example/contact".into());
 /// let keys = [MatchKey::new("website", Normalize::WebDomain)];
 /// match propose_match(&incoming, [(id, &known)], &keys) {

@@ -14,7 +14,7 @@
 //! ## Quick start
 //!
 //! ```
-//! use odoo_integration_model::{merge, Change, Client, FieldValue, Policy, Record, SystemId};
+//! use odoo_integration_model::{merge, Change, ClientCompany, FieldValue, Policy, CanonicalRecord, SystemId};
 //!
 //! let policy = Policy::from_toml(r#"
 //!     [client]
@@ -23,7 +23,7 @@
 //!     industry = "salesforce"
 //!     "address.*" = { owner = "odoo", strategy = "hold-for-review" }
 //! "#)?;
-//! let mut acme = Record::new(Client { legal_name: "Acme NV".into(), ..Default::default() });
+//! let mut acme = CanonicalRecord::new(ClientCompany { legal_name: "Acme NV".into(), ..Default::default() });
 //! let change = Change::new("sf-1", chrono::Utc::now())
 //!     .with("industry", FieldValue::Text("Retail".into()))     // Salesforce owns it: applied
 //!     .with("legal_name", FieldValue::Text("ACME".into()))     // Odoo owns it: refused
@@ -87,7 +87,7 @@ pub use identity::{
     CanonicalId, CrossRefs, IdentityError, IdentityMap, MatchKey, MatchOutcome, MatchProposal,
     Normalize, RemoteId, SystemId, propose_match,
 };
-pub use merge::{Change, Held, MergeOutcome, Provenance, Record, Refused, merge};
+pub use merge::{CanonicalRecord, Change, Held, MergeOutcome, Provenance, Refused, merge};
 pub use money::{Currency, Money, MoneyError};
 pub use policy::{FieldRule, Location, Policy, PolicyError, PolicyMistake, Seed, Strategy};
 pub use validate::{Condition, Failure, RequiredWhen, Rule, Validator};

@@ -88,13 +88,13 @@ pub struct Provenance {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{Client, Record};
-/// let r = Record::new(Client::default());
+/// use odoo_integration_model::{ClientCompany, CanonicalRecord};
+/// let r = CanonicalRecord::new(ClientCompany::default());
 /// assert!(r.trail().is_empty());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(bound = "E: crate::Entity")]
-pub struct Record<E> {
+pub struct CanonicalRecord<E> {
     /// Canonical id.
     pub id: CanonicalId,
     /// `system -> remote id`.
@@ -104,27 +104,27 @@ pub struct Record<E> {
     trail: Vec<Provenance>,
 }
 
-impl<E: Entity> Record<E> {
+impl<E: Entity> CanonicalRecord<E> {
     /// A record with a fresh id.
     ///
     /// # Example
     /// ```
-    /// let r = odoo_integration_model::Record::new(odoo_integration_model::Employee::default());
+    /// let r = odoo_integration_model::CanonicalRecord::new(odoo_integration_model::Employee::default());
     /// assert!(r.xrefs.is_empty());
     /// ```
     pub fn new(data: E) -> Self {
-        Record::with_id(CanonicalId::new(), data)
+        CanonicalRecord::with_id(CanonicalId::new(), data)
     }
     /// A record with a given id.
     ///
     /// # Example
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, Record};
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, CanonicalRecord};
     /// let id = CanonicalId::from_u128(1);
-    /// assert_eq!(Record::with_id(id, Client::default()).id, id);
+    /// assert_eq!(CanonicalRecord::with_id(id, ClientCompany::default()).id, id);
     /// ```
     pub fn with_id(id: CanonicalId, data: E) -> Self {
-        Record {
+        CanonicalRecord {
             id,
             xrefs: CrossRefs::new(),
             data,
@@ -138,9 +138,9 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// use odoo_integration_model::{CanonicalId, Client, Record, SystemId};
-    /// let data = Client { legal_name: "Acme".into(), ..Default::default() };
-    /// let r = Record::seed(CanonicalId::new(), data, &Client::default(), &SystemId::hubspot(), "hs-1".into(), chrono::Utc::now());
+    /// use odoo_integration_model::{CanonicalId, ClientCompany, CanonicalRecord, SystemId};
+    /// let data = ClientCompany { legal_name: "Acme".into(), ..Default::default() };
+    /// let r = CanonicalRecord::seed(CanonicalId::new(), data, &ClientCompany::default(), &SystemId::hubspot(), "hs-1".into(), chrono::Utc::now());
     /// assert_eq!(r.data.legal_name, "Acme");
     /// assert_eq!(r.trail().len(), 1);
     /// assert_eq!(r.history("legal_name").count(), 1);
@@ -165,7 +165,7 @@ impl<E: Entity> Record<E> {
                 new: data.get(field).unwrap_or(FieldValue::Null),
             })
             .collect();
-        Record {
+        CanonicalRecord {
             id,
             xrefs: CrossRefs::new(),
             data,
@@ -176,7 +176,7 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// assert!(odoo_integration_model::Record::new(odoo_integration_model::Client::default()).trail().is_empty());
+    /// assert!(odoo_integration_model::CanonicalRecord::new(odoo_integration_model::ClientCompany::default()).trail().is_empty());
     /// ```
     pub fn trail(&self) -> &[Provenance] {
         &self.trail
@@ -185,7 +185,7 @@ impl<E: Entity> Record<E> {
     ///
     /// # Example
     /// ```
-    /// let r = odoo_integration_model::Record::new(odoo_integration_model::Client::default());
+    /// let r = odoo_integration_model::CanonicalRecord::new(odoo_integration_model::ClientCompany::default());
     /// assert_eq!(r.history("industry").count(), 0);
     /// ```
     pub fn history<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Provenance> + 'a {
@@ -270,9 +270,9 @@ pub struct MergeOutcome {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{merge, Change, Client, FieldValue, Policy, Record, SystemId};
+/// use odoo_integration_model::{merge, Change, ClientCompany, FieldValue, Policy, CanonicalRecord, SystemId};
 /// let policy = Policy::from_toml("[client.fields]\nindustry = \"salesforce\"\nlegal_name = \"odoo\"\n")?;
-/// let mut rec = Record::new(Client::default());
+/// let mut rec = CanonicalRecord::new(ClientCompany::default());
 /// let change = Change::new("e1", chrono::Utc::now())
 ///     .with("industry", FieldValue::Text("Retail".into()))
 ///     .with("legal_name", FieldValue::Text("ACME".into()));
@@ -283,7 +283,7 @@ pub struct MergeOutcome {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn merge<E: Entity>(
-    record: &mut Record<E>,
+    record: &mut CanonicalRecord<E>,
     change: &Change,
     source: &SystemId,
     policy: &Policy,

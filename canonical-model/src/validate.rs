@@ -171,7 +171,7 @@ impl<E> Validator<E> {
     ///
     /// # Example
     /// ```
-    /// let v = odoo_integration_model::Validator::<odoo_integration_model::Client>::new();
+    /// let v = odoo_integration_model::Validator::<odoo_integration_model::ClientCompany>::new();
     /// assert!(v.validate(&Default::default()).is_empty());
     /// ```
     pub fn new() -> Self {
@@ -182,8 +182,8 @@ impl<E> Validator<E> {
     /// # Example
     /// ```
     /// # use odoo_integration_model::*;
-    /// let v = Validator::<Client>::new().with(RequiredWhen { code: "c".into(), when: Condition::Always, required: vec!["tax_id".into()], equal: vec![] });
-    /// assert_eq!(v.validate(&Client::default()).len(), 1);
+    /// let v = Validator::<ClientCompany>::new().with(RequiredWhen { code: "c".into(), when: Condition::Always, required: vec!["tax_id".into()], equal: vec![] });
+    /// assert_eq!(v.validate(&ClientCompany::default()).len(), 1);
     /// ```
     pub fn with(mut self, rule: impl Rule<E> + 'static) -> Self {
         self.rules.push(Box::new(rule));

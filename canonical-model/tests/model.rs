@@ -59,7 +59,7 @@ fn change() -> impl Gen<Value = Change> {
         })
 }
 
-fn client() -> impl Gen<Value = Client> {
+fn client() -> impl Gen<Value = ClientCompany> {
     (
         "[a-z]{0,5}",
         proptest::option::of("[a-z]{0,4}"),
@@ -67,7 +67,7 @@ fn client() -> impl Gen<Value = Client> {
         proptest::option::of("[a-z]{0,4}"),
         proptest::option::of(0i64..100),
     )
-        .prop_map(|(legal_name, industry, tax_id, city, n)| Client {
+        .prop_map(|(legal_name, industry, tax_id, city, n)| ClientCompany {
             legal_name,
             industry,
             tax_id,
@@ -84,7 +84,7 @@ proptest! {
     #[test]
     fn merging_twice_changes_nothing_the_second_time(start in client(), c in change(), src in system()) {
         let p = policy();
-        let mut rec = Record::with_id(CanonicalId::from_u128(1), start);
+        let mut rec = CanonicalRecord::with_id(CanonicalId::from_u128(1), start);
         merge(&mut rec, &c, &src, &p).unwrap();
         let after_first = rec.clone();
         let second = merge(&mut rec, &c, &src, &p).unwrap();
@@ -95,7 +95,7 @@ proptest! {
     #[test]
     fn non_owner_never_writes_an_owner_wins_field(start in client(), c in change(), src in system()) {
         let p = policy();
-        let mut rec = Record::new(start.clone());
+        let mut rec = CanonicalRecord::new(start.clone());
         let out = merge(&mut rec, &c, &src, &p).unwrap();
         for field in c.fields.keys() {
             let rule = p.rule("client", field);
@@ -129,7 +129,7 @@ proptest! {
     #[test]
     fn reconciliation_mirrors(a in proptest::collection::vec((0u8..20, client()), 0..20),
                               b in proptest::collection::vec((0u8..20, client()), 0..20)) {
-        let key = |v: Vec<(u8, Client)>| v.into_iter().map(|(k, c)| (k.to_string(), c)).collect::<Vec<_>>();
+        let key = |v: Vec<(u8, ClientCompany)>| v.into_iter().map(|(k, c)| (k.to_string(), c)).collect::<Vec<_>>();
         let (a, b) = (key(a), key(b));
         prop_assert_eq!(reconcile(&a, &b, &[]).mirror(), reconcile(&b, &a, &[]));
     }
@@ -138,7 +138,7 @@ proptest! {
 #[test]
 fn merge_applies_refuses_and_holds_with_provenance() {
     let p = policy();
-    let mut rec = Record::new(Client {
+    let mut rec = CanonicalRecord::new(ClientCompany {
         legal_name: "Acme NV".into(),
         ..Default::default()
     });
@@ -163,14 +163,14 @@ fn merge_applies_refuses_and_holds_with_provenance() {
     assert_eq!(h[0].old, FieldValue::Null);
     // The trail serialises and reads back.
     let json = serde_json::to_string(&rec).unwrap();
-    let back: Record<Client> = serde_json::from_str(&json).unwrap();
+    let back: CanonicalRecord<ClientCompany> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, rec);
 }
 
 #[test]
 fn latest_wins_uses_the_source_change_time() {
     let p = policy();
-    let mut rec = Record::new(Client::default());
+    let mut rec = CanonicalRecord::new(ClientCompany::default());
     let t = |h| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
     let site = |s: &str| FieldValue::Text(s.into());
     merge(
@@ -203,7 +203,7 @@ fn latest_wins_uses_the_source_change_time() {
 #[test]
 fn a_bad_field_leaves_the_record_untouched() {
     let p = policy();
-    let mut rec = Record::new(Client::default());
+    let mut rec = CanonicalRecord::new(ClientCompany::default());
     let c = Change::new("x", Utc::now())
         .with("industry", FieldValue::Text("IT".into()))
         .with("legal_nam", FieldValue::Text("typo".into()));
@@ -455,14 +455,14 @@ fn validation_reports_every_failure_with_codes() {
 fn reconciliation_serialises_to_json_and_csv() {
     let a = vec![(
         "1".to_string(),
-        Client {
+        ClientCompany {
             legal_name: "Acme, Inc".into(),
             ..Default::default()
         },
     )];
     let b = vec![(
         "1".to_string(),
-        Client {
+        ClientCompany {
             legal_name: "Acme".into(),
             ..Default::default()
         },

@@ -227,7 +227,7 @@ impl Reference {
 ///
 /// ```
 /// use odoo_integration_connectors::Operation;
-/// let op: Operation<odoo_integration_model::Client> = Operation::Delete;
+/// let op: Operation<odoo_integration_model::ClientCompany> = Operation::Delete;
 /// assert!(op.is_delete());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,7 +245,7 @@ impl<E> Operation<E> {
     /// # Example
     ///
     /// ```
-    /// let op = odoo_integration_connectors::Operation::Upsert(odoo_integration_model::Client::default());
+    /// let op = odoo_integration_connectors::Operation::Upsert(odoo_integration_model::ClientCompany::default());
     /// assert!(!op.is_delete());
     /// ```
     pub fn is_delete(&self) -> bool {
@@ -258,10 +258,10 @@ impl<E> Operation<E> {
     ///
     /// ```
     /// use odoo_integration_connectors::Operation;
-    /// use odoo_integration_model::Client;
-    /// let op = Operation::Upsert(Client { legal_name: "Acme".into(), ..Default::default() });
+    /// use odoo_integration_model::ClientCompany;
+    /// let op = Operation::Upsert(ClientCompany { legal_name: "Acme".into(), ..Default::default() });
     /// assert_eq!(op.record().map(|c| c.legal_name.as_str()), Some("Acme"));
-    /// assert!(Operation::<Client>::Delete.record().is_none());
+    /// assert!(Operation::<ClientCompany>::Delete.record().is_none());
     /// ```
     pub fn record(&self) -> Option<&E> {
         match self {
@@ -310,7 +310,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::SourceChange::upsert("1", chrono::Utc::now(), odoo_integration_model::Client::default());
+    /// let c = odoo_integration_connectors::SourceChange::upsert("1", chrono::Utc::now(), odoo_integration_model::ClientCompany::default());
     /// assert!(!c.operation.is_delete());
     /// ```
     pub fn upsert(remote_id: impl Into<String>, at: DateTime<Utc>, record: E) -> Self {
@@ -327,7 +327,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::SourceChange::<odoo_integration_model::Client>::delete("1", chrono::Utc::now());
+    /// let c = odoo_integration_connectors::SourceChange::<odoo_integration_model::ClientCompany>::delete("1", chrono::Utc::now());
     /// assert!(c.operation.is_delete());
     /// ```
     pub fn delete(remote_id: impl Into<String>, at: DateTime<Utc>) -> Self {
@@ -358,7 +358,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::SourceChange::upsert("9", chrono::Utc::now(), odoo_integration_model::Client::default())
+    /// let c = odoo_integration_connectors::SourceChange::upsert("9", chrono::Utc::now(), odoo_integration_model::ClientCompany::default())
     ///     .with_fields(["legal_name", "website"]);
     /// assert_eq!(c.fields.as_ref().map(Vec::len), Some(2));
     /// ```
@@ -374,7 +374,7 @@ impl<E> SourceChange<E> {
 ///
 /// ```
 /// use odoo_integration_connectors::{Cursor, Page};
-/// let p: Page<odoo_integration_model::Client> = Page { changes: vec![], next: Cursor::new("0"), has_more: false };
+/// let p: Page<odoo_integration_model::ClientCompany> = Page { changes: vec![], next: Cursor::new("0"), has_more: false };
 /// assert!(p.changes.is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -398,17 +398,17 @@ pub struct Page<E> {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use odoo_integration_model::{Client, SystemId};
+/// use odoo_integration_model::{ClientCompany, SystemId};
 /// use odoo_integration_connectors::{Capabilities, Connector, Cursor, Page, Source, SourceChange};
 ///
-/// struct Fixed(Vec<SourceChange<Client>>);
+/// struct Fixed(Vec<SourceChange<ClientCompany>>);
 /// impl Connector for Fixed {
 ///     fn system(&self) -> SystemId { SystemId::new("csv") }
 ///     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]).incremental(true) }
 /// }
 /// #[async_trait]
-/// impl Source<Client> for Fixed {
-///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<Client>> {
+/// impl Source<ClientCompany> for Fixed {
+///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
 ///         let start: usize = since.map_or(Ok(0), |c| c.as_str().parse()).unwrap_or(0);
 ///         let end = (start + limit).min(self.0.len());
 ///         Ok(Page { changes: self.0[start..end].to_vec(), next: Cursor::new(end.to_string()), has_more: end < self.0.len() })
@@ -432,10 +432,10 @@ pub trait Source<E: Entity>: Connector {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+/// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
 /// use odoo_integration_connectors::{Operation, SinkRecord};
 ///
-/// let r = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(Client::default()));
+/// let r = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(ClientCompany::default()));
 /// assert!(r.fields.is_none()); // a new record: write every field
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -466,8 +466,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// assert!(r.links.is_empty());
     /// ```
     pub fn new(
@@ -491,8 +491,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// let r = r.only(["industry"]);
     /// assert!(r.writes("industry") && !r.writes("legal_name"));
     /// ```
@@ -505,8 +505,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// assert!(r.with_target(RemoteId::new("44")).target_id.is_some());
     /// ```
     pub fn with_target(mut self, id: RemoteId) -> Self {
@@ -518,8 +518,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// let acme = CanonicalId::new();
     /// assert_eq!(r.with_link(acme, RemoteId::new("7")).links.len(), 1);
     /// ```
@@ -532,8 +532,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// assert!(r.writes("anything"));
     /// ```
     pub fn writes(&self, field: &str) -> bool {
@@ -575,8 +575,8 @@ impl Outcome {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::{ConnectorError, ErrorKind, Outcome};
-    /// assert!(Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "x")).remote_id().is_none());
+    /// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind, Outcome};
+    /// assert!(Outcome::Failed(ConnectorError::new(ConnectorErrorKind::Invalid, "x")).remote_id().is_none());
     /// ```
     pub fn remote_id(&self) -> Option<&RemoteId> {
         match self {
@@ -611,7 +611,7 @@ impl Outcome {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use odoo_integration_model::{Client, RemoteId, SystemId};
+/// use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
 /// use odoo_integration_connectors::{Capabilities, Connector, Outcome, Sink, SinkRecord};
 ///
 /// struct Discard;
@@ -620,8 +620,8 @@ impl Outcome {
 ///     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
 /// }
 /// #[async_trait]
-/// impl Sink<Client> for Discard {
-///     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
+/// impl Sink<ClientCompany> for Discard {
+///     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 ///         Ok(batch.iter().map(|r| Outcome::Unchanged(r.origin_id.clone())).collect())
 ///     }
 /// }
@@ -649,7 +649,7 @@ pub trait Sink<E: Entity>: Connector {
 /// # Example
 ///
 /// ```
-/// # async fn f(source: &dyn odoo_integration_connectors::Source<odoo_integration_model::Client>) -> odoo_integration_connectors::Result<()> {
+/// # async fn f(source: &dyn odoo_integration_connectors::Source<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::Result<()> {
 /// let (changes, cursor) = odoo_integration_connectors::read_to_end(source, None, 100).await?;
 /// println!("{} clients; resume from {}", changes.len(), cursor.as_str());
 /// # Ok(()) }
@@ -678,7 +678,7 @@ pub(crate) fn fill_outcomes(slots: Vec<Option<Outcome>>, missing: &str) -> Vec<O
         .map(|o| {
             o.unwrap_or_else(|| {
                 Outcome::Failed(crate::ConnectorError::new(
-                    crate::ErrorKind::Protocol,
+                    crate::ConnectorErrorKind::Protocol,
                     missing.to_owned(),
                 ))
             })
@@ -691,7 +691,7 @@ pub(crate) fn check_outcomes(system: &SystemId, sent: usize, got: &[Outcome]) ->
         Ok(())
     } else {
         Err(ConnectorError::new(
-            crate::ErrorKind::Protocol,
+            crate::ConnectorErrorKind::Protocol,
             format!(
                 "the sink returned {} outcomes for {sent} records",
                 got.len()

@@ -10,15 +10,15 @@ use std::time::Duration;
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::ErrorKind;
+/// use odoo_integration_connectors::ConnectorErrorKind;
 ///
-/// assert!(ErrorKind::Transport.is_retryable());
-/// assert!(!ErrorKind::Invalid.is_retryable());
+/// assert!(ConnectorErrorKind::Transport.is_retryable());
+/// assert!(!ConnectorErrorKind::Invalid.is_retryable());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum ErrorKind {
+pub enum ConnectorErrorKind {
     /// The network, a timeout, a proxy's error page: the request may not
     /// have reached the system.
     Transport,
@@ -55,22 +55,22 @@ pub enum ErrorKind {
     Protocol,
 }
 
-impl ErrorKind {
+impl ConnectorErrorKind {
     /// Whether trying again later can succeed.
     ///
     /// # Example
     ///
     /// ```
-    /// assert!(odoo_integration_connectors::ErrorKind::RateLimited.is_retryable());
+    /// assert!(odoo_integration_connectors::ConnectorErrorKind::RateLimited.is_retryable());
     /// ```
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorKind::Transport
-                | ErrorKind::RateLimited
-                | ErrorKind::Unavailable
-                | ErrorKind::Conflict
-                | ErrorKind::UnresolvedReference
+            ConnectorErrorKind::Transport
+                | ConnectorErrorKind::RateLimited
+                | ConnectorErrorKind::Unavailable
+                | ConnectorErrorKind::Conflict
+                | ConnectorErrorKind::UnresolvedReference
         )
     }
 
@@ -79,31 +79,31 @@ impl ErrorKind {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(odoo_integration_connectors::ErrorKind::NotFound.code(), "not_found");
+    /// assert_eq!(odoo_integration_connectors::ConnectorErrorKind::NotFound.code(), "not_found");
     /// ```
     pub fn code(self) -> &'static str {
         match self {
-            ErrorKind::Transport => "transport",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::Unauthorized => "unauthorized",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::Invalid => "invalid",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Conflict => "conflict",
-            ErrorKind::Ambiguous => "ambiguous",
-            ErrorKind::UnresolvedReference => "unresolved_reference",
-            ErrorKind::Mapping => "mapping",
-            ErrorKind::Validation => "validation",
-            ErrorKind::Store => "store",
-            ErrorKind::Locked => "locked",
-            ErrorKind::Configuration => "configuration",
-            ErrorKind::Protocol => "protocol",
+            ConnectorErrorKind::Transport => "transport",
+            ConnectorErrorKind::RateLimited => "rate_limited",
+            ConnectorErrorKind::Unavailable => "unavailable",
+            ConnectorErrorKind::Unauthorized => "unauthorized",
+            ConnectorErrorKind::Forbidden => "forbidden",
+            ConnectorErrorKind::Invalid => "invalid",
+            ConnectorErrorKind::NotFound => "not_found",
+            ConnectorErrorKind::Conflict => "conflict",
+            ConnectorErrorKind::Ambiguous => "ambiguous",
+            ConnectorErrorKind::UnresolvedReference => "unresolved_reference",
+            ConnectorErrorKind::Mapping => "mapping",
+            ConnectorErrorKind::Validation => "validation",
+            ConnectorErrorKind::Store => "store",
+            ConnectorErrorKind::Locked => "locked",
+            ConnectorErrorKind::Configuration => "configuration",
+            ConnectorErrorKind::Protocol => "protocol",
         }
     }
 }
 
-impl fmt::Display for ErrorKind {
+impl fmt::Display for ConnectorErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
@@ -111,23 +111,23 @@ impl fmt::Display for ErrorKind {
 
 /// An error from a connector, a store or the pipeline.
 ///
-/// Carries its [`ErrorKind`], the system it came from, a message fit for a
+/// Carries its [`ConnectorErrorKind`], the system it came from, a message fit for a
 /// log (never a secret), and for rate limits how long to wait.
 ///
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::{ConnectorError, ErrorKind};
+/// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind};
 /// use std::time::Duration;
 ///
 /// let e = ConnectorError::rate_limited("hubspot: ten-second window spent", Some(Duration::from_secs(3)));
-/// assert_eq!(e.kind(), ErrorKind::RateLimited);
+/// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
 /// assert!(e.is_retryable());
 /// assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub struct ConnectorError {
-    kind: ErrorKind,
+    kind: ConnectorErrorKind,
     system: Option<SystemId>,
     message: String,
     retry_after: Option<Duration>,
@@ -150,11 +150,11 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
-    /// let e = ConnectorError::new(ErrorKind::Invalid, "email is not an address");
+    /// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind};
+    /// let e = ConnectorError::new(ConnectorErrorKind::Invalid, "email is not an address");
     /// assert_eq!(e.to_string(), "email is not an address (invalid)");
     /// ```
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(kind: ConnectorErrorKind, message: impl Into<String>) -> Self {
         ConnectorError {
             kind,
             system: None,
@@ -173,7 +173,7 @@ impl ConnectorError {
     /// assert!(e.retry_after().is_none());
     /// ```
     pub fn rate_limited(message: impl Into<String>, retry_after: Option<Duration>) -> Self {
-        let mut e = ConnectorError::new(ErrorKind::RateLimited, message);
+        let mut e = ConnectorError::new(ConnectorErrorKind::RateLimited, message);
         e.retry_after = retry_after;
         e
     }
@@ -183,9 +183,9 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
+    /// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind};
     /// use odoo_integration_model::SystemId;
-    /// let e = ConnectorError::new(ErrorKind::NotFound, "no deal 7").with_system(SystemId::hubspot());
+    /// let e = ConnectorError::new(ConnectorErrorKind::NotFound, "no deal 7").with_system(SystemId::hubspot());
     /// assert_eq!(e.to_string(), "hubspot: no deal 7 (not_found)");
     /// ```
     pub fn with_system(mut self, system: SystemId) -> Self {
@@ -198,9 +198,9 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
+    /// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind};
     /// let io = std::io::Error::other("disk full");
-    /// let e = ConnectorError::new(ErrorKind::Store, "saving the checkpoint").with_source(io);
+    /// let e = ConnectorError::new(ConnectorErrorKind::Store, "saving the checkpoint").with_source(io);
     /// assert!(std::error::Error::source(&e).is_some());
     /// ```
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -213,10 +213,10 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::{ConnectorError, ErrorKind};
-    /// assert_eq!(ConnectorError::new(ErrorKind::Conflict, "stale version").kind(), ErrorKind::Conflict);
+    /// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind};
+    /// assert_eq!(ConnectorError::new(ConnectorErrorKind::Conflict, "stale version").kind(), ConnectorErrorKind::Conflict);
     /// ```
-    pub fn kind(&self) -> ErrorKind {
+    pub fn kind(&self) -> ConnectorErrorKind {
         self.kind
     }
 
@@ -225,7 +225,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Store, "x").system().is_none());
+    /// assert!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::Store, "x").system().is_none());
     /// ```
     pub fn system(&self) -> Option<&SystemId> {
         self.system.as_ref()
@@ -236,7 +236,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Store, "x").message(), "x");
+    /// assert_eq!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::Store, "x").message(), "x");
     /// ```
     pub fn message(&self) -> &str {
         &self.message
@@ -247,25 +247,25 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Invalid, "x").retry_after().is_none());
+    /// assert!(odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::Invalid, "x").retry_after().is_none());
     /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
 
-    /// Whether trying again later can succeed (see [`ErrorKind::is_retryable`]).
+    /// Whether trying again later can succeed (see [`ConnectorErrorKind::is_retryable`]).
     ///
     /// # Example
     ///
     /// ```
-    /// assert!(!odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Validation, "x").is_retryable());
+    /// assert!(!odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::Validation, "x").is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         self.kind.is_retryable()
     }
 
     pub(crate) fn store(message: impl Into<String>) -> Self {
-        ConnectorError::new(ErrorKind::Store, message)
+        ConnectorError::new(ConnectorErrorKind::Store, message)
     }
 }
 
@@ -278,14 +278,14 @@ pub type Result<T, E = ConnectorError> = std::result::Result<T, E>;
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::{ConnectorError, ErrorKind, ErrorRecord};
-/// let r = ErrorRecord::from(&ConnectorError::new(ErrorKind::Invalid, "name is required"));
-/// assert_eq!((r.kind, r.retryable), (ErrorKind::Invalid, false));
+/// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind, ErrorRecord};
+/// let r = ErrorRecord::from(&ConnectorError::new(ConnectorErrorKind::Invalid, "name is required"));
+/// assert_eq!((r.kind, r.retryable), (ConnectorErrorKind::Invalid, false));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorRecord {
     /// The kind.
-    pub kind: ErrorKind,
+    pub kind: ConnectorErrorKind,
     /// Whether retrying can help.
     pub retryable: bool,
     /// The full message.
@@ -300,14 +300,14 @@ pub struct ErrorRecord {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_connectors::{ConnectorError, ErrorKind};
+/// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind};
 /// use odoo_integration_model::{Policy, PolicyError};
 ///
 /// fn load(src: &str) -> Result<Policy, ConnectorError> {
 ///     Ok(Policy::from_toml(src)?)
 /// }
 /// let err = load("[client]\nstrategy = \"first-wins\"\n[clients]\n").unwrap_err();
-/// assert_eq!(err.kind(), ErrorKind::Configuration);
+/// assert_eq!(err.kind(), ConnectorErrorKind::Configuration);
 /// assert_eq!(err.message().lines().count(), 3);
 /// let policy = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<PolicyError>());
 /// assert_eq!(policy.map(|p| p.mistakes().len()), Some(2));
@@ -315,7 +315,7 @@ pub struct ErrorRecord {
 impl From<odoo_integration_model::PolicyError> for ConnectorError {
     fn from(e: odoo_integration_model::PolicyError) -> Self {
         let message = format!("the ownership policy has mistakes:\n{e}");
-        ConnectorError::new(ErrorKind::Configuration, message).with_source(e)
+        ConnectorError::new(ConnectorErrorKind::Configuration, message).with_source(e)
     }
 }
 

@@ -6,7 +6,7 @@
 //!   [`Capabilities`]; a [`Source`] yields [`SourceChange`]s since a
 //!   [`Cursor`], page by page; a [`Sink`] applies a batch of
 //!   [`SinkRecord`]s and returns one [`Outcome`] per record, idempotently.
-//!   Both are typed over a canonical entity (`Source<Client>`,
+//!   Both are typed over a canonical entity (`Source<ClientCompany>`,
 //!   `Sink<TimesheetEntry>`) and dyn-compatible, so your own connector (your
 //!   timesheet tool, your data warehouse) plugs into everything below; the
 //!   [`testkit`] checks it behaves.
@@ -54,7 +54,7 @@
 //!
 //! ```
 //! use async_trait::async_trait;
-//! use odoo_integration_model::{Client, RemoteId, SystemId};
+//! use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
 //! use odoo_integration_connectors::*;
 //! use std::sync::Arc;
 //!
@@ -65,10 +65,10 @@
 //!     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
 //! }
 //! #[async_trait]
-//! impl Source<Client> for Spreadsheet {
-//!     async fn read(&self, _since: Option<&Cursor>, _limit: usize) -> odoo_integration_connectors::Result<Page<Client>> {
+//! impl Source<ClientCompany> for Spreadsheet {
+//!     async fn read(&self, _since: Option<&Cursor>, _limit: usize) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
 //!         let at = chrono::Utc::now();
-//!         let client = |name: &str| Client { legal_name: name.into(), ..Default::default() };
+//!         let client = |name: &str| ClientCompany { legal_name: name.into(), ..Default::default() };
 //!         Ok(Page {
 //!             changes: vec![
 //!                 SourceChange::upsert("row-1", at, client("Northwind")),
@@ -87,8 +87,8 @@
 //!     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
 //! }
 //! #[async_trait]
-//! impl Sink<Client> for Ledger {
-//!     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
+//! impl Sink<ClientCompany> for Ledger {
+//!     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 //!         Ok(batch.into_iter().map(|r| match &r.operation {
 //!             Operation::Upsert(c) if c.legal_name.is_empty() =>
 //!                 Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "a client needs a name")),
@@ -100,7 +100,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> odoo_integration_connectors::Result<()> {
 //! let state = Arc::new(MemoryStore::new());
-//! let pipeline = Pipeline::<Client>::builder("sheet→ledger", Arc::new(Spreadsheet), Arc::new(Ledger), state.clone())
+//! let pipeline = Pipeline::<ClientCompany>::builder("sheet→ledger", Arc::new(Spreadsheet), Arc::new(Ledger), state.clone())
 //!     .build()?;
 //! let summary = pipeline.run().await?;
 //! assert_eq!((summary.created, summary.dead_lettered), (1, 1));
@@ -142,7 +142,7 @@ pub use connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Reference, Sink, SinkRecord, Source,
     SourceChange, read_to_end,
 };
-pub use error::{ConnectorError, ErrorKind, ErrorRecord, Result};
+pub use error::{ConnectorError, ConnectorErrorKind, ErrorRecord, Result};
 pub use pipeline::{
     DeletePolicy, HeldChange, Pipeline, PipelineBuilder, PlannedAction, PlannedChange,
     RefusedChange, RunSummary,

@@ -6,14 +6,14 @@ use crate::connector::{
     Cursor, Operation, Outcome, Sink, SinkRecord, Source, SourceChange, check_outcomes,
     fill_outcomes,
 };
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::StreamExt;
 use odoo_integration_model::{
-    CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, SystemId,
-    Validator, merge,
+    CanonicalId, CanonicalRecord, Change, Entity, FieldValue, Held, Policy, Refused, RemoteId,
+    SystemId, Validator, merge,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -245,8 +245,8 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::Client;
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<Client>) -> odoo_integration_connectors::PipelineBuilder<Client> {
+    /// # use odoo_integration_model::ClientCompany;
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<ClientCompany> {
     /// b.map(|change| {
     ///     if let odoo_integration_connectors::Operation::Upsert(c) = &mut change.operation {
     ///         c.legal_name = c.legal_name.trim().to_owned();
@@ -286,7 +286,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client> {
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany> {
     /// b.attempts(6, std::time::Duration::from_millis(50))
     /// # }
     /// ```
@@ -331,7 +331,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client> {
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany> {
     /// use odoo_integration_connectors::{Quota, RateLimiter};
     /// b.sink_limiter(RateLimiter::new(Quota::per_second(10)))
     /// # }
@@ -345,7 +345,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::Client> {
+    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany> {
     /// use odoo_integration_connectors::{Quota, RateLimiter};
     /// b.source_limiter(RateLimiter::new(Quota::per_minute(600)))
     /// # }
@@ -358,7 +358,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] when the source does not read `E` or
+    /// [`ConnectorErrorKind::Configuration`] when the source does not read `E` or
     /// the sink does not write it (per their capabilities).
     ///
     /// # Example
@@ -369,13 +369,13 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
         let (source, sink) = (p.source.capabilities(), p.sink.capabilities());
         if !source.can_read(E::NAME) {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{} does not read {}", p.source.system(), E::NAME),
             ));
         }
         if !sink.can_write(E::NAME) {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{} does not write {}", p.sink.system(), E::NAME),
             ));
         }
@@ -424,7 +424,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_model::{Client, Policy};
+/// use odoo_integration_model::{ClientCompany, Policy};
 /// use odoo_integration_connectors::{MemoryStore, Pipeline};
 /// use std::sync::Arc;
 /// # use async_trait::async_trait;
@@ -433,20 +433,20 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// # struct Csv;
 /// # impl Connector for Csv { fn system(&self) -> SystemId { SystemId::new("csv") }
 /// #   fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) } }
-/// # #[async_trait] impl Source<Client> for Csv {
-/// #   async fn read(&self, _: Option<&Cursor>, _: usize) -> odoo_integration_connectors::Result<Page<Client>> {
-/// #     Ok(Page { changes: vec![SourceChange::upsert("1", chrono::Utc::now(), Client { legal_name: "Acme".into(), ..Default::default() })], next: Cursor::new("1"), has_more: false }) } }
+/// # #[async_trait] impl Source<ClientCompany> for Csv {
+/// #   async fn read(&self, _: Option<&Cursor>, _: usize) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
+/// #     Ok(Page { changes: vec![SourceChange::upsert("1", chrono::Utc::now(), ClientCompany { legal_name: "Acme".into(), ..Default::default() })], next: Cursor::new("1"), has_more: false }) } }
 /// # struct Erp;
 /// # impl Connector for Erp { fn system(&self) -> SystemId { SystemId::odoo() }
 /// #   fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) } }
-/// # #[async_trait] impl Sink<Client> for Erp {
-/// #   async fn apply(&self, b: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
+/// # #[async_trait] impl Sink<ClientCompany> for Erp {
+/// #   async fn apply(&self, b: Vec<SinkRecord<ClientCompany>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 /// #     Ok(b.iter().map(|r| Outcome::Created(odoo_integration_model::RemoteId::new(r.origin_id.as_str()))).collect()) } }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let state = Arc::new(MemoryStore::new());
-/// let pipeline = Pipeline::<Client>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
+/// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
 ///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n")?)
 ///     .batch_size(200)
 ///     .concurrency(4)
@@ -501,7 +501,7 @@ enum Prepared<E> {
     Send {
         record: Box<SinkRecord<E>>,
         /// The canonical record to store once the sink applied it.
-        canonical: Option<Box<Record<E>>>,
+        canonical: Option<Box<CanonicalRecord<E>>>,
         letter: Letter<E>,
     },
     Done {
@@ -537,7 +537,7 @@ struct Lookups<E> {
     /// The sink's id of each canonical record that has one.
     targets: HashMap<CanonicalId, RemoteId>,
     /// The stored canonical records.
-    records: HashMap<CanonicalId, Record<E>>,
+    records: HashMap<CanonicalId, CanonicalRecord<E>>,
 }
 
 impl<E> Lookups<E> {
@@ -640,7 +640,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn f(p: odoo_integration_connectors::Pipeline<odoo_integration_model::Client>) -> odoo_integration_connectors::Result<()> {
+    /// # async fn f(p: odoo_integration_connectors::Pipeline<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::Result<()> {
     /// let summary = p.replay().await?;
     /// println!("{} recovered, {} still failing", summary.recovered, summary.dead_lettered);
     /// # Ok(()) }
@@ -657,7 +657,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 Ok(change) => changes.push((letter.mapped, change)),
                 Err(e) => {
                     let error = ConnectorError::new(
-                        ErrorKind::Mapping,
+                        ConnectorErrorKind::Mapping,
                         format!("the stored change no longer decodes: {e}"),
                     );
                     let mut parked = letter.clone();
@@ -981,7 +981,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             .collect();
         for (id, stored) in own.iter().zip(self.state.records(E::NAME, &own).await?) {
             if let Some(stored) = stored {
-                let record: Record<E> = stored.decode().map_err(|e| {
+                let record: CanonicalRecord<E> = stored.decode().map_err(|e| {
                     ConnectorError::store(format!(
                         "the stored {} {id} does not decode: {}",
                         E::NAME,
@@ -1060,7 +1060,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
         for link in links {
             if let Err(e) = self.state.link(std::slice::from_ref(&link)).await {
-                if e.kind() != ErrorKind::Store {
+                if e.kind() != ConnectorErrorKind::Store {
                     return Err(e);
                 }
                 let remote_id = self
@@ -1077,7 +1077,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                         mapped: false,
                         data_in_record: false,
                     },
-                    ConnectorError::new(ErrorKind::Ambiguous, e.message().to_owned()),
+                    ConnectorError::new(ConnectorErrorKind::Ambiguous, e.message().to_owned()),
                 ));
             }
         }
@@ -1128,7 +1128,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let Some(id) = lookups.id(E::NAME, &change.remote_id) else {
             // Unreachable: look_up gave every record of the page an id.
             return Prepared::Reject {
-                error: ConnectorError::new(ErrorKind::Protocol, "no identity was allocated"),
+                error: ConnectorError::new(
+                    ConnectorErrorKind::Protocol,
+                    "no identity was allocated",
+                ),
                 letter: Letter {
                     remote_id: change.remote_id.clone(),
                     change: Some(Box::new(change)),
@@ -1192,12 +1195,15 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         for (field, reference) in &change.refs {
             let Some(rid) = lookups.id(&reference.entity, &reference.remote_id) else {
                 reject!(ConnectorError::new(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     "no identity was allocated for a reference"
                 ));
             };
             if let Err(e) = data.set(field, FieldValue::Id(rid)) {
-                reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string()));
+                reject!(ConnectorError::new(
+                    ConnectorErrorKind::Mapping,
+                    e.to_string()
+                ));
             }
         }
         let change_id = change_id(&system, &change.remote_id, change.at);
@@ -1218,7 +1224,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     // The entity's own name for the field, which lives forever.
                     let Some(name) = E::FIELDS.iter().find(|f| *f == field) else {
                         reject!(ConnectorError::new(
-                            ErrorKind::Mapping,
+                            ConnectorErrorKind::Mapping,
                             format!("{} has no field `{field}`", E::NAME),
                         ));
                     };
@@ -1240,7 +1246,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     continue;
                 }
                 if let Err(e) = data.set(field, empty.unwrap_or(FieldValue::Null)) {
-                    reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string()));
+                    reject!(ConnectorError::new(
+                        ConnectorErrorKind::Mapping,
+                        e.to_string()
+                    ));
                 }
                 summary.refused.push(RefusedChange {
                     remote_id: change.remote_id.clone(),
@@ -1254,11 +1263,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
         }
         let mut taken = false;
-        let (record, applied): (Record<E>, Vec<&'static str>) = match current {
+        let (record, applied): (CanonicalRecord<E>, Vec<&'static str>) = match current {
             None if seeding => {
                 // Moved, not copied: a letter gets it back if need be.
                 taken = true;
-                let record = Record::seed(
+                let record = CanonicalRecord::seed(
                     id,
                     std::mem::take(data),
                     &fresh,
@@ -1282,7 +1291,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 let open = Policy::default();
                 let (mut record, policy) = match current {
                     Some(r) => (r, &*self.policy),
-                    None => (Record::with_id(id, E::default()), &open),
+                    None => (CanonicalRecord::with_id(id, E::default()), &open),
                 };
                 let mut incoming = Change::new(change_id, change.at);
                 for field in differing {
@@ -1292,7 +1301,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 }
                 let merged = match merge(&mut record, &incoming, &system, policy) {
                     Ok(m) => m,
-                    Err(e) => reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string())),
+                    Err(e) => reject!(ConnectorError::new(
+                        ConnectorErrorKind::Mapping,
+                        e.to_string()
+                    )),
                 };
                 let applied = merged
                     .applied
@@ -1324,7 +1336,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 .map(|f| format!("{} ({})", f.code, f.field))
                 .collect();
             reject!(ConnectorError::new(
-                ErrorKind::Validation,
+                ConnectorErrorKind::Validation,
                 format!("{} is not ready: {}", E::NAME, detail.join(", ")),
             ));
         }
@@ -1466,7 +1478,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 fn outcome_unknown(e: &ConnectorError) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::Transport | ErrorKind::Unavailable | ErrorKind::Protocol
+        ConnectorErrorKind::Transport
+            | ConnectorErrorKind::Unavailable
+            | ConnectorErrorKind::Protocol
     )
 }
 

@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use async_trait::async_trait;
-//! use odoo_integration_model::{Client, RemoteId, SystemId};
+//! use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
 //! use odoo_integration_connectors::testkit::check_sink;
 //! use odoo_integration_connectors::*;
 //! use std::collections::HashMap;
@@ -25,14 +25,14 @@
 //!
 //! /// A sink keyed by origin id, as a real one keys by an external id.
 //! #[derive(Default)]
-//! struct Ledger(Mutex<HashMap<String, Client>>);
+//! struct Ledger(Mutex<HashMap<String, ClientCompany>>);
 //! impl Connector for Ledger {
 //!     fn system(&self) -> SystemId { SystemId::new("ledger") }
 //!     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
 //! }
 //! #[async_trait]
-//! impl Sink<Client> for Ledger {
-//!     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
+//! impl Sink<ClientCompany> for Ledger {
+//!     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 //!         let mut rows = self.0.lock().unwrap();
 //!         Ok(batch.into_iter().map(|r| {
 //!             let id = RemoteId::new(r.origin_id.as_str());
@@ -51,7 +51,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let samples = vec![Client { legal_name: "Northwind".into(), ..Default::default() }];
+//! let samples = vec![ClientCompany { legal_name: "Northwind".into(), ..Default::default() }];
 //! check_sink(&Ledger::default(), samples).await.assert_ok();
 //! # }
 //! ```
@@ -129,7 +129,7 @@ impl fmt::Display for Report {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use odoo_integration_model::{Client, SystemId};
+/// use odoo_integration_model::{ClientCompany, SystemId};
 /// use odoo_integration_connectors::*;
 ///
 /// struct Two;
@@ -138,13 +138,13 @@ impl fmt::Display for Report {
 ///     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
 /// }
 /// #[async_trait]
-/// impl Source<Client> for Two {
-///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<Client>> {
+/// impl Source<ClientCompany> for Two {
+///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
 ///         let start: usize = since.map_or(0, |c| c.as_str().parse().unwrap_or(0));
 ///         let end = (start + limit).min(2);
 ///         let at = chrono::DateTime::UNIX_EPOCH;
 ///         Ok(Page {
-///             changes: (start..end).map(|i| SourceChange::upsert(i.to_string(), at, Client::default())).collect(),
+///             changes: (start..end).map(|i| SourceChange::upsert(i.to_string(), at, ClientCompany::default())).collect(),
 ///             next: Cursor::new(end.to_string()),
 ///             has_more: end < 2,
 ///         })
@@ -152,7 +152,7 @@ impl fmt::Display for Report {
 /// }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// odoo_integration_connectors::testkit::check_source::<Client>(&Two).await.assert_ok();
+/// odoo_integration_connectors::testkit::check_source::<ClientCompany>(&Two).await.assert_ok();
 /// # }
 /// ```
 pub async fn check_source<E: Entity>(source: &dyn Source<E>) -> Report {

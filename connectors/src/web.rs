@@ -1,7 +1,7 @@
 //! What the HTTPS connectors share: reading `Retry-After`, encoding URL
 //! components, and describing a body that is not the JSON expected.
 
-use crate::error::{ConnectorError, ErrorKind};
+use crate::error::{ConnectorError, ConnectorErrorKind};
 use odoo_integration_model::SystemId;
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -63,7 +63,7 @@ pub(crate) fn crypto_provider()
     let ours: Option<CryptoProvider> = None;
     let ours = ours.ok_or_else(|| {
         ConnectorError::new(
-            ErrorKind::Configuration,
+            ConnectorErrorKind::Configuration,
             "no TLS crypto provider: enable the `ring` or `aws-lc-rs` feature, or install one with \
              rustls::crypto::CryptoProvider::install_default",
         )
@@ -72,7 +72,7 @@ pub(crate) fn crypto_provider()
     let _ = ours.install_default();
     CryptoProvider::get_default().cloned().ok_or_else(|| {
         ConnectorError::new(
-            ErrorKind::Configuration,
+            ConnectorErrorKind::Configuration,
             "the TLS crypto provider could not be installed",
         )
     })
@@ -91,7 +91,7 @@ pub(crate) fn http_client(
         .build()
         .map_err(|e| {
             ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("cannot build the HTTP client: {}", e.without_url()),
             )
             .with_system(system)
@@ -132,7 +132,7 @@ pub(crate) async fn read_body_capped(
 ) -> Result<Vec<u8>, ConnectorError> {
     let too_large = |seen: u64| {
         ConnectorError::new(
-            ErrorKind::Protocol,
+            ConnectorErrorKind::Protocol,
             format!(
                 "{what}: the answer is larger than the limit of {limit} bytes (at least {seen})"
             ),
@@ -157,7 +157,7 @@ pub(crate) async fn read_body_capped(
             Ok(None) => return Ok(body),
             Err(e) => {
                 return Err(ConnectorError::new(
-                    ErrorKind::Transport,
+                    ConnectorErrorKind::Transport,
                     format!("{what}: reading the answer: {}", e.without_url()),
                 )
                 .with_system(system));
@@ -199,8 +199,11 @@ pub(crate) fn describe_body(body: &[u8], vendor: &str) -> String {
 /// A transport error, without the URL (it may carry a query).
 #[cfg_attr(not(any(feature = "salesforce", feature = "gusto")), allow(dead_code))]
 pub(crate) fn transport(system: SystemId, what: &str, e: reqwest::Error) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Transport, format!("{what}: {}", e.without_url()))
-        .with_system(system)
+    ConnectorError::new(
+        ConnectorErrorKind::Transport,
+        format!("{what}: {}", e.without_url()),
+    )
+    .with_system(system)
 }
 
 #[cfg(test)]
@@ -234,7 +237,7 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert_eq!(e.kind(), ConnectorErrorKind::Protocol);
         assert!(e.message().contains("1024"), "{e}");
         let ok = read_body_capped(
             get(format!("{}/big", server.uri())).await,
@@ -269,7 +272,7 @@ mod tests {
         let e = read_body_capped(get(url).await, SystemId::gusto(), "GET /stream", 10 * 1024)
             .await
             .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+        assert_eq!(e.kind(), ConnectorErrorKind::Protocol, "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use odoo_integration_connectors::fakes::bamboohr::{
     Compensation, FakeBambooHr, FakeTimeOff, Fault,
 };
 use odoo_integration_connectors::{
-    Cursor, ErrorKind, Operation, Quota, RateLimiter, Source, SourceChange,
+    ConnectorErrorKind, Cursor, Operation, Quota, RateLimiter, Source, SourceChange,
 };
 use odoo_integration_model::{ApprovalState, Currency, Employee, EmploymentStatus, Money, TimeOff};
 use rust_decimal::Decimal;
@@ -441,7 +441,7 @@ async fn a_429_with_retry_after_is_rate_limited_and_pauses_the_limiter() {
     let e = Source::<Employee>::read(&bamboo, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     assert!(e.is_retryable());
     assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
     // The connector's limiter now holds every caller back.
@@ -466,7 +466,7 @@ async fn an_absurd_retry_after_neither_panics_nor_blocks_later_calls() {
         let e = Source::<Employee>::read(&bamboo, None, 10)
             .await
             .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(secs)));
         let free =
             tokio::time::timeout(Duration::from_millis(500), bamboo.rate_limiter().acquire()).await;
@@ -494,14 +494,14 @@ async fn a_throttling_503_and_a_spent_budget_are_rate_limited() {
     let e = Source::<Employee>::read(&connector(&fake), None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(5)));
 
     // The budget of one: the change log passes, the report is refused.
     let e = Source::<Employee>::read(&connector(&fake), None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(12)));
     assert!(e.message().contains("Rate limit exceeded"), "{e}");
     assert_eq!(fake.calls().last().map(|c| c.status), Some(429));
@@ -519,14 +519,14 @@ async fn the_error_message_header_becomes_the_message() {
     let e = Source::<Employee>::read(&bamboo, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert_eq!(e.kind(), ConnectorErrorKind::Invalid);
     assert!(e.message().contains("Invalid since timestamp"), "{e}");
     assert!(e.message().contains("HTTP 400"), "{e}");
 
     for (status, kind) in [
-        (403, ErrorKind::Forbidden),
-        (404, ErrorKind::NotFound),
-        (500, ErrorKind::Unavailable),
+        (403, ConnectorErrorKind::Forbidden),
+        (404, ConnectorErrorKind::NotFound),
+        (500, ConnectorErrorKind::Unavailable),
     ] {
         fake.fail_next(Fault::Message {
             status,
@@ -549,7 +549,7 @@ async fn an_html_503_and_a_truncated_body_are_typed_errors() {
     let e = Source::<Employee>::read(&bamboo, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
     assert!(e.is_retryable());
     assert!(e.message().contains("HTML"), "{e}");
 
@@ -557,14 +557,14 @@ async fn an_html_503_and_a_truncated_body_are_typed_errors() {
     let e = Source::<Employee>::read(&bamboo, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert_eq!(e.kind(), ConnectorErrorKind::Protocol);
 
     // A 200 that is an HTML page (a captive portal) is no JSON either.
     fake.fail_next(Fault::Status(200));
     let e = Source::<TimeOff>::read(&bamboo, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert_eq!(e.kind(), ConnectorErrorKind::Protocol);
 
     // Afterwards all is well again.
     let (changes, _, _) = drain::<Employee>(&bamboo, None, 10).await;
@@ -586,7 +586,7 @@ async fn the_api_key_is_never_in_debug_or_errors() {
     let e = Source::<Employee>::read(&bamboo, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
     for text in [e.to_string(), format!("{e:?}"), e.message().to_owned()] {
         assert!(!text.contains(secret), "{text}");
     }
@@ -597,7 +597,7 @@ async fn the_api_key_is_never_in_debug_or_errors() {
     let e = Source::<Employee>::read(&offline, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Transport);
+    assert_eq!(e.kind(), ConnectorErrorKind::Transport);
     assert!(!format!("{e} {e:?}").contains(secret));
 }
 

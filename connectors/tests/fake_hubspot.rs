@@ -1147,7 +1147,7 @@ mod connector {
     use super::*;
     use odoo_integration_connectors::hubspot::HubSpotConnector;
     use odoo_integration_connectors::{Cursor, Operation, Outcome, Sink, SinkRecord, Source};
-    use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
     use std::collections::HashMap;
 
     fn connector(hs: &FakeHubSpot) -> HubSpotConnector {
@@ -1177,7 +1177,7 @@ mod connector {
         let mut cursor: Option<Cursor> = None;
         let mut count: HashMap<String, usize> = HashMap::new();
         loop {
-            let page = Source::<Client>::read(&hs_conn, cursor.as_ref(), 100)
+            let page = Source::<ClientCompany>::read(&hs_conn, cursor.as_ref(), 100)
                 .await
                 .unwrap();
             for c in page.changes {
@@ -1201,13 +1201,13 @@ mod connector {
         let hs = FakeHubSpot::start().await.unwrap();
         hs.unique_property("companies", "integration_sync_id");
         hs.required("companies", "name");
-        let batch: Vec<SinkRecord<Client>> = (0..5)
+        let batch: Vec<SinkRecord<ClientCompany>> = (0..5)
             .map(|i| {
                 SinkRecord::new(
                     CanonicalId::new(),
                     SystemId::odoo(),
                     RemoteId::new(i.to_string()),
-                    Operation::Upsert(Client {
+                    Operation::Upsert(ClientCompany {
                         legal_name: if i == 3 {
                             String::new()
                         } else {
@@ -1219,7 +1219,7 @@ mod connector {
             })
             .collect();
         let hs_conn = connector(&hs);
-        let first = Sink::<Client>::apply(&hs_conn, batch.clone())
+        let first = Sink::<ClientCompany>::apply(&hs_conn, batch.clone())
             .await
             .unwrap();
         assert_eq!(
@@ -1235,11 +1235,11 @@ mod connector {
         // A lost answer, then the replay: no duplicates.
         hs.fail_next(Fault::LostAnswer);
         assert!(
-            Sink::<Client>::apply(&hs_conn, batch.clone())
+            Sink::<ClientCompany>::apply(&hs_conn, batch.clone())
                 .await
                 .is_err()
         );
-        let again = Sink::<Client>::apply(&hs_conn, batch).await.unwrap();
+        let again = Sink::<ClientCompany>::apply(&hs_conn, batch).await.unwrap();
         assert_eq!(
             again
                 .iter()

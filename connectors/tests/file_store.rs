@@ -2,7 +2,7 @@
 //! The file store's lock: one `FileStore` per directory at a time, so two
 //! instances never overwrite each other's changes.
 
-use odoo_integration_connectors::{CheckpointStore, Cursor, ErrorKind, FileStore};
+use odoo_integration_connectors::{CheckpointStore, ConnectorErrorKind, Cursor, FileStore};
 
 #[tokio::test]
 async fn a_second_open_is_refused_while_the_first_is_alive() {
@@ -11,7 +11,7 @@ async fn a_second_open_is_refused_while_the_first_is_alive() {
     first.save_checkpoint("a", &Cursor::new("1")).await.unwrap();
 
     let err = FileStore::open(dir.path()).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Locked, "{err}");
+    assert_eq!(err.kind(), ConnectorErrorKind::Locked, "{err}");
     let text = err.to_string();
     assert!(text.contains(&dir.path().display().to_string()), "{text}");
     assert!(text.contains("in use"), "{text}");
@@ -21,7 +21,7 @@ async fn a_second_open_is_refused_while_the_first_is_alive() {
     drop(first);
     assert_eq!(
         FileStore::open(dir.path()).await.unwrap_err().kind(),
-        ErrorKind::Locked
+        ConnectorErrorKind::Locked
     );
     clone.save_checkpoint("a", &Cursor::new("2")).await.unwrap();
     drop(clone);

@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 use odoo_integration_connectors::{
-    Capabilities, Connector, ConnectorError, Cursor, DeadLetterQueue, ErrorKind, MemoryStore,
-    Outcome, Page, Pipeline, Sink, SinkRecord, Source, SourceChange,
+    Capabilities, Connector, ConnectorError, ConnectorErrorKind, Cursor, DeadLetterQueue,
+    MemoryStore, Outcome, Page, Pipeline, Sink, SinkRecord, Source, SourceChange,
 };
-use odoo_integration_model::{Client, Entity, RemoteId, SystemId};
+use odoo_integration_model::{ClientCompany, Entity, RemoteId, SystemId};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -60,10 +60,10 @@ struct Throttled {
 }
 ledger!(Throttled);
 #[async_trait]
-impl Sink<Client> for Throttled {
+impl Sink<ClientCompany> for Throttled {
     async fn apply(
         &self,
-        batch: Vec<SinkRecord<Client>>,
+        batch: Vec<SinkRecord<ClientCompany>>,
     ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         let first = {
             let mut calls = self.calls.lock().unwrap();
@@ -93,7 +93,7 @@ async fn a_retry_after_holds_back_every_task_of_the_pipeline() {
     let at = chrono::Utc::now();
     let changes = (0..80)
         .map(|i| {
-            let c = Client {
+            let c = ClientCompany {
                 legal_name: format!("Client {i}"),
                 ..Default::default()
             };
@@ -105,7 +105,7 @@ async fn a_retry_after_holds_back_every_task_of_the_pipeline() {
         calls: Mutex::new(Vec::new()),
         written: Mutex::new(Vec::new()),
     });
-    let summary = Pipeline::<Client>::builder(
+    let summary = Pipeline::<ClientCompany>::builder(
         "sheet→ledger",
         Arc::new(Rows(changes)),
         sink.clone(),
@@ -148,10 +148,10 @@ async fn a_retry_after_holds_back_every_task_of_the_pipeline() {
 struct Closed(u64);
 ledger!(Closed);
 #[async_trait]
-impl Sink<Client> for Closed {
+impl Sink<ClientCompany> for Closed {
     async fn apply(
         &self,
-        _: Vec<SinkRecord<Client>>,
+        _: Vec<SinkRecord<ClientCompany>>,
     ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         Err(ConnectorError::rate_limited(
             "daily limit reached",
@@ -170,7 +170,7 @@ async fn a_wait_past_the_ceiling_dead_letters_instead_of_blocking_the_run() {
         let at = chrono::Utc::now();
         let changes = (0..5)
             .map(|i| {
-                let c = Client {
+                let c = ClientCompany {
                     legal_name: format!("Client {i}"),
                     ..Default::default()
                 };
@@ -179,7 +179,7 @@ async fn a_wait_past_the_ceiling_dead_letters_instead_of_blocking_the_run() {
             .collect();
         let state = Arc::new(MemoryStore::new());
         let started = Instant::now();
-        let summary = Pipeline::<Client>::builder(
+        let summary = Pipeline::<ClientCompany>::builder(
             "sheet→closed ledger",
             Arc::new(Rows(changes)),
             Arc::new(Closed(secs)),
@@ -210,10 +210,10 @@ struct SecondTime {
 }
 ledger!(SecondTime);
 #[async_trait]
-impl Sink<Client> for SecondTime {
+impl Sink<ClientCompany> for SecondTime {
     async fn apply(
         &self,
-        batch: Vec<SinkRecord<Client>>,
+        batch: Vec<SinkRecord<ClientCompany>>,
     ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         let mut seen = self.seen.lock().unwrap();
         let mut accepted = self.accepted.lock().unwrap();
@@ -224,7 +224,10 @@ impl Sink<Client> for SecondTime {
                     return Outcome::Deleted(RemoteId::new("x"));
                 };
                 if seen.insert(r.origin_id.to_string()) {
-                    Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "not today"))
+                    Outcome::Failed(ConnectorError::new(
+                        ConnectorErrorKind::Invalid,
+                        "not today",
+                    ))
                 } else {
                     accepted.push(c.legal_name.clone());
                     Outcome::Created(RemoteId::new(format!("L-{}", r.origin_id)))
@@ -239,7 +242,7 @@ impl Sink<Client> for SecondTime {
 #[tokio::test]
 async fn replay_maps_only_what_was_not_mapped() {
     let at = chrono::Utc::now();
-    let named = |name: &str| Client {
+    let named = |name: &str| ClientCompany {
         legal_name: name.into(),
         ..Default::default()
     };
@@ -255,7 +258,7 @@ async fn replay_maps_only_what_was_not_mapped() {
     let state = Arc::new(MemoryStore::new());
     let allow_empty = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let allow = allow_empty.clone();
-    let pipeline = Pipeline::<Client>::builder(
+    let pipeline = Pipeline::<ClientCompany>::builder(
         "sheet→ledger",
         Arc::new(Rows(changes)),
         sink.clone(),
@@ -265,7 +268,7 @@ async fn replay_maps_only_what_was_not_mapped() {
     .map(move |c| {
         if let odoo_integration_connectors::Operation::Upsert(client) = &mut c.operation {
             if client.legal_name.is_empty() && !allow.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(ConnectorError::new(ErrorKind::Mapping, "no name"));
+                return Err(ConnectorError::new(ConnectorErrorKind::Mapping, "no name"));
             }
             client.legal_name = format!("{} Ltd", client.legal_name);
         }
@@ -294,7 +297,7 @@ async fn replay_maps_only_what_was_not_mapped() {
     assert!(!by_id("b").mapped, "failed in the mapping step");
     assert!(by_id("c").mapped, "failed validation, after mapping");
     assert_eq!(by_id("c").payload["record"]["legal_name"], "Bad Ltd");
-    assert_eq!(by_id("c").error.kind, ErrorKind::Validation);
+    assert_eq!(by_id("c").error.kind, ConnectorErrorKind::Validation);
 
     allow_empty.store(true, std::sync::atomic::Ordering::SeqCst);
     let replay = pipeline.replay().await.unwrap();
@@ -324,10 +327,10 @@ struct Recorder {
 }
 ledger!(Recorder);
 #[async_trait]
-impl Sink<Client> for Recorder {
+impl Sink<ClientCompany> for Recorder {
     async fn apply(
         &self,
-        batch: Vec<SinkRecord<Client>>,
+        batch: Vec<SinkRecord<ClientCompany>>,
     ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         *self.calls.lock().unwrap() += 1;
         Ok(batch
@@ -351,7 +354,7 @@ impl Sink<Client> for Recorder {
 async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
     use odoo_integration_connectors::{PlannedAction, XrefStore};
     let at = chrono::Utc::now();
-    let client = |name: &str, web: Option<&str>| Client {
+    let client = |name: &str, web: Option<&str>| ClientCompany {
         legal_name: name.into(),
         website: web.map(Into::into),
         ..Default::default()
@@ -371,7 +374,7 @@ async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
         SourceChange::upsert("b", at, client("Globex", None)),
         SourceChange::upsert("d", at, client("Initech", None)),
     ];
-    Pipeline::<Client>::builder(
+    Pipeline::<ClientCompany>::builder(
         "sheet→ledger",
         Arc::new(Rows(before)),
         sink.clone(),
@@ -392,7 +395,7 @@ async fn a_dry_run_plans_every_kind_of_change_and_writes_nothing() {
         SourceChange::upsert("e", later, client("", None)),
         SourceChange::delete("d", later),
     ];
-    let plan = Pipeline::<Client>::builder(
+    let plan = Pipeline::<ClientCompany>::builder(
         "sheet→ledger",
         Arc::new(Rows(now)),
         sink.clone(),
@@ -446,10 +449,10 @@ struct Refuses {
 }
 ledger!(Refuses);
 #[async_trait]
-impl Sink<Client> for Refuses {
+impl Sink<ClientCompany> for Refuses {
     async fn apply(
         &self,
-        batch: Vec<SinkRecord<Client>>,
+        batch: Vec<SinkRecord<ClientCompany>>,
     ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
         let mut sent = self.sent.lock().unwrap();
         Ok(batch
@@ -458,7 +461,7 @@ impl Sink<Client> for Refuses {
                 sent.push(r.origin_id.to_string());
                 if r.origin_id.as_str() == "bad" {
                     Outcome::Failed(ConnectorError::new(
-                        ErrorKind::Invalid,
+                        ConnectorErrorKind::Invalid,
                         "VAT number refused",
                     ))
                 } else {
@@ -474,13 +477,13 @@ impl Sink<Client> for Refuses {
 #[tokio::test]
 async fn a_record_that_keeps_failing_is_parked_and_left_alone() {
     let at = chrono::Utc::now();
-    let named = |name: &str| Client {
+    let named = |name: &str| ClientCompany {
         legal_name: name.into(),
         ..Default::default()
     };
     let sink = Arc::new(Refuses::default());
     let state = Arc::new(MemoryStore::new());
-    let pipeline = Pipeline::<Client>::builder(
+    let pipeline = Pipeline::<ClientCompany>::builder(
         "sheet→ledger",
         Arc::new(Rows(vec![
             SourceChange::upsert("good", at, named("Acme")),
@@ -508,7 +511,7 @@ async fn a_record_that_keeps_failing_is_parked_and_left_alone() {
     assert!(letter.parked);
     assert_eq!(letter.attempts, 3);
     assert!(letter.first_seen <= letter.last_seen);
-    assert_eq!(letter.error.kind, ErrorKind::Invalid);
+    assert_eq!(letter.error.kind, ConnectorErrorKind::Invalid);
     // Parked: a replay leaves it for a person.
     let sent_before = sink.sent.lock().unwrap().len();
     let fourth = pipeline.replay().await.unwrap();
@@ -557,7 +560,7 @@ impl Sink<odoo_integration_model::Employee> for Payroll {
                         Some(id) => Some(id.clone()),
                         None => {
                             return Outcome::Failed(ConnectorError::new(
-                                ErrorKind::UnresolvedReference,
+                                ConnectorErrorKind::UnresolvedReference,
                                 "the manager is not here yet",
                             ));
                         }

@@ -10,7 +10,7 @@ use odoo_integration_connectors::gusto::{
     AppCredentials, GustoConnector, MemoryTokenStore, TokenStore, Tokens,
 };
 use odoo_integration_connectors::{
-    ConnectorError, Cursor, ErrorKind, Operation, Outcome, Page, Sink, SinkRecord, Source,
+    ConnectorError, ConnectorErrorKind, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
     SourceChange,
 };
 use odoo_integration_model::{
@@ -432,7 +432,10 @@ impl TokenStore for FlakyStore {
     }
     async fn save(&self, tokens: &Tokens) -> odoo_integration_connectors::Result<()> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(ConnectorError::new(ErrorKind::Store, "vault unreachable"));
+            return Err(ConnectorError::new(
+                ConnectorErrorKind::Store,
+                "vault unreachable",
+            ));
         }
         self.inner.save(tokens).await
     }
@@ -453,7 +456,7 @@ async fn a_failing_token_store_fails_the_call_without_using_the_new_token() {
     let err = Source::<Employee>::read(&gusto, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Store, "{err}");
+    assert_eq!(err.kind(), ConnectorErrorKind::Store, "{err}");
     assert!(err.message().contains("vault unreachable"));
     assert_eq!(fake.refreshes(), 1);
     assert!(fake.calls().is_empty(), "the new token was not used");
@@ -465,7 +468,7 @@ async fn a_failing_token_store_fails_the_call_without_using_the_new_token() {
             .await
             .unwrap_err()
             .kind(),
-        ErrorKind::Store
+        ConnectorErrorKind::Store
     );
     assert!(fake.calls().is_empty());
 
@@ -510,7 +513,7 @@ async fn a_revoked_refresh_token_is_an_unauthorized_error() {
     let err = Source::<Employee>::read(&gusto, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unauthorized);
+    assert_eq!(err.kind(), ConnectorErrorKind::Unauthorized);
     assert!(err.message().contains("invalid_grant"), "{err}");
     assert_eq!(fake.invalid_grants(), 1);
 }
@@ -617,7 +620,7 @@ async fn hours_are_written_to_an_unprocessed_payroll_in_one_put() {
     let o = gusto.apply(vec![gross_only, unlinked]).await.unwrap();
     assert!(matches!(o[0], Outcome::Unchanged(_)));
     match &o[1] {
-        Outcome::Failed(e) => assert_eq!(e.kind(), ErrorKind::UnresolvedReference),
+        Outcome::Failed(e) => assert_eq!(e.kind(), ConnectorErrorKind::UnresolvedReference),
         other => panic!("{other:?}"),
     }
     assert_eq!(
@@ -687,7 +690,7 @@ async fn the_remerge_keeps_gustos_hours_when_gusto_owns_them() {
     let (fake, open, outcomes) = conflict_on_ann_hours("gusto").await;
     match &outcomes[0] {
         Outcome::Failed(e) => {
-            assert_eq!(e.kind(), ErrorKind::Conflict);
+            assert_eq!(e.kind(), ConnectorErrorKind::Conflict);
             assert!(e.message().contains("gusto owns"), "{e}");
         }
         other => panic!("{other:?}"),
@@ -728,7 +731,7 @@ async fn a_second_stale_version_is_a_conflict_not_a_loop() {
     for o in &outcomes {
         match o {
             Outcome::Failed(e) => {
-                assert_eq!(e.kind(), ErrorKind::Conflict);
+                assert_eq!(e.kind(), ConnectorErrorKind::Conflict);
                 assert!(e.message().contains("second stale version"), "{e}");
             }
             other => panic!("{other:?}"),
@@ -755,13 +758,13 @@ async fn a_processed_payroll_refuses_hours() {
         .unwrap();
     match &outcomes[0] {
         Outcome::Failed(e) => {
-            assert_eq!(e.kind(), ErrorKind::Invalid);
+            assert_eq!(e.kind(), ConnectorErrorKind::Invalid);
             assert!(e.message().contains("processed"), "{e}");
         }
         other => panic!("{other:?}"),
     }
     match &outcomes[1] {
-        Outcome::Failed(e) => assert_eq!(e.kind(), ErrorKind::NotFound),
+        Outcome::Failed(e) => assert_eq!(e.kind(), ConnectorErrorKind::NotFound),
         other => panic!("{other:?}"),
     }
     assert!(
@@ -795,7 +798,7 @@ async fn a_429_is_rate_limited_and_pauses_the_connector() {
     let err = Source::<Employee>::read(&gusto, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.kind(), ConnectorErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
     let start = std::time::Instant::now();
     Source::<Employee>::read(&gusto, None, 10).await.unwrap();
@@ -809,7 +812,7 @@ async fn a_429_is_rate_limited_and_pauses_the_connector() {
     let err = Source::<Employee>::read(&gusto, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.kind(), ConnectorErrorKind::RateLimited);
     let wait = err.retry_after().unwrap();
     assert!(wait > Duration::ZERO && wait <= Duration::from_secs(60));
     assert_eq!(
@@ -828,7 +831,7 @@ async fn gusto_errors_become_typed_errors() {
                 category: "invalid_attribute_value".into(),
                 message: "Hours must be positive".into(),
             },
-            ErrorKind::Invalid,
+            ConnectorErrorKind::Invalid,
         ),
         (
             Fault::Error {
@@ -836,7 +839,7 @@ async fn gusto_errors_become_typed_errors() {
                 category: "forbidden".into(),
                 message: "Missing scope".into(),
             },
-            ErrorKind::Forbidden,
+            ConnectorErrorKind::Forbidden,
         ),
         (
             Fault::Error {
@@ -844,11 +847,11 @@ async fn gusto_errors_become_typed_errors() {
                 category: "invalid_resource_version".into(),
                 message: "out-of-date version".into(),
             },
-            ErrorKind::Conflict,
+            ConnectorErrorKind::Conflict,
         ),
-        (Fault::HtmlPage(503), ErrorKind::Unavailable),
-        (Fault::HtmlPage(404), ErrorKind::NotFound),
-        (Fault::TruncatedBody, ErrorKind::Protocol),
+        (Fault::HtmlPage(503), ConnectorErrorKind::Unavailable),
+        (Fault::HtmlPage(404), ConnectorErrorKind::NotFound),
+        (Fault::TruncatedBody, ConnectorErrorKind::Protocol),
     ];
     for (fault, kind) in cases {
         fake.fail_next(fault.clone(), 1);
@@ -871,12 +874,12 @@ async fn gusto_errors_become_typed_errors() {
     let err = Source::<PayrollRun>::read(&other, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(err.kind(), ConnectorErrorKind::NotFound);
     // A cursor that is not ours.
     let err = Source::<Employee>::read(&gusto, Some(&Cursor::new("garbage")), 10)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert_eq!(err.kind(), ConnectorErrorKind::Configuration);
 }
 
 #[tokio::test]
@@ -914,7 +917,7 @@ async fn secrets_never_reach_debug_or_errors() {
     let refused = Source::<Employee>::read(&wrong, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(refused.kind(), ErrorKind::Unauthorized);
+    assert_eq!(refused.kind(), ConnectorErrorKind::Unauthorized);
 
     let new_pair = store.inner.current().unwrap();
     let texts = [

@@ -3,8 +3,8 @@
 //! CRM v3 API (`../shared/specs/hubspot/companies.v3.json`).
 
 use odoo_integration_connectors::hubspot::HubSpotConnector;
-use odoo_integration_connectors::{Cursor, ErrorKind, Operation, Source};
-use odoo_integration_model::Client;
+use odoo_integration_connectors::{ConnectorErrorKind, Cursor, Operation, Source};
+use odoo_integration_model::ClientCompany;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -100,10 +100,11 @@ fn connector(server: &MockServer) -> HubSpotConnector {
 async fn read_all(
     hs: &HubSpotConnector,
     cursor: Option<Cursor>,
-) -> (Vec<(String, Client)>, Option<Cursor>) {
-    let (changes, next) = odoo_integration_connectors::read_to_end::<Client>(hs, cursor, 100)
-        .await
-        .unwrap();
+) -> (Vec<(String, ClientCompany)>, Option<Cursor>) {
+    let (changes, next) =
+        odoo_integration_connectors::read_to_end::<ClientCompany>(hs, cursor, 100)
+            .await
+            .unwrap();
     let out = changes
         .into_iter()
         .map(|c| {
@@ -206,10 +207,10 @@ async fn a_429_is_rate_limited_with_its_retry_after() {
         )
         .mount(&server)
         .await;
-    let err = Source::<Client>::read(&connector(&server), None, 100)
+    let err = Source::<ClientCompany>::read(&connector(&server), None, 100)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(err.kind(), ConnectorErrorKind::RateLimited);
     assert_eq!(err.retry_after(), Some(Duration::from_secs(10)));
     assert!(
         err.to_string()
@@ -225,24 +226,24 @@ async fn errors_are_typed_keep_the_correlation_id_and_never_the_token() {
             401,
             json!({"status": "error", "message": "Authentication credentials not found.",
                    "correlationId": "11111111-0000-4000-8000-000000000401", "category": "INVALID_AUTHENTICATION"}),
-            ErrorKind::Unauthorized,
+            ConnectorErrorKind::Unauthorized,
         ),
         (
             403,
             json!({"status": "error", "message": "This app hasn't been granted all required scopes.",
                    "correlationId": "11111111-0000-4000-8000-000000000403", "category": "MISSING_SCOPES"}),
-            ErrorKind::Forbidden,
+            ConnectorErrorKind::Forbidden,
         ),
         (
             400,
             json!({"status": "error", "message": "Invalid input JSON on line 1",
                    "correlationId": "11111111-0000-4000-8000-000000000400", "category": "VALIDATION_ERROR"}),
-            ErrorKind::Invalid,
+            ConnectorErrorKind::Invalid,
         ),
         (
             502,
             Value::String("<html><body><h1>502 Bad Gateway</h1></body></html>".into()),
-            ErrorKind::Unavailable,
+            ConnectorErrorKind::Unavailable,
         ),
     ];
     for (status, body, kind) in cases {
@@ -258,7 +259,9 @@ async fn errors_are_typed_keep_the_correlation_id_and_never_the_token() {
             .mount(&server)
             .await;
         let hs = connector(&server);
-        let err = Source::<Client>::read(&hs, None, 100).await.unwrap_err();
+        let err = Source::<ClientCompany>::read(&hs, None, 100)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), kind, "{status}: {err}");
         if let Some(id) = body.get("correlationId").and_then(Value::as_str) {
             assert!(err.to_string().contains(id), "{err}");
@@ -279,10 +282,10 @@ async fn a_body_that_is_not_json_is_a_protocol_error() {
         )
         .mount(&server)
         .await;
-    let err = Source::<Client>::read(&connector(&server), None, 100)
+    let err = Source::<ClientCompany>::read(&connector(&server), None, 100)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert_eq!(err.kind(), ConnectorErrorKind::Protocol);
 }
 
 #[tokio::test]
@@ -303,7 +306,7 @@ async fn the_hubspot_source_passes_the_testkit() {
         .respond_with(ArcResponder(std::sync::Arc::new(Companies::new(rows))))
         .mount(&server)
         .await;
-    odoo_integration_connectors::testkit::check_source::<Client>(&connector(&server))
+    odoo_integration_connectors::testkit::check_source::<ClientCompany>(&connector(&server))
         .await
         .assert_ok();
 }
@@ -398,14 +401,14 @@ async fn write_server() -> (MockServer, std::sync::Arc<Writes>) {
     (server, writes)
 }
 
-fn records(n: usize) -> Vec<odoo_integration_connectors::SinkRecord<Client>> {
+fn records(n: usize) -> Vec<odoo_integration_connectors::SinkRecord<ClientCompany>> {
     (0..n)
         .map(|i| {
             odoo_integration_connectors::SinkRecord::new(
                 odoo_integration_model::CanonicalId::new(),
                 odoo_integration_model::SystemId::odoo(),
                 odoo_integration_model::RemoteId::new(i.to_string()),
-                Operation::Upsert(Client {
+                Operation::Upsert(ClientCompany {
                     legal_name: if i == 3 {
                         String::new()
                     } else {
@@ -429,10 +432,12 @@ async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
     let (server, writes) = write_server().await;
     let hs = connector(&server);
     let batch = records(150);
-    let first = Sink::<Client>::apply(&hs, batch.clone()).await.unwrap();
+    let first = Sink::<ClientCompany>::apply(&hs, batch.clone())
+        .await
+        .unwrap();
     assert_eq!(first.len(), 150);
     assert!(
-        matches!(&first[3], Outcome::Failed(e) if e.kind() == ErrorKind::Invalid && e.to_string().contains("name is required")),
+        matches!(&first[3], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::Invalid && e.to_string().contains("name is required")),
         "{:?}",
         first[3]
     );
@@ -454,7 +459,9 @@ async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
     );
 
     // Replayed: the same companies, updated, none created.
-    let again = Sink::<Client>::apply(&hs, batch.clone()).await.unwrap();
+    let again = Sink::<ClientCompany>::apply(&hs, batch.clone())
+        .await
+        .unwrap();
     for (a, b) in first.iter().zip(&again) {
         if let Some(id) = a.remote_id() {
             assert!(matches!(b, Outcome::Updated(x) if x == id), "{b:?}");
@@ -469,7 +476,9 @@ async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
         c.website = Some("https://new.example".into());
         c.legal_name = "Not sent".into();
     }
-    let updated = Sink::<Client>::apply(&hs, vec![change]).await.unwrap();
+    let updated = Sink::<ClientCompany>::apply(&hs, vec![change])
+        .await
+        .unwrap();
     assert!(
         matches!(&updated[..], [Outcome::Updated(x)] if *x == id),
         "{updated:?}"
@@ -481,7 +490,9 @@ async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
     // Deleted at the source: archived in HubSpot.
     let mut delete = batch[0].clone().with_target(id.clone());
     delete.operation = Operation::Delete;
-    let deleted = Sink::<Client>::apply(&hs, vec![delete]).await.unwrap();
+    let deleted = Sink::<ClientCompany>::apply(&hs, vec![delete])
+        .await
+        .unwrap();
     assert!(
         matches!(&deleted[..], [Outcome::Deleted(x)] if *x == id),
         "{deleted:?}"
@@ -493,17 +504,17 @@ async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
 async fn the_hubspot_sink_passes_the_testkit() {
     let (server, _) = write_server().await;
     let samples = vec![
-        Client {
+        ClientCompany {
             legal_name: "Acme".into(),
             ..Default::default()
         },
-        Client {
+        ClientCompany {
             legal_name: "Globex".into(),
             website: Some("https://globex.example".into()),
             ..Default::default()
         },
     ];
-    odoo_integration_connectors::testkit::check_sink::<Client>(&connector(&server), samples)
+    odoo_integration_connectors::testkit::check_sink::<ClientCompany>(&connector(&server), samples)
         .await
         .assert_ok();
 }
@@ -511,7 +522,7 @@ async fn the_hubspot_sink_passes_the_testkit() {
 mod webhooks {
     use async_trait::async_trait;
     use chrono::TimeZone;
-    use odoo_integration_connectors::ErrorKind;
+    use odoo_integration_connectors::ConnectorErrorKind;
     use odoo_integration_connectors::hubspot::{
         DedupStore, Deduplicator, EventKey, WebhookEvent, WebhookReceiver, WebhookVerifier,
     };
@@ -554,7 +565,7 @@ mod webhooks {
             v.verify("POST", URI, BODY, "", SIG, now),
         ];
         for r in bad {
-            assert_eq!(r.unwrap_err().kind(), ErrorKind::Unauthorized);
+            assert_eq!(r.unwrap_err().kind(), ConnectorErrorKind::Unauthorized);
         }
     }
 
@@ -630,7 +641,7 @@ mod webhooks {
         let now = at(1_795_000_090_000);
         for uri in HOSTILE_URIS {
             let err = v.verify("POST", uri, BODY, TS, SIG, now).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Unauthorized, "{uri}");
+            assert_eq!(err.kind(), ConnectorErrorKind::Unauthorized, "{uri}");
             assert!(err.message().contains("does not match"), "{uri}: {err}");
         }
     }
@@ -713,7 +724,11 @@ mod webhooks {
             }
             let result = v.verify("POST", &uri, BODY, TS, SIG, now);
             if let Err(e) = result {
-                assert_eq!(e.kind(), ErrorKind::Unauthorized, "round {round}: {uri}");
+                assert_eq!(
+                    e.kind(),
+                    ConnectorErrorKind::Unauthorized,
+                    "round {round}: {uri}"
+                );
             }
         }
     }
@@ -757,7 +772,7 @@ mod webhooks {
             let mut keys = self.keys.lock().unwrap();
             if self.failing_after.is_some_and(|n| keys.len() >= n) {
                 return Err(odoo_integration_connectors::ConnectorError::new(
-                    ErrorKind::Store,
+                    ConnectorErrorKind::Store,
                     "dedup table unreachable",
                 ));
             }
@@ -810,7 +825,7 @@ mod webhooks {
             .receive("POST", URI, b"[]", TS, SIG, at(NOW))
             .await
             .unwrap_err();
-        assert_eq!(forged.kind(), ErrorKind::Unauthorized);
+        assert_eq!(forged.kind(), ConnectorErrorKind::Unauthorized);
     }
 
     #[tokio::test]
@@ -839,7 +854,7 @@ mod webhooks {
         let receiver =
             WebhookReceiver::new(WebhookVerifier::new(SECRET)).dedup_store(Arc::new(table.clone()));
         let err = receiver.fresh(events.clone()).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Store);
+        assert_eq!(err.kind(), ConnectorErrorKind::Store);
         assert!(table.keys.lock().unwrap().is_empty());
 
         // Handling failed: forget, and the redelivery is news again.
@@ -878,7 +893,7 @@ mod webhooks {
             WebhookEvent::parse_batch(b"<html>502</html>")
                 .unwrap_err()
                 .kind(),
-            ErrorKind::Protocol
+            ConnectorErrorKind::Protocol
         );
     }
 }
@@ -966,8 +981,14 @@ async fn an_absurd_retry_after_fails_the_call_without_pausing_or_panicking() {
         let hs = HubSpotConnector::new(TOKEN)
             .unwrap()
             .base_url(&server.uri());
-        let err = Source::<Client>::read(&hs, None, 100).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::RateLimited, "{header}: {err}");
+        let err = Source::<ClientCompany>::read(&hs, None, 100)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ConnectorErrorKind::RateLimited,
+            "{header}: {err}"
+        );
         assert_eq!(
             err.retry_after(),
             Some(Duration::from_secs(secs)),

@@ -6,12 +6,12 @@
 use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
 use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
 use odoo_integration_connectors::{
-    Cursor, ErrorKind, Operation, Outcome, Quota, RateLimiter, Sink, SinkRecord, Source,
+    ConnectorErrorKind, Cursor, Operation, Outcome, Quota, RateLimiter, Sink, SinkRecord, Source,
     SourceChange,
 };
 use odoo_integration_model::{
-    CanonicalId, Client, Contact, ContractLine, Currency, Money, Opportunity, OpportunityStage,
-    RemoteId, SystemId,
+    CanonicalId, ClientCompany, Contact, ContractLine, Currency, Money, Opportunity,
+    OpportunityStage, RemoteId, SystemId,
 };
 use rust_decimal::Decimal;
 use std::time::Duration;
@@ -308,7 +308,7 @@ async fn a_contacts_client_is_written_as_its_association() {
     let Outcome::Failed(e) = &out[0] else {
         panic!("{out:?}")
     };
-    assert_eq!(e.kind(), ErrorKind::UnresolvedReference);
+    assert_eq!(e.kind(), ConnectorErrorKind::UnresolvedReference);
     assert_eq!(fake.records("contacts").len(), before);
 }
 
@@ -383,7 +383,7 @@ async fn the_ten_second_window_pauses_requests_before_hubspot_refuses() {
     fake.insert("companies", [("name", "Acme")]);
     let hs = connector(&fake);
     for _ in 0..12 {
-        Source::<Client>::read(&hs, None, 10).await.unwrap();
+        Source::<ClientCompany>::read(&hs, None, 10).await.unwrap();
     }
     let refused = fake.calls().iter().filter(|c| c.status == 429).count();
     assert_eq!(
@@ -399,10 +399,12 @@ async fn the_ten_second_window_pauses_requests_before_hubspot_refuses() {
         .await
         .unwrap();
     let other = connector(&fake);
-    let _ = Source::<Client>::read(&other, None, 10).await; // spends it
+    let _ = Source::<ClientCompany>::read(&other, None, 10).await; // spends it
     let fresh = connector(&fake); // its own limiter, not paused
-    let e = Source::<Client>::read(&fresh, None, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    let e = Source::<ClientCompany>::read(&fresh, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
 }
 
@@ -420,7 +422,7 @@ async fn archived_records_become_deletes_when_polled() {
     let keep = fake.insert("companies", [("name", "Acme")]);
     let gone = fake.insert("companies", [("name", "Globex")]);
     let hs = connector(&fake).poll_archived(true);
-    let (first, cursor) = read_all::<Client>(&hs, None).await;
+    let (first, cursor) = read_all::<ClientCompany>(&hs, None).await;
     assert_eq!(
         first.len(),
         2,
@@ -436,13 +438,13 @@ async fn archived_records_become_deletes_when_polled() {
             .count()
     };
     let before = lists(&fake);
-    let (second, cursor) = read_all::<Client>(&hs, cursor).await;
+    let (second, cursor) = read_all::<ClientCompany>(&hs, cursor).await;
     assert_eq!(lists(&fake) - before, 2, "151 archived records: two pages");
     assert_eq!(second.len(), 1, "{second:?}");
     assert!(second[0].operation.is_delete());
     assert_eq!(second[0].remote_id.as_str(), gone);
 
-    let (third, _) = read_all::<Client>(&hs, cursor).await;
+    let (third, _) = read_all::<ClientCompany>(&hs, cursor).await;
     assert!(third.is_empty(), "a delete is handed out once: {third:?}");
     assert!(fake.record("companies", &keep).is_some_and(|r| !r.archived));
 }

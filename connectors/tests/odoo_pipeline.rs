@@ -13,7 +13,7 @@ use odoo_integration_connectors::{
     XrefStore,
 };
 use odoo_integration_model::{
-    Address, Client, Condition, Contact, Entity, Policy, RequiredWhen, SystemId, Validator,
+    Address, ClientCompany, Condition, Contact, Entity, Policy, RequiredWhen, SystemId, Validator,
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -63,8 +63,8 @@ impl<E: Entity + Send + Sync> Source<E> for VecSource<E> {
     }
 }
 
-fn client_record(i: usize) -> Client {
-    Client {
+fn client_record(i: usize) -> ClientCompany {
+    ClientCompany {
         legal_name: format!("Client {i:04}"),
         website: Some(format!("https://client{i}.example")),
         address: Address {
@@ -87,7 +87,7 @@ fn odoo(server: &TestServer) -> OdooConnector {
     OdooConnector::new(client)
 }
 
-fn named_clients() -> Validator<Client> {
+fn named_clients() -> Validator<ClientCompany> {
     Validator::new().with(RequiredWhen {
         code: "client.name".into(),
         when: Condition::Always,
@@ -155,7 +155,7 @@ async fn two_thousand_records_land_exactly_once_through_faults() {
             server.inject(Fault::Delay(Duration::ZERO), 1);
         }
     }
-    let pipeline = Pipeline::<Client>::builder(
+    let pipeline = Pipeline::<ClientCompany>::builder(
         "crm→odoo/client",
         source.clone(),
         Arc::new(odoo(&server)),
@@ -206,7 +206,7 @@ async fn two_thousand_records_land_exactly_once_through_faults() {
     assert_eq!(sync_xids(&server, "sync_crm"), valid);
 
     // Read everything again (a fresh checkpoint): nothing to write.
-    let again = Pipeline::<Client>::builder(
+    let again = Pipeline::<ClientCompany>::builder(
         "crm→odoo/client (again)",
         source,
         Arc::new(odoo(&server)),
@@ -272,8 +272,8 @@ async fn a_run_killed_mid_batch_resumes_without_loss_or_duplicates() {
     // Slow Odoo down so the kill lands while batches are in flight.
     server.inject(Fault::Delay(Duration::from_millis(20)), 200);
 
-    let build = |state: Arc<dyn SyncState>, sink: Arc<dyn Sink<Client>>| {
-        Pipeline::<Client>::builder("sheet→odoo", source.clone(), sink, state)
+    let build = |state: Arc<dyn SyncState>, sink: Arc<dyn Sink<ClientCompany>>| {
+        Pipeline::<ClientCompany>::builder("sheet→odoo", source.clone(), sink, state)
             .batch_size(50)
             .concurrency(3)
             .build()
@@ -329,7 +329,7 @@ async fn a_field_owned_by_odoo_is_never_overwritten_by_the_crm() {
         vec![SourceChange::upsert("acme", t0, client_record(1))],
     );
     let state = Arc::new(MemoryStore::new());
-    let pipeline = Pipeline::<Client>::builder(
+    let pipeline = Pipeline::<ClientCompany>::builder(
         "crm→odoo",
         source.clone(),
         Arc::new(odoo(&server)),
@@ -384,7 +384,7 @@ async fn owner_only_seeding_leaves_the_owners_fields_empty_on_a_new_record() {
             "crm",
             vec![SourceChange::upsert("acme", t0, client_record(1))],
         );
-        let pipeline = Pipeline::<Client>::builder(
+        let pipeline = Pipeline::<ClientCompany>::builder(
             "crm→odoo",
             source.clone(),
             Arc::new(odoo(&server)),
@@ -424,7 +424,7 @@ async fn deletes_archive_in_odoo_or_are_reported() {
             "crm",
             vec![SourceChange::upsert("gone", t0, client_record(9))],
         );
-        let pipeline = Pipeline::<Client>::builder(
+        let pipeline = Pipeline::<ClientCompany>::builder(
             "crm→odoo",
             source.clone(),
             Arc::new(odoo(&server)),
@@ -480,7 +480,7 @@ async fn references_resolve_to_odoo_ids_and_wait_for_their_target() {
         vec![SourceChange::upsert("acme", t0, client_record(1))],
     );
     let odoo = Arc::new(odoo(&server));
-    Pipeline::<Client>::builder(
+    Pipeline::<ClientCompany>::builder(
         "crm→odoo/client",
         clients.clone(),
         odoo.clone(),
@@ -502,7 +502,7 @@ async fn references_resolve_to_odoo_ids_and_wait_for_their_target() {
     assert_eq!(letter.remote_id.as_str(), "bo");
     assert_eq!(
         letter.error.kind,
-        odoo_integration_connectors::ErrorKind::UnresolvedReference
+        odoo_integration_connectors::ConnectorErrorKind::UnresolvedReference
     );
 
     clients
@@ -510,7 +510,7 @@ async fn references_resolve_to_odoo_ids_and_wait_for_their_target() {
         .lock()
         .unwrap()
         .push(SourceChange::upsert("globex", t0, client_record(2)));
-    Pipeline::<Client>::builder("crm→odoo/client", clients, odoo, state.clone())
+    Pipeline::<ClientCompany>::builder("crm→odoo/client", clients, odoo, state.clone())
         .build()
         .unwrap()
         .run()
@@ -564,9 +564,10 @@ async fn odoo_reads_changes_archives_and_vanished_records() {
             let mut cursor = cursor;
             let mut out = Vec::new();
             loop {
-                let page: Page<Client> = Source::<Client>::read(&odoo, cursor.as_ref(), 1)
-                    .await
-                    .unwrap();
+                let page: Page<ClientCompany> =
+                    Source::<ClientCompany>::read(&odoo, cursor.as_ref(), 1)
+                        .await
+                        .unwrap();
                 out.extend(page.changes);
                 cursor = Some(page.next);
                 if !page.has_more {
@@ -611,10 +612,10 @@ async fn the_odoo_connector_passes_the_testkit() {
     let server = TestServer::builder().start().await.unwrap();
     let odoo = odoo(&server);
     let samples = vec![client_record(1), client_record(2), client_record(3)];
-    odoo_integration_connectors::testkit::check_sink::<Client>(&odoo, samples)
+    odoo_integration_connectors::testkit::check_sink::<ClientCompany>(&odoo, samples)
         .await
         .assert_ok();
-    odoo_integration_connectors::testkit::check_source::<Client>(&odoo)
+    odoo_integration_connectors::testkit::check_source::<ClientCompany>(&odoo)
         .await
         .assert_ok();
     assert_eq!(companies(&server).len(), 3, "the replay created nothing");
@@ -633,10 +634,10 @@ async fn the_testkit_catches_a_sink_that_creates_on_every_replay() {
         }
     }
     #[async_trait]
-    impl Sink<Client> for Careless {
+    impl Sink<ClientCompany> for Careless {
         async fn apply(
             &self,
-            batch: Vec<SinkRecord<Client>>,
+            batch: Vec<SinkRecord<ClientCompany>>,
         ) -> odoo_integration_connectors::Result<Vec<Outcome>> {
             Ok(batch
                 .iter()
@@ -647,7 +648,7 @@ async fn the_testkit_catches_a_sink_that_creates_on_every_replay() {
                 .collect())
         }
     }
-    let report = odoo_integration_connectors::testkit::check_sink::<Client>(
+    let report = odoo_integration_connectors::testkit::check_sink::<ClientCompany>(
         &Careless(AtomicUsize::new(0)),
         vec![client_record(1)],
     )
@@ -692,7 +693,7 @@ async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
         "crm",
         vec![SourceChange::upsert("c1", at, client_record(1))],
     );
-    Pipeline::<Client>::builder("crm→odoo/client", clients, odoo.clone(), state.clone())
+    Pipeline::<ClientCompany>::builder("crm→odoo/client", clients, odoo.clone(), state.clone())
         .build()
         .unwrap()
         .run()
@@ -1070,7 +1071,7 @@ async fn every_built_in_map_writes_and_reads_back() {
     .unwrap_err();
     assert_eq!(
         refused.kind(),
-        odoo_integration_connectors::ErrorKind::Configuration
+        odoo_integration_connectors::ConnectorErrorKind::Configuration
     );
     Source::<Payment>::read(&*odoo, None, 100).await.unwrap();
 }
@@ -1083,7 +1084,7 @@ async fn every_built_in_map_writes_and_reads_back() {
 async fn employees_terminate_and_timesheet_approval_is_read_from_a_flag() {
     use odoo_integration_client::test_server::{Field, FieldKind as Kind};
     use odoo_integration_connectors::Operation;
-    use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
+    use odoo_integration_connectors::odoo::{Conversion, ModelMap};
     use odoo_integration_model::{
         ApprovalState, CanonicalId, Employee, EmploymentStatus, RemoteId, TimesheetEntry,
     };
@@ -1099,7 +1100,7 @@ async fn employees_terminate_and_timesheet_approval_is_read_from_a_flag() {
     let odoo = odoo(&server).with_map(ModelMap::timesheet_entry().field(
         "approval",
         "x_approved",
-        FieldKind::approval_flag(),
+        Conversion::approval_flag(),
     ));
     let date = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d);
     let mut eva = Employee {

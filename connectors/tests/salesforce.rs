@@ -6,14 +6,14 @@
 use async_trait::async_trait;
 use chrono::{TimeDelta, Utc};
 use odoo_integration_connectors::fakes::salesforce::{FakeSalesforce, Fault};
-use odoo_integration_connectors::salesforce::{Credentials, KnownIds, SalesforceConnector};
+use odoo_integration_connectors::salesforce::{ConnectedApp, KnownIds, SalesforceConnector};
 use odoo_integration_connectors::testkit::{check_sink, check_source};
 use odoo_integration_connectors::{
-    Cursor, ErrorKind, Operation, Outcome, Sink, SinkRecord, Source, SourceChange,
+    ConnectorErrorKind, Cursor, Operation, Outcome, Sink, SinkRecord, Source, SourceChange,
 };
 use odoo_integration_model::{
-    CanonicalId, Client, Contact, ContractLine, Currency, Money, Opportunity, OpportunityStage,
-    RemoteId, SystemId,
+    CanonicalId, ClientCompany, Contact, ContractLine, Currency, Money, Opportunity,
+    OpportunityStage, RemoteId, SystemId,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -36,7 +36,7 @@ async fn fake() -> FakeSalesforce {
 }
 
 fn connector(fake: &FakeSalesforce) -> SalesforceConnector {
-    SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .build()
         .unwrap()
@@ -66,8 +66,8 @@ fn upsert<E>(origin_id: &str, record: E) -> SinkRecord<E> {
     )
 }
 
-fn client(name: &str) -> Client {
-    Client {
+fn client(name: &str) -> ClientCompany {
+    ClientCompany {
         legal_name: name.into(),
         website: Some(format!("https://{}.example", name.to_lowercase())),
         ..Default::default()
@@ -84,7 +84,7 @@ async fn pages_through_next_records_url_reading_each_account_once() {
         fake.insert("Account", account(&format!("Company {i:04}")));
     }
     let sf = connector(&fake);
-    let (changes, _) = read_all::<Client>(&sf, None, 1_000).await;
+    let (changes, _) = read_all::<ClientCompany>(&sf, None, 1_000).await;
     let mut seen = HashSet::new();
     for c in &changes {
         assert!(!c.operation.is_delete());
@@ -124,11 +124,11 @@ async fn incremental_reads_keep_ties_on_system_modstamp() {
         .collect();
     let sf = connector(&fake);
     // Five records share one stamp; pages of two split them.
-    let (changes, cursor) = read_all::<Client>(&sf, None, 2).await;
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, None, 2).await;
     let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
     assert_eq!(read, ids.iter().map(String::as_str).collect::<Vec<_>>());
     // Nothing changed: nothing new.
-    let page = Source::<Client>::read(&sf, Some(&cursor), 10)
+    let page = Source::<ClientCompany>::read(&sf, Some(&cursor), 10)
         .await
         .unwrap();
     assert!(page.changes.is_empty(), "{:?}", page.changes);
@@ -136,7 +136,7 @@ async fn incremental_reads_keep_ties_on_system_modstamp() {
     let late = fake.insert("Account", account("Late in the same stamp"));
     fake.set_clock(Some(t0 + TimeDelta::seconds(1)));
     fake.update("Account", &ids[1], json!({"Industry": "Energy"}));
-    let (changes, _) = read_all::<Client>(&sf, Some(cursor), 10).await;
+    let (changes, _) = read_all::<ClientCompany>(&sf, Some(cursor), 10).await;
     let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
     assert_eq!(read, vec![late.as_str(), ids[1].as_str()]);
     let Operation::Upsert(changed) = &changes[1].operation else {
@@ -153,9 +153,9 @@ async fn get_deleted_reports_a_delete_once() {
         .map(|i| fake.insert("Account", account(&format!("A{i}"))))
         .collect();
     let sf = connector(&fake);
-    let (_, cursor) = read_all::<Client>(&sf, None, 100).await;
+    let (_, cursor) = read_all::<ClientCompany>(&sf, None, 100).await;
     assert!(fake.delete("Account", &ids[1]));
-    let (changes, cursor) = read_all::<Client>(&sf, Some(cursor), 100).await;
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 100).await;
     assert_eq!(changes.len(), 1);
     assert!(changes[0].operation.is_delete());
     assert_eq!(changes[0].remote_id.as_str(), ids[1]);
@@ -165,7 +165,7 @@ async fn get_deleted_reports_a_delete_once() {
             .any(|r| r.contains("/sobjects/Account/deleted"))
     );
     // The window's last minute is read again; the delete is not repeated.
-    let (again, _) = read_all::<Client>(&sf, Some(cursor), 100).await;
+    let (again, _) = read_all::<ClientCompany>(&sf, Some(cursor), 100).await;
     assert!(again.is_empty(), "{again:?}");
 }
 
@@ -188,18 +188,18 @@ async fn past_the_get_deleted_window_a_full_compare_finds_deletes() {
         .collect();
     let known = Arc::new(Known(Mutex::new(ids.clone())));
     // A window of nothing: every cursor is older than it.
-    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .deleted_window(Duration::ZERO)
         .known_ids(known.clone())
         .build()
         .unwrap();
-    let (first, cursor) = read_all::<Client>(&sf, None, 100).await;
+    let (first, cursor) = read_all::<ClientCompany>(&sf, None, 100).await;
     assert_eq!(first.len(), 4);
     fake.delete("Account", &ids[0]);
     fake.delete("Account", &ids[2]);
     // Pages of one: the compare's deletes are handed out from the cursor.
-    let (changes, _) = read_all::<Client>(&sf, Some(cursor), 1).await;
+    let (changes, _) = read_all::<ClientCompany>(&sf, Some(cursor), 1).await;
     let deleted: Vec<&str> = changes
         .iter()
         .filter(|c| c.operation.is_delete())
@@ -209,14 +209,16 @@ async fn past_the_get_deleted_window_a_full_compare_finds_deletes() {
     assert!(!fake.requests().iter().any(|r| r.contains("/deleted")));
 
     // Without known ids the connector says so instead of losing deletes.
-    let blind = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    let blind = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .deleted_window(Duration::ZERO)
         .build()
         .unwrap();
     // The first read looks for deletes too, and cannot.
-    let e = Source::<Client>::read(&blind, None, 100).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Configuration);
+    let e = Source::<ClientCompany>::read(&blind, None, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
     assert!(e.to_string().contains("known_ids"));
 }
 
@@ -242,7 +244,7 @@ async fn contacts_and_opportunities_carry_references_lines_and_exact_money() {
         "Opportunity",
         json!({"Name": "Lost one", "StageName": "Closed Lost", "CloseDate": "2026-01-02"}),
     );
-    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .org_currency(Currency::EUR)
         .build()
@@ -303,7 +305,7 @@ async fn an_expired_token_is_refreshed_once_and_the_call_retried_once() {
     let fake = fake().await;
     fake.insert("Account", account("Acme"));
     let sf = connector(&fake);
-    read_all::<Client>(&sf, None, 100).await;
+    read_all::<ClientCompany>(&sf, None, 100).await;
     assert_eq!(fake.token_requests(), 1);
     fake.expire_tokens();
     let calls = fake.calls();
@@ -311,7 +313,7 @@ async fn an_expired_token_is_refreshed_once_and_the_call_retried_once() {
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let sf = sf.clone();
-            tokio::spawn(async move { Source::<Client>::read(&sf, None, 100).await })
+            tokio::spawn(async move { Source::<ClientCompany>::read(&sf, None, 100).await })
         })
         .collect();
     for t in tasks {
@@ -327,8 +329,10 @@ async fn an_expired_token_is_refreshed_once_and_the_call_retried_once() {
     let before = fake.token_requests();
     fake.allow_client(CLIENT_ID, "rotated-secret");
     fake.expire_tokens();
-    let e = Source::<Client>::read(&sf, None, 100).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    let e = Source::<ClientCompany>::read(&sf, None, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
     assert_eq!(fake.token_requests(), before + 1);
     assert!(!e.to_string().contains(SECRET));
 }
@@ -339,69 +343,73 @@ async fn jwt_bearer_flow_end_to_end() {
     fake.allow_jwt(CLIENT_ID, USER, PUBLIC_KEY);
     fake.insert("Account", account("Acme"));
     let sf = SalesforceConnector::builder(
-        Credentials::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap(),
+        ConnectedApp::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap(),
     )
     .login_url(fake.url())
     .build()
     .unwrap();
-    let (changes, _) = read_all::<Client>(&sf, None, 100).await;
+    let (changes, _) = read_all::<ClientCompany>(&sf, None, 100).await;
     assert_eq!(changes.len(), 1);
     assert_eq!(fake.token_requests(), 1);
 
     // A key the org does not trust is refused.
     let forged =
-        SalesforceConnector::builder(Credentials::jwt_bearer(CLIENT_ID, USER, OTHER_KEY).unwrap())
+        SalesforceConnector::builder(ConnectedApp::jwt_bearer(CLIENT_ID, USER, OTHER_KEY).unwrap())
             .login_url(fake.url())
             .build()
             .unwrap();
-    let e = Source::<Client>::read(&forged, None, 100)
+    let e = Source::<ClientCompany>::read(&forged, None, 100)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
     assert!(e.to_string().contains("invalid_grant"), "{e}");
     // So is another user.
     let other = SalesforceConnector::builder(
-        Credentials::jwt_bearer(CLIENT_ID, "mallory@example.com", PRIVATE_KEY).unwrap(),
+        ConnectedApp::jwt_bearer(CLIENT_ID, "mallory@example.com", PRIVATE_KEY).unwrap(),
     )
     .login_url(fake.url())
     .build()
     .unwrap();
-    let e = Source::<Client>::read(&other, None, 100).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    let e = Source::<ClientCompany>::read(&other, None, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
 }
 
 #[tokio::test]
 async fn client_credentials_flow_and_a_wrong_secret() {
     let fake = fake().await;
     fake.insert("Account", account("Acme"));
-    let (changes, _) = read_all::<Client>(&connector(&fake), None, 100).await;
+    let (changes, _) = read_all::<ClientCompany>(&connector(&fake), None, 100).await;
     assert_eq!(changes.len(), 1);
-    let wrong = SalesforceConnector::builder(Credentials::client_credentials(
+    let wrong = SalesforceConnector::builder(ConnectedApp::client_credentials(
         CLIENT_ID,
         "wrong-secret-777",
     ))
     .login_url(fake.url())
     .build()
     .unwrap();
-    let e = Source::<Client>::read(&wrong, None, 100).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    let e = Source::<ClientCompany>::read(&wrong, None, 100)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
     assert!(e.to_string().contains("invalid_client"));
     assert!(!e.to_string().contains("wrong-secret-777"));
 }
 
 #[tokio::test]
 async fn secrets_never_reach_debug_or_errors() {
-    let creds = Credentials::client_credentials(CLIENT_ID, SECRET);
+    let creds = ConnectedApp::client_credentials(CLIENT_ID, SECRET);
     assert!(!format!("{creds:?}").contains(SECRET));
     let sf = SalesforceConnector::builder(creds).build().unwrap();
     assert!(!format!("{sf:?}").contains(SECRET));
-    let jwt = Credentials::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap();
+    let jwt = ConnectedApp::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap();
     let key_body = PRIVATE_KEY.lines().nth(1).unwrap();
     assert!(!format!("{jwt:?}").contains(key_body));
     let sf = SalesforceConnector::builder(jwt).build().unwrap();
     assert!(!format!("{sf:?}").contains(key_body));
     // A bad key is refused without quoting it.
-    let e = Credentials::jwt_bearer(
+    let e = ConnectedApp::jwt_bearer(
         CLIENT_ID,
         USER,
         "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ib2R5\n-----END PRIVATE KEY-----",
@@ -411,9 +419,11 @@ async fn secrets_never_reach_debug_or_errors() {
     // The access token is in no error either.
     let fake = fake().await;
     let sf = connector(&fake);
-    read_all::<Client>(&sf, None, 10).await;
+    read_all::<ClientCompany>(&sf, None, 10).await;
     fake.fail_next(Fault::HtmlPage(503), 1);
-    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
+    let e = Source::<ClientCompany>::read(&sf, None, 10)
+        .await
+        .unwrap_err();
     assert!(!format!("{e} {e:?}").contains("00DFAKE"));
 }
 
@@ -429,22 +439,28 @@ async fn too_many_requests_and_request_limit_exceeded_are_rate_limits() {
         },
         1,
     );
-    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    let e = Source::<ClientCompany>::read(&sf, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
     fake.fail_next(Fault::RequestLimitExceeded, 1);
-    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    let e = Source::<ClientCompany>::read(&sf, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     assert!(e.to_string().contains("REQUEST_LIMIT_EXCEEDED"), "{e}");
     // And the org's own limit, spent.
     fake.set_api_usage(15_000, 15_000);
-    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .usage_threshold(100)
         .build()
         .unwrap();
-    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    let e = Source::<ClientCompany>::read(&sf, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
 }
 
 #[tokio::test]
@@ -452,25 +468,25 @@ async fn api_usage_is_read_and_the_threshold_keeps_the_last_calls() {
     let fake = fake().await;
     fake.insert("Account", account("Acme"));
     fake.set_api_usage(13_000, 15_000);
-    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .usage_threshold(90)
         .usage_pause(Duration::from_secs(600))
         .build()
         .unwrap();
     assert_eq!(sf.api_usage(), None);
-    let page = Source::<Client>::read(&sf, None, 10).await.unwrap();
+    let page = Source::<ClientCompany>::read(&sf, None, 10).await.unwrap();
     assert_eq!(sf.api_usage(), Some((13_002, 15_000)));
     // The org gets busy elsewhere: this read's two calls reach 90 %.
     fake.set_api_usage(13_498, 15_000);
-    Source::<Client>::read(&sf, Some(&page.next), 10)
+    Source::<ClientCompany>::read(&sf, Some(&page.next), 10)
         .await
         .unwrap();
     let calls = fake.calls();
-    let e = Source::<Client>::read(&sf, Some(&page.next), 10)
+    let e = Source::<ClientCompany>::read(&sf, Some(&page.next), 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     assert_eq!(e.retry_after(), Some(Duration::from_secs(600)));
     assert_eq!(fake.calls(), calls, "a refused call must not reach the org");
 }
@@ -481,21 +497,25 @@ async fn html_pages_and_truncated_bodies_are_typed_errors() {
     fake.insert("Account", account("Acme"));
     let sf = connector(&fake);
     fake.fail_next(Fault::HtmlPage(502), 1);
-    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    let e = Source::<ClientCompany>::read(&sf, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
     assert!(e.to_string().contains("HTML"), "{e}");
     assert!(e.is_retryable());
     fake.fail_next(Fault::TruncatedBody, 1);
-    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Protocol);
-    // A write hit by a 503 before anything was applied fails as a whole.
-    fake.fail_next(Fault::HtmlPage(503), 1);
-    let e = Sink::<Client>::apply(&sf, vec![upsert("1", client("Acme"))])
+    let e = Source::<ClientCompany>::read(&sf, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert_eq!(e.kind(), ConnectorErrorKind::Protocol);
+    // A write hit by a 503 before anything was applied fails as a whole.
+    fake.fail_next(Fault::HtmlPage(503), 1);
+    let e = Sink::<ClientCompany>::apply(&sf, vec![upsert("1", client("Acme"))])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
     // And then all is well again.
-    assert_eq!(read_all::<Client>(&sf, None, 10).await.0.len(), 1);
+    assert_eq!(read_all::<ClientCompany>(&sf, None, 10).await.0.len(), 1);
 }
 
 #[tokio::test]
@@ -525,12 +545,14 @@ async fn a_next_records_url_to_another_host_is_refused() {
         )
         .mount(&server)
         .await;
-    let sf = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(server.uri())
         .build()
         .unwrap();
-    let e = Source::<Client>::read(&sf, None, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Protocol);
+    let e = Source::<ClientCompany>::read(&sf, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Protocol);
     assert_eq!(sf.api_usage(), Some((18, 15_000)));
 }
 
@@ -548,7 +570,7 @@ async fn one_refused_record_fails_alone() {
     let sf = connector(&fake);
     let mut tobacco = client("Smoke");
     tobacco.industry = Some("Tobacco".into());
-    let outcomes = Sink::<Client>::apply(
+    let outcomes = Sink::<ClientCompany>::apply(
         &sf,
         vec![
             upsert("1", client("Acme")),
@@ -563,12 +585,12 @@ async fn one_refused_record_fails_alone() {
     let Outcome::Failed(e) = &outcomes[1] else {
         panic!("{:?}", outcomes[1])
     };
-    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert_eq!(e.kind(), ConnectorErrorKind::Invalid);
     assert!(e.to_string().contains("REQUIRED_FIELD_MISSING"));
     let Outcome::Failed(e) = &outcomes[2] else {
         panic!("{:?}", outcomes[2])
     };
-    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert_eq!(e.kind(), ConnectorErrorKind::Invalid);
     assert!(e.to_string().contains("FIELD_CUSTOM_VALIDATION_EXCEPTION"));
     assert!(matches!(outcomes[3], Outcome::Created(_)));
     assert_eq!(fake.records("Account").len(), 2);
@@ -583,10 +605,12 @@ async fn a_replayed_upsert_creates_nothing_and_updates_write_only_allowed_fields
     let fake = fake().await;
     let sf = connector(&fake);
     // 450 records: three collection calls (the fake refuses more than 200).
-    let batch: Vec<SinkRecord<Client>> = (0..450)
+    let batch: Vec<SinkRecord<ClientCompany>> = (0..450)
         .map(|i| upsert(&i.to_string(), client(&format!("C{i}"))))
         .collect();
-    let first = Sink::<Client>::apply(&sf, batch.clone()).await.unwrap();
+    let first = Sink::<ClientCompany>::apply(&sf, batch.clone())
+        .await
+        .unwrap();
     assert!(first.iter().all(|o| matches!(o, Outcome::Created(_))));
     let upserts = fake
         .requests()
@@ -594,7 +618,7 @@ async fn a_replayed_upsert_creates_nothing_and_updates_write_only_allowed_fields
         .filter(|r| r.ends_with("/composite/sobjects/Account/Integration_Sync_Id__c"))
         .count();
     assert_eq!(upserts, 3);
-    let again = Sink::<Client>::apply(&sf, batch).await.unwrap();
+    let again = Sink::<ClientCompany>::apply(&sf, batch).await.unwrap();
     for (a, b) in first.iter().zip(&again) {
         assert!(matches!(b, Outcome::Updated(_)), "{b:?}");
         assert_eq!(a.remote_id(), b.remote_id());
@@ -608,7 +632,9 @@ async fn a_replayed_upsert_creates_nothing_and_updates_write_only_allowed_fields
     let record = upsert("0", changed)
         .with_target(id.clone())
         .only(["industry"]);
-    let out = Sink::<Client>::apply(&sf, vec![record]).await.unwrap();
+    let out = Sink::<ClientCompany>::apply(&sf, vec![record])
+        .await
+        .unwrap();
     assert!(matches!(&out[0], Outcome::Updated(r) if *r == id));
     let stored = fake.record("Account", id.as_str()).unwrap();
     assert_eq!(
@@ -631,12 +657,14 @@ async fn an_ambiguous_external_id_is_an_error_not_a_guess() {
     let sf = connector(&fake);
     let record = upsert("7", client("Acme"));
     let e = sf.upsert_one(&record).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Ambiguous);
-    let out = Sink::<Client>::apply(&sf, vec![record]).await.unwrap();
+    assert_eq!(e.kind(), ConnectorErrorKind::Ambiguous);
+    let out = Sink::<ClientCompany>::apply(&sf, vec![record])
+        .await
+        .unwrap();
     let Outcome::Failed(e) = &out[0] else {
         panic!("{:?}", out[0])
     };
-    assert_eq!(e.kind(), ErrorKind::Ambiguous);
+    assert_eq!(e.kind(), ConnectorErrorKind::Ambiguous);
     // Neither twin was touched, nothing was created.
     assert_eq!(fake.record("Account", &a).unwrap()["Name"], "Twin A");
     assert_eq!(fake.record("Account", &b).unwrap()["Name"], "Twin B");
@@ -680,7 +708,7 @@ async fn contacts_and_opportunities_are_written_with_their_account() {
     let Outcome::Failed(e) = &out[1] else {
         panic!()
     };
-    assert_eq!(e.kind(), ErrorKind::UnresolvedReference);
+    assert_eq!(e.kind(), ConnectorErrorKind::UnresolvedReference);
 
     let deal = Opportunity {
         name: "Acme rollout".into(),
@@ -719,7 +747,7 @@ async fn contacts_and_opportunities_are_written_with_their_account() {
     let Outcome::Failed(e) = &out[0] else {
         panic!()
     };
-    assert_eq!(e.kind(), ErrorKind::Mapping);
+    assert_eq!(e.kind(), ConnectorErrorKind::Mapping);
 }
 
 #[tokio::test]
@@ -730,7 +758,7 @@ async fn deletes_go_in_collections_and_are_idempotent() {
         .collect();
     let sf = connector(&fake);
     let delete = |id: &str| {
-        SinkRecord::<Client>::new(
+        SinkRecord::<ClientCompany>::new(
             CanonicalId::new(),
             SystemId::odoo(),
             RemoteId::new("x"),
@@ -738,13 +766,13 @@ async fn deletes_go_in_collections_and_are_idempotent() {
         )
         .with_target(RemoteId::new(id))
     };
-    let out = Sink::<Client>::apply(&sf, vec![delete(&ids[0]), delete(&ids[1])])
+    let out = Sink::<ClientCompany>::apply(&sf, vec![delete(&ids[0]), delete(&ids[1])])
         .await
         .unwrap();
     assert!(out.iter().all(|o| matches!(o, Outcome::Deleted(_))));
     assert_eq!(fake.records("Account").len(), 1);
     // Deleting again: already deleted counts as deleted.
-    let out = Sink::<Client>::apply(&sf, vec![delete(&ids[0])])
+    let out = Sink::<ClientCompany>::apply(&sf, vec![delete(&ids[0])])
         .await
         .unwrap();
     assert!(matches!(out[0], Outcome::Deleted(_)), "{:?}", out[0]);
@@ -756,7 +784,7 @@ async fn deletes_go_in_collections_and_are_idempotent() {
 const ENTRY: &str = "01u5g00000AbCdEAAV";
 
 fn with_lines(fake: &FakeSalesforce) -> SalesforceConnector {
-    SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .line_pricebook_entry(ENTRY)
         .build()
@@ -1015,7 +1043,7 @@ async fn a_refused_line_fails_its_opportunity_with_a_typed_error() {
     let Outcome::Failed(e) = &out[1] else {
         panic!("{:?}", out[1])
     };
-    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert_eq!(e.kind(), ConnectorErrorKind::Invalid);
     assert!(
         e.to_string().contains("FIELD_CUSTOM_VALIDATION_EXCEPTION"),
         "{e}"
@@ -1027,7 +1055,7 @@ async fn a_refused_line_fails_its_opportunity_with_a_typed_error() {
         let Outcome::Failed(e) = o else {
             panic!("{o:?}")
         };
-        assert_eq!(e.kind(), ErrorKind::Mapping, "{e}");
+        assert_eq!(e.kind(), ConnectorErrorKind::Mapping, "{e}");
     }
     let names: HashSet<String> = fake
         .records("Opportunity")
@@ -1090,7 +1118,7 @@ async fn a_failed_line_call_is_a_typed_error_and_leaves_the_lines() {
     let Outcome::Failed(e) = &out[0] else {
         panic!("{:?}", out[0])
     };
-    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
     let left = lines_of(&fake, id.as_str());
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["Description"], "Audit");
@@ -1155,11 +1183,11 @@ async fn the_fake_refuses_a_line_item_without_a_price_book_entry() {
 
 #[test]
 fn a_line_price_book_entry_must_be_an_id() {
-    let e = SalesforceConnector::builder(Credentials::client_credentials(CLIENT_ID, SECRET))
+    let e = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .line_pricebook_entry("Standard Price Book")
         .build()
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Configuration);
+    assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
 }
 
 // ------------------------------------------------------------------ getUpdated
@@ -1183,7 +1211,7 @@ async fn updated_ids_returns_exactly_the_ids_changed_in_the_window() {
 
     let start = t0 + TimeDelta::minutes(5);
     let end = t0 + TimeDelta::minutes(15);
-    let (ids, covered) = sf.updated_ids::<Client>(start, end).await.unwrap();
+    let (ids, covered) = sf.updated_ids::<ClientCompany>(start, end).await.unwrap();
     let ids: HashSet<String> = ids.into_iter().collect();
     assert_eq!(ids, HashSet::from([inside.clone(), touched.clone()]));
     assert!(!ids.contains(&before) && !ids.contains(&after));
@@ -1198,7 +1226,7 @@ async fn updated_ids_returns_exactly_the_ids_changed_in_the_window() {
 
     // A window reaching the present: covered up to the last whole minute.
     let (ids, covered) = sf
-        .updated_ids::<Client>(t0 + TimeDelta::minutes(15), t0 + TimeDelta::hours(1))
+        .updated_ids::<ClientCompany>(t0 + TimeDelta::minutes(15), t0 + TimeDelta::hours(1))
         .await
         .unwrap();
     assert_eq!(ids, vec![after]);
@@ -1207,10 +1235,10 @@ async fn updated_ids_returns_exactly_the_ids_changed_in_the_window() {
     // getUpdated reaches back 30 days: an older start is refused, typed.
     let now = t0 + TimeDelta::minutes(20);
     let e = sf
-        .updated_ids::<Client>(now - TimeDelta::days(31), now)
+        .updated_ids::<ClientCompany>(now - TimeDelta::days(31), now)
         .await
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert_eq!(e.kind(), ConnectorErrorKind::Invalid);
     assert!(e.to_string().contains("INVALID_REPLICATION_DATE"), "{e}");
 }
 
@@ -1224,8 +1252,8 @@ async fn conformance_for_accounts() {
         fake.insert("Account", account(&format!("K{i}")));
     }
     let sf = connector(&fake);
-    check_source::<Client>(&sf).await.assert_ok();
-    check_sink::<Client>(&sf, vec![client("Acme"), client("Globex")])
+    check_source::<ClientCompany>(&sf).await.assert_ok();
+    check_sink::<ClientCompany>(&sf, vec![client("Acme"), client("Globex")])
         .await
         .assert_ok();
 }

@@ -6,9 +6,9 @@ use odoo_integration_client::{Credentials, Protocol};
 use odoo_integration_connectors::odoo::OdooConnector;
 use odoo_integration_connectors::sources::{FileSource, ReadMode, VecSource};
 use odoo_integration_connectors::{
-    Cursor, ErrorKind, MemoryStore, Pipeline, Source, SourceChange, testkit,
+    ConnectorErrorKind, Cursor, MemoryStore, Pipeline, Source, SourceChange, testkit,
 };
-use odoo_integration_model::{ApprovalState, Client, Contact, Expense, TimesheetEntry};
+use odoo_integration_model::{ApprovalState, ClientCompany, Contact, Expense, TimesheetEntry};
 use rust_decimal::Decimal;
 use std::path::Path;
 use std::sync::Arc;
@@ -43,33 +43,35 @@ async fn a_vec_source_pages_by_its_limit_and_refuses_a_checkpoint_past_its_end()
     let source = VecSource::from_records(
         "sheet",
         at,
-        (0..25).map(|i| (format!("c{i}"), Client::default())),
+        (0..25).map(|i| (format!("c{i}"), ClientCompany::default())),
     );
-    testkit::check_source::<Client>(&source).await.assert_ok();
-    let (all, end) = read_all::<Client>(&source, 7).await;
+    testkit::check_source::<ClientCompany>(&source)
+        .await
+        .assert_ok();
+    let (all, end) = read_all::<ClientCompany>(&source, 7).await;
     assert_eq!(all.len(), 25);
     assert!(end.as_str().starts_with("25:"), "{end:?}");
 
     // An unchanged snapshot: nothing more; a changed one: read again whole.
     assert!(source.read(Some(&end), 7).await.unwrap().changes.is_empty());
     source.push(SourceChange::delete("c3", at));
-    let (again, _) = read_all::<Client>(&source, 7).await;
+    let (again, _) = read_all::<ClientCompany>(&source, 7).await;
     let page = source.read(Some(&end), 7).await.unwrap();
     assert_eq!(page.changes[0].remote_id.as_str(), "c0", "from the start");
     assert_eq!(again.len(), 26);
 
     // A log reads only what was pushed; rebuilt shorter after a restart,
     // its old checkpoint is refused.
-    let log =
-        VecSource::from_records("app", at, [("a", Client::default())]).mode(ReadMode::AppendOnly);
-    let (_, end) = read_all::<Client>(&log, 7).await;
+    let log = VecSource::from_records("app", at, [("a", ClientCompany::default())])
+        .mode(ReadMode::AppendOnly);
+    let (_, end) = read_all::<ClientCompany>(&log, 7).await;
     log.push(SourceChange::delete("a", at));
     let page = log.read(Some(&end), 7).await.unwrap();
     assert_eq!(page.changes.len(), 1);
     assert!(page.changes[0].operation.is_delete());
-    let shorter = VecSource::<Client>::new("app", Vec::new()).mode(ReadMode::AppendOnly);
+    let shorter = VecSource::<ClientCompany>::new("app", Vec::new()).mode(ReadMode::AppendOnly);
     let err = shorter.read(Some(&page.next), 7).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert_eq!(err.kind(), ConnectorErrorKind::Configuration);
     assert!(err.message().contains("rebuilt shorter"), "{err}");
 }
 
@@ -82,9 +84,11 @@ async fn a_json_lines_file_is_read_in_pages_with_a_byte_cursor() {
     text.insert(0, '\n');
     text.push_str("\n{\"id\": \"last\", \"legal_name\": \"Last\"}");
     std::fs::write(&path, text).unwrap();
-    let source = FileSource::<Client>::json_lines("sheet", &path);
-    testkit::check_source::<Client>(&source).await.assert_ok();
-    let (all, end) = read_all::<Client>(&source, 4).await;
+    let source = FileSource::<ClientCompany>::json_lines("sheet", &path);
+    testkit::check_source::<ClientCompany>(&source)
+        .await
+        .assert_ok();
+    let (all, end) = read_all::<ClientCompany>(&source, 4).await;
     assert_eq!(all.len(), 26);
     assert_eq!(all[25].remote_id.as_str(), "last");
     assert!(
@@ -141,7 +145,7 @@ async fn cells_are_read_by_the_fields_type_exactly() {
     );
     assert_eq!(expense.description.as_deref(), Some("Train, Ghent"));
     let err = source.read(Some(&page.next), 1).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Mapping);
+    assert_eq!(err.kind(), ConnectorErrorKind::Mapping);
     assert!(
         err.message()
             .contains("expenses.csv:3: `date`: `2026-13-01` is not a date"),
@@ -150,7 +154,7 @@ async fn cells_are_read_by_the_fields_type_exactly() {
     // The checkpoint stays before the bad row: reading it again fails again.
     assert_eq!(
         source.read(Some(&page.next), 1).await.unwrap_err().kind(),
-        ErrorKind::Mapping
+        ConnectorErrorKind::Mapping
     );
 }
 
@@ -159,8 +163,8 @@ async fn an_append_only_log_reads_what_was_added_and_refuses_a_truncated_file() 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
     std::fs::write(&path, clients_jsonl(3)).unwrap();
-    let source = FileSource::<Client>::json_lines("app", &path).mode(ReadMode::AppendOnly);
-    let (first, end) = read_all::<Client>(&source, 10).await;
+    let source = FileSource::<ClientCompany>::json_lines("app", &path).mode(ReadMode::AppendOnly);
+    let (first, end) = read_all::<ClientCompany>(&source, 10).await;
     assert_eq!(first.len(), 3);
 
     // One line added, and one still being written.
@@ -179,7 +183,7 @@ async fn an_append_only_log_reads_what_was_added_and_refuses_a_truncated_file() 
 
     std::fs::write(&path, clients_jsonl(1)).unwrap();
     let err = source.read(Some(&rest.next), 10).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert_eq!(err.kind(), ConnectorErrorKind::Configuration);
     assert!(err.message().contains("truncated or replaced"), "{err}");
 }
 
@@ -188,12 +192,12 @@ async fn a_snapshot_is_read_again_from_the_start_when_the_file_changes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clients.jsonl");
     std::fs::write(&path, clients_jsonl(3)).unwrap();
-    let source = FileSource::<Client>::json_lines("sheet", &path);
-    let (_, end) = read_all::<Client>(&source, 2).await;
+    let source = FileSource::<ClientCompany>::json_lines("sheet", &path);
+    let (_, end) = read_all::<ClientCompany>(&source, 2).await;
     assert!(source.read(Some(&end), 2).await.unwrap().changes.is_empty());
 
     std::fs::write(&path, clients_jsonl(3).replace("Client 1", "Client One")).unwrap();
-    let (again, _) = read_all::<Client>(&source, 2).await;
+    let (again, _) = read_all::<ClientCompany>(&source, 2).await;
     assert_eq!(again.len(), 3, "the whole new snapshot");
     assert_eq!(
         again[1].operation.record().unwrap().legal_name,
@@ -206,9 +210,9 @@ async fn unknown_columns_are_named_not_read_as_empty() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clients.csv");
     std::fs::write(&path, "id,legal_nam,webiste,notes\nacme,Acme,a.example,x\n").unwrap();
-    let source = FileSource::<Client>::csv("sheet", &path);
+    let source = FileSource::<ClientCompany>::csv("sheet", &path);
     let err = source.read(None, 10).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert_eq!(err.kind(), ConnectorErrorKind::Configuration);
     assert!(
         err.message()
             .contains("unknown columns `legal_nam`, `webiste`, `notes` for client"),
@@ -257,19 +261,21 @@ async fn csv_sheets_sync_into_odoo_once_and_then_only_what_changed() {
         .unwrap();
     let odoo = Arc::new(OdooConnector::new(client));
     let state = Arc::new(MemoryStore::new());
-    let clients = Arc::new(FileSource::<Client>::csv("sheet", &clients_csv));
+    let clients = Arc::new(FileSource::<ClientCompany>::csv("sheet", &clients_csv));
     let contacts = Arc::new(
         FileSource::<Contact>::csv("sheet", &contacts_csv)
             .reference("client", "client")
             .deleted_field("gone"),
     );
-    testkit::check_source::<Client>(&*clients).await.assert_ok();
+    testkit::check_source::<ClientCompany>(&*clients)
+        .await
+        .assert_ok();
     testkit::check_source::<Contact>(&*contacts)
         .await
         .assert_ok();
 
     let run = || async {
-        let c = Pipeline::<Client>::builder(
+        let c = Pipeline::<ClientCompany>::builder(
             "sheet→odoo/client",
             clients.clone(),
             odoo.clone(),

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use odoo_integration_connectors::{
-    CheckpointStore, ConnectorError, Cursor, DeadLetter, DeadLetterQueue, ErrorKind, FileStore,
-    Link, MemoryStore, RecordStore, SqliteStore, StoredRecord, SyncState, XrefStore,
+    CheckpointStore, ConnectorError, ConnectorErrorKind, Cursor, DeadLetter, DeadLetterQueue,
+    FileStore, Link, MemoryStore, RecordStore, SqliteStore, StoredRecord, SyncState, XrefStore,
 };
 use odoo_integration_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use std::fmt::Debug;
@@ -33,7 +33,10 @@ fn at(secs: i64, nanos: u32) -> DateTime<Utc> {
 }
 
 fn letter(entity: &str, r: &str, first_seen: DateTime<Utc>, attempts: u32) -> DeadLetter {
-    let error = ConnectorError::new(ErrorKind::Invalid, format!("{entity} {r} is invalid"));
+    let error = ConnectorError::new(
+        ConnectorErrorKind::Invalid,
+        format!("{entity} {r} is invalid"),
+    );
     let mut l = DeadLetter::new(
         entity,
         SystemId::hubspot(),
@@ -64,7 +67,7 @@ fn refs(pairs: &[(&str, &str)]) -> CrossRefs {
 
 fn assert_store_error<T: Debug>(r: &odoo_integration_connectors::Result<T>) {
     match r {
-        Err(e) => assert_eq!(e.kind(), ErrorKind::Store, "{e}"),
+        Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::Store, "{e}"),
         Ok(v) => panic!("expected a store error, got {v:?}"),
     }
 }
@@ -577,7 +580,7 @@ async fn damaged_pages_give_errors_not_panics() {
     std::fs::write(&path, &bytes).unwrap();
 
     match SqliteStore::open(&path).await {
-        Err(e) => assert_eq!(e.kind(), ErrorKind::Store),
+        Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::Store),
         Ok(store) => {
             let ids: Vec<_> = (0..200).map(id).collect();
             let r = store.records("client", &ids).await;
@@ -667,7 +670,7 @@ async fn errors_never_quote_record_contents() {
         store.letter(&l.key).await.map(|_| ()),
     ] {
         let e = r.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Store);
+        assert_eq!(e.kind(), ConnectorErrorKind::Store);
         let text = chain(&e);
         assert!(text.contains(&l.key), "{text}");
         assert!(!text.contains("SECRET"), "{text}");
@@ -677,7 +680,7 @@ async fn errors_never_quote_record_contents() {
         store.records("client", &[id(1)]).await.map(|_| ()),
     ] {
         let e = r.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Store);
+        assert_eq!(e.kind(), ConnectorErrorKind::Store);
         assert!(!chain(&e).contains("SECRET"), "{}", chain(&e));
     }
 }
@@ -849,7 +852,7 @@ async fn eight_tasks_at_once_lose_nothing() {
         let (t, r) = h.await.unwrap();
         match r {
             Ok(()) => winners.push(t),
-            Err(e) => assert_eq!(e.kind(), ErrorKind::Store),
+            Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::Store),
         }
     }
     assert_eq!(winners.len(), 1, "{winners:?}");

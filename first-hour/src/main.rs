@@ -8,7 +8,7 @@
 
 use odoo_integration::connectors::hubspot::HubSpotConnector;
 use odoo_integration::connectors::{Operation, read_to_end};
-use odoo_integration::model::Client as Company;
+use odoo_integration::model::ClientCompany as Company;
 use odoo_integration::odoo::value::falsy;
 use odoo_integration::odoo::{Client, Domain, ExternalId, Model, Upserted};
 use serde::{Deserialize, Serialize};

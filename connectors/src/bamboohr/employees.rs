@@ -4,7 +4,7 @@
 use super::BambooHrConnector;
 use super::fields::{Decoded, amount, date, decode, text};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
 use odoo_integration_model::{Employee, Entity, Money, SystemId};
@@ -37,7 +37,7 @@ struct Changed {
 }
 
 fn protocol(message: impl Into<String>) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Protocol, message).with_system(SystemId::bamboohr())
+    ConnectorError::new(ConnectorErrorKind::Protocol, message).with_system(SystemId::bamboohr())
 }
 
 /// BambooHR's timestamps: ISO 8601 with an offset, or `YYYY-MM-DD
@@ -256,7 +256,7 @@ impl BambooHrConnector {
                     Ok(()) => fields.push(m.canonical.clone()),
                     Err(e) => {
                         return Err(ConnectorError::new(
-                            ErrorKind::Configuration,
+                            ConnectorErrorKind::Configuration,
                             format!("field map `{}`: {e}", m.canonical),
                         )
                         .with_system(SystemId::bamboohr()));
@@ -280,12 +280,12 @@ impl BambooHrConnector {
                     fields.push("cost_rate".to_owned());
                 }
                 Ok(None) => {}
-                Err(e) if e.kind() == ErrorKind::Forbidden => {
+                Err(e) if e.kind() == ConnectorErrorKind::Forbidden => {
                     tracing::warn!(employee = %id, "the API key may not read compensation: cost rates left out");
                     *skip_pay = true;
                 }
                 // Gone since the report: its delete comes through the feed.
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) if e.kind() == ConnectorErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
@@ -439,7 +439,7 @@ impl Source<Employee> for BambooHrConnector {
             None => self.start_full().await?,
             Some(c) => serde_json::from_str::<EmployeeCursor>(c.as_str()).map_err(|e| {
                 ConnectorError::new(
-                    ErrorKind::Configuration,
+                    ConnectorErrorKind::Configuration,
                     format!("`{}` is not a BambooHR employee cursor: {e}", c.as_str()),
                 )
                 .with_system(SystemId::bamboohr())

@@ -4,7 +4,7 @@
 use super::BambooHrConnector;
 use super::fields::{date, text};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use odoo_integration_model::{ApprovalState, Employee, Entity, SystemId, TimeOff};
@@ -24,7 +24,7 @@ struct TimeOffCursor {
 }
 
 fn protocol(message: impl Into<String>) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Protocol, message).with_system(SystemId::bamboohr())
+    ConnectorError::new(ConnectorErrorKind::Protocol, message).with_system(SystemId::bamboohr())
 }
 
 /// A number sent as a JSON number or as text, read as a decimal (from its
@@ -135,7 +135,7 @@ impl Source<TimeOff> for BambooHrConnector {
             },
             Some(c) => serde_json::from_str::<TimeOffCursor>(c.as_str()).map_err(|e| {
                 ConnectorError::new(
-                    ErrorKind::Configuration,
+                    ConnectorErrorKind::Configuration,
                     format!("`{}` is not a BambooHR time-off cursor: {e}", c.as_str()),
                 )
                 .with_system(SystemId::bamboohr())

@@ -1,6 +1,6 @@
 //! Gusto's error shapes as typed errors, and small HTTP helpers.
 
-use crate::error::{ConnectorError, ErrorKind};
+use crate::error::{ConnectorError, ConnectorErrorKind};
 use odoo_integration_model::SystemId;
 use serde::Deserialize;
 use std::time::Duration;
@@ -42,11 +42,11 @@ impl ApiError {
 }
 
 pub(crate) fn error(
-    kind: ErrorKind,
+    kind: ConnectorErrorKind,
     message: impl Into<String>,
     retry_after: Option<Duration>,
 ) -> ConnectorError {
-    let e = if kind == ErrorKind::RateLimited {
+    let e = if kind == ConnectorErrorKind::RateLimited {
         ConnectorError::rate_limited(message, retry_after)
     } else {
         ConnectorError::new(kind, message)
@@ -55,28 +55,28 @@ pub(crate) fn error(
 }
 
 /// The kind of a Gusto error category we know.
-fn kind_of_category(category: &str) -> Option<ErrorKind> {
+fn kind_of_category(category: &str) -> Option<ConnectorErrorKind> {
     Some(match category {
-        "invalid_resource_version" => ErrorKind::Conflict,
-        "not_found" => ErrorKind::NotFound,
+        "invalid_resource_version" => ConnectorErrorKind::Conflict,
+        "not_found" => ConnectorErrorKind::NotFound,
         "invalid_attribute_value" | "invalid_operation" | "payroll_blocker" | "incorrect_state" => {
-            ErrorKind::Invalid
+            ConnectorErrorKind::Invalid
         }
-        "rate_limit_exceeded" => ErrorKind::RateLimited,
+        "rate_limit_exceeded" => ConnectorErrorKind::RateLimited,
         _ => return None,
     })
 }
 
-pub(crate) fn kind_of_status(status: u16) -> ErrorKind {
+pub(crate) fn kind_of_status(status: u16) -> ConnectorErrorKind {
     match status {
-        400 | 405 | 415 | 422 => ErrorKind::Invalid,
-        401 => ErrorKind::Unauthorized,
-        403 => ErrorKind::Forbidden,
-        404 => ErrorKind::NotFound,
-        409 | 412 => ErrorKind::Conflict,
-        429 => ErrorKind::RateLimited,
-        500..=599 => ErrorKind::Unavailable,
-        _ => ErrorKind::Protocol,
+        400 | 405 | 415 | 422 => ConnectorErrorKind::Invalid,
+        401 => ConnectorErrorKind::Unauthorized,
+        403 => ConnectorErrorKind::Forbidden,
+        404 => ConnectorErrorKind::NotFound,
+        409 | 412 => ConnectorErrorKind::Conflict,
+        429 => ConnectorErrorKind::RateLimited,
+        500..=599 => ConnectorErrorKind::Unavailable,
+        _ => ConnectorErrorKind::Protocol,
     }
 }
 
@@ -95,7 +95,7 @@ pub(crate) fn api_error(
         if let Some(first) = leaves.first() {
             let kind = match by_status {
                 // A status that says little: trust the category.
-                ErrorKind::Invalid | ErrorKind::Protocol => {
+                ConnectorErrorKind::Invalid | ConnectorErrorKind::Protocol => {
                     kind_of_category(&first.category).unwrap_or(by_status)
                 }
                 k => k,
@@ -131,9 +131,9 @@ pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
         error_description: String,
     }
     let kind = match status {
-        500..=599 => ErrorKind::Unavailable,
-        429 => ErrorKind::RateLimited,
-        400..=403 => ErrorKind::Unauthorized,
+        500..=599 => ConnectorErrorKind::Unavailable,
+        429 => ConnectorErrorKind::RateLimited,
+        400..=403 => ConnectorErrorKind::Unauthorized,
         s => kind_of_status(s),
     };
     match serde_json::from_slice::<OAuthError>(body) {
@@ -178,19 +178,19 @@ mod tests {
         let body = br#"{"errors":[{"error_key":"base","category":"invalid_resource_version","message":"out-of-date version"}]}"#;
         assert_eq!(
             api_error("PUT x", 409, body, None).kind(),
-            ErrorKind::Conflict
+            ConnectorErrorKind::Conflict
         );
         let body = br#"{"errors":[{"error_key":"employee_compensations","category":"nested_errors","errors":[{"error_key":"hours","category":"invalid_attribute_value","message":"bad"}]}]}"#;
         let e = api_error("PUT x", 422, body, None);
-        assert_eq!(e.kind(), ErrorKind::Invalid);
+        assert_eq!(e.kind(), ConnectorErrorKind::Invalid);
         assert!(e.message().contains("hours"), "{e}");
         assert_eq!(
             api_error("GET x", 502, b"<html>Bad gateway</html>", None).kind(),
-            ErrorKind::Unavailable
+            ConnectorErrorKind::Unavailable
         );
         assert_eq!(
             api_error("GET x", 200, b"{\"err", None).kind(),
-            ErrorKind::Protocol
+            ConnectorErrorKind::Protocol
         );
         let e = api_error("GET x", 429, b"", Some(Duration::from_secs(4)));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
@@ -202,7 +202,7 @@ mod tests {
             400,
             br#"{"error":"invalid_grant","error_description":"revoked"}"#,
         );
-        assert_eq!(e.kind(), ErrorKind::Unauthorized);
+        assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
         assert!(e.message().contains("invalid_grant"));
     }
 }

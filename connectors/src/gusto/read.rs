@@ -3,7 +3,7 @@
 use super::GustoConnector;
 use super::http;
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate, Utc};
 use odoo_integration_model::{
@@ -218,7 +218,7 @@ struct WirePerson {
 }
 
 fn protocol(message: String) -> ConnectorError {
-    http::error(ErrorKind::Protocol, message, None)
+    http::error(ConnectorErrorKind::Protocol, message, None)
 }
 
 /// A `YYYY-MM-DD` field; empty or absent is `None`, anything else a
@@ -240,7 +240,7 @@ fn non_empty(s: Option<&str>) -> Option<String> {
 
 fn bad_cursor(cursor: &Cursor) -> ConnectorError {
     http::error(
-        ErrorKind::Configuration,
+        ConnectorErrorKind::Configuration,
         format!("`{}` is not a cursor of this Gusto read", cursor.as_str()),
         None,
     )

@@ -5,11 +5,12 @@ use super::GustoConnector;
 use super::http;
 use super::read::{REGULAR_HOURS, WireEmployeeCompensation, WirePayroll};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{TimeDelta, Utc};
 use odoo_integration_model::{
-    CanonicalId, Change, FieldValue, PayStatement, Policy, Record, RemoteId, SystemId, merge,
+    CanonicalId, CanonicalRecord, Change, FieldValue, PayStatement, Policy, RemoteId, SystemId,
+    merge,
 };
 use reqwest::Method;
 use rust_decimal::Decimal;
@@ -45,7 +46,7 @@ enum Remerge {
 
 /// A copy of an error for each record it fails.
 fn copy(e: &ConnectorError) -> ConnectorError {
-    let c = if e.kind() == ErrorKind::RateLimited {
+    let c = if e.kind() == ConnectorErrorKind::RateLimited {
         ConnectorError::rate_limited(e.message().to_owned(), e.retry_after())
     } else {
         ConnectorError::new(e.kind(), e.message().to_owned())
@@ -53,7 +54,7 @@ fn copy(e: &ConnectorError) -> ConnectorError {
     c.with_system(SystemId::gusto())
 }
 
-fn fail(kind: ErrorKind, message: String) -> Outcome {
+fn fail(kind: ConnectorErrorKind, message: String) -> Outcome {
     Outcome::Failed(http::error(kind, message, None))
 }
 
@@ -86,7 +87,7 @@ impl GustoConnector {
         for chunk in employees.chunks(MAX_PUT) {
             let body = serde_json::to_vec(&json!({ "employee_uuids": chunk })).map_err(|e| {
                 http::error(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     format!("encoding employees: {e}"),
                     None,
                 )
@@ -135,8 +136,14 @@ impl GustoConnector {
                 }))
             })
             .collect();
-        let body = serde_json::to_vec(&json!({ "employee_compensations": comps }))
-            .map_err(|e| http::error(ErrorKind::Protocol, format!("encoding hours: {e}"), None))?;
+        let body =
+            serde_json::to_vec(&json!({ "employee_compensations": comps })).map_err(|e| {
+                http::error(
+                    ConnectorErrorKind::Protocol,
+                    format!("encoding hours: {e}"),
+                    None,
+                )
+            })?;
         let path = self.company_path(&format!("/payrolls/{}", http::percent_encode(payroll)));
         self.call(Method::PUT, &path, Some(body)).await.map(|_| ())
     }
@@ -154,7 +161,7 @@ impl GustoConnector {
             hours: theirs,
             ..PayStatement::default()
         };
-        let mut record = Record::seed(
+        let mut record = CanonicalRecord::seed(
             CanonicalId::new(),
             fresh,
             &PayStatement::default(),
@@ -206,7 +213,7 @@ impl GustoConnector {
         if fetched.processed {
             for w in &wanted {
                 slots[w.slot] = Some(fail(
-                    ErrorKind::Invalid,
+                    ConnectorErrorKind::Invalid,
                     format!("payroll {payroll} is processed: its hours can no longer change"),
                 ));
             }
@@ -217,14 +224,14 @@ impl GustoConnector {
             let id = remote_id(payroll, &w.employee);
             let Some(comp) = fetched.by_employee.get(&w.employee) else {
                 slots[w.slot] = Some(fail(
-                    ErrorKind::NotFound,
+                    ConnectorErrorKind::NotFound,
                     format!("employee {} is not on payroll {payroll}", w.employee),
                 ));
                 continue;
             };
             let Some(regular) = comp.regular() else {
                 slots[w.slot] = Some(fail(
-                    ErrorKind::Invalid,
+                    ConnectorErrorKind::Invalid,
                     format!(
                         "employee {} has no `{REGULAR_HOURS}` compensation on payroll {payroll} (not paid hourly?)",
                         w.employee
@@ -245,7 +252,7 @@ impl GustoConnector {
                         slots[w.slot] = Some(Outcome::Updated(remote_id(payroll, &w.employee)));
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::Conflict => {
+                Err(e) if e.kind() == ConnectorErrorKind::Conflict => {
                     tracing::debug!(payroll, "gusto: stale version, refetching and re-merging");
                     self.retry_after_conflict(payroll, chunk, slots).await;
                 }
@@ -279,7 +286,7 @@ impl GustoConnector {
         if fresh.processed {
             for w in chunk {
                 slots[w.slot] = Some(fail(
-                    ErrorKind::Invalid,
+                    ConnectorErrorKind::Invalid,
                     format!(
                         "payroll {payroll} was processed meanwhile: its hours can no longer change"
                     ),
@@ -292,7 +299,7 @@ impl GustoConnector {
             let id = remote_id(payroll, &w.employee);
             let Some(comp) = fresh.by_employee.get(&w.employee) else {
                 slots[w.slot] = Some(fail(
-                    ErrorKind::NotFound,
+                    ConnectorErrorKind::NotFound,
                     format!(
                         "employee {} was removed from payroll {payroll} meanwhile",
                         w.employee
@@ -306,7 +313,7 @@ impl GustoConnector {
                 Remerge::Same => slots[w.slot] = Some(Outcome::Unchanged(id)),
                 Remerge::Kept(reason) => {
                     slots[w.slot] = Some(fail(
-                        ErrorKind::Conflict,
+                        ConnectorErrorKind::Conflict,
                         format!("employee {} on payroll {payroll}: {reason}", w.employee),
                     ));
                 }
@@ -321,10 +328,10 @@ impl GustoConnector {
                     slots[w.slot] = Some(Outcome::Updated(remote_id(payroll, &w.employee)));
                 }
             }
-            Err(e) if e.kind() == ErrorKind::Conflict => {
+            Err(e) if e.kind() == ConnectorErrorKind::Conflict => {
                 for w in again {
                     slots[w.slot] = Some(fail(
-                        ErrorKind::Conflict,
+                        ConnectorErrorKind::Conflict,
                         format!(
                             "payroll {payroll} changed again while its hours were written (a second stale version); not retried: {}",
                             e.message()
@@ -368,7 +375,7 @@ impl Sink<PayStatement> for GustoConnector {
             let s = match &r.operation {
                 Operation::Delete => {
                     slots[slot] = Some(fail(
-                        ErrorKind::Invalid,
+                        ConnectorErrorKind::Invalid,
                         "a Gusto pay statement cannot be deleted; set its hours instead".into(),
                     ));
                     continue;
@@ -377,7 +384,7 @@ impl Sink<PayStatement> for GustoConnector {
             };
             let Some((payroll, employee)) = target(r, s) else {
                 slots[slot] = Some(fail(
-                    ErrorKind::UnresolvedReference,
+                    ConnectorErrorKind::UnresolvedReference,
                     "the statement's run or employee has no Gusto id yet (no link)".into(),
                 ));
                 continue;
@@ -392,7 +399,7 @@ impl Sink<PayStatement> for GustoConnector {
             };
             if hours.is_sign_negative() {
                 slots[slot] = Some(fail(
-                    ErrorKind::Invalid,
+                    ConnectorErrorKind::Invalid,
                     format!("hours must not be negative, got {hours}"),
                 ));
                 continue;

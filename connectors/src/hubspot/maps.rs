@@ -1,7 +1,7 @@
 //! Canonical entities ⇄ HubSpot objects: which property holds which field,
 //! how its text converts, and which associations are references.
 
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::web::decimal;
 use chrono::{DateTime, NaiveDate, Utc};
 use odoo_integration_model::{ContractLine, Currency, Entity, FieldType, FieldValue, Money};
@@ -508,7 +508,7 @@ pub(crate) fn encode(
         (PropertyKind::Codes { pairs, .. }, FieldValue::Text(code)) => {
             let value = pairs.iter().find(|(c, _)| c == code).ok_or_else(|| {
                 ConnectorError::new(
-                    ErrorKind::Mapping,
+                    ConnectorErrorKind::Mapping,
                     format!("{}: no HubSpot value for `{code}`", m.hubspot),
                 )
             })?;
@@ -523,9 +523,12 @@ pub(crate) fn encode(
 
 /// Sets a decoded value on a record.
 pub(crate) fn set_field<E: Entity>(record: &mut E, field: &str, value: FieldValue) -> Result<()> {
-    record
-        .set(field, value)
-        .map_err(|e| ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", E::NAME)))
+    record.set(field, value).map_err(|e| {
+        ConnectorError::new(
+            ConnectorErrorKind::Configuration,
+            format!("{}: {e}", E::NAME),
+        )
+    })
 }
 
 /// A line item as a contract line.
@@ -571,5 +574,5 @@ pub(crate) const LINE_PROPERTIES: [&str; 4] =
 /// Rows as contract lines.
 pub(crate) fn lines_of(value: FieldValue) -> Result<Vec<ContractLine>> {
     Vec::<ContractLine>::from_value(value)
-        .map_err(|e| ConnectorError::new(ErrorKind::Mapping, format!("line items: {e}")))
+        .map_err(|e| ConnectorError::new(ConnectorErrorKind::Mapping, format!("line items: {e}")))
 }

@@ -81,7 +81,7 @@ pub use maps::{
 pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, WebhookVerifier};
 
 use crate::connector::{Capabilities, Connector};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use odoo_integration_model::{Currency, SystemId};
 use reqwest::Method;
@@ -137,7 +137,7 @@ impl HubSpotConnector {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] when the HTTP client cannot be built.
+    /// [`ConnectorErrorKind::Configuration`] when the HTTP client cannot be built.
     ///
     /// # Example
     ///
@@ -331,7 +331,7 @@ impl HubSpotConnector {
             .find(|m| m.entity == entity)
             .ok_or_else(|| {
                 ConnectorError::new(
-                    ErrorKind::Configuration,
+                    ConnectorErrorKind::Configuration,
                     format!("HubSpot has no object map for `{entity}`"),
                 )
                 .with_system(SystemId::hubspot())
@@ -346,7 +346,7 @@ impl HubSpotConnector {
     /// Sends one request, paced by the limiter, and decodes the JSON
     /// answer (`Null` for 204), or HubSpot's error.
     async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
-        let fail = |kind: ErrorKind, what: String| {
+        let fail = |kind: ConnectorErrorKind, what: String| {
             ConnectorError::new(kind, format!("{method} {path}: {what}"))
                 .with_system(SystemId::hubspot())
         };
@@ -358,7 +358,7 @@ impl HubSpotConnector {
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             let bytes = serde_json::to_vec(body)
-                .map_err(|e| fail(ErrorKind::Mapping, format!("encoding: {e}")))?;
+                .map_err(|e| fail(ConnectorErrorKind::Mapping, format!("encoding: {e}")))?;
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(bytes);
@@ -367,7 +367,7 @@ impl HubSpotConnector {
         let response = request
             .send()
             .await
-            .map_err(|e| fail(ErrorKind::Transport, e.to_string()))?;
+            .map_err(|e| fail(ConnectorErrorKind::Transport, e.to_string()))?;
         let status = response.status();
         let headers = response.headers();
         let number = |name: &str| {
@@ -403,7 +403,7 @@ impl HubSpotConnector {
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| {
                 fail(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     format!("not the JSON HubSpot sends: {e}"),
                 )
             });
@@ -445,14 +445,14 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
             return ConnectorError::rate_limited(message, retry_after);
         }
         (401, _) | (_, "INVALID_AUTHENTICATION") | (_, "EXPIRED_AUTHENTICATION") => {
-            ErrorKind::Unauthorized
+            ConnectorErrorKind::Unauthorized
         }
-        (403, _) | (_, "MISSING_SCOPES") => ErrorKind::Forbidden,
-        (404, _) | (_, "OBJECT_NOT_FOUND") => ErrorKind::NotFound,
-        (409, _) | (_, "CONFLICT") => ErrorKind::Conflict,
-        (400 | 422, _) | (_, "VALIDATION_ERROR") => ErrorKind::Invalid,
-        (500..=599, _) => ErrorKind::Unavailable,
-        _ => ErrorKind::Protocol,
+        (403, _) | (_, "MISSING_SCOPES") => ConnectorErrorKind::Forbidden,
+        (404, _) | (_, "OBJECT_NOT_FOUND") => ConnectorErrorKind::NotFound,
+        (409, _) | (_, "CONFLICT") => ConnectorErrorKind::Conflict,
+        (400 | 422, _) | (_, "VALIDATION_ERROR") => ConnectorErrorKind::Invalid,
+        (500..=599, _) => ConnectorErrorKind::Unavailable,
+        _ => ConnectorErrorKind::Protocol,
     };
     ConnectorError::new(kind, message)
 }

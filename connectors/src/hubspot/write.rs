@@ -3,7 +3,7 @@
 use super::HubSpotConnector;
 use super::maps::{AssociationMap, ObjectMap, encode, encode_line, lines_of};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use odoo_integration_model::{ContractLine, Entity, FieldValue, RemoteId, SystemId};
 use serde::Deserialize;
@@ -53,10 +53,10 @@ impl BatchError {
 
     fn to_error(&self) -> ConnectorError {
         let kind = match self.category.as_str() {
-            "OBJECT_NOT_FOUND" => ErrorKind::NotFound,
-            "CONFLICT" | "OBJECT_ALREADY_EXISTS" => ErrorKind::Conflict,
-            "RATE_LIMITS" => ErrorKind::RateLimited,
-            _ => ErrorKind::Invalid,
+            "OBJECT_NOT_FOUND" => ConnectorErrorKind::NotFound,
+            "CONFLICT" | "OBJECT_ALREADY_EXISTS" => ConnectorErrorKind::Conflict,
+            "RATE_LIMITS" => ConnectorErrorKind::RateLimited,
+            _ => ConnectorErrorKind::Invalid,
         };
         ConnectorError::new(kind, format!("{}: {}", self.category, self.message))
             .with_system(SystemId::hubspot())
@@ -113,7 +113,7 @@ impl HubSpotConnector {
                 Some(FieldValue::Id(id)) => {
                     Some(record.links.get(&id).cloned().ok_or_else(|| {
                         ConnectorError::new(
-                            ErrorKind::UnresolvedReference,
+                            ConnectorErrorKind::UnresolvedReference,
                             format!("{}: {} {id} is not in HubSpot yet", a.canonical, a.entity),
                         )
                     })?)
@@ -146,7 +146,7 @@ impl HubSpotConnector {
             let body = batch_body(chunk.iter().map(|(_, _, v)| v));
             let answer: BatchAnswer = serde_json::from_value(self.post(path, &body).await?)
                 .map_err(|e| {
-                    ConnectorError::new(ErrorKind::Protocol, format!("POST {path}: {e}"))
+                    ConnectorError::new(ConnectorErrorKind::Protocol, format!("POST {path}: {e}"))
                         .with_system(SystemId::hubspot())
                 })?;
             let written: HashMap<String, &Written> = answer
@@ -172,7 +172,7 @@ impl HubSpotConnector {
                             .map(BatchError::to_error)
                             .unwrap_or_else(|| {
                                 ConnectorError::new(
-                                    ErrorKind::Protocol,
+                                    ConnectorErrorKind::Protocol,
                                     format!("POST {path}: no result for {key}"),
                                 )
                                 .with_system(SystemId::hubspot())

@@ -22,13 +22,13 @@
 //! `account.analytic.line` (Enterprise's `timesheet_grid` adds the boolean
 //! `validated`). The built-in map leaves `approval` unmapped (every line
 //! reads as draft); map it to your database's boolean with
-//! [`FieldKind::approval_flag`] (`validated` on Enterprise, or a custom
+//! [`Conversion::approval_flag`] (`validated` on Enterprise, or a custom
 //! `x_approved` added with Studio or a module on Community), or decide
 //! approval by a rule of your own on the lines read (a locked period, a
 //! manager's sign-off elsewhere).
 //!
 //! **Lines.** An invoice's or a contract's lines are one field
-//! ([`FieldKind::Lines`]): read with one extra read per page (each line's
+//! ([`Conversion::Lines`]): read with one extra read per page (each line's
 //! canonical `id` is its Odoo id), written as a whole (the old lines are
 //! removed and the new ones created in the same write), so a replay never
 //! duplicates a line and the lines have one owner in the policy. Odoo
@@ -73,13 +73,13 @@
 
 mod mapping;
 
-pub use mapping::{FieldKind, FieldMap, ModelMap};
+pub use mapping::{Conversion, FieldMap, ModelMap};
 
 use crate::connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
     SourceChange, fill_outcomes,
 };
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use futures::TryStreamExt;
@@ -96,11 +96,11 @@ use std::sync::{Arc, Mutex};
 /// # Example
 ///
 /// ```no_run
-/// use odoo_integration_connectors::odoo::{ModelMap, OdooConnector, FieldKind};
+/// use odoo_integration_connectors::odoo::{ModelMap, OdooConnector, Conversion};
 /// # fn f(client: odoo_integration_client::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// let odoo = OdooConnector::new(client)
 ///     .company_currency("EUR".parse()?)
-///     .with_map(ModelMap::client().field("industry", "x_sector", FieldKind::Text));
+///     .with_map(ModelMap::client().field("industry", "x_sector", Conversion::Text));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -215,13 +215,13 @@ impl OdooConnector {
             format!("sync_{}", sanitize(origin.as_str())),
             format!("{entity}_{}", sanitize(remote.as_str())),
         )
-        .map_err(|e| ConnectorError::new(ErrorKind::Mapping, e.to_string()))
+        .map_err(|e| ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string()))
     }
 
     fn map_of<E: Entity>(&self) -> Result<&ModelMap> {
         self.maps.get(E::NAME).ok_or_else(|| {
             ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("no Odoo map for {}", E::NAME),
             )
             .with_system(SystemId::odoo())
@@ -236,7 +236,7 @@ impl OdooConnector {
     ) -> Result<BTreeMap<(String, i64), String>> {
         let mut out = BTreeMap::new();
         for f in &map.fields {
-            let FieldKind::Lookup { model, key, .. } = &f.kind else {
+            let Conversion::Lookup { model, key, .. } = &f.kind else {
                 continue;
             };
             let ids: BTreeSet<i64> = rows
@@ -275,7 +275,7 @@ impl OdooConnector {
     ) -> Result<BTreeMap<(String, i64), Map<String, Value>>> {
         let mut out = BTreeMap::new();
         for f in &map.fields {
-            let FieldKind::Lines { model, fields, .. } = &f.kind else {
+            let Conversion::Lines { model, fields, .. } = &f.kind else {
                 continue;
             };
             let ids: BTreeSet<i64> = rows
@@ -335,13 +335,13 @@ impl OdooConnector {
             }
             [] => {
                 return Err(ConnectorError::new(
-                    ErrorKind::Invalid,
+                    ConnectorErrorKind::Invalid,
                     format!("no {} with {} = `{}`", l.model, l.key, l.value),
                 ));
             }
             _ => {
                 return Err(ConnectorError::new(
-                    ErrorKind::Ambiguous,
+                    ConnectorErrorKind::Ambiguous,
                     format!("several {} with {} = `{}`", l.model, l.key, l.value),
                 ));
             }
@@ -425,20 +425,20 @@ fn convert_ref(e: &odoo_integration_client::Error) -> ConnectorError {
         return ConnectorError::rate_limited(e.to_string(), (!after.is_zero()).then_some(after))
             .with_system(SystemId::odoo());
     } else if e.kind() == K::Transport {
-        ErrorKind::Transport
+        ConnectorErrorKind::Transport
     } else if e.is_retryable() || e.http_status().is_some_and(|s| s >= 500) {
-        ErrorKind::Unavailable
+        ConnectorErrorKind::Unavailable
     } else {
         match e.kind() {
-            K::Authentication => ErrorKind::Unauthorized,
-            K::AccessDenied => ErrorKind::Forbidden,
+            K::Authentication => ConnectorErrorKind::Unauthorized,
+            K::AccessDenied => ConnectorErrorKind::Forbidden,
             K::Validation | K::UserError | K::InvalidRequest | K::InvalidDomain => {
-                ErrorKind::Invalid
+                ConnectorErrorKind::Invalid
             }
-            K::MissingRecord | K::NotFound => ErrorKind::NotFound,
-            K::AmbiguousMatch => ErrorKind::Ambiguous,
-            K::Configuration => ErrorKind::Configuration,
-            _ => ErrorKind::Protocol,
+            K::MissingRecord | K::NotFound => ConnectorErrorKind::NotFound,
+            K::AmbiguousMatch => ConnectorErrorKind::Ambiguous,
+            K::Configuration => ConnectorErrorKind::Configuration,
+            _ => ConnectorErrorKind::Protocol,
         }
     };
     ConnectorError::new(kind, e.to_string()).with_system(SystemId::odoo())
@@ -471,7 +471,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let map = self.map_of::<E>()?;
         let mut cursor: SourceCursor = match since {
             Some(c) => serde_json::from_str(c.as_str()).map_err(|e| {
-                ConnectorError::new(ErrorKind::Configuration, format!("not an Odoo cursor: {e}"))
+                ConnectorError::new(
+                    ConnectorErrorKind::Configuration,
+                    format!("not an Odoo cursor: {e}"),
+                )
             })?,
             None => SourceCursor::default(),
         };
@@ -518,7 +521,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let fields: Vec<String> = map.fields.iter().map(|f| f.canonical.clone()).collect();
         for row in &page.records {
             let id = row.get("id").and_then(Value::as_i64).ok_or_else(|| {
-                ConnectorError::new(ErrorKind::Protocol, format!("{} row without id", map.model))
+                ConnectorError::new(
+                    ConnectorErrorKind::Protocol,
+                    format!("{} row without id", map.model),
+                )
             })?;
             let at = row
                 .get("write_date")
@@ -553,7 +559,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
         let map = self.map_of::<E>()?;
         if map.read_only {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{} is read only in Odoo", E::NAME),
             ));
         }
@@ -572,8 +578,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
                 Operation::Upsert(data) => match self.values(map, record, data).await {
                     Ok(values) => upserts.push((i, xid, values)),
                     Err(e)
-                        if e.kind() == ErrorKind::Transport
-                            || e.kind() == ErrorKind::Unavailable =>
+                        if e.kind() == ConnectorErrorKind::Transport
+                            || e.kind() == ConnectorErrorKind::Unavailable =>
                     {
                         return Err(e);
                     }
@@ -656,9 +662,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
 }
 
 fn encode_cursor(c: &SourceCursor) -> Result<Cursor> {
-    serde_json::to_string(c)
-        .map(Cursor::new)
-        .map_err(|e| ConnectorError::new(ErrorKind::Protocol, format!("encoding the cursor: {e}")))
+    serde_json::to_string(c).map(Cursor::new).map_err(|e| {
+        ConnectorError::new(
+            ConnectorErrorKind::Protocol,
+            format!("encoding the cursor: {e}"),
+        )
+    })
 }
 
 fn to_ranges(ids: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {

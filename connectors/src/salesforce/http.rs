@@ -1,7 +1,7 @@
 //! Salesforce's error shapes as typed errors, the `Sforce-Limit-Info`
 //! header, and small encoders.
 
-use crate::error::{ConnectorError, ErrorKind};
+use crate::error::{ConnectorError, ConnectorErrorKind};
 use odoo_integration_model::SystemId;
 use serde::Deserialize;
 use std::time::Duration;
@@ -33,8 +33,12 @@ impl ApiError {
     }
 }
 
-fn error(kind: ErrorKind, message: String, retry_after: Option<Duration>) -> ConnectorError {
-    let e = if kind == ErrorKind::RateLimited {
+fn error(
+    kind: ConnectorErrorKind,
+    message: String,
+    retry_after: Option<Duration>,
+) -> ConnectorError {
+    let e = if kind == ConnectorErrorKind::RateLimited {
         ConnectorError::rate_limited(message, retry_after)
     } else {
         ConnectorError::new(kind, message)
@@ -43,14 +47,18 @@ fn error(kind: ErrorKind, message: String, retry_after: Option<Duration>) -> Con
 }
 
 /// The kind of an `errorCode` / `statusCode` we know.
-pub(crate) fn kind_of_code(code: &str) -> Option<ErrorKind> {
+pub(crate) fn kind_of_code(code: &str) -> Option<ConnectorErrorKind> {
     Some(match code {
-        "INVALID_SESSION_ID" | "INVALID_AUTH_HEADER" => ErrorKind::Unauthorized,
-        "REQUEST_LIMIT_EXCEEDED" | "TXN_SECURITY_METERING_ERROR" => ErrorKind::RateLimited,
-        "ENTITY_IS_DELETED" | "NOT_FOUND" | "INVALID_CROSS_REFERENCE_KEY" => ErrorKind::NotFound,
-        "DUPLICATE_VALUE" | "UNABLE_TO_LOCK_ROW" | "DUPLICATES_DETECTED" => ErrorKind::Conflict,
+        "INVALID_SESSION_ID" | "INVALID_AUTH_HEADER" => ConnectorErrorKind::Unauthorized,
+        "REQUEST_LIMIT_EXCEEDED" | "TXN_SECURITY_METERING_ERROR" => ConnectorErrorKind::RateLimited,
+        "ENTITY_IS_DELETED" | "NOT_FOUND" | "INVALID_CROSS_REFERENCE_KEY" => {
+            ConnectorErrorKind::NotFound
+        }
+        "DUPLICATE_VALUE" | "UNABLE_TO_LOCK_ROW" | "DUPLICATES_DETECTED" => {
+            ConnectorErrorKind::Conflict
+        }
         // An external id that matches more than one record.
-        "DUPLICATE_EXTERNAL_ID" | "MULTIPLE_CHOICES" => ErrorKind::Ambiguous,
+        "DUPLICATE_EXTERNAL_ID" | "MULTIPLE_CHOICES" => ConnectorErrorKind::Ambiguous,
         "FIELD_CUSTOM_VALIDATION_EXCEPTION"
         | "REQUIRED_FIELD_MISSING"
         | "INVALID_FIELD"
@@ -65,28 +73,28 @@ pub(crate) fn kind_of_code(code: &str) -> Option<ErrorKind> {
         | "INVALID_EMAIL_ADDRESS"
         | "NUMBER_OUTSIDE_VALID_RANGE"
         | "EXCEEDED_ID_LIMIT"
-        | "INVALID_REPLICATION_DATE" => ErrorKind::Invalid,
+        | "INVALID_REPLICATION_DATE" => ConnectorErrorKind::Invalid,
         "INSUFFICIENT_ACCESS"
         | "INSUFFICIENT_ACCESS_OR_READONLY"
         | "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"
         | "API_DISABLED_FOR_ORG"
-        | "API_CURRENTLY_DISABLED" => ErrorKind::Forbidden,
-        "SERVER_UNAVAILABLE" => ErrorKind::Unavailable,
+        | "API_CURRENTLY_DISABLED" => ConnectorErrorKind::Forbidden,
+        "SERVER_UNAVAILABLE" => ConnectorErrorKind::Unavailable,
         _ => return None,
     })
 }
 
-fn kind_of_status(status: u16) -> ErrorKind {
+fn kind_of_status(status: u16) -> ConnectorErrorKind {
     match status {
-        300 => ErrorKind::Ambiguous,
-        400 | 405 | 415 => ErrorKind::Invalid,
-        401 => ErrorKind::Unauthorized,
-        403 => ErrorKind::Forbidden,
-        404 => ErrorKind::NotFound,
-        409 | 412 => ErrorKind::Conflict,
-        429 => ErrorKind::RateLimited,
-        500..=599 => ErrorKind::Unavailable,
-        _ => ErrorKind::Protocol,
+        300 => ConnectorErrorKind::Ambiguous,
+        400 | 405 | 415 => ConnectorErrorKind::Invalid,
+        401 => ConnectorErrorKind::Unauthorized,
+        403 => ConnectorErrorKind::Forbidden,
+        404 => ConnectorErrorKind::NotFound,
+        409 | 412 => ConnectorErrorKind::Conflict,
+        429 => ConnectorErrorKind::RateLimited,
+        500..=599 => ConnectorErrorKind::Unavailable,
+        _ => ConnectorErrorKind::Protocol,
     }
 }
 
@@ -103,8 +111,12 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
                 format!("{} (and {} more)", e.message(), errors.len() - 1),
             )
             .with_system(SystemId::salesforce());
-            if e.kind() == ErrorKind::RateLimited {
-                e = error(ErrorKind::RateLimited, e.message().to_owned(), retry_after);
+            if e.kind() == ConnectorErrorKind::RateLimited {
+                e = error(
+                    ConnectorErrorKind::RateLimited,
+                    e.message().to_owned(),
+                    retry_after,
+                );
             }
         }
         return e;
@@ -140,9 +152,9 @@ pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
     match serde_json::from_slice::<OAuthError>(body) {
         Ok(e) => {
             let kind = match status {
-                500..=599 => ErrorKind::Unavailable,
-                429 => ErrorKind::RateLimited,
-                _ => ErrorKind::Unauthorized,
+                500..=599 => ConnectorErrorKind::Unavailable,
+                429 => ConnectorErrorKind::RateLimited,
+                _ => ConnectorErrorKind::Unauthorized,
             };
             error(
                 kind,
@@ -155,7 +167,7 @@ pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
         }
         Err(_) => {
             let kind = match status {
-                400..=403 => ErrorKind::Unauthorized,
+                400..=403 => ConnectorErrorKind::Unauthorized,
                 s => kind_of_status(s),
             };
             error(
@@ -211,16 +223,22 @@ mod tests {
     fn error_codes_become_kinds() {
         let body =
             br#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#;
-        assert_eq!(api_error(401, body, None).kind(), ErrorKind::Unauthorized);
+        assert_eq!(
+            api_error(401, body, None).kind(),
+            ConnectorErrorKind::Unauthorized
+        );
         let body = br#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#;
         let e = api_error(403, body, Some(Duration::from_secs(9)));
-        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(9)));
         assert_eq!(
             api_error(502, b"<html>Bad gateway</html>", None).kind(),
-            ErrorKind::Unavailable
+            ConnectorErrorKind::Unavailable
         );
-        assert_eq!(api_error(400, b"[{\"mess", None).kind(), ErrorKind::Invalid);
+        assert_eq!(
+            api_error(400, b"[{\"mess", None).kind(),
+            ConnectorErrorKind::Invalid
+        );
     }
 
     #[test]

@@ -6,10 +6,10 @@
 
 use super::soql::Record;
 use crate::connector::{Reference, SinkRecord};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use odoo_integration_model::{
-    CanonicalId, Client, Contact, ContractLine, Currency, Entity, FieldValue, Money, Opportunity,
-    OpportunityStage, RemoteId, SystemId,
+    CanonicalId, ClientCompany, Contact, ContractLine, Currency, Entity, FieldValue, Money,
+    Opportunity, OpportunityStage, RemoteId, SystemId,
 };
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -47,7 +47,7 @@ impl FieldMap {
     }
 }
 
-/// The built-in map of Account fields to [`Client`] fields (all text).
+/// The built-in map of Account fields to [`ClientCompany`] fields (all text).
 ///
 /// # Example
 ///
@@ -120,18 +120,18 @@ pub(crate) fn null() -> Box<RawValue> {
 
 fn raw_decimal(d: rust_decimal::Decimal) -> Result<Box<RawValue>> {
     RawValue::from_string(d.normalize().to_string()).map_err(|e| {
-        ConnectorError::new(ErrorKind::Mapping, format!("amount {d}: {e}"))
+        ConnectorError::new(ConnectorErrorKind::Mapping, format!("amount {d}: {e}"))
             .with_system(SystemId::salesforce())
     })
 }
 
 fn mapping(message: String) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Mapping, message).with_system(SystemId::salesforce())
+    ConnectorError::new(ConnectorErrorKind::Mapping, message).with_system(SystemId::salesforce())
 }
 
 fn set(entity: &mut impl Entity, field: &str, value: FieldValue) -> Result<()> {
     entity.set(field, value).map_err(|e| {
-        ConnectorError::new(ErrorKind::Configuration, format!("field map: {e}"))
+        ConnectorError::new(ConnectorErrorKind::Configuration, format!("field map: {e}"))
             .with_system(SystemId::salesforce())
     })
 }
@@ -174,20 +174,20 @@ pub(crate) mod sealed {
     }
 }
 
-/// An entity the Salesforce connector reads and writes: [`Client`]
+/// An entity the Salesforce connector reads and writes: [`ClientCompany`]
 /// (Account), [`Contact`] (Contact) and [`Opportunity`] (Opportunity).
 ///
 /// # Example
 ///
 /// ```
 /// use odoo_integration_connectors::salesforce::SObject;
-/// assert_eq!(<odoo_integration_model::Client as SObject>::API_NAME, "Account");
+/// assert_eq!(<odoo_integration_model::ClientCompany as SObject>::API_NAME, "Account");
 /// ```
 pub trait SObject: sealed::Mapped {
     /// The sObject's API name.
     const API_NAME: &'static str = <Self as sealed::Mapped>::SOBJECT;
 }
-impl SObject for Client {}
+impl SObject for ClientCompany {}
 impl SObject for Contact {}
 impl SObject for Opportunity {}
 
@@ -229,7 +229,7 @@ fn account_id<E>(
     };
     let remote: &RemoteId = sink.links.get(&client).ok_or_else(|| {
         ConnectorError::new(
-            ErrorKind::UnresolvedReference,
+            ConnectorErrorKind::UnresolvedReference,
             format!("client {client} is not in Salesforce yet"),
         )
         .with_system(SystemId::salesforce())
@@ -238,7 +238,7 @@ fn account_id<E>(
     Ok(())
 }
 
-impl sealed::Mapped for Client {
+impl sealed::Mapped for ClientCompany {
     const SOBJECT: &'static str = "Account";
     fn select(settings: &Settings) -> Vec<String> {
         settings
@@ -248,7 +248,7 @@ impl sealed::Mapped for Client {
             .collect()
     }
     fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
-        let mut client = Client::default();
+        let mut client = ClientCompany::default();
         text_fields(&mut client, record, "Account", id, &settings.accounts)?;
         Ok(Decoded {
             record: client,

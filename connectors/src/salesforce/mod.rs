@@ -1,14 +1,14 @@
 //! The Salesforce connector (feature `salesforce`): the REST API over
 //! OAuth 2.0.
 //!
-//! **Status.** Accounts ⇄ [`Client`], Contacts ⇄ [`Contact`] and
+//! **Status.** Accounts ⇄ [`ClientCompany`], Contacts ⇄ [`Contact`] and
 //! Opportunities ⇄ [`Opportunity`] are read incrementally with deletes and
 //! written idempotently in sObject Collections. Opportunity line items are
 //! read, and written (replaced as a whole) once you name the price book
 //! entry they use ([`SalesforceBuilder::line_pricebook_entry`]).
 //!
-//! **Signing in.** [`Credentials::client_credentials`] (an app's consumer
-//! key and secret) or [`Credentials::jwt_bearer`] (an RS256 assertion
+//! **Signing in.** [`ConnectedApp::client_credentials`] (an app's consumer
+//! key and secret) or [`ConnectedApp::jwt_bearer`] (an RS256 assertion
 //! signed with the app's certificate key). One access token is cached and
 //! shared by every task; when Salesforce answers 401 (`INVALID_SESSION_ID`)
 //! the token is fetched again once (concurrent callers share that one
@@ -33,7 +33,7 @@
 //! the sync has seen, typically from your cross-reference store) names and
 //! Salesforce no longer has. The deletes found are handed out page by page
 //! from the cursor. Without a [`KnownIds`] the read fails with
-//! [`ErrorKind::Configuration`] rather than silently losing deletes.
+//! [`ConnectorErrorKind::Configuration`] rather than silently losing deletes.
 //!
 //! **Writing.** In sObject Collections of 200 with `allOrNone: false`: a
 //! record Salesforce already has (the pipeline knows its id) is updated by
@@ -44,7 +44,7 @@
 //! → [`Outcome::Created`], else [`Outcome::Updated`]; a refused record
 //! fails alone with its typed error. An external id that matches several
 //! records (HTTP 300 for [`SalesforceConnector::upsert_one`],
-//! `DUPLICATE_EXTERNAL_ID` in a collection) is [`ErrorKind::Ambiguous`],
+//! `DUPLICATE_EXTERNAL_ID` in a collection) is [`ConnectorErrorKind::Ambiguous`],
 //! never a guess. A delete is a collections delete; one already deleted
 //! (`ENTITY_IS_DELETED`) counts as deleted. Contact and Opportunity
 //! `AccountId` come from [`SinkRecord::links`].
@@ -130,28 +130,28 @@
 //! # Example
 //!
 //! ```no_run
-//! use odoo_integration_model::Client;
+//! use odoo_integration_model::ClientCompany;
 //! use odoo_integration_connectors::Source;
-//! use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+//! use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
 //!
 //! # async fn run() -> odoo_integration_connectors::Result<()> {
-//! let sf = SalesforceConnector::builder(Credentials::client_credentials("consumer-key", "consumer-secret"))
+//! let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("consumer-key", "consumer-secret"))
 //!     .login_url("https://mydomain.my.salesforce.com")
 //!     .build()?;
-//! let page = Source::<Client>::read(&sf, None, 200).await?;
+//! let page = Source::<ClientCompany>::read(&sf, None, 200).await?;
 //! println!("{} accounts; API usage {:?}", page.changes.len(), sf.api_usage());
 //! # Ok(()) }
 //! ```
 //!
-//! [`Client`]: odoo_integration_model::Client
+//! [`ClientCompany`]: odoo_integration_model::ClientCompany
 //! [`Contact`]: odoo_integration_model::Contact
 //! [`Opportunity`]: odoo_integration_model::Opportunity
 //! [`Outcome::Created`]: crate::Outcome::Created
 //! [`Outcome::Updated`]: crate::Outcome::Updated
 //! [`SinkRecord::links`]: crate::SinkRecord::links
 //! [`ConnectorError`]: crate::ConnectorError
-//! [`ErrorKind::Configuration`]: crate::ErrorKind::Configuration
-//! [`ErrorKind::Ambiguous`]: crate::ErrorKind::Ambiguous
+//! [`ConnectorErrorKind::Configuration`]: crate::ConnectorErrorKind::Configuration
+//! [`ConnectorErrorKind::Ambiguous`]: crate::ConnectorErrorKind::Ambiguous
 
 mod auth;
 mod http;
@@ -161,12 +161,12 @@ mod read;
 mod soql;
 mod write;
 
-pub use auth::Credentials;
+pub use auth::ConnectedApp;
 pub use maps::{FieldMap, SObject, account_fields, contact_fields};
 pub use read::KnownIds;
 
 use crate::connector::{Capabilities, Connector};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use auth::Auth;
 use maps::Settings;
 use odoo_integration_model::{Currency, SystemId};
@@ -185,8 +185,8 @@ const LOGIN: &str = "https://login.salesforce.com";
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
-/// let sf = SalesforceConnector::builder(Credentials::client_credentials("key", "top-secret")).build()?;
+/// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "top-secret")).build()?;
 /// assert!(!format!("{sf:?}").contains("top-secret"));
 /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
@@ -229,8 +229,8 @@ impl fmt::Debug for SalesforceConnector {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
-/// let sf = SalesforceConnector::builder(Credentials::client_credentials("key", "secret"))
+/// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "secret"))
 ///     .login_url("https://test.salesforce.com")
 ///     .api_version("v61.0")
 ///     .sync_field("Odoo_Key__c")
@@ -240,7 +240,7 @@ impl fmt::Debug for SalesforceConnector {
 /// ```
 #[must_use]
 pub struct SalesforceBuilder {
-    credentials: Credentials,
+    credentials: ConnectedApp,
     login_url: String,
     version: String,
     settings: Settings,
@@ -268,11 +268,11 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("key", "secret"));
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "secret"));
     /// # let _ = b;
     /// ```
-    pub fn builder(credentials: Credentials) -> SalesforceBuilder {
+    pub fn builder(credentials: ConnectedApp) -> SalesforceBuilder {
         SalesforceBuilder {
             credentials,
             login_url: LOGIN.to_owned(),
@@ -304,8 +304,8 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).build()?;
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).build()?;
     /// assert_eq!(sf.api_usage(), None);
     /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
@@ -438,7 +438,7 @@ impl SalesforceConnector {
 fn decode_json<T: serde::de::DeserializeOwned>(label: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         ConnectorError::new(
-            ErrorKind::Protocol,
+            ConnectorErrorKind::Protocol,
             format!("{label}: {} ({e})", http::describe_body(bytes)),
         )
         .with_system(SystemId::salesforce())
@@ -452,7 +452,7 @@ trait WithRetry {
 
 impl WithRetry for ConnectorError {
     fn with_retry(self, wait: Option<Duration>) -> Self {
-        if self.kind() == ErrorKind::RateLimited {
+        if self.kind() == ConnectorErrorKind::RateLimited {
             ConnectorError::rate_limited(self.message().to_owned(), wait)
         } else {
             self
@@ -469,7 +469,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url("https://test.salesforce.com");
     /// # let _ = b;
     /// ```
@@ -484,7 +484,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).api_version("v60.0");
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).api_version("v60.0");
     /// # let _ = b;
     /// ```
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
@@ -500,7 +500,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).sync_field("Odoo_Key__c");
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).sync_field("Odoo_Key__c");
     /// # let _ = b;
     /// ```
     pub fn sync_field(mut self, field: impl Into<String>) -> Self {
@@ -516,7 +516,7 @@ impl SalesforceBuilder {
     /// # use odoo_integration_connectors::salesforce::*;
     /// let mut map = account_fields();
     /// map.push(FieldMap::new("tax_id", "VAT_Number__c"));
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).account_map(map);
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).account_map(map);
     /// # let _ = b;
     /// ```
     pub fn account_map(mut self, map: Vec<FieldMap>) -> Self {
@@ -530,7 +530,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .contact_map(vec![FieldMap::new("email", "Email")]);
     /// # let _ = b;
     /// ```
@@ -546,7 +546,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .org_currency(odoo_integration_model::Currency::EUR);
     /// # let _ = b;
     /// ```
@@ -562,7 +562,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).multi_currency();
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).multi_currency();
     /// # let _ = b;
     /// ```
     pub fn multi_currency(mut self) -> Self {
@@ -577,7 +577,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .stage_names("Qualification", "Closed Won", "Closed Lost");
     /// # let _ = b;
     /// ```
@@ -600,7 +600,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .project_field("Odoo_Project__c");
     /// # let _ = b;
     /// ```
@@ -631,7 +631,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .line_pricebook_entry("01u5g00000AbCdEAAV");
     /// # let _ = b;
     /// ```
@@ -647,7 +647,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).usage_threshold(75);
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).usage_threshold(75);
     /// # let _ = b;
     /// ```
     pub fn usage_threshold(mut self, percent: u8) -> Self {
@@ -662,7 +662,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .usage_pause(std::time::Duration::from_secs(3600));
     /// # let _ = b;
     /// ```
@@ -677,7 +677,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .timeout(std::time::Duration::from_secs(30));
     /// # let _ = b;
     /// ```
@@ -694,7 +694,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .deleted_window(std::time::Duration::from_secs(7 * 24 * 3600));
     /// # let _ = b;
     /// ```
@@ -717,7 +717,7 @@ impl SalesforceBuilder {
     /// impl KnownIds for Nothing {
     ///     async fn known_ids(&self, _entity: &str) -> odoo_integration_connectors::Result<Vec<String>> { Ok(vec![]) }
     /// }
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).known_ids(Arc::new(Nothing));
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).known_ids(Arc::new(Nothing));
     /// # let _ = b;
     /// ```
     pub fn known_ids(mut self, known: Arc<dyn KnownIds>) -> Self {
@@ -729,7 +729,7 @@ impl SalesforceBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] for an API version that is not
+    /// [`ConnectorErrorKind::Configuration`] for an API version that is not
     /// `vNN.N`, a field name that is not an API name, a line price book
     /// entry that is not a record id, or an HTTP client that cannot be
     /// built.
@@ -738,15 +738,16 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let err = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let err = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .sync_field("Bad Field")
     ///     .build()
     ///     .unwrap_err();
-    /// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Configuration);
+    /// assert_eq!(err.kind(), odoo_integration_connectors::ConnectorErrorKind::Configuration);
     /// ```
     pub fn build(self) -> Result<SalesforceConnector> {
         let config = |m: String| {
-            ConnectorError::new(ErrorKind::Configuration, m).with_system(SystemId::salesforce())
+            ConnectorError::new(ConnectorErrorKind::Configuration, m)
+                .with_system(SystemId::salesforce())
         };
         let version_ok = self
             .version

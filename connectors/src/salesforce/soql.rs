@@ -1,7 +1,7 @@
 //! SOQL text, Salesforce's date-time formats, and query answers read
 //! field by field without going through `f64`.
 
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use odoo_integration_model::SystemId;
 use rust_decimal::Decimal;
@@ -27,7 +27,7 @@ pub(crate) struct QueryAnswer {
 pub(crate) struct Record(pub(crate) BTreeMap<String, Box<RawValue>>);
 
 fn protocol(message: String) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Protocol, message).with_system(SystemId::salesforce())
+    ConnectorError::new(ConnectorErrorKind::Protocol, message).with_system(SystemId::salesforce())
 }
 
 impl Record {

@@ -1,8 +1,8 @@
 //! Sources over files: JSON Lines, and CSV (feature `csv`).
 
 use crate::{
-    Capabilities, Connector, ConnectorError, Cursor, ErrorKind, Page, Reference, Result, Source,
-    SourceChange,
+    Capabilities, Connector, ConnectorError, ConnectorErrorKind, Cursor, Page, Reference, Result,
+    Source, SourceChange,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -38,7 +38,7 @@ pub enum ReadMode {
     Snapshot,
     /// The file is a log that only grows. Each run reads what was appended
     /// since the last; a file shorter than the checkpoint is refused
-    /// ([`ErrorKind::Configuration`]). A last line still being written
+    /// ([`ConnectorErrorKind::Configuration`]). A last line still being written
     /// (no line break, not yet valid JSON) waits for the next run.
     AppendOnly,
 }
@@ -88,7 +88,7 @@ struct Config {
 /// A column that is none of these is an error naming it (a misspelt column
 /// would otherwise read as empty); [`ignore`](Self::ignore) the ones you
 /// mean to skip. A record that cannot be read fails the read with an
-/// [`ErrorKind::Mapping`] error naming the file and line; the checkpoint
+/// [`ConnectorErrorKind::Mapping`] error naming the file and line; the checkpoint
 /// stays before it, so nothing after it is skipped.
 ///
 /// The cursor is the byte offset of the next record (with the file's size
@@ -174,7 +174,7 @@ impl<E> FileSource<E> {
     ///
     /// ```
     /// use odoo_integration_connectors::sources::FileSource;
-    /// let source = FileSource::<odoo_integration_model::Client>::json_lines("sheet", "clients.jsonl");
+    /// let source = FileSource::<odoo_integration_model::ClientCompany>::json_lines("sheet", "clients.jsonl");
     /// assert!(format!("{source:?}").contains("clients.jsonl"));
     /// ```
     pub fn json_lines(system: impl Into<SystemId>, path: impl AsRef<Path>) -> Self {
@@ -189,13 +189,13 @@ impl<E> FileSource<E> {
     /// ```
     /// use odoo_integration_connectors::sources::FileSource;
     /// use odoo_integration_connectors::Source;
-    /// use odoo_integration_model::Client;
+    /// use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let dir = tempfile::tempdir()?;
     /// let path = dir.path().join("clients.csv");
     /// std::fs::write(&path, "id,legal_name,address.city\nacme,\"Acme, Inc.\",Ghent\n")?;
-    /// let page = FileSource::<Client>::csv("sheet", &path).read(None, 10).await?;
+    /// let page = FileSource::<ClientCompany>::csv("sheet", &path).read(None, 10).await?;
     /// let client = page.changes[0].operation.record().unwrap();
     /// assert_eq!(client.legal_name, "Acme, Inc.");
     /// assert_eq!(client.address.city.as_deref(), Some("Ghent"));
@@ -216,7 +216,7 @@ impl<E> FileSource<E> {
     ///
     /// ```
     /// # use odoo_integration_connectors::sources::FileSource;
-    /// let source = FileSource::<odoo_integration_model::Client>::json_lines("crm", "x.jsonl").id_field("account_number");
+    /// let source = FileSource::<odoo_integration_model::ClientCompany>::json_lines("crm", "x.jsonl").id_field("account_number");
     /// # let _ = source;
     /// ```
     #[must_use]
@@ -237,7 +237,7 @@ impl<E> FileSource<E> {
     /// # let dir = tempfile::tempdir()?;
     /// let path = dir.path().join("clients.jsonl");
     /// std::fs::write(&path, "{\"id\": 1, \"legal_name\": \"Acme\", \"changed\": \"2026-12-03T09:30:00+01:00\"}\n")?;
-    /// let source = FileSource::<odoo_integration_model::Client>::json_lines("sheet", &path).updated_at_field("changed");
+    /// let source = FileSource::<odoo_integration_model::ClientCompany>::json_lines("sheet", &path).updated_at_field("changed");
     /// let page = source.read(None, 1).await?;
     /// assert_eq!(page.changes[0].at.to_rfc3339(), "2026-12-03T08:30:00+00:00");
     /// # Ok(()) }
@@ -282,7 +282,7 @@ impl<E> FileSource<E> {
     /// # let dir = tempfile::tempdir()?;
     /// let path = dir.path().join("clients.jsonl");
     /// std::fs::write(&path, "{\"id\": 1, \"legal_name\": \"Acme\", \"notes\": \"call back\"}\n")?;
-    /// let strict = FileSource::<odoo_integration_model::Client>::json_lines("sheet", &path);
+    /// let strict = FileSource::<odoo_integration_model::ClientCompany>::json_lines("sheet", &path);
     /// let err = strict.read(None, 1).await.unwrap_err();
     /// assert!(err.message().contains("unknown field `notes`"), "{err}");
     /// let lenient = strict.clone().ignore("notes");
@@ -301,7 +301,7 @@ impl<E> FileSource<E> {
     ///
     /// ```
     /// use odoo_integration_connectors::sources::{FileSource, ReadMode};
-    /// let log = FileSource::<odoo_integration_model::Client>::json_lines("app", "events.jsonl").mode(ReadMode::AppendOnly);
+    /// let log = FileSource::<odoo_integration_model::ClientCompany>::json_lines("app", "events.jsonl").mode(ReadMode::AppendOnly);
     /// assert!(format!("{log:?}").contains("AppendOnly"));
     /// ```
     #[must_use]
@@ -331,7 +331,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for FileSource<E> {
         let system = config.system.clone();
         tokio::task::spawn_blocking(move || read_page::<E>(&config, since.as_deref(), limit))
             .await
-            .map_err(|e| ConnectorError::new(ErrorKind::Protocol, format!("reading a file: {e}")))?
+            .map_err(|e| {
+                ConnectorError::new(ConnectorErrorKind::Protocol, format!("reading a file: {e}"))
+            })?
             .map_err(|e| e.with_system(system))
     }
 }
@@ -368,14 +370,14 @@ impl Position {
 
 fn config_error(config: &Config, message: impl std::fmt::Display) -> ConnectorError {
     ConnectorError::new(
-        ErrorKind::Configuration,
+        ConnectorErrorKind::Configuration,
         format!("{}: {message}", config.path.display()),
     )
 }
 
 fn mapping_error(config: &Config, line: u64, message: impl std::fmt::Display) -> ConnectorError {
     ConnectorError::new(
-        ErrorKind::Mapping,
+        ConnectorErrorKind::Mapping,
         format!("{}:{line}: {message}", config.path.display()),
     )
 }

@@ -11,16 +11,16 @@
 //! ```
 //! use odoo_integration_connectors::sources::VecSource;
 //! use odoo_integration_connectors::{testkit, SourceChange};
-//! use odoo_integration_model::Client;
+//! use odoo_integration_model::ClientCompany;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let at = chrono::Utc::now();
 //! let source = VecSource::from_records("sheet", at, [
-//!     ("acme", Client { legal_name: "Acme NV".into(), ..Default::default() }),
-//!     ("globex", Client { legal_name: "Globex".into(), ..Default::default() }),
+//!     ("acme", ClientCompany { legal_name: "Acme NV".into(), ..Default::default() }),
+//!     ("globex", ClientCompany { legal_name: "Globex".into(), ..Default::default() }),
 //! ]);
-//! testkit::check_source::<Client>(&source).await.assert_ok();
+//! testkit::check_source::<ClientCompany>(&source).await.assert_ok();
 //! # }
 //! ```
 

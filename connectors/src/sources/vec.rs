@@ -2,7 +2,8 @@
 
 use super::ReadMode;
 use crate::{
-    Capabilities, Connector, ConnectorError, Cursor, ErrorKind, Page, Result, Source, SourceChange,
+    Capabilities, Connector, ConnectorError, ConnectorErrorKind, Cursor, Page, Result, Source,
+    SourceChange,
 };
 use async_trait::async_trait;
 use odoo_integration_model::{Entity, SystemId};
@@ -23,20 +24,20 @@ use std::sync::{Mutex, PoisonError};
 /// - [`ReadMode::AppendOnly`]: the changes are a log that only grows; a run
 ///   reads what was pushed since the last. A checkpoint from a longer log
 ///   than this one (rebuilt shorter after a restart) is refused with
-///   [`ErrorKind::Configuration`] rather than read from a wrong place.
+///   [`ConnectorErrorKind::Configuration`] rather than read from a wrong place.
 ///
 /// # Example
 ///
 /// ```
 /// use odoo_integration_connectors::sources::{ReadMode, VecSource};
 /// use odoo_integration_connectors::{Source, SourceChange};
-/// use odoo_integration_model::Client;
+/// use odoo_integration_model::ClientCompany;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let at = chrono::Utc::now();
 /// let source = VecSource::new("sheet", (1..=3).map(|i| {
-///     SourceChange::upsert(i.to_string(), at, Client { legal_name: format!("Client {i}"), ..Default::default() })
+///     SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: format!("Client {i}"), ..Default::default() })
 /// }))
 /// .mode(ReadMode::AppendOnly);
 /// let page = source.read(None, 2).await?;
@@ -64,8 +65,8 @@ impl<E> VecSource<E> {
     ///
     /// ```
     /// use odoo_integration_connectors::sources::VecSource;
-    /// use odoo_integration_model::Client;
-    /// let source = VecSource::<Client>::new("sheet", Vec::new());
+    /// use odoo_integration_model::ClientCompany;
+    /// let source = VecSource::<ClientCompany>::new("sheet", Vec::new());
     /// assert!(source.is_empty());
     /// ```
     pub fn new(
@@ -98,8 +99,8 @@ impl<E> VecSource<E> {
     ///
     /// ```
     /// use odoo_integration_connectors::sources::VecSource;
-    /// use odoo_integration_model::Client;
-    /// let source = VecSource::from_records("sheet", chrono::Utc::now(), [("acme", Client::default())]);
+    /// use odoo_integration_model::ClientCompany;
+    /// let source = VecSource::from_records("sheet", chrono::Utc::now(), [("acme", ClientCompany::default())]);
     /// assert_eq!(source.len(), 1);
     /// ```
     pub fn from_records<I, S>(
@@ -125,8 +126,8 @@ impl<E> VecSource<E> {
     ///
     /// ```
     /// use odoo_integration_connectors::{sources::VecSource, SourceChange};
-    /// use odoo_integration_model::Client;
-    /// let source = VecSource::<Client>::new("sheet", Vec::new());
+    /// use odoo_integration_model::ClientCompany;
+    /// let source = VecSource::<ClientCompany>::new("sheet", Vec::new());
     /// source.push(SourceChange::delete("7", chrono::Utc::now()));
     /// assert_eq!(source.len(), 1);
     /// ```
@@ -140,8 +141,8 @@ impl<E> VecSource<E> {
     ///
     /// ```
     /// use odoo_integration_connectors::{sources::VecSource, SourceChange};
-    /// use odoo_integration_model::Client;
-    /// let source = VecSource::<Client>::new("sheet", Vec::new());
+    /// use odoo_integration_model::ClientCompany;
+    /// let source = VecSource::<ClientCompany>::new("sheet", Vec::new());
     /// let at = chrono::Utc::now();
     /// source.extend([SourceChange::delete("1", at), SourceChange::delete("2", at)]);
     /// assert_eq!(source.len(), 2);
@@ -155,7 +156,7 @@ impl<E> VecSource<E> {
     /// # Example
     ///
     /// ```
-    /// let source = odoo_integration_connectors::sources::VecSource::<odoo_integration_model::Client>::new("sheet", Vec::new());
+    /// let source = odoo_integration_connectors::sources::VecSource::<odoo_integration_model::ClientCompany>::new("sheet", Vec::new());
     /// assert_eq!(source.len(), 0);
     /// ```
     pub fn len(&self) -> usize {
@@ -167,7 +168,7 @@ impl<E> VecSource<E> {
     /// # Example
     ///
     /// ```
-    /// let source = odoo_integration_connectors::sources::VecSource::<odoo_integration_model::Client>::new("sheet", Vec::new());
+    /// let source = odoo_integration_connectors::sources::VecSource::<odoo_integration_model::ClientCompany>::new("sheet", Vec::new());
     /// assert!(source.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -223,7 +224,7 @@ impl<E: Entity + Send + Sync> Source<E> for VecSource<E> {
                     })
                     .ok_or_else(|| {
                         ConnectorError::new(
-                            ErrorKind::Configuration,
+                            ConnectorErrorKind::Configuration,
                             format!("`{}` is not a cursor of an in-memory source", c.as_str()),
                         )
                     })?;
@@ -231,7 +232,7 @@ impl<E: Entity + Send + Sync> Source<E> for VecSource<E> {
                     ReadMode::Snapshot if seen != print => 0,
                     _ if at > log.len() => {
                         return Err(ConnectorError::new(
-                            ErrorKind::Configuration,
+                            ConnectorErrorKind::Configuration,
                             format!(
                                 "the checkpoint is at change {at} but the log holds {}: \
                                  it was rebuilt shorter; reset the checkpoint to read it again",

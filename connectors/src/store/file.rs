@@ -1,5 +1,5 @@
 use super::state::{Part, State, impl_stores};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ const LOCK_FILE: &str = "LOCK";
 /// (`flock` on Unix, `LockFileEx` on Windows) on a `LOCK` file in the
 /// directory, which holds the opener's process id for people to read.
 /// A second [`open`](FileStore::open) of the directory, from another
-/// process or from this one, fails with [`ErrorKind::Locked`] while the
+/// process or from this one, fails with [`ConnectorErrorKind::Locked`] while the
 /// first store (or any clone of it) is alive, instead of the two
 /// overwriting each other's changes. Share one store by cloning it. The
 /// lock is released when the last clone is dropped, and by the OS when
@@ -79,8 +79,8 @@ impl FileStore {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Locked`] when another `FileStore` has the directory
-    /// open (see [`FileStore`]); [`ErrorKind::Store`] when the directory
+    /// [`ConnectorErrorKind::Locked`] when another `FileStore` has the directory
+    /// open (see [`FileStore`]); [`ConnectorErrorKind::Store`] when the directory
     /// cannot be created or locked, or a file cannot be read or parsed (a
     /// damaged file is reported, never silently replaced).
     ///
@@ -200,7 +200,7 @@ fn lock(dir: &Path) -> Result<DirLock> {
                 .map(|pid| format!(" (process {pid})"))
                 .unwrap_or_default();
             return Err(ConnectorError::new(
-                ErrorKind::Locked,
+                ConnectorErrorKind::Locked,
                 format!(
                     "the file store in {} is in use by another FileStore{holder}: \
                      open it once and share clones of it",

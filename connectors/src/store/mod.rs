@@ -187,7 +187,7 @@ pub trait XrefStore: Send + Sync {
     async fn link(&self, links: &[Link]) -> Result<()>;
 }
 
-/// A canonical record (a [`odoo_integration_model::Record`] with its provenance
+/// A canonical record (a [`odoo_integration_model::CanonicalRecord`] with its provenance
 /// trail) as stored: its JSON text, checked to be JSON.
 ///
 /// Stores keep the text as it is rather than a parsed tree, so saving and
@@ -196,11 +196,11 @@ pub trait XrefStore: Send + Sync {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_model::{Client, Record};
+/// use odoo_integration_model::{ClientCompany, CanonicalRecord};
 /// use odoo_integration_connectors::StoredRecord;
-/// let record = Record::new(Client { legal_name: "Acme".into(), ..Default::default() });
+/// let record = CanonicalRecord::new(ClientCompany { legal_name: "Acme".into(), ..Default::default() });
 /// let stored = StoredRecord::encode(&record)?;
-/// let back: Record<Client> = stored.decode()?;
+/// let back: CanonicalRecord<ClientCompany> = stored.decode()?;
 /// assert_eq!(back.data.legal_name, "Acme");
 /// assert!(StoredRecord::from_json("{not json".to_owned()).is_err());
 /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
@@ -214,7 +214,7 @@ impl StoredRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Store`](crate::ErrorKind::Store) when the value cannot
+    /// [`ConnectorErrorKind::Store`](crate::ConnectorErrorKind::Store) when the value cannot
     /// be encoded (a map with non-string keys).
     ///
     /// # Example
@@ -236,7 +236,7 @@ impl StoredRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Store`](crate::ErrorKind::Store) when it is not JSON.
+    /// [`ConnectorErrorKind::Store`](crate::ConnectorErrorKind::Store) when it is not JSON.
     ///
     /// # Example
     ///
@@ -258,7 +258,7 @@ impl StoredRecord {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Store`](crate::ErrorKind::Store) when it does not decode
+    /// [`ConnectorErrorKind::Store`](crate::ConnectorErrorKind::Store) when it does not decode
     /// as a `T` (a record stored by an older, incompatible version).
     ///
     /// # Example
@@ -356,9 +356,9 @@ pub trait RecordStore: Send + Sync {
 ///
 /// ```
 /// use odoo_integration_model::{RemoteId, SystemId};
-/// use odoo_integration_connectors::{ConnectorError, DeadLetter, ErrorKind};
+/// use odoo_integration_connectors::{ConnectorError, DeadLetter, ConnectorErrorKind};
 /// let l = DeadLetter::new("client", SystemId::hubspot(), RemoteId::new("9"), serde_json::json!({}),
-///     &ConnectorError::new(ErrorKind::Invalid, "name is required"));
+///     &ConnectorError::new(ConnectorErrorKind::Invalid, "name is required"));
 /// assert_eq!(l.key, "client/hubspot/9");
 /// assert_eq!(l.attempts, 1);
 /// ```
@@ -398,9 +398,9 @@ impl DeadLetter {
     ///
     /// ```
     /// # use odoo_integration_model::{RemoteId, SystemId};
-    /// # use odoo_integration_connectors::{ConnectorError, DeadLetter, ErrorKind};
+    /// # use odoo_integration_connectors::{ConnectorError, DeadLetter, ConnectorErrorKind};
     /// let l = DeadLetter::new("contact", SystemId::new("csv"), RemoteId::new("a1"), serde_json::Value::Null,
-    ///     &ConnectorError::new(ErrorKind::Validation, "email missing"));
+    ///     &ConnectorError::new(ConnectorErrorKind::Validation, "email missing"));
     /// assert!(!l.parked);
     /// ```
     pub fn new(
@@ -446,11 +446,11 @@ impl DeadLetter {
 ///
 /// ```
 /// use odoo_integration_model::{RemoteId, SystemId};
-/// use odoo_integration_connectors::{ConnectorError, DeadLetter, DeadLetterQueue, ErrorKind, MemoryStore};
+/// use odoo_integration_connectors::{ConnectorError, DeadLetter, DeadLetterQueue, ConnectorErrorKind, MemoryStore};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let dlq = MemoryStore::new();
-/// let err = ConnectorError::new(ErrorKind::Invalid, "bad email");
+/// let err = ConnectorError::new(ConnectorErrorKind::Invalid, "bad email");
 /// dlq.put(DeadLetter::new("contact", SystemId::hubspot(), RemoteId::new("5"), serde_json::Value::Null, &err)).await?;
 /// assert_eq!(dlq.letters("contact").await?.len(), 1);
 /// dlq.remove("contact/hubspot/5").await?;

@@ -15,7 +15,7 @@
 
 use super::{DeadLetter, Link, StoredRecord};
 use crate::connector::Cursor;
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use odoo_integration_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -134,7 +134,7 @@ impl SqliteStore {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Store`] when the file cannot be opened or created, is
+    /// [`ConnectorErrorKind::Store`] when the file cannot be opened or created, is
     /// not a SQLite database (or is damaged), holds another program's
     /// tables, or was written by a newer version of this crate.
     ///
@@ -149,7 +149,7 @@ impl SqliteStore {
     ///
     /// std::fs::write(dir.path().join("notes.txt"), "not a database, just text")?;
     /// let opened = odoo_integration_connectors::SqliteStore::open(dir.path().join("notes.txt")).await;
-    /// assert!(matches!(opened, Err(e) if e.kind() == odoo_integration_connectors::ErrorKind::Store));
+    /// assert!(matches!(opened, Err(e) if e.kind() == odoo_integration_connectors::ConnectorErrorKind::Store));
     /// # Ok(()) }
     /// ```
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
@@ -178,7 +178,7 @@ impl SqliteStore {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Store`] when SQLite cannot allocate the database.
+    /// [`ConnectorErrorKind::Store`] when SQLite cannot allocate the database.
     ///
     /// # Example
     ///
@@ -336,7 +336,7 @@ fn decode_letter(key: &str, json: &str) -> Result<DeadLetter> {
 }
 
 fn conflict(message: String) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Store, message)
+    ConnectorError::new(ConnectorErrorKind::Store, message)
 }
 
 /// [`XrefStore::link`](crate::XrefStore::link): checks every link against

@@ -10,7 +10,7 @@ fn f(name: &str, kind: K) -> Field {
 }
 
 fn m2o(name: &str, relation: &str) -> Field {
-    Field::new(name, K::Many2one).relation(relation)
+    Field::new(name, K::Many2One).relation(relation)
 }
 
 /// The models every test server has, with the fields sync code uses most.
@@ -31,11 +31,11 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(f("active", K::Boolean))
             .field(m2o("parent_id", "res.partner"))
             .field(
-                Field::new("child_ids", K::One2many)
+                Field::new("child_ids", K::One2Many)
                     .relation("res.partner")
                     .inverse("parent_id"),
             )
-            .field(Field::new("category_id", K::Many2many).relation("res.partner.category"))
+            .field(Field::new("category_id", K::Many2Many).relation("res.partner.category"))
             .field(m2o("country_id", "res.country"))
             .field(f("email", K::Char))
             .field(f("phone", K::Char))
@@ -92,7 +92,7 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(f("date", K::Date))
             .field(f("allow_billable", K::Boolean))
             .field(
-                Field::new("task_ids", K::One2many)
+                Field::new("task_ids", K::One2Many)
                     .relation("project.task")
                     .inverse("project_id"),
             ),
@@ -152,7 +152,7 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(f("amount_total", K::Monetary))
             .field(m2o("currency_id", "res.currency"))
             .field(
-                Field::new("order_line", K::One2many)
+                Field::new("order_line", K::One2Many)
                     .relation("sale.order.line")
                     .inverse("order_id"),
             ),
@@ -176,7 +176,7 @@ pub(super) fn standard_models() -> Vec<ModelDef> {
             .field(f("amount_total", K::Monetary))
             .field(m2o("currency_id", "res.currency"))
             .field(
-                Field::new("invoice_line_ids", K::One2many)
+                Field::new("invoice_line_ids", K::One2Many)
                     .relation("account.move.line")
                     .inverse("move_id"),
             ),

@@ -17,7 +17,7 @@ mod import;
 /// ```
 /// use odoo_integration_client::test_server::FieldKind;
 ///
-/// assert_eq!(FieldKind::Many2one.as_str(), "many2one");
+/// assert_eq!(FieldKind::Many2One.as_str(), "many2one");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -41,11 +41,11 @@ pub enum FieldKind {
     /// `selection`
     Selection,
     /// `many2one`
-    Many2one,
+    Many2One,
     /// `one2many` (computed from the inverse many2one)
-    One2many,
+    One2Many,
     /// `many2many`
-    Many2many,
+    Many2Many,
     /// `binary` (base64 text)
     Binary,
 }
@@ -59,7 +59,7 @@ impl FieldKind {
     /// use odoo_integration_client::test_server::FieldKind;
     ///
     /// assert_eq!(FieldKind::Monetary.as_str(), "monetary");
-    /// assert_eq!(FieldKind::Many2many.as_str(), "many2many");
+    /// assert_eq!(FieldKind::Many2Many.as_str(), "many2many");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -72,9 +72,9 @@ impl FieldKind {
             FieldKind::Date => "date",
             FieldKind::Datetime => "datetime",
             FieldKind::Selection => "selection",
-            FieldKind::Many2one => "many2one",
-            FieldKind::One2many => "one2many",
-            FieldKind::Many2many => "many2many",
+            FieldKind::Many2One => "many2one",
+            FieldKind::One2Many => "one2many",
+            FieldKind::Many2Many => "many2many",
             FieldKind::Binary => "binary",
         }
     }
@@ -82,7 +82,7 @@ impl FieldKind {
     fn relational(self) -> bool {
         matches!(
             self,
-            FieldKind::Many2one | FieldKind::One2many | FieldKind::Many2many
+            FieldKind::Many2One | FieldKind::One2Many | FieldKind::Many2Many
         )
     }
 }
@@ -94,7 +94,7 @@ impl FieldKind {
 /// ```
 /// use odoo_integration_client::test_server::{Field, FieldKind};
 ///
-/// let f = Field::new("partner_id", FieldKind::Many2one).relation("res.partner").required();
+/// let f = Field::new("partner_id", FieldKind::Many2One).relation("res.partner").required();
 /// assert_eq!(f.name(), "partner_id");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -164,7 +164,7 @@ impl Field {
     ///
     /// let entry = ModelDef::new("x_tool.entry")
     ///     .field(Field::new("name", FieldKind::Char))
-    ///     .field(Field::new("partner_id", FieldKind::Many2one).relation("res.partner"));
+    ///     .field(Field::new("partner_id", FieldKind::Many2One).relation("res.partner"));
     /// let server = TestServer::builder().model(entry).start().await?;
     /// let fields = server.client(Protocol::Json2)?.model("x_tool.entry").fields_get().send().await?;
     /// assert_eq!(fields["partner_id"].relation.as_deref(), Some("res.partner"));
@@ -187,10 +187,10 @@ impl Field {
     ///
     /// let sheet = ModelDef::new("x_tool.sheet")
     ///     .field(Field::new("name", FieldKind::Char))
-    ///     .field(Field::new("line_ids", FieldKind::One2many).relation("x_tool.line").inverse("sheet_id"));
+    ///     .field(Field::new("line_ids", FieldKind::One2Many).relation("x_tool.line").inverse("sheet_id"));
     /// let line = ModelDef::new("x_tool.line")
     ///     .field(Field::new("name", FieldKind::Char))
-    ///     .field(Field::new("sheet_id", FieldKind::Many2one).relation("x_tool.sheet"));
+    ///     .field(Field::new("sheet_id", FieldKind::Many2One).relation("x_tool.sheet"));
     /// let server = TestServer::builder().model(sheet).model(line).start().await?;
     /// let sheet_id = server.insert("x_tool.sheet", serde_json::json!({"name": "Week 48"}))?;
     /// let line_id = server.insert(
@@ -936,7 +936,7 @@ impl Store {
                 Raise::value_error(format!("Invalid field '{key}' on model '{}'", def.name))
             })?;
             let stored = match field.kind {
-                FieldKind::Many2one => match value {
+                FieldKind::Many2One => match value {
                     Value::Null | Value::Bool(false) => Value::Bool(false),
                     Value::Number(n) if n.is_i64() => {
                         let target = field.relation.as_deref().unwrap_or_default();
@@ -957,7 +957,7 @@ impl Store {
                         )));
                     }
                 },
-                FieldKind::Many2many | FieldKind::One2many => {
+                FieldKind::Many2Many | FieldKind::One2Many => {
                     let current: Vec<i64> = if creating {
                         Vec::new()
                     } else {
@@ -969,7 +969,7 @@ impl Store {
                     for c in commands {
                         match c {
                             Command::Create(vals) => {
-                                if field.kind == FieldKind::One2many {
+                                if field.kind == FieldKind::One2Many {
                                     children.push((
                                         field.relation.clone().unwrap_or_default(),
                                         field.inverse.clone().unwrap_or_default(),
@@ -996,7 +996,7 @@ impl Store {
                             }
                         }
                     }
-                    if field.kind == FieldKind::One2many {
+                    if field.kind == FieldKind::One2Many {
                         // Stored on the children's inverse field; a child
                         // taken out of the list is deleted (the inverse is
                         // required, as for order and invoice lines).
@@ -1075,7 +1075,7 @@ impl Store {
 
     fn x2many_ids(&self, def: &ModelDef, field: &Field, id: i64) -> Vec<i64> {
         match field.kind {
-            FieldKind::One2many => {
+            FieldKind::One2Many => {
                 let (Some(target), Some(inverse)) = (&field.relation, &field.inverse) else {
                     return Vec::new();
                 };
@@ -1113,14 +1113,14 @@ impl Store {
     fn output(&self, def: &ModelDef, id: i64, field: &Field) -> Value {
         let row = &self.tables[&def.name][&id];
         match field.kind {
-            FieldKind::Many2one => match row.get(&field.name).and_then(Value::as_i64) {
+            FieldKind::Many2One => match row.get(&field.name).and_then(Value::as_i64) {
                 Some(rid) => json!([
                     rid,
                     self.display_name(field.relation.as_deref().unwrap_or_default(), rid)
                 ]),
                 None => Value::Bool(false),
             },
-            FieldKind::One2many | FieldKind::Many2many => json!(self.x2many_ids(def, field, id)),
+            FieldKind::One2Many | FieldKind::Many2Many => json!(self.x2many_ids(def, field, id)),
             _ if field.name == "display_name" => json!(self.display_name(&def.name, id)),
             FieldKind::Integer => row.get(&field.name).cloned().unwrap_or(json!(0)),
             FieldKind::Float | FieldKind::Monetary => {
@@ -1331,7 +1331,7 @@ impl Store {
             let target = field.relation.clone().unwrap_or_default();
             let tdef = self.model(&target)?.clone();
             let related: Vec<i64> = match field.kind {
-                FieldKind::Many2one => self.tables[&def.name][&id]
+                FieldKind::Many2One => self.tables[&def.name][&id]
                     .get(head)
                     .and_then(Value::as_i64)
                     .into_iter()
@@ -1361,7 +1361,7 @@ impl Store {
                 Value::Array(v) => v.iter().filter_map(Value::as_i64).collect(),
                 v => v.as_i64().into_iter().collect(),
             };
-            let own: Vec<i64> = if field.kind == FieldKind::Many2one {
+            let own: Vec<i64> = if field.kind == FieldKind::Many2One {
                 self.tables[&def.name][&id]
                     .get(head)
                     .and_then(Value::as_i64)
@@ -1388,11 +1388,11 @@ impl Store {
             }));
         }
         let current = match field.kind {
-            FieldKind::Many2one => self.tables[&def.name][&id]
+            FieldKind::Many2One => self.tables[&def.name][&id]
                 .get(head)
                 .cloned()
                 .unwrap_or(Value::Bool(false)),
-            FieldKind::Many2many | FieldKind::One2many => json!(self.x2many_ids(def, field, id)),
+            FieldKind::Many2Many | FieldKind::One2Many => json!(self.x2many_ids(def, field, id)),
             _ if head == "id" => json!(id),
             _ => self.output(def, id, field),
         };

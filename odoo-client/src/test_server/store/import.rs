@@ -118,7 +118,7 @@ impl Store {
                     .models
                     .get(&model)
                     .and_then(|m| m.fields.get(segment))
-                    .filter(|f| f.kind == FieldKind::One2many)
+                    .filter(|f| f.kind == FieldKind::One2Many)
                     .and_then(|f| f.relation.clone());
                 match next {
                     Some(child) => {
@@ -154,7 +154,7 @@ impl Store {
                             def.name
                         ))
                     })?;
-                    field.kind == FieldKind::One2many
+                    field.kind == FieldKind::One2Many
                 }
             };
             o2m.push(is_o2m);
@@ -314,8 +314,8 @@ impl Store {
                 Value::Bool(false)
             } else {
                 match field.kind {
-                    FieldKind::Many2one => json!(self.reference(field, sub, text)?),
-                    FieldKind::Many2many => {
+                    FieldKind::Many2One => json!(self.reference(field, sub, text)?),
+                    FieldKind::Many2Many => {
                         let mut ids = Vec::new();
                         for part in text.split(',') {
                             ids.push(self.reference(field, sub, part.trim())?);
