@@ -818,11 +818,15 @@ pub mod monetary {
 
     use super::*;
 
-    /// Serialises as a JSON number with the decimal's text.
+    /// Serialises as a JSON number. Odoo keeps monetary and float fields as
+    /// floats, so the amount travels as the float nearest to it, which
+    /// prints back as the same decimal (`1234.56`; `10.50` as `10.5`) for
+    /// up to 15 significant digits. An amount a float cannot carry exactly
+    /// (more digits than that) is an error, never silently rounded.
     ///
     /// # Errors
     ///
-    /// A decimal outside what a JSON number can carry.
+    /// An amount a JSON float cannot carry without changing it.
     ///
     /// # Example
     ///
@@ -832,14 +836,25 @@ pub mod monetary {
     /// let mut out = Vec::new();
     /// monetary::serialize(&Decimal::new(123456, 2), &mut serde_json::Serializer::new(&mut out))?;
     /// assert_eq!(String::from_utf8(out)?, "1234.56");
+    ///
+    /// let too_precise: Decimal = "1234567890.1234567891".parse()?;
+    /// let mut out = Vec::new();
+    /// assert!(monetary::serialize(&too_precise, &mut serde_json::Serializer::new(&mut out)).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn serialize<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        // The f64 nearest to a decimal with at most 15 significant digits
-        // prints back as that decimal (shortest round-trip formatting).
         let f = value
             .to_f64()
+            .filter(|f| f.is_finite())
             .ok_or_else(|| serde::ser::Error::custom("amount out of range"))?;
+        // Rust prints the shortest text that reads back as the same float:
+        // if that is not the amount, a float cannot carry it.
+        let carried = Decimal::from_str(&f.to_string()).map_err(serde::ser::Error::custom)?;
+        if carried.normalize() != value.normalize() {
+            return Err(serde::ser::Error::custom(format_args!(
+                "amount {value} has more digits than an Odoo float keeps ({carried})"
+            )));
+        }
         s.serialize_f64(f)
     }
 
