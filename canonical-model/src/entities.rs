@@ -34,8 +34,8 @@ pub struct Address {
 }
 
 /// A client organisation: the entity `client` in policy files, stores and
-/// references (the type is named so that it never clashes with the Odoo
-/// `Client` when both are imported).
+/// references (the type is named so that it never clashes with
+/// `odoo::Client` when both are imported).
 ///
 /// # Example
 /// ```

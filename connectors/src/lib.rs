@@ -91,7 +91,7 @@
 //!     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 //!         Ok(batch.into_iter().map(|r| match &r.operation {
 //!             Operation::Upsert(c) if c.legal_name.is_empty() =>
-//!                 Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "a client needs a name")),
+//!                 Outcome::Failed(ConnectorError::new(ConnectorErrorKind::Invalid, "a client needs a name")),
 //!             _ => Outcome::Created(RemoteId::new(format!("L-{}", r.origin_id))),
 //!         }).collect())
 //!     }
