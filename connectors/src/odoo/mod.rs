@@ -95,12 +95,24 @@ use std::sync::{Arc, Mutex};
 ///
 /// # Example
 ///
-/// ```no_run
-/// use odoo_integration_connectors::odoo::{ModelMap, OdooConnector, FieldKind};
-/// # fn f(client: odoo_integration_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// ```
+/// use odoo_integration_connectors::odoo::{FieldKind, ModelMap, OdooConnector};
+/// use odoo_integration_connectors::{Operation, Sink, SinkRecord};
+/// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+/// # use odoo_integration_client::test_server::{Field, FieldKind as Kind, TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // The embedded Odoo (odoo-integration-client, feature `test-server`), with a custom field.
+/// let server = TestServer::builder().field("res.partner", Field::new("x_sector", Kind::Char)).start().await?;
+/// let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// let odoo = OdooConnector::new(client)
 ///     .company_currency("EUR".parse()?)
 ///     .with_map(ModelMap::client().field("industry", "x_sector", FieldKind::Text));
+/// let acme = Client { legal_name: "Acme NV".into(), industry: Some("Consulting".into()), ..Default::default() };
+/// let record = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(acme));
+/// assert!(odoo.apply(vec![record]).await?[0].is_success());
+/// let partners = server.records("res.partner")?;
+/// assert!(partners.iter().any(|p| p["name"] == "Acme NV" && p["x_sector"] == "Consulting"));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -130,10 +142,17 @@ impl OdooConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # fn f(client: odoo_integration_client::Client) {
+    /// ```
+    /// # use odoo_integration_client::test_server::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?; // the embedded Odoo, with demo data
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// use odoo_integration_connectors::Source;
     /// let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
-    /// # }
+    /// let page = Source::<odoo_integration_model::Client>::read(&odoo, None, 100).await?;
+    /// assert!(!page.changes.is_empty()); // the demo companies
+    /// # Ok(()) }
     /// ```
     pub fn new(client: Client) -> Self {
         let maps = ModelMap::defaults()
@@ -174,10 +193,16 @@ impl OdooConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # fn f(odoo: odoo_integration_connectors::odoo::OdooConnector) {
+    /// ```
+    /// # use odoo_integration_client::test_server::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?; // the embedded Odoo, with demo data
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// # let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
     /// assert_eq!(odoo.map("client").map(|m| m.model.as_str()), Some("res.partner"));
-    /// # }
+    /// assert!(odoo.map("spaceship").is_none());
+    /// # Ok(()) }
     /// ```
     pub fn map(&self, entity: &str) -> Option<&ModelMap> {
         self.maps.get(entity)
@@ -187,10 +212,19 @@ impl OdooConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # fn f(odoo: odoo_integration_connectors::odoo::OdooConnector) {
+    /// ```
+    /// # use odoo_integration_client::test_server::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?; // the embedded Odoo, with demo data
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// # let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
+    /// use odoo_integration_client::Domain;
     /// let partners = odoo.client().model("res.partner");
-    /// # }
+    /// let all = partners.search_count(Domain::all()).send().await?;
+    /// let companies = partners.search_count(Domain::field("is_company").eq(true)).send().await?;
+    /// assert!(0 < companies && companies < all); // and their people
+    /// # Ok(()) }
     /// ```
     pub fn client(&self) -> &Client {
         &self.client
