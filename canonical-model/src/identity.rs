@@ -458,9 +458,9 @@ impl MatchKey {
     ///
     /// # Example
     /// ```
-    /// # use odoo_integration_model::{Client, MatchKey, Normalize};
+    /// # use odoo_integration_model::{ClientCompany, MatchKey, Normalize};
     /// let key = MatchKey::new("tax_id", Normalize::Identifier);
-    /// let acme = Client { tax_id: Some("be 0123.456.789".into()), ..Default::default() };
+    /// let acme = ClientCompany { tax_id: Some("be 0123.456.789".into()), ..Default::default() };
     /// assert_eq!(key.value_of(&acme).as_deref(), Some("BE0123456789"));
     /// ```
     pub fn new(field: impl Into<String>, normalize: Normalize) -> Self {
@@ -540,11 +540,11 @@ pub enum MatchOutcome {
 ///
 /// # Example
 /// ```
-/// use odoo_integration_model::{propose_match, CanonicalId, Client, MatchKey, MatchOutcome, Normalize};
-/// let mut known = Client::default();
+/// use odoo_integration_model::{propose_match, CanonicalId, ClientCompany, MatchKey, MatchOutcome, Normalize};
+/// let mut known = ClientCompany::default();
 /// known.website = Some("https://acme.example".into());
 /// let id = CanonicalId::new();
-/// let mut incoming = Client::default();
+/// let mut incoming = ClientCompany::default();
 /// incoming.website = Some("www.ACME.example/contact".into());
 /// let keys = [MatchKey::new("website", Normalize::WebDomain)];
 /// match propose_match(&incoming, [(id, &known)], &keys) {

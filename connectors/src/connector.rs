@@ -227,7 +227,7 @@ impl Reference {
 ///
 /// ```
 /// use odoo_integration_connectors::Operation;
-/// let op: Operation<odoo_integration_model::Client> = Operation::Delete;
+/// let op: Operation<odoo_integration_model::ClientCompany> = Operation::Delete;
 /// assert!(op.is_delete());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,7 +245,7 @@ impl<E> Operation<E> {
     /// # Example
     ///
     /// ```
-    /// let op = odoo_integration_connectors::Operation::Upsert(odoo_integration_model::Client::default());
+    /// let op = odoo_integration_connectors::Operation::Upsert(odoo_integration_model::ClientCompany::default());
     /// assert!(!op.is_delete());
     /// ```
     pub fn is_delete(&self) -> bool {
@@ -292,7 +292,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::SourceChange::upsert("1", chrono::Utc::now(), odoo_integration_model::Client::default());
+    /// let c = odoo_integration_connectors::SourceChange::upsert("1", chrono::Utc::now(), odoo_integration_model::ClientCompany::default());
     /// assert!(!c.operation.is_delete());
     /// ```
     pub fn upsert(remote_id: impl Into<String>, at: DateTime<Utc>, record: E) -> Self {
@@ -309,7 +309,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::SourceChange::<odoo_integration_model::Client>::delete("1", chrono::Utc::now());
+    /// let c = odoo_integration_connectors::SourceChange::<odoo_integration_model::ClientCompany>::delete("1", chrono::Utc::now());
     /// assert!(c.operation.is_delete());
     /// ```
     pub fn delete(remote_id: impl Into<String>, at: DateTime<Utc>) -> Self {
@@ -340,7 +340,7 @@ impl<E> SourceChange<E> {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::SourceChange::upsert("9", chrono::Utc::now(), odoo_integration_model::Client::default())
+    /// let c = odoo_integration_connectors::SourceChange::upsert("9", chrono::Utc::now(), odoo_integration_model::ClientCompany::default())
     ///     .with_fields(["legal_name", "website"]);
     /// assert_eq!(c.fields.as_ref().map(Vec::len), Some(2));
     /// ```
@@ -356,7 +356,7 @@ impl<E> SourceChange<E> {
 ///
 /// ```
 /// use odoo_integration_connectors::{Cursor, Page};
-/// let p: Page<odoo_integration_model::Client> = Page { changes: vec![], next: Cursor::new("0"), has_more: false };
+/// let p: Page<odoo_integration_model::ClientCompany> = Page { changes: vec![], next: Cursor::new("0"), has_more: false };
 /// assert!(p.changes.is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -380,17 +380,17 @@ pub struct Page<E> {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use odoo_integration_model::{Client, SystemId};
+/// use odoo_integration_model::{ClientCompany, SystemId};
 /// use odoo_integration_connectors::{Capabilities, Connector, Cursor, Page, Source, SourceChange};
 ///
-/// struct Fixed(Vec<SourceChange<Client>>);
+/// struct Fixed(Vec<SourceChange<ClientCompany>>);
 /// impl Connector for Fixed {
 ///     fn system(&self) -> SystemId { SystemId::new("csv") }
 ///     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]).incremental(true) }
 /// }
 /// #[async_trait]
-/// impl Source<Client> for Fixed {
-///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<Client>> {
+/// impl Source<ClientCompany> for Fixed {
+///     async fn read(&self, since: Option<&Cursor>, limit: usize) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
 ///         let start: usize = since.map_or(Ok(0), |c| c.as_str().parse()).unwrap_or(0);
 ///         let end = (start + limit).min(self.0.len());
 ///         Ok(Page { changes: self.0[start..end].to_vec(), next: Cursor::new(end.to_string()), has_more: end < self.0.len() })
@@ -414,10 +414,10 @@ pub trait Source<E: Entity>: Connector {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+/// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
 /// use odoo_integration_connectors::{Operation, SinkRecord};
 ///
-/// let r = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(Client::default()));
+/// let r = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(ClientCompany::default()));
 /// assert!(r.fields.is_none()); // a new record: write every field
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -448,8 +448,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// assert!(r.links.is_empty());
     /// ```
     pub fn new(
@@ -473,8 +473,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// let r = r.only(["industry"]);
     /// assert!(r.writes("industry") && !r.writes("legal_name"));
     /// ```
@@ -487,8 +487,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// assert!(r.with_target(RemoteId::new("44")).target_id.is_some());
     /// ```
     pub fn with_target(mut self, id: RemoteId) -> Self {
@@ -500,8 +500,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// let acme = CanonicalId::new();
     /// assert_eq!(r.with_link(acme, RemoteId::new("7")).links.len(), 1);
     /// ```
@@ -514,8 +514,8 @@ impl<E> SinkRecord<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<Client>::Delete);
+    /// # use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// # let r = odoo_integration_connectors::SinkRecord::new(CanonicalId::new(), SystemId::new("csv"), RemoteId::new("1"), odoo_integration_connectors::Operation::<ClientCompany>::Delete);
     /// assert!(r.writes("anything"));
     /// ```
     pub fn writes(&self, field: &str) -> bool {
@@ -557,8 +557,8 @@ impl Outcome {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::{ConnectorError, ErrorKind, Outcome};
-    /// assert!(Outcome::Failed(ConnectorError::new(ErrorKind::Invalid, "x")).remote_id().is_none());
+    /// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind, Outcome};
+    /// assert!(Outcome::Failed(ConnectorError::new(ConnectorErrorKind::Invalid, "x")).remote_id().is_none());
     /// ```
     pub fn remote_id(&self) -> Option<&RemoteId> {
         match self {
@@ -593,7 +593,7 @@ impl Outcome {
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use odoo_integration_model::{Client, RemoteId, SystemId};
+/// use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
 /// use odoo_integration_connectors::{Capabilities, Connector, Outcome, Sink, SinkRecord};
 ///
 /// struct Discard;
@@ -602,8 +602,8 @@ impl Outcome {
 ///     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
 /// }
 /// #[async_trait]
-/// impl Sink<Client> for Discard {
-///     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
+/// impl Sink<ClientCompany> for Discard {
+///     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 ///         Ok(batch.iter().map(|r| Outcome::Unchanged(r.origin_id.clone())).collect())
 ///     }
 /// }
@@ -641,10 +641,10 @@ pub trait Sink<E: Entity>: Connector {
 /// # }
 /// # let hubspot = HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO);
 /// // Any source: here HubSpot's companies, two a page.
-/// let (changes, cursor) = odoo_integration_connectors::read_to_end::<odoo_integration_model::Client>(&hubspot, None, 2).await?;
+/// let (changes, cursor) = odoo_integration_connectors::read_to_end::<odoo_integration_model::ClientCompany>(&hubspot, None, 2).await?;
 /// assert_eq!(changes.len(), 3);
 /// // Resuming from the cursor finds nothing new.
-/// let (more, _) = odoo_integration_connectors::read_to_end::<odoo_integration_model::Client>(&hubspot, Some(cursor), 2).await?;
+/// let (more, _) = odoo_integration_connectors::read_to_end::<odoo_integration_model::ClientCompany>(&hubspot, Some(cursor), 2).await?;
 /// assert!(more.is_empty());
 /// # Ok(()) }
 /// ```
@@ -672,7 +672,7 @@ pub(crate) fn fill_outcomes(slots: Vec<Option<Outcome>>, missing: &str) -> Vec<O
         .map(|o| {
             o.unwrap_or_else(|| {
                 Outcome::Failed(crate::ConnectorError::new(
-                    crate::ErrorKind::Protocol,
+                    crate::ConnectorErrorKind::Protocol,
                     missing.to_owned(),
                 ))
             })
@@ -685,7 +685,7 @@ pub(crate) fn check_outcomes(system: &SystemId, sent: usize, got: &[Outcome]) ->
         Ok(())
     } else {
         Err(ConnectorError::new(
-            crate::ErrorKind::Protocol,
+            crate::ConnectorErrorKind::Protocol,
             format!(
                 "the sink returned {} outcomes for {sent} records",
                 got.len()

@@ -6,13 +6,13 @@ use crate::connector::{
     Cursor, Operation, Outcome, Sink, SinkRecord, Source, SourceChange, check_outcomes,
     fill_outcomes,
 };
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::StreamExt;
 use odoo_integration_model::{
-    CanonicalId, Change, Entity, FieldValue, Held, Policy, Record, Refused, RemoteId, SystemId,
+    CanonicalId, Change, Entity, FieldValue, Held, Policy, CanonicalRecord, Refused, RemoteId, SystemId,
     Validator, merge,
 };
 use serde::{Deserialize, Serialize};
@@ -247,7 +247,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// ```
     /// # use async_trait::async_trait;
     /// # use odoo_integration_connectors::*;
-    /// # use odoo_integration_model::{Client, RemoteId, SystemId};
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
     /// # use std::sync::{Arc, Mutex};
     /// # /// One page of clients, by name.
     /// # struct Csv(Vec<&'static str>);
@@ -256,28 +256,28 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Source<Client> for Csv {
-    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<Client>> {
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
     /// #         let at = chrono::Utc::now();
     /// #         let changes = self.0.iter().enumerate()
-    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, Client { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
     /// #             .collect();
     /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
     /// #     }
     /// # }
     /// # /// Keeps the clients it is given; its first `down` calls fail.
     /// # #[derive(Default)]
-    /// # struct Erp { got: Mutex<Vec<Client>>, down: Mutex<u32> }
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
     /// # impl Connector for Erp {
     /// #     fn system(&self) -> SystemId { SystemId::odoo() }
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Sink<Client> for Erp {
-    /// #     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> Result<Vec<Outcome>> {
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
     /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
     /// #             *down -= 1;
-    /// #             return Err(ConnectorError::new(ErrorKind::Unavailable, "down for maintenance"));
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
     /// #         }
     /// #         let mut got = self.got.lock().unwrap();
     /// #         Ok(batch.into_iter().map(|r| {
@@ -289,7 +289,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<()> {
     /// let erp = Arc::new(Erp::default());
-    /// let pipeline = Pipeline::<Client>::builder("csv→odoo", Arc::new(Csv(vec!["  Acme NV "])), erp.clone(), Arc::new(MemoryStore::new()))
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["  Acme NV "])), erp.clone(), Arc::new(MemoryStore::new()))
     ///     .map(|change| {
     ///         if let Operation::Upsert(c) = &mut change.operation {
     ///             c.legal_name = c.legal_name.trim().to_owned();
@@ -334,7 +334,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// ```
     /// # use async_trait::async_trait;
     /// # use odoo_integration_connectors::*;
-    /// # use odoo_integration_model::{Client, RemoteId, SystemId};
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
     /// # use std::sync::{Arc, Mutex};
     /// # /// One page of clients, by name.
     /// # struct Csv(Vec<&'static str>);
@@ -343,28 +343,28 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Source<Client> for Csv {
-    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<Client>> {
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
     /// #         let at = chrono::Utc::now();
     /// #         let changes = self.0.iter().enumerate()
-    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, Client { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
     /// #             .collect();
     /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
     /// #     }
     /// # }
     /// # /// Keeps the clients it is given; its first `down` calls fail.
     /// # #[derive(Default)]
-    /// # struct Erp { got: Mutex<Vec<Client>>, down: Mutex<u32> }
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
     /// # impl Connector for Erp {
     /// #     fn system(&self) -> SystemId { SystemId::odoo() }
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Sink<Client> for Erp {
-    /// #     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> Result<Vec<Outcome>> {
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
     /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
     /// #             *down -= 1;
-    /// #             return Err(ConnectorError::new(ErrorKind::Unavailable, "down for maintenance"));
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
     /// #         }
     /// #         let mut got = self.got.lock().unwrap();
     /// #         Ok(batch.into_iter().map(|r| {
@@ -377,7 +377,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # async fn main() -> Result<()> {
     /// use std::time::Duration;
     /// let erp = Arc::new(Erp { down: Mutex::new(2), ..Erp::default() }); // fails twice
-    /// let pipeline = Pipeline::<Client>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), erp.clone(), Arc::new(MemoryStore::new()))
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), erp.clone(), Arc::new(MemoryStore::new()))
     ///     .attempts(6, Duration::from_millis(10))
     ///     .build()?;
     /// let summary = pipeline.run().await?;
@@ -427,7 +427,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// ```
     /// # use async_trait::async_trait;
     /// # use odoo_integration_connectors::*;
-    /// # use odoo_integration_model::{Client, RemoteId, SystemId};
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
     /// # use std::sync::{Arc, Mutex};
     /// # /// One page of clients, by name.
     /// # struct Csv(Vec<&'static str>);
@@ -436,28 +436,28 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Source<Client> for Csv {
-    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<Client>> {
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
     /// #         let at = chrono::Utc::now();
     /// #         let changes = self.0.iter().enumerate()
-    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, Client { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
     /// #             .collect();
     /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
     /// #     }
     /// # }
     /// # /// Keeps the clients it is given; its first `down` calls fail.
     /// # #[derive(Default)]
-    /// # struct Erp { got: Mutex<Vec<Client>>, down: Mutex<u32> }
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
     /// # impl Connector for Erp {
     /// #     fn system(&self) -> SystemId { SystemId::odoo() }
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Sink<Client> for Erp {
-    /// #     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> Result<Vec<Outcome>> {
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
     /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
     /// #             *down -= 1;
-    /// #             return Err(ConnectorError::new(ErrorKind::Unavailable, "down for maintenance"));
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
     /// #         }
     /// #         let mut got = self.got.lock().unwrap();
     /// #         Ok(batch.into_iter().map(|r| {
@@ -470,7 +470,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # async fn main() -> Result<()> {
     /// use std::time::Duration;
     /// let limiter = RateLimiter::new(Quota::per_second(10));
-    /// let pipeline = Pipeline::<Client>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), Arc::new(Erp::default()), Arc::new(MemoryStore::new()))
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), Arc::new(Erp::default()), Arc::new(MemoryStore::new()))
     ///     .sink_limiter(limiter.clone())
     ///     .build()?;
     /// limiter.pause_for(Duration::from_millis(100))?; // as a `Retry-After` would
@@ -490,7 +490,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// ```
     /// # use async_trait::async_trait;
     /// # use odoo_integration_connectors::*;
-    /// # use odoo_integration_model::{Client, RemoteId, SystemId};
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
     /// # use std::sync::{Arc, Mutex};
     /// # /// One page of clients, by name.
     /// # struct Csv(Vec<&'static str>);
@@ -499,28 +499,28 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Source<Client> for Csv {
-    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<Client>> {
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
     /// #         let at = chrono::Utc::now();
     /// #         let changes = self.0.iter().enumerate()
-    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, Client { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
     /// #             .collect();
     /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
     /// #     }
     /// # }
     /// # /// Keeps the clients it is given; its first `down` calls fail.
     /// # #[derive(Default)]
-    /// # struct Erp { got: Mutex<Vec<Client>>, down: Mutex<u32> }
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
     /// # impl Connector for Erp {
     /// #     fn system(&self) -> SystemId { SystemId::odoo() }
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Sink<Client> for Erp {
-    /// #     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> Result<Vec<Outcome>> {
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
     /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
     /// #             *down -= 1;
-    /// #             return Err(ConnectorError::new(ErrorKind::Unavailable, "down for maintenance"));
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
     /// #         }
     /// #         let mut got = self.got.lock().unwrap();
     /// #         Ok(batch.into_iter().map(|r| {
@@ -533,7 +533,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # async fn main() -> Result<()> {
     /// use std::time::Duration;
     /// let limiter = RateLimiter::new(Quota::per_minute(600));
-    /// let pipeline = Pipeline::<Client>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), Arc::new(Erp::default()), Arc::new(MemoryStore::new()))
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), Arc::new(Erp::default()), Arc::new(MemoryStore::new()))
     ///     .source_limiter(limiter.clone())
     ///     .build()?;
     /// limiter.pause_for(Duration::from_millis(100))?;
@@ -550,7 +550,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] when the source does not read `E` or
+    /// [`ConnectorErrorKind::Configuration`] when the source does not read `E` or
     /// the sink does not write it (per their capabilities).
     ///
     /// # Example
@@ -561,13 +561,13 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
         let (source, sink) = (p.source.capabilities(), p.sink.capabilities());
         if !source.can_read(E::NAME) {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{} does not read {}", p.source.system(), E::NAME),
             ));
         }
         if !sink.can_write(E::NAME) {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{} does not write {}", p.sink.system(), E::NAME),
             ));
         }
@@ -603,7 +603,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_model::{Client, Policy};
+/// use odoo_integration_model::{ClientCompany, Policy};
 /// use odoo_integration_connectors::{MemoryStore, Pipeline};
 /// use std::sync::Arc;
 /// # use async_trait::async_trait;
@@ -612,21 +612,21 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// # struct Csv;
 /// # impl Connector for Csv { fn system(&self) -> SystemId { SystemId::new("csv") }
 /// #   fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) } }
-/// # #[async_trait] impl Source<Client> for Csv {
-/// #   async fn read(&self, _: Option<&Cursor>, _: usize) -> odoo_integration_connectors::Result<Page<Client>> {
-/// #     Ok(Page { changes: vec![SourceChange::upsert("1", chrono::Utc::now(), Client { legal_name: "Acme".into(), ..Default::default() })], next: Cursor::new("1"), has_more: false }) } }
+/// # #[async_trait] impl Source<ClientCompany> for Csv {
+/// #   async fn read(&self, _: Option<&Cursor>, _: usize) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
+/// #     Ok(Page { changes: vec![SourceChange::upsert("1", chrono::Utc::now(), ClientCompany { legal_name: "Acme".into(), ..Default::default() })], next: Cursor::new("1"), has_more: false }) } }
 /// # struct Erp;
 /// # impl Connector for Erp { fn system(&self) -> SystemId { SystemId::odoo() }
 /// #   fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) } }
-/// # #[async_trait] impl Sink<Client> for Erp {
-/// #   async fn apply(&self, b: Vec<SinkRecord<Client>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
+/// # #[async_trait] impl Sink<ClientCompany> for Erp {
+/// #   async fn apply(&self, b: Vec<SinkRecord<ClientCompany>>) -> odoo_integration_connectors::Result<Vec<Outcome>> {
 /// #     Ok(b.iter().map(|r| Outcome::Created(odoo_integration_model::RemoteId::new(r.origin_id.as_str()))).collect()) } }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let state = Arc::new(MemoryStore::new());
-/// let pipeline = Pipeline::<Client>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
-///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n").map_err(|e| odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ErrorKind::Configuration, e.to_string()))?)
+/// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
+///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n").map_err(|e| odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::Configuration, e.to_string()))?)
 ///     .batch_size(200)
 ///     .concurrency(4)
 ///     .park_after(5)
@@ -680,7 +680,7 @@ enum Prepared<E> {
     Send {
         record: Box<SinkRecord<E>>,
         /// The canonical record to store once the sink applied it.
-        canonical: Option<Box<Record<E>>>,
+        canonical: Option<Box<CanonicalRecord<E>>>,
         letter: Letter<E>,
     },
     Done {
@@ -716,7 +716,7 @@ struct Lookups<E> {
     /// The sink's id of each canonical record that has one.
     targets: HashMap<CanonicalId, RemoteId>,
     /// The stored canonical records.
-    records: HashMap<CanonicalId, Record<E>>,
+    records: HashMap<CanonicalId, CanonicalRecord<E>>,
 }
 
 impl<E> Lookups<E> {
@@ -821,7 +821,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// ```
     /// # use async_trait::async_trait;
     /// # use odoo_integration_connectors::*;
-    /// # use odoo_integration_model::{Client, RemoteId, SystemId};
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
     /// # use std::sync::{Arc, Mutex};
     /// # /// One page of clients, by name.
     /// # struct Csv(Vec<&'static str>);
@@ -830,28 +830,28 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Source<Client> for Csv {
-    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<Client>> {
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
     /// #         let at = chrono::Utc::now();
     /// #         let changes = self.0.iter().enumerate()
-    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, Client { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
     /// #             .collect();
     /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
     /// #     }
     /// # }
     /// # /// Keeps the clients it is given; its first `down` calls fail.
     /// # #[derive(Default)]
-    /// # struct Erp { got: Mutex<Vec<Client>>, down: Mutex<u32> }
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
     /// # impl Connector for Erp {
     /// #     fn system(&self) -> SystemId { SystemId::odoo() }
     /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
     /// # }
     /// # #[async_trait]
-    /// # impl Sink<Client> for Erp {
-    /// #     async fn apply(&self, batch: Vec<SinkRecord<Client>>) -> Result<Vec<Outcome>> {
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
     /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
     /// #             *down -= 1;
-    /// #             return Err(ConnectorError::new(ErrorKind::Unavailable, "down for maintenance"));
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
     /// #         }
     /// #         let mut got = self.got.lock().unwrap();
     /// #         Ok(batch.into_iter().map(|r| {
@@ -864,7 +864,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// # async fn main() -> Result<()> {
     /// use std::time::Duration;
     /// let erp = Arc::new(Erp { down: Mutex::new(1), ..Erp::default() }); // down for the first call
-    /// let p = Pipeline::<Client>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), erp.clone(), Arc::new(MemoryStore::new()))
+    /// let p = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), erp.clone(), Arc::new(MemoryStore::new()))
     ///     .attempts(1, Duration::ZERO)
     ///     .build()?;
     /// assert_eq!(p.run().await?.dead_lettered, 1);
@@ -886,7 +886,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 Ok(change) => changes.push((letter.mapped, change)),
                 Err(e) => {
                     let error = ConnectorError::new(
-                        ErrorKind::Mapping,
+                        ConnectorErrorKind::Mapping,
                         format!("the stored change no longer decodes: {e}"),
                     );
                     let mut parked = letter.clone();
@@ -1210,7 +1210,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             .collect();
         for (id, stored) in own.iter().zip(self.state.records(E::NAME, &own).await?) {
             if let Some(stored) = stored {
-                let record: Record<E> = stored.decode().map_err(|e| {
+                let record: CanonicalRecord<E> = stored.decode().map_err(|e| {
                     ConnectorError::store(format!(
                         "the stored {} {id} does not decode: {}",
                         E::NAME,
@@ -1289,7 +1289,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
         for link in links {
             if let Err(e) = self.state.link(std::slice::from_ref(&link)).await {
-                if e.kind() != ErrorKind::Store {
+                if e.kind() != ConnectorErrorKind::Store {
                     return Err(e);
                 }
                 let remote_id = self
@@ -1306,7 +1306,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                         mapped: false,
                         data_in_record: false,
                     },
-                    ConnectorError::new(ErrorKind::Ambiguous, e.message().to_owned()),
+                    ConnectorError::new(ConnectorErrorKind::Ambiguous, e.message().to_owned()),
                 ));
             }
         }
@@ -1357,7 +1357,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let Some(id) = lookups.id(E::NAME, &change.remote_id) else {
             // Unreachable: look_up gave every record of the page an id.
             return Prepared::Reject {
-                error: ConnectorError::new(ErrorKind::Protocol, "no identity was allocated"),
+                error: ConnectorError::new(ConnectorErrorKind::Protocol, "no identity was allocated"),
                 letter: Letter {
                     remote_id: change.remote_id.clone(),
                     change: Some(Box::new(change)),
@@ -1421,12 +1421,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         for (field, reference) in &change.refs {
             let Some(rid) = lookups.id(&reference.entity, &reference.remote_id) else {
                 reject!(ConnectorError::new(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     "no identity was allocated for a reference"
                 ));
             };
             if let Err(e) = data.set(field, FieldValue::Id(rid)) {
-                reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string()));
+                reject!(ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string()));
             }
         }
         let change_id = change_id(&system, &change.remote_id, change.at);
@@ -1447,7 +1447,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     // The entity's own name for the field, which lives forever.
                     let Some(name) = E::FIELDS.iter().find(|f| *f == field) else {
                         reject!(ConnectorError::new(
-                            ErrorKind::Mapping,
+                            ConnectorErrorKind::Mapping,
                             format!("{} has no field `{field}`", E::NAME),
                         ));
                     };
@@ -1459,11 +1459,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
         };
         let mut taken = false;
-        let (record, applied): (Record<E>, Vec<&'static str>) = match current {
+        let (record, applied): (CanonicalRecord<E>, Vec<&'static str>) = match current {
             None if seeding => {
                 // Moved, not copied: a letter gets it back if need be.
                 taken = true;
-                let record = Record::seed(
+                let record = CanonicalRecord::seed(
                     id,
                     std::mem::take(data),
                     &fresh,
@@ -1487,7 +1487,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 let open = Policy::default();
                 let (mut record, policy) = match current {
                     Some(r) => (r, &*self.policy),
-                    None => (Record::with_id(id, E::default()), &open),
+                    None => (CanonicalRecord::with_id(id, E::default()), &open),
                 };
                 let mut incoming = Change::new(change_id, change.at);
                 for field in differing {
@@ -1497,7 +1497,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 }
                 let merged = match merge(&mut record, &incoming, &system, policy) {
                     Ok(m) => m,
-                    Err(e) => reject!(ConnectorError::new(ErrorKind::Mapping, e.to_string())),
+                    Err(e) => reject!(ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string())),
                 };
                 let applied = merged
                     .applied
@@ -1529,7 +1529,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 .map(|f| format!("{} ({})", f.code, f.field))
                 .collect();
             reject!(ConnectorError::new(
-                ErrorKind::Validation,
+                ConnectorErrorKind::Validation,
                 format!("{} is not ready: {}", E::NAME, detail.join(", ")),
             ));
         }
@@ -1671,7 +1671,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 fn outcome_unknown(e: &ConnectorError) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::Transport | ErrorKind::Unavailable | ErrorKind::Protocol
+        ConnectorErrorKind::Transport | ConnectorErrorKind::Unavailable | ConnectorErrorKind::Protocol
     )
 }
 

@@ -108,7 +108,7 @@ mod time_off;
 pub use fields::{FieldKind, FieldMap, default_fields};
 
 use crate::connector::{Capabilities, Connector};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use odoo_integration_model::{Currency, SystemId};
 use reqwest::Method;
@@ -186,7 +186,7 @@ impl BambooHrConnector {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] when the company is empty or not a
+    /// [`ConnectorErrorKind::Configuration`] when the company is empty or not a
     /// plain subdomain, or the HTTP client cannot be built.
     ///
     /// # Example
@@ -215,7 +215,7 @@ impl BambooHrConnector {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("`{company}` is not a BambooHR company subdomain"),
             )
             .with_system(SystemId::bamboohr()));
@@ -532,7 +532,7 @@ impl BambooHrConnector {
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use odoo_integration_connectors::fakes::bamboohr::Fault;
     /// use std::time::Duration;
     /// let fake = FakeBambooHr::start().await?;
@@ -540,7 +540,7 @@ impl BambooHrConnector {
     /// let limiter = bamboo.rate_limiter();
     /// fake.fail_next(Fault::RateLimited { retry_after: Duration::from_secs(30) });
     /// let e = Source::<Employee>::read(&bamboo, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     /// // The limiter (and every task waiting at it) now holds back for 30 s.
     /// let waited = tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await;
     /// assert!(waited.is_err());
@@ -693,7 +693,7 @@ impl BambooHrConnector {
     async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
         // The path names no secret; the query may hold dates and ids only.
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
-        let fail = |kind: ErrorKind, msg: String| {
+        let fail = |kind: ConnectorErrorKind, msg: String| {
             ConnectorError::new(kind, format!("{what}: {msg}")).with_system(SystemId::bamboohr())
         };
         self.limiter.acquire().await;
@@ -704,7 +704,7 @@ impl BambooHrConnector {
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             let bytes = serde_json::to_vec(body)
-                .map_err(|e| fail(ErrorKind::Mapping, format!("encoding: {e}")))?;
+                .map_err(|e| fail(ConnectorErrorKind::Mapping, format!("encoding: {e}")))?;
             // BambooHR reads a body as XML unless the type is exactly this.
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -714,7 +714,7 @@ impl BambooHrConnector {
         let response = request
             .send()
             .await
-            .map_err(|e| fail(ErrorKind::Transport, e.without_url().to_string()))?;
+            .map_err(|e| fail(ConnectorErrorKind::Transport, e.without_url().to_string()))?;
         let status = response.status().as_u16();
         let headers = response.headers();
         let retry_after = crate::web::retry_after(headers);
@@ -732,13 +732,13 @@ impl BambooHrConnector {
         if (200..300).contains(&status) {
             if html || bytes.trim_ascii_start().starts_with(b"<") {
                 return Err(fail(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     format!("HTTP {status} with an HTML page, not BambooHR's JSON"),
                 ));
             }
             return serde_json::from_slice(&bytes).map_err(|e| {
                 fail(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     format!("not the JSON BambooHR sends: {e}"),
                 )
             });
@@ -760,13 +760,13 @@ impl BambooHrConnector {
             );
         }
         let kind = match status {
-            400 | 422 => ErrorKind::Invalid,
-            401 => ErrorKind::Unauthorized,
-            403 => ErrorKind::Forbidden,
-            404 => ErrorKind::NotFound,
-            409 => ErrorKind::Conflict,
-            500..=599 => ErrorKind::Unavailable,
-            _ => ErrorKind::Protocol,
+            400 | 422 => ConnectorErrorKind::Invalid,
+            401 => ConnectorErrorKind::Unauthorized,
+            403 => ConnectorErrorKind::Forbidden,
+            404 => ConnectorErrorKind::NotFound,
+            409 => ConnectorErrorKind::Conflict,
+            500..=599 => ConnectorErrorKind::Unavailable,
+            _ => ConnectorErrorKind::Protocol,
         };
         Err(ConnectorError::new(kind, message).with_system(SystemId::bamboohr()))
     }

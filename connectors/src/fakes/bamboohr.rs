@@ -100,15 +100,15 @@ use serde_json::{Map, Value, json};
 /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
 /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
 /// # }
-/// use odoo_integration_connectors::ErrorKind;
+/// use odoo_integration_connectors::ConnectorErrorKind;
 /// use odoo_integration_connectors::fakes::bamboohr::Fault;
 /// use std::time::Duration;
 /// let bamboo = FakeBambooHr::start().await?;
 /// let faults = [
-///     (Fault::Status(503), ErrorKind::Unavailable),
-///     (Fault::RateLimited { retry_after: Duration::from_secs(30) }, ErrorKind::RateLimited),
-///     (Fault::Message { status: 400, message: "Invalid field: hireDate".into() }, ErrorKind::Invalid),
-///     (Fault::Truncated, ErrorKind::Protocol),
+///     (Fault::Status(503), ConnectorErrorKind::Unavailable),
+///     (Fault::RateLimited { retry_after: Duration::from_secs(30) }, ConnectorErrorKind::RateLimited),
+///     (Fault::Message { status: 400, message: "Invalid field: hireDate".into() }, ConnectorErrorKind::Invalid),
+///     (Fault::Truncated, ConnectorErrorKind::Protocol),
 /// ];
 /// for (fault, kind) in faults {
 ///     bamboo.fail_next(fault);
@@ -511,13 +511,13 @@ impl FakeBambooHrBuilder {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::bamboohr::BambooHrConnector;
-    /// use odoo_integration_connectors::{ErrorKind, Source};
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
     /// # use odoo_integration_model::Employee;
     /// let bamboo = FakeBambooHr::builder().api_key("my-test-key").start().await?;
     /// assert_eq!(bamboo.api_key(), "my-test-key");
     /// let wrong = BambooHrConnector::new(bamboo.company(), "another-key")?.base_url(&bamboo.url());
     /// let e = Source::<Employee>::read(&wrong, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
     /// # Ok(()) }
     /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
@@ -579,12 +579,12 @@ impl FakeBambooHrBuilder {
     /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
     /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
     /// # }
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use std::time::Duration;
     /// let bamboo = FakeBambooHr::builder().rate_limit(1, Duration::from_secs(60)).start().await?;
     /// // A first read makes two calls: the second is refused.
     /// let e = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     /// assert_eq!(bamboo.calls().last().map(|c| c.status), Some(429));
     /// # Ok(()) }
     /// ```
@@ -1205,12 +1205,12 @@ impl FakeBambooHr {
     /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
     /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
     /// # }
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use odoo_integration_connectors::fakes::bamboohr::Fault;
     /// let bamboo = FakeBambooHr::start().await?;
     /// bamboo.fail_next(Fault::Status(503));
     /// let e = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Unavailable);
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
     /// assert!(Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.is_ok()); // used once
     /// # Ok(()) }
     /// ```

@@ -656,11 +656,11 @@ impl FakeGusto {
     /// #     .base_url(g.url())
     /// #     .build()?;
     /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// g.set_rate_limit(1);
     /// Source::<Employee>::read(&gusto, None, 10).await?; // the minute's one call
     /// let e = Source::<Employee>::read(&gusto, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     /// assert!(e.retry_after().is_some());
     /// # Ok(()) }
     /// ```
@@ -688,11 +688,11 @@ impl FakeGusto {
     /// #     .base_url(g.url())
     /// #     .build()?;
     /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use odoo_integration_connectors::fakes::gusto::Fault;
     /// g.fail_next(Fault::HtmlPage(503), 1);
     /// let e = Source::<Employee>::read(&gusto, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Unavailable);
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
     /// assert!(Source::<Employee>::read(&gusto, None, 10).await.is_ok());
     /// # Ok(()) }
     /// ```
@@ -1082,7 +1082,7 @@ impl FakeGusto {
     /// #     .base_url(g.url())
     /// #     .build()?;
     /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
-    /// # use odoo_integration_connectors::{ErrorKind, Operation, Outcome, Sink, SinkRecord};
+    /// # use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, Sink, SinkRecord};
     /// # use odoo_integration_model::{CanonicalId, PayStatement, RemoteId, SystemId};
     /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
     /// g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1",
@@ -1097,7 +1097,7 @@ impl FakeGusto {
     /// #     .with_link(e1_id, RemoteId::new("e1"))
     /// #     .only(["hours"]);
     /// let outcomes = gusto.apply(vec![record]).await?;
-    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ErrorKind::Conflict));
+    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::Conflict));
     /// assert_eq!(g.regular_hours(&run, "e1").as_deref(), Some("12.000"));
     /// # Ok(()) }
     /// ```

@@ -451,19 +451,19 @@ impl FakeSalesforce {
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
-    /// use odoo_integration_connectors::{ErrorKind, Source};
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
     /// let sf = FakeSalesforce::start().await?;
     /// sf.allow_client("consumer-key", "consumer-secret");
-    /// let ok = SalesforceConnector::builder(Credentials::client_credentials("consumer-key", "consumer-secret"))
+    /// let ok = SalesforceConnector::builder(ConnectedApp::client_credentials("consumer-key", "consumer-secret"))
     ///     .login_url(sf.url())
     ///     .build()?;
-    /// assert!(Source::<odoo_integration_model::Client>::read(&ok, None, 10).await.is_ok());
-    /// let wrong = SalesforceConnector::builder(Credentials::client_credentials("consumer-key", "guess"))
+    /// assert!(Source::<odoo_integration_model::ClientCompany>::read(&ok, None, 10).await.is_ok());
+    /// let wrong = SalesforceConnector::builder(ConnectedApp::client_credentials("consumer-key", "guess"))
     ///     .login_url(sf.url())
     ///     .build()?;
-    /// let e = Source::<odoo_integration_model::Client>::read(&wrong, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    /// let e = Source::<odoo_integration_model::ClientCompany>::read(&wrong, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
     /// # Ok(()) }
     /// ```
     pub fn allow_client(&self, client_id: &str, client_secret: &str) {
@@ -483,15 +483,15 @@ impl FakeSalesforce {
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// use odoo_integration_connectors::Source;
     /// let sf = FakeSalesforce::start().await?;
     /// let public = include_str!("../../tests/data/salesforce/test_only_public_key.pem");
     /// sf.allow_jwt("consumer-key", "integration@example.com", public);
     /// # let private = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
-    /// let credentials = Credentials::jwt_bearer("consumer-key", "integration@example.com", private)?;
+    /// let credentials = ConnectedApp::jwt_bearer("consumer-key", "integration@example.com", private)?;
     /// let conn = SalesforceConnector::builder(credentials).login_url(sf.url()).build()?;
-    /// Source::<odoo_integration_model::Client>::read(&conn, None, 10).await?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&conn, None, 10).await?;
     /// assert_eq!(sf.token_requests(), 1);
     /// # Ok(()) }
     /// ```
@@ -508,20 +508,20 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
     /// sf.set_page_size(2);
     /// for name in ["A", "B", "C"] {
     ///     sf.insert("Account", serde_json::json!({"Name": name}));
     /// }
-    /// let (accounts, _) = odoo_integration_connectors::read_to_end::<Client>(&conn, None, 100).await?;
+    /// let (accounts, _) = odoo_integration_connectors::read_to_end::<ClientCompany>(&conn, None, 100).await?;
     /// assert_eq!(accounts.len(), 3);
     /// assert!(sf.requests().iter().any(|r| r.contains("/query/"))); // a next page
     /// # Ok(()) }
@@ -555,16 +555,16 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
-    /// Source::<Client>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
     /// let (used, limit) = sf.api_usage();
     /// assert_eq!(used, sf.calls() as u64); // each API call counts
     /// assert_eq!(conn.api_usage(), Some((used, limit)));
@@ -582,19 +582,19 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
-    /// Source::<Client>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
     /// sf.expire_tokens();
     /// // The connector is answered 401, signs in again and retries.
-    /// Source::<Client>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
     /// assert_eq!(sf.token_requests(), 2);
     /// # Ok(()) }
     /// ```
@@ -608,18 +608,18 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
     /// assert_eq!(sf.token_requests(), 0);
-    /// Source::<Client>::read(&conn, None, 10).await?;
-    /// Source::<Client>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
     /// assert_eq!(sf.token_requests(), 1); // the token is cached
     /// # Ok(()) }
     /// ```
@@ -633,17 +633,17 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
     /// let before = sf.calls();
-    /// Source::<Client>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
     /// assert!(sf.calls() > before);
     /// # Ok(()) }
     /// ```
@@ -657,16 +657,16 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
-    /// Source::<Client>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
     /// let requests = sf.requests();
     /// assert!(requests.iter().any(|r| r.starts_with("GET ") && r.contains("/query")));
     /// assert!(requests.iter().all(|r| !r.contains('?'))); // without the query
@@ -682,21 +682,21 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use odoo_integration_connectors::fakes::salesforce::Fault;
     /// sf.fail_next(Fault::HtmlPage(503), 1);
-    /// let e = Source::<Client>::read(&conn, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Unavailable);
-    /// assert!(Source::<Client>::read(&conn, None, 10).await.is_ok()); // the fault is spent
+    /// let e = Source::<ClientCompany>::read(&conn, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
+    /// assert!(Source::<ClientCompany>::read(&conn, None, 10).await.is_ok()); // the fault is spent
     /// # Ok(()) }
     /// ```
     pub fn fail_next(&self, fault: Fault, times: usize) {
@@ -732,22 +732,22 @@ impl FakeSalesforce {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
     /// # sf.allow_client("k", "s");
-    /// # let conn = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
-    /// # use odoo_integration_connectors::{ErrorKind, Operation, Outcome, Sink, SinkRecord};
+    /// # use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, Sink, SinkRecord};
     /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
     /// sf.reject("Account", "Industry", "Tobacco", "We do not sell to this industry");
-    /// let smoke = Client { legal_name: "Smoke Ltd".into(), industry: Some("Tobacco".into()), ..Default::default() };
+    /// let smoke = ClientCompany { legal_name: "Smoke Ltd".into(), industry: Some("Tobacco".into()), ..Default::default() };
     /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"), Operation::Upsert(smoke));
     /// let outcomes = conn.apply(vec![record]).await?;
-    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ErrorKind::Invalid));
+    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::Invalid));
     /// assert!(sf.records("Account").is_empty());
     /// # Ok(()) }
     /// ```

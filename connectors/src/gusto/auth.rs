@@ -9,7 +9,7 @@
 //! refresh token on disk, not only the revoked one.
 
 use super::http::{describe_body, oauth_error, transport};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use odoo_integration_model::SystemId;
@@ -231,7 +231,7 @@ pub trait TokenStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// The store cannot be read ([`ErrorKind::Store`](crate::ErrorKind::Store)).
+    /// The store cannot be read ([`ConnectorErrorKind::Store`](crate::ConnectorErrorKind::Store)).
     async fn load(&self) -> Result<Option<Tokens>>;
 
     /// Stores a new pair, replacing the old one.
@@ -365,7 +365,7 @@ impl fmt::Debug for Auth {
     }
 }
 
-fn gusto_error(kind: ErrorKind, message: impl Into<String>) -> ConnectorError {
+fn gusto_error(kind: ConnectorErrorKind, message: impl Into<String>) -> ConnectorError {
     ConnectorError::new(kind, message).with_system(SystemId::gusto())
 }
 
@@ -401,7 +401,7 @@ impl Auth {
         if current.is_none() {
             let Some(tokens) = self.store.load().await? else {
                 return Err(gusto_error(
-                    ErrorKind::Unauthorized,
+                    ConnectorErrorKind::Unauthorized,
                     "the token store holds no tokens for this company: authorise the app first",
                 ));
             };
@@ -438,7 +438,7 @@ impl Auth {
         current: &mut tokio::sync::MutexGuard<'_, Option<Cached>>,
     ) -> Result<Access> {
         let Some(cached) = current.as_mut() else {
-            return Err(gusto_error(ErrorKind::Unauthorized, "no tokens"));
+            return Err(gusto_error(ConnectorErrorKind::Unauthorized, "no tokens"));
         };
         if !cached.saved {
             // The last refresh's pair was not stored: store it now, or
@@ -449,7 +449,7 @@ impl Auth {
         if cached.tokens.is_expired(Utc::now()) {
             let fresh = match self.refresh(&cached.tokens).await {
                 Ok(fresh) => fresh,
-                Err(e) if e.kind() == ErrorKind::Unauthorized => {
+                Err(e) if e.kind() == ConnectorErrorKind::Unauthorized => {
                     // Perhaps another process refreshed and stored a new
                     // pair (which revoked ours): adopt it if it is newer.
                     match self.store.load().await {
@@ -486,7 +486,7 @@ impl Auth {
     async fn save(&self, tokens: &Tokens) -> Result<()> {
         self.store.save(tokens).await.map_err(|e| {
             gusto_error(
-                ErrorKind::Store,
+                ConnectorErrorKind::Store,
                 format!(
                     "the refreshed tokens could not be saved, so they are not used yet \
                      (the old refresh token is revoked; the save is tried again on the next call): {}",
@@ -507,7 +507,7 @@ impl Auth {
             "refresh_token": old.refresh.expose_secret(),
         });
         let bytes = serde_json::to_vec(&body)
-            .map_err(|e| gusto_error(ErrorKind::Protocol, format!("{WHAT}: {e}")))?;
+            .map_err(|e| gusto_error(ConnectorErrorKind::Protocol, format!("{WHAT}: {e}")))?;
         tracing::debug!("gusto: refreshing the access token");
         let response = self
             .http
@@ -526,7 +526,7 @@ impl Auth {
         }
         let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|_| {
             gusto_error(
-                ErrorKind::Protocol,
+                ConnectorErrorKind::Protocol,
                 format!(
                     "{WHAT}: the token endpoint answered {}, not a token pair",
                     describe_body(&bytes)

@@ -22,7 +22,7 @@
 //! and the others wait for its answer. The new pair is handed to
 //! [`TokenStore::save`], and the save awaited, **before** the new access
 //! token is used; if the save fails, the call fails with
-//! [`ErrorKind::Store`], the new pair is kept in memory unused (its
+//! [`ConnectorErrorKind::Store`], the new pair is kept in memory unused (its
 //! refresh token is now the only valid one), and the next call tries the
 //! save again before using it. Every request carries
 //! `X-Gusto-API-Version: 2025-06-15`. The client secret and the tokens
@@ -60,7 +60,7 @@
 //! documented way; a plain `GET` lists compensations only once a payroll
 //! is calculated). Employees whose hours already match are
 //! [`Outcome::Unchanged`] and not sent. A processed payroll refuses the
-//! write before any update or prepare ([`ErrorKind::Invalid`]).
+//! write before any update or prepare ([`ConnectorErrorKind::Invalid`]).
 //!
 //! **Conflicts (409).** Gusto versions each employee compensation and
 //! answers 409 (`invalid_resource_version`) when a `PUT` carries a stale
@@ -77,17 +77,17 @@
 //! if Gusto's fresh value already equals ours, the record is
 //! [`Outcome::Unchanged`]; if the merge refuses or holds them (Gusto owns
 //! `hours`, or the rule holds conflicts for review), Gusto's value is kept
-//! and the record fails with [`ErrorKind::Conflict`] saying so. Only
+//! and the record fails with [`ConnectorErrorKind::Conflict`] saying so. Only
 //! `hours` is ever written, so no other field of the payroll is touched
 //! by the retry. A second 409 fails the records with
-//! [`ErrorKind::Conflict`]: no loop.
+//! [`ConnectorErrorKind::Conflict`]: no loop.
 //!
 //! **Errors and limits.** Gusto allows 200 requests a minute per token;
 //! the connector paces itself with its own [`RateLimiter`] at that quota
 //! (declared in its capabilities; share one limiter between connectors of
 //! the same grant with [`GustoBuilder::rate_limiter`]). A 429 pauses the
 //! limiter for `Retry-After` and fails the call with
-//! [`ErrorKind::RateLimited`] carrying the wait. Gusto's
+//! [`ConnectorErrorKind::RateLimited`] carrying the wait. Gusto's
 //! `{"errors": [{error_key, category, message}]}` (nested errors
 //! flattened) becomes a typed error: 401 unauthorized, 403 forbidden, 404
 //! not found, 409 conflict, 422 invalid, 5xx unavailable; an HTML page or
@@ -177,10 +177,10 @@
 //! [`TimeOff`]: odoo_integration_model::TimeOff
 //! [`Outcome::Unchanged`]: crate::Outcome::Unchanged
 //! [`SinkRecord::links`]: crate::SinkRecord::links
-//! [`ErrorKind::Store`]: crate::ErrorKind::Store
-//! [`ErrorKind::Invalid`]: crate::ErrorKind::Invalid
-//! [`ErrorKind::Conflict`]: crate::ErrorKind::Conflict
-//! [`ErrorKind::RateLimited`]: crate::ErrorKind::RateLimited
+//! [`ConnectorErrorKind::Store`]: crate::ConnectorErrorKind::Store
+//! [`ConnectorErrorKind::Invalid`]: crate::ConnectorErrorKind::Invalid
+//! [`ConnectorErrorKind::Conflict`]: crate::ConnectorErrorKind::Conflict
+//! [`ConnectorErrorKind::RateLimited`]: crate::ConnectorErrorKind::RateLimited
 //! [`RateLimiter`]: crate::RateLimiter
 
 mod auth;
@@ -193,7 +193,7 @@ pub use auth::{AppCredentials, MemoryTokenStore, TokenStore, Tokens};
 pub use schedules::PaySchedule;
 
 use crate::connector::{Capabilities, Connector};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use auth::Auth;
 use chrono::NaiveDate;
@@ -452,7 +452,7 @@ impl GustoConnector {
 fn decode_json<T: serde::de::DeserializeOwned>(label: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         http::error(
-            ErrorKind::Protocol,
+            ConnectorErrorKind::Protocol,
             format!(
                 "{label}: the answer is {} ({e})",
                 http::describe_body(bytes)
@@ -516,7 +516,7 @@ impl GustoBuilder {
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::{ErrorKind, Operation, Outcome, Sink, SinkRecord};
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, Sink, SinkRecord};
     /// use odoo_integration_model::{CanonicalId, PayStatement, Policy, RemoteId, SystemId};
     /// let g = FakeGusto::start().await?;
     /// # g.allow_client("i", "s");
@@ -539,7 +539,7 @@ impl GustoBuilder {
     ///     .with_link(e1_id, RemoteId::new("e1"))
     ///     .only(["hours"]);
     /// let outcomes = gusto.apply(vec![record]).await?;
-    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ErrorKind::Conflict));
+    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::Conflict));
     /// assert_eq!(g.regular_hours(&run, "e1").as_deref(), Some("30.000"));
     /// # Ok(()) }
     /// ```
@@ -685,7 +685,7 @@ impl GustoBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] for an empty company uuid or client
+    /// [`ConnectorErrorKind::Configuration`] for an empty company uuid or client
     /// id, a base URL that is not `http(s)://`, or an HTTP client that
     /// cannot be built.
     ///
@@ -696,11 +696,11 @@ impl GustoBuilder {
     /// let err = GustoConnector::builder("", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
     ///     .build()
     ///     .unwrap_err();
-    /// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Configuration);
+    /// assert_eq!(err.kind(), odoo_integration_connectors::ConnectorErrorKind::Configuration);
     /// ```
     pub fn build(self) -> Result<GustoConnector> {
         let config = |m: String| {
-            ConnectorError::new(ErrorKind::Configuration, m).with_system(SystemId::gusto())
+            ConnectorError::new(ConnectorErrorKind::Configuration, m).with_system(SystemId::gusto())
         };
         if self.company.trim().is_empty() {
             return Err(config("the company uuid is empty".into()));

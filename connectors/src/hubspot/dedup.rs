@@ -111,7 +111,7 @@ pub trait DedupStore: Send + Sync {
     /// # Errors
     ///
     /// The store cannot be reached or written
-    /// ([`ErrorKind::Store`](crate::ErrorKind::Store)). The receiver then
+    /// ([`ErrorKind::Store`](crate::ConnectorErrorKind::Store)). The receiver then
     /// fails the batch, so it can be answered with a 5xx and redelivered.
     async fn insert(&self, key: &EventKey) -> Result<bool>;
 

@@ -81,7 +81,7 @@ pub use maps::{
 pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, WebhookVerifier};
 
 use crate::connector::{Capabilities, Connector};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
 use odoo_integration_model::{Currency, SystemId};
 use reqwest::Method;
@@ -137,7 +137,7 @@ impl HubSpotConnector {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] when the HTTP client cannot be built.
+    /// [`ConnectorErrorKind::Configuration`] when the HTTP client cannot be built.
     ///
     /// # Example
     ///
@@ -152,7 +152,7 @@ impl HubSpotConnector {
     /// fake.insert("companies", [("name", "Acme")]);
     /// // HubSpotConnector::new(token) talks to api.hubapi.com; here, the fake.
     /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(Duration::ZERO);
-    /// let page = Source::<odoo_integration_model::Client>::read(&hs, None, 10).await?;
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
     /// assert_eq!(page.changes.len(), 1);
     /// assert!(!format!("{hs:?}").contains(fake.token()));
     /// # Ok(()) }
@@ -190,7 +190,7 @@ impl HubSpotConnector {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let fake = FakeHubSpot::start().await?;
     /// let hs = HubSpotConnector::new(fake.token())?.base_url(&format!("{}/", fake.url()));
-    /// Source::<odoo_integration_model::Client>::read(&hs, None, 10).await?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
     /// assert_eq!(fake.call_count("/crm/v3/objects/companies/search"), 1);
     /// # Ok(()) }
     /// ```
@@ -228,7 +228,7 @@ impl HubSpotConnector {
     ///     .base_url(&fake.url())
     ///     .settle(Duration::ZERO)
     ///     .company_map(map);
-    /// let acme: odoo_integration_model::Client = first(&hs).await?;
+    /// let acme: odoo_integration_model::ClientCompany = first(&hs).await?;
     /// assert_eq!(acme.tax_id.as_deref(), Some("BE0123456789"));
     /// # Ok(()) }
     /// ```
@@ -294,11 +294,11 @@ impl HubSpotConnector {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{Sink, SinkRecord};
-    /// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
+    /// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
     /// let fake = FakeHubSpot::start().await?;
     /// fake.unique_property("companies", "odoo_key"); // "require unique values"
     /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url()).sync_property("odoo_key");
-    /// let acme = Client { legal_name: "Acme".into(), ..Default::default() };
+    /// let acme = ClientCompany { legal_name: "Acme".into(), ..Default::default() };
     /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("42"), Operation::Upsert(acme));
     /// // Applied twice (a replay): one company.
     /// hs.apply(vec![record.clone()]).await?;
@@ -374,7 +374,7 @@ impl HubSpotConnector {
     /// // holds this one back too.
     /// shared.pause_for(Duration::from_millis(100))?;
     /// let start = std::time::Instant::now();
-    /// Source::<odoo_integration_model::Client>::read(&hs, None, 10).await?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
     /// assert!(start.elapsed() >= Duration::from_millis(100));
     /// # Ok(()) }
     /// ```
@@ -396,15 +396,15 @@ impl HubSpotConnector {
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use odoo_integration_connectors::fakes::hubspot::Fault;
     /// use std::time::Duration;
     /// let fake = FakeHubSpot::start().await?;
     /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url());
     /// let limiter = hs.rate_limiter();
     /// fake.fail_next(Fault::RateLimited { retry_after: Some(Duration::from_secs(2)) });
-    /// let e = Source::<odoo_integration_model::Client>::read(&hs, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::RateLimited);
+    /// let e = Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     /// // The limiter, and every task waiting at it, now holds back for 2 s.
     /// assert!(tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await.is_err());
     /// # Ok(()) }
@@ -431,9 +431,9 @@ impl HubSpotConnector {
     /// fake.insert("companies", [("name", "Acme")]); // modified just now
     /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url());
     /// let wary = hs.clone().settle(Duration::from_secs(10));
-    /// assert!(Source::<odoo_integration_model::Client>::read(&wary, None, 10).await?.changes.is_empty());
+    /// assert!(Source::<odoo_integration_model::ClientCompany>::read(&wary, None, 10).await?.changes.is_empty());
     /// let eager = hs.settle(Duration::ZERO);
-    /// assert_eq!(Source::<odoo_integration_model::Client>::read(&eager, None, 10).await?.changes.len(), 1);
+    /// assert_eq!(Source::<odoo_integration_model::ClientCompany>::read(&eager, None, 10).await?.changes.len(), 1);
     /// # Ok(()) }
     /// ```
     #[must_use]
@@ -454,7 +454,7 @@ impl HubSpotConnector {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::read_to_end;
-    /// use odoo_integration_model::Client;
+    /// use odoo_integration_model::ClientCompany;
     /// use std::time::Duration;
     /// let fake = FakeHubSpot::start().await?;
     /// let acme = fake.insert("companies", [("name", "Acme")]);
@@ -462,9 +462,9 @@ impl HubSpotConnector {
     ///     .base_url(&fake.url())
     ///     .settle(Duration::ZERO)
     ///     .poll_archived(true);
-    /// let (_, cursor) = read_to_end::<Client>(&hs, None, 10).await?;
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&hs, None, 10).await?;
     /// fake.archive("companies", &acme);
-    /// let (changes, _) = read_to_end::<Client>(&hs, Some(cursor), 10).await?;
+    /// let (changes, _) = read_to_end::<ClientCompany>(&hs, Some(cursor), 10).await?;
     /// assert!(changes.iter().any(|c| c.operation.is_delete() && c.remote_id.as_str() == acme));
     /// # Ok(()) }
     /// ```
@@ -481,7 +481,7 @@ impl HubSpotConnector {
             .find(|m| m.entity == entity)
             .ok_or_else(|| {
                 ConnectorError::new(
-                    ErrorKind::Configuration,
+                    ConnectorErrorKind::Configuration,
                     format!("HubSpot has no object map for `{entity}`"),
                 )
                 .with_system(SystemId::hubspot())
@@ -496,7 +496,7 @@ impl HubSpotConnector {
     /// Sends one request, paced by the limiter, and decodes the JSON
     /// answer (`Null` for 204), or HubSpot's error.
     async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
-        let fail = |kind: ErrorKind, what: String| {
+        let fail = |kind: ConnectorErrorKind, what: String| {
             ConnectorError::new(kind, format!("{method} {path}: {what}"))
                 .with_system(SystemId::hubspot())
         };
@@ -508,7 +508,7 @@ impl HubSpotConnector {
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             let bytes = serde_json::to_vec(body)
-                .map_err(|e| fail(ErrorKind::Mapping, format!("encoding: {e}")))?;
+                .map_err(|e| fail(ConnectorErrorKind::Mapping, format!("encoding: {e}")))?;
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(bytes);
@@ -517,7 +517,7 @@ impl HubSpotConnector {
         let response = request
             .send()
             .await
-            .map_err(|e| fail(ErrorKind::Transport, e.to_string()))?;
+            .map_err(|e| fail(ConnectorErrorKind::Transport, e.to_string()))?;
         let status = response.status();
         let headers = response.headers();
         let number = |name: &str| {
@@ -553,7 +553,7 @@ impl HubSpotConnector {
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| {
                 fail(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     format!("not the JSON HubSpot sends: {e}"),
                 )
             });
@@ -595,14 +595,14 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
             return ConnectorError::rate_limited(message, retry_after);
         }
         (401, _) | (_, "INVALID_AUTHENTICATION") | (_, "EXPIRED_AUTHENTICATION") => {
-            ErrorKind::Unauthorized
+            ConnectorErrorKind::Unauthorized
         }
-        (403, _) | (_, "MISSING_SCOPES") => ErrorKind::Forbidden,
-        (404, _) | (_, "OBJECT_NOT_FOUND") => ErrorKind::NotFound,
-        (409, _) | (_, "CONFLICT") => ErrorKind::Conflict,
-        (400 | 422, _) | (_, "VALIDATION_ERROR") => ErrorKind::Invalid,
-        (500..=599, _) => ErrorKind::Unavailable,
-        _ => ErrorKind::Protocol,
+        (403, _) | (_, "MISSING_SCOPES") => ConnectorErrorKind::Forbidden,
+        (404, _) | (_, "OBJECT_NOT_FOUND") => ConnectorErrorKind::NotFound,
+        (409, _) | (_, "CONFLICT") => ConnectorErrorKind::Conflict,
+        (400 | 422, _) | (_, "VALIDATION_ERROR") => ConnectorErrorKind::Invalid,
+        (500..=599, _) => ConnectorErrorKind::Unavailable,
+        _ => ConnectorErrorKind::Protocol,
     };
     ConnectorError::new(kind, message)
 }

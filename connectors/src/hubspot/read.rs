@@ -4,11 +4,11 @@
 use super::maps::{LINE_PROPERTIES, ObjectMap, decode, decode_line, parse_instant, set_field};
 use super::{HubSpotConnector, WebhookEvent};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::web::id_text;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use odoo_integration_model::{Client, ContractLine, Entity, FieldType, SystemId};
+use odoo_integration_model::{ClientCompany, ContractLine, Entity, FieldType, SystemId};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -47,7 +47,7 @@ pub(super) fn results(answer: &Value, what: &str) -> Result<Vec<Found>> {
         return Ok(Vec::new());
     };
     Vec::<Found>::deserialize(results).map_err(|e| {
-        ConnectorError::new(ErrorKind::Protocol, format!("{what}: {e}"))
+        ConnectorError::new(ConnectorErrorKind::Protocol, format!("{what}: {e}"))
             .with_system(SystemId::hubspot())
     })
 }
@@ -62,7 +62,7 @@ fn modified_ms(found: &Found) -> Result<i64> {
         .map(|t| t.timestamp_millis())
         .ok_or_else(|| {
             ConnectorError::new(
-                ErrorKind::Protocol,
+                ConnectorErrorKind::Protocol,
                 format!(
                     "record {} has no readable hs_lastmodifieddate: `{raw}`",
                     found.id
@@ -401,8 +401,8 @@ impl HubSpotConnector {
     pub async fn company_changes(
         &self,
         events: &[WebhookEvent],
-    ) -> Result<Vec<SourceChange<Client>>> {
-        self.changes::<Client>(events).await
+    ) -> Result<Vec<SourceChange<ClientCompany>>> {
+        self.changes::<ClientCompany>(events).await
     }
 }
 
@@ -421,7 +421,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
         let cursor: SearchCursor = match since {
             Some(c) => serde_json::from_str(c.as_str()).map_err(|e| {
                 ConnectorError::new(
-                    ErrorKind::Configuration,
+                    ConnectorErrorKind::Configuration,
                     format!("not a HubSpot cursor: {e}"),
                 )
             })?,
@@ -490,7 +490,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
             next.archived = Some(mark);
         }
         let encoded = serde_json::to_string(&next)
-            .map_err(|e| ConnectorError::new(ErrorKind::Protocol, format!("cursor: {e}")))?;
+            .map_err(|e| ConnectorError::new(ConnectorErrorKind::Protocol, format!("cursor: {e}")))?;
         Ok(Page {
             changes,
             next: Cursor::new(encoded),

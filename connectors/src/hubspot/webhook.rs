@@ -2,7 +2,7 @@
 //! and a receiver that does both and drops events already handled.
 
 use super::dedup::{DedupStore, Deduplicator, EventKey};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -30,7 +30,7 @@ use std::time::Duration;
 /// let now = chrono::Utc::now();
 /// let ts = now.timestamp_millis().to_string();
 /// let err = v.verify("POST", "https://hooks.example.com/hubspot", b"[]", &ts, "bm9wZQ==", now).unwrap_err();
-/// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Unauthorized);
+/// assert_eq!(err.kind(), odoo_integration_connectors::ConnectorErrorKind::Unauthorized);
 /// assert!(!format!("{v:?}").contains("client-secret"));
 /// ```
 pub struct WebhookVerifier {
@@ -69,7 +69,7 @@ impl WebhookVerifier {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Unauthorized`] when the timestamp is missing, more
+    /// [`ConnectorErrorKind::Unauthorized`] when the timestamp is missing, more
     /// than five minutes before or after `now`, or the signature does not
     /// match (a malformed `uri` is a mismatch, never a panic).
     ///
@@ -86,7 +86,7 @@ impl WebhookVerifier {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let refuse = |why: &str| {
-            ConnectorError::new(ErrorKind::Unauthorized, format!("webhook refused: {why}"))
+            ConnectorError::new(ConnectorErrorKind::Unauthorized, format!("webhook refused: {why}"))
                 .with_system(SystemId::hubspot())
         };
         let sent: i64 = timestamp
@@ -191,7 +191,7 @@ impl WebhookEvent {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Protocol`] when it is not such an array.
+    /// [`ConnectorErrorKind::Protocol`] when it is not such an array.
     ///
     /// # Example
     ///
@@ -201,7 +201,7 @@ impl WebhookEvent {
     pub fn parse_batch(body: &[u8]) -> Result<Vec<WebhookEvent>> {
         serde_json::from_slice(body).map_err(|e| {
             ConnectorError::new(
-                ErrorKind::Protocol,
+                ConnectorErrorKind::Protocol,
                 format!("not a HubSpot webhook batch: {e}"),
             )
             .with_system(SystemId::hubspot())
@@ -353,8 +353,8 @@ impl WebhookReceiver {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Unauthorized`] when the request does not verify,
-    /// [`ErrorKind::Protocol`] when the body is not a batch, and the
+    /// [`ConnectorErrorKind::Unauthorized`] when the request does not verify,
+    /// [`ConnectorErrorKind::Protocol`] when the body is not a batch, and the
     /// store's error when it fails (no event of the batch is remembered
     /// then).
     ///

@@ -1,7 +1,7 @@
 //! Declarative maps between canonical entities and Odoo models.
 
 use crate::connector::Reference;
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use odoo_integration_client::Domain;
 use odoo_integration_model::{CanonicalId, Currency, Entity, FieldValue, Money, RemoteId};
@@ -15,13 +15,13 @@ use std::collections::BTreeMap;
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::odoo::FieldKind;
-/// let k = FieldKind::Reference { entity: "client".into() };
-/// assert!(matches!(k, FieldKind::Reference { .. }));
+/// use odoo_integration_connectors::odoo::Conversion;
+/// let k = Conversion::Reference { entity: "client".into() };
+/// assert!(matches!(k, Conversion::Reference { .. }));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum FieldKind {
+pub enum Conversion {
     /// char, text, or a selection whose values are the canonical codes.
     Text,
     /// boolean.
@@ -70,7 +70,7 @@ pub enum FieldKind {
     /// `true_for`, read back as `read_true` or `read_false`. An employee's
     /// status is `active` (terminated ⇄ archived); a timesheet line's
     /// approval can be a boolean such as Enterprise's `validated` or a
-    /// custom `x_approved` (see [`FieldKind::approval_flag`]).
+    /// custom `x_approved` (see [`Conversion::approval_flag`]).
     Flag {
         /// The codes written as `true`.
         true_for: Vec<String>,
@@ -97,7 +97,7 @@ pub enum FieldKind {
     },
 }
 
-impl FieldKind {
+impl Conversion {
     /// An approval state from a boolean field: approved ⇄ `true`, anything
     /// else ⇄ `false` (read back as submitted). Odoo Community has no
     /// approval on timesheet lines: add a boolean (`x_approved`, with
@@ -106,12 +106,12 @@ impl FieldKind {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
-    /// let timesheets = ModelMap::timesheet_entry().field("approval", "x_approved", FieldKind::approval_flag());
+    /// use odoo_integration_connectors::odoo::{Conversion, ModelMap};
+    /// let timesheets = ModelMap::timesheet_entry().field("approval", "x_approved", Conversion::approval_flag());
     /// assert_eq!(timesheets.odoo_field("approval"), Some("x_approved"));
     /// ```
     pub fn approval_flag() -> Self {
-        FieldKind::Flag {
+        Conversion::Flag {
             true_for: vec!["approved".into()],
             read_true: "approved".into(),
             read_false: "submitted".into(),
@@ -124,13 +124,13 @@ impl FieldKind {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
+    /// use odoo_integration_connectors::odoo::{Conversion, ModelMap};
     /// let m = ModelMap::employee();
     /// let status = m.fields.iter().find(|f| f.canonical == "status").unwrap();
-    /// assert_eq!((status.odoo.as_str(), &status.kind), ("active", &FieldKind::active_unless_terminated()));
+    /// assert_eq!((status.odoo.as_str(), &status.kind), ("active", &Conversion::active_unless_terminated()));
     /// ```
     pub fn active_unless_terminated() -> Self {
-        FieldKind::Flag {
+        Conversion::Flag {
             true_for: vec!["active".into(), "on-leave".into()],
             read_true: "active".into(),
             read_false: "terminated".into(),
@@ -143,8 +143,8 @@ impl FieldKind {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::odoo::{FieldKind, FieldMap};
-/// let f = FieldMap::new("tax_id", "vat", FieldKind::Text);
+/// use odoo_integration_connectors::odoo::{Conversion, FieldMap};
+/// let f = FieldMap::new("tax_id", "vat", Conversion::Text);
 /// assert_eq!(f.odoo, "vat");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +154,7 @@ pub struct FieldMap {
     /// The Odoo field (custom `x_` fields welcome).
     pub odoo: String,
     /// How values convert.
-    pub kind: FieldKind,
+    pub kind: Conversion,
     /// Read, never written (computed fields such as `amount_total`).
     pub read_only: bool,
 }
@@ -165,10 +165,10 @@ impl FieldMap {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::{FieldKind, FieldMap};
-    /// assert!(!FieldMap::new("name", "name", FieldKind::Text).read_only);
+    /// use odoo_integration_connectors::odoo::{Conversion, FieldMap};
+    /// assert!(!FieldMap::new("name", "name", Conversion::Text).read_only);
     /// ```
-    pub fn new(canonical: impl Into<String>, odoo: impl Into<String>, kind: FieldKind) -> Self {
+    pub fn new(canonical: impl Into<String>, odoo: impl Into<String>, kind: Conversion) -> Self {
         FieldMap {
             canonical: canonical.into(),
             odoo: odoo.into(),
@@ -181,13 +181,13 @@ impl FieldMap {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::{FieldKind, FieldMap};
-    /// assert!(FieldMap::read_only("total", "amount_total", FieldKind::Money { currency_field: None }).read_only);
+    /// use odoo_integration_connectors::odoo::{Conversion, FieldMap};
+    /// assert!(FieldMap::read_only("total", "amount_total", Conversion::Money { currency_field: None }).read_only);
     /// ```
     pub fn read_only(
         canonical: impl Into<String>,
         odoo: impl Into<String>,
-        kind: FieldKind,
+        kind: Conversion,
     ) -> Self {
         FieldMap {
             read_only: true,
@@ -203,10 +203,10 @@ impl FieldMap {
 /// Start from a built-in map and adjust it:
 ///
 /// ```
-/// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
+/// use odoo_integration_connectors::odoo::{Conversion, ModelMap};
 ///
 /// let clients = ModelMap::client()
-///     .field("industry", "x_sector", FieldKind::Text)    // a custom field instead of industry_id
+///     .field("industry", "x_sector", Conversion::Text)    // a custom field instead of industry_id
 ///     .without("billing_terms");                         // not synced
 /// assert_eq!(clients.odoo_field("industry"), Some("x_sector"));
 /// assert_eq!(clients.odoo_field("billing_terms"), None);
@@ -236,8 +236,8 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
-    /// let m = ModelMap::new("vendor", "res.partner").field("name", "name", FieldKind::Text);
+    /// use odoo_integration_connectors::odoo::{Conversion, ModelMap};
+    /// let m = ModelMap::new("vendor", "res.partner").field("name", "name", Conversion::Text);
     /// assert_eq!(m.fields.len(), 1);
     /// ```
     pub fn new(entity: impl Into<String>, model: impl Into<String>) -> Self {
@@ -256,7 +256,7 @@ impl ModelMap {
     /// # Example
     ///
     /// See [`ModelMap`].
-    pub fn field(mut self, canonical: &str, odoo: &str, kind: FieldKind) -> Self {
+    pub fn field(mut self, canonical: &str, odoo: &str, kind: Conversion) -> Self {
         self.fields.retain(|f| f.canonical != canonical);
         self.fields.push(FieldMap::new(canonical, odoo, kind));
         self
@@ -266,11 +266,11 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
-    /// let m = ModelMap::invoice().read_field("number", "name", FieldKind::Text);
+    /// use odoo_integration_connectors::odoo::{Conversion, ModelMap};
+    /// let m = ModelMap::invoice().read_field("number", "name", Conversion::Text);
     /// assert!(m.fields.iter().any(|f| f.canonical == "number" && f.read_only));
     /// ```
-    pub fn read_field(mut self, canonical: &str, odoo: &str, kind: FieldKind) -> Self {
+    pub fn read_field(mut self, canonical: &str, odoo: &str, kind: Conversion) -> Self {
         self.fields.retain(|f| f.canonical != canonical);
         self.fields.push(FieldMap::read_only(canonical, odoo, kind));
         self
@@ -329,14 +329,14 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::{FieldKind, ModelMap};
+    /// use odoo_integration_connectors::odoo::{Conversion, ModelMap};
     /// let m = ModelMap::contract().line_default("lines", "product_id", 7);
     /// let lines = m.fields.iter().find(|f| f.canonical == "lines").unwrap();
-    /// assert!(matches!(&lines.kind, FieldKind::Lines { defaults, .. } if defaults["product_id"] == 7));
+    /// assert!(matches!(&lines.kind, Conversion::Lines { defaults, .. } if defaults["product_id"] == 7));
     /// ```
     pub fn line_default(mut self, canonical: &str, odoo: &str, value: impl Into<Value>) -> Self {
         if let Some(FieldMap {
-            kind: FieldKind::Lines { defaults, .. },
+            kind: Conversion::Lines { defaults, .. },
             ..
         }) = self.fields.iter_mut().find(|f| f.canonical == canonical)
         {
@@ -364,7 +364,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::client().model, "res.partner");
     /// ```
     pub fn client() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         ModelMap::new("client", "res.partner")
             .domain(Domain::field("is_company").eq(true))
             .default_value("is_company", true)
@@ -398,7 +398,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::contact().odoo_field("client"), Some("parent_id"));
     /// ```
     pub fn contact() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         ModelMap::new("contact", "res.partner")
             .domain(Domain::field("is_company").eq(false))
             .default_value("is_company", false)
@@ -409,7 +409,7 @@ impl ModelMap {
     }
     /// Opportunities: `crm.lead` of type opportunity. The stage is not mapped
     /// by default (stages are per database); map it with a
-    /// [`FieldKind::Lookup`] on `crm.stage` if yours match the codes.
+    /// [`Conversion::Lookup`] on `crm.stage` if yours match the codes.
     ///
     /// # Example
     ///
@@ -417,7 +417,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::opportunity().model, "crm.lead");
     /// ```
     pub fn opportunity() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         ModelMap::new("opportunity", "crm.lead")
             .domain(Domain::field("type").eq("opportunity"))
             .default_value("type", "opportunity")
@@ -438,7 +438,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::engagement().odoo_field("billable"), Some("allow_billable"));
     /// ```
     pub fn engagement() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         ModelMap::new("engagement", "project.project")
             .field("name", "name", Text)
             .field("client", "partner_id", reference("client"))
@@ -455,7 +455,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::contract().model, "sale.order");
     /// ```
     pub fn contract() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         let mut m = ModelMap::new("contract", "sale.order")
             .field("reference", "client_order_ref", Text)
             .field("client", "partner_id", reference("client"))
@@ -484,7 +484,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::timesheet_entry().odoo_field("hours"), Some("unit_amount"));
     /// ```
     pub fn timesheet_entry() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         let mut m = ModelMap::new("timesheet_entry", "account.analytic.line")
             .domain(Domain::field("project_id").ne(false))
             .field("date", "date", Date)
@@ -508,7 +508,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::employee().odoo_field("manager"), Some("parent_id"));
     /// ```
     pub fn employee() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         ModelMap::new("employee", "hr.employee")
             .field("employee_number", "barcode", Text)
             .field("name", "name", Text)
@@ -521,7 +521,7 @@ impl ModelMap {
             .field("job_title", "job_title", Text)
             .field("manager", "parent_id", reference("employee"))
             .field("cost_rate", "hourly_cost", money(None))
-            .field("status", "active", FieldKind::active_unless_terminated())
+            .field("status", "active", Conversion::active_unless_terminated())
             .field("hire_date", "contract_date_start", Date)
             .field("termination_date", "departure_date", Date)
             .field("work_phone", "work_phone", Text)
@@ -539,7 +539,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::expense().model, "hr.expense");
     /// ```
     pub fn expense() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         let mut m = ModelMap::new("expense", "hr.expense")
             .field("employee", "employee_id", reference("employee"))
             .field("date", "date", Date)
@@ -557,7 +557,7 @@ impl ModelMap {
     /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::invoice().defaults["move_type"], "out_invoice");
     /// ```
     pub fn invoice() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         let mut m = ModelMap::new("invoice", "account.move")
             .domain(Domain::field("move_type").eq("out_invoice"))
             .default_value("move_type", "out_invoice")
@@ -589,7 +589,7 @@ impl ModelMap {
     /// assert!(odoo_integration_connectors::odoo::ModelMap::payment().read_only);
     /// ```
     pub fn payment() -> Self {
-        use FieldKind::*;
+        use Conversion::*;
         let mut m = ModelMap::new("payment", "account.payment")
             .domain(Domain::field("payment_type").eq("inbound"))
             .read_field("amount", "amount", money(Some("currency_id")))
@@ -625,7 +625,7 @@ impl ModelMap {
     pub(crate) fn read_fields(&self) -> Vec<String> {
         let mut out: Vec<String> = self.fields.iter().map(|f| f.odoo.clone()).collect();
         for f in &self.fields {
-            if let FieldKind::Money {
+            if let Conversion::Money {
                 currency_field: Some(c),
             } = &f.kind
             {
@@ -641,30 +641,30 @@ impl ModelMap {
     }
 }
 
-fn reference(entity: &str) -> FieldKind {
-    FieldKind::Reference {
+fn reference(entity: &str) -> Conversion {
+    Conversion::Reference {
         entity: entity.into(),
     }
 }
 
-fn lookup(model: &str, key: &str, create: bool) -> FieldKind {
-    FieldKind::Lookup {
+fn lookup(model: &str, key: &str, create: bool) -> Conversion {
+    Conversion::Lookup {
         model: model.into(),
         key: key.into(),
         create,
     }
 }
 
-fn lines(model: &str, fields: Vec<FieldMap>) -> FieldKind {
-    FieldKind::Lines {
+fn lines(model: &str, fields: Vec<FieldMap>) -> Conversion {
+    Conversion::Lines {
         model: model.into(),
         fields,
         defaults: Map::new(),
     }
 }
 
-fn money(currency_field: Option<&str>) -> FieldKind {
-    FieldKind::Money {
+fn money(currency_field: Option<&str>) -> Conversion {
+    Conversion::Money {
         currency_field: currency_field.map(Into::into),
     }
 }
@@ -701,7 +701,7 @@ pub(crate) fn to_odoo<E: Entity>(
         }
         let value = record.get(&f.canonical).ok_or_else(|| {
             ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{} has no field `{}`", E::NAME, f.canonical),
             )
         })?;
@@ -723,7 +723,7 @@ fn encode(
     let plain = |v: Value| Ok(OdooValue::Plain(v));
     let mismatch = |value: &FieldValue| {
         Err(ConnectorError::new(
-            ErrorKind::Mapping,
+            ConnectorErrorKind::Mapping,
             format!(
                 "{} → {}: cannot write a {} value as {:?}",
                 f.canonical,
@@ -737,26 +737,26 @@ fn encode(
         return plain(Value::Bool(false));
     }
     match (&f.kind, value) {
-        (FieldKind::Text, FieldValue::Text(s)) => plain(Value::String(s)),
-        (FieldKind::Bool, FieldValue::Bool(b)) => plain(Value::Bool(b)),
-        (FieldKind::Flag { true_for, .. }, FieldValue::Text(code)) => {
+        (Conversion::Text, FieldValue::Text(s)) => plain(Value::String(s)),
+        (Conversion::Bool, FieldValue::Bool(b)) => plain(Value::Bool(b)),
+        (Conversion::Flag { true_for, .. }, FieldValue::Text(code)) => {
             plain(Value::Bool(true_for.contains(&code)))
         }
-        (FieldKind::Decimal, FieldValue::Decimal(d)) => plain(number(d, f)?),
-        (FieldKind::Money { .. }, FieldValue::Money(m)) => plain(number(m.amount(), f)?),
-        (FieldKind::Date, FieldValue::Date(d)) => {
+        (Conversion::Decimal, FieldValue::Decimal(d)) => plain(number(d, f)?),
+        (Conversion::Money { .. }, FieldValue::Money(m)) => plain(number(m.amount(), f)?),
+        (Conversion::Date, FieldValue::Date(d)) => {
             plain(Value::String(d.format("%Y-%m-%d").to_string()))
         }
-        (FieldKind::DateTime, FieldValue::DateTime(t)) => {
+        (Conversion::DateTime, FieldValue::DateTime(t)) => {
             plain(Value::String(t.format("%Y-%m-%d %H:%M:%S").to_string()))
         }
-        (FieldKind::DateAsDateTime, FieldValue::DateTime(t)) => {
+        (Conversion::DateAsDateTime, FieldValue::DateTime(t)) => {
             plain(Value::String(t.format("%Y-%m-%d").to_string()))
         }
-        (FieldKind::Reference { entity }, FieldValue::Id(id)) => {
+        (Conversion::Reference { entity }, FieldValue::Id(id)) => {
             let remote = links.get(&id).ok_or_else(|| {
                 ConnectorError::new(
-                    ErrorKind::UnresolvedReference,
+                    ConnectorErrorKind::UnresolvedReference,
                     format!(
                         "{} → {}: {entity} {id} is not in Odoo yet",
                         f.canonical, f.odoo
@@ -764,11 +764,11 @@ fn encode(
                 )
             })?;
             let id: i64 = remote.as_str().parse().map_err(|_| {
-                ConnectorError::new(ErrorKind::Mapping, format!("`{remote}` is not an Odoo id"))
+                ConnectorError::new(ConnectorErrorKind::Mapping, format!("`{remote}` is not an Odoo id"))
             })?;
             plain(Value::from(id))
         }
-        (FieldKind::Lookup { model, key, create }, FieldValue::Text(s)) => {
+        (Conversion::Lookup { model, key, create }, FieldValue::Text(s)) => {
             Ok(OdooValue::Lookup(LookupKey {
                 model: model.clone(),
                 key: key.clone(),
@@ -776,20 +776,20 @@ fn encode(
                 create: *create,
             }))
         }
-        (FieldKind::Selection(pairs), FieldValue::Text(s)) => {
+        (Conversion::Selection(pairs), FieldValue::Text(s)) => {
             match pairs.iter().find(|(c, _)| *c == s) {
                 Some((_, odoo)) => plain(Value::String(odoo.clone())),
                 None => Err(ConnectorError::new(
-                    ErrorKind::Mapping,
+                    ConnectorErrorKind::Mapping,
                     format!("{} → {}: no Odoo value for `{s}`", f.canonical, f.odoo),
                 )),
             }
         }
-        (FieldKind::DateAsDateTimeField, FieldValue::Date(d)) => {
+        (Conversion::DateAsDateTimeField, FieldValue::Date(d)) => {
             plain(Value::String(d.format("%Y-%m-%d 00:00:00").to_string()))
         }
         (
-            FieldKind::Lines {
+            Conversion::Lines {
                 fields, defaults, ..
             },
             FieldValue::Rows(rows),
@@ -809,7 +809,7 @@ fn encode(
                         }
                         OdooValue::Lookup(_) => {
                             return Err(ConnectorError::new(
-                                ErrorKind::Configuration,
+                                ConnectorErrorKind::Configuration,
                                 format!(
                                     "{} → {}: lookups are not supported in lines",
                                     f.canonical, child.odoo
@@ -833,7 +833,7 @@ fn number(d: Decimal, f: &FieldMap) -> Result<Value> {
         .map(Value::Number)
         .ok_or_else(|| {
             ConnectorError::new(
-                ErrorKind::Mapping,
+                ConnectorErrorKind::Mapping,
                 format!("{}: {d} is out of range", f.canonical),
             )
         })
@@ -859,7 +859,7 @@ pub(crate) fn from_odoo<E: Entity + Default>(
     let mut record = E::default();
     let mut refs = BTreeMap::new();
     for f in &map.fields {
-        if let FieldKind::Lines { model, fields, .. } = &f.kind {
+        if let Conversion::Lines { model, fields, .. } = &f.kind {
             let ids = row.get(&f.odoo).and_then(Value::as_array);
             let mut rows = Vec::new();
             for id in ids.into_iter().flatten().filter_map(Value::as_i64) {
@@ -880,12 +880,12 @@ pub(crate) fn from_odoo<E: Entity + Default>(
             record
                 .set(&f.canonical, FieldValue::Rows(rows))
                 .map_err(|e| {
-                    ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", map.model))
+                    ConnectorError::new(ConnectorErrorKind::Configuration, format!("{}: {e}", map.model))
                 })?;
             continue;
         }
         let raw = row.get(&f.odoo).unwrap_or(&Value::Bool(false));
-        if let FieldKind::Reference { entity } = &f.kind {
+        if let Conversion::Reference { entity } = &f.kind {
             if let Some(id) = many2one_id(raw) {
                 refs.insert(
                     f.canonical.clone(),
@@ -893,7 +893,7 @@ pub(crate) fn from_odoo<E: Entity + Default>(
                 );
             } else if !matches!(raw, Value::Bool(false) | Value::Null) {
                 return Err(ConnectorError::new(
-                    ErrorKind::Protocol,
+                    ConnectorErrorKind::Protocol,
                     format!("{}.{}: unexpected value {raw}", map.model, f.odoo),
                 ));
             }
@@ -901,7 +901,7 @@ pub(crate) fn from_odoo<E: Entity + Default>(
         }
         let value = decode(&map.model, f, raw, row, company_currency, lookups)?;
         record.set(&f.canonical, value).map_err(|e| {
-            ConnectorError::new(ErrorKind::Configuration, format!("{}: {e}", map.model))
+            ConnectorError::new(ConnectorErrorKind::Configuration, format!("{}: {e}", map.model))
         })?;
     }
     let archived = map
@@ -928,18 +928,18 @@ fn decode(
 ) -> Result<FieldValue> {
     let bad = || {
         ConnectorError::new(
-            ErrorKind::Protocol,
+            ConnectorErrorKind::Protocol,
             format!("{model}.{}: unexpected value {raw}", f.odoo),
         )
     };
-    let boolean = matches!(f.kind, FieldKind::Bool | FieldKind::Flag { .. });
+    let boolean = matches!(f.kind, Conversion::Bool | Conversion::Flag { .. });
     if matches!(raw, Value::Bool(false) | Value::Null) && !boolean {
         return Ok(FieldValue::Null);
     }
     Ok(match &f.kind {
-        FieldKind::Text => FieldValue::Text(raw.as_str().ok_or_else(bad)?.to_owned()),
-        FieldKind::Bool => FieldValue::Bool(raw.as_bool().ok_or_else(bad)?),
-        FieldKind::Flag {
+        Conversion::Text => FieldValue::Text(raw.as_str().ok_or_else(bad)?.to_owned()),
+        Conversion::Bool => FieldValue::Bool(raw.as_bool().ok_or_else(bad)?),
+        Conversion::Flag {
             read_true,
             read_false,
             ..
@@ -947,8 +947,8 @@ fn decode(
             let yes = raw.as_bool().unwrap_or(false);
             FieldValue::Text(if yes { read_true } else { read_false }.clone())
         }
-        FieldKind::Decimal => FieldValue::Decimal(decimal(raw).ok_or_else(bad)?),
-        FieldKind::Money { currency_field } => {
+        Conversion::Decimal => FieldValue::Decimal(decimal(raw).ok_or_else(bad)?),
+        Conversion::Money { currency_field } => {
             let currency = currency_field
                 .as_ref()
                 .and_then(|c| row.get(c))
@@ -958,35 +958,35 @@ fn decode(
                 .unwrap_or(company_currency);
             FieldValue::Money(Money::new(decimal(raw).ok_or_else(bad)?, currency))
         }
-        FieldKind::Date => FieldValue::Date(date(raw).ok_or_else(bad)?),
-        FieldKind::DateTime => {
+        Conversion::Date => FieldValue::Date(date(raw).ok_or_else(bad)?),
+        Conversion::DateTime => {
             let t =
                 NaiveDateTime::parse_from_str(raw.as_str().ok_or_else(bad)?, "%Y-%m-%d %H:%M:%S")
                     .map_err(|_| bad())?;
             FieldValue::DateTime(Utc.from_utc_datetime(&t))
         }
-        FieldKind::DateAsDateTime => {
+        Conversion::DateAsDateTime => {
             let d = date(raw).ok_or_else(bad)?;
             FieldValue::DateTime(Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
         }
-        FieldKind::DateAsDateTimeField => FieldValue::Date(date(raw).ok_or_else(bad)?),
-        FieldKind::Lookup { model, .. } => {
+        Conversion::DateAsDateTimeField => FieldValue::Date(date(raw).ok_or_else(bad)?),
+        Conversion::Lookup { model, .. } => {
             let id = many2one_id(raw).ok_or_else(bad)?;
             match lookups.get(&(model.clone(), id)) {
                 Some(key) => FieldValue::Text(key.clone()),
                 None => FieldValue::Null,
             }
         }
-        FieldKind::Selection(pairs) => {
+        Conversion::Selection(pairs) => {
             let s = raw.as_str().ok_or_else(bad)?;
             match pairs.iter().find(|(_, o)| o == s) {
                 Some((c, _)) => FieldValue::Text(c.clone()),
                 None => return Err(bad()),
             }
         }
-        FieldKind::Reference { .. } | FieldKind::Lines { .. } => {
+        Conversion::Reference { .. } | Conversion::Lines { .. } => {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{model}.{}: not supported inside lines", f.odoo),
             ));
         }

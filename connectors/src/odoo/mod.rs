@@ -22,13 +22,13 @@
 //! `account.analytic.line` (Enterprise's `timesheet_grid` adds the boolean
 //! `validated`). The built-in map leaves `approval` unmapped (every line
 //! reads as draft); map it to your database's boolean with
-//! [`FieldKind::approval_flag`] (`validated` on Enterprise, or a custom
+//! [`Conversion::approval_flag`] (`validated` on Enterprise, or a custom
 //! `x_approved` added with Studio or a module on Community), or decide
 //! approval by a rule of your own on the lines read (a locked period, a
 //! manager's sign-off elsewhere).
 //!
 //! **Lines.** An invoice's or a contract's lines are one field
-//! ([`FieldKind::Lines`]): read with one extra read per page (each line's
+//! ([`Conversion::Lines`]): read with one extra read per page (each line's
 //! canonical `id` is its Odoo id), written as a whole (the old lines are
 //! removed and the new ones created in the same write), so a replay never
 //! duplicates a line and the lines have one owner in the policy. Odoo
@@ -73,18 +73,18 @@
 
 mod mapping;
 
-pub use mapping::{FieldKind, FieldMap, ModelMap};
+pub use mapping::{Conversion, FieldMap, ModelMap};
 
 use crate::connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
     SourceChange, fill_outcomes,
 };
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use futures::TryStreamExt;
 use mapping::{LookupKey, OdooValue, from_odoo, many2one_id, to_odoo};
-use odoo_integration_client::{ChangeCursor, Client, Context, Domain, ExternalId, Upserted};
+use odoo_integration_client::{ChangeCursor, ClientCompany, Context, Domain, ExternalId, Upserted};
 use odoo_integration_model::{Currency, Entity, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -96,10 +96,10 @@ use std::sync::{Arc, Mutex};
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::odoo::{FieldKind, ModelMap, OdooConnector};
+/// use odoo_integration_connectors::odoo::{Conversion, ModelMap, OdooConnector};
 /// use odoo_integration_connectors::{Operation, Sink, SinkRecord};
-/// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-/// # use odoo_integration_client::test_server::{Field, FieldKind as Kind, TestServer};
+/// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+/// # use odoo_integration_client::test_server::{Field, Conversion as Kind, TestServer};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // The embedded Odoo (odoo-integration-client, feature `test-server`), with a custom field.
@@ -107,8 +107,8 @@ use std::sync::{Arc, Mutex};
 /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// let odoo = OdooConnector::new(client)
 ///     .company_currency("EUR".parse()?)
-///     .with_map(ModelMap::client().field("industry", "x_sector", FieldKind::Text));
-/// let acme = Client { legal_name: "Acme NV".into(), industry: Some("Consulting".into()), ..Default::default() };
+///     .with_map(ModelMap::client().field("industry", "x_sector", Conversion::Text));
+/// let acme = ClientCompany { legal_name: "Acme NV".into(), industry: Some("Consulting".into()), ..Default::default() };
 /// let record = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(acme));
 /// assert!(odoo.apply(vec![record]).await?[0].is_success());
 /// let partners = server.records("res.partner")?;
@@ -117,7 +117,7 @@ use std::sync::{Arc, Mutex};
 /// ```
 #[derive(Debug, Clone)]
 pub struct OdooConnector {
-    client: Client,
+    client: ClientCompany,
     maps: Arc<HashMap<String, ModelMap>>,
     currency: Currency,
     /// `(model, key field, value) → id` of looked-up records.
@@ -150,11 +150,11 @@ impl OdooConnector {
     /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
     /// use odoo_integration_connectors::Source;
     /// let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
-    /// let page = Source::<odoo_integration_model::Client>::read(&odoo, None, 100).await?;
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&odoo, None, 100).await?;
     /// assert!(!page.changes.is_empty()); // the demo companies
     /// # Ok(()) }
     /// ```
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: ClientCompany) -> Self {
         let maps = ModelMap::defaults()
             .into_iter()
             .map(|m| (m.entity.clone(), m))
@@ -226,7 +226,7 @@ impl OdooConnector {
     /// assert!(0 < companies && companies < all); // and their people
     /// # Ok(()) }
     /// ```
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &ClientCompany {
         &self.client
     }
 
@@ -249,13 +249,13 @@ impl OdooConnector {
             format!("sync_{}", sanitize(origin.as_str())),
             format!("{entity}_{}", sanitize(remote.as_str())),
         )
-        .map_err(|e| ConnectorError::new(ErrorKind::Mapping, e.to_string()))
+        .map_err(|e| ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string()))
     }
 
     fn map_of<E: Entity>(&self) -> Result<&ModelMap> {
         self.maps.get(E::NAME).ok_or_else(|| {
             ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("no Odoo map for {}", E::NAME),
             )
             .with_system(SystemId::odoo())
@@ -270,7 +270,7 @@ impl OdooConnector {
     ) -> Result<BTreeMap<(String, i64), String>> {
         let mut out = BTreeMap::new();
         for f in &map.fields {
-            let FieldKind::Lookup { model, key, .. } = &f.kind else {
+            let Conversion::Lookup { model, key, .. } = &f.kind else {
                 continue;
             };
             let ids: BTreeSet<i64> = rows
@@ -309,7 +309,7 @@ impl OdooConnector {
     ) -> Result<BTreeMap<(String, i64), Map<String, Value>>> {
         let mut out = BTreeMap::new();
         for f in &map.fields {
-            let FieldKind::Lines { model, fields, .. } = &f.kind else {
+            let Conversion::Lines { model, fields, .. } = &f.kind else {
                 continue;
             };
             let ids: BTreeSet<i64> = rows
@@ -369,13 +369,13 @@ impl OdooConnector {
             }
             [] => {
                 return Err(ConnectorError::new(
-                    ErrorKind::Invalid,
+                    ConnectorErrorKind::Invalid,
                     format!("no {} with {} = `{}`", l.model, l.key, l.value),
                 ));
             }
             _ => {
                 return Err(ConnectorError::new(
-                    ErrorKind::Ambiguous,
+                    ConnectorErrorKind::Ambiguous,
                     format!("several {} with {} = `{}`", l.model, l.key, l.value),
                 ));
             }
@@ -459,20 +459,20 @@ fn convert_ref(e: &odoo_integration_client::Error) -> ConnectorError {
         return ConnectorError::rate_limited(e.to_string(), (!after.is_zero()).then_some(after))
             .with_system(SystemId::odoo());
     } else if e.kind() == K::Transport {
-        ErrorKind::Transport
+        ConnectorErrorKind::Transport
     } else if e.is_retryable() || e.http_status().is_some_and(|s| s >= 500) {
-        ErrorKind::Unavailable
+        ConnectorErrorKind::Unavailable
     } else {
         match e.kind() {
-            K::Authentication => ErrorKind::Unauthorized,
-            K::AccessDenied => ErrorKind::Forbidden,
+            K::Authentication => ConnectorErrorKind::Unauthorized,
+            K::AccessDenied => ConnectorErrorKind::Forbidden,
             K::Validation | K::UserError | K::InvalidRequest | K::InvalidDomain => {
-                ErrorKind::Invalid
+                ConnectorErrorKind::Invalid
             }
-            K::MissingRecord | K::NotFound => ErrorKind::NotFound,
-            K::AmbiguousMatch => ErrorKind::Ambiguous,
-            K::Configuration => ErrorKind::Configuration,
-            _ => ErrorKind::Protocol,
+            K::MissingRecord | K::NotFound => ConnectorErrorKind::NotFound,
+            K::AmbiguousMatch => ConnectorErrorKind::Ambiguous,
+            K::Configuration => ConnectorErrorKind::Configuration,
+            _ => ConnectorErrorKind::Protocol,
         }
     };
     ConnectorError::new(kind, e.to_string()).with_system(SystemId::odoo())
@@ -505,7 +505,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let map = self.map_of::<E>()?;
         let mut cursor: SourceCursor = match since {
             Some(c) => serde_json::from_str(c.as_str()).map_err(|e| {
-                ConnectorError::new(ErrorKind::Configuration, format!("not an Odoo cursor: {e}"))
+                ConnectorError::new(ConnectorErrorKind::Configuration, format!("not an Odoo cursor: {e}"))
             })?,
             None => SourceCursor::default(),
         };
@@ -552,7 +552,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let fields: Vec<String> = map.fields.iter().map(|f| f.canonical.clone()).collect();
         for row in &page.records {
             let id = row.get("id").and_then(Value::as_i64).ok_or_else(|| {
-                ConnectorError::new(ErrorKind::Protocol, format!("{} row without id", map.model))
+                ConnectorError::new(ConnectorErrorKind::Protocol, format!("{} row without id", map.model))
             })?;
             let at = row
                 .get("write_date")
@@ -587,7 +587,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
         let map = self.map_of::<E>()?;
         if map.read_only {
             return Err(ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("{} is read only in Odoo", E::NAME),
             ));
         }
@@ -606,8 +606,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
                 Operation::Upsert(data) => match self.values(map, record, data).await {
                     Ok(values) => upserts.push((i, xid, values)),
                     Err(e)
-                        if e.kind() == ErrorKind::Transport
-                            || e.kind() == ErrorKind::Unavailable =>
+                        if e.kind() == ConnectorErrorKind::Transport
+                            || e.kind() == ConnectorErrorKind::Unavailable =>
                     {
                         return Err(e);
                     }
@@ -692,7 +692,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
 fn encode_cursor(c: &SourceCursor) -> Result<Cursor> {
     serde_json::to_string(c)
         .map(Cursor::new)
-        .map_err(|e| ConnectorError::new(ErrorKind::Protocol, format!("encoding the cursor: {e}")))
+        .map_err(|e| ConnectorError::new(ConnectorErrorKind::Protocol, format!("encoding the cursor: {e}")))
 }
 
 fn to_ranges(ids: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {

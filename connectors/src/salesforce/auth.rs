@@ -2,7 +2,7 @@
 //! flow, with one cached access token shared by every task.
 
 use super::http::{form_encode, oauth_error, transport};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use odoo_integration_model::SystemId;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -18,12 +18,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::salesforce::Credentials;
-/// let c = Credentials::client_credentials("3MVG9consumer-key", "consumer-secret-value");
+/// use odoo_integration_connectors::salesforce::ConnectedApp;
+/// let c = ConnectedApp::client_credentials("3MVG9consumer-key", "consumer-secret-value");
 /// assert!(!format!("{c:?}").contains("consumer-secret-value"));
 /// ```
 #[derive(Clone)]
-pub struct Credentials {
+pub struct ConnectedApp {
     flow: Flow,
 }
 
@@ -41,7 +41,7 @@ enum Flow {
     },
 }
 
-impl fmt::Debug for Credentials {
+impl fmt::Debug for ConnectedApp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.flow {
             Flow::ClientCredentials { client_id, .. } => f
@@ -60,7 +60,7 @@ impl fmt::Debug for Credentials {
     }
 }
 
-impl Credentials {
+impl ConnectedApp {
     /// The OAuth 2.0 client-credentials flow: the app's consumer key and
     /// secret; Salesforce runs the calls as the app's configured run-as
     /// user.
@@ -68,7 +68,7 @@ impl Credentials {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::salesforce::Credentials::client_credentials("key", "consumer-secret-4242");
+    /// let c = odoo_integration_connectors::salesforce::ConnectedApp::client_credentials("key", "consumer-secret-4242");
     /// let shown = format!("{c:?}");
     /// assert!(shown.contains("key") && !shown.contains("consumer-secret-4242"));
     /// ```
@@ -76,7 +76,7 @@ impl Credentials {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Self {
-        Credentials {
+        ConnectedApp {
             flow: Flow::ClientCredentials {
                 client_id: client_id.into(),
                 client_secret: Arc::new(SecretString::from(client_secret.into())),
@@ -92,15 +92,15 @@ impl Credentials {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] when the key is not an RSA private key
+    /// [`ConnectorErrorKind::Configuration`] when the key is not an RSA private key
     /// in PEM (the message never quotes the key).
     ///
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::salesforce::Credentials;
-    /// let err = Credentials::jwt_bearer("key", "integration@example.com", "not a key").unwrap_err();
-    /// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Configuration);
+    /// use odoo_integration_connectors::salesforce::ConnectedApp;
+    /// let err = ConnectedApp::jwt_bearer("key", "integration@example.com", "not a key").unwrap_err();
+    /// assert_eq!(err.kind(), odoo_integration_connectors::ConnectorErrorKind::Configuration);
     /// ```
     pub fn jwt_bearer(
         client_id: impl Into<String>,
@@ -110,12 +110,12 @@ impl Credentials {
         let pem = SecretString::from(private_key_pem.into());
         super::jwt::check_private_key(pem.expose_secret()).map_err(|why| {
             ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!("the JWT bearer key is not an RSA private key in PEM ({why})"),
             )
             .with_system(SystemId::salesforce())
         })?;
-        Ok(Credentials {
+        Ok(ConnectedApp {
             flow: Flow::JwtBearer {
                 client_id: client_id.into(),
                 username: username.into(),
@@ -133,22 +133,22 @@ impl Credentials {
     ///
     /// ```
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let org = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
     /// # let pem = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
     /// # org.allow_jwt("key", "u@example.com", include_str!("../../tests/data/salesforce/test_only_public_key.pem"));
-    /// let c = Credentials::jwt_bearer("key", "u@example.com", pem)?
+    /// let c = ConnectedApp::jwt_bearer("key", "u@example.com", pem)?
     ///     .audience("https://test.salesforce.com");
     /// let sf = SalesforceConnector::builder(c).login_url(org.url()).build()?;
-    /// Source::<odoo_integration_model::Client>::read(&sf, None, 10).await?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 10).await?;
     /// assert_eq!(org.token_requests(), 1);
     ///
     /// // An audience Salesforce does not know: the assertion is refused.
-    /// let c = Credentials::jwt_bearer("key", "u@example.com", pem)?.audience("https://example.com");
+    /// let c = ConnectedApp::jwt_bearer("key", "u@example.com", pem)?.audience("https://example.com");
     /// let sf = SalesforceConnector::builder(c).login_url(org.url()).build()?;
-    /// assert!(Source::<odoo_integration_model::Client>::read(&sf, None, 10).await.is_err());
+    /// assert!(Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 10).await.is_err());
     /// # Ok(()) }
     /// ```
     #[must_use]
@@ -187,7 +187,7 @@ struct Claims<'a> {
 
 /// Fetches tokens, caches one and refreshes it single-flight.
 pub(crate) struct Auth {
-    credentials: Credentials,
+    credentials: ConnectedApp,
     login_url: Arc<str>,
     http: reqwest::Client,
     /// Held across the token request: concurrent callers wait for the one
@@ -207,7 +207,7 @@ impl fmt::Debug for Auth {
 
 impl Auth {
     pub(crate) fn new(
-        credentials: Credentials,
+        credentials: ConnectedApp,
         login_url: Arc<str>,
         http: reqwest::Client,
     ) -> Self {
@@ -273,7 +273,7 @@ impl Auth {
                 assertion =
                     super::jwt::sign(private_key_pem.expose_secret(), &claims).map_err(|why| {
                         ConnectorError::new(
-                            ErrorKind::Configuration,
+                            ConnectorErrorKind::Configuration,
                             format!("cannot sign the JWT assertion: {why}"),
                         )
                         .with_system(SystemId::salesforce())
@@ -308,7 +308,7 @@ impl Auth {
         }
         let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|e| {
             ConnectorError::new(
-                ErrorKind::Protocol,
+                ConnectorErrorKind::Protocol,
                 format!("the token endpoint answered something else than a token: {e}"),
             )
             .with_system(SystemId::salesforce())

@@ -1,14 +1,14 @@
 //! The Salesforce connector (feature `salesforce`): the REST API over
 //! OAuth 2.0.
 //!
-//! **Status.** Accounts ⇄ [`Client`], Contacts ⇄ [`Contact`] and
+//! **Status.** Accounts ⇄ [`ClientCompany`], Contacts ⇄ [`Contact`] and
 //! Opportunities ⇄ [`Opportunity`] are read incrementally with deletes and
 //! written idempotently in sObject Collections. Opportunity line items are
 //! read, and written (replaced as a whole) once you name the price book
 //! entry they use ([`SalesforceBuilder::line_pricebook_entry`]).
 //!
-//! **Signing in.** [`Credentials::client_credentials`] (an app's consumer
-//! key and secret) or [`Credentials::jwt_bearer`] (an RS256 assertion
+//! **Signing in.** [`ConnectedApp::client_credentials`] (an app's consumer
+//! key and secret) or [`ConnectedApp::jwt_bearer`] (an RS256 assertion
 //! signed with the app's certificate key). One access token is cached and
 //! shared by every task; when Salesforce answers 401 (`INVALID_SESSION_ID`)
 //! the token is fetched again once (concurrent callers share that one
@@ -33,7 +33,7 @@
 //! the sync has seen, typically from your cross-reference store) names and
 //! Salesforce no longer has. The deletes found are handed out page by page
 //! from the cursor. Without a [`KnownIds`] the read fails with
-//! [`ErrorKind::Configuration`] rather than silently losing deletes.
+//! [`ConnectorErrorKind::Configuration`] rather than silently losing deletes.
 //!
 //! **Writing.** In sObject Collections of 200 with `allOrNone: false`: a
 //! record Salesforce already has (the pipeline knows its id) is updated by
@@ -44,7 +44,7 @@
 //! → [`Outcome::Created`], else [`Outcome::Updated`]; a refused record
 //! fails alone with its typed error. An external id that matches several
 //! records (HTTP 300 for [`SalesforceConnector::upsert_one`],
-//! `DUPLICATE_EXTERNAL_ID` in a collection) is [`ErrorKind::Ambiguous`],
+//! `DUPLICATE_EXTERNAL_ID` in a collection) is [`ConnectorErrorKind::Ambiguous`],
 //! never a guess. A delete is a collections delete; one already deleted
 //! (`ENTITY_IS_DELETED`) counts as deleted. Contact and Opportunity
 //! `AccountId` come from [`SinkRecord::links`].
@@ -130,9 +130,9 @@
 //! # Example
 //!
 //! ```
-//! use odoo_integration_model::Client;
+//! use odoo_integration_model::ClientCompany;
 //! use odoo_integration_connectors::{Operation, Source};
-//! use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
+//! use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
 //! use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -143,10 +143,10 @@
 //! org.allow_client("consumer-key", "consumer-secret");
 //! org.insert("Account", serde_json::json!({"Name": "Acme NV", "BillingCity": "Ghent"}));
 //!
-//! let sf = SalesforceConnector::builder(Credentials::client_credentials("consumer-key", "consumer-secret"))
+//! let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("consumer-key", "consumer-secret"))
 //!     .login_url(org.url())
 //!     .build()?;
-//! let page = Source::<Client>::read(&sf, None, 200).await?;
+//! let page = Source::<ClientCompany>::read(&sf, None, 200).await?;
 //! assert_eq!(page.changes.len(), 1);
 //! let Operation::Upsert(acme) = &page.changes[0].operation else { panic!("a delete") };
 //! assert_eq!(acme.legal_name, "Acme NV");
@@ -154,15 +154,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`Client`]: odoo_integration_model::Client
+//! [`ClientCompany`]: odoo_integration_model::ClientCompany
 //! [`Contact`]: odoo_integration_model::Contact
 //! [`Opportunity`]: odoo_integration_model::Opportunity
 //! [`Outcome::Created`]: crate::Outcome::Created
 //! [`Outcome::Updated`]: crate::Outcome::Updated
 //! [`SinkRecord::links`]: crate::SinkRecord::links
 //! [`ConnectorError`]: crate::ConnectorError
-//! [`ErrorKind::Configuration`]: crate::ErrorKind::Configuration
-//! [`ErrorKind::Ambiguous`]: crate::ErrorKind::Ambiguous
+//! [`ConnectorErrorKind::Configuration`]: crate::ConnectorErrorKind::Configuration
+//! [`ConnectorErrorKind::Ambiguous`]: crate::ConnectorErrorKind::Ambiguous
 
 mod auth;
 mod http;
@@ -172,12 +172,12 @@ mod read;
 mod soql;
 mod write;
 
-pub use auth::Credentials;
+pub use auth::ConnectedApp;
 pub use maps::{FieldMap, SObject, account_fields, contact_fields};
 pub use read::KnownIds;
 
 use crate::connector::{Capabilities, Connector};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use auth::Auth;
 use maps::Settings;
 use odoo_integration_model::{Currency, SystemId};
@@ -196,8 +196,8 @@ const LOGIN: &str = "https://login.salesforce.com";
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
-/// let sf = SalesforceConnector::builder(Credentials::client_credentials("key", "top-secret")).build()?;
+/// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "top-secret")).build()?;
 /// assert!(!format!("{sf:?}").contains("top-secret"));
 /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
@@ -248,12 +248,12 @@ impl fmt::Debug for SalesforceConnector {
 /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
 /// let org = FakeSalesforce::start().await?;
 /// # org.allow_client("k", "s");
-/// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
 ///     .login_url(org.url())
 ///     .api_version("v61.0")
 ///     .sync_field("Odoo_Key__c")
 ///     .build()?;
-/// let acme = odoo_integration_model::Client { legal_name: "Acme NV".into(), ..Default::default() };
+/// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
 /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("7"), Operation::Upsert(acme));
 /// let id = sf.upsert_one(&record).await?.remote_id().unwrap().to_string();
 /// assert_eq!(org.record("Account", &id).unwrap()["Odoo_Key__c"], "odoo:7");
@@ -261,7 +261,7 @@ impl fmt::Debug for SalesforceConnector {
 /// ```
 #[must_use]
 pub struct SalesforceBuilder {
-    credentials: Credentials,
+    credentials: ConnectedApp,
     login_url: String,
     version: String,
     settings: Settings,
@@ -296,14 +296,14 @@ impl SalesforceConnector {
     /// use odoo_integration_connectors::Source;
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
-    /// let b = SalesforceConnector::builder(Credentials::client_credentials("k", "s"));
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"));
     /// let sf = b.login_url(org.url()).build()?;
-    /// let page = Source::<odoo_integration_model::Client>::read(&sf, None, 100).await?;
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
     /// assert!(page.changes.is_empty());
     /// assert_eq!(org.token_requests(), 1); // signed in once, with the key and secret
     /// # Ok(()) }
     /// ```
-    pub fn builder(credentials: Credentials) -> SalesforceBuilder {
+    pub fn builder(credentials: ConnectedApp) -> SalesforceBuilder {
         SalesforceBuilder {
             credentials,
             login_url: LOGIN.to_owned(),
@@ -335,8 +335,8 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::salesforce::{Credentials, SalesforceConnector};
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).build()?;
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).build()?;
     /// assert_eq!(sf.api_usage(), None);
     /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
@@ -469,7 +469,7 @@ impl SalesforceConnector {
 fn decode_json<T: serde::de::DeserializeOwned>(label: &str, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         ConnectorError::new(
-            ErrorKind::Protocol,
+            ConnectorErrorKind::Protocol,
             format!("{label}: {} ({e})", http::describe_body(bytes)),
         )
         .with_system(SystemId::salesforce())
@@ -483,7 +483,7 @@ trait WithRetry {
 
 impl WithRetry for ConnectorError {
     fn with_retry(self, wait: Option<Duration>) -> Self {
-        if self.kind() == ErrorKind::RateLimited {
+        if self.kind() == ConnectorErrorKind::RateLimited {
             ConnectorError::rate_limited(self.message().to_owned(), wait)
         } else {
             self
@@ -507,10 +507,10 @@ impl SalesforceBuilder {
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
     /// // A sandbox: "https://test.salesforce.com"; here the fake org.
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(format!("{}/", org.url()))
     ///     .build()?;
-    /// Source::<odoo_integration_model::Client>::read(&sf, None, 100).await?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
     /// assert_eq!(org.token_requests(), 1);
     /// assert!(org.requests().iter().all(|r| !r.contains("//")));
     /// # Ok(()) }
@@ -532,11 +532,11 @@ impl SalesforceBuilder {
     /// use odoo_integration_connectors::Source;
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .api_version("v60.0")
     ///     .build()?;
-    /// Source::<odoo_integration_model::Client>::read(&sf, None, 100).await?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
     /// assert!(org.requests().iter().all(|r| r.contains("/services/data/v60.0/")));
     /// # Ok(()) }
     /// ```
@@ -563,11 +563,11 @@ impl SalesforceBuilder {
     /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
     /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
     /// # }
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .sync_field("Odoo_Key__c")
     ///     .build()?;
-    /// let acme = odoo_integration_model::Client { legal_name: "Acme NV".into(), ..Default::default() };
+    /// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
     /// // Twice: the second upsert finds the record by its origin key.
     /// let first = sf.upsert_one(&upsert("42", acme.clone())).await?;
     /// let again = sf.upsert_one(&upsert("42", acme)).await?;
@@ -599,11 +599,11 @@ impl SalesforceBuilder {
     /// # }
     /// let mut map = account_fields();
     /// map.push(FieldMap::new("tax_id", "VAT_Number__c"));
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .account_map(map)
     ///     .build()?;
-    /// let acme = odoo_integration_model::Client {
+    /// let acme = odoo_integration_model::ClientCompany {
     ///     legal_name: "Acme NV".into(),
     ///     tax_id: Some("BE0123456789".into()),
     ///     ..Default::default()
@@ -630,7 +630,7 @@ impl SalesforceBuilder {
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
     /// org.insert("Contact", serde_json::json!({"LastName": "Lee", "Email": "ann@acme.example", "Phone": "+32 9 123"}));
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .contact_map(vec![FieldMap::new("email", "Email")])
     ///     .build()?;
@@ -662,7 +662,7 @@ impl SalesforceBuilder {
     /// org.insert("Opportunity", serde_json::json!({
     ///     "Name": "Rollout", "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 1250,
     /// }));
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .org_currency(Currency::EUR)
     ///     .build()?;
@@ -696,7 +696,7 @@ impl SalesforceBuilder {
     ///     "Name": "Rollout", "StageName": "Prospecting", "CloseDate": "2026-12-31",
     ///     "Amount": 900, "CurrencyIsoCode": "GBP",
     /// }));
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .multi_currency()
     ///     .build()?;
@@ -727,7 +727,7 @@ impl SalesforceBuilder {
     /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
     /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
     /// # }
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .stage_names("Qualification", "Closed Won", "Closed Lost")
     ///     .build()?;
@@ -769,7 +769,7 @@ impl SalesforceBuilder {
     /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
     /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
     /// # }
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .project_field("Odoo_Project__c")
     ///     .build()?;
@@ -818,7 +818,7 @@ impl SalesforceBuilder {
     /// use rust_decimal::Decimal;
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .line_pricebook_entry("01u5g00000AbCdEAAV")
     ///     .build()?;
@@ -865,16 +865,16 @@ impl SalesforceBuilder {
     /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
     /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
     /// # }
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// org.set_api_usage(12_000, 15_000); // 80 % of the day's calls spent
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .usage_threshold(75)
     ///     .build()?;
-    /// let acme = odoo_integration_model::Client { legal_name: "Acme NV".into(), ..Default::default() };
+    /// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
     /// sf.upsert_one(&upsert("1", acme.clone())).await?; // learns the usage
     /// let refused = sf.upsert_one(&upsert("2", acme)).await.unwrap_err();
-    /// assert_eq!(refused.kind(), ErrorKind::RateLimited);
+    /// assert_eq!(refused.kind(), ConnectorErrorKind::RateLimited);
     /// assert_eq!(org.records("Account").len(), 1);
     /// # Ok(()) }
     /// ```
@@ -902,11 +902,11 @@ impl SalesforceBuilder {
     /// # }
     /// use std::time::Duration;
     /// org.set_api_usage(14_000, 15_000);
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .usage_pause(Duration::from_secs(3600))
     ///     .build()?;
-    /// let acme = odoo_integration_model::Client { legal_name: "Acme NV".into(), ..Default::default() };
+    /// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
     /// sf.upsert_one(&upsert("1", acme.clone())).await?;
     /// let refused = sf.upsert_one(&upsert("2", acme)).await.unwrap_err();
     /// assert_eq!(refused.retry_after(), Some(Duration::from_secs(3600)));
@@ -930,11 +930,11 @@ impl SalesforceBuilder {
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
     /// org.insert("Account", serde_json::json!({"Name": "Acme NV"}));
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .timeout(std::time::Duration::from_secs(30))
     ///     .build()?;
-    /// let page = Source::<odoo_integration_model::Client>::read(&sf, None, 100).await?;
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
     /// assert_eq!(page.changes.len(), 1);
     /// # Ok(()) }
     /// ```
@@ -954,25 +954,25 @@ impl SalesforceBuilder {
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::{ErrorKind, Source};
-    /// use odoo_integration_model::Client;
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// use odoo_integration_model::ClientCompany;
     /// use std::time::Duration;
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .deleted_window(Duration::from_secs(7 * 24 * 3600))
     ///     .build()?;
-    /// Source::<Client>::read(&sf, None, 100).await?;
+    /// Source::<ClientCompany>::read(&sf, None, 100).await?;
     /// assert!(org.requests().iter().any(|r| r.contains("/sobjects/Account/deleted")));
     ///
     /// // With no window every read needs a full compare, hence known ids.
-    /// let blind = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let blind = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .deleted_window(Duration::ZERO)
     ///     .build()?;
-    /// let e = Source::<Client>::read(&blind, None, 100).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Configuration);
+    /// let e = Source::<ClientCompany>::read(&blind, None, 100).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
     /// # Ok(()) }
     /// ```
     pub fn deleted_window(mut self, window: Duration) -> Self {
@@ -991,7 +991,7 @@ impl SalesforceBuilder {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::read_to_end;
-    /// use odoo_integration_model::Client;
+    /// use odoo_integration_model::ClientCompany;
     /// use std::sync::Arc;
     /// use std::time::Duration;
     /// let org = FakeSalesforce::start().await?;
@@ -1007,14 +1007,14 @@ impl SalesforceBuilder {
     /// }
     /// let acme = org.insert("Account", serde_json::json!({"Name": "Acme NV"}));
     /// let gone = org.insert("Account", serde_json::json!({"Name": "Gone BV"}));
-    /// let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .deleted_window(Duration::ZERO) // always past getDeleted's reach
     ///     .known_ids(Arc::new(Seen(vec![acme, gone.clone()])))
     ///     .build()?;
-    /// let (_, cursor) = read_to_end::<Client>(&sf, None, 100).await?;
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;
     /// org.delete("Account", &gone);
-    /// let (changes, _) = read_to_end::<Client>(&sf, Some(cursor), 100).await?;
+    /// let (changes, _) = read_to_end::<ClientCompany>(&sf, Some(cursor), 100).await?;
     /// assert!(changes.iter().any(|c| c.operation.is_delete() && c.remote_id.as_str() == gone));
     /// # Ok(()) }
     /// ```
@@ -1027,7 +1027,7 @@ impl SalesforceBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Configuration`] for an API version that is not
+    /// [`ConnectorErrorKind::Configuration`] for an API version that is not
     /// `vNN.N`, a field name that is not an API name, a line price book
     /// entry that is not a record id, or an HTTP client that cannot be
     /// built.
@@ -1036,15 +1036,15 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let err = SalesforceConnector::builder(Credentials::client_credentials("k", "s"))
+    /// let err = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .sync_field("Bad Field")
     ///     .build()
     ///     .unwrap_err();
-    /// assert_eq!(err.kind(), odoo_integration_connectors::ErrorKind::Configuration);
+    /// assert_eq!(err.kind(), odoo_integration_connectors::ConnectorErrorKind::Configuration);
     /// ```
     pub fn build(self) -> Result<SalesforceConnector> {
         let config = |m: String| {
-            ConnectorError::new(ErrorKind::Configuration, m).with_system(SystemId::salesforce())
+            ConnectorError::new(ConnectorErrorKind::Configuration, m).with_system(SystemId::salesforce())
         };
         let version_ok = self
             .version

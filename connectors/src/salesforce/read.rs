@@ -6,7 +6,7 @@ use super::http::percent_encode;
 use super::maps::SObject;
 use super::soql::{self, QueryAnswer, Record};
 use crate::connector::{Cursor, Page, Source, SourceChange};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use odoo_integration_model::SystemId;
@@ -101,7 +101,7 @@ struct UpdatedAnswer {
 }
 
 fn protocol(message: String) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Protocol, message).with_system(SystemId::salesforce())
+    ConnectorError::new(ConnectorErrorKind::Protocol, message).with_system(SystemId::salesforce())
 }
 
 fn minute_floor(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -197,7 +197,7 @@ impl SalesforceConnector {
         if let (Some(stamp), Some(id)) = (cursor.stamp, &cursor.id) {
             if !soql::is_record_id(id) {
                 return Err(ConnectorError::new(
-                    ErrorKind::Configuration,
+                    ConnectorErrorKind::Configuration,
                     format!("not a Salesforce cursor: `{id}` is not a record id"),
                 )
                 .with_system(SystemId::salesforce()));
@@ -221,7 +221,7 @@ impl SalesforceConnector {
         let mut cursor = match since {
             Some(c) => serde_json::from_str::<ReadCursor>(c.as_str()).map_err(|e| {
                 ConnectorError::new(
-                    ErrorKind::Configuration,
+                    ConnectorErrorKind::Configuration,
                     format!("not a Salesforce cursor: {e}"),
                 )
                 .with_system(SystemId::salesforce())
@@ -334,7 +334,7 @@ impl SalesforceConnector {
     ) -> Result<()> {
         let known = self.inner.known_ids.as_ref().ok_or_else(|| {
             ConnectorError::new(
-                ErrorKind::Configuration,
+                ConnectorErrorKind::Configuration,
                 format!(
                     "deletes of {} older than getDeleted's window can only be found by a full compare, which needs `known_ids`",
                     E::SOBJECT
@@ -369,7 +369,7 @@ impl SalesforceConnector {
     ///
     /// # Errors
     ///
-    /// The call failed; [`ErrorKind::Invalid`] when `start` is too far
+    /// The call failed; [`ConnectorErrorKind::Invalid`] when `start` is too far
     /// back.
     ///
     /// # Example
@@ -381,10 +381,10 @@ impl SalesforceConnector {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
-    /// # let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(org.url()).build()?;
+    /// # let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(org.url()).build()?;
     /// let acme = org.insert("Account", serde_json::json!({"Name": "Acme NV"}));
     /// let end = chrono::Utc::now() + chrono::TimeDelta::minutes(1);
-    /// let (ids, covered) = sf.updated_ids::<odoo_integration_model::Client>(end - chrono::TimeDelta::days(1), end).await?;
+    /// let (ids, covered) = sf.updated_ids::<odoo_integration_model::ClientCompany>(end - chrono::TimeDelta::days(1), end).await?;
     /// assert_eq!(ids, vec![acme]);
     /// assert!(covered.is_some());
     /// # Ok(()) }

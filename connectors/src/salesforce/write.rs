@@ -8,7 +8,7 @@ use super::http::{ApiError, percent_encode};
 use super::maps::{Fields, LINE_PARENT, LINE_SOBJECT, SObject, raw_text};
 use super::soql;
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
-use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use odoo_integration_model::{RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
@@ -64,7 +64,7 @@ struct CollectionBody<'a> {
 }
 
 fn protocol(message: String) -> ConnectorError {
-    ConnectorError::new(ErrorKind::Protocol, message).with_system(SystemId::salesforce())
+    ConnectorError::new(ConnectorErrorKind::Protocol, message).with_system(SystemId::salesforce())
 }
 
 /// A copy of an error for each record it stopped.
@@ -129,7 +129,7 @@ impl SalesforceConnector {
             records,
         })
         .map_err(|e| {
-            ConnectorError::new(ErrorKind::Mapping, format!("encoding: {e}"))
+            ConnectorError::new(ConnectorErrorKind::Mapping, format!("encoding: {e}"))
                 .with_system(SystemId::salesforce())
         })?;
         self.call_json(method, path, Some(body)).await
@@ -342,23 +342,23 @@ impl SalesforceConnector {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Ambiguous`] when several records hold the key (HTTP
+    /// [`ConnectorErrorKind::Ambiguous`] when several records hold the key (HTTP
     /// 300): nothing is written and no record is picked.
-    /// [`ErrorKind::Invalid`] for a delete, and the call's typed errors.
+    /// [`ConnectorErrorKind::Invalid`] for a delete, and the call's typed errors.
     ///
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_model::{CanonicalId, Client, RemoteId, SystemId};
-    /// use odoo_integration_connectors::{ErrorKind, Operation, Outcome, SinkRecord};
+    /// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, SinkRecord};
     /// # use odoo_integration_connectors::salesforce::*;
     /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let org = FakeSalesforce::start().await?;
     /// # org.allow_client("k", "s");
-    /// # let sf = SalesforceConnector::builder(Credentials::client_credentials("k", "s")).login_url(org.url()).build()?;
-    /// let acme = Client { legal_name: "Acme NV".into(), ..Default::default() };
+    /// # let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(org.url()).build()?;
+    /// let acme = ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
     /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("42"), Operation::Upsert(acme));
     /// let outcome = sf.upsert_one(&record).await?;
     /// assert!(matches!(outcome, Outcome::Created(_)));
@@ -366,13 +366,13 @@ impl SalesforceConnector {
     /// // Two records holding the same key: nothing is written, nothing guessed.
     /// org.insert("Account", serde_json::json!({"Name": "Copy", "Integration_Sync_Id__c": "odoo:42"}));
     /// let e = sf.upsert_one(&record).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Ambiguous);
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Ambiguous);
     /// # Ok(()) }
     /// ```
     pub async fn upsert_one<E: SObject>(&self, record: &SinkRecord<E>) -> Result<Outcome> {
         let Operation::Upsert(data) = &record.operation else {
             return Err(ConnectorError::new(
-                ErrorKind::Invalid,
+                ConnectorErrorKind::Invalid,
                 "upsert_one takes an upsert, not a delete",
             )
             .with_system(SystemId::salesforce()));
@@ -386,14 +386,14 @@ impl SalesforceConnector {
             percent_encode(&key)
         ));
         let body = serde_json::to_vec(&fields).map_err(|e| {
-            ConnectorError::new(ErrorKind::Mapping, format!("encoding: {e}"))
+            ConnectorError::new(ConnectorErrorKind::Mapping, format!("encoding: {e}"))
                 .with_system(SystemId::salesforce())
         })?;
         let (status, bytes) = self.call(reqwest::Method::PATCH, &path, Some(body)).await?;
         if status == 300 {
             let matches = serde_json::from_slice::<Vec<String>>(&bytes).map_or(0, |m| m.len());
             return Err(ConnectorError::new(
-                ErrorKind::Ambiguous,
+                ConnectorErrorKind::Ambiguous,
                 format!(
                     "{} records of {} hold {} `{key}`: fix the data, nothing was written",
                     if matches > 1 {
@@ -518,7 +518,7 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
                 // sets of lines.
                 out[index] = Some(Outcome::Failed(
                     ConnectorError::new(
-                        ErrorKind::Conflict,
+                        ConnectorErrorKind::Conflict,
                         format!(
                             "{} {parent} is written twice in one batch: its line items were written once",
                             E::SOBJECT

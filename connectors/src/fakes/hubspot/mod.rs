@@ -159,22 +159,22 @@ use store::{Answer, Fail, Store, object_name};
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
 /// # use odoo_integration_connectors::Source;
-/// # use odoo_integration_model::Client;
+/// # use odoo_integration_model::ClientCompany;
 /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
 /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
 /// # }
-/// use odoo_integration_connectors::ErrorKind;
+/// use odoo_integration_connectors::ConnectorErrorKind;
 /// use odoo_integration_connectors::fakes::hubspot::Fault;
 /// use std::time::Duration;
 /// let hubspot = FakeHubSpot::start().await?;
 /// let faults = [
-///     (Fault::Status(503), ErrorKind::Unavailable),
-///     (Fault::RateLimited { retry_after: Some(Duration::from_secs(1)) }, ErrorKind::RateLimited),
-///     (Fault::LostAnswer, ErrorKind::Unavailable),
+///     (Fault::Status(503), ConnectorErrorKind::Unavailable),
+///     (Fault::RateLimited { retry_after: Some(Duration::from_secs(1)) }, ConnectorErrorKind::RateLimited),
+///     (Fault::LostAnswer, ConnectorErrorKind::Unavailable),
 /// ];
 /// for (fault, kind) in faults {
 ///     hubspot.fail_next(fault);
-///     let e = Source::<Client>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
+///     let e = Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
 ///     assert_eq!(e.kind(), kind);
 /// }
 /// # Ok(()) }
@@ -217,7 +217,7 @@ pub enum Fault {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
 /// # let hs = HubSpotConnector::new(hubspot.token())?.base_url(&hubspot.url());
-/// Source::<odoo_integration_model::Client>::read(&hs, None, 10).await?;
+/// Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
 /// let call = &hubspot.calls()[0];
 /// assert_eq!((call.method.as_str(), call.path.as_str(), call.status), ("POST", "/crm/v3/objects/companies/search", 200));
 /// # Ok(()) }
@@ -360,13 +360,13 @@ impl FakeHubSpotBuilder {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_model::Client;
-    /// use odoo_integration_connectors::ErrorKind;
+    /// # use odoo_integration_model::ClientCompany;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// let hubspot = FakeHubSpot::builder().token("pat-na1-other").start().await?;
     /// assert_eq!(hubspot.token(), "pat-na1-other");
     /// let stranger = HubSpotConnector::new(FakeHubSpot::TOKEN)?.base_url(&hubspot.url());
-    /// let e = Source::<Client>::read(&stranger, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::Unauthorized);
+    /// let e = Source::<ClientCompany>::read(&stranger, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
     /// # Ok(()) }
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
@@ -445,17 +445,17 @@ impl FakeHubSpotBuilder {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
     /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
     /// # }
-    /// use odoo_integration_connectors::ErrorKind;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use std::time::Duration;
     /// let hubspot = FakeHubSpot::builder().rate_limit(1, Duration::from_secs(10)).start().await?;
-    /// Source::<Client>::read(&connector(&hubspot)?, None, 10).await?; // the window's one request
+    /// Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await?; // the window's one request
     /// // Another client (not warned by the first answer's headers) is refused.
-    /// let e = Source::<Client>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ErrorKind::RateLimited);
+    /// let e = Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
     /// assert_eq!(hubspot.calls().last().map(|c| c.status), Some(429));
     /// # Ok(()) }
     /// ```
@@ -477,7 +477,7 @@ impl FakeHubSpotBuilder {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
     /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
     /// # }
@@ -487,8 +487,8 @@ impl FakeHubSpotBuilder {
     ///     .retry_after(Some(Duration::from_secs(3)))
     ///     .start()
     ///     .await?;
-    /// Source::<Client>::read(&connector(&hubspot)?, None, 10).await?; // spends the budget
-    /// let e = Source::<Client>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
+    /// Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await?; // spends the budget
+    /// let e = Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
     /// assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
     /// # Ok(()) }
     /// ```
@@ -552,7 +552,7 @@ fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
 /// # use odoo_integration_connectors::Source;
-/// # use odoo_integration_model::Client;
+/// # use odoo_integration_model::ClientCompany;
 /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
 /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
 /// # }
@@ -563,7 +563,7 @@ fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// hubspot.required("companies", "name");
 /// // The client under test: here the HubSpot connector, at hubspot.url().
 /// let hs = connector(&hubspot)?;
-/// let nameless = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"), Operation::Upsert(Client::default()));
+/// let nameless = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"), Operation::Upsert(ClientCompany::default()));
 /// let outcomes = hs.apply(vec![nameless]).await?;
 /// assert!(!outcomes[0].is_success()); // `name` is required
 /// assert!(hubspot.records("companies").is_empty());
@@ -658,13 +658,13 @@ impl FakeHubSpot {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
     /// # use odoo_integration_connectors::Source;
-    /// # use odoo_integration_model::Client;
+    /// # use odoo_integration_model::ClientCompany;
     /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
     /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
     /// # }
     /// let hubspot = FakeHubSpot::start().await?;
     /// // Every request carries `Authorization: Bearer {token}`.
-    /// Source::<Client>::read(&connector(&hubspot)?, None, 10).await?;
+    /// Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await?;
     /// assert!(hubspot.calls().iter().all(|c| c.status == 200));
     /// # Ok(()) }
     /// ```
