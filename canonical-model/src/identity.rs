@@ -484,8 +484,10 @@ impl MatchKey {
     ///
     /// # Example
     /// ```
-    /// # use odoo_integration_model::{MatchKey, Normalize};
-    /// let _ = MatchKey::new("tax_id", Normalize::Identifier);
+    /// # use odoo_integration_model::{ClientCompany, MatchKey, Normalize};
+    /// let key = MatchKey::new("tax_id", Normalize::Identifier);
+    /// let acme = ClientCompany { tax_id: Some("be 0123.456.789".into()), ..Default::default() };
+    /// assert_eq!(key.value_of(&acme).as_deref(), Some("BE0123456789"));
     /// ```
     pub fn new(field: impl Into<String>, normalize: Normalize) -> Self {
         MatchKey {

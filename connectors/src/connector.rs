@@ -649,9 +649,21 @@ pub trait Sink<E: Entity>: Connector {
 /// # Example
 ///
 /// ```
-/// # async fn f(source: &dyn odoo_integration_connectors::Source<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::Result<()> {
-/// let (changes, cursor) = odoo_integration_connectors::read_to_end(source, None, 100).await?;
-/// println!("{} clients; resume from {}", changes.len(), cursor.as_str());
+/// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+/// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let fake = FakeHubSpot::start().await?;
+/// # for name in ["Acme", "Globex", "Initech"] {
+/// #     fake.insert("companies", [("name", name)]);
+/// # }
+/// # let hubspot = HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO);
+/// // Any source: here HubSpot's companies, two a page.
+/// let (changes, cursor) = odoo_integration_connectors::read_to_end::<odoo_integration_model::ClientCompany>(&hubspot, None, 2).await?;
+/// assert_eq!(changes.len(), 3);
+/// // Resuming from the cursor finds nothing new.
+/// let (more, _) = odoo_integration_connectors::read_to_end::<odoo_integration_model::ClientCompany>(&hubspot, Some(cursor), 2).await?;
+/// assert!(more.is_empty());
 /// # Ok(()) }
 /// ```
 pub async fn read_to_end<E: Entity>(

@@ -12,8 +12,8 @@ use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::StreamExt;
 use odoo_integration_model::{
-    CanonicalId, CanonicalRecord, Change, Entity, FieldValue, Held, Policy, Refused, RemoteId,
-    SystemId, Validator, merge,
+    CanonicalId, Change, Entity, FieldValue, Held, Policy, CanonicalRecord, Refused, RemoteId, SystemId,
+    Validator, merge,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -245,15 +245,61 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_model::ClientCompany;
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<ClientCompany> {
-    /// b.map(|change| {
-    ///     if let odoo_integration_connectors::Operation::Upsert(c) = &mut change.operation {
-    ///         c.legal_name = c.legal_name.trim().to_owned();
-    ///     }
-    ///     Ok(())
-    /// })
+    /// # use async_trait::async_trait;
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
+    /// # use std::sync::{Arc, Mutex};
+    /// # /// One page of clients, by name.
+    /// # struct Csv(Vec<&'static str>);
+    /// # impl Connector for Csv {
+    /// #     fn system(&self) -> SystemId { SystemId::new("csv") }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
+    /// # #[async_trait]
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
+    /// #         let at = chrono::Utc::now();
+    /// #         let changes = self.0.iter().enumerate()
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .collect();
+    /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
+    /// #     }
+    /// # }
+    /// # /// Keeps the clients it is given; its first `down` calls fail.
+    /// # #[derive(Default)]
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
+    /// # impl Connector for Erp {
+    /// #     fn system(&self) -> SystemId { SystemId::odoo() }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
+    /// # }
+    /// # #[async_trait]
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
+    /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
+    /// #             *down -= 1;
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
+    /// #         }
+    /// #         let mut got = self.got.lock().unwrap();
+    /// #         Ok(batch.into_iter().map(|r| {
+    /// #             if let Operation::Upsert(c) = r.operation { got.push(c) }
+    /// #             Outcome::Created(RemoteId::new(r.origin_id.as_str()))
+    /// #         }).collect())
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<()> {
+    /// let erp = Arc::new(Erp::default());
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["  Acme NV "])), erp.clone(), Arc::new(MemoryStore::new()))
+    ///     .map(|change| {
+    ///         if let Operation::Upsert(c) = &mut change.operation {
+    ///             c.legal_name = c.legal_name.trim().to_owned();
+    ///         }
+    ///         Ok(())
+    ///     })
+    ///     .build()?;
+    /// pipeline.run().await?;
+    /// assert_eq!(erp.got.lock().unwrap()[0].legal_name, "Acme NV");
+    /// # Ok(()) }
     /// ```
     pub fn map(
         mut self,
@@ -286,9 +332,57 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany> {
-    /// b.attempts(6, std::time::Duration::from_millis(50))
+    /// # use async_trait::async_trait;
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
+    /// # use std::sync::{Arc, Mutex};
+    /// # /// One page of clients, by name.
+    /// # struct Csv(Vec<&'static str>);
+    /// # impl Connector for Csv {
+    /// #     fn system(&self) -> SystemId { SystemId::new("csv") }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
+    /// # #[async_trait]
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
+    /// #         let at = chrono::Utc::now();
+    /// #         let changes = self.0.iter().enumerate()
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .collect();
+    /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
+    /// #     }
+    /// # }
+    /// # /// Keeps the clients it is given; its first `down` calls fail.
+    /// # #[derive(Default)]
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
+    /// # impl Connector for Erp {
+    /// #     fn system(&self) -> SystemId { SystemId::odoo() }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
+    /// # }
+    /// # #[async_trait]
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
+    /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
+    /// #             *down -= 1;
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
+    /// #         }
+    /// #         let mut got = self.got.lock().unwrap();
+    /// #         Ok(batch.into_iter().map(|r| {
+    /// #             if let Operation::Upsert(c) = r.operation { got.push(c) }
+    /// #             Outcome::Created(RemoteId::new(r.origin_id.as_str()))
+    /// #         }).collect())
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<()> {
+    /// use std::time::Duration;
+    /// let erp = Arc::new(Erp { down: Mutex::new(2), ..Erp::default() }); // fails twice
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), erp.clone(), Arc::new(MemoryStore::new()))
+    ///     .attempts(6, Duration::from_millis(10))
+    ///     .build()?;
+    /// let summary = pipeline.run().await?;
+    /// assert_eq!((summary.created, summary.dead_lettered), (1, 0)); // the third attempt went through
+    /// # Ok(()) }
     /// ```
     pub fn attempts(mut self, attempts: u32, first_delay: Duration) -> Self {
         self.pipeline.attempts = attempts.max(1);
@@ -331,10 +425,59 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany> {
-    /// use odoo_integration_connectors::{Quota, RateLimiter};
-    /// b.sink_limiter(RateLimiter::new(Quota::per_second(10)))
+    /// # use async_trait::async_trait;
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
+    /// # use std::sync::{Arc, Mutex};
+    /// # /// One page of clients, by name.
+    /// # struct Csv(Vec<&'static str>);
+    /// # impl Connector for Csv {
+    /// #     fn system(&self) -> SystemId { SystemId::new("csv") }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
+    /// # #[async_trait]
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
+    /// #         let at = chrono::Utc::now();
+    /// #         let changes = self.0.iter().enumerate()
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .collect();
+    /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
+    /// #     }
+    /// # }
+    /// # /// Keeps the clients it is given; its first `down` calls fail.
+    /// # #[derive(Default)]
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
+    /// # impl Connector for Erp {
+    /// #     fn system(&self) -> SystemId { SystemId::odoo() }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
+    /// # }
+    /// # #[async_trait]
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
+    /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
+    /// #             *down -= 1;
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
+    /// #         }
+    /// #         let mut got = self.got.lock().unwrap();
+    /// #         Ok(batch.into_iter().map(|r| {
+    /// #             if let Operation::Upsert(c) = r.operation { got.push(c) }
+    /// #             Outcome::Created(RemoteId::new(r.origin_id.as_str()))
+    /// #         }).collect())
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<()> {
+    /// use std::time::Duration;
+    /// let limiter = RateLimiter::new(Quota::per_second(10));
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), Arc::new(Erp::default()), Arc::new(MemoryStore::new()))
+    ///     .sink_limiter(limiter.clone())
+    ///     .build()?;
+    /// limiter.pause_for(Duration::from_millis(100))?; // as a `Retry-After` would
+    /// let start = std::time::Instant::now();
+    /// assert_eq!(pipeline.run().await?.created, 1);
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # Ok(()) }
     /// ```
     pub fn sink_limiter(mut self, limiter: RateLimiter) -> Self {
         self.pipeline.sink_limiter = Some(limiter);
@@ -345,10 +488,59 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # Example
     ///
     /// ```
-    /// # fn f(b: odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::PipelineBuilder<odoo_integration_model::ClientCompany> {
-    /// use odoo_integration_connectors::{Quota, RateLimiter};
-    /// b.source_limiter(RateLimiter::new(Quota::per_minute(600)))
+    /// # use async_trait::async_trait;
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
+    /// # use std::sync::{Arc, Mutex};
+    /// # /// One page of clients, by name.
+    /// # struct Csv(Vec<&'static str>);
+    /// # impl Connector for Csv {
+    /// #     fn system(&self) -> SystemId { SystemId::new("csv") }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
     /// # }
+    /// # #[async_trait]
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
+    /// #         let at = chrono::Utc::now();
+    /// #         let changes = self.0.iter().enumerate()
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .collect();
+    /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
+    /// #     }
+    /// # }
+    /// # /// Keeps the clients it is given; its first `down` calls fail.
+    /// # #[derive(Default)]
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
+    /// # impl Connector for Erp {
+    /// #     fn system(&self) -> SystemId { SystemId::odoo() }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
+    /// # }
+    /// # #[async_trait]
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
+    /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
+    /// #             *down -= 1;
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
+    /// #         }
+    /// #         let mut got = self.got.lock().unwrap();
+    /// #         Ok(batch.into_iter().map(|r| {
+    /// #             if let Operation::Upsert(c) = r.operation { got.push(c) }
+    /// #             Outcome::Created(RemoteId::new(r.origin_id.as_str()))
+    /// #         }).collect())
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<()> {
+    /// use std::time::Duration;
+    /// let limiter = RateLimiter::new(Quota::per_minute(600));
+    /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), Arc::new(Erp::default()), Arc::new(MemoryStore::new()))
+    ///     .source_limiter(limiter.clone())
+    ///     .build()?;
+    /// limiter.pause_for(Duration::from_millis(100))?;
+    /// let start = std::time::Instant::now();
+    /// assert_eq!(pipeline.run().await?.read, 1);
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # Ok(()) }
     /// ```
     pub fn source_limiter(mut self, limiter: RateLimiter) -> Self {
         self.pipeline.source_limiter = Some(limiter);
@@ -447,7 +639,7 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
 /// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let state = Arc::new(MemoryStore::new());
 /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo/client", Arc::new(Csv), Arc::new(Erp), state)
-///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n")?)
+///     .policy(Policy::from_toml("[client]\ndefault_owner = \"odoo\"\n").map_err(|e| odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::Configuration, e.to_string()))?)
 ///     .batch_size(200)
 ///     .concurrency(4)
 ///     .park_after(5)
@@ -639,10 +831,60 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn f(p: odoo_integration_connectors::Pipeline<odoo_integration_model::ClientCompany>) -> odoo_integration_connectors::Result<()> {
-    /// let summary = p.replay().await?;
-    /// println!("{} recovered, {} still failing", summary.recovered, summary.dead_lettered);
+    /// ```
+    /// # use async_trait::async_trait;
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
+    /// # use std::sync::{Arc, Mutex};
+    /// # /// One page of clients, by name.
+    /// # struct Csv(Vec<&'static str>);
+    /// # impl Connector for Csv {
+    /// #     fn system(&self) -> SystemId { SystemId::new("csv") }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().reads(["client"]) }
+    /// # }
+    /// # #[async_trait]
+    /// # impl Source<ClientCompany> for Csv {
+    /// #     async fn read(&self, _: Option<&Cursor>, _: usize) -> Result<Page<ClientCompany>> {
+    /// #         let at = chrono::Utc::now();
+    /// #         let changes = self.0.iter().enumerate()
+    /// #             .map(|(i, name)| SourceChange::upsert(i.to_string(), at, ClientCompany { legal_name: (*name).into(), ..Default::default() }))
+    /// #             .collect();
+    /// #         Ok(Page { changes, next: Cursor::new("1"), has_more: false })
+    /// #     }
+    /// # }
+    /// # /// Keeps the clients it is given; its first `down` calls fail.
+    /// # #[derive(Default)]
+    /// # struct Erp { got: Mutex<Vec<ClientCompany>>, down: Mutex<u32> }
+    /// # impl Connector for Erp {
+    /// #     fn system(&self) -> SystemId { SystemId::odoo() }
+    /// #     fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) }
+    /// # }
+    /// # #[async_trait]
+    /// # impl Sink<ClientCompany> for Erp {
+    /// #     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
+    /// #         if let Ok(mut down) = self.down.lock() && *down > 0 {
+    /// #             *down -= 1;
+    /// #             return Err(ConnectorError::new(ConnectorErrorKind::Unavailable, "down for maintenance"));
+    /// #         }
+    /// #         let mut got = self.got.lock().unwrap();
+    /// #         Ok(batch.into_iter().map(|r| {
+    /// #             if let Operation::Upsert(c) = r.operation { got.push(c) }
+    /// #             Outcome::Created(RemoteId::new(r.origin_id.as_str()))
+    /// #         }).collect())
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<()> {
+    /// use std::time::Duration;
+    /// let erp = Arc::new(Erp { down: Mutex::new(1), ..Erp::default() }); // down for the first call
+    /// let p = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), erp.clone(), Arc::new(MemoryStore::new()))
+    ///     .attempts(1, Duration::ZERO)
+    ///     .build()?;
+    /// assert_eq!(p.run().await?.dead_lettered, 1);
+    /// let summary = p.replay().await?; // the sink is back
+    /// assert_eq!((summary.recovered, summary.dead_lettered), (1, 0));
+    /// assert_eq!(erp.got.lock().unwrap().len(), 1);
+    ///
     /// # Ok(()) }
     /// ```
     pub async fn replay(&self) -> Result<RunSummary> {
@@ -1128,10 +1370,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let Some(id) = lookups.id(E::NAME, &change.remote_id) else {
             // Unreachable: look_up gave every record of the page an id.
             return Prepared::Reject {
-                error: ConnectorError::new(
-                    ConnectorErrorKind::Protocol,
-                    "no identity was allocated",
-                ),
+                error: ConnectorError::new(ConnectorErrorKind::Protocol, "no identity was allocated"),
                 letter: Letter {
                     remote_id: change.remote_id.clone(),
                     change: Some(Box::new(change)),
@@ -1200,10 +1439,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 ));
             };
             if let Err(e) = data.set(field, FieldValue::Id(rid)) {
-                reject!(ConnectorError::new(
-                    ConnectorErrorKind::Mapping,
-                    e.to_string()
-                ));
+                reject!(ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string()));
             }
         }
         let change_id = change_id(&system, &change.remote_id, change.at);
@@ -1301,10 +1537,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 }
                 let merged = match merge(&mut record, &incoming, &system, policy) {
                     Ok(m) => m,
-                    Err(e) => reject!(ConnectorError::new(
-                        ConnectorErrorKind::Mapping,
-                        e.to_string()
-                    )),
+                    Err(e) => reject!(ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string())),
                 };
                 let applied = merged
                     .applied
@@ -1478,9 +1711,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 fn outcome_unknown(e: &ConnectorError) -> bool {
     matches!(
         e.kind(),
-        ConnectorErrorKind::Transport
-            | ConnectorErrorKind::Unavailable
-            | ConnectorErrorKind::Protocol
+        ConnectorErrorKind::Transport | ConnectorErrorKind::Unavailable | ConnectorErrorKind::Protocol
     )
 }
 

@@ -86,8 +86,19 @@ impl Quota {
     /// # Example
     ///
     /// ```
-    /// let q = odoo_integration_connectors::Quota::per_second(10).burst(1);
-    /// # let _ = q;
+    /// use odoo_integration_connectors::{Quota, RateLimiter};
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let limiter = RateLimiter::new(Quota::per_second(10).burst(3));
+    /// let start = tokio::time::Instant::now();
+    /// for _ in 0..3 {
+    ///     limiter.acquire().await; // a burst of three goes at once
+    /// }
+    /// assert_eq!(start.elapsed(), Duration::ZERO);
+    /// limiter.acquire().await; // then one per 100 ms
+    /// assert_eq!(start.elapsed(), Duration::from_millis(100));
+    /// # }
     /// ```
     pub fn burst(mut self, burst: u32) -> Self {
         self.burst = burst.max(1);

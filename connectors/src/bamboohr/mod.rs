@@ -192,10 +192,20 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "key")?;
-    /// # let _ = bamboo;
-    /// assert!(odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme/../x", "key").is_err());
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeBambooHr::start().await?;
+    /// fake.insert_employee([("firstName", "Ann"), ("lastName", "Lee")]);
+    /// // BambooHrConnector::new("acme", api_key) talks to api.bamboohr.com; here, the fake.
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url());
+    /// let page = Source::<Employee>::read(&bamboo, None, 10).await?;
+    /// assert_eq!(page.changes.len(), 1);
+    /// assert!(BambooHrConnector::new("acme/../x", "key").is_err()); // not a subdomain
+    /// # Ok(()) }
     /// ```
     pub fn new(company: impl Into<String>, api_key: impl Into<String>) -> Result<Self> {
         let company = company.into();
@@ -237,9 +247,17 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.base_url("http://127.0.0.1:9");
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeBambooHr::start().await?;
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url());
+    /// Source::<Employee>::read(&bamboo, None, 10).await?;
+    /// assert!(!fake.calls().is_empty()); // every request went to the fake
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
@@ -252,12 +270,30 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::bamboohr::{default_fields, BambooHrConnector, FieldMap};
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeBambooHr::start().await?;
+    /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<Employee>::read(bamboo, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// fake.insert_employee([("firstName", "Ann"), ("lastName", "Lee"), ("department", "Sales")]);
     /// let mut fields = default_fields();
     /// fields.retain(|f| f.canonical != "department");
-    /// let bamboo = BambooHrConnector::new("acme", "k")?.fields(fields);
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .fields(fields);
+    /// let ann = first(&bamboo).await?;
+    /// assert_eq!(ann.name, "Ann Lee");
+    /// assert_eq!(ann.department, None); // not read
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn fields(mut self, fields: Vec<FieldMap>) -> Self {
@@ -270,11 +306,27 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldKind, FieldMap};
-    /// let bamboo = BambooHrConnector::new("acme", "k")?
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeBambooHr::start().await?;
+    /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<Employee>::read(bamboo, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// fake.insert_employee([("firstName", "Ann"), ("customBillRate", "150.00")]);
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
     ///     .field(FieldMap::new("bill_rate", "customBillRate", FieldKind::Money));
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// let ann = first(&bamboo).await?;
+    /// assert_eq!(ann.bill_rate.map(|m| m.amount()), Some(rust_decimal::Decimal::new(15_000, 2)));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn field(mut self, map: FieldMap) -> Self {
@@ -289,9 +341,29 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.currency(odoo_integration_model::Currency::EUR);
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_model::Currency;
+    /// let fake = FakeBambooHr::start().await?;
+    /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<Employee>::read(bamboo, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// fake.insert_employee([("firstName", "Ann"), ("customBillRate", "150.00")]);
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .field(FieldMap::new("bill_rate", "customBillRate", FieldKind::Money))
+    ///     .currency(Currency::EUR);
+    /// let ann = first(&bamboo).await?;
+    /// assert_eq!(ann.bill_rate.map(|m| m.currency()), Some(Currency::EUR));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn currency(mut self, currency: Currency) -> Self {
@@ -307,9 +379,30 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.compensation(false);
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// let fake = FakeBambooHr::start().await?;
+    /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<Employee>::read(bamboo, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// let id = fake.insert_employee([("firstName", "Ann")]);
+    /// fake.set_compensation(&id, [Compensation::new("2024-01-01".parse()?, "85.00", "USD", "Hour")]);
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .compensation(false);
+    /// let ann = first(&bamboo).await?;
+    /// assert_eq!(ann.cost_rate, None);
+    /// assert_eq!(fake.call_count("/tables/compensation"), 0);
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn compensation(mut self, read: bool) -> Self {
@@ -323,9 +416,30 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.hours_per_year(rust_decimal::Decimal::from(1_720));
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use rust_decimal::Decimal;
+    /// let fake = FakeBambooHr::start().await?;
+    /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<Employee>::read(bamboo, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// let id = fake.insert_employee([("firstName", "Ann")]);
+    /// fake.set_compensation(&id, [Compensation::new("2024-01-01".parse()?, "86000", "USD", "Year")]);
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .hours_per_year(Decimal::from(1_720));
+    /// let ann = first(&bamboo).await?;
+    /// assert_eq!(ann.cost_rate.map(|m| m.amount()), Some(Decimal::from(50))); // 86,000 / 1,720
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn hours_per_year(mut self, hours: Decimal) -> Self {
@@ -341,9 +455,30 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.hours_per_day(rust_decimal::Decimal::new(75, 1));
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use rust_decimal::Decimal;
+    /// let fake = FakeBambooHr::start().await?;
+    /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<Employee>::read(bamboo, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// let id = fake.insert_employee([("firstName", "Ann")]);
+    /// fake.set_compensation(&id, [Compensation::new("2024-01-01".parse()?, "600", "USD", "Day")]);
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .hours_per_day(Decimal::new(75, 1));
+    /// let ann = first(&bamboo).await?;
+    /// assert_eq!(ann.cost_rate.map(|m| m.amount()), Some(Decimal::from(80))); // 600 / 7.5
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn hours_per_day(mut self, hours: Decimal) -> Self {
@@ -359,11 +494,25 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{Quota, RateLimiter};
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?
-    ///     .limiter(RateLimiter::new(Quota::per_second(2)));
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// use std::time::Duration;
+    /// let fake = FakeBambooHr::start().await?;
+    /// let shared = RateLimiter::new(Quota::per_second(2));
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .limiter(shared.clone());
+    /// // A pause on the shared limiter holds this connector back too.
+    /// shared.pause_for(Duration::from_millis(100))?;
+    /// let start = std::time::Instant::now();
+    /// Source::<Employee>::read(&bamboo, None, 10).await?;
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn limiter(mut self, limiter: RateLimiter) -> Self {
@@ -377,10 +526,25 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?;
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::ConnectorErrorKind;
+    /// use odoo_integration_connectors::fakes::bamboohr::Fault;
+    /// use std::time::Duration;
+    /// let fake = FakeBambooHr::start().await?;
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url());
     /// let limiter = bamboo.rate_limiter();
-    /// # let _ = limiter;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// fake.fail_next(Fault::RateLimited { retry_after: Duration::from_secs(30) });
+    /// let e = Source::<Employee>::read(&bamboo, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
+    /// // The limiter (and every task waiting at it) now holds back for 30 s.
+    /// let waited = tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await;
+    /// assert!(waited.is_err());
+    /// # Ok(()) }
     /// ```
     pub fn rate_limiter(&self) -> RateLimiter {
         self.limiter.clone()
@@ -394,9 +558,24 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.settle(std::time::Duration::ZERO);
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let fake = FakeBambooHr::start().await?;
+    /// fake.insert_employee([("firstName", "Ann")]);
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .settle(Duration::ZERO); // the fake's clock is not ours
+    /// let first = Source::<Employee>::read(&bamboo, None, 10).await?;
+    /// let bo = fake.insert_employee([("firstName", "Bo")]);
+    /// let next = Source::<Employee>::read(&bamboo, Some(&first.next), 10).await?;
+    /// assert_eq!(next.changes.len(), 1);
+    /// assert_eq!(next.changes[0].remote_id.as_str(), bo);
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn settle(mut self, lag: Duration) -> Self {
@@ -410,9 +589,24 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_window(60, 180);
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
+    /// # use odoo_integration_connectors::read_to_end;
+    /// # use odoo_integration_model::TimeOff;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeBambooHr::start().await?;
+    /// # let ann = fake.insert_employee([("firstName", "Ann")]);
+    /// let weeks_ago = chrono::Utc::now().date_naive() - chrono::Days::new(45);
+    /// fake.add_time_off(FakeTimeOff::new(&ann, "Vacation", weeks_ago, weeks_ago).status("approved"));
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .time_off_window(60, 180);
+    /// let (first, cursor) = read_to_end::<TimeOff>(&bamboo, None, 10).await?; // a year back
+    /// assert_eq!(first.len(), 1);
+    /// let (again, _) = read_to_end::<TimeOff>(&bamboo, Some(cursor), 10).await?;
+    /// assert_eq!(again.len(), 1); // still within the 60 days back
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn time_off_window(mut self, days_back: u32, days_ahead: u32) -> Self {
@@ -426,9 +620,26 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_history(730);
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeTimeOff;
+    /// # use odoo_integration_connectors::read_to_end;
+    /// # use odoo_integration_model::TimeOff;
+    /// let fake = FakeBambooHr::start().await?;
+    /// # let today = chrono::Utc::now().date_naive();
+    /// # let ann = fake.insert_employee([("firstName", "Ann")]);
+    /// let long_ago = today - chrono::Days::new(500);
+    /// fake.add_time_off(FakeTimeOff::new(&ann, "Vacation", long_ago, long_ago).status("approved"));
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .time_off_history(730);
+    /// let (requests, _) = read_to_end::<TimeOff>(&bamboo, None, 10).await?;
+    /// assert_eq!(requests.len(), 1); // the default 365 days would miss it
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn time_off_history(mut self, days_back: u32) -> Self {
@@ -442,9 +653,26 @@ impl BambooHrConnector {
     /// # Example
     ///
     /// ```
-    /// let bamboo = odoo_integration_connectors::bamboohr::BambooHrConnector::new("acme", "k")?.time_off_statuses(["approved"]);
-    /// # let _ = bamboo;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeTimeOff;
+    /// # use odoo_integration_connectors::read_to_end;
+    /// # use odoo_integration_model::TimeOff;
+    /// let fake = FakeBambooHr::start().await?;
+    /// # let today = chrono::Utc::now().date_naive();
+    /// # let ann = fake.insert_employee([("firstName", "Ann")]);
+    /// fake.add_time_off(FakeTimeOff::new(&ann, "Vacation", today, today).status("approved"));
+    /// fake.add_time_off(FakeTimeOff::new(&ann, "Sick", today, today).status("denied"));
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
+    ///     .base_url(&fake.url())
+    ///     .time_off_statuses(["approved"]);
+    /// let (requests, _) = read_to_end::<TimeOff>(&bamboo, None, 10).await?;
+    /// assert_eq!(requests.len(), 1);
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn time_off_statuses<I: IntoIterator<Item = S>, S: Into<String>>(

@@ -91,15 +91,31 @@ use serde_json::{Map, Value, json};
 /// # Example
 ///
 /// ```
+/// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+/// # use odoo_integration_connectors::Source;
+/// # use odoo_integration_model::Employee;
+/// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
+/// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
+/// # }
+/// use odoo_integration_connectors::ConnectorErrorKind;
 /// use odoo_integration_connectors::fakes::bamboohr::Fault;
 /// use std::time::Duration;
+/// let bamboo = FakeBambooHr::start().await?;
 /// let faults = [
-///     Fault::Status(503),
-///     Fault::RateLimited { retry_after: Duration::from_secs(30) },
-///     Fault::Message { status: 400, message: "Invalid field: hireDate".into() },
-///     Fault::Truncated,
+///     (Fault::Status(503), ConnectorErrorKind::Unavailable),
+///     (Fault::RateLimited { retry_after: Duration::from_secs(30) }, ConnectorErrorKind::RateLimited),
+///     (Fault::Message { status: 400, message: "Invalid field: hireDate".into() }, ConnectorErrorKind::Invalid),
+///     (Fault::Truncated, ConnectorErrorKind::Protocol),
 /// ];
-/// # let _ = faults;
+/// for (fault, kind) in faults {
+///     bamboo.fail_next(fault);
+///     let e = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.unwrap_err();
+///     assert_eq!(e.kind(), kind);
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -134,12 +150,15 @@ pub enum Fault {
 /// # Example
 ///
 /// ```
+/// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+/// # use odoo_integration_connectors::Source;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
-/// for call in bamboo.calls() {
-///     println!("{} {}?{} -> {}", call.method, call.path, call.query, call.status);
-/// }
+/// # let connector = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?.base_url(&bamboo.url());
+/// Source::<odoo_integration_model::Employee>::read(&connector, None, 10).await?;
+/// let call = &bamboo.calls()[0];
+/// assert_eq!((call.method.as_str(), call.path.as_str(), call.status), ("GET", "/employees/changed", 200)); // the path after `/v1`
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -462,8 +481,21 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().company("globex");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
+    /// # }
+    /// let bamboo = FakeBambooHr::builder().company("globex").start().await?;
+    /// assert_eq!(bamboo.company(), "globex");
+    /// assert!(Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.is_ok());
+    /// let acme = BambooHrConnector::new("acme", bamboo.api_key())?.base_url(&bamboo.url());
+    /// assert!(Source::<Employee>::read(&acme, None, 10).await.is_err()); // another company
+    /// # Ok(()) }
     /// ```
     pub fn company(mut self, company: impl Into<String>) -> Self {
         self.company = company.into();
@@ -475,8 +507,18 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().api_key("k");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// # use odoo_integration_model::Employee;
+    /// let bamboo = FakeBambooHr::builder().api_key("my-test-key").start().await?;
+    /// assert_eq!(bamboo.api_key(), "my-test-key");
+    /// let wrong = BambooHrConnector::new(bamboo.company(), "another-key")?.base_url(&bamboo.url());
+    /// let e = Source::<Employee>::read(&wrong, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
+    /// # Ok(()) }
     /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = key.into();
@@ -489,8 +531,14 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().clock("2026-05-01T09:00:00Z".parse().unwrap());
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let start: chrono::DateTime<chrono::Utc> = "2026-05-01T09:00:00Z".parse()?;
+    /// let bamboo = FakeBambooHr::builder().clock(start).start().await?;
+    /// let id = bamboo.insert_employee([("firstName", "Ann")]);
+    /// assert_eq!(bamboo.employee(&id).unwrap().last_changed, start);
+    /// # Ok(()) }
     /// ```
     pub fn clock(mut self, start: DateTime<Utc>) -> Self {
         self.clock = start;
@@ -502,8 +550,14 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().tick(std::time::Duration::ZERO);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let bamboo = FakeBambooHr::builder().tick(std::time::Duration::ZERO).start().await?;
+    /// let a = bamboo.insert_employee([("firstName", "A")]);
+    /// let b = bamboo.insert_employee([("firstName", "B")]);
+    /// assert_eq!(bamboo.employee(&a).unwrap().last_changed, bamboo.employee(&b).unwrap().last_changed);
+    /// # Ok(()) }
     /// ```
     pub fn tick(mut self, tick: Duration) -> Self {
         self.tick = tick;
@@ -516,8 +570,23 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().rate_limit(10, std::time::Duration::from_secs(1));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
+    /// # }
+    /// use odoo_integration_connectors::ConnectorErrorKind;
+    /// use std::time::Duration;
+    /// let bamboo = FakeBambooHr::builder().rate_limit(1, Duration::from_secs(60)).start().await?;
+    /// // A first read makes two calls: the second is refused.
+    /// let e = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
+    /// assert_eq!(bamboo.calls().last().map(|c| c.status), Some(429));
+    /// # Ok(()) }
     /// ```
     pub fn rate_limit(mut self, max: u32, window: Duration) -> Self {
         self.max = Some(max);
@@ -530,8 +599,24 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().retry_after(std::time::Duration::from_secs(5));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
+    /// # }
+    /// use std::time::Duration;
+    /// let bamboo = FakeBambooHr::builder()
+    ///     .rate_limit(1, Duration::from_secs(60))
+    ///     .retry_after(Duration::from_secs(5))
+    ///     .start()
+    ///     .await?;
+    /// let e = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.unwrap_err();
+    /// assert_eq!(e.retry_after(), Some(Duration::from_secs(5)));
+    /// # Ok(()) }
     /// ```
     pub fn retry_after(mut self, wait: Duration) -> Self {
         self.retry_after = wait;
@@ -544,8 +629,25 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().forbid_compensation(true);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
+    /// # }
+    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use odoo_integration_connectors::Operation;
+    /// let bamboo = FakeBambooHr::builder().forbid_compensation(true).start().await?;
+    /// let id = bamboo.insert_employee([("firstName", "Ann")]);
+    /// bamboo.set_compensation(&id, [Compensation::new("2024-01-01".parse()?, "85.00", "USD", "Hour")]);
+    /// // The table answers 403: the employee is read without a cost rate.
+    /// let page = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await?;
+    /// assert!(matches!(&page.changes[0].operation, Operation::Upsert(ann) if ann.cost_rate.is_none()));
+    /// assert_eq!(bamboo.calls().last().map(|c| c.status), Some(403));
+    /// # Ok(()) }
     /// ```
     pub fn forbid_compensation(mut self, forbid: bool) -> Self {
         self.forbid_compensation = forbid;
@@ -655,8 +757,12 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder();
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let bamboo = FakeBambooHr::builder().start().await?; // the defaults
+    /// assert_eq!((bamboo.company(), bamboo.api_key()), ("acme", FakeBambooHr::API_KEY));
+    /// # Ok(()) }
     /// ```
     pub fn builder() -> FakeBambooHrBuilder {
         FakeBambooHrBuilder {
@@ -867,10 +973,22 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
+    /// # }
+    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// let id = bamboo.insert_employee([("firstName", "Ann")]);
+    /// bamboo.set_compensation(&id, [Compensation::new("2024-01-01".parse()?, "85.00", "USD", "Hour")]);
     /// bamboo.forbid_compensation(true);
+    /// Source::<Employee>::read(&connector(&bamboo)?, None, 10).await?;
+    /// assert_eq!(bamboo.calls().last().map(|c| c.status), Some(403));
     /// # Ok(()) }
     /// ```
     pub fn forbid_compensation(&self, forbid: bool) {
@@ -1036,10 +1154,13 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// let before = bamboo.now();
     /// bamboo.advance(std::time::Duration::from_secs(3600));
+    /// assert_eq!(bamboo.now() - before, chrono::TimeDelta::hours(1));
     /// # Ok(()) }
     /// ```
     pub fn advance(&self, by: Duration) {
@@ -1075,11 +1196,22 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, Fault};
+    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
+    /// # }
+    /// use odoo_integration_connectors::ConnectorErrorKind;
+    /// use odoo_integration_connectors::fakes::bamboohr::Fault;
     /// let bamboo = FakeBambooHr::start().await?;
     /// bamboo.fail_next(Fault::Status(503));
+    /// let e = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
+    /// assert!(Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.is_ok()); // used once
     /// # Ok(()) }
     /// ```
     pub fn fail_next(&self, fault: Fault) {

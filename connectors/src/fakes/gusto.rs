@@ -107,11 +107,28 @@ pub enum Fault {
 /// # Example
 ///
 /// ```
-/// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-/// for call in g.calls() {
+/// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+/// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+/// # use odoo_integration_connectors::Source;
+/// # use odoo_integration_model::Employee;
+/// # use std::sync::Arc;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let g = FakeGusto::start().await?;
+/// # g.allow_client("client-id", "client-secret");
+/// # let pair = g.grant();
+/// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+/// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+/// #     .base_url(g.url())
+/// #     .build()?;
+/// Source::<Employee>::read(&gusto, None, 10).await?;
+/// let calls = g.calls();
+/// assert!(!calls.is_empty());
+/// for call in calls {
 ///     assert_eq!(call.api_version.as_deref(), Some("2025-06-15"));
+///     assert_eq!(call.status, 200);
 /// }
-/// # }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -135,10 +152,14 @@ pub struct Call {
 /// # Example
 ///
 /// ```
-/// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+/// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let g = FakeGusto::start().await?;
 /// let pair = g.grant();
 /// assert_ne!(pair.access_token, pair.refresh_token);
-/// # }
+/// assert_ne!(g.grant().refresh_token, pair.refresh_token); // a new pair each time
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -348,9 +369,13 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// let base = g.url();
-    /// # let _ = base; }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let base = g.url(); // the API and the token endpoint
+    /// assert!(base.starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
     /// ```
     pub fn url(&self) -> String {
         format!("http://{}", self.served.addr())
@@ -361,9 +386,14 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// assert!(!g.company_uuid().is_empty());
-    /// # }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let company = g.company_uuid();
+    /// assert!(!company.is_empty());
+    /// assert_eq!(company, g.company_uuid()); // one company, one uuid
+    /// # Ok(()) }
     /// ```
     pub fn company_uuid(&self) -> String {
         self.shared.company().uuid.clone()
@@ -374,9 +404,26 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// let g = FakeGusto::start().await?;
     /// g.allow_client("client-id", "client-secret");
-    /// # }
+    /// // An expired pair: the connector refreshes it first.
+    /// let pair = g.grant();
+    /// let tokens = Tokens::new(pair.access_token, pair.refresh_token, chrono::DateTime::UNIX_EPOCH);
+    /// let store = Arc::new(MemoryTokenStore::new(tokens));
+    /// let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    ///     .base_url(g.url())
+    ///     .build()?;
+    /// Source::<Employee>::read(&gusto, None, 10).await?;
+    /// assert_eq!(g.refreshes(), 1);
+    /// assert_eq!(store.saves(), 1); // the new pair, saved
+    /// # Ok(()) }
     /// ```
     pub fn allow_client(&self, client_id: &str, client_secret: &str) {
         self.shared
@@ -390,10 +437,14 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
     /// let pair = g.grant();
     /// assert!(pair.expires_at > chrono::Utc::now());
-    /// # }
+    /// assert!(pair.expires_at <= chrono::Utc::now() + chrono::TimeDelta::hours(2));
+    /// # Ok(()) }
     /// ```
     pub fn grant(&self) -> IssuedTokens {
         self.shared.company().issue()
@@ -406,9 +457,14 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
     /// g.set_token_lifetime(std::time::Duration::from_secs(60));
-    /// # }
+    /// let pair = g.grant();
+    /// assert!(pair.expires_at <= chrono::Utc::now() + chrono::TimeDelta::seconds(60));
+    /// # Ok(()) }
     /// ```
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         self.shared.company().token_lifetime =
@@ -421,9 +477,27 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
     /// g.set_token_delay(std::time::Duration::from_millis(50));
-    /// # }
+    /// g.expire_access_tokens();
+    /// let start = std::time::Instant::now();
+    /// Source::<Employee>::read(&gusto, None, 10).await?; // 401, then a refresh
+    /// assert!(start.elapsed() >= std::time::Duration::from_millis(50));
+    /// # Ok(()) }
     /// ```
     pub fn set_token_delay(&self, delay: Duration) {
         self.shared.company().token_delay = delay;
@@ -435,9 +509,28 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
+    /// Source::<Employee>::read(&gusto, None, 10).await?;
     /// g.expire_access_tokens();
-    /// # }
+    /// // Answered 401, the connector refreshes once and retries.
+    /// Source::<Employee>::read(&gusto, None, 10).await?;
+    /// assert_eq!(g.refreshes(), 1);
+    /// assert!(g.calls().iter().any(|c| c.status == 401));
+    /// # Ok(()) }
     /// ```
     pub fn expire_access_tokens(&self) {
         let past = Utc::now() - TimeDelta::seconds(1);
@@ -451,9 +544,26 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
     /// assert_eq!(g.refreshes(), 0);
-    /// # }
+    /// g.expire_access_tokens();
+    /// Source::<Employee>::read(&gusto, None, 10).await?;
+    /// assert_eq!(g.refreshes(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn refreshes(&self) -> usize {
         self.shared.company().refreshes
@@ -465,9 +575,32 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
     /// assert_eq!(g.invalid_grants(), 0);
-    /// # }
+    /// g.expire_access_tokens();
+    /// Source::<Employee>::read(&gusto, None, 10).await?;
+    /// // A stale copy of the store presents the spent refresh token again.
+    /// let stale = Arc::new(MemoryTokenStore::new(Tokens::new("old", pair.refresh_token, chrono::DateTime::UNIX_EPOCH)));
+    /// let other = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), stale)
+    ///     .base_url(g.url())
+    ///     .build()?;
+    /// assert!(Source::<Employee>::read(&other, None, 10).await.is_err());
+    /// assert_eq!(g.invalid_grants(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn invalid_grants(&self) -> usize {
         self.shared.company().invalid_grants
@@ -478,9 +611,26 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
     /// assert!(g.refresh_tokens_presented().is_empty());
-    /// # }
+    /// g.expire_access_tokens();
+    /// Source::<Employee>::read(&gusto, None, 10).await?;
+    /// assert_eq!(g.refresh_tokens_presented(), vec![pair.refresh_token]);
+    /// # Ok(()) }
     /// ```
     pub fn refresh_tokens_presented(&self) -> Vec<String> {
         self.shared.company().presented.clone()
@@ -491,9 +641,28 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// g.set_rate_limit(2);
-    /// # }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
+    /// use odoo_integration_connectors::ConnectorErrorKind;
+    /// g.set_rate_limit(1);
+    /// Source::<Employee>::read(&gusto, None, 10).await?; // the minute's one call
+    /// let e = Source::<Employee>::read(&gusto, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
+    /// assert!(e.retry_after().is_some());
+    /// # Ok(()) }
     /// ```
     pub fn set_rate_limit(&self, per_minute: u32) {
         self.shared.company().rate_limit = per_minute;
@@ -504,10 +673,28 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use odoo_integration_connectors::fakes::gusto::Fault;
     /// g.fail_next(Fault::HtmlPage(503), 1);
-    /// # }
+    /// let e = Source::<Employee>::read(&gusto, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
+    /// assert!(Source::<Employee>::read(&gusto, None, 10).await.is_ok());
+    /// # Ok(()) }
     /// ```
     pub fn fail_next(&self, fault: Fault, times: usize) {
         let mut c = self.shared.company();
@@ -521,9 +708,25 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// let puts = g.calls().iter().filter(|c| c.method == "PUT").count();
-    /// # let _ = puts; }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
+    /// Source::<Employee>::read(&gusto, None, 10).await?;
+    /// assert!(g.calls().iter().all(|c| c.method == "GET"));
+    /// assert!(g.calls().iter().any(|c| c.path.ends_with("/employees")));
+    /// # Ok(()) }
     /// ```
     pub fn calls(&self) -> Vec<Call> {
         self.shared.company().calls.clone()
@@ -536,10 +739,15 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
     /// let id = g.add_employee(serde_json::json!({"first_name": "Bo", "last_name": "Lind"}));
-    /// assert_eq!(g.employee(&id).unwrap()["first_name"], "Bo");
-    /// # }
+    /// let bo = g.employee(&id).unwrap();
+    /// assert_eq!(bo["first_name"], "Bo");
+    /// assert_eq!(bo["terminated"], false); // filled in
+    /// # Ok(()) }
     /// ```
     pub fn add_employee(&self, fields: Value) -> String {
         let mut c = self.shared.company();
@@ -564,9 +772,14 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let id = g.add_employee(serde_json::json!({"first_name": "Bo", "last_name": "Lind"}));
+    /// assert_eq!(g.employee(&id).unwrap()["uuid"], id.as_str());
     /// assert!(g.employee("nobody").is_none());
-    /// # }
+    /// # Ok(()) }
     /// ```
     pub fn employee(&self, uuid: &str) -> Option<Value> {
         self.shared
@@ -582,9 +795,22 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = std::sync::Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store)
+    /// #     .base_url(g.url())
+    /// #     .build()?;
     /// let id = g.add_pay_schedule(serde_json::json!({"frequency": "Every other week", "name": "Staff"}));
-    /// # let _ = id; }
+    /// let schedules = gusto.pay_schedules().await?;
+    /// assert_eq!(schedules.len(), 1);
+    /// assert_eq!((schedules[0].uuid.as_str(), schedules[0].frequency.as_str()), (id.as_str(), "Every other week"));
+    /// # Ok(()) }
     /// ```
     pub fn add_pay_schedule(&self, fields: Value) -> String {
         let mut c = self.shared.company();
@@ -605,10 +831,15 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
     /// let id = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "check_date": "2025-06-20"}));
     /// assert_eq!(g.payroll(&id).unwrap()["processed"], false);
-    /// # }
+    /// assert!(g.process_payroll(&id));
+    /// assert_eq!(g.payroll(&id).unwrap()["processed"], true);
+    /// # Ok(()) }
     /// ```
     pub fn add_payroll(&self, fields: Value) -> String {
         let mut c = self.shared.company();
@@ -634,10 +865,15 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
     /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
     /// assert!(g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1", "gross_pay": "1000.00"})));
-    /// # }
+    /// assert!(g.compensation_version(&run, "e1").is_some());
+    /// assert!(!g.add_compensation("no-such-payroll", serde_json::json!({"employee_uuid": "e1"})));
+    /// # Ok(()) }
     /// ```
     pub fn add_compensation(&self, payroll: &str, fields: Value) -> bool {
         let mut c = self.shared.company();
@@ -672,9 +908,15 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1", "gross_pay": "1000.00"}));
+    /// assert_eq!(g.payroll(&run).unwrap()["employee_compensations"][0]["gross_pay"], "1000.00");
     /// assert!(g.payroll("none").is_none());
-    /// # }
+    /// # Ok(()) }
     /// ```
     pub fn payroll(&self, uuid: &str) -> Option<Value> {
         self.shared
@@ -690,9 +932,16 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// assert!(g.regular_hours("payroll", "employee").is_none());
-    /// # }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1",
+    ///     "hourly_compensations": [{"name": "Regular Hours", "hours": "40.000"}]}));
+    /// assert_eq!(g.regular_hours(&run, "e1").as_deref(), Some("40.000"));
+    /// assert!(g.regular_hours(&run, "nobody").is_none());
+    /// # Ok(()) }
     /// ```
     pub fn regular_hours(&self, payroll: &str, employee: &str) -> Option<String> {
         let p = self.payroll(payroll)?;
@@ -713,9 +962,18 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// assert!(g.compensation_version("payroll", "employee").is_none());
-    /// # }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1",
+    ///     "hourly_compensations": [{"name": "Regular Hours", "hours": "40.000"}]}));
+    /// let v1 = g.compensation_version(&run, "e1").unwrap();
+    /// assert!(g.set_regular_hours(&run, "e1", "38.000"));
+    /// assert_ne!(g.compensation_version(&run, "e1").unwrap(), v1);
+    /// assert!(g.compensation_version(&run, "nobody").is_none());
+    /// # Ok(()) }
     /// ```
     pub fn compensation_version(&self, payroll: &str, employee: &str) -> Option<String> {
         let p = self.payroll(payroll)?;
@@ -732,9 +990,15 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// assert!(g.process_payroll(&run));
+    /// assert_eq!(g.payroll(&run).unwrap()["processed"], true);
     /// assert!(!g.process_payroll("none"));
-    /// # }
+    /// # Ok(()) }
     /// ```
     pub fn process_payroll(&self, uuid: &str) -> bool {
         let mut c = self.shared.company();
@@ -754,9 +1018,19 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1",
+    ///     "hourly_compensations": [{"name": "Regular Hours", "hours": "40.000"}]}));
+    /// let v1 = g.compensation_version(&run, "e1").unwrap();
+    /// assert!(g.bump_versions(&run));
+    /// assert_ne!(g.compensation_version(&run, "e1").unwrap(), v1);
+    /// assert_eq!(g.regular_hours(&run, "e1").as_deref(), Some("40.000")); // only the version
     /// assert!(!g.bump_versions("none"));
-    /// # }
+    /// # Ok(()) }
     /// ```
     pub fn bump_versions(&self, payroll: &str) -> bool {
         self.shared.company().bump(payroll, None)
@@ -768,9 +1042,17 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// assert!(!g.set_regular_hours("payroll", "employee", "8.000"));
-    /// # }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1",
+    ///     "hourly_compensations": [{"name": "Regular Hours", "hours": "40.000"}]}));
+    /// assert!(g.set_regular_hours(&run, "e1", "8.000"));
+    /// assert_eq!(g.regular_hours(&run, "e1").as_deref(), Some("8.000"));
+    /// assert!(!g.set_regular_hours(&run, "nobody", "8.000"));
+    /// # Ok(()) }
     /// ```
     pub fn set_regular_hours(&self, payroll: &str, employee: &str, hours: &str) -> bool {
         self.shared.company().set_hours(payroll, employee, hours)
@@ -785,10 +1067,39 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// g.edit_before_next_put("payroll", &[("employee", "12.000")]);
-    /// g.edit_before_next_put("payroll", &[]); // a version bump only
-    /// # }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
+    /// # use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, Sink, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, PayStatement, RemoteId, SystemId};
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1",
+    ///     "hourly_compensations": [{"name": "Regular Hours", "hours": "40.000"}]}));
+    /// g.edit_before_next_put(&run, &[("e1", "12.000")]);
+    /// g.edit_before_next_put(&run, &[]); // and a version bump before the retry
+    /// // Each PUT now meets a newer version: the write is a conflict.
+    /// # let (run_id, e1_id) = (CanonicalId::new(), CanonicalId::new());
+    /// # let hours = PayStatement { run: Some(run_id), employee: Some(e1_id), hours: Some(rust_decimal::Decimal::from(38)), ..Default::default() };
+    /// # let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"), Operation::Upsert(hours))
+    /// #     .with_link(run_id, RemoteId::new(&run))
+    /// #     .with_link(e1_id, RemoteId::new("e1"))
+    /// #     .only(["hours"]);
+    /// let outcomes = gusto.apply(vec![record]).await?;
+    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::Conflict));
+    /// assert_eq!(g.regular_hours(&run, "e1").as_deref(), Some("12.000"));
+    /// # Ok(()) }
     /// ```
     pub fn edit_before_next_put(&self, payroll: &str, edits: &[(&str, &str)]) {
         self.shared
@@ -810,10 +1121,31 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # async fn f(g: odoo_integration_connectors::fakes::gusto::FakeGusto) {
-    /// let id = g.add_time_off(serde_json::json!({"status": "approved", "policy_type": "vacation",
-    ///     "days": {"2025-07-01": "8.000"}, "employee": {"uuid": "e1", "full_name": "Ann Lee"}}));
-    /// # let _ = id; }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::{ApprovalState, TimeOff};
+    /// # let day = chrono::Utc::now().date_naive().to_string();
+    /// g.add_time_off(serde_json::json!({"status": "approved", "policy_type": "vacation",
+    ///     "days": {day: "8.000"}, "employee": {"uuid": "e1", "full_name": "Ann Lee"}}));
+    /// let (requests, _) = read_to_end::<TimeOff>(&gusto, None, 10).await?;
+    /// let odoo_integration_connectors::Operation::Upsert(leave) = &requests[0].operation else { panic!("a delete") };
+    /// assert_eq!(leave.approval, ApprovalState::Approved);
+    /// assert_eq!(leave.hours, Some(rust_decimal::Decimal::from(8)));
+    /// # Ok(()) }
     /// ```
     pub fn add_time_off(&self, fields: Value) -> String {
         let mut c = self.shared.company();

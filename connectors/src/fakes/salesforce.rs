@@ -430,9 +430,13 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
-    /// let login = sf.url();
-    /// # let _ = login; }
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// // The login URL and, from the token answer, the instance URL.
+    /// assert!(sf.url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
     /// ```
     pub fn url(&self) -> String {
         format!("http://{}", self.served.addr())
@@ -444,9 +448,23 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// let sf = FakeSalesforce::start().await?;
     /// sf.allow_client("consumer-key", "consumer-secret");
-    /// # }
+    /// let ok = SalesforceConnector::builder(ConnectedApp::client_credentials("consumer-key", "consumer-secret"))
+    ///     .login_url(sf.url())
+    ///     .build()?;
+    /// assert!(Source::<odoo_integration_model::ClientCompany>::read(&ok, None, 10).await.is_ok());
+    /// let wrong = SalesforceConnector::builder(ConnectedApp::client_credentials("consumer-key", "guess"))
+    ///     .login_url(sf.url())
+    ///     .build()?;
+    /// let e = Source::<odoo_integration_model::ClientCompany>::read(&wrong, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
+    /// # Ok(()) }
     /// ```
     pub fn allow_client(&self, client_id: &str, client_secret: &str) {
         self.shared
@@ -462,10 +480,20 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
-    /// let pem = include_str!("../../tests/data/salesforce/test_only_public_key.pem");
-    /// sf.allow_jwt("consumer-key", "integration@example.com", pem);
-    /// # }
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// use odoo_integration_connectors::Source;
+    /// let sf = FakeSalesforce::start().await?;
+    /// let public = include_str!("../../tests/data/salesforce/test_only_public_key.pem");
+    /// sf.allow_jwt("consumer-key", "integration@example.com", public);
+    /// # let private = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
+    /// let credentials = ConnectedApp::jwt_bearer("consumer-key", "integration@example.com", private)?;
+    /// let conn = SalesforceConnector::builder(credentials).login_url(sf.url()).build()?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&conn, None, 10).await?;
+    /// assert_eq!(sf.token_requests(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn allow_jwt(&self, client_id: &str, username: &str, public_key_pem: &str) {
         self.shared.org().jwt.insert(
@@ -479,9 +507,24 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
-    /// sf.set_page_size(200);
-    /// # }
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
+    /// sf.set_page_size(2);
+    /// for name in ["A", "B", "C"] {
+    ///     sf.insert("Account", serde_json::json!({"Name": name}));
+    /// }
+    /// let (accounts, _) = odoo_integration_connectors::read_to_end::<ClientCompany>(&conn, None, 100).await?;
+    /// assert_eq!(accounts.len(), 3);
+    /// assert!(sf.requests().iter().any(|r| r.contains("/query/"))); // a next page
+    /// # Ok(()) }
     /// ```
     pub fn set_page_size(&self, n: usize) {
         self.shared.org().page_size = n.max(1);
@@ -492,10 +535,13 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
     /// sf.set_api_usage(14_000, 15_000);
     /// assert_eq!(sf.api_usage(), (14_000, 15_000));
-    /// # }
+    /// # Ok(()) }
     /// ```
     pub fn set_api_usage(&self, used: u64, limit: u64) {
         let mut org = self.shared.org();
@@ -508,9 +554,21 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
-    /// let (used, _limit) = sf.api_usage();
-    /// # let _ = used; }
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// let (used, limit) = sf.api_usage();
+    /// assert_eq!(used, sf.calls() as u64); // each API call counts
+    /// assert_eq!(conn.api_usage(), Some((used, limit)));
+    /// # Ok(()) }
     /// ```
     pub fn api_usage(&self) -> (u64, u64) {
         let org = self.shared.org();
@@ -523,9 +581,22 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
     /// sf.expire_tokens();
-    /// # }
+    /// // The connector is answered 401, signs in again and retries.
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// assert_eq!(sf.token_requests(), 2);
+    /// # Ok(()) }
     /// ```
     pub fn expire_tokens(&self) {
         self.shared.org().tokens.clear();
@@ -536,9 +607,21 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
     /// assert_eq!(sf.token_requests(), 0);
-    /// # }
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// assert_eq!(sf.token_requests(), 1); // the token is cached
+    /// # Ok(()) }
     /// ```
     pub fn token_requests(&self) -> usize {
         self.shared.org().token_requests
@@ -549,9 +632,20 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
     /// let before = sf.calls();
-    /// # let _ = before; }
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// assert!(sf.calls() > before);
+    /// # Ok(()) }
     /// ```
     pub fn calls(&self) -> usize {
         self.shared.org().calls
@@ -562,9 +656,21 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
-    /// assert!(!sf.requests().iter().any(|r| r.contains("/deleted")));
-    /// # }
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// let requests = sf.requests();
+    /// assert!(requests.iter().any(|r| r.starts_with("GET ") && r.contains("/query")));
+    /// assert!(requests.iter().all(|r| !r.contains('?'))); // without the query
+    /// # Ok(()) }
     /// ```
     pub fn requests(&self) -> Vec<String> {
         self.shared.org().requests.clone()
@@ -575,10 +681,23 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use odoo_integration_connectors::fakes::salesforce::Fault;
-    /// sf.fail_next(Fault::HtmlPage(503), 2);
-    /// # }
+    /// sf.fail_next(Fault::HtmlPage(503), 1);
+    /// let e = Source::<ClientCompany>::read(&conn, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
+    /// assert!(Source::<ClientCompany>::read(&conn, None, 10).await.is_ok()); // the fault is spent
+    /// # Ok(()) }
     /// ```
     pub fn fail_next(&self, fault: Fault, times: usize) {
         let mut org = self.shared.org();
@@ -592,9 +711,15 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
-    /// sf.set_clock(Some(chrono::Utc::now()));
-    /// # }
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// let at = "2026-11-30T10:00:00Z".parse::<chrono::DateTime<chrono::Utc>>()?;
+    /// sf.set_clock(Some(at));
+    /// let id = sf.insert("Account", serde_json::json!({"Name": "Acme"}));
+    /// assert_eq!(sf.record("Account", &id).unwrap()["SystemModstamp"], "2026-11-30T10:00:00.000+0000");
+    /// # Ok(()) }
     /// ```
     pub fn set_clock(&self, at: Option<DateTime<Utc>>) {
         self.shared.org().clock = at;
@@ -606,9 +731,25 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
+    /// # use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, Sink, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
     /// sf.reject("Account", "Industry", "Tobacco", "We do not sell to this industry");
-    /// # }
+    /// let smoke = ClientCompany { legal_name: "Smoke Ltd".into(), industry: Some("Tobacco".into()), ..Default::default() };
+    /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"), Operation::Upsert(smoke));
+    /// let outcomes = conn.apply(vec![record]).await?;
+    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::Invalid));
+    /// assert!(sf.records("Account").is_empty());
+    /// # Ok(()) }
     /// ```
     pub fn reject(&self, sobject: &str, field: &str, value: &str, message: &str) {
         self.shared.org().rules.push((
@@ -624,10 +765,14 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
     /// let id = sf.insert("Contact", serde_json::json!({"FirstName": "Ann", "LastName": "Lee"}));
+    /// assert!(id.starts_with("003"));
     /// assert_eq!(sf.record("Contact", &id).unwrap()["Name"], "Ann Lee");
-    /// # }
+    /// # Ok(()) }
     /// ```
     pub fn insert(&self, sobject: &str, fields: Value) -> String {
         let mut org = self.shared.org();
@@ -655,10 +800,15 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
     /// let id = sf.insert("Account", serde_json::json!({"Name": "Acme"}));
     /// assert!(sf.update("Account", &id, serde_json::json!({"Industry": "Energy"})));
-    /// # }
+    /// assert_eq!(sf.record("Account", &id).unwrap()["Industry"], "Energy");
+    /// assert!(!sf.update("Account", "001000000000000999", serde_json::json!({"Name": "?"})));
+    /// # Ok(()) }
     /// ```
     pub fn update(&self, sobject: &str, id: &str, fields: Value) -> bool {
         let mut org = self.shared.org();
@@ -682,9 +832,14 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// let id = sf.insert("Account", serde_json::json!({"Name": "Acme"}));
+    /// assert_eq!(sf.record("Account", &id).unwrap()["Name"], "Acme");
     /// assert!(sf.record("Account", "001000000000000999").is_none());
-    /// # }
+    /// # Ok(()) }
     /// ```
     pub fn record(&self, sobject: &str, id: &str) -> Option<Value> {
         let org = self.shared.org();
@@ -697,9 +852,14 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
     /// assert!(sf.records("Opportunity").is_empty());
-    /// # }
+    /// sf.insert("Opportunity", serde_json::json!({"Name": "Rollout", "StageName": "Prospecting", "CloseDate": "2026-12-31"}));
+    /// assert_eq!(sf.records("Opportunity").len(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn records(&self, sobject: &str) -> Vec<Value> {
         let org = self.shared.org();
@@ -719,10 +879,15 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # async fn f(sf: odoo_integration_connectors::fakes::salesforce::FakeSalesforce) {
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
     /// let id = sf.insert("Account", serde_json::json!({"Name": "Gone"}));
     /// assert!(sf.delete("Account", &id));
-    /// # }
+    /// assert!(sf.record("Account", &id).is_none());
+    /// assert!(!sf.delete("Account", &id));
+    /// # Ok(()) }
     /// ```
     pub fn delete(&self, sobject: &str, id: &str) -> bool {
         let mut org = self.shared.org();

@@ -62,8 +62,9 @@ impl AppCredentials {
     /// # Example
     ///
     /// ```
-    /// let app = odoo_integration_connectors::gusto::AppCredentials::new("id", "secret");
-    /// # let _ = app;
+    /// let app = odoo_integration_connectors::gusto::AppCredentials::new("client-id", "client-secret-4242");
+    /// assert_eq!(app.client_id(), "client-id");
+    /// assert!(!format!("{app:?}").contains("client-secret-4242"));
     /// ```
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         AppCredentials {

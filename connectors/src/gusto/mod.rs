@@ -140,23 +140,34 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! ```
 //! use odoo_integration_model::Employee;
-//! use odoo_integration_connectors::Source;
+//! use odoo_integration_connectors::{Operation, Source};
 //! use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+//! use odoo_integration_connectors::fakes::gusto::FakeGusto;
 //! use std::sync::Arc;
 //!
-//! # async fn run() -> odoo_integration_connectors::Result<()> {
-//! let tokens = Tokens::new("access", "refresh", chrono::Utc::now());
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A company on loopback (feature `fakes`); in production, `.demo()` or
+//! // the default URL, your app's credentials and the pair its authorisation gave.
+//! let fake = FakeGusto::start().await?;
+//! fake.allow_client("client-id", "client-secret");
+//! fake.add_employee(serde_json::json!({"first_name": "Ann", "last_name": "Lee"}));
+//! let pair = fake.grant();
+//!
+//! let tokens = Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at);
 //! let gusto = GustoConnector::builder(
-//!     "company-uuid",
+//!     fake.company_uuid(),
 //!     AppCredentials::new("client-id", "client-secret"),
 //!     Arc::new(MemoryTokenStore::new(tokens)),
 //! )
-//! .demo()
+//! .base_url(fake.url())
 //! .build()?;
 //! let page = Source::<Employee>::read(&gusto, None, 100).await?;
-//! println!("{} employees", page.changes.len());
+//! assert_eq!(page.changes.len(), 1);
+//! let Operation::Upsert(ann) = &page.changes[0].operation else { panic!("a delete") };
+//! assert_eq!(ann.name, "Ann Lee");
 //! # Ok(()) }
 //! ```
 //!
@@ -245,14 +256,24 @@ impl fmt::Debug for GustoConnector {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore};
-/// use std::sync::Arc;
-/// let gusto = GustoConnector::builder("c0ffee", AppCredentials::new("id", "secret"), Arc::new(MemoryTokenStore::default()))
-///     .demo()
+/// # use odoo_integration_connectors::gusto::*;
+/// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+/// # use std::sync::Arc;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use odoo_integration_connectors::Source;
+/// let g = FakeGusto::start().await?;
+/// # g.allow_client("i", "s");
+/// # let pair = g.grant();
+/// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+/// g.add_employee(serde_json::json!({"first_name": "Ann", "last_name": "Lee"}));
+/// let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store)
+///     .base_url(g.url()) // or .demo(), or the default: production
 ///     .lookback_days(30)
 ///     .build()?;
-/// # let _ = gusto;
-/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+/// let page = Source::<odoo_integration_model::Employee>::read(&gusto, None, 100).await?;
+/// assert_eq!(page.changes.len(), 1);
+/// # Ok(()) }
 /// ```
 #[must_use]
 pub struct GustoBuilder {
@@ -284,9 +305,20 @@ impl GustoConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore};
-    /// let b = GustoConnector::builder("c0ffee", AppCredentials::new("id", "s"), std::sync::Arc::new(MemoryTokenStore::default()));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::gusto::*;
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// let b = GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store);
+    /// let gusto = b.base_url(g.url()).build()?;
+    /// assert!(gusto.pay_schedules().await?.is_empty());
+    /// assert!(g.calls()[0].path.starts_with(&format!("/v1/companies/{}/", g.company_uuid())));
+    /// # Ok(()) }
     /// ```
     pub fn builder(
         company_uuid: impl Into<String>,
@@ -438,9 +470,21 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
-    ///     .base_url("http://127.0.0.1:8080");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store)
+    ///     .base_url(format!("{}/", g.url())) // a trailing slash is dropped
+    ///     .build()?;
+    /// gusto.pay_schedules().await?;
+    /// assert_eq!(g.calls().len(), 1);
+    /// assert!(g.calls()[0].path.starts_with("/v1/companies/"));
+    /// # Ok(()) }
     /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into().trim_end_matches('/').to_owned();
@@ -453,8 +497,9 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default())).demo();
-    /// # let _ = b;
+    /// let b = GustoConnector::builder("c0ffee", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
+    ///     .demo();
+    /// assert!(format!("{b:?}").contains(DEMO_URL));
     /// ```
     pub fn demo(self) -> Self {
         self.base_url(DEMO_URL)
@@ -467,11 +512,36 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// let policy = odoo_integration_model::Policy::from_toml("[pay_statement.fields]\nhours = \"odoo\"\n")?;
-    /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
-    ///     .policy(policy);
-    /// # let _ = b;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, Sink, SinkRecord};
+    /// use odoo_integration_model::{CanonicalId, PayStatement, Policy, RemoteId, SystemId};
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// // Gusto owns the hours: after a 409, the re-merge keeps Gusto's edit.
+    /// let policy = Policy::from_toml("[pay_statement.fields]\nhours = \"gusto\"\n")?;
+    /// let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store)
+    ///     .base_url(g.url())
+    ///     .policy(policy)
+    ///     .build()?;
+    /// # let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// # g.add_compensation(&run, serde_json::json!({"employee_uuid": "e1",
+    /// #     "hourly_compensations": [{"name": "Regular Hours", "hours": "0.000"}]}));
+    /// g.edit_before_next_put(&run, &[("e1", "30.000")]); // someone edits in Gusto meanwhile
+    /// # let (run_id, e1_id) = (CanonicalId::new(), CanonicalId::new());
+    /// let hours = PayStatement { run: Some(run_id), employee: Some(e1_id), hours: Some(rust_decimal::Decimal::from(38)), ..Default::default() };
+    /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"), Operation::Upsert(hours))
+    ///     .with_link(run_id, RemoteId::new(&run))
+    ///     .with_link(e1_id, RemoteId::new("e1"))
+    ///     .only(["hours"]);
+    /// let outcomes = gusto.apply(vec![record]).await?;
+    /// assert!(matches!(&outcomes[0], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::Conflict));
+    /// assert_eq!(g.regular_hours(&run, "e1").as_deref(), Some("30.000"));
+    /// # Ok(()) }
     /// ```
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = Some(policy);
@@ -486,12 +556,27 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let shared = odoo_integration_connectors::RateLimiter::new(odoo_integration_connectors::Quota::per_minute(200));
-    /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
-    ///     .rate_limiter(shared.clone());
-    /// # let _ = b; }
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{Quota, RateLimiter};
+    /// use std::time::Duration;
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// let shared = RateLimiter::new(Quota::per_minute(200));
+    /// let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store)
+    ///     .base_url(g.url())
+    ///     .rate_limiter(shared.clone())
+    ///     .build()?;
+    /// // A pause on the shared limiter holds back this connector too.
+    /// shared.pause_for(Duration::from_millis(100))?;
+    /// let start = std::time::Instant::now();
+    /// gusto.pay_schedules().await?;
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # Ok(()) }
     /// ```
     pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
         self.limiter = Some(limiter);
@@ -505,9 +590,31 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
-    ///     .lookback_days(45);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::PayrollRun;
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// // A payroll paid two months ago.
+    /// let start = chrono::Utc::now().date_naive() - chrono::Days::new(60);
+    /// g.add_payroll(serde_json::json!({"processed": true, "check_date": (start + chrono::Days::new(18)).to_string(),
+    ///     "pay_period": {"start_date": start.to_string(), "end_date": (start + chrono::Days::new(13)).to_string()}}));
+    /// let builder = |days| {
+    ///     GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store.clone())
+    ///         .base_url(g.url())
+    ///         .lookback_days(days)
+    ///         .build()
+    /// };
+    /// let (runs, _) = read_to_end::<PayrollRun>(&builder(45)?, None, 100).await?;
+    /// assert!(runs.is_empty());
+    /// let (runs, _) = read_to_end::<PayrollRun>(&builder(90)?, None, 100).await?;
+    /// assert_eq!(runs.len(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn lookback_days(mut self, days: u64) -> Self {
         self.lookback_days = days;
@@ -522,9 +629,25 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
-    ///     .history_start(chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::PayrollRun;
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// g.add_payroll(serde_json::json!({"processed": true, "check_date": "2026-01-20",
+    ///     "pay_period": {"start_date": "2026-01-01", "end_date": "2026-01-15"}}));
+    /// let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store)
+    ///     .base_url(g.url())
+    ///     .history_start(chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap())
+    ///     .build()?;
+    /// let (runs, _) = read_to_end::<PayrollRun>(&gusto, None, 100).await?;
+    /// assert_eq!(runs.len(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn history_start(mut self, date: NaiveDate) -> Self {
         self.history_start = Some(date);
@@ -537,9 +660,21 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// let b = GustoConnector::builder("c", AppCredentials::new("i", "s"), std::sync::Arc::new(MemoryTokenStore::default()))
-    ///     .timeout(std::time::Duration::from_secs(20));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store)
+    ///     .base_url(g.url())
+    ///     .timeout(std::time::Duration::from_secs(20))
+    ///     .build()?;
+    /// g.add_pay_schedule(serde_json::json!({"frequency": "Monthly"}));
+    /// assert_eq!(gusto.pay_schedules().await?.len(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;

@@ -51,10 +51,22 @@ impl GustoConnector {
     /// # Example
     ///
     /// ```
-    /// # async fn f(gusto: odoo_integration_connectors::gusto::GustoConnector) -> odoo_integration_connectors::Result<()> {
-    /// for s in gusto.pay_schedules().await? {
-    ///     println!("{}: paid {}", s.uuid, s.frequency);
-    /// }
+    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = std::sync::Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store)
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// g.add_pay_schedule(serde_json::json!({"frequency": "Twice per month", "anchor_pay_date": "2026-11-30"}));
+    /// let schedules = gusto.pay_schedules().await?;
+    /// assert_eq!(schedules.len(), 1);
+    /// assert_eq!(schedules[0].frequency, "Twice per month");
+    /// assert_eq!(schedules[0].anchor_pay_date, chrono::NaiveDate::from_ymd_opt(2026, 11, 30));
     /// # Ok(()) }
     /// ```
     pub async fn pay_schedules(&self) -> Result<Vec<PaySchedule>> {

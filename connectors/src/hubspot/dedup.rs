@@ -188,7 +188,18 @@ impl Deduplicator {
     /// # Example
     ///
     /// ```
-    /// let _d = odoo_integration_connectors::hubspot::Deduplicator::new(100_000);
+    /// use odoo_integration_connectors::hubspot::{Deduplicator, WebhookEvent};
+    /// let event = |id: u64| format!(r#"{{"eventId":{id},"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}}"#);
+    /// let batch = |ids: &[u64]| {
+    ///     let events: Vec<String> = ids.iter().map(|&id| event(id)).collect();
+    ///     WebhookEvent::parse_batch(format!("[{}]", events.join(",")).as_bytes())
+    /// };
+    /// let mut seen = Deduplicator::new(2);
+    /// assert_eq!(seen.fresh(batch(&[1, 2])?).len(), 2);
+    /// assert!(seen.fresh(batch(&[1, 2])?).is_empty()); // a redelivery
+    /// seen.fresh(batch(&[3])?); // the oldest, 1, is forgotten
+    /// assert_eq!(seen.fresh(batch(&[1])?).len(), 1);
+    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```
     pub fn new(capacity: usize) -> Self {
         Deduplicator {

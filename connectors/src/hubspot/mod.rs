@@ -142,9 +142,20 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("pat-na1-…")?;
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// fake.insert("companies", [("name", "Acme")]);
+    /// // HubSpotConnector::new(token) talks to api.hubapi.com; here, the fake.
+    /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(Duration::ZERO);
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
+    /// assert_eq!(page.changes.len(), 1);
+    /// assert!(!format!("{hs:?}").contains(fake.token()));
+    /// # Ok(()) }
     /// ```
     pub fn new(token: impl Into<String>) -> Result<Self> {
         let http = crate::web::http_client(Duration::from_secs(60), SystemId::hubspot())?;
@@ -172,9 +183,16 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.base_url("http://127.0.0.1:9");
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeHubSpot::start().await?;
+    /// let hs = HubSpotConnector::new(fake.token())?.base_url(&format!("{}/", fake.url()));
+    /// Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
+    /// assert_eq!(fake.call_count("/crm/v3/objects/companies/search"), 1);
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
@@ -187,12 +205,32 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::hubspot::{company_properties, HubSpotConnector, PropertyMap};
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// # async fn first<E: odoo_integration_model::Entity + Default + Send + Sync + 'static>(
+    /// #     hs: &HubSpotConnector,
+    /// # ) -> Result<E, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<E>::read(hs, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// fake.insert("companies", [("name", "Acme"), ("vat_number", "BE0123456789")]);
     /// let mut map = company_properties();
     /// map.push(PropertyMap::new("tax_id", "vat_number")); // a custom property
-    /// let hs = HubSpotConnector::new("t")?.company_map(map);
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// let hs = HubSpotConnector::new(fake.token())?
+    ///     .base_url(&fake.url())
+    ///     .settle(Duration::ZERO)
+    ///     .company_map(map);
+    /// let acme: odoo_integration_model::ClientCompany = first(&hs).await?;
+    /// assert_eq!(acme.tax_id.as_deref(), Some("BE0123456789"));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn company_map(self, properties: Vec<PropertyMap>) -> Self {
@@ -206,12 +244,32 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// # async fn first<E: odoo_integration_model::Entity + Default + Send + Sync + 'static>(
+    /// #     hs: &HubSpotConnector,
+    /// # ) -> Result<E, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<E>::read(hs, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// fake.insert("deals", [("dealname", "Rollout"), ("odoo_project_id", "17")]);
     /// let mut deals = ObjectMap::deals();
     /// deals.properties.push(PropertyMap::new("project_ref", "odoo_project_id"));
-    /// let hs = HubSpotConnector::new("t")?.object_map(deals);
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// let hs = HubSpotConnector::new(fake.token())?
+    ///     .base_url(&fake.url())
+    ///     .settle(Duration::ZERO)
+    ///     .object_map(deals);
+    /// let deal: odoo_integration_model::Opportunity = first(&hs).await?;
+    /// assert_eq!(deal.project_ref.as_deref(), Some("17"));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn object_map(mut self, map: ObjectMap) -> Self {
@@ -230,9 +288,25 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.sync_property("odoo_key");
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{Sink, SinkRecord};
+    /// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    /// let fake = FakeHubSpot::start().await?;
+    /// fake.unique_property("companies", "odoo_key"); // "require unique values"
+    /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url()).sync_property("odoo_key");
+    /// let acme = ClientCompany { legal_name: "Acme".into(), ..Default::default() };
+    /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("42"), Operation::Upsert(acme));
+    /// // Applied twice (a replay): one company.
+    /// hs.apply(vec![record.clone()]).await?;
+    /// hs.apply(vec![record]).await?;
+    /// let companies = fake.records("companies");
+    /// assert_eq!(companies.len(), 1);
+    /// assert_eq!(companies[0].property("odoo_key"), Some("odoo:42"));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn sync_property(mut self, name: &str) -> Self {
@@ -246,9 +320,32 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.currency(odoo_integration_model::Currency::EUR);
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_model::{Currency, Opportunity};
+    /// # use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// # async fn first<E: odoo_integration_model::Entity + Default + Send + Sync + 'static>(
+    /// #     hs: &HubSpotConnector,
+    /// # ) -> Result<E, Box<dyn std::error::Error>> {
+    /// #     let page = Source::<E>::read(hs, None, 10).await?;
+    /// #     match page.changes.into_iter().next().map(|c| c.operation) {
+    /// #         Some(Operation::Upsert(e)) => Ok(e),
+    /// #         other => Err(format!("{other:?}").into()),
+    /// #     }
+    /// # }
+    /// fake.insert("deals", [("dealname", "Rollout"), ("amount", "1200.50")]); // no deal_currency_code
+    /// let hs = HubSpotConnector::new(fake.token())?
+    ///     .base_url(&fake.url())
+    ///     .settle(Duration::ZERO)
+    ///     .currency(Currency::EUR);
+    /// let deal: Opportunity = first(&hs).await?;
+    /// let amount = deal.amount.unwrap();
+    /// assert_eq!((amount.amount(), amount.currency()), (rust_decimal::Decimal::new(120_050, 2), Currency::EUR));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn currency(mut self, currency: Currency) -> Self {
@@ -263,11 +360,23 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{Quota, RateLimiter};
+    /// use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
     /// let shared = RateLimiter::new(Quota::per_second(9).burst(10));
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.limiter(shared.clone());
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url()).limiter(shared.clone());
+    /// // A pause on the shared limiter (say another connector was told to wait)
+    /// // holds this one back too.
+    /// shared.pause_for(Duration::from_millis(100))?;
+    /// let start = std::time::Instant::now();
+    /// Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn limiter(mut self, limiter: RateLimiter) -> Self {
@@ -282,10 +391,23 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?;
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::ConnectorErrorKind;
+    /// use odoo_integration_connectors::fakes::hubspot::Fault;
+    /// use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url());
     /// let limiter = hs.rate_limiter();
-    /// # let _ = limiter;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// fake.fail_next(Fault::RateLimited { retry_after: Some(Duration::from_secs(2)) });
+    /// let e = Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
+    /// // The limiter, and every task waiting at it, now holds back for 2 s.
+    /// assert!(tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await.is_err());
+    /// # Ok(()) }
     /// ```
     pub fn rate_limiter(&self) -> RateLimiter {
         self.limiter.clone()
@@ -298,9 +420,21 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.settle(std::time::Duration::from_secs(10));
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// fake.set_clock(chrono::Utc::now()); // the fake's clock, ours
+    /// fake.insert("companies", [("name", "Acme")]); // modified just now
+    /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url());
+    /// let wary = hs.clone().settle(Duration::from_secs(10));
+    /// assert!(Source::<odoo_integration_model::ClientCompany>::read(&wary, None, 10).await?.changes.is_empty());
+    /// let eager = hs.settle(Duration::ZERO);
+    /// assert_eq!(Source::<odoo_integration_model::ClientCompany>::read(&eager, None, 10).await?.changes.len(), 1);
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn settle(mut self, lag: Duration) -> Self {
@@ -314,9 +448,25 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// let hs = odoo_integration_connectors::hubspot::HubSpotConnector::new("t")?.poll_archived(true);
-    /// # let _ = hs;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::ClientCompany;
+    /// use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// let acme = fake.insert("companies", [("name", "Acme")]);
+    /// let hs = HubSpotConnector::new(fake.token())?
+    ///     .base_url(&fake.url())
+    ///     .settle(Duration::ZERO)
+    ///     .poll_archived(true);
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&hs, None, 10).await?;
+    /// fake.archive("companies", &acme);
+    /// let (changes, _) = read_to_end::<ClientCompany>(&hs, Some(cursor), 10).await?;
+    /// assert!(changes.iter().any(|c| c.operation.is_delete() && c.remote_id.as_str() == acme));
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn poll_archived(mut self, yes: bool) -> Self {

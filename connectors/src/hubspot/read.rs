@@ -266,12 +266,23 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// # async fn f(hs: odoo_integration_connectors::hubspot::HubSpotConnector, body: &[u8]) -> odoo_integration_connectors::Result<()> {
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::hubspot::{Deduplicator, WebhookEvent};
+    /// let fake = FakeHubSpot::start().await?;
+    /// # let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url());
+    /// let deal = fake.insert("deals", [("dealname", "Rollout")]);
+    /// // A verified webhook request's body (see `WebhookReceiver`), delivered twice.
+    /// let body = format!(r#"[{{"eventId":1,"subscriptionType":"deal.creation","objectId":{deal},"occurredAt":1795000000000}}]"#);
     /// let mut seen = Deduplicator::new(100_000);
-    /// let events = seen.fresh(WebhookEvent::parse_batch(body)?);
+    /// let events = seen.fresh(WebhookEvent::parse_batch(body.as_bytes())?);
     /// let deals = hs.changes::<odoo_integration_model::Opportunity>(&events).await?;
-    /// # let _ = deals; Ok(()) }
+    /// assert!(matches!(&deals[0].operation, Operation::Upsert(d) if d.name == "Rollout"));
+    /// assert!(seen.fresh(WebhookEvent::parse_batch(body.as_bytes())?).is_empty());
+    /// # Ok(()) }
     /// ```
     pub async fn changes<E: Entity + Default>(
         &self,
@@ -373,9 +384,19 @@ impl HubSpotConnector {
     /// # Example
     ///
     /// ```
-    /// # async fn f(hs: odoo_integration_connectors::hubspot::HubSpotConnector, events: Vec<odoo_integration_connectors::hubspot::WebhookEvent>) -> odoo_integration_connectors::Result<()> {
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeHubSpot::start().await?;
+    /// # let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url());
+    /// let events = WebhookEvent::parse_batch(
+    ///     br#"[{"eventId":7,"subscriptionType":"company.deletion","objectId":981,"occurredAt":1795000000000}]"#)?;
     /// let changes = hs.company_changes(&events).await?;
-    /// # let _ = changes; Ok(()) }
+    /// assert!(changes[0].operation.is_delete());
+    /// assert_eq!(changes[0].remote_id.as_str(), "981");
+    /// # Ok(()) }
     /// ```
     pub async fn company_changes(
         &self,
@@ -468,9 +489,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
             changes.extend(deletes);
             next.archived = Some(mark);
         }
-        let encoded = serde_json::to_string(&next).map_err(|e| {
-            ConnectorError::new(ConnectorErrorKind::Protocol, format!("cursor: {e}"))
-        })?;
+        let encoded = serde_json::to_string(&next)
+            .map_err(|e| ConnectorError::new(ConnectorErrorKind::Protocol, format!("cursor: {e}")))?;
         Ok(Page {
             changes,
             next: Cursor::new(encoded),

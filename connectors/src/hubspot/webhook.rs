@@ -53,7 +53,8 @@ impl WebhookVerifier {
     /// # Example
     ///
     /// ```
-    /// let _v = odoo_integration_connectors::hubspot::WebhookVerifier::new("client-secret");
+    /// let v = odoo_integration_connectors::hubspot::WebhookVerifier::new("client-secret");
+    /// assert!(!format!("{v:?}").contains("client-secret"));
     /// ```
     pub fn new(client_secret: impl Into<String>) -> Self {
         WebhookVerifier {
@@ -85,11 +86,8 @@ impl WebhookVerifier {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let refuse = |why: &str| {
-            ConnectorError::new(
-                ConnectorErrorKind::Unauthorized,
-                format!("webhook refused: {why}"),
-            )
-            .with_system(SystemId::hubspot())
+            ConnectorError::new(ConnectorErrorKind::Unauthorized, format!("webhook refused: {why}"))
+                .with_system(SystemId::hubspot())
         };
         let sent: i64 = timestamp
             .trim()
@@ -259,11 +257,31 @@ pub const DEFAULT_DEDUP_CAPACITY: usize = 100_000;
 ///
 /// ```
 /// use odoo_integration_connectors::hubspot::{WebhookReceiver, WebhookVerifier};
-/// # async fn f(method: &str, uri: &str, body: &[u8], ts: &str, sig: &str) -> odoo_integration_connectors::Result<()> {
+/// # use base64::Engine as _;
+/// # use hmac::{Hmac, Mac};
+/// # fn sign(secret: &str, uri: &str, body: &[u8], ts: &str) -> String {
+/// #     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+/// #     for part in [b"POST".as_slice(), uri.as_bytes(), body, ts.as_bytes()] {
+/// #         mac.update(part);
+/// #     }
+/// #     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A request as HubSpot sends it: the body, and the X-HubSpot-Request-Timestamp
+/// // and X-HubSpot-Signature-v3 headers.
+/// let uri = "https://hooks.example.com/hubspot";
+/// let body = br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#;
+/// # let ts = chrono::Utc::now().timestamp_millis().to_string();
+/// # let sig = sign("client-secret", uri, body, &ts);
 /// let receiver = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
-/// let events = receiver.receive(method, uri, body, ts, sig, chrono::Utc::now()).await?;
-/// // ... handle `events`; on failure:
+/// let events = receiver.receive("POST", uri, body, &ts, &sig, chrono::Utc::now()).await?;
+/// assert_eq!(events.len(), 1);
+/// // A redelivery: already handled.
+/// assert!(receiver.receive("POST", uri, body, &ts, &sig, chrono::Utc::now()).await?.is_empty());
+/// // ... handle `events`; on failure forget them, so the redelivery is handled:
 /// receiver.forget(&events).await?;
+/// assert_eq!(receiver.receive("POST", uri, body, &ts, &sig, chrono::Utc::now()).await?.len(), 1);
 /// # Ok(()) }
 /// ```
 pub struct WebhookReceiver {
@@ -286,8 +304,15 @@ impl WebhookReceiver {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::hubspot::{WebhookReceiver, WebhookVerifier};
-    /// let _r = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
+    /// use odoo_integration_connectors::hubspot::{WebhookEvent, WebhookReceiver, WebhookVerifier};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> odoo_integration_connectors::Result<()> {
+    /// let r = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
+    /// let batch = WebhookEvent::parse_batch(
+    ///     br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?;
+    /// assert_eq!(r.fresh(batch.clone()).await?.len(), 1);
+    /// assert!(r.fresh(batch).await?.is_empty()); // remembered, in memory
+    /// # Ok(()) }
     /// ```
     pub fn new(verifier: WebhookVerifier) -> Self {
         WebhookReceiver {
@@ -302,10 +327,19 @@ impl WebhookReceiver {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::hubspot::{Deduplicator, WebhookReceiver, WebhookVerifier};
+    /// use odoo_integration_connectors::hubspot::{Deduplicator, WebhookEvent, WebhookReceiver, WebhookVerifier};
     /// use std::sync::Arc;
-    /// let _r = WebhookReceiver::new(WebhookVerifier::new("client-secret"))
-    ///     .dedup_store(Arc::new(Deduplicator::new(1_000_000)));
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> odoo_integration_connectors::Result<()> {
+    /// // Two receivers (say two replicas) sharing one store.
+    /// let shared = Arc::new(Deduplicator::new(1_000_000));
+    /// let a = WebhookReceiver::new(WebhookVerifier::new("client-secret")).dedup_store(shared.clone());
+    /// let b = WebhookReceiver::new(WebhookVerifier::new("client-secret")).dedup_store(shared);
+    /// let batch = WebhookEvent::parse_batch(
+    ///     br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?;
+    /// assert_eq!(a.fresh(batch.clone()).await?.len(), 1);
+    /// assert!(b.fresh(batch).await?.is_empty()); // handled by the other
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn dedup_store(mut self, store: Arc<dyn DedupStore>) -> Self {
@@ -353,7 +387,8 @@ impl WebhookReceiver {
     ///
     /// ```
     /// use odoo_integration_connectors::hubspot::{WebhookEvent, WebhookReceiver, WebhookVerifier};
-    /// # async fn f() -> odoo_integration_connectors::Result<()> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> odoo_integration_connectors::Result<()> {
     /// let r = WebhookReceiver::new(WebhookVerifier::new("client-secret"));
     /// let batch = WebhookEvent::parse_batch(
     ///     br#"[{"eventId":1,"subscriptionType":"deal.creation","objectId":9,"occurredAt":5}]"#)?;

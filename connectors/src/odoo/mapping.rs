@@ -126,8 +126,8 @@ impl Conversion {
     /// ```
     /// use odoo_integration_connectors::odoo::{Conversion, ModelMap};
     /// let m = ModelMap::employee();
-    /// assert_eq!(m.odoo_field("status"), Some("active"));
-    /// # let _ = Conversion::active_unless_terminated();
+    /// let status = m.fields.iter().find(|f| f.canonical == "status").unwrap();
+    /// assert_eq!((status.odoo.as_str(), &status.kind), ("active", &Conversion::active_unless_terminated()));
     /// ```
     pub fn active_unless_terminated() -> Self {
         Conversion::Flag {
@@ -289,10 +289,22 @@ impl ModelMap {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::odoo::ModelMap;
+    /// # use odoo_integration_client::test_server::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?; // the embedded Odoo, with demo data
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// use odoo_integration_connectors::odoo::{ModelMap, OdooConnector};
+    /// use odoo_integration_connectors::read_to_end;
     /// use odoo_integration_client::Domain;
-    /// let m = ModelMap::engagement().domain(Domain::field("company_id").eq(1));
-    /// # let _ = m;
+    /// use odoo_integration_model::Engagement;
+    /// let every = OdooConnector::new(client.clone());
+    /// let (all, _) = read_to_end::<Engagement>(&every, None, 100).await?;
+    /// let m = ModelMap::engagement().domain(Domain::field("name").eq("No such project"));
+    /// let narrowed = OdooConnector::new(client).with_map(m);
+    /// let (none, _) = read_to_end::<Engagement>(&narrowed, None, 100).await?;
+    /// assert!(!all.is_empty() && none.is_empty());
+    /// # Ok(()) }
     /// ```
     pub fn domain(mut self, domain: Domain) -> Self {
         self.domain = self.domain.and(domain);
@@ -752,10 +764,7 @@ fn encode(
                 )
             })?;
             let id: i64 = remote.as_str().parse().map_err(|_| {
-                ConnectorError::new(
-                    ConnectorErrorKind::Mapping,
-                    format!("`{remote}` is not an Odoo id"),
-                )
+                ConnectorError::new(ConnectorErrorKind::Mapping, format!("`{remote}` is not an Odoo id"))
             })?;
             plain(Value::from(id))
         }
@@ -871,10 +880,7 @@ pub(crate) fn from_odoo<E: Entity + Default>(
             record
                 .set(&f.canonical, FieldValue::Rows(rows))
                 .map_err(|e| {
-                    ConnectorError::new(
-                        ConnectorErrorKind::Configuration,
-                        format!("{}: {e}", map.model),
-                    )
+                    ConnectorError::new(ConnectorErrorKind::Configuration, format!("{}: {e}", map.model))
                 })?;
             continue;
         }
@@ -895,10 +901,7 @@ pub(crate) fn from_odoo<E: Entity + Default>(
         }
         let value = decode(&map.model, f, raw, row, company_currency, lookups)?;
         record.set(&f.canonical, value).map_err(|e| {
-            ConnectorError::new(
-                ConnectorErrorKind::Configuration,
-                format!("{}: {e}", map.model),
-            )
+            ConnectorError::new(ConnectorErrorKind::Configuration, format!("{}: {e}", map.model))
         })?;
     }
     let archived = map

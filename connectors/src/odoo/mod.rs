@@ -84,7 +84,7 @@ use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use futures::TryStreamExt;
 use mapping::{LookupKey, OdooValue, from_odoo, many2one_id, to_odoo};
-use odoo_integration_client::{ChangeCursor, Client, Context, Domain, ExternalId, Upserted};
+use odoo_integration_client::{ChangeCursor, ClientCompany, Context, Domain, ExternalId, Upserted};
 use odoo_integration_model::{Currency, Entity, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -95,17 +95,29 @@ use std::sync::{Arc, Mutex};
 ///
 /// # Example
 ///
-/// ```no_run
-/// use odoo_integration_connectors::odoo::{ModelMap, OdooConnector, Conversion};
-/// # fn f(client: odoo_integration_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// ```
+/// use odoo_integration_connectors::odoo::{Conversion, ModelMap, OdooConnector};
+/// use odoo_integration_connectors::{Operation, Sink, SinkRecord};
+/// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+/// # use odoo_integration_client::test_server::{Field, Conversion as Kind, TestServer};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // The embedded Odoo (odoo-integration-client, feature `test-server`), with a custom field.
+/// let server = TestServer::builder().field("res.partner", Field::new("x_sector", Kind::Char)).start().await?;
+/// let client = server.client(odoo_integration_client::Protocol::Json2)?;
 /// let odoo = OdooConnector::new(client)
 ///     .company_currency("EUR".parse()?)
 ///     .with_map(ModelMap::client().field("industry", "x_sector", Conversion::Text));
+/// let acme = ClientCompany { legal_name: "Acme NV".into(), industry: Some("Consulting".into()), ..Default::default() };
+/// let record = SinkRecord::new(CanonicalId::new(), SystemId::hubspot(), RemoteId::new("981"), Operation::Upsert(acme));
+/// assert!(odoo.apply(vec![record]).await?[0].is_success());
+/// let partners = server.records("res.partner")?;
+/// assert!(partners.iter().any(|p| p["name"] == "Acme NV" && p["x_sector"] == "Consulting"));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct OdooConnector {
-    client: Client,
+    client: ClientCompany,
     maps: Arc<HashMap<String, ModelMap>>,
     currency: Currency,
     /// `(model, key field, value) → id` of looked-up records.
@@ -130,12 +142,19 @@ impl OdooConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # fn f(client: odoo_integration_client::Client) {
-    /// let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
-    /// # }
     /// ```
-    pub fn new(client: Client) -> Self {
+    /// # use odoo_integration_client::test_server::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?; // the embedded Odoo, with demo data
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// use odoo_integration_connectors::Source;
+    /// let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&odoo, None, 100).await?;
+    /// assert!(!page.changes.is_empty()); // the demo companies
+    /// # Ok(()) }
+    /// ```
+    pub fn new(client: ClientCompany) -> Self {
         let maps = ModelMap::defaults()
             .into_iter()
             .map(|m| (m.entity.clone(), m))
@@ -174,10 +193,16 @@ impl OdooConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # fn f(odoo: odoo_integration_connectors::odoo::OdooConnector) {
+    /// ```
+    /// # use odoo_integration_client::test_server::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?; // the embedded Odoo, with demo data
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// # let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
     /// assert_eq!(odoo.map("client").map(|m| m.model.as_str()), Some("res.partner"));
-    /// # }
+    /// assert!(odoo.map("spaceship").is_none());
+    /// # Ok(()) }
     /// ```
     pub fn map(&self, entity: &str) -> Option<&ModelMap> {
         self.maps.get(entity)
@@ -187,12 +212,21 @@ impl OdooConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # fn f(odoo: odoo_integration_connectors::odoo::OdooConnector) {
-    /// let partners = odoo.client().model("res.partner");
-    /// # }
     /// ```
-    pub fn client(&self) -> &Client {
+    /// # use odoo_integration_client::test_server::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::start().await?; // the embedded Odoo, with demo data
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// # let odoo = odoo_integration_connectors::odoo::OdooConnector::new(client);
+    /// use odoo_integration_client::Domain;
+    /// let partners = odoo.client().model("res.partner");
+    /// let all = partners.search_count(Domain::all()).send().await?;
+    /// let companies = partners.search_count(Domain::field("is_company").eq(true)).send().await?;
+    /// assert!(0 < companies && companies < all); // and their people
+    /// # Ok(()) }
+    /// ```
+    pub fn client(&self) -> &ClientCompany {
         &self.client
     }
 
@@ -471,10 +505,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let map = self.map_of::<E>()?;
         let mut cursor: SourceCursor = match since {
             Some(c) => serde_json::from_str(c.as_str()).map_err(|e| {
-                ConnectorError::new(
-                    ConnectorErrorKind::Configuration,
-                    format!("not an Odoo cursor: {e}"),
-                )
+                ConnectorError::new(ConnectorErrorKind::Configuration, format!("not an Odoo cursor: {e}"))
             })?,
             None => SourceCursor::default(),
         };
@@ -521,10 +552,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let fields: Vec<String> = map.fields.iter().map(|f| f.canonical.clone()).collect();
         for row in &page.records {
             let id = row.get("id").and_then(Value::as_i64).ok_or_else(|| {
-                ConnectorError::new(
-                    ConnectorErrorKind::Protocol,
-                    format!("{} row without id", map.model),
-                )
+                ConnectorError::new(ConnectorErrorKind::Protocol, format!("{} row without id", map.model))
             })?;
             let at = row
                 .get("write_date")
@@ -662,12 +690,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
 }
 
 fn encode_cursor(c: &SourceCursor) -> Result<Cursor> {
-    serde_json::to_string(c).map(Cursor::new).map_err(|e| {
-        ConnectorError::new(
-            ConnectorErrorKind::Protocol,
-            format!("encoding the cursor: {e}"),
-        )
-    })
+    serde_json::to_string(c)
+        .map(Cursor::new)
+        .map_err(|e| ConnectorError::new(ConnectorErrorKind::Protocol, format!("encoding the cursor: {e}")))
 }
 
 fn to_ranges(ids: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {

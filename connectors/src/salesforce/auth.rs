@@ -68,8 +68,9 @@ impl ConnectedApp {
     /// # Example
     ///
     /// ```
-    /// let c = odoo_integration_connectors::salesforce::ConnectedApp::client_credentials("key", "secret");
-    /// # let _ = c;
+    /// let c = odoo_integration_connectors::salesforce::ConnectedApp::client_credentials("key", "consumer-secret-4242");
+    /// let shown = format!("{c:?}");
+    /// assert!(shown.contains("key") && !shown.contains("consumer-secret-4242"));
     /// ```
     pub fn client_credentials(
         client_id: impl Into<String>,
@@ -131,11 +132,24 @@ impl ConnectedApp {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let org = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
     /// # let pem = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
-    /// let c = odoo_integration_connectors::salesforce::ConnectedApp::jwt_bearer("key", "u@example.com", pem)?
+    /// # org.allow_jwt("key", "u@example.com", include_str!("../../tests/data/salesforce/test_only_public_key.pem"));
+    /// let c = ConnectedApp::jwt_bearer("key", "u@example.com", pem)?
     ///     .audience("https://test.salesforce.com");
-    /// # let _ = c;
-    /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+    /// let sf = SalesforceConnector::builder(c).login_url(org.url()).build()?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 10).await?;
+    /// assert_eq!(org.token_requests(), 1);
+    ///
+    /// // An audience Salesforce does not know: the assertion is refused.
+    /// let c = ConnectedApp::jwt_bearer("key", "u@example.com", pem)?.audience("https://example.com");
+    /// let sf = SalesforceConnector::builder(c).login_url(org.url()).build()?;
+    /// assert!(Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 10).await.is_err());
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn audience(mut self, audience: impl Into<String>) -> Self {

@@ -129,17 +129,28 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! ```
 //! use odoo_integration_model::ClientCompany;
-//! use odoo_integration_connectors::Source;
+//! use odoo_integration_connectors::{Operation, Source};
 //! use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+//! use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
 //!
-//! # async fn run() -> odoo_integration_connectors::Result<()> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // An org on loopback (feature `fakes`); in production, your My Domain
+//! // login URL and your connected app's key and secret.
+//! let org = FakeSalesforce::start().await?;
+//! org.allow_client("consumer-key", "consumer-secret");
+//! org.insert("Account", serde_json::json!({"Name": "Acme NV", "BillingCity": "Ghent"}));
+//!
 //! let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("consumer-key", "consumer-secret"))
-//!     .login_url("https://mydomain.my.salesforce.com")
+//!     .login_url(org.url())
 //!     .build()?;
 //! let page = Source::<ClientCompany>::read(&sf, None, 200).await?;
-//! println!("{} accounts; API usage {:?}", page.changes.len(), sf.api_usage());
+//! assert_eq!(page.changes.len(), 1);
+//! let Operation::Upsert(acme) = &page.changes[0].operation else { panic!("a delete") };
+//! assert_eq!(acme.legal_name, "Acme NV");
+//! assert!(sf.api_usage().is_some()); // read from `Sforce-Limit-Info`
 //! # Ok(()) }
 //! ```
 //!
@@ -229,14 +240,24 @@ impl fmt::Debug for SalesforceConnector {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "secret"))
-///     .login_url("https://test.salesforce.com")
+/// # use odoo_integration_connectors::salesforce::*;
+/// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use odoo_integration_connectors::{Operation, SinkRecord};
+/// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+/// let org = FakeSalesforce::start().await?;
+/// # org.allow_client("k", "s");
+/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+///     .login_url(org.url())
 ///     .api_version("v61.0")
 ///     .sync_field("Odoo_Key__c")
 ///     .build()?;
-/// # let _ = sf;
-/// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
+/// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
+/// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("7"), Operation::Upsert(acme));
+/// let id = sf.upsert_one(&record).await?.remote_id().unwrap().to_string();
+/// assert_eq!(org.record("Account", &id).unwrap()["Odoo_Key__c"], "odoo:7");
+/// # Ok(()) }
 /// ```
 #[must_use]
 pub struct SalesforceBuilder {
@@ -268,9 +289,19 @@ impl SalesforceConnector {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "secret"));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::Source;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"));
+    /// let sf = b.login_url(org.url()).build()?;
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
+    /// assert!(page.changes.is_empty());
+    /// assert_eq!(org.token_requests(), 1); // signed in once, with the key and secret
+    /// # Ok(()) }
     /// ```
     pub fn builder(credentials: ConnectedApp) -> SalesforceBuilder {
         SalesforceBuilder {
@@ -469,9 +500,20 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .login_url("https://test.salesforce.com");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::Source;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// // A sandbox: "https://test.salesforce.com"; here the fake org.
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(format!("{}/", org.url()))
+    ///     .build()?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
+    /// assert_eq!(org.token_requests(), 1);
+    /// assert!(org.requests().iter().all(|r| !r.contains("//")));
+    /// # Ok(()) }
     /// ```
     pub fn login_url(mut self, url: impl Into<String>) -> Self {
         self.login_url = url.into().trim_end_matches('/').to_owned();
@@ -484,8 +526,19 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).api_version("v60.0");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::Source;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .api_version("v60.0")
+    ///     .build()?;
+    /// Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
+    /// assert!(org.requests().iter().all(|r| r.contains("/services/data/v60.0/")));
+    /// # Ok(()) }
     /// ```
     pub fn api_version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
@@ -500,8 +553,28 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).sync_field("Odoo_Key__c");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
+    /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
+    /// # }
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .sync_field("Odoo_Key__c")
+    ///     .build()?;
+    /// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
+    /// // Twice: the second upsert finds the record by its origin key.
+    /// let first = sf.upsert_one(&upsert("42", acme.clone())).await?;
+    /// let again = sf.upsert_one(&upsert("42", acme)).await?;
+    /// assert_eq!(first.remote_id(), again.remote_id());
+    /// assert_eq!(org.records("Account").len(), 1);
+    /// assert_eq!(org.records("Account")[0]["Odoo_Key__c"], "odoo:42");
+    /// # Ok(()) }
     /// ```
     pub fn sync_field(mut self, field: impl Into<String>) -> Self {
         self.sync_field = field.into();
@@ -514,10 +587,30 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
+    /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
+    /// # }
     /// let mut map = account_fields();
     /// map.push(FieldMap::new("tax_id", "VAT_Number__c"));
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).account_map(map);
-    /// # let _ = b;
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .account_map(map)
+    ///     .build()?;
+    /// let acme = odoo_integration_model::ClientCompany {
+    ///     legal_name: "Acme NV".into(),
+    ///     tax_id: Some("BE0123456789".into()),
+    ///     ..Default::default()
+    /// };
+    /// let id = sf.upsert_one(&upsert("42", acme)).await?.remote_id().unwrap().to_string();
+    /// assert_eq!(org.record("Account", &id).unwrap()["VAT_Number__c"], "BE0123456789");
+    /// # Ok(()) }
     /// ```
     pub fn account_map(mut self, map: Vec<FieldMap>) -> Self {
         self.settings.accounts = map;
@@ -530,9 +623,22 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .contact_map(vec![FieldMap::new("email", "Email")]);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{Operation, Source};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// org.insert("Contact", serde_json::json!({"LastName": "Lee", "Email": "ann@acme.example", "Phone": "+32 9 123"}));
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .contact_map(vec![FieldMap::new("email", "Email")])
+    ///     .build()?;
+    /// let page = Source::<odoo_integration_model::Contact>::read(&sf, None, 100).await?;
+    /// let Operation::Upsert(ann) = &page.changes[0].operation else { panic!("a delete") };
+    /// assert_eq!(ann.email.as_deref(), Some("ann@acme.example"));
+    /// assert_eq!(ann.phone, None); // no longer mapped
+    /// # Ok(()) }
     /// ```
     pub fn contact_map(mut self, map: Vec<FieldMap>) -> Self {
         self.settings.contacts = map;
@@ -546,9 +652,26 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .org_currency(odoo_integration_model::Currency::EUR);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{Operation, Source};
+    /// use odoo_integration_model::{Currency, Opportunity};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// org.insert("Opportunity", serde_json::json!({
+    ///     "Name": "Rollout", "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 1250,
+    /// }));
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .org_currency(Currency::EUR)
+    ///     .build()?;
+    /// let page = Source::<Opportunity>::read(&sf, None, 100).await?;
+    /// let Operation::Upsert(deal) = &page.changes[0].operation else { panic!("a delete") };
+    /// let amount = deal.amount.unwrap();
+    /// assert_eq!(amount.amount(), rust_decimal::Decimal::from(1250));
+    /// assert_eq!(amount.currency(), Currency::EUR);
+    /// # Ok(()) }
     /// ```
     pub fn org_currency(mut self, currency: Currency) -> Self {
         self.settings.currency = currency;
@@ -562,8 +685,25 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).multi_currency();
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{Operation, Source};
+    /// use odoo_integration_model::{Currency, Opportunity};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// org.insert("Opportunity", serde_json::json!({
+    ///     "Name": "Rollout", "StageName": "Prospecting", "CloseDate": "2026-12-31",
+    ///     "Amount": 900, "CurrencyIsoCode": "GBP",
+    /// }));
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .multi_currency()
+    ///     .build()?;
+    /// let page = Source::<Opportunity>::read(&sf, None, 100).await?;
+    /// let Operation::Upsert(deal) = &page.changes[0].operation else { panic!("a delete") };
+    /// assert_eq!(deal.amount.unwrap().currency(), Currency::GBP);
+    /// # Ok(()) }
     /// ```
     pub fn multi_currency(mut self) -> Self {
         self.settings.multi_currency = true;
@@ -577,9 +717,28 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .stage_names("Qualification", "Closed Won", "Closed Lost");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
+    /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
+    /// # }
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .stage_names("Qualification", "Closed Won", "Closed Lost")
+    ///     .build()?;
+    /// let deal = odoo_integration_model::Opportunity {
+    ///     name: "Rollout".into(),
+    ///     close_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+    ///     ..Default::default() // an open stage
+    /// };
+    /// let id = sf.upsert_one(&upsert("9", deal)).await?.remote_id().unwrap().to_string();
+    /// assert_eq!(org.record("Opportunity", &id).unwrap()["StageName"], "Qualification");
+    /// # Ok(()) }
     /// ```
     pub fn stage_names(
         mut self,
@@ -600,9 +759,29 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .project_field("Odoo_Project__c");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
+    /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
+    /// # }
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .project_field("Odoo_Project__c")
+    ///     .build()?;
+    /// let deal = odoo_integration_model::Opportunity {
+    ///     name: "Rollout".into(),
+    ///     close_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+    ///     project_ref: Some("17".into()),
+    ///     ..Default::default()
+    /// };
+    /// let id = sf.upsert_one(&upsert("9", deal)).await?.remote_id().unwrap().to_string();
+    /// assert_eq!(org.record("Opportunity", &id).unwrap()["Odoo_Project__c"], "17");
+    /// # Ok(()) }
     /// ```
     pub fn project_field(mut self, field: impl Into<String>) -> Self {
         self.settings.project_field = Some(field.into());
@@ -631,9 +810,38 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .line_pricebook_entry("01u5g00000AbCdEAAV");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{Operation, Sink, SinkRecord};
+    /// use odoo_integration_model::{CanonicalId, ContractLine, Currency, Money, Opportunity, RemoteId, SystemId};
+    /// use rust_decimal::Decimal;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .line_pricebook_entry("01u5g00000AbCdEAAV")
+    ///     .build()?;
+    /// let line = ContractLine {
+    ///     description: "Implementation".into(),
+    ///     quantity: Decimal::from(3),
+    ///     unit_price: Some(Money::new(Decimal::new(12_000, 2), Currency::USD)),
+    ///     ..Default::default()
+    /// };
+    /// let deal = Opportunity {
+    ///     name: "Rollout".into(),
+    ///     close_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+    ///     lines: vec![line],
+    ///     ..Default::default()
+    /// };
+    /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("9"), Operation::Upsert(deal));
+    /// let outcomes = sf.apply(vec![record]).await?;
+    /// assert!(outcomes[0].is_success());
+    /// let items = org.records("OpportunityLineItem");
+    /// assert_eq!(items.len(), 1);
+    /// assert_eq!(items[0]["PricebookEntryId"], "01u5g00000AbCdEAAV");
+    /// assert_eq!(items[0]["Description"], "Implementation");
+    /// # Ok(()) }
     /// ```
     pub fn line_pricebook_entry(mut self, entry_id: impl Into<String>) -> Self {
         self.settings.line_entry = Some(entry_id.into());
@@ -647,8 +855,28 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).usage_threshold(75);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
+    /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
+    /// # }
+    /// use odoo_integration_connectors::ConnectorErrorKind;
+    /// org.set_api_usage(12_000, 15_000); // 80 % of the day's calls spent
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .usage_threshold(75)
+    ///     .build()?;
+    /// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
+    /// sf.upsert_one(&upsert("1", acme.clone())).await?; // learns the usage
+    /// let refused = sf.upsert_one(&upsert("2", acme)).await.unwrap_err();
+    /// assert_eq!(refused.kind(), ConnectorErrorKind::RateLimited);
+    /// assert_eq!(org.records("Account").len(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn usage_threshold(mut self, percent: u8) -> Self {
         self.threshold_percent = percent.clamp(1, 100);
@@ -662,9 +890,27 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .usage_pause(std::time::Duration::from_secs(3600));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
+    /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
+    /// # }
+    /// use std::time::Duration;
+    /// org.set_api_usage(14_000, 15_000);
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .usage_pause(Duration::from_secs(3600))
+    ///     .build()?;
+    /// let acme = odoo_integration_model::ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
+    /// sf.upsert_one(&upsert("1", acme.clone())).await?;
+    /// let refused = sf.upsert_one(&upsert("2", acme)).await.unwrap_err();
+    /// assert_eq!(refused.retry_after(), Some(Duration::from_secs(3600)));
+    /// # Ok(()) }
     /// ```
     pub fn usage_pause(mut self, pause: Duration) -> Self {
         self.pause = pause;
@@ -677,9 +923,20 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .timeout(std::time::Duration::from_secs(30));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::Source;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// org.insert("Account", serde_json::json!({"Name": "Acme NV"}));
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .timeout(std::time::Duration::from_secs(30))
+    ///     .build()?;
+    /// let page = Source::<odoo_integration_model::ClientCompany>::read(&sf, None, 100).await?;
+    /// assert_eq!(page.changes.len(), 1);
+    /// # Ok(()) }
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -694,9 +951,29 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
-    ///     .deleted_window(std::time::Duration::from_secs(7 * 24 * 3600));
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// use odoo_integration_model::ClientCompany;
+    /// use std::time::Duration;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .deleted_window(Duration::from_secs(7 * 24 * 3600))
+    ///     .build()?;
+    /// Source::<ClientCompany>::read(&sf, None, 100).await?;
+    /// assert!(org.requests().iter().any(|r| r.contains("/sobjects/Account/deleted")));
+    ///
+    /// // With no window every read needs a full compare, hence known ids.
+    /// let blind = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .deleted_window(Duration::ZERO)
+    ///     .build()?;
+    /// let e = Source::<ClientCompany>::read(&blind, None, 100).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
+    /// # Ok(()) }
     /// ```
     pub fn deleted_window(mut self, window: Duration) -> Self {
         self.deleted_window = window;
@@ -709,16 +986,37 @@ impl SalesforceBuilder {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::ClientCompany;
     /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
     ///
-    /// struct Nothing;
+    /// /// The ids the sync has seen (in practice, from the cross-reference store).
+    /// struct Seen(Vec<String>);
     /// #[async_trait::async_trait]
-    /// impl KnownIds for Nothing {
-    ///     async fn known_ids(&self, _entity: &str) -> odoo_integration_connectors::Result<Vec<String>> { Ok(vec![]) }
+    /// impl KnownIds for Seen {
+    ///     async fn known_ids(&self, _entity: &str) -> odoo_integration_connectors::Result<Vec<String>> {
+    ///         Ok(self.0.clone())
+    ///     }
     /// }
-    /// let b = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).known_ids(Arc::new(Nothing));
-    /// # let _ = b;
+    /// let acme = org.insert("Account", serde_json::json!({"Name": "Acme NV"}));
+    /// let gone = org.insert("Account", serde_json::json!({"Name": "Gone BV"}));
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .deleted_window(Duration::ZERO) // always past getDeleted's reach
+    ///     .known_ids(Arc::new(Seen(vec![acme, gone.clone()])))
+    ///     .build()?;
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;
+    /// org.delete("Account", &gone);
+    /// let (changes, _) = read_to_end::<ClientCompany>(&sf, Some(cursor), 100).await?;
+    /// assert!(changes.iter().any(|c| c.operation.is_delete() && c.remote_id.as_str() == gone));
+    /// # Ok(()) }
     /// ```
     pub fn known_ids(mut self, known: Arc<dyn KnownIds>) -> Self {
         self.known_ids = Some(known);
@@ -746,8 +1044,7 @@ impl SalesforceBuilder {
     /// ```
     pub fn build(self) -> Result<SalesforceConnector> {
         let config = |m: String| {
-            ConnectorError::new(ConnectorErrorKind::Configuration, m)
-                .with_system(SystemId::salesforce())
+            ConnectorError::new(ConnectorErrorKind::Configuration, m).with_system(SystemId::salesforce())
         };
         let version_ok = self
             .version

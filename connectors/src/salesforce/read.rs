@@ -374,11 +374,20 @@ impl SalesforceConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
-    /// # async fn f(sf: odoo_integration_connectors::salesforce::SalesforceConnector) -> odoo_integration_connectors::Result<()> {
-    /// let end = chrono::Utc::now();
+    /// ```
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(org.url()).build()?;
+    /// let acme = org.insert("Account", serde_json::json!({"Name": "Acme NV"}));
+    /// let end = chrono::Utc::now() + chrono::TimeDelta::minutes(1);
     /// let (ids, covered) = sf.updated_ids::<odoo_integration_model::ClientCompany>(end - chrono::TimeDelta::days(1), end).await?;
-    /// # let _ = (ids, covered); Ok(()) }
+    /// assert_eq!(ids, vec![acme]);
+    /// assert!(covered.is_some());
+    /// # Ok(()) }
     /// ```
     pub async fn updated_ids<E: SObject>(
         &self,

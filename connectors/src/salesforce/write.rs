@@ -348,14 +348,25 @@ impl SalesforceConnector {
     ///
     /// # Example
     ///
-    /// ```no_run
+    /// ```
     /// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
-    /// use odoo_integration_connectors::{Operation, SinkRecord};
-    /// # async fn f(sf: odoo_integration_connectors::salesforce::SalesforceConnector) -> odoo_integration_connectors::Result<()> {
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, SinkRecord};
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(org.url()).build()?;
     /// let acme = ClientCompany { legal_name: "Acme NV".into(), ..Default::default() };
     /// let record = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("42"), Operation::Upsert(acme));
     /// let outcome = sf.upsert_one(&record).await?;
-    /// assert!(outcome.is_success());
+    /// assert!(matches!(outcome, Outcome::Created(_)));
+    ///
+    /// // Two records holding the same key: nothing is written, nothing guessed.
+    /// org.insert("Account", serde_json::json!({"Name": "Copy", "Integration_Sync_Id__c": "odoo:42"}));
+    /// let e = sf.upsert_one(&record).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Ambiguous);
     /// # Ok(()) }
     /// ```
     pub async fn upsert_one<E: SObject>(&self, record: &SinkRecord<E>) -> Result<Outcome> {

@@ -29,7 +29,14 @@ impl MemoryStore {
     /// # Example
     ///
     /// ```
-    /// let _store = odoo_integration_connectors::MemoryStore::new();
+    /// use odoo_integration_connectors::{CheckpointStore, Cursor, MemoryStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> odoo_integration_connectors::Result<()> {
+    /// let store = MemoryStore::new();
+    /// assert_eq!(store.checkpoint("hubspot→odoo/client").await?, None);
+    /// store.save_checkpoint("hubspot→odoo/client", &Cursor::new("42")).await?;
+    /// assert_eq!(store.clone().checkpoint("hubspot→odoo/client").await?, Some(Cursor::new("42"))); // clones share
+    /// # Ok(()) }
     /// ```
     pub fn new() -> Self {
         MemoryStore::default()

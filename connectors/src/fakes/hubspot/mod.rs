@@ -154,15 +154,30 @@ use store::{Answer, Fail, Store, object_name};
 /// # Example
 ///
 /// ```
+/// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+/// # use odoo_integration_connectors::Source;
+/// # use odoo_integration_model::ClientCompany;
+/// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
+/// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
+/// # }
+/// use odoo_integration_connectors::ConnectorErrorKind;
 /// use odoo_integration_connectors::fakes::hubspot::Fault;
 /// use std::time::Duration;
-///
+/// let hubspot = FakeHubSpot::start().await?;
 /// let faults = [
-///     Fault::Status(503),
-///     Fault::RateLimited { retry_after: Some(Duration::from_secs(1)) },
-///     Fault::LostAnswer,
+///     (Fault::Status(503), ConnectorErrorKind::Unavailable),
+///     (Fault::RateLimited { retry_after: Some(Duration::from_secs(1)) }, ConnectorErrorKind::RateLimited),
+///     (Fault::LostAnswer, ConnectorErrorKind::Unavailable),
 /// ];
-/// # let _ = faults;
+/// for (fault, kind) in faults {
+///     hubspot.fail_next(fault);
+///     let e = Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
+///     assert_eq!(e.kind(), kind);
+/// }
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -196,12 +211,15 @@ pub enum Fault {
 /// # Example
 ///
 /// ```
+/// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+/// # use odoo_integration_connectors::Source;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
-/// for call in hubspot.calls() {
-///     println!("{} {} -> {}", call.method, call.path, call.status);
-/// }
+/// # let hs = HubSpotConnector::new(hubspot.token())?.base_url(&hubspot.url());
+/// Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
+/// let call = &hubspot.calls()[0];
+/// assert_eq!((call.method.as_str(), call.path.as_str(), call.status), ("POST", "/crm/v3/objects/companies/search", 200));
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -337,8 +355,19 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().token("pat-na1-other");
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::ClientCompany;
+    /// use odoo_integration_connectors::ConnectorErrorKind;
+    /// let hubspot = FakeHubSpot::builder().token("pat-na1-other").start().await?;
+    /// assert_eq!(hubspot.token(), "pat-na1-other");
+    /// let stranger = HubSpotConnector::new(FakeHubSpot::TOKEN)?.base_url(&hubspot.url());
+    /// let e = Source::<ClientCompany>::read(&stranger, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
+    /// # Ok(()) }
     /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = token.into();
@@ -351,9 +380,14 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// let start = "2026-11-30T10:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
-    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().clock(start);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let start = "2026-11-30T10:00:00Z".parse::<chrono::DateTime<chrono::Utc>>()?;
+    /// let hubspot = FakeHubSpot::builder().clock(start).start().await?;
+    /// let id = hubspot.insert("companies", [("name", "Acme")]);
+    /// assert_eq!(hubspot.record("companies", &id).unwrap().created_at, start);
+    /// # Ok(()) }
     /// ```
     pub fn clock(mut self, start: DateTime<Utc>) -> Self {
         self.clock = start;
@@ -366,9 +400,16 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::time::Duration;
-    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().tick(Duration::from_secs(1));
-    /// # let _ = b;
+    /// let hubspot = FakeHubSpot::builder().tick(Duration::from_secs(1)).start().await?;
+    /// let a = hubspot.insert("companies", [("name", "A")]);
+    /// let b = hubspot.insert("companies", [("name", "B")]);
+    /// let at = |id: &str| hubspot.record("companies", id).unwrap().updated_at;
+    /// assert_eq!(at(&b) - at(&a), chrono::TimeDelta::seconds(1));
+    /// # Ok(()) }
     /// ```
     pub fn tick(mut self, tick: Duration) -> Self {
         self.tick = tick;
@@ -380,8 +421,13 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().first_id(5_000_000);
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = FakeHubSpot::builder().first_id(5_000_000).start().await?;
+    /// assert_eq!(hubspot.insert("companies", [("name", "Acme")]), "5000000");
+    /// assert_eq!(hubspot.insert("contacts", [("email", "a@acme.example")]), "5000001");
+    /// # Ok(()) }
     /// ```
     pub fn first_id(mut self, id: u64) -> Self {
         self.first_id = id;
@@ -394,9 +440,24 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
+    /// # }
+    /// use odoo_integration_connectors::ConnectorErrorKind;
     /// use std::time::Duration;
-    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().rate_limit(100, Duration::from_secs(10));
-    /// # let _ = b;
+    /// let hubspot = FakeHubSpot::builder().rate_limit(1, Duration::from_secs(10)).start().await?;
+    /// Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await?; // the window's one request
+    /// // Another client (not warned by the first answer's headers) is refused.
+    /// let e = Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
+    /// assert_eq!(hubspot.calls().last().map(|c| c.status), Some(429));
+    /// # Ok(()) }
     /// ```
     pub fn rate_limit(mut self, max: u32, interval: Duration) -> Self {
         self.max = max;
@@ -411,9 +472,25 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
+    /// # }
     /// use std::time::Duration;
-    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().retry_after(Some(Duration::from_secs(10)));
-    /// # let _ = b;
+    /// let hubspot = FakeHubSpot::builder()
+    ///     .rate_limit(1, Duration::from_secs(10))
+    ///     .retry_after(Some(Duration::from_secs(3)))
+    ///     .start()
+    ///     .await?;
+    /// Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await?; // spends the budget
+    /// let e = Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await.unwrap_err();
+    /// assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+    /// # Ok(()) }
     /// ```
     pub fn retry_after(mut self, wait: Option<Duration>) -> Self {
         self.retry_after = wait;
@@ -470,15 +547,26 @@ fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
-///
+/// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+/// # use odoo_integration_connectors::Source;
+/// # use odoo_integration_model::ClientCompany;
+/// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
+/// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
+/// # }
+/// use odoo_integration_connectors::{Operation, Sink, SinkRecord};
+/// use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
 /// let hubspot = FakeHubSpot::start().await?;
 /// hubspot.unique_property("companies", "integration_sync_id");
 /// hubspot.required("companies", "name");
-/// let base_url = hubspot.url(); // give it to the client under test
-/// # let _ = base_url;
+/// // The client under test: here the HubSpot connector, at hubspot.url().
+/// let hs = connector(&hubspot)?;
+/// let nameless = SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new("1"), Operation::Upsert(ClientCompany::default()));
+/// let outcomes = hs.apply(vec![nameless]).await?;
+/// assert!(!outcomes[0].is_success()); // `name` is required
+/// assert!(hubspot.records("companies").is_empty());
 /// # Ok(()) }
 /// ```
 pub struct FakeHubSpot {
@@ -524,8 +612,13 @@ impl FakeHubSpot {
     /// # Example
     ///
     /// ```
-    /// let b = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder();
-    /// # let _ = b;
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = FakeHubSpot::builder().start().await?; // the defaults
+    /// assert_eq!(hubspot.token(), FakeHubSpot::TOKEN);
+    /// assert_eq!(hubspot.now(), "2026-01-01T00:00:00Z".parse::<chrono::DateTime<chrono::Utc>>()?);
+    /// # Ok(()) }
     /// ```
     pub fn builder() -> FakeHubSpotBuilder {
         FakeHubSpotBuilder {
@@ -560,11 +653,19 @@ impl FakeHubSpot {
     /// # Example
     ///
     /// ```
+    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
-    /// let header = format!("Bearer {}", hubspot.token());
-    /// # let _ = header;
+    /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # fn connector(fake: &FakeHubSpot) -> Result<HubSpotConnector, Box<dyn std::error::Error>> {
+    /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
+    /// # }
+    /// let hubspot = FakeHubSpot::start().await?;
+    /// // Every request carries `Authorization: Bearer {token}`.
+    /// Source::<ClientCompany>::read(&connector(&hubspot)?, None, 10).await?;
+    /// assert!(hubspot.calls().iter().all(|c| c.status == 200));
     /// # Ok(()) }
     /// ```
     pub fn token(&self) -> &str {
