@@ -12,8 +12,8 @@ use crate::store::{DeadLetter, Link, StoredRecord, SyncState};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures::StreamExt;
 use odoo_integration_model::{
-    CanonicalId, Change, Entity, FieldValue, Held, Policy, CanonicalRecord, Refused, RemoteId, SystemId,
-    Validator, merge,
+    CanonicalId, CanonicalRecord, Change, Entity, FieldValue, Held, Policy, Refused, RemoteId,
+    SystemId, Validator, merge,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -1370,7 +1370,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let Some(id) = lookups.id(E::NAME, &change.remote_id) else {
             // Unreachable: look_up gave every record of the page an id.
             return Prepared::Reject {
-                error: ConnectorError::new(ConnectorErrorKind::Protocol, "no identity was allocated"),
+                error: ConnectorError::new(
+                    ConnectorErrorKind::Protocol,
+                    "no identity was allocated",
+                ),
                 letter: Letter {
                     remote_id: change.remote_id.clone(),
                     change: Some(Box::new(change)),
@@ -1439,7 +1442,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 ));
             };
             if let Err(e) = data.set(field, FieldValue::Id(rid)) {
-                reject!(ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string()));
+                reject!(ConnectorError::new(
+                    ConnectorErrorKind::Mapping,
+                    e.to_string()
+                ));
             }
         }
         let change_id = change_id(&system, &change.remote_id, change.at);
@@ -1537,7 +1543,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 }
                 let merged = match merge(&mut record, &incoming, &system, policy) {
                     Ok(m) => m,
-                    Err(e) => reject!(ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string())),
+                    Err(e) => reject!(ConnectorError::new(
+                        ConnectorErrorKind::Mapping,
+                        e.to_string()
+                    )),
                 };
                 let applied = merged
                     .applied
@@ -1711,7 +1720,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 fn outcome_unknown(e: &ConnectorError) -> bool {
     matches!(
         e.kind(),
-        ConnectorErrorKind::Transport | ConnectorErrorKind::Unavailable | ConnectorErrorKind::Protocol
+        ConnectorErrorKind::Transport
+            | ConnectorErrorKind::Unavailable
+            | ConnectorErrorKind::Protocol
     )
 }
 

@@ -486,9 +486,9 @@ impl FakeSalesforce {
     /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// use odoo_integration_connectors::Source;
     /// let sf = FakeSalesforce::start().await?;
-    /// let public = include_str!("../../tests/data/salesforce/test_only_public_key.pem");
+    /// let public = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_public_key.pem"));
     /// sf.allow_jwt("consumer-key", "integration@example.com", public);
-    /// # let private = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
+    /// # let private = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_private_key.pem"));
     /// let credentials = ConnectedApp::jwt_bearer("consumer-key", "integration@example.com", private)?;
     /// let conn = SalesforceConnector::builder(credentials).login_url(sf.url()).build()?;
     /// Source::<odoo_integration_model::ClientCompany>::read(&conn, None, 10).await?;

@@ -489,8 +489,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
             changes.extend(deletes);
             next.archived = Some(mark);
         }
-        let encoded = serde_json::to_string(&next)
-            .map_err(|e| ConnectorError::new(ConnectorErrorKind::Protocol, format!("cursor: {e}")))?;
+        let encoded = serde_json::to_string(&next).map_err(|e| {
+            ConnectorError::new(ConnectorErrorKind::Protocol, format!("cursor: {e}"))
+        })?;
         Ok(Page {
             changes,
             next: Cursor::new(encoded),

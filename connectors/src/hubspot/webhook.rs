@@ -86,8 +86,11 @@ impl WebhookVerifier {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let refuse = |why: &str| {
-            ConnectorError::new(ConnectorErrorKind::Unauthorized, format!("webhook refused: {why}"))
-                .with_system(SystemId::hubspot())
+            ConnectorError::new(
+                ConnectorErrorKind::Unauthorized,
+                format!("webhook refused: {why}"),
+            )
+            .with_system(SystemId::hubspot())
         };
         let sent: i64 = timestamp
             .trim()

@@ -764,7 +764,10 @@ fn encode(
                 )
             })?;
             let id: i64 = remote.as_str().parse().map_err(|_| {
-                ConnectorError::new(ConnectorErrorKind::Mapping, format!("`{remote}` is not an Odoo id"))
+                ConnectorError::new(
+                    ConnectorErrorKind::Mapping,
+                    format!("`{remote}` is not an Odoo id"),
+                )
             })?;
             plain(Value::from(id))
         }
@@ -880,7 +883,10 @@ pub(crate) fn from_odoo<E: Entity + Default>(
             record
                 .set(&f.canonical, FieldValue::Rows(rows))
                 .map_err(|e| {
-                    ConnectorError::new(ConnectorErrorKind::Configuration, format!("{}: {e}", map.model))
+                    ConnectorError::new(
+                        ConnectorErrorKind::Configuration,
+                        format!("{}: {e}", map.model),
+                    )
                 })?;
             continue;
         }
@@ -901,7 +907,10 @@ pub(crate) fn from_odoo<E: Entity + Default>(
         }
         let value = decode(&map.model, f, raw, row, company_currency, lookups)?;
         record.set(&f.canonical, value).map_err(|e| {
-            ConnectorError::new(ConnectorErrorKind::Configuration, format!("{}: {e}", map.model))
+            ConnectorError::new(
+                ConnectorErrorKind::Configuration,
+                format!("{}: {e}", map.model),
+            )
         })?;
     }
     let archived = map

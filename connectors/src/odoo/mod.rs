@@ -84,7 +84,7 @@ use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use futures::TryStreamExt;
 use mapping::{LookupKey, OdooValue, from_odoo, many2one_id, to_odoo};
-use odoo_integration_client::{ChangeCursor, ClientCompany, Context, Domain, ExternalId, Upserted};
+use odoo_integration_client::{ChangeCursor, Client, Context, Domain, ExternalId, Upserted};
 use odoo_integration_model::{Currency, Entity, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -99,7 +99,7 @@ use std::sync::{Arc, Mutex};
 /// use odoo_integration_connectors::odoo::{Conversion, ModelMap, OdooConnector};
 /// use odoo_integration_connectors::{Operation, Sink, SinkRecord};
 /// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
-/// # use odoo_integration_client::test_server::{Field, Conversion as Kind, TestServer};
+/// # use odoo_integration_client::test_server::{Field, FieldKind as Kind, TestServer};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // The embedded Odoo (odoo-integration-client, feature `test-server`), with a custom field.
@@ -117,7 +117,7 @@ use std::sync::{Arc, Mutex};
 /// ```
 #[derive(Debug, Clone)]
 pub struct OdooConnector {
-    client: ClientCompany,
+    client: Client,
     maps: Arc<HashMap<String, ModelMap>>,
     currency: Currency,
     /// `(model, key field, value) → id` of looked-up records.
@@ -154,7 +154,7 @@ impl OdooConnector {
     /// assert!(!page.changes.is_empty()); // the demo companies
     /// # Ok(()) }
     /// ```
-    pub fn new(client: ClientCompany) -> Self {
+    pub fn new(client: Client) -> Self {
         let maps = ModelMap::defaults()
             .into_iter()
             .map(|m| (m.entity.clone(), m))
@@ -226,7 +226,7 @@ impl OdooConnector {
     /// assert!(0 < companies && companies < all); // and their people
     /// # Ok(()) }
     /// ```
-    pub fn client(&self) -> &ClientCompany {
+    pub fn client(&self) -> &Client {
         &self.client
     }
 
@@ -505,7 +505,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let map = self.map_of::<E>()?;
         let mut cursor: SourceCursor = match since {
             Some(c) => serde_json::from_str(c.as_str()).map_err(|e| {
-                ConnectorError::new(ConnectorErrorKind::Configuration, format!("not an Odoo cursor: {e}"))
+                ConnectorError::new(
+                    ConnectorErrorKind::Configuration,
+                    format!("not an Odoo cursor: {e}"),
+                )
             })?,
             None => SourceCursor::default(),
         };
@@ -552,7 +555,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let fields: Vec<String> = map.fields.iter().map(|f| f.canonical.clone()).collect();
         for row in &page.records {
             let id = row.get("id").and_then(Value::as_i64).ok_or_else(|| {
-                ConnectorError::new(ConnectorErrorKind::Protocol, format!("{} row without id", map.model))
+                ConnectorError::new(
+                    ConnectorErrorKind::Protocol,
+                    format!("{} row without id", map.model),
+                )
             })?;
             let at = row
                 .get("write_date")
@@ -690,9 +696,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
 }
 
 fn encode_cursor(c: &SourceCursor) -> Result<Cursor> {
-    serde_json::to_string(c)
-        .map(Cursor::new)
-        .map_err(|e| ConnectorError::new(ConnectorErrorKind::Protocol, format!("encoding the cursor: {e}")))
+    serde_json::to_string(c).map(Cursor::new).map_err(|e| {
+        ConnectorError::new(
+            ConnectorErrorKind::Protocol,
+            format!("encoding the cursor: {e}"),
+        )
+    })
 }
 
 fn to_ranges(ids: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {

@@ -137,8 +137,8 @@ impl ConnectedApp {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let org = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
-    /// # let pem = include_str!("../../tests/data/salesforce/test_only_private_key.pem");
-    /// # org.allow_jwt("key", "u@example.com", include_str!("../../tests/data/salesforce/test_only_public_key.pem"));
+    /// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_private_key.pem"));
+    /// # org.allow_jwt("key", "u@example.com", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_public_key.pem")));
     /// let c = ConnectedApp::jwt_bearer("key", "u@example.com", pem)?
     ///     .audience("https://test.salesforce.com");
     /// let sf = SalesforceConnector::builder(c).login_url(org.url()).build()?;

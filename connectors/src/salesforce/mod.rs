@@ -1044,7 +1044,8 @@ impl SalesforceBuilder {
     /// ```
     pub fn build(self) -> Result<SalesforceConnector> {
         let config = |m: String| {
-            ConnectorError::new(ConnectorErrorKind::Configuration, m).with_system(SystemId::salesforce())
+            ConnectorError::new(ConnectorErrorKind::Configuration, m)
+                .with_system(SystemId::salesforce())
         };
         let version_ok = self
             .version
