@@ -9,13 +9,15 @@
 //! | [`model`] | `odoo-integration-model` | the firm's domain model, cross-system identities and field ownership rules |
 //! | [`connectors`] | `odoo-integration-connectors` | connector traits, sync building blocks and vendor connectors |
 //!
-//! ```no_run
+//! ```
 //! use odoo_integration::odoo::{Client, Credentials};
 //!
+//! // Building a client sends nothing: it logs in on the first call.
 //! let client = Client::builder("https://odoo.example.com")
 //!     .database("prod")
 //!     .credentials(Credentials::api_key("admin", "0123456789abcdef"))
 //!     .build()?;
+//! assert!(!format!("{client:?}").contains("0123456789abcdef"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

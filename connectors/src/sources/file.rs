@@ -215,9 +215,16 @@ impl<E> FileSource<E> {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::sources::FileSource;
-    /// let source = FileSource::<odoo_integration_model::ClientCompany>::json_lines("crm", "x.jsonl").id_field("account_number");
-    /// # let _ = source;
+    /// use odoo_integration_connectors::{sources::FileSource, Source};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("accounts.jsonl");
+    /// std::fs::write(&path, "{\"account_number\": \"A-7\", \"legal_name\": \"Acme\"}\n")?;
+    /// let source = FileSource::<odoo_integration_model::ClientCompany>::json_lines("crm", &path)
+    ///     .id_field("account_number");
+    /// assert_eq!(source.read(None, 1).await?.changes[0].remote_id.as_str(), "A-7");
+    /// # Ok(()) }
     /// ```
     #[must_use]
     pub fn id_field(mut self, column: impl Into<String>) -> Self {
