@@ -14,6 +14,12 @@
 //! contacts, projects, employees, ...) from [`TestServer::start`], or empty
 //! from [`TestServer::builder`].
 //!
+//! The binary `odoo-test-server` (same feature) runs it with the demo data
+//! as a process for clients in any language: `odoo-test-server --port N`
+//! (0: any free port; default 8069) prints one JSON line, `{"url": …,
+//! "database": …, "login": …, "password": …, "api_key": …}`, then serves
+//! until killed.
+//!
 //! # Example
 //!
 //! ```
@@ -183,6 +189,7 @@ impl Shared {
 #[must_use]
 pub struct TestServerBuilder {
     demo_data: bool,
+    port: u16,
     models: Vec<ModelDef>,
     fields: Vec<(String, Field)>,
 }
@@ -191,6 +198,7 @@ impl fmt::Debug for TestServerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestServerBuilder")
             .field("demo_data", &self.demo_data)
+            .field("port", &self.port)
             .field(
                 "models",
                 &self.models.iter().map(ModelDef::name).collect::<Vec<_>>(),
@@ -272,7 +280,30 @@ impl TestServerBuilder {
         self
     }
 
-    /// Starts listening on `127.0.0.1` on a free port.
+    /// The loopback port to listen on (default 0: any free port). The
+    /// server listens on `127.0.0.1` only.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::TestServer;
+    ///
+    /// let first = TestServer::builder().start().await?;
+    /// let port: u16 = first.url().rsplit(':').next().unwrap_or_default().parse()?;
+    /// // The port is taken: a second server on it is a configuration error.
+    /// let err = TestServer::builder().port(port).start().await.unwrap_err();
+    /// assert!(err.to_string().contains("cannot bind"), "{err}");
+    /// # Ok(()) }
+    /// ```
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Starts listening on `127.0.0.1`, on a free port unless
+    /// [`port`](TestServerBuilder::port) says which.
     ///
     /// # Errors
     ///
@@ -322,9 +353,14 @@ impl TestServerBuilder {
             .route("/xmlrpc/2/{service}", post(xmlrpc_handler))
             .route("/web/version", get(web_version))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
-            .map_err(|e| Error::config(format!("cannot bind the test server: {e}")))?;
+            .map_err(|e| {
+                Error::config(format!(
+                    "cannot bind the test server to 127.0.0.1:{}: {e}",
+                    self.port
+                ))
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::config(format!("cannot read the test server address: {e}")))?;
@@ -421,6 +457,7 @@ impl TestServer {
     pub fn builder() -> TestServerBuilder {
         TestServerBuilder {
             demo_data: false,
+            port: 0,
             models: Vec::new(),
             fields: Vec::new(),
         }
