@@ -982,3 +982,84 @@ async fn typed_bulk_operations_and_upsert_rounds() {
         assert_eq!(o.id(), first.as_ref().unwrap().id());
     }
 }
+
+/// Odoo 16, 17 and 18 have no JSON-2: `/json/2` is their 404 page, they
+/// report their own version, and `Protocol::Auto` talks JSON-RPC to them.
+#[tokio::test]
+async fn older_releases_have_no_json2_and_auto_falls_back_to_json_rpc() {
+    use odoo_integration_client::test_server::OdooVersion;
+    for (version, text) in [
+        (OdooVersion::V16, "16.0"),
+        (OdooVersion::V17, "17.0"),
+        (OdooVersion::V18, "18.0"),
+    ] {
+        let server = TestServer::builder()
+            .version(version)
+            .with_demo_data()
+            .start()
+            .await
+            .unwrap();
+        let auto = server.client(Protocol::Auto).unwrap();
+        assert_eq!(auto.server_version().await.unwrap().as_str(), text);
+        let n = auto
+            .model("res.partner")
+            .search_count(Domain::all())
+            .send()
+            .await
+            .unwrap();
+        assert!(n > 0);
+        assert_eq!(server.calls().last().map(|c| c.protocol), Some("jsonrpc"));
+
+        let http = http();
+        let raw = http
+            .post(format!("{}/json/2/res.partner/search_count", server.url()))
+            .header("content-type", "application/json")
+            .body(json!({"domain": []}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status().as_u16(), 404, "{text}");
+        assert!(raw.text().await.unwrap().contains("Not Found"));
+        let json2 = server.client(Protocol::Json2).unwrap();
+        assert!(
+            json2
+                .model("res.partner")
+                .search_count(Domain::all())
+                .send()
+                .await
+                .is_err(),
+            "{text}: JSON-2 forced on a server without it fails"
+        );
+
+        let info: Value = serde_json::from_str(
+            &http
+                .post(format!("{}/web/webclient/version_info", server.url()))
+                .header("content-type", "application/json")
+                .body(
+                    json!({"jsonrpc": "2.0", "method": "call", "params": {}, "id": 1}).to_string(),
+                )
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(info["result"]["server_version"], text);
+        assert_eq!(info["result"]["server_version_info"][0], version.major());
+    }
+    let latest = TestServer::start().await.unwrap();
+    let auto = latest.client(Protocol::Auto).unwrap();
+    auto.model("res.partner")
+        .search_count(Domain::all())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(latest.calls().last().map(|c| c.protocol), Some("json2"));
+}
+
+fn http() -> reqwest::Client {
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
+    reqwest::Client::new()
+}

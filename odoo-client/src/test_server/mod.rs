@@ -3,7 +3,9 @@
 //! [`TestServer`] listens on `127.0.0.1` on a free port and answers the three
 //! protocols the client speaks — JSON-2 (`/json/2/<model>/<method>`),
 //! JSON-RPC (`/jsonrpc`, services `common` and `object`) and XML-RPC
-//! (`/xmlrpc/2/common`, `/xmlrpc/2/object`) — plus `/web/version`, with
+//! (`/xmlrpc/2/common`, `/xmlrpc/2/object`) — plus `/web/version` and
+//! `/web/webclient/version_info`, as Odoo 19 or, with
+//! [`TestServerBuilder::version`], as 16, 17 or 18 (no JSON-2), with
 //! password and API-key users. Models have typed fields; records live in
 //! memory; `search`, `search_read`, `read`, `search_count`, `create`,
 //! `write`, `unlink`, `fields_get`, `name_search` work with domains
@@ -64,6 +66,70 @@ use crate::xmlrpc::{self, FaultCode, MethodResponse, XmlRpcValue};
 
 use store::{Caller, Raise, Store};
 pub use store::{Field, FieldKind, ModelDef};
+
+/// The Odoo release the test server presents itself as.
+///
+/// Odoo 19 (the default) offers the JSON-2 API; 16, 17 and 18 answer
+/// `/json/2/...` with a 404 page, as those releases do, and report their
+/// own `server_version` and `version_info`, so `Protocol::Auto` and the
+/// JSON-RPC and XML-RPC paths can be tested as most firms run them.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_client::test_server::OdooVersion;
+/// assert_eq!(OdooVersion::V17.to_string(), "17.0");
+/// assert!(!OdooVersion::V18.has_json2());
+/// assert!(OdooVersion::default().has_json2());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[non_exhaustive]
+pub enum OdooVersion {
+    /// Odoo 16.0.
+    V16,
+    /// Odoo 17.0.
+    V17,
+    /// Odoo 18.0.
+    V18,
+    /// Odoo 19.0.
+    #[default]
+    V19,
+}
+
+impl OdooVersion {
+    /// The major version number.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(odoo_integration_client::test_server::OdooVersion::V16.major(), 16);
+    /// ```
+    pub fn major(self) -> u32 {
+        match self {
+            OdooVersion::V16 => 16,
+            OdooVersion::V17 => 17,
+            OdooVersion::V18 => 18,
+            OdooVersion::V19 => 19,
+        }
+    }
+
+    /// Whether this release offers the JSON-2 API (19 and later).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(odoo_integration_client::test_server::OdooVersion::V19.has_json2());
+    /// ```
+    pub fn has_json2(self) -> bool {
+        self.major() >= 19
+    }
+}
+
+impl fmt::Display for OdooVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.0", self.major())
+    }
+}
 
 /// The database name the server answers to.
 pub const DATABASE: &str = "test";
@@ -154,6 +220,7 @@ const USERS: [User; 2] = [
 ];
 
 struct Shared {
+    version: OdooVersion,
     store: Mutex<Store>,
     faults: Mutex<VecDeque<Fault>>,
     /// Faults for calls of one method, before the general queue.
@@ -190,6 +257,7 @@ impl Shared {
 pub struct TestServerBuilder {
     demo_data: bool,
     port: u16,
+    version: OdooVersion,
     models: Vec<ModelDef>,
     fields: Vec<(String, Field)>,
 }
@@ -199,6 +267,7 @@ impl fmt::Debug for TestServerBuilder {
         f.debug_struct("TestServerBuilder")
             .field("demo_data", &self.demo_data)
             .field("port", &self.port)
+            .field("version", &self.version)
             .field(
                 "models",
                 &self.models.iter().map(ModelDef::name).collect::<Vec<_>>(),
@@ -302,6 +371,29 @@ impl TestServerBuilder {
         self
     }
 
+    /// The Odoo release to present (default [`OdooVersion::V19`]); before
+    /// 19 there is no JSON-2, so [`Protocol::Auto`] chooses JSON-RPC.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::test_server::{OdooVersion, TestServer};
+    ///
+    /// let server = TestServer::builder().version(OdooVersion::V17).with_demo_data().start().await?;
+    /// let client = server.client(Protocol::Auto)?;
+    /// assert_eq!(client.server_version().await?.as_str(), "17.0");
+    /// client.model("res.partner").search_count(Domain::all()).send().await?;
+    /// assert_eq!(server.calls().last().map(|c| c.protocol), Some("jsonrpc"));
+    /// # Ok(()) }
+    /// ```
+    pub fn version(mut self, version: OdooVersion) -> Self {
+        self.version = version;
+        self
+    }
+
     /// Starts listening on `127.0.0.1`, on a free port unless
     /// [`port`](TestServerBuilder::port) says which.
     ///
@@ -340,6 +432,7 @@ impl TestServerBuilder {
                 .map_err(|e| Error::config(format!("invalid seed data: {}", e.message)))?;
         }
         let shared = Arc::new(Shared {
+            version: self.version,
             store: Mutex::new(store),
             faults: Mutex::new(VecDeque::new()),
             targeted: Mutex::new(BTreeMap::new()),
@@ -352,6 +445,7 @@ impl TestServerBuilder {
             .route("/jsonrpc", post(jsonrpc))
             .route("/xmlrpc/2/{service}", post(xmlrpc_handler))
             .route("/web/version", get(web_version))
+            .route("/web/webclient/version_info", post(webclient_version_info))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
@@ -458,6 +552,7 @@ impl TestServer {
         TestServerBuilder {
             demo_data: false,
             port: 0,
+            version: OdooVersion::V19,
             models: Vec::new(),
             fields: Vec::new(),
         }
@@ -927,6 +1022,9 @@ async fn json2(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !shared.version.has_json2() {
+        return not_found_page();
+    }
     let _guard = InFlight::enter(&shared);
     match before(&shared, "json2", &model, &method, json2_error).await {
         Before::Answer(r) => return r,
@@ -1123,11 +1221,11 @@ async fn jsonrpc(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     }
 }
 
-fn version() -> Value {
+fn version(v: OdooVersion) -> Value {
     json!({
-        "server_version": "19.0",
-        "server_version_info": [19, 0, 0, "final", 0, ""],
-        "server_serie": "19.0",
+        "server_version": v.to_string(),
+        "server_version_info": [v.major(), 0, 0, "final", 0, ""],
+        "server_serie": v.to_string(),
         "protocol_version": 1
     })
 }
@@ -1141,7 +1239,7 @@ fn legacy_dispatch(
 ) -> std::result::Result<Value, Raise> {
     let text = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or_default();
     match (service, method) {
-        ("common", "version") => Ok(version()),
+        ("common", "version") => Ok(version(shared.version)),
         ("common", "login" | "authenticate") => {
             if text(0) != DATABASE {
                 return Err(Raise::new(
@@ -1274,9 +1372,34 @@ async fn xmlrpc_handler(
     }
 }
 
-async fn web_version() -> Response {
+async fn web_version(State(shared): State<Arc<Shared>>) -> Response {
+    let v = shared.version;
     json_response(
         200,
-        &json!({"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"}),
+        &json!({"version_info": [v.major(), 0, 0, "final", 0, ""], "version": v.to_string()}),
     )
+}
+
+/// What Odoo's web client asks: the `common.version` answer, over
+/// JSON-RPC.
+async fn webclient_version_info(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("id").cloned())
+        .unwrap_or(Value::Null);
+    json_response(
+        200,
+        &json!({"jsonrpc": "2.0", "id": id, "result": version(shared.version)}),
+    )
+}
+
+/// Odoo's page for a route it does not have (as 16–18 answer `/json/2`).
+fn not_found_page() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!DOCTYPE html>\n<html><head><title>404: Not Found</title></head>\
+         <body><h1>Not Found</h1><p>The requested URL was not found on the server.</p></body></html>",
+    )
+        .into_response()
 }
