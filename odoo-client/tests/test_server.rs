@@ -1019,7 +1019,7 @@ async fn older_releases_have_no_json2_and_auto_falls_back_to_json_rpc() {
             .await
             .unwrap();
         assert_eq!(raw.status().as_u16(), 404, "{text}");
-        assert!(raw.text().await.unwrap().contains("Not Found"));
+        assert!(raw.text().await.unwrap().contains("Error 404"));
         let json2 = server.client(Protocol::Json2).unwrap();
         assert!(
             json2
@@ -1062,4 +1062,109 @@ async fn older_releases_have_no_json2_and_auto_falls_back_to_json_rpc() {
 fn http() -> reqwest::Client {
     odoo_integration_client::tls::ensure_crypto_provider().unwrap();
     reqwest::Client::new()
+}
+
+/// The `db` service over JSON-RPC and XML-RPC, `/web/database/list`, an
+/// unknown route's HTML 404 and a JSON route called without JSON's content
+/// type (415), as the recorded Odoo 19 answers them.
+#[tokio::test]
+async fn the_db_service_and_the_web_routes_answer_as_odoo_does() {
+    let server = TestServer::start().await.unwrap();
+    let http = http();
+    let call = |url: String, content_type: &'static str, body: String| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let rpc = |method: &str, args: Value| {
+        json!({"jsonrpc": "2.0", "method": "call", "id": 7,
+               "params": {"service": "db", "method": method, "args": args}})
+        .to_string()
+    };
+    let url = server.url();
+    for (method, args, want) in [
+        ("list", json!([]), json!([DATABASE])),
+        ("server_version", json!([]), json!("19.0")),
+        ("db_exist", json!([DATABASE]), json!(true)),
+        ("db_exist", json!(["nope"]), json!(false)),
+    ] {
+        let (status, body) = call(
+            format!("{url}/jsonrpc"),
+            "application/json",
+            rpc(method, args),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["result"], want, "db.{method}");
+    }
+    let (_, langs) = call(
+        format!("{url}/jsonrpc"),
+        "application/json",
+        rpc("list_lang", json!([])),
+    )
+    .await;
+    let langs: Value = serde_json::from_str(&langs).unwrap();
+    assert!(
+        langs["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l[0] == "en_US")
+    );
+
+    // XML-RPC: the same service at /xmlrpc/2/db.
+    let (status, xml) = call(
+        format!("{url}/xmlrpc/2/db"),
+        "text/xml",
+        "<?xml version=\"1.0\"?><methodCall><methodName>list</methodName><params></params></methodCall>".into(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        xml.contains(&format!("<string>{DATABASE}</string>")),
+        "{xml}"
+    );
+
+    let (status, body) = call(
+        format!("{url}/web/database/list"),
+        "application/json",
+        json!({"jsonrpc": "2.0", "method": "call", "params": {}, "id": 93}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (body["id"].clone(), body["result"].clone()),
+        (json!(93), json!([DATABASE]))
+    );
+
+    let (status, page) = call(
+        format!("{url}/jsonrpc/nope"),
+        "application/json",
+        rpc("list", json!([])),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("<title>Odoo</title>") && page.contains("Error 404"),
+        "{page}"
+    );
+
+    let (status, page) = call(
+        format!("{url}/jsonrpc"),
+        "text/plain",
+        rpc("list", json!([])),
+    )
+    .await;
+    assert_eq!(status, 415);
+    assert!(page.contains("415 Unsupported Media Type"), "{page}");
 }

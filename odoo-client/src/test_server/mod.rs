@@ -4,7 +4,9 @@
 //! protocols the client speaks — JSON-2 (`/json/2/<model>/<method>`),
 //! JSON-RPC (`/jsonrpc`, services `common` and `object`) and XML-RPC
 //! (`/xmlrpc/2/common`, `/xmlrpc/2/object`) — plus `/web/version` and
-//! `/web/webclient/version_info`, as Odoo 19 or, with
+//! `/web/webclient/version_info`, `/web/database/list` and the `db`
+//! service (`list`, `server_version`, `db_exist`, `list_lang`), as Odoo 19
+//! or, with
 //! [`TestServerBuilder::version`], as 16, 17 or 18 (no JSON-2), with
 //! password and API-key users. Models have typed fields; records live in
 //! memory; `search`, `search_read`, `read`, `search_count`, `create`,
@@ -446,6 +448,8 @@ impl TestServerBuilder {
             .route("/xmlrpc/2/{service}", post(xmlrpc_handler))
             .route("/web/version", get(web_version))
             .route("/web/webclient/version_info", post(webclient_version_info))
+            .route("/web/database/list", post(web_database_list))
+            .fallback(route_not_found)
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
@@ -1175,7 +1179,10 @@ fn jsonrpc_error(id: &Value, raise: &Raise) -> Response {
     )
 }
 
-async fn jsonrpc(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn jsonrpc(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !is_json(&headers) {
+        return unsupported_media_type("/jsonrpc");
+    }
     let _guard = InFlight::enter(&shared);
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return (
@@ -1293,9 +1300,29 @@ fn legacy_dispatch(
                 .store()
                 .call(caller, text(3), text(4), ids, &named, &context)
         }
+        ("db", "list") => Ok(json!([DATABASE])),
+        ("db", "server_version") => Ok(json!(shared.version.to_string())),
+        ("db", "db_exist") => Ok(json!(text(0) == DATABASE)),
+        ("db", "list_lang") => Ok(json!(LANGUAGES)),
+        ("db", other) => Err(Raise::new(
+            "builtins.Exception",
+            format!("Method not found: {other}"),
+        )),
         (other, _) => Err(Raise::new("builtins.KeyError", other.to_owned())),
     }
 }
+
+/// Some of the languages `db.list_lang` offers (Odoo lists about ninety).
+const LANGUAGES: &[[&str; 2]] = &[
+    ["nl_BE", "Dutch (BE) / Nederlands (BE)"],
+    ["nl_NL", "Dutch / Nederlands"],
+    ["en_GB", "English (UK)"],
+    ["en_US", "English (US)"],
+    ["fr_BE", "French (BE) / Français (BE)"],
+    ["fr_FR", "French / Français"],
+    ["de_DE", "German / Deutsch"],
+    ["es_ES", "Spanish / Español"],
+];
 
 // ------------------------------------------------------------------ XML-RPC
 
@@ -1393,13 +1420,64 @@ async fn webclient_version_info(State(shared): State<Arc<Shared>>, body: Bytes) 
     )
 }
 
-/// Odoo's page for a route it does not have (as 16–18 answer `/json/2`).
+/// Odoo's page for a route it does not have (any unknown path; `/json/2`
+/// on 16–18): an HTML page, status 404.
 fn not_found_page() -> Response {
     (
         StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        "<!DOCTYPE html>\n<html><head><title>404: Not Found</title></head>\
-         <body><h1>Not Found</h1><p>The requested URL was not found on the server.</p></body></html>",
+        [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+        "<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset=\"utf-8\"/>\n        \
+         <title>Odoo</title>\n    </head>\n    <body>\n        \
+         <h1 class=\"visually-hidden\">Error 404</h1>\n        \
+         <p>This page does not seem to exist.</p>\n    </body>\n</html>\n",
     )
         .into_response()
+}
+
+async fn route_not_found() -> Response {
+    not_found_page()
+}
+
+/// Whether the request declares a JSON body, as Odoo's JSON routes require.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| {
+            let t = t.trim();
+            t.eq_ignore_ascii_case("application/json")
+                || t.eq_ignore_ascii_case("application/json-rpc")
+        })
+}
+
+/// Werkzeug's 415 page, as Odoo answers a JSON route called with another
+/// content type.
+fn unsupported_media_type(route: &str) -> Response {
+    (
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!(
+            "<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n\
+             <h1>Unsupported Media Type</h1>\n<p>Request inferred type is compatible with \
+             [&#39;http&#39;] but &#39;{route}&#39; is type=&#39;jsonrpc&#39;.<br><br>Please \
+             verify the Content-Type request header and try again.</p>\n"
+        ),
+    )
+        .into_response()
+}
+
+/// `/web/database/list`: the databases, over JSON-RPC.
+async fn web_database_list(headers: HeaderMap, body: Bytes) -> Response {
+    if !is_json(&headers) {
+        return unsupported_media_type("/web/database/list");
+    }
+    let id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("id").cloned())
+        .unwrap_or(Value::Null);
+    json_response(
+        200,
+        &json!({"jsonrpc": "2.0", "id": id, "result": [DATABASE]}),
+    )
 }
