@@ -174,7 +174,15 @@ async fn domains_are_evaluated_with_every_kind_of_operator() {
         .send()
         .await
         .unwrap();
-    assert_eq!(with_archived, all + 1);
+    let archived = partners
+        .search_count(Domain::field("active").eq(false))
+        .context(odoo_integration_client::Context::new().active_test(false))
+        .send()
+        .await
+        .unwrap();
+    // The archived client and the partners of the three inactive users.
+    assert_eq!(archived, 4);
+    assert_eq!(with_archived, all + archived);
 }
 
 #[tokio::test]
@@ -788,6 +796,8 @@ async fn an_order_with_lines_whose_reply_was_lost_exists_once_with_its_lines() {
     for protocol in PROTOCOLS {
         let server = TestServer::start().await.unwrap();
         let client = fast(&server, protocol);
+        // Odoo wants a product on every order line.
+        let product = server.records("product.product").unwrap()[0]["id"].clone();
         let partner = client
             .model("res.partner")
             .search(Domain::field("is_company").eq(true))
@@ -803,8 +813,8 @@ async fn an_order_with_lines_whose_reply_was_lost_exists_once_with_its_lines() {
                     "client_order_ref": "PO-42",
                     "signed_on": "2026-07-01 09:30:00",
                     "order_line": [[5, 0, 0],
-                        [0, 0, {"name": "Discovery", "product_uom_qty": 2.0, "price_unit": 900.0}],
-                        [0, 0, {"name": "Build", "product_uom_qty": 10.0, "price_unit": 1100.0}]],
+                        [0, 0, {"name": "Discovery", "product_id": product, "product_uom_qty": 2.0, "price_unit": 900.0}],
+                        [0, 0, {"name": "Build", "product_id": product, "product_uom_qty": 10.0, "price_unit": 1100.0}]],
                 }),
             )]
         };

@@ -365,8 +365,13 @@ impl ModelMap {
     /// ```
     pub fn client() -> Self {
         use Conversion::*;
+        // Not the firm's own companies (`res.company` partners).
         ModelMap::new("client", "res.partner")
-            .domain(Domain::field("is_company").eq(true))
+            .domain(
+                Domain::field("is_company")
+                    .eq(true)
+                    .and(Domain::field("ref_company_ids").eq(false)),
+            )
             .default_value("is_company", true)
             .field("legal_name", "name", Text)
             .field("website", "website", Text)
@@ -399,8 +404,13 @@ impl ModelMap {
     /// ```
     pub fn contact() -> Self {
         use Conversion::*;
+        // Not the partners of Odoo's own users.
         ModelMap::new("contact", "res.partner")
-            .domain(Domain::field("is_company").eq(false))
+            .domain(
+                Domain::field("is_company")
+                    .eq(false)
+                    .and(Domain::field("user_ids").eq(false)),
+            )
             .default_value("is_company", false)
             .field("name", "name", Text)
             .field("email", "email", Text)

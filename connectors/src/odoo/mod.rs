@@ -3,8 +3,8 @@
 //!
 //! | entity | Odoo model | records | main fields |
 //! |---|---|---|---|
-//! | client | `res.partner` | `is_company = True` | legal_name→`name`, website, tax_id→`vat`, industry→`industry_id` (by name), billing_terms→`property_payment_term_id` (by name), address→`street`/`city`/`zip`/`country_id` (by ISO code) |
-//! | contact | `res.partner` | `is_company = False` | name, email, phone, client→`parent_id` |
+//! | client | `res.partner` | `is_company = True`, not a `res.company`'s partner | legal_name→`name`, website, tax_id→`vat`, industry→`industry_id` (by name), billing_terms→`property_payment_term_id` (by name), address→`street`/`city`/`zip`/`country_id` (by ISO code) |
+//! | contact | `res.partner` | `is_company = False`, not a user's partner | name, email, phone, client→`parent_id` |
 //! | opportunity | `crm.lead` | `type = opportunity` | name, client→`partner_id`, amount→`expected_revenue`, close_date→`date_deadline` |
 //! | engagement | `project.project` | all | name, client→`partner_id`, start→`date_start`, end→`date`, billable→`allow_billable` |
 //! | contract | `sale.order` | all | reference→`client_order_ref`, client→`partner_id`, signed_on→`signed_on` (midnight UTC), lines→`order_line` (`sale.order.line`: description→`name`, quantity→`product_uom_qty`, unit_price→`price_unit`) |

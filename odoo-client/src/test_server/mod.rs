@@ -45,6 +45,7 @@
 //! ```
 
 mod dataset;
+pub mod schema;
 mod store;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -429,10 +430,13 @@ impl TestServerBuilder {
                 .add_field(&model, field)
                 .map_err(|e| Error::config(e.message))?;
         }
-        if self.demo_data {
-            dataset::seed(&mut store)
-                .map_err(|e| Error::config(format!("invalid seed data: {}", e.message)))?;
-        }
+        let seeded = dataset::base(&mut store).and_then(|()| {
+            if self.demo_data {
+                dataset::seed(&mut store)?;
+            }
+            dataset::users(&mut store)
+        });
+        seeded.map_err(|e| Error::config(format!("invalid seed data: {}", e.message)))?;
         let shared = Arc::new(Shared {
             version: self.version,
             store: Mutex::new(store),
@@ -1130,7 +1134,7 @@ fn positional_names(method: &str, has_ids: bool) -> &'static [&'static str] {
 fn takes_ids(method: &str) -> bool {
     matches!(
         method,
-        "read" | "write" | "unlink" | "action_archive" | "action_unarchive"
+        "read" | "write" | "unlink" | "action_archive" | "action_unarchive" | "action_post"
     )
 }
 

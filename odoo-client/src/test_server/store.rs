@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::domain::{Domain, DomainTree, Operator};
 use crate::value::Command;
 
+mod compute;
 mod import;
 
 /// The type of a field, as `fields_get` reports it.
@@ -48,6 +49,16 @@ pub enum FieldKind {
     Many2Many,
     /// `binary` (base64 text)
     Binary,
+    /// `html`
+    Html,
+    /// `json`
+    Json,
+    /// `properties`
+    Properties,
+    /// `properties_definition`
+    PropertiesDefinition,
+    /// `many2one_reference` (an id in the model another field names)
+    Many2OneReference,
 }
 
 impl FieldKind {
@@ -76,6 +87,48 @@ impl FieldKind {
             FieldKind::One2Many => "one2many",
             FieldKind::Many2Many => "many2many",
             FieldKind::Binary => "binary",
+            FieldKind::Html => "html",
+            FieldKind::Json => "json",
+            FieldKind::Properties => "properties",
+            FieldKind::PropertiesDefinition => "properties_definition",
+            FieldKind::Many2OneReference => "many2one_reference",
+        }
+    }
+
+    /// The kind Odoo names `name` (`"many2one"`, ...).
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        use FieldKind as K;
+        Some(match name {
+            "char" => K::Char,
+            "text" => K::Text,
+            "integer" => K::Integer,
+            "float" => K::Float,
+            "monetary" => K::Monetary,
+            "boolean" => K::Boolean,
+            "date" => K::Date,
+            "datetime" => K::Datetime,
+            "selection" => K::Selection,
+            "many2one" => K::Many2One,
+            "one2many" => K::One2Many,
+            "many2many" => K::Many2Many,
+            "binary" => K::Binary,
+            "html" => K::Html,
+            "json" => K::Json,
+            "properties" => K::Properties,
+            "properties_definition" => K::PropertiesDefinition,
+            "many2one_reference" => K::Many2OneReference,
+            _ => return None,
+        })
+    }
+
+    /// What Odoo reads for a field without a value.
+    pub(crate) fn empty(self) -> Value {
+        match self {
+            FieldKind::Boolean => Value::Bool(false),
+            FieldKind::Integer | FieldKind::Many2OneReference => json!(0),
+            FieldKind::Float | FieldKind::Monetary => json!(0.0),
+            FieldKind::One2Many | FieldKind::Many2Many | FieldKind::Properties => json!([]),
+            _ => Value::Bool(false),
         }
     }
 
@@ -99,13 +152,21 @@ impl FieldKind {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
-    name: String,
-    kind: FieldKind,
-    string: String,
-    required: bool,
-    relation: Option<String>,
-    inverse: Option<String>,
-    selection: Vec<(String, String)>,
+    pub(crate) name: String,
+    pub(crate) kind: FieldKind,
+    pub(crate) string: String,
+    pub(crate) required: bool,
+    pub(crate) relation: Option<String>,
+    pub(crate) inverse: Option<String>,
+    pub(crate) selection: Vec<(String, String)>,
+    pub(crate) readonly: bool,
+    pub(crate) store: bool,
+    pub(crate) company_dependent: bool,
+    pub(crate) translate: bool,
+    /// `a.b.c`: the value is read (and written) through the relations.
+    pub(crate) related: Option<String>,
+    /// Comma-separated groups, one of which a user needs to use the field.
+    pub(crate) groups: Option<String>,
 }
 
 impl Field {
@@ -150,6 +211,12 @@ impl Field {
             relation: None,
             inverse: None,
             selection: Vec::new(),
+            readonly: false,
+            store: true,
+            company_dependent: false,
+            translate: false,
+            related: None,
+            groups: None,
         }
     }
     /// The related model of a relational field.
@@ -310,9 +377,10 @@ impl Field {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelDef {
-    name: String,
-    fields: BTreeMap<String, Field>,
-    rec_name: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) fields: BTreeMap<String, Field>,
+    pub(crate) rec_name: String,
     admin_only: bool,
 }
 
@@ -334,18 +402,25 @@ impl ModelDef {
     /// # Ok(()) }
     /// ```
     pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
         let mut m = ModelDef {
-            name: name.into(),
+            description: name.clone(),
+            name,
             fields: BTreeMap::new(),
             rec_name: "name".to_owned(),
             admin_only: false,
         };
-        for f in [
+        let users = |name: &str| Field::new(name, FieldKind::Many2One).relation("res.users");
+        for mut f in [
             Field::new("id", FieldKind::Integer).label("ID"),
             Field::new("display_name", FieldKind::Char).label("Display Name"),
             Field::new("create_date", FieldKind::Datetime).label("Created on"),
             Field::new("write_date", FieldKind::Datetime).label("Last Updated on"),
+            users("create_uid").label("Created by"),
+            users("write_uid").label("Last Updated by"),
         ] {
+            f.readonly = true;
+            f.store = f.name != "display_name";
             m.fields.insert(f.name.clone(), f);
         }
         m
@@ -488,6 +563,10 @@ pub(crate) struct Store {
     clock: u64,
     /// Records created by the current call, to undo them if it fails.
     created: Vec<(String, i64)>,
+    /// The numbers `ir.sequence` gave out, by sequence.
+    sequences: BTreeMap<String, i64>,
+    /// The user the current call runs as (`create_uid`, `write_uid`).
+    uid: i64,
 }
 
 /// Who is calling, for access checks.
@@ -495,6 +574,66 @@ pub(crate) struct Store {
 pub(crate) struct Caller {
     pub(crate) uid: i64,
     pub(crate) admin: bool,
+}
+
+/// Groups of the recording's administrator lacks: features not enabled in
+/// a stock database (Odoo hides their fields from it).
+const NOT_ENABLED: &[&str] = &["project.group_project_stages"];
+
+/// The groups of an internal user without administrator rights (the demo
+/// user of Odoo's demo data).
+const INTERNAL_USER: &[&str] = &[
+    "base.group_user",
+    "sales_team.group_sale_salesman",
+    "project.group_project_user",
+    "project.group_project_milestone",
+    "hr_timesheet.group_hr_timesheet_user",
+];
+
+impl Caller {
+    /// Whether the user belongs to one of a field's groups.
+    pub(crate) fn may_use(&self, field: &Field) -> bool {
+        let Some(groups) = &field.groups else {
+            return true;
+        };
+        groups.split(',').map(str::trim).any(|g| {
+            if self.admin {
+                !NOT_ENABLED.contains(&g)
+            } else {
+                INTERNAL_USER.contains(&g)
+            }
+        })
+    }
+}
+
+/// Odoo's refusal to read fields of a group the user is not in.
+fn field_access_error(def: &ModelDef, denied: &[&Field], first: &Field, caller: Caller) -> Raise {
+    if def.name == "hr.employee" && !caller.admin {
+        let names: Vec<String> = denied.iter().map(|f| format!("“{}”", f.name)).collect();
+        return Raise::new(
+            "odoo.exceptions.AccessError",
+            format!(
+                "The fields {}, which you are trying to read, are not available for employee public profiles.",
+                names.join(", ")
+            ),
+        );
+    }
+    let groups = match first.groups.as_deref() {
+        Some("project.group_project_stages") => "'Use Stages on Project'".to_owned(),
+        Some(g) => g
+            .split(',')
+            .map(|g| format!("'{}'", g.trim()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => String::new(),
+    };
+    Raise::new(
+        "odoo.exceptions.AccessError",
+        format!(
+            "You do not have enough rights to access the field \"{}\" on {} ({}). Please contact your system administrator.\n\nOperation: read\nUser: {}\nGroups: allowed for groups {groups}",
+            first.name, def.description, def.name, caller.uid
+        ),
+    )
 }
 
 impl Store {
@@ -516,10 +655,24 @@ impl Store {
         // A deterministic clock: one second per write, from a fixed start,
         // so that (write_date, id) cursors are testable.
         self.clock += 1;
+        self.now_text()
+    }
+
+    /// The clock's time, without moving it.
+    fn now_text(&self) -> String {
         let base = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
         (base + chrono::Duration::seconds(self.clock as i64))
             .format("%Y-%m-%d %H:%M:%S")
             .to_string()
+    }
+
+    /// The user of the current call, with an administrator's rights (for
+    /// the records Odoo creates on its own).
+    fn caller(&self) -> Caller {
+        Caller {
+            uid: self.uid,
+            admin: true,
+        }
     }
 
     fn model(&self, name: &str) -> R<&ModelDef> {
@@ -533,6 +686,7 @@ impl Store {
 
     /// Creates records directly (seeding, tests); bypasses access checks.
     pub(crate) fn insert(&mut self, model: &str, vals: &Map<String, Value>) -> R<i64> {
+        self.uid = 1;
         self.create_one(
             model,
             vals,
@@ -541,6 +695,14 @@ impl Store {
                 admin: true,
             },
         )
+    }
+
+    /// Writes values directly (seeding); bypasses access checks.
+    pub(crate) fn write_stored(&mut self, model: &str, id: i64, vals: Value) -> R<()> {
+        let def = self.model(model)?.clone();
+        let map = vals.as_object().cloned().unwrap_or_default();
+        self.uid = 1;
+        self.write_one(&def, id, &map, false)
     }
 
     pub(crate) fn call(
@@ -552,6 +714,7 @@ impl Store {
         args: &BTreeMap<String, Value>,
         context: &Map<String, Value>,
     ) -> R<Value> {
+        self.uid = caller.uid;
         let def = self.model(model)?.clone();
         if def.admin_only && !caller.admin {
             return Err(Raise::new(
@@ -605,7 +768,7 @@ impl Store {
                 if method == "search" {
                     return Ok(json!(found));
                 }
-                self.read(&def, &found, &arg("fields"))
+                self.read(&def, &found, &arg("fields"), caller)
             }
             "read" => {
                 let ids = ids.unwrap_or_default();
@@ -613,7 +776,7 @@ impl Store {
                     .into_iter()
                     .filter(|id| self.tables[&def.name].contains_key(id))
                     .collect();
-                self.read(&def, &existing, &arg("fields"))
+                self.read(&def, &existing, &arg("fields"), caller)
             }
             "create" => {
                 let vals = match arg("vals_list") {
@@ -695,7 +858,7 @@ impl Store {
                 }
                 Ok(Value::Bool(true))
             }
-            "fields_get" => Ok(self.fields_get(&def, &arg("attributes"))),
+            "fields_get" => Ok(self.fields_get(&def, &arg("attributes"), caller)),
             "name_search" => {
                 let name = arg("name").as_str().unwrap_or("").to_lowercase();
                 let domain = parse_domain(&arg("domain"))?;
@@ -749,6 +912,18 @@ impl Store {
                     self.write_one(&def, *id, vals.as_object().unwrap_or(&Map::new()), false)?;
                 }
                 Ok(Value::Null)
+            }
+            "action_post" if def.name == "account.move" => {
+                let ids = ids.unwrap_or_default();
+                self.check_exist(&def, &ids, caller)?;
+                let saved = self.tables.get(&def.name).cloned();
+                if let Err(e) = self.post_moves(&def, &ids) {
+                    if let Some(table) = saved {
+                        self.tables.insert(def.name.clone(), table);
+                    }
+                    return Err(e);
+                }
+                Ok(Value::Bool(true))
             }
             "context_get" if def.name == "res.users" => Ok(json!({
                 "lang": "en_US", "tz": "Europe/Brussels", "uid": caller.uid
@@ -880,18 +1055,8 @@ impl Store {
             ));
         }
         let def = self.model(model)?.clone();
-        for f in def.fields.values().filter(|f| f.required) {
-            let given = vals.get(&f.name);
-            if given.is_none_or(|v| matches!(v, Value::Null | Value::Bool(false)) || v == "") {
-                return Err(Raise::new(
-                    "odoo.exceptions.ValidationError",
-                    format!(
-                        "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: {} ({})",
-                        f.string, f.name, def.name, def.name
-                    ),
-                ));
-            }
-        }
+        let mut vals = vals.clone();
+        self.complete_create(&def, &mut vals)?;
         let next = self.next_id.entry(def.name.clone()).or_insert(0);
         *next += 1;
         let id = *next;
@@ -899,19 +1064,16 @@ impl Store {
         let mut row = Map::new();
         row.insert("id".into(), json!(id));
         row.insert("create_date".into(), json!(now));
-        if def.fields.contains_key("active") {
-            row.insert("active".into(), Value::Bool(true));
-        }
+        row.insert("create_uid".into(), json!(caller.uid));
         self.tables
             .entry(def.name.clone())
             .or_default()
             .insert(id, row);
         self.created.push((def.name.clone(), id));
-        if let Err(e) = self.write_one(&def, id, vals, true) {
+        if let Err(e) = self.write_one(&def, id, &vals, true) {
             self.tables.entry(def.name.clone()).or_default().remove(&id);
             return Err(e);
         }
-        let _ = caller;
         Ok(id)
     }
 
@@ -925,16 +1087,48 @@ impl Store {
         let mut children: Vec<(String, String, Map<String, Value>)> = Vec::new();
         let mut removed: Vec<(String, i64)> = Vec::new();
         let mut updates: Vec<(String, Value)> = Vec::new();
+        let mut through: Vec<(String, String, Value)> = Vec::new();
+        for key in vals.keys() {
+            if !def.fields.contains_key(key) {
+                return Err(Raise::value_error(format!(
+                    "Invalid field '{key}' on model '{}'",
+                    def.name
+                )));
+            }
+        }
+        self.check_rules(def, id, vals)?;
         for (key, value) in vals {
             if matches!(
                 key.as_str(),
-                "id" | "create_date" | "write_date" | "display_name"
+                "id" | "create_date" | "write_date" | "display_name" | "create_uid" | "write_uid"
             ) {
                 continue;
             }
-            let field = def.fields.get(key).ok_or_else(|| {
-                Raise::value_error(format!("Invalid field '{key}' on model '{}'", def.name))
-            })?;
+            let Some(field) = def.fields.get(key) else {
+                continue;
+            };
+            if def.name == "res.partner" && key == "company_type" {
+                updates.push(("is_company".into(), json!(value == "company")));
+                continue;
+            }
+            if let Some(path) = &field.related {
+                // Written where it lives, unless it is read-only there.
+                if let Some((hop, rest)) = path.split_once('.')
+                    && !field.readonly
+                    && !rest.contains('.')
+                {
+                    through.push((hop.to_owned(), rest.to_owned(), value.clone()));
+                }
+                continue;
+            }
+            if !field.store
+                && field.readonly
+                && field.kind != FieldKind::One2Many
+                && !compute::is_delegate(&def.name, key)
+            {
+                // Computed by Odoo: a value sent for it is dropped.
+                continue;
+            }
             let stored = match field.kind {
                 FieldKind::Many2One => match value {
                     Value::Null | Value::Bool(false) => Value::Bool(false),
@@ -1061,6 +1255,18 @@ impl Store {
             row.insert(k, v);
         }
         row.insert("write_date".into(), json!(now));
+        row.insert("write_uid".into(), json!(self.uid));
+        for (hop, rest, value) in through {
+            let Some(hop_field) = def.fields.get(&hop) else {
+                continue;
+            };
+            if let Some((tdef, tid)) = self.hop(def, id, hop_field) {
+                let tdef = tdef.clone();
+                let mut one = Map::new();
+                one.insert(rest, value);
+                self.write_one(&tdef, tid, &one, false)?;
+            }
+        }
         for (target, child) in removed {
             if let Some(t) = self.tables.get_mut(&target) {
                 t.remove(&child);
@@ -1074,81 +1280,54 @@ impl Store {
     }
 
     fn x2many_ids(&self, def: &ModelDef, field: &Field, id: i64) -> Vec<i64> {
-        match field.kind {
-            FieldKind::One2Many => {
-                let (Some(target), Some(inverse)) = (&field.relation, &field.inverse) else {
-                    return Vec::new();
-                };
-                self.tables
-                    .get(target)
-                    .map(|t| {
-                        t.iter()
-                            .filter(|(_, r)| r.get(inverse).and_then(Value::as_i64) == Some(id))
-                            .map(|(k, _)| *k)
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            }
-            _ => self.tables[&def.name]
-                .get(&id)
-                .and_then(|r| r.get(&field.name))
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default(),
+        match self.raw(def, id, field) {
+            Value::Array(ids) => ids.iter().filter_map(Value::as_i64).collect(),
+            _ => Vec::new(),
         }
-    }
-
-    pub(crate) fn display_name(&self, model: &str, id: i64) -> String {
-        let Some(def) = self.models.get(model) else {
-            return String::new();
-        };
-        self.tables
-            .get(model)
-            .and_then(|t| t.get(&id))
-            .and_then(|r| r.get(&def.rec_name))
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("{model},{id}"), str::to_owned)
     }
 
     /// The value of a field as `read` returns it.
     fn output(&self, def: &ModelDef, id: i64, field: &Field) -> Value {
-        let row = &self.tables[&def.name][&id];
+        let raw = self.raw(def, id, field);
         match field.kind {
-            FieldKind::Many2One => match row.get(&field.name).and_then(Value::as_i64) {
+            FieldKind::Many2One => match raw.as_i64() {
                 Some(rid) => json!([
                     rid,
                     self.display_name(field.relation.as_deref().unwrap_or_default(), rid)
                 ]),
                 None => Value::Bool(false),
             },
-            FieldKind::One2Many | FieldKind::Many2Many => json!(self.x2many_ids(def, field, id)),
-            _ if field.name == "display_name" => json!(self.display_name(&def.name, id)),
-            FieldKind::Integer => row.get(&field.name).cloned().unwrap_or(json!(0)),
-            FieldKind::Float | FieldKind::Monetary => {
-                row.get(&field.name).cloned().unwrap_or(json!(0.0))
-            }
-            FieldKind::Boolean => row.get(&field.name).cloned().unwrap_or(Value::Bool(false)),
-            _ => match row.get(&field.name) {
-                None | Some(Value::Null) => Value::Bool(false),
-                Some(Value::String(s)) if s.is_empty() => Value::Bool(false),
-                Some(v) => v.clone(),
-            },
+            _ => raw,
         }
     }
 
-    fn read(&self, def: &ModelDef, ids: &[i64], fields: &Value) -> R<Value> {
+    fn read(&self, def: &ModelDef, ids: &[i64], fields: &Value, caller: Caller) -> R<Value> {
         let names: Vec<String> = match fields {
             Value::Array(list) if !list.is_empty() => list
                 .iter()
                 .map(|f| f.as_str().unwrap_or_default().to_owned())
                 .collect(),
-            _ => def.fields.keys().cloned().collect(),
+            // All the fields the user may read.
+            _ => def
+                .fields
+                .values()
+                .filter(|f| caller.may_use(f))
+                .map(|f| f.name.clone())
+                .collect(),
         };
         let mut chosen = Vec::with_capacity(names.len());
+        let mut denied = Vec::new();
         for n in &names {
             let f = def.fields.get(n).ok_or_else(|| {
                 Raise::value_error(format!("Invalid field '{n}' on '{}'", def.name))
             })?;
+            if !caller.may_use(f) {
+                denied.push(f);
+            }
             chosen.push(f);
+        }
+        if let Some(first) = denied.first() {
+            return Err(field_access_error(def, &denied, first, caller));
         }
         let rows: Vec<Value> = ids
             .iter()
@@ -1164,27 +1343,41 @@ impl Store {
         Ok(Value::Array(rows))
     }
 
-    fn fields_get(&self, def: &ModelDef, attributes: &Value) -> Value {
+    fn fields_get(&self, def: &ModelDef, attributes: &Value, caller: Caller) -> Value {
         let wanted: Option<Vec<&str>> = attributes
             .as_array()
             .filter(|a| !a.is_empty())
             .map(|a| a.iter().filter_map(Value::as_str).collect());
         let mut out = Map::new();
-        for f in def.fields.values() {
+        // Odoo leaves out the fields the user may not use.
+        for f in def.fields.values().filter(|f| caller.may_use(f)) {
             let mut attrs = Map::new();
+            attrs.insert("name".into(), json!(f.name));
             attrs.insert("type".into(), json!(f.kind.as_str()));
             attrs.insert("string".into(), json!(f.string));
             attrs.insert("required".into(), json!(f.required));
-            attrs.insert(
-                "readonly".into(),
-                json!(matches!(
-                    f.name.as_str(),
-                    "id" | "display_name" | "create_date" | "write_date"
-                )),
-            );
-            attrs.insert("store".into(), json!(f.name != "display_name"));
+            attrs.insert("readonly".into(), json!(f.readonly));
+            attrs.insert("store".into(), json!(f.store));
+            attrs.insert("company_dependent".into(), json!(f.company_dependent));
+            attrs.insert("searchable".into(), json!(true));
+            attrs.insert("sortable".into(), json!(f.store));
+            attrs.insert("groupable".into(), json!(f.store));
+            attrs.insert("exportable".into(), json!(true));
+            attrs.insert("manual".into(), json!(f.name.starts_with("x_")));
             if let Some(r) = &f.relation {
                 attrs.insert("relation".into(), json!(r));
+            }
+            if let Some(r) = &f.inverse {
+                attrs.insert("relation_field".into(), json!(r));
+            }
+            if let Some(r) = &f.related {
+                attrs.insert("related".into(), json!(r));
+            }
+            if let Some(g) = &f.groups {
+                attrs.insert("groups".into(), json!(g));
+            }
+            if matches!(f.kind, FieldKind::Char | FieldKind::Text | FieldKind::Html) {
+                attrs.insert("translate".into(), json!(f.translate));
             }
             if f.kind == FieldKind::Selection {
                 attrs.insert("selection".into(), json!(f.selection));
@@ -1329,21 +1522,17 @@ impl Store {
                 )));
             }
             let target = field.relation.clone().unwrap_or_default();
-            let tdef = self.model(&target)?.clone();
+            let tdef = self.model(&target)?;
             let related: Vec<i64> = match field.kind {
-                FieldKind::Many2One => self.tables[&def.name][&id]
-                    .get(head)
-                    .and_then(Value::as_i64)
-                    .into_iter()
-                    .collect(),
+                FieldKind::Many2One => self.raw(def, id, field).as_i64().into_iter().collect(),
                 _ => self.x2many_ids(def, field, id),
             };
             let matches_related = |store: &Store, rid: i64| -> R<bool> {
                 match rest {
-                    Some(r) => store.eval_leaf(&tdef, rid, r, op, value),
+                    Some(r) => store.eval_leaf(tdef, rid, r, op, value),
                     None => {
                         let sub = parse_domain(value)?;
-                        store.eval(&tdef, rid, &sub.to_tree())
+                        store.eval(tdef, rid, &sub.to_tree())
                     }
                 }
             };
@@ -1362,11 +1551,7 @@ impl Store {
                 v => v.as_i64().into_iter().collect(),
             };
             let own: Vec<i64> = if field.kind == FieldKind::Many2One {
-                self.tables[&def.name][&id]
-                    .get(head)
-                    .and_then(Value::as_i64)
-                    .into_iter()
-                    .collect()
+                self.raw(def, id, field).as_i64().into_iter().collect()
             } else if head == "id" {
                 vec![id]
             } else {
@@ -1387,15 +1572,7 @@ impl Store {
                 })
             }));
         }
-        let current = match field.kind {
-            FieldKind::Many2One => self.tables[&def.name][&id]
-                .get(head)
-                .cloned()
-                .unwrap_or(Value::Bool(false)),
-            FieldKind::Many2Many | FieldKind::One2Many => json!(self.x2many_ids(def, field, id)),
-            _ if head == "id" => json!(id),
-            _ => self.output(def, id, field),
-        };
+        let current = self.raw(def, id, field);
         // x2many: true when any related id satisfies the condition.
         if let Value::Array(items) = &current {
             if matches!(op, Operator::Eq | Operator::In) && items.is_empty() {
@@ -1440,7 +1617,7 @@ fn parameters(method: &str) -> Option<&'static [&'static str]> {
         "create" => &["vals_list"],
         "write" => &["vals"],
         "load" => &["fields", "data"],
-        "unlink" | "action_archive" | "action_unarchive" | "context_get" => &[],
+        "unlink" | "action_archive" | "action_unarchive" | "action_post" | "context_get" => &[],
         "fields_get" => &["allfields", "attributes"],
         "name_search" => &["name", "domain", "args", "operator", "limit"],
         "formatted_read_group" => &[
