@@ -2,6 +2,7 @@
 //! records, the public model methods and domain evaluation.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -557,7 +558,7 @@ type R<T> = std::result::Result<T, Raise>;
 /// Every model and record.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    pub(crate) models: BTreeMap<String, ModelDef>,
+    pub(crate) models: BTreeMap<String, Arc<ModelDef>>,
     pub(crate) tables: BTreeMap<String, BTreeMap<i64, Map<String, Value>>>,
     next_id: BTreeMap<String, i64>,
     clock: u64,
@@ -639,14 +640,18 @@ fn field_access_error(def: &ModelDef, denied: &[&Field], first: &Field, caller: 
 impl Store {
     pub(crate) fn register(&mut self, model: ModelDef) {
         self.tables.entry(model.name.clone()).or_default();
-        self.models.insert(model.name.clone(), model);
+        self.models.insert(model.name.clone(), Arc::new(model));
     }
 
     /// Adds a field to a registered model.
     pub(crate) fn add_field(&mut self, model: &str, field: Field) -> R<()> {
-        let def = self.models.get_mut(model).ok_or_else(|| {
-            Raise::value_error(format!("cannot add a field to `{model}`: no such model"))
-        })?;
+        let def = self
+            .models
+            .get_mut(model)
+            .map(Arc::make_mut)
+            .ok_or_else(|| {
+                Raise::value_error(format!("cannot add a field to `{model}`: no such model"))
+            })?;
         def.fields.insert(field.name.clone(), field);
         Ok(())
     }
@@ -675,7 +680,7 @@ impl Store {
         }
     }
 
-    fn model(&self, name: &str) -> R<&ModelDef> {
+    fn model(&self, name: &str) -> R<&Arc<ModelDef>> {
         self.models.get(name).ok_or_else(|| {
             Raise::new(
                 "odoo.exceptions.UserError",

@@ -92,7 +92,12 @@ impl Store {
 
     /// The record a relational field points to (the first one, for an
     /// x2many), if it exists.
-    pub(super) fn hop(&self, def: &ModelDef, id: i64, field: &Field) -> Option<(&ModelDef, i64)> {
+    pub(super) fn hop(
+        &self,
+        def: &ModelDef,
+        id: i64,
+        field: &Field,
+    ) -> Option<(&std::sync::Arc<ModelDef>, i64)> {
         if !field.kind.relational() {
             return None;
         }
