@@ -25,10 +25,47 @@ fn add(store: &mut Store, model: &str, vals: Value) -> Result<i64, Raise> {
     store.insert(model, &map)
 }
 
+/// Gives a record an external id (`module.name`), as Odoo's data files do.
+fn xmlid(store: &mut Store, xmlid: &str, model: &str, id: i64) -> Result<(), Raise> {
+    let (module, name) = xmlid.split_once('.').unwrap_or(("base", xmlid));
+    add(
+        store,
+        "ir.model.data",
+        json!({"module": module, "name": name, "model": model, "res_id": id, "noupdate": true}),
+    )?;
+    Ok(())
+}
+
+/// Every country, in the order (and so with the ids) of Odoo's base data.
+const COUNTRIES: &str = include_str!("schema/countries.tsv");
+
+/// The id of a country by its ISO code.
+fn country(store: &Store, code: &str) -> Option<i64> {
+    store
+        .tables
+        .get("res.country")?
+        .iter()
+        .find_map(|(id, row)| {
+            (row.get("code").and_then(Value::as_str) == Some(code)).then_some(*id)
+        })
+}
+
 /// What every Odoo database has before any demo data: a currency, the
 /// main company and its partner (id 1), units, journals and an analytic
 /// plan.
 pub(super) fn base(store: &mut Store) -> Result<(), Raise> {
+    for line in COUNTRIES.lines().filter(|l| !l.starts_with('#')) {
+        let Some((code, name)) = line.split_once('\t') else {
+            continue;
+        };
+        let id = add(store, "res.country", json!({"name": name, "code": code}))?;
+        xmlid(
+            store,
+            &format!("base.{}", code.to_lowercase()),
+            "res.country",
+            id,
+        )?;
+    }
     let usd = add(
         store,
         "res.currency",
@@ -44,16 +81,20 @@ pub(super) fn base(store: &mut Store) -> Result<(), Raise> {
         "res.partner",
         json!({"name": "YourCompany", "is_company": true}),
     )?;
-    add(
+    let company = add(
         store,
         "res.company",
         json!({"name": "YourCompany", "partner_id": partner, "currency_id": usd}),
     )?;
-    add(
+    xmlid(store, "base.USD", "res.currency", usd)?;
+    xmlid(store, "base.main_partner", "res.partner", partner)?;
+    xmlid(store, "base.main_company", "res.company", company)?;
+    let unit = add(
         store,
         "uom.uom",
         json!({"name": "Units", "relative_factor": 1.0}),
     )?;
+    xmlid(store, "uom.product_uom_unit", "uom.uom", unit)?;
     add(
         store,
         "uom.uom",
@@ -80,23 +121,43 @@ pub(super) fn base(store: &mut Store) -> Result<(), Raise> {
 /// administrator, two inactive templates and the demo user. Created after
 /// the other data, so that they do not shift its ids.
 pub(super) fn users(store: &mut Store) -> Result<(), Raise> {
-    for (name, login, active) in [
-        ("OdooBot", "__system__", false),
-        ("Administrator", "admin", true),
-        ("Default User Template", "default", false),
-        ("Public user", "public", false),
-        ("Marc Demo", "demo", true),
+    for (name, login, active, user, person) in [
+        ("OdooBot", "__system__", false, "user_root", "partner_root"),
+        (
+            "Administrator",
+            "admin",
+            true,
+            "user_admin",
+            "partner_admin",
+        ),
+        (
+            "Default User Template",
+            "default",
+            false,
+            "default_user",
+            "template_partner",
+        ),
+        (
+            "Public user",
+            "public",
+            false,
+            "public_user",
+            "public_partner",
+        ),
+        ("Marc Demo", "demo", true, "user_demo", "partner_demo"),
     ] {
         let partner = add(
             store,
             "res.partner",
             json!({"name": name, "parent_id": 1, "active": active}),
         )?;
-        add(
+        let id = add(
             store,
             "res.users",
             json!({"name": name, "login": login, "partner_id": partner, "active": active}),
         )?;
+        xmlid(store, &format!("base.{user}"), "res.users", id)?;
+        xmlid(store, &format!("base.{person}"), "res.partner", partner)?;
     }
     Ok(())
 }
@@ -105,16 +166,8 @@ pub(super) fn users(store: &mut Store) -> Result<(), Raise> {
 /// projects with tasks, a department of consultants, timesheet lines and a
 /// sale order.
 pub(super) fn seed(store: &mut Store) -> Result<(), Raise> {
-    let be = add(
-        store,
-        "res.country",
-        json!({"name": "Belgium", "code": "BE"}),
-    )?;
-    let us = add(
-        store,
-        "res.country",
-        json!({"name": "United States", "code": "US"}),
-    )?;
+    let be = country(store, "BE").unwrap_or_default();
+    let us = country(store, "US").unwrap_or_default();
     let vip = add(store, "res.partner.category", json!({"name": "VIP"}))?;
     let tag = add(store, "res.partner.category", json!({"name": "Services"}))?;
     let firm = 1;
@@ -158,6 +211,60 @@ pub(super) fn seed(store: &mut Store) -> Result<(), Raise> {
         .get_mut("res.partner")
         .and_then(|t| t.get_mut(&old))
         .map(|r| r.insert("active".into(), json!(false)));
+    xmlid(store, "base.res_partner_1", "res.partner", acme)?;
+    xmlid(store, "base.res_partner_2", "res.partner", gemini)?;
+    // Eight more clients with four people each, so that lists page.
+    let desk = add(
+        store,
+        "res.partner.category",
+        json!({"name": "Service Desk"}),
+    )?;
+    for (n, (company, domain, code)) in [
+        ("Azure Interior", "azure.example", "US"),
+        ("Deco Addict", "deco.example", "BE"),
+        ("Lumen Analytics", "example.com", "NL"),
+        ("Ready Mat", "readymat.example", "DE"),
+        ("The Jackson Group", "example.com", "US"),
+        ("Wood Corner", "woodcorner.example", "FR"),
+        ("Brightline Retail", "brightline.example", "GB"),
+        ("Harbor Logistics", "example.com", "BE"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let tags = if n % 3 == 0 {
+            vec![tag, desk]
+        } else {
+            vec![tag]
+        };
+        let id = add(
+            store,
+            "res.partner",
+            json!({"name": company, "is_company": true, "country_id": country(store, code),
+                   "email": format!("info@{domain}"), "category_id": [[6, 0, tags]],
+                   "customer_rank": 1, "street": format!("{} Main Street", 10 + n), "city": "Springfield"}),
+        )?;
+        xmlid(
+            store,
+            &format!("base.res_partner_{}", n + 3),
+            "res.partner",
+            id,
+        )?;
+        for person in ["Alex", "Sam", "Robin", "Kim"] {
+            let first = company
+                .split_whitespace()
+                .last()
+                .unwrap_or(company)
+                .to_lowercase();
+            add(
+                store,
+                "res.partner",
+                json!({"name": format!("{person} {company}"), "parent_id": id,
+                       "email": format!("{}.{first}@{domain}", person.to_lowercase()),
+                       "function": "Buyer"}),
+            )?;
+        }
+    }
     let new = add(store, "crm.stage", json!({"name": "New"}))?;
     let won = add(store, "crm.stage", json!({"name": "Won"}))?;
     add(
@@ -234,6 +341,23 @@ pub(super) fn seed(store: &mut Store) -> Result<(), Raise> {
         store,
         "sale.order",
         json!({"partner_id": acme, "date_order": "2026-10-01 09:00:00", "state": "sale", "order_line": [[0, 0, {"name": "Data platform, fixed fee", "product_id": services, "product_uom_qty": 1.0, "price_unit": 48000.0}]]}),
+    )?;
+    // A posted invoice and a draft one.
+    let line = |name: &str, quantity: f64, price: f64| json!([0, 0, {"name": name, "product_id": services, "quantity": quantity, "price_unit": price}]);
+    let posted = add(
+        store,
+        "account.move",
+        json!({"move_type": "out_invoice", "partner_id": acme, "invoice_date": "2026-11-01",
+               "invoice_date_due": "2026-12-01",
+               "invoice_line_ids": [line("Data platform, first milestone", 1.0, 24000.0),
+                                    line("Senior consultant, days", 5.0, 950.0)]}),
+    )?;
+    store.post(posted)?;
+    add(
+        store,
+        "account.move",
+        json!({"move_type": "out_invoice", "partner_id": gemini,
+               "invoice_line_ids": [line("ERP audit, discovery", 2.0, 1200.0)]}),
     )?;
     add(
         store,

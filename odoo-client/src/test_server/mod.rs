@@ -1127,6 +1127,7 @@ fn positional_names(method: &str, has_ids: bool) -> &'static [&'static str] {
         "write" if has_ids => &["vals"],
         "fields_get" => &["allfields", "attributes"],
         "name_search" => &["name", "domain", "operator", "limit"],
+        "default_get" => &["fields_list"],
         _ => &[],
     }
 }

@@ -68,6 +68,10 @@ fn parse(text: &str) -> BTreeMap<String, ModelDef> {
                 Some(name) => shared.get(name).cloned().unwrap_or_default(),
                 None => selection(cell(8)),
             };
+            let mut attributes: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(cell(9)).unwrap_or_default();
+            attributes.remove("~partial");
+            field.attributes = Some(attributes);
             model.fields.insert(field.name.clone(), field);
         }
     }

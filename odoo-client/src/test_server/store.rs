@@ -168,6 +168,10 @@ pub struct Field {
     pub(crate) related: Option<String>,
     /// Comma-separated groups, one of which a user needs to use the field.
     pub(crate) groups: Option<String>,
+    /// Odoo's other `fields_get` attributes (domain, help, digits, ...),
+    /// where they differ from the usual; `None` for a field not in Odoo's
+    /// schema.
+    pub(crate) attributes: Option<Map<String, Value>>,
 }
 
 impl Field {
@@ -218,6 +222,7 @@ impl Field {
             translate: false,
             related: None,
             groups: None,
+            attributes: None,
         }
     }
     /// The related model of a relational field.
@@ -577,6 +582,17 @@ pub(crate) struct Caller {
     pub(crate) admin: bool,
 }
 
+/// The group that may change a model's records, for the models only
+/// administrators change (as in Odoo's access rules).
+fn admin_writes(model: &str) -> Option<&'static str> {
+    match model {
+        "res.users" => Some("Access Rights"),
+        "res.company" | "res.currency" | "res.country" | "account.journal" | "account.tax"
+        | "uom.uom" => Some("Role / Administrator"),
+        _ => None,
+    }
+}
+
 /// Groups of the recording's administrator lacks: features not enabled in
 /// a stock database (Odoo hides their fields from it).
 const NOT_ENABLED: &[&str] = &["project.group_project_stages"];
@@ -702,6 +718,13 @@ impl Store {
         )
     }
 
+    /// Posts an invoice directly (seeding).
+    pub(crate) fn post(&mut self, id: i64) -> R<()> {
+        let def = self.model("account.move")?.clone();
+        self.uid = 1;
+        self.post_moves(&def, &[id])
+    }
+
     /// Writes values directly (seeding); bypasses access checks.
     pub(crate) fn write_stored(&mut self, model: &str, id: i64, vals: Value) -> R<()> {
         let def = self.model(model)?.clone();
@@ -726,6 +749,26 @@ impl Store {
                 "odoo.exceptions.AccessError",
                 format!(
                     "You are not allowed to access '{model}' ({model}) records.\n\nThis operation is allowed for the following groups:\n\t- Role / Administrator\n\nContact your administrator to request access if necessary."
+                ),
+            ));
+        }
+        if !caller.admin
+            && matches!(method, "create" | "write" | "unlink" | "load")
+            && let Some(group) = admin_writes(&def.name)
+            && !(def.name == "res.users"
+                && method == "write"
+                && ids.as_deref() == Some(&[caller.uid][..]))
+        {
+            return Err(Raise::new(
+                "odoo.exceptions.AccessError",
+                format!(
+                    "You are not allowed to {} '{}' ({model}) records.\n\nThis operation is allowed for the following groups:\n\t- {group}\n\nContact your administrator to request access if necessary.",
+                    match method {
+                        "create" | "load" => "create",
+                        "unlink" => "delete",
+                        _ => "modify",
+                    },
+                    def.description
                 ),
             ));
         }
@@ -917,6 +960,11 @@ impl Store {
                     self.write_one(&def, *id, vals.as_object().unwrap_or(&Map::new()), false)?;
                 }
                 Ok(Value::Null)
+            }
+            "default_get" => {
+                let names: Vec<String> =
+                    serde_json::from_value(arg("fields_list")).unwrap_or_default();
+                Ok(Value::Object(self.defaults(&def, &names)))
             }
             "action_post" if def.name == "account.move" => {
                 let ids = ids.unwrap_or_default();
@@ -1364,11 +1412,18 @@ impl Store {
             attrs.insert("readonly".into(), json!(f.readonly));
             attrs.insert("store".into(), json!(f.store));
             attrs.insert("company_dependent".into(), json!(f.company_dependent));
-            attrs.insert("searchable".into(), json!(true));
-            attrs.insert("sortable".into(), json!(f.store));
-            attrs.insert("groupable".into(), json!(f.store));
-            attrs.insert("exportable".into(), json!(true));
-            attrs.insert("manual".into(), json!(f.name.starts_with("x_")));
+            for (key, value) in [
+                ("change_default", json!(false)),
+                ("default_export_compatible", json!(false)),
+                ("depends", json!([])),
+                ("exportable", json!(true)),
+                ("groupable", json!(true)),
+                ("manual", json!(f.name.starts_with("x_"))),
+                ("searchable", json!(true)),
+                ("sortable", json!(true)),
+            ] {
+                attrs.insert(key.into(), value);
+            }
             if let Some(r) = &f.relation {
                 attrs.insert("relation".into(), json!(r));
             }
@@ -1381,11 +1436,30 @@ impl Store {
             if let Some(g) = &f.groups {
                 attrs.insert("groups".into(), json!(g));
             }
-            if matches!(f.kind, FieldKind::Char | FieldKind::Text | FieldKind::Html) {
-                attrs.insert("translate".into(), json!(f.translate));
-            }
             if f.kind == FieldKind::Selection {
                 attrs.insert("selection".into(), json!(f.selection));
+            }
+            if f.translate {
+                attrs.insert("translate".into(), json!(true));
+            }
+            match &f.attributes {
+                Some(recorded) => {
+                    attrs.extend(recorded.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                // What Odoo answers for a field defined without options.
+                None => {
+                    if f.kind.relational() {
+                        attrs.insert("allow_hierachy_operators".into(), json!(false));
+                        attrs.insert("context".into(), json!({}));
+                        attrs.insert("domain".into(), json!([]));
+                    }
+                    if matches!(f.kind, FieldKind::Char | FieldKind::Text | FieldKind::Html) {
+                        attrs.insert("translate".into(), json!(f.translate));
+                    }
+                    if f.kind == FieldKind::Char {
+                        attrs.insert("trim".into(), json!(true));
+                    }
+                }
             }
             if let Some(w) = &wanted {
                 attrs.retain(|k, _| w.contains(&k.as_str()));
@@ -1623,6 +1697,7 @@ fn parameters(method: &str) -> Option<&'static [&'static str]> {
         "write" => &["vals"],
         "load" => &["fields", "data"],
         "unlink" | "action_archive" | "action_unarchive" | "action_post" | "context_get" => &[],
+        "default_get" => &["fields_list"],
         "fields_get" => &["allfields", "attributes"],
         "name_search" => &["name", "domain", "args", "operator", "limit"],
         "formatted_read_group" => &[

@@ -401,6 +401,13 @@ impl Store {
                 .filter(|c| c.as_i64().is_some())
                 .or_else(|| self.company_currency().map(|c| json!(c))),
             ("account.analytic.line", "name") => Some(json!("/")),
+            // Without the "leads" feature, new leads are opportunities.
+            ("crm.lead", "type") => Some(json!("opportunity")),
+            ("crm.lead" | "project.task" | "sale.order", "user_id") => self
+                .tables
+                .get("res.users")
+                .is_some_and(|t| t.contains_key(&self.uid))
+                .then(|| json!(self.uid)),
             ("sale.order.line", "name") => given("product_id")
                 .and_then(Value::as_i64)
                 .map(|p| json!(self.display_name("product.product", p))),
@@ -450,6 +457,20 @@ impl Store {
             FieldKind::Integer | FieldKind::Float | FieldKind::Monetary => Some(field.kind.empty()),
             _ => None,
         }
+    }
+
+    /// `default_get`: the values a new record would get for these fields
+    /// from the defaults Odoo declares (not the company and currency
+    /// every record gets, nor zeros).
+    pub(super) fn defaults(&self, def: &ModelDef, names: &[String]) -> Map<String, Value> {
+        let none = Map::new();
+        names
+            .iter()
+            .filter_map(|n| def.fields.get(n))
+            .filter(|f| f.relation.as_deref() != Some("res.company"))
+            .filter_map(|f| Some((f.name.clone(), self.default_value(def, f, &none)?)))
+            .filter(|(_, v)| !matches!(v, Value::Bool(false)) && v != &json!(0) && v != &json!(0.0))
+            .collect()
     }
 
     /// Fills in what a create leaves out: defaults, sequence numbers and
