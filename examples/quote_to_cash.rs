@@ -34,7 +34,7 @@ use common::{BoxError, connect};
 use odoo_integration::async_trait;
 use odoo_integration::connectors::fakes::hubspot::FakeHubSpot;
 use odoo_integration::connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
-use odoo_integration::connectors::odoo::OdooConnector;
+use odoo_integration::connectors::odoo::{ModelMap, OdooConnector};
 use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Page, Pipeline, Quota,
     RateLimiter, RunSummary, Sink, Source, SourceChange, SyncState, testkit,
@@ -411,7 +411,28 @@ async fn main() -> Result<(), BoxError> {
     common::init_tracing();
     let salesforce = std::env::args().any(|a| a == "--salesforce");
     let (client, server) = connect().await?;
-    let odoo = Arc::new(OdooConnector::new(client.clone()));
+    // Odoo wants a product on every order line: contract lines get the
+    // first service product that is sold.
+    let service = client
+        .model("product.product")
+        .search(
+            odoo_integration::odoo::Domain::field("type")
+                .eq("service")
+                .and(odoo_integration::odoo::Domain::field("sale_ok").eq(true)),
+        )
+        .limit(1)
+        .send()
+        .await?
+        .first()
+        .copied()
+        .ok_or("no service product in Odoo to put on order lines: create one")?;
+    let odoo = Arc::new(
+        OdooConnector::new(client.clone()).with_map(ModelMap::contract().line_default(
+            "lines",
+            "product_id",
+            service,
+        )),
+    );
     let state: Arc<dyn SyncState> = if server.is_some() {
         Arc::new(MemoryStore::new())
     } else {

@@ -401,6 +401,7 @@ impl Store {
                 .filter(|c| c.as_i64().is_some())
                 .or_else(|| self.company_currency().map(|c| json!(c))),
             ("account.analytic.line", "name") => Some(json!("/")),
+            ("product.template", "sale_ok" | "purchase_ok") => Some(json!(true)),
             // Without the "leads" feature, new leads are opportunities.
             ("crm.lead", "type") => Some(json!("opportunity")),
             ("crm.lead" | "project.task" | "sale.order", "user_id") => self
