@@ -473,9 +473,10 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), Arc::new(Erp::default()), Arc::new(MemoryStore::new()))
     ///     .sink_limiter(limiter.clone())
     ///     .build()?;
-    /// limiter.pause_for(Duration::from_millis(100))?; // as a `Retry-After` would
     /// let start = std::time::Instant::now();
+    /// limiter.pause_for(Duration::from_millis(100))?; // as a `Retry-After` would
     /// assert_eq!(pipeline.run().await?.created, 1);
+    /// // The write waited for the pause to end (a bound, not a timing).
     /// assert!(start.elapsed() >= Duration::from_millis(100));
     /// # Ok(()) }
     /// ```
