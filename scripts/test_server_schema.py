@@ -158,6 +158,11 @@ def attributes(a):
     return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
+def anchor(model):
+    """The id rustdoc gives the heading `## res.partner`."""
+    return model.replace(".", "")
+
+
 def selection_text(selection, shared):
     if not isinstance(selection, list) or not selection:
         return ""
@@ -214,14 +219,12 @@ def main():
     doc.append("| model | fields |")
     doc.append("|---|---|")
     for model in sorted(models):
-        anchor = model.replace(".", "-")
-        doc.append(f"| [`{model}`](#{anchor}) | {len(models[model])} |")
+        doc.append(f"| [`{model}`](#{anchor(model)}) | {len(models[model])} |")
     doc.append("")
     for model in sorted(models):
         fields = models[model]
         lines.append(f"={model}\t{DESCRIPTIONS[model]}")
-        anchor = model.replace(".", "-")
-        doc.append(f"## {model} {{#{anchor}}}")
+        doc.append(f"## {model}")
         doc.append("")
         doc.append(f"{DESCRIPTIONS[model]}.")
         doc.append("")

@@ -14,9 +14,23 @@
 //! evaluated; errors are shaped like a real Odoo 19's for each protocol.
 //! Faults can be injected, and every call is logged for assertions.
 //!
-//! It starts with a small professional-services dataset (companies,
-//! contacts, projects, employees, ...) from [`TestServer::start`], or empty
-//! from [`TestServer::builder`].
+//! Its models are Odoo 19's own, generated from a real server's
+//! `fields_get` (listed in [`schema`]): every field exists with its type,
+//! stored fields keep their values, related fields read through their
+//! path, and what sync code relies on is computed as Odoo does (display
+//! names, commercial partners, order and invoice amounts from their lines,
+//! sequences such as `S00001` and `INV/2026/00001` on `action_post`,
+//! defaults of required fields, create/write dates and users). Odoo's
+//! rules that break integrations are enforced: required fields, a product
+//! on order lines, a name on contacts, no recursive partners, field and
+//! model access by group.
+//!
+//! Every server has Odoo's base data (the company as partner 1, all
+//! countries with Odoo's ids, USD, units, journals, users 1 to 5 with their
+//! external ids); [`TestServer::start`] adds a professional-services
+//! dataset (clients with their people, leads, projects with tasks,
+//! employees, timesheets, an order, invoices), [`TestServer::builder`]
+//! does not unless asked.
 //!
 //! The binary `odoo-test-server` (same feature) runs it with the demo data
 //! as a process for clients in any language: `odoo-test-server --port N`
