@@ -57,15 +57,14 @@ async fn crud_and_search_work_the_same_on_every_protocol() {
             .iter()
             .map(|r| r["name"].as_str().unwrap())
             .collect();
+        // The firm and its ten clients, by name.
+        assert_eq!(names.len(), 11, "{protocol}: {names:?}");
         assert_eq!(
-            names,
-            [
-                "Acme Corporation",
-                "Gemini Furniture",
-                "Northwind Consulting"
-            ],
+            names[..3],
+            ["Acme Corporation", "Azure Interior", "Brightline Retail"],
             "{protocol}"
         );
+        assert!(names.contains(&"Northwind Consulting"), "{protocol}");
         assert_eq!(companies[0]["country_id"][1], "United States");
 
         let id = partners
@@ -449,8 +448,13 @@ async fn upsert_by_external_id_is_idempotent_on_every_protocol() {
             assert_eq!(*b, Upserted::Unchanged(a.id()), "{protocol}");
         }
     }
+    // Two external ids per protocol, next to Odoo's own.
     let xmlids = server.records("ir.model.data").unwrap();
-    assert_eq!(xmlids.len(), 6);
+    let ours = xmlids
+        .iter()
+        .filter(|r| r["module"].as_str().is_some_and(|m| m.starts_with("sync_")))
+        .count();
+    assert_eq!(ours, 6);
 }
 
 #[tokio::test]
@@ -1177,4 +1181,1343 @@ async fn the_db_service_and_the_web_routes_answer_as_odoo_does() {
     .await;
     assert_eq!(status, 415);
     assert!(page.contains("415 Unsupported Media Type"), "{page}");
+}
+
+// ------------------------------------------------------------------ endpoints
+//
+// The web client's routes, the legacy XML-RPC route, malformed envelopes,
+// Odoo's business-rule errors and grouped reads, each as a real Odoo 19
+// answers it (the expected values are those of the recorded exchanges).
+
+/// A raw HTTP answer: status, `Set-Cookie` values, body as JSON (or the
+/// text as a JSON string).
+struct Answer {
+    status: u16,
+    cookies: Vec<String>,
+    content_type: String,
+    body: Value,
+}
+
+async fn send_raw(request: reqwest::RequestBuilder) -> Answer {
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    let cookies = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = r.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        cookies,
+        content_type,
+        body,
+    }
+}
+
+/// POSTs a JSON-RPC envelope (`params`, id 7) to `path`, with a session
+/// cookie when given.
+async fn web_post(server: &TestServer, path: &str, params: Value, sid: Option<&str>) -> Answer {
+    let mut request = http()
+        .post(format!("{}{path}", server.url()))
+        .header("content-type", "application/json")
+        .body(json!({"jsonrpc": "2.0", "method": "call", "params": params, "id": 7}).to_string());
+    if let Some(sid) = sid {
+        request = request.header("cookie", format!("session_id={sid}"));
+    }
+    send_raw(request).await
+}
+
+/// The session id a `Set-Cookie: session_id=...` sets.
+fn session_id(cookie: &str) -> String {
+    cookie
+        .strip_prefix("session_id=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn assert_session_expired(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, 200, "{what}");
+    assert_eq!(answer.body["id"], Value::Null, "{what}: {}", answer.body);
+    assert_eq!(answer.body["error"]["code"], 100, "{what}");
+    assert_eq!(
+        answer.body["error"]["message"], "Odoo Session Expired",
+        "{what}"
+    );
+    assert_eq!(
+        answer.body["error"]["data"]["name"], "odoo.http.SessionExpiredException",
+        "{what}"
+    );
+    assert_eq!(
+        answer.body["error"]["data"]["message"], "Session expired",
+        "{what}"
+    );
+    assert!(answer.body.get("result").is_none(), "{what}");
+}
+
+fn assert_odoo_error(answer: &Answer, name: &str, message: &str) {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let error = &answer.body["error"];
+    assert_eq!(error["code"], 0, "{}", answer.body);
+    assert_eq!(error["message"], "Odoo Server Error");
+    assert_eq!(error["data"]["name"], name, "{}", answer.body);
+    assert_eq!(error["data"]["message"], message, "{}", answer.body);
+    assert_eq!(error["data"]["arguments"], json!([message]));
+    assert_eq!(error["data"]["context"], json!({}));
+}
+
+/// `/web/session/authenticate`, `get_session_info`, `destroy` and
+/// `/web/dataset/call_kw` with the session cookie, as recorded
+/// (`web_session_*.json`, `web_dataset_call_kw_*.json`).
+#[tokio::test]
+async fn web_sessions_log_in_call_and_expire_as_odoo_does() {
+    let server = TestServer::start().await.unwrap();
+    let login =
+        |db: &str, password: &str| json!({"db": db, "login": "admin", "password": password});
+
+    // Wrong password: AccessDenied without a traceback, and no cookie.
+    let wrong = web_post(
+        &server,
+        "/web/session/authenticate",
+        login(DATABASE, "wrong-password"),
+        None,
+    )
+    .await;
+    assert_odoo_error(&wrong, "odoo.exceptions.AccessDenied", "Access Denied");
+    assert_eq!(
+        wrong.body["error"]["data"]["debug"],
+        "odoo.exceptions.AccessDenied: Access Denied\n"
+    );
+    assert_eq!(wrong.body["id"], 7);
+    assert!(wrong.cookies.is_empty(), "{:?}", wrong.cookies);
+    // The API key is no password for an interactive login.
+    let key = web_post(
+        &server,
+        "/web/session/authenticate",
+        login(
+            DATABASE,
+            odoo_integration_client::test_server::ADMIN_API_KEY,
+        ),
+        None,
+    )
+    .await;
+    assert_odoo_error(&key, "odoo.exceptions.AccessDenied", "Access Denied");
+    // Wrong database: AccessError.
+    let nodb = web_post(
+        &server,
+        "/web/session/authenticate",
+        login("no_such_db", "admin"),
+        None,
+    )
+    .await;
+    assert_odoo_error(&nodb, "odoo.exceptions.AccessError", "Database not found.");
+    // A missing parameter is the controller's TypeError.
+    let missing = web_post(
+        &server,
+        "/web/session/authenticate",
+        json!({"db": DATABASE, "login": "admin"}),
+        None,
+    )
+    .await;
+    assert_odoo_error(
+        &missing,
+        "builtins.TypeError",
+        "Session.authenticate() missing 1 required positional argument: 'password'",
+    );
+
+    // Success: the session info, and the cookie twice.
+    let ok = web_post(
+        &server,
+        "/web/session/authenticate",
+        login(DATABASE, "admin"),
+        None,
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.content_type, "application/json; charset=utf-8");
+    let info = &ok.body["result"];
+    assert_eq!(ok.body["id"], 7);
+    assert_eq!(info["uid"], 2);
+    assert_eq!(info["is_admin"], true);
+    assert_eq!(info["is_system"], true);
+    assert_eq!(info["db"], DATABASE);
+    assert_eq!(info["username"], "admin");
+    assert_eq!(info["server_version"], "19.0");
+    assert_eq!(
+        info["server_version_info"],
+        json!([19, 0, 0, "final", 0, ""])
+    );
+    assert_eq!(
+        info["user_context"],
+        json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": 2})
+    );
+    for key in [
+        "is_public",
+        "is_internal_user",
+        "registry_hash",
+        "user_settings",
+        "support_url",
+        "name",
+        "partner_id",
+        "partner_display_name",
+        "web.base.url",
+        "currencies",
+        "user_companies",
+        "view_info",
+        "storeData",
+    ] {
+        assert!(
+            info.get(key).is_some(),
+            "session info without {key}: {info}"
+        );
+    }
+    assert_eq!(ok.cookies.len(), 2, "{:?}", ok.cookies);
+    assert_eq!(ok.cookies[0], ok.cookies[1]);
+    assert!(ok.cookies[0].starts_with("session_id="));
+    assert!(ok.cookies[0].contains("Max-Age=604800; HttpOnly; Path=/"));
+    let sid = session_id(&ok.cookies[0]);
+    assert!(!format!("{server:?}").contains(&sid));
+
+    // get_session_info with the cookie: the same info, the cookie again.
+    let again = web_post(
+        &server,
+        "/web/session/get_session_info",
+        json!({}),
+        Some(&sid),
+    )
+    .await;
+    assert_eq!(again.body["result"]["uid"], 2);
+    assert_eq!(again.cookies.len(), 1);
+    assert_eq!(session_id(&again.cookies[0]), sid);
+
+    // call_kw, with and without the model/method path.
+    let rows = web_post(
+        &server,
+        "/web/dataset/call_kw/res.partner/search_read",
+        json!({"model": "res.partner", "method": "search_read",
+               "args": [[["is_company", "=", true]]],
+               "kwargs": {"fields": ["name", "country_id"], "limit": 2, "order": "id", "context": {"lang": "en_US"}}}),
+        Some(&sid),
+    )
+    .await;
+    assert_eq!(rows.status, 200);
+    let rows = rows.body["result"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["country_id", "id", "name"]
+    );
+    let count = web_post(
+        &server,
+        "/web/dataset/call_kw",
+        json!({"model": "res.partner", "method": "search_count", "args": [[["is_company", "=", true]]], "kwargs": {}}),
+        Some(&sid),
+    )
+    .await;
+    assert_eq!(count.body["result"], 11);
+    assert_eq!(
+        server
+            .calls()
+            .last()
+            .map(|c| (c.protocol, c.model.clone(), c.method.clone())),
+        Some(("web", "res.partner".to_owned(), "search_count".to_owned()))
+    );
+
+    // web_search_read: {"length", "records"} with related records read.
+    let page = web_post(
+        &server,
+        "/web/dataset/call_kw/res.partner/web_search_read",
+        json!({"model": "res.partner", "method": "web_search_read", "args": [],
+               "kwargs": {"domain": [["is_company", "=", true]],
+                          "specification": {"name": {},
+                                            "country_id": {"fields": {"display_name": {}, "code": {}}},
+                                            "category_id": {"fields": {"display_name": {}}},
+                                            "parent_id": {}},
+                          "limit": 2, "order": "id"}}),
+        Some(&sid),
+    )
+    .await;
+    let page = &page.body["result"];
+    assert_eq!(page["length"], 11, "{page}"); // the firm and its ten clients
+    let records = page["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    let acme = records
+        .iter()
+        .find(|r| r["name"] == "Acme Corporation")
+        .unwrap();
+    assert_eq!(
+        acme["country_id"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["code", "display_name", "id"]
+    );
+    assert_eq!(acme["country_id"]["display_name"], "United States");
+    assert_eq!(acme["country_id"]["code"], "US");
+    let tags = acme["category_id"].as_array().unwrap();
+    assert!(!tags.is_empty());
+    assert!(
+        tags.iter()
+            .all(|t| t["id"].is_i64() && t["display_name"].is_string())
+    );
+    // A many2one without `fields` is its id (or false).
+    assert_eq!(acme["parent_id"], false);
+
+    // Errors over call_kw: as execute_kw's, with the request's id.
+    let ada = web_post(
+        &server,
+        "/web/dataset/call_kw",
+        json!({"model": "res.partner", "method": "search", "args": [[["name", "=", "Ada Lind"]]], "kwargs": {}}),
+        Some(&sid),
+    )
+    .await
+    .body["result"][0]
+        .as_i64()
+        .unwrap();
+    let loop_ = web_post(
+        &server,
+        "/web/dataset/call_kw/res.partner/write",
+        json!({"model": "res.partner", "method": "write", "args": [[ada], {"parent_id": ada}], "kwargs": {}}),
+        Some(&sid),
+    )
+    .await;
+    assert_odoo_error(
+        &loop_,
+        "odoo.exceptions.ValidationError",
+        "You cannot create recursive Partner hierarchies.",
+    );
+    assert_eq!(loop_.body["id"], 7);
+    let gone = web_post(
+        &server,
+        "/web/dataset/call_kw/res.partner/write",
+        json!({"model": "res.partner", "method": "write", "args": [[999_999], {"name": "x"}], "kwargs": {}}),
+        Some(&sid),
+    )
+    .await;
+    assert_odoo_error(
+        &gone,
+        "odoo.exceptions.MissingError",
+        "Record does not exist or has been deleted.\n(Record: res.partner(999999,), User: 2)",
+    );
+    let unknown = web_post(
+        &server,
+        "/web/dataset/call_kw",
+        json!({"model": "no.such.model", "method": "search", "args": [[]], "kwargs": {}}),
+        Some(&sid),
+    )
+    .await;
+    assert_odoo_error(&unknown, "builtins.KeyError", "no.such.model");
+    let no_kwargs = web_post(
+        &server,
+        "/web/dataset/call_kw",
+        json!({"model": "res.partner", "method": "search", "args": [[]]}),
+        Some(&sid),
+    )
+    .await;
+    assert_odoo_error(
+        &no_kwargs,
+        "builtins.TypeError",
+        "DataSet.call_kw() missing 1 required positional argument: 'kwargs'",
+    );
+
+    // Without a session, with an unknown one: Session Expired, id null,
+    // before the request is even read.
+    let search =
+        json!({"model": "res.partner", "method": "search", "args": [[]], "kwargs": {"limit": 1}});
+    let none = web_post(
+        &server,
+        "/web/dataset/call_kw/res.partner/search",
+        search.clone(),
+        None,
+    )
+    .await;
+    assert_session_expired(&none, "no session");
+    let bogus = web_post(
+        &server,
+        "/web/dataset/call_kw/res.partner/search",
+        search.clone(),
+        Some("0123abcd"),
+    )
+    .await;
+    assert_session_expired(&bogus, "unknown session");
+    let unread = send_raw(
+        http()
+            .post(format!("{}/web/dataset/call_kw", server.url()))
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
+    assert_session_expired(&unread, "no session, bad body");
+    let info = web_post(&server, "/web/session/get_session_info", json!({}), None).await;
+    assert_session_expired(&info, "get_session_info without a session");
+
+    // destroy: no result key; the cookie is replaced; the session is gone.
+    let out = web_post(&server, "/web/session/destroy", json!({}), Some(&sid)).await;
+    assert_eq!(out.body, json!({"jsonrpc": "2.0", "id": 7}));
+    assert!(
+        out.cookies
+            .iter()
+            .any(|c| c.starts_with("cids=;") && c.contains("Max-Age=0"))
+    );
+    let renewed = out
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("session_id="))
+        .unwrap();
+    assert_ne!(session_id(renewed), sid);
+    let after = web_post(
+        &server,
+        "/web/dataset/call_kw/res.partner/search",
+        search,
+        Some(&sid),
+    )
+    .await;
+    assert_session_expired(&after, "after destroy");
+}
+
+/// JSON-2 with a session cookie: only with a browser's `Sec-Fetch-*`
+/// headers, and never with another database's header.
+#[tokio::test]
+async fn json2_takes_a_session_cookie_only_as_odoo_does() {
+    let server = TestServer::start().await.unwrap();
+    let ok = web_post(
+        &server,
+        "/web/session/authenticate",
+        json!({"db": DATABASE, "login": "admin", "password": "admin"}),
+        None,
+    )
+    .await;
+    let sid = session_id(&ok.cookies[0]);
+    let url = format!("{}/json/2/res.partner/search_count", server.url());
+    let call = || {
+        http()
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("cookie", format!("session_id={sid}"))
+            .body(r#"{"domain": []}"#)
+    };
+    let bare = send_raw(call()).await;
+    assert_eq!(bare.status, 401);
+    assert_eq!(bare.body["name"], "werkzeug.exceptions.Unauthorized");
+    assert_eq!(
+        bare.body["message"],
+        "Missing \"Authorization\" or Sec-headers for interactive usage."
+    );
+    assert_eq!(
+        bare.body["arguments"],
+        json!([
+            "Missing \"Authorization\" or Sec-headers for interactive usage.",
+            401
+        ])
+    );
+    let browser = send_raw(
+        call()
+            .header("sec-fetch-dest", "document")
+            .header("sec-fetch-mode", "navigate")
+            .header("sec-fetch-site", "same-origin")
+            .header("sec-fetch-user", "?1"),
+    )
+    .await;
+    assert_eq!(browser.status, 200, "{}", browser.body);
+    assert!(
+        browser.body.as_u64().is_some_and(|n| n > 0),
+        "{}",
+        browser.body
+    );
+    let conflict = send_raw(call().header("x-odoo-database", "other_db").header(
+        "authorization",
+        format!(
+            "bearer {}",
+            odoo_integration_client::test_server::ADMIN_API_KEY
+        ),
+    ))
+    .await;
+    assert_eq!(conflict.status, 403);
+    assert!(conflict.content_type.starts_with("text/html"));
+    assert!(
+        conflict
+            .body
+            .as_str()
+            .unwrap()
+            .contains("Cannot use both the session_id cookie and the x-odoo-database header.")
+    );
+}
+
+/// The JSON-2 answers to requests that are not a model call
+/// (`json2_error_*.json`).
+#[tokio::test]
+async fn json2_refuses_what_odoo_refuses() {
+    let server = TestServer::start().await.unwrap();
+    let key = format!(
+        "bearer {}",
+        odoo_integration_client::test_server::ADMIN_API_KEY
+    );
+    let post = |path: &str, body: &str| {
+        http()
+            .post(format!("{}{path}", server.url()))
+            .header("content-type", "application/json")
+            .header("authorization", key.clone())
+            .body(body.to_owned())
+    };
+    let did_you_mean = "Did you mean POST /json/2/<model>/<method>?";
+    for (what, answer) in [
+        (
+            "GET",
+            send_raw(
+                http()
+                    .get(format!("{}/json/2/res.partner/search_read", server.url()))
+                    .header("authorization", key.clone()),
+            )
+            .await,
+        ),
+        ("root", send_raw(post("/json/2", "{}")).await),
+        (
+            "deeper",
+            send_raw(post("/json/2/res.partner/search/x", "{}")).await,
+        ),
+    ] {
+        assert_eq!(answer.status, 404, "{what}");
+        assert_eq!(
+            answer.body["name"], "werkzeug.exceptions.NotFound",
+            "{what}"
+        );
+        assert_eq!(answer.body["message"], did_you_mean, "{what}");
+        assert_eq!(
+            answer.body["arguments"],
+            json!([did_you_mean, 404]),
+            "{what}"
+        );
+    }
+    // A body that is not an object is ignored: the domain is missing.
+    let array = send_raw(post(
+        "/json/2/res.partner/search",
+        r#"[[["is_company", "=", true]]]"#,
+    ))
+    .await;
+    assert_eq!(array.status, 422);
+    assert_eq!(
+        array.body["name"],
+        "werkzeug.exceptions.UnprocessableEntity"
+    );
+    assert_eq!(
+        array.body["message"],
+        "missing a required argument: 'domain'"
+    );
+    assert_eq!(
+        array.body["arguments"],
+        json!(["missing a required argument: 'domain'", 422])
+    );
+    // ids on a model method.
+    let ids = send_raw(post(
+        "/json/2/res.partner/create",
+        r#"{"ids": [1], "vals_list": [{"name": "x"}]}"#,
+    ))
+    .await;
+    assert_eq!(ids.status, 422);
+    assert_eq!(
+        ids.body["message"],
+        "cannot call res.partner.create with ids"
+    );
+    // A database that does not exist: werkzeug's page, no JSON.
+    let nodb = send_raw(
+        post("/json/2/res.partner/search_count", r#"{"domain": []}"#)
+            .header("x-odoo-database", "no_such_db"),
+    )
+    .await;
+    assert_eq!(nodb.status, 404);
+    assert!(nodb.content_type.starts_with("text/html"));
+    assert!(
+        nodb.body
+            .as_str()
+            .unwrap()
+            .contains("No database is selected")
+    );
+    // No key.
+    let anonymous = send_raw(
+        http()
+            .post(format!("{}/json/2/res.partner/search_count", server.url()))
+            .header("content-type", "application/json")
+            .body(r#"{"domain": []}"#),
+    )
+    .await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        anonymous.body["arguments"],
+        json!([
+            "User not authenticated, use an API Key with a Bearer Authorization header.",
+            401
+        ])
+    );
+    // web_search_read is a model method like any.
+    let page = send_raw(post(
+        "/json/2/res.partner/web_search_read",
+        r#"{"domain": [["is_company", "=", true]], "specification": {"name": {}}, "limit": 1}"#,
+    ))
+    .await;
+    assert_eq!(page.status, 200);
+    // The firm and its ten clients.
+    assert_eq!(page.body["length"], 11);
+    assert_eq!(
+        page.body["records"][0].as_object().unwrap().len(),
+        2,
+        "{}",
+        page.body
+    );
+    // /json/version is /web/version.
+    let version = send_raw(http().get(format!("{}/json/version", server.url()))).await;
+    assert_eq!(
+        version.body,
+        json!({"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"})
+    );
+    assert!(version.cookies[0].starts_with("session_id="));
+}
+
+/// The faultCode and faultString of an XML-RPC answer: `("int", "2")`,
+/// `("string", "AccessDenied")`, ...
+fn fault(xml: &str) -> Option<(String, String, String)> {
+    let value = |name: &str| -> Option<(String, String)> {
+        let at = xml.find(&format!("<name>{name}</name>"))?;
+        let rest = &xml[at..];
+        let open = rest.find("<value><")? + "<value><".len();
+        let tag_end = open + rest[open..].find('>')?;
+        let tag = &rest[open..tag_end];
+        let close = rest.find(&format!("</{tag}>"))?;
+        let text = rest[tag_end + 1..close]
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&");
+        Some((tag.to_owned(), text))
+    };
+    let (code_type, code) = value("faultCode")?;
+    let (_, string) = value("faultString").unwrap_or_default();
+    Some((code_type, code, string))
+}
+
+fn xml_call(method: &str, params: &[&str]) -> String {
+    let params: String = params
+        .iter()
+        .map(|p| format!("<param><value>{p}</value></param>"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"
+    )
+}
+
+async fn xml_post(server: &TestServer, path: &str, body: String) -> String {
+    let r = http()
+        .post(format!("{}{path}", server.url()))
+        .header("content-type", "text/xml")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.text().await.unwrap()
+}
+
+/// The legacy `/xmlrpc/<service>` route: string fault codes
+/// (`xmlrpc_legacy_*.json`); `/xmlrpc/2` keeps int ones.
+#[tokio::test]
+async fn legacy_xmlrpc_faults_have_string_codes() {
+    let server = TestServer::start().await.unwrap();
+    let db = format!("<string>{DATABASE}</string>");
+    let execute = |uid: &str, password: &str, model: &str, method: &str, args: &str| {
+        xml_call(
+            "execute_kw",
+            &[
+                &db,
+                &format!("<int>{uid}</int>"),
+                &format!("<string>{password}</string>"),
+                &format!("<string>{model}</string>"),
+                &format!("<string>{method}</string>"),
+                args,
+            ],
+        )
+    };
+    let admin_unlink = execute(
+        "2",
+        "admin",
+        "res.users",
+        "unlink",
+        "<array><data><value><array><data><value><int>2</int></value></data></array></value></data></array>",
+    );
+    let admin_message = "You cannot delete the admin user because it is utilized in various places (such as security configurations,...). Instead, archive it.";
+    assert_eq!(
+        fault(&xml_post(&server, "/xmlrpc/object", admin_unlink.clone()).await),
+        Some((
+            "string".into(),
+            format!("warning -- UserError\n\n{admin_message}"),
+            String::new()
+        ))
+    );
+    assert_eq!(
+        fault(&xml_post(&server, "/xmlrpc/2/object", admin_unlink).await),
+        Some(("int".into(), "2".into(), admin_message.into()))
+    );
+    let empty_search = "<array><data><value><array><data></data></array></value></data></array>";
+    let denied = execute("2", "wrong-password", "res.partner", "search", empty_search);
+    assert_eq!(
+        fault(&xml_post(&server, "/xmlrpc/object", denied.clone()).await),
+        Some((
+            "string".into(),
+            "AccessDenied".into(),
+            "Access Denied".into()
+        ))
+    );
+    assert_eq!(
+        fault(&xml_post(&server, "/xmlrpc/2/object", denied).await),
+        Some(("int".into(), "3".into(), "Access Denied".into()))
+    );
+    let missing = execute(
+        "2",
+        "admin",
+        "res.partner",
+        "write",
+        "<array><data><value><array><data><value><int>999999</int></value></data></array></value><value><struct><member><name>name</name><value><string>x</string></value></member></struct></value></data></array>",
+    );
+    assert_eq!(
+        fault(&xml_post(&server, "/xmlrpc/object", missing).await),
+        Some((
+            "string".into(),
+            "warning -- MissingError\n\nRecord does not exist or has been deleted.\n(Record: res.partner(999999,), User: 2)".into(),
+            String::new()
+        ))
+    );
+    let private = execute("2", "admin", "res.partner", "_private_thing", empty_search);
+    assert_eq!(
+        fault(&xml_post(&server, "/xmlrpc/object", private).await),
+        Some((
+            "string".into(),
+            "warning -- AccessError\n\nPrivate methods (such as 'res.partner._private_thing') cannot be called remotely.".into(),
+            String::new()
+        ))
+    );
+    // Any other exception: its message as the code, the traceback as the
+    // string.
+    let (kind, code, traceback) = fault(
+        &xml_post(
+            &server,
+            "/xmlrpc/object",
+            execute("2", "admin", "res.partner", "no_such_method", empty_search),
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(kind, "string");
+    assert_eq!(
+        code,
+        "The method 'res.partner.no_such_method' does not exist"
+    );
+    assert!(
+        traceback.starts_with("Traceback (most recent call last):"),
+        "{traceback}"
+    );
+    let (kind, _, traceback) = fault(
+        &xml_post(
+            &server,
+            "/xmlrpc/object",
+            "<?xml version='1.0'?><methodCall><methodName>execute_kw</methodName><params>".into(),
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(kind, "string");
+    assert!(traceback.contains("ExpatError"), "{traceback}");
+    // Calls that work answer as on /xmlrpc/2.
+    let version = xml_post(&server, "/xmlrpc/common", xml_call("version", &[])).await;
+    assert!(version.contains("<string>19.0</string>"), "{version}");
+    assert!(fault(&version).is_none());
+}
+
+/// `POST /jsonrpc` with envelopes Odoo's controller refuses
+/// (`jsonrpc_error_missing_params.json`, `jsonrpc_error_invalid_json.json`).
+#[tokio::test]
+async fn malformed_json_rpc_envelopes_get_odoos_errors() {
+    let server = TestServer::start().await.unwrap();
+    let rpc = |params: Value| web_post(&server, "/jsonrpc", params, None);
+    assert_odoo_error(
+        &rpc(json!({"service": "common", "method": "version"})).await,
+        "builtins.TypeError",
+        "JSONRPC.jsonrpc() missing 1 required positional argument: 'args'",
+    );
+    let nothing = rpc(json!({})).await;
+    assert_odoo_error(
+        &nothing,
+        "builtins.TypeError",
+        "JSONRPC.jsonrpc() missing 3 required positional arguments: 'service', 'method', and 'args'",
+    );
+    assert_eq!(nothing.body["id"], 7);
+    assert_odoo_error(
+        &rpc(json!(5)).await,
+        "builtins.TypeError",
+        "'int' object is not iterable",
+    );
+    // Extra parameters are ignored.
+    let extra = rpc(json!({"service": "common", "method": "version", "args": [], "x": 1})).await;
+    assert_eq!(extra.body["result"]["server_version"], "19.0");
+    for (body, text) in [
+        (
+            "{\"jsonrpc\": \"2.0\", \"method\": \"call\", \"params\": {",
+            "Invalid JSON data",
+        ),
+        ("[1, 2]", "Invalid JSON-RPC data"),
+    ] {
+        let answer = send_raw(
+            http()
+                .post(format!("{}/jsonrpc", server.url()))
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await;
+        assert_eq!(answer.status, 400);
+        assert_eq!(answer.body, json!(text));
+        assert!(answer.content_type.starts_with("text/html"));
+    }
+    // The services check their arguments as Python does.
+    let call = |service: &str, method: &str, args: Value| {
+        rpc(json!({"service": service, "method": method, "args": args}))
+    };
+    assert_odoo_error(
+        &call("common", "version", json!([1])).await,
+        "builtins.TypeError",
+        "exp_version() takes 0 positional arguments but 1 was given",
+    );
+    assert_odoo_error(
+        &call("common", "login", json!([DATABASE, "admin"])).await,
+        "builtins.TypeError",
+        "exp_login() missing 1 required positional argument: 'password'",
+    );
+    assert_eq!(
+        call("common", "about", json!([true])).await.body["result"],
+        json!(["See http://openerp.com", "19.0"])
+    );
+    assert_odoo_error(
+        &call("object", "execute_kw", json!([DATABASE, 2, "admin"])).await,
+        "builtins.ValueError",
+        "not enough values to unpack (expected at least 5, got 3)",
+    );
+    assert_odoo_error(
+        &call(
+            "object",
+            "execute_kw",
+            json!([DATABASE, "x", "admin", "res.partner", "search", [[]]]),
+        )
+        .await,
+        "builtins.ValueError",
+        "invalid literal for int() with base 10: 'x'",
+    );
+    assert_odoo_error(
+        &call(
+            "object",
+            "no_such",
+            json!([DATABASE, 2, "admin", "res.partner", "search"]),
+        )
+        .await,
+        "builtins.NameError",
+        "Method not available no_such",
+    );
+    assert_odoo_error(
+        &call("db", "no_such", json!([])).await,
+        "builtins.KeyError",
+        "Method not found: no_such",
+    );
+    assert_odoo_error(
+        &call(
+            "object",
+            "execute_kw",
+            json!(["no_such_db", 2, "admin", "res.partner", "search", [[]]]),
+        )
+        .await,
+        "psycopg2.OperationalError",
+        "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"no_such_db\" does not exist\n",
+    );
+    // object.execute: positional arguments, no keywords.
+    let positional = call(
+        "object",
+        "execute",
+        json!([
+            DATABASE,
+            2,
+            "admin",
+            "res.partner",
+            "search_count",
+            [["is_company", "=", true]]
+        ]),
+    )
+    .await;
+    assert_eq!(positional.body["result"], 11);
+    // A method called without its required argument.
+    assert_odoo_error(
+        &call(
+            "object",
+            "execute_kw",
+            json!([DATABASE, 2, "admin", "res.partner", "search", []]),
+        )
+        .await,
+        "builtins.TypeError",
+        "BaseModel.search() missing 1 required positional argument: 'domain'",
+    );
+}
+
+/// A uid without a user (`jsonrpc_error_wrong_uid.json`): MissingError on
+/// `res.users(99,)`, over JSON-RPC and XML-RPC (fault 2); a wrong password
+/// stays AccessDenied.
+#[tokio::test]
+async fn a_wrong_uid_is_a_missing_error_on_every_protocol() {
+    let server = TestServer::start().await.unwrap();
+    let message = "Record does not exist or has been deleted.\n(Record: res.users(99,), User: 99)";
+    let rpc = web_post(
+        &server,
+        "/jsonrpc",
+        json!({"service": "object", "method": "execute_kw",
+               "args": [DATABASE, 99, "admin", "res.partner", "search", [[]], {}]}),
+        None,
+    )
+    .await;
+    assert_odoo_error(&rpc, "odoo.exceptions.MissingError", message);
+    let xml = xml_post(
+        &server,
+        "/xmlrpc/2/object",
+        xml_call(
+            "execute_kw",
+            &[
+                &format!("<string>{DATABASE}</string>"),
+                "<int>99</int>",
+                "<string>admin</string>",
+                "<string>res.partner</string>",
+                "<string>search</string>",
+                "<array><data><value><array><data></data></array></value></data></array>",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(
+        fault(&xml),
+        Some(("int".into(), "2".into(), message.into()))
+    );
+    let wrong = web_post(
+        &server,
+        "/jsonrpc",
+        json!({"service": "object", "method": "execute_kw",
+               "args": [DATABASE, 2, "wrong", "res.partner", "search", [[]], {}]}),
+        None,
+    )
+    .await;
+    assert_odoo_error(&wrong, "odoo.exceptions.AccessDenied", "Access Denied");
+    assert_eq!(
+        wrong.body["error"]["data"]["debug"],
+        "odoo.exceptions.AccessDenied: Access Denied\n"
+    );
+}
+
+/// Odoo's business rules: the admin user cannot be deleted (UserError),
+/// a partner cannot be its own ancestor (ValidationError), the demo user
+/// cannot modify users (AccessError); each with its protocol's status or
+/// fault code (`*_error_user_error`, `*_error_validation`,
+/// `xmlrpc_fault_*`, `jsonrpc_error_access_write`).
+#[tokio::test]
+async fn business_rule_errors_have_each_protocols_shape() {
+    let server = TestServer::start().await.unwrap();
+    let admin_message = "You cannot delete the admin user because it is utilized in various places (such as security configurations,...). Instead, archive it.";
+    let recursion = "You cannot create recursive Partner hierarchies.";
+    let client = server.client(Protocol::JsonRpc).unwrap();
+    let partners = client.model("res.partner");
+    let id_of = |name: &'static str| {
+        let partners = partners.clone();
+        async move {
+            partners
+                .search(Domain::field("name").eq(name))
+                .send()
+                .await
+                .unwrap()[0]
+        }
+    };
+    let acme = id_of("Acme Corporation").await;
+    let ada = id_of("Ada Lind").await;
+
+    // Over the client, on every protocol: the error kinds.
+    for protocol in PROTOCOLS {
+        let client = fast(&server, protocol);
+        let err = client
+            .call("res.users", "unlink")
+            .ids([2])
+            .send::<Value>()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UserError, "{protocol}: {err}");
+        assert!(
+            err.to_string().contains("You cannot delete the admin user"),
+            "{err}"
+        );
+        for (id, parent) in [(ada, ada), (acme, ada)] {
+            let err = client
+                .model("res.partner")
+                .write([id], &json!({"parent_id": parent}))
+                .send()
+                .await
+                .unwrap_err();
+            // XML-RPC's fault 2 is the whole UserError family.
+            let kind = match protocol {
+                Protocol::XmlRpc => ErrorKind::UserError,
+                _ => ErrorKind::Validation,
+            };
+            assert_eq!(err.kind(), kind, "{protocol}: {err}");
+            assert!(err.to_string().contains(recursion), "{err}");
+        }
+    }
+    // Nothing was written.
+    let rows = partners
+        .read([acme, ada])
+        .fields(["parent_id"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["parent_id"], false);
+    assert_eq!(rows[1]["parent_id"][0], acme);
+
+    // The wire shapes.
+    let jsonrpc = |model: &str, method: &str, args: Value| {
+        web_post(
+            &server,
+            "/jsonrpc",
+            json!({"service": "object", "method": "execute_kw",
+                   "args": [DATABASE, 2, "admin", model, method, args, {}]}),
+            None,
+        )
+    };
+    assert_odoo_error(
+        &jsonrpc("res.users", "unlink", json!([[2]])).await,
+        "odoo.exceptions.UserError",
+        admin_message,
+    );
+    assert_odoo_error(
+        &jsonrpc("res.partner", "write", json!([[ada], {"parent_id": ada}])).await,
+        "odoo.exceptions.ValidationError",
+        recursion,
+    );
+    let json2 = |path: &str, body: Value| {
+        send_raw(
+            http()
+                .post(format!("{}/json/2/{path}", server.url()))
+                .header("content-type", "application/json")
+                .header(
+                    "authorization",
+                    format!(
+                        "bearer {}",
+                        odoo_integration_client::test_server::ADMIN_API_KEY
+                    ),
+                )
+                .body(body.to_string()),
+        )
+    };
+    let user_error = json2("res.users/unlink", json!({"ids": [2]})).await;
+    assert_eq!(user_error.status, 422);
+    assert_eq!(user_error.body["name"], "odoo.exceptions.UserError");
+    assert_eq!(user_error.body["message"], admin_message);
+    assert_eq!(user_error.body["arguments"], json!([admin_message]));
+    let validation = json2(
+        "res.partner/write",
+        json!({"ids": [ada], "vals": {"parent_id": ada}}),
+    )
+    .await;
+    assert_eq!(validation.status, 422);
+    assert_eq!(validation.body["name"], "odoo.exceptions.ValidationError");
+    assert_eq!(validation.body["message"], recursion);
+    let xml = xml_post(
+        &server,
+        "/xmlrpc/2/object",
+        xml_call(
+            "execute_kw",
+            &[
+                &format!("<string>{DATABASE}</string>"),
+                "<int>2</int>",
+                "<string>admin</string>",
+                "<string>res.partner</string>",
+                "<string>write</string>",
+                &format!(
+                    "<array><data><value><array><data><value><int>{ada}</int></value></data></array></value><value><struct><member><name>parent_id</name><value><int>{ada}</int></value></member></struct></value></data></array>"
+                ),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(
+        fault(&xml),
+        Some(("int".into(), "2".into(), recursion.into()))
+    );
+
+    // The demo user may not modify another user.
+    let demo = web_post(
+        &server,
+        "/jsonrpc",
+        json!({"service": "object", "method": "execute_kw",
+               "args": [DATABASE, 5, DEMO_PASSWORD, "res.users", "write", [[2], {"name": "x"}], {}]}),
+        None,
+    )
+    .await;
+    assert_odoo_error(
+        &demo,
+        "odoo.exceptions.AccessError",
+        "You are not allowed to modify 'User' (res.users) records.\n\nThis operation is allowed for the following groups:\n\t- Access Rights\n\nContact your administrator to request access if necessary.",
+    );
+    // Deleting records that are gone names the first of them.
+    let gone = jsonrpc("res.partner", "unlink", json!([[999_998, 999_999]])).await;
+    assert_odoo_error(
+        &gone,
+        "odoo.exceptions.MissingError",
+        "Record does not exist or has been deleted.\n(Record: res.partner(999998,), User: 2)",
+    );
+}
+
+/// `read_group` in its deprecated form (`jsonrpc_read_group_deprecated`,
+/// `json2_read_group_deprecated`): lazy by default, `<groupby>_count`,
+/// the aggregate by field name, `__fold` for stages, `__domain`.
+#[tokio::test]
+async fn read_group_answers_in_its_deprecated_shape() {
+    use odoo_integration_client::test_server::{Field, FieldKind};
+    let server = TestServer::builder()
+        .with_demo_data()
+        // Odoo's stages can be folded.
+        .field("crm.stage", Field::new("fold", FieldKind::Boolean))
+        .start()
+        .await
+        .unwrap();
+    let jsonrpc = |model: &str, method: &str, args: Value, kwargs: Value| {
+        web_post(
+            &server,
+            "/jsonrpc",
+            json!({"service": "object", "method": "execute_kw",
+                   "args": [DATABASE, 2, "admin", model, method, args, kwargs]}),
+            None,
+        )
+    };
+    let keys = |row: &Value| -> Vec<String> { row.as_object().unwrap().keys().cloned().collect() };
+    let lazy = jsonrpc(
+        "crm.lead",
+        "read_group",
+        json!([[], ["expected_revenue:sum"], ["stage_id"]]),
+        json!({"lazy": true}),
+    )
+    .await;
+    let rows = lazy.body["result"].as_array().unwrap().clone();
+    assert!(!rows.is_empty(), "{}", lazy.body);
+    for row in &rows {
+        assert_eq!(
+            keys(row),
+            [
+                "__domain",
+                "__fold",
+                "expected_revenue",
+                "stage_id",
+                "stage_id_count"
+            ],
+            "{row}"
+        );
+        let stage = row["stage_id"][0].as_i64().unwrap();
+        assert!(row["stage_id"][1].is_string());
+        assert_eq!(row["__domain"], json!([["stage_id", "=", stage]]));
+        assert_eq!(row["__fold"], false);
+    }
+    let total: f64 = rows
+        .iter()
+        .map(|r| r["expected_revenue"].as_f64().unwrap())
+        .sum();
+    assert_eq!(total, 48_000.0 + 12_500.5);
+    // JSON-2: the same rows (lazy is the default).
+    let json2 = send_raw(
+        http()
+            .post(format!("{}/json/2/crm.lead/read_group", server.url()))
+            .header("content-type", "application/json")
+            .header(
+                "authorization",
+                format!(
+                    "bearer {}",
+                    odoo_integration_client::test_server::ADMIN_API_KEY
+                ),
+            )
+            .body(r#"{"domain": [], "fields": ["expected_revenue:sum"], "groupby": ["stage_id"]}"#),
+    )
+    .await;
+    assert_eq!(json2.status, 200);
+    assert_eq!(json2.body, json!(rows));
+
+    // A stage with no lead is listed too, folded if the stage says so.
+    server
+        .insert("crm.stage", json!({"name": "Lost", "fold": true}))
+        .unwrap();
+    let expanded = jsonrpc(
+        "crm.lead",
+        "read_group",
+        json!([[], ["expected_revenue:sum"], ["stage_id"]]),
+        json!({}),
+    )
+    .await;
+    let lost = expanded.body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["stage_id"][1] == "Lost")
+        .cloned()
+        .unwrap();
+    assert_eq!(lost["stage_id_count"], 0);
+    assert_eq!(lost["expected_revenue"], false);
+    assert_eq!(lost["__fold"], true);
+
+    // Lazy with two groupbys: the rest in __context.
+    let two = jsonrpc(
+        "crm.lead",
+        "read_group",
+        json!([
+            [["probability", ">", 0]],
+            ["expected_revenue"],
+            ["stage_id", "type"]
+        ]),
+        json!({}),
+    )
+    .await;
+    let row = &two.body["result"][0];
+    assert_eq!(row["__context"], json!({"group_by": ["type"]}));
+    let stage = row["stage_id"][0].clone();
+    assert_eq!(
+        row["__domain"],
+        json!(["&", ["probability", ">", 0], ["stage_id", "=", stage]])
+    );
+    // Not lazy: __count, every groupby, no __fold; dates are labels with
+    // their range.
+    let eager = jsonrpc(
+        "account.analytic.line",
+        "read_group",
+        json!([[], ["unit_amount"], ["date:month", "employee_id"]]),
+        json!({"lazy": false}),
+    )
+    .await;
+    let rows = eager.body["result"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        assert_eq!(
+            keys(row),
+            [
+                "__count",
+                "__domain",
+                "__range",
+                "date:month",
+                "employee_id",
+                "unit_amount"
+            ]
+        );
+        let label = row["date:month"].as_str().unwrap();
+        let from = row["__range"]["date:month"]["from"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(from.ends_with("-01"), "{row}");
+        assert_eq!(row["__domain"][2], json!(["date", ">=", from]), "{row}");
+        assert!(
+            label.ends_with(&from[..4]) && !label.contains('-'),
+            "{label}"
+        );
+    }
+    // A groupby that is no field.
+    assert_odoo_error(
+        &jsonrpc(
+            "crm.lead",
+            "read_group",
+            json!([[], [], ["nope"]]),
+            json!({}),
+        )
+        .await,
+        "builtins.ValueError",
+        "Invalid field 'nope' on model 'crm.lead'",
+    );
+}
+
+/// `formatted_read_group` (`*_formatted_read_group*.json`): values by
+/// groupby spec, a date granularity as `[start, label]`, `__extra_domain`,
+/// aggregates by spec.
+#[tokio::test]
+async fn formatted_read_group_formats_dates_and_extra_domains() {
+    let server = TestServer::start().await.unwrap();
+    for protocol in PROTOCOLS {
+        let client = fast(&server, protocol);
+        let months: Vec<Value> = client
+            .call("account.analytic.line", "formatted_read_group")
+            .named_arg("domain", json!([["project_id", "!=", false]]))
+            .kwarg("groupby", json!(["date:month"]))
+            .kwarg(
+                "aggregates",
+                json!(["unit_amount:sum", "amount:sum", "__count"]),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(!months.is_empty());
+        for row in &months {
+            let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+            assert_eq!(
+                keys,
+                [
+                    "__count",
+                    "__extra_domain",
+                    "amount:sum",
+                    "date:month",
+                    "unit_amount:sum"
+                ],
+                "{protocol}"
+            );
+            let start = row["date:month"][0].as_str().unwrap();
+            assert!(start.ends_with("-01"), "{row}");
+            let label = row["date:month"][1].as_str().unwrap();
+            assert!(
+                ["September", "October", "November", "December"]
+                    .iter()
+                    .any(|m| label.starts_with(m)),
+                "{label}"
+            );
+            assert_eq!(row["__extra_domain"][0], "&");
+            assert_eq!(row["__extra_domain"][1], json!(["date", ">=", start]));
+            assert_eq!(row["__extra_domain"][2][1], "<");
+        }
+        let stages: Vec<Value> = client
+            .call("crm.lead", "formatted_read_group")
+            .named_arg("domain", json!([]))
+            .kwarg("groupby", json!(["stage_id"]))
+            .kwarg("aggregates", json!(["expected_revenue:sum"]))
+            .send()
+            .await
+            .unwrap();
+        for row in &stages {
+            // __count only when asked; no __fold without read_group_expand.
+            let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["__extra_domain", "expected_revenue:sum", "stage_id"]);
+            assert_eq!(
+                row["__extra_domain"],
+                json!([["stage_id", "=", row["stage_id"][0]]])
+            );
+        }
+        let err = client
+            .call("crm.lead", "formatted_read_group")
+            .named_arg("domain", json!([]))
+            .kwarg("groupby", json!(["date_deadline"]))
+            .send::<Value>()
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Granularity not set on a date(time) field"),
+            "{protocol}: {err}"
+        );
+    }
 }

@@ -1,18 +1,38 @@
 //! An in-memory Odoo for tests (feature `test-server`).
 //!
-//! [`TestServer`] listens on `127.0.0.1` on a free port and answers the three
-//! protocols the client speaks — JSON-2 (`/json/2/<model>/<method>`),
-//! JSON-RPC (`/jsonrpc`, services `common` and `object`) and XML-RPC
-//! (`/xmlrpc/2/common`, `/xmlrpc/2/object`) — plus `/web/version` and
-//! `/web/webclient/version_info`, `/web/database/list` and the `db`
-//! service (`list`, `server_version`, `db_exist`, `list_lang`), as Odoo 19
-//! or, with
-//! [`TestServerBuilder::version`], as 16, 17 or 18 (no JSON-2), with
-//! password and API-key users. Models have typed fields; records live in
-//! memory; `search`, `search_read`, `read`, `search_count`, `create`,
-//! `write`, `unlink`, `fields_get`, `name_search` work with domains
-//! evaluated; errors are shaped like a real Odoo 19's for each protocol.
-//! Faults can be injected, and every call is logged for assertions.
+//! [`TestServer`] listens on `127.0.0.1` on a free port and answers as Odoo
+//! 19 or, with [`TestServerBuilder::version`], as 16, 17 or 18 (no JSON-2),
+//! with password and API-key users. Its routes:
+//!
+//! - `POST /json/2/<model>/<method>`: JSON-2 (bearer API key; a session
+//!   cookie only with a browser's `Sec-Fetch-*` headers). Other methods and
+//!   paths under `/json/2` get its JSON 404, `"Did you mean POST
+//!   /json/2/<model>/<method>?"`.
+//! - `POST /jsonrpc`: JSON-RPC, services `common` (`version`, `about`,
+//!   `login`, `authenticate`), `object` (`execute_kw`, `execute`) and `db`
+//!   (`list`, `server_version`, `db_exist`, `list_lang`).
+//! - `POST /xmlrpc/2/<service>`: XML-RPC, the same services, int fault
+//!   codes; `POST /xmlrpc/<service>`: the legacy route, string fault codes
+//!   (`"warning -- UserError\n\n<message>"`, `"AccessDenied"`).
+//! - `POST /web/session/authenticate`, `/web/session/get_session_info`,
+//!   `/web/session/destroy`: web client sessions (a `session_id` cookie);
+//!   `POST /web/dataset/call_kw` and `/web/dataset/call_kw/<path>`: model
+//!   calls with that cookie (`model`, `method`, `args`, `kwargs`), answered
+//!   as `execute_kw`, "Odoo Session Expired" (code 100) without a live
+//!   session.
+//! - `GET /web/version` and `/json/version`; `POST
+//!   /web/webclient/version_info` and `/web/database/list`.
+//! - Any other path: Odoo's HTML 404 page.
+//!
+//! Models have typed fields; records live in memory; `search`,
+//! `search_read`, `read`, `search_count`, `create`, `write`, `unlink`,
+//! `fields_get`, `name_search`, `load`, `formatted_read_group`, the
+//! deprecated `read_group`, `web_search_read` and `web_read` work with
+//! domains evaluated, and a few of Odoo's business rules hold (the admin
+//! user cannot be deleted; a partner cannot be its own ancestor). Errors are
+//! shaped like a real Odoo 19's for each protocol and endpoint, malformed
+//! requests included. Faults can be injected, and every call is logged for
+//! assertions.
 //!
 //! Its models are Odoo 19's own, generated from a real server's
 //! `fields_get` (listed in [`schema`]): every field exists with its type,
@@ -61,6 +81,7 @@
 mod dataset;
 pub mod schema;
 mod store;
+mod web;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -203,7 +224,8 @@ pub enum Fault {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CallRecord {
-    /// `json2`, `jsonrpc` or `xmlrpc`.
+    /// `json2`, `jsonrpc`, `xmlrpc`, or `web` for the web client's routes
+    /// (`/web/session/authenticate`, `/web/dataset/call_kw`).
     pub protocol: &'static str,
     /// The model (`""` for `common` service calls).
     pub model: String,
@@ -245,6 +267,8 @@ struct Shared {
     calls: Mutex<Vec<CallRecord>>,
     in_flight: AtomicUsize,
     peak: AtomicUsize,
+    /// Web client sessions (`/web/session/authenticate`).
+    sessions: web::Sessions,
 }
 
 impl Shared {
@@ -459,14 +483,25 @@ impl TestServerBuilder {
             calls: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
+            sessions: web::Sessions::default(),
         });
         let app = Router::new()
-            .route("/json/2/{model}/{method}", post(json2))
+            .route(
+                "/json/2/{model}/{method}",
+                post(json2).fallback(json2_not_found),
+            )
             .route("/jsonrpc", post(jsonrpc))
             .route("/xmlrpc/2/{service}", post(xmlrpc_handler))
+            .route("/xmlrpc/{service}", post(xmlrpc_legacy_handler))
             .route("/web/version", get(web_version))
+            .route("/json/version", get(web_version))
             .route("/web/webclient/version_info", post(webclient_version_info))
             .route("/web/database/list", post(web_database_list))
+            .route("/web/session/authenticate", post(web::authenticate))
+            .route("/web/session/get_session_info", post(web::get_session_info))
+            .route("/web/session/destroy", post(web::destroy))
+            .route("/web/dataset/call_kw", post(web::call_kw))
+            .route("/web/dataset/call_kw/{*path}", post(web::call_kw))
             .fallback(route_not_found)
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
@@ -970,12 +1005,24 @@ fn traceback(raise: &Raise) -> String {
 }
 
 fn exception_body(raise: &Raise) -> Value {
+    // Werkzeug's HTTP exceptions carry their status in `arguments`;
+    // `AccessDenied` is raised without a traceback.
+    let arguments = if raise.name.starts_with("werkzeug.exceptions.") {
+        json!([raise.message, json2_status(&raise.name)])
+    } else {
+        json!([raise.message])
+    };
+    let debug = if raise.name == "odoo.exceptions.AccessDenied" {
+        format!("{}: {}\n", raise.name, raise.message)
+    } else {
+        traceback(raise)
+    };
     json!({
         "name": raise.name,
         "message": raise.message,
-        "arguments": [raise.message],
+        "arguments": arguments,
         "context": {},
-        "debug": traceback(raise),
+        "debug": debug,
     })
 }
 
@@ -992,13 +1039,19 @@ fn json_response(status: u16, body: &Value) -> Response {
 
 fn json2_status(name: &str) -> u16 {
     match name.rsplit('.').next().unwrap_or(name) {
-        "AccessError" => 403,
+        "AccessError" | "Forbidden" | "SessionExpiredException" => 403,
         "MissingError" | "NotFound" | "AttributeError" => 404,
         "UserError" | "ValidationError" | "UnprocessableEntity" => 422,
         "Unauthorized" | "AccessDenied" => 401,
         "BadRequest" => 400,
         _ => 500,
     }
+}
+
+/// The first argument name in Python's "missing ... argument(s): 'x'".
+fn first_quoted(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once('\'')?;
+    rest.split('\'').next()
 }
 
 fn json2_error(raise: &Raise) -> Response {
@@ -1017,6 +1070,15 @@ fn json2_error(raise: &Raise) -> Response {
                     .nth(1)
                     .unwrap_or(&raise.message)
                     .to_owned(),
+            )
+        }
+        "builtins.TypeError" if raise.message.contains("required positional argument") => {
+            Raise::new(
+                "werkzeug.exceptions.UnprocessableEntity",
+                format!(
+                    "missing a required argument: '{}'",
+                    first_quoted(&raise.message).unwrap_or_default()
+                ),
             )
         }
         "odoo.exceptions.UserError" if raise.message.starts_with("Object ") => Raise::new(
@@ -1038,6 +1100,27 @@ fn json2_error(raise: &Raise) -> Response {
     r
 }
 
+/// The methods Odoo declares `@api.model`: JSON-2 refuses `ids` for them.
+fn model_method(method: &str) -> bool {
+    matches!(
+        method,
+        "create"
+            | "search"
+            | "search_read"
+            | "search_count"
+            | "search_fetch"
+            | "fields_get"
+            | "name_search"
+            | "name_create"
+            | "formatted_read_group"
+            | "read_group"
+            | "load"
+            | "web_search_read"
+            | "default_get"
+            | "context_get"
+    )
+}
+
 async fn json2(
     State(shared): State<Arc<Shared>>,
     Path((model, method)): Path<(String, String)>,
@@ -1045,7 +1128,7 @@ async fn json2(
     body: Bytes,
 ) -> Response {
     if !shared.version.has_json2() {
-        return not_found_page();
+        return not_found_page(&headers);
     }
     let _guard = InFlight::enter(&shared);
     match before(&shared, "json2", &model, &method, json2_error).await {
@@ -1059,6 +1142,82 @@ async fn json2(
     json2_handle(&shared, &model, &method, &headers, &body)
 }
 
+/// `/json/2` and its paths other than `POST /json/2/<model>/<method>`.
+async fn json2_not_found(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !shared.version.has_json2() {
+        return not_found_page(&headers);
+    }
+    if let Some(r) = web::database_conflict(&shared, &headers) {
+        return r;
+    }
+    if wrong_database(&headers) {
+        return nodb_not_found();
+    }
+    json2_error(&Raise::new(
+        "werkzeug.exceptions.NotFound",
+        "Did you mean POST /json/2/<model>/<method>?",
+    ))
+}
+
+/// `X-Odoo-Database` names a database the server does not have.
+fn wrong_database(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-odoo-database")
+        .is_some_and(|v| v.to_str().map_or(true, |db| db != DATABASE))
+}
+
+/// The API key of an `Authorization: bearer <key>` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(char::is_whitespace)?;
+    let token = token.trim_start();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The browser's `Sec-Fetch-*` headers of a top-level navigation, which
+/// let a session cookie stand in for an API key.
+fn interactive(headers: &HeaderMap) -> bool {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    h("sec-fetch-dest") == Some("document")
+        && h("sec-fetch-mode") == Some("navigate")
+        && matches!(h("sec-fetch-site"), Some("none" | "same-origin"))
+        && h("sec-fetch-user") == Some("?1")
+}
+
+/// Who a JSON-2 call runs as: the API key's user (`auth='bearer'`).
+fn json2_user(shared: &Shared, headers: &HeaderMap) -> std::result::Result<&'static User, Raise> {
+    let session = web::session_user(shared, headers);
+    match bearer(headers) {
+        Some(key) => {
+            let user = USERS
+                .iter()
+                .find(|u| u.api_key == key)
+                .ok_or_else(|| Raise::new("werkzeug.exceptions.Unauthorized", "Invalid apikey"))?;
+            if session.is_some_and(|uid| uid != user.uid) {
+                return Err(Raise::new(
+                    "odoo.exceptions.AccessDenied",
+                    "Session user does not match the used apikey",
+                ));
+            }
+            Ok(user)
+        }
+        None => match session {
+            None => Err(Raise::new(
+                "werkzeug.exceptions.Unauthorized",
+                "User not authenticated, use an API Key with a Bearer Authorization header.",
+            )),
+            Some(_) if !interactive(headers) => Err(Raise::new(
+                "werkzeug.exceptions.Unauthorized",
+                "Missing \"Authorization\" or Sec-headers for interactive usage.",
+            )),
+            Some(uid) => USERS
+                .iter()
+                .find(|u| u.uid == uid)
+                .ok_or_else(|| Raise::new("odoo.http.SessionExpiredException", "Session expired")),
+        },
+    }
+}
+
 fn json2_handle(
     shared: &Shared,
     model: &str,
@@ -1066,38 +1225,30 @@ fn json2_handle(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    if let Some(db) = headers.get("x-odoo-database").and_then(|v| v.to_str().ok())
-        && db != DATABASE
-    {
-        return html(404, "404 Not Found");
+    if let Some(r) = web::database_conflict(shared, headers) {
+        return r;
     }
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("bearer ")
-                .or_else(|| v.strip_prefix("Bearer "))
-        });
-    let Some(key) = key else {
-        return json2_error(&Raise::new(
-            "werkzeug.exceptions.Unauthorized",
-            "User not authenticated, use an API Key with a Bearer Authorization header.",
-        ));
+    if wrong_database(headers) {
+        return nodb_not_found();
+    }
+    let user = match json2_user(shared, headers) {
+        Ok(user) => user,
+        Err(e) => return json2_error(&e),
     };
-    let Some(user) = USERS.iter().find(|u| u.api_key == key) else {
-        return json2_error(&Raise::new(
-            "werkzeug.exceptions.Unauthorized",
-            "Invalid apikey",
-        ));
-    };
-    let args: Map<String, Value> = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => Map::new(),
-        Err(e) => {
-            return json2_error(&Raise::new(
-                "werkzeug.exceptions.BadRequest",
-                format!("could not parse the body as json: {e}"),
-            ));
+    // An empty body is no arguments; a body that is not an object is
+    // ignored.
+    let args: Map<String, Value> = if body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => Map::new(),
+            Err(e) => {
+                return json2_error(&Raise::new(
+                    "werkzeug.exceptions.BadRequest",
+                    format!("could not parse the body as json: {e}"),
+                ));
+            }
         }
     };
     let ids = args
@@ -1116,10 +1267,17 @@ fn json2_handle(
         uid: user.uid,
         admin: user.admin,
     };
-    match shared
-        .store()
-        .call(caller, model, method, ids, &named, &context)
+    let mut store = shared.store();
+    if ids.as_ref().is_some_and(|i| !i.is_empty())
+        && model_method(method)
+        && store.models.contains_key(model)
     {
+        return json2_error(&Raise::new(
+            "werkzeug.exceptions.UnprocessableEntity",
+            format!("cannot call {model}.{method} with ids"),
+        ));
+    }
+    match store.call(caller, model, method, ids, &named, &context) {
         // JSON-2's create always answers a list of ids.
         Ok(v) if method == "create" && !v.is_array() => json_response(200, &json!([v])),
         Ok(v) => json_response(200, &v),
@@ -1142,6 +1300,27 @@ fn positional_names(method: &str, has_ids: bool) -> &'static [&'static str] {
         "fields_get" => &["allfields", "attributes"],
         "name_search" => &["name", "domain", "operator", "limit"],
         "default_get" => &["fields_list"],
+        "read_group" => &[
+            "domain", "fields", "groupby", "offset", "limit", "orderby", "lazy",
+        ],
+        "formatted_read_group" => &[
+            "domain",
+            "groupby",
+            "aggregates",
+            "having",
+            "offset",
+            "limit",
+            "order",
+        ],
+        "web_search_read" => &[
+            "domain",
+            "specification",
+            "offset",
+            "limit",
+            "order",
+            "count_limit",
+        ],
+        "web_read" if has_ids => &["specification"],
         _ => &[],
     }
 }
@@ -1149,7 +1328,13 @@ fn positional_names(method: &str, has_ids: bool) -> &'static [&'static str] {
 fn takes_ids(method: &str) -> bool {
     matches!(
         method,
-        "read" | "write" | "unlink" | "action_archive" | "action_unarchive" | "action_post"
+        "read"
+            | "write"
+            | "unlink"
+            | "action_archive"
+            | "action_unarchive"
+            | "action_post"
+            | "web_read"
     )
 }
 
@@ -1187,45 +1372,333 @@ fn name_args(method: &str, args: &[Value], kwargs: &Map<String, Value>) -> Named
     (ids, named, context)
 }
 
+/// A model method called as `user`, with `execute_kw`'s positional and
+/// keyword arguments.
+fn call_model(
+    shared: &Shared,
+    user: &User,
+    model: &str,
+    method: &str,
+    positional: &[Value],
+    kwargs: &Map<String, Value>,
+) -> std::result::Result<Value, Raise> {
+    let (ids, named, context) = name_args(method, positional, kwargs);
+    let caller = Caller {
+        uid: user.uid,
+        admin: user.admin,
+    };
+    shared
+        .store()
+        .call(caller, model, method, ids, &named, &context)
+}
+
 fn jsonrpc_error(id: &Value, raise: &Raise) -> Response {
+    let (code, message) = match raise.name.as_str() {
+        "odoo.http.SessionExpiredException" => (100, "Odoo Session Expired"),
+        "werkzeug.exceptions.NotFound" => (404, "404: Not Found"),
+        _ => (0, "Odoo Server Error"),
+    };
     json_response(
         200,
         &json!({
             "jsonrpc": "2.0",
             "id": id,
-            "error": {"code": 0, "message": "Odoo Server Error", "data": exception_body(raise)},
+            "error": {"code": code, "message": message, "data": exception_body(raise)},
         }),
     )
 }
 
-async fn jsonrpc(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    if !is_json(&headers) {
-        return unsupported_media_type("/jsonrpc");
+/// A JSON-RPC answer: `result`, no `result` at all for `None`, or the
+/// error.
+fn jsonrpc_reply(id: &Value, result: std::result::Result<Value, Raise>) -> Response {
+    match result {
+        Ok(Value::Null) => json_response(200, &json!({"jsonrpc": "2.0", "id": id})),
+        Ok(v) => json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": v})),
+        Err(e) => jsonrpc_error(id, &e),
     }
-    let _guard = InFlight::enter(&shared);
-    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            "Invalid JSON data",
-        )
-            .into_response();
+}
+
+/// Werkzeug's plain 400 answer, which Odoo gives a body it cannot read as
+/// JSON-RPC.
+fn bad_request(text: &'static str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// Python's name of a JSON value's type.
+fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// A JSON-RPC request: its id and params, or what Odoo answers a
+/// malformed one (415 for another content type, 400 for a body that is
+/// not a JSON object, the error of `dict(params)` for params that are not
+/// an object).
+fn jsonrpc_envelope(
+    headers: &HeaderMap,
+    body: &[u8],
+    route: &str,
+) -> std::result::Result<(Value, Map<String, Value>), Box<Response>> {
+    if !is_json(headers) {
+        return Err(Box::new(unsupported_media_type(route)));
+    }
+    let request = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => o,
+        Ok(_) => return Err(Box::new(bad_request("Invalid JSON-RPC data"))),
+        Err(_) => return Err(Box::new(bad_request("Invalid JSON data"))),
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let params = &request["params"];
-    let service = params["service"].as_str().unwrap_or_default().to_owned();
-    let method = params["method"].as_str().unwrap_or_default().to_owned();
-    let args: Vec<Value> = params["args"].as_array().cloned().unwrap_or_default();
+    let params = match request.get("params") {
+        None => Map::new(),
+        Some(Value::Object(p)) => p.clone(),
+        // `dict(params)`: a list of [key, value] pairs is a dict too.
+        Some(Value::Array(pairs)) => {
+            let mut out = Map::new();
+            for (i, pair) in pairs.iter().enumerate() {
+                match pair {
+                    Value::Array(kv) if kv.len() == 2 => {
+                        let key = match &kv[0] {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        out.insert(key, kv[1].clone());
+                    }
+                    Value::Array(kv) => {
+                        return Err(Box::new(jsonrpc_error(
+                            &id,
+                            &Raise::new(
+                                "builtins.ValueError",
+                                format!(
+                                    "dictionary update sequence element #{i} has length {}; 2 is required",
+                                    kv.len()
+                                ),
+                            ),
+                        )));
+                    }
+                    Value::String(s) if s.chars().count() == 2 => {
+                        let mut chars = s.chars();
+                        let (k, v) = (chars.next(), chars.next());
+                        out.insert(
+                            k.map(String::from).unwrap_or_default(),
+                            json!(v.map(String::from)),
+                        );
+                    }
+                    Value::String(s) => {
+                        return Err(Box::new(jsonrpc_error(
+                            &id,
+                            &Raise::new(
+                                "builtins.ValueError",
+                                format!(
+                                    "dictionary update sequence element #{i} has length {}; 2 is required",
+                                    s.chars().count()
+                                ),
+                            ),
+                        )));
+                    }
+                    _ => {
+                        return Err(Box::new(jsonrpc_error(
+                            &id,
+                            &Raise::new(
+                                "builtins.TypeError",
+                                format!(
+                                    "cannot convert dictionary update sequence element #{i} to a sequence"
+                                ),
+                            ),
+                        )));
+                    }
+                }
+            }
+            out
+        }
+        // A string's items are its characters: one, not a pair.
+        Some(Value::String(s)) if s.is_empty() => Map::new(),
+        Some(Value::String(_)) => {
+            return Err(Box::new(jsonrpc_error(
+                &id,
+                &Raise::new(
+                    "builtins.ValueError",
+                    "dictionary update sequence element #0 has length 1; 2 is required",
+                ),
+            )));
+        }
+        Some(other) => {
+            return Err(Box::new(jsonrpc_error(
+                &id,
+                &Raise::new(
+                    "builtins.TypeError",
+                    format!("'{}' object is not iterable", py_type(other)),
+                ),
+            )));
+        }
+    };
+    Ok((id, params))
+}
+
+/// Python's `TypeError` for a call missing arguments (`names` in order).
+fn missing_arguments(function: &str, names: &[&str]) -> Raise {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    let list = match quoted.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    let plural = if names.len() == 1 {
+        "argument"
+    } else {
+        "arguments"
+    };
+    Raise::new(
+        "builtins.TypeError",
+        format!(
+            "{function}() missing {} required positional {plural}: {list}",
+            names.len()
+        ),
+    )
+}
+
+/// The endpoint's required parameters, as Python checks them.
+fn require(
+    function: &str,
+    params: &Map<String, Value>,
+    names: &[&str],
+) -> std::result::Result<(), Raise> {
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !params.contains_key(*n))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing_arguments(function, &missing))
+    }
+}
+
+/// Python's `TypeError` for too many positional arguments.
+fn too_many(function: &str, min: usize, max: usize, given: usize) -> Raise {
+    let takes = if min == max {
+        format!(
+            "{max} positional argument{}",
+            if max == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("from {min} to {max} positional arguments")
+    };
+    let verb = if given == 1 { "was" } else { "were" };
+    Raise::new(
+        "builtins.TypeError",
+        format!("{function}() takes {takes} but {given} {verb} given"),
+    )
+}
+
+/// Checks a service function's arity: `names` are its parameters, the
+/// first `required` of them without default.
+fn arity(
+    function: &str,
+    names: &[&str],
+    required: usize,
+    args: &[Value],
+) -> std::result::Result<(), Raise> {
+    if args.len() > names.len() {
+        return Err(too_many(function, required, names.len(), args.len()));
+    }
+    if args.len() < required {
+        return Err(missing_arguments(function, &names[args.len()..required]));
+    }
+    Ok(())
+}
+
+/// `*args` in Python: the items of a list, the characters of a string,
+/// the keys of a dict.
+fn python_items(v: &Value) -> std::result::Result<Vec<Value>, Raise> {
+    match v {
+        Value::Array(items) => Ok(items.clone()),
+        Value::String(s) => Ok(s.chars().map(|c| Value::String(c.to_string())).collect()),
+        Value::Object(o) => Ok(o.keys().map(|k| Value::String(k.clone())).collect()),
+        other => Err(Raise::new(
+            "builtins.TypeError",
+            format!("'{}' object is not iterable", py_type(other)),
+        )),
+    }
+}
+
+/// `int(v)` in Python.
+fn python_int(v: &Value) -> std::result::Result<i64, Raise> {
+    match v {
+        Value::Number(n) => Ok(n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f.trunc() as i64))
+            .unwrap_or_default()),
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::String(s) => s.trim().parse().map_err(|_| {
+            Raise::new(
+                "builtins.ValueError",
+                format!("invalid literal for int() with base 10: '{s}'"),
+            )
+        }),
+        other => Err(Raise::new(
+            "builtins.TypeError",
+            format!(
+                "int() argument must be a string, a bytes-like object or a real number, not '{}'",
+                py_type(other)
+            ),
+        )),
+    }
+}
+
+/// Python's truth of a value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => false,
+        Value::Bool(true) => true,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// A name argument (model, method) as text.
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+async fn jsonrpc(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (id, params) = match jsonrpc_envelope(&headers, &body, "/jsonrpc") {
+        Ok(request) => request,
+        Err(answer) => return *answer,
+    };
+    let _guard = InFlight::enter(&shared);
+    // JSONRPC.jsonrpc(service, method, args)
+    if let Err(e) = require("JSONRPC.jsonrpc", &params, &["service", "method", "args"]) {
+        return jsonrpc_error(&id, &e);
+    }
+    let service = text_of(&params["service"]);
+    let method = text_of(&params["method"]);
+    let args = match python_items(&params["args"]) {
+        Ok(args) => args,
+        Err(e) => return jsonrpc_error(&id, &e),
+    };
     let (model, model_method) = if service == "object" {
         (
-            args.get(3)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            args.get(4)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            args.get(3).map(text_of).unwrap_or_default(),
+            args.get(4).map(text_of).unwrap_or_default(),
         )
     } else {
         (String::new(), method.clone())
@@ -1240,11 +1713,7 @@ async fn jsonrpc(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     if drop_after {
         return dropped();
     }
-    match result {
-        Ok(Value::Null) => json_response(200, &json!({"jsonrpc": "2.0", "id": id})),
-        Ok(v) => json_response(200, &json!({"jsonrpc": "2.0", "id": id, "result": v})),
-        Err(e) => jsonrpc_error(&id, &e),
-    }
+    jsonrpc_reply(&id, result)
 }
 
 fn version(v: OdooVersion) -> Value {
@@ -1256,78 +1725,208 @@ fn version(v: OdooVersion) -> Value {
     })
 }
 
-/// The `common` and `object` services shared by JSON-RPC and XML-RPC.
+/// Opening a database that does not exist.
+fn check_database(db: &Value) -> std::result::Result<(), Raise> {
+    if db.as_str() == Some(DATABASE) {
+        return Ok(());
+    }
+    Err(Raise::new(
+        "psycopg2.OperationalError",
+        format!(
+            "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"{}\" does not exist\n",
+            text_of(db)
+        ),
+    ))
+}
+
+/// The `common`, `db` and `object` services shared by JSON-RPC and
+/// XML-RPC (`dispatch_rpc`).
 fn legacy_dispatch(
     shared: &Shared,
     service: &str,
     method: &str,
     args: &[Value],
 ) -> std::result::Result<Value, Raise> {
-    let text = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or_default();
-    match (service, method) {
-        ("common", "version") => Ok(version(shared.version)),
-        ("common", "login" | "authenticate") => {
-            if text(0) != DATABASE {
-                return Err(Raise::new(
-                    "psycopg2.OperationalError",
-                    format!(
-                        "connection to server failed: FATAL:  database \"{}\" does not exist",
-                        text(0)
-                    ),
-                ));
+    match service {
+        "common" => common_service(shared, method, args),
+        "db" => db_service(shared, method, args),
+        "object" => object_service(shared, method, args),
+        other => Err(Raise::new("builtins.KeyError", other.to_owned())),
+    }
+}
+
+fn common_service(
+    shared: &Shared,
+    method: &str,
+    args: &[Value],
+) -> std::result::Result<Value, Raise> {
+    match method {
+        "version" => {
+            arity("exp_version", &[], 0, args)?;
+            Ok(version(shared.version))
+        }
+        "about" => {
+            arity("exp_about", &["extended"], 0, args)?;
+            let info = "See http://openerp.com";
+            Ok(if args.first().is_some_and(truthy) {
+                json!([info, shared.version.to_string()])
+            } else {
+                json!(info)
+            })
+        }
+        "login" | "authenticate" => {
+            if method == "login" {
+                arity("exp_login", &["db", "login", "password"], 3, args)?;
+            } else {
+                arity(
+                    "exp_authenticate",
+                    &["db", "login", "password", "user_agent_env"],
+                    4,
+                    args,
+                )?;
             }
-            let user = USERS
-                .iter()
-                .find(|u| u.login == text(1) && (u.password == text(2) || u.api_key == text(2)));
+            check_database(&args[0])?;
+            let (login, secret) = (args[1].as_str(), args[2].as_str());
+            let user = USERS.iter().find(|u| {
+                Some(u.login) == login && (Some(u.password) == secret || Some(u.api_key) == secret)
+            });
             Ok(user.map_or(Value::Bool(false), |u| json!(u.uid)))
         }
-        ("common", other) => Err(Raise::new(
+        other => Err(Raise::new(
             "builtins.Exception",
             format!("Method not found: {other}"),
         )),
-        ("object", "execute_kw") => {
-            if text(0) != DATABASE {
+    }
+}
+
+fn db_service(shared: &Shared, method: &str, args: &[Value]) -> std::result::Result<Value, Raise> {
+    match method {
+        "list" => Ok(json!([DATABASE])),
+        "server_version" => Ok(json!(shared.version.to_string())),
+        "db_exist" => {
+            arity("exp_db_exist", &["db_name"], 1, args)?;
+            Ok(json!(args[0].as_str() == Some(DATABASE)))
+        }
+        "list_lang" => Ok(json!(LANGUAGES)),
+        // Guarded by the master password, which no call here knows.
+        "create_database"
+        | "duplicate_database"
+        | "drop"
+        | "dump"
+        | "restore"
+        | "rename"
+        | "change_admin_password"
+        | "migrate_databases"
+        | "list_countries" => Err(Raise::new("odoo.exceptions.AccessDenied", "Access Denied")),
+        other => Err(Raise::new(
+            "builtins.KeyError",
+            format!("Method not found: {other}"),
+        )),
+    }
+}
+
+/// `object.execute` / `object.execute_kw` (`odoo.service.model.dispatch`).
+fn object_service(
+    shared: &Shared,
+    method: &str,
+    args: &[Value],
+) -> std::result::Result<Value, Raise> {
+    // db, uid, passwd, model, method_, *args = params
+    if args.len() < 5 {
+        return Err(Raise::new(
+            "builtins.ValueError",
+            format!(
+                "not enough values to unpack (expected at least 5, got {})",
+                args.len()
+            ),
+        ));
+    }
+    let uid = python_int(&args[1])?;
+    if !truthy(&args[2]) {
+        return Err(Raise::new("odoo.exceptions.AccessDenied", "Access Denied"));
+    }
+    check_database(&args[0])?;
+    let (positional, kwargs) = match method {
+        "execute" => (args[5..].to_vec(), Map::new()),
+        "execute_kw" => match &args[5..] {
+            [] => {
                 return Err(Raise::new(
-                    "psycopg2.OperationalError",
-                    format!(
-                        "connection to server failed: FATAL:  database \"{}\" does not exist",
-                        text(0)
-                    ),
+                    "builtins.ValueError",
+                    "not enough values to unpack (expected 2, got 0)",
                 ));
             }
-            let uid = args.get(1).and_then(Value::as_i64).unwrap_or_default();
-            let user = USERS
-                .iter()
-                .find(|u| u.uid == uid && (u.password == text(2) || u.api_key == text(2)))
-                .ok_or_else(|| Raise::new("odoo.exceptions.AccessDenied", "Access Denied"))?;
-            let positional = args
-                .get(5)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let kwargs = args
-                .get(6)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
-            let (ids, named, context) = name_args(text(4), &positional, &kwargs);
-            let caller = Caller {
-                uid: user.uid,
-                admin: user.admin,
-            };
-            shared
-                .store()
-                .call(caller, text(3), text(4), ids, &named, &context)
+            [positional] => (python_items(positional)?, Map::new()),
+            [positional, kw] => (
+                python_items(positional)?,
+                match kw {
+                    Value::Null => Map::new(),
+                    Value::Object(o) => o.clone(),
+                    other => {
+                        return Err(Raise::new(
+                            "builtins.TypeError",
+                            format!("'{}' object is not a mapping", py_type(other)),
+                        ));
+                    }
+                },
+            ),
+            _ => {
+                return Err(Raise::new(
+                    "builtins.ValueError",
+                    "too many values to unpack (expected 2)",
+                ));
+            }
+        },
+        other => {
+            return Err(Raise::new(
+                "builtins.NameError",
+                format!("Method not available {other}"),
+            ));
         }
-        ("db", "list") => Ok(json!([DATABASE])),
-        ("db", "server_version") => Ok(json!(shared.version.to_string())),
-        ("db", "db_exist") => Ok(json!(text(0) == DATABASE)),
-        ("db", "list_lang") => Ok(json!(LANGUAGES)),
-        ("db", other) => Err(Raise::new(
-            "builtins.Exception",
-            format!("Method not found: {other}"),
+    };
+    let user = check_uid_passwd(shared, uid, &args[2])?;
+    call_model(
+        shared,
+        user,
+        &text_of(&args[3]),
+        &text_of(&args[4]),
+        &positional,
+        &kwargs,
+    )
+}
+
+/// `res.users._check_uid_passwd`: a uid without a user is a
+/// `MissingError` on `res.users(uid,)`, a wrong password `AccessDenied`.
+fn check_uid_passwd(
+    shared: &Shared,
+    uid: i64,
+    secret: &Value,
+) -> std::result::Result<&'static User, Raise> {
+    let denied = || Raise::new("odoo.exceptions.AccessDenied", "Access Denied");
+    match USERS.iter().find(|u| u.uid == uid) {
+        Some(u) => {
+            let secret = secret.as_str();
+            if Some(u.password) == secret || Some(u.api_key) == secret {
+                Ok(u)
+            } else {
+                Err(denied())
+            }
+        }
+        // OdooBot (uid 1) and users without a password exist.
+        None if uid == 1
+            || shared
+                .store()
+                .tables
+                .get("res.users")
+                .is_some_and(|t| t.contains_key(&uid)) =>
+        {
+            Err(denied())
+        }
+        None => Err(Raise::new(
+            "odoo.exceptions.MissingError",
+            format!(
+                "Record does not exist or has been deleted.\n(Record: res.users({uid},), User: {uid})"
+            ),
         )),
-        (other, _) => Err(Raise::new("builtins.KeyError", other.to_owned())),
     }
 }
 
@@ -1345,18 +1944,41 @@ const LANGUAGES: &[[&str; 2]] = &[
 
 // ------------------------------------------------------------------ XML-RPC
 
-fn xmlrpc_fault(raise: &Raise) -> Response {
+/// A fault as `/xmlrpc/2` gives it: an int `faultCode` (1 any exception,
+/// its traceback as `faultString`; 2 the `UserError` family; 3
+/// `AccessDenied`; 4 `AccessError`) or, on the legacy `/xmlrpc`, a string
+/// `faultCode` such as `"warning -- UserError\n\n<message>"`.
+fn xmlrpc_fault(raise: &Raise, legacy: bool) -> Response {
     let short = raise.name.rsplit('.').next().unwrap_or(&raise.name);
-    let (code, string) = match short {
-        "UserError" | "ValidationError" | "MissingError" => (2, raise.message.clone()),
-        "AccessDenied" => (3, raise.message.clone()),
-        "AccessError" => (4, raise.message.clone()),
-        _ => (1, traceback(raise)),
+    let message = raise.message.clone();
+    let (code, string) = if legacy {
+        match short {
+            "RedirectWarning" => (
+                FaultCode::String(format!("warning -- Warning\n\n{message}")),
+                String::new(),
+            ),
+            "MissingError" | "AccessError" => (
+                FaultCode::String(format!("warning -- {short}\n\n{message}")),
+                String::new(),
+            ),
+            "AccessDenied" => (FaultCode::String("AccessDenied".into()), message),
+            "UserError" | "ValidationError" => (
+                FaultCode::String(format!("warning -- UserError\n\n{message}")),
+                String::new(),
+            ),
+            _ => (FaultCode::String(message), traceback(raise)),
+        }
+    } else {
+        match short {
+            "UserError" | "ValidationError" | "MissingError" | "RedirectWarning" => {
+                (FaultCode::Int(2), message)
+            }
+            "AccessDenied" => (FaultCode::Int(3), message),
+            "AccessError" => (FaultCode::Int(4), message),
+            _ => (FaultCode::Int(1), traceback(raise)),
+        }
     };
-    xml_response(&MethodResponse::Fault {
-        code: FaultCode::Int(code),
-        string,
-    })
+    xml_response(&MethodResponse::Fault { code, string })
 }
 
 fn xml_response(response: &MethodResponse<XmlRpcValue>) -> Response {
@@ -1371,90 +1993,136 @@ fn xml_response(response: &MethodResponse<XmlRpcValue>) -> Response {
     }
 }
 
+/// `/xmlrpc/2/<service>`.
 async fn xmlrpc_handler(
     State(shared): State<Arc<Shared>>,
     Path(service): Path<String>,
     body: Bytes,
 ) -> Response {
-    let _guard = InFlight::enter(&shared);
-    let (method, params) = match xmlrpc::decode_call(&body) {
+    xmlrpc_serve(&shared, &service, &body, false).await
+}
+
+/// `/xmlrpc/<service>`, the historical route with string fault codes.
+async fn xmlrpc_legacy_handler(
+    State(shared): State<Arc<Shared>>,
+    Path(service): Path<String>,
+    body: Bytes,
+) -> Response {
+    xmlrpc_serve(&shared, &service, &body, true).await
+}
+
+async fn xmlrpc_serve(shared: &Shared, service: &str, body: &[u8], legacy: bool) -> Response {
+    let _guard = InFlight::enter(shared);
+    let (method, params) = match xmlrpc::decode_call(body) {
         Ok(call) => call,
         Err(e) => {
-            return xmlrpc_fault(&Raise::new("xml.parsers.expat.ExpatError", e.to_string()));
+            return xmlrpc_fault(
+                &Raise::new("xml.parsers.expat.ExpatError", e.to_string()),
+                legacy,
+            );
         }
     };
     let args: Vec<Value> = params.into_iter().map(XmlRpcValue::into_json).collect();
     let (model, model_method) = if service == "object" {
         (
-            args.get(3)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            args.get(4)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            args.get(3).map(text_of).unwrap_or_default(),
+            args.get(4).map(text_of).unwrap_or_default(),
         )
     } else {
         (String::new(), method.clone())
     };
-    let drop_after = match before(&shared, "xmlrpc", &model, &model_method, xmlrpc_fault).await {
+    let render = |r: &Raise| xmlrpc_fault(r, legacy);
+    let drop_after = match before(shared, "xmlrpc", &model, &model_method, render).await {
         Before::Answer(r) => return r,
         Before::Drop => true,
         Before::Proceed => false,
     };
-    let result = legacy_dispatch(&shared, &service, &method, &args);
+    let result = legacy_dispatch(shared, service, &method, &args);
     if drop_after {
         return dropped();
     }
     match result {
         // Odoo marshals with allow_none=False.
-        Ok(Value::Null) => xmlrpc_fault(&Raise::new(
-            "builtins.TypeError",
-            "cannot marshal None unless allow_none is enabled",
-        )),
+        Ok(Value::Null) => xmlrpc_fault(
+            &Raise::new(
+                "builtins.TypeError",
+                "cannot marshal None unless allow_none is enabled",
+            ),
+            legacy,
+        ),
         Ok(v) => xml_response(&MethodResponse::Success(XmlRpcValue::from_json(&v))),
-        Err(e) => xmlrpc_fault(&e),
+        Err(e) => xmlrpc_fault(&e, legacy),
     }
 }
 
-async fn web_version(State(shared): State<Arc<Shared>>) -> Response {
+// ------------------------------------------------------------------ web
+
+/// `/web/version` and `/json/version`: plain JSON, no envelope.
+async fn web_version(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let v = shared.version;
-    json_response(
-        200,
-        &json!({"version_info": [v.major(), 0, 0, "final", 0, ""], "version": v.to_string()}),
+    web::with_new_session(
+        &headers,
+        json_response(
+            200,
+            &json!({"version_info": [v.major(), 0, 0, "final", 0, ""], "version": v.to_string()}),
+        ),
     )
 }
 
 /// What Odoo's web client asks: the `common.version` answer, over
 /// JSON-RPC.
-async fn webclient_version_info(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let id = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("id").cloned())
-        .unwrap_or(Value::Null);
-    json_response(
-        200,
-        &json!({"jsonrpc": "2.0", "id": id, "result": version(shared.version)}),
-    )
+async fn webclient_version_info(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (id, _) = match jsonrpc_envelope(&headers, &body, "/web/webclient/version_info") {
+        Ok(request) => request,
+        Err(answer) => return *answer,
+    };
+    web::with_new_session(&headers, jsonrpc_reply(&id, Ok(version(shared.version))))
 }
 
 /// Odoo's page for a route it does not have (any unknown path; `/json/2`
 /// on 16–18): an HTML page, status 404.
-fn not_found_page() -> Response {
+fn not_found_page(headers: &HeaderMap) -> Response {
+    web::with_new_session(
+        headers,
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+            "<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset=\"utf-8\"/>\n        \
+             <title>Odoo</title>\n    </head>\n    <body>\n        \
+             <h1 class=\"visually-hidden\">Error 404</h1>\n        \
+             <p>This page does not seem to exist.</p>\n    </body>\n</html>\n",
+        )
+            .into_response(),
+    )
+}
+
+/// Werkzeug's 404 page when `X-Odoo-Database` names no database.
+fn nodb_not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
-        "<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset=\"utf-8\"/>\n        \
-         <title>Odoo</title>\n    </head>\n    <body>\n        \
-         <h1 class=\"visually-hidden\">Error 404</h1>\n        \
-         <p>This page does not seem to exist.</p>\n    </body>\n</html>\n",
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database \
+         is selected and the requested URL was not found in the server-wide controllers.</p>\n\
+         <p>Please verify the hostname, <a href=/web/login>login</a> and try again.</p>\n\n\
+         <!-- Alternatively, use the X-Odoo-Database header. -->\n",
     )
         .into_response()
 }
 
-async fn route_not_found() -> Response {
-    not_found_page()
+async fn route_not_found(
+    State(shared): State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path();
+    if path == "/json/2" || path.starts_with("/json/2/") {
+        return json2_not_found(State(shared), headers).await;
+    }
+    not_found_page(&headers)
 }
 
 /// Whether the request declares a JSON body, as Odoo's JSON routes require.
@@ -1475,7 +2143,10 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn unsupported_media_type(route: &str) -> Response {
     (
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::ACCEPT, "application/json, application/json-rpc"),
+        ],
         format!(
             "<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n\
              <h1>Unsupported Media Type</h1>\n<p>Request inferred type is compatible with \
@@ -1488,15 +2159,9 @@ fn unsupported_media_type(route: &str) -> Response {
 
 /// `/web/database/list`: the databases, over JSON-RPC.
 async fn web_database_list(headers: HeaderMap, body: Bytes) -> Response {
-    if !is_json(&headers) {
-        return unsupported_media_type("/web/database/list");
-    }
-    let id = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("id").cloned())
-        .unwrap_or(Value::Null);
-    json_response(
-        200,
-        &json!({"jsonrpc": "2.0", "id": id, "result": [DATABASE]}),
-    )
+    let (id, _) = match jsonrpc_envelope(&headers, &body, "/web/database/list") {
+        Ok(request) => request,
+        Err(answer) => return *answer,
+    };
+    web::with_new_session(&headers, jsonrpc_reply(&id, Ok(json!([DATABASE]))))
 }

@@ -10,7 +10,9 @@ use crate::domain::{Domain, DomainTree, Operator};
 use crate::value::Command;
 
 mod compute;
+mod group;
 mod import;
+mod web_read;
 
 /// The type of a field, as `fields_get` reports it.
 ///
@@ -786,6 +788,24 @@ impl Store {
                 format!("BaseModel.{method}() got an unexpected keyword argument '{unexpected}'"),
             ));
         }
+        let missing: Vec<String> = required(method)
+            .iter()
+            .filter(|r| !args.contains_key(**r))
+            .map(|r| format!("'{r}'"))
+            .collect();
+        if !missing.is_empty() {
+            let list = match missing.as_slice() {
+                [one] => one.clone(),
+                [a, b] => format!("{a} and {b}"),
+                [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+                [] => String::new(),
+            };
+            let (n, s) = (missing.len(), if missing.len() == 1 { "" } else { "s" });
+            return Err(Raise::new(
+                "builtins.TypeError",
+                format!("BaseModel.{method}() missing {n} required positional argument{s}: {list}"),
+            ));
+        }
         let active_test = context.get("active_test") != Some(&Value::Bool(false));
         let arg = |name: &str| args.get(name).cloned().unwrap_or(Value::Null);
         match method {
@@ -876,20 +896,52 @@ impl Store {
                     .iter()
                     .filter_map(|id| table.get(id).map(|r| (*id, r.clone())))
                     .collect();
+                let mut result = Ok(());
                 for id in &ids {
-                    if let Err(e) = self.write_one(&def, *id, vals, false) {
-                        self.undo_created();
-                        let table = self.tables.entry(def.name.clone()).or_default();
-                        for (id, row) in before {
-                            table.insert(id, row);
-                        }
-                        return Err(e);
+                    result = self.write_one(&def, *id, vals, false);
+                    if result.is_err() {
+                        break;
                     }
+                }
+                // The hierarchy constraints (`_check_parent_id`) run after
+                // the write.
+                let recursion = match def.name.as_str() {
+                    "res.partner" => Some("You cannot create recursive Partner hierarchies."),
+                    "hr.department" => Some("You cannot create recursive departments."),
+                    _ => None,
+                };
+                if result.is_ok()
+                    && vals.contains_key("parent_id")
+                    && let Some(message) = recursion
+                    && self.has_parent_cycle(&def.name, &ids)
+                {
+                    result = Err(Raise::new("odoo.exceptions.ValidationError", message));
+                }
+                if let Err(e) = result {
+                    self.undo_created();
+                    let table = self.tables.entry(def.name.clone()).or_default();
+                    for (id, row) in before {
+                        table.insert(id, row);
+                    }
+                    return Err(e);
                 }
                 Ok(Value::Bool(true))
             }
             "unlink" => {
                 let ids = ids.unwrap_or_default();
+                // res.users._unlink_except_master_data
+                if def.name == "res.users" && ids.contains(&1) {
+                    return Err(Raise::new(
+                        "odoo.exceptions.UserError",
+                        "You can not remove the admin user as it is used internally for resources created by Odoo (updates, module installation, ...)",
+                    ));
+                }
+                if def.name == "res.users" && ids.contains(&2) {
+                    return Err(Raise::new(
+                        "odoo.exceptions.UserError",
+                        "You cannot delete the admin user because it is utilized in various places (such as security configurations,...). Instead, archive it.",
+                    ));
+                }
                 self.check_exist(&def, &ids, caller)?;
                 for id in &ids {
                     self.tables.entry(def.name.clone()).or_default().remove(id);
@@ -925,24 +977,18 @@ impl Store {
                     .collect();
                 Ok(Value::Array(out))
             }
-            "formatted_read_group" | "read_group" => {
-                let domain = parse_domain(&arg("domain"))?;
-                let found = self.search(&def, &domain, active_test)?;
-                let groupby: Vec<String> =
-                    serde_json::from_value(arg("groupby")).unwrap_or_default();
-                let specs: Vec<String> = if method == "read_group" {
-                    serde_json::from_value(arg("fields")).unwrap_or_default()
-                } else {
-                    serde_json::from_value(arg("aggregates")).unwrap_or_default()
-                };
-                self.read_group(
-                    &def,
-                    &domain,
-                    &found,
-                    &groupby,
-                    &specs,
-                    method == "read_group",
-                )
+            "formatted_read_group" => self.formatted_read_group(caller, &def.name, args, context),
+            "read_group" => self.legacy_read_group(caller, &def.name, args, context),
+            "web_search_read" => self.web_search_read(caller, &def.name, args, context),
+            "web_read" => {
+                let spec = arg("specification")
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                let ids = ids.unwrap_or_default();
+                Ok(Value::Array(
+                    self.web_read(caller, &def.name, &ids, &spec, context)?,
+                ))
             }
             "load" => {
                 let fields: Vec<String> = serde_json::from_value(arg("fields")).map_err(|_| {
@@ -988,100 +1034,12 @@ impl Store {
         }
     }
 
-    /// `formatted_read_group` (Odoo 19) or `read_group` (lazy=False) rows.
-    fn read_group(
-        &self,
-        def: &ModelDef,
-        domain: &Domain,
-        ids: &[i64],
-        groupby: &[String],
-        specs: &[String],
-        legacy: bool,
-    ) -> R<Value> {
-        let mut groups: Vec<(Vec<Value>, Vec<i64>)> = Vec::new();
-        for &id in ids {
-            let mut key = Vec::with_capacity(groupby.len());
-            for spec in groupby {
-                let (field, granularity) = spec.split_once(':').unwrap_or((spec.as_str(), ""));
-                let f = def.fields.get(field).ok_or_else(|| {
-                    Raise::value_error(format!("Invalid field '{field}' on '{}'", def.name))
-                })?;
-                let v = self.output(def, id, f);
-                key.push(match (granularity, v.as_str()) {
-                    ("month", Some(d)) if d.len() >= 7 => json!(format!("{}-01", &d[..7])),
-                    ("year", Some(d)) if d.len() >= 4 => json!(format!("{}-01-01", &d[..4])),
-                    ("day", Some(d)) if d.len() >= 10 => json!(d[..10].to_owned()),
-                    _ => v,
-                });
-            }
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, members)) => members.push(id),
-                None => groups.push((key, vec![id])),
-            }
-        }
-        let mut out = Vec::new();
-        for (key, members) in groups {
-            let mut row = Map::new();
-            let mut extra = Domain::all();
-            for (spec, value) in groupby.iter().zip(&key) {
-                let field = spec.split(':').next().unwrap_or(spec);
-                row.insert(spec.clone(), value.clone());
-                let v = match value {
-                    Value::Array(pair) => pair.first().cloned().unwrap_or(Value::Bool(false)),
-                    v => v.clone(),
-                };
-                extra = extra.and(Domain::leaf(field, Operator::Eq, v).unwrap_or_default());
-            }
-            for spec in specs.iter().filter(|s| *s != "__count") {
-                let (field, agg) = spec.split_once(':').unwrap_or((spec.as_str(), "sum"));
-                let f = def.fields.get(field).ok_or_else(|| {
-                    Raise::value_error(format!("Invalid field '{field}' on '{}'", def.name))
-                })?;
-                let values: Vec<f64> = members
-                    .iter()
-                    .filter_map(|&id| self.output(def, id, f).as_f64())
-                    .collect();
-                let v = match agg {
-                    "sum" => json!(values.iter().sum::<f64>()),
-                    "avg" if !values.is_empty() => {
-                        json!(values.iter().sum::<f64>() / values.len() as f64)
-                    }
-                    "min" => json!(values.iter().copied().fold(f64::INFINITY, f64::min)),
-                    "max" => json!(values.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
-                    "count" => json!(values.len()),
-                    _ => Value::Bool(false),
-                };
-                row.insert(
-                    if legacy {
-                        field.to_owned()
-                    } else {
-                        spec.clone()
-                    },
-                    v,
-                );
-            }
-            row.insert("__count".into(), json!(members.len()));
-            if legacy {
-                row.insert("__domain".into(), domain.clone().and(extra).to_json());
-            } else {
-                row.insert("__extra_domain".into(), extra.to_json());
-            }
-            out.push(Value::Object(row));
-        }
-        Ok(Value::Array(out))
-    }
-
     fn check_exist(&self, def: &ModelDef, ids: &[i64], caller: Caller) -> R<()> {
         let table = &self.tables[&def.name];
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| !table.contains_key(id))
-            .collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Raise::missing(&def.name, &missing, caller.uid))
+        // Odoo stops at the first record it cannot find.
+        match ids.iter().find(|id| !table.contains_key(id)) {
+            None => Ok(()),
+            Some(&missing) => Err(Raise::missing(&def.name, &[missing], caller.uid)),
         }
     }
 
@@ -1664,6 +1622,28 @@ impl Store {
         Ok(compare_op(&current, op, value))
     }
 
+    /// Whether following `parent_id` up from any of `ids` comes back to it.
+    fn has_parent_cycle(&self, model: &str, ids: &[i64]) -> bool {
+        let parent = |n: i64| {
+            self.tables
+                .get(model)
+                .and_then(|t| t.get(&n))
+                .and_then(|r| r.get("parent_id"))
+                .and_then(|v| v.as_i64().or_else(|| v.as_array()?.first()?.as_i64()))
+        };
+        ids.iter().any(|&start| {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut cur = parent(start);
+            while let Some(n) = cur {
+                if n == start || !seen.insert(n) {
+                    return true;
+                }
+                cur = parent(n);
+            }
+            false
+        })
+    }
+
     fn is_descendant(&self, model: &str, node: i64, ancestor: i64) -> bool {
         let mut seen = 0;
         let mut cur = Some(node);
@@ -1683,6 +1663,20 @@ impl Store {
                 .and_then(Value::as_i64);
         }
         false
+    }
+}
+
+/// The parameters a method cannot do without.
+fn required(method: &str) -> &'static [&'static str] {
+    match method {
+        "search" | "search_count" | "formatted_read_group" => &["domain"],
+        "create" => &["vals_list"],
+        "write" => &["vals"],
+        "load" => &["fields", "data"],
+        "read_group" => &["domain", "fields", "groupby"],
+        "web_search_read" => &["domain", "specification"],
+        "web_read" => &["specification"],
+        _ => &[],
     }
 }
 
@@ -1712,6 +1706,15 @@ fn parameters(method: &str) -> Option<&'static [&'static str]> {
         "read_group" => &[
             "domain", "fields", "groupby", "offset", "limit", "orderby", "lazy",
         ],
+        "web_search_read" => &[
+            "domain",
+            "specification",
+            "offset",
+            "limit",
+            "order",
+            "count_limit",
+        ],
+        "web_read" => &["specification"],
         _ => return None,
     })
 }

@@ -557,23 +557,6 @@ impl Store {
 
     /// Odoo's business rules on a write, before it is applied.
     pub(super) fn check_rules(&self, def: &ModelDef, id: i64, vals: &Map<String, Value>) -> R<()> {
-        if def.name == "res.partner"
-            && let Some(parent) = vals.get("parent_id").and_then(Value::as_i64)
-        {
-            let mut current = Some(parent);
-            for _ in 0..MAX_DEPTH * 64 {
-                match current {
-                    Some(p) if p == id => {
-                        return Err(Raise::new(
-                            "odoo.exceptions.ValidationError",
-                            "You cannot create recursive Partner hierarchies.",
-                        ));
-                    }
-                    Some(p) => current = self.value("res.partner", p, "parent_id").as_i64(),
-                    None => break,
-                }
-            }
-        }
         if def.name == "res.partner" {
             let now = |k: &str| {
                 vals.get(k)
