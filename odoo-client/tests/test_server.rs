@@ -2521,3 +2521,62 @@ async fn formatted_read_group_formats_dates_and_extra_domains() {
         );
     }
 }
+
+/// Ten failed interactive logins in a row put the address on Odoo's
+/// cooldown: even the right password is refused, while the RPC logins
+/// (which Odoo does not rate-limit) still work.
+#[tokio::test]
+async fn too_many_failed_web_logins_start_odoos_cooldown() {
+    let server = TestServer::start().await.unwrap();
+    let login = |password: &str| json!({"db": DATABASE, "login": "admin", "password": password});
+    for _ in 0..9 {
+        let wrong = web_post(&server, "/web/session/authenticate", login("nope"), None).await;
+        assert_odoo_error(&wrong, "odoo.exceptions.AccessDenied", "Access Denied");
+    }
+    // Nine failures: a success still logs in, and starts the count again.
+    let ok = web_post(&server, "/web/session/authenticate", login("admin"), None).await;
+    assert!(ok.body.get("result").is_some(), "{}", ok.body);
+    for _ in 0..10 {
+        web_post(&server, "/web/session/authenticate", login("nope"), None).await;
+    }
+    let refused = web_post(&server, "/web/session/authenticate", login("admin"), None).await;
+    assert_odoo_error(
+        &refused,
+        "odoo.exceptions.AccessDenied",
+        "Too many login failures, please wait a bit before trying again.",
+    );
+    assert!(refused.cookies.is_empty());
+    // JSON-RPC logins are not subject to it.
+    let uid = server
+        .client(Protocol::JsonRpc)
+        .unwrap()
+        .uid()
+        .await
+        .unwrap();
+    assert_eq!(uid, 2);
+}
+
+/// Odoo 19's `api_doc` endpoint describes a model to an API key holder.
+#[tokio::test]
+async fn doc_bearer_describes_a_model_as_odoo_19_does() {
+    let server = TestServer::start().await.unwrap();
+    let get = |key: &str| {
+        http()
+            .get(format!(
+                "{}/doc-bearer/res.partner.category.json",
+                server.url()
+            ))
+            .header("authorization", format!("bearer {key}"))
+            .header("x-odoo-database", DATABASE)
+    };
+    let doc = send_raw(get(odoo_integration_client::test_server::ADMIN_API_KEY)).await;
+    assert_eq!(doc.status, 200);
+    let keys: Vec<&String> = doc.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["doc", "fields", "methods", "model", "name"]);
+    assert_eq!(doc.body["name"], "Partner Tags");
+    assert_eq!(doc.body["fields"]["name"]["required"], true);
+    assert!(doc.body["fields"]["name"].get("module").is_some());
+    assert!(doc.body["methods"]["search_read"]["signature"].is_string());
+    let refused = send_raw(get("not-a-key")).await;
+    assert_eq!(refused.status, 401);
+}

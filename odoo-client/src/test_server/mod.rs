@@ -19,7 +19,10 @@
 //!   `POST /web/dataset/call_kw` and `/web/dataset/call_kw/<path>`: model
 //!   calls with that cookie (`model`, `method`, `args`, `kwargs`), answered
 //!   as `execute_kw`, "Odoo Session Expired" (code 100) without a live
-//!   session.
+//!   session. Ten failed logins in a row start Odoo's 60-second login
+//!   cooldown (as for one client address).
+//! - `GET /doc-bearer/<model>.json`: Odoo 19's model description (fields
+//!   and public methods) for an API key.
 //! - `GET /web/version` and `/json/version`; `POST
 //!   /web/webclient/version_info` and `/web/database/list`.
 //! - Any other path: Odoo's HTML 404 page.
@@ -490,6 +493,7 @@ impl TestServerBuilder {
                 "/json/2/{model}/{method}",
                 post(json2).fallback(json2_not_found),
             )
+            .route("/doc-bearer/{file}", get(doc_bearer))
             .route("/jsonrpc", post(jsonrpc))
             .route("/xmlrpc/2/{service}", post(xmlrpc_handler))
             .route("/xmlrpc/{service}", post(xmlrpc_legacy_handler))
@@ -1140,6 +1144,37 @@ async fn json2(
         Before::Proceed => {}
     }
     json2_handle(&shared, &model, &method, &headers, &body)
+}
+
+/// `GET /doc-bearer/<model>.json` (Odoo 19's `api_doc` module, with an
+/// API key): a model's fields and public methods.
+async fn doc_bearer(
+    State(shared): State<Arc<Shared>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !shared.version.has_json2() {
+        return not_found_page(&headers);
+    }
+    if wrong_database(&headers) {
+        return nodb_not_found();
+    }
+    let user = match json2_user(&shared, &headers) {
+        Ok(user) => user,
+        Err(e) => return json2_error(&e),
+    };
+    let Some(model) = file.strip_suffix(".json") else {
+        return not_found_page(&headers);
+    };
+    let caller = Caller {
+        uid: user.uid,
+        admin: user.admin,
+    };
+    let described = shared.store().describe(model, caller);
+    match described {
+        Ok(v) => json_response(200, &v),
+        Err(_) => not_found_page(&headers),
+    }
 }
 
 /// `/json/2` and its paths other than `POST /json/2/<model>/<method>`.

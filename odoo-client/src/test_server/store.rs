@@ -1680,6 +1680,73 @@ fn required(method: &str) -> &'static [&'static str] {
     }
 }
 
+/// The public methods the server implements, for `describe`.
+const METHODS: &[&str] = &[
+    "action_archive",
+    "action_unarchive",
+    "create",
+    "default_get",
+    "fields_get",
+    "formatted_read_group",
+    "load",
+    "name_search",
+    "read",
+    "read_group",
+    "search",
+    "search_count",
+    "search_read",
+    "unlink",
+    "web_read",
+    "web_search_read",
+    "write",
+];
+
+impl Store {
+    /// What Odoo 19's `api_doc` module answers for a model
+    /// (`/doc-bearer/<model>.json`): its fields, as `fields_get` with the
+    /// module that defines each (unknown here: `null`), and the public
+    /// methods with their parameters.
+    pub(crate) fn describe(&self, model: &str, caller: Caller) -> R<Value> {
+        let def = self.model(model)?.clone();
+        let mut fields = self.fields_get(&def, &Value::Null, caller);
+        if let Some(map) = fields.as_object_mut() {
+            for attrs in map.values_mut() {
+                if let Some(a) = attrs.as_object_mut() {
+                    a.insert("module".into(), Value::Null);
+                }
+            }
+        }
+        let methods: Map<String, Value> = METHODS
+            .iter()
+            .map(|m| {
+                let params = parameters(m).unwrap_or(&[]);
+                let takes_ids = matches!(
+                    *m,
+                    "action_archive" | "action_unarchive" | "read" | "unlink" | "web_read" | "write"
+                );
+                let mut names: Vec<&str> = Vec::new();
+                if takes_ids {
+                    names.push("self");
+                }
+                names.extend(params.iter().copied());
+                let parameters: Map<String, Value> =
+                    params.iter().map(|p| ((*p).to_owned(), json!({}))).collect();
+                (
+                    (*m).to_owned(),
+                    json!({"signature": format!("({})", names.join(", ")), "parameters": parameters}),
+                )
+            })
+            .collect();
+        Ok(json!({
+            "model": def.name,
+            "name": def.description,
+            "doc": null,
+            "fields": fields,
+            "methods": methods,
+        }))
+    }
+}
+
 /// The parameter names of the methods the server implements.
 fn parameters(method: &str) -> Option<&'static [&'static str]> {
     Some(match method {

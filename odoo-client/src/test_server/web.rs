@@ -43,7 +43,18 @@ use super::{
 pub(super) struct Sessions {
     by_id: Mutex<BTreeMap<String, i64>>,
     counter: AtomicU64,
+    /// Failed interactive logins in a row, and when the last one was: Odoo
+    /// refuses logins from an address for `COOLDOWN` after
+    /// `FAILURES_BEFORE_COOLDOWN` failures (`base.login_cooldown_after`,
+    /// `base.login_cooldown_duration`). Every client of a test server has
+    /// the same address, so the count is the server's.
+    failures: Mutex<(u32, Option<std::time::Instant>)>,
 }
+
+/// `base.login_cooldown_after`.
+const FAILURES_BEFORE_COOLDOWN: u32 = 10;
+/// `base.login_cooldown_duration`.
+const COOLDOWN: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl fmt::Debug for Sessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -53,6 +64,35 @@ impl fmt::Debug for Sessions {
 }
 
 impl Sessions {
+    /// Whether logins are refused for now after too many failures.
+    fn on_cooldown(&self) -> bool {
+        let Ok(mut f) = self.failures.lock() else {
+            return false;
+        };
+        match *f {
+            (n, Some(last)) if n >= FAILURES_BEFORE_COOLDOWN => {
+                if last.elapsed() < COOLDOWN {
+                    true
+                } else {
+                    *f = (0, None);
+                    false
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Counts a failed login, or forgets the failures after a success.
+    fn login_result(&self, ok: bool) {
+        if let Ok(mut f) = self.failures.lock() {
+            *f = if ok {
+                (0, None)
+            } else {
+                (f.0 + 1, Some(std::time::Instant::now()))
+            };
+        }
+    }
+
     /// A new random session id (40 hex digits).
     fn new_id(&self) -> String {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
@@ -325,17 +365,28 @@ pub(super) async fn authenticate(
             &Raise::new("odoo.exceptions.AccessError", "Database not found."),
         );
     }
+    if shared.sessions.on_cooldown() {
+        return jsonrpc_error(
+            &id,
+            &Raise::new(
+                "odoo.exceptions.AccessDenied",
+                "Too many login failures, please wait a bit before trying again.",
+            ),
+        );
+    }
     let (login, password) = (params["login"].as_str(), params["password"].as_str());
     // An interactive login: the password, not an API key.
     let Some(user) = USERS
         .iter()
         .find(|u| Some(u.login) == login && Some(u.password) == password)
     else {
+        shared.sessions.login_result(false);
         return jsonrpc_error(
             &id,
             &Raise::new("odoo.exceptions.AccessDenied", "Access Denied"),
         );
     };
+    shared.sessions.login_result(true);
     // A login starts a new session.
     if let Some(old) = session_cookie(&headers) {
         shared.sessions.close(old);
