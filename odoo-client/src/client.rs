@@ -923,10 +923,10 @@ impl Client {
     /// # let client = server.client(Protocol::Json2)?;
     /// let n = client
     ///     .model("res.partner")
-    ///     .search_count(odoo_integration_client::Domain::all())
+    ///     .search_count(Domain::field("parent_id.name").eq("Acme Corporation"))
     ///     .send()
     ///     .await?;
-    /// assert_eq!(n, 6);
+    /// assert_eq!(n, 2); // Acme's people: Ada Lind and Jon Park
     /// # Ok(()) }
     /// ```
     pub fn model(&self, name: impl Into<String>) -> ModelClient {
@@ -1356,10 +1356,10 @@ impl CallBuilder {
     /// let client = server.client(Protocol::JsonRpc)?;
     /// let n: u64 = client
     ///     .call("res.partner", "search_count")
-    ///     .arg(json!([["is_company", "=", true]]))
+    ///     .arg(json!([["parent_id.name", "=", "Acme Corporation"]]))
     ///     .send()
     ///     .await?;
-    /// assert_eq!(n, 3);
+    /// assert_eq!(n, 2); // Acme's people: Ada Lind and Jon Park
     /// # Ok(()) }
     /// ```
     pub fn arg(mut self, value: impl Into<Value>) -> Self {
@@ -1385,10 +1385,10 @@ impl CallBuilder {
     ///     let n: u64 = server
     ///         .client(protocol)?
     ///         .call("res.partner", "search_count")
-    ///         .named_arg("domain", json!([["is_company", "=", true]]))
+    ///         .named_arg("domain", json!([["parent_id.name", "=", "Acme Corporation"]]))
     ///         .send()
     ///         .await?;
-    ///     assert_eq!(n, 3);
+    ///     assert_eq!(n, 2); // Acme's people: Ada Lind and Jon Park
     /// }
     /// # Ok(()) }
     /// ```

@@ -206,12 +206,15 @@ impl ModelClient {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
+    /// let belgian_companies = Domain::field("is_company")
+    ///     .eq(true)
+    ///     .and(Domain::field("country_id.code").eq("BE"));
     /// let n = client
     ///     .model("res.partner")
-    ///     .search_count(Domain::field("is_company").eq(true))
+    ///     .search_count(belgian_companies)
     ///     .send()
     ///     .await?;
-    /// assert_eq!(n, 3);
+    /// assert_eq!(n, 4); // Northwind Consulting, Gemini Furniture, Deco Addict, Harbor Logistics
     /// # Ok(()) }
     /// ```
     pub fn search_count(&self, domain: impl Into<Domain>) -> SearchCount {
@@ -337,9 +340,10 @@ impl ModelClient {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let fields = client.model("res.partner").fields_get().send().await?;
+    /// let fields = client.model("project.task").fields_get().send().await?;
     /// assert_eq!(fields["name"].field_type, "char");
-    /// assert!(fields["name"].required);
+    /// assert_eq!(fields["name"].string, "Title");
+    /// assert!(fields["name"].required); // a task cannot be saved without a title
     /// # Ok(()) }
     /// ```
     pub fn fields_get(&self) -> FieldsGet {
@@ -360,7 +364,15 @@ impl ModelClient {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
     /// let found = client.model("res.partner").name_search("acme").send().await?;
-    /// assert_eq!(found, [(2, "Acme Corporation".to_owned())]);
+    /// // The company, and its people by their display names.
+    /// assert_eq!(
+    ///     found,
+    ///     [
+    ///         (2, "Acme Corporation".to_owned()),
+    ///         (4, "Acme Corporation, Ada Lind".to_owned()),
+    ///         (5, "Acme Corporation, Jon Park".to_owned()),
+    ///     ]
+    /// );
     /// # Ok(()) }
     /// ```
     pub fn name_search(&self, name: impl Into<String>) -> NameSearch {
@@ -505,14 +517,15 @@ impl ModelClient {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let rows: Vec<_> = client
-    ///     .model("res.partner")
+    /// let partners = client.model("res.partner");
+    /// let rows: Vec<_> = partners
     ///     .keyset(Domain::all())
     ///     .page_size(2)
     ///     .into_stream()
     ///     .try_collect()
     ///     .await?;
-    /// assert_eq!(rows.len(), 6);
+    /// // Every partner, though each request reads only two.
+    /// assert_eq!(rows.len() as u64, partners.search_count(Domain::all()).send().await?);
     /// # Ok(()) }
     /// ```
     pub fn keyset(&self, domain: impl Into<Domain>) -> Keyset<Record> {
@@ -755,13 +768,14 @@ impl<M: Model> TypedModel<M> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let all: Vec<Partner> = client
+    /// let people: Vec<Partner> = client
     ///     .typed::<Partner>()
-    ///     .keyset(Domain::all())
+    ///     .keyset(Domain::field("parent_id.name").eq("Acme Corporation"))
     ///     .into_stream()
     ///     .try_collect()
     ///     .await?;
-    /// assert_eq!(all.len(), 6);
+    /// let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+    /// assert_eq!(names, ["Ada Lind", "Jon Park"]);
     /// # Ok(()) }
     /// ```
     pub fn keyset(&self, domain: impl Into<Domain>) -> Keyset<M> {
@@ -1121,9 +1135,12 @@ macro_rules! context_setter {
 /// # let server = TestServer::start().await?;
 /// # let client = server.client(Protocol::Json2)?;
 /// use odoo_integration_client::Domain;
-/// let ids = client.model("res.partner").search(Domain::field("is_company").eq(true))
+/// let partners = client.model("res.partner");
+/// let ids = partners.search(Domain::field("is_company").eq(true))
 ///     .order("name").limit(5).send().await?;
-/// assert_eq!(ids.len(), 3);
+/// assert_eq!(ids.len(), 5);
+/// let first = partners.read([ids[0]]).fields(["name"]).send().await?;
+/// assert_eq!(first[0]["name"], "Acme Corporation"); // the first company by name
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -1145,8 +1162,10 @@ impl Search {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
     /// let companies = Domain::field("is_company").eq(true);
-    /// let ids = client.model("res.partner").search(companies).order("id").offset(1).send().await?;
-    /// assert_eq!(ids, [2, 3]);
+    /// let partners = client.model("res.partner");
+    /// let all = partners.search(companies.clone()).order("id").send().await?;
+    /// let rest = partners.search(companies).order("id").offset(1).send().await?;
+    /// assert_eq!(rest, all[1..]); // all but the first
     /// # Ok(()) }
     /// ```
     pub fn offset(mut self, offset: u64) -> Self {
@@ -1181,9 +1200,9 @@ impl Search {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// let companies = Domain::field("is_company").eq(true);
-    /// let ids = client.model("res.partner").search(companies).order("name desc").send().await?;
-    /// assert_eq!(ids, [1, 3, 2]); // Northwind, Gemini, Acme
+    /// let acme_people = Domain::field("parent_id.name").eq("Acme Corporation");
+    /// let ids = client.model("res.partner").search(acme_people).order("name desc").send().await?;
+    /// assert_eq!(ids, [5, 4]); // Jon Park, Ada Lind
     /// # Ok(()) }
     /// ```
     pub fn order(mut self, order: impl Into<String>) -> Self {
@@ -1191,9 +1210,12 @@ impl Search {
         self
     }
     context_setter!(
-        "let archived = Context::new().active_test(false);\n\
-         let ids = client.model(\"res.partner\").search(Domain::all()).context(archived).send().await?;\n\
-         assert_eq!(ids.len(), 7);"
+        "let old = Domain::field(\"name\").eq(\"Old Client (archived)\");\n\
+         let partners = client.model(\"res.partner\");\n\
+         assert!(partners.search(old.clone()).send().await?.is_empty()); // archived: not found\n\
+         let archived = Context::new().active_test(false);\n\
+         let ids = partners.search(old).context(archived).send().await?;\n\
+         assert_eq!(ids.len(), 1); // found with the archived records"
     );
 
     /// Sends the call.
@@ -1240,11 +1262,12 @@ impl Search {
 ///     .search_read(Domain::field("customer_rank").gt(0))
 ///     .fields(["name", "email"])
 ///     .order("id")
-///     .limit(50)
+///     .limit(3)
 ///     .send()
 ///     .await?;
-/// assert_eq!(rows.len(), 2);
+/// assert_eq!(rows.len(), 3);
 /// assert_eq!(rows[0]["name"], "Acme Corporation");
+/// assert_eq!(rows[0]["email"], "info@acme.example");
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -1318,13 +1341,14 @@ impl<R: DeserializeOwned> SearchRead<R> {
     /// # let client = server.client(Protocol::Json2)?;
     /// let rows = client
     ///     .model("res.partner")
-    ///     .search_read(Domain::all())
-    ///     .order("id")
-    ///     .offset(5)
+    ///     .search_read(Domain::field("parent_id.name").eq("Acme Corporation"))
+    ///     .fields(["name"])
+    ///     .order("name")
+    ///     .offset(1)
     ///     .send()
     ///     .await?;
     /// assert_eq!(rows.len(), 1);
-    /// assert_eq!(rows[0]["id"], 6);
+    /// assert_eq!(rows[0]["name"], "Jon Park"); // Ada Lind skipped
     /// # Ok(()) }
     /// ```
     pub fn offset(mut self, offset: u64) -> Self {
@@ -1376,7 +1400,7 @@ impl<R: DeserializeOwned> SearchRead<R> {
         "let archived = Context::new().active_test(false);\n\
          let companies = Domain::field(\"is_company\").eq(true);\n\
          let rows = client.model(\"res.partner\").search_read(companies).context(archived).send().await?;\n\
-         assert_eq!(rows.len(), 4);"
+         assert!(rows.iter().any(|r| r[\"name\"] == \"Old Client (archived)\"));"
     );
 
     /// Decode rows into another type.
@@ -1428,13 +1452,21 @@ impl<R: DeserializeOwned> SearchRead<R> {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
+    /// let belgian_companies = Domain::field("country_id.code")
+    ///     .eq("BE")
+    ///     .and(Domain::field("is_company").eq(true));
     /// let rows = client
     ///     .model("res.partner")
-    ///     .search_read(Domain::field("country_id.code").eq("BE"))
+    ///     .search_read(belgian_companies)
     ///     .fields(["name"])
+    ///     .order("name")
     ///     .send()
     ///     .await?;
-    /// assert_eq!(rows.len(), 2); // Northwind and Gemini
+    /// let names: Vec<_> = rows.iter().map(|r| r["name"].as_str().unwrap_or_default()).collect();
+    /// assert_eq!(
+    ///     names,
+    ///     ["Deco Addict", "Gemini Furniture", "Harbor Logistics", "Northwind Consulting"]
+    /// );
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Vec<R>> {
@@ -1595,12 +1627,10 @@ impl<R: DeserializeOwned> Read<R> {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let server = TestServer::start().await?;
 /// # let client = server.client(Protocol::Json2)?;
-/// let n = client
-///     .model("res.partner")
-///     .search_count(odoo_integration_client::Domain::all())
-///     .send()
-///     .await?;
-/// assert_eq!(n, 6); // archived records are not counted
+/// let partners = client.model("res.partner");
+/// let n = partners.search_count(Domain::all()).send().await?;
+/// // The records `search` finds, archived ones left out.
+/// assert_eq!(n, partners.search(Domain::all()).send().await?.len() as u64);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -1613,8 +1643,10 @@ pub struct SearchCount {
 impl SearchCount {
     context_setter!(
         "let archived = Context::new().active_test(false);\n\
-         let n = client.model(\"res.partner\").search_count(Domain::all()).context(archived).send().await?;\n\
-         assert_eq!(n, 7);"
+         let partners = client.model(\"res.partner\");\n\
+         let all = partners.search_count(Domain::all()).context(archived).send().await?;\n\
+         let active = partners.search_count(Domain::all()).send().await?;\n\
+         assert!(all > active); // the archived partners counted too"
     );
 
     /// Sends the call.
@@ -2168,8 +2200,9 @@ impl FieldsGet {
 /// # let server = TestServer::start().await?;
 /// # let client = server.client(Protocol::Json2)?;
 /// let found = client.model("res.partner").name_search("Gemini").limit(5).send().await?;
-/// assert_eq!(found.len(), 1);
-/// assert_eq!(found[0].1, "Gemini Furniture");
+/// let names: Vec<&str> = found.iter().map(|(_, name)| name.as_str()).collect();
+/// // The company and its contact.
+/// assert_eq!(names, ["Gemini Furniture", "Gemini Furniture, Eva Maes"]);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -2195,9 +2228,16 @@ impl NameSearch {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
+    /// // Acme's people, without the company itself.
     /// let contacts = Domain::field("parent_id").is_set();
-    /// let found = client.model("res.partner").name_search("o").domain(contacts).send().await?;
-    /// assert_eq!(found, [(5, "Jon Park".to_owned())]);
+    /// let found = client.model("res.partner").name_search("acme").domain(contacts).send().await?;
+    /// assert_eq!(
+    ///     found,
+    ///     [
+    ///         (4, "Acme Corporation, Ada Lind".to_owned()),
+    ///         (5, "Acme Corporation, Jon Park".to_owned()),
+    ///     ]
+    /// );
     /// # Ok(()) }
     /// ```
     pub fn domain(mut self, domain: impl Into<Domain>) -> Self {
@@ -2214,13 +2254,19 @@ impl NameSearch {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
+    /// // The whole name, in any case; Odoo adds the people of a matching
+    /// // company (it searches `child_of` the partners found).
     /// let exact = client
     ///     .model("res.partner")
     ///     .name_search("acme corporation")
     ///     .operator("=ilike")
     ///     .send()
     ///     .await?;
-    /// assert_eq!(exact, [(2, "Acme Corporation".to_owned())]);
+    /// let names: Vec<&str> = exact.iter().map(|(_, name)| name.as_str()).collect();
+    /// assert_eq!(
+    ///     names,
+    ///     ["Acme Corporation", "Acme Corporation, Ada Lind", "Acme Corporation, Jon Park"]
+    /// );
     /// # Ok(()) }
     /// ```
     pub fn operator(mut self, operator: impl Into<String>) -> Self {
@@ -2509,12 +2555,11 @@ impl ReadGroup {
     /// use odoo_integration_client::Context;
     ///
     /// let partners = client.model("res.partner");
-    /// let all = partners
-    ///     .read_group(Domain::all())
-    ///     .group_by(["is_company"])
-    ///     .context(Context::new().active_test(false));
+    /// let by_kind = || partners.read_group(Domain::all()).group_by(["is_company"]);
+    /// let all = by_kind().context(Context::new().active_test(false));
     /// let count: u64 = all.send().await?.iter().map(|g| g.count).sum();
-    /// assert_eq!(count, 7); // the archived partner included
+    /// let active: u64 = by_kind().send().await?.iter().map(|g| g.count).sum();
+    /// assert!(count > active); // the archived partners included
     /// # Ok(()) }
     /// ```
     pub fn context(mut self, context: Context) -> Self {

@@ -40,9 +40,12 @@ pub const DEFAULT_PAGE_SIZE: u64 = 500;
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let server = odoo_integration_client::test_server::TestServer::start().await?;
 /// # let client = server.client(odoo_integration_client::Protocol::Json2)?;
+/// let us_customers = Domain::field("customer_rank")
+///     .gt(0)
+///     .and(Domain::field("country_id.code").eq("US"));
 /// let mut partners = client
 ///     .model("res.partner")
-///     .keyset(Domain::field("customer_rank").gt(0))
+///     .keyset(us_customers)
 ///     .fields(["name", "email"])
 ///     .page_size(1000)
 ///     .into_stream();
@@ -50,7 +53,7 @@ pub const DEFAULT_PAGE_SIZE: u64 = 500;
 /// while let Some(row) = partners.try_next().await? {
 ///     names.push(row["name"].as_str().unwrap_or_default().to_owned());
 /// }
-/// assert_eq!(names, ["Acme Corporation", "Gemini Furniture"]);
+/// assert_eq!(names, ["Acme Corporation", "Azure Interior", "The Jackson Group"]);
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -140,14 +143,16 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
+    /// let clients = ["Acme Corporation", "Gemini Furniture"];
+    /// let people = Domain::field("parent_id.name").is_in(clients); // Ada, Jon and Eva
     /// let pages: Vec<_> = client
     ///     .model("res.partner")
-    ///     .keyset(Domain::all())
-    ///     .page_size(4)
+    ///     .keyset(people)
+    ///     .page_size(2)
     ///     .pages()
     ///     .try_collect()
     ///     .await?;
-    /// assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [4, 2]);
+    /// assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
     /// # Ok(()) }
     /// ```
     pub fn page_size(mut self, size: u64) -> Self {
@@ -167,10 +172,12 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
+    /// let clients = ["Acme Corporation", "Gemini Furniture"];
+    /// let people = Domain::field("parent_id.name").is_in(clients); // Ada (4), Jon (5), Eva (6)
     /// // Resume a stream that stopped after record 4.
     /// let rest: Vec<_> = client
     ///     .model("res.partner")
-    ///     .keyset(Domain::all())
+    ///     .keyset(people)
     ///     .after_id(4)
     ///     .into_stream()
     ///     .try_collect()
@@ -197,14 +204,15 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// use odoo_integration_client::Context;
     ///
     /// let archived = Context::new().active_test(false);
-    /// let all: Vec<_> = client
-    ///     .model("res.partner")
+    /// let partners = client.model("res.partner");
+    /// let all: Vec<_> = partners
     ///     .keyset(Domain::all())
     ///     .context(archived)
     ///     .into_stream()
     ///     .try_collect()
     ///     .await?;
-    /// assert_eq!(all.len(), 7);
+    /// let active = partners.search_count(Domain::all()).send().await?;
+    /// assert!(all.len() as u64 > active); // the archived partners included
     /// # Ok(()) }
     /// ```
     pub fn context(mut self, context: Context) -> Self {
@@ -241,8 +249,10 @@ impl<R: DeserializeOwned + Send + 'static> Keyset<R> {
     /// # let client = server.client(Protocol::Json2)?;
     /// use futures::TryStreamExt;
     ///
-    /// let mut pages = client.model("res.partner").keyset(Domain::all()).page_size(5).pages();
-    /// assert_eq!(pages.try_next().await?.map(|p| p.len()), Some(5));
+    /// let clients = ["Acme Corporation", "Gemini Furniture"];
+    /// let people = Domain::field("parent_id.name").is_in(clients); // Ada, Jon and Eva
+    /// let mut pages = client.model("res.partner").keyset(people).page_size(2).pages();
+    /// assert_eq!(pages.try_next().await?.map(|p| p.len()), Some(2));
     /// assert_eq!(pages.try_next().await?.map(|p| p.len()), Some(1));
     /// assert!(pages.try_next().await?.is_none());
     /// # Ok(()) }
@@ -401,7 +411,10 @@ pub struct ChangePage<R> {
 /// while let Some(page) = pages.try_next().await? {
 ///     seen += page.records.len(); // apply page.records, then store page.cursor
 /// }
-/// assert_eq!(seen, 7); // every partner, the archived one included
+/// // Every partner, the archived ones included.
+/// let archived = odoo_integration_client::Context::new().active_test(false);
+/// let all = client.model("res.partner").search_count(Domain::all()).context(archived);
+/// assert_eq!(seen as u64, all.send().await?);
 /// # Ok(()) }
 /// ```
 #[must_use]
@@ -486,14 +499,16 @@ impl<R: DeserializeOwned + Send + 'static> Changes<R> {
     /// use odoo_integration_client::ChangeCursor;
     ///
     /// let since = ChangeCursor::new("2026-01-01 00:00:00", 0);
+    /// let clients = ["Acme Corporation", "Gemini Furniture"];
+    /// let people = Domain::field("parent_id.name").is_in(clients); // Ada, Jon and Eva
     /// let pages: Vec<_> = client
     ///     .model("res.partner")
-    ///     .changes_since(since, Domain::all())
-    ///     .page_size(3)
+    ///     .changes_since(since, people)
+    ///     .page_size(2)
     ///     .pages()
     ///     .try_collect()
     ///     .await?;
-    /// assert_eq!(pages.iter().map(|p| p.records.len()).collect::<Vec<_>>(), [3, 3, 1]);
+    /// assert_eq!(pages.iter().map(|p| p.records.len()).collect::<Vec<_>>(), [2, 1]);
     /// # Ok(()) }
     /// ```
     pub fn page_size(mut self, size: u64) -> Self {

@@ -382,10 +382,13 @@ impl TestServerBuilder {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_client::test_server::TestServer;
     ///
-    /// let empty = TestServer::builder().start().await?;
+    /// let base = TestServer::builder().start().await?;
     /// let demo = TestServer::builder().with_demo_data().start().await?;
-    /// assert!(empty.records("res.partner")?.is_empty());
-    /// assert!(!demo.records("res.partner")?.is_empty());
+    /// // Odoo's base data has the company's partner (id 1), which the demo
+    /// // data renames, and adds clients to.
+    /// assert_eq!(base.records("res.partner")?[0]["name"], "YourCompany");
+    /// assert_eq!(demo.records("res.partner")?[0]["name"], "Northwind Consulting");
+    /// assert!(demo.records("res.partner")?.len() > base.records("res.partner")?.len());
     /// # Ok(()) }
     /// ```
     pub fn with_demo_data(mut self) -> Self {
@@ -583,10 +586,10 @@ impl TestServer {
     /// assert_eq!(
     ///     client
     ///         .model("res.partner")
-    ///         .search_count(Domain::field("is_company").eq(true))
+    ///         .search_count(Domain::field("parent_id.name").eq("Acme Corporation"))
     ///         .send()
     ///         .await?,
-    ///     3
+    ///     2 // Acme's people: Ada Lind and Jon Park
     /// );
     /// # Ok(()) }
     /// ```
@@ -604,9 +607,13 @@ impl TestServer {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_client::test_server::TestServer;
     ///
-    /// let server = TestServer::builder().start().await?; // standard models, no data
+    /// let server = TestServer::builder().start().await?; // Odoo's base data only
     /// let client = server.client(Protocol::Json2)?;
-    /// assert_eq!(client.model("res.partner").search_count(Domain::all()).send().await?, 0);
+    /// let partners = client.model("res.partner");
+    /// let acme = Domain::field("name").eq("Acme Corporation");
+    /// assert_eq!(partners.search_count(acme).send().await?, 0); // no demo data
+    /// let company = partners.read([1]).fields(["name"]).send().await?;
+    /// assert_eq!(company[0]["name"], "YourCompany");
     /// # Ok(()) }
     /// ```
     pub fn builder() -> TestServerBuilder {
@@ -723,7 +730,7 @@ impl TestServer {
     ///     partners.search_count(Domain::all()).send(),
     ///     partners.search_count(Domain::all()).send()
     /// );
-    /// assert_eq!(a? + b?, 12);
+    /// assert_eq!(a?, b?); // both counted the same partners
     /// assert_eq!(server.peak_concurrency(), 2);
     /// # Ok(()) }
     /// ```
