@@ -2580,3 +2580,42 @@ async fn doc_bearer_describes_a_model_as_odoo_19_does() {
     let refused = send_raw(get("not-a-key")).await;
     assert_eq!(refused.status, 401);
 }
+
+/// A new contact takes its company's address, as Odoo syncs it; one given
+/// an address of its own keeps it.
+#[tokio::test]
+async fn a_contact_lives_at_its_companys_address() {
+    let server = TestServer::start().await.unwrap();
+    let partners = server.client(Protocol::Json2).unwrap().model("res.partner");
+    let acme = partners
+        .search(Domain::field("name").eq("Acme Corporation"))
+        .send()
+        .await
+        .unwrap()[0];
+    let person = partners
+        .create(&json!({"name": "Lee Chen", "parent_id": acme}))
+        .send()
+        .await
+        .unwrap();
+    let away = partners
+        .create(&json!({"name": "Ola Berg", "parent_id": acme, "city": "Oslo"}))
+        .send()
+        .await
+        .unwrap();
+    let rows = partners
+        .read([person, away])
+        .fields([
+            "country_id",
+            "city",
+            "display_name",
+            "commercial_partner_id",
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["country_id"][1], "United States");
+    assert_eq!(rows[0]["display_name"], "Acme Corporation, Lee Chen");
+    assert_eq!(rows[0]["commercial_partner_id"][0], acme);
+    assert_eq!(rows[1]["city"], "Oslo");
+    assert_eq!(rows[1]["country_id"], false);
+}

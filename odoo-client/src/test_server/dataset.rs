@@ -162,7 +162,7 @@ pub(super) fn users(store: &mut Store) -> Result<(), Raise> {
     Ok(())
 }
 
-/// A consultancy's data: two client companies with contacts, leads,
+/// A consultancy's data: ten client companies with their people, leads,
 /// projects with tasks, a department of consultants, timesheet lines and a
 /// sale order.
 pub(super) fn seed(store: &mut Store) -> Result<(), Raise> {

@@ -371,7 +371,7 @@ impl TestServerBuilder {
         self
     }
 
-    /// Seeds the professional-services dataset (default: off for the
+    /// Adds the professional-services demo dataset to the base data (default: off for the
     /// builder, on for [`TestServer::start`]).
     ///
     /// # Example
@@ -597,7 +597,7 @@ impl TestServer {
         TestServer::builder().with_demo_data().start().await
     }
 
-    /// A builder: standard models, no data unless asked.
+    /// A builder: standard models and Odoo's base data, no demo data unless asked.
     ///
     /// # Example
     ///

@@ -24,6 +24,9 @@ pub(super) fn is_delegate(model: &str, field: &str) -> bool {
     DELEGATES.iter().any(|(m, f)| *m == model && *f == field)
 }
 
+/// The address fields a contact takes from its company.
+const ADDRESS: &[&str] = &["street", "street2", "zip", "city", "state_id", "country_id"];
+
 /// How deep a related path or a parent chain is followed.
 const MAX_DEPTH: usize = 16;
 
@@ -489,6 +492,22 @@ impl Store {
         {
             let n = self.next_in("sale.order");
             vals.insert("name".into(), json!(format!("S{n:05}")));
+        }
+        // A contact lives at its company's address (Odoo's address sync),
+        // unless it is given one or is an address of its own.
+        if def.name == "res.partner"
+            && let Some(parent) = vals.get("parent_id").and_then(Value::as_i64)
+            && vals
+                .get("type")
+                .is_none_or(|t| matches!(t, Value::Bool(false)) || t == "contact")
+            && !ADDRESS.iter().any(|f| vals.contains_key(*f))
+        {
+            for f in ADDRESS {
+                let v = self.value("res.partner", parent, f);
+                if !matches!(v, Value::Bool(false)) {
+                    vals.insert((*f).to_owned(), v);
+                }
+            }
         }
         if def.name == "res.partner"
             && let Some(kind) = vals.remove("company_type")
