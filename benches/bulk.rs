@@ -3,25 +3,33 @@
 //! - importing 10,000 partners: one `create` per record (the baseline) vs
 //!   batched `create` vs batched with 4 calls in flight;
 //! - reading 100,000 records: a keyset stream (`id > last`) vs offset
-//!   paging (the baseline), 1,000 per page.
+//!   paging (the baseline), 1,000 per page;
+//! - upserting 500 partners by external id into an empty table (the
+//!   baseline) vs into a table of 50,000 upserted partners.
 //!
 //! Before timing, it checks that a keyset stream's memory stays flat in
 //! the number of records: the peak resident size grows by about one page
-//! whether 10,000 or 100,000 records are streamed (printed).
+//! whether 10,000 or 100,000 records are streamed (printed). It then
+//! upserts 50,000 partners by external id, 500 per call, and prints the
+//! first and last batch times and their ratio: every batch touches 500
+//! records, so the last should cost about what the first did (at most
+//! 1.5x), however large the tables have grown.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use odoo_integration::futures::TryStreamExt;
 use odoo_integration::odoo::test_server::TestServer;
-use odoo_integration::odoo::{Client, Domain, Protocol};
+use odoo_integration::odoo::{Client, Domain, ExternalId, Protocol};
 use odoo_integration::serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
 const IMPORT: usize = 10_000;
 const READ: usize = 100_000;
 const PAGE: u64 = 1_000;
+const UPSERT: usize = 50_000;
+const UPSERT_BATCH: usize = 500;
 
 fn partners(n: usize) -> Vec<Value> {
     (0..n)
@@ -49,6 +57,86 @@ async fn batched(client: &Client, rows: Vec<Value>, in_flight: usize) {
         .send()
         .await;
     assert!(outcomes.iter().all(Result::is_ok));
+}
+
+/// Partners `from..from + n` keyed by external ids `bench_sync.p{i}`.
+fn keyed_partners(from: usize, n: usize) -> Vec<(ExternalId, Value)> {
+    (from..from + n)
+        .map(|i| {
+            (
+                ExternalId::new("bench_sync", format!("p{i}")).unwrap(),
+                json!({"name": format!("Partner {i}"), "email": format!("p{i}@example.com")}),
+            )
+        })
+        .collect()
+}
+
+/// One upsert call of `rows`; every record must be created.
+async fn upsert(client: &Client, rows: Vec<(ExternalId, Value)>) {
+    let outcomes = client
+        .model("res.partner")
+        .upsert_by_external_id(rows)
+        .batch_size(UPSERT_BATCH)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.as_ref().is_ok_and(|u| u.is_created()))
+    );
+}
+
+/// Upserts `UPSERT` partners into a fresh server, one batch per call, and
+/// prints how the batch time moves as the tables grow. Returns the server.
+fn upsert_growth(rt: &Runtime) -> TestServer {
+    let server = rt.block_on(TestServer::builder().start()).unwrap();
+    let upserter = client(&server);
+    let mut times = Vec::with_capacity(UPSERT / UPSERT_BATCH);
+    let started = Instant::now();
+    for from in (0..UPSERT).step_by(UPSERT_BATCH) {
+        let rows = keyed_partners(from, UPSERT_BATCH);
+        let t = Instant::now();
+        rt.block_on(upsert(&upserter, rows));
+        times.push(t.elapsed());
+    }
+    let total = started.elapsed();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let mean = |ds: &[Duration]| ds.iter().map(|d| ms(*d)).sum::<f64>() / ds.len().max(1) as f64;
+    let (first, last) = (times[0], times[times.len() - 1]);
+    println!(
+        "upsert of {UPSERT} partners by external id, {UPSERT_BATCH} per call: {:.1} s in all",
+        total.as_secs_f64()
+    );
+    for (i, t) in times.iter().enumerate() {
+        let n = i + 1;
+        if n == 1 || n.is_multiple_of(10) {
+            println!(
+                "  batch {n:>3} ({:>6} partners before it): {:>7.1} ms",
+                i * UPSERT_BATCH,
+                ms(*t)
+            );
+        }
+    }
+    let ratio = ms(last) / ms(first);
+    println!(
+        "  first batch {:.1} ms, last batch {:.1} ms: last/first = {ratio:.2} ({})",
+        ms(first),
+        ms(last),
+        if ratio <= 1.5 {
+            "at most 1.5x: flat"
+        } else {
+            "MORE than 1.5x: grows with the table"
+        }
+    );
+    let tail = times.len().saturating_sub(10);
+    println!(
+        "  mean of the first 10 batches {:.1} ms, of the last 10 {:.1} ms: {:.2}x",
+        mean(&times[..10.min(times.len())]),
+        mean(&times[tail..]),
+        mean(&times[tail..]) / mean(&times[..10.min(times.len())])
+    );
+    server
 }
 
 async fn read_keyset(client: &Client) -> usize {
@@ -125,6 +213,9 @@ fn bench(c: &mut Criterion) {
     }
     drop(small);
 
+    // The upsert's batch time as its tables grow (printed, not asserted).
+    let grown = upsert_growth(&rt);
+
     let mut import = c.benchmark_group("import_10k_partners");
     import
         .sample_size(10)
@@ -180,6 +271,31 @@ fn bench(c: &mut Criterion) {
         b.iter(|| rt.block_on(read_keyset(&reader)))
     });
     read.finish();
+    drop(large);
+
+    // 500 more partners by external id: into an empty table (the
+    // baseline) vs into the 50,000 that `upsert_growth` left.
+    let mut upserts = c.benchmark_group("upsert_500_by_external_id");
+    upserts
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    let mut next = UPSERT;
+    upserts.bench_function("into_empty_table_baseline", |b| {
+        b.iter_batched(
+            || rt.block_on(TestServer::builder().start()).unwrap(),
+            |server| rt.block_on(upsert(&client(&server), keyed_partners(0, UPSERT_BATCH))),
+            BatchSize::PerIteration,
+        )
+    });
+    let into_grown = client(&grown);
+    upserts.bench_function("into_50k_table", |b| {
+        b.iter(|| {
+            let rows = keyed_partners(next, UPSERT_BATCH);
+            next += UPSERT_BATCH;
+            rt.block_on(upsert(&into_grown, rows))
+        })
+    });
+    upserts.finish();
 }
 
 criterion_group!(benches, bench);

@@ -2619,3 +2619,237 @@ async fn a_contact_lives_at_its_companys_address() {
     assert_eq!(rows[1]["city"], "Oslo");
     assert_eq!(rows[1]["country_id"], false);
 }
+
+/// The external ids of module `idx` that `domain` finds, as (name, res_id).
+async fn idx_external_ids(client: &Client, domain: Domain) -> Vec<(String, i64)> {
+    let rows = client
+        .model("ir.model.data")
+        .search_read(Domain::field("module").eq("idx") & domain)
+        .fields(["name", "res_id"])
+        .send()
+        .await
+        .unwrap();
+    let mut out: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["res_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Upserts partners `idx.<name>` named `P <name>`; the outcomes in order.
+async fn upsert_idx(client: &Client, names: &[&str]) -> Vec<Upserted> {
+    let rows = names.iter().map(|n| {
+        (
+            ExternalId::new("idx", *n).unwrap(),
+            json!({"name": format!("P {n}")}),
+        )
+    });
+    client
+        .model("res.partner")
+        .upsert_by_external_id(rows)
+        .send()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The server finds external ids through an index of `ir.model.data` (by
+/// module and name, and by record), kept exact through every change: an
+/// upsert, a record's unlink (its external ids go with it), a failed
+/// `load` (rolled back, records and external ids alike), and writes,
+/// creates and deletes of `ir.model.data` rows themselves.
+#[tokio::test]
+async fn the_external_id_index_follows_every_change() {
+    let server = TestServer::start().await.unwrap();
+    let client = fast(&server, Protocol::Json2);
+    let partners = client.model("res.partner");
+    let data = client.model("ir.model.data");
+    let all = Domain::all;
+    let named = |n: &str| Domain::field("name").eq(n);
+
+    // An upsert registers one external id per record.
+    let first = upsert_idx(&client, &["a", "b", "c", "d", "g"]).await;
+    assert!(first.iter().all(Upserted::is_created));
+    let id: std::collections::BTreeMap<&str, i64> = ["a", "b", "c", "d", "g"]
+        .into_iter()
+        .zip(first.iter().map(Upserted::id))
+        .collect();
+    assert_eq!(
+        idx_external_ids(&client, named("b")).await,
+        [("b".to_owned(), id["b"])]
+    );
+    assert_eq!(
+        idx_external_ids(&client, Domain::field("name").is_in(["a", "c", "zz"])).await,
+        [("a".to_owned(), id["a"]), ("c".to_owned(), id["c"])]
+    );
+
+    // Unlinking records drops their external ids; the others stay.
+    partners.unlink([id["a"], id["b"]]).send().await.unwrap();
+    let left = idx_external_ids(&client, all()).await;
+    assert_eq!(
+        left,
+        [
+            ("c".to_owned(), id["c"]),
+            ("d".to_owned(), id["d"]),
+            ("g".to_owned(), id["g"]),
+        ]
+    );
+    assert!(idx_external_ids(&client, named("a")).await.is_empty());
+
+    // A record removed behind Odoo's back leaves its external id behind.
+    server.remove("res.partner", id["g"]);
+    assert_eq!(idx_external_ids(&client, all()).await, left);
+
+    // A load that fails on its last record rolls everything back: the
+    // record it created and its external id, the rename of `c`, and the
+    // re-pointing of `g` to a new record.
+    let failed: Value = client
+        .call("res.partner", "load")
+        .named_arg("fields", json!(["id", "name"]))
+        .named_arg(
+            "data",
+            json!([
+                ["idx.e", "P e"],
+                ["idx.c", "C renamed"],
+                ["idx.g", "P g again"],
+                ["idx.f", ""]
+            ]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed["ids"], false, "{failed}");
+    assert_eq!(failed["messages"][0]["record"], 3, "{failed}");
+    assert_eq!(idx_external_ids(&client, all()).await, left);
+    let names: Vec<Value> = server
+        .records("res.partner")
+        .unwrap()
+        .into_iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert!(names.contains(&json!("P c")));
+    assert!(!names.contains(&json!("C renamed")) && !names.contains(&json!("P e")));
+
+    // The next upsert finds `c` and `d` again and creates only what is
+    // missing: no duplicate records, no duplicate external ids.
+    let again = upsert_idx(&client, &["a", "c", "d", "e"]).await;
+    assert!(again[0].is_created() && again[3].is_created());
+    assert_eq!(again[1], Upserted::Unchanged(id["c"]));
+    assert_eq!(again[2], Upserted::Unchanged(id["d"]));
+    let xids = idx_external_ids(&client, all()).await;
+    assert_eq!(xids.len(), 5, "{xids:?}");
+    let stored = server.records("res.partner").unwrap();
+    for name in ["P a", "P c", "P d", "P e"] {
+        let count = stored.iter().filter(|r| r["name"] == name).count();
+        assert_eq!(count, 1, "{name}");
+    }
+
+    // Renaming an external id directly: found under its new name only.
+    let data_id = |name: &str| {
+        let data = data.clone();
+        let name = name.to_owned();
+        async move {
+            data.search(Domain::field("module").eq("idx") & Domain::field("name").eq(name))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let d = data_id("d").await;
+    assert_eq!(d.len(), 1);
+    data.write(d.clone(), &json!({"name": "d2"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(data_id("d").await.is_empty());
+    assert_eq!(data_id("d2").await, d);
+    assert_eq!(
+        upsert_idx(&client, &["d2"]).await[0].id(),
+        id["d"],
+        "the renamed external id still names the record"
+    );
+    // (module, name) stays unique, on a write as on a create.
+    let c = data_id("c").await;
+    assert!(
+        data.write(c.clone(), &json!({"name": "d2"}))
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        data.create(
+            &json!({"module": "idx", "name": "c", "model": "res.partner", "res_id": id["c"]})
+        )
+        .send()
+        .await
+        .is_err()
+    );
+    assert_eq!(data_id("c").await, c);
+
+    // Deleting external ids directly: the records stay, and an upsert no
+    // longer finds them (it creates new ones).
+    data.unlink(c).send().await.unwrap();
+    server.remove("ir.model.data", d[0]);
+    assert!(data_id("c").await.is_empty() && data_id("d2").await.is_empty());
+    let third = upsert_idx(&client, &["c", "d2"]).await;
+    assert!(third.iter().all(Upserted::is_created));
+    assert!(third[0].id() != id["c"] && third[1].id() != id["d"]);
+    let names: Vec<String> = idx_external_ids(&client, all())
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["a", "c", "d2", "e", "g"]);
+}
+
+/// Records a call creates, its lines and external ids included, name the
+/// caller as their creator.
+#[tokio::test]
+async fn records_name_the_user_who_created_them() {
+    let server = TestServer::start().await.unwrap();
+    let demo = Client::builder(server.url())
+        .database(DATABASE)
+        .credentials(odoo_integration_client::Credentials::api_key(
+            DEMO_LOGIN,
+            DEMO_API_KEY,
+        ))
+        .protocol(Protocol::Json2)
+        .build()
+        .unwrap();
+    let outcome = demo
+        .model("res.partner")
+        .upsert_by_external_id(vec![(
+            "sync_demo.p1".parse::<ExternalId>().unwrap(),
+            json!({"name": "Made by demo", "is_company": true,
+                   "child_ids": [[0, 0, {"name": "Their person"}]]}),
+        )])
+        .send()
+        .await
+        .unwrap();
+    let id = outcome[0].as_ref().unwrap().id();
+    let partners = server.records("res.partner").unwrap();
+    let made: Vec<_> = partners
+        .iter()
+        .filter(|r| r["id"] == id || r["parent_id"][0] == id)
+        .collect();
+    assert_eq!(made.len(), 2);
+    for r in made {
+        assert_eq!(r["create_uid"][0], 5, "{r:?}");
+        assert_eq!(r["write_uid"][0], 5, "{r:?}");
+    }
+    let xid = server
+        .records("ir.model.data")
+        .unwrap()
+        .into_iter()
+        .find(|r| r["module"] == "sync_demo")
+        .unwrap();
+    assert_eq!(xid["create_uid"][0], 5);
+}

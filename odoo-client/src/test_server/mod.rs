@@ -907,9 +907,10 @@ impl TestServer {
     /// # Ok(()) }
     /// ```
     pub fn remove(&self, model: &str, id: i64) {
-        if let Some(t) = self.shared.store().tables.get_mut(model) {
-            t.remove(&id);
-        }
+        // Through the store, which keeps its external-id index exact. Only
+        // the row goes: its external ids stay, pointing at nothing, as
+        // after a delete behind Odoo's back.
+        self.shared.store().remove_row(model, id);
     }
 }
 

@@ -12,7 +12,10 @@ use crate::value::Command;
 mod compute;
 mod group;
 mod import;
+mod rows;
 mod web_read;
+
+use rows::{XID_MODEL, XidIndex};
 
 /// The type of a field, as `fields_get` reports it.
 ///
@@ -566,11 +569,17 @@ type R<T> = std::result::Result<T, Raise>;
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pub(crate) models: BTreeMap<String, Arc<ModelDef>>,
+    /// Records by model and id. Rows change through `insert_row`,
+    /// `update_row` and `remove_row` (module `rows`), which keep `xids`
+    /// and `journal` up to date.
     pub(crate) tables: BTreeMap<String, BTreeMap<i64, Map<String, Value>>>,
     next_id: BTreeMap<String, i64>,
     clock: u64,
-    /// Records created by the current call, to undo them if it fails.
-    created: Vec<(String, i64)>,
+    /// `ir.model.data` by external id and by the record it names.
+    xids: XidIndex,
+    /// The previous values of the rows the current transaction changed,
+    /// to undo them if it fails; `None` outside a transaction.
+    journal: Option<Vec<rows::Undo>>,
     /// The numbers `ir.sequence` gave out, by sequence.
     sequences: BTreeMap<String, i64>,
     /// The user the current call runs as (`create_uid`, `write_uid`).
@@ -858,22 +867,17 @@ impl Store {
                     }
                 };
                 let single = !matches!(args.get("vals_list"), Some(Value::Array(_)));
-                let mut created = Vec::new();
                 // All or nothing, like one Odoo transaction.
-                self.created.clear();
-                for v in &vals {
-                    let result = match v.as_object() {
-                        Some(map) => self.create_one(&def.name, map, caller),
-                        None => Err(Raise::value_error("create takes dictionaries of values")),
-                    };
-                    match result {
-                        Ok(id) => created.push(id),
-                        Err(e) => {
-                            self.undo_created();
-                            return Err(e);
-                        }
+                let created = self.atomically(|store| {
+                    let mut created = Vec::with_capacity(vals.len());
+                    for v in &vals {
+                        let map = v.as_object().ok_or_else(|| {
+                            Raise::value_error("create takes dictionaries of values")
+                        })?;
+                        created.push(store.create_one(&def.name, map, caller)?);
                     }
-                }
+                    Ok(created)
+                })?;
                 Ok(if single {
                     json!(created.first())
                 } else {
@@ -889,42 +893,25 @@ impl Store {
                     ));
                 };
                 self.check_exist(&def, &ids, caller)?;
-                // All or nothing: keep the rows this write touches.
-                self.created.clear();
-                let table = &self.tables[&def.name];
-                let before: Vec<(i64, Map<String, Value>)> = ids
-                    .iter()
-                    .filter_map(|id| table.get(id).map(|r| (*id, r.clone())))
-                    .collect();
-                let mut result = Ok(());
-                for id in &ids {
-                    result = self.write_one(&def, *id, vals, false);
-                    if result.is_err() {
-                        break;
-                    }
-                }
-                // The hierarchy constraints (`_check_parent_id`) run after
-                // the write.
+                // All or nothing, like one Odoo transaction; the hierarchy
+                // constraints (`_check_parent_id`) run after the write.
                 let recursion = match def.name.as_str() {
                     "res.partner" => Some("You cannot create recursive Partner hierarchies."),
                     "hr.department" => Some("You cannot create recursive departments."),
                     _ => None,
                 };
-                if result.is_ok()
-                    && vals.contains_key("parent_id")
-                    && let Some(message) = recursion
-                    && self.has_parent_cycle(&def.name, &ids)
-                {
-                    result = Err(Raise::new("odoo.exceptions.ValidationError", message));
-                }
-                if let Err(e) = result {
-                    self.undo_created();
-                    let table = self.tables.entry(def.name.clone()).or_default();
-                    for (id, row) in before {
-                        table.insert(id, row);
+                self.atomically(|store| {
+                    for id in &ids {
+                        store.write_one(&def, *id, vals, false)?;
                     }
-                    return Err(e);
-                }
+                    if vals.contains_key("parent_id")
+                        && let Some(message) = recursion
+                        && store.has_parent_cycle(&def.name, &ids)
+                    {
+                        return Err(Raise::new("odoo.exceptions.ValidationError", message));
+                    }
+                    Ok(())
+                })?;
                 Ok(Value::Bool(true))
             }
             "unlink" => {
@@ -943,18 +930,9 @@ impl Store {
                     ));
                 }
                 self.check_exist(&def, &ids, caller)?;
-                for id in &ids {
-                    self.tables.entry(def.name.clone()).or_default().remove(id);
-                }
                 // External ids of deleted records go with them.
-                if let Some(data) = self.tables.get_mut("ir.model.data") {
-                    data.retain(|_, row| {
-                        !(row.get("model") == Some(&json!(def.name))
-                            && row
-                                .get("res_id")
-                                .and_then(Value::as_i64)
-                                .is_some_and(|r| ids.contains(&r)))
-                    });
+                for id in &ids {
+                    self.delete_record(&def.name, *id);
                 }
                 Ok(Value::Bool(true))
             }
@@ -1015,13 +993,7 @@ impl Store {
             "action_post" if def.name == "account.move" => {
                 let ids = ids.unwrap_or_default();
                 self.check_exist(&def, &ids, caller)?;
-                let saved = self.tables.get(&def.name).cloned();
-                if let Err(e) = self.post_moves(&def, &ids) {
-                    if let Some(table) = saved {
-                        self.tables.insert(def.name.clone(), table);
-                    }
-                    return Err(e);
-                }
+                self.atomically(|store| store.post_moves(&def, &ids))?;
                 Ok(Value::Bool(true))
             }
             "context_get" if def.name == "res.users" => Ok(json!({
@@ -1043,27 +1015,33 @@ impl Store {
         }
     }
 
-    fn undo_created(&mut self) {
-        for (model, id) in std::mem::take(&mut self.created) {
-            if let Some(t) = self.tables.get_mut(&model) {
-                t.remove(&id);
-            }
+    /// Odoo's unique index on `ir.model.data (module, name)`: refuses a
+    /// row `id` (`None` for a new one) the external id `module.name` when
+    /// another row holds it.
+    fn check_xid_free(
+        &self,
+        module: Option<&Value>,
+        name: Option<&Value>,
+        id: Option<i64>,
+    ) -> R<()> {
+        let (Some(module), Some(name)) =
+            (module.and_then(Value::as_str), name.and_then(Value::as_str))
+        else {
+            return Ok(());
+        };
+        match self.xids.find(module, name) {
+            Some(holder) if Some(holder) != id => Err(Raise::new(
+                "psycopg2.errors.UniqueViolation",
+                "duplicate key value violates unique constraint \"ir_model_data_module_name_uniq_index\"",
+            )),
+            _ => Ok(()),
         }
     }
 
     fn create_one(&mut self, model: &str, vals: &Map<String, Value>, caller: Caller) -> R<i64> {
-        // Like Odoo's unique index on (module, name).
-        if model == "ir.model.data"
-            && let (Some(module), Some(name)) = (vals.get("module"), vals.get("name"))
-            && self.tables.get(model).is_some_and(|t| {
-                t.values()
-                    .any(|r| r.get("module") == Some(module) && r.get("name") == Some(name))
-            })
-        {
-            return Err(Raise::new(
-                "psycopg2.errors.UniqueViolation",
-                "duplicate key value violates unique constraint \"ir_model_data_module_name_uniq_index\"",
-            ));
+        // Before an id is taken (`write_one` checks again).
+        if model == XID_MODEL {
+            self.check_xid_free(vals.get("module"), vals.get("name"), None)?;
         }
         let def = self.model(model)?.clone();
         let mut vals = vals.clone();
@@ -1076,13 +1054,9 @@ impl Store {
         row.insert("id".into(), json!(id));
         row.insert("create_date".into(), json!(now));
         row.insert("create_uid".into(), json!(caller.uid));
-        self.tables
-            .entry(def.name.clone())
-            .or_default()
-            .insert(id, row);
-        self.created.push((def.name.clone(), id));
+        self.insert_row(&def.name, id, row);
         if let Err(e) = self.write_one(&def, id, &vals, true) {
-            self.tables.entry(def.name.clone()).or_default().remove(&id);
+            self.remove_row(&def.name, id);
             return Err(e);
         }
         Ok(id)
@@ -1108,6 +1082,17 @@ impl Store {
             }
         }
         self.check_rules(def, id, vals)?;
+        if def.name == XID_MODEL {
+            let now = |k: &str| {
+                vals.get(k).or_else(|| {
+                    self.tables
+                        .get(XID_MODEL)
+                        .and_then(|t| t.get(&id))
+                        .and_then(|r| r.get(k))
+                })
+            };
+            self.check_xid_free(now("module"), now("name"), Some(id))?;
+        }
         for (key, value) in vals {
             if matches!(
                 key.as_str(),
@@ -1182,7 +1167,7 @@ impl Store {
                                     ));
                                 } else {
                                     let target = field.relation.clone().unwrap_or_default();
-                                    let new = self.insert(&target, &vals)?;
+                                    let new = self.create_one(&target, &vals, self.caller())?;
                                     ids.push(new);
                                 }
                             }
@@ -1258,15 +1243,17 @@ impl Store {
             updates.push((key.clone(), stored));
         }
         let now = self.now();
-        let table = self.tables.entry(def.name.clone()).or_default();
-        let row = table
-            .get_mut(&id)
-            .ok_or_else(|| Raise::missing(&def.name, &[id], 1))?;
-        for (k, v) in updates {
-            row.insert(k, v);
+        let uid = self.uid;
+        let written = self.update_row(&def.name, id, |row| {
+            for (k, v) in updates {
+                row.insert(k, v);
+            }
+            row.insert("write_date".into(), json!(now));
+            row.insert("write_uid".into(), json!(uid));
+        });
+        if !written {
+            return Err(Raise::missing(&def.name, &[id], 1));
         }
-        row.insert("write_date".into(), json!(now));
-        row.insert("write_uid".into(), json!(self.uid));
         for (hop, rest, value) in through {
             let Some(hop_field) = def.fields.get(&hop) else {
                 continue;
@@ -1279,13 +1266,11 @@ impl Store {
             }
         }
         for (target, child) in removed {
-            if let Some(t) = self.tables.get_mut(&target) {
-                t.remove(&child);
-            }
+            self.delete_record(&target, child);
         }
         for (target, inverse, mut vals) in children {
             vals.insert(inverse, json!(id));
-            self.insert(&target, &vals)?;
+            self.create_one(&target, &vals, self.caller())?;
         }
         Ok(())
     }
@@ -1464,8 +1449,11 @@ impl Store {
         self.search_until(def, domain, active_test, None)
     }
 
-    /// Matching ids in id order, stopping after `stop` matches; a top-level
-    /// `id > n` condition starts the scan after `n`, as an index would.
+    /// Matching ids in id order, stopping after `stop` matches. As an
+    /// index would, a top-level `id > n` condition starts the scan after
+    /// `n`; a top-level `id =`/`id in` condition, or one on an external id
+    /// (see [`XidIndex::candidates`]), replaces the scan with a look-up of
+    /// its candidates, each then checked against the whole domain.
     fn search_until(
         &self,
         def: &ModelDef,
@@ -1475,11 +1463,11 @@ impl Store {
     ) -> R<Vec<i64>> {
         let mentions_active = domain.fields().contains(&"active");
         let tree = domain.to_tree();
-        let leaves = match &tree {
-            DomainTree::And(parts) => parts.iter().collect(),
-            t => vec![t],
-        };
-        let after = leaves
+        // Every field must exist, whichever rows are looked at.
+        check_fields(def, &tree)?;
+        let mut conjuncts = Vec::new();
+        conjuncts_of(&tree, &mut conjuncts);
+        let after = conjuncts
             .iter()
             .filter_map(|t| match t {
                 DomainTree::Leaf(c) if c.field == "id" && c.operator == Operator::Gt => {
@@ -1489,16 +1477,23 @@ impl Store {
             })
             .max()
             .unwrap_or(i64::MIN);
+        let skip_archived = active_test && !mentions_active && def.fields.contains_key("active");
+        let table = &self.tables[&def.name];
+        let rows: Box<dyn Iterator<Item = (&i64, &Map<String, Value>)>> =
+            match self.candidates(def, &conjuncts) {
+                Some(ids) => Box::new(
+                    ids.into_iter()
+                        .filter(move |&id| id > after)
+                        .filter_map(|id| table.get_key_value(&id)),
+                ),
+                None => Box::new(table.range(after.saturating_add(1)..)),
+            };
         let mut out = Vec::new();
-        for (&id, row) in self.tables[&def.name].range(after.saturating_add(1)..) {
+        for (&id, row) in rows {
             if stop.is_some_and(|s| out.len() >= s) {
                 break;
             }
-            if active_test
-                && !mentions_active
-                && def.fields.contains_key("active")
-                && row.get("active") == Some(&Value::Bool(false))
-            {
+            if skip_archived && row.get("active") == Some(&Value::Bool(false)) {
                 continue;
             }
             if self.eval(def, id, &tree)? {
@@ -1506,6 +1501,34 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The ids that may match all of `conjuncts`, in id order, when an
+    /// index gives them: those a top-level `id =`/`id in` names, or the
+    /// external-id index's on `ir.model.data`; the fewer if both do.
+    /// `None`: every row is a candidate.
+    fn candidates(&self, def: &ModelDef, conjuncts: &[&DomainTree]) -> Option<Vec<i64>> {
+        let by_id = conjuncts.iter().find_map(|t| match t {
+            DomainTree::Leaf(c) if c.field == "id" => match (c.operator, &c.value) {
+                (Operator::Eq, v) => Some(v.as_i64().into_iter().collect::<Vec<i64>>()),
+                // A list of anything: only its integers can match an id.
+                (Operator::In, Value::Array(items)) => {
+                    let mut ids: Vec<i64> = items.iter().filter_map(Value::as_i64).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Some(ids)
+                }
+                _ => None,
+            },
+            _ => None,
+        });
+        let by_xid = (def.name == XID_MODEL)
+            .then(|| self.xids.candidates(conjuncts))
+            .flatten();
+        match (by_id, by_xid) {
+            (Some(a), Some(b)) => Some(if a.len() <= b.len() { a } else { b }),
+            (a, b) => a.or(b),
+        }
     }
 
     fn eval(&self, def: &ModelDef, id: i64, tree: &DomainTree) -> R<bool> {
@@ -1846,6 +1869,42 @@ fn compare_op(current: &Value, op: Operator, value: &Value) -> bool {
             .is_some_and(|l| l.contains(current) || (unset(current) && l.iter().any(unset))),
         Operator::NotIn => !value.as_array().is_some_and(|l| l.contains(current)),
         _ => false,
+    }
+}
+
+/// The conditions that must all hold for `tree` to: its top-level `AND`
+/// parts (nested ones flattened), or `tree` itself.
+fn conjuncts_of<'a>(tree: &'a DomainTree, out: &mut Vec<&'a DomainTree>) {
+    match tree {
+        DomainTree::And(parts) => {
+            for p in parts {
+                conjuncts_of(p, out);
+            }
+        }
+        t => out.push(t),
+    }
+}
+
+/// Refuses a domain naming a field the model does not have (the first
+/// field of a path; the rest is checked where the path leads).
+fn check_fields(def: &ModelDef, tree: &DomainTree) -> R<()> {
+    match tree {
+        DomainTree::True | DomainTree::False => Ok(()),
+        DomainTree::Not(t) => check_fields(def, t),
+        DomainTree::And(parts) | DomainTree::Or(parts) => {
+            parts.iter().try_for_each(|p| check_fields(def, p))
+        }
+        DomainTree::Leaf(c) => {
+            let head = c.field.split('.').next().unwrap_or_default();
+            if def.fields.contains_key(head) {
+                Ok(())
+            } else {
+                Err(Raise::value_error(format!(
+                    "Invalid field {}.{head} in condition ('{}', '{}', {})",
+                    def.name, c.field, c.operator, c.value
+                )))
+            }
+        }
     }
 }
 

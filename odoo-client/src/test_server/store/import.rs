@@ -19,16 +19,17 @@
 //!   `tz: UTC` in the context to load UTC values unchanged.
 //! - One failing record rolls the whole call back; the answer is then
 //!   `{"ids": false, "messages": [...]}` naming each failing record.
+//! - External ids are found through the store's index of `ir.model.data`,
+//!   and the rollback undoes the rows the call changed (its journal), so a
+//!   load costs in proportion to its rows, not to the tables it touches.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Weekday};
 use serde_json::{Map, Value, json};
 
+use super::rows::XID_MODEL;
 use super::{Caller, Field, FieldKind, ModelDef, R, Raise, Store};
-
-/// A table: records by id.
-type Table = BTreeMap<i64, Map<String, Value>>;
 
 /// A record's cells converted: its external id, its database id, the
 /// values to write.
@@ -65,16 +66,6 @@ impl Store {
             })
             .collect();
         let tz = Tz::of(context);
-        // One transaction: snapshot what a load can touch (ids are not
-        // given back, as PostgreSQL sequences are not).
-        let saved: Vec<(String, Table)> = self
-            .touched(def, &paths)
-            .into_iter()
-            .map(|m| {
-                let table = self.tables.get(&m).cloned().unwrap_or_default();
-                (m, table)
-            })
-            .collect();
         let mut ids = Vec::new();
         let mut messages = Vec::new();
         let spans = match self.extract(def, &paths, &text_rows) {
@@ -88,6 +79,9 @@ impl Store {
                 }));
             }
         };
+        // One transaction: every change is journaled, to be undone if a
+        // record fails.
+        let savepoint = self.savepoint();
         for (index, (from, to, record)) in spans.into_iter().enumerate() {
             match self.load_record(def, record, tz, caller) {
                 Ok(id) => ids.push(id),
@@ -100,38 +94,12 @@ impl Store {
             }
         }
         if messages.is_empty() {
+            self.release(savepoint);
             Ok(json!({"ids": ids, "messages": [], "nextrow": 0}))
         } else {
-            self.tables.extend(saved);
+            self.rollback(savepoint);
             Ok(json!({"ids": false, "messages": messages, "nextrow": 0}))
         }
-    }
-
-    /// The tables a load of these columns may change: the model's, its
-    /// one2many children's (at any depth) and `ir.model.data`.
-    fn touched(&self, def: &ModelDef, paths: &[Vec<String>]) -> Vec<String> {
-        let mut out = vec![def.name.clone(), "ir.model.data".to_owned()];
-        for path in paths {
-            let mut model = def.name.clone();
-            for segment in path {
-                let next = self
-                    .models
-                    .get(&model)
-                    .and_then(|m| m.fields.get(segment))
-                    .filter(|f| f.kind == FieldKind::One2Many)
-                    .and_then(|f| f.relation.clone());
-                match next {
-                    Some(child) => {
-                        if !out.contains(&child) {
-                            out.push(child.clone());
-                        }
-                        model = child;
-                    }
-                    None => break,
-                }
-            }
-        }
-        out
     }
 
     /// Groups rows into records (`BaseModel._extract_records`): a record's
@@ -369,49 +337,42 @@ impl Store {
         }
     }
 
-    /// `(model, res_id, data id)` of an external id.
+    /// `(model, res_id, data id)` of an external id, from the index.
     pub(in crate::test_server) fn xid_target(
         &self,
         module: &str,
         name: &str,
     ) -> Option<(String, i64, i64)> {
-        self.tables.get("ir.model.data").and_then(|t| {
-            t.iter().find_map(|(data_id, r)| {
-                (r.get("module").and_then(Value::as_str) == Some(module)
-                    && r.get("name").and_then(Value::as_str) == Some(name))
-                .then(|| {
-                    (
-                        r.get("model")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                        r.get("res_id").and_then(Value::as_i64).unwrap_or(0),
-                        *data_id,
-                    )
-                })
-            })
-        })
+        let data_id = self.xids.find(module, name)?;
+        let row = self.tables.get(XID_MODEL)?.get(&data_id)?;
+        Some((
+            row.get("model")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            row.get("res_id").and_then(Value::as_i64).unwrap_or(0),
+            data_id,
+        ))
     }
 
     /// Registers (or re-points) an external id.
     fn register_xid(&mut self, module: &str, name: &str, model: &str, res_id: i64) -> R<()> {
-        match self.xid_target(module, name) {
-            Some((_, _, data_id)) => {
-                if let Some(row) = self
-                    .tables
-                    .get_mut("ir.model.data")
-                    .and_then(|t| t.get_mut(&data_id))
-                {
+        match self.xids.find(module, name) {
+            Some(data_id) => {
+                self.update_row(XID_MODEL, data_id, |row| {
                     row.insert("model".into(), json!(model));
                     row.insert("res_id".into(), json!(res_id));
-                }
+                });
                 Ok(())
             }
             None => {
-                let reg = json!({"module": module, "name": name, "model": model,
-                                 "res_id": res_id, "noupdate": false});
-                self.insert("ir.model.data", reg.as_object().unwrap_or(&Map::new()))
-                    .map(|_| ())
+                let mut reg = Map::new();
+                reg.insert("module".into(), json!(module));
+                reg.insert("name".into(), json!(name));
+                reg.insert("model".into(), json!(model));
+                reg.insert("res_id".into(), json!(res_id));
+                reg.insert("noupdate".into(), json!(false));
+                self.create_one(XID_MODEL, &reg, self.caller()).map(|_| ())
             }
         }
     }
