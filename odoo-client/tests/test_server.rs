@@ -2853,3 +2853,99 @@ async fn records_name_the_user_who_created_them() {
         .unwrap();
     assert_eq!(xid["create_uid"][0], 5);
 }
+
+/// What Odoo numbers and totals on its own: a sale order without a name
+/// gets the next `S` number and its amounts from its lines; an invoice is
+/// "/" until `action_post` numbers it, and amounts sent for computed
+/// fields are not kept.
+#[tokio::test]
+async fn orders_and_invoices_are_numbered_and_totalled_from_their_lines() {
+    let server = TestServer::start().await.unwrap();
+    let client = server.client(Protocol::JsonRpc).unwrap();
+    let product = server.records("product.product").unwrap()[0]["id"].clone();
+    let acme = client
+        .model("res.partner")
+        .search(Domain::field("name").eq("Acme Corporation"))
+        .send()
+        .await
+        .unwrap()[0];
+    let orders = client.model("sale.order");
+    let order = orders
+        .create(&json!({"partner_id": acme, "amount_total": 1.0, "order_line": [
+            [0, 0, {"name": "Build", "product_id": product, "product_uom_qty": 3.0, "price_unit": 1000.0}],
+            [0, 0, {"name": "Review", "product_id": product, "product_uom_qty": 2.0, "price_unit": 250.0, "discount": 10.0}],
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    let row = &orders
+        .read([order])
+        .fields([
+            "name",
+            "amount_untaxed",
+            "amount_total",
+            "partner_invoice_id",
+        ])
+        .send()
+        .await
+        .unwrap()[0];
+    // The demo data holds S00001.
+    assert_eq!(row["name"], "S00002");
+    assert_eq!(row["amount_untaxed"], 3450.0);
+    assert_eq!(row["amount_total"], 3450.0);
+    assert_eq!(row["partner_invoice_id"][0], acme);
+    // A line without a product is refused, as in Odoo.
+    let err = orders
+        .write(
+            [order],
+            &json!({"order_line": [[0, 0, {"name": "Loose", "price_unit": 1.0}]]}),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+
+    let moves = client.model("account.move");
+    let invoice = moves
+        .create(&json!({"move_type": "out_invoice", "partner_id": acme, "invoice_date": "2027-01-05",
+                        "invoice_line_ids": [[0, 0, {"name": "Build", "product_id": product, "quantity": 2.0, "price_unit": 600.0}]]}))
+        .send()
+        .await
+        .unwrap();
+    let read = |fields: &'static [&'static str]| {
+        let moves = moves.clone();
+        async move {
+            moves
+                .read([invoice])
+                .fields(fields.iter().copied())
+                .send()
+                .await
+                .unwrap()
+                .remove(0)
+        }
+    };
+    let draft = read(&["name", "state", "amount_total", "journal_id"]).await;
+    assert_eq!(draft["name"], "/");
+    assert_eq!(draft["state"], "draft");
+    assert_eq!(draft["amount_total"], 1200.0);
+    assert_eq!(draft["journal_id"][1], "Sales");
+    let _: Value = client
+        .call("account.move", "action_post")
+        .ids([invoice])
+        .send()
+        .await
+        .unwrap();
+    let posted = read(&["name", "state", "payment_state", "amount_residual"]).await;
+    assert_eq!(posted["name"], "INV/2027/00001");
+    assert_eq!(posted["state"], "posted");
+    assert_eq!(posted["payment_state"], "not_paid");
+    assert_eq!(posted["amount_residual"], 1200.0);
+    // Posting twice is Odoo's UserError.
+    let again = client
+        .call("account.move", "action_post")
+        .ids([invoice])
+        .send::<Value>()
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::UserError, "{again}");
+}
