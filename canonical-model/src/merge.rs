@@ -1,7 +1,7 @@
 //! Merging incoming changes under an ownership policy, with provenance.
 
 use crate::field::{Entity, FieldError, FieldValue};
-use crate::identity::{CanonicalId, CrossRefs, SystemId};
+use crate::identity::{CanonicalId, SystemId};
 use crate::policy::{Policy, Strategy};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,11 @@ pub struct Provenance {
     pub new: FieldValue,
 }
 
-/// A canonical record: id, cross-references, data and its provenance trail.
+/// A canonical record: id, data and its provenance trail.
+///
+/// Its ids in other systems are not part of it: they live in one place,
+/// the sync's cross-reference store (`XrefStore` in the connectors crate),
+/// which the pipeline consults and updates.
 ///
 /// # Example
 /// ```
@@ -97,8 +101,6 @@ pub struct Provenance {
 pub struct CanonicalRecord<E> {
     /// Canonical id.
     pub id: CanonicalId,
-    /// `system -> remote id`.
-    pub xrefs: CrossRefs,
     /// The entity.
     pub data: E,
     trail: Vec<Provenance>,
@@ -110,7 +112,7 @@ impl<E: Entity> CanonicalRecord<E> {
     /// # Example
     /// ```
     /// let r = odoo_integration_model::CanonicalRecord::new(odoo_integration_model::Employee::default());
-    /// assert!(r.xrefs.is_empty());
+    /// assert!(r.trail().is_empty());
     /// ```
     pub fn new(data: E) -> Self {
         CanonicalRecord::with_id(CanonicalId::new(), data)
@@ -126,7 +128,6 @@ impl<E: Entity> CanonicalRecord<E> {
     pub fn with_id(id: CanonicalId, data: E) -> Self {
         CanonicalRecord {
             id,
-            xrefs: CrossRefs::new(),
             data,
             trail: Vec::new(),
         }
@@ -165,12 +166,7 @@ impl<E: Entity> CanonicalRecord<E> {
                 new: data.get(field).unwrap_or(FieldValue::Null),
             })
             .collect();
-        CanonicalRecord {
-            id,
-            xrefs: CrossRefs::new(),
-            data,
-            trail,
-        }
+        CanonicalRecord { id, data, trail }
     }
     /// The whole provenance trail, oldest first.
     ///

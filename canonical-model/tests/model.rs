@@ -487,3 +487,23 @@ fn debug_of_personal_records_hides_pii() {
     let s = format!("{e:?}");
     assert!(!s.contains("Lind") && !s.contains("bo@x"));
 }
+
+#[test]
+fn records_stored_with_cross_references_still_load() {
+    // Before 0.3, a canonical record carried its (never filled)
+    // cross-references; the store's copies keep the key.
+    let id = CanonicalId::from_u128(7);
+    let mut stored = serde_json::to_value(CanonicalRecord::with_id(
+        id,
+        ClientCompany {
+            legal_name: "Acme".into(),
+            ..Default::default()
+        },
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(stored.get("xrefs").is_none());
+    stored["xrefs"] = serde_json::json!({"hubspot": "981"});
+    let back: CanonicalRecord<ClientCompany> =
+        serde_json::from_value(stored).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((back.id, back.data.legal_name.as_str()), (id, "Acme"));
+}

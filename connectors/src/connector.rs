@@ -644,7 +644,8 @@ pub trait Sink<E: Entity>: Connector {
 ///
 /// # Errors
 ///
-/// The first read that fails.
+/// The first read that fails, or [`ConnectorErrorKind::NoProgress`](crate::ConnectorErrorKind::NoProgress)
+/// when the feed stops moving ([`PageGuard`](crate::PageGuard)).
 ///
 /// # Example
 ///
@@ -671,16 +672,19 @@ pub async fn read_to_end<E: Entity>(
     since: Option<Cursor>,
     limit: usize,
 ) -> Result<(Vec<SourceChange<E>>, Cursor)> {
-    let mut cursor = since;
+    let mut pages = crate::Pages::new(source, since, limit);
     let mut out = Vec::new();
-    loop {
-        let page = source.read(cursor.as_ref(), limit).await?;
+    while let Some(page) = pages.next_page().await? {
         out.extend(page.changes);
         if !page.has_more {
             return Ok((out, page.next));
         }
-        cursor = Some(page.next);
     }
+    // Unreachable: the last page returns above.
+    Err(ConnectorError::new(
+        crate::ConnectorErrorKind::Protocol,
+        "the source's feed ended without a last page",
+    ))
 }
 
 /// One outcome per slot; a slot nothing filled fails with `missing`.

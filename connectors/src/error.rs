@@ -3,6 +3,7 @@
 use odoo_integration_model::SystemId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What went wrong, coarsely: enough to decide what to do next.
@@ -42,8 +43,19 @@ pub enum ConnectorErrorKind {
     UnresolvedReference,
     /// Mapping a record between models failed.
     Mapping,
-    /// The record failed business validation.
-    Validation,
+    /// The record fails the pipeline's own validation rules (the
+    /// canonical model's `Validator`): it is not ready to send. A record
+    /// the target system itself refuses is [`Invalid`](Self::Invalid).
+    #[serde(alias = "validation")]
+    NotReady,
+    /// Two records of a source claim one record of the target (their
+    /// cross-references conflict); the record is held in the dead-letter
+    /// queue instead of overwriting the other's link.
+    LinkConflict,
+    /// A source said it had more changes but gave a page that moved
+    /// nowhere (the same cursor again, or a cursor it gave before): reading
+    /// on would loop forever.
+    NoProgress,
     /// A checkpoint, cross-reference or dead-letter store failed.
     Store,
     /// A store is in use by another instance (another process, or another
@@ -94,7 +106,9 @@ impl ConnectorErrorKind {
             ConnectorErrorKind::Ambiguous => "ambiguous",
             ConnectorErrorKind::UnresolvedReference => "unresolved_reference",
             ConnectorErrorKind::Mapping => "mapping",
-            ConnectorErrorKind::Validation => "validation",
+            ConnectorErrorKind::NotReady => "not_ready",
+            ConnectorErrorKind::LinkConflict => "link_conflict",
+            ConnectorErrorKind::NoProgress => "no_progress",
             ConnectorErrorKind::Store => "store",
             ConnectorErrorKind::Locked => "locked",
             ConnectorErrorKind::Configuration => "configuration",
@@ -125,14 +139,24 @@ impl fmt::Display for ConnectorErrorKind {
 /// assert!(e.is_retryable());
 /// assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// It is `Clone`: one failed call fails every record of its batch, and each
+/// record's outcome keeps the same error, its source chain included.
+#[derive(Debug, Clone)]
 pub struct ConnectorError {
     kind: ConnectorErrorKind,
     system: Option<SystemId>,
     message: String,
     retry_after: Option<Duration>,
-    #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::error::Error for ConnectorError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl fmt::Display for ConnectorError {
@@ -204,7 +228,7 @@ impl ConnectorError {
     /// assert!(std::error::Error::source(&e).is_some());
     /// ```
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.source = Some(Arc::new(source));
         self
     }
 
@@ -258,7 +282,7 @@ impl ConnectorError {
     /// # Example
     ///
     /// ```
-    /// assert!(!odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::Validation, "x").is_retryable());
+    /// assert!(!odoo_integration_connectors::ConnectorError::new(odoo_integration_connectors::ConnectorErrorKind::NotReady, "x").is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         self.kind.is_retryable()

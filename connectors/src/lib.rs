@@ -123,6 +123,7 @@ pub mod gusto;
 pub mod hubspot;
 #[cfg(feature = "odoo")]
 pub mod odoo;
+mod paging;
 mod pipeline;
 mod rate_limit;
 #[cfg(feature = "salesforce")]
@@ -143,9 +144,10 @@ pub use connector::{
     SourceChange, read_to_end,
 };
 pub use error::{ConnectorError, ConnectorErrorKind, ErrorRecord, Result};
+pub use paging::{PageGuard, Pages};
 pub use pipeline::{
-    DeletePolicy, HeldChange, Pipeline, PipelineBuilder, PlannedAction, PlannedChange,
-    RefusedChange, RunSummary,
+    DeletePolicy, HeldChange, Matcher, Pipeline, PipelineBuilder, PlannedAction, PlannedChange,
+    RefusedChange, RunSummary, SinkMatch,
 };
 pub use rate_limit::{DEFAULT_MAX_PAUSE, PauseTooLong, Quota, RateLimiter};
 #[cfg(feature = "sqlite")]

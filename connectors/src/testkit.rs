@@ -165,6 +165,7 @@ pub async fn check_source<E: Entity>(source: &dyn Source<E>) -> Report {
     }
     // Walk the feed one change per page.
     let mut cursor = None;
+    let mut guard = crate::PageGuard::new(None);
     let mut seen: Vec<(Option<crate::Cursor>, Vec<String>)> = Vec::new();
     let mut upserts = BTreeSet::new();
     for _ in 0..10_000 {
@@ -196,15 +197,14 @@ pub async fn check_source<E: Entity>(source: &dyn Source<E>) -> Report {
                 .map(|c| c.remote_id.as_str().to_owned())
                 .collect(),
         ));
-        let next = Some(page.next);
+        if let Err(stuck) = guard.check(&page) {
+            report.fail(stuck.message());
+            break;
+        }
         if !page.has_more {
             break;
         }
-        if next == cursor && page.changes.is_empty() {
-            report.fail("the feed says it has more but returns nothing and the same cursor");
-            break;
-        }
-        cursor = next;
+        cursor = Some(page.next);
     }
     if seen.len() >= 10_000 {
         report.fail("the feed did not end after 10,000 pages");

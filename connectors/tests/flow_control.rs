@@ -297,7 +297,7 @@ async fn replay_maps_only_what_was_not_mapped() {
     assert!(!by_id("b").mapped, "failed in the mapping step");
     assert!(by_id("c").mapped, "failed validation, after mapping");
     assert_eq!(by_id("c").payload["record"]["legal_name"], "Bad Ltd");
-    assert_eq!(by_id("c").error.kind, ConnectorErrorKind::Validation);
+    assert_eq!(by_id("c").error.kind, ConnectorErrorKind::NotReady);
 
     allow_empty.store(true, std::sync::atomic::Ordering::SeqCst);
     let replay = pipeline.replay().await.unwrap();

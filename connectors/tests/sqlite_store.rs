@@ -65,6 +65,13 @@ fn refs(pairs: &[(&str, &str)]) -> CrossRefs {
         .collect()
 }
 
+fn assert_link_conflict<T: Debug>(r: &odoo_integration_connectors::Result<T>) {
+    match r {
+        Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::LinkConflict, "{e}"),
+        Ok(v) => panic!("expected a link conflict, got {v:?}"),
+    }
+}
+
 fn assert_store_error<T: Debug>(r: &odoo_integration_connectors::Result<T>) {
     match r {
         Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::Store, "{e}"),
@@ -145,7 +152,7 @@ async fn scenario(store: &dyn SyncState) -> Vec<String> {
     ];
     for links in &conflicts {
         let r = store.link(links).await;
-        assert_store_error(&r);
+        assert_link_conflict(&r);
         t.push(show(&r));
     }
     for (entity, system, r) in [
@@ -387,7 +394,7 @@ async fn state_survives_close_and_reopen() {
     assert_eq!(again.path(), Some(path.as_path()));
     assert_eq!(dump(&again).await, before);
     // The reopened store enforces the stored links.
-    assert_store_error(&again.link(&[link("client", 3, "hubspot", "r1")]).await);
+    assert_link_conflict(&again.link(&[link("client", 3, "hubspot", "r1")]).await);
     again
         .link(&[link("client", 1, "hubspot", "r1")])
         .await
@@ -444,7 +451,7 @@ async fn an_id_under_two_entities_in_one_call_is_refused() {
                 link("contact", 1, "odoo", "o1"),
             ])
             .await;
-        assert_store_error(&r);
+        assert_link_conflict(&r);
         assert_eq!(
             r.unwrap_err().message(),
             format!("{} is a client, not a contact", id(1))
@@ -852,7 +859,7 @@ async fn eight_tasks_at_once_lose_nothing() {
         let (t, r) = h.await.unwrap();
         match r {
             Ok(()) => winners.push(t),
-            Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::Store),
+            Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::LinkConflict),
         }
     }
     assert_eq!(winners.len(), 1, "{winners:?}");

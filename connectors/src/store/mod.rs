@@ -183,7 +183,9 @@ pub trait XrefStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// A conflicting link (nothing is stored), or the store failed.
+    /// A conflicting link is [`LinkConflict`](crate::ConnectorErrorKind::LinkConflict)
+    /// (nothing is stored); a store that failed is
+    /// [`Store`](crate::ConnectorErrorKind::Store).
     async fn link(&self, links: &[Link]) -> Result<()>;
 }
 
@@ -400,7 +402,7 @@ impl DeadLetter {
     /// # use odoo_integration_model::{RemoteId, SystemId};
     /// # use odoo_integration_connectors::{ConnectorError, DeadLetter, ConnectorErrorKind};
     /// let l = DeadLetter::new("contact", SystemId::new("csv"), RemoteId::new("a1"), serde_json::Value::Null,
-    ///     &ConnectorError::new(ConnectorErrorKind::Validation, "email missing"));
+    ///     &ConnectorError::new(ConnectorErrorKind::NotReady, "email missing"));
     /// assert!(!l.parked);
     /// ```
     pub fn new(

@@ -336,7 +336,7 @@ fn decode_letter(key: &str, json: &str) -> Result<DeadLetter> {
 }
 
 fn conflict(message: String) -> ConnectorError {
-    ConnectorError::new(ConnectorErrorKind::Store, message)
+    ConnectorError::new(ConnectorErrorKind::LinkConflict, message)
 }
 
 /// [`XrefStore::link`](crate::XrefStore::link): checks every link against

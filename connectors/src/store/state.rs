@@ -107,7 +107,7 @@ impl Xrefs {
                 .or_else(|| self.resolve(&l.entity, &l.system, &l.remote_id));
             if let Some(owner) = owner.filter(|o| *o != l.id) {
                 return Err(ConnectorError::new(
-                    ConnectorErrorKind::Store,
+                    ConnectorErrorKind::LinkConflict,
                     format!(
                         "{} {} in {} is already linked to {owner}, not {}",
                         l.entity, l.remote_id, l.system, l.id
@@ -121,7 +121,7 @@ impl Xrefs {
                 .or_else(|| stored.map(|(e, _)| e.as_str()));
             if let Some(entity) = entity.filter(|e| *e != l.entity) {
                 return Err(ConnectorError::new(
-                    ConnectorErrorKind::Store,
+                    ConnectorErrorKind::LinkConflict,
                     format!("{} is a {entity}, not a {}", l.id, l.entity),
                 ));
             }
@@ -132,7 +132,7 @@ impl Xrefs {
                 .or_else(|| stored.and_then(|(_, refs)| refs.get(&l.system)));
             if let Some(existing) = existing.filter(|r| **r != l.remote_id) {
                 return Err(ConnectorError::new(
-                    ConnectorErrorKind::Store,
+                    ConnectorErrorKind::LinkConflict,
                     format!(
                         "{} {} already has id {existing} in {}, not {}",
                         l.entity, l.id, l.system, l.remote_id
