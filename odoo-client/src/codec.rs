@@ -9,9 +9,9 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
 #[cfg(doc)]
 use crate::error::ErrorKind;
+use crate::error::{Error, Result};
 use crate::protocol;
 use crate::xmlrpc::{self, MethodResponse, XmlRpcValue};
 

@@ -1574,11 +1574,7 @@ mod tests {
                 "x",
                 ErrorKind::MissingRecord,
             ),
-            (
-                "odoo.exceptions.ValidationError",
-                "x",
-                ErrorKind::Invalid,
-            ),
+            ("odoo.exceptions.ValidationError", "x", ErrorKind::Invalid),
             ("odoo.exceptions.UserError", "x", ErrorKind::UserError),
             (
                 "odoo.exceptions.UserError",
@@ -1717,7 +1713,10 @@ mod tests {
         let err = Error::transport(TransportKind::Other, "/jsonrpc", cause);
         let copy = err.clone();
         for e in [&err, &copy] {
-            assert_eq!(e.to_string(), "transport error (connection) calling /jsonrpc");
+            assert_eq!(
+                e.to_string(),
+                "transport error (connection) calling /jsonrpc"
+            );
             assert_eq!(e.kind(), ErrorKind::Transport);
             assert_eq!(e.transport_kind(), Some(TransportKind::Other));
             assert_eq!(e.endpoint(), Some("/jsonrpc"));

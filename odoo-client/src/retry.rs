@@ -366,17 +366,17 @@ impl RetryPolicy {
     ///
     /// let policy = RetryPolicy::new()
     ///     .max_retries(4)
-    ///     .min_delay(Duration::from_millis(100))
-    ///     .max_delay(Duration::from_millis(300))
+    ///     .min_delay(Duration::from_secs(1))
+    ///     .max_delay(Duration::from_secs(3))
     ///     .without_jitter();
     /// let delays: Vec<Duration> = policy.delays().collect();
-    /// assert_eq!(delays, [100, 200, 300, 300].map(Duration::from_millis));
+    /// assert_eq!(delays, [1, 2, 3, 3].map(Duration::from_secs));
     /// assert_eq!(RetryPolicy::disabled().delays().count(), 0);
     ///
     /// // With jitter, each delay lies between the plain one and twice it.
-    /// let jittered = RetryPolicy::new().max_retries(4).min_delay(Duration::from_millis(100));
-    /// for (delay, plain) in jittered.delays().zip([100, 200, 400, 800]) {
-    ///     let plain = Duration::from_millis(plain);
+    /// let jittered = RetryPolicy::new().max_retries(4).min_delay(Duration::from_secs(1));
+    /// for (delay, plain) in jittered.delays().zip([1, 2, 4, 8]) {
+    ///     let plain = Duration::from_secs(plain);
     ///     assert!(delay >= plain && delay <= plain * 2, "{delay:?}");
     /// }
     /// ```

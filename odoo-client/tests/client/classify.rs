@@ -172,11 +172,9 @@ async fn a_handle_shares_the_login_of_its_client() {
     Mock::given(method("POST"))
         .and(path("/jsonrpc"))
         .and(JsonRpcService("object", "execute_kw"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "jsonrpc": "2.0", "id": 1, "result": 7
-            })),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "jsonrpc": "2.0", "id": 1, "result": 7
+        })))
         .expect(2)
         .mount(&server)
         .await;
