@@ -1704,6 +1704,8 @@ mod tests {
     #[test]
     fn an_error_is_one_pointer_and_a_clone_keeps_its_source() {
         use std::error::Error as _;
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<Error>();
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
         assert_eq!(
             std::mem::size_of::<Result<()>>(),
