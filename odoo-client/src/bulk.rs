@@ -143,11 +143,11 @@ macro_rules! batch_setters {
 fn blames_records(err: &Error) -> bool {
     matches!(
         err.kind(),
-        ErrorKind::Validation
+        ErrorKind::Invalid
             | ErrorKind::UserError
             | ErrorKind::InvalidRequest
             | ErrorKind::MissingRecord
-            | ErrorKind::AccessDenied
+            | ErrorKind::Forbidden
     )
 }
 
@@ -326,13 +326,13 @@ async fn create_isolating(
                 out.extend(part.iter().map(|(i, _)| *i).zip(ids.into_iter().map(Ok)));
             }
             Ok(ids) => {
-                let err = Error::Decode {
-                    model: model.to_owned(),
-                    method: "create".to_owned(),
-                    path: ".".to_owned(),
-                    message: format!("{} ids for {} records", ids.len(), part.len()),
-                };
-                out.extend(part.iter().map(|(i, _)| (*i, Err(clone_error(&err)))));
+                let err = Error::decode(
+                    model,
+                    "create",
+                    ".",
+                    format!("{} ids for {} records", ids.len(), part.len()),
+                );
+                out.extend(part.iter().map(|(i, _)| (*i, Err(err.clone()))));
             }
             Err(err) if part.len() > 1 && blames_records(&err) => {
                 let mut part = part;
@@ -343,55 +343,13 @@ async fn create_isolating(
             Err(err) => {
                 let mut part = part.into_iter();
                 if let Some((first, _)) = part.next() {
-                    out.extend(part.map(|(i, _)| (i, Err(clone_error(&err)))));
+                    out.extend(part.map(|(i, _)| (i, Err(err.clone()))));
                     out.push((first, Err(err)));
                 }
             }
         }
     }
     out
-}
-
-/// Errors are not `Clone` (their sources are not); a failed call that
-/// covers several records gives each a copy of what can be copied.
-fn clone_error(err: &Error) -> Error {
-    match err {
-        Error::Server(e) => Error::Server(e.clone()),
-        Error::Authentication { message } => Error::Authentication {
-            message: message.clone(),
-        },
-        Error::Protocol(p) => Error::Protocol(p.clone()),
-        Error::RateLimited { retry_after } => Error::RateLimited {
-            retry_after: *retry_after,
-        },
-        Error::Decode {
-            model,
-            method,
-            path,
-            message,
-        } => Error::Decode {
-            model: model.clone(),
-            method: method.clone(),
-            path: path.clone(),
-            message: message.clone(),
-        },
-        Error::InvalidDomain(d) => Error::InvalidDomain(d.clone()),
-        Error::Configuration(m) => Error::Configuration(m.clone()),
-        Error::AmbiguousMatch { model, field, ids } => Error::AmbiguousMatch {
-            model: model.clone(),
-            field: field.clone(),
-            ids: ids.clone(),
-        },
-        Error::Transport {
-            kind,
-            endpoint,
-            source,
-        } => Error::Transport {
-            kind: *kind,
-            endpoint: endpoint.clone(),
-            source: source.to_string().into(),
-        },
-    }
 }
 
 /// Batched `write` of different values to different records. Created by
@@ -567,7 +525,7 @@ async fn write_isolating(
             Err(err) => {
                 let mut part = part.into_iter();
                 if let Some((first, _)) = part.next() {
-                    out.extend(part.map(|(i, _)| (i, Err(clone_error(&err)))));
+                    out.extend(part.map(|(i, _)| (i, Err(err.clone()))));
                     out.push((first, Err(err)));
                 }
             }
@@ -652,7 +610,7 @@ impl ExternalId {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] when the module is empty or contains a dot,
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the module is empty or contains a dot,
     /// or the name is empty.
     ///
     /// # Example
@@ -1326,7 +1284,7 @@ async fn load_call(client: &Client, model: &str, rows: &[LoadRecord]) -> Result<
                 messages.join("; ")
             };
             Ok(Err(Error::server(crate::error::ServerError {
-                kind: ErrorKind::Validation,
+                kind: ErrorKind::Invalid,
                 name: "odoo.exceptions.ValidationError".to_owned(),
                 message,
                 arguments: Vec::new(),
@@ -1335,6 +1293,7 @@ async fn load_call(client: &Client, model: &str, rows: &[LoadRecord]) -> Result<
                 code: None,
                 model: Some(model.to_owned()),
                 method: Some("load".to_owned()),
+                endpoint: None,
             })))
         }
     }
@@ -1409,8 +1368,10 @@ impl UpsertByKey {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] when the values lack the key field;
-    /// [`Error::AmbiguousMatch`] naming the ids when several records have
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when
+    /// the values lack the key field;
+    /// [`ErrorKind::AmbiguousMatch`](crate::ErrorKind::AmbiguousMatch)
+    /// naming the ids ([`Error::ambiguous_ids`]) when several records have
     /// the key; any error of the calls.
     ///
     /// # Example
@@ -1471,14 +1432,14 @@ impl UpsertByKey {
                 model.write([id], &values).allow_retry().send().await?;
                 Ok(Upserted::Updated(id))
             }
-            several => Err(Error::AmbiguousMatch {
-                model: self.model.clone(),
-                field: self.key.clone(),
-                ids: several
+            several => Err(Error::ambiguous(
+                self.model.clone(),
+                self.key.clone(),
+                several
                     .iter()
                     .filter_map(|r| r.get("id").and_then(Value::as_i64))
                     .collect(),
-            }),
+            )),
         }
     }
 }

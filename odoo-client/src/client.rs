@@ -215,7 +215,7 @@ impl ServerVersion {
     ///
     /// # Errors
     ///
-    /// [`Error::Protocol`]-free: a string without a leading number gives a
+    /// Never a protocol error: a string without a leading number gives a
     /// configuration error naming it.
     ///
     /// # Example
@@ -370,7 +370,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] naming the variable that is missing, empty
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) naming the variable that is missing, empty
     /// or invalid.
     ///
     /// # Example
@@ -674,7 +674,7 @@ impl ClientBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_client::{Client, Credentials, Domain, Error, Protocol, ProtocolErrorKind};
+    /// # use odoo_integration_client::{Client, Credentials, Domain, Protocol, ProtocolErrorKind};
     /// # use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, TestServer};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -686,7 +686,7 @@ impl ClientBuilder {
     ///     .max_body_size(2048)
     ///     .build()?;
     /// let err = client.model("res.partner").search_read(Domain::all()).send().await.unwrap_err();
-    /// assert!(matches!(&err, Error::Protocol(p) if p.kind() == ProtocolErrorKind::TooLarge));
+    /// assert_eq!(err.protocol_error().map(|p| p.kind()), Some(ProtocolErrorKind::TooLarge));
     /// # Ok(()) }
     /// ```
     pub fn max_body_size(mut self, bytes: usize) -> Self {
@@ -699,7 +699,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] when the URL does not parse, credentials are
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when the URL does not parse, credentials are
     /// missing, JSON-2 is asked for with a password, or JSON-RPC/XML-RPC is
     /// asked for without a database.
     ///
@@ -760,6 +760,7 @@ impl ClientBuilder {
             }
         };
         Ok(Client {
+            retry: self.retry,
             inner: Arc::new(Inner {
                 transport: Transport::new(
                     http,
@@ -768,7 +769,6 @@ impl ClientBuilder {
                     self.max_concurrent,
                     self.max_body,
                 ),
-                retry: self.retry,
                 database: self.database,
                 credentials,
                 protocol: self.protocol,
@@ -818,11 +818,13 @@ impl ClientBuilder {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Per handle: [`Client::with_retry_policy`] gives a handle on the same
+    /// session with another policy.
+    retry: RetryPolicy,
 }
 
 struct Inner {
     transport: Transport,
-    retry: RetryPolicy,
     database: Option<String>,
     credentials: Credentials,
     protocol: Protocol,
@@ -843,6 +845,7 @@ impl fmt::Debug for Client {
             .field("credentials", &self.inner.credentials)
             .field("protocol", &self.inner.protocol)
             .field("resolved_protocol", &self.inner.resolved.get())
+            .field("retry", &self.retry)
             .field("uid", &self.inner.uid.try_lock().ok().and_then(|u| *u))
             .finish_non_exhaustive()
     }
@@ -865,7 +868,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] naming the variable that is missing, empty
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) naming the variable that is missing, empty
     /// or invalid, or any error of [`ClientBuilder::build`].
     ///
     /// # Example
@@ -1065,7 +1068,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Authentication`] when the server refuses the credentials;
+    /// [`ErrorKind::Unauthorized`](crate::ErrorKind::Unauthorized) when the server refuses the credentials;
     /// transport and protocol errors.
     ///
     /// # Example
@@ -1129,6 +1132,66 @@ impl Client {
     /// ```
     pub fn database(&self) -> Option<&str> {
         self.inner.database.as_deref()
+    }
+
+    /// A handle on the same client that retries by `policy` instead: it
+    /// shares the session, the HTTP connection pool, the cap on requests in
+    /// flight, the cached uid and server version; only the retry policy
+    /// differs. Cheap (an `Arc` clone); this handle is unchanged.
+    ///
+    /// The usual use is [`RetryPolicy::disabled`] for a caller that runs
+    /// its own retry loop, such as a sync pipeline driving Odoo as a sink:
+    /// then exactly one layer decides retries, and a failing call is not
+    /// sent (client retries) × (pipeline attempts) times.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// use odoo_integration_client::RetryPolicy;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// let client = server.client(Protocol::Json2)?; // retries transient failures
+    /// let once = client.with_retry_policy(RetryPolicy::disabled());
+    /// assert!(!once.retry_policy().is_enabled());
+    /// assert!(client.retry_policy().is_enabled());
+    ///
+    /// server.inject(Fault::Status(503), 1);
+    /// // The handle without retries reports the 503 at once...
+    /// let err = once.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
+    /// assert_eq!(err.http_status(), Some(503));
+    /// // ...where the original handle would have tried again.
+    /// server.inject(Fault::Status(503), 1);
+    /// assert!(client.model("res.partner").search_count(Domain::all()).send().await.is_ok());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            retry: policy,
+        }
+    }
+
+    /// The retry policy of this handle.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials, RetryPolicy};
+    ///
+    /// let client = Client::builder("https://odoo.example.com")
+    ///     .credentials(Credentials::api_key("admin", "key"))
+    ///     .retry_policy(RetryPolicy::new().max_retries(5))
+    ///     .build()?;
+    /// assert_eq!(client.retry_policy().retry_limit(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
     }
 
     async fn fetch_version(&self) -> Result<ServerVersion> {
@@ -1197,13 +1260,11 @@ impl Client {
                 tracing::debug!(uid, "logged in");
                 Ok(uid)
             }
-            None => Err(Error::Authentication {
-                message: format!(
-                    "the server refused the login `{}` on database `{}`",
-                    creds.login(),
-                    self.inner.database.as_deref().unwrap_or("(default)")
-                ),
-            }),
+            None => Err(Error::unauthorized(format!(
+                "the server refused the login `{}` on database `{}`",
+                creds.login(),
+                self.inner.database.as_deref().unwrap_or("(default)")
+            ))),
         }
     }
 
@@ -1249,7 +1310,7 @@ impl Client {
     }
 
     async fn execute_with_retries<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
-        let policy = &self.inner.retry;
+        let policy = &self.retry;
         if !call.retry_safe || !policy.is_enabled() {
             let protocol = self.protocol().await?;
             return protocol::execute(self, protocol, call.clone()).await;

@@ -9,6 +9,8 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+#[cfg(doc)]
+use crate::error::ErrorKind;
 use crate::error::{Error, Result};
 use crate::protocol;
 use crate::xmlrpc::{self, MethodResponse, XmlRpcValue};
@@ -18,9 +20,9 @@ use crate::xmlrpc::{self, MethodResponse, XmlRpcValue};
 ///
 /// # Errors
 ///
-/// [`Error::Server`] for an `error` member, [`Error::Protocol`] for a body
-/// that is not a JSON-RPC reply, [`Error::Decode`] when the result does not
-/// fit `T`.
+/// An error carrying the server's exception ([`Error::server_error`]) for
+/// an `error` member, [`ErrorKind::Protocol`] for a body that is not a
+/// JSON-RPC reply, [`ErrorKind::Decode`] when the result does not fit `T`.
 ///
 /// # Example
 ///
@@ -39,8 +41,8 @@ pub fn decode_jsonrpc<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 ///
 /// # Errors
 ///
-/// [`Error::Protocol`] for a body that is not JSON, [`Error::Decode`] when
-/// it does not fit `T`.
+/// [`ErrorKind::Protocol`] for a body that is not JSON, [`ErrorKind::Decode`]
+/// when it does not fit `T`.
 ///
 /// # Example
 ///
@@ -58,8 +60,9 @@ pub fn decode_json2<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 ///
 /// # Errors
 ///
-/// [`Error::Server`] for a fault, [`Error::Protocol`] for a body that is not
-/// an XML-RPC reply, [`Error::Decode`] when the value does not fit `T`.
+/// An error carrying the fault ([`Error::server_error`]),
+/// [`ErrorKind::Protocol`] for a body that is not an XML-RPC reply,
+/// [`ErrorKind::Decode`] when the value does not fit `T`.
 ///
 /// # Example
 ///
@@ -80,7 +83,7 @@ pub fn decode_xmlrpc<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 ///
 /// # Errors
 ///
-/// [`Error::Configuration`] for a string with a character XML 1.0 cannot
+/// [`ErrorKind::Configuration`] for a string with a character XML 1.0 cannot
 /// carry.
 ///
 /// # Example

@@ -1,126 +1,168 @@
 //! The error type of the client.
 //!
-//! Every fallible operation returns [`Error`]. Match on [`Error::kind`] for a
-//! stable classification, or use the predicates ([`Error::is_retryable`],
-//! [`Error::is_timeout`], ...). What the server said is kept: the Python
-//! exception name, its message and arguments ([`ServerError`]); the server's
-//! traceback is reachable through [`ServerError::debug`] but never part of
-//! `Display`.
+//! Every fallible operation returns [`Error`], an opaque type. Match on
+//! [`Error::kind`] for the one stable classification, or use the predicates
+//! ([`Error::is_retryable`], [`Error::is_timeout`], ...) and accessors
+//! ([`Error::server_error`], [`Error::http_status`], ...). What the server
+//! said is kept: the Python exception name, its message and arguments
+//! ([`ServerError`]); the server's traceback is reachable through
+//! [`ServerError::debug`] but never part of `Display`.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::domain::DomainError;
 
-/// A boxed error used as the `source()` of transport errors, so that no
-/// third-party error type is part of this crate's API.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// A shared error used as the `source()` of transport errors, so that no
+/// third-party error type is part of this crate's API (and so that an
+/// [`Error`] can be cloned with its cause).
+type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The error returned by every fallible operation of this crate.
 ///
-/// The enum is `#[non_exhaustive]`: new variants may be added in minor
-/// releases. [`Error::kind`] gives a stable classification to match on.
+/// The type is opaque: [`Error::kind`] is its one classification (an Odoo
+/// exception is classified by its class first, by the HTTP status only when
+/// the reply names no class), the predicates answer the usual questions
+/// ([`is_retryable`](Error::is_retryable), [`is_timeout`](Error::is_timeout),
+/// [`is_auth`](Error::is_auth), ...), and the accessors give what the server
+/// said ([`server_error`](Error::server_error),
+/// [`http_status`](Error::http_status),
+/// [`retry_after`](Error::retry_after), [`endpoint`](Error::endpoint), ...).
+/// `source()` reaches the transport's cause or the [`DomainError`] of an
+/// invalid domain.
+///
+/// It is small (one pointer) and cheap to clone: a failed call that covers
+/// several records can give each record the same error.
 ///
 /// # Example
 ///
 /// ```
-/// use odoo_integration_client::{Error, ErrorKind};
+/// use odoo_integration_client::{Client, Credentials, Error, ErrorKind, codec};
 ///
 /// fn explain(err: &Error) -> &'static str {
 ///     match err.kind() {
 ///         ErrorKind::MissingRecord => "the record was deleted meanwhile",
-///         ErrorKind::AccessDenied => "ask an administrator for rights",
+///         ErrorKind::Forbidden => "ask an administrator for rights",
 ///         _ if err.is_retryable() => "try again later",
 ///         _ => "fix the request",
 ///     }
 /// }
 ///
-/// assert_eq!(explain(&Error::RateLimited { retry_after: None }), "try again later");
-/// assert_eq!(explain(&Error::Configuration("no database".into())), "fix the request");
+/// // A reply cut short by a dropped connection may succeed when sent again.
+/// let cut = codec::decode_json2::<Vec<i64>>(b"[1, 2").unwrap_err();
+/// assert_eq!(explain(&cut), "try again later");
+/// // A configuration that cannot work never will.
+/// let bad = Client::builder("ftp://odoo.example.com")
+///     .credentials(Credentials::api_key("admin", "key"))
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(explain(&bad), "fix the request");
+/// assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
 /// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
+#[derive(Clone)]
+pub struct Error {
+    repr: Box<Repr>,
+}
+
+/// What an [`Error`] carries: private, so that variants can change without
+/// breaking users.
+#[derive(Debug, Clone)]
+enum Repr {
     /// Odoo raised an exception (JSON-RPC `error`, JSON-2 error body or an
     /// XML-RPC fault).
-    #[error("{0}")]
-    Server(Box<ServerError>),
-
-    /// The credentials were refused: a login that returned `false`, a wrong
-    /// password or an invalid API key.
-    #[error("authentication failed: {message}")]
-    Authentication {
-        /// What the server (or the client) said.
-        message: String,
-    },
-
+    Server(ServerError),
+    /// The credentials were refused: a login that returned `false`.
+    Unauthorized { message: String },
     /// The server answered something that is not a valid reply of the
-    /// protocol: an HTML page from a proxy, a truncated or empty body, an
-    /// unexpected status.
-    #[error("{0}")]
-    Protocol(Box<ProtocolError>),
-
-    /// The request did not reach the server or its answer did not arrive:
-    /// connection refused, reset, or the per-request timeout elapsed.
-    #[error("transport error ({kind}) calling {endpoint}")]
+    /// protocol.
+    Protocol(ProtocolError),
+    /// The request did not reach the server or its answer did not arrive.
     Transport {
-        /// Connect, timeout or other.
         kind: TransportKind,
-        /// The endpoint path that was called (no credentials, no host).
         endpoint: String,
-        /// The underlying cause.
-        #[source]
-        source: BoxError,
+        source: SharedError,
     },
-
-    /// The server (or a proxy in front of it) answered HTTP 429.
-    #[error("rate limited{}", fmt_retry_after(*.retry_after))]
-    RateLimited {
-        /// How long the server asked to wait (`Retry-After`), when it said.
-        retry_after: Option<Duration>,
-    },
-
+    /// HTTP 429.
+    RateLimited { retry_after: Option<Duration> },
     /// The reply was well-formed but did not decode into the requested type.
-    #[error("{model}/{method}: cannot decode the result at `{path}`: {message}")]
     Decode {
-        /// The Odoo model that was called.
         model: String,
-        /// The method that was called.
         method: String,
-        /// Path of the value that failed (e.g. `[17].date_invoice`).
         path: String,
-        /// What was wrong with it.
         message: String,
     },
-
-    /// An upsert by natural key found several records with the key; nothing
-    /// was written.
-    #[error("{model}: {} records have the same `{field}` (ids {ids:?}); refusing to guess", ids.len())]
+    /// An upsert by natural key found several records with the key.
     AmbiguousMatch {
-        /// The model searched.
         model: String,
-        /// The key field.
         field: String,
-        /// The records that have the key.
         ids: Vec<i64>,
     },
-
     /// A domain was malformed; nothing was sent.
-    #[error("invalid domain: {0}")]
-    InvalidDomain(#[from] DomainError),
-
-    /// The client was configured in a way that cannot work (a password with
-    /// JSON-2, a missing database, an unparsable URL, ...); nothing was sent.
-    #[error("configuration error: {0}")]
+    InvalidDomain(DomainError),
+    /// The client was configured in a way that cannot work.
     Configuration(String),
 }
 
-fn fmt_retry_after(retry_after: Option<Duration>) -> String {
-    match retry_after {
-        Some(d) => format!(", retry after {} s", d.as_secs_f64()),
-        None => String::new(),
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.repr {
+            Repr::Server(e) => fmt::Display::fmt(e, f),
+            Repr::Unauthorized { message } => write!(f, "authentication failed: {message}"),
+            Repr::Protocol(p) => fmt::Display::fmt(p, f),
+            Repr::Transport { kind, endpoint, .. } => {
+                write!(f, "transport error ({kind}) calling {endpoint}")
+            }
+            Repr::RateLimited { retry_after } => {
+                f.write_str("rate limited")?;
+                match retry_after {
+                    Some(d) => write!(f, ", retry after {} s", d.as_secs_f64()),
+                    None => Ok(()),
+                }
+            }
+            Repr::Decode {
+                model,
+                method,
+                path,
+                message,
+            } => write!(
+                f,
+                "{model}/{method}: cannot decode the result at `{path}`: {message}"
+            ),
+            Repr::AmbiguousMatch { model, field, ids } => write!(
+                f,
+                "{model}: {} records have the same `{field}` (ids {ids:?}); refusing to guess",
+                ids.len()
+            ),
+            Repr::InvalidDomain(e) => write!(f, "invalid domain: {e}"),
+            Repr::Configuration(message) => write!(f, "configuration error: {message}"),
+        }
+    }
+}
+
+// Debug shows the private representation (a `ServerError` leaves the
+// traceback out; secrets were redacted when the error was made).
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.repr, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.repr {
+            Repr::Transport { source, .. } => Some(&**source),
+            Repr::InvalidDomain(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DomainError> for Error {
+    fn from(err: DomainError) -> Self {
+        Error::new(Repr::InvalidDomain(err))
     }
 }
 
@@ -137,12 +179,14 @@ fn fmt_retry_after(retry_after: Option<Duration>) -> String {
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The credentials were refused (`AccessDenied`, invalid API key,
-    /// `login` returned `false`, an expired session).
-    Authentication,
-    /// The user may not do this (`odoo.exceptions.AccessError`).
-    AccessDenied,
+    /// `login` returned `false`, an expired session). Was `Authentication`.
+    Unauthorized,
+    /// The user may not do this (`odoo.exceptions.AccessError`). Was
+    /// `AccessDenied`.
+    Forbidden,
     /// A constraint refused the values (`odoo.exceptions.ValidationError`).
-    Validation,
+    /// Was `Validation`.
+    Invalid,
     /// A business rule refused the operation (`odoo.exceptions.UserError`).
     UserError,
     /// A record does not exist or was deleted (`odoo.exceptions.MissingError`).
@@ -153,7 +197,9 @@ pub enum ErrorKind {
     /// operator, a missing or unexpected argument (`ValueError`,
     /// `TypeError`, HTTP 400/422).
     InvalidRequest,
-    /// Any other server-side exception.
+    /// Any other server-side exception: a class this crate does not know,
+    /// or an HTTP 5xx error reply that names none. Retryable when the reply
+    /// came with a 5xx status (see [`Error::is_retryable`]).
     Server,
     /// The reply was not a valid reply of the protocol.
     Protocol,
@@ -174,9 +220,9 @@ pub enum ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ErrorKind::Authentication => "authentication",
-            ErrorKind::AccessDenied => "access denied",
-            ErrorKind::Validation => "validation",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Invalid => "invalid",
             ErrorKind::UserError => "user error",
             ErrorKind::MissingRecord => "missing record",
             ErrorKind::NotFound => "not found",
@@ -230,15 +276,16 @@ impl fmt::Display for TransportKind {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_client::{Error, ErrorKind, codec};
+/// use odoo_integration_client::{ErrorKind, codec};
 ///
 /// // A JSON-RPC error reply, as Odoo sends it for a deleted record.
 /// let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
 ///     "data": {"name": "odoo.exceptions.MissingError", "message": "Record does not exist or has been deleted.",
 ///              "debug": "Traceback (most recent call last): ..."}}}"#;
 /// let err = codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
-/// let Error::Server(server) = &err else { panic!("{err}") };
+/// let server = err.server_error().expect("an Odoo exception");
 /// assert_eq!(server.kind(), ErrorKind::MissingRecord);
+/// assert_eq!(err.kind(), ErrorKind::MissingRecord);
 /// assert_eq!(server.name(), "odoo.exceptions.MissingError");
 /// assert!(server.debug().is_some());
 /// assert!(!err.to_string().contains("Traceback"));
@@ -254,6 +301,7 @@ pub struct ServerError {
     pub(crate) code: Option<FaultCode>,
     pub(crate) model: Option<String>,
     pub(crate) method: Option<String>,
+    pub(crate) endpoint: Option<String>,
 }
 
 /// The numeric or textual code an error came with: the JSON-RPC `error.code`
@@ -297,7 +345,7 @@ impl ServerError {
     /// # let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
     /// let server = err.server_error().unwrap();
     /// use odoo_integration_client::ErrorKind;
-    /// assert_eq!(server.kind(), ErrorKind::AccessDenied);
+    /// assert_eq!(server.kind(), ErrorKind::Forbidden);
     /// assert_eq!(err.kind(), server.kind());
     /// ```
     pub fn kind(&self) -> ErrorKind {
@@ -511,8 +559,25 @@ impl ServerError {
             code: None,
             model: None,
             method: None,
+            endpoint: None,
         }
     }
+
+    /// `true` when the same call may succeed later: a database
+    /// serialisation conflict, or an HTTP 5xx reply whose exception class
+    /// this crate does not know. A known class (a `ValueError` Odoo answers
+    /// with HTTP 500, an `AccessError`, ...) fails again however often it is
+    /// sent.
+    fn is_transient(&self) -> bool {
+        self.name.ends_with("SerializationFailure")
+            || self.name.ends_with("TransactionRollbackError")
+            || (self.kind == ErrorKind::Server && is_5xx(self.http_status))
+    }
+}
+
+/// `true` for a server-side HTTP failure (500 to 599).
+fn is_5xx(status: Option<u16>) -> bool {
+    matches!(status, Some(500..=599))
 }
 
 // Debug leaves the traceback out (it can be long); `debug()` has it.
@@ -527,6 +592,7 @@ impl fmt::Debug for ServerError {
             .field("code", &self.code)
             .field("model", &self.model)
             .field("method", &self.method)
+            .field("endpoint", &self.endpoint)
             .field(
                 "debug",
                 &self.debug.as_ref().map(|d| format!("<{} bytes>", d.len())),
@@ -553,14 +619,16 @@ impl fmt::Display for ServerError {
 impl std::error::Error for ServerError {}
 
 /// Maps an Odoo exception class name (and, where the class alone is
-/// ambiguous, its message) to an [`ErrorKind`].
+/// ambiguous, its message) to an [`ErrorKind`]. The class decides, whatever
+/// the HTTP status: JSON-2 answers 500 to a `ValueError` ("Invalid field
+/// ..."), which is a bad request, not a server failure.
 pub(crate) fn classify(name: &str, message: &str) -> ErrorKind {
     let short = name.rsplit('.').next().unwrap_or(name);
     match short {
-        "AccessDenied" | "Unauthorized" | "SessionExpiredException" => ErrorKind::Authentication,
-        "AccessError" | "Forbidden" => ErrorKind::AccessDenied,
+        "AccessDenied" | "Unauthorized" | "SessionExpiredException" => ErrorKind::Unauthorized,
+        "AccessError" | "Forbidden" => ErrorKind::Forbidden,
         "MissingError" => ErrorKind::MissingRecord,
-        "ValidationError" | "IntegrityError" => ErrorKind::Validation,
+        "ValidationError" | "IntegrityError" => ErrorKind::Invalid,
         "UserError" | "RedirectWarning" | "CacheMiss" if is_unknown_model(message) => {
             ErrorKind::NotFound
         }
@@ -585,12 +653,12 @@ fn is_unknown_model(message: &str) -> bool {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_client::{Error, ProtocolErrorKind, codec};
+/// use odoo_integration_client::{ProtocolErrorKind, codec};
 ///
 /// // What a proxy sends when Odoo is down, where JSON was expected.
 /// let err = codec::decode_json2::<serde_json::Value>(b"<html><h1>502 Bad Gateway</h1></html>")
 ///     .unwrap_err();
-/// let Error::Protocol(p) = &err else { panic!("{err}") };
+/// let p = err.protocol_error().expect("a protocol error");
 /// assert_eq!(p.kind(), ProtocolErrorKind::Html);
 /// assert!(p.snippet().contains("Bad Gateway"));
 /// ```
@@ -645,7 +713,7 @@ impl ProtocolError {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// use odoo_integration_client::{Error, test_server::Fault};
+    /// use odoo_integration_client::test_server::Fault;
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
     /// let err = client
@@ -654,7 +722,7 @@ impl ProtocolError {
     ///     .send()
     ///     .await
     ///     .unwrap_err();
-    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// let p = err.protocol_error().expect("a protocol error");
     /// assert_eq!(p.kind(), odoo_integration_client::ProtocolErrorKind::Html);
     /// # Ok(()) }
     /// ```
@@ -671,7 +739,7 @@ impl ProtocolError {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// use odoo_integration_client::{Error, test_server::Fault};
+    /// use odoo_integration_client::test_server::Fault;
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
     /// let err = client
@@ -680,7 +748,7 @@ impl ProtocolError {
     ///     .send()
     ///     .await
     ///     .unwrap_err();
-    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// let p = err.protocol_error().expect("a protocol error");
     /// assert_eq!(p.status(), Some(502));
     /// # Ok(()) }
     /// ```
@@ -697,7 +765,7 @@ impl ProtocolError {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// use odoo_integration_client::{Error, test_server::Fault};
+    /// use odoo_integration_client::test_server::Fault;
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
     /// let err = client
@@ -706,7 +774,7 @@ impl ProtocolError {
     ///     .send()
     ///     .await
     ///     .unwrap_err();
-    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// let p = err.protocol_error().expect("a protocol error");
     /// assert_eq!(p.endpoint(), "/json/2/res.partner/create");
     /// # Ok(()) }
     /// ```
@@ -723,7 +791,7 @@ impl ProtocolError {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let server = TestServer::start().await?;
     /// # let client = server.client(Protocol::Json2)?;
-    /// use odoo_integration_client::{Error, test_server::Fault};
+    /// use odoo_integration_client::test_server::Fault;
     ///
     /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
     /// let err = client
@@ -732,7 +800,7 @@ impl ProtocolError {
     ///     .send()
     ///     .await
     ///     .unwrap_err();
-    /// let Error::Protocol(p) = &err else { panic!("{err}") };
+    /// let p = err.protocol_error().expect("a protocol error");
     /// assert!(p.snippet().contains("502 Bad Gateway"));
     /// # Ok(()) }
     /// ```
@@ -765,44 +833,75 @@ impl fmt::Display for ProtocolError {
 impl std::error::Error for ProtocolError {}
 
 impl Error {
-    /// The stable classification of this error.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use odoo_integration_client::{Error, ErrorKind};
-    ///
-    /// let err = Error::RateLimited { retry_after: None };
-    /// assert_eq!(err.kind(), ErrorKind::RateLimited);
-    /// ```
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Server(e) => e.kind,
-            Error::Authentication { .. } => ErrorKind::Authentication,
-            Error::Protocol(_) => ErrorKind::Protocol,
-            Error::Transport { .. } => ErrorKind::Transport,
-            Error::RateLimited { .. } => ErrorKind::RateLimited,
-            Error::Decode { .. } => ErrorKind::Decode,
-            Error::AmbiguousMatch { .. } => ErrorKind::AmbiguousMatch,
-            Error::InvalidDomain(_) => ErrorKind::InvalidDomain,
-            Error::Configuration(_) => ErrorKind::Configuration,
+    fn new(repr: Repr) -> Self {
+        Error {
+            repr: Box::new(repr),
         }
     }
 
-    /// The server's exception, when Odoo raised one.
+    /// The stable classification of this error: the one thing to match on.
     ///
     /// # Example
     ///
     /// ```
+    /// use odoo_integration_client::{ErrorKind, codec};
+    ///
+    /// let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
+    ///     "data": {"name": "odoo.exceptions.AccessError", "message": "You are not allowed to modify 'Contact'."}}}"#;
+    /// let err = codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Forbidden);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match &*self.repr {
+            Repr::Server(e) => e.kind,
+            Repr::Unauthorized { .. } => ErrorKind::Unauthorized,
+            Repr::Protocol(_) => ErrorKind::Protocol,
+            Repr::Transport { .. } => ErrorKind::Transport,
+            Repr::RateLimited { .. } => ErrorKind::RateLimited,
+            Repr::Decode { .. } => ErrorKind::Decode,
+            Repr::AmbiguousMatch { .. } => ErrorKind::AmbiguousMatch,
+            Repr::InvalidDomain(_) => ErrorKind::InvalidDomain,
+            Repr::Configuration(_) => ErrorKind::Configuration,
+        }
+    }
+
+    /// The server's exception, when Odoo raised one: its class, message and
+    /// arguments (the traceback only through [`ServerError::debug`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{Client, Credentials, codec};
+    ///
     /// let body = br#"{"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error",
     ///     "data": {"name": "odoo.exceptions.ValidationError", "message": "The VAT number is invalid."}}}"#;
-    /// let err = odoo_integration_client::codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
+    /// let err = codec::decode_jsonrpc::<serde_json::Value>(body).unwrap_err();
     /// assert_eq!(err.server_error().map(|e| e.message()), Some("The VAT number is invalid."));
-    /// assert!(odoo_integration_client::Error::Configuration("bad url".into()).server_error().is_none());
+    /// let bad_url = Client::builder("ftp://x").credentials(Credentials::api_key("a", "k")).build();
+    /// assert!(bad_url.unwrap_err().server_error().is_none());
     /// ```
     pub fn server_error(&self) -> Option<&ServerError> {
-        match self {
-            Error::Server(e) => Some(e),
+        match &*self.repr {
+            Repr::Server(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// What was wrong with a reply that is not a valid reply of the
+    /// protocol (an HTML page from a proxy, a truncated body, ...).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::{ProtocolErrorKind, codec};
+    ///
+    /// let err = codec::decode_json2::<serde_json::Value>(b"<html><h1>502 Bad Gateway</h1></html>")
+    ///     .unwrap_err();
+    /// assert_eq!(err.protocol_error().map(|p| p.kind()), Some(ProtocolErrorKind::Html));
+    /// ```
+    pub fn protocol_error(&self) -> Option<&ProtocolError> {
+        match &*self.repr {
+            Repr::Protocol(p) => Some(p),
             _ => None,
         }
     }
@@ -812,16 +911,225 @@ impl Error {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_client::Error;
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
     ///
-    /// assert_eq!(Error::RateLimited { retry_after: None }.http_status(), Some(429));
-    /// assert_eq!(Error::Configuration("no credentials".into()).http_status(), None);
+    /// server.inject(Fault::RateLimited { retry_after: 1 }, 1);
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.http_status(), Some(429));
+    /// # Ok(()) }
     /// ```
     pub fn http_status(&self) -> Option<u16> {
-        match self {
-            Error::Server(e) => e.http_status,
-            Error::Protocol(p) => p.status,
-            Error::RateLimited { .. } => Some(429),
+        match &*self.repr {
+            Repr::Server(e) => e.http_status,
+            Repr::Protocol(p) => p.status,
+            Repr::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The endpoint path that was called (no host, no credentials), when the
+    /// error came from a reply or a request: e.g. `/json/2/res.partner/create`,
+    /// `/jsonrpc`, `/xmlrpc/2/object`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::test_server::Fault;
+    ///
+    /// server.inject(Fault::BadGateway, 1); // the page nginx sends when Odoo is down
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .create(&serde_json::json!({"name": "X"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.endpoint(), Some("/json/2/res.partner/create"));
+    /// # Ok(()) }
+    /// ```
+    pub fn endpoint(&self) -> Option<&str> {
+        match &*self.repr {
+            Repr::Server(e) => e.endpoint.as_deref(),
+            Repr::Protocol(p) => Some(&p.endpoint),
+            Repr::Transport { endpoint, .. } => Some(endpoint),
+            _ => None,
+        }
+    }
+
+    /// The model that was called, when the error names one: a server error
+    /// of a model call, a decode error, an ambiguous match.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// #[derive(Debug, serde::Deserialize)]
+    /// struct Row { id: i64, name: i64 } // a name is text, not a number
+    ///
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .search_read(Domain::all())
+    ///     .fields(["name"])
+    ///     .into_typed::<Row>()
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.model(), Some("res.partner"));
+    /// assert_eq!(err.method(), Some("search_read"));
+    /// # Ok(()) }
+    /// ```
+    pub fn model(&self) -> Option<&str> {
+        match &*self.repr {
+            Repr::Server(e) => e.model.as_deref(),
+            Repr::Decode { model, .. } | Repr::AmbiguousMatch { model, .. } => {
+                (!model.is_empty()).then_some(model.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    /// The method that was called, when the error names one: a server error
+    /// of a model call, a decode error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = odoo_integration_client::codec::decode_jsonrpc::<Vec<i64>>(
+    ///     br#"{"jsonrpc": "2.0", "id": 1, "result": [1, "two"]}"#,
+    /// )
+    /// .unwrap_err();
+    /// // Replayed without a call: the client names the `common` service.
+    /// assert_eq!(err.method(), Some("call"));
+    /// ```
+    pub fn method(&self) -> Option<&str> {
+        match &*self.repr {
+            Repr::Server(e) => e.method.as_deref(),
+            Repr::Decode { method, .. } => (!method.is_empty()).then_some(method.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Where a reply failed to decode into the requested type: the path of
+    /// the value, e.g. `[17].date_invoice`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = odoo_integration_client::codec::decode_json2::<Vec<i64>>(br#"[1, "two"]"#)
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), odoo_integration_client::ErrorKind::Decode);
+    /// assert_eq!(err.decode_path(), Some("[1]"));
+    /// ```
+    pub fn decode_path(&self) -> Option<&str> {
+        match &*self.repr {
+            Repr::Decode { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The records that share a key an upsert expected to be unique
+    /// ([`ErrorKind::AmbiguousMatch`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use serde_json::json;
+    ///
+    /// let a = server.insert("res.partner", json!({"name": "Twin", "ref": "T-1"}))?;
+    /// let b = server.insert("res.partner", json!({"name": "Twin too", "ref": "T-1"}))?;
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .upsert_by_key("ref", &json!({"ref": "T-1", "name": "Twin"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.ambiguous_ids(), Some(&[a, b][..]));
+    /// assert_eq!(err.key_field(), Some("ref"));
+    /// # Ok(()) }
+    /// ```
+    pub fn ambiguous_ids(&self) -> Option<&[i64]> {
+        match &*self.repr {
+            Repr::AmbiguousMatch { ids, .. } => Some(ids),
+            _ => None,
+        }
+    }
+
+    /// The key field of an ambiguous match.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use serde_json::json;
+    ///
+    /// server.insert("res.partner", json!({"name": "Twin", "ref": "T-2"}))?;
+    /// server.insert("res.partner", json!({"name": "Twin too", "ref": "T-2"}))?;
+    /// let err = client
+    ///     .model("res.partner")
+    ///     .upsert_by_key("ref", &json!({"ref": "T-2", "name": "Twin"}))
+    ///     .send()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.key_field(), Some("ref"));
+    /// assert_eq!(err.model(), Some("res.partner"));
+    /// # Ok(()) }
+    /// ```
+    pub fn key_field(&self) -> Option<&str> {
+        match &*self.repr {
+            Repr::AmbiguousMatch { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Which part of the transport failed, for a transport error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_client::{Client, Credentials, Domain, RetryPolicy, TransportKind};
+    ///
+    /// // A port on which nothing listens.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let client = Client::builder(format!("http://127.0.0.1:{port}"))
+    ///     .credentials(Credentials::api_key("admin", "key"))
+    ///     .retry_policy(RetryPolicy::disabled())
+    ///     .build()?;
+    /// let err = client.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
+    /// assert_eq!(err.transport_kind(), Some(TransportKind::Connect));
+    /// # Ok(()) }
+    /// ```
+    pub fn transport_kind(&self) -> Option<TransportKind> {
+        match &*self.repr {
+            Repr::Transport { kind, .. } => Some(*kind),
             _ => None,
         }
     }
@@ -854,13 +1162,7 @@ impl Error {
     /// # Ok(()) }
     /// ```
     pub fn is_timeout(&self) -> bool {
-        matches!(
-            self,
-            Error::Transport {
-                kind: TransportKind::Timeout,
-                ..
-            }
-        )
+        self.transport_kind() == Some(TransportKind::Timeout)
     }
 
     /// `true` when the connection could not be established.
@@ -883,16 +1185,10 @@ impl Error {
     /// # Ok(()) }
     /// ```
     pub fn is_connect(&self) -> bool {
-        matches!(
-            self,
-            Error::Transport {
-                kind: TransportKind::Connect,
-                ..
-            }
-        )
+        self.transport_kind() == Some(TransportKind::Connect)
     }
 
-    /// `true` when the credentials were refused.
+    /// `true` when the credentials were refused ([`ErrorKind::Unauthorized`]).
     ///
     /// # Example
     ///
@@ -914,7 +1210,7 @@ impl Error {
     /// # Ok(()) }
     /// ```
     pub fn is_auth(&self) -> bool {
-        self.kind() == ErrorKind::Authentication
+        self.kind() == ErrorKind::Unauthorized
     }
 
     /// How long the server asked to wait before the next request.
@@ -941,50 +1237,118 @@ impl Error {
     /// # Ok(()) }
     /// ```
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::RateLimited { retry_after } => *retry_after,
+        match &*self.repr {
+            Repr::RateLimited { retry_after } => *retry_after,
             _ => None,
         }
     }
 
     /// `true` when the same request may succeed later without change: a
-    /// transport failure, a rate limit, a 502/503/504 from a proxy, or a
-    /// database serialisation conflict. Whether it is *safe* to repeat
-    /// depends on the call (a plain `create` is not idempotent).
+    /// transport failure, a rate limit, a truncated or empty body, a
+    /// database serialisation conflict, or an HTTP 5xx reply that names no
+    /// exception class this crate knows (a proxy's 502 page, an empty 503,
+    /// an unknown class). An exception of a known class is not retryable
+    /// whatever its status: JSON-2 answers HTTP 500 to a `ValueError`
+    /// ("Invalid field ..."), which fails again however often it is sent.
+    /// Whether it is *safe* to repeat depends on the call (a plain `create`
+    /// is not idempotent).
     ///
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_client::Error;
+    /// # use odoo_integration_client::{Domain, Protocol, test_server::TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = TestServer::start().await?;
+    /// # let client = server.client(Protocol::Json2)?;
+    /// use odoo_integration_client::{ErrorKind, test_server::Fault};
     ///
-    /// assert!(Error::RateLimited { retry_after: None }.is_retryable());
-    /// assert!(!Error::Configuration("credentials are required".into()).is_retryable());
+    /// let partners = client.model("res.partner");
+    /// let create = || partners.create(&serde_json::json!({"name": "X"})).send();
+    /// server.inject(Fault::BadGateway, 1);
+    /// assert!(create().await.unwrap_err().is_retryable());
+    /// server.inject(
+    ///     Fault::Exception {
+    ///         name: "builtins.ValueError".into(),
+    ///         message: "Invalid field 'x_approved' on model 'res.partner'".into(),
+    ///     },
+    ///     1,
+    /// );
+    /// let err = create().await.unwrap_err();
+    /// assert_eq!(err.http_status(), Some(500));
+    /// assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+    /// assert!(!err.is_retryable());
+    /// # Ok(()) }
     /// ```
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Transport { .. } | Error::RateLimited { .. } => true,
-            Error::Protocol(p) => {
-                matches!(p.status, Some(502..=504))
+        match &*self.repr {
+            Repr::Transport { .. } | Repr::RateLimited { .. } => true,
+            Repr::Protocol(p) => {
+                is_5xx(p.status)
                     || matches!(
                         p.kind,
                         ProtocolErrorKind::Truncated | ProtocolErrorKind::Empty
                     )
             }
-            Error::Server(e) => {
-                matches!(e.http_status, Some(502..=504))
-                    || e.name.ends_with("SerializationFailure")
-                    || e.name.ends_with("TransactionRollbackError")
-            }
+            Repr::Server(e) => e.is_transient(),
             _ => false,
         }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Error::Configuration(message.into())
+        Error::new(Repr::Configuration(message.into()))
     }
 
     pub(crate) fn server(err: ServerError) -> Self {
-        Error::Server(Box::new(err))
+        Error::new(Repr::Server(err))
+    }
+
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
+        Error::new(Repr::Unauthorized {
+            message: message.into(),
+        })
+    }
+
+    pub(crate) fn rate_limited(retry_after: Option<Duration>) -> Self {
+        Error::new(Repr::RateLimited { retry_after })
+    }
+
+    pub(crate) fn transport(
+        kind: TransportKind,
+        endpoint: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::new(Repr::Transport {
+            kind,
+            endpoint: endpoint.into(),
+            source: Arc::new(source),
+        })
+    }
+
+    pub(crate) fn decode(
+        model: impl Into<String>,
+        method: impl Into<String>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::new(Repr::Decode {
+            model: model.into(),
+            method: method.into(),
+            path: path.into(),
+            message: message.into(),
+        })
+    }
+
+    pub(crate) fn ambiguous(
+        model: impl Into<String>,
+        field: impl Into<String>,
+        ids: Vec<i64>,
+    ) -> Self {
+        Error::new(Repr::AmbiguousMatch {
+            model: model.into(),
+            field: field.into(),
+            ids,
+        })
     }
 
     pub(crate) fn protocol(
@@ -994,7 +1358,7 @@ impl Error {
         detail: impl Into<String>,
         body: &[u8],
     ) -> Self {
-        Error::Protocol(Box::new(ProtocolError {
+        Error::new(Repr::Protocol(ProtocolError {
             kind,
             status,
             endpoint: endpoint.to_owned(),
@@ -1019,8 +1383,8 @@ impl Error {
                 }
             }
         };
-        match &mut self {
-            Error::Server(e) => {
+        match &mut *self.repr {
+            Repr::Server(e) => {
                 clean(&mut e.message);
                 clean(&mut e.name);
                 if let Some(debug) = &mut e.debug {
@@ -1033,14 +1397,14 @@ impl Error {
                     redact_value(argument, &clean);
                 }
             }
-            Error::Protocol(p) => {
+            Repr::Protocol(p) => {
                 clean(&mut p.detail);
                 clean(&mut p.snippet);
                 // The snippet is cut at 200 characters: the cut may fall
                 // inside the secret.
                 cut_partial_tail(&mut p.snippet, &forms);
             }
-            Error::Decode { message, path, .. } => {
+            Repr::Decode { message, path, .. } => {
                 clean(message);
                 clean(path);
             }
@@ -1051,11 +1415,21 @@ impl Error {
 
     /// Adds the model and method to a server error that lacks them.
     pub(crate) fn with_call(mut self, model: &str, method: &str) -> Self {
-        if let Error::Server(e) = &mut self
+        if let Repr::Server(e) = &mut *self.repr
             && e.model.is_none()
         {
             e.model = Some(model.to_owned());
             e.method = Some(method.to_owned());
+        }
+        self
+    }
+
+    /// Records the endpoint a server error came from, when it lacks one.
+    pub(crate) fn at_endpoint(mut self, endpoint: &str) -> Self {
+        if let Repr::Server(e) = &mut *self.repr
+            && e.endpoint.is_none()
+        {
+            e.endpoint = Some(format!("/{}", endpoint.trim_start_matches('/')));
         }
         self
     }
@@ -1189,22 +1563,18 @@ mod tests {
     #[test]
     fn classifies_every_exception_name_seen_in_the_fixtures() {
         let cases = [
-            ("odoo.exceptions.AccessError", "x", ErrorKind::AccessDenied),
+            ("odoo.exceptions.AccessError", "x", ErrorKind::Forbidden),
             (
                 "odoo.exceptions.AccessDenied",
                 "Access Denied",
-                ErrorKind::Authentication,
+                ErrorKind::Unauthorized,
             ),
             (
                 "odoo.exceptions.MissingError",
                 "x",
                 ErrorKind::MissingRecord,
             ),
-            (
-                "odoo.exceptions.ValidationError",
-                "x",
-                ErrorKind::Validation,
-            ),
+            ("odoo.exceptions.ValidationError", "x", ErrorKind::Invalid),
             ("odoo.exceptions.UserError", "x", ErrorKind::UserError),
             (
                 "odoo.exceptions.UserError",
@@ -1215,7 +1585,7 @@ mod tests {
             (
                 "werkzeug.exceptions.Unauthorized",
                 "x",
-                ErrorKind::Authentication,
+                ErrorKind::Unauthorized,
             ),
             (
                 "werkzeug.exceptions.UnprocessableEntity",
@@ -1243,7 +1613,7 @@ mod tests {
             (
                 "odoo.http.SessionExpiredException",
                 "x",
-                ErrorKind::Authentication,
+                ErrorKind::Unauthorized,
             ),
             ("psycopg2.OperationalError", "x", ErrorKind::Server),
         ];
@@ -1281,6 +1651,117 @@ mod tests {
         };
         cut_partial_tail(&mut p.snippet, &secret_forms(long));
         assert!(!p.snippet.contains("key-012345"), "{}", p.snippet);
+    }
+
+    fn with_status(name: &str, message: &str, status: Option<u16>) -> Error {
+        let mut e = ServerError::new(name, message);
+        e.http_status = status;
+        Error::server(e)
+    }
+
+    #[test]
+    fn the_exception_class_decides_before_the_http_status() {
+        // JSON-2 answers 500 to an unknown field: a bad request, final.
+        let err = with_status(
+            "builtins.ValueError",
+            "Invalid field 'x_approved' on model 'account.analytic.line'",
+            Some(500),
+        );
+        assert_eq!(err.kind(), ErrorKind::InvalidRequest);
+        assert!(!err.is_retryable());
+        assert_eq!(err.http_status(), Some(500));
+        let err = with_status("odoo.exceptions.AccessError", "no", Some(500));
+        assert_eq!(err.kind(), ErrorKind::Forbidden);
+        assert!(!err.is_retryable());
+        let err = with_status("odoo.exceptions.ValidationError", "no", Some(502));
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert!(!err.is_retryable());
+        // A class this crate does not know, with a 5xx: transient.
+        let err = with_status("psycopg2.OperationalError", "server closed", Some(500));
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert!(err.is_retryable());
+        // The same class over JSON-RPC (always 200): no status to go by.
+        assert!(!with_status("psycopg2.OperationalError", "x", None).is_retryable());
+        // Serialisation conflicts are transient whatever the status.
+        let err = with_status("psycopg2.errors.SerializationFailure", "x", None);
+        assert!(err.is_retryable());
+        // No class at all: the status decides.
+        for status in [500, 502, 503, 504] {
+            let page = Error::protocol(
+                ProtocolErrorKind::Html,
+                "/json/2/res.partner/search",
+                Some(status),
+                "",
+                b"<html>",
+            );
+            assert!(page.is_retryable(), "{status}");
+            assert_eq!(page.endpoint(), Some("/json/2/res.partner/search"));
+        }
+        let page = Error::protocol(ProtocolErrorKind::Html, "/x", Some(404), "", b"<html>");
+        assert!(!page.is_retryable());
+    }
+
+    #[test]
+    fn an_error_is_one_pointer_and_a_clone_keeps_its_source() {
+        use std::error::Error as _;
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<Result<()>>(),
+            std::mem::size_of::<usize>()
+        );
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let err = Error::transport(TransportKind::Other, "/jsonrpc", cause);
+        let copy = err.clone();
+        for e in [&err, &copy] {
+            assert_eq!(
+                e.to_string(),
+                "transport error (connection) calling /jsonrpc"
+            );
+            assert_eq!(e.kind(), ErrorKind::Transport);
+            assert_eq!(e.transport_kind(), Some(TransportKind::Other));
+            assert_eq!(e.endpoint(), Some("/jsonrpc"));
+            let source = e.source().expect("the cause");
+            assert_eq!(source.to_string(), "reset by peer");
+            assert!(source.downcast_ref::<std::io::Error>().is_some());
+        }
+        let domain = crate::Domain::from_json(&serde_json::json!([["a", "=", ["x", "y"]]]))
+            .expect_err("a list is not a value for `=`");
+        let err = Error::from(domain.clone());
+        assert_eq!(err.kind(), ErrorKind::InvalidDomain);
+        let source = err.source().expect("the domain error");
+        assert_eq!(source.downcast_ref::<DomainError>(), Some(&domain));
+    }
+
+    #[test]
+    fn display_is_unchanged_by_the_opaque_type() {
+        assert_eq!(
+            Error::rate_limited(Some(Duration::from_millis(1500))).to_string(),
+            "rate limited, retry after 1.5 s"
+        );
+        assert_eq!(Error::rate_limited(None).to_string(), "rate limited");
+        assert_eq!(
+            Error::decode("res.partner", "read", "[17].date", "expected a date").to_string(),
+            "res.partner/read: cannot decode the result at `[17].date`: expected a date"
+        );
+        let err = Error::ambiguous("res.partner", "ref", vec![4, 9]);
+        assert_eq!(
+            err.to_string(),
+            "res.partner: 2 records have the same `ref` (ids [4, 9]); refusing to guess"
+        );
+        assert_eq!(err.ambiguous_ids(), Some(&[4, 9][..]));
+        assert_eq!(err.key_field(), Some("ref"));
+        assert_eq!(err.model(), Some("res.partner"));
+        assert_eq!(
+            Error::unauthorized("no").to_string(),
+            "authentication failed: no"
+        );
+        assert!(Error::unauthorized("no").is_auth());
+        assert_eq!(
+            Error::config("no database").to_string(),
+            "configuration error: no database"
+        );
     }
 
     #[test]

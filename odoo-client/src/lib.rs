@@ -57,9 +57,16 @@
 //!   `rust_decimal::Decimal` (never `f64`), base64 binaries.
 //! - **Domains** ([`domain`]): a builder that serialises exactly as Odoo
 //!   expects and rejects malformed domains before any request.
-//! - **Errors** ([`Error`]): one enum with a stable [`ErrorKind`]; Odoo's
-//!   exception name, message and arguments kept; tracebacks reachable but
-//!   never in `Display`; decode errors name the failing path.
+//! - **Errors** ([`Error`]): one opaque type with a stable [`ErrorKind`],
+//!   predicates ([`Error::is_retryable`], ...) and accessors
+//!   ([`Error::server_error`], [`Error::http_status`], ...); Odoo's
+//!   exception class decides the kind before the HTTP status; its name,
+//!   message and arguments are kept; tracebacks reachable but never in
+//!   `Display`; decode errors name the failing path.
+//! - **Retries** ([`RetryPolicy`]): transient failures of calls safe to
+//!   repeat, with backoff and jitter; [`Client::with_retry_policy`] gives a
+//!   handle on the same session with another policy (none, for a caller
+//!   that retries itself).
 //! - **Secrets**: passwords and API keys live in `secrecy` types and never
 //!   appear in `Debug`, `Display`, errors or logs.
 //! - **Tracing**: one `odoo.call` span per call with protocol, model, method,

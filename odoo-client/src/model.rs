@@ -1441,7 +1441,7 @@ impl<R: DeserializeOwned> SearchRead<R> {
     ///
     /// # Errors
     ///
-    /// See [`Error`]; a row that does not fit `R` is [`Error::Decode`] with
+    /// See [`Error`]; a row that does not fit `R` is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) error with
     /// the path of the value (`[17].date_invoice`).
     ///
     /// # Example
@@ -1754,7 +1754,7 @@ impl Create {
     /// # Errors
     ///
     /// See [`Error`]; a missing required field is
-    /// [`ErrorKind::Validation`](crate::ErrorKind::Validation).
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid).
     ///
     /// # Example
     ///
@@ -1776,12 +1776,10 @@ impl Create {
         if self.client.protocol().await? == Protocol::Json2 {
             let (model, method) = (self.call.model.clone(), self.call.method.clone());
             let ids = self.send_all().await?;
-            return ids.first().copied().ok_or_else(|| Error::Decode {
-                model,
-                method,
-                path: ".".to_owned(),
-                message: "the server returned no id".to_owned(),
-            });
+            return ids
+                .first()
+                .copied()
+                .ok_or_else(|| Error::decode(model, method, ".", "the server returned no id"));
         }
         // JSON-RPC and XML-RPC: one dict in, one id out (as Odoo's own
         // clients do).

@@ -254,27 +254,32 @@ impl ExceptionBody {
 }
 
 fn json2_error(path: &str, reply: &Reply) -> Error {
+    json2_error_body(path, reply).at_endpoint(path)
+}
+
+fn json2_error_body(path: &str, reply: &Reply) -> Error {
+    // Odoo's error body names the exception class, and the class decides
+    // the kind (see `classify`): JSON-2 answers 500 to a `ValueError`.
     if reply.is_json()
         && let Ok(body) = serde_json::from_slice::<ExceptionBody>(&reply.body)
     {
         let mut err = body.into_server_error(Some(reply.status), None);
         if reply.status == 401 {
-            err.kind = ErrorKind::Authentication;
+            err.kind = ErrorKind::Unauthorized;
         }
         return Error::server(err);
     }
     // Not an Odoo error body: an HTML page from Odoo's router or a proxy.
+    // Only then does the status decide.
     let kind = match reply.status {
-        401 => Some(ErrorKind::Authentication),
-        403 => Some(ErrorKind::AccessDenied),
+        401 => Some(ErrorKind::Unauthorized),
+        403 => Some(ErrorKind::Forbidden),
         404 => Some(ErrorKind::NotFound),
         _ => None,
     };
-    match kind {
-        Some(kind) => {
-            let Error::Protocol(p) = unexpected_status(path, reply) else {
-                return unexpected_status(path, reply);
-            };
+    let page = unexpected_status(path, reply);
+    match (kind, page.protocol_error()) {
+        (Some(kind), Some(p)) => {
             let message = if p.detail.is_empty() {
                 p.snippet.clone()
             } else {
@@ -285,7 +290,7 @@ fn json2_error(path: &str, reply: &Reply) -> Error {
             err.http_status = Some(reply.status);
             Error::server(err)
         }
-        None => unexpected_status(path, reply),
+        _ => page,
     }
 }
 
@@ -426,7 +431,7 @@ fn decode_jsonrpc<T: DeserializeOwned>(reply: &Reply, call: Option<&Call>) -> Re
                 e
             }
         };
-        return Err(Error::server(err));
+        return Err(Error::server(err).at_endpoint(PATH));
     }
     let raw = envelope.result.map_or("null", RawValue::get);
     let (model, method) = call.map_or(("common", "call"), |c| {
@@ -457,12 +462,7 @@ pub(crate) fn decode_json_result<T: DeserializeOwned>(
 }
 
 fn decode_error(model: &str, method: &str, path: &str, err: &dyn std::fmt::Display) -> Error {
-    Error::Decode {
-        model: model.to_owned(),
-        method: method.to_owned(),
-        path: path.to_owned(),
-        message: err.to_string(),
-    }
+    Error::decode(model, method, path, err.to_string())
 }
 
 // ---------------------------------------------------------------- XML-RPC
@@ -496,17 +496,14 @@ fn decode_xmlrpc_typed<T: DeserializeOwned>(
     match xmlrpc::decode_response_typed::<T>(&reply.body) {
         Ok(MethodResponse::Success(value)) => Ok(value),
         Ok(MethodResponse::Fault { code, string }) => {
-            let value = fault_to_result(code, string)?;
+            let value = fault_to_result(code, string).map_err(|e| e.at_endpoint(path))?;
             serde_path_to_error::deserialize(value)
                 .map_err(|e| decode_error(model, method, &e.path().to_string(), e.inner()))
         }
         Err(xmlrpc::TypedError::Xml(e)) => Err(xml_body_error(path, reply, &e)),
-        Err(xmlrpc::TypedError::Decode { path, message }) => Err(Error::Decode {
-            model: model.to_owned(),
-            method: method.to_owned(),
-            path,
-            message,
-        }),
+        Err(xmlrpc::TypedError::Decode { path, message }) => {
+            Err(Error::decode(model, method, path, message))
+        }
     }
 }
 

@@ -15,8 +15,10 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 /// duplicate.
 ///
 /// Transient errors are those for which [`Error::is_retryable`] is true:
-/// transport failures, HTTP 429, a 502/503/504 page from a proxy, truncated
-/// or empty bodies, database serialisation conflicts. The delay grows
+/// transport failures, HTTP 429, an HTTP 5xx reply that names no known
+/// exception class (a proxy's 502 page, an empty 503), truncated or empty
+/// bodies, database serialisation conflicts. An Odoo exception of a known
+/// class is never retried, whatever its status. The delay grows
 /// exponentially with jitter, and is never shorter than the server's
 /// `Retry-After`.
 ///
@@ -24,13 +26,26 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 /// for a day. The client waits at most
 /// [`max_retry_after`](RetryPolicy::max_retry_after) (by default the policy's
 /// [`max_delay`](RetryPolicy::max_delay)); a longer request is not waited
-/// for, and the call fails at once with [`Error::RateLimited`] carrying the
-/// time the server asked for, so the caller can decide (park the job,
-/// alert an operator).
+/// for, and the call fails at once with an [`ErrorKind::RateLimited`] error
+/// carrying the time the server asked for ([`Error::retry_after`]), so the
+/// caller can decide (park the job, alert an operator).
 ///
-/// [`Error::RateLimited`]: crate::Error::RateLimited
+/// [`ErrorKind::RateLimited`]: crate::ErrorKind::RateLimited
+/// [`Error::retry_after`]: crate::Error::retry_after
 ///
 /// [`Error::is_retryable`]: crate::Error::is_retryable
+///
+/// # One retry layer
+///
+/// When a sync pipeline drives a sink that writes through this client, the
+/// **pipeline decides retries**: it knows whether its writes are idempotent,
+/// how long a record may wait and when to dead-letter it. It then gives the
+/// sink a handle without retries
+/// ([`Client::with_retry_policy`](crate::Client::with_retry_policy) with
+/// [`RetryPolicy::disabled`]) and schedules its own attempts with the same
+/// type ([`RetryPolicy::delays`]), so that a failing call is sent at most
+/// `1 + retry_limit()` times, not (client attempts) × (pipeline attempts).
+/// Used on its own, the client retries by its policy.
 ///
 /// # Example
 ///
@@ -199,7 +214,7 @@ impl RetryPolicy {
     /// The longest server-requested wait (`Retry-After`) the client honours
     /// by waiting (default: the same as [`max_delay`](RetryPolicy::max_delay)).
     /// When a server asks for longer, the call is not retried: it fails
-    /// with [`Error::RateLimited`](crate::Error::RateLimited), whose
+    /// with [`ErrorKind::RateLimited`](crate::ErrorKind::RateLimited), whose
     /// [`retry_after`](crate::Error::retry_after) is what the server asked.
     ///
     /// # Example
@@ -263,6 +278,110 @@ impl RetryPolicy {
     /// ```
     pub fn is_enabled(&self) -> bool {
         self.max_retries > 0
+    }
+
+    /// How many retries the policy allows after the first attempt (set
+    /// with [`max_retries`](RetryPolicy::max_retries)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// assert_eq!(RetryPolicy::new().retry_limit(), 3);
+    /// assert_eq!(RetryPolicy::new().max_retries(5).retry_limit(), 5);
+    /// assert_eq!(RetryPolicy::disabled().retry_limit(), 0);
+    /// ```
+    pub fn retry_limit(&self) -> usize {
+        self.max_retries
+    }
+
+    /// The first delay, before jitter (set with
+    /// [`min_delay`](RetryPolicy::min_delay)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// assert_eq!(RetryPolicy::new().first_delay(), Duration::from_millis(200));
+    /// let policy = RetryPolicy::new().min_delay(Duration::from_secs(1));
+    /// assert_eq!(policy.first_delay(), Duration::from_secs(1));
+    /// ```
+    pub fn first_delay(&self) -> Duration {
+        self.min_delay
+    }
+
+    /// The longest delay between two attempts, before jitter (set with
+    /// [`max_delay`](RetryPolicy::max_delay)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// assert_eq!(RetryPolicy::new().delay_ceiling(), Duration::from_secs(10));
+    /// let policy = RetryPolicy::new().max_delay(Duration::from_secs(2));
+    /// assert_eq!(policy.delay_ceiling(), Duration::from_secs(2));
+    /// ```
+    pub fn delay_ceiling(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// `true` when delays carry random jitter (the default; see
+    /// [`without_jitter`](RetryPolicy::without_jitter)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// assert!(RetryPolicy::new().has_jitter());
+    /// assert!(!RetryPolicy::new().without_jitter().has_jitter());
+    /// ```
+    pub fn has_jitter(&self) -> bool {
+        self.jitter
+    }
+
+    /// The delays before each retry, in order: one per allowed retry
+    /// ([`retry_limit`](RetryPolicy::retry_limit) of them, none for a
+    /// disabled policy), from [`first_delay`](RetryPolicy::first_delay)
+    /// doubling up to [`delay_ceiling`](RetryPolicy::delay_ceiling). With
+    /// jitter each delay is lengthened by a random part of itself (at most
+    /// doubled), as the client's own retries are. This is the schedule the
+    /// client follows; a caller that runs its own retry loop (a sync
+    /// pipeline) uses it to wait the same way. A server's `Retry-After`
+    /// is not part of it: wait for the longer of the two (see
+    /// [`retry_after_ceiling`](RetryPolicy::retry_after_ceiling)).
+    ///
+    /// Each call starts a new schedule.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use odoo_integration_client::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::new()
+    ///     .max_retries(4)
+    ///     .min_delay(Duration::from_secs(1))
+    ///     .max_delay(Duration::from_secs(3))
+    ///     .without_jitter();
+    /// let delays: Vec<Duration> = policy.delays().collect();
+    /// assert_eq!(delays, [1, 2, 3, 3].map(Duration::from_secs));
+    /// assert_eq!(RetryPolicy::disabled().delays().count(), 0);
+    ///
+    /// // With jitter, each delay lies between the plain one and twice it.
+    /// let jittered = RetryPolicy::new().max_retries(4).min_delay(Duration::from_secs(1));
+    /// for (delay, plain) in jittered.delays().zip([1, 2, 4, 8]) {
+    ///     let plain = Duration::from_secs(plain);
+    ///     assert!(delay >= plain && delay <= plain * 2, "{delay:?}");
+    /// }
+    /// ```
+    pub fn delays(&self) -> impl Iterator<Item = Duration> + Send + Sync + use<> {
+        self.backoff().build()
     }
 
     pub(crate) fn backoff(&self) -> impl BackoffBuilder + use<> {

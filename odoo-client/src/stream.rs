@@ -615,19 +615,21 @@ fn decode_rows<K, R: DeserializeOwned>(
     rows.into_iter()
         .enumerate()
         .map(|(index, row)| {
-            let k = key(&row).ok_or_else(|| Error::Decode {
-                model: model.to_owned(),
-                method: "search_read".to_owned(),
-                path: format!("[{index}]"),
-                message: "the row has no id or write_date".to_owned(),
+            let k = key(&row).ok_or_else(|| {
+                Error::decode(
+                    model,
+                    "search_read",
+                    format!("[{index}]"),
+                    "the row has no id or write_date",
+                )
             })?;
             let r = serde_path_to_error::deserialize(Value::Object(row)).map_err(|e| {
-                Error::Decode {
-                    model: model.to_owned(),
-                    method: "search_read".to_owned(),
-                    path: format!("[{index}].{}", e.path()),
-                    message: e.inner().to_string(),
-                }
+                Error::decode(
+                    model,
+                    "search_read",
+                    format!("[{index}].{}", e.path()),
+                    e.inner().to_string(),
+                )
             })?;
             Ok((k, r))
         })

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 ///
 /// # Errors
 ///
-/// [`Error::Configuration`] when no provider is installed and both the
+/// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when no provider is installed and both the
 /// `ring` and `aws-lc-rs` features are off.
 ///
 /// # Example

@@ -108,7 +108,7 @@ impl Transport {
             .get(header::RETRY_AFTER)
             .and_then(parse_retry_after);
         if status == 429 {
-            return Err(Error::RateLimited { retry_after });
+            return Err(Error::rate_limited(retry_after));
         }
         let body = read_capped(response, self.max_body, path, status).await?;
         Ok(Reply {
@@ -179,11 +179,7 @@ fn transport_error(path: &str, err: reqwest::Error) -> Error {
     } else {
         TransportKind::Other
     };
-    Error::Transport {
-        kind,
-        endpoint: format!("/{path}"),
-        source: Box::new(err.without_url()),
-    }
+    Error::transport(kind, format!("/{path}"), err.without_url())
 }
 
 /// An error for a body that failed to parse as the protocol's format.

@@ -312,12 +312,12 @@ async fn every_recorded_fault_maps_to_its_kind() {
     let cases = [
         (
             "fault_access_denied",
-            ErrorKind::Authentication,
+            ErrorKind::Unauthorized,
             "odoo.exceptions.AccessDenied",
         ),
         (
             "fault_access_error",
-            ErrorKind::AccessDenied,
+            ErrorKind::Forbidden,
             "odoo.exceptions.AccessError",
         ),
         (
@@ -347,7 +347,7 @@ async fn every_recorded_fault_maps_to_its_kind() {
         ),
         (
             "fault_private_method",
-            ErrorKind::AccessDenied,
+            ErrorKind::Forbidden,
             "odoo.exceptions.AccessError",
         ),
         (
@@ -367,7 +367,7 @@ async fn every_recorded_fault_maps_to_its_kind() {
         ),
         (
             "legacy_fault_access_denied",
-            ErrorKind::Authentication,
+            ErrorKind::Unauthorized,
             "odoo.exceptions.AccessDenied",
         ),
         (
@@ -454,9 +454,9 @@ async fn broken_xml_replies_are_protocol_errors() {
             .send()
             .await
             .unwrap_err();
-        match &err {
-            crate::Error::Protocol(p) => assert_eq!(p.kind(), kind, "{err}"),
-            other => panic!("expected {kind:?}, got {other:?}"),
+        match err.protocol_error() {
+            Some(p) => assert_eq!(p.kind(), kind, "{err}"),
+            None => panic!("expected {kind:?}, got {err:?}"),
         }
     }
 }
@@ -471,5 +471,5 @@ async fn a_refused_login_is_an_authentication_error() {
         .mount(&server)
         .await;
     let err = client(&server).uid().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
 }

@@ -198,7 +198,7 @@ async fn errors_have_the_same_kind_on_every_protocol() {
         );
         assert_eq!(
             kind(p.create(&json!({"email": "a@b"})).send().await.map(drop)),
-            ErrorKind::Validation,
+            ErrorKind::Invalid,
             "{protocol}"
         );
         assert_eq!(
@@ -243,7 +243,7 @@ async fn errors_have_the_same_kind_on_every_protocol() {
                     .await
                     .map(drop)
             ),
-            ErrorKind::AccessDenied,
+            ErrorKind::Forbidden,
             "{protocol}"
         );
         // A method returning None works everywhere (XML-RPC's marshalling
@@ -282,7 +282,7 @@ async fn errors_have_the_same_kind_on_every_protocol() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AccessDenied, "{protocol}: {err}");
+        assert_eq!(err.kind(), ErrorKind::Forbidden, "{protocol}: {err}");
 
         // Wrong credentials.
         let wrong = Client::builder(server.url())
@@ -300,7 +300,7 @@ async fn errors_have_the_same_kind_on_every_protocol() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Authentication, "{protocol}: {err}");
+        assert_eq!(err.kind(), ErrorKind::Unauthorized, "{protocol}: {err}");
     }
 }
 
@@ -652,7 +652,7 @@ async fn a_failing_batch_creates_nothing_and_a_failing_write_changes_nothing() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Validation);
+    assert_eq!(err.kind(), ErrorKind::Invalid);
     assert_eq!(server.records("res.partner").unwrap(), before);
     let ids: Vec<i64> = before
         .iter()
@@ -2172,7 +2172,7 @@ async fn business_rule_errors_have_each_protocols_shape() {
             // XML-RPC's fault 2 is the whole UserError family.
             let kind = match protocol {
                 Protocol::XmlRpc => ErrorKind::UserError,
-                _ => ErrorKind::Validation,
+                _ => ErrorKind::Invalid,
             };
             assert_eq!(err.kind(), kind, "{protocol}: {err}");
             assert!(err.to_string().contains(recursion), "{err}");
@@ -2903,7 +2903,7 @@ async fn orders_and_invoices_are_numbered_and_totalled_from_their_lines() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
 
     let moves = client.model("account.move");
     let invoice = moves

@@ -446,7 +446,7 @@ impl TestServerBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] when no port can be bound or the seed data
+    /// [`ErrorKind::Configuration`](crate::ErrorKind::Configuration) when no port can be bound or the seed data
     /// is invalid.
     ///
     /// # Example
@@ -758,7 +758,7 @@ impl TestServer {
     /// };
     /// server.inject(fault, 1);
     /// let err = client.model("res.partner").search_count(Domain::all()).send().await.unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::AccessDenied);
+    /// assert_eq!(err.kind(), ErrorKind::Forbidden);
     /// assert!(client.model("res.partner").search_count(Domain::all()).send().await.is_ok()); // once only
     /// # Ok(()) }
     /// ```

@@ -298,7 +298,7 @@ impl Field {
     /// let server = TestServer::builder().model(entry).start().await?;
     /// let client = server.client(Protocol::Json2)?;
     /// let err = client.model("x_tool.entry").create(&serde_json::json!({})).send().await.unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::Validation);
+    /// assert_eq!(err.kind(), ErrorKind::Invalid);
     /// # Ok(()) }
     /// ```
     #[must_use]
@@ -503,7 +503,7 @@ impl ModelDef {
     ///     .protocol(Protocol::Json2)
     ///     .build()?;
     /// let err = demo.model("x_tool.secret").search_count(Domain::all()).send().await.unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::AccessDenied);
+    /// assert_eq!(err.kind(), ErrorKind::Forbidden);
     /// assert_eq!(
     ///     server
     ///         .client(Protocol::Json2)?

@@ -243,10 +243,10 @@ fn mutated_truncated_deep_and_huge_bodies_never_panic() {
                             | ErrorKind::Server
                             | ErrorKind::InvalidRequest
                             | ErrorKind::NotFound
-                            | ErrorKind::AccessDenied
-                            | ErrorKind::Authentication
+                            | ErrorKind::Forbidden
+                            | ErrorKind::Unauthorized
                             | ErrorKind::MissingRecord
-                            | ErrorKind::Validation
+                            | ErrorKind::Invalid
                             | ErrorKind::UserError
                             | ErrorKind::RateLimited
                     ),

@@ -306,33 +306,33 @@ async fn auto_falls_back_to_jsonrpc_before_19_or_with_a_password() {
 #[tokio::test]
 async fn every_recorded_error_maps_to_its_kind() {
     let expected = [
-        ("error_access", ErrorKind::AccessDenied),
+        ("error_access", ErrorKind::Forbidden),
         ("error_body_not_object", ErrorKind::InvalidRequest),
         (
             "error_cookie_and_database_header_conflict",
-            ErrorKind::AccessDenied,
+            ErrorKind::Forbidden,
         ),
         ("error_get_method", ErrorKind::NotFound),
         ("error_ids_on_model_method", ErrorKind::InvalidRequest),
-        ("error_invalid_api_key", ErrorKind::Authentication),
+        ("error_invalid_api_key", ErrorKind::Unauthorized),
         ("error_invalid_domain", ErrorKind::InvalidRequest),
         ("error_invalid_field", ErrorKind::InvalidRequest),
         ("error_malformed_json", ErrorKind::InvalidRequest),
         ("error_missing_argument", ErrorKind::InvalidRequest),
-        ("error_missing_authorization", ErrorKind::Authentication),
+        ("error_missing_authorization", ErrorKind::Unauthorized),
         ("error_missing_record", ErrorKind::MissingRecord),
         ("error_nonexistent_method", ErrorKind::NotFound),
         ("error_nonexistent_model", ErrorKind::NotFound),
-        ("error_private_method", ErrorKind::AccessDenied),
+        ("error_private_method", ErrorKind::Forbidden),
         ("error_root", ErrorKind::NotFound),
         (
             "error_session_cookie_without_bearer",
-            ErrorKind::Authentication,
+            ErrorKind::Unauthorized,
         ),
         ("error_unexpected_argument", ErrorKind::InvalidRequest),
         ("error_user_error", ErrorKind::UserError),
-        ("error_validation", ErrorKind::Validation),
-        ("error_validation_sql_constraint", ErrorKind::Validation),
+        ("error_validation", ErrorKind::Invalid),
+        ("error_validation_sql_constraint", ErrorKind::Invalid),
         ("error_wrong_database", ErrorKind::NotFound),
     ];
     for name in fixture_names("json2", "error_") {

@@ -586,7 +586,7 @@ async fn a_refused_login_is_an_authentication_error() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert_eq!(err.kind(), ErrorKind::Unauthorized);
     assert!(err.to_string().contains("admin"), "{err}");
 }
 
@@ -595,10 +595,10 @@ async fn a_refused_login_is_an_authentication_error() {
 #[tokio::test]
 async fn every_recorded_error_maps_to_its_kind() {
     let expected = [
-        ("error_access", ErrorKind::AccessDenied),
-        ("error_access_field", ErrorKind::AccessDenied),
-        ("error_access_field_groups", ErrorKind::AccessDenied),
-        ("error_access_write", ErrorKind::AccessDenied),
+        ("error_access", ErrorKind::Forbidden),
+        ("error_access_field", ErrorKind::Forbidden),
+        ("error_access_field_groups", ErrorKind::Forbidden),
+        ("error_access_write", ErrorKind::Forbidden),
         ("error_common_unknown_method", ErrorKind::NotFound),
         ("error_invalid_domain_field", ErrorKind::InvalidRequest),
         ("error_invalid_domain_operator", ErrorKind::InvalidRequest),
@@ -608,19 +608,19 @@ async fn every_recorded_error_maps_to_its_kind() {
         ("error_missing_record", ErrorKind::MissingRecord),
         ("error_nonexistent_method", ErrorKind::NotFound),
         ("error_nonexistent_model", ErrorKind::NotFound),
-        ("error_private_method", ErrorKind::AccessDenied),
+        ("error_private_method", ErrorKind::Forbidden),
         ("error_route_not_found", ErrorKind::Protocol),
         ("error_unexpected_kwarg", ErrorKind::InvalidRequest),
         ("error_unknown_service", ErrorKind::InvalidRequest),
         ("error_user_error", ErrorKind::UserError),
-        ("error_validation", ErrorKind::Validation),
-        ("error_validation_required_field", ErrorKind::Validation),
-        ("error_validation_sql_constraint", ErrorKind::Validation),
+        ("error_validation", ErrorKind::Invalid),
+        ("error_validation_required_field", ErrorKind::Invalid),
+        ("error_validation_sql_constraint", ErrorKind::Invalid),
         ("error_wrong_content_type", ErrorKind::Protocol),
         ("error_wrong_database", ErrorKind::Server),
-        ("error_wrong_password", ErrorKind::Authentication),
+        ("error_wrong_password", ErrorKind::Unauthorized),
         ("error_wrong_uid", ErrorKind::MissingRecord),
-        ("web_dataset_call_kw_no_session", ErrorKind::Authentication),
+        ("web_dataset_call_kw_no_session", ErrorKind::Unauthorized),
     ];
     let names = fixture_names("jsonrpc", "error_");
     for name in &names {

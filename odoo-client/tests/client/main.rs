@@ -3,6 +3,7 @@
 //! `tests/fixtures/`). One test binary with modules: one link, faster CI.
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+mod classify;
 mod failures;
 mod fuzz;
 mod hostile;

@@ -170,7 +170,7 @@ async fn retries_can_be_turned_off_and_do_not_repeat_permanent_errors() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::AccessDenied);
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
@@ -567,7 +567,7 @@ async fn a_batched_create_isolates_bad_records_and_reports_each() {
     assert_eq!(outcomes.len(), 50);
     for (i, o) in outcomes.iter().enumerate() {
         if i == 7 || i == 31 {
-            assert_eq!(o.as_ref().unwrap_err().kind(), ErrorKind::Validation, "{i}");
+            assert_eq!(o.as_ref().unwrap_err().kind(), ErrorKind::Invalid, "{i}");
         } else {
             assert!(o.is_ok(), "{i}: {o:?}");
         }

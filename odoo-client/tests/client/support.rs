@@ -226,8 +226,8 @@ pub async fn count(client: &Client) -> odoo_integration_client::Result<u64> {
 pub fn protocol_kind(
     err: &odoo_integration_client::Error,
 ) -> odoo_integration_client::ProtocolErrorKind {
-    match err {
-        odoo_integration_client::Error::Protocol(p) => p.kind(),
-        other => panic!("expected a protocol error, got {other:?}"),
+    match err.protocol_error() {
+        Some(p) => p.kind(),
+        None => panic!("expected a protocol error, got {err:?}"),
     }
 }
