@@ -37,6 +37,16 @@
 //!
 //! Amounts and hours are kept as the strings sent, so they stay exact.
 //!
+//! # Not modelled
+//!
+//! The authorisation-code grant (use [`grant`](FakeGusto::grant)) and
+//! system access tokens; more than one company; writes other than a
+//! payroll's hourly compensations (no employee, job or compensation
+//! changes, no time-off writes); calculating and submitting payrolls
+//! (processing is a seeded state), taxes, benefits, deductions and
+//! contractors; webhooks; API versions (the `X-Gusto-API-Version` header
+//! is logged in [`calls`](FakeGusto::calls), not acted on).
+//!
 //! # Example
 //!
 //! ```

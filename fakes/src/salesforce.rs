@@ -49,6 +49,19 @@
 //!
 //! Field values are kept as the raw JSON sent, so amounts stay exact.
 //!
+//! # Not modelled
+//!
+//! The web-server, refresh-token and username-password OAuth flows;
+//! describe and other metadata (any field name is accepted, no field type
+//! is checked); sObject Collections with `allOrNone: true`; single-record
+//! create, read, update and delete (only the upsert by external id);
+//! composite, batch and tree requests; the Bulk, Streaming and Pub/Sub APIs
+//! (Change Data Capture); SOQL beyond the subset above (aggregates,
+//! functions, `LIKE`, date literals such as `LAST_N_DAYS`); sharing,
+//! field-level security, triggers, flows and duplicate rules (your
+//! [`reject`](FakeSalesforce::reject) rules stand in for validation);
+//! price books and multi-currency.
+//!
 //! # Example
 //!
 //! ```
