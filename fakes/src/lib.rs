@@ -24,7 +24,8 @@
 //! Each fake starts on a free port of `127.0.0.1` (or one you choose, with
 //! `start_on`) and stops when dropped; it needs a tokio runtime. The
 //! `vendor-fakes` binary starts all four and prints their URLs, so you can
-//! point a connector or any tool at them by hand:
+//! point a connector or any tool at them by hand (`cargo install
+//! odoo-integration-fakes`, or in the repository):
 //!
 //! ```sh
 //! cargo run -p odoo-integration-fakes --bin vendor-fakes -- --hubspot-port 8101
