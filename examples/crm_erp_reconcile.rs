@@ -21,10 +21,10 @@
 mod common;
 
 use common::{BoxError, connect};
-use odoo_integration::connectors::fakes::hubspot::FakeHubSpot;
 use odoo_integration::connectors::hubspot::HubSpotConnector;
 use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::{Operation, Quota, RateLimiter, Source};
+use odoo_integration::fakes::hubspot::FakeHubSpot;
 use odoo_integration::model::{ClientCompany, MatchKey, Normalize, Reconciliation, reconcile};
 use std::path::PathBuf;
 

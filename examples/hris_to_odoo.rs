@@ -27,9 +27,9 @@ mod common;
 
 use common::{BoxError, connect};
 use odoo_integration::connectors::bamboohr::BambooHrConnector;
-use odoo_integration::connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
 use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::{FileStore, Pipeline, RunSummary, SyncState};
+use odoo_integration::fakes::bamboohr::{Compensation, FakeBambooHr};
 use odoo_integration::model::{Employee, Policy};
 use std::sync::Arc;
 use std::time::Duration;

@@ -32,13 +32,13 @@ mod common;
 
 use common::{BoxError, connect};
 use odoo_integration::async_trait;
-use odoo_integration::connectors::fakes::hubspot::FakeHubSpot;
 use odoo_integration::connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
 use odoo_integration::connectors::odoo::{ModelMap, OdooConnector};
 use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Page, Pipeline, Quota,
     RateLimiter, RunSummary, Sink, Source, SourceChange, SyncState, testkit,
 };
+use odoo_integration::fakes::hubspot::FakeHubSpot;
 use odoo_integration::model::{
     ClientCompany, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy,
     SystemId,
@@ -493,8 +493,8 @@ async fn main() -> Result<(), BoxError> {
 /// Opportunity first.
 mod salesforce {
     use super::*;
-    use odoo_integration::connectors::fakes::salesforce::FakeSalesforce;
     use odoo_integration::connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    use odoo_integration::fakes::salesforce::FakeSalesforce;
     use odoo_integration::serde_json::json;
 
     const FAKE_ID: &str = "3MVG9-example-consumer-key";

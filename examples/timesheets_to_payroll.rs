@@ -43,7 +43,6 @@ mod common;
 
 use common::BoxError;
 use odoo_integration::chrono::NaiveDate;
-use odoo_integration::connectors::fakes::gusto::FakeGusto;
 use odoo_integration::connectors::gusto::{
     AppCredentials, GustoConnector, MemoryTokenStore, Tokens,
 };
@@ -53,6 +52,7 @@ use odoo_integration::connectors::{
     Connector, Link, MemoryStore, Operation, Pipeline, RunSummary, Source, SourceChange, SyncState,
     testkit,
 };
+use odoo_integration::fakes::gusto::FakeGusto;
 use odoo_integration::model::{
     ApprovalState, BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice,
     InvoiceLine, Money, PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,

@@ -8,6 +8,7 @@
 //! | [`odoo`] | `odoo-integration-client` | a typed, async Odoo RPC client (JSON-2, JSON-RPC, XML-RPC) |
 //! | [`model`] | `odoo-integration-model` | the firm's domain model, cross-system identities and field ownership rules |
 //! | [`connectors`] | `odoo-integration-connectors` | connector traits, sync building blocks and vendor connectors |
+//! | `fakes` (feature `fakes`) | `odoo-integration-fakes` | stateful offline fakes of HubSpot, Salesforce, BambooHR and Gusto on loopback |
 //!
 //! ```
 //! use odoo_integration::odoo::{Client, Credentials};
@@ -43,6 +44,19 @@
 
 pub use odoo_integration_client as odoo;
 pub use odoo_integration_connectors as connectors;
+/// Stateful fakes of the vendors on loopback (feature `fakes`): the
+/// `odoo-integration-fakes` crate, for tests and examples.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use odoo_integration::fakes::hubspot::FakeHubSpot;
+/// let hubspot = FakeHubSpot::start().await?;
+/// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "fakes")]
+pub use odoo_integration_fakes as fakes;
 pub use odoo_integration_model as model;
 
 // What the API makes you name: the attribute for implementing the

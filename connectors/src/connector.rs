@@ -650,7 +650,7 @@ pub trait Sink<E: Entity>: Connector {
 /// # Example
 ///
 /// ```
-/// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+/// # use odoo_integration_fakes::hubspot::FakeHubSpot;
 /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -44,10 +44,10 @@
 //!     and time off read; hours written into unprocessed payrolls with
 //!     Gusto's version check; single-use refresh tokens refreshed
 //!     single-flight through your token store.
-//! - **Fakes** (feature `fakes`): stateful in-memory HubSpot, Salesforce,
-//!   BambooHR and Gusto APIs on loopback (`fakes::hubspot`,
-//!   `fakes::salesforce`, `fakes::bamboohr`, `fakes::gusto`), so examples
-//!   and your own tests run offline.
+//! - **Fakes** of the four vendors live in their own crate,
+//!   `odoo-integration-fakes` (a dev-dependency for your tests): stateful
+//!   in-memory HubSpot, Salesforce, BambooHR and Gusto APIs on loopback,
+//!   so examples and your own tests run offline.
 //! - **[`testkit`]**: conformance checks any source or sink can run.
 //!
 //! ## Example
@@ -115,8 +115,6 @@
 pub mod bamboohr;
 mod connector;
 mod error;
-#[cfg(feature = "fakes")]
-pub mod fakes;
 #[cfg(feature = "gusto")]
 pub mod gusto;
 #[cfg(feature = "hubspot")]

@@ -193,7 +193,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -248,7 +248,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -271,7 +271,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -307,7 +307,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -342,7 +342,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -380,12 +380,12 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use odoo_integration_fakes::bamboohr::Compensation;
     /// let fake = FakeBambooHr::start().await?;
     /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
     /// #     let page = Source::<Employee>::read(bamboo, None, 10).await?;
@@ -417,12 +417,12 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use odoo_integration_fakes::bamboohr::Compensation;
     /// use rust_decimal::Decimal;
     /// let fake = FakeBambooHr::start().await?;
     /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
@@ -456,12 +456,12 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use odoo_integration_fakes::bamboohr::Compensation;
     /// use rust_decimal::Decimal;
     /// let fake = FakeBambooHr::start().await?;
     /// # async fn first(bamboo: &BambooHrConnector) -> Result<Employee, Box<dyn std::error::Error>> {
@@ -495,7 +495,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -527,13 +527,13 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::ConnectorErrorKind;
-    /// use odoo_integration_connectors::fakes::bamboohr::Fault;
+    /// use odoo_integration_fakes::bamboohr::Fault;
     /// use std::time::Duration;
     /// let fake = FakeBambooHr::start().await?;
     /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url());
@@ -559,7 +559,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -590,7 +590,7 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
+    /// # use odoo_integration_fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
     /// # use odoo_integration_connectors::read_to_end;
     /// # use odoo_integration_model::TimeOff;
     /// # #[tokio::main(flavor = "current_thread")]
@@ -621,12 +621,12 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeTimeOff;
+    /// # use odoo_integration_fakes::bamboohr::FakeTimeOff;
     /// # use odoo_integration_connectors::read_to_end;
     /// # use odoo_integration_model::TimeOff;
     /// let fake = FakeBambooHr::start().await?;
@@ -654,12 +654,12 @@ impl BambooHrConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # use odoo_integration_model::Employee;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeTimeOff;
+    /// # use odoo_integration_fakes::bamboohr::FakeTimeOff;
     /// # use odoo_integration_connectors::read_to_end;
     /// # use odoo_integration_model::TimeOff;
     /// let fake = FakeBambooHr::start().await?;

@@ -144,12 +144,12 @@
 //! use odoo_integration_model::Employee;
 //! use odoo_integration_connectors::{Operation, Source};
 //! use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
-//! use odoo_integration_connectors::fakes::gusto::FakeGusto;
+//! use odoo_integration_fakes::gusto::FakeGusto;
 //! use std::sync::Arc;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // A company on loopback (feature `fakes`); in production, `.demo()` or
+//! // A company on loopback (`odoo-integration-fakes`); in production, `.demo()` or
 //! // the default URL, your app's credentials and the pair its authorisation gave.
 //! let fake = FakeGusto::start().await?;
 //! fake.allow_client("client-id", "client-secret");
@@ -257,7 +257,7 @@ impl fmt::Debug for GustoConnector {
 ///
 /// ```
 /// # use odoo_integration_connectors::gusto::*;
-/// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+/// # use odoo_integration_fakes::gusto::FakeGusto;
 /// # use std::sync::Arc;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -306,7 +306,7 @@ impl GustoConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -470,7 +470,7 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -512,7 +512,7 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -556,7 +556,7 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -590,7 +590,7 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -629,7 +629,7 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -660,7 +660,7 @@ impl GustoBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::gusto::*;
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -51,7 +51,7 @@ impl GustoConnector {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -143,7 +143,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -184,7 +184,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -206,7 +206,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -245,7 +245,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -289,7 +289,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -321,7 +321,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -361,7 +361,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -392,12 +392,12 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::ConnectorErrorKind;
-    /// use odoo_integration_connectors::fakes::hubspot::Fault;
+    /// use odoo_integration_fakes::hubspot::Fault;
     /// use std::time::Duration;
     /// let fake = FakeHubSpot::start().await?;
     /// let hs = HubSpotConnector::new(fake.token())?.base_url(&fake.url());
@@ -421,7 +421,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -449,7 +449,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

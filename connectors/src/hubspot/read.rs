@@ -267,7 +267,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -385,7 +385,7 @@ impl HubSpotConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::hubspot::*;
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # use odoo_integration_connectors::{Operation, Source};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -136,7 +136,7 @@ impl ConnectedApp {
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let org = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
+    /// # let org = odoo_integration_fakes::salesforce::FakeSalesforce::start().await?;
     /// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_private_key.pem"));
     /// # org.allow_jwt("key", "u@example.com", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_public_key.pem")));
     /// let c = ConnectedApp::jwt_bearer("key", "u@example.com", pem)?

@@ -133,11 +133,11 @@
 //! use odoo_integration_model::ClientCompany;
 //! use odoo_integration_connectors::{Operation, Source};
 //! use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-//! use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+//! use odoo_integration_fakes::salesforce::FakeSalesforce;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // An org on loopback (feature `fakes`); in production, your My Domain
+//! // An org on loopback (`odoo-integration-fakes`); in production, your My Domain
 //! // login URL and your connected app's key and secret.
 //! let org = FakeSalesforce::start().await?;
 //! org.allow_client("consumer-key", "consumer-secret");
@@ -241,7 +241,7 @@ impl fmt::Debug for SalesforceConnector {
 ///
 /// ```
 /// # use odoo_integration_connectors::salesforce::*;
-/// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+/// # use odoo_integration_fakes::salesforce::FakeSalesforce;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use odoo_integration_connectors::{Operation, SinkRecord};
@@ -290,7 +290,7 @@ impl SalesforceConnector {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::Source;
@@ -500,7 +500,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::Source;
@@ -526,7 +526,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::Source;
@@ -553,7 +553,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::{Operation, SinkRecord};
@@ -587,7 +587,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::{Operation, SinkRecord};
@@ -623,7 +623,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{Operation, Source};
@@ -652,7 +652,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{Operation, Source};
@@ -685,7 +685,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{Operation, Source};
@@ -717,7 +717,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::{Operation, SinkRecord};
@@ -759,7 +759,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::{Operation, SinkRecord};
@@ -810,7 +810,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{Operation, Sink, SinkRecord};
@@ -855,7 +855,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::{Operation, SinkRecord};
@@ -890,7 +890,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::{Operation, SinkRecord};
@@ -923,7 +923,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::Source;
@@ -951,7 +951,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
@@ -987,7 +987,7 @@ impl SalesforceBuilder {
     ///
     /// ```
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::read_to_end;

@@ -352,7 +352,7 @@ impl SalesforceConnector {
     /// use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
     /// use odoo_integration_connectors::{ConnectorErrorKind, Operation, Outcome, SinkRecord};
     /// # use odoo_integration_connectors::salesforce::*;
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let org = FakeSalesforce::start().await?;

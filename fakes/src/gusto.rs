@@ -37,10 +37,20 @@
 //!
 //! Amounts and hours are kept as the strings sent, so they stay exact.
 //!
+//! # Not modelled
+//!
+//! The authorisation-code grant (use [`grant`](FakeGusto::grant)) and
+//! system access tokens; more than one company; writes other than a
+//! payroll's hourly compensations (no employee, job or compensation
+//! changes, no time-off writes); calculating and submitting payrolls
+//! (processing is a seeded state), taxes, benefits, deductions and
+//! contractors; webhooks; API versions (the `X-Gusto-API-Version` header
+//! is logged in [`calls`](FakeGusto::calls), not acted on).
+//!
 //! # Example
 //!
 //! ```
-//! use odoo_integration_connectors::fakes::gusto::FakeGusto;
+//! use odoo_integration_fakes::gusto::FakeGusto;
 //! use serde_json::json;
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
@@ -73,7 +83,7 @@ const VERSION: &str = "2025-06-15";
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::fakes::gusto::Fault;
+/// use odoo_integration_fakes::gusto::Fault;
 /// let f = Fault::TooManyRequests { retry_after_secs: 7 };
 /// assert_ne!(f, Fault::TruncatedBody);
 /// ```
@@ -107,7 +117,7 @@ pub enum Fault {
 /// # Example
 ///
 /// ```
-/// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+/// # use odoo_integration_fakes::gusto::FakeGusto;
 /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
 /// # use odoo_integration_connectors::Source;
 /// # use odoo_integration_model::Employee;
@@ -152,7 +162,7 @@ pub struct Call {
 /// # Example
 ///
 /// ```
-/// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+/// # use odoo_integration_fakes::gusto::FakeGusto;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let g = FakeGusto::start().await?;
@@ -201,7 +211,7 @@ struct Shared {
 
 impl Shared {
     fn company(&self) -> MutexGuard<'_, Company> {
-        crate::fakes::lock(&self.company)
+        crate::lock(&self.company)
     }
 }
 
@@ -213,12 +223,12 @@ impl Shared {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let g = odoo_integration_connectors::fakes::gusto::FakeGusto::start().await?;
+/// let g = odoo_integration_fakes::gusto::FakeGusto::start().await?;
 /// assert!(g.url().starts_with("http://127.0.0.1:"));
 /// # Ok(()) }
 /// ```
 pub struct FakeGusto {
-    served: crate::fakes::Served,
+    served: crate::Served,
     shared: Arc<Shared>,
 }
 
@@ -343,12 +353,37 @@ impl FakeGusto {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let g = odoo_integration_connectors::fakes::gusto::FakeGusto::start().await?;
+    /// let g = odoo_integration_fakes::gusto::FakeGusto::start().await?;
     /// assert!(g.calls().is_empty());
     /// # Ok(()) }
     /// ```
     pub async fn start() -> std::io::Result<FakeGusto> {
-        let (listener, addr) = crate::fakes::bind().await?;
+        FakeGusto::start_on(crate::LOOPBACK).await
+    }
+
+    /// Starts the same on `addr`: a fixed port, say, for a fake you point a
+    /// tool at by hand (port 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// `addr` cannot be bound (the port is taken, or the address is not
+    /// this machine's).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_fakes::gusto::FakeGusto;
+    /// let gusto = FakeGusto::start_on("127.0.0.1:0".parse()?).await?;
+    /// assert!(gusto.url().starts_with("http://127.0.0.1:"));
+    /// // A port in use is an error, not a panic.
+    /// let port = gusto.url().rsplit(':').next().unwrap_or_default().to_owned();
+    /// assert!(FakeGusto::start_on(format!("127.0.0.1:{port}").parse()?).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_on(addr: std::net::SocketAddr) -> std::io::Result<FakeGusto> {
+        let (listener, addr) = crate::bind(addr).await?;
         let shared = Arc::new(Shared {
             company: Mutex::new(Company {
                 uuid: "c0000000-0000-4000-8000-00000000c0de".into(),
@@ -359,7 +394,7 @@ impl FakeGusto {
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         Ok(FakeGusto {
-            served: crate::fakes::Served::new(listener, addr, app),
+            served: crate::Served::new(listener, addr, app),
             shared,
         })
     }
@@ -369,7 +404,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -386,7 +421,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -404,7 +439,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
@@ -437,7 +472,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -457,7 +492,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -477,7 +512,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -509,7 +544,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -544,7 +579,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -575,7 +610,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -611,7 +646,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -641,7 +676,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -673,7 +708,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -689,7 +724,7 @@ impl FakeGusto {
     /// #     .build()?;
     /// // `gusto`: a GustoConnector on `g`, holding the `pair` `g` granted.
     /// use odoo_integration_connectors::ConnectorErrorKind;
-    /// use odoo_integration_connectors::fakes::gusto::Fault;
+    /// use odoo_integration_fakes::gusto::Fault;
     /// g.fail_next(Fault::HtmlPage(503), 1);
     /// let e = Source::<Employee>::read(&gusto, None, 10).await.unwrap_err();
     /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
@@ -708,7 +743,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -739,7 +774,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -772,7 +807,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -795,7 +830,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
@@ -831,7 +866,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -865,7 +900,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -908,7 +943,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -932,7 +967,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -962,7 +997,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -990,7 +1025,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -1018,7 +1053,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -1042,7 +1077,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let g = FakeGusto::start().await?;
@@ -1067,7 +1102,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;
@@ -1121,7 +1156,7 @@ impl FakeGusto {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::gusto::FakeGusto;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
     /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_model::Employee;

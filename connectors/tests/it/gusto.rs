@@ -5,7 +5,6 @@
 
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate, Utc};
-use odoo_integration_connectors::fakes::gusto::{FakeGusto, Fault};
 use odoo_integration_connectors::gusto::{
     AppCredentials, GustoConnector, MemoryTokenStore, TokenStore, Tokens,
 };
@@ -13,6 +12,7 @@ use odoo_integration_connectors::{
     ConnectorError, ConnectorErrorKind, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
     SourceChange,
 };
+use odoo_integration_fakes::gusto::{FakeGusto, Fault};
 use odoo_integration_model::{
     ApprovalState, CanonicalId, Employee, EmploymentStatus, PayStatement, PayrollRun, Policy,
     RemoteId, SystemId, TimeOff,

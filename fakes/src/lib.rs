@@ -1,15 +1,64 @@
-//! Small stateful in-memory fakes of the vendor endpoints the connectors use
-//! (feature `fakes`), served on loopback, so examples and your own tests run
-//! offline.
+//! # odoo-integration-fakes
+//!
+//! Small stateful in-memory fakes of the vendor APIs the
+//! `odoo-integration-connectors` crate talks to, served on loopback, so
+//! examples and your own tests run offline and fast. Each fake keeps what
+//! you write to it, pages, limits and fails as the vendor does (same status
+//! codes and error bodies), lets you seed and inspect its state, inject
+//! faults and read its call log; each module says what it models and what
+//! it does not.
 //!
 //! - [`hubspot`]: HubSpot's CRM v3 objects and v4 associations.
 //! - [`salesforce`]: Salesforce's OAuth token endpoint and REST API.
 //! - [`bamboohr`]: BambooHR's API v1 (employees, changes, time off).
 //! - [`gusto`]: Gusto's OAuth token endpoint and API (employees, payrolls).
+//!
+//! Add it as a dev-dependency (it depends on no other crate of the
+//! family, so it fits any HTTP client under test):
+//!
+//! ```toml
+//! [dev-dependencies]
+//! odoo-integration-fakes = "0.2"
+//! ```
+//!
+//! Each fake starts on a free port of `127.0.0.1` (or one you choose, with
+//! `start_on`) and stops when dropped; it needs a tokio runtime. The
+//! `vendor-fakes` binary starts all four and prints their URLs, so you can
+//! point a connector or any tool at them by hand (`cargo install
+//! odoo-integration-fakes`, or in the repository):
+//!
+//! ```sh
+//! cargo run -p odoo-integration-fakes --bin vendor-fakes -- --hubspot-port 8101
+//! ```
+//!
+//! ## Example
+//!
+//! ```
+//! use odoo_integration_fakes::hubspot::FakeHubSpot;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let hubspot = FakeHubSpot::start().await?;
+//! let acme = hubspot.insert("companies", [("name", "Acme NV")]);
+//! // Point the client under test at hubspot.url() with hubspot.token().
+//! assert!(hubspot.url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(hubspot.record("companies", &acme).unwrap().property("name"), Some("Acme NV"));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Optional features
+//!
+//! - `ring` (default) or `aws-lc-rs`: the rustls crypto provider the
+//!   Salesforce fake checks JWT bearer signatures with (a provider your
+//!   process installed is used first). With neither, JWT assertions are
+//!   refused.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod bamboohr;
 pub mod gusto;
 pub mod hubspot;
+mod rs256;
 pub mod salesforce;
 
 use std::collections::VecDeque;
@@ -90,9 +139,15 @@ impl RollingWindow {
     }
 }
 
-/// A listener on a free loopback port, and its address.
-pub(crate) async fn bind() -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// Where a fake listens by default: a free port on `127.0.0.1`.
+pub(crate) const LOOPBACK: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
+/// A listener on `addr` (port 0: a free port), and its address.
+pub(crate) async fn bind(
+    addr: SocketAddr,
+) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     Ok((listener, addr))
 }
@@ -142,3 +197,8 @@ impl Drop for Served {
         self.task.abort();
     }
 }
+
+/// The README's code blocks, compiled as doctests so they never drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -5,8 +5,8 @@
 //!   the clients you [`allow_client`](FakeSalesforce::allow_client), and
 //!   the JWT bearer flow for those you
 //!   [`allow_jwt`](FakeSalesforce::allow_jwt): the assertion's claims
-//!   (`iss`, `sub`, `aud`, `exp`) are checked, and with the `salesforce`
-//!   feature its RS256 signature too, against the public key you give.
+//!   (`iss`, `sub`, `aud`, `exp`) are checked, and its RS256 signature
+//!   against the public key you give.
 //!   Tokens last until [`expire_tokens`](FakeSalesforce::expire_tokens);
 //!   then the API answers 401 `INVALID_SESSION_ID`. The token answer's
 //!   `instance_url` is the fake's own URL.
@@ -49,10 +49,23 @@
 //!
 //! Field values are kept as the raw JSON sent, so amounts stay exact.
 //!
+//! # Not modelled
+//!
+//! The web-server, refresh-token and username-password OAuth flows;
+//! describe and other metadata (any field name is accepted, no field type
+//! is checked); sObject Collections with `allOrNone: true`; single-record
+//! create, read, update and delete (only the upsert by external id);
+//! composite, batch and tree requests; the Bulk, Streaming and Pub/Sub APIs
+//! (Change Data Capture); SOQL beyond the subset above (aggregates,
+//! functions, `LIKE`, date literals such as `LAST_N_DAYS`); sharing,
+//! field-level security, triggers, flows and duplicate rules (your
+//! [`reject`](FakeSalesforce::reject) rules stand in for validation);
+//! price books and multi-currency.
+//!
 //! # Example
 //!
 //! ```
-//! use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+//! use odoo_integration_fakes::salesforce::FakeSalesforce;
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
 //! let sf = FakeSalesforce::start().await?;
@@ -83,7 +96,7 @@ type Rec = BTreeMap<String, Box<RawValue>>;
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::fakes::salesforce::Fault;
+/// use odoo_integration_fakes::salesforce::Fault;
 /// let f = Fault::TooManyRequests { retry_after_secs: 7 };
 /// assert_ne!(f, Fault::TruncatedBody);
 /// ```
@@ -133,7 +146,7 @@ impl Shared {
     fn org(&self) -> MutexGuard<'_, Org> {
         // A panicking handler cannot leave the data half-written in a way
         // that matters to a fake: keep serving.
-        crate::fakes::lock(&self.org)
+        crate::lock(&self.org)
     }
 }
 
@@ -145,12 +158,12 @@ impl Shared {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let sf = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
+/// let sf = odoo_integration_fakes::salesforce::FakeSalesforce::start().await?;
 /// assert!(sf.url().starts_with("http://127.0.0.1:"));
 /// # Ok(()) }
 /// ```
 pub struct FakeSalesforce {
-    served: crate::fakes::Served,
+    served: crate::Served,
     shared: Arc<Shared>,
 }
 
@@ -404,12 +417,37 @@ impl FakeSalesforce {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let sf = odoo_integration_connectors::fakes::salesforce::FakeSalesforce::start().await?;
+    /// let sf = odoo_integration_fakes::salesforce::FakeSalesforce::start().await?;
     /// assert_eq!(sf.calls(), 0);
     /// # Ok(()) }
     /// ```
     pub async fn start() -> std::io::Result<FakeSalesforce> {
-        let (listener, addr) = crate::fakes::bind().await?;
+        FakeSalesforce::start_on(crate::LOOPBACK).await
+    }
+
+    /// Starts the same on `addr`: a fixed port, say, for a fake you point a
+    /// tool at by hand (port 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// `addr` cannot be bound (the port is taken, or the address is not
+    /// this machine's).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// let sf = FakeSalesforce::start_on("127.0.0.1:0".parse()?).await?;
+    /// assert!(sf.url().starts_with("http://127.0.0.1:"));
+    /// // A port in use is an error, not a panic.
+    /// let port = sf.url().rsplit(':').next().unwrap_or_default().to_owned();
+    /// assert!(FakeSalesforce::start_on(format!("127.0.0.1:{port}").parse()?).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_on(addr: std::net::SocketAddr) -> std::io::Result<FakeSalesforce> {
+        let (listener, addr) = crate::bind(addr).await?;
         let shared = Arc::new(Shared {
             org: Mutex::new(Org {
                 page_size: 2000,
@@ -420,7 +458,7 @@ impl FakeSalesforce {
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
         Ok(FakeSalesforce {
-            served: crate::fakes::Served::new(listener, addr, app),
+            served: crate::Served::new(listener, addr, app),
             shared,
         })
     }
@@ -430,7 +468,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -448,7 +486,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
@@ -474,21 +512,20 @@ impl FakeSalesforce {
     }
 
     /// Accepts JWT bearer assertions issued by `client_id` for `username`,
-    /// signed by the key whose public half is `public_key_pem` (checked
-    /// with the `salesforce` feature; without it only the claims are).
+    /// signed by the key whose public half is `public_key_pem`.
     ///
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
     /// use odoo_integration_connectors::Source;
     /// let sf = FakeSalesforce::start().await?;
-    /// let public = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_public_key.pem"));
+    /// let public = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../connectors/tests/data/salesforce/test_only_public_key.pem"));
     /// sf.allow_jwt("consumer-key", "integration@example.com", public);
-    /// # let private = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/salesforce/test_only_private_key.pem"));
+    /// # let private = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../connectors/tests/data/salesforce/test_only_private_key.pem"));
     /// let credentials = ConnectedApp::jwt_bearer("consumer-key", "integration@example.com", private)?;
     /// let conn = SalesforceConnector::builder(credentials).login_url(sf.url()).build()?;
     /// Source::<odoo_integration_model::ClientCompany>::read(&conn, None, 10).await?;
@@ -509,7 +546,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -535,7 +572,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -556,7 +593,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -583,7 +620,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -609,7 +646,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -634,7 +671,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -658,7 +695,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -683,7 +720,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -692,7 +729,7 @@ impl FakeSalesforce {
     /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
     /// // `conn`: a SalesforceConnector signing in to `sf`.
     /// use odoo_integration_connectors::ConnectorErrorKind;
-    /// use odoo_integration_connectors::fakes::salesforce::Fault;
+    /// use odoo_integration_fakes::salesforce::Fault;
     /// sf.fail_next(Fault::HtmlPage(503), 1);
     /// let e = Source::<ClientCompany>::read(&conn, None, 10).await.unwrap_err();
     /// assert_eq!(e.kind(), ConnectorErrorKind::Unavailable);
@@ -711,7 +748,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -733,7 +770,7 @@ impl FakeSalesforce {
     /// ```
     /// # use odoo_integration_connectors::Source;
     /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # use odoo_integration_model::ClientCompany;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -765,7 +802,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -800,7 +837,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -832,7 +869,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -852,7 +889,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -879,7 +916,7 @@ impl FakeSalesforce {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let sf = FakeSalesforce::start().await?;
@@ -1135,7 +1172,7 @@ fn token(shared: &Shared, body: &[u8]) -> Response {
     )
 }
 
-fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut acc: u32 = 0;
     let mut bits = 0;
@@ -1195,16 +1232,8 @@ fn check_assertion(org: &Org, assertion: &str, url: &str) -> Result<(), String> 
     verify_signature(assertion, public_pem)
 }
 
-#[cfg(feature = "salesforce")]
 fn verify_signature(assertion: &str, public_pem: &str) -> Result<(), String> {
-    crate::salesforce::jwt::verify(assertion, public_pem).map_err(str::to_owned)
-}
-
-#[cfg(not(feature = "salesforce"))]
-fn verify_signature(_assertion: &str, _public_pem: &str) -> Result<(), String> {
-    // Without the `salesforce` feature there is no RSA verifier in the
-    // build: the claims were checked, the signature is not.
-    Ok(())
+    crate::rs256::verify(assertion, public_pem).map_err(str::to_owned)
 }
 
 // ---------------------------------------------------------------- SOQL

@@ -1,16 +1,16 @@
 #![allow(clippy::unwrap_used)]
 //! The Salesforce connector against the stateful fake
-//! (`odoo_integration_connectors::fakes::salesforce`), and against wiremock where a raw
+//! (`odoo_integration_fakes::salesforce`), and against wiremock where a raw
 //! answer is easier to shape.
 
 use async_trait::async_trait;
 use chrono::{TimeDelta, Utc};
-use odoo_integration_connectors::fakes::salesforce::{FakeSalesforce, Fault};
 use odoo_integration_connectors::salesforce::{ConnectedApp, KnownIds, SalesforceConnector};
 use odoo_integration_connectors::testkit::{check_sink, check_source};
 use odoo_integration_connectors::{
     ConnectorErrorKind, Cursor, Operation, Outcome, Sink, SinkRecord, Source, SourceChange,
 };
+use odoo_integration_fakes::salesforce::{FakeSalesforce, Fault};
 use odoo_integration_model::{
     CanonicalId, ClientCompany, Contact, ContractLine, Currency, Money, Opportunity,
     OpportunityStage, RemoteId, SystemId,
@@ -25,9 +25,9 @@ use std::time::Duration;
 const CLIENT_ID: &str = "3MVG9-test-consumer-key";
 const SECRET: &str = "sentinel-client-secret-4242";
 const USER: &str = "integration@example.com";
-const PRIVATE_KEY: &str = include_str!("data/salesforce/test_only_private_key.pem");
-const PUBLIC_KEY: &str = include_str!("data/salesforce/test_only_public_key.pem");
-const OTHER_KEY: &str = include_str!("data/salesforce/test_only_other_private_key.pem");
+const PRIVATE_KEY: &str = include_str!("../data/salesforce/test_only_private_key.pem");
+const PUBLIC_KEY: &str = include_str!("../data/salesforce/test_only_public_key.pem");
+const OTHER_KEY: &str = include_str!("../data/salesforce/test_only_other_private_key.pem");
 
 async fn fake() -> FakeSalesforce {
     let sf = FakeSalesforce::start().await.unwrap();

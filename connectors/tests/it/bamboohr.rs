@@ -4,12 +4,10 @@
 
 use chrono::{Days, NaiveDate, Utc};
 use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldKind, FieldMap};
-use odoo_integration_connectors::fakes::bamboohr::{
-    Compensation, FakeBambooHr, FakeTimeOff, Fault,
-};
 use odoo_integration_connectors::{
     ConnectorErrorKind, Cursor, Operation, Quota, RateLimiter, Source, SourceChange,
 };
+use odoo_integration_fakes::bamboohr::{Compensation, FakeBambooHr, FakeTimeOff, Fault};
 use odoo_integration_model::{ApprovalState, Currency, Employee, EmploymentStatus, Money, TimeOff};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;

@@ -1,10 +1,10 @@
 #![allow(clippy::unwrap_used)]
 //! The HubSpot fake over HTTP, driven by a minimal HTTP/1.1 client on a
-//! raw TCP stream (no HTTP client crate is a dependency under `fakes`
-//! alone). With the `hubspot` feature too, the HubSpot connector runs
-//! against it.
+//! raw TCP stream (no HTTP client crate is a dependency of the fakes). The
+//! HubSpot connector against it is tested in the connectors' tests
+//! (`hubspot_objects`).
 
-use odoo_integration_connectors::fakes::hubspot::{FakeHubSpot, Fault};
+use odoo_integration_fakes::hubspot::{FakeHubSpot, Fault};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1136,117 +1136,4 @@ async fn faults_break_answers_but_not_the_store() {
     assert_eq!(api.get("/crm/v3/objects/companies").await.status, 200);
     let statuses: Vec<u16> = hs.calls().iter().map(|c| c.status).collect();
     assert_eq!(statuses, [503, 429, 502, 200, 200, 200, 200, 200]);
-}
-
-// ------------------------------------------------------- the real connector
-
-/// The HubSpot connector against the fake: the incremental read past the
-/// 10,000-result wall, and idempotent writes through upsert.
-#[cfg(feature = "hubspot")]
-mod connector {
-    use super::*;
-    use odoo_integration_connectors::hubspot::HubSpotConnector;
-    use odoo_integration_connectors::{Cursor, Operation, Outcome, Sink, SinkRecord, Source};
-    use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
-    use std::collections::HashMap;
-
-    fn connector(hs: &FakeHubSpot) -> HubSpotConnector {
-        HubSpotConnector::new(hs.token())
-            .unwrap()
-            .base_url(&hs.url())
-    }
-
-    #[tokio::test]
-    async fn the_connector_reads_every_company_once_past_the_wall() {
-        let hs = FakeHubSpot::builder()
-            .rate_limit(10_000, Duration::from_secs(10))
-            .start()
-            .await
-            .unwrap();
-        for i in 0..10_200 {
-            if i == 5_000 {
-                hs.set_tick(Duration::ZERO);
-            }
-            if i == 5_250 {
-                hs.set_tick(Duration::from_millis(1));
-                hs.advance(Duration::from_millis(1));
-            }
-            hs.insert("companies", [("name", format!("Company {i}"))]);
-        }
-        let hs_conn = connector(&hs);
-        let mut cursor: Option<Cursor> = None;
-        let mut count: HashMap<String, usize> = HashMap::new();
-        loop {
-            let page = Source::<ClientCompany>::read(&hs_conn, cursor.as_ref(), 100)
-                .await
-                .unwrap();
-            for c in page.changes {
-                *count.entry(c.remote_id.to_string()).or_default() += 1;
-            }
-            cursor = Some(page.next);
-            if !page.has_more {
-                break;
-            }
-        }
-        assert_eq!(count.len(), 10_200);
-        assert!(count.values().all(|n| *n == 1));
-        assert!(
-            hs.calls().iter().all(|c| c.status == 200),
-            "a search past the wall"
-        );
-    }
-
-    #[tokio::test]
-    async fn the_connector_upserts_idempotently_and_fails_alone() {
-        let hs = FakeHubSpot::start().await.unwrap();
-        hs.unique_property("companies", "integration_sync_id");
-        hs.required("companies", "name");
-        let batch: Vec<SinkRecord<ClientCompany>> = (0..5)
-            .map(|i| {
-                SinkRecord::new(
-                    CanonicalId::new(),
-                    SystemId::odoo(),
-                    RemoteId::new(i.to_string()),
-                    Operation::Upsert(ClientCompany {
-                        legal_name: if i == 3 {
-                            String::new()
-                        } else {
-                            format!("Client {i}")
-                        },
-                        ..Default::default()
-                    }),
-                )
-            })
-            .collect();
-        let hs_conn = connector(&hs);
-        let first = Sink::<ClientCompany>::apply(&hs_conn, batch.clone())
-            .await
-            .unwrap();
-        assert_eq!(
-            first
-                .iter()
-                .filter(|o| matches!(o, Outcome::Created(_)))
-                .count(),
-            4
-        );
-        assert!(
-            matches!(&first[3], Outcome::Failed(e) if e.to_string().contains("name is required"))
-        );
-        // A lost answer, then the replay: no duplicates.
-        hs.fail_next(Fault::LostAnswer);
-        assert!(
-            Sink::<ClientCompany>::apply(&hs_conn, batch.clone())
-                .await
-                .is_err()
-        );
-        let again = Sink::<ClientCompany>::apply(&hs_conn, batch).await.unwrap();
-        assert_eq!(
-            again
-                .iter()
-                .filter(|o| matches!(o, Outcome::Updated(_)))
-                .count(),
-            4
-        );
-        assert_eq!(hs.records("companies").len(), 4);
-    }
 }

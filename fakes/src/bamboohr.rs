@@ -1,5 +1,5 @@
 //! A stateful in-memory fake of the BambooHR API v1 endpoints the
-//! `bamboohr` connector uses (feature `fakes`).
+//! `bamboohr` connector uses.
 //!
 //! [`FakeBambooHr`] listens on `127.0.0.1` on a free port and answers,
 //! under `/api/gateway.php/{company}/v1`, with BambooHR's request and
@@ -57,7 +57,7 @@
 //! # Example
 //!
 //! ```
-//! use odoo_integration_connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
+//! use odoo_integration_fakes::bamboohr::{Compensation, FakeBambooHr};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -74,7 +74,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::fakes::{RollingWindow, lock, owned};
+use crate::{RollingWindow, lock, owned};
 use std::time::Duration;
 
 use axum::Router;
@@ -91,7 +91,7 @@ use serde_json::{Map, Value, json};
 /// # Example
 ///
 /// ```
-/// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+/// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -101,7 +101,7 @@ use serde_json::{Map, Value, json};
 /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
 /// # }
 /// use odoo_integration_connectors::ConnectorErrorKind;
-/// use odoo_integration_connectors::fakes::bamboohr::Fault;
+/// use odoo_integration_fakes::bamboohr::Fault;
 /// use std::time::Duration;
 /// let bamboo = FakeBambooHr::start().await?;
 /// let faults = [
@@ -154,7 +154,7 @@ pub enum Fault {
 /// # use odoo_integration_connectors::Source;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+/// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
 /// # let connector = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?.base_url(&bamboo.url());
 /// Source::<odoo_integration_model::Employee>::read(&connector, None, 10).await?;
 /// let call = &bamboo.calls()[0];
@@ -179,7 +179,7 @@ pub struct FakeCall {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+/// use odoo_integration_fakes::bamboohr::Compensation;
 /// let row = Compensation::new("2025-01-01".parse().unwrap(), "85.50", "USD", "Hour");
 /// assert_eq!(row.paid_per, "Hour");
 /// ```
@@ -201,7 +201,7 @@ impl Compensation {
     /// # Example
     ///
     /// ```
-    /// let row = odoo_integration_connectors::fakes::bamboohr::Compensation::new("2025-01-01".parse().unwrap(), "104000", "USD", "Year");
+    /// let row = odoo_integration_fakes::bamboohr::Compensation::new("2025-01-01".parse().unwrap(), "104000", "USD", "Year");
     /// assert_eq!(row.value, "104000");
     /// ```
     pub fn new(
@@ -224,7 +224,7 @@ impl Compensation {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::fakes::bamboohr::FakeTimeOff;
+/// use odoo_integration_fakes::bamboohr::FakeTimeOff;
 /// let r = FakeTimeOff::new("12", "Vacation", "2026-03-02".parse().unwrap(), "2026-03-03".parse().unwrap())
 ///     .days("2")
 ///     .status("approved");
@@ -254,7 +254,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("12", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// let r = odoo_integration_fakes::bamboohr::FakeTimeOff::new("12", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.status, "requested");
     /// ```
     pub fn new(
@@ -279,7 +279,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// # let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// # let r = odoo_integration_fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.days("0.5").amount, "0.5");
     /// ```
     #[must_use]
@@ -294,7 +294,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// # let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// # let r = odoo_integration_fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.hours("4").unit, "hours");
     /// ```
     #[must_use]
@@ -309,7 +309,7 @@ impl FakeTimeOff {
     /// # Example
     ///
     /// ```
-    /// # let r = odoo_integration_connectors::fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
+    /// # let r = odoo_integration_fakes::bamboohr::FakeTimeOff::new("1", "Sick", "2026-03-02".parse().unwrap(), "2026-03-02".parse().unwrap());
     /// assert_eq!(r.status("denied").status, "denied");
     /// ```
     #[must_use]
@@ -326,7 +326,7 @@ impl FakeTimeOff {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+/// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
 /// let id = bamboo.insert_employee([("firstName", "Ann")]);
 /// let ann = bamboo.employee(&id).unwrap();
 /// assert_eq!((ann.action.as_str(), ann.deleted), ("Inserted", false));
@@ -355,7 +355,7 @@ impl FakeEmployee {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
     /// assert_eq!(bamboo.employee(&id).unwrap().field("status"), Some("Active"));
     /// # Ok(()) }
@@ -453,7 +453,7 @@ struct Shared {
 /// use std::time::Duration;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder()
+/// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::builder()
 ///     .company("globex")
 ///     .api_key("test-key")
 ///     .rate_limit(100, Duration::from_secs(60))
@@ -481,7 +481,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -507,7 +507,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -531,7 +531,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let start: chrono::DateTime<chrono::Utc> = "2026-05-01T09:00:00Z".parse()?;
@@ -550,7 +550,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::builder().tick(std::time::Duration::ZERO).start().await?;
@@ -570,7 +570,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -599,7 +599,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -629,7 +629,7 @@ impl FakeBambooHrBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -638,7 +638,7 @@ impl FakeBambooHrBuilder {
     /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
     /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
     /// # }
-    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use odoo_integration_fakes::bamboohr::Compensation;
     /// use odoo_integration_connectors::Operation;
     /// let bamboo = FakeBambooHr::builder().forbid_compensation(true).start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
@@ -665,12 +665,37 @@ impl FakeBambooHrBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::builder().start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::builder().start().await?;
     /// assert!(bamboo.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> std::io::Result<FakeBambooHr> {
-        let (listener, addr) = crate::fakes::bind().await?;
+        self.start_on(crate::LOOPBACK).await
+    }
+
+    /// Starts listening on `addr`: a fixed port, say, for a fake you point
+    /// a tool at by hand (port 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// `addr` cannot be bound (the port is taken, or the address is not
+    /// this machine's).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// let bamboo = FakeBambooHr::builder().start_on("127.0.0.1:0".parse()?).await?;
+    /// assert!(bamboo.url().starts_with("http://127.0.0.1:"));
+    /// // A port in use is an error, not a panic.
+    /// let port = bamboo.url().rsplit(':').next().unwrap_or_default().to_owned();
+    /// assert!(FakeBambooHr::builder().start_on(format!("127.0.0.1:{port}").parse()?).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_on(self, addr: std::net::SocketAddr) -> std::io::Result<FakeBambooHr> {
+        let (listener, addr) = crate::bind(addr).await?;
         let clock = DateTime::from_timestamp(self.clock.timestamp(), 0).unwrap_or(self.clock);
         let shared = Arc::new(Shared {
             company: self.company,
@@ -693,7 +718,7 @@ impl FakeBambooHrBuilder {
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
         Ok(FakeBambooHr {
-            served: crate::fakes::Served::new(listener, addr, app),
+            served: crate::Served::new(listener, addr, app),
             shared,
         })
     }
@@ -708,13 +733,13 @@ impl FakeBambooHrBuilder {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+/// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
 /// let id = bamboo.insert_employee([("firstName", "Ann"), ("lastName", "Lee")]);
 /// assert_eq!(id, "1");
 /// # Ok(()) }
 /// ```
 pub struct FakeBambooHr {
-    served: crate::fakes::Served,
+    served: crate::Served,
     shared: Arc<Shared>,
 }
 
@@ -744,7 +769,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert_eq!(bamboo.company(), "acme");
     /// # Ok(()) }
     /// ```
@@ -757,7 +782,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::builder().start().await?; // the defaults
@@ -785,7 +810,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert!(bamboo.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
@@ -800,7 +825,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert_eq!(bamboo.company(), "acme");
     /// # Ok(()) }
     /// ```
@@ -815,8 +840,8 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
-    /// assert_eq!(bamboo.api_key(), odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::API_KEY);
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
+    /// assert_eq!(bamboo.api_key(), odoo_integration_fakes::bamboohr::FakeBambooHr::API_KEY);
     /// # Ok(()) }
     /// ```
     pub fn api_key(&self) -> &str {
@@ -837,7 +862,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// let boss = bamboo.insert_employee([("firstName", "Bo")]);
     /// let ann = bamboo.insert_employee([("firstName", "Ann"), ("supervisorEId", boss.as_str())]);
     /// assert_eq!(ann, "2");
@@ -877,7 +902,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("jobTitle", "Analyst")]);
     /// assert!(bamboo.update_employee(&id, [("jobTitle", "Consultant")]));
     /// assert_eq!(bamboo.employee(&id).unwrap().action, "Updated");
@@ -909,7 +934,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
     /// assert!(bamboo.terminate(&id, "2026-02-27".parse()?));
     /// assert_eq!(bamboo.employee(&id).unwrap().field("status"), Some("Inactive"));
@@ -930,7 +955,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
     /// assert!(bamboo.delete_employee(&id));
     /// assert!(bamboo.employee(&id).unwrap().deleted);
@@ -955,7 +980,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::fakes::bamboohr::{Compensation, FakeBambooHr};
+    /// use odoo_integration_fakes::bamboohr::{Compensation, FakeBambooHr};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;
@@ -973,7 +998,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -982,7 +1007,7 @@ impl FakeBambooHr {
     /// # fn connector(fake: &FakeBambooHr) -> Result<BambooHrConnector, Box<dyn std::error::Error>> {
     /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
     /// # }
-    /// use odoo_integration_connectors::fakes::bamboohr::Compensation;
+    /// use odoo_integration_fakes::bamboohr::Compensation;
     /// let bamboo = FakeBambooHr::start().await?;
     /// let id = bamboo.insert_employee([("firstName", "Ann")]);
     /// bamboo.set_compensation(&id, [Compensation::new("2024-01-01".parse()?, "85.00", "USD", "Hour")]);
@@ -1001,7 +1026,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
+    /// use odoo_integration_fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;
@@ -1032,7 +1057,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
+    /// use odoo_integration_fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;
@@ -1064,7 +1089,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert!(bamboo.employee("7").is_none());
     /// # Ok(()) }
     /// ```
@@ -1086,7 +1111,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.insert_employee([("firstName", "Ann")]); // seeding is no call
     /// assert!(bamboo.calls().is_empty());
     /// # Ok(()) }
@@ -1103,7 +1128,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// assert_eq!(bamboo.call_count("/employees/changed"), 0);
     /// # Ok(()) }
     /// ```
@@ -1123,7 +1148,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// let before = bamboo.now();
     /// bamboo.insert_employee([("firstName", "Ann")]);
     /// assert_eq!(bamboo.now() - before, chrono::TimeDelta::seconds(1));
@@ -1140,7 +1165,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.set_clock("2026-06-01T08:00:00Z".parse()?);
     /// assert_eq!(bamboo.now().to_rfc3339(), "2026-06-01T08:00:00+00:00");
     /// # Ok(()) }
@@ -1154,7 +1179,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let bamboo = FakeBambooHr::start().await?;
@@ -1177,7 +1202,7 @@ impl FakeBambooHr {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let bamboo = odoo_integration_connectors::fakes::bamboohr::FakeBambooHr::start().await?;
+    /// let bamboo = odoo_integration_fakes::bamboohr::FakeBambooHr::start().await?;
     /// bamboo.set_tick(std::time::Duration::ZERO);
     /// let a = bamboo.insert_employee([("firstName", "A")]);
     /// let b = bamboo.insert_employee([("firstName", "B")]);
@@ -1196,7 +1221,7 @@ impl FakeBambooHr {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
@@ -1206,7 +1231,7 @@ impl FakeBambooHr {
     /// #     Ok(BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url()))
     /// # }
     /// use odoo_integration_connectors::ConnectorErrorKind;
-    /// use odoo_integration_connectors::fakes::bamboohr::Fault;
+    /// use odoo_integration_fakes::bamboohr::Fault;
     /// let bamboo = FakeBambooHr::start().await?;
     /// bamboo.fail_next(Fault::Status(503));
     /// let e = Source::<Employee>::read(&connector(&bamboo)?, None, 10).await.unwrap_err();

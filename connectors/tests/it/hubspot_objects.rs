@@ -1,14 +1,14 @@
 #![allow(clippy::unwrap_used)]
 //! The HubSpot connector's contacts, deals, line items and associations,
 //! its rate-limit handling and archived polling, against the stateful fake
-//! HubSpot (`odoo_integration_connectors::fakes::hubspot`).
+//! HubSpot (`odoo_integration_fakes::hubspot`).
 
-use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
 use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
 use odoo_integration_connectors::{
     ConnectorErrorKind, Cursor, Operation, Outcome, Quota, RateLimiter, Sink, SinkRecord, Source,
     SourceChange,
 };
+use odoo_integration_fakes::hubspot::FakeHubSpot;
 use odoo_integration_model::{
     CanonicalId, ClientCompany, Contact, ContractLine, Currency, Money, Opportunity,
     OpportunityStage, RemoteId, SystemId,
@@ -533,4 +533,118 @@ async fn contacts_and_deals_pass_the_testkit() {
     let (changes, _) = read_all::<Opportunity>(&hs, None).await;
     let with = changes.iter().find(|c| c.remote_id.as_str() == id).unwrap();
     assert_eq!(upsert(with).project_ref.as_deref(), Some("42"));
+}
+
+// ------------------------------------- from the fake's own tests
+
+/// The HubSpot connector against the fake with its default limiter and
+/// settle time: the incremental read past the 10,000-result wall, and
+/// idempotent writes through upsert.
+mod wall_and_replays {
+    use odoo_integration_connectors::hubspot::HubSpotConnector;
+    use odoo_integration_connectors::{Cursor, Operation, Outcome, Sink, SinkRecord, Source};
+    use odoo_integration_fakes::hubspot::{FakeHubSpot, Fault};
+    use odoo_integration_model::{CanonicalId, ClientCompany, RemoteId, SystemId};
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    fn connector(hs: &FakeHubSpot) -> HubSpotConnector {
+        HubSpotConnector::new(hs.token())
+            .unwrap()
+            .base_url(&hs.url())
+    }
+
+    #[tokio::test]
+    async fn the_connector_reads_every_company_once_past_the_wall() {
+        let hs = FakeHubSpot::builder()
+            .rate_limit(10_000, Duration::from_secs(10))
+            .start()
+            .await
+            .unwrap();
+        for i in 0..10_200 {
+            if i == 5_000 {
+                hs.set_tick(Duration::ZERO);
+            }
+            if i == 5_250 {
+                hs.set_tick(Duration::from_millis(1));
+                hs.advance(Duration::from_millis(1));
+            }
+            hs.insert("companies", [("name", format!("Company {i}"))]);
+        }
+        let hs_conn = connector(&hs);
+        let mut cursor: Option<Cursor> = None;
+        let mut count: HashMap<String, usize> = HashMap::new();
+        loop {
+            let page = Source::<ClientCompany>::read(&hs_conn, cursor.as_ref(), 100)
+                .await
+                .unwrap();
+            for c in page.changes {
+                *count.entry(c.remote_id.to_string()).or_default() += 1;
+            }
+            cursor = Some(page.next);
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(count.len(), 10_200);
+        assert!(count.values().all(|n| *n == 1));
+        assert!(
+            hs.calls().iter().all(|c| c.status == 200),
+            "a search past the wall"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_connector_upserts_idempotently_and_fails_alone() {
+        let hs = FakeHubSpot::start().await.unwrap();
+        hs.unique_property("companies", "integration_sync_id");
+        hs.required("companies", "name");
+        let batch: Vec<SinkRecord<ClientCompany>> = (0..5)
+            .map(|i| {
+                SinkRecord::new(
+                    CanonicalId::new(),
+                    SystemId::odoo(),
+                    RemoteId::new(i.to_string()),
+                    Operation::Upsert(ClientCompany {
+                        legal_name: if i == 3 {
+                            String::new()
+                        } else {
+                            format!("Client {i}")
+                        },
+                        ..Default::default()
+                    }),
+                )
+            })
+            .collect();
+        let hs_conn = connector(&hs);
+        let first = Sink::<ClientCompany>::apply(&hs_conn, batch.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            first
+                .iter()
+                .filter(|o| matches!(o, Outcome::Created(_)))
+                .count(),
+            4
+        );
+        assert!(
+            matches!(&first[3], Outcome::Failed(e) if e.to_string().contains("name is required"))
+        );
+        // A lost answer, then the replay: no duplicates.
+        hs.fail_next(Fault::LostAnswer);
+        assert!(
+            Sink::<ClientCompany>::apply(&hs_conn, batch.clone())
+                .await
+                .is_err()
+        );
+        let again = Sink::<ClientCompany>::apply(&hs_conn, batch).await.unwrap();
+        assert_eq!(
+            again
+                .iter()
+                .filter(|o| matches!(o, Outcome::Updated(_)))
+                .count(),
+            4
+        );
+        assert_eq!(hs.records("companies").len(), 4);
+    }
 }

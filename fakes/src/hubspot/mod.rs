@@ -1,4 +1,4 @@
-//! A stateful in-memory fake of HubSpot's CRM API (feature `fakes`).
+//! A stateful in-memory fake of HubSpot's CRM API.
 //!
 //! [`FakeHubSpot`] listens on `127.0.0.1` on a free port and answers the
 //! endpoints the `hubspot` connector uses, with HubSpot's request and
@@ -115,7 +115,7 @@
 //! # Example
 //!
 //! ```
-//! use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+//! use odoo_integration_fakes::hubspot::FakeHubSpot;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -136,7 +136,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::fakes::{RollingWindow, lock, owned};
+use crate::{RollingWindow, lock, owned};
 use std::time::Duration;
 
 use axum::Router;
@@ -154,7 +154,7 @@ use store::{Answer, Fail, Store, object_name};
 /// # Example
 ///
 /// ```
-/// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+/// # use odoo_integration_fakes::hubspot::FakeHubSpot;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
@@ -164,7 +164,7 @@ use store::{Answer, Fail, Store, object_name};
 /// #     Ok(HubSpotConnector::new(fake.token())?.base_url(&fake.url()).settle(std::time::Duration::ZERO))
 /// # }
 /// use odoo_integration_connectors::ConnectorErrorKind;
-/// use odoo_integration_connectors::fakes::hubspot::Fault;
+/// use odoo_integration_fakes::hubspot::Fault;
 /// use std::time::Duration;
 /// let hubspot = FakeHubSpot::start().await?;
 /// let faults = [
@@ -215,7 +215,7 @@ pub enum Fault {
 /// # use odoo_integration_connectors::Source;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+/// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
 /// # let hs = HubSpotConnector::new(hubspot.token())?.base_url(&hubspot.url());
 /// Source::<odoo_integration_model::ClientCompany>::read(&hs, None, 10).await?;
 /// let call = &hubspot.calls()[0];
@@ -240,7 +240,7 @@ pub struct FakeCall {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+/// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
 /// let id = hubspot.insert("deals", [("dealname", "Rollout")]);
 /// let deal = hubspot.record("deals", &id).unwrap();
 /// assert_eq!(deal.property("dealname"), Some("Rollout"));
@@ -273,7 +273,7 @@ impl FakeRecord {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// let acme = hubspot.record("companies", &id).unwrap();
     /// assert_eq!(acme.property("name"), Some("Acme"));
@@ -323,7 +323,7 @@ impl Shared {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+/// use odoo_integration_fakes::hubspot::FakeHubSpot;
 /// use std::time::Duration;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -355,7 +355,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
@@ -380,7 +380,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let start = "2026-11-30T10:00:00Z".parse::<chrono::DateTime<chrono::Utc>>()?;
@@ -400,7 +400,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::time::Duration;
@@ -421,7 +421,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let hubspot = FakeHubSpot::builder().first_id(5_000_000).start().await?;
@@ -440,7 +440,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
@@ -472,7 +472,7 @@ impl FakeHubSpotBuilder {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
@@ -508,12 +508,37 @@ impl FakeHubSpotBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::builder().start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::builder().start().await?;
     /// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
     pub async fn start(self) -> std::io::Result<FakeHubSpot> {
-        let (listener, addr) = crate::fakes::bind().await?;
+        self.start_on(crate::LOOPBACK).await
+    }
+
+    /// Starts listening on `addr`: a fixed port, say, for a fake you point
+    /// a tool at by hand (port 0 picks a free one).
+    ///
+    /// # Errors
+    ///
+    /// `addr` cannot be bound (the port is taken, or the address is not
+    /// this machine's).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_fakes::hubspot::FakeHubSpot;
+    /// let hubspot = FakeHubSpot::builder().start_on("127.0.0.1:0".parse()?).await?;
+    /// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
+    /// // A port in use is an error, not a panic.
+    /// let port = hubspot.url().rsplit(':').next().unwrap_or_default().to_owned();
+    /// assert!(FakeHubSpot::builder().start_on(format!("127.0.0.1:{port}").parse()?).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_on(self, addr: std::net::SocketAddr) -> std::io::Result<FakeHubSpot> {
+        let (listener, addr) = crate::bind(addr).await?;
         let tick = TimeDelta::from_std(self.tick).unwrap_or(TimeDelta::milliseconds(1));
         let shared = Arc::new(Shared {
             token: self.token,
@@ -529,7 +554,7 @@ impl FakeHubSpotBuilder {
         });
         let app = Router::new().fallback(serve).with_state(shared.clone());
         Ok(FakeHubSpot {
-            served: crate::fakes::Served::new(listener, addr, app),
+            served: crate::Served::new(listener, addr, app),
             shared,
         })
     }
@@ -547,7 +572,7 @@ fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// # Example
 ///
 /// ```
-/// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+/// # use odoo_integration_fakes::hubspot::FakeHubSpot;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
@@ -570,7 +595,7 @@ fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// # Ok(()) }
 /// ```
 pub struct FakeHubSpot {
-    served: crate::fakes::Served,
+    served: crate::Served,
     shared: Arc<Shared>,
 }
 
@@ -599,8 +624,8 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
-    /// assert_eq!(hubspot.token(), odoo_integration_connectors::fakes::hubspot::FakeHubSpot::TOKEN);
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
+    /// assert_eq!(hubspot.token(), odoo_integration_fakes::hubspot::FakeHubSpot::TOKEN);
     /// # Ok(()) }
     /// ```
     pub async fn start() -> std::io::Result<FakeHubSpot> {
@@ -612,7 +637,7 @@ impl FakeHubSpot {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let hubspot = FakeHubSpot::builder().start().await?; // the defaults
@@ -640,7 +665,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// assert!(hubspot.url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
     /// ```
@@ -653,7 +678,7 @@ impl FakeHubSpot {
     /// # Example
     ///
     /// ```
-    /// # use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # use odoo_integration_connectors::hubspot::HubSpotConnector;
@@ -682,7 +707,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// assert_eq!(id, "10001");
     /// # Ok(()) }
@@ -707,7 +732,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// assert!(hubspot.update("companies", &id, [("name", "Acme Ltd")]));
     /// assert_eq!(hubspot.record("companies", &id).unwrap().property("name"), Some("Acme Ltd"));
@@ -733,7 +758,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
     /// assert!(hubspot.archive("companies", &id));
     /// assert!(hubspot.record("companies", &id).unwrap().archived);
@@ -752,7 +777,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let deal = hubspot.insert("deals", [("dealname", "Rollout")]);
     /// let item = hubspot.insert("line_items", [("name", "Workshop")]);
     /// assert!(hubspot.associate("deals", &deal, "line_items", &item));
@@ -783,7 +808,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let acme = hubspot.insert("companies", [("name", "Acme")]);
     /// assert!(hubspot.associations("companies", &acme, "deals").is_empty());
     /// # Ok(()) }
@@ -808,7 +833,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let acme = hubspot.insert("companies", [("name", "Acme")]);
     /// let jane = hubspot.insert("contacts", [("email", "jane@acme.example")]);
     /// hubspot.associate("contacts", &jane, "companies", &acme);
@@ -838,7 +863,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// assert!(hubspot.record("companies", "1").is_none());
     /// # Ok(()) }
     /// ```
@@ -858,7 +883,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.insert("contacts", [("email", "a@example.com")]);
     /// hubspot.insert("contacts", [("email", "b@example.com")]);
     /// assert_eq!(hubspot.records("contacts").len(), 2);
@@ -881,7 +906,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.insert("companies", [("name", "Acme")]); // seeding is no call
     /// assert!(hubspot.calls().is_empty());
     /// # Ok(()) }
@@ -897,7 +922,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// assert_eq!(hubspot.call_count("/crm/v3/objects/companies/search"), 0);
     /// # Ok(()) }
     /// ```
@@ -920,7 +945,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.unique_property("companies", "integration_sync_id");
     /// # Ok(()) }
     /// ```
@@ -937,7 +962,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.required("companies", "name");
     /// # Ok(()) }
     /// ```
@@ -954,7 +979,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.reject_when("deals", "dealstage", "no-such-stage");
     /// # Ok(()) }
     /// ```
@@ -971,7 +996,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let before = hubspot.now();
     /// hubspot.insert("companies", [("name", "Acme")]);
     /// assert_eq!(hubspot.now() - before, chrono::TimeDelta::milliseconds(1));
@@ -988,7 +1013,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// let t = "2026-11-30T10:00:00.123Z".parse()?;
     /// hubspot.set_clock(t);
     /// let id = hubspot.insert("companies", [("name", "Acme")]);
@@ -1009,7 +1034,7 @@ impl FakeHubSpot {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.advance(std::time::Duration::from_secs(60));
     /// # Ok(()) }
     /// ```
@@ -1028,7 +1053,7 @@ impl FakeHubSpot {
     /// use std::time::Duration;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let hubspot = odoo_integration_connectors::fakes::hubspot::FakeHubSpot::start().await?;
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
     /// hubspot.set_tick(Duration::ZERO);
     /// let a = hubspot.insert("companies", [("name", "A")]);
     /// let b = hubspot.insert("companies", [("name", "B")]);
@@ -1050,7 +1075,7 @@ impl FakeHubSpot {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::fakes::hubspot::{FakeHubSpot, Fault};
+    /// use odoo_integration_fakes::hubspot::{FakeHubSpot, Fault};
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let hubspot = FakeHubSpot::start().await?;

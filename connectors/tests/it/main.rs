@@ -1,0 +1,22 @@
+//! The connectors' integration tests, one binary (one link), a module per
+//! area; each module needs the features its connector or store does.
+//! Fixtures are compiled in (`include_str!` from `tests/data`).
+
+#[cfg(feature = "bamboohr")]
+mod bamboohr;
+mod file_store;
+mod flow_control;
+#[cfg(feature = "gusto")]
+mod gusto;
+#[cfg(feature = "hubspot")]
+mod hubspot;
+#[cfg(feature = "hubspot")]
+mod hubspot_objects;
+#[cfg(feature = "odoo")]
+mod odoo_pipeline;
+#[cfg(feature = "salesforce")]
+mod salesforce;
+#[cfg(all(feature = "csv", feature = "odoo"))]
+mod sources;
+#[cfg(feature = "sqlite")]
+mod sqlite_store;
