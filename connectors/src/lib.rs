@@ -119,6 +119,13 @@ mod error;
 pub mod fakes;
 #[cfg(feature = "gusto")]
 pub mod gusto;
+#[cfg(any(
+    feature = "hubspot",
+    feature = "salesforce",
+    feature = "bamboohr",
+    feature = "gusto"
+))]
+mod http;
 #[cfg(feature = "hubspot")]
 pub mod hubspot;
 #[cfg(feature = "odoo")]

@@ -21,7 +21,7 @@ pub(crate) fn check_private_key(pem: &str) -> Result<(), Refusal> {
 }
 
 fn signer(pem: &str) -> Result<Box<dyn rustls::sign::Signer>, Refusal> {
-    let provider = crate::web::crypto_provider().map_err(|_| "no TLS crypto provider")?;
+    let provider = crate::http::crypto_provider().map_err(|_| "no TLS crypto provider")?;
     let der =
         PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| "not a private key in PEM")?;
     let key = provider
@@ -48,7 +48,7 @@ pub(crate) fn sign<C: Serialize>(pem: &str, claims: &C) -> Result<String, Refusa
 /// `public_pem` (`PUBLIC KEY`, as `openssl rsa -pubout` writes it).
 #[cfg(feature = "fakes")]
 pub(crate) fn verify(token: &str, public_pem: &str) -> Result<(), Refusal> {
-    let provider = crate::web::crypto_provider().map_err(|_| "no TLS crypto provider")?;
+    let provider = crate::http::crypto_provider().map_err(|_| "no TLS crypto provider")?;
     let spki = SubjectPublicKeyInfoDer::from_pem_slice(public_pem.as_bytes())
         .map_err(|_| "the configured public key is not a public key in PEM")?;
     let public_key = subject_public_key(&spki).ok_or("the configured public key is malformed")?;
