@@ -1,9 +1,8 @@
-//! The pace and the reading windows of a [`BambooHrConnector`].
+//! The pace and the time-off windows of a [`BambooHrConnector`].
 
 use super::BambooHrConnector;
 use crate::rate_limit::RateLimiter;
 use std::sync::Arc;
-use std::time::Duration;
 
 impl BambooHrConnector {
     /// Paces every request through this limiter instead of the connector's
@@ -34,71 +33,8 @@ impl BambooHrConnector {
     /// ```
     #[must_use]
     pub fn limiter(mut self, limiter: RateLimiter) -> Self {
-        self.client.set_limiter(limiter.clone());
-        self.limiter = limiter;
-        self
-    }
-
-    /// The limiter every request waits at; give it to the pipeline so a
-    /// pause BambooHR asks for holds back its other tasks too.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
-    /// # use odoo_integration_connectors::{Operation, Source};
-    /// # use odoo_integration_model::Employee;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::ConnectorErrorKind;
-    /// use odoo_integration_connectors::fakes::bamboohr::Fault;
-    /// use std::time::Duration;
-    /// let fake = FakeBambooHr::start().await?;
-    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url());
-    /// let limiter = bamboo.rate_limiter();
-    /// fake.fail_next(Fault::RateLimited { retry_after: Duration::from_secs(30) });
-    /// let e = Source::<Employee>::read(&bamboo, None, 10).await.unwrap_err();
-    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
-    /// // The limiter (and every task waiting at it) now holds back for 30 s.
-    /// let waited = tokio::time::timeout(Duration::from_millis(100), limiter.acquire()).await;
-    /// assert!(waited.is_err());
-    /// # Ok(()) }
-    /// ```
-    pub fn rate_limiter(&self) -> RateLimiter {
-        self.limiter.clone()
-    }
-
-    /// How old a change must be (by our clock) before an incremental read
-    /// takes it (default 5 s; zero for a fake whose clock is not ours).
-    /// BambooHR stamps changes to the second, so without this a second
-    /// change within the second a cursor stands on would be skipped.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_connectors::fakes::bamboohr::FakeBambooHr;
-    /// # use odoo_integration_connectors::{Operation, Source};
-    /// # use odoo_integration_model::Employee;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use std::time::Duration;
-    /// let fake = FakeBambooHr::start().await?;
-    /// fake.insert_employee([("firstName", "Ann")]);
-    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
-    ///     .base_url(&fake.url())
-    ///     .settle(Duration::ZERO); // the fake's clock is not ours
-    /// let first = Source::<Employee>::read(&bamboo, None, 10).await?;
-    /// let bo = fake.insert_employee([("firstName", "Bo")]);
-    /// let next = Source::<Employee>::read(&bamboo, Some(&first.next), 10).await?;
-    /// assert_eq!(next.changes.len(), 1);
-    /// assert_eq!(next.changes[0].remote_id.as_str(), bo);
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn settle(mut self, lag: Duration) -> Self {
-        self.settle = lag;
+        self.limiter = limiter.clone();
+        self.client = self.client.with_limiter(limiter);
         self
     }
 

@@ -155,9 +155,10 @@ impl RestClient {
         &self.base
     }
 
-    /// Paces through another limiter.
-    pub(crate) fn set_limiter(&mut self, limiter: RateLimiter) {
+    /// The same client, paced through another limiter.
+    pub(crate) fn with_limiter(mut self, limiter: RateLimiter) -> Self {
         self.limiter = Some(limiter);
+        self
     }
 
     /// `METHOD /path`, without the query (it may carry ids and dates, and

@@ -387,10 +387,12 @@ impl HubSpotConnector {
     /// # Ok(()) }
     /// ```
     #[must_use]
-    pub fn limiter(mut self, limiter: RateLimiter) -> Self {
-        self.client.set_limiter(limiter.clone());
-        self.limiter = limiter;
-        self
+    pub fn limiter(self, limiter: RateLimiter) -> Self {
+        HubSpotConnector {
+            client: self.client.with_limiter(limiter.clone()),
+            limiter,
+            ..self
+        }
     }
 
     /// The limiter every request waits at; pass it to the pipeline
