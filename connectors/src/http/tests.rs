@@ -127,17 +127,23 @@ async fn the_credential_is_sent_as_the_authorization_header() {
     assert!(!format!("{:?}", client(&server, bearer("pat-123"))).contains("pat-123"));
 }
 
-#[tokio::test]
-async fn a_401_refreshes_once_and_sends_again() {
+/// A server refusing the token `t0` and answering `answer` to `t1`.
+async fn refusing_t0(answer: serde_json::Value) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(header("authorization", "Bearer t0"))
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
     Mock::given(header("authorization", "Bearer t1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([1, 2])))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn a_401_refreshes_once_and_sends_again() {
+    let server = refusing_t0(serde_json::json!([1, 2])).await;
     let auth = Arc::new(OAuth::new(Counting::default()));
     let rest = client(&server, auth.clone());
     let got: Vec<u32> = rest.json(Method::GET, "/x", None).await.unwrap();
@@ -155,28 +161,16 @@ async fn a_second_401_is_unauthorized_and_a_static_token_is_not_refreshed() {
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
-    let flow = Arc::new(OAuth::new(Counting::default()));
-    let e = client(&server, flow)
-        .send(Method::GET, "/x", None)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        2,
-        "once more, no loop"
-    );
-
-    let e = client(&server, bearer("pat"))
-        .send(Method::GET, "/x", None)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
-    assert_eq!(
-        server.received_requests().await.unwrap().len(),
-        3,
-        "a static token: once"
-    );
+    let oauth: Arc<dyn Auth> = Arc::new(OAuth::new(Counting::default()));
+    // OAuth: once more after a refresh, no loop; a static token: once.
+    for (auth, sent) in [(oauth, 2), (bearer("pat"), 3)] {
+        let e = client(&server, auth)
+            .send(Method::GET, "/x", None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
+        assert_eq!(server.received_requests().await.unwrap().len(), sent);
+    }
 }
 
 #[tokio::test]
@@ -302,14 +296,20 @@ async fn a_body_that_does_not_fit_names_the_json_path() {
     assert!(e.message().contains("at `results[0].id`"), "{e}");
 }
 
-#[tokio::test]
-async fn a_body_over_the_cap_is_refused() {
+/// A server answering 4096 spaces, and a client.
+async fn spaces_4096() -> (MockServer, reqwest::Client) {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(vec![b' '; 4096], "application/json"))
         .mount(&server)
         .await;
     let http = http_client(Duration::from_secs(10), SystemId::hubspot()).unwrap();
+    (server, http)
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused() {
+    let (server, http) = spaces_4096().await;
     let small = RestClient::builder(http.clone(), &server.uri(), bearer("t"), Arc::new(Plain))
         .max_body(1024)
         .build();
@@ -353,15 +353,7 @@ async fn concurrent_calls_on_an_expired_token_refresh_once() {
     );
 
     // And eight tasks refused with a 401 at once: still one refresh.
-    let server = MockServer::start().await;
-    Mock::given(header("authorization", "Bearer t0"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    Mock::given(header("authorization", "Bearer t1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
-        .mount(&server)
-        .await;
+    let server = refusing_t0(serde_json::json!({})).await;
     let auth = Arc::new(OAuth::new(Counting::default()));
     let rest = client(&server, auth.clone());
     eight_calls_at_once(&rest).await;
@@ -451,12 +443,7 @@ fn oauth_errors_keep_the_code_and_never_a_secret() {
 #[tokio::test]
 async fn bodies_over_the_limit_are_refused() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = MockServer::start().await;
-    Mock::given(path("/big"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![b' '; 4096], "application/json"))
-        .mount(&server)
-        .await;
-    let http = http_client(Duration::from_secs(10), SystemId::hubspot()).unwrap();
+    let (server, http) = spaces_4096().await;
     let get = |url: String| {
         let http = http.clone();
         async move { http.get(url).send().await.unwrap() }
