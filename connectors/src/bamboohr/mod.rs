@@ -125,6 +125,11 @@ use std::time::Duration;
 /// BambooHR's production API.
 const API: &str = "https://api.bamboohr.com";
 
+/// Where a company's API paths start under `base`.
+fn api_root(base: &str, company: &str) -> String {
+    format!("{base}/api/gateway.php/{company}/v1")
+}
+
 /// The default pace: BambooHR publishes no number.
 fn default_quota() -> Quota {
     Quota::per_second(10).burst(10)
@@ -226,7 +231,7 @@ impl BambooHrConnector {
         let limiter = RateLimiter::new(default_quota());
         let client = RestClient::builder(
             http,
-            API,
+            &api_root(API, &company),
             Arc::new(BasicKey::new(SystemId::bamboohr(), key, "x")),
             Arc::new(api::BambooHrApi),
         )
@@ -271,7 +276,8 @@ impl BambooHrConnector {
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
-        self.client.set_base(url);
+        self.client
+            .set_base(&api_root(url.trim_end_matches('/'), &self.company));
         self
     }
 
@@ -563,14 +569,14 @@ impl BambooHrConnector {
 
     /// Sends one request through the HTTP core (paced by the limiter,
     /// basic auth with the key) and decodes the JSON answer, or
-    /// BambooHR's error. `path` is under `/v1` (`/employees/changed?...`).
+    /// BambooHR's error. `path` is under the company's `/v1`
+    /// (`/employees/changed?...`).
     async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
-        let path = format!("/api/gateway.php/{}/v1{path}", self.company);
         // BambooHR reads a body as XML unless the type is exactly JSON's.
         let body = body
-            .map(|b| self.client.encode(&method, &path, b))
+            .map(|b| self.client.encode(&method, path, b))
             .transpose()?;
-        self.client.json(method, &path, body).await
+        self.client.json(method, path, body).await
     }
 }
 

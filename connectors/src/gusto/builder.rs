@@ -1,11 +1,9 @@
 //! Building a [`GustoConnector`]: the company, the app, the token store,
 //! the environment and the reading windows.
 
-#[allow(unused_imports)] // named by the docs
-use super::DEMO_URL;
 use super::auth::{AppCredentials, Refresh, TokenStore};
 use super::http::{DEFAULT_WAIT, GustoApi};
-use super::{API_VERSION, GustoConnector, Inner, PRODUCTION_URL};
+use super::{API_VERSION, DEMO_URL, GustoConnector, Inner, PRODUCTION_URL};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::http::{OAuth, RestClient};
 use crate::rate_limit::{Quota, RateLimiter};

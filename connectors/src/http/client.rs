@@ -201,13 +201,14 @@ impl RestClient {
                 self.pause(wait);
             }
             let bytes = read_capped(response, &system, &label, self.max_body).await?;
-            if status == 401 && !refreshed {
-                if let Some(fresh) = self.auth.refresh(&credential).await? {
-                    tracing::debug!(%system, call = %label, "credential refused, sending again with a new one");
-                    credential = fresh;
-                    refreshed = true;
-                    continue;
-                }
+            if status == 401
+                && !refreshed
+                && let Some(fresh) = self.auth.refresh(&credential).await?
+            {
+                tracing::debug!(%system, call = %label, "credential refused, sending again with a new one");
+                credential = fresh;
+                refreshed = true;
+                continue;
             }
             if self.vendor.accepts(status) {
                 return Ok(Answer {

@@ -3,12 +3,10 @@
 
 use super::builder::SalesforceBuilder;
 use super::maps::FieldMap;
-#[allow(unused_imports)] // named by the docs
-use super::maps::{account_fields, contact_fields};
 use odoo_integration_model::Currency;
 
 impl SalesforceBuilder {
-    /// Replaces the Account ⇄ client map. Default: [`account_fields`].
+    /// Replaces the Account ⇄ client map. Default: [`account_fields`](super::account_fields).
     ///
     /// # Example
     ///
@@ -44,7 +42,7 @@ impl SalesforceBuilder {
         self
     }
 
-    /// Replaces the Contact text-field map. Default: [`contact_fields`].
+    /// Replaces the Contact text-field map. Default: [`contact_fields`](super::contact_fields).
     ///
     /// # Example
     ///
