@@ -2,7 +2,7 @@
 //! Gusto) sends its requests through: one [`RestClient`] that
 //!
 //! - waits its turn at the connector's [`RateLimiter`](crate::RateLimiter),
-//! - adds the credential of an [`Auth`]: a static bearer token
+//! - adds the credential of an [`Auth`](auth::Auth): a static bearer token
 //!   ([`BearerToken`]), a basic key ([`BasicKey`]), or OAuth with a
 //!   single-flight refresh and a token store ([`OAuth`] over a vendor's
 //!   [`TokenFlow`]),
