@@ -117,6 +117,13 @@ mod connector;
 mod error;
 #[cfg(feature = "gusto")]
 pub mod gusto;
+#[cfg(any(
+    feature = "hubspot",
+    feature = "salesforce",
+    feature = "bamboohr",
+    feature = "gusto"
+))]
+mod http;
 #[cfg(feature = "hubspot")]
 pub mod hubspot;
 #[cfg(feature = "odoo")]

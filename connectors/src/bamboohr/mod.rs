@@ -101,19 +101,22 @@
 //! # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 //! ```
 
+mod api;
 mod employees;
 mod fields;
+mod settings;
 mod time_off;
 
 pub use fields::{FieldKind, FieldMap, default_fields};
 
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::http::{BasicKey, RestClient};
 use crate::rate_limit::{Quota, RateLimiter};
 use odoo_integration_model::{Currency, SystemId};
 use reqwest::Method;
 use rust_decimal::Decimal;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -121,6 +124,11 @@ use std::time::Duration;
 
 /// BambooHR's production API.
 const API: &str = "https://api.bamboohr.com";
+
+/// Where a company's API paths start under `base`.
+fn api_root(base: &str, company: &str) -> String {
+    format!("{base}/api/gateway.php/{company}/v1")
+}
 
 /// The default pace: BambooHR publishes no number.
 fn default_quota() -> Quota {
@@ -143,10 +151,8 @@ fn default_quota() -> Quota {
 /// ```
 #[derive(Clone)]
 pub struct BambooHrConnector {
-    http: reqwest::Client,
-    base: Arc<str>,
+    client: RestClient,
     company: Arc<str>,
-    key: Arc<SecretString>,
     fields: Arc<Vec<FieldMap>>,
     currency: Currency,
     compensation: bool,
@@ -163,7 +169,7 @@ pub struct BambooHrConnector {
 impl fmt::Debug for BambooHrConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BambooHrConnector")
-            .field("base", &self.base)
+            .field("base", &self.client.base())
             .field("company", &self.company)
             .field("api_key", &"[redacted]")
             .field(
@@ -220,18 +226,27 @@ impl BambooHrConnector {
             )
             .with_system(SystemId::bamboohr()));
         }
-        let http = crate::web::http_client(Duration::from_secs(60), SystemId::bamboohr())?;
-        Ok(BambooHrConnector {
+        let http = crate::http::http_client(Duration::from_secs(60), SystemId::bamboohr())?;
+        let key = Arc::new(SecretString::from(api_key.into()));
+        let limiter = RateLimiter::new(default_quota());
+        let client = RestClient::builder(
             http,
-            base: Arc::from(API),
+            &api_root(API, &company),
+            Arc::new(BasicKey::new(SystemId::bamboohr(), key, "x")),
+            Arc::new(api::BambooHrApi),
+        )
+        .limiter(limiter.clone())
+        .default_pause(api::DEFAULT_WAIT)
+        .build();
+        Ok(BambooHrConnector {
+            client,
             company: Arc::from(company.as_str()),
-            key: Arc::new(SecretString::from(api_key.into())),
             fields: Arc::new(default_fields()),
             currency: Currency::USD,
             compensation: true,
             hours_per_year: Decimal::from(2080),
             hours_per_day: Decimal::from(8),
-            limiter: RateLimiter::new(default_quota()),
+            limiter,
             settle: Duration::from_secs(5),
             window_back: 30,
             window_ahead: 365,
@@ -261,7 +276,8 @@ impl BambooHrConnector {
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
-        self.base = Arc::from(url.trim_end_matches('/'));
+        self.client
+            .set_base(&api_root(url.trim_end_matches('/'), &self.company));
         self
     }
 
@@ -488,38 +504,6 @@ impl BambooHrConnector {
         self
     }
 
-    /// Paces every request through this limiter instead of the connector's
-    /// own (10 per second).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
-    /// # use odoo_integration_connectors::{Operation, Source};
-    /// # use odoo_integration_model::Employee;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use odoo_integration_connectors::{Quota, RateLimiter};
-    /// use std::time::Duration;
-    /// let fake = FakeBambooHr::start().await?;
-    /// let shared = RateLimiter::new(Quota::per_second(2));
-    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
-    ///     .base_url(&fake.url())
-    ///     .limiter(shared.clone());
-    /// // A pause on the shared limiter holds this connector back too.
-    /// shared.pause_for(Duration::from_millis(100))?;
-    /// let start = std::time::Instant::now();
-    /// Source::<Employee>::read(&bamboo, None, 10).await?;
-    /// assert!(start.elapsed() >= Duration::from_millis(100));
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn limiter(mut self, limiter: RateLimiter) -> Self {
-        self.limiter = limiter;
-        self
-    }
-
     /// The limiter every request waits at; give it to the pipeline so a
     /// pause BambooHR asks for holds back its other tasks too.
     ///
@@ -583,192 +567,16 @@ impl BambooHrConnector {
         self
     }
 
-    /// The window of dates each time-off pass reads: from `days_back`
-    /// before today to `days_ahead` after it (defaults 30 and 365).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_fakes::bamboohr::{FakeBambooHr, FakeTimeOff};
-    /// # use odoo_integration_connectors::read_to_end;
-    /// # use odoo_integration_model::TimeOff;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let fake = FakeBambooHr::start().await?;
-    /// # let ann = fake.insert_employee([("firstName", "Ann")]);
-    /// let weeks_ago = chrono::Utc::now().date_naive() - chrono::Days::new(45);
-    /// fake.add_time_off(FakeTimeOff::new(&ann, "Vacation", weeks_ago, weeks_ago).status("approved"));
-    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
-    ///     .base_url(&fake.url())
-    ///     .time_off_window(60, 180);
-    /// let (first, cursor) = read_to_end::<TimeOff>(&bamboo, None, 10).await?; // a year back
-    /// assert_eq!(first.len(), 1);
-    /// let (again, _) = read_to_end::<TimeOff>(&bamboo, Some(cursor), 10).await?;
-    /// assert_eq!(again.len(), 1); // still within the 60 days back
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn time_off_window(mut self, days_back: u32, days_ahead: u32) -> Self {
-        self.window_back = days_back;
-        self.window_ahead = days_ahead;
-        self
-    }
-
-    /// How far back the first time-off pass reads (default 365 days).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
-    /// # use odoo_integration_connectors::{Operation, Source};
-    /// # use odoo_integration_model::Employee;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use odoo_integration_fakes::bamboohr::FakeTimeOff;
-    /// # use odoo_integration_connectors::read_to_end;
-    /// # use odoo_integration_model::TimeOff;
-    /// let fake = FakeBambooHr::start().await?;
-    /// # let today = chrono::Utc::now().date_naive();
-    /// # let ann = fake.insert_employee([("firstName", "Ann")]);
-    /// let long_ago = today - chrono::Days::new(500);
-    /// fake.add_time_off(FakeTimeOff::new(&ann, "Vacation", long_ago, long_ago).status("approved"));
-    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
-    ///     .base_url(&fake.url())
-    ///     .time_off_history(730);
-    /// let (requests, _) = read_to_end::<TimeOff>(&bamboo, None, 10).await?;
-    /// assert_eq!(requests.len(), 1); // the default 365 days would miss it
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn time_off_history(mut self, days_back: u32) -> Self {
-        self.history = days_back;
-        self
-    }
-
-    /// Reads only time-off requests of these statuses (`approved`,
-    /// `requested`, `denied`, `canceled`, `superceded`); default all.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
-    /// # use odoo_integration_connectors::{Operation, Source};
-    /// # use odoo_integration_model::Employee;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # use odoo_integration_fakes::bamboohr::FakeTimeOff;
-    /// # use odoo_integration_connectors::read_to_end;
-    /// # use odoo_integration_model::TimeOff;
-    /// let fake = FakeBambooHr::start().await?;
-    /// # let today = chrono::Utc::now().date_naive();
-    /// # let ann = fake.insert_employee([("firstName", "Ann")]);
-    /// fake.add_time_off(FakeTimeOff::new(&ann, "Vacation", today, today).status("approved"));
-    /// fake.add_time_off(FakeTimeOff::new(&ann, "Sick", today, today).status("denied"));
-    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
-    ///     .base_url(&fake.url())
-    ///     .time_off_statuses(["approved"]);
-    /// let (requests, _) = read_to_end::<TimeOff>(&bamboo, None, 10).await?;
-    /// assert_eq!(requests.len(), 1);
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn time_off_statuses<I: IntoIterator<Item = S>, S: Into<String>>(
-        mut self,
-        statuses: I,
-    ) -> Self {
-        self.time_off_statuses = Arc::new(statuses.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// The URL of an API path (`/employees/changed?...`).
-    fn url(&self, path: &str) -> String {
-        format!("{}/api/gateway.php/{}/v1{path}", self.base, self.company)
-    }
-
-    /// Sends one request, paced by the limiter, and decodes the JSON
-    /// answer, or BambooHR's error.
+    /// Sends one request through the HTTP core (paced by the limiter,
+    /// basic auth with the key) and decodes the JSON answer, or
+    /// BambooHR's error. `path` is under the company's `/v1`
+    /// (`/employees/changed?...`).
     async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
-        // The path names no secret; the query may hold dates and ids only.
-        let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
-        let fail = |kind: ConnectorErrorKind, msg: String| {
-            ConnectorError::new(kind, format!("{what}: {msg}")).with_system(SystemId::bamboohr())
-        };
-        self.limiter.acquire().await;
-        let mut request = self
-            .http
-            .request(method.clone(), self.url(path))
-            .basic_auth(self.key.expose_secret(), Some("x"))
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            let bytes = serde_json::to_vec(body)
-                .map_err(|e| fail(ConnectorErrorKind::Mapping, format!("encoding: {e}")))?;
-            // BambooHR reads a body as XML unless the type is exactly this.
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(bytes);
-        }
-        // reqwest's messages name the URL, never the headers.
-        let response = request
-            .send()
-            .await
-            .map_err(|e| fail(ConnectorErrorKind::Transport, e.without_url().to_string()))?;
-        let status = response.status().as_u16();
-        let headers = response.headers();
-        let retry_after = crate::web::retry_after(headers);
-        let server_message = headers
-            .get("x-bamboohr-error-message")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(str::to_owned);
-        let html = headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.to_ascii_lowercase().contains("text/html"));
-        let bytes = crate::web::read_body(response, SystemId::bamboohr(), &what).await?;
-        if (200..300).contains(&status) {
-            if html || bytes.trim_ascii_start().starts_with(b"<") {
-                return Err(fail(
-                    ConnectorErrorKind::Protocol,
-                    format!("HTTP {status} with an HTML page, not BambooHR's JSON"),
-                ));
-            }
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                fail(
-                    ConnectorErrorKind::Protocol,
-                    format!("not the JSON BambooHR sends: {e}"),
-                )
-            });
-        }
-        let detail = match (&server_message, html) {
-            (Some(m), _) => m.clone(),
-            (None, true) => "an HTML error page".to_owned(),
-            (None, false) => "no error message".to_owned(),
-        };
-        let message = format!("{what}: HTTP {status}: {detail}");
-        let rate_limited = status == 429 || (status == 503 && retry_after.is_some());
-        if rate_limited {
-            let wait = retry_after.unwrap_or(Duration::from_secs(60));
-            if let Err(refused) = self.limiter.pause_for(wait) {
-                tracing::warn!(%refused, "bamboohr: pause not taken");
-            }
-            return Err(
-                ConnectorError::rate_limited(message, Some(wait)).with_system(SystemId::bamboohr())
-            );
-        }
-        let kind = match status {
-            400 | 422 => ConnectorErrorKind::Invalid,
-            401 => ConnectorErrorKind::Unauthorized,
-            403 => ConnectorErrorKind::Forbidden,
-            404 => ConnectorErrorKind::NotFound,
-            409 => ConnectorErrorKind::Conflict,
-            500..=599 => ConnectorErrorKind::Unavailable,
-            _ => ConnectorErrorKind::Protocol,
-        };
-        Err(ConnectorError::new(kind, message).with_system(SystemId::bamboohr()))
+        // BambooHR reads a body as XML unless the type is exactly JSON's.
+        let body = body
+            .map(|b| self.client.encode(&method, path, b))
+            .transpose()?;
+        self.client.json(method, path, body).await
     }
 }
 

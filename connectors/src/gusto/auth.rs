@@ -8,8 +8,8 @@
 //! token is used: a process that dies right after a refresh has the new
 //! refresh token on disk, not only the revoked one.
 
-use super::http::{describe_body, oauth_error, transport};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::http::{Body, Credential, MAX_BODY, TokenFlow, TokenRequest};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use odoo_integration_model::SystemId;
@@ -316,24 +316,6 @@ impl TokenStore for MemoryTokenStore {
     }
 }
 
-/// An access token to use, and which pair it came from.
-#[derive(Clone)]
-pub(crate) struct Access {
-    pub(crate) token: Arc<SecretString>,
-    /// Which pair this is, so a refresh after a 401 is done once however
-    /// many tasks saw the 401.
-    pub(crate) generation: u64,
-}
-
-struct Cached {
-    tokens: Tokens,
-    generation: u64,
-    /// Whether the store holds this pair. A pair the store refused is kept
-    /// (its refresh token is the only valid one) but not used until a
-    /// save succeeds.
-    saved: bool,
-}
-
 /// The token endpoint's answer.
 #[derive(Deserialize)]
 struct TokenAnswer {
@@ -343,22 +325,22 @@ struct TokenAnswer {
     expires_in: Option<i64>,
 }
 
-/// The company's tokens, cached and refreshed single-flight.
-pub(crate) struct Auth {
+/// Gusto's refresh-token flow, for the HTTP core's [`OAuth`]: the pair
+/// loaded from the store on first use, refreshed when expired (or after a
+/// 401), every new pair saved, and the save awaited, before it is used.
+///
+/// [`OAuth`]: crate::http::OAuth
+pub(crate) struct Refresh {
     app: AppCredentials,
     base_url: Arc<str>,
     api_version: Arc<str>,
     http: reqwest::Client,
     store: Arc<dyn TokenStore>,
-    /// Held across a refresh and the save that follows: concurrent callers
-    /// wait for the one refresh in flight and share its answer.
-    current: tokio::sync::Mutex<Option<Cached>>,
-    generation: std::sync::atomic::AtomicU64,
 }
 
-impl fmt::Debug for Auth {
+impl fmt::Debug for Refresh {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Auth")
+        f.debug_struct("Refresh")
             .field("app", &self.app)
             .field("base_url", &self.base_url)
             .finish_non_exhaustive()
@@ -369,7 +351,7 @@ fn gusto_error(kind: ConnectorErrorKind, message: impl Into<String>) -> Connecto
     ConnectorError::new(kind, message).with_system(SystemId::gusto())
 }
 
-impl Auth {
+impl Refresh {
     pub(crate) fn new(
         app: AppCredentials,
         base_url: Arc<str>,
@@ -377,110 +359,63 @@ impl Auth {
         http: reqwest::Client,
         store: Arc<dyn TokenStore>,
     ) -> Self {
-        Auth {
+        Refresh {
             app,
             base_url,
             api_version,
             http,
             store,
-            current: tokio::sync::Mutex::new(None),
-            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
+}
 
-    fn next_generation(&self) -> u64 {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1
-    }
+#[async_trait]
+impl TokenFlow for Refresh {
+    type Grant = Tokens;
 
-    /// An access token to use: the cached one, loaded from the store on
-    /// first use, refreshed when it is expired.
-    pub(crate) async fn access(&self) -> Result<Access> {
-        let mut current = self.current.lock().await;
-        if current.is_none() {
-            let Some(tokens) = self.store.load().await? else {
-                return Err(gusto_error(
-                    ConnectorErrorKind::Unauthorized,
-                    "the token store holds no tokens for this company: authorise the app first",
-                ));
-            };
-            *current = Some(Cached {
-                tokens,
-                generation: self.next_generation(),
-                saved: true,
-            });
-        }
-        self.usable(&mut current).await
-    }
-
-    /// A new access token in place of `stale` (after a 401), unless
-    /// another task already replaced it.
-    pub(crate) async fn refresh_after(&self, stale: u64) -> Result<Access> {
-        let mut current = self.current.lock().await;
-        if let Some(c) = current.as_mut()
-            && c.generation == stale
-            && c.saved
-        {
-            // Force the refresh: Gusto refused this access token.
-            c.tokens.expires_at = DateTime::<Utc>::UNIX_EPOCH;
-        }
-        if current.is_none() {
-            drop(current);
-            return self.access().await;
-        }
-        self.usable(&mut current).await
-    }
-
-    /// The cached pair made usable: saved, and fresh.
-    async fn usable(
-        &self,
-        current: &mut tokio::sync::MutexGuard<'_, Option<Cached>>,
-    ) -> Result<Access> {
-        let Some(cached) = current.as_mut() else {
-            return Err(gusto_error(ConnectorErrorKind::Unauthorized, "no tokens"));
-        };
-        if !cached.saved {
-            // The last refresh's pair was not stored: store it now, or
-            // fail again without using it.
-            self.save(&cached.tokens).await?;
-            cached.saved = true;
-        }
-        if cached.tokens.is_expired(Utc::now()) {
-            let fresh = match self.refresh(&cached.tokens).await {
-                Ok(fresh) => fresh,
-                Err(e) if e.kind() == ConnectorErrorKind::Unauthorized => {
-                    // Perhaps another process refreshed and stored a new
-                    // pair (which revoked ours): adopt it if it is newer.
-                    match self.store.load().await {
-                        Ok(Some(stored))
-                            if stored.expose_refresh_token()
-                                != cached.tokens.expose_refresh_token()
-                                && !stored.is_expired(Utc::now()) =>
-                        {
-                            tracing::debug!("gusto: refresh refused; using the stored pair");
-                            cached.tokens = stored;
-                            cached.generation = self.next_generation();
-                            return Ok(Access {
-                                token: cached.tokens.access.clone(),
-                                generation: cached.generation,
-                            });
-                        }
-                        _ => return Err(e),
-                    }
-                }
-                Err(e) => return Err(e),
-            };
-            cached.tokens = fresh;
-            cached.generation = self.next_generation();
-            cached.saved = false;
-            self.save(&cached.tokens).await?;
-            cached.saved = true;
-        }
-        Ok(Access {
-            token: cached.tokens.access.clone(),
-            generation: cached.generation,
+    async fn load(&self) -> Result<Tokens> {
+        self.store.load().await?.ok_or_else(|| {
+            gusto_error(
+                ConnectorErrorKind::Unauthorized,
+                "the token store holds no tokens for this company: authorise the app first",
+            )
         })
+    }
+
+    /// Exchanges the refresh token for a new pair.
+    async fn renew(&self, old: &Tokens) -> Result<Tokens> {
+        let body = serde_json::json!({
+            "client_id": self.app.client_id,
+            "client_secret": self.app.client_secret.expose_secret(),
+            "grant_type": "refresh_token",
+            "refresh_token": old.refresh.expose_secret(),
+        });
+        tracing::debug!("gusto: refreshing the access token");
+        let answer: TokenAnswer = TokenRequest {
+            system: SystemId::gusto(),
+            vendor: "Gusto",
+            http: &self.http,
+            base: &self.base_url,
+            path: "/oauth/token",
+            headers: &[("X-Gusto-API-Version", &self.api_version)],
+            body: Body::json_bytes(body.to_string().into_bytes()),
+            secrets: &[
+                self.app.client_secret.expose_secret(),
+                old.refresh.expose_secret(),
+                old.access.expose_secret(),
+            ],
+            max_body: MAX_BODY,
+        }
+        .send()
+        .await?;
+        // Our clock, not the answer's `created_at`: a skewed server clock
+        // must not make a fresh token look expired.
+        let issued = Utc::now();
+        Ok(Tokens::new(
+            answer.access_token,
+            answer.refresh_token,
+            expiry(issued, answer.expires_in),
+        ))
     }
 
     async fn save(&self, tokens: &Tokens) -> Result<()> {
@@ -497,50 +432,35 @@ impl Auth {
         })
     }
 
-    /// Exchanges the refresh token for a new pair.
-    async fn refresh(&self, old: &Tokens) -> Result<Tokens> {
-        const WHAT: &str = "POST /oauth/token";
-        let body = serde_json::json!({
-            "client_id": self.app.client_id,
-            "client_secret": self.app.client_secret.expose_secret(),
-            "grant_type": "refresh_token",
-            "refresh_token": old.refresh.expose_secret(),
-        });
-        let bytes = serde_json::to_vec(&body)
-            .map_err(|e| gusto_error(ConnectorErrorKind::Protocol, format!("{WHAT}: {e}")))?;
-        tracing::debug!("gusto: refreshing the access token");
-        let response = self
-            .http
-            .post(format!("{}/oauth/token", self.base_url))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header("X-Gusto-API-Version", &*self.api_version)
-            .body(bytes)
-            .send()
-            .await
-            .map_err(|e| transport(WHAT, e))?;
-        let status = response.status().as_u16();
-        let bytes = crate::web::read_body(response, SystemId::gusto(), WHAT).await?;
-        if !(200..300).contains(&status) {
-            return Err(oauth_error(status, &bytes));
+    /// Perhaps another process refreshed and stored a new pair (which
+    /// revoked ours): adopt it if it is newer.
+    async fn recover(&self, old: &Tokens) -> Option<Tokens> {
+        match self.store.load().await {
+            Ok(Some(stored))
+                if stored.expose_refresh_token() != old.expose_refresh_token()
+                    && !stored.is_expired(Utc::now()) =>
+            {
+                tracing::debug!("gusto: refresh refused; using the stored pair");
+                Some(stored)
+            }
+            _ => None,
         }
-        let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|_| {
-            gusto_error(
-                ConnectorErrorKind::Protocol,
-                format!(
-                    "{WHAT}: the token endpoint answered {}, not a token pair",
-                    describe_body(&bytes)
-                ),
-            )
-        })?;
-        // Our clock, not the answer's `created_at`: a skewed server clock
-        // must not make a fresh token look expired.
-        let issued = Utc::now();
-        Ok(Tokens::new(
-            answer.access_token,
-            answer.refresh_token,
-            expiry(issued, answer.expires_in),
-        ))
+    }
+
+    fn expired(&self, tokens: &Tokens) -> bool {
+        tokens.is_expired(Utc::now())
+    }
+
+    fn credential(&self, tokens: &Tokens, generation: u64) -> Result<Credential> {
+        Ok(Credential {
+            authorization: Credential::header(
+                &SystemId::gusto(),
+                "Bearer",
+                tokens.access.expose_secret(),
+            )?,
+            base: None,
+            generation,
+        })
     }
 }
 

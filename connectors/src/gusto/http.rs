@@ -1,6 +1,7 @@
-//! Gusto's error shapes as typed errors, and small HTTP helpers.
+//! What Gusto adds to the HTTP core: its error shapes as typed errors.
 
 use crate::error::{ConnectorError, ConnectorErrorKind};
+use crate::http::{Refused, Vendor, describe_body, kind_of_status};
 use odoo_integration_model::SystemId;
 use serde::Deserialize;
 use std::time::Duration;
@@ -41,17 +42,13 @@ impl ApiError {
     }
 }
 
+/// A typed error of Gusto's.
 pub(crate) fn error(
     kind: ConnectorErrorKind,
     message: impl Into<String>,
     retry_after: Option<Duration>,
 ) -> ConnectorError {
-    let e = if kind == ConnectorErrorKind::RateLimited {
-        ConnectorError::rate_limited(message, retry_after)
-    } else {
-        ConnectorError::new(kind, message)
-    };
-    e.with_system(SystemId::gusto())
+    crate::http::error(SystemId::gusto(), kind, message, retry_after)
 }
 
 /// The kind of a Gusto error category we know.
@@ -65,19 +62,6 @@ fn kind_of_category(category: &str) -> Option<ConnectorErrorKind> {
         "rate_limit_exceeded" => ConnectorErrorKind::RateLimited,
         _ => return None,
     })
-}
-
-pub(crate) fn kind_of_status(status: u16) -> ConnectorErrorKind {
-    match status {
-        400 | 405 | 415 | 422 => ConnectorErrorKind::Invalid,
-        401 => ConnectorErrorKind::Unauthorized,
-        403 => ConnectorErrorKind::Forbidden,
-        404 => ConnectorErrorKind::NotFound,
-        409 | 412 => ConnectorErrorKind::Conflict,
-        429 => ConnectorErrorKind::RateLimited,
-        500..=599 => ConnectorErrorKind::Unavailable,
-        _ => ConnectorErrorKind::Protocol,
-    }
 }
 
 /// An HTTP error answer of the API (or a proxy's page) as a typed error:
@@ -110,55 +94,42 @@ pub(crate) fn api_error(
     }
     error(
         by_status,
-        format!("{label}: HTTP {status} with {}", describe_body(body)),
+        format!(
+            "{label}: HTTP {status} with {}",
+            describe_body(body, "Gusto")
+        ),
         retry_after,
     )
 }
 
-/// What a body that is not Gusto's JSON looks like, for a message (never
-/// the body itself: it may echo a request).
-pub(crate) fn describe_body(body: &[u8]) -> String {
-    crate::web::describe_body(body, "Gusto")
-}
+pub(crate) use crate::http::percent_encode;
 
-/// The token endpoint's error (`{error, error_description}`) as a typed
-/// error; never quotes the request.
-pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
-    #[derive(Deserialize)]
-    struct OAuthError {
-        error: String,
-        #[serde(default)]
-        error_description: String,
+/// The wait of a 429 that names none: Gusto counts per token per rolling
+/// minute.
+pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+
+/// Gusto's error map.
+#[derive(Debug)]
+pub(crate) struct GustoApi;
+
+impl Vendor for GustoApi {
+    fn system(&self) -> SystemId {
+        SystemId::gusto()
     }
-    let kind = match status {
-        500..=599 => ConnectorErrorKind::Unavailable,
-        429 => ConnectorErrorKind::RateLimited,
-        400..=403 => ConnectorErrorKind::Unauthorized,
-        s => kind_of_status(s),
-    };
-    match serde_json::from_slice::<OAuthError>(body) {
-        Ok(e) => error(
-            kind,
-            format!(
-                "the token refresh was refused: {}: {}",
-                e.error, e.error_description
-            ),
-            None,
-        ),
-        Err(_) => error(
-            kind,
-            format!("token refresh: HTTP {status} with {}", describe_body(body)),
-            None,
-        ),
+
+    fn name(&self) -> &'static str {
+        "Gusto"
+    }
+
+    fn error(&self, refused: &Refused<'_>) -> ConnectorError {
+        api_error(
+            refused.label,
+            refused.status,
+            refused.body,
+            refused.retry_after,
+        )
     }
 }
-
-/// A transport error, without the URL (it may carry a query).
-pub(crate) fn transport(what: &str, e: reqwest::Error) -> ConnectorError {
-    crate::web::transport(SystemId::gusto(), what, e)
-}
-
-pub(crate) use crate::web::{percent_encode, retry_after};
 
 /// A header as a number (`X-Total-Count`).
 pub(crate) fn header_number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<usize> {
@@ -194,15 +165,5 @@ mod tests {
         );
         let e = api_error("GET x", 429, b"", Some(Duration::from_secs(4)));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(4)));
-    }
-
-    #[test]
-    fn oauth_errors_are_unauthorized() {
-        let e = oauth_error(
-            400,
-            br#"{"error":"invalid_grant","error_description":"revoked"}"#,
-        );
-        assert_eq!(e.kind(), ConnectorErrorKind::Unauthorized);
-        assert!(e.message().contains("invalid_grant"));
     }
 }

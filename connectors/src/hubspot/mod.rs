@@ -68,6 +68,7 @@
 //! kind; the correlation id is kept in the message for HubSpot's support.
 //! The token is a [`SecretString`]: it is in no `Debug`, error or log.
 
+mod api;
 mod dedup;
 mod maps;
 mod read;
@@ -82,11 +83,12 @@ pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, Webhook
 
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::http::{BearerToken, RestClient};
 use crate::rate_limit::{Quota, RateLimiter};
 use odoo_integration_model::{Currency, SystemId};
 use reqwest::Method;
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -107,9 +109,7 @@ const API: &str = "https://api.hubapi.com";
 /// ```
 #[derive(Clone)]
 pub struct HubSpotConnector {
-    http: reqwest::Client,
-    base: Arc<str>,
-    token: Arc<SecretString>,
+    client: RestClient,
     maps: Arc<Vec<ObjectMap>>,
     sync_property: Arc<str>,
     currency: Currency,
@@ -121,7 +121,7 @@ pub struct HubSpotConnector {
 impl fmt::Debug for HubSpotConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HubSpotConnector")
-            .field("base", &self.base)
+            .field("base", &self.client.base())
             .field("token", &"[redacted]")
             .field(
                 "objects",
@@ -158,11 +158,21 @@ impl HubSpotConnector {
     /// # Ok(()) }
     /// ```
     pub fn new(token: impl Into<String>) -> Result<Self> {
-        let http = crate::web::http_client(Duration::from_secs(60), SystemId::hubspot())?;
-        Ok(HubSpotConnector {
+        let http = crate::http::http_client(Duration::from_secs(60), SystemId::hubspot())?;
+        let token = Arc::new(SecretString::from(token.into()));
+        // HubSpot allows private apps 100 (Pro/Enterprise: 190) requests
+        // per rolling 10 seconds, and search 5 per second.
+        let limiter = RateLimiter::new(Quota::per_second(4).burst(4));
+        let client = RestClient::builder(
             http,
-            base: Arc::from(API),
-            token: Arc::new(SecretString::from(token.into())),
+            API,
+            Arc::new(BearerToken::new(SystemId::hubspot(), token)),
+            Arc::new(api::HubSpotApi),
+        )
+        .limiter(limiter.clone())
+        .build();
+        Ok(HubSpotConnector {
+            client,
             maps: Arc::new(vec![
                 ObjectMap::companies(),
                 ObjectMap::contacts(),
@@ -170,9 +180,7 @@ impl HubSpotConnector {
             ]),
             sync_property: Arc::from("integration_sync_id"),
             currency: Currency::USD,
-            // HubSpot allows private apps 100 (Pro/Enterprise: 190)
-            // requests per rolling 10 seconds, and search 5 per second.
-            limiter: RateLimiter::new(Quota::per_second(4).burst(4)),
+            limiter,
             settle: Duration::from_secs(5),
             poll_archived: false,
         })
@@ -196,7 +204,7 @@ impl HubSpotConnector {
     /// ```
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
-        self.base = Arc::from(url.trim_end_matches('/'));
+        self.client.set_base(url);
         self
     }
 
@@ -379,9 +387,12 @@ impl HubSpotConnector {
     /// # Ok(()) }
     /// ```
     #[must_use]
-    pub fn limiter(mut self, limiter: RateLimiter) -> Self {
-        self.limiter = limiter;
-        self
+    pub fn limiter(self, limiter: RateLimiter) -> Self {
+        HubSpotConnector {
+            client: self.client.with_limiter(limiter.clone()),
+            limiter,
+            ..self
+        }
     }
 
     /// The limiter every request waits at; pass it to the pipeline
@@ -493,118 +504,22 @@ impl HubSpotConnector {
         self.request(Method::POST, path, Some(body)).await
     }
 
-    /// Sends one request, paced by the limiter, and decodes the JSON
-    /// answer (`Null` for 204), or HubSpot's error.
-    async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
-        let fail = |kind: ConnectorErrorKind, what: String| {
-            ConnectorError::new(kind, format!("{method} {path}: {what}"))
-                .with_system(SystemId::hubspot())
-        };
-        self.limiter.acquire().await;
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(self.token.expose_secret())
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            let bytes = serde_json::to_vec(body)
-                .map_err(|e| fail(ConnectorErrorKind::Mapping, format!("encoding: {e}")))?;
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(bytes);
-        }
-        // reqwest's messages name the URL, never the headers.
-        let response = request
-            .send()
-            .await
-            .map_err(|e| fail(ConnectorErrorKind::Transport, e.to_string()))?;
-        let status = response.status();
-        let headers = response.headers();
-        let number = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let window = number("x-hubspot-ratelimit-interval-milliseconds")
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_secs(10));
-        let retry_after = crate::web::retry_after(headers);
-        let pause = if status.as_u16() == 429 {
-            Some(retry_after.unwrap_or(window))
-        } else if number("x-hubspot-ratelimit-remaining") == Some(0) {
-            // The window's budget is spent: wait it out rather than be
-            // refused.
-            Some(window)
-        } else {
-            None
-        };
-        if let Some(Err(refused)) = pause.map(|wait| self.limiter.pause_for(wait)) {
-            // Longer than the limiter's ceiling: not waited for; a 429
-            // fails below with the requested wait.
-            tracing::warn!(%refused, "hubspot: pause not taken");
-        }
-        let bytes =
-            crate::web::read_body(response, SystemId::hubspot(), &format!("{method} {path}"))
-                .await?;
-        if status.is_success() && bytes.is_empty() {
-            return Ok(Value::Null); // 204 No Content
-        }
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                fail(
-                    ConnectorErrorKind::Protocol,
-                    format!("not the JSON HubSpot sends: {e}"),
-                )
-            });
-        }
-        let retry_after = retry_after.or((status.as_u16() == 429).then_some(window));
-        Err(api_error(status.as_u16(), &bytes, retry_after).with_system(SystemId::hubspot()))
+    /// POSTs JSON and decodes the answer as `T`, naming the JSON path of
+    /// what does not fit.
+    async fn post_as<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T> {
+        let body = self.client.encode(&Method::POST, path, body)?;
+        self.client.json(Method::POST, path, Some(body)).await
     }
-}
 
-/// HubSpot's error body.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ApiError {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    category: String,
-    #[serde(default)]
-    correlation_id: String,
-}
-
-/// An HTTP error in HubSpot's shape (or a proxy's page) as a typed error.
-pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> ConnectorError {
-    let parsed: Option<ApiError> = serde_json::from_slice(body).ok();
-    let message = match &parsed {
-        Some(e) if !e.correlation_id.is_empty() => format!(
-            "HTTP {status} {}: {} (correlation id {})",
-            e.category, e.message, e.correlation_id
-        ),
-        Some(e) => format!("HTTP {status} {}: {}", e.category, e.message),
-        None => format!(
-            "HTTP {status} with {}",
-            crate::web::describe_body(body, "HubSpot")
-        ),
-    };
-    let category = parsed.as_ref().map_or("", |e| e.category.as_str());
-    let kind = match (status, category) {
-        (429, _) | (_, "RATE_LIMITS") => {
-            return ConnectorError::rate_limited(message, retry_after);
-        }
-        (401, _) | (_, "INVALID_AUTHENTICATION") | (_, "EXPIRED_AUTHENTICATION") => {
-            ConnectorErrorKind::Unauthorized
-        }
-        (403, _) | (_, "MISSING_SCOPES") => ConnectorErrorKind::Forbidden,
-        (404, _) | (_, "OBJECT_NOT_FOUND") => ConnectorErrorKind::NotFound,
-        (409, _) | (_, "CONFLICT") => ConnectorErrorKind::Conflict,
-        (400 | 422, _) | (_, "VALIDATION_ERROR") => ConnectorErrorKind::Invalid,
-        (500..=599, _) => ConnectorErrorKind::Unavailable,
-        _ => ConnectorErrorKind::Protocol,
-    };
-    ConnectorError::new(kind, message)
+    /// Sends one request through the HTTP core (paced by the limiter,
+    /// HubSpot's rate-limit headers obeyed) and decodes the JSON answer
+    /// (`Null` for 204), or HubSpot's error.
+    async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        let body = body
+            .map(|b| self.client.encode(&method, path, b))
+            .transpose()?;
+        self.client.json(method, path, body).await
+    }
 }
 
 impl Connector for HubSpotConnector {

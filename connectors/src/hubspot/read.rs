@@ -46,10 +46,7 @@ pub(super) fn results(answer: &Value, what: &str) -> Result<Vec<Found>> {
     let Some(results) = answer.get("results") else {
         return Ok(Vec::new());
     };
-    Vec::<Found>::deserialize(results).map_err(|e| {
-        ConnectorError::new(ConnectorErrorKind::Protocol, format!("{what}: {e}"))
-            .with_system(SystemId::hubspot())
-    })
+    crate::http::decode_value(&SystemId::hubspot(), "HubSpot", what, "results", results)
 }
 
 fn modified_ms(found: &Found) -> Result<i64> {
@@ -133,7 +130,10 @@ impl HubSpotConnector {
                 "properties": properties,
                 "inputs": chunk.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
             });
-            found.extend(results(&self.post(&path, &body).await?, "batch read")?);
+            found.extend(results(
+                &self.post(&path, &body).await?,
+                &format!("POST {path}"),
+            )?);
         }
         Ok(found)
     }
@@ -227,7 +227,7 @@ impl HubSpotConnector {
                 path.push_str(a);
             }
             let answer = self.request(Method::GET, &path, None).await?;
-            for f in results(&answer, "archived list")? {
+            for f in results(&answer, &format!("GET /crm/v3/objects/{object}"))? {
                 let Some(when) = f.archived_at.as_deref().and_then(parse_instant) else {
                     continue;
                 };
@@ -452,7 +452,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
         }
         let path = format!("/crm/v3/objects/{}/search", map.object);
         let answer = self.post(&path, &body).await?;
-        let found = results(&answer, "search results")?;
+        let found = results(&answer, &format!("POST {path}"))?;
         let next_after = answer
             .pointer("/paging/next/after")
             .and_then(Value::as_str)

@@ -144,11 +144,7 @@ impl HubSpotConnector {
     ) -> Result<()> {
         for chunk in inputs.chunks(100) {
             let body = batch_body(chunk.iter().map(|(_, _, v)| v));
-            let answer: BatchAnswer = serde_json::from_value(self.post(path, &body).await?)
-                .map_err(|e| {
-                    ConnectorError::new(ConnectorErrorKind::Protocol, format!("POST {path}: {e}"))
-                        .with_system(SystemId::hubspot())
-                })?;
+            let answer: BatchAnswer = self.post_as(path, &body).await?;
             let written: HashMap<String, &Written> = answer
                 .results
                 .iter()

@@ -1,14 +1,14 @@
 //! OAuth 2.0 for Salesforce: the client-credentials flow and the JWT bearer
 //! flow, with one cached access token shared by every task.
 
-use super::http::{form_encode, oauth_error, transport};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::http::{Body, Credential, MAX_BODY, TokenFlow, TokenRequest, form_encode};
+use async_trait::async_trait;
 use odoo_integration_model::SystemId;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How the connector signs in: an External Client App (or Connected App)
 /// with the client-credentials flow, or the JWT bearer flow with the app's
@@ -161,13 +161,9 @@ impl ConnectedApp {
 }
 
 /// An access token and where to use it.
-#[derive(Clone)]
 pub(crate) struct Token {
-    pub(crate) access: Arc<SecretString>,
-    pub(crate) instance_url: Arc<str>,
-    /// Which fetch this is, so a refresh after a 401 is done once however
-    /// many tasks saw the 401.
-    pub(crate) generation: u64,
+    access: SecretString,
+    instance_url: Arc<str>,
 }
 
 /// The token endpoint's answer.
@@ -185,78 +181,54 @@ struct Claims<'a> {
     exp: i64,
 }
 
-/// Fetches tokens, caches one and refreshes it single-flight.
-pub(crate) struct Auth {
+/// Signing in to Salesforce, for the HTTP core's [`OAuth`]: one token
+/// cached and shared by every task, fetched again (single-flight) when
+/// Salesforce refuses it with a 401; there is no refresh token, each fetch
+/// is a new sign-in.
+///
+/// [`OAuth`]: crate::http::OAuth
+pub(crate) struct SignIn {
     credentials: ConnectedApp,
     login_url: Arc<str>,
     http: reqwest::Client,
-    /// Held across the token request: concurrent callers wait for the one
-    /// request in flight and share its token.
-    current: tokio::sync::Mutex<Option<Token>>,
-    generation: AtomicU64,
 }
 
-impl fmt::Debug for Auth {
+impl fmt::Debug for SignIn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Auth")
+        f.debug_struct("SignIn")
             .field("credentials", &self.credentials)
             .field("login_url", &self.login_url)
             .finish_non_exhaustive()
     }
 }
 
-impl Auth {
+impl SignIn {
     pub(crate) fn new(
         credentials: ConnectedApp,
         login_url: Arc<str>,
         http: reqwest::Client,
     ) -> Self {
-        Auth {
+        SignIn {
             credentials,
             login_url,
             http,
-            current: tokio::sync::Mutex::new(None),
-            generation: AtomicU64::new(0),
         }
-    }
-
-    /// The cached token, fetching one if there is none.
-    pub(crate) async fn token(&self) -> Result<Token> {
-        let mut current = self.current.lock().await;
-        if let Some(t) = &*current {
-            return Ok(t.clone());
-        }
-        let t = self.fetch().await?;
-        *current = Some(t.clone());
-        Ok(t)
-    }
-
-    /// A new token in place of `stale`, unless another task already
-    /// replaced it.
-    pub(crate) async fn refresh(&self, stale: u64) -> Result<Token> {
-        let mut current = self.current.lock().await;
-        if let Some(t) = &*current
-            && t.generation != stale
-        {
-            return Ok(t.clone());
-        }
-        *current = None;
-        let t = self.fetch().await?;
-        *current = Some(t.clone());
-        Ok(t)
     }
 
     async fn fetch(&self) -> Result<Token> {
         let assertion;
-        let form: Vec<(&str, &str)> = match &self.credentials.flow {
+        let (form, secret): (Vec<(&str, &str)>, &str) = match &self.credentials.flow {
             Flow::ClientCredentials {
                 client_id,
                 client_secret,
-            } => vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("client_secret", client_secret.expose_secret()),
-            ],
+            } => (
+                vec![
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id),
+                    ("client_secret", client_secret.expose_secret()),
+                ],
+                client_secret.expose_secret(),
+            ),
             Flow::JwtBearer {
                 client_id,
                 username,
@@ -278,46 +250,62 @@ impl Auth {
                         )
                         .with_system(SystemId::salesforce())
                     })?;
-                vec![
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
-                    ("assertion", assertion.as_str()),
-                ]
+                (
+                    vec![
+                        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                        ("assertion", assertion.as_str()),
+                    ],
+                    assertion.as_str(),
+                )
             }
         };
-        let response = self
-            .http
-            .post(format!("{}/services/oauth2/token", self.login_url))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(form_encode(&form))
-            .send()
-            .await
-            .map_err(|e| transport("POST /services/oauth2/token", e))?;
-        let status = response.status().as_u16();
-        let bytes = crate::web::read_body(
-            response,
-            SystemId::salesforce(),
-            "POST /services/oauth2/token",
-        )
-        .await?;
-        if !(200..300).contains(&status) {
-            return Err(oauth_error(status, &bytes));
+        let answer: TokenAnswer = TokenRequest {
+            system: SystemId::salesforce(),
+            vendor: "Salesforce",
+            http: &self.http,
+            base: &self.login_url,
+            path: "/services/oauth2/token",
+            headers: &[],
+            body: Body::form(form_encode(&form)),
+            secrets: &[secret],
+            max_body: MAX_BODY,
         }
-        let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|e| {
-            ConnectorError::new(
-                ConnectorErrorKind::Protocol,
-                format!("the token endpoint answered something else than a token: {e}"),
-            )
-            .with_system(SystemId::salesforce())
-        })?;
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        tracing::debug!(generation, "salesforce: new access token");
+        .send()
+        .await?;
+        tracing::debug!("salesforce: new access token");
         Ok(Token {
-            access: Arc::new(SecretString::from(answer.access_token)),
+            access: SecretString::from(answer.access_token),
             instance_url: Arc::from(answer.instance_url.trim_end_matches('/')),
+        })
+    }
+}
+
+#[async_trait]
+impl TokenFlow for SignIn {
+    type Grant = Token;
+
+    async fn load(&self) -> Result<Token> {
+        self.fetch().await
+    }
+
+    async fn renew(&self, _old: &Token) -> Result<Token> {
+        self.fetch().await
+    }
+
+    /// A token refused with a 401 is dead: when signing in again fails,
+    /// the next call signs in from scratch.
+    fn keeps_refused_grant(&self) -> bool {
+        false
+    }
+
+    fn credential(&self, token: &Token, generation: u64) -> Result<Credential> {
+        Ok(Credential {
+            authorization: Credential::header(
+                &SystemId::salesforce(),
+                "Bearer",
+                token.access.expose_secret(),
+            )?,
+            base: Some(token.instance_url.clone()),
             generation,
         })
     }

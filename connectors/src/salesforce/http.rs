@@ -1,10 +1,14 @@
-//! Salesforce's error shapes as typed errors, the `Sforce-Limit-Info`
-//! header, and small encoders.
+//! What Salesforce adds to the HTTP core: its error shapes as typed
+//! errors, and the `Sforce-Limit-Info` header with the usage threshold.
 
-use crate::error::{ConnectorError, ConnectorErrorKind};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::http::{Refused, Vendor, describe_body, error, kind_of_status};
 use odoo_integration_model::SystemId;
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// One entry of Salesforce's error array (`errorCode`), or of an sObject
 /// Collections result's `errors` (`statusCode`).
@@ -29,21 +33,8 @@ impl ApiError {
         };
         let message = format!("{}: {}{fields}", self.code, self.message);
         let kind = kind_of_code(&self.code).unwrap_or_else(|| kind_of_status(status));
-        error(kind, message, retry_after)
+        error(SystemId::salesforce(), kind, message, retry_after)
     }
-}
-
-fn error(
-    kind: ConnectorErrorKind,
-    message: String,
-    retry_after: Option<Duration>,
-) -> ConnectorError {
-    let e = if kind == ConnectorErrorKind::RateLimited {
-        ConnectorError::rate_limited(message, retry_after)
-    } else {
-        ConnectorError::new(kind, message)
-    };
-    e.with_system(SystemId::salesforce())
 }
 
 /// The kind of an `errorCode` / `statusCode` we know.
@@ -84,20 +75,6 @@ pub(crate) fn kind_of_code(code: &str) -> Option<ConnectorErrorKind> {
     })
 }
 
-fn kind_of_status(status: u16) -> ConnectorErrorKind {
-    match status {
-        300 => ConnectorErrorKind::Ambiguous,
-        400 | 405 | 415 => ConnectorErrorKind::Invalid,
-        401 => ConnectorErrorKind::Unauthorized,
-        403 => ConnectorErrorKind::Forbidden,
-        404 => ConnectorErrorKind::NotFound,
-        409 | 412 => ConnectorErrorKind::Conflict,
-        429 => ConnectorErrorKind::RateLimited,
-        500..=599 => ConnectorErrorKind::Unavailable,
-        _ => ConnectorErrorKind::Protocol,
-    }
-}
-
 /// An HTTP error answer of the REST API (or a proxy's page) as a typed
 /// error.
 pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>) -> ConnectorError {
@@ -106,18 +83,12 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
     {
         let mut e = first.to_error(status, retry_after);
         if errors.len() > 1 {
-            e = ConnectorError::new(
+            e = error(
+                SystemId::salesforce(),
                 e.kind(),
                 format!("{} (and {} more)", e.message(), errors.len() - 1),
-            )
-            .with_system(SystemId::salesforce());
-            if e.kind() == ConnectorErrorKind::RateLimited {
-                e = error(
-                    ConnectorErrorKind::RateLimited,
-                    e.message().to_owned(),
-                    retry_after,
-                );
-            }
+                retry_after,
+            );
         }
         return e;
     }
@@ -126,62 +97,13 @@ pub(crate) fn api_error(status: u16, body: &[u8], retry_after: Option<Duration>)
     {
         return single.to_error(status, retry_after);
     }
-    let what = describe_body(body);
+    let what = describe_body(body, "Salesforce");
     error(
+        SystemId::salesforce(),
         kind_of_status(status),
         format!("HTTP {status} with {what}"),
         retry_after,
     )
-}
-
-/// What a body that is not Salesforce's JSON looks like, for a message
-/// (never the body itself: it may echo a request).
-pub(crate) fn describe_body(body: &[u8]) -> String {
-    crate::web::describe_body(body, "Salesforce")
-}
-
-/// The token endpoint's error (`{error, error_description}`) as a typed
-/// error.
-pub(crate) fn oauth_error(status: u16, body: &[u8]) -> ConnectorError {
-    #[derive(Deserialize)]
-    struct OAuthError {
-        error: String,
-        #[serde(default)]
-        error_description: String,
-    }
-    match serde_json::from_slice::<OAuthError>(body) {
-        Ok(e) => {
-            let kind = match status {
-                500..=599 => ConnectorErrorKind::Unavailable,
-                429 => ConnectorErrorKind::RateLimited,
-                _ => ConnectorErrorKind::Unauthorized,
-            };
-            error(
-                kind,
-                format!(
-                    "the token request was refused: {}: {}",
-                    e.error, e.error_description
-                ),
-                None,
-            )
-        }
-        Err(_) => {
-            let kind = match status {
-                400..=403 => ConnectorErrorKind::Unauthorized,
-                s => kind_of_status(s),
-            };
-            error(
-                kind,
-                format!("token request: HTTP {status} with {}", describe_body(body)),
-                None,
-            )
-        }
-    }
-}
-
-/// A transport error, without the URL (it may carry a query).
-pub(crate) fn transport(what: &str, e: reqwest::Error) -> ConnectorError {
-    crate::web::transport(SystemId::salesforce(), what, e)
 }
 
 /// `Sforce-Limit-Info: api-usage=18/15000` → `(18, 15000)`.
@@ -193,15 +115,103 @@ pub(crate) fn parse_limit_info(value: &str) -> Option<(u64, u64)> {
     })
 }
 
-pub(crate) use crate::web::{percent_encode, retry_after};
+pub(crate) use crate::http::percent_encode;
 
-/// `application/x-www-form-urlencoded` (also a query string).
-pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+/// The org's daily API usage as last reported, and the refusal in force.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    pub(crate) usage: Option<(u64, u64)>,
+    refused_until: Option<Instant>,
+}
+
+/// Salesforce's error map and hooks: the error array, `Sforce-Limit-Info`
+/// read from every answer, and calls refused past the usage threshold.
+#[derive(Debug)]
+pub(crate) struct SalesforceApi {
+    pub(crate) budget: Arc<Mutex<Budget>>,
+    pub(crate) threshold_percent: u8,
+    pub(crate) pause: Duration,
+}
+
+impl SalesforceApi {
+    fn over_budget(&self, usage: Option<(u64, u64)>, wait: Duration) -> ConnectorError {
+        let (used, limit) = usage.unwrap_or_default();
+        ConnectorError::rate_limited(
+            format!(
+                "the org has used {used} of its {limit} daily API calls, past the {} % kept for others",
+                self.threshold_percent
+            ),
+            Some(wait),
+        )
+        .with_system(SystemId::salesforce())
+    }
+}
+
+impl Vendor for SalesforceApi {
+    fn system(&self) -> SystemId {
+        SystemId::salesforce()
+    }
+
+    fn name(&self) -> &'static str {
+        "Salesforce"
+    }
+
+    fn error(&self, refused: &Refused<'_>) -> ConnectorError {
+        let e = api_error(refused.status, refused.body, refused.retry_after);
+        error(
+            SystemId::salesforce(),
+            e.kind(),
+            format!("{}: {}", refused.label, e.message()),
+            e.retry_after(),
+        )
+    }
+
+    /// 300: an external id that matches several records, which the caller
+    /// reads.
+    fn accepts(&self, status: u16) -> bool {
+        (200..300).contains(&status) || status == 300
+    }
+
+    /// Refuses a call when the org's usage is at the threshold.
+    fn before_call(&self) -> Result<()> {
+        let Ok(mut budget) = self.budget.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        match budget.refused_until {
+            Some(until) if until > now => {
+                return Err(self.over_budget(budget.usage, until - now));
+            }
+            Some(_) => {
+                // The pause is over: let one call through to learn the
+                // usage again.
+                budget.refused_until = None;
+                return Ok(());
+            }
+            None => {}
+        }
+        if let Some((used, limit)) = budget.usage
+            && limit > 0
+            && u128::from(used) * 100 >= u128::from(limit) * u128::from(self.threshold_percent)
+        {
+            budget.refused_until = Some(now + self.pause);
+            return Err(self.over_budget(budget.usage, self.pause));
+        }
+        Ok(())
+    }
+
+    fn observe(&self, _status: u16, headers: &HeaderMap) -> Option<Duration> {
+        let usage = headers
+            .get("sforce-limit-info")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_limit_info);
+        if let Some(usage) = usage
+            && let Ok(mut budget) = self.budget.lock()
+        {
+            budget.usage = Some(usage);
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -239,10 +249,5 @@ mod tests {
             api_error(400, b"[{\"mess", None).kind(),
             ConnectorErrorKind::Invalid
         );
-    }
-
-    #[test]
-    fn form_encoding_escapes() {
-        assert_eq!(form_encode(&[("q", "a b&c")]), "q=a%20b%26c");
     }
 }

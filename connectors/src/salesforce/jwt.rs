@@ -20,7 +20,7 @@ pub(crate) fn check_private_key(pem: &str) -> Result<(), Refusal> {
 }
 
 fn signer(pem: &str) -> Result<Box<dyn rustls::sign::Signer>, Refusal> {
-    let provider = crate::web::crypto_provider().map_err(|_| "no TLS crypto provider")?;
+    let provider = crate::http::crypto_provider().map_err(|_| "no TLS crypto provider")?;
     let der =
         PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| "not a private key in PEM")?;
     let key = provider

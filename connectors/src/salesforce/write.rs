@@ -3,7 +3,6 @@
 //! replaced as a whole; and the single-record upsert.
 
 use super::SalesforceConnector;
-use super::WithRetry;
 use super::http::{ApiError, percent_encode};
 use super::maps::{Fields, LINE_PARENT, LINE_SOBJECT, SObject, raw_text};
 use super::soql;
@@ -69,9 +68,12 @@ fn protocol(message: String) -> ConnectorError {
 
 /// A copy of an error for each record it stopped.
 fn copy(e: &ConnectorError) -> ConnectorError {
-    ConnectorError::new(e.kind(), e.message().to_owned())
-        .with_retry(e.retry_after())
-        .with_system(SystemId::salesforce())
+    crate::http::error(
+        SystemId::salesforce(),
+        e.kind(),
+        e.message(),
+        e.retry_after(),
+    )
 }
 
 fn raw_json(json: String) -> Box<RawValue> {
@@ -100,14 +102,12 @@ impl LineJob {
     /// Keeps the first failure of this record's lines.
     fn fail(&mut self, e: &ConnectorError) {
         if self.failed.is_none() {
-            self.failed = Some(
-                ConnectorError::new(
-                    e.kind(),
-                    format!("line items of {}: {}", self.parent, e.message()),
-                )
-                .with_retry(e.retry_after())
-                .with_system(SystemId::salesforce()),
-            );
+            self.failed = Some(crate::http::error(
+                SystemId::salesforce(),
+                e.kind(),
+                format!("line items of {}: {}", self.parent, e.message()),
+                e.retry_after(),
+            ));
         }
     }
 }
@@ -424,7 +424,7 @@ impl SalesforceConnector {
                 ))),
             };
         }
-        let result: SaveResult = super::decode_json(&format!("PATCH {path}"), &bytes)?;
+        let result: SaveResult = self.decode_json(&format!("PATCH {path}"), &bytes)?;
         let Some(id) = result.id.clone() else {
             return Err(protocol("an upsert answer without an id".into()));
         };
