@@ -121,6 +121,7 @@ pub mod fakes;
 pub mod gusto;
 #[cfg(feature = "hubspot")]
 pub mod hubspot;
+pub mod mapping;
 #[cfg(feature = "odoo")]
 pub mod odoo;
 mod pipeline;
