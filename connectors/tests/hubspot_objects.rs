@@ -4,7 +4,7 @@
 //! HubSpot (`odoo_integration_connectors::fakes::hubspot`).
 
 use odoo_integration_connectors::fakes::hubspot::FakeHubSpot;
-use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+use odoo_integration_connectors::hubspot::{FieldMap, HubSpotConnector, ObjectMap};
 use odoo_integration_connectors::{
     ConnectorErrorKind, Cursor, Operation, Outcome, Quota, RateLimiter, Sink, SinkRecord, Source,
     SourceChange,
@@ -524,7 +524,7 @@ async fn contacts_and_deals_pass_the_testkit() {
     let mut deals = ObjectMap::deals();
     deals
         .properties
-        .push(PropertyMap::new("project_ref", "odoo_project_id"));
+        .push(FieldMap::text("project_ref", "odoo_project_id"));
     let hs = connector(&fake).object_map(deals);
     let id = fake.insert(
         "deals",

@@ -1,7 +1,7 @@
 //! Each conversion, both ways, over a plain JSON wire; bad input is a
 //! typed error, never a panic.
 
-use super::codec::{Context, Decoded, Fields, Wire, decode, decode_decimal, encode};
+use super::codec::{Context, Decoded, Wire, decode, decode_decimal, encode};
 use super::{Conversion, ConversionError, ConversionErrorKind, FieldMap};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use odoo_integration_model::{Currency, FieldValue, Money};
