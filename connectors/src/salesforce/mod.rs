@@ -173,7 +173,8 @@ mod soql;
 mod write;
 
 pub use auth::ConnectedApp;
-pub use maps::{FieldMap, SObject, account_fields, contact_fields};
+pub use crate::mapping::{Conversion, FieldMap};
+pub use maps::{SObject, account_fields, contact_fields};
 pub use read::KnownIds;
 
 use crate::connector::{Capabilities, Connector};
@@ -598,7 +599,7 @@ impl SalesforceBuilder {
     /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
     /// # }
     /// let mut map = account_fields();
-    /// map.push(FieldMap::new("tax_id", "VAT_Number__c"));
+    /// map.push(FieldMap::text("tax_id", "VAT_Number__c")); // a custom field: one map entry
     /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .account_map(map)
@@ -617,7 +618,8 @@ impl SalesforceBuilder {
         self
     }
 
-    /// Replaces the Contact text-field map. Default: [`contact_fields`].
+    /// Replaces the Contact field map (besides the name and the account).
+    /// Default: [`contact_fields`].
     ///
     /// # Example
     ///
@@ -632,7 +634,7 @@ impl SalesforceBuilder {
     /// org.insert("Contact", serde_json::json!({"LastName": "Lee", "Email": "ann@acme.example", "Phone": "+32 9 123"}));
     /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
-    ///     .contact_map(vec![FieldMap::new("email", "Email")])
+    ///     .contact_map(vec![FieldMap::text("email", "Email")])
     ///     .build()?;
     /// let page = Source::<odoo_integration_model::Contact>::read(&sf, None, 100).await?;
     /// let Operation::Upsert(ann) = &page.changes[0].operation else { panic!("a delete") };
@@ -1068,7 +1070,7 @@ impl SalesforceBuilder {
             .accounts
             .iter()
             .chain(&self.settings.contacts)
-            .map(|m| m.salesforce.as_str())
+            .flat_map(FieldMap::sources)
             .chain(self.settings.project_field.as_deref())
             .chain([self.sync_field.as_str()]);
         for name in names {
