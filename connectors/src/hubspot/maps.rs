@@ -345,7 +345,7 @@ impl Wire for HubSpotWire {
             .map(Cow::Borrowed))
     }
     fn read_number(&self, v: Option<&Value>) -> std::result::Result<Option<Decimal>, ConversionError> {
-        self.read_with(v, "a number", decimal)
+        self.read_with(v, "a number", mapping::decode_decimal)
     }
     fn read_bool(&self, v: Option<&Value>) -> std::result::Result<Option<bool>, ConversionError> {
         self.read_with(v, "true or false", |t| match t {

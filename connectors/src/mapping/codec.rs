@@ -1,5 +1,16 @@
 //! The conversions, written once over a vendor's [`Wire`].
 
+// Each connector feature uses part of this; all of it with every one on.
+#![cfg_attr(
+    not(all(
+        feature = "odoo",
+        feature = "hubspot",
+        feature = "salesforce",
+        feature = "bamboohr"
+    )),
+    allow(dead_code)
+)]
+
 use super::{Conversion, ConversionError, ConversionErrorKind, FieldMap};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use odoo_integration_model::{Currency, EmploymentStatus, FieldValue, Money};

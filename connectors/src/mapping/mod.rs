@@ -30,9 +30,11 @@
 //! ```
 //!
 //! Each connector's builder takes these maps: `HubSpotConnector::company_map`
-//! and [`ObjectMap`](crate::hubspot::ObjectMap)`::fields`,
-//! `SalesforceConnectorBuilder::account_map` and `contact_map`,
-//! `BambooHrConnector::field`, and the Odoo connector's `ModelMap::field`.
+//! and `ObjectMap::properties` (HubSpot), `SalesforceBuilder::account_map`
+//! and `contact_map` (Salesforce), `BambooHrConnector::field` and `fields`
+//! (BambooHR), and `ModelMap::field` (Odoo, whose `ModelMap` also names the
+//! model, its domain and defaults). Every vendor module re-exports
+//! [`FieldMap`] and [`Conversion`].
 
 mod codec;
 mod conversion;
@@ -40,7 +42,15 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-#[allow(unused_imports)]
+#[cfg_attr(
+    not(all(
+        feature = "odoo",
+        feature = "hubspot",
+        feature = "salesforce",
+        feature = "bamboohr"
+    )),
+    allow(unused_imports)
+)]
 pub(crate) use codec::{Context, Decoded, Fields, Wire, decode, decode_decimal, encode};
 pub use conversion::Conversion;
 pub use error::{ConversionError, ConversionErrorKind};

@@ -170,6 +170,7 @@ pub(crate) mod jwt;
 mod maps;
 mod read;
 mod soql;
+mod wire;
 mod write;
 
 pub use auth::ConnectedApp;
