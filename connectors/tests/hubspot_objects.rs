@@ -567,7 +567,10 @@ async fn a_custom_property_is_one_map_entry_written_and_read_back() {
     assert_eq!(stored.property("vat_number"), Some("BE0123456789"));
     assert_eq!(stored.property("erp_sector"), Some("SOFT"));
     let (changes, _) = read_all::<ClientCompany>(&hs, None).await;
-    let back = changes.iter().find(|c| c.remote_id.as_str() == id.as_str()).unwrap();
+    let back = changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == id.as_str())
+        .unwrap();
     assert_eq!(upsert(back).tax_id.as_deref(), Some("BE0123456789"));
     assert_eq!(upsert(back).industry.as_deref(), Some("software"));
 }

@@ -1540,7 +1540,9 @@ async fn a_custom_field_is_one_map_entry_written_and_read_back() {
         RemoteId::new("981"),
         Operation::Upsert(acme),
     );
-    let out = Sink::<ClientCompany>::apply(&odoo, vec![record]).await.unwrap();
+    let out = Sink::<ClientCompany>::apply(&odoo, vec![record])
+        .await
+        .unwrap();
     assert!(out[0].is_success(), "{out:?}");
     let partners = server.records("res.partner").unwrap();
     assert!(
@@ -1548,7 +1550,9 @@ async fn a_custom_field_is_one_map_entry_written_and_read_back() {
             .iter()
             .any(|p| p["name"] == "Acme NV" && p["x_sector"] == "soft")
     );
-    let (changes, _) = read_to_end::<ClientCompany>(&odoo, None, 100).await.unwrap();
+    let (changes, _) = read_to_end::<ClientCompany>(&odoo, None, 100)
+        .await
+        .unwrap();
     let back = changes
         .iter()
         .find_map(|c| match &c.operation {

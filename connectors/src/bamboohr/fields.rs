@@ -78,9 +78,8 @@ fn amount_parts(raw: &str) -> Result<(Decimal, Option<Currency>), String> {
     let mut currency = None;
     for part in raw.split_whitespace() {
         if part.len() == 3 && part.chars().all(|c| c.is_ascii_alphabetic()) {
-            currency = Some(
-                Currency::from_str(part).map_err(|_| format!("`{part}` is not a currency"))?,
-            );
+            currency =
+                Some(Currency::from_str(part).map_err(|_| format!("`{part}` is not a currency"))?);
         } else {
             let cleaned: String = part.chars().filter(|c| *c != ',' && *c != '$').collect();
             value = Some(
@@ -255,10 +254,20 @@ mod tests {
             bad.err().map(|e| e.kind()),
             Some(mapping::ConversionErrorKind::Unreadable)
         );
-        let boss = FieldMap::new("manager", "supervisorEId", Conversion::reference("employee"));
+        let boss = FieldMap::new(
+            "manager",
+            "supervisorEId",
+            Conversion::reference("employee"),
+        );
         let id = |v: Value| read(boss.clone(), json!({ "supervisorEId": v }));
-        assert_eq!(id(json!(7)), Ok(Decoded::Reference("employee".into(), Some("7".into()))));
-        assert_eq!(id(json!("0")), Ok(Decoded::Reference("employee".into(), None)));
+        assert_eq!(
+            id(json!(7)),
+            Ok(Decoded::Reference("employee".into(), Some("7".into())))
+        );
+        assert_eq!(
+            id(json!("0")),
+            Ok(Decoded::Reference("employee".into(), None))
+        );
         assert!(id(json!("Ada")).is_err());
         let hired = FieldMap::new("hire_date", "hireDate", Conversion::Date);
         assert_eq!(

@@ -344,7 +344,10 @@ impl Wire for HubSpotWire {
             .filter(|t| !t.is_empty())
             .map(Cow::Borrowed))
     }
-    fn read_number(&self, v: Option<&Value>) -> std::result::Result<Option<Decimal>, ConversionError> {
+    fn read_number(
+        &self,
+        v: Option<&Value>,
+    ) -> std::result::Result<Option<Decimal>, ConversionError> {
         self.read_with(v, "a number", mapping::decode_decimal)
     }
     fn read_bool(&self, v: Option<&Value>) -> std::result::Result<Option<bool>, ConversionError> {
@@ -354,7 +357,10 @@ impl Wire for HubSpotWire {
             _ => None,
         })
     }
-    fn read_date(&self, v: Option<&Value>) -> std::result::Result<Option<NaiveDate>, ConversionError> {
+    fn read_date(
+        &self,
+        v: Option<&Value>,
+    ) -> std::result::Result<Option<NaiveDate>, ConversionError> {
         self.read_with(v, "a date", |t| parse_instant(t).map(|t| t.date_naive()))
     }
     fn read_datetime(

@@ -74,8 +74,8 @@ mod read;
 mod webhook;
 mod write;
 
-pub use dedup::{DedupStore, Deduplicator, EventKey};
 pub use crate::mapping::{Conversion, FieldMap};
+pub use dedup::{DedupStore, Deduplicator, EventKey};
 pub use maps::{AssociationMap, LineItemsMap, ObjectMap, company_properties};
 pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, WebhookVerifier};
 

@@ -61,7 +61,10 @@ pub(crate) trait Wire {
     /// An instant.
     fn read_datetime(&self, v: Option<&Self::Value>) -> Converted<Option<DateTime<Utc>>>;
     /// An amount, with the currency it carries if any.
-    fn read_amount(&self, v: Option<&Self::Value>) -> Converted<Option<(Decimal, Option<Currency>)>> {
+    fn read_amount(
+        &self,
+        v: Option<&Self::Value>,
+    ) -> Converted<Option<(Decimal, Option<Currency>)>> {
         Ok(self.read_number(v)?.map(|n| (n, None)))
     }
     /// A currency field's ISO code.
@@ -139,7 +142,10 @@ fn read<W: Wire>(
     let raw = record.field(&map.vendor);
     let value = |v: Option<FieldValue>| Ok(Decoded::Value(v.unwrap_or(FieldValue::Null)));
     match &map.conversion {
-        Conversion::Text => value(wire.read_text(raw)?.map(|t| FieldValue::Text(t.into_owned()))),
+        Conversion::Text => value(
+            wire.read_text(raw)?
+                .map(|t| FieldValue::Text(t.into_owned())),
+        ),
         Conversion::Bool => value(wire.read_bool(raw)?.map(FieldValue::Bool)),
         Conversion::Number => value(wire.read_number(raw)?.map(FieldValue::Decimal)),
         Conversion::Money { currency_field } => {
@@ -158,12 +164,14 @@ fn read<W: Wire>(
         }
         Conversion::Date => value(wire.read_date(raw)?.map(FieldValue::Date)),
         Conversion::DateTime => value(wire.read_datetime(raw)?.map(FieldValue::DateTime)),
-        Conversion::DateInDateTime => {
-            value(wire.read_datetime(raw)?.map(|t| FieldValue::Date(t.date_naive())))
-        }
-        Conversion::InstantInDate => {
-            value(wire.read_date(raw)?.map(|d| FieldValue::DateTime(midnight(d))))
-        }
+        Conversion::DateInDateTime => value(
+            wire.read_datetime(raw)?
+                .map(|t| FieldValue::Date(t.date_naive())),
+        ),
+        Conversion::InstantInDate => value(
+            wire.read_date(raw)?
+                .map(|d| FieldValue::DateTime(midnight(d))),
+        ),
         Conversion::FullName { last_name_field } => {
             let first = wire.read_text(raw)?;
             let last = wire
@@ -343,10 +351,7 @@ fn employment_status(status: Option<&str>, ended: bool) -> Converted<EmploymentS
         Some(s) if s.eq_ignore_ascii_case("active") => EmploymentStatus::Active,
         None if ended => EmploymentStatus::Terminated,
         other => {
-            return Err(ConversionError::unreadable(
-                "a status",
-                other.unwrap_or(""),
-            ));
+            return Err(ConversionError::unreadable("a status", other.unwrap_or("")));
         }
     })
 }

@@ -44,7 +44,10 @@ impl Wire for OdooWire {
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
             .ok_or_else(|| {
-                ConversionError::new(ConversionErrorKind::OutOfRange, format!("{d} is out of range"))
+                ConversionError::new(
+                    ConversionErrorKind::OutOfRange,
+                    format!("{d} is out of range"),
+                )
             })
     }
     fn boolean(&self, b: bool) -> Value {
@@ -368,12 +371,10 @@ fn decode(
             let id = raw
                 .and_then(many2one_id)
                 .ok_or_else(|| bad(unexpected(raw).at(&f.vendor)))?;
-            Ok(Field::Value(
-                match lookups.get(&(related.clone(), id)) {
-                    Some(key) => FieldValue::Text(key.clone()),
-                    None => FieldValue::Null,
-                },
-            ))
+            Ok(Field::Value(match lookups.get(&(related.clone(), id)) {
+                Some(key) => FieldValue::Text(key.clone()),
+                None => FieldValue::Null,
+            }))
         }
         Conversion::Rows { .. } => Err(ConnectorError::new(
             ConnectorErrorKind::Configuration,

@@ -474,4 +474,3 @@ fn money(currency_field: Option<&str>) -> Conversion {
         currency_field: currency_field.map(Into::into),
     }
 }
-

@@ -5,9 +5,9 @@
 #![allow(private_interfaces)]
 
 use super::soql::Record;
+use super::wire::SalesforceWire;
 use crate::connector::{Reference, SinkRecord};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
-use super::wire::SalesforceWire;
 use crate::mapping::{self as shared, Context, ConversionError, FieldMap};
 use odoo_integration_model::{
     CanonicalId, ClientCompany, Contact, ContractLine, Currency, Entity, FieldValue, Money,
@@ -171,7 +171,8 @@ fn mapped_fields<E: Entity>(
 ) -> Result<()> {
     let fail = |e: ConversionError| {
         let kind = ConnectorError::from(e.clone()).kind();
-        ConnectorError::new(kind, format!("{sobject} {id}: {e}")).with_system(SystemId::salesforce())
+        ConnectorError::new(kind, format!("{sobject} {id}: {e}"))
+            .with_system(SystemId::salesforce())
     };
     for m in map {
         let ctx = Context::new(settings.currency);
@@ -241,7 +242,14 @@ impl sealed::Mapped for ClientCompany {
     }
     fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
         let mut client = ClientCompany::default();
-        mapped_fields(&mut client, record, "Account", id, &settings.accounts, settings)?;
+        mapped_fields(
+            &mut client,
+            record,
+            "Account",
+            id,
+            &settings.accounts,
+            settings,
+        )?;
         Ok(Decoded {
             record: client,
             refs: Vec::new(),
@@ -287,7 +295,14 @@ impl sealed::Mapped for Contact {
             name,
             ..Default::default()
         };
-        mapped_fields(&mut contact, record, "Contact", id, &settings.contacts, settings)?;
+        mapped_fields(
+            &mut contact,
+            record,
+            "Contact",
+            id,
+            &settings.contacts,
+            settings,
+        )?;
         let mut refs = Vec::new();
         if let Some(account) = record.text("Contact", id, "AccountId")? {
             refs.push(("client", Reference::new("client", account)));

@@ -173,8 +173,8 @@ mod soql;
 mod wire;
 mod write;
 
-pub use auth::ConnectedApp;
 pub use crate::mapping::{Conversion, FieldMap};
+pub use auth::ConnectedApp;
 pub use maps::{SObject, account_fields, contact_fields};
 pub use read::KnownIds;
 

@@ -37,7 +37,9 @@ impl Wire for SalesforceWire {
         raw_text(Some(&d.format("%Y-%m-%d").to_string()))
     }
     fn datetime(&self, t: DateTime<Utc>) -> Box<RawValue> {
-        raw_text(Some(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        raw_text(Some(
+            &t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ))
     }
     fn lenient(&self) -> bool {
         true
@@ -89,4 +91,3 @@ impl shared::Fields<Box<RawValue>> for Record {
         self.0.get(name)
     }
 }
-
