@@ -132,12 +132,7 @@ impl Wire for BambooWire {
         })
     }
     fn read_number(&self, v: Option<&Value>) -> Converted<Option<Decimal>> {
-        match self.read_text(v)? {
-            None => Ok(None),
-            Some(t) => mapping::decode_decimal(&t)
-                .map(Some)
-                .ok_or_else(|| ConversionError::unreadable("a number", t)),
-        }
+        self.read_parsed(v, "a number", mapping::decode_decimal)
     }
     fn read_bool(&self, v: Option<&Value>) -> Converted<Option<bool>> {
         match v {
@@ -157,12 +152,11 @@ impl Wire for BambooWire {
         }
     }
     fn read_datetime(&self, v: Option<&Value>) -> Converted<Option<DateTime<Utc>>> {
-        match self.read_text(v)? {
-            None => Ok(None),
-            Some(t) => DateTime::parse_from_rfc3339(&t)
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .map_err(|_| ConversionError::unreadable("a date and time", t)),
-        }
+        self.read_parsed(v, "a date and time", |t| {
+            DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
     }
     fn read_amount(&self, v: Option<&Value>) -> Converted<Option<(Decimal, Option<Currency>)>> {
         match self.read_text(v)? {

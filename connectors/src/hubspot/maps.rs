@@ -348,10 +348,10 @@ impl Wire for HubSpotWire {
         &self,
         v: Option<&Value>,
     ) -> std::result::Result<Option<Decimal>, ConversionError> {
-        self.read_with(v, "a number", mapping::decode_decimal)
+        self.read_parsed(v, "a number", mapping::decode_decimal)
     }
     fn read_bool(&self, v: Option<&Value>) -> std::result::Result<Option<bool>, ConversionError> {
-        self.read_with(v, "true or false", |t| match t {
+        self.read_parsed(v, "true or false", |t| match t {
             "true" => Some(true),
             "false" => Some(false),
             _ => None,
@@ -361,30 +361,13 @@ impl Wire for HubSpotWire {
         &self,
         v: Option<&Value>,
     ) -> std::result::Result<Option<NaiveDate>, ConversionError> {
-        self.read_with(v, "a date", |t| parse_instant(t).map(|t| t.date_naive()))
+        self.read_parsed(v, "a date", |t| parse_instant(t).map(|t| t.date_naive()))
     }
     fn read_datetime(
         &self,
         v: Option<&Value>,
     ) -> std::result::Result<Option<DateTime<Utc>>, ConversionError> {
-        self.read_with(v, "a date and time", parse_instant)
-    }
-}
-
-impl HubSpotWire {
-    /// A property's text read by `parse`; `expected` names what it should be.
-    fn read_with<T>(
-        &self,
-        v: Option<&Value>,
-        expected: &str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> std::result::Result<Option<T>, ConversionError> {
-        match self.read_text(v)? {
-            None => Ok(None),
-            Some(t) => parse(&t)
-                .map(Some)
-                .ok_or_else(|| ConversionError::unreadable(expected, t)),
-        }
+        self.read_parsed(v, "a date and time", parse_instant)
     }
 }
 

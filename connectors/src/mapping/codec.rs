@@ -76,6 +76,21 @@ pub(crate) trait Wire {
                 .map_err(|_| ConversionError::unreadable("a currency", code)),
         }
     }
+    /// A field's text read by `parse`, `expected` naming what it should be
+    /// (`a date`) when it is not.
+    fn read_parsed<T>(
+        &self,
+        v: Option<&Self::Value>,
+        expected: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Converted<Option<T>> {
+        match self.read_text(v)? {
+            None => Ok(None),
+            Some(t) => parse(&t)
+                .map(Some)
+                .ok_or_else(|| ConversionError::unreadable(expected, t)),
+        }
+    }
     /// Another record's id.
     fn read_id(&self, v: Option<&Self::Value>) -> Converted<Option<String>> {
         Ok(self.read_text(v)?.map(Cow::into_owned))

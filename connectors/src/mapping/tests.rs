@@ -42,12 +42,7 @@ impl Wire for Json {
         }
     }
     fn read_number(&self, v: Option<&Value>) -> Result<Option<Decimal>, ConversionError> {
-        match self.read_text(v)? {
-            None => Ok(None),
-            Some(t) => decode_decimal(&t)
-                .map(Some)
-                .ok_or_else(|| ConversionError::unreadable("a number", t)),
-        }
+        self.read_parsed(v, "a number", decode_decimal)
     }
     fn read_bool(&self, v: Option<&Value>) -> Result<Option<bool>, ConversionError> {
         match v {

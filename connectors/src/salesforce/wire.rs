@@ -69,20 +69,12 @@ impl Wire for SalesforceWire {
         }
     }
     fn read_date(&self, v: Option<&Box<RawValue>>) -> Converted<Option<NaiveDate>> {
-        match self.read_text(v)? {
-            None => Ok(None),
-            Some(t) => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| ConversionError::unreadable("a date", t)),
-        }
+        self.read_parsed(v, "a date", |t| {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+        })
     }
     fn read_datetime(&self, v: Option<&Box<RawValue>>) -> Converted<Option<DateTime<Utc>>> {
-        match self.read_text(v)? {
-            None => Ok(None),
-            Some(t) => parse_datetime(&t)
-                .map(Some)
-                .ok_or_else(|| ConversionError::unreadable("a date-time", t)),
-        }
+        self.read_parsed(v, "a date-time", parse_datetime)
     }
 }
 
