@@ -32,7 +32,7 @@ mod common;
 
 use common::{BoxError, connect};
 use odoo_integration::async_trait;
-use odoo_integration::connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+use odoo_integration::connectors::hubspot::{FieldMap, HubSpotConnector, ObjectMap};
 use odoo_integration::connectors::odoo::{ModelMap, OdooConnector};
 use odoo_integration::connectors::{
     Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Page, Pipeline, Quota,
@@ -402,7 +402,7 @@ fn hubspot(token: &str) -> Result<HubSpotConnector, BoxError> {
     let mut deals = ObjectMap::deals();
     deals
         .properties
-        .push(PropertyMap::new("project_ref", "odoo_project_id"));
+        .push(FieldMap::text("project_ref", "odoo_project_id"));
     Ok(HubSpotConnector::new(token)?.object_map(deals))
 }
 

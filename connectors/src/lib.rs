@@ -126,6 +126,7 @@ pub mod gusto;
 mod http;
 #[cfg(feature = "hubspot")]
 pub mod hubspot;
+pub mod mapping;
 #[cfg(feature = "odoo")]
 pub mod odoo;
 mod paging;

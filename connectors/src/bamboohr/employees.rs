@@ -262,8 +262,8 @@ impl BambooHrConnector {
                         .with_system(SystemId::bamboohr()));
                     }
                 },
-                Ok(Decoded::Employee(target)) => {
-                    manager = target.map(|t| (m.canonical.clone(), t));
+                Ok(Decoded::Reference(entity, target)) => {
+                    manager = target.map(|t| (m.canonical.clone(), entity, t));
                     fields.push(m.canonical.clone());
                 }
                 Err(why) => tracing::warn!(
@@ -290,8 +290,8 @@ impl BambooHrConnector {
             }
         }
         let mut change = SourceChange::upsert(id, at, record);
-        if let Some((field, target)) = manager {
-            change = change.with_ref(field, Reference::new(Employee::NAME, target));
+        if let Some((field, entity, target)) = manager {
+            change = change.with_ref(field, Reference::new(entity, target));
         }
         Ok(change.with_fields(fields))
     }

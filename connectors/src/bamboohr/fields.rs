@@ -1,109 +1,15 @@
-//! The employee field map: canonical fields ⇄ BambooHR field names, and
-//! how each value converts.
+//! The employee field map: canonical fields ⇄ BambooHR field names (shared
+//! [`FieldMap`]s), and BambooHR's wire form of the values.
 
-use chrono::NaiveDate;
-use odoo_integration_model::{Currency, EmploymentStatus, FieldValue, Money};
+use crate::mapping::{self, Context, Conversion, ConversionError, FieldMap, Wire};
+use chrono::{DateTime, NaiveDate, Utc};
+use odoo_integration_model::{Currency, Money};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::str::FromStr;
 
-/// How a BambooHR value becomes a canonical one.
-///
-/// # Example
-///
-/// ```
-/// use odoo_integration_connectors::bamboohr::{FieldKind, FieldMap};
-/// let m = FieldMap::new("hire_date", "hireDate", FieldKind::Date);
-/// assert_eq!(m.kind, FieldKind::Date);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FieldKind {
-    /// Text as is; empty is none.
-    Text,
-    /// A date `YYYY-MM-DD`; empty and `0000-00-00` are none.
-    Date,
-    /// An amount (`85.00`, `85.00 USD`): money in its currency, else the
-    /// connector's.
-    Money,
-    /// Another employee's id (e.g. `supervisorEId`): a reference to an
-    /// `employee`.
-    Employee,
-    /// Two fields joined by a space (first name, then this last-name
-    /// field).
-    FullName {
-        /// The second field, e.g. `lastName`.
-        last_name_field: String,
-    },
-    /// `Active`/`Inactive` with this termination-date field: `Inactive`, or
-    /// a termination date on or before today, is terminated.
-    Status {
-        /// The termination date field, e.g. `terminationDate`.
-        termination_date_field: String,
-    },
-}
-
-/// One canonical employee field ⇄ a BambooHR field (standard field names
-/// or custom field aliases such as `customCostRate`).
-///
-/// # Example
-///
-/// ```
-/// use odoo_integration_connectors::bamboohr::{FieldKind, FieldMap};
-/// let m = FieldMap::new("cost_rate", "customCostRate", FieldKind::Money);
-/// assert_eq!(m.bamboohr, "customCostRate");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldMap {
-    /// The canonical field of `Employee`.
-    pub canonical: String,
-    /// The BambooHR field.
-    pub bamboohr: String,
-    /// How the value converts.
-    pub kind: FieldKind,
-}
-
-impl FieldMap {
-    /// A field of any kind.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use odoo_integration_connectors::bamboohr::{FieldKind, FieldMap};
-    /// let m = FieldMap::new("manager", "supervisorEId", FieldKind::Employee);
-    /// assert_eq!(m.canonical, "manager");
-    /// ```
-    pub fn new(canonical: impl Into<String>, bamboohr: impl Into<String>, kind: FieldKind) -> Self {
-        FieldMap {
-            canonical: canonical.into(),
-            bamboohr: bamboohr.into(),
-            kind,
-        }
-    }
-
-    /// A text field.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let m = odoo_integration_connectors::bamboohr::FieldMap::text("work_phone", "workPhone");
-    /// assert_eq!(m.bamboohr, "workPhone");
-    /// ```
-    pub fn text(canonical: impl Into<String>, bamboohr: impl Into<String>) -> Self {
-        FieldMap::new(canonical, bamboohr, FieldKind::Text)
-    }
-
-    /// Every BambooHR field this one is read from.
-    pub(crate) fn sources(&self) -> impl Iterator<Item = &str> {
-        let extra = match &self.kind {
-            FieldKind::FullName { last_name_field } => Some(last_name_field.as_str()),
-            FieldKind::Status {
-                termination_date_field,
-            } => Some(termination_date_field.as_str()),
-            _ => None,
-        };
-        std::iter::once(self.bamboohr.as_str()).chain(extra)
-    }
-}
+pub(crate) use crate::mapping::Decoded;
 
 /// The built-in map (see the table in the [module docs](super)).
 ///
@@ -111,32 +17,28 @@ impl FieldMap {
 ///
 /// ```
 /// let fields = odoo_integration_connectors::bamboohr::default_fields();
-/// assert!(fields.iter().any(|f| f.bamboohr == "supervisorEId"));
+/// assert!(fields.iter().any(|f| f.vendor == "supervisorEId"));
 /// assert!(!fields.iter().any(|f| f.canonical == "work_phone"));
 /// ```
 pub fn default_fields() -> Vec<FieldMap> {
     vec![
         FieldMap::text("employee_number", "employeeNumber"),
-        FieldMap::new(
-            "name",
-            "firstName",
-            FieldKind::FullName {
-                last_name_field: "lastName".into(),
-            },
-        ),
+        FieldMap::new("name", "firstName", Conversion::full_name("lastName")),
         FieldMap::text("work_email", "workEmail"),
         FieldMap::text("department", "department"),
         FieldMap::text("job_title", "jobTitle"),
-        FieldMap::new("manager", "supervisorEId", FieldKind::Employee),
+        FieldMap::new(
+            "manager",
+            "supervisorEId",
+            Conversion::reference("employee"),
+        ),
         FieldMap::new(
             "status",
             "status",
-            FieldKind::Status {
-                termination_date_field: "terminationDate".into(),
-            },
+            Conversion::employment_status("terminationDate"),
         ),
-        FieldMap::new("hire_date", "hireDate", FieldKind::Date),
-        FieldMap::new("termination_date", "terminationDate", FieldKind::Date),
+        FieldMap::new("hire_date", "hireDate", Conversion::Date),
+        FieldMap::new("termination_date", "terminationDate", Conversion::Date),
     ]
 }
 
@@ -167,30 +69,110 @@ pub(crate) fn date(raw: &str) -> Result<Option<NaiveDate>, String> {
 /// An amount with an optional currency code after it (`85.00 USD`), or
 /// before it (`USD 85.00`); thousands separators dropped.
 pub(crate) fn amount(raw: &str, default: Currency) -> Result<Money, String> {
+    let (value, currency) = amount_parts(raw)?;
+    Ok(Money::new(value, currency.unwrap_or(default)))
+}
+
+fn amount_parts(raw: &str) -> Result<(Decimal, Option<Currency>), String> {
     let mut value = None;
-    let mut currency = default;
+    let mut currency = None;
     for part in raw.split_whitespace() {
         if part.len() == 3 && part.chars().all(|c| c.is_ascii_alphabetic()) {
             currency =
-                Currency::from_str(part).map_err(|_| format!("`{part}` is not a currency"))?;
+                Some(Currency::from_str(part).map_err(|_| format!("`{part}` is not a currency"))?);
         } else {
             let cleaned: String = part.chars().filter(|c| *c != ',' && *c != '$').collect();
             value = Some(
-                crate::web::decimal(&cleaned).ok_or_else(|| format!("`{raw}` is not an amount"))?,
+                mapping::decode_decimal(&cleaned)
+                    .ok_or_else(|| format!("`{raw}` is not an amount"))?,
             );
         }
     }
     value
-        .map(|v| Money::new(v, currency))
+        .map(|v| (v, currency))
         .ok_or_else(|| format!("`{raw}` has no amount"))
 }
 
-/// What one mapped field decodes to.
-pub(crate) enum Decoded {
-    /// A value for the field.
-    Value(FieldValue),
-    /// A reference to an employee (its BambooHR id), or none.
-    Employee(Option<String>),
+/// BambooHR's wire: text fields (numbers printed), dates `YYYY-MM-DD`
+/// with `0000-00-00` for none, amounts with their currency code, employee
+/// ids with `0` for none. Read only: the writes are never used.
+struct BambooWire;
+
+type Converted<T> = Result<T, ConversionError>;
+
+fn unreadable(why: String) -> ConversionError {
+    ConversionError::new(mapping::ConversionErrorKind::Unreadable, why)
+}
+
+impl Wire for BambooWire {
+    type Value = Value;
+    fn empty(&self) -> Value {
+        Value::Null
+    }
+    fn text(&self, text: String) -> Value {
+        Value::String(text)
+    }
+    fn number(&self, n: Decimal) -> Converted<Value> {
+        Ok(Value::String(n.to_string()))
+    }
+    fn boolean(&self, b: bool) -> Value {
+        Value::Bool(b)
+    }
+    fn date(&self, d: NaiveDate) -> Value {
+        Value::String(d.format("%Y-%m-%d").to_string())
+    }
+    fn datetime(&self, t: DateTime<Utc>) -> Value {
+        Value::String(t.to_rfc3339())
+    }
+    fn read_text<'a>(&self, v: Option<&'a Value>) -> Converted<Option<Cow<'a, str>>> {
+        Ok(match v {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(Cow::Borrowed(s.trim())),
+            Some(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
+            _ => None,
+        })
+    }
+    fn read_number(&self, v: Option<&Value>) -> Converted<Option<Decimal>> {
+        self.read_parsed(v, "a number", mapping::decode_decimal)
+    }
+    fn read_bool(&self, v: Option<&Value>) -> Converted<Option<bool>> {
+        match v {
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            _ => match self.read_text(v)?.as_deref() {
+                None => Ok(None),
+                Some("true") => Ok(Some(true)),
+                Some("false") => Ok(Some(false)),
+                Some(other) => Err(ConversionError::unreadable("true or false", other)),
+            },
+        }
+    }
+    fn read_date(&self, v: Option<&Value>) -> Converted<Option<NaiveDate>> {
+        match self.read_text(v)? {
+            None => Ok(None),
+            Some(s) => date(&s).map_err(unreadable),
+        }
+    }
+    fn read_datetime(&self, v: Option<&Value>) -> Converted<Option<DateTime<Utc>>> {
+        self.read_parsed(v, "a date and time", |t| {
+            DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+    }
+    fn read_amount(&self, v: Option<&Value>) -> Converted<Option<(Decimal, Option<Currency>)>> {
+        match self.read_text(v)? {
+            None => Ok(None),
+            Some(s) => amount_parts(&s).map(Some).map_err(unreadable),
+        }
+    }
+    fn read_id(&self, v: Option<&Value>) -> Converted<Option<String>> {
+        let id = self.read_text(v)?.filter(|s| s != "0");
+        match id {
+            Some(id) if !id.chars().all(|c| c.is_ascii_digit()) => {
+                Err(ConversionError::unreadable("an employee id", id))
+            }
+            id => Ok(id.map(Cow::into_owned)),
+        }
+    }
 }
 
 /// Decodes one mapped field of a report row.
@@ -199,60 +181,18 @@ pub(crate) fn decode(
     row: &Map<String, Value>,
     currency: Currency,
     today: NaiveDate,
-) -> Result<Decoded, String> {
-    let value = text(row, &map.bamboohr);
-    let v = match &map.kind {
-        FieldKind::Text => value.map_or(FieldValue::Null, |s| FieldValue::Text(s.into_owned())),
-        FieldKind::Date => match value {
-            Some(s) => date(&s)?.map_or(FieldValue::Null, FieldValue::Date),
-            None => FieldValue::Null,
-        },
-        FieldKind::Money => match value {
-            Some(s) => FieldValue::Money(amount(&s, currency)?),
-            None => FieldValue::Null,
-        },
-        FieldKind::Employee => {
-            let id = value.filter(|s| s != "0").map(|s| s.into_owned());
-            if let Some(id) = &id
-                && !id.chars().all(|c| c.is_ascii_digit())
-            {
-                return Err(format!("`{id}` is not an employee id"));
-            }
-            return Ok(Decoded::Employee(id));
-        }
-        FieldKind::FullName { last_name_field } => {
-            let last = text(row, last_name_field);
-            let parts: Vec<&str> = [value.as_deref(), last.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect();
-            FieldValue::Text(parts.join(" "))
-        }
-        FieldKind::Status {
-            termination_date_field,
-        } => {
-            let ended = match text(row, termination_date_field) {
-                Some(s) => date(&s)?.is_some_and(|d| d <= today),
-                None => false,
-            };
-            let status = match value.as_deref() {
-                Some(s) if s.eq_ignore_ascii_case("inactive") => EmploymentStatus::Terminated,
-                Some(s) if s.eq_ignore_ascii_case("active") && ended => {
-                    EmploymentStatus::Terminated
-                }
-                Some(s) if s.eq_ignore_ascii_case("active") => EmploymentStatus::Active,
-                None if ended => EmploymentStatus::Terminated,
-                other => return Err(format!("`{}` is not a status", other.unwrap_or(""))),
-            };
-            FieldValue::Text(status.as_str().to_owned())
-        }
+) -> Converted<Decoded> {
+    let ctx = Context {
+        currency,
+        today: Some(today),
     };
-    Ok(Decoded::Value(v))
+    mapping::decode(&BambooWire, map, row, ctx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use odoo_integration_model::FieldValue;
     use rust_decimal::Decimal;
     use serde_json::json;
 
@@ -288,5 +228,46 @@ mod tests {
             "active"
         );
         assert_eq!(status(json!({"status": "Sleeping"})), "error");
+    }
+
+    #[test]
+    fn wire_values() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
+        let read = |m: FieldMap, r: Value| decode(&m, &row(r), Currency::USD, today);
+        let rate = read(
+            FieldMap::new("cost_rate", "customRate", Conversion::money()),
+            json!({"customRate": "85.00 EUR"}),
+        );
+        let eur = Money::new(Decimal::new(8500, 2), Currency::EUR);
+        assert_eq!(rate, Ok(Decoded::Value(FieldValue::Money(eur))));
+        let bad = read(
+            FieldMap::new("cost_rate", "customRate", Conversion::money()),
+            json!({"customRate": "lots"}),
+        );
+        assert_eq!(
+            bad.err().map(|e| e.kind()),
+            Some(mapping::ConversionErrorKind::Unreadable)
+        );
+        let boss = FieldMap::new(
+            "manager",
+            "supervisorEId",
+            Conversion::reference("employee"),
+        );
+        let id = |v: Value| read(boss.clone(), json!({ "supervisorEId": v }));
+        assert_eq!(
+            id(json!(7)),
+            Ok(Decoded::Reference("employee".into(), Some("7".into())))
+        );
+        assert_eq!(
+            id(json!("0")),
+            Ok(Decoded::Reference("employee".into(), None))
+        );
+        assert!(id(json!("Ada")).is_err());
+        let hired = FieldMap::new("hire_date", "hireDate", Conversion::Date);
+        assert_eq!(
+            read(hired.clone(), json!({"hireDate": "0000-00-00"})),
+            Ok(Decoded::Value(FieldValue::Null))
+        );
+        assert!(read(hired, json!({"hireDate": "31/12/2026"})).is_err());
     }
 }

@@ -24,8 +24,9 @@
 //! (default 5 s), so a second change of an employee within the second the
 //! cursor stands on is not skipped.
 //!
-//! The field map (replace it with [`BambooHrConnector::fields`], extend it
-//! with [`BambooHrConnector::field`]):
+//! The field map, shared [`FieldMap`]s (replace it with
+//! [`BambooHrConnector::fields`], extend it with [`BambooHrConnector::field`]:
+//! a custom field is one entry):
 //!
 //! | canonical | BambooHR | notes |
 //! |---|---|---|
@@ -38,7 +39,7 @@
 //! | `status` | `status` + `terminationDate` | `Inactive`, or a termination date on or before today: `terminated`; else `active` |
 //! | `hire_date` | `hireDate` | `0000-00-00` is empty |
 //! | `termination_date` | `terminationDate` | |
-//! | `cost_rate` | compensation table | see below; or a custom field with [`FieldKind::Money`] |
+//! | `cost_rate` | compensation table | see below; or a custom field with [`Conversion::Money`] |
 //!
 //! `work_phone` is usually the ERP's: map it only if BambooHR owns it
 //! (`FieldMap::text("work_phone", "workPhone")`). Each change names the
@@ -107,7 +108,8 @@ mod fields;
 mod settings;
 mod time_off;
 
-pub use fields::{FieldKind, FieldMap, default_fields};
+pub use crate::mapping::{Conversion, FieldMap};
+pub use fields::default_fields;
 
 use crate::connector::{Capabilities, Connector};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
@@ -339,7 +341,7 @@ impl BambooHrConnector {
     /// fake.insert_employee([("firstName", "Ann"), ("customBillRate", "150.00")]);
     /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
     ///     .base_url(&fake.url())
-    ///     .field(FieldMap::new("bill_rate", "customBillRate", FieldKind::Money));
+    ///     .field(FieldMap::new("bill_rate", "customBillRate", Conversion::money()));
     /// let ann = first(&bamboo).await?;
     /// assert_eq!(ann.bill_rate.map(|m| m.amount()), Some(rust_decimal::Decimal::new(15_000, 2)));
     /// # Ok(()) }
@@ -375,7 +377,7 @@ impl BambooHrConnector {
     /// fake.insert_employee([("firstName", "Ann"), ("customBillRate", "150.00")]);
     /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?
     ///     .base_url(&fake.url())
-    ///     .field(FieldMap::new("bill_rate", "customBillRate", FieldKind::Money))
+    ///     .field(FieldMap::new("bill_rate", "customBillRate", Conversion::money()))
     ///     .currency(Currency::EUR);
     /// let ann = first(&bamboo).await?;
     /// assert_eq!(ann.bill_rate.map(|m| m.currency()), Some(Currency::EUR));

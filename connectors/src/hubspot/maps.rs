@@ -1,124 +1,16 @@
-//! Canonical entities ⇄ HubSpot objects: which property holds which field,
-//! how its text converts, and which associations are references.
+//! Canonical entities ⇄ HubSpot objects: which property holds which field
+//! (a shared [`FieldMap`]), HubSpot's wire form of the values, and which
+//! associations are references.
 
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::mapping::{self, Context, Conversion, ConversionError, Decoded, FieldMap, Wire};
 use crate::web::decimal;
 use chrono::{DateTime, NaiveDate, Utc};
 use odoo_integration_model::{ContractLine, Currency, Entity, FieldType, FieldValue, Money};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::str::FromStr;
-
-/// How a HubSpot property's text (every value is a string on the wire)
-/// becomes a canonical value, and back.
-///
-/// # Example
-///
-/// ```
-/// use odoo_integration_connectors::hubspot::{PropertyKind, PropertyMap};
-/// let p = PropertyMap::new("amount", "amount")
-///     .kind(PropertyKind::Money { currency_property: "deal_currency_code".into() });
-/// assert!(matches!(p.kind, PropertyKind::Money { .. }));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum PropertyKind {
-    /// Text as it is (also enum codes that match the canonical ones).
-    #[default]
-    Text,
-    /// A number (`"1250.50"`) ⇄ an exact decimal.
-    Number,
-    /// A date or datetime property ⇄ a calendar date; written as midnight
-    /// UTC, which is what HubSpot stores for date properties.
-    Date,
-    /// A datetime property ⇄ a UTC instant.
-    DateTime,
-    /// `"true"` / `"false"` ⇄ a flag.
-    Bool,
-    /// An amount ⇄ money, its currency in another property (an ISO code,
-    /// e.g. `deal_currency_code`), or the connector's
-    /// [`currency`](super::HubSpotConnector::currency) when that is empty.
-    Money {
-        /// The property with the currency code.
-        currency_property: String,
-    },
-    /// This property is the first name; the two joined with a space are
-    /// the canonical full name. Written back split at the first space.
-    FullName {
-        /// The last-name property (`lastname`).
-        last_name_property: String,
-    },
-    /// Coded values: `(canonical code, HubSpot value)` pairs. A HubSpot
-    /// value not listed reads as `otherwise`; a canonical code is written
-    /// as the first HubSpot value paired with it.
-    Codes {
-        /// The pairs.
-        pairs: Vec<(String, String)>,
-        /// The canonical code of any other HubSpot value.
-        otherwise: String,
-    },
-}
-
-/// A canonical field ⇄ a HubSpot property.
-///
-/// # Example
-///
-/// ```
-/// let p = odoo_integration_connectors::hubspot::PropertyMap::new("legal_name", "name");
-/// assert_eq!(p.hubspot, "name");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PropertyMap {
-    /// The canonical field (dotted for nested ones).
-    pub canonical: String,
-    /// The HubSpot property (custom ones welcome).
-    pub hubspot: String,
-    /// How the value converts.
-    pub kind: PropertyKind,
-}
-
-impl PropertyMap {
-    /// A map of one text field.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let p = odoo_integration_connectors::hubspot::PropertyMap::new("address.city", "city");
-    /// assert_eq!(p.canonical, "address.city");
-    /// ```
-    pub fn new(canonical: impl Into<String>, hubspot: impl Into<String>) -> Self {
-        PropertyMap {
-            canonical: canonical.into(),
-            hubspot: hubspot.into(),
-            kind: PropertyKind::Text,
-        }
-    }
-
-    /// Sets how the value converts.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use odoo_integration_connectors::hubspot::{PropertyKind, PropertyMap};
-    /// let p = PropertyMap::new("close_date", "closedate").kind(PropertyKind::Date);
-    /// assert_eq!(p.kind, PropertyKind::Date);
-    /// ```
-    #[must_use]
-    pub fn kind(mut self, kind: PropertyKind) -> Self {
-        self.kind = kind;
-        self
-    }
-
-    /// Every HubSpot property this field is read from.
-    pub(crate) fn sources(&self) -> impl Iterator<Item = &str> {
-        let extra = match &self.kind {
-            PropertyKind::Money { currency_property } => Some(currency_property.as_str()),
-            PropertyKind::FullName { last_name_property } => Some(last_name_property.as_str()),
-            _ => None,
-        };
-        std::iter::once(self.hubspot.as_str()).chain(extra)
-    }
-}
 
 /// A reference field ⇄ an association (v4) to another object.
 ///
@@ -223,9 +115,9 @@ impl LineItemsMap {
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::hubspot::{ObjectMap, PropertyMap};
+/// use odoo_integration_connectors::hubspot::{FieldMap, ObjectMap};
 /// let mut deals = ObjectMap::deals();
-/// deals.properties.push(PropertyMap::new("project_ref", "erp_project")); // your custom property
+/// deals.properties.push(FieldMap::text("project_ref", "erp_project")); // your custom property
 /// assert_eq!(deals.object, "deals");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,7 +129,7 @@ pub struct ObjectMap {
     /// Its name in webhook subscription types (`company`).
     pub event_name: String,
     /// Fields ⇄ properties.
-    pub properties: Vec<PropertyMap>,
+    pub properties: Vec<FieldMap>,
     /// Reference fields ⇄ associations.
     pub associations: Vec<AssociationMap>,
     /// A rows field ⇄ associated line items.
@@ -250,9 +142,9 @@ impl ObjectMap {
     /// # Example
     ///
     /// ```
-    /// use odoo_integration_connectors::hubspot::{ObjectMap, PropertyMap};
+    /// use odoo_integration_connectors::hubspot::{FieldMap, ObjectMap};
     /// let mut projects = ObjectMap::new("engagement", "p_projects", "p_projects");
-    /// projects.properties.push(PropertyMap::new("name", "project_name"));
+    /// projects.properties.push(FieldMap::text("name", "project_name"));
     /// assert_eq!(projects.entity, "engagement");
     /// ```
     pub fn new(
@@ -276,7 +168,7 @@ impl ObjectMap {
     ///
     /// ```
     /// let m = odoo_integration_connectors::hubspot::ObjectMap::companies();
-    /// assert!(m.properties.iter().any(|p| p.canonical == "legal_name" && p.hubspot == "name"));
+    /// assert!(m.properties.iter().any(|p| p.canonical == "legal_name" && p.vendor == "name"));
     /// ```
     pub fn companies() -> Self {
         let mut m = ObjectMap::new("client", "companies", "company");
@@ -296,11 +188,9 @@ impl ObjectMap {
     pub fn contacts() -> Self {
         let mut m = ObjectMap::new("contact", "contacts", "contact");
         m.properties = vec![
-            PropertyMap::new("name", "firstname").kind(PropertyKind::FullName {
-                last_name_property: "lastname".into(),
-            }),
-            PropertyMap::new("email", "email"),
-            PropertyMap::new("phone", "phone"),
+            FieldMap::new("name", "firstname", Conversion::full_name("lastname")),
+            FieldMap::text("email", "email"),
+            FieldMap::text("phone", "phone"),
         ];
         m.associations = vec![AssociationMap::new("client", "companies", "client").primary(1)];
         m
@@ -322,21 +212,26 @@ impl ObjectMap {
     /// ```
     pub fn deals() -> Self {
         let mut m = ObjectMap::new("opportunity", "deals", "deal");
-        let stage = |c: &str, h: &str| (c.to_owned(), h.to_owned());
         m.properties = vec![
-            PropertyMap::new("name", "dealname"),
-            PropertyMap::new("amount", "amount").kind(PropertyKind::Money {
-                currency_property: "deal_currency_code".into(),
-            }),
-            PropertyMap::new("stage", "dealstage").kind(PropertyKind::Codes {
-                pairs: vec![
-                    stage("won", "closedwon"),
-                    stage("lost", "closedlost"),
-                    stage("open", "appointmentscheduled"),
-                ],
-                otherwise: "open".into(),
-            }),
-            PropertyMap::new("close_date", "closedate").kind(PropertyKind::Date),
+            FieldMap::text("name", "dealname"),
+            FieldMap::new(
+                "amount",
+                "amount",
+                Conversion::money_in("deal_currency_code"),
+            ),
+            FieldMap::new(
+                "stage",
+                "dealstage",
+                Conversion::codes_or(
+                    [
+                        ("won", "closedwon"),
+                        ("lost", "closedlost"),
+                        ("open", "appointmentscheduled"),
+                    ],
+                    "open",
+                ),
+            ),
+            FieldMap::new("close_date", "closedate", Conversion::Date),
         ];
         m.associations = vec![AssociationMap::new("client", "companies", "client").primary(5)];
         m.line_items = Some(LineItemsMap::new("lines"));
@@ -348,7 +243,7 @@ impl ObjectMap {
         let mut p: Vec<String> = self
             .properties
             .iter()
-            .flat_map(PropertyMap::sources)
+            .flat_map(FieldMap::sources)
             .map(str::to_owned)
             .collect();
         p.push("hs_lastmodifieddate".into());
@@ -358,7 +253,7 @@ impl ObjectMap {
     }
 
     /// The map of a HubSpot property, if mapped (as any of its sources).
-    pub(crate) fn by_property(&self, property: &str) -> Option<&PropertyMap> {
+    pub(crate) fn by_property(&self, property: &str) -> Option<&FieldMap> {
         self.properties
             .iter()
             .find(|m| m.sources().any(|s| s == property))
@@ -371,9 +266,9 @@ impl ObjectMap {
 ///
 /// ```
 /// let m = odoo_integration_connectors::hubspot::company_properties();
-/// assert!(m.iter().any(|p| p.canonical == "legal_name" && p.hubspot == "name"));
+/// assert!(m.iter().any(|p| p.canonical == "legal_name" && p.vendor == "name"));
 /// ```
-pub fn company_properties() -> Vec<PropertyMap> {
+pub fn company_properties() -> Vec<FieldMap> {
     [
         ("legal_name", "name"),
         ("website", "website"),
@@ -384,7 +279,7 @@ pub fn company_properties() -> Vec<PropertyMap> {
         ("address.country", "country"),
     ]
     .into_iter()
-    .map(|(c, h)| PropertyMap::new(c, h))
+    .map(|(c, h)| FieldMap::text(c, h))
     .collect()
 }
 
@@ -412,112 +307,92 @@ pub(crate) fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// HubSpot's wire: every property value is a string (`""` is no value),
+/// numbers printed exactly, dates as midnight UTC and instants as
+/// RFC 3339 with milliseconds; read back also from epoch milliseconds.
+struct HubSpotWire;
+
+impl Wire for HubSpotWire {
+    type Value = Value;
+    fn empty(&self) -> Value {
+        Value::String(String::new())
+    }
+    fn text(&self, text: String) -> Value {
+        Value::String(text)
+    }
+    fn number(&self, n: Decimal) -> std::result::Result<Value, ConversionError> {
+        Ok(Value::String(n.to_string()))
+    }
+    fn boolean(&self, b: bool) -> Value {
+        Value::String(b.to_string())
+    }
+    fn date(&self, d: NaiveDate) -> Value {
+        Value::String(format!("{}T00:00:00.000Z", d.format("%Y-%m-%d")))
+    }
+    fn datetime(&self, t: DateTime<Utc>) -> Value {
+        Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
+    fn lenient(&self) -> bool {
+        true
+    }
+    fn read_text<'a>(
+        &self,
+        v: Option<&'a Value>,
+    ) -> std::result::Result<Option<Cow<'a, str>>, ConversionError> {
+        Ok(v.and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(Cow::Borrowed))
+    }
+    fn read_number(
+        &self,
+        v: Option<&Value>,
+    ) -> std::result::Result<Option<Decimal>, ConversionError> {
+        self.read_parsed(v, "a number", mapping::decode_decimal)
+    }
+    fn read_bool(&self, v: Option<&Value>) -> std::result::Result<Option<bool>, ConversionError> {
+        self.read_parsed(v, "true or false", |t| match t {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        })
+    }
+    fn read_date(
+        &self,
+        v: Option<&Value>,
+    ) -> std::result::Result<Option<NaiveDate>, ConversionError> {
+        self.read_parsed(v, "a date", |t| parse_instant(t).map(|t| t.date_naive()))
+    }
+    fn read_datetime(
+        &self,
+        v: Option<&Value>,
+    ) -> std::result::Result<Option<DateTime<Utc>>, ConversionError> {
+        self.read_parsed(v, "a date and time", parse_instant)
+    }
+}
+
 /// Reads one field's value from a record's properties. `Err` names what
 /// could not be read; the caller leaves that field out of the change.
 pub(crate) fn decode(
-    m: &PropertyMap,
+    m: &FieldMap,
     props: &Map<String, Value>,
     currency: Currency,
-) -> std::result::Result<FieldValue, String> {
-    let raw = text(props, &m.hubspot);
-    let bad = |what: &str| format!("{} `{}` is not {what}", m.hubspot, raw.unwrap_or_default());
-    Ok(match (&m.kind, raw) {
-        (PropertyKind::FullName { last_name_property }, first) => {
-            let name = [first, text(props, last_name_property)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            FieldValue::Text(name)
-        }
-        (PropertyKind::Codes { otherwise, .. }, None) => FieldValue::Text(otherwise.clone()),
-        (_, None) => FieldValue::Null,
-        (PropertyKind::Text, Some(t)) => FieldValue::Text(t.to_owned()),
-        (PropertyKind::Number, Some(t)) => {
-            FieldValue::Decimal(decimal(t).ok_or_else(|| bad("a number"))?)
-        }
-        (PropertyKind::Bool, Some(t)) => match t {
-            "true" => FieldValue::Bool(true),
-            "false" => FieldValue::Bool(false),
-            _ => return Err(bad("true or false")),
-        },
-        (PropertyKind::Date, Some(t)) => {
-            FieldValue::Date(parse_instant(t).ok_or_else(|| bad("a date"))?.date_naive())
-        }
-        (PropertyKind::DateTime, Some(t)) => {
-            FieldValue::DateTime(parse_instant(t).ok_or_else(|| bad("a date and time"))?)
-        }
-        (PropertyKind::Money { currency_property }, Some(t)) => {
-            let amount = decimal(t).ok_or_else(|| bad("an amount"))?;
-            let currency = match text(props, currency_property) {
-                Some(code) => Currency::from_str(code)
-                    .map_err(|_| format!("{currency_property} `{code}` is not a currency"))?,
-                None => currency,
-            };
-            FieldValue::Money(Money::new(amount, currency))
-        }
-        (PropertyKind::Codes { pairs, otherwise }, Some(t)) => {
-            let code = pairs
-                .iter()
-                .find(|(_, h)| h == t)
-                .map_or(otherwise.as_str(), |(c, _)| c.as_str());
-            FieldValue::Text(code.to_owned())
-        }
-    })
+) -> std::result::Result<FieldValue, ConversionError> {
+    match mapping::decode(&HubSpotWire, m, props, Context::new(currency))? {
+        Decoded::Value(v) => Ok(v),
+        Decoded::Reference(..) => Err(ConversionError::new(
+            mapping::ConversionErrorKind::Unsupported,
+            format!("{}: map references as associations", m.vendor),
+        )),
+    }
 }
 
 /// Writes one field's value as HubSpot properties (two for money and full
 /// names). An empty value clears the property.
-pub(crate) fn encode(
-    m: &PropertyMap,
-    value: &FieldValue,
-    out: &mut Map<String, Value>,
-) -> Result<()> {
-    let s = |t: String| Value::String(t);
-    match (&m.kind, value) {
-        (_, FieldValue::Null) => {
-            for p in m.sources() {
-                out.insert(p.to_owned(), s(String::new()));
-            }
-        }
-        (PropertyKind::FullName { last_name_property }, FieldValue::Text(name)) => {
-            let name = name.trim();
-            let (first, last) = name.split_once(char::is_whitespace).unwrap_or((name, ""));
-            out.insert(m.hubspot.clone(), s(first.to_owned()));
-            out.insert(last_name_property.clone(), s(last.trim().to_owned()));
-        }
-        (PropertyKind::Money { currency_property }, FieldValue::Money(money)) => {
-            out.insert(m.hubspot.clone(), s(money.amount().to_string()));
-            out.insert(
-                currency_property.clone(),
-                s(money.currency().as_str().to_owned()),
-            );
-        }
-        (PropertyKind::Date, FieldValue::Date(d)) => {
-            out.insert(
-                m.hubspot.clone(),
-                s(format!("{}T00:00:00.000Z", d.format("%Y-%m-%d"))),
-            );
-        }
-        (PropertyKind::DateTime, FieldValue::DateTime(t)) => {
-            out.insert(
-                m.hubspot.clone(),
-                s(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            );
-        }
-        (PropertyKind::Codes { pairs, .. }, FieldValue::Text(code)) => {
-            let value = pairs.iter().find(|(c, _)| c == code).ok_or_else(|| {
-                ConnectorError::new(
-                    ConnectorErrorKind::Mapping,
-                    format!("{}: no HubSpot value for `{code}`", m.hubspot),
-                )
-            })?;
-            out.insert(m.hubspot.clone(), s(value.1.clone()));
-        }
-        (_, v) => {
-            out.insert(m.hubspot.clone(), s(v.to_string()));
-        }
-    }
+pub(crate) fn encode(m: &FieldMap, value: FieldValue, out: &mut Map<String, Value>) -> Result<()> {
+    mapping::encode(&HubSpotWire, m, value, &mut |k, v| {
+        out.insert(k.to_owned(), v);
+    })?;
     Ok(())
 }
 

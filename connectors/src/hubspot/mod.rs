@@ -2,8 +2,8 @@
 //! associations over a private-app token or an OAuth access token.
 //!
 //! **Objects.** Each canonical entity is mapped to an object type by an
-//! [`ObjectMap`]: properties ⇄ fields (with a [`PropertyKind`] saying how
-//! the text converts), associations ⇄ reference fields, line items ⇄ a
+//! [`ObjectMap`]: properties ⇄ fields (each a shared [`FieldMap`], its
+//! [`Conversion`] saying how the text converts), associations ⇄ reference fields, line items ⇄ a
 //! rows field. Built in:
 //!
 //! | entity | object | fields |
@@ -75,10 +75,9 @@ mod read;
 mod webhook;
 mod write;
 
+pub use crate::mapping::{Conversion, FieldMap};
 pub use dedup::{DedupStore, Deduplicator, EventKey};
-pub use maps::{
-    AssociationMap, LineItemsMap, ObjectMap, PropertyKind, PropertyMap, company_properties,
-};
+pub use maps::{AssociationMap, LineItemsMap, ObjectMap, company_properties};
 pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, WebhookVerifier};
 
 use crate::connector::{Capabilities, Connector};
@@ -231,7 +230,7 @@ impl HubSpotConnector {
     /// # }
     /// fake.insert("companies", [("name", "Acme"), ("vat_number", "BE0123456789")]);
     /// let mut map = company_properties();
-    /// map.push(PropertyMap::new("tax_id", "vat_number")); // a custom property
+    /// map.push(FieldMap::text("tax_id", "vat_number")); // a custom property: one map entry
     /// let hs = HubSpotConnector::new(fake.token())?
     ///     .base_url(&fake.url())
     ///     .settle(Duration::ZERO)
@@ -241,7 +240,7 @@ impl HubSpotConnector {
     /// # Ok(()) }
     /// ```
     #[must_use]
-    pub fn company_map(self, properties: Vec<PropertyMap>) -> Self {
+    pub fn company_map(self, properties: Vec<FieldMap>) -> Self {
         let mut companies = ObjectMap::companies();
         companies.properties = properties;
         self.object_map(companies)
@@ -270,7 +269,7 @@ impl HubSpotConnector {
     /// # }
     /// fake.insert("deals", [("dealname", "Rollout"), ("odoo_project_id", "17")]);
     /// let mut deals = ObjectMap::deals();
-    /// deals.properties.push(PropertyMap::new("project_ref", "odoo_project_id"));
+    /// deals.properties.push(FieldMap::text("project_ref", "odoo_project_id"));
     /// let hs = HubSpotConnector::new(fake.token())?
     ///     .base_url(&fake.url())
     ///     .settle(Duration::ZERO)

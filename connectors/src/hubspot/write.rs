@@ -90,13 +90,13 @@ impl HubSpotConnector {
         for m in map
             .properties
             .iter()
-            .filter(|m| record.writes(&m.canonical))
+            .filter(|m| !m.read_only && record.writes(&m.canonical))
         {
             let value = data.get(&m.canonical).unwrap_or(FieldValue::Null);
             if creating && value.is_null() {
                 continue;
             }
-            encode(m, &value, &mut out)?;
+            encode(m, value, &mut out)?;
         }
         Ok(out)
     }

@@ -28,7 +28,7 @@
 //! manager's sign-off elsewhere).
 //!
 //! **Lines.** An invoice's or a contract's lines are one field
-//! ([`Conversion::Lines`]): read with one extra read per page (each line's
+//! ([`Conversion::Rows`]): read with one extra read per page (each line's
 //! canonical `id` is its Odoo id), written as a whole (the old lines are
 //! removed and the new ones created in the same write), so a replay never
 //! duplicates a line and the lines have one owner in the policy. Odoo
@@ -72,8 +72,10 @@
 //! whose create reply was lost, found on the retry, as created.
 
 mod mapping;
+mod model_map;
 
-pub use mapping::{Conversion, FieldMap, ModelMap};
+pub use crate::mapping::{Conversion, FieldMap};
+pub use model_map::ModelMap;
 
 use crate::connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
@@ -270,12 +272,12 @@ impl OdooConnector {
     ) -> Result<BTreeMap<(String, i64), String>> {
         let mut out = BTreeMap::new();
         for f in &map.fields {
-            let Conversion::Lookup { model, key, .. } = &f.kind else {
+            let Conversion::Lookup { model, key, .. } = &f.conversion else {
                 continue;
             };
             let ids: BTreeSet<i64> = rows
                 .iter()
-                .filter_map(|r| r.get(&f.odoo))
+                .filter_map(|r| r.get(&f.vendor))
                 .filter_map(many2one_id)
                 .collect();
             if ids.is_empty() {
@@ -309,19 +311,23 @@ impl OdooConnector {
     ) -> Result<BTreeMap<(String, i64), Map<String, Value>>> {
         let mut out = BTreeMap::new();
         for f in &map.fields {
-            let Conversion::Lines { model, fields, .. } = &f.kind else {
+            let Conversion::Rows { model, fields, .. } = &f.conversion else {
                 continue;
             };
             let ids: BTreeSet<i64> = rows
                 .iter()
-                .filter_map(|r| r.get(&f.odoo).and_then(Value::as_array))
+                .filter_map(|r| r.get(&f.vendor).and_then(Value::as_array))
                 .flatten()
                 .filter_map(Value::as_i64)
                 .collect();
             if ids.is_empty() {
                 continue;
             }
-            let mut read: Vec<String> = fields.iter().map(|c| c.odoo.clone()).collect();
+            let mut read: Vec<String> = fields
+                .iter()
+                .flat_map(FieldMap::sources)
+                .map(str::to_owned)
+                .collect();
             read.sort();
             read.dedup();
             // A line deleted since the first read is simply not returned.

@@ -400,7 +400,7 @@ impl SalesforceBuilder {
             .accounts
             .iter()
             .chain(&self.settings.contacts)
-            .map(|m| m.salesforce.as_str())
+            .flat_map(FieldMap::sources)
             .chain(self.settings.project_field.as_deref())
             .chain([self.sync_field.as_str()]);
         for name in names {

@@ -23,7 +23,7 @@ impl SalesforceBuilder {
     /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
     /// # }
     /// let mut map = account_fields();
-    /// map.push(FieldMap::new("tax_id", "VAT_Number__c"));
+    /// map.push(FieldMap::text("tax_id", "VAT_Number__c")); // a custom field: one map entry
     /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .account_map(map)
@@ -42,7 +42,8 @@ impl SalesforceBuilder {
         self
     }
 
-    /// Replaces the Contact text-field map. Default: [`contact_fields`](super::contact_fields).
+    /// Replaces the Contact field map (besides the name and the account).
+    /// Default: [`contact_fields`](super::contact_fields).
     ///
     /// # Example
     ///
@@ -57,7 +58,7 @@ impl SalesforceBuilder {
     /// org.insert("Contact", serde_json::json!({"LastName": "Lee", "Email": "ann@acme.example", "Phone": "+32 9 123"}));
     /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
-    ///     .contact_map(vec![FieldMap::new("email", "Email")])
+    ///     .contact_map(vec![FieldMap::text("email", "Email")])
     ///     .build()?;
     /// let page = Source::<odoo_integration_model::Contact>::read(&sf, None, 100).await?;
     /// let Operation::Upsert(ann) = &page.changes[0].operation else { panic!("a delete") };

@@ -5,8 +5,10 @@
 #![allow(private_interfaces)]
 
 use super::soql::Record;
+use super::wire::SalesforceWire;
 use crate::connector::{Reference, SinkRecord};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::mapping::{self as shared, Context, ConversionError, FieldMap};
 use odoo_integration_model::{
     CanonicalId, ClientCompany, Contact, ContractLine, Currency, Entity, FieldValue, Money,
     Opportunity, OpportunityStage, RemoteId, SystemId,
@@ -14,46 +16,13 @@ use odoo_integration_model::{
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
-/// A canonical text field ⇄ a Salesforce field.
-///
-/// # Example
-///
-/// ```
-/// let m = odoo_integration_connectors::salesforce::FieldMap::new("legal_name", "Name");
-/// assert_eq!(m.salesforce, "Name");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldMap {
-    /// The canonical field (dotted for nested ones).
-    pub canonical: String,
-    /// The Salesforce field's API name (custom ones welcome).
-    pub salesforce: String,
-}
-
-impl FieldMap {
-    /// A map of one field.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// let m = odoo_integration_connectors::salesforce::FieldMap::new("tax_id", "VAT_Number__c");
-    /// assert_eq!(m.canonical, "tax_id");
-    /// ```
-    pub fn new(canonical: impl Into<String>, salesforce: impl Into<String>) -> Self {
-        FieldMap {
-            canonical: canonical.into(),
-            salesforce: salesforce.into(),
-        }
-    }
-}
-
 /// The built-in map of Account fields to [`ClientCompany`] fields (all text).
 ///
 /// # Example
 ///
 /// ```
 /// let m = odoo_integration_connectors::salesforce::account_fields();
-/// assert!(m.iter().any(|f| f.canonical == "address.city" && f.salesforce == "BillingCity"));
+/// assert!(m.iter().any(|f| f.canonical == "address.city" && f.vendor == "BillingCity"));
 /// ```
 pub fn account_fields() -> Vec<FieldMap> {
     [
@@ -66,7 +35,7 @@ pub fn account_fields() -> Vec<FieldMap> {
         ("address.country", "BillingCountry"),
     ]
     .into_iter()
-    .map(|(c, s)| FieldMap::new(c, s))
+    .map(|(c, s)| FieldMap::text(c, s))
     .collect()
 }
 
@@ -77,12 +46,12 @@ pub fn account_fields() -> Vec<FieldMap> {
 ///
 /// ```
 /// let m = odoo_integration_connectors::salesforce::contact_fields();
-/// assert!(m.iter().any(|f| f.salesforce == "Email"));
+/// assert!(m.iter().any(|f| f.vendor == "Email"));
 /// ```
 pub fn contact_fields() -> Vec<FieldMap> {
     [("email", "Email"), ("phone", "Phone")]
         .into_iter()
-        .map(|(c, s)| FieldMap::new(c, s))
+        .map(|(c, s)| FieldMap::text(c, s))
         .collect()
 }
 
@@ -191,30 +160,53 @@ impl SObject for ClientCompany {}
 impl SObject for Contact {}
 impl SObject for Opportunity {}
 
-fn text_fields<E: Entity>(
+/// Reads the mapped fields of `record` into `entity`.
+fn mapped_fields<E: Entity>(
     entity: &mut E,
     record: &Record,
     sobject: &str,
     id: &str,
     map: &[FieldMap],
+    settings: &Settings,
 ) -> Result<()> {
+    let fail = |e: ConversionError| {
+        let kind = ConnectorError::from(e.clone()).kind();
+        ConnectorError::new(kind, format!("{sobject} {id}: {e}"))
+            .with_system(SystemId::salesforce())
+    };
     for m in map {
-        let value = record.text(sobject, id, &m.salesforce)?;
-        let value = value.map_or(FieldValue::Null, FieldValue::Text);
-        set(entity, &m.canonical, value)?;
+        let ctx = Context::new(settings.currency);
+        match shared::decode(&SalesforceWire, m, record, ctx).map_err(fail)? {
+            shared::Decoded::Value(value) => set(entity, &m.canonical, value)?,
+            shared::Decoded::Reference(..) => {
+                return Err(mapping(format!(
+                    "{sobject} field map `{}`: references are not mapped by field here",
+                    m.canonical
+                )));
+            }
+        }
     }
     Ok(())
 }
 
-fn encode_text<E: Entity>(data: &E, sink: &SinkRecord<E>, map: &[FieldMap], out: &mut Fields) {
-    for m in map.iter().filter(|m| sink.writes(&m.canonical)) {
-        let text = match data.get(&m.canonical) {
-            Some(FieldValue::Null) | None => None,
-            Some(FieldValue::Text(t)) => Some(t),
-            Some(v) => Some(v.to_string()),
-        };
-        out.insert(m.salesforce.clone(), raw_text(text.as_deref()));
+/// Writes the mapped fields `sink` writes.
+fn encode_mapped<E: Entity>(
+    data: &E,
+    sink: &SinkRecord<E>,
+    map: &[FieldMap],
+    out: &mut Fields,
+) -> Result<()> {
+    for m in map
+        .iter()
+        .filter(|m| !m.read_only && sink.writes(&m.canonical))
+    {
+        let value = data.get(&m.canonical).unwrap_or(FieldValue::Null);
+        shared::encode(&SalesforceWire, m, value, &mut |k, v| {
+            out.insert(k.to_owned(), v);
+        })
+        .map_err(|e| ConnectorError::from(e).with_system(SystemId::salesforce()))?;
     }
+    Ok(())
 }
 
 /// The sink's Account id of the client `client` refers to.
@@ -244,12 +236,20 @@ impl sealed::Mapped for ClientCompany {
         settings
             .accounts
             .iter()
-            .map(|m| m.salesforce.clone())
+            .flat_map(FieldMap::sources)
+            .map(str::to_owned)
             .collect()
     }
     fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
         let mut client = ClientCompany::default();
-        text_fields(&mut client, record, "Account", id, &settings.accounts)?;
+        mapped_fields(
+            &mut client,
+            record,
+            "Account",
+            id,
+            &settings.accounts,
+            settings,
+        )?;
         Ok(Decoded {
             record: client,
             refs: Vec::new(),
@@ -262,7 +262,7 @@ impl sealed::Mapped for ClientCompany {
     }
     fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields> {
         let mut out = Fields::new();
-        encode_text(data, sink, &settings.accounts, &mut out);
+        encode_mapped(data, sink, &settings.accounts, &mut out)?;
         Ok(out)
     }
 }
@@ -273,7 +273,13 @@ impl sealed::Mapped for Contact {
         let mut f: Vec<String> = ["Name", "FirstName", "LastName", "AccountId"]
             .map(String::from)
             .to_vec();
-        f.extend(settings.contacts.iter().map(|m| m.salesforce.clone()));
+        f.extend(
+            settings
+                .contacts
+                .iter()
+                .flat_map(FieldMap::sources)
+                .map(str::to_owned),
+        );
         f
     }
     fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>> {
@@ -289,7 +295,14 @@ impl sealed::Mapped for Contact {
             name,
             ..Default::default()
         };
-        text_fields(&mut contact, record, "Contact", id, &settings.contacts)?;
+        mapped_fields(
+            &mut contact,
+            record,
+            "Contact",
+            id,
+            &settings.contacts,
+            settings,
+        )?;
         let mut refs = Vec::new();
         if let Some(account) = record.text("Contact", id, "AccountId")? {
             refs.push(("client", Reference::new("client", account)));
@@ -314,7 +327,7 @@ impl sealed::Mapped for Contact {
             out.insert("FirstName".into(), raw_text(first));
             out.insert("LastName".into(), raw_text(Some(last)));
         }
-        encode_text(data, sink, &settings.contacts, &mut out);
+        encode_mapped(data, sink, &settings.contacts, &mut out)?;
         if sink.writes("client") {
             account_id(sink, data.client, &mut out)?;
         }

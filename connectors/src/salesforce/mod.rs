@@ -172,11 +172,13 @@ mod map_settings;
 mod maps;
 mod read;
 mod soql;
+mod wire;
 mod write;
 
+pub use crate::mapping::{Conversion, FieldMap};
 pub use auth::ConnectedApp;
 pub use builder::SalesforceBuilder;
-pub use maps::{FieldMap, SObject, account_fields, contact_fields};
+pub use maps::{SObject, account_fields, contact_fields};
 pub use read::KnownIds;
 
 use crate::connector::{Capabilities, Connector};

@@ -3,7 +3,7 @@
 //! employee reads, cost rates, time off, rate limits and errors.
 
 use chrono::{Days, NaiveDate, Utc};
-use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldKind, FieldMap};
+use odoo_integration_connectors::bamboohr::{BambooHrConnector, Conversion, FieldMap};
 use odoo_integration_connectors::{
     ConnectorErrorKind, Cursor, Operation, Quota, RateLimiter, Source, SourceChange,
 };
@@ -145,7 +145,7 @@ async fn mapped_work_phone_and_custom_cost_rate_field() {
         .field(FieldMap::new(
             "cost_rate",
             "customCostRate",
-            FieldKind::Money,
+            Conversion::money(),
         ));
     let (changes, _, _) = drain::<Employee>(&bamboo, None, 10).await;
     assert_eq!(changes.len(), 1);

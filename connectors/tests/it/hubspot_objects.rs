@@ -3,7 +3,7 @@
 //! its rate-limit handling and archived polling, against the stateful fake
 //! HubSpot (`odoo_integration_fakes::hubspot`).
 
-use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap, PropertyMap};
+use odoo_integration_connectors::hubspot::{FieldMap, HubSpotConnector, ObjectMap};
 use odoo_integration_connectors::{
     ConnectorErrorKind, Cursor, Operation, Outcome, Quota, RateLimiter, Sink, SinkRecord, Source,
     SourceChange,
@@ -524,7 +524,7 @@ async fn contacts_and_deals_pass_the_testkit() {
     let mut deals = ObjectMap::deals();
     deals
         .properties
-        .push(PropertyMap::new("project_ref", "odoo_project_id"));
+        .push(FieldMap::text("project_ref", "odoo_project_id"));
     let hs = connector(&fake).object_map(deals);
     let id = fake.insert(
         "deals",
@@ -647,4 +647,44 @@ mod wall_and_replays {
         );
         assert_eq!(hs.records("companies").len(), 4);
     }
+}
+
+/// A custom property is one map entry: written to HubSpot's body in its
+/// wire form and read back through the same conversion.
+#[tokio::test]
+async fn a_custom_property_is_one_map_entry_written_and_read_back() {
+    use odoo_integration_connectors::hubspot::{Conversion, company_properties};
+    let fake = FakeHubSpot::start().await.unwrap();
+    fake.unique_property("companies", "integration_sync_id");
+    let mut map = company_properties();
+    map.push(FieldMap::text("tax_id", "vat_number"));
+    map.retain(|f| f.canonical != "industry");
+    map.push(FieldMap::new(
+        "industry",
+        "erp_sector",
+        Conversion::codes([("consulting", "CONS"), ("software", "SOFT")]),
+    ));
+    let hs = connector(&fake).company_map(map);
+    let acme = ClientCompany {
+        legal_name: "Acme".into(),
+        tax_id: Some("BE0123456789".into()),
+        industry: Some("software".into()),
+        ..Default::default()
+    };
+    let out = Sink::<ClientCompany>::apply(&hs, vec![record("9", acme)])
+        .await
+        .unwrap();
+    let Outcome::Created(id) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let stored = fake.record("companies", id.as_str()).unwrap();
+    assert_eq!(stored.property("vat_number"), Some("BE0123456789"));
+    assert_eq!(stored.property("erp_sector"), Some("SOFT"));
+    let (changes, _) = read_all::<ClientCompany>(&hs, None).await;
+    let back = changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == id.as_str())
+        .unwrap();
+    assert_eq!(upsert(back).tax_id.as_deref(), Some("BE0123456789"));
+    assert_eq!(upsert(back).industry.as_deref(), Some("software"));
 }

@@ -1513,3 +1513,52 @@ async fn every_model_is_written_exactly_once_when_replies_are_lost() {
         );
     }
 }
+
+/// A custom field is one map entry: a custom `x_` field holding coded
+/// values is written in Odoo's wire form and read back as the codes.
+#[tokio::test]
+async fn a_custom_field_is_one_map_entry_written_and_read_back() {
+    use odoo_integration_client::test_server::{Field, FieldKind as Kind};
+    use odoo_integration_connectors::odoo::{Conversion, ModelMap};
+    use odoo_integration_connectors::{Operation, read_to_end};
+    use odoo_integration_model::{CanonicalId, RemoteId};
+    let server = TestServer::builder()
+        .field("res.partner", Field::new("x_sector", Kind::Char))
+        .start()
+        .await
+        .unwrap();
+    let sectors = Conversion::codes([("consulting", "cons"), ("software", "soft")]);
+    let odoo = odoo(&server).with_map(ModelMap::client().field("industry", "x_sector", sectors));
+    let acme = ClientCompany {
+        legal_name: "Acme NV".into(),
+        industry: Some("software".into()),
+        ..Default::default()
+    };
+    let record = SinkRecord::new(
+        CanonicalId::new(),
+        SystemId::hubspot(),
+        RemoteId::new("981"),
+        Operation::Upsert(acme),
+    );
+    let out = Sink::<ClientCompany>::apply(&odoo, vec![record])
+        .await
+        .unwrap();
+    assert!(out[0].is_success(), "{out:?}");
+    let partners = server.records("res.partner").unwrap();
+    assert!(
+        partners
+            .iter()
+            .any(|p| p["name"] == "Acme NV" && p["x_sector"] == "soft")
+    );
+    let (changes, _) = read_to_end::<ClientCompany>(&odoo, None, 100)
+        .await
+        .unwrap();
+    let back = changes
+        .iter()
+        .find_map(|c| match &c.operation {
+            Operation::Upsert(c) if c.legal_name == "Acme NV" => Some(c),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(back.industry.as_deref(), Some("software"));
+}

@@ -1263,3 +1263,50 @@ fn the_connector_is_send_and_sync() {
     fn check<T: Send + Sync + Clone + 'static>() {}
     check::<SalesforceConnector>();
 }
+
+// ------------------------------------------------------------- field maps
+
+#[tokio::test]
+async fn a_custom_field_is_one_map_entry_written_and_read_back() {
+    use odoo_integration_connectors::salesforce::{Conversion, FieldMap, account_fields};
+    let fake = fake().await;
+    let mut map = account_fields();
+    map.push(FieldMap::text("tax_id", "VAT_Number__c"));
+    // A picklist of the org's own: canonical codes ⇄ picklist values.
+    map.retain(|f| f.canonical != "industry");
+    map.push(FieldMap::new(
+        "industry",
+        "Sector__c",
+        Conversion::codes([("consulting", "Consulting"), ("software", "Software")]),
+    ));
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .account_map(map)
+        .build()
+        .unwrap();
+    let acme = ClientCompany {
+        tax_id: Some("BE0123456789".into()),
+        industry: Some("software".into()),
+        ..client("Acme")
+    };
+    let outcome = sf.upsert_one(&upsert("42", acme)).await.unwrap();
+    let id = outcome.remote_id().unwrap().to_string();
+    let stored = fake.record("Account", &id).unwrap();
+    assert_eq!(stored["VAT_Number__c"], "BE0123456789");
+    assert_eq!(stored["Sector__c"], "Software");
+
+    let (changes, _) = read_all::<ClientCompany>(&sf, None, 10).await;
+    let Operation::Upsert(read) = &changes[0].operation else {
+        panic!("a delete")
+    };
+    assert_eq!(read.tax_id.as_deref(), Some("BE0123456789"));
+    assert_eq!(read.industry.as_deref(), Some("software"));
+
+    // A code the picklist does not know is a mapping error, not a guess.
+    let odd = ClientCompany {
+        industry: Some("farming".into()),
+        ..client("Odd")
+    };
+    let err = sf.upsert_one(&upsert("43", odd)).await.unwrap_err();
+    assert_eq!(err.kind(), ConnectorErrorKind::Mapping);
+}
