@@ -8,6 +8,7 @@ use super::read::KnownIds;
 use super::{Inner, SalesforceConnector, soql};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::http::{OAuth, RestClient};
+use crate::mapping::FieldMap;
 use odoo_integration_model::{Currency, SystemId};
 use std::fmt;
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! Contact maps, currencies, stages, the project field, line items.
 
 use super::builder::SalesforceBuilder;
-use super::maps::FieldMap;
+use crate::mapping::FieldMap;
 use odoo_integration_model::Currency;
 
 impl SalesforceBuilder {
