@@ -150,6 +150,7 @@ pub use connector::{
     SourceChange, read_to_end,
 };
 pub use error::{ConnectorError, ConnectorErrorKind, ErrorRecord, Result};
+pub use odoo_integration_client::RetryPolicy;
 pub use paging::{PageGuard, Pages};
 pub use pipeline::{
     DeletePolicy, HeldChange, Matcher, Pipeline, PipelineBuilder, PlannedAction, PlannedChange,

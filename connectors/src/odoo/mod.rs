@@ -86,7 +86,9 @@ use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use futures::TryStreamExt;
 use mapping::{LookupKey, OdooValue, from_odoo, many2one_id, to_odoo};
-use odoo_integration_client::{ChangeCursor, Client, Context, Domain, ExternalId, Upserted};
+use odoo_integration_client::{
+    ChangeCursor, Client, Context, Domain, ExternalId, RetryPolicy, Upserted,
+};
 use odoo_integration_model::{Currency, Entity, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -119,7 +121,11 @@ use std::sync::{Arc, Mutex};
 /// ```
 #[derive(Debug, Clone)]
 pub struct OdooConnector {
+    /// The caller's handle, as given.
     client: Client,
+    /// The handle the connector's own calls go through: by default without
+    /// retries, as the pipeline that drives the connector retries.
+    calls: Client,
     maps: Arc<HashMap<String, ModelMap>>,
     currency: Currency,
     /// `(model, key field, value) → id` of looked-up records.
@@ -162,6 +168,7 @@ impl OdooConnector {
             .map(|m| (m.entity.clone(), m))
             .collect();
         OdooConnector {
+            calls: client.with_retry_policy(RetryPolicy::disabled()),
             client,
             maps: Arc::new(maps),
             currency: Currency::USD,
@@ -177,6 +184,39 @@ impl OdooConnector {
     #[must_use]
     pub fn with_map(mut self, map: ModelMap) -> Self {
         Arc::make_mut(&mut self.maps).insert(map.entity.clone(), map);
+        self
+    }
+
+    /// How the connector's own calls (its reads and writes as a
+    /// [`Source`] and a [`Sink`]) are retried. Default: not at all,
+    /// [`RetryPolicy::disabled`], because the [`Pipeline`](crate::Pipeline)
+    /// that drives the connector retries by its own policy: one layer
+    /// decides, so a failing call is not sent (client retries) × (pipeline
+    /// retries) times. Set a policy when you use the connector on its own.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_client::test_server::{Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{RetryPolicy, Source};
+    /// use odoo_integration_connectors::odoo::OdooConnector;
+    /// use odoo_integration_model::ClientCompany;
+    /// let server = TestServer::start().await?;
+    /// let client = server.client(odoo_integration_client::Protocol::Json2)?;
+    /// let in_a_pipeline = OdooConnector::new(client.clone());
+    /// server.inject(Fault::Status(503), 1);
+    /// assert!(Source::<ClientCompany>::read(&in_a_pipeline, None, 10).await.is_err());
+    ///
+    /// let on_its_own = OdooConnector::new(client).retry_policy(RetryPolicy::new());
+    /// server.inject(Fault::Status(503), 1);
+    /// assert!(Source::<ClientCompany>::read(&on_its_own, None, 10).await.is_ok());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.calls = self.client.with_retry_policy(policy);
         self
     }
 
@@ -210,7 +250,9 @@ impl OdooConnector {
         self.maps.get(entity)
     }
 
-    /// The underlying client.
+    /// The client as it was given, with its own retry policy, for calls of
+    /// your own. The connector's calls go through a handle of it without
+    /// retries (see [`retry_policy`](Self::retry_policy)).
     ///
     /// # Example
     ///
@@ -284,7 +326,7 @@ impl OdooConnector {
                 continue;
             }
             let rows = self
-                .client
+                .calls
                 .model(model.as_str())
                 .read(ids)
                 .fields([key.as_str()])
@@ -332,7 +374,7 @@ impl OdooConnector {
             read.dedup();
             // A line deleted since the first read is simply not returned.
             let found = self
-                .client
+                .calls
                 .model(model.as_str())
                 .search_read(Domain::field("id").is_in(ids.into_iter().collect::<Vec<_>>()))
                 .fields(read)
@@ -359,7 +401,7 @@ impl OdooConnector {
         {
             return Ok(id);
         }
-        let model = self.client.model(l.model.as_str());
+        let model = self.calls.model(l.model.as_str());
         let ids = model
             .search(Domain::field(l.key.as_str()).eq(l.value.as_str()))
             .limit(2)
@@ -417,7 +459,7 @@ impl OdooConnector {
         if ids.is_empty() {
             return;
         }
-        let model = self.client.model(map.model.as_str());
+        let model = self.calls.model(map.model.as_str());
         let just_ids: Vec<i64> = ids.iter().map(|(_, id)| *id).collect();
         let result = match &map.archive_field {
             Some(active) => {
@@ -519,7 +561,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
             .clone()
             .unwrap_or_else(|| ChangeCursor::new("1970-01-01 00:00:00", 0));
         let mut pages = self
-            .client
+            .calls
             .model(map.model.as_str())
             .changes_since(start, map.domain.clone())
             .fields(map.read_fields())
@@ -529,7 +571,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
         let Some(page) = page.filter(|p| !p.records.is_empty()) else {
             // The feed is exhausted: look for records that vanished.
             let all: BTreeSet<i64> = self
-                .client
+                .calls
                 .model(map.model.as_str())
                 .search(map.domain.clone())
                 .context(Context::new().active_test(false))
@@ -636,7 +678,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
                 .map(|(_, x, v)| (x.clone(), v.clone()))
                 .collect();
             let results = self
-                .client
+                .calls
                 .model(map.model.as_str())
                 .upsert_by_external_id(rows)
                 .send()
@@ -664,7 +706,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
             let mut by_xid: HashMap<String, i64> = HashMap::new();
             for x in missing {
                 let rows = self
-                    .client
+                    .calls
                     .model("ir.model.data")
                     .search_read(
                         Domain::field("module").eq(x.module())

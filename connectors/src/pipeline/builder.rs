@@ -4,6 +4,7 @@ use super::{DeletePolicy, Matcher, Pipeline};
 use crate::connector::SourceChange;
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
+use odoo_integration_client::RetryPolicy;
 use odoo_integration_model::{Entity, Policy, Validator};
 use std::fmt;
 use std::sync::Arc;
@@ -194,8 +195,15 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
         self.pipeline.concurrency = n.max(1);
         self
     }
-    /// Attempts per call and per record within a run before a record is
-    /// dead-lettered (default 4), with exponential backoff from `first_delay`.
+    /// How the pipeline retries a failed read or write within a run,
+    /// before a record is dead-lettered: the one retry layer of a run
+    /// (default [`RetryPolicy::new`]: 3 retries from 200 ms doubling up to
+    /// 10 s, with jitter). Only errors that are
+    /// [retryable](crate::ConnectorError::is_retryable) are retried, and
+    /// never sooner than the system's `Retry-After`. The connectors the
+    /// pipeline drives do not retry underneath it (see
+    /// [`Pipeline`], "Who retries"), so a failing call is sent at most
+    /// `1 + policy.retry_limit()` times.
     ///
     /// # Example
     ///
@@ -243,19 +251,34 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// # }
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<()> {
+    /// use odoo_integration_connectors::RetryPolicy;
     /// use std::time::Duration;
     /// let erp = Arc::new(Erp { down: Mutex::new(2), ..Erp::default() }); // fails twice
     /// let pipeline = Pipeline::<ClientCompany>::builder("csv→odoo", Arc::new(Csv(vec!["Acme"])), erp.clone(), Arc::new(MemoryStore::new()))
-    ///     .attempts(6, Duration::from_millis(10))
+    ///     .retry(RetryPolicy::new().max_retries(5).min_delay(Duration::from_millis(10)))
     ///     .build()?;
     /// let summary = pipeline.run().await?;
     /// assert_eq!((summary.created, summary.dead_lettered), (1, 0)); // the third attempt went through
     /// # Ok(()) }
     /// ```
-    pub fn attempts(mut self, attempts: u32, first_delay: Duration) -> Self {
-        self.pipeline.attempts = attempts.max(1);
-        self.pipeline.first_delay = first_delay;
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.pipeline.retry = policy;
         self
+    }
+    /// Shorthand for [`retry`](Self::retry): `attempts` in all per call and
+    /// per record (so `attempts - 1` retries), with exponential backoff
+    /// from `first_delay` up to 32 times it, with jitter.
+    ///
+    /// # Example
+    ///
+    /// See [`Pipeline::replay`].
+    pub fn attempts(self, attempts: u32, first_delay: Duration) -> Self {
+        self.retry(
+            RetryPolicy::new()
+                .max_retries(attempts.saturating_sub(1) as usize)
+                .min_delay(first_delay)
+                .max_delay(first_delay.saturating_mul(32)),
+        )
     }
     /// Dead letters are parked after this many failed attempts (default 5).
     ///

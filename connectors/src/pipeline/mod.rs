@@ -13,14 +13,7 @@
 //!   links identities, sends to the sink in waves and batches, retries,
 //!   records outcomes, and files dead letters.
 //!
-//! ## Who retries
-//!
-//! One layer decides retries: the pipeline, by its
-//! [`RetryPolicy`](crate::RetryPolicy) ([`PipelineBuilder::retry`]). A
-//! connector the pipeline drives does not retry on its own: the vendor
-//! connectors never do, and the Odoo connector's calls go out with the
-//! client's retries switched off, so one failing call is sent at most as
-//! many times as the pipeline's policy allows.
+//! Who retries: see [`Pipeline`].
 
 mod builder;
 mod change_id;
@@ -43,10 +36,10 @@ use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::paging::PageGuard;
 use crate::rate_limit::RateLimiter;
 use crate::store::SyncState;
+use odoo_integration_client::RetryPolicy;
 use odoo_integration_model::{Entity, Policy, SystemId, Validator};
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 use tracing::Instrument;
 
 type Mapper<E> = Arc<dyn Fn(&mut SourceChange<E>) -> Result<()> + Send + Sync>;
@@ -76,6 +69,18 @@ type Mapper<E> = Arc<dyn Fn(&mut SourceChange<E>) -> Result<()> + Send + Sync>;
 /// [`Seed`](odoo_integration_model::Seed)) is left empty instead, and the
 /// value left out is reported in [`RunSummary::refused`] with the reason
 /// `seeded by its owner only`.
+///
+/// ## Who retries
+///
+/// One layer decides retries: the pipeline, by its
+/// [`RetryPolicy`](crate::RetryPolicy) ([`PipelineBuilder::retry`]). The
+/// connectors it drives do not retry underneath it: the vendor connectors'
+/// calls are sent once (a 401 is answered by one refresh of the
+/// credential, not a retry of the failure), and the
+/// Odoo connector's (`odoo::OdooConnector`) calls go out with the
+/// client's retries switched off. So a failing call is sent at most
+/// `1 + retry_limit()` times per run, not (client retries) × (pipeline
+/// retries); what still fails is dead-lettered, to be replayed.
 ///
 /// # Example
 ///
@@ -129,8 +134,7 @@ pub struct Pipeline<E: Entity> {
     matcher: Option<Arc<dyn Matcher<E>>>,
     batch_size: usize,
     concurrency: usize,
-    attempts: u32,
-    first_delay: Duration,
+    retry: RetryPolicy,
     park_after: u32,
     deletes: DeletePolicy,
     dry_run: bool,
@@ -179,8 +183,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 matcher: None,
                 batch_size: 100,
                 concurrency: 4,
-                attempts: 4,
-                first_delay: Duration::from_millis(200),
+                retry: RetryPolicy::new(),
                 park_after: 5,
                 deletes: DeletePolicy::Propagate,
                 dry_run: false,

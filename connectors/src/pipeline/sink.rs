@@ -7,7 +7,6 @@ use super::execute::Outgoing;
 use crate::connector::{Cursor, Outcome, Page, SinkRecord, check_outcomes, fill_outcomes};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::RateLimiter;
-use backon::{BackoffBuilder, ExponentialBuilder};
 use odoo_integration_model::Entity;
 use std::time::Duration;
 
@@ -36,12 +35,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 
     /// The waits before each retry, as the pipeline's retry policy says.
     fn delays(&self) -> impl Iterator<Item = Duration> + use<E> {
-        ExponentialBuilder::default()
-            .with_min_delay(self.first_delay)
-            .with_max_delay(self.first_delay * 32)
-            .with_max_times(self.attempts.saturating_sub(1) as usize)
-            .with_jitter()
-            .build()
+        self.retry.delays()
     }
 
     /// Waits before a retry: at least the system's `Retry-After`, which

@@ -1562,3 +1562,42 @@ async fn a_custom_field_is_one_map_entry_written_and_read_back() {
         .unwrap();
     assert_eq!(back.industry.as_deref(), Some("software"));
 }
+
+/// One retry layer: the pipeline's. With Odoo down, a record is sent once
+/// plus the pipeline's retries, not (client attempts) × (pipeline
+/// attempts), though the client given to the connector has a retry policy
+/// of its own.
+#[tokio::test]
+async fn a_failing_odoo_call_is_sent_as_often_as_the_pipelines_policy_allows() {
+    let server = TestServer::start().await.unwrap();
+    let odoo = odoo(&server); // its client retries twice on its own
+    assert_eq!(odoo.client().retry_policy().retry_limit(), 2);
+    let source = VecSource::new(
+        "hubspot",
+        vec![SourceChange::upsert(
+            "1",
+            chrono::Utc::now(),
+            client_record(1),
+        )],
+    );
+    let state = Arc::new(MemoryStore::new());
+    let pipeline =
+        Pipeline::<ClientCompany>::builder("down", source, Arc::new(odoo), state.clone())
+            .retry(
+                RetryPolicy::new()
+                    .max_retries(3)
+                    .min_delay(Duration::from_millis(1))
+                    .without_jitter(),
+            )
+            .build()
+            .unwrap();
+    server.inject(Fault::Status(503), 1_000);
+    let before = server.calls().len();
+    let summary = pipeline.run().await.unwrap();
+    let sent = server.calls().len() - before;
+    assert_eq!(summary.dead_lettered, 1, "{summary}");
+    // Every attempt fails at its first call: 1 + 3 retries.
+    assert_eq!(sent, 4, "{:?}", &server.calls()[before..]);
+    let letters = state.letters("client").await.unwrap();
+    assert_eq!(letters[0].error.kind.to_string(), "unavailable");
+}
