@@ -73,6 +73,7 @@
 
 mod mapping;
 mod model_map;
+mod xids;
 
 pub use crate::mapping::{Conversion, FieldMap};
 pub use model_map::ModelMap;
@@ -130,6 +131,8 @@ pub struct OdooConnector {
     currency: Currency,
     /// `(model, key field, value) → id` of looked-up records.
     lookups: Arc<Mutex<LookupCache>>,
+    /// External ids already checked for an id of an earlier version.
+    adopted: Arc<xids::Checked>,
 }
 
 type LookupCache = HashMap<(String, String, String), i64>;
@@ -173,6 +176,7 @@ impl OdooConnector {
             maps: Arc::new(maps),
             currency: Currency::USD,
             lookups: Arc::new(Mutex::new(HashMap::new())),
+            adopted: Arc::default(),
         }
     }
 
@@ -281,19 +285,23 @@ impl OdooConnector {
     /// ```
     /// use odoo_integration_model::{RemoteId, SystemId};
     /// let x = odoo_integration_connectors::odoo::OdooConnector::external_id("client", &SystemId::hubspot(), &RemoteId::new("98-1"))?;
-    /// assert_eq!(x.to_string(), "sync_hubspot.client_98_1");
+    /// // Escaped, never replaced: `98_1` would be `client_98__1`.
+    /// assert_eq!(x.to_string(), "sync_hubspot.client_98_2d1");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
+    /// Each part is escaped so that two ids never share an external id:
+    /// ASCII letters and digits stay, `_` becomes `__`, any other byte
+    /// `_` and two hex digits. Versions before 0.3 replaced those with `_`
+    /// (`98-1` and `98_1` shared `client_98_1`); the sink renames such ids
+    /// to the new form before it writes, so records are not created twice.
+    ///
     /// # Errors
     ///
-    /// The system or id has no character usable in an external id.
+    /// None today: every entity, system and id escape to a valid external
+    /// id ([`ConnectorErrorKind::Mapping`] is kept for a future rule).
     pub fn external_id(entity: &str, origin: &SystemId, remote: &RemoteId) -> Result<ExternalId> {
-        ExternalId::new(
-            format!("sync_{}", sanitize(origin.as_str())),
-            format!("{entity}_{}", sanitize(remote.as_str())),
-        )
-        .map_err(|e| ConnectorError::new(ConnectorErrorKind::Mapping, e.to_string()))
+        xids::external_id(entity, origin, remote)
     }
 
     fn map_of<E: Entity>(&self) -> Result<&ModelMap> {
@@ -479,18 +487,6 @@ impl OdooConnector {
 }
 
 /// Keeps `[A-Za-z0-9_]`, replacing anything else with `_`.
-fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// An odoo-integration-client error as a connector error, classified by the
 /// client's kind (which Odoo's exception class decides before the HTTP
 /// status: a `ValueError` answered with HTTP 500 is `Invalid`, not
@@ -642,6 +638,19 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
             ));
         }
         let mut out: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
+        // Ids written by versions before 0.3, renamed before anything is
+        // looked up or written under the new ones.
+        let legacy: Vec<(ExternalId, ExternalId)> = batch
+            .iter()
+            .filter_map(|r| {
+                let old = xids::legacy_id(E::NAME, &r.origin, &r.origin_id)?;
+                Some((
+                    old,
+                    OdooConnector::external_id(E::NAME, &r.origin, &r.origin_id).ok()?,
+                ))
+            })
+            .collect();
+        xids::adopt_legacy(&self.calls, map.model.as_str(), legacy, &self.adopted).await?;
         let mut upserts: Vec<(usize, ExternalId, Map<String, Value>)> = Vec::new();
         let mut deletes: Vec<(usize, ExternalId, Option<i64>)> = Vec::new();
         for (i, record) in batch.iter().enumerate() {
@@ -773,17 +782,6 @@ mod tests {
         let r = to_ranges(ids);
         assert_eq!(r, vec![(1, 3), (7, 8), (10, 10)]);
         assert_eq!(ranges_iter(&r).collect::<Vec<_>>(), ids);
-    }
-
-    #[test]
-    fn external_ids_are_safe_and_namespaced_per_source() {
-        let x = OdooConnector::external_id(
-            "contact",
-            &SystemId::new("my crm"),
-            &RemoteId::new("a.b/c"),
-        )
-        .unwrap();
-        assert_eq!((x.module(), x.name()), ("sync_my_crm", "contact_a_b_c"));
     }
 
     #[tokio::test]

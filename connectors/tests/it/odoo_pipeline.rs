@@ -1601,3 +1601,67 @@ async fn a_failing_odoo_call_is_sent_as_often_as_the_pipelines_policy_allows() {
     let letters = state.letters("client").await.unwrap();
     assert_eq!(letters[0].error.kind.to_string(), "unavailable");
 }
+
+/// Ids written before 0.3 (`row-1` and `row_1` both as `client_row_1`)
+/// are adopted: the record Odoo holds under the old id is updated, not
+/// created again; the other id that shared it gets a record of its own;
+/// and the old id is gone.
+#[tokio::test]
+async fn external_ids_of_earlier_versions_are_adopted_not_duplicated() {
+    let server = TestServer::start().await.unwrap();
+    let old = server
+        .insert(
+            "res.partner",
+            serde_json::json!({"name": "Client 0001", "is_company": true}),
+        )
+        .unwrap();
+    server
+        .insert(
+            "ir.model.data",
+            serde_json::json!({
+                "module": "sync_csv", "name": "client_row_1",
+                "model": "res.partner", "res_id": old, "noupdate": true,
+            }),
+        )
+        .unwrap();
+    let before = companies(&server).len();
+    let record = |id: &str, i| {
+        SinkRecord::new(
+            odoo_integration_model::CanonicalId::new(),
+            SystemId::new("csv"),
+            odoo_integration_model::RemoteId::new(id),
+            odoo_integration_connectors::Operation::Upsert(client_record(i)),
+        )
+    };
+    let out =
+        Sink::<ClientCompany>::apply(&odoo(&server), vec![record("row-1", 1), record("row_1", 2)])
+            .await
+            .unwrap();
+    assert!(
+        matches!(&out[0], Outcome::Updated(id) | Outcome::Unchanged(id) if id.as_str() == old.to_string()),
+        "{out:?}"
+    );
+    assert!(matches!(&out[1], Outcome::Created(_)), "{out:?}");
+    assert_eq!(companies(&server).len(), before + 1);
+    let names: BTreeSet<String> = server
+        .records("ir.model.data")
+        .unwrap()
+        .into_iter()
+        .filter(|r| r["module"] == "sync_csv")
+        .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["client_row_2d1".to_owned(), "client_row__1".to_owned()])
+    );
+    // Again: nothing new.
+    let again =
+        Sink::<ClientCompany>::apply(&odoo(&server), vec![record("row-1", 1), record("row_1", 2)])
+            .await
+            .unwrap();
+    assert!(
+        again.iter().all(|o| !matches!(o, Outcome::Created(_))),
+        "{again:?}"
+    );
+    assert_eq!(companies(&server).len(), before + 1);
+}
