@@ -3,8 +3,8 @@
 
 use super::auth::{ConnectedApp, SignIn};
 use super::http::{Budget, SalesforceApi};
+use super::known::KnownIds;
 use super::maps::{Settings, account_fields, contact_fields};
-use super::read::KnownIds;
 use super::{Inner, SalesforceConnector, soql};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::http::{OAuth, RestClient};
@@ -314,7 +314,9 @@ impl SalesforceBuilder {
     }
 
     /// The ids the sync knows, for the full compare that finds deletes
-    /// older than the getDeleted window. Default: none (such a read fails).
+    /// older than the getDeleted window: usually
+    /// [`StoredIds`](super::StoredIds) over the pipeline's store. Default:
+    /// none (such a read fails).
     ///
     /// # Example
     ///

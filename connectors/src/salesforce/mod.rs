@@ -30,8 +30,8 @@
 //! Salesforce refuses the window with `INVALID_REPLICATION_DATE`), the
 //! connector falls back to a **full compare**: it lists every id of the
 //! sObject and reports as deleted each id that your [`KnownIds`] (the ids
-//! the sync has seen, typically from your cross-reference store) names and
-//! Salesforce no longer has. The deletes found are handed out page by page
+//! the sync has seen: [`StoredIds`] reads them from the pipeline's
+//! cross-reference store) names and Salesforce no longer has. The deletes found are handed out page by page
 //! from the cursor. Without a [`KnownIds`] the read fails with
 //! [`ConnectorErrorKind::Configuration`] rather than silently losing deletes.
 //!
@@ -168,6 +168,7 @@ mod auth;
 mod builder;
 mod http;
 pub(crate) mod jwt;
+mod known;
 mod map_settings;
 mod maps;
 mod read;
@@ -178,8 +179,8 @@ mod write;
 pub use crate::mapping::{Conversion, FieldMap};
 pub use auth::ConnectedApp;
 pub use builder::SalesforceBuilder;
+pub use known::{KnownIds, StoredIds};
 pub use maps::{SObject, account_fields, contact_fields};
-pub use read::KnownIds;
 
 use crate::connector::{Capabilities, Connector};
 use crate::error::Result;

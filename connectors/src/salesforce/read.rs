@@ -3,6 +3,7 @@
 
 use super::SalesforceConnector;
 use super::http::percent_encode;
+use super::known::KnownIds;
 use super::maps::SObject;
 use super::soql::{self, QueryAnswer, Record};
 use crate::connector::{Cursor, Page, Source, SourceChange};
@@ -13,43 +14,6 @@ use odoo_integration_model::SystemId;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::{BTreeSet, HashSet};
-use std::sync::Arc;
-
-/// The ids of one entity that the sync has seen in Salesforce and not yet
-/// seen deleted: what a full compare checks against Salesforce's ids when
-/// the cursor is older than getDeleted's window. Implement it over your
-/// cross-reference store.
-///
-/// # Example
-///
-/// ```
-/// use odoo_integration_connectors::salesforce::KnownIds;
-///
-/// struct Fixed(Vec<String>);
-/// #[async_trait::async_trait]
-/// impl KnownIds for Fixed {
-///     async fn known_ids(&self, entity: &str) -> odoo_integration_connectors::Result<Vec<String>> {
-///         Ok(if entity == "client" { self.0.clone() } else { vec![] })
-///     }
-/// }
-/// ```
-#[async_trait]
-pub trait KnownIds: Send + Sync {
-    /// The Salesforce ids known for `entity` (`client`, `contact`,
-    /// `opportunity`).
-    ///
-    /// # Errors
-    ///
-    /// The store could not be read.
-    async fn known_ids(&self, entity: &str) -> Result<Vec<String>>;
-}
-
-#[async_trait]
-impl<T: KnownIds + ?Sized> KnownIds for Arc<T> {
-    async fn known_ids(&self, entity: &str) -> Result<Vec<String>> {
-        (**self).known_ids(entity).await
-    }
-}
 
 /// Where a read stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -187,6 +187,34 @@ pub trait XrefStore: Send + Sync {
     /// (nothing is stored); a store that failed is
     /// [`Store`](crate::ConnectorErrorKind::Store).
     async fn link(&self, links: &[Link]) -> Result<()>;
+    /// Every id of `system` linked for `entity`, sorted: what the sync
+    /// knows of that system's records (a connector that finds deletes by
+    /// comparing ids asks for it; see
+    /// [`salesforce::StoredIds`](crate::salesforce)).
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+    /// use odoo_integration_connectors::{Link, MemoryStore, XrefStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> odoo_integration_connectors::Result<()> {
+    /// let store = MemoryStore::new();
+    /// let hubspot = SystemId::hubspot();
+    /// store.link(&[
+    ///     Link::new("client", CanonicalId::new(), hubspot.clone(), RemoteId::new("981")),
+    ///     Link::new("client", CanonicalId::new(), hubspot.clone(), RemoteId::new("17")),
+    ///     Link::new("contact", CanonicalId::new(), hubspot.clone(), RemoteId::new("5")),
+    /// ]).await?;
+    /// assert_eq!(store.remote_ids("client", &hubspot).await?, [RemoteId::new("17"), RemoteId::new("981")]);
+    /// assert!(store.remote_ids("client", &SystemId::odoo()).await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    async fn remote_ids(&self, entity: &str, system: &SystemId) -> Result<Vec<RemoteId>>;
 }
 
 /// A canonical record (a [`odoo_integration_model::CanonicalRecord`] with its provenance

@@ -479,6 +479,24 @@ impl super::CheckpointStore for SqliteStore {
 
 #[async_trait]
 impl super::XrefStore for SqliteStore {
+    async fn remote_ids(&self, entity: &str, system: &SystemId) -> Result<Vec<RemoteId>> {
+        let (entity, system) = (entity.to_owned(), system.clone());
+        self.call(move |conn| {
+            let mut q = conn
+                .prepare_cached(
+                    "SELECT remote_id FROM xrefs WHERE entity = ?1 AND system = ?2
+                     ORDER BY remote_id",
+                )
+                .map_err(|e| db_error(format_args!("listing {entity} ids in {system}"), e))?;
+            q.query_map(params![entity, system.as_str()], |row| {
+                Ok(RemoteId::new(row.get::<_, String>(0)?))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| db_error(format_args!("listing {entity} ids in {system}"), e))
+        })
+        .await
+    }
+
     async fn resolve(
         &self,
         entity: &str,

@@ -59,6 +59,17 @@ impl Xrefs {
         links
     }
 
+    pub(crate) fn remote_ids(&self, entity: &str, system: &SystemId) -> Vec<RemoteId> {
+        let mut ids: Vec<RemoteId> = self
+            .by_remote
+            .get(entity)
+            .and_then(|s| s.get(system))
+            .map(|ids| ids.keys().cloned().collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
     pub(crate) fn resolve(
         &self,
         entity: &str,
@@ -282,6 +293,13 @@ macro_rules! impl_stores {
             async fn link(&self, links: &[$crate::store::Link]) -> $crate::Result<()> {
                 self.update($crate::store::state::Part::Xrefs, |s| s.xrefs.link(links))
                     .await
+            }
+            async fn remote_ids(
+                &self,
+                entity: &str,
+                system: &odoo_integration_model::SystemId,
+            ) -> $crate::Result<Vec<odoo_integration_model::RemoteId>> {
+                self.read(|s| s.xrefs.remote_ids(entity, system)).await
             }
         }
 

@@ -345,6 +345,15 @@ async fn dump(store: &dyn SyncState) -> String {
                 .await,
         ));
     }
+    for (entity, system) in [
+        ("client", "hubspot"),
+        ("contact", "hubspot"),
+        ("client", "odoo"),
+    ] {
+        out.push(show(
+            &store.remote_ids(entity, &SystemId::new(system)).await,
+        ));
+    }
     let ids: Vec<CanonicalId> = (0..10).map(id).collect();
     out.push(show(&store.cross_refs_many(&ids).await));
     out.push(show(&store.records("client", &ids).await));
