@@ -327,6 +327,15 @@ pub enum IdentityError {
 
 /// Resolves remote ids to canonical records and links new systems' records.
 ///
+/// An identity map held in memory, for one entity, with the rules every
+/// identity store follows: a remote id belongs to one canonical record,
+/// and a canonical record has at most one id per system. It is the
+/// building block for code that is not a sync pipeline (a one-off matching
+/// job, a test). A pipeline keeps its identities in its cross-reference
+/// store (`odoo_integration_connectors::XrefStore`, durable, across
+/// entities), which is the one place a sync's identities live; canonical
+/// records do not carry their cross-references.
+///
 /// # Example
 /// ```
 /// use odoo_integration_model::{CanonicalId, IdentityMap, RemoteId, SystemId};
