@@ -71,32 +71,28 @@
 //! is not exactly-once under a lost reply. The pipeline counts a record
 //! whose create reply was lost, found on the retry, as created.
 
+mod errors;
 mod mapping;
 mod model_map;
+mod read;
+mod write;
 mod xids;
 
 pub use crate::mapping::{Conversion, FieldMap};
 pub use model_map::ModelMap;
 
-use crate::connector::{
-    Capabilities, Connector, Cursor, Operation, Outcome, Page, Sink, SinkRecord, Source,
-    SourceChange, fill_outcomes,
-};
+use crate::connector::{Capabilities, Connector, Outcome, SinkRecord};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
-use async_trait::async_trait;
-use chrono::{NaiveDateTime, TimeZone, Utc};
-use futures::TryStreamExt;
-use mapping::{LookupKey, OdooValue, from_odoo, many2one_id, to_odoo};
-use odoo_integration_client::{
-    ChangeCursor, Client, Context, Domain, ExternalId, RetryPolicy, Upserted,
-};
+pub(crate) use errors::convert;
+use mapping::{LookupKey, OdooValue, many2one_id, to_odoo};
+use odoo_integration_client::{Client, Domain, ExternalId, RetryPolicy};
 use odoo_integration_model::{Currency, Entity, RemoteId, SystemId};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// The Odoo connector: a [`Source`] and a [`Sink`] for every mapped entity.
+/// The Odoo connector: a [`Source`](crate::Source) and a [`Sink`](crate::Sink)
+/// for every mapped entity.
 ///
 /// # Example
 ///
@@ -136,16 +132,6 @@ pub struct OdooConnector {
 }
 
 type LookupCache = HashMap<(String, String, String), i64>;
-
-/// What the Odoo source keeps between runs: the change-feed position and
-/// the ids seen so far (as ranges), to find records that vanished.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct SourceCursor {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    changes: Option<ChangeCursor>,
-    #[serde(default)]
-    known: Vec<(i64, i64)>,
-}
 
 impl OdooConnector {
     /// A connector with the built-in maps ([`ModelMap::defaults`]) and USD
@@ -192,7 +178,7 @@ impl OdooConnector {
     }
 
     /// How the connector's own calls (its reads and writes as a
-    /// [`Source`] and a [`Sink`]) are retried. Default: not at all,
+    /// [`Source`](crate::Source) and a [`Sink`](crate::Sink)) are retried. Default: not at all,
     /// [`RetryPolicy::disabled`], because the [`Pipeline`](crate::Pipeline)
     /// that drives the connector retries by its own policy: one layer
     /// decides, so a failing call is not sent (client retries) × (pipeline
@@ -486,38 +472,6 @@ impl OdooConnector {
     }
 }
 
-/// Keeps `[A-Za-z0-9_]`, replacing anything else with `_`.
-/// An odoo-integration-client error as a connector error, classified by the
-/// client's kind (which Odoo's exception class decides before the HTTP
-/// status: a `ValueError` answered with HTTP 500 is `Invalid`, not
-/// `Unavailable`), with the client's error kept as the `source()`. What the
-/// client finds transient (a proxy's 5xx page, a 5xx naming no known class,
-/// a cut-off body) is `Unavailable`: the pipeline's writes are idempotent.
-pub(crate) fn convert(e: odoo_integration_client::Error) -> ConnectorError {
-    use odoo_integration_client::ErrorKind as K;
-    let kind = match e.kind() {
-        K::RateLimited => ConnectorErrorKind::RateLimited,
-        K::Transport => ConnectorErrorKind::Transport,
-        K::Unauthorized => ConnectorErrorKind::Unauthorized,
-        K::Forbidden => ConnectorErrorKind::Forbidden,
-        K::Invalid | K::UserError | K::InvalidRequest | K::InvalidDomain => {
-            ConnectorErrorKind::Invalid
-        }
-        K::MissingRecord | K::NotFound => ConnectorErrorKind::NotFound,
-        K::AmbiguousMatch => ConnectorErrorKind::Ambiguous,
-        K::Configuration => ConnectorErrorKind::Configuration,
-        _ if e.is_retryable() => ConnectorErrorKind::Unavailable,
-        _ => ConnectorErrorKind::Protocol,
-    };
-    let converted = if kind == ConnectorErrorKind::RateLimited {
-        let after = e.retry_after().filter(|d| !d.is_zero());
-        ConnectorError::rate_limited(e.to_string(), after)
-    } else {
-        ConnectorError::new(kind, e.to_string())
-    };
-    converted.with_system(SystemId::odoo()).with_source(e)
-}
-
 impl Connector for OdooConnector {
     fn system(&self) -> SystemId {
         SystemId::odoo()
@@ -536,310 +490,5 @@ impl Connector for OdooConnector {
             )
             .incremental(true)
             .detects_deletes(true)
-    }
-}
-
-#[async_trait]
-impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
-    async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<E>> {
-        let map = self.map_of::<E>()?;
-        let mut cursor: SourceCursor = match since {
-            Some(c) => serde_json::from_str(c.as_str()).map_err(|e| {
-                ConnectorError::new(
-                    ConnectorErrorKind::Configuration,
-                    format!("not an Odoo cursor: {e}"),
-                )
-            })?,
-            None => SourceCursor::default(),
-        };
-        let start = cursor
-            .changes
-            .clone()
-            .unwrap_or_else(|| ChangeCursor::new("1970-01-01 00:00:00", 0));
-        let mut pages = self
-            .calls
-            .model(map.model.as_str())
-            .changes_since(start, map.domain.clone())
-            .fields(map.read_fields())
-            .page_size(limit.max(1) as u64)
-            .pages();
-        let page = pages.try_next().await.map_err(convert)?;
-        let Some(page) = page.filter(|p| !p.records.is_empty()) else {
-            // The feed is exhausted: look for records that vanished.
-            let all: BTreeSet<i64> = self
-                .calls
-                .model(map.model.as_str())
-                .search(map.domain.clone())
-                .context(Context::new().active_test(false))
-                .send()
-                .await
-                .map_err(convert)?
-                .into_iter()
-                .collect();
-            let now = Utc::now();
-            let changes = ranges_iter(&cursor.known)
-                .filter(|id| !all.contains(id))
-                .map(|id| SourceChange::delete(id.to_string(), now))
-                .collect();
-            cursor.known = to_ranges(all);
-            return Ok(Page {
-                changes,
-                next: encode_cursor(&cursor)?,
-                has_more: false,
-            });
-        };
-        let lookups = self.lookup_keys(map, &page.records).await?;
-        let children = self.child_rows(map, &page.records).await?;
-        let mut changes = Vec::with_capacity(page.records.len());
-        let mut seen: BTreeSet<i64> = ranges_iter(&cursor.known).collect();
-        let fields: Vec<String> = map.fields.iter().map(|f| f.canonical.clone()).collect();
-        for row in &page.records {
-            let id = row.get("id").and_then(Value::as_i64).ok_or_else(|| {
-                ConnectorError::new(
-                    ConnectorErrorKind::Protocol,
-                    format!("{} row without id", map.model),
-                )
-            })?;
-            let at = row
-                .get("write_date")
-                .and_then(Value::as_str)
-                .and_then(|s| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok())
-                .map_or_else(Utc::now, |t| Utc.from_utc_datetime(&t));
-            let decoded = from_odoo::<E>(map, row, self.currency, &lookups, &children)?;
-            if decoded.archived {
-                seen.remove(&id);
-                changes.push(SourceChange::delete(id.to_string(), at));
-                continue;
-            }
-            seen.insert(id);
-            let mut change = SourceChange::upsert(id.to_string(), at, decoded.record)
-                .with_fields(fields.iter().cloned());
-            change.refs = decoded.refs;
-            changes.push(change);
-        }
-        cursor.changes = Some(page.cursor);
-        cursor.known = to_ranges(seen);
-        Ok(Page {
-            changes,
-            next: encode_cursor(&cursor)?,
-            has_more: true,
-        })
-    }
-}
-
-#[async_trait]
-impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
-    async fn apply(&self, batch: Vec<SinkRecord<E>>) -> Result<Vec<Outcome>> {
-        let map = self.map_of::<E>()?;
-        if map.read_only {
-            return Err(ConnectorError::new(
-                ConnectorErrorKind::Configuration,
-                format!("{} is read only in Odoo", E::NAME),
-            ));
-        }
-        let mut out: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
-        // Ids written by versions before 0.3, renamed before anything is
-        // looked up or written under the new ones.
-        let legacy: Vec<(ExternalId, ExternalId)> = batch
-            .iter()
-            .filter_map(|r| {
-                let old = xids::legacy_id(E::NAME, &r.origin, &r.origin_id)?;
-                Some((
-                    old,
-                    OdooConnector::external_id(E::NAME, &r.origin, &r.origin_id).ok()?,
-                ))
-            })
-            .collect();
-        xids::adopt_legacy(&self.calls, map.model.as_str(), legacy, &self.adopted).await?;
-        let mut upserts: Vec<(usize, ExternalId, Map<String, Value>)> = Vec::new();
-        let mut deletes: Vec<(usize, ExternalId, Option<i64>)> = Vec::new();
-        for (i, record) in batch.iter().enumerate() {
-            let xid = match OdooConnector::external_id(E::NAME, &record.origin, &record.origin_id) {
-                Ok(x) => x,
-                Err(e) => {
-                    out[i] = Some(Outcome::Failed(e));
-                    continue;
-                }
-            };
-            match &record.operation {
-                Operation::Upsert(data) => match self.values(map, record, data).await {
-                    Ok(values) => upserts.push((i, xid, values)),
-                    Err(e)
-                        if e.kind() == ConnectorErrorKind::Transport
-                            || e.kind() == ConnectorErrorKind::Unavailable =>
-                    {
-                        return Err(e);
-                    }
-                    Err(e) => out[i] = Some(Outcome::Failed(e)),
-                },
-                Operation::Delete => {
-                    let known = record
-                        .target_id
-                        .as_ref()
-                        .and_then(|t| t.as_str().parse().ok());
-                    deletes.push((i, xid, known));
-                }
-            }
-        }
-        if !upserts.is_empty() {
-            let rows: Vec<(ExternalId, Map<String, Value>)> = upserts
-                .iter()
-                .map(|(_, x, v)| (x.clone(), v.clone()))
-                .collect();
-            let results = self
-                .calls
-                .model(map.model.as_str())
-                .upsert_by_external_id(rows)
-                .send()
-                .await
-                .map_err(convert)?;
-            for ((i, _, _), result) in upserts.iter().zip(results) {
-                out[*i] = Some(match result {
-                    Ok(Upserted::Created(id)) => Outcome::Created(RemoteId::new(id.to_string())),
-                    Ok(Upserted::Updated(id)) => Outcome::Updated(RemoteId::new(id.to_string())),
-                    Ok(Upserted::Unchanged(id)) => {
-                        Outcome::Unchanged(RemoteId::new(id.to_string()))
-                    }
-                    Ok(other) => Outcome::Updated(RemoteId::new(other.id().to_string())),
-                    Err(e) => Outcome::Failed(convert(e)),
-                });
-            }
-        }
-        if !deletes.is_empty() {
-            // Find the records of deletes the pipeline has no Odoo id for.
-            let missing: Vec<&ExternalId> = deletes
-                .iter()
-                .filter(|(_, _, id)| id.is_none())
-                .map(|(_, x, _)| x)
-                .collect();
-            let mut by_xid: HashMap<String, i64> = HashMap::new();
-            for x in missing {
-                let rows = self
-                    .calls
-                    .model("ir.model.data")
-                    .search_read(
-                        Domain::field("module").eq(x.module())
-                            & Domain::field("name").eq(x.name())
-                            & Domain::field("model").eq(map.model.as_str()),
-                    )
-                    .fields(["res_id"])
-                    .send()
-                    .await
-                    .map_err(convert)?;
-                if let Some(id) = rows
-                    .first()
-                    .and_then(|r| r.get("res_id"))
-                    .and_then(Value::as_i64)
-                {
-                    by_xid.insert(x.to_string(), id);
-                }
-            }
-            let mut ids = Vec::new();
-            for (i, x, known) in &deletes {
-                match known.or_else(|| by_xid.get(&x.to_string()).copied()) {
-                    Some(id) => ids.push((*i, id)),
-                    // Never written to Odoo: nothing to delete.
-                    None => out[*i] = Some(Outcome::Unchanged(batch[*i].origin_id.clone())),
-                }
-            }
-            self.delete_all(map, &ids, &mut out).await;
-        }
-        Ok(fill_outcomes(out, "record not sent"))
-    }
-}
-
-fn encode_cursor(c: &SourceCursor) -> Result<Cursor> {
-    serde_json::to_string(c).map(Cursor::new).map_err(|e| {
-        ConnectorError::new(
-            ConnectorErrorKind::Protocol,
-            format!("encoding the cursor: {e}"),
-        )
-    })
-}
-
-fn to_ranges(ids: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
-    let mut out: Vec<(i64, i64)> = Vec::new();
-    for id in ids {
-        match out.last_mut() {
-            Some((_, end)) if *end + 1 == id => *end = id,
-            _ => out.push((id, id)),
-        }
-    }
-    out
-}
-
-fn ranges_iter(ranges: &[(i64, i64)]) -> impl Iterator<Item = i64> + '_ {
-    ranges.iter().flat_map(|(a, b)| *a..=*b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn id_ranges_round_trip_and_compress() {
-        let ids = [1, 2, 3, 7, 8, 10];
-        let r = to_ranges(ids);
-        assert_eq!(r, vec![(1, 3), (7, 8), (10, 10)]);
-        assert_eq!(ranges_iter(&r).collect::<Vec<_>>(), ids);
-    }
-
-    #[tokio::test]
-    async fn odoo_errors_are_classified_by_class_and_keep_their_source() {
-        use odoo_integration_client::test_server::{Fault, TestServer};
-        use odoo_integration_client::{Domain, Protocol, RetryPolicy};
-        let server = TestServer::start().await.unwrap();
-        let client = server
-            .client(Protocol::Json2)
-            .unwrap()
-            .with_retry_policy(RetryPolicy::disabled());
-        let raise = |name: &str| Fault::Exception {
-            name: name.into(),
-            message: "Invalid field 'x_approved' on model 'account.analytic.line'".into(),
-        };
-        let cases = [
-            (raise("builtins.ValueError"), ConnectorErrorKind::Invalid),
-            (
-                raise("odoo.exceptions.AccessError"),
-                ConnectorErrorKind::Forbidden,
-            ),
-            (Fault::BadGateway, ConnectorErrorKind::Unavailable),
-            (
-                Fault::RateLimited { retry_after: 3 },
-                ConnectorErrorKind::RateLimited,
-            ),
-        ];
-        for (fault, kind) in cases {
-            server.inject(fault, 1);
-            let err = client
-                .model("res.partner")
-                .search_count(Domain::all())
-                .send()
-                .await
-                .unwrap_err();
-            let status = err.http_status();
-            let converted = convert(err);
-            assert_eq!(converted.kind(), kind, "{converted}");
-            assert_eq!(converted.system(), Some(&SystemId::odoo()));
-            let source = std::error::Error::source(&converted)
-                .and_then(|s| s.downcast_ref::<odoo_integration_client::Error>())
-                .expect("the odoo error is the source");
-            assert_eq!(source.http_status(), status);
-            assert_eq!(converted.message(), source.to_string());
-            if kind == ConnectorErrorKind::Invalid {
-                // JSON-2 answers 500 to a ValueError: still final.
-                assert_eq!(status, Some(500));
-                assert!(!converted.is_retryable());
-                let exception = source.server_error().expect("the exception");
-                assert_eq!(exception.name(), "builtins.ValueError");
-                assert!(exception.message().contains("x_approved"));
-            }
-            if kind == ConnectorErrorKind::RateLimited {
-                assert_eq!(
-                    converted.retry_after(),
-                    Some(std::time::Duration::from_secs(3))
-                );
-            }
-        }
     }
 }
