@@ -20,13 +20,26 @@
 //!   feature `SqliteStore` (one SQLite file, for production).
 //! - **Flow control.** [`RateLimiter`]: a token bucket per connector, shared
 //!   by all tasks, that pauses every caller when a system sends
-//!   `Retry-After`.
+//!   `Retry-After`. [`RetryPolicy`] (the Odoo client's type): how a
+//!   pipeline retries, the one retry layer of a sync. [`PageGuard`]: a
+//!   source that hands back a cursor it already gave is an error
+//!   ([`ConnectorErrorKind::NoProgress`]), never a loop.
 //! - **The [`Pipeline`]**: source → mapping → identity → ownership merge →
-//!   validation → sink, in batches with bounded concurrency. A bad record
-//!   goes to the dead-letter queue and never stops the rest; the checkpoint
-//!   moves only past what is recorded, so a killed run resumes without loss
-//!   or duplicates. Dry runs plan without writing; every run returns a
-//!   [`RunSummary`].
+//!   validation → sink, in batches with bounded concurrency. Each change
+//!   is first *planned* (a pure decision: create, update which fields,
+//!   leave, delete, reject) and then *executed* (every side effect: stores,
+//!   sink, dead letters). A bad record goes to the dead-letter queue and
+//!   never stops the rest; the checkpoint moves only past what is
+//!   recorded, so a killed run resumes without loss or duplicates. On a
+//!   first sync a [`Matcher`] can link records the sink already holds
+//!   instead of creating them again. Dry runs plan without writing; every
+//!   run returns a [`RunSummary`].
+//! - **One mapping vocabulary** ([`mapping`]): a [`mapping::FieldMap`]
+//!   ties a canonical field to a vendor field through a
+//!   [`mapping::Conversion`] (text, number, money with its currency field,
+//!   date, datetime, full name from two fields, coded values, reference,
+//!   rows). Every connector's maps, Odoo's included, are lists of them, so
+//!   a custom field is one entry.
 //! - **Connectors**, each behind a feature:
 //!   - `odoo` (the `odoo` module): canonical entities ⇄ Odoo models,
 //!     incremental reads, idempotent writes by external id;
@@ -49,6 +62,19 @@
 //!   in-memory HubSpot, Salesforce, BambooHR and Gusto APIs on loopback,
 //!   so examples and your own tests run offline.
 //! - **[`testkit`]**: conformance checks any source or sink can run.
+//!
+//! ## Layout
+//!
+//! | module | what |
+//! |---|---|
+//! | `connector` | the traits, pages, outcomes, [`read_to_end`] |
+//! | `pipeline/` | [`Pipeline`]: `plan` (pure), `execute`, `lookup`, `sink` (retries), `letters`, `matching`, `summary`, `builder` |
+//! | `paging` | [`PageGuard`], [`Pages`] |
+//! | `store/` | the four state traits; memory, file and SQLite stores |
+//! | `mapping/` | the shared [`FieldMap`](mapping::FieldMap) and [`Conversion`](mapping::Conversion) |
+//! | `http/` | the vendors' one HTTP core (crate-private): one send loop, auth (bearer token, basic key, OAuth with single-flight refresh and a token store), each vendor's error map, `Retry-After`, capped bodies, decode errors that name the JSON path |
+//! | `odoo/`, `hubspot/`, `salesforce/`, `bamboohr/`, `gusto/` | the connectors, each a `mod.rs` with its settings, and `read`/`write` files |
+//! | `error` | [`ConnectorError`], one [`ConnectorErrorKind`] |
 //!
 //! ## Example
 //!
