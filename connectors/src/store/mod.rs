@@ -190,7 +190,7 @@ pub trait XrefStore: Send + Sync {
     /// Every id of `system` linked for `entity`, sorted: what the sync
     /// knows of that system's records (a connector that finds deletes by
     /// comparing ids asks for it; see
-    /// [`salesforce::StoredIds`](crate::salesforce)).
+    /// `salesforce::StoredIds`).
     ///
     /// # Errors
     ///
