@@ -82,6 +82,7 @@ impl SalesforceBuilder {
                 stage_lost: "Closed Lost".into(),
                 project_field: None,
                 line_entry: None,
+                objects: std::collections::BTreeMap::new(),
             },
             sync_field: "Integration_Sync_Id__c".into(),
             threshold_percent: 90,
@@ -403,13 +404,24 @@ impl SalesforceBuilder {
             .accounts
             .iter()
             .chain(&self.settings.contacts)
+            .chain(self.settings.objects.values().flat_map(|o| &o.fields))
             .flat_map(FieldMap::sources)
+            .chain(self.settings.objects.values().map(|o| o.sobject.as_str()))
             .chain(self.settings.project_field.as_deref())
             .chain([self.sync_field.as_str()]);
         for name in names {
             if !soql::is_api_name(name) {
                 return Err(config(format!("`{name}` is not a Salesforce field name")));
             }
+        }
+        if let Some(built_in) = ["client", "contact", "opportunity"]
+            .into_iter()
+            .find(|e| self.settings.objects.contains_key(*e))
+        {
+            return Err(config(format!(
+                "{built_in} is mapped by the connector itself: change its fields with \
+                 `account_map` or `contact_map`, not `object_map`"
+            )));
         }
         if let Some(entry) = &self.settings.line_entry
             && !soql::is_record_id(entry)

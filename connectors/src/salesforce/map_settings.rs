@@ -71,6 +71,22 @@ impl SalesforceBuilder {
         self
     }
 
+    /// Maps another canonical entity (an engagement, an employee) to a
+    /// standard or custom sObject; the connector then reads and writes it
+    /// like the built-in ones (incremental reads, deletes, upserts by the
+    /// sync field, which the sObject needs too). A second map of the same
+    /// entity replaces the first. The built-in entities (client, contact,
+    /// opportunity) keep their maps: [`build`](Self::build) refuses an
+    /// object map for them.
+    ///
+    /// # Example
+    ///
+    /// See [`ObjectMap`](super::ObjectMap).
+    pub fn object_map(mut self, map: super::ObjectMap) -> Self {
+        self.settings.objects.insert(map.entity.clone(), map);
+        self
+    }
+
     /// The org's currency, for amounts of an org without multi-currency.
     /// Default: USD.
     ///

@@ -69,6 +69,8 @@ pub(crate) struct Settings {
     /// The `PricebookEntryId` of every written line item; `None`: lines
     /// are not written.
     pub(crate) line_entry: Option<String>,
+    /// Maps of other entities to sObjects, by entity.
+    pub(crate) objects: BTreeMap<String, super::ObjectMap>,
 }
 
 /// Fields to send, each as raw JSON.
@@ -98,7 +100,7 @@ fn mapping(message: String) -> ConnectorError {
     ConnectorError::new(ConnectorErrorKind::Mapping, message).with_system(SystemId::salesforce())
 }
 
-fn set(entity: &mut impl Entity, field: &str, value: FieldValue) -> Result<()> {
+pub(super) fn set(entity: &mut impl Entity, field: &str, value: FieldValue) -> Result<()> {
     entity.set(field, value).map_err(|e| {
         ConnectorError::new(ConnectorErrorKind::Configuration, format!("field map: {e}"))
             .with_system(SystemId::salesforce())
@@ -108,7 +110,7 @@ fn set(entity: &mut impl Entity, field: &str, value: FieldValue) -> Result<()> {
 /// What a decoded record says besides its fields.
 pub(crate) struct Decoded<E> {
     pub(crate) record: E,
-    pub(crate) refs: Vec<(&'static str, Reference)>,
+    pub(crate) refs: Vec<(String, Reference)>,
     pub(crate) fields: Vec<String>,
 }
 
@@ -119,8 +121,10 @@ pub(crate) mod sealed {
     /// the entities the connector knows.
     #[allow(unreachable_pub)]
     pub trait Mapped: Entity + Send + Sync + 'static {
-        /// The sObject's API name.
-        const SOBJECT: &'static str;
+        /// The sObject's API name (for an entity mapped by an
+        /// [`ObjectMap`](super::super::ObjectMap), the map's; `None`
+        /// when it has none).
+        fn sobject(settings: &Settings) -> Option<&str>;
         /// Child relationships selected by sub-query.
         const CHILDREN: &'static [&'static str] = &[];
         /// The fields (and sub-queries) to select, besides `Id` and
@@ -143,19 +147,21 @@ pub(crate) mod sealed {
     }
 }
 
-/// An entity the Salesforce connector reads and writes: [`ClientCompany`]
-/// (Account), [`Contact`] (Contact) and [`Opportunity`] (Opportunity).
+/// An entity the Salesforce connector reads and writes: built in,
+/// [`ClientCompany`] (Account), [`Contact`] (Contact) and [`Opportunity`]
+/// (Opportunity); every other canonical entity through an
+/// [`ObjectMap`](super::ObjectMap) to a standard or custom sObject
+/// ([`SalesforceBuilder::object_map`](super::SalesforceBuilder::object_map)).
 ///
 /// # Example
 ///
 /// ```
 /// use odoo_integration_connectors::salesforce::SObject;
-/// assert_eq!(<odoo_integration_model::ClientCompany as SObject>::API_NAME, "Account");
+/// fn syncs_with_salesforce<E: SObject>() {}
+/// syncs_with_salesforce::<odoo_integration_model::ClientCompany>();
+/// syncs_with_salesforce::<odoo_integration_model::Engagement>(); // with an ObjectMap
 /// ```
-pub trait SObject: sealed::Mapped {
-    /// The sObject's API name.
-    const API_NAME: &'static str = <Self as sealed::Mapped>::SOBJECT;
-}
+pub trait SObject: sealed::Mapped {}
 impl SObject for ClientCompany {}
 impl SObject for Contact {}
 impl SObject for Opportunity {}
@@ -231,7 +237,9 @@ fn account_id<E>(
 }
 
 impl sealed::Mapped for ClientCompany {
-    const SOBJECT: &'static str = "Account";
+    fn sobject(_: &Settings) -> Option<&str> {
+        Some("Account")
+    }
     fn select(settings: &Settings) -> Vec<String> {
         settings
             .accounts
@@ -268,7 +276,9 @@ impl sealed::Mapped for ClientCompany {
 }
 
 impl sealed::Mapped for Contact {
-    const SOBJECT: &'static str = "Contact";
+    fn sobject(_: &Settings) -> Option<&str> {
+        Some("Contact")
+    }
     fn select(settings: &Settings) -> Vec<String> {
         let mut f: Vec<String> = ["Name", "FirstName", "LastName", "AccountId"]
             .map(String::from)
@@ -305,7 +315,7 @@ impl sealed::Mapped for Contact {
         )?;
         let mut refs = Vec::new();
         if let Some(account) = record.text("Contact", id, "AccountId")? {
-            refs.push(("client", Reference::new("client", account)));
+            refs.push(("client".to_owned(), Reference::new("client", account)));
         }
         let mut fields = vec!["name".to_owned(), "client".to_owned()];
         fields.extend(settings.contacts.iter().map(|m| m.canonical.clone()));
@@ -390,7 +400,9 @@ fn encode_line(
 }
 
 impl sealed::Mapped for Opportunity {
-    const SOBJECT: &'static str = "Opportunity";
+    fn sobject(_: &Settings) -> Option<&str> {
+        Some("Opportunity")
+    }
     const CHILDREN: &'static [&'static str] = &[LINES];
     fn select(settings: &Settings) -> Vec<String> {
         let mut f: Vec<String> = [
@@ -468,7 +480,7 @@ impl sealed::Mapped for Opportunity {
         };
         let mut refs = Vec::new();
         if let Some(account) = record.text(O, id, "AccountId")? {
-            refs.push(("client", Reference::new("client", account)));
+            refs.push(("client".to_owned(), Reference::new("client", account)));
         }
         let mut fields: Vec<String> = ["name", "client", "amount", "stage", "close_date", "lines"]
             .map(String::from)

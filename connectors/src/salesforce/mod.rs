@@ -5,7 +5,10 @@
 //! Opportunities ⇄ [`Opportunity`] are read incrementally with deletes and
 //! written idempotently in sObject Collections. Opportunity line items are
 //! read, and written (replaced as a whole) once you name the price book
-//! entry they use ([`SalesforceBuilder::line_pricebook_entry`]).
+//! entry they use ([`SalesforceBuilder::line_pricebook_entry`]). Any other
+//! canonical entity (an engagement in a custom `Project__c`, an employee)
+//! is synced the same way through an [`ObjectMap`] of its fields, given to
+//! [`SalesforceBuilder::object_map`]: a custom object is one map.
 //!
 //! **Signing in.** [`ConnectedApp::client_credentials`] (an app's consumer
 //! key and secret) or [`ConnectedApp::jwt_bearer`] (an RS256 assertion
@@ -171,6 +174,7 @@ pub(crate) mod jwt;
 mod known;
 mod map_settings;
 mod maps;
+mod objects;
 mod read;
 mod soql;
 mod wire;
@@ -181,6 +185,7 @@ pub use auth::ConnectedApp;
 pub use builder::SalesforceBuilder;
 pub use known::{KnownIds, StoredIds};
 pub use maps::{SObject, account_fields, contact_fields};
+pub use objects::ObjectMap;
 
 use crate::connector::{Capabilities, Connector};
 use crate::error::Result;
@@ -228,6 +233,14 @@ impl fmt::Debug for SalesforceConnector {
 }
 
 impl SalesforceConnector {
+    /// The sObject `E` is kept in: built in, or from its object map.
+    fn sobject<E: SObject>(&self) -> Result<&str> {
+        match <E as maps::sealed::Mapped>::sobject(&self.inner.settings) {
+            Some(name) => Ok(name),
+            None => objects::map_of::<E>(&self.inner.settings).map(|m| m.sobject.as_str()),
+        }
+    }
+
     /// A builder signing in with `credentials`.
     ///
     /// # Example
@@ -315,9 +328,13 @@ impl Connector for SalesforceConnector {
     fn capabilities(&self) -> Capabilities {
         // Salesforce limits calls per day (see the usage threshold), not
         // per second: no quota here.
+        let entities: Vec<&str> = ["client", "contact", "opportunity"]
+            .into_iter()
+            .chain(self.inner.settings.objects.keys().map(String::as_str))
+            .collect();
         Capabilities::new()
-            .reads(["client", "contact", "opportunity"])
-            .writes(["client", "contact", "opportunity"])
+            .reads(entities.iter().copied())
+            .writes(entities.iter().copied())
             .incremental(true)
             .detects_deletes(true)
     }

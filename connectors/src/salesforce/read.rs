@@ -155,9 +155,10 @@ impl SalesforceConnector {
     }
 
     fn changes_soql<E: SObject>(&self, cursor: &ReadCursor, limit: usize) -> Result<String> {
+        let sobject = self.sobject::<E>()?;
         let mut fields = vec!["Id".to_owned(), "SystemModstamp".to_owned()];
         fields.extend(E::select(&self.inner.settings));
-        let mut soql = format!("SELECT {} FROM {}", fields.join(", "), E::SOBJECT);
+        let mut soql = format!("SELECT {} FROM {}", fields.join(", "), sobject);
         if let (Some(stamp), Some(id)) = (cursor.stamp, &cursor.id) {
             if !soql::is_record_id(id) {
                 return Err(ConnectorError::new(
@@ -181,6 +182,7 @@ impl SalesforceConnector {
         since: Option<&Cursor>,
         limit: usize,
     ) -> Result<Page<E>> {
+        let sobject = self.sobject::<E>()?;
         let limit = limit.clamp(1, 2000);
         let mut cursor = match since {
             Some(c) => serde_json::from_str::<ReadCursor>(c.as_str()).map_err(|e| {
@@ -203,14 +205,14 @@ impl SalesforceConnector {
         let records = self.query_records(&soql, limit).await?;
         let mut changes = Vec::with_capacity(records.len());
         for mut record in records {
-            let id = record.id(E::SOBJECT)?;
+            let id = record.id(sobject)?;
             for relationship in E::CHILDREN {
-                self.complete_children(&mut record, E::SOBJECT, &id, relationship)
+                self.complete_children(&mut record, sobject, &id, relationship)
                     .await?;
             }
             let stamp = record
-                .datetime(E::SOBJECT, &id, "SystemModstamp")?
-                .ok_or_else(|| protocol(format!("{} {id} has no SystemModstamp", E::SOBJECT)))?;
+                .datetime(sobject, &id, "SystemModstamp")?
+                .ok_or_else(|| protocol(format!("{} {id} has no SystemModstamp", sobject)))?;
             let decoded = E::decode(&record, &id, &self.inner.settings)?;
             let mut change =
                 SourceChange::upsert(id.clone(), stamp, decoded.record).with_fields(decoded.fields);
@@ -243,12 +245,13 @@ impl SalesforceConnector {
         cursor: &mut ReadCursor,
         room: usize,
     ) -> Result<(Vec<SourceChange<E>>, bool)> {
+        let sobject = self.sobject::<E>()?;
         let now = Utc::now();
         if cursor.pending.is_empty() {
             let window = TimeDelta::from_std(self.inner.deleted_window).unwrap_or(TimeDelta::MAX);
             let in_window = now.signed_duration_since(cursor.deletes_from) < window;
             if in_window {
-                match self.get_deleted(E::SOBJECT, cursor.deletes_from, now).await {
+                match self.get_deleted(sobject, cursor.deletes_from, now).await {
                     Ok(answer) => return Ok(take_window(cursor, answer, room, now)),
                     // Salesforce's own clock says the window is gone.
                     Err(e) if e.message().contains("INVALID_REPLICATION_DATE") => {}
@@ -296,28 +299,29 @@ impl SalesforceConnector {
         cursor: &mut ReadCursor,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let sobject = self.sobject::<E>()?;
         let known = self.inner.known_ids.as_ref().ok_or_else(|| {
             ConnectorError::new(
                 ConnectorErrorKind::Configuration,
                 format!(
                     "deletes of {} older than getDeleted's window can only be found by a full compare, which needs `known_ids`",
-                    E::SOBJECT
+                    sobject
                 ),
             )
             .with_system(SystemId::salesforce())
         })?;
         tracing::info!(
-            sobject = E::SOBJECT,
+            sobject = sobject,
             "salesforce: getDeleted window passed, comparing all ids"
         );
         let started = now - CLOCK_MARGIN;
         let known: BTreeSet<String> = known.known_ids(E::NAME).await?.into_iter().collect();
-        let soql = format!("SELECT Id FROM {} ORDER BY Id", E::SOBJECT);
+        let soql = format!("SELECT Id FROM {} ORDER BY Id", sobject);
         let present: HashSet<String> = self
             .query_records(&soql, usize::MAX)
             .await?
             .iter()
-            .map(|r| r.id(E::SOBJECT))
+            .map(|r| r.id(sobject))
             .collect::<Result<_>>()?;
         cursor.pending = known
             .into_iter()
@@ -358,9 +362,10 @@ impl SalesforceConnector {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<(Vec<String>, Option<DateTime<Utc>>)> {
+        let sobject = self.sobject::<E>()?;
         let path = self.data_path(&format!(
             "/sobjects/{}/updated/?start={}&end={}",
-            E::SOBJECT,
+            sobject,
             percent_encode(&soql::datetime_param(start)),
             percent_encode(&soql::datetime_param(end)),
         ));

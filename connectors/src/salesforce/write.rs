@@ -143,6 +143,7 @@ impl SalesforceConnector {
         out: &mut [Option<Outcome>],
         sent: &mut bool,
     ) -> Result<()> {
+        let sobject = self.sobject::<E>()?;
         let (method, path) = match job {
             Job::Update => (
                 reqwest::Method::PATCH,
@@ -152,8 +153,7 @@ impl SalesforceConnector {
                 reqwest::Method::PATCH,
                 self.data_path(&format!(
                     "/composite/sobjects/{}/{}",
-                    E::SOBJECT,
-                    self.inner.sync_field
+                    sobject, self.inner.sync_field
                 )),
             ),
         };
@@ -370,6 +370,7 @@ impl SalesforceConnector {
     /// # Ok(()) }
     /// ```
     pub async fn upsert_one<E: SObject>(&self, record: &SinkRecord<E>) -> Result<Outcome> {
+        let sobject = self.sobject::<E>()?;
         let Operation::Upsert(data) = &record.operation else {
             return Err(ConnectorError::new(
                 ConnectorErrorKind::Invalid,
@@ -381,7 +382,7 @@ impl SalesforceConnector {
         let key = Self::origin_key(record);
         let path = self.data_path(&format!(
             "/sobjects/{}/{}/{}",
-            E::SOBJECT,
+            sobject,
             self.inner.sync_field,
             percent_encode(&key)
         ));
@@ -401,7 +402,7 @@ impl SalesforceConnector {
                     } else {
                         "several".into()
                     },
-                    E::SOBJECT,
+                    sobject,
                     self.inner.sync_field
                 ),
             )
@@ -411,13 +412,13 @@ impl SalesforceConnector {
             // 204 (older versions): updated; find its id.
             let soql = format!(
                 "SELECT Id FROM {} WHERE {} = {}",
-                E::SOBJECT,
+                sobject,
                 self.inner.sync_field,
                 soql::quote(&key)
             );
             let found = self.query_records(&soql, 2).await?;
             return match found.as_slice() {
-                [one] => Ok(Outcome::Updated(RemoteId::new(one.id(E::SOBJECT)?))),
+                [one] => Ok(Outcome::Updated(RemoteId::new(one.id(sobject)?))),
                 _ => Err(protocol(format!(
                     "upserted {key} but found {} records holding it",
                     found.len()
@@ -446,13 +447,14 @@ fn fail_rest(out: &mut [Option<Outcome>], e: &ConnectorError) {
 #[async_trait]
 impl<E: SObject> Sink<E> for SalesforceConnector {
     async fn apply(&self, batch: Vec<SinkRecord<E>>) -> Result<Vec<Outcome>> {
+        let sobject = self.sobject::<E>()?;
         let mut out: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
         let mut updates = Vec::new();
         let mut upserts = Vec::new();
         let mut deletes = Vec::new();
         // The line items to replace once their record is written.
         let mut lines: Vec<Option<Vec<Fields>>> = batch.iter().map(|_| None).collect();
-        let attributes = raw_json(format!(r#"{{"type":"{}"}}"#, E::SOBJECT));
+        let attributes = raw_json(format!(r#"{{"type":"{}"}}"#, sobject));
         for (i, record) in batch.iter().enumerate() {
             match (&record.operation, &record.target_id) {
                 (Operation::Delete, Some(id)) => deletes.push((i, id.to_string())),
@@ -521,7 +523,7 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
                         ConnectorErrorKind::Conflict,
                         format!(
                             "{} {parent} is written twice in one batch: its line items were written once",
-                            E::SOBJECT
+                            sobject
                         ),
                     )
                     .with_system(SystemId::salesforce()),

@@ -1310,3 +1310,94 @@ async fn a_custom_field_is_one_map_entry_written_and_read_back() {
     let err = sf.upsert_one(&upsert("43", odd)).await.unwrap_err();
     assert_eq!(err.kind(), ConnectorErrorKind::Mapping);
 }
+
+/// A custom sObject is one object map: an engagement written to
+/// `Project__c` (its client as the `Account__c` lookup, by the id the
+/// sink has for it), upserted once by the sync field, and read back with
+/// its reference; an entity with no map is a configuration error, and the
+/// built-in entities cannot be re-mapped this way.
+#[tokio::test]
+async fn a_custom_object_is_one_map_written_and_read_back() {
+    use odoo_integration_connectors::salesforce::{Conversion, FieldMap, ObjectMap};
+    use odoo_integration_model::Engagement;
+    let org = fake().await;
+    let projects = ObjectMap::new("engagement", "Project__c")
+        .field(FieldMap::text("name", "Name"))
+        .field(FieldMap::new("billable", "Billable__c", Conversion::Bool))
+        .field(FieldMap::new("start", "Start_Date__c", Conversion::Date))
+        .field(FieldMap::new(
+            "client",
+            "Account__c",
+            Conversion::reference("client"),
+        ));
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(org.url())
+        .object_map(projects.clone())
+        .build()
+        .unwrap();
+    let caps = odoo_integration_connectors::Connector::capabilities(&sf);
+    assert!(caps.can_read("engagement") && caps.can_write("engagement"));
+
+    let account = org.insert("Account", account("Acme"));
+    let client = CanonicalId::new();
+    let engagement = Engagement {
+        name: "Audit 2027".into(),
+        client: Some(client),
+        billable: true,
+        start: chrono::NaiveDate::from_ymd_opt(2027, 1, 4),
+        ..Default::default()
+    };
+    let record = upsert("e1", engagement.clone()).with_link(client, RemoteId::new(&account));
+    let first = Sink::<Engagement>::apply(&sf, vec![record.clone()])
+        .await
+        .unwrap();
+    let Outcome::Created(id) = &first[0] else {
+        panic!("{first:?}")
+    };
+    let stored = org.record("Project__c", id.as_str()).unwrap();
+    assert_eq!(stored["Name"], "Audit 2027");
+    assert_eq!(stored["Account__c"], account.as_str());
+    assert_eq!(stored["Billable__c"], true);
+    assert_eq!(stored["Start_Date__c"], "2027-01-04");
+    // Replayed: found by the sync field, not created again.
+    let again = Sink::<Engagement>::apply(&sf, vec![record]).await.unwrap();
+    assert!(again[0].is_success(), "{again:?}");
+    assert_eq!(org.records("Project__c").len(), 1);
+
+    // Read back, the lookup as a reference to the client.
+    let (changes, _) = read_all::<Engagement>(&sf, None, 100).await;
+    assert_eq!(changes.len(), 1);
+    let change = &changes[0];
+    assert_eq!(change.remote_id.as_str(), id.as_str());
+    let read = change.operation.record().unwrap();
+    assert_eq!(
+        (read.name.as_str(), read.billable, read.start),
+        ("Audit 2027", true, engagement.start)
+    );
+    assert_eq!(change.refs["client"].remote_id.as_str(), account.as_str());
+
+    // A reference the sink has no id for is refused, not written empty.
+    let unlinked = upsert("e2", engagement);
+    let out = Sink::<Engagement>::apply(&sf, vec![unlinked])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out[0], Outcome::Failed(e) if e.kind() == ConnectorErrorKind::UnresolvedReference),
+        "{out:?}"
+    );
+
+    // No map: a configuration error, before any call.
+    let plain = connector(&org);
+    let e = Source::<Engagement>::read(&plain, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
+    assert!(e.message().contains("object_map"), "{e}");
+    // The built-ins keep their own maps.
+    let e = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(org.url())
+        .object_map(ObjectMap::new("client", "Account").field(FieldMap::text("legal_name", "Name")))
+        .build()
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
+}
