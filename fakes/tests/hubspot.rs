@@ -539,12 +539,14 @@ async fn the_fake_clock_scripts_bursts_in_one_millisecond() {
 
 // ------------------------------------------------------------------ writes
 
-/// Batch create (201, 207 naming the input that breaks a rule), update
-/// (changes only what it is sent, 207 for unknown ids), upsert by a unique
-/// property (`new` true then false on replay, 400 for a property that is
-/// not unique), and the rules: required, rejected values, unique values.
+/// Batch create (201; one input that breaks a rule refuses the whole
+/// batch with a 400, nothing written), update (changes only what it is
+/// sent; a broken rule refuses it whole, unknown ids answer a 207 and the
+/// rest is applied), upsert by a unique property (`new` true then false on
+/// replay, 400 for a property that is not unique), and the rules:
+/// required, rejected values, unique values (a 409).
 #[tokio::test]
-async fn batch_writes_apply_what_they_can_and_name_what_they_cannot() {
+async fn batch_writes_apply_whole_or_not_at_all() {
     let hs = FakeHubSpot::start().await.unwrap();
     let api = Api(&hs);
     hs.required("companies", "name");
@@ -560,15 +562,8 @@ async fn batch_writes_apply_what_they_can_and_name_what_they_cannot() {
             ]}),
         )
         .await;
-    assert_eq!(created.status, 207);
-    let body = created.json();
-    assert_eq!(body["status"], "COMPLETE");
-    let made = ids(&body);
-    assert_eq!(made.len(), 2);
-    assert_eq!(body["results"][0]["properties"]["numberofemployees"], "40");
-    let error = &body["errors"][0];
-    assert_eq!(error["status"], "error");
-    assert_eq!(error["category"], "VALIDATION_ERROR");
+    assert_hubspot_error(&created, 400, "VALIDATION_ERROR");
+    let error = created.json();
     assert!(
         error["message"]
             .as_str()
@@ -576,8 +571,23 @@ async fn batch_writes_apply_what_they_can_and_name_what_they_cannot() {
             .contains("name is required"),
         "{error}"
     );
-    assert_eq!(error["context"]["inputIndex"], json!(["1"]));
-    assert_eq!(error["context"]["objectWriteTraceId"], json!(["t-1"]));
+    // Nothing of the batch was written, the valid inputs included.
+    assert!(hs.records("companies").is_empty());
+    let created = api
+        .post(
+            "/crm/v3/objects/companies/batch/create",
+            json!({"inputs": [
+                {"properties": {"name": "Acme", "domain": "acme.example", "numberofemployees": 40}},
+                {"properties": {"name": "Globex"}},
+            ]}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let body = created.json();
+    assert_eq!(body["status"], "COMPLETE");
+    let made = ids(&body);
+    assert_eq!(made.len(), 2);
+    assert_eq!(body["results"][0]["properties"]["numberofemployees"], "40");
     assert_eq!(hs.records("companies").len(), 2);
 
     let all_good = api
@@ -589,16 +599,27 @@ async fn batch_writes_apply_what_they_can_and_name_what_they_cannot() {
     assert_eq!(all_good.status, 201);
     assert!(all_good.json().get("errors").is_none());
 
-    // Update: by id, only what is sent; an empty value clears; unknown ids
-    // and broken rules are named, the rest applied.
+    // Update: by id, only what is sent; an empty value clears; a broken
+    // rule refuses the whole batch; unknown ids are named, the rest
+    // applied.
     let (acme, globex) = (made[0].clone(), made[1].clone());
     let modified = hs.record("companies", &acme).unwrap().updated_at;
-    let updated = api
+    let refused = api
         .post(
             "/crm/v3/objects/companies/batch/update",
             json!({"inputs": [
                 {"id": acme, "properties": {"industry": "COMPUTER_SOFTWARE", "domain": ""}},
                 {"id": globex, "properties": {"industry": "NOT_AN_INDUSTRY"}},
+            ]}),
+        )
+        .await;
+    assert_hubspot_error(&refused, 400, "VALIDATION_ERROR");
+    assert_eq!(hs.record("companies", &acme).unwrap().updated_at, modified);
+    let updated = api
+        .post(
+            "/crm/v3/objects/companies/batch/update",
+            json!({"inputs": [
+                {"id": acme, "properties": {"industry": "COMPUTER_SOFTWARE", "domain": ""}},
                 {"id": "123456", "properties": {"name": "Ghost"}},
             ]}),
         )
@@ -611,11 +632,9 @@ async fn batch_writes_apply_what_they_can_and_name_what_they_cannot() {
         "COMPUTER_SOFTWARE"
     );
     let errors = body["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 2);
-    assert_eq!(errors[0]["category"], "VALIDATION_ERROR");
-    assert_eq!(errors[0]["context"]["ids"], json!([globex]));
-    assert_eq!(errors[1]["category"], "OBJECT_NOT_FOUND");
-    assert_eq!(errors[1]["context"]["ids"], json!(["123456"]));
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["category"], "OBJECT_NOT_FOUND");
+    assert_eq!(errors[0]["context"]["ids"], json!(["123456"]));
     let record = hs.record("companies", &acme).unwrap();
     assert_eq!(record.property("name"), Some("Acme"));
     assert_eq!(record.property("domain"), None);
@@ -680,20 +699,25 @@ async fn batch_writes_apply_what_they_can_and_name_what_they_cannot() {
         first["results"][0]["properties"]["integration_sync_id"],
         "odoo:1"
     );
-    let again = upsert(json!([
+    // A nameless input refuses the batch: Umbrella keeps its name.
+    let refused = upsert(json!([
         by_key("odoo:1", "Umbrella Corp"),
         by_key("odoo:2", ""),
         by_key("odoo:3", "Stark"),
     ]))
     .await;
-    assert_eq!(again.status, 207);
+    assert_hubspot_error(&refused, 400, "VALIDATION_ERROR");
+    let again = upsert(json!([
+        by_key("odoo:1", "Umbrella Corp"),
+        by_key("odoo:3", "Stark"),
+    ]))
+    .await;
+    assert_eq!(again.status, 200);
     let again = again.json();
     assert_eq!(again["results"][0]["new"], false);
     assert_eq!(again["results"][0]["id"], first["results"][0]["id"]);
     assert_eq!(again["results"][0]["properties"]["name"], "Umbrella Corp");
     assert_eq!(again["results"][1]["new"], true);
-    assert_eq!(again["errors"][0]["category"], "VALIDATION_ERROR");
-    assert_eq!(again["errors"][0]["context"]["ids"], json!(["odoo:2"]));
     assert_eq!(
         hs.records("companies")
             .iter()
@@ -709,8 +733,7 @@ async fn batch_writes_apply_what_they_can_and_name_what_they_cannot() {
             json!({"inputs": [{"properties": {"name": "Copy", "integration_sync_id": "odoo:1"}}]}),
         )
         .await;
-    assert_eq!(clash.status, 207);
-    assert_eq!(clash.json()["errors"][0]["category"], "CONFLICT");
+    assert_hubspot_error(&clash, 409, "CONFLICT");
     // Contacts upsert by email out of the box.
     let contact = api
         .post(
@@ -797,8 +820,8 @@ async fn associations_are_stored_both_ways_with_default_types() {
         vec![4]
     );
 
-    // A type that does not start at deals, or a missing target, fails
-    // that input.
+    // A type that does not start at deals, or a missing target, refuses
+    // the batch.
     let bad = api
         .post(
             "/crm/v3/objects/deals/batch/create",
@@ -808,8 +831,7 @@ async fn associations_are_stored_both_ways_with_default_types() {
             ]}),
         )
         .await;
-    assert_eq!(bad.status, 207);
-    assert_eq!(bad.json()["numErrors"], 2);
+    assert_hubspot_error(&bad, 400, "VALIDATION_ERROR");
     assert_eq!(hs.records("deals").len(), 1);
 
     // Default associations, v4.
@@ -1053,9 +1075,7 @@ async fn auth_failures_and_bad_requests_are_hubspot_errors() {
             json!({"inputs": [{"id": acme, "properties": {"name": {"nested": 1}}}]}),
         )
         .await;
-    assert_eq!(nested.status, 207);
-    assert_eq!(nested.json()["errors"][0]["category"], "VALIDATION_ERROR");
-    assert_eq!(nested.json()["errors"][0]["context"]["ids"], json!([acme]));
+    assert_hubspot_error(&nested, 400, "VALIDATION_ERROR");
     assert_hubspot_error(
         &api.get("/crm/v3/objects/companies?limit=ten").await,
         400,
@@ -1136,4 +1156,48 @@ async fn faults_break_answers_but_not_the_store() {
     assert_eq!(api.get("/crm/v3/objects/companies").await.status, 200);
     let statuses: Vec<u16> = hs.calls().iter().map(|c| c.status).collect();
     assert_eq!(statuses, [503, 429, 502, 200, 200, 200, 200, 200]);
+}
+
+/// Contacts keep their modification time in `lastmodifieddate`, as
+/// HubSpot's do: a contact search on `hs_lastmodifieddate` finds nothing,
+/// and answers carry `lastmodifieddate`.
+#[tokio::test]
+async fn contacts_are_searched_by_lastmodifieddate_only() {
+    let hs = FakeHubSpot::start().await.unwrap();
+    let api = Api(&hs);
+    let ann = hs.insert("contacts", [("firstname", "Ann")]);
+    hs.insert("companies", [("name", "Acme")]);
+    let search = |property: &str| {
+        json!({"filterGroups": [{"filters": [
+            {"propertyName": property, "operator": "GTE", "value": "0"}
+        ]}], "sorts": [{"propertyName": property, "direction": "ASCENDING"}]})
+    };
+    let wrong = api
+        .post(
+            "/crm/v3/objects/contacts/search",
+            search("hs_lastmodifieddate"),
+        )
+        .await;
+    assert_eq!(wrong.status, 200);
+    assert_eq!(wrong.json()["total"], 0);
+    let right = api
+        .post(
+            "/crm/v3/objects/contacts/search",
+            search("lastmodifieddate"),
+        )
+        .await
+        .json();
+    assert_eq!(ids(&right), std::slice::from_ref(&ann));
+    let props = &right["results"][0]["properties"];
+    assert!(props["lastmodifieddate"].is_string(), "{props}");
+    assert!(props.get("hs_lastmodifieddate").is_none(), "{props}");
+    // Companies the other way round.
+    let companies = api
+        .post(
+            "/crm/v3/objects/companies/search",
+            search("hs_lastmodifieddate"),
+        )
+        .await
+        .json();
+    assert_eq!(companies["total"], 1);
 }

@@ -238,6 +238,18 @@ impl ObjectMap {
         m
     }
 
+    /// The property that holds when a record last changed, which reads
+    /// search by: `lastmodifieddate` on contacts, `hs_lastmodifieddate` on
+    /// every other object (contacts have no searchable
+    /// `hs_lastmodifieddate`).
+    pub(crate) fn modified_property(&self) -> &'static str {
+        if self.object == "contacts" {
+            "lastmodifieddate"
+        } else {
+            "hs_lastmodifieddate"
+        }
+    }
+
     /// The HubSpot properties to ask for.
     pub(crate) fn read_properties(&self) -> Vec<String> {
         let mut p: Vec<String> = self
@@ -246,7 +258,7 @@ impl ObjectMap {
             .flat_map(FieldMap::sources)
             .map(str::to_owned)
             .collect();
-        p.push("hs_lastmodifieddate".into());
+        p.push(self.modified_property().into());
         p.sort();
         p.dedup();
         p

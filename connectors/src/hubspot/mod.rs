@@ -18,8 +18,10 @@
 //! (an amount that is not a number) is logged and left out of the change,
 //! so it clears nothing; the rest of the record still syncs.
 //!
-//! **Reading.** Incremental through the CRM search API by
-//! `hs_lastmodifieddate`, oldest first. The search API refuses to page
+//! **Reading.** Incremental through the CRM search API by the last
+//! modification time (`lastmodifieddate` on contacts, which have no
+//! searchable `hs_lastmodifieddate`; `hs_lastmodifieddate` on every other
+//! object), oldest first. The search API refuses to page
 //! past 10,000 results, so the connector never pages far: each read starts
 //! a new search from the last modification time it returned, and skips
 //! the records of that same millisecond it already handed out (their ids

@@ -49,10 +49,10 @@ pub(super) fn results(answer: &Value, what: &str) -> Result<Vec<Found>> {
     crate::http::decode_value(&SystemId::hubspot(), "HubSpot", what, "results", results)
 }
 
-fn modified_ms(found: &Found) -> Result<i64> {
+fn modified_ms(found: &Found, property: &str) -> Result<i64> {
     let raw = found
         .properties
-        .get("hs_lastmodifieddate")
+        .get(property)
         .and_then(Value::as_str)
         .unwrap_or_default();
     parse_instant(raw)
@@ -60,10 +60,7 @@ fn modified_ms(found: &Found) -> Result<i64> {
         .ok_or_else(|| {
             ConnectorError::new(
                 ConnectorErrorKind::Protocol,
-                format!(
-                    "record {} has no readable hs_lastmodifieddate: `{raw}`",
-                    found.id
-                ),
+                format!("record {} has no readable {property}: `{raw}`", found.id),
             )
             .with_system(SystemId::hubspot())
         })
@@ -187,7 +184,7 @@ impl HubSpotConnector {
                 set_field(&mut record, &l.canonical, rows.to_value())?;
                 fields.push(l.canonical.clone());
             }
-            let at = at_ms(modified_ms(f)?);
+            let at = at_ms(modified_ms(f, map.modified_property())?);
             let mut change = SourceChange::upsert(f.id.clone(), at, record);
             for (a, links) in &references {
                 let target = links.get(&f.id).and_then(|targets| {
@@ -428,22 +425,25 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
             None => SearchCursor::default(),
         };
         let limit = limit.clamp(1, 100);
+        // Contacts keep it in `lastmodifieddate`: a search on
+        // `hs_lastmodifieddate` finds no contact at all.
+        let modified = map.modified_property();
         let mut filters = vec![json!({
-            "propertyName": "hs_lastmodifieddate",
+            "propertyName": modified,
             "operator": "GTE",
             "value": cursor.since.to_string(),
         })];
         if !self.settle.is_zero() {
             let settled = Utc::now() - self.settle;
             filters.push(json!({
-                "propertyName": "hs_lastmodifieddate",
+                "propertyName": modified,
                 "operator": "LT",
                 "value": settled.timestamp_millis().to_string(),
             }));
         }
         let mut body = json!({
             "filterGroups": [{"filters": filters}],
-            "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+            "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
             "properties": map.read_properties(),
             "limit": limit,
         });
@@ -461,7 +461,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
         let mut next = cursor.clone();
         next.after = None;
         for f in found {
-            let ms = modified_ms(&f)?;
+            let ms = modified_ms(&f, map.modified_property())?;
             if ms == cursor.since && cursor.seen.contains(&f.id) {
                 continue; // handed out by an earlier read
             }

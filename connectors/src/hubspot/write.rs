@@ -63,6 +63,15 @@ impl BatchError {
     }
 }
 
+/// Whether HubSpot refused a whole batch for what one of its inputs holds
+/// (a 400 or a 409): then the inputs are tried apart.
+fn refuses_the_batch(e: &ConnectorError) -> bool {
+    matches!(
+        e.kind(),
+        ConnectorErrorKind::Invalid | ConnectorErrorKind::Conflict
+    )
+}
+
 /// A batch request's body: `{"inputs": [...]}`.
 fn batch_body<'a>(values: impl Iterator<Item = &'a Value>) -> Value {
     json!({ "inputs": values.collect::<Vec<_>>() })
@@ -134,6 +143,14 @@ impl HubSpotConnector {
 
     /// Sends one kind of batch and gives each input's outcome, matching
     /// answers to inputs by `key` (the id, or the sync property).
+    ///
+    /// HubSpot applies `batch/update` and `batch/upsert` whole or not at
+    /// all: one invalid input refuses the batch with one 400 (or a 409 for
+    /// a conflict) that does not say which. Such a batch is halved and the
+    /// halves sent again, until the inputs that are refused alone are
+    /// found and fail alone; the others are written (each input at most
+    /// about 2·log₂(100) times; upserts by key and updates by id are safe
+    /// to send again).
     async fn write_batch(
         &self,
         path: &str,
@@ -143,42 +160,73 @@ impl HubSpotConnector {
         out: &mut [Option<Outcome>],
     ) -> Result<()> {
         for chunk in inputs.chunks(100) {
-            let body = batch_body(chunk.iter().map(|(_, _, v)| v));
-            let answer: BatchAnswer = self.post_as(path, &body).await?;
-            let written: HashMap<String, &Written> = answer
-                .results
-                .iter()
-                .filter_map(|w| key_of(w).map(|k| (k, w)))
-                .collect();
-            for (i, key, _) in chunk {
-                out[*i] = Some(match written.get(key) {
-                    Some(w) => {
-                        let id = RemoteId::new(w.id.clone());
-                        match (updating, w.new) {
-                            (false, Some(true)) => Outcome::Created(id),
-                            _ => Outcome::Updated(id),
+            // Ranges of `chunk` still to send; the first half first.
+            let mut pending: Vec<std::ops::Range<usize>> = Vec::new();
+            pending.push(0..chunk.len());
+            while let Some(range) = pending.pop() {
+                let part = &chunk[range.clone()];
+                let body = batch_body(part.iter().map(|(_, _, v)| v));
+                let answer: BatchAnswer = match self.post_as(path, &body).await {
+                    Ok(answer) => answer,
+                    Err(e) if refuses_the_batch(&e) => {
+                        if let [(i, _, _)] = part {
+                            out[*i] = Some(Outcome::Failed(e));
+                        } else {
+                            let middle = range.start + part.len() / 2;
+                            pending.push(middle..range.end);
+                            pending.push(range.start..middle);
                         }
+                        continue;
                     }
-                    None => {
-                        let error = answer
-                            .errors
-                            .iter()
-                            .find(|e| e.ids().iter().any(|id| id == key))
-                            .or(answer.errors.first())
-                            .map(BatchError::to_error)
-                            .unwrap_or_else(|| {
-                                ConnectorError::new(
-                                    ConnectorErrorKind::Protocol,
-                                    format!("POST {path}: no result for {key}"),
-                                )
-                                .with_system(SystemId::hubspot())
-                            });
-                        Outcome::Failed(error)
-                    }
-                });
+                    Err(e) => return Err(e),
+                };
+                Self::outcomes(path, &answer, part, &key_of, updating, out);
             }
         }
         Ok(())
+    }
+
+    /// Each input's outcome from a batch answer.
+    fn outcomes(
+        path: &str,
+        answer: &BatchAnswer,
+        part: &[(usize, String, Value)],
+        key_of: &impl Fn(&Written) -> Option<String>,
+        updating: bool,
+        out: &mut [Option<Outcome>],
+    ) {
+        let written: HashMap<String, &Written> = answer
+            .results
+            .iter()
+            .filter_map(|w| key_of(w).map(|k| (k, w)))
+            .collect();
+        for (i, key, _) in part {
+            out[*i] = Some(match written.get(key) {
+                Some(w) => {
+                    let id = RemoteId::new(w.id.clone());
+                    match (updating, w.new) {
+                        (false, Some(true)) => Outcome::Created(id),
+                        _ => Outcome::Updated(id),
+                    }
+                }
+                None => {
+                    let error = answer
+                        .errors
+                        .iter()
+                        .find(|e| e.ids().iter().any(|id| id == key))
+                        .or(answer.errors.first())
+                        .map(BatchError::to_error)
+                        .unwrap_or_else(|| {
+                            ConnectorError::new(
+                                ConnectorErrorKind::Protocol,
+                                format!("POST {path}: no result for {key}"),
+                            )
+                            .with_system(SystemId::hubspot())
+                        });
+                    Outcome::Failed(error)
+                }
+            });
+        }
     }
 
     /// Archives records of `object` by id, 100 per call.

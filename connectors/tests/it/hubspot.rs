@@ -313,7 +313,8 @@ async fn the_hubspot_source_passes_the_testkit() {
 
 /// HubSpot's company batch writes over a store: upsert by a unique
 /// property, update by id, archive. A company without a name is refused
-/// the way HubSpot refuses a bad value: a 207 naming the input.
+/// the way HubSpot refuses a bad value: the whole batch, with one 400 that
+/// does not name the input, and nothing of it written.
 #[derive(Default)]
 struct Writes {
     rows: Mutex<std::collections::BTreeMap<String, serde_json::Map<String, Value>>>,
@@ -336,16 +337,19 @@ impl Respond for Writes {
             }
             return ResponseTemplate::new(204);
         }
+        if inputs
+            .iter()
+            .any(|i| i["properties"]["name"].as_str() == Some(""))
+        {
+            return ResponseTemplate::new(400).set_body_json(json!({
+                "status": "error", "category": "VALIDATION_ERROR",
+                "message": "Property values were not valid: name is required",
+                "correlationId": "5b5e6a57-4b6f-4a55-9d6e-2f8b7f1c0a11"}));
+        }
         let (mut results, mut errors) = (Vec::new(), Vec::new());
         for input in inputs {
             let props = input["properties"].as_object().cloned().unwrap_or_default();
             let key = input["id"].as_str().unwrap().to_owned();
-            if props.get("name").and_then(Value::as_str) == Some("") {
-                errors.push(json!({"status": "error", "category": "VALIDATION_ERROR",
-                    "message": "Property values were not valid: name is required",
-                    "context": {"ids": [key]}}));
-                continue;
-            }
             if path.ends_with("/batch/upsert") {
                 let prop = input["idProperty"].as_str().unwrap();
                 let found = rows
@@ -425,7 +429,8 @@ fn records(n: usize) -> Vec<odoo_integration_connectors::SinkRecord<ClientCompan
 /// New companies are upserted by their origin key in batches of 100, a
 /// replay updates the same companies, a known one is updated by id with
 /// only the fields let through, a delete archives, and a company HubSpot
-/// refuses fails alone.
+/// refuses fails alone: its batch, refused whole, is halved until it is
+/// found, and the other 99 are written.
 #[tokio::test]
 async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
     use odoo_integration_connectors::{Outcome, Sink};
@@ -446,12 +451,15 @@ async fn writes_upsert_by_key_update_by_id_and_never_duplicate() {
         .filter(|o| matches!(o, Outcome::Created(_)))
         .collect();
     assert_eq!(created.len(), 149);
+    // The refused batch of 100 halved, the half with the bad input first,
+    // down to it alone (records 0..100: 0..50, 0..25, 0..12, 0..6, 0..3
+    // written, 3..6, 3 alone refused, 4..6, 6..12, 12..25, 25..50 and
+    // 50..100 written); then the second batch of 50.
+    let sizes: Vec<usize> = writes.calls.lock().unwrap().iter().map(|c| c.1).collect();
     assert_eq!(
-        writes.calls.lock().unwrap().clone(),
-        vec![
-            ("/crm/v3/objects/companies/batch/upsert".to_owned(), 100),
-            ("/crm/v3/objects/companies/batch/upsert".to_owned(), 50)
-        ]
+        sizes,
+        [100, 50, 25, 12, 6, 3, 3, 1, 2, 6, 13, 25, 50, 50],
+        "{sizes:?}"
     );
     assert_eq!(
         writes.rows.lock().unwrap()[first[0].remote_id().unwrap().as_str()]["integration_sync_id"],

@@ -688,3 +688,24 @@ async fn a_custom_property_is_one_map_entry_written_and_read_back() {
     assert_eq!(upsert(back).tax_id.as_deref(), Some("BE0123456789"));
     assert_eq!(upsert(back).industry.as_deref(), Some("software"));
 }
+
+/// Contacts are read by `lastmodifieddate` (a contact search by
+/// `hs_lastmodifieddate` finds none): all of them first, then only the
+/// one changed since.
+#[tokio::test]
+async fn contacts_are_read_incrementally_by_their_own_modified_property() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    let ann = fake.insert("contacts", [("firstname", "Ann"), ("lastname", "Lee")]);
+    fake.insert("contacts", [("firstname", "Bob"), ("lastname", "Ray")]);
+    let hs = connector(&fake);
+    let (all, cursor) = read_all::<Contact>(&hs, None).await;
+    assert_eq!(all.len(), 2);
+    fake.update("contacts", &ann, [("email", "ann@acme.example")]);
+    let (changed, _) = read_all::<Contact>(&hs, cursor).await;
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].remote_id.as_str(), ann);
+    assert_eq!(
+        upsert(&changed[0]).email.as_deref(),
+        Some("ann@acme.example")
+    );
+}

@@ -22,7 +22,8 @@
 //! (from 10001). Property values are text, as HubSpot's are; a write of
 //! `""` or `null` clears a property, and a cleared property is absent. The
 //! fake maintains `hs_object_id`, `createdate` and `hs_lastmodifieddate`
-//! (and `lastmodifieddate` on contacts) as ISO 8601 UTC instants with
+//! (`lastmodifieddate` instead on contacts, as HubSpot does: a contact
+//! search by `hs_lastmodifieddate` finds nothing) as ISO 8601 UTC instants with
 //! milliseconds (`2026-11-30T10:00:00.123Z`); writes to them are ignored.
 //! A write that changes no value leaves the record, and its modification
 //! time, as it was. Answers show the object's default properties, or the
@@ -62,15 +63,16 @@
 //! `batch/read` find records by id or by a unique `idProperty`;
 //! `batch/upsert` needs an `idProperty` declared unique
 //! ([`FakeHubSpot::unique_property`]; contacts' `email` is unique from
-//! the start), else 400, and answers `new: true|false`. A batch with
-//! inputs it cannot apply answers 207 with HubSpot's `errors` (each
-//! `{status, category, message, context, errors, links}`) and applies the
-//! others: unknown ids (`OBJECT_NOT_FOUND`, `context.ids`), a rule of
-//! [`FakeHubSpot::required`] or [`FakeHubSpot::reject_when`] broken
-//! (`VALIDATION_ERROR`, `context.ids` the ids, or for an upsert the
-//! `idProperty` values), a unique value already taken (`CONFLICT`). A
-//! refused `batch/create` input is named by `context.inputIndex` (and its
-//! `objectWriteTraceId`). `batch/archive` answers 204 for any ids; an
+//! the start), else 400, and answers `new: true|false`. As HubSpot's
+//! do, `batch/create`, `batch/update` and `batch/upsert` are applied whole
+//! or not at all: one input that breaks a rule of
+//! [`FakeHubSpot::required`] or [`FakeHubSpot::reject_when`] refuses the
+//! whole batch with one 400 (`VALIDATION_ERROR`), one that takes a unique
+//! value already taken with one 409 (`CONFLICT`), and nothing of the batch
+//! is written; the error does not say which input it was. Only unknown
+//! ids in a `batch/update` answer a 207 (`OBJECT_NOT_FOUND`, `context.ids`)
+//! with HubSpot's `errors` (each `{status, category, message, context,
+//! errors, links}`), the others applied. `batch/archive` answers 204 for any ids; an
 //! archived record leaves lists (unless `archived=true`), search, reads
 //! and its associations.
 //!

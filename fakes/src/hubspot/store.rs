@@ -167,7 +167,13 @@ impl Record {
     /// The maintained times, without parsing their text.
     fn instant(&self, property: &str) -> Option<i64> {
         match property {
-            "hs_lastmodifieddate" | "lastmodifieddate" => Some(self.updated.timestamp_millis()),
+            // Only the one the object has: a contact has no
+            // `hs_lastmodifieddate`, so a search on it finds none.
+            "hs_lastmodifieddate" | "lastmodifieddate"
+                if self.properties.contains_key(property) =>
+            {
+                Some(self.updated.timestamp_millis())
+            }
             "createdate" => Some(self.created.timestamp_millis()),
             _ => None,
         }
@@ -189,6 +195,17 @@ enum Shown<'a> {
     Listed(&'a [String]),
     /// What a write touched (unset ones as `""`).
     Written(&'a BTreeSet<String>),
+}
+
+/// The property that holds a record's last change: contacts have
+/// `lastmodifieddate` and no `hs_lastmodifieddate`; every other object the
+/// reverse.
+pub(super) fn modified_property(object: &str) -> &'static str {
+    if object == "contacts" {
+        "lastmodifieddate"
+    } else {
+        "hs_lastmodifieddate"
+    }
 }
 
 fn default_properties(object: &str) -> &'static [&'static str] {
@@ -265,6 +282,20 @@ impl InputError {
         }
     }
 
+    /// The whole batch refused for this input, as HubSpot refuses a
+    /// batch write: 409 for a conflict, else 400, nothing applied.
+    fn whole(self) -> Fail {
+        Fail {
+            status: if self.category == "CONFLICT" {
+                409
+            } else {
+                400
+            },
+            category: self.category,
+            message: self.message,
+        }
+    }
+
     /// HubSpot's `StandardError` for this input; `context` names it.
     fn body(&self, context: Value) -> Value {
         let mut detail = json!({"message": self.message, "code": self.code});
@@ -334,7 +365,33 @@ pub(super) struct Store {
     pub(super) tick: TimeDelta,
 }
 
+/// What a batch write may change, kept to undo it.
+struct Saved {
+    next_id: u64,
+    tables: BTreeMap<String, BTreeMap<u64, Record>>,
+    links: Links,
+    clock: DateTime<Utc>,
+}
+
 impl Store {
+    /// A batch write is applied whole or not at all: this is kept before
+    /// it and put back when an input is refused.
+    fn save(&self) -> Saved {
+        Saved {
+            next_id: self.next_id,
+            tables: self.tables.clone(),
+            links: self.links.clone(),
+            clock: self.clock,
+        }
+    }
+
+    fn restore(&mut self, saved: Saved) {
+        self.next_id = saved.next_id;
+        self.tables = saved.tables;
+        self.links = saved.links;
+        self.clock = saved.clock;
+    }
+
     pub(super) fn new(clock: DateTime<Utc>, tick: TimeDelta, first_id: u64) -> Self {
         let mut unique = BTreeMap::new();
         // HubSpot keeps contact emails unique and upserts contacts by them.
@@ -488,7 +545,7 @@ impl Store {
     /// changes nothing leaves the record (and its modification time) as it
     /// was. Returns the id.
     fn apply(&mut self, object: &str, id: Option<u64>, changes: &Changes) -> u64 {
-        let contacts = object == "contacts";
+        let modified = modified_property(object);
         match id {
             None => {
                 let id = self.next_id;
@@ -500,10 +557,7 @@ impl Store {
                     .collect();
                 properties.insert("hs_object_id".into(), id.to_string());
                 properties.insert("createdate".into(), iso(at));
-                properties.insert("hs_lastmodifieddate".into(), iso(at));
-                if contacts {
-                    properties.insert("lastmodifieddate".into(), iso(at));
-                }
+                properties.insert(modified.into(), iso(at));
                 self.tables.entry(object.to_owned()).or_default().insert(
                     id,
                     Record {
@@ -537,10 +591,7 @@ impl Store {
                             None => r.properties.remove(k),
                         };
                     }
-                    r.properties.insert("hs_lastmodifieddate".into(), iso(at));
-                    if contacts {
-                        r.properties.insert("lastmodifieddate".into(), iso(at));
-                    }
+                    r.properties.insert(modified.into(), iso(at));
                     r.updated = at;
                 }
                 id
@@ -774,7 +825,7 @@ impl Store {
                 }
             }
         }
-        for name in ["createdate", "hs_lastmodifieddate", "hs_object_id"] {
+        for name in ["createdate", modified_property(object), "hs_object_id"] {
             put(name, Value::Null);
         }
         let mut out = json!({
@@ -1058,23 +1109,22 @@ impl Store {
     pub(super) fn batch_create(&mut self, object: &str, body: &Value) -> Answer {
         let request: BatchCreate = decode(body)?;
         check_size(request.inputs.len())?;
+        let saved = self.save();
         let mut results = Vec::new();
-        let mut errors = Vec::new();
-        for (index, input) in request.inputs.iter().enumerate() {
-            let mut context = json!({"inputIndex": [index.to_string()]});
-            if let Some(t) = &input.object_write_trace_id {
-                context["objectWriteTraceId"] = json!([t]);
-            }
+        for input in &request.inputs {
             match self.create_one(object, input) {
                 Ok((id, written)) => {
                     if let Some(r) = self.live(object, id) {
                         results.push(self.to_json(object, r, &Shown::Written(&written)));
                     }
                 }
-                Err(e) => errors.push(e.body(context)),
+                Err(e) => {
+                    self.restore(saved);
+                    return Err(e.whole());
+                }
             }
         }
-        Ok(self.batch_answer(201, results, errors))
+        Ok(self.batch_answer(201, results, Vec::new()))
     }
 
     fn create_one(
@@ -1136,6 +1186,7 @@ impl Store {
                 )));
             }
         }
+        let saved = self.save();
         let mut results = Vec::new();
         let mut errors = Vec::new();
         let mut missing = Vec::new();
@@ -1166,7 +1217,10 @@ impl Store {
                         results.push(self.to_json(object, r, &Shown::Written(&written)));
                     }
                 }
-                Err(e) => errors.push(e.body(json!({"ids": [input.id]}))),
+                Err(e) => {
+                    self.restore(saved);
+                    return Err(e.whole());
+                }
             }
         }
         if !missing.is_empty() {
@@ -1203,8 +1257,8 @@ impl Store {
             }
         }
         check_distinct(request.inputs.iter().map(|i| i.id.as_str()))?;
+        let saved = self.save();
         let mut results = Vec::new();
-        let mut errors = Vec::new();
         for input in &request.inputs {
             let property = input.id_property.clone().unwrap_or_default();
             let outcome = changes_of(&input.properties)
@@ -1232,10 +1286,13 @@ impl Store {
                         results.push(v);
                     }
                 }
-                Err(e) => errors.push(e.body(json!({"ids": [input.id]}))),
+                Err(e) => {
+                    self.restore(saved);
+                    return Err(e.whole());
+                }
             }
         }
-        Ok(self.batch_answer(200, results, errors))
+        Ok(self.batch_answer(200, results, Vec::new()))
     }
 
     /// `POST .../batch/archive`: 204 whatever the ids.
@@ -1479,8 +1536,8 @@ struct CreateInput {
     properties: Map<String, Value>,
     #[serde(default)]
     associations: Vec<CreateAssociation>,
-    #[serde(default)]
-    object_write_trace_id: Option<String>,
+    // `objectWriteTraceId` is accepted and, as the batch is refused whole,
+    // never needed to name an input.
 }
 
 #[derive(Deserialize)]
