@@ -53,9 +53,15 @@
 //! ([`HubSpotConnector::sync_property`]) through `batch/upsert`, so a
 //! replayed batch never creates a record twice. Only the fields the policy
 //! let through are sent; an empty value clears the property (a new record
-//! sends only the values it has). A partly failed batch (HTTP 207) fails
-//! only the records it names. A reference is written as the association
-//! (the old one removed); lines are written as a whole: the record's line
+//! sends only the values it has). HubSpot refuses a whole batch (one 400
+//! or 409) for one invalid input: the connector halves it until the
+//! refused inputs fail alone and the others are written; a batch that
+//! partly fails (HTTP 207, unknown ids) fails only the records it names. A
+//! reference is written as the primary association (contact → company,
+//! deal → company): the new target gets the primary label and only the
+//! association to the old primary target is removed, so the other links a
+//! user made stay. Association reads follow HubSpot's per-object pages
+//! (`paging.next.after`). Lines are written as a whole: the record's line
 //! items are archived and the lines created again, associated with it, so
 //! a replay never leaves two sets. A delete archives (`batch/archive`).
 //!

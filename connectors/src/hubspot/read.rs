@@ -81,36 +81,79 @@ impl HubSpotConnector {
     ) -> Result<HashMap<String, Vec<(String, Vec<u64>)>>> {
         let mut out: HashMap<String, Vec<(String, Vec<u64>)>> = HashMap::new();
         let path = format!("/crm/v4/associations/{from}/{to}/batch/read");
-        for chunk in ids.chunks(100) {
-            let body =
-                json!({"inputs": chunk.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()});
-            // A 207 names the ids without associations: not an error here.
-            let answer = self.post(&path, &body).await?;
-            let rows = answer.get("results").and_then(Value::as_array);
-            for row in rows.into_iter().flatten() {
-                let Some(from_id) = row.pointer("/from/id").and_then(id_text) else {
-                    continue;
-                };
-                let targets = row.get("to").and_then(Value::as_array);
-                let slot = out.entry(from_id).or_default();
-                for t in targets.into_iter().flatten() {
-                    let Some(to_id) = t.get("toObjectId").and_then(id_text) else {
-                        continue;
-                    };
-                    let types = t
-                        .get("associationTypes")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|ty| ty.get("typeId").and_then(Value::as_u64))
-                        .collect();
-                    slot.push((to_id, types));
+        // (id, the page to read): an object with more associations than
+        // one answer holds is read again from its `paging.next.after`.
+        let mut pending: Vec<(String, Option<String>)> =
+            ids.iter().map(|id| ((*id).to_owned(), None)).collect();
+        while !pending.is_empty() {
+            let mut next = Vec::new();
+            for chunk in pending.chunks(100) {
+                let inputs: Vec<Value> = chunk
+                    .iter()
+                    .map(|(id, after)| match after {
+                        Some(after) => json!({"id": id, "after": after}),
+                        None => json!({"id": id}),
+                    })
+                    .collect();
+                // A 207 names the ids without associations: not an error here.
+                let answer = self.post(&path, &json!({ "inputs": inputs })).await?;
+                for row in answer
+                    .get("results")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(page) = Self::association_row(row, &mut out) {
+                        let asked = chunk.iter().find(|(id, _)| *id == page.0);
+                        // The same page again is no progress: stop, loudly.
+                        if asked.is_some_and(|(_, after)| after.as_deref() == Some(&page.1)) {
+                            return Err(ConnectorError::new(
+                                ConnectorErrorKind::NoProgress,
+                                format!("POST {path}: {} answered the same page twice", page.0),
+                            )
+                            .with_system(SystemId::hubspot()));
+                        }
+                        next.push((page.0, Some(page.1)));
+                    }
                 }
-                slot.sort_by(|a, b| numeric_order(&a.0, &b.0));
-                slot.dedup_by(|a, b| a.0 == b.0);
             }
+            pending = next;
+        }
+        for slot in out.values_mut() {
+            slot.sort_by(|a, b| numeric_order(&a.0, &b.0));
+            slot.dedup_by(|a, b| a.0 == b.0);
         }
         Ok(out)
+    }
+
+    /// Adds one row of an association read to `out`; the object's id and
+    /// the `after` of its next page, when it has more.
+    fn association_row(
+        row: &Value,
+        out: &mut HashMap<String, Vec<(String, Vec<u64>)>>,
+    ) -> Option<(String, String)> {
+        let from_id = row.pointer("/from/id").and_then(id_text)?;
+        let slot = out.entry(from_id.clone()).or_default();
+        for t in row
+            .get("to")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(to_id) = t.get("toObjectId").and_then(id_text) else {
+                continue;
+            };
+            let types = t
+                .get("associationTypes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|ty| ty.get("typeId").and_then(Value::as_u64))
+                .collect();
+            slot.push((to_id, types));
+        }
+        let after = row.pointer("/paging/next/after").and_then(Value::as_str)?;
+        Some((from_id, after.to_owned()))
     }
 
     /// Reads records of `object` by id, in batches of 100.

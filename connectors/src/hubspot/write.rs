@@ -72,6 +72,19 @@ fn refuses_the_batch(e: &ConnectorError) -> bool {
     )
 }
 
+/// An association to write: with the primary label when the pair has one
+/// (v4 `batch/create`), else the default one.
+fn association_input(from: &str, to: &str, primary: Option<u32>) -> Value {
+    match primary {
+        Some(p) => json!({
+            "from": {"id": from},
+            "to": {"id": to},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": p}],
+        }),
+        None => json!({"from": {"id": from}, "to": {"id": to}}),
+    }
+}
+
 /// A batch request's body: `{"inputs": [...]}`.
 fn batch_body<'a>(values: impl Iterator<Item = &'a Value>) -> Value {
     json!({ "inputs": values.collect::<Vec<_>>() })
@@ -241,8 +254,15 @@ impl HubSpotConnector {
         Ok(())
     }
 
-    /// Makes each record's association to `a.object` the one given (or
-    /// none): other associations of the pair are removed.
+    /// Makes each record's reference through `a` the one given (or none).
+    ///
+    /// With a primary type (contact → company, deal → company) the
+    /// reference is the primary association: the new target is associated
+    /// with the primary label (HubSpot moves it off the old one), and only
+    /// the association to the old primary target is removed. Other
+    /// associations of the pair, the many-to-many links a user made, are
+    /// left alone. Without a primary type the reference is the only
+    /// association of the pair, and the others are removed.
     async fn write_associations(
         &self,
         from: &str,
@@ -256,24 +276,38 @@ impl HubSpotConnector {
         for (id, target) in wanted {
             let now = current.get(id).map(Vec::as_slice).unwrap_or_default();
             let target = target.as_ref().map(RemoteId::as_str);
-            for (other, _) in now.iter().filter(|(o, _)| Some(o.as_str()) != target) {
+            let held = |other: &str, types: &[u64]| match a.primary_type_id {
+                Some(p) => other != target.unwrap_or_default() && types.contains(&u64::from(p)),
+                None => Some(other) != target,
+            };
+            for (other, _) in now.iter().filter(|(o, types)| held(o, types)) {
                 remove.push(json!({"from": {"id": id}, "to": [{"id": other}]}));
             }
-            if let Some(t) = target.filter(|t| !now.iter().any(|(o, _)| o == t)) {
-                add.push(json!({"from": {"id": id}, "to": {"id": t}}));
+            let present = |t: &str| {
+                now.iter().any(|(o, types)| {
+                    o == t
+                        && a.primary_type_id
+                            .is_none_or(|p| types.contains(&u64::from(p)))
+                })
+            };
+            if let Some(t) = target.filter(|t| !present(t)) {
+                add.push(association_input(id, t, a.primary_type_id));
             }
         }
         let base = format!("/crm/v4/associations/{from}/{}/batch", a.object);
+        // The new ones first: a failure never leaves a record without.
+        let create = if a.primary_type_id.is_some() {
+            "create"
+        } else {
+            "associate/default"
+        };
+        for chunk in add.chunks(100) {
+            self.post(&format!("{base}/{create}"), &batch_body(chunk.iter()))
+                .await?;
+        }
         for chunk in remove.chunks(100) {
             self.post(&format!("{base}/archive"), &batch_body(chunk.iter()))
                 .await?;
-        }
-        for chunk in add.chunks(100) {
-            self.post(
-                &format!("{base}/associate/default"),
-                &batch_body(chunk.iter()),
-            )
-            .await?;
         }
         Ok(())
     }

@@ -709,3 +709,105 @@ async fn contacts_are_read_incrementally_by_their_own_modified_property() {
         Some("ann@acme.example")
     );
 }
+
+/// HubSpot pages a v4 association read per object: a deal with more
+/// line items than a page is read whole, and replacing its lines archives
+/// every old item, not only the first page's.
+#[tokio::test]
+async fn association_reads_follow_their_pages() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    fake.unique_property("deals", "integration_sync_id");
+    fake.set_association_page_size(2);
+    let hs = connector(&fake);
+    let line = |d: &str| ContractLine {
+        id: String::new(),
+        description: d.into(),
+        quantity: Decimal::ONE,
+        unit_price: Some(euros(100)),
+    };
+    let mut deal = Opportunity {
+        name: "Roll-out".into(),
+        stage: OpportunityStage::Won,
+        lines: ["One", "Two", "Three", "Four", "Five"].map(line).to_vec(),
+        ..Default::default()
+    };
+    let out = Sink::<Opportunity>::apply(&hs, vec![record("q-1", deal.clone())])
+        .await
+        .unwrap();
+    let id = out[0].remote_id().unwrap().clone();
+    let (changes, _) = read_all::<Opportunity>(&hs, None).await;
+    assert_eq!(upsert(&changes[0]).lines.len(), 5, "every page read");
+
+    deal.lines = vec![line("Only")];
+    Sink::<Opportunity>::apply(&hs, vec![record("q-1", deal).with_target(id.clone())])
+        .await
+        .unwrap();
+    let items = fake.associations("deals", id.as_str(), "line_items");
+    assert_eq!(items.len(), 1, "no old line item left: {items:?}");
+    let live = fake
+        .records("line_items")
+        .into_iter()
+        .filter(|l| !l.archived)
+        .count();
+    assert_eq!(live, 1);
+}
+
+/// Writing a contact's client moves its primary company and removes only
+/// the association to the old primary one: the other companies a user
+/// linked the contact to stay linked, and the client reads back as the
+/// new primary company.
+#[tokio::test]
+async fn a_changed_client_leaves_other_company_links_alone() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    fake.unique_property("contacts", "integration_sync_id");
+    let acme = fake.insert("companies", [("name", "Acme")]);
+    let globex = fake.insert("companies", [("name", "Globex")]);
+    let partner = fake.insert("companies", [("name", "Partner firm")]);
+    let hs = connector(&fake);
+    let (acme_id, globex_id) = (CanonicalId::new(), CanonicalId::new());
+    let ann = Contact {
+        name: "Ann Lee".into(),
+        client: Some(acme_id),
+        ..Default::default()
+    };
+    let out = Sink::<Contact>::apply(
+        &hs,
+        vec![record("7", ann.clone()).with_link(acme_id, RemoteId::new(&acme))],
+    )
+    .await
+    .unwrap();
+    let id = out[0].remote_id().unwrap().clone();
+    assert!(
+        fake.association_types("contacts", id.as_str(), "companies", &acme)
+            .contains(&1)
+    );
+    // A user links Ann to a partner firm too (unlabeled).
+    assert!(fake.associate("contacts", id.as_str(), "companies", &partner));
+
+    let moved = Contact {
+        client: Some(globex_id),
+        ..ann
+    };
+    Sink::<Contact>::apply(
+        &hs,
+        vec![
+            record("7", moved)
+                .with_target(id.clone())
+                .only(["client"])
+                .with_link(globex_id, RemoteId::new(&globex)),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut linked = fake.associations("contacts", id.as_str(), "companies");
+    linked.sort();
+    let mut expected = vec![globex.clone(), partner.clone()];
+    expected.sort();
+    assert_eq!(linked, expected, "Acme removed, the partner firm kept");
+    assert!(
+        fake.association_types("contacts", id.as_str(), "companies", &globex)
+            .contains(&1)
+    );
+    let (changes, _) = read_all::<Contact>(&hs, None).await;
+    assert_eq!(changes[0].refs["client"].remote_id.as_str(), globex);
+}

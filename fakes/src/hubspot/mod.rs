@@ -82,12 +82,17 @@
 //! (primary 1) and back 280 (2), deal→company 341 (primary 5) and back 342
 //! (6), deal→contact 3 and back 4, deal→line item 19 and back 20, and the
 //! ticket ones; pairs without a defined type get ids from 1000 on.
-//! `associate/default` stores the unlabeled type both ways; a
+//! `associate/default` stores the unlabeled type both ways; v4
+//! `batch/create` stores the types given (a label, such as the primary
+//! one) and the unlabeled one; a
 //! `batch/create` input's `associations` store the types given (a primary
 //! one moves off any other record), plus the unlabeled one. `batch/read`
 //! answers `{from, to: [{toObjectId, associationTypes: [{category,
 //! typeId, label}]}]}` (label `"Primary"` or `null`), and a 207 naming the
-//! inputs that have none, as HubSpot does.
+//! inputs that have none, as HubSpot does. An object with more
+//! associations than a page (500, or
+//! [`FakeHubSpot::set_association_page_size`]) answers the first page and
+//! `paging.next.after`; an input `{id, after}` reads the next.
 //!
 //! # Rate limits and faults
 //!
@@ -1069,6 +1074,22 @@ impl FakeHubSpot {
         self.shared.store().tick = TimeDelta::from_std(tick).unwrap_or(TimeDelta::milliseconds(1));
     }
 
+    /// How many associations a v4 batch read answers per object before it
+    /// pages with `paging.next.after` (HubSpot: 500; the default here too).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
+    /// hubspot.set_association_page_size(2); // page after two, to test paging
+    /// # Ok(()) }
+    /// ```
+    pub fn set_association_page_size(&self, n: usize) {
+        self.shared.store().association_page = n.max(1);
+    }
+
     // ------------------------------------------------------------- faults
 
     /// Makes the next request fail with `fault` (after any faults already
@@ -1423,6 +1444,7 @@ fn route(shared: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Answer {
             match rest {
                 ["read"] => store.associations_read(&from, &to, &body),
                 ["associate", "default"] => store.associations_default(&from, &to, &body),
+                ["create"] => store.associations_create(&from, &to, &body),
                 ["archive"] => store.associations_archive(&from, &to, &body),
                 _ => Err(no_route(method, uri)),
             }

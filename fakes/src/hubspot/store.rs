@@ -12,6 +12,9 @@ use serde_json::{Map, Value, json};
 
 /// The search API refuses to page past this many results.
 pub(super) const SEARCH_WALL: usize = 10_000;
+/// The most associations a v4 batch read answers per object.
+const ASSOCIATION_PAGE: usize = 500;
+
 /// The most inputs a batch endpoint takes.
 const BATCH_MAX: usize = 100;
 /// Properties the fake maintains; writes to them are ignored.
@@ -363,6 +366,9 @@ pub(super) struct Store {
     next_type: u32,
     pub(super) clock: DateTime<Utc>,
     pub(super) tick: TimeDelta,
+    /// The most associations a v4 batch read answers per object before it
+    /// pages (`paging.next.after`).
+    pub(super) association_page: usize,
 }
 
 /// What a batch write may change, kept to undo it.
@@ -418,6 +424,7 @@ impl Store {
             next_type: FIRST_CUSTOM_TYPE,
             clock,
             tick,
+            association_page: ASSOCIATION_PAGE,
         }
     }
 
@@ -1324,7 +1331,7 @@ impl Store {
 
     /// `POST /crm/v4/associations/{from}/{to}/batch/read`.
     pub(super) fn associations_read(&self, from: &str, to: &str, body: &Value) -> Answer {
-        let request: BatchIds = decode(body)?;
+        let request: AssociationReads = decode(body)?;
         // Association reads take up to 1,000 ids.
         if request.inputs.len() > BATCH_MAX * 10 {
             return Err(Fail::invalid(format!(
@@ -1354,8 +1361,23 @@ impl Store {
                 }));
                 continue;
             }
+            // One page per object; `after` (the offset here, opaque to
+            // callers) asks for the next.
+            let start = match input.after.as_deref().map(str::parse::<usize>) {
+                None => 0,
+                Some(Ok(n)) => n,
+                Some(Err(_)) => {
+                    return Err(Fail::invalid(format!(
+                        "after `{}` is not a paging token this API gave",
+                        input.after.as_deref().unwrap_or_default()
+                    )));
+                }
+            };
+            let page = self.association_page.max(1);
             let to_list: Vec<Value> = linked
                 .iter()
+                .skip(start)
+                .take(page)
                 .map(|(id, types)| {
                     json!({
                         "toObjectId": id.to_string(),
@@ -1363,7 +1385,15 @@ impl Store {
                     })
                 })
                 .collect();
-            results.push(json!({"from": {"id": input.id}, "to": to_list}));
+            let mut row = json!({"from": {"id": input.id}, "to": to_list});
+            if start + page < linked.len() {
+                let after = (start + page).to_string();
+                row["paging"] = json!({"next": {
+                    "after": after,
+                    "link": format!("/crm/v4/objects/{from}/{}/associations/{to}?after={after}", input.id),
+                }});
+            }
+            results.push(row);
         }
         Ok(self.batch_answer(200, results, errors))
     }
@@ -1408,6 +1438,52 @@ impl Store {
             }
         }
         Ok(self.batch_answer(200, results, errors))
+    }
+
+    /// `POST /crm/v4/associations/{from}/{to}/batch/create`: associations
+    /// with the types given (a label such as the primary one), plus the
+    /// unlabeled one; a primary type moves off the record it was on, which
+    /// keeps its unlabeled association. Applied whole or not at all.
+    pub(super) fn associations_create(&mut self, from: &str, to: &str, body: &Value) -> Answer {
+        let request: LabeledLinks = decode(body)?;
+        check_size(request.inputs.len())?;
+        let mut links = Vec::new();
+        for input in &request.inputs {
+            let ids = (
+                input.from.id.parse::<u64>().ok(),
+                input.to.id.parse::<u64>().ok(),
+            );
+            let (Some(a), Some(b)) = ids else {
+                return Err(Fail::invalid(format!(
+                    "{} or {} is not a record id",
+                    input.from.id, input.to.id
+                )));
+            };
+            if self.live(from, a).is_none() || self.live(to, b).is_none() {
+                return Err(Fail::invalid(format!(
+                    "cannot associate {from} {a} with {to} {b}: no such record"
+                )));
+            }
+            for t in &input.types {
+                if self.type_target(from, t.association_type_id).as_deref() != Some(to) {
+                    return Err(Fail::invalid(format!(
+                        "association type {} ({}) is not defined from {from} to {to}",
+                        t.association_type_id, t.association_category
+                    )));
+                }
+                links.push((a, b, t.association_type_id));
+            }
+        }
+        let mut results = Vec::new();
+        for (a, b, t) in links {
+            self.link(from, a, to, b, t);
+            results.push(json!({
+                "fromObjectId": a,
+                "toObjectId": b,
+                "labels": if self.is_primary(t) { json!(["Primary"]) } else { json!([]) },
+            }));
+        }
+        Ok(self.batch_answer(201, results, Vec::new()))
     }
 
     /// `POST /crm/v4/associations/{from}/{to}/batch/archive`: 204.
@@ -1505,6 +1581,20 @@ struct BatchIds {
     inputs: Vec<ObjectId>,
 }
 
+/// A v4 association batch read: ids, each with the page it wants.
+#[derive(Deserialize)]
+struct AssociationReads {
+    inputs: Vec<AssociationRead>,
+}
+
+#[derive(Deserialize)]
+struct AssociationRead {
+    #[serde(deserialize_with = "de_id")]
+    id: String,
+    #[serde(default)]
+    after: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct BatchRead {
@@ -1565,6 +1655,19 @@ struct BatchWrite {
 struct DefaultLink {
     from: ObjectId,
     to: ObjectId,
+}
+
+/// A v4 `batch/create` input: two records and the types to give them.
+#[derive(Deserialize)]
+struct LabeledLink {
+    from: ObjectId,
+    to: ObjectId,
+    types: Vec<AssociationSpec>,
+}
+
+#[derive(Deserialize)]
+struct LabeledLinks {
+    inputs: Vec<LabeledLink>,
 }
 
 #[derive(Deserialize)]
