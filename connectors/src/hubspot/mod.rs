@@ -117,6 +117,7 @@ const API: &str = "https://api.hubapi.com";
 #[derive(Clone)]
 pub struct HubSpotConnector {
     client: RestClient,
+    api: Arc<api::HubSpotApi>,
     maps: Arc<Vec<ObjectMap>>,
     sync_property: Arc<str>,
     currency: Currency,
@@ -170,16 +171,18 @@ impl HubSpotConnector {
         // HubSpot allows private apps 100 (Pro/Enterprise: 190) requests
         // per rolling 10 seconds, and search 5 per second.
         let limiter = RateLimiter::new(Quota::per_second(4).burst(4));
+        let api = Arc::new(api::HubSpotApi::default());
         let client = RestClient::builder(
             http,
             API,
             Arc::new(BearerToken::new(SystemId::hubspot(), token)),
-            Arc::new(api::HubSpotApi),
+            api.clone(),
         )
         .limiter(limiter.clone())
         .build();
         Ok(HubSpotConnector {
             client,
+            api,
             maps: Arc::new(vec![
                 ObjectMap::companies(),
                 ObjectMap::contacts(),
@@ -212,6 +215,40 @@ impl HubSpotConnector {
     #[must_use]
     pub fn base_url(mut self, url: &str) -> Self {
         self.client.set_base(url);
+        self
+    }
+
+    /// The account's offset from UTC (Settings → Account defaults, or
+    /// `utcOffset` in `GET /account-info/v3/details`). HubSpot resets the
+    /// daily request limit at midnight there: a 429 for the daily limit
+    /// (`policyName: DAILY`) is a rate-limited error whose
+    /// [`retry_after`](crate::ConnectorError::retry_after) is the time
+    /// until then, not the ten-second window, so a pipeline stops instead
+    /// of retrying all day. Default: UTC.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// use odoo_integration_model::ClientCompany;
+    /// let fake = FakeHubSpot::builder().daily_limit(1).start().await?;
+    /// let new_york = chrono::FixedOffset::west_opt(5 * 3600).unwrap();
+    /// let hs = HubSpotConnector::new(fake.token())?
+    ///     .base_url(&fake.url())
+    ///     .account_utc_offset(new_york);
+    /// Source::<ClientCompany>::read(&hs, None, 10).await?; // the day's last request
+    /// let e = Source::<ClientCompany>::read(&hs, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::RateLimited);
+    /// assert!(e.retry_after().unwrap() > std::time::Duration::from_secs(10));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn account_utc_offset(self, offset: chrono::FixedOffset) -> Self {
+        self.api.set_utc_offset(offset);
         self
     }
 

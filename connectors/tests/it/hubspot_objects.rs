@@ -811,3 +811,36 @@ async fn a_changed_client_leaves_other_company_links_alone() {
     let (changes, _) = read_all::<Contact>(&hs, None).await;
     assert_eq!(changes[0].refs["client"].remote_id.as_str(), globex);
 }
+
+/// HubSpot's daily limit: once the day's requests are spent the 429
+/// names `policyName: DAILY`, and the error asks to wait until midnight in
+/// the account's time zone, not for the ten-second window.
+#[tokio::test]
+async fn the_daily_limit_waits_for_midnight_in_the_accounts_time_zone() {
+    let fake = FakeHubSpot::builder().daily_limit(2).start().await.unwrap();
+    fake.insert("companies", [("name", "Acme")]);
+    let tokyo = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    let hs = connector(&fake).account_utc_offset(tokyo);
+    Source::<ClientCompany>::read(&hs, None, 10).await.unwrap();
+    // Reads spend the rest of the day's two requests.
+    let mut refused = None;
+    for _ in 0..3 {
+        if let Err(e) = Source::<ClientCompany>::read(&hs, None, 10).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let e = refused.expect("the daily limit refuses a read");
+    assert_eq!(e.kind(), ConnectorErrorKind::RateLimited, "{e}");
+    let now = chrono::Utc::now().with_timezone(&tokyo);
+    let midnight = (now.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_local_timezone(tokyo)
+        .unwrap();
+    let expected = (midnight - now).to_std().unwrap();
+    let wait = e.retry_after().expect("the wait until the reset");
+    let off = wait.abs_diff(expected);
+    assert!(off < Duration::from_secs(60), "{wait:?} vs {expected:?}");
+    assert!(e.to_string().contains("daily"), "{e}");
+}

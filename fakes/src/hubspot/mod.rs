@@ -101,7 +101,10 @@
 //! budget per rolling window (default 190 per 10 s, HubSpot's for private
 //! apps; [`FakeHubSpotBuilder::rate_limit`]); once it is spent the fake
 //! answers 429 `RATE_LIMITS` (policy `TEN_SECONDLY_ROLLING`), with
-//! `Retry-After` only if [`FakeHubSpotBuilder::retry_after`] says so. The
+//! `Retry-After` only if [`FakeHubSpotBuilder::retry_after`] says so. With
+//! [`FakeHubSpotBuilder::daily_limit`] the day's requests run out too, and
+//! the 429 names `policyName: DAILY` (reset at midnight UTC on the fake's
+//! clock; HubSpot's resets in the account's time zone). The
 //! window runs on tokio's clock, so `tokio::time::pause` and `advance`
 //! drive it. [`FakeHubSpot::fail_next`] queues a [`Fault`] for the next
 //! request: an error page, a 429, a delay, or an answer lost or cut after
@@ -114,9 +117,10 @@
 //! # Not modelled
 //!
 //! Search's own limit of a few requests per second (search spends the
-//! general budget here), daily limits, `propertiesWithHistory`,
-//! `associations` on reads, association labels and the v4 label
-//! endpoints, the single-record `POST`/`PATCH`/`DELETE` endpoints, merges,
+//! general budget here), the daily limit's reset in the account's time
+//! zone, `propertiesWithHistory`, `associations` on reads, custom
+//! association labels and the v4 label endpoints (the primary label is
+//! modelled), the single-record `POST`/`PATCH`/`DELETE` endpoints, merges,
 //! property definitions (any property name is accepted) and webhooks.
 //!
 //! # Example
@@ -298,6 +302,26 @@ impl FakeRecord {
 struct Limiter {
     window: RollingWindow,
     retry_after: Option<Duration>,
+    /// The daily limit, if set: (max, used, the day counted, UTC on the
+    /// fake's clock).
+    daily: Option<(u32, u32, chrono::NaiveDate)>,
+}
+
+impl Limiter {
+    /// Spends one of the day's requests; false when the day's are spent.
+    fn take_daily(&mut self, today: chrono::NaiveDate) -> bool {
+        let Some((max, used, day)) = &mut self.daily else {
+            return true;
+        };
+        if *day != today {
+            (*used, *day) = (0, today);
+        }
+        if *used >= *max {
+            return false;
+        }
+        *used += 1;
+        true
+    }
 }
 
 struct Shared {
@@ -354,9 +378,23 @@ pub struct FakeHubSpotBuilder {
     max: u32,
     interval: Duration,
     retry_after: Option<Duration>,
+    daily: Option<u32>,
 }
 
 impl FakeHubSpotBuilder {
+    /// A daily request limit (HubSpot's is per account, reset at midnight
+    /// in its time zone; here at midnight UTC on the fake's clock). Once
+    /// spent, every request is answered HubSpot's 429 with `policyName:
+    /// DAILY`. Default: none.
+    ///
+    /// # Example
+    ///
+    /// See `HubSpotConnector::account_utc_offset` in the connectors crate.
+    pub fn daily_limit(mut self, max: u32) -> Self {
+        self.daily = Some(max);
+        self
+    }
+
     /// The bearer token requests must carry. Default: [`FakeHubSpot::TOKEN`].
     ///
     /// # Example
@@ -556,6 +594,7 @@ impl FakeHubSpotBuilder {
             limiter: Mutex::new(Limiter {
                 window: RollingWindow::new(self.max, self.interval),
                 retry_after: self.retry_after,
+                daily: self.daily.map(|max| (max, 0, self.clock.date_naive())),
             }),
             correlation: AtomicU64::new(1),
         });
@@ -661,6 +700,7 @@ impl FakeHubSpot {
             max: 190,
             interval: Duration::from_secs(10),
             retry_after: None,
+            daily: None,
         }
     }
 
@@ -1182,6 +1222,21 @@ fn rate_limited(shared: &Shared, retry_after: Option<Duration>) -> Response {
     r
 }
 
+/// HubSpot's 429 once the day's requests are spent.
+fn daily_limited(shared: &Shared) -> Response {
+    json_response(
+        429,
+        &json!({
+            "status": "error",
+            "message": "You have reached your daily limit.",
+            "errorType": "RATE_LIMIT",
+            "correlationId": shared.correlation_id(),
+            "policyName": "DAILY",
+            "category": "RATE_LIMITS",
+        }),
+    )
+}
+
 fn rate_headers(r: &mut Response, max: u32, remaining: u32, interval: Duration) {
     let h = r.headers_mut();
     for (name, value) in [
@@ -1297,6 +1352,7 @@ fn handle(
             let (scheme, token) = v.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
+    let today = shared.store().clock.date_naive();
     let mut limiter = lock(&shared.limiter);
     let (max, interval) = (limiter.window.max(), limiter.window.interval());
     let refused = match given {
@@ -1317,6 +1373,12 @@ fn handle(
         drop(limiter);
         let mut r = error(shared, &fail);
         rate_headers(&mut r, max, remaining, interval);
+        return r;
+    }
+    if !limiter.take_daily(today) {
+        drop(limiter);
+        let mut r = daily_limited(shared);
+        rate_headers(&mut r, max, 0, interval);
         return r;
     }
     if !limiter.window.take() {
