@@ -45,7 +45,10 @@
 //! before, keyed by [`EventKey`] (HubSpot's `eventId` alone is not
 //! unique). The default [`Deduplicator`] is in memory, bounded, per
 //! process and forgotten on restart; plug a persistent [`DedupStore`] for
-//! more. [`HubSpotConnector::changes`] turns the events into changes.
+//! more. [`HubSpotConnector::changes`] turns the events into changes: a
+//! deletion or a privacy deletion is a delete; a merge deletes the records
+//! merged away (`mergedObjectIds`) and reads the one that remains
+//! (`primaryObjectId`) whole.
 //!
 //! **Writing.** In batches of 100. A record HubSpot already has (the
 //! pipeline knows its id) is updated by id (`batch/update`); a new one is

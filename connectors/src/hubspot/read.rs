@@ -358,10 +358,20 @@ impl HubSpotConnector {
                         slot.insert(name.clone(), (e.occurred_at, e.property_value.clone()));
                     }
                 }
-                Some("deletion") => {
+                // A privacy deletion (GDPR) removes the record for good.
+                Some("deletion" | "privacyDeletion") => {
                     deleted.insert(e.object_id, e.occurred_at);
                 }
-                Some("creation" | "restore" | "merge" | "associationChange") => {
+                // The records merged away are gone: deletes; the one that
+                // remains is read whole (it took their values).
+                Some("merge") => {
+                    let primary = e.primary_object_id.unwrap_or(e.object_id);
+                    for &gone in e.merged_object_ids.iter().filter(|id| **id != primary) {
+                        deleted.insert(gone, e.occurred_at);
+                    }
+                    fetch.insert(primary);
+                }
+                Some("creation" | "restore" | "associationChange") => {
                     fetch.insert(e.object_id);
                 }
                 _ => {}

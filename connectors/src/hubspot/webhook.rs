@@ -187,6 +187,12 @@ pub struct WebhookEvent {
     /// Delivery attempt, from 0.
     #[serde(default)]
     pub attempt_number: u32,
+    /// For a merge (`contact.merge`, …): the record that remains.
+    #[serde(default)]
+    pub primary_object_id: Option<u64>,
+    /// For a merge: the records merged into it, which are gone.
+    #[serde(default)]
+    pub merged_object_ids: Vec<u64>,
 }
 
 impl WebhookEvent {

@@ -844,3 +844,30 @@ async fn the_daily_limit_waits_for_midnight_in_the_accounts_time_zone() {
     assert!(off < Duration::from_secs(60), "{wait:?} vs {expected:?}");
     assert!(e.to_string().contains("daily"), "{e}");
 }
+
+/// A merge webhook: the records merged away become deletes and the one
+/// that remains is read whole; a privacy deletion is a delete.
+#[tokio::test]
+async fn merged_and_privacy_deleted_contacts_become_deletes() {
+    use odoo_integration_connectors::hubspot::WebhookEvent;
+    let fake = FakeHubSpot::start().await.unwrap();
+    let kept = fake.insert("contacts", [("firstname", "Ann"), ("lastname", "Lee")]);
+    let merged = fake.insert("contacts", [("firstname", "Ann"), ("lastname", "L.")]);
+    let erased = fake.insert("contacts", [("firstname", "Bo"), ("lastname", "Ray")]);
+    // HubSpot archives the merged record.
+    fake.archive("contacts", &merged);
+    let body = format!(
+        r#"[
+      {{"eventId":1,"subscriptionType":"contact.merge","objectId":{kept},"occurredAt":1795000000000,
+        "primaryObjectId":{kept},"mergedObjectIds":[{merged}],"newObjectId":{kept},"numberOfPropertiesMoved":2}},
+      {{"eventId":2,"subscriptionType":"contact.privacyDeletion","objectId":{erased},"occurredAt":1795000000100}}
+    ]"#
+    );
+    let events = WebhookEvent::parse_batch(body.as_bytes()).unwrap();
+    let changes = connector(&fake).changes::<Contact>(&events).await.unwrap();
+    let of = |id: &str| changes.iter().find(|c| c.remote_id.as_str() == id);
+    assert!(of(&merged).unwrap().operation.is_delete(), "{changes:?}");
+    assert!(of(&erased).unwrap().operation.is_delete(), "{changes:?}");
+    assert_eq!(upsert(of(&kept).unwrap()).name, "Ann Lee");
+    assert_eq!(changes.len(), 3, "{changes:?}");
+}
