@@ -127,6 +127,7 @@ pub struct HubSpotConnector {
     limiter: RateLimiter,
     settle: Duration,
     poll_archived: bool,
+    archived_every: Duration,
 }
 
 impl fmt::Debug for HubSpotConnector {
@@ -196,6 +197,7 @@ impl HubSpotConnector {
             limiter,
             settle: Duration::from_secs(5),
             poll_archived: false,
+            archived_every: Duration::from_secs(15 * 60),
         })
     }
 
@@ -519,7 +521,8 @@ impl HubSpotConnector {
     /// let hs = HubSpotConnector::new(fake.token())?
     ///     .base_url(&fake.url())
     ///     .settle(Duration::ZERO)
-    ///     .poll_archived(true);
+    ///     .poll_archived(true)
+    ///     .archived_every(Duration::ZERO); // every caught-up read, for the example
     /// let (_, cursor) = read_to_end::<ClientCompany>(&hs, None, 10).await?;
     /// fake.archive("companies", &acme);
     /// let (changes, _) = read_to_end::<ClientCompany>(&hs, Some(cursor), 10).await?;
@@ -529,6 +532,41 @@ impl HubSpotConnector {
     #[must_use]
     pub fn poll_archived(mut self, yes: bool) -> Self {
         self.poll_archived = yes;
+        self
+    }
+
+    /// With [`poll_archived`](Self::poll_archived): how often the archived
+    /// records are listed, on a slower schedule than changes (listing them
+    /// reads every archived record of the object). A caught-up read lists
+    /// them when this long has passed since the last listing, recorded in
+    /// the cursor. Default: 15 minutes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::hubspot::*;
+    /// # use odoo_integration_fakes::hubspot::FakeHubSpot;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::ClientCompany;
+    /// use std::time::Duration;
+    /// let fake = FakeHubSpot::start().await?;
+    /// let acme = fake.insert("companies", [("name", "Acme")]);
+    /// let hs = HubSpotConnector::new(fake.token())?
+    ///     .base_url(&fake.url())
+    ///     .settle(Duration::ZERO)
+    ///     .poll_archived(true)
+    ///     .archived_every(Duration::from_secs(3600));
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&hs, None, 10).await?; // lists them
+    /// fake.archive("companies", &acme);
+    /// let (changes, _) = read_to_end::<ClientCompany>(&hs, Some(cursor), 10).await?;
+    /// assert!(changes.is_empty()); // not listed again within the hour
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn archived_every(mut self, every: Duration) -> Self {
+        self.archived_every = every;
         self
     }
 

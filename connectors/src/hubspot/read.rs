@@ -29,6 +29,10 @@ struct SearchCursor {
     /// With `poll_archived`: the latest archive time already handed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     archived: Option<i64>,
+    /// With `poll_archived`: when archived records were last listed
+    /// (milliseconds since the epoch, this machine's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    archived_listed: Option<i64>,
 }
 
 /// One object of a search, list or batch read answer.
@@ -537,10 +541,18 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for HubSpotConnector
         if next.since == cursor.since {
             next.after = next_after;
         }
-        if !more && self.poll_archived {
+        // Listing every archived record is costly: at most once per
+        // `archived_every`, on a read that has caught up.
+        let now = Utc::now().timestamp_millis();
+        let due = cursor.archived_listed.is_none_or(|last| {
+            let every = i64::try_from(self.archived_every.as_millis()).unwrap_or(i64::MAX);
+            now.saturating_sub(last) >= every
+        });
+        if !more && self.poll_archived && due {
             let (deletes, mark) = self.archived_since(&map.object, cursor.archived).await?;
             changes.extend(deletes);
             next.archived = Some(mark);
+            next.archived_listed = Some(now);
         }
         let encoded = serde_json::to_string(&next).map_err(|e| {
             ConnectorError::new(ConnectorErrorKind::Protocol, format!("cursor: {e}"))

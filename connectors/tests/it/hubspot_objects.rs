@@ -421,7 +421,9 @@ async fn archived_records_become_deletes_when_polled() {
     }
     let keep = fake.insert("companies", [("name", "Acme")]);
     let gone = fake.insert("companies", [("name", "Globex")]);
-    let hs = connector(&fake).poll_archived(true);
+    let hs = connector(&fake)
+        .poll_archived(true)
+        .archived_every(Duration::ZERO);
     let (first, cursor) = read_all::<ClientCompany>(&hs, None).await;
     assert_eq!(
         first.len(),
