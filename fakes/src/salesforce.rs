@@ -1,12 +1,19 @@
 //! A stateful fake of the Salesforce endpoints the `salesforce` connector
 //! uses, served on `127.0.0.1` by [`FakeSalesforce`].
 //!
-//! - **OAuth** (`/services/oauth2/token`): the client-credentials flow for
-//!   the clients you [`allow_client`](FakeSalesforce::allow_client), and
-//!   the JWT bearer flow for those you
-//!   [`allow_jwt`](FakeSalesforce::allow_jwt): the assertion's claims
-//!   (`iss`, `sub`, `aud`, `exp`) are checked, and its RS256 signature
-//!   against the public key you give.
+//! - **OAuth** (`/services/oauth2/token`), on two hosts as Salesforce has
+//!   them: the org's My Domain ([`url`](FakeSalesforce::url), also the
+//!   instance) and the generic login host
+//!   ([`login_url`](FakeSalesforce::login_url), standing for
+//!   `login.salesforce.com`). The client-credentials flow, for the clients
+//!   you [`allow_client`](FakeSalesforce::allow_client), only on My Domain:
+//!   the login host refuses it with `invalid_grant` (`request not
+//!   supported on this domain`), as Salesforce does. The JWT bearer flow,
+//!   for those you [`allow_jwt`](FakeSalesforce::allow_jwt), on both: the
+//!   assertion's claims (`iss`, `sub`, `aud`, `exp`) are checked (`aud` is
+//!   `https://login.salesforce.com` or `https://test.salesforce.com`,
+//!   whichever host the request goes to), and its RS256 signature against
+//!   the public key you give.
 //!   Tokens last until [`expire_tokens`](FakeSalesforce::expire_tokens);
 //!   then the API answers 401 `INVALID_SESSION_ID`. The token answer's
 //!   `instance_url` is the fake's own URL.
@@ -164,6 +171,8 @@ impl Shared {
 /// ```
 pub struct FakeSalesforce {
     served: crate::Served,
+    /// The generic login host: only the token endpoint.
+    login: crate::Served,
     shared: Arc<Shared>,
 }
 
@@ -457,8 +466,13 @@ impl FakeSalesforce {
             url: format!("http://{addr}"),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
+        let (login_listener, login_addr) = crate::bind(crate::LOOPBACK).await?;
+        let login = Router::new()
+            .fallback(login_host)
+            .with_state(shared.clone());
         Ok(FakeSalesforce {
             served: crate::Served::new(listener, addr, app),
+            login: crate::Served::new(login_listener, login_addr, login),
             shared,
         })
     }
@@ -478,6 +492,32 @@ impl FakeSalesforce {
     /// ```
     pub fn url(&self) -> String {
         format!("http://{}", self.served.addr())
+    }
+
+    /// The generic login host, standing for `https://login.salesforce.com`:
+    /// it serves only the token endpoint, and refuses the
+    /// client-credentials flow there, as Salesforce does (that flow needs
+    /// the org's My Domain, [`url`](Self::url)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// let sf = odoo_integration_fakes::salesforce::FakeSalesforce::start().await?;
+    /// sf.allow_client("key", "consumer-secret");
+    /// assert_ne!(sf.login_url(), sf.url());
+    /// let wrong_host = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "consumer-secret"))
+    ///     .login_url(sf.login_url())
+    ///     .build()?;
+    /// let e = Source::<odoo_integration_model::ClientCompany>::read(&wrong_host, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Configuration, "{e}");
+    /// # Ok(()) }
+    /// ```
+    pub fn login_url(&self) -> String {
+        format!("http://{}", self.login.addr())
     }
 
     /// Accepts the client-credentials flow for this consumer key and
@@ -1011,7 +1051,7 @@ async fn handle(
     let path = uri.path().to_owned();
     let query = form(uri.query().unwrap_or(""));
     if path == "/services/oauth2/token" && method == Method::POST {
-        return token(&shared, &body);
+        return token(&shared, &body, Host::MyDomain);
     }
     let mut org = shared.org();
     org.calls += 1;
@@ -1120,7 +1160,34 @@ fn errors(code: &str, message: &str) -> Value {
 
 // ---------------------------------------------------------------- OAuth
 
-fn token(shared: &Shared, body: &[u8]) -> Response {
+/// Which of the fake's hosts a token request came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Host {
+    /// `login.salesforce.com` (or `test.`).
+    Login,
+    /// The org's My Domain.
+    MyDomain,
+}
+
+/// The generic login host: the token endpoint only.
+async fn login_host(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    if uri.path() == "/services/oauth2/token" && method == Method::POST {
+        return token(&shared, &body, Host::Login);
+    }
+    let org = shared.org();
+    json_answer(
+        404,
+        &errors("NOT_FOUND", "The requested resource does not exist"),
+        (org.api_used, org.api_limit),
+    )
+}
+
+fn token(shared: &Shared, body: &[u8], host: Host) -> Response {
     let params = form(&String::from_utf8_lossy(body));
     let mut org = shared.org();
     org.token_requests += 1;
@@ -1134,6 +1201,9 @@ fn token(shared: &Shared, body: &[u8]) -> Response {
     };
     let grant = params.get("grant_type").map(String::as_str);
     let granted = match grant {
+        Some("client_credentials") if host == Host::Login => {
+            return refuse("invalid_grant", "request not supported on this domain");
+        }
         Some("client_credentials") => {
             let id = params.get("client_id").cloned().unwrap_or_default();
             let secret = params.get("client_secret").cloned().unwrap_or_default();
@@ -1145,7 +1215,7 @@ fn token(shared: &Shared, body: &[u8]) -> Response {
         }
         Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
             let assertion = params.get("assertion").cloned().unwrap_or_default();
-            check_assertion(&org, &assertion, &shared.url)
+            check_assertion(&org, &assertion)
         }
         _ => return refuse("unsupported_grant_type", "grant type not supported"),
     };
@@ -1196,7 +1266,7 @@ pub(crate) fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn check_assertion(org: &Org, assertion: &str, url: &str) -> Result<(), String> {
+fn check_assertion(org: &Org, assertion: &str) -> Result<(), String> {
     let parts: Vec<&str> = assertion.split('.').collect();
     let [header, claims, _signature] = parts.as_slice() else {
         return Err("invalid assertion".into());
@@ -1216,8 +1286,8 @@ fn check_assertion(org: &Org, assertion: &str, url: &str) -> Result<(), String> 
         return Err("user hasn't approved this consumer".into());
     }
     let aud = claims["aud"].as_str().unwrap_or_default();
+    // The login host, never My Domain, even when the request goes there.
     if ![
-        url,
         "https://login.salesforce.com",
         "https://test.salesforce.com",
     ]

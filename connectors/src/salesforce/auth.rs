@@ -60,10 +60,40 @@ impl fmt::Debug for ConnectedApp {
     }
 }
 
+/// The JWT audience for a login URL: the login host of a production org or
+/// a sandbox, never My Domain.
+fn default_audience(login_url: &str) -> &'static str {
+    let host = host_of(login_url);
+    if host == "test.salesforce.com" || host.ends_with(".sandbox.my.salesforce.com") {
+        "https://test.salesforce.com"
+    } else {
+        "https://login.salesforce.com"
+    }
+}
+
+/// The host of a URL, lowercased, without port.
+pub(super) fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    host.split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
 impl ConnectedApp {
+    /// Whether this is the client-credentials flow, which needs My Domain.
+    pub(super) fn needs_my_domain(&self) -> bool {
+        matches!(self.flow, Flow::ClientCredentials { .. })
+    }
+
     /// The OAuth 2.0 client-credentials flow: the app's consumer key and
     /// secret; Salesforce runs the calls as the app's configured run-as
-    /// user.
+    /// user. Salesforce serves this flow on the org's My Domain only
+    /// (`https://yourcompany.my.salesforce.com`): give it as the
+    /// [`login_url`](super::SalesforceBuilder::login_url); `login.` and
+    /// `test.salesforce.com` are refused when the connector is built.
     ///
     /// # Example
     ///
@@ -87,7 +117,9 @@ impl ConnectedApp {
     /// The OAuth 2.0 JWT bearer flow: an assertion signed RS256 with the
     /// private key (PEM, PKCS#1 or PKCS#8) whose certificate is uploaded to
     /// the app, issued by `client_id` (the consumer key) for `username`.
-    /// The audience is the login URL unless set with
+    /// The audience is `https://login.salesforce.com` (for a sandbox,
+    /// `https://test.salesforce.com`) even when the token is asked of My
+    /// Domain, as Salesforce wants, unless set with
     /// [`audience`](Self::audience).
     ///
     /// # Errors
@@ -126,8 +158,10 @@ impl ConnectedApp {
     }
 
     /// The JWT's `aud` claim (JWT bearer flow only; ignored otherwise).
-    /// Default: the login URL, e.g. `https://login.salesforce.com` or
-    /// `https://test.salesforce.com` for a sandbox.
+    /// Default: `https://test.salesforce.com` when the login URL is
+    /// `test.salesforce.com` or a sandbox's My Domain
+    /// (`*.sandbox.my.salesforce.com`), else `https://login.salesforce.com`;
+    /// never the My Domain URL, which Salesforce refuses as an audience.
     ///
     /// # Example
     ///
@@ -238,7 +272,9 @@ impl SignIn {
                 let claims = Claims {
                     iss: client_id,
                     sub: username,
-                    aud: audience.as_deref().unwrap_or(&self.login_url),
+                    aud: audience
+                        .as_deref()
+                        .unwrap_or_else(|| default_audience(&self.login_url)),
                     // Salesforce accepts an expiry up to three minutes ahead.
                     exp: chrono::Utc::now().timestamp() + 170,
                 };
@@ -271,7 +307,23 @@ impl SignIn {
             max_body: MAX_BODY,
         }
         .send()
-        .await?;
+        .await
+        .map_err(|e| {
+            if e.message().contains("not supported on this domain") {
+                ConnectorError::new(
+                    ConnectorErrorKind::Configuration,
+                    format!(
+                        "Salesforce refuses the client-credentials flow on {}: give the org's \
+                         My Domain URL (https://yourcompany.my.salesforce.com) as the login URL",
+                        self.login_url
+                    ),
+                )
+                .with_system(SystemId::salesforce())
+                .with_source(e)
+            } else {
+                e
+            }
+        })?;
         tracing::debug!("salesforce: new access token");
         Ok(Token {
             access: SecretString::from(answer.access_token),

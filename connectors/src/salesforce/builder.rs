@@ -399,6 +399,20 @@ impl SalesforceBuilder {
                 self.version
             )));
         }
+        // Salesforce refuses this flow on the generic login hosts.
+        let host = super::auth::host_of(&self.login_url);
+        if self.credentials.needs_my_domain()
+            && matches!(
+                host.as_str(),
+                "login.salesforce.com" | "test.salesforce.com"
+            )
+        {
+            return Err(config(format!(
+                "the client-credentials flow needs your org's My Domain URL \
+                 (https://yourcompany.my.salesforce.com) as the login URL, not {host}: \
+                 Salesforce refuses it there (`invalid_grant: request not supported on this domain`)"
+            )));
+        }
         let names = self
             .settings
             .accounts

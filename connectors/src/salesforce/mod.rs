@@ -203,7 +203,9 @@ use std::time::Duration;
 ///
 /// ```
 /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "top-secret")).build()?;
+/// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("key", "top-secret"))
+///     .login_url("https://acme.my.salesforce.com") // My Domain
+///     .build()?;
 /// assert!(!format!("{sf:?}").contains("top-secret"));
 /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
 /// ```
@@ -272,7 +274,9 @@ impl SalesforceConnector {
     ///
     /// ```
     /// use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
-    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).build()?;
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url("https://acme.my.salesforce.com")
+    ///     .build()?;
     /// assert_eq!(sf.api_usage(), None);
     /// # Ok::<(), odoo_integration_connectors::ConnectorError>(())
     /// ```

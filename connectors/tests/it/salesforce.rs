@@ -401,7 +401,10 @@ async fn client_credentials_flow_and_a_wrong_secret() {
 async fn secrets_never_reach_debug_or_errors() {
     let creds = ConnectedApp::client_credentials(CLIENT_ID, SECRET);
     assert!(!format!("{creds:?}").contains(SECRET));
-    let sf = SalesforceConnector::builder(creds).build().unwrap();
+    let sf = SalesforceConnector::builder(creds)
+        .login_url("https://acme.my.salesforce.com")
+        .build()
+        .unwrap();
     assert!(!format!("{sf:?}").contains(SECRET));
     let jwt = ConnectedApp::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap();
     let key_body = PRIVATE_KEY.lines().nth(1).unwrap();
@@ -1400,4 +1403,46 @@ async fn a_custom_object_is_one_map_written_and_read_back() {
         .build()
         .unwrap_err();
     assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
+}
+
+/// The client-credentials flow needs the org's My Domain: a build with
+/// `login.salesforce.com` is refused, and a token request on the login
+/// host (which refuses that grant) is a configuration error saying so.
+/// The JWT audience stays the login host even when the token is asked of
+/// My Domain.
+#[tokio::test]
+async fn client_credentials_need_my_domain_and_jwt_keeps_the_login_audience() {
+    let org = fake().await;
+    for login in [
+        "https://login.salesforce.com",
+        "https://test.salesforce.com/",
+    ] {
+        let e = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+            .login_url(login)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
+        assert!(e.message().contains("My Domain"), "{e}");
+    }
+    let wrong_host =
+        SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+            .login_url(org.login_url())
+            .build()
+            .unwrap();
+    let e = Source::<ClientCompany>::read(&wrong_host, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ConnectorErrorKind::Configuration, "{e}");
+    assert!(e.message().contains("My Domain"), "{e}");
+    assert!(!e.to_string().contains(SECRET));
+
+    org.allow_jwt(CLIENT_ID, USER, PUBLIC_KEY);
+    for login in [org.url(), org.login_url()] {
+        let jwt = ConnectedApp::jwt_bearer(CLIENT_ID, USER, PRIVATE_KEY).unwrap();
+        let sf = SalesforceConnector::builder(jwt)
+            .login_url(login)
+            .build()
+            .unwrap();
+        Source::<ClientCompany>::read(&sf, None, 10).await.unwrap();
+    }
 }

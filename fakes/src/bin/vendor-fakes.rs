@@ -12,6 +12,10 @@
 //! ```text
 //! hubspot http://127.0.0.1:8101 token=pat-na1-…
 //! ```
+//!
+//! Salesforce's URL is the org's My Domain (the client-credentials flow
+//! signs in there); its `login_url` is the generic login host, for the JWT
+//! flow.
 
 use odoo_integration_fakes::bamboohr::FakeBambooHr;
 use odoo_integration_fakes::gusto::FakeGusto;
@@ -115,8 +119,9 @@ async fn serve(ports: [u16; 4]) -> std::io::Result<()> {
     writeln!(out, "hubspot {} token={}", hubspot.url(), hubspot.token())?;
     writeln!(
         out,
-        "salesforce {} client_id={CLIENT_ID} client_secret={CLIENT_SECRET}",
-        salesforce.url()
+        "salesforce {} login_url={} client_id={CLIENT_ID} client_secret={CLIENT_SECRET}",
+        salesforce.url(),
+        salesforce.login_url()
     )?;
     writeln!(
         out,
