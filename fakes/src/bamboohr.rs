@@ -13,7 +13,9 @@
 //!   that last change;
 //! - `POST /reports/custom?format=JSON`: `{title, fields, employees}` for
 //!   the requested fields (unset ones `null`; `id`, `status` and
-//!   `lastChanged` are always known), all live employees or
+//!   `lastChanged` are always known; a field the key may not see,
+//!   [`FakeBambooHr::hide_field`], is left out of `fields` and of every
+//!   row, with 200, as BambooHR does), all live employees or
 //!   `filters.employeeIds`, `filters.lastChanged.value`; the body must be
 //!   sent as exactly `Content-Type: application/json`, as BambooHR
 //!   requires (otherwise it is read as XML: 400);
@@ -390,6 +392,8 @@ struct Store {
     next_request: u64,
     requests: BTreeMap<u64, Req>,
     forbid_compensation: bool,
+    /// Fields the API key may not see: left out of reports.
+    hidden: std::collections::BTreeSet<String>,
 }
 
 impl Store {
@@ -708,6 +712,7 @@ impl FakeBambooHrBuilder {
                 next_request: 1,
                 requests: BTreeMap::new(),
                 forbid_compensation: self.forbid_compensation,
+                hidden: std::collections::BTreeSet::new(),
             }),
             faults: Mutex::new(VecDeque::new()),
             calls: Mutex::new(Vec::new()),
@@ -1018,6 +1023,33 @@ impl FakeBambooHr {
     /// ```
     pub fn forbid_compensation(&self, forbid: bool) {
         self.store().forbid_compensation = forbid;
+    }
+
+    /// Hides a field from the API key, as BambooHR does with a field the
+    /// key's user may not see (or one that does not exist): a report asked
+    /// for it answers 200 without it, in neither its `fields` list nor its
+    /// rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_model::Employee;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// bamboo.insert_employee([("firstName", "Ann"), ("jobTitle", "Engineer")]);
+    /// bamboo.hide_field("jobTitle");
+    /// let hr = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?.base_url(&bamboo.url());
+    /// let page = Source::<Employee>::read(&hr, None, 10).await?;
+    /// // Not claimed: a value nobody could see is not cleared elsewhere.
+    /// assert!(!page.changes[0].fields.as_ref().unwrap().contains(&"job_title".to_owned()));
+    /// # Ok(()) }
+    /// ```
+    pub fn hide_field(&self, name: &str) {
+        self.store().hidden.insert(name.to_owned());
     }
 
     /// Adds a time-off request, created and changed today by the fake
@@ -1566,6 +1598,7 @@ fn report(store: &Store, headers: &HeaderMap, format: Option<&str>, body: &[u8])
         .ok_or((400, "A report needs a list of fields".to_owned()))?
         .iter()
         .filter_map(Value::as_str)
+        .filter(|f| !store.hidden.contains(*f))
         .map(str::to_owned)
         .collect();
     if fields.len() > 400 {

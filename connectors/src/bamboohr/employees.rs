@@ -5,6 +5,7 @@ use super::BambooHrConnector;
 use super::fields::{Decoded, amount, date, decode, text};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::mapping::FieldMap;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
 use odoo_integration_model::{Employee, Entity, Money, SystemId};
@@ -72,6 +73,14 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// A custom report's answer: the rows, and the fields it answered
+/// (`None` when it did not list them).
+#[derive(Debug, Default)]
+struct Report {
+    rows: Vec<Map<String, Value>>,
+    listed: Option<BTreeSet<String>>,
+}
+
 impl BambooHrConnector {
     /// Every entry of the changed feed since `since`, oldest first.
     async fn changed_since(&self, since: DateTime<Utc>) -> Result<Vec<Changed>> {
@@ -108,8 +117,10 @@ impl BambooHrConnector {
     }
 
     /// The custom report of the mapped fields, for every employee or for
-    /// `ids`, ordered by id.
-    async fn report(&self, ids: Option<&[String]>) -> Result<Vec<Map<String, Value>>> {
+    /// `ids`, ordered by id, with the fields it answers. BambooHR leaves
+    /// out, with 200, a field that does not exist or that the key may not
+    /// see: from its `fields` list and from every row.
+    async fn report(&self, ids: Option<&[String]>) -> Result<Report> {
         let mut names: BTreeSet<&str> = self.fields.iter().flat_map(|f| f.sources()).collect();
         names.insert("lastChanged");
         let mut body = json!({
@@ -148,7 +159,16 @@ impl BambooHrConnector {
             out.push(row.clone());
         }
         out.sort_by_key(|r| id_key(&id_text(r.get("id")).unwrap_or_default()));
-        Ok(out)
+        let listed = answer
+            .get("fields")
+            .and_then(Value::as_array)
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter_map(|f| id_text(f.get("id")))
+                    .collect()
+            });
+        Ok(Report { rows: out, listed })
     }
 
     /// The hourly cost from the compensation table's current row; `None`
@@ -242,6 +262,7 @@ impl BambooHrConnector {
     async fn decode_row(
         &self,
         row: &Map<String, Value>,
+        listed: Option<&BTreeSet<String>>,
         at: DateTime<Utc>,
         today: NaiveDate,
         skip_pay: &mut bool,
@@ -250,7 +271,10 @@ impl BambooHrConnector {
         let mut record = Employee::default();
         let mut fields = Vec::with_capacity(self.fields.len() + 1);
         let mut manager = None;
-        for m in self.fields.iter() {
+        // A field the report left out is not claimed: its value is
+        // unknown, not empty, and must clear nothing elsewhere.
+        let answered = |m: &FieldMap| listed.is_none_or(|l| m.sources().all(|s| l.contains(s)));
+        for m in self.fields.iter().filter(|m| answered(m)) {
             match decode(m, row, self.currency, today) {
                 Ok(Decoded::Value(value)) => match record.set(&m.canonical, value) {
                     Ok(()) => fields.push(m.canonical.clone()),
@@ -314,8 +338,9 @@ impl BambooHrConnector {
 
     async fn read_full(&self, cursor: EmployeeCursor, limit: usize) -> Result<Page<Employee>> {
         let after = cursor.after.unwrap_or(0);
-        let rows = self.report(None).await?;
-        let rest: Vec<&Map<String, Value>> = rows
+        let report = self.report(None).await?;
+        let rest: Vec<&Map<String, Value>> = report
+            .rows
             .iter()
             .filter(|r| {
                 id_text(r.get("id"))
@@ -333,7 +358,10 @@ impl BambooHrConnector {
                 .and_then(Value::as_str)
                 .and_then(parse_instant)
                 .unwrap_or(cursor.since);
-            changes.push(self.decode_row(row, at, today, &mut skip_pay).await?);
+            changes.push(
+                self.decode_row(row, report.listed.as_ref(), at, today, &mut skip_pay)
+                    .await?,
+            );
             last = id_text(row.get("id"))
                 .and_then(|id| id.parse().ok())
                 .unwrap_or(last);
@@ -372,8 +400,8 @@ impl BambooHrConnector {
             .filter(|c| !c.action.eq_ignore_ascii_case("deleted"))
             .map(|c| c.id.clone())
             .collect();
-        let rows = if upserted.is_empty() {
-            Vec::new()
+        let report = if upserted.is_empty() {
+            Report::default()
         } else {
             self.report(Some(&upserted)).await?
         };
@@ -385,11 +413,15 @@ impl BambooHrConnector {
                 changes.push(SourceChange::delete(c.id.clone(), c.at));
                 continue;
             }
-            match rows
+            match report
+                .rows
                 .iter()
                 .find(|r| id_text(r.get("id")).as_deref() == Some(c.id.as_str()))
             {
-                Some(row) => changes.push(self.decode_row(row, c.at, today, &mut skip_pay).await?),
+                Some(row) => changes.push(
+                    self.decode_row(row, report.listed.as_ref(), c.at, today, &mut skip_pay)
+                        .await?,
+                ),
                 None => tracing::warn!(
                     employee = %c.id,
                     "changed employee not in the report (deleted since, or not visible to the key): skipped"

@@ -622,3 +622,30 @@ fn the_connector_is_send_sync_and_a_trait_object() {
     let _: &dyn Source<Employee> = &c;
     let _: &dyn Source<TimeOff> = &c;
 }
+
+/// A field the API key may not see is left out of BambooHR's report,
+/// with 200: the connector does not claim it, so the value a sync already
+/// has for it (in Odoo, say) is not cleared; the fields it did answer are
+/// claimed, empty ones included.
+#[tokio::test]
+async fn fields_the_key_may_not_see_are_not_claimed() {
+    let fake = FakeBambooHr::start().await.unwrap();
+    fake.insert_employee([
+        ("firstName", "Ann"),
+        ("lastName", "Lee"),
+        ("jobTitle", "Engineer"),
+    ]);
+    fake.hide_field("jobTitle");
+    let hr = connector(&fake);
+    let page = Source::<Employee>::read(&hr, None, 10).await.unwrap();
+    let change = &page.changes[0];
+    let fields = change.fields.as_ref().unwrap();
+    assert!(!fields.contains(&"job_title".to_owned()), "{fields:?}");
+    assert!(fields.contains(&"name".to_owned()), "{fields:?}");
+    // Answered but empty: claimed, as empty.
+    assert!(fields.contains(&"work_email".to_owned()), "{fields:?}");
+    let Operation::Upsert(ann) = &change.operation else {
+        panic!("{change:?}")
+    };
+    assert_eq!(ann.job_title, None);
+}
