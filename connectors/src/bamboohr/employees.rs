@@ -162,12 +162,7 @@ impl BambooHrConnector {
         let listed = answer
             .get("fields")
             .and_then(Value::as_array)
-            .map(|fields| {
-                fields
-                    .iter()
-                    .filter_map(|f| id_text(f.get("id")))
-                    .collect()
-            });
+            .map(|fields| fields.iter().filter_map(|f| id_text(f.get("id"))).collect());
         Ok(Report { rows: out, listed })
     }
 

@@ -229,10 +229,11 @@ impl SalesforceConnector {
 
     /// Replaces the line items of written opportunities as a whole: their
     /// current `OpportunityLineItem`s are listed (one SOQL query per 200
-    /// parents, paged) and deleted, then the new ones are created, in
-    /// collections of 200. A replay therefore never leaves two sets. A
-    /// failure marks only the records it concerns; a record whose old
-    /// lines could not all be deleted gets no new ones.
+    /// parents, paged), the new ones created, in collections of 200, and
+    /// only then the listed ones deleted. A replay therefore never leaves
+    /// two sets, and a failed create never leaves a deal without lines (and
+    /// so with a wrong amount). A failure marks only the records it
+    /// concerns; a record whose new lines failed keeps its old ones.
     async fn replace_lines(&self, jobs: &mut [LineJob]) {
         // The current lines, each with the job it belongs to.
         let mut old: Vec<(usize, String)> = Vec::new();
@@ -281,25 +282,6 @@ impl SalesforceConnector {
                 Err(e) => chunk.clone().for_each(|k| jobs[k].fail(&e)),
             }
         }
-        // Lines of a job that already failed stay: the record is retried.
-        old.retain(|(k, _)| jobs[*k].failed.is_none());
-        for chunk in old.chunks(CHUNK) {
-            let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
-            match self.delete_call(&ids).await {
-                Ok(results) => {
-                    for (n, (k, id)) in chunk.iter().enumerate() {
-                        match results.get(n) {
-                            Some(r) if r.success || r.is_already_deleted() => {}
-                            Some(r) => jobs[*k].fail(&r.error()),
-                            None => jobs[*k].fail(&protocol(format!(
-                                "no result for the delete of line item {id}"
-                            ))),
-                        }
-                    }
-                }
-                Err(e) => chunk.iter().for_each(|(k, _)| jobs[*k].fail(&e)),
-            }
-        }
         // The new lines of the jobs still standing.
         let mut new: Vec<(usize, Fields)> = Vec::new();
         for (k, job) in jobs.iter_mut().enumerate() {
@@ -327,6 +309,27 @@ impl SalesforceConnector {
                             None => jobs[*k].fail(&protocol(
                                 "no result for the creation of a line item".into(),
                             )),
+                        }
+                    }
+                }
+                Err(e) => chunk.iter().for_each(|(k, _)| jobs[*k].fail(&e)),
+            }
+        }
+        // Only then the old lines, of the jobs whose new lines all stand:
+        // a failed create leaves the old set (the record is retried, and
+        // its next replacement lists and removes any half-made new set).
+        old.retain(|(k, _)| jobs[*k].failed.is_none());
+        for chunk in old.chunks(CHUNK) {
+            let ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
+            match self.delete_call(&ids).await {
+                Ok(results) => {
+                    for (n, (k, id)) in chunk.iter().enumerate() {
+                        match results.get(n) {
+                            Some(r) if r.success || r.is_already_deleted() => {}
+                            Some(r) => jobs[*k].fail(&r.error()),
+                            None => jobs[*k].fail(&protocol(format!(
+                                "no result for the delete of line item {id}"
+                            ))),
                         }
                     }
                 }

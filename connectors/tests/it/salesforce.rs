@@ -1446,3 +1446,52 @@ async fn client_credentials_need_my_domain_and_jwt_keeps_the_login_audience() {
         Source::<ClientCompany>::read(&sf, None, 10).await.unwrap();
     }
 }
+
+/// New lines are created before the old ones are deleted: when the new
+/// lines are refused, the opportunity keeps its old ones (and so its
+/// amount) instead of being left without lines.
+#[tokio::test]
+async fn refused_new_lines_leave_the_old_ones() {
+    let fake = fake().await;
+    let sf = with_lines(&fake);
+    let out = Sink::<Opportunity>::apply(
+        &sf,
+        vec![upsert(
+            "o1",
+            deal(
+                "Rollout",
+                vec![line("Audit", "1", "100"), line("Workshop", "2", "50")],
+            ),
+        )],
+    )
+    .await
+    .unwrap();
+    let id = out[0].remote_id().unwrap().clone();
+    fake.reject(
+        "OpportunityLineItem",
+        "Description",
+        "Free lunch",
+        "Lines must be billable",
+    );
+    let record = upsert("o1", deal("Rollout", vec![line("Free lunch", "1", "0")]))
+        .with_target(id.clone())
+        .only(["lines"]);
+    let out = Sink::<Opportunity>::apply(&sf, vec![record]).await.unwrap();
+    assert!(matches!(&out[0], Outcome::Failed(_)), "{:?}", out[0]);
+    let mut left: Vec<String> = lines_of(&fake, id.as_str())
+        .iter()
+        .map(|l| l["Description"].as_str().unwrap().to_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["Audit", "Workshop"]);
+
+    // And a replacement that goes through leaves only the new set.
+    let record = upsert("o1", deal("Rollout", vec![line("Review", "1", "80")]))
+        .with_target(id.clone())
+        .only(["lines"]);
+    let out = Sink::<Opportunity>::apply(&sf, vec![record]).await.unwrap();
+    assert!(out[0].is_success(), "{:?}", out[0]);
+    let left = lines_of(&fake, id.as_str());
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["Description"], "Review");
+}
