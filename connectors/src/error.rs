@@ -29,6 +29,10 @@ pub enum ConnectorErrorKind {
     Unavailable,
     /// Credentials refused or expired beyond renewal.
     Unauthorized,
+    /// The grant is gone for good (a revoked refresh token): nothing the
+    /// connector can do renews it; a person must authorise the app again.
+    /// Never retried.
+    ReauthorizationNeeded,
     /// The caller may not do this.
     Forbidden,
     /// The record is invalid for the system (a required field, a bad value).
@@ -99,6 +103,7 @@ impl ConnectorErrorKind {
             ConnectorErrorKind::RateLimited => "rate_limited",
             ConnectorErrorKind::Unavailable => "unavailable",
             ConnectorErrorKind::Unauthorized => "unauthorized",
+            ConnectorErrorKind::ReauthorizationNeeded => "reauthorization_needed",
             ConnectorErrorKind::Forbidden => "forbidden",
             ConnectorErrorKind::Invalid => "invalid",
             ConnectorErrorKind::NotFound => "not_found",

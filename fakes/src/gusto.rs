@@ -78,7 +78,7 @@ use std::time::{Duration, Instant};
 const VERSION: &str = "2025-06-15";
 
 /// A fault to answer instead of the next API calls (the token endpoint
-/// is never faulted).
+/// is faulted only by [`FakeGusto::lose_token_replies`]).
 ///
 /// # Example
 ///
@@ -190,6 +190,8 @@ struct Company {
     refresh: HashSet<String>,
     token_lifetime: i64,
     token_delay: Duration,
+    /// Token requests whose reply is lost after the pair is rotated.
+    lose_token_replies: usize,
     refreshes: usize,
     presented: Vec<String>,
     invalid_grants: usize,
@@ -536,6 +538,42 @@ impl FakeGusto {
     /// ```
     pub fn set_token_delay(&self, delay: Duration) {
         self.shared.company().token_delay = delay;
+    }
+
+    /// Loses the reply of the next `times` token requests: each is handled
+    /// (a refresh rotates the pair: the refresh token sent is revoked, a new
+    /// pair issued) and then answered with a gateway's 502 page, as when a
+    /// proxy times out. The new pair never reaches the caller.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # use odoo_integration_connectors::gusto::{AppCredentials, GustoConnector, MemoryTokenStore, Tokens};
+    /// # use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("client-id", "client-secret");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token.clone(), pair.expires_at)));
+    /// # let gusto = GustoConnector::builder(g.company_uuid(), AppCredentials::new("client-id", "client-secret"), store.clone())
+    /// #     .base_url(g.url())
+    /// #     .build()?;
+    /// // `gusto`: a GustoConnector on `g`, holding the pair `g` granted.
+    /// g.expire_access_tokens();
+    /// g.lose_token_replies(1);
+    /// let lost = Source::<Employee>::read(&gusto, None, 10).await.unwrap_err();
+    /// assert!(lost.is_retryable()); // the reply was lost: try again...
+    /// let revoked = Source::<Employee>::read(&gusto, None, 10).await.unwrap_err();
+    /// // ...but the pair was rotated: the held refresh token is revoked.
+    /// assert_eq!(revoked.kind(), ConnectorErrorKind::ReauthorizationNeeded);
+    /// # Ok(()) }
+    /// ```
+    pub fn lose_token_replies(&self, times: usize) {
+        self.shared.company().lose_token_replies = times;
     }
 
     /// Expires every access token issued so far: the API answers 401 to
@@ -1294,7 +1332,18 @@ async fn handle(
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        return token(&shared, &headers, &body);
+        let answer = token(&shared, &headers, &body);
+        let mut c = shared.company();
+        if c.lose_token_replies > 0 {
+            c.lose_token_replies -= 1;
+            return respond(
+                502,
+                "<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>"
+                    .into(),
+                "text/html",
+            );
+        }
+        return answer;
     }
     let query_text = uri.query().unwrap_or("").to_owned();
     let query = form(&query_text);

@@ -241,6 +241,20 @@ pub trait TokenStore: Send + Sync {
     /// The pair could not be stored durably: the connector then does not
     /// use it (see the module docs).
     async fn save(&self, tokens: &Tokens) -> Result<()>;
+
+    /// Called just before the connector sends `old`'s refresh token to be
+    /// exchanged, which revokes it. A store that records this can tell,
+    /// when the reply is lost (Gusto rotated the pair but the new one never
+    /// arrived), that the pair it holds is revoked and the app must be
+    /// authorised again. The default records nothing.
+    ///
+    /// # Errors
+    ///
+    /// The attempt could not be recorded: the refresh is not sent.
+    async fn refreshing(&self, old: &Tokens) -> Result<()> {
+        let _ = old;
+        Ok(())
+    }
 }
 
 /// A [`TokenStore`] in memory: for tests, and for a process that gets its
@@ -257,6 +271,7 @@ pub trait TokenStore: Send + Sync {
 pub struct MemoryTokenStore {
     tokens: Mutex<Option<Tokens>>,
     saves: Mutex<usize>,
+    refreshes: Mutex<usize>,
 }
 
 impl MemoryTokenStore {
@@ -272,6 +287,7 @@ impl MemoryTokenStore {
         MemoryTokenStore {
             tokens: Mutex::new(Some(tokens)),
             saves: Mutex::new(0),
+            refreshes: Mutex::new(0),
         }
     }
 
@@ -296,6 +312,18 @@ impl MemoryTokenStore {
     pub fn saves(&self) -> usize {
         self.saves.lock().map(|s| *s).unwrap_or(0)
     }
+
+    /// How many refreshes were begun ([`TokenStore::refreshing`]); more than
+    /// [`saves`](Self::saves) means a refresh's reply was lost or refused.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(odoo_integration_connectors::gusto::MemoryTokenStore::default().refreshes(), 0);
+    /// ```
+    pub fn refreshes(&self) -> usize {
+        self.refreshes.lock().map(|s| *s).unwrap_or(0)
+    }
 }
 
 #[async_trait]
@@ -310,6 +338,12 @@ impl TokenStore for MemoryTokenStore {
             .map_err(|_| ConnectorError::store("the token store's lock is poisoned"))?;
         *slot = Some(tokens.clone());
         if let Ok(mut n) = self.saves.lock() {
+            *n += 1;
+        }
+        Ok(())
+    }
+    async fn refreshing(&self, _old: &Tokens) -> Result<()> {
+        if let Ok(mut n) = self.refreshes.lock() {
             *n += 1;
         }
         Ok(())
@@ -390,6 +424,7 @@ impl TokenFlow for Refresh {
             "grant_type": "refresh_token",
             "refresh_token": old.refresh.expose_secret(),
         });
+        self.store.refreshing(old).await?;
         tracing::debug!("gusto: refreshing the access token");
         let answer: TokenAnswer = TokenRequest {
             system: SystemId::gusto(),
@@ -407,7 +442,25 @@ impl TokenFlow for Refresh {
             max_body: MAX_BODY,
         }
         .send()
-        .await?;
+        .await
+        .map_err(|e| {
+            // The refresh token is revoked: by this connector's own earlier
+            // refresh whose reply was lost, by another process, or by the
+            // company. No retry renews it.
+            if e.message().contains("invalid_grant") {
+                gusto_error(
+                    ConnectorErrorKind::ReauthorizationNeeded,
+                    format!(
+                        "Gusto refused the stored refresh token (revoked: a refresh whose \
+                         reply was lost rotates it): authorise the app again for this company ({})",
+                        e.message()
+                    ),
+                )
+                .with_source(e)
+            } else {
+                e
+            }
+        })?;
         // Our clock, not the answer's `created_at`: a skewed server clock
         // must not make a fresh token look expired.
         let issued = Utc::now();

@@ -248,7 +248,13 @@ impl<F: TokenFlow> OAuth<F> {
                     self.flow.save(&cached.grant).await?;
                     cached.saved = true;
                 }
-                Err(e) if e.kind() == ConnectorErrorKind::Unauthorized => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ConnectorErrorKind::Unauthorized
+                            | ConnectorErrorKind::ReauthorizationNeeded
+                    ) =>
+                {
                     match self.flow.recover(&cached.grant).await {
                         Some(stored) => {
                             cached.grant = stored;

@@ -491,7 +491,7 @@ async fn a_failing_token_store_fails_the_call_without_using_the_new_token() {
 }
 
 #[tokio::test]
-async fn a_revoked_refresh_token_is_an_unauthorized_error() {
+async fn a_revoked_refresh_token_asks_for_reauthorisation() {
     let fake = fake().await;
     let pair = fake.grant();
     // Someone else used the refresh token first.
@@ -513,8 +513,41 @@ async fn a_revoked_refresh_token_is_an_unauthorized_error() {
     let err = Source::<Employee>::read(&gusto, None, 10)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ConnectorErrorKind::Unauthorized);
+    assert_eq!(err.kind(), ConnectorErrorKind::ReauthorizationNeeded);
+    assert!(!err.is_retryable());
     assert!(err.message().contains("invalid_grant"), "{err}");
+    assert!(err.message().contains("authorise the app again"), "{err}");
+    assert_eq!(fake.invalid_grants(), 1);
+}
+
+/// A refresh whose reply is lost after Gusto rotated the pair: the call
+/// fails as retryable, and the next one finds the held refresh token
+/// revoked, which is a re-authorisation error, not a retry; the token
+/// store saw both attempts and no new pair.
+#[tokio::test]
+async fn a_lost_refresh_reply_asks_for_reauthorisation() {
+    let fake = fake().await;
+    let pair = fake.grant();
+    let store = Arc::new(MemoryTokenStore::new(Tokens::new(
+        pair.access_token,
+        pair.refresh_token,
+        Utc::now(), // expired: the first call refreshes
+    )));
+    let gusto = connector(&fake, store.clone());
+    fake.lose_token_replies(1);
+    let lost = Source::<Employee>::read(&gusto, None, 10)
+        .await
+        .unwrap_err();
+    assert!(lost.is_retryable(), "{lost}");
+    let revoked = Source::<Employee>::read(&gusto, None, 10)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        revoked.kind(),
+        ConnectorErrorKind::ReauthorizationNeeded,
+        "{revoked}"
+    );
+    assert_eq!((store.refreshes(), store.saves()), (2, 0));
     assert_eq!(fake.invalid_grants(), 1);
 }
 
