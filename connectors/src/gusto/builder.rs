@@ -47,6 +47,7 @@ pub struct GustoBuilder {
     limiter: Option<RateLimiter>,
     policy: Option<Policy>,
     lookback_days: u64,
+    personal_email_as_work: bool,
     history_start: Option<NaiveDate>,
 }
 
@@ -72,6 +73,7 @@ impl GustoBuilder {
             limiter: None,
             policy: None,
             lookback_days: 90,
+            personal_email_as_work: false,
             history_start: None,
         }
     }
@@ -234,6 +236,45 @@ impl GustoBuilder {
         self
     }
 
+    /// Whether an employee without a work email is read with their
+    /// personal `email` as the work email. Default: no; the personal
+    /// address is private, and a sync would write it into Odoo's work
+    /// email for everyone to see.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::gusto::*;
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # use std::sync::Arc;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::{Operation, Source};
+    /// use odoo_integration_model::Employee;
+    /// let g = FakeGusto::start().await?;
+    /// # g.allow_client("i", "s");
+    /// # let pair = g.grant();
+    /// # let store = Arc::new(MemoryTokenStore::new(Tokens::new(pair.access_token, pair.refresh_token, pair.expires_at)));
+    /// g.add_employee(serde_json::json!({"first_name": "Ann", "last_name": "Lee", "email": "ann@home.example"}));
+    /// let gusto = |opt_in| {
+    ///     GustoConnector::builder(g.company_uuid(), AppCredentials::new("i", "s"), store.clone())
+    ///         .base_url(g.url())
+    ///         .personal_email_as_work_email(opt_in)
+    ///         .build()
+    /// };
+    /// let work_email = |page: odoo_integration_connectors::Page<Employee>| match &page.changes[0].operation {
+    ///     Operation::Upsert(e) => e.work_email.clone(),
+    ///     Operation::Delete => None,
+    /// };
+    /// assert_eq!(work_email(Source::<Employee>::read(&gusto(false)?, None, 10).await?), None);
+    /// assert_eq!(work_email(Source::<Employee>::read(&gusto(true)?, None, 10).await?).as_deref(), Some("ann@home.example"));
+    /// # Ok(()) }
+    /// ```
+    pub fn personal_email_as_work_email(mut self, yes: bool) -> Self {
+        self.personal_email_as_work = yes;
+        self
+    }
+
     /// Where the first read of payrolls and pay statements starts (by pay
     /// period). Default: the lookback ([`lookback_days`](Self::lookback_days)
     /// before today).
@@ -352,6 +393,7 @@ impl GustoBuilder {
                 policy: self.policy,
                 lookback_days: self.lookback_days,
                 history_start: self.history_start,
+                personal_email_as_work: self.personal_email_as_work,
             }),
         })
     }

@@ -99,7 +99,7 @@
 //! |---|---|---|
 //! | `employee.employee_number` | `employee_code` | |
 //! | `employee.name` | `first_name` + `last_name` | `preferred_first_name` is not used |
-//! | `employee.work_email` | `work_email`, else `email` | `email` is the personal address |
+//! | `employee.work_email` | `work_email` (else `email`, with [`GustoBuilder::personal_email_as_work_email`]) | `email` is the personal address |
 //! | `employee.department` | `department` | |
 //! | `employee.job_title` | the primary job's `title` | else the first job's |
 //! | `employee.hire_date` | the primary job's `hire_date` | |
@@ -236,6 +236,7 @@ struct Inner {
     policy: Option<Policy>,
     lookback_days: u64,
     history_start: Option<NaiveDate>,
+    personal_email_as_work: bool,
 }
 
 impl fmt::Debug for GustoConnector {

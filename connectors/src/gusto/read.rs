@@ -285,7 +285,11 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-fn employee_change(e: WireEmployee, at: chrono::DateTime<Utc>) -> Result<SourceChange<Employee>> {
+fn employee_change(
+    e: WireEmployee,
+    at: chrono::DateTime<Utc>,
+    personal_as_work: bool,
+) -> Result<SourceChange<Employee>> {
     let what = format!("employee {}", e.uuid);
     let jobs = e.jobs.unwrap_or_default();
     let primary = jobs
@@ -340,7 +344,12 @@ fn employee_change(e: WireEmployee, at: chrono::DateTime<Utc>) -> Result<SourceC
     let employee = Employee {
         employee_number: e.employee_code.unwrap_or_default(),
         name,
-        work_email: non_empty(e.work_email.as_deref()).or_else(|| non_empty(e.email.as_deref())),
+        // `email` is the personal address: a work email only if asked.
+        work_email: non_empty(e.work_email.as_deref()).or_else(|| {
+            personal_as_work
+                .then(|| non_empty(e.email.as_deref()))
+                .flatten()
+        }),
         department: non_empty(e.department.as_deref()),
         job_title: primary.and_then(|j| non_empty(j.title.as_deref())),
         manager: None,
@@ -528,7 +537,7 @@ impl Source<Employee> for GustoConnector {
         let at = Utc::now();
         let mut changes = Vec::new();
         for e in employees.into_iter().skip(skip) {
-            changes.push(employee_change(e, at)?);
+            changes.push(employee_change(e, at, self.inner.personal_email_as_work)?);
         }
         let reached = c.offset + changes.len();
         let more = match http::header_number(&headers, "x-total-count") {
@@ -756,12 +765,22 @@ mod tests {
                       "compensations": [{"uuid": "c1", "rate": "55.50", "payment_unit": "Hour"}]}]
         }))
         .unwrap();
-        let c = employee_change(e, Utc::now()).unwrap();
+        // The personal address is a work email only when asked for.
+        let again: WireEmployee = serde_json::from_value(serde_json::json!({
+            "uuid": "e1", "first_name": "Ann", "last_name": "Lee", "email": "ann@home.example",
+        }))
+        .unwrap();
+        let opted = employee_change(again, Utc::now(), true).unwrap();
+        let crate::Operation::Upsert(emp) = opted.operation else {
+            panic!("an upsert")
+        };
+        assert_eq!(emp.work_email.as_deref(), Some("ann@home.example"));
+        let c = employee_change(e, Utc::now(), false).unwrap();
         let crate::Operation::Upsert(emp) = c.operation else {
             panic!("an upsert")
         };
         assert_eq!(emp.name, "Ann Lee");
-        assert_eq!(emp.work_email.as_deref(), Some("ann@home.example"));
+        assert_eq!(emp.work_email, None);
         assert_eq!(emp.status, EmploymentStatus::Terminated);
         assert_eq!(emp.termination_date.unwrap().to_string(), "2025-03-31");
         assert_eq!(emp.cost_rate.unwrap().amount().to_string(), "55.50");

@@ -174,7 +174,8 @@ async fn employees_are_paged_and_mapped() {
     );
 
     let ann = upsert(&all[1]);
-    assert_eq!(ann.work_email.as_deref(), Some("ann@home.example"));
+    // Her only address is personal: not a work email unless opted in.
+    assert_eq!(ann.work_email, None);
     assert_eq!(ann.cost_rate.unwrap().amount(), dec("55.25"));
     assert_eq!(ann.cost_rate.unwrap().currency().as_str(), "USD");
     assert_eq!(all[1].refs["manager"].remote_id.as_str(), ids[0]);
