@@ -221,18 +221,31 @@ fn account_id<E>(
     client: Option<CanonicalId>,
     out: &mut Fields,
 ) -> Result<()> {
-    let Some(client) = client else {
-        out.insert("AccountId".into(), null());
+    lookup(sink, "AccountId", "client", client, out)
+}
+
+/// Writes the lookup `field` to the record of `entity` that `target`
+/// refers to, by the id the sink has for it (`null` for no target); an
+/// error when the sink has none yet.
+pub(super) fn lookup<E>(
+    sink: &SinkRecord<E>,
+    field: &str,
+    entity: &str,
+    target: Option<CanonicalId>,
+    out: &mut Fields,
+) -> Result<()> {
+    let Some(target) = target else {
+        out.insert(field.to_owned(), null());
         return Ok(());
     };
-    let remote: &RemoteId = sink.links.get(&client).ok_or_else(|| {
+    let remote: &RemoteId = sink.links.get(&target).ok_or_else(|| {
         ConnectorError::new(
             ConnectorErrorKind::UnresolvedReference,
-            format!("client {client} is not in Salesforce yet"),
+            format!("{entity} {target} is not in Salesforce yet"),
         )
         .with_system(SystemId::salesforce())
     })?;
-    out.insert("AccountId".into(), raw_text(Some(remote.as_str())));
+    out.insert(field.to_owned(), raw_text(Some(remote.as_str())));
     Ok(())
 }
 

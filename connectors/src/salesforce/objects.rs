@@ -4,7 +4,7 @@
 // The sealed trait's methods take crate-private types on purpose.
 #![allow(private_interfaces)]
 
-use super::maps::{Decoded, Fields, SObject, Settings, null, raw_text, sealed, set};
+use super::maps::{Decoded, Fields, SObject, Settings, lookup, sealed, set};
 use super::soql::Record;
 use super::wire::SalesforceWire;
 use crate::connector::{Reference, SinkRecord};
@@ -150,12 +150,9 @@ fn encode<E: Entity>(data: &E, sink: &SinkRecord<E>, settings: &Settings) -> Res
     {
         let value = data.get(&m.canonical).unwrap_or(FieldValue::Null);
         if let Conversion::Reference { entity } = &m.conversion {
-            let id = match value {
-                FieldValue::Id(id) => id,
-                FieldValue::Null => {
-                    out.insert(m.vendor.clone(), null());
-                    continue;
-                }
+            let target = match value {
+                FieldValue::Id(id) => Some(id),
+                FieldValue::Null => None,
                 other => {
                     return Err(ConnectorError::new(
                         ConnectorErrorKind::Mapping,
@@ -164,14 +161,7 @@ fn encode<E: Entity>(data: &E, sink: &SinkRecord<E>, settings: &Settings) -> Res
                     .with_system(SystemId::salesforce()));
                 }
             };
-            let remote = sink.links.get(&id).ok_or_else(|| {
-                ConnectorError::new(
-                    ConnectorErrorKind::UnresolvedReference,
-                    format!("{entity} {id} is not in Salesforce yet"),
-                )
-                .with_system(SystemId::salesforce())
-            })?;
-            out.insert(m.vendor.clone(), raw_text(Some(remote.as_str())));
+            lookup(sink, &m.vendor, entity, target, &mut out)?;
             continue;
         }
         shared::encode(&SalesforceWire, m, value, &mut |k, v| {
