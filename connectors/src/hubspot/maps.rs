@@ -2,6 +2,7 @@
 //! (a shared [`FieldMap`]), HubSpot's wire form of the values, and which
 //! associations are references.
 
+use super::StageMap;
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::mapping::{self, Context, Conversion, ConversionError, Decoded, FieldMap, Wire};
 use crate::web::decimal;
@@ -134,6 +135,9 @@ pub struct ObjectMap {
     pub associations: Vec<AssociationMap>,
     /// A rows field ⇄ associated line items.
     pub line_items: Option<LineItemsMap>,
+    /// An open/won/lost field ⇄ the record's stage in its pipeline
+    /// (deals), told by the pipeline's stage metadata.
+    pub stages: Option<StageMap>,
 }
 
 impl ObjectMap {
@@ -159,6 +163,7 @@ impl ObjectMap {
             properties: Vec::new(),
             associations: Vec::new(),
             line_items: None,
+            stages: None,
         }
     }
 
@@ -197,18 +202,19 @@ impl ObjectMap {
     }
 
     /// Deals ⇄ opportunities: `dealname`, `amount` with
-    /// `deal_currency_code`, `dealstage` (`closedwon` ⇄ won, `closedlost` ⇄
-    /// lost, any other stage reads as open and open writes as
-    /// `appointmentscheduled`, the default pipeline's first stage),
-    /// `closedate`, the primary company ⇄ client, line items ⇄ lines. The
-    /// ERP project reference (`project_ref`) is not mapped by default, as
-    /// it needs a custom property; add one (see [`ObjectMap`]).
+    /// `deal_currency_code`, the stage (won, lost or open by the deal's
+    /// pipeline's stage metadata, see [`StageMap`]; new deals in the
+    /// default pipeline), `closedate`, the primary company ⇄ client, line
+    /// items ⇄ lines. The ERP project reference (`project_ref`) is not
+    /// mapped by default, as it needs a custom property; add one (see
+    /// [`ObjectMap`]).
     ///
     /// # Example
     ///
     /// ```
     /// let m = odoo_integration_connectors::hubspot::ObjectMap::deals();
     /// assert!(m.line_items.is_some());
+    /// assert_eq!(m.stages.unwrap().pipeline_property, "pipeline");
     /// ```
     pub fn deals() -> Self {
         let mut m = ObjectMap::new("opportunity", "deals", "deal");
@@ -219,22 +225,11 @@ impl ObjectMap {
                 "amount",
                 Conversion::money_in("deal_currency_code"),
             ),
-            FieldMap::new(
-                "stage",
-                "dealstage",
-                Conversion::codes_or(
-                    [
-                        ("won", "closedwon"),
-                        ("lost", "closedlost"),
-                        ("open", "appointmentscheduled"),
-                    ],
-                    "open",
-                ),
-            ),
             FieldMap::new("close_date", "closedate", Conversion::Date),
         ];
         m.associations = vec![AssociationMap::new("client", "companies", "client").primary(5)];
         m.line_items = Some(LineItemsMap::new("lines"));
+        m.stages = Some(StageMap::deals());
         m
     }
 
@@ -259,6 +254,10 @@ impl ObjectMap {
             .map(str::to_owned)
             .collect();
         p.push(self.modified_property().into());
+        if let Some(s) = &self.stages {
+            p.push(s.stage_property.clone());
+            p.push(s.pipeline_property.clone());
+        }
         p.sort();
         p.dedup();
         p
@@ -296,7 +295,7 @@ pub fn company_properties() -> Vec<FieldMap> {
 }
 
 /// A property value as text; absent, null and empty are all no value.
-fn text<'a>(props: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(props: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     props
         .get(name)
         .and_then(Value::as_str)

@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | `client` | `companies` | `name`, `website`, `industry`, `address`, `city`, `zip`, `country` |
 //! | `contact` | `contacts` | `firstname` + `lastname` ⇄ name, `email`, `phone`; primary company ⇄ `client` |
-//! | `opportunity` | `deals` | `dealname`, `amount` + `deal_currency_code`, `dealstage` (`closedwon` ⇄ won, `closedlost` ⇄ lost, else open), `closedate`; primary company ⇄ `client`; line items ⇄ `lines` |
+//! | `opportunity` | `deals` | `dealname`, `amount` + `deal_currency_code`, `dealstage` in `pipeline` ⇄ stage (won, lost or open by the pipeline's stage metadata, see [`StageMap`]), `closedate`; primary company ⇄ `client`; line items ⇄ `lines` |
 //!
 //! Replace or add maps with [`HubSpotConnector::object_map`] (a custom
 //! property for the ERP project reference, a custom object for
@@ -83,12 +83,14 @@ mod api;
 mod dedup;
 mod maps;
 mod read;
+mod stages;
 mod webhook;
 mod write;
 
 pub use crate::mapping::{Conversion, FieldMap};
 pub use dedup::{DedupStore, Deduplicator, EventKey};
 pub use maps::{AssociationMap, LineItemsMap, ObjectMap, company_properties};
+pub use stages::StageMap;
 pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, WebhookVerifier};
 
 use crate::connector::{Capabilities, Connector};
@@ -128,6 +130,8 @@ pub struct HubSpotConnector {
     settle: Duration,
     poll_archived: bool,
     archived_every: Duration,
+    /// Deal pipelines, read when a stage is read or written.
+    pipelines: Arc<stages::PipelineCache>,
 }
 
 impl fmt::Debug for HubSpotConnector {
@@ -198,6 +202,7 @@ impl HubSpotConnector {
             settle: Duration::from_secs(5),
             poll_archived: false,
             archived_every: Duration::from_secs(15 * 60),
+            pipelines: Arc::default(),
         })
     }
 

@@ -1,14 +1,18 @@
 //! Reading: incremental search, associations, line items, archived
 //! records, and webhook events as changes.
 
-use super::maps::{LINE_PROPERTIES, ObjectMap, decode, decode_line, parse_instant, set_field};
+use super::maps::{
+    LINE_PROPERTIES, ObjectMap, decode, decode_line, parse_instant, set_field, text,
+};
 use super::{HubSpotConnector, WebhookEvent};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::web::id_text;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use odoo_integration_model::{ClientCompany, ContractLine, Entity, FieldType, SystemId};
+use odoo_integration_model::{
+    ClientCompany, ContractLine, Entity, FieldType, FieldValue, SystemId,
+};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -211,9 +215,15 @@ impl HubSpotConnector {
             }
         }
         let mut changes = Vec::with_capacity(found.len());
+        let mut pipelines = match &map.stages {
+            Some(_) if !found.is_empty() => {
+                Some((self.pipelines(&map.object, false).await?, false))
+            }
+            _ => None,
+        };
         for f in found {
             let mut record = E::default();
-            let mut fields = Vec::with_capacity(map.properties.len() + 2);
+            let mut fields = Vec::with_capacity(map.properties.len() + 3);
             for m in &map.properties {
                 match decode(m, &f.properties, self.currency) {
                     Ok(value) => {
@@ -223,6 +233,28 @@ impl HubSpotConnector {
                     Err(why) => tracing::warn!(
                         object = %map.object, id = %f.id, field = %m.canonical,
                         "HubSpot value left out: {why}"
+                    ),
+                }
+            }
+            if let (Some(s), Some((known, fresh))) = (&map.stages, pipelines.as_mut())
+                && let Some(stage) = text(&f.properties, &s.stage_property)
+            {
+                let pipeline = text(&f.properties, &s.pipeline_property);
+                match self
+                    .stage_kind(&map.object, known, fresh, pipeline, stage)
+                    .await?
+                {
+                    Some(kind) => {
+                        set_field(
+                            &mut record,
+                            &s.canonical,
+                            FieldValue::Text(kind.code().into()),
+                        )?;
+                        fields.push(s.canonical.clone());
+                    }
+                    None => tracing::warn!(
+                        object = %map.object, id = %f.id, stage, pipeline,
+                        "HubSpot stage left out: not a stage of the pipeline, or closed but neither won nor lost"
                     ),
                 }
             }
@@ -349,7 +381,23 @@ impl HubSpotConnector {
                     let Some(name) = &e.property_name else {
                         continue;
                     };
+                    let stages = map.stages.as_ref();
+                    if stages.is_some_and(|s| *name == s.pipeline_property) {
+                        // A deal moved to another pipeline: its stage too.
+                        fetch.insert(e.object_id);
+                        continue;
+                    }
+                    let is_stage = stages.is_some_and(|s| *name == s.stage_property);
                     let Some(m) = map.by_property(name) else {
+                        if is_stage {
+                            let slot = touched.entry(e.object_id).or_default();
+                            if slot.get(name).is_none_or(|(t, _)| *t <= e.occurred_at) {
+                                slot.insert(
+                                    name.clone(),
+                                    (e.occurred_at, e.property_value.clone()),
+                                );
+                            }
+                        }
                         continue;
                     };
                     if m.sources().count() > 1 {
@@ -382,6 +430,7 @@ impl HubSpotConnector {
             }
         }
         let mut changes = Vec::new();
+        let mut pipelines = None;
         for (id, props) in touched {
             if deleted.contains_key(&id) || fetch.contains(&id) {
                 continue; // the delete, or the whole record, says more
@@ -390,6 +439,38 @@ impl HubSpotConnector {
             let mut fields = Vec::new();
             let mut at = 0;
             for (property, (when, value)) in props {
+                if let Some(s) = map.stages.as_ref().filter(|s| property == s.stage_property) {
+                    let kind = match value.as_deref() {
+                        Some(stage) => {
+                            let (known, fresh) = match &mut pipelines {
+                                Some(p) => p,
+                                None => pipelines
+                                    .insert((self.pipelines(&map.object, false).await?, false)),
+                            };
+                            self.stage_kind(&map.object, known, fresh, None, stage)
+                                .await?
+                        }
+                        None => None,
+                    };
+                    match kind {
+                        Some(kind) => {
+                            set_field(
+                                &mut record,
+                                &s.canonical,
+                                FieldValue::Text(kind.code().into()),
+                            )?;
+                            fields.push(s.canonical.clone());
+                            at = at.max(when);
+                        }
+                        None => {
+                            tracing::warn!(
+                                id,
+                                "HubSpot webhook stage left out: not a stage of any pipeline"
+                            );
+                        }
+                    }
+                    continue;
+                }
                 let Some(m) = map.by_property(&property) else {
                     continue;
                 };

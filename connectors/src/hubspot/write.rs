@@ -365,6 +365,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for HubSpotConnector {
         let mut updates = Vec::new();
         let mut upserts = Vec::new();
         let mut archives = Vec::new();
+        let stages = match &map.stages {
+            Some(s) => self.stage_writes(object, s, &batch).await?,
+            None => None,
+        };
         for (i, record) in batch.iter().enumerate() {
             let data = match (&record.operation, &record.target_id) {
                 (Operation::Delete, Some(id)) => {
@@ -378,8 +382,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for HubSpotConnector {
                 }
                 (Operation::Upsert(data), _) => data,
             };
-            let prepared = Self::properties_of(map, record, data)
-                .and_then(|p| Ok((p, Self::extras_of(map, record, data)?)));
+            let prepared = Self::properties_of(map, record, data).and_then(|mut p| {
+                if let Some(stages) = &stages {
+                    p.extend(stages.properties(record, data)?);
+                }
+                Ok((p, Self::extras_of(map, record, data)?))
+            });
             let (mut properties, extra) = match prepared {
                 Ok(p) => p,
                 Err(e) => {

@@ -12,6 +12,8 @@ mod gusto;
 mod hubspot;
 #[cfg(feature = "hubspot")]
 mod hubspot_objects;
+#[cfg(feature = "hubspot")]
+mod hubspot_stages;
 #[cfg(feature = "odoo")]
 mod odoo_pipeline;
 #[cfg(feature = "salesforce")]

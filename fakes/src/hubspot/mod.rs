@@ -12,6 +12,11 @@
 //!   `POST .../search`, and `POST .../batch/{read,create,update,upsert,archive}`.
 //! - Associations v4: `POST /crm/v4/associations/{from}/{to}/batch/read`,
 //!   `.../batch/associate/default` and `.../batch/archive`.
+//! - Deal pipelines: `GET /crm/v3/pipelines/deals`, the default pipeline
+//!   and those of [`FakeHubSpot::add_deal_pipeline`], each stage with
+//!   `metadata.isClosed` and `metadata.probability` as text. A deal
+//!   created without a `pipeline` goes in `default`; a deal write whose
+//!   stage is not one of its pipeline's is refused (`INVALID_OPTION`).
 //!
 //! Every request needs `Authorization: Bearer <token>` ([`FakeHubSpot::TOKEN`]
 //! unless the builder says otherwise).
@@ -140,7 +145,10 @@
 //! # Ok(()) }
 //! ```
 
+mod pipelines;
 mod store;
+
+pub use pipelines::FakeStage;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -1034,6 +1042,40 @@ impl FakeHubSpot {
         self.shared.store().add_reject(object, property, value);
     }
 
+    /// Adds a deal pipeline (or replaces one with the same id) to the
+    /// account, beside HubSpot's default one (`default`, whose stages are
+    /// `appointmentscheduled` … `contractsent`, `closedwon`, `closedlost`).
+    /// `GET /crm/v3/pipelines/deals` lists it, and from then on a deal
+    /// write whose `dealstage` is not a stage of the deal's `pipeline`
+    /// (the one written, else the deal's, else `default`) is refused with
+    /// a `VALIDATION_ERROR` (`INVALID_OPTION`), as HubSpot refuses it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_fakes::hubspot::{FakeHubSpot, FakeStage};
+    /// let hubspot = FakeHubSpot::start().await?;
+    /// hubspot.add_deal_pipeline("renewals", "Renewals", [
+    ///     FakeStage::open("93000001", "Up for renewal", "0.5"),
+    ///     FakeStage::won("93000002", "Renewed"),
+    ///     FakeStage::lost("93000003", "Churned"),
+    /// ]);
+    /// # Ok(()) }
+    /// ```
+    pub fn add_deal_pipeline(
+        &self,
+        id: &str,
+        label: &str,
+        stages: impl IntoIterator<Item = FakeStage>,
+    ) {
+        self.shared
+            .store()
+            .pipelines
+            .add(id, label, stages.into_iter().collect());
+    }
+
     // -------------------------------------------------------------- clock
 
     /// The fake clock: the time the next write will take.
@@ -1482,6 +1524,12 @@ fn route(shared: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Answer {
                 query_bool(&q, "archived")?,
             )
         }
+        ("GET", ["crm", "v3", "pipelines", object]) => shared
+            .store()
+            .pipelines
+            .to_json(&object_name(object))
+            .map(|body| (200, body))
+            .ok_or_else(|| no_route(method, uri)),
         ("POST", ["crm", "v3", "objects", object, "search"]) => {
             let body = parse_body(body)?;
             shared.store().search(&object_name(object), &body)

@@ -10,6 +10,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::pipelines::{self, Pipelines};
+
 /// The search API refuses to page past this many results.
 pub(super) const SEARCH_WALL: usize = 10_000;
 /// The most associations a v4 batch read answers per object.
@@ -369,6 +371,8 @@ pub(super) struct Store {
     /// The most associations a v4 batch read answers per object before it
     /// pages (`paging.next.after`).
     pub(super) association_page: usize,
+    /// The deal pipelines and their stages.
+    pub(super) pipelines: Pipelines,
 }
 
 /// What a batch write may change, kept to undo it.
@@ -425,6 +429,7 @@ impl Store {
             clock,
             tick,
             association_page: ASSOCIATION_PAGE,
+            pipelines: Pipelines::new(),
         }
     }
 
@@ -502,6 +507,23 @@ impl Store {
                 ));
             }
         }
+        if Pipelines::has(object)
+            && (changes.contains_key(pipelines::PIPELINE) || changes.contains_key(pipelines::STAGE))
+        {
+            let now = |p: &str| {
+                changes
+                    .get(p)
+                    .cloned()
+                    .unwrap_or_else(|| existing.and_then(|r| r.properties.get(p).cloned()))
+            };
+            let pipeline = now(pipelines::PIPELINE).unwrap_or_else(|| pipelines::DEFAULT.into());
+            if let Some((property, message)) = self
+                .pipelines
+                .refuse(&pipeline, now(pipelines::STAGE).as_deref())
+            {
+                return Err(InputError::invalid("INVALID_OPTION", property, message));
+            }
+        }
         for (property, value) in changes {
             let Some(value) = value else { continue };
             if !self.is_unique(object, property) {
@@ -562,6 +584,10 @@ impl Store {
                     .iter()
                     .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
                     .collect();
+                if Pipelines::has(object) && !properties.contains_key(pipelines::PIPELINE) {
+                    // A deal created without a pipeline goes in the default one.
+                    properties.insert(pipelines::PIPELINE.into(), pipelines::DEFAULT.into());
+                }
                 properties.insert("hs_object_id".into(), id.to_string());
                 properties.insert("createdate".into(), iso(at));
                 properties.insert(modified.into(), iso(at));
