@@ -23,8 +23,9 @@
 //!
 //! Each fake starts on a free port of `127.0.0.1` (or one you choose, with
 //! `start_on`) and stops when dropped; it needs a tokio runtime. The
-//! `vendor-fakes` binary starts all four and prints their URLs, so you can
-//! point a connector or any tool at them by hand (`cargo install
+//! `vendor-fakes` binary starts all four with demo data and prints one JSON
+//! line with their URLs and the credentials they accept, so you can point
+//! a connector or any tool at them by hand (`cargo install
 //! odoo-integration-fakes`, or in the repository):
 //!
 //! ```sh

@@ -17,8 +17,8 @@ impl Drop for Running {
     }
 }
 
-/// One `GET` over a raw TCP stream, with a bearer token: the status line.
-fn get(url: &str, path: &str, token: &str) -> String {
+/// One request over a raw TCP stream: the status line and the body.
+fn call(url: &str, method: &str, path: &str, headers: &str, body: &str) -> (String, String) {
     let host = url.strip_prefix("http://").unwrap();
     let mut stream = TcpStream::connect(host).unwrap();
     stream
@@ -26,16 +26,39 @@ fn get(url: &str, path: &str, token: &str) -> String {
         .unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
-    answer.lines().next().unwrap_or_default().to_owned()
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// A `GET` with a bearer token: the status line and the body.
+fn get(url: &str, path: &str, token: &str) -> (String, String) {
+    call(
+        url,
+        "GET",
+        path,
+        &format!("Authorization: Bearer {token}\r\n"),
+        "",
+    )
+}
+
+fn text<'a>(line: &'a serde_json::Value, vendor: &str, key: &str) -> &'a str {
+    line[vendor][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{vendor}.{key} missing in {line}"))
 }
 
 #[test]
-fn it_prints_four_urls_that_answer() {
+fn it_prints_one_json_line_of_four_fakes_with_demo_data() {
     let child = Command::new(env!("CARGO_BIN_EXE_vendor-fakes"))
         // The environment names a port, the flag overrides it with 0.
         .env("VENDOR_FAKES_HUBSPOT_PORT", "1")
@@ -45,42 +68,78 @@ fn it_prints_four_urls_that_answer() {
         .unwrap();
     let mut running = Running(child);
     let stdout = running.0.stdout.take().unwrap();
-    let lines: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .take(4)
-        .map(Result::unwrap)
-        .collect();
-    let fields: Vec<Vec<&str>> = lines
-        .iter()
-        .map(|l| l.split_whitespace().collect())
-        .collect();
-    let names: Vec<&str> = fields.iter().map(|f| f[0]).collect();
-    assert_eq!(names, ["hubspot", "salesforce", "bamboohr", "gusto"]);
-    for f in &fields {
-        assert!(f[1].starts_with("http://127.0.0.1:"), "{f:?}");
-        assert!(!f[1].ends_with(":0"), "{f:?}");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    let line: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let shape = [
+        ("hubspot", &["url", "token"][..]),
+        (
+            "salesforce",
+            &["login_url", "my_domain_url", "client_id", "client_secret"][..],
+        ),
+        ("bamboohr", &["url", "company", "api_key"][..]),
+        (
+            "gusto",
+            &[
+                "url",
+                "client_id",
+                "client_secret",
+                "access_token",
+                "refresh_token",
+                "company_uuid",
+            ][..],
+        ),
+    ];
+    let vendors: Vec<&String> = line.as_object().unwrap().keys().collect();
+    assert_eq!(vendors.len(), 4, "{line}");
+    for (vendor, keys) in shape {
+        let fields = line[vendor].as_object().unwrap();
+        let mut got: Vec<&str> = fields.keys().map(String::as_str).collect();
+        let mut want = keys.to_vec();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "{vendor}");
+        for key in keys {
+            let value = text(&line, vendor, key);
+            assert!(!value.is_empty(), "{vendor}.{key}");
+            if key.ends_with("url") {
+                assert!(value.starts_with("http://127.0.0.1:"), "{vendor}.{key}");
+                assert!(!value.ends_with(":0"), "{vendor}.{key}");
+            }
+        }
     }
-    let token = fields[0][2].strip_prefix("token=").unwrap();
-    let hubspot = fields[0][1];
-    assert_eq!(
-        get(hubspot, "/crm/v3/objects/companies", token),
-        "HTTP/1.1 200 OK"
+
+    // HubSpot answers with its token, refuses another, and has the demo client.
+    let (hubspot, token) = (
+        text(&line, "hubspot", "url"),
+        text(&line, "hubspot", "token"),
     );
-    assert_eq!(
-        get(hubspot, "/crm/v3/objects/companies", "wrong"),
-        "HTTP/1.1 401 Unauthorized"
+    let (status, body) = get(hubspot, "/crm/v3/objects/companies", token);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("Northwind Traders"), "{body}");
+    let (status, _) = get(hubspot, "/crm/v3/objects/companies", "wrong");
+    assert_eq!(status, "HTTP/1.1 401 Unauthorized");
+
+    // Salesforce: the printed client signs in at My Domain, not at the login host.
+    let grant = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        text(&line, "salesforce", "client_id"),
+        text(&line, "salesforce", "client_secret")
     );
-    // Gusto's printed access token is one it accepts.
-    let gusto = fields[3][1];
-    let company = fields[3][2].strip_prefix("company=").unwrap();
-    let access = fields[3]
-        .iter()
-        .find_map(|f| f.strip_prefix("access_token="))
-        .unwrap();
-    assert_eq!(
-        get(gusto, &format!("/v1/companies/{company}/employees"), access),
-        "HTTP/1.1 200 OK"
-    );
+    let form = "Content-Type: application/x-www-form-urlencoded\r\n";
+    let token_at = |url: &str| call(url, "POST", "/services/oauth2/token", form, &grant);
+    let (status, body) = token_at(text(&line, "salesforce", "my_domain_url"));
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    let (status, _) = token_at(text(&line, "salesforce", "login_url"));
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+
+    // Gusto's printed access token is one it accepts; its employees are the demo's.
+    let gusto = text(&line, "gusto", "url");
+    let company = text(&line, "gusto", "company_uuid");
+    let access = text(&line, "gusto", "access_token");
+    let (status, body) = get(gusto, &format!("/v1/companies/{company}/employees"), access);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("ann.lee@example.com"), "{body}");
 }
 
 #[test]

@@ -1,21 +1,30 @@
-//! `vendor-fakes`: the four vendor fakes on loopback, until killed, so a
-//! connector or any tool can be pointed at them by hand.
+//! `vendor-fakes`: the four vendor fakes on loopback, with demo data,
+//! until killed, so a connector or any tool can be pointed at them by hand.
 //!
 //! ```text
 //! vendor-fakes [--hubspot-port N] [--salesforce-port N] [--bamboohr-port N] [--gusto-port N]
 //! ```
 //!
 //! Each port also reads `VENDOR_FAKES_<VENDOR>_PORT`; the flag wins; 0 or
-//! unset picks a free port. One line per fake goes to stdout, its name, its
-//! base URL, then the (fake) credentials it accepts as `key=value`:
+//! unset picks a free port. Once all four answer, exactly one line goes to
+//! stdout, a JSON object with where each fake is and the (fake)
+//! credentials it accepts:
 //!
 //! ```text
-//! hubspot http://127.0.0.1:8101 token=pat-na1-…
+//! {"hubspot":{"url":"http://127.0.0.1:8101","token":"…"},
+//!  "salesforce":{"login_url":"…","my_domain_url":"…","client_id":"…","client_secret":"…"},
+//!  "bamboohr":{"url":"…","company":"…","api_key":"…"},
+//!  "gusto":{"url":"…","client_id":"…","client_secret":"…","access_token":"…","refresh_token":"…","company_uuid":"…"}}
 //! ```
 //!
-//! Salesforce's URL is the org's My Domain (the client-credentials flow
-//! signs in there); its `login_url` is the generic login host, for the JWT
-//! flow.
+//! (shown wrapped; it is one line). Salesforce's `my_domain_url` is the
+//! org's My Domain, where the client-credentials flow signs in; its
+//! `login_url` is the generic login host, which refuses that grant, as
+//! Salesforce's does, and serves the JWT bearer flow.
+//!
+//! The demo data tell one story in every system: the client Northwind
+//! Traders with two contacts and a won deal in both CRMs, and the same two
+//! consultants in the HRIS and in payroll (with a pay schedule).
 
 use odoo_integration_fakes::bamboohr::FakeBambooHr;
 use odoo_integration_fakes::gusto::FakeGusto;
@@ -114,36 +123,118 @@ async fn serve(ports: [u16; 4]) -> std::io::Result<()> {
         .map_err(|e| named("gusto", e))?;
     gusto.allow_client(CLIENT_ID, CLIENT_SECRET);
     let tokens = gusto.grant();
+    demo_data(&hubspot, &salesforce, &bamboohr, &gusto);
 
+    let line = serde_json::json!({
+        "hubspot": {"url": hubspot.url(), "token": hubspot.token()},
+        "salesforce": {
+            "login_url": salesforce.login_url(),
+            "my_domain_url": salesforce.url(),
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+        "bamboohr": {
+            "url": bamboohr.url(),
+            "company": bamboohr.company(),
+            "api_key": bamboohr.api_key(),
+        },
+        "gusto": {
+            "url": gusto.url(),
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "company_uuid": gusto.company_uuid(),
+        },
+    });
     let mut out = std::io::stdout().lock();
-    writeln!(out, "hubspot {} token={}", hubspot.url(), hubspot.token())?;
-    writeln!(
-        out,
-        "salesforce {} login_url={} client_id={CLIENT_ID} client_secret={CLIENT_SECRET}",
-        salesforce.url(),
-        salesforce.login_url()
-    )?;
-    writeln!(
-        out,
-        "bamboohr {} company={} api_key={}",
-        bamboohr.url(),
-        bamboohr.company(),
-        bamboohr.api_key()
-    )?;
-    writeln!(
-        out,
-        "gusto {} company={} client_id={CLIENT_ID} client_secret={CLIENT_SECRET} \
-         access_token={} refresh_token={}",
-        gusto.url(),
-        gusto.company_uuid(),
-        tokens.access_token,
-        tokens.refresh_token
-    )?;
+    writeln!(out, "{line}")?;
     out.flush()?;
     drop(out);
     // The fakes serve on this runtime until the process is killed.
     std::future::pending::<()>().await;
     Ok(())
+}
+
+/// The consultants of the demo firm: first name, last name, work email.
+const PEOPLE: [(&str, &str, &str); 2] = [
+    ("Ann", "Lee", "ann.lee@example.com"),
+    ("Bo", "Lind", "bo.lind@example.com"),
+];
+
+/// Seeds one story in every fake: Northwind Traders, its two contacts and
+/// a won deal in both CRMs; the firm's two consultants in the HRIS and in
+/// payroll.
+fn demo_data(
+    hubspot: &FakeHubSpot,
+    salesforce: &FakeSalesforce,
+    bamboohr: &FakeBambooHr,
+    gusto: &FakeGusto,
+) {
+    use serde_json::json;
+    let contacts = [
+        ("Maria", "Anders", "maria.anders@northwind.example"),
+        ("Thomas", "Hardy", "thomas.hardy@northwind.example"),
+    ];
+
+    let company = hubspot.insert(
+        "companies",
+        [
+            ("name", "Northwind Traders"),
+            ("domain", "northwind.example"),
+        ],
+    );
+    for (first, last, email) in contacts {
+        let id = hubspot.insert(
+            "contacts",
+            [("firstname", first), ("lastname", last), ("email", email)],
+        );
+        hubspot.associate("contacts", &id, "companies", &company);
+    }
+    let deal = hubspot.insert(
+        "deals",
+        [
+            ("dealname", "Northwind ERP roll-out"),
+            ("amount", "48000"),
+            ("deal_currency_code", "EUR"),
+            ("pipeline", "default"),
+            ("dealstage", "closedwon"),
+            ("closedate", "2026-12-01T00:00:00.000Z"),
+        ],
+    );
+    hubspot.associate("deals", &deal, "companies", &company);
+
+    let account = salesforce.insert(
+        "Account",
+        json!({"Name": "Northwind Traders", "Website": "https://northwind.example"}),
+    );
+    for (first, last, email) in contacts {
+        salesforce.insert(
+            "Contact",
+            json!({"FirstName": first, "LastName": last, "Email": email, "AccountId": account}),
+        );
+    }
+    salesforce.insert(
+        "Opportunity",
+        json!({
+            "Name": "Northwind ERP roll-out",
+            "AccountId": account,
+            "Amount": 48000,
+            "StageName": "Closed Won",
+            "CloseDate": "2026-12-01",
+        }),
+    );
+
+    gusto.add_pay_schedule(json!({"frequency": "Every other week", "name": "Consultants"}));
+    for (first, last, email) in PEOPLE {
+        bamboohr.insert_employee([
+            ("firstName", first),
+            ("lastName", last),
+            ("workEmail", email),
+            ("jobTitle", "Consultant"),
+        ]);
+        gusto.add_employee(json!({"first_name": first, "last_name": last, "work_email": email}));
+    }
 }
 
 #[cfg(test)]
