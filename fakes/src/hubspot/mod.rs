@@ -121,13 +121,30 @@
 //!
 //! # Not modelled
 //!
-//! Search's own limit of a few requests per second (search spends the
-//! general budget here), the daily limit's reset in the account's time
-//! zone, `propertiesWithHistory`, `associations` on reads, custom
-//! association labels and the v4 label endpoints (the primary label is
-//! modelled), the single-record `POST`/`PATCH`/`DELETE` endpoints, merges,
-//! property definitions (any property name is accepted) and webhooks.
+//! What HubSpot does that this fake does not, so a test passing here
+//! proves nothing about it:
 //!
+//! - **Search lag.** HubSpot's search index trails writes by a few
+//!   seconds (the connector's `settle` waits that out); here a write is
+//!   searchable at once.
+//! - Search's own limit of a few requests per second (search spends the
+//!   general budget here), and the daily limit's reset in the account's
+//!   time zone (here midnight UTC).
+//! - Property definitions: any property name is accepted and kept as
+//!   text; HubSpot refuses unknown properties and checks types and
+//!   enumeration options. Only pipelines and stages are checked.
+//! - Pipelines of objects other than deals (tickets' `hs_pipeline`),
+//!   pipeline write endpoints, and stage-level permissions.
+//! - `propertiesWithHistory`, `associations` on reads, custom association
+//!   labels and the v4 label endpoints (the primary label is modelled).
+//! - The single-record `POST`/`PATCH`/`DELETE` endpoints, merges (their
+//!   webhook events are tested from recorded bodies), and webhooks
+//!   (the fake sends none).
+//! - The 207 for unknown ids in `batch/update` follows HubSpot's
+//!   documented multi-status shape; whether HubSpot answers a mix of
+//!   unknown and valid ids with 207 or a whole 404 has not been checked
+//!   against a live portal.
+
 //! # Example
 //!
 //! ```
