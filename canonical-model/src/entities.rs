@@ -52,6 +52,10 @@ pub struct ClientCompany {
     pub website: Option<String>,
     /// VAT / tax id.
     pub tax_id: Option<String>,
+    /// The company's registry number, where it differs from the tax id
+    /// (Odoo's `company_registry`).
+    #[serde(default)]
+    pub company_registry: Option<String>,
     /// Payment terms, e.g. `30 days`.
     pub billing_terms: Option<String>,
     /// Postal address.
@@ -64,6 +68,7 @@ entity!(ClientCompany, "client", {
     "industry" => industry,
     "website" => website,
     "tax_id" => tax_id,
+    "company_registry" => company_registry,
     "billing_terms" => billing_terms,
     "address.street" => address.street,
     "address.city" => address.city,

@@ -433,6 +433,7 @@ impl IdentityMap {
 /// assert_eq!(Normalize::Email.apply(" Ann@Example.COM "), "ann@example.com");
 /// assert_eq!(Normalize::WebDomain.apply("https://www.Example.com/about"), "example.com");
 /// assert_eq!(Normalize::Identifier.apply("BE 0123.456.789"), "BE0123456789");
+/// assert_eq!(Normalize::Name.apply("Northwind  Traders, Ltd."), "northwind traders");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -446,6 +447,69 @@ pub enum Normalize {
     WebDomain,
     /// Keep only letters and digits, upper-cased (tax ids, employee numbers).
     Identifier,
+    /// A company or person name: lower-cased, punctuation dropped, spaces
+    /// collapsed, and a trailing legal form (`Ltd`, `Inc.`, `GmbH`,
+    /// `N.V.`, `S.A.`, ...) left out, so "Northwind Traders Ltd." and
+    /// "northwind traders" compare equal.
+    Name,
+}
+
+/// Legal forms left off the end of a name by [`Normalize::Name`], as
+/// written once punctuation is dropped (`N.V.` is `nv`).
+const LEGAL_FORMS: [&str; 30] = [
+    "ltd",
+    "limited",
+    "llc",
+    "llp",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "plc",
+    "gmbh",
+    "ag",
+    "kg",
+    "ug",
+    "nv",
+    "bv",
+    "sa",
+    "sas",
+    "sarl",
+    "srl",
+    "spa",
+    "sl",
+    "oy",
+    "ab",
+    "as",
+    "aps",
+    "pty",
+    "pte",
+    "kk",
+    "company",
+];
+
+/// A name as [`Normalize::Name`] compares it.
+fn name_key(v: &str) -> String {
+    let cleaned: String = v
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else if c == '.' || c == '\'' || c == '’' {
+                '\0' // "N.V." is "nv", "O'Neil" is "oneil"
+            } else {
+                ' '
+            }
+        })
+        .filter(|c| *c != '\0')
+        .collect();
+    let mut words: Vec<&str> = cleaned.split_whitespace().collect();
+    // Only one legal form is dropped, and never the whole name ("AB").
+    if words.len() > 1 && words.last().is_some_and(|w| LEGAL_FORMS.contains(w)) {
+        words.pop();
+    }
+    words.join(" ")
 }
 
 impl Normalize {
@@ -470,6 +534,7 @@ impl Normalize {
                 .filter(|c| c.is_ascii_alphanumeric())
                 .map(|c| c.to_ascii_uppercase())
                 .collect(),
+            Normalize::Name => name_key(v),
         }
     }
 }
@@ -486,6 +551,11 @@ impl Normalize {
 pub struct MatchKey {
     field: String,
     normalize: Normalize,
+    /// Two records that both have this key and differ on it are not the
+    /// same, whatever else they share (two companies with one name but
+    /// two tax ids).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    decisive: bool,
 }
 
 impl MatchKey {
@@ -502,7 +572,49 @@ impl MatchKey {
         MatchKey {
             field: field.into(),
             normalize,
+            decisive: false,
         }
+    }
+
+    /// Makes the key decisive: a candidate that has a different value for
+    /// it is never proposed, however many other keys it shares. Fit for
+    /// identifiers (a tax id, an email), not for names.
+    ///
+    /// # Example
+    /// ```
+    /// use odoo_integration_model::{propose_match, CanonicalId, ClientCompany, MatchKey, MatchOutcome, Normalize};
+    /// let acme = |vat: &str| ClientCompany { legal_name: "Acme".into(), tax_id: Some(vat.into()), ..Default::default() };
+    /// let keys = [MatchKey::new("legal_name", Normalize::Name), MatchKey::new("tax_id", Normalize::Identifier).decisive()];
+    /// let other = acme("FR1");
+    /// // Same name, another tax id: not a match.
+    /// assert_eq!(propose_match(&acme("BE1"), [(CanonicalId::new(), &other)], &keys), MatchOutcome::NoMatch);
+    /// ```
+    #[must_use]
+    pub fn decisive(mut self) -> Self {
+        self.decisive = true;
+        self
+    }
+
+    /// Whether the key is [decisive](Self::decisive).
+    ///
+    /// # Example
+    /// ```
+    /// # use odoo_integration_model::{MatchKey, Normalize};
+    /// assert!(MatchKey::new("email", Normalize::Email).decisive().is_decisive());
+    /// ```
+    pub fn is_decisive(&self) -> bool {
+        self.decisive
+    }
+
+    /// How the key's values are normalised.
+    ///
+    /// # Example
+    /// ```
+    /// # use odoo_integration_model::{MatchKey, Normalize};
+    /// assert_eq!(MatchKey::new("email", Normalize::Email).normalize(), Normalize::Email);
+    /// ```
+    pub fn normalize(&self) -> Normalize {
+        self.normalize
     }
     /// The field name.
     ///
@@ -598,6 +710,12 @@ pub fn propose_match<'a, E: Entity + 'a>(
         .collect();
     let mut found = Vec::new();
     for (id, rec) in existing {
+        let ruled_out = wanted
+            .iter()
+            .any(|(k, v)| k.decisive && k.value_of(rec).is_some_and(|theirs| theirs != *v));
+        if ruled_out {
+            continue;
+        }
         let reasons: Vec<String> = wanted
             .iter()
             .filter(|(k, v)| k.value_of(rec).as_ref() == Some(v))
@@ -616,6 +734,111 @@ pub fn propose_match<'a, E: Entity + 'a>(
             .pop()
             .map_or(MatchOutcome::NoMatch, MatchOutcome::Unique),
         _ => MatchOutcome::Ambiguous(found),
+    }
+}
+
+/// The keys a first sync matches an entity's records by, when a sink
+/// already holds some: for clients the tax id and registry number
+/// (decisive), the website's domain and the normalised legal name; for
+/// contacts the email (decisive); for employees the employee number and
+/// work email (decisive). Other entities have none: they are not matched
+/// unless keys are given.
+///
+/// # Example
+/// ```
+/// use odoo_integration_model::{match_keys_for, Normalize};
+/// let keys = match_keys_for("client");
+/// assert!(keys.iter().any(|k| k.field() == "website" && k.normalize() == Normalize::WebDomain));
+/// assert!(match_keys_for("invoice").is_empty());
+/// ```
+pub fn match_keys_for(entity: &str) -> Vec<MatchKey> {
+    match entity {
+        "client" => vec![
+            MatchKey::new("tax_id", Normalize::Identifier).decisive(),
+            MatchKey::new("company_registry", Normalize::Identifier).decisive(),
+            MatchKey::new("website", Normalize::WebDomain),
+            MatchKey::new("legal_name", Normalize::Name),
+        ],
+        "contact" => vec![MatchKey::new("email", Normalize::Email).decisive()],
+        "employee" => vec![
+            MatchKey::new("employee_number", Normalize::Identifier).decisive(),
+            MatchKey::new("work_email", Normalize::Email).decisive(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod matching {
+    use super::*;
+    use crate::{ClientCompany, Employee};
+
+    #[test]
+    fn names_compare_without_case_punctuation_or_legal_form() {
+        let n = |v: &str| Normalize::Name.apply(v);
+        assert_eq!(n("Northwind Traders Ltd."), "northwind traders");
+        assert_eq!(n("NORTHWIND   traders"), "northwind traders");
+        assert_eq!(n("Acme N.V."), "acme");
+        assert_eq!(n("O'Neil & Sons"), "oneil sons");
+        assert_eq!(n("AB"), "ab", "a name that is only a legal form stays");
+        assert_ne!(n("Acme Trading"), n("Acme"));
+    }
+
+    #[test]
+    fn a_decisive_key_rules_a_candidate_out_and_others_still_match() {
+        let keys = match_keys_for("client");
+        let company = |name: &str, vat: Option<&str>, web: Option<&str>| ClientCompany {
+            legal_name: name.into(),
+            tax_id: vat.map(Into::into),
+            website: web.map(Into::into),
+            ..Default::default()
+        };
+        let incoming = company(
+            "Northwind Traders",
+            Some("GB123"),
+            Some("https://northwind.example"),
+        );
+        let same = company("Northwind Traders Ltd", None, Some("www.northwind.example"));
+        let other = company("Northwind Traders", Some("GB999"), None);
+        let (a, b) = (CanonicalId::new(), CanonicalId::new());
+        match propose_match(&incoming, [(a, &same), (b, &other)], &keys) {
+            MatchOutcome::Unique(p) => {
+                assert_eq!(p.candidate, a);
+                assert_eq!(p.reasons.len(), 2, "{:?}", p.reasons);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Two that share only the name: a person decides.
+        let twin = company("Northwind Traders", None, None);
+        let alone = company("Northwind Traders", None, None);
+        let outcome = propose_match(&twin, [(a, &alone), (b, &same)], &keys);
+        assert!(
+            matches!(outcome, MatchOutcome::Ambiguous(ref all) if all.len() == 2),
+            "{outcome:?}"
+        );
+    }
+
+    #[test]
+    fn employees_match_by_number_or_work_email() {
+        let keys = match_keys_for("employee");
+        let e = |n: &str, mail: &str| Employee {
+            employee_number: n.into(),
+            work_email: Some(mail.into()),
+            ..Default::default()
+        };
+        let held = e("", "Ann.Lee@example.com");
+        let id = CanonicalId::new();
+        assert!(matches!(
+            propose_match(&e("E-7", "ann.lee@example.com"), [(id, &held)], &keys),
+            MatchOutcome::Unique(_)
+        ));
+        let moved = e("E-8", "ann.lee@example.com");
+        assert_eq!(
+            propose_match(&e("E-7", "ann.lee@example.com"), [(id, &moved)], &keys),
+            MatchOutcome::NoMatch,
+            "another employee number is another person"
+        );
+        assert!(match_keys_for("timesheet").is_empty());
     }
 }
 

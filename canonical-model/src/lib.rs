@@ -85,7 +85,7 @@ pub use entities::*;
 pub use field::{Entity, FieldError, FieldType, FieldValue, UnknownCode};
 pub use identity::{
     CanonicalId, CrossRefs, IdentityError, IdentityMap, MatchKey, MatchOutcome, MatchProposal,
-    Normalize, RemoteId, SystemId, propose_match,
+    Normalize, RemoteId, SystemId, match_keys_for, propose_match,
 };
 pub use merge::{CanonicalRecord, Change, Held, MergeOutcome, Provenance, Refused, merge};
 pub use money::{Currency, Money, MoneyError};

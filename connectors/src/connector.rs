@@ -635,6 +635,36 @@ pub trait Sink<E: Entity>: Connector {
     /// The whole batch failed before any record could be judged (for
     /// example the system is down); nothing is known to be applied.
     async fn apply(&self, batch: Vec<SinkRecord<E>>) -> Result<Vec<Outcome>>;
+
+    /// How to find the records this sink already holds, so that a first
+    /// sync links them instead of creating duplicates; `None` (the
+    /// default) when the sink cannot search for them. The pipeline asks
+    /// for it when matching is on
+    /// ([`PipelineBuilder::match_existing`](crate::PipelineBuilder::match_existing));
+    /// the Odoo connector answers with its
+    /// [`OdooMatcher`](crate::odoo::OdooMatcher) for the entities that
+    /// have [default match keys](odoo_integration_model::match_keys_for).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::{ClientCompany, SystemId};
+    /// # use async_trait::async_trait;
+    /// struct Erp;
+    /// # impl Connector for Erp { fn system(&self) -> SystemId { SystemId::odoo() }
+    /// #   fn capabilities(&self) -> Capabilities { Capabilities::new().writes(["client"]) } }
+    /// #[async_trait]
+    /// impl Sink<ClientCompany> for Erp {
+    ///     async fn apply(&self, batch: Vec<SinkRecord<ClientCompany>>) -> Result<Vec<Outcome>> {
+    ///         Ok(batch.iter().map(|r| Outcome::Unchanged(r.origin_id.clone())).collect())
+    ///     }
+    /// }
+    /// assert!(Sink::<ClientCompany>::matcher(&Erp).is_none());
+    /// ```
+    fn matcher(&self) -> Option<std::sync::Arc<dyn crate::Matcher<E>>> {
+        None
+    }
 }
 
 /// Every change `source` has now after `since`, read page by page (pages

@@ -73,12 +73,14 @@
 
 mod errors;
 mod mapping;
+mod matching;
 mod model_map;
 mod read;
 mod write;
 mod xids;
 
 pub use crate::mapping::{Conversion, FieldMap};
+pub use matching::OdooMatcher;
 pub use model_map::ModelMap;
 
 use crate::connector::{Capabilities, Connector, Outcome, SinkRecord};
@@ -129,6 +131,8 @@ pub struct OdooConnector {
     lookups: Arc<Mutex<LookupCache>>,
     /// External ids already checked for an id of an earlier version.
     adopted: Arc<xids::Checked>,
+    /// External ids known to point at the record the sync linked them to.
+    bound: Arc<xids::Checked>,
 }
 
 type LookupCache = HashMap<(String, String, String), i64>;
@@ -163,6 +167,7 @@ impl OdooConnector {
             currency: Currency::USD,
             lookups: Arc::new(Mutex::new(HashMap::new())),
             adopted: Arc::default(),
+            bound: Arc::default(),
         }
     }
 

@@ -11,6 +11,17 @@ use std::collections::HashMap;
 
 #[async_trait]
 impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
+    /// The [`OdooMatcher`](super::OdooMatcher) by the entity's
+    /// [default keys](odoo_integration_model::match_keys_for), when it has
+    /// some and a map.
+    fn matcher(&self) -> Option<std::sync::Arc<dyn crate::Matcher<E>>> {
+        let keys = odoo_integration_model::match_keys_for(E::NAME);
+        if keys.is_empty() || self.maps.get(E::NAME).is_none() {
+            return None;
+        }
+        Some(std::sync::Arc::new(self.matcher::<E>(keys)))
+    }
+
     async fn apply(&self, batch: Vec<SinkRecord<E>>) -> Result<Vec<Outcome>> {
         let map = self.map_of::<E>()?;
         if map.read_only {
@@ -64,6 +75,16 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
             }
         }
         if !upserts.is_empty() {
+            // Records linked to an Odoo record the sync did not create (a
+            // first sync's match) get their external id first.
+            let binds: Vec<(ExternalId, i64)> = upserts
+                .iter()
+                .filter_map(|(i, x, _)| {
+                    let id = batch[*i].target_id.as_ref()?.as_str().parse().ok()?;
+                    Some((x.clone(), id))
+                })
+                .collect();
+            xids::bind(&self.calls, map.model.as_str(), binds, &self.bound).await?;
             let rows: Vec<(ExternalId, Map<String, Value>)> = upserts
                 .iter()
                 .map(|(_, x, v)| (x.clone(), v.clone()))

@@ -163,6 +163,89 @@ pub(super) async fn adopt_legacy(
     Ok(())
 }
 
+/// Registers the external ids of `binds` (external id, record id) for
+/// records of `model` the sync did not create: records a first sync
+/// matched, or linked by hand. Then the upsert by external id writes to
+/// them instead of creating new ones. One search for the lot (ids not
+/// `checked` before), one `create` of the rows missing; an id already
+/// registered is left as it is (pointing elsewhere, it is logged). Safe to
+/// repeat after a lost reply: the search finds what the lost call made.
+pub(super) async fn bind(
+    client: &Client,
+    model: &str,
+    binds: Vec<(ExternalId, i64)>,
+    checked: &Checked,
+) -> Result<()> {
+    let binds: Vec<_> = {
+        let seen = checked.0.lock().unwrap_or_else(PoisonError::into_inner);
+        binds
+            .into_iter()
+            .filter(|(x, _)| !seen.contains(x))
+            .collect()
+    };
+    if binds.is_empty() {
+        return Ok(());
+    }
+    let modules: BTreeSet<&str> = binds.iter().map(|(x, _)| x.module()).collect();
+    let names: BTreeSet<&str> = binds.iter().map(|(x, _)| x.name()).collect();
+    let rows = client
+        .model("ir.model.data")
+        .search_read(
+            Domain::field("module").is_in(modules)
+                & Domain::field("name").is_in(names)
+                & Domain::field("model").eq(model),
+        )
+        .fields(["module", "name", "res_id"])
+        .send()
+        .await
+        .map_err(convert)?;
+    let mut found: HashMap<(String, String), i64> = HashMap::new();
+    for row in &rows {
+        let text = |f: &str| row.get(f).and_then(Value::as_str).map(str::to_owned);
+        if let (Some(res_id), Some(module), Some(name)) = (
+            row.get("res_id").and_then(Value::as_i64),
+            text("module"),
+            text("name"),
+        ) {
+            found.insert((module, name), res_id);
+        }
+    }
+    let mut missing = Vec::new();
+    for (x, id) in &binds {
+        match found.get(&(x.module().to_owned(), x.name().to_owned())) {
+            Some(res_id) if res_id != id => {
+                tracing::warn!(external_id = %x, points_to = res_id, linked_to = id, "external id already points to another record: left as it is");
+            }
+            Some(_) => {}
+            None => missing.push(serde_json::json!({
+                "module": x.module(),
+                "name": x.name(),
+                "model": model,
+                "res_id": id,
+            })),
+        }
+    }
+    if !missing.is_empty() {
+        tracing::info!(
+            model,
+            count = missing.len(),
+            "registering external ids of records the sync linked"
+        );
+        client
+            .model("ir.model.data")
+            .create_many(missing)
+            .send()
+            .await
+            .map_err(convert)?;
+    }
+    checked
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .extend(binds.into_iter().map(|(x, _)| x));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,8 @@ use std::time::Duration;
 #[must_use]
 pub struct PipelineBuilder<E: Entity> {
     pub(super) pipeline: Pipeline<E>,
+    /// Whether to ask the sink for its matcher; `None`: by the entity.
+    pub(super) match_existing: Option<bool>,
 }
 
 impl<E: Entity> fmt::Debug for PipelineBuilder<E> {
@@ -121,7 +123,8 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
         self
     }
     /// Before creating a record new to the sync, asks `matcher` whether
-    /// the sink already holds it (off by default). One confident match is
+    /// the sink already holds it (instead of the sink's own matcher; see
+    /// [`match_existing`](Self::match_existing) for when matching is on). One confident match is
     /// linked and updated under the policy, with the sink's values counted
     /// as its owner's; several hold the record in the dead-letter queue
     /// (kind [`Ambiguous`](crate::ConnectorErrorKind::Ambiguous)), never
@@ -174,6 +177,32 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
     /// ```
     pub fn matcher(mut self, matcher: Arc<dyn Matcher<E>>) -> Self {
         self.pipeline.matcher = Some(matcher);
+        self
+    }
+
+    /// Whether a first sync looks in the sink for the records it is about
+    /// to create (see [`matcher`](Self::matcher)), with the sink's own
+    /// matcher ([`Sink::matcher`](crate::Sink::matcher)) unless one is
+    /// given. On by default for the entities with
+    /// [default match keys](odoo_integration_model::match_keys_for)
+    /// (clients, contacts, employees), off for the others; `false` turns
+    /// any matching off, a given matcher's too.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # use std::sync::Arc;
+    /// # fn build(source: Arc<dyn Source<ClientCompany>>, sink: Arc<dyn Sink<ClientCompany>>) -> Result<Pipeline<ClientCompany>> {
+    /// // Odoo is known to hold none of these clients yet: skip the searches.
+    /// Pipeline::builder("crm→erp", source, sink, Arc::new(MemoryStore::new()))
+    ///     .match_existing(false)
+    ///     .build()
+    /// # }
+    /// ```
+    pub fn match_existing(mut self, on: bool) -> Self {
+        self.match_existing = Some(on);
         self
     }
 
@@ -469,6 +498,14 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
             p.source_limiter = Some(RateLimiter::new(
                 source.rate_limit.unwrap_or_else(Quota::unlimited),
             ));
+        }
+        let matching = self
+            .match_existing
+            .unwrap_or_else(|| !odoo_integration_model::match_keys_for(E::NAME).is_empty());
+        if !matching {
+            p.matcher = None;
+        } else if p.matcher.is_none() {
+            p.matcher = p.sink.matcher();
         }
         if p.sink_limiter.is_none() {
             p.sink_limiter = Some(RateLimiter::new(

@@ -162,7 +162,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         if records.is_empty() {
             return Ok(held);
         }
-        let found = matcher.find(&records).await?;
+        let found = self.find_in_sink(matcher.as_ref(), &records).await?;
         if found.len() != records.len() {
             return Err(ConnectorError::new(
                 ConnectorErrorKind::Protocol,

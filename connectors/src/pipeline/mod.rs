@@ -190,6 +190,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 source_limiter: None,
                 sink_limiter: None,
             },
+            match_existing: None,
         }
     }
 

@@ -33,6 +33,34 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
     }
 
+    /// Asks `matcher` about `records`, with the pipeline's retries and the
+    /// sink's pacing (matching reads the sink).
+    pub(super) async fn find_in_sink(
+        &self,
+        matcher: &dyn super::Matcher<E>,
+        records: &[&E],
+    ) -> Result<Vec<super::SinkMatch<E>>> {
+        let mut delays = self.delays();
+        loop {
+            if let Some(l) = &self.sink_limiter {
+                l.acquire().await;
+            }
+            match matcher.find(records).await {
+                Ok(found) => return Ok(found),
+                Err(e) if e.is_retryable() => {
+                    let Some(delay) = delays.next() else {
+                        return Err(e);
+                    };
+                    tracing::warn!(pipeline = %self.name, error = %e, "matching in the sink failed, retrying");
+                    if !self.wait(&e, delay, self.sink_limiter.as_ref()).await {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The waits before each retry, as the pipeline's retry policy says.
     fn delays(&self) -> impl Iterator<Item = Duration> + use<E> {
         self.retry.delays()

@@ -5,6 +5,8 @@
 #[cfg(feature = "bamboohr")]
 mod bamboohr;
 mod file_store;
+#[cfg(all(feature = "hubspot", feature = "odoo"))]
+mod first_sync;
 mod flow_control;
 #[cfg(feature = "gusto")]
 mod gusto;

@@ -1583,6 +1583,8 @@ async fn a_failing_odoo_call_is_sent_as_often_as_the_pipelines_policy_allows() {
     let state = Arc::new(MemoryStore::new());
     let pipeline =
         Pipeline::<ClientCompany>::builder("down", source, Arc::new(odoo), state.clone())
+            // This counts the writes: no search for an existing record first.
+            .match_existing(false)
             .retry(
                 RetryPolicy::new()
                     .max_retries(3)
