@@ -24,7 +24,14 @@
 //! **Reading.** A SOQL `query` ordered by `SystemModstamp, Id` and resumed
 //! after the last `(SystemModstamp, Id)` handed out, so records that share
 //! a stamp are neither lost nor repeated; an answer is paged through by its
-//! `nextRecordsUrl`. Once the changes are caught up, deleted records come
+//! `nextRecordsUrl`. Salesforce stamps whole seconds, and stamps a record
+//! when its transaction writes it, not when it commits: a long transaction
+//! can commit records stamped behind those already read. So once caught
+//! up, the next read starts again an overlap
+//! ([`SalesforceBuilder::overlap`], default 5 minutes) behind the newest
+//! stamp read, and skips each record already handed out with the same
+//! `(Id, SystemModstamp)` (the cursor carries those of the overlap): a late
+//! commit is read once, nothing twice. Once the changes are caught up, deleted records come
 //! from `sobjects/{type}/deleted/` (getDeleted) from where the last window
 //! ended (its `latestDateCovered`); the ids of the window's last minute
 //! travel in the cursor, since Salesforce ignores the seconds of `start`.
@@ -120,10 +127,10 @@
 //! - Writing an open stage sets the configured open `StageName`, whatever
 //!   open stage the opportunity was in: let Salesforce own `stage` in your
 //!   policy unless that is what you want.
-//! - The cursor resumes after `(SystemModstamp, Id)`. A record changed in
-//!   the same second as the last one read, with a smaller id, after that
-//!   read, would be missed until it changes again (Salesforce stamps carry
-//!   seconds); this is the usual price of keyset paging on stamps.
+//! - A record committed more than the overlap behind the newest stamp
+//!   read (a transaction longer than [`SalesforceBuilder::overlap`]) is
+//!   missed until it changes again. A busy org's overlap holds many ids,
+//!   and the cursor carries them all (about 40 bytes each).
 //! - The first read starts the delete window a minute before it runs, so
 //!   a record deleted in that minute can be reported deleted without ever
 //!   having been read; the pipeline ignores deletes of unknown records.
@@ -221,6 +228,7 @@ struct Inner {
     sync_field: String,
     budget: Arc<Mutex<http::Budget>>,
     deleted_window: Duration,
+    overlap: Duration,
     known_ids: Option<Arc<dyn KnownIds>>,
 }
 

@@ -18,11 +18,23 @@ use std::collections::{BTreeSet, HashSet};
 /// Where a read stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ReadCursor {
-    /// The last `(SystemModstamp, Id)` handed out.
+    /// Where the scan resumes: after `(stamp, id)`, or from `stamp` on
+    /// (inclusive) when `id` is none (a re-read of the overlap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stamp: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id: Option<String>,
+    /// The highest `SystemModstamp` handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    high: Option<DateTime<Utc>>,
+    /// `(Id, SystemModstamp)` handed out within the overlap behind
+    /// `high`: re-read, they are not handed out again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    recent: Vec<(String, DateTime<Utc>)>,
+    /// A cursor from before the overlap was kept: every record up to this
+    /// `(SystemModstamp, Id)` was handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seen_upto: Option<(DateTime<Utc>, String)>,
     /// Where the next getDeleted window starts.
     deletes_from: DateTime<Utc>,
     /// Ids reported deleted in the minute `deletes_from` is in: Salesforce
@@ -159,19 +171,28 @@ impl SalesforceConnector {
         let mut fields = vec!["Id".to_owned(), "SystemModstamp".to_owned()];
         fields.extend(E::select(&self.inner.settings));
         let mut soql = format!("SELECT {} FROM {}", fields.join(", "), sobject);
-        if let (Some(stamp), Some(id)) = (cursor.stamp, &cursor.id) {
-            if !soql::is_record_id(id) {
-                return Err(ConnectorError::new(
-                    ConnectorErrorKind::Configuration,
-                    format!("not a Salesforce cursor: `{id}` is not a record id"),
-                )
-                .with_system(SystemId::salesforce()));
+        match (cursor.stamp, &cursor.id) {
+            (Some(stamp), Some(id)) => {
+                if !soql::is_record_id(id) {
+                    return Err(ConnectorError::new(
+                        ConnectorErrorKind::Configuration,
+                        format!("not a Salesforce cursor: `{id}` is not a record id"),
+                    )
+                    .with_system(SystemId::salesforce()));
+                }
+                let t = soql::datetime_literal(stamp);
+                soql.push_str(&format!(
+                    " WHERE SystemModstamp > {t} OR (SystemModstamp = {t} AND Id > {})",
+                    soql::quote(id)
+                ));
             }
-            let t = soql::datetime_literal(stamp);
-            soql.push_str(&format!(
-                " WHERE SystemModstamp > {t} OR (SystemModstamp = {t} AND Id > {})",
-                soql::quote(id)
-            ));
+            (Some(stamp), None) => {
+                soql.push_str(&format!(
+                    " WHERE SystemModstamp >= {}",
+                    soql::datetime_literal(stamp)
+                ));
+            }
+            _ => {}
         }
         soql.push_str(&format!(" ORDER BY SystemModstamp, Id LIMIT {limit}"));
         Ok(soql)
@@ -195,36 +216,87 @@ impl SalesforceConnector {
             None => ReadCursor {
                 stamp: None,
                 id: None,
+                high: None,
+                recent: Vec::new(),
+                seen_upto: None,
                 deletes_from: Utc::now() - CLOCK_MARGIN,
                 deleted_seen: Vec::new(),
                 pending: Vec::new(),
                 compared_at: None,
             },
         };
-        let soql = self.changes_soql::<E>(&cursor, limit)?;
-        let records = self.query_records(&soql, limit).await?;
-        let mut changes = Vec::with_capacity(records.len());
-        for mut record in records {
-            let id = record.id(sobject)?;
-            for relationship in E::CHILDREN {
-                self.complete_children(&mut record, sobject, &id, relationship)
-                    .await?;
-            }
-            let stamp = record
-                .datetime(sobject, &id, "SystemModstamp")?
-                .ok_or_else(|| protocol(format!("{} {id} has no SystemModstamp", sobject)))?;
-            let decoded = E::decode(&record, &id, &self.inner.settings)?;
-            let mut change =
-                SourceChange::upsert(id.clone(), stamp, decoded.record).with_fields(decoded.fields);
-            for (field, reference) in decoded.refs {
-                change = change.with_ref(field, reference);
-            }
-            changes.push(change);
-            cursor.stamp = Some(stamp);
-            cursor.id = Some(id);
+        if cursor.high.is_none()
+            && let (Some(stamp), Some(id)) = (cursor.stamp, &cursor.id)
+        {
+            // A cursor written before the overlap was kept.
+            cursor.high = Some(stamp);
+            cursor.seen_upto = Some((stamp, id.clone()));
         }
-        let mut has_more = changes.len() >= limit;
-        if !has_more {
+        let mut seen: HashSet<(String, DateTime<Utc>)> = cursor.recent.iter().cloned().collect();
+        let mut changes = Vec::with_capacity(limit);
+        let caught_up = loop {
+            let soql = self.changes_soql::<E>(&cursor, limit)?;
+            let records = self.query_records(&soql, limit).await?;
+            let exhausted = records.len() < limit;
+            for mut record in records {
+                if changes.len() >= limit {
+                    break;
+                }
+                let id = record.id(sobject)?;
+                let stamp = record
+                    .datetime(sobject, &id, "SystemModstamp")?
+                    .ok_or_else(|| protocol(format!("{} {id} has no SystemModstamp", sobject)))?;
+                cursor.stamp = Some(stamp);
+                cursor.id = Some(id.clone());
+                let handed_out = seen.contains(&(id.clone(), stamp))
+                    || cursor
+                        .seen_upto
+                        .as_ref()
+                        .is_some_and(|(s, i)| (stamp, id.as_str()) <= (*s, i.as_str()));
+                if handed_out {
+                    continue;
+                }
+                for relationship in E::CHILDREN {
+                    self.complete_children(&mut record, sobject, &id, relationship)
+                        .await?;
+                }
+                let decoded = E::decode(&record, &id, &self.inner.settings)?;
+                let mut change = SourceChange::upsert(id.clone(), stamp, decoded.record)
+                    .with_fields(decoded.fields);
+                for (field, reference) in decoded.refs {
+                    change = change.with_ref(field, reference);
+                }
+                changes.push(change);
+                seen.insert((id.clone(), stamp));
+                cursor.recent.push((id, stamp));
+                cursor.high = cursor.high.max(Some(stamp));
+            }
+            if changes.len() >= limit {
+                break false;
+            }
+            if exhausted {
+                break true;
+            }
+        };
+        if let Some(high) = cursor.high {
+            // Only what is still inside the overlap can be read again.
+            let overlap = TimeDelta::from_std(self.inner.overlap).unwrap_or(TimeDelta::MAX);
+            let floor = high
+                .checked_sub_signed(overlap)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            cursor.recent.retain(|(_, at)| *at >= floor);
+            if cursor.seen_upto.as_ref().is_some_and(|(at, _)| *at < floor) {
+                cursor.seen_upto = None;
+            }
+            if caught_up {
+                // The next read re-reads the overlap: a long transaction
+                // may commit records stamped behind what was read.
+                cursor.stamp = Some(floor);
+                cursor.id = None;
+            }
+        }
+        let mut has_more = !caught_up;
+        if caught_up {
             let room = limit - changes.len();
             let (deletes, more) = self.read_deletes::<E>(&mut cursor, room).await?;
             changes.extend(deletes);

@@ -114,10 +114,8 @@ async fn pages_through_next_records_url_reading_each_account_once() {
 async fn incremental_reads_keep_ties_on_system_modstamp() {
     let fake = fake().await;
     use chrono::DurationRound;
-    let t0 = Utc::now()
-        .duration_trunc(TimeDelta::milliseconds(1))
-        .unwrap()
-        - TimeDelta::minutes(5);
+    // Salesforce stamps whole seconds.
+    let t0 = Utc::now().duration_trunc(TimeDelta::seconds(1)).unwrap() - TimeDelta::minutes(5);
     fake.set_clock(Some(t0));
     let ids: Vec<String> = (0..5)
         .map(|i| fake.insert("Account", account(&format!("Tied {i}"))))
@@ -132,7 +130,7 @@ async fn incremental_reads_keep_ties_on_system_modstamp() {
         .await
         .unwrap();
     assert!(page.changes.is_empty(), "{:?}", page.changes);
-    // A new record in the same millisecond, and a later change.
+    // A new record in the same second, and a later change.
     let late = fake.insert("Account", account("Late in the same stamp"));
     fake.set_clock(Some(t0 + TimeDelta::seconds(1)));
     fake.update("Account", &ids[1], json!({"Industry": "Energy"}));
@@ -144,6 +142,73 @@ async fn incremental_reads_keep_ties_on_system_modstamp() {
     };
     assert_eq!(changed.industry.as_deref(), Some("Energy"));
     assert_eq!(changes[1].at, t0 + TimeDelta::seconds(1));
+}
+
+#[tokio::test]
+async fn a_late_commit_behind_the_cursor_is_read_once() {
+    let fake = fake().await;
+    let began = Utc::now() - TimeDelta::seconds(90);
+    let first: Vec<String> = (0..3)
+        .map(|i| fake.insert("Account", account(&format!("Early {i}"))))
+        .collect();
+    let sf = connector(&fake);
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, None, 2).await;
+    assert_eq!(changes.len(), 3);
+    // A transaction that began 90 s ago commits now: its record carries
+    // a stamp behind everything read so far.
+    let late = fake.insert_committed_at("Account", account("Late"), began);
+    fake.update_committed_at("Account", &first[1], json!({"Industry": "Energy"}), began);
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 2).await;
+    let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
+    let mut expected = vec![late.as_str(), first[1].as_str()];
+    expected.sort();
+    assert_eq!(
+        read, expected,
+        "the late commits, once each, and nothing else"
+    );
+    let Some(Operation::Upsert(energy)) = changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == first[1])
+        .map(|c| &c.operation)
+    else {
+        panic!()
+    };
+    assert_eq!(energy.industry.as_deref(), Some("Energy"));
+    // Read again: the overlap is re-read, nothing is emitted twice.
+    let (again, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 2).await;
+    assert!(again.is_empty(), "{again:?}");
+    // An old cursor (before the overlap was kept) still decodes.
+    let old: serde_json::Value = serde_json::from_str(cursor.as_str()).unwrap();
+    let legacy = json!({
+        "stamp": old["stamp"], "id": old["id"], "deletes_from": old["deletes_from"],
+        "deleted_seen": [], "pending": [], "compared_at": null,
+    });
+    Source::<ClientCompany>::read(&sf, Some(&Cursor::new(legacy.to_string())), 10)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_overlap_is_configurable() {
+    let fake = fake().await;
+    fake.insert("Account", account("Early"));
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .overlap(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let (_, cursor) = read_all::<ClientCompany>(&sf, None, 10).await;
+    let now = Utc::now();
+    let inside =
+        fake.insert_committed_at("Account", account("Inside"), now - TimeDelta::seconds(20));
+    // Behind the overlap: the documented price of a shorter one.
+    fake.insert_committed_at("Account", account("Outside"), now - TimeDelta::seconds(600));
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 10).await;
+    let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
+    assert_eq!(read, vec![inside.as_str()]);
+    // The cursor keeps only what the overlap can read again.
+    let kept: serde_json::Value = serde_json::from_str(cursor.as_str()).unwrap();
+    assert_eq!(kept["recent"].as_array().map(Vec::len), Some(2), "{kept}");
 }
 
 #[tokio::test]

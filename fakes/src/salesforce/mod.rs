@@ -44,7 +44,7 @@
 //!   Price books are not modelled: any `PricebookEntryId` is accepted.
 //! - Records get 18-character ids with their type's key prefix (`001`
 //!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem)
-//!   and a `SystemModstamp` in UTC with milliseconds
+//!   and a `SystemModstamp` in UTC, in whole seconds as Salesforce's
 //!   (`2026-11-30T10:00:00.000+0000`) from the fake's clock, which you can
 //!   pin ([`set_clock`](FakeSalesforce::set_clock)). Contact `Name` and
 //!   Opportunity `IsWon`/`IsClosed` are derived as Salesforce does.
@@ -226,14 +226,19 @@ fn text(rec: &Rec, field: &str) -> Option<String> {
     Some(serde_json::from_str::<String>(r).unwrap_or_else(|_| r.to_owned()))
 }
 
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::seconds(1)).unwrap_or(t)
+}
+
 fn minute(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
 }
 
 impl Org {
+    /// The org's clock, in whole seconds as Salesforce stamps records
+    /// (`SystemModstamp` always ends in `.000`).
     fn now(&self) -> DateTime<Utc> {
-        let t = self.clock.unwrap_or_else(Utc::now);
-        t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
+        whole_seconds(self.clock.unwrap_or_else(Utc::now))
     }
 
     fn new_id(&mut self, sobject: &str) -> String {
@@ -855,6 +860,35 @@ impl FakeSalesforce {
     /// # Ok(()) }
     /// ```
     pub fn insert(&self, sobject: &str, fields: Value) -> String {
+        self.seed(sobject, fields, None)
+    }
+
+    /// Seeds a record as a long transaction commits it: stamped `at`
+    /// (to the second), which may be earlier than records already
+    /// committed and read. Salesforce stamps `SystemModstamp` when the
+    /// transaction writes the row, not when it commits, so a reader
+    /// can see a record appear behind its high-water mark.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// let first = sf.insert("Account", serde_json::json!({"Name": "Read first"}));
+    /// let began = chrono::Utc::now() - chrono::TimeDelta::seconds(90);
+    /// let late = sf.insert_committed_at("Account", serde_json::json!({"Name": "Late"}), began);
+    /// let stamp = |id: &str| sf.record("Account", id).unwrap()["SystemModstamp"].as_str().unwrap().to_owned();
+    /// assert!(stamp(&late) < stamp(&first)); // behind what was already there
+    /// assert!(stamp(&late).ends_with(".000+0000"));
+    /// # Ok(()) }
+    /// ```
+    pub fn insert_committed_at(&self, sobject: &str, fields: Value, at: DateTime<Utc>) -> String {
+        self.seed(sobject, fields, Some(at))
+    }
+
+    fn seed(&self, sobject: &str, fields: Value, at: Option<DateTime<Utc>>) -> String {
         let mut org = self.shared.org();
         let mut rec: Rec = match fields {
             Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), raw(v))).collect(),
@@ -862,7 +896,7 @@ impl FakeSalesforce {
         };
         Org::derive(sobject, &mut rec);
         let id = org.new_id(sobject);
-        let now = stamp(org.now());
+        let now = stamp(at.map_or_else(|| org.now(), whole_seconds));
         rec.insert("Id".into(), raw_str(&id));
         rec.insert("CreatedDate".into(), raw_str(&now));
         rec.insert("LastModifiedDate".into(), raw_str(&now));
@@ -891,8 +925,40 @@ impl FakeSalesforce {
     /// # Ok(()) }
     /// ```
     pub fn update(&self, sobject: &str, id: &str, fields: Value) -> bool {
+        self.change(sobject, id, fields, None)
+    }
+
+    /// Changes a record as a long transaction commits the change: stamped
+    /// `at` (to the second), maybe earlier than records already read. See
+    /// [`insert_committed_at`](Self::insert_committed_at). Whether the
+    /// record exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// let at = "2026-11-30T10:00:00.250Z".parse::<chrono::DateTime<chrono::Utc>>()?;
+    /// let id = sf.insert("Account", serde_json::json!({"Name": "Acme"}));
+    /// assert!(sf.update_committed_at("Account", &id, serde_json::json!({"Industry": "Energy"}), at));
+    /// assert_eq!(sf.record("Account", &id).unwrap()["SystemModstamp"], "2026-11-30T10:00:00.000+0000");
+    /// # Ok(()) }
+    /// ```
+    pub fn update_committed_at(
+        &self,
+        sobject: &str,
+        id: &str,
+        fields: Value,
+        at: DateTime<Utc>,
+    ) -> bool {
+        self.change(sobject, id, fields, Some(at))
+    }
+
+    fn change(&self, sobject: &str, id: &str, fields: Value, at: Option<DateTime<Utc>>) -> bool {
         let mut org = self.shared.org();
-        let now = stamp(org.now());
+        let now = stamp(at.map_or_else(|| org.now(), whole_seconds));
         let Some(rec) = org.objects.get_mut(sobject).and_then(|o| o.get_mut(id)) else {
             return false;
         };

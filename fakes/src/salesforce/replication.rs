@@ -85,4 +85,3 @@ pub(super) fn deleted(org: &Org, sobject: &str, query: &HashMap<String, String>)
         }),
     )
 }
-
