@@ -53,6 +53,7 @@ pub struct SalesforceBuilder {
     timeout: Duration,
     deleted_window: Duration,
     overlap: Duration,
+    deleted_interval: Duration,
     known_ids: Option<Arc<dyn KnownIds>>,
 }
 
@@ -91,6 +92,7 @@ impl SalesforceBuilder {
             timeout: Duration::from_secs(120),
             deleted_window: Duration::from_secs(15 * 24 * 3600),
             overlap: Duration::from_secs(5 * 60),
+            deleted_interval: Duration::from_secs(5 * 60),
             known_ids: None,
         }
     }
@@ -316,6 +318,40 @@ impl SalesforceBuilder {
         self
     }
 
+    /// The least time between two looks for deletes of one sObject
+    /// (getDeleted, or the full compare that stands in for it): Salesforce
+    /// asks replication clients to call getDeleted for an object at most
+    /// once every 5 minutes. A read within the interval hands out changes
+    /// only; its deletes come with a later read. The cursor remembers the
+    /// last look (by this machine's clock), so successive runs honour it
+    /// too. Default: 5 minutes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::ClientCompany;
+    /// use std::time::Duration;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .deleted_interval(Duration::from_secs(15 * 60))
+    ///     .build()?;
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;
+    /// read_to_end::<ClientCompany>(&sf, Some(cursor), 100).await?;
+    /// assert_eq!(org.get_deleted_calls("Account"), 1); // the second read did not ask
+    /// # Ok(()) }
+    /// ```
+    pub fn deleted_interval(mut self, interval: Duration) -> Self {
+        self.deleted_interval = interval;
+        self
+    }
+
     /// How far behind the newest `SystemModstamp` read each caught-up read
     /// looks again. Salesforce stamps a record when its transaction writes
     /// it, not when it commits: a long transaction can commit records
@@ -386,6 +422,7 @@ impl SalesforceBuilder {
     /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .deleted_window(Duration::ZERO) // always past getDeleted's reach
+    ///     .deleted_interval(Duration::ZERO) // look for deletes at every read
     ///     .known_ids(Arc::new(Seen(vec![acme, gone.clone()])))
     ///     .build()?;
     /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;
@@ -509,6 +546,7 @@ impl SalesforceBuilder {
                 budget,
                 deleted_window: self.deleted_window,
                 overlap: self.overlap,
+                deleted_interval: self.deleted_interval,
                 known_ids: self.known_ids,
             }),
         })

@@ -35,9 +35,16 @@
 //! from `sobjects/{type}/deleted/` (getDeleted) from where the last window
 //! ended (its `latestDateCovered`); the ids of the window's last minute
 //! travel in the cursor, since Salesforce ignores the seconds of `start`.
+//! Deletes are looked for at most once per
+//! [`SalesforceBuilder::deleted_interval`] (default 5 minutes, Salesforce's
+//! guidance for getDeleted) per sObject; the cursor remembers the last
+//! look, so successive runs honour it, and a read in between hands out
+//! changes only. A window's deletes wait in the cursor until they are all
+//! handed out, without asking again.
 //! getDeleted only reaches back about 15 days
 //! ([`SalesforceBuilder::deleted_window`]); when the cursor is older (or
-//! Salesforce refuses the window with `INVALID_REPLICATION_DATE`), the
+//! Salesforce refuses the window with `INVALID_REPLICATION_DATE`, or with
+//! `EXCEEDED_ID_LIMIT` because it holds more than 600,000 deletes), the
 //! connector falls back to a **full compare**: it lists every id of the
 //! sObject and reports as deleted each id that your [`KnownIds`] (the ids
 //! the sync has seen: [`StoredIds`] reads them from the pipeline's
@@ -176,6 +183,7 @@
 
 mod auth;
 mod builder;
+mod deletes;
 mod http;
 pub(crate) mod jwt;
 mod known;
@@ -229,6 +237,7 @@ struct Inner {
     budget: Arc<Mutex<http::Budget>>,
     deleted_window: Duration,
     overlap: Duration,
+    deleted_interval: Duration,
     known_ids: Option<Arc<dyn KnownIds>>,
 }
 

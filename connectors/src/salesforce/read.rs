@@ -1,69 +1,60 @@
-//! Incremental reads: SOQL by `(SystemModstamp, Id)`, getDeleted, and the
-//! full compare past getDeleted's window.
+//! Incremental reads: SOQL by `(SystemModstamp, Id)` with an overlap;
+//! deletes are in [`deletes`](super::deletes).
 
 use super::SalesforceConnector;
 use super::http::percent_encode;
-use super::known::KnownIds;
 use super::maps::SObject;
 use super::soql::{self, QueryAnswer, Record};
 use crate::connector::{Cursor, Page, Source, SourceChange};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use odoo_integration_model::SystemId;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 /// Where a read stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct ReadCursor {
+pub(super) struct ReadCursor {
     /// Where the scan resumes: after `(stamp, id)`, or from `stamp` on
     /// (inclusive) when `id` is none (a re-read of the overlap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    stamp: Option<DateTime<Utc>>,
+    pub(super) stamp: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
+    pub(super) id: Option<String>,
     /// The highest `SystemModstamp` handed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    high: Option<DateTime<Utc>>,
+    pub(super) high: Option<DateTime<Utc>>,
     /// `(Id, SystemModstamp)` handed out within the overlap behind
     /// `high`: re-read, they are not handed out again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    recent: Vec<(String, DateTime<Utc>)>,
+    pub(super) recent: Vec<(String, DateTime<Utc>)>,
     /// A cursor from before the overlap was kept: every record up to this
     /// `(SystemModstamp, Id)` was handed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    seen_upto: Option<(DateTime<Utc>, String)>,
+    pub(super) seen_upto: Option<(DateTime<Utc>, String)>,
     /// Where the next getDeleted window starts.
-    deletes_from: DateTime<Utc>,
+    pub(super) deletes_from: DateTime<Utc>,
     /// Ids reported deleted in the minute `deletes_from` is in: Salesforce
     /// ignores the seconds of `start`, so they come again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    deleted_seen: Vec<String>,
+    pub(super) deleted_seen: Vec<String>,
     /// Deletes found by a full compare, still to hand out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pending: Vec<String>,
+    pub(super) pending: Vec<String>,
     /// When that compare ran: getDeleted resumes from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    compared_at: Option<DateTime<Utc>>,
-}
-
-/// getDeleted's answer.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeletedAnswer {
-    #[serde(default)]
-    deleted_records: Vec<DeletedRecord>,
-    #[serde(default)]
-    latest_date_covered: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeletedRecord {
-    id: String,
-    deleted_date: String,
+    pub(super) compared_at: Option<DateTime<Utc>>,
+    /// getDeleted's deletes still to hand out (its window has moved on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) deleted_pending: Vec<(String, DateTime<Utc>)>,
+    /// When (by this machine's clock) deletes were last looked for:
+    /// getDeleted runs at most once per [`deleted_interval`].
+    ///
+    /// [`deleted_interval`]: super::SalesforceBuilder::deleted_interval
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) deletes_checked: Option<DateTime<Utc>>,
 }
 
 /// getUpdated's answer.
@@ -76,17 +67,13 @@ struct UpdatedAnswer {
     latest_date_covered: Option<String>,
 }
 
-fn protocol(message: String) -> ConnectorError {
+pub(super) fn protocol(message: String) -> ConnectorError {
     ConnectorError::new(ConnectorErrorKind::Protocol, message).with_system(SystemId::salesforce())
-}
-
-fn minute_floor(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
 }
 
 /// The margin before the first read from which deletes are looked for,
 /// for a client clock a little ahead of Salesforce's.
-const CLOCK_MARGIN: TimeDelta = TimeDelta::minutes(1);
+pub(super) const CLOCK_MARGIN: TimeDelta = TimeDelta::minutes(1);
 
 impl SalesforceConnector {
     /// Runs a SOQL query and pages through its `nextRecordsUrl`s until it
@@ -223,6 +210,8 @@ impl SalesforceConnector {
                 deleted_seen: Vec::new(),
                 pending: Vec::new(),
                 compared_at: None,
+                deleted_pending: Vec::new(),
+                deletes_checked: None,
             },
         };
         if cursor.high.is_none()
@@ -311,98 +300,6 @@ impl SalesforceConnector {
         })
     }
 
-    /// Up to `room` deletes after the cursor, and whether more are waiting.
-    async fn read_deletes<E: SObject>(
-        &self,
-        cursor: &mut ReadCursor,
-        room: usize,
-    ) -> Result<(Vec<SourceChange<E>>, bool)> {
-        let sobject = self.sobject::<E>()?;
-        let now = Utc::now();
-        if cursor.pending.is_empty() {
-            let window = TimeDelta::from_std(self.inner.deleted_window).unwrap_or(TimeDelta::MAX);
-            let in_window = now.signed_duration_since(cursor.deletes_from) < window;
-            if in_window {
-                match self.get_deleted(sobject, cursor.deletes_from, now).await {
-                    Ok(answer) => return Ok(take_window(cursor, answer, room, now)),
-                    // Salesforce's own clock says the window is gone.
-                    Err(e) if e.message().contains("INVALID_REPLICATION_DATE") => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            self.full_compare::<E>(cursor, now).await?;
-        }
-        let at = cursor.compared_at.unwrap_or(now);
-        let take = cursor.pending.len().min(room);
-        let out: Vec<SourceChange<E>> = cursor
-            .pending
-            .drain(..take)
-            .map(|id| SourceChange::delete(id, at))
-            .collect();
-        if cursor.pending.is_empty() {
-            cursor.deletes_from = at;
-            cursor.deleted_seen.clear();
-            cursor.compared_at = None;
-        }
-        Ok((out, !cursor.pending.is_empty()))
-    }
-
-    async fn get_deleted(
-        &self,
-        sobject: &str,
-        start: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<DeletedAnswer> {
-        // Salesforce ignores seconds: end at the next whole minute so the
-        // window reaches now.
-        let end = minute_floor(now) + TimeDelta::minutes(1);
-        let path = self.data_path(&format!(
-            "/sobjects/{sobject}/deleted/?start={}&end={}",
-            percent_encode(&soql::datetime_param(start)),
-            percent_encode(&soql::datetime_param(end)),
-        ));
-        self.call_json(reqwest::Method::GET, &path, None).await
-    }
-
-    /// Every id of `sobject` in Salesforce vs. the ids known: the known
-    /// ones missing are deleted.
-    async fn full_compare<E: SObject>(
-        &self,
-        cursor: &mut ReadCursor,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let sobject = self.sobject::<E>()?;
-        let known = self.inner.known_ids.as_ref().ok_or_else(|| {
-            ConnectorError::new(
-                ConnectorErrorKind::Configuration,
-                format!(
-                    "deletes of {} older than getDeleted's window can only be found by a full compare, which needs `known_ids`",
-                    sobject
-                ),
-            )
-            .with_system(SystemId::salesforce())
-        })?;
-        tracing::info!(
-            sobject = sobject,
-            "salesforce: getDeleted window passed, comparing all ids"
-        );
-        let started = now - CLOCK_MARGIN;
-        let known: BTreeSet<String> = known.known_ids(E::NAME).await?.into_iter().collect();
-        let soql = format!("SELECT Id FROM {} ORDER BY Id", sobject);
-        let present: HashSet<String> = self
-            .query_records(&soql, usize::MAX)
-            .await?
-            .iter()
-            .map(|r| r.id(sobject))
-            .collect::<Result<_>>()?;
-        cursor.pending = known
-            .into_iter()
-            .filter(|id| !present.contains(id))
-            .collect();
-        cursor.compared_at = Some(started);
-        Ok(())
-    }
-
     /// The ids of `E` records changed between `start` and `end`
     /// (getUpdated, which reaches back 30 days), and the time Salesforce
     /// covered.
@@ -448,57 +345,6 @@ impl SalesforceConnector {
             .and_then(soql::parse_datetime);
         Ok((answer.ids, covered))
     }
-}
-
-/// Hands out up to `room` deletes of a getDeleted window not handed out
-/// before; moves the window on once all are out.
-fn take_window<E>(
-    cursor: &mut ReadCursor,
-    answer: DeletedAnswer,
-    room: usize,
-    now: DateTime<Utc>,
-) -> (Vec<SourceChange<E>>, bool) {
-    let mut all: Vec<(DateTime<Utc>, String)> = answer
-        .deleted_records
-        .into_iter()
-        .map(|d| {
-            let at = soql::parse_datetime(&d.deleted_date).unwrap_or(now);
-            (at, d.id)
-        })
-        .collect();
-    all.sort();
-    all.dedup_by(|a, b| a.1 == b.1);
-    let fresh: Vec<&(DateTime<Utc>, String)> = all
-        .iter()
-        .filter(|(_, id)| !cursor.deleted_seen.contains(id))
-        .collect();
-    let more = fresh.len() > room;
-    let out: Vec<SourceChange<E>> = fresh
-        .iter()
-        .take(room)
-        .map(|(at, id)| SourceChange::delete(id.clone(), *at))
-        .collect();
-    if more {
-        cursor
-            .deleted_seen
-            .extend(out.iter().map(|c| c.remote_id.as_str().to_owned()));
-    } else {
-        let covered = answer
-            .latest_date_covered
-            .as_deref()
-            .and_then(soql::parse_datetime)
-            .unwrap_or(now)
-            .min(now)
-            .max(cursor.deletes_from);
-        let floor = minute_floor(covered);
-        cursor.deleted_seen = all
-            .iter()
-            .filter(|(at, _)| *at >= floor)
-            .map(|(_, id)| id.clone())
-            .collect();
-        cursor.deletes_from = covered;
-    }
-    (out, more)
 }
 
 #[async_trait]

@@ -217,7 +217,11 @@ async fn get_deleted_reports_a_delete_once() {
     let ids: Vec<String> = (0..3)
         .map(|i| fake.insert("Account", account(&format!("A{i}"))))
         .collect();
-    let sf = connector(&fake);
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .deleted_interval(Duration::ZERO)
+        .build()
+        .unwrap();
     let (_, cursor) = read_all::<ClientCompany>(&sf, None, 100).await;
     assert!(fake.delete("Account", &ids[1]));
     let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 100).await;
@@ -256,6 +260,7 @@ async fn past_the_get_deleted_window_a_full_compare_finds_deletes() {
     let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .deleted_window(Duration::ZERO)
+        .deleted_interval(Duration::ZERO)
         .known_ids(known.clone())
         .build()
         .unwrap();
@@ -285,6 +290,71 @@ async fn past_the_get_deleted_window_a_full_compare_finds_deletes() {
         .unwrap_err();
     assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
     assert!(e.to_string().contains("known_ids"));
+}
+
+#[tokio::test]
+async fn get_deleted_runs_at_most_once_per_interval_per_object() {
+    let fake = fake().await;
+    let gone = fake.insert("Account", account("Gone"));
+    let sf = connector(&fake);
+    let (_, cursor) = read_all::<ClientCompany>(&sf, None, 10).await;
+    read_all::<Contact>(&sf, None, 10).await;
+    assert_eq!(fake.get_deleted_calls("Account"), 1);
+    assert_eq!(fake.get_deleted_calls("Contact"), 1);
+    fake.delete("Account", &gone);
+    // Within five minutes: not again, in this run nor in the next one
+    // (a new connector resuming from the checkpoint).
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 10).await;
+    assert!(changes.is_empty(), "{changes:?}");
+    let next_run = connector(&fake);
+    let (changes, cursor) = read_all::<ClientCompany>(&next_run, Some(cursor), 10).await;
+    assert!(changes.is_empty(), "{changes:?}");
+    assert_eq!(fake.get_deleted_calls("Account"), 1);
+    // Once the interval has passed (here, none), the delete comes.
+    let eager = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .deleted_interval(Duration::ZERO)
+        .build()
+        .unwrap();
+    let (changes, _) = read_all::<ClientCompany>(&eager, Some(cursor), 10).await;
+    assert_eq!(changes.len(), 1);
+    assert!(changes[0].operation.is_delete());
+    assert_eq!(changes[0].remote_id.as_str(), gone);
+    assert_eq!(fake.get_deleted_calls("Account"), 2);
+}
+
+#[tokio::test]
+async fn exceeded_id_limit_falls_back_to_the_full_compare() {
+    let fake = fake().await;
+    let ids: Vec<String> = (0..3)
+        .map(|i| fake.insert("Account", account(&format!("A{i}"))))
+        .collect();
+    // More deletes in the window than getDeleted returns.
+    fake.set_deleted_id_limit(1);
+    fake.delete("Account", &ids[0]);
+    fake.delete("Account", &ids[2]);
+    let known = Arc::new(Known(Mutex::new(ids.clone())));
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .known_ids(known)
+        .build()
+        .unwrap();
+    let (changes, _) = read_all::<ClientCompany>(&sf, None, 1).await;
+    let deleted: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.operation.is_delete())
+        .map(|c| c.remote_id.as_str())
+        .collect();
+    assert_eq!(deleted, vec![ids[0].as_str(), ids[2].as_str()]);
+    assert_eq!(fake.get_deleted_calls("Account"), 1);
+    // The compare listed every id.
+    assert!(
+        fake.requests()
+            .iter()
+            .filter(|r| r.contains("/query"))
+            .count()
+            >= 2
+    );
 }
 
 #[tokio::test]
@@ -545,8 +615,9 @@ async fn api_usage_is_read_and_the_threshold_keeps_the_last_calls() {
     assert_eq!(sf.api_usage(), None);
     let page = Source::<ClientCompany>::read(&sf, None, 10).await.unwrap();
     assert_eq!(sf.api_usage(), Some((13_002, 15_000)));
-    // The org gets busy elsewhere: this read's two calls reach 90 %.
-    fake.set_api_usage(13_498, 15_000);
+    // The org gets busy elsewhere: this read's one call (its query;
+    // getDeleted waits for its interval) reaches 90 %.
+    fake.set_api_usage(13_499, 15_000);
     Source::<ClientCompany>::read(&sf, Some(&page.next), 10)
         .await
         .unwrap();

@@ -145,6 +145,10 @@ struct Org {
     faults: VecDeque<Fault>,
     clock: Option<DateTime<Utc>>,
     rules: Vec<(String, String, String, String)>,
+    /// getDeleted calls by sObject.
+    deleted_calls: HashMap<String, usize>,
+    /// The most ids getDeleted returns before `EXCEEDED_ID_LIMIT`.
+    deleted_id_limit: usize,
 }
 
 struct Shared {
@@ -469,6 +473,7 @@ impl FakeSalesforce {
             org: Mutex::new(Org {
                 page_size: 2000,
                 api_limit: 15_000,
+                deleted_id_limit: 600_000,
                 ..Org::default()
             }),
             url: format!("http://{addr}"),
@@ -1201,7 +1206,7 @@ async fn handle(
         },
         (Method::GET, ["query", locator]) => query_more(&mut org, &version, locator),
         (Method::GET, ["sobjects", t, "updated"]) => updated(&org, t, &query),
-        (Method::GET, ["sobjects", t, "deleted"]) => deleted(&org, t, &query),
+        (Method::GET, ["sobjects", t, "deleted"]) => deleted(&mut org, t, &query),
         (Method::PATCH, ["sobjects", t, field, value]) => {
             upsert_one(&mut org, &version, t, field, value, &body)
         }

@@ -1,6 +1,6 @@
 //! getUpdated and getDeleted: the replication resources.
 
-use super::{Org, errors, minute, parse_time, stamp, text};
+use super::{FakeSalesforce, Org, errors, minute, parse_time, stamp, text};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -64,7 +64,12 @@ pub(super) fn updated(org: &Org, sobject: &str, query: &HashMap<String, String>)
     )
 }
 
-pub(super) fn deleted(org: &Org, sobject: &str, query: &HashMap<String, String>) -> (u16, Value) {
+pub(super) fn deleted(
+    org: &mut Org,
+    sobject: &str,
+    query: &HashMap<String, String>,
+) -> (u16, Value) {
+    *org.deleted_calls.entry(sobject.to_owned()).or_default() += 1;
     let (start, end) = match window(org, query, 15) {
         Ok(w) => w,
         Err(e) => return e,
@@ -75,6 +80,18 @@ pub(super) fn deleted(org: &Org, sobject: &str, query: &HashMap<String, String>)
         .filter(|(t, _, at)| t == sobject && *at >= start && *at < end)
         .map(|(_, id, at)| json!({"id": id, "deletedDate": stamp(*at)}))
         .collect();
+    if records.len() > org.deleted_id_limit {
+        return (
+            400,
+            errors(
+                "EXCEEDED_ID_LIMIT",
+                &format!(
+                    "more than {} ids deleted in the window: choose start and end dates closer together",
+                    org.deleted_id_limit
+                ),
+            ),
+        );
+    }
     let now = org.now();
     (
         200,
@@ -84,4 +101,67 @@ pub(super) fn deleted(org: &Org, sobject: &str, query: &HashMap<String, String>)
             "latestDateCovered": stamp(minute(end.min(now))),
         }),
     )
+}
+
+impl FakeSalesforce {
+    /// How many getDeleted calls (`sobjects/{type}/deleted/`) `sobject`
+    /// has had, answered or refused. Salesforce does not refuse frequent
+    /// calls; its replication guidance is to call getDeleted for an
+    /// object at most once every 5 minutes, which a test checks here.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::Source;
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`.
+    /// Source::<ClientCompany>::read(&conn, None, 10).await?;
+    /// assert_eq!(sf.get_deleted_calls("Account"), 1);
+    /// assert_eq!(sf.get_deleted_calls("Contact"), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn get_deleted_calls(&self, sobject: &str) -> usize {
+        self.shared
+            .org()
+            .deleted_calls
+            .get(sobject)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The most ids getDeleted returns: a window holding more is refused
+    /// with 400 `EXCEEDED_ID_LIMIT`, as Salesforce refuses one of more
+    /// than 600,000 (the default here). Lower it to test the refusal.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// # use odoo_integration_connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # use odoo_integration_model::ClientCompany;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// # sf.allow_client("k", "s");
+    /// # let conn = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s")).login_url(sf.url()).build()?;
+    /// // `conn`: a SalesforceConnector signing in to `sf`; no known ids
+    /// // for a full compare.
+    /// sf.set_deleted_id_limit(0);
+    /// let gone = sf.insert("Account", serde_json::json!({"Name": "Gone"}));
+    /// sf.delete("Account", &gone);
+    /// let e = Source::<ClientCompany>::read(&conn, None, 10).await.unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Configuration); // a full compare needs known ids
+    /// # Ok(()) }
+    /// ```
+    pub fn set_deleted_id_limit(&self, ids: usize) {
+        self.shared.org().deleted_id_limit = ids;
+    }
 }
