@@ -141,8 +141,12 @@
 //! - The first read starts the delete window a minute before it runs, so
 //!   a record deleted in that minute can be reported deleted without ever
 //!   having been read; the pipeline ignores deletes of unknown records.
-//! - Subqueries of more than a page of line items are paged through by
-//!   their own `nextRecordsUrl`.
+//! - A sub-query answer of more line items than Salesforce puts in one
+//!   (`done: false` inside the opportunity) is paged through by its own
+//!   `nextRecordsUrl`, for each opportunity of a batch before the next
+//!   batch of opportunities is asked for: that request invalidates the
+//!   sub-query locators of the batches before it. This costs a call per
+//!   extra page of lines.
 //!
 //! # Example
 //!

@@ -79,16 +79,40 @@ impl SalesforceConnector {
     /// Runs a SOQL query and pages through its `nextRecordsUrl`s until it
     /// is done or `cap` records are in.
     pub(super) async fn query_records(&self, soql: &str, cap: usize) -> Result<Vec<Record>> {
+        self.query_with_children(soql, cap, "", &[]).await
+    }
+
+    /// The same, paging through each record's `children` sub-query
+    /// answers (of `sobject` records) before the next batch: asking for
+    /// it invalidates the sub-query locators of the batches before.
+    async fn query_with_children(
+        &self,
+        soql: &str,
+        cap: usize,
+        sobject: &str,
+        children: &[&str],
+    ) -> Result<Vec<Record>> {
         let path = self.data_path(&format!("/query?q={}", percent_encode(soql)));
         let mut answer: QueryAnswer = self.call_json(reqwest::Method::GET, &path, None).await?;
-        let mut records = std::mem::take(&mut answer.records);
+        let mut records = Vec::new();
         let mut seen = HashSet::new();
-        while !answer.done && records.len() < cap {
+        loop {
+            for mut record in std::mem::take(&mut answer.records) {
+                if !children.is_empty() {
+                    let id = record.id(sobject)?;
+                    for relationship in children {
+                        self.complete_children(&mut record, sobject, &id, relationship)
+                            .await?;
+                    }
+                }
+                records.push(record);
+            }
+            if answer.done || records.len() >= cap {
+                return Ok(records);
+            }
             let next = self.next_path(answer.next_records_url.take(), &mut seen)?;
             answer = self.call_json(reqwest::Method::GET, &next, None).await?;
-            records.append(&mut answer.records);
         }
-        Ok(records)
     }
 
     /// A `nextRecordsUrl`, checked: a path of this API (the token never
@@ -225,9 +249,11 @@ impl SalesforceConnector {
         let mut changes = Vec::with_capacity(limit);
         let caught_up = loop {
             let soql = self.changes_soql::<E>(&cursor, limit)?;
-            let records = self.query_records(&soql, limit).await?;
+            let records = self
+                .query_with_children(&soql, limit, sobject, E::CHILDREN)
+                .await?;
             let exhausted = records.len() < limit;
-            for mut record in records {
+            for record in records {
                 if changes.len() >= limit {
                     break;
                 }
@@ -244,10 +270,6 @@ impl SalesforceConnector {
                         .is_some_and(|(s, i)| (stamp, id.as_str()) <= (*s, i.as_str()));
                 if handed_out {
                     continue;
-                }
-                for relationship in E::CHILDREN {
-                    self.complete_children(&mut record, sobject, &id, relationship)
-                        .await?;
                 }
                 let decoded = E::decode(&record, &id, &self.inner.settings)?;
                 let mut change = SourceChange::upsert(id.clone(), stamp, decoded.record)

@@ -358,6 +358,43 @@ async fn exceeded_id_limit_falls_back_to_the_full_compare() {
 }
 
 #[tokio::test]
+async fn child_pages_are_read_before_the_parent_query_moves_on() {
+    let fake = fake().await;
+    // Two opportunities a batch, three lines a sub-query answer: each
+    // opportunity's lines page, and the parent query pages too.
+    fake.set_page_size(2);
+    fake.set_child_page_size(3);
+    let deals: Vec<String> = (0..3)
+        .map(|d| {
+            let deal = fake.insert(
+                "Opportunity",
+                json!({"Name": format!("Deal {d}"), "StageName": "Prospecting", "CloseDate": "2026-12-31"}),
+            );
+            for n in 0..7 {
+                fake.insert(
+                    "OpportunityLineItem",
+                    json!({"OpportunityId": deal, "Description": format!("Deal {d} line {n}"),
+                           "Quantity": 1, "UnitPrice": 10}),
+                );
+            }
+            deal
+        })
+        .collect();
+    let sf = connector(&fake);
+    let (changes, _) = read_all::<Opportunity>(&sf, None, 10).await;
+    assert_eq!(changes.len(), 3);
+    for (d, change) in changes.iter().enumerate() {
+        assert_eq!(change.remote_id.as_str(), deals[d]);
+        let Operation::Upsert(deal) = &change.operation else {
+            panic!()
+        };
+        let lines: Vec<&str> = deal.lines.iter().map(|l| l.description.as_str()).collect();
+        let expected: Vec<String> = (0..7).map(|n| format!("Deal {d} line {n}")).collect();
+        assert_eq!(lines, expected);
+    }
+}
+
+#[tokio::test]
 async fn contacts_and_opportunities_carry_references_lines_and_exact_money() {
     let fake = fake().await;
     let acme = fake.insert("Account", account("Acme"));

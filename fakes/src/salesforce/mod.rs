@@ -95,6 +95,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+mod paging;
 mod replication;
 use replication::{deleted, updated};
 
@@ -139,7 +140,10 @@ struct Org {
     deleted: Vec<(String, String, DateTime<Utc>)>,
     next_id: u64,
     page_size: usize,
-    cursors: HashMap<String, (Vec<Box<RawValue>>, usize)>,
+    /// Open query locators: the rows still to hand out.
+    cursors: HashMap<String, paging::Locator>,
+    /// Children per sub-query answer before it pages.
+    child_page_size: usize,
     api_used: u64,
     api_limit: u64,
     faults: VecDeque<Fault>,
@@ -472,6 +476,7 @@ impl FakeSalesforce {
         let shared = Arc::new(Shared {
             org: Mutex::new(Org {
                 page_size: 2000,
+                child_page_size: 200,
                 api_limit: 15_000,
                 deleted_id_limit: 600_000,
                 ..Org::default()
@@ -1204,7 +1209,7 @@ async fn handle(
             Some(q) => run_query(&mut org, &version, q),
             None => (400, errors("MALFORMED_QUERY", "no q")),
         },
-        (Method::GET, ["query", locator]) => query_more(&mut org, &version, locator),
+        (Method::GET, ["query", locator]) => paging::query_more(&mut org, &version, locator),
         (Method::GET, ["sobjects", t, "updated"]) => updated(&org, t, &query),
         (Method::GET, ["sobjects", t, "deleted"]) => deleted(&mut org, t, &query),
         (Method::PATCH, ["sobjects", t, field, value]) => {
@@ -1770,23 +1775,6 @@ fn select(
     Ok(out)
 }
 
-fn page(org: &mut Org, version: &str, mut rows: Vec<Box<RawValue>>, total: usize) -> Value {
-    let rest = if rows.len() > org.page_size {
-        rows.split_off(org.page_size)
-    } else {
-        Vec::new()
-    };
-    let mut answer = json!({"totalSize": total, "done": rest.is_empty(), "records": rows});
-    if !rest.is_empty() {
-        org.next_id += 1;
-        let locator = format!("01gFAKE{:011}-{}", org.next_id, total - rest.len());
-        answer["nextRecordsUrl"] =
-            Value::String(format!("/services/data/{version}/query/{locator}"));
-        org.cursors.insert(locator, (rest, total));
-    }
-    answer
-}
-
 fn run_query(org: &mut Org, version: &str, q: &str) -> (u16, Value) {
     let parsed = tokenize(q).and_then(|toks| {
         let mut p = Parser { toks, at: 0 };
@@ -1803,19 +1791,9 @@ fn run_query(org: &mut Org, version: &str, q: &str) -> (u16, Value) {
     match select(org, version, &query, None) {
         Ok(rows) => {
             let total = rows.len();
-            (200, page(org, version, rows, total))
+            (200, paging::first_page(org, version, rows, total))
         }
         Err(e) => (400, errors("INVALID_TYPE", &e)),
-    }
-}
-
-fn query_more(org: &mut Org, version: &str, locator: &str) -> (u16, Value) {
-    match org.cursors.remove(locator) {
-        Some((rows, total)) => (200, page(org, version, rows, total)),
-        None => (
-            400,
-            errors("INVALID_QUERY_LOCATOR", "invalid query locator"),
-        ),
     }
 }
 
