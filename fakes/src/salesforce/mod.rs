@@ -22,18 +22,34 @@
 //!   (`OpportunityLineItems`, `Contacts`, `Opportunities`) `FROM` an
 //!   sObject, `WHERE` comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=` against
 //!   strings, date-times, numbers, `null`) and `field IN (value, …)`,
-//!   joined by `AND` / `OR` with parentheses, `ORDER BY` fields, `LIMIT`; answers are paged by
+//!   joined by `AND` / `OR` with parentheses, `ORDER BY` fields, `LIMIT`;
+//!   anything else is refused with `MALFORMED_QUERY` (an unknown child
+//!   relationship with `INVALID_TYPE`). Answers are paged by
 //!   `nextRecordsUrl` at [`set_page_size`](FakeSalesforce::set_page_size)
-//!   (default 2,000).
+//!   (default 2,000). A sub-query answer is `null` without children, and
+//!   holds at most [`set_child_page_size`](FakeSalesforce::set_child_page_size)
+//!   children (default 200) with `done: false` and its own
+//!   `nextRecordsUrl`; asking for the parent query's next batch
+//!   invalidates the child locators of the batches before it (then
+//!   400 `INVALID_QUERY_LOCATOR`), as Salesforce documents for
+//!   `queryMore()`. A locator is good for one use.
 //! - **Replication**: `sobjects/{type}/updated/` (30 days back) and
 //!   `sobjects/{type}/deleted/` (15 days back; `start` is read to the
 //!   minute, `latestDateCovered` is the last whole minute), older starts
-//!   refused with `INVALID_REPLICATION_DATE`.
+//!   refused with `INVALID_REPLICATION_DATE`; a getDeleted window of more
+//!   than 600,000 deletes
+//!   ([`set_deleted_id_limit`](FakeSalesforce::set_deleted_id_limit)) is
+//!   refused with `EXCEEDED_ID_LIMIT`. getDeleted calls are counted per
+//!   sObject ([`get_deleted_calls`](FakeSalesforce::get_deleted_calls)) so
+//!   a test can hold a client to Salesforce's guidance of one call per
+//!   object every 5 minutes; like Salesforce, the fake does not refuse
+//!   more.
 //! - **Writes**: sObject Collections create (`POST`), update (`PATCH`),
 //!   upsert by external id (`PATCH composite/sobjects/{type}/{field}`,
 //!   with `created`) and delete (`DELETE ?ids=`), 200 records at most;
 //!   the single-record upsert `PATCH sobjects/{type}/{field}/{value}`
-//!   (201 created, 200 updated, 300 when several records hold the value).
+//!   (201 created, 200 updated, 300 when several records hold the value;
+//!   external ids match case-insensitively).
 //!   Required fields (`Account.Name`, `Contact.LastName`,
 //!   `Opportunity.Name/StageName/CloseDate`,
 //!   `OpportunityLineItem.OpportunityId/PricebookEntryId/Quantity`, with
@@ -41,15 +57,25 @@
 //!   `TotalPrice` or whose opportunity does not exist, and your validation
 //!   rules ([`reject`](FakeSalesforce::reject)) fail single records.
 //!   Deleting an opportunity deletes its line items, as Salesforce does.
-//!   Price books are not modelled: any `PricebookEntryId` is accepted.
-//! - Records get 18-character ids with their type's key prefix (`001`
-//!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem)
-//!   and a `SystemModstamp` in UTC, in whole seconds as Salesforce's
-//!   (`2026-11-30T10:00:00.000+0000`) from the fake's clock, which you can
-//!   pin ([`set_clock`](FakeSalesforce::set_clock)). Contact `Name` and
-//!   Opportunity `IsWon`/`IsClosed` are derived as Salesforce does.
-//! - Every answer carries `Sforce-Limit-Info: api-usage=N/L`; past the
-//!   limit the API answers 403 `REQUEST_LIMIT_EXCEEDED`.
+//!   Writing a deleted record fails with `ENTITY_IS_DELETED`.
+//! - **Records** get 18-character ids with their type's key prefix (`001`
+//!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem,
+//!   `a00` any other) and `CreatedDate`, `LastModifiedDate` and
+//!   `SystemModstamp` in UTC, in whole seconds as Salesforce stamps them
+//!   (`2026-11-30T10:00:00.000+0000`), from the fake's clock, which you
+//!   can pin ([`set_clock`](FakeSalesforce::set_clock)). A long
+//!   transaction is modelled by committing a record late
+//!   ([`insert_committed_at`](FakeSalesforce::insert_committed_at),
+//!   [`update_committed_at`](FakeSalesforce::update_committed_at)): it
+//!   carries a `SystemModstamp` earlier than records already read, as
+//!   Salesforce stamps a row when the transaction writes it, not when it
+//!   commits. Contact `Name` and Opportunity `IsWon`/`IsClosed` are
+//!   derived as Salesforce does (from the stage names `Closed Won` and
+//!   `Closed Lost` only).
+//! - **Limits**: every answer carries `Sforce-Limit-Info: api-usage=N/L`
+//!   ([`set_api_usage`](FakeSalesforce::set_api_usage)); each signed-in
+//!   API call counts one, and past the limit the API answers 403
+//!   `REQUEST_LIMIT_EXCEEDED`.
 //! - **Faults** ([`fail_next`](FakeSalesforce::fail_next)): an HTML page
 //!   with a status, 429 with `Retry-After`, `REQUEST_LIMIT_EXCEEDED`, a
 //!   JSON body cut short.
@@ -58,16 +84,49 @@
 //!
 //! # Not modelled
 //!
-//! The web-server, refresh-token and username-password OAuth flows;
-//! describe and other metadata (any field name is accepted, no field type
-//! is checked); sObject Collections with `allOrNone: true`; single-record
-//! create, read, update and delete (only the upsert by external id);
-//! composite, batch and tree requests; the Bulk, Streaming and Pub/Sub APIs
-//! (Change Data Capture); SOQL beyond the subset above (aggregates,
-//! functions, `LIKE`, date literals such as `LAST_N_DAYS`); sharing,
-//! field-level security, triggers, flows and duplicate rules (your
-//! [`reject`](FakeSalesforce::reject) rules stand in for validation);
-//! price books and multi-currency.
+//! Be careful where these matter: the fake is then more lenient than an
+//! org.
+//!
+//! - **OAuth**: the web-server, refresh-token, username-password and
+//!   device flows; session timeouts (a token lasts until
+//!   [`expire_tokens`](FakeSalesforce::expire_tokens)); IP restrictions
+//!   and connected-app policies; token revocation.
+//! - **Metadata**: describe calls, field types, lengths (`STRING_TOO_LONG`
+//!   is never answered), picklist values (any `StageName` is accepted),
+//!   record types, field-level security and read-only fields (any field
+//!   name is accepted and stored, even a formula or system field).
+//! - **Automation and security**: Apex triggers, flows, workflow and
+//!   process builder, assignment and auto-response rules, duplicate and
+//!   matching rules, sharing rules, profiles and permission sets (every
+//!   record is visible and writable; getDeleted shows every delete,
+//!   where Salesforce shows only what the session user can see). Your
+//!   [`reject`](FakeSalesforce::reject) rules stand in for validation
+//!   rules. Nothing but the fake's own writes changes `SystemModstamp`
+//!   (in an org, system jobs such as roll-up recalculation do too).
+//! - **Governor limits and sizes**: the daily API request limit is a
+//!   counter you set, not a rolling 24-hour window; no concurrent
+//!   long-request limit, no limit on open query locators and no locator
+//!   expiry (Salesforce drops them after about 15 minutes idle), no
+//!   URI-length (414) or request-body size limits, no SOQL length limit,
+//!   no getUpdated id limit; the delete log's purge (every two hours
+//!   above a size) and recycle-bin emptying are not modelled.
+//! - **API**: every API version (`vXX.X`) answers alike (no version
+//!   differences, no retired versions); single-record create, read,
+//!   update and delete (only the upsert by external id); sObject
+//!   Collections with `allOrNone: true`; composite, batch, tree and graph
+//!   requests; `queryAll`; the Bulk, Streaming and Pub/Sub APIs (Change
+//!   Data Capture); SOQL beyond the subset above (aggregates, functions,
+//!   `LIKE`, semi-joins, date literals such as `LAST_N_DAYS`, relationship
+//!   fields such as `Account.Name`, `FOR UPDATE`). Quoted strings in
+//!   `WHERE` compare case-sensitively, where SOQL is case-insensitive;
+//!   `ORDER BY` sorts every field as text (numbers too); field names are
+//!   case-sensitive.
+//! - **Data**: cascade deletes other than an opportunity's line items
+//!   (deleting an account leaves its contacts and opportunities), merges,
+//!   undelete, price books (any `PricebookEntryId` is accepted) and
+//!   multi-currency (`CurrencyIsoCode` is stored as sent). Ids are not
+//!   real Salesforce ids: digits after the key prefix, without the
+//!   case-safe checksum suffix.
 //!
 //! # Example
 //!
@@ -430,8 +489,9 @@ impl Org {
 }
 
 impl FakeSalesforce {
-    /// Starts an empty org on `127.0.0.1` (a free port), page size 2,000,
-    /// API limit 15,000 a day.
+    /// Starts an empty org on `127.0.0.1` (a free port), page size 2,000
+    /// (200 children a sub-query answer), API limit 15,000 a day,
+    /// getDeleted limit 600,000 ids.
     ///
     /// # Errors
     ///
