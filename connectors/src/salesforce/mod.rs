@@ -136,8 +136,10 @@
 //!   policy unless that is what you want.
 //! - A record committed more than the overlap behind the newest stamp
 //!   read (a transaction longer than [`SalesforceBuilder::overlap`]) is
-//!   missed until it changes again. A busy org's overlap holds many ids,
-//!   and the cursor carries them all (about 40 bytes each).
+//!   missed until it changes again. A busy org's overlap holds many ids:
+//!   the cursor carries them all (about 40 bytes each) and each caught-up
+//!   read queries them again. A cursor written before the overlap was
+//!   kept resumes where it was; records it had passed count as read.
 //! - The first read starts the delete window a minute before it runs, so
 //!   a record deleted in that minute can be reported deleted without ever
 //!   having been read; the pipeline ignores deletes of unknown records.
