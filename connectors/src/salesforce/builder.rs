@@ -52,6 +52,8 @@ pub struct SalesforceBuilder {
     pause: Duration,
     timeout: Duration,
     deleted_window: Duration,
+    overlap: Duration,
+    deleted_interval: Duration,
     known_ids: Option<Arc<dyn KnownIds>>,
 }
 
@@ -89,6 +91,8 @@ impl SalesforceBuilder {
             pause: Duration::from_secs(15 * 60),
             timeout: Duration::from_secs(120),
             deleted_window: Duration::from_secs(15 * 24 * 3600),
+            overlap: Duration::from_secs(5 * 60),
+            deleted_interval: Duration::from_secs(5 * 60),
             known_ids: None,
         }
     }
@@ -314,6 +318,78 @@ impl SalesforceBuilder {
         self
     }
 
+    /// The least time between two looks for deletes of one sObject
+    /// (getDeleted, or the full compare that stands in for it): Salesforce
+    /// asks replication clients to call getDeleted for an object at most
+    /// once every 5 minutes. A read within the interval hands out changes
+    /// only; its deletes come with a later read. The cursor remembers the
+    /// last look (by this machine's clock), so successive runs honour it
+    /// too. Default: 5 minutes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::ClientCompany;
+    /// use std::time::Duration;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .deleted_interval(Duration::from_secs(15 * 60))
+    ///     .build()?;
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;
+    /// read_to_end::<ClientCompany>(&sf, Some(cursor), 100).await?;
+    /// assert_eq!(org.get_deleted_calls("Account"), 1); // the second read did not ask
+    /// # Ok(()) }
+    /// ```
+    pub fn deleted_interval(mut self, interval: Duration) -> Self {
+        self.deleted_interval = interval;
+        self
+    }
+
+    /// How far behind the newest `SystemModstamp` read each caught-up read
+    /// looks again. Salesforce stamps a record when its transaction writes
+    /// it, not when it commits: a long transaction can commit records
+    /// stamped behind what was already read. They are read once (records
+    /// already handed out with the same stamp are skipped); a commit later
+    /// than the overlap is missed until the record changes again. The
+    /// cursor carries the ids read within the overlap. Default: 5 minutes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::read_to_end;
+    /// use odoo_integration_model::ClientCompany;
+    /// use std::time::Duration;
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .overlap(Duration::from_secs(15 * 60)) // transactions of up to 15 minutes
+    ///     .build()?;
+    /// org.insert("Account", serde_json::json!({"Name": "Acme NV"}));
+    /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;
+    /// let began = chrono::Utc::now() - chrono::TimeDelta::minutes(10);
+    /// let late = org.insert_committed_at("Account", serde_json::json!({"Name": "Late BV"}), began);
+    /// let (changes, _) = read_to_end::<ClientCompany>(&sf, Some(cursor), 100).await?;
+    /// assert_eq!(changes.len(), 1);
+    /// assert_eq!(changes[0].remote_id.as_str(), late);
+    /// # Ok(()) }
+    /// ```
+    pub fn overlap(mut self, overlap: Duration) -> Self {
+        self.overlap = overlap;
+        self
+    }
+
     /// The ids the sync knows, for the full compare that finds deletes
     /// older than the getDeleted window: usually
     /// [`StoredIds`](super::StoredIds) over the pipeline's store. Default:
@@ -346,6 +422,7 @@ impl SalesforceBuilder {
     /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
     ///     .login_url(org.url())
     ///     .deleted_window(Duration::ZERO) // always past getDeleted's reach
+    ///     .deleted_interval(Duration::ZERO) // look for deletes at every read
     ///     .known_ids(Arc::new(Seen(vec![acme, gone.clone()])))
     ///     .build()?;
     /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;
@@ -468,6 +545,8 @@ impl SalesforceBuilder {
                 sync_field: self.sync_field,
                 budget,
                 deleted_window: self.deleted_window,
+                overlap: self.overlap,
+                deleted_interval: self.deleted_interval,
                 known_ids: self.known_ids,
             }),
         })

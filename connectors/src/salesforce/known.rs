@@ -72,6 +72,7 @@ impl<T: KnownIds + ?Sized> KnownIds for Arc<T> {
 /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
 ///     .login_url(org.url())
 ///     .deleted_window(Duration::ZERO) // always past getDeleted's reach
+///     .deleted_interval(Duration::ZERO) // look for deletes at every read
 ///     .known_ids(Arc::new(StoredIds::new(state.clone())))
 ///     .build()?;
 /// let (_, cursor) = read_to_end::<ClientCompany>(&sf, None, 100).await?;

@@ -24,13 +24,27 @@
 //! **Reading.** A SOQL `query` ordered by `SystemModstamp, Id` and resumed
 //! after the last `(SystemModstamp, Id)` handed out, so records that share
 //! a stamp are neither lost nor repeated; an answer is paged through by its
-//! `nextRecordsUrl`. Once the changes are caught up, deleted records come
+//! `nextRecordsUrl`. Salesforce stamps whole seconds, and stamps a record
+//! when its transaction writes it, not when it commits: a long transaction
+//! can commit records stamped behind those already read. So once caught
+//! up, the next read starts again an overlap
+//! ([`SalesforceBuilder::overlap`], default 5 minutes) behind the newest
+//! stamp read, and skips each record already handed out with the same
+//! `(Id, SystemModstamp)` (the cursor carries those of the overlap): a late
+//! commit is read once, nothing twice. Once the changes are caught up, deleted records come
 //! from `sobjects/{type}/deleted/` (getDeleted) from where the last window
 //! ended (its `latestDateCovered`); the ids of the window's last minute
 //! travel in the cursor, since Salesforce ignores the seconds of `start`.
+//! Deletes are looked for at most once per
+//! [`SalesforceBuilder::deleted_interval`] (default 5 minutes, Salesforce's
+//! guidance for getDeleted) per sObject; the cursor remembers the last
+//! look, so successive runs honour it, and a read in between hands out
+//! changes only. A window's deletes wait in the cursor until they are all
+//! handed out, without asking again.
 //! getDeleted only reaches back about 15 days
 //! ([`SalesforceBuilder::deleted_window`]); when the cursor is older (or
-//! Salesforce refuses the window with `INVALID_REPLICATION_DATE`), the
+//! Salesforce refuses the window with `INVALID_REPLICATION_DATE`, or with
+//! `EXCEEDED_ID_LIMIT` because it holds more than 600,000 deletes), the
 //! connector falls back to a **full compare**: it lists every id of the
 //! sObject and reports as deleted each id that your [`KnownIds`] (the ids
 //! the sync has seen: [`StoredIds`] reads them from the pipeline's
@@ -120,15 +134,21 @@
 //! - Writing an open stage sets the configured open `StageName`, whatever
 //!   open stage the opportunity was in: let Salesforce own `stage` in your
 //!   policy unless that is what you want.
-//! - The cursor resumes after `(SystemModstamp, Id)`. A record changed in
-//!   the same second as the last one read, with a smaller id, after that
-//!   read, would be missed until it changes again (Salesforce stamps carry
-//!   seconds); this is the usual price of keyset paging on stamps.
+//! - A record committed more than the overlap behind the newest stamp
+//!   read (a transaction longer than [`SalesforceBuilder::overlap`]) is
+//!   missed until it changes again. A busy org's overlap holds many ids:
+//!   the cursor carries them all (about 40 bytes each) and each caught-up
+//!   read queries them again. A cursor written before the overlap was
+//!   kept resumes where it was; records it had passed count as read.
 //! - The first read starts the delete window a minute before it runs, so
 //!   a record deleted in that minute can be reported deleted without ever
 //!   having been read; the pipeline ignores deletes of unknown records.
-//! - Subqueries of more than a page of line items are paged through by
-//!   their own `nextRecordsUrl`.
+//! - A sub-query answer of more line items than Salesforce puts in one
+//!   (`done: false` inside the opportunity) is paged through by its own
+//!   `nextRecordsUrl`, for each opportunity of a batch before the next
+//!   batch of opportunities is asked for: that request invalidates the
+//!   sub-query locators of the batches before it. This costs a call per
+//!   extra page of lines.
 //!
 //! # Example
 //!
@@ -169,6 +189,7 @@
 
 mod auth;
 mod builder;
+mod deletes;
 mod http;
 pub(crate) mod jwt;
 mod known;
@@ -221,6 +242,8 @@ struct Inner {
     sync_field: String,
     budget: Arc<Mutex<http::Budget>>,
     deleted_window: Duration,
+    overlap: Duration,
+    deleted_interval: Duration,
     known_ids: Option<Arc<dyn KnownIds>>,
 }
 

@@ -1,57 +1,60 @@
-//! Incremental reads: SOQL by `(SystemModstamp, Id)`, getDeleted, and the
-//! full compare past getDeleted's window.
+//! Incremental reads: SOQL by `(SystemModstamp, Id)` with an overlap;
+//! deletes are in [`deletes`](super::deletes).
 
 use super::SalesforceConnector;
 use super::http::percent_encode;
-use super::known::KnownIds;
 use super::maps::SObject;
 use super::soql::{self, QueryAnswer, Record};
 use crate::connector::{Cursor, Page, Source, SourceChange};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use odoo_integration_model::SystemId;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 /// Where a read stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct ReadCursor {
-    /// The last `(SystemModstamp, Id)` handed out.
+pub(super) struct ReadCursor {
+    /// Where the scan resumes: after `(stamp, id)`, or from `stamp` on
+    /// (inclusive) when `id` is none (a re-read of the overlap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    stamp: Option<DateTime<Utc>>,
+    pub(super) stamp: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
+    pub(super) id: Option<String>,
+    /// The highest `SystemModstamp` handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) high: Option<DateTime<Utc>>,
+    /// `(Id, SystemModstamp)` handed out within the overlap behind
+    /// `high`: re-read, they are not handed out again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) recent: Vec<(String, DateTime<Utc>)>,
+    /// A cursor from before the overlap was kept: every record up to this
+    /// `(SystemModstamp, Id)` was handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) seen_upto: Option<(DateTime<Utc>, String)>,
     /// Where the next getDeleted window starts.
-    deletes_from: DateTime<Utc>,
+    pub(super) deletes_from: DateTime<Utc>,
     /// Ids reported deleted in the minute `deletes_from` is in: Salesforce
     /// ignores the seconds of `start`, so they come again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    deleted_seen: Vec<String>,
+    pub(super) deleted_seen: Vec<String>,
     /// Deletes found by a full compare, still to hand out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pending: Vec<String>,
+    pub(super) pending: Vec<String>,
     /// When that compare ran: getDeleted resumes from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    compared_at: Option<DateTime<Utc>>,
-}
-
-/// getDeleted's answer.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeletedAnswer {
-    #[serde(default)]
-    deleted_records: Vec<DeletedRecord>,
-    #[serde(default)]
-    latest_date_covered: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeletedRecord {
-    id: String,
-    deleted_date: String,
+    pub(super) compared_at: Option<DateTime<Utc>>,
+    /// getDeleted's deletes still to hand out (its window has moved on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) deleted_pending: Vec<(String, DateTime<Utc>)>,
+    /// When (by this machine's clock) deletes were last looked for:
+    /// getDeleted runs at most once per [`deleted_interval`].
+    ///
+    /// [`deleted_interval`]: super::SalesforceBuilder::deleted_interval
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) deletes_checked: Option<DateTime<Utc>>,
 }
 
 /// getUpdated's answer.
@@ -64,32 +67,52 @@ struct UpdatedAnswer {
     latest_date_covered: Option<String>,
 }
 
-fn protocol(message: String) -> ConnectorError {
+pub(super) fn protocol(message: String) -> ConnectorError {
     ConnectorError::new(ConnectorErrorKind::Protocol, message).with_system(SystemId::salesforce())
-}
-
-fn minute_floor(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
 }
 
 /// The margin before the first read from which deletes are looked for,
 /// for a client clock a little ahead of Salesforce's.
-const CLOCK_MARGIN: TimeDelta = TimeDelta::minutes(1);
+pub(super) const CLOCK_MARGIN: TimeDelta = TimeDelta::minutes(1);
 
 impl SalesforceConnector {
     /// Runs a SOQL query and pages through its `nextRecordsUrl`s until it
     /// is done or `cap` records are in.
     pub(super) async fn query_records(&self, soql: &str, cap: usize) -> Result<Vec<Record>> {
+        self.query_with_children(soql, cap, "", &[]).await
+    }
+
+    /// The same, paging through each record's `children` sub-query
+    /// answers (of `sobject` records) before the next batch: asking for
+    /// it invalidates the sub-query locators of the batches before.
+    async fn query_with_children(
+        &self,
+        soql: &str,
+        cap: usize,
+        sobject: &str,
+        children: &[&str],
+    ) -> Result<Vec<Record>> {
         let path = self.data_path(&format!("/query?q={}", percent_encode(soql)));
         let mut answer: QueryAnswer = self.call_json(reqwest::Method::GET, &path, None).await?;
-        let mut records = std::mem::take(&mut answer.records);
+        let mut records = Vec::new();
         let mut seen = HashSet::new();
-        while !answer.done && records.len() < cap {
+        loop {
+            for mut record in std::mem::take(&mut answer.records) {
+                if !children.is_empty() {
+                    let id = record.id(sobject)?;
+                    for relationship in children {
+                        self.complete_children(&mut record, sobject, &id, relationship)
+                            .await?;
+                    }
+                }
+                records.push(record);
+            }
+            if answer.done || records.len() >= cap {
+                return Ok(records);
+            }
             let next = self.next_path(answer.next_records_url.take(), &mut seen)?;
             answer = self.call_json(reqwest::Method::GET, &next, None).await?;
-            records.append(&mut answer.records);
         }
-        Ok(records)
     }
 
     /// A `nextRecordsUrl`, checked: a path of this API (the token never
@@ -159,19 +182,28 @@ impl SalesforceConnector {
         let mut fields = vec!["Id".to_owned(), "SystemModstamp".to_owned()];
         fields.extend(E::select(&self.inner.settings));
         let mut soql = format!("SELECT {} FROM {}", fields.join(", "), sobject);
-        if let (Some(stamp), Some(id)) = (cursor.stamp, &cursor.id) {
-            if !soql::is_record_id(id) {
-                return Err(ConnectorError::new(
-                    ConnectorErrorKind::Configuration,
-                    format!("not a Salesforce cursor: `{id}` is not a record id"),
-                )
-                .with_system(SystemId::salesforce()));
+        match (cursor.stamp, &cursor.id) {
+            (Some(stamp), Some(id)) => {
+                if !soql::is_record_id(id) {
+                    return Err(ConnectorError::new(
+                        ConnectorErrorKind::Configuration,
+                        format!("not a Salesforce cursor: `{id}` is not a record id"),
+                    )
+                    .with_system(SystemId::salesforce()));
+                }
+                let t = soql::datetime_literal(stamp);
+                soql.push_str(&format!(
+                    " WHERE SystemModstamp > {t} OR (SystemModstamp = {t} AND Id > {})",
+                    soql::quote(id)
+                ));
             }
-            let t = soql::datetime_literal(stamp);
-            soql.push_str(&format!(
-                " WHERE SystemModstamp > {t} OR (SystemModstamp = {t} AND Id > {})",
-                soql::quote(id)
-            ));
+            (Some(stamp), None) => {
+                soql.push_str(&format!(
+                    " WHERE SystemModstamp >= {}",
+                    soql::datetime_literal(stamp)
+                ));
+            }
+            _ => {}
         }
         soql.push_str(&format!(" ORDER BY SystemModstamp, Id LIMIT {limit}"));
         Ok(soql)
@@ -195,36 +227,87 @@ impl SalesforceConnector {
             None => ReadCursor {
                 stamp: None,
                 id: None,
+                high: None,
+                recent: Vec::new(),
+                seen_upto: None,
                 deletes_from: Utc::now() - CLOCK_MARGIN,
                 deleted_seen: Vec::new(),
                 pending: Vec::new(),
                 compared_at: None,
+                deleted_pending: Vec::new(),
+                deletes_checked: None,
             },
         };
-        let soql = self.changes_soql::<E>(&cursor, limit)?;
-        let records = self.query_records(&soql, limit).await?;
-        let mut changes = Vec::with_capacity(records.len());
-        for mut record in records {
-            let id = record.id(sobject)?;
-            for relationship in E::CHILDREN {
-                self.complete_children(&mut record, sobject, &id, relationship)
-                    .await?;
-            }
-            let stamp = record
-                .datetime(sobject, &id, "SystemModstamp")?
-                .ok_or_else(|| protocol(format!("{} {id} has no SystemModstamp", sobject)))?;
-            let decoded = E::decode(&record, &id, &self.inner.settings)?;
-            let mut change =
-                SourceChange::upsert(id.clone(), stamp, decoded.record).with_fields(decoded.fields);
-            for (field, reference) in decoded.refs {
-                change = change.with_ref(field, reference);
-            }
-            changes.push(change);
-            cursor.stamp = Some(stamp);
-            cursor.id = Some(id);
+        if cursor.high.is_none()
+            && let (Some(stamp), Some(id)) = (cursor.stamp, &cursor.id)
+        {
+            // A cursor written before the overlap was kept.
+            cursor.high = Some(stamp);
+            cursor.seen_upto = Some((stamp, id.clone()));
         }
-        let mut has_more = changes.len() >= limit;
-        if !has_more {
+        let mut seen: HashSet<(String, DateTime<Utc>)> = cursor.recent.iter().cloned().collect();
+        let mut changes = Vec::with_capacity(limit);
+        let caught_up = loop {
+            let soql = self.changes_soql::<E>(&cursor, limit)?;
+            let records = self
+                .query_with_children(&soql, limit, sobject, E::CHILDREN)
+                .await?;
+            let exhausted = records.len() < limit;
+            for record in records {
+                if changes.len() >= limit {
+                    break;
+                }
+                let id = record.id(sobject)?;
+                let stamp = record
+                    .datetime(sobject, &id, "SystemModstamp")?
+                    .ok_or_else(|| protocol(format!("{} {id} has no SystemModstamp", sobject)))?;
+                cursor.stamp = Some(stamp);
+                cursor.id = Some(id.clone());
+                let handed_out = seen.contains(&(id.clone(), stamp))
+                    || cursor
+                        .seen_upto
+                        .as_ref()
+                        .is_some_and(|(s, i)| (stamp, id.as_str()) <= (*s, i.as_str()));
+                if handed_out {
+                    continue;
+                }
+                let decoded = E::decode(&record, &id, &self.inner.settings)?;
+                let mut change = SourceChange::upsert(id.clone(), stamp, decoded.record)
+                    .with_fields(decoded.fields);
+                for (field, reference) in decoded.refs {
+                    change = change.with_ref(field, reference);
+                }
+                changes.push(change);
+                seen.insert((id.clone(), stamp));
+                cursor.recent.push((id, stamp));
+                cursor.high = cursor.high.max(Some(stamp));
+            }
+            if changes.len() >= limit {
+                break false;
+            }
+            if exhausted {
+                break true;
+            }
+        };
+        if let Some(high) = cursor.high {
+            // Only what is still inside the overlap can be read again.
+            let overlap = TimeDelta::from_std(self.inner.overlap).unwrap_or(TimeDelta::MAX);
+            let floor = high
+                .checked_sub_signed(overlap)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            cursor.recent.retain(|(_, at)| *at >= floor);
+            if cursor.seen_upto.as_ref().is_some_and(|(at, _)| *at < floor) {
+                cursor.seen_upto = None;
+            }
+            if caught_up {
+                // The next read re-reads the overlap: a long transaction
+                // may commit records stamped behind what was read.
+                cursor.stamp = Some(floor);
+                cursor.id = None;
+            }
+        }
+        let mut has_more = !caught_up;
+        if caught_up {
             let room = limit - changes.len();
             let (deletes, more) = self.read_deletes::<E>(&mut cursor, room).await?;
             changes.extend(deletes);
@@ -237,98 +320,6 @@ impl SalesforceConnector {
             next: Cursor::new(next),
             has_more,
         })
-    }
-
-    /// Up to `room` deletes after the cursor, and whether more are waiting.
-    async fn read_deletes<E: SObject>(
-        &self,
-        cursor: &mut ReadCursor,
-        room: usize,
-    ) -> Result<(Vec<SourceChange<E>>, bool)> {
-        let sobject = self.sobject::<E>()?;
-        let now = Utc::now();
-        if cursor.pending.is_empty() {
-            let window = TimeDelta::from_std(self.inner.deleted_window).unwrap_or(TimeDelta::MAX);
-            let in_window = now.signed_duration_since(cursor.deletes_from) < window;
-            if in_window {
-                match self.get_deleted(sobject, cursor.deletes_from, now).await {
-                    Ok(answer) => return Ok(take_window(cursor, answer, room, now)),
-                    // Salesforce's own clock says the window is gone.
-                    Err(e) if e.message().contains("INVALID_REPLICATION_DATE") => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            self.full_compare::<E>(cursor, now).await?;
-        }
-        let at = cursor.compared_at.unwrap_or(now);
-        let take = cursor.pending.len().min(room);
-        let out: Vec<SourceChange<E>> = cursor
-            .pending
-            .drain(..take)
-            .map(|id| SourceChange::delete(id, at))
-            .collect();
-        if cursor.pending.is_empty() {
-            cursor.deletes_from = at;
-            cursor.deleted_seen.clear();
-            cursor.compared_at = None;
-        }
-        Ok((out, !cursor.pending.is_empty()))
-    }
-
-    async fn get_deleted(
-        &self,
-        sobject: &str,
-        start: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<DeletedAnswer> {
-        // Salesforce ignores seconds: end at the next whole minute so the
-        // window reaches now.
-        let end = minute_floor(now) + TimeDelta::minutes(1);
-        let path = self.data_path(&format!(
-            "/sobjects/{sobject}/deleted/?start={}&end={}",
-            percent_encode(&soql::datetime_param(start)),
-            percent_encode(&soql::datetime_param(end)),
-        ));
-        self.call_json(reqwest::Method::GET, &path, None).await
-    }
-
-    /// Every id of `sobject` in Salesforce vs. the ids known: the known
-    /// ones missing are deleted.
-    async fn full_compare<E: SObject>(
-        &self,
-        cursor: &mut ReadCursor,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let sobject = self.sobject::<E>()?;
-        let known = self.inner.known_ids.as_ref().ok_or_else(|| {
-            ConnectorError::new(
-                ConnectorErrorKind::Configuration,
-                format!(
-                    "deletes of {} older than getDeleted's window can only be found by a full compare, which needs `known_ids`",
-                    sobject
-                ),
-            )
-            .with_system(SystemId::salesforce())
-        })?;
-        tracing::info!(
-            sobject = sobject,
-            "salesforce: getDeleted window passed, comparing all ids"
-        );
-        let started = now - CLOCK_MARGIN;
-        let known: BTreeSet<String> = known.known_ids(E::NAME).await?.into_iter().collect();
-        let soql = format!("SELECT Id FROM {} ORDER BY Id", sobject);
-        let present: HashSet<String> = self
-            .query_records(&soql, usize::MAX)
-            .await?
-            .iter()
-            .map(|r| r.id(sobject))
-            .collect::<Result<_>>()?;
-        cursor.pending = known
-            .into_iter()
-            .filter(|id| !present.contains(id))
-            .collect();
-        cursor.compared_at = Some(started);
-        Ok(())
     }
 
     /// The ids of `E` records changed between `start` and `end`
@@ -376,57 +367,6 @@ impl SalesforceConnector {
             .and_then(soql::parse_datetime);
         Ok((answer.ids, covered))
     }
-}
-
-/// Hands out up to `room` deletes of a getDeleted window not handed out
-/// before; moves the window on once all are out.
-fn take_window<E>(
-    cursor: &mut ReadCursor,
-    answer: DeletedAnswer,
-    room: usize,
-    now: DateTime<Utc>,
-) -> (Vec<SourceChange<E>>, bool) {
-    let mut all: Vec<(DateTime<Utc>, String)> = answer
-        .deleted_records
-        .into_iter()
-        .map(|d| {
-            let at = soql::parse_datetime(&d.deleted_date).unwrap_or(now);
-            (at, d.id)
-        })
-        .collect();
-    all.sort();
-    all.dedup_by(|a, b| a.1 == b.1);
-    let fresh: Vec<&(DateTime<Utc>, String)> = all
-        .iter()
-        .filter(|(_, id)| !cursor.deleted_seen.contains(id))
-        .collect();
-    let more = fresh.len() > room;
-    let out: Vec<SourceChange<E>> = fresh
-        .iter()
-        .take(room)
-        .map(|(at, id)| SourceChange::delete(id.clone(), *at))
-        .collect();
-    if more {
-        cursor
-            .deleted_seen
-            .extend(out.iter().map(|c| c.remote_id.as_str().to_owned()));
-    } else {
-        let covered = answer
-            .latest_date_covered
-            .as_deref()
-            .and_then(soql::parse_datetime)
-            .unwrap_or(now)
-            .min(now)
-            .max(cursor.deletes_from);
-        let floor = minute_floor(covered);
-        cursor.deleted_seen = all
-            .iter()
-            .filter(|(at, _)| *at >= floor)
-            .map(|(_, id)| id.clone())
-            .collect();
-        cursor.deletes_from = covered;
-    }
-    (out, more)
 }
 
 #[async_trait]

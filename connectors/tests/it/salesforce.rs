@@ -114,10 +114,8 @@ async fn pages_through_next_records_url_reading_each_account_once() {
 async fn incremental_reads_keep_ties_on_system_modstamp() {
     let fake = fake().await;
     use chrono::DurationRound;
-    let t0 = Utc::now()
-        .duration_trunc(TimeDelta::milliseconds(1))
-        .unwrap()
-        - TimeDelta::minutes(5);
+    // Salesforce stamps whole seconds.
+    let t0 = Utc::now().duration_trunc(TimeDelta::seconds(1)).unwrap() - TimeDelta::minutes(5);
     fake.set_clock(Some(t0));
     let ids: Vec<String> = (0..5)
         .map(|i| fake.insert("Account", account(&format!("Tied {i}"))))
@@ -132,7 +130,7 @@ async fn incremental_reads_keep_ties_on_system_modstamp() {
         .await
         .unwrap();
     assert!(page.changes.is_empty(), "{:?}", page.changes);
-    // A new record in the same millisecond, and a later change.
+    // A new record in the same second, and a later change.
     let late = fake.insert("Account", account("Late in the same stamp"));
     fake.set_clock(Some(t0 + TimeDelta::seconds(1)));
     fake.update("Account", &ids[1], json!({"Industry": "Energy"}));
@@ -147,12 +145,99 @@ async fn incremental_reads_keep_ties_on_system_modstamp() {
 }
 
 #[tokio::test]
+async fn a_late_commit_behind_the_cursor_is_read_once() {
+    let fake = fake().await;
+    let began = Utc::now() - TimeDelta::seconds(90);
+    let first: Vec<String> = (0..3)
+        .map(|i| fake.insert("Account", account(&format!("Early {i}"))))
+        .collect();
+    let sf = connector(&fake);
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, None, 2).await;
+    assert_eq!(changes.len(), 3);
+    // A transaction that began 90 s ago commits now: its record carries
+    // a stamp behind everything read so far.
+    let late = fake.insert_committed_at("Account", account("Late"), began);
+    fake.update_committed_at("Account", &first[1], json!({"Industry": "Energy"}), began);
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 2).await;
+    let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
+    let mut expected = vec![late.as_str(), first[1].as_str()];
+    expected.sort();
+    assert_eq!(
+        read, expected,
+        "the late commits, once each, and nothing else"
+    );
+    let Some(Operation::Upsert(energy)) = changes
+        .iter()
+        .find(|c| c.remote_id.as_str() == first[1])
+        .map(|c| &c.operation)
+    else {
+        panic!()
+    };
+    assert_eq!(energy.industry.as_deref(), Some("Energy"));
+    // Read again: the overlap is re-read, nothing is emitted twice.
+    let (again, _) = read_all::<ClientCompany>(&sf, Some(cursor), 2).await;
+    assert!(again.is_empty(), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_cursor_from_before_the_overlap_resumes_without_repeats() {
+    let fake = fake().await;
+    fake.insert("Account", account("A"));
+    let b = fake.insert("Account", account("B"));
+    let stamp = fake.record("Account", &b).unwrap()["SystemModstamp"].clone();
+    let at = chrono::DateTime::parse_from_str(stamp.as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.f%z")
+        .unwrap()
+        .with_timezone(&Utc);
+    // What the connector wrote before it kept an overlap: A and B were
+    // handed out.
+    let legacy = json!({
+        "stamp": at, "id": b, "deletes_from": Utc::now() - TimeDelta::minutes(1),
+    });
+    let sf = connector(&fake);
+    let (changes, cursor) =
+        read_all::<ClientCompany>(&sf, Some(Cursor::new(legacy.to_string())), 10).await;
+    assert!(changes.is_empty(), "{changes:?}");
+    // The next read re-reads the overlap, where A and B are: not again.
+    let c = fake.insert("Account", account("C"));
+    let (changes, _) = read_all::<ClientCompany>(&sf, Some(cursor), 10).await;
+    let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
+    assert_eq!(read, vec![c.as_str()]);
+}
+
+#[tokio::test]
+async fn the_overlap_is_configurable() {
+    let fake = fake().await;
+    fake.insert("Account", account("Early"));
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .overlap(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let (_, cursor) = read_all::<ClientCompany>(&sf, None, 10).await;
+    let now = Utc::now();
+    let inside =
+        fake.insert_committed_at("Account", account("Inside"), now - TimeDelta::seconds(20));
+    // Behind the overlap: the documented price of a shorter one.
+    fake.insert_committed_at("Account", account("Outside"), now - TimeDelta::seconds(600));
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 10).await;
+    let read: Vec<&str> = changes.iter().map(|c| c.remote_id.as_str()).collect();
+    assert_eq!(read, vec![inside.as_str()]);
+    // The cursor keeps only what the overlap can read again.
+    let kept: serde_json::Value = serde_json::from_str(cursor.as_str()).unwrap();
+    assert_eq!(kept["recent"].as_array().map(Vec::len), Some(2), "{kept}");
+}
+
+#[tokio::test]
 async fn get_deleted_reports_a_delete_once() {
     let fake = fake().await;
     let ids: Vec<String> = (0..3)
         .map(|i| fake.insert("Account", account(&format!("A{i}"))))
         .collect();
-    let sf = connector(&fake);
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .deleted_interval(Duration::ZERO)
+        .build()
+        .unwrap();
     let (_, cursor) = read_all::<ClientCompany>(&sf, None, 100).await;
     assert!(fake.delete("Account", &ids[1]));
     let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 100).await;
@@ -191,6 +276,7 @@ async fn past_the_get_deleted_window_a_full_compare_finds_deletes() {
     let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
         .login_url(fake.url())
         .deleted_window(Duration::ZERO)
+        .deleted_interval(Duration::ZERO)
         .known_ids(known.clone())
         .build()
         .unwrap();
@@ -220,6 +306,108 @@ async fn past_the_get_deleted_window_a_full_compare_finds_deletes() {
         .unwrap_err();
     assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
     assert!(e.to_string().contains("known_ids"));
+}
+
+#[tokio::test]
+async fn get_deleted_runs_at_most_once_per_interval_per_object() {
+    let fake = fake().await;
+    let gone = fake.insert("Account", account("Gone"));
+    let sf = connector(&fake);
+    let (_, cursor) = read_all::<ClientCompany>(&sf, None, 10).await;
+    read_all::<Contact>(&sf, None, 10).await;
+    assert_eq!(fake.get_deleted_calls("Account"), 1);
+    assert_eq!(fake.get_deleted_calls("Contact"), 1);
+    fake.delete("Account", &gone);
+    // Within five minutes: not again, in this run nor in the next one
+    // (a new connector resuming from the checkpoint).
+    let (changes, cursor) = read_all::<ClientCompany>(&sf, Some(cursor), 10).await;
+    assert!(changes.is_empty(), "{changes:?}");
+    let next_run = connector(&fake);
+    let (changes, cursor) = read_all::<ClientCompany>(&next_run, Some(cursor), 10).await;
+    assert!(changes.is_empty(), "{changes:?}");
+    assert_eq!(fake.get_deleted_calls("Account"), 1);
+    // Once the interval has passed (here, none), the delete comes.
+    let eager = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .deleted_interval(Duration::ZERO)
+        .build()
+        .unwrap();
+    let (changes, _) = read_all::<ClientCompany>(&eager, Some(cursor), 10).await;
+    assert_eq!(changes.len(), 1);
+    assert!(changes[0].operation.is_delete());
+    assert_eq!(changes[0].remote_id.as_str(), gone);
+    assert_eq!(fake.get_deleted_calls("Account"), 2);
+}
+
+#[tokio::test]
+async fn exceeded_id_limit_falls_back_to_the_full_compare() {
+    let fake = fake().await;
+    let ids: Vec<String> = (0..3)
+        .map(|i| fake.insert("Account", account(&format!("A{i}"))))
+        .collect();
+    // More deletes in the window than getDeleted returns.
+    fake.set_deleted_id_limit(1);
+    fake.delete("Account", &ids[0]);
+    fake.delete("Account", &ids[2]);
+    let known = Arc::new(Known(Mutex::new(ids.clone())));
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .known_ids(known)
+        .build()
+        .unwrap();
+    let (changes, _) = read_all::<ClientCompany>(&sf, None, 1).await;
+    let deleted: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.operation.is_delete())
+        .map(|c| c.remote_id.as_str())
+        .collect();
+    assert_eq!(deleted, vec![ids[0].as_str(), ids[2].as_str()]);
+    assert_eq!(fake.get_deleted_calls("Account"), 1);
+    // The compare listed every id.
+    assert!(
+        fake.requests()
+            .iter()
+            .filter(|r| r.contains("/query"))
+            .count()
+            >= 2
+    );
+}
+
+#[tokio::test]
+async fn child_pages_are_read_before_the_parent_query_moves_on() {
+    let fake = fake().await;
+    // Two opportunities a batch, three lines a sub-query answer: each
+    // opportunity's lines page, and the parent query pages too.
+    fake.set_page_size(2);
+    fake.set_child_page_size(3);
+    let deals: Vec<String> = (0..3)
+        .map(|d| {
+            let deal = fake.insert(
+                "Opportunity",
+                json!({"Name": format!("Deal {d}"), "StageName": "Prospecting", "CloseDate": "2026-12-31"}),
+            );
+            for n in 0..7 {
+                fake.insert(
+                    "OpportunityLineItem",
+                    json!({"OpportunityId": deal, "Description": format!("Deal {d} line {n}"),
+                           "Quantity": 1, "UnitPrice": 10}),
+                );
+            }
+            deal
+        })
+        .collect();
+    let sf = connector(&fake);
+    let (changes, _) = read_all::<Opportunity>(&sf, None, 10).await;
+    assert_eq!(changes.len(), 3);
+    for (d, change) in changes.iter().enumerate() {
+        assert_eq!(change.remote_id.as_str(), deals[d]);
+        let Operation::Upsert(deal) = &change.operation else {
+            panic!()
+        };
+        let lines: Vec<&str> = deal.lines.iter().map(|l| l.description.as_str()).collect();
+        let expected: Vec<String> = (0..7).map(|n| format!("Deal {d} line {n}")).collect();
+        assert_eq!(lines, expected);
+    }
 }
 
 #[tokio::test]
@@ -480,8 +668,9 @@ async fn api_usage_is_read_and_the_threshold_keeps_the_last_calls() {
     assert_eq!(sf.api_usage(), None);
     let page = Source::<ClientCompany>::read(&sf, None, 10).await.unwrap();
     assert_eq!(sf.api_usage(), Some((13_002, 15_000)));
-    // The org gets busy elsewhere: this read's two calls reach 90 %.
-    fake.set_api_usage(13_498, 15_000);
+    // The org gets busy elsewhere: this read's one call (its query;
+    // getDeleted waits for its interval) reaches 90 %.
+    fake.set_api_usage(13_499, 15_000);
     Source::<ClientCompany>::read(&sf, Some(&page.next), 10)
         .await
         .unwrap();

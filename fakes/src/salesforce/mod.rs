@@ -22,18 +22,34 @@
 //!   (`OpportunityLineItems`, `Contacts`, `Opportunities`) `FROM` an
 //!   sObject, `WHERE` comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=` against
 //!   strings, date-times, numbers, `null`) and `field IN (value, …)`,
-//!   joined by `AND` / `OR` with parentheses, `ORDER BY` fields, `LIMIT`; answers are paged by
+//!   joined by `AND` / `OR` with parentheses, `ORDER BY` fields, `LIMIT`;
+//!   anything else is refused with `MALFORMED_QUERY` (an unknown child
+//!   relationship with `INVALID_TYPE`). Answers are paged by
 //!   `nextRecordsUrl` at [`set_page_size`](FakeSalesforce::set_page_size)
-//!   (default 2,000).
+//!   (default 2,000). A sub-query answer is `null` without children, and
+//!   holds at most [`set_child_page_size`](FakeSalesforce::set_child_page_size)
+//!   children (default 200) with `done: false` and its own
+//!   `nextRecordsUrl`; asking for the parent query's next batch
+//!   invalidates the child locators of the batches before it (then
+//!   400 `INVALID_QUERY_LOCATOR`), as Salesforce documents for
+//!   `queryMore()`. A locator is good for one use.
 //! - **Replication**: `sobjects/{type}/updated/` (30 days back) and
 //!   `sobjects/{type}/deleted/` (15 days back; `start` is read to the
 //!   minute, `latestDateCovered` is the last whole minute), older starts
-//!   refused with `INVALID_REPLICATION_DATE`.
+//!   refused with `INVALID_REPLICATION_DATE`; a getDeleted window of more
+//!   than 600,000 deletes
+//!   ([`set_deleted_id_limit`](FakeSalesforce::set_deleted_id_limit)) is
+//!   refused with `EXCEEDED_ID_LIMIT`. getDeleted calls are counted per
+//!   sObject ([`get_deleted_calls`](FakeSalesforce::get_deleted_calls)) so
+//!   a test can hold a client to Salesforce's guidance of one call per
+//!   object every 5 minutes; like Salesforce, the fake does not refuse
+//!   more.
 //! - **Writes**: sObject Collections create (`POST`), update (`PATCH`),
 //!   upsert by external id (`PATCH composite/sobjects/{type}/{field}`,
 //!   with `created`) and delete (`DELETE ?ids=`), 200 records at most;
 //!   the single-record upsert `PATCH sobjects/{type}/{field}/{value}`
-//!   (201 created, 200 updated, 300 when several records hold the value).
+//!   (201 created, 200 updated, 300 when several records hold the value;
+//!   external ids match case-insensitively).
 //!   Required fields (`Account.Name`, `Contact.LastName`,
 //!   `Opportunity.Name/StageName/CloseDate`,
 //!   `OpportunityLineItem.OpportunityId/PricebookEntryId/Quantity`, with
@@ -41,15 +57,25 @@
 //!   `TotalPrice` or whose opportunity does not exist, and your validation
 //!   rules ([`reject`](FakeSalesforce::reject)) fail single records.
 //!   Deleting an opportunity deletes its line items, as Salesforce does.
-//!   Price books are not modelled: any `PricebookEntryId` is accepted.
-//! - Records get 18-character ids with their type's key prefix (`001`
-//!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem)
-//!   and a `SystemModstamp` in UTC with milliseconds
-//!   (`2026-11-30T10:00:00.000+0000`) from the fake's clock, which you can
-//!   pin ([`set_clock`](FakeSalesforce::set_clock)). Contact `Name` and
-//!   Opportunity `IsWon`/`IsClosed` are derived as Salesforce does.
-//! - Every answer carries `Sforce-Limit-Info: api-usage=N/L`; past the
-//!   limit the API answers 403 `REQUEST_LIMIT_EXCEEDED`.
+//!   Writing a deleted record fails with `ENTITY_IS_DELETED`.
+//! - **Records** get 18-character ids with their type's key prefix (`001`
+//!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem,
+//!   `a00` any other) and `CreatedDate`, `LastModifiedDate` and
+//!   `SystemModstamp` in UTC, in whole seconds as Salesforce stamps them
+//!   (`2026-11-30T10:00:00.000+0000`), from the fake's clock, which you
+//!   can pin ([`set_clock`](FakeSalesforce::set_clock)). A long
+//!   transaction is modelled by committing a record late
+//!   ([`insert_committed_at`](FakeSalesforce::insert_committed_at),
+//!   [`update_committed_at`](FakeSalesforce::update_committed_at)): it
+//!   carries a `SystemModstamp` earlier than records already read, as
+//!   Salesforce stamps a row when the transaction writes it, not when it
+//!   commits. Contact `Name` and Opportunity `IsWon`/`IsClosed` are
+//!   derived as Salesforce does (from the stage names `Closed Won` and
+//!   `Closed Lost` only).
+//! - **Limits**: every answer carries `Sforce-Limit-Info: api-usage=N/L`
+//!   ([`set_api_usage`](FakeSalesforce::set_api_usage)); each signed-in
+//!   API call counts one, and past the limit the API answers 403
+//!   `REQUEST_LIMIT_EXCEEDED`.
 //! - **Faults** ([`fail_next`](FakeSalesforce::fail_next)): an HTML page
 //!   with a status, 429 with `Retry-After`, `REQUEST_LIMIT_EXCEEDED`, a
 //!   JSON body cut short.
@@ -58,16 +84,49 @@
 //!
 //! # Not modelled
 //!
-//! The web-server, refresh-token and username-password OAuth flows;
-//! describe and other metadata (any field name is accepted, no field type
-//! is checked); sObject Collections with `allOrNone: true`; single-record
-//! create, read, update and delete (only the upsert by external id);
-//! composite, batch and tree requests; the Bulk, Streaming and Pub/Sub APIs
-//! (Change Data Capture); SOQL beyond the subset above (aggregates,
-//! functions, `LIKE`, date literals such as `LAST_N_DAYS`); sharing,
-//! field-level security, triggers, flows and duplicate rules (your
-//! [`reject`](FakeSalesforce::reject) rules stand in for validation);
-//! price books and multi-currency.
+//! Be careful where these matter: the fake is then more lenient than an
+//! org.
+//!
+//! - **OAuth**: the web-server, refresh-token, username-password and
+//!   device flows; session timeouts (a token lasts until
+//!   [`expire_tokens`](FakeSalesforce::expire_tokens)); IP restrictions
+//!   and connected-app policies; token revocation.
+//! - **Metadata**: describe calls, field types, lengths (`STRING_TOO_LONG`
+//!   is never answered), picklist values (any `StageName` is accepted),
+//!   record types, field-level security and read-only fields (any field
+//!   name is accepted and stored, even a formula or system field).
+//! - **Automation and security**: Apex triggers, flows, workflow and
+//!   process builder, assignment and auto-response rules, duplicate and
+//!   matching rules, sharing rules, profiles and permission sets (every
+//!   record is visible and writable; getDeleted shows every delete,
+//!   where Salesforce shows only what the session user can see). Your
+//!   [`reject`](FakeSalesforce::reject) rules stand in for validation
+//!   rules. Nothing but the fake's own writes changes `SystemModstamp`
+//!   (in an org, system jobs such as roll-up recalculation do too).
+//! - **Governor limits and sizes**: the daily API request limit is a
+//!   counter you set, not a rolling 24-hour window; no concurrent
+//!   long-request limit, no limit on open query locators and no locator
+//!   expiry (Salesforce drops them after about 15 minutes idle), no
+//!   URI-length (414) or request-body size limits, no SOQL length limit,
+//!   no getUpdated id limit; the delete log's purge (every two hours
+//!   above a size) and recycle-bin emptying are not modelled.
+//! - **API**: every API version (`vXX.X`) answers alike (no version
+//!   differences, no retired versions); single-record create, read,
+//!   update and delete (only the upsert by external id); sObject
+//!   Collections with `allOrNone: true`; composite, batch, tree and graph
+//!   requests; `queryAll`; the Bulk, Streaming and Pub/Sub APIs (Change
+//!   Data Capture); SOQL beyond the subset above (aggregates, functions,
+//!   `LIKE`, semi-joins, date literals such as `LAST_N_DAYS`, relationship
+//!   fields such as `Account.Name`, `FOR UPDATE`). Quoted strings in
+//!   `WHERE` compare case-sensitively, where SOQL is case-insensitive;
+//!   `ORDER BY` sorts every field as text (numbers too); field names are
+//!   case-sensitive.
+//! - **Data**: cascade deletes other than an opportunity's line items
+//!   (deleting an account leaves its contacts and opportunities), merges,
+//!   undelete, price books (any `PricebookEntryId` is accepted) and
+//!   multi-currency (`CurrencyIsoCode` is stored as sent). Ids are not
+//!   real Salesforce ids: digits after the key prefix, without the
+//!   case-safe checksum suffix.
 //!
 //! # Example
 //!
@@ -94,6 +153,10 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+mod paging;
+mod replication;
+use replication::{deleted, updated};
 
 /// A record: each field's raw JSON.
 type Rec = BTreeMap<String, Box<RawValue>>;
@@ -136,12 +199,19 @@ struct Org {
     deleted: Vec<(String, String, DateTime<Utc>)>,
     next_id: u64,
     page_size: usize,
-    cursors: HashMap<String, (Vec<Box<RawValue>>, usize)>,
+    /// Open query locators: the rows still to hand out.
+    cursors: HashMap<String, paging::Locator>,
+    /// Children per sub-query answer before it pages.
+    child_page_size: usize,
     api_used: u64,
     api_limit: u64,
     faults: VecDeque<Fault>,
     clock: Option<DateTime<Utc>>,
     rules: Vec<(String, String, String, String)>,
+    /// getDeleted calls by sObject.
+    deleted_calls: HashMap<String, usize>,
+    /// The most ids getDeleted returns before `EXCEEDED_ID_LIMIT`.
+    deleted_id_limit: usize,
 }
 
 struct Shared {
@@ -223,14 +293,19 @@ fn text(rec: &Rec, field: &str) -> Option<String> {
     Some(serde_json::from_str::<String>(r).unwrap_or_else(|_| r.to_owned()))
 }
 
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::seconds(1)).unwrap_or(t)
+}
+
 fn minute(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
 }
 
 impl Org {
+    /// The org's clock, in whole seconds as Salesforce stamps records
+    /// (`SystemModstamp` always ends in `.000`).
     fn now(&self) -> DateTime<Utc> {
-        let t = self.clock.unwrap_or_else(Utc::now);
-        t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
+        whole_seconds(self.clock.unwrap_or_else(Utc::now))
     }
 
     fn new_id(&mut self, sobject: &str) -> String {
@@ -414,8 +489,9 @@ impl Org {
 }
 
 impl FakeSalesforce {
-    /// Starts an empty org on `127.0.0.1` (a free port), page size 2,000,
-    /// API limit 15,000 a day.
+    /// Starts an empty org on `127.0.0.1` (a free port), page size 2,000
+    /// (200 children a sub-query answer), API limit 15,000 a day,
+    /// getDeleted limit 600,000 ids.
     ///
     /// # Errors
     ///
@@ -460,7 +536,9 @@ impl FakeSalesforce {
         let shared = Arc::new(Shared {
             org: Mutex::new(Org {
                 page_size: 2000,
+                child_page_size: 200,
                 api_limit: 15_000,
+                deleted_id_limit: 600_000,
                 ..Org::default()
             }),
             url: format!("http://{addr}"),
@@ -852,6 +930,35 @@ impl FakeSalesforce {
     /// # Ok(()) }
     /// ```
     pub fn insert(&self, sobject: &str, fields: Value) -> String {
+        self.seed(sobject, fields, None)
+    }
+
+    /// Seeds a record as a long transaction commits it: stamped `at`
+    /// (to the second), which may be earlier than records already
+    /// committed and read. Salesforce stamps `SystemModstamp` when the
+    /// transaction writes the row, not when it commits, so a reader
+    /// can see a record appear behind its high-water mark.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// let first = sf.insert("Account", serde_json::json!({"Name": "Read first"}));
+    /// let began = chrono::Utc::now() - chrono::TimeDelta::seconds(90);
+    /// let late = sf.insert_committed_at("Account", serde_json::json!({"Name": "Late"}), began);
+    /// let stamp = |id: &str| sf.record("Account", id).unwrap()["SystemModstamp"].as_str().unwrap().to_owned();
+    /// assert!(stamp(&late) < stamp(&first)); // behind what was already there
+    /// assert!(stamp(&late).ends_with(".000+0000"));
+    /// # Ok(()) }
+    /// ```
+    pub fn insert_committed_at(&self, sobject: &str, fields: Value, at: DateTime<Utc>) -> String {
+        self.seed(sobject, fields, Some(at))
+    }
+
+    fn seed(&self, sobject: &str, fields: Value, at: Option<DateTime<Utc>>) -> String {
         let mut org = self.shared.org();
         let mut rec: Rec = match fields {
             Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), raw(v))).collect(),
@@ -859,7 +966,7 @@ impl FakeSalesforce {
         };
         Org::derive(sobject, &mut rec);
         let id = org.new_id(sobject);
-        let now = stamp(org.now());
+        let now = stamp(at.map_or_else(|| org.now(), whole_seconds));
         rec.insert("Id".into(), raw_str(&id));
         rec.insert("CreatedDate".into(), raw_str(&now));
         rec.insert("LastModifiedDate".into(), raw_str(&now));
@@ -888,8 +995,40 @@ impl FakeSalesforce {
     /// # Ok(()) }
     /// ```
     pub fn update(&self, sobject: &str, id: &str, fields: Value) -> bool {
+        self.change(sobject, id, fields, None)
+    }
+
+    /// Changes a record as a long transaction commits the change: stamped
+    /// `at` (to the second), maybe earlier than records already read. See
+    /// [`insert_committed_at`](Self::insert_committed_at). Whether the
+    /// record exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// let at = "2026-11-30T10:00:00.250Z".parse::<chrono::DateTime<chrono::Utc>>()?;
+    /// let id = sf.insert("Account", serde_json::json!({"Name": "Acme"}));
+    /// assert!(sf.update_committed_at("Account", &id, serde_json::json!({"Industry": "Energy"}), at));
+    /// assert_eq!(sf.record("Account", &id).unwrap()["SystemModstamp"], "2026-11-30T10:00:00.000+0000");
+    /// # Ok(()) }
+    /// ```
+    pub fn update_committed_at(
+        &self,
+        sobject: &str,
+        id: &str,
+        fields: Value,
+        at: DateTime<Utc>,
+    ) -> bool {
+        self.change(sobject, id, fields, Some(at))
+    }
+
+    fn change(&self, sobject: &str, id: &str, fields: Value, at: Option<DateTime<Utc>>) -> bool {
         let mut org = self.shared.org();
-        let now = stamp(org.now());
+        let now = stamp(at.map_or_else(|| org.now(), whole_seconds));
         let Some(rec) = org.objects.get_mut(sobject).and_then(|o| o.get_mut(id)) else {
             return false;
         };
@@ -1130,9 +1269,9 @@ async fn handle(
             Some(q) => run_query(&mut org, &version, q),
             None => (400, errors("MALFORMED_QUERY", "no q")),
         },
-        (Method::GET, ["query", locator]) => query_more(&mut org, &version, locator),
+        (Method::GET, ["query", locator]) => paging::query_more(&mut org, &version, locator),
         (Method::GET, ["sobjects", t, "updated"]) => updated(&org, t, &query),
-        (Method::GET, ["sobjects", t, "deleted"]) => deleted(&org, t, &query),
+        (Method::GET, ["sobjects", t, "deleted"]) => deleted(&mut org, t, &query),
         (Method::PATCH, ["sobjects", t, field, value]) => {
             upsert_one(&mut org, &version, t, field, value, &body)
         }
@@ -1696,23 +1835,6 @@ fn select(
     Ok(out)
 }
 
-fn page(org: &mut Org, version: &str, mut rows: Vec<Box<RawValue>>, total: usize) -> Value {
-    let rest = if rows.len() > org.page_size {
-        rows.split_off(org.page_size)
-    } else {
-        Vec::new()
-    };
-    let mut answer = json!({"totalSize": total, "done": rest.is_empty(), "records": rows});
-    if !rest.is_empty() {
-        org.next_id += 1;
-        let locator = format!("01gFAKE{:011}-{}", org.next_id, total - rest.len());
-        answer["nextRecordsUrl"] =
-            Value::String(format!("/services/data/{version}/query/{locator}"));
-        org.cursors.insert(locator, (rest, total));
-    }
-    answer
-}
-
 fn run_query(org: &mut Org, version: &str, q: &str) -> (u16, Value) {
     let parsed = tokenize(q).and_then(|toks| {
         let mut p = Parser { toks, at: 0 };
@@ -1729,103 +1851,10 @@ fn run_query(org: &mut Org, version: &str, q: &str) -> (u16, Value) {
     match select(org, version, &query, None) {
         Ok(rows) => {
             let total = rows.len();
-            (200, page(org, version, rows, total))
+            (200, paging::first_page(org, version, rows, total))
         }
         Err(e) => (400, errors("INVALID_TYPE", &e)),
     }
-}
-
-fn query_more(org: &mut Org, version: &str, locator: &str) -> (u16, Value) {
-    match org.cursors.remove(locator) {
-        Some((rows, total)) => (200, page(org, version, rows, total)),
-        None => (
-            400,
-            errors("INVALID_QUERY_LOCATOR", "invalid query locator"),
-        ),
-    }
-}
-
-// ---------------------------------------------------------------- replication
-
-fn window(
-    org: &Org,
-    query: &HashMap<String, String>,
-    days: i64,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), (u16, Value)> {
-    let get = |k: &str| query.get(k).and_then(|v| parse_time(v));
-    let (Some(start), Some(end)) = (get("start"), get("end")) else {
-        return Err((
-            400,
-            errors(
-                "INVALID_REPLICATION_DATE",
-                "start and end are required date-times",
-            ),
-        ));
-    };
-    if end <= start {
-        return Err((
-            400,
-            errors("INVALID_REPLICATION_DATE", "end must be after start"),
-        ));
-    }
-    if start < org.now() - TimeDelta::days(days) {
-        return Err((
-            400,
-            errors(
-                "INVALID_REPLICATION_DATE",
-                &format!("startDate must be within the last {days} days"),
-            ),
-        ));
-    }
-    Ok((minute(start), end))
-}
-
-fn updated(org: &Org, sobject: &str, query: &HashMap<String, String>) -> (u16, Value) {
-    let (start, end) = match window(org, query, 30) {
-        Ok(w) => w,
-        Err(e) => return e,
-    };
-    let ids: Vec<String> = org
-        .objects
-        .get(sobject)
-        .map(|recs| {
-            recs.values()
-                .filter(|r| {
-                    text(r, "SystemModstamp")
-                        .and_then(|s| parse_time(&s))
-                        .is_some_and(|t| t >= start && t < end)
-                })
-                .filter_map(|r| text(r, "Id"))
-                .collect()
-        })
-        .unwrap_or_default();
-    let covered = minute(end.min(org.now()));
-    (
-        200,
-        json!({"ids": ids, "latestDateCovered": stamp(covered)}),
-    )
-}
-
-fn deleted(org: &Org, sobject: &str, query: &HashMap<String, String>) -> (u16, Value) {
-    let (start, end) = match window(org, query, 15) {
-        Ok(w) => w,
-        Err(e) => return e,
-    };
-    let records: Vec<Value> = org
-        .deleted
-        .iter()
-        .filter(|(t, _, at)| t == sobject && *at >= start && *at < end)
-        .map(|(_, id, at)| json!({"id": id, "deletedDate": stamp(*at)}))
-        .collect();
-    let now = org.now();
-    (
-        200,
-        json!({
-            "deletedRecords": records,
-            "earliestDateAvailable": stamp(minute(now - TimeDelta::days(15))),
-            "latestDateCovered": stamp(minute(end.min(now))),
-        }),
-    )
 }
 
 // ---------------------------------------------------------------- writes
