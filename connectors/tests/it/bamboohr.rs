@@ -649,3 +649,28 @@ async fn fields_the_key_may_not_see_are_not_claimed() {
     };
     assert_eq!(ann.job_title, None);
 }
+
+/// A field BambooHR does not know at all (a misspelt or deleted custom
+/// field) is left out of the report with 200, like a hidden one: it is
+/// not claimed, so it clears nothing; a known custom field that is empty
+/// is claimed, as empty.
+#[tokio::test]
+async fn an_unknown_field_is_not_claimed() {
+    let fake = FakeBambooHr::start().await.unwrap();
+    fake.insert_employee([("firstName", "Ann"), ("lastName", "Lee")]);
+    fake.define_field("customBillRate");
+    let hr = connector(&fake)
+        .compensation(false)
+        .field(FieldMap::text("work_phone", "customDeskPhoen"))
+        .field(FieldMap::new(
+            "bill_rate",
+            "customBillRate",
+            Conversion::money(),
+        ));
+    let page = Source::<Employee>::read(&hr, None, 10).await.unwrap();
+    let change = &page.changes[0];
+    assert!(!has_field(change, "work_phone"), "{:?}", change.fields);
+    assert!(has_field(change, "bill_rate"), "{:?}", change.fields);
+    assert!(has_field(change, "name"), "{:?}", change.fields);
+    assert_eq!(upserted(change).work_phone, None);
+}

@@ -14,8 +14,10 @@
 //! - `POST /reports/custom?format=JSON`: `{title, fields, employees}` for
 //!   the requested fields (unset ones `null`; `id`, `status` and
 //!   `lastChanged` are always known; a field the key may not see,
-//!   [`FakeBambooHr::hide_field`], is left out of `fields` and of every
-//!   row, with 200, as BambooHR does), all live employees or
+//!   [`FakeBambooHr::hide_field`], or one BambooHR does not know at all
+//!   (neither standard, nor ever seeded, nor
+//!   [declared](FakeBambooHr::define_field)) is left out of `fields` and
+//!   of every row, with 200, as BambooHR does), all live employees or
 //!   `filters.employeeIds`, `filters.lastChanged.value`; the body must be
 //!   sent as exactly `Content-Type: application/json`, as BambooHR
 //!   requires (otherwise it is read as XML: 400);
@@ -70,6 +72,8 @@
 //! assert_eq!(bamboo.employee(&ann).unwrap().field("firstName"), Some("Ann"));
 //! # Ok(()) }
 //! ```
+
+mod fields;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -394,6 +398,9 @@ struct Store {
     forbid_compensation: bool,
     /// Fields the API key may not see: left out of reports.
     hidden: std::collections::BTreeSet<String>,
+    /// Custom fields BambooHR knows (besides the standard ones): every
+    /// field name ever seeded, and those declared.
+    defined: std::collections::BTreeSet<String>,
 }
 
 impl Store {
@@ -713,6 +720,7 @@ impl FakeBambooHrBuilder {
                 requests: BTreeMap::new(),
                 forbid_compensation: self.forbid_compensation,
                 hidden: std::collections::BTreeSet::new(),
+                defined: std::collections::BTreeSet::new(),
             }),
             faults: Mutex::new(VecDeque::new()),
             calls: Mutex::new(Vec::new()),
@@ -885,6 +893,7 @@ impl FakeBambooHr {
         let mut map: BTreeMap<String, String> = owned(fields);
         map.entry("status".into())
             .or_insert_with(|| "Active".into());
+        store.defined.extend(map.keys().cloned());
         let at = store.stamp();
         store.employees.insert(
             id,
@@ -920,7 +929,9 @@ impl FakeBambooHr {
         V: Into<String>,
     {
         let fields: Vec<(String, String)> = owned(fields);
-        self.store().change(id, |e| {
+        let mut store = self.store();
+        store.defined.extend(fields.iter().map(|(k, _)| k.clone()));
+        store.change(id, |e| {
             for (k, v) in fields {
                 if v.is_empty() {
                     e.fields.remove(&k);
@@ -1050,6 +1061,41 @@ impl FakeBambooHr {
     /// ```
     pub fn hide_field(&self, name: &str) {
         self.store().hidden.insert(name.to_owned());
+    }
+
+    /// Declares a custom field BambooHR knows though no employee has a
+    /// value for it yet: a report asked for it lists it and answers `null`
+    /// for every employee. Fields ever seeded on an employee and
+    /// BambooHR's standard fields are known without this; any other field
+    /// is unknown, and a report leaves it out (of `fields` and of every
+    /// row) with 200, as BambooHR does.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldMap};
+    /// use odoo_integration_connectors::Source;
+    /// use odoo_integration_model::Employee;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// bamboo.insert_employee([("firstName", "Ann")]);
+    /// let hr = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?
+    ///     .base_url(&bamboo.url())
+    ///     .field(FieldMap::text("work_phone", "customDeskPhone"));
+    /// let claims = |page: &odoo_integration_connectors::Page<Employee>| {
+    ///     page.changes[0].fields.as_ref().is_some_and(|f| f.contains(&"work_phone".to_owned()))
+    /// };
+    /// // Unknown: left out of the report, so not claimed.
+    /// assert!(!claims(&Source::<Employee>::read(&hr, None, 10).await?));
+    /// bamboo.define_field("customDeskPhone");
+    /// // Known and empty: claimed, as empty.
+    /// assert!(claims(&Source::<Employee>::read(&hr, None, 10).await?));
+    /// # Ok(()) }
+    /// ```
+    pub fn define_field(&self, name: &str) {
+        self.store().defined.insert(name.to_owned());
     }
 
     /// Adds a time-off request, created and changed today by the fake
@@ -1598,7 +1644,8 @@ fn report(store: &Store, headers: &HeaderMap, format: Option<&str>, body: &[u8])
         .ok_or((400, "A report needs a list of fields".to_owned()))?
         .iter()
         .filter_map(Value::as_str)
-        .filter(|f| !store.hidden.contains(*f))
+        // Unknown and hidden fields: left out, with 200.
+        .filter(|f| !store.hidden.contains(*f) && fields::known(store, f))
         .map(str::to_owned)
         .collect();
     if fields.len() > 400 {
