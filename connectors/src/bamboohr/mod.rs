@@ -78,7 +78,9 @@
 //! no number). A 429, or a 503 with `Retry-After` (BambooHR's older way
 //! of refusing), pauses the limiter for the wait asked (60 s if none) and
 //! becomes a rate-limited error carrying the wait. BambooHR's
-//! `X-BambooHR-Error-Message` header becomes the error message; 400 is
+//! `X-BambooHR-Error-Message` header, or `X-BambooHR-Message` (the one
+//! its specification documents; endpoints send one or the other),
+//! becomes the error message; 400 is
 //! invalid, 401 unauthorized, 403 forbidden, 404 not found, other 5xx
 //! unavailable; an HTML page, a truncated or otherwise unreadable body is
 //! a protocol error. Nothing panics on what the server sends.

@@ -674,3 +674,34 @@ async fn an_unknown_field_is_not_claimed() {
     assert!(has_field(change, "name"), "{:?}", change.fields);
     assert_eq!(upserted(change).work_phone, None);
 }
+
+/// BambooHR names its error in `X-BambooHR-Error-Message` on some
+/// endpoints and in `X-BambooHR-Message` (the header its specification
+/// documents) on others: both become the error's message.
+#[tokio::test]
+async fn both_error_message_headers_become_the_message() {
+    let fake = FakeBambooHr::start().await.unwrap();
+    seed(&fake, 1);
+    let bamboo = connector(&fake);
+    let faults = [
+        Fault::Message {
+            status: 403,
+            message: "Access to the changed feed denied".into(),
+        },
+        Fault::OtherMessage {
+            status: 403,
+            message: "Access to the changed feed denied".into(),
+        },
+    ];
+    for fault in faults {
+        fake.fail_next(fault.clone());
+        let e = Source::<Employee>::read(&bamboo, None, 10)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ConnectorErrorKind::Forbidden, "{fault:?}");
+        assert!(
+            e.message().contains("Access to the changed feed denied"),
+            "{fault:?}: {e}"
+        );
+    }
+}

@@ -147,6 +147,30 @@ pub enum Fault {
         /// The header's text.
         message: String,
     },
+    /// Answer `status` with an empty body and the message in
+    /// `X-BambooHR-Message`, the header BambooHR's specification documents
+    /// for its errors (other endpoints send `X-BambooHR-Error-Message`,
+    /// as [`Fault::Message`] does).
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::bamboohr::{FakeBambooHr, Fault};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// use odoo_integration_connectors::Source;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// bamboo.fail_next(Fault::OtherMessage { status: 403, message: "No access".into() });
+    /// let hr = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?.base_url(&bamboo.url());
+    /// let e = Source::<odoo_integration_model::Employee>::read(&hr, None, 10).await.unwrap_err();
+    /// assert!(e.message().contains("No access"));
+    /// # Ok(()) }
+    /// ```
+    OtherMessage {
+        /// The HTTP status.
+        status: u16,
+        /// The header's text.
+        message: String,
+    },
     /// Handle the request, then send only the first half of the body.
     Truncated,
 }
@@ -1326,6 +1350,11 @@ impl FakeBambooHr {
 
 /// An error as BambooHR answers it: no body, the message in a header.
 fn error(status: u16, message: &str) -> Response {
+    error_in("x-bamboohr-error-message", status, message)
+}
+
+/// An error with the message in the header `name`.
+fn error_in(name: &'static str, status: u16, message: &str) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut r = (code, Body::empty()).into_response();
     let clean: String = message
@@ -1339,7 +1368,7 @@ fn error(status: u16, message: &str) -> Response {
         })
         .collect();
     if let Ok(v) = HeaderValue::from_str(&clean) {
-        r.headers_mut().insert("x-bamboohr-error-message", v);
+        r.headers_mut().insert(name, v);
     }
     r
 }
@@ -1396,6 +1425,9 @@ async fn serve(
         Some(Fault::RateLimited { retry_after }) => refused(429, retry_after),
         Some(Fault::Throttled { retry_after }) => refused(503, retry_after),
         Some(Fault::Message { status, message }) => error(status, &message),
+        Some(Fault::OtherMessage { status, message }) => {
+            error_in("x-bamboohr-message", status, &message)
+        }
         Some(Fault::Truncated) => truncate(handle(&shared, &method, &uri, &headers, &body)).await,
         None => handle(&shared, &method, &uri, &headers, &body),
     };
