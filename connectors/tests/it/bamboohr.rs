@@ -705,3 +705,38 @@ async fn both_error_message_headers_become_the_message() {
         );
     }
 }
+
+/// The base URL is checked: one that is no http(s) address, or that
+/// carries a query, a fragment or credentials, is a configuration error
+/// on the first request (typed, never a panic, never a request sent
+/// elsewhere); a good one, trailing slash or not, is used by every
+/// request.
+#[tokio::test]
+async fn a_bad_base_url_is_a_configuration_error() {
+    let fake = FakeBambooHr::start().await.unwrap();
+    seed(&fake, 1);
+    let bad = [
+        "not a url".to_owned(),
+        "ftp://127.0.0.1/".to_owned(),
+        "http://".to_owned(),
+        format!("{}/?debug=1", fake.url()),
+        format!("{}#top", fake.url()),
+        format!("http://user:pw@{}", fake.url().trim_start_matches("http://")),
+        String::new(),
+    ];
+    for url in &bad {
+        let hr = connector(&fake).base_url(url);
+        let e = Source::<Employee>::read(&hr, None, 10).await.unwrap_err();
+        assert_eq!(e.kind(), ConnectorErrorKind::Configuration, "{url}: {e}");
+        let e = Source::<TimeOff>::read(&hr, None, 10).await.unwrap_err();
+        assert_eq!(e.kind(), ConnectorErrorKind::Configuration, "{url}: {e}");
+    }
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+    // A good one after a bad one is used.
+    let hr = connector(&fake)
+        .base_url("not a url")
+        .base_url(&format!("{}/", fake.url()));
+    let (changes, _, _) = drain::<Employee>(&hr, None, 10).await;
+    assert_eq!(changes.len(), 1);
+    assert!(fake.calls().iter().all(|c| c.status == 200));
+}
