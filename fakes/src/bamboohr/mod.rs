@@ -74,6 +74,7 @@
 //! ```
 
 mod fields;
+mod tables;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -425,6 +426,10 @@ struct Store {
     /// Custom fields BambooHR knows (besides the standard ones): every
     /// field name ever seeded, and those declared.
     defined: std::collections::BTreeSet<String>,
+    /// Employees the key may not see (or not yet: a report lagging
+    /// behind the change log): left out of reports and tables, still in
+    /// the change log.
+    invisible: std::collections::BTreeSet<u64>,
 }
 
 impl Store {
@@ -745,6 +750,7 @@ impl FakeBambooHrBuilder {
                 forbid_compensation: self.forbid_compensation,
                 hidden: std::collections::BTreeSet::new(),
                 defined: std::collections::BTreeSet::new(),
+                invisible: std::collections::BTreeSet::new(),
             }),
             faults: Mutex::new(VecDeque::new()),
             calls: Mutex::new(Vec::new()),
@@ -1120,6 +1126,49 @@ impl FakeBambooHr {
     /// ```
     pub fn define_field(&self, name: &str) {
         self.store().defined.insert(name.to_owned());
+    }
+
+    /// Hides an employee from the key, or shows it again: hidden, it is
+    /// left out of custom reports, of the directory and of the
+    /// compensation tables (as BambooHR leaves out employees the key's
+    /// access level does not cover), while the change log still lists its
+    /// changes. This also models a report lagging behind the change log.
+    /// False when there is no such employee.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// use odoo_integration_connectors::Source;
+    /// use odoo_integration_model::Employee;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// let ann = bamboo.insert_employee([("firstName", "Ann")]);
+    /// bamboo.insert_employee([("firstName", "Bo")]);
+    /// assert!(bamboo.hide_employee(&ann, true));
+    /// let hr = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?.base_url(&bamboo.url());
+    /// let page = Source::<Employee>::read(&hr, None, 10).await?;
+    /// assert_eq!(page.changes.len(), 1); // Bo only
+    /// # Ok(()) }
+    /// ```
+    pub fn hide_employee(&self, id: &str, hidden: bool) -> bool {
+        let mut store = self.store();
+        let Some(n) = id
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| store.employees.contains_key(n))
+        else {
+            return false;
+        };
+        if hidden {
+            store.invisible.insert(n);
+        } else {
+            store.invisible.remove(&n);
+        }
+        true
     }
 
     /// Adds a time-off request, created and changed today by the fake
@@ -1524,7 +1573,14 @@ fn handle(
         ("GET", ["employees", "directory"]) => directory(&store),
         ("GET", ["employees", "changed"]) => changed(&store, param("since"), param("type")),
         ("POST", ["reports", "custom"]) => report(&store, headers, param("format"), body),
-        ("GET", ["employees", id, "tables", "compensation"]) => compensation(&store, id),
+        ("GET", ["employees", "all", "tables", "compensation"]) => tables::all(&store),
+        ("GET", ["employees", "changed", "tables", "compensation"]) => {
+            tables::changed(&store, param("since"))
+        }
+        ("GET", ["employees", "changed", "tables", table]) => {
+            Err((404, format!("Table `{table}` not found")))
+        }
+        ("GET", ["employees", id, "tables", "compensation"]) => tables::one(&store, id),
         ("GET", ["employees", _, "tables", table]) => {
             Err((404, format!("Table `{table}` not found")))
         }
@@ -1585,7 +1641,11 @@ fn directory(store: &Store) -> Answer {
     let employees: Vec<Value> = store
         .employees
         .iter()
-        .filter(|(_, e)| !e.deleted && e.fields.get("status").is_none_or(|s| s == "Active"))
+        .filter(|(id, e)| {
+            !e.deleted
+                && !store.invisible.contains(id)
+                && e.fields.get("status").is_none_or(|s| s == "Active")
+        })
         .map(|(id, e)| {
             let mut row = Map::new();
             row.insert("id".into(), Value::String(id.to_string()));
@@ -1706,6 +1766,7 @@ fn report(store: &Store, headers: &HeaderMap, format: Option<&str>, body: &[u8])
         .iter()
         .filter(|(id, e)| {
             !e.deleted
+                && !store.invisible.contains(id)
                 && only.as_ref().is_none_or(|o| o.contains(id))
                 && changed_after.is_none_or(|t| e.last_changed >= t)
         })
@@ -1744,6 +1805,9 @@ fn employee_of<'a>(store: &'a Store, id: &str) -> Result<(u64, &'a Emp), (u16, S
 
 fn one_employee(store: &mut Store, id: &str, fields: Option<&str>) -> Answer {
     let (n, e) = employee_of(store, id)?;
+    if store.invisible.contains(&n) {
+        return Err((403, format!("You do not have access to employee {n}")));
+    }
     let names: Vec<&str> = fields
         .unwrap_or("firstName,lastName")
         .split(',')
@@ -1759,42 +1823,6 @@ fn one_employee(store: &mut Store, id: &str, fields: Option<&str>) -> Answer {
         row.insert(f.to_owned(), field_value(n, e, f));
     }
     Ok(Value::Object(row))
-}
-
-fn compensation(store: &Store, id: &str) -> Answer {
-    let (n, e) = employee_of(store, id)?;
-    if store.forbid_compensation {
-        return Err((
-            403,
-            "You do not have access to the compensation table".into(),
-        ));
-    }
-    let rows: Vec<Value> = e
-        .compensation
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let kind = if c.paid_per.eq_ignore_ascii_case("hour") {
-                "Hourly"
-            } else {
-                "Salary"
-            };
-            json!({
-                "id": (i + 1).to_string(),
-                "employeeId": n.to_string(),
-                "startDate": c.start_date.to_string(),
-                "rate": {"currency": c.currency, "value": c.value},
-                "type": kind,
-                "exempt": null,
-                "reason": "",
-                "comment": "",
-                "paidPer": c.paid_per,
-                "paySchedule": null,
-                "overtimeRate": null,
-            })
-        })
-        .collect();
-    Ok(Value::Array(rows))
 }
 
 fn time_off(
