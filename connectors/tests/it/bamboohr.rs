@@ -739,6 +739,16 @@ async fn a_bad_base_url_is_a_configuration_error() {
     let (changes, _, _) = drain::<Employee>(&hr, None, 10).await;
     assert_eq!(changes.len(), 1);
     assert!(fake.calls().iter().all(|c| c.status == 200));
+    // Every kind of request went there, the compensation table included.
+    for path in [
+        "/employees/changed",
+        "/reports/custom",
+        "/employees/all/tables/compensation",
+    ] {
+        assert_eq!(fake.call_count(path), 1, "{path}");
+    }
+    drain::<TimeOff>(&hr, None, 10).await;
+    assert_eq!(fake.call_count("/time_off/requests"), 1);
 }
 
 /// Cost rates come from one read of the compensation table for every

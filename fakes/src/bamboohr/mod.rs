@@ -3,33 +3,57 @@
 //!
 //! [`FakeBambooHr`] listens on `127.0.0.1` on a free port and answers,
 //! under `/api/gateway.php/{company}/v1`, with BambooHR's request and
-//! response shapes (`../shared/specs/bamboohr/public.yaml`):
+//! response shapes (`../shared/specs/bamboohr/public.yaml`). It is meant
+//! to be at least as strict as BambooHR: where it is more lenient, the
+//! list under "Not modelled" says so.
 //!
-//! - `GET /employees/directory`: active employees, a fixed field set;
-//! - `GET /employees/{id}?fields=a,b`: one employee's fields;
+//! # Modelled
+//!
+//! - `GET /employees/directory`: active employees, a fixed field set
+//!   (404 when there is none);
+//! - `GET /employees/{id}?fields=a,b`: one employee's fields (at most
+//!   400);
 //! - `GET /employees/changed?since=ISO8601[&type=inserted|updated|deleted]`:
 //!   `{latest, employees: {id: {id, action, lastChanged}}}`, every
 //!   employee whose last change is at or after `since`, with the kind of
-//!   that last change;
+//!   that last change (deleted employees included, as `Deleted`);
+//!   `since` is required (else 400);
 //! - `POST /reports/custom?format=JSON`: `{title, fields, employees}` for
-//!   the requested fields (unset ones `null`; `id`, `status` and
-//!   `lastChanged` are always known; a field the key may not see,
-//!   [`FakeBambooHr::hide_field`], or one BambooHR does not know at all
-//!   (neither standard, nor ever seeded, nor
-//!   [declared](FakeBambooHr::define_field)) is left out of `fields` and
-//!   of every row, with 200, as BambooHR does), all live employees or
-//!   `filters.employeeIds`, `filters.lastChanged.value`; the body must be
-//!   sent as exactly `Content-Type: application/json`, as BambooHR
-//!   requires (otherwise it is read as XML: 400);
-//! - `GET /employees/{id}/tables/compensation`: the rows, each `{id,
-//!   employeeId, startDate, rate: {currency, value}, type, paidPer}`; 403
-//!   when the key may not read pay ([`FakeBambooHr::forbid_compensation`]);
+//!   the requested fields (at most 400; unset ones `null`; `id`, `status`
+//!   and `lastChanged` are always known), all live employees or
+//!   `filters.employeeIds`, `filters.lastChanged.value`. **Fields left
+//!   out, with 200:** a field the key may not see
+//!   ([`FakeBambooHr::hide_field`]) and a field BambooHR does not know at
+//!   all (neither standard, nor ever seeded on an employee, nor
+//!   [declared](FakeBambooHr::define_field)) are in neither the answer's
+//!   `fields` list nor any row, as BambooHR does: never `null`. The body
+//!   must be sent as exactly `Content-Type: application/json`, as
+//!   BambooHR requires (otherwise it is read as XML: 400);
+//! - the compensation table, three ways:
+//!   `GET /employees/{id}/tables/compensation` (one employee's rows),
+//!   `GET /employees/all/tables/compensation` (every employee's rows in
+//!   one list, each row naming its `employeeId`; inactive employees
+//!   included) and `GET /employees/changed/tables/compensation?since=`
+//!   (`{table, employees: {id: {lastChanged, rows}}}`); rows are `{id,
+//!   employeeId, startDate, rate: {currency, value}, type, paidPer, ...}`;
+//!   403 when the key may not read pay
+//!   ([`FakeBambooHr::forbid_compensation`]); other tables 404;
+//! - employees the key may not see ([`FakeBambooHr::hide_employee`]):
+//!   left out of reports, the directory and the table reads, and refused
+//!   (403) by the one-employee reads, while the change log still lists
+//!   their changes (this also models a report lagging behind the change
+//!   log);
 //! - `GET /time_off/requests?start=&end=[&status=][&employeeId=]`: requests
-//!   overlapping the dates.
+//!   overlapping the dates (`start` and `end` required).
 //!
 //! Every request needs HTTP basic auth with the API key as the user (any
-//! password): else 401. Errors answer an empty body with the message in
-//! `X-BambooHR-Error-Message`, as BambooHR does.
+//! password): else 401; another company's path: 404. A successful answer
+//! is JSON only when the request's `Accept` asks for `application/json`
+//! (or, for a report, `format=JSON`): otherwise it is XML, BambooHR's
+//! default. Errors answer an empty body with the message in
+//! `X-BambooHR-Error-Message`, as most BambooHR endpoints do
+//! ([`Fault::OtherMessage`] sends it in `X-BambooHR-Message`, as others
+//! do).
 //!
 //! # The clock and the change log
 //!
@@ -41,7 +65,8 @@
 //! employee's `lastChanged` with the fake clock (default start
 //! `2026-01-01T00:00:00Z`) and moves the clock on by the tick (default
 //! 1 s; BambooHR's stamps are whole seconds). Set the tick to zero for
-//! several changes in the same second.
+//! several changes in the same second. A compensation change changes the
+//! employee, as in BambooHR.
 //!
 //! # Rate limits and faults
 //!
@@ -49,14 +74,33 @@
 //! spends one of a budget per rolling window (tokio's clock); a spent
 //! budget answers 429 with `Retry-After`. [`FakeBambooHr::fail_next`]
 //! queues a [`Fault`] for the next request: an HTML error page, a 429 or a
-//! throttling 503 with `Retry-After`, an error with a message, or an
-//! answer cut in half. Every request is logged ([`FakeBambooHr::calls`]).
-//! Bad input answers 400; the fake never panics on a request.
+//! throttling 503 with `Retry-After`, an error with a message in either
+//! header, or an answer cut in half. Every request is logged
+//! ([`FakeBambooHr::calls`]). Bad input answers 400; the fake never panics
+//! on a request.
 //!
 //! # Not modelled
 //!
-//! Writes through the API, other tables and fields' metadata, XML, field
-//! permissions other than the compensation table, datasets, webhooks.
+//! - BambooHR's real request limits (it publishes none): the budget is a
+//!   test knob, off by default;
+//! - writes through the API (employees, table rows, time off), webhooks,
+//!   datasets, the metadata endpoints (`/meta/fields`, `/meta/tables`),
+//!   tables other than compensation, `onlyCurrent` (field values have no
+//!   history: every value is current), `filters.lastChanged.includeNull`;
+//! - XML itself: an answer that is not JSON is a placeholder document,
+//!   not the data;
+//! - the report's field metadata is simplified (`type` is always `text`,
+//!   `name` is the field's id) and every value is text; values are not
+//!   checked against a field type (a date field takes any text);
+//! - field permissions other than [`hide_field`](FakeBambooHr::hide_field)
+//!   and the whole compensation table: hidden and unknown fields are left
+//!   out of reports only (`GET /employees/{id}` still answers them, as
+//!   `null` when unknown), and no field within a table row is hidden;
+//! - time off: no `id`, `action` or `type` filters, no per-day `dates`,
+//!   no notes, no deleted requests (a request stays until the test
+//!   changes it), no balances or policies;
+//! - OAuth, API key expiry, and a company that is disabled or over its
+//!   plan's limits.
 //!
 //! # Example
 //!
@@ -1422,6 +1466,18 @@ fn error_in(name: &'static str, status: u16, message: &str) -> Response {
     r
 }
 
+/// What a client that did not ask for JSON gets: XML, as BambooHR
+/// answers by default (a placeholder document: the fake does not render
+/// its data as XML).
+fn xml_response() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/xml; charset=UTF-8")],
+        "<?xml version=\"1.0\"?>\n<response/>\n",
+    )
+        .into_response()
+}
+
 fn json_response(body: &Value) -> Response {
     (
         StatusCode::OK,
@@ -1597,7 +1653,17 @@ fn handle(
             format!("The fake BambooHR does not serve {method} {}", uri.path()),
         )),
     };
+    // BambooHR answers XML unless asked for JSON (a report, also by its
+    // `format`).
+    let json_asked = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("application/json"))
+        || (rest == ["reports", "custom"]
+            && param("format").is_some_and(|f| f.eq_ignore_ascii_case("json")));
     match answer {
+        Ok(_) if !json_asked => xml_response(),
         Ok(v) => json_response(&v),
         Err((status, message)) => error(status, &message),
     }
@@ -1911,6 +1977,43 @@ fn time_off(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sends `GET path` with basic auth and `accept`, returns the answer's
+    /// head and body.
+    async fn raw_get(fake: &FakeBambooHr, path: &str, accept: Option<&str>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = fake.url().trim_start_matches("http://").to_owned();
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&addr).await else {
+            panic!("connect {addr}");
+        };
+        // "fake0bamboohr0api0key0000000000000000000:x"
+        let auth = "ZmFrZTBiYW1ib29ocjBhcGkwa2V5MDAwMDAwMDAwMDAwMDAwMDAwMDp4";
+        let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
+        let request = format!(
+            "GET /api/gateway.php/acme/v1{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n{accept}Connection: close\r\n\r\n"
+        );
+        assert!(stream.write_all(request.as_bytes()).await.is_ok());
+        let mut answer = String::new();
+        assert!(stream.read_to_string(&mut answer).await.is_ok());
+        answer
+    }
+
+    #[tokio::test]
+    async fn xml_unless_json_is_asked_for() {
+        let Ok(fake) = FakeBambooHr::start().await else {
+            panic!("start");
+        };
+        fake.insert_employee([("firstName", "Ann")]);
+        let path = "/employees/changed?since=2020-01-01T00:00:00Z";
+        let plain = raw_get(&fake, path, None).await;
+        assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
+        assert!(plain.to_ascii_lowercase().contains("content-type: text/xml"), "{plain}");
+        let json = raw_get(&fake, path, Some("application/json")).await;
+        assert!(json.contains("\"employees\""), "{json}");
+        // Errors are the header either way.
+        let missing = raw_get(&fake, "/employees/changed", None).await;
+        assert!(missing.starts_with("HTTP/1.1 400"), "{missing}");
+    }
 
     #[test]
     fn base64_of_basic_auth() {
