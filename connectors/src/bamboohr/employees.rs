@@ -89,7 +89,11 @@ fn next_run_id() -> u64 {
     let nanos = Utc::now()
         .timestamp_nanos_opt()
         .map_or(0, |n| n.unsigned_abs());
-    nanos.wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    nanos.wrapping_add(
+        COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    )
 }
 
 /// One entry of `GET /employees/changed`.
@@ -128,7 +132,6 @@ fn id_text(v: Option<&Value>) -> Option<String> {
 fn id_key(id: &str) -> (u64, String) {
     (id.parse().unwrap_or(u64::MAX), id.to_owned())
 }
-
 
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -396,7 +399,9 @@ impl BambooHrConnector {
         let taken: Vec<&Changed> = fresh.iter().take(limit).collect();
         let has_more = fresh.len() > taken.len();
         // Held changes are asked again in the room the page has left.
-        let retry: Vec<Held> = held.drain(..(limit - taken.len()).min(held.len())).collect();
+        let retry: Vec<Held> = held
+            .drain(..(limit - taken.len()).min(held.len()))
+            .collect();
         let upserts: Vec<(&str, DateTime<Utc>)> = retry
             .iter()
             .map(|h| (h.id.as_str(), h.at))
@@ -465,7 +470,7 @@ impl BambooHrConnector {
             }
         }
         held.extend(missing);
-        held.sort_by(|a, b| (a.at, id_key(&a.id)).cmp(&(b.at, id_key(&b.id))));
+        held.sort_by_key(|h| (h.at, id_key(&h.id)));
         let mut next = match taken.last() {
             None => cursor,
             Some(last) => {

@@ -57,7 +57,11 @@ impl BambooHrConnector {
         let rows = match &answer {
             Value::Array(rows) => rows.as_slice(),
             Value::Null => &[],
-            _ => return Err(protocol("compensation of all employees: not a list of rows")),
+            _ => {
+                return Err(protocol(
+                    "compensation of all employees: not a list of rows",
+                ));
+            }
         };
         let mut table = PayTable::new();
         for row in rows.iter().filter_map(Value::as_object) {
@@ -77,7 +81,10 @@ impl BambooHrConnector {
             "/employees/changed/tables/compensation?since={}",
             since.to_rfc3339_opts(SecondsFormat::Secs, true)
         );
-        let Some(answer) = self.refusable(self.request(Method::GET, &path, None)).await? else {
+        let Some(answer) = self
+            .refusable(self.request(Method::GET, &path, None))
+            .await?
+        else {
             return Ok(None);
         };
         let employees = match answer.get("employees") {
@@ -108,10 +115,7 @@ impl BambooHrConnector {
 
     /// The answer, or `None` when BambooHR refused the table (403) or has
     /// none (404).
-    async fn refusable(
-        &self,
-        call: impl Future<Output = Result<Value>>,
-    ) -> Result<Option<Value>> {
+    async fn refusable(&self, call: impl Future<Output = Result<Value>>) -> Result<Option<Value>> {
         match call.await {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.kind() == ConnectorErrorKind::Forbidden => {

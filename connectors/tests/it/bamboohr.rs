@@ -721,7 +721,10 @@ async fn a_bad_base_url_is_a_configuration_error() {
         "http://".to_owned(),
         format!("{}/?debug=1", fake.url()),
         format!("{}#top", fake.url()),
-        format!("http://user:pw@{}", fake.url().trim_start_matches("http://")),
+        format!(
+            "http://user:pw@{}",
+            fake.url().trim_start_matches("http://")
+        ),
         String::new(),
     ];
     for url in &bad {

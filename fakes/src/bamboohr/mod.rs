@@ -2007,7 +2007,12 @@ mod tests {
         let path = "/employees/changed?since=2020-01-01T00:00:00Z";
         let plain = raw_get(&fake, path, None).await;
         assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
-        assert!(plain.to_ascii_lowercase().contains("content-type: text/xml"), "{plain}");
+        assert!(
+            plain
+                .to_ascii_lowercase()
+                .contains("content-type: text/xml"),
+            "{plain}"
+        );
         let json = raw_get(&fake, path, Some("application/json")).await;
         assert!(json.contains("\"employees\""), "{json}");
         // Errors are the header either way.
