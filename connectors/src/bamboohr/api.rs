@@ -9,6 +9,9 @@ use std::time::Duration;
 /// The wait of a rate limit that names none.
 pub(super) const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
+/// The headers BambooHR names an error in, the first one present wins.
+const MESSAGE_HEADERS: [&str; 2] = ["x-bamboohr-error-message", "x-bamboohr-message"];
+
 /// BambooHR's error map.
 #[derive(Debug)]
 pub(super) struct BambooHrApi;
@@ -22,16 +25,19 @@ impl Vendor for BambooHrApi {
         "BambooHR"
     }
 
-    /// `X-BambooHR-Error-Message` is the message; a 429, or a 503 with
-    /// `Retry-After` (BambooHR's older way of refusing), is a rate limit
-    /// carrying the wait asked (60 s if none).
+    /// `X-BambooHR-Error-Message`, else `X-BambooHR-Message` (BambooHR
+    /// sends one or the other, depending on the endpoint), is the message;
+    /// a 429, or a 503 with `Retry-After` (BambooHR's older way of
+    /// refusing), is a rate limit carrying the wait asked (60 s if none).
     fn error(&self, refused: &Refused<'_>) -> ConnectorError {
         let headers = refused.headers;
-        let server_message = headers
-            .get("x-bamboohr-error-message")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|m| !m.is_empty());
+        let server_message = MESSAGE_HEADERS.iter().find_map(|name| {
+            headers
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+        });
         let html = headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

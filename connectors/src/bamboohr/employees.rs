@@ -1,19 +1,22 @@
-//! Employees: the first full read through a custom report, then the
-//! changed-since feed; cost rates from the compensation table.
+//! Employees: the first full read through one custom report per run,
+//! then the changed-since feed; cost rates from the compensation table
+//! ([`pay`](super::pay)).
 
 use super::BambooHrConnector;
-use super::fields::{Decoded, amount, date, decode, text};
+use super::fields::{Decoded, decode};
+use super::pay::PayTable;
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::mapping::FieldMap;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
-use odoo_integration_model::{Employee, Entity, Money, SystemId};
+use odoo_integration_model::{Employee, Entity, SystemId};
 use reqwest::Method;
-use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where an employee read stands.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -27,6 +30,70 @@ struct EmployeeCursor {
     /// During the first full read: the last employee id handed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     after: Option<u64>,
+    /// During the first full read: the run whose report the pages share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    run: Option<u64>,
+    /// Changes the change log listed whose employee the report did not
+    /// return (not visible to the key, or not yet): asked again on every
+    /// later read until the report has them or the log lists them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    held: Vec<Held>,
+}
+
+/// A change handed out by the change log but not yet readable.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct Held {
+    id: String,
+    at: DateTime<Utc>,
+}
+
+/// What a full read's pages share: the whole-company report and the
+/// compensation table, fetched once per run.
+#[derive(Debug)]
+pub(super) struct FullRun {
+    id: u64,
+    report: Report,
+    pay: Option<PayTable>,
+}
+
+/// The full read in progress (one at a time: another one replaces it, and
+/// its next page fetches its own again).
+#[derive(Debug, Default)]
+pub(super) struct Runs(Mutex<Option<Arc<FullRun>>>);
+
+impl Runs {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<FullRun>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self, id: u64) -> Option<Arc<FullRun>> {
+        self.slot().as_ref().filter(|r| r.id == id).cloned()
+    }
+
+    fn put(&self, run: Arc<FullRun>) {
+        *self.slot() = Some(run);
+    }
+
+    fn end(&self, id: u64) {
+        let mut slot = self.slot();
+        if slot.as_ref().is_some_and(|r| r.id == id) {
+            *slot = None;
+        }
+    }
+}
+
+/// A run id no other run of this process takes, and unlikely to be one a
+/// cursor of another process carries.
+fn next_run_id() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = Utc::now()
+        .timestamp_nanos_opt()
+        .map_or(0, |n| n.unsigned_abs());
+    nanos.wrapping_add(
+        COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    )
 }
 
 /// One entry of `GET /employees/changed`.
@@ -65,9 +132,6 @@ fn id_text(v: Option<&Value>) -> Option<String> {
 fn id_key(id: &str) -> (u64, String) {
     (id.parse().unwrap_or(u64::MAX), id.to_owned())
 }
-
-/// A compensation row's order: its start date, then its row id.
-type RowKey = (NaiveDate, (u64, String));
 
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -166,101 +230,15 @@ impl BambooHrConnector {
         Ok(Report { rows: out, listed })
     }
 
-    /// The hourly cost from the compensation table's current row; `None`
-    /// when there is none or it cannot be converted.
-    async fn cost_rate(&self, id: &str, today: NaiveDate) -> Result<Option<Money>> {
-        let path = format!("/employees/{id}/tables/compensation");
-        let answer = self.request(Method::GET, &path, None).await?;
-        let rows = match &answer {
-            Value::Array(rows) => rows.as_slice(),
-            Value::Null => &[],
-            _ => {
-                return Err(protocol(format!(
-                    "compensation of employee {id}: not a list of rows"
-                )));
-            }
-        };
-        // The current row: the latest start not after today (ties: the
-        // highest row id).
-        let mut current: Option<(RowKey, &Map<String, Value>)> = None;
-        for row in rows.iter().filter_map(Value::as_object) {
-            let start = match text(row, "startDate") {
-                Some(s) => match date(&s) {
-                    Ok(d) => d.unwrap_or(NaiveDate::MIN),
-                    Err(why) => {
-                        tracing::warn!(employee = %id, "compensation row left out: {why}");
-                        continue;
-                    }
-                },
-                None => NaiveDate::MIN,
-            };
-            if start > today {
-                continue; // future-dated
-            }
-            let key = (start, id_key(&id_text(row.get("id")).unwrap_or_default()));
-            if current.as_ref().is_none_or(|(k, _)| *k < key) {
-                current = Some((key, row));
-            }
-        }
-        let Some((_, row)) = current else {
-            return Ok(None);
-        };
-        let rate = match row.get("rate") {
-            Some(Value::Object(r)) => {
-                let value = id_text(r.get("value"));
-                let currency = r.get("currency").and_then(Value::as_str).unwrap_or("");
-                value.map(|v| format!("{v} {currency}"))
-            }
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        let Some(rate) = rate else {
-            return Ok(None);
-        };
-        let rate = match amount(&rate, self.currency) {
-            Ok(m) => m,
-            Err(why) => {
-                tracing::warn!(employee = %id, "compensation rate left out: {why}");
-                return Ok(None);
-            }
-        };
-        let per = row.get("paidPer").and_then(Value::as_str).unwrap_or("");
-        let hourly = self.hourly(rate.amount(), per);
-        if hourly.is_none() {
-            tracing::warn!(employee = %id, paid_per = %per, "compensation period not convertible to an hourly cost");
-        }
-        Ok(hourly.map(|a| Money::new(a, rate.currency())))
-    }
-
-    /// An amount paid per `per` as an hourly amount.
-    pub(super) fn hourly(&self, value: Decimal, per: &str) -> Option<Decimal> {
-        let year = self.hours_per_year;
-        let hourly = match per.trim().to_ascii_lowercase().as_str() {
-            "hour" => Some(value),
-            "day" => value.checked_div(self.hours_per_day),
-            "week" => value.checked_mul(Decimal::from(52))?.checked_div(year),
-            "month" => value.checked_mul(Decimal::from(12))?.checked_div(year),
-            "quarter" => value.checked_mul(Decimal::from(4))?.checked_div(year),
-            "year" => value.checked_div(year),
-            _ => None,
-        }?;
-        Some(
-            hourly
-                .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
-                .normalize(),
-        )
-    }
-
-    /// A report row as a change; compensation read unless `skip_pay`
-    /// (set once the key was refused the table).
-    async fn decode_row(
+    /// A report row as a change; `cost_rate` from the employee's rows of
+    /// `pay` (when read: `None` leaves it out).
+    fn decode_row(
         &self,
         row: &Map<String, Value>,
         listed: Option<&BTreeSet<String>>,
         at: DateTime<Utc>,
         today: NaiveDate,
-        skip_pay: &mut bool,
+        pay: Option<&PayTable>,
     ) -> Result<SourceChange<Employee>> {
         let id = id_text(row.get("id")).unwrap_or_default();
         let mut record = Employee::default();
@@ -291,22 +269,11 @@ impl BambooHrConnector {
                 ),
             }
         }
-        let mapped_cost = self.fields.iter().any(|f| f.canonical == "cost_rate");
-        if self.compensation && !mapped_cost && !*skip_pay {
-            match self.cost_rate(&id, today).await {
-                Ok(Some(rate)) => {
-                    record.cost_rate = Some(rate);
-                    fields.push("cost_rate".to_owned());
-                }
-                Ok(None) => {}
-                Err(e) if e.kind() == ConnectorErrorKind::Forbidden => {
-                    tracing::warn!(employee = %id, "the API key may not read compensation: cost rates left out");
-                    *skip_pay = true;
-                }
-                // Gone since the report: its delete comes through the feed.
-                Err(e) if e.kind() == ConnectorErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
+        if let Some(rows) = pay.and_then(|p| p.get(&id))
+            && let Some(rate) = self.cost_rate(&id, rows, today)
+        {
+            record.cost_rate = Some(rate);
+            fields.push("cost_rate".to_owned());
         }
         let mut change = SourceChange::upsert(id, at, record);
         if let Some((field, entity, target)) = manager {
@@ -328,12 +295,39 @@ impl BambooHrConnector {
             since,
             seen,
             after: Some(0),
+            run: None,
+            held: Vec::new(),
         })
+    }
+
+    /// The report and compensation table of the full read `run`: those
+    /// fetched on its first page, or (a new run, or one this connector no
+    /// longer holds) fetched now, once for all its pages.
+    async fn full_run(&self, run: Option<u64>) -> Result<Arc<FullRun>> {
+        if let Some(id) = run
+            && let Some(held) = self.runs.get(id)
+        {
+            return Ok(held);
+        }
+        let report = self.report(None).await?;
+        let pay = if self.reads_pay() {
+            self.pay_all().await?
+        } else {
+            None
+        };
+        let run = Arc::new(FullRun {
+            id: next_run_id(),
+            report,
+            pay,
+        });
+        self.runs.put(Arc::clone(&run));
+        Ok(run)
     }
 
     async fn read_full(&self, cursor: EmployeeCursor, limit: usize) -> Result<Page<Employee>> {
         let after = cursor.after.unwrap_or(0);
-        let report = self.report(None).await?;
+        let run = self.full_run(cursor.run).await?;
+        let report = &run.report;
         let rest: Vec<&Map<String, Value>> = report
             .rows
             .iter()
@@ -344,7 +338,6 @@ impl BambooHrConnector {
             })
             .collect();
         let today = Utc::now().date_naive();
-        let mut skip_pay = false;
         let mut changes = Vec::with_capacity(limit.min(rest.len()));
         let mut last = after;
         for row in rest.iter().take(limit) {
@@ -353,17 +346,24 @@ impl BambooHrConnector {
                 .and_then(Value::as_str)
                 .and_then(parse_instant)
                 .unwrap_or(cursor.since);
-            changes.push(
-                self.decode_row(row, report.listed.as_ref(), at, today, &mut skip_pay)
-                    .await?,
-            );
+            changes.push(self.decode_row(
+                row,
+                report.listed.as_ref(),
+                at,
+                today,
+                run.pay.as_ref(),
+            )?);
             last = id_text(row.get("id"))
                 .and_then(|id| id.parse().ok())
                 .unwrap_or(last);
         }
         let has_more = rest.len() > limit;
+        if !has_more {
+            self.runs.end(run.id);
+        }
         let next = EmployeeCursor {
             after: has_more.then_some(last),
+            run: has_more.then_some(run.id),
             ..cursor
         };
         Ok(Page {
@@ -388,42 +388,90 @@ impl BambooHrConnector {
             })
             .filter(|c| cutoff.is_none_or(|cut| c.at <= cut))
             .collect();
+        // A held change the log lists again is handed out with that entry.
+        let listed: BTreeSet<&str> = fresh.iter().map(|c| c.id.as_str()).collect();
+        let mut held: Vec<Held> = cursor
+            .held
+            .iter()
+            .filter(|h| !listed.contains(h.id.as_str()))
+            .cloned()
+            .collect();
         let taken: Vec<&Changed> = fresh.iter().take(limit).collect();
         let has_more = fresh.len() > taken.len();
-        let upserted: Vec<String> = taken
-            .iter()
-            .filter(|c| !c.action.eq_ignore_ascii_case("deleted"))
-            .map(|c| c.id.clone())
+        // Held changes are asked again in the room the page has left.
+        let retry: Vec<Held> = held
+            .drain(..(limit - taken.len()).min(held.len()))
             .collect();
-        let report = if upserted.is_empty() {
+        let upserts: Vec<(&str, DateTime<Utc>)> = retry
+            .iter()
+            .map(|h| (h.id.as_str(), h.at))
+            .chain(
+                taken
+                    .iter()
+                    .filter(|c| !c.action.eq_ignore_ascii_case("deleted"))
+                    .map(|c| (c.id.as_str(), c.at)),
+            )
+            .collect();
+        let ids: Vec<String> = upserts.iter().map(|(id, _)| (*id).to_owned()).collect();
+        let report = if ids.is_empty() {
             Report::default()
         } else {
-            self.report(Some(&upserted)).await?
+            self.report(Some(&ids)).await?
+        };
+        // One read of the changed employees' compensation rows.
+        let pay = match upserts.iter().map(|(_, at)| *at).min() {
+            Some(oldest) if self.reads_pay() => {
+                let since = (oldest - TimeDelta::seconds(1)).max(DateTime::UNIX_EPOCH);
+                self.pay_changed(since).await?
+            }
+            _ => None,
         };
         let today = Utc::now().date_naive();
-        let mut skip_pay = false;
-        let mut changes = Vec::with_capacity(taken.len());
-        for c in &taken {
-            if c.action.eq_ignore_ascii_case("deleted") {
-                changes.push(SourceChange::delete(c.id.clone(), c.at));
-                continue;
-            }
-            match report
+        let row_of = |id: &str| {
+            report
                 .rows
                 .iter()
-                .find(|r| id_text(r.get("id")).as_deref() == Some(c.id.as_str()))
-            {
-                Some(row) => changes.push(
-                    self.decode_row(row, report.listed.as_ref(), c.at, today, &mut skip_pay)
-                        .await?,
-                ),
-                None => tracing::warn!(
-                    employee = %c.id,
-                    "changed employee not in the report (deleted since, or not visible to the key): skipped"
-                ),
+                .find(|r| id_text(r.get("id")).as_deref() == Some(id))
+        };
+        let mut changes = Vec::with_capacity(taken.len() + retry.len());
+        let mut missing = Vec::new();
+        let pending = retry
+            .iter()
+            .map(|h| (h.id.as_str(), h.at, false))
+            .chain(taken.iter().map(|c| {
+                let deleted = c.action.eq_ignore_ascii_case("deleted");
+                (c.id.as_str(), c.at, deleted)
+            }));
+        for (id, at, deleted) in pending {
+            if deleted {
+                changes.push(SourceChange::delete(id.to_owned(), at));
+                continue;
+            }
+            match row_of(id) {
+                Some(row) => changes.push(self.decode_row(
+                    row,
+                    report.listed.as_ref(),
+                    at,
+                    today,
+                    pay.as_ref(),
+                )?),
+                None => {
+                    // Not readable yet (the report lags the log, or the
+                    // key may not see it): kept for the next read.
+                    tracing::warn!(
+                        employee = %id,
+                        "changed employee not in the report (not visible to the key, or not yet): asked again next read"
+                    );
+                    missing.push(Held {
+                        id: id.to_owned(),
+                        at,
+                    });
+                }
             }
         }
-        let next = match taken.last() {
+        held.extend(missing);
+        held.sort_by_key(|h| (h.at, id_key(&h.id)));
+        let mut next = match taken.last() {
             None => cursor,
             Some(last) => {
                 let mut seen: Vec<String> = if last.at == cursor.since {
@@ -441,9 +489,12 @@ impl BambooHrConnector {
                     since: last.at,
                     seen,
                     after: None,
+                    run: None,
+                    held: Vec::new(),
                 }
             }
         };
+        next.held = held;
         Ok(Page {
             changes,
             next: encode(&next)?,
@@ -483,6 +534,7 @@ impl Source<Employee> for BambooHrConnector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     #[test]
     fn hourly_from_periods() {

@@ -11,18 +11,26 @@
 //! **Employees** ([`Source`](crate::Source)`<`[`Employee`](odoo_integration_model::Employee)`>`).
 //! The first read takes every employee (active and inactive) through one
 //! custom report (`POST /v1/reports/custom?format=JSON`) with the mapped
-//! fields, paged by employee id on our side; before it, one call to
-//! `GET /v1/employees/changed` fixes the instant the full read stands for.
+//! fields, fetched once for the whole run and paged by employee id on our
+//! side (the connector keeps the run's report between its pages; a page
+//! read by another connector, or after a restart, fetches it again);
+//! before it, one call to `GET /v1/employees/changed` fixes the instant
+//! the full read stands for.
 //! Later reads ask `GET /v1/employees/changed?since=…` for the employees
 //! changed since the cursor, oldest first, and read the fields of those
 //! inserted or updated through one custom report restricted to them
-//! (`filters.employeeIds`); `Deleted` ones become deletes. The cursor holds
-//! the latest `lastChanged` handed out and the ids changed at that same
-//! second already handed out, so a burst of changes in one second is
-//! neither lost nor repeated. BambooHR stamps changes to the second: reads
-//! only take changes at least [`settle`](BambooHrConnector::settle) old
-//! (default 5 s), so a second change of an employee within the second the
-//! cursor stands on is not skipped.
+//! (`filters.employeeIds`, one per page); `Deleted` ones become deletes.
+//! The cursor holds the latest `lastChanged` handed out and the ids
+//! changed at that same second already handed out, so a burst of changes
+//! in one second is neither lost nor repeated. BambooHR stamps changes to
+//! the second: reads only take changes at least
+//! [`settle`](BambooHrConnector::settle) old (default 5 s), so a second
+//! change of an employee within the second the cursor stands on is not
+//! skipped. A changed employee the report does not return (the key may
+//! not see it, or the report lags the change log) is not skipped: the
+//! cursor keeps that change and every later read asks for it again (in
+//! the room its page has left), until the report returns it or the log
+//! lists the employee again; the changes around it go on meanwhile.
 //!
 //! The field map, shared [`FieldMap`]s (replace it with
 //! [`BambooHrConnector::fields`], extend it with [`BambooHrConnector::field`]:
@@ -47,17 +55,22 @@
 //! so fields BambooHR does not hold are never cleared.
 //!
 //! **Cost rate.** With [`compensation`](BambooHrConnector::compensation) on
-//! (the default), each upserted employee's compensation table is read
-//! (`GET /v1/employees/{id}/tables/compensation`): the current row (the
+//! (the default), the compensation table is read in one request, never
+//! one per employee: for every employee on the full read
+//! (`GET /v1/employees/all/tables/compensation`, once per run; rows name
+//! their `employeeId`), for the changed ones on later reads
+//! (`GET /v1/employees/changed/tables/compensation?since=…`, once per
+//! page). An employee's current row (the
 //! latest `startDate` not after today) gives `rate` `{value, currency}`
 //! per `paidPer`: `Hour` as is; `Day` over
 //! [`hours_per_day`](BambooHrConnector::hours_per_day); `Week`, `Month`,
 //! `Quarter` and `Year` as a yearly amount over
 //! [`hours_per_year`](BambooHrConnector::hours_per_year) (default 2080),
 //! rounded to 4 decimals, in decimal arithmetic. A key that may not read
-//! the table (403), a table with no current row, or a period we cannot
-//! convert leaves `cost_rate` out of the change: it is neither an error nor
-//! a clearing.
+//! the table (403), an employee without rows in it (the key may not see
+//! that employee's pay), no current row, or a period we cannot convert
+//! leaves `cost_rate` out of the change: it is neither an error nor a
+//! clearing.
 //!
 //! **Time off** ([`Source`](crate::Source)`<`[`TimeOff`](odoo_integration_model::TimeOff)`>`).
 //! `GET /v1/time_off/requests?start=&end=`: `employeeId` → the `employee`
@@ -78,7 +91,9 @@
 //! no number). A 429, or a 503 with `Retry-After` (BambooHR's older way
 //! of refusing), pauses the limiter for the wait asked (60 s if none) and
 //! becomes a rate-limited error carrying the wait. BambooHR's
-//! `X-BambooHR-Error-Message` header becomes the error message; 400 is
+//! `X-BambooHR-Error-Message` header, or `X-BambooHR-Message` (the one
+//! its specification documents; endpoints send one or the other),
+//! becomes the error message; 400 is
 //! invalid, 401 unauthorized, 403 forbidden, 404 not found, other 5xx
 //! unavailable; an HTML page, a truncated or otherwise unreadable body is
 //! a protocol error. Nothing panics on what the server sends.
@@ -105,6 +120,7 @@
 mod api;
 mod employees;
 mod fields;
+mod pay;
 mod settings;
 mod time_off;
 
@@ -166,6 +182,11 @@ pub struct BambooHrConnector {
     window_ahead: u32,
     history: u32,
     time_off_statuses: Arc<Vec<String>>,
+    /// Why the last [`base_url`](BambooHrConnector::base_url) was refused:
+    /// every request fails with it.
+    bad_base: Option<Arc<str>>,
+    /// The full read in progress: its report and compensation table.
+    runs: Arc<employees::Runs>,
 }
 
 impl fmt::Debug for BambooHrConnector {
@@ -254,33 +275,9 @@ impl BambooHrConnector {
             window_ahead: 365,
             history: 365,
             time_off_statuses: Arc::new(Vec::new()),
+            bad_base: None,
+            runs: Arc::default(),
         })
-    }
-
-    /// Talks to another address (a test server, a proxy) instead of
-    /// `https://api.bamboohr.com`; paths stay
-    /// `/api/gateway.php/{company}/v1/...`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use odoo_integration_connectors::bamboohr::*;
-    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
-    /// # use odoo_integration_connectors::{Operation, Source};
-    /// # use odoo_integration_model::Employee;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let fake = FakeBambooHr::start().await?;
-    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url());
-    /// Source::<Employee>::read(&bamboo, None, 10).await?;
-    /// assert!(!fake.calls().is_empty()); // every request went to the fake
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.client
-            .set_base(&api_root(url.trim_end_matches('/'), &self.company));
-        self
     }
 
     /// Replaces the employee field map (default: [`default_fields`]).
@@ -316,6 +313,7 @@ impl BambooHrConnector {
     #[must_use]
     pub fn fields(mut self, fields: Vec<FieldMap>) -> Self {
         self.fields = Arc::new(fields);
+        self.runs = Arc::default(); // another report
         self
     }
 
@@ -351,6 +349,7 @@ impl BambooHrConnector {
         let fields = Arc::make_mut(&mut self.fields);
         fields.retain(|f| f.canonical != map.canonical);
         fields.push(map);
+        self.runs = Arc::default(); // another report
         self
     }
 
@@ -389,10 +388,11 @@ impl BambooHrConnector {
         self
     }
 
-    /// Whether `cost_rate` is read from each employee's compensation table
-    /// (default on; one request per employee upserted). Turn it off when
-    /// the key may not read pay, or when a field map reads `cost_rate` from
-    /// a custom field.
+    /// Whether `cost_rate` is read from the compensation table (default
+    /// on; one request per run for all employees, not one per employee).
+    /// Turn it off when the key may not read pay (a refused table costs
+    /// one 403 per run), or when a field map reads `cost_rate` from a
+    /// custom field (the table is then not read).
     ///
     /// # Example
     ///
@@ -425,6 +425,7 @@ impl BambooHrConnector {
     #[must_use]
     pub fn compensation(mut self, read: bool) -> Self {
         self.compensation = read;
+        self.runs = Arc::default(); // the table read or not
         self
     }
 
@@ -574,6 +575,12 @@ impl BambooHrConnector {
     /// BambooHR's error. `path` is under the company's `/v1`
     /// (`/employees/changed?...`).
     async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        if let Some(why) = &self.bad_base {
+            return Err(
+                ConnectorError::new(ConnectorErrorKind::Configuration, why.to_string())
+                    .with_system(SystemId::bamboohr()),
+            );
+        }
         // BambooHR reads a body as XML unless the type is exactly JSON's.
         let body = body
             .map(|b| self.client.encode(&method, path, b))

@@ -1,10 +1,110 @@
-//! The pace and the time-off windows of a [`BambooHrConnector`].
+//! The address, the pace and the time-off windows of a
+//! [`BambooHrConnector`].
 
-use super::BambooHrConnector;
+use super::{BambooHrConnector, api_root};
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::RateLimiter;
+use odoo_integration_model::SystemId;
 use std::sync::Arc;
 
+/// `url` as a base for the API paths (no trailing slash), or why it
+/// cannot be one.
+fn checked_base(url: &str) -> std::result::Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let refuse = |why: &str| Err(format!("`{url}` is not a BambooHR base URL: {why}"));
+    let Ok(parsed) = reqwest::Url::parse(trimmed) else {
+        return refuse("not an absolute URL");
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return refuse("not http or https");
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return refuse("no host");
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || url.contains('?') {
+        return refuse("a query or a fragment");
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return refuse("credentials in the URL");
+    }
+    Ok(trimmed.to_owned())
+}
+
 impl BambooHrConnector {
+    /// Talks to another address (a test server, a proxy) instead of
+    /// `https://api.bamboohr.com`; paths stay
+    /// `/api/gateway.php/{company}/v1/...` under it (a path prefix in
+    /// `url` is kept, a trailing slash dropped). Every request goes there.
+    ///
+    /// `url` must be an `http` or `https` address with a host and no
+    /// query, fragment or credentials: otherwise every request fails with
+    /// a [`ConnectorErrorKind::Configuration`] error (nothing is sent).
+    /// [`try_base_url`](BambooHrConnector::try_base_url) says so at once.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{Operation, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeBambooHr::start().await?;
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.base_url(&fake.url());
+    /// Source::<Employee>::read(&bamboo, None, 10).await?;
+    /// assert!(!fake.calls().is_empty()); // every request went to the fake
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn base_url(mut self, url: &str) -> Self {
+        match checked_base(url) {
+            Ok(base) => {
+                self.client.set_base(&api_root(&base, &self.company));
+                self.bad_base = None;
+            }
+            Err(why) => self.bad_base = Some(Arc::from(why)),
+        }
+        self
+    }
+
+    /// [`base_url`](BambooHrConnector::base_url), refusing a bad address
+    /// at once.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectorErrorKind::Configuration`] when `url` is not an `http`
+    /// or `https` address with a host, or carries a query, a fragment or
+    /// credentials.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::bamboohr::*;
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// # use odoo_integration_connectors::{ConnectorErrorKind, Source};
+    /// # use odoo_integration_model::Employee;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let fake = FakeBambooHr::start().await?;
+    /// let bamboo = BambooHrConnector::new(fake.company(), fake.api_key())?.try_base_url(&fake.url())?;
+    /// Source::<Employee>::read(&bamboo, None, 10).await?;
+    /// let e = BambooHrConnector::new("acme", "key")?.try_base_url("api.example.com").unwrap_err();
+    /// assert_eq!(e.kind(), ConnectorErrorKind::Configuration);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_base_url(self, url: &str) -> Result<Self> {
+        let checked = self.base_url(url);
+        match &checked.bad_base {
+            Some(why) => Err(ConnectorError::new(
+                ConnectorErrorKind::Configuration,
+                why.to_string(),
+            )
+            .with_system(SystemId::bamboohr())),
+            None => Ok(checked),
+        }
+    }
+
     /// Paces every request through this limiter instead of the connector's
     /// own (10 per second).
     ///

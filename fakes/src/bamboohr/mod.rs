@@ -3,31 +3,57 @@
 //!
 //! [`FakeBambooHr`] listens on `127.0.0.1` on a free port and answers,
 //! under `/api/gateway.php/{company}/v1`, with BambooHR's request and
-//! response shapes (`../shared/specs/bamboohr/public.yaml`):
+//! response shapes (`../shared/specs/bamboohr/public.yaml`). It is meant
+//! to be at least as strict as BambooHR: where it is more lenient, the
+//! list under "Not modelled" says so.
 //!
-//! - `GET /employees/directory`: active employees, a fixed field set;
-//! - `GET /employees/{id}?fields=a,b`: one employee's fields;
+//! # Modelled
+//!
+//! - `GET /employees/directory`: active employees, a fixed field set
+//!   (404 when there is none);
+//! - `GET /employees/{id}?fields=a,b`: one employee's fields (at most
+//!   400);
 //! - `GET /employees/changed?since=ISO8601[&type=inserted|updated|deleted]`:
 //!   `{latest, employees: {id: {id, action, lastChanged}}}`, every
 //!   employee whose last change is at or after `since`, with the kind of
-//!   that last change;
+//!   that last change (deleted employees included, as `Deleted`);
+//!   `since` is required (else 400);
 //! - `POST /reports/custom?format=JSON`: `{title, fields, employees}` for
-//!   the requested fields (unset ones `null`; `id`, `status` and
-//!   `lastChanged` are always known; a field the key may not see,
-//!   [`FakeBambooHr::hide_field`], is left out of `fields` and of every
-//!   row, with 200, as BambooHR does), all live employees or
-//!   `filters.employeeIds`, `filters.lastChanged.value`; the body must be
-//!   sent as exactly `Content-Type: application/json`, as BambooHR
-//!   requires (otherwise it is read as XML: 400);
-//! - `GET /employees/{id}/tables/compensation`: the rows, each `{id,
-//!   employeeId, startDate, rate: {currency, value}, type, paidPer}`; 403
-//!   when the key may not read pay ([`FakeBambooHr::forbid_compensation`]);
+//!   the requested fields (at most 400; unset ones `null`; `id`, `status`
+//!   and `lastChanged` are always known), all live employees or
+//!   `filters.employeeIds`, `filters.lastChanged.value`. **Fields left
+//!   out, with 200:** a field the key may not see
+//!   ([`FakeBambooHr::hide_field`]) and a field BambooHR does not know at
+//!   all (neither standard, nor ever seeded on an employee, nor
+//!   [declared](FakeBambooHr::define_field)) are in neither the answer's
+//!   `fields` list nor any row, as BambooHR does: never `null`. The body
+//!   must be sent as exactly `Content-Type: application/json`, as
+//!   BambooHR requires (otherwise it is read as XML: 400);
+//! - the compensation table, three ways:
+//!   `GET /employees/{id}/tables/compensation` (one employee's rows),
+//!   `GET /employees/all/tables/compensation` (every employee's rows in
+//!   one list, each row naming its `employeeId`; inactive employees
+//!   included) and `GET /employees/changed/tables/compensation?since=`
+//!   (`{table, employees: {id: {lastChanged, rows}}}`); rows are `{id,
+//!   employeeId, startDate, rate: {currency, value}, type, paidPer, ...}`;
+//!   403 when the key may not read pay
+//!   ([`FakeBambooHr::forbid_compensation`]); other tables 404;
+//! - employees the key may not see ([`FakeBambooHr::hide_employee`]):
+//!   left out of reports, the directory and the table reads, and refused
+//!   (403) by the one-employee reads, while the change log still lists
+//!   their changes (this also models a report lagging behind the change
+//!   log);
 //! - `GET /time_off/requests?start=&end=[&status=][&employeeId=]`: requests
-//!   overlapping the dates.
+//!   overlapping the dates (`start` and `end` required).
 //!
 //! Every request needs HTTP basic auth with the API key as the user (any
-//! password): else 401. Errors answer an empty body with the message in
-//! `X-BambooHR-Error-Message`, as BambooHR does.
+//! password): else 401; another company's path: 404. A successful answer
+//! is JSON only when the request's `Accept` asks for `application/json`
+//! (or, for a report, `format=JSON`): otherwise it is XML, BambooHR's
+//! default. Errors answer an empty body with the message in
+//! `X-BambooHR-Error-Message`, as most BambooHR endpoints do
+//! ([`Fault::OtherMessage`] sends it in `X-BambooHR-Message`, as others
+//! do).
 //!
 //! # The clock and the change log
 //!
@@ -39,7 +65,8 @@
 //! employee's `lastChanged` with the fake clock (default start
 //! `2026-01-01T00:00:00Z`) and moves the clock on by the tick (default
 //! 1 s; BambooHR's stamps are whole seconds). Set the tick to zero for
-//! several changes in the same second.
+//! several changes in the same second. A compensation change changes the
+//! employee, as in BambooHR.
 //!
 //! # Rate limits and faults
 //!
@@ -47,14 +74,33 @@
 //! spends one of a budget per rolling window (tokio's clock); a spent
 //! budget answers 429 with `Retry-After`. [`FakeBambooHr::fail_next`]
 //! queues a [`Fault`] for the next request: an HTML error page, a 429 or a
-//! throttling 503 with `Retry-After`, an error with a message, or an
-//! answer cut in half. Every request is logged ([`FakeBambooHr::calls`]).
-//! Bad input answers 400; the fake never panics on a request.
+//! throttling 503 with `Retry-After`, an error with a message in either
+//! header, or an answer cut in half. Every request is logged
+//! ([`FakeBambooHr::calls`]). Bad input answers 400; the fake never panics
+//! on a request.
 //!
 //! # Not modelled
 //!
-//! Writes through the API, other tables and fields' metadata, XML, field
-//! permissions other than the compensation table, datasets, webhooks.
+//! - BambooHR's real request limits (it publishes none): the budget is a
+//!   test knob, off by default;
+//! - writes through the API (employees, table rows, time off), webhooks,
+//!   datasets, the metadata endpoints (`/meta/fields`, `/meta/tables`),
+//!   tables other than compensation, `onlyCurrent` (field values have no
+//!   history: every value is current), `filters.lastChanged.includeNull`;
+//! - XML itself: an answer that is not JSON is a placeholder document,
+//!   not the data;
+//! - the report's field metadata is simplified (`type` is always `text`,
+//!   `name` is the field's id) and every value is text; values are not
+//!   checked against a field type (a date field takes any text);
+//! - field permissions other than [`hide_field`](FakeBambooHr::hide_field)
+//!   and the whole compensation table: hidden and unknown fields are left
+//!   out of reports only (`GET /employees/{id}` still answers them, as
+//!   `null` when unknown), and no field within a table row is hidden;
+//! - time off: no `id`, `action` or `type` filters, no per-day `dates`,
+//!   no notes, no deleted requests (a request stays until the test
+//!   changes it), no balances or policies;
+//! - OAuth, API key expiry, and a company that is disabled or over its
+//!   plan's limits.
 //!
 //! # Example
 //!
@@ -70,6 +116,9 @@
 //! assert_eq!(bamboo.employee(&ann).unwrap().field("firstName"), Some("Ann"));
 //! # Ok(()) }
 //! ```
+
+mod fields;
+mod tables;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -138,6 +187,30 @@ pub enum Fault {
     },
     /// Answer `status` with an empty body and `X-BambooHR-Error-Message`.
     Message {
+        /// The HTTP status.
+        status: u16,
+        /// The header's text.
+        message: String,
+    },
+    /// Answer `status` with an empty body and the message in
+    /// `X-BambooHR-Message`, the header BambooHR's specification documents
+    /// for its errors (other endpoints send `X-BambooHR-Error-Message`,
+    /// as [`Fault::Message`] does).
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::bamboohr::{FakeBambooHr, Fault};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// use odoo_integration_connectors::Source;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// bamboo.fail_next(Fault::OtherMessage { status: 403, message: "No access".into() });
+    /// let hr = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?.base_url(&bamboo.url());
+    /// let e = Source::<odoo_integration_model::Employee>::read(&hr, None, 10).await.unwrap_err();
+    /// assert!(e.message().contains("No access"));
+    /// # Ok(()) }
+    /// ```
+    OtherMessage {
         /// The HTTP status.
         status: u16,
         /// The header's text.
@@ -394,6 +467,13 @@ struct Store {
     forbid_compensation: bool,
     /// Fields the API key may not see: left out of reports.
     hidden: std::collections::BTreeSet<String>,
+    /// Custom fields BambooHR knows (besides the standard ones): every
+    /// field name ever seeded, and those declared.
+    defined: std::collections::BTreeSet<String>,
+    /// Employees the key may not see (or not yet: a report lagging
+    /// behind the change log): left out of reports and tables, still in
+    /// the change log.
+    invisible: std::collections::BTreeSet<u64>,
 }
 
 impl Store {
@@ -713,6 +793,8 @@ impl FakeBambooHrBuilder {
                 requests: BTreeMap::new(),
                 forbid_compensation: self.forbid_compensation,
                 hidden: std::collections::BTreeSet::new(),
+                defined: std::collections::BTreeSet::new(),
+                invisible: std::collections::BTreeSet::new(),
             }),
             faults: Mutex::new(VecDeque::new()),
             calls: Mutex::new(Vec::new()),
@@ -885,6 +967,7 @@ impl FakeBambooHr {
         let mut map: BTreeMap<String, String> = owned(fields);
         map.entry("status".into())
             .or_insert_with(|| "Active".into());
+        store.defined.extend(map.keys().cloned());
         let at = store.stamp();
         store.employees.insert(
             id,
@@ -920,7 +1003,9 @@ impl FakeBambooHr {
         V: Into<String>,
     {
         let fields: Vec<(String, String)> = owned(fields);
-        self.store().change(id, |e| {
+        let mut store = self.store();
+        store.defined.extend(fields.iter().map(|(k, _)| k.clone()));
+        store.change(id, |e| {
             for (k, v) in fields {
                 if v.is_empty() {
                     e.fields.remove(&k);
@@ -1050,6 +1135,84 @@ impl FakeBambooHr {
     /// ```
     pub fn hide_field(&self, name: &str) {
         self.store().hidden.insert(name.to_owned());
+    }
+
+    /// Declares a custom field BambooHR knows though no employee has a
+    /// value for it yet: a report asked for it lists it and answers `null`
+    /// for every employee. Fields ever seeded on an employee and
+    /// BambooHR's standard fields are known without this; any other field
+    /// is unknown, and a report leaves it out (of `fields` and of every
+    /// row) with 200, as BambooHR does.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::bamboohr::{BambooHrConnector, FieldMap};
+    /// use odoo_integration_connectors::Source;
+    /// use odoo_integration_model::Employee;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// bamboo.insert_employee([("firstName", "Ann")]);
+    /// let hr = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?
+    ///     .base_url(&bamboo.url())
+    ///     .field(FieldMap::text("work_phone", "customDeskPhone"));
+    /// let claims = |page: &odoo_integration_connectors::Page<Employee>| {
+    ///     page.changes[0].fields.as_ref().is_some_and(|f| f.contains(&"work_phone".to_owned()))
+    /// };
+    /// // Unknown: left out of the report, so not claimed.
+    /// assert!(!claims(&Source::<Employee>::read(&hr, None, 10).await?));
+    /// bamboo.define_field("customDeskPhone");
+    /// // Known and empty: claimed, as empty.
+    /// assert!(claims(&Source::<Employee>::read(&hr, None, 10).await?));
+    /// # Ok(()) }
+    /// ```
+    pub fn define_field(&self, name: &str) {
+        self.store().defined.insert(name.to_owned());
+    }
+
+    /// Hides an employee from the key, or shows it again: hidden, it is
+    /// left out of custom reports, of the directory and of the
+    /// compensation tables (as BambooHR leaves out employees the key's
+    /// access level does not cover), while the change log still lists its
+    /// changes. This also models a report lagging behind the change log.
+    /// False when there is no such employee.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    /// use odoo_integration_connectors::Source;
+    /// use odoo_integration_model::Employee;
+    /// let bamboo = FakeBambooHr::start().await?;
+    /// let ann = bamboo.insert_employee([("firstName", "Ann")]);
+    /// bamboo.insert_employee([("firstName", "Bo")]);
+    /// assert!(bamboo.hide_employee(&ann, true));
+    /// let hr = BambooHrConnector::new(bamboo.company(), bamboo.api_key())?.base_url(&bamboo.url());
+    /// let page = Source::<Employee>::read(&hr, None, 10).await?;
+    /// assert_eq!(page.changes.len(), 1); // Bo only
+    /// # Ok(()) }
+    /// ```
+    pub fn hide_employee(&self, id: &str, hidden: bool) -> bool {
+        let mut store = self.store();
+        let Some(n) = id
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| store.employees.contains_key(n))
+        else {
+            return false;
+        };
+        if hidden {
+            store.invisible.insert(n);
+        } else {
+            store.invisible.remove(&n);
+        }
+        true
     }
 
     /// Adds a time-off request, created and changed today by the fake
@@ -1280,6 +1443,11 @@ impl FakeBambooHr {
 
 /// An error as BambooHR answers it: no body, the message in a header.
 fn error(status: u16, message: &str) -> Response {
+    error_in("x-bamboohr-error-message", status, message)
+}
+
+/// An error with the message in the header `name`.
+fn error_in(name: &'static str, status: u16, message: &str) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut r = (code, Body::empty()).into_response();
     let clean: String = message
@@ -1293,9 +1461,21 @@ fn error(status: u16, message: &str) -> Response {
         })
         .collect();
     if let Ok(v) = HeaderValue::from_str(&clean) {
-        r.headers_mut().insert("x-bamboohr-error-message", v);
+        r.headers_mut().insert(name, v);
     }
     r
+}
+
+/// What a client that did not ask for JSON gets: XML, as BambooHR
+/// answers by default (a placeholder document: the fake does not render
+/// its data as XML).
+fn xml_response() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/xml; charset=UTF-8")],
+        "<?xml version=\"1.0\"?>\n<response/>\n",
+    )
+        .into_response()
 }
 
 fn json_response(body: &Value) -> Response {
@@ -1350,6 +1530,9 @@ async fn serve(
         Some(Fault::RateLimited { retry_after }) => refused(429, retry_after),
         Some(Fault::Throttled { retry_after }) => refused(503, retry_after),
         Some(Fault::Message { status, message }) => error(status, &message),
+        Some(Fault::OtherMessage { status, message }) => {
+            error_in("x-bamboohr-message", status, &message)
+        }
         Some(Fault::Truncated) => truncate(handle(&shared, &method, &uri, &headers, &body)).await,
         None => handle(&shared, &method, &uri, &headers, &body),
     };
@@ -1446,7 +1629,14 @@ fn handle(
         ("GET", ["employees", "directory"]) => directory(&store),
         ("GET", ["employees", "changed"]) => changed(&store, param("since"), param("type")),
         ("POST", ["reports", "custom"]) => report(&store, headers, param("format"), body),
-        ("GET", ["employees", id, "tables", "compensation"]) => compensation(&store, id),
+        ("GET", ["employees", "all", "tables", "compensation"]) => tables::all(&store),
+        ("GET", ["employees", "changed", "tables", "compensation"]) => {
+            tables::changed(&store, param("since"))
+        }
+        ("GET", ["employees", "changed", "tables", table]) => {
+            Err((404, format!("Table `{table}` not found")))
+        }
+        ("GET", ["employees", id, "tables", "compensation"]) => tables::one(&store, id),
         ("GET", ["employees", _, "tables", table]) => {
             Err((404, format!("Table `{table}` not found")))
         }
@@ -1463,7 +1653,17 @@ fn handle(
             format!("The fake BambooHR does not serve {method} {}", uri.path()),
         )),
     };
+    // BambooHR answers XML unless asked for JSON (a report, also by its
+    // `format`).
+    let json_asked = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("application/json"))
+        || (rest == ["reports", "custom"]
+            && param("format").is_some_and(|f| f.eq_ignore_ascii_case("json")));
     match answer {
+        Ok(_) if !json_asked => xml_response(),
         Ok(v) => json_response(&v),
         Err((status, message)) => error(status, &message),
     }
@@ -1507,7 +1707,11 @@ fn directory(store: &Store) -> Answer {
     let employees: Vec<Value> = store
         .employees
         .iter()
-        .filter(|(_, e)| !e.deleted && e.fields.get("status").is_none_or(|s| s == "Active"))
+        .filter(|(id, e)| {
+            !e.deleted
+                && !store.invisible.contains(id)
+                && e.fields.get("status").is_none_or(|s| s == "Active")
+        })
         .map(|(id, e)| {
             let mut row = Map::new();
             row.insert("id".into(), Value::String(id.to_string()));
@@ -1598,7 +1802,8 @@ fn report(store: &Store, headers: &HeaderMap, format: Option<&str>, body: &[u8])
         .ok_or((400, "A report needs a list of fields".to_owned()))?
         .iter()
         .filter_map(Value::as_str)
-        .filter(|f| !store.hidden.contains(*f))
+        // Unknown and hidden fields: left out, with 200.
+        .filter(|f| !store.hidden.contains(*f) && fields::known(store, f))
         .map(str::to_owned)
         .collect();
     if fields.len() > 400 {
@@ -1627,6 +1832,7 @@ fn report(store: &Store, headers: &HeaderMap, format: Option<&str>, body: &[u8])
         .iter()
         .filter(|(id, e)| {
             !e.deleted
+                && !store.invisible.contains(id)
                 && only.as_ref().is_none_or(|o| o.contains(id))
                 && changed_after.is_none_or(|t| e.last_changed >= t)
         })
@@ -1665,6 +1871,9 @@ fn employee_of<'a>(store: &'a Store, id: &str) -> Result<(u64, &'a Emp), (u16, S
 
 fn one_employee(store: &mut Store, id: &str, fields: Option<&str>) -> Answer {
     let (n, e) = employee_of(store, id)?;
+    if store.invisible.contains(&n) {
+        return Err((403, format!("You do not have access to employee {n}")));
+    }
     let names: Vec<&str> = fields
         .unwrap_or("firstName,lastName")
         .split(',')
@@ -1680,42 +1889,6 @@ fn one_employee(store: &mut Store, id: &str, fields: Option<&str>) -> Answer {
         row.insert(f.to_owned(), field_value(n, e, f));
     }
     Ok(Value::Object(row))
-}
-
-fn compensation(store: &Store, id: &str) -> Answer {
-    let (n, e) = employee_of(store, id)?;
-    if store.forbid_compensation {
-        return Err((
-            403,
-            "You do not have access to the compensation table".into(),
-        ));
-    }
-    let rows: Vec<Value> = e
-        .compensation
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let kind = if c.paid_per.eq_ignore_ascii_case("hour") {
-                "Hourly"
-            } else {
-                "Salary"
-            };
-            json!({
-                "id": (i + 1).to_string(),
-                "employeeId": n.to_string(),
-                "startDate": c.start_date.to_string(),
-                "rate": {"currency": c.currency, "value": c.value},
-                "type": kind,
-                "exempt": null,
-                "reason": "",
-                "comment": "",
-                "paidPer": c.paid_per,
-                "paySchedule": null,
-                "overtimeRate": null,
-            })
-        })
-        .collect();
-    Ok(Value::Array(rows))
 }
 
 fn time_off(
@@ -1804,6 +1977,48 @@ fn time_off(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sends `GET path` with basic auth and `accept`, returns the answer's
+    /// head and body.
+    async fn raw_get(fake: &FakeBambooHr, path: &str, accept: Option<&str>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = fake.url().trim_start_matches("http://").to_owned();
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&addr).await else {
+            panic!("connect {addr}");
+        };
+        // "fake0bamboohr0api0key0000000000000000000:x"
+        let auth = "ZmFrZTBiYW1ib29ocjBhcGkwa2V5MDAwMDAwMDAwMDAwMDAwMDAwMDp4";
+        let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
+        let request = format!(
+            "GET /api/gateway.php/acme/v1{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n{accept}Connection: close\r\n\r\n"
+        );
+        assert!(stream.write_all(request.as_bytes()).await.is_ok());
+        let mut answer = String::new();
+        assert!(stream.read_to_string(&mut answer).await.is_ok());
+        answer
+    }
+
+    #[tokio::test]
+    async fn xml_unless_json_is_asked_for() {
+        let Ok(fake) = FakeBambooHr::start().await else {
+            panic!("start");
+        };
+        fake.insert_employee([("firstName", "Ann")]);
+        let path = "/employees/changed?since=2020-01-01T00:00:00Z";
+        let plain = raw_get(&fake, path, None).await;
+        assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
+        assert!(
+            plain
+                .to_ascii_lowercase()
+                .contains("content-type: text/xml"),
+            "{plain}"
+        );
+        let json = raw_get(&fake, path, Some("application/json")).await;
+        assert!(json.contains("\"employees\""), "{json}");
+        // Errors are the header either way.
+        let missing = raw_get(&fake, "/employees/changed", None).await;
+        assert!(missing.starts_with("HTTP/1.1 400"), "{missing}");
+    }
 
     #[test]
     fn base64_of_basic_auth() {
