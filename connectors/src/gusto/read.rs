@@ -142,6 +142,10 @@ pub(super) struct WirePayroll {
     payroll_uuid: Option<String>,
     #[serde(default)]
     pub(super) processed: Option<bool>,
+    /// When the payroll was last calculated; `None` (null) while it holds
+    /// no valid calculation.
+    #[serde(default)]
+    pub(super) calculated_at: Option<String>,
     #[serde(default)]
     check_date: Option<String>,
     #[serde(default)]

@@ -663,6 +663,64 @@ async fn hours_are_written_to_an_unprocessed_payroll_in_one_put() {
     );
 }
 
+fn prepares(fake: &FakeGusto, payroll: &str) -> usize {
+    fake.calls()
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with(&format!("{payroll}/prepare")))
+        .count()
+}
+
+#[tokio::test]
+async fn re_syncing_unchanged_hours_leaves_a_calculated_payroll_calculated() {
+    let (fake, _store, gusto) = setup().await;
+    let (_processed, open) = seed_payrolls(&fake, "emp-ann", "emp-bo");
+    fake.set_regular_hours(&open, "emp-ann", "38.500");
+    fake.set_regular_hours(&open, "emp-bo", "12.250");
+    assert!(fake.calculate_payroll(&open));
+    let ids = ids();
+    let outcomes = gusto
+        .apply(vec![
+            hours_record(&ids, ids.ann, &open, "emp-ann", "38.5"),
+            hours_record(&ids, ids.bo, &open, "emp-bo", "12.25"),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        outcomes.iter().all(|o| matches!(o, Outcome::Unchanged(_))),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        prepares(&fake, &open),
+        0,
+        "a prepare would un-calculate the payroll"
+    );
+    assert!(payroll_puts(&fake, &open).is_empty());
+    assert!(fake.is_calculated(&open), "the payroll is still calculated");
+
+    // One changed hour: that employee is prepared and written, and Gusto
+    // then wants the payroll calculated again.
+    let outcomes = gusto
+        .apply(vec![
+            hours_record(&ids, ids.ann, &open, "emp-ann", "38.5"),
+            hours_record(&ids, ids.bo, &open, "emp-bo", "16"),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(outcomes[0], Outcome::Unchanged(_)), "{outcomes:?}");
+    assert!(matches!(outcomes[1], Outcome::Updated(_)), "{outcomes:?}");
+    assert_eq!(prepares(&fake, &open), 1);
+    assert_eq!(payroll_puts(&fake, &open), [200]);
+    assert_eq!(
+        fake.regular_hours(&open, "emp-bo").as_deref(),
+        Some("16.000")
+    );
+    assert_eq!(
+        fake.regular_hours(&open, "emp-ann").as_deref(),
+        Some("38.500")
+    );
+    assert!(!fake.is_calculated(&open));
+}
+
 #[tokio::test]
 async fn a_stale_version_is_refetched_remerged_and_retried_once() {
     let (fake, _store, gusto) = setup().await;

@@ -22,6 +22,13 @@
 //!   `PUT` to update an unprocessed payroll's hourly compensations),
 //!   `payrolls/{id}/prepare` (`PUT`, the compensations with their
 //!   versions), `time_off_requests` (by `start_date`/`end_date`).
+//! - **Calculation**, as Gusto: a payroll holds a calculation
+//!   (`calculated_at`, and `totals` summed from its compensations) once
+//!   calculated ([`calculate_payroll`](FakeGusto::calculate_payroll)) or
+//!   processed.
+//!   `PUT …/prepare` **un-calculates** it (`calculated_at` and `totals`
+//!   become null, as Gusto documents) and gives the prepared employees'
+//!   compensations new versions; an update un-calculates it too.
 //! - **Versions.** Each employee compensation has a `version` that changes
 //!   on every update. A `PUT` carrying a stale version is refused whole
 //!   with 409 `invalid_resource_version`; to script one,
@@ -61,6 +68,8 @@
 //! assert_eq!(gusto.regular_hours(&run, &ann).as_deref(), Some("0.000"));
 //! # Ok(()) }
 //! ```
+
+mod payrolls;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -925,6 +934,13 @@ impl FakeGusto {
         p.entry("off_cycle").or_insert(json!(false));
         p.entry("external").or_insert(json!(false));
         p.entry("processed_date").or_insert(Value::Null);
+        let calculated = if p["processed"] == true {
+            json!(payrolls::timestamp())
+        } else {
+            Value::Null
+        };
+        p.entry("calculated_at").or_insert(calculated);
+        p.insert("totals".into(), Value::Null);
         p.insert("employee_compensations".into(), json!([]));
         c.payrolls.push(Value::Object(p));
         uuid
@@ -1081,7 +1097,63 @@ impl FakeGusto {
         };
         p["processed"] = json!(true);
         p["processed_date"] = json!(today);
+        if p["calculated_at"].is_null() {
+            p["calculated_at"] = json!(payrolls::timestamp());
+        }
         true
+    }
+
+    /// Calculates a payroll, as `PUT …/payrolls/{id}/calculate` and a
+    /// moment's wait would: `calculated_at` is set and `totals` (the sums
+    /// of the compensations' seeded `gross_pay`, `net_pay` and
+    /// `check_amount`) appear. A `prepare` or an update drops the
+    /// calculation again. Whether the payroll exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// assert!(!g.is_calculated(&run));
+    /// assert!(g.calculate_payroll(&run));
+    /// assert!(g.is_calculated(&run));
+    /// assert!(!g.calculate_payroll("none"));
+    /// # Ok(()) }
+    /// ```
+    pub fn calculate_payroll(&self, uuid: &str) -> bool {
+        let mut c = self.shared.company();
+        let Some(p) = c.payroll_mut(uuid) else {
+            return false;
+        };
+        p["calculated_at"] = json!(payrolls::timestamp());
+        true
+    }
+
+    /// Whether a payroll holds a valid calculation (`calculated_at` is
+    /// set): `false` for an unknown payroll.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "processed": true}));
+    /// assert!(g.is_calculated(&run), "a processed payroll is calculated");
+    /// assert!(!g.is_calculated("none"));
+    /// # Ok(()) }
+    /// ```
+    pub fn is_calculated(&self, uuid: &str) -> bool {
+        self.shared
+            .company()
+            .payrolls
+            .iter()
+            .find(|p| p["uuid"] == uuid)
+            .is_some_and(payrolls::is_calculated)
     }
 
     /// Changes every compensation version of a payroll, as an edit by
@@ -1467,13 +1539,13 @@ fn api(
             let (items, h) = paged(c.pay_schedules.clone(), query);
             with_headers(json_answer(200, &Value::Array(items)), h)
         }
-        (Method::GET, ["payrolls"]) => list_payrolls(c, query),
+        (Method::GET, ["payrolls"]) => payrolls::list_payrolls(c, query),
         (Method::GET, ["payrolls", id]) => match c.payrolls.iter().find(|p| p["uuid"] == *id) {
-            Some(p) => show_payroll(p.clone(), query, None),
+            Some(p) => payrolls::show_payroll(p.clone(), query, None),
             None => not_found(),
         },
-        (Method::PUT, ["payrolls", id, "prepare"]) => prepare(c, id, query, body),
-        (Method::PUT, ["payrolls", id]) => update(c, id, body),
+        (Method::PUT, ["payrolls", id, "prepare"]) => payrolls::prepare(c, id, query, body),
+        (Method::PUT, ["payrolls", id]) => payrolls::update(c, id, body),
         (Method::GET, ["time_off_requests"]) => {
             let start = query.get("start_date").cloned();
             let end = query.get("end_date").cloned();
@@ -1496,234 +1568,6 @@ fn api(
         }
         _ => not_found(),
     }
-}
-
-fn list_payrolls(c: &Company, query: &HashMap<String, String>) -> Response {
-    let list = |key: &str, default: &str| -> Vec<String> {
-        query
-            .get(key)
-            .map_or(default, String::as_str)
-            .split(',')
-            .map(str::to_owned)
-            .collect()
-    };
-    let statuses = list("processing_statuses", "processed");
-    let types = list("payroll_types", "regular");
-    let date = |key: &str| {
-        query
-            .get(key)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    };
-    let start = date("start_date");
-    let end = date("end_date").unwrap_or_else(|| Utc::now().date_naive());
-    if let Some(s) = start
-        && (end - s).num_days() > 366
-    {
-        return errors(
-            422,
-            "end_date",
-            "invalid_attribute_value",
-            "start_date and end_date can't be more than 1 year apart",
-        );
-    }
-    let mut items: Vec<Value> = c
-        .payrolls
-        .iter()
-        .filter(|p| {
-            let processed = p["processed"] == true;
-            let status_ok = statuses
-                .iter()
-                .any(|s| (s == "processed" && processed) || (s == "unprocessed" && !processed));
-            let off_cycle = p["off_cycle"] == true;
-            let type_ok = types
-                .iter()
-                .any(|t| (t == "regular" && !off_cycle) || (t == "off_cycle" && off_cycle));
-            let from_ok = start.is_none_or(|s| period(p, "start_date").is_some_and(|d| d >= s));
-            let to_ok = period(p, "end_date").is_some_and(|d| d <= end);
-            status_ok && type_ok && from_ok && to_ok
-        })
-        .map(|p| {
-            let mut p = p.clone();
-            if let Some(o) = p.as_object_mut() {
-                o.remove("employee_compensations");
-            }
-            p
-        })
-        .collect();
-    items.sort_by_key(|p| period(p, "start_date"));
-    let (items, h) = paged(items, query);
-    with_headers(json_answer(200, &Value::Array(items)), h)
-}
-
-/// A payroll with a page of its compensations (only `only`'s employees,
-/// when given).
-fn show_payroll(
-    mut p: Value,
-    query: &HashMap<String, String>,
-    only: Option<&[String]>,
-) -> Response {
-    let comps: Vec<Value> = p["employee_compensations"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| only.is_none_or(|o| o.iter().any(|e| c["employee_uuid"] == e.as_str())))
-        .collect();
-    let (comps, h) = paged(comps, query);
-    p["employee_compensations"] = Value::Array(comps);
-    with_headers(json_answer(200, &p), h)
-}
-
-fn prepare(c: &mut Company, id: &str, query: &HashMap<String, String>, body: &[u8]) -> Response {
-    let Some(p) = c.payrolls.iter().find(|p| p["uuid"] == id).cloned() else {
-        return errors(
-            404,
-            "payroll",
-            "not_found",
-            "The requested resource was not found.",
-        );
-    };
-    if p["processed"] == true {
-        return errors(
-            422,
-            "base",
-            "invalid_operation",
-            "The payroll has been processed and cannot be prepared for update",
-        );
-    }
-    let only: Option<Vec<String>> = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|b| b.get("employee_uuids").cloned())
-        .and_then(|v| serde_json::from_value(v).ok());
-    show_payroll(p, query, only.as_deref())
-}
-
-fn update(c: &mut Company, id: &str, body: &[u8]) -> Response {
-    if c.payrolls.iter().all(|p| p["uuid"] != id) {
-        return errors(
-            404,
-            "payroll",
-            "not_found",
-            "The requested resource was not found.",
-        );
-    }
-    // A scripted concurrent edit lands first.
-    if let Some(edit) = c.edits.get_mut(id).and_then(VecDeque::pop_front) {
-        for (employee, hours) in &edit {
-            c.set_hours(id, employee, hours);
-        }
-        c.bump(id, None);
-    }
-    let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return errors(
-            400,
-            "base",
-            "invalid_attribute_value",
-            "The body is not JSON",
-        );
-    };
-    let Some(wanted) = request["employee_compensations"].as_array().cloned() else {
-        return errors(
-            422,
-            "employee_compensations",
-            "invalid_attribute_value",
-            "employee_compensations is required",
-        );
-    };
-    if wanted.len() > 100 {
-        return errors(
-            422,
-            "employee_compensations",
-            "invalid_attribute_value",
-            "A maximum of 100 employee_compensations can be updated at a time",
-        );
-    }
-    let Some(p) = c.payrolls.iter().find(|p| p["uuid"] == id).cloned() else {
-        return errors(
-            404,
-            "payroll",
-            "not_found",
-            "The requested resource was not found.",
-        );
-    };
-    if p["processed"] == true {
-        return errors(
-            422,
-            "base",
-            "invalid_operation",
-            "The payroll has been processed and can no longer be updated",
-        );
-    }
-    let current = p["employee_compensations"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    // Check everything before changing anything.
-    for w in &wanted {
-        let employee = text(w, "employee_uuid");
-        let Some(comp) = current
-            .iter()
-            .find(|c| c["employee_uuid"] == employee.as_str())
-        else {
-            return json_answer(
-                422,
-                &json!({"errors": [{"error_key": "employee_compensations", "category": "nested_errors",
-                    "metadata": {"employee_uuid": employee},
-                    "errors": [{"error_key": "employee_uuid", "category": "not_found", "message": "Employee is not on this payroll"}]}]}),
-            );
-        };
-        if w["version"] != comp["version"] {
-            return errors(
-                409,
-                "base",
-                "invalid_resource_version",
-                "You are attempting to update a resource using an out-of-date version.",
-            );
-        }
-    }
-    let mut changed = Vec::new();
-    for w in &wanted {
-        let employee = text(w, "employee_uuid");
-        let version = c.new_version();
-        let Some(comps) = c
-            .payroll_mut(id)
-            .and_then(|p| p["employee_compensations"].as_array_mut())
-        else {
-            break;
-        };
-        let Some(comp) = comps
-            .iter_mut()
-            .find(|c| c["employee_uuid"] == employee.as_str())
-        else {
-            continue;
-        };
-        for h in w["hourly_compensations"].as_array().into_iter().flatten() {
-            let name = text(h, "name");
-            let job = h.get("job_uuid").and_then(Value::as_str);
-            let Some(list) = comp["hourly_compensations"].as_array_mut() else {
-                continue;
-            };
-            let slot = list.iter_mut().find(|x| {
-                x["name"] == name.as_str()
-                    && job.is_none_or(|j| {
-                        x.get("job_uuid")
-                            .and_then(Value::as_str)
-                            .is_none_or(|xj| xj == j)
-                    })
-            });
-            match slot {
-                Some(x) => x["hours"] = h["hours"].clone(),
-                None => list.push(h.clone()),
-            }
-        }
-        comp["version"] = json!(version);
-        changed.push(comp.clone());
-    }
-    let mut answer = p;
-    if let Some(o) = answer.as_object_mut() {
-        o.insert("employee_compensations".into(), Value::Array(changed));
-    }
-    json_answer(200, &answer)
 }
 
 fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
