@@ -41,7 +41,13 @@
 //! payrolls still change (an unprocessed payroll gets processed) while
 //! Gusto offers no `updated_since`. Pay statements are the employee
 //! compensations of the **processed** payrolls of the same windows, each
-//! payroll fetched (`GET …/payrolls/{id}`, paged by 100). Time off is
+//! payroll fetched (`GET …/payrolls/{id}`, paged by 100). Gusto shows a
+//! payroll's compensations only once it is calculated, and their gross
+//! and net pay only once it is processed: an unprocessed payroll has no
+//! pay statement (never statements of zeroes or of provisional hours). A
+//! payroll listed as processed but unprocessed when fetched (cancelled
+//! meanwhile) yields none, the payrolls after it are not skipped, and it
+//! is read once processed again. Time off is
 //! `GET …/time_off_requests` from the lookback on (that endpoint has no
 //! paging; the cursor is the offset in the answer, ordered by start date
 //! and uuid). The `at` of a change is the time of the read: Gusto gives

@@ -283,6 +283,11 @@ struct WindowCursor {
     /// in that window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     after: Option<NaiveDate>,
+    /// A payroll listed as processed at `offset` that was no longer
+    /// processed when read: it has left the list, so `offset` now points
+    /// at the payroll after it (unless the list still shows it there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reopened: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -420,6 +425,7 @@ impl GustoConnector {
             offset: 0,
             statement: 0,
             after: None,
+            reopened: None,
         }
     }
 
@@ -450,6 +456,7 @@ impl GustoConnector {
                 offset: 0,
                 statement: 0,
                 after: None,
+                reopened: None,
             };
             (restart, false)
         } else {
@@ -458,6 +465,7 @@ impl GustoConnector {
                 offset: 0,
                 statement: 0,
                 after: Some(end),
+                reopened: None,
             };
             (next, true)
         }
@@ -622,12 +630,15 @@ impl Source<PayStatement> for GustoConnector {
             let mut n = c.clone();
             n.offset += 1;
             n.statement = 0;
+            n.reopened = None;
             n
         };
-        let skip = Self::read_before(&c, &listed)? || listed.processed == Some(false);
         let Some(id) = listed.id().map(str::to_owned) else {
             return Err(protocol("a payroll without a uuid".into()));
         };
+        let skip = Self::read_before(&c, &listed)?
+            || listed.processed == Some(false)
+            || c.reopened.as_deref() == Some(id.as_str());
         if skip {
             return Ok(Page {
                 changes: Vec::new(),
@@ -636,6 +647,21 @@ impl Source<PayStatement> for GustoConnector {
             });
         }
         let (payroll, more) = self.payroll_page(&id, c.statement).await?;
+        if payroll.processed != Some(true) {
+            // Reopened (cancelled) since it was listed: Gusto gives gross
+            // and net pay only once a payroll is processed, and no
+            // compensations at all until it is calculated again. Its
+            // statements are read once it is processed again; it has left
+            // the list, so the same offset is the next payroll.
+            let mut n = c.clone();
+            n.statement = 0;
+            n.reopened = Some(id);
+            return Ok(Page {
+                changes: Vec::new(),
+                next: encode_cursor(&n)?,
+                has_more: true,
+            });
+        }
         let at = Utc::now();
         let limit = limit.max(1);
         let comps = payroll.employee_compensations.unwrap_or_default();

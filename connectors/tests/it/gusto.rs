@@ -286,6 +286,56 @@ async fn payroll_runs_and_pay_statements_are_read() {
 }
 
 #[tokio::test]
+async fn a_payroll_reopened_under_the_reader_reports_no_statements() {
+    let (fake, _store, gusto) = setup().await;
+    let (processed, _open) = seed_payrolls(&fake, "emp-ann", "emp-bo");
+    // A processed payroll listed after it.
+    let later = fake.add_payroll(json!({
+        "pay_period": {"start_date": day(-20).to_string(), "end_date": day(-18).to_string()},
+        "check_date": day(-17).to_string(), "off_cycle": true,
+    }));
+    fake.add_compensation(
+        &later,
+        json!({"employee_uuid": "emp-ann", "gross_pay": "100.00", "net_pay": "80.00",
+               "fixed_compensations": [{"name": "Bonus", "amount": "100.00", "job_uuid": "j2"}]}),
+    );
+    fake.process_payroll(&later);
+    // Listed as processed, then cancelled and calculated again before its
+    // GET: Gusto shows hours but no gross or net pay.
+    fake.reopen_before_next_get(&processed);
+    let statements = read_all::<PayStatement>(&gusto, 10).await;
+    let ids: Vec<&str> = statements.iter().map(|c| c.remote_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [format!("{later}:emp-ann")],
+        "a payroll that is not processed has no pay statements yet, and the next one is not skipped"
+    );
+    assert_eq!(
+        upsert(&statements[0]).gross.unwrap().amount(),
+        dec("100.00")
+    );
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.method == "GET" && c.path.ends_with(&processed)),
+        "the payroll was read"
+    );
+
+    // Processed again: its statements, with their figures.
+    assert!(fake.process_payroll(&processed));
+    let statements = read_all::<PayStatement>(&gusto, 10).await;
+    assert_eq!(statements.len(), 3);
+    assert_eq!(
+        statements[0].remote_id.as_str(),
+        format!("{processed}:emp-ann")
+    );
+    let ann = upsert(&statements[0]);
+    assert_eq!(ann.gross.unwrap().amount(), dec("2210.00"));
+    assert_eq!(ann.net.unwrap().amount(), dec("1712.37"));
+    assert_eq!(ann.hours, Some(dec("40.000")));
+}
+
+#[tokio::test]
 async fn time_off_requests_are_read() {
     let (fake, _store, gusto) = setup().await;
     fake.add_time_off(

@@ -29,6 +29,15 @@
 //!   `PUT …/prepare` **un-calculates** it (`calculated_at` and `totals`
 //!   become null, as Gusto documents) and gives the prepared employees'
 //!   compensations new versions; an update un-calculates it too.
+//! - **What a payroll shows**, as Gusto's spec says: `GET
+//!   …/payrolls/{id}` returns `employee_compensations` only for a
+//!   calculated or processed payroll (none at all otherwise, and no
+//!   `totals`); `gross_pay`, `net_pay` and `check_amount` are null until
+//!   it is processed; an hourly or fixed compensation's `amount` appears
+//!   only once it is calculated; `version` only in a prepare's or an
+//!   update's answer; a processed payroll lists only the hourly and fixed
+//!   compensations above zero. A payroll can be reopened under a reader
+//!   ([`reopen_before_next_get`](FakeGusto::reopen_before_next_get)).
 //! - **Versions.** Each employee compensation has a `version` that changes
 //!   on every update. A `PUT` carrying a stale version is refused whole
 //!   with 409 `invalid_resource_version`; to script one,
@@ -214,6 +223,9 @@ struct Company {
     time_off: Vec<Value>,
     next: u64,
     edits: HashMap<String, VecDeque<Vec<(String, String)>>>,
+    /// Payrolls reopened (cancelled and calculated again) right before
+    /// their next `GET`.
+    reopen: HashSet<String>,
 }
 
 struct Shared {
@@ -1260,6 +1272,29 @@ impl FakeGusto {
             );
     }
 
+    /// Scripts a payroll reopened under a reader: right before the next
+    /// `GET …/payrolls/{id}` arrives, the payroll is cancelled back to
+    /// unprocessed (as Gusto's `PUT …/payrolls/{id}/cancel` does) and
+    /// calculated again, so that `GET` shows a calculated, unprocessed
+    /// payroll (hours, but no `gross_pay` or `net_pay`) that a list made
+    /// just before showed as processed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "processed": true}));
+    /// g.reopen_before_next_get(&run);
+    /// assert_eq!(g.payroll(&run).unwrap()["processed"], true, "not before that GET");
+    /// # Ok(()) }
+    /// ```
+    pub fn reopen_before_next_get(&self, payroll: &str) {
+        self.shared.company().reopen.insert(payroll.to_owned());
+    }
+
     /// Adds a time-off request (`status`, `policy_type`, `days: {date:
     /// hours}`, `employee: {uuid, full_name}`…): its uuid.
     ///
@@ -1540,10 +1575,7 @@ fn api(
             with_headers(json_answer(200, &Value::Array(items)), h)
         }
         (Method::GET, ["payrolls"]) => payrolls::list_payrolls(c, query),
-        (Method::GET, ["payrolls", id]) => match c.payrolls.iter().find(|p| p["uuid"] == *id) {
-            Some(p) => payrolls::show_payroll(p.clone(), query, None),
-            None => not_found(),
-        },
+        (Method::GET, ["payrolls", id]) => payrolls::show(c, id, query),
         (Method::PUT, ["payrolls", id, "prepare"]) => payrolls::prepare(c, id, query, body),
         (Method::PUT, ["payrolls", id]) => payrolls::update(c, id, body),
         (Method::GET, ["time_off_requests"]) => {

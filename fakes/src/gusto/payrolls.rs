@@ -54,14 +54,69 @@ fn totals(p: &Value) -> Value {
     json!({"gross_pay": sum("gross_pay"), "net_pay": sum("net_pay"), "check_amount": sum("check_amount")})
 }
 
+/// Which answer shows a payroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum View {
+    /// `GET …/payrolls/{id}`.
+    Get,
+    /// The answer of a prepare or an update.
+    Prepared,
+}
+
+/// Whether an hourly (by `hours`) or fixed (by `amount`) compensation
+/// holds more than zero.
+fn positive(item: &Value, key: &str) -> bool {
+    amount(&item[key]) > Decimal::ZERO
+}
+
+/// An employee compensation as Gusto shows it: `gross_pay`, `net_pay` and
+/// `check_amount` only once the payroll is processed (null before); an
+/// hourly or fixed compensation's `amount` only once it is calculated;
+/// `version` only in a prepare's (or an update's) answer; and a processed
+/// payroll lists only the hourly and fixed compensations above zero.
+fn shape_compensation(comp: &mut Value, processed: bool, calculated: bool, view: View) {
+    if !processed {
+        for key in ["gross_pay", "net_pay", "check_amount"] {
+            comp[key] = Value::Null;
+        }
+    }
+    if view == View::Get
+        && let Some(o) = comp.as_object_mut()
+    {
+        o.remove("version");
+    }
+    for (list, key) in [
+        ("hourly_compensations", "hours"),
+        ("fixed_compensations", "amount"),
+    ] {
+        let Some(items) = comp.get_mut(list).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        if processed {
+            items.retain(|i| positive(i, key));
+        }
+        if !calculated {
+            for i in items.iter_mut().filter_map(Value::as_object_mut) {
+                i.remove("amount");
+            }
+        }
+    }
+}
+
 /// A stored payroll as Gusto shows it: `totals` only while it is
-/// calculated.
-fn shaped(mut p: Value) -> Value {
-    p["totals"] = if is_calculated(&p) {
-        totals(&p)
-    } else {
-        Value::Null
-    };
+/// calculated, its compensations shaped by [`shape_compensation`].
+fn shaped(mut p: Value, view: View) -> Value {
+    let processed = p["processed"] == true;
+    let calculated = is_calculated(&p);
+    p["totals"] = if calculated { totals(&p) } else { Value::Null };
+    if let Some(comps) = p
+        .get_mut("employee_compensations")
+        .and_then(Value::as_array_mut)
+    {
+        for comp in comps {
+            shape_compensation(comp, processed, calculated, view);
+        }
+    }
     p
 }
 
@@ -122,12 +177,44 @@ pub(super) fn list_payrolls(c: &Company, query: &HashMap<String, String>) -> Res
     with_headers(json_answer(200, &Value::Array(items)), h)
 }
 
+/// `GET …/payrolls/{id}`. Gusto: "If payroll is calculated or processed,
+/// will return employee_compensations and totals": one that is neither
+/// answers without `employee_compensations`. A reopening scripted with
+/// [`FakeGusto::reopen_before_next_get`](super::FakeGusto::reopen_before_next_get)
+/// lands first.
+pub(super) fn show(c: &mut Company, id: &str, query: &HashMap<String, String>) -> Response {
+    if c.reopen.remove(id)
+        && let Some(p) = c.payroll_mut(id)
+    {
+        p["processed"] = json!(false);
+        p["processed_date"] = Value::Null;
+        p["calculated_at"] = json!(timestamp());
+    }
+    let Some(p) = c.payrolls.iter().find(|p| p["uuid"] == id).cloned() else {
+        return errors(
+            404,
+            "request",
+            "not_found",
+            "The requested resource was not found.",
+        );
+    };
+    if !is_calculated(&p) {
+        let mut p = shaped(p, View::Get);
+        if let Some(o) = p.as_object_mut() {
+            o.remove("employee_compensations");
+        }
+        return json_answer(200, &p);
+    }
+    show_payroll(p, query, None, View::Get)
+}
+
 /// A payroll with a page of its compensations (only `only`'s employees,
 /// when given).
 pub(super) fn show_payroll(
     mut p: Value,
     query: &HashMap<String, String>,
     only: Option<&[String]>,
+    view: View,
 ) -> Response {
     let comps: Vec<Value> = p["employee_compensations"]
         .as_array()
@@ -138,7 +225,7 @@ pub(super) fn show_payroll(
         .collect();
     let (comps, h) = paged(comps, query);
     p["employee_compensations"] = Value::Array(comps);
-    with_headers(json_answer(200, &shaped(p)), h)
+    with_headers(json_answer(200, &shaped(p, view)), h)
 }
 
 pub(super) fn prepare(
@@ -189,7 +276,7 @@ pub(super) fn prepare(
             "The requested resource was not found.",
         );
     };
-    show_payroll(p, query, only.as_deref())
+    show_payroll(p, query, only.as_deref(), View::Prepared)
 }
 
 pub(super) fn update(c: &mut Company, id: &str, body: &[u8]) -> Response {
@@ -321,5 +408,5 @@ pub(super) fn update(c: &mut Company, id: &str, body: &[u8]) -> Response {
     if let Some(o) = answer.as_object_mut() {
         o.insert("employee_compensations".into(), Value::Array(changed));
     }
-    json_answer(200, &answer)
+    json_answer(200, &shaped(answer, View::Prepared))
 }
