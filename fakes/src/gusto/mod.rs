@@ -1,31 +1,48 @@
 //! A stateful fake of the Gusto endpoints the `gusto` connector uses,
-//! served on `127.0.0.1` by [`FakeGusto`] (one company).
+//! served on `127.0.0.1` by [`FakeGusto`] (one company). It aims to be at
+//! least as strict as Gusto (API version `2025-06-15`) where it models
+//! something; what it does not model is listed below, so that a test
+//! passing here is not mistaken for proof against the real API.
+//!
+//! # Modelled
 //!
 //! - **OAuth** (`POST /oauth/token`, JSON or form body): the refresh-token
-//!   grant for the clients you [`allow_client`](FakeGusto::allow_client).
-//!   [`grant`](FakeGusto::grant) issues a first pair as an authorisation
-//!   would. Access tokens expire after
+//!   grant for the clients you [`allow_client`](FakeGusto::allow_client)
+//!   (another client: 401 `invalid_client`; another grant type: 400
+//!   `unsupported_grant_type`). [`grant`](FakeGusto::grant) issues a
+//!   first pair as an authorisation would. Access tokens expire after
 //!   [`set_token_lifetime`](FakeGusto::set_token_lifetime) (default two
 //!   hours) or at once with
 //!   [`expire_access_tokens`](FakeGusto::expire_access_tokens); then the
-//!   API answers 401. Refresh tokens are **single use**: a refresh
-//!   revokes the one presented, and presenting it again is refused with
-//!   `invalid_grant` (counted by
-//!   [`invalid_grants`](FakeGusto::invalid_grants)). Every refresh
-//!   token presented is kept
+//!   API answers 401 `invalid_token`. Refresh tokens are **single use**:
+//!   a refresh revokes the one presented, and presenting it again is
+//!   refused with 400 `invalid_grant` (counted by
+//!   [`invalid_grants`](FakeGusto::invalid_grants)). Every refresh token
+//!   presented is kept
 //!   ([`refresh_tokens_presented`](FakeGusto::refresh_tokens_presented)).
-//! - **API** (`/v1/companies/{company}/…`): `employees` (paged by
-//!   `page`/`per`, with `X-Total-Count`), `pay_schedules`, `payrolls`
-//!   (filtered by `processing_statuses`, `payroll_types`, `start_date` ≤
-//!   pay period start and pay period end ≤ `end_date`; paged),
-//!   `payrolls/{id}` (`GET`, employee compensations paged by `page`/`per`;
-//!   `PUT` to update an unprocessed payroll's hourly compensations),
-//!   `payrolls/{id}/prepare` (`PUT`, the compensations with their
-//!   versions), `time_off_requests` (by `start_date`/`end_date`).
+//!   A token reply can be slowed
+//!   ([`set_token_delay`](FakeGusto::set_token_delay)) or lost after the
+//!   pair was rotated
+//!   ([`lose_token_replies`](FakeGusto::lose_token_replies): a 502 page,
+//!   the old refresh token already revoked).
+//! - **API** (`/v1/companies/{company}/…`; another company's uuid or an
+//!   unknown path is 404 `not_found`): `employees` (paged when `page` is
+//!   given, `per` 25 by default and at most 100, with `X-Total-Count`,
+//!   `X-Total-Pages`, `X-Page`, `X-Per-Page`; all at once otherwise, as
+//!   Gusto documents), `pay_schedules` (paged the same way), `payrolls` (by `processing_statuses`, only `processed` by
+//!   default as in Gusto; by `payroll_types`, only `regular` by default;
+//!   `start_date` ≤ pay period start and pay period end ≤ `end_date`,
+//!   today by default; a range over a year is 422; ordered by pay period
+//!   start, paged, without `employee_compensations`), `payrolls/{id}`
+//!   (`GET`, employee compensations paged by `page`/`per`; `PUT` to
+//!   update an unprocessed payroll's hourly compensations),
+//!   `payrolls/{id}/prepare` (`PUT`, for the `employee_uuids` given or
+//!   all), `time_off_requests` (by `start_date`/`end_date` against the
+//!   first and last day requested; not paged, as in Gusto).
 //! - **Calculation**, as Gusto: a payroll holds a calculation
-//!   (`calculated_at`, and `totals` summed from its compensations) once
-//!   calculated ([`calculate_payroll`](FakeGusto::calculate_payroll)) or
-//!   processed.
+//!   (`calculated_at`, and `totals`) once calculated
+//!   ([`calculate_payroll`](FakeGusto::calculate_payroll)) or processed
+//!   ([`process_payroll`](FakeGusto::process_payroll)).
 //!   `PUT …/prepare` **un-calculates** it (`calculated_at` and `totals`
 //!   become null, as Gusto documents) and gives the prepared employees'
 //!   compensations new versions; an update un-calculates it too.
@@ -38,30 +55,74 @@
 //!   update's answer; a processed payroll lists only the hourly and fixed
 //!   compensations above zero. A payroll can be reopened under a reader
 //!   ([`reopen_before_next_get`](FakeGusto::reopen_before_next_get)).
-//! - **Versions.** Each employee compensation has a `version` that changes
-//!   on every update. A `PUT` carrying a stale version is refused whole
-//!   with 409 `invalid_resource_version`; to script one,
-//!   [`bump_versions`](FakeGusto::bump_versions) edits a payroll as someone
-//!   else would, and [`edit_before_next_put`](FakeGusto::edit_before_next_put)
-//!   does so right before the next `PUT` to it arrives. A processed
-//!   payroll refuses updates with 422 `invalid_operation`.
+//! - **Updates and versions.** Each employee compensation has a `version`
+//!   that changes on every update and prepare. An update checks the
+//!   whole request before changing anything: more than 100 employee
+//!   compensations is 422; an employee not on the payroll is 422 (nested
+//!   errors, as Gusto nests them); a stale version is 409
+//!   `invalid_resource_version`; a processed payroll is 422
+//!   `invalid_operation` (and refuses a prepare the same way); a body that
+//!   is not JSON is 400. Hours are matched by compensation `name` (and
+//!   `job_uuid` when both sides have one); the answer holds only the
+//!   compensations sent, as Gusto's does. To script a concurrent edit,
+//!   [`bump_versions`](FakeGusto::bump_versions) and
+//!   [`set_regular_hours`](FakeGusto::set_regular_hours) edit a payroll as
+//!   someone else would, and
+//!   [`edit_before_next_put`](FakeGusto::edit_before_next_put) does so
+//!   right before the next `PUT` to it arrives.
 //! - **Limits.** Each access token may make
 //!   [`set_rate_limit`](FakeGusto::set_rate_limit) calls a minute
-//!   (default 200); past it the API answers 429 with `Retry-After`.
-//! - **Faults** ([`fail_next`](FakeGusto::fail_next)), a **call log**
-//!   ([`calls`](FakeGusto::calls)) and seeding and inspection helpers.
+//!   (default 200, Gusto's); past it the API answers 429 with
+//!   `Retry-After` (the seconds left in the window).
+//! - **Faults** ([`fail_next`](FakeGusto::fail_next): an HTML page, a
+//!   429, a body cut short or Gusto's error JSON, answered before the
+//!   token is even checked), a **call log** ([`calls`](FakeGusto::calls):
+//!   method, path, query, version header, bearer token and status; not
+//!   the bodies) and seeding and inspection helpers.
 //!
 //! Amounts and hours are kept as the strings sent, so they stay exact.
 //!
 //! # Not modelled
 //!
-//! The authorisation-code grant (use [`grant`](FakeGusto::grant)) and
-//! system access tokens; more than one company; writes other than a
-//! payroll's hourly compensations (no employee, job or compensation
-//! changes, no time-off writes); calculating and submitting payrolls
-//! (processing is a seeded state), taxes, benefits, deductions and
-//! contractors; webhooks; API versions (the `X-Gusto-API-Version` header
-//! is logged in [`calls`](FakeGusto::calls), not acted on).
+//! - **Sign-in:** the authorisation-code grant (use
+//!   [`grant`](FakeGusto::grant)), system access tokens, token
+//!   revocation; **scopes** are not checked (every token may do
+//!   everything: Gusto needs `employees:read` for a prepare to list
+//!   compensations and `compensations:read` for job rates).
+//! - **Companies:** one company only; no company, location or department
+//!   endpoints.
+//! - **Payroll life cycle:** no `…/calculate`, `…/submit` or `…/cancel`
+//!   endpoints (calculating, processing and reopening are helpers), and a
+//!   calculation is instant (Gusto calculates asynchronously: `202`, then
+//!   poll). `totals` are only the sums of the seeded `gross_pay`,
+//!   `net_pay` and `check_amount`; nothing is computed from rates and
+//!   hours (no taxes, benefits, deductions, garnishments or
+//!   reimbursements), and compensation amounts are whatever was seeded.
+//!   A prepare neither adds nor removes eligible employees and does not
+//!   move `check_date`, `payroll_deadline` or `payroll_status_meta`;
+//!   off-cycle payroll creation, submission blockers, credit blockers and
+//!   the payroll deadline (an unprocessed payroll never becomes late) are
+//!   absent.
+//! - **Versions:** only employee compensations are versioned; which
+//!   versions a real prepare changes is not documented (the fake changes
+//!   the prepared employees'); employees and pay schedules carry a
+//!   `version` that nothing checks.
+//! - **Update details:** only hourly compensations are written; fixed
+//!   compensations, paid time off, deductions, memos and `excluded` in an
+//!   update are ignored without an error, and an hourly compensation name
+//!   the employee does not have is added rather than refused.
+//! - **Parameters ignored:** `include` (no benefits, deductions, taxes or
+//!   status meta), `sort_by`, the employees' `terminated`, `onboarded` and
+//!   `search_term` filters; seeded records are served as given, not
+//!   checked against Gusto's schemas.
+//! - **Writes elsewhere:** no employee, job, compensation, pay schedule or
+//!   time-off writes; no contractors; no webhooks; no `Idempotency-Key`.
+//! - **Limits and transport:** the rate window is a fixed minute opened
+//!   by a token's first call (Gusto does not document its algorithm); the
+//!   token endpoint is not limited; no TLS, compression or HTTP/2; API
+//!   versions are not acted on (the `X-Gusto-API-Version` header is only
+//!   logged in [`calls`](FakeGusto::calls)); 403 and 5xx answers come
+//!   only from [`fail_next`](FakeGusto::fail_next).
 //!
 //! # Example
 //!
