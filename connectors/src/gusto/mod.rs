@@ -202,6 +202,7 @@ mod builder;
 mod http;
 mod read;
 mod schedules;
+mod wire;
 mod write;
 
 pub use auth::{AppCredentials, MemoryTokenStore, TokenStore, Tokens};

@@ -3,7 +3,7 @@
 
 use super::GustoConnector;
 use super::http;
-use super::read::{REGULAR_HOURS, WireEmployeeCompensation, WirePayroll};
+use super::wire::{REGULAR_HOURS, WireEmployeeCompensation, WirePayroll};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
