@@ -86,7 +86,11 @@ impl GustoConnector {
                 by_employee: HashMap::new(),
             });
         }
-        if head.calculated_at.is_none() {
+        let calculated = head
+            .calculated_at
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        if !calculated {
             return Ok(Fetched {
                 processed: false,
                 prepared: true,
