@@ -41,7 +41,13 @@
 //! payrolls still change (an unprocessed payroll gets processed) while
 //! Gusto offers no `updated_since`. Pay statements are the employee
 //! compensations of the **processed** payrolls of the same windows, each
-//! payroll fetched (`GET …/payrolls/{id}`, paged by 100). Time off is
+//! payroll fetched (`GET …/payrolls/{id}`, paged by 100). Gusto shows a
+//! payroll's compensations only once it is calculated, and their gross
+//! and net pay only once it is processed: an unprocessed payroll has no
+//! pay statement (never statements of zeroes or of provisional hours). A
+//! payroll listed as processed but unprocessed when fetched (cancelled
+//! meanwhile) yields none, the payrolls after it are not skipped, and it
+//! is read once processed again. Time off is
 //! `GET …/time_off_requests` from the lookback on (that endpoint has no
 //! paging; the cursor is the offset in the answer, ordered by start date
 //! and uuid). The `at` of a change is the time of the read: Gusto gives
@@ -53,19 +59,27 @@
 //! employee are found by [`SinkRecord::links`]: the sink's ids of the
 //! statement's `run` (the payroll uuid) and `employee` (the employee
 //! uuid). The records of one batch that share a payroll are written in one
-//! `PUT …/payrolls/{id}` (at most 100 employees a request, Gusto's limit)
-//! after a `GET` of the payroll (is it processed?) and a
-//! `PUT …/payrolls/{id}/prepare` for those employees, which answers their
-//! compensations with the `version`s an update must carry (Gusto's
-//! documented way; a plain `GET` lists compensations only once a payroll
-//! is calculated). Employees whose hours already match are
-//! [`Outcome::Unchanged`] and not sent. A processed payroll refuses the
-//! write before any update or prepare ([`ConnectorErrorKind::Invalid`]).
+//! `PUT …/payrolls/{id}` (at most 100 employees a request, Gusto's limit),
+//! and **only the hours that differ** are sent: Gusto's
+//! `PUT …/payrolls/{id}/prepare`, which answers the compensations with
+//! the `version`s an update must carry, also **un-calculates** a
+//! calculated payroll (nulls its `calculated_at` and `totals`), so it is
+//! called only when something is to be written. The connector first
+//! `GET`s the payroll (paged by 100): a processed payroll refuses the
+//! write ([`ConnectorErrorKind::Invalid`]) before any prepare or update;
+//! a calculated one lists its compensations, and the employees whose
+//! `Regular Hours` already match are [`Outcome::Unchanged`] without a
+//! prepare, the others alone are prepared and updated (the payroll then
+//! needs calculating again, as after any edit in Gusto); one that is not
+//! calculated lists no compensations (Gusto shows them only once
+//! calculated), so its employees are prepared (there is no calculation
+//! to lose) and those whose hours match are not sent.
 //!
 //! **Conflicts (409).** Gusto versions each employee compensation and
 //! answers 409 (`invalid_resource_version`) when a `PUT` carries a stale
 //! version: someone edited the payroll in between. The connector then
-//! refetches the payroll (`GET` and `prepare` again) and **re-merges**,
+//! refetches the payroll (`GET`, and `prepare` for what is to be
+//! written again) and **re-merges**,
 //! once, per employee: a
 //! canonical record is seeded with Gusto's fresh `hours` (source `gusto`,
 //! at the refetch), and a change carrying our `hours` (source: the
@@ -188,6 +202,7 @@ mod builder;
 mod http;
 mod read;
 mod schedules;
+mod wire;
 mod write;
 
 pub use auth::{AppCredentials, MemoryTokenStore, TokenStore, Tokens};

@@ -2,6 +2,7 @@
 
 use super::GustoConnector;
 use super::http;
+use super::wire::{WireEmployee, WireEmployeeCompensation, WirePayroll, WireTimeOff};
 use crate::connector::{Cursor, Page, Reference, Source, SourceChange};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
@@ -11,10 +12,7 @@ use odoo_integration_model::{
 };
 use reqwest::Method;
 use rust_decimal::Decimal;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::value::RawValue;
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
 
 /// The most Gusto answers per page.
 const MAX_PER: usize = 100;
@@ -27,133 +25,7 @@ const WINDOW_DAYS: u64 = 364;
 /// How much consecutive windows overlap, so a pay period that straddles
 /// two windows is inside one of them.
 const OVERLAP_DAYS: u64 = 31;
-/// The name of the hourly compensation hours are read from and written to.
-pub(super) const REGULAR_HOURS: &str = "Regular Hours";
-
-/// An amount or a number of hours, sent by Gusto as a string (`"40.000"`)
-/// or a number, read exactly (never through `f64`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Amount(pub(super) Decimal);
-
-impl<'de> Deserialize<'de> for Amount {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(d)?;
-        let text = raw.get().trim();
-        let inner = if text.starts_with('"') {
-            serde_json::from_str::<String>(text).map_err(D::Error::custom)?
-        } else {
-            text.to_owned()
-        };
-        let inner = inner.trim();
-        crate::web::decimal(inner)
-            .map(Amount)
-            .ok_or_else(|| D::Error::custom(format!("`{inner}` is not a decimal amount")))
-    }
-}
-
-/// An optional amount that may also be `null`.
-fn amount_or_null<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<Amount>, D::Error> {
-    let raw = Option::<Box<RawValue>>::deserialize(d)?;
-    match raw {
-        None => Ok(None),
-        Some(r) if r.get().trim() == "null" || r.get().trim() == "\"\"" => Ok(None),
-        Some(r) => serde_json::from_str::<Amount>(r.get())
-            .map(Some)
-            .map_err(D::Error::custom),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct WireEmployee {
-    uuid: String,
-    #[serde(default)]
-    first_name: Option<String>,
-    #[serde(default)]
-    last_name: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    work_email: Option<String>,
-    #[serde(default)]
-    department: Option<String>,
-    #[serde(default)]
-    manager_uuid: Option<String>,
-    #[serde(default)]
-    terminated: Option<bool>,
-    #[serde(default)]
-    employee_code: Option<String>,
-    #[serde(default)]
-    jobs: Option<Vec<WireJob>>,
-    #[serde(default)]
-    terminations: Option<Vec<WireTermination>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct WireJob {
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    primary: Option<bool>,
-    #[serde(default)]
-    hire_date: Option<String>,
-    #[serde(default, deserialize_with = "amount_or_null")]
-    rate: Option<Amount>,
-    #[serde(default)]
-    payment_unit: Option<String>,
-    #[serde(default)]
-    current_compensation_uuid: Option<String>,
-    #[serde(default)]
-    compensations: Option<Vec<WireCompensation>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct WireCompensation {
-    #[serde(default)]
-    uuid: Option<String>,
-    #[serde(default, deserialize_with = "amount_or_null")]
-    rate: Option<Amount>,
-    #[serde(default)]
-    payment_unit: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct WireTermination {
-    #[serde(default)]
-    active: Option<bool>,
-    #[serde(default)]
-    effective_date: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WirePayPeriod {
-    #[serde(default)]
-    pub(super) start_date: Option<String>,
-    #[serde(default)]
-    pub(super) end_date: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WirePayroll {
-    #[serde(default)]
-    uuid: Option<String>,
-    #[serde(default)]
-    payroll_uuid: Option<String>,
-    #[serde(default)]
-    pub(super) processed: Option<bool>,
-    #[serde(default)]
-    check_date: Option<String>,
-    #[serde(default)]
-    pay_period: Option<WirePayPeriod>,
-    #[serde(default)]
-    pub(super) employee_compensations: Option<Vec<WireEmployeeCompensation>>,
-}
-
 impl WirePayroll {
-    pub(super) fn id(&self) -> Option<&str> {
-        self.payroll_uuid.as_deref().or(self.uuid.as_deref())
-    }
     fn period_end(&self) -> Result<Option<NaiveDate>> {
         let what = format!("payroll {}", self.id().unwrap_or("?"));
         date(
@@ -162,59 +34,6 @@ impl WirePayroll {
             self.pay_period.as_ref().and_then(|p| p.end_date.as_deref()),
         )
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireEmployeeCompensation {
-    pub(super) employee_uuid: String,
-    #[serde(default)]
-    pub(super) version: Option<String>,
-    #[serde(default, deserialize_with = "amount_or_null")]
-    gross_pay: Option<Amount>,
-    #[serde(default, deserialize_with = "amount_or_null")]
-    net_pay: Option<Amount>,
-    #[serde(default)]
-    pub(super) hourly_compensations: Option<Vec<WireHourly>>,
-}
-
-impl WireEmployeeCompensation {
-    /// The first `Regular Hours` entry.
-    pub(super) fn regular(&self) -> Option<&WireHourly> {
-        self.hourly_compensations
-            .iter()
-            .flatten()
-            .find(|h| h.name.eq_ignore_ascii_case(REGULAR_HOURS))
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct WireHourly {
-    #[serde(default)]
-    pub(super) name: String,
-    #[serde(default, deserialize_with = "amount_or_null")]
-    pub(super) hours: Option<Amount>,
-    #[serde(default)]
-    pub(super) job_uuid: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct WireTimeOff {
-    uuid: String,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    request_type: Option<String>,
-    #[serde(default)]
-    policy_type: Option<String>,
-    #[serde(default)]
-    days: Option<BTreeMap<String, Option<Amount>>>,
-    #[serde(default)]
-    employee: Option<WirePerson>,
-}
-
-#[derive(Debug, Deserialize)]
-struct WirePerson {
-    uuid: String,
 }
 
 fn protocol(message: String) -> ConnectorError {
@@ -279,6 +98,11 @@ struct WindowCursor {
     /// in that window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     after: Option<NaiveDate>,
+    /// A payroll listed as processed at `offset` that was no longer
+    /// processed when read: it has left the list, so `offset` now points
+    /// at the payroll after it (unless the list still shows it there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reopened: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -416,6 +240,7 @@ impl GustoConnector {
             offset: 0,
             statement: 0,
             after: None,
+            reopened: None,
         }
     }
 
@@ -446,6 +271,7 @@ impl GustoConnector {
                 offset: 0,
                 statement: 0,
                 after: None,
+                reopened: None,
             };
             (restart, false)
         } else {
@@ -454,6 +280,7 @@ impl GustoConnector {
                 offset: 0,
                 statement: 0,
                 after: Some(end),
+                reopened: None,
             };
             (next, true)
         }
@@ -618,12 +445,15 @@ impl Source<PayStatement> for GustoConnector {
             let mut n = c.clone();
             n.offset += 1;
             n.statement = 0;
+            n.reopened = None;
             n
         };
-        let skip = Self::read_before(&c, &listed)? || listed.processed == Some(false);
         let Some(id) = listed.id().map(str::to_owned) else {
             return Err(protocol("a payroll without a uuid".into()));
         };
+        let skip = Self::read_before(&c, &listed)?
+            || listed.processed == Some(false)
+            || c.reopened.as_deref() == Some(id.as_str());
         if skip {
             return Ok(Page {
                 changes: Vec::new(),
@@ -632,6 +462,21 @@ impl Source<PayStatement> for GustoConnector {
             });
         }
         let (payroll, more) = self.payroll_page(&id, c.statement).await?;
+        if payroll.processed != Some(true) {
+            // Reopened (cancelled) since it was listed: Gusto gives gross
+            // and net pay only once a payroll is processed, and no
+            // compensations at all until it is calculated again. Its
+            // statements are read once it is processed again; it has left
+            // the list, so the same offset is the next payroll.
+            let mut n = c.clone();
+            n.statement = 0;
+            n.reopened = Some(id);
+            return Ok(Page {
+                changes: Vec::new(),
+                next: encode_cursor(&n)?,
+                has_more: true,
+            });
+        }
         let at = Utc::now();
         let limit = limit.max(1);
         let comps = payroll.employee_compensations.unwrap_or_default();
@@ -744,15 +589,6 @@ impl Source<TimeOff> for GustoConnector {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn amounts_are_exact_from_strings_and_numbers() {
-        let a: Amount = serde_json::from_str("\"1234.567\"").unwrap();
-        assert_eq!(a.0.to_string(), "1234.567");
-        let a: Amount = serde_json::from_str("0.1").unwrap();
-        assert_eq!(a.0, Decimal::new(1, 1));
-        assert!(serde_json::from_str::<Amount>("\"lots\"").is_err());
-    }
 
     #[test]
     fn an_employee_maps() {

@@ -3,7 +3,7 @@
 
 use super::GustoConnector;
 use super::http;
-use super::read::{REGULAR_HOURS, WireEmployeeCompensation, WirePayroll};
+use super::wire::{REGULAR_HOURS, WireEmployeeCompensation, WirePayroll};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
@@ -31,6 +31,9 @@ struct Wanted {
 /// A payroll as the write needs it.
 struct Fetched {
     processed: bool,
+    /// Whether `by_employee` is a prepare's answer (with the versions an
+    /// update needs) rather than a calculated payroll's `GET`.
+    prepared: bool,
     by_employee: HashMap<String, WireEmployeeCompensation>,
 }
 
@@ -68,21 +71,65 @@ fn hours_text(h: Decimal) -> String {
 }
 
 impl GustoConnector {
-    /// Whether the payroll is processed (one `GET`, one compensation
-    /// asked for), then, if not, the compensations of `employees` with
-    /// their versions (`PUT …/prepare`, paged by 100).
+    /// The payroll as it stands, for `employees`: one `GET` (paged by 100
+    /// while it lists compensations). A processed payroll stops there. A
+    /// calculated one lists its compensations (hours, no versions): they
+    /// are read without a `prepare`, which would drop the calculation. One
+    /// that is not calculated lists none, so those employees are prepared
+    /// (`PUT …/prepare`: there is no calculation to lose).
     async fn fetch_for_write(&self, payroll: &str, employees: &[&str]) -> Result<Fetched> {
-        let path = self.company_path(&format!(
-            "/payrolls/{}?page=1&per=1",
-            http::percent_encode(payroll)
-        ));
-        let (_, head): (_, WirePayroll) = self.call_json(Method::GET, &path, None).await?;
+        let (head, mut more) = self.payroll_page(payroll, 0).await?;
         if head.processed == Some(true) {
             return Ok(Fetched {
                 processed: true,
+                prepared: false,
                 by_employee: HashMap::new(),
             });
         }
+        let calculated = head
+            .calculated_at
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        if !calculated {
+            return Ok(Fetched {
+                processed: false,
+                prepared: true,
+                by_employee: self.prepare(payroll, employees).await?,
+            });
+        }
+        let keep = |c: &WireEmployeeCompensation| employees.contains(&c.employee_uuid.as_str());
+        let mut by_employee = HashMap::new();
+        let mut seen = 0;
+        let mut page = head.employee_compensations.unwrap_or_default();
+        loop {
+            seen += page.len();
+            let got = page.len();
+            for c in page.into_iter().filter(keep) {
+                by_employee.insert(c.employee_uuid.clone(), c);
+            }
+            if !more || got == 0 {
+                break;
+            }
+            let (next, again) = self.payroll_page(payroll, seen).await?;
+            page = next.employee_compensations.unwrap_or_default();
+            more = again;
+        }
+        Ok(Fetched {
+            processed: false,
+            prepared: false,
+            by_employee,
+        })
+    }
+
+    /// `PUT …/prepare` for `employees` (by 100, paged by 100): their
+    /// compensations with the `version`s an update must carry. Gusto drops
+    /// the payroll's calculation (`calculated_at`, `totals`) when it
+    /// prepares.
+    async fn prepare(
+        &self,
+        payroll: &str,
+        employees: &[&str],
+    ) -> Result<HashMap<String, WireEmployeeCompensation>> {
         let mut by_employee = HashMap::new();
         for chunk in employees.chunks(MAX_PUT) {
             let body = serde_json::to_vec(&json!({ "employee_uuids": chunk })).map_err(|e| {
@@ -112,10 +159,47 @@ impl GustoConnector {
                 page += 1;
             }
         }
-        Ok(Fetched {
-            processed: false,
-            by_employee,
-        })
+        Ok(by_employee)
+    }
+
+    /// Sorts `wanted` against `fetched`: the records whose hours already
+    /// match are [`Outcome::Unchanged`], those that cannot be written fail,
+    /// and the rest are returned, to send. Read from a calculated payroll
+    /// (not prepared), an employee it does not list is returned too: the
+    /// prepare will tell.
+    fn to_send<'a>(
+        payroll: &str,
+        fetched: &Fetched,
+        wanted: impl IntoIterator<Item = &'a Wanted>,
+        slots: &mut [Option<Outcome>],
+    ) -> Vec<&'a Wanted> {
+        let mut send = Vec::new();
+        for w in wanted {
+            let regular = fetched.by_employee.get(&w.employee).map(|c| c.regular());
+            match regular {
+                Some(Some(r)) if r.hours.map(|h| h.0) == Some(w.hours) => {
+                    slots[w.slot] = Some(Outcome::Unchanged(remote_id(payroll, &w.employee)));
+                }
+                _ if !fetched.prepared => send.push(w),
+                None => {
+                    slots[w.slot] = Some(fail(
+                        ConnectorErrorKind::NotFound,
+                        format!("employee {} is not on payroll {payroll}", w.employee),
+                    ));
+                }
+                Some(None) => {
+                    slots[w.slot] = Some(fail(
+                        ConnectorErrorKind::Invalid,
+                        format!(
+                            "employee {} has no `{REGULAR_HOURS}` compensation on payroll {payroll} (not paid hourly?)",
+                            w.employee
+                        ),
+                    ));
+                }
+                Some(Some(_)) => send.push(w),
+            }
+        }
+        send
     }
 
     /// `PUT` the hours of these employees (with the versions `fetched`
@@ -201,7 +285,7 @@ impl GustoConnector {
         slots: &mut [Option<Outcome>],
     ) {
         let employees: Vec<&str> = wanted.iter().map(|w| w.employee.as_str()).collect();
-        let fetched = match self.fetch_for_write(payroll, &employees).await {
+        let mut fetched = match self.fetch_for_write(payroll, &employees).await {
             Ok(f) => f,
             Err(e) => {
                 for w in &wanted {
@@ -219,31 +303,28 @@ impl GustoConnector {
             }
             return;
         }
-        let mut to_send: Vec<&Wanted> = Vec::new();
-        for w in &wanted {
-            let id = remote_id(payroll, &w.employee);
-            let Some(comp) = fetched.by_employee.get(&w.employee) else {
-                slots[w.slot] = Some(fail(
-                    ConnectorErrorKind::NotFound,
-                    format!("employee {} is not on payroll {payroll}", w.employee),
-                ));
-                continue;
-            };
-            let Some(regular) = comp.regular() else {
-                slots[w.slot] = Some(fail(
-                    ConnectorErrorKind::Invalid,
-                    format!(
-                        "employee {} has no `{REGULAR_HOURS}` compensation on payroll {payroll} (not paid hourly?)",
-                        w.employee
-                    ),
-                ));
-                continue;
-            };
-            if regular.hours.map(|h| h.0) == Some(w.hours) {
-                slots[w.slot] = Some(Outcome::Unchanged(id));
-            } else {
-                to_send.push(w);
+        let mut to_send = Self::to_send(payroll, &fetched, &wanted, slots);
+        if !fetched.prepared && !to_send.is_empty() {
+            // A calculated payroll: only the employees whose hours change
+            // are prepared (which drops the calculation), for their
+            // versions.
+            let employees: Vec<&str> = to_send.iter().map(|w| w.employee.as_str()).collect();
+            match self.prepare(payroll, &employees).await {
+                Ok(by_employee) => {
+                    fetched = Fetched {
+                        processed: false,
+                        prepared: true,
+                        by_employee,
+                    };
+                }
+                Err(e) => {
+                    for w in &to_send {
+                        slots[w.slot] = Some(Outcome::Failed(copy(&e)));
+                    }
+                    return;
+                }
             }
+            to_send = Self::to_send(payroll, &fetched, to_send, slots);
         }
         for chunk in to_send.chunks(MAX_PUT) {
             match self.put_hours(payroll, &fetched, chunk).await {
@@ -265,6 +346,46 @@ impl GustoConnector {
         }
     }
 
+    /// After a 409, whether `w` is written again over the refetched
+    /// payroll (else its outcome is recorded). Read from a calculated
+    /// payroll (not prepared), an employee it does not list is written
+    /// again: the prepare will tell.
+    fn write_again(
+        &self,
+        payroll: &str,
+        fresh: &Fetched,
+        w: &Wanted,
+        slots: &mut [Option<Outcome>],
+    ) -> bool {
+        let Some(comp) = fresh.by_employee.get(&w.employee) else {
+            if fresh.prepared {
+                slots[w.slot] = Some(fail(
+                    ConnectorErrorKind::NotFound,
+                    format!(
+                        "employee {} was removed from payroll {payroll} meanwhile",
+                        w.employee
+                    ),
+                ));
+            }
+            return !fresh.prepared;
+        };
+        let theirs = comp.regular().and_then(|r| r.hours).map(|h| h.0);
+        match self.remerge(w, theirs) {
+            Remerge::Write => true,
+            Remerge::Same => {
+                slots[w.slot] = Some(Outcome::Unchanged(remote_id(payroll, &w.employee)));
+                false
+            }
+            Remerge::Kept(reason) => {
+                slots[w.slot] = Some(fail(
+                    ConnectorErrorKind::Conflict,
+                    format!("employee {} on payroll {payroll}: {reason}", w.employee),
+                ));
+                false
+            }
+        }
+    }
+
     /// After a 409: refetch, re-merge each record under the policy, and
     /// send once more what still applies. A second 409 is a conflict.
     async fn retry_after_conflict(
@@ -274,7 +395,7 @@ impl GustoConnector {
         slots: &mut [Option<Outcome>],
     ) {
         let employees: Vec<&str> = chunk.iter().map(|w| w.employee.as_str()).collect();
-        let fresh = match self.fetch_for_write(payroll, &employees).await {
+        let mut fresh = match self.fetch_for_write(payroll, &employees).await {
             Ok(f) => f,
             Err(e) => {
                 for w in chunk {
@@ -294,30 +415,30 @@ impl GustoConnector {
             }
             return;
         }
-        let mut again: Vec<&Wanted> = Vec::new();
-        for w in chunk.iter().copied() {
-            let id = remote_id(payroll, &w.employee);
-            let Some(comp) = fresh.by_employee.get(&w.employee) else {
-                slots[w.slot] = Some(fail(
-                    ConnectorErrorKind::NotFound,
-                    format!(
-                        "employee {} was removed from payroll {payroll} meanwhile",
-                        w.employee
-                    ),
-                ));
-                continue;
-            };
-            let theirs = comp.regular().and_then(|r| r.hours).map(|h| h.0);
-            match self.remerge(w, theirs) {
-                Remerge::Write => again.push(w),
-                Remerge::Same => slots[w.slot] = Some(Outcome::Unchanged(id)),
-                Remerge::Kept(reason) => {
-                    slots[w.slot] = Some(fail(
-                        ConnectorErrorKind::Conflict,
-                        format!("employee {} on payroll {payroll}: {reason}", w.employee),
-                    ));
+        let mut again: Vec<&Wanted> = chunk
+            .iter()
+            .copied()
+            .filter(|w| self.write_again(payroll, &fresh, w, slots))
+            .collect();
+        if !fresh.prepared && !again.is_empty() {
+            // Calculated meanwhile: prepare only what is written again.
+            let employees: Vec<&str> = again.iter().map(|w| w.employee.as_str()).collect();
+            match self.prepare(payroll, &employees).await {
+                Ok(by_employee) => {
+                    fresh = Fetched {
+                        processed: false,
+                        prepared: true,
+                        by_employee,
+                    };
+                }
+                Err(e) => {
+                    for w in again {
+                        slots[w.slot] = Some(Outcome::Failed(copy(&e)));
+                    }
+                    return;
                 }
             }
+            again.retain(|w| self.write_again(payroll, &fresh, w, slots));
         }
         if again.is_empty() {
             return;

@@ -286,6 +286,56 @@ async fn payroll_runs_and_pay_statements_are_read() {
 }
 
 #[tokio::test]
+async fn a_payroll_reopened_under_the_reader_reports_no_statements() {
+    let (fake, _store, gusto) = setup().await;
+    let (processed, _open) = seed_payrolls(&fake, "emp-ann", "emp-bo");
+    // A processed payroll listed after it.
+    let later = fake.add_payroll(json!({
+        "pay_period": {"start_date": day(-20).to_string(), "end_date": day(-18).to_string()},
+        "check_date": day(-17).to_string(), "off_cycle": true,
+    }));
+    fake.add_compensation(
+        &later,
+        json!({"employee_uuid": "emp-ann", "gross_pay": "100.00", "net_pay": "80.00",
+               "fixed_compensations": [{"name": "Bonus", "amount": "100.00", "job_uuid": "j2"}]}),
+    );
+    fake.process_payroll(&later);
+    // Listed as processed, then cancelled and calculated again before its
+    // GET: Gusto shows hours but no gross or net pay.
+    fake.reopen_before_next_get(&processed);
+    let statements = read_all::<PayStatement>(&gusto, 10).await;
+    let ids: Vec<&str> = statements.iter().map(|c| c.remote_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [format!("{later}:emp-ann")],
+        "a payroll that is not processed has no pay statements yet, and the next one is not skipped"
+    );
+    assert_eq!(
+        upsert(&statements[0]).gross.unwrap().amount(),
+        dec("100.00")
+    );
+    assert!(
+        fake.calls()
+            .iter()
+            .any(|c| c.method == "GET" && c.path.ends_with(&processed)),
+        "the payroll was read"
+    );
+
+    // Processed again: its statements, with their figures.
+    assert!(fake.process_payroll(&processed));
+    let statements = read_all::<PayStatement>(&gusto, 10).await;
+    assert_eq!(statements.len(), 3);
+    assert_eq!(
+        statements[0].remote_id.as_str(),
+        format!("{processed}:emp-ann")
+    );
+    let ann = upsert(&statements[0]);
+    assert_eq!(ann.gross.unwrap().amount(), dec("2210.00"));
+    assert_eq!(ann.net.unwrap().amount(), dec("1712.37"));
+    assert_eq!(ann.hours, Some(dec("40.000")));
+}
+
+#[tokio::test]
 async fn time_off_requests_are_read() {
     let (fake, _store, gusto) = setup().await;
     fake.add_time_off(
@@ -661,6 +711,64 @@ async fn hours_are_written_to_an_unprocessed_payroll_in_one_put() {
         fake.regular_hours(&open, "emp-ann").as_deref(),
         Some("38.500")
     );
+}
+
+fn prepares(fake: &FakeGusto, payroll: &str) -> usize {
+    fake.calls()
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with(&format!("{payroll}/prepare")))
+        .count()
+}
+
+#[tokio::test]
+async fn re_syncing_unchanged_hours_leaves_a_calculated_payroll_calculated() {
+    let (fake, _store, gusto) = setup().await;
+    let (_processed, open) = seed_payrolls(&fake, "emp-ann", "emp-bo");
+    fake.set_regular_hours(&open, "emp-ann", "38.500");
+    fake.set_regular_hours(&open, "emp-bo", "12.250");
+    assert!(fake.calculate_payroll(&open));
+    let ids = ids();
+    let outcomes = gusto
+        .apply(vec![
+            hours_record(&ids, ids.ann, &open, "emp-ann", "38.5"),
+            hours_record(&ids, ids.bo, &open, "emp-bo", "12.25"),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        outcomes.iter().all(|o| matches!(o, Outcome::Unchanged(_))),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        prepares(&fake, &open),
+        0,
+        "a prepare would un-calculate the payroll"
+    );
+    assert!(payroll_puts(&fake, &open).is_empty());
+    assert!(fake.is_calculated(&open), "the payroll is still calculated");
+
+    // One changed hour: that employee is prepared and written, and Gusto
+    // then wants the payroll calculated again.
+    let outcomes = gusto
+        .apply(vec![
+            hours_record(&ids, ids.ann, &open, "emp-ann", "38.5"),
+            hours_record(&ids, ids.bo, &open, "emp-bo", "16"),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(outcomes[0], Outcome::Unchanged(_)), "{outcomes:?}");
+    assert!(matches!(outcomes[1], Outcome::Updated(_)), "{outcomes:?}");
+    assert_eq!(prepares(&fake, &open), 1);
+    assert_eq!(payroll_puts(&fake, &open), [200]);
+    assert_eq!(
+        fake.regular_hours(&open, "emp-bo").as_deref(),
+        Some("16.000")
+    );
+    assert_eq!(
+        fake.regular_hours(&open, "emp-ann").as_deref(),
+        Some("38.500")
+    );
+    assert!(!fake.is_calculated(&open));
 }
 
 #[tokio::test]

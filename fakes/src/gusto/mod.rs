@@ -1,51 +1,128 @@
 //! A stateful fake of the Gusto endpoints the `gusto` connector uses,
-//! served on `127.0.0.1` by [`FakeGusto`] (one company).
+//! served on `127.0.0.1` by [`FakeGusto`] (one company). It aims to be at
+//! least as strict as Gusto (API version `2025-06-15`) where it models
+//! something; what it does not model is listed below, so that a test
+//! passing here is not mistaken for proof against the real API.
+//!
+//! # Modelled
 //!
 //! - **OAuth** (`POST /oauth/token`, JSON or form body): the refresh-token
-//!   grant for the clients you [`allow_client`](FakeGusto::allow_client).
-//!   [`grant`](FakeGusto::grant) issues a first pair as an authorisation
-//!   would. Access tokens expire after
+//!   grant for the clients you [`allow_client`](FakeGusto::allow_client)
+//!   (another client: 401 `invalid_client`; another grant type: 400
+//!   `unsupported_grant_type`). [`grant`](FakeGusto::grant) issues a
+//!   first pair as an authorisation would. Access tokens expire after
 //!   [`set_token_lifetime`](FakeGusto::set_token_lifetime) (default two
 //!   hours) or at once with
 //!   [`expire_access_tokens`](FakeGusto::expire_access_tokens); then the
-//!   API answers 401. Refresh tokens are **single use**: a refresh
-//!   revokes the one presented, and presenting it again is refused with
-//!   `invalid_grant` (counted by
-//!   [`invalid_grants`](FakeGusto::invalid_grants)). Every refresh
-//!   token presented is kept
+//!   API answers 401 `invalid_token`. Refresh tokens are **single use**:
+//!   a refresh revokes the one presented, and presenting it again is
+//!   refused with 400 `invalid_grant` (counted by
+//!   [`invalid_grants`](FakeGusto::invalid_grants)). Every refresh token
+//!   presented is kept
 //!   ([`refresh_tokens_presented`](FakeGusto::refresh_tokens_presented)).
-//! - **API** (`/v1/companies/{company}/…`): `employees` (paged by
-//!   `page`/`per`, with `X-Total-Count`), `pay_schedules`, `payrolls`
-//!   (filtered by `processing_statuses`, `payroll_types`, `start_date` ≤
-//!   pay period start and pay period end ≤ `end_date`; paged),
-//!   `payrolls/{id}` (`GET`, employee compensations paged by `page`/`per`;
-//!   `PUT` to update an unprocessed payroll's hourly compensations),
-//!   `payrolls/{id}/prepare` (`PUT`, the compensations with their
-//!   versions), `time_off_requests` (by `start_date`/`end_date`).
-//! - **Versions.** Each employee compensation has a `version` that changes
-//!   on every update. A `PUT` carrying a stale version is refused whole
-//!   with 409 `invalid_resource_version`; to script one,
-//!   [`bump_versions`](FakeGusto::bump_versions) edits a payroll as someone
-//!   else would, and [`edit_before_next_put`](FakeGusto::edit_before_next_put)
-//!   does so right before the next `PUT` to it arrives. A processed
-//!   payroll refuses updates with 422 `invalid_operation`.
+//!   A token reply can be slowed
+//!   ([`set_token_delay`](FakeGusto::set_token_delay)) or lost after the
+//!   pair was rotated
+//!   ([`lose_token_replies`](FakeGusto::lose_token_replies): a 502 page,
+//!   the old refresh token already revoked).
+//! - **API** (`/v1/companies/{company}/…`; another company's uuid or an
+//!   unknown path is 404 `not_found`): `employees` (paged when `page` is
+//!   given, `per` 25 by default and at most 100, with `X-Total-Count`,
+//!   `X-Total-Pages`, `X-Page`, `X-Per-Page`; all at once otherwise, as
+//!   Gusto documents), `pay_schedules` (paged the same way), `payrolls` (by `processing_statuses`, only `processed` by
+//!   default as in Gusto; by `payroll_types`, only `regular` by default;
+//!   `start_date` ≤ pay period start and pay period end ≤ `end_date`,
+//!   today by default; a range over a year is 422; ordered by pay period
+//!   start, paged, without `employee_compensations`), `payrolls/{id}`
+//!   (`GET`, employee compensations paged by `page`/`per`; `PUT` to
+//!   update an unprocessed payroll's hourly compensations),
+//!   `payrolls/{id}/prepare` (`PUT`, for the `employee_uuids` given or
+//!   all), `time_off_requests` (by `start_date`/`end_date` against the
+//!   first and last day requested; not paged, as in Gusto).
+//! - **Calculation**, as Gusto: a payroll holds a calculation
+//!   (`calculated_at`, and `totals`) once calculated
+//!   ([`calculate_payroll`](FakeGusto::calculate_payroll)) or processed
+//!   ([`process_payroll`](FakeGusto::process_payroll)).
+//!   `PUT …/prepare` **un-calculates** it (`calculated_at` and `totals`
+//!   become null, as Gusto documents) and gives the prepared employees'
+//!   compensations new versions; an update un-calculates it too.
+//! - **What a payroll shows**, as Gusto's spec says: `GET
+//!   …/payrolls/{id}` returns `employee_compensations` only for a
+//!   calculated or processed payroll (none at all otherwise, and no
+//!   `totals`); `gross_pay`, `net_pay` and `check_amount` are null until
+//!   it is processed; an hourly or fixed compensation's `amount` appears
+//!   only once it is calculated; `version` only in a prepare's or an
+//!   update's answer; a processed payroll lists only the hourly and fixed
+//!   compensations above zero. A payroll can be reopened under a reader
+//!   ([`reopen_before_next_get`](FakeGusto::reopen_before_next_get)).
+//! - **Updates and versions.** Each employee compensation has a `version`
+//!   that changes on every update and prepare. An update checks the
+//!   whole request before changing anything: more than 100 employee
+//!   compensations is 422; an employee not on the payroll is 422 (nested
+//!   errors, as Gusto nests them); a stale version is 409
+//!   `invalid_resource_version`; a processed payroll is 422
+//!   `invalid_operation` (and refuses a prepare the same way); a body that
+//!   is not JSON is 400. Hours are matched by compensation `name` (and
+//!   `job_uuid` when both sides have one); the answer holds only the
+//!   compensations sent, as Gusto's does. To script a concurrent edit,
+//!   [`bump_versions`](FakeGusto::bump_versions) and
+//!   [`set_regular_hours`](FakeGusto::set_regular_hours) edit a payroll as
+//!   someone else would, and
+//!   [`edit_before_next_put`](FakeGusto::edit_before_next_put) does so
+//!   right before the next `PUT` to it arrives.
 //! - **Limits.** Each access token may make
 //!   [`set_rate_limit`](FakeGusto::set_rate_limit) calls a minute
-//!   (default 200); past it the API answers 429 with `Retry-After`.
-//! - **Faults** ([`fail_next`](FakeGusto::fail_next)), a **call log**
-//!   ([`calls`](FakeGusto::calls)) and seeding and inspection helpers.
+//!   (default 200, Gusto's); past it the API answers 429 with
+//!   `Retry-After` (the seconds left in the window).
+//! - **Faults** ([`fail_next`](FakeGusto::fail_next): an HTML page, a
+//!   429, a body cut short or Gusto's error JSON, answered before the
+//!   token is even checked), a **call log** ([`calls`](FakeGusto::calls):
+//!   method, path, query, version header, bearer token and status; not
+//!   the bodies) and seeding and inspection helpers.
 //!
 //! Amounts and hours are kept as the strings sent, so they stay exact.
 //!
 //! # Not modelled
 //!
-//! The authorisation-code grant (use [`grant`](FakeGusto::grant)) and
-//! system access tokens; more than one company; writes other than a
-//! payroll's hourly compensations (no employee, job or compensation
-//! changes, no time-off writes); calculating and submitting payrolls
-//! (processing is a seeded state), taxes, benefits, deductions and
-//! contractors; webhooks; API versions (the `X-Gusto-API-Version` header
-//! is logged in [`calls`](FakeGusto::calls), not acted on).
+//! - **Sign-in:** the authorisation-code grant (use
+//!   [`grant`](FakeGusto::grant)), system access tokens, token
+//!   revocation; **scopes** are not checked (every token may do
+//!   everything: Gusto needs `employees:read` for a prepare to list
+//!   compensations and `compensations:read` for job rates).
+//! - **Companies:** one company only; no company, location or department
+//!   endpoints.
+//! - **Payroll life cycle:** no `…/calculate`, `…/submit` or `…/cancel`
+//!   endpoints (calculating, processing and reopening are helpers), and a
+//!   calculation is instant (Gusto calculates asynchronously: `202`, then
+//!   poll). `totals` are only the sums of the seeded `gross_pay`,
+//!   `net_pay` and `check_amount`; nothing is computed from rates and
+//!   hours (no taxes, benefits, deductions, garnishments or
+//!   reimbursements), and compensation amounts are whatever was seeded.
+//!   A prepare neither adds nor removes eligible employees and does not
+//!   move `check_date`, `payroll_deadline` or `payroll_status_meta`;
+//!   off-cycle payroll creation, submission blockers, credit blockers and
+//!   the payroll deadline (an unprocessed payroll never becomes late) are
+//!   absent.
+//! - **Versions:** only employee compensations are versioned; which
+//!   versions a real prepare changes is not documented (the fake changes
+//!   the prepared employees'); employees and pay schedules carry a
+//!   `version` that nothing checks.
+//! - **Update details:** only hourly compensations are written; fixed
+//!   compensations, paid time off, deductions, memos and `excluded` in an
+//!   update are ignored without an error, and an hourly compensation name
+//!   the employee does not have is added rather than refused.
+//! - **Parameters ignored:** `include` (no benefits, deductions, taxes or
+//!   status meta), `sort_by`, the employees' `terminated`, `onboarded` and
+//!   `search_term` filters; seeded records are served as given, not
+//!   checked against Gusto's schemas.
+//! - **Writes elsewhere:** no employee, job, compensation, pay schedule or
+//!   time-off writes; no contractors; no webhooks; no `Idempotency-Key`.
+//! - **Limits and transport:** the rate window is a fixed minute opened
+//!   by a token's first call (Gusto does not document its algorithm); the
+//!   token endpoint is not limited; no TLS, compression or HTTP/2; API
+//!   versions are not acted on (the `X-Gusto-API-Version` header is only
+//!   logged in [`calls`](FakeGusto::calls)); 403 and 5xx answers come
+//!   only from [`fail_next`](FakeGusto::fail_next).
 //!
 //! # Example
 //!
@@ -61,6 +138,8 @@
 //! assert_eq!(gusto.regular_hours(&run, &ann).as_deref(), Some("0.000"));
 //! # Ok(()) }
 //! ```
+
+mod payrolls;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -205,6 +284,9 @@ struct Company {
     time_off: Vec<Value>,
     next: u64,
     edits: HashMap<String, VecDeque<Vec<(String, String)>>>,
+    /// Payrolls reopened (cancelled and calculated again) right before
+    /// their next `GET`.
+    reopen: HashSet<String>,
 }
 
 struct Shared {
@@ -925,6 +1007,13 @@ impl FakeGusto {
         p.entry("off_cycle").or_insert(json!(false));
         p.entry("external").or_insert(json!(false));
         p.entry("processed_date").or_insert(Value::Null);
+        let calculated = if p["processed"] == true {
+            json!(payrolls::timestamp())
+        } else {
+            Value::Null
+        };
+        p.entry("calculated_at").or_insert(calculated);
+        p.insert("totals".into(), Value::Null);
         p.insert("employee_compensations".into(), json!([]));
         c.payrolls.push(Value::Object(p));
         uuid
@@ -1081,7 +1170,63 @@ impl FakeGusto {
         };
         p["processed"] = json!(true);
         p["processed_date"] = json!(today);
+        if p["calculated_at"].is_null() {
+            p["calculated_at"] = json!(payrolls::timestamp());
+        }
         true
+    }
+
+    /// Calculates a payroll, as `PUT …/payrolls/{id}/calculate` and a
+    /// moment's wait would: `calculated_at` is set and `totals` (the sums
+    /// of the compensations' seeded `gross_pay`, `net_pay` and
+    /// `check_amount`) appear. A `prepare` or an update drops the
+    /// calculation again. Whether the payroll exists.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}}));
+    /// assert!(!g.is_calculated(&run));
+    /// assert!(g.calculate_payroll(&run));
+    /// assert!(g.is_calculated(&run));
+    /// assert!(!g.calculate_payroll("none"));
+    /// # Ok(()) }
+    /// ```
+    pub fn calculate_payroll(&self, uuid: &str) -> bool {
+        let mut c = self.shared.company();
+        let Some(p) = c.payroll_mut(uuid) else {
+            return false;
+        };
+        p["calculated_at"] = json!(payrolls::timestamp());
+        true
+    }
+
+    /// Whether a payroll holds a valid calculation (`calculated_at` is
+    /// set): `false` for an unknown payroll.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "processed": true}));
+    /// assert!(g.is_calculated(&run), "a processed payroll is calculated");
+    /// assert!(!g.is_calculated("none"));
+    /// # Ok(()) }
+    /// ```
+    pub fn is_calculated(&self, uuid: &str) -> bool {
+        self.shared
+            .company()
+            .payrolls
+            .iter()
+            .find(|p| p["uuid"] == uuid)
+            .is_some_and(payrolls::is_calculated)
     }
 
     /// Changes every compensation version of a payroll, as an edit by
@@ -1186,6 +1331,29 @@ impl FakeGusto {
                     .map(|(e, h)| ((*e).to_owned(), (*h).to_owned()))
                     .collect(),
             );
+    }
+
+    /// Scripts a payroll reopened under a reader: right before the next
+    /// `GET …/payrolls/{id}` arrives, the payroll is cancelled back to
+    /// unprocessed (as Gusto's `PUT …/payrolls/{id}/cancel` does) and
+    /// calculated again, so that `GET` shows a calculated, unprocessed
+    /// payroll (hours, but no `gross_pay` or `net_pay`) that a list made
+    /// just before showed as processed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::gusto::FakeGusto;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let g = FakeGusto::start().await?;
+    /// let run = g.add_payroll(serde_json::json!({"pay_period": {"start_date": "2025-06-01", "end_date": "2025-06-15"}, "processed": true}));
+    /// g.reopen_before_next_get(&run);
+    /// assert_eq!(g.payroll(&run).unwrap()["processed"], true, "not before that GET");
+    /// # Ok(()) }
+    /// ```
+    pub fn reopen_before_next_get(&self, payroll: &str) {
+        self.shared.company().reopen.insert(payroll.to_owned());
     }
 
     /// Adds a time-off request (`status`, `policy_type`, `days: {date:
@@ -1467,13 +1635,10 @@ fn api(
             let (items, h) = paged(c.pay_schedules.clone(), query);
             with_headers(json_answer(200, &Value::Array(items)), h)
         }
-        (Method::GET, ["payrolls"]) => list_payrolls(c, query),
-        (Method::GET, ["payrolls", id]) => match c.payrolls.iter().find(|p| p["uuid"] == *id) {
-            Some(p) => show_payroll(p.clone(), query, None),
-            None => not_found(),
-        },
-        (Method::PUT, ["payrolls", id, "prepare"]) => prepare(c, id, query, body),
-        (Method::PUT, ["payrolls", id]) => update(c, id, body),
+        (Method::GET, ["payrolls"]) => payrolls::list_payrolls(c, query),
+        (Method::GET, ["payrolls", id]) => payrolls::show(c, id, query),
+        (Method::PUT, ["payrolls", id, "prepare"]) => payrolls::prepare(c, id, query, body),
+        (Method::PUT, ["payrolls", id]) => payrolls::update(c, id, body),
         (Method::GET, ["time_off_requests"]) => {
             let start = query.get("start_date").cloned();
             let end = query.get("end_date").cloned();
@@ -1496,234 +1661,6 @@ fn api(
         }
         _ => not_found(),
     }
-}
-
-fn list_payrolls(c: &Company, query: &HashMap<String, String>) -> Response {
-    let list = |key: &str, default: &str| -> Vec<String> {
-        query
-            .get(key)
-            .map_or(default, String::as_str)
-            .split(',')
-            .map(str::to_owned)
-            .collect()
-    };
-    let statuses = list("processing_statuses", "processed");
-    let types = list("payroll_types", "regular");
-    let date = |key: &str| {
-        query
-            .get(key)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    };
-    let start = date("start_date");
-    let end = date("end_date").unwrap_or_else(|| Utc::now().date_naive());
-    if let Some(s) = start
-        && (end - s).num_days() > 366
-    {
-        return errors(
-            422,
-            "end_date",
-            "invalid_attribute_value",
-            "start_date and end_date can't be more than 1 year apart",
-        );
-    }
-    let mut items: Vec<Value> = c
-        .payrolls
-        .iter()
-        .filter(|p| {
-            let processed = p["processed"] == true;
-            let status_ok = statuses
-                .iter()
-                .any(|s| (s == "processed" && processed) || (s == "unprocessed" && !processed));
-            let off_cycle = p["off_cycle"] == true;
-            let type_ok = types
-                .iter()
-                .any(|t| (t == "regular" && !off_cycle) || (t == "off_cycle" && off_cycle));
-            let from_ok = start.is_none_or(|s| period(p, "start_date").is_some_and(|d| d >= s));
-            let to_ok = period(p, "end_date").is_some_and(|d| d <= end);
-            status_ok && type_ok && from_ok && to_ok
-        })
-        .map(|p| {
-            let mut p = p.clone();
-            if let Some(o) = p.as_object_mut() {
-                o.remove("employee_compensations");
-            }
-            p
-        })
-        .collect();
-    items.sort_by_key(|p| period(p, "start_date"));
-    let (items, h) = paged(items, query);
-    with_headers(json_answer(200, &Value::Array(items)), h)
-}
-
-/// A payroll with a page of its compensations (only `only`'s employees,
-/// when given).
-fn show_payroll(
-    mut p: Value,
-    query: &HashMap<String, String>,
-    only: Option<&[String]>,
-) -> Response {
-    let comps: Vec<Value> = p["employee_compensations"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| only.is_none_or(|o| o.iter().any(|e| c["employee_uuid"] == e.as_str())))
-        .collect();
-    let (comps, h) = paged(comps, query);
-    p["employee_compensations"] = Value::Array(comps);
-    with_headers(json_answer(200, &p), h)
-}
-
-fn prepare(c: &mut Company, id: &str, query: &HashMap<String, String>, body: &[u8]) -> Response {
-    let Some(p) = c.payrolls.iter().find(|p| p["uuid"] == id).cloned() else {
-        return errors(
-            404,
-            "payroll",
-            "not_found",
-            "The requested resource was not found.",
-        );
-    };
-    if p["processed"] == true {
-        return errors(
-            422,
-            "base",
-            "invalid_operation",
-            "The payroll has been processed and cannot be prepared for update",
-        );
-    }
-    let only: Option<Vec<String>> = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|b| b.get("employee_uuids").cloned())
-        .and_then(|v| serde_json::from_value(v).ok());
-    show_payroll(p, query, only.as_deref())
-}
-
-fn update(c: &mut Company, id: &str, body: &[u8]) -> Response {
-    if c.payrolls.iter().all(|p| p["uuid"] != id) {
-        return errors(
-            404,
-            "payroll",
-            "not_found",
-            "The requested resource was not found.",
-        );
-    }
-    // A scripted concurrent edit lands first.
-    if let Some(edit) = c.edits.get_mut(id).and_then(VecDeque::pop_front) {
-        for (employee, hours) in &edit {
-            c.set_hours(id, employee, hours);
-        }
-        c.bump(id, None);
-    }
-    let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return errors(
-            400,
-            "base",
-            "invalid_attribute_value",
-            "The body is not JSON",
-        );
-    };
-    let Some(wanted) = request["employee_compensations"].as_array().cloned() else {
-        return errors(
-            422,
-            "employee_compensations",
-            "invalid_attribute_value",
-            "employee_compensations is required",
-        );
-    };
-    if wanted.len() > 100 {
-        return errors(
-            422,
-            "employee_compensations",
-            "invalid_attribute_value",
-            "A maximum of 100 employee_compensations can be updated at a time",
-        );
-    }
-    let Some(p) = c.payrolls.iter().find(|p| p["uuid"] == id).cloned() else {
-        return errors(
-            404,
-            "payroll",
-            "not_found",
-            "The requested resource was not found.",
-        );
-    };
-    if p["processed"] == true {
-        return errors(
-            422,
-            "base",
-            "invalid_operation",
-            "The payroll has been processed and can no longer be updated",
-        );
-    }
-    let current = p["employee_compensations"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    // Check everything before changing anything.
-    for w in &wanted {
-        let employee = text(w, "employee_uuid");
-        let Some(comp) = current
-            .iter()
-            .find(|c| c["employee_uuid"] == employee.as_str())
-        else {
-            return json_answer(
-                422,
-                &json!({"errors": [{"error_key": "employee_compensations", "category": "nested_errors",
-                    "metadata": {"employee_uuid": employee},
-                    "errors": [{"error_key": "employee_uuid", "category": "not_found", "message": "Employee is not on this payroll"}]}]}),
-            );
-        };
-        if w["version"] != comp["version"] {
-            return errors(
-                409,
-                "base",
-                "invalid_resource_version",
-                "You are attempting to update a resource using an out-of-date version.",
-            );
-        }
-    }
-    let mut changed = Vec::new();
-    for w in &wanted {
-        let employee = text(w, "employee_uuid");
-        let version = c.new_version();
-        let Some(comps) = c
-            .payroll_mut(id)
-            .and_then(|p| p["employee_compensations"].as_array_mut())
-        else {
-            break;
-        };
-        let Some(comp) = comps
-            .iter_mut()
-            .find(|c| c["employee_uuid"] == employee.as_str())
-        else {
-            continue;
-        };
-        for h in w["hourly_compensations"].as_array().into_iter().flatten() {
-            let name = text(h, "name");
-            let job = h.get("job_uuid").and_then(Value::as_str);
-            let Some(list) = comp["hourly_compensations"].as_array_mut() else {
-                continue;
-            };
-            let slot = list.iter_mut().find(|x| {
-                x["name"] == name.as_str()
-                    && job.is_none_or(|j| {
-                        x.get("job_uuid")
-                            .and_then(Value::as_str)
-                            .is_none_or(|xj| xj == j)
-                    })
-            });
-            match slot {
-                Some(x) => x["hours"] = h["hours"].clone(),
-                None => list.push(h.clone()),
-            }
-        }
-        comp["version"] = json!(version);
-        changed.push(comp.clone());
-    }
-    let mut answer = p;
-    if let Some(o) = answer.as_object_mut() {
-        o.insert("employee_compensations".into(), Value::Array(changed));
-    }
-    json_answer(200, &answer)
 }
 
 fn token(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Response {
