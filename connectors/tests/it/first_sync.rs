@@ -35,14 +35,12 @@ fn hubspot(fake: &FakeHubSpot) -> Arc<HubSpotConnector> {
     )
 }
 
+/// A partner as the test server gives it.
+type Row = serde_json::Map<String, Value>;
+
 /// The partners of `server` that are companies, and those that are not
 /// (Odoo's own users' partners left out).
-fn partners(
-    server: &TestServer,
-) -> (
-    Vec<serde_json::Map<String, Value>>,
-    Vec<serde_json::Map<String, Value>>,
-) {
+fn partners(server: &TestServer) -> (Vec<Row>, Vec<Row>) {
     let all = server.records("res.partner").unwrap();
     let people = all
         .iter()
@@ -63,7 +61,7 @@ fn partners(
     (companies, people)
 }
 
-fn id_of(row: &serde_json::Map<String, Value>) -> i64 {
+fn id_of(row: &Row) -> i64 {
     row["id"].as_i64().unwrap()
 }
 
