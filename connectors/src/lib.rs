@@ -170,6 +170,8 @@ pub mod testkit;
     feature = "gusto"
 ))]
 mod web;
+#[cfg(feature = "odoo")]
+pub mod workflows;
 
 pub use connector::{
     Capabilities, Connector, Cursor, Operation, Outcome, Page, Reference, Sink, SinkRecord, Source,

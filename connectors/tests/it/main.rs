@@ -24,3 +24,5 @@ mod salesforce;
 mod sources;
 #[cfg(feature = "sqlite")]
 mod sqlite_store;
+#[cfg(feature = "odoo")]
+mod workflows;
