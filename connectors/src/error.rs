@@ -60,6 +60,11 @@ pub enum ConnectorErrorKind {
     /// nowhere (the same cursor again, or a cursor it gave before): reading
     /// on would loop forever.
     NoProgress,
+    /// The record is dated inside an accounting period the target has
+    /// closed (Odoo's lock dates): it is held for a person to review
+    /// (re-date it, or reopen the period), never written into another
+    /// period.
+    PeriodLocked,
     /// A checkpoint, cross-reference or dead-letter store failed.
     Store,
     /// A store is in use by another instance (another process, or another
@@ -114,6 +119,7 @@ impl ConnectorErrorKind {
             ConnectorErrorKind::NotReady => "not_ready",
             ConnectorErrorKind::LinkConflict => "link_conflict",
             ConnectorErrorKind::NoProgress => "no_progress",
+            ConnectorErrorKind::PeriodLocked => "period_locked",
             ConnectorErrorKind::Store => "store",
             ConnectorErrorKind::Locked => "locked",
             ConnectorErrorKind::Configuration => "configuration",

@@ -72,6 +72,7 @@
 //! whose create reply was lost, found on the retry, as created.
 
 mod errors;
+mod locks;
 mod mapping;
 mod matching;
 mod model_map;
@@ -133,6 +134,8 @@ pub struct OdooConnector {
     adopted: Arc<xids::Checked>,
     /// External ids known to point at the record the sync linked them to.
     bound: Arc<xids::Checked>,
+    /// The lock date fields the server has.
+    lock_fields: Arc<locks::LockFields>,
 }
 
 type LookupCache = HashMap<(String, String, String), i64>;
@@ -168,6 +171,7 @@ impl OdooConnector {
             lookups: Arc::new(Mutex::new(HashMap::new())),
             adopted: Arc::default(),
             bound: Arc::default(),
+            lock_fields: Arc::default(),
         }
     }
 

@@ -37,6 +37,11 @@ pub struct ModelMap {
     pub archive_field: Option<String>,
     /// Written by Odoo, never by a sync (payments).
     pub read_only: bool,
+    /// The canonical date that books a record in an accounting period
+    /// (an invoice's `date`): a record dated on or before the company's
+    /// lock date is held ([`PeriodLocked`](crate::ConnectorErrorKind::PeriodLocked)),
+    /// not written. `None`: not an accounting record.
+    pub period_date: Option<String>,
 }
 
 impl ModelMap {
@@ -58,6 +63,7 @@ impl ModelMap {
             fields: Vec::new(),
             archive_field: Some("active".into()),
             read_only: false,
+            period_date: None,
         }
     }
     /// Maps (or re-maps) a canonical field.
@@ -398,6 +404,7 @@ impl ModelMap {
                 ),
             );
         m.archive_field = None;
+        m.period_date = Some("date".into());
         m
     }
     /// Payments received: `account.payment`, read only.

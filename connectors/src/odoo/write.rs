@@ -1,11 +1,11 @@
 //! The Odoo connector as a [`Sink`]: upserts by external id, deletes.
 
-use super::{OdooConnector, convert, xids};
+use super::{OdooConnector, convert, locks, xids};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
 use odoo_integration_client::{Domain, ExternalId, Upserted};
-use odoo_integration_model::{Entity, RemoteId};
+use odoo_integration_model::{Entity, FieldValue, RemoteId};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -72,6 +72,32 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for OdooConnector {
                         .and_then(|t| t.as_str().parse().ok());
                     deletes.push((i, xid, known));
                 }
+            }
+        }
+        if let Some(field) = &map.period_date
+            && !upserts.is_empty()
+        {
+            // Accounting records dated inside a locked period are held.
+            let move_type = map.defaults.get("move_type").and_then(Value::as_str);
+            if let Some(lock) =
+                locks::latest_lock(&self.calls, &self.lock_fields, move_type).await?
+            {
+                upserts.retain(|(i, _, _)| {
+                    let date = match &batch[*i].operation {
+                        Operation::Upsert(data) => match data.get(field) {
+                            Some(FieldValue::Date(d)) => Some(d),
+                            _ => None,
+                        },
+                        Operation::Delete => None,
+                    };
+                    match date {
+                        Some(d) if d <= lock.date => {
+                            out[*i] = Some(Outcome::Failed(lock.holds(E::NAME, d)));
+                            false
+                        }
+                        _ => true,
+                    }
+                });
             }
         }
         if !upserts.is_empty() {

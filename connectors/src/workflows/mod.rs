@@ -4,10 +4,18 @@
 //! - [`approval`]: what "approved" means for Odoo timesheet lines, chosen
 //!   per server ([`Approval`]) and checked against what the server has
 //!   before anything is written.
+//! - Period-close safety is built into the Odoo sink: an accounting record
+//!   (a map with [`period_date`](crate::odoo::ModelMap::period_date), as
+//!   invoices have) dated inside a period closed by the company's lock
+//!   dates is held for review
+//!   ([`PeriodLocked`](crate::ConnectorErrorKind::PeriodLocked)), never
+//!   written into another period.
+//! - First syncs match what Odoo already holds
+//!   ([`OdooMatcher`](crate::odoo::OdooMatcher), on by default for
+//!   clients, contacts and employees).
 //!
 //! More of the firm's flows (quote-to-cash, timesheets to billing and
-//! payroll, people, period-close safety) move here from `examples/` over
-//! the 0.3 series.
+//! payroll, people) move here from `examples/` over the 0.3 series.
 
 pub mod approval;
 

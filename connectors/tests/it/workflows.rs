@@ -104,3 +104,100 @@ async fn approval_by_a_custom_field() {
     assert_eq!(approved, 1);
     assert!(read.len() > 1);
 }
+
+/// Invoices into an Odoo whose books are locked up to 31 October: the one
+/// dated inside the locked period is held for review (never written, as
+/// Odoo would quietly book it in November), the other goes through.
+/// Without the hold (no `period_date`), the embedded Odoo shows what a
+/// real one does: the invoice is written and its accounting date moved.
+#[tokio::test]
+async fn invoices_dated_in_a_locked_period_are_held() {
+    use odoo_integration_connectors::odoo::ModelMap;
+    use odoo_integration_connectors::sources::VecSource;
+    use odoo_integration_connectors::{DeadLetterQueue, MemoryStore, Pipeline, SourceChange};
+    use odoo_integration_model::Invoice;
+    use std::sync::Arc;
+
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = server.client(Protocol::Json2).unwrap();
+    let company = server.records("res.company").unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
+    odoo.model("res.company")
+        .write(
+            [company],
+            &serde_json::json!({"fiscalyear_lock_date": "2026-10-31"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let invoice = |d: u32, m: u32| Invoice {
+        date: chrono::NaiveDate::from_ymd_opt(2026, m, d),
+        ..Default::default()
+    };
+    let at = chrono::Utc::now();
+    let changes = vec![
+        SourceChange::upsert("october", at, invoice(15, 10)),
+        SourceChange::upsert("november", at, invoice(15, 11)),
+    ];
+    let dated = |day: &str| {
+        server
+            .records("account.move")
+            .unwrap()
+            .into_iter()
+            .filter(|m| m["invoice_date"] == day)
+            .collect::<Vec<_>>()
+    };
+
+    let state = Arc::new(MemoryStore::new());
+    let summary = Pipeline::<Invoice>::builder(
+        "billing",
+        Arc::new(VecSource::new("billing", changes.clone())),
+        Arc::new(OdooConnector::new(odoo.clone())),
+        state.clone(),
+    )
+    .build()
+    .unwrap()
+    .run()
+    .await
+    .unwrap();
+    assert_eq!(
+        (summary.created, summary.dead_lettered),
+        (1, 1),
+        "{summary:?}"
+    );
+    let letters = state.letters("invoice").await.unwrap();
+    assert_eq!(letters[0].error.kind, ConnectorErrorKind::PeriodLocked);
+    assert!(
+        letters[0]
+            .error
+            .message
+            .contains("fiscalyear_lock_date 2026-10-31"),
+        "{:?}",
+        letters[0].error
+    );
+    assert!(
+        dated("2026-10-15").is_empty(),
+        "nothing written into the locked period"
+    );
+    assert_eq!(dated("2026-11-15").len(), 1);
+
+    // What the hold prevents: the same invoice sent without it.
+    let mut unguarded = ModelMap::invoice();
+    unguarded.period_date = None;
+    let summary = Pipeline::<Invoice>::builder(
+        "billing-unguarded",
+        Arc::new(VecSource::new("other", changes)),
+        Arc::new(OdooConnector::new(odoo).with_map(unguarded)),
+        Arc::new(MemoryStore::new()),
+    )
+    .build()
+    .unwrap()
+    .run()
+    .await
+    .unwrap();
+    assert_eq!(summary.created, 2, "{summary:?}");
+    let moved = dated("2026-10-15");
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0]["date"], "2026-11-01", "booked after the lock");
+}

@@ -1082,6 +1082,25 @@ impl Store {
             }
         }
         self.check_rules(def, id, vals)?;
+        // A draft invoice's new date moves its accounting date, out of a
+        // locked period if need be, as Odoo's does.
+        if def.name == "account.move"
+            && !creating
+            && !vals.contains_key("date")
+            && self.value(&def.name, id, "state") == serde_json::json!("draft")
+            && let Some(invoice_date) = vals.get("invoice_date").and_then(Value::as_str)
+        {
+            let kind = self
+                .value(&def.name, id, "move_type")
+                .as_str()
+                .unwrap_or("entry")
+                .to_owned();
+            let company = self.value(&def.name, id, "company_id").as_i64();
+            let mut vals = vals.clone();
+            let date = self.accounting_date(company, &kind, invoice_date);
+            vals.insert("date".into(), serde_json::json!(date));
+            return self.write_one(def, id, &vals, creating);
+        }
         if def.name == XID_MODEL {
             let now = |k: &str| {
                 vals.get(k).or_else(|| {

@@ -355,6 +355,45 @@ impl Store {
         self.first_id("res.company", |_| true)
     }
 
+    /// The date up to which `company`'s books are closed to entries of
+    /// `move_type`: the latest of the global and hard lock dates, and the
+    /// sales (customer documents) or purchase (vendor bills) lock date.
+    /// Tax lock dates are left out: the embedded Odoo computes no taxes.
+    pub(super) fn lock_date(&self, company: Option<i64>, move_type: &str) -> Option<String> {
+        let company = company.or_else(|| self.company())?;
+        let mut fields = vec!["fiscalyear_lock_date", "hard_lock_date"];
+        if move_type.starts_with("out_") {
+            fields.push("sale_lock_date");
+        } else if move_type.starts_with("in_") {
+            fields.push("purchase_lock_date");
+        }
+        fields
+            .into_iter()
+            .filter_map(|f| self.text("res.company", company, f))
+            .max()
+    }
+
+    /// Odoo's accounting date of an invoice dated `invoice_date`: that
+    /// date, or, inside a locked period, the first day after the lock
+    /// (Odoo moves a draft's accounting date out of a closed period
+    /// without a word; posting then books it there).
+    pub(super) fn accounting_date(
+        &self,
+        company: Option<i64>,
+        move_type: &str,
+        invoice_date: &str,
+    ) -> String {
+        match self.lock_date(company, move_type) {
+            Some(lock) if invoice_date <= lock.as_str() => {
+                chrono::NaiveDate::parse_from_str(&lock, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.succ_opt())
+                    .map_or(lock, |d| d.format("%Y-%m-%d").to_string())
+            }
+            _ => invoice_date.to_owned(),
+        }
+    }
+
     fn company_currency(&self) -> Option<i64> {
         let company = self.company()?;
         self.value("res.company", company, "currency_id")
@@ -509,6 +548,18 @@ impl Store {
                 }
             }
         }
+        if def.name == "account.move"
+            && is_empty(vals.get("date"))
+            && let Some(invoice_date) = vals.get("invoice_date").and_then(Value::as_str)
+        {
+            let kind = vals
+                .get("move_type")
+                .and_then(Value::as_str)
+                .unwrap_or("entry");
+            let company = vals.get("company_id").and_then(Value::as_i64);
+            let date = self.accounting_date(company, kind, invoice_date);
+            vals.insert("date".into(), json!(date));
+        }
         if def.name == "res.partner"
             && let Some(kind) = vals.remove("company_type")
         {
@@ -637,9 +688,20 @@ impl Store {
                 ));
             }
             let date = self
-                .text(model, id, "invoice_date")
-                .or_else(|| self.text(model, id, "date"))
+                .text(model, id, "date")
+                .or_else(|| self.text(model, id, "invoice_date"))
                 .unwrap_or_else(|| self.today());
+            let company = self.value(model, id, "company_id").as_i64();
+            if let Some(lock) = self.lock_date(company, &kind)
+                && date <= lock
+            {
+                return Err(Raise::new(
+                    "odoo.exceptions.UserError",
+                    format!(
+                        "You cannot add/modify entries prior to and inclusive of the lock date {lock}."
+                    ),
+                ));
+            }
             let prefix = match kind.as_str() {
                 "out_invoice" => "INV",
                 "out_refund" => "RINV",
