@@ -44,21 +44,21 @@
 mod common;
 
 use common::BoxError;
-use odoo_integration::chrono::NaiveDate;
 use odoo_integration::connectors::gusto::{
     AppCredentials, GustoConnector, MemoryTokenStore, Tokens,
 };
 use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::sources::VecSource;
 use odoo_integration::connectors::workflows::Approval;
+use odoo_integration::connectors::workflows::timesheets::{self, Line, PayPeriod};
 use odoo_integration::connectors::{
     Connector, Link, MemoryStore, Operation, Pipeline, RunSummary, Source, SourceChange, SyncState,
     testkit,
 };
 use odoo_integration::fakes::gusto::FakeGusto;
 use odoo_integration::model::{
-    ApprovalState, BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice,
-    InvoiceLine, Money, PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
+    BillingModel, CanonicalId, Currency, Employee, Engagement, Entity, Invoice, Money,
+    PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
 };
 use odoo_integration::odoo::test_server::{Field, FieldKind, TestServer};
 use odoo_integration::rust_decimal::Decimal;
@@ -186,38 +186,37 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
             periods.push((uuid.clone(), id, start, end));
         }
     }
-    let period_of = |d: NaiveDate| periods.iter().find(|(_, _, a, b)| *a <= d && d <= *b);
+    let pay_periods: Vec<PayPeriod> = periods
+        .iter()
+        .map(|(uuid, _, start, end)| PayPeriod::new(uuid.as_str(), *start, *end))
+        .collect();
 
-    // 3. Approved hours per employee per payroll.
+    // 3. Approved hours per employee per payroll (the lines judged by the
+    //    approval chosen), and those left out.
+    let judged: Vec<Line> = lines
+        .iter()
+        .filter_map(|(_, line, change)| {
+            let mut l = Line::from_change(change)?;
+            l.entry = line.clone();
+            Some(l)
+        })
+        .collect();
+    let hours = timesheets::approved_hours(&judged, &pay_periods);
     let mut unapproved = Vec::new();
-    let mut hours: BTreeMap<(RemoteId, RemoteId), Decimal> = BTreeMap::new();
-    let mut billable: BTreeMap<(RemoteId, RemoteId, RemoteId), Decimal> = BTreeMap::new();
-    for (line_id, line, change) in &lines {
-        let employee = change.refs.get("employee").map(|r| r.remote_id.clone());
-        let project = change.refs.get("engagement").map(|r| r.remote_id.clone());
-        let (Some(employee), Some(date)) = (employee, line.date) else {
-            continue;
-        };
-        if line.approval != ApprovalState::Approved {
-            let who = people.get(&employee).map_or("?", |(_, p)| p.name.as_str());
-            unapproved.push(format!("line {line_id}: {who}, {date}, {} h", line.hours));
-            continue;
-        }
-        let Some((payroll, ..)) = period_of(date) else {
-            unapproved.push(format!("line {line_id}: {date} is in no payroll period"));
-            continue;
-        };
-        *hours
-            .entry((payroll.clone(), employee.clone()))
-            .or_default() += line.hours;
-        if let Some(project) = project {
-            *billable
-                .entry((project, payroll.clone(), employee))
-                .or_default() += line.hours;
-        }
+    for skipped in &hours.skipped {
+        let who = skipped
+            .employee
+            .as_ref()
+            .and_then(|e| people.get(e))
+            .map_or("?", |(_, p)| p.name.as_str());
+        let date = skipped.date.map(|d| d.to_string()).unwrap_or_default();
+        unapproved.push(format!(
+            "line {}: {who}, {date}, {} h ({:?})",
+            skipped.line, skipped.hours, skipped.why
+        ));
     }
     let mut statements = Vec::new();
-    for ((payroll, employee), total) in &hours {
+    for ((payroll, employee), total) in &hours.total {
         let (Some((_, run, ..)), Some((person, _))) = (
             periods.iter().find(|(p, ..)| p == payroll),
             people.get(employee),
@@ -251,54 +250,32 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
 
     // 4. Billable hours per engagement and period, at the contract's rates.
     let contracts = contracts();
-    let mut invoices: BTreeMap<(RemoteId, RemoteId), Invoice> = BTreeMap::new();
-    for ((project, payroll, employee), total) in billable {
-        let Some((_, engagement, change)) = projects.iter().find(|(id, ..)| *id == project) else {
-            continue;
-        };
-        let Some(BillingModel::TimeAndMaterials { rates }) =
-            contracts.get(engagement.name.as_str())
-        else {
-            continue; // not billed by the hour
-        };
-        if !engagement.billable {
-            continue;
-        }
-        let Some((_, person)) = people.get(&employee) else {
-            continue;
-        };
-        let role = person.job_title.clone().unwrap_or_default();
-        let Some(rate) = rates.get(&role) else {
-            unapproved.push(format!(
-                "{}: no rate for {role} on {}",
-                person.name, engagement.name
-            ));
-            continue;
-        };
-        let Some((_, _, start, end)) = periods.iter().find(|(p, ..)| *p == payroll) else {
-            continue;
-        };
+    let billing = timesheets::price_hours(
+        &hours,
+        &pay_periods,
+        |project| {
+            let (_, engagement, _) = projects.iter().find(|(id, ..)| id == project)?;
+            Some((engagement, contracts.get(engagement.name.as_str())))
+        },
+        |employee| people.get(employee).map(|(_, p)| p),
+    );
+    for u in &billing.unpriced {
+        unapproved.push(format!(
+            "{} h of {} on {}: not priced ({:?})",
+            u.hours, u.employee, u.engagement, u.why
+        ));
+    }
+    let mut invoices = billing.invoices;
+    for ((project, _), invoice) in &mut invoices {
         // The client is Odoo's partner of the project: its canonical id.
-        let client = match change.refs.get("client") {
+        let change = projects
+            .iter()
+            .find(|(id, ..)| id == project)
+            .map(|(_, _, c)| c);
+        invoice.client = match change.and_then(|c| c.refs.get("client")) {
             Some(r) => Some(identity(&s.state, "client", &[(&odoo_sys, &r.remote_id)]).await?),
             None => None,
         };
-        let slot = invoices
-            .entry((project.clone(), payroll.clone()))
-            .or_insert_with(|| Invoice {
-                client,
-                date: Some(*end),
-                ..Default::default()
-            });
-        slot.lines.push(InvoiceLine {
-            id: String::new(),
-            description: format!(
-                "{}, {role}: {} ({start} to {end})",
-                person.name, engagement.name
-            ),
-            quantity: total,
-            unit_price: Some(*rate),
-        });
     }
     let at = odoo_integration::chrono::Utc::now();
     let changes = invoices

@@ -4,6 +4,8 @@
 //! - [`approval`]: what "approved" means for Odoo timesheet lines, chosen
 //!   per server ([`Approval`]) and checked against what the server has
 //!   before anything is written.
+//! - [`timesheets`]: approved hours per employee per pay period, and
+//!   billable hours priced at the contract's rates into draft invoices.
 //! - Period-close safety is built into the Odoo sink: an accounting record
 //!   (a map with [`period_date`](crate::odoo::ModelMap::period_date), as
 //!   invoices have) dated inside a period closed by the company's lock
@@ -14,9 +16,10 @@
 //!   ([`OdooMatcher`](crate::odoo::OdooMatcher), on by default for
 //!   clients, contacts and employees).
 //!
-//! More of the firm's flows (quote-to-cash, timesheets to billing and
-//! payroll, people) move here from `examples/` over the 0.3 series.
+//! More of the firm's flows (quote-to-cash, people, payment status, amount
+//! reconciliation) move here from `examples/` over the 0.3 series.
 
 pub mod approval;
+pub mod timesheets;
 
 pub use approval::Approval;

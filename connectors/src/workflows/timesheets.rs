@@ -1,0 +1,506 @@
+//! Timesheets to payroll and billing: approved hours summed per employee
+//! per pay period, and billable hours priced at the contract's rates into
+//! draft invoices, one per engagement and period with a line per person.
+//!
+//! Pure functions over what the systems hold: read the lines, periods,
+//! engagements and people with the connectors, call these, and send what
+//! they return through a pipeline (see `examples/timesheets_to_payroll.rs`).
+//! Hours are [`Decimal`]s and rates [`Money`]: nothing is rounded here;
+//! the invoice's amounts are the ERP's to compute.
+
+use crate::connector::{Operation, SourceChange};
+use chrono::NaiveDate;
+use odoo_integration_model::{
+    ApprovalState, BillingModel, Employee, Engagement, Invoice, InvoiceLine, RemoteId,
+    TimesheetEntry,
+};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// A timesheet line as read, with the ids (in the system it was read
+/// from) of its employee and engagement.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::workflows::timesheets::Line;
+/// use odoo_integration_connectors::{Reference, SourceChange};
+/// use odoo_integration_model::TimesheetEntry;
+/// let change = SourceChange::upsert("17", chrono::Utc::now(), TimesheetEntry::default())
+///     .with_ref("employee", Reference::new("employee", "7"));
+/// let line = Line::from_change(&change).unwrap();
+/// assert_eq!(line.employee.unwrap().as_str(), "7");
+/// assert!(line.engagement.is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The line's id.
+    pub id: RemoteId,
+    /// Its values.
+    pub entry: TimesheetEntry,
+    /// Its employee's id.
+    pub employee: Option<RemoteId>,
+    /// Its engagement's (project's) id.
+    pub engagement: Option<RemoteId>,
+}
+
+impl Line {
+    /// The line a source's change carries (its `employee` and
+    /// `engagement` references give the ids); `None` for a delete.
+    ///
+    /// # Example
+    ///
+    /// See [`Line`].
+    pub fn from_change(change: &SourceChange<TimesheetEntry>) -> Option<Self> {
+        let Operation::Upsert(entry) = &change.operation else {
+            return None;
+        };
+        let of = |field: &str| change.refs.get(field).map(|r| r.remote_id.clone());
+        Some(Line {
+            id: change.remote_id.clone(),
+            entry: entry.clone(),
+            employee: of("employee"),
+            engagement: of("engagement"),
+        })
+    }
+}
+
+/// A pay period: its payroll's id and its first and last days.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::workflows::timesheets::PayPeriod;
+/// let p = PayPeriod::new("run-1", "2026-11-01".parse()?, "2026-11-15".parse()?);
+/// assert!(p.contains("2026-11-15".parse()?));
+/// assert!(!p.contains("2026-11-16".parse()?));
+/// # Ok::<(), chrono::ParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayPeriod {
+    /// The payroll's id.
+    pub payroll: RemoteId,
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day.
+    pub end: NaiveDate,
+}
+
+impl PayPeriod {
+    /// A period of payroll `payroll`.
+    ///
+    /// # Example
+    ///
+    /// See [`PayPeriod`].
+    pub fn new(payroll: impl Into<String>, start: NaiveDate, end: NaiveDate) -> Self {
+        PayPeriod {
+            payroll: RemoteId::new(payroll.into()),
+            start,
+            end,
+        }
+    }
+
+    /// Whether `day` is in the period.
+    ///
+    /// # Example
+    ///
+    /// See [`PayPeriod`].
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.start <= day && day <= self.end
+    }
+}
+
+/// Why a line's hours are neither paid nor billed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeftOut {
+    /// Not approved (its state).
+    NotApproved(ApprovalState),
+    /// Its date is in no pay period.
+    NoPeriod,
+    /// It names no employee.
+    NoEmployee,
+    /// It has no date.
+    NoDate,
+}
+
+/// A line left out, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// The line's id.
+    pub line: RemoteId,
+    /// Its employee's id.
+    pub employee: Option<RemoteId>,
+    /// Its date.
+    pub date: Option<NaiveDate>,
+    /// Its hours.
+    pub hours: Decimal,
+    /// Why.
+    pub why: LeftOut,
+}
+
+/// Approved hours per employee per pay period, and per engagement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeriodHours {
+    /// (payroll, employee) → hours.
+    pub total: BTreeMap<(RemoteId, RemoteId), Decimal>,
+    /// (engagement, payroll, employee) → the hours of `total` booked on
+    /// that engagement.
+    pub by_engagement: BTreeMap<(RemoteId, RemoteId, RemoteId), Decimal>,
+    /// Lines left out, in the order read.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Sums approved hours per employee per pay period (and per engagement);
+/// lines not approved, undated, without an employee or outside every
+/// period are listed in [`PeriodHours::skipped`], never counted.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::workflows::timesheets::{approved_hours, Line, PayPeriod};
+/// use odoo_integration_model::{ApprovalState, RemoteId, TimesheetEntry};
+/// use rust_decimal::Decimal;
+/// let line = |id: &str, day: &str, hours: i64, approval| Line {
+///     id: RemoteId::new(id),
+///     entry: TimesheetEntry { date: day.parse().ok(), hours: Decimal::from(hours), approval, ..Default::default() },
+///     employee: Some(RemoteId::new("ann")),
+///     engagement: Some(RemoteId::new("acme")),
+/// };
+/// let lines = [
+///     line("1", "2026-11-02", 8, ApprovalState::Approved),
+///     line("2", "2026-11-03", 6, ApprovalState::Approved),
+///     line("3", "2026-11-04", 8, ApprovalState::Submitted),
+/// ];
+/// let periods = [PayPeriod::new("nov-1", "2026-11-01".parse()?, "2026-11-15".parse()?)];
+/// let sum = approved_hours(&lines, &periods);
+/// assert_eq!(sum.total[&(RemoteId::new("nov-1"), RemoteId::new("ann"))], Decimal::from(14));
+/// assert_eq!(sum.skipped.len(), 1);
+/// # Ok::<(), chrono::ParseError>(())
+/// ```
+pub fn approved_hours(lines: &[Line], periods: &[PayPeriod]) -> PeriodHours {
+    let mut out = PeriodHours::default();
+    for line in lines {
+        let skip = |why| Skipped {
+            line: line.id.clone(),
+            employee: line.employee.clone(),
+            date: line.entry.date,
+            hours: line.entry.hours,
+            why,
+        };
+        if line.entry.approval != ApprovalState::Approved {
+            out.skipped
+                .push(skip(LeftOut::NotApproved(line.entry.approval)));
+            continue;
+        }
+        let Some(employee) = &line.employee else {
+            out.skipped.push(skip(LeftOut::NoEmployee));
+            continue;
+        };
+        let Some(date) = line.entry.date else {
+            out.skipped.push(skip(LeftOut::NoDate));
+            continue;
+        };
+        let Some(period) = periods.iter().find(|p| p.contains(date)) else {
+            out.skipped.push(skip(LeftOut::NoPeriod));
+            continue;
+        };
+        *out.total
+            .entry((period.payroll.clone(), employee.clone()))
+            .or_default() += line.entry.hours;
+        if let Some(engagement) = &line.engagement {
+            *out.by_engagement
+                .entry((engagement.clone(), period.payroll.clone(), employee.clone()))
+                .or_default() += line.entry.hours;
+        }
+    }
+    out
+}
+
+/// Why billable hours were not priced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotPriced {
+    /// The engagement's contract has no rate for the employee's role.
+    NoRate {
+        /// The role (the employee's job title; empty when it has none).
+        role: String,
+    },
+    /// The employee is not known.
+    UnknownEmployee,
+}
+
+/// Hours that are billable but could not be priced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unpriced {
+    /// The engagement's id.
+    pub engagement: RemoteId,
+    /// The payroll whose period they are in.
+    pub payroll: RemoteId,
+    /// The employee's id.
+    pub employee: RemoteId,
+    /// The hours.
+    pub hours: Decimal,
+    /// Why.
+    pub why: NotPriced,
+}
+
+/// Draft invoices of billable hours: one per (engagement, payroll).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Billing {
+    /// (engagement, payroll) → the invoice, dated the period's last day,
+    /// a line per person and role. Its `client` is left for the caller
+    /// (the engagement's client, as the sync's identities know it).
+    pub invoices: BTreeMap<(RemoteId, RemoteId), Invoice>,
+    /// Billable hours left unpriced.
+    pub unpriced: Vec<Unpriced>,
+}
+
+/// Prices the approved hours of billable engagements billed by time and
+/// materials at their contract's rate for the employee's role (the job
+/// title), into draft invoices. Engagements not billable, unknown, or
+/// billed another way (fixed fee, retainer, milestones) are not invoiced
+/// here.
+///
+/// `engagement` gives an engagement and its billing model by id; `person`
+/// an employee by id.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::workflows::timesheets::{price_hours, PayPeriod, PeriodHours};
+/// use odoo_integration_model::{BillingModel, Currency, Employee, Engagement, Money, RemoteId};
+/// use rust_decimal::Decimal;
+/// let id = RemoteId::new;
+/// let mut hours = PeriodHours::default();
+/// hours.by_engagement.insert((id("acme"), id("nov-1"), id("ann")), Decimal::new(75, 1)); // 7.5 h
+/// let periods = [PayPeriod::new("nov-1", "2026-11-01".parse()?, "2026-11-15".parse()?)];
+/// let acme = Engagement { name: "Acme platform".into(), billable: true, ..Default::default() };
+/// let rate = Money::new(Decimal::from(150), Currency::USD);
+/// let tm = BillingModel::TimeAndMaterials { rates: [("Lead".to_owned(), rate)].into() };
+/// let ann = Employee { name: "Ann Lee".into(), job_title: Some("Lead".into()), ..Default::default() };
+/// let billing = price_hours(&hours, &periods, |_| Some((&acme, Some(&tm))), |_| Some(&ann));
+/// let invoice = &billing.invoices[&(id("acme"), id("nov-1"))];
+/// assert_eq!(invoice.lines[0].quantity, Decimal::new(75, 1));
+/// assert_eq!(invoice.lines[0].unit_price, Some(rate));
+/// assert_eq!(invoice.date, "2026-11-15".parse().ok());
+/// # Ok::<(), chrono::ParseError>(())
+/// ```
+pub fn price_hours<'a>(
+    hours: &PeriodHours,
+    periods: &[PayPeriod],
+    engagement: impl Fn(&RemoteId) -> Option<(&'a Engagement, Option<&'a BillingModel>)>,
+    person: impl Fn(&RemoteId) -> Option<&'a Employee>,
+) -> Billing {
+    let mut out = Billing::default();
+    for ((project, payroll, employee), total) in &hours.by_engagement {
+        let Some((work, Some(BillingModel::TimeAndMaterials { rates }))) = engagement(project)
+        else {
+            continue;
+        };
+        if !work.billable {
+            continue;
+        }
+        let Some(period) = periods.iter().find(|p| p.payroll == *payroll) else {
+            continue;
+        };
+        let unpriced = |why| Unpriced {
+            engagement: project.clone(),
+            payroll: payroll.clone(),
+            employee: employee.clone(),
+            hours: *total,
+            why,
+        };
+        let Some(who) = person(employee) else {
+            out.unpriced.push(unpriced(NotPriced::UnknownEmployee));
+            continue;
+        };
+        let role = who.job_title.clone().unwrap_or_default();
+        let Some(rate) = rates.get(&role) else {
+            out.unpriced.push(unpriced(NotPriced::NoRate { role }));
+            continue;
+        };
+        let invoice = out
+            .invoices
+            .entry((project.clone(), payroll.clone()))
+            .or_insert_with(|| Invoice {
+                date: Some(period.end),
+                ..Default::default()
+            });
+        invoice.lines.push(InvoiceLine {
+            id: String::new(),
+            description: format!(
+                "{}, {role}: {} ({} to {})",
+                who.name, work.name, period.start, period.end
+            ),
+            quantity: *total,
+            unit_price: Some(*rate),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use odoo_integration_model::{Currency, Money};
+
+    fn id(s: &str) -> RemoteId {
+        RemoteId::new(s)
+    }
+
+    fn line(n: &str, who: Option<&str>, day: Option<&str>, tenths: i64, ok: bool) -> Line {
+        Line {
+            id: id(n),
+            entry: TimesheetEntry {
+                date: day.and_then(|d| d.parse().ok()),
+                hours: Decimal::new(tenths, 1),
+                approval: if ok {
+                    ApprovalState::Approved
+                } else {
+                    ApprovalState::Submitted
+                },
+                ..Default::default()
+            },
+            employee: who.map(id),
+            engagement: Some(id("acme")),
+        }
+    }
+
+    fn periods() -> Vec<PayPeriod> {
+        let d = |s: &str| s.parse().unwrap_or_default();
+        vec![
+            PayPeriod::new("p1", d("2026-11-01"), d("2026-11-15")),
+            PayPeriod::new("p2", d("2026-11-16"), d("2026-11-30")),
+        ]
+    }
+
+    #[test]
+    fn hours_are_summed_exactly_per_employee_and_period_and_the_rest_is_listed() {
+        let lines = [
+            line("1", Some("ann"), Some("2026-11-15"), 75, true),
+            line("2", Some("ann"), Some("2026-11-01"), 1, true),
+            line("3", Some("ann"), Some("2026-11-16"), 80, true),
+            line("4", Some("bo"), Some("2026-11-02"), 80, false),
+            line("5", None, Some("2026-11-02"), 10, true),
+            line("6", Some("bo"), Some("2026-12-01"), 10, true),
+            line("7", Some("bo"), None, 10, true),
+        ];
+        let sum = approved_hours(&lines, &periods());
+        assert_eq!(sum.total[&(id("p1"), id("ann"))], Decimal::new(76, 1));
+        assert_eq!(sum.total[&(id("p2"), id("ann"))], Decimal::from(8));
+        assert_eq!(sum.total.len(), 2, "{:?}", sum.total);
+        assert_eq!(
+            sum.by_engagement[&(id("acme"), id("p1"), id("ann"))],
+            Decimal::new(76, 1)
+        );
+        let why: Vec<(&str, &LeftOut)> = sum
+            .skipped
+            .iter()
+            .map(|s| (s.line.as_str(), &s.why))
+            .collect();
+        assert_eq!(
+            why,
+            [
+                ("4", &LeftOut::NotApproved(ApprovalState::Submitted)),
+                ("5", &LeftOut::NoEmployee),
+                ("6", &LeftOut::NoPeriod),
+                ("7", &LeftOut::NoDate),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_billable_time_and_materials_work_is_priced_per_role() {
+        let usd = |n: i64| Money::new(Decimal::from(n), Currency::USD);
+        let tm = BillingModel::TimeAndMaterials {
+            rates: [
+                ("Lead".to_owned(), usd(150)),
+                ("Engineer".to_owned(), usd(120)),
+            ]
+            .into(),
+        };
+        let fixed = BillingModel::FixedFee {
+            total: Some(usd(10_000)),
+            schedule: Vec::new(),
+        };
+        let acme = Engagement {
+            name: "Acme".into(),
+            billable: true,
+            ..Default::default()
+        };
+        let internal = Engagement {
+            name: "Internal".into(),
+            billable: false,
+            ..Default::default()
+        };
+        let person = |name: &str, role: Option<&str>| Employee {
+            name: name.into(),
+            job_title: role.map(Into::into),
+            ..Default::default()
+        };
+        let (ann, bo, cy) = (
+            person("Ann", Some("Lead")),
+            person("Bo", Some("Engineer")),
+            person("Cy", Some("Designer")),
+        );
+        let mut hours = PeriodHours::default();
+        for (project, who, tenths) in [
+            ("acme", "ann", 75),
+            ("acme", "bo", 725),
+            ("acme", "cy", 10),
+            ("acme", "nobody", 10),
+            ("internal", "ann", 10),
+            ("fixed", "ann", 10),
+        ] {
+            hours
+                .by_engagement
+                .insert((id(project), id("p1"), id(who)), Decimal::new(tenths, 1));
+        }
+        let billing = price_hours(
+            &hours,
+            &periods(),
+            |e| match e.as_str() {
+                "acme" => Some((&acme, Some(&tm))),
+                "internal" => Some((&internal, Some(&tm))),
+                "fixed" => Some((&acme, Some(&fixed))),
+                _ => None,
+            },
+            |p| match p.as_str() {
+                "ann" => Some(&ann),
+                "bo" => Some(&bo),
+                "cy" => Some(&cy),
+                _ => None,
+            },
+        );
+        assert_eq!(billing.invoices.len(), 1, "{:?}", billing.invoices);
+        let invoice = &billing.invoices[&(id("acme"), id("p1"))];
+        let lines: Vec<(Decimal, Option<Money>)> = invoice
+            .lines
+            .iter()
+            .map(|l| (l.quantity, l.unit_price))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (Decimal::new(75, 1), Some(usd(150))),
+                (Decimal::new(725, 1), Some(usd(120)))
+            ]
+        );
+        assert!(
+            invoice.lines[0]
+                .description
+                .contains("Ann, Lead: Acme (2026-11-01 to 2026-11-15)")
+        );
+        let why: Vec<&NotPriced> = billing.unpriced.iter().map(|u| &u.why).collect();
+        assert_eq!(
+            why,
+            [
+                &NotPriced::NoRate {
+                    role: "Designer".into()
+                },
+                &NotPriced::UnknownEmployee
+            ]
+        );
+    }
+}
