@@ -30,8 +30,9 @@
 //! The steps:
 //! 1. Read Odoo's timesheet lines, employees and projects, and Gusto's
 //!    employees and payrolls.
-//! 2. Pair Odoo and Gusto employees by work email (each pair gets one
-//!    canonical id), and each payroll its canonical id.
+//! 2. Pair Odoo and Gusto employees by employee number or work email
+//!    (`workflows::people`; each pair gets one canonical id), and each
+//!    payroll its canonical id.
 //! 3. Sum approved hours per employee per payroll period: a pipeline from
 //!    Odoo's timesheets into Gusto (`Sink<PayStatement>`), which writes
 //!    them as Regular Hours with Gusto's version check.
@@ -50,6 +51,7 @@ use odoo_integration::connectors::gusto::{
 use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::sources::VecSource;
 use odoo_integration::connectors::workflows::Approval;
+use odoo_integration::connectors::workflows::people;
 use odoo_integration::connectors::workflows::timesheets::{self, Line, PayPeriod};
 use odoo_integration::connectors::{
     Connector, Link, MemoryStore, Operation, Pipeline, RunSummary, Source, SourceChange, SyncState,
@@ -165,16 +167,19 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
     let gusto_people = upserts::<Employee>(&*s.gusto).await?;
     let runs = upserts::<PayrollRun>(&*s.gusto).await?;
 
-    // 2. Identities: employees by work email, payrolls by their uuid.
+    // 2. Identities: employees paired by employee number or work email,
+    //    payrolls by their uuid.
+    let strip = |list: &[(RemoteId, Employee, SourceChange<Employee>)]| {
+        list.iter()
+            .map(|(id, e, _)| (id.clone(), e.clone()))
+            .collect::<Vec<_>>()
+    };
+    let pairing = people::pair_employees(&strip(&odoo_people), &strip(&gusto_people));
     let mut people: HashMap<RemoteId, (CanonicalId, Employee)> = HashMap::new();
     for (odoo_id, person, _) in &odoo_people {
-        let email = person.work_email.as_deref().map(str::to_lowercase);
-        let twin = gusto_people.iter().find(|(_, g, _)| {
-            email.is_some() && g.work_email.as_deref().map(str::to_lowercase) == email
-        });
         let mut pairs = vec![(&odoo_sys, odoo_id)];
-        if let Some((uuid, _, _)) = twin {
-            pairs.push((&gusto_sys, uuid));
+        if let Some(pair) = pairing.pairs.iter().find(|p| p.left == *odoo_id) {
+            pairs.push((&gusto_sys, &pair.right));
         }
         let id = identity(&s.state, "employee", &pairs).await?;
         people.insert(odoo_id.clone(), (id, person.clone()));

@@ -4,6 +4,9 @@
 //! - [`approval`]: what "approved" means for Odoo timesheet lines, chosen
 //!   per server ([`Approval`]) and checked against what the server has
 //!   before anything is written.
+//! - [`people`]: employees paired across two systems by employee number
+//!   or work email, one to one, with what does not pair, what could be
+//!   several people, and what differs.
 //! - [`timesheets`]: approved hours per employee per pay period, and
 //!   billable hours priced at the contract's rates into draft invoices.
 //! - Period-close safety is built into the Odoo sink: an accounting record
@@ -16,10 +19,11 @@
 //!   ([`OdooMatcher`](crate::odoo::OdooMatcher), on by default for
 //!   clients, contacts and employees).
 //!
-//! More of the firm's flows (quote-to-cash, people, payment status, amount
+//! More of the firm's flows (quote-to-cash, payment status, amount
 //! reconciliation) move here from `examples/` over the 0.3 series.
 
 pub mod approval;
+pub mod people;
 pub mod timesheets;
 
 pub use approval::Approval;

@@ -111,6 +111,10 @@ impl PayPeriod {
 }
 
 /// Why a line's hours are neither paid nor billed.
+///
+/// # Example
+///
+/// See [`approved_hours`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LeftOut {
@@ -125,6 +129,10 @@ pub enum LeftOut {
 }
 
 /// A line left out, and why.
+///
+/// # Example
+///
+/// See [`approved_hours`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Skipped {
     /// The line's id.
@@ -140,6 +148,10 @@ pub struct Skipped {
 }
 
 /// Approved hours per employee per pay period, and per engagement.
+///
+/// # Example
+///
+/// See [`approved_hours`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeriodHours {
     /// (payroll, employee) → hours.
@@ -218,6 +230,10 @@ pub fn approved_hours(lines: &[Line], periods: &[PayPeriod]) -> PeriodHours {
 }
 
 /// Why billable hours were not priced.
+///
+/// # Example
+///
+/// See [`price_hours`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NotPriced {
@@ -231,6 +247,10 @@ pub enum NotPriced {
 }
 
 /// Hours that are billable but could not be priced.
+///
+/// # Example
+///
+/// See [`price_hours`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unpriced {
     /// The engagement's id.
@@ -246,6 +266,10 @@ pub struct Unpriced {
 }
 
 /// Draft invoices of billable hours: one per (engagement, payroll).
+///
+/// # Example
+///
+/// See [`price_hours`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Billing {
     /// (engagement, payroll) → the invoice, dated the period's last day,

@@ -1,0 +1,264 @@
+//! People: pairing employees across two systems (the HRIS and payroll,
+//! the HRIS and Odoo) by employee number or work email, with what does
+//! not pair and what differs reported.
+
+use odoo_integration_model::{
+    CanonicalId, Employee, Entity, FieldValue, MatchKey, MatchOutcome, RemoteId, match_keys_for,
+    propose_match,
+};
+use std::collections::BTreeMap;
+
+/// A field that differs between two paired employees.
+///
+/// # Example
+///
+/// See [`pair_employees`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference {
+    /// The canonical field.
+    pub field: String,
+    /// Its value on the left.
+    pub left: FieldValue,
+    /// Its value on the right.
+    pub right: FieldValue,
+}
+
+/// Two records of one person.
+///
+/// # Example
+///
+/// See [`pair_employees`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    /// The id on the left.
+    pub left: RemoteId,
+    /// The id on the right.
+    pub right: RemoteId,
+    /// The keys they share (`work_email = ann@example.com`).
+    pub reasons: Vec<String>,
+    /// The compared fields that differ.
+    pub differences: Vec<Difference>,
+}
+
+/// What pairing two lists of employees found.
+///
+/// # Example
+///
+/// See [`pair_employees`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pairing {
+    /// One left record with one right record, each in one pair only.
+    pub pairs: Vec<Pair>,
+    /// Left records that pair with nothing.
+    pub only_left: Vec<RemoteId>,
+    /// Right records that pair with nothing.
+    pub only_right: Vec<RemoteId>,
+    /// Records that could be several people (a left one sharing keys with
+    /// several right ones, or several left ones with the same right one):
+    /// each left id with the right ids it could be. A person decides.
+    pub ambiguous: Vec<(RemoteId, Vec<RemoteId>)>,
+}
+
+/// The fields compared between paired employees.
+const COMPARED: [&str; 5] = [
+    "name",
+    "work_email",
+    "employee_number",
+    "job_title",
+    "status",
+];
+
+/// Pairs `left`'s employees with `right`'s by employee number or work
+/// email (normalised; [`match_keys_for`]`("employee")`, each decisive: two
+/// records with different employee numbers are never one person), one to
+/// one, and lists for each pair the fields that differ (name, work email,
+/// employee number, job title, status). Employee numbers are decisive only
+/// if both systems use the same numbers; if not, use
+/// [`pair_employees_by`] with the work email alone.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::workflows::people::pair_employees;
+/// use odoo_integration_model::{Employee, RemoteId};
+/// let e = |name: &str, mail: &str| Employee { name: name.into(), work_email: Some(mail.into()), ..Default::default() };
+/// let hris = [(RemoteId::new("7"), e("Ann Lee", "ann.lee@example.com")), (RemoteId::new("8"), e("Bo Lind", "bo@example.com"))];
+/// let payroll = [(RemoteId::new("u-1"), e("Ann Lee-Park", "Ann.Lee@Example.com"))];
+/// let p = pair_employees(&hris, &payroll);
+/// assert_eq!((p.pairs[0].left.as_str(), p.pairs[0].right.as_str()), ("7", "u-1"));
+/// assert_eq!(p.pairs[0].differences[0].field, "name");
+/// assert_eq!(p.only_left, [RemoteId::new("8")]);
+/// ```
+pub fn pair_employees(left: &[(RemoteId, Employee)], right: &[(RemoteId, Employee)]) -> Pairing {
+    pair_employees_by(left, right, &match_keys_for("employee"))
+}
+
+/// [`pair_employees`] by other keys: when the two systems number people
+/// differently, pair by work email alone.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::workflows::people::pair_employees_by;
+/// use odoo_integration_model::{Employee, MatchKey, Normalize, RemoteId};
+/// let e = |n: &str| Employee { employee_number: n.into(), work_email: Some("ann@example.com".into()), ..Default::default() };
+/// let by_email = [MatchKey::new("work_email", Normalize::Email).decisive()];
+/// let p = pair_employees_by(&[(RemoteId::new("7"), e("041"))], &[(RemoteId::new("u-1"), e("A-7"))], &by_email);
+/// assert_eq!(p.pairs.len(), 1);
+/// assert_eq!(p.pairs[0].differences[0].field, "employee_number");
+/// ```
+pub fn pair_employees_by(
+    left: &[(RemoteId, Employee)],
+    right: &[(RemoteId, Employee)],
+    keys: &[MatchKey],
+) -> Pairing {
+    let ids: Vec<CanonicalId> = right.iter().map(|_| CanonicalId::new()).collect();
+    let position = |id: CanonicalId| ids.iter().position(|x| *x == id);
+    // Left index → (right index, reasons), or every right index it could be.
+    let mut unique: BTreeMap<usize, (usize, Vec<String>)> = BTreeMap::new();
+    let mut several: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (l, (_, person)) in left.iter().enumerate() {
+        let candidates = ids.iter().copied().zip(right.iter().map(|(_, e)| e));
+        match propose_match(person, candidates, keys) {
+            MatchOutcome::Unique(p) => {
+                if let Some(r) = position(p.candidate) {
+                    unique.insert(l, (r, p.reasons));
+                }
+            }
+            MatchOutcome::Ambiguous(all) => {
+                several.insert(
+                    l,
+                    all.iter().filter_map(|p| position(p.candidate)).collect(),
+                );
+            }
+            MatchOutcome::NoMatch => {}
+        }
+    }
+    // A right record claimed by several left ones pairs with none of them.
+    let mut claims: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (l, (r, _)) in &unique {
+        claims.entry(*r).or_default().push(*l);
+    }
+    for (r, ls) in claims.iter().filter(|(_, ls)| ls.len() > 1) {
+        for l in ls {
+            unique.remove(l);
+            several.entry(*l).or_default().push(*r);
+        }
+    }
+    let mut out = Pairing::default();
+    let mut paired_right = vec![false; right.len()];
+    for (l, (r, reasons)) in unique {
+        paired_right[r] = true;
+        let differences = COMPARED
+            .iter()
+            .filter_map(|f| {
+                let (a, b) = (left[l].1.get(f)?, right[r].1.get(f)?);
+                let same = match (&a, &b) {
+                    (FieldValue::Text(x), FieldValue::Text(y)) if *f == "work_email" => {
+                        x.trim().eq_ignore_ascii_case(y.trim())
+                    }
+                    _ => a == b,
+                };
+                (!same).then(|| Difference {
+                    field: (*f).to_owned(),
+                    left: a,
+                    right: b,
+                })
+            })
+            .collect();
+        out.pairs.push(Pair {
+            left: left[l].0.clone(),
+            right: right[r].0.clone(),
+            reasons,
+            differences,
+        });
+    }
+    let mut in_doubt = vec![false; right.len()];
+    for (l, rs) in several {
+        for r in &rs {
+            in_doubt[*r] = true;
+        }
+        out.ambiguous.push((
+            left[l].0.clone(),
+            rs.iter().map(|r| right[*r].0.clone()).collect(),
+        ));
+    }
+    let in_pairs_or_doubt: Vec<usize> = out
+        .ambiguous
+        .iter()
+        .filter_map(|(id, _)| left.iter().position(|(x, _)| x == id))
+        .collect();
+    out.only_left = left
+        .iter()
+        .enumerate()
+        .filter(|(l, _)| {
+            !out.pairs.iter().any(|p| p.left == left[*l].0) && !in_pairs_or_doubt.contains(l)
+        })
+        .map(|(_, (id, _))| id.clone())
+        .collect();
+    out.only_right = right
+        .iter()
+        .enumerate()
+        .filter(|(r, _)| !paired_right[*r] && !in_doubt[*r])
+        .map(|(_, (id, _))| id.clone())
+        .collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(number: &str, name: &str, mail: Option<&str>) -> Employee {
+        Employee {
+            employee_number: number.into(),
+            name: name.into(),
+            work_email: mail.map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    fn ids(list: &[RemoteId]) -> Vec<&str> {
+        list.iter().map(RemoteId::as_str).collect()
+    }
+
+    #[test]
+    fn pairs_by_number_or_email_one_to_one_and_reports_the_rest() {
+        let id = RemoteId::new;
+        let hris = [
+            (id("1"), e("E-1", "Ann Lee", Some("ann@example.com"))),
+            (id("2"), e("E-2", "Bo Lind", Some("bo@example.com"))),
+            (id("3"), e("", "Cy Moss", Some("cy@example.com"))),
+            (id("4"), e("E-4", "Di Noor", None)),
+            (id("5"), e("E-5", "Ed Park", Some("shared@example.com"))),
+            (id("6"), e("E-6", "Flo Quin", Some("shared@example.com"))),
+        ];
+        let payroll = [
+            (id("a"), e("E-1", "Ann Lee", Some("ANN@example.com "))),
+            // Bo's email, another employee number: not Bo.
+            (id("b"), e("E-9", "Bo Lind", Some("bo@example.com"))),
+            (id("c"), e("", "Cy Moss-Lane", Some("cy@example.com"))),
+            (id("s"), e("", "Shared inbox", Some("shared@example.com"))),
+            (id("z"), e("E-7", "Zed", None)),
+        ];
+        let p = pair_employees(&hris, &payroll);
+        let pairs: Vec<(&str, &str)> = p
+            .pairs
+            .iter()
+            .map(|x| (x.left.as_str(), x.right.as_str()))
+            .collect();
+        assert_eq!(pairs, [("1", "a"), ("3", "c")]);
+        assert!(p.pairs[0].differences.is_empty(), "{:?}", p.pairs[0]);
+        assert_eq!(p.pairs[1].differences.len(), 1);
+        assert_eq!(p.pairs[1].differences[0].field, "name");
+        // Two HRIS people claim one payroll record: a person decides.
+        let doubt: Vec<(&str, Vec<&str>)> = p
+            .ambiguous
+            .iter()
+            .map(|(l, rs)| (l.as_str(), ids(rs)))
+            .collect();
+        assert_eq!(doubt, [("5", vec!["s"]), ("6", vec!["s"])]);
+        assert_eq!(ids(&p.only_left), ["2", "4"]);
+        assert_eq!(ids(&p.only_right), ["b", "z"]);
+    }
+}
