@@ -5,7 +5,7 @@
 //! Pure functions over what the systems hold: read the lines, periods,
 //! engagements and people with the connectors, call these, and send what
 //! they return through a pipeline (see `examples/timesheets_to_payroll.rs`).
-//! Hours are [`Decimal`]s and rates [`Money`]: nothing is rounded here;
+//! Hours are [`Decimal`]s and rates [`Money`](odoo_integration_model::Money): nothing is rounded here;
 //! the invoice's amounts are the ERP's to compute.
 
 use crate::connector::{Operation, SourceChange};
