@@ -57,6 +57,10 @@
 //!     and time off read; hours written into unprocessed payrolls with
 //!     Gusto's version check; single-use refresh tokens refreshed
 //!     single-flight through your token store.
+//! - **Workflows** (feature `odoo`, the `workflows` module): the firm's
+//!   flows as tested library calls: timesheet approval on any Odoo,
+//!   approved hours per pay period and their billing, employees paired
+//!   across systems, amount reconciliation.
 //! - **Fakes** of the four vendors live in their own crate,
 //!   `odoo-integration-fakes` (a dev-dependency for your tests): stateful
 //!   in-memory HubSpot, Salesforce, BambooHR and Gusto APIs on loopback,

@@ -1,6 +1,9 @@
 //! The firm's workflows as library calls, built on the connectors: what
 //! the examples do, tested, so a user calls them instead of copying them.
 //!
+//! - [`amounts`]: reconciliation of amounts (hours in Odoo against hours
+//!   in payroll, billed against billable hours, deal amounts against order
+//!   totals) as the field reconciliation's report: table, CSV, JSON.
 //! - [`approval`]: what "approved" means for Odoo timesheet lines, chosen
 //!   per server ([`Approval`]) and checked against what the server has
 //!   before anything is written.
@@ -19,9 +22,10 @@
 //!   ([`OdooMatcher`](crate::odoo::OdooMatcher), on by default for
 //!   clients, contacts and employees).
 //!
-//! More of the firm's flows (quote-to-cash, payment status, amount
-//! reconciliation) move here from `examples/` over the 0.3 series.
+//! More of the firm's flows (quote-to-cash, payment status back to the
+//! CRM) move here from `examples/` over the 0.3 series.
 
+pub mod amounts;
 pub mod approval;
 pub mod people;
 pub mod timesheets;

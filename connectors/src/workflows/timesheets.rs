@@ -163,6 +163,27 @@ pub struct PeriodHours {
     pub skipped: Vec<Skipped>,
 }
 
+impl PeriodHours {
+    /// The totals keyed `payroll/employee`, to reconcile against what
+    /// payroll holds ([`reconcile_quantities`](super::amounts::reconcile_quantities)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_connectors::workflows::timesheets::PeriodHours;
+    /// use odoo_integration_model::RemoteId;
+    /// let mut h = PeriodHours::default();
+    /// h.total.insert((RemoteId::new("nov-1"), RemoteId::new("ann")), 8.into());
+    /// assert_eq!(h.keyed_totals()["nov-1/ann"], 8.into());
+    /// ```
+    pub fn keyed_totals(&self) -> BTreeMap<String, Decimal> {
+        self.total
+            .iter()
+            .map(|((payroll, employee), h)| (format!("{payroll}/{employee}"), *h))
+            .collect()
+    }
+}
+
 /// Sums approved hours per employee per pay period (and per engagement);
 /// lines not approved, undated, without an employee or outside every
 /// period are listed in [`PeriodHours::skipped`], never counted.
