@@ -232,3 +232,71 @@ async fn matching_off_creates() {
     assert_eq!(summary.created, 1);
     assert_eq!(partners(&server).0.len(), 2);
 }
+
+/// Employees too: Odoo already holds the two consultants (one by work
+/// email, one by badge number); the HRIS's first sync links them and
+/// creates only the newcomer.
+#[cfg(feature = "bamboohr")]
+#[tokio::test]
+async fn a_first_employee_sync_links_by_work_email_or_number() {
+    use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    use odoo_integration_model::Employee;
+
+    let server = TestServer::builder().start().await.unwrap();
+    let ann = server
+        .insert(
+            "hr.employee",
+            json!({"name": "Ann Lee", "work_email": "ann.lee@example.com"}),
+        )
+        .unwrap();
+    let bo = server
+        .insert("hr.employee", json!({"name": "Bo Lind", "barcode": "E-2"}))
+        .unwrap();
+    let hris = FakeBambooHr::start().await.unwrap();
+    for (first, last, email, number) in [
+        ("Ann", "Lee", "Ann.Lee@example.com", "E-1"),
+        ("Bo", "Lind", "bo.lind@example.com", "E-2"),
+        ("Cy", "Moss", "cy.moss@example.com", "E-3"),
+    ] {
+        hris.insert_employee([
+            ("firstName", first),
+            ("lastName", last),
+            ("workEmail", email),
+            ("employeeNumber", number),
+        ]);
+    }
+    let source = Arc::new(
+        BambooHrConnector::new(hris.company(), hris.api_key())
+            .unwrap()
+            .base_url(&hris.url())
+            .settle(Duration::ZERO)
+            .limiter(RateLimiter::new(Quota::unlimited())),
+    );
+    let summary = Pipeline::<Employee>::builder(
+        "people",
+        source,
+        odoo(&server),
+        Arc::new(MemoryStore::new()),
+    )
+    .build()
+    .unwrap()
+    .run()
+    .await
+    .unwrap();
+    assert_eq!(
+        (summary.created, summary.updated, summary.dead_lettered),
+        (1, 2, 0),
+        "{summary:?}"
+    );
+    let employees = server.records("hr.employee").unwrap();
+    let named = |n: &str| employees.iter().filter(|e| e["name"] == n).count();
+    assert_eq!(
+        (named("Ann Lee"), named("Bo Lind"), named("Cy Moss")),
+        (1, 1, 1),
+        "{employees:?}"
+    );
+    let id_of_named = |n: &str| employees.iter().find(|e| e["name"] == n).map(id_of);
+    assert_eq!(id_of_named("Ann Lee"), Some(ann));
+    assert_eq!(id_of_named("Bo Lind"), Some(bo));
+}
