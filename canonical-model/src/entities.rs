@@ -144,10 +144,19 @@ pub struct Opportunity {
     /// ERP and written back to the CRM.
     #[serde(default)]
     pub project_ref: Option<String>,
+    /// Where the payment of the deal's invoices stands, usually owned by
+    /// the ERP and written back to the CRM.
+    #[serde(default)]
+    pub payment_state: Option<PaymentState>,
+    /// What the client still owes on the deal's invoices, usually owned by
+    /// the ERP and written back to the CRM.
+    #[serde(default)]
+    pub amount_due: Option<Money>,
 }
 entity!(Opportunity, "opportunity", {
     "name" => name, "client" => client, "amount" => amount, "stage" => stage, "close_date" => close_date,
-    "lines" => lines, "project_ref" => project_ref,
+    "lines" => lines, "project_ref" => project_ref, "payment_state" => payment_state,
+    "amount_due" => amount_due,
 });
 
 /// An engagement (project) delivered to a client.
@@ -519,11 +528,31 @@ pub struct Invoice {
     pub total: Option<Money>,
     /// Lines (diffed by [`InvoiceLine::id`]).
     pub lines: Vec<InvoiceLine>,
+    /// Where its payment stands, once posted (computed by the ERP).
+    #[serde(default)]
+    pub payment_state: Option<PaymentState>,
+    /// What is still to be paid (computed by the ERP).
+    #[serde(default)]
+    pub amount_due: Option<Money>,
 }
 entity!(Invoice, "invoice", {
     "number" => number, "client" => client, "engagement" => engagement, "date" => date,
-    "due" => due, "total" => total, "lines" => lines,
+    "due" => due, "total" => total, "lines" => lines, "payment_state" => payment_state,
+    "amount_due" => amount_due,
 });
+
+code_enum!(
+    /// Where a posted invoice stands with its payment, as Odoo says
+    /// (`account.move.payment_state`).
+    ///
+    /// # Example
+    /// ```
+    /// use odoo_integration_model::PaymentState;
+    /// assert_eq!(PaymentState::InPayment.as_str(), "in_payment");
+    /// assert_eq!("partial".parse::<PaymentState>(), Ok(PaymentState::Partial));
+    /// ```
+    PaymentState { #[default] /** Nothing paid. */ NotPaid = "not_paid", /** Paid in part. */ Partial = "partial", /** Paid, the payment not yet reconciled with the bank. */ InPayment = "in_payment", /** Paid. */ Paid = "paid", /** Cancelled by a credit note. */ Reversed = "reversed" }
+);
 
 /// A payment received against an invoice.
 ///

@@ -426,6 +426,20 @@ macro_rules! code_enum {
                 }
             }
         }
+        impl $crate::FieldType for Option<$t> {
+            fn to_value(&self) -> $crate::FieldValue {
+                match self {
+                    Some(x) => $crate::FieldType::to_value(x),
+                    None => $crate::FieldValue::Null,
+                }
+            }
+            fn from_value(v: $crate::FieldValue) -> Result<Self, &'static str> {
+                match v {
+                    $crate::FieldValue::Null => Ok(None),
+                    other => <$t as $crate::FieldType>::from_value(other).map(Some),
+                }
+            }
+        }
     };
 }
 pub(crate) use code_enum;

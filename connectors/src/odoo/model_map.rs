@@ -374,7 +374,8 @@ impl ModelMap {
         m
     }
     /// Customer invoices: `account.move` with `move_type` `out_invoice`. The
-    /// number and total are computed by Odoo: read, never written.
+    /// number, total, payment state and amount due (`amount_residual`) are
+    /// computed by Odoo: read, never written.
     ///
     /// # Example
     ///
@@ -391,6 +392,28 @@ impl ModelMap {
             .field("date", "invoice_date", Date)
             .field("due", "invoice_date_due", Date)
             .read_field("total", "amount_total", money(Some("currency_id")))
+            .read_field(
+                "payment_state",
+                "payment_state",
+                Codes {
+                    pairs: [
+                        ("not_paid", "not_paid"),
+                        ("partial", "partial"),
+                        ("in_payment", "in_payment"),
+                        ("paid", "paid"),
+                        ("reversed", "reversed"),
+                        // Paid before accounting was installed.
+                        ("paid", "invoicing_legacy"),
+                        // Odoo 18+: payment blocked by the accountant.
+                        ("not_paid", "blocked"),
+                    ]
+                    .into_iter()
+                    .map(|(c, v)| (c.to_owned(), v.to_owned()))
+                    .collect(),
+                    otherwise: None,
+                },
+            )
+            .read_field("amount_due", "amount_residual", money(Some("currency_id")))
             .field(
                 "lines",
                 "invoice_line_ids",

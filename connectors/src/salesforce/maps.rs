@@ -490,6 +490,7 @@ impl sealed::Mapped for Opportunity {
             close_date: record.date(O, id, "CloseDate")?,
             lines,
             project_ref,
+            ..Default::default()
         };
         let mut refs = Vec::new();
         if let Some(account) = record.text(O, id, "AccountId")? {

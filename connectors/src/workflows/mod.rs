@@ -7,6 +7,8 @@
 //! - [`approval`]: what "approved" means for Odoo timesheet lines, chosen
 //!   per server ([`Approval`]) and checked against what the server has
 //!   before anything is written.
+//! - [`payments`]: the payment status of a deal's or client's posted
+//!   invoices, and what is due, to write back to the CRM.
 //! - [`people`]: employees paired across two systems by employee number
 //!   or work email, one to one, with what does not pair, what could be
 //!   several people, and what differs.
@@ -22,11 +24,11 @@
 //!   ([`OdooMatcher`](crate::odoo::OdooMatcher), on by default for
 //!   clients, contacts and employees).
 //!
-//! More of the firm's flows (quote-to-cash, payment status back to the
-//! CRM) move here from `examples/` over the 0.3 series.
+//! Quote-to-cash moves here from `examples/` next.
 
 pub mod amounts;
 pub mod approval;
+pub mod payments;
 pub mod people;
 pub mod timesheets;
 

@@ -201,3 +201,150 @@ async fn invoices_dated_in_a_locked_period_are_held() {
     assert_eq!(moved.len(), 1);
     assert_eq!(moved[0]["date"], "2026-11-01", "booked after the lock");
 }
+
+/// Posted invoices' payment state and amount due, read from Odoo,
+/// summarised per deal and written to the HubSpot deal's own properties
+/// (fields the policy gives Odoo); the deal's other properties are left
+/// as they are.
+#[cfg(feature = "hubspot")]
+#[tokio::test]
+async fn payment_status_reaches_the_crm_deal() {
+    use odoo_integration_connectors::hubspot::{Conversion, FieldMap, HubSpotConnector, ObjectMap};
+    use odoo_integration_connectors::sources::VecSource;
+    use odoo_integration_connectors::workflows::payments::summarize;
+    use odoo_integration_connectors::{
+        Link, MemoryStore, Pipeline, Quota, RateLimiter, SourceChange, XrefStore,
+    };
+    use odoo_integration_fakes::hubspot::FakeHubSpot;
+    use odoo_integration_model::{
+        CanonicalId, Invoice, Opportunity, PaymentState, Policy, RemoteId, SystemId,
+    };
+    use serde_json::json;
+    use std::sync::Arc;
+
+    // Two posted invoices of the deal's project in Odoo, one of them paid.
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = server.client(Protocol::Json2).unwrap();
+    let partner = server
+        .insert(
+            "res.partner",
+            json!({"name": "Northwind Traders", "is_company": true}),
+        )
+        .unwrap();
+    let mut moves = Vec::new();
+    for (what, price) in [("Discovery", 1200), ("Build", 4800)] {
+        let id = odoo
+            .model("account.move")
+            .create(&json!({
+                "move_type": "out_invoice",
+                "partner_id": partner,
+                "invoice_date": "2026-11-30",
+                "invoice_line_ids": [[0, 0, {"name": what, "quantity": 1, "price_unit": price}]],
+            }))
+            .send()
+            .await
+            .unwrap();
+        let _: serde_json::Value = odoo
+            .call("account.move", "action_post")
+            .ids([id])
+            .send()
+            .await
+            .unwrap();
+        moves.push(id);
+    }
+    odoo.model("account.move")
+        .write([moves[1]], &json!({"payment_state": "paid"}))
+        .send()
+        .await
+        .unwrap();
+    let (changes, _) = read_to_end::<Invoice>(&OdooConnector::new(odoo), None, 50)
+        .await
+        .unwrap();
+    let invoices: Vec<Invoice> = changes
+        .into_iter()
+        .filter_map(|c| match c.operation {
+            Operation::Upsert(i) => Some(i),
+            Operation::Delete => None,
+        })
+        .collect();
+    let summary = summarize(&invoices).unwrap();
+    assert_eq!(summary.state, PaymentState::Partial);
+    assert_eq!(
+        summary.due.unwrap().amount(),
+        rust_decimal::Decimal::from(1200)
+    );
+
+    // The deal in HubSpot, linked to the sync's record of it.
+    let crm = FakeHubSpot::start().await.unwrap();
+    let deal = crm.insert(
+        "deals",
+        [
+            ("dealname", "Northwind roll-out"),
+            ("dealstage", "closedwon"),
+        ],
+    );
+    let store = Arc::new(MemoryStore::new());
+    let id = CanonicalId::new();
+    store
+        .link(&[
+            Link::new(
+                "opportunity",
+                id,
+                SystemId::hubspot(),
+                RemoteId::new(deal.clone()),
+            ),
+            Link::new(
+                "opportunity",
+                id,
+                SystemId::odoo(),
+                RemoteId::new("project-7"),
+            ),
+        ])
+        .await
+        .unwrap();
+    let mut deals = ObjectMap::deals();
+    deals
+        .properties
+        .push(FieldMap::text("payment_state", "erp_payment_state"));
+    deals.properties.push(FieldMap::new(
+        "amount_due",
+        "erp_amount_due",
+        Conversion::money_in("erp_amount_due_currency"),
+    ));
+    let hubspot = HubSpotConnector::new(crm.token())
+        .unwrap()
+        .base_url(&crm.url())
+        .limiter(RateLimiter::new(Quota::unlimited()))
+        .object_map(deals);
+    let status = Opportunity {
+        payment_state: Some(summary.state),
+        amount_due: summary.due,
+        ..Default::default()
+    };
+    let change = SourceChange::upsert("project-7", chrono::Utc::now(), status)
+        .with_fields(["payment_state", "amount_due"]);
+    let policy = Policy::from_toml(
+        "[opportunity.fields]\npayment_state = \"odoo\"\namount_due = \"odoo\"\n",
+    )
+    .unwrap();
+    let run = Pipeline::<Opportunity>::builder(
+        "odoo→hubspot/payments",
+        Arc::new(VecSource::new(SystemId::odoo(), vec![change])),
+        Arc::new(hubspot),
+        store,
+    )
+    .policy(policy)
+    .build()
+    .unwrap()
+    .run()
+    .await
+    .unwrap();
+    assert_eq!((run.updated, run.dead_lettered), (1, 0), "{run:?}");
+    let stored = crm.record("deals", &deal).unwrap();
+    assert_eq!(stored.property("erp_payment_state"), Some("partial"));
+    let due: rust_decimal::Decimal = stored.property("erp_amount_due").unwrap().parse().unwrap();
+    assert_eq!(due, rust_decimal::Decimal::from(1200));
+    assert_eq!(stored.property("erp_amount_due_currency"), Some("USD"));
+    assert_eq!(stored.property("dealname"), Some("Northwind roll-out"));
+    assert_eq!(stored.property("dealstage"), Some("closedwon"));
+}
