@@ -83,6 +83,7 @@ impl SalesforceBuilder {
                 stage_won: "Closed Won".into(),
                 stage_lost: "Closed Lost".into(),
                 project_field: None,
+                opportunities: Vec::new(),
                 line_entry: None,
                 objects: std::collections::BTreeMap::new(),
             },
@@ -495,6 +496,7 @@ impl SalesforceBuilder {
             .accounts
             .iter()
             .chain(&self.settings.contacts)
+            .chain(&self.settings.opportunities)
             .chain(self.settings.objects.values().flat_map(|o| &o.fields))
             .flat_map(FieldMap::sources)
             .chain(self.settings.objects.values().map(|o| o.sobject.as_str()))

@@ -230,6 +230,49 @@ impl SalesforceBuilder {
         self
     }
 
+    /// More Opportunity fields, beside the built-in ones (name, stage,
+    /// amount, close date, account, lines): your custom fields, one map
+    /// entry each. The payment status the ERP writes back
+    /// ([`workflows::payments`](crate::workflows::payments)) is two of them:
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::salesforce::*;
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use odoo_integration_connectors::{Operation, SinkRecord};
+    /// # use odoo_integration_model::{CanonicalId, Currency, Money, PaymentState, RemoteId, SystemId};
+    /// let org = FakeSalesforce::start().await?;
+    /// # org.allow_client("k", "s");
+    /// # fn upsert<E>(id: &str, e: E) -> SinkRecord<E> {
+    /// #     SinkRecord::new(CanonicalId::new(), SystemId::odoo(), RemoteId::new(id), Operation::Upsert(e))
+    /// # }
+    /// let sf = SalesforceConnector::builder(ConnectedApp::client_credentials("k", "s"))
+    ///     .login_url(org.url())
+    ///     .opportunity_fields(vec![
+    ///         FieldMap::text("payment_state", "Payment_State__c"),
+    ///         FieldMap::new("amount_due", "Amount_Due__c", Conversion::money()),
+    ///     ])
+    ///     .build()?;
+    /// let deal = odoo_integration_model::Opportunity {
+    ///     name: "Rollout".into(),
+    ///     close_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+    ///     payment_state: Some(PaymentState::Partial),
+    ///     amount_due: Some(Money::new(1200.into(), Currency::USD)),
+    ///     ..Default::default()
+    /// };
+    /// let id = sf.upsert_one(&upsert("9", deal)).await?.remote_id().unwrap().to_string();
+    /// let stored = org.record("Opportunity", &id).unwrap();
+    /// assert_eq!((stored["Payment_State__c"].as_str(), stored["Amount_Due__c"].as_f64()), (Some("partial"), Some(1200.0)));
+    /// # Ok(()) }
+    /// ```
+    pub fn opportunity_fields(mut self, map: Vec<FieldMap>) -> Self {
+        self.settings.opportunities = map;
+        self
+    }
+
     /// Writes opportunity line items: each canonical line becomes an
     /// `OpportunityLineItem` of the price book entry `entry_id`
     /// (`PricebookEntryId`, `01u…`), with its `Quantity`, `UnitPrice`

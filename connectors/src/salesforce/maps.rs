@@ -66,6 +66,8 @@ pub(crate) struct Settings {
     pub(crate) stage_won: String,
     pub(crate) stage_lost: String,
     pub(crate) project_field: Option<String>,
+    /// More Opportunity fields (custom ones), besides the built-in ones.
+    pub(crate) opportunities: Vec<FieldMap>,
     /// The `PricebookEntryId` of every written line item; `None`: lines
     /// are not written.
     pub(crate) line_entry: Option<String>,
@@ -435,6 +437,13 @@ impl sealed::Mapped for Opportunity {
         if let Some(p) = &settings.project_field {
             f.push(p.clone());
         }
+        f.extend(
+            settings
+                .opportunities
+                .iter()
+                .flat_map(FieldMap::sources)
+                .map(str::to_owned),
+        );
         f.push(format!(
             "(SELECT Id, Name, Description, Quantity, UnitPrice FROM {LINES} ORDER BY Id)"
         ));
@@ -480,7 +489,7 @@ impl sealed::Mapped for Opportunity {
             Some(f) => record.text(O, id, f)?,
             None => None,
         };
-        let opportunity = Opportunity {
+        let mut opportunity = Opportunity {
             name: record.text(O, id, "Name")?.unwrap_or_default(),
             client: None,
             amount: record
@@ -502,6 +511,15 @@ impl sealed::Mapped for Opportunity {
         if settings.project_field.is_some() {
             fields.push("project_ref".into());
         }
+        mapped_fields(
+            &mut opportunity,
+            record,
+            O,
+            id,
+            &settings.opportunities,
+            settings,
+        )?;
+        fields.extend(settings.opportunities.iter().map(|m| m.canonical.clone()));
         Ok(Decoded {
             record: opportunity,
             refs,
@@ -555,6 +573,7 @@ impl sealed::Mapped for Opportunity {
         {
             out.insert(field.clone(), raw_text(data.project_ref.as_deref()));
         }
+        encode_mapped(data, sink, &settings.opportunities, &mut out)?;
         // Line items go in their own calls once the opportunity has an id:
         // see `lines` and the module docs.
         Ok(out)

@@ -113,6 +113,7 @@
 //! | `opportunity.client` | `AccountId` | a reference |
 //! | `opportunity.lines` | `OpportunityLineItems`: `Id`, `Description` (else `Name`), `Quantity`, `UnitPrice` | read; written (replaced as a whole, `PricebookEntryId` the configured entry) only with [`SalesforceBuilder::line_pricebook_entry`] |
 //! | `opportunity.project_ref` | a custom field | only with [`SalesforceBuilder::project_field`] |
+//! | `opportunity.payment_state`, `amount_due`, others | custom fields | with [`SalesforceBuilder::opportunity_fields`] |
 //!
 //! # Caveats
 //!
