@@ -15,35 +15,31 @@
 //! real HubSpot, create the deal property `odoo_project_id` and a unique
 //! property `integration_sync_id` on companies, contacts and deals first.
 //!
-//! The flow, each step a [`Pipeline`] with its own checkpoint:
+//! The flow is the library's
+//! [`workflows::quote_to_cash`](odoo_integration::connectors::workflows::quote_to_cash),
+//! each step a pipeline with its own checkpoint:
 //!
-//! 1. CRM companies → Odoo clients (`res.partner`, companies).
+//! 1. CRM companies → Odoo clients (`res.partner`, companies; matched
+//!    first, so a client Odoo already has is linked, not duplicated).
 //! 2. CRM contacts → Odoo contacts, under their client.
 //! 3. CRM deals → Odoo opportunities (`crm.lead`): the deal's record in Odoo.
 //! 4. Won deals → Odoo projects (`project.project`) and sale orders
-//!    (`sale.order` with the line items), through [`WonDeals`], a source
-//!    that turns a won deal into an engagement or a contract.
-//! 5. Odoo → CRM: [`ProjectRefs`] reads Odoo's projects and hands each
-//!    won deal its project's id; the policy gives that field to Odoo, so
-//!    it is the only field written to the deal.
+//!    (`sale.order` with the line items).
+//! 5. Odoo → CRM: each won deal gets its project's id; the policy gives
+//!    that field to Odoo, so it is the only field written to the deal.
 #![allow(clippy::print_stdout, missing_docs)]
 
 mod common;
 
 use common::{BoxError, connect};
-use odoo_integration::async_trait;
 use odoo_integration::connectors::hubspot::{FieldMap, HubSpotConnector, ObjectMap};
 use odoo_integration::connectors::odoo::{ModelMap, OdooConnector};
+use odoo_integration::connectors::workflows::quote_to_cash;
 use odoo_integration::connectors::{
-    Capabilities, Connector, Cursor, FileStore, MemoryStore, Operation, Page, Pipeline, Quota,
-    RateLimiter, RunSummary, Sink, Source, SourceChange, SyncState, testkit,
+    FileStore, MemoryStore, Quota, RateLimiter, RunSummary, SyncState,
 };
 use odoo_integration::fakes::hubspot::FakeHubSpot;
-use odoo_integration::model::{
-    ClientCompany, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy,
-    SystemId,
-};
-use std::marker::PhantomData;
+use odoo_integration::model::{Policy, SystemId};
 use std::sync::Arc;
 
 /// Who owns what. `{crm}` is the CRM's system id.
@@ -73,222 +69,14 @@ tax_treatment = "odoo"
 default_owner = "{crm}"
 "#;
 
-/// What the example needs of a CRM connector.
-trait Crm:
-    Source<ClientCompany> + Source<Contact> + Source<Opportunity> + Sink<Opportunity> + 'static
-{
-}
-impl<T> Crm for T where
-    T: Source<ClientCompany> + Source<Contact> + Source<Opportunity> + Sink<Opportunity> + 'static
-{
-}
-
-/// Won deals as engagements or contracts: the deal's id stays the record's
-/// id, so each deal becomes one project and one sale order, once. Open and
-/// lost deals are skipped (a deal lost after it was won keeps its project:
-/// that is for people to decide).
-struct WonDeals<E> {
-    crm: Arc<dyn Source<Opportunity>>,
-    convert: fn(&Opportunity) -> (E, &'static [&'static str]),
-    _entity: PhantomData<fn() -> E>,
-}
-
-impl<E: Entity> Connector for WonDeals<E> {
-    fn system(&self) -> SystemId {
-        self.crm.system()
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads([E::NAME]).incremental(true)
-    }
-}
-
-#[async_trait]
-impl<E: Entity + Send + Sync + 'static> Source<E> for WonDeals<E> {
-    async fn read(
-        &self,
-        since: Option<&Cursor>,
-        limit: usize,
-    ) -> odoo_integration::connectors::Result<Page<E>> {
-        let page = self.crm.read(since, limit).await?;
-        let changes = page
-            .changes
-            .into_iter()
-            .filter_map(|deal| {
-                let Operation::Upsert(o) = &deal.operation else {
-                    return None;
-                };
-                if o.stage != OpportunityStage::Won {
-                    return None;
-                }
-                let (record, fields) = (self.convert)(o);
-                let mut change = SourceChange::upsert(deal.remote_id.as_str(), deal.at, record)
-                    .with_fields(fields.iter().copied());
-                if let Some(client) = deal.refs.get("client") {
-                    change = change.with_ref("client", client.clone());
-                }
-                Some(change)
-            })
-            .collect();
-        Ok(Page {
-            changes,
-            next: page.next,
-            has_more: page.has_more,
-        })
-    }
-}
-
-fn engagement(deal: &Opportunity) -> (Engagement, &'static [&'static str]) {
-    let e = Engagement {
-        name: deal.name.clone(),
-        billable: true,
-        start: deal.close_date,
-        ..Default::default()
-    };
-    (e, &["name", "client", "billable", "start"])
-}
-
-fn contract(deal: &Opportunity) -> (Contract, &'static [&'static str]) {
-    let c = Contract {
-        reference: deal.name.clone(),
-        signed_on: deal.close_date,
-        lines: deal.lines.clone(),
-        ..Default::default()
-    };
-    (c, &["reference", "client", "signed_on", "lines"])
-}
-
-/// Odoo's projects as the project reference of the deals they came from:
-/// project → its engagement → the CRM deal → that deal's opportunity and
-/// its record in Odoo. Projects that came from no deal are skipped.
-struct ProjectRefs {
-    odoo: Arc<OdooConnector>,
-    state: Arc<dyn SyncState>,
-    crm: SystemId,
-}
-
-impl Connector for ProjectRefs {
-    fn system(&self) -> SystemId {
-        SystemId::odoo()
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads(["opportunity"]).incremental(true)
-    }
-}
-
-#[async_trait]
-impl Source<Opportunity> for ProjectRefs {
-    async fn read(
-        &self,
-        since: Option<&Cursor>,
-        limit: usize,
-    ) -> odoo_integration::connectors::Result<Page<Opportunity>> {
-        let page = Source::<Engagement>::read(&*self.odoo, since, limit).await?;
-        let odoo = SystemId::odoo();
-        let mut changes = Vec::new();
-        for project in page.changes {
-            if project.operation.is_delete() {
-                continue;
-            }
-            let state = &self.state;
-            let Some(engagement) = state
-                .resolve("engagement", &odoo, &project.remote_id)
-                .await?
-            else {
-                continue;
-            };
-            let Some(deal) = state.cross_refs(engagement).await?.remove(&self.crm) else {
-                continue;
-            };
-            let Some(opportunity) = state.resolve("opportunity", &self.crm, &deal).await? else {
-                continue;
-            };
-            let Some(lead) = state.cross_refs(opportunity).await?.remove(&odoo) else {
-                continue;
-            };
-            let refs = Opportunity {
-                project_ref: Some(project.remote_id.to_string()),
-                ..Default::default()
-            };
-            changes.push(
-                SourceChange::upsert(lead.as_str(), project.at, refs).with_fields(["project_ref"]),
-            );
-        }
-        Ok(Page {
-            changes,
-            next: page.next,
-            has_more: page.has_more,
-        })
-    }
-}
-
-/// Runs the five steps once.
-async fn quote_to_cash<C: Crm>(
+/// Runs the five steps once: the library's quote to cash.
+async fn quote_to_cash<C: quote_to_cash::Crm>(
     crm: Arc<C>,
     odoo: Arc<OdooConnector>,
     state: Arc<dyn SyncState>,
     policy: &Policy,
 ) -> Result<Vec<(&'static str, RunSummary)>, BoxError> {
-    let name = crm.system();
-    let mut runs = Vec::new();
-    macro_rules! step {
-        ($label:literal, $entity:ty, $source:expr, $sink:expr) => {
-            let run = Pipeline::<$entity>::builder(
-                format!("{name}→odoo/{}", $label),
-                $source,
-                $sink,
-                state.clone(),
-            )
-            .policy(policy.clone())
-            .build()?
-            .run()
-            .await?;
-            runs.push(($label, run));
-        };
-    }
-    step!("clients", ClientCompany, crm.clone(), odoo.clone());
-    step!("contacts", Contact, crm.clone(), odoo.clone());
-    step!("deals", Opportunity, crm.clone(), odoo.clone());
-    let deals: Arc<dyn Source<Opportunity>> = crm.clone();
-    let projects = Arc::new(WonDeals {
-        crm: deals.clone(),
-        convert: engagement,
-        _entity: PhantomData,
-    });
-    // The sources written here are checked against what the pipeline
-    // relies on (pages within their limit, replayable cursors) first.
-    testkit::check_source::<Engagement>(&*projects)
-        .await
-        .assert_ok();
-    step!("projects", Engagement, projects, odoo.clone());
-    let orders = Arc::new(WonDeals {
-        crm: deals,
-        convert: contract,
-        _entity: PhantomData,
-    });
-    testkit::check_source::<Contract>(&*orders)
-        .await
-        .assert_ok();
-    step!("sale orders", Contract, orders, odoo.clone());
-    let refs = Arc::new(ProjectRefs {
-        odoo: odoo.clone(),
-        state: state.clone(),
-        crm: name.clone(),
-    });
-    testkit::check_source::<Opportunity>(&*refs)
-        .await
-        .assert_ok();
-    let back = Pipeline::<Opportunity>::builder(
-        format!("odoo→{name}/project_ref"),
-        refs,
-        crm.clone(),
-        state.clone(),
-    )
-    .policy(policy.clone())
-    .build()?
-    .run()
-    .await?;
-    runs.push(("project ids", back));
-    Ok(runs)
+    Ok(quote_to_cash::run(crm, odoo, state, policy).await?)
 }
 
 fn print_runs(title: &str, runs: &[(&str, RunSummary)]) {

@@ -12,6 +12,9 @@
 //! - [`people`]: employees paired across two systems by employee number
 //!   or work email, one to one, with what does not pair, what could be
 //!   several people, and what differs.
+//! - [`quote_to_cash`]: a won deal becomes a client, contacts, a project
+//!   and a sale order in Odoo, once, and the project's id goes back to the
+//!   deal.
 //! - [`timesheets`]: approved hours per employee per pay period, and
 //!   billable hours priced at the contract's rates into draft invoices.
 //! - Period-close safety is built into the Odoo sink: an accounting record
@@ -23,13 +26,12 @@
 //! - First syncs match what Odoo already holds
 //!   ([`OdooMatcher`](crate::odoo::OdooMatcher), on by default for
 //!   clients, contacts and employees).
-//!
-//! Quote-to-cash moves here from `examples/` next.
 
 pub mod amounts;
 pub mod approval;
 pub mod payments;
 pub mod people;
+pub mod quote_to_cash;
 pub mod timesheets;
 
 pub use approval::Approval;

@@ -348,3 +348,170 @@ async fn payment_status_reaches_the_crm_deal() {
     assert_eq!(stored.property("dealname"), Some("Northwind roll-out"));
     assert_eq!(stored.property("dealstage"), Some("closedwon"));
 }
+
+/// Quote to cash, end to end: a deal won in HubSpot becomes in Odoo the
+/// client Odoo already had (linked, not duplicated), its contacts, one
+/// billable project and one sale order with the deal's lines; the
+/// project's id is written back to the deal; a second run changes nothing.
+#[cfg(feature = "hubspot")]
+#[tokio::test]
+async fn quote_to_cash_turns_a_won_deal_into_a_project_and_an_order() {
+    use odoo_integration_connectors::hubspot::{FieldMap, HubSpotConnector, ObjectMap};
+    use odoo_integration_connectors::odoo::ModelMap;
+    use odoo_integration_connectors::workflows::quote_to_cash;
+    use odoo_integration_connectors::{MemoryStore, Quota, RateLimiter};
+    use odoo_integration_fakes::hubspot::FakeHubSpot;
+    use odoo_integration_model::Policy;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    let server = TestServer::builder().start().await.unwrap();
+    let held = server
+        .insert(
+            "res.partner",
+            json!({"name": "Northwind Traders", "is_company": true, "website": "https://northwind.example"}),
+        )
+        .unwrap();
+    let service = server
+        .insert(
+            "product.product",
+            json!({"name": "Consulting", "type": "service"}),
+        )
+        .unwrap();
+    let odoo = Arc::new(
+        OdooConnector::new(server.client(Protocol::Json2).unwrap())
+            .with_map(ModelMap::contract().line_default("lines", "product_id", service)),
+    );
+
+    let crm = FakeHubSpot::start().await.unwrap();
+    for object in ["companies", "contacts", "deals"] {
+        crm.unique_property(object, "integration_sync_id");
+    }
+    let northwind = crm.insert(
+        "companies",
+        [
+            ("name", "Northwind Traders"),
+            ("website", "northwind.example"),
+        ],
+    );
+    for (first, last, email) in [
+        ("Ann", "Peeters", "ann@northwind.example"),
+        ("Bram", "De Smet", "bram@northwind.example"),
+    ] {
+        let id = crm.insert(
+            "contacts",
+            [("firstname", first), ("lastname", last), ("email", email)],
+        );
+        crm.associate("contacts", &id, "companies", &northwind);
+    }
+    let won = crm.insert(
+        "deals",
+        [
+            ("dealname", "Northwind ERP roll-out"),
+            ("dealstage", "closedwon"),
+            ("closedate", "2026-11-20T00:00:00.000Z"),
+        ],
+    );
+    crm.associate("deals", &won, "companies", &northwind);
+    for (name, quantity, price) in [
+        ("Senior consultant (days)", "40", "1000"),
+        ("Migration", "1", "8000"),
+    ] {
+        let line = crm.insert(
+            "line_items",
+            [("name", name), ("quantity", quantity), ("price", price)],
+        );
+        crm.associate("deals", &won, "line_items", &line);
+    }
+    let open = crm.insert(
+        "deals",
+        [
+            ("dealname", "Contoso audit"),
+            ("dealstage", "qualifiedtobuy"),
+        ],
+    );
+    let mut deals = ObjectMap::deals();
+    deals
+        .properties
+        .push(FieldMap::text("project_ref", "odoo_project_id"));
+    let hubspot = Arc::new(
+        HubSpotConnector::new(crm.token())
+            .unwrap()
+            .base_url(&crm.url())
+            .settle(std::time::Duration::ZERO)
+            .limiter(RateLimiter::new(Quota::unlimited()))
+            .object_map(deals),
+    );
+    let policy = Policy::from_toml(
+        "[client]\ndefault_owner = \"hubspot\"\n[opportunity]\ndefault_owner = \"hubspot\"\n[opportunity.fields]\nproject_ref = \"odoo\"\n",
+    )
+    .unwrap();
+    let state = Arc::new(MemoryStore::new());
+
+    let first = quote_to_cash::run(hubspot.clone(), odoo.clone(), state.clone(), &policy)
+        .await
+        .unwrap();
+    for (step, run) in &first {
+        assert_eq!(run.dead_lettered, 0, "{step}: {run:?}");
+    }
+    let count =
+        |model: &str, keep: &dyn Fn(&serde_json::Map<String, serde_json::Value>) -> bool| {
+            server
+                .records(model)
+                .unwrap()
+                .iter()
+                .filter(|r| keep(r))
+                .count()
+        };
+    assert_eq!(
+        count("res.partner", &|p| p["name"] == "Northwind Traders"),
+        1,
+        "linked, not duplicated"
+    );
+    assert_eq!(
+        count("res.partner", &|p| p["parent_id"][0].as_i64() == Some(held)),
+        2,
+        "the contacts, under the client Odoo had"
+    );
+    let projects: Vec<_> = server
+        .records("project.project")
+        .unwrap()
+        .into_iter()
+        .filter(|p| p["name"] == "Northwind ERP roll-out")
+        .collect();
+    assert_eq!(projects.len(), 1, "one project, for the won deal only");
+    assert_eq!(projects[0]["allow_billable"], true);
+    let orders: Vec<_> = server
+        .records("sale.order")
+        .unwrap()
+        .into_iter()
+        .filter(|o| o["client_order_ref"] == "Northwind ERP roll-out")
+        .collect();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0]["partner_id"][0].as_i64(), Some(held));
+    assert_eq!(orders[0]["order_line"].as_array().map(Vec::len), Some(2));
+    let project_id = projects[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(
+        crm.record("deals", &won)
+            .unwrap()
+            .property("odoo_project_id"),
+        Some(project_id.as_str())
+    );
+    assert_eq!(
+        crm.record("deals", &open)
+            .unwrap()
+            .property("odoo_project_id"),
+        None
+    );
+
+    let again = quote_to_cash::run(hubspot, odoo, state, &policy)
+        .await
+        .unwrap();
+    for (step, run) in &again {
+        assert_eq!(
+            (run.created, run.updated, run.dead_lettered),
+            (0, 0, 0),
+            "{step}: {run:?}"
+        );
+    }
+}
