@@ -10,9 +10,7 @@ use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::web::id_text;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use odoo_integration_model::{
-    ClientCompany, ContractLine, Entity, FieldType, FieldValue, SystemId,
-};
+use odoo_integration_model::{ClientCompany, ContractLine, Entity, FieldType, SystemId};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -244,14 +242,7 @@ impl HubSpotConnector {
                     .stage_kind(&map.object, known, fresh, pipeline, stage)
                     .await?
                 {
-                    Some(kind) => {
-                        set_field(
-                            &mut record,
-                            &s.canonical,
-                            FieldValue::Text(kind.code().into()),
-                        )?;
-                        fields.push(s.canonical.clone());
-                    }
+                    Some(kind) => s.set(&mut record, &mut fields, kind)?,
                     None => tracing::warn!(
                         object = %map.object, id = %f.id, stage, pipeline,
                         "HubSpot stage left out: not a stage of the pipeline, or closed but neither won nor lost"
@@ -454,12 +445,7 @@ impl HubSpotConnector {
                     };
                     match kind {
                         Some(kind) => {
-                            set_field(
-                                &mut record,
-                                &s.canonical,
-                                FieldValue::Text(kind.code().into()),
-                            )?;
-                            fields.push(s.canonical.clone());
+                            s.set(&mut record, &mut fields, kind)?;
                             at = at.max(when);
                         }
                         None => {

@@ -86,6 +86,24 @@ impl StageMap {
     }
 }
 
+impl StageMap {
+    /// Sets the canonical field of `record` to `kind`, and claims it.
+    pub(crate) fn set<E: Entity>(
+        &self,
+        record: &mut E,
+        fields: &mut Vec<String>,
+        kind: Kind,
+    ) -> Result<()> {
+        super::maps::set_field(
+            record,
+            &self.canonical,
+            FieldValue::Text(kind.code().into()),
+        )?;
+        fields.push(self.canonical.clone());
+        Ok(())
+    }
+}
+
 /// What a stage means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {

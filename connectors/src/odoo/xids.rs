@@ -83,6 +83,38 @@ fn replace(s: &str) -> String {
 #[derive(Debug, Default)]
 pub(super) struct Checked(Mutex<HashSet<ExternalId>>);
 
+/// The `ir.model.data` rows of records of `model` named by any of
+/// `modules` × `names`: `(module, name)` → (row id, record id). One search.
+async fn registered<'a>(
+    client: &Client,
+    model: &str,
+    modules: impl IntoIterator<Item = &'a str>,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<(String, String), (i64, i64)>> {
+    let rows = client
+        .model("ir.model.data")
+        .search_read(
+            Domain::field("module").is_in(modules)
+                & Domain::field("name").is_in(names)
+                & Domain::field("model").eq(model),
+        )
+        .fields(["module", "name", "res_id"])
+        .send()
+        .await
+        .map_err(convert)?;
+    let mut found = HashMap::new();
+    for row in &rows {
+        let text = |f: &str| row.get(f).and_then(Value::as_str).map(str::to_owned);
+        let number = |f: &str| row.get(f).and_then(Value::as_i64);
+        if let (Some(id), Some(res_id), Some(module), Some(name)) =
+            (number("id"), number("res_id"), text("module"), text("name"))
+        {
+            found.insert((module, name), (id, res_id));
+        }
+    }
+    Ok(found)
+}
+
 /// Renames the old `ir.model.data` rows of `pairs` (old id, new id) of
 /// records of `model` to their new ids, where the new id is not there yet.
 /// One search for the lot (for ids not `checked` before), one write per
@@ -109,28 +141,11 @@ pub(super) async fn adopt_legacy(
         modules.extend([old.module(), new.module()]);
         names.extend([old.name(), new.name()]);
     }
-    let rows = client
-        .model("ir.model.data")
-        .search_read(
-            Domain::field("module").is_in(modules)
-                & Domain::field("name").is_in(names)
-                & Domain::field("model").eq(model),
-        )
-        .fields(["module", "name"])
-        .send()
-        .await
-        .map_err(convert)?;
-    let mut found: HashMap<(String, String), i64> = HashMap::new();
-    for row in &rows {
-        let text = |f: &str| row.get(f).and_then(Value::as_str).map(str::to_owned);
-        if let (Some(id), Some(module), Some(name)) = (
-            row.get("id").and_then(Value::as_i64),
-            text("module"),
-            text("name"),
-        ) {
-            found.insert((module, name), id);
-        }
-    }
+    let found: HashMap<(String, String), i64> = registered(client, model, modules, names)
+        .await?
+        .into_iter()
+        .map(|(key, (data_id, _))| (key, data_id))
+        .collect();
     let key = |x: &ExternalId| (x.module().to_owned(), x.name().to_owned());
     let mut claimed = HashSet::new();
     for (old, new) in &pairs {
@@ -188,28 +203,11 @@ pub(super) async fn bind(
     }
     let modules: BTreeSet<&str> = binds.iter().map(|(x, _)| x.module()).collect();
     let names: BTreeSet<&str> = binds.iter().map(|(x, _)| x.name()).collect();
-    let rows = client
-        .model("ir.model.data")
-        .search_read(
-            Domain::field("module").is_in(modules)
-                & Domain::field("name").is_in(names)
-                & Domain::field("model").eq(model),
-        )
-        .fields(["module", "name", "res_id"])
-        .send()
-        .await
-        .map_err(convert)?;
-    let mut found: HashMap<(String, String), i64> = HashMap::new();
-    for row in &rows {
-        let text = |f: &str| row.get(f).and_then(Value::as_str).map(str::to_owned);
-        if let (Some(res_id), Some(module), Some(name)) = (
-            row.get("res_id").and_then(Value::as_i64),
-            text("module"),
-            text("name"),
-        ) {
-            found.insert((module, name), res_id);
-        }
-    }
+    let found: HashMap<(String, String), i64> = registered(client, model, modules, names)
+        .await?
+        .into_iter()
+        .map(|(key, (_, res_id))| (key, res_id))
+        .collect();
     let mut missing = Vec::new();
     for (x, id) in &binds {
         match found.get(&(x.module().to_owned(), x.name().to_owned())) {
