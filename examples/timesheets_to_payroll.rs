@@ -259,8 +259,13 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
         &hours,
         &pay_periods,
         |project| {
-            let (_, engagement, _) = projects.iter().find(|(id, ..)| id == project)?;
-            Some((engagement, contracts.get(engagement.name.as_str())))
+            let (_, engagement, change) = projects.iter().find(|(id, ..)| id == project)?;
+            Some(timesheets::Billed {
+                engagement,
+                billing: contracts.get(engagement.name.as_str()),
+                // Odoo's partner of the project: one invoice per client.
+                client: change.refs.get("client").map(|r| &r.remote_id),
+            })
         },
         |employee| people.get(employee).map(|(_, p)| p),
     );
@@ -271,22 +276,22 @@ async fn run(s: &Systems) -> Result<(RunSummary, RunSummary, Vec<String>), BoxEr
         ));
     }
     let mut invoices = billing.invoices;
-    for ((project, _), invoice) in &mut invoices {
-        // The client is Odoo's partner of the project: its canonical id.
-        let change = projects
-            .iter()
-            .find(|(id, ..)| id == project)
-            .map(|(_, _, c)| c);
-        invoice.client = match change.and_then(|c| c.refs.get("client")) {
-            Some(r) => Some(identity(&s.state, "client", &[(&odoo_sys, &r.remote_id)]).await?),
-            None => None,
-        };
+    let clients: Vec<&RemoteId> = projects
+        .iter()
+        .filter_map(|(_, _, c)| c.refs.get("client").map(|r| &r.remote_id))
+        .collect();
+    for ((client, _), invoice) in &mut invoices {
+        // The client, as the sync's identities know it (an invoice of a
+        // project without a client is keyed by the project).
+        if clients.contains(&client) {
+            invoice.client = Some(identity(&s.state, "client", &[(&odoo_sys, client)]).await?);
+        }
     }
     let at = odoo_integration::chrono::Utc::now();
     let changes = invoices
         .into_iter()
-        .map(|((project, payroll), invoice)| {
-            SourceChange::upsert(format!("billing:{project}:{payroll}"), at, invoice)
+        .map(|((client, payroll), invoice)| {
+            SourceChange::upsert(format!("billing:{client}:{payroll}"), at, invoice)
                 .with_fields(["client", "date", "lines"])
         })
         .collect();

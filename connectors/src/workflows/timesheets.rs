@@ -5,13 +5,13 @@
 //! Pure functions over what the systems hold: read the lines, periods,
 //! engagements and people with the connectors, call these, and send what
 //! they return through a pipeline (see `examples/timesheets_to_payroll.rs`).
-//! Hours are [`Decimal`]s and rates [`Money`](odoo_integration_model::Money): nothing is rounded here;
+//! Hours are [`Decimal`]s and rates [`Money`]: nothing is rounded here;
 //! the invoice's amounts are the ERP's to compute.
 
 use crate::connector::{Operation, SourceChange};
 use chrono::NaiveDate;
 use odoo_integration_model::{
-    ApprovalState, BillingModel, Employee, Engagement, Invoice, InvoiceLine, RemoteId,
+    ApprovalState, BillingModel, Employee, Engagement, Invoice, InvoiceLine, Money, RemoteId,
     TimesheetEntry,
 };
 use rust_decimal::Decimal;
@@ -286,47 +286,76 @@ pub struct Unpriced {
     pub why: NotPriced,
 }
 
-/// Draft invoices of billable hours: one per (engagement, payroll).
+/// An engagement as [`price_hours`] bills it.
+///
+/// # Example
+///
+/// See [`price_hours`].
+#[derive(Debug, Clone, Copy)]
+pub struct Billed<'a> {
+    /// The engagement.
+    pub engagement: &'a Engagement,
+    /// Its contract's billing model, if it has a contract.
+    pub billing: Option<&'a BillingModel>,
+    /// Its client's id (one invoice per client and period); `None` bills
+    /// the engagement on its own invoice.
+    pub client: Option<&'a RemoteId>,
+}
+
+/// Draft invoices of billable hours: one per client and pay period.
 ///
 /// # Example
 ///
 /// See [`price_hours`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Billing {
-    /// (engagement, payroll) → the invoice, dated the period's last day,
-    /// a line per person and role. Its `client` is left for the caller
-    /// (the engagement's client, as the sync's identities know it).
+    /// (client, payroll) → the invoice, dated the period's last day, a
+    /// line per engagement and role (the hours of everyone in that role,
+    /// at its rate). Its `client` is left for the caller (the client as
+    /// the sync's identities know it). An engagement without a client is
+    /// keyed by its own id.
     pub invoices: BTreeMap<(RemoteId, RemoteId), Invoice>,
     /// Billable hours left unpriced.
     pub unpriced: Vec<Unpriced>,
 }
 
+/// Hours, rate and description of an invoice line being summed.
+type Lines = BTreeMap<(RemoteId, String), (Decimal, Money, String)>;
+
 /// Prices the approved hours of billable engagements billed by time and
 /// materials at their contract's rate for the employee's role (the job
-/// title), into draft invoices. Engagements not billable, unknown, or
-/// billed another way (fixed fee, retainer, milestones) are not invoiced
-/// here.
+/// title), into draft invoices, one per client and pay period with a line
+/// per engagement and role. Engagements not billable, unknown, or billed
+/// another way (fixed fee, retainer, milestones) are not invoiced here.
 ///
-/// `engagement` gives an engagement and its billing model by id; `person`
-/// an employee by id.
+/// `engagement` gives an engagement, its billing model and its client by
+/// id ([`Billed`]); `person` an employee by id.
 ///
 /// # Example
 ///
 /// ```
-/// use odoo_integration_connectors::workflows::timesheets::{price_hours, PayPeriod, PeriodHours};
+/// use odoo_integration_connectors::workflows::timesheets::{price_hours, Billed, PayPeriod, PeriodHours};
 /// use odoo_integration_model::{BillingModel, Currency, Employee, Engagement, Money, RemoteId};
 /// use rust_decimal::Decimal;
 /// let id = RemoteId::new;
 /// let mut hours = PeriodHours::default();
-/// hours.by_engagement.insert((id("acme"), id("nov-1"), id("ann")), Decimal::new(75, 1)); // 7.5 h
+/// hours.by_engagement.insert((id("acme-data"), id("nov-1"), id("ann")), Decimal::new(75, 1)); // 7.5 h
+/// hours.by_engagement.insert((id("acme-data"), id("nov-1"), id("bo")), Decimal::from(2));
 /// let periods = [PayPeriod::new("nov-1", "2026-11-01".parse()?, "2026-11-15".parse()?)];
-/// let acme = Engagement { name: "Acme platform".into(), billable: true, ..Default::default() };
+/// let work = Engagement { name: "Acme platform".into(), billable: true, ..Default::default() };
 /// let rate = Money::new(Decimal::from(150), Currency::USD);
 /// let tm = BillingModel::TimeAndMaterials { rates: [("Lead".to_owned(), rate)].into() };
-/// let ann = Employee { name: "Ann Lee".into(), job_title: Some("Lead".into()), ..Default::default() };
-/// let billing = price_hours(&hours, &periods, |_| Some((&acme, Some(&tm))), |_| Some(&ann));
+/// let acme = id("acme");
+/// let lead = Employee { job_title: Some("Lead".into()), ..Default::default() };
+/// let billing = price_hours(
+///     &hours,
+///     &periods,
+///     |_| Some(Billed { engagement: &work, billing: Some(&tm), client: Some(&acme) }),
+///     |_| Some(&lead),
+/// );
 /// let invoice = &billing.invoices[&(id("acme"), id("nov-1"))];
-/// assert_eq!(invoice.lines[0].quantity, Decimal::new(75, 1));
+/// assert_eq!(invoice.lines.len(), 1, "one line per engagement and role");
+/// assert_eq!(invoice.lines[0].quantity, Decimal::new(95, 1));
 /// assert_eq!(invoice.lines[0].unit_price, Some(rate));
 /// assert_eq!(invoice.date, "2026-11-15".parse().ok());
 /// # Ok::<(), chrono::ParseError>(())
@@ -334,12 +363,17 @@ pub struct Billing {
 pub fn price_hours<'a>(
     hours: &PeriodHours,
     periods: &[PayPeriod],
-    engagement: impl Fn(&RemoteId) -> Option<(&'a Engagement, Option<&'a BillingModel>)>,
+    engagement: impl Fn(&RemoteId) -> Option<Billed<'a>>,
     person: impl Fn(&RemoteId) -> Option<&'a Employee>,
 ) -> Billing {
     let mut out = Billing::default();
+    let mut grouped: BTreeMap<(RemoteId, RemoteId), (NaiveDate, Lines)> = BTreeMap::new();
     for ((project, payroll, employee), total) in &hours.by_engagement {
-        let Some((work, Some(BillingModel::TimeAndMaterials { rates }))) = engagement(project)
+        let Some(billed) = engagement(project) else {
+            continue;
+        };
+        let (work, Some(BillingModel::TimeAndMaterials { rates })) =
+            (billed.engagement, billed.billing)
         else {
             continue;
         };
@@ -365,22 +399,35 @@ pub fn price_hours<'a>(
             out.unpriced.push(unpriced(NotPriced::NoRate { role }));
             continue;
         };
-        let invoice = out
-            .invoices
-            .entry((project.clone(), payroll.clone()))
-            .or_insert_with(|| Invoice {
-                date: Some(period.end),
+        let client = billed.client.unwrap_or(project).clone();
+        let (_, lines) = grouped
+            .entry((client, payroll.clone()))
+            .or_insert_with(|| (period.end, Lines::new()));
+        let description = format!("{}, {role} ({} to {})", work.name, period.start, period.end);
+        let line =
+            lines
+                .entry((project.clone(), role))
+                .or_insert((Decimal::ZERO, *rate, description));
+        line.0 += *total;
+    }
+    for (key, (end, lines)) in grouped {
+        let lines = lines
+            .into_values()
+            .map(|(quantity, rate, description)| InvoiceLine {
+                id: String::new(),
+                description,
+                quantity,
+                unit_price: Some(rate),
+            })
+            .collect();
+        out.invoices.insert(
+            key,
+            Invoice {
+                date: Some(end),
+                lines,
                 ..Default::default()
-            });
-        invoice.lines.push(InvoiceLine {
-            id: String::new(),
-            description: format!(
-                "{}, {role}: {} ({} to {})",
-                who.name, work.name, period.start, period.end
-            ),
-            quantity: *total,
-            unit_price: Some(*rate),
-        });
+            },
+        );
     }
     out
 }
@@ -388,7 +435,7 @@ pub fn price_hours<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use odoo_integration_model::{Currency, Money};
+    use odoo_integration_model::Currency;
 
     fn id(s: &str) -> RemoteId {
         RemoteId::new(s)
@@ -493,6 +540,8 @@ mod tests {
         for (project, who, tenths) in [
             ("acme", "ann", 75),
             ("acme", "bo", 725),
+            ("acme-2", "bo", 5),
+            ("acme", "di", 25),
             ("acme", "cy", 10),
             ("acme", "nobody", 10),
             ("internal", "ann", 10),
@@ -502,40 +551,56 @@ mod tests {
                 .by_engagement
                 .insert((id(project), id("p1"), id(who)), Decimal::new(tenths, 1));
         }
+        let client = id("acme-corp");
+        let billed = |engagement, billing| {
+            Some(Billed {
+                engagement,
+                billing: Some(billing),
+                client: Some(&client),
+            })
+        };
         let billing = price_hours(
             &hours,
             &periods(),
             |e| match e.as_str() {
-                "acme" => Some((&acme, Some(&tm))),
-                "internal" => Some((&internal, Some(&tm))),
-                "fixed" => Some((&acme, Some(&fixed))),
+                "acme" | "acme-2" => billed(&acme, &tm),
+                "internal" => billed(&internal, &tm),
+                "fixed" => billed(&acme, &fixed),
                 _ => None,
             },
             |p| match p.as_str() {
                 "ann" => Some(&ann),
-                "bo" => Some(&bo),
+                "bo" | "di" => Some(&bo),
                 "cy" => Some(&cy),
                 _ => None,
             },
         );
-        assert_eq!(billing.invoices.len(), 1, "{:?}", billing.invoices);
-        let invoice = &billing.invoices[&(id("acme"), id("p1"))];
+        assert_eq!(
+            billing.invoices.len(),
+            1,
+            "one per client and period: {:?}",
+            billing.invoices
+        );
+        let invoice = &billing.invoices[&(id("acme-corp"), id("p1"))];
         let lines: Vec<(Decimal, Option<Money>)> = invoice
             .lines
             .iter()
             .map(|l| (l.quantity, l.unit_price))
             .collect();
+        // A line per engagement and role (in that order): Bo and Di are
+        // both engineers on acme.
         assert_eq!(
             lines,
             [
+                (Decimal::from(75), Some(usd(120))),
                 (Decimal::new(75, 1), Some(usd(150))),
-                (Decimal::new(725, 1), Some(usd(120)))
+                (Decimal::new(5, 1), Some(usd(120))),
             ]
         );
         assert!(
-            invoice.lines[0]
+            invoice.lines[1]
                 .description
-                .contains("Ann, Lead: Acme (2026-11-01 to 2026-11-15)")
+                .contains("Acme, Lead (2026-11-01 to 2026-11-15)")
         );
         let why: Vec<&NotPriced> = billing.unpriced.iter().map(|u| &u.why).collect();
         assert_eq!(
