@@ -515,3 +515,74 @@ async fn quote_to_cash_turns_a_won_deal_into_a_project_and_an_order() {
         );
     }
 }
+
+/// People, HRIS → Odoo: a leaver is archived in Odoo with the departure
+/// date; rehired in the HRIS, the same Odoo employee is unarchived (not a
+/// second one created) and the departure date cleared.
+#[cfg(feature = "bamboohr")]
+#[tokio::test]
+async fn a_rehire_unarchives_the_same_odoo_employee() {
+    use odoo_integration_connectors::bamboohr::BambooHrConnector;
+    use odoo_integration_connectors::{MemoryStore, Pipeline, Quota, RateLimiter};
+    use odoo_integration_fakes::bamboohr::FakeBambooHr;
+    use odoo_integration_model::Employee;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let server = TestServer::builder().start().await.unwrap();
+    let odoo = Arc::new(OdooConnector::new(server.client(Protocol::Json2).unwrap()));
+    let hris = FakeBambooHr::start().await.unwrap();
+    let ann = hris.insert_employee([
+        ("employeeNumber", "E-1"),
+        ("firstName", "Ann"),
+        ("lastName", "Lee"),
+        ("workEmail", "ann.lee@example.com"),
+    ]);
+    let bamboo = Arc::new(
+        BambooHrConnector::new(hris.company(), hris.api_key())
+            .unwrap()
+            .base_url(&hris.url())
+            .settle(Duration::ZERO)
+            .limiter(RateLimiter::new(Quota::unlimited())),
+    );
+    let state = Arc::new(MemoryStore::new());
+    let sync = || async {
+        Pipeline::<Employee>::builder("people", bamboo.clone(), odoo.clone(), state.clone())
+            .build()
+            .unwrap()
+            .run()
+            .await
+            .unwrap()
+    };
+    let anns = || {
+        server
+            .records("hr.employee")
+            .unwrap()
+            .into_iter()
+            .filter(|e| e["name"] == "Ann Lee")
+            .collect::<Vec<_>>()
+    };
+    sync().await;
+    assert_eq!(anns().len(), 1);
+    assert_eq!(anns()[0]["active"], true);
+
+    hris.advance(Duration::from_secs(3600));
+    assert!(hris.terminate(&ann, chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()));
+    let left = sync().await;
+    assert_eq!(left.dead_lettered, 0, "{left:?}");
+    assert_eq!(anns().len(), 1);
+    assert_eq!(anns()[0]["active"], false, "archived");
+    assert_eq!(anns()[0]["departure_date"], "2026-11-30");
+
+    hris.advance(Duration::from_secs(3600));
+    assert!(hris.update_employee(
+        &ann,
+        [("status", "Active"), ("terminationDate", "0000-00-00")]
+    ));
+    let back = sync().await;
+    assert_eq!(back.dead_lettered, 0, "{back:?}");
+    let now = anns();
+    assert_eq!(now.len(), 1, "the same employee, not a second one: {now:?}");
+    assert_eq!(now[0]["active"], true, "unarchived");
+    assert_eq!(now[0]["departure_date"], false);
+}
