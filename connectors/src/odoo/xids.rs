@@ -83,6 +83,25 @@ fn replace(s: &str) -> String {
 #[derive(Debug, Default)]
 pub(super) struct Checked(Mutex<HashSet<ExternalId>>);
 
+impl Checked {
+    /// The items whose external id (`id_of`) was not checked before.
+    fn unseen<T>(&self, items: Vec<T>, id_of: impl Fn(&T) -> &ExternalId) -> Vec<T> {
+        let seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        items
+            .into_iter()
+            .filter(|t| !seen.contains(id_of(t)))
+            .collect()
+    }
+
+    /// Remembers these external ids as checked.
+    fn mark(&self, ids: impl IntoIterator<Item = ExternalId>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(ids);
+    }
+}
+
 /// The `ir.model.data` rows of records of `model` named by any of
 /// `modules` × `names`: `(module, name)` → (row id, record id). One search.
 async fn registered<'a>(
@@ -125,13 +144,7 @@ pub(super) async fn adopt_legacy(
     pairs: Vec<(ExternalId, ExternalId)>,
     checked: &Checked,
 ) -> Result<()> {
-    let pairs: Vec<_> = {
-        let seen = checked.0.lock().unwrap_or_else(PoisonError::into_inner);
-        pairs
-            .into_iter()
-            .filter(|(_, new)| !seen.contains(new))
-            .collect()
-    };
+    let pairs = checked.unseen(pairs, |(_, new)| new);
     if pairs.is_empty() {
         return Ok(());
     }
@@ -170,11 +183,7 @@ pub(super) async fn adopt_legacy(
             .await
             .map_err(convert)?;
     }
-    checked
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .extend(pairs.into_iter().map(|(_, new)| new));
+    checked.mark(pairs.into_iter().map(|(_, new)| new));
     Ok(())
 }
 
@@ -191,13 +200,7 @@ pub(super) async fn bind(
     binds: Vec<(ExternalId, i64)>,
     checked: &Checked,
 ) -> Result<()> {
-    let binds: Vec<_> = {
-        let seen = checked.0.lock().unwrap_or_else(PoisonError::into_inner);
-        binds
-            .into_iter()
-            .filter(|(x, _)| !seen.contains(x))
-            .collect()
-    };
+    let binds = checked.unseen(binds, |(x, _)| x);
     if binds.is_empty() {
         return Ok(());
     }
@@ -236,11 +239,7 @@ pub(super) async fn bind(
             .await
             .map_err(convert)?;
     }
-    checked
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .extend(binds.into_iter().map(|(x, _)| x));
+    checked.mark(binds.into_iter().map(|(x, _)| x));
     Ok(())
 }
 

@@ -32,7 +32,7 @@ pub fn reconcile_quantities(
     a: &BTreeMap<String, Decimal>,
     b: &BTreeMap<String, Decimal>,
 ) -> Reconciliation {
-    reconcile_by(field, a, b, |x, y| x == y, |d| FieldValue::Decimal(*d))
+    reconcile_by(field, a, b, |d| FieldValue::Decimal(*d))
 }
 
 /// Compares two sides' amounts of money key by key: a different amount,
@@ -57,21 +57,20 @@ pub fn reconcile_money(
     a: &BTreeMap<String, Money>,
     b: &BTreeMap<String, Money>,
 ) -> Reconciliation {
-    reconcile_by(field, a, b, |x, y| x == y, |m| FieldValue::Money(*m))
+    reconcile_by(field, a, b, |m| FieldValue::Money(*m))
 }
 
-fn reconcile_by<V>(
+fn reconcile_by<V: PartialEq>(
     field: &str,
     a: &BTreeMap<String, V>,
     b: &BTreeMap<String, V>,
-    same: impl Fn(&V, &V) -> bool,
     value: impl Fn(&V) -> FieldValue,
 ) -> Reconciliation {
     let mut r = Reconciliation::default();
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for key in keys {
         match (a.get(key), b.get(key)) {
-            (Some(x), Some(y)) if same(x, y) => r.matched.push(key.clone()),
+            (Some(x), Some(y)) if x == y => r.matched.push(key.clone()),
             (Some(x), Some(y)) => r.mismatched.push(Mismatch {
                 key: key.clone(),
                 field: field.to_owned(),

@@ -85,28 +85,16 @@ pub fn summarize<'a>(invoices: impl IntoIterator<Item = &'a Invoice>) -> Option<
     } else {
         PaymentState::Partial
     };
-    let mut due: Option<Money> = None;
-    let mut mixed = false;
-    for (invoice, _) in &live {
-        let Some(amount) = invoice.amount_due else {
-            continue;
-        };
-        due = match due {
-            None => Some(amount),
-            // Another currency (or an overflow): no one amount is due.
-            Some(sum) => match sum.checked_add(&amount) {
-                Ok(total) => Some(total),
-                Err(_) => {
-                    mixed = true;
-                    break;
-                }
-            },
-        };
-    }
-    Some(PaymentSummary {
-        state,
-        due: if mixed { None } else { due },
-    })
+    // Another currency (or an overflow) on the way: no one amount is due.
+    let due = live
+        .iter()
+        .filter_map(|(invoice, _)| invoice.amount_due)
+        .try_fold(None, |sum: Option<Money>, amount| match sum {
+            None => Some(Some(amount)),
+            Some(sum) => sum.checked_add(&amount).ok().map(Some),
+        })
+        .flatten();
+    Some(PaymentSummary { state, due })
 }
 
 #[cfg(test)]

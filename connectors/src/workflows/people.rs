@@ -146,63 +146,60 @@ pub fn pair_employees_by(
         }
     }
     let mut out = Pairing::default();
-    let mut paired_right = vec![false; right.len()];
+    let mut right_taken = vec![false; right.len()];
+    out.only_left = left
+        .iter()
+        .enumerate()
+        .filter(|(l, _)| !unique.contains_key(l) && !several.contains_key(l))
+        .map(|(_, (id, _))| id.clone())
+        .collect();
     for (l, (r, reasons)) in unique {
-        paired_right[r] = true;
-        let differences = COMPARED
-            .iter()
-            .filter_map(|f| {
-                let (a, b) = (left[l].1.get(f)?, right[r].1.get(f)?);
-                let same = match (&a, &b) {
-                    (FieldValue::Text(x), FieldValue::Text(y)) if *f == "work_email" => {
-                        x.trim().eq_ignore_ascii_case(y.trim())
-                    }
-                    _ => a == b,
-                };
-                (!same).then(|| Difference {
-                    field: (*f).to_owned(),
-                    left: a,
-                    right: b,
-                })
-            })
-            .collect();
+        right_taken[r] = true;
         out.pairs.push(Pair {
             left: left[l].0.clone(),
             right: right[r].0.clone(),
             reasons,
-            differences,
+            differences: differences(&left[l].1, &right[r].1),
         });
     }
-    let mut in_doubt = vec![false; right.len()];
     for (l, rs) in several {
         for r in &rs {
-            in_doubt[*r] = true;
+            right_taken[*r] = true;
         }
         out.ambiguous.push((
             left[l].0.clone(),
             rs.iter().map(|r| right[*r].0.clone()).collect(),
         ));
     }
-    let in_pairs_or_doubt: Vec<usize> = out
-        .ambiguous
-        .iter()
-        .filter_map(|(id, _)| left.iter().position(|(x, _)| x == id))
-        .collect();
-    out.only_left = left
-        .iter()
-        .enumerate()
-        .filter(|(l, _)| {
-            !out.pairs.iter().any(|p| p.left == left[*l].0) && !in_pairs_or_doubt.contains(l)
-        })
-        .map(|(_, (id, _))| id.clone())
-        .collect();
     out.only_right = right
         .iter()
-        .enumerate()
-        .filter(|(r, _)| !paired_right[*r] && !in_doubt[*r])
-        .map(|(_, (id, _))| id.clone())
+        .zip(&right_taken)
+        .filter(|(_, taken)| !**taken)
+        .map(|((id, _), _)| id.clone())
         .collect();
     out
+}
+
+/// The compared fields that differ between two records of one person
+/// (work emails compared without case).
+fn differences(a: &Employee, b: &Employee) -> Vec<Difference> {
+    COMPARED
+        .iter()
+        .filter_map(|f| {
+            let (x, y) = (a.get(f)?, b.get(f)?);
+            let same = match (&x, &y) {
+                (FieldValue::Text(p), FieldValue::Text(q)) if *f == "work_email" => {
+                    p.trim().eq_ignore_ascii_case(q.trim())
+                }
+                _ => x == y,
+            };
+            (!same).then(|| Difference {
+                field: (*f).to_owned(),
+                left: x,
+                right: y,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
