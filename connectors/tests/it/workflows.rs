@@ -182,6 +182,49 @@ async fn invoices_dated_in_a_locked_period_are_held() {
     );
     assert_eq!(dated("2026-11-15").len(), 1);
 
+    // Posted, then its period locked: Odoo refuses to change what it books.
+    let november = dated("2026-11-15")[0]["id"].as_i64().unwrap();
+    let partner = server
+        .insert(
+            "res.partner",
+            serde_json::json!({"name": "Acme", "is_company": true}),
+        )
+        .unwrap();
+    let moves = odoo.model("account.move");
+    moves
+        .write(
+            [november],
+            &serde_json::json!({"partner_id": partner, "invoice_line_ids": [[0, 0, {"name": "Work", "quantity": 1, "price_unit": 100}]]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let _: serde_json::Value = odoo
+        .call("account.move", "action_post")
+        .ids([november])
+        .send()
+        .await
+        .unwrap();
+    let lock = |day: &'static str| {
+        odoo.model("res.company")
+            .write([company], &serde_json::json!({"fiscalyear_lock_date": day}))
+            .send()
+    };
+    lock("2026-11-30").await.unwrap();
+    let refused = moves
+        .write(
+            [november],
+            &serde_json::json!({"invoice_date": "2026-11-20"}),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("lock date 2026-11-30"),
+        "{refused}"
+    );
+    lock("2026-10-31").await.unwrap();
+
     // What the hold prevents: the same invoice sent without it.
     let mut unguarded = ModelMap::invoice();
     unguarded.period_date = None;

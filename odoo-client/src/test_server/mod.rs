@@ -48,8 +48,9 @@
 //! on order lines, a name on contacts, no recursive partners, field and
 //! model access by group, and the company's lock dates (an invoice dated
 //! inside a locked period gets its accounting `date` moved past the lock,
-//! as Odoo does; posting an entry dated inside one is refused; tax lock
-//! dates are not applied, as no taxes are computed).
+//! as Odoo does; posting an entry dated inside one, or changing a posted
+//! one there, is refused; tax lock dates are not applied, as no taxes are
+//! computed).
 //!
 //! Every server has Odoo's base data (the company as partner 1, all
 //! countries with Odoo's ids, USD, units, journals, users 1 to 5 with their

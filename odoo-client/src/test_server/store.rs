@@ -1082,6 +1082,40 @@ impl Store {
             }
         }
         self.check_rules(def, id, vals)?;
+        // A posted entry inside a locked period is closed to changes of
+        // what it books, as Odoo's `_check_fiscal_lock_dates` refuses them.
+        const BOOKED: [&str; 7] = [
+            "date",
+            "invoice_date",
+            "invoice_line_ids",
+            "line_ids",
+            "partner_id",
+            "currency_id",
+            "journal_id",
+        ];
+        if def.name == "account.move"
+            && !creating
+            && vals.keys().any(|k| BOOKED.contains(&k.as_str()))
+            && self.value(&def.name, id, "state") == serde_json::json!("posted")
+        {
+            let kind = self
+                .value(&def.name, id, "move_type")
+                .as_str()
+                .unwrap_or("entry")
+                .to_owned();
+            let company = self.value(&def.name, id, "company_id").as_i64();
+            let date = self.value(&def.name, id, "date");
+            if let (Some(lock), Some(date)) = (self.lock_date(company, &kind), date.as_str())
+                && date <= lock.as_str()
+            {
+                return Err(Raise::new(
+                    "odoo.exceptions.UserError",
+                    format!(
+                        "You cannot add/modify entries prior to and inclusive of the lock date {lock}."
+                    ),
+                ));
+            }
+        }
         // A draft invoice's new date moves its accounting date, out of a
         // locked period if need be, as Odoo's does.
         if def.name == "account.move"
