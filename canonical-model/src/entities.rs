@@ -152,11 +152,23 @@ pub struct Opportunity {
     /// the ERP and written back to the CRM.
     #[serde(default)]
     pub amount_due: Option<Money>,
+    /// The deal owner, as the email address both systems know the person
+    /// by (the CRM user's email, the ERP user's login).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// How the work sold is billed, when the CRM records it (a custom
+    /// property or picklist); the ERP's contract follows it.
+    #[serde(default)]
+    pub billing: Option<BillingKind>,
+    /// The sale order's reference in the ERP (Odoo's `S00042`), usually
+    /// owned by the ERP and written back to the CRM.
+    #[serde(default)]
+    pub order_ref: Option<String>,
 }
 entity!(Opportunity, "opportunity", {
     "name" => name, "client" => client, "amount" => amount, "stage" => stage, "close_date" => close_date,
     "lines" => lines, "project_ref" => project_ref, "payment_state" => payment_state,
-    "amount_due" => amount_due,
+    "amount_due" => amount_due, "owner" => owner, "billing" => billing, "order_ref" => order_ref,
 });
 
 /// An engagement (project) delivered to a client.
@@ -184,10 +196,14 @@ pub struct Engagement {
     pub start: Option<NaiveDate>,
     /// End date.
     pub end: Option<NaiveDate>,
+    /// Who manages it, as an email address (the ERP user's login).
+    #[serde(default)]
+    pub manager: Option<String>,
 }
 entity!(Engagement, "engagement", {
     "name" => name, "client" => client, "contract" => contract, "billing_terms" => billing_terms,
     "tax_treatment" => tax_treatment, "billable" => billable, "start" => start, "end" => end,
+    "manager" => manager,
 });
 
 /// How a contract bills.
@@ -228,7 +244,42 @@ pub enum BillingModel {
     },
 }
 
+code_enum!(
+    /// How a contract bills, without its terms: what a CRM records of a
+    /// [`BillingModel`] and what chooses the ERP's invoicing policy.
+    ///
+    /// # Example
+    /// ```
+    /// use odoo_integration_model::BillingKind;
+    /// assert_eq!("fixed-fee".parse::<BillingKind>(), Ok(BillingKind::FixedFee));
+    /// assert_eq!(BillingKind::default(), BillingKind::TimeAndMaterials);
+    /// ```
+    BillingKind {
+        #[default] /** Time and materials. */ TimeAndMaterials = "time-and-materials",
+        /** A fixed fee. */ FixedFee = "fixed-fee",
+        /** A retainer per period. */ Retainer = "retainer",
+        /** Billed on milestones. */ Milestones = "milestones"
+    }
+);
+
 impl BillingModel {
+    /// Its kind.
+    ///
+    /// # Example
+    /// ```
+    /// use odoo_integration_model::{BillingKind, BillingModel};
+    /// let m = BillingModel::Milestones { milestones: vec![] };
+    /// assert_eq!(m.kind(), BillingKind::Milestones);
+    /// ```
+    pub fn kind(&self) -> BillingKind {
+        match self {
+            BillingModel::TimeAndMaterials { .. } => BillingKind::TimeAndMaterials,
+            BillingModel::FixedFee { .. } => BillingKind::FixedFee,
+            BillingModel::Retainer { .. } => BillingKind::Retainer,
+            BillingModel::Milestones { .. } => BillingKind::Milestones,
+        }
+    }
+
     /// Its stable code.
     ///
     /// # Example
@@ -288,11 +339,16 @@ pub struct ContractLine {
     pub description: String,
     /// Quantity (days, hours, units).
     pub quantity: Decimal,
-    /// Price per unit.
+    /// Price per unit; `None` lets the ERP price it (its price list).
     pub unit_price: Option<Money>,
+    /// The product sold, by its code (a CRM's SKU or product code, Odoo's
+    /// internal reference `default_code`); `None` leaves it to the sink.
+    #[serde(default)]
+    pub product: Option<String>,
 }
 entity!(ContractLine, "contract_line", {
     "id" => id, "description" => description, "quantity" => quantity, "unit_price" => unit_price,
+    "product" => product,
 });
 
 /// A milestone of an engagement.

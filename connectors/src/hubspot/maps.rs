@@ -435,6 +435,7 @@ pub(crate) fn decode_line(
         unit_price: text(props, "price")
             .and_then(decimal)
             .map(|p| Money::new(p, currency)),
+        product: None,
     }
 }
 

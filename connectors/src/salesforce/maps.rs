@@ -482,6 +482,7 @@ impl sealed::Mapped for Opportunity {
                         .map(|p| Money::new(p, currency)),
                     id: line_id,
                     description,
+                    product: None,
                 });
             }
         }

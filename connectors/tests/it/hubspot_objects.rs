@@ -324,6 +324,7 @@ async fn deal_lines_are_written_as_a_whole() {
         description: d.into(),
         quantity: Decimal::from(q),
         unit_price: Some(euros(p)),
+        product: None,
     };
     let deal = Opportunity {
         name: "Roll-out".into(),
@@ -726,6 +727,7 @@ async fn association_reads_follow_their_pages() {
         description: d.into(),
         quantity: Decimal::ONE,
         unit_price: Some(euros(100)),
+        product: None,
     };
     let mut deal = Opportunity {
         name: "Roll-out".into(),

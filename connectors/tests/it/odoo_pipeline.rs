@@ -844,6 +844,7 @@ async fn invoice_and_contract_lines_reach_odoo_and_are_replaced_as_a_whole() {
             description: "Implementation, fixed fee".into(),
             quantity: Decimal::ONE,
             unit_price: usd(18_000),
+            product: None,
         }],
         ..Default::default()
     };
@@ -1353,6 +1354,7 @@ async fn every_model_is_written_exactly_once_when_replies_are_lost() {
         description: what.into(),
         quantity: Decimal::from(n as i64 + 1),
         unit_price: usd(100),
+        product: None,
     };
     exactly_once(
         &odoo,

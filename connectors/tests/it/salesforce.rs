@@ -989,6 +989,7 @@ fn line(description: &str, quantity: &str, price: &str) -> ContractLine {
         description: description.into(),
         quantity: Decimal::from_str(quantity).unwrap(),
         unit_price: Some(Money::new(Decimal::from_str(price).unwrap(), Currency::USD)),
+        product: None,
     }
 }
 
