@@ -2949,3 +2949,118 @@ async fn orders_and_invoices_are_numbered_and_totalled_from_their_lines() {
         .unwrap_err();
     assert_eq!(again.kind(), ErrorKind::UserError, "{again}");
 }
+
+/// Quotations as Odoo handles them: a line without a price takes its
+/// product's sales price; `action_confirm` confirms a quotation once
+/// (again is Odoo's UserError); a confirmed order's lines cannot be
+/// removed; and a product's service invoicing policy reads (and writes)
+/// as its invoicing policy and service tracking.
+#[tokio::test]
+async fn quotations_are_priced_confirmed_once_and_keep_their_lines() {
+    let server = TestServer::start().await.unwrap();
+    let client = server.client(Protocol::Json2).unwrap();
+    let products = client.model("product.product");
+    let hours = products
+        .create(&json!({"name": "Consulting hours", "type": "service", "default_code": "TM",
+                        "list_price": 140.0, "service_policy": "delivered_timesheet"}))
+        .send()
+        .await
+        .unwrap();
+    let policy = products
+        .read([hours])
+        .fields(["service_policy", "invoice_policy", "service_type"])
+        .send()
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(policy["service_policy"], "delivered_timesheet");
+    assert_eq!(policy["invoice_policy"], "delivery");
+    assert_eq!(policy["service_type"], "timesheet");
+    let plain = products
+        .create(&json!({"name": "Workshop", "type": "service"}))
+        .send()
+        .await
+        .unwrap();
+    let plain = products
+        .read([plain])
+        .fields(["service_policy"])
+        .send()
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(plain["service_policy"], "ordered_prepaid", "Odoo's default");
+
+    let acme = server.records("res.partner").unwrap()[1]["id"].clone();
+    let orders = client.model("sale.order");
+    let order = orders
+        .create(&json!({"partner_id": acme, "order_line": [
+            [0, 0, {"name": "Build", "product_id": hours, "product_uom_qty": 10.0}],
+            [0, 0, {"name": "Extra", "product_id": hours, "product_uom_qty": 1.0, "price_unit": 99.0}],
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    let lines = client
+        .model("sale.order.line")
+        .search_read(Domain::field("order_id").eq(order))
+        .fields(["price_unit"])
+        .send()
+        .await
+        .unwrap();
+    let prices: Vec<&Value> = lines.iter().map(|l| &l["price_unit"]).collect();
+    assert_eq!(prices, [&json!(140.0), &json!(99.0)]);
+
+    let confirm = || client.call("sale.order", "action_confirm").ids([order]);
+    let _: Value = confirm().send().await.unwrap();
+    let row = orders
+        .read([order])
+        .fields(["state"])
+        .send()
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(row["state"], "sale");
+    let again = confirm().send::<Value>().await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::UserError, "{again}");
+    assert!(again.to_string().contains("not in a state requiring confirmation"));
+
+    // Replacing the lines of a confirmed order is refused, and nothing
+    // changes.
+    let err = orders
+        .write([order], &json!({"order_line": [[5, 0, 0], [0, 0, {"name": "New", "product_id": hours}]]}))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UserError, "{err}");
+    assert!(err.to_string().contains("Set the quantity to 0 instead"), "{err}");
+    let line = lines[0]["id"].as_i64().unwrap();
+    let err = client
+        .model("sale.order.line")
+        .unlink([line])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UserError, "{err}");
+    let kept = client
+        .model("sale.order.line")
+        .search_count(Domain::field("order_id").eq(order))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept, 2);
+
+    // A quotation with a line that has no product cannot be confirmed.
+    let loose = orders
+        .create(&json!({"partner_id": acme, "order_line": [
+            [0, 0, {"name": "Notes", "display_type": "line_note"}],
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    let _: Value = client
+        .call("sale.order", "action_confirm")
+        .ids([loose])
+        .send()
+        .await
+        .unwrap();
+}

@@ -43,10 +43,14 @@
 //! path, and what sync code relies on is computed as Odoo does (display
 //! names, commercial partners, order and invoice amounts from their lines,
 //! sequences such as `S00001` and `INV/2026/00001` on `action_post`,
-//! defaults of required fields, create/write dates and users). Odoo's
-//! rules that break integrations are enforced: required fields, a product
-//! on order lines, a name on contacts, no recursive partners, field and
-//! model access by group, and the company's lock dates (an invoice dated
+//! defaults of required fields, create/write dates and users, a product's
+//! service invoicing policy, an order line's price from its product when
+//! none is given; price list rules are not applied). Odoo's rules that
+//! break integrations are enforced: required fields, a product on order
+//! lines, a name on contacts, no recursive partners, field and model
+//! access by group, `sale.order.action_confirm` only on quotations whose
+//! lines all have a product, no removing lines of a confirmed order, and
+//! the company's lock dates (an invoice dated
 //! inside a locked period gets its accounting `date` moved past the lock,
 //! as Odoo does; posting an entry dated inside one, or changing a posted
 //! one there, is refused; tax lock dates are not applied, as no taxes are
@@ -1381,6 +1385,7 @@ fn takes_ids(method: &str) -> bool {
             | "action_archive"
             | "action_unarchive"
             | "action_post"
+            | "action_confirm"
             | "web_read"
     )
 }

@@ -930,6 +930,9 @@ impl Store {
                     ));
                 }
                 self.check_exist(&def, &ids, caller)?;
+                if def.name == "sale.order.line" {
+                    self.check_line_unlink(&ids)?;
+                }
                 // External ids of deleted records go with them.
                 for id in &ids {
                     self.delete_record(&def.name, *id);
@@ -989,6 +992,12 @@ impl Store {
                 let names: Vec<String> =
                     serde_json::from_value(arg("fields_list")).unwrap_or_default();
                 Ok(Value::Object(self.defaults(&def, &names)))
+            }
+            "action_confirm" if def.name == "sale.order" => {
+                let ids = ids.unwrap_or_default();
+                self.check_exist(&def, &ids, caller)?;
+                self.atomically(|store| store.confirm_orders(&def, &ids))?;
+                Ok(Value::Bool(true))
             }
             "action_post" if def.name == "account.move" => {
                 let ids = ids.unwrap_or_default();
@@ -1082,6 +1091,22 @@ impl Store {
             }
         }
         self.check_rules(def, id, vals)?;
+        // A service invoicing policy is written as the invoicing policy
+        // and service tracking it stands for (Odoo's inverse).
+        if def.name == "product.template"
+            && let Some(policy) = vals.get("service_policy").and_then(Value::as_str)
+        {
+            let Some((invoice, track)) = compute::service_policy_inverse(policy) else {
+                return Err(Raise::value_error(format!(
+                    "Wrong value for product.template.service_policy: {policy:?}"
+                )));
+            };
+            let mut vals = vals.clone();
+            vals.remove("service_policy");
+            vals.insert("invoice_policy".into(), json!(invoice));
+            vals.insert("service_type".into(), json!(track));
+            return self.write_one(def, id, &vals, creating);
+        }
         // A posted entry inside a locked period is closed to changes of
         // what it books, as Odoo's `_check_fiscal_lock_dates` refuses them.
         const BOOKED: [&str; 7] = [
@@ -1318,6 +1343,12 @@ impl Store {
                 self.write_one(&tdef, tid, &one, false)?;
             }
         }
+        let taken: Vec<i64> = removed
+            .iter()
+            .filter(|(t, _)| t == "sale.order.line")
+            .map(|(_, c)| *c)
+            .collect();
+        self.check_line_unlink(&taken)?;
         for (target, child) in removed {
             self.delete_record(&target, child);
         }
@@ -1833,7 +1864,8 @@ fn parameters(method: &str) -> Option<&'static [&'static str]> {
         "create" => &["vals_list"],
         "write" => &["vals"],
         "load" => &["fields", "data"],
-        "unlink" | "action_archive" | "action_unarchive" | "action_post" | "context_get" => &[],
+        "unlink" | "action_archive" | "action_unarchive" | "action_post" | "action_confirm"
+        | "context_get" => &[],
         "default_get" => &["fields_list"],
         "fields_get" => &["allfields", "attributes"],
         "name_search" => &["name", "domain", "args", "operator", "limit"],

@@ -24,6 +24,33 @@ pub(super) fn is_delegate(model: &str, field: &str) -> bool {
     DELEGATES.iter().any(|(m, f)| *m == model && *f == field)
 }
 
+/// A product's service invoicing policy, from its invoicing policy and
+/// how its service is tracked (`sale_project`'s mapping; a service
+/// outside it is prepaid); goods have none.
+fn service_policy(kind: Option<&str>, invoice: Option<&str>, track: Option<&str>) -> Value {
+    let policy = match (invoice, track) {
+        (Some("order"), Some("manual")) => "ordered_prepaid",
+        (Some("delivery"), Some("milestones")) => "delivered_milestones",
+        (Some("delivery"), Some("timesheet")) => "delivered_timesheet",
+        (Some("delivery"), Some("manual")) => "delivered_manual",
+        _ if kind == Some("service") => "ordered_prepaid",
+        _ => return Value::Bool(false),
+    };
+    json!(policy)
+}
+
+/// The invoicing policy and service tracking a service invoicing policy
+/// sets (its inverse), if it is one.
+pub(super) fn service_policy_inverse(policy: &str) -> Option<(&'static str, &'static str)> {
+    Some(match policy {
+        "ordered_prepaid" => ("order", "manual"),
+        "delivered_milestones" => ("delivery", "milestones"),
+        "delivered_timesheet" => ("delivery", "timesheet"),
+        "delivered_manual" => ("delivery", "manual"),
+        _ => return None,
+    })
+}
+
 /// The address fields a contact takes from its company.
 const ADDRESS: &[&str] = &["street", "street2", "zip", "city", "state_id", "country_id"];
 
@@ -259,6 +286,11 @@ impl Store {
                     total
                 })
             }
+            ("product.template", "service_policy") => service_policy(
+                self.value(model, id, "type").as_str(),
+                self.value(model, id, "invoice_policy").as_str(),
+                self.value(model, id, "service_type").as_str(),
+            ),
             ("project.project", "task_count") => {
                 let tasks = self.tables.get("project.task").map_or(0, |t| {
                     t.values()
@@ -444,6 +476,15 @@ impl Store {
                 .or_else(|| self.company_currency().map(|c| json!(c))),
             ("account.analytic.line", "name") => Some(json!("/")),
             ("product.template", "sale_ok" | "purchase_ok") => Some(json!(true)),
+            ("product.template", "invoice_policy") => Some(json!("order")),
+            ("product.template", "service_type") => Some(json!("manual")),
+            // Priced from the product: Odoo's default price list, without
+            // rules, gives the sales price (price list rules are not
+            // modelled).
+            ("sale.order.line", "price_unit") => given("product_id")
+                .and_then(Value::as_i64)
+                .map(|p| self.value("product.product", p, "list_price"))
+                .filter(Value::is_number),
             // Without the "leads" feature, new leads are opportunities.
             ("crm.lead", "type") => Some(json!("opportunity")),
             ("crm.lead" | "project.task" | "sale.order", "user_id") => self
@@ -657,6 +698,53 @@ impl Store {
                     "Missing required fields on accountable sale order line.",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// `sale.order.action_confirm`: confirms quotations (draft or sent)
+    /// whose every line has a product, as Odoo's
+    /// `_confirmation_error_message` demands.
+    pub(super) fn confirm_orders(&mut self, def: &ModelDef, ids: &[i64]) -> R<()> {
+        let model = def.name.as_str();
+        for &id in ids {
+            if !matches!(self.value(model, id, "state").as_str(), Some("draft" | "sent")) {
+                return Err(Raise::new(
+                    "odoo.exceptions.UserError",
+                    "Some orders are not in a state requiring confirmation.",
+                ));
+            }
+            let lines = self.value(model, id, "order_line");
+            let unproduct = lines.as_array().into_iter().flatten().any(|l| {
+                let l = l.as_i64().unwrap_or_default();
+                !self.value("sale.order.line", l, "display_type").is_string()
+                    && self.value("sale.order.line", l, "product_id").as_i64().is_none()
+            });
+            if unproduct {
+                return Err(Raise::new(
+                    "odoo.exceptions.UserError",
+                    "A line on these orders missing a product, you cannot confirm it.",
+                ));
+            }
+            let vals = json!({"state": "sale", "date_order": self.now_text()});
+            self.write_one(def, id, vals.as_object().unwrap_or(&Map::new()), false)?;
+        }
+        Ok(())
+    }
+
+    /// Refuses to delete lines of confirmed orders, as Odoo's
+    /// `_unlink_except_confirmed` does (sections and notes may go).
+    pub(super) fn check_line_unlink(&self, lines: &[i64]) -> R<()> {
+        let confirmed = lines.iter().any(|&l| {
+            let order = self.value("sale.order.line", l, "order_id").as_i64();
+            !self.value("sale.order.line", l, "display_type").is_string()
+                && order.is_some_and(|o| self.value("sale.order", o, "state") == json!("sale"))
+        });
+        if confirmed {
+            return Err(Raise::new(
+                "odoo.exceptions.UserError",
+                "Once a sales order is confirmed, you can't remove one of its lines (we need to track if something gets invoiced or delivered).\nSet the quantity to 0 instead.",
+            ));
         }
         Ok(())
     }
