@@ -694,8 +694,13 @@ impl fmt::Display for ExternalId {
 /// (a second `load` updates what the first created); a `load` with lines
 /// is not (on an existing record `load` appends lines), and fails with the
 /// transport error: send the upsert again, and it writes the lines as a
-/// whole. Values `load` cannot express (x2many commands other than lines
-/// and links, nested lines, an empty line) are created with `create`, then
+/// whole. Records are loaded in groups that give the same fields (a field
+/// `load` gets empty is set empty, not given its default), and a record
+/// whose lines do not all give the same fields is loaded without them,
+/// its lines written after (replacing any, so a second try changes
+/// nothing), so a line that leaves out its price is priced by Odoo.
+/// Values `load` cannot express (x2many commands other than lines and
+/// links, nested lines, an empty line) are created with `create`, then
 /// registered: that path is not exactly-once when the reply to the
 /// `create` is lost, and is logged at debug level.
 ///
@@ -934,10 +939,15 @@ async fn upsert_chunk(
     };
     let mut legacy = Vec::new();
     let mut loadable = Vec::new();
+    let mut then_lines = Vec::new();
     for (index, xid, values, stale) in to_create {
-        match load_rows_of(&values, model, &schema) {
-            Some(rows) => loadable.push((index, xid, rows)),
-            None => {
+        match load_plan(&values, model, &schema) {
+            LoadPlan::Whole(rows) => loadable.push((index, xid, rows)),
+            LoadPlan::HeaderThenLines(rows, lines) => {
+                loadable.push((index, xid, rows));
+                then_lines.push((index, lines));
+            }
+            LoadPlan::Neither => {
                 tracing::debug!(
                     model = %model,
                     external_id = %xid,
@@ -949,6 +959,24 @@ async fn upsert_chunk(
     }
     for (index, outcome) in load_rows(client, model, loadable).await? {
         outcomes[index] = Some(outcome);
+    }
+    // Lines `load` cannot give as they are (some leave out what others
+    // give, which `load` would set empty instead of leaving to Odoo) are
+    // written once the record and its external id exist, replacing any
+    // lines, so sending them again after a lost reply changes nothing.
+    for (index, lines) in then_lines {
+        let Some(Ok(Upserted::Created(id))) = outcomes[index] else {
+            continue;
+        };
+        let written = client
+            .model(model.to_owned())
+            .write([id], &Value::Object(lines))
+            .allow_retry()
+            .send()
+            .await;
+        if let Err(e) = written {
+            outcomes[index] = Some(Err(e));
+        }
     }
     let created = CreateBatch::new(
         client.clone(),
@@ -1060,10 +1088,62 @@ impl Schema {
     }
 }
 
+/// How a new record is created with its external id.
+enum LoadPlan {
+    /// `load` creates the record with its lines.
+    Whole(Vec<BTreeMap<String, String>>),
+    /// `load` creates the record; its lines (the one2many values) are
+    /// written after.
+    HeaderThenLines(Vec<BTreeMap<String, String>>, serde_json::Map<String, Value>),
+    /// `load` cannot express a value.
+    Neither,
+}
+
+/// How to create `values` (see [`LoadPlan`]): whole when every line of a
+/// one2many field gives the same fields (a cell `load` gets empty is set
+/// empty, not left to Odoo's default or computation), else the record
+/// first and its lines after.
+fn load_plan(values: &Value, model: &str, schema: &Schema) -> LoadPlan {
+    if let Some(rows) = load_rows_of(values, model, schema) {
+        return LoadPlan::Whole(rows);
+    }
+    let Value::Object(map) = values else {
+        return LoadPlan::Neither;
+    };
+    let is_lines = |field: &str| {
+        schema
+            .field(model, field)
+            .is_some_and(|(kind, _)| kind == "one2many")
+    };
+    let (lines, header): (serde_json::Map<String, Value>, serde_json::Map<String, Value>) =
+        map.clone().into_iter().partition(|(f, _)| is_lines(f));
+    if lines.is_empty() || lines.values().any(|v| line_values(v).is_none()) {
+        return LoadPlan::Neither;
+    }
+    let lines = lines
+        .into_iter()
+        .map(|(field, value)| {
+            let mut commands = vec![serde_json::json!([5, 0, 0])];
+            commands.extend(
+                line_values(&value)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| serde_json::json!([0, 0, v])),
+            );
+            (field, Value::Array(commands))
+        })
+        .collect();
+    match load_rows_of(&Value::Object(header), model, schema) {
+        Some(rows) => LoadPlan::HeaderThenLines(rows, lines),
+        None => LoadPlan::Neither,
+    }
+}
+
 /// One record as `load` rows: its own cells, then one row per line of its
 /// one2many fields (`order_line/name`, ...), which Odoo reads as the
 /// record's lines because they carry nothing else. `None` when a value has
-/// no import form.
+/// no import form, or when the lines of a field do not all give the same
+/// fields.
 fn load_rows_of(
     values: &Value,
     model: &str,
@@ -1078,10 +1158,15 @@ fn load_rows_of(
         let (kind, relation) = schema.field(model, field)?;
         if kind == "one2many" {
             let child = relation.as_deref()?;
+            let mut columns: Option<Vec<String>> = None;
             for line in line_values(value)? {
                 let cells = load_cells(line, child, schema)?;
                 // A line without a value would read as a new record.
                 if cells.values().all(String::is_empty) {
+                    return None;
+                }
+                let these: Vec<String> = cells.keys().cloned().collect();
+                if columns.get_or_insert_with(|| these.clone()) != &these {
                     return None;
                 }
                 lines.push(
@@ -1187,6 +1272,28 @@ type LoadRecord = (usize, ExternalId, Vec<BTreeMap<String, String>>);
 /// loaded alone so the valid ones land and each invalid one gets its own
 /// error.
 async fn load_rows(
+    client: &Client,
+    model: &str,
+    rows: Vec<LoadRecord>,
+) -> Result<Vec<(usize, Result<Upserted>)>> {
+    // One call per set of columns: a record sent with a column it does
+    // not give would get that field set empty, not its default.
+    let mut groups: BTreeMap<Vec<String>, Vec<LoadRecord>> = BTreeMap::new();
+    for record in rows {
+        let mut columns: Vec<String> = record.2.iter().flat_map(|r| r.keys().cloned()).collect();
+        columns.sort();
+        columns.dedup();
+        groups.entry(columns).or_default().push(record);
+    }
+    let mut out = Vec::new();
+    for (_, group) in groups {
+        out.extend(load_group(client, model, group).await?);
+    }
+    Ok(out)
+}
+
+/// [`load_rows`] for records that give the same columns.
+async fn load_group(
     client: &Client,
     model: &str,
     rows: Vec<LoadRecord>,

@@ -3064,3 +3064,87 @@ async fn quotations_are_priced_confirmed_once_and_keep_their_lines() {
         .await
         .unwrap();
 }
+
+/// Upserted records get what they leave out from Odoo, as a `create` would:
+/// a record that does not give a field next to one that does keeps the
+/// field's default (not the empty value `load` gives an empty cell), and
+/// a line that leaves out its price is priced from its product while its
+/// neighbour keeps the price it gives. Sending the same upsert again, even
+/// after a lost reply to the lines, changes nothing.
+#[tokio::test]
+async fn upserts_leave_to_odoo_what_they_do_not_give() {
+    let server = TestServer::builder().start().await.unwrap();
+    let client = server.client(Protocol::Json2).unwrap();
+    let product = client
+        .model("product.product")
+        .create(&json!({"name": "Hours", "type": "service", "list_price": 140.0}))
+        .send()
+        .await
+        .unwrap();
+    let partner = client
+        .model("res.partner")
+        .create(&json!({"name": "Contoso", "is_company": true}))
+        .send()
+        .await
+        .unwrap();
+    let rows = || {
+        vec![
+            (
+                "sync.given".parse::<ExternalId>().unwrap(),
+                json!({"partner_id": partner, "user_id": 1, "client_order_ref": "A"}),
+            ),
+            (
+                "sync.left".parse::<ExternalId>().unwrap(),
+                json!({"partner_id": partner, "client_order_ref": "B", "order_line": [
+                    [5, 0, 0],
+                    [0, 0, {"name": "Priced by Odoo", "product_id": product, "product_uom_qty": 2.0}],
+                    [0, 0, {"name": "Priced here", "product_id": product, "product_uom_qty": 1.0, "price_unit": 99.0}],
+                ]}),
+            ),
+        ]
+    };
+    // The lines are written after their order: lose that reply once.
+    server.inject_on("write", Fault::DropAfterHandling, 1);
+    let orders = client.model("sale.order");
+    let first = orders.upsert_by_external_id(rows()).send().await.unwrap();
+    assert!(first[0].as_ref().unwrap().is_created());
+    let left = match &first[1] {
+        Ok(done) => done.id(),
+        // The lost reply: the order exists with its external id; the next
+        // upsert writes its lines as a whole.
+        Err(_) => {
+            let again = orders.upsert_by_external_id(rows()).send().await.unwrap();
+            again[1].as_ref().unwrap().id()
+        }
+    };
+    let given = first[0].as_ref().unwrap().id();
+    let read = orders
+        .read([given, left])
+        .fields(["user_id"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read[0]["user_id"][0], 1);
+    assert_eq!(read[1]["user_id"][0], 2, "the default salesperson, the caller");
+    let lines = client
+        .model("sale.order.line")
+        .search_read(Domain::field("order_id").eq(left))
+        .fields(["name", "price_unit"])
+        .send()
+        .await
+        .unwrap();
+    let prices: Vec<(&str, f64)> = lines
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap(), l["price_unit"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(prices, [("Priced by Odoo", 140.0), ("Priced here", 99.0)]);
+
+    // Lines given as commands are written again as a whole (they cannot
+    // be compared), never added twice.
+    let last = orders.upsert_by_external_id(rows()).send().await.unwrap();
+    assert_eq!(last[1].as_ref().unwrap().id(), left);
+    assert_eq!(server.records("sale.order").unwrap().len(), 2);
+    let lines = server.records("sale.order.line").unwrap();
+    let prices: Vec<f64> = lines.iter().map(|l| l["price_unit"].as_f64().unwrap()).collect();
+    assert_eq!(prices, [140.0, 99.0]);
+}
