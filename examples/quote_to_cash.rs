@@ -1,7 +1,8 @@
 //! Quote to cash: a deal won in the CRM becomes, in Odoo, a client, its
-//! contacts, a project and a sale order with the deal's line items, once;
-//! the Odoo project's id is written back to the deal, because the policy
-//! lets Odoo own that one field. Running it again changes nothing.
+//! contacts, a project managed by the deal's owner and a confirmed sale
+//! order with the deal's line items, once; the Odoo project's id and the
+//! order's reference are written back to the deal, because the policy lets
+//! Odoo own those fields. Running it again changes nothing.
 //!
 //! ```sh
 //! cargo run --example quote_to_cash                 # HubSpot (offline fake)
@@ -9,24 +10,22 @@
 //! ```
 //!
 //! Offline by default: a stateful fake of the CRM's API on loopback and the
-//! embedded Odoo. With `HUBSPOT_TOKEN` (or `SALESFORCE_*`, see
-//! [`salesforce`]) and `ODOO_URL` (see `examples/common`) it runs against
-//! the real systems and keeps its state in `./.quote-to-cash-state/`. On a
-//! real HubSpot, create the deal property `odoo_project_id` and a unique
-//! property `integration_sync_id` on companies, contacts and deals first.
+//! embedded Odoo, with a product for time-and-materials work (invoiced on
+//! timesheets) and one for fixed fees (prepaid). With `HUBSPOT_TOKEN` (or
+//! `SALESFORCE_*`, see [`salesforce`]) and `ODOO_URL` (see
+//! `examples/common`) it runs against the real systems and keeps its state
+//! in `./.quote-to-cash-state/`. On a real HubSpot, create the deal
+//! properties `odoo_project_id`, `odoo_order` and `billing_model` and a
+//! unique property `integration_sync_id` on companies, contacts and deals
+//! first. On a real Odoo, name your products by internal reference with
+//! `ODOO_PRODUCT_TM` and `ODOO_PRODUCT_FIXED` (else every line gets the
+//! first service product), and set `QUOTE_TO_CASH_CONFIRM=1` to confirm
+//! the orders.
 //!
 //! The flow is the library's
-//! [`workflows::quote_to_cash`](odoo_integration::connectors::workflows::quote_to_cash),
-//! each step a pipeline with its own checkpoint:
-//!
-//! 1. CRM companies → Odoo clients (`res.partner`, companies; matched
-//!    first, so a client Odoo already has is linked, not duplicated).
-//! 2. CRM contacts → Odoo contacts, under their client.
-//! 3. CRM deals → Odoo opportunities (`crm.lead`): the deal's record in Odoo.
-//! 4. Won deals → Odoo projects (`project.project`) and sale orders
-//!    (`sale.order` with the line items).
-//! 5. Odoo → CRM: each won deal gets its project's id; the policy gives
-//!    that field to Odoo, so it is the only field written to the deal.
+//! [`workflows::quote_to_cash`](odoo_integration::connectors::workflows::quote_to_cash):
+//! configuration, a check of the products before anything is written, then
+//! the run; this file only sets up the systems and prints what happened.
 #![allow(clippy::print_stdout, missing_docs)]
 
 mod common;
@@ -34,12 +33,11 @@ mod common;
 use common::{BoxError, connect};
 use odoo_integration::connectors::hubspot::{FieldMap, HubSpotConnector, ObjectMap};
 use odoo_integration::connectors::odoo::{ModelMap, OdooConnector};
-use odoo_integration::connectors::workflows::quote_to_cash;
-use odoo_integration::connectors::{
-    FileStore, MemoryStore, Quota, RateLimiter, RunSummary, SyncState,
-};
+use odoo_integration::connectors::workflows::quote_to_cash::{self, QuoteToCash, Report};
+use odoo_integration::connectors::{FileStore, MemoryStore, Quota, RateLimiter, SyncState};
 use odoo_integration::fakes::hubspot::FakeHubSpot;
-use odoo_integration::model::{Policy, SystemId};
+use odoo_integration::model::{BillingKind, Policy, SystemId};
+use odoo_integration::serde_json::json;
 use std::sync::Arc;
 
 /// Who owns what. `{crm}` is the CRM's system id.
@@ -57,6 +55,7 @@ default_owner = "{crm}"
 default_owner = "{crm}"
 [opportunity.fields]
 project_ref = "odoo"
+order_ref = "odoo"
 
 [engagement]
 default_owner = "{crm}"
@@ -69,21 +68,106 @@ tax_treatment = "odoo"
 default_owner = "{crm}"
 "#;
 
-/// Runs the five steps once: the library's quote to cash.
+/// How the won deals are billed and whether their orders are confirmed.
+struct Billing {
+    /// Products by billing kind (internal references); none: the
+    /// contract map's line default.
+    products: Vec<(BillingKind, String)>,
+    confirm: bool,
+}
+
+/// Runs the library's quote to cash once.
 async fn quote_to_cash<C: quote_to_cash::Crm>(
     crm: Arc<C>,
     odoo: Arc<OdooConnector>,
     state: Arc<dyn SyncState>,
     policy: &Policy,
-) -> Result<Vec<(&'static str, RunSummary)>, BoxError> {
-    Ok(quote_to_cash::run(crm, odoo, state, policy).await?)
+    billing: &Billing,
+) -> Result<Report, BoxError> {
+    let mut flow = QuoteToCash::new(crm, odoo, state, policy.clone()).confirm(billing.confirm);
+    for (kind, code) in &billing.products {
+        flow = flow.product(*kind, code.clone());
+    }
+    Ok(flow.run().await?)
 }
 
-fn print_runs(title: &str, runs: &[(&str, RunSummary)]) {
+fn print_report(title: &str, report: &Report) {
     println!("{title}");
-    for (what, run) in runs {
+    for (what, run) in &report.steps {
         common::print_run(what, run);
     }
+    for order in &report.confirmed {
+        println!("  confirmed   {order}");
+    }
+    for (order, why) in &report.not_confirmed {
+        println!("  not confirmed {order}: {why}");
+    }
+}
+
+/// The products that bill each kind of work, and the Odoo connector with
+/// a default product for lines when there are none: offline, two made in
+/// the embedded Odoo; else those named by `ODOO_PRODUCT_*`.
+async fn billing(
+    client: &odoo_integration::odoo::Client,
+    offline: bool,
+) -> Result<(Billing, OdooConnector), BoxError> {
+    let mut products = Vec::new();
+    if offline {
+        for (kind, code, name, policy) in [
+            (
+                BillingKind::TimeAndMaterials,
+                "CONSULT-TM",
+                "Consulting (time and materials)",
+                "delivered_timesheet",
+            ),
+            (
+                BillingKind::FixedFee,
+                "CONSULT-FIXED",
+                "Consulting (fixed fee)",
+                "ordered_prepaid",
+            ),
+        ] {
+            client
+                .model("product.product")
+                .create(
+                    &json!({"name": name, "default_code": code, "type": "service",
+                                "list_price": 1000.0, "service_policy": policy}),
+                )
+                .send()
+                .await?;
+            products.push((kind, code.to_owned()));
+        }
+    } else {
+        for (kind, var) in [
+            (BillingKind::TimeAndMaterials, "ODOO_PRODUCT_TM"),
+            (BillingKind::FixedFee, "ODOO_PRODUCT_FIXED"),
+        ] {
+            if let Ok(code) = std::env::var(var) {
+                products.push((kind, code));
+            }
+        }
+    }
+    let mut odoo = OdooConnector::new(client.clone());
+    if products.is_empty() {
+        // Odoo wants a product on every order line: contract lines get the
+        // first service product that is sold.
+        let service = client
+            .model("product.product")
+            .search(
+                odoo_integration::odoo::Domain::field("type")
+                    .eq("service")
+                    .and(odoo_integration::odoo::Domain::field("sale_ok").eq(true)),
+            )
+            .limit(1)
+            .send()
+            .await?
+            .first()
+            .copied()
+            .ok_or("no service product in Odoo to put on order lines: create one")?;
+        odoo = odoo.with_map(ModelMap::contract().line_default("lines", "product_id", service));
+    }
+    let confirm = offline || std::env::var("QUOTE_TO_CASH_CONFIRM").is_ok_and(|v| v == "1");
+    Ok((Billing { products, confirm }, odoo))
 }
 
 /// Prints the sale order made from a deal, with its lines.
@@ -92,14 +176,17 @@ async fn show_order(odoo: &odoo_integration::odoo::Client, deal: &str) -> Result
     let orders = odoo
         .model("sale.order")
         .search_read(Domain::field("client_order_ref").eq(deal))
-        .fields(["name", "partner_id"])
+        .fields(["name", "state"])
         .send()
         .await?;
     for order in &orders {
         let Some(id) = order["id"].as_i64() else {
             continue;
         };
-        println!("odoo        sale order {id} for \"{deal}\":");
+        println!(
+            "odoo        sale order {} ({}) for \"{deal}\":",
+            order["name"], order["state"]
+        );
         let lines = odoo
             .model("sale.order.line")
             .search_read(Domain::field("order_id").eq(id))
@@ -155,6 +242,7 @@ async fn fake_hubspot() -> Result<FakeHubSpot, BoxError> {
             ("amount", "48000"),
             ("deal_currency_code", "EUR"),
             ("closedate", "2026-11-20T00:00:00.000Z"),
+            ("billing_model", "time-and-materials"),
         ],
     );
     hs.associate("deals", &won, "companies", &northwind);
@@ -185,12 +273,17 @@ async fn fake_hubspot() -> Result<FakeHubSpot, BoxError> {
     Ok(hs)
 }
 
-/// HubSpot with the deal property for the project id.
+/// HubSpot with the deal properties for the project id, the order
+/// reference and the billing kind.
 fn hubspot(token: &str) -> Result<HubSpotConnector, BoxError> {
     let mut deals = ObjectMap::deals();
-    deals
-        .properties
-        .push(FieldMap::text("project_ref", "odoo_project_id"));
+    for (field, property) in [
+        ("project_ref", "odoo_project_id"),
+        ("order_ref", "odoo_order"),
+        ("billing", "billing_model"),
+    ] {
+        deals.properties.push(FieldMap::text(field, property));
+    }
     Ok(HubSpotConnector::new(token)?.object_map(deals))
 }
 
@@ -199,35 +292,15 @@ async fn main() -> Result<(), BoxError> {
     common::init_tracing();
     let salesforce = std::env::args().any(|a| a == "--salesforce");
     let (client, server) = connect().await?;
-    // Odoo wants a product on every order line: contract lines get the
-    // first service product that is sold.
-    let service = client
-        .model("product.product")
-        .search(
-            odoo_integration::odoo::Domain::field("type")
-                .eq("service")
-                .and(odoo_integration::odoo::Domain::field("sale_ok").eq(true)),
-        )
-        .limit(1)
-        .send()
-        .await?
-        .first()
-        .copied()
-        .ok_or("no service product in Odoo to put on order lines: create one")?;
-    let odoo = Arc::new(
-        OdooConnector::new(client.clone()).with_map(ModelMap::contract().line_default(
-            "lines",
-            "product_id",
-            service,
-        )),
-    );
+    let (billing, odoo) = billing(&client, server.is_some()).await?;
+    let odoo = Arc::new(odoo);
     let state: Arc<dyn SyncState> = if server.is_some() {
         Arc::new(MemoryStore::new())
     } else {
         Arc::new(FileStore::open(".quote-to-cash-state").await?)
     };
     if salesforce {
-        return salesforce::run(odoo, &client, state).await;
+        return salesforce::run(odoo, &client, state, &billing).await;
     }
     let (hs, fake) = match std::env::var("HUBSPOT_TOKEN") {
         Ok(token) => (hubspot(&token)?, None),
@@ -247,23 +320,24 @@ async fn main() -> Result<(), BoxError> {
     };
     let crm = Arc::new(hs);
     let policy = Policy::from_toml(&POLICY.replace("{crm}", SystemId::hubspot().as_str()))?;
-    let first = quote_to_cash(crm.clone(), odoo.clone(), state.clone(), &policy).await?;
-    print_runs("first run: the won deal goes to Odoo", &first);
+    let first = quote_to_cash(crm.clone(), odoo.clone(), state.clone(), &policy, &billing).await?;
+    print_report("first run: the won deal goes to Odoo", &first);
     show_order(&client, "Northwind ERP roll-out").await?;
-    let again = quote_to_cash(crm, odoo, state, &policy).await?;
-    print_runs("second run: nothing to do", &again);
+    let again = quote_to_cash(crm, odoo, state, &policy, &billing).await?;
+    print_report("second run: nothing to do", &again);
     if let Some(fake) = fake {
         let deal = fake
             .records("deals")
             .into_iter()
             .find(|d| d.property("dealstage") == Some("closedwon"));
-        let project = deal.as_ref().and_then(|d| d.property("odoo_project_id"));
-        println!("crm         the won deal now names Odoo project {project:?}");
-        if project.is_none() {
-            return Err("the project id was not written back to the deal".into());
+        let written = |p: &str| deal.as_ref().and_then(|d| d.property(p).map(str::to_owned));
+        let (project, order) = (written("odoo_project_id"), written("odoo_order"));
+        println!("crm         the won deal now names Odoo project {project:?} and order {order:?}");
+        if project.is_none() || order.is_none() || first.confirmed.is_empty() {
+            return Err("the order was not confirmed or not written back to the deal".into());
         }
     }
-    if again.iter().any(|(_, r)| !r.is_no_op()) {
+    if !again.is_no_op() {
         return Err("the second run changed something".into());
     }
     Ok(())
@@ -281,7 +355,7 @@ async fn main() -> Result<(), BoxError> {
 /// Opportunity first.
 mod salesforce {
     use super::*;
-    use odoo_integration::connectors::salesforce::{ConnectedApp, SalesforceConnector};
+    use odoo_integration::connectors::salesforce::{ConnectedApp, FieldMap, SalesforceConnector};
     use odoo_integration::fakes::salesforce::FakeSalesforce;
     use odoo_integration::serde_json::json;
 
@@ -333,6 +407,7 @@ mod salesforce {
         odoo: Arc<OdooConnector>,
         odoo_client: &odoo_integration::odoo::Client,
         state: Arc<dyn SyncState>,
+        billing: &Billing,
     ) -> Result<(), BoxError> {
         let env = |k: &str| std::env::var(k).ok();
         let (builder, fake) = match (
@@ -362,25 +437,34 @@ mod salesforce {
                 (b, Some(fake))
             }
         };
-        let crm = Arc::new(builder.project_field("Odoo_Project_Id__c").build()?);
+        let crm = Arc::new(
+            builder
+                .project_field("Odoo_Project_Id__c")
+                .opportunity_fields(vec![FieldMap::text("order_ref", "Odoo_Order__c")])
+                .build()?,
+        );
         let policy = Policy::from_toml(&POLICY.replace("{crm}", SystemId::salesforce().as_str()))?;
-        let first = quote_to_cash(crm.clone(), odoo.clone(), state.clone(), &policy).await?;
-        print_runs("first run: the won opportunity goes to Odoo", &first);
+        let first =
+            quote_to_cash(crm.clone(), odoo.clone(), state.clone(), &policy, billing).await?;
+        print_report("first run: the won opportunity goes to Odoo", &first);
         show_order(odoo_client, "Northwind ERP roll-out").await?;
-        let again = quote_to_cash(crm, odoo, state, &policy).await?;
-        print_runs("second run: nothing to do", &again);
+        let again = quote_to_cash(crm, odoo, state, &policy, billing).await?;
+        print_report("second run: nothing to do", &again);
         if let Some(fake) = fake {
-            let project = fake
+            let won = fake
                 .records("Opportunity")
                 .into_iter()
-                .find(|o| o["StageName"] == "Closed Won")
-                .and_then(|o| o["Odoo_Project_Id__c"].as_str().map(str::to_owned));
-            println!("crm         the won opportunity now names Odoo project {project:?}");
-            if project.is_none() {
-                return Err("the project id was not written back to the opportunity".into());
+                .find(|o| o["StageName"] == "Closed Won");
+            let written = |f: &str| won.as_ref().and_then(|o| o[f].as_str().map(str::to_owned));
+            let (project, order) = (written("Odoo_Project_Id__c"), written("Odoo_Order__c"));
+            println!(
+                "crm         the won opportunity now names Odoo project {project:?} and order {order:?}"
+            );
+            if project.is_none() || order.is_none() {
+                return Err("the project or order was not written back to the opportunity".into());
             }
         }
-        if again.iter().any(|(_, r)| !r.is_no_op()) {
+        if !again.is_no_op() {
             return Err("the second run changed something".into());
         }
         Ok(())

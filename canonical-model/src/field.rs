@@ -400,7 +400,7 @@ macro_rules! entity {
 macro_rules! code_enum {
     ($(#[$m:meta])* $t:ident { $($(#[$vm:meta])* $v:ident = $code:literal),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
         #[non_exhaustive]
         pub enum $t {
             $($(#[$vm])* #[serde(rename = $code)] $v,)*

@@ -1094,7 +1094,10 @@ enum LoadPlan {
     Whole(Vec<BTreeMap<String, String>>),
     /// `load` creates the record; its lines (the one2many values) are
     /// written after.
-    HeaderThenLines(Vec<BTreeMap<String, String>>, serde_json::Map<String, Value>),
+    HeaderThenLines(
+        Vec<BTreeMap<String, String>>,
+        serde_json::Map<String, Value>,
+    ),
     /// `load` cannot express a value.
     Neither,
 }
@@ -1115,8 +1118,10 @@ fn load_plan(values: &Value, model: &str, schema: &Schema) -> LoadPlan {
             .field(model, field)
             .is_some_and(|(kind, _)| kind == "one2many")
     };
-    let (lines, header): (serde_json::Map<String, Value>, serde_json::Map<String, Value>) =
-        map.clone().into_iter().partition(|(f, _)| is_lines(f));
+    let (lines, header): (
+        serde_json::Map<String, Value>,
+        serde_json::Map<String, Value>,
+    ) = map.clone().into_iter().partition(|(f, _)| is_lines(f));
     if lines.is_empty() || lines.values().any(|v| line_values(v).is_none()) {
         return LoadPlan::Neither;
     }

@@ -2961,8 +2961,10 @@ async fn quotations_are_priced_confirmed_once_and_keep_their_lines() {
     let client = server.client(Protocol::Json2).unwrap();
     let products = client.model("product.product");
     let hours = products
-        .create(&json!({"name": "Consulting hours", "type": "service", "default_code": "TM",
-                        "list_price": 140.0, "service_policy": "delivered_timesheet"}))
+        .create(
+            &json!({"name": "Consulting hours", "type": "service", "default_code": "TM",
+                        "list_price": 140.0, "service_policy": "delivered_timesheet"}),
+        )
         .send()
         .await
         .unwrap();
@@ -3022,17 +3024,27 @@ async fn quotations_are_priced_confirmed_once_and_keep_their_lines() {
     assert_eq!(row["state"], "sale");
     let again = confirm().send::<Value>().await.unwrap_err();
     assert_eq!(again.kind(), ErrorKind::UserError, "{again}");
-    assert!(again.to_string().contains("not in a state requiring confirmation"));
+    assert!(
+        again
+            .to_string()
+            .contains("not in a state requiring confirmation")
+    );
 
     // Replacing the lines of a confirmed order is refused, and nothing
     // changes.
     let err = orders
-        .write([order], &json!({"order_line": [[5, 0, 0], [0, 0, {"name": "New", "product_id": hours}]]}))
+        .write(
+            [order],
+            &json!({"order_line": [[5, 0, 0], [0, 0, {"name": "New", "product_id": hours}]]}),
+        )
         .send()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UserError, "{err}");
-    assert!(err.to_string().contains("Set the quantity to 0 instead"), "{err}");
+    assert!(
+        err.to_string().contains("Set the quantity to 0 instead"),
+        "{err}"
+    );
     let line = lines[0]["id"].as_i64().unwrap();
     let err = client
         .model("sale.order.line")
@@ -3125,7 +3137,10 @@ async fn upserts_leave_to_odoo_what_they_do_not_give() {
         .await
         .unwrap();
     assert_eq!(read[0]["user_id"][0], 1);
-    assert_eq!(read[1]["user_id"][0], 2, "the default salesperson, the caller");
+    assert_eq!(
+        read[1]["user_id"][0], 2,
+        "the default salesperson, the caller"
+    );
     let lines = client
         .model("sale.order.line")
         .search_read(Domain::field("order_id").eq(left))
@@ -3135,7 +3150,12 @@ async fn upserts_leave_to_odoo_what_they_do_not_give() {
         .unwrap();
     let prices: Vec<(&str, f64)> = lines
         .iter()
-        .map(|l| (l["name"].as_str().unwrap(), l["price_unit"].as_f64().unwrap()))
+        .map(|l| {
+            (
+                l["name"].as_str().unwrap(),
+                l["price_unit"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(prices, [("Priced by Odoo", 140.0), ("Priced here", 99.0)]);
 
@@ -3145,6 +3165,9 @@ async fn upserts_leave_to_odoo_what_they_do_not_give() {
     assert_eq!(last[1].as_ref().unwrap().id(), left);
     assert_eq!(server.records("sale.order").unwrap().len(), 2);
     let lines = server.records("sale.order.line").unwrap();
-    let prices: Vec<f64> = lines.iter().map(|l| l["price_unit"].as_f64().unwrap()).collect();
+    let prices: Vec<f64> = lines
+        .iter()
+        .map(|l| l["price_unit"].as_f64().unwrap())
+        .collect();
     assert_eq!(prices, [140.0, 99.0]);
 }

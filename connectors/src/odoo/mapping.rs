@@ -136,6 +136,9 @@ pub(crate) struct LookupKey {
 pub(crate) enum OdooValue {
     Plain(Value),
     Lookup(LookupKey),
+    /// x2many commands, with the lookups of their lines to resolve first:
+    /// (command index, field, lookup).
+    Lines(Vec<Value>, Vec<(usize, String, LookupKey)>),
 }
 
 /// The values to write for `record`: only `fields` (canonical names; all
@@ -225,6 +228,7 @@ fn encode(
         ) => {
             // Clear, then create: the lines are replaced as a whole.
             let mut commands = vec![serde_json::json!([5, 0, 0])];
+            let mut lookups = Vec::new();
             for row in rows {
                 let mut values = defaults.clone();
                 for child in fields.iter().filter(|c| !c.read_only) {
@@ -232,15 +236,25 @@ fn encode(
                         .get(&child.canonical)
                         .cloned()
                         .unwrap_or(FieldValue::Null);
+                    // A line leaves out what it has no value for, so the
+                    // map's line defaults (a product) and then Odoo fill it
+                    // in (a price from the price list).
+                    if value.is_null() {
+                        continue;
+                    }
                     encode(child, value, links, &mut |k, v| match v {
                         OdooValue::Plain(v) => {
                             values.insert(k.to_owned(), v);
                             Ok(())
                         }
-                        OdooValue::Lookup(_) => Err(ConnectorError::new(
+                        OdooValue::Lookup(l) => {
+                            lookups.push((commands.len(), k.to_owned(), l));
+                            Ok(())
+                        }
+                        OdooValue::Lines(..) => Err(ConnectorError::new(
                             ConnectorErrorKind::Configuration,
                             format!(
-                                "{} → {}: lookups are not supported in lines",
+                                "{} → {}: lines within lines are not supported",
                                 f.canonical, child.vendor
                             ),
                         )),
@@ -248,7 +262,11 @@ fn encode(
                 }
                 commands.push(serde_json::json!([0, 0, values]));
             }
-            out(&f.vendor, plain(Value::Array(commands)))
+            if lookups.is_empty() {
+                out(&f.vendor, plain(Value::Array(commands)))
+            } else {
+                out(&f.vendor, OdooValue::Lines(commands, lookups))
+            }
         }
         (Conversion::Reference { .. } | Conversion::Lookup { .. } | Conversion::Rows { .. }, v) => {
             Err(ConnectorError::new(

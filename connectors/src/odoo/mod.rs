@@ -6,8 +6,8 @@
 //! | client | `res.partner` | `is_company = True`, not a `res.company`'s partner | legal_name→`name`, website, tax_id→`vat`, industry→`industry_id` (by name), billing_terms→`property_payment_term_id` (by name), address→`street`/`city`/`zip`/`country_id` (by ISO code) |
 //! | contact | `res.partner` | `is_company = False`, not a user's partner | name, email, phone, client→`parent_id` |
 //! | opportunity | `crm.lead` | `type = opportunity` | name, client→`partner_id`, amount→`expected_revenue`, close_date→`date_deadline` |
-//! | engagement | `project.project` | all | name, client→`partner_id`, start→`date_start`, end→`date`, billable→`allow_billable` |
-//! | contract | `sale.order` | all | reference→`client_order_ref`, client→`partner_id`, signed_on→`signed_on` (midnight UTC), lines→`order_line` (`sale.order.line`: description→`name`, quantity→`product_uom_qty`, unit_price→`price_unit`) |
+//! | engagement | `project.project` | all | name, client→`partner_id`, start→`date_start`, end→`date`, billable→`allow_billable`, manager→`user_id` (the user with that login) |
+//! | contract | `sale.order` | all | reference→`client_order_ref`, client→`partner_id`, signed_on→`signed_on` (midnight UTC), lines→`order_line` (`sale.order.line`: description→`name`, quantity→`product_uom_qty`, unit_price→`price_unit` (left to Odoo's price list when empty), product→`product_id` (by `default_code`)) |
 //! | timesheet_entry | `account.analytic.line` | `project_id != False` | date, hours→`unit_amount`, employee→`employee_id`, engagement→`project_id`, task→`name` |
 //! | employee | `hr.employee` | all | employee_number→`barcode`, name, work_email, department→`department_id` (by name, created if missing), job_title, manager→`parent_id`, cost_rate→`hourly_cost`, status→`active` (terminated ⇄ archived), hire_date→`contract_date_start`, termination_date→`departure_date`, work_phone, work_calendar→`resource_calendar_id` (by name) |
 //! | expense | `hr.expense` | all | employee→`employee_id`, date, amount→`total_amount`, description→`name` |
@@ -309,14 +309,39 @@ impl OdooConnector {
         })
     }
 
-    /// The key values of looked-up records in `rows`, one read per model.
+    /// The key values of looked-up records in `rows` and in their lines
+    /// (`children`), one read per looked-up field.
     async fn lookup_keys(
         &self,
         map: &ModelMap,
         rows: &[Map<String, Value>],
+        children: &BTreeMap<(String, i64), Map<String, Value>>,
     ) -> Result<BTreeMap<(String, i64), String>> {
         let mut out = BTreeMap::new();
+        let mut fields: Vec<(&FieldMap, Vec<&Map<String, Value>>)> = Vec::new();
         for f in &map.fields {
+            match &f.conversion {
+                Conversion::Lookup { .. } => fields.push((f, rows.iter().collect())),
+                Conversion::Rows {
+                    model,
+                    fields: within,
+                    ..
+                } => {
+                    let lines: Vec<&Map<String, Value>> = children
+                        .iter()
+                        .filter(|((m, _), _)| m == model)
+                        .map(|(_, row)| row)
+                        .collect();
+                    for c in within {
+                        if matches!(c.conversion, Conversion::Lookup { .. }) {
+                            fields.push((c, lines.clone()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (f, rows) in fields {
             let Conversion::Lookup { model, key, .. } = &f.conversion else {
                 continue;
             };
@@ -324,6 +349,7 @@ impl OdooConnector {
                 .iter()
                 .filter_map(|r| r.get(&f.vendor))
                 .filter_map(many2one_id)
+                .filter(|id| !out.contains_key(&(model.clone(), *id)))
                 .collect();
             if ids.is_empty() {
                 continue;
@@ -452,6 +478,19 @@ impl OdooConnector {
             let v = match value {
                 OdooValue::Plain(v) => v,
                 OdooValue::Lookup(l) => Value::from(self.resolve_lookup(&l).await?),
+                OdooValue::Lines(mut commands, lookups) => {
+                    for (at, field, l) in lookups {
+                        let id = self.resolve_lookup(&l).await?;
+                        if let Some(values) = commands
+                            .get_mut(at)
+                            .and_then(|c| c.get_mut(2))
+                            .and_then(Value::as_object_mut)
+                        {
+                            values.insert(field, Value::from(id));
+                        }
+                    }
+                    Value::Array(commands)
+                }
             };
             values.insert(field, v);
         }

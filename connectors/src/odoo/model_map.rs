@@ -255,7 +255,9 @@ impl ModelMap {
             )
             .field("close_date", "date_deadline", Date)
     }
-    /// Engagements: `project.project`.
+    /// Engagements: `project.project`; the manager is the user whose login
+    /// is the manager's email (`user_id`; no such user is an `Invalid`
+    /// error for that record).
     ///
     /// # Example
     ///
@@ -270,9 +272,14 @@ impl ModelMap {
             .field("start", "date_start", Date)
             .field("end", "date", Date)
             .field("billable", "allow_billable", Bool)
+            .field("manager", "user_id", lookup("res.users", "login", false))
     }
     /// Contracts / statements of work: `sale.order` (the header; the
-    /// billing model is not an Odoo field).
+    /// billing model is not an Odoo field) with its lines. A line's product
+    /// is found by its internal reference (`default_code`); a line without
+    /// one takes the map's line default (`line_default("lines",
+    /// "product_id", id)`), and a line without a unit price is priced by
+    /// Odoo (the order's price list).
     ///
     /// # Example
     ///
@@ -294,6 +301,11 @@ impl ModelMap {
                         FieldMap::new("description", "name", Text),
                         FieldMap::new("quantity", "product_uom_qty", Number),
                         FieldMap::new("unit_price", "price_unit", money(None)),
+                        FieldMap::new(
+                            "product",
+                            "product_id",
+                            lookup("product.product", "default_code", false),
+                        ),
                     ],
                 ),
             );

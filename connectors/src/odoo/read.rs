@@ -73,8 +73,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Source<E> for OdooConnector {
                 has_more: false,
             });
         };
-        let lookups = self.lookup_keys(map, &page.records).await?;
         let children = self.child_rows(map, &page.records).await?;
+        let lookups = self.lookup_keys(map, &page.records, &children).await?;
         let mut changes = Vec::with_capacity(page.records.len());
         let mut seen: BTreeSet<i64> = ranges_iter(&cursor.known).collect();
         let fields: Vec<String> = map.fields.iter().map(|f| f.canonical.clone()).collect();

@@ -13,7 +13,9 @@
 //!   or work email, one to one, with what does not pair, what could be
 //!   several people, and what differs.
 //! - [`quote_to_cash`]: a won deal becomes a client, contacts, a project
-//!   and a sale order in Odoo, once, and the project's id goes back to the
+//!   managed by the deal's owner and a sale order in Odoo, once, with the
+//!   product (and so the invoicing policy) of its billing kind, confirmed
+//!   if asked; the project's id and the order's reference go back to the
 //!   deal.
 //! - [`timesheets`]: approved hours per employee per pay period, and
 //!   billable hours priced at the contract's rates into draft invoices.

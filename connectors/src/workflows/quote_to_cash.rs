@@ -1,39 +1,177 @@
 //! Quote to cash: a deal won in the CRM becomes, in Odoo, a client (linked
-//! when Odoo already has it), its contacts, a billable project and a sale
-//! order with the deal's line items, once; the Odoo project's id is
-//! written back to the deal (a field the policy gives Odoo).
+//! when Odoo already has it), its contacts, a billable project managed by
+//! the deal's owner and a sale order with the deal's line items, once;
+//! the order is confirmed if asked, and the project's id and the order's
+//! reference are written back to the deal (fields the policy gives Odoo).
 //!
-//! [`run`] is the whole flow, each step a [`Pipeline`] with its own
-//! checkpoint in the state store, so running it again changes nothing:
+//! [`QuoteToCash`] is the whole flow, each step a [`Pipeline`] with its
+//! own checkpoint in the state store, so running it again changes nothing:
 //!
 //! 1. CRM companies → Odoo clients (`res.partner`, matched first).
 //! 2. CRM contacts → Odoo contacts, under their client (matched first).
 //! 3. CRM deals → Odoo opportunities (`crm.lead`).
 //! 4. Won deals → Odoo projects and sale orders, through [`WonDeals`], a
 //!    source that turns each won deal into an engagement or a contract.
-//! 5. Odoo → CRM: [`ProjectRefs`] hands each won deal its project's id.
+//! 5. Optionally, the new sale orders are confirmed (`action_confirm`).
+//! 6. Odoo → CRM: [`ProjectRefs`] hands each won deal its project's id,
+//!    and [`OrderRefs`] its order's reference when the policy gives
+//!    `opportunity.order_ref` to Odoo.
 //!
-//! Odoo wants a product on every order line: give the Odoo connector's
-//! contract map one (`ModelMap::contract().line_default("lines",
-//! "product_id", id)`).
+//! **Billing.** The deal's billing kind ([`Opportunity::billing`], time
+//! and materials when the CRM has none) picks the product of every line
+//! that names none ([`QuoteToCash::product`], by internal reference), and
+//! with it Odoo's invoicing policy: time and materials invoice the
+//! timesheets (`delivered_timesheet`), fixed fees and retainers what was
+//! ordered (`ordered_prepaid`), milestones the milestones reached
+//! (`delivered_milestones`). [`QuoteToCash::check`] reads the products
+//! and refuses, before anything is written, one that is missing, invoiced
+//! another way, or that would make Odoo create a second project on
+//! confirmation. Without products, give the contract map a default
+//! (`ModelMap::contract().line_default("lines", "product_id", id)`).
+//!
+//! **Prices.** [`Pricing::Deal`] keeps the deal's unit prices (a line
+//! without one is priced by Odoo); [`Pricing::PriceList`] leaves every
+//! price to the order's price list (the client's, or the contract map's
+//! `default_value("pricelist_id", id)`).
 
 use crate::connector::{
     Capabilities, Connector, Cursor, Operation, Page, Sink, Source, SourceChange,
 };
-use crate::error::Result;
+use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::odoo::OdooConnector;
 use crate::pipeline::{Pipeline, RunSummary};
 use crate::store::SyncState;
 use async_trait::async_trait;
+use odoo_integration_client::Domain;
 use odoo_integration_model::{
-    ClientCompany, Contact, Contract, Engagement, Entity, Opportunity, OpportunityStage, Policy,
-    SystemId,
+    BillingKind, ClientCompany, Contact, Contract, ContractLine, Engagement, Entity, Opportunity,
+    OpportunityStage, Policy, RemoteId, SystemId,
 };
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// How a won deal becomes a record: the record and the fields it claims.
-type Convert<E> = fn(&Opportunity) -> (E, &'static [&'static str]);
+type Convert<E> = fn(&Opportunity, &Terms) -> (E, Vec<&'static str>);
+
+/// Where the prices of a won deal's order come from.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::workflows::quote_to_cash::Pricing;
+/// assert_eq!(Pricing::default(), Pricing::Deal);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Pricing {
+    /// The deal's unit prices; a line without one is priced by Odoo.
+    #[default]
+    Deal,
+    /// Every line priced by the order's price list in Odoo.
+    PriceList,
+}
+
+/// What turns a won deal's lines into order lines: the product per
+/// billing kind (internal references) and where prices come from.
+#[derive(Debug, Clone, Default)]
+pub struct Terms {
+    products: BTreeMap<BillingKind, String>,
+    pricing: Pricing,
+}
+
+impl Terms {
+    /// No products, the deal's prices.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_connectors::workflows::quote_to_cash::{Pricing, Terms};
+    /// use odoo_integration_model::BillingKind;
+    /// let terms = Terms::new().product(BillingKind::FixedFee, "FIXED").pricing(Pricing::PriceList);
+    /// assert_eq!(terms.product_for(BillingKind::FixedFee), Some("FIXED"));
+    /// assert_eq!(terms.product_for(BillingKind::Retainer), None);
+    /// ```
+    pub fn new() -> Self {
+        Terms::default()
+    }
+
+    /// Bills work of `kind` with the product whose internal reference
+    /// (`default_code`) is `code`.
+    ///
+    /// # Example
+    ///
+    /// See [`Terms::new`].
+    pub fn product(mut self, kind: BillingKind, code: impl Into<String>) -> Self {
+        self.products.insert(kind, code.into());
+        self
+    }
+
+    /// Where prices come from.
+    ///
+    /// # Example
+    ///
+    /// See [`Terms::new`].
+    pub fn pricing(mut self, pricing: Pricing) -> Self {
+        self.pricing = pricing;
+        self
+    }
+
+    /// The product code that bills work of `kind`, if one is set.
+    ///
+    /// # Example
+    ///
+    /// See [`Terms::new`].
+    pub fn product_for(&self, kind: BillingKind) -> Option<&str> {
+        self.products.get(&kind).map(String::as_str)
+    }
+
+    /// A won deal's order lines: its line items (a deal without any is
+    /// sold as one line, its name at its amount), each with the product
+    /// of the deal's billing kind unless it names its own, priced as
+    /// [`Pricing`] says.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_connectors::workflows::quote_to_cash::Terms;
+    /// use odoo_integration_model::{BillingKind, Opportunity};
+    /// let deal = Opportunity {
+    ///     name: "Audit".into(),
+    ///     amount: "12000 EUR".parse().ok(),
+    ///     billing: Some(BillingKind::FixedFee),
+    ///     ..Default::default()
+    /// };
+    /// let lines = Terms::new().product(BillingKind::FixedFee, "FIXED").lines(&deal);
+    /// assert_eq!(lines.len(), 1);
+    /// assert_eq!(lines[0].product.as_deref(), Some("FIXED"));
+    /// assert_eq!(lines[0].unit_price, deal.amount);
+    /// ```
+    pub fn lines(&self, deal: &Opportunity) -> Vec<ContractLine> {
+        let mut lines = deal.lines.clone();
+        if lines.is_empty()
+            && let Some(amount) = deal.amount
+        {
+            lines.push(ContractLine {
+                description: deal.name.clone(),
+                quantity: rust_decimal::Decimal::ONE,
+                unit_price: Some(amount),
+                ..Default::default()
+            });
+        }
+        let product = self.product_for(deal.billing.unwrap_or_default());
+        for line in &mut lines {
+            if line.product.is_none() {
+                line.product = product.map(str::to_owned);
+            }
+            if self.pricing == Pricing::PriceList {
+                line.unit_price = None;
+            }
+        }
+        lines
+    }
+}
 
 /// Won deals as engagements or contracts: the deal's id stays the
 /// record's id, so each deal becomes one project and one sale order, once.
@@ -63,6 +201,7 @@ type Convert<E> = fn(&Opportunity) -> (E, &'static [&'static str]);
 pub struct WonDeals<E> {
     crm: Arc<dyn Source<Opportunity>>,
     convert: Convert<E>,
+    terms: Terms,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -76,7 +215,7 @@ impl<E> std::fmt::Debug for WonDeals<E> {
 
 impl WonDeals<Engagement> {
     /// Won deals as billable engagements (Odoo projects) named after the
-    /// deal, starting on its close date.
+    /// deal, starting on its close date, managed by its owner.
     ///
     /// # Example
     ///
@@ -85,47 +224,56 @@ impl WonDeals<Engagement> {
         WonDeals {
             crm,
             convert: engagement_of,
+            terms: Terms::default(),
             entity: PhantomData,
         }
     }
 }
 
 impl WonDeals<Contract> {
-    /// Won deals as contracts (Odoo sale orders) with the deal's lines,
-    /// referenced by the deal's name and signed on its close date.
+    /// Won deals as contracts (Odoo sale orders) with the deal's lines
+    /// ([`Terms::lines`]), referenced by the deal's name and signed on its
+    /// close date.
     ///
     /// # Example
     ///
     /// See [`WonDeals`].
-    pub fn contracts(crm: Arc<dyn Source<Opportunity>>) -> Self {
+    pub fn contracts(crm: Arc<dyn Source<Opportunity>>, terms: Terms) -> Self {
         WonDeals {
             crm,
             convert: contract_of,
+            terms,
             entity: PhantomData,
         }
     }
 }
 
-/// A won deal's engagement.
-fn engagement_of(deal: &Opportunity) -> (Engagement, &'static [&'static str]) {
+/// A won deal's engagement; its manager only when the deal has an owner
+/// (a CRM that does not say leaves Odoo's project manager alone).
+fn engagement_of(deal: &Opportunity, _: &Terms) -> (Engagement, Vec<&'static str>) {
     let e = Engagement {
         name: deal.name.clone(),
         billable: true,
         start: deal.close_date,
+        manager: deal.owner.clone(),
         ..Default::default()
     };
-    (e, &["name", "client", "billable", "start"])
+    let mut fields = vec!["name", "client", "billable", "start"];
+    if e.manager.is_some() {
+        fields.push("manager");
+    }
+    (e, fields)
 }
 
 /// A won deal's contract.
-fn contract_of(deal: &Opportunity) -> (Contract, &'static [&'static str]) {
+fn contract_of(deal: &Opportunity, terms: &Terms) -> (Contract, Vec<&'static str>) {
     let c = Contract {
         reference: deal.name.clone(),
         signed_on: deal.close_date,
-        lines: deal.lines.clone(),
+        lines: terms.lines(deal),
         ..Default::default()
     };
-    (c, &["reference", "client", "signed_on", "lines"])
+    (c, vec!["reference", "client", "signed_on", "lines"])
 }
 
 impl<E: Entity> Connector for WonDeals<E> {
@@ -151,7 +299,7 @@ impl<E: Entity + Send + Sync + 'static> Source<E> for WonDeals<E> {
                 if o.stage != OpportunityStage::Won {
                     return None;
                 }
-                let (record, fields) = (self.convert)(o);
+                let (record, fields) = (self.convert)(o, &self.terms);
                 let mut change = SourceChange::upsert(deal.remote_id.as_str(), deal.at, record)
                     .with_fields(fields.iter().copied());
                 if let Some(client) = deal.refs.get("client") {
@@ -168,13 +316,35 @@ impl<E: Entity + Send + Sync + 'static> Source<E> for WonDeals<E> {
     }
 }
 
+/// The Odoo opportunity (`crm.lead` id) of the CRM deal an Odoo record
+/// of `entity` came from: record → its canonical id → the deal in `crm`
+/// → that deal's opportunity → its record in Odoo.
+async fn lead_of(
+    state: &dyn SyncState,
+    crm: &SystemId,
+    entity: &str,
+    odoo_id: &RemoteId,
+) -> Result<Option<RemoteId>> {
+    let odoo = SystemId::odoo();
+    let Some(record) = state.resolve(entity, &odoo, odoo_id).await? else {
+        return Ok(None);
+    };
+    let Some(deal) = state.cross_refs(record).await?.remove(crm) else {
+        return Ok(None);
+    };
+    let Some(opportunity) = state.resolve("opportunity", crm, &deal).await? else {
+        return Ok(None);
+    };
+    Ok(state.cross_refs(opportunity).await?.remove(&odoo))
+}
+
 /// Odoo's projects as the project reference of the deals they came from:
 /// project → its engagement → the CRM deal → that deal's opportunity and
 /// its record in Odoo. Projects that came from no deal are skipped.
 ///
 /// # Example
 ///
-/// See [`run`].
+/// See [`QuoteToCash`].
 pub struct ProjectRefs {
     odoo: Arc<OdooConnector>,
     state: Arc<dyn SyncState>,
@@ -195,7 +365,7 @@ impl ProjectRefs {
     ///
     /// # Example
     ///
-    /// See [`run`].
+    /// See [`QuoteToCash`].
     pub fn new(odoo: Arc<OdooConnector>, state: Arc<dyn SyncState>, crm: SystemId) -> Self {
         ProjectRefs { odoo, state, crm }
     }
@@ -214,26 +384,14 @@ impl Connector for ProjectRefs {
 impl Source<Opportunity> for ProjectRefs {
     async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<Opportunity>> {
         let page = Source::<Engagement>::read(&*self.odoo, since, limit).await?;
-        let odoo = SystemId::odoo();
         let mut changes = Vec::new();
         for project in page.changes {
             if project.operation.is_delete() {
                 continue;
             }
-            let state = &self.state;
-            let Some(engagement) = state
-                .resolve("engagement", &odoo, &project.remote_id)
-                .await?
+            let state = &*self.state;
+            let Some(lead) = lead_of(state, &self.crm, "engagement", &project.remote_id).await?
             else {
-                continue;
-            };
-            let Some(deal) = state.cross_refs(engagement).await?.remove(&self.crm) else {
-                continue;
-            };
-            let Some(opportunity) = state.resolve("opportunity", &self.crm, &deal).await? else {
-                continue;
-            };
-            let Some(lead) = state.cross_refs(opportunity).await?.remove(&odoo) else {
                 continue;
             };
             let refs = Opportunity {
@@ -244,6 +402,107 @@ impl Source<Opportunity> for ProjectRefs {
                 SourceChange::upsert(lead.as_str(), project.at, refs).with_fields(["project_ref"]),
             );
         }
+        Ok(Page {
+            changes,
+            next: page.next,
+            has_more: page.has_more,
+        })
+    }
+}
+
+/// Odoo's sale orders as the order reference (`S00042`) of the deals they
+/// came from, as [`ProjectRefs`] does for projects. Orders that came from
+/// no deal are skipped.
+///
+/// # Example
+///
+/// See [`QuoteToCash`].
+pub struct OrderRefs {
+    odoo: Arc<OdooConnector>,
+    state: Arc<dyn SyncState>,
+    crm: SystemId,
+}
+
+impl std::fmt::Debug for OrderRefs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderRefs")
+            .field("crm", &self.crm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrderRefs {
+    /// The order references of `crm`'s deals, from `odoo`'s sale orders
+    /// and the identities in `state`.
+    ///
+    /// # Example
+    ///
+    /// See [`QuoteToCash`].
+    pub fn new(odoo: Arc<OdooConnector>, state: Arc<dyn SyncState>, crm: SystemId) -> Self {
+        OrderRefs { odoo, state, crm }
+    }
+}
+
+impl Connector for OrderRefs {
+    fn system(&self) -> SystemId {
+        SystemId::odoo()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().reads(["opportunity"]).incremental(true)
+    }
+}
+
+#[async_trait]
+impl Source<Opportunity> for OrderRefs {
+    async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<Opportunity>> {
+        let page = Source::<Contract>::read(&*self.odoo, since, limit).await?;
+        let mut deals = Vec::new();
+        for order in page.changes {
+            if order.operation.is_delete() {
+                continue;
+            }
+            let state = &*self.state;
+            if let Some(lead) = lead_of(state, &self.crm, "contract", &order.remote_id).await? {
+                deals.push((order, lead));
+            }
+        }
+        // The orders' references, in one read (an order deleted since is
+        // simply not returned).
+        let ids: Vec<i64> = deals
+            .iter()
+            .filter_map(|(o, _)| o.remote_id.as_str().parse().ok())
+            .collect();
+        let mut names = BTreeMap::new();
+        if !ids.is_empty() {
+            let rows = self
+                .odoo
+                .client()
+                .model("sale.order")
+                .search_read(Domain::field("id").is_in(ids))
+                .fields(["name"])
+                .send()
+                .await
+                .map_err(crate::odoo::convert)?;
+            for row in rows {
+                if let (Some(id), Some(name)) = (
+                    row.get("id").and_then(Value::as_i64),
+                    row.get("name").and_then(Value::as_str),
+                ) {
+                    names.insert(id.to_string(), name.to_owned());
+                }
+            }
+        }
+        let changes = deals
+            .into_iter()
+            .filter_map(|(order, lead)| {
+                let name = names.get(order.remote_id.as_str())?;
+                let refs = Opportunity {
+                    order_ref: Some(name.clone()),
+                    ..Default::default()
+                };
+                Some(SourceChange::upsert(lead.as_str(), order.at, refs).with_fields(["order_ref"]))
+            })
+            .collect();
         Ok(Page {
             changes,
             next: page.next,
@@ -263,22 +522,413 @@ impl<T> Crm for T where
 {
 }
 
-/// Runs the five steps once, each a pipeline named `{crm}→odoo/{step}`
-/// (and `odoo→{crm}/project_ref`) with its checkpoint in `state`, under
-/// `policy` (which should give `opportunity.project_ref` to Odoo): each
-/// step's name and run summary, in order.
-///
-/// # Errors
-///
-/// A step that fails as a whole (a system down past the retries, a store
-/// that fails, a misconfigured pipeline); records that fail alone are in
-/// the dead-letter queue and the summaries.
+/// What each kind of billing needs of its product in Odoo: the service
+/// invoicing policy (`service_policy`) and how to set it.
+fn wanted_policy(kind: BillingKind) -> (&'static str, &'static str) {
+    match kind {
+        BillingKind::TimeAndMaterials => ("delivered_timesheet", "Based on Timesheets"),
+        BillingKind::Milestones => ("delivered_milestones", "Based on Milestones"),
+        // A retainer is billed per period, up front, like a fixed fee.
+        _ => ("ordered_prepaid", "Prepaid/Fixed Price"),
+    }
+}
+
+/// What one run of quote to cash did.
 ///
 /// # Example
 ///
-/// The end-to-end test `quote_to_cash_turns_a_won_deal_into_a_project_and_an_order`
-/// (`connectors/tests/it/workflows.rs`) runs it between the HubSpot fake
-/// and the embedded Odoo; `examples/quote_to_cash.rs` is a thin caller:
+/// See [`QuoteToCash`].
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Report {
+    /// Each step's name and run summary, in order.
+    pub steps: Vec<(&'static str, RunSummary)>,
+    /// The sale orders confirmed by this run (their references).
+    pub confirmed: Vec<String>,
+    /// The sale orders Odoo would not confirm, with why.
+    pub not_confirmed: Vec<(String, ConnectorError)>,
+}
+
+impl Report {
+    /// Whether the run changed nothing: every step a no-op and no order
+    /// confirmed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let report = odoo_integration_connectors::workflows::quote_to_cash::Report::default();
+    /// assert!(report.is_no_op());
+    /// ```
+    pub fn is_no_op(&self) -> bool {
+        self.confirmed.is_empty() && self.steps.iter().all(|(_, run)| run.is_no_op())
+    }
+}
+
+/// Quote to cash between a CRM and Odoo: configure, [`check`](Self::check)
+/// what Odoo has, [`run`](Self::run). See the [module docs](self).
+///
+/// # Example
+///
+/// The end-to-end tests in `connectors/tests/it/workflows.rs` run it
+/// between the HubSpot fake and the embedded Odoo; `examples/quote_to_cash.rs`
+/// is a thin caller:
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # async fn demo(crm: Arc<odoo_integration_connectors::hubspot::HubSpotConnector>, odoo: Arc<odoo_integration_connectors::odoo::OdooConnector>) -> Result<(), Box<dyn std::error::Error>> {
+/// use odoo_integration_connectors::{workflows::quote_to_cash::QuoteToCash, MemoryStore};
+/// use odoo_integration_model::{BillingKind, Policy};
+/// let policy = Policy::from_toml("[opportunity.fields]\nproject_ref = \"odoo\"\norder_ref = \"odoo\"\n")?;
+/// let flow = QuoteToCash::new(crm, odoo, Arc::new(MemoryStore::new()), policy)
+///     .product(BillingKind::TimeAndMaterials, "CONSULTING-TM")
+///     .product(BillingKind::FixedFee, "CONSULTING-FIXED")
+///     .confirm(true);
+/// flow.check().await?; // before anything is written
+/// let report = flow.run().await?;
+/// for (step, run) in &report.steps {
+///     println!("{step}: {run}");
+/// }
+/// println!("confirmed: {:?}", report.confirmed);
+/// # Ok(()) }
+/// ```
+pub struct QuoteToCash<C> {
+    crm: Arc<C>,
+    odoo: Arc<OdooConnector>,
+    state: Arc<dyn SyncState>,
+    policy: Policy,
+    terms: Terms,
+    confirm: bool,
+}
+
+impl<C> std::fmt::Debug for QuoteToCash<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuoteToCash")
+            .field("terms", &self.terms)
+            .field("confirm", &self.confirm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Crm> QuoteToCash<C> {
+    /// Quote to cash from `crm` into `odoo`, its identities and
+    /// checkpoints in `state`, under `policy` (which should give
+    /// `opportunity.project_ref`, and `order_ref` if the CRM has a field
+    /// for it, to Odoo). No products, the deal's prices, orders left as
+    /// quotations.
+    ///
+    /// # Example
+    ///
+    /// See [`QuoteToCash`].
+    pub fn new(
+        crm: Arc<C>,
+        odoo: Arc<OdooConnector>,
+        state: Arc<dyn SyncState>,
+        policy: Policy,
+    ) -> Self {
+        QuoteToCash {
+            crm,
+            odoo,
+            state,
+            policy,
+            terms: Terms::default(),
+            confirm: false,
+        }
+    }
+
+    /// Bills work of `kind` with the product whose internal reference is
+    /// `code` ([`Terms::product`]).
+    ///
+    /// # Example
+    ///
+    /// See [`QuoteToCash`].
+    pub fn product(mut self, kind: BillingKind, code: impl Into<String>) -> Self {
+        self.terms = self.terms.product(kind, code);
+        self
+    }
+
+    /// Where prices come from ([`Pricing`]).
+    ///
+    /// # Example
+    ///
+    /// See [`QuoteToCash`].
+    pub fn pricing(mut self, pricing: Pricing) -> Self {
+        self.terms = self.terms.pricing(pricing);
+        self
+    }
+
+    /// Whether the sale orders are confirmed (`action_confirm`) once
+    /// written; default no, they stay quotations.
+    ///
+    /// # Example
+    ///
+    /// See [`QuoteToCash`].
+    pub fn confirm(mut self, yes: bool) -> Self {
+        self.confirm = yes;
+        self
+    }
+
+    /// Checks the products against what Odoo has, writing nothing: each
+    /// must exist once, be sold, be invoiced as its kind of billing needs,
+    /// and not create a project on confirmation (quote to cash makes the
+    /// project; Odoo would make a second).
+    ///
+    /// # Errors
+    ///
+    /// [`Configuration`](ConnectorErrorKind::Configuration) naming the
+    /// product, what is wrong and how to fix it; Odoo's errors.
+    ///
+    /// # Example
+    ///
+    /// See [`QuoteToCash`].
+    pub async fn check(&self) -> Result<()> {
+        if self.terms.products.is_empty() {
+            return Ok(());
+        }
+        let codes: Vec<&str> = self.terms.products.values().map(String::as_str).collect();
+        let rows = self
+            .odoo
+            .client()
+            .model("product.product")
+            .search_read(Domain::field("default_code").is_in(codes))
+            .fields([
+                "default_code",
+                "service_policy",
+                "service_tracking",
+                "sale_ok",
+            ])
+            .send()
+            .await
+            .map_err(crate::odoo::convert)?;
+        let bad = |message: String| {
+            Err(
+                ConnectorError::new(ConnectorErrorKind::Configuration, message)
+                    .with_system(SystemId::odoo()),
+            )
+        };
+        for (&kind, code) in &self.terms.products {
+            let (wanted, label) = wanted_policy(kind);
+            let kind = kind.as_str();
+            let found: Vec<_> = rows
+                .iter()
+                .filter(|r| r.get("default_code").and_then(Value::as_str) == Some(code))
+                .collect();
+            let row = match found.as_slice() {
+                [row] => row,
+                [] => {
+                    return bad(format!(
+                        "no product with internal reference `{code}` for {kind} work: \
+                         create one in Odoo (Sales > Products, Internal Reference) or name another"
+                    ));
+                }
+                _ => {
+                    return bad(format!(
+                        "several products have the internal reference `{code}`: give {kind} work \
+                         a reference only one product has"
+                    ));
+                }
+            };
+            let text = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or("none");
+            if row.get("sale_ok") == Some(&Value::Bool(false)) {
+                return bad(format!(
+                    "product `{code}` cannot be sold: tick \"Sales\" on it in Odoo"
+                ));
+            }
+            if text("service_policy") != wanted {
+                return bad(format!(
+                    "product `{code}` is invoiced `{}`; {kind} work needs `{wanted}`: set its \
+                     Invoicing Policy to \"{label}\" in Odoo, or name another product",
+                    text("service_policy")
+                ));
+            }
+            if matches!(text("service_tracking"), "project_only" | "task_in_project") {
+                return bad(format!(
+                    "product `{code}` creates a project when an order is confirmed \
+                     (`service_tracking` = `{}`), and quote to cash creates the deal's project \
+                     itself: set \"Create on Order\" to Nothing or Task",
+                    text("service_tracking")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every step once: [`check`](Self::check), then each step a
+    /// pipeline named `{crm}→odoo/{step}` (and `odoo→{crm}/project_ref`,
+    /// `odoo→{crm}/order_ref`) with its checkpoint in the state store, and
+    /// the confirmation of the orders still quotations.
+    ///
+    /// # Errors
+    ///
+    /// A failed [`check`](Self::check), before anything is written; a step
+    /// that fails as a whole (a system down past the retries, a store that
+    /// fails, a misconfigured pipeline). Records that fail alone are in
+    /// the dead-letter queue and the summaries; orders Odoo will not
+    /// confirm are in [`Report::not_confirmed`].
+    ///
+    /// # Example
+    ///
+    /// See [`QuoteToCash`].
+    pub async fn run(&self) -> Result<Report> {
+        self.check().await?;
+        let name = self.crm.system();
+        let (crm, odoo, state) = (&self.crm, &self.odoo, &self.state);
+        let mut report = Report::default();
+        macro_rules! step {
+            ($label:literal, $pipeline:expr, $entity:ty, $source:expr, $sink:expr) => {
+                let run = Pipeline::<$entity>::builder($pipeline, $source, $sink, state.clone())
+                    .policy(self.policy.clone())
+                    .build()?
+                    .run()
+                    .await?;
+                report.steps.push(($label, run));
+            };
+        }
+        let to_odoo = |step: &str| format!("{name}→odoo/{step}");
+        step!(
+            "clients",
+            to_odoo("clients"),
+            ClientCompany,
+            crm.clone(),
+            odoo.clone()
+        );
+        step!(
+            "contacts",
+            to_odoo("contacts"),
+            Contact,
+            crm.clone(),
+            odoo.clone()
+        );
+        step!(
+            "deals",
+            to_odoo("deals"),
+            Opportunity,
+            crm.clone(),
+            odoo.clone()
+        );
+        let deals: Arc<dyn Source<Opportunity>> = crm.clone();
+        let projects = Arc::new(WonDeals::engagements(deals.clone()));
+        step!(
+            "projects",
+            to_odoo("projects"),
+            Engagement,
+            projects,
+            odoo.clone()
+        );
+        let orders = Arc::new(WonDeals::contracts(deals, self.terms.clone()));
+        step!(
+            "sale orders",
+            to_odoo("sale orders"),
+            Contract,
+            orders,
+            odoo.clone()
+        );
+        if self.confirm {
+            self.confirm_orders(&mut report).await?;
+        }
+        let back = |field: &str| format!("odoo→{name}/{field}");
+        let refs = Arc::new(ProjectRefs::new(odoo.clone(), state.clone(), name.clone()));
+        step!(
+            "project ids",
+            back("project_ref"),
+            Opportunity,
+            refs,
+            crm.clone()
+        );
+        if self.policy.rule("opportunity", "order_ref").owner == Some(SystemId::odoo()) {
+            let refs = Arc::new(OrderRefs::new(odoo.clone(), state.clone(), name.clone()));
+            step!(
+                "order refs",
+                back("order_ref"),
+                Opportunity,
+                refs,
+                crm.clone()
+            );
+        }
+        Ok(report)
+    }
+
+    /// Confirms the quotations made from this CRM's won deals. Safe under
+    /// a lost reply: an order is confirmed only while it is a quotation,
+    /// and one Odoo refuses because it is confirmed already counts as
+    /// confirmed.
+    async fn confirm_orders(&self, report: &mut Report) -> Result<()> {
+        let (odoo, crm) = (SystemId::odoo(), self.crm.system());
+        let mut ids = Vec::new();
+        for order in self.state.remote_ids("contract", &odoo).await? {
+            let Some(contract) = self.state.resolve("contract", &odoo, &order).await? else {
+                continue;
+            };
+            if self.state.cross_refs(contract).await?.contains_key(&crm)
+                && let Ok(id) = order.as_str().parse::<i64>()
+            {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let orders = self.odoo.client().model("sale.order");
+        let quotations = orders
+            .search_read(
+                Domain::field("id")
+                    .is_in(ids)
+                    .and(Domain::field("state").is_in(["draft", "sent"])),
+            )
+            .fields(["name"])
+            .send()
+            .await
+            .map_err(crate::odoo::convert)?;
+        for quotation in quotations {
+            let (Some(id), Some(name)) = (
+                quotation.get("id").and_then(Value::as_i64),
+                quotation.get("name").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let confirmed = self
+                .odoo
+                .client()
+                .call("sale.order", "action_confirm")
+                .ids([id])
+                .send::<Value>()
+                .await;
+            match confirmed {
+                Ok(_) => report.confirmed.push(name.to_owned()),
+                Err(e) => {
+                    // A lost reply to a confirmation that happened: the
+                    // order is confirmed, whatever the retry was told.
+                    let now = orders
+                        .search_count(
+                            Domain::field("id")
+                                .eq(id)
+                                .and(Domain::field("state").eq("sale")),
+                        )
+                        .send()
+                        .await
+                        .map_err(crate::odoo::convert)?;
+                    if now == 1 {
+                        report.confirmed.push(name.to_owned());
+                    } else {
+                        report
+                            .not_confirmed
+                            .push((name.to_owned(), crate::odoo::convert(e)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs quote to cash once with no products, the deal's prices and no
+/// confirmation: [`QuoteToCash::new`] then [`run`](QuoteToCash::run),
+/// each step's name and run summary, in order.
+///
+/// # Errors
+///
+/// As [`QuoteToCash::run`].
+///
+/// # Example
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -297,50 +947,8 @@ pub async fn run<C: Crm>(
     state: Arc<dyn SyncState>,
     policy: &Policy,
 ) -> Result<Vec<(&'static str, RunSummary)>> {
-    let name = crm.system();
-    let mut runs = Vec::new();
-    macro_rules! step {
-        ($label:literal, $entity:ty, $source:expr, $sink:expr) => {
-            let run = Pipeline::<$entity>::builder(
-                format!("{name}→odoo/{}", $label),
-                $source,
-                $sink,
-                state.clone(),
-            )
-            .policy(policy.clone())
-            .build()?
-            .run()
-            .await?;
-            runs.push(($label, run));
-        };
-    }
-    step!("clients", ClientCompany, crm.clone(), odoo.clone());
-    step!("contacts", Contact, crm.clone(), odoo.clone());
-    step!("deals", Opportunity, crm.clone(), odoo.clone());
-    let deals: Arc<dyn Source<Opportunity>> = crm.clone();
-    step!(
-        "projects",
-        Engagement,
-        Arc::new(WonDeals::engagements(deals.clone())),
-        odoo.clone()
-    );
-    step!(
-        "sale orders",
-        Contract,
-        Arc::new(WonDeals::contracts(deals)),
-        odoo.clone()
-    );
-    let refs = Arc::new(ProjectRefs::new(odoo.clone(), state.clone(), name.clone()));
-    let back = Pipeline::<Opportunity>::builder(
-        format!("odoo→{name}/project_ref"),
-        refs,
-        crm.clone(),
-        state.clone(),
-    )
-    .policy(policy.clone())
-    .build()?
-    .run()
-    .await?;
-    runs.push(("project ids", back));
-    Ok(runs)
+    Ok(QuoteToCash::new(crm, odoo, state, policy.clone())
+        .run()
+        .await?
+        .steps)
 }

@@ -629,3 +629,215 @@ async fn a_rehire_unarchives_the_same_odoo_employee() {
     assert_eq!(now[0]["active"], true, "unarchived");
     assert_eq!(now[0]["departure_date"], false);
 }
+
+/// Quote to cash with billing: each won deal's lines get the product of
+/// its billing kind (time and materials invoiced on timesheets, a fixed
+/// fee prepaid), a line without a price is priced by Odoo, a deal without
+/// line items is sold at its amount; the project is managed by the deal's
+/// owner; the orders are confirmed once, even when Odoo's reply to a
+/// confirmation is lost; the order references go back to the deals. A
+/// product invoiced the wrong way stops the run before anything is
+/// written.
+#[tokio::test]
+async fn quote_to_cash_bills_by_kind_confirms_once_and_writes_the_order_back() {
+    use odoo_integration_client::test_server::Fault;
+    use odoo_integration_connectors::hubspot::{FieldMap, HubSpotConnector, ObjectMap};
+    use odoo_integration_connectors::workflows::quote_to_cash::QuoteToCash;
+    use odoo_integration_connectors::{MemoryStore, Quota, RateLimiter};
+    use odoo_integration_fakes::hubspot::FakeHubSpot;
+    use odoo_integration_model::{BillingKind, Policy};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    let server = TestServer::builder().start().await.unwrap();
+    let products = server
+        .client(Protocol::Json2)
+        .unwrap()
+        .model("product.product");
+    let product = |code: &'static str, policy: &'static str, tracking: &'static str, price: f64| {
+        let products = products.clone();
+        async move {
+            products
+                .create(&json!({"name": code, "default_code": code, "type": "service", "list_price": price,
+                                "service_policy": policy, "service_tracking": tracking}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let hours = product("CONSULT-TM", "delivered_timesheet", "no", 140.0).await;
+    let fixed = product("CONSULT-FIXED", "ordered_prepaid", "no", 0.0).await;
+    product("PROJECT-MAKER", "ordered_prepaid", "project_only", 0.0).await;
+    let partner = server
+        .insert("res.partner", json!({"name": "Marta Lind"}))
+        .unwrap();
+    let marta = server
+        .insert(
+            "res.users",
+            json!({"name": "Marta Lind", "login": "marta@northwind.example", "partner_id": partner}),
+        )
+        .unwrap();
+    let odoo = Arc::new(OdooConnector::new(server.client(Protocol::Json2).unwrap()));
+
+    let crm = FakeHubSpot::start().await.unwrap();
+    for object in ["companies", "contacts", "deals"] {
+        crm.unique_property(object, "integration_sync_id");
+    }
+    let client = crm.insert(
+        "companies",
+        [("name", "Contoso"), ("website", "contoso.example")],
+    );
+    let tm = crm.insert(
+        "deals",
+        [
+            ("dealname", "Contoso data platform"),
+            ("dealstage", "closedwon"),
+            ("closedate", "2026-11-20T00:00:00.000Z"),
+            ("billing_model", "time-and-materials"),
+            ("owner_email", "marta@northwind.example"),
+        ],
+    );
+    crm.associate("deals", &tm, "companies", &client);
+    let line = crm.insert(
+        "line_items",
+        [("name", "Senior consultant (hours)"), ("quantity", "80")],
+    );
+    crm.associate("deals", &tm, "line_items", &line);
+    let audit = crm.insert(
+        "deals",
+        [
+            ("dealname", "Contoso audit"),
+            ("dealstage", "closedwon"),
+            ("amount", "12000"),
+            ("closedate", "2026-11-21T00:00:00.000Z"),
+            ("billing_model", "fixed-fee"),
+        ],
+    );
+    crm.associate("deals", &audit, "companies", &client);
+    let mut deals = ObjectMap::deals();
+    for (field, property) in [
+        ("project_ref", "odoo_project_id"),
+        ("order_ref", "odoo_order"),
+        ("billing", "billing_model"),
+        ("owner", "owner_email"),
+    ] {
+        deals.properties.push(FieldMap::text(field, property));
+    }
+    let hubspot = Arc::new(
+        HubSpotConnector::new(crm.token())
+            .unwrap()
+            .base_url(&crm.url())
+            .settle(std::time::Duration::ZERO)
+            .limiter(RateLimiter::new(Quota::unlimited()))
+            .object_map(deals),
+    );
+    let policy = Policy::from_toml(
+        "[client]\ndefault_owner = \"hubspot\"\n[opportunity]\ndefault_owner = \"hubspot\"\n[opportunity.fields]\nproject_ref = \"odoo\"\norder_ref = \"odoo\"\n",
+    )
+    .unwrap();
+    let state = Arc::new(MemoryStore::new());
+    let flow = |tm: &str, fixed: &str| {
+        QuoteToCash::new(hubspot.clone(), odoo.clone(), state.clone(), policy.clone())
+            .product(BillingKind::TimeAndMaterials, tm)
+            .product(BillingKind::FixedFee, fixed)
+            .confirm(true)
+    };
+
+    // Products invoiced the wrong way, or making their own projects, stop
+    // the run before anything is written.
+    for (tm, fixed, says) in [
+        (
+            "CONSULT-FIXED",
+            "CONSULT-FIXED",
+            "needs `delivered_timesheet`",
+        ),
+        ("CONSULT-TM", "PROJECT-MAKER", "creates a project"),
+        (
+            "CONSULT-TM",
+            "NO-SUCH",
+            "no product with internal reference `NO-SUCH`",
+        ),
+    ] {
+        let err = flow(tm, fixed).run().await.unwrap_err();
+        assert_eq!(err.kind(), ConnectorErrorKind::Configuration, "{err}");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+    assert!(server.records("crm.lead").unwrap().is_empty());
+    assert!(server.records("project.project").unwrap().is_empty());
+
+    // The first confirmation's reply is lost: the order is confirmed all
+    // the same, and counted once.
+    server.inject_on("action_confirm", Fault::DropAfterHandling, 1);
+    let first = flow("CONSULT-TM", "CONSULT-FIXED").run().await.unwrap();
+    for (step, run) in &first.steps {
+        assert_eq!(run.dead_lettered, 0, "{step}: {run:?}");
+    }
+    assert!(first.not_confirmed.is_empty(), "{:?}", first.not_confirmed);
+    let orders = server.records("sale.order").unwrap();
+    assert_eq!(orders.len(), 2);
+    let mut confirmed = first.confirmed.clone();
+    confirmed.sort();
+    let mut names: Vec<String> = orders
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(confirmed, names, "each order confirmed, once");
+    assert!(orders.iter().all(|o| o["state"] == "sale"), "{orders:?}");
+
+    let lines = server.records("sale.order.line").unwrap();
+    let order_of = |deal: &str| {
+        orders
+            .iter()
+            .find(|o| o["client_order_ref"] == deal)
+            .unwrap()
+            .clone()
+    };
+    let lines_of = |deal: &str| -> Vec<(i64, f64, f64)> {
+        let order = order_of(deal)["id"].as_i64();
+        lines
+            .iter()
+            .filter(|l| l["order_id"][0].as_i64() == order)
+            .map(|l| {
+                (
+                    l["product_id"][0].as_i64().unwrap(),
+                    l["product_uom_qty"].as_f64().unwrap(),
+                    l["price_unit"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        lines_of("Contoso data platform"),
+        [(hours, 80.0, 140.0)],
+        "the timesheet product, priced by Odoo"
+    );
+    assert_eq!(
+        lines_of("Contoso audit"),
+        [(fixed, 1.0, 12000.0)],
+        "one line at the deal's amount"
+    );
+    let projects = server.records("project.project").unwrap();
+    let platform = projects
+        .iter()
+        .find(|p| p["name"] == "Contoso data platform")
+        .unwrap();
+    assert_eq!(
+        platform["user_id"][0].as_i64(),
+        Some(marta),
+        "the deal's owner"
+    );
+    for deal in [&tm, &audit] {
+        let record = crm.record("deals", deal).unwrap();
+        let name = record.property("dealname").unwrap().to_owned();
+        assert_eq!(
+            record.property("odoo_order"),
+            order_of(&name)["name"].as_str(),
+            "{name}"
+        );
+    }
+
+    let again = flow("CONSULT-TM", "CONSULT-FIXED").run().await.unwrap();
+    assert!(again.is_no_op(), "{again:?}");
+    assert_eq!(server.records("sale.order").unwrap().len(), 2);
+}

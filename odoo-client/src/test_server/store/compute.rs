@@ -708,7 +708,10 @@ impl Store {
     pub(super) fn confirm_orders(&mut self, def: &ModelDef, ids: &[i64]) -> R<()> {
         let model = def.name.as_str();
         for &id in ids {
-            if !matches!(self.value(model, id, "state").as_str(), Some("draft" | "sent")) {
+            if !matches!(
+                self.value(model, id, "state").as_str(),
+                Some("draft" | "sent")
+            ) {
                 return Err(Raise::new(
                     "odoo.exceptions.UserError",
                     "Some orders are not in a state requiring confirmation.",
@@ -718,7 +721,10 @@ impl Store {
             let unproduct = lines.as_array().into_iter().flatten().any(|l| {
                 let l = l.as_i64().unwrap_or_default();
                 !self.value("sale.order.line", l, "display_type").is_string()
-                    && self.value("sale.order.line", l, "product_id").as_i64().is_none()
+                    && self
+                        .value("sale.order.line", l, "product_id")
+                        .as_i64()
+                        .is_none()
             });
             if unproduct {
                 return Err(Raise::new(
