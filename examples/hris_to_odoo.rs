@@ -28,7 +28,8 @@ mod common;
 use common::{BoxError, connect};
 use odoo_integration::connectors::bamboohr::BambooHrConnector;
 use odoo_integration::connectors::odoo::OdooConnector;
-use odoo_integration::connectors::{FileStore, Pipeline, RunSummary, SyncState};
+use odoo_integration::connectors::workflows::people;
+use odoo_integration::connectors::{FileStore, RunSummary, SyncState};
 use odoo_integration::fakes::bamboohr::{Compensation, FakeBambooHr};
 use odoo_integration::model::{Employee, Policy};
 use std::sync::Arc;
@@ -101,22 +102,14 @@ async fn fake_bamboohr() -> Result<FakeBambooHr, BoxError> {
     Ok(hr)
 }
 
+/// One run: the library's HRIS → Odoo people sync.
 async fn sync(
     bamboo: &Arc<BambooHrConnector>,
     odoo: &Arc<OdooConnector>,
     state: &Arc<dyn SyncState>,
     policy: &Policy,
 ) -> Result<RunSummary, BoxError> {
-    Ok(Pipeline::<Employee>::builder(
-        "bamboohr→odoo/employee",
-        bamboo.clone(),
-        odoo.clone(),
-        state.clone(),
-    )
-    .policy(policy.clone())
-    .build()?
-    .run()
-    .await?)
+    Ok(people::hris_to_odoo(bamboo.clone(), odoo.clone(), state.clone(), policy).await?)
 }
 
 fn report(title: &str, run: &RunSummary) {

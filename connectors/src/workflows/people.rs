@@ -1,12 +1,121 @@
-//! People: pairing employees across two systems (the HRIS and payroll,
-//! the HRIS and Odoo) by employee number or work email, with what does
-//! not pair and what differs reported.
+//! People: the HRIS's employees kept in step with Odoo's
+//! ([`hris_to_odoo`]), and employees paired across two systems (the HRIS
+//! and payroll, the HRIS and Odoo) by employee number or work email, with
+//! what does not pair and what differs reported ([`pair_sources`],
+//! [`pair_employees`]).
 
+use crate::connector::{Operation, Source, read_to_end};
+use crate::error::Result;
+use crate::odoo::OdooConnector;
+use crate::pipeline::{Pipeline, RunSummary};
+use crate::store::SyncState;
 use odoo_integration_model::{
-    CanonicalId, Employee, Entity, FieldValue, MatchKey, MatchOutcome, RemoteId, match_keys_for,
-    propose_match,
+    CanonicalId, Employee, Entity, FieldValue, MatchKey, MatchOutcome, Policy, RemoteId,
+    match_keys_for, propose_match,
 };
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The HRIS's employees into Odoo's `hr.employee`, one run of the pipeline
+/// `{hris}→odoo/employee` with its checkpoint in `state`, under `policy`
+/// (who owns which field; typically the HRIS the job data, Odoo the work
+/// contact and schedule). What the Odoo employee map does with each
+/// ([`ModelMap::employee`](crate::odoo::ModelMap::employee)):
+///
+/// - departments are found by name, and created when Odoo has none;
+/// - a manager is written before the people who report to them, whatever
+///   order the HRIS sends them in;
+/// - the job title, the hire date, the cost rate;
+/// - the working schedule is found by name (one Odoo does not have is an
+///   error for that employee, in the dead-letter queue);
+/// - a leaver is archived with the departure date; rehired, the same Odoo
+///   employee is unarchived and the date cleared (never a second one);
+/// - on a first sync, employees Odoo already has are matched by employee
+///   number or work email and linked, not created again.
+///
+/// Running it again with nothing changed in the HRIS writes nothing.
+///
+/// # Errors
+///
+/// The run failing as a whole (a system down past the retries, a store
+/// that fails); employees that fail alone are in the dead-letter queue
+/// and the summary.
+///
+/// # Example
+///
+/// The end-to-end test `a_rehire_unarchives_the_same_odoo_employee`
+/// (`connectors/tests/it/workflows.rs`) runs it between the BambooHR fake
+/// and the embedded Odoo; `examples/hris_to_odoo.rs` calls it:
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # async fn demo(hris: Arc<odoo_integration_connectors::bamboohr::BambooHrConnector>, odoo: Arc<odoo_integration_connectors::odoo::OdooConnector>) -> Result<(), Box<dyn std::error::Error>> {
+/// use odoo_integration_connectors::{workflows::people, MemoryStore};
+/// use odoo_integration_model::Policy;
+/// let policy = Policy::from_toml("[employee]\ndefault_owner = \"bamboohr\"\n[employee.fields]\nwork_email = \"odoo\"\n")?;
+/// let run = people::hris_to_odoo(hris, odoo, Arc::new(MemoryStore::new()), &policy).await?;
+/// println!("{run}");
+/// # Ok(()) }
+/// ```
+pub async fn hris_to_odoo(
+    hris: Arc<dyn Source<Employee>>,
+    odoo: Arc<OdooConnector>,
+    state: Arc<dyn SyncState>,
+    policy: &Policy,
+) -> Result<RunSummary> {
+    let name = format!("{}→odoo/employee", hris.system());
+    Pipeline::<Employee>::builder(name, hris, odoo, state)
+        .policy(policy.clone())
+        .build()?
+        .run()
+        .await
+}
+
+/// Every employee of two systems, read whole, paired as [`pair_employees`]
+/// does: the HRIS and payroll, to find who is paid but not employed, or
+/// employed but not paid, and what the two disagree on.
+///
+/// # Errors
+///
+/// Either system failing to read.
+///
+/// # Example
+///
+/// ```
+/// # use std::sync::Arc;
+/// use odoo_integration_connectors::{sources::VecSource, SourceChange, workflows::people::pair_sources};
+/// use odoo_integration_model::{Employee, SystemId};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let e = |n: &str, mail: &str| Employee { employee_number: n.into(), work_email: Some(mail.into()), ..Default::default() };
+/// let at = chrono::Utc::now();
+/// let hris = VecSource::new(SystemId::bamboohr(), vec![
+///     SourceChange::upsert("7", at, e("041", "ann@example.com")),
+///     SourceChange::upsert("8", at, e("042", "bo@example.com")),
+/// ]);
+/// let payroll = VecSource::new(SystemId::gusto(), vec![SourceChange::upsert("u-1", at, e("041", "ann@example.com"))]);
+/// let pairing = pair_sources(&hris, &payroll).await?;
+/// assert_eq!(pairing.pairs.len(), 1);
+/// assert_eq!(pairing.only_left.len(), 1, "employed but not paid");
+/// # Ok(()) }
+/// ```
+pub async fn pair_sources(
+    left: &dyn Source<Employee>,
+    right: &dyn Source<Employee>,
+) -> Result<Pairing> {
+    let everyone = |changes: Vec<crate::connector::SourceChange<Employee>>| {
+        changes
+            .into_iter()
+            .filter_map(|c| match c.operation {
+                Operation::Upsert(e) => Some((c.remote_id, e)),
+                Operation::Delete => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let (l, _) = read_to_end(left, None, 200).await?;
+    let (r, _) = read_to_end(right, None, 200).await?;
+    Ok(pair_employees(&everyone(l), &everyone(r)))
+}
 
 /// A field that differs between two paired employees.
 ///

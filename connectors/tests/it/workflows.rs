@@ -559,28 +559,43 @@ async fn quote_to_cash_turns_a_won_deal_into_a_project_and_an_order() {
     }
 }
 
-/// People, HRIS → Odoo: a leaver is archived in Odoo with the departure
-/// date; rehired in the HRIS, the same Odoo employee is unarchived (not a
-/// second one created) and the departure date cleared.
+/// People, HRIS → Odoo through `people::hris_to_odoo`: the department is
+/// created once by name, a manager listed after her report is still her
+/// manager, the job title comes along; a leaver is archived in Odoo with
+/// the departure date; rehired in the HRIS, the same Odoo employee is
+/// unarchived (not a second one created) and the departure date cleared.
 #[cfg(feature = "bamboohr")]
 #[tokio::test]
 async fn a_rehire_unarchives_the_same_odoo_employee() {
     use odoo_integration_connectors::bamboohr::BambooHrConnector;
-    use odoo_integration_connectors::{MemoryStore, Pipeline, Quota, RateLimiter};
+    use odoo_integration_connectors::workflows::people;
+    use odoo_integration_connectors::{MemoryStore, Quota, RateLimiter};
     use odoo_integration_fakes::bamboohr::FakeBambooHr;
-    use odoo_integration_model::Employee;
+    use odoo_integration_model::Policy;
     use std::sync::Arc;
     use std::time::Duration;
 
     let server = TestServer::builder().start().await.unwrap();
     let odoo = Arc::new(OdooConnector::new(server.client(Protocol::Json2).unwrap()));
     let hris = FakeBambooHr::start().await.unwrap();
+    // Ann is listed before the manager she reports to.
     let ann = hris.insert_employee([
         ("employeeNumber", "E-1"),
         ("firstName", "Ann"),
         ("lastName", "Lee"),
         ("workEmail", "ann.lee@example.com"),
+        ("department", "Data"),
+        ("jobTitle", "Data Engineer"),
     ]);
+    let bo = hris.insert_employee([
+        ("employeeNumber", "E-2"),
+        ("firstName", "Bo"),
+        ("lastName", "Lind"),
+        ("workEmail", "bo.lind@example.com"),
+        ("department", "Data"),
+        ("jobTitle", "Head of Data"),
+    ]);
+    assert!(hris.update_employee(&ann, [("supervisorEId", bo.as_str())]));
     let bamboo = Arc::new(
         BambooHrConnector::new(hris.company(), hris.api_key())
             .unwrap()
@@ -590,12 +605,14 @@ async fn a_rehire_unarchives_the_same_odoo_employee() {
     );
     let state = Arc::new(MemoryStore::new());
     let sync = || async {
-        Pipeline::<Employee>::builder("people", bamboo.clone(), odoo.clone(), state.clone())
-            .build()
-            .unwrap()
-            .run()
-            .await
-            .unwrap()
+        people::hris_to_odoo(
+            bamboo.clone(),
+            odoo.clone(),
+            state.clone(),
+            &Policy::default(),
+        )
+        .await
+        .unwrap()
     };
     let anns = || {
         server
@@ -605,9 +622,26 @@ async fn a_rehire_unarchives_the_same_odoo_employee() {
             .filter(|e| e["name"] == "Ann Lee")
             .collect::<Vec<_>>()
     };
-    sync().await;
+    let first = sync().await;
+    assert_eq!((first.created, first.dead_lettered), (2, 0), "{first:?}");
     assert_eq!(anns().len(), 1);
     assert_eq!(anns()[0]["active"], true);
+    assert_eq!(anns()[0]["job_title"], "Data Engineer");
+    let departments = server.records("hr.department").unwrap();
+    assert_eq!(
+        departments.len(),
+        1,
+        "created once, by name: {departments:?}"
+    );
+    assert_eq!(anns()[0]["department_id"][0], departments[0]["id"]);
+    let bos: Vec<_> = server
+        .records("hr.employee")
+        .unwrap()
+        .into_iter()
+        .filter(|e| e["name"] == "Bo Lind")
+        .collect();
+    assert_eq!(anns()[0]["parent_id"][0], bos[0]["id"], "her manager");
+    assert!(sync().await.is_no_op(), "nothing changed");
 
     hris.advance(Duration::from_secs(3600));
     assert!(hris.terminate(&ann, chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()));
