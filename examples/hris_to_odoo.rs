@@ -31,7 +31,7 @@ use odoo_integration::connectors::odoo::OdooConnector;
 use odoo_integration::connectors::workflows::people;
 use odoo_integration::connectors::{FileStore, RunSummary, SyncState};
 use odoo_integration::fakes::bamboohr::{Compensation, FakeBambooHr};
-use odoo_integration::model::{Employee, Policy};
+use odoo_integration::model::Policy;
 use std::sync::Arc;
 use std::time::Duration;
 
