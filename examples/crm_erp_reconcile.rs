@@ -23,34 +23,14 @@ mod common;
 use common::{BoxError, connect};
 use odoo_integration::connectors::hubspot::HubSpotConnector;
 use odoo_integration::connectors::odoo::OdooConnector;
-use odoo_integration::connectors::{Operation, Quota, RateLimiter, Source};
+use odoo_integration::connectors::workflows::{amounts, compare::reconcile_sources};
+use odoo_integration::connectors::{Quota, RateLimiter};
 use odoo_integration::fakes::hubspot::FakeHubSpot;
-use odoo_integration::model::{ClientCompany, MatchKey, Normalize, Reconciliation, reconcile};
+use odoo_integration::model::{ClientCompany, MatchKey, Normalize};
 use std::path::PathBuf;
 
 /// The fields HubSpot's company map and Odoo's client map both hold.
 const COMPARED: [&str; 4] = ["legal_name", "website", "address.city", "address.country"];
-
-/// Every record a source has now, keyed by the match key.
-async fn read_all(
-    source: &dyn Source<ClientCompany>,
-    key: &MatchKey,
-) -> Result<Vec<(String, ClientCompany)>, BoxError> {
-    let (changes, _) = odoo_integration::connectors::read_to_end(source, None, 100).await?;
-    Ok(changes
-        .into_iter()
-        .filter_map(|change| match change.operation {
-            Operation::Upsert(client) => {
-                // Unnamed records cannot be paired; they are listed by id.
-                let k = key
-                    .value_of(&client)
-                    .unwrap_or_else(|| format!("(no name) {}", change.remote_id));
-                Some((k, client))
-            }
-            Operation::Delete => None,
-        })
-        .collect())
-}
 
 /// A fake HubSpot with companies that pair, differ and miss on each side
 /// of the embedded Odoo's demo data.
@@ -71,36 +51,6 @@ async fn fake_hubspot() -> Result<FakeHubSpot, BoxError> {
     );
     hs.insert("companies", [("name", "Initech"), ("country", "US")]);
     Ok(hs)
-}
-
-fn print_table(r: &Reconciliation, a: &str, b: &str) {
-    println!(
-        "{:<16} {:<22} {:<16} {:<24} {:<24}",
-        "status", "key", "field", a, b
-    );
-    let row = |status: &str, key: &str| {
-        println!("{status:<16} {key:<22}");
-    };
-    r.matched.iter().for_each(|k| row("matched", k));
-    r.only_in_a
-        .iter()
-        .for_each(|k| row(&format!("only in {a}"), k));
-    r.only_in_b
-        .iter()
-        .for_each(|k| row(&format!("only in {b}"), k));
-    r.duplicate_keys
-        .iter()
-        .for_each(|k| row("duplicate key", k));
-    for m in &r.mismatched {
-        println!(
-            "{:<16} {:<22} {:<16} {:<24} {:<24}",
-            "mismatched",
-            m.key,
-            m.field,
-            m.a.to_string(),
-            m.b.to_string()
-        );
-    }
 }
 
 #[tokio::main]
@@ -132,15 +82,8 @@ async fn main() -> Result<(), BoxError> {
     };
 
     let key = MatchKey::new("legal_name", Normalize::Identifier);
-    let crm = read_all(&hubspot, &key).await?;
-    let erp = read_all(&odoo, &key).await?;
-    println!(
-        "read        {} companies in HubSpot, {} in Odoo\n",
-        crm.len(),
-        erp.len()
-    );
-    let report = reconcile(&crm, &erp, &COMPARED);
-    print_table(&report, "hubspot", "odoo");
+    let report = reconcile_sources::<ClientCompany>(&hubspot, &odoo, &key, &COMPARED).await?;
+    print!("{}", amounts::table(&report, "hubspot", "odoo"));
 
     std::fs::create_dir_all(&out)?;
     let csv = out.join("companies.csv");

@@ -4,6 +4,9 @@
 //! - [`amounts`]: reconciliation of amounts (hours in Odoo against hours
 //!   in payroll, billed against billable hours, deal amounts against order
 //!   totals) as the field reconciliation's report: table, CSV, JSON.
+//! - [`compare`]: two systems' records compared field by field (which
+//!   pair, which are on one side only, which fields disagree), the same
+//!   report.
 //! - [`approval`]: what "approved" means for Odoo timesheet lines, chosen
 //!   per server ([`Approval`]) and checked against what the server has
 //!   before anything is written.
@@ -31,6 +34,7 @@
 
 pub mod amounts;
 pub mod approval;
+pub mod compare;
 pub mod payments;
 pub mod people;
 pub mod quote_to_cash;
