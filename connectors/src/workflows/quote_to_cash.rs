@@ -29,6 +29,11 @@
 //! confirmation. Without products, give the contract map a default
 //! (`ModelMap::contract().line_default("lines", "product_id", id)`).
 //!
+//! **After confirmation** Odoo keeps an order's lines (it refuses to
+//! remove them): line items changed on the deal later are not written
+//! over the confirmed order, they wait in the dead-letter queue with
+//! Odoo's reason, for someone to amend the order.
+//!
 //! **Prices.** [`Pricing::Deal`] keeps the deal's unit prices (a line
 //! without one is priced by Odoo); [`Pricing::PriceList`] leaves every
 //! price to the order's price list (the client's, or the contract map's

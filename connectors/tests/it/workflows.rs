@@ -874,4 +874,31 @@ async fn quote_to_cash_bills_by_kind_confirms_once_and_writes_the_order_back() {
     let again = flow("CONSULT-TM", "CONSULT-FIXED").run().await.unwrap();
     assert!(again.is_no_op(), "{again:?}");
     assert_eq!(server.records("sale.order").unwrap().len(), 2);
+
+    // A line item added to the deal after its order was confirmed: Odoo
+    // keeps a confirmed order's lines, so the change waits in the
+    // dead-letter queue with Odoo's reason, and the order is untouched.
+    crm.advance(std::time::Duration::from_secs(60));
+    let extra = crm.insert(
+        "line_items",
+        [("name", "Extra workshop"), ("quantity", "8")],
+    );
+    crm.associate("deals", &tm, "line_items", &extra);
+    crm.update("deals", &tm, [("description", "extended")]);
+    let changed = flow("CONSULT-TM", "CONSULT-FIXED").run().await.unwrap();
+    let (_, orders_run) = changed
+        .steps
+        .iter()
+        .find(|(step, _)| *step == "sale orders")
+        .unwrap();
+    assert_eq!(orders_run.dead_lettered, 1, "{orders_run:?}");
+    let letters = odoo_integration_connectors::DeadLetterQueue::letters(&*state, "contract")
+        .await
+        .unwrap();
+    assert!(
+        letters[0].error.message.contains("Set the quantity to 0"),
+        "{letters:?}"
+    );
+    assert_eq!(lines_of("Contoso data platform").len(), 1);
+    assert_eq!(server.records("sale.order.line").unwrap().len(), 2);
 }
