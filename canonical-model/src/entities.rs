@@ -62,6 +62,14 @@ pub struct ClientCompany {
     pub address: Address,
     /// Account manager's employee record.
     pub account_manager: Option<CanonicalId>,
+    /// Where the payment of the client's invoices stands, usually owned by
+    /// the ERP and written back to the CRM.
+    #[serde(default)]
+    pub payment_state: Option<PaymentState>,
+    /// What the client still owes, usually owned by the ERP and written
+    /// back to the CRM.
+    #[serde(default)]
+    pub amount_due: Option<Money>,
 }
 entity!(ClientCompany, "client", {
     "legal_name" => legal_name,
@@ -75,6 +83,8 @@ entity!(ClientCompany, "client", {
     "address.postal_code" => address.postal_code,
     "address.country" => address.country,
     "account_manager" => account_manager,
+    "payment_state" => payment_state,
+    "amount_due" => amount_due,
 });
 
 /// A person at a client.

@@ -1,16 +1,56 @@
-//! Payment status back to the CRM: where the payment of a deal's (or a
-//! client's) posted invoices stands, and what is still owed, as one
+//! Payment status back to the CRM: where the payment of a deal's or a
+//! client's posted invoices stands, and what is still owed, as one
 //! [`PaymentState`] and one amount, to write to the CRM record.
 //!
-//! Read the invoices from Odoo (its invoice map reads `payment_state` and
-//! `amount_residual`), group them by deal or client, [`summarize`] each
-//! group, and send the result as an [`Opportunity`](odoo_integration_model::Opportunity)
-//! change naming only `payment_state` and `amount_due` through a pipeline
-//! into the CRM, with a policy that gives those fields to Odoo. Map them
-//! to a property of yours in the CRM (see the test
-//! `payment_status_reaches_the_crm_deal`).
+//! Two sources do the reading, each a [`Source`] for a pipeline from Odoo
+//! into the CRM, under a policy that gives `payment_state` and
+//! `amount_due` to Odoo (map them to properties of yours in the CRM):
+//!
+//! - [`ClientPayments`]: per client (`ClientCompany`, the CRM company);
+//! - [`DealPayments`]: per deal (`Opportunity`), through the sale orders
+//!   the invoices came from (`invoice_origin`) and the deals quote to cash
+//!   made them from.
+//!
+//! Each reads Odoo's invoices changed since its checkpoint, and for every
+//! client or deal they touch sums up all its posted customer invoices
+//! ([`summarize`]), so a payment on one invoice is reported with the rest.
+//!
+//! # Example
+//!
+//! The end-to-end tests `payment_status_reaches_the_crm_deal` and
+//! `payment_status_reaches_the_crm_company` (`connectors/tests/it/workflows.rs`)
+//! run them between the embedded Odoo and the HubSpot fake:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # async fn demo(crm: Arc<odoo_integration_connectors::hubspot::HubSpotConnector>, odoo: Arc<odoo_integration_connectors::odoo::OdooConnector>, state: Arc<odoo_integration_connectors::MemoryStore>) -> Result<(), Box<dyn std::error::Error>> {
+//! use odoo_integration_connectors::{workflows::payments::ClientPayments, Pipeline};
+//! use odoo_integration_model::{ClientCompany, Policy};
+//! let policy = Policy::from_toml("[client.fields]\npayment_state = \"odoo\"\namount_due = \"odoo\"\n")?;
+//! let run = Pipeline::<ClientCompany>::builder("odoo→hubspot/client payments", Arc::new(ClientPayments::new(odoo)), crm, state)
+//!     .policy(policy)
+//!     .build()?
+//!     .run()
+//!     .await?;
+//! println!("{run}");
+//! # Ok(()) }
+//! ```
 
-use odoo_integration_model::{Invoice, Money, PaymentState};
+use crate::connector::{Capabilities, Connector, Cursor, Page, Source, SourceChange};
+use crate::error::Result;
+use crate::odoo::OdooConnector;
+use crate::store::SyncState;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use odoo_integration_client::Domain;
+use odoo_integration_model::{
+    ClientCompany, Currency, Invoice, Money, Opportunity, PaymentState, RemoteId, SystemId,
+};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+use std::sync::Arc;
 
 /// What a group of invoices says about payment.
 ///
@@ -95,6 +135,303 @@ pub fn summarize<'a>(invoices: impl IntoIterator<Item = &'a Invoice>) -> Option<
         })
         .flatten();
     Some(PaymentSummary { state, due })
+}
+
+/// A posted customer invoice as read for its payment: its partner, the
+/// orders it came from, and the invoice.
+struct Posted {
+    partner: Option<i64>,
+    origins: Vec<String>,
+    invoice: Invoice,
+}
+
+/// Odoo's posted customer invoices matching `domain`.
+async fn posted_invoices(odoo: &OdooConnector, domain: Domain) -> Result<Vec<Posted>> {
+    let rows = odoo
+        .client()
+        .model("account.move")
+        .search_read(
+            domain
+                .and(Domain::field("move_type").eq("out_invoice"))
+                .and(Domain::field("state").eq("posted")),
+        )
+        .fields([
+            "name",
+            "partner_id",
+            "invoice_origin",
+            "payment_state",
+            "amount_residual",
+            "currency_id",
+        ])
+        .send()
+        .await
+        .map_err(crate::odoo::convert)?;
+    Ok(rows.iter().map(posted_row).collect())
+}
+
+fn posted_row(row: &Map<String, Value>) -> Posted {
+    let text = |k: &str| row.get(k).and_then(Value::as_str);
+    let currency = row
+        .get("currency_id")
+        .and_then(|c| c.get(1))
+        .and_then(Value::as_str)
+        .and_then(|code| Currency::from_str(code).ok());
+    // Odoo's floats are shortest round-trip decimals: read them as such.
+    let residual = row
+        .get("amount_residual")
+        .and_then(|v| Decimal::from_str(&v.to_string()).ok());
+    Posted {
+        partner: row.get("partner_id").and_then(crate::odoo::many2one_id),
+        origins: text("invoice_origin")
+            .map(|o| o.split(',').map(|s| s.trim().to_owned()).collect())
+            .unwrap_or_default(),
+        invoice: Invoice {
+            number: text("name").map(str::to_owned),
+            payment_state: text("payment_state").and_then(|s| s.parse().ok()),
+            amount_due: residual.zip(currency).map(|(a, c)| Money::new(a, c)),
+            ..Default::default()
+        },
+    }
+}
+
+/// The invoices changed since `since`: their partners and orders, the
+/// newest change time, and the page's cursor.
+struct Changed {
+    partners: BTreeSet<i64>,
+    at: DateTime<Utc>,
+    next: Cursor,
+    has_more: bool,
+}
+
+async fn changed(odoo: &OdooConnector, since: Option<&Cursor>, limit: usize) -> Result<Changed> {
+    let page = Source::<Invoice>::read(odoo, since, limit).await?;
+    let mut partners = BTreeSet::new();
+    let mut at = DateTime::<Utc>::MIN_UTC;
+    for change in &page.changes {
+        at = at.max(change.at);
+        if let Some(client) = change.refs.get("client")
+            && let Ok(id) = client.remote_id.as_str().parse()
+        {
+            partners.insert(id);
+        }
+    }
+    Ok(Changed {
+        partners,
+        at,
+        next: page.next,
+        has_more: page.has_more,
+    })
+}
+
+/// Odoo's posted customer invoices as the payment status of their
+/// clients: for every client whose invoices changed, all its posted
+/// invoices summed up ([`summarize`]) as a `ClientCompany` change naming
+/// only `payment_state` and `amount_due`, keyed by the client's Odoo id
+/// (the invoice's partner).
+///
+/// # Example
+///
+/// See the [module docs](self).
+pub struct ClientPayments {
+    odoo: Arc<OdooConnector>,
+}
+
+impl std::fmt::Debug for ClientPayments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientPayments").finish_non_exhaustive()
+    }
+}
+
+impl ClientPayments {
+    /// The payment status of `odoo`'s clients.
+    ///
+    /// # Example
+    ///
+    /// See the [module docs](self).
+    pub fn new(odoo: Arc<OdooConnector>) -> Self {
+        ClientPayments { odoo }
+    }
+}
+
+impl Connector for ClientPayments {
+    fn system(&self) -> SystemId {
+        SystemId::odoo()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().reads(["client"]).incremental(true)
+    }
+}
+
+#[async_trait]
+impl Source<ClientCompany> for ClientPayments {
+    async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<ClientCompany>> {
+        let changed = changed(&self.odoo, since, limit).await?;
+        let mut by_partner: BTreeMap<i64, Vec<Invoice>> = BTreeMap::new();
+        if !changed.partners.is_empty() {
+            let ids: Vec<i64> = changed.partners.iter().copied().collect();
+            for p in posted_invoices(&self.odoo, Domain::field("partner_id").is_in(ids)).await? {
+                if let Some(partner) = p.partner {
+                    by_partner.entry(partner).or_default().push(p.invoice);
+                }
+            }
+        }
+        let changes = by_partner
+            .into_iter()
+            .filter_map(|(partner, invoices)| {
+                let summary = summarize(&invoices)?;
+                let status = ClientCompany {
+                    payment_state: Some(summary.state),
+                    amount_due: summary.due,
+                    ..Default::default()
+                };
+                Some(
+                    SourceChange::upsert(partner.to_string(), changed.at, status)
+                        .with_fields(["payment_state", "amount_due"]),
+                )
+            })
+            .collect();
+        Ok(Page {
+            changes,
+            next: changed.next,
+            has_more: changed.has_more,
+        })
+    }
+}
+
+/// Odoo's posted customer invoices as the payment status of the CRM deals
+/// their sale orders came from: invoice → its orders (`invoice_origin`)
+/// → the contract → the deal in `crm` → that deal's opportunity and its
+/// record in Odoo. For every deal whose invoices changed, all the posted
+/// invoices of its orders are summed up ([`summarize`]) as an
+/// `Opportunity` change naming only `payment_state` and `amount_due`.
+/// Invoices of orders that came from no deal are skipped.
+///
+/// # Example
+///
+/// See the [module docs](self).
+pub struct DealPayments {
+    odoo: Arc<OdooConnector>,
+    state: Arc<dyn SyncState>,
+    crm: SystemId,
+}
+
+impl std::fmt::Debug for DealPayments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DealPayments")
+            .field("crm", &self.crm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DealPayments {
+    /// The payment status of `crm`'s deals, from `odoo`'s invoices and the
+    /// identities in `state` (as quote to cash leaves them).
+    ///
+    /// # Example
+    ///
+    /// See the [module docs](self).
+    pub fn new(odoo: Arc<OdooConnector>, state: Arc<dyn SyncState>, crm: SystemId) -> Self {
+        DealPayments { odoo, state, crm }
+    }
+
+    /// The Odoo opportunity of the deal the sale order `order` came from.
+    async fn lead_of(&self, order: i64) -> Result<Option<RemoteId>> {
+        let odoo = SystemId::odoo();
+        let state = &self.state;
+        let Some(contract) = state
+            .resolve("contract", &odoo, &RemoteId::new(order.to_string()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(deal) = state.cross_refs(contract).await?.remove(&self.crm) else {
+            return Ok(None);
+        };
+        let Some(opportunity) = state.resolve("opportunity", &self.crm, &deal).await? else {
+            return Ok(None);
+        };
+        Ok(state.cross_refs(opportunity).await?.remove(&odoo))
+    }
+}
+
+impl Connector for DealPayments {
+    fn system(&self) -> SystemId {
+        SystemId::odoo()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new().reads(["opportunity"]).incremental(true)
+    }
+}
+
+#[async_trait]
+impl Source<Opportunity> for DealPayments {
+    async fn read(&self, since: Option<&Cursor>, limit: usize) -> Result<Page<Opportunity>> {
+        let changed = changed(&self.odoo, since, limit).await?;
+        let mut changes = Vec::new();
+        if !changed.partners.is_empty() {
+            // The changed invoices' clients' posted invoices, by the
+            // orders they came from.
+            let ids: Vec<i64> = changed.partners.iter().copied().collect();
+            let invoices =
+                posted_invoices(&self.odoo, Domain::field("partner_id").is_in(ids)).await?;
+            let names: BTreeSet<&str> = invoices
+                .iter()
+                .flat_map(|p| p.origins.iter().map(String::as_str))
+                .collect();
+            let orders = if names.is_empty() {
+                Vec::new()
+            } else {
+                self.odoo
+                    .client()
+                    .model("sale.order")
+                    .search_read(Domain::field("name").is_in(names.into_iter().collect::<Vec<_>>()))
+                    .fields(["name"])
+                    .send()
+                    .await
+                    .map_err(crate::odoo::convert)?
+            };
+            // Lead → the invoices of every order of its deal.
+            let mut by_lead: BTreeMap<RemoteId, Vec<Invoice>> = BTreeMap::new();
+            for order in &orders {
+                let (Some(id), Some(name)) = (
+                    order.get("id").and_then(Value::as_i64),
+                    order.get("name").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                let Some(lead) = self.lead_of(id).await? else {
+                    continue;
+                };
+                let of_order = invoices
+                    .iter()
+                    .filter(|p| p.origins.iter().any(|o| o == name))
+                    .map(|p| p.invoice.clone());
+                by_lead.entry(lead).or_default().extend(of_order);
+            }
+            for (lead, mut invoices) in by_lead {
+                // An invoice of two orders of one deal counts once.
+                invoices.sort_by(|a, b| a.number.cmp(&b.number));
+                invoices.dedup_by(|a, b| a.number == b.number);
+                let Some(summary) = summarize(&invoices) else {
+                    continue;
+                };
+                let status = Opportunity {
+                    payment_state: Some(summary.state),
+                    amount_due: summary.due,
+                    ..Default::default()
+                };
+                changes.push(
+                    SourceChange::upsert(lead.as_str(), changed.at, status)
+                        .with_fields(["payment_state", "amount_due"]),
+                );
+            }
+        }
+        Ok(Page {
+            changes,
+            next: changed.next,
+            has_more: changed.has_more,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -245,151 +245,297 @@ async fn invoices_dated_in_a_locked_period_are_held() {
     assert_eq!(moved[0]["date"], "2026-11-01", "booked after the lock");
 }
 
+/// Two invoices posted in Odoo for a client, both from the sale order of
+/// one won deal: the embedded Odoo, with the identities quote to cash
+/// leaves (client, deal, contract), and a HubSpot fake holding the company
+/// and the deal.
+#[cfg(feature = "hubspot")]
+struct Paying {
+    /// Kept running for the test.
+    _server: TestServer,
+    odoo: std::sync::Arc<OdooConnector>,
+    crm: odoo_integration_fakes::hubspot::FakeHubSpot,
+    state: std::sync::Arc<odoo_integration_connectors::MemoryStore>,
+    company: String,
+    deal: String,
+    invoices: Vec<i64>,
+}
+
+#[cfg(feature = "hubspot")]
+impl Paying {
+    async fn start() -> Self {
+        use odoo_integration_connectors::{Link, MemoryStore, XrefStore};
+        use odoo_integration_fakes::hubspot::FakeHubSpot;
+        use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+        use serde_json::json;
+        use std::sync::Arc;
+
+        let server = TestServer::builder().start().await.unwrap();
+        let odoo = server.client(Protocol::Json2).unwrap();
+        let partner = server
+            .insert(
+                "res.partner",
+                json!({"name": "Northwind Traders", "is_company": true}),
+            )
+            .unwrap();
+        let lead = server
+            .insert(
+                "crm.lead",
+                json!({"name": "Northwind roll-out", "partner_id": partner}),
+            )
+            .unwrap();
+        let product = server
+            .insert(
+                "product.product",
+                json!({"name": "Consulting", "type": "service"}),
+            )
+            .unwrap();
+        let order = odoo
+            .model("sale.order")
+            .create(&json!({"partner_id": partner, "order_line": [[0, 0, {"product_id": product, "price_unit": 6000.0}]]}))
+            .send()
+            .await
+            .unwrap();
+        let name = odoo
+            .model("sale.order")
+            .read([order])
+            .fields(["name"])
+            .send()
+            .await
+            .unwrap()[0]["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut invoices = Vec::new();
+        for (what, price) in [("Discovery", 1200), ("Build", 4800)] {
+            let id = odoo
+                .model("account.move")
+                .create(&json!({
+                    "move_type": "out_invoice",
+                    "partner_id": partner,
+                    "invoice_origin": name,
+                    "invoice_date": "2026-11-30",
+                    "invoice_line_ids": [[0, 0, {"name": what, "quantity": 1, "price_unit": price}]],
+                }))
+                .send()
+                .await
+                .unwrap();
+            let _: serde_json::Value = odoo
+                .call("account.move", "action_post")
+                .ids([id])
+                .send()
+                .await
+                .unwrap();
+            invoices.push(id);
+        }
+        let crm = FakeHubSpot::start().await.unwrap();
+        let company = crm.insert("companies", [("name", "Northwind Traders")]);
+        let deal = crm.insert(
+            "deals",
+            [
+                ("dealname", "Northwind roll-out"),
+                ("dealstage", "closedwon"),
+            ],
+        );
+        let state = Arc::new(MemoryStore::new());
+        let (hubspot, odoo_sys) = (SystemId::hubspot(), SystemId::odoo());
+        let (client_id, deal_id, contract_id) =
+            (CanonicalId::new(), CanonicalId::new(), CanonicalId::new());
+        let id = |s: &dyn ToString| RemoteId::new(s.to_string());
+        state
+            .link(&[
+                Link::new("client", client_id, hubspot.clone(), id(&company)),
+                Link::new("client", client_id, odoo_sys.clone(), id(&partner)),
+                Link::new("opportunity", deal_id, hubspot.clone(), id(&deal)),
+                Link::new("opportunity", deal_id, odoo_sys.clone(), id(&lead)),
+                Link::new("contract", contract_id, hubspot, id(&deal)),
+                Link::new("contract", contract_id, odoo_sys, id(&order)),
+            ])
+            .await
+            .unwrap();
+        Paying {
+            _server: server,
+            odoo: Arc::new(OdooConnector::new(odoo)),
+            crm,
+            state,
+            company,
+            deal,
+            invoices,
+        }
+    }
+
+    /// The CRM's properties for the payment status.
+    fn maps() -> Vec<odoo_integration_connectors::hubspot::FieldMap> {
+        use odoo_integration_connectors::hubspot::{Conversion, FieldMap};
+        vec![
+            FieldMap::text("payment_state", "erp_payment_state"),
+            FieldMap::new(
+                "amount_due",
+                "erp_amount_due",
+                Conversion::money_in("erp_amount_due_currency"),
+            ),
+        ]
+    }
+
+    fn hubspot(&self) -> std::sync::Arc<odoo_integration_connectors::hubspot::HubSpotConnector> {
+        use odoo_integration_connectors::hubspot::{HubSpotConnector, ObjectMap};
+        use odoo_integration_connectors::{Quota, RateLimiter};
+        let mut deals = ObjectMap::deals();
+        deals.properties.extend(Self::maps());
+        let mut companies = ObjectMap::companies();
+        companies.properties.extend(Self::maps());
+        std::sync::Arc::new(
+            HubSpotConnector::new(self.crm.token())
+                .unwrap()
+                .base_url(&self.crm.url())
+                .limiter(RateLimiter::new(Quota::unlimited()))
+                .object_map(deals)
+                .object_map(companies),
+        )
+    }
+
+    async fn pay_the_rest(&self) {
+        self.odoo
+            .client()
+            .model("account.move")
+            .write(
+                [self.invoices[0]],
+                &serde_json::json!({"payment_state": "paid"}),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    fn properties(
+        &self,
+        object: &str,
+        id: &str,
+    ) -> (Option<String>, Option<rust_decimal::Decimal>) {
+        let stored = self.crm.record(object, id).unwrap();
+        (
+            stored.property("erp_payment_state").map(str::to_owned),
+            stored
+                .property("erp_amount_due")
+                .and_then(|d| d.parse().ok()),
+        )
+    }
+}
+
 /// Posted invoices' payment state and amount due, read from Odoo,
-/// summarised per deal and written to the HubSpot deal's own properties
-/// (fields the policy gives Odoo); the deal's other properties are left
-/// as they are.
+/// summarised per deal through the order they came from and written to
+/// the HubSpot deal's own properties (fields the policy gives Odoo); the
+/// deal's other properties are left as they are. A later payment is
+/// reported with the rest.
 #[cfg(feature = "hubspot")]
 #[tokio::test]
 async fn payment_status_reaches_the_crm_deal() {
-    use odoo_integration_connectors::hubspot::{Conversion, FieldMap, HubSpotConnector, ObjectMap};
-    use odoo_integration_connectors::sources::VecSource;
-    use odoo_integration_connectors::workflows::payments::summarize;
-    use odoo_integration_connectors::{
-        Link, MemoryStore, Pipeline, Quota, RateLimiter, SourceChange, XrefStore,
-    };
-    use odoo_integration_fakes::hubspot::FakeHubSpot;
-    use odoo_integration_model::{
-        CanonicalId, Invoice, Opportunity, PaymentState, Policy, RemoteId, SystemId,
-    };
-    use serde_json::json;
+    use odoo_integration_connectors::Pipeline;
+    use odoo_integration_connectors::workflows::payments::DealPayments;
+    use odoo_integration_model::{Opportunity, Policy, SystemId};
+    use rust_decimal::Decimal;
     use std::sync::Arc;
 
-    // Two posted invoices of the deal's project in Odoo, one of them paid.
-    let server = TestServer::builder().start().await.unwrap();
-    let odoo = server.client(Protocol::Json2).unwrap();
-    let partner = server
-        .insert(
-            "res.partner",
-            json!({"name": "Northwind Traders", "is_company": true}),
+    let paying = Paying::start().await;
+    paying
+        .odoo
+        .client()
+        .model("account.move")
+        .write(
+            [paying.invoices[1]],
+            &serde_json::json!({"payment_state": "paid"}),
         )
-        .unwrap();
-    let mut moves = Vec::new();
-    for (what, price) in [("Discovery", 1200), ("Build", 4800)] {
-        let id = odoo
-            .model("account.move")
-            .create(&json!({
-                "move_type": "out_invoice",
-                "partner_id": partner,
-                "invoice_date": "2026-11-30",
-                "invoice_line_ids": [[0, 0, {"name": what, "quantity": 1, "price_unit": price}]],
-            }))
-            .send()
-            .await
-            .unwrap();
-        let _: serde_json::Value = odoo
-            .call("account.move", "action_post")
-            .ids([id])
-            .send()
-            .await
-            .unwrap();
-        moves.push(id);
-    }
-    odoo.model("account.move")
-        .write([moves[1]], &json!({"payment_state": "paid"}))
         .send()
         .await
         .unwrap();
-    let (changes, _) = read_to_end::<Invoice>(&OdooConnector::new(odoo), None, 50)
-        .await
-        .unwrap();
-    let invoices: Vec<Invoice> = changes
-        .into_iter()
-        .filter_map(|c| match c.operation {
-            Operation::Upsert(i) => Some(i),
-            Operation::Delete => None,
-        })
-        .collect();
-    let summary = summarize(&invoices).unwrap();
-    assert_eq!(summary.state, PaymentState::Partial);
-    assert_eq!(
-        summary.due.unwrap().amount(),
-        rust_decimal::Decimal::from(1200)
-    );
-
-    // The deal in HubSpot, linked to the sync's record of it.
-    let crm = FakeHubSpot::start().await.unwrap();
-    let deal = crm.insert(
-        "deals",
-        [
-            ("dealname", "Northwind roll-out"),
-            ("dealstage", "closedwon"),
-        ],
-    );
-    let store = Arc::new(MemoryStore::new());
-    let id = CanonicalId::new();
-    store
-        .link(&[
-            Link::new(
-                "opportunity",
-                id,
-                SystemId::hubspot(),
-                RemoteId::new(deal.clone()),
-            ),
-            Link::new(
-                "opportunity",
-                id,
-                SystemId::odoo(),
-                RemoteId::new("project-7"),
-            ),
-        ])
-        .await
-        .unwrap();
-    let mut deals = ObjectMap::deals();
-    deals
-        .properties
-        .push(FieldMap::text("payment_state", "erp_payment_state"));
-    deals.properties.push(FieldMap::new(
-        "amount_due",
-        "erp_amount_due",
-        Conversion::money_in("erp_amount_due_currency"),
-    ));
-    let hubspot = HubSpotConnector::new(crm.token())
-        .unwrap()
-        .base_url(&crm.url())
-        .limiter(RateLimiter::new(Quota::unlimited()))
-        .object_map(deals);
-    let status = Opportunity {
-        payment_state: Some(summary.state),
-        amount_due: summary.due,
-        ..Default::default()
-    };
-    let change = SourceChange::upsert("project-7", chrono::Utc::now(), status)
-        .with_fields(["payment_state", "amount_due"]);
     let policy = Policy::from_toml(
         "[opportunity.fields]\npayment_state = \"odoo\"\namount_due = \"odoo\"\n",
     )
     .unwrap();
-    let run = Pipeline::<Opportunity>::builder(
-        "odoo→hubspot/payments",
-        Arc::new(VecSource::new(SystemId::odoo(), vec![change])),
-        Arc::new(hubspot),
-        store,
-    )
-    .policy(policy)
-    .build()
-    .unwrap()
-    .run()
-    .await
-    .unwrap();
-    assert_eq!((run.updated, run.dead_lettered), (1, 0), "{run:?}");
-    let stored = crm.record("deals", &deal).unwrap();
-    assert_eq!(stored.property("erp_payment_state"), Some("partial"));
-    let due: rust_decimal::Decimal = stored.property("erp_amount_due").unwrap().parse().unwrap();
-    assert_eq!(due, rust_decimal::Decimal::from(1200));
+    let source = Arc::new(DealPayments::new(
+        paying.odoo.clone(),
+        paying.state.clone(),
+        SystemId::hubspot(),
+    ));
+    let run = || async {
+        Pipeline::<Opportunity>::builder(
+            "odoo→hubspot/deal payments",
+            source.clone(),
+            paying.hubspot(),
+            paying.state.clone(),
+        )
+        .policy(policy.clone())
+        .build()
+        .unwrap()
+        .run()
+        .await
+    };
+    let first = run().await.unwrap();
+    assert_eq!((first.updated, first.dead_lettered), (1, 0), "{first:?}");
+    assert_eq!(
+        paying.properties("deals", &paying.deal),
+        (Some("partial".into()), Some(Decimal::from(1200)))
+    );
+    let stored = paying.crm.record("deals", &paying.deal).unwrap();
     assert_eq!(stored.property("erp_amount_due_currency"), Some("USD"));
     assert_eq!(stored.property("dealname"), Some("Northwind roll-out"));
     assert_eq!(stored.property("dealstage"), Some("closedwon"));
+
+    paying.pay_the_rest().await;
+    let second = run().await.unwrap();
+    assert_eq!(second.updated, 1, "{second:?}");
+    assert_eq!(
+        paying.properties("deals", &paying.deal),
+        (Some("paid".into()), Some(Decimal::ZERO))
+    );
+    assert!(run().await.unwrap().is_no_op());
+}
+
+/// The same per client: the HubSpot company gets where its invoices stand
+/// and what it still owes.
+#[cfg(feature = "hubspot")]
+#[tokio::test]
+async fn payment_status_reaches_the_crm_company() {
+    use odoo_integration_connectors::Pipeline;
+    use odoo_integration_connectors::workflows::payments::ClientPayments;
+    use odoo_integration_model::{ClientCompany, Policy};
+    use rust_decimal::Decimal;
+    use std::sync::Arc;
+
+    let paying = Paying::start().await;
+    let policy =
+        Policy::from_toml("[client.fields]\npayment_state = \"odoo\"\namount_due = \"odoo\"\n")
+            .unwrap();
+    let source = Arc::new(ClientPayments::new(paying.odoo.clone()));
+    let run = || async {
+        Pipeline::<ClientCompany>::builder(
+            "odoo→hubspot/client payments",
+            source.clone(),
+            paying.hubspot(),
+            paying.state.clone(),
+        )
+        .policy(policy.clone())
+        .build()
+        .unwrap()
+        .run()
+        .await
+    };
+    let first = run().await.unwrap();
+    assert_eq!((first.updated, first.dead_lettered), (1, 0), "{first:?}");
+    assert_eq!(
+        paying.properties("companies", &paying.company),
+        (Some("not_paid".into()), Some(Decimal::from(6000)))
+    );
+    let stored = paying.crm.record("companies", &paying.company).unwrap();
+    assert_eq!(stored.property("name"), Some("Northwind Traders"));
+
+    paying.pay_the_rest().await;
+    let second = run().await.unwrap();
+    assert_eq!(second.updated, 1, "{second:?}");
+    assert_eq!(
+        paying.properties("companies", &paying.company),
+        (Some("partial".into()), Some(Decimal::from(4800)))
+    );
 }
 
 /// Quote to cash, end to end: a deal won in HubSpot becomes in Odoo the
