@@ -136,6 +136,12 @@ pub(crate) mod sealed {
         fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>>;
         /// The fields to send for `sink` (only those it writes).
         fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields>;
+        /// The owner `sink` writes, by email: `None` when the entity has
+        /// no owner field or `sink` does not write it, `Some(None)` for
+        /// no owner.
+        fn owner(_data: &Self, _sink: &SinkRecord<Self>) -> Option<Option<String>> {
+            None
+        }
         /// The child line items that replace the record's own after it is
         /// written (each without its parent's id), or `None` when no lines
         /// are written for `sink`.
@@ -428,6 +434,7 @@ impl sealed::Mapped for Opportunity {
             "Amount",
             "CloseDate",
             "AccountId",
+            "Owner.Email",
         ]
         .map(String::from)
         .to_vec();
@@ -445,7 +452,7 @@ impl sealed::Mapped for Opportunity {
                 .map(str::to_owned),
         );
         f.push(format!(
-            "(SELECT Id, Name, Description, Quantity, UnitPrice FROM {LINES} ORDER BY Id)"
+            "(SELECT Id, Name, Description, Quantity, UnitPrice, ProductCode FROM {LINES} ORDER BY Id)"
         ));
         f
     }
@@ -480,9 +487,11 @@ impl sealed::Mapped for Opportunity {
                     unit_price: line
                         .decimal(L, &line_id, "UnitPrice")?
                         .map(|p| Money::new(p, currency)),
+                    product: line
+                        .text(L, &line_id, "ProductCode")?
+                        .filter(|c| !c.trim().is_empty()),
                     id: line_id,
                     description,
-                    product: None,
                 });
             }
         }
@@ -490,8 +499,13 @@ impl sealed::Mapped for Opportunity {
             Some(f) => record.text(O, id, f)?,
             None => None,
         };
+        let owner = match record.related(O, id, "Owner")? {
+            Some(user) => user.text("User", id, "Email")?,
+            None => None,
+        };
         let mut opportunity = Opportunity {
             name: record.text(O, id, "Name")?.unwrap_or_default(),
+            owner,
             client: None,
             amount: record
                 .decimal(O, id, "Amount")?
@@ -506,9 +520,17 @@ impl sealed::Mapped for Opportunity {
         if let Some(account) = record.text(O, id, "AccountId")? {
             refs.push(("client".to_owned(), Reference::new("client", account)));
         }
-        let mut fields: Vec<String> = ["name", "client", "amount", "stage", "close_date", "lines"]
-            .map(String::from)
-            .to_vec();
+        let mut fields: Vec<String> = [
+            "name",
+            "client",
+            "amount",
+            "stage",
+            "close_date",
+            "lines",
+            "owner",
+        ]
+        .map(String::from)
+        .to_vec();
         if settings.project_field.is_some() {
             fields.push("project_ref".into());
         }
@@ -578,6 +600,15 @@ impl sealed::Mapped for Opportunity {
         // Line items go in their own calls once the opportunity has an id:
         // see `lines` and the module docs.
         Ok(out)
+    }
+    fn owner(data: &Self, sink: &SinkRecord<Self>) -> Option<Option<String>> {
+        sink.writes("owner").then(|| {
+            data.owner
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+        })
     }
     fn lines(
         data: &Self,

@@ -80,6 +80,18 @@
 //! A line without a unit price, or priced in another currency than the
 //! opportunity, fails its record before anything is sent.
 //!
+//! **Owners.** An opportunity's owner is read as its user's email
+//! (`Owner.Email`, in the same query). Written, the emails of a batch are
+//! looked up in one SOQL query on `User` (`IsActive = true AND Email IN
+//! (…)`, 100 emails a query; SOQL compares them without case) and each
+//! becomes the `OwnerId` of its user. An email no active user has fails
+//! that record with [`ConnectorErrorKind::Invalid`] naming it (Salesforce
+//! refuses an inactive owner with `INACTIVE_OWNER_OR_USER`, also
+//! invalid); an email several active users share fails it as
+//! [`ConnectorErrorKind::Ambiguous`], never a guess. Every Salesforce
+//! record has an owner: writing no owner leaves `OwnerId` as it is (a new
+//! opportunity gets the connected app's user, as Salesforce assigns it).
+//!
 //! **Errors and limits.** `[{message, errorCode, fields}]` becomes a
 //! [`ConnectorError`] by its code (`INVALID_SESSION_ID` → unauthorized,
 //! `REQUEST_LIMIT_EXCEEDED` and 429 → rate limited with `Retry-After`,
@@ -111,7 +123,10 @@
 //! | `opportunity.amount` | `Amount` + `CurrencyIsoCode` | the org currency unless [`SalesforceBuilder::multi_currency`] |
 //! | `opportunity.close_date` | `CloseDate` | |
 //! | `opportunity.client` | `AccountId` | a reference |
+//! | `opportunity.owner` | `Owner.Email` (read), `OwnerId` (written) | the owner's email; written as the one active `User` with that email (see **Owners**) |
 //! | `opportunity.lines` | `OpportunityLineItems`: `Id`, `Description` (else `Name`), `Quantity`, `UnitPrice` | read; written (replaced as a whole, `PricebookEntryId` the configured entry) only with [`SalesforceBuilder::line_pricebook_entry`] |
+//! | `contract_line.product` (rows of `lines`) | `OpportunityLineItem.ProductCode` | read only: Salesforce derives it from the line's product (see Caveats) |
+//! | `opportunity.billing`, `order_ref` | custom fields | with [`SalesforceBuilder::opportunity_fields`] |
 //! | `opportunity.project_ref` | a custom field | only with [`SalesforceBuilder::project_field`] |
 //! | `opportunity.payment_state`, `amount_due`, others | custom fields | with [`SalesforceBuilder::opportunity_fields`] |
 //!
@@ -122,8 +137,11 @@
 //!   `PricebookEntryId` per line, which the canonical line does not carry,
 //!   so every line is written on that one entry (a generic product);
 //!   without it `lines` is skipped on writes. Lines read back keep their
-//!   `Description`; the product is not mapped. The line ids change at
-//!   each write (lines are replaced, not updated).
+//!   `Description`, and their product's code (`ProductCode`) as
+//!   `product`; a written line's `product` is not used to pick its entry
+//!   (every line goes on the configured one, so it reads back with that
+//!   entry's product code). The line ids change at each write (lines are
+//!   replaced, not updated).
 //! - An opportunity with line items has an `Amount` that Salesforce
 //!   computes from them (the sum of the lines' totals) and ignores when
 //!   written. Writing an empty set of lines on an opportunity that had

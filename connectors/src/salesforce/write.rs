@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use odoo_integration_model::{RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::collections::HashMap;
 
 /// sObject Collections take at most 200 records a call.
 const CHUNK: usize = 200;
@@ -112,7 +113,67 @@ impl LineJob {
     }
 }
 
+/// How many emails one User query names.
+const USER_CHUNK: usize = 100;
+
 impl SalesforceConnector {
+    /// The active users of the owners `batch` writes, by lowercase email:
+    /// one SOQL query on `User` per 100 emails.
+    async fn owner_users<E: SObject>(
+        &self,
+        batch: &[SinkRecord<E>],
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let mut emails: Vec<String> = batch
+            .iter()
+            .filter_map(|r| match &r.operation {
+                Operation::Upsert(data) => E::owner(data, r).flatten(),
+                Operation::Delete => None,
+            })
+            .map(|e| e.to_lowercase())
+            .collect();
+        emails.sort_unstable();
+        emails.dedup();
+        let mut users: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in emails.chunks(USER_CHUNK) {
+            let quoted: Vec<String> = chunk.iter().map(|e| soql::quote(e)).collect();
+            let query = format!(
+                "SELECT Id, Email FROM User WHERE IsActive = true AND Email IN ({}) ORDER BY Id",
+                quoted.join(", ")
+            );
+            for user in self.query_records(&query, usize::MAX).await? {
+                let id = user.id("User")?;
+                if let Some(email) = user.text("User", &id, "Email")? {
+                    users.entry(email.to_lowercase()).or_default().push(id);
+                }
+            }
+        }
+        Ok(users)
+    }
+
+    /// The `OwnerId` of the owner `email`: its one active user.
+    fn owner_id(users: &HashMap<String, Vec<String>>, email: &str) -> Result<String> {
+        let fail = |kind, why: String| {
+            ConnectorError::new(kind, format!("owner `{email}`: {why}"))
+                .with_system(SystemId::salesforce())
+        };
+        match users.get(&email.to_lowercase()).map(Vec::as_slice) {
+            Some([one]) => Ok(one.clone()),
+            None | Some([]) => Err(fail(
+                ConnectorErrorKind::Invalid,
+                "no active Salesforce user has this email (an inactive user cannot own records)"
+                    .into(),
+            )),
+            Some(many) => Err(fail(
+                ConnectorErrorKind::Ambiguous,
+                format!(
+                    "{} active Salesforce users have this email ({}): nothing is guessed",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )),
+        }
+    }
+
     fn origin_key<E>(record: &SinkRecord<E>) -> String {
         format!("{}:{}", record.origin, record.origin_id)
     }
@@ -458,6 +519,7 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
         // The line items to replace once their record is written.
         let mut lines: Vec<Option<Vec<Fields>>> = batch.iter().map(|_| None).collect();
         let attributes = raw_json(format!(r#"{{"type":"{}"}}"#, sobject));
+        let owners = self.owner_users(&batch).await?;
         for (i, record) in batch.iter().enumerate() {
             match (&record.operation, &record.target_id) {
                 (Operation::Delete, Some(id)) => deletes.push((i, id.to_string())),
@@ -468,6 +530,15 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
                 (Operation::Upsert(data), target) => {
                     let settings = &self.inner.settings;
                     let encoded = E::encode(data, record, settings)
+                        .and_then(|mut f| {
+                            // An owner by email: its active user. No owner
+                            // leaves Salesforce's (every record has one).
+                            if let Some(Some(email)) = E::owner(data, record) {
+                                let id = Self::owner_id(&owners, &email)?;
+                                f.insert("OwnerId".into(), raw_text(Some(&id)));
+                            }
+                            Ok(f)
+                        })
                         .and_then(|f| Ok((f, E::lines(data, record, settings)?)));
                     let (mut fields, new_lines) = match encoded {
                         Ok(f) => f,

@@ -1685,3 +1685,272 @@ async fn refused_new_lines_leave_the_old_ones() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["Description"], "Review");
 }
+
+// ------------------------------------------------------------ owners, products
+
+/// A signed-in raw client of the fake: (http, token).
+async fn raw_client(fake: &FakeSalesforce) -> (reqwest::Client, String) {
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
+    let http = reqwest::Client::new();
+    let token = http
+        .post(format!("{}/services/oauth2/token", fake.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let token: serde_json::Value = serde_json::from_slice(&token).unwrap();
+    (http, token["access_token"].as_str().unwrap().to_owned())
+}
+
+/// The fake as an org: relationship fields come nested (`Owner.Email` as
+/// `"Owner": {"attributes", "Email"}`, `null` without an owner); an
+/// inactive owner is refused with `INACTIVE_OWNER_OR_USER`; a line item
+/// of a price book entry carries its product's `ProductCode`, which is
+/// read-only; SOQL compares text without case.
+#[tokio::test]
+async fn the_fake_nests_relationship_fields_and_refuses_inactive_owners() {
+    let fake = fake().await;
+    let ann = fake.add_user("ann@firm.example");
+    let bram = fake.add_user("bram@firm.example");
+    assert!(fake.update("User", &bram, json!({"IsActive": false})));
+    let owned = fake.insert(
+        "Opportunity",
+        json!({"Name": "Owned", "StageName": "Prospecting", "CloseDate": "2026-01-01", "OwnerId": ann}),
+    );
+    fake.insert(
+        "Opportunity",
+        json!({"Name": "Unowned", "StageName": "Prospecting", "CloseDate": "2026-01-01"}),
+    );
+    let product = fake.insert(
+        "Product2",
+        json!({"Name": "Consultant day", "ProductCode": "CONS-DAY"}),
+    );
+    let entry = fake.insert(
+        "PricebookEntry",
+        json!({"Product2Id": product, "UnitPrice": 1150, "IsActive": true}),
+    );
+    let (http, token) = raw_client(&fake).await;
+    let query = |q: &str| {
+        let url = format!("{}/services/data/v62.0/query", fake.url());
+        let (http, token) = (http.clone(), token.clone());
+        let q = q.to_owned();
+        async move {
+            let q: String = q
+                .bytes()
+                .map(|b| match b {
+                    b if b.is_ascii_alphanumeric() => char::from(b).to_string(),
+                    b => format!("%{b:02X}"),
+                })
+                .collect();
+            let r = http
+                .get(format!("{url}?q={q}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+            (status, body)
+        }
+    };
+    let (status, answer) =
+        query("SELECT Id, Name, Owner.Email, Owner.IsActive FROM Opportunity ORDER BY Name").await;
+    assert_eq!(status, 200, "{answer}");
+    let owner = &answer["records"][0]["Owner"];
+    assert_eq!(owner["attributes"]["type"], "User");
+    assert_eq!(owner["Email"], "ann@firm.example");
+    assert_eq!(owner["IsActive"], true);
+    assert!(answer["records"][0].get("Owner.Email").is_none());
+    assert!(answer["records"][1]["Owner"].is_null());
+    let (_, users) =
+        query("SELECT Id FROM User WHERE IsActive = true AND Email IN ('ANN@firm.example')").await;
+    assert_eq!(users["totalSize"], 1, "{users}");
+
+    let write = |records: serde_json::Value| {
+        let url = format!("{}/services/data/v62.0/composite/sobjects", fake.url());
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let body = http
+                .patch(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(json!({"allOrNone": false, "records": records}).to_string())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+        }
+    };
+    let results = write(json!([
+        {"attributes": {"type": "Opportunity"}, "id": owned, "OwnerId": bram},
+        {"attributes": {"type": "Opportunity"}, "id": owned, "OwnerId": "005000000000999999"},
+    ]))
+    .await;
+    assert_eq!(
+        results[0]["errors"][0]["statusCode"], "INACTIVE_OWNER_OR_USER",
+        "{results}"
+    );
+    assert_eq!(
+        results[1]["errors"][0]["statusCode"], "INVALID_CROSS_REFERENCE_KEY",
+        "{results}"
+    );
+    assert_eq!(
+        fake.record("Opportunity", &owned).unwrap()["OwnerId"],
+        ann.as_str()
+    );
+
+    let line = fake.insert(
+        "OpportunityLineItem",
+        json!({"OpportunityId": owned, "PricebookEntryId": entry, "Quantity": 2, "UnitPrice": 1000}),
+    );
+    assert_eq!(
+        fake.record("OpportunityLineItem", &line).unwrap()["ProductCode"],
+        "CONS-DAY"
+    );
+    let (_, lines) = query(&format!(
+        "SELECT Id, ProductCode, PricebookEntry.Product2.Name FROM OpportunityLineItem WHERE OpportunityId = '{owned}'"
+    ))
+    .await;
+    assert_eq!(lines["records"][0]["ProductCode"], "CONS-DAY");
+    assert_eq!(
+        lines["records"][0]["PricebookEntry"]["Product2"]["Name"],
+        "Consultant day"
+    );
+    let results = write(json!([
+        {"attributes": {"type": "OpportunityLineItem"}, "id": line, "ProductCode": "OTHER"},
+    ]))
+    .await;
+    assert_eq!(
+        results[0]["errors"][0]["statusCode"],
+        "INVALID_FIELD_FOR_INSERT_UPDATE"
+    );
+}
+
+/// An opportunity's owner is read as its user's email (`Owner.Email`),
+/// and its lines' product codes from `ProductCode`.
+#[tokio::test]
+async fn opportunity_owners_and_line_products_are_read() {
+    let fake = fake().await;
+    let ann = fake.add_user("ann@firm.example");
+    let owned = fake.insert(
+        "Opportunity",
+        json!({"Name": "Owned", "StageName": "Closed Won", "CloseDate": "2026-01-01", "OwnerId": ann}),
+    );
+    let unowned = fake.insert(
+        "Opportunity",
+        json!({"Name": "Unowned", "StageName": "Prospecting", "CloseDate": "2026-01-01"}),
+    );
+    let product = fake.insert(
+        "Product2",
+        json!({"Name": "Consultant day", "ProductCode": "CONS-DAY"}),
+    );
+    let entry = fake.insert(
+        "PricebookEntry",
+        json!({"Product2Id": product, "UnitPrice": 1150}),
+    );
+    fake.insert(
+        "OpportunityLineItem",
+        json!({"OpportunityId": owned, "PricebookEntryId": entry, "Quantity": 2, "UnitPrice": 1000, "Description": "Days"}),
+    );
+    fake.insert(
+        "OpportunityLineItem",
+        json!({"OpportunityId": owned, "PricebookEntryId": ENTRY, "Quantity": 1, "UnitPrice": 50, "Description": "Travel"}),
+    );
+    let sf = connector(&fake);
+    let (read, _) = read_all::<Opportunity>(&sf, None, 100).await;
+    let of = |id: &str| {
+        let c = read.iter().find(|c| c.remote_id.as_str() == id).unwrap();
+        assert!(c.fields.as_ref().unwrap().iter().any(|f| f == "owner"));
+        let Operation::Upsert(o) = &c.operation else {
+            panic!()
+        };
+        o.clone()
+    };
+    let owned = of(&owned);
+    assert_eq!(owned.owner.as_deref(), Some("ann@firm.example"));
+    let products: Vec<(&str, Option<&str>)> = owned
+        .lines
+        .iter()
+        .map(|l| (l.description.as_str(), l.product.as_deref()))
+        .collect();
+    assert_eq!(products, [("Days", Some("CONS-DAY")), ("Travel", None)]);
+    assert_eq!(of(&unowned).owner, None);
+}
+
+/// An opportunity's owner is written by email as the `OwnerId` of the
+/// active user with that email (without case); an email no active user
+/// has fails that opportunity alone, naming it, and the others are
+/// written; several active users with the email are ambiguous. No owner
+/// leaves Salesforce's owner as it is (every record has one).
+#[tokio::test]
+async fn opportunity_owners_are_written_by_email_as_active_users() {
+    let fake = fake().await;
+    let ann = fake.add_user("ann@firm.example");
+    let bram = fake.add_user("bram@firm.example");
+    assert!(fake.update("User", &bram, json!({"IsActive": false})));
+    fake.add_user("shared@firm.example");
+    fake.add_user("shared@firm.example");
+    let sf = connector(&fake);
+    let owned_by = |name: &str, owner: Option<&str>| Opportunity {
+        owner: owner.map(str::to_owned),
+        ..deal(name, Vec::new())
+    };
+    let out = Sink::<Opportunity>::apply(
+        &sf,
+        vec![
+            upsert("o1", owned_by("Ann's", Some("Ann@Firm.example"))),
+            upsert("o2", owned_by("Stranger's", Some("nobody@firm.example"))),
+            upsert("o3", owned_by("Bram's", Some("bram@firm.example"))),
+            upsert("o4", owned_by("Shared", Some("shared@firm.example"))),
+            upsert("o5", owned_by("Nobody's", None)),
+        ],
+    )
+    .await
+    .unwrap();
+    let Outcome::Created(id) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        fake.record("Opportunity", id.as_str()).unwrap()["OwnerId"],
+        ann.as_str()
+    );
+    for (n, email, kind) in [
+        (1, "nobody@firm.example", ConnectorErrorKind::Invalid),
+        (2, "bram@firm.example", ConnectorErrorKind::Invalid),
+        (3, "shared@firm.example", ConnectorErrorKind::Ambiguous),
+    ] {
+        let Outcome::Failed(e) = &out[n] else {
+            panic!("{:?}", out[n])
+        };
+        assert_eq!(e.kind(), kind, "{e}");
+        assert!(e.to_string().contains(email), "{e}");
+    }
+    assert!(matches!(out[4], Outcome::Created(_)), "{:?}", out[4]);
+    assert_eq!(fake.records("Opportunity").len(), 2);
+    // One query (for the users of the batch), whatever its size.
+    let queries = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET ") && r.contains("/query"))
+        .count();
+    assert_eq!(queries, 1, "{:?}", fake.requests());
+
+    // No owner on an update: OwnerId left alone, not cleared.
+    let record = upsert("o1", owned_by("Ann's", None)).with_target(id.clone());
+    let out = Sink::<Opportunity>::apply(&sf, vec![record]).await.unwrap();
+    assert!(out[0].is_success(), "{out:?}");
+    assert_eq!(
+        fake.record("Opportunity", id.as_str()).unwrap()["OwnerId"],
+        ann.as_str()
+    );
+}
