@@ -68,11 +68,16 @@
 //!   record's `OwnerId` to an inactive user fails with
 //!   `INACTIVE_OWNER_OR_USER`, to an id that is no user with
 //!   `INVALID_CROSS_REFERENCE_KEY`.
-//! - **Products**: a line item whose `PricebookEntryId` is a
+//! - **Products**: a `PricebookEntry` shows its `Product2`'s
+//!   `ProductCode` and `Name`; a line item whose `PricebookEntryId` is a
 //!   `PricebookEntry` record of the fake gets the `Product2Id` and
-//!   `ProductCode` of the entry's `Product2`, as Salesforce derives them;
+//!   `ProductCode` of the entry's product, as Salesforce derives them;
 //!   writing them (or an opportunity's `IsWon` / `IsClosed`) fails with
-//!   `INVALID_FIELD_FOR_INSERT_UPDATE`, as they are read-only.
+//!   `INVALID_FIELD_FOR_INSERT_UPDATE`, as they are read-only. Such an
+//!   entry must be active and in the opportunity's price book
+//!   (`Pricebook2Id`, which an opportunity without one takes from its
+//!   first line item's entry), else the line item fails with
+//!   `FIELD_INTEGRITY_EXCEPTION`.
 //! - **Records** get 18-character ids with their type's key prefix (`001`
 //!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem,
 //!   `a00` any other) and `CreatedDate`, `LastModifiedDate` and
@@ -137,10 +142,11 @@
 //!   field as text (numbers too); field names are case-sensitive.
 //! - **Data**: cascade deletes other than an opportunity's line items
 //!   (deleting an account leaves its contacts and opportunities), merges,
-//!   undelete, price books (any `PricebookEntryId` is accepted, a line
-//!   item of an entry the fake does not hold has no `ProductCode`; an
-//!   opportunity's `Pricebook2Id` is not set or checked, nor an entry's
-//!   `IsActive`) and multi-currency (`CurrencyIsoCode` is stored as
+//!   undelete, price books beyond the above (a `PricebookEntryId` the
+//!   fake does not hold is accepted, unchecked, and its line item has no
+//!   `ProductCode`; an entry's currency is not checked against the
+//!   opportunity's; the standard price book's own rules are not
+//!   modelled) and multi-currency (`CurrencyIsoCode` is stored as
 //!   sent). A record created without `OwnerId` gets none (Salesforce
 //!   makes the running user its owner); only `OwnerId` writes are
 //!   checked (an org also refuses some updates of records an inactive
@@ -373,6 +379,20 @@ impl Org {
     /// What Salesforce derives from other records: a line item's
     /// `Product2Id` and `ProductCode`, from its price book entry's product.
     fn derive_related(&self, sobject: &str, rec: &mut Rec) {
+        if sobject == "PricebookEntry" {
+            // An entry shows its product's code and name.
+            let product = self
+                .related(rec, "Product2")
+                .filter(|(t, _)| t == "Product2")
+                .map(|(_, p)| (text(p, "ProductCode"), text(p, "Name")));
+            let (code, name) = product.unwrap_or_default();
+            rec.insert(
+                "ProductCode".into(),
+                raw(&code.map_or(Value::Null, Value::String)),
+            );
+            rec.insert("Name".into(), raw(&name.map_or(Value::Null, Value::String)));
+            return;
+        }
         if sobject != "OpportunityLineItem" {
             return;
         }
@@ -459,16 +479,36 @@ impl Org {
                 }));
             }
             let parent = text(rec, "OpportunityId").unwrap_or_default();
-            if !self
-                .objects
-                .get("Opportunity")
-                .is_some_and(|o| o.contains_key(&parent))
-            {
+            let Some(opportunity) = self.objects.get("Opportunity").and_then(|o| o.get(&parent))
+            else {
                 return Some(json!({
                     "statusCode": "INVALID_CROSS_REFERENCE_KEY",
                     "message": format!("invalid cross reference id: {parent}"),
                     "fields": ["OpportunityId"],
                 }));
+            };
+            // An entry the fake holds must be active and in the
+            // opportunity's price book (when it has one yet).
+            if let Some((_, entry)) = self
+                .related(rec, "PricebookEntry")
+                .filter(|(t, _)| t == "PricebookEntry")
+            {
+                let integrity = |why: &str| {
+                    Some(json!({
+                        "statusCode": "FIELD_INTEGRITY_EXCEPTION",
+                        "message": format!("field integrity exception: PricebookEntryId ({why})"),
+                        "fields": ["PricebookEntryId"],
+                    }))
+                };
+                if text(entry, "IsActive").as_deref() == Some("false") {
+                    return integrity("pricebook entry is inactive");
+                }
+                let book = text(opportunity, "Pricebook2Id");
+                if book.is_some() && book != text(entry, "Pricebook2Id") {
+                    return integrity(
+                        "pricebook entry is in a different pricebook than the one assigned to the opportunity",
+                    );
+                }
             }
         }
         for (t, field, value, message) in &self.rules {
@@ -499,6 +539,9 @@ impl Org {
         }
         let id = self.new_id(sobject);
         let now = stamp(self.now());
+        if sobject == "OpportunityLineItem" {
+            self.assign_pricebook(&rec, &now);
+        }
         rec.insert("Id".into(), raw_str(&id));
         rec.insert("CreatedDate".into(), raw_str(&now));
         rec.insert("LastModifiedDate".into(), raw_str(&now));
@@ -508,6 +551,27 @@ impl Org {
             .or_default()
             .insert(id.clone(), rec);
         Ok(id)
+    }
+
+    /// An opportunity without a price book takes the one of its first
+    /// line item's entry, as Salesforce assigns it.
+    fn assign_pricebook(&mut self, line: &Rec, now: &str) {
+        let book = self
+            .related(line, "PricebookEntry")
+            .filter(|(t, _)| t == "PricebookEntry")
+            .and_then(|(_, entry)| text(entry, "Pricebook2Id"));
+        let (Some(book), Some(parent)) = (book, text(line, "OpportunityId")) else {
+            return;
+        };
+        if let Some(opportunity) = self
+            .objects
+            .get_mut("Opportunity")
+            .and_then(|o| o.get_mut(&parent))
+            && text(opportunity, "Pricebook2Id").is_none()
+        {
+            opportunity.insert("Pricebook2Id".into(), raw_str(&book));
+            opportunity.insert("SystemModstamp".into(), raw_str(now));
+        }
     }
 
     /// Updates a record's fields: the error, if any.
