@@ -142,6 +142,15 @@ pub(crate) mod sealed {
         fn owner(_data: &Self, _sink: &SinkRecord<Self>) -> Option<Option<String>> {
             None
         }
+        /// The product codes of the lines `sink` writes, whose price book
+        /// entries are looked up before [`lines`](Self::lines).
+        fn line_products(
+            _data: &Self,
+            _sink: &SinkRecord<Self>,
+            _settings: &Settings,
+        ) -> Vec<String> {
+            Vec::new()
+        }
         /// The child line items that replace the record's own after it is
         /// written (each without its parent's id), or `None` when no lines
         /// are written for `sink`.
@@ -149,6 +158,7 @@ pub(crate) mod sealed {
             _data: &Self,
             _sink: &SinkRecord<Self>,
             _settings: &Settings,
+            _entries: &LineEntries,
         ) -> Result<Option<Vec<Fields>>> {
             Ok(None)
         }
@@ -375,14 +385,67 @@ pub(crate) const LINE_SOBJECT: &str = "OpportunityLineItem";
 /// The field of a line item that names its opportunity.
 pub(crate) const LINE_PARENT: &str = "OpportunityId";
 
+/// The price book entries of the products a batch's lines name: those
+/// active in the configured entry's price book, by lowercase product code.
+#[derive(Debug, Default)]
+pub(crate) struct LineEntries {
+    /// The configured entry's price book, once looked up.
+    pub(crate) book: Option<String>,
+    /// Lowercase product code → (entry id, its currency when the org has
+    /// several).
+    pub(crate) by_code: BTreeMap<String, Vec<(String, Option<String>)>>,
+}
+
+impl LineEntries {
+    /// The entry of product `code` for a line priced in `currency`.
+    fn entry(&self, code: &str, currency: Currency, settings: &Settings) -> Result<&str> {
+        let fail = |kind, why: String| {
+            ConnectorError::new(kind, format!("product `{code}`: {why}"))
+                .with_system(SystemId::salesforce())
+        };
+        let Some(book) = &self.book else {
+            return Err(fail(
+                ConnectorErrorKind::Configuration,
+                "the configured line price book entry was not found, so its price book is not known"
+                    .into(),
+            ));
+        };
+        let found: Vec<&str> = self
+            .by_code
+            .get(&code.to_lowercase())
+            .into_iter()
+            .flatten()
+            .filter(|(_, c)| !settings.multi_currency || c.as_deref() == Some(currency.as_str()))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(fail(
+                ConnectorErrorKind::Invalid,
+                format!("no active price book entry in price book {book} (in {currency})"),
+            )),
+            many => Err(fail(
+                ConnectorErrorKind::Ambiguous,
+                format!(
+                    "{} active price book entries in price book {book}: {}",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
 /// One canonical line as an `OpportunityLineItem` (without
-/// `OpportunityId`): the configured price book entry, `Quantity`,
-/// `UnitPrice` (exact, in the opportunity's currency) and `Description`.
+/// `OpportunityId`): the price book entry of its product (by code, in
+/// `entries`), else the configured one, `Quantity`, `UnitPrice` (exact,
+/// in the opportunity's currency) and `Description`.
 fn encode_line(
     line: &ContractLine,
     entry: &str,
     currency: Option<Currency>,
     settings: &Settings,
+    entries: &LineEntries,
 ) -> Result<Fields> {
     let what = |m: &str| mapping(format!("line `{}` ({}): {m}", line.id, line.description));
     let Some(price) = &line.unit_price else {
@@ -406,6 +469,23 @@ fn encode_line(
             settings.currency
         )));
     }
+    let entry = match line
+        .product
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => entries
+            .entry(code, price.currency(), settings)
+            .map_err(|e| {
+                ConnectorError::new(
+                    e.kind(),
+                    format!("line `{}` ({}): {}", line.id, line.description, e.message()),
+                )
+                .with_system(SystemId::salesforce())
+            })?,
+        None => entry,
+    };
     let mut out = Fields::new();
     out.insert(
         "attributes".into(),
@@ -610,10 +690,22 @@ impl sealed::Mapped for Opportunity {
                 .map(str::to_owned)
         })
     }
+    fn line_products(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Vec<String> {
+        if settings.line_entry.is_none() || !sink.writes("lines") {
+            return Vec::new();
+        }
+        data.lines
+            .iter()
+            .filter_map(|l| l.product.as_deref().map(str::trim))
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
     fn lines(
         data: &Self,
         sink: &SinkRecord<Self>,
         settings: &Settings,
+        entries: &LineEntries,
     ) -> Result<Option<Vec<Fields>>> {
         let Some(entry) = &settings.line_entry else {
             // Without a price book entry, lines are not written.
@@ -634,7 +726,7 @@ impl sealed::Mapped for Opportunity {
         };
         data.lines
             .iter()
-            .map(|line| encode_line(line, entry, currency, settings))
+            .map(|line| encode_line(line, entry, currency, settings, entries))
             .collect::<Result<Vec<_>>>()
             .map(Some)
     }

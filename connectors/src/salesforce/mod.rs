@@ -80,6 +80,19 @@
 //! A line without a unit price, or priced in another currency than the
 //! opportunity, fails its record before anything is sent.
 //!
+//! A line that names its product (`product`, a product code) goes on that
+//! product's entry instead: the configured entry's price book is read
+//! (one query a batch), then its active entries of the batch's product
+//! codes (`SELECT Id, ProductCode FROM PricebookEntry WHERE Pricebook2Id =
+//! … AND IsActive = true AND ProductCode IN (…)`, with `CurrencyIsoCode`
+//! matched to the line's currency in a multi-currency org). A code with
+//! no such entry fails its record with [`ConnectorErrorKind::Invalid`]
+//! naming it, one with several with [`ConnectorErrorKind::Ambiguous`],
+//! before anything is sent; a configured entry Salesforce does not have
+//! fails the records with product lines as
+//! [`ConnectorErrorKind::Configuration`]. Every line of an opportunity is
+//! in one price book, as Salesforce requires.
+//!
 //! **Owners.** An opportunity's owner is read as its user's email
 //! (`Owner.Email`, in the same query). Written, the emails of a batch are
 //! looked up in one SOQL query on `User` (`IsActive = true AND Email IN
@@ -125,7 +138,7 @@
 //! | `opportunity.client` | `AccountId` | a reference |
 //! | `opportunity.owner` | `Owner.Email` (read), `OwnerId` (written) | the owner's email; written as the one active `User` with that email (see **Owners**) |
 //! | `opportunity.lines` | `OpportunityLineItems`: `Id`, `Description` (else `Name`), `Quantity`, `UnitPrice` | read; written (replaced as a whole, `PricebookEntryId` the configured entry) only with [`SalesforceBuilder::line_pricebook_entry`] |
-//! | `contract_line.product` (rows of `lines`) | `OpportunityLineItem.ProductCode` | read only: Salesforce derives it from the line's product (see Caveats) |
+//! | `contract_line.product` (rows of `lines`) | `OpportunityLineItem.ProductCode` (read), `PricebookEntryId` (written) | read from the line's product; written as the product's active entry in the configured entry's price book (see **Line items**) |
 //! | `opportunity.billing`, `order_ref` | custom fields | with [`SalesforceBuilder::opportunity_fields`] |
 //! | `opportunity.project_ref` | a custom field | only with [`SalesforceBuilder::project_field`] |
 //! | `opportunity.payment_state`, `amount_due`, others | custom fields | with [`SalesforceBuilder::opportunity_fields`] |
@@ -134,14 +147,14 @@
 //!
 //! - Opportunity line items are written only with
 //!   [`SalesforceBuilder::line_pricebook_entry`]: Salesforce needs a
-//!   `PricebookEntryId` per line, which the canonical line does not carry,
-//!   so every line is written on that one entry (a generic product);
-//!   without it `lines` is skipped on writes. Lines read back keep their
-//!   `Description`, and their product's code (`ProductCode`) as
-//!   `product`; a written line's `product` is not used to pick its entry
-//!   (every line goes on the configured one, so it reads back with that
-//!   entry's product code). The line ids change at each write (lines are
-//!   replaced, not updated).
+//!   `PricebookEntryId` per line; a line without a product code is
+//!   written on that one entry (a generic product), so it reads back with
+//!   that product's code; without it `lines` is skipped on writes. Lines
+//!   read back keep their `Description`. The line ids change at each
+//!   write (lines are replaced, not updated).
+//! - An opportunity already on another price book than the configured
+//!   entry's refuses the new lines (`FIELD_INTEGRITY_EXCEPTION`); the
+//!   connector does not move it to another book.
 //! - An opportunity with line items has an `Amount` that Salesforce
 //!   computes from them (the sum of the lines' totals) and ignores when
 //!   written. Writing an empty set of lines on an opportunity that had

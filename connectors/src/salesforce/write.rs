@@ -4,7 +4,7 @@
 
 use super::SalesforceConnector;
 use super::http::{ApiError, percent_encode};
-use super::maps::{Fields, LINE_PARENT, LINE_SOBJECT, SObject, raw_text};
+use super::maps::{Fields, LINE_PARENT, LINE_SOBJECT, LineEntries, SObject, raw_text};
 use super::soql;
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
@@ -113,7 +113,7 @@ impl LineJob {
     }
 }
 
-/// How many emails one User query names.
+/// How many emails (or product codes) one query names.
 const USER_CHUNK: usize = 100;
 
 impl SalesforceConnector {
@@ -172,6 +172,67 @@ impl SalesforceConnector {
                 ),
             )),
         }
+    }
+
+    /// The price book entries of the products the lines of `batch` name:
+    /// the configured entry's price book (one query), then its active
+    /// entries of those product codes (one query per 100 codes).
+    async fn line_entries<E: SObject>(&self, batch: &[SinkRecord<E>]) -> Result<LineEntries> {
+        let settings = &self.inner.settings;
+        let mut codes: Vec<String> = batch
+            .iter()
+            .flat_map(|r| match &r.operation {
+                Operation::Upsert(data) => E::line_products(data, r, settings),
+                Operation::Delete => Vec::new(),
+            })
+            .map(|c| c.to_lowercase())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut entries = LineEntries::default();
+        let Some(entry) = settings.line_entry.as_deref().filter(|_| !codes.is_empty()) else {
+            return Ok(entries);
+        };
+        let query = format!(
+            "SELECT Id, Pricebook2Id FROM PricebookEntry WHERE Id = {}",
+            soql::quote(entry)
+        );
+        let found = self.query_records(&query, 1).await?;
+        let Some(book) = found
+            .first()
+            .map(|r| r.text("PricebookEntry", entry, "Pricebook2Id"))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(entries);
+        };
+        let currency = if settings.multi_currency {
+            ", CurrencyIsoCode"
+        } else {
+            ""
+        };
+        for chunk in codes.chunks(USER_CHUNK) {
+            let quoted: Vec<String> = chunk.iter().map(|c| soql::quote(c)).collect();
+            let query = format!(
+                "SELECT Id, ProductCode{currency} FROM PricebookEntry WHERE Pricebook2Id = {} AND IsActive = true AND ProductCode IN ({}) ORDER BY Id",
+                soql::quote(&book),
+                quoted.join(", ")
+            );
+            for row in self.query_records(&query, usize::MAX).await? {
+                let id = row.id("PricebookEntry")?;
+                let Some(code) = row.text("PricebookEntry", &id, "ProductCode")? else {
+                    continue;
+                };
+                let currency = row.text("PricebookEntry", &id, "CurrencyIsoCode")?;
+                entries
+                    .by_code
+                    .entry(code.to_lowercase())
+                    .or_default()
+                    .push((id, currency));
+            }
+        }
+        entries.book = Some(book);
+        Ok(entries)
     }
 
     fn origin_key<E>(record: &SinkRecord<E>) -> String {
@@ -520,6 +581,7 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
         let mut lines: Vec<Option<Vec<Fields>>> = batch.iter().map(|_| None).collect();
         let attributes = raw_json(format!(r#"{{"type":"{}"}}"#, sobject));
         let owners = self.owner_users(&batch).await?;
+        let entries = self.line_entries(&batch).await?;
         for (i, record) in batch.iter().enumerate() {
             match (&record.operation, &record.target_id) {
                 (Operation::Delete, Some(id)) => deletes.push((i, id.to_string())),
@@ -539,7 +601,7 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
                             }
                             Ok(f)
                         })
-                        .and_then(|f| Ok((f, E::lines(data, record, settings)?)));
+                        .and_then(|f| Ok((f, E::lines(data, record, settings, &entries)?)));
                     let (mut fields, new_lines) = match encoded {
                         Ok(f) => f,
                         Err(e) => {

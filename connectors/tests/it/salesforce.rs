@@ -1954,3 +1954,205 @@ async fn opportunity_owners_are_written_by_email_as_active_users() {
         ann.as_str()
     );
 }
+
+/// A price book of the fake: (book, generic entry, entries by code).
+struct Books {
+    partner_entry: String,
+    generic: String,
+    entries: HashMap<&'static str, String>,
+}
+
+/// Seeds the standard price book with a generic `SERVICES` entry and
+/// `CONS-DAY`, `TRAVEL` and an inactive `OLD`, and a partner price book
+/// with its own `CONS-DAY`.
+fn price_books(fake: &FakeSalesforce) -> Books {
+    let standard = fake.insert(
+        "Pricebook2",
+        json!({"Name": "Standard Price Book", "IsActive": true}),
+    );
+    let partner = fake.insert("Pricebook2", json!({"Name": "Partners", "IsActive": true}));
+    let mut entries = HashMap::new();
+    let mut partner_entry = String::new();
+    for (code, active) in [
+        ("SERVICES", true),
+        ("CONS-DAY", true),
+        ("TRAVEL", true),
+        ("OLD", false),
+    ] {
+        let product = fake.insert("Product2", json!({"Name": code, "ProductCode": code}));
+        let entry = fake.insert(
+            "PricebookEntry",
+            json!({"Pricebook2Id": standard, "Product2Id": product, "UnitPrice": 100, "IsActive": active}),
+        );
+        if code == "CONS-DAY" {
+            partner_entry = fake.insert(
+                "PricebookEntry",
+                json!({"Pricebook2Id": partner, "Product2Id": product, "UnitPrice": 90, "IsActive": true}),
+            );
+        }
+        entries.insert(code, entry);
+    }
+    Books {
+        partner_entry,
+        generic: entries["SERVICES"].clone(),
+        entries,
+    }
+}
+
+/// The fake holds line items to their opportunity's price book: the
+/// first line's entry gives an opportunity without one its
+/// `Pricebook2Id`; an entry of another book, or an inactive one, fails
+/// with `FIELD_INTEGRITY_EXCEPTION`.
+#[tokio::test]
+async fn the_fake_keeps_an_opportunitys_lines_in_its_price_book() {
+    let fake = fake().await;
+    let books = price_books(&fake);
+    let opportunity = fake.insert(
+        "Opportunity",
+        json!({"Name": "Raw", "StageName": "Prospecting", "CloseDate": "2026-01-01"}),
+    );
+    let (http, token) = raw_client(&fake).await;
+    let line = |entry: &str| {
+        json!({"attributes": {"type": "OpportunityLineItem"}, "OpportunityId": opportunity,
+               "PricebookEntryId": entry, "Quantity": 1, "UnitPrice": 10})
+    };
+    let body = json!({"allOrNone": false, "records": [
+        line(&books.entries["CONS-DAY"]),
+        line(&books.partner_entry),
+        line(&books.entries["OLD"]),
+    ]});
+    let results = http
+        .post(format!(
+            "{}/services/data/v62.0/composite/sobjects",
+            fake.url()
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let results: serde_json::Value = serde_json::from_slice(&results).unwrap();
+    assert_eq!(results[0]["success"], true, "{results}");
+    let book = fake
+        .record("PricebookEntry", &books.entries["CONS-DAY"])
+        .unwrap()["Pricebook2Id"]
+        .clone();
+    assert_eq!(
+        fake.record("Opportunity", &opportunity).unwrap()["Pricebook2Id"],
+        book
+    );
+    for n in [1, 2] {
+        assert_eq!(
+            results[n]["errors"][0]["statusCode"], "FIELD_INTEGRITY_EXCEPTION",
+            "{results}"
+        );
+    }
+    let message = results[2]["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("inactive"), "{message}");
+}
+
+/// A line with a product code is written on that product's active entry
+/// in the configured entry's price book (codes without case); a line
+/// without one on the configured entry. A code with no active entry
+/// there fails its opportunity before anything is sent, naming the code.
+#[tokio::test]
+async fn lines_with_a_product_code_are_written_on_that_products_entry() {
+    let fake = fake().await;
+    let books = price_books(&fake);
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .line_pricebook_entry(&books.generic)
+        .build()
+        .unwrap();
+    let with_product = |description: &str, product: Option<&str>| ContractLine {
+        product: product.map(str::to_owned),
+        ..line(description, "2", "100")
+    };
+    let out = Sink::<Opportunity>::apply(
+        &sf,
+        vec![
+            upsert(
+                "o1",
+                deal(
+                    "Rollout",
+                    vec![
+                        with_product("Days", Some("CONS-DAY")),
+                        with_product("Trips", Some("travel")),
+                        with_product("Other", None),
+                    ],
+                ),
+            ),
+            upsert(
+                "o2",
+                deal("Old", vec![with_product("Old thing", Some("OLD"))]),
+            ),
+            upsert(
+                "o3",
+                deal("Unknown", vec![with_product("What", Some("NOPE"))]),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let Outcome::Created(id) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let entries: HashMap<String, String> = lines_of(&fake, id.as_str())
+        .iter()
+        .map(|l| {
+            (
+                l["Description"].as_str().unwrap().to_owned(),
+                l["PricebookEntryId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(entries["Days"], books.entries["CONS-DAY"]);
+    assert_eq!(entries["Trips"], books.entries["TRAVEL"]);
+    assert_eq!(entries["Other"], books.generic);
+    for (n, code) in [(1, "OLD"), (2, "NOPE")] {
+        let Outcome::Failed(e) = &out[n] else {
+            panic!("{:?}", out[n])
+        };
+        assert_eq!(e.kind(), ConnectorErrorKind::Invalid, "{e}");
+        assert!(e.to_string().contains(code), "{e}");
+    }
+    assert_eq!(fake.records("Opportunity").len(), 1);
+
+    let (read, _) = read_all::<Opportunity>(&sf, None, 100).await;
+    let Operation::Upsert(back) = &read[0].operation else {
+        panic!()
+    };
+    let products: HashMap<&str, Option<&str>> = back
+        .lines
+        .iter()
+        .map(|l| (l.description.as_str(), l.product.as_deref()))
+        .collect();
+    assert_eq!(products["Days"], Some("CONS-DAY"));
+    assert_eq!(products["Trips"], Some("TRAVEL"));
+    assert_eq!(products["Other"], Some("SERVICES"));
+}
+
+/// With a configured entry Salesforce does not have, a line naming a
+/// product cannot be placed (its price book is unknown): its
+/// opportunity fails as misconfigured, and nothing is written.
+#[tokio::test]
+async fn a_product_line_without_a_known_configured_entry_fails_its_record() {
+    let fake = fake().await;
+    let sf = with_lines(&fake);
+    let mut product_line = line("Days", "1", "100");
+    product_line.product = Some("CONS-DAY".into());
+    let out =
+        Sink::<Opportunity>::apply(&sf, vec![upsert("o1", deal("Rollout", vec![product_line]))])
+            .await
+            .unwrap();
+    let Outcome::Failed(e) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(e.kind(), ConnectorErrorKind::Configuration, "{e}");
+    assert!(e.to_string().contains("CONS-DAY"), "{e}");
+    assert!(fake.records("Opportunity").is_empty());
+}
