@@ -218,6 +218,7 @@
 //! [`ConnectorError`]: crate::ConnectorError
 //! [`ConnectorErrorKind::Configuration`]: crate::ConnectorErrorKind::Configuration
 //! [`ConnectorErrorKind::Ambiguous`]: crate::ConnectorErrorKind::Ambiguous
+//! [`ConnectorErrorKind::Invalid`]: crate::ConnectorErrorKind::Invalid
 
 mod auth;
 mod builder;

@@ -1180,7 +1180,7 @@ impl Store {
     ) -> Result<(u64, BTreeSet<String>), InputError> {
         let mut changes = changes_of(&input.properties)
             .map_err(|m| InputError::plain("VALIDATION_ERROR", "INVALID_INPUT", m))?;
-        self.from_product(object, &mut changes);
+        self.copy_product(object, &mut changes);
         self.check(object, None, &changes)?;
         let mut links = Vec::new();
         for a in &input.associations {
@@ -1222,7 +1222,7 @@ impl Store {
     /// A line item created from a product (`hs_product_id`) takes the
     /// product's name, price, SKU and description where the input gives
     /// none, as HubSpot copies them.
-    fn from_product(&self, object: &str, changes: &mut Changes) {
+    fn copy_product(&self, object: &str, changes: &mut Changes) {
         if object != "line_items" {
             return;
         }
