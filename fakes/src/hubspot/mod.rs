@@ -148,7 +148,8 @@
 //!   time zone (here midnight UTC).
 //! - Property definitions: any property name is accepted and kept as
 //!   text; HubSpot refuses unknown properties and checks types and
-//!   enumeration options. Only pipelines and stages are checked.
+//!   enumeration options. Only pipelines, stages and owners
+//!   (`hubspot_owner_id`) are checked.
 //! - A line item's `hs_product_id` naming no product is accepted (kept
 //!   as text, nothing copied); HubSpot's answer to that is not checked.
 //! - Owner teams (every owner has `teams: []`), queue owners
