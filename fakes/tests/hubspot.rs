@@ -1201,3 +1201,130 @@ async fn contacts_are_searched_by_lastmodifieddate_only() {
         .json();
     assert_eq!(companies["total"], 1);
 }
+
+// ----------------------------------------------------------------- owners
+
+/// `GET /crm/v3/owners` lists the active owners, paged with `after`;
+/// `archived=true` lists only the archived ones (`userId` null); one owner
+/// is read by id; and `hubspot_owner_id` takes only an active owner's id.
+#[tokio::test]
+async fn owners_are_listed_read_and_the_only_values_of_hubspot_owner_id() {
+    let hs = FakeHubSpot::start().await.unwrap();
+    let api = Api(&hs);
+    let ann = hs.add_owner("ann@firm.example", "Ann", "Peeters");
+    let bram = hs.add_owner("bram@firm.example", "Bram", "De Smet");
+    let chloe = hs.add_owner("chloe@firm.example", "Chloé", "Martin");
+    assert!(hs.archive_owner(&bram));
+
+    let page = api.get("/crm/v3/owners?limit=1").await;
+    assert_eq!(page.status, 200);
+    let body = page.json();
+    assert_eq!(ids(&body), vec![ann.clone()]);
+    assert_eq!(body["results"][0]["email"], "ann@firm.example");
+    assert_eq!(body["results"][0]["archived"], false);
+    assert!(body["results"][0]["userId"].is_number());
+    let after = body["paging"]["next"]["after"].as_str().unwrap().to_owned();
+    let page = api
+        .get(&format!("/crm/v3/owners?limit=1&after={after}"))
+        .await
+        .json();
+    assert_eq!(ids(&page), vec![chloe.clone()]);
+    assert!(page.get("paging").is_none(), "{page}");
+
+    let archived = api.get("/crm/v3/owners?archived=true").await.json();
+    assert_eq!(ids(&archived), vec![bram.clone()]);
+    assert!(archived["results"][0]["userId"].is_null());
+    assert!(archived["results"][0]["userIdIncludingInactive"].is_number());
+    let by_email = api
+        .get("/crm/v3/owners?email=CHLOE@firm.example")
+        .await
+        .json();
+    assert_eq!(ids(&by_email), vec![chloe.clone()]);
+
+    let one = api.get(&format!("/crm/v3/owners/{ann}")).await;
+    assert_eq!(one.json()["lastName"], "Peeters");
+    // An archived owner is read only with archived=true.
+    assert_hubspot_error(
+        &api.get(&format!("/crm/v3/owners/{bram}")).await,
+        404,
+        "OBJECT_NOT_FOUND",
+    );
+    let gone = api
+        .get(&format!("/crm/v3/owners/{bram}?archived=true"))
+        .await;
+    assert_eq!(gone.json()["email"], "bram@firm.example");
+
+    // Writes: an active owner's id only; a refused input refuses the batch.
+    for refused in ["123", bram.as_str()] {
+        let r = api
+            .post(
+                "/crm/v3/objects/deals/batch/create",
+                json!({"inputs": [
+                    {"properties": {"dealname": "Fine", "hubspot_owner_id": ann}},
+                    {"properties": {"dealname": "Bad owner", "hubspot_owner_id": refused}},
+                ]}),
+            )
+            .await;
+        assert_hubspot_error(&r, 400, "VALIDATION_ERROR");
+        let message = r.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("INVALID_OPTION"), "{message}");
+        assert!(message.contains("hubspot_owner_id"), "{message}");
+    }
+    assert!(hs.records("deals").is_empty());
+    let ok = api
+        .post(
+            "/crm/v3/objects/deals/batch/create",
+            json!({"inputs": [{"properties": {"dealname": "Fine", "hubspot_owner_id": ann}}]}),
+        )
+        .await;
+    assert_eq!(ok.status, 201);
+    let deal = ids(&ok.json())[0].clone();
+    // Clearing the owner is allowed.
+    let cleared = api
+        .post(
+            "/crm/v3/objects/deals/batch/update",
+            json!({"inputs": [{"id": deal, "properties": {"hubspot_owner_id": ""}}]}),
+        )
+        .await;
+    assert_eq!(cleared.status, 200);
+    assert_eq!(
+        hs.record("deals", &deal)
+            .unwrap()
+            .property("hubspot_owner_id"),
+        None
+    );
+}
+
+/// A line item created from a product takes the product's name, price
+/// and SKU unless the input gives its own.
+#[tokio::test]
+async fn line_items_made_from_a_product_copy_its_sku() {
+    let hs = FakeHubSpot::start().await.unwrap();
+    let api = Api(&hs);
+    let product = hs.insert(
+        "products",
+        [
+            ("name", "Consultant day"),
+            ("price", "1150"),
+            ("hs_sku", "CONS-DAY"),
+        ],
+    );
+    let made = api
+        .post(
+            "/crm/v3/objects/line_items/batch/create",
+            json!({"inputs": [
+                {"properties": {"hs_product_id": product, "quantity": "3"}},
+                {"properties": {"hs_product_id": product, "quantity": "1", "price": "990"}},
+            ]}),
+        )
+        .await;
+    assert_eq!(made.status, 201);
+    let made = ids(&made.json());
+    let first = hs.record("line_items", &made[0]).unwrap();
+    assert_eq!(first.property("hs_sku"), Some("CONS-DAY"));
+    assert_eq!(first.property("name"), Some("Consultant day"));
+    assert_eq!(first.property("price"), Some("1150"));
+    let second = hs.record("line_items", &made[1]).unwrap();
+    assert_eq!(second.property("price"), Some("990"));
+    assert_eq!(second.property("hs_sku"), Some("CONS-DAY"));
+}

@@ -2,7 +2,7 @@
 //! (a shared [`FieldMap`]), HubSpot's wire form of the values, and which
 //! associations are references.
 
-use super::StageMap;
+use super::{OwnerMap, StageMap};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::mapping::{self, Context, Conversion, ConversionError, Decoded, FieldMap, Wire};
 use crate::web::decimal;
@@ -75,7 +75,9 @@ impl AssociationMap {
 
 /// A rows field (`Opportunity::lines`) ⇄ line items associated with the
 /// record: `name` ⇄ description, `quantity`, `price` ⇄ unit price (its
-/// currency in `hs_line_item_currency_code`).
+/// currency in `hs_line_item_currency_code`), `hs_sku` ⇄ the product's
+/// code (a line item made from a product in HubSpot carries the
+/// product's SKU).
 ///
 /// # Example
 ///
@@ -138,6 +140,9 @@ pub struct ObjectMap {
     /// An open/won/lost field ⇄ the record's stage in its pipeline
     /// (deals), told by the pipeline's stage metadata.
     pub stages: Option<StageMap>,
+    /// An email field ⇄ the record's owner (`hubspot_owner_id`), through
+    /// the owners API.
+    pub owner: Option<OwnerMap>,
 }
 
 impl ObjectMap {
@@ -164,6 +169,7 @@ impl ObjectMap {
             associations: Vec::new(),
             line_items: None,
             stages: None,
+            owner: None,
         }
     }
 
@@ -204,8 +210,10 @@ impl ObjectMap {
     /// Deals ⇄ opportunities: `dealname`, `amount` with
     /// `deal_currency_code`, the stage (won, lost or open by the deal's
     /// pipeline's stage metadata, see [`StageMap`]; new deals in the
-    /// default pipeline), `closedate`, the primary company ⇄ client, line
-    /// items ⇄ lines. The ERP project reference (`project_ref`) is not
+    /// default pipeline), `closedate`, the owner (`hubspot_owner_id`) ⇄
+    /// the owner's email (see [`OwnerMap`]), the primary company ⇄
+    /// client, line items ⇄ lines (`hs_sku` ⇄ a line's product code). The
+    /// ERP project reference (`project_ref`) is not
     /// mapped by default, as it needs a custom property; add one (see
     /// [`ObjectMap`]).
     ///
@@ -230,6 +238,7 @@ impl ObjectMap {
         m.associations = vec![AssociationMap::new("client", "companies", "client").primary(5)];
         m.line_items = Some(LineItemsMap::new("lines"));
         m.stages = Some(StageMap::deals());
+        m.owner = Some(OwnerMap::deals());
         m
     }
 
@@ -257,6 +266,9 @@ impl ObjectMap {
         if let Some(s) = &self.stages {
             p.push(s.stage_property.clone());
             p.push(s.pipeline_property.clone());
+        }
+        if let Some(o) = &self.owner {
+            p.push(o.property.clone());
         }
         p.sort();
         p.dedup();
@@ -435,7 +447,7 @@ pub(crate) fn decode_line(
         unit_price: text(props, "price")
             .and_then(decimal)
             .map(|p| Money::new(p, currency)),
-        product: None,
+        product: text(props, "hs_sku").map(str::to_owned),
     }
 }
 
@@ -451,12 +463,25 @@ pub(crate) fn encode_line(line: &ContractLine) -> Map<String, Value> {
             Value::String(price.currency().as_str().to_owned()),
         );
     }
+    if let Some(sku) = line
+        .product
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        out.insert("hs_sku".into(), Value::String(sku.to_owned()));
+    }
     out
 }
 
 /// The line item properties to read.
-pub(crate) const LINE_PROPERTIES: [&str; 4] =
-    ["name", "quantity", "price", "hs_line_item_currency_code"];
+pub(crate) const LINE_PROPERTIES: [&str; 5] = [
+    "name",
+    "quantity",
+    "price",
+    "hs_line_item_currency_code",
+    "hs_sku",
+];
 
 /// Rows as contract lines.
 pub(crate) fn lines_of(value: FieldValue) -> Result<Vec<ContractLine>> {

@@ -10,7 +10,22 @@
 //! |---|---|---|
 //! | `client` | `companies` | `name`, `website`, `industry`, `address`, `city`, `zip`, `country` |
 //! | `contact` | `contacts` | `firstname` + `lastname` ⇄ name, `email`, `phone`; primary company ⇄ `client` |
-//! | `opportunity` | `deals` | `dealname`, `amount` + `deal_currency_code`, `dealstage` in `pipeline` ⇄ stage (won, lost or open by the pipeline's stage metadata, see [`StageMap`]), `closedate`; primary company ⇄ `client`; line items ⇄ `lines` |
+//! | `opportunity` | `deals` | `dealname`, `amount` + `deal_currency_code`, `dealstage` in `pipeline` ⇄ stage (won, lost or open by the pipeline's stage metadata, see [`StageMap`]), `closedate`; `hubspot_owner_id` ⇄ `owner` (the owner's email, see [`OwnerMap`]); primary company ⇄ `client`; line items ⇄ `lines` |
+//! | `contract_line` (rows of `lines`) | `line_items` | `name` ⇄ `description`, `quantity`, `price` + `hs_line_item_currency_code` ⇄ `unit_price`, `hs_sku` ⇄ `product` |
+//!
+//! `opportunity.billing` and `order_ref` have no HubSpot property of their
+//! own: map them to custom properties of yours with a [`FieldMap`] (see
+//! [`HubSpotConnector::object_map`]).
+//!
+//! **Owners.** HubSpot holds a deal's owner as an owner id; the canonical
+//! `owner` is an email. The connector lists the account's owners
+//! (`GET /crm/v3/owners`, paged) once and keeps the listing ten minutes:
+//! a read turns each id into its owner's email (an id no active owner has
+//! is looked up among the archived owners, listed once when needed), a
+//! write turns an email (without case) into the active owner's id. An
+//! email no active owner has fails that record with
+//! [`ConnectorErrorKind::Invalid`] naming it; the rest of the batch is
+//! written. Needs the `crm.objects.owners.read` scope.
 //!
 //! Replace or add maps with [`HubSpotConnector::object_map`] (a custom
 //! property for the ERP project reference, a custom object for
@@ -82,6 +97,7 @@
 mod api;
 mod dedup;
 mod maps;
+mod owners;
 mod read;
 mod stages;
 mod webhook;
@@ -90,6 +106,7 @@ mod write;
 pub use crate::mapping::{Conversion, FieldMap};
 pub use dedup::{DedupStore, Deduplicator, EventKey};
 pub use maps::{AssociationMap, LineItemsMap, ObjectMap, company_properties};
+pub use owners::OwnerMap;
 pub use stages::StageMap;
 pub use webhook::{DEFAULT_DEDUP_CAPACITY, WebhookEvent, WebhookReceiver, WebhookVerifier};
 
@@ -132,6 +149,8 @@ pub struct HubSpotConnector {
     archived_every: Duration,
     /// Deal pipelines, read when a stage is read or written.
     pipelines: Arc<stages::PipelineCache>,
+    /// The account's owners, read when an owner is read or written.
+    owners: Arc<owners::OwnerCache>,
 }
 
 impl fmt::Debug for HubSpotConnector {
@@ -203,6 +222,7 @@ impl HubSpotConnector {
             poll_archived: false,
             archived_every: Duration::from_secs(15 * 60),
             pipelines: Arc::default(),
+            owners: Arc::default(),
         })
     }
 

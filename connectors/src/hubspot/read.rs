@@ -10,7 +10,9 @@ use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::web::id_text;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use odoo_integration_model::{ClientCompany, ContractLine, Entity, FieldType, SystemId};
+use odoo_integration_model::{
+    ClientCompany, ContractLine, Entity, FieldType, FieldValue, SystemId,
+};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -212,6 +214,19 @@ impl HubSpotConnector {
                 lines.insert(parent.clone(), rows);
             }
         }
+        // Owner ids as emails, from one listing of the owners.
+        let owners = match &map.owner {
+            Some(o) => {
+                let mut ids: Vec<&str> = found
+                    .iter()
+                    .filter_map(|f| text(&f.properties, &o.property))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                self.owner_emails(&ids).await?
+            }
+            None => HashMap::new(),
+        };
         let mut changes = Vec::with_capacity(found.len());
         let mut pipelines = match &map.stages {
             Some(_) if !found.is_empty() => {
@@ -247,6 +262,24 @@ impl HubSpotConnector {
                         object = %map.object, id = %f.id, stage, pipeline,
                         "HubSpot stage left out: not a stage of the pipeline, or closed but neither won nor lost"
                     ),
+                }
+            }
+            if let Some(o) = &map.owner {
+                match text(&f.properties, &o.property) {
+                    None => {
+                        set_field(&mut record, &o.canonical, FieldValue::Null)?;
+                        fields.push(o.canonical.clone());
+                    }
+                    Some(id) => match owners.get(id) {
+                        Some(email) => {
+                            set_field(&mut record, &o.canonical, FieldValue::Text(email.clone()))?;
+                            fields.push(o.canonical.clone());
+                        }
+                        None => tracing::warn!(
+                            object = %map.object, id = %f.id, owner = id,
+                            "HubSpot owner left out: no owner, active or archived, has this id"
+                        ),
+                    },
                 }
             }
             if let Some(l) = &map.line_items {
@@ -321,9 +354,10 @@ impl HubSpotConnector {
     /// Property changes of one record are combined into one change that
     /// names only the fields they touch (the latest value of each wins), so
     /// nothing else of the record is cleared; a deletion is a delete; a
-    /// created, restored or merged record, a changed association, and a
-    /// change to a field made of two properties (a full name, an amount and
-    /// its currency) read the record whole (`batch/read`). Events of other
+    /// created, restored or merged record, a changed association, a
+    /// change of owner (an id to turn into an email), and a change to a
+    /// field made of two properties (a full name, an amount and its
+    /// currency) read the record whole (`batch/read`). Events of other
     /// objects and of unmapped properties are skipped.
     ///
     /// # Errors
@@ -375,6 +409,11 @@ impl HubSpotConnector {
                     let stages = map.stages.as_ref();
                     if stages.is_some_and(|s| *name == s.pipeline_property) {
                         // A deal moved to another pipeline: its stage too.
+                        fetch.insert(e.object_id);
+                        continue;
+                    }
+                    if map.owner.as_ref().is_some_and(|o| *name == o.property) {
+                        // An owner id: read whole, the id turned into an email.
                         fetch.insert(e.object_id);
                         continue;
                     }

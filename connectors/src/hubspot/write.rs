@@ -1,7 +1,7 @@
 //! Writing: batch update and upsert, associations, line items, archive.
 
-use super::HubSpotConnector;
 use super::maps::{AssociationMap, ObjectMap, encode, encode_line, lines_of};
+use super::{HubSpotConnector, OwnerMap};
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use async_trait::async_trait;
@@ -121,6 +121,23 @@ impl HubSpotConnector {
             encode(m, value, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// The owner `record` writes: `None` when it does not write the
+    /// owner field, `Some(None)` for no owner, else the email.
+    fn owner_written<E: Entity>(o: &OwnerMap, record: &SinkRecord<E>) -> Option<Option<String>> {
+        let Operation::Upsert(data) = &record.operation else {
+            return None;
+        };
+        if !record.writes(&o.canonical) {
+            return None;
+        }
+        Some(match data.get(&o.canonical) {
+            Some(FieldValue::Text(email)) if !email.trim().is_empty() => {
+                Some(email.trim().to_owned())
+            }
+            _ => None,
+        })
     }
 
     /// The associations and lines `record` writes; an error when a
@@ -369,6 +386,20 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for HubSpotConnector {
             Some(s) => self.stage_writes(object, s, &batch).await?,
             None => None,
         };
+        // The owners written, by email: their ids, from one listing.
+        let owners = match &map.owner {
+            Some(o) => {
+                let mut emails: Vec<String> = batch
+                    .iter()
+                    .filter_map(|r| Self::owner_written(o, r))
+                    .flatten()
+                    .collect();
+                emails.sort_unstable();
+                emails.dedup();
+                self.owner_ids(&emails).await?
+            }
+            None => HashMap::new(),
+        };
         for (i, record) in batch.iter().enumerate() {
             let data = match (&record.operation, &record.target_id) {
                 (Operation::Delete, Some(id)) => {
@@ -385,6 +416,29 @@ impl<E: Entity + Default + Send + Sync + 'static> Sink<E> for HubSpotConnector {
             let prepared = Self::properties_of(map, record, data).and_then(|mut p| {
                 if let Some(stages) = &stages {
                     p.extend(stages.properties(record, data)?);
+                }
+                if let Some(o) = &map.owner {
+                    match Self::owner_written(o, record) {
+                        None => {}
+                        Some(None) if record.target_id.is_none() => {}
+                        // No owner: the property cleared.
+                        Some(None) => {
+                            p.insert(o.property.clone(), Value::String(String::new()));
+                        }
+                        Some(Some(email)) => {
+                            let id = match owners.get(&email.to_lowercase()) {
+                                Some(Ok(id)) => id.clone(),
+                                Some(Err(e)) => return Err(e.clone()),
+                                None => {
+                                    return Err(ConnectorError::new(
+                                        ConnectorErrorKind::Protocol,
+                                        format!("owner `{email}` was not looked up"),
+                                    ));
+                                }
+                            };
+                            p.insert(o.property.clone(), Value::String(id));
+                        }
+                    }
                 }
                 Ok((p, Self::extras_of(map, record, data)?))
             });

@@ -62,6 +62,7 @@ pub(crate) fn kind_of_code(code: &str) -> Option<ConnectorErrorKind> {
         | "JSON_PARSER_ERROR"
         | "FIELD_INTEGRITY_EXCEPTION"
         | "INVALID_EMAIL_ADDRESS"
+        | "INACTIVE_OWNER_OR_USER"
         | "NUMBER_OUTSIDE_VALID_RANGE"
         | "EXCEEDED_ID_LIMIT"
         | "INVALID_REPLICATION_DATE" => ConnectorErrorKind::Invalid,

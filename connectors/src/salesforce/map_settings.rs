@@ -278,7 +278,10 @@ impl SalesforceBuilder {
     /// (`PricebookEntryId`, `01u…`), with its `Quantity`, `UnitPrice`
     /// (exact, in the opportunity's currency) and `Description`. Take the
     /// entry of a generic service product (say "Services") in the org's
-    /// standard price book, active, in the org's currency.
+    /// standard price book, active, in the org's currency. A line that
+    /// names its product by code (`ContractLine::product`) goes on that
+    /// product's active entry in the same price book instead; a code with
+    /// no such entry fails its opportunity, naming the code.
     ///
     /// The opportunity must use that entry's price book (`Pricebook2Id`):
     /// Salesforce sets it on an opportunity that has none when its first

@@ -136,6 +136,21 @@ pub(crate) mod sealed {
         fn decode(record: &Record, id: &str, settings: &Settings) -> Result<Decoded<Self>>;
         /// The fields to send for `sink` (only those it writes).
         fn encode(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Result<Fields>;
+        /// The owner `sink` writes, by email: `None` when the entity has
+        /// no owner field or `sink` does not write it, `Some(None)` for
+        /// no owner.
+        fn owner(_data: &Self, _sink: &SinkRecord<Self>) -> Option<Option<String>> {
+            None
+        }
+        /// The product codes of the lines `sink` writes, whose price book
+        /// entries are looked up before [`lines`](Self::lines).
+        fn line_products(
+            _data: &Self,
+            _sink: &SinkRecord<Self>,
+            _settings: &Settings,
+        ) -> Vec<String> {
+            Vec::new()
+        }
         /// The child line items that replace the record's own after it is
         /// written (each without its parent's id), or `None` when no lines
         /// are written for `sink`.
@@ -143,6 +158,7 @@ pub(crate) mod sealed {
             _data: &Self,
             _sink: &SinkRecord<Self>,
             _settings: &Settings,
+            _entries: &LineEntries,
         ) -> Result<Option<Vec<Fields>>> {
             Ok(None)
         }
@@ -369,14 +385,67 @@ pub(crate) const LINE_SOBJECT: &str = "OpportunityLineItem";
 /// The field of a line item that names its opportunity.
 pub(crate) const LINE_PARENT: &str = "OpportunityId";
 
+/// The price book entries of the products a batch's lines name: those
+/// active in the configured entry's price book, by lowercase product code.
+#[derive(Debug, Default)]
+pub(crate) struct LineEntries {
+    /// The configured entry's price book, once looked up.
+    pub(crate) book: Option<String>,
+    /// Lowercase product code → (entry id, its currency when the org has
+    /// several).
+    pub(crate) by_code: BTreeMap<String, Vec<(String, Option<String>)>>,
+}
+
+impl LineEntries {
+    /// The entry of product `code` for a line priced in `currency`.
+    fn entry(&self, code: &str, currency: Currency, settings: &Settings) -> Result<&str> {
+        let fail = |kind, why: String| {
+            ConnectorError::new(kind, format!("product `{code}`: {why}"))
+                .with_system(SystemId::salesforce())
+        };
+        let Some(book) = &self.book else {
+            return Err(fail(
+                ConnectorErrorKind::Configuration,
+                "the configured line price book entry was not found, so its price book is not known"
+                    .into(),
+            ));
+        };
+        let found: Vec<&str> = self
+            .by_code
+            .get(&code.to_lowercase())
+            .into_iter()
+            .flatten()
+            .filter(|(_, c)| !settings.multi_currency || c.as_deref() == Some(currency.as_str()))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(fail(
+                ConnectorErrorKind::Invalid,
+                format!("no active price book entry in price book {book} (in {currency})"),
+            )),
+            many => Err(fail(
+                ConnectorErrorKind::Ambiguous,
+                format!(
+                    "{} active price book entries in price book {book}: {}",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )),
+        }
+    }
+}
+
 /// One canonical line as an `OpportunityLineItem` (without
-/// `OpportunityId`): the configured price book entry, `Quantity`,
-/// `UnitPrice` (exact, in the opportunity's currency) and `Description`.
+/// `OpportunityId`): the price book entry of its product (by code, in
+/// `entries`), else the configured one, `Quantity`, `UnitPrice` (exact,
+/// in the opportunity's currency) and `Description`.
 fn encode_line(
     line: &ContractLine,
     entry: &str,
     currency: Option<Currency>,
     settings: &Settings,
+    entries: &LineEntries,
 ) -> Result<Fields> {
     let what = |m: &str| mapping(format!("line `{}` ({}): {m}", line.id, line.description));
     let Some(price) = &line.unit_price else {
@@ -400,6 +469,23 @@ fn encode_line(
             settings.currency
         )));
     }
+    let entry = match line
+        .product
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => entries
+            .entry(code, price.currency(), settings)
+            .map_err(|e| {
+                ConnectorError::new(
+                    e.kind(),
+                    format!("line `{}` ({}): {}", line.id, line.description, e.message()),
+                )
+                .with_system(SystemId::salesforce())
+            })?,
+        None => entry,
+    };
     let mut out = Fields::new();
     out.insert(
         "attributes".into(),
@@ -428,6 +514,7 @@ impl sealed::Mapped for Opportunity {
             "Amount",
             "CloseDate",
             "AccountId",
+            "Owner.Email",
         ]
         .map(String::from)
         .to_vec();
@@ -445,7 +532,7 @@ impl sealed::Mapped for Opportunity {
                 .map(str::to_owned),
         );
         f.push(format!(
-            "(SELECT Id, Name, Description, Quantity, UnitPrice FROM {LINES} ORDER BY Id)"
+            "(SELECT Id, Name, Description, Quantity, UnitPrice, ProductCode FROM {LINES} ORDER BY Id)"
         ));
         f
     }
@@ -480,9 +567,11 @@ impl sealed::Mapped for Opportunity {
                     unit_price: line
                         .decimal(L, &line_id, "UnitPrice")?
                         .map(|p| Money::new(p, currency)),
+                    product: line
+                        .text(L, &line_id, "ProductCode")?
+                        .filter(|c| !c.trim().is_empty()),
                     id: line_id,
                     description,
-                    product: None,
                 });
             }
         }
@@ -490,8 +579,13 @@ impl sealed::Mapped for Opportunity {
             Some(f) => record.text(O, id, f)?,
             None => None,
         };
+        let owner = match record.related(O, id, "Owner")? {
+            Some(user) => user.text("User", id, "Email")?,
+            None => None,
+        };
         let mut opportunity = Opportunity {
             name: record.text(O, id, "Name")?.unwrap_or_default(),
+            owner,
             client: None,
             amount: record
                 .decimal(O, id, "Amount")?
@@ -506,9 +600,17 @@ impl sealed::Mapped for Opportunity {
         if let Some(account) = record.text(O, id, "AccountId")? {
             refs.push(("client".to_owned(), Reference::new("client", account)));
         }
-        let mut fields: Vec<String> = ["name", "client", "amount", "stage", "close_date", "lines"]
-            .map(String::from)
-            .to_vec();
+        let mut fields: Vec<String> = [
+            "name",
+            "client",
+            "amount",
+            "stage",
+            "close_date",
+            "lines",
+            "owner",
+        ]
+        .map(String::from)
+        .to_vec();
         if settings.project_field.is_some() {
             fields.push("project_ref".into());
         }
@@ -579,10 +681,31 @@ impl sealed::Mapped for Opportunity {
         // see `lines` and the module docs.
         Ok(out)
     }
+    fn owner(data: &Self, sink: &SinkRecord<Self>) -> Option<Option<String>> {
+        sink.writes("owner").then(|| {
+            data.owner
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+        })
+    }
+    fn line_products(data: &Self, sink: &SinkRecord<Self>, settings: &Settings) -> Vec<String> {
+        if settings.line_entry.is_none() || !sink.writes("lines") {
+            return Vec::new();
+        }
+        data.lines
+            .iter()
+            .filter_map(|l| l.product.as_deref().map(str::trim))
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
     fn lines(
         data: &Self,
         sink: &SinkRecord<Self>,
         settings: &Settings,
+        entries: &LineEntries,
     ) -> Result<Option<Vec<Fields>>> {
         let Some(entry) = &settings.line_entry else {
             // Without a price book entry, lines are not written.
@@ -603,7 +726,7 @@ impl sealed::Mapped for Opportunity {
         };
         data.lines
             .iter()
-            .map(|line| encode_line(line, entry, currency, settings))
+            .map(|line| encode_line(line, entry, currency, settings, entries))
             .collect::<Result<Vec<_>>>()
             .map(Some)
     }

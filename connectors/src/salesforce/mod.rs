@@ -80,6 +80,31 @@
 //! A line without a unit price, or priced in another currency than the
 //! opportunity, fails its record before anything is sent.
 //!
+//! A line that names its product (`product`, a product code) goes on that
+//! product's entry instead: the configured entry's price book is read
+//! (one query a batch), then its active entries of the batch's product
+//! codes (`SELECT Id, ProductCode FROM PricebookEntry WHERE Pricebook2Id =
+//! … AND IsActive = true AND ProductCode IN (…)`, with `CurrencyIsoCode`
+//! matched to the line's currency in a multi-currency org). A code with
+//! no such entry fails its record with [`ConnectorErrorKind::Invalid`]
+//! naming it, one with several with [`ConnectorErrorKind::Ambiguous`],
+//! before anything is sent; a configured entry Salesforce does not have
+//! fails the records with product lines as
+//! [`ConnectorErrorKind::Configuration`]. Every line of an opportunity is
+//! in one price book, as Salesforce requires.
+//!
+//! **Owners.** An opportunity's owner is read as its user's email
+//! (`Owner.Email`, in the same query). Written, the emails of a batch are
+//! looked up in one SOQL query on `User` (`IsActive = true AND Email IN
+//! (…)`, 100 emails a query; SOQL compares them without case) and each
+//! becomes the `OwnerId` of its user. An email no active user has fails
+//! that record with [`ConnectorErrorKind::Invalid`] naming it (Salesforce
+//! refuses an inactive owner with `INACTIVE_OWNER_OR_USER`, also
+//! invalid); an email several active users share fails it as
+//! [`ConnectorErrorKind::Ambiguous`], never a guess. Every Salesforce
+//! record has an owner: writing no owner leaves `OwnerId` as it is (a new
+//! opportunity gets the connected app's user, as Salesforce assigns it).
+//!
 //! **Errors and limits.** `[{message, errorCode, fields}]` becomes a
 //! [`ConnectorError`] by its code (`INVALID_SESSION_ID` → unauthorized,
 //! `REQUEST_LIMIT_EXCEEDED` and 429 → rate limited with `Retry-After`,
@@ -111,7 +136,10 @@
 //! | `opportunity.amount` | `Amount` + `CurrencyIsoCode` | the org currency unless [`SalesforceBuilder::multi_currency`] |
 //! | `opportunity.close_date` | `CloseDate` | |
 //! | `opportunity.client` | `AccountId` | a reference |
+//! | `opportunity.owner` | `Owner.Email` (read), `OwnerId` (written) | the owner's email; written as the one active `User` with that email (see **Owners**) |
 //! | `opportunity.lines` | `OpportunityLineItems`: `Id`, `Description` (else `Name`), `Quantity`, `UnitPrice` | read; written (replaced as a whole, `PricebookEntryId` the configured entry) only with [`SalesforceBuilder::line_pricebook_entry`] |
+//! | `contract_line.product` (rows of `lines`) | `OpportunityLineItem.ProductCode` (read), `PricebookEntryId` (written) | read from the line's product; written as the product's active entry in the configured entry's price book (see **Line items**) |
+//! | `opportunity.billing`, `order_ref` | custom fields | with [`SalesforceBuilder::opportunity_fields`] |
 //! | `opportunity.project_ref` | a custom field | only with [`SalesforceBuilder::project_field`] |
 //! | `opportunity.payment_state`, `amount_due`, others | custom fields | with [`SalesforceBuilder::opportunity_fields`] |
 //!
@@ -119,11 +147,14 @@
 //!
 //! - Opportunity line items are written only with
 //!   [`SalesforceBuilder::line_pricebook_entry`]: Salesforce needs a
-//!   `PricebookEntryId` per line, which the canonical line does not carry,
-//!   so every line is written on that one entry (a generic product);
-//!   without it `lines` is skipped on writes. Lines read back keep their
-//!   `Description`; the product is not mapped. The line ids change at
-//!   each write (lines are replaced, not updated).
+//!   `PricebookEntryId` per line; a line without a product code is
+//!   written on that one entry (a generic product), so it reads back with
+//!   that product's code; without it `lines` is skipped on writes. Lines
+//!   read back keep their `Description`. The line ids change at each
+//!   write (lines are replaced, not updated).
+//! - An opportunity already on another price book than the configured
+//!   entry's refuses the new lines (`FIELD_INTEGRITY_EXCEPTION`); the
+//!   connector does not move it to another book.
 //! - An opportunity with line items has an `Amount` that Salesforce
 //!   computes from them (the sum of the lines' totals) and ignores when
 //!   written. Writing an empty set of lines on an opportunity that had
@@ -187,6 +218,7 @@
 //! [`ConnectorError`]: crate::ConnectorError
 //! [`ConnectorErrorKind::Configuration`]: crate::ConnectorErrorKind::Configuration
 //! [`ConnectorErrorKind::Ambiguous`]: crate::ConnectorErrorKind::Ambiguous
+//! [`ConnectorErrorKind::Invalid`]: crate::ConnectorErrorKind::Invalid
 
 mod auth;
 mod builder;

@@ -120,6 +120,23 @@ impl Record {
         }
     }
 
+    /// The record a lookup relationship points at, as the query nests it
+    /// (`"Owner": {"attributes": …, "Email": …}`); `None` for an empty
+    /// lookup.
+    pub(crate) fn related(
+        &self,
+        sobject: &str,
+        id: &str,
+        relationship: &str,
+    ) -> Result<Option<Record>> {
+        match self.raw(relationship) {
+            None => Ok(None),
+            Some(raw) => serde_json::from_str(raw)
+                .map(Some)
+                .map_err(|_| self.fail(sobject, id, relationship, "a related record")),
+        }
+    }
+
     /// Replaces a child relationship's answer (after paging through it).
     pub(crate) fn set_raw(&mut self, field: &str, raw: Box<RawValue>) {
         self.0.insert(field.to_owned(), raw);
@@ -209,6 +226,26 @@ mod tests {
             r.decimal("X", "1", "Q").unwrap().unwrap(),
             Decimal::from(100)
         );
+    }
+
+    #[test]
+    fn related_records_are_read_nested() {
+        let r: Record = serde_json::from_str(
+            r#"{"Owner": {"attributes": {"type": "User"}, "Email": "ann@firm.example"}, "Account": null, "Bad": 3}"#,
+        )
+        .unwrap();
+        let owner = r.related("Opportunity", "006", "Owner").unwrap().unwrap();
+        assert_eq!(
+            owner.text("User", "?", "Email").unwrap().as_deref(),
+            Some("ann@firm.example")
+        );
+        assert!(
+            r.related("Opportunity", "006", "Account")
+                .unwrap()
+                .is_none()
+        );
+        let e = r.related("Opportunity", "006", "Bad").unwrap_err();
+        assert!(e.to_string().contains("`Bad`"), "{e}");
     }
 
     #[test]

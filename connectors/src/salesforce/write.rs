@@ -4,7 +4,7 @@
 
 use super::SalesforceConnector;
 use super::http::{ApiError, percent_encode};
-use super::maps::{Fields, LINE_PARENT, LINE_SOBJECT, SObject, raw_text};
+use super::maps::{Fields, LINE_PARENT, LINE_SOBJECT, LineEntries, SObject, raw_text};
 use super::soql;
 use crate::connector::{Operation, Outcome, Sink, SinkRecord, fill_outcomes};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use odoo_integration_model::{RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::collections::HashMap;
 
 /// sObject Collections take at most 200 records a call.
 const CHUNK: usize = 200;
@@ -112,7 +113,128 @@ impl LineJob {
     }
 }
 
+/// How many emails (or product codes) one query names.
+const USER_CHUNK: usize = 100;
+
 impl SalesforceConnector {
+    /// The active users of the owners `batch` writes, by lowercase email:
+    /// one SOQL query on `User` per 100 emails.
+    async fn owner_users<E: SObject>(
+        &self,
+        batch: &[SinkRecord<E>],
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let mut emails: Vec<String> = batch
+            .iter()
+            .filter_map(|r| match &r.operation {
+                Operation::Upsert(data) => E::owner(data, r).flatten(),
+                Operation::Delete => None,
+            })
+            .map(|e| e.to_lowercase())
+            .collect();
+        emails.sort_unstable();
+        emails.dedup();
+        let mut users: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in emails.chunks(USER_CHUNK) {
+            let quoted: Vec<String> = chunk.iter().map(|e| soql::quote(e)).collect();
+            let query = format!(
+                "SELECT Id, Email FROM User WHERE IsActive = true AND Email IN ({}) ORDER BY Id",
+                quoted.join(", ")
+            );
+            for user in self.query_records(&query, usize::MAX).await? {
+                let id = user.id("User")?;
+                if let Some(email) = user.text("User", &id, "Email")? {
+                    users.entry(email.to_lowercase()).or_default().push(id);
+                }
+            }
+        }
+        Ok(users)
+    }
+
+    /// The `OwnerId` of the owner `email`: its one active user.
+    fn owner_id(users: &HashMap<String, Vec<String>>, email: &str) -> Result<String> {
+        let fail = |kind, why: String| {
+            ConnectorError::new(kind, format!("owner `{email}`: {why}"))
+                .with_system(SystemId::salesforce())
+        };
+        match users.get(&email.to_lowercase()).map(Vec::as_slice) {
+            Some([one]) => Ok(one.clone()),
+            None | Some([]) => Err(fail(
+                ConnectorErrorKind::Invalid,
+                "no active Salesforce user has this email (an inactive user cannot own records)"
+                    .into(),
+            )),
+            Some(many) => Err(fail(
+                ConnectorErrorKind::Ambiguous,
+                format!(
+                    "{} active Salesforce users have this email ({}): nothing is guessed",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The price book entries of the products the lines of `batch` name:
+    /// the configured entry's price book (one query), then its active
+    /// entries of those product codes (one query per 100 codes).
+    async fn line_entries<E: SObject>(&self, batch: &[SinkRecord<E>]) -> Result<LineEntries> {
+        let settings = &self.inner.settings;
+        let mut codes: Vec<String> = batch
+            .iter()
+            .flat_map(|r| match &r.operation {
+                Operation::Upsert(data) => E::line_products(data, r, settings),
+                Operation::Delete => Vec::new(),
+            })
+            .map(|c| c.to_lowercase())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut entries = LineEntries::default();
+        let Some(entry) = settings.line_entry.as_deref().filter(|_| !codes.is_empty()) else {
+            return Ok(entries);
+        };
+        let query = format!(
+            "SELECT Id, Pricebook2Id FROM PricebookEntry WHERE Id = {}",
+            soql::quote(entry)
+        );
+        let found = self.query_records(&query, 1).await?;
+        let Some(book) = found
+            .first()
+            .map(|r| r.text("PricebookEntry", entry, "Pricebook2Id"))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(entries);
+        };
+        let currency = if settings.multi_currency {
+            ", CurrencyIsoCode"
+        } else {
+            ""
+        };
+        for chunk in codes.chunks(USER_CHUNK) {
+            let quoted: Vec<String> = chunk.iter().map(|c| soql::quote(c)).collect();
+            let query = format!(
+                "SELECT Id, ProductCode{currency} FROM PricebookEntry WHERE Pricebook2Id = {} AND IsActive = true AND ProductCode IN ({}) ORDER BY Id",
+                soql::quote(&book),
+                quoted.join(", ")
+            );
+            for row in self.query_records(&query, usize::MAX).await? {
+                let id = row.id("PricebookEntry")?;
+                let Some(code) = row.text("PricebookEntry", &id, "ProductCode")? else {
+                    continue;
+                };
+                let currency = row.text("PricebookEntry", &id, "CurrencyIsoCode")?;
+                entries
+                    .by_code
+                    .entry(code.to_lowercase())
+                    .or_default()
+                    .push((id, currency));
+            }
+        }
+        entries.book = Some(book);
+        Ok(entries)
+    }
+
     fn origin_key<E>(record: &SinkRecord<E>) -> String {
         format!("{}:{}", record.origin, record.origin_id)
     }
@@ -458,6 +580,8 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
         // The line items to replace once their record is written.
         let mut lines: Vec<Option<Vec<Fields>>> = batch.iter().map(|_| None).collect();
         let attributes = raw_json(format!(r#"{{"type":"{}"}}"#, sobject));
+        let owners = self.owner_users(&batch).await?;
+        let entries = self.line_entries(&batch).await?;
         for (i, record) in batch.iter().enumerate() {
             match (&record.operation, &record.target_id) {
                 (Operation::Delete, Some(id)) => deletes.push((i, id.to_string())),
@@ -468,7 +592,16 @@ impl<E: SObject> Sink<E> for SalesforceConnector {
                 (Operation::Upsert(data), target) => {
                     let settings = &self.inner.settings;
                     let encoded = E::encode(data, record, settings)
-                        .and_then(|f| Ok((f, E::lines(data, record, settings)?)));
+                        .and_then(|mut f| {
+                            // An owner by email: its active user. No owner
+                            // leaves Salesforce's (every record has one).
+                            if let Some(Some(email)) = E::owner(data, record) {
+                                let id = Self::owner_id(&owners, &email)?;
+                                f.insert("OwnerId".into(), raw_text(Some(&id)));
+                            }
+                            Ok(f)
+                        })
+                        .and_then(|f| Ok((f, E::lines(data, record, settings, &entries)?)));
                     let (mut fields, new_lines) = match encoded {
                         Ok(f) => f,
                         Err(e) => {

@@ -875,3 +875,191 @@ async fn merged_and_privacy_deleted_contacts_become_deletes() {
     assert_eq!(upsert(of(&kept).unwrap()).name, "Ann Lee");
     assert_eq!(changes.len(), 3, "{changes:?}");
 }
+
+// ------------------------------------------------------------ owners, SKUs
+
+/// A deal's owner (`hubspot_owner_id`) is read as the owner's email,
+/// from one listing of the owners for every deal of every page, not a
+/// request per deal; a deal owned by an archived owner still reads its
+/// email (from the archived listing); an unowned deal has none.
+#[tokio::test]
+async fn deal_owners_are_read_as_emails_from_one_owner_listing() {
+    use odoo_integration_connectors::hubspot::WebhookEvent;
+    let fake = FakeHubSpot::start().await.unwrap();
+    let ann = fake.add_owner("ann@firm.example", "Ann", "Peeters");
+    let bram = fake.add_owner("bram@firm.example", "Bram", "De Smet");
+    let chloe = fake.add_owner("chloe@firm.example", "Chloé", "Martin");
+    for n in 0..120 {
+        let owner = if n % 2 == 0 { &ann } else { &chloe };
+        fake.insert(
+            "deals",
+            [
+                ("dealname", format!("Deal {n}")),
+                ("hubspot_owner_id", owner.clone()),
+            ],
+        );
+    }
+    let left = fake.insert(
+        "deals",
+        [("dealname", "Left"), ("hubspot_owner_id", bram.as_str())],
+    );
+    fake.archive_owner(&bram);
+    let unowned = fake.insert("deals", [("dealname", "Unowned")]);
+    let hs = connector(&fake);
+    let (changes, cursor) = read_all::<Opportunity>(&hs, None).await;
+    assert_eq!(changes.len(), 122);
+    let owner_of = |id: &str| {
+        let c = changes.iter().find(|c| c.remote_id.as_str() == id).unwrap();
+        assert!(c.fields.as_ref().unwrap().iter().any(|f| f == "owner"));
+        upsert(c).owner.clone()
+    };
+    assert_eq!(owner_of(&left).as_deref(), Some("bram@firm.example"));
+    assert_eq!(owner_of(&unowned), None);
+    let by_ann = changes
+        .iter()
+        .filter(|c| upsert(c).owner.as_deref() == Some("ann@firm.example"))
+        .count();
+    assert_eq!(by_ann, 60);
+    // Three pages of deals, and no owner read one by one: the active
+    // owners listed once; for Bram's id, not among them, listed again (an
+    // owner added since?) and the archived ones once.
+    assert_eq!(fake.call_count("/crm/v3/owners"), 3);
+    assert!(
+        fake.calls()
+            .iter()
+            .all(|c| !c.path.starts_with("/crm/v3/owners/"))
+    );
+
+    // Later reads use what was listed.
+    fake.insert(
+        "deals",
+        [("dealname", "New"), ("hubspot_owner_id", ann.as_str())],
+    );
+    let (more, _) = read_all::<Opportunity>(&hs, cursor).await;
+    assert_eq!(upsert(&more[0]).owner.as_deref(), Some("ann@firm.example"));
+    assert_eq!(fake.call_count("/crm/v3/owners"), 3);
+
+    // A webhook's owner change reads the deal whole, owner included.
+    let dana = fake.add_owner("dana@firm.example", "Dana", "Smits");
+    fake.update("deals", &unowned, [("hubspot_owner_id", dana.as_str())]);
+    let body = format!(
+        r#"[{{"eventId":9,"subscriptionType":"deal.propertyChange","objectId":{unowned},"occurredAt":1795000000000,"propertyName":"hubspot_owner_id","propertyValue":"{dana}"}}]"#
+    );
+    let events = WebhookEvent::parse_batch(body.as_bytes()).unwrap();
+    let changed = hs.changes::<Opportunity>(&events).await.unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(
+        upsert(&changed[0]).owner.as_deref(),
+        Some("dana@firm.example")
+    );
+}
+
+/// A deal's owner is written by email as the owner's id (emails match
+/// without case); an email no active owner has fails that deal alone
+/// with a typed error naming it, and the others are written.
+#[tokio::test]
+async fn deal_owners_are_written_by_email_and_an_unknown_one_fails_its_deal() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    fake.unique_property("deals", "integration_sync_id");
+    let ann = fake.add_owner("ann@firm.example", "Ann", "Peeters");
+    let bram = fake.add_owner("bram@firm.example", "Bram", "De Smet");
+    fake.archive_owner(&bram);
+    let hs = connector(&fake);
+    let deal = |name: &str, owner: Option<&str>| Opportunity {
+        name: name.into(),
+        owner: owner.map(str::to_owned),
+        ..Default::default()
+    };
+    let out = Sink::<Opportunity>::apply(
+        &hs,
+        vec![
+            record("d-1", deal("Owned", Some("Ann@Firm.example"))),
+            record("d-2", deal("Stranger", Some("nobody@firm.example"))),
+            record("d-3", deal("Left", Some("bram@firm.example"))),
+            record("d-4", deal("Unowned", None)),
+        ],
+    )
+    .await
+    .unwrap();
+    let Outcome::Created(owned) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        fake.record("deals", owned.as_str())
+            .unwrap()
+            .property("hubspot_owner_id"),
+        Some(ann.as_str())
+    );
+    for (n, email) in [(1, "nobody@firm.example"), (2, "bram@firm.example")] {
+        let Outcome::Failed(e) = &out[n] else {
+            panic!("{:?}", out[n])
+        };
+        assert_eq!(e.kind(), ConnectorErrorKind::Invalid, "{e}");
+        assert!(e.to_string().contains(email), "{e}");
+    }
+    assert!(out[3].is_success(), "{:?}", out[3]);
+    assert_eq!(fake.records("deals").len(), 2);
+
+    // Clearing the owner of a deal HubSpot has clears the property.
+    let mut clear = record("d-1", deal("Owned", None));
+    clear.target_id = Some(owned.clone());
+    let out = Sink::<Opportunity>::apply(&hs, vec![clear]).await.unwrap();
+    assert!(out[0].is_success(), "{out:?}");
+    assert_eq!(
+        fake.record("deals", owned.as_str())
+            .unwrap()
+            .property("hubspot_owner_id"),
+        None
+    );
+}
+
+/// A line's product code is the line item's `hs_sku`: written with the
+/// line and read back.
+#[tokio::test]
+async fn line_product_codes_are_line_item_skus() {
+    let fake = FakeHubSpot::start().await.unwrap();
+    fake.unique_property("deals", "integration_sync_id");
+    let hs = connector(&fake);
+    let line = |d: &str, sku: Option<&str>| ContractLine {
+        id: String::new(),
+        description: d.into(),
+        quantity: Decimal::ONE,
+        unit_price: Some(euros(100)),
+        product: sku.map(str::to_owned),
+    };
+    let deal = Opportunity {
+        name: "Roll-out".into(),
+        lines: vec![
+            line("Consulting day", Some("CONS-DAY")),
+            line("Travel", None),
+        ],
+        ..Default::default()
+    };
+    let out = Sink::<Opportunity>::apply(&hs, vec![record("q-1", deal)])
+        .await
+        .unwrap();
+    let id = out[0].remote_id().unwrap().clone();
+    let items = fake.associations("deals", id.as_str(), "line_items");
+    let skus: Vec<Option<String>> = items
+        .iter()
+        .map(|i| {
+            fake.record("line_items", i)
+                .unwrap()
+                .property("hs_sku")
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(skus.contains(&Some("CONS-DAY".into())), "{skus:?}");
+    assert!(skus.contains(&None), "{skus:?}");
+    let (changes, _) = read_all::<Opportunity>(&hs, None).await;
+    let back = upsert(&changes[0]);
+    let products: Vec<(&str, Option<&str>)> = back
+        .lines
+        .iter()
+        .map(|l| (l.description.as_str(), l.product.as_deref()))
+        .collect();
+    assert_eq!(
+        products,
+        [("Consulting day", Some("CONS-DAY")), ("Travel", None)]
+    );
+}

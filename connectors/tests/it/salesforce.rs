@@ -1685,3 +1685,474 @@ async fn refused_new_lines_leave_the_old_ones() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0]["Description"], "Review");
 }
+
+// ------------------------------------------------------------ owners, products
+
+/// A signed-in raw client of the fake: (http, token).
+async fn raw_client(fake: &FakeSalesforce) -> (reqwest::Client, String) {
+    odoo_integration_client::tls::ensure_crypto_provider().unwrap();
+    let http = reqwest::Client::new();
+    let token = http
+        .post(format!("{}/services/oauth2/token", fake.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={SECRET}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let token: serde_json::Value = serde_json::from_slice(&token).unwrap();
+    (http, token["access_token"].as_str().unwrap().to_owned())
+}
+
+/// The fake as an org: relationship fields come nested (`Owner.Email` as
+/// `"Owner": {"attributes", "Email"}`, `null` without an owner); an
+/// inactive owner is refused with `INACTIVE_OWNER_OR_USER`; a line item
+/// of a price book entry carries its product's `ProductCode`, which is
+/// read-only; SOQL compares text without case.
+#[tokio::test]
+async fn the_fake_nests_relationship_fields_and_refuses_inactive_owners() {
+    let fake = fake().await;
+    let ann = fake.add_user("ann@firm.example");
+    let bram = fake.add_user("bram@firm.example");
+    assert!(fake.update("User", &bram, json!({"IsActive": false})));
+    let owned = fake.insert(
+        "Opportunity",
+        json!({"Name": "Owned", "StageName": "Prospecting", "CloseDate": "2026-01-01", "OwnerId": ann}),
+    );
+    fake.insert(
+        "Opportunity",
+        json!({"Name": "Unowned", "StageName": "Prospecting", "CloseDate": "2026-01-01"}),
+    );
+    let product = fake.insert(
+        "Product2",
+        json!({"Name": "Consultant day", "ProductCode": "CONS-DAY"}),
+    );
+    let entry = fake.insert(
+        "PricebookEntry",
+        json!({"Product2Id": product, "UnitPrice": 1150, "IsActive": true}),
+    );
+    let (http, token) = raw_client(&fake).await;
+    let query = |q: &str| {
+        let url = format!("{}/services/data/v62.0/query", fake.url());
+        let (http, token) = (http.clone(), token.clone());
+        let q = q.to_owned();
+        async move {
+            let q: String = q
+                .bytes()
+                .map(|b| match b {
+                    b if b.is_ascii_alphanumeric() => char::from(b).to_string(),
+                    b => format!("%{b:02X}"),
+                })
+                .collect();
+            let r = http
+                .get(format!("{url}?q={q}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+            (status, body)
+        }
+    };
+    let (status, answer) =
+        query("SELECT Id, Name, Owner.Email, Owner.IsActive FROM Opportunity ORDER BY Name").await;
+    assert_eq!(status, 200, "{answer}");
+    let owner = &answer["records"][0]["Owner"];
+    assert_eq!(owner["attributes"]["type"], "User");
+    assert_eq!(owner["Email"], "ann@firm.example");
+    assert_eq!(owner["IsActive"], true);
+    assert!(answer["records"][0].get("Owner.Email").is_none());
+    assert!(answer["records"][1]["Owner"].is_null());
+    let (_, users) =
+        query("SELECT Id FROM User WHERE IsActive = true AND Email IN ('ANN@firm.example')").await;
+    assert_eq!(users["totalSize"], 1, "{users}");
+
+    let write = |records: serde_json::Value| {
+        let url = format!("{}/services/data/v62.0/composite/sobjects", fake.url());
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let body = http
+                .patch(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(json!({"allOrNone": false, "records": records}).to_string())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+        }
+    };
+    let results = write(json!([
+        {"attributes": {"type": "Opportunity"}, "id": owned, "OwnerId": bram},
+        {"attributes": {"type": "Opportunity"}, "id": owned, "OwnerId": "005000000000999999"},
+    ]))
+    .await;
+    assert_eq!(
+        results[0]["errors"][0]["statusCode"], "INACTIVE_OWNER_OR_USER",
+        "{results}"
+    );
+    assert_eq!(
+        results[1]["errors"][0]["statusCode"], "INVALID_CROSS_REFERENCE_KEY",
+        "{results}"
+    );
+    assert_eq!(
+        fake.record("Opportunity", &owned).unwrap()["OwnerId"],
+        ann.as_str()
+    );
+
+    let line = fake.insert(
+        "OpportunityLineItem",
+        json!({"OpportunityId": owned, "PricebookEntryId": entry, "Quantity": 2, "UnitPrice": 1000}),
+    );
+    assert_eq!(
+        fake.record("OpportunityLineItem", &line).unwrap()["ProductCode"],
+        "CONS-DAY"
+    );
+    let (_, lines) = query(&format!(
+        "SELECT Id, ProductCode, PricebookEntry.Product2.Name FROM OpportunityLineItem WHERE OpportunityId = '{owned}'"
+    ))
+    .await;
+    assert_eq!(lines["records"][0]["ProductCode"], "CONS-DAY");
+    assert_eq!(
+        lines["records"][0]["PricebookEntry"]["Product2"]["Name"],
+        "Consultant day"
+    );
+    let results = write(json!([
+        {"attributes": {"type": "OpportunityLineItem"}, "id": line, "ProductCode": "OTHER"},
+    ]))
+    .await;
+    assert_eq!(
+        results[0]["errors"][0]["statusCode"],
+        "INVALID_FIELD_FOR_INSERT_UPDATE"
+    );
+}
+
+/// An opportunity's owner is read as its user's email (`Owner.Email`),
+/// and its lines' product codes from `ProductCode`.
+#[tokio::test]
+async fn opportunity_owners_and_line_products_are_read() {
+    let fake = fake().await;
+    let ann = fake.add_user("ann@firm.example");
+    let owned = fake.insert(
+        "Opportunity",
+        json!({"Name": "Owned", "StageName": "Closed Won", "CloseDate": "2026-01-01", "OwnerId": ann}),
+    );
+    let unowned = fake.insert(
+        "Opportunity",
+        json!({"Name": "Unowned", "StageName": "Prospecting", "CloseDate": "2026-01-01"}),
+    );
+    let product = fake.insert(
+        "Product2",
+        json!({"Name": "Consultant day", "ProductCode": "CONS-DAY"}),
+    );
+    let entry = fake.insert(
+        "PricebookEntry",
+        json!({"Product2Id": product, "UnitPrice": 1150}),
+    );
+    fake.insert(
+        "OpportunityLineItem",
+        json!({"OpportunityId": owned, "PricebookEntryId": entry, "Quantity": 2, "UnitPrice": 1000, "Description": "Days"}),
+    );
+    fake.insert(
+        "OpportunityLineItem",
+        json!({"OpportunityId": owned, "PricebookEntryId": ENTRY, "Quantity": 1, "UnitPrice": 50, "Description": "Travel"}),
+    );
+    let sf = connector(&fake);
+    let (read, _) = read_all::<Opportunity>(&sf, None, 100).await;
+    let of = |id: &str| {
+        let c = read.iter().find(|c| c.remote_id.as_str() == id).unwrap();
+        assert!(c.fields.as_ref().unwrap().iter().any(|f| f == "owner"));
+        let Operation::Upsert(o) = &c.operation else {
+            panic!()
+        };
+        o.clone()
+    };
+    let owned = of(&owned);
+    assert_eq!(owned.owner.as_deref(), Some("ann@firm.example"));
+    let products: Vec<(&str, Option<&str>)> = owned
+        .lines
+        .iter()
+        .map(|l| (l.description.as_str(), l.product.as_deref()))
+        .collect();
+    assert_eq!(products, [("Days", Some("CONS-DAY")), ("Travel", None)]);
+    assert_eq!(of(&unowned).owner, None);
+}
+
+/// An opportunity's owner is written by email as the `OwnerId` of the
+/// active user with that email (without case); an email no active user
+/// has fails that opportunity alone, naming it, and the others are
+/// written; several active users with the email are ambiguous. No owner
+/// leaves Salesforce's owner as it is (every record has one).
+#[tokio::test]
+async fn opportunity_owners_are_written_by_email_as_active_users() {
+    let fake = fake().await;
+    let ann = fake.add_user("ann@firm.example");
+    let bram = fake.add_user("bram@firm.example");
+    assert!(fake.update("User", &bram, json!({"IsActive": false})));
+    fake.add_user("shared@firm.example");
+    fake.add_user("shared@firm.example");
+    let sf = connector(&fake);
+    let owned_by = |name: &str, owner: Option<&str>| Opportunity {
+        owner: owner.map(str::to_owned),
+        ..deal(name, Vec::new())
+    };
+    let out = Sink::<Opportunity>::apply(
+        &sf,
+        vec![
+            upsert("o1", owned_by("Ann's", Some("Ann@Firm.example"))),
+            upsert("o2", owned_by("Stranger's", Some("nobody@firm.example"))),
+            upsert("o3", owned_by("Bram's", Some("bram@firm.example"))),
+            upsert("o4", owned_by("Shared", Some("shared@firm.example"))),
+            upsert("o5", owned_by("Nobody's", None)),
+        ],
+    )
+    .await
+    .unwrap();
+    let Outcome::Created(id) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        fake.record("Opportunity", id.as_str()).unwrap()["OwnerId"],
+        ann.as_str()
+    );
+    for (n, email, kind) in [
+        (1, "nobody@firm.example", ConnectorErrorKind::Invalid),
+        (2, "bram@firm.example", ConnectorErrorKind::Invalid),
+        (3, "shared@firm.example", ConnectorErrorKind::Ambiguous),
+    ] {
+        let Outcome::Failed(e) = &out[n] else {
+            panic!("{:?}", out[n])
+        };
+        assert_eq!(e.kind(), kind, "{e}");
+        assert!(e.to_string().contains(email), "{e}");
+    }
+    assert!(matches!(out[4], Outcome::Created(_)), "{:?}", out[4]);
+    assert_eq!(fake.records("Opportunity").len(), 2);
+    // One query (for the users of the batch), whatever its size.
+    let queries = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET ") && r.contains("/query"))
+        .count();
+    assert_eq!(queries, 1, "{:?}", fake.requests());
+
+    // No owner on an update: OwnerId left alone, not cleared.
+    let record = upsert("o1", owned_by("Ann's", None)).with_target(id.clone());
+    let out = Sink::<Opportunity>::apply(&sf, vec![record]).await.unwrap();
+    assert!(out[0].is_success(), "{out:?}");
+    assert_eq!(
+        fake.record("Opportunity", id.as_str()).unwrap()["OwnerId"],
+        ann.as_str()
+    );
+}
+
+/// A price book of the fake: (book, generic entry, entries by code).
+struct Books {
+    partner_entry: String,
+    generic: String,
+    entries: HashMap<&'static str, String>,
+}
+
+/// Seeds the standard price book with a generic `SERVICES` entry and
+/// `CONS-DAY`, `TRAVEL` and an inactive `OLD`, and a partner price book
+/// with its own `CONS-DAY`.
+fn price_books(fake: &FakeSalesforce) -> Books {
+    let standard = fake.insert(
+        "Pricebook2",
+        json!({"Name": "Standard Price Book", "IsActive": true}),
+    );
+    let partner = fake.insert("Pricebook2", json!({"Name": "Partners", "IsActive": true}));
+    let mut entries = HashMap::new();
+    let mut partner_entry = String::new();
+    for (code, active) in [
+        ("SERVICES", true),
+        ("CONS-DAY", true),
+        ("TRAVEL", true),
+        ("OLD", false),
+    ] {
+        let product = fake.insert("Product2", json!({"Name": code, "ProductCode": code}));
+        let entry = fake.insert(
+            "PricebookEntry",
+            json!({"Pricebook2Id": standard, "Product2Id": product, "UnitPrice": 100, "IsActive": active}),
+        );
+        if code == "CONS-DAY" {
+            partner_entry = fake.insert(
+                "PricebookEntry",
+                json!({"Pricebook2Id": partner, "Product2Id": product, "UnitPrice": 90, "IsActive": true}),
+            );
+        }
+        entries.insert(code, entry);
+    }
+    Books {
+        partner_entry,
+        generic: entries["SERVICES"].clone(),
+        entries,
+    }
+}
+
+/// The fake holds line items to their opportunity's price book: the
+/// first line's entry gives an opportunity without one its
+/// `Pricebook2Id`; an entry of another book, or an inactive one, fails
+/// with `FIELD_INTEGRITY_EXCEPTION`.
+#[tokio::test]
+async fn the_fake_keeps_an_opportunitys_lines_in_its_price_book() {
+    let fake = fake().await;
+    let books = price_books(&fake);
+    let opportunity = fake.insert(
+        "Opportunity",
+        json!({"Name": "Raw", "StageName": "Prospecting", "CloseDate": "2026-01-01"}),
+    );
+    let (http, token) = raw_client(&fake).await;
+    let line = |entry: &str| {
+        json!({"attributes": {"type": "OpportunityLineItem"}, "OpportunityId": opportunity,
+               "PricebookEntryId": entry, "Quantity": 1, "UnitPrice": 10})
+    };
+    let body = json!({"allOrNone": false, "records": [
+        line(&books.entries["CONS-DAY"]),
+        line(&books.partner_entry),
+        line(&books.entries["OLD"]),
+    ]});
+    let results = http
+        .post(format!(
+            "{}/services/data/v62.0/composite/sobjects",
+            fake.url()
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let results: serde_json::Value = serde_json::from_slice(&results).unwrap();
+    assert_eq!(results[0]["success"], true, "{results}");
+    let book = fake
+        .record("PricebookEntry", &books.entries["CONS-DAY"])
+        .unwrap()["Pricebook2Id"]
+        .clone();
+    assert_eq!(
+        fake.record("Opportunity", &opportunity).unwrap()["Pricebook2Id"],
+        book
+    );
+    for n in [1, 2] {
+        assert_eq!(
+            results[n]["errors"][0]["statusCode"], "FIELD_INTEGRITY_EXCEPTION",
+            "{results}"
+        );
+    }
+    let message = results[2]["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("inactive"), "{message}");
+}
+
+/// A line with a product code is written on that product's active entry
+/// in the configured entry's price book (codes without case); a line
+/// without one on the configured entry. A code with no active entry
+/// there fails its opportunity before anything is sent, naming the code.
+#[tokio::test]
+async fn lines_with_a_product_code_are_written_on_that_products_entry() {
+    let fake = fake().await;
+    let books = price_books(&fake);
+    let sf = SalesforceConnector::builder(ConnectedApp::client_credentials(CLIENT_ID, SECRET))
+        .login_url(fake.url())
+        .line_pricebook_entry(&books.generic)
+        .build()
+        .unwrap();
+    let with_product = |description: &str, product: Option<&str>| ContractLine {
+        product: product.map(str::to_owned),
+        ..line(description, "2", "100")
+    };
+    let out = Sink::<Opportunity>::apply(
+        &sf,
+        vec![
+            upsert(
+                "o1",
+                deal(
+                    "Rollout",
+                    vec![
+                        with_product("Days", Some("CONS-DAY")),
+                        with_product("Trips", Some("travel")),
+                        with_product("Other", None),
+                    ],
+                ),
+            ),
+            upsert(
+                "o2",
+                deal("Old", vec![with_product("Old thing", Some("OLD"))]),
+            ),
+            upsert(
+                "o3",
+                deal("Unknown", vec![with_product("What", Some("NOPE"))]),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let Outcome::Created(id) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let entries: HashMap<String, String> = lines_of(&fake, id.as_str())
+        .iter()
+        .map(|l| {
+            (
+                l["Description"].as_str().unwrap().to_owned(),
+                l["PricebookEntryId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(entries["Days"], books.entries["CONS-DAY"]);
+    assert_eq!(entries["Trips"], books.entries["TRAVEL"]);
+    assert_eq!(entries["Other"], books.generic);
+    for (n, code) in [(1, "OLD"), (2, "NOPE")] {
+        let Outcome::Failed(e) = &out[n] else {
+            panic!("{:?}", out[n])
+        };
+        assert_eq!(e.kind(), ConnectorErrorKind::Invalid, "{e}");
+        assert!(e.to_string().contains(code), "{e}");
+    }
+    assert_eq!(fake.records("Opportunity").len(), 1);
+
+    let (read, _) = read_all::<Opportunity>(&sf, None, 100).await;
+    let Operation::Upsert(back) = &read[0].operation else {
+        panic!()
+    };
+    let products: HashMap<&str, Option<&str>> = back
+        .lines
+        .iter()
+        .map(|l| (l.description.as_str(), l.product.as_deref()))
+        .collect();
+    assert_eq!(products["Days"], Some("CONS-DAY"));
+    assert_eq!(products["Trips"], Some("TRAVEL"));
+    assert_eq!(products["Other"], Some("SERVICES"));
+}
+
+/// With a configured entry Salesforce does not have, a line naming a
+/// product cannot be placed (its price book is unknown): its
+/// opportunity fails as misconfigured, and nothing is written.
+#[tokio::test]
+async fn a_product_line_without_a_known_configured_entry_fails_its_record() {
+    let fake = fake().await;
+    let sf = with_lines(&fake);
+    let mut product_line = line("Days", "1", "100");
+    product_line.product = Some("CONS-DAY".into());
+    let out =
+        Sink::<Opportunity>::apply(&sf, vec![upsert("o1", deal("Rollout", vec![product_line]))])
+            .await
+            .unwrap();
+    let Outcome::Failed(e) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(e.kind(), ConnectorErrorKind::Configuration, "{e}");
+    assert!(e.to_string().contains("CONS-DAY"), "{e}");
+    assert!(fake.records("Opportunity").is_empty());
+}

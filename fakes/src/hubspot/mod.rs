@@ -10,6 +10,9 @@
 //!   `GET /crm/v3/objects/{object}` (paged by id with `after`, `limit` up
 //!   to 100, `properties`, `archived`), `GET /crm/v3/objects/{object}/{id}`,
 //!   `POST .../search`, and `POST .../batch/{read,create,update,upsert,archive}`.
+//! - Line items from products: a line item created with `hs_product_id`
+//!   naming a product takes the product's `name`, `price`, `hs_sku` and
+//!   `description` where the input gives none, as HubSpot copies them.
 //! - Associations v4: `POST /crm/v4/associations/{from}/{to}/batch/read`,
 //!   `.../batch/associate/default` and `.../batch/archive`.
 //! - Deal pipelines: `GET /crm/v3/pipelines/deals`, the default pipeline
@@ -17,6 +20,19 @@
 //!   `metadata.isClosed` and `metadata.probability` as text. A deal
 //!   created without a `pipeline` goes in `default`; a deal write whose
 //!   stage is not one of its pipeline's is refused (`INVALID_OPTION`).
+//! - Owners: `GET /crm/v3/owners` (active owners, or with `archived=true`
+//!   only the archived ones; `email` filters without case; `limit` up to
+//!   500, default 100; paged with `after`) and
+//!   `GET /crm/v3/owners/{ownerId}` (`idProperty=id|userId`; an archived
+//!   owner only with `archived=true`, else 404), each owner HubSpot's
+//!   `{id, email, type, firstName, lastName, userId,
+//!   userIdIncludingInactive, createdAt, updatedAt, archived, teams}`
+//!   (`userId` `null` once archived). Owners are added with
+//!   [`FakeHubSpot::add_owner`] and archived with
+//!   [`FakeHubSpot::archive_owner`]. Any object's `hubspot_owner_id` takes
+//!   only an active owner's id: a write of another value (an unknown or
+//!   archived owner, a user id) is refused (`INVALID_OPTION`), as HubSpot
+//!   refuses a value that is not one of the property's options.
 //!
 //! Every request needs `Authorization: Bearer <token>` ([`FakeHubSpot::TOKEN`]
 //! unless the builder says otherwise).
@@ -132,7 +148,13 @@
 //!   time zone (here midnight UTC).
 //! - Property definitions: any property name is accepted and kept as
 //!   text; HubSpot refuses unknown properties and checks types and
-//!   enumeration options. Only pipelines and stages are checked.
+//!   enumeration options. Only pipelines, stages and owners
+//!   (`hubspot_owner_id`) are checked.
+//! - A line item's `hs_product_id` naming no product is accepted (kept
+//!   as text, nothing copied); HubSpot's answer to that is not checked.
+//! - Owner teams (every owner has `teams: []`), queue owners
+//!   (`type: QUEUE`), and the owners API's exact limit on `limit` (here
+//!   larger values are cut to 500, not refused).
 //! - Pipelines of objects other than deals (tickets' `hs_pipeline`),
 //!   pipeline write endpoints, and stage-level permissions.
 //! - `propertiesWithHistory`, `associations` on reads, custom association
@@ -162,6 +184,7 @@
 //! # Ok(()) }
 //! ```
 
+mod owners;
 mod pipelines;
 mod store;
 
@@ -1093,6 +1116,55 @@ impl FakeHubSpot {
             .add(id, label, stages.into_iter().collect());
     }
 
+    /// Adds an active owner (a HubSpot user records can be assigned to)
+    /// and returns its owner id. `GET /crm/v3/owners` lists it, and from
+    /// then on `hubspot_owner_id` takes its id. The fake has no owners
+    /// until one is added, so a write of any `hubspot_owner_id` before
+    /// then is refused, as HubSpot refuses an id that is not an owner.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
+    /// let jane = hubspot.add_owner("jane@firm.example", "Jane", "Doe");
+    /// let deal = hubspot.insert("deals", [("dealname", "Rollout"), ("hubspot_owner_id", jane.as_str())]);
+    /// assert_eq!(hubspot.record("deals", &deal).unwrap().property("hubspot_owner_id"), Some(jane.as_str()));
+    /// # Ok(()) }
+    /// ```
+    pub fn add_owner(&self, email: &str, first_name: &str, last_name: &str) -> String {
+        let mut store = self.shared.store();
+        let now = store.now();
+        store
+            .owners
+            .add(email, first_name, last_name, now)
+            .to_string()
+    }
+
+    /// Archives an owner, as deactivating a HubSpot user does: it leaves
+    /// the default owner listing (`archived=true` lists it, with `userId`
+    /// `null`), and writing its id to `hubspot_owner_id` is refused.
+    /// Records it owns keep its id. False when there is no such active
+    /// owner.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hubspot = odoo_integration_fakes::hubspot::FakeHubSpot::start().await?;
+    /// let jane = hubspot.add_owner("jane@firm.example", "Jane", "Doe");
+    /// assert!(hubspot.archive_owner(&jane));
+    /// assert!(!hubspot.archive_owner(&jane)); // already archived
+    /// # Ok(()) }
+    /// ```
+    pub fn archive_owner(&self, id: &str) -> bool {
+        let mut store = self.shared.store();
+        let now = store.now();
+        store.owners.archive(id, now)
+    }
+
     // -------------------------------------------------------------- clock
 
     /// The fake clock: the time the next write will take.
@@ -1540,6 +1612,31 @@ fn route(shared: &Shared, method: &Method, uri: &Uri, body: &[u8]) -> Answer {
                 properties.as_deref(),
                 query_bool(&q, "archived")?,
             )
+        }
+        ("GET", ["crm", "v3", "owners"]) => {
+            let get = |name: &str| {
+                q.iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            let list = owners::ListOwners {
+                email: get("email"),
+                after: get("after"),
+                limit: get("limit"),
+                archived: query_bool(&q, "archived")?,
+            };
+            shared.store().owners.list(&list, &shared.base)
+        }
+        ("GET", ["crm", "v3", "owners", id]) => {
+            let id_property = q
+                .iter()
+                .find(|(k, _)| k == "idProperty")
+                .map(|(_, v)| v.as_str());
+            shared
+                .store()
+                .owners
+                .read(id, id_property, query_bool(&q, "archived")?)
         }
         ("GET", ["crm", "v3", "pipelines", object]) => shared
             .store()

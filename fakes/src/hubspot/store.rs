@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::owners::{OWNER_PROPERTY, Owners};
 use super::pipelines::{self, Pipelines};
 
 /// The search API refuses to page past this many results.
@@ -373,6 +374,8 @@ pub(super) struct Store {
     pub(super) association_page: usize,
     /// The deal pipelines and their stages.
     pub(super) pipelines: Pipelines,
+    /// The account's owners (`hubspot_owner_id`'s options).
+    pub(super) owners: Owners,
 }
 
 /// What a batch write may change, kept to undo it.
@@ -430,6 +433,7 @@ impl Store {
             tick,
             association_page: ASSOCIATION_PAGE,
             pipelines: Pipelines::new(),
+            owners: Owners::new(),
         }
     }
 
@@ -506,6 +510,15 @@ impl Store {
                     format!("{value} is not a valid value for {property}"),
                 ));
             }
+        }
+        if let Some(Some(owner)) = changes.get(OWNER_PROPERTY)
+            && let Some(message) = self.owners.refuse(owner)
+        {
+            return Err(InputError::invalid(
+                "INVALID_OPTION",
+                OWNER_PROPERTY,
+                message,
+            ));
         }
         if Pipelines::has(object)
             && (changes.contains_key(pipelines::PIPELINE) || changes.contains_key(pipelines::STAGE))
@@ -1165,8 +1178,9 @@ impl Store {
         object: &str,
         input: &CreateInput,
     ) -> Result<(u64, BTreeSet<String>), InputError> {
-        let changes = changes_of(&input.properties)
+        let mut changes = changes_of(&input.properties)
             .map_err(|m| InputError::plain("VALIDATION_ERROR", "INVALID_INPUT", m))?;
+        self.copy_product(object, &mut changes);
         self.check(object, None, &changes)?;
         let mut links = Vec::new();
         for a in &input.associations {
@@ -1203,6 +1217,31 @@ impl Store {
             self.link(object, id, &to, to_id, t);
         }
         Ok((id, changes.keys().cloned().collect()))
+    }
+
+    /// A line item created from a product (`hs_product_id`) takes the
+    /// product's name, price, SKU and description where the input gives
+    /// none, as HubSpot copies them.
+    fn copy_product(&self, object: &str, changes: &mut Changes) {
+        if object != "line_items" {
+            return;
+        }
+        let Some(product) = changes
+            .get("hs_product_id")
+            .cloned()
+            .flatten()
+            .and_then(|id| id.trim().parse::<u64>().ok())
+            .and_then(|id| self.live("products", id))
+        else {
+            return;
+        };
+        for p in ["name", "price", "hs_sku", "description"] {
+            if let Some(v) = product.properties.get(p)
+                && !changes.contains_key(p)
+            {
+                changes.insert(p.to_owned(), Some(v.clone()));
+            }
+        }
     }
 
     /// `POST .../batch/update`.

@@ -20,8 +20,13 @@
 //! - **Query** (`/services/data/vXX.X/query?q=`): the SOQL subset the
 //!   connector sends: `SELECT` fields and child sub-queries
 //!   (`OpportunityLineItems`, `Contacts`, `Opportunities`) `FROM` an
-//!   sObject, `WHERE` comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=` against
-//!   strings, date-times, numbers, `null`) and `field IN (value, …)`,
+//!   sObject, relationship fields through lookups (`Owner.Email`,
+//!   `PricebookEntry.Product2.ProductCode`: `Foo` by `FooId`, `Foo__r` by
+//!   `Foo__c`), nested in the answer as Salesforce nests them (the related
+//!   record with its `attributes`, or `null` for an empty lookup), `WHERE`
+//!   comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=` against
+//!   strings, without case as SOQL compares them, date-times, numbers,
+//!   `null`) and `field IN (value, …)`,
 //!   joined by `AND` / `OR` with parentheses, `ORDER BY` fields, `LIMIT`;
 //!   anything else is refused with `MALFORMED_QUERY` (an unknown child
 //!   relationship with `INVALID_TYPE`). Answers are paged by
@@ -58,6 +63,21 @@
 //!   rules ([`reject`](FakeSalesforce::reject)) fail single records.
 //!   Deleting an opportunity deletes its line items, as Salesforce does.
 //!   Writing a deleted record fails with `ENTITY_IS_DELETED`.
+//! - **Owners**: users (`005…`, [`add_user`](FakeSalesforce::add_user), or
+//!   any `User` record with `Email` and `IsActive`). A write that sets a
+//!   record's `OwnerId` to an inactive user fails with
+//!   `INACTIVE_OWNER_OR_USER`, to an id that is no user with
+//!   `INVALID_CROSS_REFERENCE_KEY`.
+//! - **Products**: a `PricebookEntry` shows its `Product2`'s
+//!   `ProductCode` and `Name`; a line item whose `PricebookEntryId` is a
+//!   `PricebookEntry` record of the fake gets the `Product2Id` and
+//!   `ProductCode` of the entry's product, as Salesforce derives them;
+//!   writing them (or an opportunity's `IsWon` / `IsClosed`) fails with
+//!   `INVALID_FIELD_FOR_INSERT_UPDATE`, as they are read-only. Such an
+//!   entry must be active and in the opportunity's price book
+//!   (`Pricebook2Id`, which an opportunity without one takes from its
+//!   first line item's entry), else the line item fails with
+//!   `FIELD_INTEGRITY_EXCEPTION`.
 //! - **Records** get 18-character ids with their type's key prefix (`001`
 //!   Account, `003` Contact, `006` Opportunity, `00k` OpportunityLineItem,
 //!   `a00` any other) and `CreatedDate`, `LastModifiedDate` and
@@ -117,14 +137,20 @@
 //!   requests; `queryAll`; the Bulk, Streaming and Pub/Sub APIs (Change
 //!   Data Capture); SOQL beyond the subset above (aggregates, functions,
 //!   `LIKE`, semi-joins, date literals such as `LAST_N_DAYS`, relationship
-//!   fields such as `Account.Name`, `FOR UPDATE`). Quoted strings in
-//!   `WHERE` compare case-sensitively, where SOQL is case-insensitive;
-//!   `ORDER BY` sorts every field as text (numbers too); field names are
-//!   case-sensitive.
+//!   fields in `WHERE` or `ORDER BY` (only in `SELECT`), polymorphic
+//!   lookups such as `What.Name`, `FOR UPDATE`). `ORDER BY` sorts every
+//!   field as text (numbers too); field names are case-sensitive.
 //! - **Data**: cascade deletes other than an opportunity's line items
 //!   (deleting an account leaves its contacts and opportunities), merges,
-//!   undelete, price books (any `PricebookEntryId` is accepted) and
-//!   multi-currency (`CurrencyIsoCode` is stored as sent). Ids are not
+//!   undelete, price books beyond the above (a `PricebookEntryId` the
+//!   fake does not hold is accepted, unchecked, and its line item has no
+//!   `ProductCode`; an entry's currency is not checked against the
+//!   opportunity's; the standard price book's own rules are not
+//!   modelled) and multi-currency (`CurrencyIsoCode` is stored as
+//!   sent). A record created without `OwnerId` gets none (Salesforce
+//!   makes the running user its owner); only `OwnerId` writes are
+//!   checked (an org also refuses some updates of records an inactive
+//!   user owns). Ids are not
 //!   real Salesforce ids: digits after the key prefix, without the
 //!   case-safe checksum suffix.
 //!
@@ -260,6 +286,10 @@ fn key_prefix(sobject: &str) -> &'static str {
         "Contact" => "003",
         "Opportunity" => "006",
         "OpportunityLineItem" => "00k",
+        "User" => "005",
+        "Product2" => "01t",
+        "Pricebook2" => "01s",
+        "PricebookEntry" => "01u",
         _ => "a00",
     }
 }
@@ -333,6 +363,92 @@ impl Org {
         }
     }
 
+    /// The record a lookup relationship of `rec` points at (`Owner` by
+    /// `OwnerId`, `Foo__r` by `Foo__c`), with its sObject.
+    fn related(&self, rec: &Rec, relationship: &str) -> Option<(String, &Rec)> {
+        let field = match relationship.strip_suffix("__r") {
+            Some(base) => format!("{base}__c"),
+            None => format!("{relationship}Id"),
+        };
+        let id = text(rec, &field)?;
+        let sobject = self.type_of(&id)?;
+        let target = self.objects.get(&sobject)?.get(&id)?;
+        Some((sobject, target))
+    }
+
+    /// What Salesforce derives from other records: a line item's
+    /// `Product2Id` and `ProductCode`, from its price book entry's product.
+    fn derive_related(&self, sobject: &str, rec: &mut Rec) {
+        if sobject == "PricebookEntry" {
+            // An entry shows its product's code and name.
+            let product = self
+                .related(rec, "Product2")
+                .filter(|(t, _)| t == "Product2")
+                .map(|(_, p)| (text(p, "ProductCode"), text(p, "Name")));
+            let (code, name) = product.unwrap_or_default();
+            rec.insert(
+                "ProductCode".into(),
+                raw(&code.map_or(Value::Null, Value::String)),
+            );
+            rec.insert("Name".into(), raw(&name.map_or(Value::Null, Value::String)));
+            return;
+        }
+        if sobject != "OpportunityLineItem" {
+            return;
+        }
+        let product = self
+            .related(rec, "PricebookEntry")
+            .filter(|(t, _)| t == "PricebookEntry")
+            .and_then(|(_, entry)| self.related(entry, "Product2"))
+            .filter(|(t, _)| t == "Product2")
+            .map(|(_, p)| (text(p, "Id"), text(p, "ProductCode")));
+        let (id, code) = product.unwrap_or_default();
+        rec.insert(
+            "Product2Id".into(),
+            raw(&id.map_or(Value::Null, Value::String)),
+        );
+        rec.insert(
+            "ProductCode".into(),
+            raw(&code.map_or(Value::Null, Value::String)),
+        );
+    }
+
+    /// Why the org refuses what a write sends (before it is merged into
+    /// the record): a read-only field, an owner that is not an active
+    /// user.
+    fn refuse_sent(&self, sobject: &str, sent: &Rec) -> Option<Value> {
+        let read_only: &[&str] = match sobject {
+            "OpportunityLineItem" => &["ProductCode", "Product2Id"],
+            "Opportunity" => &["IsWon", "IsClosed"],
+            _ => &[],
+        };
+        if let Some(f) = read_only.iter().find(|f| sent.contains_key(**f)) {
+            return Some(json!({
+                "statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
+                "message": format!("Unable to create/update fields: {f}. Please check the security settings of this field and verify that it is read/write for your profile or permission set."),
+                "fields": [f],
+            }));
+        }
+        let owner = text(sent, "OwnerId")?;
+        let user = self.objects.get("User").and_then(|u| u.get(&owner));
+        match user {
+            None => Some(json!({
+                "statusCode": "INVALID_CROSS_REFERENCE_KEY",
+                "message": format!("invalid cross reference id: {owner}"),
+                "fields": ["OwnerId"],
+            })),
+            Some(u) if text(u, "IsActive").as_deref() != Some("true") => Some(json!({
+                "statusCode": "INACTIVE_OWNER_OR_USER",
+                "message": format!(
+                    "operation performed with inactive user [{owner}] as owner of {}",
+                    sobject.to_lowercase()
+                ),
+                "fields": [],
+            })),
+            Some(_) => None,
+        }
+    }
+
     /// A record's failure, if the org would refuse it.
     fn validate(&self, sobject: &str, rec: &Rec) -> Option<Value> {
         let required: &[&str] = match sobject {
@@ -363,16 +479,36 @@ impl Org {
                 }));
             }
             let parent = text(rec, "OpportunityId").unwrap_or_default();
-            if !self
-                .objects
-                .get("Opportunity")
-                .is_some_and(|o| o.contains_key(&parent))
-            {
+            let Some(opportunity) = self.objects.get("Opportunity").and_then(|o| o.get(&parent))
+            else {
                 return Some(json!({
                     "statusCode": "INVALID_CROSS_REFERENCE_KEY",
                     "message": format!("invalid cross reference id: {parent}"),
                     "fields": ["OpportunityId"],
                 }));
+            };
+            // An entry the fake holds must be active and in the
+            // opportunity's price book (when it has one yet).
+            if let Some((_, entry)) = self
+                .related(rec, "PricebookEntry")
+                .filter(|(t, _)| t == "PricebookEntry")
+            {
+                let integrity = |why: &str| {
+                    Some(json!({
+                        "statusCode": "FIELD_INTEGRITY_EXCEPTION",
+                        "message": format!("field integrity exception: PricebookEntryId ({why})"),
+                        "fields": ["PricebookEntryId"],
+                    }))
+                };
+                if text(entry, "IsActive").as_deref() == Some("false") {
+                    return integrity("pricebook entry is inactive");
+                }
+                let book = text(opportunity, "Pricebook2Id");
+                if book.is_some() && book != text(entry, "Pricebook2Id") {
+                    return integrity(
+                        "pricebook entry is in a different pricebook than the one assigned to the opportunity",
+                    );
+                }
             }
         }
         for (t, field, value, message) in &self.rules {
@@ -393,12 +529,19 @@ impl Org {
         rec.remove("attributes");
         rec.remove("Id");
         rec.remove("id");
+        if let Some(e) = self.refuse_sent(sobject, &rec) {
+            return Err(e);
+        }
         Self::derive(sobject, &mut rec);
+        self.derive_related(sobject, &mut rec);
         if let Some(e) = self.validate(sobject, &rec) {
             return Err(e);
         }
         let id = self.new_id(sobject);
         let now = stamp(self.now());
+        if sobject == "OpportunityLineItem" {
+            self.assign_pricebook(&rec, &now);
+        }
         rec.insert("Id".into(), raw_str(&id));
         rec.insert("CreatedDate".into(), raw_str(&now));
         rec.insert("LastModifiedDate".into(), raw_str(&now));
@@ -410,6 +553,27 @@ impl Org {
         Ok(id)
     }
 
+    /// An opportunity without a price book takes the one of its first
+    /// line item's entry, as Salesforce assigns it.
+    fn assign_pricebook(&mut self, line: &Rec, now: &str) {
+        let book = self
+            .related(line, "PricebookEntry")
+            .filter(|(t, _)| t == "PricebookEntry")
+            .and_then(|(_, entry)| text(entry, "Pricebook2Id"));
+        let (Some(book), Some(parent)) = (book, text(line, "OpportunityId")) else {
+            return;
+        };
+        if let Some(opportunity) = self
+            .objects
+            .get_mut("Opportunity")
+            .and_then(|o| o.get_mut(&parent))
+            && text(opportunity, "Pricebook2Id").is_none()
+        {
+            opportunity.insert("Pricebook2Id".into(), raw_str(&book));
+            opportunity.insert("SystemModstamp".into(), raw_str(now));
+        }
+    }
+
     /// Updates a record's fields: the error, if any.
     fn update(&mut self, sobject: &str, id: &str, fields: Rec) -> Result<(), Value> {
         let now = stamp(self.now());
@@ -417,12 +581,16 @@ impl Org {
             return Err(self.missing(id));
         };
         let mut rec = current.clone();
-        for (k, v) in fields {
-            if !matches!(k.as_str(), "attributes" | "Id" | "id") {
-                rec.insert(k, v);
-            }
+        let sent: Rec = fields
+            .into_iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "attributes" | "Id" | "id"))
+            .collect();
+        if let Some(e) = self.refuse_sent(sobject, &sent) {
+            return Err(e);
         }
+        rec.extend(sent);
         Self::derive(sobject, &mut rec);
+        self.derive_related(sobject, &mut rec);
         if let Some(e) = self.validate(sobject, &rec) {
             return Err(e);
         }
@@ -933,6 +1101,33 @@ impl FakeSalesforce {
         self.seed(sobject, fields, None)
     }
 
+    /// Adds an active user (`IsActive: true`, its email as `Username` and
+    /// `Email`) and returns its id (`005…`): an owner records can be
+    /// given (`OwnerId`). Deactivate it as an admin would with
+    /// [`update`](Self::update) (`{"IsActive": false}`); from then on a
+    /// write that makes it a record's owner fails with
+    /// `INACTIVE_OWNER_OR_USER`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_fakes::salesforce::FakeSalesforce;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sf = FakeSalesforce::start().await?;
+    /// let ann = sf.add_user("ann@firm.example");
+    /// assert!(ann.starts_with("005"));
+    /// assert_eq!(sf.record("User", &ann).unwrap()["IsActive"], true);
+    /// # Ok(()) }
+    /// ```
+    pub fn add_user(&self, email: &str) -> String {
+        let last = email.split('@').next().unwrap_or(email);
+        self.insert(
+            "User",
+            json!({"Username": email, "Email": email, "LastName": last, "IsActive": true}),
+        )
+    }
+
     /// Seeds a record as a long transaction commits it: stamped `at`
     /// (to the second), which may be earlier than records already
     /// committed and read. Salesforce stamps `SystemModstamp` when the
@@ -965,6 +1160,7 @@ impl FakeSalesforce {
             _ => Rec::new(),
         };
         Org::derive(sobject, &mut rec);
+        org.derive_related(sobject, &mut rec);
         let id = org.new_id(sobject);
         let now = stamp(at.map_or_else(|| org.now(), whole_seconds));
         rec.insert("Id".into(), raw_str(&id));
@@ -1029,7 +1225,7 @@ impl FakeSalesforce {
     fn change(&self, sobject: &str, id: &str, fields: Value, at: Option<DateTime<Utc>>) -> bool {
         let mut org = self.shared.org();
         let now = stamp(at.map_or_else(|| org.now(), whole_seconds));
-        let Some(rec) = org.objects.get_mut(sobject).and_then(|o| o.get_mut(id)) else {
+        let Some(mut rec) = org.objects.get(sobject).and_then(|o| o.get(id)).cloned() else {
             return false;
         };
         if let Value::Object(map) = fields {
@@ -1037,9 +1233,13 @@ impl FakeSalesforce {
                 rec.insert(k, raw(&v));
             }
         }
-        Org::derive(sobject, rec);
+        Org::derive(sobject, &mut rec);
+        org.derive_related(sobject, &mut rec);
         rec.insert("LastModifiedDate".into(), raw_str(&now));
         rec.insert("SystemModstamp".into(), raw_str(&now));
+        if let Some(slot) = org.objects.get_mut(sobject).and_then(|o| o.get_mut(id)) {
+            *slot = rec;
+        }
         true
     }
 
@@ -1720,7 +1920,8 @@ fn compare(rec: &Rec, field: &str, op: &str, lit: &Tok) -> bool {
             };
         }
         (_, None) => return op == "!=" || op == "<>",
-        (Tok::Str(s), Some(v)) => v.as_str().cmp(s.as_str()),
+        // SOQL compares text without case.
+        (Tok::Str(s), Some(v)) => v.to_lowercase().cmp(&s.to_lowercase()),
         (Tok::Word(w), Some(v)) => match (parse_time(w), parse_time(v)) {
             (Some(lit), Some(v)) => v.cmp(&lit),
             _ => match (w.parse::<f64>(), v.parse::<f64>()) {
@@ -1796,8 +1997,16 @@ fn select(
             "attributes".into(),
             raw(&json!({"type": sobject, "url": format!("/services/data/{version}/sobjects/{sobject}/{id}")})),
         );
+        // Relationship fields (`Owner.Email`), nested as Salesforce
+        // answers them: `"Owner": {"attributes": …, "Email": …}`, or
+        // `"Owner": null` when the lookup is empty.
+        let mut related = serde_json::Map::new();
         for s in &q.select {
             match s {
+                Select::Field(f) if f.contains('.') => {
+                    let path: Vec<&str> = f.split('.').collect();
+                    project(org, version, r, &path, &mut related);
+                }
                 Select::Field(f) => {
                     row.insert(f.clone(), r.get(f).cloned().unwrap_or_default());
                 }
@@ -1830,9 +2039,49 @@ fn select(
                 }
             }
         }
+        for (name, value) in related {
+            row.insert(name, raw(&value));
+        }
         out.push(raw(&serde_json::to_value(&row).unwrap_or(Value::Null)));
     }
     Ok(out)
+}
+
+/// Puts the field at the end of a relationship `path` of `rec` into
+/// `out`, nesting each relationship's record (with its `attributes`) as
+/// Salesforce does; an empty lookup is `null`.
+fn project(
+    org: &Org,
+    version: &str,
+    rec: &Rec,
+    path: &[&str],
+    out: &mut serde_json::Map<String, Value>,
+) {
+    let [name, rest @ ..] = path else {
+        return;
+    };
+    if rest.is_empty() {
+        let value = rec
+            .get(*name)
+            .and_then(|r| serde_json::from_str(r.get()).ok())
+            .unwrap_or(Value::Null);
+        out.insert((*name).to_owned(), value);
+        return;
+    }
+    let slot = out.entry((*name).to_owned()).or_insert(Value::Null);
+    let Some((sobject, target)) = org.related(rec, name) else {
+        return;
+    };
+    if !slot.is_object() {
+        let id = text(target, "Id").unwrap_or_default();
+        *slot = json!({"attributes": {
+            "type": sobject,
+            "url": format!("/services/data/{version}/sobjects/{sobject}/{id}"),
+        }});
+    }
+    if let Value::Object(m) = slot {
+        project(org, version, target, rest, m);
+    }
 }
 
 fn run_query(org: &mut Org, version: &str, q: &str) -> (u16, Value) {
