@@ -814,7 +814,7 @@ async fn a_rehire_unarchives_the_same_odoo_employee() {
 /// its billing kind (time and materials invoiced on timesheets, a fixed
 /// fee prepaid), a line without a price is priced by Odoo, a deal without
 /// line items is sold at its amount; the project is managed by the deal's
-/// owner; the orders are confirmed once, even when Odoo's reply to a
+/// owner (HubSpot's owner, by email, an Odoo user's login); the orders are confirmed once, even when Odoo's reply to a
 /// confirmation is lost; the order references go back to the deals. A
 /// product invoiced the wrong way stops the run before anything is
 /// written.
@@ -867,6 +867,7 @@ async fn quote_to_cash_bills_by_kind_confirms_once_and_writes_the_order_back() {
         "companies",
         [("name", "Contoso"), ("website", "contoso.example")],
     );
+    let owner = crm.add_owner("marta@northwind.example", "Marta", "Lind");
     let tm = crm.insert(
         "deals",
         [
@@ -874,7 +875,7 @@ async fn quote_to_cash_bills_by_kind_confirms_once_and_writes_the_order_back() {
             ("dealstage", "closedwon"),
             ("closedate", "2026-11-20T00:00:00.000Z"),
             ("billing_model", "time-and-materials"),
-            ("owner_email", "marta@northwind.example"),
+            ("hubspot_owner_id", owner.as_str()),
         ],
     );
     crm.associate("deals", &tm, "companies", &client);
@@ -899,7 +900,6 @@ async fn quote_to_cash_bills_by_kind_confirms_once_and_writes_the_order_back() {
         ("project_ref", "odoo_project_id"),
         ("order_ref", "odoo_order"),
         ("billing", "billing_model"),
-        ("owner", "owner_email"),
     ] {
         deals.properties.push(FieldMap::text(field, property));
     }
