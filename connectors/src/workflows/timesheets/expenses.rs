@@ -87,7 +87,7 @@ pub struct ExpenseSkipped {
 /// use odoo_integration_model::{ApprovalState, Currency, Engagement, Expense, Money, RemoteId};
 /// let id = RemoteId::new;
 /// let taxi = |n: &str, rebillable| ExpenseLine {
-///     id: id(n),
+///     id: RemoteId::new(n),
 ///     expense: Expense {
 ///         date: "2026-11-03".parse().ok(),
 ///         amount: "42.50 USD".parse().ok(),
