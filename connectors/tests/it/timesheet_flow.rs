@@ -272,6 +272,28 @@ async fn hours_are_paid_and_billed_once() {
     assert!(flow.run().await.unwrap().is_no_op());
 }
 
+/// A draft that nothing is billed on any more (its hours taken back
+/// before posting) is deleted, and the hours paid go back to zero; then
+/// nothing more happens.
+#[tokio::test]
+async fn a_draft_nothing_is_billed_on_any_more_is_deleted() {
+    let (server, lines) = odoo().await;
+    let (fake, gusto, open, people) = gusto().await;
+    let flow = flow(&server, gusto, cards());
+    assert_eq!(flow.run().await.unwrap().invoices.created, 1);
+    approve(&server, &lines, false).await;
+    let report = flow.run().await.unwrap();
+    assert_eq!(report.invoices.deleted, 1, "{}", report.invoices);
+    // Nor is anybody paid for them.
+    assert_eq!(report.hours.updated, 2, "{}", report.hours);
+    for person in &people {
+        assert_eq!(fake.regular_hours(&open, person).as_deref(), Some("0.000"));
+    }
+    assert_eq!(report.left_out.len(), 4);
+    assert!(invoices(&server).await.is_empty());
+    assert!(flow.run().await.unwrap().invoices.is_no_op());
+}
+
 /// What the fake holds of Odoo (since 17.3): a posted invoice's lines
 /// are read only, in any period, whatever writes them.
 #[tokio::test]

@@ -47,6 +47,15 @@ lines = "timesheets"
 /// What the flow needs of a payroll connector: it reads employees and
 /// payroll runs (the pay periods), and writes pay statements (hours).
 /// Gusto's connector is one.
+///
+/// # Example
+///
+/// ```
+/// use odoo_integration_connectors::gusto::GustoConnector;
+/// use odoo_integration_connectors::workflows::timesheets::Payroll;
+/// fn pays<P: Payroll>() {}
+/// pays::<GustoConnector>();
+/// ```
 pub trait Payroll:
     Source<Employee> + Source<PayrollRun> + Sink<PayStatement> + Send + Sync + 'static
 {
@@ -180,8 +189,10 @@ impl Report {
 ///    ([`people::pair_employees`]), one canonical id each.
 /// 3. Sums approved hours per employee per pay period and writes them to
 ///    payroll (a pipeline into `Sink<PayStatement>`; Gusto writes them as
-///    Regular Hours). Lines not approved, undated, without an employee or
-///    outside every period are reported ([`Report::left_out`]).
+///    Regular Hours); hours written by an earlier run whose lines are no
+///    longer approved go back to zero. Lines not approved, undated,
+///    without an employee or outside every period are reported
+///    ([`Report::left_out`]).
 /// 4. Prices billable hours at each engagement's [`RateCard`](super::RateCard)
 ///    (rounding and currency as it says), adds approved rebillable
 ///    expenses, and writes one draft invoice per client and period to
@@ -501,6 +512,40 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
                 SourceChange::upsert(format!("hours:{payroll}:{employee}"), at, statement)
                     .with_fields(["run", "employee", "hours"]),
             );
+        }
+        // Hours written before whose lines are no longer approved: back to
+        // zero, so nobody is paid for them.
+        for period in &periods {
+            let Some(run) = run_ids.get(&period.payroll) else {
+                continue;
+            };
+            for (employee, (person, _)) in &people {
+                if hours
+                    .total
+                    .contains_key(&(period.payroll.clone(), employee.clone()))
+                {
+                    continue;
+                }
+                let id = RemoteId::new(format!("hours:{}:{employee}", period.payroll));
+                if self
+                    .state
+                    .resolve(PayStatement::NAME, &odoo_sys, &id)
+                    .await?
+                    .is_none()
+                {
+                    continue;
+                }
+                let statement = PayStatement {
+                    run: Some(*run),
+                    employee: Some(*person),
+                    hours: Some(Decimal::ZERO),
+                    ..Default::default()
+                };
+                statements.push(
+                    SourceChange::upsert(id.as_str(), at, statement)
+                        .with_fields(["run", "employee", "hours"]),
+                );
+            }
         }
         let hours_run = Pipeline::<PayStatement>::builder(
             format!("odoo→{pay_sys}/hours"),
