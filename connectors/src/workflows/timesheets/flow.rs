@@ -153,8 +153,9 @@ pub struct Report {
     pub unpriced: Vec<Unpriced>,
     /// Rebillable expenses not re-invoiced, and why.
     pub expenses_left_out: Vec<ExpenseSkipped>,
-    /// The invoices as the workflow wrote them (drafts), by their id in
-    /// the workflow; each `total` the contract's, where known.
+    /// The drafts the workflow keeps in Odoo after this run (written now
+    /// or unchanged), by their id in the workflow; each `total` the
+    /// contract's (none on an invoice of hours found after posting).
     pub billed: BTreeMap<RemoteId, Invoice>,
     /// Invoices posted by this run.
     pub posted: Vec<PostedInvoice>,
@@ -965,7 +966,7 @@ fn plan(
     };
     for line in wanted.map(|w| w.lines.as_slice()).unwrap_or_default() {
         let already = billed.remove(&key_of(line)).unwrap_or_default();
-        let more = line.quantity - already;
+        let more = line.quantity.checked_sub(already).unwrap_or_default();
         if more > Decimal::ZERO {
             lines.push(InvoiceLine {
                 quantity: more,

@@ -505,7 +505,7 @@ pub fn price_hours<'a>(
             .or_default()
             .entry((project.clone(), role))
             .or_insert(((Decimal::ZERO, rate, description), card));
-        *sum += billable;
+        *sum = sum.checked_add(billable).unwrap_or(Decimal::MAX);
     }
     for ((client, payroll), lines) in grouped {
         let Some(period) = periods.iter().find(|p| p.payroll == payroll) else {
