@@ -368,20 +368,45 @@ impl ModelMap {
                 lookup("resource.calendar", "name", false),
             )
     }
-    /// Expenses: `hr.expense`.
+    /// Expenses: `hr.expense`, as Odoo 19 has them. The amount is the
+    /// total in the company's currency (`total_amount`, whose currency is
+    /// `company_currency_id`; what the employee paid in another currency
+    /// is `total_amount_currency`). Odoo has no "rebillable" flag: an
+    /// expense is re-invoiced when its product (the expense category) has
+    /// a re-invoicing policy (`expense_policy` `cost` or `sales_price`),
+    /// which Odoo computes as `can_be_reinvoiced`, read here as
+    /// `rebillable`; the customer order it is re-invoiced on is
+    /// `sale_order_id` (see
+    /// [`workflows::timesheets`](crate::workflows::timesheets)). The
+    /// approval is the expense's `state`: `approved`, and the later
+    /// `posted`, `in_payment` and `paid`, are approved; `refused` is
+    /// rejected. Those three are computed by Odoo: read, never written.
     ///
     /// # Example
     ///
     /// ```
-    /// assert_eq!(odoo_integration_connectors::odoo::ModelMap::expense().model, "hr.expense");
+    /// let m = odoo_integration_connectors::odoo::ModelMap::expense();
+    /// assert_eq!(m.model, "hr.expense");
+    /// assert_eq!(m.odoo_field("rebillable"), Some("can_be_reinvoiced"));
     /// ```
     pub fn expense() -> Self {
         use Conversion::*;
+        let approval = [
+            ("draft", "draft"),
+            ("submitted", "submitted"),
+            ("approved", "approved"),
+            ("approved", "posted"),
+            ("approved", "in_payment"),
+            ("approved", "paid"),
+            ("rejected", "refused"),
+        ];
         let mut m = ModelMap::new("expense", "hr.expense")
             .field("employee", "employee_id", reference("employee"))
             .field("date", "date", Date)
-            .field("amount", "total_amount", money(Some("currency_id")))
-            .field("description", "name", Text);
+            .field("amount", "total_amount", money(Some("company_currency_id")))
+            .field("description", "name", Text)
+            .read_field("rebillable", "can_be_reinvoiced", Bool)
+            .read_field("approval", "state", Conversion::codes(approval));
         m.archive_field = None;
         m
     }

@@ -24,5 +24,7 @@ mod salesforce;
 mod sources;
 #[cfg(feature = "sqlite")]
 mod sqlite_store;
+#[cfg(all(feature = "odoo", feature = "gusto"))]
+mod timesheet_flow;
 #[cfg(feature = "odoo")]
 mod workflows;

@@ -45,16 +45,19 @@
 //! sequences such as `S00001` and `INV/2026/00001` on `action_post`,
 //! defaults of required fields, create/write dates and users, a product's
 //! service invoicing policy, an order line's price from its product when
-//! none is given; price list rules are not applied). Odoo's rules that
-//! break integrations are enforced: required fields, a product on order
-//! lines, a name on contacts, no recursive partners, field and model
-//! access by group, `sale.order.action_confirm` only on quotations whose
-//! lines all have a product, no removing lines of a confirmed order, and
-//! the company's lock dates (an invoice dated
+//! none is given (price list rules are not applied), whether an expense is
+//! re-invoiced (`can_be_reinvoiced`, from its product's
+//! `expense_policy`)). Odoo's rules that break integrations are enforced:
+//! required fields, a product on order lines, a name on contacts, no
+//! recursive partners, field and model access by group,
+//! `sale.order.action_confirm` only on quotations whose lines all have a
+//! product, no removing lines of a confirmed order, and the company's lock
+//! dates (an invoice dated
 //! inside a locked period gets its accounting `date` moved past the lock,
 //! as Odoo does; posting an entry dated inside one, or changing a posted
 //! one there, is refused; tax lock dates are not applied, as no taxes are
-//! computed).
+//! computed), and, as since Odoo 17.3, a posted entry's lines, dates,
+//! partner and currency are read only in any period.
 //!
 //! Every server has Odoo's base data (the company as partner 1, all
 //! countries with Odoo's ids, USD, units, journals, users 1 to 5 with their

@@ -1141,6 +1141,39 @@ impl Store {
                 ));
             }
         }
+        // Since Odoo 17.3, `account.move.write` refuses the fields that are
+        // read only once posted, in any period: a posted entry is changed
+        // by resetting it to draft, or by a credit note.
+        const READONLY_POSTED: [&str; 9] = [
+            "invoice_line_ids",
+            "line_ids",
+            "invoice_date",
+            "date",
+            "partner_id",
+            "invoice_payment_term_id",
+            "currency_id",
+            "fiscal_position_id",
+            "invoice_cash_rounding_id",
+        ];
+        if def.name == "account.move"
+            && !creating
+            && self.value(&def.name, id, "state") == serde_json::json!("posted")
+        {
+            let named: Vec<&str> = vals
+                .keys()
+                .map(String::as_str)
+                .filter(|k| READONLY_POSTED.contains(k))
+                .collect();
+            if !named.is_empty() {
+                return Err(Raise::new(
+                    "odoo.exceptions.UserError",
+                    format!(
+                        "You cannot modify the following readonly fields on a posted move: {}",
+                        named.join(", ")
+                    ),
+                ));
+            }
+        }
         // A draft invoice's new date moves its accounting date, out of a
         // locked period if need be, as Odoo's does.
         if def.name == "account.move"

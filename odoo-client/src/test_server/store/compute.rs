@@ -291,6 +291,15 @@ impl Store {
                 self.value(model, id, "invoice_policy").as_str(),
                 self.value(model, id, "service_type").as_str(),
             ),
+            // `sale_expense`: an expense is re-invoiced when its product
+            // (its category) says so, at cost or at the sales price.
+            ("hr.expense", "can_be_reinvoiced") => {
+                let policy = match self.value(model, id, "product_id").as_i64() {
+                    Some(product) => self.value("product.product", product, "expense_policy"),
+                    None => Value::Bool(false),
+                };
+                json!(matches!(policy.as_str(), Some("cost" | "sales_price")))
+            }
             ("project.project", "task_count") => {
                 let tasks = self.tables.get("project.task").map_or(0, |t| {
                     t.values()
