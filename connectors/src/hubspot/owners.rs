@@ -25,15 +25,19 @@ const FRESH_FOR: Duration = Duration::from_secs(10 * 60);
 /// owner has is left out of the change, with a warning. Writing, an email
 /// no active owner has fails that record with
 /// [`ConnectorErrorKind::Invalid`] naming the email (HubSpot takes only
-/// active owners); an empty owner clears the property.
+/// active owners); an empty owner clears the property. Listing owners
+/// needs the token's `crm.objects.owners.read` scope; without it reads
+/// fail as [`ConnectorErrorKind::Forbidden`]: set [`ObjectMap::owner`](super::ObjectMap::owner)
+/// to `None`.
 ///
 /// # Example
 ///
 /// ```
 /// use odoo_integration_connectors::hubspot::{ObjectMap, OwnerMap};
-/// let mut companies = ObjectMap::companies();
-/// companies.owner = Some(OwnerMap::new("account_manager", "hubspot_owner_id"));
 /// assert_eq!(ObjectMap::deals().owner, Some(OwnerMap::deals()));
+/// // A token without the `crm.objects.owners.read` scope: no owners.
+/// let mut deals = ObjectMap::deals();
+/// deals.owner = None;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnerMap {
@@ -49,8 +53,8 @@ impl OwnerMap {
     /// # Example
     ///
     /// ```
-    /// let m = odoo_integration_connectors::hubspot::OwnerMap::new("account_manager", "hubspot_owner_id");
-    /// assert_eq!(m.property, "hubspot_owner_id");
+    /// let m = odoo_integration_connectors::hubspot::OwnerMap::new("owner", "hs_owner_of_record");
+    /// assert_eq!(m.property, "hs_owner_of_record");
     /// ```
     pub fn new(canonical: impl Into<String>, property: impl Into<String>) -> Self {
         OwnerMap {
