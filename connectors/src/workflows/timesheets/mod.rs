@@ -17,12 +17,14 @@
 
 mod expenses;
 mod flow;
+mod posting;
+mod reads;
+mod report;
 mod terms;
 
 pub use expenses::{ExpenseLeftOut, ExpenseLine, ExpenseSkipped, rebill_expenses};
-pub use flow::{
-    NotPosted, Overbilled, Payroll, PostedInvoice, Posting, Report, TimesheetsToPayroll,
-};
+pub use flow::{Payroll, Posting, TimesheetsToPayroll};
+pub use report::{NotPosted, Overbilled, PostedInvoice, Report};
 pub use terms::{RateCard, RateCards, Rounding, RoundingMode};
 
 use crate::connector::{Operation, SourceChange};
