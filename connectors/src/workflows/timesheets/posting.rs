@@ -228,7 +228,8 @@ pub(super) async fn post_drafts(
 /// id to write and the invoice, if any. Posted (and cancelled) invoices
 /// are never written: what they bill is subtracted, the rest goes on the
 /// group's draft, or a new one; lines billed beyond what is wanted are
-/// reported in `overbilled`.
+/// reported in `overbilled`. Lines are matched by description and unit
+/// price, lines alike together.
 pub(super) fn plan(
     base: &RemoteId,
     have: &[Existing],
@@ -249,7 +250,6 @@ pub(super) fn plan(
             *billed.entry(key.clone()).or_default() += *q;
         }
     }
-    let mut lines = Vec::new();
     let key_of = |l: &InvoiceLine| {
         (
             l.description.clone(),
@@ -258,31 +258,50 @@ pub(super) fn plan(
                 .unwrap_or_default(),
         )
     };
+    // Lines alike (same description and price: two taxis of a day at one
+    // fare) are matched together against what is posted, in the order
+    // first wanted.
+    let mut alike: Vec<((String, Decimal), Vec<&InvoiceLine>)> = Vec::new();
     for line in wanted.map(|w| w.lines.as_slice()).unwrap_or_default() {
-        let already = billed.remove(&key_of(line)).unwrap_or_default();
-        let more = line.quantity.checked_sub(already).unwrap_or_default();
-        if more > Decimal::ZERO {
-            lines.push(InvoiceLine {
-                quantity: more,
-                ..line.clone()
-            });
-        } else if more < Decimal::ZERO {
-            overbilled.push(Overbilled {
-                record: base.clone(),
-                description: line.description.clone(),
-                posted: already,
-                now: line.quantity,
-            });
+        let key = key_of(line);
+        match alike.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, same)) => same.push(line),
+            None => alike.push((key, vec![line])),
+        }
+    }
+    let mut report = |description: String, posted: Decimal, now: Decimal| {
+        overbilled.push(Overbilled {
+            record: base.clone(),
+            description,
+            posted,
+            now,
+        });
+    };
+    let mut lines = Vec::new();
+    for (key, same) in alike {
+        let already = billed.remove(&key).unwrap_or_default();
+        // What posted invoices bill of these lines, not yet matched.
+        let mut left = already;
+        let mut now = Decimal::ZERO;
+        for line in same {
+            now = now.checked_add(line.quantity).unwrap_or(Decimal::MAX);
+            let covered = line.quantity.min(left);
+            left = left.checked_sub(covered).unwrap_or_default();
+            let more = line.quantity.checked_sub(covered).unwrap_or_default();
+            if more > Decimal::ZERO {
+                lines.push(InvoiceLine {
+                    quantity: more,
+                    ..line.clone()
+                });
+            }
+        }
+        if now < already {
+            report(key.0, already, now);
         }
     }
     for ((description, _), posted) in billed {
         if posted > Decimal::ZERO {
-            overbilled.push(Overbilled {
-                record: base.clone(),
-                description,
-                posted,
-                now: Decimal::ZERO,
-            });
+            report(description, posted, Decimal::ZERO);
         }
     }
     if lines.is_empty() {
@@ -388,5 +407,42 @@ mod tests {
         let (id, inv) = plan(&base, &[cancelled], Some(&wanted), &mut over);
         assert_eq!(id.as_str(), "billing:acme:p1:2");
         assert_eq!(inv.map(|i| i.lines.len()), Some(2));
+    }
+
+    /// Two lines alike (two taxis of the same day and fare): what posted
+    /// invoices bill of them is matched against both together, not all
+    /// against the first; else every run would bill one of them again.
+    #[test]
+    fn lines_alike_are_matched_together_against_what_is_posted() {
+        let base = RemoteId::new("billing:acme:p1");
+        let taxis = |n: usize| Invoice {
+            lines: vec![line("Taxi (2026-11-05)", 1, 42); n],
+            ..Default::default()
+        };
+        let first = posted("billing:acme:p1", "posted", &[("Taxi (2026-11-05)", 2, 42)]);
+        let have = std::slice::from_ref(&first);
+        let mut over = Vec::new();
+        // Both posted: nothing to write, nothing overbilled.
+        assert_eq!(plan(&base, have, Some(&taxis(2)), &mut over).1, None);
+        assert!(over.is_empty(), "{over:?}");
+        // A third found late: one taxi on `:2`.
+        let (id, inv) = plan(&base, have, Some(&taxis(3)), &mut over);
+        assert_eq!(id.as_str(), "billing:acme:p1:2");
+        assert_eq!(
+            inv.map(|i| i.lines),
+            Some(vec![line("Taxi (2026-11-05)", 1, 42)])
+        );
+        assert!(over.is_empty(), "{over:?}");
+        // One taken back: reported once, for both together.
+        assert_eq!(plan(&base, have, Some(&taxis(1)), &mut over).1, None);
+        assert_eq!(
+            over,
+            [Overbilled {
+                record: base.clone(),
+                description: "Taxi (2026-11-05)".into(),
+                posted: 2.into(),
+                now: 1.into()
+            }]
+        );
     }
 }
