@@ -6,8 +6,8 @@
 use super::posting::{self, BILLING, Group, first_id};
 use super::reads::{self, Upserts, identity, upserts};
 use super::{
-    Billed, Billing, ExpenseSkipped, Line, Overbilled, PayPeriod, PeriodHours, RateCards, Report,
-    approved_hours, price_hours, rebill_expenses,
+    Billed, Billing, ExpenseLine, ExpenseSkipped, Line, Overbilled, PayPeriod, PeriodHours,
+    RateCards, Report, approved_hours, price_hours, rebill_expenses,
 };
 use crate::connector::{Sink, Source, SourceChange};
 use crate::error::Result;
@@ -104,7 +104,9 @@ pub enum Posting {
 ///    (rounding and currency as it says), adds approved rebillable
 ///    expenses, and writes one draft invoice per client and period to
 ///    Odoo (`account.move`), a line per engagement and role and per
-///    expense.
+///    expense; its id in the workflow `billing:<client>:<payroll>`. A
+///    project without a client has invoices of its own,
+///    `billing:project:<project>:<payroll>`.
 /// 5. With [`Posting::Post`], posts the drafts it wrote.
 ///
 /// **Idempotent.** Every record's id comes from what it sums (payroll
@@ -225,8 +227,11 @@ struct Priced {
     billing: Billing,
     /// Rebillable expenses not re-invoiced.
     expenses_left_out: Vec<ExpenseSkipped>,
-    /// Odoo project id → its client's id, if it has one.
-    clients: BTreeMap<RemoteId, Option<RemoteId>>,
+    /// Odoo project id → whom its invoices are for: its client's id, else
+    /// [`own_invoice`]'s key.
+    payers: BTreeMap<RemoteId, RemoteId>,
+    /// The projects' clients' ids.
+    clients: BTreeSet<RemoteId>,
 }
 
 /// What to write of the invoices, against what Odoo has (step 5).
@@ -267,6 +272,61 @@ fn statement(
 /// A pay statement's id in the workflow: `hours:<payroll>:<employee>`.
 fn statement_id(payroll: &RemoteId, employee: &RemoteId) -> RemoteId {
     RemoteId::new(format!("hours:{payroll}:{employee}"))
+}
+
+/// The key the invoices of a project without a client are under, in
+/// place of a client's id: `project:<id>`, never an id Odoo gives a
+/// partner (a project's id may be one).
+fn own_invoice(project: &RemoteId) -> RemoteId {
+    RemoteId::new(format!("project:{project}"))
+}
+
+/// Step 4 without the reads: billable hours priced at each engagement's
+/// card, and the rebillable expenses added, into one invoice per client
+/// and period.
+fn price(
+    projects: &Upserts<Engagement>,
+    cards: &RateCards,
+    ids: &Identities,
+    hours: &PeriodHours,
+    expense_lines: &[ExpenseLine],
+    currency: Currency,
+) -> Priced {
+    let payers: BTreeMap<RemoteId, RemoteId> = projects
+        .iter()
+        .map(|(id, _, change)| {
+            let client = change.refs.get("client").map(|r| r.remote_id.clone());
+            (id.clone(), client.unwrap_or_else(|| own_invoice(id)))
+        })
+        .collect();
+    let clients = projects
+        .iter()
+        .filter_map(|(_, _, change)| Some(change.refs.get("client")?.remote_id.clone()))
+        .collect();
+    let billed_of = |project: &RemoteId| {
+        let (id, engagement, _) = projects.iter().find(|(id, ..)| id == project)?;
+        Some(Billed {
+            engagement,
+            card: cards.get(id, &engagement.name),
+            client: payers.get(id),
+        })
+    };
+    let mut billing = price_hours(hours, &ids.periods, currency, billed_of, |employee| {
+        ids.people.get(employee).map(|(_, p)| p)
+    });
+    let expenses_left_out = rebill_expenses(
+        expense_lines,
+        &ids.periods,
+        currency,
+        billed_of,
+        &mut billing,
+    );
+    Priced {
+        billing,
+        expenses_left_out,
+        payers,
+        clients,
+    }
 }
 
 impl<P: Payroll> TimesheetsToPayroll<P> {
@@ -523,40 +583,15 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
         hours: &PeriodHours,
         currency: Currency,
     ) -> Result<Priced> {
-        let clients: BTreeMap<RemoteId, Option<RemoteId>> = read
-            .projects
-            .iter()
-            .map(|(id, _, change)| {
-                (
-                    id.clone(),
-                    change.refs.get("client").map(|r| r.remote_id.clone()),
-                )
-            })
-            .collect();
-        let billed_of = |project: &RemoteId| {
-            let (id, engagement, _) = read.projects.iter().find(|(id, ..)| id == project)?;
-            Some(Billed {
-                engagement,
-                card: self.cards.get(id, &engagement.name),
-                client: clients.get(id).and_then(Option::as_ref),
-            })
-        };
-        let mut billing = price_hours(hours, &ids.periods, currency, billed_of, |employee| {
-            ids.people.get(employee).map(|(_, p)| p)
-        });
         let expense_lines = reads::expense_lines(self.odoo.client(), &read.expenses).await?;
-        let expenses_left_out = rebill_expenses(
+        Ok(price(
+            &read.projects,
+            &self.cards,
+            ids,
+            hours,
             &expense_lines,
-            &ids.periods,
             currency,
-            billed_of,
-            &mut billing,
-        );
-        Ok(Priced {
-            billing,
-            expenses_left_out,
-            clients,
-        })
+        ))
     }
 
     /// Step 5: what to write for every client (or project without one)
@@ -570,12 +605,9 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
         at: DateTime<Utc>,
     ) -> Result<InvoicePlan> {
         let mut groups: BTreeSet<Group> = priced.billing.invoices.keys().cloned().collect();
-        for (project, client) in &priced.clients {
+        for payer in priced.payers.values() {
             for p in periods {
-                groups.insert((
-                    client.clone().unwrap_or_else(|| project.clone()),
-                    p.payroll.clone(),
-                ));
+                groups.insert((payer.clone(), p.payroll.clone()));
             }
         }
         let existing = posting::existing(self.odoo.client(), &groups).await?;
@@ -588,7 +620,7 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
             let (target, invoice) = posting::plan(&base, have, wanted, &mut overbilled);
             match invoice {
                 Some(mut invoice) => {
-                    if priced.clients.values().flatten().any(|c| *c == key.0) {
+                    if priced.clients.contains(&key.0) {
                         let client =
                             identity(&self.state, "client", &[(&odoo_sys, &key.0)]).await?;
                         invoice.client = Some(client);
@@ -639,9 +671,68 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connector::Reference;
+    use crate::workflows::timesheets::RateCard;
+    use odoo_integration_model::Money;
 
     #[test]
     fn the_default_policy_parses() {
         assert!(Policy::from_toml(POLICY).is_ok());
+    }
+
+    /// Odoo numbers projects and partners apart, so a project and a client
+    /// can have the same id: a project without a client is still billed
+    /// on its own invoice, never on that client's.
+    #[test]
+    fn a_project_without_a_client_is_never_billed_to_a_client_of_its_id() {
+        let id = |s: &str| RemoteId::new(s);
+        let project = |project: &str, name: &str, client: Option<&str>| {
+            let work = Engagement {
+                name: name.into(),
+                billable: true,
+                ..Default::default()
+            };
+            let mut change = SourceChange::upsert(project, Utc::now(), work.clone());
+            if let Some(client) = client {
+                change = change.with_ref("client", Reference::new("client", client));
+            }
+            (id(project), work, change)
+        };
+        // Project 7 has no client; project 8 bills partner 7.
+        let projects = vec![
+            project("7", "Internal tooling", None),
+            project("8", "Acme platform", Some("7")),
+        ];
+        let rate = Money::new(150.into(), Currency::USD);
+        let card = || RateCard::time_and_materials(Currency::USD, [("Lead", rate)]);
+        let cards = RateCards::new()
+            .by_name("Internal tooling", card())
+            .by_name("Acme platform", card());
+        let lead = Employee {
+            job_title: Some("Lead".into()),
+            ..Default::default()
+        };
+        let day = |d: &str| d.parse().unwrap_or_default();
+        let ids = Identities {
+            people: HashMap::from([(id("ann"), (CanonicalId::new(), lead))]),
+            runs: HashMap::new(),
+            periods: vec![PayPeriod::new("p1", day("2026-11-01"), day("2026-11-15"))],
+        };
+        let mut hours = PeriodHours::default();
+        hours
+            .by_engagement
+            .insert((id("7"), id("p1"), id("ann")), 2.into());
+        hours
+            .by_engagement
+            .insert((id("8"), id("p1"), id("ann")), 3.into());
+        let priced = price(&projects, &cards, &ids, &hours, &[], Currency::USD);
+        let invoices = &priced.billing.invoices;
+        assert_eq!(invoices.len(), 2, "one invoice each: {invoices:?}");
+        let acme = &invoices[&(id("7"), id("p1"))];
+        assert_eq!(acme.lines.len(), 1, "{acme:?}");
+        assert_eq!(acme.lines[0].quantity, 3.into());
+        let own = &invoices[&(id("project:7"), id("p1"))];
+        assert_eq!(own.lines[0].quantity, 2.into());
+        assert!(!priced.clients.contains(&id("project:7")));
     }
 }
