@@ -1,14 +1,11 @@
 //! The whole flow as one call: [`TimesheetsToPayroll::run`], a sequence
 //! of steps, each a private method below; what one step hands the next
-//! is a small struct ([`Snapshot`], [`Identities`], [`Priced`],
-//! [`InvoicePlan`]).
+//! is a small struct of [`steps`](super::steps).
 
 use super::posting::{self, BILLING, Group, first_id};
 use super::reads::{self, Upserts, identity, upserts};
-use super::{
-    Billed, Billing, ExpenseLine, ExpenseSkipped, Line, Overbilled, PayPeriod, PeriodHours,
-    RateCards, Report, approved_hours, price_hours, rebill_expenses,
-};
+use super::steps::{Identities, InvoicePlan, Priced, Snapshot, price, statement, statement_id};
+use super::{PayPeriod, PeriodHours, RateCards, Report, approved_hours};
 use crate::connector::{Sink, Source, SourceChange};
 use crate::error::Result;
 use crate::odoo::OdooConnector;
@@ -18,8 +15,8 @@ use crate::store::SyncState;
 use crate::workflows::{Approval, people};
 use chrono::{DateTime, Utc};
 use odoo_integration_model::{
-    CanonicalId, Currency, Employee, Engagement, Entity, Expense, Invoice, PayStatement,
-    PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
+    Currency, Employee, Engagement, Entity, Expense, PayStatement, PayrollRun, Policy, SystemId,
+    TimesheetEntry,
 };
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -175,157 +172,6 @@ impl<P> std::fmt::Debug for TimesheetsToPayroll<P> {
             .field("posting", &self.posting)
             .field("currency", &self.currency)
             .finish_non_exhaustive()
-    }
-}
-
-/// What the systems hold at the start of a run (step 1).
-struct Snapshot {
-    /// Odoo's timesheet lines, judged by the [`Approval`].
-    lines: Upserts<TimesheetEntry>,
-    /// Odoo's employees.
-    odoo_people: Upserts<Employee>,
-    /// Odoo's projects.
-    projects: Upserts<Engagement>,
-    /// Odoo's expenses.
-    expenses: Upserts<Expense>,
-    /// The payroll's employees.
-    pay_people: Upserts<Employee>,
-    /// The payroll's runs.
-    runs: Upserts<PayrollRun>,
-}
-
-impl Snapshot {
-    /// The timesheet lines with their employee and engagement ids, as
-    /// judged.
-    fn judged_lines(&self) -> Vec<Line> {
-        self.lines
-            .iter()
-            .filter_map(|(_, line, change)| {
-                let mut l = Line::from_change(change)?;
-                l.entry = line.clone();
-                Some(l)
-            })
-            .collect()
-    }
-}
-
-/// Employees and pay periods as the sync knows them (step 2).
-struct Identities {
-    /// Odoo's employee id → its canonical id (shared with the payroll's
-    /// employee it pairs with) and the employee.
-    people: HashMap<RemoteId, (CanonicalId, Employee)>,
-    /// Payroll run id → its canonical id, for the runs with a period.
-    runs: HashMap<RemoteId, CanonicalId>,
-    /// The pay periods: the payroll runs with both dates.
-    periods: Vec<PayPeriod>,
-}
-
-/// Billable hours and expenses priced into invoices (step 4).
-struct Priced {
-    /// The invoices, (client, payroll) → invoice, and the hours left
-    /// unpriced.
-    billing: Billing,
-    /// Rebillable expenses not re-invoiced.
-    expenses_left_out: Vec<ExpenseSkipped>,
-    /// Odoo project id → whom its invoices are for: its client's id, else
-    /// [`own_invoice`]'s key.
-    payers: BTreeMap<RemoteId, RemoteId>,
-    /// The projects' clients' ids.
-    clients: BTreeSet<RemoteId>,
-}
-
-/// What to write of the invoices, against what Odoo has (step 5).
-struct InvoicePlan {
-    /// Every client (or project without one) and period the run looked at.
-    groups: BTreeSet<Group>,
-    /// The invoices to write, and the drafts to delete.
-    changes: Vec<SourceChange<Invoice>>,
-    /// The invoices written, by their id in the workflow.
-    billed: BTreeMap<RemoteId, Invoice>,
-    /// Posted lines that bill more than the timesheets now say.
-    overbilled: Vec<Overbilled>,
-}
-
-/// A pay statement of `hours` for the employee and period, under its id
-/// in the workflow (`hours:<payroll>:<employee>`); `None` when the run or
-/// the employee is not known.
-fn statement(
-    ids: &Identities,
-    payroll: &RemoteId,
-    employee: &RemoteId,
-    hours: Decimal,
-    at: DateTime<Utc>,
-) -> Option<SourceChange<PayStatement>> {
-    let (run, (person, _)) = (ids.runs.get(payroll)?, ids.people.get(employee)?);
-    let statement = PayStatement {
-        run: Some(*run),
-        employee: Some(*person),
-        hours: Some(hours),
-        ..Default::default()
-    };
-    Some(
-        SourceChange::upsert(statement_id(payroll, employee).as_str(), at, statement)
-            .with_fields(["run", "employee", "hours"]),
-    )
-}
-
-/// A pay statement's id in the workflow: `hours:<payroll>:<employee>`.
-fn statement_id(payroll: &RemoteId, employee: &RemoteId) -> RemoteId {
-    RemoteId::new(format!("hours:{payroll}:{employee}"))
-}
-
-/// The key the invoices of a project without a client are under, in
-/// place of a client's id: `project:<id>`, never an id Odoo gives a
-/// partner (a project's id may be one).
-fn own_invoice(project: &RemoteId) -> RemoteId {
-    RemoteId::new(format!("project:{project}"))
-}
-
-/// Step 4 without the reads: billable hours priced at each engagement's
-/// card, and the rebillable expenses added, into one invoice per client
-/// and period.
-fn price(
-    projects: &Upserts<Engagement>,
-    cards: &RateCards,
-    ids: &Identities,
-    hours: &PeriodHours,
-    expense_lines: &[ExpenseLine],
-    currency: Currency,
-) -> Priced {
-    let payers: BTreeMap<RemoteId, RemoteId> = projects
-        .iter()
-        .map(|(id, _, change)| {
-            let client = change.refs.get("client").map(|r| r.remote_id.clone());
-            (id.clone(), client.unwrap_or_else(|| own_invoice(id)))
-        })
-        .collect();
-    let clients = projects
-        .iter()
-        .filter_map(|(_, _, change)| Some(change.refs.get("client")?.remote_id.clone()))
-        .collect();
-    let billed_of = |project: &RemoteId| {
-        let (id, engagement, _) = projects.iter().find(|(id, ..)| id == project)?;
-        Some(Billed {
-            engagement,
-            card: cards.get(id, &engagement.name),
-            client: payers.get(id),
-        })
-    };
-    let mut billing = price_hours(hours, &ids.periods, currency, billed_of, |employee| {
-        ids.people.get(employee).map(|(_, p)| p)
-    });
-    let expenses_left_out = rebill_expenses(
-        expense_lines,
-        &ids.periods,
-        currency,
-        billed_of,
-        &mut billing,
-    );
-    Priced {
-        billing,
-        expenses_left_out,
-        payers,
-        clients,
     }
 }
 
@@ -671,68 +517,9 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connector::Reference;
-    use crate::workflows::timesheets::RateCard;
-    use odoo_integration_model::Money;
 
     #[test]
     fn the_default_policy_parses() {
         assert!(Policy::from_toml(POLICY).is_ok());
-    }
-
-    /// Odoo numbers projects and partners apart, so a project and a client
-    /// can have the same id: a project without a client is still billed
-    /// on its own invoice, never on that client's.
-    #[test]
-    fn a_project_without_a_client_is_never_billed_to_a_client_of_its_id() {
-        let id = |s: &str| RemoteId::new(s);
-        let project = |project: &str, name: &str, client: Option<&str>| {
-            let work = Engagement {
-                name: name.into(),
-                billable: true,
-                ..Default::default()
-            };
-            let mut change = SourceChange::upsert(project, Utc::now(), work.clone());
-            if let Some(client) = client {
-                change = change.with_ref("client", Reference::new("client", client));
-            }
-            (id(project), work, change)
-        };
-        // Project 7 has no client; project 8 bills partner 7.
-        let projects = vec![
-            project("7", "Internal tooling", None),
-            project("8", "Acme platform", Some("7")),
-        ];
-        let rate = Money::new(150.into(), Currency::USD);
-        let card = || RateCard::time_and_materials(Currency::USD, [("Lead", rate)]);
-        let cards = RateCards::new()
-            .by_name("Internal tooling", card())
-            .by_name("Acme platform", card());
-        let lead = Employee {
-            job_title: Some("Lead".into()),
-            ..Default::default()
-        };
-        let day = |d: &str| d.parse().unwrap_or_default();
-        let ids = Identities {
-            people: HashMap::from([(id("ann"), (CanonicalId::new(), lead))]),
-            runs: HashMap::new(),
-            periods: vec![PayPeriod::new("p1", day("2026-11-01"), day("2026-11-15"))],
-        };
-        let mut hours = PeriodHours::default();
-        hours
-            .by_engagement
-            .insert((id("7"), id("p1"), id("ann")), 2.into());
-        hours
-            .by_engagement
-            .insert((id("8"), id("p1"), id("ann")), 3.into());
-        let priced = price(&projects, &cards, &ids, &hours, &[], Currency::USD);
-        let invoices = &priced.billing.invoices;
-        assert_eq!(invoices.len(), 2, "one invoice each: {invoices:?}");
-        let acme = &invoices[&(id("7"), id("p1"))];
-        assert_eq!(acme.lines.len(), 1, "{acme:?}");
-        assert_eq!(acme.lines[0].quantity, 3.into());
-        let own = &invoices[&(id("project:7"), id("p1"))];
-        assert_eq!(own.lines[0].quantity, 2.into());
-        assert!(!priced.clients.contains(&id("project:7")));
     }
 }

@@ -22,6 +22,7 @@ mod posting;
 mod pricing;
 mod reads;
 mod report;
+mod steps;
 mod terms;
 
 pub use expenses::{ExpenseLeftOut, ExpenseLine, ExpenseSkipped, rebill_expenses};
