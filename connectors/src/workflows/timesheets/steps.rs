@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the systems hold at the start of a run (step 1).
 pub(super) struct Snapshot {
-    /// Odoo's timesheet lines, judged by the [`Approval`].
+    /// Odoo's timesheet lines, judged by the [`Approval`](crate::workflows::Approval).
     pub(super) lines: Upserts<TimesheetEntry>,
     /// Odoo's employees.
     pub(super) odoo_people: Upserts<Employee>,
