@@ -1,29 +1,26 @@
-//! The whole flow as one call: [`TimesheetsToPayroll::run`].
+//! The whole flow as one call: [`TimesheetsToPayroll::run`], a sequence
+//! of steps, each a private method below; what one step hands the next
+//! is a small struct of [`steps`](super::steps).
 
-use super::{
-    ExpenseLine, ExpenseSkipped, Line, PayPeriod, RateCards, Skipped, Unpriced, approved_hours,
-    price_hours, rebill_expenses,
-};
-use crate::connector::{Operation, Sink, Source, SourceChange, read_to_end};
-use crate::error::{ConnectorError, ConnectorErrorKind, Result};
-use crate::odoo::{OdooConnector, convert};
+use super::posting::{self, BILLING, Group, first_id};
+use super::reads::{self, Upserts, identity, upserts};
+use super::steps::{Identities, InvoicePlan, Priced, Snapshot, price, statement, statement_id};
+use super::{PayPeriod, PeriodHours, RateCards, Report, approved_hours};
+use crate::connector::{Sink, Source, SourceChange};
+use crate::error::Result;
+use crate::odoo::OdooConnector;
 use crate::pipeline::{Pipeline, RunSummary};
 use crate::sources::VecSource;
-use crate::store::{Link, SyncState};
+use crate::store::SyncState;
 use crate::workflows::{Approval, people};
-use odoo_integration_client::Domain;
+use chrono::{DateTime, Utc};
 use odoo_integration_model::{
-    CanonicalId, Currency, Employee, Engagement, Entity, Expense, Invoice, InvoiceLine,
-    PayStatement, PayrollRun, Policy, RemoteId, SystemId, TimesheetEntry,
+    Currency, Employee, Engagement, Entity, Expense, PayStatement, PayrollRun, Policy, SystemId,
+    TimesheetEntry,
 };
 use rust_decimal::Decimal;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-
-/// The system the computed invoices come from: their external ids in
-/// Odoo are `sync_timesheets.invoice_…`.
-const BILLING: &str = "timesheets";
 
 /// Timesheets own the hours of pay statements; payroll owns what it
 /// computes; the workflow owns what it bills on its invoices (client,
@@ -84,100 +81,6 @@ pub enum Posting {
     Post,
 }
 
-/// An invoice posted by a run.
-///
-/// # Example
-///
-/// See [`TimesheetsToPayroll`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostedInvoice {
-    /// The invoice's id in the workflow (`billing:<client>:<payroll>`,
-    /// then `:2`, `:3` for later hours of the same period).
-    pub record: RemoteId,
-    /// Its id in Odoo.
-    pub odoo: RemoteId,
-    /// The number Odoo gave it.
-    pub number: String,
-}
-
-/// An invoice Odoo would not post (a locked period, a missing customer),
-/// left in draft.
-///
-/// # Example
-///
-/// See [`TimesheetsToPayroll`].
-#[derive(Debug, Clone)]
-pub struct NotPosted {
-    /// The invoice's id in the workflow.
-    pub record: RemoteId,
-    /// Its id in Odoo.
-    pub odoo: RemoteId,
-    /// What Odoo said.
-    pub error: ConnectorError,
-}
-
-/// A line of a posted invoice that bills more than the timesheets now
-/// say (hours taken back after posting): never changed by the workflow;
-/// a person issues the credit note.
-///
-/// # Example
-///
-/// See [`TimesheetsToPayroll`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overbilled {
-    /// The first invoice of the client and period (`billing:<client>:<payroll>`).
-    pub record: RemoteId,
-    /// The line's description.
-    pub description: String,
-    /// The quantity on posted invoices.
-    pub posted: Decimal,
-    /// The quantity the timesheets say now.
-    pub now: Decimal,
-}
-
-/// What a run did.
-///
-/// # Example
-///
-/// See [`TimesheetsToPayroll`].
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct Report {
-    /// The hours written to payroll.
-    pub hours: RunSummary,
-    /// The draft invoices written to Odoo.
-    pub invoices: RunSummary,
-    /// Timesheet lines neither paid nor billed, and why.
-    pub left_out: Vec<Skipped>,
-    /// Billable hours not priced, and why.
-    pub unpriced: Vec<Unpriced>,
-    /// Rebillable expenses not re-invoiced, and why.
-    pub expenses_left_out: Vec<ExpenseSkipped>,
-    /// The drafts the workflow keeps in Odoo after this run (written now
-    /// or unchanged), by their id in the workflow; each `total` the
-    /// contract's (none on an invoice of hours found after posting).
-    pub billed: BTreeMap<RemoteId, Invoice>,
-    /// Invoices posted by this run.
-    pub posted: Vec<PostedInvoice>,
-    /// Invoices Odoo would not post.
-    pub not_posted: Vec<NotPosted>,
-    /// Posted lines that bill more than the timesheets now say.
-    pub overbilled: Vec<Overbilled>,
-}
-
-impl Report {
-    /// Whether the run changed nothing anywhere.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert!(odoo_integration_connectors::workflows::timesheets::Report::default().is_no_op());
-    /// ```
-    pub fn is_no_op(&self) -> bool {
-        self.hours.is_no_op() && self.invoices.is_no_op() && self.posted.is_empty()
-    }
-}
-
 /// Timesheets to payroll and billing, as one call.
 ///
 /// Each [`run`](Self::run):
@@ -198,7 +101,9 @@ impl Report {
 ///    (rounding and currency as it says), adds approved rebillable
 ///    expenses, and writes one draft invoice per client and period to
 ///    Odoo (`account.move`), a line per engagement and role and per
-///    expense.
+///    expense; its id in the workflow `billing:<client>:<payroll>`. A
+///    project without a client has invoices of its own,
+///    `billing:project:<project>:<payroll>`.
 /// 5. With [`Posting::Post`], posts the drafts it wrote.
 ///
 /// **Idempotent.** Every record's id comes from what it sums (payroll
@@ -267,82 +172,6 @@ impl<P> std::fmt::Debug for TimesheetsToPayroll<P> {
             .field("posting", &self.posting)
             .field("currency", &self.currency)
             .finish_non_exhaustive()
-    }
-}
-
-/// Every record a source has now: its id, values and change (for the
-/// references).
-async fn upserts<E: Entity>(source: &dyn Source<E>) -> Result<Vec<(RemoteId, E, SourceChange<E>)>> {
-    let (changes, _) = read_to_end(source, None, 200).await?;
-    Ok(changes
-        .into_iter()
-        .filter_map(|c| match &c.operation {
-            Operation::Upsert(e) => Some((c.remote_id.clone(), e.clone(), c)),
-            Operation::Delete => None,
-        })
-        .collect())
-}
-
-/// The canonical id these records share: the one any of them already
-/// has, else a new one; linked to all of them.
-async fn identity(
-    state: &Arc<dyn SyncState>,
-    entity: &str,
-    pairs: &[(&SystemId, &RemoteId)],
-) -> Result<CanonicalId> {
-    let mut known = None;
-    for (system, remote) in pairs {
-        known = state.resolve(entity, system, remote).await?;
-        if known.is_some() {
-            break;
-        }
-    }
-    let id = known.unwrap_or_else(CanonicalId::new);
-    let links: Vec<Link> = pairs
-        .iter()
-        .map(|(s, r)| Link::new(entity, id, (*s).clone(), (*r).clone()))
-        .collect();
-    state.link(&links).await?;
-    Ok(id)
-}
-
-/// A decimal from Odoo's JSON (a number or a string); zero if neither.
-fn decimal(v: &Value) -> Decimal {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return Decimal::ZERO,
-    };
-    text.parse()
-        .or_else(|_| Decimal::from_scientific(&text))
-        .unwrap_or_default()
-        .normalize()
-}
-
-/// The id of a many2one as read (`[id, name]` or an id).
-fn many2one(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::Array(a) => a.first().and_then(Value::as_i64),
-        other => other.as_i64(),
-    }
-}
-
-/// An invoice of the flow as Odoo has it.
-#[derive(Debug, Clone)]
-struct Existing {
-    record: RemoteId,
-    odoo: i64,
-    state: String,
-    /// (description, unit price) → quantity.
-    lines: BTreeMap<(String, Decimal), Decimal>,
-}
-
-/// The invoices of one client and period: the first, then the later ones.
-fn group_ids(base: &RemoteId, n: usize) -> RemoteId {
-    if n <= 1 {
-        base.clone()
-    } else {
-        RemoteId::new(format!("{base}:{n}"))
     }
 }
 
@@ -430,9 +259,10 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
     ///
     /// # Errors
     ///
-    /// [`ConnectorErrorKind::Configuration`] when Odoo lacks the approval
-    /// field or its companies invoice in different currencies (before
-    /// anything is written); a read or a pipeline that fails as a whole.
+    /// [`ConnectorErrorKind::Configuration`](crate::error::ConnectorErrorKind::Configuration)
+    /// when Odoo lacks the approval field or its companies invoice in
+    /// different currencies (before anything is written); a read or a
+    /// pipeline that fails as a whole.
     /// Records that fail alone are in the run summaries and the
     /// dead-letter queue.
     ///
@@ -440,35 +270,89 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
     ///
     /// See [`TimesheetsToPayroll`].
     pub async fn run(&self) -> Result<Report> {
-        let client = self.odoo.client();
-        self.approval.check(client).await?;
-        let currency = match self.currency {
-            Some(c) => c,
-            None => self.company_currency().await?,
+        let currency = self.preflight().await?;
+        let snapshot = self.read().await?;
+        let ids = self.identities(&snapshot).await?;
+        let hours = approved_hours(&snapshot.judged_lines(), &ids.periods);
+        let at = Utc::now();
+        let statements = self.pay_statements(&hours, &ids, at).await?;
+        let hours_run = self
+            .write(
+                format!("odoo→{}/hours", self.payroll.system()),
+                SystemId::odoo(),
+                statements,
+                self.payroll.clone(),
+            )
+            .await?;
+        let priced = self.price(&snapshot, &ids, &hours, currency).await?;
+        let plan = self.plan_invoices(&priced, &ids.periods, at).await?;
+        let invoices_run = self
+            .write(
+                "timesheets→odoo/invoices".to_owned(),
+                SystemId::new(BILLING),
+                plan.changes,
+                self.odoo.clone(),
+            )
+            .await?;
+        let (posted, not_posted) = match self.posting {
+            Posting::Post => posting::post_drafts(self.odoo.client(), &plan.groups).await?,
+            Posting::Draft => Default::default(),
         };
-        let (odoo_sys, pay_sys) = (SystemId::odoo(), self.payroll.system());
-        let lines_of = (*self.odoo).clone().with_map(self.approval.timesheet_map());
+        Ok(Report {
+            hours: hours_run,
+            invoices: invoices_run,
+            left_out: hours.skipped,
+            unpriced: priced.billing.unpriced,
+            expenses_left_out: priced.expenses_left_out,
+            billed: plan.billed,
+            posted,
+            not_posted,
+            overbilled: plan.overbilled,
+        })
+    }
 
-        // 1. Read.
+    /// Before anything is read or written: checks that Odoo has the field
+    /// the approval reads; the currency the invoices are in (given, else
+    /// Odoo's companies').
+    async fn preflight(&self) -> Result<Currency> {
+        self.approval.check(self.odoo.client()).await?;
+        match self.currency {
+            Some(c) => Ok(c),
+            None => reads::company_currency(self.odoo.client()).await,
+        }
+    }
+
+    /// Step 1: reads what the systems hold: Odoo's timesheet lines (judged
+    /// by the approval), employees, projects and expenses; the payroll's
+    /// employees and runs.
+    async fn read(&self) -> Result<Snapshot> {
+        let lines_of = (*self.odoo).clone().with_map(self.approval.timesheet_map());
         let mut lines = upserts::<TimesheetEntry>(&lines_of).await?;
         for (_, line, _) in &mut lines {
             self.approval.judge(line);
         }
-        let odoo_people = upserts::<Employee>(&*self.odoo).await?;
-        let projects = upserts::<Engagement>(&*self.odoo).await?;
-        let expenses = upserts::<Expense>(&*self.odoo).await?;
-        let pay_people = upserts::<Employee>(&*self.payroll).await?;
-        let runs = upserts::<PayrollRun>(&*self.payroll).await?;
+        Ok(Snapshot {
+            lines,
+            odoo_people: upserts::<Employee>(&*self.odoo).await?,
+            projects: upserts::<Engagement>(&*self.odoo).await?,
+            expenses: upserts::<Expense>(&*self.odoo).await?,
+            pay_people: upserts::<Employee>(&*self.payroll).await?,
+            runs: upserts::<PayrollRun>(&*self.payroll).await?,
+        })
+    }
 
-        // 2. Identities: employees paired, payroll runs by their id.
-        let strip = |list: &[(RemoteId, Employee, SourceChange<Employee>)]| {
+    /// Step 2: pairs Odoo's employees with the payroll's (one canonical id
+    /// each); gives each payroll run with a period its canonical id.
+    async fn identities(&self, read: &Snapshot) -> Result<Identities> {
+        let (odoo_sys, pay_sys) = (SystemId::odoo(), self.payroll.system());
+        let strip = |list: &Upserts<Employee>| {
             list.iter()
                 .map(|(id, e, _)| (id.clone(), e.clone()))
                 .collect::<Vec<_>>()
         };
-        let pairing = people::pair_employees(&strip(&odoo_people), &strip(&pay_people));
-        let mut people: HashMap<RemoteId, (CanonicalId, Employee)> = HashMap::new();
-        for (odoo_id, person, _) in &odoo_people {
+        let pairing = people::pair_employees(&strip(&read.odoo_people), &strip(&read.pay_people));
+        let mut people = HashMap::new();
+        for (odoo_id, person, _) in &read.odoo_people {
             let mut pairs = vec![(&odoo_sys, odoo_id)];
             if let Some(pair) = pairing.pairs.iter().find(|p| p.left == *odoo_id) {
                 pairs.push((&pay_sys, &pair.right));
@@ -476,58 +360,51 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
             let id = identity(&self.state, "employee", &pairs).await?;
             people.insert(odoo_id.clone(), (id, person.clone()));
         }
-        let mut periods = Vec::new();
-        let mut run_ids = HashMap::new();
-        for (id, run, _) in &runs {
+        let (mut periods, mut runs) = (Vec::new(), HashMap::new());
+        for (id, run, _) in &read.runs {
             if let (Some(start), Some(end)) = (run.period_start, run.period_end) {
                 let canonical = identity(&self.state, "payroll_run", &[(&pay_sys, id)]).await?;
-                run_ids.insert(id.clone(), canonical);
+                runs.insert(id.clone(), canonical);
                 periods.push(PayPeriod::new(id.as_str(), start, end));
             }
         }
+        Ok(Identities {
+            people,
+            runs,
+            periods,
+        })
+    }
 
-        // 3. Approved hours to payroll.
-        let judged: Vec<Line> = lines
+    /// Step 3: approved hours → pay statements, one per employee and
+    /// period; and zero hours where an earlier run wrote hours whose
+    /// lines are no longer approved, so nobody is paid for them.
+    async fn pay_statements(
+        &self,
+        hours: &PeriodHours,
+        ids: &Identities,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SourceChange<PayStatement>>> {
+        let mut statements: Vec<_> = hours
+            .total
             .iter()
-            .filter_map(|(_, line, change)| {
-                let mut l = Line::from_change(change)?;
-                l.entry = line.clone();
-                Some(l)
+            .filter_map(|((payroll, employee), total)| {
+                statement(ids, payroll, employee, *total, at)
             })
             .collect();
-        let hours = approved_hours(&judged, &periods);
-        let at = chrono::Utc::now();
-        let mut statements = Vec::new();
-        for ((payroll, employee), total) in &hours.total {
-            let (Some(run), Some((person, _))) = (run_ids.get(payroll), people.get(employee))
-            else {
-                continue;
-            };
-            let statement = PayStatement {
-                run: Some(*run),
-                employee: Some(*person),
-                hours: Some(*total),
-                ..Default::default()
-            };
-            statements.push(
-                SourceChange::upsert(format!("hours:{payroll}:{employee}"), at, statement)
-                    .with_fields(["run", "employee", "hours"]),
-            );
-        }
-        // Hours written before whose lines are no longer approved: back to
-        // zero, so nobody is paid for them.
-        for period in &periods {
-            let Some(run) = run_ids.get(&period.payroll) else {
-                continue;
-            };
-            for (employee, (person, _)) in &people {
+        let odoo_sys = SystemId::odoo();
+        for period in ids
+            .periods
+            .iter()
+            .filter(|p| ids.runs.contains_key(&p.payroll))
+        {
+            for employee in ids.people.keys() {
                 if hours
                     .total
                     .contains_key(&(period.payroll.clone(), employee.clone()))
                 {
                     continue;
                 }
-                let id = RemoteId::new(format!("hours:{}:{employee}", period.payroll));
+                let id = statement_id(&period.payroll, employee);
                 if self
                     .state
                     .resolve(PayStatement::NAME, &odoo_sys, &id)
@@ -536,74 +413,60 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
                 {
                     continue;
                 }
-                let statement = PayStatement {
-                    run: Some(*run),
-                    employee: Some(*person),
-                    hours: Some(Decimal::ZERO),
-                    ..Default::default()
-                };
-                statements.push(
-                    SourceChange::upsert(id.as_str(), at, statement)
-                        .with_fields(["run", "employee", "hours"]),
-                );
+                statements.extend(statement(ids, &period.payroll, employee, Decimal::ZERO, at));
             }
         }
-        let hours_run = Pipeline::<PayStatement>::builder(
-            format!("odoo→{pay_sys}/hours"),
-            Arc::new(VecSource::new(odoo_sys.clone(), statements)),
-            self.payroll.clone(),
-            self.state.clone(),
-        )
-        .policy(self.policy.clone())
-        .build()?
-        .run()
-        .await?;
+        Ok(statements)
+    }
 
-        // 4. Billable hours and rebillable expenses, priced.
-        let client_of = |change: &SourceChange<Engagement>| {
-            change.refs.get("client").map(|r| r.remote_id.clone())
-        };
-        let clients: BTreeMap<RemoteId, Option<RemoteId>> = projects
-            .iter()
-            .map(|(id, _, change)| (id.clone(), client_of(change)))
-            .collect();
-        let billed_of = |project: &RemoteId| {
-            let (id, engagement, _) = projects.iter().find(|(id, ..)| id == project)?;
-            Some(super::Billed {
-                engagement,
-                card: self.cards.get(id, &engagement.name),
-                client: clients.get(id).and_then(Option::as_ref),
-            })
-        };
-        let mut billing = price_hours(&hours, &periods, currency, billed_of, |employee| {
-            people.get(employee).map(|(_, p)| p)
-        });
-        let expense_lines = self.expense_lines(&expenses).await?;
-        let expenses_left_out =
-            rebill_expenses(&expense_lines, &periods, currency, billed_of, &mut billing);
+    /// Step 4: prices billable hours at each engagement's rate card and
+    /// adds the approved rebillable expenses, into one invoice per client
+    /// and period.
+    async fn price(
+        &self,
+        read: &Snapshot,
+        ids: &Identities,
+        hours: &PeriodHours,
+        currency: Currency,
+    ) -> Result<Priced> {
+        let expense_lines = reads::expense_lines(self.odoo.client(), &read.expenses).await?;
+        Ok(price(
+            &read.projects,
+            &self.cards,
+            ids,
+            hours,
+            &expense_lines,
+            currency,
+        ))
+    }
 
-        // 5. What Odoo has of these invoices, and what to write.
-        let mut groups: BTreeSet<(RemoteId, RemoteId)> = billing.invoices.keys().cloned().collect();
-        for (project, client) in &clients {
-            for p in &periods {
-                groups.insert((
-                    client.clone().unwrap_or_else(|| project.clone()),
-                    p.payroll.clone(),
-                ));
+    /// Step 5: what to write for every client (or project without one)
+    /// and period, against the invoices Odoo has: drafts rewritten in
+    /// place, a supplementary invoice for what posted ones do not bill
+    /// ([`posting::plan`]), drafts nothing is billed on any more deleted.
+    async fn plan_invoices(
+        &self,
+        priced: &Priced,
+        periods: &[PayPeriod],
+        at: DateTime<Utc>,
+    ) -> Result<InvoicePlan> {
+        let mut groups: BTreeSet<Group> = priced.billing.invoices.keys().cloned().collect();
+        for payer in priced.payers.values() {
+            for p in periods {
+                groups.insert((payer.clone(), p.payroll.clone()));
             }
         }
-        let existing = self.existing(&groups).await?;
-        let mut changes = Vec::new();
-        let mut billed = BTreeMap::new();
-        let mut overbilled = Vec::new();
+        let existing = posting::existing(self.odoo.client(), &groups).await?;
+        let odoo_sys = SystemId::odoo();
+        let (mut changes, mut billed, mut overbilled) = (Vec::new(), BTreeMap::new(), Vec::new());
         for key in &groups {
-            let base = RemoteId::new(format!("billing:{}:{}", key.0, key.1));
+            let base = first_id(&key.0, &key.1);
             let have = existing.get(&base).map(Vec::as_slice).unwrap_or_default();
-            let wanted = billing.invoices.get(key);
-            let (target, invoice) = plan(&base, have, wanted, &mut overbilled);
+            let wanted = priced.billing.invoices.get(key);
+            let (target, invoice) = posting::plan(&base, have, wanted, &mut overbilled);
             match invoice {
                 Some(mut invoice) => {
-                    if clients.values().flatten().any(|c| *c == key.0) {
+                    if priced.clients.contains(&key.0) {
                         let client =
                             identity(&self.state, "client", &[(&odoo_sys, &key.0)]).await?;
                         invoice.client = Some(client);
@@ -614,487 +477,46 @@ impl<P: Payroll> TimesheetsToPayroll<P> {
                             .with_fields(["client", "date", "lines"]),
                     );
                 }
-                None if have
-                    .iter()
-                    .any(|e| e.record == target && e.state == "draft") =>
-                {
+                None if have.iter().any(|e| e.record == target && e.is_draft()) => {
                     // A draft nothing is billed on any more.
                     changes.push(SourceChange::delete(target.as_str(), at));
                 }
                 None => {}
             }
         }
-        let invoices_run = Pipeline::<Invoice>::builder(
-            "timesheets→odoo/invoices",
-            Arc::new(VecSource::new(SystemId::new(BILLING), changes)),
-            self.odoo.clone(),
+        Ok(InvoicePlan {
+            groups,
+            changes,
+            billed,
+            overbilled,
+        })
+    }
+
+    /// Steps 3 and 5, the writes: `changes` from `from` into `sink`, as the
+    /// pipeline `name` under the flow's policy and state.
+    async fn write<E: Entity + Default + Send + Sync + 'static>(
+        &self,
+        name: String,
+        from: SystemId,
+        changes: Vec<SourceChange<E>>,
+        sink: Arc<dyn Sink<E>>,
+    ) -> Result<RunSummary> {
+        Pipeline::<E>::builder(
+            name,
+            Arc::new(VecSource::new(from, changes)),
+            sink,
             self.state.clone(),
         )
         .policy(self.policy.clone())
         .build()?
         .run()
-        .await?;
-
-        // 6. Posting.
-        let (mut posted, mut not_posted) = (Vec::new(), Vec::new());
-        if self.posting == Posting::Post {
-            let now = self.existing(&groups).await?;
-            for draft in now.values().flatten().filter(|e| e.state == "draft") {
-                if draft.lines.is_empty() {
-                    continue;
-                }
-                match self.post(draft.odoo).await {
-                    Ok(number) => posted.push(PostedInvoice {
-                        record: draft.record.clone(),
-                        odoo: RemoteId::new(draft.odoo.to_string()),
-                        number,
-                    }),
-                    Err(error) => not_posted.push(NotPosted {
-                        record: draft.record.clone(),
-                        odoo: RemoteId::new(draft.odoo.to_string()),
-                        error,
-                    }),
-                }
-            }
-        }
-        Ok(Report {
-            hours: hours_run,
-            invoices: invoices_run,
-            left_out: hours.skipped,
-            unpriced: billing.unpriced,
-            expenses_left_out,
-            billed,
-            posted,
-            not_posted,
-            overbilled,
-        })
+        .await
     }
-
-    /// The currency of Odoo's companies.
-    async fn company_currency(&self) -> Result<Currency> {
-        let rows = self
-            .odoo
-            .client()
-            .model("res.company")
-            .search_read(Domain::all())
-            .fields(["currency_id"])
-            .send()
-            .await
-            .map_err(convert)?;
-        let codes: BTreeSet<String> = rows
-            .iter()
-            .filter_map(|r| r.get("currency_id")?.get(1)?.as_str().map(str::to_owned))
-            .collect();
-        let mut codes = codes.into_iter();
-        match (codes.next(), codes.next()) {
-            (Some(code), None) => code.parse().map_err(|e| {
-                ConnectorError::new(
-                    ConnectorErrorKind::Mapping,
-                    format!("res.company currency_id: {e}"),
-                )
-            }),
-            (first, second) => Err(ConnectorError::new(
-                ConnectorErrorKind::Configuration,
-                format!(
-                    "Odoo's companies invoice in {}: say which with `invoice_currency`",
-                    match (first, second) {
-                        (Some(a), Some(b)) => format!("{a}, {b} and maybe more currencies"),
-                        _ => "no currency".to_owned(),
-                    }
-                ),
-            )
-            .with_system(SystemId::odoo())),
-        }
-    }
-
-    /// The rebillable expenses, the approved ones with the project they
-    /// are re-invoiced on: the customer order the expense names
-    /// (`sale_order_id`) and that order's project (`project_id`), else the
-    /// project that re-invoices on that order (`reinvoiced_sale_order_id`).
-    async fn expense_lines(
-        &self,
-        expenses: &[(RemoteId, Expense, SourceChange<Expense>)],
-    ) -> Result<Vec<ExpenseLine>> {
-        let client = self.odoo.client();
-        let wanted: Vec<i64> = expenses
-            .iter()
-            .filter(|(_, e, _)| {
-                e.rebillable && e.approval == odoo_integration_model::ApprovalState::Approved
-            })
-            .filter_map(|(id, ..)| id.as_str().parse().ok())
-            .collect();
-        let mut order_of: HashMap<i64, i64> = HashMap::new();
-        if !wanted.is_empty() {
-            for row in client
-                .model("hr.expense")
-                .read(wanted)
-                .fields(["sale_order_id"])
-                .send()
-                .await
-                .map_err(convert)?
-            {
-                if let (Some(id), Some(order)) = (
-                    row.get("id").and_then(Value::as_i64),
-                    many2one(row.get("sale_order_id")),
-                ) {
-                    order_of.insert(id, order);
-                }
-            }
-        }
-        let orders: BTreeSet<i64> = order_of.values().copied().collect();
-        let mut project_of: HashMap<i64, i64> = HashMap::new();
-        if !orders.is_empty() {
-            for row in client
-                .model("project.project")
-                .search_read(
-                    Domain::field("reinvoiced_sale_order_id").is_in(orders.iter().copied()),
-                )
-                .fields(["reinvoiced_sale_order_id"])
-                .send()
-                .await
-                .map_err(convert)?
-            {
-                if let (Some(id), Some(order)) = (
-                    row.get("id").and_then(Value::as_i64),
-                    many2one(row.get("reinvoiced_sale_order_id")),
-                ) {
-                    project_of.insert(order, id);
-                }
-            }
-            for row in client
-                .model("sale.order")
-                .read(orders.iter().copied())
-                .fields(["project_id"])
-                .send()
-                .await
-                .map_err(convert)?
-            {
-                if let (Some(id), Some(project)) = (
-                    row.get("id").and_then(Value::as_i64),
-                    many2one(row.get("project_id")),
-                ) {
-                    project_of.insert(id, project);
-                }
-            }
-        }
-        Ok(expenses
-            .iter()
-            .map(|(id, expense, _)| {
-                let engagement = id
-                    .as_str()
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|i| order_of.get(&i))
-                    .and_then(|o| project_of.get(o))
-                    .map(|p| RemoteId::new(p.to_string()));
-                ExpenseLine {
-                    id: id.clone(),
-                    expense: expense.clone(),
-                    engagement,
-                }
-            })
-            .filter(|l| l.expense.rebillable)
-            .collect())
-    }
-
-    /// The invoices Odoo has of these clients and periods, by the id of
-    /// each group's first, in order.
-    async fn existing(
-        &self,
-        groups: &BTreeSet<(RemoteId, RemoteId)>,
-    ) -> Result<BTreeMap<RemoteId, Vec<Existing>>> {
-        let client = self.odoo.client();
-        let system = SystemId::new(BILLING);
-        let probe = OdooConnector::external_id(Invoice::NAME, &system, &RemoteId::new("x"))?;
-        let names: HashMap<String, i64> = client
-            .model("ir.model.data")
-            .search_read(
-                Domain::field("module").eq(probe.module())
-                    & Domain::field("model").eq("account.move"),
-            )
-            .fields(["name", "res_id"])
-            .send()
-            .await
-            .map_err(convert)?
-            .into_iter()
-            .filter_map(|r| {
-                Some((
-                    r.get("name")?.as_str()?.to_owned(),
-                    r.get("res_id")?.as_i64()?,
-                ))
-            })
-            .collect();
-        let mut found: Vec<(RemoteId, RemoteId, i64)> = Vec::new();
-        for (client_id, payroll) in groups {
-            let base = RemoteId::new(format!("billing:{client_id}:{payroll}"));
-            for n in 1.. {
-                let record = group_ids(&base, n);
-                let xid = OdooConnector::external_id(Invoice::NAME, &system, &record)?;
-                let Some(id) = names.get(xid.name()) else {
-                    break;
-                };
-                found.push((base.clone(), record, *id));
-            }
-        }
-        let mut out: BTreeMap<RemoteId, Vec<Existing>> = BTreeMap::new();
-        if found.is_empty() {
-            return Ok(out);
-        }
-        let moves: HashMap<i64, (String, Vec<i64>)> = client
-            .model("account.move")
-            .read(found.iter().map(|(.., id)| *id))
-            .fields(["state", "invoice_line_ids"])
-            .send()
-            .await
-            .map_err(convert)?
-            .into_iter()
-            .filter_map(|r| {
-                let id = r.get("id")?.as_i64()?;
-                let state = r.get("state")?.as_str()?.to_owned();
-                let lines = r
-                    .get("invoice_line_ids")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(Value::as_i64)
-                    .collect();
-                Some((id, (state, lines)))
-            })
-            .collect();
-        let line_ids: Vec<i64> = moves
-            .values()
-            .flat_map(|(_, l)| l.iter().copied())
-            .collect();
-        let rows = if line_ids.is_empty() {
-            Vec::new()
-        } else {
-            client
-                .model("account.move.line")
-                .read(line_ids)
-                .fields(["name", "quantity", "price_unit"])
-                .send()
-                .await
-                .map_err(convert)?
-        };
-        let lines: HashMap<i64, (String, Decimal, Decimal)> = rows
-            .into_iter()
-            .filter_map(|r| {
-                let id = r.get("id")?.as_i64()?;
-                let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
-                let quantity = decimal(r.get("quantity")?);
-                let price = decimal(r.get("price_unit")?);
-                Some((id, (name.to_owned(), quantity, price)))
-            })
-            .collect();
-        for (base, record, id) in found {
-            // Gone from Odoo (deleted by hand): written again.
-            let Some((state, ids)) = moves.get(&id) else {
-                continue;
-            };
-            let mut summed = BTreeMap::new();
-            for (name, quantity, price) in ids.iter().filter_map(|l| lines.get(l)) {
-                *summed.entry((name.clone(), *price)).or_default() += *quantity;
-            }
-            out.entry(base).or_default().push(Existing {
-                record,
-                odoo: id,
-                state: state.clone(),
-                lines: summed,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Posts a draft invoice; its number.
-    async fn post(&self, id: i64) -> Result<String> {
-        let client = self.odoo.client();
-        let _: Value = client
-            .call("account.move", "action_post")
-            .ids([id])
-            .send()
-            .await
-            .map_err(convert)?;
-        let row = client
-            .model("account.move")
-            .read([id])
-            .fields(["name"])
-            .send()
-            .await
-            .map_err(convert)?;
-        Ok(row
-            .first()
-            .and_then(|r| r.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned())
-    }
-}
-
-/// What to write for one client and period, given the invoices Odoo has
-/// of it (`have`, in order) and what the timesheets bill (`wanted`): the
-/// id to write and the invoice, if any. Posted (and cancelled) invoices
-/// are never written: what they bill is subtracted, the rest goes on the
-/// group's draft, or a new one; lines billed beyond what is wanted are
-/// reported in `overbilled`.
-fn plan(
-    base: &RemoteId,
-    have: &[Existing],
-    wanted: Option<&Invoice>,
-    overbilled: &mut Vec<Overbilled>,
-) -> (RemoteId, Option<Invoice>) {
-    let closed: Vec<&Existing> = have.iter().filter(|e| e.state != "draft").collect();
-    let target = have
-        .iter()
-        .find(|e| e.state == "draft")
-        .map_or_else(|| group_ids(base, have.len() + 1), |e| e.record.clone());
-    if closed.is_empty() {
-        return (target, wanted.cloned());
-    }
-    let mut billed: BTreeMap<(String, Decimal), Decimal> = BTreeMap::new();
-    for e in closed.iter().filter(|e| e.state == "posted") {
-        for (key, q) in &e.lines {
-            *billed.entry(key.clone()).or_default() += *q;
-        }
-    }
-    let mut lines = Vec::new();
-    let key_of = |l: &InvoiceLine| {
-        (
-            l.description.clone(),
-            l.unit_price
-                .map(|m| m.amount().normalize())
-                .unwrap_or_default(),
-        )
-    };
-    for line in wanted.map(|w| w.lines.as_slice()).unwrap_or_default() {
-        let already = billed.remove(&key_of(line)).unwrap_or_default();
-        let more = line.quantity.checked_sub(already).unwrap_or_default();
-        if more > Decimal::ZERO {
-            lines.push(InvoiceLine {
-                quantity: more,
-                ..line.clone()
-            });
-        } else if more < Decimal::ZERO {
-            overbilled.push(Overbilled {
-                record: base.clone(),
-                description: line.description.clone(),
-                posted: already,
-                now: line.quantity,
-            });
-        }
-    }
-    for ((description, _), posted) in billed {
-        if posted > Decimal::ZERO {
-            overbilled.push(Overbilled {
-                record: base.clone(),
-                description,
-                posted,
-                now: Decimal::ZERO,
-            });
-        }
-    }
-    if lines.is_empty() {
-        return (target, None);
-    }
-    let invoice = wanted.map(|w| Invoice {
-        lines,
-        // The contract's total is of the whole period, not of what is left.
-        total: None,
-        ..w.clone()
-    });
-    (target, invoice)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use odoo_integration_model::Money;
-
-    fn line(description: &str, quantity: i64, price: i64) -> InvoiceLine {
-        InvoiceLine {
-            id: description.into(),
-            description: description.into(),
-            quantity: quantity.into(),
-            unit_price: Some(Money::new(price.into(), Currency::USD)),
-        }
-    }
-
-    fn posted(record: &str, state: &str, lines: &[(&str, i64, i64)]) -> Existing {
-        Existing {
-            record: RemoteId::new(record),
-            odoo: 1,
-            state: state.into(),
-            lines: lines
-                .iter()
-                .map(|(d, q, p)| ((d.to_string(), Decimal::from(*p)), Decimal::from(*q)))
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn posted_invoices_are_never_rewritten_and_the_difference_goes_on_a_new_one() {
-        let base = RemoteId::new("billing:acme:p1");
-        let wanted = Invoice {
-            lines: vec![line("Lead", 10, 150), line("Engineer", 4, 120)],
-            total: Some(Money::new(1980.into(), Currency::USD)),
-            ..Default::default()
-        };
-        let mut over = Vec::new();
-        // Nothing in Odoo: the whole invoice, under the first id.
-        let (id, inv) = plan(&base, &[], Some(&wanted), &mut over);
-        assert_eq!(
-            (id.as_str(), inv.as_ref()),
-            ("billing:acme:p1", Some(&wanted))
-        );
-        // A draft: rewritten whole, in place.
-        let draft = posted("billing:acme:p1", "draft", &[("Lead", 8, 150)]);
-        let (id, inv) = plan(&base, &[draft], Some(&wanted), &mut over);
-        assert_eq!(
-            (id.as_str(), inv.as_ref()),
-            ("billing:acme:p1", Some(&wanted))
-        );
-        // Posted with 8 h of Lead, Engineer 6 h: 2 more h of Lead on `:2`,
-        // 2 Engineer hours too many reported.
-        let first = posted(
-            "billing:acme:p1",
-            "posted",
-            &[("Lead", 8, 150), ("Engineer", 6, 120)],
-        );
-        let (id, inv) = plan(
-            &base,
-            std::slice::from_ref(&first),
-            Some(&wanted),
-            &mut over,
-        );
-        assert_eq!(id.as_str(), "billing:acme:p1:2");
-        let inv = inv.unwrap();
-        assert_eq!(inv.lines, [line("Lead", 2, 150)]);
-        assert_eq!(inv.total, None);
-        assert_eq!(
-            over,
-            [Overbilled {
-                record: base.clone(),
-                description: "Engineer".into(),
-                posted: 6.into(),
-                now: 4.into()
-            }]
-        );
-        // Everything posted: nothing to write.
-        let both = [
-            posted(
-                "billing:acme:p1",
-                "posted",
-                &[("Lead", 8, 150), ("Engineer", 4, 120)],
-            ),
-            posted("billing:acme:p1:2", "posted", &[("Lead", 2, 150)]),
-        ];
-        over.clear();
-        assert_eq!(plan(&base, &both, Some(&wanted), &mut over).1, None);
-        assert!(over.is_empty());
-        // A cancelled invoice bills nothing: all goes on the next.
-        let cancelled = posted("billing:acme:p1", "cancel", &[("Lead", 10, 150)]);
-        let (id, inv) = plan(&base, &[cancelled], Some(&wanted), &mut over);
-        assert_eq!(id.as_str(), "billing:acme:p1:2");
-        assert_eq!(inv.map(|i| i.lines.len()), Some(2));
-    }
 
     #[test]
     fn the_default_policy_parses() {
