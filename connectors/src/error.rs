@@ -70,6 +70,12 @@ pub enum ConnectorErrorKind {
     /// A store is in use by another instance (another process, or another
     /// handle opened in this one) and cannot be opened until it is closed.
     Locked,
+    /// A system kept failing (unavailable, unreachable, refusing the
+    /// credential or access) past the pipeline's circuit breaker
+    /// threshold: the pipeline stopped sending to it, left the records
+    /// where they were (not in the dead-letter queue) and probes again
+    /// after [`retry_after`](ConnectorError::retry_after).
+    CircuitOpen,
     /// The connector or pipeline is misconfigured.
     Configuration,
     /// The system answered something we do not understand.
@@ -92,6 +98,7 @@ impl ConnectorErrorKind {
                 | ConnectorErrorKind::Unavailable
                 | ConnectorErrorKind::Conflict
                 | ConnectorErrorKind::UnresolvedReference
+                | ConnectorErrorKind::CircuitOpen
         )
     }
 
@@ -122,6 +129,7 @@ impl ConnectorErrorKind {
             ConnectorErrorKind::PeriodLocked => "period_locked",
             ConnectorErrorKind::Store => "store",
             ConnectorErrorKind::Locked => "locked",
+            ConnectorErrorKind::CircuitOpen => "circuit_open",
             ConnectorErrorKind::Configuration => "configuration",
             ConnectorErrorKind::Protocol => "protocol",
         }
@@ -210,6 +218,23 @@ impl ConnectorError {
     pub fn rate_limited(message: impl Into<String>, retry_after: Option<Duration>) -> Self {
         let mut e = ConnectorError::new(ConnectorErrorKind::RateLimited, message);
         e.retry_after = retry_after;
+        e
+    }
+
+    /// A tripped circuit breaker's error: `message` says why, and the
+    /// breaker probes again after `retry_after`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_connectors::{ConnectorError, ConnectorErrorKind};
+    /// use std::time::Duration;
+    /// let e = ConnectorError::circuit_open("odoo down", Duration::from_secs(30));
+    /// assert_eq!((e.kind(), e.retry_after()), (ConnectorErrorKind::CircuitOpen, Some(Duration::from_secs(30))));
+    /// ```
+    pub fn circuit_open(message: impl Into<String>, retry_after: Duration) -> Self {
+        let mut e = ConnectorError::new(ConnectorErrorKind::CircuitOpen, message);
+        e.retry_after = Some(retry_after);
         e
     }
 

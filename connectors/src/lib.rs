@@ -185,8 +185,8 @@ pub use error::{ConnectorError, ConnectorErrorKind, ErrorRecord, Result};
 pub use odoo_integration_client::RetryPolicy;
 pub use paging::{PageGuard, Pages};
 pub use pipeline::{
-    DeletePolicy, HeldChange, Matcher, Pipeline, PipelineBuilder, PlannedAction, PlannedChange,
-    RefusedChange, RunSummary, SinkMatch,
+    CircuitBreaker, DeletePolicy, HeldChange, Matcher, Pipeline, PipelineBuilder, PlannedAction,
+    PlannedChange, RefusedChange, RunSummary, SinkMatch,
 };
 pub use rate_limit::{DEFAULT_MAX_PAUSE, PauseTooLong, Quota, RateLimiter};
 #[cfg(feature = "sqlite")]

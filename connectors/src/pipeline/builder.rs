@@ -1,6 +1,6 @@
 //! The pipeline's settings.
 
-use super::{DeletePolicy, Matcher, Pipeline};
+use super::{CircuitBreaker, DeletePolicy, Matcher, Pipeline};
 use crate::connector::SourceChange;
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::rate_limit::{Quota, RateLimiter};
@@ -404,6 +404,33 @@ impl<E: Entity + Default + Send + Sync + 'static> PipelineBuilder<E> {
         self.pipeline.sink_limiter = Some(limiter);
         self
     }
+    /// The circuit breaker that stops the pipeline when a system keeps
+    /// failing (default: one of its own, [`CircuitBreaker::new`]); give
+    /// pipelines that write to one system the same breaker so one outage
+    /// stops them all.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use odoo_integration_connectors::*;
+    /// # use odoo_integration_model::{ClientCompany, Contact, SystemId};
+    /// # use std::sync::Arc;
+    /// # fn demo(crm: Arc<sources::VecSource<ClientCompany>>, people: Arc<sources::VecSource<Contact>>, odoo: Arc<odoo::OdooConnector>) -> Result<()> {
+    /// let odoo_down = Arc::new(CircuitBreaker::new().threshold(5));
+    /// let state = Arc::new(MemoryStore::new());
+    /// let clients = Pipeline::<ClientCompany>::builder("crm→odoo/client", crm, odoo.clone(), state.clone())
+    ///     .circuit_breaker(odoo_down.clone())
+    ///     .build()?;
+    /// let contacts = Pipeline::<Contact>::builder("crm→odoo/contact", people, odoo, state)
+    ///     .circuit_breaker(odoo_down)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn circuit_breaker(mut self, breaker: Arc<CircuitBreaker>) -> Self {
+        self.pipeline.breaker = breaker;
+        self
+    }
+
     /// The source's rate limiter; see [`sink_limiter`](Self::sink_limiter).
     ///
     /// # Example

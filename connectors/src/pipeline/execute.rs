@@ -159,6 +159,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         }
         let mut records = Vec::new();
         let mut recovered = Vec::new();
+        // What the sink did: records through, and those it failed.
+        let mut written = 0;
+        let mut failed_sends: Vec<(Letter<E>, ConnectorError)> = Vec::new();
         // Records that refer to records of this page not yet in the sink
         // (an employee and their manager, new together) go in a later
         // wave, once the sink has given the referred ones their ids.
@@ -184,9 +187,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             for (chunk, outcomes) in results {
                 for (out, outcome) in chunk.into_iter().zip(outcomes) {
                     if let Outcome::Failed(error) = outcome {
-                        rejected.push((out.into_letter(), error));
+                        failed_sends.push((out.into_letter(), error));
                         continue;
                     }
+                    written += 1;
                     match &outcome {
                         Outcome::Created(_) => summary.created += 1,
                         Outcome::Updated(_) => summary.updated += 1,
@@ -223,7 +227,23 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             self.state.save_records(E::NAME, records).await?;
         }
         summary.recovered += self.state.remove_many(&recovered).await?;
+        let errors: Vec<&ConnectorError> = failed_sends.iter().map(|(_, e)| e).collect();
+        let tripped = self.breaker.record(written, &errors);
         for (letter, error) in rejected {
+            self.dead_letter(letter, &error, summary).await?;
+        }
+        if let Some(stop) = tripped {
+            // The system's failures stay where they are: the checkpoint
+            // does not move past this page, so the next run reads them
+            // again. The records' own failures are dead letters.
+            for (letter, error) in failed_sends {
+                if !super::breaker::system_failure(&error) {
+                    self.dead_letter(letter, &error, summary).await?;
+                }
+            }
+            return Err(stop);
+        }
+        for (letter, error) in failed_sends {
             self.dead_letter(letter, &error, summary).await?;
         }
         Ok(())

@@ -15,6 +15,7 @@
 //!
 //! Who retries: see [`Pipeline`].
 
+mod breaker;
 mod builder;
 mod change_id;
 mod execute;
@@ -25,6 +26,7 @@ mod plan;
 mod sink;
 mod summary;
 
+pub use breaker::CircuitBreaker;
 pub use builder::PipelineBuilder;
 pub use matching::{Matcher, SinkMatch};
 pub use summary::{
@@ -140,6 +142,7 @@ pub struct Pipeline<E: Entity> {
     dry_run: bool,
     source_limiter: Option<RateLimiter>,
     sink_limiter: Option<RateLimiter>,
+    breaker: Arc<CircuitBreaker>,
 }
 
 impl<E: Entity> fmt::Debug for Pipeline<E> {
@@ -189,6 +192,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                 dry_run: false,
                 source_limiter: None,
                 sink_limiter: None,
+                breaker: Arc::new(CircuitBreaker::new()),
             },
             match_existing: None,
         }
@@ -209,12 +213,18 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     ///
     /// The source failed beyond its retries, or a store failed. Records
     /// already applied stay applied and recorded; the checkpoint stays at
-    /// the last page fully recorded, so the next run resumes there.
+    /// the last page fully recorded, so the next run resumes there. The
+    /// [`CircuitBreaker`] opened (or is open): a system kept failing, or
+    /// refused the credential; the records it failed are not in the
+    /// dead-letter queue, the next run after the wait reads them again.
     ///
     /// # Example
     ///
     /// See [`Pipeline`].
     pub async fn run(&self) -> Result<RunSummary> {
+        if !self.dry_run {
+            self.breaker.check()?;
+        }
         let span = tracing::info_span!("sync", pipeline = %self.name, entity = E::NAME, dry_run = self.dry_run);
         self.run_pages().instrument(span).await
     }
@@ -224,7 +234,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let mut cursor = self.state.checkpoint(&self.name).await?;
         let mut guard = PageGuard::new(cursor.as_ref());
         loop {
-            let page = self.read_page(cursor.as_ref()).await?;
+            let page = self
+                .read_page(cursor.as_ref())
+                .await
+                .map_err(|e| self.breaker.record_source(e))?;
             // Before anything of it is applied: a page that leads back
             // where the read has been would loop forever.
             guard.check(&page)?;

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "bamboohr")]
 mod bamboohr;
+mod breaker;
 mod file_store;
 #[cfg(all(feature = "hubspot", feature = "odoo"))]
 mod first_sync;
