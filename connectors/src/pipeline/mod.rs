@@ -22,6 +22,7 @@ mod execute;
 mod letters;
 mod lookup;
 mod matching;
+mod observe;
 mod plan;
 mod sink;
 mod summary;
@@ -71,6 +72,24 @@ type Mapper<E> = Arc<dyn Fn(&mut SourceChange<E>) -> Result<()> + Send + Sync>;
 /// [`Seed`](odoo_integration_model::Seed)) is left empty instead, and the
 /// value left out is reported in [`RunSummary::refused`] with the reason
 /// `seeded by its owner only`.
+///
+/// ## Metrics
+///
+/// With the feature `metrics`, the pipeline reports through the
+/// [`metrics`](https://docs.rs/metrics) facade to whatever recorder the
+/// program installs (Prometheus, StatsD, OpenTelemetry; the example
+/// `metrics` renders them in Prometheus' text format):
+///
+/// | metric | kind | labels | what |
+/// |---|---|---|---|
+/// | `sync_records_total` | counter | `pipeline`, `entity`, `outcome` | records by outcome: `read`, `created`, `updated`, `unchanged`, `deleted`, `refused` (field changes the policy refused), `held`, `dead_lettered`, `recovered` |
+/// | `sync_lag_seconds` | gauge | `pipeline`, `entity` | now − the newest change of the last page applied |
+/// | `sync_call_seconds` | histogram | `system`, `call` (`read`, `write`) | how long each call to a system took |
+/// | `sync_retries_total` | counter | `pipeline`, `system` | calls retried |
+/// | `sync_wait_seconds` | histogram | `pipeline`, `system` | each wait before a retry (a system's `Retry-After` included) |
+/// | `sync_dead_letters` | gauge | `entity` | the dead-letter queue's size, after each run |
+/// | `sync_held` | gauge | `pipeline`, `entity` | field changes held for review by the last run |
+/// | `sync_circuit_open` | gauge | `pipeline` | 1 while the pipeline's circuit breaker is open |
 ///
 /// ## Who retries
 ///
@@ -226,7 +245,22 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             self.breaker.check()?;
         }
         let span = tracing::info_span!("sync", pipeline = %self.name, entity = E::NAME, dry_run = self.dry_run);
-        self.run_pages().instrument(span).await
+        let run = self.run_pages().instrument(span).await;
+        if !self.dry_run {
+            self.observe_queues(run.as_ref().ok()).await;
+        }
+        run
+    }
+
+    /// The queues' sizes and the breaker's state, as metrics.
+    #[allow(unused_variables)]
+    async fn observe_queues(&self, summary: Option<&RunSummary>) {
+        #[cfg(feature = "metrics")]
+        {
+            let letters = self.state.letters(E::NAME).await.ok().map(|l| l.len());
+            let held = summary.map_or(0, |s| s.held.len());
+            observe::after_run(&self.name, E::NAME, letters, held, self.breaker.is_open());
+        }
     }
 
     async fn run_pages(&self) -> Result<RunSummary> {
@@ -241,9 +275,17 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             // Before anything of it is applied: a page that leads back
             // where the read has been would loop forever.
             guard.check(&page)?;
+            let before = observe::Counts::of(&summary);
             summary.read += page.changes.len();
             tracing::debug!(pipeline = %self.name, changes = page.changes.len(), "page read");
+            let newest = page.changes.iter().map(|c| c.at).max();
             self.process(page.changes, false, &mut summary).await?;
+            if !self.dry_run {
+                observe::records(&self.name, E::NAME, before, observe::Counts::of(&summary));
+                if let Some(newest) = newest {
+                    observe::lag(&self.name, E::NAME, newest);
+                }
+            }
             if !self.dry_run {
                 self.state.save_checkpoint(&self.name, &page.next).await?;
             }

@@ -17,13 +17,17 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             if let Some(l) = &self.source_limiter {
                 l.acquire().await;
             }
-            match self.source.read(cursor, self.batch_size).await {
+            let started = std::time::Instant::now();
+            let read = self.source.read(cursor, self.batch_size).await;
+            super::observe::call(self.source_system.as_str(), "read", started.elapsed());
+            match read {
                 Ok(page) => return Ok(page),
                 Err(e) if e.is_retryable() => {
                     let Some(delay) = delays.next() else {
                         return Err(e);
                     };
                     tracing::warn!(pipeline = %self.name, error = %e, "source read failed, retrying");
+                    super::observe::retry(&self.name, self.source_system.as_str(), delay);
                     if !self.wait(&e, delay, self.source_limiter.as_ref()).await {
                         return Err(e);
                     }
@@ -52,6 +56,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                         return Err(e);
                     };
                     tracing::warn!(pipeline = %self.name, error = %e, "matching in the sink failed, retrying");
+                    super::observe::retry(&self.name, self.sink_system.as_str(), delay);
                     if !self.wait(&e, delay, self.sink_limiter.as_ref()).await {
                         return Err(e);
                     }
@@ -121,11 +126,13 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
             let batch: Vec<SinkRecord<E>> = pending.iter().map(|&i| lot[i].next_send()).collect();
             let sent = batch.len();
+            let started = std::time::Instant::now();
             let answer = self
                 .sink
                 .apply(batch)
                 .await
                 .and_then(|o| check_outcomes(&system, sent, &o).map(|()| o));
+            super::observe::call(system.as_str(), "write", started.elapsed());
             let delay = delays.next();
             let mut retry_after: Option<ConnectorError> = None;
             match answer {
@@ -162,6 +169,9 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                     }
                     pending = still;
                 }
+            }
+            if let (false, Some(delay)) = (pending.is_empty(), delay) {
+                super::observe::retry(&self.name, system.as_str(), delay);
             }
             match (pending.is_empty(), delay, retry_after) {
                 (true, _, _) => break,

@@ -268,3 +268,48 @@ async fn a_source_down_opens_the_breaker() {
     tokio::time::advance(Duration::from_secs(31)).await;
     assert_eq!(p.run().await.unwrap().created, 5);
 }
+
+/// With the feature `metrics`, a run reports its records by outcome, the
+/// calls' latency, the lag and the queues, as Prometheus reads them; and
+/// the circuit breaker's state.
+#[cfg(feature = "metrics")]
+#[tokio::test(start_paused = true)]
+async fn runs_are_measured() {
+    use metrics_exporter_prometheus::PrometheusBuilder;
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+
+    let (sheet, ledger, state) = (
+        Sheet::new(25),
+        Arc::new(Ledger::default()),
+        Arc::new(MemoryStore::new()),
+    );
+    let breaker = Arc::new(CircuitBreaker::new().threshold(10));
+    let p = pipeline(&sheet, &ledger, &state, &breaker);
+    p.run().await.unwrap();
+    p.run().await.unwrap();
+    ledger.set_down(Some(ConnectorErrorKind::Unavailable));
+    // Nothing new to write: the sink is not called, the breaker stays shut.
+    p.run().await.unwrap();
+    let text = handle.render();
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+            .to_owned()
+    };
+    let value = |prefix: &str| -> f64 { line(prefix).rsplit(' ').next().unwrap().parse().unwrap() };
+    let records = |outcome: &str| {
+        value(&format!(
+            "sync_records_total{{pipeline=\"sheet→ledger\",entity=\"client\",outcome=\"{outcome}\"}}"
+        ))
+    };
+    assert_eq!(records("created"), 25.0);
+    assert_eq!(records("read"), 25.0);
+    assert!(line("sync_call_seconds_count{system=\"ledger\",call=\"write\"}").ends_with(" 3"));
+    assert!(text.contains("sync_call_seconds_count{system=\"sheet\",call=\"read\"}"));
+    assert_eq!(value("sync_dead_letters{entity=\"client\"}"), 0.0);
+    assert_eq!(value("sync_circuit_open{pipeline=\"sheet→ledger\"}"), 0.0);
+    assert!(text.contains("sync_lag_seconds{pipeline=\"sheet→ledger\",entity=\"client\"}"));
+}
