@@ -1156,6 +1156,32 @@ async fn one_claim_wins(stores: &[PostgresStore], base: u128) {
     }
 }
 
+/// Eight workers give one canonical id eight entities at once, each in its
+/// own system (so no unique index can catch it): exactly one wins.
+async fn one_entity_wins(stores: &[PostgresStore], n: u128) {
+    let handles: Vec<_> = (0..8u128)
+        .map(|t| {
+            let store = stores[(t as usize) % stores.len()].clone();
+            tokio::spawn(async move {
+                let r = store
+                    .link(&[link(&format!("entity{t}"), n, &format!("system{t}"), "r")])
+                    .await;
+                (t, r)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for h in handles {
+        let (t, r) = h.await.unwrap();
+        match r {
+            Ok(()) => winners.push(t),
+            Err(e) => assert_eq!(e.kind(), ConnectorErrorKind::LinkConflict, "{e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert_eq!(stores[0].cross_refs(id(n)).await.unwrap().len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_tasks_at_once_lose_nothing() {
     let Some((server, schema)) = fresh("eight_tasks").await else {
@@ -1166,6 +1192,7 @@ async fn eight_tasks_at_once_lose_nothing() {
     write_concurrently(std::slice::from_ref(&store), tasks, each).await;
     check_all_written(&store, tasks, each).await;
     one_claim_wins(std::slice::from_ref(&store), 90_000).await;
+    one_entity_wins(std::slice::from_ref(&store), 95_000).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1184,6 +1211,7 @@ async fn two_stores_on_one_database_lose_nothing() {
     check_all_written(&first, tasks, each).await;
     check_all_written(&second, tasks, each).await;
     one_claim_wins(&[first.clone(), second.clone()], 80_000).await;
+    one_entity_wins(&[first.clone(), second.clone()], 85_000).await;
     drop((first, second));
     let again = PostgresStore::open(server.config(&schema)).await.unwrap();
     check_all_written(&again, tasks, each).await;
