@@ -424,6 +424,7 @@ fn from_env() -> Option<Server> {
         let c: tokio_postgres::Config = url.parse().ok()?;
         let host = match c.get_hosts().first()? {
             tokio_postgres::config::Host::Tcp(h) => h.clone(),
+            #[cfg(unix)]
             tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
         };
         return Some(Server {
