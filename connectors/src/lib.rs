@@ -17,7 +17,9 @@
 //! - **State.** [`CheckpointStore`], [`XrefStore`], [`RecordStore`] and
 //!   [`DeadLetterQueue`], each a trait, with [`MemoryStore`] and the
 //!   crash-safe [`FileStore`] implementing all four, and with the `sqlite`
-//!   feature `SqliteStore` (one SQLite file, for production).
+//!   feature `SqliteStore` (one SQLite file, for production), with the
+//!   `postgres` feature `PostgresStore` (one PostgreSQL database shared by
+//!   many workers).
 //! - **Flow control.** [`RateLimiter`]: a token bucket per connector, shared
 //!   by all tasks, that pauses every caller when a system sends
 //!   `Retry-After`. [`RetryPolicy`] (the Odoo client's type): how a
@@ -74,7 +76,7 @@
 //! | `connector` | the traits, pages, outcomes, [`read_to_end`] |
 //! | `pipeline/` | [`Pipeline`]: `plan` (pure), `execute`, `lookup`, `sink` (retries), `letters`, `matching`, `summary`, `builder` |
 //! | `paging` | [`PageGuard`], [`Pages`] |
-//! | `store/` | the four state traits; memory, file and SQLite stores |
+//! | `store/` | the four state traits; memory, file, SQLite and PostgreSQL stores |
 //! | `mapping/` | the shared [`FieldMap`](mapping::FieldMap) and [`Conversion`](mapping::Conversion) |
 //! | `http/` | the vendors' one HTTP core (crate-private): one send loop, auth (bearer token, basic key, OAuth with single-flight refresh and a token store), each vendor's error map, `Retry-After`, capped bodies, decode errors that name the JSON path |
 //! | `odoo/`, `hubspot/`, `salesforce/`, `bamboohr/`, `gusto/` | the connectors, each a `mod.rs` with its settings, and `read`/`write` files |
@@ -195,6 +197,8 @@ pub use store::{
     CheckpointStore, DeadLetter, DeadLetterQueue, FileStore, Link, MemoryStore, RecordStore,
     StoredRecord, SyncState, XrefStore,
 };
+#[cfg(feature = "postgres")]
+pub use store::{PostgresConfig, PostgresStore};
 
 /// The README's code blocks, compiled as doctests so they never drift.
 #[cfg(all(doctest, feature = "odoo", feature = "hubspot"))]

@@ -9,15 +9,23 @@
 //! never half of one; one instance per directory, held by an OS lock).
 //! With the `sqlite` feature, `SqliteStore` holds all
 //! four in one SQLite database file (WAL, one transaction per write).
+//! With the `postgres` feature, `PostgresStore` holds all four in a
+//! PostgreSQL schema shared by any number of workers on any number of
+//! machines (a pool of connections, one transaction per write, versioned
+//! migrations).
 
 mod file;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod state;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresConfig, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

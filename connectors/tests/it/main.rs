@@ -19,6 +19,8 @@ mod hubspot_objects;
 mod hubspot_stages;
 #[cfg(feature = "odoo")]
 mod odoo_pipeline;
+#[cfg(feature = "postgres")]
+mod postgres_store;
 #[cfg(feature = "salesforce")]
 mod salesforce;
 #[cfg(all(feature = "csv", feature = "odoo"))]
