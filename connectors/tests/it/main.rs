@@ -27,6 +27,8 @@ mod salesforce;
 mod sources;
 #[cfg(feature = "sqlite")]
 mod sqlite_store;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod store_scenario;
 #[cfg(all(feature = "odoo", feature = "gusto"))]
 mod timesheet_flow;
 #[cfg(feature = "odoo")]
