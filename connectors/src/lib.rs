@@ -194,8 +194,9 @@ pub use rate_limit::{DEFAULT_MAX_PAUSE, PauseTooLong, Quota, RateLimiter};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
-    CheckpointStore, DeadLetter, DeadLetterQueue, FileStore, Link, MemoryStore, RecordStore,
-    StoredRecord, SyncState, XrefStore,
+    CheckpointStore, DeadLetter, DeadLetterQueue, FileStore, HeldConflict, HeldFilter, HeldStore,
+    Lease, LeaseStore, Link, MemoryStore, RecordStore, Resolution, StoredRecord, SyncState,
+    XrefStore,
 };
 #[cfg(feature = "postgres")]
 pub use store::{PostgresConfig, PostgresStore};

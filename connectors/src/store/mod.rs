@@ -18,6 +18,7 @@ mod file;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod review;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod state;
@@ -26,6 +27,7 @@ pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresConfig, PostgresStore};
+pub use review::{HeldConflict, HeldFilter, HeldStore, Lease, LeaseStore, Resolution};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -539,9 +541,11 @@ pub trait DeadLetterQueue: Send + Sync {
     }
 }
 
-/// Everything a pipeline keeps: one value implementing all four stores.
+/// Everything a pipeline keeps: one value implementing all six stores
+/// (checkpoints, cross-references, records, dead letters, held conflicts,
+/// leases).
 ///
-/// Implemented for every type that implements the four traits, such as
+/// Implemented for every type that implements the six traits, such as
 /// [`MemoryStore`] and [`FileStore`].
 ///
 /// # Example
@@ -550,5 +554,11 @@ pub trait DeadLetterQueue: Send + Sync {
 /// fn takes(_: std::sync::Arc<dyn odoo_integration_connectors::SyncState>) {}
 /// takes(std::sync::Arc::new(odoo_integration_connectors::MemoryStore::new()));
 /// ```
-pub trait SyncState: CheckpointStore + XrefStore + RecordStore + DeadLetterQueue {}
-impl<T: CheckpointStore + XrefStore + RecordStore + DeadLetterQueue> SyncState for T {}
+pub trait SyncState:
+    CheckpointStore + XrefStore + RecordStore + DeadLetterQueue + HeldStore + LeaseStore
+{
+}
+impl<T: CheckpointStore + XrefStore + RecordStore + DeadLetterQueue + HeldStore + LeaseStore>
+    SyncState for T
+{
+}

@@ -1,7 +1,7 @@
 //! The state both built-in stores keep in memory, split in parts so the file
 //! store rewrites only the part a call changed.
 
-use super::{DeadLetter, Link, StoredRecord};
+use super::{DeadLetter, HeldConflict, HeldFilter, Lease, Link, StoredRecord};
 use crate::connector::Cursor;
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use odoo_integration_model::{CanonicalId, CrossRefs, RemoteId, SystemId};
@@ -14,14 +14,18 @@ pub(crate) enum Part {
     Xrefs,
     Records,
     DeadLetters,
+    Held,
+    Leases,
 }
 
 impl Part {
-    pub(crate) const ALL: [Part; 4] = [
+    pub(crate) const ALL: [Part; 6] = [
         Part::Checkpoints,
         Part::Xrefs,
         Part::Records,
         Part::DeadLetters,
+        Part::Held,
+        Part::Leases,
     ];
 
     pub(crate) fn file_name(self) -> &'static str {
@@ -30,6 +34,8 @@ impl Part {
             Part::Xrefs => "xrefs.json",
             Part::Records => "records.json",
             Part::DeadLetters => "dead_letters.json",
+            Part::Held => "held.json",
+            Part::Leases => "leases.json",
         }
     }
 }
@@ -201,6 +207,8 @@ pub(crate) struct State {
     pub(crate) xrefs: Xrefs,
     pub(crate) records: BTreeMap<String, BTreeMap<CanonicalId, StoredRecord>>,
     pub(crate) dead_letters: BTreeMap<String, DeadLetter>,
+    pub(crate) held: BTreeMap<String, HeldConflict>,
+    pub(crate) leases: BTreeMap<String, Lease>,
 }
 
 impl State {
@@ -210,6 +218,8 @@ impl State {
             Part::Xrefs => serde_json::to_vec(&self.xrefs),
             Part::Records => serde_json::to_vec(&self.records),
             Part::DeadLetters => serde_json::to_vec(&self.dead_letters),
+            Part::Held => serde_json::to_vec(&self.held),
+            Part::Leases => serde_json::to_vec(&self.leases),
         }
     }
 
@@ -219,6 +229,8 @@ impl State {
             Part::Xrefs => self.xrefs = serde_json::from_slice(bytes)?,
             Part::Records => self.records = serde_json::from_slice(bytes)?,
             Part::DeadLetters => self.dead_letters = serde_json::from_slice(bytes)?,
+            Part::Held => self.held = serde_json::from_slice(bytes)?,
+            Part::Leases => self.leases = serde_json::from_slice(bytes)?,
         }
         Ok(())
     }
@@ -232,6 +244,58 @@ impl State {
             .collect();
         out.sort_by_key(|l| l.first_seen);
         out
+    }
+
+    pub(crate) fn held(&self, filter: &HeldFilter) -> Vec<HeldConflict> {
+        let mut out: Vec<HeldConflict> = self
+            .held
+            .values()
+            .filter(|c| filter.matches(c))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.first_seen, &a.key).cmp(&(b.first_seen, &b.key)));
+        out
+    }
+
+    pub(crate) fn hold(&mut self, conflicts: Vec<HeldConflict>) {
+        for c in conflicts {
+            let c = match self.held.remove(&c.key) {
+                Some(old) => old.again(c),
+                None => c,
+            };
+            self.held.insert(c.key.clone(), c);
+        }
+    }
+
+    /// Takes or renews `name` for `holder` at `now`: free, lapsed, or its own.
+    pub(crate) fn acquire(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        ttl: std::time::Duration,
+    ) -> Option<Lease> {
+        let token = match self.leases.get(name) {
+            Some(l) if l.holder == holder && l.expires_at > now => l.token,
+            Some(l) if l.expires_at > now => return None,
+            Some(l) => l.token.saturating_add(1),
+            None => 1,
+        };
+        let lease = Lease {
+            name: name.to_owned(),
+            holder: holder.to_owned(),
+            token,
+            expires_at: super::review::expiry(now, ttl),
+        };
+        self.leases.insert(name.to_owned(), lease.clone());
+        Some(lease)
+    }
+
+    /// Whether `lease` is still the live one at `now`.
+    pub(crate) fn holds(&self, lease: &Lease, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.leases.get(&lease.name).is_some_and(|l| {
+            l.holder == lease.holder && l.token == lease.token && l.expires_at > now
+        })
     }
 }
 
@@ -381,6 +445,110 @@ macro_rules! impl_stores {
                         .count())
                 })
                 .await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::HeldStore for $t {
+            async fn hold(
+                &self,
+                conflicts: Vec<$crate::store::HeldConflict>,
+            ) -> $crate::Result<()> {
+                if conflicts.is_empty() {
+                    return Ok(());
+                }
+                self.update($crate::store::state::Part::Held, |s| {
+                    s.hold(conflicts);
+                    Ok(())
+                })
+                .await
+            }
+            async fn held_conflict(
+                &self,
+                key: &str,
+            ) -> $crate::Result<Option<$crate::store::HeldConflict>> {
+                self.read(|s| s.held.get(key).cloned()).await
+            }
+            async fn held(
+                &self,
+                filter: &$crate::store::HeldFilter,
+            ) -> $crate::Result<Vec<$crate::store::HeldConflict>> {
+                self.read(|s| s.held(filter)).await
+            }
+            async fn decide(
+                &self,
+                key: &str,
+                resolution: $crate::store::Resolution,
+            ) -> $crate::Result<bool> {
+                self.update($crate::store::state::Part::Held, |s| {
+                    Ok(match s.held.get_mut(key) {
+                        Some(c) => {
+                            c.decision = Some(resolution);
+                            true
+                        }
+                        None => false,
+                    })
+                })
+                .await
+            }
+            async fn remove_held(&self, keys: &[String]) -> $crate::Result<usize> {
+                if self
+                    .read(|s| keys.iter().all(|k| !s.held.contains_key(k)))
+                    .await?
+                {
+                    return Ok(0);
+                }
+                self.update($crate::store::state::Part::Held, |s| {
+                    Ok(keys
+                        .iter()
+                        .filter(|k| s.held.remove(k.as_str()).is_some())
+                        .count())
+                })
+                .await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::LeaseStore for $t {
+            async fn acquire(
+                &self,
+                name: &str,
+                holder: &str,
+                ttl: std::time::Duration,
+            ) -> $crate::Result<Option<$crate::store::Lease>> {
+                self.update($crate::store::state::Part::Leases, |s| {
+                    Ok(s.acquire(name, holder, chrono::Utc::now(), ttl))
+                })
+                .await
+            }
+            async fn renew(
+                &self,
+                lease: &$crate::store::Lease,
+                ttl: std::time::Duration,
+            ) -> $crate::Result<Option<$crate::store::Lease>> {
+                self.update($crate::store::state::Part::Leases, |s| {
+                    let now = chrono::Utc::now();
+                    Ok(if s.holds(lease, now) {
+                        s.acquire(&lease.name, &lease.holder, now, ttl)
+                    } else {
+                        None
+                    })
+                })
+                .await
+            }
+            async fn release(&self, lease: &$crate::store::Lease) -> $crate::Result<()> {
+                self.update($crate::store::state::Part::Leases, |s| {
+                    if s.holds(lease, chrono::Utc::now()) {
+                        s.leases.remove(&lease.name);
+                    }
+                    Ok(())
+                })
+                .await
+            }
+            async fn lease(&self, name: &str) -> $crate::Result<Option<$crate::store::Lease>> {
+                let now = chrono::Utc::now();
+                self.read(|s| s.leases.get(name).filter(|l| l.expires_at > now).cloned())
+                    .await
             }
         }
     };
