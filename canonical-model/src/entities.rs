@@ -715,6 +715,30 @@ entity!(TimeOff, "time_off", {
     "employee" => employee, "kind" => kind, "start" => start, "end" => end, "hours" => hours, "approval" => approval,
 });
 
+/// Calls `$m!` with the built-in entity types.
+macro_rules! built_in {
+    ($m:ident) => {
+        $m!(
+            ClientCompany,
+            Contact,
+            Opportunity,
+            Engagement,
+            Contract,
+            Milestone,
+            Employee,
+            Assignment,
+            TimesheetEntry,
+            Expense,
+            InvoiceLine,
+            Invoice,
+            Payment,
+            PayrollRun,
+            PayStatement,
+            TimeOff
+        )
+    };
+}
+
 /// The field names of a built-in entity, by its policy name.
 ///
 /// # Example
@@ -729,22 +753,23 @@ pub fn schema(entity: &str) -> Option<&'static [&'static str]> {
             match entity { $(n if n == <$t>::NAME => Some(<$t>::FIELDS),)* _ => None }
         };
     }
-    lookup!(
-        ClientCompany,
-        Contact,
-        Opportunity,
-        Engagement,
-        Contract,
-        Milestone,
-        Employee,
-        Assignment,
-        TimesheetEntry,
-        Expense,
-        InvoiceLine,
-        Invoice,
-        Payment,
-        PayrollRun,
-        PayStatement,
-        TimeOff
-    )
+    built_in!(lookup)
+}
+
+/// The policy names of the built-in entities ([`schema`] knows each).
+///
+/// # Example
+/// ```
+/// let names = odoo_integration_model::entity_names();
+/// assert!(names.contains(&"client") && names.contains(&"employee"));
+/// assert!(names.iter().all(|n| odoo_integration_model::schema(n).is_some()));
+/// ```
+pub fn entity_names() -> &'static [&'static str] {
+    use crate::Entity;
+    macro_rules! names {
+        ($($t:ty),*) => {
+            &[$(<$t>::NAME),*]
+        };
+    }
+    built_in!(names)
 }

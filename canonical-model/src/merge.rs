@@ -215,7 +215,8 @@ pub struct Refused {
 /// ```
 /// # use odoo_integration_model::{FieldValue, Held, SystemId};
 /// let h = Held { field: "legal_name".into(), owner: Some(SystemId::odoo()), source: SystemId::hubspot(),
-///     change_id: "h1".into(), current: FieldValue::Null, attempted: FieldValue::Null };
+///     change_id: "h1".into(), at: chrono::Utc::now(), current: FieldValue::Null, current_by: None,
+///     current_at: None, attempted: FieldValue::Null };
 /// assert_eq!(h.source.as_str(), "hubspot");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,8 +229,16 @@ pub struct Held {
     pub source: SystemId,
     /// The change's id.
     pub change_id: String,
+    /// When the sender changed it.
+    pub at: DateTime<Utc>,
     /// Current value.
     pub current: FieldValue,
+    /// The system that set the current value, when the trail says.
+    #[serde(default)]
+    pub current_by: Option<SystemId>,
+    /// When the current value was set, when the trail says.
+    #[serde(default)]
+    pub current_at: Option<DateTime<Utc>>,
     /// Proposed value.
     pub attempted: FieldValue,
 }
@@ -332,12 +341,16 @@ pub fn merge<E: Entity>(
                     }
                 }
                 Strategy::HoldForReview => {
+                    let last = record.history(field).max_by_key(|p| p.at);
                     out.held.push(Held {
                         field: field.to_string(),
                         owner: rule.owner.clone(),
                         source: source.clone(),
                         change_id: change.id.to_string(),
+                        at: change.at,
                         current: current.clone(),
+                        current_by: last.map(|p| p.system.clone()),
+                        current_at: last.map(|p| p.at),
                         attempted: value.clone(),
                     });
                     false

@@ -164,6 +164,7 @@ pub mod odoo;
 mod paging;
 mod pipeline;
 mod rate_limit;
+pub mod review;
 #[cfg(feature = "salesforce")]
 pub mod salesforce;
 pub mod sources;

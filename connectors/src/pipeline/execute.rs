@@ -8,7 +8,7 @@ use super::plan::{Decision, Plan, Rules, plan};
 use super::{HeldChange, Pipeline, PlannedAction, PlannedChange, RefusedChange, RunSummary};
 use crate::connector::{Operation, Outcome, SinkRecord, SourceChange};
 use crate::error::{ConnectorError, ConnectorErrorKind, Result};
-use crate::store::{DeadLetter, Link, StoredRecord};
+use crate::store::{DeadLetter, HeldConflict, Link, StoredRecord};
 use futures::StreamExt;
 use odoo_integration_model::{CanonicalId, CanonicalRecord, Entity, RemoteId};
 use std::collections::{HashMap, HashSet};
@@ -142,6 +142,33 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             summary.planned.extend(plans.into_iter().map(planned));
             return Ok(());
         }
+        // Held before anything is sent: the source may never send them
+        // again, and the checkpoint moves past this page.
+        let conflicts: Vec<HeldConflict> = plans
+            .iter()
+            .flat_map(|p| {
+                p.held.iter().map(|h| {
+                    HeldConflict::from_held(&self.name, E::NAME, p.id, &p.change.remote_id, h)
+                })
+            })
+            .collect();
+        self.state.hold(conflicts).await?;
+        // New identities first: a rerun must find the same canonical ids.
+        if !lookups.new.is_empty() {
+            self.state.link(&lookups.new).await?;
+        }
+        self.send(plans, rejected, summary).await.map(|_| ())
+    }
+
+    /// Sends what `plans` say to the sink, in waves and batches, records
+    /// the outcomes, and files what failed (`rejected` too) as dead
+    /// letters. Returns the canonical ids written.
+    pub(super) async fn send(
+        &self,
+        plans: Vec<Plan<E>>,
+        mut rejected: Vec<(Letter<E>, ConnectorError)>,
+        summary: &mut RunSummary,
+    ) -> Result<Vec<CanonicalId>> {
         let mut to_send: Lot<E> = Vec::new();
         for p in plans {
             match self.outgoing(p) {
@@ -153,10 +180,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let mut unresolved = self
             .link_references(to_send.iter_mut().map(|o| &mut o.record))
             .await?;
-        // New identities first: a rerun must find the same canonical ids.
-        if !lookups.new.is_empty() {
-            self.state.link(&lookups.new).await?;
-        }
+        let mut written_ids = Vec::new();
         let mut records = Vec::new();
         let mut recovered = Vec::new();
         // What the sink did: records through, and those it failed.
@@ -191,6 +215,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
                         continue;
                     }
                     written += 1;
+                    written_ids.push(out.record.id);
                     match &outcome {
                         Outcome::Created(_) => summary.created += 1,
                         Outcome::Updated(_) => summary.updated += 1,
@@ -246,7 +271,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         for (letter, error) in failed_sends {
             self.dead_letter(letter, &error, summary).await?;
         }
-        Ok(())
+        Ok(written_ids)
     }
 
     /// Runs the mapping step (unless the change has been through it). A

@@ -24,6 +24,7 @@ mod lookup;
 mod matching;
 mod observe;
 mod plan;
+mod review;
 mod sink;
 mod summary;
 
@@ -35,7 +36,7 @@ pub use summary::{
 };
 
 use crate::connector::{Sink, Source, SourceChange};
-use crate::error::{ConnectorError, ConnectorErrorKind, Result};
+use crate::error::Result;
 use crate::paging::PageGuard;
 use crate::rate_limit::RateLimiter;
 use crate::store::SyncState;
@@ -228,6 +229,10 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
 
     /// Runs from the stored checkpoint to the end of the source.
     ///
+    /// First it applies the decisions people took on the pipeline's held
+    /// conflicts (see [`Review`](crate::review::Review)): those fields are
+    /// written to the sink before any change is read.
+    ///
     /// # Errors
     ///
     /// The source failed beyond its retries, or a store failed. Records
@@ -245,7 +250,15 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             self.breaker.check()?;
         }
         let span = tracing::info_span!("sync", pipeline = %self.name, entity = E::NAME, dry_run = self.dry_run);
-        let run = self.run_pages().instrument(span).await;
+        let run = async {
+            let mut summary = RunSummary::default();
+            if !self.dry_run {
+                self.apply_decisions(&mut summary).await?;
+            }
+            self.run_pages(summary).await
+        }
+        .instrument(span)
+        .await;
         if !self.dry_run {
             self.observe_queues(run.as_ref().ok()).await;
         }
@@ -258,13 +271,16 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         #[cfg(feature = "metrics")]
         {
             let letters = self.state.letters(E::NAME).await.ok().map(|l| l.len());
-            let held = summary.map_or(0, |s| s.held.len());
+            let filter = crate::store::HeldFilter::default().pipeline(&self.name);
+            let held = match self.state.held(&filter).await {
+                Ok(held) => held.len(),
+                Err(_) => summary.map_or(0, |s| s.held.len()),
+            };
             observe::after_run(&self.name, E::NAME, letters, held, self.breaker.is_open());
         }
     }
 
-    async fn run_pages(&self) -> Result<RunSummary> {
-        let mut summary = RunSummary::default();
+    async fn run_pages(&self, mut summary: RunSummary) -> Result<RunSummary> {
         let mut cursor = self.state.checkpoint(&self.name).await?;
         let mut guard = PageGuard::new(cursor.as_ref());
         loop {
@@ -366,39 +382,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// # Ok(()) }
     /// ```
     pub async fn replay(&self) -> Result<RunSummary> {
-        let system = self.source_system.clone();
-        let mut summary = RunSummary::default();
-        let mut changes = Vec::new();
-        for letter in self.state.letters(E::NAME).await? {
-            if letter.parked || letter.system != system {
-                continue;
-            }
-            match serde_json::from_value::<SourceChange<E>>(letter.payload.clone()) {
-                Ok(change) => changes.push((letter.mapped, change)),
-                Err(e) => {
-                    let error = ConnectorError::new(
-                        ConnectorErrorKind::Mapping,
-                        format!("the stored change no longer decodes: {e}"),
-                    );
-                    let mut parked = letter.clone();
-                    parked.error = (&error).into();
-                    parked.parked = true;
-                    self.state.put(parked).await?;
-                    summary.parked += 1;
-                }
-            }
-        }
-        summary.read = changes.len();
-        // Those not yet mapped, then those that were.
-        let (done, todo): (Vec<_>, Vec<_>) = changes.into_iter().partition(|(m, _)| *m);
-        for (mapped, group) in [(false, todo), (true, done)] {
-            let mut group = group.into_iter().map(|(_, c)| c).peekable();
-            while group.peek().is_some() {
-                let chunk: Vec<SourceChange<E>> = group.by_ref().take(self.batch_size).collect();
-                self.process(chunk, mapped, &mut summary).await?;
-            }
-        }
-        tracing::info!(pipeline = %self.name, %summary, "dead letters replayed");
-        Ok(summary)
+        let letters = self.state.letters(E::NAME).await?;
+        self.replay_letters(letters, false).await
     }
 }

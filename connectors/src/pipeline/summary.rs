@@ -49,7 +49,8 @@ pub struct RefusedChange {
 /// ```
 /// use odoo_integration_model::{FieldValue, Held, RemoteId, SystemId};
 /// let h = odoo_integration_connectors::HeldChange { remote_id: RemoteId::new("7"), held: Held { field: "legal_name".into(),
-///     owner: Some(SystemId::odoo()), source: SystemId::hubspot(), change_id: "c".into(), current: FieldValue::Null, attempted: FieldValue::Null } };
+///     owner: Some(SystemId::odoo()), source: SystemId::hubspot(), change_id: "c".into(), at: chrono::Utc::now(),
+///     current: FieldValue::Null, current_by: None, current_at: None, attempted: FieldValue::Null } };
 /// assert_eq!(h.held.source.as_str(), "hubspot");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,8 +134,14 @@ pub struct RunSummary {
     pub deletes_reported: Vec<RemoteId>,
     /// Field changes refused by the ownership policy.
     pub refused: Vec<RefusedChange>,
-    /// Conflicts held for review.
+    /// Conflicts held for review by this run (all of them, this run's and
+    /// earlier ones, are in the state store's
+    /// [`HeldStore`](crate::HeldStore)).
     pub held: Vec<HeldChange>,
+    /// Review decisions applied (held conflicts resolved; see
+    /// [`Review`](crate::review::Review)).
+    #[serde(default)]
+    pub decided: usize,
     /// Records put in (or kept in) the dead-letter queue.
     pub dead_lettered: usize,
     /// Of those, records parked after too many attempts.

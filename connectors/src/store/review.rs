@@ -5,7 +5,7 @@
 use crate::error::Result;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use odoo_integration_model::{CanonicalId, FieldValue, RemoteId, SystemId};
+use odoo_integration_model::{CanonicalId, FieldValue, Held, RemoteId, SystemId};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ pub enum Resolution {
 ///
 /// ```
 /// use odoo_integration_connectors::HeldConflict;
-/// use odoo_integration_model::{CanonicalId, FieldValue, RemoteId, SystemId};
+/// use odoo_integration_model::{CanonicalId, FieldValue, Held, RemoteId, SystemId};
 /// let h = HeldConflict::new("hubspot→odoo/client", "client", CanonicalId::new(), SystemId::hubspot(),
 ///     RemoteId::new("981"), "legal_name", FieldValue::Text("Acme".into()), FieldValue::Text("ACME SA".into()));
 /// assert_eq!(h.key, "client/hubspot/981/legal_name");
@@ -124,6 +124,46 @@ impl HeldConflict {
         }
     }
 
+    /// A conflict the policy held in `pipeline` for canonical record `id`
+    /// (`remote_id` in the conflict's source).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use odoo_integration_connectors::HeldConflict;
+    /// use odoo_integration_model::{CanonicalId, FieldValue, Held, RemoteId, SystemId};
+    /// let held = Held { field: "legal_name".into(), owner: Some(SystemId::odoo()), source: SystemId::hubspot(),
+    ///     change_id: "h1".into(), at: chrono::Utc::now(), current: FieldValue::Null, current_by: None,
+    ///     current_at: None, attempted: FieldValue::Text("ACME SA".into()) };
+    /// let c = HeldConflict::from_held("hubspot→odoo/client", "client", CanonicalId::new(), &RemoteId::new("981"), &held);
+    /// assert_eq!(c.key, "client/hubspot/981/legal_name");
+    /// assert_eq!(c.owner, Some(SystemId::odoo()));
+    /// ```
+    pub fn from_held(
+        pipeline: &str,
+        entity: &str,
+        id: CanonicalId,
+        remote_id: &RemoteId,
+        held: &Held,
+    ) -> Self {
+        let mut c = HeldConflict::new(
+            pipeline,
+            entity,
+            id,
+            held.source.clone(),
+            remote_id.clone(),
+            &held.field,
+            held.current.clone(),
+            held.attempted.clone(),
+        );
+        c.owner.clone_from(&held.owner);
+        c.current_source.clone_from(&held.current_by);
+        c.current_at = held.current_at;
+        c.change_id.clone_from(&held.change_id);
+        c.attempted_at = held.at;
+        c
+    }
+
     /// The key of a source record's field.
     ///
     /// # Example
@@ -145,7 +185,7 @@ impl HeldConflict {
     ///
     /// ```
     /// use odoo_integration_connectors::{HeldConflict, Resolution};
-    /// use odoo_integration_model::{CanonicalId, FieldValue, RemoteId, SystemId};
+    /// use odoo_integration_model::{CanonicalId, FieldValue, Held, RemoteId, SystemId};
     /// let held = |v: &str| HeldConflict::new("p", "client", CanonicalId::new(), SystemId::hubspot(),
     ///     RemoteId::new("1"), "legal_name", FieldValue::Null, FieldValue::Text(v.into()));
     /// let mut decided = held("ACME");
@@ -239,7 +279,7 @@ impl HeldFilter {
     ///
     /// ```
     /// use odoo_integration_connectors::{HeldConflict, HeldFilter};
-    /// use odoo_integration_model::{CanonicalId, FieldValue, RemoteId, SystemId};
+    /// use odoo_integration_model::{CanonicalId, FieldValue, Held, RemoteId, SystemId};
     /// let c = HeldConflict::new("p", "client", CanonicalId::new(), SystemId::hubspot(),
     ///     RemoteId::new("1"), "legal_name", FieldValue::Null, FieldValue::Null);
     /// assert!(HeldFilter::default().entity("client").undecided().matches(&c));
@@ -264,7 +304,7 @@ impl HeldFilter {
 ///
 /// ```
 /// use odoo_integration_connectors::{HeldConflict, HeldFilter, HeldStore, MemoryStore, Resolution};
-/// use odoo_integration_model::{CanonicalId, FieldValue, RemoteId, SystemId};
+/// use odoo_integration_model::{CanonicalId, FieldValue, Held, RemoteId, SystemId};
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> odoo_integration_connectors::Result<()> {
 /// let store = MemoryStore::new();
