@@ -164,6 +164,7 @@ pub mod odoo;
 mod paging;
 mod pipeline;
 mod rate_limit;
+mod runner;
 #[cfg(feature = "salesforce")]
 pub mod salesforce;
 pub mod sources;
@@ -191,6 +192,9 @@ pub use pipeline::{
     PlannedChange, RefusedChange, RunSummary, SinkMatch,
 };
 pub use rate_limit::{DEFAULT_MAX_PAUSE, PauseTooLong, Quota, RateLimiter};
+pub use runner::{
+    Job, JobStatus, LastRun, RunReport, Runner, RunnerBuilder, RunnerStatus, Shutdown,
+};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{

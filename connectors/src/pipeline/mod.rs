@@ -25,6 +25,7 @@ mod matching;
 mod observe;
 mod plan;
 mod sink;
+mod stop;
 mod summary;
 
 pub use breaker::CircuitBreaker;
@@ -291,6 +292,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
             cursor = Some(page.next);
             if !page.has_more {
+                break;
+            }
+            // The page is applied and its checkpoint saved: a stop asked
+            // for (`run_until`) ends the run here, before the next read.
+            if stop::requested() {
+                tracing::info!(pipeline = %self.name, "stopped before the next page");
                 break;
             }
         }

@@ -21,6 +21,7 @@ mod hubspot_stages;
 mod odoo_pipeline;
 #[cfg(feature = "postgres")]
 mod postgres_store;
+mod runner;
 #[cfg(feature = "salesforce")]
 mod salesforce;
 #[cfg(all(feature = "csv", feature = "odoo"))]
