@@ -11,6 +11,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The shortest lease TTL `build()` takes.
+const MIN_LEASE_TTL: Duration = Duration::from_millis(10);
+
 /// Builds a [`Runner`]; [`build`](Self::build) checks it all.
 ///
 /// # Example
@@ -118,7 +121,8 @@ impl RunnerBuilder {
 
     /// How long a lease lasts unless renewed: a run renews its lease every
     /// third of it, so a worker that dies gives its jobs up within `ttl`.
-    /// Longer tolerates a slower store; shorter hands over sooner.
+    /// Longer tolerates a slower store; shorter hands over sooner. At
+    /// least 10 ms.
     ///
     /// Default: 60 s.
     ///
@@ -164,8 +168,8 @@ impl RunnerBuilder {
     /// # Errors
     ///
     /// [`Configuration`](ConnectorErrorKind::Configuration): no job; two
-    /// jobs with one name, or an empty name; an interval, lease TTL or
-    /// concurrency of zero; a jitter outside 0 to 1; an empty worker id;
+    /// jobs with one name, or an empty name; an interval or concurrency of
+    /// zero; a lease TTL under 10 ms; a jitter outside 0 to 1; an empty worker id;
     /// an [`after`](Self::after) that names no job, or orders jobs in a
     /// cycle.
     ///
@@ -216,8 +220,11 @@ impl RunnerBuilder {
         if self.max_concurrent == 0 {
             return bad("max_concurrent is zero: nothing could run".into());
         }
-        if self.lease_ttl.is_zero() {
-            return bad("the lease TTL is zero".into());
+        if self.lease_ttl < MIN_LEASE_TTL {
+            return bad(format!(
+                "the lease TTL ({:?}) is under {MIN_LEASE_TTL:?}: it would be renewed in a busy loop",
+                self.lease_ttl
+            ));
         }
         if !(0.0..=1.0).contains(&self.jitter) {
             return bad(format!(

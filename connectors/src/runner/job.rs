@@ -71,8 +71,10 @@ pub trait Job: Send + Sync {
 ///
 /// ```
 /// use odoo_integration_connectors::{RunReport, RunSummary};
-/// let report = RunReport::from(RunSummary { read: 3, created: 3, ..Default::default() });
-/// assert!(report.summary.is_some());
+/// let mut summary = RunSummary::default();
+/// (summary.read, summary.created) = (3, 3);
+/// let report = RunReport::from(summary);
+/// assert_eq!(report.summary.map(|s| s.created), Some(3));
 /// assert!(RunReport::new("2 chunks sent").stopped().stopped_early);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

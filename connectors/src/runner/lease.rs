@@ -74,11 +74,9 @@ pub(super) async fn run_leased(
             format!("the job panicked (a bug in it): {what}"),
         ))
     });
-    if !lost {
-        if let Err(e) = store.release(&lease).await {
-            // It lapses by itself after the TTL.
-            tracing::warn!(job = %name, error = %e, "could not give the lease back");
-        }
+    if !lost && let Err(e) = store.release(&lease).await {
+        // It lapses by itself after the TTL.
+        tracing::warn!(job = %name, error = %e, "could not give the lease back");
     }
     Attempt::Ran { result, lost }
 }

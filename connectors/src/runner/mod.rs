@@ -241,6 +241,14 @@ impl Runner {
         let mut tasks: JoinSet<(usize, Attempt)> = JoinSet::new();
         // Numbers starts and ends, for the order between jobs.
         let mut events = 0u64;
+        {
+            let mut status = self.status_mut();
+            status.shutting_down = shutdown.is_tripped();
+            let wall = chrono::Utc::now();
+            for job in &mut status.jobs {
+                job.next_run_at = Some(wall);
+            }
+        }
         tracing::info!(jobs = clocks.len(), "runner started");
         loop {
             let now = Instant::now();

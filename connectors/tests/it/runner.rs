@@ -607,6 +607,7 @@ async fn bad_settings_are_refused() {
     assert!(refused(two().job(job("zero"), Duration::ZERO)).contains("zero"));
     assert!(refused(two().max_concurrent(0)).contains("max_concurrent"));
     assert!(refused(two().lease_ttl(Duration::ZERO)).contains("TTL"));
+    assert!(refused(two().lease_ttl(Duration::from_millis(9))).contains("busy loop"));
     assert!(refused(two().jitter(1.5)).contains("jitter"));
     assert!(refused(two().jitter(f64::NAN)).contains("jitter"));
     assert!(refused(two().worker_id(" ")).contains("worker id"));
