@@ -7,8 +7,8 @@
 use async_trait::async_trait;
 use odoo_integration_connectors::{
     Capabilities, CheckpointStore, CircuitBreaker, Connector, ConnectorError, ConnectorErrorKind,
-    Cursor, Job, LastRun, LeaseStore, MemoryStore, Outcome, Page, Pipeline, RunReport, Runner,
-    Shutdown, Sink, SinkRecord, Source, SourceChange,
+    Cursor, Job, LastRun, Lease, LeaseStore, MemoryStore, Outcome, Page, Pipeline, RunReport,
+    Runner, Shutdown, Sink, SinkRecord, Source, SourceChange,
 };
 use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -361,6 +361,94 @@ async fn shutdown_finishes_the_page_in_flight_and_saves_its_checkpoint() {
     let rest = pipeline(&sheet, &ledger, &state).run().await.unwrap();
     assert_eq!((rest.read, rest.created), (4, 4));
     assert_eq!(ledger.written(), ids(0..6));
+}
+
+/// A lease store that, once told, answers every renewal "lost" (as when
+/// the lease lapsed during a long pause and another worker took it).
+struct Losing {
+    inner: MemoryStore,
+    lose: AtomicBool,
+    renewals: AtomicUsize,
+}
+
+#[async_trait]
+impl LeaseStore for Losing {
+    async fn acquire(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> odoo_integration_connectors::Result<Option<Lease>> {
+        self.inner.acquire(name, holder, ttl).await
+    }
+    async fn renew(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+    ) -> odoo_integration_connectors::Result<Option<Lease>> {
+        self.renewals.fetch_add(1, Ordering::SeqCst);
+        if self.lose.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        self.inner.renew(lease, ttl).await
+    }
+    async fn release(&self, lease: &Lease) -> odoo_integration_connectors::Result<()> {
+        self.inner.release(lease).await
+    }
+    async fn lease(&self, name: &str) -> odoo_integration_connectors::Result<Option<Lease>> {
+        self.inner.lease(name).await
+    }
+}
+
+/// The lease is lost while a page is in the sink: the run finishes that
+/// page, saves its checkpoint, reads no further, and reports the loss.
+#[tokio::test]
+async fn a_run_that_loses_its_lease_stops_at_the_next_page() {
+    let state = Arc::new(MemoryStore::new());
+    let sheet = Sheet::new(6);
+    let gate = Arc::new(Semaphore::new(0));
+    let ledger = Arc::new(Ledger {
+        gate: Some(gate.clone()),
+        ..Ledger::default()
+    });
+    let leases = Arc::new(Losing {
+        inner: MemoryStore::new(),
+        lose: AtomicBool::new(false),
+        renewals: AtomicUsize::new(0),
+    });
+    let runner = Runner::builder(leases.clone())
+        .job(pipeline(&sheet, &ledger, &state), Duration::from_secs(60))
+        .lease_ttl(Duration::from_millis(30))
+        .build()
+        .unwrap();
+    let shutdown = Shutdown::new();
+    let running = tokio::spawn({
+        let (runner, shutdown) = (runner.clone(), shutdown.clone());
+        async move { runner.run(&shutdown).await }
+    });
+    ledger.entered.notified().await; // page 1 is in the sink
+    until(|| leases.renewals.load(Ordering::SeqCst) >= 2).await; // renewed while it waits
+    leases.lose.store(true, Ordering::SeqCst);
+    let seen = leases.renewals.load(Ordering::SeqCst);
+    until(|| leases.renewals.load(Ordering::SeqCst) > seen).await;
+    gate.add_permits(100);
+    until(|| runner.status().job(NAME).unwrap().last.is_some()).await;
+
+    assert_eq!(ledger.written(), ids(0..2));
+    assert_eq!(sheet.reads.load(Ordering::SeqCst), 1, "page 2 was not read");
+    assert_eq!(
+        state.checkpoint(NAME).await.unwrap(),
+        Some(Cursor::new("2"))
+    );
+    let job = runner.status().job(NAME).unwrap().clone();
+    assert!(
+        matches!(&job.last, Some(LastRun::LeaseLost(r)) if r.stopped_early),
+        "{:?}",
+        job.last
+    );
+    assert!(job.next_run_at.is_some(), "the runner carries on");
+    shutdown.trip();
+    running.await.unwrap().unwrap();
 }
 
 /// A job that logs when it starts and ends.
