@@ -28,6 +28,7 @@ use crate::error::{ConnectorError, ConnectorErrorKind, Result};
 use crate::store::LeaseStore;
 use lease::Attempt;
 use schedule::{Clock, Ended};
+use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -238,7 +239,9 @@ impl Runner {
             .iter()
             .map(|e| Clock::new(e.interval, now))
             .collect();
-        let mut tasks: JoinSet<(usize, Attempt)> = JoinSet::new();
+        let mut tasks: JoinSet<Attempt> = JoinSet::new();
+        // Which job each task runs.
+        let mut jobs_of: HashMap<tokio::task::Id, usize> = HashMap::new();
         // Numbers starts and ends, for the order between jobs.
         let mut events = 0u64;
         {
@@ -273,7 +276,7 @@ impl Runner {
                     events += 1;
                     clocks[i].running = true;
                     clocks[i].started = Some(events);
-                    self.start(i, &mut tasks, shutdown);
+                    jobs_of.insert(self.start(i, &mut tasks, shutdown), i);
                 }
             }
             // The next job to fall due; one already due waits for a run
@@ -288,10 +291,20 @@ impl Runner {
                     .min()
             };
             tokio::select! {
-                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                    // Panics are caught inside the task; a task is only
-                    // cancelled when the runner is dropped.
-                    if let Ok((i, attempt)) = joined {
+                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    let (id, attempt) = match joined {
+                        Ok(ended) => ended,
+                        // The job's own panics are caught in the task;
+                        // this is the lease store's (its lease lapses).
+                        Err(e) => (e.id(), Attempt::Ran {
+                            result: Err(ConnectorError::new(
+                                ConnectorErrorKind::Store,
+                                format!("the run's task failed (the lease store panicked?): {e}"),
+                            )),
+                            lost: false,
+                        }),
+                    };
+                    if let Some(i) = jobs_of.remove(&id) {
                         events += 1;
                         self.ended(i, attempt, &mut clocks[i], events);
                     }
@@ -310,8 +323,13 @@ impl Runner {
         tracing::info!("runner stopped");
     }
 
-    /// Starts job `i` in `tasks`.
-    fn start(&self, i: usize, tasks: &mut JoinSet<(usize, Attempt)>, shutdown: &Shutdown) {
+    /// Starts job `i` in `tasks`; the task's id.
+    fn start(
+        &self,
+        i: usize,
+        tasks: &mut JoinSet<Attempt>,
+        shutdown: &Shutdown,
+    ) -> tokio::task::Id {
         let inner = &self.inner;
         let job = inner.jobs[i].job.clone();
         let name = job.name().to_owned();
@@ -339,7 +357,7 @@ impl Runner {
             shutdown.clone(),
             started,
         );
-        tasks.spawn(async move { (i, run.await) }.instrument(span));
+        tasks.spawn(run.instrument(span)).id()
     }
 
     /// Records how job `i`'s round ended, and when it runs next.

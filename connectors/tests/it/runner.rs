@@ -628,6 +628,60 @@ async fn a_failing_job_backs_off() {
     assert!(matches!(&j.last, Some(LastRun::Failed(e)) if e.kind() == ConnectorErrorKind::Invalid));
 }
 
+/// Panics on every run.
+struct Panicking;
+
+#[async_trait]
+impl Job for Panicking {
+    fn name(&self) -> &str {
+        "panicking"
+    }
+    async fn run_once(&self, _stop: &Shutdown) -> odoo_integration_connectors::Result<RunReport> {
+        panic!("index out of bounds")
+    }
+}
+
+/// A job that panics is a failed run (backed off), its lease given back;
+/// the runner and its other jobs carry on.
+#[tokio::test]
+async fn a_panicking_job_is_a_failed_run() {
+    let state = Arc::new(MemoryStore::new());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let runner = Runner::builder(state.clone())
+        .job(Arc::new(Panicking), Duration::from_millis(10))
+        .job(
+            Arc::new(Logged {
+                name: "clients",
+                takes: Duration::ZERO,
+                log: log.clone(),
+            }),
+            Duration::from_millis(10),
+        )
+        .build()
+        .unwrap();
+    let shutdown = Shutdown::new();
+    let running = tokio::spawn({
+        let (runner, shutdown) = (runner.clone(), shutdown.clone());
+        async move { runner.run(&shutdown).await }
+    });
+    until(|| runner.status().job("panicking").unwrap().runs >= 2 && log.lock().unwrap().len() >= 6)
+        .await;
+    assert!(
+        state.lease("panicking").await.unwrap().is_none(),
+        "its lease was given back"
+    );
+    shutdown.trip();
+    running.await.unwrap().unwrap();
+    let status = runner.status();
+    let j = status.job("panicking").unwrap();
+    assert!(
+        matches!(&j.last, Some(LastRun::Failed(e)) if e.message().contains("index out of bounds")),
+        "{:?}",
+        j.last
+    );
+    assert_eq!(j.failures_in_row, u32::try_from(j.runs).unwrap());
+}
+
 /// A lease held by a live worker: the job is skipped, counted, never run.
 #[tokio::test]
 async fn a_lease_held_elsewhere_skips_the_round() {
