@@ -666,12 +666,12 @@ async fn a_panicking_job_is_a_failed_run() {
     });
     until(|| runner.status().job("panicking").unwrap().runs >= 2 && log.lock().unwrap().len() >= 6)
         .await;
+    shutdown.trip();
+    running.await.unwrap().unwrap();
     assert!(
         state.lease("panicking").await.unwrap().is_none(),
         "its lease was given back"
     );
-    shutdown.trip();
-    running.await.unwrap().unwrap();
     let status = runner.status();
     let j = status.job("panicking").unwrap();
     assert!(
