@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// and every version (FNV-1a), so a record always lands in one shard.
 ///
 /// A pipeline per shard (each its own name, checkpoint and lease) lets a
-/// [`Runner`](crate::runner::Runner) on each of several machines take
+/// [`Runner`](crate::Runner) on each of several machines take
 /// some of the shards: the writes, where a sync spends its time, are
 /// shared; every shard reads the whole source and keeps its part (reads
 /// are cheap beside writes, and the source needs nothing special).
