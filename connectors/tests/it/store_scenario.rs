@@ -7,7 +7,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use odoo_integration_connectors::{
     ConnectorError, ConnectorErrorKind, Cursor, DeadLetter, FileStore, HeldConflict, HeldFilter,
-    HeldStore, Lease, LeaseStore, Link, MemoryStore, Resolution, StoredRecord, SyncState,
+    Lease, LeaseStore, Link, MemoryStore, Resolution, StoredRecord, SyncState,
 };
 use odoo_integration_model::{CanonicalId, CrossRefs, FieldValue, Money, RemoteId, SystemId};
 use rust_decimal::Decimal;
