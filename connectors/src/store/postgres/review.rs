@@ -1,0 +1,1 @@
+//! Held conflicts and leases.
