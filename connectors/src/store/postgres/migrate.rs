@@ -6,10 +6,16 @@ use crate::error::{ConnectorError, Result};
 
 /// The migrations, in order: `(version, what it does, SQL)`. `{s}` is the
 /// quoted schema name. A new version appends one; none is ever edited.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "checkpoints, cross-references, records and dead letters",
-    r#"
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "checkpoints, cross-references, records and dead letters",
+        V1,
+    ),
+    (2, "held conflicts and leases", V2),
+];
+
+const V1: &str = r#"
 CREATE TABLE {s}.checkpoints (
     key TEXT COLLATE "C" NOT NULL PRIMARY KEY,
     cursor TEXT NOT NULL
@@ -37,11 +43,31 @@ CREATE TABLE {s}.dead_letters (
 );
 CREATE INDEX dead_letters_by_entity
     ON {s}.dead_letters (entity, first_seen, first_seen_nanos, key);
-"#,
-)];
+"#;
+
+/// A held conflict is its JSON, with the columns a listing filters and
+/// sorts on beside it. A lease's expiry is by the database's clock.
+const V2: &str = r#"
+CREATE TABLE {s}.held (
+    key TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    pipeline TEXT COLLATE "C" NOT NULL,
+    entity TEXT COLLATE "C" NOT NULL,
+    decided BOOLEAN NOT NULL,
+    first_seen BIGINT NOT NULL,
+    first_seen_nanos INTEGER NOT NULL,
+    conflict JSONB NOT NULL
+);
+CREATE INDEX held_by_age ON {s}.held (first_seen, first_seen_nanos, key);
+CREATE TABLE {s}.leases (
+    name TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token BIGINT NOT NULL CHECK (token > 0),
+    expires_at TIMESTAMPTZ NOT NULL
+);
+"#;
 
 /// The schema version this crate writes and reads: the last migration's.
-pub(super) const SCHEMA_VERSION: i32 = 1;
+pub(super) const SCHEMA_VERSION: i32 = 2;
 
 /// The table that lists the applied migrations.
 const MIGRATIONS_TABLE: &str = "sync_state_migrations";

@@ -2,8 +2,9 @@
 //! any number of workers on any number of machines.
 //!
 //! The tables live in one PostgreSQL schema (a namespace, `odoo_sync` unless
-//! configured): `checkpoints`, `xrefs`, `records`, `dead_letters`, and
-//! `sync_state_migrations`, which lists the migrations applied. Opening a
+//! configured): `checkpoints`, `xrefs`, `records`, `dead_letters`, `held`
+//! (conflicts held for review), `leases`, and `sync_state_migrations`,
+//! which lists the migrations applied. Opening a
 //! store applies the missing migrations in one transaction, under an
 //! advisory lock so two workers starting at once migrate once; a schema
 //! migrated by a newer version of this crate, or holding another program's
@@ -12,6 +13,10 @@
 //! The connection is plain TCP or a Unix socket (`NoTls`): TLS is not
 //! supported yet, so reach a remote server over a private network or a
 //! tunnel.
+//!
+//! Files: `config` (where the database is), `migrate` (the schema's
+//! versions), `xrefs` (checkpoints and cross-references), `records`
+//! (records and dead letters), `review` (held conflicts and leases).
 
 mod config;
 mod migrate;
@@ -28,8 +33,9 @@ use std::fmt;
 use std::sync::Arc;
 use tokio_postgres::NoTls;
 
-/// Every store (checkpoints, cross-references, records, dead letters) in
-/// a PostgreSQL database, for production use by several workers at once.
+/// Every store (checkpoints, cross-references, records, dead letters, held
+/// conflicts, leases) in a PostgreSQL database, for production use by
+/// several workers at once.
 /// Needs the `postgres` feature.
 ///
 /// - **Sharing.** Clones share one pool of connections; any number of
@@ -39,12 +45,24 @@ use tokio_postgres::NoTls;
 ///   [`save_records`] store all or nothing. [`link`] takes a
 ///   transaction-scoped advisory lock on the schema's cross-references, so
 ///   two workers linking one remote id at once get one link and one
-///   [`LinkConflict`](ConnectorErrorKind::LinkConflict), as one process
-///   would. It answers as [`MemoryStore`](super::MemoryStore) does.
+///   [`LinkConflict`](crate::ConnectorErrorKind::LinkConflict), as one
+///   process would. It answers as [`MemoryStore`](super::MemoryStore) does.
+///   [`hold`] merges with what is stored under a lock of its own, so two
+///   workers holding one conflict at once merge one after the other.
+/// - **Leases.** One row per lease in `leases`, taken by a single
+///   `INSERT ... ON CONFLICT DO UPDATE ... WHERE` (lapsed, or the same
+///   holder's) that PostgreSQL re-checks against the latest row: of any
+///   number of workers racing, one gets it. Expiries are the database's
+///   `now()` plus the ttl, never a worker's clock, so workers with skewed
+///   clocks agree; the fencing token grows each time the lease changes
+///   hands or lapses (a released lease keeps its row). A ttl beyond a
+///   hundred thousand years counts as that.
 /// - **Versioning.** The applied migrations are listed in the schema's
 ///   `sync_state_migrations` table; opening applies the missing ones in one
-///   transaction. A schema migrated by a newer version of this crate is
-///   refused, as is a schema holding another program's tables.
+///   transaction, keeping every row (migration 2 added held conflicts and
+///   leases to a migration-1 schema). A schema migrated by a newer version
+///   of this crate is refused, as is a schema holding another program's
+///   tables.
 /// - **Transport.** No TLS yet (`NoTls`): use a private network, a Unix
 ///   socket or a tunnel.
 /// - **Privacy.** The password is never shown; error messages name keys
@@ -52,6 +70,7 @@ use tokio_postgres::NoTls;
 ///
 /// [`link`]: crate::XrefStore::link
 /// [`save_records`]: crate::RecordStore::save_records
+/// [`hold`]: crate::HeldStore::hold
 ///
 /// # Example
 ///
@@ -112,7 +131,7 @@ impl PostgresStore {
     ///
     /// # Errors
     ///
-    /// [`ConnectorErrorKind::Store`] when the server cannot be reached or
+    /// [`ConnectorErrorKind::Store`](crate::ConnectorErrorKind::Store) when the server cannot be reached or
     /// refuses the login, when the schema holds another program's tables,
     /// or when it was migrated by a newer version of this crate.
     ///

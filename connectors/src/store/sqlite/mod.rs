@@ -109,7 +109,7 @@ impl SqliteStore {
     ///
     /// # Errors
     ///
-    /// [`ConnectorErrorKind::Store`] when the file cannot be opened or created, is
+    /// [`ConnectorErrorKind::Store`](crate::ConnectorErrorKind::Store) when the file cannot be opened or created, is
     /// not a SQLite database (or is damaged), holds another program's
     /// tables, or was written by a newer version of this crate.
     ///
@@ -153,7 +153,7 @@ impl SqliteStore {
     ///
     /// # Errors
     ///
-    /// [`ConnectorErrorKind::Store`] when SQLite cannot allocate the database.
+    /// [`ConnectorErrorKind::Store`](crate::ConnectorErrorKind::Store) when SQLite cannot allocate the database.
     ///
     /// # Example
     ///

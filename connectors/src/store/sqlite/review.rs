@@ -256,7 +256,7 @@ impl crate::store::LeaseStore for SqliteStore {
     async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<Option<Lease>> {
         let lease = lease.clone();
         self.call(move |conn| {
-            let token = i64::try_from(lease.token).unwrap_or(i64::MAX);
+            let token = i64::try_from(lease.token).unwrap_or(-1);
             // One statement: SQLite takes the write lock for it.
             let now = now_micros();
             let expires = expiry_micros(now, ttl);
@@ -278,7 +278,7 @@ impl crate::store::LeaseStore for SqliteStore {
     async fn release(&self, lease: &Lease) -> Result<()> {
         let lease = lease.clone();
         self.call(move |conn| {
-            let token = i64::try_from(lease.token).unwrap_or(i64::MAX);
+            let token = i64::try_from(lease.token).unwrap_or(-1);
             // The row stays, lapsed: the next holder's token is bigger.
             conn.prepare_cached(
                 "UPDATE leases SET expires_at = ?4
