@@ -295,10 +295,10 @@ impl State {
     /// stays, lapsed, so the next holder's token is bigger: a fencing token
     /// that went back to 1 would let a stale holder's writes pass the fence.
     pub(crate) fn release(&mut self, lease: &Lease, now: chrono::DateTime<chrono::Utc>) {
-        if self.holds(lease, now) {
-            if let Some(l) = self.leases.get_mut(&lease.name) {
-                l.expires_at = now;
-            }
+        if self.holds(lease, now)
+            && let Some(l) = self.leases.get_mut(&lease.name)
+        {
+            l.expires_at = now;
         }
     }
 

@@ -1142,6 +1142,9 @@ async fn a_hold_that_fails_stores_nothing() {
         "the first conflict is as it was, the second absent"
     );
     // The store still works after the failed transaction.
-    store.remove_held(&[good.key.clone()]).await.unwrap();
+    store
+        .remove_held(std::slice::from_ref(&good.key))
+        .await
+        .unwrap();
     assert!(store.held(&HeldFilter::default()).await.unwrap().is_empty());
 }

@@ -1,13 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The scenarios every state store must answer as the memory store does,
 //! and the helpers the store tests share (memory, file, SQLite,
-//! PostgreSQL). The memory and file stores run them here; SQLite and
-//! PostgreSQL in their own modules.
+//! PostgreSQL). The memory store runs them here; the others in their own
+//! modules.
 
 use chrono::{DateTime, TimeZone, Utc};
 use odoo_integration_connectors::{
-    ConnectorError, ConnectorErrorKind, Cursor, DeadLetter, FileStore, HeldConflict, HeldFilter,
-    Lease, LeaseStore, Link, MemoryStore, Resolution, StoredRecord, SyncState,
+    ConnectorError, ConnectorErrorKind, Cursor, DeadLetter, HeldConflict, HeldFilter, Lease, Link,
+    MemoryStore, Resolution, StoredRecord, SyncState,
 };
 use odoo_integration_model::{CanonicalId, CrossRefs, FieldValue, Money, RemoteId, SystemId};
 use rust_decimal::Decimal;
@@ -791,7 +791,7 @@ pub(crate) async fn one_lease_wins<S: SyncState + Clone + 'static>(stores: &[S],
 }
 
 // ---------------------------------------------------------------------------
-// The built-in stores (the others run the scenarios in their modules).
+// The memory store (the others run the scenarios in their modules).
 
 #[tokio::test]
 async fn the_memory_store_holds_conflicts_and_leases() {
@@ -800,25 +800,7 @@ async fn the_memory_store_holds_conflicts_and_leases() {
     lease_scenario(&store).await;
 }
 
-#[tokio::test]
-async fn the_file_store_holds_conflicts_and_leases_across_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let memory = MemoryStore::new();
-    let expected = held_scenario(&memory).await;
-    let store = FileStore::open(dir.path()).await.unwrap();
-    assert_eq!(held_scenario(&store).await, expected);
-    lease_scenario(&store).await;
-    let lease = store.lease("p").await.unwrap();
-    assert!(lease.is_some());
-    drop(store);
-    let again = FileStore::open(dir.path()).await.unwrap();
-    assert_eq!(dump_held(&again).await, dump_held(&memory).await);
-    assert_eq!(again.lease("p").await.unwrap(), lease);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_of_eight_takes_a_lease_of_the_built_in_stores() {
+async fn one_of_eight_takes_a_lease_of_the_memory_store() {
     one_lease_wins(&[MemoryStore::new()], "race").await;
-    let dir = tempfile::tempdir().unwrap();
-    one_lease_wins(&[FileStore::open(dir.path()).await.unwrap()], "race").await;
 }
