@@ -1134,6 +1134,22 @@ async fn a_hold_that_fails_stores_nothing() {
     );
     let r = store.hold(vec![changed, bad.clone()]).await;
     assert_store_error(&r);
+    let e = r.unwrap_err();
+    assert!(e.message().contains(&bad.key), "{e}");
+    assert!(
+        !chain(&e).contains("here"),
+        "the value is not quoted: {}",
+        chain(&e)
+    );
+    // A decision the database cannot store, likewise.
+    let r = store
+        .decide(
+            &good.key,
+            Resolution::Set(FieldValue::Text("nul \0 here".into())),
+        )
+        .await;
+    assert_store_error(&r);
+    assert!(!chain(&r.unwrap_err()).contains("here"));
     let mut decided = good.clone();
     decided.decision = Some(Resolution::AcceptAttempted);
     assert_eq!(

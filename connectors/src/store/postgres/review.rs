@@ -67,9 +67,28 @@ fn decode_conflict(key: &str, json: &str) -> Result<HeldConflict> {
     })
 }
 
-fn encode<T: serde::Serialize>(value: &T, what: impl FnOnce() -> String) -> Result<String> {
-    serde_json::to_string(value)
-        .map_err(|e| ConnectorError::store(format!("encoding {}: {e}", what())).with_source(e))
+/// Encodes `value` for a JSONB column. PostgreSQL's text (JSONB strings
+/// included) cannot hold the NUL character; a value with one is refused
+/// here, before the database, whose error would quote the value.
+fn encode<T: serde::Serialize>(value: &T, what: impl Fn() -> String) -> Result<String> {
+    let tree = serde_json::to_value(value)
+        .map_err(|e| ConnectorError::store(format!("encoding {}: {e}", what())).with_source(e))?;
+    if has_nul(&tree) {
+        return Err(ConnectorError::store(format!(
+            "{} holds a NUL character, which PostgreSQL cannot store",
+            what()
+        )));
+    }
+    Ok(tree.to_string())
+}
+
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 impl PostgresStore {
