@@ -25,6 +25,8 @@ mod review;
 mod runner;
 #[cfg(feature = "salesforce")]
 mod salesforce;
+#[cfg(all(feature = "postgres", feature = "hubspot", feature = "odoo"))]
+mod scale_out;
 #[cfg(all(feature = "csv", feature = "odoo"))]
 mod sources;
 #[cfg(feature = "sqlite")]
