@@ -176,6 +176,8 @@ pub mod testkit;
     feature = "gusto"
 ))]
 mod web;
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
 #[cfg(feature = "odoo")]
 pub mod workflows;
 
@@ -186,6 +188,7 @@ pub use connector::{
 pub use error::{ConnectorError, ConnectorErrorKind, ErrorRecord, Result};
 pub use odoo_integration_client::RetryPolicy;
 pub use paging::{PageGuard, Pages};
+pub use pipeline::targeted::FetchByIds;
 pub use pipeline::{
     CircuitBreaker, DeletePolicy, HeldChange, Matcher, Pipeline, PipelineBuilder, PlannedAction,
     PlannedChange, RefusedChange, RunSummary, SinkMatch,

@@ -26,6 +26,7 @@ mod observe;
 mod plan;
 mod sink;
 mod summary;
+pub(crate) mod targeted;
 
 pub use breaker::CircuitBreaker;
 pub use builder::PipelineBuilder;
