@@ -23,6 +23,7 @@ fn add(named: &mut Named, key: &str, id: RemoteId) {
 /// association changes (`fromObjectId`, no `objectId`), in the legacy
 /// `contact.creation` form or the generic `object.creation` one with an
 /// `objectTypeId`.
+#[cfg(feature = "hubspot")]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HubSpotEvent {
@@ -41,6 +42,7 @@ struct HubSpotEvent {
 
 /// HubSpot's standard object type ids, as the generic `object.*`
 /// subscriptions name them.
+#[cfg(feature = "hubspot")]
 fn object_name(type_id: &str) -> &str {
     match type_id {
         "0-1" => "contact",
@@ -55,6 +57,7 @@ fn object_name(type_id: &str) -> &str {
 
 /// The records a HubSpot batch is about, per object type (`contact`,
 /// `company`, `deal`, …, or a custom object's type id).
+#[cfg(feature = "hubspot")]
 pub(super) fn hubspot(body: &[u8]) -> Result<Named, WebhookError> {
     let events: Vec<HubSpotEvent> = serde_json::from_slice(body)
         .map_err(|e| WebhookError::malformed(format!("not a HubSpot webhook batch: {e}")))?;
@@ -163,6 +166,7 @@ mod tests {
             .collect()
     }
 
+    #[cfg(feature = "hubspot")]
     #[test]
     fn hubspot_events_of_every_shape_name_their_records() {
         let body = br#"[
@@ -180,6 +184,7 @@ mod tests {
         assert_eq!(ids(&named, "2-1234"), ["9"]);
     }
 
+    #[cfg(feature = "hubspot")]
     #[test]
     fn a_hubspot_body_that_is_not_an_array_of_events_is_malformed() {
         for body in [

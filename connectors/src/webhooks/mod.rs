@@ -212,6 +212,7 @@ impl PushReceiver {
             hubspot: None,
             odoo_token: None,
             generic_secret: None,
+            #[cfg(feature = "hubspot")]
             hubspot_routes: BTreeMap::new(),
             odoo_routes: BTreeMap::new(),
             generic_routes: BTreeMap::new(),
@@ -235,6 +236,7 @@ pub struct PushReceiverBuilder {
     hubspot: Option<(crate::hubspot::WebhookVerifier, String)>,
     odoo_token: Option<SecretString>,
     generic_secret: Option<SecretString>,
+    #[cfg(feature = "hubspot")]
     hubspot_routes: BTreeMap<String, PushTarget>,
     odoo_routes: BTreeMap<String, PushTarget>,
     generic_routes: BTreeMap<String, PushTarget>,
@@ -248,12 +250,14 @@ pub struct PushReceiverBuilder {
 impl fmt::Debug for PushReceiverBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PushReceiverBuilder")
-            .field("odoo_token", &self.odoo_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "odoo_token",
+                &self.odoo_token.as_ref().map(|_| "[redacted]"),
+            )
             .field(
                 "generic_secret",
                 &self.generic_secret.as_ref().map(|_| "[redacted]"),
             )
-            .field("hubspot_routes", &self.hubspot_routes)
             .field("odoo_routes", &self.odoo_routes)
             .field("generic_routes", &self.generic_routes)
             .field("window", &self.window)
@@ -342,6 +346,7 @@ impl PushReceiverBuilder {
     /// # Example
     ///
     /// See [the module](self) (the same for each kind of route).
+    #[cfg(feature = "hubspot")]
     #[must_use]
     pub fn route_hubspot(mut self, object: impl Into<String>, target: PushTarget) -> Self {
         self.hubspot_routes.insert(object.into(), target);
@@ -462,6 +467,7 @@ impl PushReceiverBuilder {
         if !has_hubspot && self.odoo_token.is_none() && self.generic_secret.is_none() {
             return refuse("no endpoint configured (hubspot, odoo_token or generic_secret)");
         }
+        #[cfg(feature = "hubspot")]
         if !has_hubspot && !self.hubspot_routes.is_empty() {
             return refuse("HubSpot routes without the HubSpot endpoint");
         }
@@ -471,7 +477,10 @@ impl PushReceiverBuilder {
         if self.generic_secret.is_none() && !self.generic_routes.is_empty() {
             return refuse("generic routes without a shared secret");
         }
-        for secret in [&self.odoo_token, &self.generic_secret].into_iter().flatten() {
+        for secret in [&self.odoo_token, &self.generic_secret]
+            .into_iter()
+            .flatten()
+        {
             if secret.expose_secret().chars().count() < MIN_SECRET_LEN {
                 return refuse("an Odoo token or shared secret needs at least 16 characters");
             }
@@ -492,6 +501,7 @@ impl PushReceiverBuilder {
                 })
                 .collect::<BTreeMap<String, usize>>()
         };
+        #[cfg(feature = "hubspot")]
         let hubspot_routes = index(self.hubspot_routes);
         let odoo_routes = index(self.odoo_routes);
         let generic_routes = index(self.generic_routes);
@@ -511,8 +521,12 @@ impl PushReceiverBuilder {
         let shared = Arc::new(Shared {
             #[cfg(feature = "hubspot")]
             hubspot: self.hubspot,
-            odoo_tag: self.odoo_token.as_ref().map(|t| token_tag(t.expose_secret())),
+            odoo_tag: self
+                .odoo_token
+                .as_ref()
+                .map(|t| token_tag(t.expose_secret())),
             generic_secret: self.generic_secret,
+            #[cfg(feature = "hubspot")]
             hubspot_routes,
             odoo_routes,
             generic_routes,
@@ -534,6 +548,7 @@ struct Shared {
     /// The Odoo token, as [`token_tag`] keeps it.
     odoo_tag: Option<[u8; 32]>,
     generic_secret: Option<SecretString>,
+    #[cfg(feature = "hubspot")]
     hubspot_routes: BTreeMap<String, usize>,
     odoo_routes: BTreeMap<String, usize>,
     generic_routes: BTreeMap<String, usize>,
@@ -559,7 +574,9 @@ impl Shared {
                     job.push((target, ids));
                 }
                 None if strict => return Err(WebhookError::Unrouted(format!("`{key}`"))),
-                None => tracing::debug!(object = %key, "webhooks: events of an unrouted object skipped"),
+                None => {
+                    tracing::debug!(object = %key, "webhooks: events of an unrouted object skipped")
+                }
             }
         }
         if job.is_empty() {
@@ -597,9 +614,8 @@ async fn hubspot(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) 
         };
         let signature = header_text(&headers, "x-hubspot-signature-v3")
             .ok_or_else(|| WebhookError::Unauthorized("no X-HubSpot-Signature-v3".into()))?;
-        let timestamp = header_text(&headers, "x-hubspot-request-timestamp").ok_or_else(|| {
-            WebhookError::Unauthorized("no X-HubSpot-Request-Timestamp".into())
-        })?;
+        let timestamp = header_text(&headers, "x-hubspot-request-timestamp")
+            .ok_or_else(|| WebhookError::Unauthorized("no X-HubSpot-Request-Timestamp".into()))?;
         verifier
             .verify("POST", url, &body, timestamp, signature, (s.clock)())
             .map_err(|e| WebhookError::Unauthorized(e.to_string()))?;
@@ -619,11 +635,7 @@ fn token_tag(token: &str) -> [u8; 32] {
     tag
 }
 
-async fn odoo(
-    State(s): State<Arc<Shared>>,
-    Path(token): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn odoo(State(s): State<Arc<Shared>>, Path(token): Path<String>, body: Bytes) -> Response {
     answer((|| {
         let Some(expected) = &s.odoo_tag else {
             return Err(WebhookError::Unrouted("Odoo".into()));
@@ -676,7 +688,9 @@ fn verify_generic(
     let limit = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     let age = now.timestamp().saturating_sub(sent);
     if age > limit || age < -limit {
-        return Err(refuse("the request timestamp is more than five minutes from now"));
+        return Err(refuse(
+            "the request timestamp is more than five minutes from now",
+        ));
     }
     let hex = signature
         .strip_prefix("sha256=")
@@ -692,7 +706,7 @@ fn verify_generic(
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.as_bytes()
