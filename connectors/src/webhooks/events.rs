@@ -22,7 +22,7 @@ fn add(named: &mut Named, key: &str, id: RemoteId) {
 /// deletions, restores, merges (`primaryObjectId`, `mergedObjectIds`) and
 /// association changes (`fromObjectId`, no `objectId`), in the legacy
 /// `contact.creation` form or the generic `object.creation` one with an
-/// `objectTypeId`.
+/// `objectTypeId` (`fromObjectTypeId` for association changes).
 #[cfg(feature = "hubspot")]
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,6 +34,9 @@ struct HubSpotEvent {
     object_type_id: Option<String>,
     #[serde(default)]
     from_object_id: Option<u64>,
+    /// Generic association changes name the changed record's type here.
+    #[serde(default)]
+    from_object_type_id: Option<String>,
     #[serde(default)]
     primary_object_id: Option<u64>,
     #[serde(default)]
@@ -67,13 +70,20 @@ pub(super) fn hubspot(body: &[u8]) -> Result<Named, WebhookError> {
             .subscription_type
             .split_once('.')
             .unwrap_or((e.subscription_type.as_str(), ""));
-        let object = match (prefix, e.object_type_id.as_deref()) {
+        let type_id = e
+            .object_type_id
+            .as_deref()
+            .or(e.from_object_type_id.as_deref());
+        let object = match (prefix, type_id) {
             ("object", Some(type_id)) => object_name(type_id),
             ("object", None) => {
-                return Err(WebhookError::malformed(format!(
-                    "a `{}` event without objectTypeId",
-                    e.subscription_type
-                )));
+                // Refusing it would refuse the batch, which HubSpot would
+                // send again and again: skipped, and said.
+                tracing::warn!(
+                    subscription = %e.subscription_type,
+                    "HubSpot webhook event without objectTypeId or fromObjectTypeId skipped"
+                );
+                continue;
             }
             (legacy, _) => legacy,
         };
@@ -175,10 +185,11 @@ mod tests {
             {"eventId":3,"subscriptionType":"contact.associationChange","fromObjectId":51,"toObjectId":981,"associationType":"CONTACT_TO_COMPANY","associationRemoved":false,"occurredAt":3},
             {"eventId":4,"subscriptionType":"contact.merge","objectId":52,"primaryObjectId":52,"mergedObjectIds":[53],"occurredAt":4},
             {"eventId":5,"subscriptionType":"object.creation","objectTypeId":"0-3","objectId":7001,"occurredAt":5},
-            {"eventId":6,"subscriptionType":"object.deletion","objectTypeId":"2-1234","objectId":9,"occurredAt":6}
+            {"eventId":6,"subscriptionType":"object.deletion","objectTypeId":"2-1234","objectId":9,"occurredAt":6},
+            {"eventId":7,"subscriptionType":"object.associationChange","fromObjectTypeId":"0-2","fromObjectId":982,"toObjectTypeId":"0-1","toObjectId":51,"associationRemoved":true,"occurredAt":7}
         ]"#;
         let named = hubspot(body).unwrap();
-        assert_eq!(ids(&named, "company"), ["981"]);
+        assert_eq!(ids(&named, "company"), ["981", "982"]);
         assert_eq!(ids(&named, "contact"), ["51", "52", "53"]);
         assert_eq!(ids(&named, "deal"), ["7001"]);
         assert_eq!(ids(&named, "2-1234"), ["9"]);
@@ -190,11 +201,18 @@ mod tests {
         for body in [
             &br#"{"subscriptionType":"company.creation","objectId":1}"#[..],
             br#"[{"objectId":1}]"#,
-            br#"[{"subscriptionType":"object.creation","objectId":1}]"#,
+            br#"[{"subscriptionType":"company.creation","objectId":"1"}]"#,
             b"[",
         ] {
             assert!(hubspot(body).is_err(), "{}", String::from_utf8_lossy(body));
         }
+        // A generic event naming no object type cannot be routed: skipped,
+        // so the rest of its batch is not refused with it.
+        let named =
+            hubspot(br#"[{"subscriptionType":"object.creation","objectId":1},{"subscriptionType":"company.creation","objectId":2}]"#)
+                .unwrap();
+        assert_eq!(named.len(), 1);
+        assert_eq!(ids(&named, "company"), ["2"]);
     }
 
     #[test]
