@@ -36,6 +36,15 @@
 //!   lost. Odoo does not retry a failed notification: its next change, or
 //!   the next poll, carries the record.
 //!
+//! ## When a pushed read comes too early
+//!
+//! Odoo sends its notification from inside the transaction that made the
+//! change, before that commits (and an automation rule "on deletion" runs
+//! before the record is gone): a read at once could see the record as it
+//! was. The worker's [`window`](PushReceiverBuilder::window) (default 1 s)
+//! is that margin; a read that still came too early is corrected by the
+//! next poll, and a deletion is always found by it.
+//!
 //! ## Push and poll together
 //!
 //! Polling stays the safety net: a failed targeted sync is logged and
@@ -216,7 +225,7 @@ impl PushReceiver {
             hubspot_routes: BTreeMap::new(),
             odoo_routes: BTreeMap::new(),
             generic_routes: BTreeMap::new(),
-            window: Duration::from_millis(500),
+            window: Duration::from_secs(1),
             queue: 1024,
             body_limit: 1024 * 1024,
             max_age: Duration::from_secs(300),
@@ -377,7 +386,8 @@ impl PushReceiverBuilder {
     }
 
     /// How long the worker gathers ids before syncing them, so a burst of
-    /// events about one record is one read. Default: 500 ms.
+    /// events about one record is one read, and a sender's transaction
+    /// has committed before the read. Default: 1 s.
     ///
     /// # Example
     ///

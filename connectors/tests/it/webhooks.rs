@@ -659,6 +659,18 @@ async fn odoo_targeted_reads_turn_missing_records_into_deletes() {
     assert_eq!(changes.len(), 2);
     assert!(changes[0].operation.is_delete());
     assert!(!changes[1].operation.is_delete());
+    // Archived in Odoo: a delete too, as the change feed reports it.
+    server
+        .client(Protocol::Json2)
+        .unwrap()
+        .model("res.partner")
+        .write([2], &json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    let archived: Vec<SourceChange<ClientCompany>> =
+        odoo.fetch_ids(&[RemoteId::new("2")]).await.unwrap();
+    assert!(archived[0].operation.is_delete());
     let err = FetchByIds::<ClientCompany>::fetch_ids(&odoo, &[RemoteId::new("-3")])
         .await
         .unwrap_err();
