@@ -72,6 +72,11 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// records unchanged (they are recorded), so a pushed change and the
     /// next poll write once.
     ///
+    /// It may run while a [`run`](Self::run) of the same pipeline is in
+    /// progress (a webhook arriving mid-poll): both read the system's
+    /// current state and the sink is idempotent by contract, so the record
+    /// ends the same; at worst the sink is sent it once more.
+    ///
     /// Ids are read once each, in batches of the pipeline's
     /// [`batch_size`](super::PipelineBuilder::batch_size), with the
     /// pipeline's retries and source pacing. `fetch` must read the

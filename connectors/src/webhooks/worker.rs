@@ -123,24 +123,39 @@ async fn run(
     tracing::debug!("webhooks: worker stopped");
 }
 
-/// One targeted sync per target, all at once. A failure is logged: the
-/// ids are not lost for good, the next poll of the pipeline reads them.
+/// One targeted sync per target, all at once, each in its own task so
+/// that not even a panic in a pipeline stops the worker. A failure is
+/// logged: the ids are not lost for good, the next poll of the pipeline
+/// reads them.
 async fn flush(targets: &[PushTarget], pending: Pending) {
-    let syncs = pending.0.into_iter().filter_map(|(index, ids)| {
-        let target = targets.get(index)?;
-        let ids: Vec<RemoteId> = ids.into_iter().collect();
-        Some(async move {
-            match target.sync(&ids).await {
-                Ok(summary) => tracing::info!(
-                    pipeline = target.name(), ids = ids.len(), %summary,
-                    "webhooks: pushed records synced"
-                ),
-                Err(e) => tracing::warn!(
-                    pipeline = target.name(), ids = ids.len(), error = %e,
-                    "webhooks: targeted sync failed; the next poll picks these records up"
-                ),
-            }
+    let syncs: Vec<_> = pending
+        .0
+        .into_iter()
+        .filter_map(|(index, ids)| {
+            let target = targets.get(index)?.clone();
+            let ids: Vec<RemoteId> = ids.into_iter().collect();
+            let name = target.name().to_owned();
+            let task = tokio::spawn(async move {
+                match target.sync(&ids).await {
+                    Ok(summary) => tracing::info!(
+                        pipeline = target.name(), ids = ids.len(), %summary,
+                        "webhooks: pushed records synced"
+                    ),
+                    Err(e) => tracing::warn!(
+                        pipeline = target.name(), ids = ids.len(), error = %e,
+                        "webhooks: targeted sync failed; the next poll picks these records up"
+                    ),
+                }
+            });
+            Some((name, task))
         })
-    });
-    futures::future::join_all(syncs).await;
+        .collect();
+    for (name, task) in syncs {
+        if let Err(e) = task.await {
+            tracing::error!(
+                pipeline = %name, error = %e,
+                "webhooks: a targeted sync panicked; the next poll picks its records up"
+            );
+        }
+    }
 }

@@ -718,6 +718,11 @@ impl FetchByIds<ClientCompany> for Gated {
         ids: &[RemoteId],
     ) -> odoo_integration_connectors::Result<Vec<SourceChange<ClientCompany>>> {
         let _pass = self.gate.acquire().await.unwrap();
+        // A bug in someone's source, to show the worker outlives it.
+        assert!(
+            ids.iter().all(|id| id.as_str() != "boom"),
+            "a broken source"
+        );
         Ok(ids
             .iter()
             .map(|id| {
@@ -870,6 +875,35 @@ async fn a_full_queue_answers_503_with_retry_after_and_loses_nothing_accepted() 
     worker.shutdown().await;
     let calls = clients.calls.lock().unwrap().clone();
     assert_eq!(calls, [vec!["1"], vec!["2"]]);
+}
+
+#[tokio::test]
+async fn a_pipeline_that_panics_does_not_stop_the_worker() {
+    let crm = Arc::new(Gated {
+        gate: tokio::sync::Semaphore::new(100),
+    });
+    let clients = lane::<ClientCompany, _>("crm→warehouse", crm);
+    let (router, worker) = PushReceiver::builder()
+        .generic_secret(GENERIC_SECRET)
+        .route_generic("client", clients.target.clone())
+        .window(Duration::from_millis(10))
+        .build()
+        .unwrap();
+    let base = serve(router).await;
+    let client = http();
+    let boom = post_generic(&client, &base, br#"{"entity":"client","ids":["boom"]}"#).await;
+    assert_eq!(boom.status(), 200);
+    eventually("the broken read", || {
+        clients.calls.lock().unwrap().len() == 1
+    })
+    .await;
+    let next = post_generic(&client, &base, br#"{"entity":"client","ids":["1"]}"#).await;
+    assert_eq!(next.status(), 200);
+    eventually("the next client in the sink", || {
+        writes_of(&clients.writes, "1") == ["upsert"]
+    })
+    .await;
+    worker.shutdown().await;
 }
 
 #[tokio::test]
