@@ -313,7 +313,9 @@ impl PushReceiverBuilder {
 
     /// Serves `POST /odoo/{token}` for Odoo's "Send Webhook Notification"
     /// actions; set the action's URL to `…/odoo/<token>`. Use a long
-    /// random token (at least 16 characters): it is the only secret.
+    /// random token (at least 16 characters): it is the only secret (Odoo
+    /// signs nothing and sends no custom header), so serve it over HTTPS
+    /// and keep request paths out of access logs.
     ///
     /// # Example
     ///

@@ -89,7 +89,7 @@ async fn run(
     loop {
         let first = tokio::select! {
             job = receiver.recv() => job,
-            _ = stopped.wait_for(|stop| *stop) => None,
+            () = stop_asked(&mut stopped) => None,
         };
         let Some(first) = first else {
             break;
@@ -106,7 +106,7 @@ async fn run(
                     None => break,
                 },
                 () = tokio::time::sleep_until(deadline) => break,
-                _ = stopped.wait_for(|stop| *stop) => break,
+                () = stop_asked(&mut stopped) => break,
             }
         }
         flush(&targets, pending).await;
@@ -121,6 +121,15 @@ async fn run(
         flush(&targets, pending).await;
     }
     tracing::debug!("webhooks: worker stopped");
+}
+
+/// Returns when [`PushWorker::shutdown`] asks the worker to stop; never
+/// when the handle was dropped without asking (the worker then runs until
+/// the router is dropped).
+async fn stop_asked(stopped: &mut watch::Receiver<bool>) {
+    if stopped.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// One targeted sync per target, all at once, each in its own task so

@@ -907,6 +907,28 @@ async fn a_pipeline_that_panics_does_not_stop_the_worker() {
 }
 
 #[tokio::test]
+async fn dropping_the_worker_handle_leaves_the_worker_running() {
+    let crm = Arc::new(Gated {
+        gate: tokio::sync::Semaphore::new(100),
+    });
+    let clients = lane::<ClientCompany, _>("crm→warehouse", crm);
+    let (router, worker) = PushReceiver::builder()
+        .generic_secret(GENERIC_SECRET)
+        .route_generic("client", clients.target.clone())
+        .window(Duration::from_millis(10))
+        .build()
+        .unwrap();
+    drop(worker);
+    let base = serve(router).await;
+    let response = post_generic(&http(), &base, br#"{"entity":"client","ids":["1"]}"#).await;
+    assert_eq!(response.status(), 200);
+    eventually("the client in the sink", || {
+        writes_of(&clients.writes, "1") == ["upsert"]
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_receiver_without_endpoints_or_with_weak_secrets_is_refused() {
     assert!(PushReceiver::builder().build().is_err());
     assert!(PushReceiver::builder().odoo_token("short").build().is_err());
