@@ -775,6 +775,15 @@ mod tests {
     }
 
     #[test]
+    fn the_public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<PushTarget>();
+        check::<PushWorker>();
+        check::<PushReceiverBuilder>();
+        check::<WebhookError>();
+    }
+
+    #[test]
     fn tokens_are_told_apart() {
         assert_eq!(token_tag("0123456789abcdef"), token_tag("0123456789abcdef"));
         assert_ne!(token_tag("0123456789abcdef"), token_tag("0123456789abcdeF"));
