@@ -37,5 +37,7 @@ mod sqlite_store;
 mod store_scenario;
 #[cfg(all(feature = "odoo", feature = "gusto"))]
 mod timesheet_flow;
+#[cfg(all(feature = "webhooks", feature = "hubspot", feature = "odoo"))]
+mod webhooks;
 #[cfg(feature = "odoo")]
 mod workflows;
