@@ -12,7 +12,7 @@
 
 use crate::postgres_store;
 use odoo_integration_client::test_server::{ADMIN_API_KEY, ADMIN_LOGIN, DATABASE, TestServer};
-use odoo_integration_client::{Credentials, Protocol};
+use odoo_integration_client::{Credentials, Domain, Protocol};
 use odoo_integration_connectors::hubspot::HubSpotConnector;
 use odoo_integration_connectors::odoo::OdooConnector;
 use odoo_integration_connectors::sources::Shard;
@@ -27,7 +27,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const RECORDS: usize = 20_000;
+/// How many companies: 20,000, or `SCALE_OUT_RECORDS`.
+fn records() -> usize {
+    std::env::var("SCALE_OUT_RECORDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000)
+}
 const SHARDS: u32 = 6;
 const WORKERS: usize = 3;
 /// Short, so the test does not wait long for a dead worker's leases.
@@ -51,10 +57,8 @@ fn company(i: usize) -> Vec<(&'static str, String)> {
     p
 }
 
-fn true_rejects() -> usize {
-    (0..RECORDS)
-        .filter(|i| i % 997 == 3 || i % 1009 == 5)
-        .count()
+fn is_reject(i: usize) -> bool {
+    i % 997 == 3 || i % 1009 == 5
 }
 
 /// What a worker needs, from its environment.
@@ -120,7 +124,8 @@ async fn worker() {
     let mut runner = Runner::builder(Arc::new(store))
         .worker_id(&setup.worker)
         .lease_ttl(LEASE_TTL)
-        .max_concurrent(SHARDS as usize);
+        // Its share of the shards at a time, so the others find work.
+        .max_concurrent((SHARDS as usize).div_ceil(WORKERS));
     for k in 0..SHARDS {
         let shard = Shard::new(hubspot.clone(), k, SHARDS).unwrap();
         let pipeline = Pipeline::<ClientCompany>::builder(
@@ -130,8 +135,13 @@ async fn worker() {
             state.clone(),
         )
         .validator(named_clients())
-        .batch_size(100)
+        // HubSpot's largest search page.
+        .batch_size(200)
         .concurrency(2)
+        // Odoo holds none of them: no first-sync searches (on the
+        // embedded Odoo, which has no index on names, each would scan
+        // every partner). Exactly-once rests on the external ids.
+        .match_existing(false)
         .build()
         .unwrap();
         runner = runner.job(Arc::new(pipeline), Duration::from_millis(200));
@@ -165,23 +175,58 @@ fn spawn_worker(
     cmd.spawn().unwrap()
 }
 
-/// Odoo's companies made by the sync (named `Company …`).
-fn synced_names(server: &TestServer) -> Vec<String> {
-    server
-        .records("res.partner")
+/// How many companies the sync made in Odoo (named `Company …`).
+async fn synced(odoo: &odoo_integration_client::Client) -> u64 {
+    odoo.model("res.partner")
+        .search_count(Domain::field("name").eq_like("Company %"))
+        .send()
+        .await
         .unwrap()
-        .into_iter()
+}
+
+/// Their names.
+async fn synced_names(odoo: &odoo_integration_client::Client) -> Vec<String> {
+    odoo.model("res.partner")
+        .search_read(Domain::field("name").eq_like("Company %"))
+        .fields(["name"])
+        .send()
+        .await
+        .unwrap()
+        .iter()
         .filter_map(|r| r["name"].as_str().map(str::to_owned))
-        .filter(|n| n.starts_with("Company "))
         .collect()
 }
 
 /// Waits (polling) until `done`, or panics after `limit` saying `what`.
-async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
+async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> (bool, String)) {
     let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < limit, "gave up waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut said = Instant::now();
+    loop {
+        let (ok, now) = done().await;
+        if ok {
+            return;
+        }
+        assert!(start.elapsed() < limit, "gave up waiting for {what}: {now}");
+        if said.elapsed() > Duration::from_secs(10) {
+            eprintln!(
+                "scale_out: waiting for {what} ({:?}): {now}",
+                start.elapsed()
+            );
+            said = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Kills the workers left when the test ends, passed or not.
+struct Workers(Vec<Child>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for w in &mut self.0 {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
     }
 }
 
@@ -190,17 +235,23 @@ async fn three_workers_share_twenty_thousand_records() {
     let Some((pg, schema)) = postgres_store::fresh("scale_out").await else {
         return;
     };
+    let total = records();
     let server = TestServer::builder().start().await.unwrap();
+    let odoo = server.client(Protocol::Json2).unwrap();
     let fake = FakeHubSpot::start().await.unwrap();
-    for i in 0..RECORDS {
+    for i in 0..total {
         fake.insert("companies", company(i));
     }
     let store = PostgresStore::open(pg.config(&schema)).await.unwrap();
-    let valid = RECORDS - true_rejects();
+    let rejects = (0..total).filter(|i| is_reject(*i)).count();
+    let valid = total - rejects;
+    let started = Instant::now();
 
-    let mut workers: Vec<Child> = (0..WORKERS)
-        .map(|n| spawn_worker(n, &server, &fake, &pg, &schema))
-        .collect();
+    let mut workers = Workers(
+        (0..WORKERS)
+            .map(|n| spawn_worker(n, &server, &fake, &pg, &schema))
+            .collect(),
+    );
 
     // Worker 0 holds a shard and the sync is under way: kill it.
     let shards: Vec<String> = (0..SHARDS).map(shard_name).collect();
@@ -208,49 +259,64 @@ async fn three_workers_share_twenty_thousand_records() {
         "worker 0 to hold a lease while records land",
         Duration::from_secs(300),
         async || {
-            let mut holds = false;
+            let mut holders = Vec::new();
             for name in &shards {
-                holds |= store
-                    .lease(name)
-                    .await
-                    .unwrap()
-                    .is_some_and(|l| l.holder == "worker-0");
+                holders.push(store.lease(name).await.unwrap().map(|l| l.holder));
             }
-            holds && synced_names(&server).len() > 1_000
+            let holds = holders.iter().any(|h| h.as_deref() == Some("worker-0"));
+            let n = synced(&odoo).await;
+            (
+                holds && n > (total / 10) as u64,
+                format!("{n} in, leases {holders:?}"),
+            )
         },
     )
     .await;
-    let mut killed = workers.remove(0);
+    let mut killed = workers.0.remove(0);
     killed.kill().unwrap(); // SIGKILL: no shutdown, leases left to lapse
     killed.wait().unwrap();
-    let at_kill = synced_names(&server).len();
-    assert!(at_kill < valid, "killed mid-sync ({at_kill} of {valid} in)");
+    let at_kill = synced(&odoo).await;
+    assert!(
+        at_kill < valid as u64,
+        "killed mid-sync ({at_kill} of {valid} in)"
+    );
+    eprintln!(
+        "scale_out: worker 0 killed at {at_kill} records ({:?})",
+        started.elapsed()
+    );
 
     wait_for(
         "every valid record in Odoo",
         Duration::from_secs(900),
-        async || synced_names(&server).len() >= valid,
+        async || {
+            let n = synced(&odoo).await;
+            (n >= valid as u64, format!("{n} of {valid} in"))
+        },
     )
     .await;
+    eprintln!("scale_out: {valid} records in ({:?})", started.elapsed());
     // The rejects are filed on the same pages; wait for the last pages to
     // be recorded.
     wait_for(
         "the true rejects filed",
         Duration::from_secs(120),
-        async || store.letters("client").await.unwrap().len() >= true_rejects(),
+        async || {
+            let n = store.letters("client").await.unwrap().len();
+            (n >= rejects, format!("{n} of {rejects}"))
+        },
     )
     .await;
 
     // Stop the others gracefully (SIGTERM): they finish the page in
     // flight and exit cleanly.
-    for w in &workers {
+    for w in &workers.0 {
         let status = Command::new("kill")
             .args(["-TERM", &w.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
     }
-    for mut w in workers {
+    for w in &mut workers.0 {
         let status = w.wait().unwrap();
         assert!(
             status.success(),
@@ -259,14 +325,14 @@ async fn three_workers_share_twenty_thousand_records() {
     }
 
     // Exactly once: as many companies as valid records, no name twice.
-    let names = synced_names(&server);
+    let names = synced_names(&odoo).await;
     let distinct: BTreeSet<&String> = names.iter().collect();
     assert_eq!(distinct.len(), names.len(), "no company twice in Odoo");
     assert_eq!(names.len(), valid, "every valid company in Odoo");
     // The dead-letter queue holds the true rejects, nothing else.
     let letters = store.letters("client").await.unwrap();
-    let expected: BTreeSet<String> = (0..RECORDS)
-        .filter(|i| i % 997 == 3 || i % 1009 == 5)
+    let expected: BTreeSet<String> = (0..total)
+        .filter(|i| is_reject(*i))
         .map(|i| format!("client/hubspot/{}", 10_001 + i))
         .collect();
     let got: BTreeSet<String> = letters.iter().map(|l| l.key.clone()).collect();
@@ -278,4 +344,5 @@ async fn three_workers_share_twenty_thousand_records() {
             .unwrap();
         assert!(cursor.is_some(), "{name} ran to the end");
     }
+    eprintln!("scale_out: checked ({:?})", started.elapsed());
 }
