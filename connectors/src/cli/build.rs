@@ -604,6 +604,22 @@ fn kind_of(s: &System) -> &'static str {
     }
 }
 
+impl Systems {
+    /// Builds every system the pipelines read or write, so a missing
+    /// secret is found before anything opens.
+    pub(crate) fn for_pipelines(
+        config: &Config,
+        pipelines: &[&PipelineConfig],
+    ) -> std::result::Result<Systems, BuildError> {
+        let mut systems = Systems::default();
+        for p in pipelines {
+            systems.get(config, &p.from)?;
+            systems.get(config, &p.to)?;
+        }
+        Ok(systems)
+    }
+}
+
 /// Builds the pipeline `p` over `state`.
 pub(crate) fn build_pipeline(
     config: &Config,

@@ -340,8 +340,8 @@ pub(crate) async fn run_leased(
 
 async fn once(config: &Config, names: &[String], dry_run: bool) -> Outcome {
     let order = config.order(names)?;
+    let mut systems = Systems::for_pipelines(config, &order)?;
     let state = open_store(config).await?;
-    let mut systems = Systems::default();
     let mut built = Vec::new();
     for p in &order {
         built.push(build_pipeline(
@@ -370,12 +370,11 @@ async fn once(config: &Config, names: &[String], dry_run: bool) -> Outcome {
             run_leased(&state, &p.name, pipeline.as_ref()).await
         };
         match result {
-            Ok(summary) => {
-                progress.finish(&format!("{}: {summary}", p.name));
-                if dry_run {
-                    print_plan(&summary);
-                }
+            Ok(summary) if dry_run => {
+                progress.finish(&format!("{}: {}", p.name, plan_counts(&summary)));
+                print_plan(&summary);
             }
+            Ok(summary) => progress.finish(&format!("{}: {summary}", p.name)),
             Err(e) => {
                 progress.finish(&format!("{}: failed: {}", p.name, describe(&e)));
                 failed.push(p.name.clone());
@@ -391,6 +390,24 @@ async fn once(config: &Config, names: &[String], dry_run: bool) -> Outcome {
             failed.join(", ")
         )))
     }
+}
+
+/// A dry run's plan, counted.
+fn plan_counts(summary: &crate::pipeline::RunSummary) -> String {
+    use crate::pipeline::PlannedAction;
+    let count =
+        |f: fn(&PlannedAction) -> bool| summary.planned.iter().filter(|c| f(&c.action)).count();
+    format!(
+        "read {}; would create {}, update {}, delete {}, leave {} unchanged, reject {}; refused fields {}, held {}",
+        summary.read,
+        count(|a| matches!(a, PlannedAction::Create)),
+        count(|a| matches!(a, PlannedAction::Update { .. })),
+        count(|a| matches!(a, PlannedAction::Delete)),
+        count(|a| matches!(a, PlannedAction::Unchanged)),
+        count(|a| matches!(a, PlannedAction::Reject { .. })),
+        summary.refused.len(),
+        summary.held.len()
+    )
 }
 
 fn print_plan(summary: &crate::pipeline::RunSummary) {
@@ -555,8 +572,8 @@ async fn dlq(config: &Config, cmd: Dlq) -> Outcome {
                     config.file()
                 ))
             })?;
+            let mut systems = Systems::for_pipelines(config, &[p])?;
             let state = open_store(config).await?;
-            let mut systems = Systems::default();
             let built = build_pipeline(config, &mut systems, p, state.clone(), false)?;
             let progress = Progress::start(&format!("{}: replaying", p.name));
             let result = if all {

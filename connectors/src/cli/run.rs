@@ -58,8 +58,8 @@ pub(crate) async fn run(config: &Config) -> Result<(), Failure> {
     if order.is_empty() {
         return Err(Failure::Usage(format!("no pipelines in {}", config.file())));
     }
+    let mut systems = Systems::for_pipelines(config, &order)?;
     let state = open_store(config).await?;
-    let mut systems = Systems::default();
     let mut built = Vec::new();
     for p in &order {
         built.push(build_pipeline(
