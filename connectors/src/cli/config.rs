@@ -459,7 +459,7 @@ impl Config {
         let raw: RawConfig = toml::from_str(src).map_err(|e| {
             ConfigError::new(
                 &file,
-                e.span().and_then(|s| at(s)),
+                e.span().and_then(&at),
                 e.message().trim_end().to_owned(),
             )
         })?;
