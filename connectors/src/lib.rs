@@ -167,6 +167,7 @@ mod paging;
 mod pipeline;
 mod rate_limit;
 pub mod review;
+mod runner;
 #[cfg(feature = "salesforce")]
 pub mod salesforce;
 pub mod sources;
@@ -194,6 +195,9 @@ pub use pipeline::{
     PlannedChange, RefusedChange, RunSummary, SinkMatch,
 };
 pub use rate_limit::{DEFAULT_MAX_PAUSE, PauseTooLong, Quota, RateLimiter};
+pub use runner::{
+    Job, JobStatus, LastRun, RunReport, Runner, RunnerBuilder, RunnerStatus, Shutdown,
+};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{

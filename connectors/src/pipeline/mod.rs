@@ -26,6 +26,7 @@ mod observe;
 mod plan;
 mod review;
 mod sink;
+mod stop;
 mod summary;
 
 pub use breaker::CircuitBreaker;
@@ -307,6 +308,12 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             }
             cursor = Some(page.next);
             if !page.has_more {
+                break;
+            }
+            // The page is applied and its checkpoint saved: a stop asked
+            // for (`run_until`) ends the run here, before the next read.
+            if stop::requested() {
+                tracing::info!(pipeline = %self.name, "stopped before the next page");
                 break;
             }
         }

@@ -24,6 +24,7 @@ mod odoo_pipeline;
 #[cfg(feature = "postgres")]
 mod postgres_store;
 mod review;
+mod runner;
 #[cfg(feature = "salesforce")]
 mod salesforce;
 #[cfg(all(feature = "csv", feature = "odoo"))]
