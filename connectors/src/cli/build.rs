@@ -413,9 +413,9 @@ impl ErrorName for serde_json::Error {
     }
 }
 
-/// A pipeline of any entity, as the commands drive it.
+/// A pipeline of any entity, as the commands drive it; a runner's job too.
 #[async_trait]
-pub(crate) trait AnyPipeline: Send + Sync {
+pub(crate) trait AnyPipeline: crate::runner::Job + Send + Sync {
     async fn run(&self) -> Result<RunSummary>;
     async fn replay(&self) -> Result<RunSummary>;
     async fn replay_keys(&self, keys: &[String]) -> Result<RunSummary>;
@@ -553,7 +553,7 @@ struct BuildPipeline<'a> {
 }
 
 impl WithEntity for BuildPipeline<'_> {
-    type Out = std::result::Result<Box<dyn AnyPipeline>, BuildError>;
+    type Out = std::result::Result<Arc<dyn AnyPipeline>, BuildError>;
     fn call<E: CliEntity>(self) -> Self::Out {
         let here = |m: String| {
             BuildError::Config(ConfigError::new(
@@ -587,7 +587,7 @@ impl WithEntity for BuildPipeline<'_> {
             b = b.policy(policy.clone());
         }
         match b.build() {
-            Ok(p) => Ok(Box::new(p)),
+            Ok(p) => Ok(Arc::new(p)),
             Err(e) if e.kind() == ConnectorErrorKind::Configuration => Err(here(e.to_string())),
             Err(e) => Err(BuildError::Failed(e)),
         }
@@ -627,7 +627,7 @@ pub(crate) fn build_pipeline(
     p: &PipelineConfig,
     state: Arc<dyn SyncState>,
     dry_run: bool,
-) -> std::result::Result<Box<dyn AnyPipeline>, BuildError> {
+) -> std::result::Result<Arc<dyn AnyPipeline>, BuildError> {
     let source = systems.get(config, &p.from)?;
     let sink = systems.get(config, &p.to)?;
     with_entity(

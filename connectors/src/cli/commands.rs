@@ -33,9 +33,9 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs every pipeline on its interval, in `after` order, until SIGTERM
-    /// or Ctrl-C (a run in progress finishes first; a second signal stops
-    /// at once, losing nothing stored).
+    /// Runs every pipeline on its interval, in `after` order, each under
+    /// its lease, until SIGTERM or Ctrl-C (the runs in flight finish their
+    /// page first; a second signal stops at once, losing nothing stored).
     Run,
     /// Runs the pipelines named (all when none) once, in `after` order.
     Once {

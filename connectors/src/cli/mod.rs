@@ -36,10 +36,13 @@
 //! before anything opens; a state store another process holds (the file
 //! store's lock), or of a newer schema (SQLite, PostgreSQL), is refused
 //! as it is found; `once` and `run` take each pipeline's lease
-//! ([`LeaseStore`](crate::LeaseStore)) for the run and refuse one a live
-//! worker holds. `run` stops on SIGTERM or Ctrl-C once the runs in
-//! progress end (their checkpoints saved); a second signal stops at once,
-//! which the pipeline survives too (its checkpoint lags at most a page).
+//! ([`LeaseStore`](crate::LeaseStore)) for the run: `once` refuses (exit
+//! code 1) a pipeline a live worker holds, `run` skips its round. `run`
+//! is the [`Runner`](crate::Runner) (intervals, `after` order, leases
+//! renewed while a run lasts, back-off on failures); on SIGTERM or Ctrl-C
+//! the runs in flight finish their page (checkpoint saved) and it exits
+//! 0; a second signal stops at once, which a pipeline survives too (its
+//! checkpoint lags at most a page).
 //!
 //! # Example
 //!

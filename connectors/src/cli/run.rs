@@ -1,35 +1,15 @@
-//! `run`: every pipeline on its interval until a signal.
+//! `run`: every pipeline under the [`Runner`](crate::Runner) until a signal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use super::build::{Systems, build_pipeline, open_store};
-use super::commands::{Failure, run_leased};
+use super::commands::{Failure, holder};
 use super::config::Config;
-use super::progress::Progress;
-use std::time::Instant;
-use tokio::sync::watch;
+use crate::runner::{Job, LastRun, Runner, Shutdown};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Resolves when SIGTERM or Ctrl-C arrives; the watch turns true on the
-/// first, and a second one exits the process at once (every stored
-/// change is already durable; the checkpoint lags at most one page).
-fn on_signal() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        let mut seen = 0;
-        loop {
-            wait_for_signal().await;
-            seen += 1;
-            if seen == 1 {
-                eprintln!("stopping after the runs in progress (signal again to stop now)");
-                let _ = tx.send(true);
-            } else {
-                eprintln!("stopping now");
-                std::process::exit(130);
-            }
-        }
-    });
-    rx
-}
-
+/// Waits for SIGTERM or Ctrl-C.
 #[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
@@ -51,8 +31,19 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Runs every pipeline, each round in `after` order, each when its
-/// interval has passed since its last run, until a signal.
+/// A line for a run that ended, or was skipped.
+fn describe(name: &str, last: &LastRun) -> String {
+    match last {
+        LastRun::Finished(r) => format!("{name}: {r}"),
+        LastRun::Skipped { holder } => format!("{name}: skipped: leased by {holder}"),
+        other => format!("{name}: {other}"),
+    }
+}
+
+/// Runs every pipeline on its interval under the runner (leases, `after`
+/// order, back-off on failures), printing each run as it ends, until
+/// SIGTERM or Ctrl-C; then the runs in flight finish their page, their
+/// checkpoints saved, and it returns. A second signal exits at once.
 pub(crate) async fn run(config: &Config) -> Result<(), Failure> {
     let order = config.order(&[])?;
     if order.is_empty() {
@@ -60,49 +51,58 @@ pub(crate) async fn run(config: &Config) -> Result<(), Failure> {
     }
     let mut systems = Systems::for_pipelines(config, &order)?;
     let state = open_store(config).await?;
-    let mut built = Vec::new();
+    let mut builder = Runner::builder(state.clone()).worker_id(holder());
     for p in &order {
-        built.push(build_pipeline(
-            config,
-            &mut systems,
-            p,
-            state.clone(),
-            false,
-        )?);
+        let pipeline = build_pipeline(config, &mut systems, p, state.clone(), false)?;
+        let job: Arc<dyn Job> = pipeline;
+        builder = builder.job(job, p.interval);
+        for a in &p.after {
+            builder = builder.after(p.name.clone(), a.clone());
+        }
     }
-    let mut stop = on_signal();
-    let mut due: Vec<Instant> = vec![Instant::now(); order.len()];
+    let runner = builder.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    let shutdown = Shutdown::on_signals()?;
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            shutdown.tripped().await;
+            eprintln!("stopping: the runs in flight finish their page (signal again to stop now)");
+            wait_for_signal().await;
+            eprintln!("stopping now");
+            std::process::exit(130);
+        }
+    });
     println!(
-        "running {} pipeline(s); SIGTERM or Ctrl-C stops",
-        order.len()
+        "running {} pipeline(s) as {}; SIGTERM or Ctrl-C stops",
+        order.len(),
+        holder()
     );
-    loop {
-        for (i, (p, pipeline)) in order.iter().zip(&built).enumerate() {
-            if *stop.borrow() {
-                break;
+    let running = tokio::spawn({
+        let (runner, shutdown) = (runner.clone(), shutdown.clone());
+        async move { runner.run(&shutdown).await }
+    });
+    // Print each run as it ends: the job's count of ends moves.
+    let mut seen: HashMap<String, (u64, u64)> = HashMap::new();
+    let report = |seen: &mut HashMap<String, (u64, u64)>| {
+        for job in runner.status().jobs {
+            let count = (job.runs, job.skipped_held);
+            if seen.get(&job.name) != Some(&count) && !job.running {
+                if let Some(last) = &job.last {
+                    println!("{}", describe(&job.name, last));
+                }
+                seen.insert(job.name.clone(), count);
             }
-            if Instant::now() < due[i] {
-                continue;
-            }
-            let progress = Progress::start(&format!("{}: running", p.name));
-            match run_leased(&state, &p.name, pipeline.as_ref()).await {
-                Ok(summary) => progress.finish(&format!("{}: {summary}", p.name)),
-                Err(e) => progress.finish(&format!("{}: failed: {e}", p.name)),
-            }
-            due[i] = Instant::now() + p.interval;
         }
-        if *stop.borrow() {
-            break;
-        }
-        let next = due.iter().min().copied().unwrap_or_else(Instant::now);
-        tokio::select! {
-            _ = tokio::time::sleep_until(next.into()) => {}
-            _ = stop.changed() => {}
-        }
-        if *stop.borrow() {
-            break;
-        }
+    };
+    while !running.is_finished() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        report(&mut seen);
     }
+    let result = running
+        .await
+        .map_err(|e| Failure::Failed(format!("the runner stopped: {e}")))?;
+    report(&mut seen);
+    result?;
     println!("stopped");
     Ok(())
 }
