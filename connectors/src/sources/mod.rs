@@ -1,6 +1,7 @@
 //! Ready-made [`Source`](crate::Source)s for your own data: a log of
 //! changes in memory ([`VecSource`]) and files of records, JSON Lines or
-//! CSV ([`FileSource`]).
+//! CSV ([`FileSource`]); and [`Shard`], one part of any source, so several
+//! workers share a sync.
 //!
 //! Each has a real cursor and honours the `limit` a pipeline asks for, so a
 //! run resumes where the last stopped and the
@@ -25,7 +26,9 @@
 //! ```
 
 mod file;
+mod shard;
 mod vec;
 
 pub use file::{FileSource, MAX_LINE, ReadMode};
+pub use shard::Shard;
 pub use vec::VecSource;

@@ -291,6 +291,17 @@ impl State {
         Some(lease)
     }
 
+    /// Gives `lease` up at `now` if it is still the live one. The entry
+    /// stays, lapsed, so the next holder's token is bigger: a fencing token
+    /// that went back to 1 would let a stale holder's writes pass the fence.
+    pub(crate) fn release(&mut self, lease: &Lease, now: chrono::DateTime<chrono::Utc>) {
+        if self.holds(lease, now)
+            && let Some(l) = self.leases.get_mut(&lease.name)
+        {
+            l.expires_at = now;
+        }
+    }
+
     /// Whether `lease` is still the live one at `now`.
     pub(crate) fn holds(&self, lease: &Lease, now: chrono::DateTime<chrono::Utc>) -> bool {
         self.leases.get(&lease.name).is_some_and(|l| {
@@ -538,9 +549,7 @@ macro_rules! impl_stores {
             }
             async fn release(&self, lease: &$crate::store::Lease) -> $crate::Result<()> {
                 self.update($crate::store::state::Part::Leases, |s| {
-                    if s.holds(lease, chrono::Utc::now()) {
-                        s.leases.remove(&lease.name);
-                    }
+                    s.release(lease, chrono::Utc::now());
                     Ok(())
                 })
                 .await

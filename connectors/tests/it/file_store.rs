@@ -1,8 +1,45 @@
 #![allow(clippy::unwrap_used)]
-//! The file store's lock: one `FileStore` per directory at a time, so two
-//! instances never overwrite each other's changes.
+//! The file store against the memory store (the shared scenarios, and
+//! state across a reopen), and its lock: one `FileStore` per directory at
+//! a time, so two instances never overwrite each other's changes.
 
-use odoo_integration_connectors::{CheckpointStore, ConnectorErrorKind, Cursor, FileStore};
+use super::store_scenario::*;
+use odoo_integration_connectors::{
+    CheckpointStore, ConnectorErrorKind, Cursor, FileStore, LeaseStore, MemoryStore,
+};
+
+#[tokio::test]
+async fn every_method_answers_as_the_memory_store_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryStore::new();
+    let store = FileStore::open(dir.path()).await.unwrap();
+    assert_eq!(scenario(&store).await, scenario(&memory).await);
+    drop(store);
+    let again = FileStore::open(dir.path()).await.unwrap();
+    assert_eq!(dump(&again).await, dump(&memory).await);
+}
+
+#[tokio::test]
+async fn the_file_store_holds_conflicts_and_leases_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryStore::new();
+    let expected = held_scenario(&memory).await;
+    let store = FileStore::open(dir.path()).await.unwrap();
+    assert_eq!(held_scenario(&store).await, expected);
+    lease_scenario(&store).await;
+    let lease = store.lease("p").await.unwrap();
+    assert!(lease.is_some());
+    drop(store);
+    let again = FileStore::open(dir.path()).await.unwrap();
+    assert_eq!(dump_held(&again).await, dump_held(&memory).await);
+    assert_eq!(again.lease("p").await.unwrap(), lease);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_of_eight_takes_a_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    one_lease_wins(&[FileStore::open(dir.path()).await.unwrap()], "race").await;
+}
 
 #[tokio::test]
 async fn a_second_open_is_refused_while_the_first_is_alive() {

@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `PostgresStore` against the built-in stores: the same scenario gives the
 //! same answers; state survives a reconnect; a newer schema and another
-//! program's schema are refused; concurrent use, from many tasks and from
-//! several stores on one database, loses nothing; the password never shows.
+//! program's schema are refused, a migration-1 schema is upgraded in place;
+//! concurrent use, from many tasks and from several stores on one database,
+//! loses nothing, and one worker at a time holds a lease; the password
+//! never shows.
 //!
 //! The server: the one the `PG*` variables (or `DATABASE_URL`) point to;
 //! when they are unset or point nowhere, a throwaway cluster this binary
@@ -12,10 +14,12 @@
 //! works in a schema of its own, so they run in parallel.
 
 use odoo_integration_connectors::{
-    CheckpointStore, ConnectorError, ConnectorErrorKind, Cursor, DeadLetter, DeadLetterQueue, Link,
-    MemoryStore, PostgresConfig, PostgresStore, RecordStore, XrefStore,
+    CheckpointStore, ConnectorError, ConnectorErrorKind, Cursor, DeadLetter, DeadLetterQueue,
+    HeldFilter, HeldStore, LeaseStore, Link, MemoryStore, PostgresConfig, PostgresStore,
+    RecordStore, Resolution, XrefStore,
 };
-use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
+use odoo_integration_model::{CanonicalId, FieldValue, RemoteId, SystemId};
+use std::time::Duration;
 
 use super::store_scenario::*;
 
@@ -309,6 +313,30 @@ async fn every_method_answers_as_the_memory_store_does() {
     assert_eq!(store.schema(), schema);
     assert_eq!(scenario(&store).await, expected);
     assert_eq!(dump(&store).await, dump(&memory).await);
+
+    let expected = held_scenario(&memory).await;
+    assert_eq!(held_scenario(&store).await, expected);
+    assert_eq!(dump_held(&store).await, dump_held(&memory).await);
+}
+
+#[tokio::test]
+async fn leases_answer_as_the_memory_store_does() {
+    let Some((server, schema)) = fresh("leases").await else {
+        return;
+    };
+    let store = PostgresStore::open(server.config(&schema)).await.unwrap();
+    lease_scenario(&store).await;
+    // What the scenario left, seen by a store opened afresh.
+    let lease = store.lease("p").await.unwrap().expect("held by w2");
+    let again = PostgresStore::open(server.config(&schema)).await.unwrap();
+    assert_eq!(again.lease("p").await.unwrap(), Some(lease));
+    assert_eq!(
+        again
+            .acquire("p", "w1", Duration::from_secs(60))
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -335,7 +363,7 @@ async fn state_survives_reconnect() {
         .await
         .unwrap();
 
-    // Migration 1 is recorded once, however often the store is opened.
+    // Each migration is recorded once, however often the store is opened.
     let rows = server
         .admin()
         .await
@@ -347,7 +375,132 @@ async fn state_survives_reconnect() {
         .await
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, vec![PostgresStore::SCHEMA_VERSION]);
+    assert_eq!(
+        versions,
+        (1..=PostgresStore::SCHEMA_VERSION).collect::<Vec<_>>()
+    );
+}
+
+/// The tables (and indexes) of `schema`, sorted, and its migrations.
+async fn tables_of(server: &Server, schema: &str) -> (Vec<String>, Vec<i32>) {
+    let admin = server.admin().await.unwrap();
+    let names = admin
+        .query(
+            "SELECT c.relname::text FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'i') ORDER BY 1",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let versions = admin
+        .query(
+            &format!("SELECT version FROM \"{schema}\".sync_state_migrations ORDER BY 1"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    (names, versions)
+}
+
+/// What migration 1 created (it is never edited).
+const TABLES_V1: [&str; 11] = [
+    "checkpoints",
+    "checkpoints_pkey",
+    "dead_letters",
+    "dead_letters_by_entity",
+    "dead_letters_pkey",
+    "records",
+    "records_pkey",
+    "sync_state_migrations",
+    "sync_state_migrations_pkey",
+    "xrefs",
+    "xrefs_id_system_key",
+];
+
+/// A schema at migration 1 holding the scenario's state, as the first
+/// release left it: this version's, with what migration 2 added taken
+/// out. Returns the dump of its state.
+async fn migration_1_schema(server: &Server, schema: &str) -> String {
+    let store = PostgresStore::open(server.config(schema)).await.unwrap();
+    scenario(&store).await;
+    let before = dump(&store).await;
+    drop(store);
+    sql(
+        server,
+        &format!(
+            r#"DROP TABLE "{schema}".held; DROP TABLE "{schema}".leases;
+               DELETE FROM "{schema}".sync_state_migrations WHERE version = 2;"#
+        ),
+    )
+    .await;
+    let (mut tables, versions) = tables_of(server, schema).await;
+    tables.retain(|t| t != "xrefs_pkey");
+    assert_eq!(tables, TABLES_V1.map(String::from).to_vec());
+    assert_eq!(versions, vec![1]);
+    before
+}
+
+#[tokio::test]
+async fn a_migration_1_schema_is_upgraded_in_place() {
+    let Some((server, schema)) = fresh("upgrade").await else {
+        return;
+    };
+    let before = migration_1_schema(&server, &schema).await;
+
+    // Two workers of the new version start at once: one migrates.
+    let (first, second) = tokio::join!(
+        PostgresStore::open(server.config(&schema)),
+        PostgresStore::open(server.config(&schema))
+    );
+    let (store, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(dump(&store).await, before, "nothing lost");
+    assert_eq!(dump(&second).await, before);
+    let (tables, versions) = tables_of(&server, &schema).await;
+    assert_eq!(versions, vec![1, 2]);
+    for t in ["held", "held_by_age", "held_pkey", "leases", "leases_pkey"]
+        .iter()
+        .chain(&TABLES_V1)
+    {
+        assert!(tables.iter().any(|n| n == t), "{t} in {tables:?}");
+    }
+    // The new stores work on the upgraded schema, and the old data still
+    // enforces its links.
+    let memory = MemoryStore::new();
+    assert_eq!(held_scenario(&store).await, held_scenario(&memory).await);
+    lease_scenario(&store).await;
+    assert_link_conflict(&store.link(&[link("client", 3, "hubspot", "r1")]).await);
+}
+
+#[tokio::test]
+async fn a_failed_migration_changes_nothing() {
+    let Some((server, schema)) = fresh("failed_migration").await else {
+        return;
+    };
+    let before = migration_1_schema(&server, &schema).await;
+    // Something in the way of migration 2's second table.
+    sql(
+        &server,
+        &format!(r#"CREATE TABLE "{schema}".leases (x INTEGER);"#),
+    )
+    .await;
+    let r = PostgresStore::open(server.config(&schema)).await;
+    assert_store_error(&r);
+    let message = r.unwrap_err().message().to_owned();
+    assert!(message.contains("migration 2"), "{message}");
+    let (tables, versions) = tables_of(&server, &schema).await;
+    assert_eq!(versions, vec![1], "still at migration 1");
+    assert!(!tables.iter().any(|t| t == "held"), "{tables:?}");
+
+    sql(&server, &format!(r#"DROP TABLE "{schema}".leases;"#)).await;
+    let store = PostgresStore::open(server.config(&schema)).await.unwrap();
+    assert_eq!(dump(&store).await, before);
 }
 
 #[tokio::test]
@@ -487,19 +640,27 @@ async fn a_newer_schema_version_is_refused() {
     drop(store);
 
     let table = format!("\"{schema}\".sync_state_migrations");
+    let newer = PostgresStore::SCHEMA_VERSION + 1;
     sql(
         &server,
-        &format!("INSERT INTO {table} (version, description) VALUES (2, 'from the future')"),
+        &format!("INSERT INTO {table} (version, description) VALUES ({newer}, 'from the future')"),
     )
     .await;
     let r = PostgresStore::open(server.config(&schema)).await;
     assert_store_error(&r);
     let message = r.unwrap_err().message().to_owned();
     assert!(message.contains("newer"), "{message}");
-    assert!(message.contains("schema version 2"), "{message}");
+    assert!(
+        message.contains(&format!("schema version {newer}")),
+        "{message}"
+    );
 
-    // Back at version 1 it opens, data intact.
-    sql(&server, &format!("DELETE FROM {table} WHERE version = 2")).await;
+    // Back at this version it opens, data intact.
+    sql(
+        &server,
+        &format!("DELETE FROM {table} WHERE version = {newer}"),
+    )
+    .await;
     let store = PostgresStore::open(server.config(&schema)).await.unwrap();
     assert_eq!(store.checkpoint("k").await.unwrap(), Some(Cursor::new("1")));
 }
@@ -844,6 +1005,9 @@ async fn eight_tasks_at_once_lose_nothing() {
     check_all_written(&store, tasks, each).await;
     one_claim_wins(std::slice::from_ref(&store), 90_000).await;
     one_entity_wins(std::slice::from_ref(&store), 95_000).await;
+    for round in 0..5 {
+        one_lease_wins(std::slice::from_ref(&store), &format!("race-{round}")).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -863,7 +1027,140 @@ async fn two_stores_on_one_database_lose_nothing() {
     check_all_written(&second, tasks, each).await;
     one_claim_wins(&[first.clone(), second.clone()], 80_000).await;
     one_entity_wins(&[first.clone(), second.clone()], 85_000).await;
+    for round in 0..5 {
+        one_lease_wins(&[first.clone(), second.clone()], &format!("race-{round}")).await;
+    }
+    // Each sees the other's lease; the token grows across stores.
+    let ttl = Duration::from_secs(60);
+    let a = first.acquire("p", "w1", ttl).await.unwrap().unwrap();
+    assert_eq!(second.lease("p").await.unwrap(), Some(a.clone()));
+    assert_eq!(second.acquire("p", "w2", ttl).await.unwrap(), None);
+    first.release(&a).await.unwrap();
+    let b = second.acquire("p", "w2", ttl).await.unwrap().unwrap();
+    assert!(b.token > a.token);
+    assert_eq!(first.renew(&a, ttl).await.unwrap(), None);
+    assert_eq!(first.lease("p").await.unwrap(), Some(b));
     drop((first, second));
     let again = PostgresStore::open(server.config(&schema)).await.unwrap();
     check_all_written(&again, tasks, each).await;
+}
+
+/// Eight workers hold one conflict at once, each having seen it at another
+/// time, across `stores`: they merge one after the other, so the first
+/// sighting is the earliest of all and the last value is one of theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_holding_one_conflict_at_once_merge() {
+    let Some((server, schema)) = fresh("hold_race").await else {
+        return;
+    };
+    let stores = [
+        PostgresStore::open(server.config(&schema)).await.unwrap(),
+        PostgresStore::open(server.config(&schema)).await.unwrap(),
+    ];
+    for round in 0..3i64 {
+        let handles: Vec<_> = (0..8i64)
+            .map(|t| {
+                let store = stores[(t as usize) % 2].clone();
+                tokio::spawn(async move {
+                    let seen = at(round * 100 + 10 - t, 0);
+                    store
+                        .hold(vec![conflict(
+                            "p",
+                            "client",
+                            round as u128,
+                            "legal_name",
+                            FieldValue::Text(format!("value {t}")),
+                            seen,
+                        )])
+                        .await
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap().unwrap();
+        }
+        let key = conflict(
+            "p",
+            "client",
+            round as u128,
+            "legal_name",
+            FieldValue::Null,
+            at(0, 0),
+        )
+        .key;
+        let held = stores[0].held_conflict(&key).await.unwrap().unwrap();
+        assert_eq!(held.first_seen, at(round * 100 + 3, 0), "round {round}");
+    }
+}
+
+/// A conflict the database cannot store (PostgreSQL text holds no NUL)
+/// is a store error, and the conflicts held with it are not stored.
+#[tokio::test]
+async fn a_hold_that_fails_stores_nothing() {
+    let Some((server, schema)) = fresh("hold_fails").await else {
+        return;
+    };
+    let store = PostgresStore::open(server.config(&schema)).await.unwrap();
+    let good = conflict(
+        "p",
+        "client",
+        1,
+        "legal_name",
+        FieldValue::Text("ok".into()),
+        at(0, 0),
+    );
+    store.hold(vec![good.clone()]).await.unwrap();
+    assert!(
+        store
+            .decide(&good.key, Resolution::AcceptAttempted)
+            .await
+            .unwrap()
+    );
+    let changed = conflict(
+        "p",
+        "client",
+        1,
+        "legal_name",
+        FieldValue::Text("new".into()),
+        at(1, 0),
+    );
+    let bad = conflict(
+        "p",
+        "client",
+        2,
+        "legal_name",
+        FieldValue::Text("nul \0 here".into()),
+        at(1, 0),
+    );
+    let r = store.hold(vec![changed, bad.clone()]).await;
+    assert_store_error(&r);
+    let e = r.unwrap_err();
+    assert!(e.message().contains(&bad.key), "{e}");
+    assert!(
+        !chain(&e).contains("here"),
+        "the value is not quoted: {}",
+        chain(&e)
+    );
+    // A decision the database cannot store, likewise.
+    let r = store
+        .decide(
+            &good.key,
+            Resolution::Set(FieldValue::Text("nul \0 here".into())),
+        )
+        .await;
+    assert_store_error(&r);
+    assert!(!chain(&r.unwrap_err()).contains("here"));
+    let mut decided = good.clone();
+    decided.decision = Some(Resolution::AcceptAttempted);
+    assert_eq!(
+        store.held(&HeldFilter::default()).await.unwrap(),
+        vec![decided],
+        "the first conflict is as it was, the second absent"
+    );
+    // The store still works after the failed transaction.
+    store
+        .remove_held(std::slice::from_ref(&good.key))
+        .await
+        .unwrap();
+    assert!(store.held(&HeldFilter::default()).await.unwrap().is_empty());
 }

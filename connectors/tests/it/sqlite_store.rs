@@ -1,11 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! `SqliteStore` against the built-in stores: the same scenario gives the
 //! same answers; state survives a reopen; damaged, foreign and newer files
-//! are refused; concurrent use loses nothing.
+//! are refused, a version-1 file is migrated in place; concurrent use loses
+//! nothing, and of two handles on one file one at a time holds a lease.
 
 use odoo_integration_connectors::{
     CheckpointStore, ConnectorError, ConnectorErrorKind, Cursor, DeadLetter, DeadLetterQueue,
-    FileStore, Link, MemoryStore, RecordStore, SqliteStore, XrefStore,
+    FileStore, HeldFilter, HeldStore, LeaseStore, Link, MemoryStore, RecordStore, SqliteStore,
+    XrefStore,
 };
 use odoo_integration_model::{CanonicalId, RemoteId, SystemId};
 use std::path::Path;
@@ -32,6 +34,34 @@ async fn every_method_answers_as_the_memory_store_does() {
     let left = dump(&memory).await;
     assert_eq!(dump(&in_memory).await, left);
     assert_eq!(dump(&on_disk).await, left);
+
+    let expected = held_scenario(&memory).await;
+    assert_eq!(held_scenario(&in_memory).await, expected);
+    assert_eq!(held_scenario(&on_disk).await, expected);
+    assert_eq!(dump_held(&on_disk).await, dump_held(&memory).await);
+}
+
+#[tokio::test]
+async fn leases_answer_as_the_memory_store_does() {
+    let dir = tempfile::tempdir().unwrap();
+    lease_scenario(&SqliteStore::open_in_memory().unwrap()).await;
+    let path = dir.path().join("state.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    lease_scenario(&store).await;
+    // Leases and held conflicts survive a reopen.
+    let lease = store.lease("p").await.unwrap().expect("held by w2");
+    let held = store.held(&HeldFilter::default()).await.unwrap();
+    drop(store);
+    let again = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(again.lease("p").await.unwrap(), Some(lease.clone()));
+    assert_eq!(again.held(&HeldFilter::default()).await.unwrap(), held);
+    assert_eq!(
+        again
+            .acquire("p", "w1", std::time::Duration::from_secs(60))
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -60,7 +90,7 @@ async fn state_survives_close_and_reopen() {
         .unwrap();
     drop(again);
 
-    // The file is a WAL-mode SQLite database at schema version 1.
+    // The file is a WAL-mode SQLite database at this version's schema.
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -69,7 +99,91 @@ async fn state_survives_close_and_reopen() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+}
+
+/// The tables of a version-1 file, as the first release wrote them.
+const TABLES_V1: [&str; 5] = [
+    "checkpoints",
+    "dead_letters",
+    "dead_letters_by_entity",
+    "records",
+    "xrefs",
+];
+
+fn schema_of(path: &Path) -> (i64, Vec<String>) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let version = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    let mut q = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap();
+    let names = q
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<Vec<String>, _>>()
+        .unwrap();
+    (version, names)
+}
+
+/// A version-1 file holding the scenario's state: a version-2 file with
+/// what version 2 added taken out (version 1 is never edited, so this is
+/// what the first release left).
+async fn version_1_file(path: &Path) -> String {
+    let store = SqliteStore::open(path).await.unwrap();
+    scenario(&store).await;
+    let before = dump(&store).await;
+    drop(store);
+    execute(
+        path,
+        "DROP TABLE held; DROP TABLE leases; PRAGMA user_version = 1;",
+    );
+    assert_eq!(schema_of(path), (1, TABLES_V1.map(String::from).to_vec()));
+    before
+}
+
+#[tokio::test]
+async fn a_version_1_file_is_migrated_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let before = version_1_file(&path).await;
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(dump(&store).await, before, "nothing lost");
+    let memory = MemoryStore::new();
+    assert_eq!(held_scenario(&store).await, held_scenario(&memory).await);
+    lease_scenario(&store).await;
+    drop(store);
+    let (version, tables) = schema_of(&path);
+    assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+    for t in ["held", "held_by_age", "leases"].iter().chain(&TABLES_V1) {
+        assert!(tables.iter().any(|n| n == t), "{t} in {tables:?}");
+    }
+    // Opening again migrates nothing more.
+    let again = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(dump(&again).await, before);
+    assert_eq!(dump_held(&again).await, dump_held(&memory).await);
+}
+
+#[tokio::test]
+async fn a_failed_migration_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let before = version_1_file(&path).await;
+    // Something in the way of migration 2, which fails half-way.
+    execute(&path, "CREATE TABLE leases (x INTEGER);");
+    let r = SqliteStore::open(&path).await;
+    assert_store_error(&r);
+    let message = r.unwrap_err().message().to_owned();
+    assert!(message.contains("schema version 2"), "{message}");
+    let (version, tables) = schema_of(&path);
+    assert_eq!(version, 1, "still version 1");
+    assert!(!tables.iter().any(|t| t == "held"), "{tables:?}");
+
+    execute(&path, "DROP TABLE leases;");
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(dump(&store).await, before);
 }
 
 #[tokio::test]
@@ -283,18 +397,25 @@ async fn a_newer_schema_version_is_refused() {
     store.save_checkpoint("k", &Cursor::new("1")).await.unwrap();
     drop(store);
 
-    execute(&path, "PRAGMA user_version = 2;");
+    let newer = SqliteStore::SCHEMA_VERSION + 1;
+    execute(&path, &format!("PRAGMA user_version = {newer};"));
     let r = SqliteStore::open(&path).await;
     assert_store_error(&r);
     let message = r.unwrap_err().message().to_owned();
     assert!(message.contains("newer"), "{message}");
-    assert!(message.contains("schema version 2"), "{message}");
+    assert!(
+        message.contains(&format!("schema version {newer}")),
+        "{message}"
+    );
 
     execute(&path, "PRAGMA user_version = -1;");
     assert_store_error(&SqliteStore::open(&path).await);
 
-    // Back at version 1 it opens, data intact.
-    execute(&path, "PRAGMA user_version = 1;");
+    // Back at this version it opens, data intact.
+    execute(
+        &path,
+        &format!("PRAGMA user_version = {};", SqliteStore::SCHEMA_VERSION),
+    );
     let store = SqliteStore::open(&path).await.unwrap();
     assert_eq!(store.checkpoint("k").await.unwrap(), Some(Cursor::new("1")));
 }
@@ -545,4 +666,25 @@ async fn two_handles_on_one_file_wait_for_each_other() {
     drop((first, second));
     let again = SqliteStore::open(&path).await.unwrap();
     check_all_written(&again, tasks, each).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_two_handles_on_one_file_one_holds_a_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let first = SqliteStore::open(&path).await.unwrap();
+    let second = SqliteStore::open(&path).await.unwrap();
+    let ttl = std::time::Duration::from_secs(60);
+    for round in 0..5 {
+        one_lease_wins(&[first.clone(), second.clone()], &format!("race-{round}")).await;
+    }
+    // Each sees the other's lease, and the token grows across handles.
+    let a = first.acquire("p", "w1", ttl).await.unwrap().unwrap();
+    assert_eq!(second.lease("p").await.unwrap(), Some(a.clone()));
+    assert_eq!(second.acquire("p", "w2", ttl).await.unwrap(), None);
+    first.release(&a).await.unwrap();
+    let b = second.acquire("p", "w2", ttl).await.unwrap().unwrap();
+    assert!(b.token > a.token);
+    assert_eq!(first.renew(&a, ttl).await.unwrap(), None);
+    assert_eq!(first.lease("p").await.unwrap(), Some(b));
 }

@@ -376,33 +376,65 @@ pub(super) struct Store {
     pub(super) pipelines: Pipelines,
     /// The account's owners (`hubspot_owner_id`'s options).
     pub(super) owners: Owners,
+    /// During a batch write: each record's state before its first change.
+    journal: Option<Vec<(String, u64, Option<Record>)>>,
 }
 
-/// What a batch write may change, kept to undo it.
+/// What a batch write changed, kept to undo it: the records as they were
+/// before their first change (`None`: created by the write), so undoing
+/// costs what the write touched, not the size of the account.
 struct Saved {
     next_id: u64,
-    tables: BTreeMap<String, BTreeMap<u64, Record>>,
+    records: Vec<(String, u64, Option<Record>)>,
     links: Links,
     clock: DateTime<Utc>,
 }
 
 impl Store {
-    /// A batch write is applied whole or not at all: this is kept before
-    /// it and put back when an input is refused.
-    fn save(&self) -> Saved {
+    /// A batch write is applied whole or not at all: from here on, each
+    /// record's state before its first change is kept, and put back when
+    /// an input is refused.
+    fn save(&mut self) -> Saved {
+        self.journal = Some(Vec::new());
         Saved {
             next_id: self.next_id,
-            tables: self.tables.clone(),
+            records: Vec::new(),
             links: self.links.clone(),
             clock: self.clock,
         }
     }
 
-    fn restore(&mut self, saved: Saved) {
+    /// Ends the journal of a batch write that went through.
+    fn keep(&mut self, _saved: Saved) {
+        self.journal = None;
+    }
+
+    fn restore(&mut self, mut saved: Saved) {
+        saved.records = self.journal.take().unwrap_or_default();
+        // Newest first, so a record changed twice ends as it began.
+        for (object, id, before) in saved.records.into_iter().rev() {
+            let table = self.tables.entry(object).or_default();
+            match before {
+                Some(r) => {
+                    table.insert(id, r);
+                }
+                None => {
+                    table.remove(&id);
+                }
+            }
+        }
         self.next_id = saved.next_id;
-        self.tables = saved.tables;
         self.links = saved.links;
         self.clock = saved.clock;
+    }
+
+    /// Notes a record's state before a change, when a batch write is on.
+    fn journal(&mut self, object: &str, id: u64) {
+        let Some(journal) = self.journal.as_mut() else {
+            return;
+        };
+        let before = self.tables.get(object).and_then(|t| t.get(&id)).cloned();
+        journal.push((object.to_owned(), id, before));
     }
 
     pub(super) fn new(clock: DateTime<Utc>, tick: TimeDelta, first_id: u64) -> Self {
@@ -434,6 +466,7 @@ impl Store {
             association_page: ASSOCIATION_PAGE,
             pipelines: Pipelines::new(),
             owners: Owners::new(),
+            journal: None,
         }
     }
 
@@ -603,6 +636,7 @@ impl Store {
                 }
                 properties.insert("hs_object_id".into(), id.to_string());
                 properties.insert("createdate".into(), iso(at));
+                self.journal(object, id);
                 properties.insert(modified.into(), iso(at));
                 self.tables.entry(object.to_owned()).or_default().insert(
                     id,
@@ -630,6 +664,7 @@ impl Store {
                     return id;
                 }
                 let at = self.stamp();
+                self.journal(object, id);
                 if let Some(r) = self.tables.get_mut(object).and_then(|t| t.get_mut(&id)) {
                     for (k, v) in changes {
                         match v {
@@ -698,6 +733,7 @@ impl Store {
             return false;
         }
         let at = self.stamp();
+        self.journal(&object, id);
         if let Some(r) = self.tables.get_mut(&object).and_then(|t| t.get_mut(&id)) {
             r.archived_at = Some(at);
         }
@@ -1170,6 +1206,7 @@ impl Store {
                 }
             }
         }
+        self.keep(saved);
         Ok(self.batch_answer(201, results, Vec::new()))
     }
 
@@ -1305,6 +1342,7 @@ impl Store {
                 .body(json!({"ids": missing})),
             );
         }
+        self.keep(saved);
         Ok(self.batch_answer(200, results, errors))
     }
 
@@ -1364,6 +1402,7 @@ impl Store {
                 }
             }
         }
+        self.keep(saved);
         Ok(self.batch_answer(200, results, Vec::new()))
     }
 
