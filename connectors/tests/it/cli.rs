@@ -664,3 +664,59 @@ async fn run_stops_on_sigterm_with_the_checkpoint_saved() {
         "{lease:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_store_of_a_newer_schema_is_refused_and_left_as_it_is() {
+    use odoo_integration_connectors::{Cursor, SqliteStore};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store
+            .save_checkpoint("clients", &Cursor::new("42"))
+            .await
+            .unwrap();
+        store
+            .put(letter("1", ConnectorErrorKind::Invalid))
+            .await
+            .unwrap();
+    }
+    write_config(
+        dir.path(),
+        &config("http://127.0.0.1:9", "http://127.0.0.1:9")
+            .replace("file:state", "sqlite:state.db"),
+    );
+    // The store works through the CLI.
+    let out = odoo_sync(dir.path(), &["status"], &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("checkpoint: 42"), "{out:?}");
+    assert!(out.stdout.contains("dead letters: 1 (0 parked)"), "{out:?}");
+
+    // A newer program wrote it: every command refuses it, and changes nothing.
+    let newer = SqliteStore::SCHEMA_VERSION + 1;
+    let set_version = |v: i64| {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(&format!("PRAGMA user_version = {v};"))
+            .unwrap();
+    };
+    set_version(newer);
+    let before = std::fs::read(&path).unwrap();
+    for args in [
+        &["status"][..],
+        &["dlq", "purge", "--yes"],
+        &["held", "list"],
+    ] {
+        let out = odoo_sync(dir.path(), args, &[]);
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("newer"), "{args:?}: {out:?}");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    set_version(SqliteStore::SCHEMA_VERSION);
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(
+        store.checkpoint("clients").await.unwrap(),
+        Some(Cursor::new("42"))
+    );
+    assert_eq!(store.letters("client").await.unwrap().len(), 1);
+}
