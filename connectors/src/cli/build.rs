@@ -685,3 +685,111 @@ pub(crate) async fn reconcile(
         .ok_or_else(|| format!("unknown entity `{entity}`"))??;
     Ok(fut.await)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A config whose secrets come from `PATH`: a variable every test
+    /// process has, whose value then must not show (a client id is not a
+    /// secret: Salesforce's shows).
+    fn config_with_path_secrets() -> Config {
+        Config::from_toml(
+            r#"
+[state]
+url = "memory:"
+[systems.crm]
+kind = "hubspot"
+token_env = "PATH"
+[systems.erp]
+kind = "odoo"
+url = "http://127.0.0.1:9"
+login = "admin"
+password_env = "PATH"
+[systems.sf]
+kind = "salesforce"
+url = "https://acme.my.salesforce.com"
+client_id_env = "HOME"
+client_secret_env = "PATH"
+[systems.hr]
+kind = "bamboohr"
+company = "acme"
+api_key_env = "PATH"
+"#,
+            "sync.toml",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn secrets_are_in_no_debug() {
+        let secret = std::env::var("PATH").unwrap();
+        assert!(secret.len() > 3);
+        let config = config_with_path_secrets();
+        assert!(!format!("{config:?}").contains(&secret));
+        let mut systems = Systems::default();
+        for name in ["crm", "erp", "sf", "hr"] {
+            let system = systems.get(&config, name).unwrap();
+            let shown = format!("{system:?}");
+            assert!(!shown.contains(&secret), "{name}: {shown}");
+        }
+        assert!(!format!("{systems:?}").contains(&secret));
+    }
+
+    #[test]
+    fn a_missing_variable_names_its_line() {
+        let config = Config::from_toml(
+            "[state]\nurl = \"memory:\"\n[systems.crm]\nkind = \"hubspot\"\ntoken_env = \"ODOO_SYNC_TEST_NOT_SET_ANYWHERE\"\n",
+            "sync.toml",
+        )
+        .unwrap();
+        let Err(BuildError::Config(e)) = build_system(&config, "crm") else {
+            panic!("built without its token")
+        };
+        assert_eq!(
+            e.to_string(),
+            "sync.toml:5:13: system `crm`, `token_env`: the environment variable `ODOO_SYNC_TEST_NOT_SET_ANYWHERE` is not set"
+        );
+    }
+
+    #[tokio::test]
+    async fn gusto_tokens_round_trip_through_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gusto.json");
+        let store = FileTokenStore {
+            path: path.clone(),
+            first: Some(SecretString::from("first-refresh")),
+        };
+        // No file yet: the first refresh token, as an expired pair.
+        let first = store.load().await.unwrap().unwrap();
+        assert_eq!(first.expose_refresh_token(), "first-refresh");
+        assert!(first.is_expired(chrono::Utc::now()));
+        let at = chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+        store
+            .save(&Tokens::new("access-2", "refresh-2", at))
+            .await
+            .unwrap();
+        let again = FileTokenStore {
+            path: path.clone(),
+            first: None,
+        };
+        assert_eq!(
+            again.load().await.unwrap(),
+            Some(Tokens::new("access-2", "refresh-2", at))
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        // A damaged file is an error that does not quote it.
+        std::fs::write(&path, b"{\"access_token\": \"leaked-secret\"").unwrap();
+        let err = again.load().await.unwrap_err();
+        assert_eq!(err.kind(), ConnectorErrorKind::Store);
+        assert!(!err.to_string().contains("leaked-secret"), "{err}");
+    }
+}
