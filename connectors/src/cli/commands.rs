@@ -725,7 +725,15 @@ async fn reconcile_cmd(
             if odoo_integration_model::schema(entity).is_some_and(|f| !f.contains(&k.as_str())) {
                 return Err(Failure::Usage(format!("{entity} has no field `{k}`")));
             }
-            MatchKey::new(k, Normalize::Identifier)
+            // As the entity's own match key on that field normalises it
+            // (names without case or legal form), else as an identifier.
+            odoo_integration_model::match_keys_for(entity)
+                .into_iter()
+                .find(|m| m.field() == k)
+                .map_or_else(
+                    || MatchKey::new(k.clone(), Normalize::Identifier),
+                    |m| MatchKey::new(k.clone(), m.normalize()),
+                )
         }
         None => odoo_integration_model::match_keys_for(entity)
             .into_iter()

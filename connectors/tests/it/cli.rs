@@ -297,6 +297,46 @@ async fn dry_run_then_once_syncs_hubspot_into_odoo() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(acme_partners(&odoo).len(), 2);
 
+    // Reconcile: both sides hold the two companies, paired by name.
+    hubspot.insert("companies", [("name", "Acme Northwind Traders Ltd.")]);
+    let out = odoo_sync(
+        dir.path(),
+        &[
+            "reconcile",
+            "crm",
+            "erp",
+            "--entity",
+            "client",
+            "--key",
+            "legal_name",
+        ],
+        &env,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("client: 2 matched, 1 only in crm, 0 only in erp"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains("only in crm: acme northwind traders"),
+        "{out:?}"
+    );
+    let out = odoo_sync(
+        dir.path(),
+        &[
+            "reconcile",
+            "crm",
+            "erp",
+            "--entity",
+            "client",
+            "--key",
+            "colour",
+        ],
+        &env,
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+
     // The token never shows, in any output.
     for args in [&["once"][..], &["dry-run"], &["status"]] {
         let out = odoo_sync(dir.path(), args, &env);
