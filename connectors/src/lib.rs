@@ -59,6 +59,11 @@
 //!     and time off read; hours written into unprocessed payrolls with
 //!     Gusto's version check; single-use refresh tokens refreshed
 //!     single-flight through your token store.
+//! - **Push** (feature `webhooks`, the `webhooks` module): an axum router
+//!   that verifies webhooks (HubSpot v3 signatures, Odoo 17+ automation
+//!   notifications, a generic HMAC-signed endpoint) and turns them into
+//!   targeted reads: [`Pipeline::sync_ids`] reads just those records
+//!   through a [`FetchByIds`] source, without moving the checkpoint.
 //! - **Workflows** (feature `odoo`, the `workflows` module): the firm's
 //!   flows as tested library calls: timesheet approval on any Odoo,
 //!   approved hours per pay period and their billing, employees paired
@@ -74,7 +79,7 @@
 //! | module | what |
 //! |---|---|
 //! | `connector` | the traits, pages, outcomes, [`read_to_end`] |
-//! | `pipeline/` | [`Pipeline`]: `plan` (pure), `execute`, `lookup`, `sink` (retries), `letters`, `matching`, `summary`, `builder` |
+//! | `pipeline/` | [`Pipeline`]: `plan` (pure), `execute`, `lookup`, `sink` (retries), `letters`, `matching`, `summary`, `builder`, `targeted` (reads by id) |
 //! | `paging` | [`PageGuard`], [`Pages`] |
 //! | `store/` | the four state traits; memory, file, SQLite and PostgreSQL stores |
 //! | `mapping/` | the shared [`FieldMap`](mapping::FieldMap) and [`Conversion`](mapping::Conversion) |
@@ -180,6 +185,8 @@ pub mod testkit;
     feature = "gusto"
 ))]
 mod web;
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
 #[cfg(feature = "odoo")]
 pub mod workflows;
 
@@ -190,6 +197,7 @@ pub use connector::{
 pub use error::{ConnectorError, ConnectorErrorKind, ErrorRecord, Result};
 pub use odoo_integration_client::RetryPolicy;
 pub use paging::{PageGuard, Pages};
+pub use pipeline::targeted::FetchByIds;
 pub use pipeline::{
     CircuitBreaker, DeletePolicy, HeldChange, Matcher, Pipeline, PipelineBuilder, PlannedAction,
     PlannedChange, RefusedChange, RunSummary, SinkMatch,

@@ -95,6 +95,7 @@
 //! The token is a [`SecretString`]: it is in no `Debug`, error or log.
 
 mod api;
+mod by_id;
 mod dedup;
 mod maps;
 mod owners;

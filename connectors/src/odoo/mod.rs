@@ -71,6 +71,7 @@
 //! is not exactly-once under a lost reply. The pipeline counts a record
 //! whose create reply was lost, found on the retry, as created.
 
+mod by_id;
 mod errors;
 mod locks;
 mod mapping;

@@ -28,6 +28,7 @@ mod review;
 mod sink;
 mod stop;
 mod summary;
+pub(crate) mod targeted;
 
 pub use breaker::CircuitBreaker;
 pub use builder::PipelineBuilder;

@@ -67,7 +67,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     }
 
     /// The waits before each retry, as the pipeline's retry policy says.
-    fn delays(&self) -> impl Iterator<Item = Duration> + use<E> {
+    pub(super) fn delays(&self) -> impl Iterator<Item = Duration> + use<E> {
         self.retry.delays()
     }
 
@@ -76,7 +76,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
     /// waited) when the system asked for longer than the limiter's ceiling
     /// ([`RateLimiter::max_pause`]): the caller gives up on this attempt
     /// and keeps the error, which carries the requested wait.
-    async fn wait(
+    pub(super) async fn wait(
         &self,
         e: &ConnectorError,
         delay: Duration,

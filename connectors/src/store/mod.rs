@@ -1,15 +1,16 @@
 //! Where a sync keeps its state between runs: checkpoints, cross-references,
-//! the canonical records (with their provenance trail) and the dead-letter
-//! queue.
+//! the canonical records (with their provenance trail), the dead-letter
+//! queue, the conflicts held for review, and the leases that keep two
+//! workers from running one pipeline at once.
 //!
 //! Each is a trait, so a user can keep state where they like. Two
-//! implementations hold all four: [`MemoryStore`] (tests, one-shot runs) and
+//! implementations hold all six: [`MemoryStore`] (tests, one-shot runs) and
 //! [`FileStore`] (a directory of JSON files, each replaced atomically: temp
 //! file, fsync, rename, so a kill mid-write leaves the old or the new file,
 //! never half of one; one instance per directory, held by an OS lock).
 //! With the `sqlite` feature, `SqliteStore` holds all
-//! four in one SQLite database file (WAL, one transaction per write).
-//! With the `postgres` feature, `PostgresStore` holds all four in a
+//! six in one SQLite database file (WAL, one transaction per write).
+//! With the `postgres` feature, `PostgresStore` holds all six in a
 //! PostgreSQL schema shared by any number of workers on any number of
 //! machines (a pool of connections, one transaction per write, versioned
 //! migrations).

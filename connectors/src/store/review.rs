@@ -408,8 +408,9 @@ pub trait LeaseStore: Send + Sync {
     ///
     /// The store could not be read or written.
     async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<Option<Lease>>;
-    /// Extends a lease still held; `None` when it was lost (it expired and
-    /// another worker took it), and the holder must stop.
+    /// Extends a lease still live; `None` when it was lost (it expired,
+    /// whether or not another worker took it since), and the holder must
+    /// stop.
     ///
     /// # Errors
     ///

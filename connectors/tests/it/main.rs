@@ -27,6 +27,8 @@ mod review;
 mod runner;
 #[cfg(feature = "salesforce")]
 mod salesforce;
+#[cfg(all(feature = "postgres", feature = "hubspot", feature = "odoo"))]
+mod scale_out;
 #[cfg(all(feature = "csv", feature = "odoo"))]
 mod sources;
 #[cfg(feature = "sqlite")]
@@ -37,5 +39,7 @@ mod sqlite_store;
 mod store_scenario;
 #[cfg(all(feature = "odoo", feature = "gusto"))]
 mod timesheet_flow;
+#[cfg(all(feature = "webhooks", feature = "hubspot", feature = "odoo"))]
+mod webhooks;
 #[cfg(feature = "odoo")]
 mod workflows;

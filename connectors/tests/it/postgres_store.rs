@@ -29,7 +29,7 @@ use super::store_scenario::*;
 /// Where the server is: enough to build the store's config and an admin
 /// connection.
 #[derive(Clone)]
-struct Server {
+pub(crate) struct Server {
     host: String,
     port: u16,
     user: String,
@@ -51,7 +51,21 @@ impl Server {
         c
     }
 
-    fn config(&self, schema: &str) -> PostgresConfig {
+    /// The `PG*` variables that reach this server, for a child process.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+        let mut vars = vec![
+            ("PGHOST", self.host.clone()),
+            ("PGPORT", self.port.to_string()),
+            ("PGUSER", self.user.clone()),
+            ("PGDATABASE", self.dbname.clone()),
+        ];
+        if let Some(p) = &self.password {
+            vars.push(("PGPASSWORD", p.clone()));
+        }
+        vars
+    }
+
+    pub(crate) fn config(&self, schema: &str) -> PostgresConfig {
         let mut c = PostgresConfig::new()
             .host(&self.host)
             .port(self.port)
@@ -279,7 +293,7 @@ fn schema_name(test: &str) -> String {
 
 /// The server and a fresh schema for `test`, or `None` (after saying why)
 /// when no server can be had.
-async fn fresh(test: &str) -> Option<(Server, String)> {
+pub(crate) async fn fresh(test: &str) -> Option<(Server, String)> {
     match server().await {
         Ok(s) => Some((s, schema_name(test))),
         Err(why) => {

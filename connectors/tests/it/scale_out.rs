@@ -151,6 +151,7 @@ fn spawn_worker(
 ) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["--exact", "scale_out::worker", "--ignored", "--nocapture"])
+        .env_remove("DATABASE_URL")
         .env("SCALE_OUT_ODOO", server.url())
         .env("SCALE_OUT_HUBSPOT", fake.url())
         .env("SCALE_OUT_TOKEN", fake.token())
@@ -203,17 +204,21 @@ async fn three_workers_share_twenty_thousand_records() {
 
     // Worker 0 holds a shard and the sync is under way: kill it.
     let shards: Vec<String> = (0..SHARDS).map(shard_name).collect();
-    wait_for("worker 0 to hold a lease while records land", Duration::from_secs(300), async || {
-        let mut holds = false;
-        for name in &shards {
-            holds |= store
-                .lease(name)
-                .await
-                .unwrap()
-                .is_some_and(|l| l.holder == "worker-0");
-        }
-        holds && synced_names(&server).len() > 1_000
-    })
+    wait_for(
+        "worker 0 to hold a lease while records land",
+        Duration::from_secs(300),
+        async || {
+            let mut holds = false;
+            for name in &shards {
+                holds |= store
+                    .lease(name)
+                    .await
+                    .unwrap()
+                    .is_some_and(|l| l.holder == "worker-0");
+            }
+            holds && synced_names(&server).len() > 1_000
+        },
+    )
     .await;
     let mut killed = workers.remove(0);
     killed.kill().unwrap(); // SIGKILL: no shutdown, leases left to lapse
@@ -221,15 +226,19 @@ async fn three_workers_share_twenty_thousand_records() {
     let at_kill = synced_names(&server).len();
     assert!(at_kill < valid, "killed mid-sync ({at_kill} of {valid} in)");
 
-    wait_for("every valid record in Odoo", Duration::from_secs(900), async || {
-        synced_names(&server).len() >= valid
-    })
+    wait_for(
+        "every valid record in Odoo",
+        Duration::from_secs(900),
+        async || synced_names(&server).len() >= valid,
+    )
     .await;
     // The rejects are filed on the same pages; wait for the last pages to
     // be recorded.
-    wait_for("the true rejects filed", Duration::from_secs(120), async || {
-        store.letters("client").await.unwrap().len() >= true_rejects()
-    })
+    wait_for(
+        "the true rejects filed",
+        Duration::from_secs(120),
+        async || store.letters("client").await.unwrap().len() >= true_rejects(),
+    )
     .await;
 
     // Stop the others gracefully (SIGTERM): they finish the page in
@@ -243,7 +252,10 @@ async fn three_workers_share_twenty_thousand_records() {
     }
     for mut w in workers {
         let status = w.wait().unwrap();
-        assert!(status.success(), "a worker stopped on SIGTERM cleanly: {status}");
+        assert!(
+            status.success(),
+            "a worker stopped on SIGTERM cleanly: {status}"
+        );
     }
 
     // Exactly once: as many companies as valid records, no name twice.
