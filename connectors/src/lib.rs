@@ -150,6 +150,8 @@
 
 #[cfg(feature = "bamboohr")]
 pub mod bamboohr;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod connector;
 mod error;
 #[cfg(feature = "gusto")]

@@ -5,6 +5,8 @@
 #[cfg(feature = "bamboohr")]
 mod bamboohr;
 mod breaker;
+#[cfg(feature = "cli")]
+mod cli;
 mod file_store;
 #[cfg(all(feature = "hubspot", feature = "odoo"))]
 mod first_sync;
