@@ -104,6 +104,9 @@ pub struct CanonicalRecord<E> {
     /// The entity.
     pub data: E,
     trail: Vec<Provenance>,
+    /// When its source reported it deleted and the sink applied it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<DateTime<Utc>>,
 }
 
 impl<E: Entity> CanonicalRecord<E> {
@@ -130,6 +133,7 @@ impl<E: Entity> CanonicalRecord<E> {
             id,
             data,
             trail: Vec::new(),
+            deleted_at: None,
         }
     }
     /// A record first seen in `source`: `data` as it came, with a trail
@@ -166,7 +170,12 @@ impl<E: Entity> CanonicalRecord<E> {
                 new: data.get(field).unwrap_or(FieldValue::Null),
             })
             .collect();
-        CanonicalRecord { id, data, trail }
+        CanonicalRecord {
+            id,
+            data,
+            trail,
+            deleted_at: None,
+        }
     }
     /// The whole provenance trail, oldest first.
     ///
@@ -176,6 +185,40 @@ impl<E: Entity> CanonicalRecord<E> {
     /// ```
     pub fn trail(&self) -> &[Provenance] {
         &self.trail
+    }
+
+    /// When the record's deletion was applied, if it was: a delete
+    /// reported again (a pushed event, then the next poll) is then
+    /// nothing to do.
+    ///
+    /// # Example
+    /// ```
+    /// let mut r = odoo_integration_model::CanonicalRecord::new(odoo_integration_model::ClientCompany::default());
+    /// assert!(r.deleted_at().is_none());
+    /// let at = chrono::Utc::now();
+    /// r.mark_deleted(at);
+    /// assert_eq!(r.deleted_at(), Some(at));
+    /// r.mark_restored();
+    /// assert!(r.deleted_at().is_none());
+    /// ```
+    pub fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.deleted_at
+    }
+
+    /// Marks the record deleted at `at`.
+    ///
+    /// # Example
+    /// See [`deleted_at`](Self::deleted_at).
+    pub fn mark_deleted(&mut self, at: DateTime<Utc>) {
+        self.deleted_at = Some(at);
+    }
+
+    /// Clears the deletion mark: the record came back.
+    ///
+    /// # Example
+    /// See [`deleted_at`](Self::deleted_at).
+    pub fn mark_restored(&mut self) {
+        self.deleted_at = None;
     }
     /// The trail of one field, oldest first.
     ///

@@ -199,8 +199,8 @@ pub use odoo_integration_client::RetryPolicy;
 pub use paging::{PageGuard, Pages};
 pub use pipeline::targeted::FetchByIds;
 pub use pipeline::{
-    CircuitBreaker, DeletePolicy, HeldChange, Matcher, Pipeline, PipelineBuilder, PlannedAction,
-    PlannedChange, RefusedChange, RunSummary, SinkMatch,
+    CircuitBreaker, DeletePolicy, HeldChange, LastRunRecord, Matcher, Pipeline, PipelineBuilder,
+    PlannedAction, PlannedChange, RefusedChange, RunSummary, SinkMatch,
 };
 pub use rate_limit::{DEFAULT_MAX_PAUSE, PauseTooLong, Quota, RateLimiter};
 pub use runner::{

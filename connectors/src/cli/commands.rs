@@ -456,6 +456,26 @@ async fn status(config: &Config) -> Outcome {
             "  checkpoint: {}",
             checkpoint.map_or_else(|| "none yet".to_owned(), |c| short(c.as_str(), 100))
         );
+        match crate::LastRunRecord::load(state.as_ref(), &p.name).await? {
+            Some(last) => {
+                let now = chrono::Utc::now();
+                let outcome = match (&last.summary, &last.error) {
+                    (_, Some(e)) => format!("failed: {}", short(e, 200)),
+                    (Some(s), None) => s.clone(),
+                    (None, None) => "no summary".to_owned(),
+                };
+                println!(
+                    "  last run: {} ({:.1} s): {outcome}",
+                    last.finished.format("%Y-%m-%d %H:%M:%S UTC"),
+                    (last.finished - last.started).num_milliseconds() as f64 / 1000.0
+                );
+                match last.lag(now) {
+                    Some(lag) => println!("  lag: {} s", lag.num_seconds()),
+                    None => println!("  lag: unknown (no change read yet)"),
+                }
+            }
+            None => println!("  last run: never"),
+        }
         let source = build_source_id(config, &p.from);
         let letters = review
             .letters(&LetterFilter::default().entity(&p.entity))

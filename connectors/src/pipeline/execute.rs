@@ -18,8 +18,8 @@ pub(super) struct Outgoing<E> {
     /// What the sink is sent. Its data is moved out on the first send; a
     /// retry sends a copy of the canonical record's data.
     pub(super) record: SinkRecord<E>,
-    /// The canonical record to store once the sink has it (`None`: a
-    /// delete).
+    /// The canonical record to store once the sink has it: for a delete,
+    /// marked deleted (`None`: a delete of a record never stored).
     pub(super) canonical: Option<Box<CanonicalRecord<E>>>,
     /// To file a dead letter, should the sink fail it.
     letter: Letter<E>,
@@ -37,13 +37,13 @@ type Lot<E> = Vec<Box<Outgoing<E>>>;
 /// as a result's error should be small.
 type Rejected<E> = Box<(Letter<E>, ConnectorError)>;
 
-impl<E: Clone> Outgoing<E> {
+impl<E: Entity + Clone> Outgoing<E> {
     /// The record to send: moved out the first time, copied after.
     pub(super) fn next_send(&mut self) -> SinkRecord<E> {
         let operation = if self.sent {
             match &self.canonical {
-                Some(c) => Operation::Upsert(c.data.clone()),
-                None => Operation::Delete,
+                Some(c) if c.deleted_at().is_none() => Operation::Upsert(c.data.clone()),
+                _ => Operation::Delete,
             }
         } else {
             self.sent = true;
@@ -305,7 +305,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         let (operation, canonical, fields) = match decision {
             Decision::Unchanged | Decision::ReportDelete => return Ok(None),
             Decision::Reject(error) => return Err(Box::new((Letter::of(change, true), error))),
-            Decision::Delete => (Operation::Delete, None, None),
+            // The record marked deleted, stored once the sink has done it.
+            Decision::Delete(record) => (Operation::Delete, record, None),
             // The one copy of the data on the way: the canonical record
             // stays, to be stored once the sink has it.
             Decision::Create(record) => {
@@ -362,7 +363,7 @@ fn planned<E>(p: Plan<E>) -> PlannedChange {
     let action = match p.decision {
         Decision::Create(_) => PlannedAction::Create,
         Decision::Update { fields, .. } => PlannedAction::Update { fields },
-        Decision::Delete => PlannedAction::Delete,
+        Decision::Delete(_) => PlannedAction::Delete,
         Decision::Unchanged | Decision::ReportDelete => PlannedAction::Unchanged,
         Decision::Reject(error) => PlannedAction::Reject {
             error: error.to_string(),

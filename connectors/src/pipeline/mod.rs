@@ -19,6 +19,7 @@ mod breaker;
 mod builder;
 mod change_id;
 mod execute;
+mod last_run;
 mod letters;
 mod lookup;
 mod matching;
@@ -32,6 +33,7 @@ pub(crate) mod targeted;
 
 pub use breaker::CircuitBreaker;
 pub use builder::PipelineBuilder;
+pub use last_run::LastRunRecord;
 pub use matching::{Matcher, SinkMatch};
 pub use summary::{
     DeletePolicy, HeldChange, PlannedAction, PlannedChange, RefusedChange, RunSummary,
@@ -251,6 +253,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         if !self.dry_run {
             self.breaker.check()?;
         }
+        let started = chrono::Utc::now();
         let span = tracing::info_span!("sync", pipeline = %self.name, entity = E::NAME, dry_run = self.dry_run);
         let run = async {
             let mut summary = RunSummary::default();
@@ -263,6 +266,8 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
         .await;
         if !self.dry_run {
             self.observe_queues(run.as_ref().ok()).await;
+            let newest = run.as_ref().ok().and_then(|s| s.newest_change);
+            self.record_run(started, run.as_ref(), newest).await;
         }
         run
     }
@@ -297,6 +302,7 @@ impl<E: Entity + Default + Send + Sync + 'static> Pipeline<E> {
             summary.read += page.changes.len();
             tracing::debug!(pipeline = %self.name, changes = page.changes.len(), "page read");
             let newest = page.changes.iter().map(|c| c.at).max();
+            summary.newest_change = summary.newest_change.max(newest);
             self.process(page.changes, false, &mut summary).await?;
             if !self.dry_run {
                 observe::records(&self.name, E::NAME, before, observe::Counts::of(&summary));

@@ -43,8 +43,10 @@ pub(crate) enum Decision<E> {
         record: Box<CanonicalRecord<E>>,
         fields: Vec<String>,
     },
-    /// Delete (archive) the sink's record.
-    Delete,
+    /// Delete (archive) the sink's record; the stored record (marked
+    /// deleted) is kept once the sink has done it, so the same delete
+    /// reported again changes nothing.
+    Delete(Option<Box<CanonicalRecord<E>>>),
     /// Nothing to write.
     Unchanged,
     /// A delete to report, not to apply ([`DeletePolicy::Report`]).
@@ -107,9 +109,16 @@ pub(crate) fn plan<E: Entity + Default>(
         Operation::Delete => {
             let decision = match rules.deletes {
                 _ if target.is_none() && current.is_none() => Decision::Unchanged,
+                // Applied already (pushed, then polled): nothing to do.
+                _ if current.as_ref().is_some_and(|r| r.deleted_at().is_some()) => {
+                    Decision::Unchanged
+                }
                 DeletePolicy::Ignore => Decision::Unchanged,
                 DeletePolicy::Report => Decision::ReportDelete,
-                DeletePolicy::Propagate => Decision::Delete,
+                DeletePolicy::Propagate => Decision::Delete(current.map(|mut r| {
+                    r.mark_deleted(change.at);
+                    Box::new(r)
+                })),
             };
             return Plan::decided(id, target, change, decision);
         }
@@ -214,6 +223,8 @@ pub(crate) fn plan<E: Entity + Default>(
                 Some(r) => (r, rules.policy),
                 None => (CanonicalRecord::with_id(id, E::default()), &open),
             };
+            // A change to a record deleted before: it is back.
+            record.mark_restored();
             let mut incoming = Change::new(change_id, change.at);
             for field in differing {
                 if let Some(value) = data.get(field) {
@@ -447,7 +458,7 @@ mod tests {
         let decide = |known, policy| run(delete(), known, policy).decision;
         assert!(matches!(
             decide(synced(acme("IT")), DeletePolicy::Propagate),
-            Decision::Delete
+            Decision::Delete(Some(_))
         ));
         assert!(matches!(
             decide(synced(acme("IT")), DeletePolicy::Report),

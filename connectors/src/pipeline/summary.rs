@@ -151,6 +151,10 @@ pub struct RunSummary {
     pub recovered: usize,
     /// The plan, in a dry run (empty otherwise).
     pub planned: Vec<PlannedChange>,
+    /// The newest change read (its time in the source): the run's lag is
+    /// its end minus this.
+    #[serde(default)]
+    pub newest_change: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl RunSummary {

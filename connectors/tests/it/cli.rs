@@ -277,6 +277,10 @@ async fn dry_run_then_once_syncs_hubspot_into_odoo() {
     assert!(acme_partners(&odoo).is_empty());
     let out = odoo_sync(dir.path(), &["status"], &env);
     assert!(out.stdout.contains("checkpoint: none yet"), "{out:?}");
+    assert!(
+        out.stdout.contains("last run: never"),
+        "a dry run is no run: {out:?}"
+    );
 
     // Once: both companies are in Odoo, and the checkpoint is stored.
     let out = odoo_sync(dir.path(), &["once"], &env);
@@ -289,6 +293,9 @@ async fn dry_run_then_once_syncs_hubspot_into_odoo() {
     let out = odoo_sync(dir.path(), &["status"], &env);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(!out.stdout.contains("checkpoint: none yet"), "{out:?}");
+    assert!(out.stdout.contains("last run: 20"), "{out:?}");
+    assert!(out.stdout.contains("read 2, created 2"), "{out:?}");
+    assert!(out.stdout.contains("  lag: "), "{out:?}");
     assert!(out.stdout.contains("dead letters: 0 (0 parked)"), "{out:?}");
     assert!(out.stdout.contains("lease: free"), "{out:?}");
 

@@ -7,6 +7,7 @@ mod bamboohr;
 mod breaker;
 #[cfg(feature = "cli")]
 mod cli;
+mod deletes;
 mod file_store;
 #[cfg(all(feature = "hubspot", feature = "odoo"))]
 mod first_sync;
