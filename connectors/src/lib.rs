@@ -14,12 +14,21 @@
 //!   memory (`VecSource`), and files of records, JSON Lines or CSV (feature
 //!   `csv`) (`FileSource`), each with a real cursor, as a snapshot read
 //!   again when it changes or as a log that only grows.
-//! - **State.** [`CheckpointStore`], [`XrefStore`], [`RecordStore`] and
-//!   [`DeadLetterQueue`], each a trait, with [`MemoryStore`] and the
-//!   crash-safe [`FileStore`] implementing all four, and with the `sqlite`
-//!   feature `SqliteStore` (one SQLite file, for production), with the
-//!   `postgres` feature `PostgresStore` (one PostgreSQL database shared by
-//!   many workers).
+//! - **State.** [`CheckpointStore`], [`XrefStore`], [`RecordStore`],
+//!   [`DeadLetterQueue`], [`HeldStore`] (conflicts held for review) and
+//!   [`LeaseStore`] (one worker per pipeline at a time), each a trait,
+//!   with [`MemoryStore`] and the crash-safe [`FileStore`] implementing
+//!   all six, and with the `sqlite` feature `SqliteStore` (one SQLite
+//!   file, for production), with the `postgres` feature `PostgresStore`
+//!   (one PostgreSQL database shared by many workers on many machines).
+//! - **Running.** The [`Runner`] keeps pipelines (and any [`Job`] of
+//!   yours) going: intervals with jitter, a lease per job in the state
+//!   store, ordering, back-off, the [`CircuitBreaker`]'s wait honoured,
+//!   graceful shutdown on SIGTERM/ctrl-c ([`Shutdown`]). A sync split in
+//!   [`sources::Shard`]s spreads over several workers. [`review::Review`]
+//!   lists and decides held conflicts and dead letters. With the `cli`
+//!   feature, the `odoo-sync` binary drives all of it from a TOML file
+//!   (the `cli` module). With `metrics`, every run is measured.
 //! - **Flow control.** [`RateLimiter`]: a token bucket per connector, shared
 //!   by all tasks, that pauses every caller when a system sends
 //!   `Retry-After`. [`RetryPolicy`] (the Odoo client's type): how a
@@ -79,9 +88,13 @@
 //! | module | what |
 //! |---|---|
 //! | `connector` | the traits, pages, outcomes, [`read_to_end`] |
-//! | `pipeline/` | [`Pipeline`]: `plan` (pure), `execute`, `lookup`, `sink` (retries), `letters`, `matching`, `summary`, `builder`, `targeted` (reads by id) |
+//! | `pipeline/` | [`Pipeline`]: `plan` (pure), `execute`, `lookup`, `sink` (retries), `letters`, `matching`, `summary`, `builder`, `targeted` (reads by id), `review` (decisions, replays), `stop`, `last_run`, `breaker`, `observe` (metrics) | |
 //! | `paging` | [`PageGuard`], [`Pages`] |
-//! | `store/` | the four state traits; memory, file, SQLite and PostgreSQL stores |
+//! | `store/` | the six state traits; memory, file, SQLite and PostgreSQL stores |
+//! | `runner/` | [`Runner`], [`Job`], [`Shutdown`], leases and scheduling |
+//! | `review` | [`review::Review`]: the held-conflict and dead-letter queues |
+//! | `webhooks/` | the push receiver (feature `webhooks`) |
+//! | `cli/` | the operator CLI's config, commands and builders (feature `cli`); `bin/odoo-sync.rs` |
 //! | `mapping/` | the shared [`FieldMap`](mapping::FieldMap) and [`Conversion`](mapping::Conversion) |
 //! | `http/` | the vendors' one HTTP core (crate-private): one send loop, auth (bearer token, basic key, OAuth with single-flight refresh and a token store), each vendor's error map, `Retry-After`, capped bodies, decode errors that name the JSON path |
 //! | `odoo/`, `hubspot/`, `salesforce/`, `bamboohr/`, `gusto/` | the connectors, each a `mod.rs` with its settings, and `read`/`write` files |
