@@ -330,18 +330,6 @@ async fn postgres(schema: &str) -> std::result::Result<Pg, String> {
     Ok(pg)
 }
 
-fn sh(cmd: &mut Command) -> std::result::Result<(), String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{cmd:?}: {}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr).trim()
-    ))
-}
-
 /// `initdb` + `pg_ctl start` in a temporary directory on a free port (as
 /// `postgres` when root: initdb refuses root); a watchdog shell stops the
 /// server and deletes the directory once this process is gone.
@@ -396,9 +384,19 @@ fn start_cluster() -> std::result::Result<Pg, String> {
            -o '-c listen_addresses=127.0.0.1 -p {port} -k {d} -c fsync=off -c max_connections=100' \
            start >/dev/null"
     );
-    sh(Command::new("sh")
+    let out = Command::new("sh")
         .args(["-c", &script])
         .env_remove("PGHOST")
-        .env_remove("PGPORT"))?;
+        .env_remove("PGPORT")
+        .output()
+        .map_err(|e| format!("sh: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "initdb/pg_ctl in {d}: {}: {}",
+            out.status,
+            stderr.trim()
+        ));
+    }
     Ok(Pg { port: Some(port) })
 }
