@@ -79,8 +79,11 @@ impl RunnerBuilder {
     /// round, and a job never runs more often than its prerequisites. A
     /// prerequisite does not wait for the jobs after it.
     ///
-    /// The order is this runner's: workers sharing a store each keep it,
-    /// but do not wait for each other's runs.
+    /// Across workers sharing a store, two jobs ordered this way never
+    /// run at once: a job does not start while the other holds its lease
+    /// on another worker (each takes its own lease before it looks, so of
+    /// two starting together at least one sees the other and waits for
+    /// its next round). The rounds themselves are counted per worker.
     ///
     /// Default: no order; jobs run as they fall due.
     ///

@@ -24,17 +24,31 @@ pub(super) enum Attempt {
     NoLease(ConnectorError),
 }
 
+/// Where and how a job's lease is taken.
+pub(super) struct Leasing {
+    pub(super) store: Arc<dyn LeaseStore>,
+    pub(super) worker: Arc<str>,
+    pub(super) ttl: Duration,
+    /// The jobs ordered with this one (`after`, either way): it does not
+    /// start while one of them runs on another worker.
+    pub(super) ordered: Vec<String>,
+}
+
 /// Runs `job` once under its lease, as `worker`, calling `started` once
 /// the lease is taken. The run's stop trips with `shutdown`, and when the
 /// lease is lost.
 pub(super) async fn run_leased(
     job: Arc<dyn Job>,
-    store: Arc<dyn LeaseStore>,
-    worker: Arc<str>,
-    ttl: Duration,
+    leasing: Leasing,
     shutdown: Shutdown,
     started: impl FnOnce(),
 ) -> Attempt {
+    let Leasing {
+        store,
+        worker,
+        ttl,
+        ordered,
+    } = leasing;
     let name = job.name().to_owned();
     let mut lease = match store.acquire(&name, &worker, ttl).await {
         Ok(Some(lease)) => lease,
@@ -48,6 +62,26 @@ pub(super) async fn run_leased(
         }
         Err(e) => return Attempt::NoLease(e),
     };
+    // A job ordered with this one running on another worker: not now.
+    // Each side takes its own lease before it looks at the other's, so
+    // of two that start together at least one sees the other.
+    for other in &ordered {
+        match store.lease(other).await {
+            Ok(Some(l)) if l.holder != *worker => {
+                if let Err(e) = store.release(&lease).await {
+                    tracing::warn!(job = %name, error = %e, "could not give the lease back");
+                }
+                return Attempt::Held {
+                    holder: format!("{} (running {other}, ordered with this job)", l.holder),
+                };
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = store.release(&lease).await;
+                return Attempt::NoLease(e);
+            }
+        }
+    }
     tracing::debug!(job = %name, token = lease.token, "lease taken");
     started();
     let stop = shutdown.child();

@@ -349,11 +349,25 @@ impl Runner {
             s.last_start = Some(chrono::Utc::now());
             s.lease_holder = Some(this.inner.worker.to_string());
         };
+        // The jobs it is ordered with, either way (its prerequisites, the
+        // jobs after it): while one runs on another worker, it does not
+        // start. Both sides take their own lease before they look, so two
+        // ordered jobs never run at once on two workers.
+        let ordered: Vec<String> = inner
+            .jobs
+            .iter()
+            .enumerate()
+            .filter(|(j, e)| inner.jobs[i].before.contains(j) || e.before.contains(&i))
+            .map(|(_, e)| e.job.name().to_owned())
+            .collect();
         let run = lease::run_leased(
             job,
-            inner.store.clone(),
-            inner.worker.clone(),
-            inner.lease_ttl,
+            lease::Leasing {
+                store: inner.store.clone(),
+                worker: inner.worker.clone(),
+                ttl: inner.lease_ttl,
+                ordered,
+            },
             shutdown.clone(),
             started,
         );

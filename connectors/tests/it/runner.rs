@@ -529,6 +529,90 @@ async fn a_job_waits_for_a_round_of_its_prerequisite() {
     );
 }
 
+/// A job that logs, with its worker's name, when it starts and ends.
+struct Tagged {
+    worker: &'static str,
+    name: &'static str,
+    log: Arc<Mutex<Vec<(&'static str, &'static str, bool)>>>,
+}
+
+#[async_trait]
+impl Job for Tagged {
+    fn name(&self) -> &str {
+        self.name
+    }
+    async fn run_once(&self, _stop: &Shutdown) -> odoo_integration_connectors::Result<RunReport> {
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.worker, self.name, true));
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.worker, self.name, false));
+        Ok(RunReport::new("logged"))
+    }
+}
+
+/// Two workers, each with clients and contacts (contacts after clients),
+/// sharing one store: contacts on one worker and clients on the other
+/// never run at the same time, and both jobs keep running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordered_jobs_never_overlap_across_workers() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let store = Arc::new(MemoryStore::new());
+    let worker = |id: &'static str| {
+        let job = |name| {
+            Arc::new(Tagged {
+                worker: id,
+                name,
+                log: log.clone(),
+            })
+        };
+        Runner::builder(store.clone())
+            .worker_id(id)
+            .job(job("clients"), Duration::from_millis(10))
+            .job(job("contacts"), Duration::from_millis(10))
+            .after("contacts", "clients")
+            .jitter(0.5)
+            .build()
+            .unwrap()
+    };
+    let shutdown = Shutdown::new();
+    let handles: Vec<_> = [worker("a"), worker("b")]
+        .into_iter()
+        .map(|runner| {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move { runner.run(&shutdown).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    shutdown.trip();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    let log = log.lock().unwrap().clone();
+    // What runs where, as the log goes.
+    let mut running: Vec<(&str, &str)> = Vec::new();
+    for (worker, name, start) in &log {
+        if *start {
+            let clash = running.iter().find(|(w, n)| w != worker && n != name);
+            assert!(
+                clash.is_none(),
+                "{name} started on {worker} while {clash:?} ran: {log:?}"
+            );
+            running.push((worker, name));
+        } else {
+            running.retain(|r| *r != (*worker, *name));
+        }
+    }
+    for name in ["clients", "contacts"] {
+        let runs = log.iter().filter(|(_, n, s)| *n == name && *s).count();
+        assert!(runs >= 5, "{name} kept running: {runs} runs");
+    }
+}
+
 /// A pipeline whose breaker opens (retry_after 30 s): the runner's next
 /// run is the breaker's probe at 30 s, not the 1 s interval or back-off;
 /// the probe finds the ledger back and writes everything once.
