@@ -529,11 +529,14 @@ async fn a_job_waits_for_a_round_of_its_prerequisite() {
     );
 }
 
+/// Who ran what, and whether it started (or ended).
+type WhoRan = Arc<Mutex<Vec<(&'static str, &'static str, bool)>>>;
+
 /// A job that logs, with its worker's name, when it starts and ends.
 struct Tagged {
     worker: &'static str,
     name: &'static str,
-    log: Arc<Mutex<Vec<(&'static str, &'static str, bool)>>>,
+    log: WhoRan,
 }
 
 #[async_trait]
