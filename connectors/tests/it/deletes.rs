@@ -4,61 +4,29 @@
 //! asked once. A record that comes back after its delete is written again.
 
 use async_trait::async_trait;
+use odoo_integration_connectors::sources::{ReadMode, VecSource};
 use odoo_integration_connectors::{
-    Capabilities, Connector, Cursor, MemoryStore, Operation, Outcome, Page, Pipeline, Sink,
-    SinkRecord, Source, SourceChange,
+    Capabilities, Connector, MemoryStore, Operation, Outcome, Pipeline, Sink, SinkRecord,
+    SourceChange,
 };
 use odoo_integration_model::{ClientCompany, RemoteId, SystemId};
 use std::sync::{Arc, Mutex};
 
 /// A log of changes, read after the cursor.
-#[derive(Default)]
-struct Log(Mutex<Vec<SourceChange<ClientCompany>>>);
-
-impl Log {
-    fn upsert(&self, id: &str, name: &str) {
-        let c = ClientCompany {
-            legal_name: name.into(),
-            ..Default::default()
-        };
-        self.0
-            .lock()
-            .unwrap()
-            .push(SourceChange::upsert(id, chrono::Utc::now(), c));
-    }
-    fn delete(&self, id: &str) {
-        self.0
-            .lock()
-            .unwrap()
-            .push(SourceChange::delete(id, chrono::Utc::now()));
-    }
+fn log() -> VecSource<ClientCompany> {
+    VecSource::new(SystemId::hubspot(), Vec::new()).mode(ReadMode::AppendOnly)
 }
 
-impl Connector for Log {
-    fn system(&self) -> SystemId {
-        SystemId::hubspot()
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads(["client"]).incremental(true)
-    }
+fn upsert(id: &str, name: &str) -> SourceChange<ClientCompany> {
+    let c = ClientCompany {
+        legal_name: name.into(),
+        ..Default::default()
+    };
+    SourceChange::upsert(id, chrono::Utc::now(), c)
 }
 
-#[async_trait]
-impl Source<ClientCompany> for Log {
-    async fn read(
-        &self,
-        since: Option<&Cursor>,
-        limit: usize,
-    ) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
-        let all = self.0.lock().unwrap();
-        let from: usize = since.map_or(0, |c| c.as_str().parse().unwrap());
-        let to = (from + limit).min(all.len());
-        Ok(Page {
-            changes: all[from..to].to_vec(),
-            next: Cursor::new(to.to_string()),
-            has_more: to < all.len(),
-        })
-    }
+fn delete(id: &str) -> SourceChange<ClientCompany> {
+    SourceChange::delete(id, chrono::Utc::now())
 }
 
 /// Records what it is asked: "upsert NAME" or "delete ID".
@@ -103,7 +71,7 @@ impl Sink<ClientCompany> for Erp {
 
 #[tokio::test]
 async fn a_delete_reported_twice_reaches_the_sink_once() {
-    let (log, erp) = (Arc::new(Log::default()), Arc::new(Erp::default()));
+    let (log, erp) = (Arc::new(log()), Arc::new(Erp::default()));
     let p = Pipeline::<ClientCompany>::builder(
         "hubspot→odoo/client",
         log.clone(),
@@ -112,21 +80,21 @@ async fn a_delete_reported_twice_reaches_the_sink_once() {
     )
     .build()
     .unwrap();
-    log.upsert("7", "Acme");
+    log.push(upsert("7", "Acme"));
     p.run().await.unwrap();
-    log.delete("7");
+    log.push(delete("7"));
     assert_eq!(p.run().await.unwrap().deleted, 1);
     // The same deletion again (the poll after a push, or a source that
     // reports deletions on every read).
-    log.delete("7");
+    log.push(delete("7"));
     let again = p.run().await.unwrap();
     assert_eq!((again.deleted, again.unchanged), (0, 1));
     assert_eq!(*erp.0.lock().unwrap(), ["upsert Acme", "delete erp-7"]);
 
     // Restored at the source: written again, and a later delete applies.
-    log.upsert("7", "Acme NV");
+    log.push(upsert("7", "Acme NV"));
     assert_eq!(p.run().await.unwrap().updated, 1);
-    log.delete("7");
+    log.push(delete("7"));
     assert_eq!(p.run().await.unwrap().deleted, 1);
     assert_eq!(
         *erp.0.lock().unwrap(),

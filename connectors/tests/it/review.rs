@@ -6,10 +6,10 @@
 
 use async_trait::async_trait;
 use odoo_integration_connectors::review::{LetterFilter, Review};
+use odoo_integration_connectors::sources::{ReadMode, VecSource};
 use odoo_integration_connectors::{
-    Capabilities, Connector, ConnectorError, ConnectorErrorKind, Cursor, HeldFilter, MemoryStore,
-    Operation, Outcome, Page, Pipeline, RecordStore, Sink, SinkRecord, Source, SourceChange,
-    SyncState,
+    Capabilities, Connector, ConnectorError, ConnectorErrorKind, HeldFilter, MemoryStore,
+    Operation, Outcome, Pipeline, RecordStore, Sink, SinkRecord, SourceChange, SyncState,
 };
 use odoo_integration_model::{
     CanonicalRecord, ClientCompany, FieldValue, Policy, RemoteId, SystemId,
@@ -18,50 +18,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// An incremental feed: each change is read once, after the cursor.
-#[derive(Default)]
-struct Feed {
-    changes: Mutex<Vec<SourceChange<ClientCompany>>>,
+fn feed() -> VecSource<ClientCompany> {
+    VecSource::new(SystemId::hubspot(), Vec::new()).mode(ReadMode::AppendOnly)
 }
 
-impl Feed {
-    fn push(&self, id: &str, name: &str, industry: &str) {
-        let client = ClientCompany {
-            legal_name: name.into(),
-            industry: Some(industry.into()),
-            ..Default::default()
-        };
-        self.changes
-            .lock()
-            .unwrap()
-            .push(SourceChange::upsert(id, chrono::Utc::now(), client));
-    }
-}
-
-impl Connector for Feed {
-    fn system(&self) -> SystemId {
-        SystemId::hubspot()
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::new().reads(["client"]).incremental(true)
-    }
-}
-
-#[async_trait]
-impl Source<ClientCompany> for Feed {
-    async fn read(
-        &self,
-        since: Option<&Cursor>,
-        limit: usize,
-    ) -> odoo_integration_connectors::Result<Page<ClientCompany>> {
-        let all = self.changes.lock().unwrap();
-        let from: usize = since.map_or(0, |c| c.as_str().parse().unwrap());
-        let to = (from + limit).min(all.len());
-        Ok(Page {
-            changes: all[from..to].to_vec(),
-            next: Cursor::new(to.to_string()),
-            has_more: to < all.len(),
-        })
-    }
+/// HubSpot's change to client `id`.
+fn push(feed: &VecSource<ClientCompany>, id: &str, name: &str, industry: &str) {
+    let client = ClientCompany {
+        legal_name: name.into(),
+        industry: Some(industry.into()),
+        ..Default::default()
+    };
+    feed.push(SourceChange::upsert(id, chrono::Utc::now(), client));
 }
 
 /// What the sink was asked to write: (target id, fields, legal name).
@@ -117,7 +85,11 @@ impl Sink<ClientCompany> for Erp {
 
 /// The legal name is Odoo's, held for review when HubSpot changes it;
 /// the industry is HubSpot's.
-fn pipeline(feed: &Arc<Feed>, erp: &Arc<Erp>, state: &Arc<MemoryStore>) -> Pipeline<ClientCompany> {
+fn pipeline(
+    feed: &Arc<VecSource<ClientCompany>>,
+    erp: &Arc<Erp>,
+    state: &Arc<MemoryStore>,
+) -> Pipeline<ClientCompany> {
     let policy = Policy::from_toml(
         "[client]\ndefault_owner = \"hubspot\"\n[client.fields]\nlegal_name = { owner = \"odoo\", strategy = \"hold-for-review\" }\n",
     )
@@ -149,21 +121,21 @@ async fn stored_name(state: &MemoryStore, id: odoo_integration_model::CanonicalI
 #[tokio::test]
 async fn held_conflicts_wait_for_a_decision_and_the_next_run_applies_it() {
     let (feed, erp, state) = (
-        Arc::new(Feed::default()),
+        Arc::new(feed()),
         Arc::new(Erp::default()),
         Arc::new(MemoryStore::new()),
     );
     let p = pipeline(&feed, &erp, &state);
     for (id, name) in [("1", "Acme"), ("2", "Globex"), ("3", "Initech")] {
-        feed.push(id, name, "Retail");
+        push(&feed, id, name, "Retail");
     }
     assert_eq!(p.run().await.unwrap().created, 3);
 
     // HubSpot renames all three (and changes one's industry): the names
     // are held, the industry goes through.
-    feed.push("1", "ACME SA", "Retail");
-    feed.push("2", "Globex Corp", "Retail");
-    feed.push("3", "Initech Ltd", "Banking");
+    push(&feed, "1", "ACME SA", "Retail");
+    push(&feed, "2", "Globex Corp", "Retail");
+    push(&feed, "3", "Initech Ltd", "Banking");
     let run = p.run().await.unwrap();
     assert_eq!(run.held.len(), 3);
     assert_eq!(run.updated, 1, "only the industry change is written");
@@ -236,20 +208,20 @@ async fn held_conflicts_wait_for_a_decision_and_the_next_run_applies_it() {
 #[tokio::test]
 async fn a_new_value_for_a_decided_conflict_needs_a_new_decision() {
     let (feed, erp, state) = (
-        Arc::new(Feed::default()),
+        Arc::new(feed()),
         Arc::new(Erp::default()),
         Arc::new(MemoryStore::new()),
     );
     let p = pipeline(&feed, &erp, &state);
-    feed.push("1", "Acme", "Retail");
+    push(&feed, "1", "Acme", "Retail");
     p.run().await.unwrap();
-    feed.push("1", "ACME SA", "Retail");
+    push(&feed, "1", "ACME SA", "Retail");
     p.run().await.unwrap();
     let review = Review::new(state.clone());
     review.accept("client/hubspot/1/legal_name").await.unwrap();
     // Before the next run applies it, HubSpot renames it again, and the
     // held conflict now proposes another value: back to undecided.
-    feed.push("1", "Acme Holdings", "Retail");
+    push(&feed, "1", "Acme Holdings", "Retail");
     let run = p.run().await.unwrap();
     assert_eq!(run.decided, 1, "the decision taken before is applied first");
     let held = review.held(&HeldFilter::default()).await.unwrap();
@@ -262,14 +234,14 @@ async fn a_new_value_for_a_decided_conflict_needs_a_new_decision() {
 #[tokio::test]
 async fn dead_letters_are_listed_unparked_replayed_one_by_one_and_purged() {
     let (feed, erp, state) = (
-        Arc::new(Feed::default()),
+        Arc::new(feed()),
         Arc::new(Erp::default()),
         Arc::new(MemoryStore::new()),
     );
     let p = pipeline(&feed, &erp, &state);
-    feed.push("1", "Bad Acme", "Retail");
-    feed.push("2", "Bad Globex", "Retail");
-    feed.push("3", "Initech", "Retail");
+    push(&feed, "1", "Bad Acme", "Retail");
+    push(&feed, "2", "Bad Globex", "Retail");
+    push(&feed, "3", "Initech", "Retail");
     assert_eq!(p.run().await.unwrap().dead_lettered, 2);
     assert_eq!(
         p.replay().await.unwrap().parked,

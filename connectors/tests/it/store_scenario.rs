@@ -804,3 +804,86 @@ async fn the_memory_store_holds_conflicts_and_leases() {
 async fn one_of_eight_takes_a_lease_of_the_memory_store() {
     one_lease_wins(&[MemoryStore::new()], "race").await;
 }
+
+/// The writes of task `t`, item `i`.
+pub(crate) async fn write_one(
+    store: &dyn SyncState,
+    t: u128,
+    i: u128,
+) -> odoo_integration_connectors::Result<()> {
+    let n = t * 1000 + i;
+    store
+        .link(&[
+            link("client", n, "hubspot", &format!("h{n}")),
+            link("client", n, "odoo", &format!("o{n}")),
+        ])
+        .await?;
+    store
+        .save_records("client", vec![(id(n), json(&format!(r#"{{"n":{n}}}"#)))])
+        .await?;
+    store
+        .put(letter("client", &format!("h{n}"), at(n as i64, 0), 1))
+        .await?;
+    store
+        .save_checkpoint(&format!("task-{t}"), &Cursor::new(i.to_string()))
+        .await
+}
+
+/// Checks that every write of `write_concurrently` is there.
+pub(crate) async fn check_all_written(store: &dyn SyncState, tasks: u128, each: u128) {
+    let all: Vec<u128> = (0..tasks)
+        .flat_map(|t| (0..each).map(move |i| t * 1000 + i))
+        .collect();
+    let remotes: Vec<RemoteId> = all.iter().map(|n| remote(&format!("h{n}"))).collect();
+    let found = store
+        .resolve_many("client", &SystemId::hubspot(), &remotes)
+        .await
+        .unwrap();
+    assert_eq!(found, all.iter().map(|n| Some(id(*n))).collect::<Vec<_>>());
+    let ids: Vec<CanonicalId> = all.iter().map(|n| id(*n)).collect();
+    for (n, x) in all.iter().zip(store.cross_refs_many(&ids).await.unwrap()) {
+        assert_eq!(
+            x,
+            refs(&[("hubspot", &format!("h{n}")), ("odoo", &format!("o{n}"))])
+        );
+    }
+    for (n, r) in all.iter().zip(store.records("client", &ids).await.unwrap()) {
+        assert_eq!(r, Some(json(&format!(r#"{{"n":{n}}}"#))));
+    }
+    let letters = store.letters("client").await.unwrap();
+    assert_eq!(letters.len(), all.len());
+    assert!(
+        letters
+            .windows(2)
+            .all(|w| w[0].first_seen <= w[1].first_seen)
+    );
+    for t in 0..tasks {
+        assert_eq!(
+            store.checkpoint(&format!("task-{t}")).await.unwrap(),
+            Some(Cursor::new((each - 1).to_string()))
+        );
+    }
+}
+
+/// `tasks` tasks at once, task `t` on `stores[t % len]`, each writing
+/// `each` records through `write_one`.
+pub(crate) async fn write_concurrently<S: SyncState + Clone + 'static>(
+    stores: &[S],
+    tasks: u128,
+    each: u128,
+) {
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| {
+            let store = stores[(t as usize) % stores.len()].clone();
+            tokio::spawn(async move {
+                for i in 0..each {
+                    write_one(&store, t, i).await?;
+                }
+                Ok::<_, ConnectorError>(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+}
